@@ -1,0 +1,17 @@
+/**
+ * The jobs queue and its event-source mapping: one definition for the CDK stack and
+ * the local stack, so redrive and batching behave the same in both.
+ */
+export const JOBS_QUEUE_DEFINITION = {
+  /** Deliveries before a message moves to the dead-letter queue. */
+  maxReceiveCount: 5,
+  /** Worker function timeout; AWS recommends a visibility timeout of at least 6x it. */
+  workerTimeoutSeconds: 120,
+  visibilityTimeoutSeconds: 720,
+  /** Messages per worker invocation. */
+  batchSize: 5,
+  /** How long the event source waits to fill a batch. */
+  maxBatchingWindowSeconds: 1,
+  /** Dead letters are kept for the longest SQS allows, to be inspected and redriven. */
+  deadLetterRetentionDays: 14,
+} as const;

@@ -1,0 +1,43 @@
+/**
+ * Metric names, units and dimensions: the contract between the functions that emit
+ * (Powertools Metrics, EMF) and the alarms and dashboard that read.
+ */
+export const METRICS_NAMESPACE = 'ClaudeServerless';
+
+/** Powertools adds a `service` dimension to every metric; these are its values. */
+export const SERVICE = {
+  chat: 'chat',
+  worker: 'worker',
+} as const;
+
+export const METRIC = {
+  /** Chat turns admitted (one per POST /v1/chat that reached the model). Count. */
+  requests: 'Requests',
+  /** Turns that ended with stopReason `error`. Count. */
+  turnsFailed: 'TurnsFailed',
+  /** Milliseconds from request arrival to the first text delta sent. */
+  timeToFirstToken: 'TimeToFirstToken',
+  /** Milliseconds from request arrival to the end of the stream. */
+  turnLatency: 'TurnLatency',
+  inputTokens: 'InputTokens',
+  outputTokens: 'OutputTokens',
+  cacheReadInputTokens: 'CacheReadInputTokens',
+  cacheCreationInputTokens: 'CacheCreationInputTokens',
+  /** US dollars of model usage. Count (fractional). */
+  costUsd: 'CostUsd',
+  budgetRejections: 'BudgetRejections',
+  rateLimitRejections: 'RateLimitRejections',
+  /** Model errors; emitted with the `ErrorType` dimension as well. */
+  modelErrors: 'ModelErrors',
+  /** Month-to-date spend as a percentage of the global monthly budget. */
+  globalBudgetUsedPercent: 'GlobalBudgetUsedPercent',
+  jobsSucceeded: 'JobsSucceeded',
+  jobsFailed: 'JobsFailed',
+  /** Milliseconds a worker spent on one job. */
+  jobDuration: 'JobDuration',
+} as const;
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** Extra dimension set of {@link METRIC.modelErrors}. */
+export const ERROR_TYPE_DIMENSION = 'ErrorType';
