@@ -1,2 +1,6 @@
-// Placeholder until the chat function lands; the entry path is the contract with infra/.
-export const handler = async () => ({ statusCode: 503, body: '{"error":{"type":"unavailable","message":"not built yet"}}' });
+import { loadSettings } from '../../shared/config/load-settings.js';
+import { createChatHandler } from './app.js';
+import { buildChatDependencies } from './build-dependencies.js';
+
+/** Composition root: settings read once per cold start, real clients, the middleware chain. */
+export const handler = createChatHandler(buildChatDependencies(loadSettings(process.env)));

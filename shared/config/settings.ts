@@ -5,14 +5,12 @@ import { z } from 'zod';
  * cold start. The CDK stack sets these from its configuration; the local stack from
  * the shell environment. Secrets are never here: only where to find them.
  */
-const csv = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean),
-  );
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
 
 const positiveNumber = z.coerce.number().positive();
 const positiveInt = z.coerce.number().int().positive();

@@ -1,0 +1,28 @@
+import { ModelError } from '../../../shared/domain/errors.js';
+import type { Model, ModelRequest, ModelStream } from '../../../shared/ports/model.js';
+
+/**
+ * Opens the answer stream. The SDK has already retried throttling and overload
+ * (honouring retry-after) within the request's signal; if overload outlasts that,
+ * the fallback model gets one try before anything reached the client.
+ */
+export async function openWithFallback(
+  model: Model,
+  request: ModelRequest,
+  fallbackModel: string | undefined,
+): Promise<ModelStream> {
+  try {
+    return await model.openStream(request);
+  } catch (error) {
+    const overloaded = error instanceof ModelError && error.kind === 'overloaded';
+    if (
+      !overloaded ||
+      !fallbackModel ||
+      fallbackModel === request.model ||
+      request.signal?.aborted
+    ) {
+      throw error;
+    }
+    return model.openStream({ ...request, model: fallbackModel });
+  }
+}

@@ -1,0 +1,65 @@
+/** Why a turn ended before the model finished. */
+export type InterruptReason = 'stopped' | 'timeout' | 'idle';
+
+/**
+ * One AbortController for the upstream call, with the watchdogs that may fire it:
+ * the deadline (the function's time budget), idleness (a stalled stream) and an
+ * explicit stop (polled from the store, since a client disconnect never reaches
+ * the function on AWS).
+ */
+export class TurnController {
+  private readonly abortController = new AbortController();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private idleTimer: NodeJS.Timeout | undefined;
+  private reason: InterruptReason | undefined;
+
+  constructor(deadlineMs: number) {
+    this.timers.push(setTimeout(() => this.interrupt('timeout'), Math.max(0, deadlineMs)));
+  }
+
+  get signal(): AbortSignal {
+    return this.abortController.signal;
+  }
+
+  get interruptedBy(): InterruptReason | undefined {
+    return this.reason;
+  }
+
+  interrupt(reason: InterruptReason): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.abortController.abort(new Error(`turn interrupted: ${reason}`));
+  }
+
+  /** (Re)arms the idle watchdog; call on every upstream event. */
+  touch(idleTimeoutMs: number): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.interrupt('idle'), idleTimeoutMs);
+  }
+
+  /** Polls `isStopRequested` until the turn ends; a failed poll is retried next tick. */
+  watchForStop(isStopRequested: () => Promise<boolean>, intervalMs: number): void {
+    let polling = false;
+    const timer = setInterval(async () => {
+      if (polling || this.reason) return;
+      polling = true;
+      try {
+        if (await isStopRequested()) this.interrupt('stopped');
+      } catch {
+        // Transient store errors must not end the turn; the next poll retries.
+      } finally {
+        polling = false;
+      }
+    }, intervalMs);
+    this.timers.push(timer);
+  }
+
+  every(intervalMs: number, tick: () => void): void {
+    this.timers.push(setInterval(tick, intervalMs));
+  }
+
+  dispose(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    clearTimeout(this.idleTimer);
+  }
+}

@@ -1,0 +1,159 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type {
+  MessageCreateParamsBase,
+  RawMessageStreamEvent,
+  TextBlockParam,
+} from '@anthropic-ai/sdk/resources/messages';
+import type { StopReason } from '../../domain/conversation.js';
+import type { TokenUsage } from '../../domain/usage.js';
+import type {
+  Model,
+  ModelAnswer,
+  ModelRequest,
+  ModelStream,
+  ModelStreamEvent,
+  PromptBlock,
+} from '../../ports/model.js';
+import { toModelError } from './model-error.js';
+
+export interface AnthropicModelOptions {
+  /** The key, or a function that resolves it (e.g. from Secrets Manager) per request. */
+  apiKey: string | (() => Promise<string>);
+  /** @default the SDK's default, or ANTHROPIC_BASE_URL */
+  baseURL?: string;
+}
+
+/** The Model port on the Anthropic Messages API. */
+export class AnthropicModel implements Model {
+  private readonly client: Anthropic;
+
+  constructor(options: AnthropicModelOptions) {
+    this.client = new Anthropic({ apiKey: options.apiKey, baseURL: options.baseURL ?? null });
+  }
+
+  async openStream(request: ModelRequest): Promise<ModelStream> {
+    try {
+      const stream = await this.client.messages.create(
+        { ...toParams(request), stream: true },
+        requestOptions(request),
+      );
+      const iterator = stream[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      if (first.done || first.value.type !== 'message_start') {
+        throw new Error('the model stream did not begin with message_start');
+      }
+      const { message } = first.value;
+      return {
+        model: message.model,
+        initialUsage: usageOf(message.usage),
+        [Symbol.asyncIterator]: () => translate(iterator, usageOf(message.usage)),
+      };
+    } catch (error) {
+      throw toModelError(error);
+    }
+  }
+
+  async complete(request: ModelRequest): Promise<ModelAnswer> {
+    try {
+      const message = await this.client.messages.create(
+        { ...toParams(request), stream: false },
+        requestOptions(request),
+      );
+      return {
+        model: message.model,
+        text: message.content.map((block) => (block.type === 'text' ? block.text : '')).join(''),
+        stopReason: (message.stop_reason ?? 'end_turn') as StopReason,
+        usage: usageOf(message.usage),
+      };
+    } catch (error) {
+      throw toModelError(error);
+    }
+  }
+}
+
+async function* translate(
+  iterator: AsyncIterator<RawMessageStreamEvent>,
+  initialUsage: TokenUsage,
+): AsyncGenerator<ModelStreamEvent> {
+  let usage = initialUsage;
+  try {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      const event = next.value;
+      if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
+        yield { type: 'text', text: event.delta.text };
+      } else if (event.type === 'message_delta') {
+        usage = mergeDeltaUsage(usage, event.usage);
+        yield { type: 'usage', usage };
+        if (event.delta.stop_reason) {
+          yield { type: 'stop', stopReason: event.delta.stop_reason as StopReason };
+        }
+      } else if (event.type === 'message_stop') {
+        return;
+      }
+    }
+    // A clean end without message_stop is a broken stream, not a finished answer.
+    throw new Error('the model stream ended before message_stop');
+  } catch (error) {
+    throw toModelError(error);
+  } finally {
+    await iterator.return?.();
+  }
+}
+
+function toParams(request: ModelRequest): MessageCreateParamsBase {
+  return {
+    model: request.model,
+    max_tokens: request.maxTokens,
+    ...(request.system.length > 0 && { system: request.system.map(toTextBlock) }),
+    messages: request.messages.map((message) => ({
+      role: message.role,
+      content: message.blocks.map(toTextBlock),
+    })),
+  };
+}
+
+function toTextBlock(block: PromptBlock): TextBlockParam {
+  return {
+    type: 'text',
+    text: block.text,
+    ...(block.cache && { cache_control: { type: 'ephemeral' } }),
+  };
+}
+
+function requestOptions(request: ModelRequest) {
+  return {
+    ...(request.signal && { signal: request.signal }),
+    ...(request.timeoutMs !== undefined && { timeout: request.timeoutMs }),
+    ...(request.maxRetries !== undefined && { maxRetries: request.maxRetries }),
+  };
+}
+
+interface WireUsage {
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+  cache_creation_input_tokens?: number | null;
+  cache_creation?: { ephemeral_1h_input_tokens?: number | null } | null;
+}
+
+function usageOf(usage: WireUsage): TokenUsage {
+  return {
+    inputTokens: usage.input_tokens ?? 0,
+    outputTokens: usage.output_tokens ?? 0,
+    cacheReadInputTokens: usage.cache_read_input_tokens ?? 0,
+    cacheCreationInputTokens: usage.cache_creation_input_tokens ?? 0,
+    cacheCreation1hInputTokens: usage.cache_creation?.ephemeral_1h_input_tokens ?? 0,
+  };
+}
+
+/** message_delta usage is cumulative; absent fields keep message_start's values. */
+function mergeDeltaUsage(current: TokenUsage, delta: WireUsage): TokenUsage {
+  return {
+    inputTokens: delta.input_tokens ?? current.inputTokens,
+    outputTokens: delta.output_tokens ?? current.outputTokens,
+    cacheReadInputTokens: delta.cache_read_input_tokens ?? current.cacheReadInputTokens,
+    cacheCreationInputTokens: delta.cache_creation_input_tokens ?? current.cacheCreationInputTokens,
+    cacheCreation1hInputTokens:
+      delta.cache_creation?.ephemeral_1h_input_tokens ?? current.cacheCreation1hInputTokens ?? 0,
+  };
+}

@@ -1,0 +1,55 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { ModelError, type ModelErrorKind } from '../../domain/errors.js';
+
+/**
+ * The one place Anthropic SDK errors become ModelErrors. Mid-stream `event: error`
+ * arrives as a plain APIError with no status, so the body's `type` decides, not the class.
+ */
+export function toModelError(error: unknown): ModelError {
+  if (error instanceof ModelError) return error;
+  if (error instanceof Anthropic.APIUserAbortError) {
+    return new ModelError('timeout', 'the model call was aborted', { cause: error });
+  }
+  if (error instanceof Anthropic.APIConnectionTimeoutError) {
+    return new ModelError('timeout', 'the model did not answer in time', { cause: error });
+  }
+  if (error instanceof Anthropic.APIConnectionError) {
+    return new ModelError('connection', 'could not reach the model', { cause: error });
+  }
+  if (error instanceof Anthropic.APIError) {
+    const kind = kindOf(error.type, error.status);
+    return new ModelError(kind, describe(kind), { cause: error });
+  }
+  // A socket dropped mid-stream surfaces as `TypeError: terminated` from undici.
+  return new ModelError('connection', 'the model stream broke', { cause: error });
+}
+
+function kindOf(type: string | null, status: number | undefined): ModelErrorKind {
+  if (type === 'overloaded_error' || status === 529) return 'overloaded';
+  if (type === 'rate_limit_error' || status === 429) return 'rate_limited';
+  if (type === 'invalid_request_error' || status === 400 || status === 413) {
+    return 'invalid_request';
+  }
+  if (type === 'authentication_error' || type === 'permission_error' || status === 401) {
+    return 'authentication';
+  }
+  if (type === 'timeout_error' || status === 408 || status === 504) return 'timeout';
+  return 'api_error';
+}
+
+function describe(kind: ModelErrorKind): string {
+  switch (kind) {
+    case 'overloaded':
+      return 'the model is overloaded; try again shortly';
+    case 'rate_limited':
+      return 'the model provider is rate limiting this deployment; try again shortly';
+    case 'invalid_request':
+      return 'the model rejected the request';
+    case 'authentication':
+      return "the model provider rejected this deployment's credentials";
+    case 'timeout':
+      return 'the model did not answer in time';
+    default:
+      return 'the model failed';
+  }
+}

@@ -1,0 +1,45 @@
+import type { Conversation, StoredMessage } from '../../domain/conversation.js';
+import type { TokenUsage } from '../../domain/usage.js';
+
+type Item = Record<string, unknown>;
+
+export function toConversation(item: Item): Conversation {
+  const conversation: Conversation = {
+    id: String(item.conversationId),
+    userId: String(item.userId),
+    title: String(item.title ?? ''),
+    createdAt: String(item.createdAt),
+    updatedAt: String(item.updatedAt),
+    lastSeq: Number(item.lastSeq ?? 0),
+    messageCount: Number(item.messageCount ?? 0),
+    uncompactedTokens: Number(item.uncompactedTokens ?? 0),
+  };
+  if (typeof item.activeTurnId === 'string') {
+    conversation.activeTurn = {
+      turnId: item.activeTurnId,
+      leaseUntilMs: Number(item.activeTurnLeaseUntil ?? 0),
+    };
+  }
+  if (typeof item.summary === 'string') {
+    conversation.summary = { text: item.summary, throughSeq: Number(item.summaryThroughSeq ?? 0) };
+  }
+  return conversation;
+}
+
+export function toMessage(item: Item): StoredMessage {
+  const message: StoredMessage = {
+    id: String(item.id),
+    seq: Number(item.seq),
+    role: item.role === 'assistant' ? 'assistant' : 'user',
+    content: String(item.content ?? ''),
+    createdAt: String(item.createdAt),
+  };
+  if (typeof item.model === 'string') message.model = item.model;
+  if (typeof item.stopReason === 'string') {
+    message.stopReason = item.stopReason as StoredMessage['stopReason'];
+  }
+  if (item.usage) message.usage = item.usage as TokenUsage;
+  if (item.costNanoUsd !== undefined) message.costNanoUsd = Number(item.costNanoUsd);
+  if (item.usageEstimated === true) message.usageEstimated = true;
+  return message;
+}

@@ -1,0 +1,49 @@
+import type { TokenUsage } from './usage.js';
+
+export type Role = 'user' | 'assistant';
+
+/** Why an answer ended: the model's own reasons, and ours. */
+export type StopReason =
+  | 'end_turn'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'refusal'
+  | 'pause_turn'
+  | 'stopped'
+  | 'timeout'
+  | 'error';
+
+export interface StoredMessage {
+  id: string;
+  seq: number;
+  role: Role;
+  content: string;
+  createdAt: string;
+  model?: string;
+  stopReason?: StopReason;
+  usage?: TokenUsage;
+  costNanoUsd?: number;
+  /** The usage is an estimate: the stream broke before Claude reported its final count. */
+  usageEstimated?: boolean;
+}
+
+export interface Conversation {
+  id: string;
+  userId: string;
+  title: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Sequence number of the newest message slot taken; the next turn expects it. */
+  lastSeq: number;
+  messageCount: number;
+  activeTurn?: { turnId: string; leaseUntilMs: number };
+  /** Compacted history: a summary of every message up to `throughSeq`. */
+  summary?: { text: string; throughSeq: number };
+  /** Estimated tokens of the messages not yet compacted. */
+  uncompactedTokens: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}

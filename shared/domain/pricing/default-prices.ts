@@ -1,0 +1,29 @@
+import type { ModelPrice } from './model-price.js';
+
+/**
+ * Anthropic list prices in USD per million tokens (docs, November 2026).
+ * Override or extend with the MODEL_PRICES setting; never edit prices elsewhere.
+ */
+export const DEFAULT_MODEL_PRICES: Readonly<Record<string, ModelPrice>> = {
+  'claude-opus-4-8': opus(),
+  'claude-opus-4-7': opus(),
+  'claude-opus-4-6': opus(),
+  'claude-opus-4-5': opus(),
+  'claude-sonnet-4-6': sonnet(),
+  'claude-sonnet-4-5': sonnet(),
+  'claude-haiku-4-5': {
+    input: 1,
+    output: 5,
+    cacheWrite5m: 1.25,
+    cacheWrite1h: 2,
+    cacheRead: 0.1,
+  },
+};
+
+function opus(): ModelPrice {
+  return { input: 5, output: 25, cacheWrite5m: 6.25, cacheWrite1h: 10, cacheRead: 0.5 };
+}
+
+function sonnet(): ModelPrice {
+  return { input: 3, output: 15, cacheWrite5m: 3.75, cacheWrite1h: 6, cacheRead: 0.3 };
+}

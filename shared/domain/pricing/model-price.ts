@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/** Dollars are kept as integer nano-dollars so sums are exact. */
+export const NANO_USD_PER_USD = 1_000_000_000;
+
+// A price that is a whole number of $0.001 per million tokens is a whole number of
+// nano-dollars per token, so every cost below is integer arithmetic.
+const usdPerMillionTokens = z
+  .number()
+  .nonnegative()
+  .refine((usd) => Number.isInteger(Math.round(usd * 1e6) / 1e3), {
+    message: 'prices must be multiples of $0.001 per million tokens',
+  });
+
+export const ModelPriceSchema = z.strictObject({
+  input: usdPerMillionTokens,
+  output: usdPerMillionTokens,
+  cacheWrite5m: usdPerMillionTokens,
+  cacheWrite1h: usdPerMillionTokens,
+  cacheRead: usdPerMillionTokens,
+});
+
+/** USD per million tokens for each kind of token. */
+export type ModelPrice = z.infer<typeof ModelPriceSchema>;
+
+export const ModelPricesSchema = z.record(z.string().min(1), ModelPriceSchema);
+
+export function nanoUsdPerToken(usdPerMillion: number): number {
+  return Math.round(usdPerMillion * 1000);
+}
+
+export function nanoToUsd(nanoUsd: number): number {
+  return nanoUsd / NANO_USD_PER_USD;
+}
+
+export function usdToNano(usd: number): number {
+  return Math.round(usd * NANO_USD_PER_USD);
+}

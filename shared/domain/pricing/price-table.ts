@@ -1,0 +1,55 @@
+import type { TokenUsage } from '../usage.js';
+import { DEFAULT_MODEL_PRICES } from './default-prices.js';
+import { type ModelPrice, ModelPricesSchema, nanoUsdPerToken } from './model-price.js';
+
+/** Prices per model, and the exact cost of a call in nano-dollars. */
+export class PriceTable {
+  private readonly prices: ReadonlyMap<string, ModelPrice>;
+
+  /** @param overridesJson MODEL_PRICES: JSON merged over the defaults, model by model. */
+  constructor(overridesJson?: string) {
+    const overrides = overridesJson ? ModelPricesSchema.parse(JSON.parse(overridesJson)) : {};
+    this.prices = new Map(Object.entries({ ...DEFAULT_MODEL_PRICES, ...overrides }));
+  }
+
+  has(model: string): boolean {
+    return this.prices.has(model) || this.prices.has(withoutDateSuffix(model));
+  }
+
+  priceOf(model: string): ModelPrice {
+    const price = this.prices.get(model) ?? this.prices.get(withoutDateSuffix(model));
+    if (!price) throw new Error(`no price for model ${JSON.stringify(model)}`);
+    return price;
+  }
+
+  /** Exact cost in nano-dollars; cache reads and writes are priced apart. */
+  costNanoUsd(model: string, usage: TokenUsage): number {
+    const price = this.priceOf(model);
+    const write1h = usage.cacheCreation1hInputTokens ?? 0;
+    const write5m = usage.cacheCreationInputTokens - write1h;
+    return (
+      usage.inputTokens * nanoUsdPerToken(price.input) +
+      usage.outputTokens * nanoUsdPerToken(price.output) +
+      usage.cacheReadInputTokens * nanoUsdPerToken(price.cacheRead) +
+      write5m * nanoUsdPerToken(price.cacheWrite5m) +
+      write1h * nanoUsdPerToken(price.cacheWrite1h)
+    );
+  }
+
+  /**
+   * Upper bound of a call's cost: every prompt token at the dearest input price
+   * (a cache write can cost more than plain input) and every allowed output token.
+   */
+  worstCaseNanoUsd(model: string, promptTokens: number, maxOutputTokens: number): number {
+    const price = this.priceOf(model);
+    const dearestInput = Math.max(price.input, price.cacheWrite5m, price.cacheWrite1h);
+    return (
+      promptTokens * nanoUsdPerToken(dearestInput) + maxOutputTokens * nanoUsdPerToken(price.output)
+    );
+  }
+}
+
+/** `claude-sonnet-4-5-20250929` is priced as `claude-sonnet-4-5`. */
+function withoutDateSuffix(model: string): string {
+  return model.replace(/-\d{8}$/, '');
+}

@@ -1,0 +1,38 @@
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import type { z } from 'zod';
+import { ValidationError } from '../domain/errors.js';
+
+/** Parses and validates a JSON body; every failure is a 400 that says what is wrong. */
+export function parseJsonBody<S extends z.ZodType>(
+  event: LambdaFunctionURLEvent,
+  schema: S,
+): z.infer<S> {
+  const raw = event.isBase64Encoded
+    ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+    : (event.body ?? '');
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ValidationError('the request body must be JSON');
+  }
+  return parseWith(schema, json);
+}
+
+export function parseQuery<S extends z.ZodType>(
+  event: LambdaFunctionURLEvent,
+  schema: S,
+): z.infer<S> {
+  return parseWith(schema, event.queryStringParameters ?? {});
+}
+
+function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) =>
+      issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message,
+    );
+    throw new ValidationError(problems.join('; '));
+  }
+  return result.data;
+}
