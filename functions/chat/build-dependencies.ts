@@ -5,11 +5,14 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AnthropicModel } from '../../shared/adapters/anthropic/anthropic-model.js';
 import { createDocumentClient, createSqsClient } from '../../shared/adapters/aws/clients.js';
 import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
+import { DynamoRateLimiter } from '../../shared/adapters/dynamodb/rate-limiter.js';
+import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { secretSource } from '../../shared/adapters/secrets.js';
 import { hs256Verifier, oidcVerifier } from '../../shared/auth/token-verifier.js';
 import type { LoadedSettings } from '../../shared/config/load-settings.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
 import type { ChatDependencies } from './dependencies.js';
+import { createBudgetGauge } from './turn/budget-gauge.js';
 
 /** Builds the real clients and adapters from validated settings. */
 export function buildChatDependencies(settings: LoadedSettings): ChatDependencies {
@@ -20,9 +23,20 @@ export function buildChatDependencies(settings: LoadedSettings): ChatDependencie
     arn: settings.ANTHROPIC_API_KEY_SECRET_ARN,
     localValue: settings.ANTHROPIC_API_KEY,
   });
+  const ledger = new DynamoUsageLedger(
+    documentClient,
+    settings.TABLE_NAME,
+    settings.GLOBAL_MONTHLY_BUDGET_USD,
+  );
   return {
     settings,
     store: new DynamoConversationStore(documentClient, settings.TABLE_NAME),
+    ledger,
+    rateLimiter: new DynamoRateLimiter(documentClient, settings.TABLE_NAME, {
+      requestsPerMinute: settings.USER_REQUESTS_PER_MINUTE,
+      tokensPerMinute: settings.USER_TOKENS_PER_MINUTE,
+    }),
+    sampleBudget: createBudgetGauge(ledger, settings.GLOBAL_MONTHLY_BUDGET_USD),
     model: new AnthropicModel({
       apiKey: anthropicApiKey,
       ...(settings.ANTHROPIC_BASE_URL && { baseURL: settings.ANTHROPIC_BASE_URL }),

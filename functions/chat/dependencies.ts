@@ -4,12 +4,18 @@ import type { TokenVerifier } from '../../shared/auth/token-verifier.js';
 import type { LoadedSettings } from '../../shared/config/load-settings.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
 import type { Model } from '../../shared/ports/model.js';
+import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
+import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
 
 /** Everything the chat function's use cases need, built once by the composition root. */
 export interface ChatDependencies {
   settings: LoadedSettings;
   store: ConversationStore;
   model: Model;
+  ledger: UsageLedger;
+  rateLimiter: RateLimiter;
+  /** Samples month-to-date global spend into the metrics, now and then. */
+  sampleBudget: (metrics: Metrics, nowMs: number) => Promise<void>;
   verifier: TokenVerifier;
   logger: Logger;
   /** A fresh metrics collector per request, published when its work ends. */

@@ -24,6 +24,11 @@ export function requestScope(options: {
       logger.addContext(request.context);
       Object.assign(request.context, { logger, metrics: options.createMetrics() });
     },
+    // A request rejected before its work (a budget or rate-limit rejection) still counts.
+    onError: async (request) => {
+      const { metrics } = request.context as Partial<ScopedContext>;
+      if (metrics?.hasStoredMetrics()) metrics.publishStoredMetrics();
+    },
   };
 }
 

@@ -1,4 +1,6 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { parseJsonBody } from '../../../shared/http/parse-request.js';
+import { METRIC } from '../../../shared/observability/metric-names.js';
 import { chatRequestSchema } from '../request-schemas.js';
 import type { Route } from '../router.js';
 import { startTurn } from '../turn/start-turn.js';
@@ -13,7 +15,14 @@ export const chatRoute: Route = {
       event,
       chatRequestSchema({ maxMessageChars: deps.settings.MAX_MESSAGE_CHARS }),
     );
-    const turn = await startTurn(deps, userId, request, () => context.getRemainingTimeInMillis());
+    const turn = await startTurn(
+      deps,
+      userId,
+      request,
+      () => context.getRemainingTimeInMillis(),
+      metrics,
+    );
+    metrics.addMetric(METRIC.requests, MetricUnit.Count, 1);
     logger.appendKeys({ conversationId: turn.conversationId, messageId: turn.messageId });
     return {
       statusCode: 200,

@@ -1,4 +1,5 @@
-import type { Conversation } from '../../../shared/domain/conversation.js';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Conversation, StoredMessage } from '../../../shared/domain/conversation.js';
 import {
   ConflictError,
   ModelError,
@@ -7,11 +8,12 @@ import {
 } from '../../../shared/domain/errors.js';
 import { newConversationId, newMessageId } from '../../../shared/domain/ids.js';
 import { buildPrompt } from '../../../shared/domain/prompt.js';
-import { estimateTokens } from '../../../shared/domain/tokens.js';
+import { estimateTokens, maxTokensOf } from '../../../shared/domain/tokens.js';
 import { ZERO_USAGE } from '../../../shared/domain/usage.js';
 import type { ModelStream } from '../../../shared/ports/model.js';
 import type { ChatDependencies } from '../dependencies.js';
 import { type ChatRequest, ConversationIdSchema } from '../request-schemas.js';
+import { type Admission, admitTurn } from './admit-turn.js';
 import { openWithFallback } from './open-with-fallback.js';
 import { TurnController } from './turn-controller.js';
 
@@ -23,21 +25,26 @@ export interface StartedTurn {
   userSeq: number;
   stream: ModelStream;
   controller: TurnController;
+  admission: Admission;
   receivedAtMs: number;
 }
 
 const TITLE_CHARS = 80;
+/** Bytes per estimated token: estimates are ceil(bytes / 4), so bytes <= 4 x estimate. */
+const MAX_BYTES_PER_ESTIMATED_TOKEN = 4;
 
 /**
- * Everything before the first byte of the stream: validation, the conversation's
- * hold, the user's message stored, and the model's answer opened. Anything that
- * fails here is a plain HTTP error; the user's message, once stored, stays stored.
+ * Everything before the first byte of the stream: validation, admission (rate limit
+ * and budget, in parallel with loading history), the conversation's hold, the user's
+ * message stored, and the model's answer opened. Anything that fails here is a plain
+ * HTTP error and holds nothing; the user's message, once stored, stays stored.
  */
 export async function startTurn(
   deps: ChatDependencies,
   userId: string,
   request: ChatRequest,
   remainingTimeMs: () => number,
+  metrics: Metrics,
 ): Promise<StartedTurn> {
   const { settings, store } = deps;
   const now = deps.clock ?? Date.now;
@@ -54,32 +61,64 @@ export async function startTurn(
   );
 
   const existing = request.conversationId
-    ? await findConversation(deps, userId, request.conversationId, now())
+    ? await findConversation(deps, userId, request.conversationId, receivedAtMs)
     : undefined;
   const conversationId = existing?.id ?? newConversationId();
+  const leaseUntilMs = receivedAtMs + remainingTimeMs();
 
-  const messageTokens = estimateTokens(request.message);
-  const history = existing
-    ? await store.recentMessages(userId, conversationId, {
-        afterSeq: existing.summary?.throughSeq ?? 0,
-        maxTokens:
-          settings.CONTEXT_WINDOW_TOKENS - messageTokens - estimateTokens(request.system ?? ''),
-      })
-    : [];
+  const fixedTexts = [request.message, request.system ?? '', existing?.summary?.text ?? ''];
+  const fixedTokens = fixedTexts.reduce((sum, text) => sum + estimateTokens(text), 0);
+  const historyTokens = Math.max(0, settings.CONTEXT_WINDOW_TOKENS - fixedTokens);
+  const historyBound = Math.min(existing?.uncompactedTokens ?? 0, historyTokens);
+  const [history, admission] = await settleTogether(
+    existing
+      ? store.recentMessages(userId, conversationId, {
+          afterSeq: existing.summary?.throughSeq ?? 0,
+          maxTokens: historyTokens,
+        })
+      : Promise.resolve<StoredMessage[]>([]),
+    admitTurn(
+      deps,
+      {
+        userId,
+        model,
+        promptTokens: fixedTokens + historyBound,
+        promptMaxTokens:
+          maxTokensOf(fixedTexts) +
+          MAX_BYTES_PER_ESTIMATED_TOKEN * historyBound +
+          8 * (existing?.messageCount ?? 0),
+        maxOutputTokens: maxTokens,
+        nowMs: receivedAtMs,
+        expiresAtMs: leaseUntilMs,
+      },
+      metrics,
+    ),
+    (admitted) => releaseAdmission(deps, admitted),
+  );
 
   const messageId = newMessageId();
-  const controller = new TurnController(remainingTimeMs() - settings.DEADLINE_MARGIN_MS);
-  const userSeq = await store.beginTurn({
-    userId,
-    conversationId,
-    ...(existing && { existing }),
-    turnId: messageId,
-    title: request.message.trim().slice(0, TITLE_CHARS),
-    userMessage: { id: newMessageId(), content: request.message, tokens: messageTokens },
-    nowIso: new Date(now()).toISOString(),
-    leaseUntilMs: now() + remainingTimeMs(),
-  });
+  let userSeq: number;
+  try {
+    userSeq = await store.beginTurn({
+      userId,
+      conversationId,
+      ...(existing && { existing }),
+      turnId: messageId,
+      title: request.message.trim().slice(0, TITLE_CHARS),
+      userMessage: {
+        id: newMessageId(),
+        content: request.message,
+        tokens: estimateTokens(request.message),
+      },
+      nowIso: new Date(now()).toISOString(),
+      leaseUntilMs,
+    });
+  } catch (error) {
+    await releaseAdmission(deps, admission);
+    throw error;
+  }
 
+  const controller = new TurnController(remainingTimeMs() - settings.DEADLINE_MARGIN_MS);
   const prompt = buildPrompt({
     ...(request.system !== undefined && { system: request.system }),
     ...(existing?.summary && { summary: existing.summary.text }),
@@ -99,10 +138,19 @@ export async function startTurn(
       },
       settings.FALLBACK_MODEL,
     );
-    return { userId, conversationId, messageId, userSeq, stream, controller, receivedAtMs };
+    return {
+      userId,
+      conversationId,
+      messageId,
+      userSeq,
+      stream,
+      controller,
+      admission,
+      receivedAtMs,
+    };
   } catch (error) {
     controller.dispose();
-    // The question stays in the history with an empty, failed answer, and the turn ends.
+    // The question stays in the history with an empty, failed answer; the turn ends.
     await store.finishTurn({
       userId,
       conversationId,
@@ -120,13 +168,33 @@ export async function startTurn(
       },
       nowIso: new Date(now()).toISOString(),
     });
-    if (error instanceof ModelError && controller.interruptedBy === 'timeout') {
+    await releaseAdmission(deps, admission);
+    if (controller.interruptedBy === 'timeout') {
       throw new ModelError('timeout', 'the model did not start answering in time', {
         cause: error,
       });
     }
     throw error;
   }
+}
+
+async function releaseAdmission(deps: ChatDependencies, admission: Admission): Promise<void> {
+  await Promise.all([
+    deps.ledger.release(admission.reservation),
+    deps.rateLimiter.adjust(admission.rateWindow, -admission.admittedTokens),
+  ]);
+}
+
+/** Both, or neither: when one fails, what the other took is given back. */
+async function settleTogether<A, B>(
+  first: Promise<A>,
+  second: Promise<B>,
+  undoSecond: (value: B) => Promise<void>,
+): Promise<[A, B]> {
+  const [a, b] = await Promise.allSettled([first, second]);
+  if (a.status === 'fulfilled' && b.status === 'fulfilled') return [a.value, b.value];
+  if (b.status === 'fulfilled') await undoSecond(b.value);
+  throw a.status === 'rejected' ? a.reason : (b as PromiseRejectedResult).reason;
 }
 
 async function findConversation(

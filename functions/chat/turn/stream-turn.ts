@@ -133,7 +133,11 @@ async function runTurn(
     failure ??= new ModelError('api_error', 'the answer could not be stored', { cause: error });
   }
 
+  await settleAdmission(deps, turn, usage, costNanoUsd, logger);
   recordTurnMetrics(metrics, usage, costNanoUsd, now() - turn.receivedAtMs, failure);
+  await deps.sampleBudget(metrics, now()).catch((error: unknown) => {
+    logger.warn('could not sample the global budget', { error });
+  });
   logger.info('turn ended', {
     conversationId: turn.conversationId,
     messageId: turn.messageId,
@@ -190,5 +194,38 @@ function recordTurnMetrics(
     const errors = metrics.singleMetric();
     errors.addDimension(ERROR_TYPE_DIMENSION, failure.type);
     errors.addMetric(METRIC.modelErrors, MetricUnit.Count, 1);
+  }
+}
+
+/** Records what the call cost and gives back the rest of what admission held. */
+async function settleAdmission(
+  deps: ChatDependencies,
+  turn: StartedTurn,
+  usage: TokenUsage,
+  costNanoUsd: number,
+  logger: Logger,
+): Promise<void> {
+  const { reservation, rateWindow, admittedTokens } = turn.admission;
+  const usedTokens =
+    usage.inputTokens +
+    usage.outputTokens +
+    usage.cacheReadInputTokens +
+    usage.cacheCreationInputTokens;
+  const [ledger, rate] = await Promise.allSettled([
+    deps.ledger.settle(reservation, { usage, costNanoUsd }),
+    deps.rateLimiter.adjust(rateWindow, usedTokens - admittedTokens),
+  ]);
+  if (ledger.status === 'rejected') {
+    // The reservation still holds the worst case, so the budget stays safe; the spend
+    // is missing from the ledger until an operator reconciles it from this line.
+    logger.error('could not settle the usage of a turn', {
+      error: ledger.reason,
+      reservationId: reservation.id,
+      costNanoUsd,
+      usage,
+    });
+  }
+  if (rate.status === 'rejected') {
+    logger.warn('could not correct the rate window', { error: rate.reason });
   }
 }

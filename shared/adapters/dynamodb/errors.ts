@@ -1,8 +1,33 @@
+type CancellationReasons = Array<{ Code?: string } | undefined>;
+
+function cancellationReasons(error: unknown): CancellationReasons | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  return (error as { CancellationReasons?: CancellationReasons }).CancellationReasons ?? [];
+}
+
 /** A failed condition, alone or inside a cancelled transaction. Decided by `name`, never message text. */
 export function isConditionFailure(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error.name === 'ConditionalCheckFailedException') return true;
-  if (error.name !== 'TransactionCanceledException') return false;
-  const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
-  return reasons?.some((reason) => reason.Code === 'ConditionalCheckFailed') ?? false;
+  if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return true;
+  return (
+    cancellationReasons(error)?.some((reason) => reason?.Code === 'ConditionalCheckFailed') ?? false
+  );
+}
+
+/** Which items of a cancelled transaction failed their condition, by index. */
+export function failedConditions(error: unknown): number[] {
+  return (cancellationReasons(error) ?? []).flatMap((reason, index) =>
+    reason?.Code === 'ConditionalCheckFailed' ? [index] : [],
+  );
+}
+
+/** Another transaction touched the same items at the same moment: safe to retry. */
+export function isTransactionConflict(error: unknown): boolean {
+  const reasons = cancellationReasons(error);
+  if (reasons) {
+    return (
+      reasons.some((reason) => reason?.Code === 'TransactionConflict') &&
+      !reasons.some((reason) => reason?.Code === 'ConditionalCheckFailed')
+    );
+  }
+  return error instanceof Error && error.name === 'TransactionConflictException';
 }

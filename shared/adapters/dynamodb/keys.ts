@@ -22,3 +22,24 @@ export const keys = {
   conversationActivity: (updatedAt: string, conversationId: string) =>
     `${updatedAt}#${conversationId}`,
 } as const;
+
+/** Usage, budgets, reservations and rate windows. See docs/data-model.md. */
+export const ledgerKeys = {
+  userMonth: (userId: string, month: string) => ({ pk: `USER#${userId}`, sk: `USAGE#${month}` }),
+  userBudget: (userId: string) => ({ pk: `USER#${userId}`, sk: 'BUDGET' }),
+  globalShard: (month: string, shard: number) => ({
+    pk: `GLOBAL#USAGE#${month}#${String(shard).padStart(2, '0')}`,
+    sk: 'USAGE',
+  }),
+  /** Reservations live in one partition per shard, sorted by expiry, so expired ones are one query away. */
+  reservationPartition: (shard: number) => `RESV#${String(shard).padStart(2, '0')}`,
+  reservation: (shard: number, expiresAtMs: number, id: string) => ({
+    pk: `RESV#${String(shard).padStart(2, '0')}`,
+    sk: `${String(expiresAtMs).padStart(15, '0')}#${id}`,
+  }),
+  reservationExpiry: (expiresAtMs: number) => String(expiresAtMs).padStart(15, '0'),
+  rateWindow: (userId: string, windowStartMs: number) => ({
+    pk: `USER#${userId}`,
+    sk: `RATE#${windowStartMs}`,
+  }),
+} as const;

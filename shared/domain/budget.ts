@@ -1,0 +1,22 @@
+/** Calendar month in UTC, e.g. `2026-11`: the budget and usage period. */
+export function monthOf(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 7);
+}
+
+/** Each global-budget shard holds at least this much, so reservations rarely fragment. */
+const MIN_USD_PER_SHARD = 10;
+const MAX_SHARDS = 16;
+
+/**
+ * How many partitions the global monthly budget is split into. Each shard is an
+ * independent quota of `budget / shards`, reserved atomically, so the deployment-wide
+ * counter never becomes one hot key; small budgets stay in one shard and stay exact.
+ */
+export function globalBudgetShards(globalBudgetUsd: number): number {
+  return Math.max(1, Math.min(MAX_SHARDS, Math.floor(globalBudgetUsd / MIN_USD_PER_SHARD)));
+}
+
+/** Seconds until the next minute starts: when a per-minute rate window reopens. */
+export function secondsToNextMinute(epochMs: number): number {
+  return Math.max(1, Math.ceil((60_000 - (epochMs % 60_000)) / 1000));
+}

@@ -1,0 +1,56 @@
+import type { TokenUsage } from '../domain/usage.js';
+
+/** Money held for one model call until it settles. */
+export interface Reservation {
+  id: string;
+  userId: string;
+  month: string;
+  shard: number;
+  amountNanoUsd: number;
+  /** After this, a reservation never settled (its caller crashed) may be reclaimed. */
+  expiresAtMs: number;
+}
+
+export interface MonthUsage extends TokenUsage {
+  month: string;
+  requests: number;
+  spentNanoUsd: number;
+  /** Spent plus currently reserved. */
+  heldNanoUsd: number;
+}
+
+/**
+ * Usage and budgets per user and for the deployment, per calendar month (UTC).
+ * Reserve before a model call, settle after: spent never passes a budget, however
+ * many calls run at once.
+ */
+export interface UsageLedger {
+  /**
+   * Holds `amountNanoUsd` against the user's and the global monthly budgets, atomically.
+   * @throws BudgetExceededError when it does not fit either
+   */
+  reserve(request: {
+    userId: string;
+    amountNanoUsd: number;
+    userBudgetNanoUsd: number;
+    globalBudgetNanoUsd: number;
+    nowMs: number;
+    /** When an unsettled reservation (its caller crashed) may be reclaimed. */
+    expiresAtMs: number;
+  }): Promise<Reservation>;
+  /** Records the actual cost and usage, and releases the rest of the reservation. */
+  settle(
+    reservation: Reservation,
+    actual: { usage: TokenUsage; costNanoUsd: number },
+  ): Promise<void>;
+  /** Gives a reservation back unused: the call was never made. */
+  release(reservation: Reservation): Promise<void>;
+  /** Returns expired reservations' holds to their budgets. @returns how many were reclaimed */
+  reclaimExpired(nowMs: number): Promise<number>;
+  userMonth(userId: string, month: string): Promise<MonthUsage>;
+  /** Month-to-date spend of the whole deployment, summed over its shards. */
+  globalMonthSpendNanoUsd(month: string): Promise<number>;
+  /** The user's own monthly budget, when an operator set one. */
+  userBudgetOverrideUsd(userId: string): Promise<number | undefined>;
+  setUserBudgetOverride(userId: string, budgetUsd: number): Promise<void>;
+}
