@@ -13,6 +13,8 @@ import {
   stopConversationRoute,
 } from './routes/conversations.js';
 import { healthRoute } from './routes/health.js';
+import { createJobRoute, getJobRoute } from './routes/jobs.js';
+import { usageRoute } from './routes/usage.js';
 
 export const ROUTES: readonly Route[] = [
   healthRoute,
@@ -21,6 +23,9 @@ export const ROUTES: readonly Route[] = [
   getConversationRoute,
   deleteConversationRoute,
   stopConversationRoute,
+  usageRoute,
+  createJobRoute,
+  getJobRoute,
 ];
 
 /**

@@ -5,9 +5,11 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AnthropicModel } from '../../shared/adapters/anthropic/anthropic-model.js';
 import { createDocumentClient, createSqsClient } from '../../shared/adapters/aws/clients.js';
 import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
+import { DynamoJobStore } from '../../shared/adapters/dynamodb/job-store.js';
 import { DynamoRateLimiter } from '../../shared/adapters/dynamodb/rate-limiter.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { secretSource } from '../../shared/adapters/secrets.js';
+import { SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
 import { hs256Verifier, oidcVerifier } from '../../shared/auth/token-verifier.js';
 import type { LoadedSettings } from '../../shared/config/load-settings.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
@@ -32,6 +34,8 @@ export function buildChatDependencies(settings: LoadedSettings): ChatDependencie
     settings,
     store: new DynamoConversationStore(documentClient, settings.TABLE_NAME),
     ledger,
+    jobs: new DynamoJobStore(documentClient, settings.TABLE_NAME),
+    queue: new SqsJobQueue(sqs, settings.JOBS_QUEUE_URL),
     rateLimiter: new DynamoRateLimiter(documentClient, settings.TABLE_NAME, {
       requestsPerMinute: settings.USER_REQUESTS_PER_MINUTE,
       tokensPerMinute: settings.USER_TOKENS_PER_MINUTE,

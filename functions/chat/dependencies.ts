@@ -3,6 +3,8 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { TokenVerifier } from '../../shared/auth/token-verifier.js';
 import type { LoadedSettings } from '../../shared/config/load-settings.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
+import type { JobQueue } from '../../shared/ports/job-queue.js';
+import type { JobStore } from '../../shared/ports/job-store.js';
 import type { Model } from '../../shared/ports/model.js';
 import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
 import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
@@ -13,6 +15,8 @@ export interface ChatDependencies {
   store: ConversationStore;
   model: Model;
   ledger: UsageLedger;
+  jobs: JobStore;
+  queue: JobQueue;
   rateLimiter: RateLimiter;
   /** Samples month-to-date global spend into the metrics, now and then. */
   sampleBudget: (metrics: Metrics, nowMs: number) => Promise<void>;

@@ -1,2 +1,6 @@
-// Placeholder until the worker lands; the entry path is the contract with infra/.
-export const handler = async () => ({ batchItemFailures: [] });
+import { loadSettings } from '../../shared/config/load-settings.js';
+import { createWorkerHandler } from './app.js';
+import { buildWorkerDependencies } from './build-dependencies.js';
+
+/** Composition root: settings read once per cold start, real clients, the middleware chain. */
+export const handler = createWorkerHandler(buildWorkerDependencies(loadSettings(process.env)));

@@ -19,6 +19,8 @@ export const SettingsSchema = z
   .object({
     TABLE_NAME: z.string().min(1),
     JOBS_QUEUE_URL: z.string().url(),
+    /** Worker only: where messages that can never succeed are moved at once. */
+    DEAD_LETTER_QUEUE_URL: z.string().url().optional(),
     /** Local stack only: DynamoDB Local and the SQS emulator. @default the AWS endpoints */
     DYNAMODB_ENDPOINT: z.string().url().optional(),
     SQS_ENDPOINT: z.string().url().optional(),
@@ -66,6 +68,17 @@ export const SettingsSchema = z
     USER_REQUESTS_PER_MINUTE: positiveInt.default(60),
     /** @default 200000 */
     USER_TOKENS_PER_MINUTE: positiveInt.default(200_000),
+
+    /** A document longer than this (estimated tokens) is summarized in parts. @default 50000 */
+    DOCUMENT_CHUNK_TOKENS: positiveInt.default(50_000),
+    /** Longest summary the worker asks for, in tokens. @default 1024 */
+    SUMMARY_MAX_TOKENS: positiveInt.default(1024),
+    /** Parts of one document summarized at once. @default 4 */
+    SUMMARY_CONCURRENCY: positiveInt.default(4),
+    /** First retry delay of a throttled job; doubles per attempt, at most 15 minutes. @default 30 */
+    JOB_RETRY_BASE_SECONDS: positiveInt.default(30),
+    /** Longest document POST /v1/jobs accepts, in bytes (an SQS message holds 256 KiB). @default 200000 */
+    MAX_DOCUMENT_BYTES: positiveInt.default(200_000),
 
     /** Model retries the SDK makes before the first token. @default 2 */
     MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),

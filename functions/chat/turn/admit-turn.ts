@@ -1,9 +1,9 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { BudgetExceededError, RateLimitedError } from '../../../shared/domain/errors.js';
-import { usdToNano } from '../../../shared/domain/pricing/model-price.js';
 import { METRIC } from '../../../shared/observability/metric-names.js';
 import type { RateWindow } from '../../../shared/ports/rate-limiter.js';
 import type { Reservation } from '../../../shared/ports/usage-ledger.js';
+import { type BudgetRequest, reserveBudget } from '../../../shared/usage/reserve-budget.js';
 import type { ChatDependencies } from '../dependencies.js';
 
 export interface Admission {
@@ -13,17 +13,9 @@ export interface Admission {
   admittedTokens: number;
 }
 
-export interface AdmissionRequest {
-  userId: string;
-  model: string;
-  /** A guaranteed upper bound of the prompt's tokens. */
-  promptMaxTokens: number;
+export interface AdmissionRequest extends BudgetRequest {
   /** The typical-case estimate of the prompt's tokens, for the rate limit. */
   promptTokens: number;
-  maxOutputTokens: number;
-  nowMs: number;
-  /** When the call's reservation may be reclaimed if never settled. */
-  expiresAtMs: number;
 }
 
 /**
@@ -38,22 +30,9 @@ export async function admitTurn(
 ): Promise<Admission> {
   const { settings, ledger, rateLimiter } = deps;
   const admittedTokens = request.promptTokens + request.maxOutputTokens;
-  const userBudgetUsd =
-    (await ledger.userBudgetOverrideUsd(request.userId)) ?? settings.USER_MONTHLY_BUDGET_USD;
   const [rate, budget] = await Promise.allSettled([
     rateLimiter.admit({ userId: request.userId, tokens: admittedTokens, nowMs: request.nowMs }),
-    ledger.reserve({
-      userId: request.userId,
-      amountNanoUsd: settings.prices.worstCaseNanoUsd(
-        request.model,
-        request.promptMaxTokens,
-        request.maxOutputTokens,
-      ),
-      userBudgetNanoUsd: usdToNano(userBudgetUsd),
-      globalBudgetNanoUsd: usdToNano(settings.GLOBAL_MONTHLY_BUDGET_USD),
-      nowMs: request.nowMs,
-      expiresAtMs: request.expiresAtMs,
-    }),
+    reserveBudget(ledger, settings, request),
   ]);
   if (rate.status === 'fulfilled' && budget.status === 'fulfilled') {
     return { reservation: budget.value, rateWindow: rate.value, admittedTokens };

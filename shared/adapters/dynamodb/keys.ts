@@ -43,3 +43,7 @@ export const ledgerKeys = {
     sk: `RATE#${windowStartMs}`,
   }),
 } as const;
+
+export const jobKeys = {
+  job: (userId: string, jobId: string) => ({ pk: `USER#${userId}#JOB#${jobId}`, sk: 'JOB' }),
+} as const;

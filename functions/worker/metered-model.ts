@@ -1,0 +1,56 @@
+import { maxTokensOf } from '../../shared/domain/tokens.js';
+import { addUsage, type TokenUsage, ZERO_USAGE } from '../../shared/domain/usage.js';
+import type { ModelAnswer, ModelRequest } from '../../shared/ports/model.js';
+import { reserveBudget } from '../../shared/usage/reserve-budget.js';
+import type { WorkerDependencies } from './dependencies.js';
+
+/** Usage and exact cost of every call a job made. */
+export class JobMeter {
+  usage: TokenUsage = ZERO_USAGE;
+  costNanoUsd = 0;
+
+  add(usage: TokenUsage, costNanoUsd: number): void {
+    this.usage = addUsage(this.usage, usage);
+    this.costNanoUsd += costNanoUsd;
+  }
+}
+
+/** How long a job's reservation may stay unsettled before it is reclaimed. */
+const RESERVATION_LEASE_MS = 15 * 60_000;
+
+/**
+ * One model call, budgeted exactly like a chat turn: the worst case is reserved
+ * first, the actual cost settled after.
+ * @throws BudgetExceededError before the call when it does not fit
+ */
+export async function meteredComplete(
+  deps: WorkerDependencies,
+  userId: string,
+  request: ModelRequest,
+  meter: JobMeter,
+): Promise<ModelAnswer> {
+  const now = (deps.clock ?? Date.now)();
+  const texts = [
+    ...request.system.map((block) => block.text),
+    ...request.messages.flatMap((message) => message.blocks.map((block) => block.text)),
+  ];
+  const reservation = await reserveBudget(deps.ledger, deps.settings, {
+    userId,
+    model: request.model,
+    promptMaxTokens: maxTokensOf(texts),
+    maxOutputTokens: request.maxTokens,
+    nowMs: now,
+    expiresAtMs: now + RESERVATION_LEASE_MS,
+  });
+  let answer: ModelAnswer;
+  try {
+    answer = await deps.model.complete(request);
+  } catch (error) {
+    await deps.ledger.release(reservation);
+    throw error;
+  }
+  const costNanoUsd = deps.settings.prices.costNanoUsd(answer.model, answer.usage);
+  await deps.ledger.settle(reservation, { usage: answer.usage, costNanoUsd });
+  meter.add(answer.usage, costNanoUsd);
+  return answer;
+}

@@ -1,0 +1,32 @@
+import { estimateTokens } from './tokens.js';
+
+/**
+ * Splits text into parts of at most `maxTokens` (estimated), cutting at paragraph,
+ * then line, then sentence, then word boundaries where it can.
+ */
+export function chunkText(text: string, maxTokens: number): string[] {
+  if (estimateTokens(text) <= maxTokens) return [text];
+  const separators = ['\n\n', '\n', '. ', ' '];
+  for (const separator of separators) {
+    const pieces = text.split(separator);
+    if (pieces.length < 2) continue;
+    const chunks: string[] = [];
+    let current = '';
+    for (const piece of pieces) {
+      const candidate = current ? `${current}${separator}${piece}` : piece;
+      if (estimateTokens(candidate) <= maxTokens || !current) {
+        current = candidate;
+      } else {
+        chunks.push(current);
+        current = piece;
+      }
+    }
+    if (current) chunks.push(current);
+    return chunks.flatMap((chunk) => chunkText(chunk, maxTokens));
+  }
+  // One unbroken run of characters: cut it by size.
+  const maxChars = maxTokens * 4;
+  const chunks: string[] = [];
+  for (let i = 0; i < text.length; i += maxChars) chunks.push(text.slice(i, i + maxChars));
+  return chunks;
+}
