@@ -27,6 +27,8 @@ export interface StartedTurn {
   controller: TurnController;
   admission: Admission;
   receivedAtMs: number;
+  /** Estimated tokens of the conversation not yet compacted, this turn's question included. */
+  uncompactedTokens: number;
 }
 
 const TITLE_CHARS = 80;
@@ -147,6 +149,7 @@ export async function startTurn(
       controller,
       admission,
       receivedAtMs,
+      uncompactedTokens: (existing?.uncompactedTokens ?? 0) + estimateTokens(request.message),
     };
   } catch (error) {
     controller.dispose();

@@ -7,6 +7,7 @@ import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import { SSE_PING, sseEvent } from '../../../shared/domain/sse.js';
 import { estimateTokens } from '../../../shared/domain/tokens.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
+import { compactionJobId } from '../../../shared/jobs/job-message.js';
 import { ERROR_TYPE_DIMENSION, METRIC } from '../../../shared/observability/metric-names.js';
 import type { ChatDependencies } from '../dependencies.js';
 import type { StartedTurn } from './start-turn.js';
@@ -134,6 +135,12 @@ async function runTurn(
   }
 
   await settleAdmission(deps, turn, usage, costNanoUsd, logger);
+  if (turn.uncompactedTokens + estimateTokens(text) > settings.COMPACTION_THRESHOLD_TOKENS) {
+    await requestCompaction(deps, turn, now).catch((error: unknown) => {
+      // The next turn asks again: compaction is an optimisation, never a failure.
+      logger.warn('could not request compaction', { error });
+    });
+  }
   recordTurnMetrics(metrics, usage, costNanoUsd, now() - turn.receivedAtMs, failure);
   await deps.sampleBudget(metrics, now()).catch((error: unknown) => {
     logger.warn('could not sample the global budget', { error });
@@ -228,4 +235,16 @@ async function settleAdmission(
   if (rate.status === 'rejected') {
     logger.warn('could not correct the rate window', { error: rate.reason });
   }
+}
+
+/** Queues a summary of the conversation's older messages, once per history length. */
+async function requestCompaction(deps: ChatDependencies, turn: StartedTurn, now: () => number) {
+  const message = {
+    type: 'summarize.conversation' as const,
+    userId: turn.userId,
+    conversationId: turn.conversationId,
+    jobId: compactionJobId(turn.userId, turn.conversationId, turn.userSeq + 1),
+  };
+  const job = await deps.jobs.create(message, new Date(now()).toISOString());
+  if (job.status === 'queued') await deps.queue.send(message);
 }

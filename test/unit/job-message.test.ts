@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { jobMessageJsonSchema } from '../../scripts/generate-job-schema.js';
+import { compactionJobId, JobMessageSchema, jobIdOf } from '../../shared/jobs/job-message.js';
+
+describe('job messages', () => {
+  const document = {
+    type: 'summarize.document',
+    userId: 'user-1',
+    text: 'Some document.',
+  } as const;
+
+  it('gives the same document the same job id, so a retrying producer makes one job', () => {
+    expect(jobIdOf(document)).toBe(jobIdOf({ ...document }));
+    expect(jobIdOf(document)).toMatch(/^job_[a-f0-9]{32}$/);
+    expect(jobIdOf({ ...document, text: 'Another document.' })).not.toBe(jobIdOf(document));
+    expect(jobIdOf({ ...document, userId: 'user-2' })).not.toBe(jobIdOf(document));
+  });
+
+  it('keeps an explicit job id', () => {
+    const jobId = `job_${'a'.repeat(32)}`;
+    expect(jobIdOf({ ...document, jobId })).toBe(jobId);
+  });
+
+  it('names one compaction job per conversation length', () => {
+    const conversationId = `conv_${'b'.repeat(32)}`;
+    expect(compactionJobId('u', conversationId, 10)).toBe(compactionJobId('u', conversationId, 10));
+    expect(compactionJobId('u', conversationId, 12)).not.toBe(
+      compactionJobId('u', conversationId, 10),
+    );
+  });
+
+  it('rejects unknown types, unknown fields and bad user ids', () => {
+    expect(JobMessageSchema.safeParse({ ...document, type: 'translate' }).success).toBe(false);
+    expect(JobMessageSchema.safeParse({ ...document, extra: 1 }).success).toBe(false);
+    expect(JobMessageSchema.safeParse({ ...document, userId: 'a b' }).success).toBe(false);
+    expect(
+      JobMessageSchema.safeParse({
+        type: 'summarize.conversation',
+        userId: 'u',
+        conversationId: 'x',
+      }).success,
+    ).toBe(false);
+  });
+
+  it('publishes a JSON Schema for producers that matches the zod schema (run npm run schema)', () => {
+    const committed = readFileSync(
+      new URL('../../docs/job-message.schema.json', import.meta.url),
+      'utf8',
+    );
+    expect(committed).toBe(jobMessageJsonSchema());
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { nanoToUsd } from '../../shared/domain/pricing/model-price.js';
+import { PriceTable } from '../../shared/domain/pricing/price-table.js';
+
+// Usage shapes as Claude reports them (message_start + message_delta, merged).
+const SONNET_CACHED_TURN = {
+  inputTokens: 1_200,
+  outputTokens: 350,
+  cacheReadInputTokens: 15_000,
+  cacheCreationInputTokens: 2_000,
+};
+
+describe('PriceTable', () => {
+  const prices = new PriceTable();
+
+  it('prices input, output, cache reads and cache writes apart', () => {
+    // 1200 x $3 + 350 x $15 + 15000 x $0.30 + 2000 x $3.75, per million tokens
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-5', SONNET_CACHED_TURN))).toBe(0.02085);
+  });
+
+  it('prices 1-hour cache writes at their own rate', () => {
+    const usage = { ...SONNET_CACHED_TURN, cacheCreation1hInputTokens: 500 };
+    // 1500 x $3.75 + 500 x $6 instead of 2000 x $3.75
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-5', usage))).toBe(0.021975);
+  });
+
+  it('prices Opus and Haiku from their own rows', () => {
+    const usage = {
+      inputTokens: 1_000_000,
+      outputTokens: 1_000_000,
+      cacheReadInputTokens: 1_000_000,
+      cacheCreationInputTokens: 1_000_000,
+    };
+    expect(nanoToUsd(prices.costNanoUsd('claude-opus-4-5', usage))).toBe(5 + 25 + 0.5 + 6.25);
+    expect(nanoToUsd(prices.costNanoUsd('claude-haiku-4-5', usage))).toBe(1 + 5 + 0.1 + 1.25);
+  });
+
+  it('prices a dated model id like its alias', () => {
+    expect(prices.costNanoUsd('claude-sonnet-4-5-20250929', SONNET_CACHED_TURN)).toBe(
+      prices.costNanoUsd('claude-sonnet-4-5', SONNET_CACHED_TURN),
+    );
+  });
+
+  it('is exact where floating point is not: a million one-token calls cost a million times one', () => {
+    const one = prices.costNanoUsd('claude-sonnet-4-5', {
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadInputTokens: 1,
+      cacheCreationInputTokens: 0,
+    });
+    let total = 0;
+    for (let i = 0; i < 1_000_000; i++) total += one;
+    expect(total).toBe(300_000_000);
+  });
+
+  it('takes overrides from MODEL_PRICES and adds new models', () => {
+    const custom = new PriceTable(
+      JSON.stringify({
+        'my-model': { input: 2, output: 10, cacheWrite5m: 2.5, cacheWrite1h: 4, cacheRead: 0.2 },
+      }),
+    );
+    expect(custom.has('my-model')).toBe(true);
+    expect(custom.has('claude-sonnet-4-5')).toBe(true);
+    expect(nanoToUsd(custom.costNanoUsd('my-model', { ...SONNET_CACHED_TURN }))).toBe(
+      (1200 * 2 + 350 * 10 + 15000 * 0.2 + 2000 * 2.5) / 1e6,
+    );
+  });
+
+  it('rejects prices finer than $0.001 per million tokens and unknown fields', () => {
+    expect(
+      () =>
+        new PriceTable(
+          '{"m":{"input":0.0001,"output":1,"cacheWrite5m":1,"cacheWrite1h":1,"cacheRead":1}}',
+        ),
+    ).toThrow();
+    expect(
+      () =>
+        new PriceTable(
+          '{"m":{"input":1,"output":1,"cacheWrite5m":1,"cacheWrite1h":1,"cacheRead":1,"x":1}}',
+        ),
+    ).toThrow();
+  });
+
+  it('refuses to price an unknown model rather than charging zero', () => {
+    expect(() => prices.costNanoUsd('gpt-4', SONNET_CACHED_TURN)).toThrow(/no price/);
+  });
+
+  it('bounds the worst case by the dearest input price and every output token', () => {
+    // 1000 prompt tokens at the 1h cache-write price ($6) + 100 output at $15
+    expect(prices.worstCaseNanoUsd('claude-sonnet-4-5', 1000, 100)).toBe(1000 * 6000 + 100 * 15000);
+    expect(prices.worstCaseNanoUsd('claude-sonnet-4-5', 1000, 100)).toBeGreaterThanOrEqual(
+      prices.costNanoUsd('claude-sonnet-4-5', {
+        inputTokens: 0,
+        outputTokens: 100,
+        cacheReadInputTokens: 0,
+        cacheCreationInputTokens: 1000,
+        cacheCreation1hInputTokens: 1000,
+      }),
+    );
+  });
+});

@@ -1,0 +1,115 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hs256Verifier, oidcVerifier } from '../../shared/auth/token-verifier.js';
+import { AuthenticationError } from '../../shared/domain/errors.js';
+
+const SECRET = 'a-test-signing-secret-of-enough-length';
+const sign = (claims: Record<string, unknown>, secret = SECRET, expiresIn = '5m') =>
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(new TextEncoder().encode(secret));
+
+describe('hs256Verifier', () => {
+  const verifier = hs256Verifier({ secret: async () => SECRET });
+
+  it('names the caller by the sub claim', async () => {
+    await expect(verifier.verify(`Bearer ${await sign({ sub: 'user-1' })}`)).resolves.toEqual({
+      userId: 'user-1',
+    });
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['not a bearer token', 'Basic abc'],
+    ['malformed', 'Bearer not.a.jwt'],
+  ])('rejects a %s token', async (_, header) => {
+    await expect(verifier.verify(header)).rejects.toThrow(AuthenticationError);
+  });
+
+  it('rejects an expired token', async () => {
+    const token = await new SignJWT({ sub: 'u' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(new TextEncoder().encode(SECRET));
+    await expect(verifier.verify(`Bearer ${token}`)).rejects.toThrow(AuthenticationError);
+  });
+
+  it('rejects a token signed with another secret', async () => {
+    await expect(
+      verifier.verify(`Bearer ${await sign({ sub: 'u' }, 'another-secret-entirely')}`),
+    ).rejects.toThrow(AuthenticationError);
+  });
+
+  it('rejects alg none', async () => {
+    const token = new UnsecuredJWT({ sub: 'u' }).setExpirationTime('5m').encode();
+    await expect(verifier.verify(`Bearer ${token}`)).rejects.toThrow(AuthenticationError);
+  });
+
+  it('rejects a token without sub', async () => {
+    await expect(verifier.verify(`Bearer ${await sign({})}`)).rejects.toThrow(/sub/);
+  });
+
+  it('checks issuer and audience when configured', async () => {
+    const strict = hs256Verifier({ secret: async () => SECRET, issuer: 'me', audience: 'app' });
+    await expect(
+      strict.verify(`Bearer ${await sign({ sub: 'u', iss: 'me', aud: 'app' })}`),
+    ).resolves.toEqual({ userId: 'u' });
+    await expect(
+      strict.verify(`Bearer ${await sign({ sub: 'u', iss: 'other', aud: 'app' })}`),
+    ).rejects.toThrow(AuthenticationError);
+    await expect(
+      strict.verify(`Bearer ${await sign({ sub: 'u', iss: 'me', aud: 'other' })}`),
+    ).rejects.toThrow(AuthenticationError);
+  });
+});
+
+describe('oidcVerifier', () => {
+  let server: Server;
+  let issuer: string;
+  let privateKey: CryptoKey;
+
+  beforeAll(async () => {
+    const keys = await generateKeyPair('RS256');
+    privateKey = keys.privateKey;
+    const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    server = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(req.url === '/.well-known/jwks.json' ? JSON.stringify({ keys: [jwk] }) : '{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const signRs = (claims: Record<string, unknown>) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setExpirationTime('5m')
+      .sign(privateKey);
+
+  it("accepts a token signed by the issuer's key for the audience", async () => {
+    const verifier = oidcVerifier({ issuer, audience: 'app' });
+    await expect(
+      verifier.verify(`Bearer ${await signRs({ sub: 'u-9', iss: issuer, aud: 'app' })}`),
+    ).resolves.toEqual({
+      userId: 'u-9',
+    });
+  });
+
+  it('rejects another issuer, another audience, and an HS256 token', async () => {
+    const verifier = oidcVerifier({ issuer, audience: 'app' });
+    await expect(
+      verifier.verify(`Bearer ${await signRs({ sub: 'u', iss: 'https://evil', aud: 'app' })}`),
+    ).rejects.toThrow(AuthenticationError);
+    await expect(
+      verifier.verify(`Bearer ${await signRs({ sub: 'u', iss: issuer, aud: 'other' })}`),
+    ).rejects.toThrow(AuthenticationError);
+    await expect(
+      verifier.verify(`Bearer ${await sign({ sub: 'u', iss: issuer, aud: 'app' })}`),
+    ).rejects.toThrow(AuthenticationError);
+  });
+});
