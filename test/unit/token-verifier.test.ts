@@ -70,7 +70,7 @@ describe('hs256Verifier', () => {
 describe('oidcVerifier', () => {
   let server: Server;
   let issuer: string;
-  let privateKey: CryptoKey;
+  let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
   beforeAll(async () => {
     const keys = await generateKeyPair('RS256');

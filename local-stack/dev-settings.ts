@@ -1,0 +1,23 @@
+/**
+ * The local stack's fixed names and development secrets. Never used on AWS, where
+ * secrets live in Secrets Manager.
+ */
+export const LOCAL_STACK = {
+  tableName: 'claude-serverless-local',
+  queueName: 'claude-serverless-jobs',
+  deadLetterQueueName: 'claude-serverless-jobs-dlq',
+  /** The dev HS256 secret tokens are signed with (npm run token). */
+  jwtSecret: 'local-development-secret-do-not-use-in-production',
+  /** What the local Claude accepts as a key. */
+  localClaudeApiKey: 'local-claude-key',
+  ports: {
+    functionUrl: 3000,
+    dynamodb: 8000,
+    sqs: 9324,
+    localClaude: 4010,
+  },
+  chatFunction: { name: 'chat', timeoutMs: 120_000 },
+  workerFunction: { name: 'worker' },
+  /** Where npm start writes its endpoints and DynamoDB Local keeps its data. */
+  stateDir: '.local',
+} as const;

@@ -1,0 +1,42 @@
+import { LOCAL_STACK } from './dev-settings.js';
+
+export interface LocalEndpoints {
+  tableName: string;
+  dynamodbEndpoint: string;
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+  sqsEndpoint: string;
+  /** The built-in local Claude; omitted when the real API is used. */
+  localClaudeUrl?: string;
+}
+
+/**
+ * The environment the functions get on the local stack: the same settings as on
+ * AWS (see shared/config/settings.ts), pointed at the emulators, with dev secrets
+ * in place of Secrets Manager ARNs. `overrides` (e.g. the shell's environment) win.
+ */
+export function localFunctionEnv(
+  endpoints: LocalEndpoints,
+  overrides: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  const claude = endpoints.localClaudeUrl
+    ? { ANTHROPIC_API_KEY: LOCAL_STACK.localClaudeApiKey, ANTHROPIC_BASE_URL: endpoints.localClaudeUrl }
+    : {};
+  return {
+    JWT_SECRET: LOCAL_STACK.jwtSecret,
+    ...overrides,
+    ...claude,
+    TABLE_NAME: endpoints.tableName,
+    DYNAMODB_ENDPOINT: endpoints.dynamodbEndpoint,
+    JOBS_QUEUE_URL: endpoints.queueUrl,
+    DEAD_LETTER_QUEUE_URL: endpoints.deadLetterQueueUrl,
+    SQS_ENDPOINT: endpoints.sqsEndpoint,
+  };
+}
+
+/** The AWS SDK wants credentials and a region even for emulators. */
+export function ensureLocalAwsEnv(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_REGION ??= 'us-east-1';
+  env.AWS_ACCESS_KEY_ID ??= 'local';
+  env.AWS_SECRET_ACCESS_KEY ??= 'local';
+}

@@ -1,0 +1,102 @@
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_STACK } from '../../local-stack/dev-settings.js';
+import { collectSse } from './support/sse.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+const secret = new TextEncoder().encode(LOCAL_STACK.jwtSecret);
+
+describe('authentication', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(() => stack.close());
+
+  const tokens: Record<string, () => Promise<string | undefined>> = {
+    missing: async () => undefined,
+    malformed: async () => 'Bearer abc.def',
+    'not bearer': async () => `Basic ${Buffer.from('a:b').toString('base64')}`,
+    expired: async () =>
+      `Bearer ${await new SignJWT({ sub: 'u' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime(Math.floor(Date.now() / 1000) - 10)
+        .sign(secret)}`,
+    'wrongly signed': async () =>
+      `Bearer ${await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode('not-the-secret'))}`,
+    'alg none': async () =>
+      `Bearer ${new UnsecuredJWT({ sub: 'u' }).setExpirationTime('5m').encode()}`,
+  };
+
+  for (const [name, header] of Object.entries(tokens)) {
+    it(`answers a ${name} token with 401 authentication_error and no model call`, async () => {
+      const before = stack.claude.requests.length;
+      const authorization = await header();
+      const response = await fetch(`${stack.url}/v1/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
+        body: JSON.stringify({ message: 'hi' }),
+      });
+      expect(response.status).toBe(401);
+      expect((await response.json()).error.type).toBe('authentication_error');
+      expect(stack.claude.requests.length).toBe(before);
+    });
+  }
+
+  it('protects every route but /health', async () => {
+    for (const [method, path] of [
+      ['GET', '/v1/conversations'],
+      ['GET', '/v1/usage'],
+      ['POST', '/v1/jobs'],
+    ]) {
+      const response = await fetch(`${stack.url}${path}`, { method });
+      expect(response.status, `${method} ${path}`).toBe(401);
+    }
+  });
+});
+
+describe('tenant isolation', () => {
+  let stack: TestStack;
+  let conversationId: string;
+  beforeAll(async () => {
+    stack = await startTestStack();
+    const events = await collectSse(await stack.chat('owner', { message: 'private things' }));
+    conversationId = String(events[0]!.data.conversationId);
+  });
+  afterAll(() => stack.close());
+
+  it("answers another user's conversation id with 404 on every route", async () => {
+    const path = `/v1/conversations/${conversationId}`;
+    for (const [method, url, body] of [
+      ['GET', path, undefined],
+      ['DELETE', path, undefined],
+      ['POST', `${path}/stop`, undefined],
+      ['POST', '/v1/chat', { conversationId, message: 'let me in' }],
+    ] as const) {
+      const response = await stack.request('intruder', method, url, body);
+      expect(response.status, `${method} ${url}`).toBe(404);
+      expect((await response.json()).error.type).toBe('not_found_error');
+    }
+  });
+
+  it("never lists another user's conversations", async () => {
+    const theirs = await (await stack.request('intruder', 'GET', '/v1/conversations')).json();
+    expect(theirs.conversations).toEqual([]);
+    const mine = await (await stack.request('owner', 'GET', '/v1/conversations')).json();
+    expect(mine.conversations.map((c: { id: string }) => c.id)).toEqual([conversationId]);
+  });
+
+  it("refuses a page cursor made for another user's listing", async () => {
+    for (let i = 0; i < 2; i++)
+      await collectSse(await stack.chat('owner', { message: `more ${i}` }));
+    const page = await (await stack.request('owner', 'GET', '/v1/conversations?limit=1')).json();
+    expect(page.nextCursor).toBeDefined();
+    const stolen = await stack.request(
+      'intruder',
+      'GET',
+      `/v1/conversations?limit=1&cursor=${page.nextCursor}`,
+    );
+    expect(stolen.status).toBe(400);
+    expect((await stolen.json()).error.type).toBe('invalid_request_error');
+  });
+});

@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
+import { monthOf } from '../../shared/domain/budget.js';
+import { BudgetExceededError } from '../../shared/domain/errors.js';
+import { usdToNano } from '../../shared/domain/pricing/model-price.js';
+import { ZERO_USAGE } from '../../shared/domain/usage.js';
+import { collectSse } from './support/sse.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+const USER_BUDGET_USD = 0.01;
+
+describe('budgets under concurrency', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({
+      claude: { tokensPerSecond: 100 },
+      env: { USER_MONTHLY_BUDGET_USD: String(USER_BUDGET_USD), MAX_OUTPUT_TOKENS: '200' },
+    });
+  });
+  afterAll(() => stack.close());
+
+  it('never records more spend than the budget, and accounts for every admitted request', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        stack.chat('spender', { message: `request number ${i}` }),
+      ),
+    );
+    const admitted = responses.filter((r) => r.status === 200);
+    const rejected = responses.filter((r) => r.status === 402);
+    expect(admitted.length + rejected.length).toBe(responses.length);
+    expect(admitted.length).toBeGreaterThan(0);
+    expect(rejected.length).toBeGreaterThan(0);
+    for (const response of rejected) {
+      expect((await response.json()).error.type).toBe('budget_exceeded');
+    }
+
+    const streamed = await Promise.all(admitted.map(collectSse));
+    const costs = streamed.map((events) => Number(events.at(-1)!.data.costUsd));
+    const usage = await (await stack.request('spender', 'GET', '/v1/usage')).json();
+    expect(usage.requests).toBe(admitted.length);
+    expect(usage.costUsd).toBeCloseTo(
+      costs.reduce((a, b) => a + b, 0),
+      12,
+    );
+    expect(usage.costUsd).toBeLessThanOrEqual(USER_BUDGET_USD);
+    expect(usage.budgetUsd).toBe(USER_BUDGET_USD);
+    // Nothing is left reserved once every admitted turn has settled.
+    expect(usage.remainingUsd).toBeCloseTo(USER_BUDGET_USD - usage.costUsd, 12);
+    expect(stack.claude.requests.length).toBe(admitted.length);
+  });
+
+  it('rejects with 402 before any model call when the request cannot fit', async () => {
+    const before = stack.claude.requests.length;
+    const response = await stack.chat('big-spender', {
+      message: 'x'.repeat(20_000),
+      maxTokens: 200,
+    });
+    expect(response.status).toBe(402);
+    expect((await response.json()).error).toMatchObject({ type: 'budget_exceeded' });
+    expect(stack.claude.requests.length).toBe(before);
+  });
+});
+
+describe('GET /v1/usage', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ claude: { minCacheableTokens: 1 } });
+  });
+  afterAll(() => stack.close());
+
+  it("reports the caller's month: tokens by kind, cost, budget and requests", async () => {
+    const first = await collectSse(
+      await stack.chat('counter', { message: 'one', system: 'Be brief.' }),
+    );
+    const second = await collectSse(
+      await stack.chat('counter', {
+        message: 'two',
+        system: 'Be brief.',
+        conversationId: first[0]!.data.conversationId,
+      }),
+    );
+    const turns = [first, second].map(
+      (events) => events.at(-1)!.data as { usage: Record<string, number>; costUsd: number },
+    );
+    const usage = await (await stack.request('counter', 'GET', '/v1/usage')).json();
+    expect(usage).toMatchObject({
+      month: monthOf(Date.now()),
+      requests: 2,
+      budgetUsd: 10,
+      inputTokens: turns[0]!.usage.inputTokens! + turns[1]!.usage.inputTokens!,
+      outputTokens: turns[0]!.usage.outputTokens! + turns[1]!.usage.outputTokens!,
+      cacheReadInputTokens: turns[1]!.usage.cacheReadInputTokens,
+      cacheCreationInputTokens:
+        turns[0]!.usage.cacheCreationInputTokens! + turns[1]!.usage.cacheCreationInputTokens!,
+    });
+    expect(usage.cacheReadInputTokens).toBeGreaterThan(0);
+    expect(usage.costUsd).toBeCloseTo(turns[0]!.costUsd + turns[1]!.costUsd, 12);
+
+    const other = await (await stack.request('someone-else', 'GET', '/v1/usage')).json();
+    expect(other).toMatchObject({ requests: 0, costUsd: 0, remainingUsd: 10 });
+  });
+
+  it('honours a per-user budget override stored in the table', async () => {
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    await ledger.setUserBudgetOverride('vip', 250);
+    const usage = await (await stack.request('vip', 'GET', '/v1/usage')).json();
+    expect(usage.budgetUsd).toBe(250);
+  });
+});
+
+describe('rate limits', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ env: { USER_REQUESTS_PER_MINUTE: '2' } });
+  });
+  afterAll(() => stack.close());
+
+  it('answers past the per-minute request limit with 429 and retry-after, before any model call', async () => {
+    for (let i = 0; i < 2; i++) await collectSse(await stack.chat('hasty', { message: `hi ${i}` }));
+    const before = stack.claude.requests.length;
+    const response = await stack.chat('hasty', { message: 'one more' });
+    expect(response.status).toBe(429);
+    expect((await response.json()).error.type).toBe('rate_limit_exceeded');
+    const retryAfter = Number(response.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(stack.claude.requests.length).toBe(before);
+    // Another user has their own window.
+    expect((await stack.chat('patient', { message: 'hi' })).status).toBe(200);
+  });
+});
+
+describe('the usage ledger on DynamoDB Local', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(() => stack.close());
+
+  it('reclaims a reservation whose caller crashed, once it expires', async () => {
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    const now = Date.now();
+    const request = {
+      userId: 'crasher',
+      amountNanoUsd: usdToNano(0.6),
+      userBudgetNanoUsd: usdToNano(1),
+      globalBudgetNanoUsd: usdToNano(1000),
+      nowMs: now,
+    };
+    await ledger.reserve({ ...request, expiresAtMs: now + 50 }); // never settled
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const second = await ledger.reserve({
+      ...request,
+      nowMs: Date.now(),
+      expiresAtMs: Date.now() + 60_000,
+    });
+    const month = await ledger.userMonth('crasher', monthOf(now));
+    expect(month.heldNanoUsd).toBe(usdToNano(0.6));
+    await ledger.settle(second, { usage: ZERO_USAGE, costNanoUsd: usdToNano(0.1) });
+    const settled = await ledger.userMonth('crasher', monthOf(now));
+    expect(settled).toMatchObject({
+      spentNanoUsd: usdToNano(0.1),
+      heldNanoUsd: usdToNano(0.1),
+      requests: 1,
+    });
+  });
+
+  it('holds the global budget across users, exactly', async () => {
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 5);
+    const attempt = (i: number) =>
+      ledger.reserve({
+        userId: `user-${i}`,
+        amountNanoUsd: usdToNano(1),
+        userBudgetNanoUsd: usdToNano(100),
+        globalBudgetNanoUsd: usdToNano(5),
+        nowMs: Date.now(),
+        expiresAtMs: Date.now() + 60_000,
+      });
+    const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => attempt(i)));
+    const admitted = results.filter((r) => r.status === 'fulfilled');
+    expect(admitted).toHaveLength(5);
+    for (const result of results.filter((r) => r.status === 'rejected')) {
+      expect((result as PromiseRejectedResult).reason).toBeInstanceOf(BudgetExceededError);
+    }
+  });
+});

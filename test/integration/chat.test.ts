@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerText, collectSse, readSse } from './support/sse.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+/** A directive the local Claude reads from the message: a fault or pacing for this request. */
+const directive = (text: string) => `[[local-claude: ${text}]]`;
+
+describe('POST /v1/chat', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ claude: { minCacheableTokens: 1 } });
+  });
+  afterAll(() => stack.close());
+
+  it('streams start, deltas and done as SSE, and stores the question and the answer', async () => {
+    const response = await stack.chat('alice', { message: 'Hello there, Claude' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+
+    const events = await collectSse(response);
+    expect(events[0]?.event).toBe('start');
+    expect(events.at(-1)?.event).toBe('done');
+    expect(events.filter((e) => e.event === 'delta').length).toBeGreaterThan(1);
+    for (const event of events) expect(event.data.type).toBe(event.event);
+
+    const start = events[0]!.data;
+    const done = events.at(-1)!.data;
+    expect(done.messageId).toBe(start.messageId);
+    expect(done.stopReason).toBe('end_turn');
+    expect(done.usage).toMatchObject({
+      inputTokens: expect.any(Number),
+      outputTokens: expect.any(Number),
+    });
+    expect(done.costUsd).toBeGreaterThan(0);
+
+    const stored = await (
+      await stack.request('alice', 'GET', `/v1/conversations/${start.conversationId}`)
+    ).json();
+    expect(stored.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+    expect(stored.messages[0].content).toBe('Hello there, Claude');
+    expect(stored.messages[1]).toMatchObject({
+      id: start.messageId,
+      content: answerText(events),
+      stopReason: 'end_turn',
+      usage: done.usage,
+    });
+  });
+
+  it('sends the second turn to Claude with the first one and cache breakpoints, and reads the cache', async () => {
+    const first = await collectSse(
+      await stack.chat('carol', { message: 'My name is Carol.', system: 'Be kind.' }),
+    );
+    const conversationId = first[0]!.data.conversationId;
+    const second = await collectSse(
+      await stack.chat('carol', {
+        conversationId,
+        message: 'What is my name?',
+        system: 'Be kind.',
+      }),
+    );
+
+    const sent = stack.claude.requests.at(-1)!.body as {
+      system: Array<{ text: string; cache_control?: unknown }>;
+      messages: Array<{ role: string; content: Array<{ text: string; cache_control?: unknown }> }>;
+    };
+    expect(sent.messages.map((m) => [m.role, m.content[0]?.text])).toEqual([
+      ['user', 'My name is Carol.'],
+      ['assistant', answerText(first)],
+      ['user', 'What is my name?'],
+    ]);
+    expect(sent.system.at(-1)?.cache_control).toEqual({ type: 'ephemeral' });
+    expect(sent.messages[0]?.content.at(-1)?.cache_control).toEqual({ type: 'ephemeral' });
+    expect(sent.messages[2]?.content.at(-1)?.cache_control).toEqual({ type: 'ephemeral' });
+
+    const firstUsage = first.at(-1)!.data.usage as Record<string, number>;
+    const secondUsage = second.at(-1)!.data.usage as Record<string, number>;
+    expect(firstUsage.cacheCreationInputTokens).toBeGreaterThan(0);
+    expect(secondUsage.cacheReadInputTokens).toBeGreaterThan(0);
+  });
+
+  it('delivers tokens as the model produces them, not all at the end', async () => {
+    const slow = await startTestStack({ claude: { tokensPerSecond: 20 } });
+    try {
+      const response = await slow.chat('dave', {
+        message: `Count slowly ${directive('tokens=30')}`,
+      });
+      for await (const event of readSse(response)) {
+        if (event.event === 'delta') {
+          // The first token reached us while the model was still generating the rest.
+          expect(slow.claude.requests[0]!.outputTokensSent).toBeLessThan(30);
+          break;
+        }
+      }
+      await response.body?.cancel();
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('answers errors found before the stream as plain JSON errors, never a 200 stream', async () => {
+    const cases: Array<[unknown, number, string]> = [
+      ['{not json', 400, 'invalid_request_error'],
+      [{ message: '' }, 400, 'invalid_request_error'],
+      [{ message: 42 }, 400, 'invalid_request_error'],
+      [{ message: 'hi', model: 'gpt-4' }, 400, 'invalid_request_error'],
+      [
+        { message: 'hi', conversationId: 'conv_00000000000000000000000000000000' },
+        404,
+        'not_found_error',
+      ],
+      [{ message: 'hi', conversationId: '../../etc' }, 404, 'not_found_error'],
+    ];
+    const before = stack.claude.requests.length;
+    for (const [body, status, type] of cases) {
+      const response = await stack.chat('erin', body as Record<string, unknown>);
+      expect(response.status, JSON.stringify(body)).toBe(status);
+      expect(response.headers.get('content-type')).toMatch(/application\/json/);
+      expect((await response.json()).error.type).toBe(type);
+    }
+    expect(stack.claude.requests.length).toBe(before);
+  });
+
+  it('answers unknown routes with 404 and wrong methods with 405, as JSON', async () => {
+    const unknown = await stack.request('erin', 'GET', '/v1/nothing');
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.type).toBe('not_found_error');
+    const wrongMethod = await stack.request('erin', 'GET', '/v1/chat');
+    expect(wrongMethod.status).toBe(405);
+    expect((await wrongMethod.json()).error.type).toBe('method_not_allowed');
+  });
+
+  it('caps maxTokens at the configured maximum', async () => {
+    await collectSse(await stack.chat('erin', { message: 'hi', maxTokens: 1_000_000 }));
+    expect((stack.claude.requests.at(-1)!.body as { max_tokens: number }).max_tokens).toBe(4096);
+  });
+
+  it('reports health without a token', async () => {
+    const response = await fetch(`${stack.url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      status: 'ok',
+      checks: { table: 'ok', queue: 'ok', claude: 'ok' },
+    });
+  });
+});

@@ -1,0 +1,77 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectSse } from './support/sse.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+describe('the conversation API', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(() => stack.close());
+
+  const newConversation = async (userId: string, message: string) =>
+    String((await collectSse(await stack.chat(userId, { message })))[0]!.data.conversationId);
+
+  it('lists conversations newest activity first, a page at a time', async () => {
+    const first = await newConversation('lister', 'first conversation');
+    const second = await newConversation('lister', 'second conversation');
+    await collectSse(
+      await stack.chat('lister', { conversationId: first, message: 'back to the first' }),
+    );
+
+    const page1 = await (await stack.request('lister', 'GET', '/v1/conversations?limit=1')).json();
+    expect(page1.conversations).toHaveLength(1);
+    expect(page1.conversations[0]).toMatchObject({
+      id: first,
+      title: 'first conversation',
+      messageCount: 4,
+    });
+    const page2 = await (
+      await stack.request('lister', 'GET', `/v1/conversations?limit=1&cursor=${page1.nextCursor}`)
+    ).json();
+    expect(page2.conversations.map((c: { id: string }) => c.id)).toEqual([second]);
+  });
+
+  it('pages through messages in order', async () => {
+    const id = await newConversation('pager', 'one');
+    await collectSse(await stack.chat('pager', { conversationId: id, message: 'two' }));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await (
+        await stack.request(
+          'pager',
+          'GET',
+          `/v1/conversations/${id}?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+        )
+      ).json();
+      seen.push(...page.messages.map((m: { role: string }) => m.role));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(['user', 'assistant', 'user', 'assistant']);
+  });
+
+  it('rejects a bad cursor and a bad limit with 400', async () => {
+    const badCursor = await stack.request('pager', 'GET', '/v1/conversations?cursor=not-a-cursor');
+    expect(badCursor.status).toBe(400);
+    const badLimit = await stack.request('pager', 'GET', '/v1/conversations?limit=0');
+    expect(badLimit.status).toBe(400);
+  });
+
+  it('deletes every item of a conversation', async () => {
+    const id = await newConversation('deleter', 'to be deleted');
+    const response = await stack.request('deleter', 'DELETE', `/v1/conversations/${id}`);
+    expect(response.status).toBe(204);
+    const { Items } = await stack.documentClient.send(
+      new QueryCommand({
+        TableName: stack.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `USER#deleter#CONV#${id}` },
+      }),
+    );
+    expect(Items).toEqual([]);
+    expect((await stack.request('deleter', 'GET', `/v1/conversations/${id}`)).status).toBe(404);
+    expect((await stack.request('deleter', 'DELETE', `/v1/conversations/${id}`)).status).toBe(404);
+  });
+});

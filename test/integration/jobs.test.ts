@@ -1,0 +1,242 @@
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobIdOf } from '../../shared/jobs/job-message.js';
+import { collectSse } from './support/sse.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+const directive = (text: string) => `[[local-claude: ${text}]]`;
+
+async function waitForJob(
+  stack: TestStack,
+  userId: string,
+  jobId: string,
+  status: string[],
+  timeoutMs = 45_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await stack.request(userId, 'GET', `/v1/jobs/${jobId}`);
+    const job = response.status === 200 ? await response.json() : undefined;
+    if (job && status.includes(job.status)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${JSON.stringify(job)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function deadLetters(stack: TestStack) {
+  const { Messages = [] } = await stack.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: stack.deadLetterQueueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 1,
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  return Messages;
+}
+
+describe('summarization jobs', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({
+      worker: true,
+      env: { JOB_RETRY_BASE_SECONDS: '1', DOCUMENT_CHUNK_TOKENS: '200', MODEL_MAX_RETRIES: '0' },
+    });
+  });
+  afterAll(() => stack.close());
+
+  it('summarizes a document end to end and meters it', async () => {
+    const created = await stack.request('writer', 'POST', '/v1/jobs', {
+      type: 'summarize',
+      text: 'A short memo about Q3.',
+    });
+    expect(created.status).toBe(202);
+    const { jobId, status } = await created.json();
+    expect(status).toBe('queued');
+
+    const job = await waitForJob(stack, 'writer', jobId, ['succeeded', 'failed']);
+    expect(job).toMatchObject({ status: 'succeeded', result: { summary: expect.any(String) } });
+    expect(job.result.summary.length).toBeGreaterThan(0);
+    expect(job.costUsd).toBeGreaterThan(0);
+    expect(job.usage.outputTokens).toBeGreaterThan(0);
+    const usage = await (await stack.request('writer', 'GET', '/v1/usage')).json();
+    expect(usage.costUsd).toBeCloseTo(job.costUsd, 12);
+
+    expect((await stack.request('stranger', 'GET', `/v1/jobs/${jobId}`)).status).toBe(404);
+  });
+
+  it('splits a long document, summarizes the parts and combines them', async () => {
+    const text = Array.from(
+      { length: 12 },
+      (_, i) => `Section ${i}. ${'Detail of the section. '.repeat(20)}`,
+    ).join('\n\n');
+    const before = stack.claude.requests.length;
+    const { jobId } = await (
+      await stack.request('writer', 'POST', '/v1/jobs', { type: 'summarize', text })
+    ).json();
+    const job = await waitForJob(stack, 'writer', jobId, ['succeeded', 'failed']);
+    expect(job.status).toBe('succeeded');
+    const calls = stack.claude.requests.slice(before).map((r) => JSON.stringify(r.body));
+    expect(calls.filter((c) => c.includes('of a longer document')).length).toBeGreaterThan(1);
+    expect(calls.some((c) => c.includes('into one summary'))).toBe(true);
+  });
+
+  it('posting the same document twice is one job', async () => {
+    const body = { type: 'summarize', text: 'The same document, twice.' };
+    const first = await (await stack.request('writer', 'POST', '/v1/jobs', body)).json();
+    const second = await (await stack.request('writer', 'POST', '/v1/jobs', body)).json();
+    expect(second.jobId).toBe(first.jobId);
+  });
+
+  it('processes a message delivered twice once', async () => {
+    const message = {
+      type: 'summarize.document',
+      userId: 'producer',
+      text: `Delivered twice ${Date.now()}`,
+    } as const;
+    const jobId = jobIdOf(message);
+    const before = stack.claude.requests.length;
+    await Promise.all(
+      [1, 2].map(() =>
+        stack.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: stack.queueUrl,
+            MessageBody: JSON.stringify(message),
+          }),
+        ),
+      ),
+    );
+    const job = await waitForJob(stack, 'producer', jobId, ['succeeded', 'failed']);
+    expect(job.status).toBe('succeeded');
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // let the duplicate be consumed too
+    const calls = stack.claude.requests
+      .slice(before)
+      .filter((r) => JSON.stringify(r.body).includes(message.text));
+    expect(calls).toHaveLength(1);
+  });
+
+  it('retries a throttled model later and then succeeds', async () => {
+    const text = `Throttled once ${directive(`fault=error-before status=429 times=1 key=t-${Date.now()}`)}`;
+    const { jobId } = await (
+      await stack.request('writer', 'POST', '/v1/jobs', { type: 'summarize', text })
+    ).json();
+    const job = await waitForJob(stack, 'writer', jobId, ['succeeded', 'failed']);
+    expect(job.status).toBe('succeeded');
+    const attempts = stack.claude.requests.filter(
+      (r) =>
+        JSON.stringify(r.body).includes(jobId) || JSON.stringify(r.body).includes('Throttled once'),
+    );
+    expect(attempts.length).toBe(2);
+  });
+
+  it('moves a message that can never succeed to the dead-letter queue at once', async () => {
+    await stack.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.queueUrl,
+        MessageBody: JSON.stringify({ type: 'summarize.document', userId: 'x' }),
+      }),
+    );
+    const letters = await waitFor(
+      () => deadLetters(stack),
+      (found) => found.length > 0,
+    );
+    expect(letters[0]!.MessageAttributes?.failureReason?.StringValue).toMatch(
+      /invalid job message/,
+    );
+  });
+
+  it('fails a job whose model keeps failing after maxReceiveCount, and its message lands in the DLQ', async () => {
+    const text = `Always overloaded ${directive('fault=error-before status=529')}`;
+    const { jobId } = await (
+      await stack.request('writer', 'POST', '/v1/jobs', { type: 'summarize', text })
+    ).json();
+    const job = await waitForJob(stack, 'writer', jobId, ['failed'], 60_000);
+    expect(job.error).toMatchObject({ type: 'overloaded_error' });
+    const letters = await waitFor(
+      () => deadLetters(stack),
+      (found) => found.some((m) => m.Body?.includes(jobId)),
+    );
+    expect(letters.some((m) => m.Body?.includes('Always overloaded'))).toBe(true);
+  }, 90_000);
+
+  it('fails a job that does not fit the budget with budget_exceeded', async () => {
+    const poor = await startTestStack({ worker: true, env: { USER_MONTHLY_BUDGET_USD: '0.0001' } });
+    try {
+      const { jobId } = await (
+        await poor.request('poor', 'POST', '/v1/jobs', { type: 'summarize', text: 'Too dear.' })
+      ).json();
+      const job = await waitForJob(poor, 'poor', jobId, ['failed', 'succeeded']);
+      expect(job).toMatchObject({ status: 'failed', error: { type: 'budget_exceeded' } });
+      expect(poor.claude.requests).toHaveLength(0);
+    } finally {
+      await poor.close();
+    }
+  });
+});
+
+describe('conversation compaction', () => {
+  it('summarizes a long conversation and sends the summary plus recent messages on the next turn', async () => {
+    const stack = await startTestStack({
+      worker: true,
+      env: { COMPACTION_THRESHOLD_TOKENS: '150' },
+    });
+    try {
+      let conversationId: string | undefined;
+      for (let i = 0; i < 5; i++) {
+        const events = await collectSse(
+          await stack.chat('talker', {
+            message: `Turn ${i}: ${'some words about the topic '.repeat(8)}`,
+            ...(conversationId && { conversationId }),
+          }),
+        );
+        conversationId = String(events[0]!.data.conversationId);
+      }
+      const summarized = await waitFor(
+        () =>
+          stack.claude.requests.filter((r) =>
+            JSON.stringify(r.body).includes('conversation between a user and an assistant'),
+          ),
+        (found) => found.length > 0,
+      );
+      expect(summarized.length).toBeGreaterThan(0);
+      // Give the worker time to store the summary before the next turn reads it.
+      await waitFor(
+        async () =>
+          (await stack.request('talker', 'GET', `/v1/conversations/${conversationId}`)).json(),
+        () => true,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+      await collectSse(await stack.chat('talker', { conversationId, message: 'And now?' }));
+      const sent = stack.claude.requests.at(-1)!.body as {
+        system?: Array<{ text: string }>;
+        messages: unknown[];
+      };
+      expect(
+        sent.system?.some((b) => b.text.startsWith('Summary of the earlier conversation')),
+      ).toBe(true);
+      expect(sent.messages.length).toBeLessThan(11);
+
+      const history = await (
+        await stack.request('talker', 'GET', `/v1/conversations/${conversationId}?limit=100`)
+      ).json();
+      expect(history.messages).toHaveLength(12);
+    } finally {
+      await stack.close();
+    }
+  }, 60_000);
+});
+
+async function waitFor<T>(
+  probe: () => Promise<T> | T,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

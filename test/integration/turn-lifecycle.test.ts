@@ -1,0 +1,202 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerText, collectSse, readSse, type SseEvent } from './support/sse.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+const directive = (text: string) => `[[local-claude: ${text}]]`;
+
+async function storedAnswer(stack: TestStack, userId: string, conversationId: string) {
+  const conversation = await (
+    await stack.request(userId, 'GET', `/v1/conversations/${conversationId}`)
+  ).json();
+  return conversation.messages.at(-1) as { role: string; content: string; stopReason: string };
+}
+
+describe('a turn that is interrupted', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({
+      claude: { tokensPerSecond: 20 },
+      env: { STREAM_IDLE_TIMEOUT_MS: '1000' },
+    });
+  });
+  afterAll(() => stack.close());
+
+  it('answers a racing turn in the same conversation with 409 before any model call', async () => {
+    const first = await collectSse(await stack.chat('racer', { message: 'short' }));
+    const conversationId = first[0]!.data.conversationId;
+    const slow = await stack.chat('racer', {
+      conversationId,
+      message: `long ${directive('tokens=40')}`,
+    });
+    const events = readSse(slow);
+    expect((await events.next()).value?.event).toBe('start');
+
+    const calls = stack.claude.requests.length;
+    const racing = await stack.chat('racer', { conversationId, message: 'me too' });
+    expect(racing.status).toBe(409);
+    expect((await racing.json()).error.type).toBe('conflict');
+    expect(stack.claude.requests.length).toBe(calls);
+
+    const rest: SseEvent[] = [];
+    for await (const event of events) rest.push(event);
+    expect(rest.at(-1)?.event).toBe('done');
+    const history = await (
+      await stack.request('racer', 'GET', `/v1/conversations/${conversationId}`)
+    ).json();
+    expect(history.messages.map((m: { content: string }) => m.content)).not.toContain('me too');
+    expect(history.messages).toHaveLength(4);
+  });
+
+  it('stops on request: upstream aborted, partial answer stored as stopped, stream ends with done', async () => {
+    const response = await stack.chat('stopper', {
+      message: `tell me everything ${directive('tokens=400')}`,
+    });
+    const events: SseEvent[] = [];
+    let stopped = false;
+    for await (const event of readSse(response)) {
+      events.push(event);
+      if (event.event === 'delta' && !stopped) {
+        stopped = true;
+        const stop = await stack.request(
+          'stopper',
+          'POST',
+          `/v1/conversations/${events[0]!.data.conversationId}/stop`,
+        );
+        expect(stop.status).toBe(202);
+      }
+    }
+    const done = events.at(-1)!;
+    expect(done.event).toBe('done');
+    expect(done.data.stopReason).toBe('stopped');
+
+    const upstream = stack.claude.requests.at(-1)!;
+    expect(upstream.aborted).toBe(true);
+    expect(upstream.outputTokensSent).toBeLessThan(400);
+
+    const stored = await storedAnswer(stack, 'stopper', String(events[0]!.data.conversationId));
+    expect(stored).toMatchObject({
+      role: 'assistant',
+      stopReason: 'stopped',
+      content: answerText(events),
+    });
+    expect(stored.content.length).toBeGreaterThan(0);
+  });
+
+  it('answers a stop with no turn streaming with 409', async () => {
+    const events = await collectSse(await stack.chat('idle-stopper', { message: 'hi' }));
+    const response = await stack.request(
+      'idle-stopper',
+      'POST',
+      `/v1/conversations/${events[0]!.data.conversationId}/stop`,
+    );
+    expect(response.status).toBe(409);
+  });
+
+  it('keeps the partial answer and ends with a retryable error when the model fails mid-stream', async () => {
+    const events = await collectSse(
+      await stack.chat('failer', {
+        message: `go ${directive('fault=error-mid after=3 type=overloaded_error')}`,
+      }),
+    );
+    const last = events.at(-1)!;
+    expect(last.event).toBe('error');
+    expect(last.data).toMatchObject({ error: { type: 'overloaded_error' }, retryable: true });
+    expect(events.filter((e) => e.event === 'delta')).toHaveLength(3);
+
+    const stored = await storedAnswer(stack, 'failer', String(events[0]!.data.conversationId));
+    expect(stored).toMatchObject({ stopReason: 'error', content: answerText(events) });
+  });
+
+  it('keeps the partial answer when the upstream connection drops', async () => {
+    const events = await collectSse(
+      await stack.chat('dropper', { message: `go ${directive('fault=drop after=2')}` }),
+    );
+    expect(events.at(-1)?.event).toBe('error');
+    const stored = await storedAnswer(stack, 'dropper', String(events[0]!.data.conversationId));
+    expect(stored).toMatchObject({ stopReason: 'error', content: answerText(events) });
+    expect(stored.content.length).toBeGreaterThan(0);
+  });
+
+  it('aborts a stalled upstream stream with the idle watchdog', async () => {
+    const events = await collectSse(
+      await stack.chat('staller', { message: `go ${directive('fault=stall after=2')}` }),
+    );
+    expect(events.at(-1)).toMatchObject({ event: 'error', data: { retryable: true } });
+    expect(stack.claude.requests.at(-1)!.aborted).toBe(true);
+    const stored = await storedAnswer(stack, 'staller', String(events[0]!.data.conversationId));
+    expect(stored.stopReason).toBe('error');
+  });
+});
+
+describe('a turn near the function timeout', () => {
+  it('ends cleanly before the timeout: partial answer stored as timeout, then done', async () => {
+    const stack = await startTestStack({
+      claude: { tokensPerSecond: 10 },
+      chatTimeoutMs: 8_000,
+      env: { DEADLINE_MARGIN_MS: '6000' },
+    });
+    try {
+      const events = await collectSse(
+        await stack.chat('slowpoke', { message: `go ${directive('tokens=500')}` }),
+      );
+      expect(events.at(-1)).toMatchObject({ event: 'done', data: { stopReason: 'timeout' } });
+      expect(stack.claude.requests.at(-1)!.aborted).toBe(true);
+      const stored = await storedAnswer(stack, 'slowpoke', String(events[0]!.data.conversationId));
+      expect(stored).toMatchObject({ stopReason: 'timeout', content: answerText(events) });
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
+describe('model errors before the first token', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({
+      env: { FALLBACK_MODEL: 'claude-haiku-4-5', MODEL_MAX_RETRIES: '2' },
+    });
+  });
+  afterAll(() => stack.close());
+
+  it('retries throttling with the SDK and then streams', async () => {
+    const events = await collectSse(
+      await stack.chat('retry', {
+        message: `go ${directive('fault=error-before status=429 retry-after=0 times=2 key=r1')}`,
+      }),
+    );
+    expect(events.at(-1)?.event).toBe('done');
+    const attempts = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('key=r1'));
+    expect(attempts).toHaveLength(3);
+  });
+
+  it('falls back to FALLBACK_MODEL when overload outlasts the retries', async () => {
+    const events = await collectSse(
+      await stack.chat('fallback', {
+        message: `go ${directive('fault=error-before status=529 model=claude-sonnet-4-5')}`,
+      }),
+    );
+    expect(events[0]).toMatchObject({ event: 'start', data: { model: 'claude-haiku-4-5' } });
+    expect(events.at(-1)?.event).toBe('done');
+  });
+
+  it('answers with a JSON error, and keeps the question, when no model can answer', async () => {
+    const response = await stack.chat('down', {
+      message: `go ${directive('fault=error-before status=500')}`,
+    });
+    expect(response.status).toBe(503);
+    expect((await response.json()).error.type).toBe('api_error');
+    const list = await (await stack.request('down', 'GET', '/v1/conversations')).json();
+    const conversation = await (
+      await stack.request('down', 'GET', `/v1/conversations/${list.conversations[0].id}`)
+    ).json();
+    expect(
+      conversation.messages.map((m: { role: string; stopReason?: string }) => [
+        m.role,
+        m.stopReason,
+      ]),
+    ).toEqual([
+      ['user', undefined],
+      ['assistant', 'error'],
+    ]);
+  });
+});
