@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The JSON report feeds the one-line summary .ci/run prints.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.local/test-results.json' },
     projects: [
       {
         test: {

@@ -2,8 +2,8 @@ import type { TestProject } from 'vitest/node';
 import { ensureDynamoDbLocal } from '../../local-stack/dynamodb/install.js';
 import { startDynamoDbLocal } from '../../local-stack/dynamodb/server.js';
 import { ensureLocalAwsEnv } from '../../local-stack/function-env.js';
+import { findFreePort } from '../../local-stack/ports.js';
 import { startSqsEmulator } from '../../local-stack/sqs/server.js';
-import { freePort } from './support/free-port.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,8 +17,8 @@ export default async function setup(project: TestProject) {
   ensureLocalAwsEnv();
   await ensureDynamoDbLocal();
   const [dynamodb, sqs] = await Promise.all([
-    startDynamoDbLocal({ port: await freePort() }),
-    startSqsEmulator({ port: await freePort() }),
+    startDynamoDbLocal({ port: await findFreePort() }),
+    startSqsEmulator({ port: await findFreePort() }),
   ]);
   project.provide('dynamodbEndpoint', dynamodb.endpoint);
   project.provide('sqsEndpoint', sqs.endpoint);

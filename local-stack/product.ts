@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Handler } from 'aws-lambda';
+import { createChatHandler } from '../functions/chat/app.js';
+import { buildChatDependencies } from '../functions/chat/build-dependencies.js';
+import type { ChatDependencies } from '../functions/chat/dependencies.js';
+import { createWorkerHandler } from '../functions/worker/app.js';
+import { buildWorkerDependencies } from '../functions/worker/build-dependencies.js';
+import { loadSettings } from '../shared/config/load-settings.js';
+import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
+import { signDevToken } from './dev-token.js';
+import { ensureTable } from './dynamodb/create-table.js';
+import { ensureLocalAwsEnv, localFunctionEnv } from './function-env.js';
+import { startFunctionUrl } from './lambda-runtime/function-url.js';
+import { startSqsEventSource } from './lambda-runtime/sqs-event-source.js';
+import {
+  type LocalClaude,
+  type LocalClaudeOptions,
+  startLocalClaude,
+} from './local-claude/index.js';
+import { ensureJobQueues } from './sqs/queues.js';
+
+export interface ProductOptions {
+  dynamodbEndpoint: string;
+  sqsEndpoint: string;
+  /** Settings (environment variables) of the functions, over the local defaults. */
+  env?: Record<string, string>;
+  claude?: LocalClaudeOptions;
+  /** Run the worker on the jobs queue, as the event-source mapping does. */
+  worker?: boolean;
+  /** The chat function's timeout. @default 60000 */
+  chatTimeoutMs?: number;
+  queue?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
+  /** Replaces some of the chat function's dependencies (the benchmark's baselines). */
+  customizeChat?: (deps: ChatDependencies) => ChatDependencies;
+}
+
+export interface Product {
+  url: string;
+  claude: LocalClaude;
+  tableName: string;
+  documentClient: DynamoDBDocumentClient;
+  sqs: SQSClient;
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+  token(userId: string): Promise<string>;
+  /** An authenticated request as `userId`; a JSON body is serialized. */
+  request(userId: string, method: string, path: string, body?: unknown): Promise<Response>;
+  chat(userId: string, body: Record<string, unknown>): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/**
+ * The product on running emulators, isolated by its own table and queues: the real
+ * chat and worker handlers (built by their factories, so each instance can have its
+ * own settings) behind a local function URL and event source, and a local Claude.
+ * Tests and the benchmark use it; `npm start` imports the handler modules themselves.
+ */
+export async function startProduct(options: ProductOptions): Promise<Product> {
+  ensureLocalAwsEnv();
+  const id = randomUUID().slice(0, 8);
+  const tableName = `product-${id}`;
+  const dynamodb = new DynamoDBClient({ endpoint: options.dynamodbEndpoint });
+  const sqs = new SQSClient({ endpoint: options.sqsEndpoint });
+  await ensureTable(dynamodb, tableName);
+  const { queueUrl, deadLetterQueueUrl } = await ensureJobQueues(sqs, {
+    queueName: `jobs-${id}`,
+    deadLetterQueueName: `jobs-dlq-${id}`,
+    ...options.queue,
+  });
+  const claude = await startLocalClaude({
+    tokensPerSecond: 0,
+    timeToFirstTokenMs: 0,
+    ...options.claude,
+  });
+
+  const env = localFunctionEnv(
+    {
+      tableName,
+      dynamodbEndpoint: options.dynamodbEndpoint,
+      queueUrl,
+      deadLetterQueueUrl,
+      sqsEndpoint: options.sqsEndpoint,
+      localClaudeUrl: claude.url,
+    },
+    options.env,
+  );
+  const chatDeps = buildChatDependencies(loadSettings(env));
+  const functionUrl = await startFunctionUrl({
+    handler: createChatHandler(options.customizeChat?.(chatDeps) ?? chatDeps) as Handler,
+    functionName: 'chat',
+    timeoutMs: options.chatTimeoutMs ?? 60_000,
+  });
+  const worker = options.worker
+    ? startSqsEventSource({
+        client: sqs,
+        queueUrl,
+        handler: createWorkerHandler(buildWorkerDependencies(loadSettings(env))) as Handler,
+        batchSize: JOBS_QUEUE_DEFINITION.batchSize,
+        maxBatchingWindowMs: 100,
+        functionName: 'worker',
+        timeoutMs: JOBS_QUEUE_DEFINITION.workerTimeoutSeconds * 1000,
+      })
+    : undefined;
+
+  const token = (userId: string) => signDevToken(userId);
+  const request = async (userId: string, method: string, path: string, body?: unknown) =>
+    fetch(`${functionUrl.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${await token(userId)}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
+      ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+  return {
+    url: functionUrl.url,
+    claude,
+    tableName,
+    documentClient: DynamoDBDocumentClient.from(dynamodb),
+    sqs,
+    queueUrl,
+    deadLetterQueueUrl,
+    token,
+    request,
+    chat: (userId, body) => request(userId, 'POST', '/v1/chat', body),
+    close: async () => {
+      await worker?.stop();
+      await functionUrl.close();
+      await claude.close();
+    },
+  };
+}
