@@ -82,8 +82,12 @@ export function createRecordHandler(deps: WorkerDependencies) {
         now(),
       );
       deps.metrics.addMetric(METRIC.jobsFailed, MetricUnit.Count, 1);
-      // The last attempt of a retryable failure is left to SQS, which moves it to the DLQ.
-      if (failure.retryable) throw error;
+      if (failure.retryable) {
+        // The last attempt of a retryable failure: made visible at once, so SQS moves it
+        // to the dead-letter queue now rather than after a whole visibility timeout.
+        await deps.messages.delayRetry(record.receiptHandle, 0);
+        throw error;
+      }
       if (failure.deadLetter)
         await deps.messages.deadLetter(record.body, `${failure.type}: ${failure.message}`);
     }

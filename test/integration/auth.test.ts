@@ -1,7 +1,7 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_STACK } from '../../local-stack/dev-settings.js';
-import { collectSse } from './support/sse.js';
+import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const secret = new TextEncoder().encode(LOCAL_STACK.jwtSecret);
@@ -38,7 +38,7 @@ describe('authentication', () => {
         body: JSON.stringify({ message: 'hi' }),
       });
       expect(response.status).toBe(401);
-      expect((await response.json()).error.type).toBe('authentication_error');
+      expect((await json(response)).error.type).toBe('authentication_error');
       expect(stack.claude.requests.length).toBe(before);
     });
   }
@@ -75,21 +75,21 @@ describe('tenant isolation', () => {
     ] as const) {
       const response = await stack.request('intruder', method, url, body);
       expect(response.status, `${method} ${url}`).toBe(404);
-      expect((await response.json()).error.type).toBe('not_found_error');
+      expect((await json(response)).error.type).toBe('not_found_error');
     }
   });
 
   it("never lists another user's conversations", async () => {
-    const theirs = await (await stack.request('intruder', 'GET', '/v1/conversations')).json();
+    const theirs = await json(await stack.request('intruder', 'GET', '/v1/conversations'));
     expect(theirs.conversations).toEqual([]);
-    const mine = await (await stack.request('owner', 'GET', '/v1/conversations')).json();
+    const mine = await json(await stack.request('owner', 'GET', '/v1/conversations'));
     expect(mine.conversations.map((c: { id: string }) => c.id)).toEqual([conversationId]);
   });
 
   it("refuses a page cursor made for another user's listing", async () => {
     for (let i = 0; i < 2; i++)
       await collectSse(await stack.chat('owner', { message: `more ${i}` }));
-    const page = await (await stack.request('owner', 'GET', '/v1/conversations?limit=1')).json();
+    const page = await json(await stack.request('owner', 'GET', '/v1/conversations?limit=1'));
     expect(page.nextCursor).toBeDefined();
     const stolen = await stack.request(
       'intruder',
@@ -97,6 +97,6 @@ describe('tenant isolation', () => {
       `/v1/conversations?limit=1&cursor=${page.nextCursor}`,
     );
     expect(stolen.status).toBe(400);
-    expect((await stolen.json()).error.type).toBe('invalid_request_error');
+    expect((await json(stolen)).error.type).toBe('invalid_request_error');
   });
 });

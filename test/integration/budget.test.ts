@@ -4,7 +4,7 @@ import { monthOf } from '../../shared/domain/budget.js';
 import { BudgetExceededError } from '../../shared/domain/errors.js';
 import { usdToNano } from '../../shared/domain/pricing/model-price.js';
 import { ZERO_USAGE } from '../../shared/domain/usage.js';
-import { collectSse } from './support/sse.js';
+import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const USER_BUDGET_USD = 0.01;
@@ -31,12 +31,12 @@ describe('budgets under concurrency', () => {
     expect(admitted.length).toBeGreaterThan(0);
     expect(rejected.length).toBeGreaterThan(0);
     for (const response of rejected) {
-      expect((await response.json()).error.type).toBe('budget_exceeded');
+      expect((await json(response)).error.type).toBe('budget_exceeded');
     }
 
     const streamed = await Promise.all(admitted.map(collectSse));
     const costs = streamed.map((events) => Number(events.at(-1)!.data.costUsd));
-    const usage = await (await stack.request('spender', 'GET', '/v1/usage')).json();
+    const usage = await json(await stack.request('spender', 'GET', '/v1/usage'));
     expect(usage.requests).toBe(admitted.length);
     expect(usage.costUsd).toBeCloseTo(
       costs.reduce((a, b) => a + b, 0),
@@ -56,7 +56,7 @@ describe('budgets under concurrency', () => {
       maxTokens: 200,
     });
     expect(response.status).toBe(402);
-    expect((await response.json()).error).toMatchObject({ type: 'budget_exceeded' });
+    expect((await json(response)).error).toMatchObject({ type: 'budget_exceeded' });
     expect(stack.claude.requests.length).toBe(before);
   });
 });
@@ -82,7 +82,7 @@ describe('GET /v1/usage', () => {
     const turns = [first, second].map(
       (events) => events.at(-1)!.data as { usage: Record<string, number>; costUsd: number },
     );
-    const usage = await (await stack.request('counter', 'GET', '/v1/usage')).json();
+    const usage = await json(await stack.request('counter', 'GET', '/v1/usage'));
     expect(usage).toMatchObject({
       month: monthOf(Date.now()),
       requests: 2,
@@ -96,14 +96,14 @@ describe('GET /v1/usage', () => {
     expect(usage.cacheReadInputTokens).toBeGreaterThan(0);
     expect(usage.costUsd).toBeCloseTo(turns[0]!.costUsd + turns[1]!.costUsd, 12);
 
-    const other = await (await stack.request('someone-else', 'GET', '/v1/usage')).json();
+    const other = await json(await stack.request('someone-else', 'GET', '/v1/usage'));
     expect(other).toMatchObject({ requests: 0, costUsd: 0, remainingUsd: 10 });
   });
 
   it('honours a per-user budget override stored in the table', async () => {
     const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
     await ledger.setUserBudgetOverride('vip', 250);
-    const usage = await (await stack.request('vip', 'GET', '/v1/usage')).json();
+    const usage = await json(await stack.request('vip', 'GET', '/v1/usage'));
     expect(usage.budgetUsd).toBe(250);
   });
 });
@@ -120,7 +120,7 @@ describe('rate limits', () => {
     const before = stack.claude.requests.length;
     const response = await stack.chat('hasty', { message: 'one more' });
     expect(response.status).toBe(429);
-    expect((await response.json()).error.type).toBe('rate_limit_exceeded');
+    expect((await json(response)).error.type).toBe('rate_limit_exceeded');
     const retryAfter = Number(response.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerText, collectSse, readSse } from './support/sse.js';
+import { answerText, collectSse, json, readSse } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 /** A directive the local Claude reads from the message: a fault or pacing for this request. */
@@ -33,9 +33,9 @@ describe('POST /v1/chat', () => {
     });
     expect(done.costUsd).toBeGreaterThan(0);
 
-    const stored = await (
-      await stack.request('alice', 'GET', `/v1/conversations/${start.conversationId}`)
-    ).json();
+    const stored = await json(
+      await stack.request('alice', 'GET', `/v1/conversations/${start.conversationId}`),
+    );
     expect(stored.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
     expect(stored.messages[0].content).toBe('Hello there, Claude');
     expect(stored.messages[1]).toMatchObject({
@@ -115,7 +115,7 @@ describe('POST /v1/chat', () => {
       const response = await stack.chat('erin', body as Record<string, unknown>);
       expect(response.status, JSON.stringify(body)).toBe(status);
       expect(response.headers.get('content-type')).toMatch(/application\/json/);
-      expect((await response.json()).error.type).toBe(type);
+      expect((await json(response)).error.type).toBe(type);
     }
     expect(stack.claude.requests.length).toBe(before);
   });
@@ -123,10 +123,10 @@ describe('POST /v1/chat', () => {
   it('answers unknown routes with 404 and wrong methods with 405, as JSON', async () => {
     const unknown = await stack.request('erin', 'GET', '/v1/nothing');
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error.type).toBe('not_found_error');
+    expect((await json(unknown)).error.type).toBe('not_found_error');
     const wrongMethod = await stack.request('erin', 'GET', '/v1/chat');
     expect(wrongMethod.status).toBe(405);
-    expect((await wrongMethod.json()).error.type).toBe('method_not_allowed');
+    expect((await json(wrongMethod)).error.type).toBe('method_not_allowed');
   });
 
   it('caps maxTokens at the configured maximum', async () => {
@@ -137,7 +137,7 @@ describe('POST /v1/chat', () => {
   it('reports health without a token', async () => {
     const response = await fetch(`${stack.url}/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({
+    expect(await json(response)).toMatchObject({
       status: 'ok',
       checks: { table: 'ok', queue: 'ok', claude: 'ok' },
     });

@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectSse } from './support/sse.js';
+import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 describe('the conversation API', () => {
@@ -20,16 +20,16 @@ describe('the conversation API', () => {
       await stack.chat('lister', { conversationId: first, message: 'back to the first' }),
     );
 
-    const page1 = await (await stack.request('lister', 'GET', '/v1/conversations?limit=1')).json();
+    const page1 = await json(await stack.request('lister', 'GET', '/v1/conversations?limit=1'));
     expect(page1.conversations).toHaveLength(1);
     expect(page1.conversations[0]).toMatchObject({
       id: first,
       title: 'first conversation',
       messageCount: 4,
     });
-    const page2 = await (
-      await stack.request('lister', 'GET', `/v1/conversations?limit=1&cursor=${page1.nextCursor}`)
-    ).json();
+    const page2 = await json(
+      await stack.request('lister', 'GET', `/v1/conversations?limit=1&cursor=${page1.nextCursor}`),
+    );
     expect(page2.conversations.map((c: { id: string }) => c.id)).toEqual([second]);
   });
 
@@ -39,13 +39,13 @@ describe('the conversation API', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await (
+      const page = await json(
         await stack.request(
           'pager',
           'GET',
           `/v1/conversations/${id}?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
-        )
-      ).json();
+        ),
+      );
       seen.push(...page.messages.map((m: { role: string }) => m.role));
       cursor = page.nextCursor;
     } while (cursor);

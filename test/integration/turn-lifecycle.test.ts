@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerText, collectSse, readSse, type SseEvent } from './support/sse.js';
+import { answerText, collectSse, json, readSse, type SseEvent } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const directive = (text: string) => `[[local-claude: ${text}]]`;
 
 async function storedAnswer(stack: TestStack, userId: string, conversationId: string) {
-  const conversation = await (
-    await stack.request(userId, 'GET', `/v1/conversations/${conversationId}`)
-  ).json();
+  const conversation = await json(
+    await stack.request(userId, 'GET', `/v1/conversations/${conversationId}`),
+  );
   return conversation.messages.at(-1) as { role: string; content: string; stopReason: string };
 }
 
@@ -34,15 +34,15 @@ describe('a turn that is interrupted', () => {
     const calls = stack.claude.requests.length;
     const racing = await stack.chat('racer', { conversationId, message: 'me too' });
     expect(racing.status).toBe(409);
-    expect((await racing.json()).error.type).toBe('conflict');
+    expect((await json(racing)).error.type).toBe('conflict');
     expect(stack.claude.requests.length).toBe(calls);
 
     const rest: SseEvent[] = [];
     for await (const event of events) rest.push(event);
     expect(rest.at(-1)?.event).toBe('done');
-    const history = await (
-      await stack.request('racer', 'GET', `/v1/conversations/${conversationId}`)
-    ).json();
+    const history = await json(
+      await stack.request('racer', 'GET', `/v1/conversations/${conversationId}`),
+    );
     expect(history.messages.map((m: { content: string }) => m.content)).not.toContain('me too');
     expect(history.messages).toHaveLength(4);
   });
@@ -184,11 +184,11 @@ describe('model errors before the first token', () => {
       message: `go ${directive('fault=error-before status=500')}`,
     });
     expect(response.status).toBe(503);
-    expect((await response.json()).error.type).toBe('api_error');
-    const list = await (await stack.request('down', 'GET', '/v1/conversations')).json();
-    const conversation = await (
-      await stack.request('down', 'GET', `/v1/conversations/${list.conversations[0].id}`)
-    ).json();
+    expect((await json(response)).error.type).toBe('api_error');
+    const list = await json(await stack.request('down', 'GET', '/v1/conversations'));
+    const conversation = await json(
+      await stack.request('down', 'GET', `/v1/conversations/${list.conversations[0].id}`),
+    );
     expect(
       conversation.messages.map((m: { role: string; stopReason?: string }) => [
         m.role,

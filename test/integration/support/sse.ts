@@ -40,3 +40,9 @@ export function answerText(events: SseEvent[]): string {
     .map((e) => String(e.data.text))
     .join('');
 }
+
+/** A response's JSON body, loosely typed: tests assert its shape. */
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by assertions, not types
+export async function json(response: Response): Promise<any> {
+  return response.json();
+}
