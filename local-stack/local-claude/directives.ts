@@ -1,0 +1,158 @@
+import {
+  ERROR_STATUS,
+  type ErrorType,
+  errorTypeForStatus,
+  invalidRequest,
+  isErrorType,
+} from './errors.js';
+
+/** A fault that ends or breaks the response. */
+export type Fault =
+  | { kind: 'error-before'; status: number; type: ErrorType; retryAfterSeconds?: number }
+  | { kind: 'error-mid'; after: number; type: ErrorType }
+  | { kind: 'drop'; after: number }
+  | { kind: 'stall'; after: number };
+
+/** What a test asked of one request, from the message text and the header. */
+export interface Directive {
+  fault?: Fault;
+  /** The fault applies to the first `times` requests carrying `key` (all when absent). */
+  times?: number;
+  /** Counts `times`; defaults to the directive's own text. */
+  key: string;
+  /** The fault applies only to requests for this model. */
+  model?: string;
+  /** Reply length in tokens, before `max_tokens` cuts it. */
+  tokens?: number;
+  ttftMs?: number;
+  tokensPerSecond?: number;
+  /** `echo`: the reply starts with "Echo:" and the first words of the last user message. */
+  reply?: 'echo';
+}
+
+/** Header a test can set instead of (or on top of) a directive in the message text. */
+export const DIRECTIVE_HEADER = 'x-local-claude-directive';
+
+const KEYS = new Set([
+  'fault',
+  'status',
+  'type',
+  'retry-after',
+  'after',
+  'times',
+  'key',
+  'model',
+  'tokens',
+  'ttft',
+  'tps',
+  'reply',
+]);
+
+const fail = (message: string) => invalidRequest(`local-claude directive: ${message}`);
+
+/**
+ * Reads `key=value` pairs, later sources winning key by key: pass the message's
+ * directives first and the header last.
+ * @throws ApiError 400 on an unknown key or a bad value, so a typo never passes silently
+ */
+export function parseDirective(sources: readonly string[]): Directive {
+  const fields = new Map<string, string>();
+  for (const source of sources) {
+    for (const pair of source.split(/\s+/).filter(Boolean)) {
+      const [name, value] = splitPair(pair);
+      if (!KEYS.has(name)) throw fail(`unknown key '${name}' (known: ${[...KEYS].join(', ')})`);
+      fields.set(name, value);
+    }
+  }
+  const get = (name: string) => fields.get(name);
+  const times = optionalInt(fields, 'times', 1);
+  const tokens = optionalInt(fields, 'tokens', 1);
+  const ttftMs = optionalInt(fields, 'ttft', 0);
+  const tokensPerSecond = optionalNumber(fields, 'tps');
+  const reply = get('reply');
+  if (reply !== undefined && reply !== 'echo') throw fail(`reply=${reply} (expected echo)`);
+  const fault = parseFault(fields);
+  return {
+    ...(fault && { fault }),
+    ...(times !== undefined && { times }),
+    key: get('key') ?? canonical(fields),
+    ...(get('model') !== undefined && { model: get('model') }),
+    ...(tokens !== undefined && { tokens }),
+    ...(ttftMs !== undefined && { ttftMs }),
+    ...(tokensPerSecond !== undefined && { tokensPerSecond }),
+    ...(reply === 'echo' && { reply }),
+  };
+}
+
+function parseFault(fields: Map<string, string>): Fault | undefined {
+  const kind = fields.get('fault');
+  const after = optionalInt(fields, 'after', 0) ?? 0;
+  switch (kind) {
+    case undefined:
+      return undefined;
+    case 'error-before':
+      return errorBefore(fields);
+    case 'error-mid':
+      return { kind, after, type: errorType(fields.get('type') ?? 'overloaded_error') };
+    case 'drop':
+    case 'stall':
+      return { kind, after };
+    default:
+      throw fail(`fault=${kind} (expected error-before, error-mid, drop or stall)`);
+  }
+}
+
+function errorBefore(fields: Map<string, string>): Fault {
+  const statusText = fields.get('status');
+  const typeText = fields.get('type');
+  if (statusText === undefined && typeText === undefined) {
+    throw fail('fault=error-before needs status=<code> or type=<error type>');
+  }
+  const status = statusText === undefined ? undefined : Number(statusText);
+  const type = typeText === undefined ? undefined : errorType(typeText);
+  const resolvedType = type ?? (status === undefined ? undefined : errorTypeForStatus(status));
+  if (!resolvedType) throw fail(`status=${statusText} is not an Anthropic API error status`);
+  const retryAfterSeconds = optionalNumber(fields, 'retry-after');
+  return {
+    kind: 'error-before',
+    status: status ?? ERROR_STATUS[resolvedType],
+    type: resolvedType,
+    ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
+  };
+}
+
+function errorType(value: string): ErrorType {
+  if (!isErrorType(value)) throw fail(`type=${value} is not an Anthropic API error type`);
+  return value;
+}
+
+function splitPair(pair: string): [string, string] {
+  const at = pair.indexOf('=');
+  if (at <= 0 || at === pair.length - 1) throw fail(`'${pair}' is not key=value`);
+  return [pair.slice(0, at), pair.slice(at + 1)];
+}
+
+function optionalInt(fields: Map<string, string>, name: string, min: number): number | undefined {
+  const text = fields.get(name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw fail(`${name}=${text} (expected an integer >= ${min})`);
+  }
+  return value;
+}
+
+function optionalNumber(fields: Map<string, string>, name: string): number | undefined {
+  const text = fields.get(name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw fail(`${name}=${text} (expected a number >= 0)`);
+  return value;
+}
+
+function canonical(fields: Map<string, string>): string {
+  return [...fields]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
+}

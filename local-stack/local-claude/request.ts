@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { ApiError, invalidRequest } from './errors.js';
+import { maxOutputTokens } from './models.js';
+
+const CacheControlSchema = z.strictObject({
+  type: z.literal('ephemeral'),
+  ttl: z.enum(['5m', '1h']).optional(),
+});
+
+/**
+ * Any content block. Only `text` blocks are looked into; image, tool_use, tool_result,
+ * document, thinking… pass through and count by their JSON size.
+ */
+const ContentBlockSchema = z.looseObject({
+  type: z.string(),
+  text: z.string().optional(),
+  cache_control: CacheControlSchema.nullish(),
+});
+
+const SystemBlockSchema = z.looseObject({
+  type: z.literal('text'),
+  text: z.string(),
+  cache_control: CacheControlSchema.nullish(),
+});
+
+const MessageSchema = z.strictObject({
+  role: z.enum(['user', 'assistant']),
+  content: z.union([z.string(), z.array(ContentBlockSchema)]),
+});
+
+const ToolSchema = z.looseObject({ cache_control: CacheControlSchema.nullish() });
+
+/**
+ * The body of POST /v1/messages. Strict like the real API: an unknown top-level field is
+ * a 400 ("Extra inputs are not permitted"), which catches typos such as `maxTokens`.
+ */
+export const MessagesRequestSchema = z.strictObject({
+  model: z.string(),
+  // 0 is allowed: the API documents it for pre-warming the prompt cache without a reply.
+  max_tokens: z.int().nonnegative(),
+  messages: z
+    .array(MessageSchema)
+    .min(1, 'at least one message is required')
+    .max(100_000, 'a request may hold at most 100000 messages'),
+  system: z.union([z.string(), z.array(SystemBlockSchema)]).optional(),
+  stream: z.boolean().optional(),
+  cache_control: CacheControlSchema.nullish(),
+  stop_sequences: z.array(z.string()).optional(),
+  metadata: z.looseObject({ user_id: z.string().nullish() }).optional(),
+  tools: z.array(ToolSchema).optional(),
+  temperature: z.number().min(0).max(1).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  top_k: z.int().nonnegative().optional(),
+  tool_choice: z.unknown().optional(),
+  thinking: z.unknown().optional(),
+  output_config: z.unknown().optional(),
+  service_tier: z.unknown().optional(),
+  speed: z.unknown().optional(),
+  container: z.unknown().optional(),
+  context_management: z.unknown().optional(),
+  diagnostics: z.unknown().optional(),
+  inference_geo: z.unknown().optional(),
+  mcp_servers: z.unknown().optional(),
+});
+
+export type MessagesRequest = z.infer<typeof MessagesRequestSchema>;
+export type ContentBlock = z.infer<typeof ContentBlockSchema>;
+export type CacheControl = z.infer<typeof CacheControlSchema>;
+
+/** The most breakpoints one request may carry. */
+export const MAX_CACHE_BREAKPOINTS = 4;
+
+/**
+ * Parses and checks a request body the way the real API does.
+ * @throws ApiError 400 `invalid_request_error`, or 404 `not_found_error` for an unknown model
+ */
+export function parseMessagesRequest(body: unknown, models: ReadonlySet<string>): MessagesRequest {
+  const parsed = MessagesRequestSchema.safeParse(body);
+  if (!parsed.success) throw invalidRequest(describeIssue(parsed.error.issues[0]));
+  const request = parsed.data;
+  if (!models.has(request.model)) {
+    throw new ApiError('not_found_error', `model: ${request.model}`);
+  }
+  const limit = maxOutputTokens(request.model);
+  if (limit !== undefined && request.max_tokens > limit) {
+    throw invalidRequest(
+      `max_tokens: ${request.max_tokens} > ${limit}, which is the maximum allowed number of output tokens for ${request.model}`,
+    );
+  }
+  checkContent(request);
+  checkCacheControl(request);
+  return request;
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'Invalid request body';
+  if (issue.code === 'unrecognized_keys') {
+    const where = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
+    return `${where}${issue.keys[0]}: Extra inputs are not permitted`;
+  }
+  const message =
+    issue.code === 'invalid_type' && issue.message.endsWith('received undefined')
+      ? 'Field required'
+      : issue.message;
+  return issue.path.length > 0 ? `${issue.path.join('.')}: ${message}` : message;
+}
+
+function checkContent(request: MessagesRequest): void {
+  if (Array.isArray(request.system) && request.system.some((block) => block.text === '')) {
+    throw invalidRequest('system: text content blocks must be non-empty');
+  }
+  const last = request.messages.length - 1;
+  request.messages.forEach((message, index) => {
+    const isFinalAssistant = index === last && message.role === 'assistant';
+    if (message.content.length === 0 && !isFinalAssistant) {
+      throw invalidRequest(
+        `messages.${index}: all messages must have non-empty content except for the optional final assistant message`,
+      );
+    }
+    if (typeof message.content === 'string') return;
+    message.content.forEach((block, blockIndex) => {
+      if (block.type !== 'text') return;
+      if (block.text === undefined) {
+        throw invalidRequest(`messages.${index}.content.${blockIndex}.text: Field required`);
+      }
+      if (block.text === '')
+        throw invalidRequest('messages: text content blocks must be non-empty');
+    });
+  });
+}
+
+function checkCacheControl(request: MessagesRequest): void {
+  const ttls = breakpointTtls(request);
+  if (ttls.length > MAX_CACHE_BREAKPOINTS) {
+    throw invalidRequest(
+      `A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found ${ttls.length}.`,
+    );
+  }
+  // The prompt-caching docs: entries with a longer TTL must come before shorter ones.
+  const firstShort = ttls.indexOf('5m');
+  if (firstShort !== -1 && ttls.indexOf('1h', firstShort) !== -1) {
+    throw invalidRequest(
+      "cache_control: a breakpoint with ttl '1h' must not come after one with ttl '5m'",
+    );
+  }
+}
+
+/** The TTL of every breakpoint in prompt order (tools, system, messages, then top-level). */
+function breakpointTtls(request: MessagesRequest): Array<'5m' | '1h'> {
+  const controls: Array<CacheControl | null | undefined> = [
+    ...(request.tools ?? []).map((tool) => tool.cache_control),
+    ...(Array.isArray(request.system) ? request.system.map((block) => block.cache_control) : []),
+    ...request.messages.flatMap((message) =>
+      typeof message.content === 'string'
+        ? []
+        : message.content.map((block) => block.cache_control),
+    ),
+    request.cache_control,
+  ];
+  return controls.filter((control) => control != null).map((control) => control.ttl ?? '5m');
+}

@@ -1,0 +1,121 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiError } from './errors.js';
+import { type Exchange, flushAndDestroy, readBody, sendError } from './exchange.js';
+import { FaultLedger } from './faults.js';
+import { newRequestId } from './ids.js';
+import { handleMessages, type MessagesService } from './messages-route.js';
+import { DEFAULT_MODELS } from './models.js';
+import { PromptCache } from './prompt-cache.js';
+import type { LocalClaude, LocalClaudeOptions, RecordedRequest } from './types.js';
+
+/**
+ * Starts a local double of the Anthropic Messages API. Point the real SDK at it with
+ * `new Anthropic({ baseURL: localClaude.url, apiKey: 'test' })`.
+ */
+export async function startLocalClaude(options: LocalClaudeOptions = {}): Promise<LocalClaude> {
+  const host = options.host ?? '127.0.0.1';
+  const service: MessagesService = {
+    models: new Set(options.models ?? DEFAULT_MODELS),
+    cache: new PromptCache(options.minCacheableTokens ?? 1024),
+    faults: new FaultLedger(),
+    pacing: {
+      ttftMs: options.timeToFirstTokenMs ?? 150,
+      tokensPerSecond: options.tokensPerSecond ?? 200,
+    },
+  };
+  const requests: RecordedRequest[] = [];
+  const running = new Set<AbortController>();
+  let closing: Promise<void> | undefined;
+
+  const server = createServer((req, res) => {
+    void handle(req, res);
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const record: RecordedRequest = {
+      requestId: newRequestId(),
+      receivedAt: Date.now(),
+      headers: headersOf(req),
+      body: undefined,
+      aborted: false,
+      outputTokensSent: 0,
+    };
+    requests.push(record);
+    res.setHeader('request-id', record.requestId);
+    const controller = new AbortController();
+    running.add(controller);
+    let closedByServer = false;
+    res.on('close', () => {
+      if (!res.writableFinished && !closedByServer && !closing) record.aborted = true;
+      controller.abort();
+      running.delete(controller);
+    });
+    const exchange: Exchange = {
+      res,
+      record,
+      signal: controller.signal,
+      dropConnection: () => {
+        closedByServer = true;
+        return flushAndDestroy(res, controller.signal);
+      },
+    };
+    try {
+      const rawBody = await readBody(req);
+      record.body = parseForRecord(rawBody);
+      const path = new URL(req.url ?? '/', 'http://local').pathname;
+      if (req.method === 'POST' && path === '/v1/messages') {
+        await handleMessages(exchange, rawBody, service);
+      } else {
+        throw new ApiError('not_found_error', `Not found: ${req.method} ${path}`);
+      }
+    } catch (error) {
+      if (res.headersSent) {
+        closedByServer = true;
+        res.destroy();
+      } else if (error instanceof ApiError) {
+        sendError(exchange, error);
+      } else {
+        console.error('local-claude: unexpected error', error);
+        sendError(exchange, new ApiError('api_error'));
+      }
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    requests,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const controller of running) controller.abort();
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(req.headers).flatMap(([name, value]) =>
+      value === undefined ? [] : [[name, Array.isArray(value) ? value.join(', ') : value]],
+    ),
+  );
+}
+
+function parseForRecord(rawBody: string): unknown {
+  if (rawBody === '') return undefined;
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    return rawBody;
+  }
+}

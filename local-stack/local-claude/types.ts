@@ -1,0 +1,44 @@
+/** How a local Claude behaves; every field is optional. */
+export interface LocalClaudeOptions {
+  /** TCP port to listen on. @default 0 (a random free port) */
+  port?: number;
+  /** Interface to bind. @default '127.0.0.1' */
+  host?: string;
+  /** Delay before the first `content_block_delta` of a reply. @default 150 */
+  timeToFirstTokenMs?: number;
+  /** Pace of `text_delta` events, one per token; 0 sends them as fast as possible. @default 200 */
+  tokensPerSecond?: number;
+  /** Shortest prompt prefix that is cached (shorter ones are silently not cached). @default 1024 */
+  minCacheableTokens?: number;
+  /**
+   * Accepted model ids; any other gets 404 `not_found_error`.
+   * @default DEFAULT_MODELS (current Claude ids and their dated variants)
+   */
+  models?: string[];
+}
+
+/** One HTTP request the local Claude received, as it was received. */
+export interface RecordedRequest {
+  /** The `request-id` header of the response, `req_local_…`. */
+  requestId: string;
+  /** `Date.now()` when the request arrived. */
+  receivedAt: number;
+  /** Request headers, names lower-cased, repeated headers joined with `, `. */
+  headers: Record<string, string>;
+  /** The parsed JSON body (set once read); the raw text when it is not JSON; undefined when empty. */
+  body: unknown;
+  /** True when the client closed the connection before the response ended. */
+  aborted: boolean;
+  /** Output tokens written to the client so far (text deltas, or the whole reply when not streaming). */
+  outputTokensSent: number;
+}
+
+/** A running local Claude. */
+export interface LocalClaude {
+  /** Base URL for the SDK's `baseURL`, e.g. `http://127.0.0.1:4010` (no trailing slash, no `/v1`). */
+  url: string;
+  /** Every request received, oldest first; entries are updated while their response runs. */
+  requests: RecordedRequest[];
+  /** Stops listening and destroys every open connection, stalled streams included. */
+  close(): Promise<void>;
+}
