@@ -92,8 +92,9 @@ export function parseMessagesRequest(body: unknown, models: ReadonlySet<string>)
   return request;
 }
 
-function describeIssue(issue: z.core.$ZodIssue | undefined): string {
-  if (!issue) return 'Invalid request body';
+function describeIssue(found: z.core.$ZodIssue | undefined): string {
+  if (!found) return 'Invalid request body';
+  const issue = mostSpecific(found);
   if (issue.code === 'unrecognized_keys') {
     const where = issue.path.length > 0 ? `${issue.path.join('.')}.` : '';
     return `${where}${issue.keys[0]}: Extra inputs are not permitted`;
@@ -103,6 +104,21 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
       ? 'Field required'
       : issue.message;
   return issue.path.length > 0 ? `${issue.path.join('.')}: ${message}` : message;
+}
+
+/** For a union, the issue of the branch that got furthest, e.g. into a block's cache_control. */
+function mostSpecific(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union') return issue;
+  const branches = issue.errors.flatMap((branch) => {
+    const first = branch[0];
+    if (!first) return [];
+    const specific = mostSpecific(first);
+    return [{ ...specific, path: [...issue.path, ...specific.path] }];
+  });
+  return branches.reduce<z.core.$ZodIssue>(
+    (best, branch) => (branch.path.length > best.path.length ? branch : best),
+    branches[0] ?? issue,
+  );
 }
 
 function checkContent(request: MessagesRequest): void {

@@ -1,0 +1,227 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type LocalClaude, startLocalClaude } from '../../../local-stack/local-claude/index.js';
+
+const MODEL = 'claude-sonnet-4-6';
+const directive = (text: string) => `[[local-claude: ${text}]]`;
+
+describe('local Claude fault directives', () => {
+  let claude: LocalClaude;
+  let client: Anthropic;
+  beforeAll(async () => {
+    claude = await startLocalClaude({ timeToFirstTokenMs: 0, tokensPerSecond: 0 });
+    client = new Anthropic({ baseURL: claude.url, apiKey: 'test', maxRetries: 0 });
+  });
+  afterAll(() => claude.close());
+
+  const params = (content: string, model = MODEL) => ({
+    model,
+    max_tokens: 1024,
+    messages: [{ role: 'user' as const, content }],
+  });
+
+  /** Streams until the end or an error; returns what arrived and what was thrown. */
+  async function consume(content: string, signal?: AbortSignal) {
+    const events: RawMessageStreamEvent[] = [];
+    let error: unknown;
+    try {
+      const stream = await client.messages.create(
+        { ...params(content), stream: true },
+        signal && { signal },
+      );
+      for await (const event of stream) events.push(event);
+    } catch (caught) {
+      error = caught;
+    }
+    const deltas = events.filter((event) => event.type === 'content_block_delta').length;
+    return { events, deltas, error };
+  }
+
+  const post = (content: string) =>
+    fetch(`${claude.url}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        'x-api-key': 'test',
+        'anthropic-version': '2023-06-01',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(params(content)),
+    });
+
+  it.each([
+    [400, 'invalid_request_error', Anthropic.BadRequestError],
+    [401, 'authentication_error', Anthropic.AuthenticationError],
+    [429, 'rate_limit_error', Anthropic.RateLimitError],
+    [500, 'api_error', Anthropic.InternalServerError],
+    [529, 'overloaded_error', Anthropic.OverloadedError],
+  ])(
+    'answers error-before status=%i with %s in the API error shape',
+    async (status, type, errorClass) => {
+      const error = await client.messages
+        .create(params(`go ${directive(`fault=error-before status=${status}`)}`))
+        .catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(errorClass);
+      expect(error).toMatchObject({
+        status,
+        type,
+        requestID: expect.stringMatching(/^req_local_/),
+        error: { type: 'error', error: { type, message: expect.any(String) } },
+      });
+    },
+  );
+
+  it('sends retry-after with a rate limit error', async () => {
+    const response = await post(`go ${directive('fault=error-before status=429 retry-after=7')}`);
+
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBe('7');
+    expect(await response.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'rate_limit_error' },
+    });
+  });
+
+  it('fails only the first `times` requests with a key, so the SDK retry succeeds', async () => {
+    const retrying = new Anthropic({ baseURL: claude.url, apiKey: 'test', maxRetries: 2 });
+
+    const message = await retrying.messages.create(
+      params(
+        `go ${directive('fault=error-before status=429 retry-after=0 times=1 key=retry-429')}`,
+      ),
+    );
+
+    expect(message.stop_reason).toBe('end_turn');
+    const attempts = claude.requests.filter((request) =>
+      JSON.stringify(request.body).includes('key=retry-429'),
+    );
+    expect(attempts).toHaveLength(2);
+  });
+
+  it('counts times per key across requests', async () => {
+    const content = `go ${directive('fault=error-before status=529 times=2 key=count-529')}`;
+
+    const statuses = [
+      (await post(content)).status,
+      (await post(content)).status,
+      (await post(content)).status,
+    ];
+
+    expect(statuses).toEqual([529, 529, 200]);
+  });
+
+  it('applies a fault with model= only to requests for that model', async () => {
+    const content = `go ${directive('fault=error-before status=529 model=claude-opus-4-6')}`;
+
+    const other = await client.messages.create(params(content, 'claude-haiku-4-5'));
+    const named = client.messages.create(params(content, 'claude-opus-4-6'));
+
+    expect(other.stop_reason).toBe('end_turn');
+    await expect(named).rejects.toBeInstanceOf(Anthropic.OverloadedError);
+  });
+
+  it('sends an overloaded error event after the asked number of deltas with error-mid', async () => {
+    const { deltas, events, error } = await consume(
+      `go ${directive('fault=error-mid after=3 type=overloaded_error')}`,
+    );
+
+    expect(deltas).toBe(3);
+    expect(events.some((event) => event.type === 'message_stop')).toBe(false);
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    expect(error).toMatchObject({ status: undefined, type: 'overloaded_error' });
+    expect(claude.requests.at(-1)).toMatchObject({ outputTokensSent: 3, aborted: false });
+  });
+
+  it('cuts the connection after the asked number of deltas with drop', async () => {
+    const { deltas, events, error } = await consume(`go ${directive('fault=drop after=2')}`);
+
+    expect(deltas).toBe(2);
+    expect(events.some((event) => event.type === 'message_stop')).toBe(false);
+    expect(error).toBeInstanceOf(Error);
+    expect(claude.requests.at(-1)).toMatchObject({ outputTokensSent: 2, aborted: false });
+  });
+
+  it('stalls after the asked deltas until the client aborts, and records the abort', async () => {
+    const controller = new AbortController();
+    const events: RawMessageStreamEvent[] = [];
+    const stream = await client.messages.create(
+      { ...params(`go ${directive('fault=stall after=2')}`), stream: true },
+      { signal: controller.signal },
+    );
+    const recorded = claude.requests.at(-1)!;
+
+    const consumed = (async () => {
+      for await (const event of stream) {
+        events.push(event);
+        if (events.filter((e) => e.type === 'content_block_delta').length === 2) controller.abort();
+      }
+    })().catch((error: unknown) => error);
+
+    const outcome = await consumed;
+    expect(outcome === undefined || outcome instanceof Anthropic.APIUserAbortError).toBe(true);
+    expect(events.some((event) => event.type === 'message_stop')).toBe(false);
+    await vi.waitFor(() => expect(recorded.aborted).toBe(true));
+    expect(recorded.outputTokensSent).toBe(2);
+  });
+
+  it('stops generating as soon as the client aborts', async () => {
+    const controller = new AbortController();
+    const stream = await client.messages.create(
+      { ...params(`go ${directive('tokens=400 tps=50')}`), stream: true },
+      { signal: controller.signal },
+    );
+    const recorded = claude.requests.at(-1)!;
+    for await (const event of stream) {
+      if (event.type === 'content_block_delta') controller.abort();
+    }
+
+    await vi.waitFor(() => expect(recorded.aborted).toBe(true));
+    const sentAtAbort = recorded.outputTokensSent;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(recorded.outputTokensSent).toBe(sentAtAbort);
+    expect(sentAtAbort).toBeLessThan(400);
+  });
+
+  it('answers a non-streaming request with the error status of an error-mid fault', async () => {
+    await expect(
+      client.messages.create(params(`go ${directive('fault=error-mid after=3')}`)),
+    ).rejects.toBeInstanceOf(Anthropic.OverloadedError);
+  });
+
+  it('cuts a non-streaming request before any response with drop', async () => {
+    await expect(
+      client.messages.create(params(`go ${directive('fault=drop')}`)),
+    ).rejects.toBeInstanceOf(Anthropic.APIConnectionError);
+  });
+
+  it('lets the header directive win over the one in the message', async () => {
+    const stream = await client.messages.create(
+      { ...params(`go ${directive('tokens=5 fault=error-before status=529')}`), stream: true },
+      { headers: { 'x-local-claude-directive': 'tokens=2 fault=error-mid after=1' } },
+    );
+    const events: RawMessageStreamEvent[] = [];
+    const error = await (async () => {
+      for await (const event of stream) events.push(event);
+    })().catch((caught: unknown) => caught);
+
+    expect(events.filter((event) => event.type === 'content_block_delta')).toHaveLength(1);
+    expect(error).toMatchObject({ type: 'overloaded_error' });
+  });
+
+  it('rejects a directive it does not understand with a 400 naming it', async () => {
+    await expect(
+      client.messages.create(params(`go ${directive('fault=explode')}`)),
+    ).rejects.toMatchObject({
+      status: 400,
+      type: 'invalid_request_error',
+      message: expect.stringContaining('local-claude directive: fault=explode'),
+    });
+    await expect(
+      client.messages.create(params(`go ${directive('tokenz=3')}`)),
+    ).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining("unknown key 'tokenz'"),
+    });
+  });
+});

@@ -1,0 +1,44 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { describe, expect, it, vi } from 'vitest';
+import { startLocalClaude } from '../../../local-stack/local-claude/index.js';
+
+describe('local Claude lifecycle', () => {
+  it('listens on a random local port and gives a base URL without /v1', async () => {
+    const claude = await startLocalClaude();
+    try {
+      expect(claude.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    } finally {
+      await claude.close();
+    }
+  });
+
+  it('close() ends a stalled stream, so the client sees an error instead of hanging', async () => {
+    const claude = await startLocalClaude({ timeToFirstTokenMs: 0, tokensPerSecond: 0 });
+    const client = new Anthropic({ baseURL: claude.url, apiKey: 'test', maxRetries: 0 });
+    const stream = await client.messages.create({
+      model: 'claude-haiku-4-5',
+      max_tokens: 64,
+      stream: true,
+      messages: [{ role: 'user', content: 'go [[local-claude: fault=stall after=1]]' }],
+    });
+    const consumed = (async () => {
+      for await (const _event of stream) {
+        // drain until the connection goes away
+      }
+    })();
+    await vi.waitFor(() => expect(claude.requests[0]?.outputTokensSent).toBe(1));
+
+    await claude.close();
+
+    await expect(consumed).rejects.toThrow();
+    expect(claude.requests[0]?.aborted).toBe(false);
+  });
+
+  it('can be closed twice', async () => {
+    const claude = await startLocalClaude();
+
+    await claude.close();
+
+    await expect(claude.close()).resolves.toBeUndefined();
+  });
+});
