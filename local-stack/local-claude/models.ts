@@ -1,4 +1,18 @@
-/** Largest `max_tokens` each default model accepts (the models overview's "max output"). */
+/** The model ids a local Claude accepts unless told otherwise (the SDK's current ids). */
+export const DEFAULT_MODELS: readonly string[] = [
+  'claude-opus-4-8',
+  'claude-opus-4-7',
+  'claude-opus-4-6',
+  'claude-opus-4-5',
+  'claude-opus-4-5-20251101',
+  'claude-sonnet-4-6',
+  'claude-sonnet-4-5',
+  'claude-sonnet-4-5-20250929',
+  'claude-haiku-4-5',
+  'claude-haiku-4-5-20251001',
+];
+
+/** Largest `max_tokens` per model (the models overview's "max output"), where known. */
 const MAX_OUTPUT_TOKENS: Record<string, number> = {
   'claude-opus-4-6': 128_000,
   'claude-opus-4-5': 64_000,
@@ -10,8 +24,5 @@ const MAX_OUTPUT_TOKENS: Record<string, number> = {
   'claude-haiku-4-5-20251001': 64_000,
 };
 
-/** The model ids a local Claude accepts unless told otherwise. */
-export const DEFAULT_MODELS: readonly string[] = Object.keys(MAX_OUTPUT_TOKENS);
-
-/** The output limit of a known model; undefined (no limit enforced) for ids added by options. */
+/** The output limit of a model; undefined (nothing enforced) when not known here. */
 export const maxOutputTokens = (model: string): number | undefined => MAX_OUTPUT_TOKENS[model];

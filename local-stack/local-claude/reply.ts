@@ -34,8 +34,11 @@ const VOCABULARY = (
 
 export function planReply(request: ReplyRequest): ReplyPlan {
   const wanted = request.length ?? DEFAULT_REPLY_TOKENS;
-  const limit = Math.min(wanted, request.maxTokens);
-  const tokens = replyTokens(request.prompt, limit, request.echo ?? false);
+  // Cut the full reply rather than write a shorter one: max_tokens stops mid-sentence.
+  const tokens = replyTokens(request.prompt, wanted, request.echo ?? false).slice(
+    0,
+    request.maxTokens,
+  );
   let text = '';
   for (const [index, token] of tokens.entries()) {
     text += token;

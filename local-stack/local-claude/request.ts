@@ -133,6 +133,9 @@ function checkContent(request: MessagesRequest): void {
         `messages.${index}: all messages must have non-empty content except for the optional final assistant message`,
       );
     }
+    if (isFinalAssistant && /\s$/.test(finalText(message.content))) {
+      throw invalidRequest('messages: final assistant content cannot end with trailing whitespace');
+    }
     if (typeof message.content === 'string') return;
     message.content.forEach((block, blockIndex) => {
       if (block.type !== 'text') return;
@@ -143,6 +146,11 @@ function checkContent(request: MessagesRequest): void {
         throw invalidRequest('messages: text content blocks must be non-empty');
     });
   });
+}
+
+function finalText(content: string | ContentBlock[]): string {
+  if (typeof content === 'string') return content;
+  return content.findLast((block) => block.type === 'text')?.text ?? '';
 }
 
 function checkCacheControl(request: MessagesRequest): void {

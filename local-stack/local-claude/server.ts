@@ -70,6 +70,8 @@ export async function startLocalClaude(options: LocalClaudeOptions = {}): Promis
         throw new ApiError('not_found_error', `Not found: ${req.method} ${path}`);
       }
     } catch (error) {
+      // The client is gone (e.g. it aborted while sending the body): nobody to answer.
+      if (controller.signal.aborted) return;
       if (res.headersSent) {
         closedByServer = true;
         res.destroy();

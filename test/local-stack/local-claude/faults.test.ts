@@ -111,6 +111,28 @@ describe('local Claude fault directives', () => {
     expect(statuses).toEqual([529, 529, 200]);
   });
 
+  it('keys times by the directive text when no key is given', async () => {
+    const content = `go ${directive('fault=error-before status=529 times=1 ttft=1')}`;
+
+    const statuses = [(await post(content)).status, (await post(content)).status];
+
+    expect(statuses).toEqual([529, 200]);
+  });
+
+  it('reads directives from the last user message only, not from the history', async () => {
+    const message = await client.messages.create({
+      model: MODEL,
+      max_tokens: 1024,
+      messages: [
+        { role: 'user', content: `first ${directive('fault=error-before status=529')}` },
+        { role: 'assistant', content: 'An answer.' },
+        { role: 'user', content: 'second' },
+      ],
+    });
+
+    expect(message.stop_reason).toBe('end_turn');
+  });
+
   it('applies a fault with model= only to requests for that model', async () => {
     const content = `go ${directive('fault=error-before status=529 model=claude-opus-4-6')}`;
 

@@ -106,8 +106,11 @@ describe('local Claude streaming', () => {
     for (const text of texts.slice(1)) expect(text).toMatch(/^ \S+$/);
   });
 
-  it('stops at max_tokens with stop_reason max_tokens', async () => {
+  it('stops at max_tokens with stop_reason max_tokens, cutting the full reply', async () => {
+    const full = textOf(await streamEvents('Tell me a long story'));
     const events = await streamEvents('Tell me a long story', 5);
+
+    expect(full.startsWith(textOf(events))).toBe(true);
 
     expect(events.filter((event) => event.type === 'content_block_delta')).toHaveLength(5);
     expect(events.at(-2)).toMatchObject({

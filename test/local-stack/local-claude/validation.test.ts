@@ -73,6 +73,11 @@ describe('local Claude request checks', () => {
       },
       'system.0.cache_control',
     ],
+    [
+      'a final assistant message ending with whitespace',
+      { ...VALID, messages: [...VALID.messages, { role: 'assistant', content: 'The answer is ' }] },
+      'final assistant content cannot end with trailing whitespace',
+    ],
     ['a body that is not JSON', '{"model": ', 'There was an error parsing the body'],
     ['a body that is not an object', [1, 2], 'Invalid input'],
   ])('rejects %s with 400 invalid_request_error', async (_case, body, message) => {
