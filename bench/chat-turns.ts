@@ -61,7 +61,7 @@ export async function stackTurn(product: Product, token: string, i: number): Pro
 export async function directTurn(client: Anthropic, i: number): Promise<TurnTiming> {
   const started = performance.now();
   const stream = await client.messages.create({
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-4-6',
     max_tokens: 4096,
     stream: true,
     messages: [{ role: 'user', content: `Benchmark turn ${i}: tell me something.` }],

@@ -45,7 +45,7 @@ export const SettingsSchema = z
     /** Origins allowed by CORS, comma-separated. @default none */
     CORS_ALLOWED_ORIGINS: csv.default([]),
 
-    DEFAULT_MODEL: z.string().min(1).default('claude-sonnet-4-5'),
+    DEFAULT_MODEL: z.string().min(1).default('claude-sonnet-4-6'),
     /** Comma-separated; DEFAULT_MODEL and FALLBACK_MODEL are always allowed. */
     ALLOWED_MODELS: csv.default([]),
     FALLBACK_MODEL: z.string().optional(),

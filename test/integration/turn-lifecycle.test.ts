@@ -172,7 +172,7 @@ describe('model errors before the first token', () => {
   it('falls back to FALLBACK_MODEL when overload outlasts the retries', async () => {
     const events = await collectSse(
       await stack.chat('fallback', {
-        message: `go ${directive('fault=error-before status=529 model=claude-sonnet-4-5')}`,
+        message: `go ${directive('fault=error-before status=529 model=claude-sonnet-4-6')}`,
       }),
     );
     expect(events[0]).toMatchObject({ event: 'start', data: { model: 'claude-haiku-4-5' } });

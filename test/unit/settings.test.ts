@@ -11,9 +11,9 @@ const BASE = {
 describe('loadSettings', () => {
   it('applies documented defaults', () => {
     const settings = loadSettings(BASE);
-    expect(settings.DEFAULT_MODEL).toBe('claude-sonnet-4-5');
+    expect(settings.DEFAULT_MODEL).toBe('claude-sonnet-4-6');
     expect(settings.AUTH_MODE).toBe('hs256');
-    expect(settings.allowedModels.has('claude-sonnet-4-5')).toBe(true);
+    expect(settings.allowedModels.has('claude-sonnet-4-6')).toBe(true);
   });
 
   it('reads lists and numbers from the environment', () => {
@@ -23,7 +23,7 @@ describe('loadSettings', () => {
       USER_MONTHLY_BUDGET_USD: '0.05',
     });
     expect([...settings.allowedModels]).toEqual([
-      'claude-sonnet-4-5',
+      'claude-sonnet-4-6',
       'claude-haiku-4-5',
       'claude-opus-4-5',
     ]);
