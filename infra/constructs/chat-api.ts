@@ -1,0 +1,80 @@
+import { Annotations, Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { SERVICE } from '../../shared/observability/metric-names.js';
+import { FUNCTION_ENTRY } from '../paths.js';
+import { ClaudeFunction, type ClaudeFunctionProps } from './claude-function.js';
+import { bindTable } from './data-table.js';
+import { bindJobsQueue } from './jobs.js';
+import { bindSecret } from './secrets.js';
+
+export interface ChatApiProps {
+  readonly table: dynamodb.ITable;
+  readonly jobsQueue: sqs.IQueue;
+  readonly anthropicApiKey: secretsmanager.ISecret;
+  /** The HS256 signing secret. @default none: tokens are verified against an OIDC JWKS */
+  readonly jwtSecret?: secretsmanager.ISecret;
+  /** Function settings and sizing; `entry` and `serviceName` are the chat function's. */
+  readonly function: Omit<ClaudeFunctionProps, 'entry' | 'serviceName' | 'description'>;
+  /** @default lambda.FunctionUrlAuthType.NONE: the function checks a JWT on every route but /health */
+  readonly authType?: lambda.FunctionUrlAuthType;
+  /** Origins the URL answers CORS for. @default none: no CORS headers */
+  readonly corsAllowedOrigins?: string[];
+}
+
+/**
+ * The chat function behind a function URL that streams its response (SSE); it
+ * serves every HTTP route. It reads and writes the table, queues jobs and reads
+ * both secrets.
+ */
+export class ChatApi extends Construct {
+  public readonly handler: ClaudeFunction;
+  public readonly functionUrl: lambda.FunctionUrl;
+
+  constructor(scope: Construct, id: string, props: ChatApiProps) {
+    super(scope, id);
+    const corsAllowedOrigins = props.corsAllowedOrigins ?? [];
+
+    this.handler = new ClaudeFunction(this, 'Chat', {
+      ...props.function,
+      entry: FUNCTION_ENTRY.chat,
+      serviceName: SERVICE.chat,
+      description: 'Claude chat API: every HTTP route, SSE streaming',
+      settings: {
+        ...props.function.settings,
+        ...(corsAllowedOrigins.length > 0 && {
+          CORS_ALLOWED_ORIGINS: corsAllowedOrigins.join(','),
+        }),
+      },
+    });
+    bindTable(this.handler, props.table);
+    bindJobsQueue(this.handler, props.jobsQueue, 'send');
+    bindSecret(this.handler, 'ANTHROPIC_API_KEY_SECRET_ARN', props.anthropicApiKey);
+    if (props.jwtSecret) bindSecret(this.handler, 'JWT_SECRET_ARN', props.jwtSecret);
+
+    const authType = props.authType ?? lambda.FunctionUrlAuthType.NONE;
+    this.functionUrl = this.handler.function.addFunctionUrl({
+      authType,
+      invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
+      ...(corsAllowedOrigins.length > 0 && {
+        cors: {
+          allowedOrigins: corsAllowedOrigins,
+          allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST, lambda.HttpMethod.DELETE],
+          allowedHeaders: ['authorization', 'content-type'],
+          exposedHeaders: ['retry-after'],
+          maxAge: Duration.hours(1),
+        },
+      }),
+    });
+    if (authType === lambda.FunctionUrlAuthType.AWS_IAM) {
+      // SigV4 signs in the Authorization header, where the function expects the JWT.
+      Annotations.of(this).addWarningV2(
+        'claude:iam-auth-authorization-header',
+        'functionUrlAuthType AWS_IAM: SigV4 occupies the Authorization header, where the chat function expects "Bearer <JWT>"; callers need a front end that signs for them and forwards the JWT there.',
+      );
+    }
+  }
+}

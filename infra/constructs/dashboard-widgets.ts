@@ -1,0 +1,106 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { METRIC } from '../../shared/observability/metric-names.js';
+import {
+  chatMetric,
+  chatPercentiles,
+  DEFAULT_PERIOD,
+  errorRatePercent,
+  modelErrorsByType,
+  workerMetric,
+} from './service-metrics.js';
+
+export interface DashboardSources {
+  readonly chatFunction: lambda.IFunction;
+  readonly workerFunction: lambda.IFunction;
+  readonly jobsQueue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly alarms: cloudwatch.IAlarm[];
+}
+
+const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
+  new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
+
+/** The dashboard: chat traffic and latency, errors, tokens and spend, then the jobs. */
+export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: DashboardSources): void {
+  const lambdaPeriod = { period: DEFAULT_PERIOD };
+  const queueDepth = (queue: sqs.IQueue, label: string) =>
+    queue.metricApproximateNumberOfMessagesVisible({
+      ...lambdaPeriod,
+      statistic: 'Maximum',
+      label,
+    });
+  const hourly = (metric: cloudwatch.Metric) => metric.with({ period: Duration.hours(1) });
+
+  dashboard.addWidgets(
+    new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: s.alarms, width: 24, height: 3 }),
+  );
+  dashboard.addWidgets(
+    graph(
+      'Requests and failed turns',
+      [
+        chatMetric(METRIC.requests, 'Sum', 'Requests'),
+        chatMetric(METRIC.turnsFailed, 'Sum', 'Failed turns'),
+      ],
+      [errorRatePercent()],
+    ),
+    graph('Time to first token (ms)', chatPercentiles(METRIC.timeToFirstToken)),
+    graph('Turn latency (ms)', chatPercentiles(METRIC.turnLatency)),
+  );
+  dashboard.addWidgets(
+    graph('Model errors by type', [modelErrorsByType()]),
+    graph('Chat function errors and throttles', [
+      s.chatFunction.metricErrors({ ...lambdaPeriod, label: 'Errors' }),
+      s.chatFunction.metricThrottles({ ...lambdaPeriod, label: 'Throttles' }),
+    ]),
+    graph('Rejections', [
+      chatMetric(METRIC.rateLimitRejections, 'Sum', 'Rate limit (429)'),
+      chatMetric(METRIC.budgetRejections, 'Sum', 'Budget (402)'),
+    ]),
+  );
+  dashboard.addWidgets(
+    graph('Tokens', [
+      chatMetric(METRIC.inputTokens, 'Sum', 'Input'),
+      chatMetric(METRIC.outputTokens, 'Sum', 'Output'),
+      chatMetric(METRIC.cacheReadInputTokens, 'Sum', 'Cache read'),
+      chatMetric(METRIC.cacheCreationInputTokens, 'Sum', 'Cache write'),
+    ]),
+    graph(
+      'Spend',
+      [hourly(chatMetric(METRIC.costUsd, 'Sum', 'Chat cost (USD per hour)'))],
+      [chatMetric(METRIC.globalBudgetUsedPercent, 'Maximum', 'Global budget used (%)')],
+    ),
+    graph(
+      'Jobs queue',
+      [queueDepth(s.jobsQueue, 'Jobs waiting'), queueDepth(s.deadLetterQueue, 'Dead letters')],
+      [
+        s.jobsQueue.metricApproximateAgeOfOldestMessage({
+          ...lambdaPeriod,
+          statistic: 'Maximum',
+          label: 'Oldest job (s)',
+        }),
+      ],
+    ),
+  );
+  dashboard.addWidgets(
+    graph('Jobs', [
+      workerMetric(METRIC.jobsSucceeded, 'Sum', 'Succeeded'),
+      workerMetric(METRIC.jobsFailed, 'Sum', 'Failed'),
+    ]),
+    graph('Job duration (ms)', [
+      workerMetric(METRIC.jobDuration, 'p50', 'Job p50'),
+      workerMetric(METRIC.jobDuration, 'p99', 'Job p99'),
+      s.workerFunction.metricDuration({
+        ...lambdaPeriod,
+        statistic: 'p99',
+        label: 'Invocation p99',
+      }),
+    ]),
+    graph('Worker function errors and throttles', [
+      s.workerFunction.metricErrors({ ...lambdaPeriod, label: 'Errors' }),
+      s.workerFunction.metricThrottles({ ...lambdaPeriod, label: 'Throttles' }),
+    ]),
+  );
+}

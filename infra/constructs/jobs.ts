@@ -1,0 +1,94 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
+import { SERVICE } from '../../shared/observability/metric-names.js';
+import { FUNCTION_ENTRY } from '../paths.js';
+import { ClaudeFunction, type ClaudeFunctionProps } from './claude-function.js';
+import { bindTable } from './data-table.js';
+import { bindSecret } from './secrets.js';
+
+export interface JobsProps {
+  readonly table: dynamodb.ITable;
+  readonly anthropicApiKey: secretsmanager.ISecret;
+  /**
+   * The HS256 signing secret: its ARN only, no read grant. The shared settings schema
+   * requires it whenever AUTH_MODE is hs256, though the worker never verifies tokens.
+   * @default none (OIDC)
+   */
+  readonly jwtSecret?: secretsmanager.ISecret;
+  /** Function settings and sizing. `timeout` @default JOBS_QUEUE_DEFINITION.workerTimeoutSeconds */
+  readonly function: Omit<ClaudeFunctionProps, 'entry' | 'serviceName' | 'description'>;
+  /** Concurrent worker invocations the event source may run. @default 10 */
+  readonly maxConcurrency?: number;
+}
+
+/**
+ * The jobs queue, its dead-letter queue and the worker that consumes it, configured
+ * from JOBS_QUEUE_DEFINITION (redrive, visibility, batching) like the local stack.
+ */
+export class Jobs extends Construct {
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly worker: ClaudeFunction;
+
+  constructor(scope: Construct, id: string, props: JobsProps) {
+    super(scope, id);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(JOBS_QUEUE_DEFINITION.deadLetterRetentionDays),
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds),
+      deadLetterQueue: {
+        queue: this.deadLetterQueue,
+        maxReceiveCount: JOBS_QUEUE_DEFINITION.maxReceiveCount,
+      },
+    });
+
+    this.worker = new ClaudeFunction(this, 'Worker', {
+      timeout: Duration.seconds(JOBS_QUEUE_DEFINITION.workerTimeoutSeconds),
+      ...props.function,
+      entry: FUNCTION_ENTRY.worker,
+      serviceName: SERVICE.worker,
+      description: 'Claude jobs worker: summaries and compaction from the jobs queue',
+    });
+    bindTable(this.worker, props.table);
+    bindSecret(this.worker, 'ANTHROPIC_API_KEY_SECRET_ARN', props.anthropicApiKey);
+    if (props.jwtSecret) this.worker.setSetting('JWT_SECRET_ARN', props.jwtSecret.secretArn);
+    bindJobsQueue(this.worker, this.queue, 'backOff');
+    // A message that can never succeed is moved to the dead-letter queue at once.
+    this.deadLetterQueue.grantSendMessages(this.worker.function);
+    this.worker.setSetting('DEAD_LETTER_QUEUE_URL', this.deadLetterQueue.queueUrl);
+
+    this.worker.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: JOBS_QUEUE_DEFINITION.batchSize,
+        maxBatchingWindow: Duration.seconds(JOBS_QUEUE_DEFINITION.maxBatchingWindowSeconds),
+        reportBatchItemFailures: true,
+        maxConcurrency: props.maxConcurrency ?? 10,
+      }),
+    );
+  }
+}
+
+/**
+ * JOBS_QUEUE_URL set, with the access its use needs: `send` to queue jobs (and read
+ * the queue's attributes for /health), `backOff` to delay a message's next delivery.
+ */
+export function bindJobsQueue(
+  fn: ClaudeFunction,
+  queue: sqs.IQueue,
+  use: 'send' | 'backOff',
+): void {
+  if (use === 'send') queue.grantSendMessages(fn.function);
+  else queue.grant(fn.function, 'sqs:ChangeMessageVisibility');
+  fn.setSetting('JOBS_QUEUE_URL', queue.queueUrl);
+}

@@ -1,0 +1,70 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  ERROR_TYPE_DIMENSION,
+  METRIC,
+  METRICS_NAMESPACE,
+  type MetricName,
+  SERVICE,
+} from '../../shared/observability/metric-names.js';
+
+/** Period of every alarm and graph unless stated otherwise. */
+export const DEFAULT_PERIOD = Duration.minutes(5);
+
+type Service = (typeof SERVICE)[keyof typeof SERVICE];
+
+/**
+ * One of our metrics as Powertools emits it: our namespace, dimension `service`.
+ * Names come only from METRIC, the contract with the emitting functions.
+ */
+export function serviceMetric(
+  service: Service,
+  metricName: MetricName,
+  statistic: string,
+  options: { period?: Duration; label?: string } = {},
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service },
+    statistic,
+    period: options.period ?? DEFAULT_PERIOD,
+    ...(options.label && { label: options.label }),
+  });
+}
+
+export const chatMetric = (name: MetricName, statistic: string, label?: string) =>
+  serviceMetric(SERVICE.chat, name, statistic, label ? { label } : {});
+
+export const workerMetric = (name: MetricName, statistic: string, label?: string) =>
+  serviceMetric(SERVICE.worker, name, statistic, label ? { label } : {});
+
+/** p50, p90 and p99 of a chat latency metric. */
+export const chatPercentiles = (name: MetricName) =>
+  ['p50', 'p90', 'p99'].map((statistic) => chatMetric(name, statistic, `${name} ${statistic}`));
+
+/** Failed turns as a percentage of requests; 0 when there were none. */
+export function errorRatePercent(period: Duration = DEFAULT_PERIOD): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: 'IF(requests > 0, 100 * FILL(failed, 0) / requests, 0)',
+    usingMetrics: {
+      requests: serviceMetric(SERVICE.chat, METRIC.requests, 'Sum', { period }),
+      failed: serviceMetric(SERVICE.chat, METRIC.turnsFailed, 'Sum', { period }),
+    },
+    label: 'Failed turns (%)',
+    period,
+  });
+}
+
+/**
+ * ModelErrors by ErrorType: the types are open-ended (they come from the model's
+ * errors), so a SEARCH finds every one emitted.
+ */
+export function modelErrorsByType(): cloudwatch.MathExpression {
+  const schema = `{${METRICS_NAMESPACE},${ERROR_TYPE_DIMENSION},service}`;
+  return new cloudwatch.MathExpression({
+    expression: `SEARCH('${schema} MetricName="${METRIC.modelErrors}"', 'Sum', ${DEFAULT_PERIOD.toSeconds()})`,
+    label: '',
+    period: DEFAULT_PERIOD,
+  });
+}

@@ -1,0 +1,104 @@
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { InfraConfig } from './config.js';
+import { ChatApi } from './constructs/chat-api.js';
+import { DataTable } from './constructs/data-table.js';
+import { Jobs } from './constructs/jobs.js';
+import { Observability } from './constructs/observability.js';
+import { Secrets } from './constructs/secrets.js';
+import { functionSettings } from './function-settings.js';
+
+export interface ClaudeServerlessStackProps extends StackProps {
+  readonly config: InfraConfig;
+}
+
+/** The whole product in one stack: it only composes the constructs. */
+export class ClaudeServerlessStack extends Stack {
+  public readonly data: DataTable;
+  public readonly secrets: Secrets;
+  public readonly jobs: Jobs;
+  public readonly chat: ChatApi;
+  public readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: ClaudeServerlessStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const removalPolicy =
+      config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const functionDefaults = {
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+      logRemovalPolicy: removalPolicy,
+      logLevel: config.logLevel,
+      settings: functionSettings(config),
+    };
+
+    this.data = new DataTable(this, 'Data', {
+      removalPolicy,
+      deletionProtection: config.tableDeletionProtection,
+    });
+    this.secrets = new Secrets(this, 'Secrets', {
+      anthropicApiKeySecretArn: config.anthropicApiKeySecretArn,
+      needsJwtSecret: config.authMode === 'hs256',
+      jwtSecretArn: config.jwtSecretArn,
+      removalPolicy,
+    });
+    this.jobs = new Jobs(this, 'Jobs', {
+      table: this.data.table,
+      anthropicApiKey: this.secrets.anthropicApiKey,
+      jwtSecret: this.secrets.jwtSecret,
+      maxConcurrency: config.workerMaxConcurrency,
+      function: {
+        ...functionDefaults,
+        memorySizeMb: config.workerMemoryMb,
+        timeout: Duration.seconds(config.workerTimeoutSeconds),
+        reservedConcurrency: config.workerReservedConcurrency,
+      },
+    });
+    this.chat = new ChatApi(this, 'ChatApi', {
+      table: this.data.table,
+      jobsQueue: this.jobs.queue,
+      anthropicApiKey: this.secrets.anthropicApiKey,
+      jwtSecret: this.secrets.jwtSecret,
+      authType: lambda.FunctionUrlAuthType[config.functionUrlAuthType],
+      corsAllowedOrigins: config.corsAllowedOrigins,
+      function: {
+        ...functionDefaults,
+        memorySizeMb: config.chatMemoryMb,
+        timeout: Duration.seconds(config.chatTimeoutSeconds),
+        reservedConcurrency: config.chatReservedConcurrency,
+      },
+    });
+    this.observability = new Observability(this, 'Observability', {
+      chatFunction: this.chat.handler.function,
+      workerFunction: this.jobs.worker.function,
+      jobsQueue: this.jobs.queue,
+      deadLetterQueue: this.jobs.deadLetterQueue,
+      alarmEmail: config.alarmEmail,
+      thresholds: {
+        timeToFirstTokenP99Ms: config.timeToFirstTokenP99AlarmMs,
+        turnLatencyP99Ms: config.turnLatencyP99AlarmMs,
+        errorRatePercent: config.errorRateAlarmPercent,
+        budgetUsedPercent: config.budgetUsedAlarmPercent,
+        dailyCostUsd: config.dailyCostAlarmUsd,
+        jobsQueueAgeSeconds: config.jobsQueueAgeAlarmSeconds,
+      },
+    });
+
+    // Output ids match the local stack's .local/outputs.json keys.
+    new CfnOutput(this, 'FunctionUrl', { value: this.chat.functionUrl.url });
+    new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
+    new CfnOutput(this, 'JobsQueueUrl', { value: this.jobs.queue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.jobs.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'AnthropicApiKeySecretArn', {
+      value: this.secrets.anthropicApiKey.secretArn,
+      description:
+        'Put your Anthropic API key in this secret (aws secretsmanager put-secret-value)',
+    });
+    const region = Aws.REGION;
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.observability.dashboard.dashboardName}`,
+    });
+  }
+}
