@@ -1,0 +1,226 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { METRIC, METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import { type CfnResource, logicalId, type Synthesized, synthesize } from './synth.js';
+
+interface AlarmProperties {
+  MetricName?: string;
+  Namespace?: string;
+  Dimensions?: { Name: string; Value: unknown }[];
+  Statistic?: string;
+  ExtendedStatistic?: string;
+  Period?: number;
+  Threshold: number;
+  ComparisonOperator: string;
+  EvaluationPeriods: number;
+  TreatMissingData?: string;
+  AlarmActions?: unknown[];
+  Metrics?: {
+    Id: string;
+    Expression?: string;
+    MetricStat?: { Metric: { MetricName: string; Namespace: string }; Stat: string };
+  }[];
+}
+
+const ALARM_EMAIL = 'oncall@example.com';
+let s: Synthesized;
+let alarms: Record<string, AlarmProperties>;
+
+beforeAll(() => {
+  s = synthesize({ context: { alarmEmail: ALARM_EMAIL } });
+  alarms = Object.fromEntries(
+    Object.entries(s.json.Resources)
+      .filter(([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm')
+      .map(([id, resource]) => [
+        id.replace(/^Observability/, '').replace(/[0-9A-F]{8}$/, ''),
+        resource.Properties as unknown as AlarmProperties,
+      ]),
+  );
+});
+
+const ours = (service: string) => ({
+  Namespace: METRICS_NAMESPACE,
+  Dimensions: [{ Name: 'service', Value: service }],
+});
+
+describe('the alarms', () => {
+  it('alarm on P99 time to first token and turn latency above the configured thresholds', () => {
+    expect(alarms.TimeToFirstTokenP99).toMatchObject({
+      ...ours(SERVICE.chat),
+      MetricName: METRIC.timeToFirstToken,
+      ExtendedStatistic: 'p99',
+      Threshold: s.config.timeToFirstTokenP99AlarmMs,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarms.TurnLatencyP99).toMatchObject({
+      ...ours(SERVICE.chat),
+      MetricName: METRIC.turnLatency,
+      ExtendedStatistic: 'p99',
+      Threshold: s.config.turnLatencyP99AlarmMs,
+    });
+  });
+
+  it('alarm when more than 1% of turns fail in 5 minutes', () => {
+    const alarm = alarms.ErrorRate!;
+    expect(alarm.Threshold).toBe(1);
+    const byId = Object.fromEntries((alarm.Metrics ?? []).map((m) => [m.Id, m]));
+    const expression = Object.values(byId).find((m) => m.Expression)?.Expression ?? '';
+    expect(expression).toMatch(/100 \* FILL\(failed, 0\) \/ requests/);
+    expect(byId.failed?.MetricStat).toMatchObject({
+      Metric: { ...ours(SERVICE.chat), MetricName: METRIC.turnsFailed },
+      Stat: 'Sum',
+      Period: 300,
+    });
+    expect(byId.requests?.MetricStat).toMatchObject({
+      Metric: { ...ours(SERVICE.chat), MetricName: METRIC.requests },
+      Stat: 'Sum',
+      Period: 300,
+    });
+  });
+
+  it('alarm on any chat function error or throttle', () => {
+    const chat = { Ref: logicalId(s.stack, s.stack.chat.handler.function.functionName) };
+    for (const [alarm, metricName] of [
+      ['ChatErrors', 'Errors'],
+      ['ChatThrottles', 'Throttles'],
+    ] as const) {
+      expect(alarms[alarm]).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'FunctionName', Value: chat }],
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    }
+  });
+
+  it('alarm on budget burn: month-to-date percentage and a daily pace', () => {
+    expect(alarms.GlobalBudgetUsed).toMatchObject({
+      ...ours(SERVICE.chat),
+      MetricName: METRIC.globalBudgetUsedPercent,
+      Statistic: 'Maximum',
+      Threshold: 80,
+    });
+    expect(alarms.DailyCost).toMatchObject({
+      ...ours(SERVICE.chat),
+      MetricName: METRIC.costUsd,
+      Statistic: 'Sum',
+      Period: 86_400,
+    });
+    expect(alarms.DailyCost?.Threshold).toBeCloseTo(s.config.globalMonthlyBudgetUsd / 31, 6);
+  });
+
+  it('alarm on dead letters and on jobs waiting too long', () => {
+    const queue = (ref: string) => [
+      { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(s.stack, ref), 'QueueName'] } },
+    ];
+    expect(alarms.DeadLetters).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: queue(s.stack.jobs.deadLetterQueue.queueUrl),
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarms.JobsQueueAge).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: queue(s.stack.jobs.queue.queueUrl),
+      Threshold: s.config.jobsQueueAgeAlarmSeconds,
+    });
+  });
+
+  it('notify the alarm topic, and treat no traffic as no problem', () => {
+    const topic = { Ref: logicalId(s.stack, s.stack.observability.alarmTopic.topicArn) };
+    expect(Object.keys(alarms)).toHaveLength(9);
+    for (const alarm of Object.values(alarms)) {
+      expect(alarm.AlarmActions).toEqual([topic]);
+      expect(alarm.TreatMissingData).toBe('notBreaching');
+    }
+  });
+});
+
+describe('the alarm topic', () => {
+  it('is encrypted with a key CloudWatch may use, refuses plain HTTP and mails the configured address', () => {
+    const topicId = logicalId(s.stack, s.stack.observability.alarmTopic.topicArn);
+    const topic = s.json.Resources[topicId]?.Properties as { KmsMasterKeyId: unknown };
+    const keyId = (topic.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const keyPolicy = JSON.stringify(s.json.Resources[keyId]?.Properties?.KeyPolicy);
+    expect(keyPolicy).toContain('cloudwatch.amazonaws.com');
+    expect(s.json.Resources[keyId]?.Properties?.EnableKeyRotation).toBe(true);
+    s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          },
+        ],
+      },
+    });
+    s.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: ALARM_EMAIL,
+      TopicArn: { Ref: topicId },
+    });
+  });
+});
+
+/** Every `[namespace, metricName, ...]` array and SEARCH expression in the dashboard body. */
+function dashboardMetrics(dashboard: CfnResource): { namespace: string; name: string }[] {
+  const body = dashboard.Properties?.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
+  // References (function names, queue names) are not metric names: stand-ins do.
+  const text =
+    typeof body === 'string'
+      ? body
+      : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'REF')).join('');
+  const widgets = (JSON.parse(text) as { widgets: { properties: { metrics?: unknown[][] } }[] })
+    .widgets;
+  const found: { namespace: string; name: string }[] = [];
+  for (const metric of widgets.flatMap((widget) => widget.properties.metrics ?? [])) {
+    const [first, second] = metric;
+    if (typeof first === 'string' && typeof second === 'string' && first !== '.') {
+      found.push({ namespace: first, name: second });
+    }
+    const expression = (metric.at(-1) as { expression?: string }).expression;
+    for (const match of expression?.matchAll(/\{([^,}]+)[^}]*\} MetricName="([^"]+)"/g) ?? []) {
+      found.push({ namespace: match[1]!, name: match[2]! });
+    }
+  }
+  return found;
+}
+
+describe('metric names', () => {
+  it('used by every alarm and dashboard widget in our namespace are values of METRIC', () => {
+    const known = new Set<string>(Object.values(METRIC));
+    const used: { namespace: string; name: string }[] = [];
+    for (const alarm of Object.values(alarms)) {
+      if (alarm.MetricName) used.push({ namespace: alarm.Namespace!, name: alarm.MetricName });
+      for (const metric of alarm.Metrics ?? []) {
+        const stat = metric.MetricStat?.Metric;
+        if (stat) used.push({ namespace: stat.Namespace, name: stat.MetricName });
+      }
+    }
+    const dashboards = Object.values(s.json.Resources).filter(
+      (resource) => resource.Type === 'AWS::CloudWatch::Dashboard',
+    );
+    expect(dashboards).toHaveLength(1);
+    used.push(...dashboardMetrics(dashboards[0]!));
+
+    const ourNames = used.filter((m) => m.namespace === METRICS_NAMESPACE).map((m) => m.name);
+    expect(ourNames.filter((name) => !known.has(name))).toEqual([]);
+    // And the dashboard shows every metric the functions emit.
+    expect(new Set(ourNames)).toEqual(known);
+    expect(
+      used.every((m) => [METRICS_NAMESPACE, 'AWS/Lambda', 'AWS/SQS'].includes(m.namespace)),
+    ).toBe(true);
+  });
+
+  it('include model errors by type through a SEARCH over the ErrorType dimension', () => {
+    const body = JSON.stringify(
+      Object.values(s.json.Resources).find((r) => r.Type === 'AWS::CloudWatch::Dashboard'),
+    );
+    expect(body).toContain(
+      `SEARCH('{${METRICS_NAMESPACE},ErrorType,service} MetricName=\\\\\\"${METRIC.modelErrors}\\\\\\"'`,
+    );
+  });
+});

@@ -1,0 +1,401 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadSettings } from '../../shared/config/load-settings.js';
+import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
+import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import { TABLE_DEFINITION } from '../../shared/table/definition.js';
+import {
+  actionsOn,
+  type CfnResource,
+  environmentOf as environmentOfFunction,
+  logicalId,
+  propertiesOf,
+  type Synthesized,
+  statementsOfRole,
+  synthesize,
+} from './synth.js';
+
+let s: Synthesized;
+let ids: Record<
+  'table' | 'queue' | 'dlq' | 'anthropicKey' | 'jwtSecret' | 'chat' | 'worker',
+  string
+>;
+
+const resourcesOfType = (type: string): [string, CfnResource][] =>
+  Object.entries(s.json.Resources).filter(([, resource]) => resource.Type === type);
+
+const environmentOf = (functionId: string) => environmentOfFunction(s.json, functionId);
+
+beforeAll(() => {
+  s = synthesize();
+  const { stack } = s;
+  ids = {
+    table: logicalId(stack, stack.data.table.tableName),
+    queue: logicalId(stack, stack.jobs.queue.queueUrl),
+    dlq: logicalId(stack, stack.jobs.deadLetterQueue.queueUrl),
+    anthropicKey: logicalId(stack, stack.secrets.anthropicApiKey.secretArn),
+    jwtSecret: logicalId(stack, stack.secrets.jwtSecret!.secretArn),
+    chat: logicalId(stack, stack.chat.handler.function.functionName),
+    worker: logicalId(stack, stack.jobs.worker.function.functionName),
+  };
+});
+
+describe('the table', () => {
+  it('has the keys, GSI and TTL of TABLE_DEFINITION', () => {
+    const { partitionKey, sortKey, globalSecondaryIndexes } = TABLE_DEFINITION;
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: sortKey.name, KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: {
+        AttributeName: TABLE_DEFINITION.timeToLiveAttribute,
+        Enabled: true,
+      },
+      GlobalSecondaryIndexes: globalSecondaryIndexes.map((index) => ({
+        IndexName: index.indexName,
+        KeySchema: [
+          { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: index.projection },
+      })),
+    });
+    const attributes = propertiesOf<{
+      AttributeDefinitions: { AttributeName: string; AttributeType: string }[];
+    }>(s.json, ids.table).AttributeDefinitions;
+    const expected = [
+      partitionKey,
+      sortKey,
+      ...globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+    ];
+    expect(attributes).toEqual(
+      expect.arrayContaining(
+        expected.map((key) => ({ AttributeName: key.name, AttributeType: key.type })),
+      ),
+    );
+    expect(attributes).toHaveLength(expected.length);
+  });
+
+  it('is on-demand, encrypted, with point-in-time recovery and deletion protection, and retained', () => {
+    s.template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+});
+
+describe('the jobs queues', () => {
+  it('encrypt at rest and refuse requests without TLS', () => {
+    const queues = resourcesOfType('AWS::SQS::Queue');
+    expect(queues).toHaveLength(2);
+    for (const [, queue] of queues) expect(queue.Properties?.SqsManagedSseEnabled).toBe(true);
+    for (const queueId of [ids.queue, ids.dlq]) {
+      s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('redrive to the dead-letter queue after maxReceiveCount deliveries', () => {
+    expect(s.json.Resources[ids.queue]?.Properties).toMatchObject({
+      VisibilityTimeout: JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [ids.dlq, 'Arn'] },
+        maxReceiveCount: JOBS_QUEUE_DEFINITION.maxReceiveCount,
+      },
+    });
+    expect(s.json.Resources[ids.dlq]?.Properties?.MessageRetentionPeriod).toBe(
+      JOBS_QUEUE_DEFINITION.deadLetterRetentionDays * 24 * 3600,
+    );
+  });
+
+  it('feed the worker in batches that report item failures', () => {
+    s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
+      FunctionName: { Ref: ids.worker },
+      BatchSize: JOBS_QUEUE_DEFINITION.batchSize,
+      MaximumBatchingWindowInSeconds: JOBS_QUEUE_DEFINITION.maxBatchingWindowSeconds,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: s.config.workerMaxConcurrency },
+    });
+  });
+});
+
+describe('the functions', () => {
+  it('run Node.js 24 on arm64 with the configured memory and timeouts', () => {
+    expect(s.json.Resources[ids.chat]?.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: s.config.chatMemoryMb,
+      Timeout: s.config.chatTimeoutSeconds,
+    });
+    expect(s.json.Resources[ids.worker]?.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: s.config.workerMemoryMb,
+      Timeout: JOBS_QUEUE_DEFINITION.workerTimeoutSeconds,
+    });
+  });
+
+  it('fit six worker timeouts in the jobs queue visibility timeout', () => {
+    const workerTimeout = s.json.Resources[ids.worker]?.Properties?.Timeout as number;
+    expect(6 * workerTimeout).toBeLessThanOrEqual(JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds);
+  });
+
+  it('log to their own log groups with the configured retention', () => {
+    const logGroups = resourcesOfType('AWS::Logs::LogGroup');
+    expect(logGroups).toHaveLength(2);
+    for (const [id, logGroup] of logGroups) {
+      expect(logGroup.Properties?.RetentionInDays).toBe(s.config.logRetentionDays);
+      const users = resourcesOfType('AWS::Lambda::Function').filter(
+        ([, fn]) =>
+          (fn.Properties?.LoggingConfig as { LogGroup?: { Ref: string } })?.LogGroup?.Ref === id,
+      );
+      expect(users).toHaveLength(1);
+    }
+  });
+
+  it('each have a role of their own without managed policies', () => {
+    const roles = resourcesOfType('AWS::IAM::Role');
+    expect(roles).toHaveLength(2);
+    for (const [, role] of roles) expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('carry the Powertools service names, namespace and source maps', () => {
+    for (const [id, service] of [
+      [ids.chat, SERVICE.chat],
+      [ids.worker, SERVICE.worker],
+    ] as const) {
+      expect(environmentOf(id)).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: service,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        LOG_LEVEL: s.config.logLevel,
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+    }
+  });
+
+  it('get secret ARNs, never secret values, in their environment', () => {
+    const chat = environmentOf(ids.chat);
+    const worker = environmentOf(ids.worker);
+    expect(chat.ANTHROPIC_API_KEY_SECRET_ARN).toEqual({ Ref: ids.anthropicKey });
+    expect(chat.JWT_SECRET_ARN).toEqual({ Ref: ids.jwtSecret });
+    expect(worker.ANTHROPIC_API_KEY_SECRET_ARN).toEqual({ Ref: ids.anthropicKey });
+    for (const env of [chat, worker]) {
+      expect(env).not.toHaveProperty('ANTHROPIC_API_KEY');
+      expect(env).not.toHaveProperty('JWT_SECRET');
+      expect(JSON.stringify(env)).not.toContain('resolve:secretsmanager');
+    }
+    for (const [, secret] of resourcesOfType('AWS::SecretsManager::Secret')) {
+      expect(secret.Properties).not.toHaveProperty('SecretString');
+      expect(secret.Properties).toHaveProperty('GenerateSecretString');
+    }
+  });
+
+  it('get an environment the functions accept at cold start (shared/config/settings.ts)', () => {
+    // Resource names and ARNs are CloudFormation references at synth time.
+    const deployed: Record<string, string> = {
+      [ids.table]: 'claude-serverless-table',
+      [ids.queue]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs',
+      [ids.dlq]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs-dlq',
+      [ids.anthropicKey]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:key-AbCdEf',
+      [ids.jwtSecret]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-AbCdEf',
+    };
+    for (const id of [ids.chat, ids.worker]) {
+      const env = Object.fromEntries(
+        Object.entries(environmentOf(id)).map(([name, value]) => [
+          name,
+          typeof value === 'string' ? value : deployed[(value as { Ref: string }).Ref],
+        ]),
+      );
+      expect(Object.values(env)).not.toContain(undefined);
+      const settings = loadSettings(env);
+      expect(settings.DEFAULT_MODEL).toBe(s.config.defaultModel);
+      expect(settings.GLOBAL_MONTHLY_BUDGET_USD).toBe(s.config.globalMonthlyBudgetUsd);
+    }
+    expect(environmentOf(ids.worker).DEAD_LETTER_QUEUE_URL).toEqual({ Ref: ids.dlq });
+  });
+});
+
+describe('the chat function URL', () => {
+  it('streams its response and is public, with the JWT checked by the function', () => {
+    s.template.hasResourceProperties('AWS::Lambda::Url', {
+      TargetFunctionArn: { 'Fn::GetAtt': [ids.chat, 'Arn'] },
+      InvokeMode: 'RESPONSE_STREAM',
+      AuthType: 'NONE',
+    });
+    expect(s.json.Resources[ids.chat]?.Properties?.Environment).toMatchObject({
+      Variables: { AUTH_MODE: 'hs256' },
+    });
+  });
+
+  it('answers CORS only for configured origins', () => {
+    const url = resourcesOfType('AWS::Lambda::Url')[0]?.[1];
+    expect(s.config.corsAllowedOrigins).toEqual([]);
+    expect(url?.Properties).not.toHaveProperty('Cors');
+  });
+});
+
+describe('least privilege', () => {
+  const statements = (fn: 'chat' | 'worker') =>
+    statementsOfRole(
+      s.json,
+      logicalId(
+        s.stack,
+        (fn === 'chat' ? s.stack.chat.handler : s.stack.jobs.worker).role.roleName,
+      ),
+    );
+
+  it('lets the chat function queue jobs, but not consume them or touch the dead letters', () => {
+    const onQueue = actionsOn(statements('chat'), ids.queue);
+    expect(onQueue).toContain('sqs:SendMessage');
+    expect(onQueue).not.toContain('sqs:ReceiveMessage');
+    expect(onQueue).not.toContain('sqs:DeleteMessage');
+    expect(actionsOn(statements('chat'), ids.dlq)).toEqual([]);
+  });
+
+  it('lets the worker consume and delay jobs, but not queue new ones', () => {
+    const onQueue = actionsOn(statements('worker'), ids.queue);
+    expect(onQueue).toEqual(
+      expect.arrayContaining([
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:ChangeMessageVisibility',
+      ]),
+    );
+    expect(onQueue).not.toContain('sqs:SendMessage');
+  });
+
+  it('lets the worker move a message that can never succeed to the dead-letter queue', () => {
+    expect(actionsOn(statements('worker'), ids.dlq)).toContain('sqs:SendMessage');
+  });
+
+  it('lets both read the Anthropic key; only the chat function reads the JWT secret', () => {
+    expect(actionsOn(statements('chat'), ids.anthropicKey)).toContain(
+      'secretsmanager:GetSecretValue',
+    );
+    expect(actionsOn(statements('chat'), ids.jwtSecret)).toContain('secretsmanager:GetSecretValue');
+    expect(actionsOn(statements('worker'), ids.anthropicKey)).toContain(
+      'secretsmanager:GetSecretValue',
+    );
+    expect(actionsOn(statements('worker'), ids.jwtSecret)).toEqual([]);
+  });
+
+  it('lets both read and write the table, and never grants a bare wildcard', () => {
+    for (const fn of ['chat', 'worker'] as const) {
+      expect(actionsOn(statements(fn), ids.table)).toEqual(
+        expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']),
+      );
+      for (const statement of statements(fn)) {
+        expect([statement.Resource].flat()).not.toContain('*');
+        expect([statement.Action].flat().some((action) => action.endsWith(':*'))).toBe(false);
+      }
+    }
+  });
+});
+
+describe('the outputs', () => {
+  it('name what the local stack names in .local/outputs.json, and the secret and dashboard', () => {
+    expect(Object.keys(s.json.Outputs ?? {}).sort()).toEqual(
+      [
+        'AnthropicApiKeySecretArn',
+        'DashboardUrl',
+        'DeadLetterQueueUrl',
+        'FunctionUrl',
+        'JobsQueueUrl',
+        'TableName',
+      ].sort(),
+    );
+    expect(s.json.Outputs?.FunctionUrl?.Value).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/FunctionUrl/), 'FunctionUrl'],
+    });
+    expect(s.json.Outputs?.JobsQueueUrl?.Value).toEqual({ Ref: ids.queue });
+    expect(s.json.Outputs?.DeadLetterQueueUrl?.Value).toEqual({ Ref: ids.dlq });
+    expect(s.json.Outputs?.TableName?.Value).toEqual({ Ref: ids.table });
+  });
+});
+
+describe('with OIDC, an imported key, an IAM-authenticated URL and CORS', () => {
+  const importedKeyArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:anthropic-AbCdEf';
+  let other: Synthesized;
+
+  beforeAll(() => {
+    other = synthesize({
+      context: {
+        authMode: 'oidc',
+        jwtIssuer: 'https://issuer.example',
+        jwtAudience: 'claude-api',
+        anthropicApiKeySecretArn: importedKeyArn,
+        functionUrlAuthType: 'AWS_IAM',
+        corsAllowedOrigins: 'https://app.example,https://admin.example',
+        chatReservedConcurrency: '40',
+        removalPolicy: 'destroy',
+        tableDeletionProtection: 'false',
+      },
+    });
+  });
+
+  it('creates no secret and passes the imported key ARN and the issuer', () => {
+    other.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const chatId = logicalId(other.stack, other.stack.chat.handler.function.functionName);
+    const env = environmentOfFunction(other.json, chatId);
+    expect(env).toMatchObject({
+      AUTH_MODE: 'oidc',
+      JWT_ISSUER: 'https://issuer.example',
+      JWT_AUDIENCE: 'claude-api',
+      ANTHROPIC_API_KEY_SECRET_ARN: importedKeyArn,
+      CORS_ALLOWED_ORIGINS: 'https://app.example,https://admin.example',
+    });
+    expect(env).not.toHaveProperty('JWT_SECRET_ARN');
+    const statements = statementsOfRole(
+      other.json,
+      logicalId(other.stack, other.stack.chat.handler.role.roleName),
+    );
+    expect(
+      statements.some(
+        (st) =>
+          st.Resource === importedKeyArn &&
+          [st.Action].flat().includes('secretsmanager:GetSecretValue'),
+      ),
+    ).toBe(true);
+  });
+
+  it('requires SigV4 on the URL and answers CORS for the configured origins', () => {
+    other.template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      InvokeMode: 'RESPONSE_STREAM',
+      Cors: {
+        AllowOrigins: ['https://app.example', 'https://admin.example'],
+        AllowMethods: Match.arrayWith(['GET', 'POST', 'DELETE']),
+        AllowHeaders: Match.arrayWith(['authorization', 'content-type']),
+      },
+    });
+  });
+
+  it('reserves chat concurrency and lets the table go with the stack', () => {
+    other.template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 40,
+    });
+    other.template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
+      DeletionPolicy: 'Delete',
+    });
+  });
+});
