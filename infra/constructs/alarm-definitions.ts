@@ -1,0 +1,107 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { METRIC, SERVICE } from '../../shared/observability/metric-names.js';
+import { chatMetric, DEFAULT_PERIOD, errorRatePercent, serviceMetric } from './service-metrics.js';
+
+export interface AlarmThresholds {
+  /** P99 time to first token, per 5 minutes, in milliseconds. */
+  readonly timeToFirstTokenP99Ms: number;
+  /** P99 turn latency, per 5 minutes, in milliseconds. */
+  readonly turnLatencyP99Ms: number;
+  /** Failed turns as a percentage of requests over 5 minutes. */
+  readonly errorRatePercent: number;
+  /** Month-to-date spend as a percentage of the global monthly budget. */
+  readonly budgetUsedPercent: number;
+  /** Model spend in one day, in USD. */
+  readonly dailyCostUsd: number;
+  /** Age of the oldest message on the jobs queue, in seconds. */
+  readonly jobsQueueAgeSeconds: number;
+}
+
+export interface AlarmSources {
+  readonly chatFunction: lambda.IFunction;
+  readonly jobsQueue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly thresholds: AlarmThresholds;
+}
+
+/** An alarm that fires when the metric is above the threshold. */
+export interface AlarmDefinition {
+  /** Construct id; stable. */
+  readonly id: string;
+  readonly metric: cloudwatch.IMetric;
+  readonly threshold: number;
+  readonly description: string;
+  /** Consecutive periods above the threshold. @default 1 */
+  readonly evaluationPeriods?: number;
+}
+
+/** Every alarm: latency, errors, budget burn, the jobs queues. */
+export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
+  const t = s.thresholds;
+  const maximum = { statistic: 'Maximum', period: DEFAULT_PERIOD };
+  return [
+    {
+      id: 'TimeToFirstTokenP99',
+      metric: chatMetric(METRIC.timeToFirstToken, 'p99'),
+      threshold: t.timeToFirstTokenP99Ms,
+      description: `P99 time to first token above ${t.timeToFirstTokenP99Ms} ms for 15 minutes`,
+      // A p99 over a few samples is noise: three periods in a row before paging.
+      evaluationPeriods: 3,
+    },
+    {
+      id: 'TurnLatencyP99',
+      metric: chatMetric(METRIC.turnLatency, 'p99'),
+      threshold: t.turnLatencyP99Ms,
+      description: `P99 turn latency above ${t.turnLatencyP99Ms} ms for 15 minutes`,
+      evaluationPeriods: 3,
+    },
+    {
+      id: 'ErrorRate',
+      metric: errorRatePercent(),
+      threshold: t.errorRatePercent,
+      description: `More than ${t.errorRatePercent}% of chat turns failed in 5 minutes`,
+    },
+    {
+      id: 'ChatErrors',
+      metric: s.chatFunction.metricErrors({ period: DEFAULT_PERIOD }),
+      threshold: 0,
+      description: 'The chat function failed (Lambda Errors)',
+    },
+    {
+      id: 'ChatThrottles',
+      metric: s.chatFunction.metricThrottles({ period: DEFAULT_PERIOD }),
+      threshold: 0,
+      description: 'The chat function was throttled: requests were refused',
+    },
+    {
+      id: 'GlobalBudgetUsed',
+      metric: chatMetric(METRIC.globalBudgetUsedPercent, 'Maximum'),
+      threshold: t.budgetUsedPercent,
+      description: `Month-to-date spend above ${t.budgetUsedPercent}% of the global monthly budget`,
+    },
+    {
+      id: 'DailyCost',
+      metric: serviceMetric(SERVICE.chat, METRIC.costUsd, 'Sum', { period: Duration.days(1) }),
+      threshold: t.dailyCostUsd,
+      description: `Chat model spend above ${t.dailyCostUsd.toFixed(2)} USD in a day: faster than the monthly budget allows`,
+    },
+    {
+      id: 'DeadLetters',
+      metric: s.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        ...maximum,
+        period: Duration.minutes(1),
+      }),
+      threshold: 0,
+      description: 'Jobs reached the dead-letter queue',
+    },
+    {
+      id: 'JobsQueueAge',
+      metric: s.jobsQueue.metricApproximateAgeOfOldestMessage(maximum),
+      threshold: t.jobsQueueAgeSeconds,
+      description: `A job has waited more than ${t.jobsQueueAgeSeconds} s on the queue`,
+    },
+  ];
+}

@@ -1,0 +1,77 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  environmentOf,
+  logicalId,
+  type Synthesized,
+  statementsOfRole,
+  synthesize,
+} from './synth.js';
+
+describe('with OIDC, an imported key, an IAM-authenticated URL and CORS', () => {
+  const importedKeyArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:anthropic-AbCdEf';
+  let other: Synthesized;
+
+  beforeAll(() => {
+    other = synthesize({
+      context: {
+        authMode: 'oidc',
+        jwtIssuer: 'https://issuer.example',
+        jwtAudience: 'claude-api',
+        anthropicApiKeySecretArn: importedKeyArn,
+        functionUrlAuthType: 'AWS_IAM',
+        corsAllowedOrigins: 'https://app.example,https://admin.example',
+        chatReservedConcurrency: '40',
+        removalPolicy: 'destroy',
+        tableDeletionProtection: 'false',
+      },
+    });
+  });
+
+  it('creates no secret and passes the imported key ARN and the issuer', () => {
+    other.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const chatId = logicalId(other.stack, other.stack.chat.handler.function.functionName);
+    const env = environmentOf(other.json, chatId);
+    expect(env).toMatchObject({
+      AUTH_MODE: 'oidc',
+      JWT_ISSUER: 'https://issuer.example',
+      JWT_AUDIENCE: 'claude-api',
+      ANTHROPIC_API_KEY_SECRET_ARN: importedKeyArn,
+      CORS_ALLOWED_ORIGINS: 'https://app.example,https://admin.example',
+    });
+    expect(env).not.toHaveProperty('JWT_SECRET_ARN');
+    const statements = statementsOfRole(
+      other.json,
+      logicalId(other.stack, other.stack.chat.handler.role.roleName),
+    );
+    expect(
+      statements.some(
+        (st) =>
+          st.Resource === importedKeyArn &&
+          [st.Action].flat().includes('secretsmanager:GetSecretValue'),
+      ),
+    ).toBe(true);
+  });
+
+  it('requires SigV4 on the URL and answers CORS for the configured origins', () => {
+    other.template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      InvokeMode: 'RESPONSE_STREAM',
+      Cors: {
+        AllowOrigins: ['https://app.example', 'https://admin.example'],
+        AllowMethods: Match.arrayWith(['GET', 'POST', 'DELETE']),
+        AllowHeaders: Match.arrayWith(['authorization', 'content-type']),
+      },
+    });
+  });
+
+  it('reserves chat concurrency and lets the table go with the stack', () => {
+    other.template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 40,
+    });
+    other.template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
+      DeletionPolicy: 'Delete',
+    });
+  });
+});
