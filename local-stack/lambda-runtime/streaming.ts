@@ -13,6 +13,7 @@ export const PRELUDE_DELIMITER_LENGTH = 8;
 
 /** The property the runtime reads to decide whether a handler streams. */
 export const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+/** Where `streamifyResponse` records the `highWaterMark` option for the response stream. */
 export const HANDLER_HIGHWATERMARK = Symbol.for(
   'aws.lambda.runtime.handler.streaming.highWaterMark',
 );

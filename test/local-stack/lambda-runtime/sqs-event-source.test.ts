@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { SqsSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -121,6 +122,7 @@ describe('the SQS event source', () => {
     expect(record.attributes.SentTimestamp).toMatch(/^\d+$/);
     expect(record.attributes.ApproximateFirstReceiveTimestamp).toMatch(/^\d+$/);
     expect(typeof record.attributes.SenderId).toBe('string');
+    expect(SqsSchema.safeParse(events[0]).success).toBe(true);
     await vi.waitFor(async () => expect(await messagesLeft(queues.queueUrl)).toBe(0), {
       timeout: 15_000,
     });
