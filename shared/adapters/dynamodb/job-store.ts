@@ -67,7 +67,7 @@ export class DynamoJobStore implements JobStore {
     await this.update(
       userId,
       jobId,
-      'SET #status = :succeeded, updatedAt = :now, #result = :result, usage = :usage, costNanoUsd = :cost REMOVE #error',
+      'SET #status = :succeeded, updatedAt = :now, #result = :result, #usage = :usage, costNanoUsd = :cost REMOVE #error',
       {
         ':succeeded': 'succeeded',
         ':now': nowIso,
@@ -75,7 +75,8 @@ export class DynamoJobStore implements JobStore {
         ':usage': outcome.usage,
         ':cost': outcome.costNanoUsd,
       },
-      { '#result': 'result', '#error': 'error' },
+      // result, usage and error are DynamoDB reserved words.
+      { '#result': 'result', '#usage': 'usage', '#error': 'error' },
     );
   }
 

@@ -5,8 +5,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { isTransactionConflict } from './errors.js';
 
-const MAX_ATTEMPTS = 8;
-const BASE_DELAY_MS = 10;
+const MAX_ATTEMPTS = 10;
+const BASE_DELAY_MS = 20;
+const MAX_DELAY_MS = 1_000;
 
 /**
  * TransactWriteItems, retried on TransactionConflict. The SDK's own retries do not
@@ -23,7 +24,7 @@ export async function transactWrite(
       return;
     } catch (error) {
       if (!isTransactionConflict(error) || attempt >= MAX_ATTEMPTS) throw error;
-      const delay = BASE_DELAY_MS * 2 ** (attempt - 1);
+      const delay = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1));
       await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * delay));
     }
   }
