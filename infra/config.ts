@@ -72,8 +72,8 @@ export const InfraConfigSchema = z
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
       .default('ClaudeServerless'),
 
-    /** Model used when a request names none. @default 'claude-sonnet-4-5' */
-    defaultModel: z.string().min(1).default('claude-sonnet-4-5'),
+    /** Model used when a request names none. @default 'claude-sonnet-4-6' */
+    defaultModel: z.string().min(1).default('claude-sonnet-4-6'),
     /** Further models a request may name. @default none (default and fallback only) */
     allowedModels: list.default([]),
     /** Tried when the model stays overloaded before the first token. @default none */
@@ -107,6 +107,17 @@ export const InfraConfigSchema = z
     streamIdleTimeoutMs: int(1000, 900_000).default(20_000),
     /** @default 5000 */
     deadlineMarginMs: int(0, 60_000).default(5_000),
+
+    /** A document longer than this (estimated tokens) is summarized in parts. @default 50000 */
+    documentChunkTokens: int(100, 1_000_000).default(50_000),
+    /** Longest summary the worker asks for. @default 1024 */
+    summaryMaxTokens: int(1, 1_000_000).default(1024),
+    /** Parts of one document summarized at once. @default 4 */
+    summaryConcurrency: int(1, 64).default(4),
+    /** First retry delay of a throttled job, doubling per attempt. @default 30 */
+    jobRetryBaseSeconds: int(1, 900).default(30),
+    /** Longest document POST /v1/jobs accepts, in bytes. @default 200000 */
+    maxDocumentBytes: int(1, 250_000).default(200_000),
 
     /** `hs256`: tokens signed with the stack's JWT secret; `oidc`: an issuer's JWKS. @default 'hs256' */
     authMode: z.enum(['hs256', 'oidc']).default('hs256'),

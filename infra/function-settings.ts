@@ -21,6 +21,11 @@ export function functionSettings(config: InfraConfig): Partial<Record<SettingNam
     MODEL_TIMEOUT_MS: String(config.modelTimeoutMs),
     STREAM_IDLE_TIMEOUT_MS: String(config.streamIdleTimeoutMs),
     DEADLINE_MARGIN_MS: String(config.deadlineMarginMs),
+    DOCUMENT_CHUNK_TOKENS: String(config.documentChunkTokens),
+    SUMMARY_MAX_TOKENS: String(config.summaryMaxTokens),
+    SUMMARY_CONCURRENCY: String(config.summaryConcurrency),
+    JOB_RETRY_BASE_SECONDS: String(config.jobRetryBaseSeconds),
+    MAX_DOCUMENT_BYTES: String(config.maxDocumentBytes),
   };
   if (config.allowedModels.length > 0) settings.ALLOWED_MODELS = config.allowedModels.join(',');
   if (config.fallbackModel) settings.FALLBACK_MODEL = config.fallbackModel;

@@ -47,7 +47,6 @@ export class ClaudeServerlessStack extends Stack {
     this.jobs = new Jobs(this, 'Jobs', {
       table: this.data.table,
       anthropicApiKey: this.secrets.anthropicApiKey,
-      jwtSecret: this.secrets.jwtSecret,
       maxConcurrency: config.workerMaxConcurrency,
       function: {
         ...functionDefaults,

@@ -20,7 +20,10 @@ export function localFunctionEnv(
   overrides: Record<string, string | undefined> = {},
 ): Record<string, string | undefined> {
   const claude = endpoints.localClaudeUrl
-    ? { ANTHROPIC_API_KEY: LOCAL_STACK.localClaudeApiKey, ANTHROPIC_BASE_URL: endpoints.localClaudeUrl }
+    ? {
+        ANTHROPIC_API_KEY: LOCAL_STACK.localClaudeApiKey,
+        ANTHROPIC_BASE_URL: endpoints.localClaudeUrl,
+      }
     : {};
   return {
     JWT_SECRET: LOCAL_STACK.jwtSecret,

@@ -97,7 +97,9 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     ? startSqsEventSource({
         client: sqs,
         queueUrl,
-        handler: createWorkerHandler(buildWorkerDependencies(loadSettings(env))) as Handler,
+        handler: createWorkerHandler(
+          buildWorkerDependencies(loadSettings(env, { verifiesTokens: false })),
+        ) as Handler,
         batchSize: JOBS_QUEUE_DEFINITION.batchSize,
         maxBatchingWindowMs: 100,
         functionName: 'worker',

@@ -1,5 +1,8 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { nanoToUsd } from '../../shared/domain/pricing/model-price.js';
 import { maxTokensOf } from '../../shared/domain/tokens.js';
 import { addUsage, type TokenUsage, ZERO_USAGE } from '../../shared/domain/usage.js';
+import { METRIC } from '../../shared/observability/metric-names.js';
 import type { ModelAnswer, ModelRequest } from '../../shared/ports/model.js';
 import { reserveBudget } from '../../shared/usage/reserve-budget.js';
 import type { WorkerDependencies } from './dependencies.js';
@@ -52,5 +55,19 @@ export async function meteredComplete(
   const costNanoUsd = deps.settings.prices.costNanoUsd(answer.model, answer.usage);
   await deps.ledger.settle(reservation, { usage: answer.usage, costNanoUsd });
   meter.add(answer.usage, costNanoUsd);
+  recordCallMetrics(deps, answer.usage, costNanoUsd);
   return answer;
+}
+
+/** Jobs spend from the same budget as chat; the daily-spend alarm sums both. */
+function recordCallMetrics(deps: WorkerDependencies, usage: TokenUsage, costNanoUsd: number) {
+  deps.metrics.addMetric(METRIC.inputTokens, MetricUnit.Count, usage.inputTokens);
+  deps.metrics.addMetric(METRIC.outputTokens, MetricUnit.Count, usage.outputTokens);
+  deps.metrics.addMetric(METRIC.cacheReadInputTokens, MetricUnit.Count, usage.cacheReadInputTokens);
+  deps.metrics.addMetric(
+    METRIC.cacheCreationInputTokens,
+    MetricUnit.Count,
+    usage.cacheCreationInputTokens,
+  );
+  deps.metrics.addMetric(METRIC.costUsd, MetricUnit.Count, nanoToUsd(costNanoUsd));
 }

@@ -2,8 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { METRIC, SERVICE } from '../../shared/observability/metric-names.js';
-import { chatMetric, DEFAULT_PERIOD, errorRatePercent, serviceMetric } from './service-metrics.js';
+import { METRIC } from '../../shared/observability/metric-names.js';
+import { chatMetric, DEFAULT_PERIOD, errorRatePercent, totalCostUsd } from './service-metrics.js';
 
 export interface AlarmThresholds {
   /** P99 time to first token, per 5 minutes, in milliseconds. */
@@ -84,9 +84,9 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
     },
     {
       id: 'DailyCost',
-      metric: serviceMetric(SERVICE.chat, METRIC.costUsd, 'Sum', { period: Duration.days(1) }),
+      metric: totalCostUsd(Duration.days(1)),
       threshold: t.dailyCostUsd,
-      description: `Chat model spend above ${t.dailyCostUsd.toFixed(2)} USD in a day: faster than the monthly budget allows`,
+      description: `Model spend (chat and jobs) above ${t.dailyCostUsd.toFixed(2)} USD in a day: faster than the monthly budget allows`,
     },
     {
       id: 'DeadLetters',

@@ -14,12 +14,6 @@ import { bindSecret } from './secrets.js';
 export interface JobsProps {
   readonly table: dynamodb.ITable;
   readonly anthropicApiKey: secretsmanager.ISecret;
-  /**
-   * The HS256 signing secret: its ARN only, no read grant. The shared settings schema
-   * requires it whenever AUTH_MODE is hs256, though the worker never verifies tokens.
-   * @default none (OIDC)
-   */
-  readonly jwtSecret?: secretsmanager.ISecret;
   /** Function settings and sizing. `timeout` @default JOBS_QUEUE_DEFINITION.workerTimeoutSeconds */
   readonly function: Omit<ClaudeFunctionProps, 'entry' | 'serviceName' | 'description'>;
   /** Concurrent worker invocations the event source may run. @default 10 */
@@ -62,7 +56,6 @@ export class Jobs extends Construct {
     });
     bindTable(this.worker, props.table);
     bindSecret(this.worker, 'ANTHROPIC_API_KEY_SECRET_ARN', props.anthropicApiKey);
-    if (props.jwtSecret) this.worker.setSetting('JWT_SECRET_ARN', props.jwtSecret.secretArn);
     bindJobsQueue(this.worker, this.queue, 'backOff');
     // A message that can never succeed is moved to the dead-letter queue at once.
     this.deadLetterQueue.grantSendMessages(this.worker.function);

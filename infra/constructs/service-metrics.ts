@@ -68,3 +68,16 @@ export function modelErrorsByType(): cloudwatch.MathExpression {
     period: DEFAULT_PERIOD,
   });
 }
+
+/** Model spend of the chat function and the worker together, in USD. */
+export function totalCostUsd(period: Duration): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: 'FILL(chat, 0) + FILL(worker, 0)',
+    usingMetrics: {
+      chat: serviceMetric(SERVICE.chat, METRIC.costUsd, 'Sum', { period }),
+      worker: serviceMetric(SERVICE.worker, METRIC.costUsd, 'Sum', { period }),
+    },
+    label: 'Model spend (USD)',
+    period,
+  });
+}

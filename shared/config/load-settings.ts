@@ -1,5 +1,5 @@
 import { PriceTable } from '../domain/pricing/price-table.js';
-import { type Settings, SettingsSchema } from './settings.js';
+import { authSettingsProblems, type Settings, SettingsSchema } from './settings.js';
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
@@ -12,15 +12,21 @@ export interface LoadedSettings extends Settings {
 }
 
 /**
- * Reads and validates every setting once, at cold start. A model without a price is
+ * Reads and validates every setting once, at cold start. `verifiesTokens: false` (the
+ * worker) skips the auth settings, which only the chat function uses. A model without a price is
  * a configuration error: it would otherwise be served at a cost of zero.
  */
-export function loadSettings(env: Record<string, string | undefined>): LoadedSettings {
+export function loadSettings(
+  env: Record<string, string | undefined>,
+  options: { verifiesTokens?: boolean } = {},
+): LoadedSettings {
   const parsed = SettingsSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || 'settings'}: ${issue.message}`,
-    );
+  const problems = parsed.success
+    ? options.verifiesTokens === false
+      ? []
+      : authSettingsProblems(parsed.data).map((p) => `${p.setting}: ${p.message}`)
+    : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'}: ${issue.message}`);
+  if (!parsed.success || problems.length > 0) {
     throw new ConfigurationError(`invalid configuration: ${problems.join('; ')}`);
   }
   const settings = parsed.data;

@@ -97,20 +97,24 @@ export const SettingsSchema = z
         message: 'set ANTHROPIC_API_KEY_SECRET_ARN (or ANTHROPIC_API_KEY locally)',
       });
     }
-    if (settings.AUTH_MODE === 'hs256' && !settings.JWT_SECRET_ARN && !settings.JWT_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['JWT_SECRET_ARN'],
-        message: 'AUTH_MODE=hs256 needs JWT_SECRET_ARN (or JWT_SECRET locally)',
-      });
-    }
-    if (settings.AUTH_MODE === 'oidc' && (!settings.JWT_ISSUER || !settings.JWT_AUDIENCE)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['JWT_ISSUER'],
-        message: 'AUTH_MODE=oidc needs JWT_ISSUER and JWT_AUDIENCE',
-      });
-    }
   });
 
 export type Settings = z.infer<typeof SettingsSchema>;
+
+/** What only a function that verifies tokens (the chat function) must have. */
+export function authSettingsProblems(
+  settings: Settings,
+): Array<{ setting: string; message: string }> {
+  if (settings.AUTH_MODE === 'hs256' && !settings.JWT_SECRET_ARN && !settings.JWT_SECRET) {
+    return [
+      {
+        setting: 'JWT_SECRET_ARN',
+        message: 'AUTH_MODE=hs256 needs JWT_SECRET_ARN (or JWT_SECRET locally)',
+      },
+    ];
+  }
+  if (settings.AUTH_MODE === 'oidc' && (!settings.JWT_ISSUER || !settings.JWT_AUDIENCE)) {
+    return [{ setting: 'JWT_ISSUER', message: 'AUTH_MODE=oidc needs JWT_ISSUER and JWT_AUDIENCE' }];
+  }
+  return [];
+}

@@ -101,12 +101,29 @@ describe('the alarms', () => {
       Statistic: 'Maximum',
       Threshold: 80,
     });
-    expect(alarms.DailyCost).toMatchObject({
-      ...ours(SERVICE.chat),
-      MetricName: METRIC.costUsd,
-      Statistic: 'Sum',
-      Period: 86_400,
-    });
+    // Chat and worker spend summed: jobs are billed to the same budget.
+    const spend = alarms.DailyCost?.Metrics as Array<{
+      Id: string;
+      Expression?: string;
+      MetricStat?: {
+        Metric: { MetricName: string; Dimensions: Array<{ Value: string }> };
+        Period: number;
+        Stat: string;
+      };
+    }>;
+    expect(spend.find((m) => m.Expression)?.Expression).toBe('FILL(chat, 0) + FILL(worker, 0)');
+    const inputs = spend.filter((m) => m.MetricStat);
+    expect(
+      inputs.map((m) => [
+        m.MetricStat!.Metric.MetricName,
+        m.MetricStat!.Metric.Dimensions[0]?.Value,
+        m.MetricStat!.Stat,
+        m.MetricStat!.Period,
+      ]),
+    ).toEqual([
+      [METRIC.costUsd, SERVICE.chat, 'Sum', 86_400],
+      [METRIC.costUsd, SERVICE.worker, 'Sum', 86_400],
+    ]);
     expect(alarms.DailyCost?.Threshold).toBeCloseTo(s.config.globalMonthlyBudgetUsd / 31, 6);
   });
 

@@ -218,7 +218,10 @@ describe('the functions', () => {
       [ids.anthropicKey]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:key-AbCdEf',
       [ids.jwtSecret]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-AbCdEf',
     };
-    for (const id of [ids.chat, ids.worker]) {
+    for (const [id, verifiesTokens] of [
+      [ids.chat, true],
+      [ids.worker, false],
+    ] as const) {
       const env = Object.fromEntries(
         Object.entries(environmentOf(id)).map(([name, value]) => [
           name,
@@ -226,11 +229,12 @@ describe('the functions', () => {
         ]),
       );
       expect(Object.values(env)).not.toContain(undefined);
-      const settings = loadSettings(env);
+      const settings = loadSettings(env, { verifiesTokens });
       expect(settings.DEFAULT_MODEL).toBe(s.config.defaultModel);
       expect(settings.GLOBAL_MONTHLY_BUDGET_USD).toBe(s.config.globalMonthlyBudgetUsd);
     }
     expect(environmentOf(ids.worker).DEAD_LETTER_QUEUE_URL).toEqual({ Ref: ids.dlq });
+    expect(environmentOf(ids.worker)).not.toHaveProperty('JWT_SECRET_ARN');
   });
 });
 
