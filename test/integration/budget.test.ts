@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { monthOf } from '../../shared/domain/budget.js';
 import { BudgetExceededError } from '../../shared/domain/errors.js';
@@ -166,7 +166,10 @@ describe('the usage ledger on DynamoDB Local', () => {
   });
 
   it('holds the global budget across users, exactly', async () => {
-    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 5);
+    // A table of its own: the global shards must start empty.
+    const fresh = await startTestStack();
+    const ledger = new DynamoUsageLedger(fresh.documentClient, fresh.tableName, 5);
+    onTestFinished(() => fresh.close());
     const attempt = (i: number) =>
       ledger.reserve({
         userId: `user-${i}`,
