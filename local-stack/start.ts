@@ -19,6 +19,7 @@ import { ensureLocalAwsEnv, localFunctionEnv } from './function-env.js';
 import { startFunctionUrl } from './lambda-runtime/function-url.js';
 import { startSqsEventSource } from './lambda-runtime/sqs-event-source.js';
 import { startLocalClaude } from './local-claude/index.js';
+import { PortInUseError } from './ports.js';
 import { ensureJobQueues } from './sqs/queues.js';
 import { startSqsEmulator } from './sqs/server.js';
 
@@ -142,5 +143,10 @@ process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
 main().catch(async (error: unknown) => {
   console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (error instanceof PortInUseError) {
+    console.error(
+      'Ports are set by PORT, DYNAMODB_PORT, SQS_PORT and LOCAL_CLAUDE_PORT, e.g. PORT=3001 npm start',
+    );
+  }
   await shutdown(1);
 });
