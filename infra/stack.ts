@@ -96,6 +96,12 @@ export class ClaudeServerlessStack extends Stack {
         'Put your Anthropic API key in this secret (aws secretsmanager put-secret-value)',
     });
     const region = Aws.REGION;
+    if (this.secrets.jwtSecret) {
+      new CfnOutput(this, 'JwtSecretArn', {
+        value: this.secrets.jwtSecret.secretArn,
+        description: 'The HS256 signing secret your token issuer shares (and npm run token reads)',
+      });
+    }
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.observability.dashboard.dashboardName}`,
     });

@@ -324,6 +324,7 @@ describe('the outputs', () => {
         'DeadLetterQueueUrl',
         'FunctionUrl',
         'JobsQueueUrl',
+        'JwtSecretArn',
         'TableName',
       ].sort(),
     );
