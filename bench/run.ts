@@ -12,10 +12,9 @@ import { startDynamoDbLocal } from '../local-stack/dynamodb/server.js';
 import { findFreePort } from '../local-stack/ports.js';
 import { startProduct } from '../local-stack/product.js';
 import { startSqsEmulator } from '../local-stack/sqs/server.js';
-import type { RateLimiter } from '../shared/ports/rate-limiter.js';
-import type { UsageLedger } from '../shared/ports/usage-ledger.js';
 import { measureBundles } from './bundles.js';
 import { directClient, directTurn, measure, type Summary, stackTurn } from './chat-turns.js';
+import { noBudget, noRateLimit } from './no-admission.js';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 200);
 const CLAUDE = { timeToFirstTokenMs: 50, tokensPerSecond: 1000 };
@@ -89,30 +88,3 @@ writeFileSync(
 writeFileSync(resolve(outDir, 'latest.md'), `${markdown}\n`);
 console.log(markdown);
 process.exit(0);
-
-/** A ledger that admits everything and records nothing: the baseline without budget checks. */
-function noBudget(ledger: UsageLedger): UsageLedger {
-  const reservation = {
-    id: 'none',
-    userId: '',
-    month: '',
-    shard: 0,
-    amountNanoUsd: 0,
-    expiresAtMs: 0,
-  };
-  return {
-    reserve: async () => reservation,
-    settle: async () => {},
-    release: async () => {},
-    reclaimExpired: async () => 0,
-    userMonth: (userId, month) => ledger.userMonth(userId, month),
-    globalMonthSpendNanoUsd: async () => 0,
-    userBudgetOverrideUsd: async () => undefined,
-    setUserBudgetOverride: async () => {},
-  };
-}
-
-const noRateLimit: RateLimiter = {
-  admit: async ({ userId, nowMs }) => ({ userId, windowStartMs: nowMs }),
-  adjust: async () => {},
-};

@@ -1,0 +1,29 @@
+import type { RateLimiter } from '../shared/ports/rate-limiter.js';
+import type { UsageLedger } from '../shared/ports/usage-ledger.js';
+
+/** A ledger that admits everything and records nothing: the baseline without budget checks. */
+export function noBudget(ledger: UsageLedger): UsageLedger {
+  const reservation = {
+    id: 'none',
+    userId: '',
+    month: '',
+    shard: 0,
+    amountNanoUsd: 0,
+    expiresAtMs: 0,
+  };
+  return {
+    reserve: async () => reservation,
+    settle: async () => {},
+    release: async () => {},
+    reclaimExpired: async () => 0,
+    userMonth: (userId, month) => ledger.userMonth(userId, month),
+    globalMonthSpendNanoUsd: async () => 0,
+    userBudgetOverrideUsd: async () => undefined,
+    setUserBudgetOverride: async () => {},
+  };
+}
+
+export const noRateLimit: RateLimiter = {
+  admit: async ({ userId, nowMs }) => ({ userId, windowStartMs: nowMs }),
+  adjust: async () => {},
+};
