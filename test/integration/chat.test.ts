@@ -1,3 +1,4 @@
+import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerText, collectSse, json, readSse } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
@@ -132,6 +133,21 @@ describe('POST /v1/chat', () => {
   it('caps maxTokens at the configured maximum', async () => {
     await collectSse(await stack.chat('erin', { message: 'hi', maxTokens: 1_000_000 }));
     expect((stack.claude.requests.at(-1)!.body as { max_tokens: number }).max_tokens).toBe(4096);
+  });
+
+  it('reports 503 naming the dependency that is not usable', async () => {
+    const broken = await startTestStack();
+    try {
+      await broken.sqs.send(new DeleteQueueCommand({ QueueUrl: broken.queueUrl }));
+      const response = await fetch(`${broken.url}/health`);
+      expect(response.status).toBe(503);
+      expect(await json(response)).toMatchObject({
+        checks: { table: 'ok', queue: 'unavailable', claude: 'ok' },
+        error: { type: 'service_unavailable', message: 'unavailable: queue' },
+      });
+    } finally {
+      await broken.close();
+    }
   });
 
   it('reports health without a token', async () => {
