@@ -7,9 +7,9 @@ import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import { SSE_PING, sseEvent } from '../../../shared/domain/sse.js';
 import { estimateTokens } from '../../../shared/domain/tokens.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
-import { compactionJobId } from '../../../shared/jobs/job-message.js';
-import { ERROR_TYPE_DIMENSION, METRIC } from '../../../shared/observability/metric-names.js';
+import { METRIC } from '../../../shared/observability/metric-names.js';
 import type { ChatDependencies } from '../dependencies.js';
+import { afterTurn } from './after-turn.js';
 import type { StartedTurn } from './start-turn.js';
 
 const DEFAULT_STOP_POLL_MS = 250;
@@ -134,17 +134,7 @@ async function runTurn(
     failure ??= new ModelError('api_error', 'the answer could not be stored', { cause: error });
   }
 
-  await settleAdmission(deps, turn, usage, costNanoUsd, logger);
-  if (turn.uncompactedTokens + estimateTokens(text) > settings.COMPACTION_THRESHOLD_TOKENS) {
-    await requestCompaction(deps, turn, now).catch((error: unknown) => {
-      // The next turn asks again: compaction is an optimisation, never a failure.
-      logger.warn('could not request compaction', { error });
-    });
-  }
-  recordTurnMetrics(metrics, usage, costNanoUsd, now() - turn.receivedAtMs, failure);
-  await deps.sampleBudget(metrics, now()).catch((error: unknown) => {
-    logger.warn('could not sample the global budget', { error });
-  });
+  await afterTurn(deps, turn, { text, usage, costNanoUsd, failure }, logger, metrics);
   logger.info('turn ended', {
     conversationId: turn.conversationId,
     messageId: turn.messageId,
@@ -177,74 +167,4 @@ async function runTurn(
       costUsd: nanoToUsd(costNanoUsd),
     }),
   );
-}
-
-function recordTurnMetrics(
-  metrics: Metrics,
-  usage: TokenUsage,
-  costNanoUsd: number,
-  latencyMs: number,
-  failure: ModelError | undefined,
-) {
-  metrics.addMetric(METRIC.turnLatency, MetricUnit.Milliseconds, latencyMs);
-  metrics.addMetric(METRIC.inputTokens, MetricUnit.Count, usage.inputTokens);
-  metrics.addMetric(METRIC.outputTokens, MetricUnit.Count, usage.outputTokens);
-  metrics.addMetric(METRIC.cacheReadInputTokens, MetricUnit.Count, usage.cacheReadInputTokens);
-  metrics.addMetric(
-    METRIC.cacheCreationInputTokens,
-    MetricUnit.Count,
-    usage.cacheCreationInputTokens,
-  );
-  metrics.addMetric(METRIC.costUsd, MetricUnit.Count, nanoToUsd(costNanoUsd));
-  metrics.addMetric(METRIC.turnsFailed, MetricUnit.Count, failure ? 1 : 0);
-  if (failure) {
-    const errors = metrics.singleMetric();
-    errors.addDimension(ERROR_TYPE_DIMENSION, failure.type);
-    errors.addMetric(METRIC.modelErrors, MetricUnit.Count, 1);
-  }
-}
-
-/** Records what the call cost and gives back the rest of what admission held. */
-async function settleAdmission(
-  deps: ChatDependencies,
-  turn: StartedTurn,
-  usage: TokenUsage,
-  costNanoUsd: number,
-  logger: Logger,
-): Promise<void> {
-  const { reservation, rateWindow, admittedTokens } = turn.admission;
-  const usedTokens =
-    usage.inputTokens +
-    usage.outputTokens +
-    usage.cacheReadInputTokens +
-    usage.cacheCreationInputTokens;
-  const [ledger, rate] = await Promise.allSettled([
-    deps.ledger.settle(reservation, { usage, costNanoUsd }),
-    deps.rateLimiter.adjust(rateWindow, usedTokens - admittedTokens),
-  ]);
-  if (ledger.status === 'rejected') {
-    // The reservation still holds the worst case, so the budget stays safe; the spend
-    // is missing from the ledger until an operator reconciles it from this line.
-    logger.error('could not settle the usage of a turn', {
-      error: ledger.reason,
-      reservationId: reservation.id,
-      costNanoUsd,
-      usage,
-    });
-  }
-  if (rate.status === 'rejected') {
-    logger.warn('could not correct the rate window', { error: rate.reason });
-  }
-}
-
-/** Queues a summary of the conversation's older messages, once per history length. */
-async function requestCompaction(deps: ChatDependencies, turn: StartedTurn, now: () => number) {
-  const message = {
-    type: 'summarize.conversation' as const,
-    userId: turn.userId,
-    conversationId: turn.conversationId,
-    jobId: compactionJobId(turn.userId, turn.conversationId, turn.userSeq + 1),
-  };
-  const job = await deps.jobs.create(message, new Date(now()).toISOString());
-  if (job.status === 'queued') await deps.queue.send(message);
 }
