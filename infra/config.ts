@@ -130,7 +130,7 @@ export const InfraConfigSchema = z
 
     /**
      * `NONE`: public URL, every route but /health checks the JWT. `AWS_IAM`: callers
-     * sign with SigV4 as well. @default 'NONE'
+     * sign with SigV4 as well, and send the JWT in `x-user-authorization`. @default 'NONE'
      */
     functionUrlAuthType: z.enum(['NONE', 'AWS_IAM']).default('NONE'),
     /** Origins the function URL answers CORS for; `*` allows any. @default none (no CORS) */

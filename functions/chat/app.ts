@@ -46,7 +46,7 @@ export function createChatHandler(deps: ChatDependencies) {
       const principal =
         route.authenticated === false
           ? { userId: 'anonymous' }
-          : await deps.verifier.verify(event.headers.authorization);
+          : await deps.verifier.verify(event.headers[deps.settings.AUTH_TOKEN_HEADER]);
       logger.appendPersistentKeys({
         userId: principal.userId,
         route: `${route.method} ${route.path}`,

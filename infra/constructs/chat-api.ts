@@ -1,4 +1,4 @@
-import { Annotations, Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -38,6 +38,10 @@ export class ChatApi extends Construct {
     super(scope, id);
     const corsAllowedOrigins = props.corsAllowedOrigins ?? [];
 
+    const authType = props.authType ?? lambda.FunctionUrlAuthType.NONE;
+    // With AWS_IAM, SigV4 signs in the Authorization header: the user's JWT moves aside.
+    const tokenHeader =
+      authType === lambda.FunctionUrlAuthType.AWS_IAM ? 'x-user-authorization' : 'authorization';
     this.handler = new ClaudeFunction(this, 'Chat', {
       ...props.function,
       entry: FUNCTION_ENTRY.chat,
@@ -45,6 +49,7 @@ export class ChatApi extends Construct {
       description: 'Claude chat API: every HTTP route, SSE streaming',
       settings: {
         ...props.function.settings,
+        AUTH_TOKEN_HEADER: tokenHeader,
         ...(corsAllowedOrigins.length > 0 && {
           CORS_ALLOWED_ORIGINS: corsAllowedOrigins.join(','),
         }),
@@ -55,7 +60,6 @@ export class ChatApi extends Construct {
     bindSecret(this.handler, 'ANTHROPIC_API_KEY_SECRET_ARN', props.anthropicApiKey);
     if (props.jwtSecret) bindSecret(this.handler, 'JWT_SECRET_ARN', props.jwtSecret);
 
-    const authType = props.authType ?? lambda.FunctionUrlAuthType.NONE;
     this.functionUrl = this.handler.function.addFunctionUrl({
       authType,
       invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
@@ -63,18 +67,11 @@ export class ChatApi extends Construct {
         cors: {
           allowedOrigins: corsAllowedOrigins,
           allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST, lambda.HttpMethod.DELETE],
-          allowedHeaders: ['authorization', 'content-type'],
+          allowedHeaders: [...new Set(['authorization', tokenHeader, 'content-type'])],
           exposedHeaders: ['retry-after'],
           maxAge: Duration.hours(1),
         },
       }),
     });
-    if (authType === lambda.FunctionUrlAuthType.AWS_IAM) {
-      // SigV4 signs in the Authorization header, where the function expects the JWT.
-      Annotations.of(this).addWarningV2(
-        'claude:iam-auth-authorization-header',
-        'functionUrlAuthType AWS_IAM: SigV4 occupies the Authorization header, where the chat function expects "Bearer <JWT>"; callers need a front end that signs for them and forwards the JWT there.',
-      );
-    }
   }
 }

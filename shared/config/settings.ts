@@ -42,6 +42,16 @@ export const SettingsSchema = z
     JWT_AUDIENCE: z.string().optional(),
     /** @default `${JWT_ISSUER}/.well-known/jwks.json` */
     JWKS_URL: z.string().url().optional(),
+    /**
+     * The request header carrying `Bearer <JWT>`. With a function URL of auth type AWS_IAM,
+     * SigV4 takes `authorization`, so the stack moves the JWT to `x-user-authorization`.
+     * @default authorization
+     */
+    AUTH_TOKEN_HEADER: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/)
+      .transform((name) => name.toLowerCase())
+      .default('authorization'),
     /** Origins allowed by CORS, comma-separated. @default none */
     CORS_ALLOWED_ORIGINS: csv.default([]),
 

@@ -38,6 +38,8 @@ describe('with OIDC, an imported key, an IAM-authenticated URL and CORS', () => 
       JWT_AUDIENCE: 'claude-api',
       ANTHROPIC_API_KEY_SECRET_ARN: importedKeyArn,
       CORS_ALLOWED_ORIGINS: 'https://app.example,https://admin.example',
+      // SigV4 takes the Authorization header, so the user's JWT travels in another.
+      AUTH_TOKEN_HEADER: 'x-user-authorization',
     });
     expect(env).not.toHaveProperty('JWT_SECRET_ARN');
     const statements = statementsOfRole(
@@ -60,7 +62,7 @@ describe('with OIDC, an imported key, an IAM-authenticated URL and CORS', () => 
       Cors: {
         AllowOrigins: ['https://app.example', 'https://admin.example'],
         AllowMethods: Match.arrayWith(['GET', 'POST', 'DELETE']),
-        AllowHeaders: Match.arrayWith(['authorization', 'content-type']),
+        AllowHeaders: Match.arrayWith(['authorization', 'x-user-authorization', 'content-type']),
       },
     });
   });

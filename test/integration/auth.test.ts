@@ -100,3 +100,24 @@ describe('tenant isolation', () => {
     expect((await json(stolen)).error.type).toBe('invalid_request_error');
   });
 });
+
+describe('a deployment whose function URL uses AWS_IAM', () => {
+  it('reads the bearer token from the configured header, since SigV4 takes Authorization', async () => {
+    const stack = await startTestStack({ env: { AUTH_TOKEN_HEADER: 'X-User-Authorization' } });
+    try {
+      const token = await stack.token('iam-user');
+      const signedLikeSigV4 = {
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261123/us-east-1/lambda/aws4_request',
+      };
+      const withToken = await fetch(`${stack.url}/v1/usage`, {
+        headers: { ...signedLikeSigV4, 'x-user-authorization': `Bearer ${token}` },
+      });
+      expect(withToken.status).toBe(200);
+      const withoutToken = await fetch(`${stack.url}/v1/usage`, { headers: signedLikeSigV4 });
+      expect(withoutToken.status).toBe(401);
+    } finally {
+      await stack.close();
+    }
+  });
+});
