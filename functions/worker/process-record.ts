@@ -64,6 +64,7 @@ export function createRecordHandler(deps: WorkerDependencies) {
       const lastAttempt = receiveCount >= JOBS_QUEUE_DEFINITION.maxReceiveCount;
       deps.logger.warn('job attempt failed', {
         jobId: job.jobId,
+        userId: job.userId,
         receiveCount,
         failure: { type: failure.type, retryable: failure.retryable },
         error,

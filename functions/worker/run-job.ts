@@ -36,6 +36,7 @@ export async function runJob(
   );
   deps.logger.info('job succeeded', {
     jobId: job.jobId,
+    userId: job.userId,
     type: job.type,
     usage: meter.usage,
     costNanoUsd: meter.costNanoUsd,

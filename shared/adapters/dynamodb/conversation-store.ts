@@ -1,9 +1,9 @@
 import {
   BatchWriteCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Conversation, Page, StoredMessage } from '../../domain/conversation.js';
@@ -18,6 +18,8 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
 import { toConversation, toMessage } from './records.js';
+import { transactWrite } from './transact.js';
+import { beginTurnItems, finishTurnItems } from './turn-items.js';
 
 /** The ConversationStore port on the single table. */
 export class DynamoConversationStore implements ConversationStore {
@@ -106,80 +108,9 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   async beginTurn(turn: BeginTurn): Promise<number> {
-    const seq = (turn.existing?.lastSeq ?? 0) + 1;
-    const userMessage = {
-      ...keys.message(turn.userId, turn.conversationId, seq),
-      id: turn.userMessage.id,
-      seq,
-      role: 'user',
-      content: turn.userMessage.content,
-      tokens: turn.userMessage.tokens,
-      createdAt: turn.nowIso,
-    };
-    const activity = {
-      gsi1pk: keys.conversationsByUser(turn.userId),
-      gsi1sk: keys.conversationActivity(turn.nowIso, turn.conversationId),
-    };
-    const conversationUpdate = turn.existing
-      ? {
-          Update: {
-            TableName: this.tableName,
-            Key: keys.conversation(turn.userId, turn.conversationId),
-            UpdateExpression:
-              'SET lastSeq = :answerSeq, activeTurnId = :turn, activeTurnLeaseUntil = :lease, ' +
-              'updatedAt = :now, gsi1sk = :activity, messageCount = messageCount + :one, ' +
-              'uncompactedTokens = uncompactedTokens + :tokens REMOVE stopTurnId',
-            ConditionExpression:
-              'attribute_exists(pk) AND lastSeq = :seen AND ' +
-              '(attribute_not_exists(activeTurnId) OR activeTurnLeaseUntil < :nowMs)',
-            ExpressionAttributeValues: {
-              ':answerSeq': seq + 1,
-              ':seen': turn.existing.lastSeq,
-              ':turn': turn.turnId,
-              ':lease': turn.leaseUntilMs,
-              ':now': turn.nowIso,
-              ':nowMs': Date.parse(turn.nowIso),
-              ':activity': activity.gsi1sk,
-              ':one': 1,
-              ':tokens': turn.userMessage.tokens,
-            },
-          },
-        }
-      : {
-          Put: {
-            TableName: this.tableName,
-            Item: {
-              ...keys.conversation(turn.userId, turn.conversationId),
-              ...activity,
-              userId: turn.userId,
-              conversationId: turn.conversationId,
-              title: turn.title,
-              createdAt: turn.nowIso,
-              updatedAt: turn.nowIso,
-              lastSeq: seq + 1,
-              messageCount: 1,
-              uncompactedTokens: turn.userMessage.tokens,
-              activeTurnId: turn.turnId,
-              activeTurnLeaseUntil: turn.leaseUntilMs,
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        };
+    const { seq, items } = beginTurnItems(this.tableName, turn);
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            conversationUpdate,
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: userMessage,
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
+      await transactWrite(this.client, { TransactItems: items });
       return seq;
     } catch (error) {
       if (isConditionFailure(error)) {
@@ -193,87 +124,19 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   async finishTurn(turn: FinishTurn): Promise<void> {
-    const { answer } = turn;
-    const answerItem = {
-      ...keys.message(turn.userId, turn.conversationId, turn.userSeq + 1),
-      id: answer.id,
-      seq: turn.userSeq + 1,
-      role: 'assistant',
-      content: answer.content,
-      tokens: answer.tokens,
-      createdAt: turn.nowIso,
-      model: answer.model,
-      stopReason: answer.stopReason,
-      usage: answer.usage,
-      usageEstimated: answer.usageEstimated,
-      costNanoUsd: answer.costNanoUsd,
-    };
-    const counters = {
-      ':now': turn.nowIso,
-      ':activity': keys.conversationActivity(turn.nowIso, turn.conversationId),
-      ':one': 1,
-      ':tokens': answer.tokens,
-      ':in': answer.usage.inputTokens,
-      ':out': answer.usage.outputTokens,
-      ':cacheRead': answer.usage.cacheReadInputTokens,
-      ':cacheWrite': answer.usage.cacheCreationInputTokens,
-      ':cost': answer.costNanoUsd,
-    };
-    const countersExpression =
-      'SET updatedAt = :now, gsi1sk = :activity, messageCount = messageCount + :one, ' +
-      'uncompactedTokens = uncompactedTokens + :tokens ' +
-      'ADD inputTokens :in, outputTokens :out, cacheReadInputTokens :cacheRead, ' +
-      'cacheCreationInputTokens :cacheWrite, costNanoUsd :cost';
-    const putAnswer = {
-      Put: {
-        TableName: this.tableName,
-        Item: answerItem,
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
-    const conversationKey = keys.conversation(turn.userId, turn.conversationId);
+    const { putAnswer, releaseHold, countOnly } = finishTurnItems(this.tableName, turn);
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            putAnswer,
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: conversationKey,
-                UpdateExpression: `${countersExpression} REMOVE activeTurnId, activeTurnLeaseUntil, stopTurnId`,
-                ConditionExpression: 'activeTurnId = :turn',
-                ExpressionAttributeValues: { ...counters, ':turn': turn.turnId },
-              },
-            },
-          ],
-        }),
-      );
+      await transactWrite(this.client, { TransactItems: [putAnswer, releaseHold] });
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       // Our lease ran out and another turn holds the conversation now: our answer's
       // slot is still ours, so store it without touching the other turn's hold. If the
       // conversation was deleted meanwhile, this fails too and nothing is left behind.
-      await this.client
-        .send(
-          new TransactWriteCommand({
-            TransactItems: [
-              putAnswer,
-              {
-                Update: {
-                  TableName: this.tableName,
-                  Key: conversationKey,
-                  UpdateExpression: countersExpression,
-                  ConditionExpression: 'attribute_exists(pk)',
-                  ExpressionAttributeValues: counters,
-                },
-              },
-            ],
-          }),
-        )
-        .catch((fallbackError: unknown) => {
+      await transactWrite(this.client, { TransactItems: [putAnswer, countOnly] }).catch(
+        (fallbackError: unknown) => {
           if (!isConditionFailure(fallbackError)) throw fallbackError;
-        });
+        },
+      );
     }
   }
 
@@ -314,16 +177,10 @@ export class DynamoConversationStore implements ConversationStore {
       // The conversation item goes first, so a turn finishing meanwhile cannot
       // recreate anything (its writes are conditional on it).
       await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: this.tableName,
-                Key: conversationKey,
-                ConditionExpression: 'attribute_exists(pk)',
-              },
-            },
-          ],
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: conversationKey,
+          ConditionExpression: 'attribute_exists(pk)',
         }),
       );
     } catch (error) {

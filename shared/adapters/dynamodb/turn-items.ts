@@ -1,0 +1,139 @@
+import type { BeginTurn, FinishTurn } from '../../ports/conversation-store.js';
+import { keys } from './keys.js';
+
+/**
+ * The writes of a turn, as TransactWriteItems entries. Starting a turn takes the
+ * conversation (no live turn, nothing added since it was read) and stores the
+ * question; finishing stores the answer in the next slot and releases the hold.
+ */
+export function beginTurnItems(tableName: string, turn: BeginTurn) {
+  const seq = (turn.existing?.lastSeq ?? 0) + 1;
+  const activity = {
+    gsi1pk: keys.conversationsByUser(turn.userId),
+    gsi1sk: keys.conversationActivity(turn.nowIso, turn.conversationId),
+  };
+  const takeConversation = turn.existing
+    ? {
+        Update: {
+          TableName: tableName,
+          Key: keys.conversation(turn.userId, turn.conversationId),
+          UpdateExpression:
+            'SET lastSeq = :answerSeq, activeTurnId = :turn, activeTurnLeaseUntil = :lease, ' +
+            'updatedAt = :now, gsi1sk = :activity, messageCount = messageCount + :one, ' +
+            'uncompactedTokens = uncompactedTokens + :tokens REMOVE stopTurnId',
+          ConditionExpression:
+            'attribute_exists(pk) AND lastSeq = :seen AND ' +
+            '(attribute_not_exists(activeTurnId) OR activeTurnLeaseUntil < :nowMs)',
+          ExpressionAttributeValues: {
+            ':answerSeq': seq + 1,
+            ':seen': turn.existing.lastSeq,
+            ':turn': turn.turnId,
+            ':lease': turn.leaseUntilMs,
+            ':now': turn.nowIso,
+            ':nowMs': Date.parse(turn.nowIso),
+            ':activity': activity.gsi1sk,
+            ':one': 1,
+            ':tokens': turn.userMessage.tokens,
+          },
+        },
+      }
+    : {
+        Put: {
+          TableName: tableName,
+          Item: {
+            ...keys.conversation(turn.userId, turn.conversationId),
+            ...activity,
+            userId: turn.userId,
+            conversationId: turn.conversationId,
+            title: turn.title,
+            createdAt: turn.nowIso,
+            updatedAt: turn.nowIso,
+            lastSeq: seq + 1,
+            messageCount: 1,
+            uncompactedTokens: turn.userMessage.tokens,
+            activeTurnId: turn.turnId,
+            activeTurnLeaseUntil: turn.leaseUntilMs,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      };
+  const putQuestion = {
+    Put: {
+      TableName: tableName,
+      Item: {
+        ...keys.message(turn.userId, turn.conversationId, seq),
+        id: turn.userMessage.id,
+        seq,
+        role: 'user',
+        content: turn.userMessage.content,
+        tokens: turn.userMessage.tokens,
+        createdAt: turn.nowIso,
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  };
+  return { seq, items: [takeConversation, putQuestion] };
+}
+
+export function finishTurnItems(tableName: string, turn: FinishTurn) {
+  const { answer } = turn;
+  const conversationKey = keys.conversation(turn.userId, turn.conversationId);
+  const counters = {
+    ':now': turn.nowIso,
+    ':activity': keys.conversationActivity(turn.nowIso, turn.conversationId),
+    ':one': 1,
+    ':tokens': answer.tokens,
+    ':in': answer.usage.inputTokens,
+    ':out': answer.usage.outputTokens,
+    ':cacheRead': answer.usage.cacheReadInputTokens,
+    ':cacheWrite': answer.usage.cacheCreationInputTokens,
+    ':cost': answer.costNanoUsd,
+  };
+  const countersExpression =
+    'SET updatedAt = :now, gsi1sk = :activity, messageCount = messageCount + :one, ' +
+    'uncompactedTokens = uncompactedTokens + :tokens ' +
+    'ADD inputTokens :in, outputTokens :out, cacheReadInputTokens :cacheRead, ' +
+    'cacheCreationInputTokens :cacheWrite, costNanoUsd :cost';
+  return {
+    putAnswer: {
+      Put: {
+        TableName: tableName,
+        Item: {
+          ...keys.message(turn.userId, turn.conversationId, turn.userSeq + 1),
+          id: answer.id,
+          seq: turn.userSeq + 1,
+          role: 'assistant',
+          content: answer.content,
+          tokens: answer.tokens,
+          createdAt: turn.nowIso,
+          model: answer.model,
+          stopReason: answer.stopReason,
+          usage: answer.usage,
+          usageEstimated: answer.usageEstimated,
+          costNanoUsd: answer.costNanoUsd,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    /** Counts the answer and frees the conversation, if this turn still holds it. */
+    releaseHold: {
+      Update: {
+        TableName: tableName,
+        Key: conversationKey,
+        UpdateExpression: `${countersExpression} REMOVE activeTurnId, activeTurnLeaseUntil, stopTurnId`,
+        ConditionExpression: 'activeTurnId = :turn',
+        ExpressionAttributeValues: { ...counters, ':turn': turn.turnId },
+      },
+    },
+    /** Counts the answer only, if the conversation still exists. */
+    countOnly: {
+      Update: {
+        TableName: tableName,
+        Key: conversationKey,
+        UpdateExpression: countersExpression,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: counters,
+      },
+    },
+  };
+}
