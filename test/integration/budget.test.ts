@@ -105,6 +105,13 @@ describe('GET /v1/usage', () => {
     await ledger.setUserBudgetOverride('vip', 250);
     const usage = await json(await stack.request('vip', 'GET', '/v1/usage'));
     expect(usage.budgetUsd).toBe(250);
+
+    await ledger.setUserBudgetOverride('capped', 0.000001);
+    const before = stack.claude.requests.length;
+    const rejected = await stack.chat('capped', { message: 'hello' });
+    expect(rejected.status).toBe(402);
+    expect((await json(rejected)).error.type).toBe('budget_exceeded');
+    expect(stack.claude.requests.length).toBe(before);
   });
 });
 
@@ -162,6 +169,26 @@ describe('the usage ledger on DynamoDB Local', () => {
       spentNanoUsd: usdToNano(0.1),
       heldNanoUsd: usdToNano(0.1),
       requests: 1,
+    });
+  });
+
+  it('records the spend of a call whose reservation expired and was reclaimed before it settled', async () => {
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    const now = Date.now();
+    const reservation = await ledger.reserve({
+      userId: 'slowpoke',
+      amountNanoUsd: usdToNano(0.5),
+      userBudgetNanoUsd: usdToNano(1),
+      globalBudgetNanoUsd: usdToNano(1000),
+      nowMs: now,
+      expiresAtMs: now + 10,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await ledger.reclaimExpired(Date.now())).toBeGreaterThanOrEqual(1);
+    await ledger.settle(reservation, { usage: ZERO_USAGE, costNanoUsd: usdToNano(0.2) });
+    expect(await ledger.userMonth('slowpoke', monthOf(now))).toMatchObject({
+      spentNanoUsd: usdToNano(0.2),
+      heldNanoUsd: usdToNano(0.2),
     });
   });
 
