@@ -131,13 +131,7 @@ export class DynamoUsageLedger implements UsageLedger {
     try {
       await transactWrite(this.client, {
         TransactItems: [
-          {
-            Delete: {
-              TableName: this.tableName,
-              Key: reservationKey,
-              ConditionExpression: 'attribute_exists(pk)',
-            },
-          },
+          this.deleteReservation(reservationKey),
           ...items(actual.costNanoUsd - reservation.amountNanoUsd),
         ],
       });
@@ -201,13 +195,7 @@ export class DynamoUsageLedger implements UsageLedger {
     try {
       await transactWrite(this.client, {
         TransactItems: [
-          {
-            Delete: {
-              TableName: this.tableName,
-              Key: reservationKey,
-              ConditionExpression: 'attribute_exists(pk)',
-            },
-          },
+          this.deleteReservation(reservationKey),
           release(ledgerKeys.userMonth(hold.userId, hold.month)),
           release(ledgerKeys.globalShard(hold.month, hold.shard)),
         ],
@@ -218,6 +206,13 @@ export class DynamoUsageLedger implements UsageLedger {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /** Deletes a reservation only if it is still there: settling or reclaiming it is done once. */
+  private deleteReservation(key: { pk: string; sk: string }) {
+    return {
+      Delete: { TableName: this.tableName, Key: key, ConditionExpression: 'attribute_exists(pk)' },
+    };
   }
 
   async userMonth(userId: string, month: string): Promise<MonthUsage> {
