@@ -16,7 +16,7 @@ export const LOCAL_STACK = {
     sqs: 9324,
     localClaude: 4010,
   },
-  chatFunction: { name: 'chat', timeoutMs: 120_000 },
+  chatFunction: { name: 'chat' },
   workerFunction: { name: 'worker' },
   /** Where npm start writes its endpoints and DynamoDB Local keeps its data. */
   stateDir: '.local',

@@ -3,7 +3,7 @@
  * DynamoDB Local, the SQS emulator and (without ANTHROPIC_API_KEY) the local Claude,
  * behind a local function URL and an SQS event-source mapping.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import './lambda-runtime/install-globals.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -80,7 +80,7 @@ async function main() {
     handler: chat.handler as Handler,
     port: port('PORT', LOCAL_STACK.ports.functionUrl),
     functionName: LOCAL_STACK.chatFunction.name,
-    timeoutMs: LOCAL_STACK.chatFunction.timeoutMs,
+    timeoutMs: deployedChatTimeoutMs(),
     ...(corsOrigins.length > 0 && { cors: { allowOrigins: corsOrigins } }),
   });
   stops.push(functionUrl.close);
@@ -108,6 +108,12 @@ async function main() {
   };
   writeFileSync(resolve(stateDir, 'outputs.json'), `${JSON.stringify(outputs, null, 2)}\n`);
   await printBanner(outputs, realClaude);
+}
+
+/** The chat function's timeout as the stack deploys it (cdk.json), so deadlines behave alike. */
+function deployedChatTimeoutMs(): number {
+  const context = JSON.parse(readFileSync('cdk.json', 'utf8')).context ?? {};
+  return Number(process.env.CHAT_TIMEOUT_SECONDS ?? context.chatTimeoutSeconds ?? 300) * 1000;
 }
 
 async function printBanner(

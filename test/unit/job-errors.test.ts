@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import {
+  classifyFailure,
+  PermanentJobError,
+  retryDelaySeconds,
+} from '../../functions/worker/job-errors.js';
+import { BudgetExceededError, ModelError, ValidationError } from '../../shared/domain/errors.js';
+
+describe('classifyFailure', () => {
+  it('retries throttling, overload and outages', () => {
+    for (const kind of [
+      'overloaded',
+      'rate_limited',
+      'timeout',
+      'connection',
+      'api_error',
+    ] as const) {
+      expect(classifyFailure(new ModelError(kind, 'x'))).toMatchObject({
+        retryable: true,
+        deadLetter: false,
+      });
+    }
+  });
+
+  it('fails a job over budget for good, without dead-lettering a message that is fine', () => {
+    expect(classifyFailure(new BudgetExceededError('no money'))).toEqual({
+      type: 'budget_exceeded',
+      message: 'no money',
+      retryable: false,
+      deadLetter: false,
+    });
+  });
+
+  it('dead-letters what can never succeed: a missing conversation, a request the model rejects', () => {
+    expect(classifyFailure(new PermanentJobError('not_found_error', 'gone'))).toMatchObject({
+      retryable: false,
+      deadLetter: true,
+    });
+    expect(classifyFailure(new ValidationError('bad'))).toMatchObject({
+      retryable: false,
+      deadLetter: true,
+    });
+    expect(classifyFailure(new ModelError('invalid_request', 'too long'))).toMatchObject({
+      retryable: false,
+      deadLetter: true,
+    });
+  });
+
+  it('retries an unknown error without exposing it', () => {
+    expect(classifyFailure(new TypeError('secret detail'))).toEqual({
+      type: 'api_error',
+      message: 'the job failed unexpectedly',
+      retryable: true,
+      deadLetter: false,
+    });
+  });
+});
+
+describe('retryDelaySeconds', () => {
+  it('doubles per attempt and stops at 15 minutes', () => {
+    expect([1, 2, 3, 4].map((n) => retryDelaySeconds(30, n))).toEqual([30, 60, 120, 240]);
+    expect(retryDelaySeconds(30, 12)).toBe(900);
+  });
+});
