@@ -1,26 +1,28 @@
-import { z } from 'zod';
+import * as z from '../../shared/validation/zod.js';
 
-export const ConversationIdSchema = z.string().regex(/^conv_[a-f0-9]{32}$/);
+export const ConversationIdSchema = z.string().check(z.regex(/^conv_[a-f0-9]{32}$/));
+
+const boundedText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
 export function chatRequestSchema(limits: { maxMessageChars: number }) {
   return z.strictObject({
-    message: z
-      .string()
-      .refine((text) => text.trim().length > 0, 'message must not be empty')
-      .refine(
+    message: z.string().check(
+      z.refine((text) => text.trim().length > 0, 'message must not be empty'),
+      z.refine(
         (text) => text.length <= limits.maxMessageChars,
         `message must be at most ${limits.maxMessageChars} characters`,
       ),
-    conversationId: z.string().min(1).max(100).optional(),
-    model: z.string().min(1).max(100).optional(),
-    system: z.string().max(limits.maxMessageChars).optional(),
-    maxTokens: z.number().int().positive().optional(),
+    ),
+    conversationId: z.optional(boundedText(100)),
+    model: z.optional(boundedText(100)),
+    system: z.optional(z.string().check(z.maxLength(limits.maxMessageChars))),
+    maxTokens: z.optional(z.int().check(z.positive())),
   });
 }
 
 export type ChatRequest = z.infer<ReturnType<typeof chatRequestSchema>>;
 
 export const PageQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(2048).optional(),
+  limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(100))), 20),
+  cursor: z.optional(boundedText(2048)),
 });

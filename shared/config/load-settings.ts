@@ -1,5 +1,10 @@
 import { PriceTable } from '../domain/pricing/price-table.js';
-import { authSettingsProblems, type Settings, SettingsSchema } from './settings.js';
+import {
+  authSettingsProblems,
+  missingSettings,
+  type Settings,
+  SettingsSchema,
+} from './settings.js';
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
@@ -22,9 +27,10 @@ export function loadSettings(
 ): LoadedSettings {
   const parsed = SettingsSchema.safeParse(env);
   const problems = parsed.success
-    ? options.verifiesTokens === false
-      ? []
-      : authSettingsProblems(parsed.data).map((p) => `${p.setting}: ${p.message}`)
+    ? [
+        ...missingSettings(parsed.data),
+        ...(options.verifiesTokens === false ? [] : authSettingsProblems(parsed.data)),
+      ].map((problem) => `${problem.setting}: ${problem.message}`)
     : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'}: ${issue.message}`);
   if (!parsed.success || problems.length > 0) {
     throw new ConfigurationError(`invalid configuration: ${problems.join('; ')}`);

@@ -1,9 +1,9 @@
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
-import type { z } from 'zod';
 import { ValidationError } from '../domain/errors.js';
+import type * as z from '../validation/zod.js';
 
 /** Parses and validates a JSON body; every failure is a 400 that says what is wrong. */
-export function parseJsonBody<S extends z.ZodType>(
+export function parseJsonBody<S extends z.ZodMiniType>(
   event: LambdaFunctionURLEvent,
   schema: S,
 ): z.infer<S> {
@@ -19,14 +19,14 @@ export function parseJsonBody<S extends z.ZodType>(
   return parseWith(schema, json);
 }
 
-export function parseQuery<S extends z.ZodType>(
+export function parseQuery<S extends z.ZodMiniType>(
   event: LambdaFunctionURLEvent,
   schema: S,
 ): z.infer<S> {
   return parseWith(schema, event.queryStringParameters ?? {});
 }
 
-function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) {
     const problems = result.error.issues.map((issue) =>

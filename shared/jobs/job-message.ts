@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
- * The jobs queue's message contract, exported for producers as a TypeScript type
+ * The jobs queue's message contract (full zod: the worker parses it with Powertools
+ * parser, which builds on it), exported for producers as a TypeScript type
  * and as JSON Schema (docs/job-message.schema.json, generated from this schema).
  */
 const UserIdSchema = z
@@ -36,29 +36,3 @@ export const JobMessageSchema = z.discriminatedUnion('type', [
 export type JobMessage = z.infer<typeof JobMessageSchema>;
 export type SummarizeDocumentMessage = z.infer<typeof SummarizeDocumentMessageSchema>;
 export type SummarizeConversationMessage = z.infer<typeof SummarizeConversationMessageSchema>;
-
-/** The job id a message names, or the deterministic one its content gives. */
-export function jobIdOf(message: JobMessage): string {
-  if (message.jobId) return message.jobId;
-  const content =
-    message.type === 'summarize.document'
-      ? [
-          message.type,
-          message.userId,
-          message.text,
-          message.instructions ?? '',
-          message.model ?? '',
-        ]
-      : [message.type, message.userId, message.conversationId];
-  return `job_${createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 32)}`;
-}
-
-/** One compaction job per conversation and history length: a retry is the same job. */
-export function compactionJobId(
-  userId: string,
-  conversationId: string,
-  throughSeq: number,
-): string {
-  const content = ['summarize.conversation', userId, conversationId, throughSeq];
-  return `job_${createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 32)}`;
-}

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { jobMessageJsonSchema } from '../../scripts/generate-job-schema.js';
-import { compactionJobId, JobMessageSchema, jobIdOf } from '../../shared/jobs/job-message.js';
+import { compactionJobId, jobIdOf } from '../../shared/jobs/job-id.js';
+import { JobMessageSchema } from '../../shared/jobs/job-message.js';
 
 describe('job messages', () => {
   const document = {

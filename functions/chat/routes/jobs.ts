@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   NotFoundError,
   PayloadTooLargeError,
@@ -8,14 +7,15 @@ import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import { utf8Bytes } from '../../../shared/domain/tokens.js';
 import { jsonResponse } from '../../../shared/http/json-response.js';
 import { parseJsonBody } from '../../../shared/http/parse-request.js';
-import { jobIdOf } from '../../../shared/jobs/job-message.js';
+import { jobIdOf } from '../../../shared/jobs/job-id.js';
+import * as z from '../../../shared/validation/zod.js';
 import type { Route } from '../router.js';
 
 const JobRequestSchema = z.strictObject({
   type: z.literal('summarize'),
-  text: z.string().refine((text) => text.trim().length > 0, 'text must not be empty'),
-  instructions: z.string().max(4000).optional(),
-  model: z.string().min(1).max(100).optional(),
+  text: z.string().check(z.refine((text) => text.trim().length > 0, 'text must not be empty')),
+  instructions: z.optional(z.string().check(z.maxLength(4000))),
+  model: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
 });
 
 /** POST /v1/jobs: queues a document summary; the same document twice is one job. */

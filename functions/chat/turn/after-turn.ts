@@ -4,7 +4,7 @@ import type { ModelError } from '../../../shared/domain/errors.js';
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import { estimateTokens } from '../../../shared/domain/tokens.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
-import { compactionJobId } from '../../../shared/jobs/job-message.js';
+import { compactionJobId } from '../../../shared/jobs/job-id.js';
 import { ERROR_TYPE_DIMENSION, METRIC } from '../../../shared/observability/metric-names.js';
 import type { ChatDependencies } from '../dependencies.js';
 import type { StartedTurn } from './start-turn.js';

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { ValidationError } from '../../domain/errors.js';
+import * as z from '../../validation/zod.js';
 
 const KeySchema = z.record(z.string(), z.union([z.string(), z.number()]));
 

@@ -1,16 +1,16 @@
-import { z } from 'zod';
+import * as z from '../../validation/zod.js';
 
 /** Dollars are kept as integer nano-dollars so sums are exact. */
 export const NANO_USD_PER_USD = 1_000_000_000;
 
 // A price that is a whole number of $0.001 per million tokens is a whole number of
 // nano-dollars per token, so every cost below is integer arithmetic.
-const usdPerMillionTokens = z
-  .number()
-  .nonnegative()
-  .refine((usd) => Number.isInteger(Math.round(usd * 1e6) / 1e3), {
+const usdPerMillionTokens = z.number().check(
+  z.nonnegative(),
+  z.refine((usd) => Number.isInteger(Math.round(usd * 1e6) / 1e3), {
     message: 'prices must be multiples of $0.001 per million tokens',
-  });
+  }),
+);
 
 export const ModelPriceSchema = z.strictObject({
   input: usdPerMillionTokens,
@@ -23,7 +23,7 @@ export const ModelPriceSchema = z.strictObject({
 /** USD per million tokens for each kind of token. */
 export type ModelPrice = z.infer<typeof ModelPriceSchema>;
 
-export const ModelPricesSchema = z.record(z.string().min(1), ModelPriceSchema);
+export const ModelPricesSchema = z.record(z.string().check(z.minLength(1)), ModelPriceSchema);
 
 export function nanoUsdPerToken(usdPerMillion: number): number {
   return Math.round(usdPerMillion * 1000);
