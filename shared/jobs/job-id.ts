@@ -17,12 +17,23 @@ export function jobIdOf(message: JobMessage): string {
   return `job_${createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 32)}`;
 }
 
-/** One compaction job per conversation and history length: a retry is the same job. */
+/**
+ * One compaction job per conversation, summary point and multiple of the threshold the
+ * history has reached: asking again while it is pending is the same job, and a history
+ * that keeps growing past a finished one asks anew.
+ */
 export function compactionJobId(
   userId: string,
   conversationId: string,
-  throughSeq: number,
+  summaryThroughSeq: number,
+  thresholdMultiple: number,
 ): string {
-  const content = ['summarize.conversation', userId, conversationId, throughSeq];
+  const content = [
+    'summarize.conversation',
+    userId,
+    conversationId,
+    summaryThroughSeq,
+    thresholdMultiple,
+  ];
   return `job_${createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 32)}`;
 }

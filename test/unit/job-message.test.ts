@@ -23,11 +23,16 @@ describe('job messages', () => {
     expect(jobIdOf({ ...document, jobId })).toBe(jobId);
   });
 
-  it('names one compaction job per conversation length', () => {
+  it('names one compaction job per conversation, summary point and threshold multiple', () => {
     const conversationId = `conv_${'b'.repeat(32)}`;
-    expect(compactionJobId('u', conversationId, 10)).toBe(compactionJobId('u', conversationId, 10));
-    expect(compactionJobId('u', conversationId, 12)).not.toBe(
-      compactionJobId('u', conversationId, 10),
+    expect(compactionJobId('u', conversationId, 10, 1)).toBe(
+      compactionJobId('u', conversationId, 10, 1),
+    );
+    expect(compactionJobId('u', conversationId, 12, 1)).not.toBe(
+      compactionJobId('u', conversationId, 10, 1),
+    );
+    expect(compactionJobId('u', conversationId, 10, 2)).not.toBe(
+      compactionJobId('u', conversationId, 10, 1),
     );
   });
 

@@ -31,11 +31,14 @@ export async function afterTurn(
   const now = deps.clock ?? Date.now;
   await settleAdmission(deps, turn, result.usage, result.costNanoUsd, logger);
   const historyTokens = turn.uncompactedTokens + estimateTokens(result.text);
-  if (historyTokens > deps.settings.COMPACTION_THRESHOLD_TOKENS) {
-    await requestCompaction(deps, turn, now).catch((error: unknown) => {
-      // The next turn asks again: compaction is an optimisation, never a failure.
-      logger.warn('could not request compaction', { error });
-    });
+  const threshold = deps.settings.COMPACTION_THRESHOLD_TOKENS;
+  if (historyTokens > threshold) {
+    await requestCompaction(deps, turn, Math.floor(historyTokens / threshold), now).catch(
+      (error: unknown) => {
+        // The next turn asks again: compaction is an optimisation, never a failure.
+        logger.warn('could not request compaction', { error });
+      },
+    );
   }
   recordTurnMetrics(metrics, result, now() - turn.receivedAtMs);
   await deps.sampleBudget(metrics, now()).catch((error: unknown) => {
@@ -96,13 +99,27 @@ async function settleAdmission(
   }
 }
 
-/** Queues a summary of the conversation's older messages, once per history length. */
-async function requestCompaction(deps: ChatDependencies, turn: StartedTurn, now: () => number) {
+/**
+ * Queues a summary of the conversation's older messages. Every turn past the threshold
+ * names the same job until a new summary is saved, and the worker runs a job id once,
+ * so turns that arrive while compaction is pending do not pile up work.
+ */
+async function requestCompaction(
+  deps: ChatDependencies,
+  turn: StartedTurn,
+  thresholdMultiple: number,
+  now: () => number,
+) {
   const message = {
     type: 'summarize.conversation' as const,
     userId: turn.userId,
     conversationId: turn.conversationId,
-    jobId: compactionJobId(turn.userId, turn.conversationId, turn.userSeq + 1),
+    jobId: compactionJobId(
+      turn.userId,
+      turn.conversationId,
+      turn.summaryThroughSeq,
+      thresholdMultiple,
+    ),
   };
   const job = await deps.jobs.create(message, new Date(now()).toISOString());
   if (job.status === 'queued') await deps.queue.send(message);

@@ -29,6 +29,8 @@ export interface StartedTurn {
   receivedAtMs: number;
   /** Estimated tokens of the conversation not yet compacted, this turn's question included. */
   uncompactedTokens: number;
+  /** The last message the conversation's summary covers (0: no summary yet). */
+  summaryThroughSeq: number;
 }
 
 const TITLE_CHARS = 80;
@@ -150,6 +152,7 @@ export async function startTurn(
       admission,
       receivedAtMs,
       uncompactedTokens: (existing?.uncompactedTokens ?? 0) + estimateTokens(request.message),
+      summaryThroughSeq: existing?.summary?.throughSeq ?? 0,
     };
   } catch (error) {
     controller.dispose();
