@@ -82,6 +82,35 @@ describe('a turn that is interrupted', () => {
     expect(stored.content.length).toBeGreaterThan(0);
   });
 
+  it('stops a turn whose model is still being retried, before any token: done with stopped', async () => {
+    const first = await collectSse(await stack.chat('early-stopper', { message: 'hello' }));
+    const conversationId = String(first[0]!.data.conversationId);
+    const key = `slow-start-${Date.now()}`;
+    const pending = stack.chat('early-stopper', {
+      conversationId,
+      message: `go ${directive(`fault=error-before status=529 times=5 key=${key}`)}`,
+    });
+    const attempts = () =>
+      stack.claude.requests.filter((r) => JSON.stringify(r.body).includes(key));
+    while (attempts().length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    const stop = await stack.request(
+      'early-stopper',
+      'POST',
+      `/v1/conversations/${conversationId}/stop`,
+    );
+    expect(stop.status).toBe(202);
+
+    const events = await collectSse(await pending);
+    expect(events.map((e) => e.event)).toEqual(['start', 'done']);
+    expect(events[1]?.data).toMatchObject({ stopReason: 'stopped', costUsd: 0 });
+    // The SDK's remaining retries were abandoned: at most the attempt under way finished.
+    expect(attempts().length).toBeLessThan(3);
+    expect(await storedAnswer(stack, 'early-stopper', conversationId)).toMatchObject({
+      stopReason: 'stopped',
+      content: '',
+    });
+  });
+
   it('answers a stop with no turn streaming with 409', async () => {
     const events = await collectSse(await stack.chat('idle-stopper', { message: 'hi' }));
     const response = await stack.request(

@@ -34,6 +34,7 @@ export interface StartedTurn {
 }
 
 const TITLE_CHARS = 80;
+const DEFAULT_STOP_POLL_MS = 250;
 /** Bytes per estimated token: estimates are ceil(bytes / 4), so bytes <= 4 x estimate. */
 const MAX_BYTES_PER_ESTIMATED_TOKEN = 4;
 
@@ -123,11 +124,28 @@ export async function startTurn(
   }
 
   const controller = new TurnController(remainingTimeMs() - settings.DEADLINE_MARGIN_MS);
+  // Watched from here on, so a stop also cuts short a model that is slow to start (retries).
+  controller.watchForStop(
+    () => store.isStopRequested(userId, conversationId, messageId),
+    deps.stopPollIntervalMs ?? DEFAULT_STOP_POLL_MS,
+  );
   const prompt = buildPrompt({
     ...(request.system !== undefined && { system: request.system }),
     ...(existing?.summary && { summary: existing.summary.text }),
     history,
     message: request.message,
+  });
+  const started = (stream: ModelStream): StartedTurn => ({
+    userId,
+    conversationId,
+    messageId,
+    userSeq,
+    stream,
+    controller,
+    admission,
+    receivedAtMs,
+    uncompactedTokens: (existing?.uncompactedTokens ?? 0) + estimateTokens(request.message),
+    summaryThroughSeq: existing?.summary?.throughSeq ?? 0,
   });
   try {
     const stream = await openWithFallback(
@@ -142,19 +160,10 @@ export async function startTurn(
       },
       settings.FALLBACK_MODEL,
     );
-    return {
-      userId,
-      conversationId,
-      messageId,
-      userSeq,
-      stream,
-      controller,
-      admission,
-      receivedAtMs,
-      uncompactedTokens: (existing?.uncompactedTokens ?? 0) + estimateTokens(request.message),
-      summaryThroughSeq: existing?.summary?.throughSeq ?? 0,
-    };
+    return started(stream);
   } catch (error) {
+    // Stopped before the model began: the stream still opens and ends with done, `stopped`.
+    if (controller.interruptedBy === 'stopped') return started(notStartedStream(model));
     controller.dispose();
     // The question stays in the history with an empty, failed answer; the turn ends.
     await store.finishTurn({
@@ -220,4 +229,13 @@ async function findConversation(
     throw new ConflictError('another turn is in progress in this conversation; retry when it ends');
   }
   return conversation;
+}
+
+/** The answer of a turn stopped before the model began: nothing. */
+function notStartedStream(model: string): ModelStream {
+  return {
+    model,
+    initialUsage: ZERO_USAGE,
+    async *[Symbol.asyncIterator]() {},
+  };
 }

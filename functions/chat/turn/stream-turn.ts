@@ -12,7 +12,6 @@ import type { ChatDependencies } from '../dependencies.js';
 import { afterTurn } from './after-turn.js';
 import type { StartedTurn } from './start-turn.js';
 
-const DEFAULT_STOP_POLL_MS = 250;
 const DEFAULT_PING_MS = 15_000;
 
 /**
@@ -55,10 +54,6 @@ async function runTurn(
       messageId: turn.messageId,
       model: stream.model,
     }),
-  );
-  controller.watchForStop(
-    () => store.isStopRequested(turn.userId, turn.conversationId, turn.messageId),
-    deps.stopPollIntervalMs ?? DEFAULT_STOP_POLL_MS,
   );
   controller.every(deps.pingIntervalMs ?? DEFAULT_PING_MS, () => write(SSE_PING));
   controller.touch(settings.STREAM_IDLE_TIMEOUT_MS);
