@@ -98,6 +98,26 @@ describe('POST /v1/chat', () => {
     }
   });
 
+  it('keeps a quiet stream alive with : ping comment lines', async () => {
+    const quiet = await startTestStack({
+      claude: { timeToFirstTokenMs: 400 },
+      customizeChat: (deps) => ({ ...deps, pingIntervalMs: 100 }),
+    });
+    try {
+      const comments: string[] = [];
+      const events: string[] = [];
+      for await (const event of readSse(await quiet.chat('listener', { message: 'hi' }), (c) =>
+        comments.push(c),
+      )) {
+        events.push(event.event);
+      }
+      expect(comments).toContain('ping');
+      expect(events.at(-1)).toBe('done');
+    } finally {
+      await quiet.close();
+    }
+  });
+
   it('answers errors found before the stream as plain JSON errors, never a 200 stream', async () => {
     const cases: Array<[unknown, number, string]> = [
       ['{not json', 400, 'invalid_request_error'],

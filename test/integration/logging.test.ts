@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectSse } from './support/sse.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+describe('logs', () => {
+  let stack: TestStack;
+  const previousLevel = process.env.POWERTOOLS_LOG_LEVEL;
+  beforeAll(async () => {
+    process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+    stack = await startTestStack();
+  });
+  afterAll(async () => {
+    await stack.close();
+    process.env.POWERTOOLS_LOG_LEVEL = previousLevel;
+  });
+
+  it('are JSON lines with the request id and the user id, and never carry message text', async () => {
+    const secretText = 'my-bank-password-is-hunter2';
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      lines.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    try {
+      const events = await collectSse(await stack.chat('logged-user', { message: secretText }));
+      expect(events.at(-1)?.event).toBe('done');
+      expect((await stack.chat('logged-user', { message: '' })).status).toBe(400);
+    } finally {
+      process.stdout.write = write;
+    }
+
+    const logs = lines
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.startsWith('{') && line.includes('"level"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logs.map((log) => log.message)).toEqual(
+      expect.arrayContaining(['turn ended', 'request rejected']),
+    );
+    for (const log of logs) {
+      expect(log.function_request_id).toEqual(expect.any(String));
+      expect(log.userId).toBe('logged-user');
+    }
+    expect(lines.join('')).not.toContain(secretText);
+  });
+});
