@@ -7,7 +7,7 @@ const app = new App();
 
 let config: ReturnType<typeof loadInfraConfig>;
 try {
-  config = loadInfraConfig((key) => app.node.tryGetContext(key));
+  config = loadInfraConfig(app.node.getAllContext());
 } catch (error) {
   if (!(error instanceof InfraConfigError)) throw error;
   console.error(error.message);

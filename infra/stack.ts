@@ -8,7 +8,7 @@ import { DataTable } from './constructs/data-table.js';
 import { Jobs } from './constructs/jobs.js';
 import { Observability } from './constructs/observability.js';
 import { Secrets } from './constructs/secrets.js';
-import { functionSettings } from './function-settings.js';
+import { functionEnvironment } from './function-settings.js';
 
 export interface ClaudeServerlessStackProps extends StackProps {
   readonly config: InfraConfig;
@@ -31,7 +31,8 @@ export class ClaudeServerlessStack extends Stack {
       logRetention: config.logRetentionDays as logs.RetentionDays,
       logRemovalPolicy: removalPolicy,
       logLevel: config.logLevel,
-      settings: functionSettings(config),
+      tracing: config.tracing,
+      environment: functionEnvironment(config),
     };
 
     this.data = new DataTable(this, 'Data', {

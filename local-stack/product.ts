@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { streamify } from '@aws-lambda-powertools/event-handler/http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Handler } from 'aws-lambda';
-import { createChatHandler } from '../functions/chat/app.js';
-import { buildChatDependencies } from '../functions/chat/build-dependencies.js';
-import type { ChatDependencies } from '../functions/chat/dependencies.js';
-import { createWorkerHandler } from '../functions/worker/app.js';
-import { buildWorkerDependencies } from '../functions/worker/build-dependencies.js';
+import {
+  type ChatAdapters,
+  type ChatTuning,
+  composeChatApp,
+  createChatAdapters,
+} from '../functions/chat/compose.js';
+import { composeWorker, createWorkerAdapters } from '../functions/worker/compose.js';
 import { loadSettings } from '../shared/config/load-settings.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
 import { signDevToken } from './dev-token.js';
@@ -33,8 +36,10 @@ export interface ProductOptions {
   /** The chat function's timeout. @default 60000 */
   chatTimeoutMs?: number;
   queue?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
-  /** Replaces some of the chat function's dependencies (the benchmark's baselines). */
-  customizeChat?: (deps: ChatDependencies) => ChatDependencies;
+  /** Replaces some of the chat function's adapters (the benchmark's baselines). */
+  customizeChat?: (adapters: ChatAdapters) => ChatAdapters;
+  /** Shorter timings for tests (pings, stop polling). */
+  chatTuning?: ChatTuning;
 }
 
 export interface Product {
@@ -50,6 +55,10 @@ export interface Product {
   request(userId: string, method: string, path: string, body?: unknown): Promise<Response>;
   chat(userId: string, body: Record<string, unknown>): Promise<Response>;
   close(): Promise<void>;
+}
+
+function workerHandler(settings: ReturnType<typeof loadSettings>) {
+  return composeWorker(settings, createWorkerAdapters(settings));
 }
 
 /**
@@ -87,9 +96,15 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     },
     options.env,
   );
-  const chatDeps = buildChatDependencies(loadSettings(env));
+  const chatSettings = loadSettings(env);
+  const chatAdapters = createChatAdapters(chatSettings);
+  const chatApp = composeChatApp(
+    chatSettings,
+    options.customizeChat?.(chatAdapters) ?? chatAdapters,
+    options.chatTuning,
+  );
   const functionUrl = await startFunctionUrl({
-    handler: createChatHandler(options.customizeChat?.(chatDeps) ?? chatDeps) as Handler,
+    handler: streamify(chatApp) as unknown as Handler,
     functionName: 'chat',
     timeoutMs: options.chatTimeoutMs ?? 60_000,
   });
@@ -97,9 +112,7 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     ? startSqsEventSource({
         client: sqs,
         queueUrl,
-        handler: createWorkerHandler(
-          buildWorkerDependencies(loadSettings(env, { verifiesTokens: false })),
-        ) as Handler,
+        handler: workerHandler(loadSettings(env, { verifiesTokens: false })) as Handler,
         batchSize: JOBS_QUEUE_DEFINITION.batchSize,
         maxBatchingWindowMs: 100,
         functionName: 'worker',

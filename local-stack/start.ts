@@ -9,6 +9,7 @@ import './lambda-runtime/install-globals.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Handler } from 'aws-lambda';
+import { SETTINGS } from '../shared/config/settings.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
 import { LOCAL_STACK } from './dev-settings.js';
 import { signDevToken } from './dev-token.js';
@@ -77,7 +78,7 @@ async function main() {
     .map((o) => o.trim())
     .filter(Boolean);
   const functionUrl = await startFunctionUrl({
-    handler: chat.handler as Handler,
+    handler: chat.handler as unknown as Handler,
     port: port('PORT', LOCAL_STACK.ports.functionUrl),
     functionName: LOCAL_STACK.chatFunction.name,
     timeoutMs: deployedChatTimeoutMs(),
@@ -110,10 +111,13 @@ async function main() {
   await printBanner(outputs, realClaude);
 }
 
-/** The chat function's timeout as the stack deploys it (cdk.json), so deadlines behave alike. */
+/** The chat function's timeout as the stack deploys it (cdk.json or its default), so deadlines behave alike. */
 function deployedChatTimeoutMs(): number {
   const context = JSON.parse(readFileSync('cdk.json', 'utf8')).context ?? {};
-  return Number(process.env.CHAT_TIMEOUT_SECONDS ?? context.chatTimeoutSeconds ?? 300) * 1000;
+  const seconds = SETTINGS.chatTimeoutSeconds.schema.parse(
+    process.env.CHAT_TIMEOUT_SECONDS ?? context.chatTimeoutSeconds,
+  );
+  return seconds * 1000;
 }
 
 async function printBanner(

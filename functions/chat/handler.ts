@@ -1,6 +1,7 @@
+import { streamify } from '@aws-lambda-powertools/event-handler/http';
 import { loadSettings } from '../../shared/config/load-settings.js';
-import { createChatHandler } from './app.js';
-import { buildChatDependencies } from './build-dependencies.js';
+import { composeChatApp, createChatAdapters } from './compose.js';
 
-/** Composition root: settings read once per cold start, real clients, the middleware chain. */
-export const handler = createChatHandler(buildChatDependencies(loadSettings(process.env)));
+/** Composition root: settings read once per cold start, real clients, the app, streamed. */
+const settings = loadSettings(process.env);
+export const handler = streamify(composeChatApp(settings, createChatAdapters(settings)));

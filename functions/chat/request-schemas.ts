@@ -1,9 +1,8 @@
 import * as z from '../../shared/validation/zod.js';
 
-export const ConversationIdSchema = z.string().check(z.regex(/^conv_[a-f0-9]{32}$/));
-
 const boundedText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
+/** POST /v1/chat */
 export function chatRequestSchema(limits: { maxMessageChars: number }) {
   return z.strictObject({
     message: z.string().check(
@@ -22,6 +21,7 @@ export function chatRequestSchema(limits: { maxMessageChars: number }) {
 
 export type ChatRequest = z.infer<ReturnType<typeof chatRequestSchema>>;
 
+/** `?limit&cursor` of every listing. */
 export const PageQuerySchema = z.object({
   limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(100))), 20),
   cursor: z.optional(boundedText(2048)),

@@ -1,55 +1,68 @@
 import type { StoredMessage } from '../../shared/domain/conversation.js';
 import { estimateTokens } from '../../shared/domain/tokens.js';
 import type { SummarizeConversationMessage } from '../../shared/jobs/job-message.js';
-import type { WorkerDependencies } from './dependencies.js';
+import type { ConversationStore } from '../../shared/ports/conversation-store.js';
 import { PermanentJobError } from './job-errors.js';
 import type { JobMeter } from './metered-model.js';
-import { summarizeDocument } from './summarize-document.js';
+import type { SummarizeDocument } from './summarize-document.js';
 
 /** The newest messages stay verbatim; only older ones are folded into the summary. */
 const KEEP_RECENT_MESSAGES = 4;
+
+const INSTRUCTIONS =
+  "This is a conversation between a user and an assistant. Write a summary the assistant can rely on to continue it: facts, decisions, open questions and the user's preferences.";
+
+export type CompactConversation = (
+  message: Omit<SummarizeConversationMessage, 'jobId'>,
+  meter: JobMeter,
+) => Promise<string>;
 
 /**
  * Folds a conversation's older messages into its summary. Later turns send the
  * summary plus the recent messages; the full history stays readable.
  */
-export async function compactConversation(
-  deps: WorkerDependencies,
-  message: SummarizeConversationMessage,
-  meter: JobMeter,
-): Promise<string> {
-  const { userId, conversationId } = message;
-  const conversation = await deps.conversations.getConversation(userId, conversationId);
-  if (!conversation) {
-    throw new PermanentJobError('not_found_error', `conversation ${conversationId} does not exist`);
-  }
-  const afterSeq = conversation.summary?.throughSeq ?? 0;
-  const uncompacted = await deps.conversations.recentMessages(userId, conversationId, {
-    afterSeq,
-    maxTokens: Number.MAX_SAFE_INTEGER,
-  });
-  const older = olderMessages(uncompacted);
-  if (older.length === 0) return conversation.summary?.text ?? '';
+export function createConversationCompactor(deps: {
+  conversations: Pick<ConversationStore, 'getConversation' | 'recentMessages' | 'saveSummary'>;
+  summarize: SummarizeDocument;
+}): CompactConversation {
+  const { conversations, summarize } = deps;
+  return async ({ userId, conversationId }, meter) => {
+    const conversation = await conversations.getConversation(userId, conversationId);
+    if (!conversation) {
+      throw new PermanentJobError(
+        'not_found_error',
+        `conversation ${conversationId} does not exist`,
+      );
+    }
+    const uncompacted = await conversations.recentMessages(userId, conversationId, {
+      afterSeq: conversation.summary?.throughSeq ?? 0,
+      maxTokens: Number.MAX_SAFE_INTEGER,
+    });
+    const older = olderMessages(uncompacted);
+    if (older.length === 0) return conversation.summary?.text ?? '';
 
-  const transcript = older.map((m) => `${m.role === 'user' ? 'User' : 'Assistant'}: ${m.content}`);
-  const previous = conversation.summary ? `Summary so far:\n${conversation.summary.text}\n\n` : '';
-  const summary = await summarizeDocument(
-    deps,
-    {
-      type: 'summarize.document',
-      userId,
-      text: `${previous}${transcript.join('\n\n')}`,
-      instructions:
-        "This is a conversation between a user and an assistant. Write a summary the assistant can rely on to continue it: facts, decisions, open questions and the user's preferences.",
-    },
-    meter,
-  );
-  await deps.conversations.saveSummary(userId, conversationId, {
-    text: summary,
-    throughSeq: older.at(-1)!.seq,
-    tokensCompacted: older.reduce((sum, m) => sum + estimateTokens(m.content), 0),
-  });
-  return summary;
+    const transcript = older.map(
+      (m) => `${m.role === 'user' ? 'User' : 'Assistant'}: ${m.content}`,
+    );
+    const previous = conversation.summary
+      ? `Summary so far:\n${conversation.summary.text}\n\n`
+      : '';
+    const summary = await summarize(
+      {
+        type: 'summarize.document',
+        userId,
+        text: `${previous}${transcript.join('\n\n')}`,
+        instructions: INSTRUCTIONS,
+      },
+      meter,
+    );
+    await conversations.saveSummary(userId, conversationId, {
+      text: summary,
+      throughSeq: older.at(-1)!.seq,
+      tokensCompacted: older.reduce((sum, m) => sum + estimateTokens(m.content), 0),
+    });
+    return summary;
+  };
 }
 
 /** Everything but the recent messages, cut so the kept part starts with the user. */

@@ -1,8 +1,6 @@
 import { loadSettings } from '../../shared/config/load-settings.js';
-import { createWorkerHandler } from './app.js';
-import { buildWorkerDependencies } from './build-dependencies.js';
+import { composeWorker, createWorkerAdapters } from './compose.js';
 
 /** Composition root: settings read once per cold start, real clients, the middleware chain. */
-export const handler = createWorkerHandler(
-  buildWorkerDependencies(loadSettings(process.env, { verifiesTokens: false })),
-);
+const settings = loadSettings(process.env, { verifiesTokens: false });
+export const handler = composeWorker(settings, createWorkerAdapters(settings));

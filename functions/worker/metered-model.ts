@@ -1,11 +1,11 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { nanoToUsd } from '../../shared/domain/pricing/model-price.js';
+import type { Clock } from '../../shared/domain/clock.js';
+import type { PriceTable } from '../../shared/domain/pricing/price-table.js';
 import { maxTokensOf } from '../../shared/domain/tokens.js';
 import { addUsage, type TokenUsage, ZERO_USAGE } from '../../shared/domain/usage.js';
-import { METRIC } from '../../shared/observability/metric-names.js';
-import type { ModelAnswer, ModelRequest } from '../../shared/ports/model.js';
-import { reserveBudget } from '../../shared/usage/reserve-budget.js';
-import type { WorkerDependencies } from './dependencies.js';
+import type { Model, ModelAnswer, ModelRequest } from '../../shared/ports/model.js';
+import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
+import type { BudgetReserver } from '../../shared/usage/budget-reserver.js';
+import type { JobObserver } from './job-observer.js';
 
 /** Usage and exact cost of every call a job made. */
 export class JobMeter {
@@ -22,52 +22,51 @@ export class JobMeter {
 const RESERVATION_LEASE_MS = 15 * 60_000;
 
 /**
- * One model call, budgeted exactly like a chat turn: the worst case is reserved
- * first, the actual cost settled after.
+ * One model call of a job, budgeted exactly like a chat turn: the worst case is
+ * reserved first, the actual cost settled after.
  * @throws BudgetExceededError before the call when it does not fit
  */
-export async function meteredComplete(
-  deps: WorkerDependencies,
+export type MeteredComplete = (
   userId: string,
   request: ModelRequest,
   meter: JobMeter,
-): Promise<ModelAnswer> {
-  const now = (deps.clock ?? Date.now)();
-  const texts = [
-    ...request.system.map((block) => block.text),
-    ...request.messages.flatMap((message) => message.blocks.map((block) => block.text)),
-  ];
-  const reservation = await reserveBudget(deps.ledger, deps.settings, {
-    userId,
-    model: request.model,
-    promptMaxTokens: maxTokensOf(texts),
-    maxOutputTokens: request.maxTokens,
-    nowMs: now,
-    expiresAtMs: now + RESERVATION_LEASE_MS,
-  });
-  let answer: ModelAnswer;
-  try {
-    answer = await deps.model.complete(request);
-  } catch (error) {
-    await deps.ledger.release(reservation);
-    throw error;
-  }
-  const costNanoUsd = deps.settings.prices.costNanoUsd(answer.model, answer.usage);
-  await deps.ledger.settle(reservation, { usage: answer.usage, costNanoUsd });
-  meter.add(answer.usage, costNanoUsd);
-  recordCallMetrics(deps, answer.usage, costNanoUsd);
-  return answer;
-}
+) => Promise<ModelAnswer>;
 
-/** Jobs spend from the same budget as chat; the daily-spend alarm sums both. */
-function recordCallMetrics(deps: WorkerDependencies, usage: TokenUsage, costNanoUsd: number) {
-  deps.metrics.addMetric(METRIC.inputTokens, MetricUnit.Count, usage.inputTokens);
-  deps.metrics.addMetric(METRIC.outputTokens, MetricUnit.Count, usage.outputTokens);
-  deps.metrics.addMetric(METRIC.cacheReadInputTokens, MetricUnit.Count, usage.cacheReadInputTokens);
-  deps.metrics.addMetric(
-    METRIC.cacheCreationInputTokens,
-    MetricUnit.Count,
-    usage.cacheCreationInputTokens,
-  );
-  deps.metrics.addMetric(METRIC.costUsd, MetricUnit.Count, nanoToUsd(costNanoUsd));
+export function createMeteredModel(deps: {
+  model: Model;
+  budget: BudgetReserver;
+  ledger: Pick<UsageLedger, 'settle' | 'release'>;
+  prices: PriceTable;
+  clock: Clock;
+  observer: JobObserver;
+}): MeteredComplete {
+  const { model, budget, ledger, prices, clock, observer } = deps;
+  return async (userId, request, meter) => {
+    const now = clock();
+    const texts = [
+      ...request.system.map((block) => block.text),
+      ...request.messages.flatMap((message) => message.blocks.map((block) => block.text)),
+    ];
+    const reservation = await budget.reserve({
+      userId,
+      model: request.model,
+      promptMaxTokens: maxTokensOf(texts),
+      maxOutputTokens: request.maxTokens,
+      nowMs: now,
+      expiresAtMs: now + RESERVATION_LEASE_MS,
+    });
+    let answer: ModelAnswer;
+    try {
+      answer = await model.complete(request);
+    } catch (error) {
+      await ledger.release(reservation);
+      throw error;
+    }
+    // Priced as the model asked for: a proxy upstream may name it differently.
+    const costNanoUsd = prices.costNanoUsd(request.model, answer.usage);
+    await ledger.settle(reservation, { usage: answer.usage, costNanoUsd });
+    meter.add(answer.usage, costNanoUsd);
+    observer.modelCall(answer.usage, costNanoUsd);
+    return answer;
+  };
 }

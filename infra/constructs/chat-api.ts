@@ -47,18 +47,12 @@ export class ChatApi extends Construct {
       entry: FUNCTION_ENTRY.chat,
       serviceName: SERVICE.chat,
       description: 'Claude chat API: every HTTP route, SSE streaming',
-      settings: {
-        ...props.function.settings,
-        AUTH_TOKEN_HEADER: tokenHeader,
-        ...(corsAllowedOrigins.length > 0 && {
-          CORS_ALLOWED_ORIGINS: corsAllowedOrigins.join(','),
-        }),
-      },
     });
+    this.handler.setSetting('authTokenHeader', tokenHeader);
     bindTable(this.handler, props.table);
     bindJobsQueue(this.handler, props.jobsQueue, 'send');
-    bindSecret(this.handler, 'ANTHROPIC_API_KEY_SECRET_ARN', props.anthropicApiKey);
-    if (props.jwtSecret) bindSecret(this.handler, 'JWT_SECRET_ARN', props.jwtSecret);
+    bindSecret(this.handler, 'anthropicApiKeySecretArn', props.anthropicApiKey);
+    if (props.jwtSecret) bindSecret(this.handler, 'jwtSecretArn', props.jwtSecret);
 
     this.functionUrl = this.handler.function.addFunctionUrl({
       authType,
@@ -68,7 +62,7 @@ export class ChatApi extends Construct {
           allowedOrigins: corsAllowedOrigins,
           allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST, lambda.HttpMethod.DELETE],
           allowedHeaders: [...new Set(['authorization', tokenHeader, 'content-type'])],
-          exposedHeaders: ['retry-after'],
+          exposedHeaders: ['retry-after', 'x-request-id'],
           maxAge: Duration.hours(1),
         },
       }),

@@ -1,17 +1,13 @@
 import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { z } from 'zod';
-import type { SettingsSchema } from '../../shared/config/settings.js';
+import { envNameOf, type FunctionSettingKey } from '../../shared/config/settings.js';
 import { METRICS_NAMESPACE } from '../../shared/observability/metric-names.js';
 import { PROJECT_ROOT } from '../paths.js';
-
-/** An environment variable the functions read: a key of SettingsSchema. */
-export type SettingName = keyof z.input<typeof SettingsSchema>;
 
 // middy and some ESM dependencies call `require` (e.g. for Node built-ins), which an
 // ESM bundle does not define.
@@ -36,8 +32,10 @@ export interface ClaudeFunctionProps {
   readonly logRemovalPolicy?: RemovalPolicy;
   /** Powertools log level. @default 'INFO' */
   readonly logLevel?: string;
-  /** Settings (SettingsSchema names) set at creation; add more with {@link setSetting}. @default none */
-  readonly settings?: Partial<Record<SettingName, string>>;
+  /** X-Ray active tracing and Powertools Tracer. @default true */
+  readonly tracing?: boolean;
+  /** The functions' settings in environment form (see functionEnvironment); add more with {@link setSetting}. @default none */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -52,6 +50,7 @@ export class ClaudeFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: ClaudeFunctionProps) {
     super(scope, id);
+    const tracing = props.tracing ?? true;
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -76,12 +75,14 @@ export class ClaudeFunction extends Construct {
       logGroup: this.logGroup,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      tracing: tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_TRACE_ENABLED: String(tracing),
         LOG_LEVEL: props.logLevel ?? 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
-        ...props.settings,
+        ...props.environment,
       },
       bundling: {
         format: OutputFormat.ESM,
@@ -95,10 +96,17 @@ export class ClaudeFunction extends Construct {
         forceDockerBundling: false,
       },
     });
+    if (tracing) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active tracing grants xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; an infra test checks * is granted for nothing else.',
+      });
+    }
   }
 
-  /** Sets one setting the function reads (a SettingsSchema name). */
-  setSetting(name: SettingName, value: string): void {
-    this.function.addEnvironment(name, value);
+  /** Sets one setting the function reads (shared/config/settings.ts), under its environment name. */
+  setSetting(key: FunctionSettingKey, value: string): void {
+    this.function.addEnvironment(envNameOf(key), value);
   }
 }

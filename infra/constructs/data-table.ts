@@ -63,7 +63,7 @@ export class DataTable extends Construct {
  */
 export function bindTable(fn: ClaudeFunction, table: dynamodb.ITable): void {
   table.grantReadWriteData(fn.function);
-  fn.setSetting('TABLE_NAME', table.tableName);
+  fn.setSetting('tableName', table.tableName);
   Validations.of(fn.role).acknowledge({
     id: `AwsSolutions-IAM5[Resource::${nagResourceName(table)}/index/*]`,
     reason:

@@ -55,11 +55,11 @@ export class Jobs extends Construct {
       description: 'Claude jobs worker: summaries and compaction from the jobs queue',
     });
     bindTable(this.worker, props.table);
-    bindSecret(this.worker, 'ANTHROPIC_API_KEY_SECRET_ARN', props.anthropicApiKey);
+    bindSecret(this.worker, 'anthropicApiKeySecretArn', props.anthropicApiKey);
     bindJobsQueue(this.worker, this.queue, 'backOff');
     // A message that can never succeed is moved to the dead-letter queue at once.
     this.deadLetterQueue.grantSendMessages(this.worker.function);
-    this.worker.setSetting('DEAD_LETTER_QUEUE_URL', this.deadLetterQueue.queueUrl);
+    this.worker.setSetting('deadLetterQueueUrl', this.deadLetterQueue.queueUrl);
 
     this.worker.function.addEventSource(
       new SqsEventSource(this.queue, {
@@ -83,5 +83,5 @@ export function bindJobsQueue(
 ): void {
   if (use === 'send') queue.grantSendMessages(fn.function);
   else queue.grant(fn.function, 'sqs:ChangeMessageVisibility');
-  fn.setSetting('JOBS_QUEUE_URL', queue.queueUrl);
+  fn.setSetting('jobsQueueUrl', queue.queueUrl);
 }

@@ -74,7 +74,7 @@ function importSecret(scope: Construct, id: string, arn: string): secretsmanager
 /** Read access to a secret and its ARN in the named setting: never the value. */
 export function bindSecret(
   fn: ClaudeFunction,
-  setting: 'ANTHROPIC_API_KEY_SECRET_ARN' | 'JWT_SECRET_ARN',
+  setting: 'anthropicApiKeySecretArn' | 'jwtSecretArn',
   secret: secretsmanager.ISecret,
 ): void {
   secret.grantRead(fn.function);

@@ -1,17 +1,29 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Instrument } from './aws/clients.js';
 
 /** Secrets are cached this long per execution environment, so rotation is picked up. */
 const SECRET_CACHE_SECONDS = 300;
 
+/** Reads secrets from Secrets Manager (Powertools Parameters, cached). */
+export function createSecretsProvider(instrument: Instrument = (client) => client) {
+  return new SecretsProvider({ awsSdkV3Client: instrument(new SecretsManagerClient({})) });
+}
+
 /**
- * A secret's value: from Secrets Manager (Powertools Parameters, cached) when an ARN
- * is configured — the deployed stack — or a plain value on the local stack.
+ * A secret's value: from Secrets Manager when an ARN is configured — the deployed
+ * stack — or a plain value on the local stack.
  */
-export function secretSource(options: { arn?: string; localValue?: string; name: string }) {
+export function secretSource(options: {
+  arn?: string;
+  localValue?: string;
+  name: string;
+  provider: () => SecretsProvider;
+}) {
   const { arn, localValue, name } = options;
   if (arn) {
     return async (): Promise<string> => {
-      const value = await getSecret(arn, { maxAge: SECRET_CACHE_SECONDS });
+      const value = await options.provider().get(arn, { maxAge: SECRET_CACHE_SECONDS });
       if (typeof value !== 'string' || value.length === 0) {
         throw new Error(`secret ${name} (${arn}) has no value: set it in Secrets Manager`);
       }

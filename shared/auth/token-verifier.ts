@@ -60,16 +60,16 @@ async function verifyWith(
 ): Promise<Principal> {
   const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
   if (!token) {
-    throw new AuthenticationError('send a bearer token: Authorization: Bearer <jwt>');
+    throw new AuthenticationError('send a bearer token: Authorization: Bearer <jwt>', 'missing');
   }
   let payload: { sub?: string };
   try {
     ({ payload } = await verify(token));
   } catch (error) {
-    throw new AuthenticationError('the bearer token is not valid', { cause: error });
+    throw new AuthenticationError('the bearer token is not valid', 'invalid', { cause: error });
   }
   if (!payload.sub || !/^[\w.@|:+-]{1,128}$/.test(payload.sub)) {
-    throw new AuthenticationError('the bearer token has no usable sub claim');
+    throw new AuthenticationError('the bearer token has no usable sub claim', 'invalid');
   }
   return { userId: payload.sub };
 }

@@ -1,57 +1,113 @@
 import { PriceTable } from '../domain/pricing/price-table.js';
 import {
-  authSettingsProblems,
-  missingSettings,
-  type Settings,
-  SettingsSchema,
+  envNameOf,
+  type FunctionSettingKey,
+  type FunctionSettingValues,
+  SETTINGS,
+  settingKeys,
 } from './settings.js';
+
+/** One thing wrong with the configuration, named by setting (camelCase key). */
+export interface SettingsProblem {
+  key: FunctionSettingKey;
+  message: string;
+}
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
+  constructor(readonly problems: readonly SettingsProblem[]) {
+    super(
+      `invalid configuration: ${problems.map((p) => `${envNameOf(p.key)}: ${p.message}`).join('; ')}`,
+    );
+  }
 }
 
-export interface LoadedSettings extends Settings {
+export interface Settings extends FunctionSettingValues {
   prices: PriceTable;
-  /** DEFAULT_MODEL, ALLOWED_MODELS and FALLBACK_MODEL together. */
-  allowedModels: ReadonlySet<string>;
+  /** Every model a request may name: the default, the allowed and the fallback models. */
+  models: ReadonlySet<string>;
 }
 
 /**
- * Reads and validates every setting once, at cold start. `verifiesTokens: false` (the
- * worker) skips the auth settings, which only the chat function uses. A model without a price is
- * a configuration error: it would otherwise be served at a cost of zero.
+ * Reads and validates every setting once, at cold start, from the environment
+ * (`MAX_OUTPUT_TOKENS` for `maxOutputTokens`). `verifiesTokens: false` (the worker)
+ * skips the auth settings only the chat function uses. The stack runs this same
+ * function on the environment it gives the functions, so synth fails on anything
+ * that would fail here.
+ * @throws ConfigurationError naming every setting that is wrong
  */
 export function loadSettings(
   env: Record<string, string | undefined>,
   options: { verifiesTokens?: boolean } = {},
-): LoadedSettings {
-  const parsed = SettingsSchema.safeParse(env);
-  const problems = parsed.success
-    ? [
-        ...missingSettings(parsed.data),
-        ...(options.verifiesTokens === false ? [] : authSettingsProblems(parsed.data)),
-      ].map((problem) => `${problem.setting}: ${problem.message}`)
-    : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'}: ${issue.message}`);
-  if (!parsed.success || problems.length > 0) {
-    throw new ConfigurationError(`invalid configuration: ${problems.join('; ')}`);
+): Settings {
+  const values: Record<string, unknown> = {};
+  const problems: SettingsProblem[] = [];
+  for (const key of settingKeys('functions') as FunctionSettingKey[]) {
+    const result = SETTINGS[key].schema.safeParse(env[envNameOf(key)]);
+    if (result.success) values[key] = result.data;
+    else problems.push({ key, message: result.error.issues.map((i) => i.message).join(', ') });
   }
-  const settings = parsed.data;
-  let prices: PriceTable;
-  try {
-    prices = new PriceTable(settings.MODEL_PRICES);
-  } catch (error) {
-    throw new ConfigurationError(`MODEL_PRICES is not valid: ${String(error)}`, { cause: error });
-  }
-  const allowedModels = new Set([
-    settings.DEFAULT_MODEL,
-    ...settings.ALLOWED_MODELS,
-    ...(settings.FALLBACK_MODEL ? [settings.FALLBACK_MODEL] : []),
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  const settings = values as FunctionSettingValues;
+  const prices = new PriceTable(settings.modelPrices);
+  const crossProblems = [
+    ...secretProblems(settings, options.verifiesTokens ?? true),
+    ...modelProblems(settings, prices),
+    ...(settings.compactionThresholdTokens >= settings.contextWindowTokens
+      ? [
+          {
+            key: 'compactionThresholdTokens' as const,
+            message: 'must be below contextWindowTokens',
+          },
+        ]
+      : []),
+  ];
+  if (crossProblems.length > 0) throw new ConfigurationError(crossProblems);
+  const models = new Set([
+    settings.defaultModel,
+    ...settings.allowedModels,
+    ...(settings.fallbackModel ? [settings.fallbackModel] : []),
   ]);
-  const unpriced = [...allowedModels].filter((model) => !prices.has(model));
-  if (unpriced.length > 0) {
-    throw new ConfigurationError(
-      `no price for model(s) ${unpriced.join(', ')}: add them to MODEL_PRICES (USD per million tokens)`,
-    );
+  return { ...settings, prices, models };
+}
+
+function secretProblems(settings: FunctionSettingValues, verifiesTokens: boolean) {
+  const problems: SettingsProblem[] = [];
+  if (!settings.anthropicApiKeySecretArn && !settings.anthropicApiKey) {
+    problems.push({
+      key: 'anthropicApiKeySecretArn',
+      message: 'set it (or ANTHROPIC_API_KEY on the local stack)',
+    });
   }
-  return { ...settings, prices, allowedModels };
+  if (!verifiesTokens) return problems;
+  if (settings.authMode === 'hs256' && !settings.jwtSecretArn && !settings.jwtSecret) {
+    problems.push({
+      key: 'jwtSecretArn',
+      message: 'authMode hs256 needs it (or JWT_SECRET on the local stack)',
+    });
+  }
+  if (settings.authMode === 'oidc') {
+    if (!settings.jwtIssuer) problems.push({ key: 'jwtIssuer', message: 'authMode oidc needs it' });
+    if (!settings.jwtAudience) {
+      problems.push({ key: 'jwtAudience', message: 'authMode oidc needs it' });
+    }
+  }
+  return problems;
+}
+
+/** A model without a price would be served at a cost of zero. */
+function modelProblems(settings: FunctionSettingValues, prices: PriceTable) {
+  const named = {
+    defaultModel: [settings.defaultModel],
+    allowedModels: settings.allowedModels,
+    fallbackModel: settings.fallbackModel ? [settings.fallbackModel] : [],
+  };
+  return Object.entries(named).flatMap(([key, models]) =>
+    models
+      .filter((model) => !prices.has(model))
+      .map((model) => ({
+        key: key as FunctionSettingKey,
+        message: `model ${JSON.stringify(model)} has no price: add it to modelPrices (USD per million tokens)`,
+      })),
+  );
 }

@@ -1,146 +1,354 @@
+import { ModelPricesSchema } from '../domain/pricing/model-price.js';
 import * as z from '../validation/zod.js';
+import {
+  choice,
+  decimal,
+  email,
+  flag,
+  int,
+  json,
+  list,
+  numberIn,
+  ORIGIN_PATTERN,
+  type SettingType,
+  secretArn,
+  text,
+  url,
+} from './setting-types.js';
 
 /**
- * Every setting a function reads, by environment variable name, validated once at
- * cold start. The CDK stack sets these from its configuration; the local stack from
- * the shell environment. Secrets are never here: only where to find them.
+ * Who reads a setting: the functions (from their environment), the stack (from CDK
+ * context: cdk.json or `-c key=value`), or both. A functions-only setting is set by
+ * the stack itself (a table name, a queue URL) or by the local stack.
  */
-const csv = z.pipe(
-  z.string(),
-  z.transform((value) =>
-    value
-      .split(',')
-      .map((item) => item.trim())
-      .filter(Boolean),
-  ),
-);
+export type Readers = 'functions' | 'stack' | 'both';
 
-const nonEmpty = z.string().check(z.minLength(1));
-const url = z.url();
-const positiveNumber = z.coerce.number().check(z.positive());
-const positiveInt = z.pipe(z.coerce.number(), z.int().check(z.positive()));
+export interface SettingDefinition<T = unknown> extends SettingType<T> {
+  readonly readers: Readers;
+  /** One line: what it does. */
+  readonly doc: string;
+}
 
-export const SettingsSchema = z.object({
-  TABLE_NAME: nonEmpty,
-  JOBS_QUEUE_URL: url,
-  /** Worker only: where messages that can never succeed are moved at once. */
-  DEAD_LETTER_QUEUE_URL: z.optional(url),
-  /** Local stack only: DynamoDB Local and the SQS emulator. @default the AWS endpoints */
-  DYNAMODB_ENDPOINT: z.optional(url),
-  SQS_ENDPOINT: z.optional(url),
-
-  /** Where the Anthropic key lives. On AWS a Secrets Manager ARN; locally the key itself. */
-  ANTHROPIC_API_KEY_SECRET_ARN: z.optional(z.string()),
-  ANTHROPIC_API_KEY: z.optional(z.string()),
-  /** @default the SDK's default (https://api.anthropic.com) */
-  ANTHROPIC_BASE_URL: z.optional(url),
-
-  /** `hs256`: tokens signed with the JWT secret; `oidc`: an issuer's JWKS. @default hs256 */
-  AUTH_MODE: z._default(z.enum(['hs256', 'oidc']), 'hs256'),
-  JWT_SECRET_ARN: z.optional(z.string()),
-  /** Local stack only: the dev signing secret. */
-  JWT_SECRET: z.optional(z.string()),
-  /** Expected `iss`; required for oidc, optional for hs256. */
-  JWT_ISSUER: z.optional(z.string()),
-  /** Expected `aud`; required for oidc, optional for hs256. */
-  JWT_AUDIENCE: z.optional(z.string()),
-  /** @default `${JWT_ISSUER}/.well-known/jwks.json` */
-  JWKS_URL: z.optional(url),
-  /**
-   * The request header carrying `Bearer <JWT>`. With a function URL of auth type AWS_IAM,
-   * SigV4 takes `authorization`, so the stack moves the JWT to `x-user-authorization`.
-   * @default authorization
-   */
-  AUTH_TOKEN_HEADER: z._default(
-    z.pipe(
-      z.string().check(z.regex(/^[A-Za-z0-9-]+$/)),
-      z.transform((name) => name.toLowerCase()),
-    ),
-    'authorization',
-  ),
-  /** Origins allowed by CORS, comma-separated. @default none */
-  CORS_ALLOWED_ORIGINS: z._default(csv, []),
-
-  DEFAULT_MODEL: z._default(nonEmpty, 'claude-sonnet-4-6'),
-  /** Comma-separated; DEFAULT_MODEL and FALLBACK_MODEL are always allowed. */
-  ALLOWED_MODELS: z._default(csv, []),
-  FALLBACK_MODEL: z.optional(z.string()),
-  /** Price overrides, JSON: `{"model":{"input":3,"output":15,...}}` in USD per million tokens. */
-  MODEL_PRICES: z.optional(z.string()),
-  /** Upper bound of maxTokens a request may ask for. @default 4096 */
-  MAX_OUTPUT_TOKENS: z._default(positiveInt, 4096),
-  /** Longest user message accepted, in characters. @default 32000 */
-  MAX_MESSAGE_CHARS: z._default(positiveInt, 32_000),
-  /** Estimated tokens of history sent to Claude per turn. @default 100000 */
-  CONTEXT_WINDOW_TOKENS: z._default(positiveInt, 100_000),
-  /** History size (estimated tokens) that triggers compaction. @default 50000 */
-  COMPACTION_THRESHOLD_TOKENS: z._default(positiveInt, 50_000),
-
-  /** @default 10 */
-  USER_MONTHLY_BUDGET_USD: z._default(positiveNumber, 10),
-  /** @default 1000 */
-  GLOBAL_MONTHLY_BUDGET_USD: z._default(positiveNumber, 1000),
-  /** @default 60 */
-  USER_REQUESTS_PER_MINUTE: z._default(positiveInt, 60),
-  /** @default 200000 */
-  USER_TOKENS_PER_MINUTE: z._default(positiveInt, 200_000),
-
-  /** A document longer than this (estimated tokens) is summarized in parts. @default 50000 */
-  DOCUMENT_CHUNK_TOKENS: z._default(positiveInt, 50_000),
-  /** Longest summary the worker asks for, in tokens. @default 1024 */
-  SUMMARY_MAX_TOKENS: z._default(positiveInt, 1024),
-  /** Parts of one document summarized at once. @default 4 */
-  SUMMARY_CONCURRENCY: z._default(positiveInt, 4),
-  /** First retry delay of a throttled job; doubles per attempt, at most 15 minutes. @default 30 */
-  JOB_RETRY_BASE_SECONDS: z._default(positiveInt, 30),
-  /** Longest document POST /v1/jobs accepts, in bytes (an SQS message holds 256 KiB). @default 200000 */
-  MAX_DOCUMENT_BYTES: z._default(positiveInt, 200_000),
-
-  /** Model retries the SDK makes before the first token. @default 2 */
-  MODEL_MAX_RETRIES: z._default(
-    z.pipe(z.coerce.number(), z.int().check(z.minimum(0), z.maximum(10))),
-    2,
-  ),
-  /** Longest wait for the model's response headers, per attempt. @default 30000 */
-  MODEL_TIMEOUT_MS: z._default(positiveInt, 30_000),
-  /** Abort an upstream stream silent for this long. @default 20000 */
-  STREAM_IDLE_TIMEOUT_MS: z._default(positiveInt, 20_000),
-  /** End the turn this long before the function timeout. @default 5000 */
-  DEADLINE_MARGIN_MS: z._default(positiveInt, 5_000),
+const setting = <T, const R extends Readers>(readers: R, doc: string, type: SettingType<T>) => ({
+  ...type,
+  readers,
+  doc,
 });
 
-export type Settings = z.infer<typeof SettingsSchema>;
+/** CloudWatch Logs accepts only these retention periods. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+];
 
-export interface SettingsProblem {
-  setting: string;
-  message: string;
+/**
+ * Every setting, defined once: its type and bounds, default and doc. The CDK context
+ * schema (infra/config.ts) and the functions' environment schema (load-settings.ts)
+ * are both derived from this table; a function reads `MAX_OUTPUT_TOKENS` for the
+ * context key `maxOutputTokens` (see {@link envNameOf}).
+ */
+export const SETTINGS = {
+  // Models
+  defaultModel: setting(
+    'both',
+    'Model used when a request names none.',
+    text({ default: 'claude-sonnet-4-6' }),
+  ),
+  allowedModels: setting(
+    'both',
+    'Further models a request may name (the default and fallback models are always allowed).',
+    list(),
+  ),
+  fallbackModel: setting(
+    'both',
+    'Tried once when the model stays overloaded before the first token.',
+    text(),
+  ),
+  modelPrices: setting(
+    'both',
+    'Price overrides in USD per million tokens, merged over the built-in list: {"model":{"input","output","cacheWrite5m","cacheWrite1h","cacheRead"}}.',
+    json(ModelPricesSchema, {}),
+  ),
+  anthropicBaseUrl: setting(
+    'both',
+    'Where the Anthropic API is (a proxy, or the local Claude). Default: the SDK default, https://api.anthropic.com.',
+    url(),
+  ),
+
+  // Limits
+  maxOutputTokens: setting(
+    'both',
+    'Largest maxTokens a request may ask for; larger requests are capped.',
+    int({ min: 1, max: 1_000_000, default: 4096 }),
+  ),
+  maxMessageChars: setting(
+    'both',
+    'Longest user message accepted, in characters.',
+    int({ min: 1, max: 10_000_000, default: 32_000 }),
+  ),
+  contextWindowTokens: setting(
+    'both',
+    'Estimated tokens of history sent to Claude per turn.',
+    int({ min: 1, max: 10_000_000, default: 100_000 }),
+  ),
+  compactionThresholdTokens: setting(
+    'both',
+    'History size (estimated tokens) that triggers compaction; below contextWindowTokens.',
+    int({ min: 1, max: 10_000_000, default: 50_000 }),
+  ),
+
+  // Budgets and rate limits
+  userMonthlyBudgetUsd: setting(
+    'both',
+    'Monthly budget of each user, in USD; per-user overrides live in the table.',
+    decimal({ above: 0, default: 10 }),
+  ),
+  globalMonthlyBudgetUsd: setting(
+    'both',
+    'Monthly budget of the whole deployment, in USD.',
+    decimal({ above: 0, default: 1000 }),
+  ),
+  userRequestsPerMinute: setting(
+    'both',
+    'Requests per user per minute.',
+    int({ min: 1, max: 100_000, default: 60 }),
+  ),
+  userTokensPerMinute: setting(
+    'both',
+    'Tokens (estimated prompt + maxTokens, corrected after the call) per user per minute.',
+    int({ min: 1, max: 100_000_000, default: 200_000 }),
+  ),
+
+  // Time budget of a model call
+  modelMaxRetries: setting(
+    'both',
+    'Retries the SDK makes (throttling, overload, connection errors) before the first token.',
+    int({ min: 0, max: 10, default: 2 }),
+  ),
+  modelTimeoutMs: setting(
+    'both',
+    "Longest wait for the model's response headers, per attempt.",
+    int({ min: 1000, max: 900_000, default: 30_000 }),
+  ),
+  streamIdleTimeoutMs: setting(
+    'both',
+    'A model stream silent this long is aborted; the partial answer is kept.',
+    int({ min: 1000, max: 900_000, default: 20_000 }),
+  ),
+  deadlineMarginMs: setting(
+    'both',
+    'A turn ends this long before the function timeout, so its answer is stored in time.',
+    int({ min: 1000, max: 60_000, default: 5_000 }),
+  ),
+
+  // Jobs
+  documentChunkTokens: setting(
+    'both',
+    'A document longer than this (estimated tokens) is summarized in parts.',
+    int({ min: 100, max: 1_000_000, default: 50_000 }),
+  ),
+  summaryMaxTokens: setting(
+    'both',
+    'Longest summary the worker asks for, in tokens.',
+    int({ min: 1, max: 1_000_000, default: 1024 }),
+  ),
+  summaryConcurrency: setting(
+    'both',
+    'Parts of one document summarized at once.',
+    int({ min: 1, max: 64, default: 4 }),
+  ),
+  jobRetryBaseSeconds: setting(
+    'both',
+    'First retry delay of a throttled job; doubles per attempt, at most 15 minutes.',
+    int({ min: 1, max: 900, default: 30 }),
+  ),
+  maxDocumentBytes: setting(
+    'both',
+    'Longest document POST /v1/jobs accepts, in bytes (UTF-8).',
+    int({ min: 1, max: 250_000, default: 200_000 }),
+  ),
+
+  // Who is calling
+  authMode: setting(
+    'both',
+    'hs256: tokens signed with the JWT secret; oidc: verified against an issuer’s JWKS.',
+    choice(['hs256', 'oidc'], 'hs256'),
+  ),
+  jwtIssuer: setting('both', 'Expected iss claim; required for oidc.', text()),
+  jwtAudience: setting('both', 'Expected aud claim; required for oidc.', text()),
+  jwksUrl: setting('both', 'Default: <jwtIssuer>/.well-known/jwks.json.', url()),
+  authTokenHeader: setting(
+    'functions',
+    'The request header carrying Bearer <JWT>; the stack sets x-user-authorization when the function URL uses AWS_IAM (SigV4 takes Authorization).',
+    text({ default: 'authorization', pattern: /^[A-Za-z0-9-]+$/, describe: 'a header name' }),
+  ),
+
+  // Secrets: never values, only where they are
+  anthropicApiKeySecretArn: setting(
+    'both',
+    'A secret holding the Anthropic API key. Default: the stack creates one (put your key in it).',
+    secretArn(),
+  ),
+  jwtSecretArn: setting(
+    'both',
+    'The HS256 signing secret of the tokens. Default: the stack generates one (hs256 only).',
+    secretArn(),
+  ),
+  anthropicApiKey: setting(
+    'functions',
+    'Local stack only: the Anthropic key itself (on AWS it is read from anthropicApiKeySecretArn).',
+    text(),
+  ),
+  jwtSecret: setting('functions', 'Local stack only: the HS256 signing secret itself.', text()),
+
+  // Resources, set by the stack (or the local stack)
+  tableName: setting('functions', 'The DynamoDB table.', text({ required: true })),
+  jobsQueueUrl: setting('functions', 'The jobs queue.', url({ required: true })),
+  deadLetterQueueUrl: setting(
+    'functions',
+    'Where the worker moves messages that can never succeed.',
+    url(),
+  ),
+  dynamodbEndpoint: setting('functions', 'Local stack only: DynamoDB Local.', url()),
+  sqsEndpoint: setting('functions', 'Local stack only: the SQS emulator.', url()),
+
+  // The stack
+  stackName: setting(
+    'stack',
+    'CloudFormation stack name.',
+    text({ default: 'ClaudeServerless', pattern: /^[A-Za-z][A-Za-z0-9-]{0,127}$/ }),
+  ),
+  functionUrlAuthType: setting(
+    'stack',
+    'NONE: a public URL, every route but /health checks the JWT. AWS_IAM: callers sign with SigV4 as well and send the JWT in x-user-authorization.',
+    choice(['NONE', 'AWS_IAM'], 'NONE'),
+  ),
+  corsAllowedOrigins: setting(
+    'stack',
+    'Browser origins the function URL answers CORS for (scheme and host, e.g. https://app.example.com), or *.',
+    list({
+      item: z
+        .string()
+        .check(
+          z.regex(
+            ORIGIN_PATTERN,
+            'an origin is a scheme and a host: https://app.example.com (or *)',
+          ),
+        ),
+      describe: 'a list of origins (https://host[:port]) or *',
+    }),
+  ),
+  chatMemoryMb: setting(
+    'stack',
+    'Chat function memory.',
+    int({ min: 128, max: 10_240, default: 1024 }),
+  ),
+  chatTimeoutSeconds: setting(
+    'stack',
+    'Longest chat request, streaming included.',
+    int({ min: 10, max: 900, default: 300 }),
+  ),
+  chatReservedConcurrency: setting(
+    'stack',
+    'Reserved concurrency of the chat function. Default: the account’s unreserved pool.',
+    int({ min: 1, max: 10_000 }),
+  ),
+  workerMemoryMb: setting('stack', 'Worker memory.', int({ min: 128, max: 10_240, default: 1024 })),
+  workerTimeoutSeconds: setting(
+    'stack',
+    'Worker timeout; at most the jobs queue visibility timeout / 6.',
+    int({ min: 10, max: 900, default: 120 }),
+  ),
+  workerMaxConcurrency: setting(
+    'stack',
+    'Concurrent worker invocations the SQS event source may run.',
+    int({ min: 2, max: 1000, default: 10 }),
+  ),
+  workerReservedConcurrency: setting(
+    'stack',
+    'Reserved concurrency of the worker. Default: the account’s unreserved pool.',
+    int({ min: 1, max: 10_000 }),
+  ),
+  tracing: setting(
+    'stack',
+    'X-Ray active tracing and Powertools Tracer on both functions.',
+    flag(true),
+  ),
+  logRetentionDays: setting(
+    'stack',
+    'Log retention, a CloudWatch Logs period.',
+    numberIn(LOG_RETENTION_DAYS, 30),
+  ),
+  logLevel: setting(
+    'stack',
+    'Powertools log level.',
+    choice(['DEBUG', 'INFO', 'WARN', 'ERROR'], 'INFO'),
+  ),
+  removalPolicy: setting(
+    'stack',
+    'What happens to the table, the secrets the stack created and the log groups when they leave the stack.',
+    choice(['retain', 'destroy'], 'retain'),
+  ),
+  tableDeletionProtection: setting('stack', 'DynamoDB deletion protection.', flag(true)),
+
+  // Alarms
+  alarmEmail: setting('stack', 'Alarm notifications go here (SNS e-mail subscription).', email()),
+  timeToFirstTokenP99AlarmMs: setting(
+    'stack',
+    'Alarm when the p99 time to first token over 5 minutes is above this.',
+    decimal({ above: 0, default: 5_000 }),
+  ),
+  turnLatencyP99AlarmMs: setting(
+    'stack',
+    'Alarm when the p99 turn latency over 5 minutes is above this.',
+    decimal({ above: 0, default: 60_000 }),
+  ),
+  errorRateAlarmPercent: setting(
+    'stack',
+    'Alarm when failed turns are above this percentage of requests over 5 minutes.',
+    decimal({ above: 0, max: 100, default: 1 }),
+  ),
+  budgetUsedAlarmPercent: setting(
+    'stack',
+    'Alarm when month-to-date spend is above this percentage of the global budget.',
+    decimal({ above: 0, default: 80 }),
+  ),
+  dailyCostAlarmUsd: setting(
+    'stack',
+    "Alarm when one day's model spend is above this. Default: globalMonthlyBudgetUsd / 31.",
+    decimal({ above: 0 }),
+  ),
+  jobsQueueAgeAlarmSeconds: setting(
+    'stack',
+    'Alarm when the oldest queued job is older than this.',
+    int({ min: 60, max: 1_209_600, default: 1800 }),
+  ),
+} satisfies Record<string, SettingDefinition>;
+
+export type SettingKey = keyof typeof SETTINGS;
+type Table = typeof SETTINGS;
+type ValueOf<K extends SettingKey> = z.infer<Table[K]['schema']>;
+
+/** Settings the functions read from their environment. */
+export type FunctionSettingKey = {
+  [K in SettingKey]: Table[K]['readers'] extends 'functions' | 'both' ? K : never;
+}[SettingKey];
+/** Settings an operator gives the stack (CDK context). */
+export type StackSettingKey = {
+  [K in SettingKey]: Table[K]['readers'] extends 'stack' | 'both' ? K : never;
+}[SettingKey];
+
+export type FunctionSettingValues = { [K in FunctionSettingKey]: ValueOf<K> };
+export type StackSettingValues = { [K in StackSettingKey]: ValueOf<K> };
+
+/** `maxOutputTokens` → `MAX_OUTPUT_TOKENS`: the environment variable a function reads. */
+export function envNameOf(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 }
 
-/** Settings that are each optional but not all at once. */
-export function missingSettings(settings: Settings): SettingsProblem[] {
-  if (!settings.ANTHROPIC_API_KEY_SECRET_ARN && !settings.ANTHROPIC_API_KEY) {
-    return [
-      {
-        setting: 'ANTHROPIC_API_KEY_SECRET_ARN',
-        message: 'set ANTHROPIC_API_KEY_SECRET_ARN (or ANTHROPIC_API_KEY locally)',
-      },
-    ];
-  }
-  return [];
-}
-
-/** What only a function that verifies tokens (the chat function) must have. */
-export function authSettingsProblems(settings: Settings): SettingsProblem[] {
-  if (settings.AUTH_MODE === 'hs256' && !settings.JWT_SECRET_ARN && !settings.JWT_SECRET) {
-    return [
-      {
-        setting: 'JWT_SECRET_ARN',
-        message: 'AUTH_MODE=hs256 needs JWT_SECRET_ARN (or JWT_SECRET locally)',
-      },
-    ];
-  }
-  if (settings.AUTH_MODE === 'oidc' && (!settings.JWT_ISSUER || !settings.JWT_AUDIENCE)) {
-    return [{ setting: 'JWT_ISSUER', message: 'AUTH_MODE=oidc needs JWT_ISSUER and JWT_AUDIENCE' }];
-  }
-  return [];
+export function settingKeys(readers: 'functions' | 'stack'): SettingKey[] {
+  return (Object.keys(SETTINGS) as SettingKey[]).filter((key) => {
+    const entry = SETTINGS[key].readers;
+    return entry === 'both' || entry === readers;
+  });
 }

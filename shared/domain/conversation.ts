@@ -20,6 +20,8 @@ export interface StoredMessage {
   content: string;
   createdAt: string;
   model?: string;
+  /** The model name the upstream answered with, when it differs from `model`. */
+  upstreamModel?: string;
   stopReason?: StopReason;
   usage?: TokenUsage;
   costNanoUsd?: number;

@@ -1,11 +1,25 @@
 /**
- * The error vocabulary. Each class carries the API error `type` clients see; the
- * mapping to HTTP status lives in one place (shared/http/error-response.ts).
- * Explicit `name`s survive minification.
+ * The error vocabulary. Each class carries the API error `type` clients see, in
+ * Anthropic's naming; the mapping to HTTP status lives in one place
+ * (functions/chat/http/error-response.ts). Explicit `name`s survive minification.
  */
 export abstract class AppError extends Error {
-  abstract readonly type: string;
+  abstract readonly type: ErrorType;
 }
+
+/** The error types clients see: Anthropic's, so one client can read both APIs. */
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'conflict_error'
+  | 'request_too_large'
+  | 'billing_error'
+  | 'rate_limit_error'
+  | 'timeout_error'
+  | 'overloaded_error'
+  | 'api_error';
 
 export class ValidationError extends AppError {
   override readonly name = 'ValidationError';
@@ -15,6 +29,14 @@ export class ValidationError extends AppError {
 export class AuthenticationError extends AppError {
   override readonly name = 'AuthenticationError';
   readonly type = 'authentication_error';
+  constructor(
+    message: string,
+    /** `missing`: no credentials were sent; `invalid`: they were, and were refused. */
+    readonly reason: 'missing' | 'invalid',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 export class NotFoundError extends AppError {
@@ -24,12 +46,19 @@ export class NotFoundError extends AppError {
 
 export class MethodNotAllowedError extends AppError {
   override readonly name = 'MethodNotAllowedError';
-  readonly type = 'method_not_allowed';
+  readonly type = 'invalid_request_error';
+  constructor(
+    message: string,
+    /** The methods the path does answer. */
+    readonly allowed: readonly string[],
+  ) {
+    super(message);
+  }
 }
 
 export class ConflictError extends AppError {
   override readonly name = 'ConflictError';
-  readonly type = 'conflict';
+  readonly type = 'conflict_error';
 }
 
 export class PayloadTooLargeError extends AppError {
@@ -39,12 +68,12 @@ export class PayloadTooLargeError extends AppError {
 
 export class BudgetExceededError extends AppError {
   override readonly name = 'BudgetExceededError';
-  readonly type = 'budget_exceeded';
+  readonly type = 'billing_error';
 }
 
 export class RateLimitedError extends AppError {
   override readonly name = 'RateLimitedError';
-  readonly type = 'rate_limit_exceeded';
+  readonly type = 'rate_limit_error';
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
@@ -65,7 +94,7 @@ export type ModelErrorKind =
 
 export class ModelError extends AppError {
   override readonly name = 'ModelError';
-  readonly type: string;
+  readonly type: ErrorType;
   constructor(
     readonly kind: ModelErrorKind,
     message: string,
@@ -81,17 +110,13 @@ export class ModelError extends AppError {
   }
 }
 
-const MODEL_ERROR_TYPES: Record<ModelErrorKind, string> = {
+const MODEL_ERROR_TYPES: Record<ModelErrorKind, ErrorType> = {
   overloaded: 'overloaded_error',
   rate_limited: 'rate_limit_error',
   timeout: 'timeout_error',
-  connection: 'api_connection_error',
+  connection: 'api_error',
   invalid_request: 'invalid_request_error',
+  // The deployment's credentials were refused: our fault, not the caller's.
   authentication: 'api_error',
   api_error: 'api_error',
 };
-
-export class ServiceUnavailableError extends AppError {
-  override readonly name = 'ServiceUnavailableError';
-  readonly type = 'service_unavailable';
-}

@@ -10,6 +10,11 @@ export interface PromptInput {
   message: string;
 }
 
+/** How a conversation's summary is put before its recent messages. */
+export function summaryBlockText(summary: string): string {
+  return `Summary of the earlier conversation:\n${summary}`;
+}
+
 /**
  * Builds the prompt with prompt-cache breakpoints on the system prompt, on the
  * previous user message (where the last turn wrote its cache, so this turn reads it)
@@ -22,7 +27,7 @@ export function buildPrompt(input: PromptInput): {
   const system: PromptBlock[] = [];
   if (input.system) system.push({ text: input.system });
   if (input.summary) {
-    system.push({ text: `Summary of the earlier conversation:\n${input.summary}` });
+    system.push({ text: summaryBlockText(input.summary) });
   }
   if (system.length > 0) system[system.length - 1] = { ...system.at(-1)!, cache: true };
 

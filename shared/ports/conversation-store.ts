@@ -28,7 +28,10 @@ export interface FinishTurn {
   answer: {
     id: string;
     content: string;
+    /** The model asked for, and priced. */
     model: string;
+    /** The model name the upstream answered with, when it differs (a proxy, a dated alias). */
+    upstreamModel?: string;
     stopReason: StopReason;
     usage: TokenUsage;
     usageEstimated: boolean;

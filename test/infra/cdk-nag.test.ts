@@ -27,20 +27,20 @@ function acknowledgements(root: IConstruct): Acknowledged[] {
   );
 }
 
-/** AwsSolutions on the app; a finding is `rule at resource path`. */
+/** AwsSolutions on the app; a finding is `rule at construct path: description`. */
 function findings(root: IConstruct): string[] {
   const report = new AwsSolutionsChecks(root).validateScope(root);
   return report.violations.flatMap((violation) =>
     violation.violatingResources.map(
       (resource) =>
-        `${violation.ruleName} at ${resource.resourceLogicalId}: ${violation.description}`,
+        `${violation.ruleName} at ${resource.constructPath ?? resource.resourceLogicalId}: ${violation.description}`,
     ),
   );
 }
 
 // Each configuration takes a different path through the constructs.
 const configurations: [string, Record<string, unknown>][] = [
-  ['cdk.json defaults', {}],
+  ['the defaults', {}],
   [
     'OIDC, imported Anthropic key, IAM-authenticated URL, CORS, reserved concurrency, alarm e-mail',
     {
@@ -83,7 +83,9 @@ describe('cdk-nag acknowledgements', () => {
     expect(ids.sort()).toEqual(
       [
         'ClaudeServerless/ChatApi/Chat/Role AwsSolutions-IAM5[Resource::<DataTableFDBAD0F2.Arn>/index/*]',
+        'ClaudeServerless/ChatApi/Chat/Role AwsSolutions-IAM5[Resource::*]',
         'ClaudeServerless/Jobs/Worker/Role AwsSolutions-IAM5[Resource::<DataTableFDBAD0F2.Arn>/index/*]',
+        'ClaudeServerless/Jobs/Worker/Role AwsSolutions-IAM5[Resource::*]',
         'ClaudeServerless/Secrets/AnthropicApiKey AwsSolutions-SMG4',
         'ClaudeServerless/Secrets/JwtSecret AwsSolutions-SMG4',
       ].sort(),

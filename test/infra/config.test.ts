@@ -1,12 +1,14 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InfraConfigError, InfraConfigSchema, loadInfraConfig } from '../../infra/config.js';
-import { cdkJsonContext } from './synth.js';
+import { InfraConfigError, loadInfraConfig } from '../../infra/config.js';
+import { PROJECT_ROOT } from '../../infra/paths.js';
+import { SETTINGS, settingKeys } from '../../shared/config/settings.js';
+import { cdkJsonContext, synthesize } from './synth.js';
 
 /** The configuration cdk.json gives, with some keys changed as `-c key=value` would. */
-const load = (overrides: Record<string, unknown> = {}) => {
-  const context = { ...cdkJsonContext(), ...overrides };
-  return loadInfraConfig((key) => context[key]);
-};
+const load = (overrides: Record<string, unknown> = {}) =>
+  loadInfraConfig({ ...cdkJsonContext(), ...overrides });
 
 const errorOf = (overrides: Record<string, unknown>): InfraConfigError => {
   try {
@@ -18,14 +20,26 @@ const errorOf = (overrides: Record<string, unknown>): InfraConfigError => {
   throw new Error(`accepted ${JSON.stringify(overrides)}`);
 };
 
+const PRICES = {
+  'my-model': { input: 1, output: 2, cacheWrite5m: 1.25, cacheWrite1h: 2, cacheRead: 0.1 },
+};
+
 describe('the infra configuration', () => {
-  it('has cdk.json defaults that equal the schema defaults', () => {
-    expect(load()).toEqual(loadInfraConfig(() => undefined));
+  it('finds no product setting in cdk.json, only CDK flags', () => {
+    const keys = Object.keys(cdkJsonContext());
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.filter((key) => key in SETTINGS)).toEqual([]);
+    expect(keys.filter((key) => /^[a-z][A-Za-z0-9]*$/.test(key))).toEqual([]);
   });
 
-  it('lists every configuration key in cdk.json', () => {
-    const keys = Object.keys(InfraConfigSchema.in.shape);
-    expect(keys.filter((key) => !(key in cdkJsonContext()))).toEqual([]);
+  it('takes every default from the settings table', () => {
+    const config: Record<string, unknown> = load();
+    for (const key of settingKeys('stack')) {
+      if (key === 'dailyCostAlarmUsd') continue;
+      expect(config[key], key).toEqual(SETTINGS[key].defaultValue);
+    }
+    expect(config.dailyCostAlarmUsd).toBeCloseTo(1000 / 31, 9);
+    expect(config).toEqual(loadInfraConfig({}));
   });
 
   it('reads -c strings as numbers, booleans, lists and JSON', () => {
@@ -33,14 +47,29 @@ describe('the infra configuration', () => {
       chatMemoryMb: '2048',
       tableDeletionProtection: 'false',
       allowedModels: 'claude-haiku-4-5, claude-opus-4-5',
-      modelPrices:
-        '{"my-model":{"input":1,"output":2,"cacheWrite5m":1.25,"cacheWrite1h":2,"cacheRead":0.1}}',
+      modelPrices: JSON.stringify(PRICES),
       fallbackModel: 'my-model',
     });
     expect(config.chatMemoryMb).toBe(2048);
     expect(config.tableDeletionProtection).toBe(false);
     expect(config.allowedModels).toEqual(['claude-haiku-4-5', 'claude-opus-4-5']);
+    expect(config.modelPrices).toEqual(PRICES);
     expect(config.fallbackModel).toBe('my-model');
+  });
+
+  it('reads cdk.json values as JSON numbers, booleans, arrays and objects', () => {
+    const config = load({
+      chatMemoryMb: 2048,
+      tableDeletionProtection: false,
+      allowedModels: ['claude-haiku-4-5'],
+      modelPrices: PRICES,
+      defaultModel: 'my-model',
+    });
+    expect(config.chatMemoryMb).toBe(2048);
+    expect(config.tableDeletionProtection).toBe(false);
+    expect(config.allowedModels).toEqual(['claude-haiku-4-5']);
+    expect(config.modelPrices).toEqual(PRICES);
+    expect(config.defaultModel).toBe('my-model');
   });
 
   it('derives the daily cost threshold from the monthly budget over the longest month', () => {
@@ -65,9 +94,21 @@ describe('the infra configuration', () => {
     [{ workerTimeoutSeconds: 300 }, 'workerTimeoutSeconds'],
     [{ workerReservedConcurrency: 2, workerMaxConcurrency: 10 }, 'workerReservedConcurrency'],
     [{ tableDeletionProtection: 'maybe' }, 'tableDeletionProtection'],
+    [{ deadlineMarginMs: 0 }, 'deadlineMarginMs'],
+    [{ corsAllowedOrigins: 'app.example.com' }, 'corsAllowedOrigins'],
+    [{ corsAllowedOrigins: ['https://app.example.com/'] }, 'corsAllowedOrigins'],
+    [{ tracing: 'yes' }, 'tracing'],
   ])('rejects %j naming %s', (overrides, key) => {
     const error = errorOf(overrides);
     expect(error.message).toMatch(new RegExp(`(^|; |: )${key}[.:]`));
+  });
+
+  it('accepts origins with a scheme, a port, or *', () => {
+    expect(
+      load({ corsAllowedOrigins: 'https://app.example.com, http://localhost:5173' })
+        .corsAllowedOrigins,
+    ).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(load({ corsAllowedOrigins: '*' }).corsAllowedOrigins).toEqual(['*']);
   });
 
   it('requires an issuer and audience for OIDC, and no JWT secret', () => {
@@ -85,5 +126,94 @@ describe('the infra configuration', () => {
 
   it('shows the offending value', () => {
     expect(errorOf({ chatMemoryMb: 64 }).message).toContain('(got 64)');
+  });
+
+  it('suggests the setting a misspelt key was meant to be', () => {
+    expect(errorOf({ chatTimeOutSeconds: 60 }).message).toContain(
+      'chatTimeOutSeconds: unknown setting; did you mean chatTimeoutSeconds? (got 60)',
+    );
+  });
+
+  it('rejects a key that is no setting, and one the stack sets itself', () => {
+    expect(errorOf({ maxTokens: 10 }).message).toContain(
+      'maxTokens: unknown setting (see docs/configuration.md)',
+    );
+    expect(errorOf({ tableName: 'mine' }).message).toContain(
+      'tableName: the functions read it from the stack, it is not configurable',
+    );
+  });
+
+  it("leaves CDK's own context keys alone", () => {
+    expect(() =>
+      load({
+        'aws:cdk:bundling-stacks': [],
+        '@aws-cdk/core:newStyleStackSynthesis': true,
+        'cli-telemetry': false,
+      }),
+    ).not.toThrow();
+  });
+
+  it('reports every problem at once', () => {
+    const { message } = errorOf({ chatMemoryMb: 64, logLevel: 'LOUD', chatTimeOutSeconds: 60 });
+    for (const key of ['chatMemoryMb', 'logLevel', 'chatTimeOutSeconds']) {
+      expect(message).toContain(`${key}: `);
+    }
+  });
+});
+
+describe('synth', () => {
+  const synthError = (context: Record<string, unknown>) => {
+    try {
+      synthesize({ context });
+    } catch (error) {
+      expect(error).toBeInstanceOf(InfraConfigError);
+      return (error as InfraConfigError).message;
+    }
+    throw new Error(`synthesized with ${JSON.stringify(context)}`);
+  };
+
+  it('fails naming deadlineMarginMs when a turn would get no margin (-c deadlineMarginMs=0)', () => {
+    expect(synthError({ deadlineMarginMs: '0' })).toMatch(/deadlineMarginMs: .*1000.* \(got "0"\)/);
+  });
+
+  it('fails on a misspelt key, suggesting the setting (-c chatTimeOutSeconds=60)', () => {
+    expect(synthError({ chatTimeOutSeconds: '60' })).toContain(
+      'chatTimeOutSeconds: unknown setting; did you mean chatTimeoutSeconds?',
+    );
+  });
+
+  it('fails on an origin without a scheme (-c corsAllowedOrigins=app.example.com)', () => {
+    expect(synthError({ corsAllowedOrigins: 'app.example.com' })).toContain(
+      'corsAllowedOrigins: an origin is a scheme and a host',
+    );
+  });
+
+  it('fails on what only the functions would reject at cold start', () => {
+    // The functions' loadSettings, run on the environment the stack gives them.
+    expect(synthError({ compactionThresholdTokens: '100000' })).toContain(
+      'compactionThresholdTokens: must be below contextWindowTokens',
+    );
+    expect(synthError({ defaultModel: 'claude-unpriced-1' })).toContain(
+      'defaultModel: model "claude-unpriced-1" has no price',
+    );
+  });
+
+  it('exits the CDK app with the message, before building anything', () => {
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(PROJECT_ROOT, 'infra', 'app.ts')],
+      {
+        cwd: PROJECT_ROOT,
+        env: {
+          PATH: process.env.PATH,
+          // How the CDK CLI hands `-c chatTimeOutSeconds=60` to the app.
+          CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJsonContext(), chatTimeOutSeconds: '60' }),
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('did you mean chatTimeoutSeconds?');
   });
 });

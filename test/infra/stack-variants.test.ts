@@ -8,7 +8,7 @@ import {
   synthesize,
 } from './synth.js';
 
-describe('with OIDC, an imported key, an IAM-authenticated URL and CORS', () => {
+describe('with OIDC, an imported key, an IAM-authenticated URL, CORS and no tracing', () => {
   const importedKeyArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:anthropic-AbCdEf';
   let other: Synthesized;
 
@@ -24,6 +24,7 @@ describe('with OIDC, an imported key, an IAM-authenticated URL and CORS', () => 
         chatReservedConcurrency: '40',
         removalPolicy: 'destroy',
         tableDeletionProtection: 'false',
+        tracing: 'false',
       },
     });
   });
@@ -37,11 +38,12 @@ describe('with OIDC, an imported key, an IAM-authenticated URL and CORS', () => 
       JWT_ISSUER: 'https://issuer.example',
       JWT_AUDIENCE: 'claude-api',
       ANTHROPIC_API_KEY_SECRET_ARN: importedKeyArn,
-      CORS_ALLOWED_ORIGINS: 'https://app.example,https://admin.example',
       // SigV4 takes the Authorization header, so the user's JWT travels in another.
       AUTH_TOKEN_HEADER: 'x-user-authorization',
     });
     expect(env).not.toHaveProperty('JWT_SECRET_ARN');
+    // CORS is the function URL's business, not the function's.
+    expect(env).not.toHaveProperty('CORS_ALLOWED_ORIGINS');
     const statements = statementsOfRole(
       other.json,
       logicalId(other.stack, other.stack.chat.handler.role.roleName),
@@ -65,6 +67,10 @@ describe('with OIDC, an imported key, an IAM-authenticated URL and CORS', () => 
         AllowHeaders: Match.arrayWith(['authorization', 'x-user-authorization', 'content-type']),
       },
     });
+    const url = Object.values(other.json.Resources).find((r) => r.Type === 'AWS::Lambda::Url');
+    const cors = url?.Properties?.Cors as { ExposeHeaders?: string[] } | undefined;
+    // Browsers hide the response headers CORS does not expose.
+    expect(cors?.ExposeHeaders).toEqual(expect.arrayContaining(['x-request-id', 'retry-after']));
   });
 
   it('reserves chat concurrency and lets the table go with the stack', () => {
@@ -75,5 +81,15 @@ describe('with OIDC, an imported key, an IAM-authenticated URL and CORS', () => 
       Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
       DeletionPolicy: 'Delete',
     });
+  });
+
+  it('turns X-Ray tracing and the Powertools Tracer off on both functions', () => {
+    for (const fn of [other.stack.chat.handler, other.stack.jobs.worker]) {
+      const id = logicalId(other.stack, fn.function.functionName);
+      expect(other.json.Resources[id]?.Properties?.TracingConfig).toBeUndefined();
+      expect(environmentOf(other.json, id).POWERTOOLS_TRACE_ENABLED).toBe('false');
+      const statements = statementsOfRole(other.json, logicalId(other.stack, fn.role.roleName));
+      expect(JSON.stringify(statements)).not.toContain('xray:');
+    }
   });
 });

@@ -1,6 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../shared/config/load-settings.js';
+import {
+  envNameOf,
+  type FunctionSettingKey,
+  SETTINGS,
+  type StackSettingKey,
+  settingKeys,
+} from '../../shared/config/settings.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
 import { TABLE_DEFINITION } from '../../shared/table/definition.js';
@@ -25,6 +32,20 @@ const resourcesOfType = (type: string): [string, CfnResource][] =>
   Object.entries(s.json.Resources).filter(([, resource]) => resource.Type === type);
 
 const environmentOf = (functionId: string) => environmentOfFunction(s.json, functionId);
+
+/** Settings both the stack and the functions read: the stack passes them on. */
+const SHARED_KEYS = settingKeys('functions').filter(
+  (key) => SETTINGS[key].readers === 'both',
+) as (FunctionSettingKey & StackSettingKey)[];
+
+/** Variables the function construct sets for Powertools and Node, not settings of ours. */
+const RUNTIME_VARIABLES = [
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_TRACE_ENABLED',
+  'LOG_LEVEL',
+  'NODE_OPTIONS',
+];
 
 beforeAll(() => {
   s = synthesize();
@@ -230,11 +251,66 @@ describe('the functions', () => {
       );
       expect(Object.values(env)).not.toContain(undefined);
       const settings = loadSettings(env, { verifiesTokens });
-      expect(settings.DEFAULT_MODEL).toBe(s.config.defaultModel);
-      expect(settings.GLOBAL_MONTHLY_BUDGET_USD).toBe(s.config.globalMonthlyBudgetUsd);
+      // Every setting the stack and the functions share arrives with the stack's value
+      // (a secret the stack creates arrives as its ARN; see the test above).
+      for (const key of SHARED_KEYS) {
+        if (s.config[key] !== undefined) expect(settings[key], key).toEqual(s.config[key]);
+      }
     }
     expect(environmentOf(ids.worker).DEAD_LETTER_QUEUE_URL).toEqual({ Ref: ids.dlq });
     expect(environmentOf(ids.worker)).not.toHaveProperty('JWT_SECRET_ARN');
+  });
+});
+
+describe("the functions' environment", () => {
+  it('holds only settings the functions read, never one only the stack reads', () => {
+    const functionVariables = settingKeys('functions').map(envNameOf);
+    for (const id of [ids.chat, ids.worker]) {
+      const unexpected = Object.keys(environmentOf(id)).filter(
+        (name) => !functionVariables.includes(name) && !RUNTIME_VARIABLES.includes(name),
+      );
+      expect(unexpected).toEqual([]);
+    }
+    const stackOnly = settingKeys('stack')
+      .filter((key) => SETTINGS[key].readers === 'stack')
+      .map(envNameOf)
+      // logLevel reaches the functions as Powertools' own LOG_LEVEL.
+      .filter((name) => !RUNTIME_VARIABLES.includes(name));
+    expect(stackOnly.length).toBeGreaterThan(10);
+    for (const id of [ids.chat, ids.worker]) {
+      expect(Object.keys(environmentOf(id)).filter((name) => stackOnly.includes(name))).toEqual([]);
+    }
+  });
+
+  it('leaves out settings the stack has no value for, so the functions apply their defaults', () => {
+    // fallbackModel, anthropicBaseUrl, allowedModels ([]) and modelPrices ({}) are unset by default.
+    for (const key of ['fallbackModel', 'anthropicBaseUrl', 'allowedModels', 'modelPrices']) {
+      expect(environmentOf(ids.chat)).not.toHaveProperty(envNameOf(key));
+    }
+  });
+
+  it('tells only the chat function which header carries the JWT', () => {
+    expect(environmentOf(ids.chat).AUTH_TOKEN_HEADER).toBe('authorization');
+    expect(environmentOf(ids.worker)).not.toHaveProperty('AUTH_TOKEN_HEADER');
+  });
+});
+
+describe('tracing', () => {
+  it('is X-Ray active tracing on both functions, with the Powertools Tracer on', () => {
+    expect(s.config.tracing).toBe(true);
+    for (const id of [ids.chat, ids.worker]) {
+      expect(s.json.Resources[id]?.Properties?.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(environmentOf(id).POWERTOOLS_TRACE_ENABLED).toBe('true');
+    }
+  });
+
+  it('lets each function send trace segments to X-Ray', () => {
+    for (const role of [s.stack.chat.handler.role, s.stack.jobs.worker.role]) {
+      const actions = statementsOfRole(s.json, logicalId(s.stack, role.roleName))
+        .filter((statement) => statement.Resource === '*')
+        .flatMap((statement) => [statement.Action].flat());
+      expect(actions.sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    }
   });
 });
 
@@ -256,6 +332,9 @@ describe('the chat function URL', () => {
     expect(url?.Properties).not.toHaveProperty('Cors');
   });
 });
+
+/** X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions. */
+const X_RAY_WRITE_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 
 describe('least privilege', () => {
   const statements = (fn: 'chat' | 'worker') =>
@@ -302,14 +381,17 @@ describe('least privilege', () => {
     expect(actionsOn(statements('worker'), ids.jwtSecret)).toEqual([]);
   });
 
-  it('lets both read and write the table, and never grants a bare wildcard', () => {
+  it('lets both read and write the table, and grants * only to X-Ray, which has no resources', () => {
     for (const fn of ['chat', 'worker'] as const) {
       expect(actionsOn(statements(fn), ids.table)).toEqual(
         expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']),
       );
       for (const statement of statements(fn)) {
-        expect([statement.Resource].flat()).not.toContain('*');
-        expect([statement.Action].flat().some((action) => action.endsWith(':*'))).toBe(false);
+        const actions = [statement.Action].flat();
+        if ([statement.Resource].flat().includes('*')) {
+          expect(actions.every((action) => X_RAY_WRITE_ACTIONS.includes(action))).toBe(true);
+        }
+        expect(actions.some((action) => action.endsWith(':*'))).toBe(false);
       }
     }
   });

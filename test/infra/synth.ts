@@ -6,7 +6,7 @@ import { type InfraConfig, loadInfraConfig } from '../../infra/config.js';
 import { PROJECT_ROOT } from '../../infra/paths.js';
 import { ClaudeServerlessStack } from '../../infra/stack.js';
 
-/** cdk.json's context: `new App()` outside the CLI does not read it. */
+/** cdk.json's context (CDK feature flags only): `new App()` outside the CLI does not read it. */
 export function cdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as {
     context: Record<string, unknown>;
@@ -53,7 +53,7 @@ export function synthesize(options: SynthOptions = {}): Synthesized {
       ...options.context,
     },
   });
-  const config = loadInfraConfig((key) => app.node.tryGetContext(key));
+  const config = loadInfraConfig(app.node.getAllContext());
   const stack = new ClaudeServerlessStack(app, config.stackName, { config });
   const template = Template.fromStack(stack);
   return { app, stack, config, template, json: template.toJSON() as CfnTemplate };

@@ -39,15 +39,26 @@ describe('authentication', () => {
       });
       expect(response.status).toBe(401);
       expect((await json(response)).error.type).toBe('authentication_error');
+      // RFC 6750: a bare challenge without credentials, invalid_token for refused ones.
+      expect(response.headers.get('www-authenticate')).toBe(
+        name === 'missing' || name === 'not bearer'
+          ? 'Bearer realm="api"'
+          : 'Bearer error="invalid_token"',
+      );
       expect(stack.claude.requests.length).toBe(before);
     });
   }
 
   it('protects every route but /health', async () => {
     for (const [method, path] of [
+      ['POST', '/v1/chat'],
       ['GET', '/v1/conversations'],
+      ['GET', `/v1/conversations/conv_${'0'.repeat(32)}`],
+      ['DELETE', `/v1/conversations/conv_${'0'.repeat(32)}`],
+      ['POST', `/v1/conversations/conv_${'0'.repeat(32)}/stop`],
       ['GET', '/v1/usage'],
       ['POST', '/v1/jobs'],
+      ['GET', `/v1/jobs/job_${'0'.repeat(32)}`],
     ]) {
       const response = await fetch(`${stack.url}${path}`, { method });
       expect(response.status, `${method} ${path}`).toBe(401);

@@ -31,7 +31,7 @@ describe('budgets under concurrency', () => {
     expect(admitted.length).toBeGreaterThan(0);
     expect(rejected.length).toBeGreaterThan(0);
     for (const response of rejected) {
-      expect((await json(response)).error.type).toBe('budget_exceeded');
+      expect((await json(response)).error.type).toBe('billing_error');
     }
 
     const streamed = await Promise.all(admitted.map(collectSse));
@@ -56,7 +56,7 @@ describe('budgets under concurrency', () => {
       maxTokens: 200,
     });
     expect(response.status).toBe(402);
-    expect((await json(response)).error).toMatchObject({ type: 'budget_exceeded' });
+    expect((await json(response)).error).toMatchObject({ type: 'billing_error' });
     expect(stack.claude.requests.length).toBe(before);
   });
 });
@@ -110,7 +110,7 @@ describe('GET /v1/usage', () => {
     const before = stack.claude.requests.length;
     const rejected = await stack.chat('capped', { message: 'hello' });
     expect(rejected.status).toBe(402);
-    expect((await json(rejected)).error.type).toBe('budget_exceeded');
+    expect((await json(rejected)).error.type).toBe('billing_error');
     expect(stack.claude.requests.length).toBe(before);
   });
 });
@@ -127,7 +127,7 @@ describe('rate limits', () => {
     const before = stack.claude.requests.length;
     const response = await stack.chat('hasty', { message: 'one more' });
     expect(response.status).toBe(429);
-    expect((await json(response)).error.type).toBe('rate_limit_exceeded');
+    expect((await json(response)).error.type).toBe('rate_limit_error');
     const retryAfter = Number(response.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);

@@ -101,7 +101,7 @@ describe('POST /v1/chat', () => {
   it('keeps a quiet stream alive with : ping comment lines', async () => {
     const quiet = await startTestStack({
       claude: { timeToFirstTokenMs: 400 },
-      customizeChat: (deps) => ({ ...deps, pingIntervalMs: 100 }),
+      chatTuning: { pingIntervalMs: 100 },
     });
     try {
       const comments: string[] = [];
@@ -141,13 +141,44 @@ describe('POST /v1/chat', () => {
     expect(stack.claude.requests.length).toBe(before);
   });
 
-  it('answers unknown routes with 404 and wrong methods with 405, as JSON', async () => {
+  it('answers unknown routes with 404 and wrong methods with 405 naming the allowed ones', async () => {
     const unknown = await stack.request('erin', 'GET', '/v1/nothing');
     expect(unknown.status).toBe(404);
     expect((await json(unknown)).error.type).toBe('not_found_error');
+
     const wrongMethod = await stack.request('erin', 'GET', '/v1/chat');
     expect(wrongMethod.status).toBe(405);
-    expect((await json(wrongMethod)).error.type).toBe('method_not_allowed');
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    expect((await json(wrongMethod)).error.type).toBe('invalid_request_error');
+
+    const onParameterPath = await stack.request(
+      'erin',
+      'PUT',
+      `/v1/conversations/conv_${'0'.repeat(32)}`,
+    );
+    expect(onParameterPath.status).toBe(405);
+    expect(onParameterPath.headers.get('allow')).toBe('GET, DELETE');
+
+    const options = await fetch(`${stack.url}/v1/conversations`, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('GET');
+  });
+
+  it('names every response in x-request-id, and every error body carries the same requestId', async () => {
+    const ok = await fetch(`${stack.url}/health`);
+    expect(ok.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+
+    const responses = [
+      await stack.request('erin', 'GET', '/v1/nothing'),
+      await stack.chat('erin', { message: '' }),
+      await fetch(`${stack.url}/v1/usage`),
+      await stack.request('erin', 'DELETE', '/v1/chat'),
+    ];
+    for (const response of responses) {
+      const body = await json(response);
+      expect(body).toMatchObject({ type: 'error', error: { type: expect.any(String) } });
+      expect(body.requestId).toBe(response.headers.get('x-request-id'));
+    }
   });
 
   it('caps maxTokens at the configured maximum', async () => {
@@ -163,7 +194,7 @@ describe('POST /v1/chat', () => {
       expect(response.status).toBe(503);
       expect(await json(response)).toMatchObject({
         checks: { table: 'ok', queue: 'unavailable', claude: 'ok' },
-        error: { type: 'service_unavailable', message: 'unavailable: queue' },
+        error: { type: 'api_error', message: 'unavailable: queue' },
       });
     } finally {
       await broken.close();

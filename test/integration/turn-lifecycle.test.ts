@@ -34,7 +34,7 @@ describe('a turn that is interrupted', () => {
     const calls = stack.claude.requests.length;
     const racing = await stack.chat('racer', { conversationId, message: 'me too' });
     expect(racing.status).toBe(409);
-    expect((await json(racing)).error.type).toBe('conflict');
+    expect((await json(racing)).error.type).toBe('conflict_error');
     expect(stack.claude.requests.length).toBe(calls);
 
     const rest: SseEvent[] = [];

@@ -5,14 +5,15 @@ import type { Model, ModelRequest, ModelStream } from '../../../shared/ports/mod
  * Opens the answer stream. The SDK has already retried throttling and overload
  * (honouring retry-after) within the request's signal; if overload outlasts that,
  * the fallback model gets one try before anything reached the client.
+ * @returns the stream and the model asked for (the fallback, if it was used)
  */
 export async function openWithFallback(
   model: Model,
   request: ModelRequest,
   fallbackModel: string | undefined,
-): Promise<ModelStream> {
+): Promise<{ stream: ModelStream; model: string }> {
   try {
-    return await model.openStream(request);
+    return { stream: await model.openStream(request), model: request.model };
   } catch (error) {
     const overloaded = error instanceof ModelError && error.kind === 'overloaded';
     if (
@@ -23,6 +24,9 @@ export async function openWithFallback(
     ) {
       throw error;
     }
-    return model.openStream({ ...request, model: fallbackModel });
+    return {
+      stream: await model.openStream({ ...request, model: fallbackModel }),
+      model: fallbackModel,
+    };
   }
 }

@@ -35,6 +35,7 @@ export function toMessage(item: Item): StoredMessage {
     createdAt: String(item.createdAt),
   };
   if (typeof item.model === 'string') message.model = item.model;
+  if (typeof item.upstreamModel === 'string') message.upstreamModel = item.upstreamModel;
   if (typeof item.stopReason === 'string') {
     message.stopReason = item.stopReason as StoredMessage['stopReason'];
   }

@@ -107,6 +107,7 @@ export function finishTurnItems(tableName: string, turn: FinishTurn) {
           tokens: answer.tokens,
           createdAt: turn.nowIso,
           model: answer.model,
+          ...(answer.upstreamModel && { upstreamModel: answer.upstreamModel }),
           stopReason: answer.stopReason,
           usage: answer.usage,
           usageEstimated: answer.usageEstimated,

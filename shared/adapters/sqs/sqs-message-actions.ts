@@ -3,9 +3,10 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { MessageActions } from '../../ports/message-actions.js';
 
 /** Back-off and dead-lettering for messages of the jobs queue. */
-export class SqsMessageActions {
+export class SqsMessageActions implements MessageActions {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,

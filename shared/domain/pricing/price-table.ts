@@ -1,14 +1,13 @@
 import type { TokenUsage } from '../usage.js';
 import { DEFAULT_MODEL_PRICES } from './default-prices.js';
-import { type ModelPrice, ModelPricesSchema, nanoUsdPerToken } from './model-price.js';
+import { type ModelPrice, nanoUsdPerToken } from './model-price.js';
 
 /** Prices per model, and the exact cost of a call in nano-dollars. */
 export class PriceTable {
   private readonly prices: ReadonlyMap<string, ModelPrice>;
 
-  /** @param overridesJson MODEL_PRICES: JSON merged over the defaults, model by model. */
-  constructor(overridesJson?: string) {
-    const overrides = overridesJson ? ModelPricesSchema.parse(JSON.parse(overridesJson)) : {};
+  /** @param overrides the modelPrices setting, merged over the defaults model by model */
+  constructor(overrides: Readonly<Record<string, ModelPrice>> = {}) {
     this.prices = new Map(Object.entries({ ...DEFAULT_MODEL_PRICES, ...overrides }));
   }
 

@@ -3,8 +3,12 @@ import {
   classifyFailure,
   PermanentJobError,
   retryDelaySeconds,
-} from '../../functions/worker/job-errors.js';
-import { BudgetExceededError, ModelError, ValidationError } from '../../shared/domain/errors.js';
+} from '../../../../functions/worker/job-errors.js';
+import {
+  BudgetExceededError,
+  ModelError,
+  ValidationError,
+} from '../../../../shared/domain/errors.js';
 
 describe('classifyFailure', () => {
   it('retries throttling, overload and outages', () => {
@@ -24,7 +28,7 @@ describe('classifyFailure', () => {
 
   it('fails a job over budget for good, without dead-lettering a message that is fine', () => {
     expect(classifyFailure(new BudgetExceededError('no money'))).toEqual({
-      type: 'budget_exceeded',
+      type: 'billing_error',
       message: 'no money',
       retryable: false,
       deadLetter: false,

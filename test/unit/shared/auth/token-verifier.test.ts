@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hs256Verifier, oidcVerifier } from '../../shared/auth/token-verifier.js';
-import { AuthenticationError } from '../../shared/domain/errors.js';
+import { hs256Verifier, oidcVerifier } from '../../../../shared/auth/token-verifier.js';
+import { AuthenticationError } from '../../../../shared/domain/errors.js';
 
 const SECRET = 'a-test-signing-secret-of-enough-length';
 const sign = (claims: Record<string, unknown>, secret = SECRET, expiresIn = '5m') =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, loadSettings } from '../../shared/config/load-settings.js';
+import { ConfigurationError, loadSettings } from '../../../../shared/config/load-settings.js';
 
 const BASE = {
   TABLE_NAME: 't',
@@ -8,12 +8,31 @@ const BASE = {
   JWT_SECRET: 's',
 };
 
+const PRICE = { input: 1, output: 2, cacheWrite5m: 1.25, cacheWrite1h: 2, cacheRead: 0.1 };
+
+/** The problems a ConfigurationError reports, or a failure when nothing was thrown. */
+function problemsOf(env: Record<string, string | undefined>, options = {}) {
+  try {
+    loadSettings(env, options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return (error as ConfigurationError).problems;
+  }
+  throw new Error('expected loadSettings to throw');
+}
+
 describe('loadSettings', () => {
   it('applies documented defaults', () => {
     const settings = loadSettings(BASE);
-    expect(settings.DEFAULT_MODEL).toBe('claude-sonnet-4-6');
-    expect(settings.AUTH_MODE).toBe('hs256');
-    expect(settings.allowedModels.has('claude-sonnet-4-6')).toBe(true);
+    expect(settings.defaultModel).toBe('claude-sonnet-4-6');
+    expect(settings.authMode).toBe('hs256');
+    expect(settings.maxOutputTokens).toBe(4096);
+    expect(settings.allowedModels).toEqual([]);
+    expect(settings.models.has('claude-sonnet-4-6')).toBe(true);
+  });
+
+  it('treats an empty variable as unset, so the default applies', () => {
+    expect(loadSettings({ ...BASE, MAX_OUTPUT_TOKENS: '' }).maxOutputTokens).toBe(4096);
   });
 
   it('reads lists and numbers from the environment', () => {
@@ -22,36 +41,118 @@ describe('loadSettings', () => {
       ALLOWED_MODELS: 'claude-haiku-4-5, claude-opus-4-5',
       USER_MONTHLY_BUDGET_USD: '0.05',
     });
-    expect([...settings.allowedModels]).toEqual([
+    expect(settings.allowedModels).toEqual(['claude-haiku-4-5', 'claude-opus-4-5']);
+    expect([...settings.models]).toEqual([
       'claude-sonnet-4-6',
       'claude-haiku-4-5',
       'claude-opus-4-5',
     ]);
-    expect(settings.USER_MONTHLY_BUDGET_USD).toBe(0.05);
+    expect(settings.userMonthlyBudgetUsd).toBe(0.05);
+  });
+
+  it('allows the fallback model as well as the default and the allowed ones', () => {
+    const settings = loadSettings({ ...BASE, FALLBACK_MODEL: 'claude-haiku-4-5' });
+    expect(settings.fallbackModel).toBe('claude-haiku-4-5');
+    expect([...settings.models]).toEqual(['claude-sonnet-4-6', 'claude-haiku-4-5']);
   });
 
   it('rejects a model without a price instead of serving it at zero cost', () => {
-    expect(() => loadSettings({ ...BASE, ALLOWED_MODELS: 'claude-unknown-9' })).toThrow(
-      /no price for model\(s\) claude-unknown-9/,
+    expect(problemsOf({ ...BASE, ALLOWED_MODELS: 'claude-unknown-9' })).toEqual([
+      {
+        key: 'allowedModels',
+        message: expect.stringMatching(/"claude-unknown-9" has no price/),
+      },
+    ]);
+    expect(() => loadSettings({ ...BASE, FALLBACK_MODEL: 'gpt-4' })).toThrow(
+      /FALLBACK_MODEL: model "gpt-4" has no price/,
     );
   });
 
   it('accepts a new model once MODEL_PRICES prices it', () => {
-    const prices = JSON.stringify({
-      'claude-next': { input: 1, output: 2, cacheWrite5m: 1.25, cacheWrite1h: 2, cacheRead: 0.1 },
+    const settings = loadSettings({
+      ...BASE,
+      DEFAULT_MODEL: 'claude-next',
+      MODEL_PRICES: JSON.stringify({ 'claude-next': PRICE }),
     });
-    expect(
-      loadSettings({ ...BASE, DEFAULT_MODEL: 'claude-next', MODEL_PRICES: prices }).DEFAULT_MODEL,
-    ).toBe('claude-next');
+    expect(settings.defaultModel).toBe('claude-next');
+    expect(settings.modelPrices).toEqual({ 'claude-next': PRICE });
+    expect(settings.prices.priceOf('claude-next')).toEqual(PRICE);
+  });
+
+  it('rejects MODEL_PRICES that is not JSON, or prices finer than $0.001 per million tokens', () => {
+    expect(problemsOf({ ...BASE, MODEL_PRICES: '{not json' }).map((p) => p.key)).toEqual([
+      'modelPrices',
+    ]);
+    const tooFine = JSON.stringify({ 'claude-next': { ...PRICE, input: 0.0001 } });
+    expect(problemsOf({ ...BASE, MODEL_PRICES: tooFine })).toEqual([
+      { key: 'modelPrices', message: expect.stringMatching(/\$0\.001/) },
+    ]);
   });
 
   it('names the setting that is wrong', () => {
     expect(() => loadSettings({ ...BASE, USER_MONTHLY_BUDGET_USD: '-1' })).toThrow(
       /USER_MONTHLY_BUDGET_USD/,
     );
+    expect(problemsOf({ ...BASE, USER_MONTHLY_BUDGET_USD: '-1' }).map((p) => p.key)).toEqual([
+      'userMonthlyBudgetUsd',
+    ]);
     expect(() => loadSettings({ ...BASE, AUTH_MODE: 'oidc' })).toThrow(/JWT_ISSUER/);
     expect(() => loadSettings({ ...BASE, ANTHROPIC_API_KEY: undefined })).toThrow(
       ConfigurationError,
     );
+  });
+
+  it('reports every wrong setting at once', () => {
+    const problems = problemsOf({
+      ...BASE,
+      TABLE_NAME: undefined,
+      MAX_OUTPUT_TOKENS: 'many',
+      AUTH_MODE: 'basic',
+    });
+    expect(problems.map((p) => p.key)).toEqual(['maxOutputTokens', 'authMode', 'tableName']);
+  });
+
+  it('asks oidc for an issuer and an audience, and hs256 for a secret', () => {
+    expect(problemsOf({ ...BASE, AUTH_MODE: 'oidc' }).map((p) => p.key)).toEqual([
+      'jwtIssuer',
+      'jwtAudience',
+    ]);
+    expect(problemsOf({ ...BASE, JWT_SECRET: undefined }).map((p) => p.key)).toEqual([
+      'jwtSecretArn',
+    ]);
+    const oidc = loadSettings({
+      ...BASE,
+      JWT_SECRET: undefined,
+      AUTH_MODE: 'oidc',
+      JWT_ISSUER: 'https://issuer.example.com',
+      JWT_AUDIENCE: 'app',
+    });
+    expect(oidc.jwtIssuer).toBe('https://issuer.example.com');
+  });
+
+  it('does not ask the worker, which verifies no tokens, for the JWT settings', () => {
+    const env = { ...BASE, JWT_SECRET: undefined, AUTH_MODE: 'oidc' };
+    expect(() => loadSettings(env)).toThrow(ConfigurationError);
+    expect(loadSettings(env, { verifiesTokens: false }).authMode).toBe('oidc');
+    expect(problemsOf({ ...env, ANTHROPIC_API_KEY: undefined }, { verifiesTokens: false })).toEqual(
+      [{ key: 'anthropicApiKeySecretArn', message: expect.any(String) }],
+    );
+  });
+
+  it('keeps the compaction threshold below the context window', () => {
+    expect(
+      problemsOf({
+        ...BASE,
+        CONTEXT_WINDOW_TOKENS: '50000',
+        COMPACTION_THRESHOLD_TOKENS: '50000',
+      }),
+    ).toEqual([{ key: 'compactionThresholdTokens', message: 'must be below contextWindowTokens' }]);
+  });
+
+  it('ends a turn at least a second before the function timeout', () => {
+    expect(problemsOf({ ...BASE, DEADLINE_MARGIN_MS: '0' }).map((p) => p.key)).toEqual([
+      'deadlineMarginMs',
+    ]);
+    expect(loadSettings({ ...BASE, DEADLINE_MARGIN_MS: '1000' }).deadlineMarginMs).toBe(1000);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chunkText } from '../../shared/domain/chunk-text.js';
-import { estimateTokens } from '../../shared/domain/tokens.js';
+import { chunkText } from '../../../../shared/domain/chunk-text.js';
+import { estimateTokens } from '../../../../shared/domain/tokens.js';
 
 describe('chunkText', () => {
   it('keeps a text that fits in one part', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredMessage } from '../../shared/domain/conversation.js';
-import { buildPrompt } from '../../shared/domain/prompt.js';
+import type { StoredMessage } from '../../../../shared/domain/conversation.js';
+import { buildPrompt } from '../../../../shared/domain/prompt.js';
 
 const message = (seq: number, role: 'user' | 'assistant', content: string): StoredMessage => ({
   id: `m${seq}`,

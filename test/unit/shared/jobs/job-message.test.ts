@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { jobMessageJsonSchema } from '../../scripts/generate-job-schema.js';
-import { compactionJobId, jobIdOf } from '../../shared/jobs/job-id.js';
-import { JobMessageSchema } from '../../shared/jobs/job-message.js';
+import { jobMessageJsonSchema } from '../../../../scripts/generate-job-schema.js';
+import { compactionJobId, jobIdOf } from '../../../../shared/jobs/job-id.js';
+import { JobMessageSchema } from '../../../../shared/jobs/job-message.js';
 
 describe('job messages', () => {
   const document = {
@@ -49,9 +49,9 @@ describe('job messages', () => {
     ).toBe(false);
   });
 
-  it('publishes a JSON Schema for producers that matches the zod schema (run npm run schema)', () => {
+  it('publishes a JSON Schema for producers that matches the zod schema (run npm run docs)', () => {
     const committed = readFileSync(
-      new URL('../../docs/job-message.schema.json', import.meta.url),
+      new URL('../../../../docs/job-message.schema.json', import.meta.url),
       'utf8',
     );
     expect(committed).toBe(jobMessageJsonSchema());

@@ -1,31 +1,319 @@
-import { describe, expect, it } from 'vitest';
-import { ROUTES } from '../../functions/chat/app.js';
-import { matchRoute } from '../../functions/chat/router.js';
-import { MethodNotAllowedError, NotFoundError } from '../../shared/domain/errors.js';
+import { randomUUID } from 'node:crypto';
+import { Router } from '@aws-lambda-powertools/event-handler/http';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { authenticate } from '../../../../../functions/chat/http/authenticate.js';
+import type { ChatEnv } from '../../../../../functions/chat/http/chat-router.js';
+import { errorHandler } from '../../../../../functions/chat/http/error-response.js';
+import { json } from '../../../../../functions/chat/http/json-response.js';
+import { requestScope } from '../../../../../functions/chat/http/request-scope.js';
+import { defineRoute, registerRoutes } from '../../../../../functions/chat/http/route.js';
+import { PageQuerySchema } from '../../../../../functions/chat/request-schemas.js';
+import { createLambdaContext } from '../../../../../local-stack/lambda-runtime/context.js';
+import { buildFunctionUrlEvent } from '../../../../../local-stack/lambda-runtime/function-url-event.js';
+import { hs256Verifier } from '../../../../../shared/auth/token-verifier.js';
+import * as z from '../../../../../shared/validation/zod.js';
 
-describe('matchRoute', () => {
-  it('finds a route and its path parameters', () => {
-    const { route, params } = matchRoute(ROUTES, 'POST', '/v1/conversations/conv_1/stop');
-    expect(route.path).toBe('/v1/conversations/{id}/stop');
-    expect(params).toEqual({ id: 'conv_1' });
+const SECRET = 'a-test-signing-secret-of-enough-length';
+const logger = new Logger({ serviceName: 'route-test', logLevel: 'SILENT' });
+
+/** A few routes like the chat API's: one public, one with `:id`, one with a body, one with a query. */
+function createApp() {
+  const app = new Router<ChatEnv>({ logger });
+  app.use(
+    requestScope({
+      logger,
+      createMetrics: () => new Metrics({ namespace: 'RouteTest', serviceName: 'route-test' }),
+    }),
+  );
+  registerRoutes(
+    app,
+    [
+      defineRoute({
+        method: 'GET',
+        path: '/health',
+        public: true,
+        handle: async ({ principal }) => json(200, { status: 'ok', caller: principal.userId }),
+      }),
+      defineRoute({
+        method: 'GET',
+        path: '/v1/things/:id',
+        handle: async ({ params, principal }) =>
+          json(200, { id: params.id, owner: principal.userId }),
+      }),
+      defineRoute({
+        method: 'DELETE',
+        path: '/v1/things/:id',
+        handle: async () => json(204),
+      }),
+      defineRoute({
+        method: 'POST',
+        path: '/v1/things',
+        body: z.strictObject({
+          name: z.string().check(z.minLength(1)),
+          count: z.optional(z.int().check(z.positive())),
+        }),
+        handle: async ({ body }) => json(201, body),
+      }),
+      defineRoute({
+        method: 'GET',
+        path: '/v1/things',
+        query: PageQuerySchema,
+        handle: async ({ query }) => json(200, { things: [], limit: query.limit }),
+      }),
+    ],
+    { authenticate: authenticate(hs256Verifier({ secret: async () => SECRET }), 'authorization') },
+  );
+  app.errorHandler(Error, errorHandler(logger));
+  return app;
+}
+
+/** A JSON body: ours, or the error body every error answers with. */
+interface ResponseBody {
+  type?: string;
+  error?: { type: string; message: string };
+  requestId?: string;
+  [key: string]: unknown;
+}
+
+interface Call {
+  method: string;
+  /** Path and query string, as sent. */
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** Sends a function URL (payload format 2.0) event through the app, as the buffered runtime would. */
+async function send(app: Router<ChatEnv>, call: Call) {
+  const rawHeaders = Object.entries({
+    host: 'abc.lambda-url.us-east-1.on.aws',
+    ...call.headers,
+  }).flat();
+  const event = buildFunctionUrlEvent(
+    {
+      method: call.method,
+      url: call.url,
+      rawHeaders,
+      body: Buffer.from(call.body ?? ''),
+      sourceIp: '203.0.113.7',
+      port: 443,
+      protocol: 'HTTP/1.1',
+    },
+    { urlId: 'abc', requestId: randomUUID(), receivedAt: new Date() },
+  );
+  const context = createLambdaContext({ functionName: 'chat', timeoutMs: 30_000 });
+  const result = await app.resolve(event, context);
+  const headers = result.headers as Record<string, string>;
+  const text = result.body ?? '';
+  return {
+    status: result.statusCode!,
+    headers,
+    body: text ? (JSON.parse(text) as ResponseBody) : undefined,
+    awsRequestId: context.awsRequestId,
+  };
+}
+
+describe('routes registered with registerRoutes on Event Handler', () => {
+  const app = createApp();
+  let bearer: Record<string, string>;
+
+  beforeAll(async () => {
+    const token = await new SignJWT({ sub: 'user-1' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(SECRET));
+    bearer = { authorization: `Bearer ${token}` };
   });
 
-  it('ignores a trailing slash', () => {
-    expect(matchRoute(ROUTES, 'GET', '/v1/conversations/').route.path).toBe('/v1/conversations');
+  it('finds a route and gives it its decoded path parameters and the caller', async () => {
+    const response = await send(app, { method: 'GET', url: '/v1/things/a%20b', headers: bearer });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ id: 'a b', owner: 'user-1' });
   });
 
-  it('answers an unknown path with NotFoundError', () => {
-    expect(() => matchRoute(ROUTES, 'GET', '/v2/nothing')).toThrow(NotFoundError);
+  it('ignores a trailing slash', async () => {
+    const response = await send(app, { method: 'GET', url: '/v1/things/t1/', headers: bearer });
+    expect(response.status).toBe(200);
+    expect(response.body?.id).toBe('t1');
   });
 
-  it('answers a known path with the wrong method with MethodNotAllowedError naming the allowed ones', () => {
-    expect(() => matchRoute(ROUTES, 'PUT', '/v1/conversations/conv_1')).toThrow(/GET, DELETE/);
-    expect(() => matchRoute(ROUTES, 'GET', '/v1/chat')).toThrow(MethodNotAllowedError);
+  it('answers an unknown path with 404 not_found_error', async () => {
+    const response = await send(app, { method: 'GET', url: '/v2/nothing', headers: bearer });
+    expect(response.status).toBe(404);
+    expect(response.body?.error).toEqual({ type: 'not_found_error', message: 'no such route' });
   });
 
-  it('leaves only GET /health unauthenticated', () => {
-    expect(
-      ROUTES.filter((r) => r.authenticated === false).map((r) => `${r.method} ${r.path}`),
-    ).toEqual(['GET /health']);
+  it.each([
+    ['PUT', '/v1/things/t1', 'GET, DELETE'],
+    ['PATCH', '/v1/things', 'POST, GET'],
+    ['POST', '/health', 'GET'],
+  ])('answers %s %s with 405 and Allow: %s', async (method, url, allow) => {
+    const response = await send(app, { method, url, headers: bearer });
+    expect(response.status).toBe(405);
+    expect(response.headers.allow).toBe(allow);
+    expect(response.body?.type).toBe('error');
+    expect(response.body?.error?.type).toBe('invalid_request_error');
+    expect(response.body?.error?.message).toContain(allow);
+  });
+
+  it('answers the wrong method with 405 before asking for a token', async () => {
+    const response = await send(app, { method: 'PUT', url: '/v1/things/t1' });
+    expect(response.status).toBe(405);
+  });
+
+  it.each([
+    ['/v1/things/t1', 'GET, DELETE'],
+    ['/v1/things', 'POST, GET'],
+  ])('answers OPTIONS %s with 204 and Allow: %s', async (url, allow) => {
+    const response = await send(app, { method: 'OPTIONS', url });
+    expect(response.status).toBe(204);
+    expect(response.headers.allow).toBe(allow);
+    expect(response.body).toBeUndefined();
+  });
+
+  it('rejects a missing token on a route that is not public with 401 and a bare Bearer challenge', async () => {
+    const response = await send(app, { method: 'GET', url: '/v1/things/t1' });
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toBe('Bearer realm="api"');
+    expect(response.body?.error?.type).toBe('authentication_error');
+  });
+
+  it('rejects a refused token with 401 and invalid_token', async () => {
+    const response = await send(app, {
+      method: 'GET',
+      url: '/v1/things/t1',
+      headers: { authorization: 'Bearer not.a.jwt' },
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+  });
+
+  it('checks the token before validating the body', async () => {
+    const response = await send(app, {
+      method: 'POST',
+      url: '/v1/things',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name": 5}',
+    });
+    expect(response.status).toBe(401);
+  });
+
+  it('lets anyone call a public route, with or without a token', async () => {
+    for (const headers of [{}, { authorization: 'Bearer not.a.jwt' }] as Record<string, string>[]) {
+      const response = await send(app, { method: 'GET', url: '/health', headers });
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ status: 'ok', caller: 'anonymous' });
+    }
+  });
+
+  it('names every response by the Lambda request id, in x-request-id and in an error body', async () => {
+    const calls: Call[] = [
+      { method: 'GET', url: '/health' },
+      { method: 'GET', url: '/v1/things/t1', headers: bearer },
+      { method: 'DELETE', url: '/v1/things/t1', headers: bearer },
+      { method: 'OPTIONS', url: '/v1/things' },
+      { method: 'GET', url: '/nowhere' },
+      { method: 'PUT', url: '/v1/things/t1' },
+      { method: 'GET', url: '/v1/things/t1' },
+      { method: 'GET', url: '/v1/things/%ZZ', headers: bearer },
+      {
+        method: 'POST',
+        url: '/v1/things',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: '{',
+      },
+    ];
+    for (const call of calls) {
+      const response = await send(app, call);
+      expect(response.headers['x-request-id'], `${call.method} ${call.url}`).toBe(
+        response.awsRequestId,
+      );
+      if (response.status >= 400) expect(response.body?.requestId).toBe(response.awsRequestId);
+    }
+  });
+
+  it('answers malformed percent-encoding in a path parameter with 400, not 500', async () => {
+    const response = await send(app, { method: 'GET', url: '/v1/things/%ZZ', headers: bearer });
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toEqual({
+      type: 'invalid_request_error',
+      message: 'the request path is not valid',
+    });
+  });
+
+  it('answers a blank path parameter with 400', async () => {
+    const response = await send(app, { method: 'GET', url: '/v1/things/%20', headers: bearer });
+    expect(response.status).toBe(400);
+    expect(response.body?.error?.type).toBe('invalid_request_error');
+  });
+
+  it('hands the handler a body that passed its schema', async () => {
+    const response = await send(app, {
+      method: 'POST',
+      url: '/v1/things',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: '{"name":"lamp","count":2}',
+    });
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({ name: 'lamp', count: 2 });
+  });
+
+  it('answers a body failing its schema with 400 invalid_request_error naming the field', async () => {
+    const response = await send(app, {
+      method: 'POST',
+      url: '/v1/things',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: '{"name":"lamp","count":-1}',
+    });
+    expect(response.status).toBe(400);
+    expect(response.body?.error?.type).toBe('invalid_request_error');
+    expect(response.body?.error?.message).toMatch(/^count: /);
+  });
+
+  it('answers an unknown field with 400 naming it', async () => {
+    const response = await send(app, {
+      method: 'POST',
+      url: '/v1/things',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: '{"name":"lamp","colour":"red"}',
+    });
+    expect(response.status).toBe(400);
+    expect(response.body?.error?.message).toContain('colour');
+  });
+
+  it('answers a body that is not JSON with 400', async () => {
+    const response = await send(app, {
+      method: 'POST',
+      url: '/v1/things',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: '{"name":',
+    });
+    expect(response.status).toBe(400);
+    expect(response.body?.error).toEqual({
+      type: 'invalid_request_error',
+      message: 'the request body must be JSON',
+    });
+  });
+
+  it('answers a JSON body sent without content-type: application/json with 400 saying so', async () => {
+    const response = await send(app, {
+      method: 'POST',
+      url: '/v1/things',
+      headers: bearer,
+      body: '{"name":"lamp"}',
+    });
+    expect(response.status).toBe(400);
+    expect(response.body?.error?.message).toMatch(/content-type: application\/json/);
+  });
+
+  it('validates the query string, naming the parameter', async () => {
+    const ok = await send(app, { method: 'GET', url: '/v1/things?limit=5', headers: bearer });
+    expect(ok.body).toEqual({ things: [], limit: 5 });
+    const bad = await send(app, { method: 'GET', url: '/v1/things?limit=500', headers: bearer });
+    expect(bad.status).toBe(400);
+    expect(bad.body?.error?.message).toMatch(/^limit: /);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { TurnController } from '../../functions/chat/turn/turn-controller.js';
+import { TurnController } from '../../../../../functions/chat/turn/turn-controller.js';
 
 describe('TurnController', () => {
   afterEach(() => {

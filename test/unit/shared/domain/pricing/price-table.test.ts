@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nanoToUsd } from '../../shared/domain/pricing/model-price.js';
-import { PriceTable } from '../../shared/domain/pricing/price-table.js';
+import { ModelPricesSchema, nanoToUsd } from '../../../../../shared/domain/pricing/model-price.js';
+import { PriceTable } from '../../../../../shared/domain/pricing/price-table.js';
 
 // Usage shapes as Claude reports them (message_start + message_delta, merged).
 const SONNET_CACHED_TURN = {
@@ -53,12 +53,10 @@ describe('PriceTable', () => {
     expect(total).toBe(300_000_000);
   });
 
-  it('takes overrides from MODEL_PRICES and adds new models', () => {
-    const custom = new PriceTable(
-      JSON.stringify({
-        'my-model': { input: 2, output: 10, cacheWrite5m: 2.5, cacheWrite1h: 4, cacheRead: 0.2 },
-      }),
-    );
+  it('takes overrides from the modelPrices setting and adds new models', () => {
+    const custom = new PriceTable({
+      'my-model': { input: 2, output: 10, cacheWrite5m: 2.5, cacheWrite1h: 4, cacheRead: 0.2 },
+    });
     expect(custom.has('my-model')).toBe(true);
     expect(custom.has('claude-sonnet-4-5')).toBe(true);
     expect(nanoToUsd(custom.costNanoUsd('my-model', { ...SONNET_CACHED_TURN }))).toBe(
@@ -66,19 +64,12 @@ describe('PriceTable', () => {
     );
   });
 
-  it('rejects prices finer than $0.001 per million tokens and unknown fields', () => {
-    expect(
-      () =>
-        new PriceTable(
-          '{"m":{"input":0.0001,"output":1,"cacheWrite5m":1,"cacheWrite1h":1,"cacheRead":1}}',
-        ),
-    ).toThrow();
-    expect(
-      () =>
-        new PriceTable(
-          '{"m":{"input":1,"output":1,"cacheWrite5m":1,"cacheWrite1h":1,"cacheRead":1,"x":1}}',
-        ),
-    ).toThrow();
+  it('lets an override replace a built-in price, model by model', () => {
+    const custom = new PriceTable({
+      'claude-sonnet-4-5': { input: 1, output: 1, cacheWrite5m: 1, cacheWrite1h: 1, cacheRead: 1 },
+    });
+    expect(custom.priceOf('claude-sonnet-4-5').output).toBe(1);
+    expect(custom.priceOf('claude-haiku-4-5')).toEqual(prices.priceOf('claude-haiku-4-5'));
   });
 
   it('refuses to price an unknown model rather than charging zero', () => {
@@ -97,5 +88,27 @@ describe('PriceTable', () => {
         cacheCreation1hInputTokens: 1000,
       }),
     );
+  });
+});
+
+describe('ModelPricesSchema', () => {
+  const price = { input: 1, output: 1, cacheWrite5m: 1, cacheWrite1h: 1, cacheRead: 1 };
+
+  it('accepts prices in whole $0.001 per million tokens, zero included', () => {
+    expect(
+      ModelPricesSchema.safeParse({ m: { ...price, input: 0.001, cacheRead: 0 } }).success,
+    ).toBe(true);
+  });
+
+  it('rejects prices finer than $0.001 per million tokens and unknown fields', () => {
+    expect(ModelPricesSchema.safeParse({ m: { ...price, input: 0.0001 } }).success).toBe(false);
+    expect(ModelPricesSchema.safeParse({ m: { ...price, x: 1 } }).success).toBe(false);
+  });
+
+  it('rejects a negative price, a missing kind of token and an empty model name', () => {
+    expect(ModelPricesSchema.safeParse({ m: { ...price, output: -1 } }).success).toBe(false);
+    const { cacheWrite1h: _, ...partial } = price;
+    expect(ModelPricesSchema.safeParse({ m: partial }).success).toBe(false);
+    expect(ModelPricesSchema.safeParse({ '': price }).success).toBe(false);
   });
 });

@@ -1,0 +1,65 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import type { TokenVerifier } from '../../shared/auth/token-verifier.js';
+import { authenticate } from './http/authenticate.js';
+import { ChatRouter } from './http/chat-router.js';
+import { errorHandler } from './http/error-response.js';
+import { requestScope } from './http/request-scope.js';
+import { registerRoutes } from './http/route.js';
+import { traceRequest } from './http/trace-request.js';
+import { chatRoute } from './routes/chat.js';
+import { createJobRoute } from './routes/create-job.js';
+import { deleteConversationRoute } from './routes/delete-conversation.js';
+import { getConversationRoute } from './routes/get-conversation.js';
+import { getJobRoute } from './routes/get-job.js';
+import { healthRoute } from './routes/health.js';
+import { listConversationsRoute } from './routes/list-conversations.js';
+import { stopConversationRoute } from './routes/stop-conversation.js';
+import { usageRoute } from './routes/usage.js';
+
+type RouteDependencies = Parameters<typeof healthRoute>[0] &
+  Parameters<typeof chatRoute>[0] &
+  Parameters<typeof listConversationsRoute>[0] &
+  Parameters<typeof stopConversationRoute>[0] &
+  Parameters<typeof usageRoute>[0] &
+  Parameters<typeof createJobRoute>[0] &
+  Parameters<typeof getJobRoute>[0];
+
+export interface ChatAppDependencies extends RouteDependencies {
+  logger: Logger;
+  /** A fresh collector per request, published when its response ends. */
+  createMetrics: () => Metrics;
+  tracer: Tracer;
+  verifier: TokenVerifier;
+  /** The (lower-case) header carrying `Bearer <JWT>`. */
+  authTokenHeader: string;
+}
+
+/**
+ * The chat function's HTTP API on Powertools Event Handler: one scope per request
+ * (logger, metrics, request id), tracing, authentication on every route not marked
+ * public, validation, and one error handler mapping every error to JSON.
+ */
+export function createChatApp(deps: ChatAppDependencies): ChatRouter {
+  const app = new ChatRouter({ logger: deps.logger });
+  app.use(requestScope(deps));
+  app.use(traceRequest(deps.tracer));
+  registerRoutes(
+    app,
+    [
+      healthRoute(deps),
+      chatRoute(deps),
+      listConversationsRoute(deps),
+      getConversationRoute(deps),
+      deleteConversationRoute(deps),
+      stopConversationRoute(deps),
+      usageRoute(deps),
+      createJobRoute(deps),
+      getJobRoute(deps),
+    ],
+    { authenticate: authenticate(deps.verifier, deps.authTokenHeader) },
+  );
+  app.errorHandler(Error, errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,219 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { AnthropicModel } from '../../shared/adapters/anthropic/anthropic-model.js';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+  createSqsClient,
+} from '../../shared/adapters/aws/clients.js';
+import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
+import { DynamoJobStore } from '../../shared/adapters/dynamodb/job-store.js';
+import { DynamoRateLimiter } from '../../shared/adapters/dynamodb/rate-limiter.js';
+import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
+import { createSecretsProvider, secretSource } from '../../shared/adapters/secrets.js';
+import { SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
+import { tracedModel } from '../../shared/adapters/tracing/traced-model.js';
+import {
+  hs256Verifier,
+  oidcVerifier,
+  type TokenVerifier,
+} from '../../shared/auth/token-verifier.js';
+import type { Settings } from '../../shared/config/load-settings.js';
+import { type Clock, systemClock } from '../../shared/domain/clock.js';
+import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import type { ConversationStore } from '../../shared/ports/conversation-store.js';
+import type { JobQueue } from '../../shared/ports/job-queue.js';
+import type { JobStore } from '../../shared/ports/job-store.js';
+import type { Model } from '../../shared/ports/model.js';
+import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
+import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
+import { createAdmission } from '../../shared/usage/admission.js';
+import { createBudgetReserver } from '../../shared/usage/budget-reserver.js';
+import { createChatApp } from './app.js';
+import type { ChatRouter } from './http/chat-router.js';
+import { createJobSubmission } from './jobs/submit-job.js';
+import { createBudgetGauge } from './observability/budget-gauge.js';
+import { createTurnObserver } from './observability/turn-observer.js';
+import type { HealthChecks } from './routes/health.js';
+import { createChatTurn } from './turn/chat-turn.js';
+import { createCompactionRequests } from './turn/compaction-requests.js';
+import type { TurnLimits } from './turn/turn-types.js';
+
+/** The chat function's ports and observability, on real services. */
+export interface ChatAdapters {
+  store: ConversationStore;
+  ledger: UsageLedger;
+  rateLimiter: RateLimiter;
+  jobs: JobStore;
+  queue: JobQueue;
+  model: Model;
+  verifier: TokenVerifier;
+  healthChecks: HealthChecks;
+  logger: Logger;
+  createMetrics: () => Metrics;
+  tracer: Tracer;
+}
+
+/** Timings that are not settings: tests shorten them. */
+export interface ChatTuning {
+  clock?: Clock;
+  /** How often an idle stream gets a `: ping` comment. @default 15000 */
+  pingIntervalMs?: number;
+  /** How often a streaming turn checks for a stop request. @default 250 */
+  stopPollIntervalMs?: number;
+}
+
+/** Builds the real clients and adapters from validated settings. */
+export function createChatAdapters(settings: Settings): ChatAdapters {
+  const tracer = new Tracer({ serviceName: SERVICE.chat });
+  const instrument = <T>(client: T) => tracer.captureAWSv3Client(client);
+  const documentClient = createDocumentClient(
+    createDynamoDbClient(settings.dynamodbEndpoint, instrument),
+  );
+  const sqs = createSqsClient(settings.sqsEndpoint, instrument);
+  let secrets: ReturnType<typeof createSecretsProvider> | undefined;
+  const provider = () => {
+    secrets ??= createSecretsProvider(instrument);
+    return secrets;
+  };
+  const anthropicApiKey = secretSource({
+    name: 'Anthropic API key',
+    arn: settings.anthropicApiKeySecretArn,
+    localValue: settings.anthropicApiKey,
+    provider,
+  });
+  const { tableName } = settings;
+  return {
+    store: new DynamoConversationStore(documentClient, tableName),
+    ledger: new DynamoUsageLedger(documentClient, tableName, settings.globalMonthlyBudgetUsd),
+    rateLimiter: new DynamoRateLimiter(documentClient, tableName, {
+      requestsPerMinute: settings.userRequestsPerMinute,
+      tokensPerMinute: settings.userTokensPerMinute,
+    }),
+    jobs: new DynamoJobStore(documentClient, tableName),
+    queue: new SqsJobQueue(sqs, settings.jobsQueueUrl),
+    model: tracedModel(
+      new AnthropicModel({
+        apiKey: anthropicApiKey,
+        ...(settings.anthropicBaseUrl && { baseURL: settings.anthropicBaseUrl }),
+      }),
+      tracer,
+    ),
+    verifier: createVerifier(settings, provider),
+    logger: new Logger({ serviceName: SERVICE.chat }),
+    createMetrics: () => new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.chat }),
+    tracer,
+    healthChecks: {
+      table: async () => {
+        await documentClient.send(
+          new GetCommand({ TableName: tableName, Key: { pk: 'HEALTH', sk: 'HEALTH' } }),
+        );
+      },
+      queue: async () => {
+        await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: settings.jobsQueueUrl,
+            AttributeNames: ['QueueArn'],
+          }),
+        );
+      },
+      claude: async () => {
+        await anthropicApiKey();
+      },
+    },
+  };
+}
+
+function createVerifier(
+  settings: Settings,
+  provider: () => ReturnType<typeof createSecretsProvider>,
+): TokenVerifier {
+  if (settings.authMode === 'oidc') {
+    return oidcVerifier({
+      issuer: settings.jwtIssuer!,
+      audience: settings.jwtAudience!,
+      ...(settings.jwksUrl && { jwksUrl: settings.jwksUrl }),
+    });
+  }
+  return hs256Verifier({
+    secret: secretSource({
+      name: 'JWT signing secret',
+      arn: settings.jwtSecretArn,
+      localValue: settings.jwtSecret,
+      provider,
+    }),
+    ...(settings.jwtIssuer && { issuer: settings.jwtIssuer }),
+    ...(settings.jwtAudience && { audience: settings.jwtAudience }),
+  });
+}
+
+/** The use cases on the adapters, and the HTTP app on the use cases. */
+export function composeChatApp(
+  settings: Settings,
+  adapters: ChatAdapters,
+  tuning: ChatTuning = {},
+): ChatRouter {
+  const { store, ledger, rateLimiter, jobs, queue, model } = adapters;
+  const clock = tuning.clock ?? systemClock;
+  const { prices } = settings;
+  const admission = createAdmission({
+    budget: createBudgetReserver({ ledger, prices, limits: settings }),
+    ledger,
+    rateLimiter,
+  });
+  const chatTurn = createChatTurn({
+    store,
+    model,
+    admission,
+    prices,
+    compaction: createCompactionRequests({
+      jobs,
+      queue,
+      clock,
+      thresholdTokens: settings.compactionThresholdTokens,
+    }),
+    clock,
+    limits: turnLimits(settings, tuning),
+  });
+  const budgetGauge = createBudgetGauge({
+    ledger,
+    clock,
+    globalMonthlyBudgetUsd: settings.globalMonthlyBudgetUsd,
+  });
+  return createChatApp({
+    ...adapters,
+    chatTurn,
+    observeTurn: (scope) => createTurnObserver(scope, budgetGauge),
+    submitJob: createJobSubmission({
+      jobs,
+      queue,
+      clock,
+      limits: { maxDocumentBytes: settings.maxDocumentBytes, models: settings.models },
+    }),
+    clock,
+    authTokenHeader: settings.authTokenHeader.toLowerCase(),
+    limits: {
+      maxMessageChars: settings.maxMessageChars,
+      pingIntervalMs: tuning.pingIntervalMs ?? 15_000,
+      userMonthlyBudgetUsd: settings.userMonthlyBudgetUsd,
+    },
+  });
+}
+
+function turnLimits(settings: Settings, tuning: ChatTuning): TurnLimits {
+  return {
+    defaultModel: settings.defaultModel,
+    models: settings.models,
+    ...(settings.fallbackModel && { fallbackModel: settings.fallbackModel }),
+    maxOutputTokens: settings.maxOutputTokens,
+    contextWindowTokens: settings.contextWindowTokens,
+    modelTimeoutMs: settings.modelTimeoutMs,
+    modelMaxRetries: settings.modelMaxRetries,
+    streamIdleTimeoutMs: settings.streamIdleTimeoutMs,
+    deadlineMarginMs: settings.deadlineMarginMs,
+    stopPollIntervalMs: tuning.stopPollIntervalMs ?? 250,
+  };
+}

@@ -1,0 +1,47 @@
+import { Router } from '@aws-lambda-powertools/event-handler/http';
+import type { RequestContext } from '@aws-lambda-powertools/event-handler/types';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, LambdaFunctionURLEvent } from 'aws-lambda';
+import type { Principal } from '../../../shared/auth/token-verifier.js';
+
+/** One request's own logger and metrics, so concurrent and streaming requests never mix. */
+export interface RequestScope {
+  /** The Lambda request id: in every log line, error body and the x-request-id header. */
+  requestId: string;
+  logger: Logger;
+  metrics: Metrics;
+  /** Milliseconds before the function is stopped. */
+  remainingTimeMs: () => number;
+  /** Runs `callback` once the response has ended (for a stream: after its last byte). */
+  onEnd(callback: () => void): void;
+  /** The response streams on after its handler returns: it ends when `end` is called. */
+  keepOpen(): () => void;
+}
+
+/** What the chat function's middlewares keep per request (Event Handler's request store). */
+export type ChatEnv = {
+  store: { request: { scope: RequestScope; principal: Principal } };
+};
+
+export type ChatRequestContext = RequestContext<ChatEnv>;
+
+type StreamOptions = Parameters<Router<ChatEnv>['resolveStream']>[2];
+
+/**
+ * Event Handler's Router for the function URL. Event Handler builds a WHATWG Request
+ * from the event, and a GET or HEAD with a body makes that throw before any route or
+ * error handler runs (a 502); such a body means nothing, so it is dropped first.
+ */
+export class ChatRouter extends Router<ChatEnv> {
+  override resolveStream(event: unknown, context: Context, options: StreamOptions) {
+    return super.resolveStream(withoutIgnoredBody(event), context, options);
+  }
+}
+
+function withoutIgnoredBody(event: unknown): unknown {
+  const http = (event as Partial<LambdaFunctionURLEvent>).requestContext?.http;
+  if (!http || !['GET', 'HEAD'].includes(http.method.toUpperCase())) return event;
+  const { body: _, ...rest } = event as LambdaFunctionURLEvent;
+  return { ...rest, isBase64Encoded: false };
+}

@@ -1,0 +1,121 @@
+import {
+  HttpError,
+  ParameterValidationError,
+  RequestValidationError,
+  NotFoundError as RouteNotFoundError,
+} from '@aws-lambda-powertools/event-handler/http';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import {
+  AppError,
+  AuthenticationError,
+  BudgetExceededError,
+  ConflictError,
+  type ErrorType,
+  MethodNotAllowedError,
+  ModelError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  ValidationError,
+} from '../../../shared/domain/errors.js';
+import type { ChatRequestContext } from './chat-router.js';
+
+const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => AppError, number]> = [
+  [ValidationError, 400],
+  [AuthenticationError, 401],
+  [BudgetExceededError, 402],
+  [NotFoundError, 404],
+  [MethodNotAllowedError, 405],
+  [ConflictError, 409],
+  [PayloadTooLargeError, 413],
+  [RateLimitedError, 429],
+];
+
+interface ErrorAnswer {
+  status: number;
+  type: ErrorType;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * The one place errors become HTTP: our error vocabulary, Event Handler's routing and
+ * validation errors, and anything else as a 500 whose body never leaks internals.
+ */
+export function answerFor(error: unknown): ErrorAnswer {
+  if (error instanceof ModelError) {
+    const status = error.kind === 'overloaded' ? 529 : error.retryable ? 503 : 502;
+    return { status, type: error.type, message: error.message };
+  }
+  if (error instanceof AppError) {
+    const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 500;
+    return { status, type: error.type, message: error.message, headers: headersOf(error) };
+  }
+  if (error instanceof RequestValidationError) {
+    return { status: 400, type: 'invalid_request_error', message: validationMessage(error) };
+  }
+  if (error instanceof RouteNotFoundError) {
+    return { status: 404, type: 'not_found_error', message: 'no such route' };
+  }
+  // An empty path parameter (`/v1/conversations/%20`), or malformed percent-encoding.
+  if (error instanceof ParameterValidationError || error instanceof URIError) {
+    return { status: 400, type: 'invalid_request_error', message: 'the request path is not valid' };
+  }
+  if (error instanceof HttpError && error.statusCode < 500) {
+    return { status: error.statusCode, type: 'invalid_request_error', message: error.message };
+  }
+  return { status: 500, type: 'api_error', message: 'Internal server error' };
+}
+
+function headersOf(error: AppError): Record<string, string> {
+  if (error instanceof RateLimitedError) return { 'retry-after': String(error.retryAfterSeconds) };
+  if (error instanceof MethodNotAllowedError) return { allow: error.allowed.join(', ') };
+  if (error instanceof AuthenticationError) {
+    // RFC 6750: a refused token is `invalid_token`; no token at all is a bare challenge.
+    return {
+      'www-authenticate':
+        error.reason === 'invalid' ? 'Bearer error="invalid_token"' : 'Bearer realm="api"',
+    };
+  }
+  return {};
+}
+
+function validationMessage(error: RequestValidationError): string {
+  const issues = (error.details?.issues ?? []) as Array<{ message: string; path?: PropertyKey[] }>;
+  if (issues.length === 0) return 'the request body must be JSON';
+  return issues
+    .map(({ message, path = [] }) => {
+      // Event Handler prefixes each path with the part of the request: `body`, `query`.
+      const [part, ...rest] = path.map(String);
+      if (part === 'body' && rest.length === 0 && /received string/.test(message)) {
+        return 'the request body must be a JSON object (content-type: application/json)';
+      }
+      return rest.length > 0 ? `${rest.join('.')}: ${message}` : message;
+    })
+    .join('; ');
+}
+
+/**
+ * Event Handler's error handler: answers `{"type":"error","error":{type,message},
+ * "requestId"}` and logs once, client errors at info and server errors at error.
+ */
+export function errorHandler(baseLogger: Logger) {
+  return async (error: Error, reqCtx: ChatRequestContext): Promise<Response> => {
+    const scope = reqCtx.get('scope');
+    const logger = scope?.logger ?? baseLogger;
+    const requestId = scope?.requestId ?? reqCtx.context?.awsRequestId ?? 'unknown';
+    const answer = answerFor(error);
+    if (answer.status >= 500) {
+      logger.error('request failed', { error, statusCode: answer.status });
+    } else {
+      logger.info('request rejected', { statusCode: answer.status, errorType: answer.type });
+    }
+    return Response.json(
+      { type: 'error', error: { type: answer.type, message: answer.message }, requestId },
+      {
+        status: answer.status,
+        headers: { ...answer.headers, 'x-request-id': requestId },
+      },
+    );
+  };
+}

@@ -1,0 +1,52 @@
+import type { Middleware } from '@aws-lambda-powertools/event-handler/types';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { ChatRequestContext, RequestScope } from './chat-router.js';
+
+/**
+ * Gives each request its own child logger (with the Lambda context, the request id and
+ * the route) and metrics collector, and names the request in an `x-request-id` header.
+ * The metrics are published when the response ends, error or not: for a streaming
+ * response, when its stream does.
+ */
+export function requestScope(options: {
+  logger: Logger;
+  createMetrics: () => Metrics;
+}): Middleware {
+  return async ({ reqCtx, next }) => {
+    const context = reqCtx.context;
+    const logger = options.logger.createChild();
+    logger.addContext(context);
+    if (reqCtx.route) logger.appendPersistentKeys({ route: reqCtx.route });
+    const metrics = options.createMetrics();
+    const callbacks: Array<() => void> = [
+      () => {
+        if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      },
+    ];
+    let openStreams = 0;
+    const end = () => {
+      for (const callback of callbacks.splice(0).reverse()) callback();
+    };
+    const scope: RequestScope = {
+      requestId: context.awsRequestId,
+      logger,
+      metrics,
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+      onEnd: (callback) => callbacks.push(callback),
+      keepOpen: () => {
+        openStreams++;
+        return () => {
+          if (--openStreams === 0) end();
+        };
+      },
+    };
+    (reqCtx as ChatRequestContext).set('scope', scope);
+    reqCtx.res.headers.set('x-request-id', scope.requestId);
+    try {
+      await next();
+    } finally {
+      if (openStreams === 0) end();
+    }
+  };
+}

@@ -1,0 +1,45 @@
+import type { RequestScope } from './chat-router.js';
+
+/** A comment line that keeps idle connections (and proxies) open. */
+const SSE_PING = ': ping\n\n';
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+};
+
+/**
+ * A Server-Sent Events response fed by `produce`, which writes encoded events until
+ * it resolves. Text is written as UTF-8 bytes, never cut inside a character; a `: ping`
+ * comment goes out every `pingIntervalMs`. The request ends when the stream does.
+ */
+export function sseResponse(
+  scope: RequestScope,
+  produce: (write: (text: string) => void) => Promise<void>,
+  options: { pingIntervalMs: number },
+): Response {
+  const endRequest = scope.keepOpen();
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let open = true;
+      const write = (text: string) => {
+        if (!open) return;
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          open = false; // the reader is gone; the producer runs on regardless
+        }
+      };
+      const ping = setInterval(() => write(SSE_PING), options.pingIntervalMs);
+      void produce(write).finally(() => {
+        clearInterval(ping);
+        if (open) controller.close();
+        open = false;
+        endRequest();
+      });
+    },
+  });
+  return new Response(body, { status: 200, headers: SSE_HEADERS });
+}

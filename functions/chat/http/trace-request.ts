@@ -1,0 +1,30 @@
+import type { Middleware } from '@aws-lambda-powertools/event-handler/types';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import type { ChatRequestContext } from './chat-router.js';
+
+/**
+ * An X-Ray subsegment per request (`## POST /v1/chat`), the parent of every AWS SDK
+ * and model call it makes, closed when the response ends (a stream's included).
+ * Event Handler's own tracer middleware skips streaming responses, hence this one.
+ */
+export function traceRequest(tracer: Tracer): Middleware {
+  return async ({ reqCtx, next }) => {
+    const scope = (reqCtx as ChatRequestContext).get('scope');
+    const segment = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+    if (!segment || !scope) return next();
+    const subsegment = segment.addNewSubsegment(`## ${reqCtx.route ?? 'unmatched route'}`);
+    tracer.setSegment(subsegment);
+    tracer.annotateColdStart();
+    tracer.addServiceNameAnnotation();
+    scope.onEnd(() => {
+      subsegment.close();
+      tracer.setSegment(segment);
+    });
+    try {
+      await next();
+    } catch (error) {
+      tracer.addErrorAsMetadata(error as Error);
+      throw error;
+    }
+  };
+}

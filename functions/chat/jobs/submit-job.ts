@@ -1,0 +1,50 @@
+import type { Clock } from '../../../shared/domain/clock.js';
+import { PayloadTooLargeError, ValidationError } from '../../../shared/domain/errors.js';
+import { utf8Bytes } from '../../../shared/domain/tokens.js';
+import { jobIdOf } from '../../../shared/jobs/job-id.js';
+import type { JobQueue } from '../../../shared/ports/job-queue.js';
+import type { JobStatus, JobStore } from '../../../shared/ports/job-store.js';
+
+export interface DocumentJobRequest {
+  userId: string;
+  text: string;
+  instructions?: string;
+  model?: string;
+}
+
+export type SubmitJob = (
+  request: DocumentJobRequest,
+) => Promise<{ jobId: string; status: JobStatus }>;
+
+/**
+ * Queues a document summary. The same document twice is one job: its id is a hash of
+ * the content, and the worker processes a job id once.
+ */
+export function createJobSubmission(deps: {
+  jobs: Pick<JobStore, 'create'>;
+  queue: JobQueue;
+  clock: Clock;
+  limits: { maxDocumentBytes: number; models: ReadonlySet<string> };
+}): SubmitJob {
+  const { limits } = deps;
+  return async (request) => {
+    if (utf8Bytes(request.text) > limits.maxDocumentBytes) {
+      throw new PayloadTooLargeError(
+        `text must be at most ${limits.maxDocumentBytes} bytes (UTF-8) to fit one queue message`,
+      );
+    }
+    if (request.model && !limits.models.has(request.model)) {
+      throw new ValidationError(`model ${JSON.stringify(request.model)} is not allowed`);
+    }
+    const message = { type: 'summarize.document' as const, ...request };
+    const jobId = jobIdOf(message);
+    const job = await deps.jobs.create(
+      { jobId, userId: request.userId, type: message.type },
+      new Date(deps.clock()).toISOString(),
+    );
+    // A job created just now is sent; a repeat of a queued one is sent again too, in
+    // case the first send failed — the worker processes a job id once.
+    if (job.status === 'queued') await deps.queue.send({ ...message, jobId });
+    return { jobId, status: job.status };
+  };
+}

@@ -1,0 +1,72 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { BudgetExceededError, RateLimitedError } from '../../../shared/domain/errors.js';
+import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
+import { ERROR_TYPE_DIMENSION, METRIC } from '../../../shared/observability/metric-names.js';
+import type { TurnObserver, TurnSummary } from '../turn/turn-types.js';
+import type { BudgetGauge } from './budget-gauge.js';
+
+/**
+ * A turn's observations as Powertools metrics (EMF) and log lines. One per request:
+ * its metrics are published with the response.
+ */
+export function createTurnObserver(
+  scope: { logger: Logger; metrics: Metrics },
+  budgetGauge: BudgetGauge,
+): TurnObserver {
+  const { logger, metrics } = scope;
+  const count = (name: string) => metrics.addMetric(name, MetricUnit.Count, 1);
+  return {
+    rejected(error) {
+      if (error instanceof RateLimitedError) count(METRIC.rateLimitRejections);
+      if (error instanceof BudgetExceededError) count(METRIC.budgetRejections);
+    },
+    started: () => count(METRIC.requests),
+    firstToken: (latencyMs) =>
+      metrics.addMetric(METRIC.timeToFirstToken, MetricUnit.Milliseconds, latencyMs),
+    answerNotStored: (error) => logger.error('could not store the answer', { error }),
+    settlementFailed: (details) =>
+      // The reservation still holds the worst case, so the budget stays safe; the spend
+      // is missing from the ledger until an operator reconciles it from this line.
+      logger.error('could not settle the usage of a turn', details),
+    rateWindowNotCorrected: (error) => logger.warn('could not correct the rate window', { error }),
+    compactionNotRequested: (error) => logger.warn('could not request compaction', { error }),
+    async ended(summary) {
+      recordTurn(metrics, summary);
+      logger.info('turn ended', {
+        conversationId: summary.conversationId,
+        messageId: summary.messageId,
+        model: summary.model,
+        ...(summary.upstreamModel && { upstreamModel: summary.upstreamModel }),
+        stopReason: summary.stopReason,
+        usage: summary.usage,
+        usageEstimated: summary.usageEstimated,
+        costUsd: nanoToUsd(summary.costNanoUsd),
+        ...(summary.failure && { failure: { type: summary.failure.type, error: summary.failure } }),
+      });
+      await budgetGauge.sample(metrics).catch((error: unknown) => {
+        logger.warn('could not sample the global budget', { error });
+      });
+    },
+  };
+}
+
+function recordTurn(metrics: Metrics, summary: TurnSummary): void {
+  const { usage, failure } = summary;
+  metrics.addMetric(METRIC.turnLatency, MetricUnit.Milliseconds, summary.latencyMs);
+  metrics.addMetric(METRIC.inputTokens, MetricUnit.Count, usage.inputTokens);
+  metrics.addMetric(METRIC.outputTokens, MetricUnit.Count, usage.outputTokens);
+  metrics.addMetric(METRIC.cacheReadInputTokens, MetricUnit.Count, usage.cacheReadInputTokens);
+  metrics.addMetric(
+    METRIC.cacheCreationInputTokens,
+    MetricUnit.Count,
+    usage.cacheCreationInputTokens,
+  );
+  metrics.addMetric(METRIC.costUsd, MetricUnit.Count, nanoToUsd(summary.costNanoUsd));
+  metrics.addMetric(METRIC.turnsFailed, MetricUnit.Count, failure ? 1 : 0);
+  if (failure) {
+    const errors = metrics.singleMetric();
+    errors.addDimension(ERROR_TYPE_DIMENSION, failure.type);
+    errors.addMetric(METRIC.modelErrors, MetricUnit.Count, 1);
+  }
+}

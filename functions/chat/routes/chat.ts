@@ -1,0 +1,29 @@
+import type { RequestScope } from '../http/chat-router.js';
+import { defineRoute } from '../http/route.js';
+import { sseResponse } from '../http/sse-response.js';
+import { encodeChatEvent } from '../protocols/chat-sse.js';
+import { chatRequestSchema } from '../request-schemas.js';
+import type { ChatTurn } from '../turn/chat-turn.js';
+import type { TurnObserver } from '../turn/turn-types.js';
+
+/** POST /v1/chat: one turn, streamed as Server-Sent Events. */
+export const chatRoute = (deps: {
+  chatTurn: ChatTurn;
+  observeTurn: (scope: RequestScope) => TurnObserver;
+  limits: { maxMessageChars: number; pingIntervalMs: number };
+}) =>
+  defineRoute({
+    method: 'POST',
+    path: '/v1/chat',
+    body: chatRequestSchema(deps.limits),
+    handle: async ({ body, principal, scope }) => {
+      const turn = await deps.chatTurn.start(
+        { ...body, userId: principal.userId },
+        { observer: deps.observeTurn(scope), remainingTimeMs: scope.remainingTimeMs },
+      );
+      scope.logger.appendKeys({ conversationId: turn.conversationId, messageId: turn.messageId });
+      return sseResponse(scope, (write) => turn.run((event) => write(encodeChatEvent(event))), {
+        pingIntervalMs: deps.limits.pingIntervalMs,
+      });
+    },
+  });

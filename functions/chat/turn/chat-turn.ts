@@ -1,0 +1,77 @@
+import type { Clock } from '../../../shared/domain/clock.js';
+import { ModelError } from '../../../shared/domain/errors.js';
+import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
+import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
+import type { Model } from '../../../shared/ports/model.js';
+import type { Admission } from '../../../shared/usage/admission.js';
+import { collectAnswer } from './collect-answer.js';
+import type { CompactionRequests } from './compaction-requests.js';
+import { createTurnFinish } from './finish-turn.js';
+import { createTurnStart } from './start-turn.js';
+import type { TurnContext, TurnEvent, TurnLimits, TurnRequest } from './turn-types.js';
+
+/** A turn whose answer has begun: run it to stream the answer's events. */
+export interface LiveTurn {
+  conversationId: string;
+  messageId: string;
+  model: string;
+  /**
+   * Streams the answer to its end, whether or not anyone still reads (on AWS a client
+   * disconnect never reaches the function): `start`, `text`…, then `done` or `error`.
+   * The answer is stored before the last event. Never rejects.
+   */
+  run(emit: (event: TurnEvent) => void): Promise<void>;
+}
+
+export interface ChatTurn {
+  /**
+   * Admits the turn, stores the question and opens the model's answer.
+   * @throws ValidationError, NotFoundError, ConflictError, BudgetExceededError,
+   *   RateLimitedError or ModelError: nothing is held then
+   */
+  start(request: TurnRequest, context: TurnContext): Promise<LiveTurn>;
+}
+
+export interface ChatTurnDependencies {
+  store: ConversationStore;
+  model: Model;
+  admission: Admission;
+  prices: PriceTable;
+  compaction: CompactionRequests;
+  clock: Clock;
+  limits: TurnLimits;
+}
+
+/** One chat turn: a question in, a streamed answer out, both kept in the conversation. */
+export function createChatTurn(deps: ChatTurnDependencies): ChatTurn {
+  const startTurn = createTurnStart(deps);
+  const finishTurn = createTurnFinish(deps);
+  const collectOptions = { idleTimeoutMs: deps.limits.streamIdleTimeoutMs, clock: deps.clock };
+  return {
+    async start(request, context) {
+      const turn = await startTurn(request, context);
+      const { conversationId, messageId } = turn;
+      return {
+        conversationId,
+        messageId,
+        model: turn.model,
+        async run(emit) {
+          try {
+            emit({ type: 'start', conversationId, messageId, model: turn.model });
+            const answer = await collectAnswer(turn, collectOptions, (text) =>
+              emit({ type: 'text', text }),
+            );
+            emit(await finishTurn(turn, answer));
+          } catch (error) {
+            emit({
+              type: 'error',
+              error: new ModelError('api_error', 'the turn failed unexpectedly', { cause: error }),
+            });
+          } finally {
+            turn.controller.dispose();
+          }
+        },
+      };
+    },
+  };
+}

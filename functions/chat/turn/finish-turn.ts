@@ -1,0 +1,108 @@
+import type { Clock } from '../../../shared/domain/clock.js';
+import { ModelError } from '../../../shared/domain/errors.js';
+import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
+import { estimateTokens } from '../../../shared/domain/tokens.js';
+import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
+import { answerOutcome } from './answer-outcome.js';
+import type { CollectedAnswer } from './collect-answer.js';
+import type { CompactionRequests } from './compaction-requests.js';
+import type { StartedTurn, TurnEvent } from './turn-types.js';
+
+export type FinishTurn = (turn: StartedTurn, answer: CollectedAnswer) => Promise<TurnEvent>;
+
+/**
+ * What an answer leaves behind, whatever way it ended: the answer stored (before the
+ * stream's last event), its cost settled against the budget and the rate window,
+ * compaction requested when the history grew past the threshold. Only a failure to
+ * store the answer fails the turn; the rest is reported to the observer.
+ * @returns the turn's last event: `done`, or `error`
+ */
+export function createTurnFinish(deps: {
+  store: ConversationStore;
+  prices: PriceTable;
+  compaction: CompactionRequests;
+  clock: Clock;
+}): FinishTurn {
+  const { store, prices, compaction, clock } = deps;
+  return async (turn, answer) => {
+    const { observer } = turn;
+    const outcome = answerOutcome(answer, turn.controller.interruptedBy);
+    const { usage } = outcome;
+    const { model } = turn;
+    const upstreamModel = turn.stream.model !== model ? turn.stream.model : undefined;
+    let failure = outcome.failure;
+    let costNanoUsd: number;
+    try {
+      costNanoUsd = prices.costNanoUsd(model, usage);
+    } catch (error) {
+      // Never reached with validated settings (every allowed model is priced); should it
+      // be, the call is charged the worst case it held rather than nothing.
+      costNanoUsd = turn.admitted.reservedNanoUsd;
+      failure ??= new ModelError('api_error', 'the answer could not be priced', { cause: error });
+    }
+    try {
+      await store.finishTurn({
+        userId: turn.userId,
+        conversationId: turn.conversationId,
+        turnId: turn.messageId,
+        userSeq: turn.userSeq,
+        answer: {
+          id: turn.messageId,
+          content: answer.text,
+          model,
+          ...(upstreamModel && { upstreamModel }),
+          stopReason: outcome.stopReason,
+          usage,
+          usageEstimated: outcome.usageEstimated,
+          costNanoUsd,
+          tokens: estimateTokens(answer.text),
+        },
+        nowIso: new Date(clock()).toISOString(),
+      });
+    } catch (error) {
+      observer.answerNotStored(error);
+      failure ??= new ModelError('api_error', 'the answer could not be stored', { cause: error });
+    }
+
+    const settled = await turn.admitted.settle({ usage, costNanoUsd });
+    if (settled.ledgerError !== undefined) {
+      const { reservationId, ledgerError: error } = settled;
+      observer.settlementFailed({ error, reservationId, costNanoUsd, usage });
+    }
+    if (settled.rateWindowError !== undefined)
+      observer.rateWindowNotCorrected(settled.rateWindowError);
+    await compaction
+      .requestIfDue({
+        userId: turn.userId,
+        conversationId: turn.conversationId,
+        summaryThroughSeq: turn.summaryThroughSeq,
+        historyTokens: turn.uncompactedTokens + estimateTokens(answer.text),
+      })
+      // The next turn asks again: compaction is an optimisation, never a failure.
+      .catch((error: unknown) => observer.compactionNotRequested(error));
+
+    await observer
+      .ended({
+        conversationId: turn.conversationId,
+        messageId: turn.messageId,
+        model,
+        ...(upstreamModel && { upstreamModel }),
+        stopReason: outcome.stopReason,
+        usage,
+        usageEstimated: outcome.usageEstimated,
+        costNanoUsd,
+        latencyMs: clock() - turn.receivedAtMs,
+        ...(failure && { failure }),
+      })
+      // Observing is best effort: it never turns a stored answer into an error.
+      .catch(() => undefined);
+    if (failure) return { type: 'error', error: failure };
+    return {
+      type: 'done',
+      messageId: turn.messageId,
+      stopReason: outcome.stopReason,
+      usage,
+      costNanoUsd,
+    };
+  };
+}

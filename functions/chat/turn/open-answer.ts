@@ -1,0 +1,109 @@
+import type { Clock } from '../../../shared/domain/clock.js';
+import { ModelError } from '../../../shared/domain/errors.js';
+import { ZERO_USAGE } from '../../../shared/domain/usage.js';
+import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
+import type {
+  Model,
+  ModelStream,
+  PromptBlock,
+  PromptMessage,
+} from '../../../shared/ports/model.js';
+import type { Admitted } from '../../../shared/usage/admission.js';
+import { openWithFallback } from './open-with-fallback.js';
+import type { TurnController } from './turn-controller.js';
+import type { TurnLimits, TurnObserver } from './turn-types.js';
+
+interface HeldTurn {
+  userId: string;
+  conversationId: string;
+  messageId: string;
+  userSeq: number;
+  admitted: Admitted;
+  controller: TurnController;
+  observer: TurnObserver;
+}
+
+interface AnswerRequest {
+  model: string;
+  maxTokens: number;
+  system: PromptBlock[];
+  messages: PromptMessage[];
+}
+
+/**
+ * Opens the model's answer. A turn stopped before the model began still streams, and
+ * ends as `stopped`. Any other failure ends the turn here: the question stays in the
+ * history with an empty, failed answer, the hold is released, and the error is thrown
+ * for the caller to answer as plain HTTP.
+ */
+export async function openAnswer(
+  deps: { model: Model; store: ConversationStore; clock: Clock; limits: TurnLimits },
+  turn: HeldTurn,
+  request: AnswerRequest,
+): Promise<{ stream: ModelStream; model: string }> {
+  const { controller } = turn;
+  try {
+    return await openWithFallback(
+      deps.model,
+      {
+        ...request,
+        signal: controller.signal,
+        timeoutMs: deps.limits.modelTimeoutMs,
+        maxRetries: deps.limits.modelMaxRetries,
+      },
+      deps.limits.fallbackModel,
+    );
+  } catch (error) {
+    if (controller.interruptedBy === 'stopped') {
+      return { stream: notStartedStream(request.model), model: request.model };
+    }
+    controller.dispose();
+    try {
+      await recordFailedStart(deps, turn, request.model);
+    } catch (storeError) {
+      turn.observer.answerNotStored(storeError);
+    } finally {
+      await turn.admitted.release();
+    }
+    if (controller.interruptedBy === 'timeout') {
+      throw new ModelError('timeout', 'the model did not start answering in time', {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/** The question stays in the history, with an empty failed answer. */
+async function recordFailedStart(
+  deps: { store: ConversationStore; clock: Clock },
+  turn: HeldTurn,
+  model: string,
+): Promise<void> {
+  await deps.store.finishTurn({
+    userId: turn.userId,
+    conversationId: turn.conversationId,
+    turnId: turn.messageId,
+    userSeq: turn.userSeq,
+    answer: {
+      id: turn.messageId,
+      content: '',
+      model,
+      stopReason: 'error',
+      usage: ZERO_USAGE,
+      usageEstimated: false,
+      costNanoUsd: 0,
+      tokens: 0,
+    },
+    nowIso: new Date(deps.clock()).toISOString(),
+  });
+}
+
+/** The answer of a turn stopped before the model began: nothing. */
+function notStartedStream(model: string): ModelStream {
+  return {
+    model,
+    initialUsage: ZERO_USAGE,
+    async *[Symbol.asyncIterator]() {},
+  };
+}

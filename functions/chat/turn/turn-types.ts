@@ -1,0 +1,113 @@
+import type { StopReason } from '../../../shared/domain/conversation.js';
+import type { ModelError } from '../../../shared/domain/errors.js';
+import type { TokenUsage } from '../../../shared/domain/usage.js';
+import type { ModelStream } from '../../../shared/ports/model.js';
+import type { Admitted } from '../../../shared/usage/admission.js';
+import type { TurnController } from './turn-controller.js';
+
+/** One question to answer, as the caller asked it (validated). */
+export interface TurnRequest {
+  userId: string;
+  message: string;
+  /** Continue this conversation; a new one is started without it. */
+  conversationId?: string;
+  model?: string;
+  system?: string;
+  maxTokens?: number;
+}
+
+/** The turn's bounds, from the settings, built once at the composition root. */
+export interface TurnLimits {
+  defaultModel: string;
+  /** Every model a request may name. */
+  models: ReadonlySet<string>;
+  fallbackModel?: string;
+  maxOutputTokens: number;
+  contextWindowTokens: number;
+  modelTimeoutMs: number;
+  modelMaxRetries: number;
+  streamIdleTimeoutMs: number;
+  /** The turn ends this long before the function would be killed. */
+  deadlineMarginMs: number;
+  /** How often a streaming turn checks for a stop request. */
+  stopPollIntervalMs: number;
+}
+
+/**
+ * What a turn tells the world as it goes: each wire protocol (our SSE, and later
+ * others) is an encoder of these events.
+ */
+export type TurnEvent =
+  | { type: 'start'; conversationId: string; messageId: string; model: string }
+  | { type: 'text'; text: string }
+  | {
+      type: 'done';
+      messageId: string;
+      stopReason: StopReason;
+      usage: TokenUsage;
+      costNanoUsd: number;
+    }
+  | { type: 'error'; error: ModelError };
+
+/** How a turn ended, for metrics and the log line an operator reads. */
+export interface TurnSummary {
+  conversationId: string;
+  messageId: string;
+  model: string;
+  /** The model name the upstream answered with, when it differs from `model`. */
+  upstreamModel?: string;
+  stopReason: StopReason;
+  usage: TokenUsage;
+  usageEstimated: boolean;
+  costNanoUsd: number;
+  failure?: ModelError;
+  latencyMs: number;
+}
+
+/**
+ * What a turn reports for operators (metrics and logs), in the turn's own words.
+ * The composition root maps these to Powertools metrics and log lines.
+ */
+export interface TurnObserver {
+  /** Rejected before the model call: budget or rate limit. */
+  rejected(error: Error): void;
+  started(): void;
+  firstToken(latencyMs: number): void;
+  answerNotStored(error: unknown): void;
+  settlementFailed(details: {
+    error: unknown;
+    reservationId: string;
+    costNanoUsd: number;
+    usage: TokenUsage;
+  }): void;
+  rateWindowNotCorrected(error: unknown): void;
+  compactionNotRequested(error: unknown): void;
+  /** Awaited before the response ends, so what it records is published with it. */
+  ended(summary: TurnSummary): Promise<void>;
+}
+
+/** Per request: who observes, and how long the function still has. */
+export interface TurnContext {
+  observer: TurnObserver;
+  remainingTimeMs: () => number;
+}
+
+/** A turn whose question is stored and whose answer has begun streaming upstream. */
+export interface StartedTurn {
+  userId: string;
+  conversationId: string;
+  /** The answer's id; also the turn's id. */
+  messageId: string;
+  userSeq: number;
+  /** The model asked for (the fallback, if it was used): the answer is priced as it. */
+  model: string;
+  stream: ModelStream;
+  controller: TurnController;
+  admitted: Admitted;
+  receivedAtMs: number;
+  /** Estimated tokens of the conversation not yet compacted, this turn's question included. */
+  uncompactedTokens: number;
+  /** The last message the conversation's summary covers (0: no summary yet). */
+  summaryThroughSeq: number;
+  observer: TurnObserver;
+}

@@ -1,0 +1,131 @@
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { AnthropicModel } from '../../shared/adapters/anthropic/anthropic-model.js';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+  createSqsClient,
+} from '../../shared/adapters/aws/clients.js';
+import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
+import { DynamoJobStore } from '../../shared/adapters/dynamodb/job-store.js';
+import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
+import { createSecretsProvider, secretSource } from '../../shared/adapters/secrets.js';
+import { SqsMessageActions } from '../../shared/adapters/sqs/sqs-message-actions.js';
+import { tracedModel } from '../../shared/adapters/tracing/traced-model.js';
+import type { Settings } from '../../shared/config/load-settings.js';
+import { type Clock, systemClock } from '../../shared/domain/clock.js';
+import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import type { ConversationStore } from '../../shared/ports/conversation-store.js';
+import type { JobStore } from '../../shared/ports/job-store.js';
+import type { MessageActions } from '../../shared/ports/message-actions.js';
+import type { Model } from '../../shared/ports/model.js';
+import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
+import { TABLE_DEFINITION } from '../../shared/table/definition.js';
+import { createBudgetReserver } from '../../shared/usage/budget-reserver.js';
+import { createWorkerHandler } from './app.js';
+import { createConversationCompactor } from './compact-conversation.js';
+import { createMeteredModel } from './metered-model.js';
+import { createJobObserver } from './observability.js';
+import { createRecordHandler } from './process-record.js';
+import { createJobRunner } from './run-job.js';
+import { runOnce } from './run-once.js';
+import { createDocumentSummarizer } from './summarize-document.js';
+
+/** The worker's ports and observability, on real services. */
+export interface WorkerAdapters {
+  model: Model;
+  ledger: UsageLedger;
+  jobs: JobStore;
+  conversations: ConversationStore;
+  messages: MessageActions;
+  idempotencyStore: BasePersistenceLayer;
+  logger: Logger;
+  metrics: Metrics;
+  tracer: Tracer;
+}
+
+/** Builds the worker's real clients and adapters from validated settings. */
+export function createWorkerAdapters(settings: Settings): WorkerAdapters {
+  const tracer = new Tracer({ serviceName: SERVICE.worker });
+  const instrument = <T>(client: T) => tracer.captureAWSv3Client(client);
+  const dynamodb = createDynamoDbClient(settings.dynamodbEndpoint, instrument);
+  const documentClient = createDocumentClient(dynamodb);
+  const { tableName } = settings;
+  return {
+    model: tracedModel(
+      new AnthropicModel({
+        apiKey: secretSource({
+          name: 'Anthropic API key',
+          arn: settings.anthropicApiKeySecretArn,
+          localValue: settings.anthropicApiKey,
+          provider: () => createSecretsProvider(instrument),
+        }),
+        ...(settings.anthropicBaseUrl && { baseURL: settings.anthropicBaseUrl }),
+      }),
+      tracer,
+    ),
+    ledger: new DynamoUsageLedger(documentClient, tableName, settings.globalMonthlyBudgetUsd),
+    jobs: new DynamoJobStore(documentClient, tableName),
+    conversations: new DynamoConversationStore(documentClient, tableName),
+    messages: new SqsMessageActions(
+      createSqsClient(settings.sqsEndpoint, instrument),
+      settings.jobsQueueUrl,
+      settings.deadLetterQueueUrl,
+    ),
+    // Idempotency records share the table: same keys, same TTL attribute.
+    idempotencyStore: new DynamoDBPersistenceLayer({
+      tableName,
+      keyAttr: TABLE_DEFINITION.partitionKey.name,
+      sortKeyAttr: TABLE_DEFINITION.sortKey.name,
+      expiryAttr: TABLE_DEFINITION.timeToLiveAttribute,
+      awsSdkV3Client: dynamodb,
+    }),
+    logger: new Logger({ serviceName: SERVICE.worker }),
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.worker }),
+    tracer,
+  };
+}
+
+/** The worker's use cases on the adapters, and its SQS handler on the use cases. */
+export function composeWorker(
+  settings: Settings,
+  adapters: WorkerAdapters,
+  tuning: { clock?: Clock } = {},
+) {
+  const { model, ledger, jobs, conversations, logger, metrics } = adapters;
+  const clock = tuning.clock ?? systemClock;
+  const observer = createJobObserver(logger, metrics);
+  const complete = createMeteredModel({
+    model,
+    budget: createBudgetReserver({ ledger, prices: settings.prices, limits: settings }),
+    ledger,
+    prices: settings.prices,
+    clock,
+    observer,
+  });
+  const summarizeDocument = createDocumentSummarizer({ complete, limits: settings });
+  const runJob = createJobRunner({
+    jobs,
+    summarizeDocument,
+    compactConversation: createConversationCompactor({
+      conversations,
+      summarize: summarizeDocument,
+    }),
+    clock,
+    observer,
+  });
+  return createWorkerHandler({
+    ...adapters,
+    handleRecord: createRecordHandler({
+      runJob: runOnce(runJob, adapters.idempotencyStore),
+      jobs,
+      messages: adapters.messages,
+      clock,
+      observer,
+      limits: settings,
+    }),
+  });
+}

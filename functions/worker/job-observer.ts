@@ -1,0 +1,30 @@
+import type { TokenUsage } from '../../shared/domain/usage.js';
+import type { JobFailure } from './job-errors.js';
+
+/**
+ * What the worker reports for operators, in its own words; the composition root maps
+ * these to Powertools metrics and log lines.
+ */
+export interface JobObserver {
+  /** A message that can never be processed was dead-lettered. */
+  invalidMessage(details: { messageId: string; reason: string }): void;
+  /** One model call of a job, with its exact cost (jobs spend from the same budget as chat). */
+  modelCall(usage: TokenUsage, costNanoUsd: number): void;
+  succeeded(details: {
+    jobId: string;
+    userId: string;
+    type: string;
+    usage: TokenUsage;
+    costNanoUsd: number;
+    durationMs: number;
+  }): void;
+  attemptFailed(details: {
+    jobId: string;
+    userId: string;
+    receiveCount: number;
+    failure: JobFailure;
+    error: unknown;
+  }): void;
+  /** A job ended as failed for good. */
+  failed(): void;
+}

@@ -1,0 +1,35 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { nanoToUsd } from '../../shared/domain/pricing/model-price.js';
+import { METRIC } from '../../shared/observability/metric-names.js';
+import type { JobObserver } from './job-observer.js';
+
+/** The worker's observations as Powertools metrics (published per invocation) and log lines. */
+export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver {
+  const add = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
+  return {
+    invalidMessage(details) {
+      logger.warn('dead-lettering an invalid message', details);
+      add(METRIC.jobsFailed, 1);
+    },
+    modelCall(usage, costNanoUsd) {
+      add(METRIC.inputTokens, usage.inputTokens);
+      add(METRIC.outputTokens, usage.outputTokens);
+      add(METRIC.cacheReadInputTokens, usage.cacheReadInputTokens);
+      add(METRIC.cacheCreationInputTokens, usage.cacheCreationInputTokens);
+      add(METRIC.costUsd, nanoToUsd(costNanoUsd));
+    },
+    succeeded({ durationMs, ...details }) {
+      add(METRIC.jobsSucceeded, 1);
+      metrics.addMetric(METRIC.jobDuration, MetricUnit.Milliseconds, durationMs);
+      logger.info('job succeeded', details);
+    },
+    attemptFailed({ failure, ...details }) {
+      logger.warn('job attempt failed', {
+        ...details,
+        failure: { type: failure.type, retryable: failure.retryable },
+      });
+    },
+    failed: () => add(METRIC.jobsFailed, 1),
+  };
+}

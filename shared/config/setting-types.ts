@@ -1,0 +1,179 @@
+import * as z from '../validation/zod.js';
+
+/**
+ * The kinds of value a setting can hold. Each schema accepts the value in both forms
+ * it arrives in: a string (an environment variable, or `-c key=value`) and a JSON
+ * value (cdk.json). An empty string or null means "not set", so the default applies.
+ */
+export interface SettingType<T> {
+  readonly schema: z.ZodMiniType<T, unknown>;
+  /** The default, shown in the docs; absent for an optional setting. */
+  readonly defaultValue?: T;
+  /** How the value is written into a function's environment. */
+  toEnv(value: T): string;
+  /** One phrase describing accepted values, for the docs. */
+  readonly accepts: string;
+}
+
+const unsetToUndefined = z.transform((value: unknown) =>
+  value === '' || value === null ? undefined : value,
+);
+
+function build<T>(
+  inner: z.ZodMiniType<T, unknown>,
+  options: { default?: T; accepts: string; toEnv?: (value: T) => string },
+): SettingType<T> {
+  const withDefault =
+    options.default === undefined ? inner : (z._default(inner, options.default as never) as never);
+  return {
+    schema: z.pipe(unsetToUndefined, withDefault as never) as z.ZodMiniType<T, unknown>,
+    accepts: options.accepts,
+    toEnv: options.toEnv ?? String,
+    ...(options.default !== undefined && { defaultValue: options.default }),
+  };
+}
+
+const optional = <T>(type: SettingType<T>): SettingType<T | undefined> => ({
+  ...type,
+  schema: z.optional(type.schema) as z.ZodMiniType<T | undefined, unknown>,
+  toEnv: (value) => (value === undefined ? '' : type.toEnv(value)),
+});
+
+interface IntOptions {
+  min: number;
+  max: number;
+}
+export function int(options: IntOptions & { default: number }): SettingType<number>;
+export function int(options: IntOptions): SettingType<number | undefined>;
+export function int(options: IntOptions & { default?: number }) {
+  const type = build(
+    z.pipe(z.coerce.number(), z.int().check(z.minimum(options.min), z.maximum(options.max))),
+    { ...options, accepts: `an integer from ${options.min} to ${options.max}` },
+  );
+  return options.default === undefined ? optional(type) : type;
+}
+
+interface DecimalOptions {
+  /** Exclusive lower bound. */
+  above: number;
+  max?: number;
+}
+/** A decimal number greater than `above`. */
+export function decimal(options: DecimalOptions & { default: number }): SettingType<number>;
+export function decimal(options: DecimalOptions): SettingType<number | undefined>;
+export function decimal(options: DecimalOptions & { default?: number }) {
+  const max = options.max ?? Number.MAX_SAFE_INTEGER;
+  const type = build(z.coerce.number().check(z.gt(options.above), z.lte(max)), {
+    ...options,
+    accepts: `a number above ${options.above}${options.max ? ` and at most ${max}` : ''}`,
+  });
+  return options.default === undefined ? optional(type) : type;
+}
+
+interface TextOptions {
+  pattern?: RegExp;
+  /** What the pattern accepts, for the docs. */
+  describe?: string;
+}
+export function text(options: TextOptions & { default: string }): SettingType<string>;
+export function text(options: TextOptions & { required: true }): SettingType<string>;
+export function text(options?: TextOptions): SettingType<string | undefined>;
+export function text(
+  options: TextOptions & { default?: string; required?: boolean } = {},
+): SettingType<string | undefined> {
+  const base = z.string().check(z.minLength(1));
+  const type = build(options.pattern ? base.check(z.regex(options.pattern)) : base, {
+    ...options,
+    accepts: options.describe ?? 'text',
+  });
+  return options.default === undefined && !options.required ? optional(type) : type;
+}
+
+export function choice<const T extends string>(values: readonly [T, ...T[]], defaultValue: T) {
+  return build(z.enum(values), { default: defaultValue, accepts: `one of ${values.join(', ')}` });
+}
+
+/** One of a fixed set of numbers (CloudWatch Logs retention periods, say). */
+export function numberIn(values: readonly number[], defaultValue: number) {
+  return build(
+    z.coerce
+      .number()
+      .check(z.refine((value) => values.includes(value), `must be one of ${values.join(', ')}`)),
+    { default: defaultValue, accepts: `one of ${values.join(', ')}` },
+  );
+}
+
+export function flag(defaultValue: boolean) {
+  return build(
+    z.union([
+      z.boolean(),
+      z.pipe(
+        z.enum(['true', 'false']),
+        z.transform((value) => value === 'true'),
+      ),
+    ]),
+    { default: defaultValue, accepts: 'true or false' },
+  );
+}
+
+export function url(options: { required: true }): SettingType<string>;
+export function url(): SettingType<string | undefined>;
+export function url(options: { required?: boolean } = {}): SettingType<string | undefined> {
+  const type = build(z.url(), { accepts: 'a URL' });
+  return options.required ? type : optional(type);
+}
+
+export function email() {
+  return optional(build(z.email(), { accepts: 'an e-mail address' }));
+}
+
+/** A list: a JSON array, or a comma-separated string. */
+export function list(options: { item?: z.ZodMiniType<string, unknown>; describe?: string } = {}) {
+  const item = options.item ?? z.string().check(z.minLength(1));
+  const csv = z.pipe(
+    z.string(),
+    z.transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    ),
+  );
+  const items = z.pipe(z.union([z.array(z.string()), csv]), z.array(item) as never);
+  return build(items as z.ZodMiniType<string[], unknown>, {
+    default: [] as string[],
+    accepts: options.describe ?? 'a list (JSON array or comma-separated)',
+    toEnv: (values: string[]) => values.join(','),
+  });
+}
+
+/** A JSON object: as an object in cdk.json, or as a JSON string. */
+export function json<T>(schema: z.ZodMiniType<T, unknown>, defaultValue: T) {
+  const parsed = z.pipe(
+    z.transform((value: unknown, context) => {
+      if (typeof value !== 'string') return value;
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        context.issues.push({ code: 'custom', message: 'not valid JSON', input: value });
+        return z.NEVER;
+      }
+    }),
+    schema as never,
+  );
+  return build(parsed as z.ZodMiniType<T, unknown>, {
+    default: defaultValue,
+    accepts: 'a JSON object',
+    toEnv: (value) => JSON.stringify(value),
+  });
+}
+
+export function secretArn() {
+  return text({
+    pattern: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/,
+    describe: 'a Secrets Manager secret ARN',
+  });
+}
+
+/** Browser origins: a scheme and a host (and port), nothing after it; or `*`. */
+export const ORIGIN_PATTERN = /^(\*|https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)$/;

@@ -1,0 +1,55 @@
+import { usdToNano } from '../domain/pricing/model-price.js';
+import type { PriceTable } from '../domain/pricing/price-table.js';
+import type { Reservation, UsageLedger } from '../ports/usage-ledger.js';
+
+export interface BudgetLimits {
+  /** Each user's monthly budget, unless an operator set one of their own. */
+  userMonthlyBudgetUsd: number;
+  globalMonthlyBudgetUsd: number;
+}
+
+export interface BudgetRequest {
+  userId: string;
+  model: string;
+  /** A guaranteed upper bound of the prompt's tokens. */
+  promptMaxTokens: number;
+  maxOutputTokens: number;
+  nowMs: number;
+  /** When the reservation may be reclaimed if its caller never settles it. */
+  expiresAtMs: number;
+}
+
+export interface BudgetReserver {
+  /**
+   * Reserves the worst-case cost of one model call against the user's monthly budget
+   * (their own, when an operator set one) and the deployment's.
+   * @throws BudgetExceededError
+   */
+  reserve(request: BudgetRequest): Promise<Reservation>;
+}
+
+export function createBudgetReserver(deps: {
+  ledger: UsageLedger;
+  prices: PriceTable;
+  limits: BudgetLimits;
+}): BudgetReserver {
+  const { ledger, prices, limits } = deps;
+  return {
+    async reserve(request) {
+      const userBudgetUsd =
+        (await ledger.userBudgetOverrideUsd(request.userId)) ?? limits.userMonthlyBudgetUsd;
+      return ledger.reserve({
+        userId: request.userId,
+        amountNanoUsd: prices.worstCaseNanoUsd(
+          request.model,
+          request.promptMaxTokens,
+          request.maxOutputTokens,
+        ),
+        userBudgetNanoUsd: usdToNano(userBudgetUsd),
+        globalBudgetNanoUsd: usdToNano(limits.globalMonthlyBudgetUsd),
+        nowMs: request.nowMs,
+        expiresAtMs: request.expiresAtMs,
+      });
+    },
+  };
+}

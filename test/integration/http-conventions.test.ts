@@ -1,0 +1,96 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** A request fetch() would refuse to send (a GET with a body, odd paths). */
+function raw(
+  stack: TestStack,
+  method: string,
+  path: string,
+  options: { body?: string; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
+  const url = new URL(stack.url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        headers: {
+          ...options.headers,
+          ...(options.body && { 'content-length': String(Buffer.byteLength(options.body)) }),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+describe('HTTP conventions of the function URL', () => {
+  let stack: TestStack;
+  let auth: Record<string, string>;
+  beforeAll(async () => {
+    stack = await startTestStack();
+    auth = { authorization: `Bearer ${await stack.token('conventions')}` };
+  });
+  afterAll(() => stack.close());
+
+  it('ignores the body of a GET instead of failing the invocation', async () => {
+    const response = await raw(stack, 'GET', '/v1/usage', {
+      body: '{"ignored":true}',
+      headers: { ...auth, 'content-type': 'application/json' },
+    });
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.text)).toMatchObject({ requests: 0 });
+  });
+
+  it('answers malformed percent-encoding in a path with 400, before and after authentication', async () => {
+    for (const headers of [auth, {}]) {
+      const response = await raw(stack, 'GET', '/v1/conversations/%ZZ', { headers });
+      expect(response.status).toBe(400);
+      const body = JSON.parse(response.text);
+      expect(body.error.type).toBe('invalid_request_error');
+      expect(body.requestId).toBe(response.headers['x-request-id']);
+    }
+  });
+
+  it('says how to send the body when it is not declared as JSON', async () => {
+    const response = await raw(stack, 'POST', '/v1/chat', {
+      body: '{"message":"hi"}',
+      headers: auth,
+    });
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.text).error.message).toMatch(/content-type: application\/json/);
+    expect(stack.claude.requests).toHaveLength(0);
+  });
+
+  it('names the invalid field of a body', async () => {
+    const response = await raw(stack, 'POST', '/v1/chat', {
+      body: '{"message":"hi","maxTokens":-3}',
+      headers: { ...auth, 'content-type': 'application/json' },
+    });
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.text).error.message).toMatch(/^maxTokens: /);
+  });
+
+  it('answers a method no route knows with 405', async () => {
+    const response = await raw(stack, 'PROPFIND', '/v1/chat', { headers: auth });
+    expect(response.status).toBe(405);
+  });
+});

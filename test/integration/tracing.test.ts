@@ -1,0 +1,101 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestStack } from './support/test-stack.js';
+
+interface TraceDocument {
+  name: string;
+  id: string;
+  type?: string;
+  trace_id?: string;
+  parent_id?: string;
+  namespace?: string;
+  annotations?: Record<string, unknown>;
+}
+
+/**
+ * The functions as the Lambda runtime starts them with active tracing: the X-Ray SDK
+ * in Lambda mode, a trace header, and a daemon address; here a UDP socket stands in
+ * for the X-Ray daemon and collects what Powertools Tracer sends it.
+ */
+describe('tracing', () => {
+  let daemon: Socket;
+  let stack: TestStack;
+  const documents: TraceDocument[] = [];
+
+  beforeAll(async () => {
+    daemon = createSocket('udp4');
+    daemon.on('message', (message) => {
+      const [, body] = message.toString('utf8').split('\n');
+      if (body) documents.push(JSON.parse(body) as TraceDocument);
+    });
+    await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
+    Object.assign(process.env, {
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      LAMBDA_TASK_ROOT: '/var/task',
+      POWERTOOLS_TRACE_ENABLED: 'true',
+      AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+      _HANDLER: 'index.handler',
+      _X_AMZN_TRACE_ID:
+        'Root=1-6b0cb0bb-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1',
+    });
+    // Imported only now: Tracer and the X-Ray SDK read the environment when they load.
+    const { startTestStack } = await import('./support/test-stack.js');
+    stack = await startTestStack({ worker: true });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    daemon.close();
+  });
+
+  const named = (name: string) => documents.filter((document) => document.name === name);
+
+  it('sends a subsegment per request with its DynamoDB calls and the Claude call beneath it', async () => {
+    const response = await stack.chat('traced', { message: 'Hello, tracer' });
+    await response.text();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const request = named('## POST /v1/chat');
+    expect(request).toHaveLength(1);
+    expect(request[0]?.annotations).toMatchObject({
+      ColdStart: expect.any(Boolean),
+      Service: 'chat',
+    });
+    const model = named('## anthropic.messages.stream');
+    expect(model).toHaveLength(1);
+    expect(model[0]?.annotations).toMatchObject({ model: 'claude-sonnet-4-6' });
+    // Before the model call (conversation, admission, the turn) and after it (answer, settlement).
+    expect(named('DynamoDB').length).toBeGreaterThanOrEqual(4);
+    for (const child of [...model, ...named('DynamoDB')]) {
+      expect(child.parent_id).toBe(request[0]?.id);
+    }
+    for (const document of documents) {
+      expect(document.trace_id).toBe('1-6b0cb0bb-0123456789abcdef01234567');
+    }
+  });
+
+  it('traces the worker: its invocation, the model call and the DynamoDB calls beneath it', async () => {
+    const queued = await stack.request('traced', 'POST', '/v1/jobs', {
+      type: 'summarize',
+      text: 'A short document about tracing.',
+    });
+    const { jobId } = (await queued.json()) as { jobId: string };
+    for (let status = 'queued'; status !== 'succeeded'; ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const job = await stack.request('traced', 'GET', `/v1/jobs/${jobId}`);
+      status = ((await job.json()) as { status: string }).status;
+      expect(status).not.toBe('failed');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const invocation = named('## index.handler');
+    expect(invocation).toHaveLength(1);
+    expect(invocation[0]?.annotations).toMatchObject({ Service: 'worker' });
+    const call = named('## anthropic.messages');
+    expect(call).toHaveLength(1);
+    expect(call[0]?.parent_id).toBe(invocation[0]?.id);
+    expect(
+      named('DynamoDB').filter((document) => document.parent_id === invocation[0]?.id).length,
+    ).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type ChatAppDependencies, createChatApp } from '../../../../functions/chat/app.js';
+import { createLambdaContext } from '../../../../local-stack/lambda-runtime/context.js';
+import { buildFunctionUrlEvent } from '../../../../local-stack/lambda-runtime/function-url-event.js';
+import { hs256Verifier } from '../../../../shared/auth/token-verifier.js';
+
+const SECRET = 'a-test-signing-secret-of-enough-length';
+const CONVERSATION = `conv_${'a'.repeat(32)}`;
+const JOB = `job_${'b'.repeat(32)}`;
+
+/** Every route of the API but GET /health. */
+const PROTECTED = [
+  ['POST', '/v1/chat'],
+  ['GET', '/v1/conversations'],
+  ['GET', `/v1/conversations/${CONVERSATION}`],
+  ['DELETE', `/v1/conversations/${CONVERSATION}`],
+  ['POST', `/v1/conversations/${CONVERSATION}/stop`],
+  ['GET', '/v1/usage'],
+  ['POST', '/v1/jobs'],
+  ['GET', `/v1/jobs/${JOB}`],
+] as const;
+
+/**
+ * The app with no working ports: the requests below are answered before any handler
+ * would use one (a missing token, an id that names nothing).
+ */
+function createApp(authTokenHeader: string) {
+  const unused = {} as never;
+  const logger = new Logger({ serviceName: 'chat', logLevel: 'SILENT' });
+  const deps: ChatAppDependencies = {
+    logger,
+    createMetrics: () => new Metrics({ namespace: 'AppTest', serviceName: 'chat' }),
+    tracer: new Tracer({ serviceName: 'chat', enabled: false }),
+    verifier: hs256Verifier({ secret: async () => SECRET }),
+    authTokenHeader,
+    healthChecks: {},
+    chatTurn: unused,
+    observeTurn: () => unused,
+    submitJob: unused,
+    store: unused,
+    ledger: unused,
+    jobs: unused,
+    clock: () => Date.parse('2026-11-15T00:00:00Z'),
+    limits: { maxMessageChars: 1000, pingIntervalMs: 15_000, userMonthlyBudgetUsd: 10 },
+  };
+  return createChatApp(deps);
+}
+
+async function send(
+  app: ReturnType<typeof createApp>,
+  method: string,
+  url: string,
+  headers: Record<string, string> = {},
+) {
+  const event = buildFunctionUrlEvent(
+    {
+      method,
+      url,
+      rawHeaders: Object.entries({ host: 'abc.lambda-url.us-east-1.on.aws', ...headers }).flat(),
+      body: Buffer.alloc(0),
+      sourceIp: '203.0.113.7',
+      port: 443,
+      protocol: 'HTTP/1.1',
+    },
+    { urlId: 'abc', requestId: randomUUID(), receivedAt: new Date() },
+  );
+  return app.resolve(event, createLambdaContext({ functionName: 'chat', timeoutMs: 30_000 }));
+}
+
+describe('the chat app', () => {
+  let token: string;
+
+  beforeAll(async () => {
+    token = await new SignJWT({ sub: 'user-1' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(SECRET));
+  });
+
+  it('leaves only GET /health unauthenticated', async () => {
+    const app = createApp('authorization');
+    expect((await send(app, 'GET', '/health')).statusCode).toBe(200);
+    for (const [method, path] of PROTECTED) {
+      const response = await send(app, method, path);
+      expect(response.statusCode, `${method} ${path}`).toBe(401);
+    }
+  });
+
+  it('reads the token from the configured header only (x-user-authorization behind SigV4)', async () => {
+    const app = createApp('x-user-authorization');
+    const unknownJob = '/v1/jobs/job_none';
+    expect(
+      (await send(app, 'GET', unknownJob, { authorization: `Bearer ${token}` })).statusCode,
+    ).toBe(401);
+    expect(
+      (await send(app, 'GET', unknownJob, { 'x-user-authorization': `Bearer ${token}` }))
+        .statusCode,
+    ).toBe(404);
+  });
+});
