@@ -1,0 +1,637 @@
+import { randomUUID } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Conversation } from '../../shared/domain/conversation.js';
+import { ConflictError, ValidationError } from '../../shared/domain/errors.js';
+import { newConversationId, newMessageId } from '../../shared/domain/ids.js';
+import type {
+  BeginTurn,
+  ConversationStore,
+  FinishTurn,
+} from '../../shared/ports/conversation-store.js';
+
+export interface ConversationStoreSubject {
+  store: ConversationStore;
+}
+
+const T0 = Date.parse('2026-11-15T10:00:00.000Z');
+const LEASE_MS = 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const newUserId = () => `contract-${randomUUID()}`;
+
+function beginOf(
+  fields: Pick<BeginTurn, 'userId' | 'conversationId'> & Partial<BeginTurn>,
+): BeginTurn {
+  const nowMs = fields.nowIso ? Date.parse(fields.nowIso) : T0;
+  return {
+    turnId: `turn_${randomUUID()}`,
+    title: 'Trip to Lisbon',
+    userMessage: { id: newMessageId(), content: 'Where should I eat?', tokens: 5 },
+    nowIso: iso(nowMs),
+    leaseUntilMs: nowMs + LEASE_MS,
+    ...fields,
+  };
+}
+
+function finishOf(begin: BeginTurn, userSeq: number, fields: Partial<FinishTurn> = {}): FinishTurn {
+  return {
+    userId: begin.userId,
+    conversationId: begin.conversationId,
+    turnId: begin.turnId,
+    userSeq,
+    answer: {
+      id: newMessageId(),
+      content: 'Try the bakery by the river.',
+      model: 'claude-sonnet-4-6',
+      stopReason: 'end_turn',
+      usage: {
+        inputTokens: 40,
+        outputTokens: 7,
+        cacheReadInputTokens: 0,
+        cacheCreationInputTokens: 0,
+      },
+      usageEstimated: false,
+      costNanoUsd: 225_000,
+      tokens: 7,
+    },
+    nowIso: iso(Date.parse(begin.nowIso) + 1_000),
+    ...fields,
+  };
+}
+
+/**
+ * The ConversationStore port's behaviour, for the in-memory fake and the DynamoDB adapter.
+ * Every test works on a user of its own, so one store can serve the whole suite.
+ */
+export function conversationStoreContract(subject: () => Promise<ConversationStoreSubject>) {
+  let store: ConversationStore;
+  let userId: string;
+  beforeEach(async () => {
+    ({ store } = await subject());
+    userId = newUserId();
+  });
+
+  /** A conversation of finished turns, one a minute from `startMs`, each message `tokens[i]`. */
+  async function converse(
+    options: { userId?: string; conversationId?: string; tokens?: number[]; startMs?: number } = {},
+  ): Promise<Conversation> {
+    const owner = options.userId ?? userId;
+    const conversationId = options.conversationId ?? newConversationId();
+    const tokens = options.tokens ?? [5, 7];
+    const startMs = options.startMs ?? T0;
+    let existing: Conversation | undefined;
+    for (let i = 0; i < tokens.length; i += 2) {
+      const nowMs = startMs + i * 60_000;
+      const begin = beginOf({
+        userId: owner,
+        conversationId,
+        existing,
+        nowIso: iso(nowMs),
+        userMessage: { id: newMessageId(), content: `question ${i}`, tokens: tokens[i]! },
+      });
+      const seq = await store.beginTurn(begin);
+      if (i + 1 < tokens.length) {
+        const finish = finishOf(begin, seq);
+        await store.finishTurn({
+          ...finish,
+          answer: { ...finish.answer, content: `answer ${i + 1}`, tokens: tokens[i + 1]! },
+        });
+      }
+      existing = await store.getConversation(owner, conversationId);
+    }
+    return existing!;
+  }
+
+  describe('beginTurn', () => {
+    it('starts a new conversation that the turn holds, with the question at seq 1', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+
+      const seq = await store.beginTurn(begin);
+
+      expect(seq).toBe(1);
+      expect(await store.getConversation(userId, begin.conversationId)).toEqual({
+        id: begin.conversationId,
+        userId,
+        title: begin.title,
+        createdAt: begin.nowIso,
+        updatedAt: begin.nowIso,
+        lastSeq: 2,
+        messageCount: 1,
+        activeTurn: { turnId: begin.turnId, leaseUntilMs: begin.leaseUntilMs },
+        uncompactedTokens: 5,
+      });
+      const { items } = await store.listMessages(userId, begin.conversationId, { limit: 10 });
+      expect(items).toEqual([
+        {
+          id: begin.userMessage.id,
+          seq: 1,
+          role: 'user',
+          content: begin.userMessage.content,
+          createdAt: begin.nowIso,
+        },
+      ]);
+    });
+
+    it('refuses to start a new conversation under an id that exists', async () => {
+      const conversation = await converse();
+
+      const again = store.beginTurn(beginOf({ userId, conversationId: conversation.id }));
+
+      await expect(again).rejects.toBeInstanceOf(ConflictError);
+    });
+
+    it('refuses a turn while another live turn holds the conversation', async () => {
+      const first = beginOf({ userId, conversationId: newConversationId() });
+      await store.beginTurn(first);
+      const existing = await store.getConversation(userId, first.conversationId);
+
+      const second = store.beginTurn(
+        beginOf({
+          userId,
+          conversationId: first.conversationId,
+          existing,
+          nowIso: iso(T0 + 1_000),
+        }),
+      );
+
+      await expect(second).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.getConversation(userId, first.conversationId)).toEqual(existing);
+    });
+
+    it('refuses a turn when the conversation moved since it was read', async () => {
+      const stale = await converse();
+      const moved = beginOf({
+        userId,
+        conversationId: stale.id,
+        existing: stale,
+        nowIso: iso(T0 + 120_000),
+      });
+      await store.finishTurn(finishOf(moved, await store.beginTurn(moved)));
+
+      const late = store.beginTurn(
+        beginOf({ userId, conversationId: stale.id, existing: stale, nowIso: iso(T0 + 600_000) }),
+      );
+
+      await expect(late).rejects.toBeInstanceOf(ConflictError);
+    });
+
+    it('takes over a conversation whose turn lease has run out', async () => {
+      const crashed = beginOf({ userId, conversationId: newConversationId() });
+      await store.beginTurn(crashed);
+      const existing = await store.getConversation(userId, crashed.conversationId);
+
+      const next = beginOf({
+        userId,
+        conversationId: crashed.conversationId,
+        existing,
+        nowIso: iso(crashed.leaseUntilMs + 1),
+      });
+      const seq = await store.beginTurn(next);
+
+      expect(seq).toBe(3);
+      expect(await store.getConversation(userId, crashed.conversationId)).toMatchObject({
+        lastSeq: 4,
+        messageCount: 2,
+        activeTurn: { turnId: next.turnId, leaseUntilMs: next.leaseUntilMs },
+      });
+    });
+
+    it('still refuses a turn at the very millisecond the lease ends', async () => {
+      const first = beginOf({ userId, conversationId: newConversationId() });
+      await store.beginTurn(first);
+
+      const second = store.beginTurn(
+        beginOf({
+          userId,
+          conversationId: first.conversationId,
+          existing: await store.getConversation(userId, first.conversationId),
+          nowIso: iso(first.leaseUntilMs),
+        }),
+      );
+
+      await expect(second).rejects.toBeInstanceOf(ConflictError);
+    });
+
+    it('refuses a turn in a conversation deleted since it was read', async () => {
+      const conversation = await converse();
+      await store.deleteConversation(userId, conversation.id);
+
+      const turn = store.beginTurn(
+        beginOf({ userId, conversationId: conversation.id, existing: conversation }),
+      );
+
+      await expect(turn).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.getConversation(userId, conversation.id)).toBeUndefined();
+    });
+
+    it('continues a finished conversation at the next free slot', async () => {
+      const conversation = await converse({ tokens: [5, 7] });
+      const next = beginOf({
+        userId,
+        conversationId: conversation.id,
+        existing: conversation,
+        nowIso: iso(T0 + 120_000),
+        userMessage: { id: newMessageId(), content: 'And for dinner?', tokens: 4 },
+      });
+
+      const seq = await store.beginTurn(next);
+
+      expect(seq).toBe(3);
+      expect(await store.getConversation(userId, conversation.id)).toMatchObject({
+        createdAt: iso(T0),
+        updatedAt: next.nowIso,
+        lastSeq: 4,
+        messageCount: 3,
+        uncompactedTokens: 16,
+        activeTurn: { turnId: next.turnId },
+      });
+    });
+  });
+
+  describe('finishTurn', () => {
+    it('stores the answer after the question and frees the conversation', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      const seq = await store.beginTurn(begin);
+      const finish = finishOf(begin, seq);
+
+      await store.finishTurn(finish);
+
+      const { items } = await store.listMessages(userId, begin.conversationId, { limit: 10 });
+      expect(items[1]).toEqual({
+        id: finish.answer.id,
+        seq: 2,
+        role: 'assistant',
+        content: finish.answer.content,
+        createdAt: finish.nowIso,
+        model: finish.answer.model,
+        stopReason: 'end_turn',
+        usage: finish.answer.usage,
+        costNanoUsd: finish.answer.costNanoUsd,
+      });
+      const conversation = await store.getConversation(userId, begin.conversationId);
+      expect(conversation).toMatchObject({
+        lastSeq: 2,
+        messageCount: 2,
+        uncompactedTokens: 12,
+        updatedAt: finish.nowIso,
+      });
+      expect(conversation?.activeTurn).toBeUndefined();
+    });
+
+    it('marks an answer whose usage was estimated', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      const seq = await store.beginTurn(begin);
+      const finish = finishOf(begin, seq);
+
+      await store.finishTurn({
+        ...finish,
+        answer: { ...finish.answer, stopReason: 'error', usageEstimated: true },
+      });
+
+      const { items } = await store.listMessages(userId, begin.conversationId, { limit: 10 });
+      expect(items[1]).toMatchObject({ stopReason: 'error', usageEstimated: true });
+    });
+
+    it('keeps the model name the upstream answered with when it differs from the one asked for', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      const seq = await store.beginTurn(begin);
+      const finish = finishOf(begin, seq);
+
+      await store.finishTurn({
+        ...finish,
+        answer: { ...finish.answer, upstreamModel: `proxy/${finish.answer.model}` },
+      });
+
+      const { items } = await store.listMessages(userId, begin.conversationId, { limit: 10 });
+      expect(items[1]).toMatchObject({
+        model: finish.answer.model,
+        upstreamModel: `proxy/${finish.answer.model}`,
+      });
+      expect(items[0]?.upstreamModel).toBeUndefined();
+    });
+
+    it('stores the answer of a turn whose lease was lost, leaving the new turn its hold', async () => {
+      const slow = beginOf({ userId, conversationId: newConversationId() });
+      const slowSeq = await store.beginTurn(slow);
+      const next = beginOf({
+        userId,
+        conversationId: slow.conversationId,
+        existing: await store.getConversation(userId, slow.conversationId),
+        nowIso: iso(slow.leaseUntilMs + 1),
+      });
+      await store.beginTurn(next);
+
+      await store.finishTurn(finishOf(slow, slowSeq, { nowIso: iso(slow.leaseUntilMs + 2) }));
+
+      const { items } = await store.listMessages(userId, slow.conversationId, { limit: 10 });
+      expect(items.map((message) => [message.seq, message.role])).toEqual([
+        [1, 'user'],
+        [2, 'assistant'],
+        [3, 'user'],
+      ]);
+      expect(await store.getConversation(userId, slow.conversationId)).toMatchObject({
+        lastSeq: 4,
+        messageCount: 3,
+        activeTurn: { turnId: next.turnId },
+      });
+    });
+
+    it('stores nothing when the conversation was deleted during the turn', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      const seq = await store.beginTurn(begin);
+      await store.deleteConversation(userId, begin.conversationId);
+
+      await store.finishTurn(finishOf(begin, seq));
+
+      expect(await store.getConversation(userId, begin.conversationId)).toBeUndefined();
+      const { items } = await store.listMessages(userId, begin.conversationId, { limit: 10 });
+      expect(items).toEqual([]);
+    });
+
+    it('stores the answer once when a turn finishes twice', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      const seq = await store.beginTurn(begin);
+      const finish = finishOf(begin, seq);
+
+      await store.finishTurn(finish);
+      await store.finishTurn(finish);
+
+      const { items } = await store.listMessages(userId, begin.conversationId, { limit: 10 });
+      expect(items).toHaveLength(2);
+      expect(await store.getConversation(userId, begin.conversationId)).toMatchObject({
+        messageCount: 2,
+        uncompactedTokens: 12,
+      });
+    });
+  });
+
+  describe('listing', () => {
+    it("lists only the user's own conversations, the most recently active first", async () => {
+      const older = await converse({ startMs: T0 });
+      const newer = await converse({ startMs: T0 + 3_600_000 });
+      await converse({ userId: newUserId(), startMs: T0 + 7_200_000 });
+
+      const { items } = await store.listConversations(userId, { limit: 10 });
+
+      expect(items.map((conversation) => conversation.id)).toEqual([newer.id, older.id]);
+    });
+
+    it('pages conversations with an opaque cursor until a page comes without one', async () => {
+      const ids = [];
+      for (let i = 0; i < 3; i++) ids.unshift((await converse({ startMs: T0 + i * 60_000 })).id);
+
+      const first = await store.listConversations(userId, { limit: 2 });
+      const second = await store.listConversations(userId, { limit: 2, cursor: first.nextCursor });
+
+      expect(first.items.map((conversation) => conversation.id)).toEqual(ids.slice(0, 2));
+      expect(first.nextCursor).toEqual(expect.any(String));
+      expect(second.items.map((conversation) => conversation.id)).toEqual(ids.slice(2));
+      expect(second.nextCursor).toBeUndefined();
+    });
+
+    it('gives a full last page a cursor to an empty page', async () => {
+      await converse({ startMs: T0 });
+      await converse({ startMs: T0 + 60_000 });
+
+      const full = await store.listConversations(userId, { limit: 2 });
+      const after = await store.listConversations(userId, { limit: 2, cursor: full.nextCursor });
+
+      expect(full.items).toHaveLength(2);
+      expect(full.nextCursor).toEqual(expect.any(String));
+      expect(after).toEqual({ items: [] });
+    });
+
+    it("refuses a cursor made for another user's conversations", async () => {
+      await converse({ startMs: T0 });
+      await converse({ startMs: T0 + 60_000 });
+      const { nextCursor } = await store.listConversations(userId, { limit: 1 });
+
+      const theirs = store.listConversations(newUserId(), { limit: 1, cursor: nextCursor });
+
+      await expect(theirs).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    it('refuses a cursor that no page gave', async () => {
+      const forged = store.listConversations(userId, { limit: 1, cursor: 'not-a-cursor' });
+
+      await expect(forged).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    it("pages a conversation's messages oldest first", async () => {
+      const conversation = await converse({ tokens: [1, 2, 3, 4, 5] });
+
+      const first = await store.listMessages(userId, conversation.id, { limit: 3 });
+      const second = await store.listMessages(userId, conversation.id, {
+        limit: 3,
+        cursor: first.nextCursor,
+      });
+
+      expect(first.items.map((message) => message.seq)).toEqual([1, 2, 3]);
+      expect(second.items.map((message) => message.seq)).toEqual([4, 5]);
+      expect(second.nextCursor).toBeUndefined();
+    });
+
+    it('refuses a message cursor made for another conversation', async () => {
+      const one = await converse({ tokens: [1, 2, 3] });
+      const other = await converse({ tokens: [1, 2, 3] });
+      const { nextCursor } = await store.listMessages(userId, one.id, { limit: 1 });
+
+      const elsewhere = store.listMessages(userId, other.id, { limit: 1, cursor: nextCursor });
+
+      await expect(elsewhere).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    it('finds no conversation of another user, even by its id', async () => {
+      const conversation = await converse();
+
+      expect(await store.getConversation(newUserId(), conversation.id)).toBeUndefined();
+      expect(await store.deleteConversation(newUserId(), conversation.id)).toBe(false);
+      expect(await store.getConversation(userId, conversation.id)).toBeDefined();
+    });
+  });
+
+  describe('recentMessages', () => {
+    it('returns the newest messages that fit in maxTokens, oldest first', async () => {
+      const conversation = await converse({ tokens: [10, 20, 30, 40] });
+
+      const recent = await store.recentMessages(userId, conversation.id, {
+        afterSeq: 0,
+        maxTokens: 75,
+      });
+
+      expect(recent.map((message) => message.seq)).toEqual([3, 4]);
+      expect(recent.map((message) => message.content)).toEqual(['question 2', 'answer 3']);
+    });
+
+    it('ends the window at the first message that does not fit, though an older one would', async () => {
+      const conversation = await converse({ tokens: [5, 50, 10] });
+
+      const recent = await store.recentMessages(userId, conversation.id, {
+        afterSeq: 0,
+        maxTokens: 30,
+      });
+
+      expect(recent.map((message) => message.seq)).toEqual([3]);
+    });
+
+    it('leaves out the messages up to afterSeq', async () => {
+      const conversation = await converse({ tokens: [1, 1, 1, 1] });
+
+      const recent = await store.recentMessages(userId, conversation.id, {
+        afterSeq: 2,
+        maxTokens: 1_000,
+      });
+
+      expect(recent.map((message) => message.seq)).toEqual([3, 4]);
+    });
+
+    it('returns nothing for a conversation that does not exist', async () => {
+      const recent = await store.recentMessages(userId, newConversationId(), {
+        afterSeq: 0,
+        maxTokens: 1_000,
+      });
+
+      expect(recent).toEqual([]);
+    });
+  });
+
+  describe('stopping a turn', () => {
+    it('asks the live turn to stop, and only that turn', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      await store.beginTurn(begin);
+
+      const asked = await store.requestStop(userId, begin.conversationId, T0 + 1_000);
+
+      expect(asked).toBe(true);
+      expect(await store.isStopRequested(userId, begin.conversationId, begin.turnId)).toBe(true);
+      expect(await store.isStopRequested(userId, begin.conversationId, 'turn_other')).toBe(false);
+    });
+
+    it('finds no turn to stop in a conversation at rest or one that does not exist', async () => {
+      const conversation = await converse();
+
+      expect(await store.requestStop(userId, conversation.id, T0 + 1_000)).toBe(false);
+      expect(await store.requestStop(userId, newConversationId(), T0 + 1_000)).toBe(false);
+    });
+
+    it('finds no turn to stop once its lease has run out', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      await store.beginTurn(begin);
+
+      const asked = await store.requestStop(userId, begin.conversationId, begin.leaseUntilMs + 1);
+
+      expect(asked).toBe(false);
+      expect(await store.isStopRequested(userId, begin.conversationId, begin.turnId)).toBe(false);
+    });
+
+    it('forgets a stop request once its turn has finished', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      const seq = await store.beginTurn(begin);
+      await store.requestStop(userId, begin.conversationId, T0 + 1_000);
+
+      await store.finishTurn(finishOf(begin, seq));
+
+      expect(await store.isStopRequested(userId, begin.conversationId, begin.turnId)).toBe(false);
+    });
+
+    it('forgets a stop request meant for a crashed turn when the next turn takes over', async () => {
+      const crashed = beginOf({ userId, conversationId: newConversationId() });
+      await store.beginTurn(crashed);
+      await store.requestStop(userId, crashed.conversationId, T0 + 1_000);
+      const next = beginOf({
+        userId,
+        conversationId: crashed.conversationId,
+        existing: await store.getConversation(userId, crashed.conversationId),
+        nowIso: iso(crashed.leaseUntilMs + 1),
+      });
+
+      await store.beginTurn(next);
+
+      expect(await store.isStopRequested(userId, crashed.conversationId, crashed.turnId)).toBe(
+        false,
+      );
+      expect(await store.isStopRequested(userId, crashed.conversationId, next.turnId)).toBe(false);
+    });
+
+    it('reports the turn of a deleted conversation as stopped', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      await store.beginTurn(begin);
+
+      await store.deleteConversation(userId, begin.conversationId);
+
+      expect(await store.isStopRequested(userId, begin.conversationId, begin.turnId)).toBe(true);
+    });
+  });
+
+  describe('deleteConversation', () => {
+    it('deletes a conversation with all its messages, and only once', async () => {
+      const conversation = await converse({ tokens: [1, 2, 3, 4] });
+      const kept = await converse();
+
+      const deleted = await store.deleteConversation(userId, conversation.id);
+
+      expect(deleted).toBe(true);
+      expect(await store.getConversation(userId, conversation.id)).toBeUndefined();
+      expect(await store.listMessages(userId, conversation.id, { limit: 10 })).toEqual({
+        items: [],
+      });
+      const { items } = await store.listConversations(userId, { limit: 10 });
+      expect(items.map((listed) => listed.id)).toEqual([kept.id]);
+      expect(await store.deleteConversation(userId, conversation.id)).toBe(false);
+    });
+  });
+
+  describe('saveSummary', () => {
+    it('saves a summary and takes the compacted tokens off the uncompacted count', async () => {
+      const conversation = await converse({ tokens: [10, 20, 30, 40] });
+
+      await store.saveSummary(userId, conversation.id, {
+        text: 'They planned lunch.',
+        throughSeq: 2,
+        tokensCompacted: 30,
+      });
+
+      expect(await store.getConversation(userId, conversation.id)).toMatchObject({
+        summary: { text: 'They planned lunch.', throughSeq: 2 },
+        uncompactedTokens: 70,
+      });
+    });
+
+    it('keeps a newer summary when an older or equal one arrives late', async () => {
+      const conversation = await converse({ tokens: [10, 20, 30, 40] });
+      await store.saveSummary(userId, conversation.id, {
+        text: 'Through 4.',
+        throughSeq: 4,
+        tokensCompacted: 100,
+      });
+
+      await store.saveSummary(userId, conversation.id, {
+        text: 'Through 2.',
+        throughSeq: 2,
+        tokensCompacted: 30,
+      });
+      await store.saveSummary(userId, conversation.id, {
+        text: 'Through 4 again.',
+        throughSeq: 4,
+        tokensCompacted: 100,
+      });
+
+      expect(await store.getConversation(userId, conversation.id)).toMatchObject({
+        summary: { text: 'Through 4.', throughSeq: 4 },
+        uncompactedTokens: 0,
+      });
+    });
+
+    it('creates nothing for a conversation that does not exist', async () => {
+      const conversationId = newConversationId();
+
+      await store.saveSummary(userId, conversationId, {
+        text: 'Nothing.',
+        throughSeq: 2,
+        tokensCompacted: 10,
+      });
+
+      expect(await store.getConversation(userId, conversationId)).toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,273 @@
+import { randomUUID } from 'node:crypto';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { BudgetExceededError } from '../../shared/domain/errors.js';
+import type { TokenUsage } from '../../shared/domain/usage.js';
+import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
+
+export interface UsageLedgerSubject {
+  /** A ledger with nothing in it: reclaiming and the global spend see the whole ledger. */
+  ledger: UsageLedger;
+}
+
+const T0 = Date.parse('2026-11-15T10:00:00.000Z');
+const NOVEMBER = '2026-11';
+/** Budgets under $20, which the adapter keeps in one exact global shard. */
+const USER_BUDGET_NANO_USD = 1_000;
+const GLOBAL_BUDGET_NANO_USD = 1_000_000;
+
+const newUserId = () => `contract-${randomUUID()}`;
+
+const usageOf = (fields: Partial<TokenUsage> = {}): TokenUsage => ({
+  inputTokens: 120,
+  outputTokens: 30,
+  cacheReadInputTokens: 10,
+  cacheCreationInputTokens: 8,
+  ...fields,
+});
+
+/**
+ * The UsageLedger port's behaviour, for the in-memory fake and the DynamoDB adapter.
+ * `subject` is called before every test and must return an empty ledger.
+ */
+export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) {
+  let ledger: UsageLedger;
+  let userId: string;
+  beforeEach(async () => {
+    ({ ledger } = await subject());
+    userId = newUserId();
+  });
+
+  const reserve = (fields: Partial<Parameters<UsageLedger['reserve']>[0]> = {}) =>
+    ledger.reserve({
+      userId,
+      amountNanoUsd: 400,
+      userBudgetNanoUsd: USER_BUDGET_NANO_USD,
+      globalBudgetNanoUsd: GLOBAL_BUDGET_NANO_USD,
+      nowMs: T0,
+      expiresAtMs: T0 + 60_000,
+      ...fields,
+    });
+
+  const held = async (user = userId, month = NOVEMBER) =>
+    (await ledger.userMonth(user, month)).heldNanoUsd;
+
+  describe('reserve', () => {
+    it("holds the amount against the user's month until it settles", async () => {
+      const reservation = await reserve({ amountNanoUsd: 400 });
+
+      expect(reservation).toEqual({
+        id: expect.any(String),
+        userId,
+        month: NOVEMBER,
+        shard: expect.any(Number),
+        amountNanoUsd: 400,
+        expiresAtMs: T0 + 60_000,
+      });
+      expect(await ledger.userMonth(userId, NOVEMBER)).toEqual({
+        month: NOVEMBER,
+        requests: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        cacheReadInputTokens: 0,
+        cacheCreationInputTokens: 0,
+        spentNanoUsd: 0,
+        heldNanoUsd: 400,
+      });
+    });
+
+    it('gives every reservation its own id', async () => {
+      const first = await reserve({ amountNanoUsd: 100 });
+      const second = await reserve({ amountNanoUsd: 100 });
+
+      expect(first.id).not.toBe(second.id);
+    });
+
+    it("refuses a reservation that does not fit the user's budget beside what is held", async () => {
+      await reserve({ amountNanoUsd: 600 });
+
+      const more = reserve({ amountNanoUsd: 500 });
+
+      await expect(more).rejects.toBeInstanceOf(BudgetExceededError);
+      expect(await held()).toBe(600);
+    });
+
+    it('fills the user budget exactly', async () => {
+      await reserve({ amountNanoUsd: 600 });
+
+      await reserve({ amountNanoUsd: 400 });
+
+      expect(await held()).toBe(USER_BUDGET_NANO_USD);
+    });
+
+    it('refuses a reservation larger than the whole user budget', async () => {
+      const tooLarge = reserve({ amountNanoUsd: USER_BUDGET_NANO_USD + 1 });
+
+      await expect(tooLarge).rejects.toBeInstanceOf(BudgetExceededError);
+      expect(await held()).toBe(0);
+    });
+
+    it('refuses a reservation that does not fit the global budget, whoever holds it', async () => {
+      const globalBudgetNanoUsd = 1_500;
+      await reserve({ userId: newUserId(), amountNanoUsd: 1_000, globalBudgetNanoUsd });
+
+      const mine = reserve({ amountNanoUsd: 600, globalBudgetNanoUsd });
+
+      await expect(mine).rejects.toBeInstanceOf(BudgetExceededError);
+      expect(await held()).toBe(0);
+    });
+
+    it('reclaims expired holds to make room when the budget is full', async () => {
+      await reserve({ amountNanoUsd: USER_BUDGET_NANO_USD, expiresAtMs: T0 + 1_000 });
+
+      const reservation = await reserve({ amountNanoUsd: 500, nowMs: T0 + 2_000 });
+
+      expect(reservation.amountNanoUsd).toBe(500);
+      expect(await held()).toBe(500);
+    });
+
+    it('keeps each calendar month (UTC) apart', async () => {
+      await reserve({
+        amountNanoUsd: USER_BUDGET_NANO_USD,
+        nowMs: Date.parse('2026-11-30T23:59:59Z'),
+      });
+
+      const december = await reserve({
+        amountNanoUsd: USER_BUDGET_NANO_USD,
+        nowMs: Date.parse('2026-12-01T00:00:00Z'),
+      });
+
+      expect(december.month).toBe('2026-12');
+      expect(await held(userId, NOVEMBER)).toBe(USER_BUDGET_NANO_USD);
+      expect(await held(userId, '2026-12')).toBe(USER_BUDGET_NANO_USD);
+    });
+  });
+
+  describe('settle', () => {
+    it('records the actual cost and usage, and gives back the rest of the hold', async () => {
+      const reservation = await reserve({ amountNanoUsd: 400 });
+
+      await ledger.settle(reservation, {
+        usage: usageOf({ cacheCreation1hInputTokens: 3 }),
+        costNanoUsd: 150,
+      });
+
+      expect(await ledger.userMonth(userId, NOVEMBER)).toEqual({
+        month: NOVEMBER,
+        requests: 1,
+        inputTokens: 120,
+        outputTokens: 30,
+        cacheReadInputTokens: 10,
+        cacheCreationInputTokens: 8,
+        spentNanoUsd: 150,
+        heldNanoUsd: 150,
+      });
+    });
+
+    it('records a cost above the reservation in full', async () => {
+      const reservation = await reserve({ amountNanoUsd: 400 });
+
+      await ledger.settle(reservation, { usage: usageOf(), costNanoUsd: 700 });
+
+      expect(await ledger.userMonth(userId, NOVEMBER)).toMatchObject({
+        spentNanoUsd: 700,
+        heldNanoUsd: 700,
+      });
+    });
+
+    it('still records the spend of a reservation reclaimed before it settled', async () => {
+      const reservation = await reserve({ amountNanoUsd: 400, expiresAtMs: T0 + 1_000 });
+      await ledger.reclaimExpired(T0 + 2_000);
+
+      await ledger.settle(reservation, { usage: usageOf(), costNanoUsd: 300 });
+
+      expect(await ledger.userMonth(userId, NOVEMBER)).toMatchObject({
+        requests: 1,
+        spentNanoUsd: 300,
+        heldNanoUsd: 300,
+      });
+    });
+
+    it("adds settled spend, and not holds, to the deployment's month", async () => {
+      const mine = await reserve({ amountNanoUsd: 400 });
+      const theirs = await reserve({ userId: newUserId(), amountNanoUsd: 400 });
+      await reserve({ userId: newUserId(), amountNanoUsd: 400 });
+
+      await ledger.settle(mine, { usage: usageOf(), costNanoUsd: 100 });
+      await ledger.settle(theirs, { usage: usageOf(), costNanoUsd: 200 });
+
+      expect(await ledger.globalMonthSpendNanoUsd(NOVEMBER)).toBe(300);
+      expect(await ledger.globalMonthSpendNanoUsd('2026-12')).toBe(0);
+    });
+  });
+
+  describe('release', () => {
+    it("gives a released reservation's hold back, once", async () => {
+      const released = await reserve({ amountNanoUsd: 400 });
+      await reserve({ amountNanoUsd: 300 });
+
+      await ledger.release(released);
+      await ledger.release(released);
+
+      expect(await ledger.userMonth(userId, NOVEMBER)).toMatchObject({
+        requests: 0,
+        spentNanoUsd: 0,
+        heldNanoUsd: 300,
+      });
+    });
+
+    it('changes nothing for a reservation already settled', async () => {
+      const reservation = await reserve({ amountNanoUsd: 400 });
+      await ledger.settle(reservation, { usage: usageOf(), costNanoUsd: 150 });
+
+      await ledger.release(reservation);
+
+      expect(await held()).toBe(150);
+    });
+  });
+
+  describe('reclaimExpired', () => {
+    it('reclaims the reservations that expired before now, each once, and counts them', async () => {
+      await reserve({ amountNanoUsd: 100, expiresAtMs: T0 + 1_000 });
+      await reserve({ userId: newUserId(), amountNanoUsd: 100, expiresAtMs: T0 + 1_000 });
+      await reserve({ amountNanoUsd: 200, expiresAtMs: T0 + 3_000 });
+      await reserve({ amountNanoUsd: 400, expiresAtMs: T0 + 5_000 });
+
+      const early = await ledger.reclaimExpired(T0 + 3_000);
+      const heldAfterEarly = await held();
+      const later = await ledger.reclaimExpired(T0 + 10_000);
+      const again = await ledger.reclaimExpired(T0 + 10_000);
+
+      expect([early, later, again]).toEqual([2, 2, 0]);
+      expect(heldAfterEarly).toBe(600);
+      expect(await held()).toBe(0);
+    });
+  });
+
+  describe('budget overrides and month usage', () => {
+    it('reports zero usage for a month the user has not used', async () => {
+      expect(await ledger.userMonth(userId, NOVEMBER)).toEqual({
+        month: NOVEMBER,
+        requests: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        cacheReadInputTokens: 0,
+        cacheCreationInputTokens: 0,
+        spentNanoUsd: 0,
+        heldNanoUsd: 0,
+      });
+    });
+
+    it('has no budget override until an operator sets one, then the latest', async () => {
+      const before = await ledger.userBudgetOverrideUsd(userId);
+
+      await ledger.setUserBudgetOverride(userId, 12.5);
+      const first = await ledger.userBudgetOverrideUsd(userId);
+      await ledger.setUserBudgetOverride(userId, 0.000_000_003);
+
+      expect(before).toBeUndefined();
+      expect(first).toBe(12.5);
+      expect(await ledger.userBudgetOverrideUsd(userId)).toBe(0.000_000_003);
+      expect(await ledger.userBudgetOverrideUsd(newUserId())).toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,232 @@
+import type { Conversation, Page, StoredMessage } from '../../shared/domain/conversation.js';
+import { ConflictError, ValidationError } from '../../shared/domain/errors.js';
+import type {
+  BeginTurn,
+  ConversationStore,
+  FinishTurn,
+  PageRequest,
+} from '../../shared/ports/conversation-store.js';
+
+interface ConversationRecord {
+  conversation: Conversation;
+  stopTurnId?: string;
+  /** By sequence number; `tokens` is the estimate the turn stored with the message. */
+  messages: Map<number, { message: StoredMessage; tokens: number }>;
+}
+
+/**
+ * The ConversationStore port in memory, with the DynamoDB adapter's semantics: one
+ * live turn per conversation, conditional writes that fail as ConflictError, pages
+ * that end with a `nextCursor` whenever they are full, cursors bound to their owner.
+ */
+export class InMemoryConversationStore implements ConversationStore {
+  private readonly records = new Map<string, ConversationRecord>();
+
+  async getConversation(userId: string, conversationId: string) {
+    const record = this.records.get(keyOf(userId, conversationId));
+    return record && structuredClone(record.conversation);
+  }
+
+  async listConversations(userId: string, page: PageRequest): Promise<Page<Conversation>> {
+    const newestFirst = [...this.records.values()]
+      .map((record) => record.conversation)
+      .filter((conversation) => conversation.userId === userId)
+      .map((conversation) => ({ key: activityOf(conversation), item: conversation }))
+      .sort((a, b) => (a.key < b.key ? 1 : -1));
+    return paginate(newestFirst, page, `conversations:${userId}`, (key, after) => key < after);
+  }
+
+  async listMessages(
+    userId: string,
+    conversationId: string,
+    page: PageRequest,
+  ): Promise<Page<StoredMessage>> {
+    const oldestFirst = this.messagesOf(userId, conversationId).map(({ message }) => ({
+      key: message.seq,
+      item: message,
+    }));
+    return paginate(
+      oldestFirst,
+      page,
+      `messages:${keyOf(userId, conversationId)}`,
+      (key, after) => key > after,
+    );
+  }
+
+  async recentMessages(
+    userId: string,
+    conversationId: string,
+    options: { afterSeq: number; maxTokens: number },
+  ): Promise<StoredMessage[]> {
+    const newestFirst: StoredMessage[] = [];
+    let tokens = 0;
+    for (const { message, tokens: messageTokens } of this.messagesOf(userId, conversationId)
+      .filter(({ message }) => message.seq > options.afterSeq)
+      .reverse()) {
+      tokens += messageTokens;
+      // Like the adapter: the first message that does not fit ends the window.
+      if (tokens > options.maxTokens) break;
+      newestFirst.push(structuredClone(message));
+    }
+    return newestFirst.reverse();
+  }
+
+  async beginTurn(turn: BeginTurn): Promise<number> {
+    const key = keyOf(turn.userId, turn.conversationId);
+    const record = this.records.get(key);
+    const seq = (turn.existing?.lastSeq ?? 0) + 1;
+    if (turn.existing ? !canTake(record, turn) : record !== undefined) {
+      throw new ConflictError(
+        'another turn is in progress in this conversation, or it changed meanwhile; retry when it ends',
+      );
+    }
+    const held = record ?? this.create(turn);
+    const { conversation } = held;
+    if (record) {
+      conversation.messageCount += 1;
+      conversation.uncompactedTokens += turn.userMessage.tokens;
+      conversation.updatedAt = turn.nowIso;
+    }
+    conversation.lastSeq = seq + 1;
+    conversation.activeTurn = { turnId: turn.turnId, leaseUntilMs: turn.leaseUntilMs };
+    delete held.stopTurnId;
+    const { id, content, tokens } = turn.userMessage;
+    held.messages.set(seq, {
+      message: { id, seq, role: 'user', content, createdAt: turn.nowIso },
+      tokens,
+    });
+    return seq;
+  }
+
+  async finishTurn(turn: FinishTurn): Promise<void> {
+    const record = this.records.get(keyOf(turn.userId, turn.conversationId));
+    const answerSeq = turn.userSeq + 1;
+    // Gone, or this answer was already stored: nothing is written.
+    if (!record || record.messages.has(answerSeq)) return;
+    const { answer } = turn;
+    const message: StoredMessage = {
+      id: answer.id,
+      seq: answerSeq,
+      role: 'assistant',
+      content: answer.content,
+      createdAt: turn.nowIso,
+      model: answer.model,
+      ...(answer.upstreamModel && { upstreamModel: answer.upstreamModel }),
+      stopReason: answer.stopReason,
+      usage: structuredClone(answer.usage),
+      costNanoUsd: answer.costNanoUsd,
+      ...(answer.usageEstimated && { usageEstimated: true }),
+    };
+    record.messages.set(answerSeq, { message, tokens: answer.tokens });
+    const { conversation } = record;
+    conversation.messageCount += 1;
+    conversation.uncompactedTokens += answer.tokens;
+    conversation.updatedAt = turn.nowIso;
+    // A turn whose lease was lost and taken over leaves the new turn's hold alone.
+    if (conversation.activeTurn?.turnId === turn.turnId) {
+      delete conversation.activeTurn;
+      delete record.stopTurnId;
+    }
+  }
+
+  async requestStop(userId: string, conversationId: string, nowMs: number): Promise<boolean> {
+    const record = this.records.get(keyOf(userId, conversationId));
+    const activeTurn = record?.conversation.activeTurn;
+    if (!record || !activeTurn || activeTurn.leaseUntilMs < nowMs) return false;
+    record.stopTurnId = activeTurn.turnId;
+    return true;
+  }
+
+  async isStopRequested(userId: string, conversationId: string, turnId: string) {
+    const record = this.records.get(keyOf(userId, conversationId));
+    // A deleted conversation stops its turn too.
+    return !record || record.stopTurnId === turnId;
+  }
+
+  async deleteConversation(userId: string, conversationId: string): Promise<boolean> {
+    return this.records.delete(keyOf(userId, conversationId));
+  }
+
+  async saveSummary(
+    userId: string,
+    conversationId: string,
+    summary: { text: string; throughSeq: number; tokensCompacted: number },
+  ): Promise<void> {
+    const conversation = this.records.get(keyOf(userId, conversationId))?.conversation;
+    // Gone, or a summary as new or newer is already there: nothing to do.
+    if (!conversation || (conversation.summary?.throughSeq ?? -Infinity) >= summary.throughSeq) {
+      return;
+    }
+    conversation.summary = { text: summary.text, throughSeq: summary.throughSeq };
+    conversation.uncompactedTokens -= summary.tokensCompacted;
+  }
+
+  private create(turn: BeginTurn): ConversationRecord {
+    const record: ConversationRecord = {
+      conversation: {
+        id: turn.conversationId,
+        userId: turn.userId,
+        title: turn.title,
+        createdAt: turn.nowIso,
+        updatedAt: turn.nowIso,
+        lastSeq: 0,
+        messageCount: 1,
+        uncompactedTokens: turn.userMessage.tokens,
+      },
+      messages: new Map(),
+    };
+    this.records.set(keyOf(turn.userId, turn.conversationId), record);
+    return record;
+  }
+
+  private messagesOf(userId: string, conversationId: string) {
+    const record = this.records.get(keyOf(userId, conversationId));
+    return [...(record?.messages.values() ?? [])].sort((a, b) => a.message.seq - b.message.seq);
+  }
+}
+
+/** The conversation is still as the turn read it, and no live turn holds it. */
+function canTake(record: ConversationRecord | undefined, turn: BeginTurn): boolean {
+  if (!record || record.conversation.lastSeq !== turn.existing?.lastSeq) return false;
+  const activeTurn = record.conversation.activeTurn;
+  return !activeTurn || activeTurn.leaseUntilMs < Date.parse(turn.nowIso);
+}
+
+const keyOf = (userId: string, conversationId: string) => `${userId}\u0000${conversationId}`;
+
+/** A user's conversations sort by last activity, then id, as the adapter's index does. */
+const activityOf = (conversation: Conversation) => `${conversation.updatedAt}#${conversation.id}`;
+
+/**
+ * One page after the cursor's key. Like DynamoDB with `Limit`, a full page always
+ * carries a `nextCursor`, even when nothing follows (the next page is then empty).
+ */
+function paginate<K extends string | number, T>(
+  sorted: Array<{ key: K; item: T }>,
+  page: PageRequest,
+  owner: string,
+  follows: (key: K, after: K) => boolean,
+): Page<T> {
+  const after = decodeCursor<K>(page.cursor, owner);
+  const rest = after === undefined ? sorted : sorted.filter(({ key }) => follows(key, after));
+  const items = rest.slice(0, page.limit);
+  const last = items.at(-1);
+  const result: Page<T> = { items: items.map(({ item }) => structuredClone(item)) };
+  if (items.length === page.limit && last) result.nextCursor = encodeCursor(owner, last.key);
+  return result;
+}
+
+function encodeCursor(owner: string, key: string | number): string {
+  return Buffer.from(JSON.stringify({ owner, key })).toString('base64url');
+}
+
+function decodeCursor<K>(cursor: string | undefined, owner: string): K | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (decoded?.owner !== owner || decoded.key === undefined) throw new Error();
+    return decoded.key as K;
+  } catch {
+    throw new ValidationError('cursor is not valid: pass back the nextCursor of a previous page');
+  }
+}

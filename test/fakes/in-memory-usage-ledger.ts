@@ -1,0 +1,136 @@
+import { monthOf } from '../../shared/domain/budget.js';
+import { BudgetExceededError } from '../../shared/domain/errors.js';
+import { nanoToUsd, usdToNano } from '../../shared/domain/pricing/model-price.js';
+import type { TokenUsage } from '../../shared/domain/usage.js';
+import type { MonthUsage, Reservation, UsageLedger } from '../../shared/ports/usage-ledger.js';
+
+type Counters = Omit<MonthUsage, 'month'>;
+
+const zeroCounters = (): Counters => ({
+  requests: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadInputTokens: 0,
+  cacheCreationInputTokens: 0,
+  spentNanoUsd: 0,
+  heldNanoUsd: 0,
+});
+
+/**
+ * The UsageLedger port in memory, with the DynamoDB adapter's semantics: budgets
+ * checked against spent + reserved, expired reservations reclaimed (and retried once
+ * when a budget is full), a settle after a reclaim still recording the spend.
+ * The global budget is one exact counter, as the adapter's is below $20 (one shard).
+ */
+export class InMemoryUsageLedger implements UsageLedger {
+  /** Every settle, in order: what a test checks a call was charged. */
+  readonly settled: Array<{
+    reservation: Reservation;
+    actual: { usage: TokenUsage; costNanoUsd: number };
+  }> = [];
+  private readonly users = new Map<string, Counters>();
+  private readonly global = new Map<string, Counters>();
+  private readonly reservations = new Map<string, Reservation>();
+  private readonly overridesNanoUsd = new Map<string, number>();
+  private nextId = 1;
+
+  async reserve(request: Parameters<UsageLedger['reserve']>[0]): Promise<Reservation> {
+    try {
+      return this.tryReserve(request);
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error;
+      // Holds of crashed calls may be what fills the budget: give them back, try once more.
+      if ((await this.reclaimExpired(request.nowMs)) === 0) throw error;
+      return this.tryReserve(request);
+    }
+  }
+
+  async settle(
+    reservation: Reservation,
+    actual: { usage: TokenUsage; costNanoUsd: number },
+  ): Promise<void> {
+    this.settled.push(structuredClone({ reservation, actual }));
+    // Reclaimed meanwhile: its hold is already gone, so only the spend is added.
+    const heldDelta = this.reservations.delete(reservation.id)
+      ? actual.costNanoUsd - reservation.amountNanoUsd
+      : actual.costNanoUsd;
+    for (const counters of this.countersOf(reservation)) {
+      counters.heldNanoUsd += heldDelta;
+      counters.spentNanoUsd += actual.costNanoUsd;
+      counters.requests += 1;
+      counters.inputTokens += actual.usage.inputTokens;
+      counters.outputTokens += actual.usage.outputTokens;
+      counters.cacheReadInputTokens += actual.usage.cacheReadInputTokens;
+      counters.cacheCreationInputTokens += actual.usage.cacheCreationInputTokens;
+    }
+  }
+
+  async release(reservation: Reservation): Promise<void> {
+    this.releaseHold(reservation);
+  }
+
+  async reclaimExpired(nowMs: number): Promise<number> {
+    const expired = [...this.reservations.values()].filter((r) => r.expiresAtMs < nowMs);
+    return expired.filter((reservation) => this.releaseHold(reservation)).length;
+  }
+
+  async userMonth(userId: string, month: string): Promise<MonthUsage> {
+    return { month, ...(this.users.get(`${userId}\u0000${month}`) ?? zeroCounters()) };
+  }
+
+  async globalMonthSpendNanoUsd(month: string): Promise<number> {
+    return this.global.get(month)?.spentNanoUsd ?? 0;
+  }
+
+  async userBudgetOverrideUsd(userId: string): Promise<number | undefined> {
+    const nanoUsd = this.overridesNanoUsd.get(userId);
+    return nanoUsd === undefined ? undefined : nanoToUsd(nanoUsd);
+  }
+
+  async setUserBudgetOverride(userId: string, budgetUsd: number): Promise<void> {
+    this.overridesNanoUsd.set(userId, usdToNano(budgetUsd));
+  }
+
+  private tryReserve(request: Parameters<UsageLedger['reserve']>[0]): Reservation {
+    const { userId, amountNanoUsd, userBudgetNanoUsd, globalBudgetNanoUsd } = request;
+    const month = monthOf(request.nowMs);
+    const [user, global] = this.countersOf({ userId, month });
+    if (amountNanoUsd > userBudgetNanoUsd || user.heldNanoUsd + amountNanoUsd > userBudgetNanoUsd) {
+      throw new BudgetExceededError(
+        `this request does not fit your monthly budget of $${nanoToUsd(userBudgetNanoUsd)}; lower maxTokens or wait for the next month`,
+      );
+    }
+    if (global.heldNanoUsd + amountNanoUsd > globalBudgetNanoUsd) {
+      throw new BudgetExceededError('the deployment has reached its monthly budget');
+    }
+    user.heldNanoUsd += amountNanoUsd;
+    global.heldNanoUsd += amountNanoUsd;
+    const reservation: Reservation = {
+      id: `resv_${this.nextId++}`,
+      userId,
+      month,
+      shard: 0,
+      amountNanoUsd,
+      expiresAtMs: request.expiresAtMs,
+    };
+    this.reservations.set(reservation.id, reservation);
+    return { ...reservation };
+  }
+
+  /** @returns false when the reservation was already settled, released or reclaimed */
+  private releaseHold(reservation: Reservation): boolean {
+    if (!this.reservations.delete(reservation.id)) return false;
+    for (const counters of this.countersOf(reservation)) {
+      counters.heldNanoUsd -= reservation.amountNanoUsd;
+    }
+    return true;
+  }
+
+  /** The user's and the deployment's counters for the reservation's month. */
+  private countersOf({ userId, month }: Pick<Reservation, 'userId' | 'month'>) {
+    const userKey = `${userId}\u0000${month}`;
+    if (!this.users.has(userKey)) this.users.set(userKey, zeroCounters());
+    if (!this.global.has(month)) this.global.set(month, zeroCounters());
+    return [this.users.get(userKey)!, this.global.get(month)!] as const;
+  }
+}

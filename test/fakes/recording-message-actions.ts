@@ -1,0 +1,25 @@
+import type { MessageActions } from '../../shared/ports/message-actions.js';
+
+/** The MessageActions port that records what the worker did to each message. */
+export class RecordingMessageActions implements MessageActions {
+  /** Every delayed retry, in order. */
+  readonly retries: Array<{ receiptHandle: string; seconds: number }> = [];
+  /** Every dead-lettered message, in order; the reason cut as SQS message attributes keep it. */
+  readonly deadLettered: Array<{ body: string; reason: string }> = [];
+
+  /** @param options.deadLetterQueue false: no dead-letter queue is configured, as the adapter can be */
+  constructor(private readonly options: { deadLetterQueue?: boolean } = {}) {}
+
+  async delayRetry(receiptHandle: string, seconds: number): Promise<void> {
+    this.retries.push({ receiptHandle, seconds });
+  }
+
+  async deadLetter(body: string, reason: string): Promise<void> {
+    if (this.options.deadLetterQueue === false) {
+      throw new Error(
+        'DEAD_LETTER_QUEUE_URL is not set: cannot move a message that can never succeed',
+      );
+    }
+    this.deadLettered.push({ body, reason: reason.slice(0, 1000) });
+  }
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { beforeAll, describe, inject } from 'vitest';
+import { ensureLocalAwsEnv } from '../../../local-stack/function-env.js';
+import { ensureJobQueues } from '../../../local-stack/sqs/queues.js';
+import { createSqsClient } from '../../../shared/adapters/aws/clients.js';
+import { SqsMessageActions } from '../../../shared/adapters/sqs/sqs-message-actions.js';
+import { messageActionsContract } from '../../contracts/message-actions.contract.js';
+
+const REDELIVERY_TIMEOUT_MS = 5_000;
+const POLL_MS = 50;
+
+describe('SqsMessageActions on the SQS emulator', () => {
+  let sqs: SQSClient;
+  beforeAll(() => {
+    ensureLocalAwsEnv();
+    sqs = createSqsClient(inject('sqsEndpoint'));
+  });
+
+  const receive = (queueUrl: string, waitSeconds: number) =>
+    sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: waitSeconds,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+
+  // Queues per test, so no test receives another's messages.
+  messageActionsContract(async ({ deadLetterQueue }) => {
+    const id = randomUUID().slice(0, 8);
+    const queues = await ensureJobQueues(sqs, {
+      queueName: `contract-actions-${id}`,
+      deadLetterQueueName: `contract-actions-dlq-${id}`,
+    });
+    return {
+      actions: new SqsMessageActions(
+        sqs,
+        queues.queueUrl,
+        deadLetterQueue ? queues.deadLetterQueueUrl : undefined,
+      ),
+      async inFlight(body) {
+        await sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
+        const { Messages = [] } = await receive(queues.queueUrl, 2);
+        const receiptHandle = Messages[0]?.ReceiptHandle;
+        if (!receiptHandle) throw new Error('the message sent was not received');
+        return receiptHandle;
+      },
+      async hiddenForSeconds() {
+        const startMs = Date.now();
+        while (Date.now() - startMs < REDELIVERY_TIMEOUT_MS) {
+          const { Messages = [] } = await receive(queues.queueUrl, 0);
+          if (Messages.length > 0) return (Date.now() - startMs) / 1000;
+          await sleep(POLL_MS);
+        }
+        return Number.POSITIVE_INFINITY;
+      },
+      async deadLetters(count) {
+        const letters: Array<{ body: string; reason: string }> = [];
+        const deadline = Date.now() + REDELIVERY_TIMEOUT_MS;
+        while (letters.length < count && Date.now() < deadline) {
+          const { Messages = [] } = await receive(queues.deadLetterQueueUrl, 1);
+          for (const message of Messages) {
+            letters.push({
+              body: message.Body ?? '',
+              reason: message.MessageAttributes?.failureReason?.StringValue ?? '',
+            });
+          }
+        }
+        return letters;
+      },
+    };
+  });
+});

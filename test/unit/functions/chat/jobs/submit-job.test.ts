@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { createJobSubmission } from '../../../../../functions/chat/jobs/submit-job.js';
+import { PayloadTooLargeError, ValidationError } from '../../../../../shared/domain/errors.js';
+import { InMemoryJobStore } from '../../../../fakes/in-memory-job-store.js';
+import { RecordingJobQueue } from '../../../../fakes/recording-job-queue.js';
+
+const NOW_MS = Date.parse('2026-11-15T10:00:00.000Z');
+const NOW_ISO = new Date(NOW_MS).toISOString();
+const MAX_DOCUMENT_BYTES = 100;
+
+function submissionFixture() {
+  const jobs = new InMemoryJobStore();
+  const queue = new RecordingJobQueue();
+  const submit = createJobSubmission({
+    jobs,
+    queue,
+    clock: () => NOW_MS,
+    limits: {
+      maxDocumentBytes: MAX_DOCUMENT_BYTES,
+      models: new Set(['claude-sonnet-4-6', 'claude-haiku-4-5']),
+    },
+  });
+  return { jobs, queue, submit };
+}
+
+const DOCUMENT = { userId: 'alice', text: 'A short report about cats.' };
+
+describe('job submission', () => {
+  it('creates a queued job and sends the document to the worker under its id', async () => {
+    const { jobs, queue, submit } = submissionFixture();
+
+    const submitted = await submit({
+      ...DOCUMENT,
+      instructions: 'One line.',
+      model: 'claude-haiku-4-5',
+    });
+
+    expect(submitted).toEqual({
+      jobId: expect.stringMatching(/^job_[a-f0-9]{32}$/),
+      status: 'queued',
+    });
+    expect(queue.sent).toEqual([
+      {
+        type: 'summarize.document',
+        ...DOCUMENT,
+        instructions: 'One line.',
+        model: 'claude-haiku-4-5',
+        jobId: submitted.jobId,
+      },
+    ]);
+    expect(await jobs.get('alice', submitted.jobId)).toMatchObject({
+      type: 'summarize.document',
+      status: 'queued',
+      createdAt: NOW_ISO,
+    });
+  });
+
+  it('accepts a document of exactly the byte limit, counted in UTF-8', async () => {
+    const { queue, submit } = submissionFixture();
+
+    await submit({ userId: 'alice', text: 'é'.repeat(MAX_DOCUMENT_BYTES / 2) });
+
+    expect(queue.sent).toHaveLength(1);
+  });
+
+  it('refuses a document past the byte limit with PayloadTooLargeError, queueing nothing', async () => {
+    const { queue, submit } = submissionFixture();
+    // 51 characters, 102 bytes.
+    const text = 'é'.repeat(MAX_DOCUMENT_BYTES / 2 + 1);
+
+    const attempt = submit({ userId: 'alice', text });
+
+    await expect(attempt).rejects.toThrow(PayloadTooLargeError);
+    await expect(attempt).rejects.toThrow(`${MAX_DOCUMENT_BYTES} bytes`);
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('refuses a model that is not allowed with ValidationError, queueing nothing', async () => {
+    const { queue, submit } = submissionFixture();
+
+    const attempt = submit({ ...DOCUMENT, model: 'gpt-4' });
+
+    await expect(attempt).rejects.toThrow(ValidationError);
+    await expect(attempt).rejects.toThrow('"gpt-4"');
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('makes the same document twice one job, sent again while it is still queued', async () => {
+    const { queue, submit } = submissionFixture();
+
+    const first = await submit(DOCUMENT);
+    const second = await submit(DOCUMENT);
+
+    expect(second).toEqual(first);
+    expect(queue.sent.map((message) => message.jobId)).toEqual([first.jobId, first.jobId]);
+  });
+
+  it.each([
+    [
+      'running',
+      (jobs: InMemoryJobStore, jobId: string) => jobs.markRunning('alice', jobId, NOW_ISO),
+    ],
+    [
+      'succeeded',
+      (jobs: InMemoryJobStore, jobId: string) =>
+        jobs.markSucceeded(
+          'alice',
+          jobId,
+          {
+            summary: 'Cats.',
+            usage: {
+              inputTokens: 1,
+              outputTokens: 1,
+              cacheReadInputTokens: 0,
+              cacheCreationInputTokens: 0,
+            },
+            costNanoUsd: 1,
+          },
+          NOW_ISO,
+        ),
+    ],
+    [
+      'failed',
+      (jobs: InMemoryJobStore, jobId: string) =>
+        jobs.markFailed('alice', jobId, { type: 'api_error', message: 'no' }, NOW_ISO),
+    ],
+  ] as const)('does not send the same document again once its job is %s', async (status, mark) => {
+    const { jobs, queue, submit } = submissionFixture();
+    const { jobId } = await submit(DOCUMENT);
+    await mark(jobs, jobId);
+
+    const repeat = await submit(DOCUMENT);
+
+    expect(repeat).toEqual({ jobId, status });
+    expect(queue.sent).toHaveLength(1);
+  });
+
+  it('makes another job of other instructions, another model or another user', async () => {
+    const { submit } = submissionFixture();
+
+    const ids = await Promise.all([
+      submit(DOCUMENT),
+      submit({ ...DOCUMENT, instructions: 'In French.' }),
+      submit({ ...DOCUMENT, model: 'claude-haiku-4-5' }),
+      submit({ ...DOCUMENT, userId: 'bob' }),
+    ]);
+
+    expect(new Set(ids.map((submitted) => submitted.jobId)).size).toBe(4);
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { answerOutcome } from '../../../../../functions/chat/turn/answer-outcome.js';
+import type { CollectedAnswer } from '../../../../../functions/chat/turn/collect-answer.js';
+import { ModelError } from '../../../../../shared/domain/errors.js';
+import { type TokenUsage, ZERO_USAGE } from '../../../../../shared/domain/usage.js';
+
+const usageOf = (tokens: Partial<TokenUsage>): TokenUsage => ({ ...ZERO_USAGE, ...tokens });
+
+const FINAL_USAGE = usageOf({ inputTokens: 50, outputTokens: 7 });
+
+/** An answer Claude finished: its text, final usage and stop reason. */
+function collected(overrides: Partial<CollectedAnswer> = {}): CollectedAnswer {
+  return {
+    text: 'Hello there',
+    usage: FINAL_USAGE,
+    finalUsage: true,
+    stopReason: 'end_turn',
+    ...overrides,
+  };
+}
+
+/** An answer whose stream broke after some text, before the final usage. */
+function broken(error: unknown): CollectedAnswer {
+  return {
+    text: 'Partial answer', // 14 bytes: 4 estimated tokens
+    usage: usageOf({ inputTokens: 50, outputTokens: 1 }),
+    finalUsage: false,
+    error,
+  };
+}
+
+describe('answerOutcome', () => {
+  it("keeps the model's own stop reason and final usage when it finished", () => {
+    const outcome = answerOutcome(collected({ stopReason: 'max_tokens' }), undefined);
+
+    expect(outcome).toEqual({
+      stopReason: 'max_tokens',
+      usage: FINAL_USAGE,
+      usageEstimated: false,
+    });
+  });
+
+  it('ends as end_turn when the stream ended cleanly without a stop reason', () => {
+    const outcome = answerOutcome(collected({ stopReason: undefined }), undefined);
+
+    expect(outcome.stopReason).toBe('end_turn');
+    expect(outcome.failure).toBeUndefined();
+  });
+
+  it("reports the model's own error as the failure", () => {
+    const error = new ModelError('overloaded', 'the model is overloaded');
+
+    const outcome = answerOutcome(broken(error), undefined);
+
+    expect(outcome).toMatchObject({ stopReason: 'error', failure: error });
+  });
+
+  it('wraps any other stream error in an api_error, keeping it as the cause', () => {
+    const error = new TypeError('terminated');
+
+    const outcome = answerOutcome(broken(error), undefined);
+
+    expect(outcome.stopReason).toBe('error');
+    expect(outcome.failure).toMatchObject({ kind: 'api_error', type: 'api_error', cause: error });
+  });
+
+  it('reports a stream the idle watchdog aborted as a timeout failure', () => {
+    const abort = new Error('turn interrupted: idle');
+
+    const outcome = answerOutcome(broken(abort), 'idle');
+
+    expect(outcome.stopReason).toBe('error');
+    expect(outcome.failure).toMatchObject({ kind: 'timeout', type: 'timeout_error', cause: abort });
+  });
+
+  it.each(['stopped', 'timeout'] as const)(
+    'ends an answer interrupted by %s with that reason, not as a failure',
+    (reason) => {
+      const outcome = answerOutcome(broken(new Error(`turn interrupted: ${reason}`)), reason);
+
+      expect(outcome.stopReason).toBe(reason);
+      expect(outcome.failure).toBeUndefined();
+    },
+  );
+
+  it('keeps the stop reason of a stream that finished before the idle watchdog fired', () => {
+    const outcome = answerOutcome(collected({ stopReason: 'stop_sequence' }), 'idle');
+
+    expect(outcome).toEqual({
+      stopReason: 'stop_sequence',
+      usage: FINAL_USAGE,
+      usageEstimated: false,
+    });
+  });
+
+  it('bills at least the estimated tokens of the text when the final usage never came', () => {
+    const outcome = answerOutcome(broken(new Error('dropped')), undefined);
+
+    expect(outcome.usageEstimated).toBe(true);
+    expect(outcome.usage).toEqual(usageOf({ inputTokens: 50, outputTokens: 4 }));
+  });
+
+  it('keeps a reported output count above the estimate when the final usage never came', () => {
+    const answer = { ...broken(new Error('dropped')), usage: usageOf({ outputTokens: 9 }) };
+
+    const outcome = answerOutcome(answer, undefined);
+
+    expect(outcome).toMatchObject({ usageEstimated: true, usage: { outputTokens: 9 } });
+  });
+});

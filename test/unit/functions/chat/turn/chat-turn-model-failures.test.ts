@@ -1,0 +1,260 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ModelError, type ModelErrorKind } from '../../../../../shared/domain/errors.js';
+import type { FinishTurn } from '../../../../../shared/ports/conversation-store.js';
+import { InMemoryConversationStore } from '../../../../fakes/in-memory-conversation-store.js';
+import { ScriptedModel } from '../../../../fakes/scripted-model.js';
+import {
+  type ChatFixture,
+  chatFixture,
+  HAIKU,
+  LIMITS,
+  runToEnd,
+  SONNET,
+  slowToStart,
+  streamedText,
+  USER,
+  windowAt,
+} from './support.js';
+
+/** The only conversation of the user. */
+async function onlyConversationId(f: ChatFixture): Promise<string> {
+  const [conversation, ...others] = await f.conversations();
+  expect(others).toEqual([]);
+  return conversation!.id;
+}
+
+async function expectAdmissionReleased(f: ChatFixture) {
+  expect((await f.month()).heldNanoUsd).toBe(0);
+  expect(f.rateLimiter.countsOf(windowAt())?.tokens).toBe(0);
+  expect(f.ledger.settled).toEqual([]);
+}
+
+describe('a chat turn whose model fails before answering', () => {
+  it('keeps the question with an empty failed answer, releases the admission and throws', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'fail-before', error: 'api_error' }]),
+    });
+
+    const error = await f.start({ message: 'hi' }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(ModelError);
+    expect((error as ModelError).kind).toBe('api_error');
+    const conversationId = await onlyConversationId(f);
+    expect(await f.messages(conversationId)).toEqual([
+      expect.objectContaining({ role: 'user', content: 'hi' }),
+      expect.objectContaining({
+        role: 'assistant',
+        content: '',
+        stopReason: 'error',
+        costNanoUsd: 0,
+      }),
+    ]);
+    expect((await f.store.getConversation(USER, conversationId))?.activeTurn).toBeUndefined();
+    await expectAdmissionReleased(f);
+    expect(f.observer.calls).not.toContain('started');
+  });
+
+  it('answers with the fallback model, once, when the requested one is overloaded', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([
+        { kind: 'fail-before', error: 'overloaded' },
+        { kind: 'answer', chunks: ['Hi'], usage: { inputTokens: 1_000, outputTokens: 1 } },
+      ]),
+    });
+
+    const { turn, events } = await f.chat({ message: 'hi' });
+
+    expect(f.model.requests.map((request) => request.model)).toEqual([SONNET, HAIKU]);
+    expect(turn.model).toBe(HAIKU);
+    expect(events[0]).toMatchObject({ type: 'start', model: HAIKU });
+    // Priced as Haiku: 1000 x $1 + 1 x $5 per million tokens.
+    expect(events.at(-1)).toMatchObject({ type: 'done', costNanoUsd: 1_005_000 });
+    expect((await f.messages(turn.conversationId)).at(-1)).toMatchObject({ model: HAIKU });
+  });
+
+  it('throws the overload when the fallback model is overloaded too, without a third call', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([
+        { kind: 'fail-before', error: 'overloaded' },
+        { kind: 'fail-before', error: 'overloaded' },
+      ]),
+    });
+
+    const error = await f.start({ message: 'hi' }).catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ name: 'ModelError', kind: 'overloaded' });
+    expect(f.model.requests).toHaveLength(2);
+    await expectAdmissionReleased(f);
+  });
+
+  it.each<[string, ModelErrorKind, Partial<typeof LIMITS>, string?]>([
+    ['another failure than overload', 'rate_limited', {}],
+    ['an overload when no fallback model is set', 'overloaded', { fallbackModel: undefined }],
+    ['an overload of the fallback model itself', 'overloaded', {}, HAIKU],
+  ])('does not fall back on %s', async (_, kind, limits, model) => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'fail-before', error: kind }]).enqueue({
+        kind: 'answer',
+        chunks: 1,
+      }),
+      limits,
+    });
+
+    const error = await f.start({ message: 'hi', model }).catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ name: 'ModelError', kind });
+    expect(f.model.requests).toHaveLength(1);
+  });
+
+  it('releases the admission even when the failed answer cannot be stored', async () => {
+    class AnswerlessStore extends InMemoryConversationStore {
+      override async finishTurn(_: FinishTurn): Promise<void> {
+        throw new Error('the conversations table is unreachable');
+      }
+    }
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'fail-before', error: 'api_error' }]),
+      store: new AnswerlessStore(),
+    });
+
+    await expect(f.start({ message: 'hi' })).rejects.toThrow();
+
+    await expectAdmissionReleased(f);
+  });
+
+  it('streams a turn stopped while the model was still starting as done, stopped, at no cost', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'answer', chunks: 3 }]),
+      wrapModel: slowToStart,
+    });
+    const starting = f.start({ message: 'hi' });
+    await vi.waitFor(async () => expect(await f.conversations()).toHaveLength(1), { interval: 1 });
+    const conversationId = await onlyConversationId(f);
+
+    expect(await f.store.requestStop(USER, conversationId, f.clock())).toBe(true);
+    const events = await runToEnd(await starting);
+
+    expect(events.map((event) => event.type)).toEqual(['start', 'done']);
+    expect(events.at(-1)).toMatchObject({ stopReason: 'stopped', costNanoUsd: 0 });
+    expect(f.model.requests[0]?.signal?.aborted).toBe(true);
+    expect((await f.messages(conversationId)).at(-1)).toMatchObject({
+      role: 'assistant',
+      content: '',
+      stopReason: 'stopped',
+    });
+    const month = await f.month();
+    expect(month).toMatchObject({ heldNanoUsd: 0, spentNanoUsd: 0 });
+  });
+
+  it('throws a timeout when the deadline passes before the model starts, keeping the question', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'answer', chunks: 3 }]),
+      wrapModel: slowToStart,
+      remainingTimeMs: LIMITS.deadlineMarginMs + 20,
+    });
+
+    const error = await f.start({ message: 'hi' }).catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ name: 'ModelError', kind: 'timeout', type: 'timeout_error' });
+    const conversationId = await onlyConversationId(f);
+    expect((await f.messages(conversationId)).map((m) => [m.role, m.stopReason])).toEqual([
+      ['user', undefined],
+      ['assistant', 'error'],
+    ]);
+    await expectAdmissionReleased(f);
+  });
+});
+
+describe('a chat turn interrupted mid-stream', () => {
+  it('keeps the partial answer, bills the estimated usage and ends with the error when the model fails', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([
+        { kind: 'fail-mid', chunks: ['Partial', ' answer'], error: 'overloaded' },
+      ]),
+    });
+
+    const { turn, events } = await f.chat({ message: 'hi' });
+
+    expect(events.map((event) => event.type)).toEqual(['start', 'text', 'text', 'error']);
+    const last = events.at(-1);
+    expect(last?.type === 'error' && last.error).toMatchObject({
+      kind: 'overloaded',
+      type: 'overloaded_error',
+      retryable: true,
+    });
+    const stored = (await f.messages(turn.conversationId)).at(-1)!;
+    expect(stored).toMatchObject({
+      content: 'Partial answer',
+      stopReason: 'error',
+      usageEstimated: true,
+    });
+    // Claude reported 1 output token at message_start; 14 bytes of text are surely 4.
+    expect(stored.usage?.outputTokens).toBe(4);
+    const costNanoUsd = f.prices.costNanoUsd(SONNET, stored.usage!);
+    expect(stored.costNanoUsd).toBe(costNanoUsd);
+    expect(await f.month()).toMatchObject({ spentNanoUsd: costNanoUsd, heldNanoUsd: costNanoUsd });
+    expect(f.observer.summaries[0]).toMatchObject({
+      stopReason: 'error',
+      usageEstimated: true,
+      failure: { kind: 'overloaded' },
+    });
+  });
+
+  it('aborts upstream on a stop request, stores the partial answer as stopped and ends with done', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon', ' a time'] }]),
+    });
+    const turn = await f.start({ message: 'Tell me a story.' });
+
+    const events = await runToEnd(turn, (event) => {
+      if (event.type === 'start') void f.store.requestStop(USER, turn.conversationId, f.clock());
+    });
+
+    expect(f.model.requests[0]?.signal?.aborted).toBe(true);
+    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'stopped' });
+    expect((await f.messages(turn.conversationId)).at(-1)).toMatchObject({
+      content: streamedText(events),
+      stopReason: 'stopped',
+    });
+    expect(streamedText(events)).toBe('Once upon a time');
+    expect(f.observer.summaries[0]?.failure).toBeUndefined();
+  });
+
+  it('ends the answer as timeout, with done, when the deadline comes first', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon'] }]),
+      remainingTimeMs: LIMITS.deadlineMarginMs + 20,
+    });
+
+    const { turn, events } = await f.chat({ message: 'Tell me a story.' });
+
+    expect(f.model.requests[0]?.signal?.aborted).toBe(true);
+    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'timeout' });
+    expect((await f.messages(turn.conversationId)).at(-1)).toMatchObject({
+      content: 'Once upon',
+      stopReason: 'timeout',
+    });
+  });
+
+  it('aborts a stalled stream with the idle watchdog and ends with a timeout error', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'stall', chunks: ['Once'] }]),
+      limits: { streamIdleTimeoutMs: 20 },
+    });
+
+    const { turn, events } = await f.chat({ message: 'Tell me a story.' });
+
+    expect(f.model.requests[0]?.signal?.aborted).toBe(true);
+    const last = events.at(-1);
+    expect(last?.type).toBe('error');
+    expect(last?.type === 'error' && last.error).toMatchObject({
+      kind: 'timeout',
+      type: 'timeout_error',
+    });
+    expect((await f.messages(turn.conversationId)).at(-1)).toMatchObject({
+      content: 'Once',
+      stopReason: 'error',
+    });
+    expect(f.ledger.settled).toHaveLength(1);
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { createCompactionRequests } from '../../../../../functions/chat/turn/compaction-requests.js';
+import { compactionJobId } from '../../../../../shared/jobs/job-id.js';
+import { InMemoryJobStore } from '../../../../fakes/in-memory-job-store.js';
+import { RecordingJobQueue } from '../../../../fakes/recording-job-queue.js';
+import { NOW_MS, USER } from './support.js';
+
+const THRESHOLD_TOKENS = 1_000;
+const CONVERSATION = `conv_${'c'.repeat(32)}`;
+
+function compactionFixture() {
+  const jobs = new InMemoryJobStore();
+  const queue = new RecordingJobQueue();
+  const compaction = createCompactionRequests({
+    jobs,
+    queue,
+    clock: () => NOW_MS,
+    thresholdTokens: THRESHOLD_TOKENS,
+  });
+  const requestIfDue = (historyTokens: number, summaryThroughSeq = 0) =>
+    compaction.requestIfDue({
+      userId: USER,
+      conversationId: CONVERSATION,
+      summaryThroughSeq,
+      historyTokens,
+    });
+  const sentJobIds = () => queue.sent.map((message) => message.jobId);
+  return { jobs, queue, requestIfDue, sentJobIds };
+}
+
+describe('compaction requests', () => {
+  it('asks for nothing while the history is within the threshold', async () => {
+    const { jobs, queue, requestIfDue } = compactionFixture();
+
+    await requestIfDue(THRESHOLD_TOKENS);
+
+    expect(queue.sent).toEqual([]);
+    expect(await jobs.get(USER, compactionJobId(USER, CONVERSATION, 0, 1))).toBeUndefined();
+  });
+
+  it('creates a queued job and sends it once the history passes the threshold', async () => {
+    const { jobs, queue, requestIfDue } = compactionFixture();
+
+    await requestIfDue(THRESHOLD_TOKENS + 1);
+
+    const jobId = compactionJobId(USER, CONVERSATION, 0, 1);
+    expect(queue.sent).toEqual([
+      { type: 'summarize.conversation', userId: USER, conversationId: CONVERSATION, jobId },
+    ]);
+    expect(await jobs.get(USER, jobId)).toMatchObject({
+      status: 'queued',
+      type: 'summarize.conversation',
+      createdAt: new Date(NOW_MS).toISOString(),
+    });
+  });
+
+  it('names the same job on every turn until a summary is saved, resending it only while queued', async () => {
+    const { jobs, requestIfDue, sentJobIds } = compactionFixture();
+
+    await requestIfDue(1_200);
+    await requestIfDue(1_500);
+    const [jobId] = sentJobIds();
+    await jobs.markRunning(USER, jobId!, new Date(NOW_MS).toISOString());
+    await requestIfDue(1_800);
+
+    expect(sentJobIds()).toEqual([jobId, jobId]);
+    expect(await jobs.get(USER, jobId!)).toMatchObject({ status: 'running', attempts: 1 });
+  });
+
+  it('asks anew when the history passes another multiple of the threshold', async () => {
+    const { requestIfDue, sentJobIds } = compactionFixture();
+
+    await requestIfDue(1_500);
+    await requestIfDue(2_100);
+
+    const [first, second] = sentJobIds();
+    expect(second).not.toBe(first);
+  });
+
+  it('asks anew once a summary was saved and the history grows past the threshold again', async () => {
+    const { requestIfDue, sentJobIds } = compactionFixture();
+
+    await requestIfDue(1_500, 0);
+    await requestIfDue(1_500, 12);
+
+    expect(new Set(sentJobIds()).size).toBe(2);
+  });
+});

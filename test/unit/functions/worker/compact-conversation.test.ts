@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { PermanentJobError } from '../../../../functions/worker/job-errors.js';
+import { JobMeter } from '../../../../functions/worker/metered-model.js';
+import { estimateTokens } from '../../../../shared/domain/tokens.js';
+import { ScriptedModel } from '../../../fakes/scripted-model.js';
+import {
+  answeredTurns,
+  CONVERSATION_ID,
+  createWorkerWorld,
+  promptOf,
+  seedConversation,
+  USER_ID,
+} from './support.js';
+
+const compaction = {
+  type: 'summarize.conversation' as const,
+  userId: USER_ID,
+  conversationId: CONVERSATION_ID,
+};
+
+/** A world whose summarizer takes any transcript in one call, answering `summary`. */
+function compactionWorld(summary = 'The user asked about the topic; the assistant helped.') {
+  const model = new ScriptedModel(() => ({ kind: 'answer', chunks: [summary] }));
+  return { ...createWorkerWorld({ model, limits: { documentChunkTokens: 100_000 } }), model };
+}
+
+const tokensOf = (turns: Array<{ user: string; assistant?: string }>) =>
+  turns.reduce(
+    (sum, t) => sum + estimateTokens(t.user) + (t.assistant ? estimateTokens(t.assistant) : 0),
+    0,
+  );
+
+describe('createConversationCompactor', () => {
+  it('folds all but the newest 4 messages into a summary saved through the last folded message', async () => {
+    const world = compactionWorld('Summary of turns 0 to 2.');
+    await seedConversation(world.conversations, answeredTurns(5));
+
+    const summary = await world.compactConversation(compaction, new JobMeter());
+
+    expect(summary).toBe('Summary of turns 0 to 2.');
+    const conversation = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
+    expect(conversation?.summary).toEqual({ text: 'Summary of turns 0 to 2.', throughSeq: 6 });
+  });
+
+  it('sends the folded messages as a transcript, with the compaction instructions', async () => {
+    const world = compactionWorld();
+    const turns = answeredTurns(5);
+    await seedConversation(world.conversations, turns);
+
+    await world.compactConversation(compaction, new JobMeter());
+
+    expect(world.model.requests).toHaveLength(1);
+    const prompt = promptOf(world.model.requests[0]!);
+    expect(prompt).toContain(
+      `<document>\nUser: ${turns[0]?.user}\n\nAssistant: ${turns[0]?.assistant}\n\nUser: ${turns[1]?.user}`,
+    );
+    expect(prompt).toContain(`Assistant: ${turns[2]?.assistant}\n</document>`);
+    expect(prompt).not.toContain('Question 3:');
+    expect(prompt).toContain(
+      'Instructions: This is a conversation between a user and an assistant.',
+    );
+    expect(prompt).not.toContain('Summary so far');
+  });
+
+  it('takes the folded messages off the uncompacted token count', async () => {
+    const world = compactionWorld();
+    const turns = answeredTurns(5);
+    await seedConversation(world.conversations, turns);
+    const before = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
+
+    await world.compactConversation(compaction, new JobMeter());
+
+    const after = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
+    expect(before?.uncompactedTokens).toBe(tokensOf(turns));
+    expect(after?.uncompactedTokens).toBe(tokensOf(turns.slice(3)));
+  });
+
+  it('includes the previous summary and folds only the messages after it', async () => {
+    const world = compactionWorld('The user prefers tea; later turns covered the topic.');
+    const turns = answeredTurns(5);
+    await seedConversation(world.conversations, turns);
+    await world.conversations.saveSummary(USER_ID, CONVERSATION_ID, {
+      text: 'The user prefers tea.',
+      throughSeq: 4,
+      tokensCompacted: tokensOf(turns.slice(0, 2)),
+    });
+
+    await world.compactConversation(compaction, new JobMeter());
+
+    const prompt = promptOf(world.model.requests[0]!);
+    expect(prompt).toContain(
+      `<document>\nSummary so far:\nThe user prefers tea.\n\nUser: ${turns[2]?.user}\n\nAssistant: ${turns[2]?.assistant}\n</document>`,
+    );
+    expect(prompt).not.toContain('Question 1:');
+    const conversation = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
+    expect(conversation?.summary).toEqual({
+      text: 'The user prefers tea; later turns covered the topic.',
+      throughSeq: 6,
+    });
+    expect(conversation?.uncompactedTokens).toBe(tokensOf(turns.slice(3)));
+  });
+
+  it('keeps more than 4 messages rather than start the kept ones with an answer', async () => {
+    const world = compactionWorld();
+    // u1 a2 u3 a4 u5 a6 u7 a8 u9: the newest 4 would start at a6, so u5 is kept too.
+    const turns = [...answeredTurns(4), { user: 'Question 4: still streaming' }];
+    await seedConversation(world.conversations, turns);
+
+    await world.compactConversation(compaction, new JobMeter());
+
+    const conversation = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
+    expect(conversation?.summary?.throughSeq).toBe(4);
+    expect(promptOf(world.model.requests[0]!)).not.toContain('Question 2:');
+  });
+
+  it('returns the existing summary without a model call when nothing is old enough to fold', async () => {
+    const world = compactionWorld();
+    const turns = answeredTurns(4);
+    await seedConversation(world.conversations, turns);
+    await world.conversations.saveSummary(USER_ID, CONVERSATION_ID, {
+      text: 'The user prefers tea.',
+      throughSeq: 4,
+      tokensCompacted: tokensOf(turns.slice(0, 2)),
+    });
+
+    const summary = await world.compactConversation(compaction, new JobMeter());
+
+    expect(summary).toBe('The user prefers tea.');
+    expect(world.model.requests).toHaveLength(0);
+    const conversation = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
+    expect(conversation?.summary).toEqual({ text: 'The user prefers tea.', throughSeq: 4 });
+  });
+
+  it('returns an empty summary without a model call for a short conversation never summarized', async () => {
+    const world = compactionWorld();
+    // u1 a2 u3 a4 u5: keeping the newest 4 would start with a2, so everything is kept.
+    await seedConversation(world.conversations, [...answeredTurns(2), { user: 'Question 2:' }]);
+
+    const summary = await world.compactConversation(compaction, new JobMeter());
+
+    expect(summary).toBe('');
+    expect(world.model.requests).toHaveLength(0);
+    const conversation = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
+    expect(conversation?.summary).toBeUndefined();
+  });
+
+  it('fails for good with not_found_error for a conversation that does not exist', async () => {
+    const world = compactionWorld();
+
+    const compacting = world.compactConversation(compaction, new JobMeter());
+
+    await expect(compacting).rejects.toBeInstanceOf(PermanentJobError);
+    await expect(compacting).rejects.toMatchObject({
+      type: 'not_found_error',
+      message: expect.stringContaining(CONVERSATION_ID),
+    });
+    expect(world.model.requests).toHaveLength(0);
+  });
+
+  it("treats another user's conversation as one that does not exist", async () => {
+    const world = compactionWorld();
+    await seedConversation(world.conversations, answeredTurns(5), { userId: 'someone-else' });
+
+    await expect(world.compactConversation(compaction, new JobMeter())).rejects.toMatchObject({
+      name: 'PermanentJobError',
+      type: 'not_found_error',
+    });
+    expect(world.model.requests).toHaveLength(0);
+  });
+
+  it("meters the summarizing call on the job's meter", async () => {
+    const world = compactionWorld();
+    await seedConversation(world.conversations, answeredTurns(5));
+    const meter = new JobMeter();
+
+    await world.compactConversation(compaction, meter);
+
+    expect(meter.costNanoUsd).toBe(world.ledger.settled[0]?.actual.costNanoUsd);
+    expect(meter.costNanoUsd).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import { JobMeter } from '../../../../functions/worker/metered-model.js';
+import { monthOf } from '../../../../shared/domain/budget.js';
+import { BudgetExceededError, ModelError } from '../../../../shared/domain/errors.js';
+import { maxTokensOf } from '../../../../shared/domain/tokens.js';
+import type { Model, ModelRequest } from '../../../../shared/ports/model.js';
+import { ScriptedModel } from '../../../fakes/scripted-model.js';
+import { createWorkerWorld, USER_ID } from './support.js';
+
+function request(overrides: Partial<ModelRequest> = {}): ModelRequest {
+  return {
+    model: 'claude-haiku-4-5',
+    system: [{ text: 'You summarize documents.' }],
+    messages: [{ role: 'user', blocks: [{ text: 'Summarize this: a short memo.' }] }],
+    maxTokens: 500,
+    ...overrides,
+  };
+}
+
+const EXACT_USAGE = {
+  inputTokens: 1_000,
+  outputTokens: 200,
+  cacheReadInputTokens: 50,
+  cacheCreationInputTokens: 10,
+};
+/**
+ * Haiku 4.5 at $1 input, $5 output, $0.10 cache read, $1.25 cache write (5 min) per
+ * million tokens: 1000 × 1000 + 200 × 5000 + 50 × 100 + 10 × 1250 nano-dollars.
+ */
+const EXACT_COST_NANO_USD = 2_017_500;
+
+async function monthOfUser(world: ReturnType<typeof createWorkerWorld>) {
+  return world.ledger.userMonth(USER_ID, monthOf(world.clock.nowMs));
+}
+
+describe('createMeteredModel', () => {
+  it('settles the exact cost of the call from the price table', async () => {
+    const world = createWorkerWorld({
+      model: [{ kind: 'answer', chunks: ['The memo.'], usage: EXACT_USAGE }],
+    });
+    const meter = new JobMeter();
+
+    const answer = await world.complete(USER_ID, request(), meter);
+
+    expect(answer.text).toBe('The memo.');
+    expect(world.prices.costNanoUsd('claude-haiku-4-5', EXACT_USAGE)).toBe(EXACT_COST_NANO_USD);
+    expect(world.ledger.settled).toHaveLength(1);
+    expect(world.ledger.settled[0]?.actual).toEqual({
+      usage: expect.objectContaining(EXACT_USAGE),
+      costNanoUsd: EXACT_COST_NANO_USD,
+    });
+    expect(await monthOfUser(world)).toMatchObject({
+      requests: 1,
+      spentNanoUsd: EXACT_COST_NANO_USD,
+      heldNanoUsd: EXACT_COST_NANO_USD,
+      inputTokens: 1_000,
+      outputTokens: 200,
+    });
+  });
+
+  it('reserves the worst case of the prompt and maxTokens, for a 15-minute lease', async () => {
+    const world = createWorkerWorld({ model: [{ kind: 'answer', chunks: ['ok'] }] });
+
+    await world.complete(USER_ID, request(), new JobMeter());
+
+    const worstCase = world.prices.worstCaseNanoUsd(
+      'claude-haiku-4-5',
+      maxTokensOf(['You summarize documents.', 'Summarize this: a short memo.']),
+      500,
+    );
+    expect(world.ledger.settled[0]?.reservation).toMatchObject({
+      userId: USER_ID,
+      amountNanoUsd: worstCase,
+      expiresAtMs: world.clock.nowMs + 15 * 60_000,
+    });
+  });
+
+  it('holds the reservation before the model is called and while the call is open', async () => {
+    let heldDuringCall = -1;
+    const inner = new ScriptedModel([{ kind: 'answer', chunks: ['ok'] }]);
+    const model: Model = {
+      openStream: (r) => inner.openStream(r),
+      complete: async (r) => {
+        heldDuringCall = (await monthOfUser(world)).heldNanoUsd;
+        return inner.complete(r);
+      },
+    };
+    const world = createWorkerWorld({ model });
+
+    await world.complete(USER_ID, request(), new JobMeter());
+
+    expect(heldDuringCall).toBe(world.ledger.settled[0]?.reservation.amountNanoUsd);
+    expect(heldDuringCall).toBeGreaterThan(0);
+  });
+
+  it('refuses a call that does not fit the budget with BudgetExceededError, without calling the model', async () => {
+    const world = createWorkerWorld({ limits: { userMonthlyBudgetUsd: 0.000_001 } });
+    const meter = new JobMeter();
+
+    await expect(world.complete(USER_ID, request(), meter)).rejects.toBeInstanceOf(
+      BudgetExceededError,
+    );
+
+    expect((world.model as ScriptedModel).requests).toHaveLength(0);
+    expect(await monthOfUser(world)).toMatchObject({ heldNanoUsd: 0, spentNanoUsd: 0 });
+    expect(meter.costNanoUsd).toBe(0);
+    expect(world.observer.modelCalls).toEqual([]);
+  });
+
+  it('releases the reservation when the model call fails, and charges nothing', async () => {
+    const world = createWorkerWorld({ model: [{ kind: 'fail-before', error: 'overloaded' }] });
+    const meter = new JobMeter();
+
+    const failure = world.complete(USER_ID, request(), meter);
+
+    await expect(failure).rejects.toBeInstanceOf(ModelError);
+    await expect(failure).rejects.toMatchObject({ kind: 'overloaded' });
+    expect(await monthOfUser(world)).toMatchObject({
+      heldNanoUsd: 0,
+      spentNanoUsd: 0,
+      requests: 0,
+    });
+    expect(world.ledger.settled).toEqual([]);
+    expect(meter.usage.outputTokens).toBe(0);
+    expect(world.observer.modelCalls).toEqual([]);
+  });
+
+  it('releases the reservation when the answer breaks off mid-stream', async () => {
+    const world = createWorkerWorld({
+      model: [{ kind: 'fail-mid', chunks: 3, error: 'connection' }],
+    });
+
+    await expect(world.complete(USER_ID, request(), new JobMeter())).rejects.toMatchObject({
+      kind: 'connection',
+    });
+
+    expect(await monthOfUser(world)).toMatchObject({ heldNanoUsd: 0, spentNanoUsd: 0 });
+  });
+
+  it('records each call with its usage and exact cost for the observer', async () => {
+    const world = createWorkerWorld({
+      model: [{ kind: 'answer', chunks: ['The memo.'], usage: EXACT_USAGE }],
+    });
+
+    await world.complete(USER_ID, request(), new JobMeter());
+
+    expect(world.observer.modelCalls).toEqual([
+      { usage: expect.objectContaining(EXACT_USAGE), costNanoUsd: EXACT_COST_NANO_USD },
+    ]);
+  });
+
+  it("adds every call's usage and cost to the job's meter", async () => {
+    const world = createWorkerWorld({
+      model: [
+        { kind: 'answer', chunks: ['one'], usage: EXACT_USAGE },
+        { kind: 'answer', chunks: ['two'], usage: EXACT_USAGE },
+      ],
+    });
+    const meter = new JobMeter();
+
+    await world.complete(USER_ID, request(), meter);
+    await world.complete(USER_ID, request(), meter);
+
+    expect(meter.costNanoUsd).toBe(2 * EXACT_COST_NANO_USD);
+    expect(meter.usage).toMatchObject({
+      inputTokens: 2_000,
+      outputTokens: 400,
+      cacheReadInputTokens: 100,
+      cacheCreationInputTokens: 20,
+    });
+  });
+
+  it('prices the call at the model it asked for', async () => {
+    const world = createWorkerWorld({
+      model: [{ kind: 'answer', chunks: ['ok'], usage: EXACT_USAGE }],
+    });
+    const sonnetCost = world.prices.costNanoUsd('claude-sonnet-4-5', EXACT_USAGE);
+
+    await world.complete(USER_ID, request({ model: 'claude-sonnet-4-5' }), new JobMeter());
+
+    expect(sonnetCost).not.toBe(EXACT_COST_NANO_USD);
+    expect(world.ledger.settled[0]?.actual.costNanoUsd).toBe(sonnetCost);
+  });
+
+  it('sends the request to the model unchanged', async () => {
+    const world = createWorkerWorld({ model: [{ kind: 'answer', chunks: ['ok'] }] });
+    const sent = request({ timeoutMs: 12_000, maxRetries: 3 });
+
+    await world.complete(USER_ID, sent, new JobMeter());
+
+    expect((world.model as ScriptedModel).requests).toEqual([sent]);
+  });
+});

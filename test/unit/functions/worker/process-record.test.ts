@@ -1,0 +1,348 @@
+import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
+import type { Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { createRecordHandler } from '../../../../functions/worker/process-record.js';
+import type { RunJobOnce } from '../../../../functions/worker/run-once.js';
+import { BudgetExceededError, ModelError } from '../../../../shared/domain/errors.js';
+import { jobIdOf } from '../../../../shared/jobs/job-id.js';
+import { JOBS_QUEUE_DEFINITION } from '../../../../shared/jobs/queue-definition.js';
+import type { Model } from '../../../../shared/ports/model.js';
+import { InMemoryJobStore } from '../../../fakes/in-memory-job-store.js';
+import { RecordingMessageActions } from '../../../fakes/recording-message-actions.js';
+import { type ModelScript, ScriptedModel } from '../../../fakes/scripted-model.js';
+import {
+  CONVERSATION_ID,
+  createWorkerWorld,
+  JOB_ID,
+  jobRecord,
+  ManualClock,
+  RecordingJobObserver,
+  USER_ID,
+  WORKER_LIMITS,
+} from './support.js';
+
+const LAST_ATTEMPT = JOBS_QUEUE_DEFINITION.maxReceiveCount;
+
+const documentMessage = {
+  type: 'summarize.document',
+  jobId: JOB_ID,
+  userId: USER_ID,
+  text: 'A short memo about Q3.',
+} as const;
+
+/** A model that fails every call the same way. */
+const alwaysFailing = (error: Extract<ModelScript, { kind: 'fail-before' }>['error']) =>
+  new ScriptedModel(() => ({ kind: 'fail-before', error }));
+
+/** A record handler whose job runner is `runJob`, on the in-memory job store. */
+function handlerWith(runJob: RunJobOnce) {
+  const jobs = new InMemoryJobStore();
+  const messages = new RecordingMessageActions();
+  const observer = new RecordingJobObserver();
+  const handleRecord = createRecordHandler({
+    runJob,
+    jobs,
+    messages,
+    clock: new ManualClock().read,
+    observer,
+    limits: WORKER_LIMITS,
+  });
+  return { handleRecord, jobs, messages, observer };
+}
+
+describe('createRecordHandler', () => {
+  describe('a valid message', () => {
+    it('runs its job to success and reports no failure', async () => {
+      const world = createWorkerWorld({ model: [{ kind: 'answer', chunks: ['Q3 memo.'] }] });
+
+      await world.handleRecord(jobRecord(documentMessage));
+
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
+        status: 'succeeded',
+        result: { summary: 'Q3 memo.' },
+      });
+      expect(world.messages.retries).toEqual([]);
+      expect(world.messages.deadLettered).toEqual([]);
+    });
+
+    it('gives a message without a jobId the id its content hashes to', async () => {
+      const world = createWorkerWorld();
+      const { jobId: _, ...withoutId } = documentMessage;
+
+      await world.handleRecord(jobRecord(withoutId));
+
+      const jobId = jobIdOf(withoutId);
+      expect(jobId).toMatch(/^job_[a-f0-9]{32}$/);
+      expect(await world.jobs.get(USER_ID, jobId)).toMatchObject({ status: 'succeeded' });
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toBeUndefined();
+    });
+
+    it('hands the job runner the parsed message with its id, and the Lambda context', async () => {
+      const calls: Array<Parameters<RunJobOnce>> = [];
+      const { handleRecord } = handlerWith(async (...args) => {
+        calls.push(args);
+        return { summary: 'done' };
+      });
+      const context = { awsRequestId: 'req-1' } as Context;
+      const { jobId: _, ...withoutId } = documentMessage;
+
+      await handleRecord(jobRecord(withoutId), context);
+
+      expect(calls).toEqual([[{ ...withoutId, jobId: jobIdOf(withoutId) }, context]]);
+    });
+  });
+
+  describe('an invalid message', () => {
+    it('is dead-lettered at once with the reason, reported, and not retried', async () => {
+      const world = createWorkerWorld();
+      const record = jobRecord(
+        { type: 'summarize.document', userId: 'x' },
+        { messageId: 'msg-bad' },
+      );
+
+      await world.handleRecord(record);
+
+      const reason =
+        'invalid job message: body.text: Invalid input: expected string, received undefined';
+      expect(world.messages.deadLettered).toEqual([{ body: record.body, reason }]);
+      expect(world.observer.invalidMessages).toEqual([{ messageId: 'msg-bad', reason }]);
+      expect(world.messages.retries).toEqual([]);
+      expect((world.model as ScriptedModel).requests).toHaveLength(0);
+    });
+
+    it.each([
+      ['a body that is not JSON', 'not json', /^invalid job message: body: Invalid JSON/],
+      [
+        'an unknown job type',
+        { type: 'translate', userId: 'x' },
+        /body\.type: Invalid discriminator/,
+      ],
+      [
+        'a field the contract does not know',
+        { ...documentMessage, priority: 'high' },
+        /body: Unrecognized key: "priority"/,
+      ],
+      [
+        'a malformed jobId',
+        { ...documentMessage, jobId: 'job-1' },
+        /body\.jobId: jobId must look like/,
+      ],
+    ])('dead-letters %s', async (_, body, reason) => {
+      const world = createWorkerWorld();
+
+      await world.handleRecord(jobRecord(body));
+
+      expect(world.messages.deadLettered).toEqual([
+        { body: expect.any(String), reason: expect.stringMatching(reason) },
+      ]);
+      expect(world.observer.invalidMessages).toHaveLength(1);
+    });
+  });
+
+  describe('a retryable failure', () => {
+    it('delays the retry by the base delay, leaves the job running and reports the failure', async () => {
+      const world = createWorkerWorld({ model: alwaysFailing('overloaded') });
+      const record = jobRecord(documentMessage, { receiveCount: 1, receiptHandle: 'rh-1' });
+
+      await expect(world.handleRecord(record)).rejects.toBeInstanceOf(ModelError);
+
+      expect(world.messages.retries).toEqual([{ receiptHandle: 'rh-1', seconds: 30 }]);
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({ status: 'running' });
+      expect(world.messages.deadLettered).toEqual([]);
+      expect(world.observer.failures).toBe(0);
+      expect(world.observer.failedAttempts).toEqual([
+        {
+          jobId: JOB_ID,
+          userId: USER_ID,
+          receiveCount: 1,
+          failure: {
+            type: 'overloaded_error',
+            message: 'the model is overloaded; try again shortly',
+            retryable: true,
+            deadLetter: false,
+          },
+          error: expect.any(ModelError),
+        },
+      ]);
+    });
+
+    it('waits longer on each delivery', async () => {
+      const world = createWorkerWorld({ model: alwaysFailing('rate_limited') });
+
+      for (const receiveCount of [1, 2, 3, 4]) {
+        await world
+          .handleRecord(jobRecord(documentMessage, { receiveCount }))
+          .catch(() => undefined);
+      }
+
+      expect(world.messages.retries.map((r) => r.seconds)).toEqual([30, 60, 120, 240]);
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
+        status: 'running',
+        attempts: 4,
+      });
+    });
+
+    it('doubles from the configured base delay', async () => {
+      const world = createWorkerWorld({
+        model: alwaysFailing('timeout'),
+        limits: { jobRetryBaseSeconds: 5 },
+      });
+
+      await expect(
+        world.handleRecord(jobRecord(documentMessage, { receiveCount: 3 })),
+      ).rejects.toThrow();
+
+      expect(world.messages.retries.map((r) => r.seconds)).toEqual([20]);
+    });
+
+    it('on the last delivery fails the job and makes the message visible at once for the redrive', async () => {
+      const world = createWorkerWorld({ model: alwaysFailing('overloaded') });
+      const record = jobRecord(documentMessage, {
+        receiveCount: LAST_ATTEMPT,
+        receiptHandle: 'rh-5',
+      });
+
+      await expect(world.handleRecord(record)).rejects.toBeInstanceOf(ModelError);
+
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
+        status: 'failed',
+        error: { type: 'overloaded_error', message: 'the model is overloaded; try again shortly' },
+        updatedAt: world.clock.iso(),
+      });
+      expect(world.messages.retries).toEqual([{ receiptHandle: 'rh-5', seconds: 0 }]);
+      expect(world.messages.deadLettered).toEqual([]);
+      expect(world.observer.failures).toBe(1);
+    });
+
+    it('treats a delivery counted past the limit as the last one', async () => {
+      const world = createWorkerWorld({ model: alwaysFailing('overloaded') });
+
+      await expect(
+        world.handleRecord(jobRecord(documentMessage, { receiveCount: LAST_ATTEMPT + 2 })),
+      ).rejects.toThrow();
+
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({ status: 'failed' });
+      expect(world.messages.retries.map((r) => r.seconds)).toEqual([0]);
+    });
+
+    it('records an unexpected error on the job without its internal details', async () => {
+      const model: Model = {
+        openStream: () => Promise.reject(new TypeError('socket 10.0.0.7 reset')),
+        complete: () => Promise.reject(new TypeError('socket 10.0.0.7 reset')),
+      };
+      const world = createWorkerWorld({ model });
+
+      await expect(
+        world.handleRecord(jobRecord(documentMessage, { receiveCount: LAST_ATTEMPT })),
+      ).rejects.toBeInstanceOf(TypeError);
+
+      expect((await world.jobs.get(USER_ID, JOB_ID))?.error).toEqual({
+        type: 'api_error',
+        message: 'the job failed unexpectedly',
+      });
+    });
+  });
+
+  describe('a failure that retrying cannot fix', () => {
+    it('fails a job over budget as billing_error, without calling the model, retrying or dead-lettering', async () => {
+      const world = createWorkerWorld({ limits: { userMonthlyBudgetUsd: 0.000_001 } });
+
+      await world.handleRecord(jobRecord(documentMessage, { receiveCount: 1 }));
+
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
+        status: 'failed',
+        error: { type: 'billing_error', message: expect.stringContaining('monthly budget') },
+      });
+      expect((world.model as ScriptedModel).requests).toHaveLength(0);
+      expect(world.messages.retries).toEqual([]);
+      expect(world.messages.deadLettered).toEqual([]);
+      expect(world.observer.failures).toBe(1);
+      expect(world.observer.failedAttempts[0]?.error).toBeInstanceOf(BudgetExceededError);
+    });
+
+    it('fails a job whose request the model rejects and dead-letters its message', async () => {
+      const world = createWorkerWorld({ model: alwaysFailing('invalid_request') });
+      const record = jobRecord(documentMessage, { receiveCount: 1 });
+
+      await world.handleRecord(record);
+
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
+        status: 'failed',
+        error: { type: 'invalid_request_error', message: 'the model rejected the request' },
+      });
+      expect(world.messages.deadLettered).toEqual([
+        { body: record.body, reason: 'invalid_request_error: the model rejected the request' },
+      ]);
+      expect(world.messages.retries).toEqual([]);
+      expect(world.observer.failures).toBe(1);
+    });
+
+    it('fails a compaction of a conversation that does not exist and dead-letters its message', async () => {
+      const world = createWorkerWorld();
+      const record = jobRecord({
+        type: 'summarize.conversation',
+        jobId: JOB_ID,
+        userId: USER_ID,
+        conversationId: CONVERSATION_ID,
+      });
+
+      await world.handleRecord(record);
+
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
+        status: 'failed',
+        error: { type: 'not_found_error' },
+      });
+      expect(world.messages.deadLettered).toEqual([
+        {
+          body: record.body,
+          reason: `not_found_error: conversation ${CONVERSATION_ID} does not exist`,
+        },
+      ]);
+      expect(world.messages.retries).toEqual([]);
+    });
+
+    it('fails a job naming a model with no price and dead-letters it, without retrying', async () => {
+      const world = createWorkerWorld();
+      const record = jobRecord({ ...documentMessage, model: 'no-such-model' }, { receiveCount: 1 });
+
+      await world.handleRecord(record);
+
+      expect(world.messages.retries).toEqual([]);
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({ status: 'failed' });
+      expect(world.messages.deadLettered).toEqual([
+        { body: record.body, reason: expect.stringContaining('no-such-model') },
+      ]);
+    });
+  });
+
+  describe('a duplicate delivered while the first copy runs', () => {
+    const inProgress = () =>
+      handlerWith(async () => {
+        throw new IdempotencyAlreadyInProgressError('job_… is already in progress');
+      });
+
+    it('is retried after 30 seconds, without touching the job or reporting a failed attempt', async () => {
+      const { handleRecord, jobs, messages, observer } = inProgress();
+
+      await expect(
+        handleRecord(jobRecord(documentMessage, { receiptHandle: 'rh-dup' })),
+      ).rejects.toBeInstanceOf(IdempotencyAlreadyInProgressError);
+
+      expect(messages.retries).toEqual([{ receiptHandle: 'rh-dup', seconds: 30 }]);
+      expect(await jobs.get(USER_ID, JOB_ID)).toBeUndefined();
+      expect(observer.failedAttempts).toEqual([]);
+      expect(messages.deadLettered).toEqual([]);
+    });
+
+    it('does not fail the job on the last delivery: the first copy may still succeed', async () => {
+      const { handleRecord, observer, messages } = inProgress();
+
+      await expect(
+        handleRecord(jobRecord(documentMessage, { receiveCount: LAST_ATTEMPT })),
+      ).rejects.toBeInstanceOf(IdempotencyAlreadyInProgressError);
+
+      expect(observer.failures).toBe(0);
+      expect(messages.retries.map((r) => r.seconds)).toEqual([30]);
+    });
+  });
+});

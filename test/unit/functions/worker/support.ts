@@ -1,0 +1,292 @@
+import type { SQSRecord } from 'aws-lambda';
+import { createConversationCompactor } from '../../../../functions/worker/compact-conversation.js';
+import type { JobObserver } from '../../../../functions/worker/job-observer.js';
+import { createMeteredModel } from '../../../../functions/worker/metered-model.js';
+import { createRecordHandler } from '../../../../functions/worker/process-record.js';
+import { createJobRunner } from '../../../../functions/worker/run-job.js';
+import {
+  createDocumentSummarizer,
+  type SummaryLimits,
+} from '../../../../functions/worker/summarize-document.js';
+import { toSqsRecord } from '../../../../local-stack/lambda-runtime/sqs-record.js';
+import type { Clock } from '../../../../shared/domain/clock.js';
+import { PriceTable } from '../../../../shared/domain/pricing/price-table.js';
+import { estimateTokens } from '../../../../shared/domain/tokens.js';
+import type { TokenUsage } from '../../../../shared/domain/usage.js';
+import type { Model, ModelAnswer, ModelRequest } from '../../../../shared/ports/model.js';
+import {
+  type BudgetLimits,
+  createBudgetReserver,
+} from '../../../../shared/usage/budget-reserver.js';
+import { InMemoryConversationStore } from '../../../fakes/in-memory-conversation-store.js';
+import { InMemoryJobStore } from '../../../fakes/in-memory-job-store.js';
+import { InMemoryUsageLedger } from '../../../fakes/in-memory-usage-ledger.js';
+import { RecordingMessageActions } from '../../../fakes/recording-message-actions.js';
+import { type ModelScript, ScriptedModel } from '../../../fakes/scripted-model.js';
+
+/** The JobObserver port recording every observation, in order. */
+export class RecordingJobObserver implements JobObserver {
+  readonly invalidMessages: Array<Parameters<JobObserver['invalidMessage']>[0]> = [];
+  readonly modelCalls: Array<{ usage: TokenUsage; costNanoUsd: number }> = [];
+  readonly successes: Array<Parameters<JobObserver['succeeded']>[0]> = [];
+  readonly failedAttempts: Array<Parameters<JobObserver['attemptFailed']>[0]> = [];
+  /** Jobs ended as failed for good. */
+  failures = 0;
+
+  invalidMessage(details: Parameters<JobObserver['invalidMessage']>[0]): void {
+    this.invalidMessages.push(details);
+  }
+
+  modelCall(usage: TokenUsage, costNanoUsd: number): void {
+    this.modelCalls.push({ usage, costNanoUsd });
+  }
+
+  succeeded(details: Parameters<JobObserver['succeeded']>[0]): void {
+    this.successes.push(details);
+  }
+
+  attemptFailed(details: Parameters<JobObserver['attemptFailed']>[0]): void {
+    this.failedAttempts.push(details);
+  }
+
+  failed(): void {
+    this.failures += 1;
+  }
+}
+
+/** A clock that moves only when a test moves it. */
+export class ManualClock {
+  constructor(public nowMs = Date.parse('2026-03-14T09:00:00.000Z')) {}
+
+  readonly read: Clock = () => this.nowMs;
+
+  advance(ms: number): void {
+    this.nowMs += ms;
+  }
+
+  iso(): string {
+    return new Date(this.nowMs).toISOString();
+  }
+}
+
+/**
+ * A Model that holds each call open for `delayMs` (real timers, a few milliseconds)
+ * and counts how many calls are open at once.
+ */
+export class ConcurrencyCountingModel implements Model {
+  inFlight = 0;
+  maxInFlight = 0;
+
+  constructor(
+    readonly inner: ScriptedModel,
+    private readonly delayMs: (request: ModelRequest) => number = () => 2,
+  ) {}
+
+  openStream(request: ModelRequest) {
+    return this.inner.openStream(request);
+  }
+
+  async complete(request: ModelRequest): Promise<ModelAnswer> {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, this.delayMs(request)));
+      return await this.inner.complete(request);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+}
+
+/** The one user prompt a summarizer call sends. */
+export function promptOf(request: ModelRequest): string {
+  return request.messages.map((m) => m.blocks.map((b) => b.text).join('')).join('\n');
+}
+
+/** A model that answers every call with the same text. */
+export function answering(text: string): ScriptedModel {
+  return new ScriptedModel(() => ({ kind: 'answer', chunks: [text] }));
+}
+
+export const WORKER_LIMITS: SummaryLimits & BudgetLimits & { jobRetryBaseSeconds: number } = {
+  defaultModel: 'claude-haiku-4-5',
+  models: new Set(['claude-haiku-4-5', 'claude-sonnet-4-5', 'claude-sonnet-4-6']),
+  summaryMaxTokens: 64,
+  documentChunkTokens: 40,
+  summaryConcurrency: 2,
+  modelTimeoutMs: 30_000,
+  modelMaxRetries: 1,
+  userMonthlyBudgetUsd: 10,
+  globalMonthlyBudgetUsd: 1_000,
+  jobRetryBaseSeconds: 30,
+};
+
+/**
+ * A document of `count` sections of about 28 estimated tokens each, one paragraph
+ * apiece: with `documentChunkTokens` 40, each section is one part.
+ */
+export function sections(count: number): string {
+  return Array.from({ length: count }, (_, i) => `Section ${i}: ${'fact '.repeat(20).trim()}`).join(
+    '\n\n',
+  );
+}
+
+/**
+ * The worker's use cases wired on the fakes exactly as `compose.ts` wires them on the
+ * real adapters.
+ */
+export function createWorkerWorld(
+  options: { model?: Model | ModelScript[]; limits?: Partial<typeof WORKER_LIMITS> } = {},
+) {
+  const model =
+    options.model === undefined
+      ? answering('A faithful summary.')
+      : Array.isArray(options.model)
+        ? new ScriptedModel(options.model)
+        : options.model;
+  const limits = { ...WORKER_LIMITS, ...options.limits };
+  const ledger = new InMemoryUsageLedger();
+  const prices = new PriceTable();
+  const clock = new ManualClock();
+  const observer = new RecordingJobObserver();
+  const jobs = new InMemoryJobStore();
+  const conversations = new InMemoryConversationStore();
+  const messages = new RecordingMessageActions();
+  const complete = createMeteredModel({
+    model,
+    budget: createBudgetReserver({ ledger, prices, limits }),
+    ledger,
+    prices,
+    clock: clock.read,
+    observer,
+  });
+  const summarizeDocument = createDocumentSummarizer({ complete, limits });
+  const compactConversation = createConversationCompactor({
+    conversations,
+    summarize: summarizeDocument,
+  });
+  const runJob = createJobRunner({
+    jobs,
+    summarizeDocument,
+    compactConversation,
+    clock: clock.read,
+    observer,
+  });
+  const handleRecord = createRecordHandler({
+    runJob,
+    jobs,
+    messages,
+    clock: clock.read,
+    observer,
+    limits,
+  });
+  return {
+    model,
+    limits,
+    ledger,
+    prices,
+    clock,
+    observer,
+    jobs,
+    conversations,
+    messages,
+    complete,
+    summarizeDocument,
+    compactConversation,
+    runJob,
+    handleRecord,
+  };
+}
+
+export const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:123456789012:jobs';
+
+/**
+ * A jobs-queue record as Lambda hands it to the worker, built by the local event
+ * source's own translation. An object body is sent as JSON, a string as it is.
+ */
+export function jobRecord(
+  body: unknown,
+  options: { receiveCount?: number; messageId?: string; receiptHandle?: string } = {},
+): SQSRecord {
+  const messageId = options.messageId ?? 'msg-1';
+  return toSqsRecord(
+    {
+      MessageId: messageId,
+      ReceiptHandle: options.receiptHandle ?? `receipt-of-${messageId}`,
+      Body: typeof body === 'string' ? body : JSON.stringify(body),
+      Attributes: {
+        ApproximateReceiveCount: String(options.receiveCount ?? 1),
+        SentTimestamp: '1773478800000',
+        SenderId: 'AIDAEXAMPLE',
+        ApproximateFirstReceiveTimestamp: '1773478800100',
+      },
+    },
+    QUEUE_ARN,
+    'eu-west-1',
+  );
+}
+
+export const USER_ID = 'reader';
+export const CONVERSATION_ID = `conv_${'c'.repeat(32)}`;
+export const JOB_ID = `job_${'a'.repeat(32)}`;
+
+/**
+ * Stores a conversation turn by turn through the port, as the chat function does:
+ * user message at an odd seq, its answer at the next one. A turn without `assistant`
+ * is left unanswered (its lease already expired, so a later turn may follow it).
+ */
+export async function seedConversation(
+  conversations: InMemoryConversationStore,
+  turns: Array<{ user: string; assistant?: string }>,
+  ids: { userId?: string; conversationId?: string } = {},
+): Promise<void> {
+  const userId = ids.userId ?? USER_ID;
+  const conversationId = ids.conversationId ?? CONVERSATION_ID;
+  const nowMs = Date.parse('2026-03-14T08:00:00.000Z');
+  for (const [i, turn] of turns.entries()) {
+    const nowIso = new Date(nowMs + i * 1000).toISOString();
+    const existing = await conversations.getConversation(userId, conversationId);
+    const turnId = `turn-${i}`;
+    const userSeq = await conversations.beginTurn({
+      userId,
+      conversationId,
+      ...(existing && { existing }),
+      turnId,
+      title: 'A conversation',
+      userMessage: { id: `user-${i}`, content: turn.user, tokens: estimateTokens(turn.user) },
+      nowIso,
+      leaseUntilMs: nowMs + i * 1000 + 500,
+    });
+    if (turn.assistant === undefined) continue;
+    await conversations.finishTurn({
+      userId,
+      conversationId,
+      turnId,
+      userSeq,
+      answer: {
+        id: `answer-${i}`,
+        content: turn.assistant,
+        model: 'claude-haiku-4-5',
+        stopReason: 'end_turn',
+        usage: {
+          inputTokens: 10,
+          outputTokens: 10,
+          cacheReadInputTokens: 0,
+          cacheCreationInputTokens: 0,
+        },
+        usageEstimated: false,
+        costNanoUsd: 60_000,
+        tokens: estimateTokens(turn.assistant),
+      },
+      nowIso,
+    });
+  }
+}
+
+/** `count` answered turns: "Question i" / "Answer i". */
+export function answeredTurns(count: number, from = 0) {
+  return Array.from({ length: count }, (_, k) => ({
+    user: `Question ${from + k}: ${'about the topic '.repeat(3).trim()}`,
+    assistant: `Answer ${from + k}: ${'a helpful reply '.repeat(3).trim()}`,
+  }));
+}

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { monthOf } from '../../../../shared/domain/budget.js';
+import { BudgetExceededError, RateLimitedError } from '../../../../shared/domain/errors.js';
+import { PriceTable } from '../../../../shared/domain/pricing/price-table.js';
+import type { RateWindow } from '../../../../shared/ports/rate-limiter.js';
+import { type AdmissionRequest, createAdmission } from '../../../../shared/usage/admission.js';
+import { createBudgetReserver } from '../../../../shared/usage/budget-reserver.js';
+import { InMemoryRateLimiter } from '../../../fakes/in-memory-rate-limiter.js';
+import { InMemoryUsageLedger } from '../../../fakes/in-memory-usage-ledger.js';
+
+/** 10:00:00 UTC, the start of a minute. */
+const NOW_MS = Date.parse('2026-11-15T10:00:00.000Z');
+const WINDOW: RateWindow = { userId: 'alice', windowStartMs: NOW_MS };
+
+const REQUEST: AdmissionRequest = {
+  userId: 'alice',
+  model: 'claude-sonnet-4-6',
+  promptTokens: 400,
+  promptMaxTokens: 1_000,
+  maxOutputTokens: 600,
+  nowMs: NOW_MS,
+  expiresAtMs: NOW_MS + 60_000,
+};
+/** 400 estimated prompt tokens and 600 allowed output tokens. */
+const ADMITTED_TOKENS = 1_000;
+/** 1000 prompt tokens at Sonnet's dearest input ($6, a 1-hour cache write) + 600 x $15. */
+const WORST_CASE_NANO_USD = 15_000_000;
+
+const USAGE = {
+  inputTokens: 300,
+  outputTokens: 200,
+  cacheReadInputTokens: 50,
+  cacheCreationInputTokens: 10,
+};
+const USED_TOKENS = 560;
+
+const unreachable = () => new Error('the table is unreachable');
+
+function admissionFixture(
+  options: {
+    ledger?: InMemoryUsageLedger;
+    rateLimiter?: InMemoryRateLimiter;
+    tokensPerMinute?: number;
+  } = {},
+) {
+  const ledger = options.ledger ?? new InMemoryUsageLedger();
+  const rateLimiter =
+    options.rateLimiter ??
+    new InMemoryRateLimiter({
+      requestsPerMinute: 10,
+      tokensPerMinute: options.tokensPerMinute ?? 10_000,
+    });
+  const admission = createAdmission({
+    budget: createBudgetReserver({
+      ledger,
+      prices: new PriceTable(),
+      limits: { userMonthlyBudgetUsd: 10, globalMonthlyBudgetUsd: 1_000 },
+    }),
+    ledger,
+    rateLimiter,
+  });
+  const month = () => ledger.userMonth('alice', monthOf(NOW_MS));
+  return { ledger, rateLimiter, admission, month };
+}
+
+describe('admission', () => {
+  it('holds the worst-case cost, and counts the prompt estimate and output allowance in the rate window', async () => {
+    const { admission, rateLimiter, month } = admissionFixture();
+
+    await admission.admit(REQUEST);
+
+    expect((await month()).heldNanoUsd).toBe(WORST_CASE_NANO_USD);
+    expect(rateLimiter.countsOf(WINDOW)).toEqual({ requests: 1, tokens: ADMITTED_TOKENS });
+  });
+
+  it('settles the actual cost and corrects the rate window to the tokens used', async () => {
+    const { admission, rateLimiter, month } = admissionFixture();
+    const admitted = await admission.admit(REQUEST);
+
+    const outcome = await admitted.settle({ usage: USAGE, costNanoUsd: 1_234_000 });
+
+    expect(outcome).toEqual({ reservationId: expect.any(String) });
+    expect(await month()).toMatchObject({
+      requests: 1,
+      spentNanoUsd: 1_234_000,
+      heldNanoUsd: 1_234_000,
+      inputTokens: 300,
+      outputTokens: 200,
+      cacheReadInputTokens: 50,
+      cacheCreationInputTokens: 10,
+    });
+    expect(rateLimiter.countsOf(WINDOW)?.tokens).toBe(USED_TOKENS);
+    expect(rateLimiter.adjustments).toEqual([
+      { window: WINDOW, tokenDelta: USED_TOKENS - ADMITTED_TOKENS },
+    ]);
+  });
+
+  it('gives the budget hold and the rate window back on release', async () => {
+    const { admission, rateLimiter, ledger, month } = admissionFixture();
+    const admitted = await admission.admit(REQUEST);
+
+    await admitted.release();
+
+    expect((await month()).heldNanoUsd).toBe(0);
+    expect(rateLimiter.countsOf(WINDOW)?.tokens).toBe(0);
+    expect(ledger.settled).toEqual([]);
+  });
+
+  it('gives the budget hold back when the rate limit refuses', async () => {
+    const { admission, month } = admissionFixture({ tokensPerMinute: ADMITTED_TOKENS - 1 });
+
+    await expect(admission.admit(REQUEST)).rejects.toThrow(RateLimitedError);
+
+    expect((await month()).heldNanoUsd).toBe(0);
+  });
+
+  it('gives the rate window back when the budget refuses', async () => {
+    const { admission, ledger, rateLimiter } = admissionFixture();
+    await ledger.setUserBudgetOverride('alice', 0.001);
+
+    await expect(admission.admit(REQUEST)).rejects.toThrow(BudgetExceededError);
+
+    expect(rateLimiter.countsOf(WINDOW)?.tokens).toBe(0);
+    expect(rateLimiter.adjustments).toEqual([{ window: WINDOW, tokenDelta: -ADMITTED_TOKENS }]);
+  });
+
+  it('throws the rate limit when both refuse, holding nothing', async () => {
+    const { admission, ledger, month } = admissionFixture({ tokensPerMinute: 1 });
+    await ledger.setUserBudgetOverride('alice', 0.001);
+
+    await expect(admission.admit(REQUEST)).rejects.toThrow(RateLimitedError);
+
+    expect((await month()).heldNanoUsd).toBe(0);
+  });
+
+  it('reports a spend the ledger could not record instead of throwing, and still corrects the rate window', async () => {
+    class UnsettlingLedger extends InMemoryUsageLedger {
+      override async settle(): Promise<void> {
+        throw unreachable();
+      }
+    }
+    const { admission, rateLimiter } = admissionFixture({ ledger: new UnsettlingLedger() });
+    const admitted = await admission.admit(REQUEST);
+
+    const outcome = await admitted.settle({ usage: USAGE, costNanoUsd: 1_234_000 });
+
+    expect(outcome).toEqual({ reservationId: expect.any(String), ledgerError: unreachable() });
+    expect(rateLimiter.countsOf(WINDOW)?.tokens).toBe(USED_TOKENS);
+  });
+
+  it('reports a rate window it could not correct instead of throwing, and still records the spend', async () => {
+    class StuckRateLimiter extends InMemoryRateLimiter {
+      override async adjust(): Promise<void> {
+        throw unreachable();
+      }
+    }
+    const rateLimiter = new StuckRateLimiter({ requestsPerMinute: 10, tokensPerMinute: 10_000 });
+    const { admission, month } = admissionFixture({ rateLimiter });
+    const admitted = await admission.admit(REQUEST);
+
+    const outcome = await admitted.settle({ usage: USAGE, costNanoUsd: 1_234_000 });
+
+    expect(outcome).toEqual({ reservationId: expect.any(String), rateWindowError: unreachable() });
+    expect((await month()).spentNanoUsd).toBe(1_234_000);
+  });
+
+  it('names the reservation it settled', async () => {
+    const { admission, ledger } = admissionFixture();
+    const admitted = await admission.admit(REQUEST);
+
+    const outcome = await admitted.settle({ usage: USAGE, costNanoUsd: 1_234_000 });
+
+    expect(ledger.settled.map((settled) => settled.reservation.id)).toEqual([
+      outcome.reservationId,
+    ]);
+  });
+});
