@@ -28,8 +28,8 @@ const dynamodb = await startDynamoDbLocal({ port: await findFreePort() });
 const sqs = await startSqsEmulator({ port: await findFreePort() });
 const emulators = { dynamodbEndpoint: dynamodb.endpoint, sqsEndpoint: sqs.endpoint };
 const env = {
-  USER_REQUESTS_PER_MINUTE: '1000000',
-  USER_TOKENS_PER_MINUTE: '1000000000',
+  USER_REQUESTS_PER_MINUTE: '100000',
+  USER_TOKENS_PER_MINUTE: '100000000',
   USER_MONTHLY_BUDGET_USD: '1000000',
   GLOBAL_MONTHLY_BUDGET_USD: '1000000',
 };

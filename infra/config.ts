@@ -129,6 +129,7 @@ function functionProblems(config: StackSettingValues): Problem[] {
     JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs',
     ANTHROPIC_API_KEY_SECRET_ARN:
       config.anthropicApiKeySecretArn ?? placeholderArn('anthropic-api-key'),
+    SIGNING_KEY_SECRET_ARN: config.signingKeySecretArn ?? placeholderArn('signing-key'),
     ...(config.authMode === 'hs256' && {
       JWT_SECRET_ARN: config.jwtSecretArn ?? placeholderArn('jwt'),
     }),

@@ -43,6 +43,7 @@ export class ClaudeServerlessStack extends Stack {
       anthropicApiKeySecretArn: config.anthropicApiKeySecretArn,
       needsJwtSecret: config.authMode === 'hs256',
       jwtSecretArn: config.jwtSecretArn,
+      signingKeySecretArn: config.signingKeySecretArn,
       removalPolicy,
     });
     this.jobs = new Jobs(this, 'Jobs', {
@@ -61,6 +62,7 @@ export class ClaudeServerlessStack extends Stack {
       jobsQueue: this.jobs.queue,
       anthropicApiKey: this.secrets.anthropicApiKey,
       jwtSecret: this.secrets.jwtSecret,
+      signingKey: this.secrets.signingKey,
       authType: lambda.FunctionUrlAuthType[config.functionUrlAuthType],
       corsAllowedOrigins: config.corsAllowedOrigins,
       function: {

@@ -8,6 +8,7 @@ export const LOCAL_STACK = {
   deadLetterQueueName: 'claude-serverless-jobs-dlq',
   /** The dev HS256 secret tokens are signed with (npm run token). */
   jwtSecret: 'local-development-secret-do-not-use-in-production',
+  signingKey: 'local-development-signing-key-do-not-use-in-production',
   /** What the local Claude accepts as a key. */
   localClaudeApiKey: 'local-claude-key',
   ports: {

@@ -27,6 +27,7 @@ export function localFunctionEnv(
     : {};
   return {
     JWT_SECRET: LOCAL_STACK.jwtSecret,
+    SIGNING_KEY: LOCAL_STACK.signingKey,
     ...overrides,
     ...claude,
     TABLE_NAME: endpoints.tableName,

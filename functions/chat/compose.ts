@@ -10,6 +10,7 @@ import {
   createSqsClient,
 } from '../../shared/adapters/aws/clients.js';
 import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
+import { CursorCodec } from '../../shared/adapters/dynamodb/cursor.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/job-store.js';
 import { DynamoRateLimiter } from '../../shared/adapters/dynamodb/rate-limiter.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
@@ -23,6 +24,7 @@ import {
 } from '../../shared/auth/token-verifier.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
+import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
 import type { JobQueue } from '../../shared/ports/job-queue.js';
@@ -86,15 +88,23 @@ export function createChatAdapters(settings: Settings): ChatAdapters {
     provider,
   });
   const { tableName } = settings;
+  const cursors = new CursorCodec(
+    secretSource({
+      name: 'cursor signing key',
+      arn: settings.signingKeySecretArn,
+      localValue: settings.signingKey,
+      provider,
+    }),
+  );
   return {
-    store: new DynamoConversationStore(documentClient, tableName),
+    store: new DynamoConversationStore(documentClient, tableName, cursors),
     ledger: new DynamoUsageLedger(documentClient, tableName, settings.globalMonthlyBudgetUsd),
     rateLimiter: new DynamoRateLimiter(documentClient, tableName, {
       requestsPerMinute: settings.userRequestsPerMinute,
       tokensPerMinute: settings.userTokensPerMinute,
     }),
     jobs: new DynamoJobStore(documentClient, tableName),
-    queue: new SqsJobQueue(sqs, settings.jobsQueueUrl),
+    queue: new SqsJobQueue(sqs, settings.jobsQueueUrl, JOBS_QUEUE_DEFINITION.maxMessageBytes),
     model: tracedModel(
       new AnthropicModel({
         apiKey: anthropicApiKey,
@@ -133,12 +143,14 @@ function createVerifier(
 ): TokenVerifier {
   if (settings.authMode === 'oidc') {
     return oidcVerifier({
+      maxLifetimeSeconds: settings.maxTokenLifetimeSeconds,
       issuer: settings.jwtIssuer!,
       audience: settings.jwtAudience!,
       ...(settings.jwksUrl && { jwksUrl: settings.jwksUrl }),
     });
   }
   return hs256Verifier({
+    maxLifetimeSeconds: settings.maxTokenLifetimeSeconds,
     secret: secretSource({
       name: 'JWT signing secret',
       arn: settings.jwtSecretArn,

@@ -17,6 +17,8 @@ export interface ChatApiProps {
   readonly anthropicApiKey: secretsmanager.ISecret;
   /** The HS256 signing secret. @default none: tokens are verified against an OIDC JWKS */
   readonly jwtSecret?: secretsmanager.ISecret;
+  /** Seals page cursors. */
+  readonly signingKey: secretsmanager.ISecret;
   /** Function settings and sizing; `entry` and `serviceName` are the chat function's. */
   readonly function: Omit<ClaudeFunctionProps, 'entry' | 'serviceName' | 'description'>;
   /** @default lambda.FunctionUrlAuthType.NONE: the function checks a JWT on every route but /health */
@@ -53,6 +55,7 @@ export class ChatApi extends Construct {
     bindJobsQueue(this.handler, props.jobsQueue, 'send');
     bindSecret(this.handler, 'anthropicApiKeySecretArn', props.anthropicApiKey);
     if (props.jwtSecret) bindSecret(this.handler, 'jwtSecretArn', props.jwtSecret);
+    bindSecret(this.handler, 'signingKeySecretArn', props.signingKey);
 
     this.functionUrl = this.handler.function.addFunctionUrl({
       authType,

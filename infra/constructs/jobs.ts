@@ -41,6 +41,7 @@ export class Jobs extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds),
+      maxMessageSizeBytes: JOBS_QUEUE_DEFINITION.maxMessageBytes,
       deadLetterQueue: {
         queue: this.deadLetterQueue,
         maxReceiveCount: JOBS_QUEUE_DEFINITION.maxReceiveCount,

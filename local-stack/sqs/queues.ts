@@ -39,6 +39,7 @@ export async function ensureJobQueues(
     MessageRetentionPeriod: String(JOBS_QUEUE_DEFINITION.deadLetterRetentionDays * 24 * 60 * 60),
   });
   const jobs = await ensureQueue(client, options.queueName, {
+    MaximumMessageSize: String(JOBS_QUEUE_DEFINITION.maxMessageBytes),
     VisibilityTimeout: String(
       options.visibilityTimeoutSeconds ?? JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds,
     ),

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { AuthenticationError } from '../domain/errors.js';
 
 export interface Principal {
@@ -10,7 +10,13 @@ export interface TokenVerifier {
   verify(authorization: string | undefined): Promise<Principal>;
 }
 
-export interface Hs256VerifierOptions {
+/** What every token must have, however it is signed. */
+interface TokenRules {
+  /** Longest lifetime accepted (`exp` minus `iat`, or minus now without `iat`). */
+  maxLifetimeSeconds: number;
+}
+
+export interface Hs256VerifierOptions extends TokenRules {
   /** The signing secret; called per request, so a cached secret provider can rotate. */
   secret: () => Promise<string>;
   issuer?: string;
@@ -21,9 +27,10 @@ export function hs256Verifier(options: Hs256VerifierOptions): TokenVerifier {
   const encoder = new TextEncoder();
   return {
     verify: (authorization) =>
-      verifyWith(authorization, async (token) =>
+      verifyWith(authorization, options, async (token) =>
         jwtVerify(token, encoder.encode(await options.secret()), {
           algorithms: ['HS256'],
+          requiredClaims: REQUIRED_CLAIMS,
           ...(options.issuer && { issuer: options.issuer }),
           ...(options.audience && { audience: options.audience }),
         }),
@@ -31,7 +38,7 @@ export function hs256Verifier(options: Hs256VerifierOptions): TokenVerifier {
   };
 }
 
-export interface OidcVerifierOptions {
+export interface OidcVerifierOptions extends TokenRules {
   issuer: string;
   audience: string;
   /** @default `${issuer}/.well-known/jwks.json` */
@@ -44,8 +51,9 @@ export function oidcVerifier(options: OidcVerifierOptions): TokenVerifier {
   );
   return {
     verify: (authorization) =>
-      verifyWith(authorization, (token) =>
+      verifyWith(authorization, options, (token) =>
         jwtVerify(token, keySet, {
+          requiredClaims: REQUIRED_CLAIMS,
           issuer: options.issuer,
           audience: options.audience,
           algorithms: ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'],
@@ -54,22 +62,40 @@ export function oidcVerifier(options: OidcVerifierOptions): TokenVerifier {
   };
 }
 
+const REQUIRED_CLAIMS = ['sub', 'exp'];
+/** The user ids a token may name: they become parts of table keys. */
+const USER_ID = /^[\w.@|:+-]{1,128}$/;
+
 async function verifyWith(
   authorization: string | undefined,
-  verify: (token: string) => Promise<{ payload: { sub?: string } }>,
+  rules: TokenRules,
+  verify: (token: string) => Promise<{ payload: JWTPayload }>,
 ): Promise<Principal> {
   const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
   if (!token) {
     throw new AuthenticationError('send a bearer token: Authorization: Bearer <jwt>', 'missing');
   }
-  let payload: { sub?: string };
+  let payload: JWTPayload;
   try {
     ({ payload } = await verify(token));
   } catch (error) {
-    throw new AuthenticationError('the bearer token is not valid', 'invalid', { cause: error });
+    // jose says which check failed ("exp" claim timestamp check failed, a missing claim…).
+    const reason = error instanceof errors.JOSEError ? `: ${error.message}` : '';
+    throw new AuthenticationError(`the bearer token is not valid${reason}`, 'invalid', {
+      cause: error,
+    });
   }
-  if (!payload.sub || !/^[\w.@|:+-]{1,128}$/.test(payload.sub)) {
+  // A claim of another type is refused, never coerced: ["bob"] must not become "bob".
+  const { sub, exp, iat } = payload as Record<string, unknown>;
+  if (typeof sub !== 'string' || !USER_ID.test(sub)) {
     throw new AuthenticationError('the bearer token has no usable sub claim', 'invalid');
   }
-  return { userId: payload.sub };
+  const issuedAt = typeof iat === 'number' ? iat : Date.now() / 1000;
+  if (typeof exp !== 'number' || exp - issuedAt > rules.maxLifetimeSeconds) {
+    throw new AuthenticationError(
+      `the bearer token lives longer than ${rules.maxLifetimeSeconds} seconds`,
+      'invalid',
+    );
+  }
+  return { userId: sub };
 }

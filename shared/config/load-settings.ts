@@ -80,6 +80,12 @@ function secretProblems(settings: FunctionSettingValues, verifiesTokens: boolean
     });
   }
   if (!verifiesTokens) return problems;
+  if (!settings.signingKeySecretArn && !settings.signingKey) {
+    problems.push({
+      key: 'signingKeySecretArn',
+      message: 'set it (or SIGNING_KEY on the local stack)',
+    });
+  }
   if (settings.authMode === 'hs256' && !settings.jwtSecretArn && !settings.jwtSecret) {
     problems.push({
       key: 'jwtSecretArn',

@@ -177,6 +177,11 @@ export const SETTINGS = {
   jwtIssuer: setting('both', 'Expected iss claim; required for oidc.', text()),
   jwtAudience: setting('both', 'Expected aud claim; required for oidc.', text()),
   jwksUrl: setting('both', 'Default: <jwtIssuer>/.well-known/jwks.json.', url()),
+  maxTokenLifetimeSeconds: setting(
+    'both',
+    'Tokens must carry exp; one valid for longer than this (exp - iat) is refused.',
+    int({ min: 60, max: 31_536_000, default: 86_400 }),
+  ),
   authTokenHeader: setting(
     'functions',
     'The request header carrying Bearer <JWT>; the stack sets x-user-authorization when the function URL uses AWS_IAM (SigV4 takes Authorization).',
@@ -194,12 +199,18 @@ export const SETTINGS = {
     'The HS256 signing secret of the tokens. Default: the stack generates one (hs256 only).',
     secretArn(),
   ),
+  signingKeySecretArn: setting(
+    'both',
+    'The secret that seals page cursors (opaque, tamper-evident). Default: the stack generates one.',
+    secretArn(),
+  ),
   anthropicApiKey: setting(
     'functions',
     'Local stack only: the Anthropic key itself (on AWS it is read from anthropicApiKeySecretArn).',
     text(),
   ),
   jwtSecret: setting('functions', 'Local stack only: the HS256 signing secret itself.', text()),
+  signingKey: setting('functions', 'Local stack only: the cursor sealing secret itself.', text()),
 
   // Resources, set by the stack (or the local stack)
   tableName: setting('functions', 'The DynamoDB table.', text({ required: true })),

@@ -1,4 +1,4 @@
-import { estimateTokens } from './tokens.js';
+import { estimateTokens, utf8Bytes } from './tokens.js';
 
 /**
  * Splits text into parts of at most `maxTokens` (estimated), cutting at paragraph,
@@ -24,9 +24,21 @@ export function chunkText(text: string, maxTokens: number): string[] {
     if (current) chunks.push(current);
     return chunks.flatMap((chunk) => chunkText(chunk, maxTokens));
   }
-  // One unbroken run of characters: cut it by size.
-  const maxChars = maxTokens * 4;
+  // One unbroken run of characters: cut it by size (UTF-8 bytes), between code points.
+  const maxBytes = maxTokens * 4;
   const chunks: string[] = [];
-  for (let i = 0; i < text.length; i += maxChars) chunks.push(text.slice(i, i + maxChars));
+  let current = '';
+  let bytes = 0;
+  for (const character of text) {
+    const size = utf8Bytes(character);
+    if (current && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = '';
+      bytes = 0;
+    }
+    current += character;
+    bytes += size;
+  }
+  if (current) chunks.push(current);
   return chunks;
 }

@@ -17,3 +17,19 @@ export function maxTokensOf(texts: readonly string[]): number {
   const FRAMING_TOKENS_PER_TEXT = 8;
   return texts.reduce((sum, text) => sum + utf8Bytes(text) + FRAMING_TOKENS_PER_TEXT, 16);
 }
+
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/**
+ * At most `maxLength` UTF-16 code units of `text`, cut between graphemes: never inside a
+ * surrogate pair (which could not be stored as UTF-8) or an emoji sequence.
+ */
+export function truncateText(text: string, maxLength: number): string {
+  if (text.length <= maxLength) return text;
+  let end = 0;
+  for (const { index, segment } of graphemes.segment(text)) {
+    if (index + segment.length > maxLength) break;
+    end = index + segment.length;
+  }
+  return text.slice(0, end);
+}

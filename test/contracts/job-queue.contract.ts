@@ -49,6 +49,24 @@ export function jobQueueContract(subject: () => Promise<JobQueueSubject>) {
       expect((await delivered(3)).sort(byJobId)).toEqual([...messages].sort(byJobId));
     });
 
+    it('refuses a message over the size limit once JSON-escaped, and sends nothing', async () => {
+      // Fits as text, not once each control character becomes a six-byte \\u escape.
+      const message = documentJob({ text: '\u0001'.repeat(100_000) });
+
+      await expect(queue.send(message)).rejects.toMatchObject({ name: 'PayloadTooLargeError' });
+      await queue.send(documentJob({ text: 'after' }));
+
+      expect((await delivered(1)).map((m) => (m as { text: string }).text)).toEqual(['after']);
+    });
+
+    it('delivers a message of emoji and other text beyond the BMP unchanged', async () => {
+      const message = documentJob({ text: '😀 漢字 👩‍👩‍👧 é̀'.repeat(1000) });
+
+      await queue.send(message);
+
+      expect(await delivered(1)).toEqual([message]);
+    });
+
     it('delivers the message as it was when sent, whatever the sender changes later', async () => {
       const message = documentJob({ text: 'The original text.' });
 

@@ -45,6 +45,7 @@ function deployedEnvironment(fn: 'chat' | 'worker'): Record<string, string> {
     DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs-dlq',
     ANTHROPIC_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:k-AbCdEf',
     JWT_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:j-AbCdEf',
+    SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-AbCdEf',
   };
   return Object.fromEntries(
     Object.entries(variables).map(([name, value]) => [

@@ -88,6 +88,7 @@ describe('cdk-nag acknowledgements', () => {
         'ClaudeServerless/Jobs/Worker/Role AwsSolutions-IAM5[Resource::*]',
         'ClaudeServerless/Secrets/AnthropicApiKey AwsSolutions-SMG4',
         'ClaudeServerless/Secrets/JwtSecret AwsSolutions-SMG4',
+        'ClaudeServerless/Secrets/SigningKey AwsSolutions-SMG4',
       ].sort(),
     );
   });

@@ -29,8 +29,8 @@ describe('with OIDC, an imported key, an IAM-authenticated URL, CORS and no trac
     });
   });
 
-  it('creates no secret and passes the imported key ARN and the issuer', () => {
-    other.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  it('creates only the cursor signing key and passes the imported key ARN and the issuer', () => {
+    other.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     const chatId = logicalId(other.stack, other.stack.chat.handler.function.functionName);
     const env = environmentOf(other.json, chatId);
     expect(env).toMatchObject({
@@ -51,7 +51,7 @@ describe('with OIDC, an imported key, an IAM-authenticated URL, CORS and no trac
     expect(
       statements.some(
         (st) =>
-          st.Resource === importedKeyArn &&
+          [st.Resource].flat().includes(importedKeyArn) &&
           [st.Action].flat().includes('secretsmanager:GetSecretValue'),
       ),
     ).toBe(true);

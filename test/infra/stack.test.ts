@@ -24,7 +24,7 @@ import {
 
 let s: Synthesized;
 let ids: Record<
-  'table' | 'queue' | 'dlq' | 'anthropicKey' | 'jwtSecret' | 'chat' | 'worker',
+  'table' | 'queue' | 'dlq' | 'anthropicKey' | 'jwtSecret' | 'signingKey' | 'chat' | 'worker',
   string
 >;
 
@@ -56,6 +56,7 @@ beforeAll(() => {
     dlq: logicalId(stack, stack.jobs.deadLetterQueue.queueUrl),
     anthropicKey: logicalId(stack, stack.secrets.anthropicApiKey.secretArn),
     jwtSecret: logicalId(stack, stack.secrets.jwtSecret!.secretArn),
+    signingKey: logicalId(stack, stack.secrets.signingKey.secretArn),
     chat: logicalId(stack, stack.chat.handler.function.functionName),
     worker: logicalId(stack, stack.jobs.worker.function.functionName),
   };
@@ -238,6 +239,7 @@ describe('the functions', () => {
       [ids.dlq]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs-dlq',
       [ids.anthropicKey]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:key-AbCdEf',
       [ids.jwtSecret]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-AbCdEf',
+      [ids.signingKey]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sign-AbCdEf',
     };
     for (const [id, verifiesTokens] of [
       [ids.chat, true],

@@ -5,6 +5,13 @@ import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const secret = new TextEncoder().encode(LOCAL_STACK.jwtSecret);
+/** Validly signed with the stack's secret: only its claims can be wrong. */
+const signed = (claims: Record<string, unknown>, expiresIn = '5m') =>
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(secret);
 
 describe('authentication', () => {
   let stack: TestStack;
@@ -26,6 +33,12 @@ describe('authentication', () => {
       `Bearer ${await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode('not-the-secret'))}`,
     'alg none': async () =>
       `Bearer ${new UnsecuredJWT({ sub: 'u' }).setExpirationTime('5m').encode()}`,
+    'sub-is-an-array': async () => `Bearer ${await signed({ sub: ['victim'] })}`,
+    'sub-is-a-number': async () => `Bearer ${await signed({ sub: 42 })}`,
+    'sub-is-an-object': async () => `Bearer ${await signed({ sub: { id: 'victim' } })}`,
+    'no exp': async () =>
+      `Bearer ${await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().sign(secret)}`,
+    'year-long': async () => `Bearer ${await signed({ sub: 'u' }, '365d')}`,
   };
 
   for (const [name, header] of Object.entries(tokens)) {

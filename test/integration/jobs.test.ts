@@ -89,6 +89,29 @@ describe('summarization jobs', () => {
     expect(second.jobId).toBe(first.jobId);
   });
 
+  it('answers 413 for a document that fits as text but not once JSON-escaped, and records no job', async () => {
+    const text = '\u0001'.repeat(199_000);
+    const response = await stack.request('escaper', 'POST', '/v1/jobs', {
+      type: 'summarize',
+      text,
+    });
+    expect(response.status).toBe(413);
+    expect((await json(response)).error.type).toBe('request_too_large');
+    const jobId = jobIdOf({ type: 'summarize.document', userId: 'escaper', text });
+    expect((await stack.request('escaper', 'GET', `/v1/jobs/${jobId}`)).status).toBe(404);
+  });
+
+  it('summarizes a document of emoji and other text beyond the BMP', async () => {
+    const queued = await stack.request('emoji', 'POST', '/v1/jobs', {
+      type: 'summarize',
+      text: '😀 漢字 👩‍👩‍👧 é̀ '.repeat(500),
+    });
+    expect(queued.status).toBe(202);
+    const { jobId } = await json(queued);
+    const job = await waitForJob(stack, 'emoji', jobId, ['succeeded', 'failed']);
+    expect(job.status).toBe('succeeded');
+  });
+
   it('processes a message delivered twice once', async () => {
     const message = {
       type: 'summarize.document',

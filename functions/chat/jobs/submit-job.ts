@@ -18,10 +18,11 @@ export type SubmitJob = (
 
 /**
  * Queues a document summary. The same document twice is one job: its id is a hash of
- * the content, and the worker processes a job id once.
+ * the content, and the worker processes a job id once. The job is recorded only once
+ * the queue has accepted its message, so a refused message leaves no job behind.
  */
 export function createJobSubmission(deps: {
-  jobs: Pick<JobStore, 'create'>;
+  jobs: Pick<JobStore, 'create' | 'get'>;
   queue: JobQueue;
   clock: Clock;
   limits: { maxDocumentBytes: number; models: ReadonlySet<string> };
@@ -38,13 +39,15 @@ export function createJobSubmission(deps: {
     }
     const message = { type: 'summarize.document' as const, ...request };
     const jobId = jobIdOf(message);
+    const existing = await deps.jobs.get(request.userId, jobId);
+    // A repeat of a job already running or done is that job. A queued one is sent again,
+    // in case the first send failed: the worker processes a job id once.
+    if (existing && existing.status !== 'queued') return { jobId, status: existing.status };
+    await deps.queue.send({ ...message, jobId });
     const job = await deps.jobs.create(
       { jobId, userId: request.userId, type: message.type },
       new Date(deps.clock()).toISOString(),
     );
-    // A job created just now is sent; a repeat of a queued one is sent again too, in
-    // case the first send failed — the worker processes a job id once.
-    if (job.status === 'queued') await deps.queue.send({ ...message, jobId });
     return { jobId, status: job.status };
   };
 }

@@ -9,7 +9,7 @@ import {
 } from '../../../shared/domain/errors.js';
 import { isConversationId, newConversationId, newMessageId } from '../../../shared/domain/ids.js';
 import { buildPrompt } from '../../../shared/domain/prompt.js';
-import { estimateTokens } from '../../../shared/domain/tokens.js';
+import { estimateTokens, truncateText } from '../../../shared/domain/tokens.js';
 import type { BeginTurn, ConversationStore } from '../../../shared/ports/conversation-store.js';
 import type { Model } from '../../../shared/ports/model.js';
 import type { Admission, AdmissionRequest, Admitted } from '../../../shared/usage/admission.js';
@@ -67,7 +67,7 @@ export function createTurnStart(deps: {
       conversationId,
       ...(existing && { existing }),
       turnId: messageId,
-      title: request.message.trim().slice(0, TITLE_CHARS),
+      title: truncateText(request.message.trim(), TITLE_CHARS),
       userMessage: {
         id: newMessageId(),
         content: request.message,

@@ -14,7 +14,7 @@ import type {
   FinishTurn,
   PageRequest,
 } from '../../ports/conversation-store.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import type { CursorCodec } from './cursor.js';
 import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
 import { toConversation, toMessage } from './records.js';
@@ -23,9 +23,11 @@ import { beginTurnItems, finishTurnItems } from './turn-items.js';
 
 /** The ConversationStore port on the single table. */
 export class DynamoConversationStore implements ConversationStore {
+  /** @param cursors encodes page cursors; a store without one cannot list (the worker's) */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly cursors?: CursorCodec,
   ) {}
 
   async getConversation(userId: string, conversationId: string) {
@@ -49,10 +51,14 @@ export class DynamoConversationStore implements ConversationStore {
         ExpressionAttributeValues: { ':pk': partition },
         ScanIndexForward: false,
         Limit: page.limit,
-        ExclusiveStartKey: decodeCursor(page.cursor, partition),
+        ExclusiveStartKey: await this.codec().decode(page.cursor, partition),
       }),
     );
-    return pageOf((result.Items ?? []).map(toConversation), result.LastEvaluatedKey);
+    return this.pageOf(
+      (result.Items ?? []).map(toConversation),
+      result.LastEvaluatedKey,
+      partition,
+    );
   }
 
   async listMessages(
@@ -67,10 +73,10 @@ export class DynamoConversationStore implements ConversationStore {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
         ExpressionAttributeValues: { ':pk': partition, ':msg': keys.messagePrefix },
         Limit: page.limit,
-        ExclusiveStartKey: decodeCursor(page.cursor, partition),
+        ExclusiveStartKey: await this.codec().decode(page.cursor, partition),
       }),
     );
-    return pageOf((result.Items ?? []).map(toMessage), result.LastEvaluatedKey);
+    return this.pageOf((result.Items ?? []).map(toMessage), result.LastEvaluatedKey, partition);
   }
 
   async recentMessages(
@@ -231,6 +237,20 @@ export class DynamoConversationStore implements ConversationStore {
     }
   }
 
+  private codec(): CursorCodec {
+    if (!this.cursors) throw new Error('this conversation store was built without a cursor codec');
+    return this.cursors;
+  }
+
+  private async pageOf<T>(
+    items: T[],
+    lastKey: Record<string, unknown> | undefined,
+    owner: string,
+  ): Promise<Page<T>> {
+    const nextCursor = await this.codec().encode(lastKey, owner);
+    return nextCursor ? { items, nextCursor } : { items };
+  }
+
   private async deleteAll(itemKeys: Array<{ pk: unknown; sk: unknown }>) {
     const BATCH_LIMIT = 25;
     for (let i = 0; i < itemKeys.length; i += BATCH_LIMIT) {
@@ -244,9 +264,4 @@ export class DynamoConversationStore implements ConversationStore {
       }
     }
   }
-}
-
-function pageOf<T>(items: T[], lastKey: Record<string, unknown> | undefined): Page<T> {
-  const nextCursor = encodeCursor(lastKey);
-  return nextCursor ? { items, nextCursor } : { items };
 }

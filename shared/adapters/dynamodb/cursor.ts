@@ -1,28 +1,61 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { ValidationError } from '../../domain/errors.js';
 import * as z from '../../validation/zod.js';
 
-const KeySchema = z.record(z.string(), z.union([z.string(), z.number()]));
+/** A DynamoDB key as a page cursor may carry it: strings only, as every key of the table is. */
+const KeySchema = z.partialRecord(
+  z.enum(['pk', 'sk', 'gsi1pk', 'gsi1sk']),
+  z.string().check(z.minLength(1), z.maxLength(1024)),
+);
 
-/** Opaque page cursors: DynamoDB's LastEvaluatedKey, base64url JSON. */
-export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-}
+type Key = Record<string, string>;
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
 
 /**
- * @param ownerPrefix every key a cursor may carry starts with it, so a cursor made
- *   for one user or conversation can never page through another's.
+ * Page cursors: DynamoDB's LastEvaluatedKey, encrypted and authenticated (AES-256-GCM)
+ * with the owner's partition as associated data. A cursor is opaque; one that was
+ * altered, forged, or made for another user's or conversation's listing is refused
+ * (400) before it reaches DynamoDB.
  */
-export function decodeCursor(
-  cursor: string | undefined,
-  ownerPrefix: string,
-): Record<string, string | number> | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const key = KeySchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    const partition = key.gsi1pk ?? key.pk;
-    if (typeof partition !== 'string' || !partition.startsWith(ownerPrefix)) throw new Error();
-    return key;
-  } catch {
-    throw new ValidationError('cursor is not valid: pass back the nextCursor of a previous page');
+export class CursorCodec {
+  private derived: { secret: string; key: Buffer } | undefined;
+
+  /** @param secret the signing secret; called per use, so a cached secret can rotate */
+  constructor(private readonly secret: () => Promise<string>) {}
+
+  async encode(lastKey: Record<string, unknown> | undefined, owner: string) {
+    if (!lastKey) return undefined;
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', await this.key(), iv).setAAD(Buffer.from(owner));
+    const sealed = Buffer.concat([cipher.update(JSON.stringify(lastKey)), cipher.final()]);
+    return Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url');
+  }
+
+  /** @throws ValidationError for any cursor this codec did not make for `owner` */
+  async decode(cursor: string | undefined, owner: string): Promise<Key | undefined> {
+    if (cursor === undefined) return undefined;
+    try {
+      const bytes = Buffer.from(cursor, 'base64url');
+      const iv = bytes.subarray(0, IV_BYTES);
+      const tag = bytes.subarray(bytes.length - TAG_BYTES);
+      const decipher = createDecipheriv('aes-256-gcm', await this.key(), iv)
+        .setAAD(Buffer.from(owner))
+        .setAuthTag(tag);
+      const sealed = bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES);
+      const plain = Buffer.concat([decipher.update(sealed), decipher.final()]).toString('utf8');
+      return KeySchema.parse(JSON.parse(plain));
+    } catch {
+      throw new ValidationError('cursor is not valid: pass back the nextCursor of a previous page');
+    }
+  }
+
+  private async key(): Promise<Buffer> {
+    const secret = await this.secret();
+    if (this.derived?.secret !== secret) {
+      this.derived = { secret, key: createHash('sha256').update(`cursor:${secret}`).digest() };
+    }
+    return this.derived.key;
   }
 }

@@ -7,6 +7,7 @@ import {
   createDynamoDbClient,
 } from '../../../shared/adapters/aws/clients.js';
 import { DynamoConversationStore } from '../../../shared/adapters/dynamodb/conversation-store.js';
+import { CursorCodec } from '../../../shared/adapters/dynamodb/cursor.js';
 import { conversationStoreContract } from '../../contracts/conversation-store.contract.js';
 
 describe('DynamoConversationStore on DynamoDB Local', () => {
@@ -16,7 +17,11 @@ describe('DynamoConversationStore on DynamoDB Local', () => {
     const client = createDynamoDbClient(inject('dynamodbEndpoint'));
     const tableName = `contract-conversations-${randomUUID().slice(0, 8)}`;
     await ensureTable(client, tableName);
-    store = new DynamoConversationStore(createDocumentClient(client), tableName);
+    store = new DynamoConversationStore(
+      createDocumentClient(client),
+      tableName,
+      new CursorCodec(async () => 'a-test-signing-key'),
+    );
   });
 
   conversationStoreContract(async () => ({ store }));

@@ -5,6 +5,7 @@ import { ensureLocalAwsEnv } from '../../../local-stack/function-env.js';
 import { ensureJobQueues } from '../../../local-stack/sqs/queues.js';
 import { createSqsClient } from '../../../shared/adapters/aws/clients.js';
 import { SqsJobQueue } from '../../../shared/adapters/sqs/sqs-job-queue.js';
+import { JOBS_QUEUE_DEFINITION } from '../../../shared/jobs/queue-definition.js';
 import { jobQueueContract } from '../../contracts/job-queue.contract.js';
 
 const DELIVERY_TIMEOUT_MS = 5_000;
@@ -44,7 +45,7 @@ describe('SqsJobQueue on the SQS emulator', () => {
       deadLetterQueueName: `contract-jobs-dlq-${id}`,
     });
     return {
-      queue: new SqsJobQueue(sqs, queueUrl),
+      queue: new SqsJobQueue(sqs, queueUrl, JOBS_QUEUE_DEFINITION.maxMessageBytes),
       delivered: (count) => receive(sqs, queueUrl, count),
     };
   });

@@ -36,7 +36,7 @@ function createApp(authTokenHeader: string) {
     logger,
     createMetrics: () => new Metrics({ namespace: 'AppTest', serviceName: 'chat' }),
     tracer: new Tracer({ serviceName: 'chat', enabled: false }),
-    verifier: hs256Verifier({ secret: async () => SECRET }),
+    verifier: hs256Verifier({ maxLifetimeSeconds: 3600, secret: async () => SECRET }),
     authTokenHeader,
     healthChecks: {},
     chatTurn: unused,

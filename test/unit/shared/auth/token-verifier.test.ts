@@ -14,7 +14,7 @@ const sign = (claims: Record<string, unknown>, secret = SECRET, expiresIn = '5m'
     .sign(new TextEncoder().encode(secret));
 
 describe('hs256Verifier', () => {
-  const verifier = hs256Verifier({ secret: async () => SECRET });
+  const verifier = hs256Verifier({ maxLifetimeSeconds: 3600, secret: async () => SECRET });
 
   it('names the caller by the sub claim', async () => {
     await expect(verifier.verify(`Bearer ${await sign({ sub: 'user-1' })}`)).resolves.toEqual({
@@ -53,8 +53,49 @@ describe('hs256Verifier', () => {
     await expect(verifier.verify(`Bearer ${await sign({})}`)).rejects.toThrow(/sub/);
   });
 
+  it.each([
+    ['a number', 42],
+    ['an array naming another user', ['bob']],
+    ['an object', { id: 'bob' }],
+    ['an empty string', ''],
+    ['a string with characters keys cannot hold', 'alice#CONV#x'],
+  ])('rejects a validly signed token whose sub is %s, never coercing it', async (_, sub) => {
+    const token = await sign({ sub });
+    await expect(verifier.verify(`Bearer ${token}`)).rejects.toMatchObject({
+      name: 'AuthenticationError',
+      reason: 'invalid',
+    });
+  });
+
+  it('rejects a token without exp', async () => {
+    const token = await new SignJWT({ sub: 'u' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuedAt()
+      .sign(new TextEncoder().encode(SECRET));
+    await expect(verifier.verify(`Bearer ${token}`)).rejects.toThrow(AuthenticationError);
+  });
+
+  it('rejects a token that lives longer than the cap, with or without iat', async () => {
+    await expect(
+      verifier.verify(`Bearer ${await sign({ sub: 'u' }, SECRET, '2h')}`),
+    ).rejects.toThrow(/longer than 3600 seconds/);
+    const withoutIat = await new SignJWT({ sub: 'u' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('2h')
+      .sign(new TextEncoder().encode(SECRET));
+    await expect(verifier.verify(`Bearer ${withoutIat}`)).rejects.toThrow(/longer than/);
+    await expect(
+      verifier.verify(`Bearer ${await sign({ sub: 'u' }, SECRET, '59m')}`),
+    ).resolves.toEqual({ userId: 'u' });
+  });
+
   it('checks issuer and audience when configured', async () => {
-    const strict = hs256Verifier({ secret: async () => SECRET, issuer: 'me', audience: 'app' });
+    const strict = hs256Verifier({
+      maxLifetimeSeconds: 3600,
+      secret: async () => SECRET,
+      issuer: 'me',
+      audience: 'app',
+    });
     await expect(
       strict.verify(`Bearer ${await sign({ sub: 'u', iss: 'me', aud: 'app' })}`),
     ).resolves.toEqual({ userId: 'u' });
@@ -92,7 +133,7 @@ describe('oidcVerifier', () => {
       .sign(privateKey);
 
   it("accepts a token signed by the issuer's key for the audience", async () => {
-    const verifier = oidcVerifier({ issuer, audience: 'app' });
+    const verifier = oidcVerifier({ maxLifetimeSeconds: 3600, issuer, audience: 'app' });
     await expect(
       verifier.verify(`Bearer ${await signRs({ sub: 'u-9', iss: issuer, aud: 'app' })}`),
     ).resolves.toEqual({
@@ -101,7 +142,7 @@ describe('oidcVerifier', () => {
   });
 
   it('rejects another issuer, another audience, and an HS256 token', async () => {
-    const verifier = oidcVerifier({ issuer, audience: 'app' });
+    const verifier = oidcVerifier({ maxLifetimeSeconds: 3600, issuer, audience: 'app' });
     await expect(
       verifier.verify(`Bearer ${await signRs({ sub: 'u', iss: 'https://evil', aud: 'app' })}`),
     ).rejects.toThrow(AuthenticationError);

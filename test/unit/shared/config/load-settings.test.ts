@@ -6,6 +6,7 @@ const BASE = {
   JOBS_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/jobs',
   ANTHROPIC_API_KEY: 'k',
   JWT_SECRET: 's',
+  SIGNING_KEY: 'c',
 };
 
 const PRICE = { input: 1, output: 2, cacheWrite5m: 1.25, cacheWrite1h: 2, cacheRead: 0.1 };

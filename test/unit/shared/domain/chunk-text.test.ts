@@ -22,3 +22,15 @@ describe('chunkText', () => {
     expect(parts.join('')).toBe('x'.repeat(1000));
   });
 });
+
+describe('chunkText on one unbroken run of characters', () => {
+  it('cuts by size between code points, each part within the token budget', () => {
+    const text = '😀'.repeat(1000);
+    const parts = chunkText(text, 100);
+    expect(parts.join('')).toBe(text);
+    for (const part of parts) {
+      expect(part.isWellFormed()).toBe(true);
+      expect(estimateTokens(part)).toBeLessThanOrEqual(100);
+    }
+  });
+});

@@ -64,7 +64,12 @@ function createApp() {
         handle: async ({ query }) => json(200, { things: [], limit: query.limit }),
       }),
     ],
-    { authenticate: authenticate(hs256Verifier({ secret: async () => SECRET }), 'authorization') },
+    {
+      authenticate: authenticate(
+        hs256Verifier({ maxLifetimeSeconds: 3600, secret: async () => SECRET }),
+        'authorization',
+      ),
+    },
   );
   app.errorHandler(Error, errorHandler(logger));
   return app;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createJobSubmission } from '../../../../../functions/chat/jobs/submit-job.js';
 import { PayloadTooLargeError, ValidationError } from '../../../../../shared/domain/errors.js';
+import { jobIdOf } from '../../../../../shared/jobs/job-id.js';
 import { InMemoryJobStore } from '../../../../fakes/in-memory-job-store.js';
 import { RecordingJobQueue } from '../../../../fakes/recording-job-queue.js';
 
@@ -8,9 +9,9 @@ const NOW_MS = Date.parse('2026-11-15T10:00:00.000Z');
 const NOW_ISO = new Date(NOW_MS).toISOString();
 const MAX_DOCUMENT_BYTES = 100;
 
-function submissionFixture() {
+function submissionFixture(options: { maxMessageBytes?: number } = {}) {
   const jobs = new InMemoryJobStore();
-  const queue = new RecordingJobQueue();
+  const queue = new RecordingJobQueue(options.maxMessageBytes);
   const submit = createJobSubmission({
     jobs,
     queue,
@@ -146,5 +147,17 @@ describe('job submission', () => {
     ]);
 
     expect(new Set(ids.map((submitted) => submitted.jobId)).size).toBe(4);
+  });
+
+  it('records no job when the queue refuses the message as too large once encoded', async () => {
+    // Within the document limit as text; over the queue's once each \u0001 is escaped.
+    const { jobs, queue, submit } = submissionFixture({ maxMessageBytes: 300 });
+    const text = '\u0001'.repeat(60);
+
+    await expect(submit({ userId: 'alice', text })).rejects.toBeInstanceOf(PayloadTooLargeError);
+
+    expect(queue.sent).toEqual([]);
+    const jobId = jobIdOf({ type: 'summarize.document', userId: 'alice', text });
+    expect(await jobs.get('alice', jobId)).toBeUndefined();
   });
 });

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectSse, json } from './support/sse.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+/** Surrogate pairs, a ZWJ sequence, CJK and combining marks: every way UTF-16 can be cut wrong. */
+const UNIT = '😀👩‍👩‍👧漢字é̀';
+
+/** `length` UTF-16 code units of UNIT repeated, so text crosses every chunk size (16 Ki, 64 Ki…). */
+const text = (length: number) => UNIT.repeat(Math.ceil(length / UNIT.length)).slice(0, length);
+
+const graphemes = (value: string) =>
+  Array.from(
+    new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(value),
+    (s) => s.segment,
+  );
+
+describe('text that is not ASCII', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ env: { MAX_MESSAGE_CHARS: '200000' } });
+  });
+  afterAll(() => stack.close());
+
+  it('comes back from every JSON route exactly as stored, never cut inside a character', async () => {
+    const lengths = [16_383, 16_384, 16_385, 65_537, 99_999];
+    const ids: string[] = [];
+    for (const length of lengths) {
+      // Two ASCII characters first, so a cut at 80 code units falls inside a surrogate pair.
+      const message = `xx${Array.from(text(length)).join('')}`;
+      const events = await collectSse(await stack.chat('unicode', { message, maxTokens: 5 }));
+      expect(events.at(-1)?.event).toBe('done');
+      ids.push(String(events[0]!.data.conversationId));
+    }
+
+    for (const [i, id] of ids.entries()) {
+      const response = await stack.request('unicode', 'GET', `/v1/conversations/${id}`);
+      const raw = await response.text();
+      expect(raw).not.toContain('\uFFFD');
+      const conversation = JSON.parse(raw);
+      expect(conversation.messages[0].content).toBe(`xx${Array.from(text(lengths[i]!)).join('')}`);
+      // Titles are cut at 80 code units at most, between graphemes.
+      const title: string = conversation.title;
+      expect(title.length).toBeLessThanOrEqual(80);
+      expect(title.length).toBeGreaterThan(60);
+      expect(
+        graphemes(`xx${UNIT.repeat(10)}`)
+          .join('')
+          .startsWith(title),
+      ).toBe(true);
+      expect(graphemes(title).every((g) => graphemes(`xx${UNIT}`).includes(g))).toBe(true);
+    }
+    const list = await json(await stack.request('unicode', 'GET', '/v1/conversations?limit=100'));
+    expect(JSON.stringify(list)).not.toContain('\uFFFD');
+  });
+});

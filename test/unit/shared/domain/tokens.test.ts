@@ -1,0 +1,27 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { truncateText } from '../../../../shared/domain/tokens.js';
+
+describe('truncateText', () => {
+  it('keeps text that fits', () => {
+    expect(truncateText('hello', 5)).toBe('hello');
+  });
+
+  it('never cuts a surrogate pair or an emoji sequence', () => {
+    expect(truncateText('ab😀', 3)).toBe('ab');
+    expect(truncateText('a👩‍👩‍👧b', 5)).toBe('a');
+    expect(truncateText('é̀x', 1)).toBe('');
+  });
+
+  it('returns a well-formed prefix no longer than asked, for any text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.nat(40), (text, max) => {
+        const cut = truncateText(text, max);
+        expect(cut.length).toBeLessThanOrEqual(Math.max(max, 0));
+        expect(text.startsWith(cut)).toBe(true);
+        expect(cut.isWellFormed()).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
