@@ -109,6 +109,7 @@ export function createChatAdapters(settings: Settings): ChatAdapters {
       new AnthropicModel({
         apiKey: anthropicApiKey,
         ...(settings.anthropicBaseUrl && { baseURL: settings.anthropicBaseUrl }),
+        maxRetryWaitMs: settings.maxRetryWaitMs,
       }),
       tracer,
     ),
@@ -224,6 +225,7 @@ function turnLimits(settings: Settings, tuning: ChatTuning): TurnLimits {
     contextWindowTokens: settings.contextWindowTokens,
     modelTimeoutMs: settings.modelTimeoutMs,
     modelMaxRetries: settings.modelMaxRetries,
+    firstByteTimeoutMs: settings.firstByteTimeoutMs,
     streamIdleTimeoutMs: settings.streamIdleTimeoutMs,
     deadlineMarginMs: settings.deadlineMarginMs,
     stopPollIntervalMs: tuning.stopPollIntervalMs ?? 250,

@@ -64,6 +64,7 @@ export function createWorkerAdapters(settings: Settings): WorkerAdapters {
           provider: () => createSecretsProvider(instrument),
         }),
         ...(settings.anthropicBaseUrl && { baseURL: settings.anthropicBaseUrl }),
+        maxRetryWaitMs: settings.maxRetryWaitMs,
       }),
       tracer,
     ),

@@ -11,7 +11,9 @@ export type Fault =
   | { kind: 'error-before'; status: number; type: ErrorType; retryAfterSeconds?: number }
   | { kind: 'error-mid'; after: number; type: ErrorType }
   | { kind: 'drop'; after: number }
-  | { kind: 'stall'; after: number };
+  | { kind: 'stall'; after: number }
+  /** No response at all, not even headers, until the client gives up. */
+  | { kind: 'hang' };
 
 /** What a test asked of one request, from the message text and the header. */
 export interface Directive {
@@ -97,8 +99,10 @@ function parseFault(fields: Map<string, string>): Fault | undefined {
     case 'drop':
     case 'stall':
       return { kind, after };
+    case 'hang':
+      return { kind };
     default:
-      throw fail(`fault=${kind} (expected error-before, error-mid, drop or stall)`);
+      throw fail(`fault=${kind} (expected error-before, error-mid, drop, stall or hang)`);
   }
 }
 

@@ -4,6 +4,7 @@ import type { Exchange } from './exchange.js';
 import type { FaultLedger } from './faults.js';
 import { newMessageId } from './ids.js';
 import { sendMessage } from './message.js';
+import { untilAborted } from './pacing.js';
 import { directivesIn, lastUserText, promptSegments, withoutDirectives } from './prompt.js';
 import type { PromptCache } from './prompt-cache.js';
 import { planReply } from './reply.js';
@@ -40,6 +41,7 @@ export async function handleMessages(
   const directive = parseDirective([...directivesIn(prompt), headers[DIRECTIVE_HEADER] ?? '']);
   const fault = service.faults.select(directive, request.model);
   if (fault?.kind === 'error-before') throw errorBefore(fault);
+  if (fault?.kind === 'hang') return untilAborted(exchange.signal);
 
   const context = {
     messageId: newMessageId(),

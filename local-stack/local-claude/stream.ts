@@ -9,7 +9,7 @@ export interface Pacing {
   tokensPerSecond: number;
 }
 
-export type MidStreamFault = Exclude<Fault, { kind: 'error-before' }>;
+export type MidStreamFault = Exclude<Fault, { kind: 'error-before' | 'hang' }>;
 
 /**
  * Streams a reply as the API does: message_start, content_block_start, ping, one

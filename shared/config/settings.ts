@@ -130,6 +130,16 @@ export const SETTINGS = {
     "Longest wait for the model's response headers, per attempt.",
     int({ min: 1000, max: 900_000, default: 30_000 }),
   ),
+  firstByteTimeoutMs: setting(
+    'both',
+    'Longest a caller waits for the answer to start, retries and fallback included; then 503 (or 429 with retry-after).',
+    int({ min: 1000, max: 300_000, default: 15_000 }),
+  ),
+  maxRetryWaitMs: setting(
+    'both',
+    'Longest retry-after the SDK waits before retrying; a longer one is answered at once, with that retry-after.',
+    int({ min: 0, max: 60_000, default: 10_000 }),
+  ),
   streamIdleTimeoutMs: setting(
     'both',
     'A model stream silent this long is aborted; the partial answer is kept.',

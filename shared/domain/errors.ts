@@ -95,13 +95,18 @@ export type ModelErrorKind =
 export class ModelError extends AppError {
   override readonly name = 'ModelError';
   readonly type: ErrorType;
+  /** When the provider said how long to wait before trying again. */
+  readonly retryAfterSeconds?: number;
   constructor(
     readonly kind: ModelErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.type = MODEL_ERROR_TYPES[kind];
+    if (options?.retryAfterSeconds !== undefined) {
+      this.retryAfterSeconds = options.retryAfterSeconds;
+    }
   }
 
   /** Whether the same request may succeed later. */

@@ -229,3 +229,49 @@ describe('model errors before the first token', () => {
     ]);
   });
 });
+
+describe('the wait for the first byte', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({
+      env: { FIRST_BYTE_TIMEOUT_MS: '1500', MAX_RETRY_WAIT_MS: '2000', MODEL_MAX_RETRIES: '2' },
+    });
+  });
+  afterAll(() => stack.close());
+
+  it('answers a retry-after longer than the cap at once, passing it on, with one upstream call', async () => {
+    const started = Date.now();
+    const response = await stack.chat('patient', {
+      message: `go ${directive('fault=error-before status=429 retry-after=120 key=long-wait')}`,
+    });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBe('120');
+    expect((await json(response)).error.type).toBe('rate_limit_error');
+    const calls = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('long-wait'));
+    expect(calls).toHaveLength(1);
+  });
+
+  it('ends a wait for an upstream that never answers within the budget, and frees the conversation', async () => {
+    const first = await collectSse(await stack.chat('waiter', { message: 'hello' }));
+    const conversationId = first[0]!.data.conversationId;
+    const started = Date.now();
+
+    const response = await stack.chat('waiter', {
+      conversationId,
+      message: `go ${directive('fault=hang')}`,
+    });
+
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(1_400);
+    expect(waited).toBeLessThan(3_000);
+    expect(response.status).toBe(503);
+    expect((await json(response)).error.type).toBe('timeout_error');
+    // The conversation is free again at once: no 409 for the rest of a lease.
+    const next = await collectSse(await stack.chat('waiter', { conversationId, message: 'again' }));
+    expect(next.at(-1)?.event).toBe('done');
+    expect(await storedAnswer(stack, 'waiter', conversationId)).toMatchObject({
+      stopReason: 'end_turn',
+    });
+  });
+});

@@ -44,8 +44,19 @@ interface ErrorAnswer {
  */
 export function answerFor(error: unknown): ErrorAnswer {
   if (error instanceof ModelError) {
-    const status = error.kind === 'overloaded' ? 529 : error.retryable ? 503 : 502;
-    return { status, type: error.type, message: error.message };
+    const status =
+      error.kind === 'overloaded'
+        ? 529
+        : error.kind === 'rate_limited'
+          ? 429
+          : error.retryable
+            ? 503
+            : 502;
+    const headers: Record<string, string> =
+      error.retryAfterSeconds === undefined
+        ? {}
+        : { 'retry-after': String(error.retryAfterSeconds) };
+    return { status, type: error.type, message: error.message, headers };
   }
   if (error instanceof AppError) {
     const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 500;

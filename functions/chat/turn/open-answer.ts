@@ -43,7 +43,7 @@ export async function openAnswer(
 ): Promise<{ stream: ModelStream; model: string }> {
   const { controller } = turn;
   try {
-    return await openWithFallback(
+    const opened = await openWithFallback(
       deps.model,
       {
         ...request,
@@ -53,6 +53,8 @@ export async function openAnswer(
       },
       deps.limits.fallbackModel,
     );
+    controller.started();
+    return opened;
   } catch (error) {
     if (controller.interruptedBy === 'stopped') {
       return { stream: notStartedStream(request.model), model: request.model };
@@ -65,7 +67,7 @@ export async function openAnswer(
     } finally {
       await turn.admitted.release();
     }
-    if (controller.interruptedBy === 'timeout') {
+    if (controller.interruptedBy === 'timeout' || controller.interruptedBy === 'slow-start') {
       throw new ModelError('timeout', 'the model did not start answering in time', {
         cause: error,
       });

@@ -78,6 +78,7 @@ export function createTurnStart(deps: {
     });
 
     const controller = new TurnController(context.remainingTimeMs() - limits.deadlineMarginMs);
+    controller.expectStartWithin(limits.firstByteTimeoutMs - (clock() - receivedAtMs));
     // Watched from here on, so a stop also cuts short a model that is slow to start (retries).
     controller.watchForStop(
       () => store.isStopRequested(userId, conversationId, messageId),

@@ -1,5 +1,5 @@
 /** Why a turn ended before the model finished. */
-export type InterruptReason = 'stopped' | 'timeout' | 'idle';
+export type InterruptReason = 'stopped' | 'timeout' | 'idle' | 'slow-start';
 
 /**
  * One AbortController for the upstream call, with the watchdogs that may fire it:
@@ -11,6 +11,7 @@ export class TurnController {
   private readonly abortController = new AbortController();
   private readonly timers: NodeJS.Timeout[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
+  private startTimer: NodeJS.Timeout | undefined;
   private reason: InterruptReason | undefined;
 
   constructor(deadlineMs: number) {
@@ -29,6 +30,16 @@ export class TurnController {
     if (this.reason) return;
     this.reason = reason;
     this.abortController.abort(new Error(`turn interrupted: ${reason}`));
+  }
+
+  /** The answer must start within `ms` (retries included), or the turn is interrupted. */
+  expectStartWithin(ms: number): void {
+    this.startTimer = setTimeout(() => this.interrupt('slow-start'), Math.max(0, ms));
+  }
+
+  /** The answer started: the start watchdog is done. */
+  started(): void {
+    clearTimeout(this.startTimer);
   }
 
   /** (Re)arms the idle watchdog; call on every upstream event. */
@@ -61,5 +72,6 @@ export class TurnController {
   dispose(): void {
     for (const timer of this.timers) clearTimeout(timer);
     clearTimeout(this.idleTimer);
+    clearTimeout(this.startTimer);
   }
 }

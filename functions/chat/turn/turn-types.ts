@@ -26,6 +26,8 @@ export interface TurnLimits {
   contextWindowTokens: number;
   modelTimeoutMs: number;
   modelMaxRetries: number;
+  /** The answer must start this long after the request arrived, retries included. */
+  firstByteTimeoutMs: number;
   streamIdleTimeoutMs: number;
   /** The turn ends this long before the function would be killed. */
   deadlineMarginMs: number;

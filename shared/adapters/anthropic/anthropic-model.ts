@@ -14,6 +14,7 @@ import type {
   ModelStreamEvent,
   PromptBlock,
 } from '../../ports/model.js';
+import { cappedRetryFetch } from './capped-retry-fetch.js';
 import { toModelError } from './model-error.js';
 
 export interface AnthropicModelOptions {
@@ -21,6 +22,8 @@ export interface AnthropicModelOptions {
   apiKey: string | (() => Promise<string>);
   /** @default the SDK's default, or ANTHROPIC_BASE_URL */
   baseURL?: string;
+  /** Longest retry-after the SDK waits; a longer one fails at once. @default no cap */
+  maxRetryWaitMs?: number;
 }
 
 /** The Model port on the Anthropic Messages API. */
@@ -28,7 +31,13 @@ export class AnthropicModel implements Model {
   private readonly client: Anthropic;
 
   constructor(options: AnthropicModelOptions) {
-    this.client = new Anthropic({ apiKey: options.apiKey, baseURL: options.baseURL ?? null });
+    this.client = new Anthropic({
+      apiKey: options.apiKey,
+      baseURL: options.baseURL ?? null,
+      ...(options.maxRetryWaitMs !== undefined && {
+        fetch: cappedRetryFetch(options.maxRetryWaitMs),
+      }),
+    });
   }
 
   async openStream(request: ModelRequest): Promise<ModelStream> {

@@ -18,7 +18,13 @@ export function toModelError(error: unknown): ModelError {
   }
   if (error instanceof Anthropic.APIError) {
     const kind = kindOf(error.type, error.status);
-    return new ModelError(kind, describe(kind), { cause: error });
+    const retryAfterSeconds = retryAfterMs(error.headers);
+    return new ModelError(kind, describe(kind), {
+      cause: error,
+      ...(retryAfterSeconds !== undefined && {
+        retryAfterSeconds: Math.ceil(retryAfterSeconds / 1000),
+      }),
+    });
   }
   // A socket dropped mid-stream surfaces as `TypeError: terminated` from undici.
   return new ModelError('connection', 'the model stream broke', { cause: error });
@@ -52,4 +58,16 @@ function describe(kind: ModelErrorKind): string {
     default:
       return 'the model failed';
   }
+}
+
+/** The wait a response asks for, as the SDK reads it: `retry-after-ms`, else `retry-after`. */
+export function retryAfterMs(headers: Headers | undefined | null): number | undefined {
+  const milliseconds = Number(headers?.get('retry-after-ms') ?? Number.NaN);
+  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
+  const value = headers?.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }

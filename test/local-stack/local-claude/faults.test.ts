@@ -187,6 +187,19 @@ describe('local Claude fault directives', () => {
     expect(recorded.outputTokensSent).toBe(2);
   });
 
+  it('answers nothing at all, not even headers, until the client gives up', async () => {
+    const started = Date.now();
+    const call = client.messages.create(
+      { ...params(`go ${directive('fault=hang')}`), stream: true },
+      { timeout: 300, maxRetries: 0 },
+    );
+
+    await expect(call).rejects.toBeInstanceOf(Anthropic.APIConnectionTimeoutError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    await vi.waitFor(() => expect(claude.requests.at(-1)?.aborted).toBe(true));
+    expect(claude.requests.at(-1)?.outputTokensSent).toBe(0);
+  });
+
   it('stops generating as soon as the client aborts', async () => {
     const controller = new AbortController();
     const stream = await client.messages.create(

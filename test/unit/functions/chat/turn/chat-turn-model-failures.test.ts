@@ -165,6 +165,42 @@ describe('a chat turn whose model fails before answering', () => {
   });
 });
 
+describe('the first-byte budget', () => {
+  it('gives up on a model that does not start in time, however long the function has left', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'answer', chunks: 3 }]),
+      wrapModel: slowToStart,
+      limits: { firstByteTimeoutMs: 30 },
+      remainingTimeMs: 60_000,
+    });
+    const started = performance.now();
+
+    const error = await f.start({ message: 'hi' }).catch((caught: unknown) => caught);
+
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(error).toMatchObject({ name: 'ModelError', kind: 'timeout', retryable: true });
+    const conversationId = await onlyConversationId(f);
+    expect((await f.messages(conversationId)).map((m) => m.stopReason)).toEqual([
+      undefined,
+      'error',
+    ]);
+    await expectAdmissionReleased(f);
+  });
+
+  it('no longer applies once the answer has started, however long it then takes', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'answer', chunks: 3 }]),
+      limits: { firstByteTimeoutMs: 20 },
+    });
+    const turn = await f.start({ message: 'hi' });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+
+    const events = await runToEnd(turn);
+
+    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'end_turn' });
+  });
+});
+
 describe('a chat turn interrupted mid-stream', () => {
   it('keeps the partial answer, bills the estimated usage and ends with the error when the model fails', async () => {
     const f = chatFixture({

@@ -52,6 +52,7 @@ export const LIMITS: TurnLimits = {
   contextWindowTokens: 10_000,
   modelTimeoutMs: 10_000,
   modelMaxRetries: 0,
+  firstByteTimeoutMs: 60_000,
   streamIdleTimeoutMs: 1_000,
   deadlineMarginMs: 5_000,
   stopPollIntervalMs: 5,
