@@ -254,7 +254,7 @@ describe('the wait for the first byte', () => {
 
   it('ends a wait for an upstream that never answers within the budget, and frees the conversation', async () => {
     const first = await collectSse(await stack.chat('waiter', { message: 'hello' }));
-    const conversationId = first[0]!.data.conversationId;
+    const conversationId = String(first[0]!.data.conversationId);
     const started = Date.now();
 
     const response = await stack.chat('waiter', {
