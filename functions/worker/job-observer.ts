@@ -10,6 +10,8 @@ export interface JobObserver {
   invalidMessage(details: { messageId: string; reason: string }): void;
   /** One model call of a job, with its exact cost (jobs spend from the same budget as chat). */
   modelCall(usage: TokenUsage, costNanoUsd: number): void;
+  /** A call cost more than the worst case reserved for it. */
+  budgetOverrun(details: { overrunNanoUsd: number; userId: string }): void;
   succeeded(details: {
     jobId: string;
     userId: string;

@@ -67,6 +67,9 @@ export function createMeteredModel(deps: {
     await ledger.settle(reservation, { usage: answer.usage, costNanoUsd });
     meter.add(answer.usage, costNanoUsd);
     observer.modelCall(answer.usage, costNanoUsd);
+    if (costNanoUsd > reservation.amountNanoUsd) {
+      observer.budgetOverrun({ overrunNanoUsd: costNanoUsd - reservation.amountNanoUsd, userId });
+    }
     return answer;
   };
 }

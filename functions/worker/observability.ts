@@ -19,6 +19,13 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
       add(METRIC.cacheCreationInputTokens, usage.cacheCreationInputTokens);
       add(METRIC.costUsd, nanoToUsd(costNanoUsd));
     },
+    budgetOverrun({ overrunNanoUsd, userId }) {
+      add(METRIC.budgetOverrunUsd, nanoToUsd(overrunNanoUsd));
+      logger.warn('a job call cost more than its reservation', {
+        userId,
+        overrunUsd: nanoToUsd(overrunNanoUsd),
+      });
+    },
     succeeded({ durationMs, ...details }) {
       add(METRIC.jobsSucceeded, 1);
       metrics.addMetric(METRIC.jobDuration, MetricUnit.Milliseconds, durationMs);

@@ -3,7 +3,13 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { METRIC } from '../../shared/observability/metric-names.js';
-import { chatMetric, DEFAULT_PERIOD, errorRatePercent, totalCostUsd } from './service-metrics.js';
+import {
+  chatMetric,
+  DEFAULT_PERIOD,
+  errorRatePercent,
+  totalBudgetOverrunUsd,
+  totalCostUsd,
+} from './service-metrics.js';
 
 export interface AlarmThresholds {
   /** P99 time to first token, per 5 minutes, in milliseconds. */
@@ -81,6 +87,13 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
       metric: chatMetric(METRIC.globalBudgetUsedPercent, 'Maximum'),
       threshold: t.budgetUsedPercent,
       description: `Month-to-date spend above ${t.budgetUsedPercent}% of the global monthly budget`,
+    },
+    {
+      id: 'BudgetOverrun',
+      metric: totalBudgetOverrunUsd(),
+      threshold: 0,
+      description:
+        'A call cost more than the worst case reserved for it: a budget may be exceeded by that much (see docs/failure-modes.md)',
     },
     {
       id: 'DailyCost',

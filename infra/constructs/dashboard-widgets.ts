@@ -9,6 +9,7 @@ import {
   DEFAULT_PERIOD,
   errorRatePercent,
   modelErrorsByType,
+  totalBudgetOverrunUsd,
   workerMetric,
 } from './service-metrics.js';
 
@@ -69,7 +70,10 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
     ]),
     graph(
       'Spend',
-      [hourly(chatMetric(METRIC.costUsd, 'Sum', 'Chat cost (USD per hour)'))],
+      [
+        hourly(chatMetric(METRIC.costUsd, 'Sum', 'Chat cost (USD per hour)')),
+        totalBudgetOverrunUsd(),
+      ],
       [chatMetric(METRIC.globalBudgetUsedPercent, 'Maximum', 'Global budget used (%)')],
     ),
     graph(

@@ -69,6 +69,21 @@ export function modelErrorsByType(): cloudwatch.MathExpression {
   });
 }
 
+/** Spend beyond the reservations, in USD, chat and jobs together. */
+export function totalBudgetOverrunUsd(
+  period: Duration = DEFAULT_PERIOD,
+): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: 'FILL(chat, 0) + FILL(worker, 0)',
+    usingMetrics: {
+      chat: serviceMetric(SERVICE.chat, METRIC.budgetOverrunUsd, 'Sum', { period }),
+      worker: serviceMetric(SERVICE.worker, METRIC.budgetOverrunUsd, 'Sum', { period }),
+    },
+    label: 'Spend beyond reservations (USD)',
+    period,
+  });
+}
+
 /** Model spend of the chat function and the worker together, in USD. */
 export function totalCostUsd(period: Duration): cloudwatch.MathExpression {
   return new cloudwatch.MathExpression({

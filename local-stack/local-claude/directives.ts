@@ -30,6 +30,10 @@ export interface Directive {
   tokensPerSecond?: number;
   /** `echo`: the reply starts with "Echo:" and the first words of the last user message. */
   reply?: 'echo';
+  /** Reported `input_tokens`, whatever the prompt: a tokenizer or server tool counting more. */
+  inputTokens?: number;
+  /** The `model` the reply names, as a proxy or a dated alias would. */
+  answerModel?: string;
 }
 
 /** Header a test can set instead of (or on top of) a directive in the message text. */
@@ -48,6 +52,8 @@ const KEYS = new Set([
   'ttft',
   'tps',
   'reply',
+  'input-tokens',
+  'answer-model',
 ]);
 
 const fail = (message: string) => invalidRequest(`local-claude directive: ${message}`);
@@ -72,6 +78,8 @@ export function parseDirective(sources: readonly string[]): Directive {
   const ttftMs = optionalInt(fields, 'ttft', 0);
   const tokensPerSecond = optionalNumber(fields, 'tps');
   const reply = get('reply');
+  const inputTokens = optionalInt(fields, 'input-tokens', 0);
+  const answerModel = get('answer-model');
   if (reply !== undefined && reply !== 'echo') throw fail(`reply=${reply} (expected echo)`);
   const fault = parseFault(fields);
   return {
@@ -83,6 +91,8 @@ export function parseDirective(sources: readonly string[]): Directive {
     ...(ttftMs !== undefined && { ttftMs }),
     ...(tokensPerSecond !== undefined && { tokensPerSecond }),
     ...(reply === 'echo' && { reply }),
+    ...(inputTokens !== undefined && { inputTokens }),
+    ...(answerModel !== undefined && { answerModel }),
   };
 }
 

@@ -43,10 +43,11 @@ export async function handleMessages(
   if (fault?.kind === 'error-before') throw errorBefore(fault);
   if (fault?.kind === 'hang') return untilAborted(exchange.signal);
 
+  const cache = service.cache.apply(request.model, promptSegments(request));
   const context = {
     messageId: newMessageId(),
-    model: request.model,
-    cache: service.cache.apply(request.model, promptSegments(request)),
+    model: directive.answerModel ?? request.model,
+    cache: { ...cache, inputTokens: directive.inputTokens ?? cache.inputTokens },
     reply: planReply({
       prompt: withoutDirectives(prompt).replace(/\s+/g, ' ').trim(),
       maxTokens: request.max_tokens,

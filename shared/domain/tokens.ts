@@ -10,6 +10,19 @@ export function estimateTokens(text: string): number {
 }
 
 /**
+ * Output tokens of text whose final count never came (a stream cut short), erring high:
+ * one token per 3 bytes of ASCII and per 2 bytes of other text. Claude averages about 4
+ * characters of English per token and about one token per CJK character (3 bytes), and
+ * Anthropic also bills what it generated but had not yet sent when the stream was cut.
+ */
+export function estimateOutputTokens(text: string): number {
+  const bytes = utf8Bytes(text);
+  let ascii = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x80) ascii++;
+  return Math.ceil(ascii / 3 + (bytes - ascii) / 2);
+}
+
+/**
  * A guaranteed upper bound of the tokens `text` can take: Claude's tokenizer never
  * spends more than one token per byte, plus framing per message. Budgets use this.
  */

@@ -31,6 +31,11 @@ export const METRIC = {
   modelErrors: 'ModelErrors',
   /** Month-to-date spend as a percentage of the global monthly budget. */
   globalBudgetUsedPercent: 'GlobalBudgetUsedPercent',
+  /**
+   * US dollars a call cost beyond the worst case reserved for it: the budget may then be
+   * exceeded by that much (the caller is refused until back under). Alarmed on any.
+   */
+  budgetOverrunUsd: 'BudgetOverrunUsd',
   jobsSucceeded: 'JobsSucceeded',
   jobsFailed: 'JobsFailed',
   /** Milliseconds a worker spent on one job. */

@@ -20,6 +20,8 @@ export interface Admitted {
 
 /** Settling never fails the call: what could not be recorded is reported. */
 export interface SettleOutcome {
+  /** What the call cost beyond the worst case reserved for it (0 when it fit). */
+  overrunNanoUsd: number;
   /** The spend is missing from the ledger (the reservation still holds the worst case). */
   ledgerError?: unknown;
   rateWindowError?: unknown;
@@ -71,6 +73,7 @@ export function createAdmission(deps: {
           ]);
           return {
             reservationId: reservation.id,
+            overrunNanoUsd: Math.max(0, costNanoUsd - reservation.amountNanoUsd),
             ...(settled.status === 'rejected' && { ledgerError: settled.reason }),
             ...(corrected.status === 'rejected' && { rateWindowError: corrected.reason }),
           };

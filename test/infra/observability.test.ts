@@ -127,6 +127,26 @@ describe('the alarms', () => {
     expect(alarms.DailyCost?.Threshold).toBeCloseTo(s.config.globalMonthlyBudgetUsd / 31, 6);
   });
 
+  it('alarm on any spend beyond the reservations, chat and jobs together', () => {
+    const overrun = alarms.BudgetOverrun?.Metrics as Array<{
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string; Dimensions: Array<{ Value: string }> } };
+    }>;
+    expect(overrun.find((m) => m.Expression)?.Expression).toBe('FILL(chat, 0) + FILL(worker, 0)');
+    expect(
+      overrun
+        .filter((m) => m.MetricStat)
+        .map((m) => [m.MetricStat!.Metric.MetricName, m.MetricStat!.Metric.Dimensions[0]?.Value]),
+    ).toEqual([
+      [METRIC.budgetOverrunUsd, SERVICE.chat],
+      [METRIC.budgetOverrunUsd, SERVICE.worker],
+    ]);
+    expect(alarms.BudgetOverrun).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
   it('alarm on dead letters and on jobs waiting too long', () => {
     const queue = (ref: string) => [
       { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(s.stack, ref), 'QueueName'] } },
@@ -148,7 +168,7 @@ describe('the alarms', () => {
 
   it('notify the alarm topic, and treat no traffic as no problem', () => {
     const topic = { Ref: logicalId(s.stack, s.stack.observability.alarmTopic.topicArn) };
-    expect(Object.keys(alarms)).toHaveLength(9);
+    expect(Object.keys(alarms)).toHaveLength(10);
     for (const alarm of Object.values(alarms)) {
       expect(alarm.AlarmActions).toEqual([topic]);
       expect(alarm.TreatMissingData).toBe('notBreaching');

@@ -30,6 +30,13 @@ export function createTurnObserver(
       // is missing from the ledger until an operator reconciles it from this line.
       logger.error('could not settle the usage of a turn', details),
     rateWindowNotCorrected: (error) => logger.warn('could not correct the rate window', { error }),
+    budgetOverrun({ overrunNanoUsd, reservationId }) {
+      metrics.addMetric(METRIC.budgetOverrunUsd, MetricUnit.Count, nanoToUsd(overrunNanoUsd));
+      logger.warn('a turn cost more than its reservation', {
+        reservationId,
+        overrunUsd: nanoToUsd(overrunNanoUsd),
+      });
+    },
     compactionNotRequested: (error) => logger.warn('could not request compaction', { error }),
     async ended(summary) {
       recordTurn(metrics, summary);

@@ -1,6 +1,6 @@
 import type { StopReason } from '../../../shared/domain/conversation.js';
 import { ModelError } from '../../../shared/domain/errors.js';
-import { estimateTokens } from '../../../shared/domain/tokens.js';
+import { estimateOutputTokens } from '../../../shared/domain/tokens.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
 import type { CollectedAnswer } from './collect-answer.js';
 import type { InterruptReason } from './turn-controller.js';
@@ -33,7 +33,7 @@ export function answerOutcome(
     ? answer.usage
     : {
         ...answer.usage,
-        outputTokens: Math.max(answer.usage.outputTokens, estimateTokens(answer.text)),
+        outputTokens: Math.max(answer.usage.outputTokens, estimateOutputTokens(answer.text)),
       };
   return { stopReason, usage, usageEstimated: !answer.finalUsage, ...(failure && { failure }) };
 }

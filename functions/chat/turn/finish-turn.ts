@@ -69,8 +69,13 @@ export function createTurnFinish(deps: {
       const { reservationId, ledgerError: error } = settled;
       observer.settlementFailed({ error, reservationId, costNanoUsd, usage });
     }
-    if (settled.rateWindowError !== undefined)
+    if (settled.rateWindowError !== undefined) {
       observer.rateWindowNotCorrected(settled.rateWindowError);
+    }
+    if (settled.overrunNanoUsd > 0) {
+      const { overrunNanoUsd, reservationId } = settled;
+      observer.budgetOverrun({ overrunNanoUsd, reservationId });
+    }
     await compaction
       .requestIfDue({
         userId: turn.userId,

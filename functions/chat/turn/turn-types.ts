@@ -83,6 +83,8 @@ export interface TurnObserver {
     usage: TokenUsage;
   }): void;
   rateWindowNotCorrected(error: unknown): void;
+  /** The answer cost more than the worst case reserved for it. */
+  budgetOverrun(details: { overrunNanoUsd: number; reservationId: string }): void;
   compactionNotRequested(error: unknown): void;
   /** Awaited before the response ends, so what it records is published with it. */
   ended(summary: TurnSummary): Promise<void>;

@@ -30,6 +30,7 @@ export class RecordingJobObserver implements JobObserver {
   readonly modelCalls: Array<{ usage: TokenUsage; costNanoUsd: number }> = [];
   readonly successes: Array<Parameters<JobObserver['succeeded']>[0]> = [];
   readonly failedAttempts: Array<Parameters<JobObserver['attemptFailed']>[0]> = [];
+  readonly overruns: Array<Parameters<JobObserver['budgetOverrun']>[0]> = [];
   /** Jobs ended as failed for good. */
   failures = 0;
 
@@ -39,6 +40,10 @@ export class RecordingJobObserver implements JobObserver {
 
   modelCall(usage: TokenUsage, costNanoUsd: number): void {
     this.modelCalls.push({ usage, costNanoUsd });
+  }
+
+  budgetOverrun(details: Parameters<JobObserver['budgetOverrun']>[0]): void {
+    this.overruns.push(details);
   }
 
   succeeded(details: Parameters<JobObserver['succeeded']>[0]): void {

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { truncateText } from '../../../../shared/domain/tokens.js';
+import {
+  estimateOutputTokens,
+  estimateTokens,
+  truncateText,
+} from '../../../../shared/domain/tokens.js';
 
 describe('truncateText', () => {
   it('keeps text that fits', () => {
@@ -22,6 +26,24 @@ describe('truncateText', () => {
         expect(cut.isWellFormed()).toBe(true);
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('estimateOutputTokens', () => {
+  it('errs high: a token per 3 bytes of ASCII and per 2 bytes of other text', () => {
+    expect(estimateOutputTokens('a'.repeat(300))).toBe(100);
+    // CJK is about one token per character (3 bytes): counted as 1.5.
+    expect(estimateOutputTokens('漢'.repeat(100))).toBe(150);
+    expect(estimateOutputTokens('')).toBe(0);
+  });
+
+  it('never counts less than the typical-case estimate', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (text) => {
+        expect(estimateOutputTokens(text)).toBeGreaterThanOrEqual(estimateTokens(text));
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -79,7 +79,7 @@ describe('admission', () => {
 
     const outcome = await admitted.settle({ usage: USAGE, costNanoUsd: 1_234_000 });
 
-    expect(outcome).toEqual({ reservationId: expect.any(String) });
+    expect(outcome).toEqual({ reservationId: expect.any(String), overrunNanoUsd: 0 });
     expect(await month()).toMatchObject({
       requests: 1,
       spentNanoUsd: 1_234_000,
@@ -144,7 +144,11 @@ describe('admission', () => {
 
     const outcome = await admitted.settle({ usage: USAGE, costNanoUsd: 1_234_000 });
 
-    expect(outcome).toEqual({ reservationId: expect.any(String), ledgerError: unreachable() });
+    expect(outcome).toEqual({
+      reservationId: expect.any(String),
+      overrunNanoUsd: 0,
+      ledgerError: unreachable(),
+    });
     expect(rateLimiter.countsOf(WINDOW)?.tokens).toBe(USED_TOKENS);
   });
 
@@ -160,7 +164,11 @@ describe('admission', () => {
 
     const outcome = await admitted.settle({ usage: USAGE, costNanoUsd: 1_234_000 });
 
-    expect(outcome).toEqual({ reservationId: expect.any(String), rateWindowError: unreachable() });
+    expect(outcome).toEqual({
+      reservationId: expect.any(String),
+      overrunNanoUsd: 0,
+      rateWindowError: unreachable(),
+    });
     expect((await month()).spentNanoUsd).toBe(1_234_000);
   });
 

@@ -41,6 +41,32 @@ describe('what a chat turn leaves behind', () => {
     expect((await f.messages(turn.conversationId)).at(-1)).toMatchObject({ content: 'ok' });
   });
 
+  it('records an answer that cost more than its reservation, reports the overrun and refuses the next turn', async () => {
+    // A prompt counted far above any estimate (server tools, images): 5M tokens at $3/M.
+    const f = chatFixture({
+      model: new ScriptedModel([
+        { kind: 'answer', chunks: ['ok'], usage: { inputTokens: 5_000_000 } },
+      ]),
+      rateLimiter: new InMemoryRateLimiter({ requestsPerMinute: 100, tokensPerMinute: 1e9 }),
+    });
+
+    const { events } = await f.chat({ message: 'hi' });
+
+    const done = events.at(-1);
+    expect(done?.type).toBe('done');
+    if (done?.type !== 'done') return;
+    expect(done.costNanoUsd).toBeGreaterThan(10_000_000_000);
+    expect(f.observer.overruns).toEqual([
+      { overrunNanoUsd: expect.any(Number), reservationId: expect.any(String) },
+    ]);
+    const month = await f.month();
+    expect(month.spentNanoUsd).toBe(done.costNanoUsd);
+    expect(f.observer.overruns[0]!.overrunNanoUsd).toBeLessThan(done.costNanoUsd);
+    await expect(f.start({ message: 'again' })).rejects.toMatchObject({
+      name: 'BudgetExceededError',
+    });
+  });
+
   it('reports a rate window it could not correct and still ends with done', async () => {
     class StuckRateLimiter extends InMemoryRateLimiter {
       override async adjust(_: RateWindow, __: number): Promise<void> {

@@ -224,8 +224,8 @@ describe('a chat turn interrupted mid-stream', () => {
       stopReason: 'error',
       usageEstimated: true,
     });
-    // Claude reported 1 output token at message_start; 14 bytes of text are surely 4.
-    expect(stored.usage?.outputTokens).toBe(4);
+    // Claude reported 1 output token at message_start; 14 bytes of text are counted as 5.
+    expect(stored.usage?.outputTokens).toBe(5);
     const costNanoUsd = f.prices.costNanoUsd(SONNET, stored.usage!);
     expect(stored.costNanoUsd).toBe(costNanoUsd);
     expect(await f.month()).toMatchObject({ spentNanoUsd: costNanoUsd, heldNanoUsd: costNanoUsd });

@@ -72,6 +72,7 @@ export class RecordingTurnObserver implements TurnObserver {
   readonly settlementFailures: Array<Parameters<TurnObserver['settlementFailed']>[0]> = [];
   readonly rateWindowErrors: unknown[] = [];
   readonly compactionErrors: unknown[] = [];
+  readonly overruns: Array<Parameters<TurnObserver['budgetOverrun']>[0]> = [];
   readonly summaries: TurnSummary[] = [];
 
   rejected(error: Error): void {
@@ -96,6 +97,10 @@ export class RecordingTurnObserver implements TurnObserver {
   rateWindowNotCorrected(error: unknown): void {
     this.calls.push('rateWindowNotCorrected');
     this.rateWindowErrors.push(error);
+  }
+  budgetOverrun(details: Parameters<TurnObserver['budgetOverrun']>[0]): void {
+    this.calls.push('budgetOverrun');
+    this.overruns.push(details);
   }
   compactionNotRequested(error: unknown): void {
     this.calls.push('compactionNotRequested');
