@@ -9,6 +9,7 @@ import {
   errorRatePercent,
   totalBudgetOverrunUsd,
   totalCostUsd,
+  unhandledErrors,
 } from './service-metrics.js';
 
 export interface AlarmThresholds {
@@ -75,6 +76,13 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
       metric: s.chatFunction.metricErrors({ period: DEFAULT_PERIOD }),
       threshold: 0,
       description: 'The chat function failed (Lambda Errors)',
+    },
+    {
+      id: 'UnhandledErrors',
+      metric: unhandledErrors(),
+      threshold: 0,
+      description:
+        'A promise rejected with nothing to observe it, in the chat function or the worker: a bug; the log line "unhandled promise rejection" has its cause',
     },
     {
       id: 'ChatThrottles',

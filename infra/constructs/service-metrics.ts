@@ -69,6 +69,19 @@ export function modelErrorsByType(): cloudwatch.MathExpression {
   });
 }
 
+/** Rejections nothing observed, in either function. */
+export function unhandledErrors(period: Duration = DEFAULT_PERIOD): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: 'FILL(chat, 0) + FILL(worker, 0)',
+    usingMetrics: {
+      chat: serviceMetric(SERVICE.chat, METRIC.unhandledErrors, 'Sum', { period }),
+      worker: serviceMetric(SERVICE.worker, METRIC.unhandledErrors, 'Sum', { period }),
+    },
+    label: 'Unhandled rejections',
+    period,
+  });
+}
+
 /** Spend beyond the reservations, in USD, chat and jobs together. */
 export function totalBudgetOverrunUsd(
   period: Duration = DEFAULT_PERIOD,

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { PortInUseError } from '../ports.js';
 import { createLambdaContext } from './context.js';
@@ -81,6 +82,7 @@ export async function startFunctionUrl(options: FunctionUrlOptions): Promise<Fun
       else res.destroy();
     });
   });
+  server.on('clientError', answerClientError);
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
@@ -184,4 +186,23 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     if (size <= MAX_REQUEST_BYTES) chunks.push(chunk as Buffer);
   }
   return size > MAX_REQUEST_BYTES ? undefined : Buffer.concat(chunks);
+}
+
+/**
+ * A request Node cannot parse gets the answer a front end gives, not a reset: 431 for a
+ * head over 16 KiB (Node's limit), 400 otherwise. The rest of what the client sends is
+ * read and dropped, so closing does not reset the connection before it reads the answer.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) return;
+  const [status, text] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large']
+      : [400, 'Bad Request'];
+  const body = JSON.stringify({ message: text });
+  socket.on('data', () => undefined);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

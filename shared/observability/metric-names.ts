@@ -36,6 +36,8 @@ export const METRIC = {
    * exceeded by that much (the caller is refused until back under). Alarmed on any.
    */
   budgetOverrunUsd: 'BudgetOverrunUsd',
+  /** Promise rejections nothing observed: a bug of ours, logged and alarmed. Count. */
+  unhandledErrors: 'UnhandledErrors',
   jobsSucceeded: 'JobsSucceeded',
   jobsFailed: 'JobsFailed',
   /** Milliseconds a worker spent on one job. */

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type FunctionUrl,
@@ -66,5 +67,31 @@ describe('a buffered (non-streaming) handler behind the local function URL', () 
   it('answers 502 when the handler runs past its timeout', async () => {
     const url = await serve(() => forever(), 200);
     expect((await fetch(url)).status).toBe(502);
+  });
+
+  it('answers a head over 16 KiB with 431 instead of resetting the connection, without invoking', async () => {
+    let invoked = false;
+    const url = new URL(
+      await serve(async () => {
+        invoked = true;
+        return { statusCode: 200, body: 'ok' };
+      }),
+    );
+
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(`GET / HTTP/1.1\r\nhost: ${url.host}\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      });
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk;
+      });
+      socket.on('end', () => resolve(received));
+      socket.on('error', reject);
+    });
+
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(answer).toContain('"message":"Request Header Fields Too Large"');
+    expect(invoked).toBe(false);
   });
 });
