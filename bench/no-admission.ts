@@ -16,6 +16,7 @@ export function noBudget(ledger: UsageLedger): UsageLedger {
     settle: async () => {},
     release: async () => {},
     reclaimExpired: async () => 0,
+    listReservations: async () => [],
     userMonth: (userId, month) => ledger.userMonth(userId, month),
     globalMonthSpendNanoUsd: async () => 0,
     userBudgetOverrideUsd: async () => undefined,

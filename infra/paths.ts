@@ -10,4 +10,5 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const FUNCTION_ENTRY = {
   chat: fileURLToPath(new URL('../functions/chat/handler.ts', import.meta.url)),
   worker: fileURLToPath(new URL('../functions/worker/handler.ts', import.meta.url)),
+  maintenance: fileURLToPath(new URL('../functions/maintenance/handler.ts', import.meta.url)),
 } as const;

@@ -6,6 +6,7 @@ import type { InfraConfig } from './config.js';
 import { ChatApi } from './constructs/chat-api.js';
 import { DataTable } from './constructs/data-table.js';
 import { Jobs } from './constructs/jobs.js';
+import { Maintenance } from './constructs/maintenance.js';
 import { Observability } from './constructs/observability.js';
 import { Secrets } from './constructs/secrets.js';
 import { functionEnvironment } from './function-settings.js';
@@ -20,6 +21,7 @@ export class ClaudeServerlessStack extends Stack {
   public readonly secrets: Secrets;
   public readonly jobs: Jobs;
   public readonly chat: ChatApi;
+  public readonly maintenance: Maintenance;
   public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: ClaudeServerlessStackProps) {
@@ -71,6 +73,10 @@ export class ClaudeServerlessStack extends Stack {
         timeout: Duration.seconds(config.chatTimeoutSeconds),
         reservedConcurrency: config.chatReservedConcurrency,
       },
+    });
+    this.maintenance = new Maintenance(this, 'Maintenance', {
+      table: this.data.table,
+      function: functionDefaults,
     });
     this.observability = new Observability(this, 'Observability', {
       chatFunction: this.chat.handler.function,

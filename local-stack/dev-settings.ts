@@ -19,6 +19,7 @@ export const LOCAL_STACK = {
   },
   chatFunction: { name: 'chat' },
   workerFunction: { name: 'worker' },
+  maintenanceFunction: { name: 'maintenance' },
   /** Where npm start writes its endpoints and DynamoDB Local keeps its data. */
   stateDir: '.local',
 } as const;

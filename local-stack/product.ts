@@ -10,6 +10,7 @@ import {
   composeChatApp,
   createChatAdapters,
 } from '../functions/chat/compose.js';
+import { composeMaintenance, createMaintenanceAdapters } from '../functions/maintenance/compose.js';
 import { composeWorker, createWorkerAdapters } from '../functions/worker/compose.js';
 import { loadSettings } from '../shared/config/load-settings.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
@@ -17,6 +18,7 @@ import { signDevToken } from './dev-token.js';
 import { ensureTable } from './dynamodb/create-table.js';
 import { ensureLocalAwsEnv, localFunctionEnv } from './function-env.js';
 import { startFunctionUrl } from './lambda-runtime/function-url.js';
+import { startSchedule } from './lambda-runtime/schedule.js';
 import { startSqsEventSource } from './lambda-runtime/sqs-event-source.js';
 import {
   type LocalClaude,
@@ -40,6 +42,8 @@ export interface ProductOptions {
   customizeChat?: (adapters: ChatAdapters) => ChatAdapters;
   /** Shorter timings for tests (pings, stop polling). */
   chatTuning?: ChatTuning;
+  /** How often the maintenance sweep runs, as its schedule rule does. @default 60000 */
+  maintenanceEveryMs?: number;
 }
 
 export interface Product {
@@ -54,6 +58,8 @@ export interface Product {
   /** An authenticated request as `userId`; a JSON body is serialized. */
   request(userId: string, method: string, path: string, body?: unknown): Promise<Response>;
   chat(userId: string, body: Record<string, unknown>): Promise<Response>;
+  /** Runs the maintenance sweep now, as its schedule would. */
+  sweep(): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -112,13 +118,23 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     ? startSqsEventSource({
         client: sqs,
         queueUrl,
-        handler: workerHandler(loadSettings(env, { verifiesTokens: false })) as Handler,
+        handler: workerHandler(loadSettings(env, { role: 'worker' })) as Handler,
         batchSize: JOBS_QUEUE_DEFINITION.batchSize,
         maxBatchingWindowMs: 100,
         functionName: 'worker',
         timeoutMs: JOBS_QUEUE_DEFINITION.workerTimeoutSeconds * 1000,
       })
     : undefined;
+  const maintenanceSettings = loadSettings(env, { role: 'maintenance' });
+  const maintenance = startSchedule({
+    handler: composeMaintenance(
+      maintenanceSettings,
+      createMaintenanceAdapters(maintenanceSettings),
+    ),
+    functionName: 'maintenance',
+    everyMs: options.maintenanceEveryMs ?? 60_000,
+    timeoutMs: 50_000,
+  });
 
   const token = (userId: string) => signDevToken(userId);
   const request = async (userId: string, method: string, path: string, body?: unknown) =>
@@ -141,7 +157,9 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     token,
     request,
     chat: (userId, body) => request(userId, 'POST', '/v1/chat', body),
+    sweep: () => maintenance.runNow(),
     close: async () => {
+      await maintenance.stop();
       await worker?.stop();
       await functionUrl.close();
       await claude.close();

@@ -18,6 +18,7 @@ import { ensureDynamoDbLocal } from './dynamodb/install.js';
 import { startDynamoDbLocal } from './dynamodb/server.js';
 import { ensureLocalAwsEnv, localFunctionEnv } from './function-env.js';
 import { startFunctionUrl } from './lambda-runtime/function-url.js';
+import { startSchedule } from './lambda-runtime/schedule.js';
 import { startSqsEventSource } from './lambda-runtime/sqs-event-source.js';
 import { startLocalClaude } from './local-claude/index.js';
 import { PortInUseError } from './ports.js';
@@ -72,6 +73,7 @@ async function main() {
   );
   const chat = await import('../functions/chat/handler.js');
   const worker = await import('../functions/worker/handler.js');
+  const maintenance = await import('../functions/maintenance/handler.js');
 
   const corsOrigins = (process.env.CORS_ALLOWED_ORIGINS ?? '')
     .split(',')
@@ -95,6 +97,13 @@ async function main() {
     timeoutMs: JOBS_QUEUE_DEFINITION.workerTimeoutSeconds * 1000,
   });
   stops.unshift(eventSource.stop);
+  const schedule = startSchedule({
+    handler: maintenance.handler as Parameters<typeof startSchedule>[0]['handler'],
+    functionName: LOCAL_STACK.maintenanceFunction.name,
+    everyMs: 60_000,
+    timeoutMs: 50_000,
+  });
+  stops.unshift(schedule.stop);
 
   const outputs = {
     functionUrl: `${functionUrl.url}/`,

@@ -32,6 +32,7 @@ import type { JobStore } from '../../shared/ports/job-store.js';
 import type { Model } from '../../shared/ports/model.js';
 import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
 import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
+import { createTurnRecovery } from '../../shared/turns/recover-turn.js';
 import { createAdmission } from '../../shared/usage/admission.js';
 import { createBudgetReserver } from '../../shared/usage/budget-reserver.js';
 import { createChatApp } from './app.js';
@@ -66,6 +67,10 @@ export interface ChatTuning {
   pingIntervalMs?: number;
   /** How often a streaming turn checks for a stop request. @default 250 */
   stopPollIntervalMs?: number;
+  /** A turn's hold on its conversation, renewed every quarter of it. @default 20000 */
+  turnLeaseMs?: number;
+  /** How often a streaming answer is saved. @default 500 */
+  answerPieceIntervalMs?: number;
 }
 
 /** Builds the real clients and adapters from validated settings. */
@@ -104,7 +109,7 @@ export function createChatAdapters(settings: Settings): ChatAdapters {
       tokensPerMinute: settings.userTokensPerMinute,
     }),
     jobs: new DynamoJobStore(documentClient, tableName),
-    queue: new SqsJobQueue(sqs, settings.jobsQueueUrl, JOBS_QUEUE_DEFINITION.maxMessageBytes),
+    queue: new SqsJobQueue(sqs, settings.jobsQueueUrl!, JOBS_QUEUE_DEFINITION.maxMessageBytes),
     model: tracedModel(
       new AnthropicModel({
         apiKey: anthropicApiKey,
@@ -126,7 +131,7 @@ export function createChatAdapters(settings: Settings): ChatAdapters {
       queue: async () => {
         await sqs.send(
           new GetQueueAttributesCommand({
-            QueueUrl: settings.jobsQueueUrl,
+            QueueUrl: settings.jobsQueueUrl!,
             AttributeNames: ['QueueArn'],
           }),
         );
@@ -177,10 +182,12 @@ export function composeChatApp(
     ledger,
     rateLimiter,
   });
+  const recover = createTurnRecovery({ store, ledger, prices, clock });
   const chatTurn = createChatTurn({
     store,
     model,
     admission,
+    recover,
     prices,
     compaction: createCompactionRequests({
       jobs,
@@ -199,6 +206,7 @@ export function composeChatApp(
   return createChatApp({
     ...adapters,
     chatTurn,
+    recover,
     observeTurn: (scope) => createTurnObserver(scope, budgetGauge),
     submitJob: createJobSubmission({
       jobs,
@@ -229,5 +237,7 @@ function turnLimits(settings: Settings, tuning: ChatTuning): TurnLimits {
     streamIdleTimeoutMs: settings.streamIdleTimeoutMs,
     deadlineMarginMs: settings.deadlineMarginMs,
     stopPollIntervalMs: tuning.stopPollIntervalMs ?? 250,
+    turnLeaseMs: tuning.turnLeaseMs ?? 20_000,
+    answerPieceIntervalMs: tuning.answerPieceIntervalMs ?? 500,
   };
 }

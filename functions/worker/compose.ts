@@ -73,7 +73,7 @@ export function createWorkerAdapters(settings: Settings): WorkerAdapters {
     conversations: new DynamoConversationStore(documentClient, tableName),
     messages: new SqsMessageActions(
       createSqsClient(settings.sqsEndpoint, instrument),
-      settings.jobsQueueUrl,
+      settings.jobsQueueUrl!,
       settings.deadLetterQueueUrl,
     ),
     // Idempotency records share the table: same keys, same TTL attribute.

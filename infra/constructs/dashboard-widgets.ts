@@ -8,8 +8,10 @@ import {
   chatPercentiles,
   DEFAULT_PERIOD,
   errorRatePercent,
+  maintenanceMetric,
   modelErrorsByType,
   totalBudgetOverrunUsd,
+  unhandledErrors,
   workerMetric,
 } from './service-metrics.js';
 
@@ -105,6 +107,11 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
     graph('Worker function errors and throttles', [
       s.workerFunction.metricErrors({ ...lambdaPeriod, label: 'Errors' }),
       s.workerFunction.metricThrottles({ ...lambdaPeriod, label: 'Throttles' }),
+    ]),
+    graph('Maintenance sweep', [
+      maintenanceMetric(METRIC.turnsRecovered, 'Sum', 'Dead turns ended (interrupted)'),
+      maintenanceMetric(METRIC.holdsReclaimed, 'Sum', 'Expired holds reclaimed'),
+      unhandledErrors(),
     ]),
   );
 }

@@ -39,6 +39,9 @@ export const chatMetric = (name: MetricName, statistic: string, label?: string) 
 export const workerMetric = (name: MetricName, statistic: string, label?: string) =>
   serviceMetric(SERVICE.worker, name, statistic, label ? { label } : {});
 
+export const maintenanceMetric = (name: MetricName, statistic: string, label?: string) =>
+  serviceMetric(SERVICE.maintenance, name, statistic, label ? { label } : {});
+
 /** p50, p90 and p99 of a chat latency metric. */
 export const chatPercentiles = (name: MetricName) =>
   ['p50', 'p90', 'p99'].map((statistic) => chatMetric(name, statistic, `${name} ${statistic}`));
@@ -69,13 +72,14 @@ export function modelErrorsByType(): cloudwatch.MathExpression {
   });
 }
 
-/** Rejections nothing observed, in either function. */
+/** Rejections nothing observed, in any function. */
 export function unhandledErrors(period: Duration = DEFAULT_PERIOD): cloudwatch.MathExpression {
   return new cloudwatch.MathExpression({
-    expression: 'FILL(chat, 0) + FILL(worker, 0)',
+    expression: 'FILL(chat, 0) + FILL(worker, 0) + FILL(maintenance, 0)',
     usingMetrics: {
       chat: serviceMetric(SERVICE.chat, METRIC.unhandledErrors, 'Sum', { period }),
       worker: serviceMetric(SERVICE.worker, METRIC.unhandledErrors, 'Sum', { period }),
+      maintenance: serviceMetric(SERVICE.maintenance, METRIC.unhandledErrors, 'Sum', { period }),
     },
     label: 'Unhandled rejections',
     period,

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { PortInUseError } from '../ports.js';
 import { createLambdaContext } from './context.js';
 import {

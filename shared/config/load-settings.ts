@@ -28,17 +28,21 @@ export interface Settings extends FunctionSettingValues {
   models: ReadonlySet<string>;
 }
 
+/** Which function reads the settings: each needs its own resources and secrets. */
+export type FunctionRole = 'chat' | 'worker' | 'maintenance';
+
 /**
  * Reads and validates every setting once, at cold start, from the environment
- * (`MAX_OUTPUT_TOKENS` for `maxOutputTokens`). `verifiesTokens: false` (the worker)
- * skips the auth settings only the chat function uses. The stack runs this same
- * function on the environment it gives the functions, so synth fails on anything
- * that would fail here.
+ * (`MAX_OUTPUT_TOKENS` for `maxOutputTokens`), requiring what `role` uses: the chat
+ * function verifies tokens and seals cursors, the worker calls Claude from the queue,
+ * the maintenance function only reads and writes the table. The stack runs this same
+ * function on the environment it gives each function, so synth fails on anything that
+ * would fail here.
  * @throws ConfigurationError naming every setting that is wrong
  */
 export function loadSettings(
   env: Record<string, string | undefined>,
-  options: { verifiesTokens?: boolean } = {},
+  options: { role?: FunctionRole } = {},
 ): Settings {
   const values: Record<string, unknown> = {};
   const problems: SettingsProblem[] = [];
@@ -51,7 +55,7 @@ export function loadSettings(
   const settings = values as FunctionSettingValues;
   const prices = new PriceTable(settings.modelPrices);
   const crossProblems = [
-    ...secretProblems(settings, options.verifiesTokens ?? true),
+    ...roleProblems(settings, options.role ?? 'chat'),
     ...modelProblems(settings, prices),
     ...(settings.compactionThresholdTokens >= settings.contextWindowTokens
       ? [
@@ -71,15 +75,17 @@ export function loadSettings(
   return { ...settings, prices, models };
 }
 
-function secretProblems(settings: FunctionSettingValues, verifiesTokens: boolean) {
+function roleProblems(settings: FunctionSettingValues, role: FunctionRole) {
   const problems: SettingsProblem[] = [];
+  if (role === 'maintenance') return problems;
+  if (!settings.jobsQueueUrl) problems.push({ key: 'jobsQueueUrl', message: 'set it' });
   if (!settings.anthropicApiKeySecretArn && !settings.anthropicApiKey) {
     problems.push({
       key: 'anthropicApiKeySecretArn',
       message: 'set it (or ANTHROPIC_API_KEY on the local stack)',
     });
   }
-  if (!verifiesTokens) return problems;
+  if (role === 'worker') return problems;
   if (!settings.signingKeySecretArn && !settings.signingKey) {
     problems.push({
       key: 'signingKeySecretArn',

@@ -224,7 +224,7 @@ export const SETTINGS = {
 
   // Resources, set by the stack (or the local stack)
   tableName: setting('functions', 'The DynamoDB table.', text({ required: true })),
-  jobsQueueUrl: setting('functions', 'The jobs queue.', url({ required: true })),
+  jobsQueueUrl: setting('functions', 'The jobs queue (chat and worker).', url()),
   deadLetterQueueUrl: setting(
     'functions',
     'Where the worker moves messages that can never succeed.',

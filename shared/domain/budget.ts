@@ -1,3 +1,16 @@
+/** Money held for one model call until it settles. */
+export interface Reservation {
+  id: string;
+  userId: string;
+  month: string;
+  shard: number;
+  amountNanoUsd: number;
+  /** After this, a reservation never settled (its caller crashed) may be reclaimed. */
+  expiresAtMs: number;
+  /** Who holds it, for a sweeper to find the turn behind a reservation. */
+  holder?: string;
+}
+
 /** Calendar month in UTC, e.g. `2026-11`: the budget and usage period. */
 export function monthOf(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 7);

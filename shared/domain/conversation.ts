@@ -1,4 +1,15 @@
+import type { Reservation } from './budget.js';
 import type { TokenUsage } from './usage.js';
+
+/**
+ * What a turn holds while it runs, kept with the conversation: should its function die,
+ * whoever finds the turn dead settles its reservation with what it had streamed.
+ */
+export interface TurnHold {
+  reservation: Reservation;
+  /** The model asked for: the answer is priced as it. */
+  model: string;
+}
 
 export type Role = 'user' | 'assistant';
 
@@ -11,6 +22,8 @@ export type StopReason =
   | 'pause_turn'
   | 'stopped'
   | 'timeout'
+  /** The turn's function died mid-answer: what it had streamed was kept by someone else. */
+  | 'interrupted'
   | 'error';
 
 export interface StoredMessage {
@@ -38,7 +51,7 @@ export interface Conversation {
   /** Sequence number of the newest message slot taken; the next turn expects it. */
   lastSeq: number;
   messageCount: number;
-  activeTurn?: { turnId: string; leaseUntilMs: number };
+  activeTurn?: { turnId: string; leaseUntilMs: number; hold?: TurnHold };
   /** Compacted history: a summary of every message up to `throughSeq`. */
   summary?: { text: string; throughSeq: number };
   /** Estimated tokens of the messages not yet compacted. */

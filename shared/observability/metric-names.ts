@@ -8,6 +8,7 @@ export const METRICS_NAMESPACE = 'ClaudeServerless';
 export const SERVICE = {
   chat: 'chat',
   worker: 'worker',
+  maintenance: 'maintenance',
 } as const;
 
 export const METRIC = {
@@ -36,6 +37,10 @@ export const METRIC = {
    * exceeded by that much (the caller is refused until back under). Alarmed on any.
    */
   budgetOverrunUsd: 'BudgetOverrunUsd',
+  /** Turns whose function died, ended as `interrupted` by the maintenance sweep. Count. */
+  turnsRecovered: 'TurnsRecovered',
+  /** Expired holds of callers that never settled, reclaimed by the sweep. Count. */
+  holdsReclaimed: 'HoldsReclaimed',
   /** Promise rejections nothing observed: a bug of ours, logged and alarmed. Count. */
   unhandledErrors: 'UnhandledErrors',
   jobsSucceeded: 'JobsSucceeded',

@@ -1,9 +1,34 @@
-import type { Conversation, Page, StopReason, StoredMessage } from '../domain/conversation.js';
+import type {
+  Conversation,
+  Page,
+  StopReason,
+  StoredMessage,
+  TurnHold,
+} from '../domain/conversation.js';
 import type { TokenUsage } from '../domain/usage.js';
 
 export interface PageRequest {
   limit: number;
   cursor?: string;
+}
+
+/** A piece of an answer, saved as it streams so that it outlives its function. */
+export interface AnswerPiece {
+  userId: string;
+  conversationId: string;
+  answerSeq: number;
+  /** Where the piece starts in the answer, in UTF-16 code units. */
+  offset: number;
+  text: string;
+  /** The usage Claude reported when the answer started (input and cache tokens). */
+  usage?: TokenUsage;
+  nowMs: number;
+}
+
+/** The answer streamed so far, from its saved pieces. */
+export interface PartialAnswer {
+  text: string;
+  usage?: TokenUsage;
 }
 
 export interface BeginTurn {
@@ -15,8 +40,9 @@ export interface BeginTurn {
   title: string;
   userMessage: { id: string; content: string; tokens: number };
   nowIso: string;
-  /** Until when the turn holds the conversation; a crashed turn frees it then. */
+  /** Until when the turn holds the conversation, unless it renews the lease. */
   leaseUntilMs: number;
+  hold?: TurnHold;
 }
 
 export interface FinishTurn {
@@ -65,6 +91,24 @@ export interface ConversationStore {
   beginTurn(turn: BeginTurn): Promise<number>;
   /** Stores the answer and frees the conversation. */
   finishTurn(turn: FinishTurn): Promise<void>;
+  /**
+   * Extends the turn's hold on the conversation (its heartbeat).
+   * @returns false when the turn no longer holds it: taken over, finished, or deleted
+   */
+  renewLease(
+    userId: string,
+    conversationId: string,
+    turnId: string,
+    leaseUntilMs: number,
+  ): Promise<boolean>;
+  saveAnswerPiece(piece: AnswerPiece): Promise<void>;
+  partialAnswer(userId: string, conversationId: string, answerSeq: number): Promise<PartialAnswer>;
+  /**
+   * Ends a turn whose function is gone: stores its answer and frees the conversation,
+   * only if that turn still holds it.
+   * @returns false when it does not (it finished meanwhile, or someone else ended it)
+   */
+  interruptTurn(turn: FinishTurn): Promise<boolean>;
   /**
    * Asks the turn streaming in the conversation to stop.
    * @returns false when no turn is streaming

@@ -1,15 +1,7 @@
+import type { Reservation } from '../domain/budget.js';
 import type { TokenUsage } from '../domain/usage.js';
 
-/** Money held for one model call until it settles. */
-export interface Reservation {
-  id: string;
-  userId: string;
-  month: string;
-  shard: number;
-  amountNanoUsd: number;
-  /** After this, a reservation never settled (its caller crashed) may be reclaimed. */
-  expiresAtMs: number;
-}
+export type { Reservation };
 
 export interface MonthUsage extends TokenUsage {
   month: string;
@@ -37,6 +29,7 @@ export interface UsageLedger {
     nowMs: number;
     /** When an unsettled reservation (its caller crashed) may be reclaimed. */
     expiresAtMs: number;
+    holder?: string;
   }): Promise<Reservation>;
   /** Records the actual cost and usage, and releases the rest of the reservation. */
   settle(
@@ -47,6 +40,8 @@ export interface UsageLedger {
   release(reservation: Reservation): Promise<void>;
   /** Returns expired reservations' holds to their budgets. @returns how many were reclaimed */
   reclaimExpired(nowMs: number): Promise<number>;
+  /** Every reservation not yet settled, released or reclaimed. */
+  listReservations(): Promise<Reservation[]>;
   userMonth(userId: string, month: string): Promise<MonthUsage>;
   /** Month-to-date spend of the whole deployment, summed over its shards. */
   globalMonthSpendNanoUsd(month: string): Promise<number>;

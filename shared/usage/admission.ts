@@ -1,6 +1,6 @@
 import type { TokenUsage } from '../domain/usage.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
-import type { UsageLedger } from '../ports/usage-ledger.js';
+import type { Reservation, UsageLedger } from '../ports/usage-ledger.js';
 import type { BudgetRequest, BudgetReserver } from './budget-reserver.js';
 
 export interface AdmissionRequest extends BudgetRequest {
@@ -10,6 +10,8 @@ export interface AdmissionRequest extends BudgetRequest {
 
 /** What an admitted call holds until it settles: budget and rate-window tokens. */
 export interface Admitted {
+  /** The budget held for the call (its worst-case cost). */
+  readonly reservation: Reservation;
   /** The worst-case cost held for the call. */
   readonly reservedNanoUsd: number;
   /** Records the actual cost and usage; gives back the rest of the hold. */
@@ -60,6 +62,7 @@ export function createAdmission(deps: {
       const reservation = reserved.value;
       const window = rate.value;
       return {
+        reservation,
         reservedNanoUsd: reservation.amountNanoUsd,
         async settle({ usage, costNanoUsd }) {
           const usedTokens =

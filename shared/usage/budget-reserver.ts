@@ -17,6 +17,8 @@ export interface BudgetRequest {
   nowMs: number;
   /** When the reservation may be reclaimed if its caller never settles it. */
   expiresAtMs: number;
+  /** Who holds it, for a sweeper to find (see UsageLedger.listReservations). */
+  holder?: string;
 }
 
 export interface BudgetReserver {
@@ -49,6 +51,7 @@ export function createBudgetReserver(deps: {
         globalBudgetNanoUsd: usdToNano(limits.globalMonthlyBudgetUsd),
         nowMs: request.nowMs,
         expiresAtMs: request.expiresAtMs,
+        ...(request.holder && { holder: request.holder }),
       });
     },
   };

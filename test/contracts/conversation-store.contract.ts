@@ -365,6 +365,137 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     });
   });
 
+  describe('a turn whose function may die', () => {
+    const hold = (userIdOfHold: string) => ({
+      reservation: {
+        id: `resv-${randomUUID()}`,
+        userId: userIdOfHold,
+        month: '2026-11',
+        shard: 3,
+        amountNanoUsd: 1_234_567,
+        expiresAtMs: T0 + 300_000,
+        holder: 'CONV#someone#conv_x',
+      },
+      model: 'claude-sonnet-4-6',
+    });
+
+    it('keeps the hold of the live turn with the conversation, and forgets it when the turn ends', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId(), hold: hold(userId) });
+      const seq = await store.beginTurn(begin);
+
+      expect((await store.getConversation(userId, begin.conversationId))?.activeTurn).toEqual({
+        turnId: begin.turnId,
+        leaseUntilMs: begin.leaseUntilMs,
+        hold: begin.hold,
+      });
+      await store.finishTurn(finishOf(begin, seq));
+      expect(
+        (await store.getConversation(userId, begin.conversationId))?.activeTurn,
+      ).toBeUndefined();
+    });
+
+    it('renews the lease of the turn that holds the conversation, and of no other', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      const seq = await store.beginTurn(begin);
+
+      expect(await store.renewLease(userId, begin.conversationId, begin.turnId, T0 + 99_000)).toBe(
+        true,
+      );
+      expect(await store.renewLease(userId, begin.conversationId, 'turn_other', T0 + 99_999)).toBe(
+        false,
+      );
+      expect((await store.getConversation(userId, begin.conversationId))?.activeTurn).toEqual({
+        turnId: begin.turnId,
+        leaseUntilMs: T0 + 99_000,
+      });
+      await store.finishTurn(finishOf(begin, seq));
+      expect(await store.renewLease(userId, begin.conversationId, begin.turnId, T0 + 99_000)).toBe(
+        false,
+      );
+      expect(await store.renewLease(userId, newConversationId(), begin.turnId, T0)).toBe(false);
+    });
+
+    it('gives back the answer streamed so far from its pieces, in order, with the usage of the first', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      const seq = await store.beginTurn(begin);
+      const usage = {
+        inputTokens: 40,
+        outputTokens: 1,
+        cacheReadInputTokens: 10,
+        cacheCreationInputTokens: 0,
+      };
+      const piece = (offset: number, text: string, extra = {}) =>
+        store.saveAnswerPiece({
+          userId,
+          conversationId: begin.conversationId,
+          answerSeq: seq + 1,
+          offset,
+          text,
+          nowMs: T0,
+          ...extra,
+        });
+
+      expect(await store.partialAnswer(userId, begin.conversationId, seq + 1)).toEqual({
+        text: '',
+      });
+      // The first piece is saved as the answer starts, then again with its first text.
+      await piece(0, '', { usage });
+      await piece(0, 'Once upon', { usage });
+      await piece(9, ' a time, 😀');
+      await piece(20, ' there was');
+
+      expect(await store.partialAnswer(userId, begin.conversationId, seq + 1)).toEqual({
+        text: 'Once upon a time, 😀 there was',
+        usage,
+      });
+      expect(await store.partialAnswer(userId, begin.conversationId, seq + 3)).toEqual({
+        text: '',
+      });
+      const { items } = await store.listMessages(userId, begin.conversationId, { limit: 10 });
+      expect(items).toHaveLength(1);
+    });
+
+    it('ends a turn whose function died: its answer stored, the conversation free, once', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId(), hold: hold(userId) });
+      const seq = await store.beginTurn(begin);
+      const finish = finishOf(begin, seq);
+      const interrupted = {
+        ...finish,
+        answer: { ...finish.answer, content: 'Once upon', stopReason: 'interrupted' as const },
+      };
+
+      expect(await store.interruptTurn(interrupted)).toBe(true);
+      expect(await store.interruptTurn(interrupted)).toBe(false);
+
+      const conversation = await store.getConversation(userId, begin.conversationId);
+      expect(conversation?.activeTurn).toBeUndefined();
+      expect(conversation?.messageCount).toBe(2);
+      const { items } = await store.listMessages(userId, begin.conversationId, { limit: 10 });
+      expect(items[1]).toMatchObject({ content: 'Once upon', stopReason: 'interrupted' });
+    });
+
+    it('does not end a turn that finished meanwhile, or one another turn took over', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      const seq = await store.beginTurn(begin);
+      await store.finishTurn(finishOf(begin, seq));
+      expect(await store.interruptTurn(finishOf(begin, seq))).toBe(false);
+
+      const dead = beginOf({ userId, conversationId: newConversationId() });
+      const deadSeq = await store.beginTurn(dead);
+      const next = beginOf({
+        userId,
+        conversationId: dead.conversationId,
+        existing: await store.getConversation(userId, dead.conversationId),
+        nowIso: iso(dead.leaseUntilMs + 1),
+      });
+      await store.beginTurn(next);
+      expect(await store.interruptTurn(finishOf(dead, deadSeq))).toBe(false);
+      expect((await store.getConversation(userId, dead.conversationId))?.activeTurn?.turnId).toBe(
+        next.turnId,
+      );
+    });
+  });
+
   describe('listing', () => {
     it("lists only the user's own conversations, the most recently active first", async () => {
       const older = await converse({ startMs: T0 });

@@ -243,6 +243,25 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
     });
   });
 
+  describe('listReservations', () => {
+    it('lists what is held, with who holds it, until it is settled, released or reclaimed', async () => {
+      const holder = `CONV#${userId}#conv_1`;
+      const held = await reserve({ amountNanoUsd: 100, holder });
+      const settled = await reserve({ amountNanoUsd: 100 });
+      const released = await reserve({ amountNanoUsd: 100 });
+      const expired = await reserve({ amountNanoUsd: 100, expiresAtMs: T0 + 10 });
+      await ledger.settle(settled, { usage: usageOf(), costNanoUsd: 50 });
+      await ledger.release(released);
+      await ledger.reclaimExpired(T0 + 20);
+
+      const listed = (await ledger.listReservations()).filter((r) => r.userId === userId);
+
+      expect(listed).toEqual([held]);
+      expect(listed[0]?.holder).toBe(holder);
+      expect(expired.holder).toBeUndefined();
+    });
+  });
+
   describe('budget overrides and month usage', () => {
     it('reports zero usage for a month the user has not used', async () => {
       expect(await ledger.userMonth(userId, NOVEMBER)).toEqual({

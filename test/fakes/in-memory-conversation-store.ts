@@ -1,10 +1,13 @@
 import type { Conversation, Page, StoredMessage } from '../../shared/domain/conversation.js';
 import { ConflictError, ValidationError } from '../../shared/domain/errors.js';
+import type { TokenUsage } from '../../shared/domain/usage.js';
 import type {
+  AnswerPiece,
   BeginTurn,
   ConversationStore,
   FinishTurn,
   PageRequest,
+  PartialAnswer,
 } from '../../shared/ports/conversation-store.js';
 
 interface ConversationRecord {
@@ -12,6 +15,8 @@ interface ConversationRecord {
   stopTurnId?: string;
   /** By sequence number; `tokens` is the estimate the turn stored with the message. */
   messages: Map<number, { message: StoredMessage; tokens: number }>;
+  /** Saved pieces of streaming answers, by answer seq, then offset. */
+  pieces: Map<number, Map<number, { text: string; usage?: TokenUsage }>>;
 }
 
 /**
@@ -88,7 +93,11 @@ export class InMemoryConversationStore implements ConversationStore {
       conversation.updatedAt = turn.nowIso;
     }
     conversation.lastSeq = seq + 1;
-    conversation.activeTurn = { turnId: turn.turnId, leaseUntilMs: turn.leaseUntilMs };
+    conversation.activeTurn = {
+      turnId: turn.turnId,
+      leaseUntilMs: turn.leaseUntilMs,
+      ...(turn.hold && { hold: structuredClone(turn.hold) }),
+    };
     delete held.stopTurnId;
     const { id, content, tokens } = turn.userMessage;
     held.messages.set(seq, {
@@ -103,6 +112,59 @@ export class InMemoryConversationStore implements ConversationStore {
     const answerSeq = turn.userSeq + 1;
     // Gone, or this answer was already stored: nothing is written.
     if (!record || record.messages.has(answerSeq)) return;
+    this.storeAnswer(record, turn);
+  }
+
+  async interruptTurn(turn: FinishTurn): Promise<boolean> {
+    const record = this.records.get(keyOf(turn.userId, turn.conversationId));
+    if (!record || record.messages.has(turn.userSeq + 1)) return false;
+    if (record.conversation.activeTurn?.turnId !== turn.turnId) return false;
+    this.storeAnswer(record, turn);
+    return true;
+  }
+
+  async renewLease(
+    userId: string,
+    conversationId: string,
+    turnId: string,
+    leaseUntilMs: number,
+  ): Promise<boolean> {
+    const activeTurn = this.records.get(keyOf(userId, conversationId))?.conversation.activeTurn;
+    if (activeTurn?.turnId !== turnId) return false;
+    activeTurn.leaseUntilMs = leaseUntilMs;
+    return true;
+  }
+
+  async saveAnswerPiece(piece: AnswerPiece): Promise<void> {
+    const record = this.records.get(keyOf(piece.userId, piece.conversationId));
+    // The adapter writes a piece item whatever the conversation's state; a piece of a
+    // deleted conversation is unreachable either way.
+    if (!record) return;
+    const pieces = record.pieces.get(piece.answerSeq) ?? new Map();
+    pieces.set(piece.offset, {
+      text: piece.text,
+      ...(piece.usage && { usage: structuredClone(piece.usage) }),
+    });
+    record.pieces.set(piece.answerSeq, pieces);
+  }
+
+  async partialAnswer(
+    userId: string,
+    conversationId: string,
+    answerSeq: number,
+  ): Promise<PartialAnswer> {
+    const pieces = this.records.get(keyOf(userId, conversationId))?.pieces.get(answerSeq);
+    let text = '';
+    let usage: TokenUsage | undefined;
+    for (const [offset, piece] of [...(pieces ?? [])].sort(([a], [b]) => a - b)) {
+      text = text.slice(0, offset) + piece.text;
+      if (piece.usage) usage = structuredClone(piece.usage);
+    }
+    return usage ? { text, usage } : { text };
+  }
+
+  private storeAnswer(record: ConversationRecord, turn: FinishTurn): void {
+    const answerSeq = turn.userSeq + 1;
     const { answer } = turn;
     const message: StoredMessage = {
       id: answer.id,
@@ -174,6 +236,7 @@ export class InMemoryConversationStore implements ConversationStore {
         uncompactedTokens: turn.userMessage.tokens,
       },
       messages: new Map(),
+      pieces: new Map(),
     };
     this.records.set(keyOf(turn.userId, turn.conversationId), record);
     return record;

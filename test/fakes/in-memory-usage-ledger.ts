@@ -74,6 +74,10 @@ export class InMemoryUsageLedger implements UsageLedger {
     return expired.filter((reservation) => this.releaseHold(reservation)).length;
   }
 
+  async listReservations(): Promise<Reservation[]> {
+    return [...this.reservations.values()].map((reservation) => ({ ...reservation }));
+  }
+
   async userMonth(userId: string, month: string): Promise<MonthUsage> {
     return { month, ...(this.users.get(`${userId}\u0000${month}`) ?? zeroCounters()) };
   }
@@ -112,6 +116,7 @@ export class InMemoryUsageLedger implements UsageLedger {
       shard: 0,
       amountNanoUsd,
       expiresAtMs: request.expiresAtMs,
+      ...(request.holder && { holder: request.holder }),
     };
     this.reservations.set(reservation.id, reservation);
     return { ...reservation };

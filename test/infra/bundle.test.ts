@@ -11,7 +11,8 @@ import { environmentOf, logicalId, type Synthesized, synthesize } from './synth.
 mkdirSync(join(PROJECT_ROOT, 'cdk.out'), { recursive: true });
 const outdir = mkdtempSync(join(PROJECT_ROOT, 'cdk.out', 'infra-test-'));
 let s: Synthesized;
-let assetDirs: Record<'chat' | 'worker', string>;
+type FunctionName = 'chat' | 'worker' | 'maintenance';
+let assetDirs: Record<FunctionName, string>;
 
 beforeAll(() => {
   s = synthesize({ bundle: true, outdir });
@@ -27,17 +28,22 @@ beforeAll(() => {
   assetDirs = {
     chat: assetDirOf(logicalId(s.stack, s.stack.chat.handler.function.functionName)),
     worker: assetDirOf(logicalId(s.stack, s.stack.jobs.worker.function.functionName)),
+    maintenance: assetDirOf(
+      logicalId(s.stack, s.stack.maintenance.handler.function.functionName),
+    ),
   };
 });
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 /** The function's environment as deployed: references replaced by plausible values. */
-function deployedEnvironment(fn: 'chat' | 'worker'): Record<string, string> {
-  const functionId = logicalId(
-    s.stack,
-    (fn === 'chat' ? s.stack.chat.handler : s.stack.jobs.worker).function.functionName,
-  );
+function deployedEnvironment(fn: FunctionName): Record<string, string> {
+  const construct = {
+    chat: s.stack.chat.handler,
+    worker: s.stack.jobs.worker,
+    maintenance: s.stack.maintenance.handler,
+  }[fn];
+  const functionId = logicalId(s.stack, construct.function.functionName);
   const variables = environmentOf(s.json, functionId);
   const standIn: Record<string, string> = {
     TABLE_NAME: 'claude-serverless-table',
@@ -55,7 +61,7 @@ function deployedEnvironment(fn: 'chat' | 'worker'): Record<string, string> {
   );
 }
 
-describe.each(['chat', 'worker'] as const)('the %s bundle', (fn) => {
+describe.each(['chat', 'worker', 'maintenance'] as const)('the %s bundle', (fn) => {
   const bundle = () => join(assetDirs[fn], 'index.mjs');
 
   it('is an ES module exporting handler, with a source map beside it', () => {

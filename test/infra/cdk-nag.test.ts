@@ -86,6 +86,8 @@ describe('cdk-nag acknowledgements', () => {
         'ClaudeServerless/ChatApi/Chat/Role AwsSolutions-IAM5[Resource::*]',
         'ClaudeServerless/Jobs/Worker/Role AwsSolutions-IAM5[Resource::<DataTableFDBAD0F2.Arn>/index/*]',
         'ClaudeServerless/Jobs/Worker/Role AwsSolutions-IAM5[Resource::*]',
+        'ClaudeServerless/Maintenance/Sweeper/Role AwsSolutions-IAM5[Resource::<DataTableFDBAD0F2.Arn>/index/*]',
+        'ClaudeServerless/Maintenance/Sweeper/Role AwsSolutions-IAM5[Resource::*]',
         'ClaudeServerless/Secrets/AnthropicApiKey AwsSolutions-SMG4',
         'ClaudeServerless/Secrets/JwtSecret AwsSolutions-SMG4',
         'ClaudeServerless/Secrets/SigningKey AwsSolutions-SMG4',

@@ -183,7 +183,7 @@ describe('the functions', () => {
 
   it('log to their own log groups with the configured retention', () => {
     const logGroups = resourcesOfType('AWS::Logs::LogGroup');
-    expect(logGroups).toHaveLength(2);
+    expect(logGroups).toHaveLength(3);
     for (const [id, logGroup] of logGroups) {
       expect(logGroup.Properties?.RetentionInDays).toBe(s.config.logRetentionDays);
       const users = resourcesOfType('AWS::Lambda::Function').filter(
@@ -196,7 +196,7 @@ describe('the functions', () => {
 
   it('each have a role of their own without managed policies', () => {
     const roles = resourcesOfType('AWS::IAM::Role');
-    expect(roles).toHaveLength(2);
+    expect(roles).toHaveLength(3);
     for (const [, role] of roles) expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
   });
 
@@ -241,9 +241,9 @@ describe('the functions', () => {
       [ids.jwtSecret]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-AbCdEf',
       [ids.signingKey]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sign-AbCdEf',
     };
-    for (const [id, verifiesTokens] of [
-      [ids.chat, true],
-      [ids.worker, false],
+    for (const [id, role] of [
+      [ids.chat, 'chat'],
+      [ids.worker, 'worker'],
     ] as const) {
       const env = Object.fromEntries(
         Object.entries(environmentOf(id)).map(([name, value]) => [
@@ -252,7 +252,7 @@ describe('the functions', () => {
         ]),
       );
       expect(Object.values(env)).not.toContain(undefined);
-      const settings = loadSettings(env, { verifiesTokens });
+      const settings = loadSettings(env, { role });
       // Every setting the stack and the functions share arrives with the stack's value
       // (a secret the stack creates arrives as its ARN; see the test above).
       for (const key of SHARED_KEYS) {
@@ -418,5 +418,25 @@ describe('the outputs', () => {
     expect(s.json.Outputs?.JobsQueueUrl?.Value).toEqual({ Ref: ids.queue });
     expect(s.json.Outputs?.DeadLetterQueueUrl?.Value).toEqual({ Ref: ids.dlq });
     expect(s.json.Outputs?.TableName?.Value).toEqual({ Ref: ids.table });
+  });
+});
+
+describe('the maintenance sweep', () => {
+  it('runs every minute on the table, and only there', () => {
+    const sweeper = logicalId(s.stack, s.stack.maintenance.handler.function.functionName);
+    s.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [{ Arn: { 'Fn::GetAtt': [sweeper, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }],
+    });
+    expect(environmentOf(sweeper)).toMatchObject({ TABLE_NAME: { Ref: ids.table } });
+    expect(environmentOf(sweeper)).not.toHaveProperty('JOBS_QUEUE_URL');
+    const statements = statementsOfRole(
+      s.json,
+      logicalId(s.stack, s.stack.maintenance.handler.role.roleName),
+    );
+    const actions = statements.flatMap((statement) => [statement.Action].flat());
+    expect(actions.some((action) => String(action).startsWith('dynamodb:'))).toBe(true);
+    expect(actions.filter((action) => /^(sqs|secretsmanager):/.test(String(action)))).toEqual([]);
   });
 });

@@ -38,6 +38,8 @@ export function createTurnObserver(
       });
     },
     compactionNotRequested: (error) => logger.warn('could not request compaction', { error }),
+    pieceNotSaved: (error) =>
+      logger.warn('could not save a piece of the streaming answer', { error }),
     async ended(summary) {
       recordTurn(metrics, summary);
       logger.info('turn ended', {

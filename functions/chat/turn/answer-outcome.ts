@@ -27,7 +27,9 @@ export function answerOutcome(
     ? 'error'
     : interruptedBy === 'stopped' || interruptedBy === 'timeout'
       ? interruptedBy
-      : (answer.stopReason ?? 'end_turn');
+      : interruptedBy === 'displaced'
+        ? 'interrupted'
+        : (answer.stopReason ?? 'end_turn');
   // The stream ended before message_delta: bill what was surely produced.
   const usage = answer.finalUsage
     ? answer.usage

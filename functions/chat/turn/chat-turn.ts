@@ -3,7 +3,9 @@ import { ModelError } from '../../../shared/domain/errors.js';
 import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 import type { Model } from '../../../shared/ports/model.js';
+import type { RecoverTurn } from '../../../shared/turns/recover-turn.js';
 import type { Admission } from '../../../shared/usage/admission.js';
+import { AnswerPieces } from './answer-pieces.js';
 import { collectAnswer } from './collect-answer.js';
 import type { CompactionRequests } from './compaction-requests.js';
 import { createTurnFinish } from './finish-turn.js';
@@ -36,6 +38,7 @@ export interface ChatTurnDependencies {
   store: ConversationStore;
   model: Model;
   admission: Admission;
+  recover: RecoverTurn;
   prices: PriceTable;
   compaction: CompactionRequests;
   clock: Clock;
@@ -56,11 +59,26 @@ export function createChatTurn(deps: ChatTurnDependencies): ChatTurn {
         messageId,
         model: turn.model,
         async run(emit) {
+          const pieces = new AnswerPieces(
+            (piece) =>
+              deps.store.saveAnswerPiece({
+                userId: turn.userId,
+                conversationId,
+                answerSeq: turn.userSeq + 1,
+                ...piece,
+                nowMs: deps.clock(),
+              }),
+            (error) => turn.observer.pieceNotSaved(error),
+            deps.limits.answerPieceIntervalMs,
+          );
           try {
             emit({ type: 'start', conversationId, messageId, model: turn.model });
-            const answer = await collectAnswer(turn, collectOptions, (text) =>
-              emit({ type: 'text', text }),
-            );
+            pieces.begin(turn.stream.initialUsage);
+            const answer = await collectAnswer(turn, collectOptions, (text) => {
+              pieces.add(text);
+              emit({ type: 'text', text });
+            });
+            await pieces.end();
             emit(await finishTurn(turn, answer));
           } catch (error) {
             emit({
@@ -68,6 +86,7 @@ export function createChatTurn(deps: ChatTurnDependencies): ChatTurn {
               error: new ModelError('api_error', 'the turn failed unexpectedly', { cause: error }),
             });
           } finally {
+            void pieces.end();
             turn.controller.dispose();
           }
         },

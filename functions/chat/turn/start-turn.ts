@@ -12,6 +12,7 @@ import { buildPrompt } from '../../../shared/domain/prompt.js';
 import { estimateTokens, truncateText } from '../../../shared/domain/tokens.js';
 import type { BeginTurn, ConversationStore } from '../../../shared/ports/conversation-store.js';
 import type { Model } from '../../../shared/ports/model.js';
+import { type RecoverTurn, turnHolder } from '../../../shared/turns/recover-turn.js';
 import type { Admission, AdmissionRequest, Admitted } from '../../../shared/usage/admission.js';
 import { openAnswer } from './open-answer.js';
 import { promptBudget } from './prompt-budget.js';
@@ -32,6 +33,7 @@ export function createTurnStart(deps: {
   store: ConversationStore;
   model: Model;
   admission: Admission;
+  recover: RecoverTurn;
   clock: Clock;
   limits: TurnLimits;
 }): StartTurn {
@@ -42,10 +44,12 @@ export function createTurnStart(deps: {
     const maxTokens = Math.min(request.maxTokens ?? limits.maxOutputTokens, limits.maxOutputTokens);
     const { userId } = request;
     const existing = request.conversationId
-      ? await findConversation(store, userId, request.conversationId, receivedAtMs)
+      ? await findConversation(deps, userId, request.conversationId, receivedAtMs)
       : undefined;
     const conversationId = existing?.id ?? newConversationId();
-    const leaseUntilMs = receivedAtMs + context.remainingTimeMs();
+    // The hold on the conversation is short and renewed; the budget's lasts the invocation.
+    const leaseUntilMs = receivedAtMs + limits.turnLeaseMs;
+    const deadlineMs = receivedAtMs + context.remainingTimeMs();
     const budget = promptBudget({ ...request, conversation: existing, ...limits });
 
     const [history, admitted] = await bothOrNeither(
@@ -57,7 +61,8 @@ export function createTurnStart(deps: {
         promptMaxTokens: budget.promptMaxTokens,
         maxOutputTokens: maxTokens,
         nowMs: receivedAtMs,
-        expiresAtMs: leaseUntilMs,
+        expiresAtMs: deadlineMs,
+        holder: turnHolder(userId, conversationId),
       }),
       (held) => held.release(),
     );
@@ -75,6 +80,7 @@ export function createTurnStart(deps: {
       },
       nowIso: new Date(clock()).toISOString(),
       leaseUntilMs,
+      hold: { reservation: admitted.reservation, model },
     });
 
     const controller = new TurnController(context.remainingTimeMs() - limits.deadlineMarginMs);
@@ -83,6 +89,13 @@ export function createTurnStart(deps: {
     controller.watchForStop(
       () => store.isStopRequested(userId, conversationId, messageId),
       limits.stopPollIntervalMs,
+    );
+    controller.every(limits.turnLeaseMs / 4, () =>
+      store
+        .renewLease(userId, conversationId, messageId, clock() + limits.turnLeaseMs)
+        .then((held) => held || controller.interrupt('displaced'))
+        // A failed heartbeat is retried at the next; the lease outlasts three of them.
+        .catch(() => undefined),
     );
     const { observer } = context;
     const turn = { userId, conversationId, messageId, userSeq, admitted, controller, observer };
@@ -145,20 +158,27 @@ function allowedModel(model: string, models: ReadonlySet<string>): string {
 }
 
 async function findConversation(
-  store: ConversationStore,
+  deps: { store: ConversationStore; recover: RecoverTurn },
   userId: string,
   conversationId: string,
   nowMs: number,
 ): Promise<Conversation> {
-  const conversation = isConversationId(conversationId)
-    ? await store.getConversation(userId, conversationId)
-    : undefined;
+  const read = () =>
+    isConversationId(conversationId)
+      ? deps.store.getConversation(userId, conversationId)
+      : Promise.resolve(undefined);
+  let conversation = await read();
   if (!conversation) {
     throw new NotFoundError(`conversation ${JSON.stringify(conversationId)} does not exist`);
   }
   // Fail fast on the common race; beginTurn's condition is what guarantees it.
   if (conversation.activeTurn && conversation.activeTurn.leaseUntilMs >= nowMs) {
     throw new ConflictError('another turn is in progress in this conversation; retry when it ends');
+  }
+  if (conversation.activeTurn) {
+    // Its function died: keep what it streamed and settle its hold before taking over.
+    await deps.recover(userId, conversationId);
+    conversation = (await read()) ?? conversation;
   }
   return conversation;
 }

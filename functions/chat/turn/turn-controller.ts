@@ -1,5 +1,9 @@
-/** Why a turn ended before the model finished. */
-export type InterruptReason = 'stopped' | 'timeout' | 'idle' | 'slow-start';
+/**
+ * Why a turn ended before the model finished: a stop request, the deadline, a silent
+ * stream, a model slow to start, or the conversation taken by another turn (this one's
+ * lease ran out: its heartbeats failed).
+ */
+export type InterruptReason = 'stopped' | 'timeout' | 'idle' | 'slow-start' | 'displaced';
 
 /**
  * One AbortController for the upstream call, with the watchdogs that may fire it:

@@ -33,6 +33,13 @@ export interface TurnLimits {
   deadlineMarginMs: number;
   /** How often a streaming turn checks for a stop request. */
   stopPollIntervalMs: number;
+  /**
+   * How long a turn holds its conversation unless it renews the hold (a heartbeat every
+   * quarter of it): a turn whose function died frees the conversation this long after.
+   */
+  turnLeaseMs: number;
+  /** How often the streamed answer is saved, so it outlives a function that dies. */
+  answerPieceIntervalMs: number;
 }
 
 /**
@@ -86,6 +93,8 @@ export interface TurnObserver {
   /** The answer cost more than the worst case reserved for it. */
   budgetOverrun(details: { overrunNanoUsd: number; reservationId: string }): void;
   compactionNotRequested(error: unknown): void;
+  /** A piece of the streaming answer could not be saved (the next one will be tried). */
+  pieceNotSaved(error: unknown): void;
   /** Awaited before the response ends, so what it records is published with it. */
   ended(summary: TurnSummary): Promise<void>;
 }

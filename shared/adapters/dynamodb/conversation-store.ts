@@ -3,16 +3,20 @@ import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Conversation, Page, StoredMessage } from '../../domain/conversation.js';
 import { ConflictError } from '../../domain/errors.js';
+import type { TokenUsage } from '../../domain/usage.js';
 import type {
+  AnswerPiece,
   BeginTurn,
   ConversationStore,
   FinishTurn,
   PageRequest,
+  PartialAnswer,
 } from '../../ports/conversation-store.js';
 import type { CursorCodec } from './cursor.js';
 import { isConditionFailure } from './errors.js';
@@ -20,6 +24,9 @@ import { keys } from './keys.js';
 import { toConversation, toMessage } from './records.js';
 import { transactWrite } from './transact.js';
 import { beginTurnItems, finishTurnItems } from './turn-items.js';
+
+/** A day: an answer is stored whole, or recovered, long before. */
+const ANSWER_PIECE_TTL_SECONDS = 24 * 3600;
 
 /** The ConversationStore port on the single table. */
 export class DynamoConversationStore implements ConversationStore {
@@ -143,6 +150,86 @@ export class DynamoConversationStore implements ConversationStore {
           if (!isConditionFailure(fallbackError)) throw fallbackError;
         },
       );
+    }
+  }
+
+  async renewLease(
+    userId: string,
+    conversationId: string,
+    turnId: string,
+    leaseUntilMs: number,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.conversation(userId, conversationId),
+          UpdateExpression: 'SET activeTurnLeaseUntil = :lease',
+          ConditionExpression: 'activeTurnId = :turn',
+          ExpressionAttributeValues: { ':lease': leaseUntilMs, ':turn': turnId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async saveAnswerPiece(piece: AnswerPiece): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.answerPiece(piece.userId, piece.conversationId, piece.answerSeq, piece.offset),
+          offset: piece.offset,
+          text: piece.text,
+          ...(piece.usage && { usage: piece.usage }),
+          // Needed only until the answer is stored whole, or recovered.
+          expiresAt: Math.floor(piece.nowMs / 1000) + ANSWER_PIECE_TTL_SECONDS,
+        },
+      }),
+    );
+  }
+
+  async partialAnswer(
+    userId: string,
+    conversationId: string,
+    answerSeq: number,
+  ): Promise<PartialAnswer> {
+    let text = '';
+    let usage: TokenUsage | undefined;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: {
+            ':pk': keys.conversationPartition(userId, conversationId),
+            ':prefix': keys.answerPiecePrefix(answerSeq),
+          },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        text = text.slice(0, Number(item.offset)) + String(item.text ?? '');
+        if (item.usage) usage = item.usage as TokenUsage;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return usage ? { text, usage } : { text };
+  }
+
+  async interruptTurn(turn: FinishTurn): Promise<boolean> {
+    const { putAnswer, releaseHold } = finishTurnItems(this.tableName, turn);
+    try {
+      await transactWrite(this.client, { TransactItems: [putAnswer, releaseHold] });
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 

@@ -17,6 +17,12 @@ export const keys = {
   messageSeqKey: (seq: number) => `MSG#${String(seq).padStart(SEQ_DIGITS, '0')}`,
   conversationPartition: (userId: string, conversationId: string) =>
     `USER#${userId}#CONV#${conversationId}`,
+  /** The saved pieces of an answer that is streaming (or whose function died). */
+  answerPiece: (userId: string, conversationId: string, answerSeq: number, offset: number) => ({
+    pk: `USER#${userId}#CONV#${conversationId}`,
+    sk: `PART#${String(answerSeq).padStart(SEQ_DIGITS, '0')}#${String(offset).padStart(SEQ_DIGITS, '0')}`,
+  }),
+  answerPiecePrefix: (answerSeq: number) => `PART#${String(answerSeq).padStart(SEQ_DIGITS, '0')}#`,
   /** gsi1: a user's conversations by last activity. */
   conversationsByUser: (userId: string) => `USER#${userId}#CONVS`,
   conversationActivity: (updatedAt: string, conversationId: string) =>

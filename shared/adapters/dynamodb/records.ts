@@ -1,4 +1,4 @@
-import type { Conversation, StoredMessage } from '../../domain/conversation.js';
+import type { Conversation, StoredMessage, TurnHold } from '../../domain/conversation.js';
 import type { TokenUsage } from '../../domain/usage.js';
 
 type Item = Record<string, unknown>;
@@ -18,6 +18,7 @@ export function toConversation(item: Item): Conversation {
     conversation.activeTurn = {
       turnId: item.activeTurnId,
       leaseUntilMs: Number(item.activeTurnLeaseUntil ?? 0),
+      ...(item.activeTurnHold !== undefined && { hold: item.activeTurnHold as TurnHold }),
     };
   }
   if (typeof item.summary === 'string') {

@@ -20,7 +20,8 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
           UpdateExpression:
             'SET lastSeq = :answerSeq, activeTurnId = :turn, activeTurnLeaseUntil = :lease, ' +
             'updatedAt = :now, gsi1sk = :activity, messageCount = messageCount + :one, ' +
-            'uncompactedTokens = uncompactedTokens + :tokens REMOVE stopTurnId',
+            `uncompactedTokens = uncompactedTokens + :tokens${turn.hold ? ', activeTurnHold = :hold' : ''} ` +
+            `REMOVE stopTurnId${turn.hold ? '' : ', activeTurnHold'}`,
           ConditionExpression:
             'attribute_exists(pk) AND lastSeq = :seen AND ' +
             '(attribute_not_exists(activeTurnId) OR activeTurnLeaseUntil < :nowMs)',
@@ -34,6 +35,7 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
             ':activity': activity.gsi1sk,
             ':one': 1,
             ':tokens': turn.userMessage.tokens,
+            ...(turn.hold && { ':hold': turn.hold }),
           },
         },
       }
@@ -53,6 +55,7 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
             uncompactedTokens: turn.userMessage.tokens,
             activeTurnId: turn.turnId,
             activeTurnLeaseUntil: turn.leaseUntilMs,
+            ...(turn.hold && { activeTurnHold: turn.hold }),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
@@ -121,7 +124,7 @@ export function finishTurnItems(tableName: string, turn: FinishTurn) {
       Update: {
         TableName: tableName,
         Key: conversationKey,
-        UpdateExpression: `${countersExpression} REMOVE activeTurnId, activeTurnLeaseUntil, stopTurnId`,
+        UpdateExpression: `${countersExpression} REMOVE activeTurnId, activeTurnLeaseUntil, activeTurnHold, stopTurnId`,
         ConditionExpression: 'activeTurnId = :turn',
         ExpressionAttributeValues: { ...counters, ':turn': turn.turnId },
       },

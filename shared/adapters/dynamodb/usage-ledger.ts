@@ -80,13 +80,22 @@ export class DynamoUsageLedger implements UsageLedger {
                   userId,
                   month,
                   amountNanoUsd,
+                  ...(request.holder && { holder: request.holder }),
                   expiresAt: Math.ceil(request.expiresAtMs / 1000) + RESERVATION_TTL_GRACE_SECONDS,
                 },
               },
             },
           ],
         });
-        return { id, userId, month, shard, amountNanoUsd, expiresAtMs: request.expiresAtMs };
+        return {
+          id,
+          userId,
+          month,
+          shard,
+          amountNanoUsd,
+          expiresAtMs: request.expiresAtMs,
+          ...(request.holder && { holder: request.holder }),
+        };
       } catch (error) {
         const failed = failedConditions(error);
         if (failed.includes(0)) throw userBudgetExceeded(request.userBudgetNanoUsd);
@@ -179,6 +188,26 @@ export class DynamoUsageLedger implements UsageLedger {
     return reclaimed;
   }
 
+  async listReservations(): Promise<Reservation[]> {
+    const reservations: Reservation[] = [];
+    for (let shard = 0; shard < this.shards; shard++) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': ledgerKeys.reservationPartition(shard) },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        reservations.push(...(page.Items ?? []).map((item) => toReservation(item, shard)));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return reservations;
+  }
+
   /** Deletes a reservation and returns its hold. @returns false when it was already gone */
   private async releaseHold(
     reservationKey: { pk: string; sk: string },
@@ -254,6 +283,20 @@ export class DynamoUsageLedger implements UsageLedger {
       }),
     );
   }
+}
+
+/** A reservation item: its sort key is `<expiresAtMs, padded>#<id>`. */
+function toReservation(item: Record<string, unknown>, shard: number): Reservation {
+  const [expiry = '0', id = ''] = String(item.sk).split('#');
+  return {
+    id,
+    userId: String(item.userId),
+    month: String(item.month),
+    shard,
+    amountNanoUsd: Number(item.amountNanoUsd),
+    expiresAtMs: Number(expiry),
+    ...(typeof item.holder === 'string' && { holder: item.holder }),
+  };
 }
 
 function toMonthUsage(month: string, item: Record<string, unknown> | undefined): MonthUsage {

@@ -42,6 +42,7 @@ function createApp(authTokenHeader: string) {
     chatTurn: unused,
     observeTurn: () => unused,
     submitJob: unused,
+    recover: unused,
     store: unused,
     ledger: unused,
     jobs: unused,

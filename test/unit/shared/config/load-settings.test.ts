@@ -134,10 +134,10 @@ describe('loadSettings', () => {
   it('does not ask the worker, which verifies no tokens, for the JWT settings', () => {
     const env = { ...BASE, JWT_SECRET: undefined, AUTH_MODE: 'oidc' };
     expect(() => loadSettings(env)).toThrow(ConfigurationError);
-    expect(loadSettings(env, { verifiesTokens: false }).authMode).toBe('oidc');
-    expect(problemsOf({ ...env, ANTHROPIC_API_KEY: undefined }, { verifiesTokens: false })).toEqual(
-      [{ key: 'anthropicApiKeySecretArn', message: expect.any(String) }],
-    );
+    expect(loadSettings(env, { role: 'worker' }).authMode).toBe('oidc');
+    expect(problemsOf({ ...env, ANTHROPIC_API_KEY: undefined }, { role: 'worker' })).toEqual([
+      { key: 'anthropicApiKeySecretArn', message: expect.any(String) },
+    ]);
   });
 
   it('keeps the compaction threshold below the context window', () => {
@@ -155,5 +155,31 @@ describe('loadSettings', () => {
       'deadlineMarginMs',
     ]);
     expect(loadSettings({ ...BASE, DEADLINE_MARGIN_MS: '1000' }).deadlineMarginMs).toBe(1000);
+  });
+});
+
+describe('what each function must have', () => {
+  const TABLE_ONLY = { TABLE_NAME: 't' };
+
+  it('asks the maintenance function for its table and nothing else', () => {
+    expect(loadSettings(TABLE_ONLY, { role: 'maintenance' }).tableName).toBe('t');
+  });
+
+  it('asks the worker for the jobs queue and the Anthropic key, and the chat function for its secrets too', () => {
+    const keysOf = (role: 'worker' | 'chat') => {
+      try {
+        loadSettings(TABLE_ONLY, { role });
+        return [];
+      } catch (error) {
+        return (error as ConfigurationError).problems.map((problem) => problem.key);
+      }
+    };
+    expect(keysOf('worker')).toEqual(['jobsQueueUrl', 'anthropicApiKeySecretArn']);
+    expect(keysOf('chat')).toEqual([
+      'jobsQueueUrl',
+      'anthropicApiKeySecretArn',
+      'signingKeySecretArn',
+      'jwtSecretArn',
+    ]);
   });
 });

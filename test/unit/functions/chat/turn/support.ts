@@ -13,6 +13,7 @@ import { PriceTable } from '../../../../../shared/domain/pricing/price-table.js'
 import type { TokenUsage } from '../../../../../shared/domain/usage.js';
 import type { Model, ModelRequest } from '../../../../../shared/ports/model.js';
 import type { RateWindow } from '../../../../../shared/ports/rate-limiter.js';
+import { createTurnRecovery } from '../../../../../shared/turns/recover-turn.js';
 import { createAdmission } from '../../../../../shared/usage/admission.js';
 import { createBudgetReserver } from '../../../../../shared/usage/budget-reserver.js';
 import { InMemoryConversationStore } from '../../../../fakes/in-memory-conversation-store.js';
@@ -56,6 +57,8 @@ export const LIMITS: TurnLimits = {
   streamIdleTimeoutMs: 1_000,
   deadlineMarginMs: 5_000,
   stopPollIntervalMs: 5,
+  turnLeaseMs: 60_000,
+  answerPieceIntervalMs: 5,
 };
 
 export const USER = 'alice';
@@ -72,6 +75,7 @@ export class RecordingTurnObserver implements TurnObserver {
   readonly settlementFailures: Array<Parameters<TurnObserver['settlementFailed']>[0]> = [];
   readonly rateWindowErrors: unknown[] = [];
   readonly compactionErrors: unknown[] = [];
+  readonly pieceErrors: unknown[] = [];
   readonly overruns: Array<Parameters<TurnObserver['budgetOverrun']>[0]> = [];
   readonly summaries: TurnSummary[] = [];
 
@@ -101,6 +105,10 @@ export class RecordingTurnObserver implements TurnObserver {
   budgetOverrun(details: Parameters<TurnObserver['budgetOverrun']>[0]): void {
     this.calls.push('budgetOverrun');
     this.overruns.push(details);
+  }
+  pieceNotSaved(error: unknown): void {
+    this.calls.push('pieceNotSaved');
+    this.pieceErrors.push(error);
   }
   compactionNotRequested(error: unknown): void {
     this.calls.push('compactionNotRequested');
@@ -155,10 +163,12 @@ export function chatFixture(options: ChatFixtureOptions = {}) {
     ledger,
     rateLimiter,
   });
+  const recover = createTurnRecovery({ store, ledger, prices, clock });
   const chatTurn = createChatTurn({
     store,
     model: options.wrapModel ? options.wrapModel(model) : model,
     admission,
+    recover,
     prices,
     compaction: createCompactionRequests({
       jobs,
@@ -176,6 +186,7 @@ export function chatFixture(options: ChatFixtureOptions = {}) {
 
   return {
     clock,
+    recover,
     store,
     model,
     ledger,

@@ -1,0 +1,36 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { METRIC } from '../../shared/observability/metric-names.js';
+import type { SweepReport, SweepTurns } from '../../shared/turns/sweep-turns.js';
+
+/**
+ * The maintenance function, run every minute by a schedule: ends the turns whose
+ * function died (their answers kept, their holds released) and reclaims expired holds.
+ */
+export function createMaintenanceHandler(deps: {
+  sweep: SweepTurns;
+  logger: Logger;
+  metrics: Metrics;
+  tracer: Tracer;
+}) {
+  return middy<ScheduledEvent, SweepReport, Error, Context>()
+    .use(captureLambdaHandler(deps.tracer, { captureResponse: false }))
+    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+    .use(logMetrics(deps.metrics))
+    .handler(async () => {
+      const report = await deps.sweep();
+      deps.metrics.addMetric(METRIC.turnsRecovered, MetricUnit.Count, report.recovered);
+      deps.metrics.addMetric(METRIC.holdsReclaimed, MetricUnit.Count, report.reclaimed);
+      if (report.recovered + report.reclaimed + report.failed > 0) {
+        deps.logger.info('swept dead turns and expired holds', { ...report });
+      }
+      if (report.failed > 0) deps.logger.warn('some turns could not be checked', { ...report });
+      return report;
+    });
+}

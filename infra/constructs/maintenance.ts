@@ -1,0 +1,45 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { Construct } from 'constructs';
+import { SERVICE } from '../../shared/observability/metric-names.js';
+import { FUNCTION_ENTRY } from '../paths.js';
+import { ClaudeFunction, type ClaudeFunctionProps } from './claude-function.js';
+import { bindTable } from './data-table.js';
+
+export interface MaintenanceProps {
+  readonly table: dynamodb.ITable;
+  /** Function settings and sizing. */
+  readonly function: Omit<ClaudeFunctionProps, 'entry' | 'serviceName' | 'description'>;
+  /** @default Duration.minutes(1) */
+  readonly every?: Duration;
+}
+
+/**
+ * A small function on a schedule: it ends the chat turns whose function died (their
+ * streamed text kept as `interrupted`, their budget holds settled) and reclaims expired
+ * holds, so neither waits for someone to touch the conversation or fill a budget.
+ */
+export class Maintenance extends Construct {
+  public readonly handler: ClaudeFunction;
+  public readonly schedule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: MaintenanceProps) {
+    super(scope, id);
+    this.handler = new ClaudeFunction(this, 'Sweeper', {
+      memorySizeMb: 256,
+      timeout: Duration.seconds(50),
+      ...props.function,
+      entry: FUNCTION_ENTRY.maintenance,
+      serviceName: SERVICE.maintenance,
+      description: 'Claude maintenance: ends dead turns, reclaims expired budget holds',
+    });
+    bindTable(this.handler, props.table);
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: 'Runs the maintenance sweep',
+      schedule: events.Schedule.rate(props.every ?? Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.handler.function, { retryAttempts: 0 })],
+    });
+  }
+}

@@ -1,0 +1,79 @@
+import type { Clock } from '../domain/clock.js';
+import type { PriceTable } from '../domain/pricing/price-table.js';
+import { estimateOutputTokens, estimateTokens } from '../domain/tokens.js';
+import { ZERO_USAGE } from '../domain/usage.js';
+import type { ConversationStore } from '../ports/conversation-store.js';
+import type { UsageLedger } from '../ports/usage-ledger.js';
+
+/**
+ * What became of a conversation's turn: none running, one alive, one whose function
+ * died and is now ended as `interrupted`, or no conversation at all.
+ */
+export type Recovery = 'idle' | 'alive' | 'recovered' | 'gone';
+
+export type RecoverTurn = (userId: string, conversationId: string) => Promise<Recovery>;
+
+/** Reservation holders of chat turns: `CONV#<userId>#<conversationId>` (no `#` in either). */
+export const turnHolder = (userId: string, conversationId: string) =>
+  `CONV#${userId}#${conversationId}`;
+
+export function parseTurnHolder(holder: string | undefined) {
+  const match = /^CONV#([^#]+)#([^#]+)$/.exec(holder ?? '');
+  return match ? { userId: match[1]!, conversationId: match[2]! } : undefined;
+}
+
+/**
+ * Ends a turn whose function died mid-answer (killed, out of memory, timed out): its
+ * lease, renewed by a live turn's heartbeat, has run out. What it had streamed is stored
+ * as its answer, `interrupted`, priced from the usage Claude reported at the start and
+ * the streamed text; its reservation is settled to that, releasing the rest; the
+ * conversation is free again. Safe to race: the store ends a turn once.
+ */
+export function createTurnRecovery(deps: {
+  store: ConversationStore;
+  ledger: Pick<UsageLedger, 'settle'>;
+  prices: PriceTable;
+  clock: Clock;
+}): RecoverTurn {
+  const { store, ledger, prices, clock } = deps;
+  return async (userId, conversationId) => {
+    const conversation = await store.getConversation(userId, conversationId);
+    if (!conversation) return 'gone';
+    const active = conversation.activeTurn;
+    if (!active) return 'idle';
+    const nowMs = clock();
+    if (active.leaseUntilMs >= nowMs) return 'alive';
+
+    // The turn's answer takes the slot after its question: the last one taken.
+    const answerSeq = conversation.lastSeq;
+    const partial = await store.partialAnswer(userId, conversationId, answerSeq);
+    const usage = {
+      ...(partial.usage ?? ZERO_USAGE),
+      outputTokens: Math.max(partial.usage?.outputTokens ?? 0, estimateOutputTokens(partial.text)),
+    };
+    const model = active.hold?.model ?? 'unknown';
+    const costNanoUsd = prices.has(model)
+      ? prices.costNanoUsd(model, usage)
+      : (active.hold?.reservation.amountNanoUsd ?? 0);
+    const ended = await store.interruptTurn({
+      userId,
+      conversationId,
+      turnId: active.turnId,
+      userSeq: answerSeq - 1,
+      answer: {
+        id: active.turnId,
+        content: partial.text,
+        model,
+        stopReason: 'interrupted',
+        usage,
+        usageEstimated: true,
+        costNanoUsd,
+        tokens: estimateTokens(partial.text),
+      },
+      nowIso: new Date(nowMs).toISOString(),
+    });
+    if (!ended) return 'idle';
+    if (active.hold) await ledger.settle(active.hold.reservation, { usage, costNanoUsd });
+    return 'recovered';
+  };
+}

@@ -1,0 +1,43 @@
+import type { Clock } from '../domain/clock.js';
+import type { UsageLedger } from '../ports/usage-ledger.js';
+import { parseTurnHolder, type RecoverTurn } from './recover-turn.js';
+
+export interface SweepReport {
+  /** Turns found dead and ended as interrupted. */
+  recovered: number;
+  /** Reservations of callers that never came back (jobs), past their expiry. */
+  reclaimed: number;
+  /** Turns that could not be checked this time; the next sweep tries again. */
+  failed: number;
+}
+
+export type SweepTurns = () => Promise<SweepReport>;
+
+/**
+ * Finds the turns whose function died, though no one touches their conversation again:
+ * every unsettled reservation names the turn that holds it. Run every minute, so a dead
+ * turn's answer is kept and its hold released within about a minute of its lease.
+ */
+export function createTurnSweeper(deps: {
+  ledger: Pick<UsageLedger, 'listReservations' | 'reclaimExpired'>;
+  recover: RecoverTurn;
+  clock: Clock;
+}): SweepTurns {
+  return async () => {
+    const report: SweepReport = { recovered: 0, reclaimed: 0, failed: 0 };
+    const turns = new Map<string, { userId: string; conversationId: string }>();
+    for (const reservation of await deps.ledger.listReservations()) {
+      const turn = parseTurnHolder(reservation.holder);
+      if (turn) turns.set(reservation.holder!, turn);
+    }
+    for (const { userId, conversationId } of turns.values()) {
+      try {
+        if ((await deps.recover(userId, conversationId)) === 'recovered') report.recovered++;
+      } catch {
+        report.failed++;
+      }
+    }
+    report.reclaimed = await deps.ledger.reclaimExpired(deps.clock());
+    return report;
+  };
+}

@@ -1,0 +1,129 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { localFunctionEnv } from '../../local-stack/function-env.js';
+import { json, readSse } from './support/sse.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+const directive = (text: string) => `[[local-claude: ${text}]]`;
+const LEASE_MS = 1_500;
+const PIECE_MS = 100;
+const SCRIPT = fileURLToPath(new URL('./support/chat-function-process.ts', import.meta.url));
+
+/** A chat function of its own process on the stack's table, queue and local Claude. */
+async function startChatProcess(stack: TestStack): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
+    env: {
+      ...process.env,
+      ...localFunctionEnv({
+        tableName: stack.tableName,
+        dynamodbEndpoint: inject('dynamodbEndpoint'),
+        queueUrl: stack.queueUrl,
+        deadLetterQueueUrl: stack.deadLetterQueueUrl,
+        sqsEndpoint: inject('sqsEndpoint'),
+        localClaudeUrl: stack.claude.url,
+      }),
+      TURN_LEASE_MS: String(LEASE_MS),
+      ANSWER_PIECE_INTERVAL_MS: String(PIECE_MS),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = await createInterface({ input: child.stdout! })
+    [Symbol.asyncIterator]()
+    .next()
+    .then((next) => [next.value as string]);
+  return { url: (JSON.parse(line!) as { url: string }).url, child };
+}
+
+/**
+ * Streams a slow answer from the process and kills it (SIGKILL: no code of it runs
+ * again) a while into the answer. Returns what the client saw, each delta with the time
+ * it arrived, and when the process died.
+ */
+async function chatUntilKilled(stack: TestStack, userId: string, body: Record<string, unknown>) {
+  const { url, child } = await startChatProcess(stack);
+  const response = await fetch(`${url}/v1/chat`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${await stack.token(userId)}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify(body),
+  });
+  const seen: Array<{ text: string; atMs: number }> = [];
+  let conversationId = '';
+  let killedAtMs = 0;
+  try {
+    for await (const event of readSse(response)) {
+      if (event.event === 'start') conversationId = String(event.data.conversationId);
+      if (event.event === 'delta') seen.push({ text: String(event.data.text), atMs: Date.now() });
+      if (seen.length === 12 && !killedAtMs) {
+        killedAtMs = Date.now();
+        child.kill('SIGKILL');
+      }
+    }
+  } catch {
+    // The connection dies with the process.
+  }
+  return { conversationId, seen, killedAtMs };
+}
+
+const storedAnswer = async (stack: TestStack, userId: string, conversationId: string) =>
+  (await json(await stack.request(userId, 'GET', `/v1/conversations/${conversationId}`)))
+    .messages[1] as { content: string; stopReason: string; usage: { outputTokens: number } };
+
+describe('a turn whose function dies mid-answer', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ maintenanceEveryMs: 3_600_000 });
+  });
+  afterAll(() => stack.close());
+
+  it('keeps what the user was shown, bills it, frees the conversation and says so on stop', async () => {
+    const { conversationId, seen, killedAtMs } = await chatUntilKilled(stack, 'crashed', {
+      message: `Tell me a long story ${directive('tokens=80 tps=20')}`,
+    });
+    expect(seen).toHaveLength(12);
+
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 200));
+    const stop = await stack.request('crashed', 'POST', `/v1/conversations/${conversationId}/stop`);
+    expect(stop.status).toBe(409);
+    expect((await json(stop)).error.message).toMatch(/without finishing/);
+
+    const answer = await storedAnswer(stack, 'crashed', conversationId);
+    const shown = seen.map((delta) => delta.text).join('');
+    // Everything shown up to a save interval before the process died is kept.
+    const surelySaved = seen
+      .filter((delta) => delta.atMs < killedAtMs - 2 * PIECE_MS)
+      .map((delta) => delta.text)
+      .join('');
+    expect(answer.stopReason).toBe('interrupted');
+    expect(shown.startsWith(answer.content)).toBe(true);
+    expect(answer.content.startsWith(surelySaved)).toBe(true);
+    expect(answer.content.length).toBeGreaterThan(0);
+
+    const usage = await json(await stack.request('crashed', 'GET', '/v1/usage'));
+    expect(usage.requests).toBe(1);
+    expect(usage.costUsd).toBeGreaterThan(0);
+    expect(usage.inputTokens).toBeGreaterThan(0);
+    // No hold is left: what remains is the budget less what was spent.
+    expect(usage.remainingUsd).toBeCloseTo(usage.budgetUsd - usage.costUsd, 9);
+
+    const next = await stack.chat('crashed', { conversationId, message: 'Are you back?' });
+    expect(next.status).toBe(200);
+  });
+
+  it('is ended by the maintenance sweep though nobody touches the conversation again', async () => {
+    const { conversationId } = await chatUntilKilled(stack, 'forgotten', {
+      message: `Tell me a long story ${directive('tokens=80 tps=20')}`,
+    });
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 200));
+
+    expect(await stack.sweep()).toMatchObject({ recovered: 1 });
+
+    expect((await storedAnswer(stack, 'forgotten', conversationId)).stopReason).toBe('interrupted');
+    const usage = await json(await stack.request('forgotten', 'GET', '/v1/usage'));
+    expect(usage.remainingUsd).toBeCloseTo(usage.budgetUsd - usage.costUsd, 9);
+  });
+});

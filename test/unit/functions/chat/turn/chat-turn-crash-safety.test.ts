@@ -1,0 +1,147 @@
+import { describe, expect, it, vi } from 'vitest';
+import { AnswerPieces } from '../../../../../functions/chat/turn/answer-pieces.js';
+import { newConversationId, newMessageId } from '../../../../../shared/domain/ids.js';
+import { turnHolder } from '../../../../../shared/turns/recover-turn.js';
+import { ScriptedModel } from '../../../../fakes/scripted-model.js';
+import { chatFixture, LIMITS, NOW_MS, runToEnd, SONNET, streamedText, USER } from './support.js';
+
+describe('a streaming answer that must outlive its function', () => {
+  it('is saved piece by piece while it streams, with the usage Claude reported at the start', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon', ' a time'] }]),
+    });
+    const turn = await f.start({ message: 'Tell me a story' });
+    const running = runToEnd(turn);
+    const answerSeq = (await f.store.getConversation(USER, turn.conversationId))!.lastSeq;
+
+    await vi.waitFor(async () =>
+      expect((await f.store.partialAnswer(USER, turn.conversationId, answerSeq)).text).toBe(
+        'Once upon a time',
+      ),
+    );
+    const saved = await f.store.partialAnswer(USER, turn.conversationId, answerSeq);
+    expect(saved.usage).toMatchObject({ inputTokens: expect.any(Number), outputTokens: 1 });
+
+    await f.store.requestStop(USER, turn.conversationId, NOW_MS);
+    expect((await running).at(-1)).toMatchObject({ type: 'done', stopReason: 'stopped' });
+  });
+
+  it('stops upstream, and keeps its answer as interrupted, once another turn took the conversation', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon'] }]),
+      limits: { turnLeaseMs: 40 },
+    });
+    const turn = await f.start({ message: 'Tell me a story' });
+    const running = runToEnd(turn);
+    // Its heartbeats failed long enough for the lease to run out, and a new turn took over.
+    f.clock.advance(41);
+    await f.store.beginTurn({
+      userId: USER,
+      conversationId: turn.conversationId,
+      existing: await f.store.getConversation(USER, turn.conversationId),
+      turnId: newMessageId(),
+      title: 'x',
+      userMessage: { id: newMessageId(), content: 'Me next', tokens: 2 },
+      nowIso: new Date(NOW_MS + 41).toISOString(),
+      leaseUntilMs: NOW_MS + 100_000,
+    });
+
+    const events = await running;
+
+    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'interrupted' });
+    expect(f.model.requests[0]?.signal?.aborted).toBe(true);
+    const answer = (await f.messages(turn.conversationId)).find((m) => m.id === turn.messageId);
+    expect(answer).toMatchObject({ content: 'Once upon', stopReason: 'interrupted' });
+  });
+
+  it('keeps the text of a turn whose function died, and settles its hold, before the next turn answers', async () => {
+    const f = chatFixture({ model: new ScriptedModel([{ kind: 'answer', chunks: ['Fine.'] }]) });
+    // A turn begun with its reservation, saved as it streamed, then left by its function.
+    const conversationId = newConversationId();
+    const reservation = await f.ledger.reserve({
+      userId: USER,
+      amountNanoUsd: 40_000_000,
+      userBudgetNanoUsd: 10_000_000_000,
+      globalBudgetNanoUsd: 1_000_000_000_000,
+      nowMs: NOW_MS,
+      expiresAtMs: NOW_MS + 300_000,
+      holder: turnHolder(USER, conversationId),
+    });
+    const userSeq = await f.store.beginTurn({
+      userId: USER,
+      conversationId,
+      turnId: newMessageId(),
+      title: 'hi',
+      userMessage: { id: newMessageId(), content: 'hi', tokens: 1 },
+      nowIso: new Date(NOW_MS).toISOString(),
+      leaseUntilMs: NOW_MS + LIMITS.turnLeaseMs,
+      hold: { reservation, model: SONNET },
+    });
+    await f.store.saveAnswerPiece({
+      userId: USER,
+      conversationId,
+      answerSeq: userSeq + 1,
+      offset: 0,
+      text: 'Half an ans',
+      nowMs: NOW_MS,
+    });
+    f.clock.advance(LIMITS.turnLeaseMs + 1);
+
+    const { events } = await f.chat({ conversationId, message: 'Are you there?' });
+
+    expect(streamedText(events)).toBe('Fine.');
+    expect(
+      (await f.messages(conversationId)).map((m) => [m.role, m.content, m.stopReason]),
+    ).toEqual([
+      ['user', 'hi', undefined],
+      ['assistant', 'Half an ans', 'interrupted'],
+      ['user', 'Are you there?', undefined],
+      ['assistant', 'Fine.', 'end_turn'],
+    ]);
+    // Nothing of the dead turn's worst case is still held.
+    const month = await f.month();
+    expect(month.heldNanoUsd).toBe(month.spentNanoUsd);
+    expect(month.requests).toBe(2);
+  });
+});
+
+describe('AnswerPieces', () => {
+  it('saves pieces in order, the first with the usage, and reports a failed save without stopping', async () => {
+    const saved: unknown[] = [];
+    const errors: unknown[] = [];
+    let failNext = false;
+    const pieces = new AnswerPieces(
+      async (piece) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('throttled');
+        }
+        saved.push(piece);
+      },
+      (error) => errors.push(error),
+      5,
+    );
+    const usage = {
+      inputTokens: 9,
+      outputTokens: 1,
+      cacheReadInputTokens: 0,
+      cacheCreationInputTokens: 0,
+    };
+
+    pieces.begin(usage);
+    pieces.add('Once');
+    await vi.waitFor(() => expect(saved).toHaveLength(2));
+    failNext = true;
+    pieces.add(' upon');
+    await vi.waitFor(() => expect(errors).toHaveLength(1));
+    pieces.add(' a time');
+    await vi.waitFor(() => expect(saved).toHaveLength(3));
+    await pieces.end();
+
+    expect(saved).toEqual([
+      { offset: 0, text: '', usage },
+      { offset: 0, text: 'Once', usage },
+      { offset: 9, text: ' a time' },
+    ]);
+  });
+});

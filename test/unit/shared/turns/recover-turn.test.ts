@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { newConversationId, newMessageId } from '../../../../shared/domain/ids.js';
+import { PriceTable } from '../../../../shared/domain/pricing/price-table.js';
+import { estimateOutputTokens } from '../../../../shared/domain/tokens.js';
+import { createTurnRecovery, turnHolder } from '../../../../shared/turns/recover-turn.js';
+import { createTurnSweeper } from '../../../../shared/turns/sweep-turns.js';
+import { InMemoryConversationStore } from '../../../fakes/in-memory-conversation-store.js';
+import { InMemoryUsageLedger } from '../../../fakes/in-memory-usage-ledger.js';
+
+const T0 = Date.parse('2026-11-15T10:00:00.000Z');
+const LEASE_MS = 20_000;
+const USER = 'alice';
+const MODEL = 'claude-sonnet-4-6';
+const STARTED_USAGE = {
+  inputTokens: 1_000,
+  outputTokens: 1,
+  cacheReadInputTokens: 0,
+  cacheCreationInputTokens: 0,
+};
+
+/** A turn begun at T0 with a reservation, then left by its function after streaming `text`. */
+async function abandonedTurn(text: string, options: { holder?: boolean } = {}) {
+  let nowMs = T0;
+  const store = new InMemoryConversationStore();
+  const ledger = new InMemoryUsageLedger();
+  const prices = new PriceTable();
+  const conversationId = newConversationId();
+  const reservation = await ledger.reserve({
+    userId: USER,
+    amountNanoUsd: 50_000_000,
+    userBudgetNanoUsd: 10_000_000_000,
+    globalBudgetNanoUsd: 1_000_000_000_000,
+    nowMs,
+    expiresAtMs: nowMs + 300_000,
+    ...(options.holder !== false && { holder: turnHolder(USER, conversationId) }),
+  });
+  const turnId = newMessageId();
+  const seq = await store.beginTurn({
+    userId: USER,
+    conversationId,
+    turnId,
+    title: 'A story',
+    userMessage: { id: newMessageId(), content: 'Tell me a story', tokens: 4 },
+    nowIso: new Date(nowMs).toISOString(),
+    leaseUntilMs: nowMs + LEASE_MS,
+    hold: { reservation, model: MODEL },
+  });
+  const save = (offset: number, piece: string, withUsage = false) =>
+    store.saveAnswerPiece({
+      userId: USER,
+      conversationId,
+      answerSeq: seq + 1,
+      offset,
+      text: piece,
+      nowMs,
+      ...(withUsage && { usage: STARTED_USAGE }),
+    });
+  await save(0, '', true);
+  if (text) {
+    await save(0, text.slice(0, 5), true);
+    await save(5, text.slice(5));
+  }
+  const clock = () => nowMs;
+  const recover = createTurnRecovery({ store, ledger, prices, clock });
+  return {
+    store,
+    ledger,
+    prices,
+    conversationId,
+    turnId,
+    reservation,
+    recover: () => recover(USER, conversationId),
+    sweep: createTurnSweeper({ ledger, recover, clock }),
+    advance: (ms: number) => {
+      nowMs += ms;
+    },
+    month: () => ledger.userMonth(USER, '2026-11'),
+  };
+}
+
+describe('recovering a turn whose function died', () => {
+  it('leaves a live turn alone', async () => {
+    const world = await abandonedTurn('Once upon a time');
+    world.advance(LEASE_MS - 1);
+
+    expect(await world.recover()).toBe('alive');
+
+    expect(
+      (await world.store.getConversation(USER, world.conversationId))?.activeTurn,
+    ).toBeDefined();
+    expect((await world.month()).heldNanoUsd).toBe(world.reservation.amountNanoUsd);
+  });
+
+  it('keeps what it streamed as an interrupted answer, bills it and frees the conversation', async () => {
+    const world = await abandonedTurn('Once upon a time, 漢字');
+    world.advance(LEASE_MS + 1);
+
+    expect(await world.recover()).toBe('recovered');
+
+    const usage = {
+      ...STARTED_USAGE,
+      outputTokens: estimateOutputTokens('Once upon a time, 漢字'),
+    };
+    const costNanoUsd = world.prices.costNanoUsd(MODEL, usage);
+    const { items } = await world.store.listMessages(USER, world.conversationId, { limit: 10 });
+    expect(items[1]).toMatchObject({
+      role: 'assistant',
+      content: 'Once upon a time, 漢字',
+      stopReason: 'interrupted',
+      model: MODEL,
+      usage,
+      usageEstimated: true,
+      costNanoUsd,
+    });
+    expect(
+      (await world.store.getConversation(USER, world.conversationId))?.activeTurn,
+    ).toBeUndefined();
+    // The hold is released: what is held is what was spent.
+    expect(await world.month()).toMatchObject({
+      spentNanoUsd: costNanoUsd,
+      heldNanoUsd: costNanoUsd,
+      requests: 1,
+      inputTokens: 1_000,
+    });
+  });
+
+  it('bills the input of a turn that died before its first word', async () => {
+    const world = await abandonedTurn('');
+    world.advance(LEASE_MS + 1);
+
+    await world.recover();
+
+    expect((await world.month()).inputTokens).toBe(1_000);
+    const { items } = await world.store.listMessages(USER, world.conversationId, { limit: 10 });
+    expect(items[1]).toMatchObject({ content: '', stopReason: 'interrupted' });
+  });
+
+  it('settles once when two recoveries race', async () => {
+    const world = await abandonedTurn('Once upon a time');
+    world.advance(LEASE_MS + 1);
+
+    const outcomes = await Promise.all([world.recover(), world.recover(), world.recover()]);
+
+    expect(outcomes.filter((outcome) => outcome === 'recovered')).toHaveLength(1);
+    expect(world.ledger.settled).toHaveLength(1);
+    expect((await world.month()).requests).toBe(1);
+  });
+
+  it('says idle for a conversation at rest, and gone for none', async () => {
+    const world = await abandonedTurn('Once upon a time');
+    world.advance(LEASE_MS + 1);
+    await world.recover();
+
+    expect(await world.recover()).toBe('idle');
+    expect(await createTurnRecovery({ ...world, clock: () => T0 })(USER, newConversationId())).toBe(
+      'gone',
+    );
+  });
+});
+
+describe('the sweep', () => {
+  it('ends the dead turns nobody touches, found by their reservations, and leaves live ones', async () => {
+    const dead = await abandonedTurn('Once upon a time');
+    dead.advance(LEASE_MS + 1);
+
+    const report = await dead.sweep();
+
+    expect(report).toEqual({ recovered: 1, reclaimed: 0, failed: 0 });
+    expect(await dead.recover()).toBe('idle');
+
+    const alive = await abandonedTurn('Once upon a time');
+    expect(await alive.sweep()).toEqual({ recovered: 0, reclaimed: 0, failed: 0 });
+    expect(await alive.recover()).toBe('alive');
+  });
+
+  it('reclaims the expired holds of callers that are not turns', async () => {
+    const world = await abandonedTurn('x', { holder: false });
+    world.advance(300_001);
+
+    expect(await world.sweep()).toMatchObject({ recovered: 0, reclaimed: 1 });
+  });
+});
