@@ -28,9 +28,7 @@ beforeAll(() => {
   assetDirs = {
     chat: assetDirOf(logicalId(s.stack, s.stack.chat.handler.function.functionName)),
     worker: assetDirOf(logicalId(s.stack, s.stack.jobs.worker.function.functionName)),
-    maintenance: assetDirOf(
-      logicalId(s.stack, s.stack.maintenance.handler.function.functionName),
-    ),
+    maintenance: assetDirOf(logicalId(s.stack, s.stack.maintenance.handler.function.functionName)),
   };
 });
 

@@ -427,7 +427,9 @@ describe('the maintenance sweep', () => {
     s.template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
-      Targets: [{ Arn: { 'Fn::GetAtt': [sweeper, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }],
+      Targets: [
+        { Arn: { 'Fn::GetAtt': [sweeper, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } },
+      ],
     });
     expect(environmentOf(sweeper)).toMatchObject({ TABLE_NAME: { Ref: ids.table } });
     expect(environmentOf(sweeper)).not.toHaveProperty('JOBS_QUEUE_URL');

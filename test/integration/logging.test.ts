@@ -43,4 +43,34 @@ describe('logs', () => {
     }
     expect(lines.join('')).not.toContain(secretText);
   });
+
+  it('say why a turn failed mid-stream: the failure and its upstream cause', async () => {
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      lines.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    try {
+      const events = await collectSse(
+        await stack.chat('failing-user', {
+          message: 'go [[local-claude: fault=error-mid after=2 type=overloaded_error]]',
+        }),
+      );
+      expect(events.at(-1)?.event).toBe('error');
+    } finally {
+      process.stdout.write = write;
+    }
+    const ended = lines
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"turn ended"'))
+      .map((line) => JSON.parse(line) as { stopReason: string; failure?: Record<string, unknown> });
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toMatchObject({
+      stopReason: 'error',
+      failure: { type: 'overloaded_error', error: { name: 'ModelError' } },
+    });
+    expect(JSON.stringify(ended[0]?.failure)).toContain('overloaded_error');
+    expect(JSON.stringify(ended[0]?.failure)).toMatch(/cause/);
+  });
 });
