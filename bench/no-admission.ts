@@ -18,6 +18,7 @@ export function noBudget(ledger: UsageLedger): UsageLedger {
     reclaimExpired: async () => 0,
     listReservations: async () => [],
     userMonth: (userId, month) => ledger.userMonth(userId, month),
+    keyMonth: (keyId, month) => ledger.keyMonth(keyId, month),
     globalMonthSpendNanoUsd: async () => 0,
     userBudgetOverrideUsd: async () => undefined,
     setUserBudgetOverride: async () => {},
@@ -25,6 +26,12 @@ export function noBudget(ledger: UsageLedger): UsageLedger {
 }
 
 export const noRateLimit: RateLimiter = {
-  admit: async ({ userId, nowMs }) => ({ userId, windowStartMs: nowMs }),
+  admit: async ({ subject, limits, tokens, nowMs }) => ({
+    subject,
+    limits,
+    tokens,
+    requests: 1,
+    windowStartMs: nowMs,
+  }),
   adjust: async () => {},
 };

@@ -4,9 +4,10 @@ import { LOCAL_STACK } from './dev-settings.js';
 /** A bearer token for `userId`, signed with the local stack's dev secret. */
 export function signDevToken(
   userId: string,
-  options: { secret?: string; expiresIn?: string } = {},
+  options: { secret?: string; expiresIn?: string; admin?: boolean } = {},
 ): Promise<string> {
-  return new SignJWT({})
+  // The default adminClaim setting: groups=admin.
+  return new SignJWT(options.admin ? { groups: ['admin'] } : {})
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)
     .setIssuedAt()

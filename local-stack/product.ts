@@ -54,7 +54,7 @@ export interface Product {
   sqs: SQSClient;
   queueUrl: string;
   deadLetterQueueUrl: string;
-  token(userId: string): Promise<string>;
+  token(userId: string, options?: { admin?: boolean }): Promise<string>;
   /** An authenticated request as `userId`; a JSON body is serialized. */
   request(userId: string, method: string, path: string, body?: unknown): Promise<Response>;
   chat(userId: string, body: Record<string, unknown>): Promise<Response>;
@@ -136,7 +136,8 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     timeoutMs: 50_000,
   });
 
-  const token = (userId: string) => signDevToken(userId);
+  const token = (userId: string, options: { admin?: boolean } = {}) =>
+    signDevToken(userId, options);
   const request = async (userId: string, method: string, path: string, body?: unknown) =>
     fetch(`${functionUrl.url}${path}`, {
       method,

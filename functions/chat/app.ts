@@ -1,20 +1,31 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
-import type { TokenVerifier } from '../../shared/auth/token-verifier.js';
-import { authenticate } from './http/authenticate.js';
+import type { CredentialVerifier } from '../../shared/auth/credentials.js';
+import { type AuthenticationOptions, authenticate, requireAdmin } from './http/authenticate.js';
 import { ChatRouter } from './http/chat-router.js';
 import { errorHandler } from './http/error-response.js';
 import { requestScope } from './http/request-scope.js';
 import { registerRoutes } from './http/route.js';
 import { traceRequest } from './http/trace-request.js';
+import {
+  createApiKeyRoute,
+  getApiKeyRoute,
+  listApiKeysRoute,
+  revokeApiKeyRoute,
+} from './routes/admin/api-keys.js';
+import { getBudgetRoute, setBudgetRoute } from './routes/admin/budgets.js';
+import { usageReportRoute } from './routes/admin/usage-report.js';
 import { chatRoute } from './routes/chat.js';
+import { countTokensRoute } from './routes/count-tokens.js';
 import { createJobRoute } from './routes/create-job.js';
 import { deleteConversationRoute } from './routes/delete-conversation.js';
 import { getConversationRoute } from './routes/get-conversation.js';
 import { getJobRoute } from './routes/get-job.js';
 import { healthRoute } from './routes/health.js';
 import { listConversationsRoute } from './routes/list-conversations.js';
+import { messagesRoute } from './routes/messages.js';
+import { getModelRoute, listModelsRoute } from './routes/models.js';
 import { stopConversationRoute } from './routes/stop-conversation.js';
 import { usageRoute } from './routes/usage.js';
 
@@ -24,22 +35,29 @@ type RouteDependencies = Parameters<typeof healthRoute>[0] &
   Parameters<typeof stopConversationRoute>[0] &
   Parameters<typeof usageRoute>[0] &
   Parameters<typeof createJobRoute>[0] &
-  Parameters<typeof getJobRoute>[0];
+  Parameters<typeof getJobRoute>[0] &
+  Parameters<typeof messagesRoute>[0] &
+  Parameters<typeof countTokensRoute>[0] &
+  Parameters<typeof listModelsRoute>[0] &
+  Parameters<typeof createApiKeyRoute>[0] &
+  Parameters<typeof getApiKeyRoute>[0] &
+  Parameters<typeof getBudgetRoute>[0] &
+  Parameters<typeof usageReportRoute>[0];
 
 export interface ChatAppDependencies extends RouteDependencies {
   logger: Logger;
   /** A fresh collector per request, published when its response ends. */
   createMetrics: () => Metrics;
   tracer: Tracer;
-  verifier: TokenVerifier;
-  /** The (lower-case) header carrying `Bearer <JWT>`. */
-  authTokenHeader: string;
+  credentials: CredentialVerifier;
+  authentication: AuthenticationOptions;
 }
 
 /**
  * The chat function's HTTP API on Powertools Event Handler: one scope per request
  * (logger, metrics, request id), tracing, authentication on every route not marked
- * public, validation, and one error handler mapping every error to JSON.
+ * public (and the admin claim on admin routes), validation, and one error handler
+ * mapping every error to JSON.
  */
 export function createChatApp(deps: ChatAppDependencies): ChatRouter {
   const app = new ChatRouter({ logger: deps.logger });
@@ -57,8 +75,19 @@ export function createChatApp(deps: ChatAppDependencies): ChatRouter {
       usageRoute(deps),
       createJobRoute(deps),
       getJobRoute(deps),
+      messagesRoute(deps),
+      countTokensRoute(deps),
+      listModelsRoute(deps),
+      getModelRoute(deps),
+      createApiKeyRoute(deps),
+      listApiKeysRoute(deps),
+      getApiKeyRoute(deps),
+      revokeApiKeyRoute(deps),
+      getBudgetRoute(deps),
+      setBudgetRoute(deps),
+      usageReportRoute(deps),
     ],
-    { authenticate: authenticate(deps.verifier, deps.authTokenHeader) },
+    { authenticate: authenticate(deps.credentials, deps.authentication), requireAdmin },
   );
   app.errorHandler(Error, errorHandler(deps.logger));
   return app;

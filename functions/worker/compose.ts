@@ -3,6 +3,7 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import { createAnthropicClient } from '../../shared/adapters/anthropic/anthropic-client.js';
 import { AnthropicModel } from '../../shared/adapters/anthropic/anthropic-model.js';
 import {
   createDocumentClient,
@@ -56,16 +57,18 @@ export function createWorkerAdapters(settings: Settings): WorkerAdapters {
   const { tableName } = settings;
   return {
     model: tracedModel(
-      new AnthropicModel({
-        apiKey: secretSource({
-          name: 'Anthropic API key',
-          arn: settings.anthropicApiKeySecretArn,
-          localValue: settings.anthropicApiKey,
-          provider: () => createSecretsProvider(instrument),
+      new AnthropicModel(
+        createAnthropicClient({
+          apiKey: secretSource({
+            name: 'Anthropic API key',
+            arn: settings.anthropicApiKeySecretArn,
+            localValue: settings.anthropicApiKey,
+            provider: () => createSecretsProvider(instrument),
+          }),
+          ...(settings.anthropicBaseUrl && { baseURL: settings.anthropicBaseUrl }),
+          maxRetryWaitMs: settings.maxRetryWaitMs,
         }),
-        ...(settings.anthropicBaseUrl && { baseURL: settings.anthropicBaseUrl }),
-        maxRetryWaitMs: settings.maxRetryWaitMs,
-      }),
+      ),
       tracer,
     ),
     ledger: new DynamoUsageLedger(documentClient, tableName, settings.globalMonthlyBudgetUsd),

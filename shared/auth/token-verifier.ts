@@ -1,8 +1,14 @@
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import type { ApiKeyGrant } from '../domain/api-key.js';
 import { AuthenticationError } from '../domain/errors.js';
 
+/** Who is calling: a user (or team), through a token or one of its API keys. */
 export interface Principal {
   userId: string;
+  /** May use the admin API (a token carrying the admin claim, or an admin IAM principal). */
+  admin?: boolean;
+  /** The API key the call came with: its own limits apply on top of the user's. */
+  apiKey?: ApiKeyGrant;
 }
 
 /** Verifies a bearer token and names the caller (the `sub` claim). */
@@ -14,6 +20,8 @@ export interface TokenVerifier {
 interface TokenRules {
   /** Longest lifetime accepted (`exp` minus `iat`, or minus now without `iat`). */
   maxLifetimeSeconds: number;
+  /** The claim that makes a caller an admin: equal to `value`, or a list holding it. */
+  adminClaim?: { name: string; value: string };
 }
 
 export interface Hs256VerifierOptions extends TokenRules {
@@ -97,5 +105,17 @@ async function verifyWith(
       'invalid',
     );
   }
-  return { userId: sub };
+  return { userId: sub, ...(hasAdminClaim(payload, rules.adminClaim) && { admin: true }) };
+}
+
+/** A claim of another type (a number, an object) never makes an admin. */
+function hasAdminClaim(payload: JWTPayload, claim: TokenRules['adminClaim']): boolean {
+  if (!claim) return false;
+  const value = (payload as Record<string, unknown>)[claim.name];
+  return value === claim.value || (Array.isArray(value) && value.includes(claim.value));
+}
+
+/** The user ids a principal may have: they become parts of table keys. */
+export function isUserId(value: string): boolean {
+  return USER_ID.test(value);
 }

@@ -128,7 +128,9 @@ export function email() {
 }
 
 /** A list: a JSON array, or a comma-separated string. */
-export function list(options: { item?: z.ZodMiniType<string, unknown>; describe?: string } = {}) {
+export function list(
+  options: { item?: z.ZodMiniType<string, unknown>; describe?: string; default?: string[] } = {},
+) {
   const item = options.item ?? z.string().check(z.minLength(1));
   const csv = z.pipe(
     z.string(),
@@ -141,7 +143,7 @@ export function list(options: { item?: z.ZodMiniType<string, unknown>; describe?
   );
   const items = z.pipe(z.union([z.array(z.string()), csv]), z.array(item) as never);
   return build(items as z.ZodMiniType<string[], unknown>, {
-    default: [] as string[],
+    default: options.default ?? ([] as string[]),
     accepts: options.describe ?? 'a list (JSON array or comma-separated)',
     toEnv: (values: string[]) => values.join(','),
   });

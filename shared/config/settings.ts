@@ -119,6 +119,59 @@ export const SETTINGS = {
     int({ min: 1, max: 100_000_000, default: 200_000 }),
   ),
 
+  // The Anthropic Messages API (/v1/messages)
+  messagesMaxTokens: setting(
+    'both',
+    'Largest max_tokens a /v1/messages request may ask for; a larger one is a 400 (Claude Code asks for 32000).',
+    int({ min: 1, max: 1_000_000, default: 64_000 }),
+  ),
+  allowedBetas: setting(
+    'both',
+    'anthropic-beta values /v1/messages forwards; any other is a 400. * forwards every beta (some change prices, e.g. a 1M context).',
+    list({
+      default: [
+        'claude-code-20250219',
+        'interleaved-thinking-2025-05-14',
+        'fine-grained-tool-streaming-2025-05-14',
+        'token-efficient-tools-2025-02-19',
+        'context-management-2025-06-27',
+        'extended-cache-ttl-2025-04-11',
+        'prompt-caching-2024-07-31',
+        'pdfs-2024-09-25',
+        'output-128k-2025-02-19',
+      ],
+    }),
+  ),
+  responseCacheTtlSeconds: setting(
+    'both',
+    'How long a complete answer is replayed for an identical request (/v1/messages, and a /v1/chat turn that starts a conversation); 0 turns the response cache off.',
+    int({ min: 0, max: 2_592_000, default: 0 }),
+  ),
+  responseCacheScope: setting(
+    'both',
+    'principal: a cached answer is replayed only to the principal it was made for; deployment: to anyone asking the same.',
+    choice(['principal', 'deployment'], 'principal'),
+  ),
+  adminClaim: setting(
+    'both',
+    'The JWT claim that makes a caller an admin (/v1/admin/*), as claim=value; the claim may be a string or a list holding the value.',
+    text({
+      default: 'groups=admin',
+      pattern: /^[\w.:-]{1,64}=[^\s=]{1,128}$/,
+      describe: 'claim=value, e.g. groups=admin',
+    }),
+  ),
+  adminIamPrincipals: setting(
+    'both',
+    'With an AWS_IAM function URL: IAM principal ARNs (the SigV4 caller) that are admins.',
+    list({
+      item: z
+        .string()
+        .check(z.regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/-]+$/, 'an IAM or STS ARN')),
+      describe: 'a list of IAM principal ARNs',
+    }),
+  ),
+
   // Time budget of a model call
   modelMaxRetries: setting(
     'both',

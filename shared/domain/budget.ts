@@ -9,6 +9,8 @@ export interface Reservation {
   expiresAtMs: number;
   /** Who holds it, for a sweeper to find the turn behind a reservation. */
   holder?: string;
+  /** The API key whose month the reservation also holds. */
+  keyId?: string;
 }
 
 /** Calendar month in UTC, e.g. `2026-11`: the budget and usage period. */

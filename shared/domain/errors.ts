@@ -39,6 +39,12 @@ export class AuthenticationError extends AppError {
   }
 }
 
+/** The caller is known, and may not do this (an admin route, a model its key does not allow). */
+export class PermissionError extends AppError {
+  override readonly name = 'PermissionError';
+  readonly type = 'permission_error';
+}
+
 export class NotFoundError extends AppError {
   override readonly name = 'NotFoundError';
   readonly type = 'not_found_error';
@@ -77,6 +83,22 @@ export class RateLimitedError extends AppError {
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * An error response of the Anthropic API, passed on to a /v1/messages caller with its
+ * status and type (after the SDK's retries).
+ */
+export class UpstreamError extends AppError {
+  override readonly name = 'UpstreamError';
+  constructor(
+    readonly status: number,
+    readonly type: ErrorType,
+    message: string,
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

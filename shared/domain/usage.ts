@@ -6,6 +6,8 @@ export interface TokenUsage {
   /** All cache writes; `cacheCreation1hInputTokens` of them at the 1-hour price. */
   cacheCreationInputTokens: number;
   cacheCreation1hInputTokens?: number;
+  /** Server-side web searches the answer made, priced per search. */
+  webSearchRequests?: number;
 }
 
 export const ZERO_USAGE: TokenUsage = {
@@ -23,5 +25,6 @@ export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
     cacheCreationInputTokens: a.cacheCreationInputTokens + b.cacheCreationInputTokens,
     cacheCreation1hInputTokens:
       (a.cacheCreation1hInputTokens ?? 0) + (b.cacheCreation1hInputTokens ?? 0),
+    webSearchRequests: (a.webSearchRequests ?? 0) + (b.webSearchRequests ?? 0),
   };
 }

@@ -12,10 +12,14 @@ export const SERVICE = {
 } as const;
 
 export const METRIC = {
-  /** Chat turns admitted (one per POST /v1/chat that reached the model). Count. */
+  /** Model calls admitted: chat turns and /v1/messages calls that reached the model. Count. */
   requests: 'Requests',
-  /** Turns that ended with stopReason `error`. Count. */
+  /** Calls whose answer broke off: turns that ended with stopReason `error`, /v1/messages streams that ended in an error. Count. */
   turnsFailed: 'TurnsFailed',
+  /** Answers replayed from the response cache (free). Count. */
+  responseCacheHits: 'ResponseCacheHits',
+  /** Answers the response cache did not have (the cache on, not bypassed). Count. */
+  responseCacheMisses: 'ResponseCacheMisses',
   /** Milliseconds from request arrival to the first text delta sent. */
   timeToFirstToken: 'TimeToFirstToken',
   /** Milliseconds from request arrival to the end of the stream. */

@@ -1,15 +1,32 @@
-/** Per-user request and token rates, per minute. */
+export interface RateLimits {
+  requestsPerMinute: number;
+  tokensPerMinute: number;
+}
+
+/** Whose requests a window counts: a user's (principal's) or one API key's. */
+export type RateSubject = `user:${string}` | `key:${string}`;
+
+/** Request and token rates per subject, in fixed one-minute windows. */
 export interface RateLimiter {
   /**
-   * Counts one request of `tokens` (estimated) in the current minute.
-   * @throws RateLimitedError with the seconds until the window reopens
+   * Counts one request of `tokens` (estimated) in the subject's current minute.
+   * @throws RateLimitedError with the seconds until the window reopens; nothing is counted then
    */
-  admit(request: { userId: string; tokens: number; nowMs: number }): Promise<RateWindow>;
+  admit(request: {
+    subject: RateSubject;
+    limits: RateLimits;
+    tokens: number;
+    nowMs: number;
+  }): Promise<RateWindow>;
   /** Corrects the window's token count once the actual usage is known. */
   adjust(window: RateWindow, tokenDelta: number): Promise<void>;
 }
 
+/** The window a request was counted in, and its counts with that request. */
 export interface RateWindow {
-  userId: string;
+  subject: RateSubject;
   windowStartMs: number;
+  limits: RateLimits;
+  requests: number;
+  tokens: number;
 }

@@ -18,7 +18,7 @@ export interface MonthUsage extends TokenUsage {
  */
 export interface UsageLedger {
   /**
-   * Holds `amountNanoUsd` against the user's and the global monthly budgets, atomically.
+   * Holds `amountNanoUsd` against the user's, the global and the API key's monthly budgets, atomically.
    * @throws BudgetExceededError when it does not fit either
    */
   reserve(request: {
@@ -30,6 +30,8 @@ export interface UsageLedger {
     /** When an unsettled reservation (its caller crashed) may be reclaimed. */
     expiresAtMs: number;
     holder?: string;
+    /** The API key the call comes with: its month is held too, within its budget when it has one. */
+    apiKey?: { id: string; budgetNanoUsd?: number };
   }): Promise<Reservation>;
   /** Records the actual cost and usage, and releases the rest of the reservation. */
   settle(
@@ -43,6 +45,8 @@ export interface UsageLedger {
   /** Every reservation not yet settled, released or reclaimed. */
   listReservations(): Promise<Reservation[]>;
   userMonth(userId: string, month: string): Promise<MonthUsage>;
+  /** What an API key spent and holds in the month. */
+  keyMonth(keyId: string, month: string): Promise<MonthUsage>;
   /** Month-to-date spend of the whole deployment, summed over its shards. */
   globalMonthSpendNanoUsd(month: string): Promise<number>;
   /** The user's own monthly budget, when an operator set one. */

@@ -1,5 +1,5 @@
 import type { TokenUsage } from '../domain/usage.js';
-import type { RateLimiter } from '../ports/rate-limiter.js';
+import type { RateLimiter, RateLimits, RateSubject, RateWindow } from '../ports/rate-limiter.js';
 import type { Reservation, UsageLedger } from '../ports/usage-ledger.js';
 import type { BudgetRequest, BudgetReserver } from './budget-reserver.js';
 
@@ -14,6 +14,8 @@ export interface Admitted {
   readonly reservation: Reservation;
   /** The worst-case cost held for the call. */
   readonly reservedNanoUsd: number;
+  /** The windows the call was counted in: the user's, and its API key's when it has limits. */
+  readonly rateWindows: readonly RateWindow[];
   /** Records the actual cost and usage; gives back the rest of the hold. */
   settle(actual: { usage: TokenUsage; costNanoUsd: number }): Promise<SettleOutcome>;
   /** Gives everything back: the call was never made. */
@@ -32,62 +34,107 @@ export interface SettleOutcome {
 
 export interface Admission {
   /**
-   * Rate limit and budget, checked together: the worst-case cost of the call is
+   * Rate limits and budgets, checked together: the worst-case cost of the call is
    * reserved up front, so the budget holds however many calls run at once.
    * @throws RateLimitedError or BudgetExceededError; nothing stays held then
    */
   admit(request: AdmissionRequest): Promise<Admitted>;
+  /**
+   * Counts a free request (no model call: counting tokens, say) in the rate windows only.
+   * @throws RateLimitedError
+   */
+  countFreeRequest(
+    request: Pick<AdmissionRequest, 'userId' | 'apiKey' | 'nowMs'>,
+  ): Promise<readonly RateWindow[]>;
 }
 
 export function createAdmission(deps: {
   budget: BudgetReserver;
   ledger: Pick<UsageLedger, 'settle' | 'release'>;
   rateLimiter: RateLimiter;
+  /** Each user's rates. */
+  userRateLimits: RateLimits;
 }): Admission {
-  const { budget, ledger, rateLimiter } = deps;
+  const { budget, ledger, rateLimiter, userRateLimits } = deps;
+  /** The windows a request counts in: its user's, and its API key's when the key has limits. */
+  const subjectsOf = (request: Pick<AdmissionRequest, 'userId' | 'apiKey'>) => {
+    const subjects: Array<{ subject: RateSubject; limits: RateLimits }> = [
+      { subject: `user:${request.userId}`, limits: userRateLimits },
+    ];
+    const keyLimits = request.apiKey && apiKeyRateLimits(request.apiKey);
+    if (request.apiKey && keyLimits) {
+      subjects.push({ subject: `key:${request.apiKey.id}`, limits: keyLimits });
+    }
+    return subjects;
+  };
   return {
+    async countFreeRequest(request) {
+      return Promise.all(
+        subjectsOf(request).map(({ subject, limits }) =>
+          rateLimiter.admit({ subject, limits, tokens: 0, nowMs: request.nowMs }),
+        ),
+      );
+    },
     async admit(request) {
       const admittedTokens = request.promptTokens + request.maxOutputTokens;
-      const [rate, reserved] = await Promise.allSettled([
-        rateLimiter.admit({ userId: request.userId, tokens: admittedTokens, nowMs: request.nowMs }),
+      const [reserved, ...windows] = await Promise.allSettled([
         budget.reserve(request),
+        ...subjectsOf(request).map(({ subject, limits }) =>
+          rateLimiter.admit({ subject, limits, tokens: admittedTokens, nowMs: request.nowMs }),
+        ),
       ]);
-      if (rate.status === 'rejected' || reserved.status === 'rejected') {
+      const counted = windows.flatMap((window) =>
+        window.status === 'fulfilled' ? [window.value] : [],
+      );
+      const refusal = [...windows, reserved].find((outcome) => outcome.status === 'rejected');
+      if (refusal) {
         await Promise.all([
-          reserved.status === 'fulfilled' && ledger.release(reserved.value),
-          rate.status === 'fulfilled' && rateLimiter.adjust(rate.value, -admittedTokens),
+          reserved.status === 'fulfilled' && ledger.release(reserved.value as Reservation),
+          ...counted.map((window) => rateLimiter.adjust(window, -admittedTokens)),
         ]);
-        throw rate.status === 'rejected' ? rate.reason : (reserved as PromiseRejectedResult).reason;
+        throw (refusal as PromiseRejectedResult).reason;
       }
-      const reservation = reserved.value;
-      const window = rate.value;
+      const reservation = (reserved as PromiseFulfilledResult<Reservation>).value;
       return {
         reservation,
         reservedNanoUsd: reservation.amountNanoUsd,
+        rateWindows: counted,
         async settle({ usage, costNanoUsd }) {
           const usedTokens =
             usage.inputTokens +
             usage.outputTokens +
             usage.cacheReadInputTokens +
             usage.cacheCreationInputTokens;
-          const [settled, corrected] = await Promise.allSettled([
+          const [settled, ...corrected] = await Promise.allSettled([
             ledger.settle(reservation, { usage, costNanoUsd }),
-            rateLimiter.adjust(window, usedTokens - admittedTokens),
+            ...counted.map((window) => rateLimiter.adjust(window, usedTokens - admittedTokens)),
           ]);
+          const rateWindowError = corrected.find((outcome) => outcome.status === 'rejected');
           return {
             reservationId: reservation.id,
             overrunNanoUsd: Math.max(0, costNanoUsd - reservation.amountNanoUsd),
             ...(settled.status === 'rejected' && { ledgerError: settled.reason }),
-            ...(corrected.status === 'rejected' && { rateWindowError: corrected.reason }),
+            ...(rateWindowError && {
+              rateWindowError: (rateWindowError as PromiseRejectedResult).reason,
+            }),
           };
         },
         async release() {
           await Promise.all([
             ledger.release(reservation),
-            rateLimiter.adjust(window, -admittedTokens),
+            ...counted.map((window) => rateLimiter.adjust(window, -admittedTokens)),
           ]);
         },
       };
     },
+  };
+}
+
+/** A key's own rates, when it has any: a limit it leaves unset does not bind. */
+function apiKeyRateLimits(key: NonNullable<AdmissionRequest['apiKey']>): RateLimits | undefined {
+  if (key.requestsPerMinute === undefined && key.tokensPerMinute === undefined) return undefined;
+  return {
+    requestsPerMinute: key.requestsPerMinute ?? Number.MAX_SAFE_INTEGER,
+    tokensPerMinute: key.tokensPerMinute ?? Number.MAX_SAFE_INTEGER,
   };
 }

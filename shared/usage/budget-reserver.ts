@@ -1,3 +1,4 @@
+import type { ApiKeyGrant } from '../domain/api-key.js';
 import { usdToNano } from '../domain/pricing/model-price.js';
 import type { PriceTable } from '../domain/pricing/price-table.js';
 import type { Reservation, UsageLedger } from '../ports/usage-ledger.js';
@@ -14,11 +15,15 @@ export interface BudgetRequest {
   /** A guaranteed upper bound of the prompt's tokens. */
   promptMaxTokens: number;
   maxOutputTokens: number;
+  /** Cost beyond tokens the call may run up (server tool uses), held on top. */
+  extraNanoUsd?: number;
   nowMs: number;
   /** When the reservation may be reclaimed if its caller never settles it. */
   expiresAtMs: number;
   /** Who holds it, for a sweeper to find (see UsageLedger.listReservations). */
   holder?: string;
+  /** The API key the call comes with: its own budget and rates apply too. */
+  apiKey?: ApiKeyGrant;
 }
 
 export interface BudgetReserver {
@@ -42,16 +47,22 @@ export function createBudgetReserver(deps: {
         (await ledger.userBudgetOverrideUsd(request.userId)) ?? limits.userMonthlyBudgetUsd;
       return ledger.reserve({
         userId: request.userId,
-        amountNanoUsd: prices.worstCaseNanoUsd(
-          request.model,
-          request.promptMaxTokens,
-          request.maxOutputTokens,
-        ),
+        amountNanoUsd:
+          prices.worstCaseNanoUsd(request.model, request.promptMaxTokens, request.maxOutputTokens) +
+          (request.extraNanoUsd ?? 0),
         userBudgetNanoUsd: usdToNano(userBudgetUsd),
         globalBudgetNanoUsd: usdToNano(limits.globalMonthlyBudgetUsd),
         nowMs: request.nowMs,
         expiresAtMs: request.expiresAtMs,
         ...(request.holder && { holder: request.holder }),
+        ...(request.apiKey && {
+          apiKey: {
+            id: request.apiKey.id,
+            ...(request.apiKey.monthlyBudgetUsd !== undefined && {
+              budgetNanoUsd: usdToNano(request.apiKey.monthlyBudgetUsd),
+            }),
+          },
+        }),
       });
     },
   };

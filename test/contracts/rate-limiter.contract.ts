@@ -1,17 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RateLimitedError } from '../../shared/domain/errors.js';
-import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
-
-export interface RateLimits {
-  requestsPerMinute: number;
-  tokensPerMinute: number;
-}
+import type { RateLimiter, RateLimits, RateSubject } from '../../shared/ports/rate-limiter.js';
 
 /** 10:00:00 UTC, the start of a minute. */
 const MINUTE = Date.parse('2026-11-15T10:00:00.000Z');
 
-const newUserId = () => `contract-${randomUUID()}`;
+const newUser = (): RateSubject => `user:contract-${randomUUID()}`;
 
 async function rateLimitedError(attempt: Promise<unknown>): Promise<RateLimitedError> {
   const error = await attempt.then(
@@ -24,97 +19,113 @@ async function rateLimitedError(attempt: Promise<unknown>): Promise<RateLimitedE
 
 /**
  * The RateLimiter port's behaviour, for the in-memory fake and the DynamoDB adapter.
- * Every test works on a user of its own, so limiters may share their storage.
+ * Every test works on a subject of its own, so limiters may share their storage.
  */
-export function rateLimiterContract(subject: (limits: RateLimits) => Promise<RateLimiter>) {
-  let userId: string;
-  beforeEach(() => {
-    userId = newUserId();
+export function rateLimiterContract(createLimiter: () => Promise<RateLimiter>) {
+  let limiter: RateLimiter;
+  let subject: RateSubject;
+  beforeEach(async () => {
+    limiter = await createLimiter();
+    subject = newUser();
   });
+  const admit = (limits: RateLimits, tokens: number, nowMs: number, who = subject) =>
+    limiter.admit({ subject: who, limits, tokens, nowMs });
 
   describe('admit', () => {
-    it('admits requests within the limits and names the minute they count in', async () => {
-      const limiter = await subject({ requestsPerMinute: 2, tokensPerMinute: 100 });
+    it('admits requests within the limits and names the minute they count in, with its counts', async () => {
+      const limits = { requestsPerMinute: 2, tokensPerMinute: 100 };
 
-      const window = await limiter.admit({ userId, tokens: 50, nowMs: MINUTE + 42_500 });
-      await limiter.admit({ userId, tokens: 50, nowMs: MINUTE + 59_999 });
+      const first = await admit(limits, 30, MINUTE + 42_500);
+      const second = await admit(limits, 50, MINUTE + 59_999);
 
-      expect(window).toEqual({ userId, windowStartMs: MINUTE });
+      expect(first).toEqual({ subject, windowStartMs: MINUTE, limits, requests: 1, tokens: 30 });
+      expect(second).toEqual({ subject, windowStartMs: MINUTE, limits, requests: 2, tokens: 80 });
     });
 
     it('refuses the request past the request limit until the next minute', async () => {
-      const limiter = await subject({ requestsPerMinute: 2, tokensPerMinute: 1_000 });
-      await limiter.admit({ userId, tokens: 1, nowMs: MINUTE });
-      await limiter.admit({ userId, tokens: 1, nowMs: MINUTE + 1_000 });
+      const limits = { requestsPerMinute: 2, tokensPerMinute: 1_000 };
+      await admit(limits, 1, MINUTE);
+      await admit(limits, 1, MINUTE + 1_000);
 
-      const error = await rateLimitedError(
-        limiter.admit({ userId, tokens: 1, nowMs: MINUTE + 45_200 }),
-      );
-      const next = await limiter.admit({ userId, tokens: 1, nowMs: MINUTE + 60_000 });
+      const error = await rateLimitedError(admit(limits, 1, MINUTE + 45_200));
+      const next = await admit(limits, 1, MINUTE + 60_000);
 
       expect(error.retryAfterSeconds).toBe(15);
-      expect(next.windowStartMs).toBe(MINUTE + 60_000);
+      expect(next).toMatchObject({ windowStartMs: MINUTE + 60_000, requests: 1 });
     });
 
     it('refuses a request whose tokens do not fit what is left of the minute, without counting it', async () => {
-      const limiter = await subject({ requestsPerMinute: 10, tokensPerMinute: 100 });
-      await limiter.admit({ userId, tokens: 60, nowMs: MINUTE });
+      const limits = { requestsPerMinute: 10, tokensPerMinute: 100 };
+      await admit(limits, 60, MINUTE);
 
-      const error = await rateLimitedError(limiter.admit({ userId, tokens: 50, nowMs: MINUTE }));
-      const fits = await limiter.admit({ userId, tokens: 40, nowMs: MINUTE });
+      const error = await rateLimitedError(admit(limits, 50, MINUTE));
+      const fits = await admit(limits, 40, MINUTE);
 
       expect(error.retryAfterSeconds).toBe(60);
-      expect(fits.windowStartMs).toBe(MINUTE);
+      expect(fits).toMatchObject({ windowStartMs: MINUTE, requests: 2, tokens: 100 });
     });
 
     it('refuses a request larger than the whole token limit, asking to wait a minute', async () => {
-      const limiter = await subject({ requestsPerMinute: 1, tokensPerMinute: 100 });
+      const limits = { requestsPerMinute: 1, tokensPerMinute: 100 };
 
-      const error = await rateLimitedError(limiter.admit({ userId, tokens: 101, nowMs: MINUTE }));
-      const small = await limiter.admit({ userId, tokens: 100, nowMs: MINUTE });
+      const error = await rateLimitedError(admit(limits, 101, MINUTE));
+      const small = await admit(limits, 100, MINUTE);
 
       expect(error.retryAfterSeconds).toBe(60);
       expect(small.windowStartMs).toBe(MINUTE);
     });
 
-    it('counts each user apart', async () => {
-      const limiter = await subject({ requestsPerMinute: 1, tokensPerMinute: 100 });
-      await limiter.admit({ userId, tokens: 100, nowMs: MINUTE });
+    it('counts each subject apart, a user and an API key of the same id included', async () => {
+      const limits = { requestsPerMinute: 1, tokensPerMinute: 100 };
+      const id = randomUUID();
+      await admit(limits, 100, MINUTE, `user:${id}`);
 
-      const other = await limiter.admit({ userId: newUserId(), tokens: 100, nowMs: MINUTE });
+      const other = await admit(limits, 100, MINUTE, newUser());
+      const key = await admit(limits, 100, MINUTE, `key:${id}`);
 
       expect(other.windowStartMs).toBe(MINUTE);
-      await rateLimitedError(limiter.admit({ userId, tokens: 1, nowMs: MINUTE }));
+      expect(key.subject).toBe(`key:${id}`);
+      await rateLimitedError(admit(limits, 1, MINUTE, `user:${id}`));
+    });
+
+    it('applies the limits each request brings', async () => {
+      await admit({ requestsPerMinute: 1, tokensPerMinute: 100 }, 10, MINUTE);
+
+      const roomier = await admit({ requestsPerMinute: 5, tokensPerMinute: 100 }, 10, MINUTE);
+
+      expect(roomier.requests).toBe(2);
+      await rateLimitedError(admit({ requestsPerMinute: 2, tokensPerMinute: 100 }, 10, MINUTE));
     });
   });
 
   describe('adjust', () => {
+    const limits = { requestsPerMinute: 10, tokensPerMinute: 100 };
+
     it('gives back tokens the request did not use', async () => {
-      const limiter = await subject({ requestsPerMinute: 10, tokensPerMinute: 100 });
-      const window = await limiter.admit({ userId, tokens: 80, nowMs: MINUTE });
+      const window = await admit(limits, 80, MINUTE);
 
       await limiter.adjust(window, -50);
 
-      const next = await limiter.admit({ userId, tokens: 70, nowMs: MINUTE + 1_000 });
-      expect(next.windowStartMs).toBe(MINUTE);
+      const next = await admit(limits, 70, MINUTE + 1_000);
+      expect(next).toMatchObject({ windowStartMs: MINUTE, tokens: 100 });
     });
 
     it('charges tokens the request used beyond its estimate', async () => {
-      const limiter = await subject({ requestsPerMinute: 10, tokensPerMinute: 100 });
-      const window = await limiter.admit({ userId, tokens: 10, nowMs: MINUTE });
+      const window = await admit(limits, 10, MINUTE);
 
       await limiter.adjust(window, 85);
 
-      await rateLimitedError(limiter.admit({ userId, tokens: 10, nowMs: MINUTE + 1_000 }));
+      await rateLimitedError(admit(limits, 10, MINUTE + 1_000));
     });
 
     it('changes nothing in a window no request opened', async () => {
-      const limiter = await subject({ requestsPerMinute: 10, tokensPerMinute: 100 });
+      await limiter.adjust(
+        { subject, windowStartMs: MINUTE, limits, requests: 1, tokens: 0 },
+        1_000,
+      );
 
-      await limiter.adjust({ userId, windowStartMs: MINUTE }, 1_000);
-
-      const window = await limiter.admit({ userId, tokens: 100, nowMs: MINUTE });
-      expect(window.windowStartMs).toBe(MINUTE);
+      const window = await admit(limits, 100, MINUTE);
+      expect(window).toMatchObject({ windowStartMs: MINUTE, requests: 1, tokens: 100 });
     });
   });
 }

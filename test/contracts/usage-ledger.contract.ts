@@ -142,6 +142,60 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
     });
   });
 
+  describe('API key months', () => {
+    const newKeyId = () => `key_${randomUUID().replaceAll('-', '')}`;
+
+    it("holds, settles and releases on the key's month too, and names the key", async () => {
+      const keyId = newKeyId();
+      const reservation = await reserve({ amountNanoUsd: 400, apiKey: { id: keyId } });
+      const released = await reserve({ amountNanoUsd: 100, apiKey: { id: keyId } });
+
+      expect(reservation.keyId).toBe(keyId);
+      expect((await ledger.keyMonth(keyId, NOVEMBER)).heldNanoUsd).toBe(500);
+      await ledger.settle(reservation, { usage: usageOf(), costNanoUsd: 250 });
+      await ledger.release(released);
+
+      expect(await ledger.keyMonth(keyId, NOVEMBER)).toMatchObject({
+        heldNanoUsd: 250,
+        spentNanoUsd: 250,
+        requests: 1,
+        inputTokens: 120,
+      });
+      expect((await ledger.userMonth(userId, NOVEMBER)).spentNanoUsd).toBe(250);
+    });
+
+    it("refuses a reservation that does not fit the key's budget, holding nothing anywhere", async () => {
+      const apiKey = { id: newKeyId(), budgetNanoUsd: 500 };
+      await reserve({ amountNanoUsd: 400, apiKey });
+
+      const more = reserve({ amountNanoUsd: 200, apiKey });
+
+      await expect(more).rejects.toThrow(/API key's monthly budget/);
+      expect(await held()).toBe(400);
+      expect((await ledger.keyMonth(apiKey.id, NOVEMBER)).heldNanoUsd).toBe(400);
+    });
+
+    it("still checks the user's budget for a key with room", async () => {
+      const apiKey = { id: newKeyId(), budgetNanoUsd: 1_000_000 };
+      await reserve({ amountNanoUsd: 900 });
+
+      const more = reserve({ amountNanoUsd: 200, apiKey });
+
+      await expect(more).rejects.toThrow(/your monthly budget/);
+      expect((await ledger.keyMonth(apiKey.id, NOVEMBER)).heldNanoUsd).toBe(0);
+    });
+
+    it("gives an expired key reservation's hold back to the key", async () => {
+      const apiKey = { id: newKeyId(), budgetNanoUsd: 500 };
+      const reservation = await reserve({ amountNanoUsd: 500, apiKey, expiresAtMs: T0 + 1_000 });
+
+      expect(await ledger.listReservations()).toContainEqual(reservation);
+      await ledger.reclaimExpired(T0 + 2_000);
+
+      expect((await ledger.keyMonth(apiKey.id, NOVEMBER)).heldNanoUsd).toBe(0);
+    });
+  });
+
   describe('settle', () => {
     it('records the actual cost and usage, and gives back the rest of the hold', async () => {
       const reservation = await reserve({ amountNanoUsd: 400 });

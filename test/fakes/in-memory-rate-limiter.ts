@@ -6,7 +6,7 @@ const WINDOW_MS = 60_000;
 
 /**
  * The RateLimiter port in memory, with the DynamoDB adapter's semantics: fixed
- * one-minute windows per user; a refused request is not counted; a correction to a
+ * one-minute windows per subject; a refused request is not counted; a correction to a
  * window that was never opened changes nothing.
  */
 export class InMemoryRateLimiter implements RateLimiter {
@@ -14,32 +14,33 @@ export class InMemoryRateLimiter implements RateLimiter {
   readonly adjustments: Array<{ window: RateWindow; tokenDelta: number }> = [];
   private readonly windows = new Map<string, { requests: number; tokens: number }>();
 
-  constructor(private readonly limits: { requestsPerMinute: number; tokensPerMinute: number }) {}
-
-  async admit(request: { userId: string; tokens: number; nowMs: number }): Promise<RateWindow> {
-    const windowStartMs = request.nowMs - (request.nowMs % WINDOW_MS);
-    const { requestsPerMinute, tokensPerMinute } = this.limits;
-    if (request.tokens > tokensPerMinute) {
+  async admit(request: Parameters<RateLimiter['admit']>[0]): Promise<RateWindow> {
+    const { subject, limits, tokens, nowMs } = request;
+    const windowStartMs = nowMs - (nowMs % WINDOW_MS);
+    const { requestsPerMinute, tokensPerMinute } = limits;
+    if (tokens > tokensPerMinute) {
       throw new RateLimitedError(
-        `this request's ${request.tokens} tokens exceed the limit of ${tokensPerMinute} tokens per minute; lower maxTokens`,
+        `this request's ${tokens} tokens exceed the limit of ${tokensPerMinute} tokens per minute; lower max_tokens`,
         60,
       );
     }
-    const window = this.windows.get(keyOf({ userId: request.userId, windowStartMs }));
+    const key = keyOf({ subject, windowStartMs });
+    const window = this.windows.get(key);
     if (
       window &&
-      (window.requests >= requestsPerMinute || window.tokens + request.tokens > tokensPerMinute)
+      (window.requests >= requestsPerMinute || window.tokens + tokens > tokensPerMinute)
     ) {
       throw new RateLimitedError(
         `rate limit reached: ${requestsPerMinute} requests and ${tokensPerMinute} tokens per minute`,
-        secondsToNextMinute(request.nowMs),
+        secondsToNextMinute(nowMs),
       );
     }
-    this.windows.set(keyOf({ userId: request.userId, windowStartMs }), {
+    const counted = {
       requests: (window?.requests ?? 0) + 1,
-      tokens: (window?.tokens ?? 0) + request.tokens,
-    });
-    return { userId: request.userId, windowStartMs };
+      tokens: (window?.tokens ?? 0) + tokens,
+    };
+    this.windows.set(key, counted);
+    return { subject, windowStartMs, limits, ...counted };
   }
 
   async adjust(window: RateWindow, tokenDelta: number): Promise<void> {
@@ -49,10 +50,11 @@ export class InMemoryRateLimiter implements RateLimiter {
   }
 
   /** What a window has counted so far; undefined when no request opened it. */
-  countsOf(window: RateWindow): { requests: number; tokens: number } | undefined {
+  countsOf(window: Pick<RateWindow, 'subject' | 'windowStartMs'>) {
     const counted = this.windows.get(keyOf(window));
     return counted && { ...counted };
   }
 }
 
-const keyOf = (window: RateWindow) => `${window.userId}\u0000${window.windowStartMs}`;
+const keyOf = (window: Pick<RateWindow, 'subject' | 'windowStartMs'>) =>
+  `${window.subject}\u0000${window.windowStartMs}`;

@@ -30,6 +30,7 @@ export class InMemoryUsageLedger implements UsageLedger {
   }> = [];
   private readonly users = new Map<string, Counters>();
   private readonly global = new Map<string, Counters>();
+  private readonly keys = new Map<string, Counters>();
   private readonly reservations = new Map<string, Reservation>();
   private readonly overridesNanoUsd = new Map<string, number>();
   private nextId = 1;
@@ -82,6 +83,10 @@ export class InMemoryUsageLedger implements UsageLedger {
     return { month, ...(this.users.get(`${userId}\u0000${month}`) ?? zeroCounters()) };
   }
 
+  async keyMonth(keyId: string, month: string): Promise<MonthUsage> {
+    return { month, ...(this.keys.get(`${keyId}\u0000${month}`) ?? zeroCounters()) };
+  }
+
   async globalMonthSpendNanoUsd(month: string): Promise<number> {
     return this.global.get(month)?.spentNanoUsd ?? 0;
   }
@@ -96,19 +101,25 @@ export class InMemoryUsageLedger implements UsageLedger {
   }
 
   private tryReserve(request: Parameters<UsageLedger['reserve']>[0]): Reservation {
-    const { userId, amountNanoUsd, userBudgetNanoUsd, globalBudgetNanoUsd } = request;
+    const { userId, amountNanoUsd, userBudgetNanoUsd, globalBudgetNanoUsd, apiKey } = request;
     const month = monthOf(request.nowMs);
-    const [user, global] = this.countersOf({ userId, month });
-    if (amountNanoUsd > userBudgetNanoUsd || user.heldNanoUsd + amountNanoUsd > userBudgetNanoUsd) {
+    const counters = this.countersOf({ userId, month, ...(apiKey && { keyId: apiKey.id }) });
+    const [user, global, key] = counters;
+    if (user.heldNanoUsd + amountNanoUsd > userBudgetNanoUsd) {
       throw new BudgetExceededError(
         `this request does not fit your monthly budget of $${nanoToUsd(userBudgetNanoUsd)}; lower maxTokens or wait for the next month`,
+      );
+    }
+    const keyBudget = apiKey?.budgetNanoUsd;
+    if (key && keyBudget !== undefined && key.heldNanoUsd + amountNanoUsd > keyBudget) {
+      throw new BudgetExceededError(
+        `this request does not fit the API key's monthly budget of $${nanoToUsd(keyBudget)}; lower max_tokens or wait for the next month`,
       );
     }
     if (global.heldNanoUsd + amountNanoUsd > globalBudgetNanoUsd) {
       throw new BudgetExceededError('the deployment has reached its monthly budget');
     }
-    user.heldNanoUsd += amountNanoUsd;
-    global.heldNanoUsd += amountNanoUsd;
+    for (const counter of counters) counter.heldNanoUsd += amountNanoUsd;
     const reservation: Reservation = {
       id: `resv_${this.nextId++}`,
       userId,
@@ -117,6 +128,7 @@ export class InMemoryUsageLedger implements UsageLedger {
       amountNanoUsd,
       expiresAtMs: request.expiresAtMs,
       ...(request.holder && { holder: request.holder }),
+      ...(apiKey && { keyId: apiKey.id }),
     };
     this.reservations.set(reservation.id, reservation);
     return { ...reservation };
@@ -131,11 +143,16 @@ export class InMemoryUsageLedger implements UsageLedger {
     return true;
   }
 
-  /** The user's and the deployment's counters for the reservation's month. */
-  private countersOf({ userId, month }: Pick<Reservation, 'userId' | 'month'>) {
-    const userKey = `${userId}\u0000${month}`;
-    if (!this.users.has(userKey)) this.users.set(userKey, zeroCounters());
-    if (!this.global.has(month)) this.global.set(month, zeroCounters());
-    return [this.users.get(userKey)!, this.global.get(month)!] as const;
+  /** The user's, the deployment's and the API key's counters for the reservation's month. */
+  private countersOf({ userId, month, keyId }: Pick<Reservation, 'userId' | 'month' | 'keyId'>) {
+    const counters = (map: Map<string, Counters>, key: string) => {
+      if (!map.has(key)) map.set(key, zeroCounters());
+      return map.get(key)!;
+    };
+    return [
+      counters(this.users, `${userId}\u0000${month}`),
+      counters(this.global, month),
+      ...(keyId ? [counters(this.keys, `${keyId}\u0000${month}`)] : []),
+    ] as const;
   }
 }

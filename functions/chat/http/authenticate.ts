@@ -1,17 +1,67 @@
 import type { Middleware } from '@aws-lambda-powertools/event-handler/types';
-import type { TokenVerifier } from '../../../shared/auth/token-verifier.js';
+import type { CredentialVerifier } from '../../../shared/auth/credentials.js';
+import type { Principal } from '../../../shared/auth/token-verifier.js';
+import { PermissionError } from '../../../shared/domain/errors.js';
 import type { ChatRequestContext } from './chat-router.js';
 
+export interface AuthenticationOptions {
+  /** The (lower-case) header carrying `Bearer <credential>`. */
+  tokenHeader: string;
+  /** IAM principals (SigV4 callers of an AWS_IAM function URL) that are admins. */
+  adminIamPrincipals: readonly string[];
+}
+
 /**
- * Verifies the caller's bearer token before the route runs; the route then reads the
- * principal from the request store. Registered on every route not marked public.
+ * Names the caller before the route runs, from its API key or token; the route then
+ * reads the principal from the request store. An admin IAM caller of an AWS_IAM function
+ * URL needs no token. Registered on every route not marked public.
  */
-export function authenticate(verifier: TokenVerifier, tokenHeader: string): Middleware {
+export function authenticate(
+  verifier: CredentialVerifier,
+  options: AuthenticationOptions,
+): Middleware {
   return async ({ reqCtx, next }) => {
     const ctx = reqCtx as ChatRequestContext;
-    const principal = await verifier.verify(ctx.req.headers.get(tokenHeader) ?? undefined);
+    const headers = ctx.req.headers;
+    const apiKey = headers.get('x-api-key') ?? undefined;
+    const authorization = headers.get(options.tokenHeader) ?? undefined;
+    const iamAdmin = adminIamPrincipal(ctx.event, options.adminIamPrincipals);
+    const principal: Principal =
+      iamAdmin && !apiKey && !authorization
+        ? { userId: iamAdmin, admin: true }
+        : await verifier.verify({
+            ...(apiKey !== undefined && { apiKey }),
+            ...(authorization !== undefined && { authorization }),
+          });
     ctx.set('principal', principal);
-    ctx.get('scope')?.logger.appendPersistentKeys({ userId: principal.userId });
+    ctx.get('scope')?.logger.appendPersistentKeys({
+      userId: principal.userId,
+      ...(principal.apiKey && { apiKeyId: principal.apiKey.id }),
+    });
     await next();
   };
 }
+
+/** The caller's IAM ARN when the function URL verified it (AWS_IAM) and it is an admin, as a user id. */
+function adminIamPrincipal(event: unknown, admins: readonly string[]): string | undefined {
+  if (admins.length === 0) return undefined;
+  const { requestContext } = event as {
+    requestContext?: { authorizer?: { iam?: { userArn?: unknown } } };
+  };
+  const arn = requestContext?.authorizer?.iam?.userArn;
+  if (typeof arn !== 'string' || !admins.includes(arn)) return undefined;
+  return `iam:${arn.replace(/[^\w.@|:+-]/g, '_')}`.slice(0, 128);
+}
+
+/** After `authenticate`: only an admin may pass. */
+export const requireAdmin: Middleware = async ({ reqCtx, next }) => {
+  const principal = (reqCtx as ChatRequestContext).get('principal');
+  if (!principal?.admin) {
+    throw new PermissionError(
+      principal?.apiKey
+        ? 'API keys cannot use the admin API; use a token that carries the admin claim'
+        : 'the admin API needs a token that carries the admin claim',
+    );
+  }
+  await next();
+};

@@ -15,7 +15,9 @@ import {
   ModelError,
   NotFoundError,
   PayloadTooLargeError,
+  PermissionError,
   RateLimitedError,
+  UpstreamError,
   ValidationError,
 } from '../../../shared/domain/errors.js';
 import type { ChatRequestContext } from './chat-router.js';
@@ -24,6 +26,7 @@ const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => AppErro
   [ValidationError, 400],
   [AuthenticationError, 401],
   [BudgetExceededError, 402],
+  [PermissionError, 403],
   [NotFoundError, 404],
   [MethodNotAllowedError, 405],
   [ConflictError, 409],
@@ -57,6 +60,13 @@ export function answerFor(error: unknown): ErrorAnswer {
         ? {}
         : { 'retry-after': String(error.retryAfterSeconds) };
     return { status, type: error.type, message: error.message, headers };
+  }
+  if (error instanceof UpstreamError) {
+    const headers: Record<string, string> =
+      error.retryAfterSeconds === undefined
+        ? {}
+        : { 'retry-after': String(error.retryAfterSeconds) };
+    return { status: error.status, type: error.type, message: error.message, headers };
   }
   if (error instanceof AppError) {
     const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 500;

@@ -24,8 +24,11 @@ export interface RouteDefinition<Body = undefined, Query = undefined> {
   method: HttpMethod;
   /** Event Handler syntax: `/v1/conversations/:id`. */
   path: `/${string}`;
-  /** @default false: the caller must present a valid bearer token first */
-  public?: boolean;
+  /**
+   * `public`: anyone; `user` (the default): a caller with a valid token or API key;
+   * `admin`: a caller with the admin claim (or an admin IAM principal), never an API key.
+   */
+  access?: 'public' | 'user' | 'admin';
   /** Validated by Event Handler before the handler runs (400 otherwise). */
   body?: z.ZodMiniType<Body, unknown>;
   query?: z.ZodMiniType<Query, unknown>;
@@ -51,7 +54,7 @@ export function registerRoutes(
   app: ChatRouter,
   // biome-ignore lint/suspicious/noExplicitAny: each route keeps its own body and query types
   routes: ReadonlyArray<RouteDefinition<any, any>>,
-  hooks: { authenticate: Middleware },
+  hooks: { authenticate: Middleware; requireAdmin: Middleware },
 ): void {
   for (const route of routes) {
     const schemas = {
@@ -70,7 +73,12 @@ export function registerRoutes(
     const options = {
       method: route.method,
       path: route.path,
-      middleware: route.public ? [] : [hooks.authenticate],
+      middleware:
+        route.access === 'public'
+          ? []
+          : route.access === 'admin'
+            ? [hooks.authenticate, hooks.requireAdmin]
+            : [hooks.authenticate],
     };
     if (Object.keys(schemas).length > 0) {
       app.route(handler as RouteHandler, { ...options, validation: { req: schemas as never } });

@@ -2,9 +2,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { BudgetExceededError, RateLimitedError } from '../../../shared/domain/errors.js';
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
-import { ERROR_TYPE_DIMENSION, METRIC } from '../../../shared/observability/metric-names.js';
-import type { TurnObserver, TurnSummary } from '../turn/turn-types.js';
+import { METRIC } from '../../../shared/observability/metric-names.js';
+import type { TurnObserver } from '../turn/turn-types.js';
 import type { BudgetGauge } from './budget-gauge.js';
+import { recordModelCall } from './model-call-metrics.js';
 
 /**
  * A turn's observations as Powertools metrics (EMF) and log lines. One per request:
@@ -41,7 +42,7 @@ export function createTurnObserver(
     pieceNotSaved: (error) =>
       logger.warn('could not save a piece of the streaming answer', { error }),
     async ended(summary) {
-      recordTurn(metrics, summary);
+      recordModelCall(metrics, { ...summary, failureType: summary.failure?.type });
       logger.info('turn ended', {
         conversationId: summary.conversationId,
         messageId: summary.messageId,
@@ -58,24 +59,4 @@ export function createTurnObserver(
       });
     },
   };
-}
-
-function recordTurn(metrics: Metrics, summary: TurnSummary): void {
-  const { usage, failure } = summary;
-  metrics.addMetric(METRIC.turnLatency, MetricUnit.Milliseconds, summary.latencyMs);
-  metrics.addMetric(METRIC.inputTokens, MetricUnit.Count, usage.inputTokens);
-  metrics.addMetric(METRIC.outputTokens, MetricUnit.Count, usage.outputTokens);
-  metrics.addMetric(METRIC.cacheReadInputTokens, MetricUnit.Count, usage.cacheReadInputTokens);
-  metrics.addMetric(
-    METRIC.cacheCreationInputTokens,
-    MetricUnit.Count,
-    usage.cacheCreationInputTokens,
-  );
-  metrics.addMetric(METRIC.costUsd, MetricUnit.Count, nanoToUsd(summary.costNanoUsd));
-  metrics.addMetric(METRIC.turnsFailed, MetricUnit.Count, failure ? 1 : 0);
-  if (failure) {
-    const errors = metrics.singleMetric();
-    errors.addDimension(ERROR_TYPE_DIMENSION, failure.type);
-    errors.addMetric(METRIC.modelErrors, MetricUnit.Count, 1);
-  }
 }

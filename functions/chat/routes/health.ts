@@ -11,7 +11,7 @@ export const healthRoute = (deps: { healthChecks: HealthChecks }) =>
   defineRoute({
     method: 'GET',
     path: '/health',
-    public: true,
+    access: 'public',
     handle: async ({ scope }) => {
       const names = Object.keys(deps.healthChecks);
       const results = await Promise.allSettled(

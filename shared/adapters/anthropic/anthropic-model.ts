@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type {
   MessageCreateParamsBase,
   RawMessageStreamEvent,
@@ -6,6 +6,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import type { StopReason } from '../../domain/conversation.js';
 import type { TokenUsage } from '../../domain/usage.js';
+import { mergeWireUsage, usageFromWire } from '../../gateway/wire-usage.js';
 import type {
   Model,
   ModelAnswer,
@@ -14,31 +15,11 @@ import type {
   ModelStreamEvent,
   PromptBlock,
 } from '../../ports/model.js';
-import { cappedRetryFetch } from './capped-retry-fetch.js';
 import { toModelError } from './model-error.js';
-
-export interface AnthropicModelOptions {
-  /** The key, or a function that resolves it (e.g. from Secrets Manager) per request. */
-  apiKey: string | (() => Promise<string>);
-  /** @default the SDK's default, or ANTHROPIC_BASE_URL */
-  baseURL?: string;
-  /** Longest retry-after the SDK waits; a longer one fails at once. @default no cap */
-  maxRetryWaitMs?: number;
-}
 
 /** The Model port on the Anthropic Messages API. */
 export class AnthropicModel implements Model {
-  private readonly client: Anthropic;
-
-  constructor(options: AnthropicModelOptions) {
-    this.client = new Anthropic({
-      apiKey: options.apiKey,
-      baseURL: options.baseURL ?? null,
-      ...(options.maxRetryWaitMs !== undefined && {
-        fetch: cappedRetryFetch(options.maxRetryWaitMs),
-      }),
-    });
-  }
+  constructor(private readonly client: Anthropic) {}
 
   async openStream(request: ModelRequest): Promise<ModelStream> {
     try {
@@ -54,8 +35,8 @@ export class AnthropicModel implements Model {
       const { message } = first.value;
       return {
         model: message.model,
-        initialUsage: usageOf(message.usage),
-        [Symbol.asyncIterator]: () => translate(iterator, usageOf(message.usage)),
+        initialUsage: usageFromWire(message.usage),
+        [Symbol.asyncIterator]: () => translate(iterator, usageFromWire(message.usage)),
       };
     } catch (error) {
       throw toModelError(error);
@@ -72,7 +53,7 @@ export class AnthropicModel implements Model {
         model: message.model,
         text: message.content.map((block) => (block.type === 'text' ? block.text : '')).join(''),
         stopReason: (message.stop_reason ?? 'end_turn') as StopReason,
-        usage: usageOf(message.usage),
+        usage: usageFromWire(message.usage),
       };
     } catch (error) {
       throw toModelError(error);
@@ -91,7 +72,7 @@ async function* translate(
       if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
         yield { type: 'text', text: event.delta.text };
       } else if (event.type === 'message_delta') {
-        usage = mergeDeltaUsage(usage, event.usage);
+        usage = mergeWireUsage(usage, event.usage);
         yield { type: 'usage', usage };
         if (event.delta.stop_reason) {
           yield { type: 'stop', stopReason: event.delta.stop_reason as StopReason };
@@ -134,35 +115,5 @@ function requestOptions(request: ModelRequest) {
     ...(request.signal && { signal: request.signal }),
     ...(request.timeoutMs !== undefined && { timeout: request.timeoutMs }),
     ...(request.maxRetries !== undefined && { maxRetries: request.maxRetries }),
-  };
-}
-
-interface WireUsage {
-  input_tokens?: number | null;
-  output_tokens?: number | null;
-  cache_read_input_tokens?: number | null;
-  cache_creation_input_tokens?: number | null;
-  cache_creation?: { ephemeral_1h_input_tokens?: number | null } | null;
-}
-
-function usageOf(usage: WireUsage): TokenUsage {
-  return {
-    inputTokens: usage.input_tokens ?? 0,
-    outputTokens: usage.output_tokens ?? 0,
-    cacheReadInputTokens: usage.cache_read_input_tokens ?? 0,
-    cacheCreationInputTokens: usage.cache_creation_input_tokens ?? 0,
-    cacheCreation1hInputTokens: usage.cache_creation?.ephemeral_1h_input_tokens ?? 0,
-  };
-}
-
-/** message_delta usage is cumulative; absent fields keep message_start's values. */
-function mergeDeltaUsage(current: TokenUsage, delta: WireUsage): TokenUsage {
-  return {
-    inputTokens: delta.input_tokens ?? current.inputTokens,
-    outputTokens: delta.output_tokens ?? current.outputTokens,
-    cacheReadInputTokens: delta.cache_read_input_tokens ?? current.cacheReadInputTokens,
-    cacheCreationInputTokens: delta.cache_creation_input_tokens ?? current.cacheCreationInputTokens,
-    cacheCreation1hInputTokens:
-      delta.cache_creation?.ephemeral_1h_input_tokens ?? current.cacheCreation1hInputTokens ?? 0,
   };
 }

@@ -53,3 +53,50 @@ export const ledgerKeys = {
 export const jobKeys = {
   job: (userId: string, jobId: string) => ({ pk: `USER#${userId}#JOB#${jobId}`, sk: 'JOB' }),
 } as const;
+
+/** Project API keys: one item by id, one by the hash of the secret. See docs/data-model.md. */
+export const apiKeyKeys = {
+  byId: (id: string) => ({ pk: `APIKEY#${id}`, sk: 'APIKEY' }),
+  byHash: (secretHash: string) => ({ pk: `APIKEYHASH#${secretHash}`, sk: 'APIKEYHASH' }),
+  /** gsi1: every key, newest first. */
+  listPartition: 'APIKEYS',
+  listSort: (createdAt: string, id: string) => `${createdAt}#${id}`,
+  /** A key's own monthly usage and budget hold, as a user month has. */
+  month: (id: string, month: string) => ({ pk: `APIKEY#${id}`, sk: `USAGE#${month}` }),
+  rateWindow: (id: string, windowStartMs: number) => ({
+    pk: `APIKEY#${id}`,
+    sk: `RATE#${windowStartMs}`,
+  }),
+} as const;
+
+/** Usage records and the monthly report totals. See docs/data-model.md. */
+export const usageRecordKeys = {
+  /** One item per request, in its principal's partition for the month. */
+  record: (principal: string, month: string, at: string, requestId: string) => ({
+    pk: `USER#${principal}#REQS#${month}`,
+    sk: `${at}#${requestId}`,
+  }),
+  /** Report totals are spread over shards so no month partition gets hot. */
+  totals: (
+    month: string,
+    shard: number,
+    dimension: 'principal' | 'key' | 'model',
+    name: string,
+  ) => ({
+    pk: `REPORT#${month}#${String(shard).padStart(2, '0')}`,
+    sk: `${dimension}#${name}`,
+  }),
+  totalsPartition: (month: string, shard: number) =>
+    `REPORT#${month}#${String(shard).padStart(2, '0')}`,
+} as const;
+
+/** Response cache entries: a head item, and the answer in one or more parts. */
+export const responseCacheKeys = {
+  head: (key: string) => ({ pk: `RCACHE#${key}`, sk: 'HEAD' }),
+  part: (key: string, index: number) => ({
+    pk: `RCACHE#${key}`,
+    sk: `PART#${String(index).padStart(4, '0')}`,
+  }),
+  partition: (key: string) => `RCACHE#${key}`,
+  partPrefix: 'PART#',
+} as const;

@@ -1,57 +1,58 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { secondsToNextMinute } from '../../domain/budget.js';
 import { RateLimitedError } from '../../domain/errors.js';
-import type { RateLimiter, RateWindow } from '../../ports/rate-limiter.js';
+import type { RateLimiter, RateSubject, RateWindow } from '../../ports/rate-limiter.js';
 import { isConditionFailure } from './errors.js';
-import { ledgerKeys } from './keys.js';
+import { apiKeyKeys, ledgerKeys } from './keys.js';
 
 const WINDOW_MS = 60_000;
 
 /**
- * Fixed one-minute windows, one item per user and minute, counted with a conditional
+ * Fixed one-minute windows, one item per subject and minute, counted with a conditional
  * ADD so concurrent requests cannot both take the last slot. Windows expire by TTL.
  */
 export class DynamoRateLimiter implements RateLimiter {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly limits: { requestsPerMinute: number; tokensPerMinute: number },
   ) {}
 
-  async admit(request: { userId: string; tokens: number; nowMs: number }): Promise<RateWindow> {
-    const windowStartMs = request.nowMs - (request.nowMs % WINDOW_MS);
-    const { requestsPerMinute, tokensPerMinute } = this.limits;
-    if (request.tokens > tokensPerMinute) {
-      throw new RateLimitedError(
-        `this request's ${request.tokens} tokens exceed the limit of ${tokensPerMinute} tokens per minute; lower maxTokens`,
-        60,
-      );
-    }
+  async admit(request: Parameters<RateLimiter['admit']>[0]): Promise<RateWindow> {
+    const { subject, limits, tokens, nowMs } = request;
+    const windowStartMs = nowMs - (nowMs % WINDOW_MS);
+    if (tokens > limits.tokensPerMinute) throw tooManyTokens(tokens, limits.tokensPerMinute);
     try {
-      await this.client.send(
+      const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: ledgerKeys.rateWindow(request.userId, windowStartMs),
+          Key: windowKey(subject, windowStartMs),
           UpdateExpression: 'ADD requests :one, tokens :tokens SET expiresAt = :expiresAt',
           ConditionExpression:
             'attribute_not_exists(requests) OR (requests < :maxRequests AND tokens <= :maxTokens)',
           ExpressionAttributeValues: {
             ':one': 1,
-            ':tokens': request.tokens,
-            ':maxRequests': requestsPerMinute,
-            ':maxTokens': tokensPerMinute - request.tokens,
+            ':tokens': tokens,
+            ':maxRequests': limits.requestsPerMinute,
+            ':maxTokens': limits.tokensPerMinute - tokens,
             ':expiresAt': Math.ceil((windowStartMs + 2 * WINDOW_MS) / 1000),
           },
+          ReturnValues: 'UPDATED_NEW',
         }),
       );
+      return {
+        subject,
+        windowStartMs,
+        limits,
+        requests: Number(Attributes?.requests ?? 1),
+        tokens: Number(Attributes?.tokens ?? tokens),
+      };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       throw new RateLimitedError(
-        `rate limit reached: ${requestsPerMinute} requests and ${tokensPerMinute} tokens per minute`,
-        secondsToNextMinute(request.nowMs),
+        `rate limit reached: ${limits.requestsPerMinute} requests and ${limits.tokensPerMinute} tokens per minute`,
+        secondsToNextMinute(nowMs),
       );
     }
-    return { userId: request.userId, windowStartMs };
   }
 
   async adjust(window: RateWindow, tokenDelta: number): Promise<void> {
@@ -60,7 +61,7 @@ export class DynamoRateLimiter implements RateLimiter {
       .send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: ledgerKeys.rateWindow(window.userId, window.windowStartMs),
+          Key: windowKey(window.subject, window.windowStartMs),
           UpdateExpression: 'ADD tokens :delta',
           ConditionExpression: 'attribute_exists(requests)',
           ExpressionAttributeValues: { ':delta': tokenDelta },
@@ -71,4 +72,23 @@ export class DynamoRateLimiter implements RateLimiter {
         if (!isConditionFailure(error)) throw error;
       });
   }
+}
+
+function windowKey(subject: RateSubject, windowStartMs: number) {
+  const [kind, id] = splitSubject(subject);
+  return kind === 'key'
+    ? apiKeyKeys.rateWindow(id, windowStartMs)
+    : ledgerKeys.rateWindow(id, windowStartMs);
+}
+
+function splitSubject(subject: RateSubject): ['user' | 'key', string] {
+  const colon = subject.indexOf(':');
+  return [subject.slice(0, colon) as 'user' | 'key', subject.slice(colon + 1)];
+}
+
+function tooManyTokens(tokens: number, tokensPerMinute: number): RateLimitedError {
+  return new RateLimitedError(
+    `this request's ${tokens} tokens exceed the limit of ${tokensPerMinute} tokens per minute; lower max_tokens`,
+    60,
+  );
 }

@@ -12,7 +12,7 @@ import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../ports/usage-ledger.js';
 import { failedConditions, isConditionFailure } from './errors.js';
-import { ledgerKeys } from './keys.js';
+import { apiKeyKeys, ledgerKeys } from './keys.js';
 import { transactWrite } from './transact.js';
 
 /** Expired reservations are kept this long after expiry, then DynamoDB TTL drops them. */
@@ -46,25 +46,34 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   private async tryReserve(request: Parameters<UsageLedger['reserve']>[0]): Promise<Reservation> {
-    const { userId, amountNanoUsd, nowMs } = request;
+    const { userId, amountNanoUsd, nowMs, apiKey } = request;
     const month = monthOf(nowMs);
     const shardBudget = Math.floor(request.globalBudgetNanoUsd / this.shards);
     if (amountNanoUsd > request.userBudgetNanoUsd)
       throw userBudgetExceeded(request.userBudgetNanoUsd);
+    if (apiKey?.budgetNanoUsd !== undefined && amountNanoUsd > apiKey.budgetNanoUsd)
+      throw keyBudgetExceeded(apiKey.budgetNanoUsd);
     if (amountNanoUsd > shardBudget) throw globalBudgetExceeded();
 
     const id = randomUUID();
     const firstShard = Math.floor(Math.random() * this.shards);
     for (let i = 0; i < this.shards; i++) {
       const shard = (firstShard + i) % this.shards;
-      const hold = (key: Record<string, string>, limit: number) => ({
+      const hold = (key: Record<string, string>, limit: number | undefined) => ({
         Update: {
           TableName: this.tableName,
           Key: key,
           UpdateExpression: 'ADD heldNanoUsd :amount',
-          // No arithmetic is allowed in conditions: the bound is precomputed.
-          ConditionExpression: 'attribute_not_exists(heldNanoUsd) OR heldNanoUsd <= :max',
-          ExpressionAttributeValues: { ':amount': amountNanoUsd, ':max': limit - amountNanoUsd },
+          ...(limit === undefined
+            ? { ExpressionAttributeValues: { ':amount': amountNanoUsd } }
+            : {
+                // No arithmetic is allowed in conditions: the bound is precomputed.
+                ConditionExpression: 'attribute_not_exists(heldNanoUsd) OR heldNanoUsd <= :max',
+                ExpressionAttributeValues: {
+                  ':amount': amountNanoUsd,
+                  ':max': limit - amountNanoUsd,
+                },
+              }),
         },
       });
       try {
@@ -72,6 +81,7 @@ export class DynamoUsageLedger implements UsageLedger {
           TransactItems: [
             hold(ledgerKeys.userMonth(userId, month), request.userBudgetNanoUsd),
             hold(ledgerKeys.globalShard(month, shard), shardBudget),
+            ...(apiKey ? [hold(apiKeyKeys.month(apiKey.id, month), apiKey.budgetNanoUsd)] : []),
             {
               Put: {
                 TableName: this.tableName,
@@ -81,6 +91,7 @@ export class DynamoUsageLedger implements UsageLedger {
                   month,
                   amountNanoUsd,
                   ...(request.holder && { holder: request.holder }),
+                  ...(apiKey && { keyId: apiKey.id }),
                   expiresAt: Math.ceil(request.expiresAtMs / 1000) + RESERVATION_TTL_GRACE_SECONDS,
                 },
               },
@@ -95,10 +106,12 @@ export class DynamoUsageLedger implements UsageLedger {
           amountNanoUsd,
           expiresAtMs: request.expiresAtMs,
           ...(request.holder && { holder: request.holder }),
+          ...(apiKey && { keyId: apiKey.id }),
         };
       } catch (error) {
         const failed = failedConditions(error);
         if (failed.includes(0)) throw userBudgetExceeded(request.userBudgetNanoUsd);
+        if (failed.includes(2)) throw keyBudgetExceeded(apiKey?.budgetNanoUsd ?? 0);
         if (!failed.includes(1)) throw error;
         // This shard's quota is full; another may still have room.
       }
@@ -133,10 +146,8 @@ export class DynamoUsageLedger implements UsageLedger {
         },
       },
     });
-    const items = (heldDelta: number) => [
-      record(ledgerKeys.userMonth(reservation.userId, reservation.month), heldDelta),
-      record(ledgerKeys.globalShard(reservation.month, reservation.shard), heldDelta),
-    ];
+    const items = (heldDelta: number) =>
+      this.countersOf(reservation).map((key) => record(key, heldDelta));
     try {
       await transactWrite(this.client, {
         TransactItems: [
@@ -180,6 +191,7 @@ export class DynamoUsageLedger implements UsageLedger {
             month: String(item.month),
             shard,
             amountNanoUsd: Number(item.amountNanoUsd),
+            ...(typeof item.keyId === 'string' && { keyId: item.keyId }),
           },
         );
         if (released) reclaimed++;
@@ -211,7 +223,7 @@ export class DynamoUsageLedger implements UsageLedger {
   /** Deletes a reservation and returns its hold. @returns false when it was already gone */
   private async releaseHold(
     reservationKey: { pk: string; sk: string },
-    hold: Pick<Reservation, 'userId' | 'month' | 'shard' | 'amountNanoUsd'>,
+    hold: Pick<Reservation, 'userId' | 'month' | 'shard' | 'amountNanoUsd' | 'keyId'>,
   ): Promise<boolean> {
     const release = (key: Record<string, string>) => ({
       Update: {
@@ -225,8 +237,7 @@ export class DynamoUsageLedger implements UsageLedger {
       await transactWrite(this.client, {
         TransactItems: [
           this.deleteReservation(reservationKey),
-          release(ledgerKeys.userMonth(hold.userId, hold.month)),
-          release(ledgerKeys.globalShard(hold.month, hold.shard)),
+          ...this.countersOf(hold).map(release),
         ],
       });
       return true;
@@ -235,6 +246,15 @@ export class DynamoUsageLedger implements UsageLedger {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /** The month counters a reservation holds money on: its user's, its shard's, its key's. */
+  private countersOf(hold: Pick<Reservation, 'userId' | 'month' | 'shard' | 'keyId'>) {
+    return [
+      ledgerKeys.userMonth(hold.userId, hold.month),
+      ledgerKeys.globalShard(hold.month, hold.shard),
+      ...(hold.keyId ? [apiKeyKeys.month(hold.keyId, hold.month)] : []),
+    ];
   }
 
   /** Deletes a reservation only if it is still there: settling or reclaiming it is done once. */
@@ -247,6 +267,13 @@ export class DynamoUsageLedger implements UsageLedger {
   async userMonth(userId: string, month: string): Promise<MonthUsage> {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: ledgerKeys.userMonth(userId, month) }),
+    );
+    return toMonthUsage(month, Item);
+  }
+
+  async keyMonth(keyId: string, month: string): Promise<MonthUsage> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: apiKeyKeys.month(keyId, month) }),
     );
     return toMonthUsage(month, Item);
   }
@@ -296,6 +323,7 @@ function toReservation(item: Record<string, unknown>, shard: number): Reservatio
     amountNanoUsd: Number(item.amountNanoUsd),
     expiresAtMs: Number(expiry),
     ...(typeof item.holder === 'string' && { holder: item.holder }),
+    ...(typeof item.keyId === 'string' && { keyId: item.keyId }),
   };
 }
 
@@ -316,6 +344,12 @@ function toMonthUsage(month: string, item: Record<string, unknown> | undefined):
 function userBudgetExceeded(budgetNanoUsd: number) {
   return new BudgetExceededError(
     `this request does not fit your monthly budget of $${nanoToUsd(budgetNanoUsd)}; lower maxTokens or wait for the next month`,
+  );
+}
+
+function keyBudgetExceeded(budgetNanoUsd: number) {
+  return new BudgetExceededError(
+    `this request does not fit the API key's monthly budget of $${nanoToUsd(budgetNanoUsd)}; lower max_tokens or wait for the next month`,
   );
 }
 

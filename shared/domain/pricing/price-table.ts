@@ -27,6 +27,7 @@ export class PriceTable {
     const write1h = usage.cacheCreation1hInputTokens ?? 0;
     const write5m = usage.cacheCreationInputTokens - write1h;
     return (
+      (usage.webSearchRequests ?? 0) * WEB_SEARCH_NANO_USD +
       usage.inputTokens * nanoUsdPerToken(price.input) +
       usage.outputTokens * nanoUsdPerToken(price.output) +
       usage.cacheReadInputTokens * nanoUsdPerToken(price.cacheRead) +
@@ -47,6 +48,9 @@ export class PriceTable {
     );
   }
 }
+
+/** A server-side web search: $10 per 1,000 (docs, November 2026), on top of its tokens. */
+export const WEB_SEARCH_NANO_USD = 10_000_000;
 
 /** `claude-sonnet-4-5-20250929` is priced as `claude-sonnet-4-5`. */
 function withoutDateSuffix(model: string): string {

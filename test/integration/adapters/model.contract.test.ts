@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { type LocalClaude, startLocalClaude } from '../../../local-stack/local-claude/index.js';
+import { createAnthropicClient } from '../../../shared/adapters/anthropic/anthropic-client.js';
 import { AnthropicModel } from '../../../shared/adapters/anthropic/anthropic-model.js';
 import type { ModelErrorKind } from '../../../shared/domain/errors.js';
 import type { ModelRequest } from '../../../shared/ports/model.js';
@@ -63,7 +64,9 @@ describe('AnthropicModel on the local Claude', () => {
   let model: AnthropicModel;
   beforeAll(async () => {
     claude = await startLocalClaude({ timeToFirstTokenMs: 0, tokensPerSecond: 0 });
-    model = new AnthropicModel({ apiKey: 'contract-test', baseURL: claude.url });
+    model = new AnthropicModel(
+      createAnthropicClient({ apiKey: 'contract-test', baseURL: claude.url }),
+    );
   });
   afterAll(() => claude.close());
 

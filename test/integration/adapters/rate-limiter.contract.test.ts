@@ -20,5 +20,5 @@ describe('DynamoRateLimiter on DynamoDB Local', () => {
     documentClient = createDocumentClient(client);
   });
 
-  rateLimiterContract(async (limits) => new DynamoRateLimiter(documentClient, tableName, limits));
+  rateLimiterContract(async () => new DynamoRateLimiter(documentClient, tableName));
 });

@@ -3,5 +3,5 @@ import { rateLimiterContract } from '../../contracts/rate-limiter.contract.js';
 import { InMemoryRateLimiter } from '../../fakes/in-memory-rate-limiter.js';
 
 describe('InMemoryRateLimiter', () => {
-  rateLimiterContract(async (limits) => new InMemoryRateLimiter(limits));
+  rateLimiterContract(async () => new InMemoryRateLimiter());
 });

@@ -7,7 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type ChatAppDependencies, createChatApp } from '../../../../functions/chat/app.js';
 import { createLambdaContext } from '../../../../local-stack/lambda-runtime/context.js';
 import { buildFunctionUrlEvent } from '../../../../local-stack/lambda-runtime/function-url-event.js';
+import { createApiKeyAuthenticator } from '../../../../shared/auth/api-key-authenticator.js';
+import { createCredentialVerifier } from '../../../../shared/auth/credentials.js';
 import { hs256Verifier } from '../../../../shared/auth/token-verifier.js';
+import { InMemoryApiKeyStore } from '../../../fakes/in-memory-api-key-store.js';
 
 const SECRET = 'a-test-signing-secret-of-enough-length';
 const CONVERSATION = `conv_${'a'.repeat(32)}`;
@@ -23,6 +26,15 @@ const PROTECTED = [
   ['GET', '/v1/usage'],
   ['POST', '/v1/jobs'],
   ['GET', `/v1/jobs/${JOB}`],
+  ['POST', '/v1/messages'],
+  ['POST', '/v1/messages/count_tokens'],
+  ['GET', '/v1/models'],
+  ['GET', '/v1/models/claude-sonnet-4-6'],
+  ['POST', '/v1/admin/keys'],
+  ['GET', '/v1/admin/keys'],
+  ['DELETE', `/v1/admin/keys/key_${'c'.repeat(32)}`],
+  ['GET', '/v1/admin/usage'],
+  ['PUT', '/v1/admin/principals/alice/budget'],
 ] as const;
 
 /**
@@ -36,8 +48,15 @@ function createApp(authTokenHeader: string) {
     logger,
     createMetrics: () => new Metrics({ namespace: 'AppTest', serviceName: 'chat' }),
     tracer: new Tracer({ serviceName: 'chat', enabled: false }),
-    verifier: hs256Verifier({ maxLifetimeSeconds: 3600, secret: async () => SECRET }),
-    authTokenHeader,
+    credentials: createCredentialVerifier({
+      tokens: hs256Verifier({ maxLifetimeSeconds: 3600, secret: async () => SECRET }),
+      apiKeys: createApiKeyAuthenticator({
+        store: new InMemoryApiKeyStore(),
+        clock: Date.now,
+        onTouchFailed: () => {},
+      }),
+    }),
+    authentication: { tokenHeader: authTokenHeader, adminIamPrincipals: [] },
     healthChecks: {},
     chatTurn: unused,
     observeTurn: () => unused,
@@ -46,6 +65,13 @@ function createApp(authTokenHeader: string) {
     store: unused,
     ledger: unused,
     jobs: unused,
+    forwardMessages: unused,
+    observeMessages: () => unused,
+    countTokens: unused,
+    models: unused,
+    issueApiKey: unused,
+    apiKeys: unused,
+    usageRecords: unused,
     clock: () => Date.parse('2026-11-15T00:00:00Z'),
     limits: { maxMessageChars: 1000, pingIntervalMs: 15_000, userMonthlyBudgetUsd: 10 },
   };

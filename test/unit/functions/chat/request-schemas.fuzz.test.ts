@@ -55,12 +55,12 @@ function createApp() {
       defineRoute({
         method: 'POST',
         path: '/v1/chat',
-        public: true,
+        access: 'public',
         body: schema,
         handle: async () => json(200, { ok: true }),
       }),
     ],
-    { authenticate: async ({ next }) => next() },
+    { authenticate: async ({ next }) => next(), requireAdmin: async ({ next }) => next() },
   );
   app.errorHandler(Error, errorHandler(logger));
   return app;

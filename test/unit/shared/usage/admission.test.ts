@@ -10,7 +10,10 @@ import { InMemoryUsageLedger } from '../../../fakes/in-memory-usage-ledger.js';
 
 /** 10:00:00 UTC, the start of a minute. */
 const NOW_MS = Date.parse('2026-11-15T10:00:00.000Z');
-const WINDOW: RateWindow = { userId: 'alice', windowStartMs: NOW_MS };
+const WINDOW: Pick<RateWindow, 'subject' | 'windowStartMs'> = {
+  subject: 'user:alice',
+  windowStartMs: NOW_MS,
+};
 
 const REQUEST: AdmissionRequest = {
   userId: 'alice',
@@ -44,12 +47,7 @@ function admissionFixture(
   } = {},
 ) {
   const ledger = options.ledger ?? new InMemoryUsageLedger();
-  const rateLimiter =
-    options.rateLimiter ??
-    new InMemoryRateLimiter({
-      requestsPerMinute: 10,
-      tokensPerMinute: options.tokensPerMinute ?? 10_000,
-    });
+  const rateLimiter = options.rateLimiter ?? new InMemoryRateLimiter();
   const admission = createAdmission({
     budget: createBudgetReserver({
       ledger,
@@ -58,6 +56,7 @@ function admissionFixture(
     }),
     ledger,
     rateLimiter,
+    userRateLimits: { requestsPerMinute: 10, tokensPerMinute: options.tokensPerMinute ?? 10_000 },
   });
   const month = () => ledger.userMonth('alice', monthOf(NOW_MS));
   return { ledger, rateLimiter, admission, month };
@@ -91,7 +90,7 @@ describe('admission', () => {
     });
     expect(rateLimiter.countsOf(WINDOW)?.tokens).toBe(USED_TOKENS);
     expect(rateLimiter.adjustments).toEqual([
-      { window: WINDOW, tokenDelta: USED_TOKENS - ADMITTED_TOKENS },
+      { window: expect.objectContaining(WINDOW), tokenDelta: USED_TOKENS - ADMITTED_TOKENS },
     ]);
   });
 
@@ -121,7 +120,9 @@ describe('admission', () => {
     await expect(admission.admit(REQUEST)).rejects.toThrow(BudgetExceededError);
 
     expect(rateLimiter.countsOf(WINDOW)?.tokens).toBe(0);
-    expect(rateLimiter.adjustments).toEqual([{ window: WINDOW, tokenDelta: -ADMITTED_TOKENS }]);
+    expect(rateLimiter.adjustments).toEqual([
+      { window: expect.objectContaining(WINDOW), tokenDelta: -ADMITTED_TOKENS },
+    ]);
   });
 
   it('throws the rate limit when both refuse, holding nothing', async () => {
@@ -158,7 +159,7 @@ describe('admission', () => {
         throw unreachable();
       }
     }
-    const rateLimiter = new StuckRateLimiter({ requestsPerMinute: 10, tokensPerMinute: 10_000 });
+    const rateLimiter = new StuckRateLimiter();
     const { admission, month } = admissionFixture({ rateLimiter });
     const admitted = await admission.admit(REQUEST);
 

@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { authenticate } from '../../../../../functions/chat/http/authenticate.js';
+import { authenticate, requireAdmin } from '../../../../../functions/chat/http/authenticate.js';
 import type { ChatEnv } from '../../../../../functions/chat/http/chat-router.js';
 import { errorHandler } from '../../../../../functions/chat/http/error-response.js';
 import { json } from '../../../../../functions/chat/http/json-response.js';
@@ -13,8 +13,11 @@ import { defineRoute, registerRoutes } from '../../../../../functions/chat/http/
 import { PageQuerySchema } from '../../../../../functions/chat/request-schemas.js';
 import { createLambdaContext } from '../../../../../local-stack/lambda-runtime/context.js';
 import { buildFunctionUrlEvent } from '../../../../../local-stack/lambda-runtime/function-url-event.js';
+import { createApiKeyAuthenticator } from '../../../../../shared/auth/api-key-authenticator.js';
+import { createCredentialVerifier } from '../../../../../shared/auth/credentials.js';
 import { hs256Verifier } from '../../../../../shared/auth/token-verifier.js';
 import * as z from '../../../../../shared/validation/zod.js';
+import { InMemoryApiKeyStore } from '../../../../fakes/in-memory-api-key-store.js';
 
 const SECRET = 'a-test-signing-secret-of-enough-length';
 const logger = new Logger({ serviceName: 'route-test', logLevel: 'SILENT' });
@@ -34,7 +37,7 @@ function createApp() {
       defineRoute({
         method: 'GET',
         path: '/health',
-        public: true,
+        access: 'public',
         handle: async ({ principal }) => json(200, { status: 'ok', caller: principal.userId }),
       }),
       defineRoute({
@@ -66,9 +69,17 @@ function createApp() {
     ],
     {
       authenticate: authenticate(
-        hs256Verifier({ maxLifetimeSeconds: 3600, secret: async () => SECRET }),
-        'authorization',
+        createCredentialVerifier({
+          tokens: hs256Verifier({ maxLifetimeSeconds: 3600, secret: async () => SECRET }),
+          apiKeys: createApiKeyAuthenticator({
+            store: new InMemoryApiKeyStore(),
+            clock: Date.now,
+            onTouchFailed: () => {},
+          }),
+        }),
+        { tokenHeader: 'authorization', adminIamPrincipals: [] },
       ),
+      requireAdmin,
     },
   );
   app.errorHandler(Error, errorHandler(logger));

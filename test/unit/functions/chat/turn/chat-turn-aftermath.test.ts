@@ -47,7 +47,7 @@ describe('what a chat turn leaves behind', () => {
       model: new ScriptedModel([
         { kind: 'answer', chunks: ['ok'], usage: { inputTokens: 5_000_000 } },
       ]),
-      rateLimiter: new InMemoryRateLimiter({ requestsPerMinute: 100, tokensPerMinute: 1e9 }),
+      rateLimits: { requestsPerMinute: 100, tokensPerMinute: 1e9 },
     });
 
     const { events } = await f.chat({ message: 'hi' });
@@ -75,7 +75,7 @@ describe('what a chat turn leaves behind', () => {
     }
     const f = chatFixture({
       model: answering(),
-      rateLimiter: new StuckRateLimiter({ requestsPerMinute: 100, tokensPerMinute: 1_000_000 }),
+      rateLimiter: new StuckRateLimiter(),
     });
 
     const { events } = await f.chat({ message: 'hi' });

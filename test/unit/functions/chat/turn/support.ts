@@ -12,7 +12,7 @@ import type { Clock } from '../../../../../shared/domain/clock.js';
 import { PriceTable } from '../../../../../shared/domain/pricing/price-table.js';
 import type { TokenUsage } from '../../../../../shared/domain/usage.js';
 import type { Model, ModelRequest } from '../../../../../shared/ports/model.js';
-import type { RateWindow } from '../../../../../shared/ports/rate-limiter.js';
+import type { RateLimits, RateWindow } from '../../../../../shared/ports/rate-limiter.js';
 import { createTurnRecovery } from '../../../../../shared/turns/recover-turn.js';
 import { createAdmission } from '../../../../../shared/usage/admission.js';
 import { createBudgetReserver } from '../../../../../shared/usage/budget-reserver.js';
@@ -128,6 +128,8 @@ export interface ChatFixtureOptions {
   store?: InMemoryConversationStore;
   ledger?: InMemoryUsageLedger;
   rateLimiter?: InMemoryRateLimiter;
+  /** @default 100 requests and 1M tokens a minute */
+  rateLimits?: RateLimits;
   jobs?: InMemoryJobStore;
   observer?: RecordingTurnObserver;
   /** The turn's prices. */
@@ -147,9 +149,7 @@ export function chatFixture(options: ChatFixtureOptions = {}) {
   const store = options.store ?? new InMemoryConversationStore();
   const model = options.model ?? new ScriptedModel();
   const ledger = options.ledger ?? new InMemoryUsageLedger();
-  const rateLimiter =
-    options.rateLimiter ??
-    new InMemoryRateLimiter({ requestsPerMinute: 100, tokensPerMinute: 1_000_000 });
+  const rateLimiter = options.rateLimiter ?? new InMemoryRateLimiter();
   const jobs = options.jobs ?? new InMemoryJobStore();
   const queue = new RecordingJobQueue();
   const prices = options.prices ?? new PriceTable();
@@ -162,6 +162,7 @@ export function chatFixture(options: ChatFixtureOptions = {}) {
     }),
     ledger,
     rateLimiter,
+    userRateLimits: options.rateLimits ?? { requestsPerMinute: 100, tokensPerMinute: 1_000_000 },
   });
   const recover = createTurnRecovery({ store, ledger, prices, clock });
   const chatTurn = createChatTurn({
@@ -236,8 +237,11 @@ export function streamedText(events: readonly TurnEvent[]): string {
 }
 
 /** The rate window a request at NOW_MS counts in. */
-export function windowAt(userId = USER, nowMs = NOW_MS): RateWindow {
-  return { userId, windowStartMs: nowMs - (nowMs % 60_000) };
+export function windowAt(
+  userId = USER,
+  nowMs = NOW_MS,
+): Pick<RateWindow, 'subject' | 'windowStartMs'> {
+  return { subject: `user:${userId}`, windowStartMs: nowMs - (nowMs % 60_000) };
 }
 
 /** Usage with every kind of token, for exact cost checks. */

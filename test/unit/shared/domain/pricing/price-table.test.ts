@@ -24,6 +24,11 @@ describe('PriceTable', () => {
     expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-5', usage))).toBe(0.021975);
   });
 
+  it('prices server-side web searches at $10 per thousand, on top of the tokens', () => {
+    const usage = { ...SONNET_CACHED_TURN, webSearchRequests: 3 };
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-5', usage))).toBe(0.02085 + 0.03);
+  });
+
   it('prices Opus and Haiku from their own rows', () => {
     const usage = {
       inputTokens: 1_000_000,

@@ -1,0 +1,57 @@
+import { isUserId } from '../../../shared/auth/token-verifier.js';
+import {
+  type ApiKey,
+  type ApiKeyLimits,
+  apiKeyHint,
+  generateApiKeySecret,
+  hashApiKeySecret,
+  newApiKeyId,
+} from '../../../shared/domain/api-key.js';
+import type { Clock } from '../../../shared/domain/clock.js';
+import { ValidationError } from '../../../shared/domain/errors.js';
+import type { ApiKeyStore } from '../../../shared/ports/api-key-store.js';
+
+export interface NewApiKey extends ApiKeyLimits {
+  principal: string;
+  name?: string;
+}
+
+/** A new key, and its secret: shown this once, never stored. */
+export type IssueApiKey = (request: NewApiKey) => Promise<{ key: ApiKey; secret: string }>;
+
+/** POST /v1/admin/keys: a random 256-bit key for a principal, stored only as its hash. */
+export function createApiKeyIssuer(deps: {
+  store: ApiKeyStore;
+  clock: Clock;
+  /** Every model the deployment allows: a key may only narrow them. */
+  models: ReadonlySet<string>;
+}): IssueApiKey {
+  const { store, clock, models } = deps;
+  return async (request) => {
+    const nowMs = clock();
+    if (!isUserId(request.principal)) {
+      throw new ValidationError(
+        'principal: 1 to 128 letters, digits or . _ @ | : + - (it names the user or team the key acts for)',
+      );
+    }
+    const unknown = request.allowedModels?.filter((model) => !models.has(model)) ?? [];
+    if (unknown.length > 0) {
+      throw new ValidationError(
+        `allowedModels: ${unknown.join(', ')} not available here; available: ${[...models].join(', ')}`,
+      );
+    }
+    if (request.expiresAt !== undefined && Date.parse(request.expiresAt) <= nowMs) {
+      throw new ValidationError('expiresAt: must be in the future');
+    }
+    const secret = generateApiKeySecret();
+    const key: ApiKey = {
+      ...request,
+      ...(request.expiresAt && { expiresAt: new Date(request.expiresAt).toISOString() }),
+      id: newApiKeyId(),
+      hint: apiKeyHint(secret),
+      createdAt: new Date(nowMs).toISOString(),
+    };
+    await store.create(key, hashApiKeySecret(secret));
+    return { key, secret };
+  };
+}

@@ -1,0 +1,105 @@
+import { estimateOutputTokens } from '../../../shared/domain/tokens.js';
+import type { TokenUsage } from '../../../shared/domain/usage.js';
+import {
+  mergeWireUsage,
+  usageFromWire,
+  type WireUsage,
+} from '../../../shared/gateway/wire-usage.js';
+
+/** What the meter learned from an answer: enough to bill it and to decide whether to cache it. */
+export interface MeteredAnswer {
+  /** The model the upstream answered with. */
+  model?: string;
+  usage: TokenUsage;
+  /** The final output count never came (the stream was cut): output estimated, erring high. */
+  usageEstimated: boolean;
+  stopReason?: string;
+  /** message_stop arrived and no error did: the answer is whole. */
+  complete: boolean;
+  error?: { type: string; message: string };
+}
+
+/**
+ * Reads the usage, stop reason and errors of an answer as it passes, without changing
+ * it: from message_start and message_delta events, or from a whole message.
+ */
+export class AnswerMeter {
+  private model: string | undefined;
+  private usage: TokenUsage | undefined;
+  private finalOutputSeen = false;
+  private stopReason: string | undefined;
+  private stopped = false;
+  private error: { type: string; message: string } | undefined;
+  /** Text, thinking and tool input generated so far, for an estimate should the stream break. */
+  private generated = '';
+
+  /** Observes one streamed event (its name and parsed data). */
+  observe(name: string, data: unknown): void {
+    const event = (data ?? {}) as Record<string, unknown>;
+    switch (name) {
+      case 'message_start': {
+        const message = (event.message ?? {}) as { model?: unknown; usage?: WireUsage };
+        if (typeof message.model === 'string') this.model = message.model;
+        this.usage = usageFromWire(message.usage);
+        break;
+      }
+      case 'content_block_delta': {
+        const delta = (event.delta ?? {}) as Record<string, unknown>;
+        for (const field of ['text', 'thinking', 'partial_json']) {
+          if (typeof delta[field] === 'string') this.generated += delta[field];
+        }
+        break;
+      }
+      case 'message_delta': {
+        const usage = event.usage as WireUsage | undefined;
+        this.usage = mergeWireUsage(this.usage ?? usageFromWire(undefined), usage);
+        if (typeof usage?.output_tokens === 'number') this.finalOutputSeen = true;
+        const stop = (event.delta as { stop_reason?: unknown } | undefined)?.stop_reason;
+        if (typeof stop === 'string') this.stopReason = stop;
+        break;
+      }
+      case 'message_stop':
+        this.stopped = true;
+        break;
+      case 'error':
+        this.error = errorOf(event);
+        break;
+    }
+  }
+
+  /** Observes a whole (non-streamed) message. */
+  observeMessage(data: unknown): void {
+    const message = (data ?? {}) as Record<string, unknown>;
+    if (typeof message.model === 'string') this.model = message.model;
+    this.usage = usageFromWire(message.usage as WireUsage);
+    this.finalOutputSeen = true;
+    if (typeof message.stop_reason === 'string') this.stopReason = message.stop_reason;
+    this.stopped = message.type === 'message';
+  }
+
+  result(): MeteredAnswer {
+    const usage = this.usage ?? usageFromWire(undefined);
+    const estimated = !this.finalOutputSeen;
+    return {
+      ...(this.model && { model: this.model }),
+      usage: estimated
+        ? {
+            ...usage,
+            outputTokens: Math.max(usage.outputTokens, estimateOutputTokens(this.generated)),
+          }
+        : usage,
+      usageEstimated: estimated,
+      ...(this.stopReason && { stopReason: this.stopReason }),
+      complete: this.stopped && !this.error,
+      ...(this.error && { error: this.error }),
+    };
+  }
+}
+
+function errorOf(event: Record<string, unknown>) {
+  const error = (event.error ?? {}) as { type?: unknown; message?: unknown };
+  return {
+    type: typeof error.type === 'string' ? error.type : 'api_error',
+    message: typeof error.message === 'string' ? error.message : '',
+  };
+}

@@ -1,0 +1,45 @@
+import type { Clock } from '../../../shared/domain/clock.js';
+import type { MessagesUpstream } from '../../../shared/ports/messages-upstream.js';
+import type { RateWindow } from '../../../shared/ports/rate-limiter.js';
+import type { Admission } from '../../../shared/usage/admission.js';
+import type { CountTokensRequest } from './messages-request.js';
+import type { Caller, MessagesLimits } from './messages-types.js';
+import { checkBetas, checkModel } from './model-access.js';
+
+export type CountTokens = (request: {
+  caller: Caller;
+  body: CountTokensRequest;
+  anthropicVersion?: string;
+  betas: readonly string[];
+}) => Promise<{ status: number; body: string; rateWindows: readonly RateWindow[] }>;
+
+/** POST /v1/messages/count_tokens: forwarded as sent, free, counted in the rate windows. */
+export function createTokenCounting(deps: {
+  upstream: MessagesUpstream;
+  admission: Admission;
+  clock: Clock;
+  limits: MessagesLimits;
+}): CountTokens {
+  const { upstream, admission, clock, limits } = deps;
+  return async ({ caller, body, anthropicVersion, betas }) => {
+    checkModel(body.model, caller, limits);
+    checkBetas(betas, limits);
+    const rateWindows = await admission.countFreeRequest({
+      userId: caller.userId,
+      nowMs: clock(),
+      ...(caller.apiKey && { apiKey: caller.apiKey }),
+    });
+    const response = await upstream.send({
+      operation: 'count_tokens',
+      body,
+      headers: {
+        ...(anthropicVersion && { 'anthropic-version': anthropicVersion }),
+        ...(betas.length > 0 && { 'anthropic-beta': betas.join(',') }),
+      },
+      signal: AbortSignal.timeout(limits.firstByteTimeoutMs),
+      timeoutMs: limits.modelTimeoutMs,
+      maxRetries: limits.modelMaxRetries,
+    });
+    return { status: response.status, body: await new Response(response.body).text(), rateWindows };
+  };
+}

@@ -1,0 +1,357 @@
+import type { Clock } from '../../../shared/domain/clock.js';
+import { type AppError, ModelError, ValidationError } from '../../../shared/domain/errors.js';
+import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
+import { WEB_SEARCH_NANO_USD } from '../../../shared/domain/pricing/price-table.js';
+import { responseCacheKey } from '../../../shared/gateway/response-cache-key.js';
+import type {
+  MessagesUpstream,
+  UpstreamResponse,
+} from '../../../shared/ports/messages-upstream.js';
+import type { ResponseCache } from '../../../shared/ports/response-cache.js';
+import type { UsageRecords } from '../../../shared/ports/usage-records.js';
+import type { Admission, Admitted } from '../../../shared/usage/admission.js';
+import { TurnController } from '../turn/turn-controller.js';
+import { AnswerMeter, type MeteredAnswer } from './answer-meter.js';
+import type { MessagesRequest } from './messages-request.js';
+import type {
+  CacheDirective,
+  CacheOutcome,
+  Caller,
+  MessagesAnswer,
+  MessagesLimits,
+  MessagesObserver,
+} from './messages-types.js';
+import { checkBetas, checkModel } from './model-access.js';
+import { measurePrompt, type PromptSize } from './prompt-size.js';
+import { readEvents } from './sse-events.js';
+
+export interface ForwardRequest {
+  caller: Caller;
+  /** The body as the caller sent it (validated): forwarded unchanged. */
+  body: MessagesRequest;
+  anthropicVersion?: string;
+  betas: readonly string[];
+  cache: CacheDirective;
+  requestId: string;
+  /** Milliseconds before the function is stopped. */
+  remainingTimeMs: () => number;
+  observer: MessagesObserver;
+}
+
+export type ForwardMessages = (request: ForwardRequest) => Promise<MessagesAnswer>;
+
+/**
+ * POST /v1/messages, governed: the caller's model, max_tokens and betas are checked,
+ * a cached answer is replayed for free, otherwise the worst case is reserved against
+ * every budget that applies, the request goes upstream as sent, and its answer comes
+ * back unchanged while it is metered; then the exact cost is settled and recorded.
+ */
+export function createMessagesForwarding(deps: {
+  upstream: MessagesUpstream;
+  admission: Admission;
+  prices: PriceTable;
+  usageRecords: UsageRecords;
+  responseCache: ResponseCache;
+  clock: Clock;
+  limits: MessagesLimits;
+}): ForwardMessages {
+  const { upstream, admission, prices, usageRecords, responseCache, clock, limits } = deps;
+
+  return async (request) => {
+    const startedAtMs = clock();
+    const { body, caller, observer } = request;
+    const stream = body.stream === true;
+    try {
+      checkGovernance(request, limits);
+    } catch (error) {
+      observer.rejected(error as AppError);
+      throw error;
+    }
+    const cacheKey =
+      limits.cacheTtlSeconds > 0
+        ? responseCacheKey({
+            scope: limits.cacheScope === 'deployment' ? '*' : caller.userId,
+            api: 'messages',
+            request: body,
+            betas: request.betas,
+            ...(request.anthropicVersion && { anthropicVersion: request.anthropicVersion }),
+          })
+        : undefined;
+    const cacheOutcome: CacheOutcome =
+      cacheKey === undefined ? 'off' : request.cache === 'default' ? 'miss' : request.cache;
+
+    if (cacheKey && request.cache === 'default') {
+      const hit = await responseCache.get(cacheKey, startedAtMs).catch((error: unknown) => {
+        observer.cacheFailed(error);
+        return undefined;
+      });
+      if (hit && (hit.format === 'sse') === stream) {
+        const metered: MeteredAnswer = {
+          model: hit.model,
+          usage: hit.usage,
+          usageEstimated: false,
+          stopReason: hit.stopReason,
+          complete: true,
+        };
+        await account(request, { metered, costNanoUsd: 0, cache: 'hit', startedAtMs });
+        return hit.format === 'sse'
+          ? { kind: 'stream', cache: 'hit', rateWindows: [], events: once(hit.body) }
+          : { kind: 'json', status: 200, cache: 'hit', rateWindows: [], body: hit.body };
+      }
+    }
+
+    const prompt = measurePrompt(body);
+    const controller = new TurnController(request.remainingTimeMs() - limits.deadlineMarginMs);
+    let admitted: Admitted;
+    try {
+      admitted = await admission.admit({
+        userId: caller.userId,
+        model: body.model,
+        promptTokens: prompt.typicalTokens,
+        promptMaxTokens: prompt.maxTokens,
+        maxOutputTokens: body.max_tokens,
+        extraNanoUsd: prompt.maxWebSearches * WEB_SEARCH_NANO_USD,
+        nowMs: startedAtMs,
+        expiresAtMs: startedAtMs + request.remainingTimeMs(),
+        ...(caller.apiKey && { apiKey: caller.apiKey }),
+      });
+    } catch (error) {
+      controller.dispose();
+      observer.rejected(error as AppError);
+      throw error;
+    }
+
+    let response: UpstreamResponse;
+    controller.expectStartWithin(limits.firstByteTimeoutMs);
+    try {
+      response = await upstream.send({
+        operation: 'messages',
+        body,
+        headers: forwardedHeaders(request),
+        signal: controller.signal,
+        timeoutMs: limits.modelTimeoutMs,
+        maxRetries: limits.modelMaxRetries,
+      });
+    } catch (error) {
+      controller.dispose();
+      await admitted.release();
+      throw controller.interruptedBy ? timeoutError(controller) : error;
+    }
+    controller.started();
+
+    const finish = async (metered: MeteredAnswer, answerBody: string | undefined) => {
+      controller.dispose();
+      const costNanoUsd = await settle(admitted, body.model, metered, prompt, observer);
+      await account(request, { metered, costNanoUsd, cache: cacheOutcome, startedAtMs });
+      if (cacheKey && request.cache !== 'bypass' && answerBody !== undefined && metered.complete) {
+        await responseCache
+          .put(
+            cacheKey,
+            {
+              format: stream ? 'sse' : 'json',
+              body: answerBody,
+              model: metered.model ?? body.model,
+              stopReason: metered.stopReason ?? 'end_turn',
+              usage: metered.usage,
+            },
+            { ttlSeconds: limits.cacheTtlSeconds, nowMs: clock() },
+          )
+          .catch((error: unknown) => observer.cacheFailed(error));
+      }
+    };
+    const common = {
+      cache: cacheOutcome,
+      rateWindows: admitted.rateWindows,
+      ...(response.requestId && { upstreamRequestId: response.requestId }),
+    };
+
+    if (!stream) {
+      const meter = new AnswerMeter();
+      let text: string;
+      try {
+        controller.touch(limits.streamIdleTimeoutMs);
+        text = await new Response(response.body).text();
+        meter.observeMessage(JSON.parse(text));
+      } catch (error) {
+        await finish(meter.result(), undefined);
+        throw controller.interruptedBy ? timeoutError(controller) : error;
+      }
+      await finish(meter.result(), text);
+      return { kind: 'json', status: response.status, ...common, body: text };
+    }
+
+    return {
+      kind: 'stream',
+      ...common,
+      events: relay(response.body, {
+        controller,
+        idleTimeoutMs: limits.streamIdleTimeoutMs,
+        onFirstEvent: () => observer.firstToken(clock() - startedAtMs),
+        finish,
+      }),
+    };
+  };
+
+  async function settle(
+    admitted: Admitted,
+    model: string,
+    metered: MeteredAnswer,
+    prompt: PromptSize,
+    observer: MessagesObserver,
+  ): Promise<number> {
+    // The answer broke before it said what the prompt cost: count the prompt as estimated.
+    const usage =
+      metered.model === undefined && metered.usage.inputTokens === 0
+        ? { ...metered.usage, inputTokens: prompt.typicalTokens }
+        : metered.usage;
+    const costNanoUsd = prices.costNanoUsd(model, usage);
+    const outcome = await admitted.settle({ usage, costNanoUsd });
+    if (outcome.ledgerError) {
+      observer.settlementFailed({
+        reservationId: outcome.reservationId,
+        error: outcome.ledgerError,
+      });
+    }
+    if (outcome.overrunNanoUsd > 0) {
+      observer.budgetOverrun({
+        overrunNanoUsd: outcome.overrunNanoUsd,
+        reservationId: outcome.reservationId,
+      });
+    }
+    return costNanoUsd;
+  }
+
+  async function account(
+    request: ForwardRequest,
+    outcome: {
+      metered: MeteredAnswer;
+      costNanoUsd: number;
+      cache: CacheOutcome;
+      startedAtMs: number;
+    },
+  ): Promise<void> {
+    const { metered, costNanoUsd, cache, startedAtMs } = outcome;
+    const latencyMs = clock() - startedAtMs;
+    await usageRecords
+      .record({
+        requestId: request.requestId,
+        at: new Date(startedAtMs).toISOString(),
+        principal: request.caller.userId,
+        ...(request.caller.apiKey && { keyId: request.caller.apiKey.id }),
+        api: 'messages',
+        model: request.body.model,
+        usage: metered.usage,
+        costNanoUsd,
+        latencyMs,
+        ...(metered.stopReason && { stopReason: metered.stopReason }),
+        cacheHit: cache === 'hit',
+      })
+      .catch((error: unknown) => request.observer.usageNotRecorded(error));
+    await request.observer.ended({
+      model: request.body.model,
+      ...(metered.model &&
+        metered.model !== request.body.model && { upstreamModel: metered.model }),
+      stream: request.body.stream === true,
+      cache,
+      ...(metered.stopReason && { stopReason: metered.stopReason }),
+      usage: metered.usage,
+      usageEstimated: metered.usageEstimated,
+      costNanoUsd,
+      latencyMs,
+      ...(!metered.complete && {
+        failure: metered.error ?? { type: 'api_error', message: 'the answer ended early' },
+      }),
+    });
+  }
+}
+
+/** The checks governance needs; everything else is the upstream's to judge. */
+function checkGovernance(request: ForwardRequest, limits: MessagesLimits): void {
+  checkModel(request.body.model, request.caller, limits);
+  if (request.body.max_tokens > limits.maxTokens) {
+    throw new ValidationError(
+      `max_tokens: ${request.body.max_tokens} is above this deployment's limit of ${limits.maxTokens}`,
+    );
+  }
+  checkBetas(request.betas, limits);
+}
+
+function forwardedHeaders(request: ForwardRequest): Record<string, string> {
+  return {
+    ...(request.anthropicVersion && { 'anthropic-version': request.anthropicVersion }),
+    ...(request.betas.length > 0 && { 'anthropic-beta': request.betas.join(',') }),
+  };
+}
+
+/**
+ * Relays the upstream's events verbatim, metering them. A stream that stalls, breaks or
+ * runs into the deadline ends with an `error` event the SDKs raise; the answer is then
+ * settled from what was generated, and only a whole answer is cached.
+ */
+async function* relay(
+  body: ReadableStream<Uint8Array>,
+  options: {
+    controller: TurnController;
+    idleTimeoutMs: number;
+    onFirstEvent: () => void;
+    finish: (metered: MeteredAnswer, answerBody: string | undefined) => Promise<void>;
+  },
+): AsyncGenerator<string> {
+  const { controller, idleTimeoutMs } = options;
+  const meter = new AnswerMeter();
+  const sent: string[] = [];
+  let first = true;
+  const abortBody = () => void body.cancel().catch(() => {});
+  controller.signal.addEventListener('abort', abortBody, { once: true });
+  try {
+    controller.touch(idleTimeoutMs);
+    for await (const event of readEvents(body)) {
+      controller.touch(idleTimeoutMs);
+      meter.observe(event.name, event.data);
+      if (first && event.name !== 'message_start' && event.name !== 'ping') {
+        first = false;
+        options.onFirstEvent();
+      }
+      sent.push(event.text);
+      yield event.text;
+    }
+    if (controller.interruptedBy) throw timeoutError(controller);
+    if (!meter.result().complete && !meter.result().error) {
+      throw new Error('the upstream stream ended before message_stop');
+    }
+  } catch (error) {
+    const text = controller.interruptedBy
+      ? errorEvent('timeout_error', timeoutError(controller).message)
+      : errorEvent('api_error', streamBreak(error));
+    meter.observe('error', JSON.parse(text.slice(text.indexOf('{'))));
+    yield text;
+  } finally {
+    controller.signal.removeEventListener('abort', abortBody);
+    controller.interrupt('stopped');
+    await options.finish(meter.result(), sent.join(''));
+  }
+}
+
+function streamBreak(error: unknown): string {
+  return error instanceof Error && error.message.includes('message_stop')
+    ? error.message
+    : 'the upstream stream broke';
+}
+
+function errorEvent(type: string, message: string): string {
+  return `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message } })}\n\n`;
+}
+
+function timeoutError(controller: TurnController): ModelError {
+  const what =
+    controller.interruptedBy === 'idle'
+      ? 'the model stream went silent'
+      : controller.interruptedBy === 'slow-start'
+        ? 'the model did not start answering in time'
+        : "the request ran into the function's time limit";
+  return new ModelError('timeout', what);
+}
+
+async function* once(text: string): AsyncGenerator<string> {
+  yield text;
+}

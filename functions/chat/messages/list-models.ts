@@ -1,0 +1,90 @@
+import type { Clock } from '../../../shared/domain/clock.js';
+import { NotFoundError } from '../../../shared/domain/errors.js';
+import type { MessagesUpstream, ModelInfo } from '../../../shared/ports/messages-upstream.js';
+import type { Caller, MessagesLimits } from './messages-types.js';
+import { modelsFor } from './model-access.js';
+
+/** Model metadata changes rarely: the upstream's list is read at most this often. */
+const UPSTREAM_LIST_TTL_MS = 10 * 60_000;
+
+export interface ModelPage {
+  data: ModelInfo[];
+  has_more: boolean;
+  first_id: string | null;
+  last_id: string | null;
+}
+
+export interface ModelListing {
+  /** The caller's models, newest first, in the API's list shape and paging. */
+  list(
+    caller: Caller,
+    page: { limit: number; afterId?: string; beforeId?: string },
+  ): Promise<ModelPage>;
+  /** @throws NotFoundError for a model the caller may not use */
+  get(caller: Caller, id: string): Promise<ModelInfo>;
+}
+
+/** GET /v1/models: the models this caller may use, described as the upstream describes them. */
+export function createModelListing(deps: {
+  upstream: MessagesUpstream;
+  clock: Clock;
+  limits: Pick<MessagesLimits, 'models' | 'firstByteTimeoutMs'>;
+}): ModelListing {
+  const { upstream, clock, limits } = deps;
+  let known: { models: Map<string, ModelInfo>; readAtMs: number } | undefined;
+
+  async function upstreamModels(): Promise<Map<string, ModelInfo>> {
+    if (known && clock() - known.readAtMs < UPSTREAM_LIST_TTL_MS) return known.models;
+    const models = await upstream.listModels(AbortSignal.timeout(limits.firstByteTimeoutMs));
+    known = { models: new Map(models.map((model) => [model.id, model])), readAtMs: clock() };
+    return known.models;
+  }
+
+  async function callerModels(caller: Caller): Promise<ModelInfo[]> {
+    const described = await upstreamModels();
+    return modelsFor(caller, limits)
+      .map((id) => described.get(id) ?? describedAlias(id, described))
+      .sort((a, b) => b.created_at.localeCompare(a.created_at) || a.id.localeCompare(b.id));
+  }
+
+  return {
+    async list(caller, { limit, afterId, beforeId }) {
+      const models = await callerModels(caller);
+      const start = afterId ? models.findIndex((model) => model.id === afterId) + 1 : 0;
+      const end = beforeId ? models.findIndex((model) => model.id === beforeId) : models.length;
+      const window = models.slice(start, end === -1 ? models.length : end);
+      const data = beforeId ? window.slice(-limit) : window.slice(0, limit);
+      return {
+        data,
+        has_more: data.length < window.length,
+        first_id: data[0]?.id ?? null,
+        last_id: data.at(-1)?.id ?? null,
+      };
+    },
+    async get(caller, id) {
+      const model = (await callerModels(caller)).find((candidate) => candidate.id === id);
+      if (!model) throw new NotFoundError(`model: ${id}`);
+      return model;
+    },
+  };
+}
+
+/** An alias the upstream does not list (`claude-sonnet-4-6` for its dated id) is described like it. */
+function describedAlias(id: string, described: Map<string, ModelInfo>): ModelInfo {
+  const dated = [...described.values()].find((model) => model.id.replace(/-\d{8}$/, '') === id);
+  return {
+    type: 'model',
+    id,
+    display_name: dated?.display_name ?? displayNameOf(id),
+    created_at: dated?.created_at ?? '1970-01-01T00:00:00Z',
+  };
+}
+
+/** `claude-sonnet-4-6` → `Claude Sonnet 4.6`. */
+function displayNameOf(id: string): string {
+  return id
+    .replace(/-(\d+)-(\d+)(?=$|-)/, ' $1.$2')
+    .split(/[-\s]/)
+    .map((word) => (word ? word[0]!.toUpperCase() + word.slice(1) : word))
+    .join(' ');
+}

@@ -1,0 +1,33 @@
+import * as z from '../../../shared/validation/zod.js';
+
+const Block = z.looseObject({ type: z.string().check(z.minLength(1)) });
+
+const Message = z.looseObject({
+  role: z.enum(['user', 'assistant']),
+  content: z.union([z.string(), z.array(Block)]),
+});
+
+/**
+ * POST /v1/messages: only what governance reads is checked (the model, max_tokens, the
+ * shape it measures); every other field, known or not, goes upstream as sent.
+ */
+export const MessagesRequestSchema = z.looseObject({
+  model: z.string().check(z.minLength(1), z.maxLength(200)),
+  max_tokens: z.int().check(z.nonnegative()),
+  messages: z.array(Message).check(z.minLength(1, 'at least one message is required')),
+  system: z.optional(z.union([z.string(), z.array(Block)])),
+  tools: z.optional(z.array(z.looseObject({}))),
+  stream: z.optional(z.boolean()),
+});
+
+export type MessagesRequest = z.infer<typeof MessagesRequestSchema>;
+
+/** POST /v1/messages/count_tokens: the same, without max_tokens and stream. */
+export const CountTokensRequestSchema = z.looseObject({
+  model: z.string().check(z.minLength(1), z.maxLength(200)),
+  messages: z.array(Message).check(z.minLength(1, 'at least one message is required')),
+  system: z.optional(z.union([z.string(), z.array(Block)])),
+  tools: z.optional(z.array(z.looseObject({}))),
+});
+
+export type CountTokensRequest = z.infer<typeof CountTokensRequestSchema>;

@@ -1,0 +1,38 @@
+import { PermissionError, ValidationError } from '../../../shared/domain/errors.js';
+import type { Caller, MessagesLimits } from './messages-types.js';
+
+/** The models a caller may use: the deployment's, narrowed by its API key's. */
+export function modelsFor(caller: Caller, limits: Pick<MessagesLimits, 'models'>): string[] {
+  const keyModels = caller.apiKey?.allowedModels;
+  return [...limits.models].filter((model) => !keyModels || keyModels.includes(model));
+}
+
+/** @throws PermissionError when the caller may not use `model` */
+export function checkModel(
+  model: string,
+  caller: Caller,
+  limits: Pick<MessagesLimits, 'models'>,
+): void {
+  if (!limits.models.has(model)) {
+    throw new PermissionError(
+      `model ${JSON.stringify(model)} is not available here; available: ${[...limits.models].join(', ')}`,
+    );
+  }
+  const keyModels = caller.apiKey?.allowedModels;
+  if (keyModels && !keyModels.includes(model)) {
+    throw new PermissionError(
+      `this API key may not use model ${JSON.stringify(model)}; it may use: ${keyModels.join(', ')}`,
+    );
+  }
+}
+
+/** @throws ValidationError naming the betas the allowedBetas setting does not list */
+export function checkBetas(betas: readonly string[], limits: Pick<MessagesLimits, 'allowedBetas'>) {
+  if (limits.allowedBetas.includes('*')) return;
+  const refused = betas.filter((beta) => !limits.allowedBetas.includes(beta));
+  if (refused.length > 0) {
+    throw new ValidationError(
+      `anthropic-beta: ${refused.join(', ')} not allowed here (the allowedBetas setting)`,
+    );
+  }
+}

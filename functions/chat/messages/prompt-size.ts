@@ -1,0 +1,104 @@
+import { utf8Bytes } from '../../../shared/domain/tokens.js';
+
+/** No prompt is larger than the largest context window (1M tokens, the 1M-context beta). */
+const MAX_PROMPT_TOKENS = 1_000_000;
+/** An image is resized to at most ~1.15 megapixels (≈1,600 tokens); high-resolution models take more. */
+const IMAGE_MAX_TOKENS = 10_000;
+const IMAGE_TYPICAL_TOKENS = 1_600;
+/** A PDF page is its text (≤ ~3,000 tokens) and an image of it. */
+const PDF_PAGE_MAX_TOKENS = 5_000;
+const PDF_PAGE_TYPICAL_TOKENS = 2_000;
+/** The most pages a PDF may have; used when its pages cannot be counted. */
+const PDF_MAX_PAGES = 100;
+/** The system prompt the API adds when tools are given (≈350 tokens today). */
+const TOOLS_OVERHEAD_TOKENS = 1_000;
+/** A server tool (web search, web fetch…) adds what it finds to the prompt, once per use. */
+const SERVER_TOOL_MAX_TOKENS = 100_000;
+
+export interface PromptSize {
+  /** A guaranteed upper bound of the prompt's tokens: the budget reserves it. */
+  maxTokens: number;
+  /** A typical-case estimate, for rate limits. */
+  typicalTokens: number;
+  /** Web searches the request allows (max_uses, or 10 when unbounded): priced per search. */
+  maxWebSearches: number;
+}
+
+/**
+ * Measures a Messages API request without a tokenizer: text at one token per UTF-8
+ * byte (Claude's tokenizer never spends more), images and documents by their kind,
+ * erring high. Nothing is changed in the request.
+ */
+export function measurePrompt(request: {
+  messages: unknown;
+  system?: unknown;
+  tools?: ReadonlyArray<Record<string, unknown>>;
+}): PromptSize {
+  const media = { maxTokens: 0, typicalTokens: 0 };
+  const text = JSON.stringify(
+    { system: request.system, messages: request.messages, tools: request.tools },
+    (_key, value: unknown) => {
+      const kind = mediaKind(value);
+      if (!kind) return value;
+      const size = kind === 'image' ? imageSize() : documentSize(value as Block);
+      if (!size) return value;
+      media.maxTokens += size.maxTokens;
+      media.typicalTokens += size.typicalTokens;
+      return null;
+    },
+  );
+  const textBytes = utf8Bytes(text);
+  const tools = request.tools ?? [];
+  const serverTools = tools.filter(isServerTool);
+  const maxTokens =
+    textBytes +
+    media.maxTokens +
+    (tools.length > 0 ? TOOLS_OVERHEAD_TOKENS : 0) +
+    serverTools.length * SERVER_TOOL_MAX_TOKENS;
+  return {
+    maxTokens: Math.min(MAX_PROMPT_TOKENS, maxTokens),
+    typicalTokens: Math.ceil(textBytes / 4) + media.typicalTokens,
+    maxWebSearches: serverTools
+      .filter((tool) => String(tool.type).startsWith('web_search'))
+      .reduce((sum, tool) => sum + (typeof tool.max_uses === 'number' ? tool.max_uses : 10), 0),
+  };
+}
+
+type Block = { type: string; source?: { type?: unknown; media_type?: unknown; data?: unknown } };
+
+function mediaKind(value: unknown): 'image' | 'document' | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const type = (value as { type?: unknown }).type;
+  return type === 'image' || type === 'document' ? type : undefined;
+}
+
+function imageSize() {
+  return { maxTokens: IMAGE_MAX_TOKENS, typicalTokens: IMAGE_TYPICAL_TOKENS };
+}
+
+/** A PDF by its pages; a text or content document is measured as text (undefined). */
+function documentSize(block: Block) {
+  const source = block.source;
+  if (source?.type === 'text' || source?.type === 'content') return undefined;
+  const pages =
+    source?.type === 'base64' && typeof source.data === 'string'
+      ? countPdfPages(source.data)
+      : undefined;
+  const counted = pages ?? PDF_MAX_PAGES;
+  return {
+    maxTokens: counted * PDF_PAGE_MAX_TOKENS,
+    typicalTokens: counted * PDF_PAGE_TYPICAL_TOKENS,
+  };
+}
+
+/** Page objects a PDF shows in the clear; undefined when none are (they may sit in compressed object streams). */
+function countPdfPages(base64: string): number | undefined {
+  const pdf = Buffer.from(base64, 'base64').toString('latin1');
+  const pages = pdf.match(/\/Type\s*\/Page(?![a-zA-Z])/g)?.length ?? 0;
+  return pages > 0 ? Math.min(pages, PDF_MAX_PAGES) : undefined;
+}
+
+/** A tool the API runs itself (web search, code execution…): a versioned type and no input schema. */
+function isServerTool(tool: Record<string, unknown>): boolean {
+  return typeof tool.type === 'string' && tool.type !== 'custom' && !('input_schema' in tool);
+}

@@ -1,0 +1,60 @@
+/** One Server-Sent Event as the upstream sent it: its exact text, and its parsed data. */
+export interface RawEvent {
+  /** The event's bytes as text, its blank-line terminator included: relayed unchanged. */
+  text: string;
+  /** The `event:` field; `message` when absent. */
+  name: string;
+  /** The `data:` payload parsed as JSON; undefined when it is not JSON. */
+  data: unknown;
+}
+
+/**
+ * Splits an SSE byte stream into events, each kept verbatim so it can be relayed and
+ * replayed byte for byte. Decoding is streaming: a character split across chunks stays whole.
+ */
+export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<RawEvent> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
+      let end = eventEnd(buffer);
+      while (end !== -1) {
+        yield parseEvent(buffer.slice(0, end));
+        buffer = buffer.slice(end);
+        end = eventEnd(buffer);
+      }
+      if (done) break;
+    }
+    if (buffer.trim() !== '') yield parseEvent(buffer);
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/** The index just past the blank line ending the first event, or -1. */
+function eventEnd(buffer: string): number {
+  const match = /\r?\n\r?\n|\r\r/.exec(buffer);
+  return match ? match.index + match[0].length : -1;
+}
+
+function parseEvent(text: string): RawEvent {
+  let name = 'message';
+  const data: string[] = [];
+  for (const line of text.split(/\r?\n|\r/)) {
+    if (line.startsWith('event:')) name = line.slice(6).trim();
+    else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
+  }
+  return { text, name, data: parseJson(data.join('\n')) };
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,94 @@
+import { monthOf } from '../../../../shared/domain/budget.js';
+import type { Clock } from '../../../../shared/domain/clock.js';
+import { NotFoundError } from '../../../../shared/domain/errors.js';
+import { nanoToUsd } from '../../../../shared/domain/pricing/model-price.js';
+import type { ApiKeyStore } from '../../../../shared/ports/api-key-store.js';
+import type { UsageLedger } from '../../../../shared/ports/usage-ledger.js';
+import * as z from '../../../../shared/validation/zod.js';
+import type { IssueApiKey } from '../../admin/issue-api-key.js';
+import { json } from '../../http/json-response.js';
+import { defineRoute } from '../../http/route.js';
+import { PageQuerySchema } from '../../request-schemas.js';
+
+const positiveInt = z.int().check(z.positive(), z.maximum(100_000_000));
+
+const NewApiKeySchema = z.strictObject({
+  principal: z.string().check(z.minLength(1), z.maxLength(128)),
+  name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  monthlyBudgetUsd: z.optional(z.number().check(z.positive(), z.maximum(1_000_000))),
+  requestsPerMinute: z.optional(positiveInt),
+  tokensPerMinute: z.optional(positiveInt),
+  allowedModels: z.optional(
+    z.array(z.string().check(z.minLength(1), z.maxLength(200))).check(z.minLength(1)),
+  ),
+  expiresAt: z.optional(z.iso.datetime({ offset: true })),
+});
+
+/** POST /v1/admin/keys: `201 {"id","key",…}`; the key is shown this once. */
+export const createApiKeyRoute = (deps: { issueApiKey: IssueApiKey }) =>
+  defineRoute({
+    method: 'POST',
+    path: '/v1/admin/keys',
+    access: 'admin',
+    body: NewApiKeySchema,
+    handle: async ({ body, scope }) => {
+      const { key, secret } = await deps.issueApiKey(body);
+      scope.logger.info('API key created', { apiKeyId: key.id, principal: key.principal });
+      return json(201, { ...key, key: secret });
+    },
+  });
+
+/** GET /v1/admin/keys?principal&limit&cursor: newest first, never the secrets. */
+export const listApiKeysRoute = (deps: { apiKeys: ApiKeyStore }) =>
+  defineRoute({
+    method: 'GET',
+    path: '/v1/admin/keys',
+    access: 'admin',
+    query: z.extend(PageQuerySchema, {
+      principal: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+    }),
+    handle: async ({ query }) => {
+      const page = await deps.apiKeys.list({
+        limit: query.limit,
+        ...(query.cursor && { cursor: query.cursor }),
+        ...(query.principal && { principal: query.principal }),
+      });
+      return json(200, { keys: page.items, nextCursor: page.nextCursor ?? null });
+    },
+  });
+
+/** GET /v1/admin/keys/{id}: the key and what it spent this month. */
+export const getApiKeyRoute = (deps: { apiKeys: ApiKeyStore; ledger: UsageLedger; clock: Clock }) =>
+  defineRoute({
+    method: 'GET',
+    path: '/v1/admin/keys/:keyId',
+    access: 'admin',
+    handle: async ({ params }) => {
+      const key = await deps.apiKeys.get(params.keyId!);
+      if (!key) throw new NotFoundError(`no API key ${params.keyId}`);
+      const month = await deps.ledger.keyMonth(key.id, monthOf(deps.clock()));
+      return json(200, {
+        ...key,
+        usage: {
+          month: month.month,
+          requests: month.requests,
+          costUsd: nanoToUsd(month.spentNanoUsd),
+          heldUsd: nanoToUsd(month.heldNanoUsd - month.spentNanoUsd),
+        },
+      });
+    },
+  });
+
+/** DELETE /v1/admin/keys/{id}: revoked at once here, everywhere within seconds. */
+export const revokeApiKeyRoute = (deps: { apiKeys: ApiKeyStore; clock: Clock }) =>
+  defineRoute({
+    method: 'DELETE',
+    path: '/v1/admin/keys/:keyId',
+    access: 'admin',
+    handle: async ({ params, scope }) => {
+      const key = await deps.apiKeys.revoke(params.keyId!, new Date(deps.clock()).toISOString());
+      if (!key) throw new NotFoundError(`no API key ${params.keyId}`);
+      scope.logger.info('API key revoked', { apiKeyId: key.id, principal: key.principal });
+      return json(200, key);
+    },
+  });

@@ -1,0 +1,64 @@
+import { isUserId } from '../../../../shared/auth/token-verifier.js';
+import { monthOf } from '../../../../shared/domain/budget.js';
+import type { Clock } from '../../../../shared/domain/clock.js';
+import { ValidationError } from '../../../../shared/domain/errors.js';
+import { nanoToUsd, usdToNano } from '../../../../shared/domain/pricing/model-price.js';
+import type { UsageLedger } from '../../../../shared/ports/usage-ledger.js';
+import * as z from '../../../../shared/validation/zod.js';
+import { json } from '../../http/json-response.js';
+import { defineRoute } from '../../http/route.js';
+
+interface BudgetDependencies {
+  ledger: UsageLedger;
+  clock: Clock;
+  limits: { userMonthlyBudgetUsd: number };
+}
+
+/** GET /v1/admin/principals/{principal}/budget */
+export const getBudgetRoute = (deps: BudgetDependencies) =>
+  defineRoute({
+    method: 'GET',
+    path: '/v1/admin/principals/:principal/budget',
+    access: 'admin',
+    handle: async ({ params }) => json(200, await budgetOf(principalOf(params), deps)),
+  });
+
+/** PUT /v1/admin/principals/{principal}/budget `{"monthlyBudgetUsd"}` */
+export const setBudgetRoute = (deps: BudgetDependencies) =>
+  defineRoute({
+    method: 'PUT',
+    path: '/v1/admin/principals/:principal/budget',
+    access: 'admin',
+    body: z.strictObject({
+      monthlyBudgetUsd: z.number().check(z.nonnegative(), z.maximum(1_000_000_000)),
+    }),
+    handle: async ({ params, body, scope }) => {
+      const principal = principalOf(params);
+      await deps.ledger.setUserBudgetOverride(principal, body.monthlyBudgetUsd);
+      scope.logger.info('budget set', { principal, monthlyBudgetUsd: body.monthlyBudgetUsd });
+      return json(200, await budgetOf(principal, deps));
+    },
+  });
+
+function principalOf(params: Record<string, string>): string {
+  const principal = params.principal ?? '';
+  if (!isUserId(principal)) throw new ValidationError('principal: not a valid user or team id');
+  return principal;
+}
+
+async function budgetOf(principal: string, deps: BudgetDependencies) {
+  const month = monthOf(deps.clock());
+  const [usage, override] = await Promise.all([
+    deps.ledger.userMonth(principal, month),
+    deps.ledger.userBudgetOverrideUsd(principal),
+  ]);
+  const monthlyBudgetUsd = override ?? deps.limits.userMonthlyBudgetUsd;
+  return {
+    principal,
+    monthlyBudgetUsd,
+    isDefault: override === undefined,
+    month,
+    spentUsd: nanoToUsd(usage.spentNanoUsd),
+    remainingUsd: nanoToUsd(Math.max(0, usdToNano(monthlyBudgetUsd) - usage.heldNanoUsd)),
+  };
+}

@@ -1,0 +1,33 @@
+import { monthOf } from '../../../../shared/domain/budget.js';
+import type { Clock } from '../../../../shared/domain/clock.js';
+import { nanoToUsd } from '../../../../shared/domain/pricing/model-price.js';
+import type { UsageRecords, UsageTotals } from '../../../../shared/ports/usage-records.js';
+import * as z from '../../../../shared/validation/zod.js';
+import { json } from '../../http/json-response.js';
+import { defineRoute } from '../../http/route.js';
+
+/** GET /v1/admin/usage?month=yyyy-mm&top=N: the month's usage by principal, key and model, top N by cost. */
+export const usageReportRoute = (deps: { usageRecords: UsageRecords; clock: Clock }) =>
+  defineRoute({
+    method: 'GET',
+    path: '/v1/admin/usage',
+    access: 'admin',
+    query: z.object({
+      month: z.optional(z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month: yyyy-mm'))),
+      top: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(1000))), 20),
+    }),
+    handle: async ({ query }) => {
+      const month = query.month ?? monthOf(deps.clock());
+      const report = await deps.usageRecords.report(month, { top: query.top });
+      return json(200, {
+        month,
+        byPrincipal: report.byPrincipal.map(inUsd),
+        byKey: report.byKey.map(inUsd),
+        byModel: report.byModel.map(inUsd),
+      });
+    },
+  });
+
+function inUsd({ costNanoUsd, ...totals }: UsageTotals) {
+  return { ...totals, costUsd: nanoToUsd(costNanoUsd) };
+}

@@ -1,0 +1,22 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { cappedRetryFetch } from './capped-retry-fetch.js';
+
+export interface AnthropicClientOptions {
+  /** The key, or a function that resolves it (e.g. from Secrets Manager) per request. */
+  apiKey: string | (() => Promise<string>);
+  /** @default the SDK's default, or ANTHROPIC_BASE_URL */
+  baseURL?: string;
+  /** Longest retry-after the SDK waits; a longer one fails at once. @default no cap */
+  maxRetryWaitMs?: number;
+}
+
+/** One client per function: chat turns and /v1/messages share its connection pool. */
+export function createAnthropicClient(options: AnthropicClientOptions): Anthropic {
+  return new Anthropic({
+    apiKey: options.apiKey,
+    baseURL: options.baseURL ?? null,
+    ...(options.maxRetryWaitMs !== undefined && {
+      fetch: cappedRetryFetch(options.maxRetryWaitMs),
+    }),
+  });
+}

@@ -1,0 +1,104 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type { ErrorType } from '../../domain/errors.js';
+import { UpstreamError } from '../../domain/errors.js';
+import type {
+  MessagesUpstream,
+  ModelInfo,
+  UpstreamCall,
+  UpstreamResponse,
+} from '../../ports/messages-upstream.js';
+import { retryAfterMs, toModelError } from './model-error.js';
+
+const ERROR_TYPES = new Set<string>([
+  'invalid_request_error',
+  'authentication_error',
+  'permission_error',
+  'not_found_error',
+  'request_too_large',
+  'billing_error',
+  'rate_limit_error',
+  'timeout_error',
+  'overloaded_error',
+  'api_error',
+]);
+
+/**
+ * The MessagesUpstream port on the Anthropic SDK: the caller's body and version and
+ * beta headers go out as sent, with the deployment's key; the SDK's retries apply
+ * before the response starts.
+ */
+export class AnthropicMessagesUpstream implements MessagesUpstream {
+  constructor(private readonly client: Anthropic) {}
+
+  async send(call: UpstreamCall): Promise<UpstreamResponse> {
+    const options = {
+      headers: call.headers,
+      signal: call.signal,
+      timeout: call.timeoutMs,
+      maxRetries: call.maxRetries,
+    };
+    // The SDK's types describe the parameters it knows; the body is the caller's, unknown fields included.
+    const body = call.body as never;
+    try {
+      const response =
+        call.operation === 'count_tokens'
+          ? await this.client.messages.countTokens(body, options).asResponse()
+          : await this.client.messages.create(body, options).asResponse();
+      return {
+        status: response.status,
+        contentType: response.headers.get('content-type') ?? 'application/json',
+        ...(response.headers.get('request-id') && {
+          requestId: response.headers.get('request-id')!,
+        }),
+        body: response.body ?? new ReadableStream({ start: (controller) => controller.close() }),
+      };
+    } catch (error) {
+      throw toUpstreamError(error);
+    }
+  }
+
+  async listModels(signal: AbortSignal): Promise<ModelInfo[]> {
+    try {
+      const models: ModelInfo[] = [];
+      for await (const model of this.client.models.list({ limit: 1000 }, { signal })) {
+        models.push({
+          type: 'model',
+          id: model.id,
+          display_name: model.display_name,
+          created_at: model.created_at,
+        });
+      }
+      return models;
+    } catch (error) {
+      throw toUpstreamError(error);
+    }
+  }
+}
+
+/** An error response keeps its status and type; the deployment's refused key is our failure, not the caller's. */
+function toUpstreamError(error: unknown): Error {
+  if (!(error instanceof Anthropic.APIError) || error.status === undefined) {
+    return toModelError(error);
+  }
+  if (error.status === 401 || error.status === 403) {
+    return new UpstreamError(
+      502,
+      'api_error',
+      "the Anthropic API refused this deployment's credentials",
+    );
+  }
+  const body = error.error as { error?: { type?: unknown; message?: unknown } } | undefined;
+  const type = typeof body?.error?.type === 'string' ? body.error.type : undefined;
+  const message = typeof body?.error?.message === 'string' ? body.error.message : error.message;
+  const retryAfter = retryAfterMs(error.headers);
+  return new UpstreamError(
+    error.status,
+    type && ERROR_TYPES.has(type)
+      ? (type as ErrorType)
+      : error.status >= 500
+        ? 'api_error'
+        : 'invalid_request_error',
+    message,
+    retryAfter === undefined ? undefined : Math.ceil(retryAfter / 1000),
+  );
+}

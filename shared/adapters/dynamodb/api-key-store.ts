@@ -1,0 +1,260 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ApiKey } from '../../domain/api-key.js';
+import type { Page } from '../../domain/conversation.js';
+import { ConflictError } from '../../domain/errors.js';
+import type { ApiKeyStore } from '../../ports/api-key-store.js';
+import type { PageRequest } from '../../ports/conversation-store.js';
+import type { CursorCodec } from './cursor.js';
+import { failedConditions, isConditionFailure } from './errors.js';
+import { apiKeyKeys } from './keys.js';
+import { transactWrite } from './transact.js';
+
+type Item = Record<string, unknown>;
+
+/** A principal's keys are a filter over the one list partition: this many keys are read per query… */
+const FILTERED_READ_SIZE = 100;
+/** …and at most this many queries per page, after which the page is returned short, with a cursor. */
+const MAX_READS_PER_PAGE = 10;
+
+/**
+ * The ApiKeyStore port on the single table. A key is two items written together: one by
+ * id (the whole key, `secretHash`, and the list index) and one by the hash of the secret
+ * (the fields that authorize a request). `lastUsedAt` is kept on the by-id item only, so
+ * a key's use costs one write.
+ */
+export class DynamoApiKeyStore implements ApiKeyStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly cursors: CursorCodec,
+  ) {}
+
+  async create(key: ApiKey, secretHash: string): Promise<void> {
+    const authorizing = authorizingAttributes(key);
+    const put = (item: Item) => ({
+      Put: {
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    });
+    try {
+      await transactWrite(this.client, {
+        TransactItems: [
+          put({
+            ...apiKeyKeys.byId(key.id),
+            gsi1pk: apiKeyKeys.listPartition,
+            gsi1sk: apiKeyKeys.listSort(key.createdAt, key.id),
+            ...authorizing,
+            ...(key.lastUsedAt !== undefined && { lastUsedAt: key.lastUsedAt }),
+            secretHash,
+          }),
+          put({ ...apiKeyKeys.byHash(secretHash), ...authorizing }),
+        ],
+      });
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const clash = failedConditions(error).includes(0)
+        ? `an API key with id ${key.id} exists already`
+        : `an API key with the same secret as key ${key.id} exists already`;
+      throw new ConflictError(clash, { cause: error });
+    }
+  }
+
+  async findByHash(secretHash: string): Promise<ApiKey | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: apiKeyKeys.byHash(secretHash) }),
+    );
+    return Item ? toApiKey(Item) : undefined;
+  }
+
+  async get(id: string): Promise<ApiKey | undefined> {
+    const item = await this.byId(id);
+    return item ? toApiKey(item) : undefined;
+  }
+
+  /**
+   * With a `principal`, keys of other principals are filtered out after DynamoDB reads
+   * them: a page may then hold fewer than `limit` keys and still have a `nextCursor`.
+   */
+  async list(page: PageRequest & { principal?: string }): Promise<Page<ApiKey>> {
+    const { principal } = page;
+    const owner =
+      principal === undefined
+        ? apiKeyKeys.listPartition
+        : `${apiKeyKeys.listPartition}#${principal}`;
+    let startKey: Item | undefined = await this.cursors.decode(page.cursor, owner);
+    const items: Item[] = [];
+    for (let reads = 0; reads < MAX_READS_PER_PAGE; reads++) {
+      const wanted = page.limit - items.length;
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ScanIndexForward: false,
+          Limit: principal === undefined ? wanted : Math.max(wanted, FILTERED_READ_SIZE),
+          ExclusiveStartKey: startKey,
+          ...(principal !== undefined && {
+            FilterExpression: '#principal = :principal',
+            ExpressionAttributeNames: { '#principal': 'principal' },
+          }),
+          ExpressionAttributeValues: {
+            ':pk': apiKeyKeys.listPartition,
+            ...(principal !== undefined && { ':principal': principal }),
+          },
+        }),
+      );
+      const found = result.Items ?? [];
+      items.push(...found.slice(0, wanted));
+      if (found.length > wanted) {
+        // The read went past the page: the next one starts right after its last key.
+        startKey = indexKeyOf(items.at(-1)!);
+        break;
+      }
+      startKey = result.LastEvaluatedKey;
+      if (!startKey || items.length === page.limit) break;
+    }
+    const nextCursor = await this.cursors.encode(startKey, owner);
+    const keys = items.map(toApiKey);
+    return nextCursor ? { items: keys, nextCursor } : { items: keys };
+  }
+
+  async revoke(id: string, nowIso: string): Promise<ApiKey | undefined> {
+    const item = await this.byId(id);
+    if (!item) return undefined;
+    const key = toApiKey(item);
+    if (key.revokedAt !== undefined) return key;
+    const revoke = (itemKey: Record<string, string>) => ({
+      Update: {
+        TableName: this.tableName,
+        Key: itemKey,
+        UpdateExpression: 'SET revokedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+        ExpressionAttributeValues: { ':now': nowIso },
+      },
+    });
+    try {
+      await transactWrite(this.client, {
+        TransactItems: [revoke(apiKeyKeys.byId(id)), revoke(apiKeyKeys.byHash(secretHashOf(item)))],
+      });
+      return { ...key, revokedAt: nowIso };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Revoked by someone else since it was read: theirs is the time that stays.
+      const after = await this.get(id);
+      if (!after || after.revokedAt !== undefined) return after;
+      throw new Error(`API key ${id} could not be revoked: its by-hash item is missing`, {
+        cause: error,
+      });
+    }
+  }
+
+  async touch(id: string, nowIso: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: apiKeyKeys.byId(id),
+          UpdateExpression: 'SET lastUsedAt = :now',
+          // Never creates a key, and never moves the time back when requests finish out of order.
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :now)',
+          ExpressionAttributeValues: { ':now': nowIso },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  private async byId(id: string): Promise<Item | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: apiKeyKeys.byId(id), ConsistentRead: true }),
+    );
+    return Item;
+  }
+}
+
+/**
+ * The attributes both items hold. The key's own expiry is stored as `keyExpiresAt`:
+ * `expiresAt` is the table's TTL attribute, and a key must never be deleted by TTL.
+ */
+function authorizingAttributes(key: ApiKey): Item {
+  return definedOnly({
+    id: key.id,
+    principal: key.principal,
+    name: key.name,
+    hint: key.hint,
+    createdAt: key.createdAt,
+    revokedAt: key.revokedAt,
+    monthlyBudgetUsd: key.monthlyBudgetUsd,
+    requestsPerMinute: key.requestsPerMinute,
+    tokensPerMinute: key.tokensPerMinute,
+    allowedModels: key.allowedModels && [...key.allowedModels],
+    keyExpiresAt: key.expiresAt,
+  });
+}
+
+/** Without its unset fields: an item stores no empty attributes, a key read back has none. */
+function definedOnly<T extends object>(fields: T): T {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as T;
+}
+
+function secretHashOf(item: Item): string {
+  if (typeof item.secretHash !== 'string') {
+    throw new Error(`API key ${String(item.id)} has no secretHash`);
+  }
+  return item.secretHash;
+}
+
+/** The base-table and index key of a listed item: where the next query of the index resumes. */
+function indexKeyOf(item: Item): Record<string, string> {
+  return {
+    pk: String(item.pk),
+    sk: String(item.sk),
+    gsi1pk: String(item.gsi1pk),
+    gsi1sk: String(item.gsi1sk),
+  };
+}
+
+/**
+ * A key as read back. An attribute of the wrong type fails the read rather than being
+ * dropped: a key whose `revokedAt` or limits cannot be read must not authorize anything.
+ */
+function toApiKey(item: Item): ApiKey {
+  const read = <T>(name: string, is: (value: unknown) => value is T): T | undefined => {
+    const value = item[name];
+    if (value === undefined || is(value)) return value as T | undefined;
+    throw new Error(`API key ${String(item.id)} has a malformed ${name}`);
+  };
+  const required = (name: string) => {
+    const value = read(name, isString);
+    if (value === undefined) throw new Error(`API key ${String(item.id)} has no ${name}`);
+    return value;
+  };
+  return definedOnly<ApiKey>({
+    id: required('id'),
+    principal: required('principal'),
+    name: read('name', isString),
+    hint: required('hint'),
+    createdAt: required('createdAt'),
+    revokedAt: read('revokedAt', isString),
+    lastUsedAt: read('lastUsedAt', isString),
+    monthlyBudgetUsd: read('monthlyBudgetUsd', isNumber),
+    requestsPerMinute: read('requestsPerMinute', isNumber),
+    tokensPerMinute: read('tokensPerMinute', isNumber),
+    allowedModels: read('allowedModels', isStringList),
+    expiresAt: read('keyExpiresAt', isString),
+  });
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isNumber = (value: unknown): value is number => typeof value === 'number';
+const isStringList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every(isString);

@@ -1,0 +1,243 @@
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { monthOf } from '../../domain/budget.js';
+import type {
+  UsageRecord,
+  UsageRecords,
+  UsageReport,
+  UsageTotals,
+} from '../../ports/usage-records.js';
+import { isConditionFailure } from './errors.js';
+import { usageRecordKeys } from './keys.js';
+import { transactWrite } from './transact.js';
+
+type Dimension = 'principal' | 'key' | 'model';
+
+const DAY_SECONDS = 24 * 3600;
+
+export interface UsageRecordsOptions {
+  /**
+   * Each month's totals are spread over this many partitions, one picked at random per
+   * record. Never lower it while a month is in progress: a report reads shards
+   * `0 … shards - 1` only.
+   * @default 8
+   */
+  shards?: number;
+  /**
+   * Records are deleted by TTL this many days after they were made, and a month's
+   * totals this many days after the month ends.
+   * @default 400
+   */
+  recordTtlDays?: number;
+}
+
+/**
+ * The UsageRecords port on the single table: one item per request in its principal's
+ * month partition, and per-month totals by principal, key and model, added to in the
+ * same transaction, so a request is counted exactly when its record is stored.
+ */
+export class DynamoUsageRecords implements UsageRecords {
+  private readonly shards: number;
+  private readonly recordTtlSeconds: number;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    options: UsageRecordsOptions = {},
+  ) {
+    this.shards = options.shards ?? 8;
+    this.recordTtlSeconds = (options.recordTtlDays ?? 400) * DAY_SECONDS;
+  }
+
+  async record(record: UsageRecord): Promise<void> {
+    const atMs = Date.parse(record.at);
+    const month = monthOf(atMs);
+    const shard = Math.floor(Math.random() * this.shards);
+    const totals = (dimension: Dimension, name: string) =>
+      this.addTotals(record, usageRecordKeys.totals(month, shard, dimension, name), {
+        dimension,
+        name,
+        expiresAt: endOfMonthSeconds(month) + this.recordTtlSeconds,
+      });
+    try {
+      await transactWrite(this.client, {
+        TransactItems: [
+          this.putRecord(record, month, atMs),
+          totals('principal', record.principal),
+          ...(record.keyId === undefined ? [] : [totals('key', record.keyId)]),
+          totals('model', record.model),
+        ],
+      });
+    } catch (error) {
+      // Only the record's put has a condition: it failed because this request was
+      // recorded already, and counted then.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async report(month: string, options: { top: number }): Promise<UsageReport> {
+    const shardRows = await Promise.all(
+      Array.from({ length: this.shards }, (_, shard) => this.readShard(month, shard)),
+    );
+    const sums: Record<Dimension, Map<string, UsageTotals>> = {
+      principal: new Map(),
+      key: new Map(),
+      model: new Map(),
+    };
+    for (const item of shardRows.flat()) {
+      const dimension = item.dimension;
+      if (dimension !== 'principal' && dimension !== 'key' && dimension !== 'model') continue;
+      if (typeof item.name !== 'string') continue;
+      const sum = sums[dimension].get(item.name) ?? zeroTotals(item.name);
+      for (const counter of COUNTERS) {
+        const value = item[counter];
+        if (typeof value === 'number') sum[counter] = (sum[counter] ?? 0) + value;
+      }
+      sums[dimension].set(item.name, sum);
+    }
+    return {
+      month,
+      byPrincipal: topByCost(sums.principal, options.top),
+      byKey: topByCost(sums.key, options.top),
+      byModel: topByCost(sums.model, options.top),
+    };
+  }
+
+  /** The record, unless it is stored already: what makes recording it again count nothing. */
+  private putRecord(record: UsageRecord, month: string, atMs: number) {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          // The time in UTC, so the sort key orders a partition's records in time.
+          ...usageRecordKeys.record(
+            record.principal,
+            month,
+            new Date(atMs).toISOString(),
+            record.requestId,
+          ),
+          ...recordAttributes(record),
+          expiresAt: Math.floor(atMs / 1000) + this.recordTtlSeconds,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+
+  private addTotals(
+    record: UsageRecord,
+    key: { pk: string; sk: string },
+    attributes: { dimension: Dimension; name: string; expiresAt: number },
+  ) {
+    const { usage } = record;
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression:
+          'SET #name = :name, #dimension = :dimension, expiresAt = :expiresAt ' +
+          'ADD requests :one, cacheHits :hit, inputTokens :in, outputTokens :out, ' +
+          'cacheReadInputTokens :cacheRead, cacheCreationInputTokens :cacheWrite, ' +
+          'cacheCreation1hInputTokens :cacheWrite1h, costNanoUsd :cost',
+        // `name` is a DynamoDB reserved word.
+        ExpressionAttributeNames: { '#name': 'name', '#dimension': 'dimension' },
+        ExpressionAttributeValues: {
+          ':name': attributes.name,
+          ':dimension': attributes.dimension,
+          ':expiresAt': attributes.expiresAt,
+          ':one': 1,
+          ':hit': record.cacheHit ? 1 : 0,
+          ':in': usage.inputTokens,
+          ':out': usage.outputTokens,
+          ':cacheRead': usage.cacheReadInputTokens,
+          ':cacheWrite': usage.cacheCreationInputTokens,
+          ':cacheWrite1h': usage.cacheCreation1hInputTokens ?? 0,
+          ':cost': record.costNanoUsd,
+        },
+      },
+    };
+  }
+
+  private async readShard(month: string, shard: number): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': usageRecordKeys.totalsPartition(month, shard) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+}
+
+const COUNTERS = [
+  'requests',
+  'cacheHits',
+  'inputTokens',
+  'outputTokens',
+  'cacheReadInputTokens',
+  'cacheCreationInputTokens',
+  'cacheCreation1hInputTokens',
+  'costNanoUsd',
+] as const satisfies ReadonlyArray<keyof UsageTotals>;
+
+function recordAttributes(record: UsageRecord) {
+  const { usage } = record;
+  return {
+    requestId: record.requestId,
+    at: record.at,
+    principal: record.principal,
+    ...(record.keyId !== undefined && { keyId: record.keyId }),
+    api: record.api,
+    model: record.model,
+    usage: {
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      cacheReadInputTokens: usage.cacheReadInputTokens,
+      cacheCreationInputTokens: usage.cacheCreationInputTokens,
+      ...(usage.cacheCreation1hInputTokens !== undefined && {
+        cacheCreation1hInputTokens: usage.cacheCreation1hInputTokens,
+      }),
+    },
+    costNanoUsd: record.costNanoUsd,
+    latencyMs: record.latencyMs,
+    ...(record.stopReason !== undefined && { stopReason: record.stopReason }),
+    cacheHit: record.cacheHit,
+  };
+}
+
+/** Epoch seconds at which `month` (`yyyy-mm`, UTC) ends. */
+function endOfMonthSeconds(month: string): number {
+  const [year = 0, monthNumber = 0] = month.split('-').map(Number);
+  // Date.UTC counts months from 0: month number m is the month after m - 1.
+  return Date.UTC(year, monthNumber, 1) / 1000;
+}
+
+function zeroTotals(name: string): UsageTotals {
+  return {
+    name,
+    requests: 0,
+    cacheHits: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadInputTokens: 0,
+    cacheCreationInputTokens: 0,
+    cacheCreation1hInputTokens: 0,
+    costNanoUsd: 0,
+  };
+}
+
+/** Highest cost first; equal costs by name, so a report reads the same every time. */
+function topByCost(sums: Map<string, UsageTotals>, top: number): UsageTotals[] {
+  return [...sums.values()]
+    .sort(
+      (a, b) => b.costNanoUsd - a.costNanoUsd || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    )
+    .slice(0, Math.max(0, top));
+}

@@ -1,0 +1,70 @@
+import { type ApiKey, type ApiKeyGrant, hashApiKeySecret } from '../domain/api-key.js';
+import type { Clock } from '../domain/clock.js';
+import { AuthenticationError } from '../domain/errors.js';
+import type { ApiKeyStore } from '../ports/api-key-store.js';
+import type { Principal } from './token-verifier.js';
+
+export interface ApiKeyAuthenticator {
+  /** @throws AuthenticationError for an unknown, revoked or expired key */
+  verify(secret: string): Promise<Principal>;
+}
+
+/**
+ * Project API keys, looked up by the SHA-256 of the secret. A function instance keeps
+ * what it read for `cacheTtlMs`, so a revocation takes effect within that time; the
+ * key's lastUsedAt is written at most once per `touchIntervalMs`, off the request's path.
+ */
+export function createApiKeyAuthenticator(deps: {
+  store: ApiKeyStore;
+  clock: Clock;
+  /** @default 5000 */
+  cacheTtlMs?: number;
+  /** @default 60000 */
+  touchIntervalMs?: number;
+  onTouchFailed: (error: unknown) => void;
+}): ApiKeyAuthenticator {
+  const { store, clock } = deps;
+  const cacheTtlMs = deps.cacheTtlMs ?? 5_000;
+  const touchIntervalMs = deps.touchIntervalMs ?? 60_000;
+  const read = new Map<string, { key: ApiKey | undefined; readAtMs: number }>();
+  const touchedAtMs = new Map<string, number>();
+
+  async function find(hash: string, nowMs: number): Promise<ApiKey | undefined> {
+    const cached = read.get(hash);
+    if (cached && nowMs - cached.readAtMs < cacheTtlMs) return cached.key;
+    const key = await store.findByHash(hash);
+    if (read.size > 10_000) read.clear();
+    read.set(hash, { key, readAtMs: nowMs });
+    return key;
+  }
+
+  function touch(key: ApiKey, nowMs: number): void {
+    if (nowMs - (touchedAtMs.get(key.id) ?? Number.NEGATIVE_INFINITY) < touchIntervalMs) return;
+    touchedAtMs.set(key.id, nowMs);
+    store.touch(key.id, new Date(nowMs).toISOString()).catch(deps.onTouchFailed);
+  }
+
+  return {
+    async verify(secret) {
+      const nowMs = clock();
+      const key = await find(hashApiKeySecret(secret), nowMs);
+      if (!key) throw new AuthenticationError('invalid x-api-key', 'invalid');
+      if (key.revokedAt) throw new AuthenticationError('this API key was revoked', 'invalid');
+      if (key.expiresAt && Date.parse(key.expiresAt) <= nowMs) {
+        throw new AuthenticationError(`this API key expired at ${key.expiresAt}`, 'invalid');
+      }
+      touch(key, nowMs);
+      return { userId: key.principal, apiKey: grantOf(key) };
+    },
+  };
+}
+
+function grantOf(key: ApiKey): ApiKeyGrant {
+  return {
+    id: key.id,
+    ...(key.monthlyBudgetUsd !== undefined && { monthlyBudgetUsd: key.monthlyBudgetUsd }),
+    ...(key.requestsPerMinute !== undefined && { requestsPerMinute: key.requestsPerMinute }),
+    ...(key.tokensPerMinute !== undefined && { tokensPerMinute: key.tokensPerMinute }),
+    ...(key.allowedModels && { allowedModels: key.allowedModels }),
+  };
+}

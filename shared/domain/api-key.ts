@@ -1,0 +1,62 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/** Every key starts with this, so a leaked one is recognizable (secret scanners, logs). */
+export const API_KEY_PREFIX = 'csk_';
+
+/** What an operator may limit a key to; unset means the principal's own limits apply. */
+export interface ApiKeyLimits {
+  /** The key's own monthly budget, on top of its principal's. */
+  monthlyBudgetUsd?: number;
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  /** Models the key may call; unset: every model the deployment allows. */
+  allowedModels?: string[];
+  /** ISO 8601; the key stops working after it. */
+  expiresAt?: string;
+}
+
+/** A project API key as stored: never the secret, only its hash. */
+export interface ApiKey extends ApiKeyLimits {
+  /** `key_<32 hex>`: how the admin API names it. */
+  id: string;
+  /** The user or team the key acts for: its budgets, rate limits and history. */
+  principal: string;
+  name?: string;
+  /** The first and last characters of the secret, for people to recognize it. */
+  hint: string;
+  createdAt: string;
+  revokedAt?: string;
+  lastUsedAt?: string;
+}
+
+/** What a key brings to a call: its own budget and rates, checked beside its principal's. */
+export type ApiKeyGrant = Pick<
+  ApiKey,
+  'id' | 'monthlyBudgetUsd' | 'requestsPerMinute' | 'tokensPerMinute' | 'allowedModels'
+>;
+
+/** A new key: 256 random bits, base64url, behind the prefix. Shown once, then only its hash is kept. */
+export function generateApiKeySecret(): string {
+  return `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+}
+
+export function newApiKeyId(): string {
+  return `key_${randomBytes(16).toString('hex')}`;
+}
+
+export function isApiKeyId(id: string): boolean {
+  return /^key_[a-f0-9]{32}$/.test(id);
+}
+
+/** Secrets are looked up by SHA-256: 256 random bits need no slow hash. */
+export function hashApiKeySecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export function looksLikeApiKey(credential: string): boolean {
+  return credential.startsWith(API_KEY_PREFIX);
+}
+
+export function apiKeyHint(secret: string): string {
+  return `${secret.slice(0, API_KEY_PREFIX.length + 4)}…${secret.slice(-4)}`;
+}

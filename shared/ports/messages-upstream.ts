@@ -1,0 +1,38 @@
+/** One call to the Anthropic API on behalf of a /v1/messages caller, passed through as sent. */
+export interface UpstreamCall {
+  operation: 'messages' | 'count_tokens';
+  body: Record<string, unknown>;
+  /** `anthropic-version` and `anthropic-beta`, as the caller sent them. */
+  headers: Record<string, string>;
+  signal: AbortSignal;
+  /** Longest wait for the response headers, per attempt. */
+  timeoutMs: number;
+  maxRetries: number;
+}
+
+/** The upstream's successful response, its body not yet read. */
+export interface UpstreamResponse {
+  status: number;
+  contentType: string;
+  /** The upstream's own request id, for support cases with Anthropic. */
+  requestId?: string;
+  body: ReadableStream<Uint8Array>;
+}
+
+export interface ModelInfo {
+  id: string;
+  display_name: string;
+  created_at: string;
+  type: 'model';
+}
+
+/** The Anthropic API, raw: bodies and events pass through unchanged. */
+export interface MessagesUpstream {
+  /**
+   * @throws UpstreamError for an error response (after retries), with its status and type;
+   *   ModelError when no response came (timeout, connection)
+   */
+  send(call: UpstreamCall): Promise<UpstreamResponse>;
+  /** Every model the upstream offers. */
+  listModels(signal: AbortSignal): Promise<ModelInfo[]>;
+}

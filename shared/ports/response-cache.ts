@@ -1,0 +1,24 @@
+import type { TokenUsage } from '../domain/usage.js';
+
+/** A complete answer, kept to be replayed byte for byte. */
+export interface CachedResponse {
+  /** `sse`: the event stream as sent; `json`: the response body. */
+  format: 'sse' | 'json';
+  body: string;
+  model: string;
+  stopReason: string;
+  /** What the answer cost when it was made; a replay costs nothing. */
+  usage: TokenUsage;
+}
+
+/** Exact-match response cache, by a hash of everything that shapes the answer. */
+export interface ResponseCache {
+  /** @returns the entry, unless there is none or it expired by `nowMs` */
+  get(key: string, nowMs: number): Promise<CachedResponse | undefined>;
+  /** Stores (or replaces) the entry until `nowMs + ttlSeconds`. */
+  put(
+    key: string,
+    response: CachedResponse,
+    options: { ttlSeconds: number; nowMs: number },
+  ): Promise<void>;
+}

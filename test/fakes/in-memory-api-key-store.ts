@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { ApiKey } from '../../shared/domain/api-key.js';
+import type { Page } from '../../shared/domain/conversation.js';
+import { ConflictError, ValidationError } from '../../shared/domain/errors.js';
+import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
+import type { PageRequest } from '../../shared/ports/conversation-store.js';
+
+/**
+ * The ApiKeyStore port in memory, with the DynamoDB adapter's semantics: a key is found
+ * by its id and by its secret's hash, both unique; `findByHash` gives no `lastUsedAt`
+ * (the adapter keeps it on the by-id item only); keys list newest first, ties by id;
+ * `touch` never moves `lastUsedAt` back; cursors are bound to their listing and refused
+ * when altered. Pages are always full, as the adapter's are without a principal filter.
+ */
+export class InMemoryApiKeyStore implements ApiKeyStore {
+  /** Every touch asked for, in order, whether or not the key exists. */
+  readonly touches: Array<{ id: string; nowIso: string }> = [];
+  private readonly byId = new Map<string, { key: ApiKey; secretHash: string }>();
+  private readonly idByHash = new Map<string, string>();
+
+  async create(key: ApiKey, secretHash: string): Promise<void> {
+    if (this.byId.has(key.id))
+      throw new ConflictError(`an API key with id ${key.id} exists already`);
+    if (this.idByHash.has(secretHash)) {
+      throw new ConflictError(`an API key with the same secret as key ${key.id} exists already`);
+    }
+    this.byId.set(key.id, { key: structuredClone(key), secretHash });
+    this.idByHash.set(secretHash, key.id);
+  }
+
+  async findByHash(secretHash: string): Promise<ApiKey | undefined> {
+    const id = this.idByHash.get(secretHash);
+    const key = id === undefined ? undefined : await this.get(id);
+    if (key) delete key.lastUsedAt;
+    return key;
+  }
+
+  async get(id: string): Promise<ApiKey | undefined> {
+    const stored = this.byId.get(id);
+    return stored && structuredClone(stored.key);
+  }
+
+  async list(page: PageRequest & { principal?: string }): Promise<Page<ApiKey>> {
+    const { principal } = page;
+    const owner = principal === undefined ? 'APIKEYS' : `APIKEYS#${principal}`;
+    const after = decodeCursor(page.cursor, owner);
+    const newestFirst = [...this.byId.values()]
+      .map(({ key }) => ({ position: positionOf(key), key }))
+      .filter(({ key }) => principal === undefined || key.principal === principal)
+      .filter(({ position }) => after === undefined || position < after)
+      .sort((a, b) => (a.position < b.position ? 1 : -1));
+    const items = newestFirst.slice(0, page.limit);
+    const last = items.at(-1);
+    const result: Page<ApiKey> = { items: items.map(({ key }) => structuredClone(key)) };
+    if (items.length === page.limit && last) result.nextCursor = encodeCursor(owner, last.position);
+    return result;
+  }
+
+  async revoke(id: string, nowIso: string): Promise<ApiKey | undefined> {
+    const stored = this.byId.get(id);
+    if (!stored) return undefined;
+    stored.key.revokedAt ??= nowIso;
+    return structuredClone(stored.key);
+  }
+
+  async touch(id: string, nowIso: string): Promise<void> {
+    this.touches.push({ id, nowIso });
+    const key = this.byId.get(id)?.key;
+    if (key && (key.lastUsedAt === undefined || key.lastUsedAt < nowIso)) key.lastUsedAt = nowIso;
+  }
+}
+
+/** Where a key sorts in the list: as the adapter's index sort key. */
+const positionOf = (key: ApiKey) => `${key.createdAt}#${key.id}`;
+
+/** A checksum makes an altered cursor fail, as the adapter's sealed ones do. */
+function encodeCursor(owner: string, position: string): string {
+  const payload = JSON.stringify({ owner, position });
+  return Buffer.from(JSON.stringify({ payload, sum: checksum(payload) })).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined, owner: string): string | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const { payload, sum } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const decoded = JSON.parse(payload);
+    if (sum !== checksum(payload) || decoded.owner !== owner) throw new Error();
+    if (typeof decoded.position !== 'string') throw new Error();
+    return decoded.position;
+  } catch {
+    throw new ValidationError('cursor is not valid: pass back the nextCursor of a previous page');
+  }
+}
+
+const checksum = (payload: string) => createHash('sha256').update(payload).digest('base64url');
