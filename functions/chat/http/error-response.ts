@@ -126,7 +126,10 @@ export function errorHandler(baseLogger: Logger) {
     const logger = scope?.logger ?? baseLogger;
     const requestId = scope?.requestId ?? reqCtx.context?.awsRequestId ?? 'unknown';
     const answer = answerFor(error);
-    if (answer.status >= 500) {
+    if (error instanceof UpstreamError) {
+      // The Anthropic API's own error, passed on: not a failure of ours.
+      logger.warn('upstream error passed on', { statusCode: answer.status, errorType: answer.type });
+    } else if (answer.status >= 500) {
       logger.error('request failed', { error, statusCode: answer.status });
     } else {
       logger.info('request rejected', { statusCode: answer.status, errorType: answer.type });

@@ -1,0 +1,125 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../support/api-keys.js';
+import { startTestStack, type TestStack } from '../support/test-stack.js';
+
+const MODEL = 'claude-sonnet-4-6';
+const ask = (text: string, fields: Record<string, unknown> = {}) => ({
+  model: MODEL,
+  max_tokens: 20,
+  messages: [{ role: 'user' as const, content: text }],
+  ...fields,
+});
+
+async function caught(attempt: Promise<unknown>): Promise<unknown> {
+  return attempt.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (error: unknown) => error,
+  );
+}
+
+/** Each refusal reaches the official SDK as the typed error it raises for Anthropic's own. */
+describe('/v1/messages errors, as the official SDK types them', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      env: { USER_MONTHLY_BUDGET_USD: '0.001', ALLOWED_MODELS: 'claude-haiku-4-5' },
+    });
+  });
+  afterAll(() => stack.close());
+
+  const sdk = (apiKey: string, options: Partial<ConstructorParameters<typeof Anthropic>[0]> = {}) =>
+    new Anthropic({ baseURL: stack.url, apiKey, maxRetries: 0, ...options });
+
+  it('401 AuthenticationError for a bad key, a forged token and an unknown API key', async () => {
+    for (const apiKey of ['not-a-token', `csk_${'x'.repeat(43)}`]) {
+      const error = await caught(sdk(apiKey).messages.create(ask('hi')));
+      expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
+      expect((error as Anthropic.APIError).type).toBe('authentication_error');
+    }
+    expect(stack.claude.requests).toHaveLength(0);
+  });
+
+  it('402 PaymentRequiredError (billing_error) when the budget cannot hold the worst case', async () => {
+    const error = await caught(
+      sdk(await stack.token('poor-user')).messages.create(ask('hi', { max_tokens: 4000 })),
+    );
+
+    expect(error).toBeInstanceOf(Anthropic.PaymentRequiredError);
+    expect((error as Anthropic.APIError).type).toBe('billing_error');
+  });
+
+  it('403 PermissionDeniedError for a model the deployment or the key does not allow', async () => {
+    const { key } = await createApiKey(stack, {
+      principal: 'key-user',
+      allowedModels: ['claude-haiku-4-5'],
+    });
+
+    const notHere = await caught(
+      sdk(await stack.token('u')).messages.create(ask('hi', { model: 'claude-opus-3' })),
+    );
+    const notForKey = await caught(sdk(key).messages.create(ask('hi')));
+
+    expect(notHere).toBeInstanceOf(Anthropic.PermissionDeniedError);
+    expect(notForKey).toBeInstanceOf(Anthropic.PermissionDeniedError);
+    expect((notForKey as Error).message).toMatch(/may use: claude-haiku-4-5/);
+  });
+
+  it('400 BadRequestError for max_tokens over the cap, a beta not allowed and a bad body', async () => {
+    const client = sdk(await stack.token('u'));
+    const overCap = await caught(
+      client.messages.create(ask('hi', { max_tokens: 64_001 }), { timeout: 10_000 }),
+    );
+    const beta = await caught(
+      client.messages.create(ask('hi'), { headers: { 'anthropic-beta': 'made-up-2030-01-01' } }),
+    );
+    const noMessages = await caught(
+      client.messages.create({ model: MODEL, max_tokens: 5, messages: [] }),
+    );
+
+    for (const error of [overCap, beta, noMessages]) {
+      expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+    }
+    expect((beta as Error).message).toMatch(/made-up-2030-01-01/);
+  });
+
+  it('429 RateLimitError with retry-after when the key is over its rate', async () => {
+    const { key } = await createApiKey(stack, { principal: 'busy-user', requestsPerMinute: 1 });
+    const client = sdk(key);
+    await client.messages.create(ask('one [[local-claude: tokens=1]]', { max_tokens: 5 }));
+
+    const error = await caught(client.messages.create(ask('two', { max_tokens: 5 })));
+
+    expect(error).toBeInstanceOf(Anthropic.RateLimitError);
+    expect(Number((error as Anthropic.APIError).headers?.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('passes upstream errors on with their status and type: 529 OverloadedError, 500 InternalServerError', async () => {
+    const client = sdk(await stack.token('u'));
+    const overloaded = await caught(
+      client.messages.create(ask('hi [[local-claude: fault=error-before status=529]]')),
+    );
+    const failed = await caught(
+      client.messages.create(ask('hi [[local-claude: fault=error-before status=500]]')),
+    );
+
+    expect(overloaded).toBeInstanceOf(Anthropic.InternalServerError);
+    expect((overloaded as Anthropic.APIError).status).toBe(529);
+    expect((overloaded as Anthropic.APIError).type).toBe('overloaded_error');
+    expect((failed as Anthropic.APIError).status).toBe(500);
+  });
+
+  it('relays an error event after the stream started, which the SDK raises', async () => {
+    const stream = sdk(await stack.token('u')).messages.stream(
+      ask('hi [[local-claude: fault=error-mid after=2 type=overloaded_error]]'),
+    );
+    stream.on('error', () => {});
+
+    const error = await caught(stream.finalMessage());
+
+    expect((error as Anthropic.APIError).type).toBe('overloaded_error');
+  });
+});

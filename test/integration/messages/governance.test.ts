@@ -1,0 +1,223 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledger.js';
+import { DynamoUsageRecords } from '../../../shared/adapters/dynamodb/usage-records.js';
+import { monthOf } from '../../../shared/domain/budget.js';
+import { usdToNano } from '../../../shared/domain/pricing/model-price.js';
+import { PriceTable } from '../../../shared/domain/pricing/price-table.js';
+import { usageFromWire } from '../../../shared/gateway/wire-usage.js';
+import { createApiKey } from '../support/api-keys.js';
+import { startTestStack, type TestStack } from '../support/test-stack.js';
+
+const MODEL = 'claude-sonnet-4-6';
+const prices = new PriceTable();
+const month = () => monthOf(Date.now());
+
+/** Budgets, rates and usage for /v1/messages: the same guarantees as /v1/chat. */
+describe('/v1/messages governance', () => {
+  let stack: TestStack;
+  let ledger: DynamoUsageLedger;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ env: { STREAM_IDLE_TIMEOUT_MS: '1000' } });
+    ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+  });
+  afterAll(() => stack.close());
+
+  it('never spends past a key budget, however many calls race for it', async () => {
+    const budgetUsd = 0.005;
+    const { id, key } = await createApiKey(stack, {
+      principal: 'racer',
+      monthlyBudgetUsd: budgetUsd,
+    });
+    const client = new Anthropic({ baseURL: stack.url, apiKey: key, maxRetries: 0 });
+    const call = (i: number) => {
+      const params = {
+        model: MODEL,
+        max_tokens: 100,
+        messages: [{ role: 'user' as const, content: `race ${i} [[local-claude: tokens=30]]` }],
+      };
+      return i % 2 === 0
+        ? client.messages.create(params)
+        : client.messages.stream(params).finalMessage();
+    };
+
+    const outcomes = await Promise.allSettled(Array.from({ length: 24 }, (_, i) => call(i)));
+
+    const spent = await ledger.keyMonth(id, month());
+    const succeeded = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const refused = outcomes.filter(
+      (outcome) =>
+        outcome.status === 'rejected' && outcome.reason instanceof Anthropic.PaymentRequiredError,
+    );
+    expect(succeeded.length + refused.length).toBe(24);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(spent.spentNanoUsd).toBeLessThanOrEqual(usdToNano(budgetUsd));
+    expect(spent.heldNanoUsd).toBe(spent.spentNanoUsd);
+    expect(spent.requests).toBe(succeeded.length);
+    const charged = succeeded.reduce(
+      (sum, outcome) =>
+        sum +
+        prices.costNanoUsd(
+          MODEL,
+          usageFromWire((outcome as PromiseFulfilledResult<Anthropic.Message>).value.usage),
+        ),
+      0,
+    );
+    expect(spent.spentNanoUsd).toBe(charged);
+    expect((await ledger.userMonth('racer', month())).spentNanoUsd).toBe(charged);
+  });
+
+  it('charges cache writes and reads at their own prices, streamed or not', async () => {
+    const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('cacher') });
+    const system = [
+      {
+        type: 'text' as const,
+        text: 'You are a careful assistant. '.repeat(400),
+        cache_control: { type: 'ephemeral' as const, ttl: '1h' as const },
+      },
+    ];
+    const params = {
+      model: MODEL,
+      max_tokens: 50,
+      system,
+      messages: [{ role: 'user' as const, content: 'Use the cache [[local-claude: tokens=7]]' }],
+    };
+
+    const written = await client.messages.create(params);
+    const read = await client.messages.stream(params).finalMessage();
+
+    expect(written.usage.cache_creation?.ephemeral_1h_input_tokens).toBeGreaterThan(0);
+    expect(read.usage.cache_read_input_tokens).toBeGreaterThan(0);
+    const expected =
+      prices.costNanoUsd(MODEL, usageFromWire(written.usage)) +
+      prices.costNanoUsd(MODEL, usageFromWire(read.usage));
+    const usage = await ledger.userMonth('cacher', month());
+    expect(usage.spentNanoUsd).toBe(expected);
+    expect(usage.cacheReadInputTokens).toBe(read.usage.cache_read_input_tokens);
+  });
+
+  it("answers with Anthropic's rate-limit headers, from the tighter of the user's and the key's windows", async () => {
+    const { key } = await createApiKey(stack, {
+      principal: 'headers-user',
+      requestsPerMinute: 5,
+      tokensPerMinute: 100_000,
+    });
+    const client = new Anthropic({ baseURL: stack.url, apiKey: key });
+    const params = {
+      model: MODEL,
+      max_tokens: 10,
+      messages: [{ role: 'user' as const, content: 'limits [[local-claude: tokens=2]]' }],
+    };
+
+    const first = await client.messages.create(params).withResponse();
+    const second = await client.messages.create(params).withResponse();
+
+    const header = (name: string) => second.response.headers.get(`anthropic-ratelimit-${name}`);
+    expect(first.response.headers.get('anthropic-ratelimit-requests-remaining')).toBe('4');
+    expect(header('requests-limit')).toBe('5');
+    expect(header('requests-remaining')).toBe('3');
+    expect(Number(header('tokens-remaining'))).toBeLessThan(100_000);
+    expect(Date.parse(header('requests-reset') ?? '')).toBeGreaterThan(Date.now());
+    expect(second.response.headers.get('request-id')).toBe(second.request_id);
+  });
+
+  it('records one usage record per request, with the key, for the admin report', async () => {
+    const { id, key } = await createApiKey(stack, { principal: 'reported' });
+    const client = new Anthropic({ baseURL: stack.url, apiKey: key });
+    const message = await client.messages.create({
+      model: MODEL,
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'report me [[local-claude: tokens=3]]' }],
+    });
+
+    const report = await new DynamoUsageRecords(stack.documentClient, stack.tableName).report(
+      month(),
+      { top: 100 },
+    );
+
+    const row = report.byKey.find((totals) => totals.name === id);
+    expect(row).toMatchObject({
+      requests: 1,
+      cacheHits: 0,
+      outputTokens: 3,
+      costNanoUsd: prices.costNanoUsd(MODEL, usageFromWire(message.usage)),
+    });
+    expect(report.byPrincipal.find((totals) => totals.name === 'reported')?.requests).toBe(1);
+  });
+
+  it('forwards every field and header it does not govern exactly as sent', async () => {
+    const token = await stack.token('faithful');
+    const client = new Anthropic({ baseURL: stack.url, apiKey: token });
+    const params = {
+      model: MODEL,
+      max_tokens: 20,
+      temperature: 0.3,
+      top_k: 5,
+      stop_sequences: ['never-appears'],
+      metadata: { user_id: 'end-user-7' },
+      system: 'Be brief.',
+      messages: [
+        { role: 'user' as const, content: [{ type: 'text' as const, text: 'first' }] },
+        { role: 'assistant' as const, content: 'an answer' },
+        { role: 'user' as const, content: 'second [[local-claude: tokens=2]]' },
+      ],
+    };
+
+    await client.messages.create(params, {
+      headers: { 'anthropic-beta': 'interleaved-thinking-2025-05-14' },
+    });
+
+    const upstream = stack.claude.requests.at(-1)!;
+    expect(upstream.body).toEqual(params);
+    expect(upstream.headers['anthropic-beta']).toBe('interleaved-thinking-2025-05-14');
+    // The deployment's Anthropic key goes upstream, never the caller's credential.
+    expect(JSON.stringify(upstream.headers)).not.toContain(token);
+  });
+
+  it('passes on what the upstream says of a field it does not know', async () => {
+    const response = await fetch(`${stack.url}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await stack.token('future')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        model: MODEL,
+        max_tokens: 5,
+        messages: [{ role: 'user', content: 'hi' }],
+        a_future_parameter: true,
+      }),
+    });
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: {
+        type: 'invalid_request_error',
+        message: expect.stringContaining('a_future_parameter'),
+      },
+    });
+  });
+
+  it('ends a stalled stream with an error event, stops upstream, and bills what was generated', async () => {
+    const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('stalled') });
+    const stream = client.messages.stream({
+      model: MODEL,
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'stall [[local-claude: fault=stall after=3]]' }],
+    });
+    stream.on('error', () => {});
+
+    const error = await stream.finalMessage().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+
+    expect((error as Anthropic.APIError).type).toBe('timeout_error');
+    await expect.poll(() => stack.claude.requests.at(-1)?.aborted).toBe(true);
+    const usage = await ledger.userMonth('stalled', month());
+    expect(usage.requests).toBe(1);
+    expect(usage.outputTokens).toBeGreaterThanOrEqual(3);
+    expect(usage.heldNanoUsd).toBe(usage.spentNanoUsd);
+  });
+});

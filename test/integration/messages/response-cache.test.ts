@@ -1,0 +1,135 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledger.js';
+import { DynamoUsageRecords } from '../../../shared/adapters/dynamodb/usage-records.js';
+import { monthOf } from '../../../shared/domain/budget.js';
+import { startTestStack, type TestStack } from '../support/test-stack.js';
+
+const MODEL = 'claude-sonnet-4-6';
+
+/** The exact-match response cache: a repeat is replayed byte for byte, for free. */
+describe('/v1/messages response cache', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      env: { RESPONSE_CACHE_TTL_SECONDS: '300', STREAM_IDLE_TIMEOUT_MS: '1000' },
+    });
+  });
+  afterAll(() => stack.close());
+
+  async function post(userId: string, body: unknown, headers: Record<string, string> = {}) {
+    const response = await fetch(`${stack.url}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await stack.token(userId)}`,
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+        ...headers,
+      },
+      body: JSON.stringify(body),
+    });
+    return {
+      status: response.status,
+      cache: response.headers.get('x-cache'),
+      text: await response.text(),
+    };
+  }
+  const question = (text: string, stream: boolean) => ({
+    model: MODEL,
+    max_tokens: 40,
+    stream,
+    messages: [{ role: 'user', content: `${text} [[local-claude: tokens=12]]` }],
+  });
+
+  it.each([true, false])(
+    'replays a repeat identically without calling upstream (stream: %s)',
+    async (stream) => {
+      const body = question(`cache me ${stream}`, stream);
+      const first = await post('cached-user', body);
+      const upstreamCalls = stack.claude.requests.length;
+
+      const second = await post('cached-user', body);
+
+      expect(first.cache).toBe('miss');
+      expect(second.cache).toBe('hit');
+      expect(second.status).toBe(200);
+      expect(second.text).toBe(first.text);
+      expect(stack.claude.requests.length).toBe(upstreamCalls);
+    },
+  );
+
+  it('charges nothing for a hit and counts it as a hit', async () => {
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    const body = question('free the second time', false);
+    await post('frugal', body);
+    const afterMiss = await ledger.userMonth('frugal', monthOf(Date.now()));
+
+    await post('frugal', body);
+
+    const afterHit = await ledger.userMonth('frugal', monthOf(Date.now()));
+    expect(afterHit.spentNanoUsd).toBe(afterMiss.spentNanoUsd);
+    expect(afterHit.requests).toBe(afterMiss.requests);
+    const report = await new DynamoUsageRecords(stack.documentClient, stack.tableName).report(
+      monthOf(Date.now()),
+      { top: 100 },
+    );
+    expect(report.byPrincipal.find((row) => row.name === 'frugal')).toMatchObject({
+      requests: 2,
+      cacheHits: 1,
+      costNanoUsd: afterMiss.spentNanoUsd,
+    });
+  });
+
+  it('serves a replay the official SDK reads like any answer', async () => {
+    const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('sdk-cache') });
+    const params = {
+      model: MODEL,
+      max_tokens: 30,
+      messages: [{ role: 'user' as const, content: 'same again [[local-claude: tokens=6]]' }],
+    };
+
+    const made = await client.messages.stream(params).finalMessage();
+    const replayed = await client.messages.stream(params).finalMessage();
+
+    expect(replayed).toEqual(made);
+  });
+
+  it('calls upstream when asked to bypass (no-store) or refresh (no-cache) it', async () => {
+    const body = question('fresh please', false);
+    await post('fresh-user', body);
+    const before = stack.claude.requests.length;
+
+    const bypass = await post('fresh-user', body, { 'cache-control': 'no-store' });
+    const refresh = await post('fresh-user', body, { 'cache-control': 'no-cache' });
+    const after = await post('fresh-user', body);
+
+    expect([bypass.cache, refresh.cache, after.cache]).toEqual(['bypass', 'refresh', 'hit']);
+    expect(stack.claude.requests.length).toBe(before + 2);
+    expect(after.text).toBe(refresh.text);
+    expect(after.text).not.toBe(bypass.text);
+  });
+
+  it('keeps each principal its own cache', async () => {
+    const body = question('mine alone', false);
+    await post('owner', body);
+
+    const other = await post('someone-else', body);
+
+    expect(other.cache).toBe('miss');
+  });
+
+  it('never caches an answer that broke off or failed', async () => {
+    const stalled = question('partial [[local-claude: fault=stall after=2]]', true);
+    const failed = question('failing [[local-claude: fault=error-mid after=2]]', true);
+    for (const body of [stalled, failed]) {
+      await post('unlucky', body);
+      const before = stack.claude.requests.length;
+
+      const again = await post('unlucky', body);
+
+      expect(again.cache).toBe('miss');
+      expect(stack.claude.requests.length).toBe(before + 1);
+    }
+  });
+});
