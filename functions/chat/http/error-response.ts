@@ -128,7 +128,10 @@ export function errorHandler(baseLogger: Logger) {
     const answer = answerFor(error);
     if (error instanceof UpstreamError) {
       // The Anthropic API's own error, passed on: not a failure of ours.
-      logger.warn('upstream error passed on', { statusCode: answer.status, errorType: answer.type });
+      logger.warn('upstream error passed on', {
+        statusCode: answer.status,
+        errorType: answer.type,
+      });
     } else if (answer.status >= 500) {
       logger.error('request failed', { error, statusCode: answer.status });
     } else {
