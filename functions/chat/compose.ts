@@ -60,6 +60,7 @@ import { createTurnObserver } from './observability/turn-observer.js';
 import type { HealthChecks } from './routes/health.js';
 import { createChatTurn } from './turn/chat-turn.js';
 import { createCompactionRequests } from './turn/compaction-requests.js';
+import { createTurnCache } from './turn/turn-cache.js';
 import type { TurnLimits } from './turn/turn-types.js';
 
 /** The chat function's ports and observability, on real services. */
@@ -218,6 +219,13 @@ export function composeChatApp(
     admission,
     recover,
     prices,
+    turnCache: createTurnCache({
+      cache: adapters.responseCache,
+      ttlSeconds: settings.responseCacheTtlSeconds,
+      scope: settings.responseCacheScope,
+      onError: (error) => adapters.logger.warn('the response cache failed', { error }),
+    }),
+    usageRecords: adapters.usageRecords,
     compaction: createCompactionRequests({
       jobs,
       queue,

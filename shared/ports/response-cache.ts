@@ -2,8 +2,8 @@ import type { TokenUsage } from '../domain/usage.js';
 
 /** A complete answer, kept to be replayed byte for byte. */
 export interface CachedResponse {
-  /** `sse`: the event stream as sent; `json`: the response body. */
-  format: 'sse' | 'json';
+  /** `sse`: a /v1/messages event stream as sent; `json`: its response body; `text`: a chat answer. */
+  format: 'sse' | 'json' | 'text';
   body: string;
   model: string;
   stopReason: string;

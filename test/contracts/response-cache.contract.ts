@@ -90,6 +90,14 @@ export function responseCacheContract(subject: () => Promise<ResponseCache>) {
       expect(await cache.get(key, T0)).toEqual(answer);
     });
 
+    it('replays a chat answer kept as plain text', async () => {
+      const answer = jsonAnswer({ format: 'text', body: UNICODE_TEXT, stopReason: 'end_turn' });
+
+      await cache.put(key, answer, options());
+
+      expect(await cache.get(key, T0)).toEqual(answer);
+    });
+
     it('replays an empty body', async () => {
       await cache.put(key, jsonAnswer({ body: '' }), options());
 

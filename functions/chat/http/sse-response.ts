@@ -17,7 +17,7 @@ const SSE_HEADERS = {
 export function sseResponse(
   scope: RequestScope,
   produce: (write: (text: string) => void) => Promise<void>,
-  options: { pingIntervalMs: number },
+  options: { pingIntervalMs: number; headers?: Record<string, string> },
 ): Response {
   const endRequest = scope.keepOpen();
   const encoder = new TextEncoder();
@@ -41,5 +41,5 @@ export function sseResponse(
       });
     },
   });
-  return new Response(body, { status: 200, headers: SSE_HEADERS });
+  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...options.headers } });
 }

@@ -39,6 +39,7 @@ export function createTurnObserver(
       });
     },
     compactionNotRequested: (error) => logger.warn('could not request compaction', { error }),
+    usageNotRecorded: (error) => logger.error('could not record the usage of a turn', { error }),
     pieceNotSaved: (error) =>
       logger.warn('could not save a piece of the streaming answer', { error }),
     async ended(summary) {

@@ -1,3 +1,4 @@
+import { anthropicRequestHeaders } from '../http/anthropic-headers.js';
 import type { RequestScope } from '../http/chat-router.js';
 import { defineRoute } from '../http/route.js';
 import { sseResponse } from '../http/sse-response.js';
@@ -16,14 +17,24 @@ export const chatRoute = (deps: {
     method: 'POST',
     path: '/v1/chat',
     body: chatRequestSchema(deps.limits),
-    handle: async ({ body, principal, scope }) => {
+    handle: async ({ request, body, principal, scope }) => {
       const turn = await deps.chatTurn.start(
-        { ...body, userId: principal.userId },
-        { observer: deps.observeTurn(scope), remainingTimeMs: scope.remainingTimeMs },
+        {
+          ...body,
+          userId: principal.userId,
+          ...(principal.apiKey && { apiKey: principal.apiKey }),
+          cache: anthropicRequestHeaders(request.headers).cache,
+        },
+        {
+          requestId: scope.requestId,
+          observer: deps.observeTurn(scope),
+          remainingTimeMs: scope.remainingTimeMs,
+        },
       );
       scope.logger.appendKeys({ conversationId: turn.conversationId, messageId: turn.messageId });
       return sseResponse(scope, (write) => turn.run((event) => write(encodeChatEvent(event))), {
         pingIntervalMs: deps.limits.pingIntervalMs,
+        headers: { 'x-cache': turn.cache },
       });
     },
   });

@@ -3,13 +3,16 @@ import { ModelError } from '../../../shared/domain/errors.js';
 import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 import type { Model } from '../../../shared/ports/model.js';
+import type { UsageRecords } from '../../../shared/ports/usage-records.js';
 import type { RecoverTurn } from '../../../shared/turns/recover-turn.js';
 import type { Admission } from '../../../shared/usage/admission.js';
 import { AnswerPieces } from './answer-pieces.js';
 import { collectAnswer } from './collect-answer.js';
+import type { CacheOutcome } from '../messages/messages-types.js';
 import type { CompactionRequests } from './compaction-requests.js';
 import { createTurnFinish } from './finish-turn.js';
 import { createTurnStart } from './start-turn.js';
+import type { TurnCache } from './turn-cache.js';
 import type { TurnContext, TurnEvent, TurnLimits, TurnRequest } from './turn-types.js';
 
 /** A turn whose answer has begun: run it to stream the answer's events. */
@@ -17,6 +20,8 @@ export interface LiveTurn {
   conversationId: string;
   messageId: string;
   model: string;
+  /** Whether the answer is replayed from the response cache. */
+  cache: CacheOutcome;
   /**
    * Streams the answer to its end, whether or not anyone still reads (on AWS a client
    * disconnect never reaches the function): `start`, `text`…, then `done` or `error`.
@@ -41,6 +46,8 @@ export interface ChatTurnDependencies {
   recover: RecoverTurn;
   prices: PriceTable;
   compaction: CompactionRequests;
+  turnCache: TurnCache;
+  usageRecords: UsageRecords;
   clock: Clock;
   limits: TurnLimits;
 }
@@ -58,6 +65,7 @@ export function createChatTurn(deps: ChatTurnDependencies): ChatTurn {
         conversationId,
         messageId,
         model: turn.model,
+        cache: turn.cache.outcome,
         async run(emit) {
           const pieces = new AnswerPieces(
             (piece) =>

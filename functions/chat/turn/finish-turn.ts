@@ -3,9 +3,11 @@ import { ModelError } from '../../../shared/domain/errors.js';
 import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import { estimateTokens } from '../../../shared/domain/tokens.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
+import type { UsageRecords } from '../../../shared/ports/usage-records.js';
 import { answerOutcome } from './answer-outcome.js';
 import type { CollectedAnswer } from './collect-answer.js';
 import type { CompactionRequests } from './compaction-requests.js';
+import type { TurnCache } from './turn-cache.js';
 import type { StartedTurn, TurnEvent } from './turn-types.js';
 
 export type FinishTurn = (turn: StartedTurn, answer: CollectedAnswer) => Promise<TurnEvent>;
@@ -21,9 +23,11 @@ export function createTurnFinish(deps: {
   store: ConversationStore;
   prices: PriceTable;
   compaction: CompactionRequests;
+  turnCache: TurnCache;
+  usageRecords: UsageRecords;
   clock: Clock;
 }): FinishTurn {
-  const { store, prices, compaction, clock } = deps;
+  const { store, prices, compaction, turnCache, usageRecords, clock } = deps;
   return async (turn, answer) => {
     const { observer } = turn;
     const outcome = answerOutcome(answer, turn.controller.interruptedBy);
@@ -33,7 +37,7 @@ export function createTurnFinish(deps: {
     let failure = outcome.failure;
     let costNanoUsd: number;
     try {
-      costNanoUsd = prices.costNanoUsd(model, usage);
+      costNanoUsd = turn.cache.outcome === 'hit' ? 0 : prices.costNanoUsd(model, usage);
     } catch (error) {
       // Never reached with validated settings (every allowed model is priced); should it
       // be, the call is charged the worst case it held rather than nothing.
@@ -76,6 +80,28 @@ export function createTurnFinish(deps: {
       const { overrunNanoUsd, reservationId } = settled;
       observer.budgetOverrun({ overrunNanoUsd, reservationId });
     }
+    if (!failure) {
+      await turnCache.keep(
+        turn.cache,
+        { text: answer.text, model, stopReason: outcome.stopReason, usage },
+        clock(),
+      );
+    }
+    await usageRecords
+      .record({
+        requestId: turn.requestId,
+        at: new Date(turn.receivedAtMs).toISOString(),
+        principal: turn.userId,
+        ...(turn.apiKeyId && { keyId: turn.apiKeyId }),
+        api: 'chat',
+        model,
+        usage,
+        costNanoUsd,
+        latencyMs: clock() - turn.receivedAtMs,
+        stopReason: outcome.stopReason,
+        cacheHit: turn.cache.outcome === 'hit',
+      })
+      .catch((error: unknown) => observer.usageNotRecorded(error));
     await compaction
       .requestIfDue({
         userId: turn.userId,

@@ -16,6 +16,7 @@ import { type RecoverTurn, turnHolder } from '../../../shared/turns/recover-turn
 import type { Admission, AdmissionRequest, Admitted } from '../../../shared/usage/admission.js';
 import { openAnswer } from './open-answer.js';
 import { promptBudget } from './prompt-budget.js';
+import type { TurnCache } from './turn-cache.js';
 import { TurnController } from './turn-controller.js';
 import type { StartedTurn, TurnContext, TurnLimits, TurnRequest } from './turn-types.js';
 
@@ -34,10 +35,11 @@ export function createTurnStart(deps: {
   model: Model;
   admission: Admission;
   recover: RecoverTurn;
+  turnCache: TurnCache;
   clock: Clock;
   limits: TurnLimits;
 }): StartTurn {
-  const { store, admission, clock, limits } = deps;
+  const { store, admission, turnCache, clock, limits } = deps;
   return async (request, context) => {
     const receivedAtMs = clock();
     const model = allowedModel(request.model ?? limits.defaultModel, limits.models);
@@ -52,7 +54,17 @@ export function createTurnStart(deps: {
     const deadlineMs = receivedAtMs + context.remainingTimeMs();
     const budget = promptBudget({ ...request, conversation: existing, ...limits });
 
-    const [history, admitted] = await bothOrNeither(
+    const cached = turnCache.lookup({
+      userId,
+      model,
+      ...(request.system !== undefined && { system: request.system }),
+      message: request.message,
+      maxTokens,
+      ...(request.cache && { cache: request.cache }),
+      startsConversation: !existing,
+      nowMs: receivedAtMs,
+    });
+    const [history, held] = await bothOrNeither(
       loadHistory(store, userId, existing, budget.historyTokens),
       admit(admission, context, {
         userId,
@@ -63,9 +75,14 @@ export function createTurnStart(deps: {
         nowMs: receivedAtMs,
         expiresAtMs: deadlineMs,
         holder: turnHolder(userId, conversationId),
+        ...(request.apiKey && { apiKey: request.apiKey }),
       }),
-      (held) => held.release(),
+      (admitted) => admitted.release(),
     );
+    const cache = await cached;
+    // A replayed answer is free: what was held for a model call is given back.
+    if (cache.replay) await held.release();
+    const admitted = cache.replay ? freeOfCharge(held) : held;
     const messageId = newMessageId();
     const userSeq = await storeQuestion(store, admitted, {
       userId,
@@ -80,7 +97,7 @@ export function createTurnStart(deps: {
       },
       nowIso: new Date(clock()).toISOString(),
       leaseUntilMs,
-      hold: { reservation: admitted.reservation, model },
+      ...(!cache.replay && { hold: { reservation: admitted.reservation, model } }),
     });
 
     const controller = new TurnController(context.remainingTimeMs() - limits.deadlineMarginMs);
@@ -99,16 +116,19 @@ export function createTurnStart(deps: {
     );
     const { observer } = context;
     const turn = { userId, conversationId, messageId, userSeq, admitted, controller, observer };
-    const answer = await openAnswer(deps, turn, {
-      model,
-      maxTokens,
-      ...buildPrompt({
-        ...(request.system !== undefined && { system: request.system }),
-        ...(existing?.summary && { summary: existing.summary.text }),
-        history,
-        message: request.message,
-      }),
-    });
+    const answer = cache.replay
+      ? { stream: cache.replay, model }
+      : await openAnswer(deps, turn, {
+          model,
+          maxTokens,
+          ...buildPrompt({
+            ...(request.system !== undefined && { system: request.system }),
+            ...(existing?.summary && { summary: existing.summary.text }),
+            history,
+            message: request.message,
+          }),
+        });
+    if (cache.replay) controller.started();
     observer.started();
     return {
       ...turn,
@@ -116,7 +136,22 @@ export function createTurnStart(deps: {
       receivedAtMs,
       uncompactedTokens: (existing?.uncompactedTokens ?? 0) + estimateTokens(request.message),
       summaryThroughSeq: existing?.summary?.throughSeq ?? 0,
+      requestId: context.requestId,
+      ...(request.apiKey && { apiKeyId: request.apiKey.id }),
+      cache,
     };
+  };
+}
+
+/** What a replayed turn holds: nothing, and settling it records nothing. */
+function freeOfCharge(admitted: Admitted): Admitted {
+  const reservation = { ...admitted.reservation, amountNanoUsd: 0 };
+  return {
+    reservation,
+    reservedNanoUsd: 0,
+    rateWindows: [],
+    settle: async () => ({ overrunNanoUsd: 0, reservationId: reservation.id }),
+    release: async () => {},
   };
 }
 

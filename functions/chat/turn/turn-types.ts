@@ -1,8 +1,11 @@
+import type { ApiKeyGrant } from '../../../shared/domain/api-key.js';
 import type { StopReason } from '../../../shared/domain/conversation.js';
 import type { ModelError } from '../../../shared/domain/errors.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
 import type { ModelStream } from '../../../shared/ports/model.js';
 import type { Admitted } from '../../../shared/usage/admission.js';
+import type { CacheDirective } from '../messages/messages-types.js';
+import type { TurnCacheLookup } from './turn-cache.js';
 import type { TurnController } from './turn-controller.js';
 
 /** One question to answer, as the caller asked it (validated). */
@@ -14,6 +17,10 @@ export interface TurnRequest {
   model?: string;
   system?: string;
   maxTokens?: number;
+  /** How the response cache is to treat the turn (`cache-control`). */
+  cache?: CacheDirective;
+  /** The API key the turn came with: its budget and rates apply too. */
+  apiKey?: ApiKeyGrant;
 }
 
 /** The turn's bounds, from the settings, built once at the composition root. */
@@ -93,6 +100,7 @@ export interface TurnObserver {
   /** The answer cost more than the worst case reserved for it. */
   budgetOverrun(details: { overrunNanoUsd: number; reservationId: string }): void;
   compactionNotRequested(error: unknown): void;
+  usageNotRecorded(error: unknown): void;
   /** A piece of the streaming answer could not be saved (the next one will be tried). */
   pieceNotSaved(error: unknown): void;
   /** Awaited before the response ends, so what it records is published with it. */
@@ -101,6 +109,8 @@ export interface TurnObserver {
 
 /** Per request: who observes, and how long the function still has. */
 export interface TurnContext {
+  /** Names the turn's usage record. */
+  requestId: string;
   observer: TurnObserver;
   remainingTimeMs: () => number;
 }
@@ -123,4 +133,8 @@ export interface StartedTurn {
   /** The last message the conversation's summary covers (0: no summary yet). */
   summaryThroughSeq: number;
   observer: TurnObserver;
+  requestId: string;
+  apiKeyId?: string;
+  /** Whether the answer is replayed from the response cache (free), or to be kept in it. */
+  cache: TurnCacheLookup;
 }

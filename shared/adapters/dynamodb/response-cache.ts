@@ -217,7 +217,7 @@ function toHead(item: Record<string, unknown>): Head | undefined {
     typeof version !== 'string' ||
     !isCount(parts) ||
     parts < 1 ||
-    (format !== 'sse' && format !== 'json') ||
+    (format !== 'sse' && format !== 'json' && format !== 'text') ||
     typeof model !== 'string' ||
     typeof stopReason !== 'string' ||
     !isCount(compressedBytes) ||

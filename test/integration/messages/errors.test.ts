@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../support/api-keys.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
@@ -38,7 +38,7 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     for (const apiKey of ['not-a-token', `csk_${'x'.repeat(43)}`]) {
       const error = await caught(sdk(apiKey).messages.create(ask('hi')));
       expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
-      expect((error as Anthropic.APIError).type).toBe('authentication_error');
+      expect((error as APIError).type).toBe('authentication_error');
     }
     expect(stack.claude.requests).toHaveLength(0);
   });
@@ -49,7 +49,7 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     );
 
     expect(error).toBeInstanceOf(Anthropic.PaymentRequiredError);
-    expect((error as Anthropic.APIError).type).toBe('billing_error');
+    expect((error as APIError).type).toBe('billing_error');
   });
 
   it('403 PermissionDeniedError for a model the deployment or the key does not allow', async () => {
@@ -94,7 +94,7 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     const error = await caught(client.messages.create(ask('two', { max_tokens: 5 })));
 
     expect(error).toBeInstanceOf(Anthropic.RateLimitError);
-    expect(Number((error as Anthropic.APIError).headers?.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number((error as APIError).headers?.get('retry-after'))).toBeGreaterThan(0);
   });
 
   it('passes upstream errors on with their status and type: 529 OverloadedError, 500 InternalServerError', async () => {
@@ -107,9 +107,9 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     );
 
     expect(overloaded).toBeInstanceOf(Anthropic.InternalServerError);
-    expect((overloaded as Anthropic.APIError).status).toBe(529);
-    expect((overloaded as Anthropic.APIError).type).toBe('overloaded_error');
-    expect((failed as Anthropic.APIError).status).toBe(500);
+    expect((overloaded as APIError).status).toBe(529);
+    expect((overloaded as APIError).type).toBe('overloaded_error');
+    expect((failed as APIError).status).toBe(500);
   });
 
   it('relays an error event after the stream started, which the SDK raises', async () => {
@@ -120,6 +120,6 @@ describe('/v1/messages errors, as the official SDK types them', () => {
 
     const error = await caught(stream.finalMessage());
 
-    expect((error as Anthropic.APIError).type).toBe('overloaded_error');
+    expect((error as APIError).type).toBe('overloaded_error');
   });
 });

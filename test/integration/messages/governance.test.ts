@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledger.js';
 import { DynamoUsageRecords } from '../../../shared/adapters/dynamodb/usage-records.js';
@@ -213,7 +213,7 @@ describe('/v1/messages governance', () => {
       (caught: unknown) => caught,
     );
 
-    expect((error as Anthropic.APIError).type).toBe('timeout_error');
+    expect((error as APIError).type).toBe('timeout_error');
     await expect.poll(() => stack.claude.requests.at(-1)?.aborted).toBe(true);
     const usage = await ledger.userMonth('stalled', month());
     expect(usage.requests).toBe(1);

@@ -119,6 +119,27 @@ describe('/v1/messages response cache', () => {
     expect(other.cache).toBe('miss');
   });
 
+  it('replays the answer to a repeated first chat question, and still stores the conversation', async () => {
+    const body = { message: 'A first question worth caching [[local-claude: tokens=9]]' };
+    const first = await stack.chat('chat-cacher', body);
+    const firstText = await first.text();
+    const upstreamCalls = stack.claude.requests.length;
+
+    const second = await stack.chat('chat-cacher', body);
+    const secondText = await second.text();
+
+    expect([first.headers.get('x-cache'), second.headers.get('x-cache')]).toEqual(['miss', 'hit']);
+    expect(stack.claude.requests.length).toBe(upstreamCalls);
+    const answerOf = (sse: string) =>
+      [...sse.matchAll(/^event: delta\ndata: (.*)$/gm)].map((m) => JSON.parse(m[1]!).text).join('');
+    expect(answerOf(secondText)).toBe(answerOf(firstText));
+    expect(answerOf(secondText)).not.toBe('');
+    const conversations = await (
+      await stack.request('chat-cacher', 'GET', '/v1/conversations')
+    ).json();
+    expect(conversations.conversations).toHaveLength(2);
+  });
+
   it('never caches an answer that broke off or failed', async () => {
     const stalled = question('partial [[local-claude: fault=stall after=2]]', true);
     const failed = question('failing [[local-claude: fault=error-mid after=2]]', true);

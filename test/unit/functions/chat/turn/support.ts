@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { createChatTurn, type LiveTurn } from '../../../../../functions/chat/turn/chat-turn.js';
 import { createCompactionRequests } from '../../../../../functions/chat/turn/compaction-requests.js';
+import { createTurnCache } from '../../../../../functions/chat/turn/turn-cache.js';
 import type {
   TurnEvent,
   TurnLimits,
@@ -19,7 +21,9 @@ import { createBudgetReserver } from '../../../../../shared/usage/budget-reserve
 import { InMemoryConversationStore } from '../../../../fakes/in-memory-conversation-store.js';
 import { InMemoryJobStore } from '../../../../fakes/in-memory-job-store.js';
 import { InMemoryRateLimiter } from '../../../../fakes/in-memory-rate-limiter.js';
+import { InMemoryResponseCache } from '../../../../fakes/in-memory-response-cache.js';
 import { InMemoryUsageLedger } from '../../../../fakes/in-memory-usage-ledger.js';
+import { InMemoryUsageRecords } from '../../../../fakes/in-memory-usage-records.js';
 import { RecordingJobQueue } from '../../../../fakes/recording-job-queue.js';
 import { ScriptedModel } from '../../../../fakes/scripted-model.js';
 
@@ -76,6 +80,7 @@ export class RecordingTurnObserver implements TurnObserver {
   readonly rateWindowErrors: unknown[] = [];
   readonly compactionErrors: unknown[] = [];
   readonly pieceErrors: unknown[] = [];
+  readonly usageRecordErrors: unknown[] = [];
   readonly overruns: Array<Parameters<TurnObserver['budgetOverrun']>[0]> = [];
   readonly summaries: TurnSummary[] = [];
 
@@ -114,6 +119,10 @@ export class RecordingTurnObserver implements TurnObserver {
     this.calls.push('compactionNotRequested');
     this.compactionErrors.push(error);
   }
+  usageNotRecorded(error: unknown): void {
+    this.calls.push('usageNotRecorded');
+    this.usageRecordErrors.push(error);
+  }
   async ended(summary: TurnSummary): Promise<void> {
     this.calls.push('ended');
     this.summaries.push(summary);
@@ -137,6 +146,8 @@ export interface ChatFixtureOptions {
   /** The prices budgets are reserved at. @default the turn's */
   budgetPrices?: PriceTable;
   limits?: Partial<TurnLimits>;
+  /** Seconds a first answer is kept in the response cache. @default 0: off */
+  cacheTtlSeconds?: number;
   /** @default 100_000: no compaction */
   compactionThresholdTokens?: number;
   /** What the function has left, as Lambda's context reports it. @default 60_000 */
@@ -165,6 +176,8 @@ export function chatFixture(options: ChatFixtureOptions = {}) {
     userRateLimits: options.rateLimits ?? { requestsPerMinute: 100, tokensPerMinute: 1_000_000 },
   });
   const recover = createTurnRecovery({ store, ledger, prices, clock });
+  const responseCache = new InMemoryResponseCache();
+  const usageRecords = new InMemoryUsageRecords();
   const chatTurn = createChatTurn({
     store,
     model: options.wrapModel ? options.wrapModel(model) : model,
@@ -177,13 +190,25 @@ export function chatFixture(options: ChatFixtureOptions = {}) {
       clock,
       thresholdTokens: options.compactionThresholdTokens ?? 100_000,
     }),
+    turnCache: createTurnCache({
+      cache: responseCache,
+      ttlSeconds: options.cacheTtlSeconds ?? 0,
+      scope: 'principal',
+      onError: (error) => {
+        throw error;
+      },
+    }),
+    usageRecords,
     clock,
     limits,
   });
   const observer = options.observer ?? new RecordingTurnObserver();
-  const context = { observer, remainingTimeMs: () => options.remainingTimeMs ?? 60_000 };
+  const context = {
+    observer,
+    remainingTimeMs: () => options.remainingTimeMs ?? 60_000,
+  };
   const start = (request: Partial<TurnRequest> & { message: string }) =>
-    chatTurn.start({ userId: USER, ...request }, context);
+    chatTurn.start({ userId: USER, ...request }, { ...context, requestId: randomUUID() });
 
   return {
     clock,
@@ -197,6 +222,8 @@ export function chatFixture(options: ChatFixtureOptions = {}) {
     prices,
     limits,
     observer,
+    responseCache,
+    usageRecords,
     start,
     /** Starts a turn and runs it to its end. */
     async chat(request: Partial<TurnRequest> & { message: string }) {

@@ -1,0 +1,112 @@
+import type { StopReason } from '../../../shared/domain/conversation.js';
+import type { TokenUsage } from '../../../shared/domain/usage.js';
+import { responseCacheKey } from '../../../shared/gateway/response-cache-key.js';
+import type { ModelStream } from '../../../shared/ports/model.js';
+import type { ResponseCache } from '../../../shared/ports/response-cache.js';
+import type { CacheDirective, CacheOutcome } from '../messages/messages-types.js';
+
+/** Stop reasons of a whole answer: only those are kept. */
+const COMPLETE: ReadonlySet<StopReason> = new Set(['end_turn', 'max_tokens', 'stop_sequence']);
+
+export interface TurnCacheLookup {
+  outcome: CacheOutcome;
+  /** Where the answer is (or will be) kept; undefined when it is not cached. */
+  key?: string;
+  /** The kept answer, replayed as a stream. */
+  replay?: ModelStream & { stopReason: StopReason; usage: TokenUsage };
+}
+
+export interface TurnCache {
+  /** Only a turn that starts a conversation is cached: a later one depends on its history. */
+  lookup(request: {
+    userId: string;
+    model: string;
+    system?: string;
+    message: string;
+    maxTokens: number;
+    cache?: CacheDirective;
+    startsConversation: boolean;
+    nowMs: number;
+  }): Promise<TurnCacheLookup>;
+  /** Keeps a whole answer; a partial one (stopped, timed out, failed) never. */
+  keep(
+    lookup: TurnCacheLookup,
+    answer: { text: string; model: string; stopReason: StopReason; usage: TokenUsage },
+    nowMs: number,
+  ): Promise<void>;
+}
+
+/** The response cache for /v1/chat: a repeated first question is answered from it, for free. */
+export function createTurnCache(deps: {
+  cache: ResponseCache;
+  ttlSeconds: number;
+  scope: 'principal' | 'deployment';
+  onError: (error: unknown) => void;
+}): TurnCache {
+  const { cache, ttlSeconds } = deps;
+  return {
+    async lookup(request) {
+      if (ttlSeconds === 0 || !request.startsConversation) return { outcome: 'off' };
+      const directive = request.cache ?? 'default';
+      const key = responseCacheKey({
+        scope: deps.scope === 'deployment' ? '*' : request.userId,
+        api: 'chat',
+        request: {
+          model: request.model,
+          system: request.system,
+          message: request.message,
+          maxTokens: request.maxTokens,
+        },
+        betas: [],
+      });
+      if (directive !== 'default') return { outcome: directive, key };
+      const kept = await cache.get(key, request.nowMs).catch((error: unknown) => {
+        deps.onError(error);
+        return undefined;
+      });
+      if (kept?.format !== 'text') return { outcome: 'miss', key };
+      return {
+        outcome: 'hit',
+        key,
+        replay: replayedStream(kept.body, kept.model, kept.stopReason as StopReason, kept.usage),
+      };
+    },
+    async keep(lookup, answer, nowMs) {
+      if (!lookup.key || lookup.outcome === 'hit' || lookup.outcome === 'bypass') return;
+      if (!COMPLETE.has(answer.stopReason)) return;
+      await cache
+        .put(
+          lookup.key,
+          {
+            format: 'text',
+            body: answer.text,
+            model: answer.model,
+            stopReason: answer.stopReason,
+            usage: answer.usage,
+          },
+          { ttlSeconds, nowMs },
+        )
+        .catch(deps.onError);
+    },
+  };
+}
+
+/** A kept answer as the model's stream: its text, its usage, its stop. */
+function replayedStream(
+  text: string,
+  model: string,
+  stopReason: StopReason,
+  usage: TokenUsage,
+): TurnCacheLookup['replay'] {
+  return {
+    model,
+    stopReason,
+    usage,
+    initialUsage: usage,
+    async *[Symbol.asyncIterator]() {
+      if (text !== '') yield { type: 'text' as const, text };
+      yield { type: 'usage' as const, usage };
+      yield { type: 'stop' as const, stopReason };
+    },
+  };
+}
