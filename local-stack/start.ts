@@ -10,6 +10,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Handler } from 'aws-lambda';
 import { SETTINGS } from '../shared/config/settings.js';
+import {
+  CORS_ALLOWED_METHODS,
+  CORS_EXPOSED_HEADERS,
+  corsAllowedHeaders,
+} from '../shared/http/function-url-cors.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
 import { LOCAL_STACK } from './dev-settings.js';
 import { signDevToken } from './dev-token.js';
@@ -84,7 +89,15 @@ async function main() {
     port: port('PORT', LOCAL_STACK.ports.functionUrl),
     functionName: LOCAL_STACK.chatFunction.name,
     timeoutMs: deployedChatTimeoutMs(),
-    ...(corsOrigins.length > 0 && { cors: { allowOrigins: corsOrigins } }),
+    ...(corsOrigins.length > 0 && {
+      cors: {
+        allowOrigins: corsOrigins,
+        allowMethods: [...CORS_ALLOWED_METHODS],
+        allowHeaders: corsAllowedHeaders(process.env.AUTH_TOKEN_HEADER ?? 'authorization'),
+        exposeHeaders: CORS_EXPOSED_HEADERS,
+        maxAgeSeconds: 3600,
+      },
+    }),
   });
   stops.push(functionUrl.close);
   const eventSource = startSqsEventSource({

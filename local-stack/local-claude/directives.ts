@@ -28,8 +28,17 @@ export interface Directive {
   tokens?: number;
   ttftMs?: number;
   tokensPerSecond?: number;
-  /** `echo`: the reply starts with "Echo:" and the first words of the last user message. */
-  reply?: 'echo';
+  /**
+   * `echo`: the reply starts with "Echo:" and the first words of the last user message.
+   * `tool`: the reply calls a tool of the request (`tool`, or the first custom one).
+   */
+  reply?: 'echo' | 'tool';
+  /** The tool a `reply=tool` (or `tool_choice: any`) reply calls. */
+  tool?: string;
+  /** Thinking tokens a thinking reply spends before answering. */
+  thinkingTokens?: number;
+  /** Web searches the reply's usage reports in `server_tool_use`, as a server tool would. */
+  webSearches?: number;
   /** Reported `input_tokens`, whatever the prompt: a tokenizer or server tool counting more. */
   inputTokens?: number;
   /** The `model` the reply names, as a proxy or a dated alias would. */
@@ -52,11 +61,17 @@ const KEYS = new Set([
   'ttft',
   'tps',
   'reply',
+  'tool',
+  'thinking-tokens',
+  'web-searches',
   'input-tokens',
   'answer-model',
 ]);
 
-const fail = (message: string) => invalidRequest(`local-claude directive: ${message}`);
+/** A 400 for a directive a test got wrong, so it never passes silently. */
+export const directiveError = (message: string) =>
+  invalidRequest(`local-claude directive: ${message}`);
+const fail = directiveError;
 
 /**
  * Reads `key=value` pairs, later sources winning key by key: pass the message's
@@ -78,9 +93,14 @@ export function parseDirective(sources: readonly string[]): Directive {
   const ttftMs = optionalInt(fields, 'ttft', 0);
   const tokensPerSecond = optionalNumber(fields, 'tps');
   const reply = get('reply');
+  const tool = get('tool');
+  const thinkingTokens = optionalInt(fields, 'thinking-tokens', 1);
+  const webSearches = optionalInt(fields, 'web-searches', 0);
   const inputTokens = optionalInt(fields, 'input-tokens', 0);
   const answerModel = get('answer-model');
-  if (reply !== undefined && reply !== 'echo') throw fail(`reply=${reply} (expected echo)`);
+  if (reply !== undefined && reply !== 'echo' && reply !== 'tool') {
+    throw fail(`reply=${reply} (expected echo or tool)`);
+  }
   const fault = parseFault(fields);
   return {
     ...(fault && { fault }),
@@ -90,7 +110,10 @@ export function parseDirective(sources: readonly string[]): Directive {
     ...(tokens !== undefined && { tokens }),
     ...(ttftMs !== undefined && { ttftMs }),
     ...(tokensPerSecond !== undefined && { tokensPerSecond }),
-    ...(reply === 'echo' && { reply }),
+    ...((reply === 'echo' || reply === 'tool') && { reply }),
+    ...(tool !== undefined && { tool }),
+    ...(thinkingTokens !== undefined && { thinkingTokens }),
+    ...(webSearches !== undefined && { webSearches }),
     ...(inputTokens !== undefined && { inputTokens }),
     ...(answerModel !== undefined && { answerModel }),
   };

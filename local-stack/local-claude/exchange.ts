@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError } from './errors.js';
+import { ApiError, invalidRequest } from './errors.js';
 import { pause } from './pacing.js';
 import type { RecordedRequest } from './types.js';
 
@@ -26,6 +26,15 @@ export async function readBody(req: IncomingMessage): Promise<string> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The body parsed as JSON. @throws ApiError 400 with the parser's message */
+export function parseJsonBody(rawBody: string): unknown {
+  try {
+    return JSON.parse(rawBody);
+  } catch (error) {
+    throw invalidRequest(`There was an error parsing the body: ${(error as Error).message}`);
+  }
 }
 
 export function sendJson(

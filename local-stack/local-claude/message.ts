@@ -1,3 +1,4 @@
+import { blockWire } from './block-wire.js';
 import { ApiError } from './errors.js';
 import type { Exchange } from './exchange.js';
 import { sendError, sendJson } from './exchange.js';
@@ -15,17 +16,36 @@ export async function sendMessage(
   pacing: Pacing,
   fault: MidStreamFault | undefined,
 ): Promise<void> {
-  const tokens = context.reply.deltas.length;
-  const generationMs = pacing.ttftMs + tokens * tokenIntervalMs(pacing.tokensPerSecond);
+  const deltas = context.answer.blocks.reduce(
+    (sum, block) => sum + blockWire(block).deltas.length,
+    0,
+  );
+  const generationMs = pacing.ttftMs + deltas * tokenIntervalMs(pacing.tokensPerSecond);
   if (!(await pause(generationMs, exchange.signal))) return;
+  if (await answeredByFault(exchange, fault)) return;
+  exchange.record.outputTokensSent = context.answer.outputTokens;
+  sendJson(exchange, 200, messageJson(context, true));
+}
+
+/**
+ * Shows a mid-stream fault as a JSON endpoint can: an error status, a cut, or silence.
+ * @returns true when the fault took the place of the answer
+ */
+export async function answeredByFault(
+  exchange: Exchange,
+  fault: MidStreamFault | undefined,
+): Promise<boolean> {
   switch (fault?.kind) {
     case 'error-mid':
-      return sendError(exchange, new ApiError(fault.type));
+      sendError(exchange, new ApiError(fault.type));
+      return true;
     case 'drop':
-      return exchange.dropConnection();
+      await exchange.dropConnection();
+      return true;
     case 'stall':
-      return untilAborted(exchange.signal);
+      await untilAborted(exchange.signal);
+      return true;
+    default:
+      return false;
   }
-  exchange.record.outputTokensSent = context.reply.outputTokens;
-  sendJson(exchange, 200, messageJson(context, true));
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { CacheControl, ContentBlock, MessagesRequest } from './request.js';
+import { blockTokens } from './block-tokens.js';
+import type { CacheControl, ContentBlock, PromptRequest } from './request-schema.js';
 import { estimateTokens } from './tokens.js';
 
 /** One block of the prompt in cache order: tools, then system, then messages. */
@@ -14,32 +15,32 @@ export interface PromptSegment {
 const DIRECTIVE_PATTERN = /\[\[local-claude:([^\]]*)\]\]/g;
 
 /** The blocks of a request in the order the prompt cache sees them. */
-export function promptSegments(request: MessagesRequest): PromptSegment[] {
-  const blocks: Array<{ key: unknown; text: string; cache: CacheControl | null | undefined }> = [
+export function promptSegments(request: PromptRequest): PromptSegment[] {
+  const blocks: Array<{ key: unknown; tokens: number; cache: CacheControl | null | undefined }> = [
     ...(request.tools ?? []).map(({ cache_control, ...tool }) => ({
       key: ['tool', tool],
-      text: JSON.stringify(tool),
+      tokens: estimateTokens(JSON.stringify(tool)),
       cache: cache_control,
     })),
     ...asBlocks(request.system).map((block) => ({
       key: ['system', withoutCacheControl(block)],
-      text: blockText(block),
+      tokens: blockTokens(block),
       cache: block.cache_control,
     })),
     // Consecutive messages with the same role hash like one merged message, as the API merges them.
     ...request.messages.flatMap((message) =>
       asBlocks(message.content).map((block) => ({
         key: [message.role, withoutCacheControl(block)],
-        text: blockText(block),
+        tokens: blockTokens(block),
         cache: block.cache_control,
       })),
     ),
   ];
   let previous = '';
-  const segments = blocks.map(({ key, text, cache }): PromptSegment => {
+  const segments = blocks.map(({ key, tokens, cache }): PromptSegment => {
     previous = createHash('sha256').update(previous).update(JSON.stringify(key)).digest('hex');
     return {
-      tokens: estimateTokens(text),
+      tokens,
       prefixHash: previous,
       ...(cache && { breakpointTtl: cache.ttl ?? '5m' }),
     };
@@ -57,14 +58,31 @@ export const promptTokens = (segments: readonly PromptSegment[]) =>
   segments.reduce((sum, segment) => sum + segment.tokens, 0);
 
 /** The text of the last user message, directives included. */
-export function lastUserText(request: MessagesRequest): string {
-  const message = request.messages.findLast((candidate) => candidate.role === 'user');
-  if (!message) return '';
-  return asBlocks(message.content)
-    .filter((block) => block.type === 'text')
-    .map(blockText)
+export function lastUserText(request: PromptRequest): string {
+  return textOf(lastUserBlocks(request).filter((block) => block.type === 'text'));
+}
+
+/**
+ * The text of the `tool_result` blocks of the last user message (undefined when it has
+ * none): what the tools answered, as the model reads it.
+ */
+export function lastToolResultText(request: PromptRequest): string | undefined {
+  const results = lastUserBlocks(request).filter((block) => block.type === 'tool_result');
+  if (results.length === 0) return undefined;
+  return results
+    .map(({ content }) =>
+      typeof content === 'string' ? content : Array.isArray(content) ? textOf(content) : '',
+    )
     .join('\n');
 }
+
+function lastUserBlocks(request: PromptRequest): ContentBlock[] {
+  const message = request.messages.findLast((candidate) => candidate.role === 'user');
+  return message ? asBlocks(message.content) : [];
+}
+
+const textOf = (blocks: readonly ContentBlock[]) =>
+  blocks.flatMap((block) => (block.type === 'text' && block.text ? [block.text] : [])).join('\n');
 
 /** The directive bodies (`fault=drop after=2`) found in a text. */
 export const directivesIn = (text: string): string[] =>
@@ -80,10 +98,4 @@ function asBlocks(content: string | ContentBlock[] | undefined): ContentBlock[] 
 
 function withoutCacheControl({ cache_control: _ignored, ...block }: ContentBlock) {
   return block;
-}
-
-function blockText(block: ContentBlock): string {
-  return block.type === 'text' && block.text !== undefined
-    ? block.text
-    : JSON.stringify(withoutCacheControl(block));
 }

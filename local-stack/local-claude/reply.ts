@@ -16,13 +16,12 @@ export interface ReplyRequest {
   maxTokens: number;
   /** Tokens the model "wants" to say before it ends its turn. @default DEFAULT_REPLY_TOKENS */
   length?: number;
-  /** Start with `Echo:` and the first words of the prompt. */
-  echo?: boolean;
+  /** Words the reply starts with (`Echo:` and the prompt's first words, say); one token each. */
+  lead?: readonly string[];
   stopSequences?: readonly string[];
 }
 
 export const DEFAULT_REPLY_TOKENS = 30;
-const ECHO_WORDS = 8;
 
 const VOCABULARY = (
   'the a model answer cloud request stream token cache prompt lambda region budget queue ' +
@@ -35,7 +34,7 @@ const VOCABULARY = (
 export function planReply(request: ReplyRequest): ReplyPlan {
   const wanted = request.length ?? DEFAULT_REPLY_TOKENS;
   // Cut the full reply rather than write a shorter one: max_tokens stops mid-sentence.
-  const tokens = replyTokens(request.prompt, wanted, request.echo ?? false).slice(
+  const tokens = seededTokens(request.prompt, wanted, request.lead ?? []).slice(
     0,
     request.maxTokens,
   );
@@ -60,9 +59,13 @@ export function planReply(request: ReplyRequest): ReplyPlan {
   };
 }
 
-function replyTokens(prompt: string, count: number, echo: boolean): string[] {
-  const words = echo ? ['Echo:', ...promptWords(prompt).slice(0, ECHO_WORDS)] : [];
-  const random = seededRandom(prompt);
+/**
+ * `count` tokens of sentence-like words seeded by `seed`, after the `lead` words: a word
+ * with its leading space each (none before the first).
+ */
+export function seededTokens(seed: string, count: number, lead: readonly string[] = []): string[] {
+  const words = [...lead];
+  const random = seededRandom(seed);
   let sentenceLeft = 0;
   while (words.length < count) {
     if (sentenceLeft === 0) sentenceLeft = 5 + Math.floor(random() * 8);
@@ -75,13 +78,15 @@ function replyTokens(prompt: string, count: number, echo: boolean): string[] {
   return words.slice(0, count).map((word, index) => (index === 0 ? word : ` ${word}`));
 }
 
-const promptWords = (prompt: string) => prompt.split(/\s+/).filter(Boolean);
+/** The first `count` words of a text, split on whitespace. */
+export const firstWords = (text: string, count: number) =>
+  text.split(/\s+/).filter(Boolean).slice(0, count);
 
 const capitalize = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
 
-/** mulberry32 seeded from the prompt: a deterministic stream of numbers in [0, 1). */
-function seededRandom(prompt: string): () => number {
-  let state = createHash('sha256').update(prompt).digest().readUInt32LE(0);
+/** mulberry32 seeded from a text: a deterministic stream of numbers in [0, 1). */
+function seededRandom(seed: string): () => number {
+  let state = createHash('sha256').update(seed).digest().readUInt32LE(0);
   return () => {
     state = (state + 0x6d2b79f5) | 0;
     let t = Math.imul(state ^ (state >>> 15), 1 | state);

@@ -1,71 +1,18 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { checkBlocks } from './block-checks.js';
 import { ApiError, invalidRequest } from './errors.js';
 import { maxOutputTokens } from './models.js';
-
-const CacheControlSchema = z.strictObject({
-  type: z.literal('ephemeral'),
-  ttl: z.enum(['5m', '1h']).optional(),
-});
-
-/**
- * Any content block. Only `text` blocks are looked into; image, tool_use, tool_result,
- * document, thinking… pass through and count by their JSON size.
- */
-const ContentBlockSchema = z.looseObject({
-  type: z.string(),
-  text: z.string().optional(),
-  cache_control: CacheControlSchema.nullish(),
-});
-
-const SystemBlockSchema = z.looseObject({
-  type: z.literal('text'),
-  text: z.string(),
-  cache_control: CacheControlSchema.nullish(),
-});
-
-const MessageSchema = z.strictObject({
-  role: z.enum(['user', 'assistant']),
-  content: z.union([z.string(), z.array(ContentBlockSchema)]),
-});
-
-const ToolSchema = z.looseObject({ cache_control: CacheControlSchema.nullish() });
-
-/**
- * The body of POST /v1/messages. Strict like the real API: an unknown top-level field is
- * a 400 ("Extra inputs are not permitted"), which catches typos such as `maxTokens`.
- */
-export const MessagesRequestSchema = z.strictObject({
-  model: z.string(),
-  // 0 is allowed: the API documents it for pre-warming the prompt cache without a reply.
-  max_tokens: z.int().nonnegative(),
-  messages: z
-    .array(MessageSchema)
-    .min(1, 'at least one message is required')
-    .max(100_000, 'a request may hold at most 100000 messages'),
-  system: z.union([z.string(), z.array(SystemBlockSchema)]).optional(),
-  stream: z.boolean().optional(),
-  cache_control: CacheControlSchema.nullish(),
-  stop_sequences: z.array(z.string()).optional(),
-  metadata: z.looseObject({ user_id: z.string().nullish() }).optional(),
-  tools: z.array(ToolSchema).optional(),
-  temperature: z.number().min(0).max(1).optional(),
-  top_p: z.number().min(0).max(1).optional(),
-  top_k: z.int().nonnegative().optional(),
-  tool_choice: z.unknown().optional(),
-  thinking: z.unknown().optional(),
-  output_config: z.unknown().optional(),
-  service_tier: z.unknown().optional(),
-  speed: z.unknown().optional(),
-  container: z.unknown().optional(),
-  context_management: z.unknown().optional(),
-  diagnostics: z.unknown().optional(),
-  inference_geo: z.unknown().optional(),
-  mcp_servers: z.unknown().optional(),
-});
-
-export type MessagesRequest = z.infer<typeof MessagesRequestSchema>;
-export type ContentBlock = z.infer<typeof ContentBlockSchema>;
-export type CacheControl = z.infer<typeof CacheControlSchema>;
+import {
+  type CacheControl,
+  type ContentBlock,
+  type CountTokensRequest,
+  CountTokensRequestSchema,
+  type MessagesRequest,
+  MessagesRequestSchema,
+  type PromptRequest,
+} from './request-schema.js';
+import { checkThinking } from './thinking.js';
+import { checkTools, checkToolTurns } from './tool-checks.js';
 
 /** The most breakpoints one request may carry. */
 export const MAX_CACHE_BREAKPOINTS = 4;
@@ -75,21 +22,52 @@ export const MAX_CACHE_BREAKPOINTS = 4;
  * @throws ApiError 400 `invalid_request_error`, or 404 `not_found_error` for an unknown model
  */
 export function parseMessagesRequest(body: unknown, models: ReadonlySet<string>): MessagesRequest {
-  const parsed = MessagesRequestSchema.safeParse(body);
-  if (!parsed.success) throw invalidRequest(describeIssue(parsed.error.issues[0]));
-  const request = parsed.data;
-  if (!models.has(request.model)) {
-    throw new ApiError('not_found_error', `model: ${request.model}`);
-  }
+  const request = parseWith(MessagesRequestSchema, body);
+  checkModel(request, models);
   const limit = maxOutputTokens(request.model);
   if (limit !== undefined && request.max_tokens > limit) {
     throw invalidRequest(
       `max_tokens: ${request.max_tokens} > ${limit}, which is the maximum allowed number of output tokens for ${request.model}`,
     );
   }
-  checkContent(request);
-  checkCacheControl(request);
+  checkPrompt(request);
+  checkThinking(request.thinking, request.max_tokens);
   return request;
+}
+
+/**
+ * Parses and checks a count_tokens body with the same rules as a Messages request.
+ * @throws ApiError 400 `invalid_request_error`, or 404 `not_found_error` for an unknown model
+ */
+export function parseCountTokensRequest(
+  body: unknown,
+  models: ReadonlySet<string>,
+): CountTokensRequest {
+  const request = parseWith(CountTokensRequestSchema, body);
+  checkModel(request, models);
+  checkPrompt(request);
+  checkThinking(request.thinking, undefined);
+  return request;
+}
+
+function parseWith<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw invalidRequest(describeIssue(parsed.error.issues[0]));
+  return parsed.data;
+}
+
+function checkModel(request: { model: string }, models: ReadonlySet<string>): void {
+  if (!models.has(request.model)) {
+    throw new ApiError('not_found_error', `model: ${request.model}`);
+  }
+}
+
+function checkPrompt(request: PromptRequest): void {
+  checkContent(request);
+  checkBlocks(request.messages);
+  checkTools(request);
+  checkToolTurns(request);
+  checkCacheControl(request);
 }
 
 function describeIssue(found: z.core.$ZodIssue | undefined): string {
@@ -121,7 +99,7 @@ function mostSpecific(issue: z.core.$ZodIssue): z.core.$ZodIssue {
   );
 }
 
-function checkContent(request: MessagesRequest): void {
+function checkContent(request: PromptRequest): void {
   if (Array.isArray(request.system) && request.system.some((block) => block.text === '')) {
     throw invalidRequest('system: text content blocks must be non-empty');
   }
@@ -153,7 +131,7 @@ function finalText(content: string | ContentBlock[]): string {
   return content.findLast((block) => block.type === 'text')?.text ?? '';
 }
 
-function checkCacheControl(request: MessagesRequest): void {
+function checkCacheControl(request: PromptRequest): void {
   const ttls = breakpointTtls(request);
   if (ttls.length > MAX_CACHE_BREAKPOINTS) {
     throw invalidRequest(
@@ -170,7 +148,7 @@ function checkCacheControl(request: MessagesRequest): void {
 }
 
 /** The TTL of every breakpoint in prompt order (tools, system, messages, then top-level). */
-function breakpointTtls(request: MessagesRequest): Array<'5m' | '1h'> {
+function breakpointTtls(request: PromptRequest): Array<'5m' | '1h'> {
   const controls: Array<CacheControl | null | undefined> = [
     ...(request.tools ?? []).map((tool) => tool.cache_control),
     ...(Array.isArray(request.system) ? request.system.map((block) => block.cache_control) : []),

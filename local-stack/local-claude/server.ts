@@ -4,18 +4,19 @@ import { ApiError } from './errors.js';
 import { type Exchange, flushAndDestroy, readBody, sendError } from './exchange.js';
 import { FaultLedger } from './faults.js';
 import { newRequestId } from './ids.js';
-import { handleMessages, type MessagesService } from './messages-route.js';
 import { DEFAULT_MODELS } from './models.js';
 import { PromptCache } from './prompt-cache.js';
+import { route } from './router.js';
+import type { LocalClaudeService } from './service.js';
 import type { LocalClaude, LocalClaudeOptions, RecordedRequest } from './types.js';
 
 /**
- * Starts a local double of the Anthropic Messages API. Point the real SDK at it with
+ * Starts a local double of the Anthropic API (Messages, token counting, models). Point the real SDK at it with
  * `new Anthropic({ baseURL: localClaude.url, apiKey: 'test' })`.
  */
 export async function startLocalClaude(options: LocalClaudeOptions = {}): Promise<LocalClaude> {
   const host = options.host ?? '127.0.0.1';
-  const service: MessagesService = {
+  const service: LocalClaudeService = {
     models: new Set(options.models ?? DEFAULT_MODELS),
     cache: new PromptCache(options.minCacheableTokens ?? 1024),
     faults: new FaultLedger(),
@@ -33,9 +34,13 @@ export async function startLocalClaude(options: LocalClaudeOptions = {}): Promis
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
     const record: RecordedRequest = {
       requestId: newRequestId(),
       receivedAt: Date.now(),
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
       headers: headersOf(req),
       body: undefined,
       aborted: false,
@@ -63,12 +68,7 @@ export async function startLocalClaude(options: LocalClaudeOptions = {}): Promis
     try {
       const rawBody = await readBody(req);
       record.body = parseForRecord(rawBody);
-      const path = new URL(req.url ?? '/', 'http://local').pathname;
-      if (req.method === 'POST' && path === '/v1/messages') {
-        await handleMessages(exchange, rawBody, service);
-      } else {
-        throw new ApiError('not_found_error', `Not found: ${req.method} ${path}`);
-      }
+      await route(exchange, url, rawBody, service);
     } catch (error) {
       // The client is gone (e.g. it aborted while sending the body): nobody to answer.
       if (controller.signal.aborted) return;

@@ -1,3 +1,4 @@
+import { type BlockWire, blockWire } from './block-wire.js';
 import type { Fault } from './directives.js';
 import { errorObject } from './errors.js';
 import type { Exchange } from './exchange.js';
@@ -11,10 +12,14 @@ export interface Pacing {
 
 export type MidStreamFault = Exclude<Fault, { kind: 'error-before' | 'hang' }>;
 
+/** A fault needs a block to break into, even when the reply is empty (max_tokens 0). */
+const EMPTY_TEXT: BlockWire = { start: { type: 'text', text: '' }, deltas: [], final: {} };
+
 /**
- * Streams a reply as the API does: message_start, content_block_start, ping, one
- * text_delta per token, content_block_stop, message_delta, message_stop. A mid-stream
- * fault replaces everything after its `after`-th delta.
+ * Streams a reply as the API does: message_start, then per block content_block_start
+ * (a ping after the first), its deltas and content_block_stop, then message_delta and
+ * message_stop. A mid-stream fault replaces everything after its `after`-th delta,
+ * counted across blocks.
  */
 export async function streamReply(
   exchange: Exchange,
@@ -29,32 +34,30 @@ export async function streamReply(
     'cache-control': 'no-cache',
   });
   send('message_start', { type: 'message_start', message: messageJson(context, false) });
-  const { deltas } = context.reply;
-  const hasBlock = deltas.length > 0 || fault !== undefined;
-  if (hasBlock) {
-    send('content_block_start', {
-      type: 'content_block_start',
-      index: 0,
-      content_block: { type: 'text', text: '' },
-    });
-  }
-  send('ping', { type: 'ping' });
-  if (!(await pause(pacing.ttftMs, signal))) return;
+  const blocks = context.answer.blocks.map(blockWire);
+  if (blocks.length === 0 && fault) blocks.push(EMPTY_TEXT);
+  if (blocks.length === 0) send('ping', { type: 'ping' });
 
   const interval = tokenIntervalMs(pacing.tokensPerSecond);
-  for (const [index, text] of deltas.entries()) {
-    if (fault && index === fault.after) return inject(exchange, fault);
-    send('content_block_delta', {
-      type: 'content_block_delta',
-      index: 0,
-      delta: { type: 'text_delta', text },
-    });
-    record.outputTokensSent += 1;
-    if (index < deltas.length - 1 && !(await pause(interval, signal))) return;
+  const total = blocks.reduce((sum, block) => sum + block.deltas.length, 0);
+  let sent = 0;
+  for (const [index, block] of blocks.entries()) {
+    send('content_block_start', { type: 'content_block_start', index, content_block: block.start });
+    if (index === 0) {
+      send('ping', { type: 'ping' });
+      if (!(await pause(pacing.ttftMs, signal))) return;
+    }
+    for (const { delta, tokens } of block.deltas) {
+      if (fault && sent === fault.after) return inject(exchange, fault);
+      send('content_block_delta', { type: 'content_block_delta', index, delta });
+      record.outputTokensSent += tokens;
+      sent += 1;
+      if (sent < total && !(await pause(interval, signal))) return;
+    }
+    if (fault && index === blocks.length - 1) return inject(exchange, fault);
+    send('content_block_stop', { type: 'content_block_stop', index });
   }
-  if (fault) return inject(exchange, fault);
-
-  if (hasBlock) send('content_block_stop', { type: 'content_block_stop', index: 0 });
+  if (blocks.length === 0 && !(await pause(pacing.ttftMs, signal))) return;
   send('message_delta', messageDeltaJson(context));
   send('message_stop', { type: 'message_stop' });
   res.end();

@@ -23,13 +23,22 @@ export interface RecordedRequest {
   requestId: string;
   /** `Date.now()` when the request arrived. */
   receivedAt: number;
+  /** The HTTP method, e.g. `POST`. */
+  method: string;
+  /** The URL path without the query, e.g. `/v1/messages/count_tokens`. */
+  path: string;
+  /** The query parameters (the last value of a repeated one), e.g. `{ limit: '20' }`. */
+  query: Record<string, string>;
   /** Request headers, names lower-cased, repeated headers joined with `, `. */
   headers: Record<string, string>;
   /** The parsed JSON body (set once read); the raw text when it is not JSON; undefined when empty. */
   body: unknown;
   /** True when the client closed the connection before the response ended. */
   aborted: boolean;
-  /** Output tokens written to the client so far (text deltas, or the whole reply when not streaming). */
+  /**
+   * Output tokens written to the client so far: each streamed delta's tokens (a text or
+   * thinking word is one, tool JSON ceil(chars / 4)), or the whole reply when not streaming.
+   */
   outputTokensSent: number;
 }
 

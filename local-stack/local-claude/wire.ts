@@ -1,12 +1,13 @@
+import type { Answer } from './answer.js';
+import { blockWire } from './block-wire.js';
 import type { CacheUsage } from './prompt-cache.js';
-import type { ReplyPlan } from './reply.js';
 
 /** What a reply is about, fixed before the first byte is sent. */
 export interface ReplyContext {
   messageId: string;
   model: string;
   cache: CacheUsage;
-  reply: ReplyPlan;
+  answer: Answer;
 }
 
 /** The input side of `usage`, as in message_start and the non-streaming Message. */
@@ -22,36 +23,48 @@ export function inputUsage(cache: CacheUsage) {
   };
 }
 
+/** The output side of the final `usage`: tokens, the thinking part, server tool calls. */
+function outputUsage(answer: Answer) {
+  return {
+    output_tokens: answer.outputTokens,
+    ...(answer.thinkingTokens > 0 && {
+      output_tokens_details: { thinking_tokens: answer.thinkingTokens },
+    }),
+    ...(answer.webSearches !== undefined && {
+      server_tool_use: { web_search_requests: answer.webSearches, web_fetch_requests: 0 },
+    }),
+  };
+}
+
 /** A Message object; `final` false gives the empty one message_start carries. */
-export function messageJson({ messageId, model, cache, reply }: ReplyContext, final: boolean) {
-  const text = reply.deltas.join('');
+export function messageJson({ messageId, model, cache, answer }: ReplyContext, final: boolean) {
   return {
     id: messageId,
     type: 'message',
     role: 'assistant',
     model,
-    content: final && text ? [{ type: 'text', text }] : [],
-    stop_reason: final ? reply.stopReason : null,
-    stop_sequence: final ? reply.stopSequence : null,
+    content: final ? answer.blocks.map((block) => blockWire(block).final) : [],
+    stop_reason: final ? answer.stopReason : null,
+    stop_sequence: final ? answer.stopSequence : null,
     usage: {
       ...inputUsage(cache),
       // message_start reports the first token or so; message_delta carries the real count.
-      output_tokens: final ? reply.outputTokens : Math.min(1, reply.outputTokens),
+      ...(final ? outputUsage(answer) : { output_tokens: Math.min(1, answer.outputTokens) }),
       service_tier: 'standard',
     },
   };
 }
 
 /** The message_delta event: stop reason and cumulative usage. */
-export function messageDeltaJson({ cache, reply }: ReplyContext) {
+export function messageDeltaJson({ cache, answer }: ReplyContext) {
   return {
     type: 'message_delta',
-    delta: { stop_reason: reply.stopReason, stop_sequence: reply.stopSequence },
+    delta: { stop_reason: answer.stopReason, stop_sequence: answer.stopSequence },
     usage: {
       input_tokens: cache.inputTokens,
       cache_creation_input_tokens: cache.cacheCreationInputTokens,
       cache_read_input_tokens: cache.cacheReadInputTokens,
-      output_tokens: reply.outputTokens,
+      ...outputUsage(answer),
     },
   };
 }

@@ -1,0 +1,58 @@
+import { parseArgs } from 'node:util';
+
+/** Arguments the API never sees: answered with the usage text and exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** What one admin command takes: a fixed number of positionals and some `--name value` options. */
+export interface ArgumentSpec {
+  positionals: number;
+  options?: Record<string, { type: 'string' }>;
+}
+
+export interface ParsedArguments {
+  positionals: string[];
+  values: Record<string, string | undefined>;
+}
+
+/** @throws UsageError */
+export function parseCommandArgs(spec: ArgumentSpec, args: readonly string[]): ParsedArguments {
+  let parsed: ParsedArguments;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: spec.options ?? {},
+      allowPositionals: true,
+      strict: true,
+    }) as ParsedArguments;
+  } catch (error) {
+    // node:util says what is wrong: an unknown option, a missing value.
+    throw new UsageError((error as Error).message);
+  }
+  if (parsed.positionals.length !== spec.positionals) {
+    throw new UsageError(
+      `expected ${spec.positionals} argument(s), got ${parsed.positionals.length}`,
+    );
+  }
+  return parsed;
+}
+
+/** @throws UsageError when `value` is given and is not a finite number */
+export function numberOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number)) {
+    throw new UsageError(`${name} must be a number, not ${JSON.stringify(value)}`);
+  }
+  return number;
+}
+
+/** @throws UsageError when `value` is given and is not a whole number */
+export function integerOption(name: string, value: string | undefined): number | undefined {
+  const number = numberOption(name, value);
+  if (number !== undefined && !Number.isInteger(number)) {
+    throw new UsageError(`${name} must be a whole number, not ${JSON.stringify(value)}`);
+  }
+  return number;
+}

@@ -1,0 +1,33 @@
+/**
+ * npm run admin -- <command>: the admin API of the running local stack (npm start), called
+ * with a dev token that carries the admin claim. `npm run admin -- help` lists the commands;
+ * local-stack/admin-commands.ts runs them.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runAdminCommand } from './admin-commands.js';
+import { LOCAL_STACK } from './dev-settings.js';
+import { signDevToken } from './dev-token.js';
+
+/** Where npm start said the function URL is; its default port when it has not said. */
+function localFunctionUrl(): string {
+  try {
+    const outputs = JSON.parse(readFileSync(resolve(LOCAL_STACK.stateDir, 'outputs.json'), 'utf8'));
+    return String(outputs.functionUrl).replace(/\/$/, '');
+  } catch {
+    // Unreachable then, and reported as such: bad arguments still get their usage text first.
+    return `http://localhost:${LOCAL_STACK.ports.functionUrl}`;
+  }
+}
+
+process.exitCode = await runAdminCommand(process.argv.slice(2), {
+  baseUrl: localFunctionUrl(),
+  token: await signDevToken('admin', {
+    admin: true,
+    secret: process.env.JWT_SECRET,
+    expiresIn: '5m',
+  }),
+  fetch,
+  print: (text) => console.log(text),
+  printError: (text) => console.error(text),
+});

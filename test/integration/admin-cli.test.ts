@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AdminCommandIo, runAdminCommand } from '../../local-stack/admin-commands.js';
+import { monthOf } from '../../shared/domain/budget.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+/** What one run printed, and the requests it made. */
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+  requests: string[];
+  // biome-ignore lint/suspicious/noExplicitAny: printed JSON is checked by assertions
+  json: () => any;
+}
+
+describe('npm run admin', () => {
+  let stack: TestStack;
+  let adminToken: string;
+  beforeAll(async () => {
+    stack = await startTestStack();
+    adminToken = await stack.token('operator', { admin: true });
+  });
+  afterAll(() => stack.close());
+
+  /** Runs a command on the test stack; `pageSize` shrinks every listing's pages. */
+  async function admin(
+    args: string[],
+    options: { token?: string; baseUrl?: string; pageSize?: number } = {},
+  ): Promise<Run> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const requests: string[] = [];
+    const io: AdminCommandIo = {
+      baseUrl: options.baseUrl ?? stack.url,
+      token: options.token ?? adminToken,
+      fetch: (input, init) => {
+        const url = new URL(String(input));
+        if (options.pageSize && url.searchParams.has('limit')) {
+          url.searchParams.set('limit', String(options.pageSize));
+        }
+        requests.push(`${init?.method ?? 'GET'} ${url.pathname}${url.search}`);
+        return fetch(url, init);
+      },
+      print: (text) => out.push(text),
+      printError: (text) => err.push(text),
+    };
+    const code = await runAdminCommand(args, io);
+    return {
+      code,
+      out: out.join('\n'),
+      err: err.join('\n'),
+      requests,
+      json: () => JSON.parse(out.join('\n')),
+    };
+  }
+
+  it('creates a key, printing it as JSON and saying it is shown once', async () => {
+    const run = await admin([
+      'create-key',
+      'cli-user',
+      '--name',
+      'laptop',
+      '--budget',
+      '2.5',
+      '--rpm',
+      '10',
+      '--tpm',
+      '5000',
+      '--models',
+      'claude-sonnet-4-6',
+      '--expires',
+      '2099-01-01T00:00:00Z',
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.json()).toMatchObject({
+      id: expect.stringMatching(/^key_/),
+      key: expect.stringMatching(/^csk_/),
+      principal: 'cli-user',
+      name: 'laptop',
+      monthlyBudgetUsd: 2.5,
+      requestsPerMinute: 10,
+      tokensPerMinute: 5000,
+      allowedModels: ['claude-sonnet-4-6'],
+      expiresAt: '2099-01-01T00:00:00.000Z',
+    });
+    expect(run.err).toContain('shown this once');
+
+    const usage = await fetch(`${stack.url}/v1/usage`, {
+      headers: { 'x-api-key': run.json().key },
+    });
+    expect(usage.status).toBe(200);
+  });
+
+  it('lists every page of keys, newest first, and one principal’s with --principal', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await admin(['create-key', 'paged-user'])).json().id);
+      await admin(['create-key', 'other-user']);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const run = await admin(['list-keys', '--principal', 'paged-user'], { pageSize: 2 });
+    expect(run.code).toBe(0);
+    expect(run.json().keys.map((key: { id: string }) => key.id)).toEqual(ids.toReversed());
+    expect(run.requests.length).toBeGreaterThanOrEqual(3);
+    expect(run.json().keys.filter((key: object) => 'key' in key)).toEqual([]);
+
+    const all = await admin(['list-keys'], { pageSize: 3 });
+    expect(all.json().keys.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('shows and revokes a key', async () => {
+    const { id } = (await admin(['create-key', 'revoked-by-cli'])).json();
+    const shown = await admin(['get-key', id]);
+    expect(shown.json()).toMatchObject({ id, usage: { requests: 0 } });
+    const revoked = await admin(['revoke-key', id]);
+    expect(revoked.code).toBe(0);
+    expect(revoked.json().revokedAt).toEqual(expect.any(String));
+    expect((await admin(['get-key', id])).json().revokedAt).toBe(revoked.json().revokedAt);
+  });
+
+  it("sets and shows a principal's budget", async () => {
+    const set = await admin(['set-budget', 'cli-budgeted', '42']);
+    expect(set.code).toBe(0);
+    expect(set.requests).toEqual(['PUT /v1/admin/principals/cli-budgeted/budget']);
+    expect(set.json()).toMatchObject({ monthlyBudgetUsd: 42, isDefault: false });
+    expect((await admin(['get-budget', 'cli-budgeted'])).json()).toMatchObject({
+      principal: 'cli-budgeted',
+      monthlyBudgetUsd: 42,
+    });
+  });
+
+  it('prints the usage report of a month', async () => {
+    const run = await admin(['usage', '--month', '2025-11', '--top', '5']);
+    expect(run.code).toBe(0);
+    expect(run.requests).toEqual(['GET /v1/admin/usage?month=2025-11&top=5']);
+    expect(run.json()).toEqual({ month: '2025-11', byPrincipal: [], byKey: [], byModel: [] });
+    expect((await admin(['usage'])).json().month).toBe(monthOf(Date.now()));
+  });
+
+  it("exits with 1 and prints the API's message when the API refuses", async () => {
+    const invalid = await admin(['usage', '--month', '2026-13']);
+    expect(invalid.code).toBe(1);
+    expect(invalid.err).toMatch(/^400 invalid_request_error: .*month/);
+
+    const unknown = await admin(['get-key', `key_${'0'.repeat(32)}`]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/^404 not_found_error: /);
+
+    const notAdmin = await admin(['list-keys'], { token: await stack.token('plain-user') });
+    expect(notAdmin.code).toBe(1);
+    expect(notAdmin.err).toContain('403 permission_error: the admin API needs a token');
+  });
+
+  it('exits with 1 and says so when the stack cannot be reached', async () => {
+    const run = await admin(['list-keys'], { baseUrl: 'http://127.0.0.1:9' });
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('could not reach http://127.0.0.1:9');
+  });
+
+  const badArguments: Record<string, string[]> = {
+    'no command': [],
+    'an unknown command': ['mint-key', 'alice'],
+    'an inherited property name': ['toString'],
+    'a missing argument': ['create-key'],
+    'an extra argument': ['get-key', 'key_1', 'key_2'],
+    'an unknown option': ['list-keys', '--owner', 'alice'],
+    'an option without its value': ['create-key', 'alice', '--budget'],
+    'a budget that is no number': ['set-budget', 'alice', 'lots'],
+    'a fractional rate': ['create-key', 'alice', '--rpm', '1.5'],
+    'a top that is no number': ['usage', '--top', 'ten'],
+  };
+  for (const [name, args] of Object.entries(badArguments)) {
+    it(`exits with 2 and the usage on ${name}, calling nothing`, async () => {
+      const run = await admin(args);
+      expect(run.code).toBe(2);
+      expect(run.err).toContain('usage: npm run admin -- ');
+      expect(run.out).toBe('');
+      expect(run.requests).toEqual([]);
+    });
+  }
+
+  it('prints the usage for help, with exit code 0', async () => {
+    const run = await admin(['help']);
+    expect(run.code).toBe(0);
+    for (const command of [
+      'create-key',
+      'list-keys',
+      'get-key',
+      'revoke-key',
+      'get-budget',
+      'set-budget',
+      'usage',
+    ]) {
+      expect(run.out).toContain(`  ${command}`);
+    }
+  });
+});
