@@ -273,7 +273,11 @@ export function composeChatApp(
       jobs,
       queue,
       clock,
-      limits: { maxDocumentBytes: settings.maxDocumentBytes, models: settings.models },
+      limits: {
+        maxDocumentBytes: settings.maxDocumentBytes,
+        models: settings.models,
+        defaultModel: settings.defaultModel,
+      },
     }),
     clock,
     limits: {

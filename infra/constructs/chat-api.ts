@@ -4,6 +4,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  CORS_ALLOWED_METHODS,
+  CORS_EXPOSED_HEADERS,
+  corsAllowedHeaders,
+} from '../../shared/http/function-url-cors.js';
 import { SERVICE } from '../../shared/observability/metric-names.js';
 import { FUNCTION_ENTRY } from '../paths.js';
 import { ClaudeFunction, type ClaudeFunctionProps } from './claude-function.js';
@@ -63,9 +68,9 @@ export class ChatApi extends Construct {
       ...(corsAllowedOrigins.length > 0 && {
         cors: {
           allowedOrigins: corsAllowedOrigins,
-          allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST, lambda.HttpMethod.DELETE],
-          allowedHeaders: [...new Set(['authorization', tokenHeader, 'content-type'])],
-          exposedHeaders: ['retry-after', 'x-request-id'],
+          allowedMethods: CORS_ALLOWED_METHODS.map((method) => lambda.HttpMethod[method]),
+          allowedHeaders: corsAllowedHeaders(tokenHeader),
+          exposedHeaders: CORS_EXPOSED_HEADERS,
           maxAge: Duration.hours(1),
         },
       }),

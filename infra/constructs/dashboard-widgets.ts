@@ -4,6 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { METRIC } from '../../shared/observability/metric-names.js';
 import {
+  cacheHitRatioPercent,
   chatMetric,
   chatPercentiles,
   DEFAULT_PERIOD,
@@ -62,6 +63,16 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
       chatMetric(METRIC.rateLimitRejections, 'Sum', 'Rate limit (429)'),
       chatMetric(METRIC.budgetRejections, 'Sum', 'Budget (402)'),
     ]),
+  );
+  dashboard.addWidgets(
+    graph(
+      'Response cache',
+      [
+        chatMetric(METRIC.responseCacheHits, 'Sum', 'Hits (free)'),
+        chatMetric(METRIC.responseCacheMisses, 'Sum', 'Misses'),
+      ],
+      [cacheHitRatioPercent()],
+    ),
   );
   dashboard.addWidgets(
     graph('Tokens', [

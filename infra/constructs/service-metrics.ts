@@ -46,6 +46,19 @@ export const maintenanceMetric = (name: MetricName, statistic: string, label?: s
 export const chatPercentiles = (name: MetricName) =>
   ['p50', 'p90', 'p99'].map((statistic) => chatMetric(name, statistic, `${name} ${statistic}`));
 
+/** Response cache hits as a percentage of lookups (hits + misses); 0 when there were none. */
+export function cacheHitRatioPercent(period: Duration = DEFAULT_PERIOD): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: 'IF(hits + misses > 0, 100 * hits / (hits + misses), 0)',
+    usingMetrics: {
+      hits: serviceMetric(SERVICE.chat, METRIC.responseCacheHits, 'Sum', { period }),
+      misses: serviceMetric(SERVICE.chat, METRIC.responseCacheMisses, 'Sum', { period }),
+    },
+    label: 'Cache hit ratio (%)',
+    period,
+  });
+}
+
 /** Failed turns as a percentage of requests; 0 when there were none. */
 export function errorRatePercent(period: Duration = DEFAULT_PERIOD): cloudwatch.MathExpression {
   return new cloudwatch.MathExpression({

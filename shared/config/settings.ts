@@ -127,7 +127,7 @@ export const SETTINGS = {
   ),
   allowedBetas: setting(
     'both',
-    'anthropic-beta values /v1/messages forwards; any other is a 400. * forwards every beta (some change prices, e.g. a 1M context).',
+    'anthropic-beta values /v1/messages forwards; any other is a 400. The default lists betas Claude Code and the AI SDK send that do not change prices; * forwards every beta (some do change prices: a 1M context, fast mode, code execution hours).',
     list({
       default: [
         'claude-code-20250219',
@@ -139,6 +139,10 @@ export const SETTINGS = {
         'prompt-caching-2024-07-31',
         'pdfs-2024-09-25',
         'output-128k-2025-02-19',
+        'structured-outputs-2025-11-13',
+        'advanced-tool-use-2025-11-20',
+        'effort-2025-11-24',
+        'web-fetch-2025-09-10',
       ],
     }),
   ),

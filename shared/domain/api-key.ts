@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { PermissionError } from './errors.js';
 
 /** Every key starts with this, so a leaked one is recognizable (secret scanners, logs). */
 export const API_KEY_PREFIX = 'csk_';
@@ -34,6 +35,14 @@ export type ApiKeyGrant = Pick<
   ApiKey,
   'id' | 'monthlyBudgetUsd' | 'requestsPerMinute' | 'tokensPerMinute' | 'allowedModels'
 >;
+
+/** @throws PermissionError when the key is limited to other models */
+export function checkKeyAllowsModel(key: ApiKeyGrant | undefined, model: string): void {
+  if (!key?.allowedModels || key.allowedModels.includes(model)) return;
+  throw new PermissionError(
+    `this API key may not use model ${JSON.stringify(model)}; it may use: ${key.allowedModels.join(', ')}`,
+  );
+}
 
 /** A new key: 256 random bits, base64url, behind the prefix. Shown once, then only its hash is kept. */
 export function generateApiKeySecret(): string {

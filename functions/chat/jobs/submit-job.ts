@@ -1,3 +1,4 @@
+import { type ApiKeyGrant, checkKeyAllowsModel } from '../../../shared/domain/api-key.js';
 import type { Clock } from '../../../shared/domain/clock.js';
 import { PayloadTooLargeError, ValidationError } from '../../../shared/domain/errors.js';
 import { utf8Bytes } from '../../../shared/domain/tokens.js';
@@ -13,7 +14,7 @@ export interface DocumentJobRequest {
 }
 
 export type SubmitJob = (
-  request: DocumentJobRequest,
+  request: DocumentJobRequest & { apiKey?: ApiKeyGrant },
 ) => Promise<{ jobId: string; status: JobStatus }>;
 
 /**
@@ -25,10 +26,10 @@ export function createJobSubmission(deps: {
   jobs: Pick<JobStore, 'create' | 'get'>;
   queue: JobQueue;
   clock: Clock;
-  limits: { maxDocumentBytes: number; models: ReadonlySet<string> };
+  limits: { maxDocumentBytes: number; models: ReadonlySet<string>; defaultModel: string };
 }): SubmitJob {
   const { limits } = deps;
-  return async (request) => {
+  return async ({ apiKey, ...request }) => {
     if (utf8Bytes(request.text) > limits.maxDocumentBytes) {
       throw new PayloadTooLargeError(
         `text must be at most ${limits.maxDocumentBytes} bytes (UTF-8) to fit one queue message`,
@@ -37,6 +38,7 @@ export function createJobSubmission(deps: {
     if (request.model && !limits.models.has(request.model)) {
       throw new ValidationError(`model ${JSON.stringify(request.model)} is not allowed`);
     }
+    checkKeyAllowsModel(apiKey, request.model ?? limits.defaultModel);
     const message = { type: 'summarize.document' as const, ...request };
     const jobId = jobIdOf(message);
     const existing = await deps.jobs.get(request.userId, jobId);

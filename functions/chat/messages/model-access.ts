@@ -1,3 +1,4 @@
+import { checkKeyAllowsModel } from '../../../shared/domain/api-key.js';
 import { PermissionError, ValidationError } from '../../../shared/domain/errors.js';
 import type { Caller, MessagesLimits } from './messages-types.js';
 
@@ -18,12 +19,7 @@ export function checkModel(
       `model ${JSON.stringify(model)} is not available here; available: ${[...limits.models].join(', ')}`,
     );
   }
-  const keyModels = caller.apiKey?.allowedModels;
-  if (keyModels && !keyModels.includes(model)) {
-    throw new PermissionError(
-      `this API key may not use model ${JSON.stringify(model)}; it may use: ${keyModels.join(', ')}`,
-    );
-  }
+  checkKeyAllowsModel(caller.apiKey, model);
 }
 
 /** @throws ValidationError naming the betas the allowedBetas setting does not list */

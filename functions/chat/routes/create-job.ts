@@ -17,5 +17,12 @@ export const createJobRoute = (deps: { submitJob: SubmitJob }) =>
     path: '/v1/jobs',
     body: JobRequestSchema,
     handle: async ({ body: { type: _, ...request }, principal }) =>
-      json(202, await deps.submitJob({ ...request, userId: principal.userId })),
+      json(
+        202,
+        await deps.submitJob({
+          ...request,
+          userId: principal.userId,
+          ...(principal.apiKey && { apiKey: principal.apiKey }),
+        }),
+      ),
   });

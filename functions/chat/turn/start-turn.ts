@@ -1,3 +1,4 @@
+import { checkKeyAllowsModel } from '../../../shared/domain/api-key.js';
 import type { Clock } from '../../../shared/domain/clock.js';
 import type { Conversation, StoredMessage } from '../../../shared/domain/conversation.js';
 import {
@@ -43,6 +44,7 @@ export function createTurnStart(deps: {
   return async (request, context) => {
     const receivedAtMs = clock();
     const model = allowedModel(request.model ?? limits.defaultModel, limits.models);
+    checkKeyAllowsModel(request.apiKey, model);
     const maxTokens = Math.min(request.maxTokens ?? limits.maxOutputTokens, limits.maxOutputTokens);
     const { userId } = request;
     const existing = request.conversationId

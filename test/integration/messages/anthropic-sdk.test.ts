@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../support/api-keys.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
 const MODEL = 'claude-sonnet-4-6';
@@ -45,5 +46,132 @@ describe('/v1/messages with the official Anthropic SDK', () => {
     expect(events[0]).toBe('message_start');
     expect(events.at(-1)).toBe('message_stop');
     expect(events.filter((type) => type === 'content_block_delta')).toHaveLength(4);
+  });
+});
+
+describe('/v1/messages with the official SDK: tools, images, counting, models', () => {
+  let stack: TestStack;
+  let client: Anthropic;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ env: { ALLOWED_MODELS: 'claude-haiku-4-5' } });
+    client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('tool-user') });
+  });
+  afterAll(() => stack.close());
+
+  const weatherTool = {
+    name: 'get_weather',
+    description: 'The weather in a city',
+    input_schema: {
+      type: 'object' as const,
+      properties: { city: { type: 'string' } },
+      required: ['city'],
+    },
+  };
+
+  it('runs a two-step tool-use loop: tool_use streamed as input_json deltas, then the answer', async () => {
+    const question = {
+      role: 'user' as const,
+      content: 'Weather in Paris? [[local-claude: reply=tool]]',
+    };
+    const stream = client.messages.stream({
+      model: MODEL,
+      max_tokens: 200,
+      tools: [weatherTool],
+      messages: [question],
+    });
+    const deltas: string[] = [];
+    stream.on('streamEvent', (event) => {
+      if (event.type === 'content_block_delta') deltas.push(event.delta.type);
+    });
+    const first = await stream.finalMessage();
+    const toolUse = first.content.find((block) => block.type === 'tool_use');
+
+    const second = await client.messages.create({
+      model: MODEL,
+      max_tokens: 200,
+      tools: [weatherTool],
+      messages: [
+        question,
+        { role: 'assistant', content: first.content },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: toolUse!.id, content: 'Sunny, 21 degrees' },
+          ],
+        },
+      ],
+    });
+
+    expect(first.stop_reason).toBe('tool_use');
+    expect(toolUse).toMatchObject({ name: 'get_weather', input: { city: expect.any(String) } });
+    expect(deltas).toContain('input_json_delta');
+    expect(second.content[0]).toMatchObject({
+      type: 'text',
+      text: expect.stringMatching(/^Tool result: Sunny/),
+    });
+    expect(stack.claude.requests.at(-1)!.body).toMatchObject({ tools: [weatherTool] });
+  });
+
+  it('passes an image block and extended thinking through', async () => {
+    // A 1x1 transparent PNG.
+    const png =
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+    const message = await client.messages.create({
+      model: MODEL,
+      max_tokens: 3000,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } },
+            { type: 'text', text: 'What is in this image? [[local-claude: tokens=5]]' },
+          ],
+        },
+      ],
+    });
+
+    expect(message.content.map((block) => block.type)).toEqual(['thinking', 'text']);
+    expect(stack.claude.requests.at(-1)!.body).toMatchObject({
+      messages: [{ content: [{ type: 'image', source: { data: png } }, { type: 'text' }] }],
+    });
+  });
+
+  it('counts tokens (free) as the upstream counts them', async () => {
+    const params = {
+      model: MODEL,
+      system: 'Be brief.',
+      messages: [{ role: 'user' as const, content: 'How many tokens is this?' }],
+    };
+
+    const counted = await client.messages.countTokens(params);
+    const answered = await client.messages.create({ ...params, max_tokens: 5 });
+
+    expect(counted.input_tokens).toBe(
+      answered.usage.input_tokens +
+        (answered.usage.cache_read_input_tokens ?? 0) +
+        (answered.usage.cache_creation_input_tokens ?? 0),
+    );
+    expect(stack.claude.requests.at(-2)!.path).toBe('/v1/messages/count_tokens');
+  });
+
+  it('lists only the models this caller may use, in the API list shape', async () => {
+    const models: string[] = [];
+    for await (const model of client.models.list({ limit: 1 })) models.push(model.id);
+    const { key } = await createApiKey(stack, {
+      principal: 'haiku-only',
+      allowedModels: ['claude-haiku-4-5'],
+    });
+    const keyClient = new Anthropic({ baseURL: stack.url, apiKey: key });
+
+    const keyModels = (await keyClient.models.list()).data.map((model) => model.id);
+    const retrieved = await client.models.retrieve(MODEL);
+    const hidden = await keyClient.models.retrieve(MODEL).catch((error: unknown) => error);
+
+    expect(models.sort()).toEqual(['claude-haiku-4-5', MODEL]);
+    expect(keyModels).toEqual(['claude-haiku-4-5']);
+    expect(retrieved).toMatchObject({ type: 'model', id: MODEL, display_name: expect.any(String) });
+    expect(hidden).toBeInstanceOf(Anthropic.NotFoundError);
   });
 });

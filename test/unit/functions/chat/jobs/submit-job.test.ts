@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createJobSubmission } from '../../../../../functions/chat/jobs/submit-job.js';
-import { PayloadTooLargeError, ValidationError } from '../../../../../shared/domain/errors.js';
+import {
+  PayloadTooLargeError,
+  PermissionError,
+  ValidationError,
+} from '../../../../../shared/domain/errors.js';
 import { jobIdOf } from '../../../../../shared/jobs/job-id.js';
 import { InMemoryJobStore } from '../../../../fakes/in-memory-job-store.js';
 import { RecordingJobQueue } from '../../../../fakes/recording-job-queue.js';
@@ -19,6 +23,7 @@ function submissionFixture(options: { maxMessageBytes?: number } = {}) {
     limits: {
       maxDocumentBytes: MAX_DOCUMENT_BYTES,
       models: new Set(['claude-sonnet-4-6', 'claude-haiku-4-5']),
+      defaultModel: 'claude-sonnet-4-6',
     },
   });
   return { jobs, queue, submit };
@@ -159,5 +164,22 @@ describe('job submission', () => {
     expect(queue.sent).toEqual([]);
     const jobId = jobIdOf({ type: 'summarize.document', userId: 'alice', text });
     expect(await jobs.get('alice', jobId)).toBeUndefined();
+  });
+
+  it('holds an API key to its models, the default model included, and never queues the key', async () => {
+    const { queue, submit } = submissionFixture();
+    const apiKey = { id: `key_${'a'.repeat(32)}`, allowedModels: ['claude-haiku-4-5'] };
+
+    const defaulted = submit({ userId: 'alice', text: 'A document.', apiKey });
+    const allowed = await submit({
+      userId: 'alice',
+      text: 'A document.',
+      model: 'claude-haiku-4-5',
+      apiKey,
+    });
+
+    await expect(defaulted).rejects.toBeInstanceOf(PermissionError);
+    expect(allowed.status).toBe('queued');
+    expect(JSON.stringify(queue.sent)).not.toContain(apiKey.id);
   });
 });

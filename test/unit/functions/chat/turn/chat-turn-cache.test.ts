@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ScriptedModel } from '../../../../fakes/scripted-model.js';
 import { chatFixture, streamedText } from './support.js';
 
-const answering = () =>
-  new ScriptedModel(() => ({ kind: 'answer', chunks: ['The ', 'answer.'] }));
+const answering = () => new ScriptedModel(() => ({ kind: 'answer', chunks: ['The ', 'answer.'] }));
 
 describe('a chat turn and the response cache', () => {
   it('answers a repeated first question from the cache: no model call, free, stored all the same', async () => {

@@ -1,0 +1,44 @@
+/**
+ * What browsers may send to the function URL and read back: one definition for the
+ * stack's function URL and the local one. The Anthropic SDK's own headers are listed so
+ * a browser app (`dangerouslyAllowBrowser`) can call /v1/messages.
+ */
+export const CORS_ALLOWED_METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
+
+export function corsAllowedHeaders(tokenHeader: string): string[] {
+  return [
+    ...new Set([
+      'authorization',
+      tokenHeader.toLowerCase(),
+      'content-type',
+      'cache-control',
+      'x-api-key',
+      'anthropic-version',
+      'anthropic-beta',
+      'anthropic-dangerous-direct-browser-access',
+      'x-stainless-arch',
+      'x-stainless-lang',
+      'x-stainless-os',
+      'x-stainless-package-version',
+      'x-stainless-retry-count',
+      'x-stainless-runtime',
+      'x-stainless-runtime-version',
+      'x-stainless-timeout',
+      'x-stainless-helper',
+      'x-stainless-helper-method',
+    ]),
+  ];
+}
+
+export const CORS_EXPOSED_HEADERS = [
+  'retry-after',
+  'x-request-id',
+  'request-id',
+  'x-cache',
+  'anthropic-ratelimit-requests-limit',
+  'anthropic-ratelimit-requests-remaining',
+  'anthropic-ratelimit-requests-reset',
+  'anthropic-ratelimit-tokens-limit',
+  'anthropic-ratelimit-tokens-remaining',
+  'anthropic-ratelimit-tokens-reset',
+];

@@ -1,0 +1,62 @@
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { generateText, stepCountIs, streamText, tool } from 'ai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createApiKey } from '../support/api-keys.js';
+import { startTestStack, type TestStack } from '../support/test-stack.js';
+
+const MODEL = 'claude-sonnet-4-6';
+
+/** `@ai-sdk/anthropic` with `ai`, unchanged but for its base URL and key (sent as x-api-key). */
+describe('/v1/messages with the Vercel AI SDK', () => {
+  let stack: TestStack;
+  let anthropic: ReturnType<typeof createAnthropic>;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    const { key } = await createApiKey(stack, { principal: 'ai-sdk-user' });
+    anthropic = createAnthropic({ baseURL: `${stack.url}/v1`, apiKey: key });
+  });
+  afterAll(() => stack.close());
+
+  it('generateText', async () => {
+    const result = await generateText({
+      model: anthropic(MODEL),
+      prompt: 'Say something [[local-claude: tokens=6]]',
+      maxOutputTokens: 50,
+    });
+
+    expect(result.text.trim().split(/\s+/)).toHaveLength(6);
+    expect(result.usage.outputTokens).toBe(6);
+    expect(result.finishReason).toBe('stop');
+    const upstream = stack.claude.requests.at(-1)!;
+    expect(upstream.headers['anthropic-version']).toBe('2023-06-01');
+  });
+
+  it('streamText with a tool: the model calls it, the SDK runs it, the model answers', async () => {
+    const seen: string[] = [];
+    const result = streamText({
+      model: anthropic(MODEL),
+      maxOutputTokens: 200,
+      stopWhen: stepCountIs(2),
+      tools: {
+        get_weather: tool({
+          description: 'The weather in a city',
+          inputSchema: z.object({ city: z.string() }),
+          execute: async ({ city }) => {
+            seen.push(city);
+            return `Sunny in ${city}`;
+          },
+        }),
+      },
+      prompt: 'What is the weather in Paris? [[local-claude: reply=tool]]',
+    });
+
+    const text = await result.text;
+    const steps = await result.steps;
+
+    expect(seen).toHaveLength(1);
+    expect(steps[0]?.finishReason).toBe('tool-calls');
+    expect(text).toMatch(/^Tool result: /);
+  });
+});
