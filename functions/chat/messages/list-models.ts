@@ -83,6 +83,7 @@ function describedAlias(id: string, described: Map<string, ModelInfo>): ModelInf
 /** `claude-sonnet-4-6` → `Claude Sonnet 4.6`. */
 function displayNameOf(id: string): string {
   return id
+    .replace(/-\d{8}$/, '')
     .replace(/-(\d+)-(\d+)(?=$|-)/, ' $1.$2')
     .split(/[-\s]/)
     .map((word) => (word ? word[0]!.toUpperCase() + word.slice(1) : word))

@@ -55,9 +55,10 @@ export function measurePrompt(request: {
     media.maxTokens +
     (tools.length > 0 ? TOOLS_OVERHEAD_TOKENS : 0) +
     serverTools.length * SERVER_TOOL_MAX_TOKENS;
+  const bound = Math.min(MAX_PROMPT_TOKENS, maxTokens);
   return {
-    maxTokens: Math.min(MAX_PROMPT_TOKENS, maxTokens),
-    typicalTokens: Math.ceil(textBytes / 4) + media.typicalTokens,
+    maxTokens: bound,
+    typicalTokens: Math.min(bound, Math.ceil(textBytes / 4) + media.typicalTokens),
     maxWebSearches: serverTools
       .filter((tool) => String(tool.type).startsWith('web_search'))
       .reduce((sum, tool) => sum + (typeof tool.max_uses === 'number' ? tool.max_uses : 10), 0),

@@ -31,6 +31,20 @@ describe('/v1/messages with the official Anthropic SDK', () => {
     expect(upstream.headers['anthropic-version']).toBe('2026-10-21');
   });
 
+  it("takes the beta namespace as Claude Code uses it (?beta=true, Claude Code's betas)", async () => {
+    const message = await client.beta.messages.create({
+      model: MODEL,
+      max_tokens: 20,
+      betas: ['claude-code-20250219', 'interleaved-thinking-2025-05-14'],
+      messages: [{ role: 'user', content: 'From Claude Code [[local-claude: tokens=3]]' }],
+    });
+
+    expect(message.usage.output_tokens).toBe(3);
+    expect(stack.claude.requests.at(-1)!.headers['anthropic-beta']).toBe(
+      'claude-code-20250219,interleaved-thinking-2025-05-14',
+    );
+  });
+
   it('streams every event in order with messages.stream, and finalMessage() resolves', async () => {
     const stream = client.messages.stream({
       model: MODEL,

@@ -221,3 +221,39 @@ describe('/v1/messages governance', () => {
     expect(usage.heldNanoUsd).toBe(usage.spentNanoUsd);
   });
 });
+
+describe('/v1/messages near the function deadline', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ chatTimeoutMs: 4_000, env: { DEADLINE_MARGIN_MS: '1000' } });
+  });
+  afterAll(() => stack.close());
+
+  it('ends the stream with timeout_error before the function is stopped, and bills what was generated', async () => {
+    const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('late') });
+    const stream = client.messages.stream({
+      model: MODEL,
+      max_tokens: 500,
+      messages: [{ role: 'user', content: 'slowly [[local-claude: tokens=400 tps=50]]' }],
+    });
+    stream.on('error', () => {});
+    let text = '';
+    stream.on('text', (delta) => {
+      text += delta;
+    });
+
+    const error = await stream.finalMessage().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+
+    expect((error as APIError).type).toBe('timeout_error');
+    expect(text.length).toBeGreaterThan(0);
+    await expect.poll(() => stack.claude.requests.at(-1)?.aborted).toBe(true);
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    const usage = await ledger.userMonth('late', month());
+    expect(usage.outputTokens).toBeGreaterThanOrEqual(text.trim().split(/\s+/).length);
+    expect(usage.heldNanoUsd).toBe(usage.spentNanoUsd);
+  });
+});

@@ -1,0 +1,381 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { measurePrompt } from '../../../../../functions/chat/messages/prompt-size.js';
+import { utf8Bytes } from '../../../../../shared/domain/tokens.js';
+
+/** The documented bounds of prompt-size.ts, restated so a change to them is noticed. */
+const IMAGE_MAX_TOKENS = 10_000;
+const PDF_PAGE_MAX_TOKENS = 5_000;
+const PDF_MAX_PAGES = 100;
+const TOOLS_OVERHEAD_TOKENS = 1_000;
+const SERVER_TOOL_MAX_TOKENS = 100_000;
+const MAX_PROMPT_TOKENS = 1_000_000;
+/** JSON punctuation a block adds around itself (`,null`, quotes, brackets): never more. */
+const FRAMING_BYTES = 16;
+
+/** Characters of every UTF-8 width: 1, 2, 3 and 4 bytes. */
+const character = fc
+  .oneof(
+    fc.integer({ min: 0, max: 0x7f }),
+    fc.integer({ min: 0x80, max: 0x7ff }),
+    fc.integer({ min: 0x800, max: 0xd7ff }),
+    fc.integer({ min: 0x10000, max: 0x10ffff }),
+  )
+  .map((codePoint) => String.fromCodePoint(codePoint));
+const text = (maxLength: number) => fc.string({ unit: character, maxLength });
+
+const userSays = (...content: unknown[]) => ({
+  messages: [{ role: 'user', content: [{ type: 'text', text: 'look at this' }, ...content] }],
+});
+
+const base64Image = (bytes: number) => ({
+  type: 'image',
+  source: { type: 'base64', media_type: 'image/png', data: 'A'.repeat(bytes) },
+});
+const urlImage = { type: 'image', source: { type: 'url', url: 'https://example.com/cat.png' } };
+
+/** A PDF whose page objects are in the clear, with its /Pages tree (which is not a page). */
+function pdfWithPages(pages: number): string {
+  const objects = [
+    '1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj',
+    `2 0 obj << /Type /Pages /Count ${pages} >> endobj`,
+    ...Array.from(
+      { length: pages },
+      (_, i) => `${i + 3} 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >> endobj`,
+    ),
+  ];
+  return Buffer.from(`%PDF-1.7\n${objects.join('\n')}\n%%EOF\n`, 'latin1').toString('base64');
+}
+const pdfDocument = (data: string) => ({
+  type: 'document',
+  source: { type: 'base64', media_type: 'application/pdf', data },
+});
+
+const tool = {
+  name: 'get_weather',
+  description: 'The weather at a place, today — in °C',
+  input_schema: { type: 'object', properties: { place: { type: 'string' } } },
+};
+const webSearch = (fields: Record<string, unknown> = {}) => ({
+  type: 'web_search_20250305',
+  name: 'web_search',
+  ...fields,
+});
+
+describe('measurePrompt', () => {
+  describe('text', () => {
+    it('bounds a system string and message strings by at least their UTF-8 bytes', () => {
+      const system = 's'.repeat(3_000);
+      const message = 'm'.repeat(2_000);
+
+      const size = measurePrompt({ system, messages: [{ role: 'user', content: message }] });
+
+      expect(size.maxTokens).toBeGreaterThanOrEqual(5_000);
+    });
+
+    it('counts every kind of text a request carries: system blocks, text, tool results, thinking, tool definitions', () => {
+      const parts = {
+        system: 'a'.repeat(1_000),
+        userText: 'b'.repeat(2_000),
+        thinking: 'c'.repeat(4_000),
+        toolResult: 'd'.repeat(8_000),
+        toolResultBlock: 'e'.repeat(16_000),
+        toolDescription: 'f'.repeat(32_000),
+      };
+      const request = {
+        system: [{ type: 'text', text: parts.system }],
+        messages: [
+          { role: 'user', content: [{ type: 'text', text: parts.userText }] },
+          {
+            role: 'assistant',
+            content: [
+              { type: 'thinking', thinking: parts.thinking, signature: 'sig' },
+              { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { place: 'Oslo' } },
+            ],
+          },
+          {
+            role: 'user',
+            content: [
+              { type: 'tool_result', tool_use_id: 'toolu_1', content: parts.toolResult },
+              {
+                type: 'tool_result',
+                tool_use_id: 'toolu_2',
+                content: [{ type: 'text', text: parts.toolResultBlock }],
+              },
+            ],
+          },
+        ],
+        tools: [{ ...tool, description: parts.toolDescription }],
+      };
+
+      const size = measurePrompt(request);
+
+      const allText = Object.values(parts).join('');
+      expect(size.maxTokens).toBeGreaterThanOrEqual(utf8Bytes(allText) + TOOLS_OVERHEAD_TOKENS);
+    });
+
+    it.each([
+      ['emoji', '😀', 4],
+      ['CJK', '漢', 3],
+      ['accented Latin', 'é', 2],
+    ])('counts %s text by its bytes, not its characters', (_, character, bytesEach) => {
+      const message = character.repeat(1_000);
+
+      const size = measurePrompt({ messages: [{ role: 'user', content: message }] });
+
+      expect(size.maxTokens).toBeGreaterThanOrEqual(1_000 * bytesEach);
+    });
+
+    it('counts a text document as its text', () => {
+      const data = '漢'.repeat(2_000);
+      const document = {
+        type: 'document',
+        source: { type: 'text', media_type: 'text/plain', data },
+      };
+
+      const without = measurePrompt(userSays());
+
+      const size = measurePrompt(userSays(document));
+
+      const added = size.maxTokens - without.maxTokens;
+      expect(added).toBeGreaterThanOrEqual(utf8Bytes(data));
+      expect(added).toBeLessThan(utf8Bytes(data) + 100);
+    });
+
+    it('counts a content document as its text', () => {
+      const body = 'q'.repeat(7_000);
+      const document = {
+        type: 'document',
+        source: { type: 'content', content: [{ type: 'text', text: body }] },
+      };
+
+      const without = measurePrompt(userSays());
+
+      const size = measurePrompt(userSays(document));
+
+      const added = size.maxTokens - without.maxTokens;
+      expect(added).toBeGreaterThanOrEqual(7_000);
+      expect(added).toBeLessThan(7_000 + 100);
+    });
+
+    it('bounds any text by at least its UTF-8 bytes, wherever it is', () => {
+      fc.assert(
+        fc.property(text(400), fc.constantFrom('system', 'message', 'tool_result'), (s, where) => {
+          const request =
+            where === 'system'
+              ? { system: s, messages: [] }
+              : where === 'message'
+                ? { messages: [{ role: 'user', content: s }] }
+                : {
+                    messages: [
+                      {
+                        role: 'user',
+                        content: [{ type: 'tool_result', tool_use_id: 't', content: s }],
+                      },
+                    ],
+                  };
+
+          expect(measurePrompt(request).maxTokens).toBeGreaterThanOrEqual(utf8Bytes(s));
+        }),
+      );
+    });
+  });
+
+  describe('images', () => {
+    it('adds the image bound for a base64 image, whatever the size of its data', () => {
+      const without = measurePrompt(userSays());
+      const small = measurePrompt(userSays(base64Image(1_000)));
+      const large = measurePrompt(userSays(base64Image(400_000)));
+
+      expect(large.maxTokens).toBe(small.maxTokens);
+      expect(small.maxTokens - without.maxTokens).toBeGreaterThanOrEqual(IMAGE_MAX_TOKENS);
+      expect(small.maxTokens - without.maxTokens).toBeLessThan(IMAGE_MAX_TOKENS + FRAMING_BYTES);
+    });
+
+    it('adds the same bound for an image by url as for one inline', () => {
+      expect(measurePrompt(userSays(urlImage)).maxTokens).toBe(
+        measurePrompt(userSays(base64Image(50_000))).maxTokens,
+      );
+    });
+
+    it('adds the image bound once per image', () => {
+      const one = measurePrompt(userSays(urlImage));
+      const two = measurePrompt(userSays(urlImage, urlImage));
+
+      expect(two.maxTokens - one.maxTokens).toBeGreaterThanOrEqual(IMAGE_MAX_TOKENS);
+      expect(two.maxTokens - one.maxTokens).toBeLessThan(IMAGE_MAX_TOKENS + FRAMING_BYTES);
+    });
+
+    it('finds images inside tool results', () => {
+      const size = measurePrompt({
+        messages: [
+          {
+            role: 'user',
+            content: [{ type: 'tool_result', tool_use_id: 't', content: [base64Image(100_000)] }],
+          },
+        ],
+      });
+
+      expect(size.maxTokens).toBeGreaterThanOrEqual(IMAGE_MAX_TOKENS);
+      expect(size.maxTokens).toBeLessThan(IMAGE_MAX_TOKENS + 200);
+    });
+  });
+
+  describe('PDF documents', () => {
+    it('bounds a PDF by the pages it shows, not counting its page tree', () => {
+      const without = measurePrompt(userSays());
+
+      const size = measurePrompt(userSays(pdfDocument(pdfWithPages(3))));
+
+      const added = size.maxTokens - without.maxTokens;
+      expect(added).toBeGreaterThanOrEqual(3 * PDF_PAGE_MAX_TOKENS);
+      expect(added).toBeLessThan(3 * PDF_PAGE_MAX_TOKENS + FRAMING_BYTES);
+    });
+
+    it('bounds a PDF without visible pages by the most pages a PDF may have', () => {
+      const compressed = Buffer.from(
+        '%PDF-1.7\n1 0 obj << /Type /ObjStm /N 40 >> stream\nx\x9c\x03\x00endstream\n',
+      ).toString('base64');
+      const without = measurePrompt(userSays());
+
+      const size = measurePrompt(userSays(pdfDocument(compressed)));
+
+      const added = size.maxTokens - without.maxTokens;
+      expect(added).toBeGreaterThanOrEqual(PDF_MAX_PAGES * PDF_PAGE_MAX_TOKENS);
+      expect(added).toBeLessThan(PDF_MAX_PAGES * PDF_PAGE_MAX_TOKENS + FRAMING_BYTES);
+    });
+
+    it('bounds a PDF by url by the most pages a PDF may have', () => {
+      const byUrl = { type: 'document', source: { type: 'url', url: 'https://example.com/a.pdf' } };
+      const without = measurePrompt(userSays());
+
+      const size = measurePrompt(userSays(byUrl));
+
+      expect(size.maxTokens - without.maxTokens).toBeGreaterThanOrEqual(
+        PDF_MAX_PAGES * PDF_PAGE_MAX_TOKENS,
+      );
+    });
+
+    it('bounds a PDF that shows more pages than a PDF may have at that most', () => {
+      const without = measurePrompt(userSays());
+
+      const size = measurePrompt(userSays(pdfDocument(pdfWithPages(150))));
+
+      const added = size.maxTokens - without.maxTokens;
+      expect(added).toBeGreaterThanOrEqual(PDF_MAX_PAGES * PDF_PAGE_MAX_TOKENS);
+      expect(added).toBeLessThan(PDF_MAX_PAGES * PDF_PAGE_MAX_TOKENS + FRAMING_BYTES);
+    });
+  });
+
+  describe('tools', () => {
+    it('adds the tools overhead on top of the tool definitions', () => {
+      const without = measurePrompt(userSays());
+
+      const size = measurePrompt({ ...userSays(), tools: [tool] });
+
+      expect(size.maxTokens - without.maxTokens).toBeGreaterThanOrEqual(
+        utf8Bytes(JSON.stringify(tool)) + TOOLS_OVERHEAD_TOKENS,
+      );
+      expect(size.maxWebSearches).toBe(0);
+    });
+
+    it('adds what a server tool may bring into the context, and allows its max_uses searches', () => {
+      const withClientTool = measurePrompt({ ...userSays(), tools: [tool] });
+
+      const size = measurePrompt({ ...userSays(), tools: [tool, webSearch({ max_uses: 3 })] });
+
+      expect(size.maxTokens - withClientTool.maxTokens).toBeGreaterThanOrEqual(
+        SERVER_TOOL_MAX_TOKENS,
+      );
+      expect(size.maxWebSearches).toBe(3);
+    });
+
+    it('allows 10 web searches when the tool sets no max_uses', () => {
+      expect(measurePrompt({ ...userSays(), tools: [webSearch()] }).maxWebSearches).toBe(10);
+    });
+
+    it('adds a server tool that is not web search to the bound, but allows no web searches', () => {
+      const without = measurePrompt(userSays());
+
+      const size = measurePrompt({
+        ...userSays(),
+        tools: [{ type: 'web_fetch_20250910', name: 'web_fetch', max_uses: 5 }],
+      });
+
+      expect(size.maxTokens - without.maxTokens).toBeGreaterThanOrEqual(
+        SERVER_TOOL_MAX_TOKENS + TOOLS_OVERHEAD_TOKENS,
+      );
+      expect(size.maxWebSearches).toBe(0);
+    });
+
+    it('treats a custom tool as a client tool, not a server tool', () => {
+      const custom = { ...tool, type: 'custom' };
+
+      const size = measurePrompt({ ...userSays(), tools: [custom] });
+
+      expect(size.maxTokens).toBeLessThan(SERVER_TOOL_MAX_TOKENS);
+      expect(size.maxWebSearches).toBe(0);
+    });
+  });
+
+  describe('limits', () => {
+    it('never bounds a prompt above the largest context window', () => {
+      const huge = {
+        ...userSays(
+          ...Array.from({ length: 5 }, () => ({
+            type: 'document',
+            source: { type: 'url', url: 'https://example.com/big.pdf' },
+          })),
+        ),
+        system: 'x'.repeat(300_000),
+        tools: [webSearch(), webSearch({ name: 'web_search_2' })],
+      };
+
+      expect(measurePrompt(huge).maxTokens).toBe(MAX_PROMPT_TOKENS);
+    });
+
+    it('keeps the typical estimate within the bound', () => {
+      const request = {
+        system: 'be brief',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: '比较这两张图片 🐈'.repeat(50) },
+              urlImage,
+              pdfDocument(pdfWithPages(2)),
+            ],
+          },
+        ],
+        tools: [tool, webSearch()],
+      };
+
+      const size = measurePrompt(request);
+
+      expect(size.typicalTokens).toBeGreaterThan(0);
+      expect(size.typicalTokens).toBeLessThanOrEqual(size.maxTokens);
+    });
+
+    it('keeps the typical estimate within the bound for random text', () => {
+      fc.assert(
+        fc.property(text(300), (s) => {
+          const size = measurePrompt({ messages: [{ role: 'user', content: s }] });
+          expect(size.typicalTokens).toBeLessThanOrEqual(size.maxTokens);
+        }),
+      );
+    });
+
+    it('keeps the typical estimate within the bound when the bound is capped at the largest context window', () => {
+      // Six PDFs by url: 6 × 100 pages, typically 2,000 tokens a page, is beyond 1M tokens.
+      const pdfs = Array.from({ length: 6 }, () => ({
+        type: 'document',
+        source: { type: 'url', url: 'https://example.com/report.pdf' },
+      }));
+
+      const size = measurePrompt(userSays(...pdfs));
+
+      expect(size.maxTokens).toBe(MAX_PROMPT_TOKENS);
+      expect(size.typicalTokens).toBeLessThanOrEqual(size.maxTokens);
+    });
+  });
+});
