@@ -33,6 +33,11 @@ export interface ProductOptions {
   /** Settings (environment variables) of the functions, over the local defaults. */
   env?: Record<string, string>;
   claude?: LocalClaudeOptions;
+  /**
+   * An Anthropic-compatible server the functions call instead of the in-process local Claude
+   * (which still starts, idle): the benchmark's, in another process.
+   */
+  anthropicBaseUrl?: string;
   /** Run the worker on the jobs queue, as the event-source mapping does. */
   worker?: boolean;
   /** The chat function's timeout. @default 60000 */
@@ -98,7 +103,7 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
       queueUrl,
       deadLetterQueueUrl,
       sqsEndpoint: options.sqsEndpoint,
-      localClaudeUrl: claude.url,
+      localClaudeUrl: options.anthropicBaseUrl ?? claude.url,
     },
     options.env,
   );
