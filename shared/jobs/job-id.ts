@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { JobMessage } from './job-message.js';
 
-/** The job id a message names, or the deterministic one its content gives. */
-export function jobIdOf(message: JobMessage): string {
-  if (message.jobId) return message.jobId;
+const sha256 = (content: unknown) =>
+  createHash('sha256').update(JSON.stringify(content)).digest('hex');
+
+/**
+ * A digest of what a job is asked to do (never its id): two messages with the same id
+ * and another content hash are two different jobs claiming one id.
+ */
+export function contentHashOf(message: JobMessage): string {
   const content =
     message.type === 'summarize.document'
       ? [
@@ -12,9 +17,17 @@ export function jobIdOf(message: JobMessage): string {
           message.text,
           message.instructions ?? '',
           message.model ?? '',
+          // Only when asked: a standard job keeps the id it always had.
+          ...(message.priority === 'batch' ? ['batch'] : []),
         ]
       : [message.type, message.userId, message.conversationId];
-  return `job_${createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 32)}`;
+  return sha256(content);
+}
+
+/** The job id a message names, or the deterministic one its content gives. */
+export function jobIdOf(message: JobMessage): string {
+  if (message.jobId) return message.jobId;
+  return `job_${contentHashOf(message).slice(0, 32)}`;
 }
 
 /**
@@ -35,5 +48,5 @@ export function compactionJobId(
     summaryThroughSeq,
     thresholdMultiple,
   ];
-  return `job_${createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 32)}`;
+  return `job_${sha256(content).slice(0, 32)}`;
 }

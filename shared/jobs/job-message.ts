@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JOB_ID_PATTERN } from '../domain/ids.js';
 
 /**
  * The jobs queue's message contract (full zod: the worker parses it with Powertools
@@ -9,16 +10,28 @@ const UserIdSchema = z
   .string()
   .regex(/^[\w.@|:+-]{1,128}$/, 'userId must be 1-128 characters of letters, digits and ._@|:+-');
 
-const JobIdSchema = z.string().regex(/^job_[a-f0-9]{32}$/, 'jobId must look like job_<32 hex>');
+/** Letters, digits and `._:-`: safe in a table key, a URL path and an SNS attribute. */
+export const JobIdSchema = z
+  .string()
+  .regex(JOB_ID_PATTERN, 'jobId must be 1-128 characters of letters, digits and ._:-');
+
+/** `standard`: summarized now. `batch`: through the Message Batches API, at half the token price, within 24 hours. */
+export const JobPrioritySchema = z.enum(['standard', 'batch']);
 
 export const SummarizeDocumentMessageSchema = z.strictObject({
   type: z.literal('summarize.document'),
-  /** @default a hash of the content: a producer that retries does not create a second job */
+  /**
+   * The producer's own id: the idempotency key, per user. The same id twice is one job;
+   * the same id with other content is refused (dead-lettered, reported).
+   * @default a hash of the content: a producer that retries does not create a second job
+   */
   jobId: JobIdSchema.optional(),
   userId: UserIdSchema,
   text: z.string().min(1),
   instructions: z.string().max(4000).optional(),
   model: z.string().min(1).optional(),
+  /** @default 'standard' */
+  priority: JobPrioritySchema.optional(),
 });
 
 export const SummarizeConversationMessageSchema = z.strictObject({
@@ -34,5 +47,6 @@ export const JobMessageSchema = z.discriminatedUnion('type', [
 ]);
 
 export type JobMessage = z.infer<typeof JobMessageSchema>;
+export type JobPriority = z.infer<typeof JobPrioritySchema>;
 export type SummarizeDocumentMessage = z.infer<typeof SummarizeDocumentMessageSchema>;
 export type SummarizeConversationMessage = z.infer<typeof SummarizeConversationMessageSchema>;

@@ -1,6 +1,26 @@
+import type { Reservation } from '../domain/budget.js';
+import type { Page } from '../domain/conversation.js';
 import type { TokenUsage } from '../domain/usage.js';
+import type { JobPriority } from '../jobs/job-message.js';
+import type { PageRequest } from './conversation-store.js';
 
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** How far a long document's summary has come: parts of the current round summarized. */
+export interface JobProgress {
+  /** 1 for the document's parts, 2 and on for summaries of summaries. */
+  round: number;
+  partsDone: number;
+  partsTotal: number;
+}
+
+/** A batch submitted to the Message Batches API and not yet collected. */
+export interface PendingBatch {
+  batchId: string;
+  submittedAt: string;
+  /** What the batch's worst case holds against the budgets until it is settled. */
+  reservation: Reservation;
+}
 
 export interface Job {
   jobId: string;
@@ -10,18 +30,51 @@ export interface Job {
   createdAt: string;
   updatedAt: string;
   attempts: number;
+  /** Present for batch jobs only. */
+  priority?: JobPriority;
+  /** See contentHashOf: another content under the same id is a conflict. */
+  contentHash?: string;
   result?: { summary: string };
   error?: { type: string; message: string };
+  /** Usage and cost so far (every attempt's, once it settled); the whole job's once it ended. */
   usage?: TokenUsage;
   costNanoUsd?: number;
+  progress?: JobProgress;
+  batch?: PendingBatch;
+  /** The last message that claimed this job's id with other content, refused. */
+  conflict?: { message: string; at: string };
+}
+
+/** A model call's result kept so that a retried job does not make (and pay for) it again. */
+export interface JobCheckpoint {
+  /** What the call was: a digest of its model and prompt. */
+  key: string;
+  text: string;
 }
 
 /** Job records, per user. */
 export interface JobStore {
-  /** Creates the job as `queued` unless it exists. @returns the job as stored */
-  create(job: Pick<Job, 'jobId' | 'userId' | 'type'>, nowIso: string): Promise<Job>;
+  /**
+   * Creates the job as `queued` unless it exists.
+   * @returns the job as stored: an existing one exactly as it was
+   */
+  create(
+    job: Pick<Job, 'jobId' | 'userId' | 'type'> & Pick<Job, 'contentHash' | 'priority'>,
+    nowIso: string,
+  ): Promise<Job>;
   get(userId: string, jobId: string): Promise<Job | undefined>;
-  markRunning(userId: string, jobId: string, nowIso: string): Promise<void>;
+  /** The user's jobs, newest first; with `status`, only those (a page may then be short). */
+  list(userId: string, page: PageRequest & { status?: JobStatus }): Promise<Page<Job>>;
+  /**
+   * Cancels a job that is still queued.
+   * @returns the job as it is now (`cancelled`, or the status that kept it from being cancelled); undefined when there is none
+   */
+  cancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined>;
+  /**
+   * Marks the job running and counts an attempt, unless it was cancelled.
+   * @returns false when the job is cancelled (it must not run)
+   */
+  markRunning(userId: string, jobId: string, nowIso: string): Promise<boolean>;
   markSucceeded(
     userId: string,
     jobId: string,
@@ -32,6 +85,32 @@ export interface JobStore {
     userId: string,
     jobId: string,
     error: { type: string; message: string },
+    nowIso: string,
+  ): Promise<void>;
+  /** Records the usage and cost of the job so far (an attempt ended without finishing it). */
+  recordSpend(
+    userId: string,
+    jobId: string,
+    spent: { usage: TokenUsage; costNanoUsd: number },
+    nowIso: string,
+  ): Promise<void>;
+  /** Notes a message that claimed this job's id with other content; nothing else changes. */
+  recordConflict(userId: string, jobId: string, message: string, nowIso: string): Promise<void>;
+  /** Keeps a model call's result, with the job's progress and spend so far, in one write. */
+  saveCheckpoint(
+    userId: string,
+    jobId: string,
+    checkpoint: JobCheckpoint,
+    state: { progress: JobProgress; usage: TokenUsage; costNanoUsd: number },
+    nowIso: string,
+  ): Promise<void>;
+  /** Every checkpoint of the job, by key. */
+  checkpoints(userId: string, jobId: string): Promise<Map<string, string>>;
+  /** Sets (or, with undefined, clears) the job's pending batch. */
+  setBatch(
+    userId: string,
+    jobId: string,
+    batch: PendingBatch | undefined,
     nowIso: string,
   ): Promise<void>;
 }

@@ -142,4 +142,185 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       expect(stored?.error).toBeUndefined();
     });
   });
+
+  describe('producer ids and content', () => {
+    it('keeps the content hash and priority the job was created with', async () => {
+      const created = await jobs.create(
+        { ...job, jobId: 'invoice-2026-118:summary', contentHash: 'abc', priority: 'batch' },
+        T0,
+      );
+
+      expect(created).toMatchObject({
+        jobId: 'invoice-2026-118:summary',
+        contentHash: 'abc',
+        priority: 'batch',
+      });
+      const again = await jobs.create(
+        { ...job, jobId: 'invoice-2026-118:summary', contentHash: 'other' },
+        T1,
+      );
+      expect(again.contentHash).toBe('abc');
+    });
+
+    it('notes a conflicting message on the job and changes nothing else', async () => {
+      await jobs.create({ ...job, contentHash: 'abc' }, T0);
+
+      await jobs.recordConflict(job.userId, job.jobId, 'job id already used for other content', T1);
+
+      expect(await jobs.get(job.userId, job.jobId)).toEqual({
+        ...job,
+        contentHash: 'abc',
+        status: 'queued',
+        createdAt: T0,
+        updatedAt: T0,
+        attempts: 0,
+        conflict: { message: 'job id already used for other content', at: T1 },
+      });
+    });
+  });
+
+  describe('cancel', () => {
+    it('cancels a queued job, which then never runs', async () => {
+      await jobs.create(job, T0);
+
+      const cancelled = await jobs.cancel(job.userId, job.jobId, T1);
+
+      expect(cancelled).toMatchObject({ status: 'cancelled', updatedAt: T1 });
+      expect(await jobs.markRunning(job.userId, job.jobId, T2)).toBe(false);
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({
+        status: 'cancelled',
+        attempts: 0,
+      });
+    });
+
+    it('leaves a running job running and says so', async () => {
+      await jobs.create(job, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+
+      const answer = await jobs.cancel(job.userId, job.jobId, T2);
+
+      expect(answer).toMatchObject({ status: 'running', updatedAt: T1 });
+    });
+
+    it('finds nothing to cancel for a job that does not exist', async () => {
+      expect(await jobs.cancel(job.userId, job.jobId, T1)).toBeUndefined();
+    });
+  });
+
+  describe('list', () => {
+    const at = (second: number) => `2026-11-15T10:00:${String(second).padStart(2, '0')}.000Z`;
+
+    it("lists the user's jobs newest first, page by page", async () => {
+      for (let i = 0; i < 5; i++) await jobs.create({ ...job, jobId: `job-${i}` }, at(i));
+      await jobs.create({ ...job, userId: newUserId(), jobId: 'someone-else' }, at(9));
+
+      const first = await jobs.list(job.userId, { limit: 3 });
+      expect(first.items.map((j) => j.jobId)).toEqual(['job-4', 'job-3', 'job-2']);
+      expect(first.nextCursor).toEqual(expect.any(String));
+      const second = await jobs.list(job.userId, { limit: 3, cursor: first.nextCursor! });
+      expect(second.items.map((j) => j.jobId)).toEqual(['job-1', 'job-0']);
+      expect(second.nextCursor).toBeUndefined();
+    });
+
+    it('lists only the jobs of one status when asked', async () => {
+      for (let i = 0; i < 4; i++) await jobs.create({ ...job, jobId: `job-${i}` }, at(i));
+      await jobs.markRunning(job.userId, 'job-1', at(10));
+      await jobs.markRunning(job.userId, 'job-3', at(11));
+
+      const running = await jobs.list(job.userId, { limit: 10, status: 'running' });
+
+      expect(running.items.map((j) => j.jobId)).toEqual(['job-3', 'job-1']);
+    });
+
+    it("refuses another listing's cursor", async () => {
+      for (let i = 0; i < 3; i++) await jobs.create({ ...job, jobId: `job-${i}` }, at(i));
+      const page = await jobs.list(job.userId, { limit: 1 });
+
+      await expect(
+        jobs.list(newUserId(), { limit: 1, cursor: page.nextCursor! }),
+      ).rejects.toMatchObject({ name: 'ValidationError' });
+      await expect(
+        jobs.list(job.userId, { limit: 1, cursor: page.nextCursor!, status: 'queued' }),
+      ).rejects.toMatchObject({ name: 'ValidationError' });
+    });
+  });
+
+  describe('checkpoints, spend and batches', () => {
+    it('keeps each checkpoint with the progress and spend so far', async () => {
+      await jobs.create(job, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+
+      await jobs.saveCheckpoint(
+        job.userId,
+        job.jobId,
+        { key: 'k1', text: 'Part one, summarized.' },
+        { progress: { round: 1, partsDone: 1, partsTotal: 3 }, usage: USAGE, costNanoUsd: 10 },
+        T2,
+      );
+      await jobs.saveCheckpoint(
+        job.userId,
+        job.jobId,
+        { key: 'k2', text: 'Part two.' },
+        { progress: { round: 1, partsDone: 2, partsTotal: 3 }, usage: USAGE, costNanoUsd: 20 },
+        T2,
+      );
+
+      expect(await jobs.checkpoints(job.userId, job.jobId)).toEqual(
+        new Map([
+          ['k1', 'Part one, summarized.'],
+          ['k2', 'Part two.'],
+        ]),
+      );
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({
+        status: 'running',
+        progress: { round: 1, partsDone: 2, partsTotal: 3 },
+        usage: USAGE,
+        costNanoUsd: 20,
+      });
+      expect(await jobs.checkpoints(newUserId(), job.jobId)).toEqual(new Map());
+    });
+
+    it('records the spend of an attempt that did not finish the job', async () => {
+      await jobs.create(job, T0);
+
+      await jobs.recordSpend(job.userId, job.jobId, { usage: USAGE, costNanoUsd: 77 }, T1);
+
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({
+        status: 'queued',
+        usage: USAGE,
+        costNanoUsd: 77,
+        updatedAt: T1,
+      });
+    });
+
+    it('keeps a pending batch until it is cleared or the job ends', async () => {
+      await jobs.create(job, T0);
+      const batch = {
+        batchId: 'msgbatch_01',
+        submittedAt: T1,
+        reservation: {
+          id: 'r1',
+          userId: job.userId,
+          month: '2026-11',
+          shard: 0,
+          amountNanoUsd: 1000,
+          expiresAtMs: 1,
+        },
+      };
+
+      await jobs.setBatch(job.userId, job.jobId, batch, T1);
+      expect((await jobs.get(job.userId, job.jobId))?.batch).toEqual(batch);
+      await jobs.setBatch(job.userId, job.jobId, undefined, T2);
+      expect((await jobs.get(job.userId, job.jobId))?.batch).toBeUndefined();
+
+      await jobs.setBatch(job.userId, job.jobId, batch, T2);
+      await jobs.markSucceeded(
+        job.userId,
+        job.jobId,
+        { summary: 'Done.', usage: USAGE, costNanoUsd: 5 },
+        T2,
+      );
+      expect((await jobs.get(job.userId, job.jobId))?.batch).toBeUndefined();
+    });
+  });
 }

@@ -1,18 +1,36 @@
+import { createHash } from 'node:crypto';
+import type { Page } from '../../shared/domain/conversation.js';
+import { ValidationError } from '../../shared/domain/errors.js';
 import type { TokenUsage } from '../../shared/domain/usage.js';
-import type { Job, JobStore } from '../../shared/ports/job-store.js';
+import type { PageRequest } from '../../shared/ports/conversation-store.js';
+import type {
+  Job,
+  JobCheckpoint,
+  JobProgress,
+  JobStatus,
+  JobStore,
+  PendingBatch,
+} from '../../shared/ports/job-store.js';
 
 /**
  * The JobStore port in memory, with the DynamoDB adapter's semantics: `create` keeps
- * an existing job exactly as it is; each `markRunning` counts an attempt.
+ * an existing job exactly as it is; each `markRunning` counts an attempt, unless the
+ * job was cancelled; listings are newest first with cursors bound to their listing.
  * Unlike the adapter (whose updates are unconditional), marking a job that was never
  * created stores nothing.
  */
 export class InMemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, Job>();
+  private readonly saved = new Map<string, Map<string, string>>();
+  /** Every checkpoint saved, in order: what a test reads to see what a retry skipped. */
+  readonly checkpointsSaved: Array<{ jobId: string; key: string }> = [];
 
-  async create(job: Pick<Job, 'jobId' | 'userId' | 'type'>, nowIso: string): Promise<Job> {
+  async create(
+    job: Pick<Job, 'jobId' | 'userId' | 'type' | 'contentHash' | 'priority'>,
+    nowIso: string,
+  ): Promise<Job> {
     const key = keyOf(job.userId, job.jobId);
-    const stored = this.jobs.get(key) ?? {
+    const stored: Job = this.jobs.get(key) ?? {
       jobId: job.jobId,
       userId: job.userId,
       type: job.type,
@@ -20,6 +38,8 @@ export class InMemoryJobStore implements JobStore {
       createdAt: nowIso,
       updatedAt: nowIso,
       attempts: 0,
+      ...(job.contentHash !== undefined && { contentHash: job.contentHash }),
+      ...(job.priority === 'batch' && { priority: 'batch' as const }),
     };
     this.jobs.set(key, stored);
     return structuredClone(stored);
@@ -30,11 +50,41 @@ export class InMemoryJobStore implements JobStore {
     return job && structuredClone(job);
   }
 
-  async markRunning(userId: string, jobId: string, nowIso: string): Promise<void> {
+  async list(userId: string, page: PageRequest & { status?: JobStatus }): Promise<Page<Job>> {
+    const owner = page.status ? `${userId}#${page.status}` : userId;
+    const after = decodeCursor(page.cursor, owner);
+    const all = [...this.jobs.values()]
+      .filter((job) => job.userId === userId)
+      .sort((a, b) => positionOf(b).localeCompare(positionOf(a)))
+      .filter((job) => after === undefined || positionOf(job) < after);
+    const items = all.filter((job) => !page.status || job.status === page.status);
+    const taken = items.slice(0, page.limit);
+    const result: Page<Job> = { items: taken.map((job) => structuredClone(job)) };
+    const last = taken.at(-1);
+    if (taken.length === page.limit && last && items.length > page.limit) {
+      result.nextCursor = encodeCursor(owner, positionOf(last));
+    }
+    return result;
+  }
+
+  async cancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
+    const job = this.jobs.get(keyOf(userId, jobId));
+    if (!job) return undefined;
+    if (job.status === 'queued') {
+      job.status = 'cancelled';
+      job.updatedAt = nowIso;
+    }
+    return structuredClone(job);
+  }
+
+  async markRunning(userId: string, jobId: string, nowIso: string): Promise<boolean> {
+    const job = this.jobs.get(keyOf(userId, jobId));
+    if (job?.status === 'cancelled') return false;
     this.update(userId, jobId, nowIso, (job) => {
       job.status = 'running';
       job.attempts += 1;
     });
+    return true;
   }
 
   async markSucceeded(
@@ -49,6 +99,7 @@ export class InMemoryJobStore implements JobStore {
       job.usage = structuredClone(outcome.usage);
       job.costNanoUsd = outcome.costNanoUsd;
       delete job.error;
+      delete job.batch;
     });
   }
 
@@ -61,6 +112,64 @@ export class InMemoryJobStore implements JobStore {
     this.update(userId, jobId, nowIso, (job) => {
       job.status = 'failed';
       job.error = { type: error.type, message: error.message };
+      delete job.batch;
+    });
+  }
+
+  async recordSpend(
+    userId: string,
+    jobId: string,
+    spent: { usage: TokenUsage; costNanoUsd: number },
+    nowIso: string,
+  ): Promise<void> {
+    this.update(userId, jobId, nowIso, (job) => {
+      job.usage = structuredClone(spent.usage);
+      job.costNanoUsd = spent.costNanoUsd;
+    });
+  }
+
+  async recordConflict(
+    userId: string,
+    jobId: string,
+    message: string,
+    nowIso: string,
+  ): Promise<void> {
+    const job = this.jobs.get(keyOf(userId, jobId));
+    if (job) job.conflict = { message, at: nowIso };
+  }
+
+  async saveCheckpoint(
+    userId: string,
+    jobId: string,
+    checkpoint: JobCheckpoint,
+    state: { progress: JobProgress; usage: TokenUsage; costNanoUsd: number },
+    nowIso: string,
+  ): Promise<void> {
+    const key = keyOf(userId, jobId);
+    const saved = this.saved.get(key) ?? new Map<string, string>();
+    saved.set(checkpoint.key, checkpoint.text);
+    this.saved.set(key, saved);
+    this.checkpointsSaved.push({ jobId, key: checkpoint.key });
+    this.update(userId, jobId, nowIso, (job) => {
+      job.progress = { ...state.progress };
+      job.usage = structuredClone(state.usage);
+      job.costNanoUsd = state.costNanoUsd;
+    });
+  }
+
+  async checkpoints(userId: string, jobId: string): Promise<Map<string, string>> {
+    return new Map(this.saved.get(keyOf(userId, jobId)));
+  }
+
+  async setBatch(
+    userId: string,
+    jobId: string,
+    batch: PendingBatch | undefined,
+    nowIso: string,
+  ): Promise<void> {
+    this.update(userId, jobId, nowIso, (job) => {
+      if (batch) job.batch = structuredClone(batch);
+      else delete job.batch;
     });
   }
 
@@ -73,3 +182,27 @@ export class InMemoryJobStore implements JobStore {
 }
 
 const keyOf = (userId: string, jobId: string) => `${userId}\u0000${jobId}`;
+
+/** Where a job sorts in the list: as the adapter's index sort key. */
+const positionOf = (job: Job) => `${job.createdAt}#${job.jobId}`;
+
+/** A checksum makes an altered cursor fail, as the adapter's sealed ones do. */
+function encodeCursor(owner: string, position: string): string {
+  const payload = JSON.stringify({ owner, position });
+  return Buffer.from(JSON.stringify({ payload, sum: checksum(payload) })).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined, owner: string): string | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const { payload, sum } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const decoded = JSON.parse(payload);
+    if (sum !== checksum(payload) || decoded.owner !== owner) throw new Error();
+    if (typeof decoded.position !== 'string') throw new Error();
+    return decoded.position;
+  } catch {
+    throw new ValidationError('cursor is not valid: pass back the nextCursor of a previous page');
+  }
+}
+
+const checksum = (payload: string) => createHash('sha256').update(payload).digest('base64url');

@@ -1,28 +1,70 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Job, JobStore } from '../../ports/job-store.js';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Page } from '../../domain/conversation.js';
+import type { PageRequest } from '../../ports/conversation-store.js';
+import type {
+  Job,
+  JobCheckpoint,
+  JobProgress,
+  JobStatus,
+  JobStore,
+  PendingBatch,
+} from '../../ports/job-store.js';
+import type { CursorCodec } from './cursor.js';
+import { isConditionFailure } from './errors.js';
 import { jobKeys } from './keys.js';
+import { transactWrite } from './transact.js';
 
-/** Finished jobs are kept this long, then DynamoDB TTL removes them. */
+type Item = Record<string, unknown>;
+
+/** Finished jobs are kept this long, then DynamoDB TTL removes them (checkpoints too). */
 const JOB_RETENTION_SECONDS = 30 * 24 * 3600;
+/** A status filter reads this many jobs per query… */
+const FILTERED_READ_SIZE = 100;
+/** …and at most this many queries per page, after which the page is returned short, with a cursor. */
+const MAX_READS_PER_PAGE = 10;
 
-/** The JobStore port on the single table. */
+const expiresAtOf = (nowIso: string) =>
+  Math.floor(Date.parse(nowIso) / 1000) + JOB_RETENTION_SECONDS;
+
+/**
+ * The JobStore port on the single table: one item per job, listed newest first through
+ * gsi1 (`USER#<u>#JOBS`), and its checkpoints in the job's own partition.
+ */
 export class DynamoJobStore implements JobStore {
+  /** @param cursors seals page cursors; only `list` needs it (the worker never lists) */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly cursors?: CursorCodec,
   ) {}
 
-  async create(job: Pick<Job, 'jobId' | 'userId' | 'type'>, nowIso: string): Promise<Job> {
+  async create(
+    job: Pick<Job, 'jobId' | 'userId' | 'type' | 'contentHash' | 'priority'>,
+    nowIso: string,
+  ): Promise<Job> {
+    const optional: Array<[string, unknown]> = [
+      ['contentHash', job.contentHash],
+      ['priority', job.priority === 'batch' ? 'batch' : undefined],
+    ];
+    const set = optional.filter(([, value]) => value !== undefined);
     const { Attributes } = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: jobKeys.job(job.userId, job.jobId),
         // if_not_exists keeps a job that already exists exactly as it is.
-        UpdateExpression:
-          'SET jobId = if_not_exists(jobId, :jobId), userId = if_not_exists(userId, :userId), ' +
-          '#type = if_not_exists(#type, :type), #status = if_not_exists(#status, :queued), ' +
-          'createdAt = if_not_exists(createdAt, :now), updatedAt = if_not_exists(updatedAt, :now), ' +
+        UpdateExpression: [
+          'SET jobId = if_not_exists(jobId, :jobId), userId = if_not_exists(userId, :userId)',
+          '#type = if_not_exists(#type, :type), #status = if_not_exists(#status, :queued)',
+          'createdAt = if_not_exists(createdAt, :now), updatedAt = if_not_exists(updatedAt, :now)',
           'attempts = if_not_exists(attempts, :zero), expiresAt = if_not_exists(expiresAt, :expiresAt)',
+          'gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsi1sk)',
+          ...set.map(([name]) => `${name} = if_not_exists(${name}, :${name})`),
+        ].join(', '),
         ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
         ExpressionAttributeValues: {
           ':jobId': job.jobId,
@@ -31,7 +73,10 @@ export class DynamoJobStore implements JobStore {
           ':queued': 'queued',
           ':now': nowIso,
           ':zero': 0,
-          ':expiresAt': Math.floor(Date.parse(nowIso) / 1000) + JOB_RETENTION_SECONDS,
+          ':expiresAt': expiresAtOf(nowIso),
+          ':gsi1pk': jobKeys.jobsByUser(job.userId),
+          ':gsi1sk': jobKeys.jobCreated(nowIso, job.jobId),
+          ...Object.fromEntries(set.map(([name, value]) => [`:${name}`, value])),
         },
         ReturnValues: 'ALL_NEW',
       }),
@@ -50,12 +95,98 @@ export class DynamoJobStore implements JobStore {
     return Item ? toJob(Item) : undefined;
   }
 
-  async markRunning(userId: string, jobId: string, nowIso: string): Promise<void> {
-    await this.update(userId, jobId, 'SET #status = :running, updatedAt = :now ADD attempts :one', {
-      ':running': 'running',
-      ':now': nowIso,
-      ':one': 1,
-    });
+  async list(userId: string, page: PageRequest & { status?: JobStatus }): Promise<Page<Job>> {
+    if (!this.cursors) throw new Error('DynamoJobStore.list needs a CursorCodec');
+    const owner = jobKeys.jobsByUser(userId);
+    const { status } = page;
+    let startKey: Item | undefined = await this.cursors.decode(
+      page.cursor,
+      status ? `${owner}#${status}` : owner,
+    );
+    const items: Item[] = [];
+    for (let reads = 0; reads < MAX_READS_PER_PAGE; reads++) {
+      const wanted = page.limit - items.length;
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ScanIndexForward: false,
+          Limit: status === undefined ? wanted : Math.max(wanted, FILTERED_READ_SIZE),
+          ExclusiveStartKey: startKey,
+          ...(status !== undefined && {
+            FilterExpression: '#status = :status',
+            ExpressionAttributeNames: { '#status': 'status' },
+          }),
+          ExpressionAttributeValues: {
+            ':pk': owner,
+            ...(status !== undefined && { ':status': status }),
+          },
+        }),
+      );
+      const found = result.Items ?? [];
+      items.push(...found.slice(0, wanted));
+      if (found.length > wanted) {
+        // The read went past the page: the next one starts right after its last key.
+        startKey = indexKeyOf(items.at(-1)!);
+        break;
+      }
+      startKey = result.LastEvaluatedKey;
+      if (!startKey || items.length === page.limit) break;
+    }
+    const nextCursor = await this.cursors.encode(startKey, status ? `${owner}#${status}` : owner);
+    const jobs = items.map(toJob);
+    return nextCursor ? { items: jobs, nextCursor } : { items: jobs };
+  }
+
+  async cancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKeys.job(userId, jobId),
+          UpdateExpression: 'SET #status = :cancelled, updatedAt = :now',
+          ConditionExpression: '#status = :queued',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':cancelled': 'cancelled',
+            ':queued': 'queued',
+            ':now': nowIso,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toJob(Attributes ?? {});
+    } catch (error) {
+      // Not queued (or not there): say how it is. The document client does not
+      // unmarshall the item a failed condition can return, so read it.
+      if (!isConditionFailure(error)) throw error;
+      return this.get(userId, jobId);
+    }
+  }
+
+  async markRunning(userId: string, jobId: string, nowIso: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKeys.job(userId, jobId),
+          UpdateExpression: 'SET #status = :running, updatedAt = :now ADD attempts :one',
+          ConditionExpression: 'attribute_not_exists(#status) OR #status <> :cancelled',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':running': 'running',
+            ':cancelled': 'cancelled',
+            ':now': nowIso,
+            ':one': 1,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async markSucceeded(
@@ -67,7 +198,7 @@ export class DynamoJobStore implements JobStore {
     await this.update(
       userId,
       jobId,
-      'SET #status = :succeeded, updatedAt = :now, #result = :result, #usage = :usage, costNanoUsd = :cost REMOVE #error',
+      'SET #status = :succeeded, updatedAt = :now, #result = :result, #usage = :usage, costNanoUsd = :cost REMOVE #error, #batch',
       {
         ':succeeded': 'succeeded',
         ':now': nowIso,
@@ -76,7 +207,7 @@ export class DynamoJobStore implements JobStore {
         ':cost': outcome.costNanoUsd,
       },
       // result, usage and error are DynamoDB reserved words.
-      { '#result': 'result', '#usage': 'usage', '#error': 'error' },
+      { '#result': 'result', '#usage': 'usage', '#error': 'error', '#batch': 'batch' },
     );
   }
 
@@ -89,14 +220,132 @@ export class DynamoJobStore implements JobStore {
     await this.update(
       userId,
       jobId,
-      'SET #status = :failed, updatedAt = :now, #error = :error',
+      'SET #status = :failed, updatedAt = :now, #error = :error REMOVE #batch',
       {
         ':failed': 'failed',
         ':now': nowIso,
         ':error': error,
       },
-      { '#error': 'error' },
+      { '#error': 'error', '#batch': 'batch' },
     );
+  }
+
+  async recordSpend(
+    userId: string,
+    jobId: string,
+    spent: Parameters<JobStore['recordSpend']>[2],
+    nowIso: string,
+  ): Promise<void> {
+    await this.update(
+      userId,
+      jobId,
+      'SET updatedAt = :now, #usage = :usage, costNanoUsd = :cost',
+      { ':now': nowIso, ':usage': spent.usage, ':cost': spent.costNanoUsd },
+      { '#usage': 'usage' },
+    );
+  }
+
+  async recordConflict(
+    userId: string,
+    jobId: string,
+    message: string,
+    nowIso: string,
+  ): Promise<void> {
+    await this.update(
+      userId,
+      jobId,
+      'SET #conflict = :conflict',
+      { ':conflict': { message, at: nowIso } },
+      { '#conflict': 'conflict' },
+    );
+  }
+
+  async saveCheckpoint(
+    userId: string,
+    jobId: string,
+    checkpoint: JobCheckpoint,
+    state: { progress: JobProgress; usage: Job['usage']; costNanoUsd: number },
+    nowIso: string,
+  ): Promise<void> {
+    await transactWrite(this.client, {
+      TransactItems: [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: {
+              ...jobKeys.checkpoint(userId, jobId, checkpoint.key),
+              text: checkpoint.text,
+              createdAt: nowIso,
+              expiresAt: expiresAtOf(nowIso),
+            },
+          },
+        },
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: jobKeys.job(userId, jobId),
+            UpdateExpression:
+              'SET progress = :progress, #usage = :usage, costNanoUsd = :cost, updatedAt = :now',
+            ExpressionAttributeNames: { '#usage': 'usage' },
+            ExpressionAttributeValues: {
+              ':progress': state.progress,
+              ':usage': state.usage,
+              ':cost': state.costNanoUsd,
+              ':now': nowIso,
+            },
+          },
+        },
+      ],
+    });
+  }
+
+  async checkpoints(userId: string, jobId: string): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    let startKey: Item | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: {
+            ':pk': jobKeys.jobPartition(userId, jobId),
+            ':prefix': jobKeys.checkpointPrefix,
+          },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        found.set(String(item.sk).slice(jobKeys.checkpointPrefix.length), String(item.text));
+      }
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return found;
+  }
+
+  async setBatch(
+    userId: string,
+    jobId: string,
+    batch: PendingBatch | undefined,
+    nowIso: string,
+  ): Promise<void> {
+    if (batch) {
+      await this.update(
+        userId,
+        jobId,
+        'SET #batch = :batch, updatedAt = :now',
+        { ':batch': batch, ':now': nowIso },
+        { '#batch': 'batch' },
+      );
+    } else {
+      await this.update(
+        userId,
+        jobId,
+        'SET updatedAt = :now REMOVE #batch',
+        { ':now': nowIso },
+        { '#batch': 'batch' },
+      );
+    }
   }
 
   private async update(
@@ -106,19 +355,30 @@ export class DynamoJobStore implements JobStore {
     values: Record<string, unknown>,
     names: Record<string, string> = {},
   ): Promise<void> {
+    const allNames = { ...(expression.includes('#status') && { '#status': 'status' }), ...names };
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: jobKeys.job(userId, jobId),
         UpdateExpression: expression,
-        ExpressionAttributeNames: { '#status': 'status', ...names },
+        // DynamoDB refuses an empty map of names.
+        ...(Object.keys(allNames).length > 0 && { ExpressionAttributeNames: allNames }),
         ExpressionAttributeValues: values,
       }),
     );
   }
 }
 
-function toJob(item: Record<string, unknown>): Job {
+function indexKeyOf(item: Item): Record<string, string> {
+  return {
+    pk: String(item.pk),
+    sk: String(item.sk),
+    gsi1pk: String(item.gsi1pk),
+    gsi1sk: String(item.gsi1sk),
+  };
+}
+
+function toJob(item: Item): Job {
   const job: Job = {
     jobId: String(item.jobId),
     userId: String(item.userId),
@@ -128,9 +388,14 @@ function toJob(item: Record<string, unknown>): Job {
     updatedAt: String(item.updatedAt),
     attempts: Number(item.attempts ?? 0),
   };
+  if (item.priority === 'batch') job.priority = 'batch';
+  if (item.contentHash) job.contentHash = String(item.contentHash);
   if (item.result) job.result = item.result as Job['result'];
   if (item.error) job.error = item.error as Job['error'];
   if (item.usage) job.usage = item.usage as Job['usage'];
   if (item.costNanoUsd !== undefined) job.costNanoUsd = Number(item.costNanoUsd);
+  if (item.progress) job.progress = item.progress as JobProgress;
+  if (item.batch) job.batch = item.batch as PendingBatch;
+  if (item.conflict) job.conflict = item.conflict as Job['conflict'];
   return job;
 }

@@ -52,6 +52,28 @@ export const ledgerKeys = {
 
 export const jobKeys = {
   job: (userId: string, jobId: string) => ({ pk: `USER#${userId}#JOB#${jobId}`, sk: 'JOB' }),
+  /** A model call's result kept for a retry, in the job's partition. */
+  checkpoint: (userId: string, jobId: string, key: string) => ({
+    pk: `USER#${userId}#JOB#${jobId}`,
+    sk: `CKPT#${key}`,
+  }),
+  checkpointPrefix: 'CKPT#',
+  jobPartition: (userId: string, jobId: string) => `USER#${userId}#JOB#${jobId}`,
+  /** gsi1: a user's jobs, newest first. */
+  jobsByUser: (userId: string) => `USER#${userId}#JOBS`,
+  jobCreated: (createdAt: string, jobId: string) => `${createdAt}#${jobId}`,
+} as const;
+
+/** Budget notices already sent: one item per scope, month and threshold. */
+export const budgetNoticeKeys = {
+  principal: (userId: string, month: string, percent: number) => ({
+    pk: `USER#${userId}`,
+    sk: `BUDGETNOTICE#${month}#${String(percent).padStart(3, '0')}`,
+  }),
+  deployment: (month: string, percent: number) => ({
+    pk: `GLOBAL#BUDGETNOTICE#${month}`,
+    sk: String(percent).padStart(3, '0'),
+  }),
 } as const;
 
 /** Project API keys: one item by id, one by the hash of the secret. See docs/data-model.md. */

@@ -20,6 +20,12 @@ export const DEFAULT_MODEL_PRICES: Readonly<Record<string, ModelPrice>> = {
   },
 };
 
+/**
+ * What the Message Batches API charges, as a fraction of the list price, for every kind
+ * of token (input, output, cache writes and reads): half (docs, November 2026).
+ */
+export const BATCH_PRICE_RATIO = 0.5;
+
 function opus(): ModelPrice {
   return { input: 5, output: 25, cacheWrite5m: 6.25, cacheWrite1h: 10, cacheRead: 0.5 };
 }

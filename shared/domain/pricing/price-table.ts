@@ -1,5 +1,9 @@
 import type { TokenUsage } from '../usage.js';
-import { DEFAULT_MODEL_PRICES } from './default-prices.js';
+import { BATCH_PRICE_RATIO, DEFAULT_MODEL_PRICES } from './default-prices.js';
+
+/** How a call was made: `batch` calls (the Message Batches API) cost {@link BATCH_PRICE_RATIO} of the list price. */
+export type PriceTier = 'standard' | 'batch';
+
 import { type ModelPrice, nanoUsdPerToken } from './model-price.js';
 
 /** Prices per model, and the exact cost of a call in nano-dollars. */
@@ -21,18 +25,24 @@ export class PriceTable {
     return price;
   }
 
-  /** Exact cost in nano-dollars; cache reads and writes are priced apart. */
-  costNanoUsd(model: string, usage: TokenUsage): number {
+  /**
+   * Exact cost in nano-dollars; cache reads and writes are priced apart. A batch call's
+   * tokens cost {@link BATCH_PRICE_RATIO} of the list price, rounded up to the next
+   * nano-dollar (a price of $0.001 per million tokens is one nano-dollar a token).
+   */
+  costNanoUsd(model: string, usage: TokenUsage, tier: PriceTier = 'standard'): number {
     const price = this.priceOf(model);
     const write1h = usage.cacheCreation1hInputTokens ?? 0;
     const write5m = usage.cacheCreationInputTokens - write1h;
-    return (
-      (usage.webSearchRequests ?? 0) * WEB_SEARCH_NANO_USD +
+    const tokens =
       usage.inputTokens * nanoUsdPerToken(price.input) +
       usage.outputTokens * nanoUsdPerToken(price.output) +
       usage.cacheReadInputTokens * nanoUsdPerToken(price.cacheRead) +
       write5m * nanoUsdPerToken(price.cacheWrite5m) +
-      write1h * nanoUsdPerToken(price.cacheWrite1h)
+      write1h * nanoUsdPerToken(price.cacheWrite1h);
+    return (
+      (usage.webSearchRequests ?? 0) * WEB_SEARCH_NANO_USD +
+      (tier === 'batch' ? Math.ceil(tokens * BATCH_PRICE_RATIO) : tokens)
     );
   }
 

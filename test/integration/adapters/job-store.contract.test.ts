@@ -6,6 +6,7 @@ import {
   createDocumentClient,
   createDynamoDbClient,
 } from '../../../shared/adapters/aws/clients.js';
+import { CursorCodec } from '../../../shared/adapters/dynamodb/cursor.js';
 import { DynamoJobStore } from '../../../shared/adapters/dynamodb/job-store.js';
 import { jobStoreContract } from '../../contracts/job-store.contract.js';
 
@@ -16,7 +17,11 @@ describe('DynamoJobStore on DynamoDB Local', () => {
     const client = createDynamoDbClient(inject('dynamodbEndpoint'));
     const tableName = `contract-jobs-${randomUUID().slice(0, 8)}`;
     await ensureTable(client, tableName);
-    jobs = new DynamoJobStore(createDocumentClient(client), tableName);
+    jobs = new DynamoJobStore(
+      createDocumentClient(client),
+      tableName,
+      new CursorCodec(async () => 'a-test-signing-key'),
+    );
   });
 
   jobStoreContract(async () => jobs);

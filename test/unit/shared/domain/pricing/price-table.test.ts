@@ -24,6 +24,34 @@ describe('PriceTable', () => {
     expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-5', usage))).toBe(0.021975);
   });
 
+  it('prices a batch call at half the list price of every kind of token', () => {
+    const usage = { ...SONNET_CACHED_TURN, cacheCreation1hInputTokens: 500 };
+    expect(prices.costNanoUsd('claude-sonnet-4-5', usage, 'batch')).toBe(
+      prices.costNanoUsd('claude-sonnet-4-5', usage) / 2,
+    );
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-5', usage, 'batch'))).toBe(0.0109875);
+  });
+
+  it('rounds a batch cost that is not a whole nano-dollar up, never down', () => {
+    const tiny = new PriceTable({
+      cheap: { input: 0.001, output: 0.001, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0 },
+    });
+    const usage = {
+      inputTokens: 3,
+      outputTokens: 0,
+      cacheReadInputTokens: 0,
+      cacheCreationInputTokens: 0,
+    };
+    expect(tiny.costNanoUsd('cheap', usage, 'batch')).toBe(2);
+  });
+
+  it('keeps web searches at their own price in a batch', () => {
+    const usage = { ...SONNET_CACHED_TURN, webSearchRequests: 1 };
+    expect(prices.costNanoUsd('claude-sonnet-4-5', usage, 'batch')).toBe(
+      prices.costNanoUsd('claude-sonnet-4-5', SONNET_CACHED_TURN) / 2 + 10_000_000,
+    );
+  });
+
   it('prices server-side web searches at $10 per thousand, on top of the tokens', () => {
     const usage = { ...SONNET_CACHED_TURN, webSearchRequests: 3 };
     expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-5', usage))).toBe(0.02085 + 0.03);

@@ -1,0 +1,111 @@
+import { nanoToUsd } from '../domain/pricing/model-price.js';
+import { utf8Bytes } from '../domain/tokens.js';
+import type { TokenUsage } from '../domain/usage.js';
+import type { Job, JobProgress } from '../ports/job-store.js';
+
+/**
+ * The events producers subscribe to (an SNS topic: SQS, HTTPS, Lambda or e-mail), in
+ * one JSON shape each. Every event carries `version`, `type` and `at`; the message
+ * attributes of {@link eventAttributes} let a subscription filter without reading it.
+ */
+export type ProducerEvent = JobEndedEvent | JobProgressEvent | BudgetThresholdEvent;
+
+/** How a job ended. `dead_lettered`: its message is in the dead-letter queue, for a person. */
+export type JobEndStatus = 'succeeded' | 'failed' | 'dead_lettered' | 'cancelled';
+
+export interface JobEndedEvent {
+  version: 1;
+  type: 'job.ended';
+  at: string;
+  jobId: string;
+  userId: string;
+  /** The job's type, e.g. `summarize.document`; absent for a message too broken to say. */
+  jobType?: string;
+  status: JobEndStatus;
+  priority?: 'batch';
+  /** The summary inline when it fits in an event; else its size and where to read it. */
+  result?: { summary: string } | { summaryBytes: number; fetch: string };
+  usage?: TokenUsage;
+  costUsd?: number;
+  error?: { type: string; message: string };
+}
+
+export interface JobProgressEvent {
+  version: 1;
+  type: 'job.progress';
+  at: string;
+  jobId: string;
+  userId: string;
+  progress: JobProgress;
+}
+
+export interface BudgetThresholdEvent {
+  version: 1;
+  type: 'budget.threshold';
+  at: string;
+  /** `principal`: one user's (or key principal's) monthly budget; `deployment`: the global one. */
+  scope: 'principal' | 'deployment';
+  userId?: string;
+  /** `yyyy-mm` */
+  month: string;
+  /** The threshold crossed: 50, 80 or 100. */
+  percent: number;
+  spentUsd: number;
+  budgetUsd: number;
+}
+
+/** Thresholds a budget event is sent for, each once per scope and month. */
+export const BUDGET_THRESHOLDS_PERCENT = [50, 80, 100] as const;
+
+/**
+ * A summary longer than this goes by reference: SNS takes 256 KiB a message, and the
+ * event's other fields and JSON escaping need room.
+ */
+export const INLINE_SUMMARY_MAX_BYTES = 200_000;
+
+/** Message attributes a subscription's filter policy can match on. */
+export function eventAttributes(event: ProducerEvent): Record<string, string> {
+  return {
+    type: event.type,
+    ...(event.type === 'job.ended' && { status: event.status }),
+    ...(event.type === 'budget.threshold' && { scope: event.scope }),
+    ...(event.userId !== undefined && { userId: event.userId }),
+  };
+}
+
+/** The event of a job that ended, from its record and how it ended. */
+export function jobEndedEvent(
+  job: Pick<Job, 'jobId' | 'userId'> &
+    Partial<Pick<Job, 'type' | 'priority' | 'usage' | 'costNanoUsd'>>,
+  outcome: {
+    status: JobEndStatus;
+    summary?: string;
+    error?: { type: string; message: string };
+    usage?: TokenUsage;
+    costNanoUsd?: number;
+  },
+  at: string,
+): JobEndedEvent {
+  const usage = outcome.usage ?? job.usage;
+  const costNanoUsd = outcome.costNanoUsd ?? job.costNanoUsd;
+  return {
+    version: 1,
+    type: 'job.ended',
+    at,
+    jobId: job.jobId,
+    userId: job.userId,
+    ...(job.type && { jobType: job.type }),
+    status: outcome.status,
+    ...(job.priority === 'batch' && { priority: 'batch' as const }),
+    ...(outcome.summary !== undefined && { result: resultOf(job.jobId, outcome.summary) }),
+    ...(usage && { usage }),
+    ...(costNanoUsd !== undefined && { costUsd: nanoToUsd(costNanoUsd) }),
+    ...(outcome.error && { error: outcome.error }),
+  };
+}
+
+function resultOf(jobId: string, summary: string): JobEndedEvent['result'] {
+  const bytes = utf8Bytes(summary);
+  if (bytes <= INLINE_SUMMARY_MAX_BYTES) return { summary };
+  return { summaryBytes: bytes, fetch: `GET /v1/jobs/${jobId}` };
+}
