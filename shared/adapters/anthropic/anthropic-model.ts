@@ -90,7 +90,10 @@ async function* translate(
   }
 }
 
-function toParams(request: ModelRequest): MessageCreateParamsBase {
+/** A request in the Messages API's shape (the Batches API takes the same params). */
+export function toParams(
+  request: Pick<ModelRequest, 'model' | 'system' | 'messages' | 'maxTokens'>,
+): MessageCreateParamsBase {
   return {
     model: request.model,
     max_tokens: request.maxTokens,

@@ -30,6 +30,12 @@ export function toModelError(error: unknown): ModelError {
   return new ModelError('connection', 'the model stream broke', { cause: error });
 }
 
+/** An error the API reported as data (a batch request's result), by its `type`. */
+export function modelErrorOfType(type: string): ModelError {
+  const kind = kindOf(type, undefined);
+  return new ModelError(kind, describe(kind));
+}
+
 function kindOf(type: string | null, status: number | undefined): ModelErrorKind {
   if (type === 'overloaded_error' || status === 529) return 'overloaded';
   if (type === 'rate_limit_error' || status === 429) return 'rate_limited';

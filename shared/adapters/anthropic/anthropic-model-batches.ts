@@ -1,0 +1,75 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
+import type { StopReason } from '../../domain/conversation.js';
+import { usageFromWire } from '../../gateway/wire-usage.js';
+import type {
+  BatchItemResult,
+  BatchRequest,
+  BatchState,
+  ModelBatches,
+} from '../../ports/model-batches.js';
+import { toParams } from './anthropic-model.js';
+import { modelErrorOfType, toModelError } from './model-error.js';
+
+/** The ModelBatches port on Anthropic's Message Batches API. */
+export class AnthropicModelBatches implements ModelBatches {
+  constructor(private readonly client: Anthropic) {}
+
+  async submit(
+    requests: BatchRequest[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ batchId: string }> {
+    try {
+      const batch = await this.client.messages.batches.create(
+        {
+          requests: requests.map(({ customId, request }) => ({
+            custom_id: customId,
+            // Non-streaming params, without a `stream` field: the API answers each as a whole.
+            params: toParams(request) as MessageCreateParamsNonStreaming,
+          })),
+        },
+        options.signal ? { signal: options.signal } : {},
+      );
+      return { batchId: batch.id };
+    } catch (error) {
+      throw toModelError(error);
+    }
+  }
+
+  async check(batchId: string, options: { signal?: AbortSignal } = {}): Promise<BatchState> {
+    const requestOptions = options.signal ? { signal: options.signal } : {};
+    try {
+      const batch = await this.client.messages.batches.retrieve(batchId, {}, requestOptions);
+      if (batch.processing_status !== 'ended') return { state: 'in_progress' };
+      const results: BatchItemResult[] = [];
+      const lines = await this.client.messages.batches.results(batchId, {}, requestOptions);
+      for await (const line of lines) {
+        const { custom_id: customId, result } = line;
+        if (result.type === 'succeeded') {
+          const { message } = result;
+          results.push({
+            customId,
+            kind: 'succeeded',
+            answer: {
+              model: message.model,
+              text: message.content.map((b) => (b.type === 'text' ? b.text : '')).join(''),
+              stopReason: (message.stop_reason ?? 'end_turn') as StopReason,
+              usage: usageFromWire(message.usage),
+            },
+          });
+        } else if (result.type === 'errored') {
+          results.push({
+            customId,
+            kind: 'errored',
+            error: modelErrorOfType(result.error.error.type),
+          });
+        } else {
+          results.push({ customId, kind: 'not_processed' });
+        }
+      }
+      return { state: 'ended', results };
+    } catch (error) {
+      throw toModelError(error);
+    }
+  }
+}
