@@ -13,6 +13,7 @@ export function noBudget(ledger: UsageLedger): UsageLedger {
   };
   return {
     reserve: async () => reservation,
+    plan: () => reservation,
     settle: async () => {},
     release: async () => {},
     reclaimExpired: async () => 0,

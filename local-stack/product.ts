@@ -43,6 +43,8 @@ export interface ProductOptions {
   /** The chat function's timeout. @default 60000 */
   chatTimeoutMs?: number;
   queue?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
+  /** Sees the chat function's DynamoDB client as it is made (tests count its calls). */
+  observeChatDynamoDb?: (client: DynamoDBClient) => void;
   /** Replaces some of the chat function's adapters (the benchmark's baselines). */
   customizeChat?: (adapters: ChatAdapters) => ChatAdapters;
   /** Shorter timings for tests (pings, stop polling). */
@@ -108,7 +110,9 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     options.env,
   );
   const chatSettings = loadSettings(env);
-  const chatAdapters = createChatAdapters(chatSettings);
+  const chatAdapters = createChatAdapters(chatSettings, {
+    ...(options.observeChatDynamoDb && { observeDynamoDb: options.observeChatDynamoDb }),
+  });
   const chatApp = composeChatApp(
     chatSettings,
     options.customizeChat?.(chatAdapters) ?? chatAdapters,

@@ -1,37 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { createAnthropicClient } from '../../shared/adapters/anthropic/anthropic-client.js';
-import { AnthropicMessagesUpstream } from '../../shared/adapters/anthropic/anthropic-messages-upstream.js';
-import { AnthropicModel } from '../../shared/adapters/anthropic/anthropic-model.js';
-import {
-  createDocumentClient,
-  createDynamoDbClient,
-  createSqsClient,
-} from '../../shared/adapters/aws/clients.js';
-import { DynamoApiKeyStore } from '../../shared/adapters/dynamodb/api-key-store.js';
-import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
-import { CursorCodec } from '../../shared/adapters/dynamodb/cursor.js';
-import { DynamoJobStore } from '../../shared/adapters/dynamodb/job-store.js';
-import { DynamoRateLimiter } from '../../shared/adapters/dynamodb/rate-limiter.js';
-import { DynamoResponseCache } from '../../shared/adapters/dynamodb/response-cache.js';
-import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
-import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
-import { createSecretsProvider, secretSource } from '../../shared/adapters/secrets.js';
-import { SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
-import { tracedModel } from '../../shared/adapters/tracing/traced-model.js';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { createApiKeyAuthenticator } from '../../shared/auth/api-key-authenticator.js';
 import { createCredentialVerifier } from '../../shared/auth/credentials.js';
-import {
-  hs256Verifier,
-  oidcVerifier,
-  type TokenVerifier,
-} from '../../shared/auth/token-verifier.js';
+import type { TokenVerifier } from '../../shared/auth/token-verifier.js';
+import { deferMembers, inBackground } from '../../shared/composition/defer.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
-import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
@@ -46,6 +21,7 @@ import type { UsageRecords } from '../../shared/ports/usage-records.js';
 import { createTurnRecovery } from '../../shared/turns/recover-turn.js';
 import { createAdmission } from '../../shared/usage/admission.js';
 import { createBudgetReserver } from '../../shared/usage/budget-reserver.js';
+import type { ChatServiceHooks } from './adapters.js';
 import { createApiKeyIssuer } from './admin/issue-api-key.js';
 import { createChatApp } from './app.js';
 import type { ChatRouter } from './http/chat-router.js';
@@ -80,6 +56,10 @@ export interface ChatAdapters {
   logger: Logger;
   createMetrics: () => Metrics;
   tracer: Tracer;
+  /** Settles once the adapters every route uses (AWS, tracer) have loaded; rejects if they cannot. */
+  ready: Promise<void>;
+  /** Settles once every adapter has loaded, the Anthropic ones included. */
+  loaded: Promise<void>;
 }
 
 /** Timings that are not settings: tests shorten them. */
@@ -95,102 +75,57 @@ export interface ChatTuning {
   answerPieceIntervalMs?: number;
 }
 
-/** Builds the real clients and adapters from validated settings. */
-export function createChatAdapters(settings: Settings): ChatAdapters {
-  const tracer = new Tracer({ serviceName: SERVICE.chat });
-  const instrument = <T>(client: T) => tracer.captureAWSv3Client(client);
-  const documentClient = createDocumentClient(
-    createDynamoDbClient(settings.dynamodbEndpoint, instrument),
+/**
+ * The adapters the chat function starts with: the logger and metrics at once; the AWS
+ * adapters, the Anthropic ones and the tracer from modules imported in the background
+ * from here on (an entry module without the SDKs loads in a fraction of the time; see
+ * README, Benchmark). No route runs before `ready`; a model call made before the Anthropic
+ * adapters have loaded waits for them.
+ */
+export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks = {}): ChatAdapters {
+  // Started once the entry module has been evaluated (a macrotask later), so that the
+  // runtime gets its handler first and the loading runs in the background.
+  const tracing = inBackground(() => import('@aws-lambda-powertools/tracer')).then(
+    ({ Tracer }) => new Tracer({ serviceName: SERVICE.chat }),
   );
-  const sqs = createSqsClient(settings.sqsEndpoint, instrument);
-  let secrets: ReturnType<typeof createSecretsProvider> | undefined;
-  const provider = () => {
-    secrets ??= createSecretsProvider(instrument);
-    return secrets;
-  };
-  const anthropicApiKey = secretSource({
-    name: 'Anthropic API key',
-    arn: settings.anthropicApiKeySecretArn,
-    localValue: settings.anthropicApiKey,
-    provider,
-  });
-  const anthropic = createAnthropicClient({
-    apiKey: anthropicApiKey,
-    ...(settings.anthropicBaseUrl && { baseURL: settings.anthropicBaseUrl }),
-    maxRetryWaitMs: settings.maxRetryWaitMs,
-  });
-  const { tableName } = settings;
-  const cursors = new CursorCodec(
-    secretSource({
-      name: 'cursor signing key',
-      arn: settings.signingKeySecretArn,
-      localValue: settings.signingKey,
-      provider,
-    }),
+  const services = Promise.all([inBackground(() => import('./adapters.js')), tracing]).then(
+    ([{ createChatServices }, tracer]) => createChatServices(settings, tracer, hooks),
   );
+  const modelAdapters = Promise.all([
+    inBackground(() => import('./model-adapters.js')),
+    tracing,
+  ]).then(([{ createModelAdapters }, tracer]) =>
+    createModelAdapters(settings, async () => (await services).anthropicApiKey(), tracer),
+  );
+  const aws = deferMembers(services, [
+    'store',
+    'ledger',
+    'rateLimiter',
+    'jobs',
+    'queue',
+    'apiKeys',
+    'usageRecords',
+    'responseCache',
+    'verifier',
+    'healthChecks',
+  ]);
+  const anthropic = deferMembers(modelAdapters, ['model', 'upstream']);
+  const tracer = deferMembers(
+    tracing.then((value) => ({ tracer: value })),
+    ['tracer'],
+  );
+  const ready = Promise.all([aws.ready, tracer.ready]).then(() => {});
+  const loaded = Promise.all([ready, anthropic.ready]).then(() => {});
+  loaded.catch(() => {});
   return {
-    store: new DynamoConversationStore(documentClient, tableName, cursors),
-    ledger: new DynamoUsageLedger(documentClient, tableName, settings.globalMonthlyBudgetUsd),
-    rateLimiter: new DynamoRateLimiter(documentClient, tableName),
-    jobs: new DynamoJobStore(documentClient, tableName),
-    queue: new SqsJobQueue(sqs, settings.jobsQueueUrl!, JOBS_QUEUE_DEFINITION.maxMessageBytes),
-    model: tracedModel(new AnthropicModel(anthropic), tracer),
-    upstream: new AnthropicMessagesUpstream(anthropic),
-    apiKeys: new DynamoApiKeyStore(documentClient, tableName, cursors),
-    usageRecords: new DynamoUsageRecords(documentClient, tableName),
-    responseCache: new DynamoResponseCache(documentClient, tableName),
-    verifier: createVerifier(settings, provider),
+    ...aws.members,
+    ...anthropic.members,
+    ...tracer.members,
     logger: new Logger({ serviceName: SERVICE.chat }),
     createMetrics: () => new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.chat }),
-    tracer,
-    healthChecks: {
-      table: async () => {
-        await documentClient.send(
-          new GetCommand({ TableName: tableName, Key: { pk: 'HEALTH', sk: 'HEALTH' } }),
-        );
-      },
-      queue: async () => {
-        await sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: settings.jobsQueueUrl!,
-            AttributeNames: ['QueueArn'],
-          }),
-        );
-      },
-      claude: async () => {
-        await anthropicApiKey();
-      },
-    },
+    ready,
+    loaded,
   };
-}
-
-function createVerifier(
-  settings: Settings,
-  provider: () => ReturnType<typeof createSecretsProvider>,
-): TokenVerifier {
-  const [claimName = '', claimValue = ''] = settings.adminClaim.split('=');
-  const adminClaim = { name: claimName, value: claimValue };
-  if (settings.authMode === 'oidc') {
-    return oidcVerifier({
-      maxLifetimeSeconds: settings.maxTokenLifetimeSeconds,
-      adminClaim,
-      issuer: settings.jwtIssuer!,
-      audience: settings.jwtAudience!,
-      ...(settings.jwksUrl && { jwksUrl: settings.jwksUrl }),
-    });
-  }
-  return hs256Verifier({
-    maxLifetimeSeconds: settings.maxTokenLifetimeSeconds,
-    adminClaim,
-    secret: secretSource({
-      name: 'JWT signing secret',
-      arn: settings.jwtSecretArn,
-      localValue: settings.jwtSecret,
-      provider,
-    }),
-    ...(settings.jwtIssuer && { issuer: settings.jwtIssuer }),
-    ...(settings.jwtAudience && { audience: settings.jwtAudience }),
-  });
 }
 
 /** The use cases on the adapters, and the HTTP app on the use cases. */

@@ -89,10 +89,18 @@ export interface ConversationStore {
    * @returns the user message's sequence number
    */
   beginTurn(turn: BeginTurn): Promise<number>;
+  /**
+   * Undoes `beginTurn` for a turn refused before its model call (budget, rate limit),
+   * while the turn still holds the conversation: a conversation it started is deleted;
+   * in an existing one its question is removed and the conversation is as it was.
+   * @returns false when the turn no longer holds the conversation (nothing is undone)
+   */
+  abandonTurn(turn: BeginTurn): Promise<boolean>;
   /** Stores the answer and frees the conversation. */
   finishTurn(turn: FinishTurn): Promise<void>;
   /**
-   * Extends the turn's hold on the conversation (its heartbeat).
+   * Extends the turn's hold on the conversation (its heartbeat); with `hold`, also
+   * replaces the budget hold recorded for it.
    * @returns false when the turn no longer holds it: taken over, finished, or deleted
    */
   renewLease(
@@ -100,6 +108,7 @@ export interface ConversationStore {
     conversationId: string,
     turnId: string,
     leaseUntilMs: number,
+    hold?: TurnHold,
   ): Promise<boolean>;
   saveAnswerPiece(piece: AnswerPiece): Promise<void>;
   partialAnswer(userId: string, conversationId: string, answerSeq: number): Promise<PartialAnswer>;

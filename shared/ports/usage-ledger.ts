@@ -22,9 +22,12 @@ export interface UsageLedger {
    * @throws BudgetExceededError when it does not fit either
    */
   reserve(request: {
+    /** Its id, as planned (see `plan`); a new one when absent. */
+    id?: string;
     userId: string;
     amountNanoUsd: number;
-    userBudgetNanoUsd: number;
+    /** The user's budget, or how to learn it: asked only when the user's month starts. */
+    userBudgetNanoUsd: number | (() => Promise<number>);
     globalBudgetNanoUsd: number;
     nowMs: number;
     /** When an unsettled reservation (its caller crashed) may be reclaimed. */
@@ -33,6 +36,16 @@ export interface UsageLedger {
     /** The API key the call comes with: its month is held too, within its budget when it has one. */
     apiKey?: { id: string; budgetNanoUsd?: number };
   }): Promise<Reservation>;
+  /**
+   * The reservation `reserve` will make for the same request (the same `id`), known before
+   * it is made, so a caller can record it alongside. Only its shard may differ once made.
+   */
+  plan(
+    request: Omit<
+      Parameters<UsageLedger['reserve']>[0],
+      'userBudgetNanoUsd' | 'globalBudgetNanoUsd'
+    >,
+  ): Reservation;
   /** Records the actual cost and usage, and releases the rest of the reservation. */
   settle(
     reservation: Reservation,
@@ -51,5 +64,6 @@ export interface UsageLedger {
   globalMonthSpendNanoUsd(month: string): Promise<number>;
   /** The user's own monthly budget, when an operator set one. */
   userBudgetOverrideUsd(userId: string): Promise<number | undefined>;
-  setUserBudgetOverride(userId: string, budgetUsd: number): Promise<void>;
+  /** Sets the user's own monthly budget: from the month under way (`nowMs`) on. */
+  setUserBudgetOverride(userId: string, budgetUsd: number, nowMs: number): Promise<void>;
 }

@@ -38,7 +38,12 @@ export interface Admission {
    * reserved up front, so the budget holds however many calls run at once.
    * @throws RateLimitedError or BudgetExceededError; nothing stays held then
    */
-  admit(request: AdmissionRequest): Promise<Admitted>;
+  admit(request: AdmissionRequest, planned?: Reservation): Promise<Admitted>;
+  /**
+   * The reservation `admit` will hold for this request, known before admitting it: a turn
+   * stores it with its question while admission runs.
+   */
+  plan(request: AdmissionRequest): Reservation;
   /**
    * Counts a free request (no model call: counting tokens, say) in the rate windows only.
    * @throws RateLimitedError
@@ -75,10 +80,11 @@ export function createAdmission(deps: {
         ),
       );
     },
-    async admit(request) {
+    plan: (request) => budget.plan(request),
+    async admit(request, planned) {
       const admittedTokens = request.promptTokens + request.maxOutputTokens;
       const [reserved, ...windows] = await Promise.allSettled([
-        budget.reserve(request),
+        budget.reserve(request, planned),
         ...subjectsOf(request).map(({ subject, limits }) =>
           rateLimiter.admit({ subject, limits, tokens: admittedTokens, nowMs: request.nowMs }),
         ),

@@ -27,12 +27,16 @@ export interface BudgetRequest {
 }
 
 export interface BudgetReserver {
+  /** The reservation `reserve` will make for this request, before it is made. */
+  plan(request: BudgetRequest): Reservation;
   /**
    * Reserves the worst-case cost of one model call against the user's monthly budget
-   * (their own, when an operator set one) and the deployment's.
+   * (their own, when an operator set one: read only when their month starts), the API
+   * key's and the deployment's.
+   * @param planned what `plan` returned for the request, to make exactly that reservation
    * @throws BudgetExceededError
    */
-  reserve(request: BudgetRequest): Promise<Reservation>;
+  reserve(request: BudgetRequest, planned?: Reservation): Promise<Reservation>;
 }
 
 export function createBudgetReserver(deps: {
@@ -41,29 +45,34 @@ export function createBudgetReserver(deps: {
   limits: BudgetLimits;
 }): BudgetReserver {
   const { ledger, prices, limits } = deps;
-  return {
-    async reserve(request) {
-      const userBudgetUsd =
-        (await ledger.userBudgetOverrideUsd(request.userId)) ?? limits.userMonthlyBudgetUsd;
-      return ledger.reserve({
-        userId: request.userId,
-        amountNanoUsd:
-          prices.worstCaseNanoUsd(request.model, request.promptMaxTokens, request.maxOutputTokens) +
-          (request.extraNanoUsd ?? 0),
-        userBudgetNanoUsd: usdToNano(userBudgetUsd),
-        globalBudgetNanoUsd: usdToNano(limits.globalMonthlyBudgetUsd),
-        nowMs: request.nowMs,
-        expiresAtMs: request.expiresAtMs,
-        ...(request.holder && { holder: request.holder }),
-        ...(request.apiKey && {
-          apiKey: {
-            id: request.apiKey.id,
-            ...(request.apiKey.monthlyBudgetUsd !== undefined && {
-              budgetNanoUsd: usdToNano(request.apiKey.monthlyBudgetUsd),
-            }),
-          },
+  const ledgerRequest = (request: BudgetRequest, id?: string) => ({
+    ...(id && { id }),
+    userId: request.userId,
+    amountNanoUsd:
+      prices.worstCaseNanoUsd(request.model, request.promptMaxTokens, request.maxOutputTokens) +
+      (request.extraNanoUsd ?? 0),
+    nowMs: request.nowMs,
+    expiresAtMs: request.expiresAtMs,
+    ...(request.holder && { holder: request.holder }),
+    ...(request.apiKey && {
+      apiKey: {
+        id: request.apiKey.id,
+        ...(request.apiKey.monthlyBudgetUsd !== undefined && {
+          budgetNanoUsd: usdToNano(request.apiKey.monthlyBudgetUsd),
         }),
-      });
-    },
+      },
+    }),
+  });
+  return {
+    plan: (request) => ledger.plan(ledgerRequest(request)),
+    reserve: (request, planned) =>
+      ledger.reserve({
+        ...ledgerRequest(request, planned?.id),
+        userBudgetNanoUsd: async () =>
+          usdToNano(
+            (await ledger.userBudgetOverrideUsd(request.userId)) ?? limits.userMonthlyBudgetUsd,
+          ),
+        globalBudgetNanoUsd: usdToNano(limits.globalMonthlyBudgetUsd),
+      }),
   };
 }

@@ -248,6 +248,52 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     });
   });
 
+  describe('abandonTurn', () => {
+    it('deletes a conversation its refused first turn started', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      await store.beginTurn(begin);
+
+      expect(await store.abandonTurn(begin)).toBe(true);
+
+      expect(await store.getConversation(userId, begin.conversationId)).toBeUndefined();
+      expect((await store.listConversations(userId, { limit: 10 })).items).toEqual([]);
+      expect(await store.abandonTurn(begin)).toBe(false);
+    });
+
+    it('gives an existing conversation back as it was, its question removed', async () => {
+      const before = await converse({ tokens: [5, 7] });
+      const { items: messagesBefore } = await store.listMessages(userId, before.id, { limit: 10 });
+      const begin = beginOf({
+        userId,
+        conversationId: before.id,
+        existing: before,
+        nowIso: iso(T0 + 3_600_000),
+      });
+      await store.beginTurn(begin);
+
+      expect(await store.abandonTurn(begin)).toBe(true);
+
+      expect(await store.getConversation(userId, before.id)).toEqual(before);
+      expect((await store.listMessages(userId, before.id, { limit: 10 })).items).toEqual(
+        messagesBefore,
+      );
+      const next = beginOf({ userId, conversationId: before.id, existing: before });
+      expect(await store.beginTurn(next)).toBe(before.lastSeq + 1);
+    });
+
+    it('undoes nothing once the turn no longer holds the conversation', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      const seq = await store.beginTurn(begin);
+      await store.finishTurn(finishOf(begin, seq));
+
+      expect(await store.abandonTurn(begin)).toBe(false);
+
+      expect(
+        (await store.listMessages(userId, begin.conversationId, { limit: 10 })).items,
+      ).toHaveLength(2);
+    });
+  });
+
   describe('finishTurn', () => {
     it('stores the answer after the question and frees the conversation', async () => {
       const begin = beginOf({ userId, conversationId: newConversationId() });
@@ -413,6 +459,27 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
         false,
       );
       expect(await store.renewLease(userId, newConversationId(), begin.turnId, T0)).toBe(false);
+    });
+
+    it('replaces the recorded hold with a renewal, for the turn that holds the conversation', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId(), hold: hold(userId) });
+      await store.beginTurn(begin);
+      const moved = hold(userId);
+
+      const renewed = await store.renewLease(
+        userId,
+        begin.conversationId,
+        begin.turnId,
+        T0 + 99_000,
+        moved,
+      );
+
+      expect(renewed).toBe(true);
+      expect((await store.getConversation(userId, begin.conversationId))?.activeTurn).toEqual({
+        turnId: begin.turnId,
+        leaseUntilMs: T0 + 99_000,
+        hold: moved,
+      });
     });
 
     it('gives back the answer streamed so far from its pieces, in order, with the usage of the first', async () => {

@@ -142,6 +142,64 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
     });
   });
 
+  describe('one principal at once', () => {
+    it('admits exactly what fits when many reservations race for one budget', async () => {
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 25 }, () => reserve({ amountNanoUsd: 100 })),
+      );
+
+      const admitted = attempts.filter((attempt) => attempt.status === 'fulfilled');
+      expect(admitted).toHaveLength(USER_BUDGET_NANO_USD / 100);
+      expect(await held()).toBe(USER_BUDGET_NANO_USD);
+    });
+
+    it('asks for the user budget only when their month starts', async () => {
+      let asked = 0;
+      const userBudgetNanoUsd = async () => {
+        asked++;
+        return USER_BUDGET_NANO_USD;
+      };
+
+      await reserve({ amountNanoUsd: 100, userBudgetNanoUsd });
+      await reserve({ amountNanoUsd: 100, userBudgetNanoUsd });
+      await reserve({
+        amountNanoUsd: 100,
+        userBudgetNanoUsd,
+        nowMs: Date.parse('2026-12-01T00:00:00Z'),
+      });
+
+      expect(asked).toBe(2);
+    });
+
+    it("applies an operator's new budget to the month under way at once", async () => {
+      await reserve({ amountNanoUsd: 600 });
+
+      await ledger.setUserBudgetOverride(userId, 0.000_000_7, T0);
+      const lowered = reserve({ amountNanoUsd: 200 });
+      await expect(lowered).rejects.toBeInstanceOf(BudgetExceededError);
+      await ledger.setUserBudgetOverride(userId, 0.000_002, T0);
+      const raised = await reserve({ amountNanoUsd: 1_300 });
+
+      expect(raised.amountNanoUsd).toBe(1_300);
+      expect(await held()).toBe(1_900);
+    });
+
+    it('makes the reservation it planned, under the planned id', async () => {
+      const planned = ledger.plan({
+        userId,
+        amountNanoUsd: 300,
+        nowMs: T0,
+        expiresAtMs: T0 + 60_000,
+        holder: 'CONV#u#c',
+      });
+
+      const made = await reserve({ id: planned.id, amountNanoUsd: 300, holder: 'CONV#u#c' });
+
+      expect(made).toEqual(planned);
+      expect(await ledger.listReservations()).toContainEqual(planned);
+    });
+  });
+
   describe('API key months', () => {
     const newKeyId = () => `key_${randomUUID().replaceAll('-', '')}`;
 
@@ -333,9 +391,9 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
     it('has no budget override until an operator sets one, then the latest', async () => {
       const before = await ledger.userBudgetOverrideUsd(userId);
 
-      await ledger.setUserBudgetOverride(userId, 12.5);
+      await ledger.setUserBudgetOverride(userId, 12.5, T0);
       const first = await ledger.userBudgetOverrideUsd(userId);
-      await ledger.setUserBudgetOverride(userId, 0.000_000_003);
+      await ledger.setUserBudgetOverride(userId, 0.000_000_003, T0);
 
       expect(before).toBeUndefined();
       expect(first).toBe(12.5);

@@ -1,4 +1,9 @@
-import type { Conversation, Page, StoredMessage } from '../../shared/domain/conversation.js';
+import type {
+  Conversation,
+  Page,
+  StoredMessage,
+  TurnHold,
+} from '../../shared/domain/conversation.js';
 import { ConflictError, ValidationError } from '../../shared/domain/errors.js';
 import type { TokenUsage } from '../../shared/domain/usage.js';
 import type {
@@ -123,15 +128,31 @@ export class InMemoryConversationStore implements ConversationStore {
     return true;
   }
 
+  async abandonTurn(turn: BeginTurn): Promise<boolean> {
+    const key = keyOf(turn.userId, turn.conversationId);
+    const record = this.records.get(key);
+    if (record?.conversation.activeTurn?.turnId !== turn.turnId) return false;
+    if (!turn.existing) {
+      this.records.delete(key);
+      return true;
+    }
+    record.messages.delete(turn.existing.lastSeq + 1);
+    const { activeTurn: _, ...before } = structuredClone(turn.existing);
+    record.conversation = before;
+    return true;
+  }
+
   async renewLease(
     userId: string,
     conversationId: string,
     turnId: string,
     leaseUntilMs: number,
+    hold?: TurnHold,
   ): Promise<boolean> {
     const activeTurn = this.records.get(keyOf(userId, conversationId))?.conversation.activeTurn;
     if (activeTurn?.turnId !== turnId) return false;
     activeTurn.leaseUntilMs = leaseUntilMs;
+    if (hold) activeTurn.hold = structuredClone(hold);
     return true;
   }
 

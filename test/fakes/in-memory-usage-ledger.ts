@@ -31,18 +31,39 @@ export class InMemoryUsageLedger implements UsageLedger {
   private readonly users = new Map<string, Counters>();
   private readonly global = new Map<string, Counters>();
   private readonly keys = new Map<string, Counters>();
+  /** Each user month's budget, fixed when the month starts (or an operator changes it). */
+  private readonly monthBudgets = new Map<string, number>();
   private readonly reservations = new Map<string, Reservation>();
   private readonly overridesNanoUsd = new Map<string, number>();
   private nextId = 1;
 
+  plan(request: Parameters<UsageLedger['plan']>[0]): Reservation {
+    return {
+      id: request.id ?? `resv_${this.nextId++}`,
+      userId: request.userId,
+      month: monthOf(request.nowMs),
+      shard: 0,
+      amountNanoUsd: request.amountNanoUsd,
+      expiresAtMs: request.expiresAtMs,
+      ...(request.holder && { holder: request.holder }),
+      ...(request.apiKey && { keyId: request.apiKey.id }),
+    };
+  }
+
   async reserve(request: Parameters<UsageLedger['reserve']>[0]): Promise<Reservation> {
+    const planned = this.plan(request);
+    const monthKey = `${request.userId}\u0000${planned.month}`;
+    if (!this.monthBudgets.has(monthKey)) {
+      const budget = request.userBudgetNanoUsd;
+      this.monthBudgets.set(monthKey, typeof budget === 'number' ? budget : await budget());
+    }
     try {
-      return this.tryReserve(request);
+      return this.tryReserve(planned, request);
     } catch (error) {
       if (!(error instanceof BudgetExceededError)) throw error;
       // Holds of crashed calls may be what fills the budget: give them back, try once more.
       if ((await this.reclaimExpired(request.nowMs)) === 0) throw error;
-      return this.tryReserve(request);
+      return this.tryReserve(planned, request);
     }
   }
 
@@ -96,18 +117,23 @@ export class InMemoryUsageLedger implements UsageLedger {
     return nanoUsd === undefined ? undefined : nanoToUsd(nanoUsd);
   }
 
-  async setUserBudgetOverride(userId: string, budgetUsd: number): Promise<void> {
+  async setUserBudgetOverride(userId: string, budgetUsd: number, nowMs: number): Promise<void> {
     this.overridesNanoUsd.set(userId, usdToNano(budgetUsd));
+    this.monthBudgets.set(`${userId}\u0000${monthOf(nowMs)}`, usdToNano(budgetUsd));
   }
 
-  private tryReserve(request: Parameters<UsageLedger['reserve']>[0]): Reservation {
-    const { userId, amountNanoUsd, userBudgetNanoUsd, globalBudgetNanoUsd, apiKey } = request;
-    const month = monthOf(request.nowMs);
+  private tryReserve(
+    planned: Reservation,
+    request: Parameters<UsageLedger['reserve']>[0],
+  ): Reservation {
+    const { userId, month, amountNanoUsd } = planned;
+    const { globalBudgetNanoUsd, apiKey } = request;
+    const userBudgetNanoUsd = this.monthBudgets.get(`${userId}\u0000${month}`) ?? 0;
     const counters = this.countersOf({ userId, month, ...(apiKey && { keyId: apiKey.id }) });
     const [user, global, key] = counters;
     if (user.heldNanoUsd + amountNanoUsd > userBudgetNanoUsd) {
       throw new BudgetExceededError(
-        `this request does not fit your monthly budget of $${nanoToUsd(userBudgetNanoUsd)}; lower maxTokens or wait for the next month`,
+        `this request does not fit your monthly budget of $${nanoToUsd(userBudgetNanoUsd)}; lower the output token limit or wait for the next month`,
       );
     }
     const keyBudget = apiKey?.budgetNanoUsd;
@@ -120,16 +146,7 @@ export class InMemoryUsageLedger implements UsageLedger {
       throw new BudgetExceededError('the deployment has reached its monthly budget');
     }
     for (const counter of counters) counter.heldNanoUsd += amountNanoUsd;
-    const reservation: Reservation = {
-      id: `resv_${this.nextId++}`,
-      userId,
-      month,
-      shard: 0,
-      amountNanoUsd,
-      expiresAtMs: request.expiresAtMs,
-      ...(request.holder && { holder: request.holder }),
-      ...(apiKey && { keyId: apiKey.id }),
-    };
+    const reservation = { ...planned };
     this.reservations.set(reservation.id, reservation);
     return { ...reservation };
   }

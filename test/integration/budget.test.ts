@@ -102,11 +102,11 @@ describe('GET /v1/usage', () => {
 
   it('honours a per-user budget override stored in the table', async () => {
     const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
-    await ledger.setUserBudgetOverride('vip', 250);
+    await ledger.setUserBudgetOverride('vip', 250, Date.now());
     const usage = await json(await stack.request('vip', 'GET', '/v1/usage'));
     expect(usage.budgetUsd).toBe(250);
 
-    await ledger.setUserBudgetOverride('capped', 0.000001);
+    await ledger.setUserBudgetOverride('capped', 0.000001, Date.now());
     const before = stack.claude.requests.length;
     const rejected = await stack.chat('capped', { message: 'hello' });
     expect(rejected.status).toBe(402);

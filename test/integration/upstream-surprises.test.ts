@@ -39,6 +39,7 @@ describe('an upstream that answers in ways the request did not foresee', () => {
     await new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000).setUserBudgetOverride(
       'proxied-job',
       5,
+      Date.now(),
     );
     const queued = await json(
       await stack.request('proxied-job', 'POST', '/v1/jobs', {

@@ -1,4 +1,5 @@
 import { checkKeyAllowsModel } from '../../../shared/domain/api-key.js';
+import { monthOf } from '../../../shared/domain/budget.js';
 import type { Clock } from '../../../shared/domain/clock.js';
 import type { Conversation, StoredMessage } from '../../../shared/domain/conversation.js';
 import {
@@ -13,6 +14,7 @@ import { buildPrompt } from '../../../shared/domain/prompt.js';
 import { estimateTokens, truncateText } from '../../../shared/domain/tokens.js';
 import type { BeginTurn, ConversationStore } from '../../../shared/ports/conversation-store.js';
 import type { Model } from '../../../shared/ports/model.js';
+import type { Reservation } from '../../../shared/ports/usage-ledger.js';
 import { type RecoverTurn, turnHolder } from '../../../shared/turns/recover-turn.js';
 import type { Admission, AdmissionRequest, Admitted } from '../../../shared/usage/admission.js';
 import { openAnswer } from './open-answer.js';
@@ -56,7 +58,8 @@ export function createTurnStart(deps: {
     const deadlineMs = receivedAtMs + context.remainingTimeMs();
     const budget = promptBudget({ ...request, conversation: existing, ...limits });
 
-    const cached = turnCache.lookup({
+    // Off (no I/O) unless the cache is on and the turn starts a conversation.
+    const cache = await turnCache.lookup({
       userId,
       model,
       ...(request.system !== undefined && { system: request.system }),
@@ -66,27 +69,21 @@ export function createTurnStart(deps: {
       startsConversation: !existing,
       nowMs: receivedAtMs,
     });
-    const [history, held] = await bothOrNeither(
-      loadHistory(store, userId, existing, budget.historyTokens),
-      admit(admission, context, {
-        userId,
-        model,
-        promptTokens: budget.promptTokens,
-        promptMaxTokens: budget.promptMaxTokens,
-        maxOutputTokens: maxTokens,
-        nowMs: receivedAtMs,
-        expiresAtMs: deadlineMs,
-        holder: turnHolder(userId, conversationId),
-        ...(request.apiKey && { apiKey: request.apiKey }),
-      }),
-      (admitted) => admitted.release(),
-    );
-    const cache = await cached;
-    // A replayed answer is free: what was held for a model call is given back.
-    if (cache.replay) await held.release();
-    const admitted = cache.replay ? freeOfCharge(held) : held;
+    const admissionRequest = {
+      userId,
+      model,
+      promptTokens: budget.promptTokens,
+      promptMaxTokens: budget.promptMaxTokens,
+      maxOutputTokens: maxTokens,
+      nowMs: receivedAtMs,
+      expiresAtMs: deadlineMs,
+      holder: turnHolder(userId, conversationId),
+      ...(request.apiKey && { apiKey: request.apiKey }),
+    };
+    // A replayed answer is free: it holds no budget.
+    const planned = cache.replay ? undefined : admission.plan(admissionRequest);
     const messageId = newMessageId();
-    const userSeq = await storeQuestion(store, admitted, {
+    const begin: BeginTurn = {
       userId,
       conversationId,
       ...(existing && { existing }),
@@ -97,10 +94,30 @@ export function createTurnStart(deps: {
         content: request.message,
         tokens: estimateTokens(request.message),
       },
-      nowIso: new Date(clock()).toISOString(),
+      nowIso: new Date(receivedAtMs).toISOString(),
       leaseUntilMs,
-      ...(!cache.replay && { hold: { reservation: admitted.reservation, model } }),
-    });
+      ...(planned && { hold: { reservation: planned, model } }),
+    };
+    // One round trip: history, admission and the question stored at once; what one of
+    // them did is undone if another fails.
+    const [history, admitted, userSeq] = await allOrNothing(
+      loadHistory(store, userId, existing, budget.historyTokens),
+      planned
+        ? admit(admission, context, admissionRequest, planned)
+        : Promise.resolve(freeOfCharge(userId, receivedAtMs)),
+      store.beginTurn(begin),
+      {
+        admitted: (held) => held.release(),
+        begun: () => store.abandonTurn(begin).then(() => undefined),
+      },
+    );
+    if (planned && admitted.reservation.shard !== planned.shard) {
+      // The deployment's shard was full and another took the hold: the turn records where it is.
+      await store.renewLease(userId, conversationId, messageId, leaseUntilMs, {
+        reservation: admitted.reservation,
+        model,
+      });
+    }
 
     const controller = new TurnController(context.remainingTimeMs() - limits.deadlineMarginMs);
     controller.expectStartWithin(limits.firstByteTimeoutMs - (clock() - receivedAtMs));
@@ -146,8 +163,15 @@ export function createTurnStart(deps: {
 }
 
 /** What a replayed turn holds: nothing, and settling it records nothing. */
-function freeOfCharge(admitted: Admitted): Admitted {
-  const reservation = { ...admitted.reservation, amountNanoUsd: 0 };
+function freeOfCharge(userId: string, nowMs: number): Admitted {
+  const reservation: Reservation = {
+    id: 'response-cache',
+    userId,
+    month: monthOf(nowMs),
+    shard: 0,
+    amountNanoUsd: 0,
+    expiresAtMs: nowMs,
+  };
   return {
     reservation,
     reservedNanoUsd: 0,
@@ -157,28 +181,15 @@ function freeOfCharge(admitted: Admitted): Admitted {
   };
 }
 
-/** Stores the question and takes the conversation; nothing stays held if that fails. */
-async function storeQuestion(
-  store: ConversationStore,
-  admitted: Admitted,
-  turn: BeginTurn,
-): Promise<number> {
-  try {
-    return await store.beginTurn(turn);
-  } catch (error) {
-    await admitted.release();
-    throw error;
-  }
-}
-
 /** Rejections by budget or rate limit are counted; nothing stays held then. */
 async function admit(
   admission: Admission,
   context: TurnContext,
   request: AdmissionRequest,
+  planned: Reservation,
 ): Promise<Admitted> {
   try {
-    return await admission.admit(request);
+    return await admission.admit(request, planned);
   } catch (error) {
     if (error instanceof BudgetExceededError || error instanceof RateLimitedError) {
       context.observer.rejected(error);
@@ -233,14 +244,22 @@ async function loadHistory(
   });
 }
 
-/** Both, or neither: when one fails, what the other took is given back. */
-async function bothOrNeither<A>(
-  first: Promise<A>,
-  second: Promise<Admitted>,
-  undoSecond: (value: Admitted) => Promise<void>,
-): Promise<[A, Admitted]> {
-  const [a, b] = await Promise.allSettled([first, second]);
-  if (a.status === 'fulfilled' && b.status === 'fulfilled') return [a.value, b.value];
-  if (b.status === 'fulfilled') await undoSecond(b.value);
-  throw a.status === 'rejected' ? a.reason : (b as PromiseRejectedResult).reason;
+/** All three, or none: when one fails, what the others did is undone. */
+async function allOrNothing<History>(
+  history: Promise<History>,
+  admitted: Promise<Admitted>,
+  begun: Promise<number>,
+  undo: { admitted: (held: Admitted) => Promise<void>; begun: () => Promise<void> },
+): Promise<[History, Admitted, number]> {
+  const [h, a, b] = await Promise.allSettled([history, admitted, begun]);
+  if (h.status === 'fulfilled' && a.status === 'fulfilled' && b.status === 'fulfilled') {
+    return [h.value, a.value, b.value];
+  }
+  await Promise.all([
+    a.status === 'fulfilled' && undo.admitted(a.value),
+    b.status === 'fulfilled' && undo.begun(),
+  ]);
+  // The refusal the caller can act on first: budget or rate, then a conflict, then the rest.
+  const failed = [a, b, h].find((outcome) => outcome.status === 'rejected');
+  throw (failed as PromiseRejectedResult).reason;
 }

@@ -7,7 +7,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Conversation, Page, StoredMessage } from '../../domain/conversation.js';
+import type { Conversation, Page, StoredMessage, TurnHold } from '../../domain/conversation.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import type {
@@ -23,7 +23,7 @@ import { isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
 import { toConversation, toMessage } from './records.js';
 import { transactWrite } from './transact.js';
-import { beginTurnItems, finishTurnItems } from './turn-items.js';
+import { abandonTurnItems, beginTurnItems, finishTurnItems } from './turn-items.js';
 
 /** A day: an answer is stored whole, or recovered, long before. */
 const ANSWER_PIECE_TTL_SECONDS = 24 * 3600;
@@ -153,20 +153,35 @@ export class DynamoConversationStore implements ConversationStore {
     }
   }
 
+  async abandonTurn(turn: BeginTurn): Promise<boolean> {
+    try {
+      await transactWrite(this.client, { TransactItems: abandonTurnItems(this.tableName, turn) });
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   async renewLease(
     userId: string,
     conversationId: string,
     turnId: string,
     leaseUntilMs: number,
+    hold?: TurnHold,
   ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.conversation(userId, conversationId),
-          UpdateExpression: 'SET activeTurnLeaseUntil = :lease',
+          UpdateExpression: `SET activeTurnLeaseUntil = :lease${hold ? ', activeTurnHold = :hold' : ''}`,
           ConditionExpression: 'activeTurnId = :turn',
-          ExpressionAttributeValues: { ':lease': leaseUntilMs, ':turn': turnId },
+          ExpressionAttributeValues: {
+            ':lease': leaseUntilMs,
+            ':turn': turnId,
+            ...(hold && { ':hold': hold }),
+          },
         }),
       );
       return true;

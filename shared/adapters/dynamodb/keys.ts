@@ -37,12 +37,17 @@ export const ledgerKeys = {
     pk: `GLOBAL#USAGE#${month}#${String(shard).padStart(2, '0')}`,
     sk: 'USAGE',
   }),
-  /** Reservations live in one partition per shard, sorted by expiry, so expired ones are one query away. */
-  reservationPartition: (shard: number) => `RESV#${String(shard).padStart(2, '0')}`,
-  reservation: (shard: number, expiresAtMs: number, id: string) => ({
-    pk: `RESV#${String(shard).padStart(2, '0')}`,
+  /**
+   * The index of open reservations, spread over partitions by id and sorted by expiry, so
+   * expired ones are a query per partition away.
+   */
+  reservationPartition: (partition: number) => `RESV#${String(partition).padStart(2, '0')}`,
+  reservation: (partition: number, expiresAtMs: number, id: string) => ({
+    pk: `RESV#${String(partition).padStart(2, '0')}`,
     sk: `${String(expiresAtMs).padStart(15, '0')}#${id}`,
   }),
+  /** On each month item a reservation holds money on, the hold itself: released once. */
+  holdAttribute: (reservationId: string) => `hold_${reservationId}`,
   reservationExpiry: (expiresAtMs: number) => String(expiresAtMs).padStart(15, '0'),
   rateWindow: (userId: string, windowStartMs: number) => ({
     pk: `USER#${userId}`,

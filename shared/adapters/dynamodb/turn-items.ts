@@ -78,6 +78,55 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
   return { seq, items: [takeConversation, putQuestion] };
 }
 
+/**
+ * Undoes a begun turn, only while it holds the conversation: a new conversation is
+ * deleted; an existing one gets back what it was before (counters, activity, sequence).
+ */
+export function abandonTurnItems(tableName: string, turn: BeginTurn) {
+  const seq = (turn.existing?.lastSeq ?? 0) + 1;
+  const conversationKey = keys.conversation(turn.userId, turn.conversationId);
+  const held = { ':turn': turn.turnId, ':answerSeq': seq + 1 };
+  const deleteQuestion = {
+    Delete: { TableName: tableName, Key: keys.message(turn.userId, turn.conversationId, seq) },
+  };
+  if (!turn.existing) {
+    return [
+      {
+        Delete: {
+          TableName: tableName,
+          Key: conversationKey,
+          ConditionExpression: 'activeTurnId = :turn AND lastSeq = :answerSeq',
+          ExpressionAttributeValues: held,
+        },
+      },
+      deleteQuestion,
+    ];
+  }
+  const before = turn.existing;
+  return [
+    {
+      Update: {
+        TableName: tableName,
+        Key: conversationKey,
+        UpdateExpression:
+          'SET lastSeq = :lastSeq, updatedAt = :updatedAt, gsi1sk = :activity, ' +
+          'messageCount = :messageCount, uncompactedTokens = :uncompacted ' +
+          'REMOVE activeTurnId, activeTurnLeaseUntil, activeTurnHold',
+        ConditionExpression: 'activeTurnId = :turn AND lastSeq = :answerSeq',
+        ExpressionAttributeValues: {
+          ...held,
+          ':lastSeq': before.lastSeq,
+          ':updatedAt': before.updatedAt,
+          ':activity': keys.conversationActivity(before.updatedAt, before.id),
+          ':messageCount': before.messageCount,
+          ':uncompacted': before.uncompactedTokens,
+        },
+      },
+    },
+    deleteQuestion,
+  ];
+}
+
 export function finishTurnItems(tableName: string, turn: FinishTurn) {
   const { answer } = turn;
   const conversationKey = keys.conversation(turn.userId, turn.conversationId);

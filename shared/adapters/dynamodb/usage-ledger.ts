@@ -1,27 +1,45 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   BatchGetCommand,
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { globalBudgetShards, monthOf } from '../../domain/budget.js';
 import { BudgetExceededError } from '../../domain/errors.js';
 import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../ports/usage-ledger.js';
-import { failedConditions, isConditionFailure } from './errors.js';
+import { isConditionFailure } from './errors.js';
 import { apiKeyKeys, ledgerKeys } from './keys.js';
-import { transactWrite } from './transact.js';
 
 /** Expired reservations are kept this long after expiry, then DynamoDB TTL drops them. */
 const RESERVATION_TTL_GRACE_SECONDS = 24 * 3600;
+/** Partitions of the reservation index, by reservation id. */
+const INDEX_PARTITIONS = 16;
+
+type ReserveRequest = Parameters<UsageLedger['reserve']>[0];
+type Key = { pk: string; sk: string };
+/** A month item a reservation holds money on, and the bound it holds within. */
+type Counter =
+  /** A user's month: its `availableNanoUsd` (budget − held) must cover the hold. */
+  | { kind: 'user'; key: Key }
+  /** The deployment's shard or an API key's month: `heldNanoUsd` must stay within `limit`. */
+  | { kind: 'limited'; key: Key; limit?: number; refusal: () => BudgetExceededError };
 
 /**
- * The UsageLedger on the single table. Every budget check is a condition on a
- * counter of spent + reserved money (`heldNanoUsd`), in the same transaction that
- * raises it — so concurrent reservations can never overshoot.
+ * The UsageLedger on the single table, without transactions on the hot path: a
+ * reservation is one conditional update per month item it holds money on (the user's,
+ * one global shard, the API key's) and a put in the reservation index, all at once.
+ * Each update checks its own bound and records the hold on the item itself
+ * (`hold_<id>`), so concurrent calls of one principal are serialized by DynamoDB per
+ * item instead of conflicting as transactions do, and settling or releasing a hold
+ * happens exactly once per item. A user's budget lives on their month item as
+ * `availableNanoUsd`, set when the month starts (from their own budget, read then) and
+ * reset when an operator changes it, so no reservation has to read it.
  */
 export class DynamoUsageLedger implements UsageLedger {
   constructor(
@@ -34,234 +52,349 @@ export class DynamoUsageLedger implements UsageLedger {
     return globalBudgetShards(this.globalBudgetUsd);
   }
 
-  async reserve(request: Parameters<UsageLedger['reserve']>[0]): Promise<Reservation> {
+  plan(request: Omit<ReserveRequest, 'userBudgetNanoUsd' | 'globalBudgetNanoUsd'>): Reservation {
+    const id = request.id ?? randomUUID();
+    return {
+      id,
+      userId: request.userId,
+      month: monthOf(request.nowMs),
+      shard: partitionOf(id, this.shards),
+      amountNanoUsd: request.amountNanoUsd,
+      expiresAtMs: request.expiresAtMs,
+      ...(request.holder && { holder: request.holder }),
+      ...(request.apiKey && { keyId: request.apiKey.id }),
+    };
+  }
+
+  async reserve(request: ReserveRequest): Promise<Reservation> {
+    const planned = this.plan(request);
     try {
-      return await this.tryReserve(request);
+      return await this.tryReserve(planned, request);
     } catch (error) {
       if (!(error instanceof BudgetExceededError)) throw error;
       // Holds of crashed calls may be what fills the budget: give them back, try once more.
       if ((await this.reclaimExpired(request.nowMs)) === 0) throw error;
-      return this.tryReserve(request);
+      return this.tryReserve(planned, request);
     }
   }
 
-  private async tryReserve(request: Parameters<UsageLedger['reserve']>[0]): Promise<Reservation> {
-    const { userId, amountNanoUsd, nowMs, apiKey } = request;
-    const month = monthOf(nowMs);
+  private async tryReserve(planned: Reservation, request: ReserveRequest): Promise<Reservation> {
     const shardBudget = Math.floor(request.globalBudgetNanoUsd / this.shards);
-    if (amountNanoUsd > request.userBudgetNanoUsd)
-      throw userBudgetExceeded(request.userBudgetNanoUsd);
-    if (apiKey?.budgetNanoUsd !== undefined && amountNanoUsd > apiKey.budgetNanoUsd)
-      throw keyBudgetExceeded(apiKey.budgetNanoUsd);
-    if (amountNanoUsd > shardBudget) throw globalBudgetExceeded();
-
-    const id = randomUUID();
-    const firstShard = Math.floor(Math.random() * this.shards);
-    for (let i = 0; i < this.shards; i++) {
-      const shard = (firstShard + i) % this.shards;
-      const hold = (key: Record<string, string>, limit: number | undefined) => ({
-        Update: {
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: 'ADD heldNanoUsd :amount',
-          ...(limit === undefined
-            ? { ExpressionAttributeValues: { ':amount': amountNanoUsd } }
-            : {
-                // No arithmetic is allowed in conditions: the bound is precomputed.
-                ConditionExpression: 'attribute_not_exists(heldNanoUsd) OR heldNanoUsd <= :max',
-                ExpressionAttributeValues: {
-                  ':amount': amountNanoUsd,
-                  ':max': limit - amountNanoUsd,
-                },
-              }),
-        },
-      });
-      try {
-        await transactWrite(this.client, {
-          TransactItems: [
-            hold(ledgerKeys.userMonth(userId, month), request.userBudgetNanoUsd),
-            hold(ledgerKeys.globalShard(month, shard), shardBudget),
-            ...(apiKey ? [hold(apiKeyKeys.month(apiKey.id, month), apiKey.budgetNanoUsd)] : []),
+    const keyBudget = request.apiKey?.budgetNanoUsd;
+    if (keyBudget !== undefined && planned.amountNanoUsd > keyBudget) {
+      throw keyBudgetExceeded(keyBudget);
+    }
+    if (planned.amountNanoUsd > shardBudget) throw globalBudgetExceeded();
+    const counters: Counter[] = [
+      userCounter(planned),
+      globalCounter(planned, shardBudget),
+      ...(planned.keyId
+        ? [
             {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...ledgerKeys.reservation(shard, request.expiresAtMs, id),
-                  userId,
-                  month,
-                  amountNanoUsd,
-                  ...(request.holder && { holder: request.holder }),
-                  ...(apiKey && { keyId: apiKey.id }),
-                  expiresAt: Math.ceil(request.expiresAtMs / 1000) + RESERVATION_TTL_GRACE_SECONDS,
-                },
-              },
+              kind: 'limited' as const,
+              key: apiKeyKeys.month(planned.keyId, planned.month),
+              ...(keyBudget !== undefined && { limit: keyBudget }),
+              refusal: () => keyBudgetExceeded(keyBudget ?? 0),
             },
-          ],
-        });
-        return {
-          id,
-          userId,
-          month,
-          shard,
-          amountNanoUsd,
-          expiresAtMs: request.expiresAtMs,
-          ...(request.holder && { holder: request.holder }),
-          ...(apiKey && { keyId: apiKey.id }),
-        };
+          ]
+        : []),
+    ];
+    const [indexed, ...held] = await Promise.allSettled([
+      this.putIndex(planned),
+      this.holdUserMonth(planned, request.userBudgetNanoUsd),
+      ...counters.slice(1).map((counter) => this.hold(planned, counter)),
+    ]);
+    const refusals = [indexed, ...held].flatMap((outcome) =>
+      outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
+    );
+    if (refusals.length === 0) return planned;
+    const globalOnly =
+      refusals.length === 1 && held[1]?.status === 'rejected' && indexed.status === 'fulfilled';
+    if (globalOnly && this.shards > 1) {
+      // Only the deployment's shard is full: another may still have room (rare, near the end of a month).
+      const moved = await this.holdAnotherShard(planned, shardBudget);
+      if (moved) return moved;
+    }
+    await this.releaseHeld(
+      planned,
+      counters.filter((_, i) => held[i]?.status === 'fulfilled'),
+    );
+    throw refusals.find((reason) => !(reason instanceof BudgetExceededError)) ?? refusals[0];
+  }
+
+  /** The reservation on the first other shard with room, its index entry moved with it. */
+  private async holdAnotherShard(
+    planned: Reservation,
+    shardBudget: number,
+  ): Promise<Reservation | undefined> {
+    for (let i = 1; i < this.shards; i++) {
+      const reservation = { ...planned, shard: (planned.shard + i) % this.shards };
+      try {
+        await this.hold(reservation, globalCounter(reservation, shardBudget));
       } catch (error) {
-        const failed = failedConditions(error);
-        if (failed.includes(0)) throw userBudgetExceeded(request.userBudgetNanoUsd);
-        if (failed.includes(2)) throw keyBudgetExceeded(apiKey?.budgetNanoUsd ?? 0);
-        if (!failed.includes(1)) throw error;
-        // This shard's quota is full; another may still have room.
+        if (error instanceof BudgetExceededError) continue;
+        throw error;
+      }
+      await this.putIndex(reservation);
+      return reservation;
+    }
+    return undefined;
+  }
+
+  /** Holds on the user's month, which learns its budget when the month starts. */
+  private async holdUserMonth(
+    reservation: Reservation,
+    userBudgetNanoUsd: ReserveRequest['userBudgetNanoUsd'],
+  ): Promise<void> {
+    const counter = userCounter(reservation);
+    try {
+      await this.hold(reservation, counter);
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error;
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: counter.key, ConsistentRead: true }),
+      );
+      if (Item?.availableNanoUsd !== undefined) {
+        throw userBudgetExceeded(Number(Item.availableNanoUsd) + Number(Item.heldNanoUsd ?? 0));
+      }
+      const budget =
+        typeof userBudgetNanoUsd === 'number' ? userBudgetNanoUsd : await userBudgetNanoUsd();
+      await this.startUserMonth(counter.key, budget, { onlyIfUnset: true });
+      try {
+        await this.hold(reservation, counter);
+      } catch (retryError) {
+        throw retryError instanceof BudgetExceededError ? userBudgetExceeded(budget) : retryError;
       }
     }
-    throw globalBudgetExceeded();
+  }
+
+  /** Sets what a user's month has left: `budget − held`, at once. */
+  private async startUserMonth(key: Key, budgetNanoUsd: number, options: { onlyIfUnset: boolean }) {
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET availableNanoUsd = :budget - if_not_exists(heldNanoUsd, :zero)',
+          ...(options.onlyIfUnset && {
+            ConditionExpression: 'attribute_not_exists(availableNanoUsd)',
+          }),
+          ExpressionAttributeValues: { ':budget': budgetNanoUsd, ':zero': 0 },
+        }),
+      )
+      .catch((error: unknown) => {
+        // Another call started the month first.
+        if (!isConditionFailure(error)) throw error;
+      });
+  }
+
+  /**
+   * One conditional update: the hold recorded on the item and counted, if the bound allows.
+   * @throws BudgetExceededError when it does not
+   */
+  private async hold(reservation: Reservation, counter: Counter): Promise<void> {
+    const amount = reservation.amountNanoUsd;
+    const names = { '#hold': ledgerKeys.holdAttribute(reservation.id) };
+    const input =
+      counter.kind === 'user'
+        ? {
+            UpdateExpression:
+              'SET #hold = :amount ADD availableNanoUsd :taken, heldNanoUsd :amount',
+            ConditionExpression: 'availableNanoUsd >= :amount',
+            ExpressionAttributeValues: { ':amount': amount, ':taken': -amount },
+          }
+        : counter.limit === undefined
+          ? {
+              UpdateExpression: 'SET #hold = :amount ADD heldNanoUsd :amount',
+              ExpressionAttributeValues: { ':amount': amount },
+            }
+          : {
+              UpdateExpression: 'SET #hold = :amount ADD heldNanoUsd :amount',
+              // No arithmetic is allowed in conditions: the bound is precomputed.
+              ConditionExpression: 'attribute_not_exists(heldNanoUsd) OR heldNanoUsd <= :max',
+              ExpressionAttributeValues: { ':amount': amount, ':max': counter.limit - amount },
+            };
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: counter.key,
+          ExpressionAttributeNames: names,
+          ...input,
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      throw counter.kind === 'user' ? userBudgetExceeded(undefined) : counter.refusal();
+    }
+  }
+
+  private async putIndex(reservation: Reservation): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...indexKey(reservation),
+          userId: reservation.userId,
+          month: reservation.month,
+          shard: reservation.shard,
+          amountNanoUsd: reservation.amountNanoUsd,
+          ...(reservation.holder && { holder: reservation.holder }),
+          ...(reservation.keyId && { keyId: reservation.keyId }),
+          expiresAt: Math.ceil(reservation.expiresAtMs / 1000) + RESERVATION_TTL_GRACE_SECONDS,
+        },
+      }),
+    );
   }
 
   async settle(
     reservation: Reservation,
     actual: { usage: TokenUsage; costNanoUsd: number },
   ): Promise<void> {
-    const reservationKey = ledgerKeys.reservation(
-      reservation.shard,
-      reservation.expiresAtMs,
-      reservation.id,
-    );
-    const record = (key: Record<string, string>, heldDelta: number) => ({
-      Update: {
-        TableName: this.tableName,
-        Key: key,
-        UpdateExpression:
-          'ADD heldNanoUsd :held, spentNanoUsd :cost, requests :one, inputTokens :in, ' +
-          'outputTokens :out, cacheReadInputTokens :cacheRead, cacheCreationInputTokens :cacheWrite',
-        ExpressionAttributeValues: {
-          ':held': heldDelta,
-          ':cost': actual.costNanoUsd,
-          ':one': 1,
-          ':in': actual.usage.inputTokens,
-          ':out': actual.usage.outputTokens,
-          ':cacheRead': actual.usage.cacheReadInputTokens,
-          ':cacheWrite': actual.usage.cacheCreationInputTokens,
-        },
-      },
-    });
-    const items = (heldDelta: number) =>
-      this.countersOf(reservation).map((key) => record(key, heldDelta));
-    try {
-      await transactWrite(this.client, {
-        TransactItems: [
-          this.deleteReservation(reservationKey),
-          ...items(actual.costNanoUsd - reservation.amountNanoUsd),
-        ],
-      });
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      // The reservation expired and was reclaimed meanwhile: its hold is already
-      // gone, so the spend is added on its own.
-      await transactWrite(this.client, { TransactItems: items(actual.costNanoUsd) });
-    }
+    const { usage, costNanoUsd: cost } = actual;
+    const amount = reservation.amountNanoUsd;
+    const recorded =
+      'spentNanoUsd :cost, requests :one, inputTokens :in, outputTokens :out, ' +
+      'cacheReadInputTokens :cacheRead, cacheCreationInputTokens :cacheWrite';
+    const values = {
+      ':cost': cost,
+      ':one': 1,
+      ':in': usage.inputTokens,
+      ':out': usage.outputTokens,
+      ':cacheRead': usage.cacheReadInputTokens,
+      ':cacheWrite': usage.cacheCreationInputTokens,
+    };
+    const settleOn = async (counter: Counter) => {
+      const available = counter.kind === 'user' ? 'availableNanoUsd :available, ' : '';
+      const send = (withHold: boolean) =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: counter.key,
+            UpdateExpression: withHold
+              ? `REMOVE #hold ADD ${available}heldNanoUsd :held, ${recorded}`
+              : `ADD ${available}heldNanoUsd :held, ${recorded}`,
+            ...(withHold && {
+              ConditionExpression: 'attribute_exists(#hold)',
+              ExpressionAttributeNames: { '#hold': ledgerKeys.holdAttribute(reservation.id) },
+            }),
+            ExpressionAttributeValues: {
+              ...values,
+              ':held': withHold ? cost - amount : cost,
+              ...(counter.kind === 'user' && { ':available': withHold ? amount - cost : -cost }),
+            },
+          }),
+        );
+      try {
+        await send(true);
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        // Reclaimed meanwhile: its hold is already gone, so the spend is added on its own.
+        await send(false);
+      }
+    };
+    await Promise.all([
+      ...heldCounters(reservation, true).map(settleOn),
+      this.deleteIndex(reservation),
+    ]);
   }
 
   async release(reservation: Reservation): Promise<void> {
-    await this.releaseHold(
-      ledgerKeys.reservation(reservation.shard, reservation.expiresAtMs, reservation.id),
-      reservation,
-    );
+    await this.releaseHeld(reservation, heldCounters(reservation, true));
   }
 
-  async reclaimExpired(nowMs: number): Promise<number> {
-    let reclaimed = 0;
-    for (let shard = 0; shard < this.shards; shard++) {
-      const { Items = [] } = await this.client.send(
-        new QueryCommand({
+  /** Gives the holds back on `counters` and drops the index entry. @returns whether a hold was still there */
+  private async releaseHeld(reservation: Reservation, counters: Counter[]): Promise<boolean> {
+    const released = await Promise.all([
+      ...counters.map((counter) => this.releaseOn(reservation, counter)),
+      this.deleteIndex(reservation),
+    ]);
+    return released.some(Boolean);
+  }
+
+  private async releaseOn(reservation: Reservation, counter: Counter): Promise<boolean> {
+    const amount = reservation.amountNanoUsd;
+    try {
+      await this.client.send(
+        new UpdateCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk < :now',
+          Key: counter.key,
+          UpdateExpression:
+            counter.kind === 'user'
+              ? 'REMOVE #hold ADD availableNanoUsd :amount, heldNanoUsd :release'
+              : 'REMOVE #hold ADD heldNanoUsd :release',
+          ConditionExpression: 'attribute_exists(#hold)',
+          ExpressionAttributeNames: { '#hold': ledgerKeys.holdAttribute(reservation.id) },
           ExpressionAttributeValues: {
-            ':pk': ledgerKeys.reservationPartition(shard),
-            ':now': ledgerKeys.reservationExpiry(nowMs),
+            ':release': -amount,
+            ...(counter.kind === 'user' && { ':amount': amount }),
           },
         }),
       );
-      for (const item of Items) {
-        const released = await this.releaseHold(
-          { pk: String(item.pk), sk: String(item.sk) },
-          {
-            userId: String(item.userId),
-            month: String(item.month),
-            shard,
-            amountNanoUsd: Number(item.amountNanoUsd),
-            ...(typeof item.keyId === 'string' && { keyId: item.keyId }),
-          },
-        );
-        if (released) reclaimed++;
-      }
-    }
-    return reclaimed;
-  }
-
-  async listReservations(): Promise<Reservation[]> {
-    const reservations: Reservation[] = [];
-    for (let shard = 0; shard < this.shards; shard++) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': ledgerKeys.reservationPartition(shard) },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        reservations.push(...(page.Items ?? []).map((item) => toReservation(item, shard)));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    }
-    return reservations;
-  }
-
-  /** Deletes a reservation and returns its hold. @returns false when it was already gone */
-  private async releaseHold(
-    reservationKey: { pk: string; sk: string },
-    hold: Pick<Reservation, 'userId' | 'month' | 'shard' | 'amountNanoUsd' | 'keyId'>,
-  ): Promise<boolean> {
-    const release = (key: Record<string, string>) => ({
-      Update: {
-        TableName: this.tableName,
-        Key: key,
-        UpdateExpression: 'ADD heldNanoUsd :release',
-        ExpressionAttributeValues: { ':release': -hold.amountNanoUsd },
-      },
-    });
-    try {
-      await transactWrite(this.client, {
-        TransactItems: [
-          this.deleteReservation(reservationKey),
-          ...this.countersOf(hold).map(release),
-        ],
-      });
       return true;
     } catch (error) {
-      // Settled or reclaimed by someone else in the meantime.
+      // Settled, released or reclaimed by someone else in the meantime.
       if (isConditionFailure(error)) return false;
       throw error;
     }
   }
 
-  /** The month counters a reservation holds money on: its user's, its shard's, its key's. */
-  private countersOf(hold: Pick<Reservation, 'userId' | 'month' | 'shard' | 'keyId'>) {
-    return [
-      ledgerKeys.userMonth(hold.userId, hold.month),
-      ledgerKeys.globalShard(hold.month, hold.shard),
-      ...(hold.keyId ? [apiKeyKeys.month(hold.keyId, hold.month)] : []),
-    ];
+  private async deleteIndex(reservation: Reservation): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: indexKey(reservation),
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
-  /** Deletes a reservation only if it is still there: settling or reclaiming it is done once. */
-  private deleteReservation(key: { pk: string; sk: string }) {
-    return {
-      Delete: { TableName: this.tableName, Key: key, ConditionExpression: 'attribute_exists(pk)' },
-    };
+  async reclaimExpired(nowMs: number): Promise<number> {
+    const expired = await this.indexEntries({ expiredBeforeMs: nowMs });
+    const reclaimed = await Promise.all(
+      expired.map((reservation) => this.releaseHeld(reservation, heldCounters(reservation, true))),
+    );
+    return reclaimed.filter(Boolean).length;
+  }
+
+  async listReservations(): Promise<Reservation[]> {
+    return this.indexEntries({});
+  }
+
+  private async indexEntries(filter: { expiredBeforeMs?: number }): Promise<Reservation[]> {
+    const partitions = Array.from({ length: INDEX_PARTITIONS }, (_, partition) => partition);
+    const pages = await Promise.all(
+      partitions.map(async (partition) => {
+        const reservations: Reservation[] = [];
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression:
+                filter.expiredBeforeMs === undefined ? 'pk = :pk' : 'pk = :pk AND sk < :now',
+              ExpressionAttributeValues: {
+                ':pk': ledgerKeys.reservationPartition(partition),
+                ...(filter.expiredBeforeMs !== undefined && {
+                  ':now': ledgerKeys.reservationExpiry(filter.expiredBeforeMs),
+                }),
+              },
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          reservations.push(...(page.Items ?? []).map(toReservation));
+          startKey = page.LastEvaluatedKey;
+        } while (startKey);
+        return reservations;
+      }),
+    );
+    return pages.flat();
   }
 
   async userMonth(userId: string, month: string): Promise<MonthUsage> {
@@ -302,24 +435,72 @@ export class DynamoUsageLedger implements UsageLedger {
       : nanoToUsd(Number(Item.monthlyBudgetNanoUsd));
   }
 
-  async setUserBudgetOverride(userId: string, budgetUsd: number): Promise<void> {
+  async setUserBudgetOverride(userId: string, budgetUsd: number, nowMs: number): Promise<void> {
+    const budgetNanoUsd = usdToNano(budgetUsd);
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...ledgerKeys.userBudget(userId), monthlyBudgetNanoUsd: usdToNano(budgetUsd) },
+        Item: { ...ledgerKeys.userBudget(userId), monthlyBudgetNanoUsd: budgetNanoUsd },
       }),
     );
+    // The month under way takes the new budget at once; later months start with it.
+    await this.startUserMonth(ledgerKeys.userMonth(userId, monthOf(nowMs)), budgetNanoUsd, {
+      onlyIfUnset: false,
+    });
   }
 }
 
-/** A reservation item: its sort key is `<expiresAtMs, padded>#<id>`. */
-function toReservation(item: Record<string, unknown>, shard: number): Reservation {
+function userCounter(reservation: Reservation): Counter {
+  return { kind: 'user', key: ledgerKeys.userMonth(reservation.userId, reservation.month) };
+}
+
+function globalCounter(reservation: Reservation, shardBudget?: number): Counter {
+  return {
+    kind: 'limited',
+    key: ledgerKeys.globalShard(reservation.month, reservation.shard),
+    ...(shardBudget !== undefined && { limit: shardBudget }),
+    refusal: globalBudgetExceeded,
+  };
+}
+
+function keyCounter(reservation: Reservation): Counter {
+  return {
+    kind: 'limited',
+    key: apiKeyKeys.month(reservation.keyId!, reservation.month),
+    refusal: () => keyBudgetExceeded(0),
+  };
+}
+
+/** Every month item the reservation holds money on (the global shard once it is held). */
+function heldCounters(reservation: Reservation, withGlobal: boolean): Counter[] {
+  return [
+    userCounter(reservation),
+    ...(reservation.keyId ? [keyCounter(reservation)] : []),
+    ...(withGlobal ? [globalCounter(reservation)] : []),
+  ];
+}
+
+/** A stable spread of ids over `count` partitions. */
+function partitionOf(id: string, count: number): number {
+  return createHash('sha256').update(id).digest().readUInt32BE(0) % count;
+}
+
+function indexKey(reservation: Pick<Reservation, 'id' | 'expiresAtMs'>) {
+  return ledgerKeys.reservation(
+    partitionOf(reservation.id, INDEX_PARTITIONS),
+    reservation.expiresAtMs,
+    reservation.id,
+  );
+}
+
+/** An index entry: its sort key is `<expiresAtMs, padded>#<id>`. */
+function toReservation(item: Record<string, unknown>): Reservation {
   const [expiry = '0', id = ''] = String(item.sk).split('#');
   return {
     id,
     userId: String(item.userId),
     month: String(item.month),
-    shard,
+    shard: Number(item.shard ?? 0),
     amountNanoUsd: Number(item.amountNanoUsd),
     expiresAtMs: Number(expiry),
     ...(typeof item.holder === 'string' && { holder: item.holder }),
@@ -341,9 +522,10 @@ function toMonthUsage(month: string, item: Record<string, unknown> | undefined):
   };
 }
 
-function userBudgetExceeded(budgetNanoUsd: number) {
+function userBudgetExceeded(budgetNanoUsd: number | undefined) {
+  const budget = budgetNanoUsd === undefined ? '' : ` of $${nanoToUsd(budgetNanoUsd)}`;
   return new BudgetExceededError(
-    `this request does not fit your monthly budget of $${nanoToUsd(budgetNanoUsd)}; lower maxTokens or wait for the next month`,
+    `this request does not fit your monthly budget${budget}; lower the output token limit or wait for the next month`,
   );
 }
 

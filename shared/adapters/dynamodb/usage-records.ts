@@ -1,4 +1,9 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { monthOf } from '../../domain/budget.js';
 import type {
   UsageRecord,
@@ -8,7 +13,6 @@ import type {
 } from '../../ports/usage-records.js';
 import { isConditionFailure } from './errors.js';
 import { usageRecordKeys } from './keys.js';
-import { transactWrite } from './transact.js';
 
 type Dimension = 'principal' | 'key' | 'model';
 
@@ -59,19 +63,23 @@ export class DynamoUsageRecords implements UsageRecords {
         expiresAt: endOfMonthSeconds(month) + this.recordTtlSeconds,
       });
     try {
-      await transactWrite(this.client, {
-        TransactItems: [
-          this.putRecord(record, month, atMs),
-          totals('principal', record.principal),
-          ...(record.keyId === undefined ? [] : [totals('key', record.keyId)]),
-          totals('model', record.model),
-        ],
-      });
+      await this.client.send(new PutCommand(this.putRecord(record, month, atMs).Put));
     } catch (error) {
       // Only the record's put has a condition: it failed because this request was
       // recorded already, and counted then.
-      if (!isConditionFailure(error)) throw error;
+      if (isConditionFailure(error)) return;
+      throw error;
     }
+    // Single updates, not a transaction with the put: concurrent requests of one principal
+    // add to the same totals item, and transactions on one item conflict. Should the
+    // function die between the put and these, the report misses that request's totals.
+    await Promise.all(
+      [
+        totals('principal', record.principal),
+        ...(record.keyId === undefined ? [] : [totals('key', record.keyId)]),
+        totals('model', record.model),
+      ].map(({ Update }) => this.client.send(new UpdateCommand(Update))),
+    );
   }
 
   async report(month: string, options: { top: number }): Promise<UsageReport> {

@@ -34,7 +34,7 @@ export const setBudgetRoute = (deps: BudgetDependencies) =>
     }),
     handle: async ({ params, body, scope }) => {
       const principal = principalOf(params);
-      await deps.ledger.setUserBudgetOverride(principal, body.monthlyBudgetUsd);
+      await deps.ledger.setUserBudgetOverride(principal, body.monthlyBudgetUsd, deps.clock());
       scope.logger.info('budget set', { principal, monthlyBudgetUsd: body.monthlyBudgetUsd });
       return json(200, await budgetOf(principal, deps));
     },

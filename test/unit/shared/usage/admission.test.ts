@@ -115,7 +115,7 @@ describe('admission', () => {
 
   it('gives the rate window back when the budget refuses', async () => {
     const { admission, ledger, rateLimiter } = admissionFixture();
-    await ledger.setUserBudgetOverride('alice', 0.001);
+    await ledger.setUserBudgetOverride('alice', 0.001, NOW_MS);
 
     await expect(admission.admit(REQUEST)).rejects.toThrow(BudgetExceededError);
 
@@ -127,7 +127,7 @@ describe('admission', () => {
 
   it('throws the rate limit when both refuse, holding nothing', async () => {
     const { admission, ledger, month } = admissionFixture({ tokensPerMinute: 1 });
-    await ledger.setUserBudgetOverride('alice', 0.001);
+    await ledger.setUserBudgetOverride('alice', 0.001, NOW_MS);
 
     await expect(admission.admit(REQUEST)).rejects.toThrow(RateLimitedError);
 

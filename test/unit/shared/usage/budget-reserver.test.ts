@@ -61,7 +61,7 @@ describe('budget reserver', () => {
       userMonthlyBudgetUsd: 0.01,
       globalMonthlyBudgetUsd: 1_000,
     });
-    await ledger.setUserBudgetOverride('alice', 100);
+    await ledger.setUserBudgetOverride('alice', 100, NOW_MS);
 
     const reservation = await budget.reserve(REQUEST);
 
@@ -76,7 +76,7 @@ describe('budget reserver', () => {
       userMonthlyBudgetUsd: 10,
       globalMonthlyBudgetUsd: 1_000,
     });
-    await ledger.setUserBudgetOverride('alice', 0.01);
+    await ledger.setUserBudgetOverride('alice', 0.01, NOW_MS);
 
     await expect(budget.reserve(REQUEST)).rejects.toThrow(BudgetExceededError);
     await expect(budget.reserve({ ...REQUEST, userId: 'bob' })).resolves.toBeDefined();

@@ -123,7 +123,7 @@ describe('a chat turn refused before the model call', () => {
 
   it('rejects a turn over budget before any model call, holding nothing and telling the observer', async () => {
     const f = chatFixture({ model: answering() });
-    await f.ledger.setUserBudgetOverride(USER, 0.000001);
+    await f.ledger.setUserBudgetOverride(USER, 0.000001, f.clock());
 
     const error = await f.start({ message: 'hi' }).catch((caught: unknown) => caught);
 
@@ -136,6 +136,22 @@ describe('a chat turn refused before the model call', () => {
     ]);
     expect(f.observer.rejections).toEqual([error]);
     expect(await f.conversations()).toEqual([]);
+  });
+
+  it('leaves an existing conversation as it was when a turn in it is refused over budget', async () => {
+    const f = chatFixture({ model: answering() });
+    const { turn } = await f.chat({ message: 'first' });
+    const [before] = await f.conversations();
+    const messagesBefore = await f.messages(turn.conversationId);
+    await f.ledger.setUserBudgetOverride(USER, 0.000001, f.clock());
+
+    const error = await f
+      .start({ message: 'second', conversationId: turn.conversationId })
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(BudgetExceededError);
+    expect(await f.conversations()).toEqual([before]);
+    expect(await f.messages(turn.conversationId)).toEqual(messagesBefore);
   });
 
   it('rejects a rate-limited turn before any model call, holding nothing and telling the observer', async () => {

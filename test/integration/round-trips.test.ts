@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type DynamoDbCall,
+  recordDynamoDbCalls,
+  sequentialRoundTrips,
+} from './support/dynamodb-calls.js';
+import { collectSse } from './support/sse.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+/**
+ * What stands between a request and its model call: the DynamoDB round trips made one
+ * after another. A structural property, counted, so it cannot regress silently.
+ */
+describe('round trips before the model call', () => {
+  let stack: TestStack;
+  const calls: DynamoDbCall[] = [];
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      observeChatDynamoDb: (client) => recordDynamoDbCalls(client, calls),
+    });
+    // The user's month starts (its budget is set) on their first call, once a month.
+    await (await stack.chat('warm', { message: 'warm up' })).text();
+  });
+  afterAll(() => stack.close());
+  beforeEach(() => {
+    calls.length = 0;
+  });
+
+  /** The calls that ended before the model received the request (its clock has whole ms). */
+  function beforeModel(): DynamoDbCall[] {
+    const receivedAt = stack.claude.requests.at(-1)!.receivedAt + 1;
+    return calls.filter((call) => call.endedAt <= receivedAt);
+  }
+
+  it('is one for a turn that starts a conversation', async () => {
+    const response = await stack.chat('warm', { message: 'A new conversation' });
+    await response.text();
+
+    const made = beforeModel();
+    expect(made.map((call) => call.operation).sort()).toEqual(
+      ['PutItem', 'TransactWriteItems', 'UpdateItem', 'UpdateItem', 'UpdateItem'].sort(),
+    );
+    expect(sequentialRoundTrips(made)).toBe(1);
+  });
+
+  it('is two for a turn that continues one: the conversation is read first', async () => {
+    const first = await stack.chat('warm', { message: 'Start' });
+    const [start] = await collectSse(first);
+    const conversationId = String(start!.data.conversationId);
+    calls.length = 0;
+
+    await (await stack.chat('warm', { message: 'Go on', conversationId })).text();
+
+    expect(sequentialRoundTrips(beforeModel())).toBe(2);
+  });
+});
