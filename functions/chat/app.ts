@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { CredentialVerifier } from '../../shared/auth/credentials.js';
+import { afterLoading } from './http/after-loading.js';
 import { type AuthenticationOptions, authenticate, requireAdmin } from './http/authenticate.js';
 import { ChatRouter } from './http/chat-router.js';
 import { errorHandler } from './http/error-response.js';
@@ -51,6 +52,11 @@ export interface ChatAppDependencies extends RouteDependencies {
   tracer: Tracer;
   credentials: CredentialVerifier;
   authentication: AuthenticationOptions;
+  /**
+   * Settles once the adapters the routes use have loaded (in the background, see
+   * compose.ts): no route runs before. @default already loaded
+   */
+  ready?: Promise<unknown>;
 }
 
 /**
@@ -62,6 +68,7 @@ export interface ChatAppDependencies extends RouteDependencies {
 export function createChatApp(deps: ChatAppDependencies): ChatRouter {
   const app = new ChatRouter({ logger: deps.logger });
   app.use(requestScope(deps));
+  if (deps.ready) app.use(afterLoading(deps.ready));
   app.use(traceRequest(deps.tracer));
   registerRoutes(
     app,

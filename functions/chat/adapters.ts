@@ -1,0 +1,152 @@
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+  createSqsClient,
+} from '../../shared/adapters/aws/clients.js';
+import { DynamoApiKeyStore } from '../../shared/adapters/dynamodb/api-key-store.js';
+import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
+import { CursorCodec } from '../../shared/adapters/dynamodb/cursor.js';
+import { DynamoJobStore } from '../../shared/adapters/dynamodb/job-store.js';
+import { DynamoRateLimiter } from '../../shared/adapters/dynamodb/rate-limiter.js';
+import { DynamoResponseCache } from '../../shared/adapters/dynamodb/response-cache.js';
+import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
+import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
+import { createSecretsProvider, secretSource } from '../../shared/adapters/secrets.js';
+import { SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
+import {
+  hs256Verifier,
+  oidcVerifier,
+  type TokenVerifier,
+} from '../../shared/auth/token-verifier.js';
+import type { Settings } from '../../shared/config/load-settings.js';
+import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
+import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
+import type { ConversationStore } from '../../shared/ports/conversation-store.js';
+import type { JobQueue } from '../../shared/ports/job-queue.js';
+import type { JobStore } from '../../shared/ports/job-store.js';
+import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
+import type { ResponseCache } from '../../shared/ports/response-cache.js';
+import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
+import type { UsageRecords } from '../../shared/ports/usage-records.js';
+import type { HealthChecks } from './routes/health.js';
+
+/** The chat function's adapters on AWS (DynamoDB, SQS, Secrets Manager). */
+export interface ChatServices {
+  store: ConversationStore;
+  ledger: UsageLedger;
+  rateLimiter: RateLimiter;
+  jobs: JobStore;
+  queue: JobQueue;
+  apiKeys: ApiKeyStore;
+  usageRecords: UsageRecords;
+  responseCache: ResponseCache;
+  verifier: TokenVerifier;
+  healthChecks: HealthChecks;
+  /** The deployment's Anthropic API key, from Secrets Manager (or the local value). */
+  anthropicApiKey: () => Promise<string>;
+}
+
+/** What tests may watch as the adapters are made. */
+export interface ChatServiceHooks {
+  /** Sees the DynamoDB client (its middleware stack) before any call. */
+  observeDynamoDb?: (client: DynamoDBClient) => void;
+}
+
+/**
+ * Builds the AWS clients and the adapters on them. A module of its own: the chat
+ * function's entry imports it in the background (the AWS SDK is most of its weight).
+ */
+export function createChatServices(
+  settings: Settings,
+  tracer: Tracer,
+  hooks: ChatServiceHooks = {},
+): ChatServices {
+  const instrument = <T>(client: T) => tracer.captureAWSv3Client(client);
+  const dynamodb = createDynamoDbClient(settings.dynamodbEndpoint, instrument);
+  hooks.observeDynamoDb?.(dynamodb);
+  const documentClient = createDocumentClient(dynamodb);
+  const sqs = createSqsClient(settings.sqsEndpoint, instrument);
+  let secrets: ReturnType<typeof createSecretsProvider> | undefined;
+  const provider = () => {
+    secrets ??= createSecretsProvider(instrument);
+    return secrets;
+  };
+  const anthropicApiKey = secretSource({
+    name: 'Anthropic API key',
+    arn: settings.anthropicApiKeySecretArn,
+    localValue: settings.anthropicApiKey,
+    provider,
+  });
+  const { tableName } = settings;
+  const cursors = new CursorCodec(
+    secretSource({
+      name: 'cursor signing key',
+      arn: settings.signingKeySecretArn,
+      localValue: settings.signingKey,
+      provider,
+    }),
+  );
+  return {
+    store: new DynamoConversationStore(documentClient, tableName, cursors),
+    ledger: new DynamoUsageLedger(documentClient, tableName, settings.globalMonthlyBudgetUsd),
+    rateLimiter: new DynamoRateLimiter(documentClient, tableName),
+    jobs: new DynamoJobStore(documentClient, tableName),
+    queue: new SqsJobQueue(sqs, settings.jobsQueueUrl!, JOBS_QUEUE_DEFINITION.maxMessageBytes),
+    apiKeys: new DynamoApiKeyStore(documentClient, tableName, cursors),
+    usageRecords: new DynamoUsageRecords(documentClient, tableName),
+    responseCache: new DynamoResponseCache(documentClient, tableName),
+    verifier: createVerifier(settings, provider),
+    anthropicApiKey,
+    healthChecks: {
+      table: async () => {
+        await documentClient.send(
+          new GetCommand({ TableName: tableName, Key: { pk: 'HEALTH', sk: 'HEALTH' } }),
+        );
+      },
+      queue: async () => {
+        await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: settings.jobsQueueUrl!,
+            AttributeNames: ['QueueArn'],
+          }),
+        );
+      },
+      claude: async () => {
+        await anthropicApiKey();
+      },
+    },
+  };
+}
+
+function createVerifier(
+  settings: Settings,
+  provider: () => ReturnType<typeof createSecretsProvider>,
+): TokenVerifier {
+  const [claimName = '', claimValue = ''] = settings.adminClaim.split('=');
+  const adminClaim = { name: claimName, value: claimValue };
+  if (settings.authMode === 'oidc') {
+    return oidcVerifier({
+      maxLifetimeSeconds: settings.maxTokenLifetimeSeconds,
+      adminClaim,
+      issuer: settings.jwtIssuer!,
+      audience: settings.jwtAudience!,
+      ...(settings.jwksUrl && { jwksUrl: settings.jwksUrl }),
+    });
+  }
+  return hs256Verifier({
+    maxLifetimeSeconds: settings.maxTokenLifetimeSeconds,
+    adminClaim,
+    secret: secretSource({
+      name: 'JWT signing secret',
+      arn: settings.jwtSecretArn,
+      localValue: settings.jwtSecret,
+      provider,
+    }),
+    ...(settings.jwtIssuer && { issuer: settings.jwtIssuer }),
+    ...(settings.jwtAudience && { audience: settings.jwtAudience }),
+  });
+}
