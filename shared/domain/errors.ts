@@ -5,6 +5,8 @@
  */
 export abstract class AppError extends Error {
   abstract readonly type: ErrorType;
+  /** The conversation the failed request's question was kept in, so a retry can continue it. */
+  conversationId?: string;
 }
 
 /** The error types clients see: Anthropic's, so one client can read both APIs. */

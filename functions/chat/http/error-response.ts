@@ -138,7 +138,15 @@ export function errorHandler(baseLogger: Logger) {
       logger.info('request rejected', { statusCode: answer.status, errorType: answer.type });
     }
     return Response.json(
-      { type: 'error', error: { type: answer.type, message: answer.message }, requestId },
+      {
+        type: 'error',
+        error: { type: answer.type, message: answer.message },
+        requestId,
+        ...(error instanceof AppError &&
+          error.conversationId && {
+            conversationId: error.conversationId,
+          }),
+      },
       {
         status: answer.status,
         headers: { ...answer.headers, 'x-request-id': requestId },

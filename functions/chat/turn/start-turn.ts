@@ -3,6 +3,7 @@ import { monthOf } from '../../../shared/domain/budget.js';
 import type { Clock } from '../../../shared/domain/clock.js';
 import type { Conversation, StoredMessage } from '../../../shared/domain/conversation.js';
 import {
+  AppError,
   BudgetExceededError,
   ConflictError,
   NotFoundError,
@@ -52,7 +53,7 @@ export function createTurnStart(deps: {
     const existing = request.conversationId
       ? await findConversation(deps, userId, request.conversationId, receivedAtMs)
       : undefined;
-    const conversationId = existing?.id ?? newConversationId();
+    const conversationId = existing?.id ?? request.newConversationId ?? newConversationId();
     // The hold on the conversation is short and renewed; the budget's lasts the invocation.
     const leaseUntilMs = receivedAtMs + limits.turnLeaseMs;
     const deadlineMs = receivedAtMs + context.remainingTimeMs();
@@ -100,16 +101,20 @@ export function createTurnStart(deps: {
     };
     // One round trip: history, admission and the question stored at once; what one of
     // them did is undone if another fails.
-    const [history, admitted, userSeq] = await allOrNothing(
-      loadHistory(store, userId, existing, budget.historyTokens),
-      planned
-        ? admit(admission, context, admissionRequest, planned)
-        : Promise.resolve(freeOfCharge(userId, receivedAtMs)),
-      store.beginTurn(begin),
-      {
-        admitted: (held) => held.release(),
-        begun: () => store.abandonTurn(begin).then(() => undefined),
-      },
+    const [history, admitted, userSeq] = await inConversation(
+      conversationId,
+      existing !== undefined,
+      allOrNothing(
+        loadHistory(store, userId, existing, budget.historyTokens),
+        planned
+          ? admit(admission, context, admissionRequest, planned)
+          : Promise.resolve(freeOfCharge(userId, receivedAtMs)),
+        store.beginTurn(begin),
+        {
+          admitted: (held) => held.release(),
+          begun: () => store.abandonTurn(begin).then(() => undefined),
+        },
+      ),
     );
     if (planned && admitted.reservation.shard !== planned.shard) {
       // The deployment's shard was full and another took the hold: the turn records where it is.
@@ -137,16 +142,20 @@ export function createTurnStart(deps: {
     const turn = { userId, conversationId, messageId, userSeq, admitted, controller, observer };
     const answer = cache.replay
       ? { stream: cache.replay, model }
-      : await openAnswer(deps, turn, {
-          model,
-          maxTokens,
-          ...buildPrompt({
-            ...(request.system !== undefined && { system: request.system }),
-            ...(existing?.summary && { summary: existing.summary.text }),
-            history,
-            message: request.message,
+      : await inConversation(
+          conversationId,
+          true,
+          openAnswer(deps, turn, {
+            model,
+            maxTokens,
+            ...buildPrompt({
+              ...(request.system !== undefined && { system: request.system }),
+              ...(existing?.summary && { summary: existing.summary.text }),
+              history,
+              message: request.message,
+            }),
           }),
-        });
+        );
     if (cache.replay) controller.started();
     observer.started();
     return {
@@ -242,6 +251,16 @@ async function loadHistory(
     afterSeq: existing.summary?.throughSeq ?? 0,
     maxTokens,
   });
+}
+
+/** A failure after the question was stored names its conversation, so a retry continues it. */
+async function inConversation<T>(conversationId: string, kept: boolean, work: Promise<T>) {
+  try {
+    return await work;
+  } catch (error) {
+    if (kept && error instanceof AppError) error.conversationId = conversationId;
+    throw error;
+  }
 }
 
 /** All three, or none: when one fails, what the others did is undone. */

@@ -14,6 +14,8 @@ export interface TurnRequest {
   message: string;
   /** Continue this conversation; a new one is started without it. */
   conversationId?: string;
+  /** The id a new conversation takes (a client's chat id, mapped); a fresh one without it. */
+  newConversationId?: string;
   model?: string;
   system?: string;
   maxTokens?: number;
