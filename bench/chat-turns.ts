@@ -1,6 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import type { Product } from '../local-stack/product.js';
-import { percentile, runPool } from './stats.js';
+import { percentile } from './stats.js';
 
 export interface TurnTiming {
   /** Milliseconds to the first byte of the response body. */
@@ -10,9 +9,24 @@ export interface TurnTiming {
   totalMs: number;
 }
 
+/** One turn: its timing when it succeeded, else what went wrong. */
+export type TurnOutcome =
+  | ({ ok: true; conversationId?: string; usage?: TurnUsage } & TurnTiming)
+  | { ok: false; status: number; error: string; detail?: string };
+
+export interface TurnUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadInputTokens: number;
+  cacheCreationInputTokens: number;
+}
+
 export interface Summary {
   turns: number;
   concurrency: number;
+  ok: number;
+  /** Failed turns by what failed: `409 conflict_error`, `429 rate_limit_error`, `stream error`… */
+  errors: Record<string, number>;
   ttfbP50: number;
   ttfbP99: number;
   ttftP50: number;
@@ -21,11 +35,17 @@ export interface Summary {
   totalP99: number;
 }
 
-export function summarize(timings: TurnTiming[], concurrency: number): Summary {
-  const of = (key: keyof TurnTiming) => timings.map((t) => t[key]);
+/** Percentiles over the turns that succeeded; failures are counted by kind. */
+export function summarize(outcomes: TurnOutcome[], concurrency: number): Summary {
+  const ok = outcomes.filter((o) => o.ok);
+  const errors: Record<string, number> = {};
+  for (const o of outcomes) if (!o.ok) errors[o.error] = (errors[o.error] ?? 0) + 1;
+  const of = (key: keyof TurnTiming) => ok.map((t) => t[key]);
   return {
-    turns: timings.length,
+    turns: outcomes.length,
     concurrency,
+    ok: ok.length,
+    errors,
     ttfbP50: percentile(of('ttfbMs'), 50),
     ttfbP99: percentile(of('ttfbMs'), 99),
     ttftP50: percentile(of('ttftMs'), 50),
@@ -35,55 +55,92 @@ export function summarize(timings: TurnTiming[], concurrency: number): Summary {
   };
 }
 
-/** One chat turn through the local function URL, timed from the request. */
-export async function stackTurn(product: Product, token: string, i: number): Promise<TurnTiming> {
+export interface StackTurnRequest {
+  url: string;
+  token: string;
+  message: string;
+  conversationId?: string;
+  /** Called when the first text token arrives. */
+  onFirstToken?: () => void | Promise<void>;
+}
+
+/** One chat turn through a function URL, timed from the request; never throws. */
+export async function stackTurn(request: StackTurnRequest): Promise<TurnOutcome> {
   const started = performance.now();
-  const response = await fetch(`${product.url}/v1/chat`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ message: `Benchmark turn ${i}: tell me something.` }),
-  });
-  if (response.status !== 200 || !response.body)
-    throw new Error(`turn ${i}: HTTP ${response.status}`);
-  let ttfbMs = 0;
-  let ttftMs = 0;
-  let text = '';
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    ttfbMs ||= performance.now() - started;
-    text += Buffer.from(chunk).toString('utf8');
-    if (!ttftMs && text.includes('event: delta')) ttftMs = performance.now() - started;
+  try {
+    const response = await fetch(`${request.url}/v1/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${request.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        message: request.message,
+        ...(request.conversationId && { conversationId: request.conversationId }),
+      }),
+    });
+    if (response.status !== 200 || !response.body) {
+      const body = (await response.json().catch(() => ({}))) as { error?: { type?: string } };
+      return {
+        ok: false,
+        status: response.status,
+        error: `${response.status} ${body.error?.type}`,
+      };
+    }
+    let ttfbMs = 0;
+    let ttftMs = 0;
+    let text = '';
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      ttfbMs ||= performance.now() - started;
+      text += Buffer.from(chunk).toString('utf8');
+      if (!ttftMs && text.includes('event: delta')) {
+        ttftMs = performance.now() - started;
+        await request.onFirstToken?.();
+      }
+    }
+    const totalMs = performance.now() - started;
+    if (text.includes('event: error')) return { ok: false, status: 200, error: 'stream error' };
+    const done = eventData(text, 'done') as { usage?: TurnUsage } | undefined;
+    if (!done) return { ok: false, status: 200, error: 'no done event' };
+    const start = eventData(text, 'start') as { conversationId?: string } | undefined;
+    return {
+      ok: true,
+      ttfbMs,
+      ttftMs,
+      totalMs,
+      ...(start?.conversationId && { conversationId: start.conversationId }),
+      ...(done.usage && { usage: done.usage }),
+    };
+  } catch (error) {
+    return { ok: false, status: 0, error: `network ${(error as Error).name}` };
   }
-  if (!text.includes('event: done')) throw new Error(`turn ${i}: no done event`);
-  return { ttfbMs, ttftMs, totalMs: performance.now() - started };
+}
+
+function eventData(sse: string, name: string): unknown {
+  const line = new RegExp(`event: ${name}\\ndata: (.*)\\n`).exec(sse)?.[1];
+  return line ? JSON.parse(line) : undefined;
 }
 
 /** The same request straight to the local Claude with the Anthropic SDK: the floor. */
-export async function directTurn(client: Anthropic, i: number): Promise<TurnTiming> {
+export async function directTurn(client: Anthropic, message: string): Promise<TurnOutcome> {
   const started = performance.now();
-  const stream = await client.messages.create({
-    model: 'claude-sonnet-4-6',
-    max_tokens: 4096,
-    stream: true,
-    messages: [{ role: 'user', content: `Benchmark turn ${i}: tell me something.` }],
-  });
-  let ttfbMs = 0;
-  let ttftMs = 0;
-  for await (const event of stream) {
-    ttfbMs ||= performance.now() - started;
-    if (!ttftMs && event.type === 'content_block_delta') ttftMs = performance.now() - started;
+  try {
+    const stream = await client.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 4096,
+      stream: true,
+      messages: [{ role: 'user', content: message }],
+    });
+    let ttfbMs = 0;
+    let ttftMs = 0;
+    for await (const event of stream) {
+      ttfbMs ||= performance.now() - started;
+      if (!ttftMs && event.type === 'content_block_delta') ttftMs = performance.now() - started;
+    }
+    return { ok: true, ttfbMs, ttftMs, totalMs: performance.now() - started };
+  } catch (error) {
+    const status = (error as { status?: number }).status ?? 0;
+    return { ok: false, status, error: `direct ${status || (error as Error).name}` };
   }
-  return { ttfbMs, ttftMs, totalMs: performance.now() - started };
 }
 
-export async function measure(
-  turns: number,
-  concurrency: number,
-  turn: (i: number) => Promise<TurnTiming>,
-): Promise<Summary> {
-  await runPool(Math.min(20, turns), concurrency, turn); // warm-up: JIT, connections
-  return summarize(await runPool(turns, concurrency, turn), concurrency);
-}
-
-export function directClient(product: Product): Anthropic {
-  return new Anthropic({ apiKey: 'bench', baseURL: product.claude.url, maxRetries: 0 });
+export function directClient(claudeUrl: string): Anthropic {
+  return new Anthropic({ apiKey: 'bench', baseURL: claudeUrl, maxRetries: 0 });
 }

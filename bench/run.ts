@@ -1,95 +1,125 @@
 /**
- * npm run bench: what the stack adds to a streamed chat turn, measured through the
- * local function URL against the same request straight to the local Claude; plus
- * bundle sizes and cold import times. A benchmark, not a test: it reports, it never
- * asserts. Writes bench/results/latest.{json,md}.
+ * npm run bench: what the stack adds to a streamed chat turn, measured through the local
+ * function URL against the same request straight to the local Claude; what a typical turn
+ * costs on AWS next to its Claude cost, and the chat memory size that follows from the
+ * measured RSS and CPU; plus bundle sizes and cold import times. A benchmark, not a test: it
+ * reports, it never asserts. Rows and turn counts: see config.ts. Writes
+ * bench/results/latest.{json,md}.
  */
-import '../local-stack/lambda-runtime/install-globals.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { ensureDynamoDbLocal } from '../local-stack/dynamodb/install.js';
 import { startDynamoDbLocal } from '../local-stack/dynamodb/server.js';
+import { ensureLocalAwsEnv } from '../local-stack/function-env.js';
+import { startLocalClaude } from '../local-stack/local-claude/index.js';
 import { findFreePort } from '../local-stack/ports.js';
-import { startProduct } from '../local-stack/product.js';
 import { startSqsEmulator } from '../local-stack/sqs/server.js';
 import { measureBundles } from './bundles.js';
-import { directClient, directTurn, measure, type Summary, stackTurn } from './chat-turns.js';
-import { noBudget, noRateLimit } from './no-admission.js';
+import { type ChatChild, startChatChild } from './chat-child.js';
+import { benchConfig } from './config.js';
+import { recommendMemory, turnCost } from './cost.js';
+import { type BenchResults, markdown, rowLine } from './report.js';
+import { compareWithDirect, describeRow, type RowResult, runRow } from './rows.js';
+import { measureTypicalTurns } from './typical-turn.js';
 
-const TURNS = Number(process.env.BENCH_TURNS ?? 200);
+const config = benchConfig();
 const CLAUDE = { timeToFirstTokenMs: 50, tokensPerSecond: 1000 };
 const outDir = resolve('bench/results');
 mkdirSync(outDir, { recursive: true });
+const log = (line: string) => console.log(line);
+const loadBefore = loadavg()[0] as number;
+log(`bench: ${config.rows.length} rows × ${config.turns} turns; load average ${loadBefore}`);
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+ensureLocalAwsEnv();
 await ensureDynamoDbLocal();
 const dynamodb = await startDynamoDbLocal({ port: await findFreePort() });
 const sqs = await startSqsEmulator({ port: await findFreePort() });
-const emulators = { dynamodbEndpoint: dynamodb.endpoint, sqsEndpoint: sqs.endpoint };
-const env = {
-  USER_REQUESTS_PER_MINUTE: '100000',
-  USER_TOKENS_PER_MINUTE: '100000000',
-  USER_MONTHLY_BUDGET_USD: '1000000',
-  GLOBAL_MONTHLY_BUDGET_USD: '1000000',
+// The upstream lives here, in the bench's process: on AWS it is not the function's work.
+const claude = await startLocalClaude(CLAUDE);
+const chatOptions = {
+  dynamodbEndpoint: dynamodb.endpoint,
+  sqsEndpoint: sqs.endpoint,
+  outDir,
+  env: {
+    USER_REQUESTS_PER_MINUTE: '100000',
+    USER_TOKENS_PER_MINUTE: '100000000',
+    USER_MONTHLY_BUDGET_USD: '1000000',
+    GLOBAL_MONTHLY_BUDGET_USD: '1000000',
+  },
 };
 
-const rows: Array<{ path: string } & Summary> = [];
+const rows: RowResult[] = [];
+let typical: BenchResults['typical'];
+let chat: ChatChild | undefined;
 try {
-  const product = await startProduct({ ...emulators, env, claude: CLAUDE });
-  // The same stack with admission (rate limit + budget reservation) replaced by no-ops.
-  const unguarded = await startProduct({
-    ...emulators,
-    env,
-    claude: CLAUDE,
-    customizeChat: (deps) => ({ ...deps, ledger: noBudget(deps.ledger), rateLimiter: noRateLimit }),
-  });
-  // One user per concurrent client, as in production; one user's own parallel turns
-  // contend for their month item, which is correct but not the common case.
-  const tokens = await Promise.all(
-    Array.from({ length: 16 }, (_, i) => product.token(`bench-user-${i}`)),
+  const unguarded = config.rows.some((row) => row.path === 'unguarded');
+  chat = await startChatChild({ ...chatOptions, claudeUrl: claude.url, unguarded });
+  const runId = Date.now().toString(36);
+  // Direct rows first at each concurrency, so every stack row has its floor to compare with.
+  const ordered = [...config.rows].sort(
+    (a, b) =>
+      a.concurrency - b.concurrency || Number(b.path === 'direct') - Number(a.path === 'direct'),
   );
-  const token = (i: number, concurrency: number) => tokens[i % concurrency] as string;
-  const direct = directClient(product);
-  for (const concurrency of [1, 16]) {
-    rows.push({
-      path: 'direct to local Claude (SDK)',
-      ...(await measure(TURNS, concurrency, (i) => directTurn(direct, i))),
-    });
-    rows.push({
-      path: 'function URL, no budget/rate checks',
-      ...(await measure(TURNS, concurrency, (i) => stackTurn(unguarded, token(i, concurrency), i))),
-    });
-    rows.push({
-      path: 'function URL, full stack',
-      ...(await measure(TURNS, concurrency, (i) => stackTurn(product, token(i, concurrency), i))),
-    });
+  for (const row of ordered) {
+    const turns = Math.max(config.turns, 4 * row.concurrency);
+    log(`row ${row.id} (${describeRow(row)}, ${turns} turns)…`);
+    rows.push(await runRow(row, turns, { chat, claudeUrl: claude.url, runId }));
+    compareWithDirect(rows);
+    log(rowLine(rows.at(-1) as RowResult));
+    claude.requests.length = 0;
   }
-  await Promise.all([product.close(), unguarded.close()]);
-} finally {
-  await Promise.all([dynamodb.stop(), sqs.stop()]);
-}
-const bundles = await measureBundles(outDir);
+  await chat.stop();
+  chat = undefined;
 
-const ms = (value: number) => value.toFixed(1);
-const markdown = [
-  `Chat turns (${TURNS} per row; local Claude: ${CLAUDE.timeToFirstTokenMs} ms to first token, ${CLAUDE.tokensPerSecond} tokens/s, ~30-token answers; each concurrent client is its own user). Milliseconds.`,
-  '',
-  '| path | concurrency | TTFB p50 | TTFB p99 | first token p50 | first token p99 | total p50 | total p99 |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map(
-    (r) =>
-      `| ${r.path} | ${r.concurrency} | ${ms(r.ttfbP50)} | ${ms(r.ttfbP99)} | ${ms(r.ttftP50)} | ${ms(r.ttftP99)} | ${ms(r.totalP50)} | ${ms(r.totalP99)} |`,
-  ),
-  '',
-  '| function bundle | size (KiB, minified, AWS SDK external) | cold import (ms, median of 10) |',
-  '| --- | ---: | ---: |',
-  ...bundles.map((b) => `| ${b.name} | ${(b.bytes / 1024).toFixed(0)} | ${ms(b.coldImportMs)} |`),
-].join('\n');
-writeFileSync(
-  resolve(outDir, 'latest.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), turns: rows, bundles }, null, 2)}\n`,
-);
-writeFileSync(resolve(outDir, 'latest.md'), `${markdown}\n`);
-console.log(markdown);
+  if (config.typicalConcurrency > 0) {
+    // A fresh process, so its peak RSS is this part's alone.
+    log('typical turns: memory, CPU and cost…');
+    chat = await startChatChild({ ...chatOptions, claudeUrl: claude.url, unguarded: false });
+    const figures = await measureTypicalTurns(chat, {
+      concurrency: config.typicalConcurrency,
+      sequential: config.typicalSequential,
+      log,
+    });
+    await chat.stop();
+    chat = undefined;
+    const measured = {
+      oneStreamPeakRssBytes: figures.one.peakRssBytes,
+      cpuMsBeforeFirstToken: figures.shortTurnCpuMsBeforeFirstToken,
+      turnSeconds: figures.one.durationSecondsMedian,
+      dynamodb: figures.one.dynamodbPerTurn,
+    };
+    const memory = recommendMemory(measured);
+    const cost = turnCost(memory.recommendedMb, measured.turnSeconds, measured.dynamodb);
+    typical = { ...figures, cost, memory };
+    log(
+      `  one stream: peak RSS ${(figures.one.peakRssBytes / 2 ** 20).toFixed(0)} MiB, ${figures.one.cpuMsPerTurn.toFixed(1)} ms CPU/turn; ${figures.many.streams} streams: peak RSS ${(figures.many.peakRssBytes / 2 ** 20).toFixed(0)} MiB; AWS ${cost.awsPercentOfClaude.toFixed(2)}% of Claude at ${memory.recommendedMb} MB`,
+    );
+  }
+} finally {
+  await chat?.stop();
+  await Promise.all([dynamodb.stop(), sqs.stop(), claude.close()]);
+}
+
+const bundles = config.bundles ? await measureBundles(outDir) : [];
+
+const results: BenchResults = {
+  date: new Date().toISOString(),
+  machine: {
+    cpus: availableParallelism(),
+    node: process.version,
+    loadBefore,
+    loadAfter: loadavg()[0] as number,
+  },
+  config: { turns: config.turns, typicalConcurrency: config.typicalConcurrency, claude: CLAUDE },
+  rows,
+  ...(typical && { typical }),
+  bundles,
+};
+const report = markdown(results, config);
+writeFileSync(resolve(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(resolve(outDir, 'latest.md'), `${report}\n`);
+console.log(`\n${report}`);
 process.exit(0);

@@ -10,19 +10,22 @@ export function median(values: readonly number[]): number {
   return percentile(values, 50);
 }
 
-/** Runs `task` `count` times with at most `concurrency` at once; returns each result. */
+/**
+ * Runs `task` `count` times with at most `concurrency` at once; returns each result. Each
+ * call is told which of the `concurrency` workers runs it (a client with its own state).
+ */
 export async function runPool<T>(
   count: number,
   concurrency: number,
-  task: (i: number) => Promise<T>,
+  task: (i: number, worker: number) => Promise<T>,
 ): Promise<T[]> {
   const results: T[] = new Array(count);
   let next = 0;
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: concurrency }, async (_, worker) => {
       while (next < count) {
         const i = next++;
-        results[i] = await task(i);
+        results[i] = await task(i, worker);
       }
     }),
   );

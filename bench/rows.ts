@@ -1,0 +1,189 @@
+import { signDevToken } from '../local-stack/dev-token.js';
+import type { ChatChild } from './chat-child.js';
+import {
+  directClient,
+  directTurn,
+  type StackTurnRequest,
+  type Summary,
+  stackTurn,
+  summarize,
+  type TurnOutcome,
+} from './chat-turns.js';
+import { type DynamoDbUsage, usageBetween } from './dynamodb-capacity.js';
+import { runPool } from './stats.js';
+
+/**
+ * A row of the turn table, written `<path>@<concurrency>`:
+ * - `direct@16`: straight to the local Claude with the Anthropic SDK (the floor);
+ * - `one-new@16`: through the stack, every client the same user, each turn a new conversation;
+ * - `many-existing@16`: one user per client, each turn continuing that client's conversation
+ *   (started before the timed turns);
+ * - `unguarded-one-new@16`: the stack with budget and rate checks replaced by no-ops.
+ */
+export interface RowSpec {
+  id: string;
+  path: 'direct' | 'full' | 'unguarded';
+  principals: 'one' | 'many';
+  conversation: 'new' | 'existing';
+  concurrency: number;
+}
+
+export const DEFAULT_ROWS = [
+  'direct@1',
+  'unguarded-one-new@1',
+  'one-new@1',
+  'one-existing@1',
+  'direct@16',
+  'unguarded-one-new@16',
+  'one-new@16',
+  'one-existing@16',
+  'many-new@16',
+  'direct@64',
+  'one-new@64',
+];
+
+const ROW = /^(?:(direct)|(unguarded-)?(one|many)-(new|existing))@(\d+)$/;
+
+export function parseRow(id: string): RowSpec {
+  const match = ROW.exec(id.trim());
+  if (!match || Number(match[5]) < 1)
+    throw new Error(
+      `bad row ${JSON.stringify(id)}: expected direct@N or [unguarded-](one|many)-(new|existing)@N`,
+    );
+  const [, direct, unguarded, principals, conversation, concurrency] = match;
+  return {
+    id: id.trim(),
+    path: direct ? 'direct' : unguarded ? 'unguarded' : 'full',
+    principals: (principals ?? 'one') as RowSpec['principals'],
+    conversation: (conversation ?? 'new') as RowSpec['conversation'],
+    concurrency: Number(concurrency),
+  };
+}
+
+export function describeRow(row: RowSpec): string {
+  if (row.path === 'direct') return 'direct to local Claude (SDK)';
+  const who = row.principals === 'one' ? 'one principal' : `${row.concurrency} principals`;
+  const conversation = row.conversation === 'new' ? 'new conversation' : 'existing conversation';
+  const guard = row.path === 'unguarded' ? ', no budget/rate checks' : '';
+  return `${who}, ${conversation}${guard}`;
+}
+
+export interface RowResult extends Summary {
+  id: string;
+  path: string;
+  /** Time to first token over `direct` at the same concurrency (ms), when that row ran. */
+  addedTtftP50?: number;
+  addedTtftP99?: number;
+  /** CPU time of the chat process per turn (ms); absent for direct rows. */
+  chatCpuMsPerTurn?: number;
+  /** DynamoDB calls and capacity of the timed turns, per turn. */
+  dynamodbPerTurn?: DynamoDbPerTurn;
+  wallSeconds: number;
+}
+
+export interface DynamoDbPerTurn {
+  calls: number;
+  rcu: number;
+  wcu: number;
+  reportedRcu: number;
+  reportedWcu: number;
+  byOperation: Record<string, number>;
+  /** Totals over the row (not per turn): contention the client may never see. */
+  conditionFailures: number;
+  transactionConflicts: number;
+  throttles: number;
+}
+
+export function perTurn(usage: DynamoDbUsage, turns: number): DynamoDbPerTurn {
+  const each = (n: number) => n / turns;
+  return {
+    calls: each(usage.calls),
+    rcu: each(usage.aws.rcu),
+    wcu: each(usage.aws.wcu),
+    reportedRcu: each(usage.reported.rcu),
+    reportedWcu: each(usage.reported.wcu),
+    byOperation: Object.fromEntries(
+      Object.entries(usage.byOperation).map(([op, n]) => [op, each(n)]),
+    ),
+    conditionFailures: usage.conditionFailures,
+    transactionConflicts: usage.transactionConflicts,
+    throttles: usage.throttles,
+  };
+}
+
+export interface RowContext {
+  chat: ChatChild;
+  claudeUrl: string;
+  /** Distinguishes this run's users from an earlier run's on a kept table. */
+  runId: string;
+}
+
+/** Warm-up turns (JIT, connections, conversations), then `turns` timed turns. */
+export async function runRow(row: RowSpec, turns: number, context: RowContext): Promise<RowResult> {
+  const started = performance.now();
+  const warmUp = Math.min(turns, Math.max(20, row.concurrency));
+  if (row.path === 'direct') {
+    const client = directClient(context.claudeUrl);
+    const turn = (i: number) => directTurn(client, message(i));
+    await runPool(warmUp, row.concurrency, turn);
+    const outcomes = await runPool(turns, row.concurrency, turn);
+    return {
+      id: row.id,
+      path: describeRow(row),
+      ...summarize(outcomes, row.concurrency),
+      wallSeconds: (performance.now() - started) / 1000,
+    };
+  }
+  const url = row.path === 'full' ? context.chat.urls.full : context.chat.urls.unguarded;
+  if (!url) throw new Error(`row ${row.id}: the chat process has no unguarded stack`);
+  const tokens = await Promise.all(
+    Array.from({ length: row.principals === 'one' ? 1 : row.concurrency }, (_, w) =>
+      signDevToken(`bench-${context.runId}-${row.id}-${w}`),
+    ),
+  );
+  const tokenOf = (worker: number) => tokens[worker % tokens.length] as string;
+  // Existing conversations: each client continues conversations it started before the
+  // timed turns, in turn, so that none grows past ~10 turns (a long history would measure
+  // history paging instead).
+  const conversations: string[][] = Array.from({ length: row.concurrency }, () => []);
+  const used = new Array<number>(row.concurrency).fill(0);
+  if (row.conversation === 'existing') {
+    const perClient = Math.ceil((warmUp + turns) / row.concurrency / 10);
+    await runPool(perClient * row.concurrency, row.concurrency, async (i, worker) => {
+      const first = await stackTurn({ url, token: tokenOf(worker), message: message(i) });
+      if (first.ok && first.conversationId) conversations[worker]?.push(first.conversationId);
+    });
+  }
+  const turn = (i: number, worker: number): Promise<TurnOutcome> => {
+    const request: StackTurnRequest = { url, token: tokenOf(worker), message: message(i) };
+    const own = conversations[worker] ?? [];
+    const count = (used[worker] ?? 0) + 1;
+    used[worker] = count;
+    const conversationId = own[count % own.length];
+    return stackTurn(conversationId ? { ...request, conversationId } : request);
+  };
+  await runPool(warmUp, row.concurrency, turn);
+  const before = await context.chat.snapshot();
+  const outcomes = await runPool(turns, row.concurrency, turn);
+  const after = await context.chat.snapshot();
+  return {
+    id: row.id,
+    path: describeRow(row),
+    ...summarize(outcomes, row.concurrency),
+    chatCpuMsPerTurn: (after.cpuUs - before.cpuUs) / 1000 / turns,
+    dynamodbPerTurn: perTurn(usageBetween(before.dynamodb, after.dynamodb), turns),
+    wallSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+const message = (i: number) => `Benchmark turn ${i}: tell me something.`;
+
+/** Fills `addedTtftP50/P99` from the direct row at the same concurrency. */
+export function compareWithDirect(rows: RowResult[]): void {
+  for (const row of rows) {
+    const direct = rows.find((r) => r.id === `direct@${row.concurrency}`);
+    if (!direct || row.id === direct.id) continue;
+    row.addedTtftP50 = row.ttftP50 - direct.ttftP50;
+    row.addedTtftP99 = row.ttftP99 - direct.ttftP99;
+  }
+}
