@@ -8,8 +8,9 @@
  * admission (budget reservation and rate limit) replaced by no-ops.
  */
 import '../local-stack/lambda-runtime/install-globals.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startProduct } from '../local-stack/product.js';
-import { emptyUsage, meterDocumentClients } from './dynamodb-capacity.js';
+import { emptyUsage, meterClient } from './dynamodb-capacity.js';
 import { noBudget, noRateLimit } from './no-admission.js';
 
 export interface ChatProcessInit {
@@ -35,7 +36,6 @@ export interface ChatProcessSnapshot {
 }
 
 const usage = emptyUsage();
-meterDocumentClients(usage);
 const send = (message: unknown) => process.send?.(message);
 
 let close = async () => {};
@@ -55,6 +55,7 @@ async function init(options: ChatProcessInit): Promise<void> {
     sqsEndpoint: options.sqsEndpoint,
     anthropicBaseUrl: options.claudeUrl,
     env: options.env,
+    observeChatDynamoDb: (client: DynamoDBClient) => meterClient(client, usage),
     // No sweep during the measurement: its DynamoDB calls would be counted as the turns'.
     maintenanceEveryMs: 3_600_000,
   };

@@ -1,5 +1,4 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * What the chat function's DynamoDB calls cost, counted by a middleware that asks every data
@@ -83,19 +82,7 @@ export function usageBetween(before: DynamoDbUsage, after: DynamoDbUsage): Dynam
   };
 }
 
-/**
- * Meters every DynamoDB client that is wrapped by `DynamoDBDocumentClient.from` from now on in
- * this process (the adapters build theirs that way; the document client shares its base
- * client's middleware stack). A benchmark hook: never loaded by the functions.
- */
-export function meterDocumentClients(usage: DynamoDbUsage): void {
-  const from = DynamoDBDocumentClient.from.bind(DynamoDBDocumentClient);
-  DynamoDBDocumentClient.from = (client, translateConfig) => {
-    meterClient(client, usage);
-    return from(client, translateConfig);
-  };
-}
-
+/** Meters a DynamoDB client (and the document clients made from it): a benchmark hook. */
 export function meterClient(client: DynamoDBClient, usage: DynamoDbUsage): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
