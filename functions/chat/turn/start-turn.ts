@@ -247,10 +247,12 @@ async function loadHistory(
   maxTokens: number,
 ): Promise<StoredMessage[]> {
   if (!existing) return [];
-  return store.recentMessages(userId, existing.id, {
+  const messages = await store.recentMessages(userId, existing.id, {
     afterSeq: existing.summary?.throughSeq ?? 0,
     maxTokens,
   });
+  // Read while this turn's question is being stored: the query may already see it.
+  return messages.filter((message) => message.seq <= existing.lastSeq);
 }
 
 /** A failure after the question was stored names its conversation, so a retry continues it. */
