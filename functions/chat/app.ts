@@ -28,6 +28,7 @@ import { listConversationsRoute } from './routes/list-conversations.js';
 import { messagesRoute } from './routes/messages.js';
 import { getModelRoute, listModelsRoute } from './routes/models.js';
 import { stopConversationRoute } from './routes/stop-conversation.js';
+import { uiChatRoute } from './routes/ui-chat.js';
 import { usageRoute } from './routes/usage.js';
 
 type RouteDependencies = Parameters<typeof healthRoute>[0] &
@@ -75,6 +76,7 @@ export function createChatApp(deps: ChatAppDependencies): ChatRouter {
     [
       healthRoute(deps),
       chatRoute(deps),
+      uiChatRoute(deps),
       listConversationsRoute(deps),
       getConversationRoute(deps),
       deleteConversationRoute(deps),

@@ -1,0 +1,129 @@
+import type { StopReason } from '../../../shared/domain/conversation.js';
+import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
+import type { TurnEvent } from '../turn/turn-types.js';
+
+/**
+ * The headers of a UI message stream response: `x-vercel-ai-ui-message-stream: v1`
+ * names the protocol (the AI SDK's client does not check it; other readers may).
+ */
+export const UI_MESSAGE_STREAM_HEADERS = { 'x-vercel-ai-ui-message-stream': 'v1' } as const;
+
+/** The AI SDK's finish reasons (`FinishReason` of `ai` 7). */
+export type UiFinishReason =
+  | 'stop'
+  | 'length'
+  | 'content-filter'
+  | 'tool-calls'
+  | 'error'
+  | 'interrupted'
+  | 'other';
+
+/**
+ * The metadata of an assistant message (`message.metadata` in `useChat`): who and what
+ * at `start`, usage and cost once the answer has ended.
+ */
+export interface UiMessageMetadata {
+  conversationId?: string;
+  model?: string;
+  /** Ours: `end_turn`, `max_tokens`, `stopped`, `timeout`, `error`… */
+  stopReason?: StopReason;
+  usage?: {
+    inputTokens: number;
+    outputTokens: number;
+    cacheReadInputTokens: number;
+    cacheCreationInputTokens: number;
+  };
+  costUsd?: number;
+  /** Why the answer failed mid-stream (the `error` chunk that follows has its message). */
+  error?: { type: string; retryable: boolean };
+}
+
+const FINISH_REASONS: Record<StopReason, UiFinishReason> = {
+  end_turn: 'stop',
+  stop_sequence: 'stop',
+  max_tokens: 'length',
+  refusal: 'content-filter',
+  // Ended by us, not by Claude: a user's stop, a pause Claude asked for.
+  stopped: 'other',
+  pause_turn: 'other',
+  // The answer is incomplete: a watchdog cut it, or its function died.
+  timeout: 'interrupted',
+  interrupted: 'interrupted',
+  error: 'error',
+};
+
+/** The one text part of an answer (a turn has a single text block). */
+const TEXT_ID = 'text-0';
+
+/**
+ * The AI SDK's UI message stream protocol (v1) as an encoder of a turn's events:
+ * `start` (message id, conversation and model as metadata), `start-step`, `text-start`,
+ * `text-delta`…, `text-end`, `finish-step`, `message-metadata` (usage, cost), `finish`
+ * (finish reason), then `data: [DONE]`; a failure ends with `error` (`errorText`) and
+ * `[DONE]` instead. One encoder per stream: it remembers whether a text part is open.
+ */
+export function uiMessageStreamEncoder(): (event: TurnEvent) => string {
+  let textOpen = false;
+  const closeText = () => {
+    if (!textOpen) return '';
+    textOpen = false;
+    return chunk({ type: 'text-end', id: TEXT_ID });
+  };
+  return (event) => {
+    switch (event.type) {
+      case 'start': {
+        const messageMetadata: UiMessageMetadata = {
+          conversationId: event.conversationId,
+          model: event.model,
+        };
+        return (
+          chunk({ type: 'start', messageId: event.messageId, messageMetadata }) +
+          chunk({ type: 'start-step' })
+        );
+      }
+      case 'text': {
+        const open = textOpen ? '' : chunk({ type: 'text-start', id: TEXT_ID });
+        textOpen = true;
+        return open + chunk({ type: 'text-delta', id: TEXT_ID, delta: event.text });
+      }
+      case 'done': {
+        const messageMetadata: UiMessageMetadata = {
+          stopReason: event.stopReason,
+          usage: {
+            inputTokens: event.usage.inputTokens,
+            outputTokens: event.usage.outputTokens,
+            cacheReadInputTokens: event.usage.cacheReadInputTokens,
+            cacheCreationInputTokens: event.usage.cacheCreationInputTokens,
+          },
+          costUsd: nanoToUsd(event.costNanoUsd),
+        };
+        return (
+          closeText() +
+          chunk({ type: 'finish-step' }) +
+          chunk({ type: 'message-metadata', messageMetadata }) +
+          chunk({ type: 'finish', finishReason: FINISH_REASONS[event.stopReason] }) +
+          DONE
+        );
+      }
+      case 'error': {
+        // Metadata first: the AI SDK's client stops reading at the error chunk.
+        const messageMetadata: UiMessageMetadata = {
+          stopReason: 'error',
+          error: { type: event.error.type, retryable: event.error.retryable },
+        };
+        return (
+          closeText() +
+          chunk({ type: 'message-metadata', messageMetadata }) +
+          chunk({ type: 'error', errorText: event.error.message }) +
+          DONE
+        );
+      }
+    }
+  };
+}
+
+const DONE = 'data: [DONE]\n\n';
+
+function chunk(data: { type: string } & Record<string, unknown>): string {
+  return `data: ${JSON.stringify(data)}\n\n`;
+}

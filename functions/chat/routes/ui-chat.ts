@@ -1,0 +1,123 @@
+import { NotFoundError, ValidationError } from '../../../shared/domain/errors.js';
+import * as z from '../../../shared/validation/zod.js';
+import { anthropicRequestHeaders } from '../http/anthropic-headers.js';
+import type { RequestScope } from '../http/chat-router.js';
+import { defineRoute } from '../http/route.js';
+import { sseResponse } from '../http/sse-response.js';
+import {
+  UI_MESSAGE_STREAM_HEADERS,
+  uiMessageStreamEncoder,
+} from '../protocols/ui-message-stream.js';
+import type { ChatTurn } from '../turn/chat-turn.js';
+import type { TurnObserver, TurnRequest } from '../turn/turn-types.js';
+import { CHAT_ID_PATTERN, conversationIdOfChat } from './ui-chat-id.js';
+
+const boundedText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+
+/**
+ * What `useChat` (`DefaultChatTransport`) posts: `{ ...body, id, messages, trigger,
+ * messageId? }`. The extra body fields we read are `model`, `system` and `maxTokens`;
+ * others are ignored. Old messages are not validated beyond their shape: only the last
+ * user message is read.
+ */
+export function uiChatRequestSchema(limits: { maxMessageChars: number }) {
+  return z.looseObject({
+    id: z.string().check(z.regex(CHAT_ID_PATTERN, 'must be 1-128 letters, digits, _ or -')),
+    messages: z
+      .array(
+        z.looseObject({
+          id: z.optional(z.string()),
+          role: z.enum(['system', 'user', 'assistant']),
+          parts: z.array(z.looseObject({ type: z.string() })),
+        }),
+      )
+      .check(z.minLength(1, 'at least one message is required')),
+    trigger: z.enum(['submit-message', 'regenerate-message']),
+    messageId: z.optional(z.string()),
+    model: z.optional(boundedText(100)),
+    system: z.optional(z.string().check(z.maxLength(limits.maxMessageChars))),
+    maxTokens: z.optional(z.int().check(z.positive())),
+  });
+}
+
+export type UiChatRequest = z.infer<ReturnType<typeof uiChatRequestSchema>>;
+
+/**
+ * POST /v1/ui/chat: one turn for the AI SDK's `useChat`, streamed in its UI message
+ * stream protocol. The chat id names the conversation (see conversationIdOfChat): it is
+ * started under that id by the chat's first message. The history is the server's: of
+ * the messages sent, only the last user message's text is read.
+ */
+export const uiChatRoute = (deps: {
+  chatTurn: ChatTurn;
+  observeTurn: (scope: RequestScope) => TurnObserver;
+  limits: { maxMessageChars: number; pingIntervalMs: number };
+}) =>
+  defineRoute({
+    method: 'POST',
+    path: '/v1/ui/chat',
+    body: uiChatRequestSchema(deps.limits),
+    handle: async ({ request, body, principal, scope }) => {
+      if (body.trigger === 'regenerate-message') {
+        throw new ValidationError('regenerate-message is not supported yet');
+      }
+      const conversationId = conversationIdOfChat(principal.userId, body.id);
+      const turnRequest: TurnRequest = {
+        userId: principal.userId,
+        message: lastUserText(body.messages, deps.limits.maxMessageChars),
+        ...(body.model !== undefined && { model: body.model }),
+        ...(body.system !== undefined && { system: body.system }),
+        ...(body.maxTokens !== undefined && { maxTokens: body.maxTokens }),
+        ...(principal.apiKey && { apiKey: principal.apiKey }),
+        cache: anthropicRequestHeaders(request.headers).cache,
+      };
+      const context = {
+        requestId: scope.requestId,
+        observer: deps.observeTurn(scope),
+        remainingTimeMs: scope.remainingTimeMs,
+      };
+      const turn = await deps.chatTurn
+        .start({ ...turnRequest, conversationId }, context)
+        .catch((error: unknown) => {
+          // The chat's first message: nothing was held, so start the conversation under its id.
+          if (!(error instanceof NotFoundError)) throw error;
+          return deps.chatTurn.start(
+            { ...turnRequest, newConversationId: conversationId },
+            context,
+          );
+        });
+      scope.logger.appendKeys({ conversationId: turn.conversationId, messageId: turn.messageId });
+      const encode = uiMessageStreamEncoder();
+      return sseResponse(scope, (write) => turn.run((event) => write(encode(event))), {
+        pingIntervalMs: deps.limits.pingIntervalMs,
+        headers: { ...UI_MESSAGE_STREAM_HEADERS, 'x-cache': turn.cache },
+      });
+    },
+  });
+
+/** The question: the text parts of the last message, which must be the user's. */
+function lastUserText(messages: UiChatRequest['messages'], maxChars: number): string {
+  const index = messages.length - 1;
+  const last = messages[index]!;
+  if (last.role !== 'user') {
+    throw new ValidationError(`messages.${index}: the last message must be the user's`);
+  }
+  const other = last.parts.find((part) => part.type !== 'text');
+  if (other) {
+    throw new ValidationError(
+      `messages.${index}: only text parts are supported, not ${JSON.stringify(other.type)}`,
+    );
+  }
+  const text = last.parts
+    .map((part) => (typeof part.text === 'string' ? part.text : ''))
+    .join('\n');
+  if (text.trim().length === 0) {
+    throw new ValidationError(`messages.${index}: the message must not be empty`);
+  }
+  if (text.length > maxChars) {
+    throw new ValidationError(
+      `messages.${index}: the message must be at most ${maxChars} characters`,
+    );
+  }
+  return text;
+}
