@@ -27,6 +27,7 @@ import { healthRoute } from './routes/health.js';
 import { listConversationsRoute } from './routes/list-conversations.js';
 import { messagesRoute } from './routes/messages.js';
 import { getModelRoute, listModelsRoute } from './routes/models.js';
+import { resumeConversationRoute } from './routes/resume-conversation.js';
 import { stopConversationRoute } from './routes/stop-conversation.js';
 import { uiChatRoute } from './routes/ui-chat.js';
 import { usageRoute } from './routes/usage.js';
@@ -35,6 +36,7 @@ type RouteDependencies = Parameters<typeof healthRoute>[0] &
   Parameters<typeof chatRoute>[0] &
   Parameters<typeof listConversationsRoute>[0] &
   Parameters<typeof stopConversationRoute>[0] &
+  Parameters<typeof resumeConversationRoute>[0] &
   Parameters<typeof usageRoute>[0] &
   Parameters<typeof createJobRoute>[0] &
   Parameters<typeof getJobRoute>[0] &
@@ -81,6 +83,7 @@ export function createChatApp(deps: ChatAppDependencies): ChatRouter {
       getConversationRoute(deps),
       deleteConversationRoute(deps),
       stopConversationRoute(deps),
+      resumeConversationRoute(deps),
       usageRoute(deps),
       createJobRoute(deps),
       getJobRoute(deps),

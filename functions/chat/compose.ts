@@ -36,6 +36,7 @@ import { createTurnObserver } from './observability/turn-observer.js';
 import type { HealthChecks } from './routes/health.js';
 import { createChatTurn } from './turn/chat-turn.js';
 import { createCompactionRequests } from './turn/compaction-requests.js';
+import { createTurnFollower } from './turn/follow-turn.js';
 import { createTurnCache } from './turn/turn-cache.js';
 import type { TurnLimits } from './turn/turn-types.js';
 
@@ -73,6 +74,8 @@ export interface ChatTuning {
   turnLeaseMs?: number;
   /** How often a streaming answer is saved. @default 500 */
   answerPieceIntervalMs?: number;
+  /** How often a resumed stream looks for more of the answer. @default 250 */
+  followPollIntervalMs?: number;
 }
 
 /**
@@ -179,6 +182,15 @@ export function composeChatApp(
     ...adapters,
     chatTurn,
     recover,
+    followTurn: createTurnFollower({
+      store,
+      recover,
+      clock,
+      limits: {
+        pollIntervalMs: tuning.followPollIntervalMs ?? 250,
+        deadlineMarginMs: settings.deadlineMarginMs,
+      },
+    }),
     observeTurn: (scope) => createTurnObserver(scope, budgetGauge),
     observeMessages: (scope) => createMessagesObserver(scope, budgetGauge),
     forwardMessages: createMessagesForwarding({

@@ -77,6 +77,8 @@ export interface ConversationStore {
     conversationId: string,
     page: PageRequest,
   ): Promise<Page<StoredMessage>>;
+  /** The message at `seq`, if there is one. */
+  message(userId: string, conversationId: string, seq: number): Promise<StoredMessage | undefined>;
   /** The newest messages after `afterSeq`, oldest first, up to `maxTokens` (estimated). */
   recentMessages(
     userId: string,

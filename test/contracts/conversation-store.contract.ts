@@ -248,6 +248,17 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     });
   });
 
+  describe('message', () => {
+    it('reads one message by its sequence number, as the listing has it', async () => {
+      const conversation = await converse({ tokens: [5, 7] });
+      const { items } = await store.listMessages(userId, conversation.id, { limit: 10 });
+
+      expect(await store.message(userId, conversation.id, 2)).toEqual(items[1]);
+      expect(await store.message(userId, conversation.id, 3)).toBeUndefined();
+      expect(await store.message(newUserId(), conversation.id, 1)).toBeUndefined();
+    });
+  });
+
   describe('abandonTurn', () => {
     it('deletes a conversation its refused first turn started', async () => {
       const begin = beginOf({ userId, conversationId: newConversationId() });

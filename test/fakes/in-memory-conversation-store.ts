@@ -63,6 +63,15 @@ export class InMemoryConversationStore implements ConversationStore {
     );
   }
 
+  async message(
+    userId: string,
+    conversationId: string,
+    seq: number,
+  ): Promise<StoredMessage | undefined> {
+    const stored = this.records.get(keyOf(userId, conversationId))?.messages.get(seq);
+    return stored && structuredClone(stored.message);
+  }
+
   async recentMessages(
     userId: string,
     conversationId: string,

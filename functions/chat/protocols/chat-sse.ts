@@ -2,10 +2,20 @@ import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import type { TurnEvent } from '../turn/turn-types.js';
 
 /**
- * Our chat stream: an `event:` line and a `data:` line whose JSON repeats the event
- * name in `type`. `start`, `delta`…, then `done` or `error`.
+ * Our chat stream: an `id:` line, an `event:` line and a `data:` line whose JSON repeats
+ * the event name in `type`. `start`, `delta`…, then `done` or `error`. The id is how much
+ * of the answer (UTF-16 code units) the client has with this event: sent back as
+ * `Last-Event-ID` (or `?after=`), it resumes the stream right after it.
  */
-export function encodeChatEvent(event: TurnEvent): string {
+export function chatEventEncoder(startOffset = 0): (event: TurnEvent) => string {
+  let offset = startOffset;
+  return (event) => {
+    if (event.type === 'text') offset += event.text.length;
+    return `id: ${offset}\n${encodeChatEvent(event)}`;
+  };
+}
+
+function encodeChatEvent(event: TurnEvent): string {
   switch (event.type) {
     case 'start':
       return sse('start', {

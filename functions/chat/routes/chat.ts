@@ -2,7 +2,7 @@ import { anthropicRequestHeaders } from '../http/anthropic-headers.js';
 import type { RequestScope } from '../http/chat-router.js';
 import { defineRoute } from '../http/route.js';
 import { sseResponse } from '../http/sse-response.js';
-import { encodeChatEvent } from '../protocols/chat-sse.js';
+import { chatEventEncoder } from '../protocols/chat-sse.js';
 import { chatRequestSchema } from '../request-schemas.js';
 import type { ChatTurn } from '../turn/chat-turn.js';
 import type { TurnObserver } from '../turn/turn-types.js';
@@ -32,7 +32,8 @@ export const chatRoute = (deps: {
         },
       );
       scope.logger.appendKeys({ conversationId: turn.conversationId, messageId: turn.messageId });
-      return sseResponse(scope, (write) => turn.run((event) => write(encodeChatEvent(event))), {
+      const encode = chatEventEncoder();
+      return sseResponse(scope, (write) => turn.run((event) => write(encode(event))), {
         pingIntervalMs: deps.limits.pingIntervalMs,
         headers: { 'x-cache': turn.cache },
       });

@@ -86,6 +86,21 @@ export class DynamoConversationStore implements ConversationStore {
     return this.pageOf((result.Items ?? []).map(toMessage), result.LastEvaluatedKey, partition);
   }
 
+  async message(
+    userId: string,
+    conversationId: string,
+    seq: number,
+  ): Promise<StoredMessage | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.message(userId, conversationId, seq),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? toMessage(Item) : undefined;
+  }
+
   async recentMessages(
     userId: string,
     conversationId: string,

@@ -1,0 +1,99 @@
+import type { Clock } from '../../../shared/domain/clock.js';
+import { ModelError, NotFoundError } from '../../../shared/domain/errors.js';
+import { ZERO_USAGE } from '../../../shared/domain/usage.js';
+import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
+import type { RecoverTurn } from '../../../shared/turns/recover-turn.js';
+import type { TurnEvent } from './turn-types.js';
+
+/** A turn being followed: its events from where the follower left off. */
+export interface FollowedTurn {
+  conversationId: string;
+  messageId: string;
+  /** `start`, the text after `afterOffset` as it arrives, then `done` or `error`. */
+  events: AsyncIterable<TurnEvent>;
+}
+
+export type FollowTurn = (request: {
+  userId: string;
+  conversationId: string;
+  /** Text the follower has already, in UTF-16 code units of the answer. */
+  afterOffset: number;
+  /** Milliseconds before the function is stopped. */
+  remainingTimeMs: () => number;
+}) => Promise<FollowedTurn | undefined>;
+
+/**
+ * Resumes the answer streaming in a conversation for a client that lost it (a dropped
+ * connection, a reload): what was said already, from the pieces the turn saves as it
+ * streams, then the rest as it is saved, then the stored answer's end. No connection to
+ * the turn's own function is needed, so it works after any disconnect, from anywhere.
+ * @returns undefined when no turn is streaming
+ * @throws NotFoundError for a conversation that is not the caller's
+ */
+export function createTurnFollower(deps: {
+  store: ConversationStore;
+  recover: RecoverTurn;
+  clock: Clock;
+  limits: { pollIntervalMs: number; deadlineMarginMs: number };
+}): FollowTurn {
+  const { store, recover, clock, limits } = deps;
+  return async ({ userId, conversationId, afterOffset, remainingTimeMs }) => {
+    const conversation = await store.getConversation(userId, conversationId);
+    if (!conversation) throw new NotFoundError(`conversation ${conversationId} does not exist`);
+    const active = conversation.activeTurn;
+    if (!active) return undefined;
+    const turnId = active.turnId;
+    // The turn's answer takes the slot after its question: the last one taken.
+    const answerSeq = conversation.lastSeq;
+    const deadlineMs = clock() + remainingTimeMs() - limits.deadlineMarginMs;
+
+    async function* events(): AsyncGenerator<TurnEvent> {
+      yield {
+        type: 'start',
+        conversationId,
+        messageId: turnId,
+        model: active?.hold?.model ?? 'unknown',
+      };
+      let sent = afterOffset;
+      for (;;) {
+        const now = await store.getConversation(userId, conversationId);
+        const live = now?.activeTurn?.turnId === turnId;
+        if (live && now?.activeTurn && now.activeTurn.leaseUntilMs < clock()) {
+          // Its function died: end it as interrupted, then report that like any end.
+          await recover(userId, conversationId);
+          continue;
+        }
+        if (!live) {
+          const answer = await store.message(userId, conversationId, answerSeq);
+          if (answer && answer.content.length > sent) {
+            yield { type: 'text', text: answer.content.slice(sent) };
+          }
+          yield answer
+            ? {
+                type: 'done',
+                messageId: turnId,
+                stopReason: answer.stopReason ?? 'end_turn',
+                usage: answer.usage ?? ZERO_USAGE,
+                costNanoUsd: answer.costNanoUsd ?? 0,
+              }
+            : { type: 'error', error: new ModelError('api_error', 'the conversation was deleted') };
+          return;
+        }
+        const { text } = await store.partialAnswer(userId, conversationId, answerSeq);
+        if (text.length > sent) {
+          yield { type: 'text', text: text.slice(sent) };
+          sent = text.length;
+        }
+        if (clock() >= deadlineMs) {
+          yield {
+            type: 'error',
+            error: new ModelError('timeout', 'still streaming: resume again to follow it'),
+          };
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, limits.pollIntervalMs));
+      }
+    }
+    return { conversationId, messageId: turnId, events: events() };
+  };
+}

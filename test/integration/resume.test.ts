@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerText, collectSse, json, readSse, type SseEvent } from './support/sse.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+const directive = (text: string) => `[[local-claude: ${text}]]`;
+
+/** A client that loses the stream gets the rest from the table, not from the turn's function. */
+describe('resuming a stream', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({
+      claude: { tokensPerSecond: 40 },
+      chatTuning: { answerPieceIntervalMs: 100, followPollIntervalMs: 50 },
+    });
+  });
+  afterAll(() => stack.close());
+
+  /** Reads a turn's first events and drops the connection, as a phone losing signal does. */
+  async function dropAfter(userId: string, message: string, deltas: number) {
+    const controller = new AbortController();
+    const response = await fetch(`${stack.url}/v1/chat`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await stack.token(userId)}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ message }),
+      signal: controller.signal,
+    });
+    const seen: SseEvent[] = [];
+    let lastId = '0';
+    const body = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    while (seen.filter((event) => event.event === 'delta').length < deltas) {
+      const { value } = await body.read();
+      buffer += decoder.decode(value, { stream: true });
+      for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        lastId = /^id: (\d+)$/m.exec(frame)?.[1] ?? lastId;
+        const event = /^event: (.+)$/m.exec(frame)?.[1];
+        const data = /^data: (.+)$/m.exec(frame)?.[1];
+        if (event && data) seen.push({ event, data: JSON.parse(data) });
+      }
+    }
+    controller.abort();
+    return { seen, lastId, conversationId: String(seen[0]!.data.conversationId) };
+  }
+
+  it('gives a client that dropped after the first words the rest, identical to what was stored', async () => {
+    const first = await dropAfter('phone', `Tell me a story ${directive('tokens=60')}`, 3);
+
+    const rest = await collectSse(
+      await fetch(
+        `${stack.url}/v1/conversations/${first.conversationId}/stream?after=${first.lastId}`,
+        { headers: { authorization: `Bearer ${await stack.token('phone')}` } },
+      ),
+    );
+
+    expect(rest[0]).toMatchObject({
+      event: 'start',
+      data: { conversationId: first.conversationId },
+    });
+    expect(rest.at(-1)).toMatchObject({ event: 'done', data: { stopReason: 'end_turn' } });
+    const whole = answerText(first.seen) + answerText(rest);
+    const stored = await json(
+      await stack.request('phone', 'GET', `/v1/conversations/${first.conversationId}`),
+    );
+    expect(whole).toBe(stored.messages.at(-1).content);
+    expect(whole.trim().split(/\s+/)).toHaveLength(60);
+  });
+
+  it('honours Last-Event-ID, as an EventSource sends it on reconnecting', async () => {
+    const first = await dropAfter('reloader', `Another story ${directive('tokens=40')}`, 2);
+
+    const rest = await collectSse(
+      await fetch(`${stack.url}/v1/conversations/${first.conversationId}/stream`, {
+        headers: {
+          authorization: `Bearer ${await stack.token('reloader')}`,
+          'last-event-id': first.lastId,
+        },
+      }),
+    );
+
+    const stored = await json(
+      await stack.request('reloader', 'GET', `/v1/conversations/${first.conversationId}`),
+    );
+    expect(answerText(first.seen) + answerText(rest)).toBe(stored.messages.at(-1).content);
+  });
+
+  it('follows the live turn: new text arrives while the original stream is still going', async () => {
+    const response = await stack.chat('watcher', { message: `Slowly ${directive('tokens=40')}` });
+    const original = readSse(response);
+    const start = (await original.next()).value!;
+    const conversationId = String(start.data.conversationId);
+
+    const follower = readSse(
+      await stack.request('watcher', 'GET', `/v1/conversations/${conversationId}/stream`),
+    );
+    const followed: SseEvent[] = [];
+    for await (const event of follower) {
+      followed.push(event);
+      if (event.event === 'done') break;
+    }
+    const rest: SseEvent[] = [];
+    for await (const event of original) rest.push(event);
+
+    expect(followed.filter((event) => event.event === 'delta').length).toBeGreaterThan(1);
+    expect(answerText(followed)).toBe(answerText(rest));
+  });
+
+  it('answers 204 when no turn is streaming, 404 for a conversation that is not the caller’s', async () => {
+    const done = await collectSse(await stack.chat('idle', { message: 'quick' }));
+    const conversationId = String(done[0]!.data.conversationId);
+
+    const idle = await stack.request('idle', 'GET', `/v1/conversations/${conversationId}/stream`);
+    const other = await stack.request('other', 'GET', `/v1/conversations/${conversationId}/stream`);
+
+    expect(idle.status).toBe(204);
+    expect(other.status).toBe(404);
+  });
+
+  it('puts an id on every event of the chat stream: the offset of the answer so far', async () => {
+    const response = await stack.chat('ids', { message: `ids ${directive('tokens=5')}` });
+    const text = await response.text();
+
+    const frames = text.split('\n\n').filter((frame) => frame.includes('event:'));
+    const ids = frames.map((frame) => Number(/^id: (\d+)$/m.exec(frame)?.[1]));
+    const deltas = frames.map((frame) =>
+      frame.includes('event: delta') ? JSON.parse(/^data: (.+)$/m.exec(frame)![1]!).text : '',
+    );
+    let offset = 0;
+    expect(ids).toEqual(deltas.map((delta: string) => (offset += delta.length)));
+  });
+});

@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { createTurnFollower } from '../../../../../functions/chat/turn/follow-turn.js';
+import type { TurnEvent } from '../../../../../functions/chat/turn/turn-types.js';
+import { newConversationId, newMessageId } from '../../../../../shared/domain/ids.js';
+import { PriceTable } from '../../../../../shared/domain/pricing/price-table.js';
+import { createTurnRecovery } from '../../../../../shared/turns/recover-turn.js';
+import { InMemoryConversationStore } from '../../../../fakes/in-memory-conversation-store.js';
+import { InMemoryUsageLedger } from '../../../../fakes/in-memory-usage-ledger.js';
+
+const T0 = Date.parse('2026-11-15T10:00:00.000Z');
+const USER = 'alice';
+
+/** A turn begun at T0, its function streaming (or not): the pieces it saved so far. */
+async function streamingTurn(pieces: string[]) {
+  let nowMs = T0;
+  const clock = () => nowMs;
+  const store = new InMemoryConversationStore();
+  const conversationId = newConversationId();
+  const turnId = newMessageId();
+  const seq = await store.beginTurn({
+    userId: USER,
+    conversationId,
+    turnId,
+    title: 'A story',
+    userMessage: { id: newMessageId(), content: 'Tell me a story', tokens: 4 },
+    nowIso: new Date(T0).toISOString(),
+    leaseUntilMs: T0 + 20_000,
+  });
+  let offset = 0;
+  for (const text of pieces) {
+    await store.saveAnswerPiece({
+      userId: USER,
+      conversationId,
+      answerSeq: seq + 1,
+      offset,
+      text,
+      nowMs,
+    });
+    offset += text.length;
+  }
+  const recover = createTurnRecovery({
+    store,
+    ledger: new InMemoryUsageLedger(),
+    prices: new PriceTable(),
+    clock,
+  });
+  const follow = createTurnFollower({
+    store,
+    recover,
+    clock,
+    limits: { pollIntervalMs: 1, deadlineMarginMs: 1_000 },
+  });
+  return {
+    store,
+    conversationId,
+    turnId,
+    seq,
+    advance: (ms: number) => {
+      nowMs += ms;
+    },
+    follow: (afterOffset = 0) =>
+      follow({ userId: USER, conversationId, afterOffset, remainingTimeMs: () => 60_000 }),
+  };
+}
+
+async function take(events: AsyncIterable<TurnEvent>, count: number): Promise<TurnEvent[]> {
+  const taken: TurnEvent[] = [];
+  for await (const event of events) {
+    taken.push(event);
+    if (taken.length === count) break;
+  }
+  return taken;
+}
+
+describe('following a turn', () => {
+  it('replays what was said after the offset, then the stored end of the answer', async () => {
+    const t = await streamingTurn(['Once ', 'upon ']);
+    const followed = await t.follow(2);
+    const events = followed!.events[Symbol.asyncIterator]();
+
+    const first = [(await events.next()).value, (await events.next()).value];
+    await t.store.finishTurn({
+      userId: USER,
+      conversationId: t.conversationId,
+      turnId: t.turnId,
+      userSeq: t.seq,
+      answer: {
+        id: t.turnId,
+        content: 'Once upon a time.',
+        model: 'claude-sonnet-4-6',
+        stopReason: 'end_turn',
+        usage: {
+          inputTokens: 9,
+          outputTokens: 5,
+          cacheReadInputTokens: 0,
+          cacheCreationInputTokens: 0,
+        },
+        usageEstimated: false,
+        costNanoUsd: 1_000,
+        tokens: 5,
+      },
+      nowIso: new Date(T0 + 1_000).toISOString(),
+    });
+    const rest = await take({ [Symbol.asyncIterator]: () => events }, 2);
+
+    expect(first).toEqual([
+      { type: 'start', conversationId: t.conversationId, messageId: t.turnId, model: 'unknown' },
+      { type: 'text', text: 'ce upon ' },
+    ]);
+    expect(rest).toEqual([
+      { type: 'text', text: 'a time.' },
+      expect.objectContaining({ type: 'done', stopReason: 'end_turn', costNanoUsd: 1_000 }),
+    ]);
+  });
+
+  it('ends a turn whose function died as interrupted, with what it had streamed', async () => {
+    const t = await streamingTurn(['Half a ', 'sentence']);
+    const followed = await t.follow();
+    t.advance(30_000);
+
+    const events = await take(followed!.events, 10);
+
+    expect(events.map((event) => event.type)).toEqual(['start', 'text', 'done']);
+    expect(events[1]).toEqual({ type: 'text', text: 'Half a sentence' });
+    expect(events[2]).toMatchObject({ stopReason: 'interrupted' });
+  });
+
+  it('finds nothing to follow in a conversation at rest', async () => {
+    const t = await streamingTurn([]);
+    await t.store.finishTurn({
+      userId: USER,
+      conversationId: t.conversationId,
+      turnId: t.turnId,
+      userSeq: t.seq,
+      answer: {
+        id: t.turnId,
+        content: 'Done.',
+        model: 'claude-sonnet-4-6',
+        stopReason: 'end_turn',
+        usage: {
+          inputTokens: 1,
+          outputTokens: 1,
+          cacheReadInputTokens: 0,
+          cacheCreationInputTokens: 0,
+        },
+        usageEstimated: false,
+        costNanoUsd: 1,
+        tokens: 1,
+      },
+      nowIso: new Date(T0).toISOString(),
+    });
+
+    expect(await t.follow()).toBeUndefined();
+  });
+});
