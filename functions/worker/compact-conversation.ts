@@ -3,7 +3,7 @@ import { estimateTokens } from '../../shared/domain/tokens.js';
 import type { SummarizeConversationMessage } from '../../shared/jobs/job-message.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
 import { PermanentJobError } from './job-errors.js';
-import type { JobMeter } from './metered-model.js';
+import type { JobRun } from './job-run.js';
 import type { SummarizeDocument } from './summarize-document.js';
 
 /** The newest messages stay verbatim; only older ones are folded into the summary. */
@@ -14,7 +14,7 @@ const INSTRUCTIONS =
 
 export type CompactConversation = (
   message: Omit<SummarizeConversationMessage, 'jobId'>,
-  meter: JobMeter,
+  run: JobRun,
 ) => Promise<string>;
 
 /**
@@ -26,7 +26,7 @@ export function createConversationCompactor(deps: {
   summarize: SummarizeDocument;
 }): CompactConversation {
   const { conversations, summarize } = deps;
-  return async ({ userId, conversationId }, meter) => {
+  return async ({ userId, conversationId }, run) => {
     const conversation = await conversations.getConversation(userId, conversationId);
     if (!conversation) {
       throw new PermanentJobError(
@@ -54,7 +54,7 @@ export function createConversationCompactor(deps: {
         text: `${previous}${transcript.join('\n\n')}`,
         instructions: INSTRUCTIONS,
       },
-      meter,
+      run,
     );
     await conversations.saveSummary(userId, conversationId, {
       text: summary,

@@ -5,39 +5,52 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createAnthropicClient } from '../../shared/adapters/anthropic/anthropic-client.js';
 import { AnthropicModel } from '../../shared/adapters/anthropic/anthropic-model.js';
+import { AnthropicModelBatches } from '../../shared/adapters/anthropic/anthropic-model-batches.js';
 import {
   createDocumentClient,
   createDynamoDbClient,
+  createSnsClient,
   createSqsClient,
 } from '../../shared/adapters/aws/clients.js';
+import { DynamoBudgetNotices } from '../../shared/adapters/dynamodb/budget-notices.js';
 import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/job-store.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { createSecretsProvider, secretSource } from '../../shared/adapters/secrets.js';
+import { NO_EVENTS, SnsEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
 import { SqsMessageActions } from '../../shared/adapters/sqs/sqs-message-actions.js';
 import { tracedModel } from '../../shared/adapters/tracing/traced-model.js';
+import { createBudgetWatch } from '../../shared/budget/budget-watch.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import type { BudgetNotices } from '../../shared/ports/budget-notices.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
+import type { EventPublisher } from '../../shared/ports/event-publisher.js';
 import type { JobStore } from '../../shared/ports/job-store.js';
 import type { MessageActions } from '../../shared/ports/message-actions.js';
 import type { Model } from '../../shared/ports/model.js';
+import type { ModelBatches } from '../../shared/ports/model-batches.js';
 import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
 import { TABLE_DEFINITION } from '../../shared/table/definition.js';
 import { createBudgetReserver } from '../../shared/usage/budget-reserver.js';
 import { createWorkerHandler } from './app.js';
+import { createBatchRounds } from './batch-rounds.js';
 import { createConversationCompactor } from './compact-conversation.js';
 import { createMeteredModel } from './metered-model.js';
 import { createJobObserver } from './observability.js';
 import { createRecordHandler } from './process-record.js';
 import { createJobRunner } from './run-job.js';
 import { runOnce } from './run-once.js';
+import { createStandardRounds } from './standard-rounds.js';
 import { createDocumentSummarizer } from './summarize-document.js';
 
 /** The worker's ports and observability, on real services. */
 export interface WorkerAdapters {
   model: Model;
+  batches: ModelBatches;
+  events: EventPublisher;
+  budgetNotices: BudgetNotices;
   ledger: UsageLedger;
   jobs: JobStore;
   conversations: ConversationStore;
@@ -55,22 +68,26 @@ export function createWorkerAdapters(settings: Settings): WorkerAdapters {
   const dynamodb = createDynamoDbClient(settings.dynamodbEndpoint, instrument);
   const documentClient = createDocumentClient(dynamodb);
   const { tableName } = settings;
+  const anthropic = createAnthropicClient({
+    apiKey: secretSource({
+      name: 'Anthropic API key',
+      arn: settings.anthropicApiKeySecretArn,
+      localValue: settings.anthropicApiKey,
+      provider: () => createSecretsProvider(instrument),
+    }),
+    ...(settings.anthropicBaseUrl && { baseURL: settings.anthropicBaseUrl }),
+    maxRetryWaitMs: settings.maxRetryWaitMs,
+  });
   return {
-    model: tracedModel(
-      new AnthropicModel(
-        createAnthropicClient({
-          apiKey: secretSource({
-            name: 'Anthropic API key',
-            arn: settings.anthropicApiKeySecretArn,
-            localValue: settings.anthropicApiKey,
-            provider: () => createSecretsProvider(instrument),
-          }),
-          ...(settings.anthropicBaseUrl && { baseURL: settings.anthropicBaseUrl }),
-          maxRetryWaitMs: settings.maxRetryWaitMs,
-        }),
-      ),
-      tracer,
-    ),
+    model: tracedModel(new AnthropicModel(anthropic), tracer),
+    batches: new AnthropicModelBatches(anthropic),
+    events: settings.eventsTopicArn
+      ? new SnsEventPublisher(
+          createSnsClient(settings.snsEndpoint, instrument),
+          settings.eventsTopicArn,
+        )
+      : NO_EVENTS,
+    budgetNotices: new DynamoBudgetNotices(documentClient, tableName),
     ledger: new DynamoUsageLedger(documentClient, tableName, settings.globalMonthlyBudgetUsd),
     jobs: new DynamoJobStore(documentClient, tableName),
     conversations: new DynamoConversationStore(documentClient, tableName),
@@ -99,18 +116,30 @@ export function composeWorker(
   adapters: WorkerAdapters,
   tuning: { clock?: Clock } = {},
 ) {
-  const { model, ledger, jobs, conversations, logger, metrics } = adapters;
+  const { model, ledger, jobs, conversations, events, logger, metrics } = adapters;
   const clock = tuning.clock ?? systemClock;
   const observer = createJobObserver(logger, metrics);
+  const budget = createBudgetReserver({ ledger, prices: settings.prices, limits: settings });
   const complete = createMeteredModel({
     model,
-    budget: createBudgetReserver({ ledger, prices: settings.prices, limits: settings }),
+    budget,
     ledger,
     prices: settings.prices,
     clock,
     observer,
+    limits: settings,
   });
-  const summarizeDocument = createDocumentSummarizer({ complete, limits: settings });
+  const summarizeDocument = createDocumentSummarizer({ limits: settings });
+  const budgetWatch = createBudgetWatch({
+    ledger,
+    notices: adapters.budgetNotices,
+    events,
+    clock,
+    limits: settings,
+  });
+  const afterSpend = async (userId: string) => {
+    await Promise.all([budgetWatch.principal(userId), budgetWatch.deployment()]);
+  };
   const runJob = createJobRunner({
     jobs,
     summarizeDocument,
@@ -118,6 +147,20 @@ export function composeWorker(
       conversations,
       summarize: summarizeDocument,
     }),
+    rounds: {
+      standard: createStandardRounds({ complete, limits: settings }),
+      batch: createBatchRounds({
+        batches: adapters.batches,
+        budget,
+        ledger,
+        prices: settings.prices,
+        clock,
+        observer,
+        limits: settings,
+      }),
+    },
+    events,
+    afterSpend,
     clock,
     observer,
   });
@@ -127,6 +170,8 @@ export function composeWorker(
       runJob: runOnce(runJob, adapters.idempotencyStore),
       jobs,
       messages: adapters.messages,
+      events,
+      afterSpend,
       clock,
       observer,
       limits: settings,

@@ -11,6 +11,22 @@ export class PermanentJobError extends Error {
   }
 }
 
+/**
+ * Not a failure: the job waits for something outside the function (a batch), and its
+ * message should come back after `delaySeconds` to look again.
+ */
+export class JobDeferredError extends Error {
+  override readonly name = 'JobDeferredError';
+  constructor(readonly delaySeconds: number) {
+    super(`the job waits; it is looked at again in ${delaySeconds} s`);
+  }
+}
+
+/** The job was cancelled before it started: its message is dropped. */
+export class JobCancelledError extends Error {
+  override readonly name = 'JobCancelledError';
+}
+
 export interface JobFailure {
   type: string;
   message: string;
@@ -18,6 +34,8 @@ export interface JobFailure {
   retryable: boolean;
   /** The message itself is at fault: keep it in the dead-letter queue for a person. */
   deadLetter: boolean;
+  /** The provider asked for this wait before trying again. */
+  retryAfterSeconds?: number;
 }
 
 /** Classifies a job's failure: retry later, fail the job, or dead-letter the message. */
@@ -37,6 +55,7 @@ export function classifyFailure(error: unknown): JobFailure {
       message: error.message,
       retryable: error.kind !== 'invalid_request',
       deadLetter: error.kind === 'invalid_request',
+      ...(error.retryAfterSeconds !== undefined && { retryAfterSeconds: error.retryAfterSeconds }),
     };
   }
   return {
@@ -47,7 +66,16 @@ export function classifyFailure(error: unknown): JobFailure {
   };
 }
 
-/** Seconds a throttled job waits before its next attempt: doubling, at most 15 minutes. */
-export function retryDelaySeconds(baseSeconds: number, receiveCount: number): number {
+/**
+ * Seconds a throttled job waits before its next attempt: the provider's retry-after when
+ * it gave one, else doubling from `baseSeconds`; at most 15 minutes.
+ */
+export function retryDelaySeconds(
+  baseSeconds: number,
+  receiveCount: number,
+  retryAfterSeconds?: number,
+): number {
+  if (retryAfterSeconds !== undefined)
+    return Math.min(900, Math.max(1, Math.ceil(retryAfterSeconds)));
   return Math.min(900, baseSeconds * 2 ** Math.max(0, receiveCount - 1));
 }

@@ -29,4 +29,10 @@ export interface JobObserver {
   }): void;
   /** A job ended as failed for good. */
   failed(): void;
+  /** An event could not be published (the job's outcome is recorded all the same). */
+  notPublished(error: unknown): void;
+  /** A job waits for its batch; its message comes back later. */
+  deferred(details: { jobId: string; userId: string; delaySeconds: number }): void;
+  /** A message that claimed an existing job's id with other content was refused. */
+  conflict(details: { jobId: string; userId: string }): void;
 }

@@ -1,16 +1,25 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../../shared/domain/clock.js';
+import { ModelError } from '../../shared/domain/errors.js';
 import type { PriceTable } from '../../shared/domain/pricing/price-table.js';
-import { maxTokensOf } from '../../shared/domain/tokens.js';
+import { estimateOutputTokens, maxTokensOf } from '../../shared/domain/tokens.js';
 import { addUsage, type TokenUsage, ZERO_USAGE } from '../../shared/domain/usage.js';
 import type { Model, ModelAnswer, ModelRequest } from '../../shared/ports/model.js';
 import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
 import type { BudgetReserver } from '../../shared/usage/budget-reserver.js';
+import { type JobDeadline, NO_DEADLINE } from './job-deadline.js';
 import type { JobObserver } from './job-observer.js';
 
-/** Usage and exact cost of every call a job made. */
+/** Usage and exact cost of every call a job made, across its attempts. */
 export class JobMeter {
-  usage: TokenUsage = ZERO_USAGE;
-  costNanoUsd = 0;
+  usage: TokenUsage;
+  costNanoUsd: number;
+
+  /** @param spent what earlier attempts spent (the job record's usage and cost) */
+  constructor(spent: { usage?: TokenUsage; costNanoUsd?: number } = {}) {
+    this.usage = spent.usage ?? ZERO_USAGE;
+    this.costNanoUsd = spent.costNanoUsd ?? 0;
+  }
 
   add(usage: TokenUsage, costNanoUsd: number): void {
     this.usage = addUsage(this.usage, usage);
@@ -18,18 +27,35 @@ export class JobMeter {
   }
 }
 
-/** How long a job's reservation may stay unsettled before it is reclaimed. */
+/** A reservation outlives its invocation by this much before the sweep may reclaim it. */
+const RESERVATION_GRACE_MS = 60_000;
+/** Without a deadline (tests, tools), a reservation is held at most this long. */
 const RESERVATION_LEASE_MS = 15 * 60_000;
+/** A retry is only worth its wait if at least this much time is left for the call itself. */
+const MIN_CALL_MS = 2_000;
+
+export interface RetryLimits {
+  /** Calls made again after a retryable failure before the answer starts. */
+  modelMaxRetries: number;
+  /** Longest retry-after waited; a longer one is passed on (the job retries after it). */
+  maxRetryWaitMs: number;
+}
 
 /**
  * One model call of a job, budgeted exactly like a chat turn: the worst case is
- * reserved first, the actual cost settled after.
+ * reserved first, the actual cost settled after. The answer is streamed, so a call cut
+ * off (its deadline, a broken stream) settles what it spent: the input Claude reported
+ * and an output estimate that errs high. A call refused before it started releases its
+ * reservation at once and is retried while its `retry-after` (or back-off) fits both
+ * `maxRetryWaitMs` and the deadline; otherwise its error, with the retry-after, is thrown.
  * @throws BudgetExceededError before the call when it does not fit
+ * @throws ModelError (kind `timeout` once the deadline aborted it)
  */
 export type MeteredComplete = (
   userId: string,
   request: ModelRequest,
   meter: JobMeter,
+  deadline?: JobDeadline,
 ) => Promise<ModelAnswer>;
 
 export function createMeteredModel(deps: {
@@ -39,37 +65,97 @@ export function createMeteredModel(deps: {
   prices: PriceTable;
   clock: Clock;
   observer: JobObserver;
+  limits: RetryLimits;
 }): MeteredComplete {
-  const { model, budget, ledger, prices, clock, observer } = deps;
-  return async (userId, request, meter) => {
-    const now = clock();
-    const texts = [
-      ...request.system.map((block) => block.text),
-      ...request.messages.flatMap((message) => message.blocks.map((block) => block.text)),
-    ];
-    const reservation = await budget.reserve({
-      userId,
-      model: request.model,
-      promptMaxTokens: maxTokensOf(texts),
-      maxOutputTokens: request.maxTokens,
-      nowMs: now,
-      expiresAtMs: now + RESERVATION_LEASE_MS,
-    });
-    let answer: ModelAnswer;
-    try {
-      answer = await model.complete(request);
-    } catch (error) {
-      await ledger.release(reservation);
-      throw error;
-    }
+  const { model, budget, ledger, prices, clock, observer, limits } = deps;
+  const texts = (request: ModelRequest) => [
+    ...request.system.map((block) => block.text),
+    ...request.messages.flatMap((message) => message.blocks.map((block) => block.text)),
+  ];
+
+  const settle = async (
+    request: ModelRequest,
+    reservation: Awaited<ReturnType<BudgetReserver['reserve']>>,
+    usage: TokenUsage,
+    meter: JobMeter,
+    userId: string,
+  ) => {
     // Priced as the model asked for: a proxy upstream may name it differently.
-    const costNanoUsd = prices.costNanoUsd(request.model, answer.usage);
-    await ledger.settle(reservation, { usage: answer.usage, costNanoUsd });
-    meter.add(answer.usage, costNanoUsd);
-    observer.modelCall(answer.usage, costNanoUsd);
+    const costNanoUsd = prices.costNanoUsd(request.model, usage);
+    await ledger.settle(reservation, { usage, costNanoUsd });
+    meter.add(usage, costNanoUsd);
+    observer.modelCall(usage, costNanoUsd);
     if (costNanoUsd > reservation.amountNanoUsd) {
       observer.budgetOverrun({ overrunNanoUsd: costNanoUsd - reservation.amountNanoUsd, userId });
     }
-    return answer;
   };
+
+  return async (userId, request, meter, deadline = NO_DEADLINE) => {
+    const signal = request.signal
+      ? AbortSignal.any([request.signal, deadline.signal])
+      : deadline.signal;
+    for (let attempt = 0; ; attempt++) {
+      if (signal.aborted) throw new ModelError('timeout', 'the job ran out of time');
+      const now = clock();
+      const reservation = await budget.reserve({
+        userId,
+        model: request.model,
+        promptMaxTokens: maxTokensOf(texts(request)),
+        maxOutputTokens: request.maxTokens,
+        nowMs: now,
+        expiresAtMs: Number.isFinite(deadline.invocationEndsAtMs)
+          ? deadline.invocationEndsAtMs + RESERVATION_GRACE_MS
+          : now + RESERVATION_LEASE_MS,
+      });
+      let stream: Awaited<ReturnType<Model['openStream']>>;
+      try {
+        // The SDK does not retry: this loop does, within the deadline.
+        stream = await model.openStream({ ...request, signal, maxRetries: 0 });
+      } catch (error) {
+        await ledger.release(reservation);
+        const waitMs = retryWaitMs(error, attempt, limits, deadline);
+        if (waitMs === undefined) throw error;
+        await sleep(waitMs, undefined, { signal }).catch(() => {});
+        continue;
+      }
+      let text = '';
+      let usage = stream.initialUsage;
+      let stopReason: ModelAnswer['stopReason'] = 'end_turn';
+      try {
+        for await (const event of stream) {
+          if (event.type === 'text') text += event.text;
+          else if (event.type === 'usage') usage = event.usage;
+          else stopReason = event.stopReason;
+        }
+      } catch (error) {
+        // Cut off: Claude bills the input and what it generated, so settle that (erring high).
+        const spent = {
+          ...usage,
+          outputTokens: Math.max(usage.outputTokens, estimateOutputTokens(text)),
+        };
+        await settle(request, reservation, spent, meter, userId);
+        throw error;
+      }
+      await settle(request, reservation, usage, meter, userId);
+      return { model: stream.model, text, stopReason, usage };
+    }
+  };
+}
+
+/** How long to wait before trying again, or undefined to give up now (and pass the error on). */
+function retryWaitMs(
+  error: unknown,
+  attempt: number,
+  limits: RetryLimits,
+  deadline: JobDeadline,
+): number | undefined {
+  if (!(error instanceof ModelError) || !error.retryable) return undefined;
+  if (attempt >= limits.modelMaxRetries) return undefined;
+  const waitMs =
+    error.retryAfterSeconds !== undefined
+      ? error.retryAfterSeconds * 1000
+      : Math.min(8_000, 500 * 2 ** attempt);
+  if (waitMs > limits.maxRetryWaitMs) return undefined;
+  if (waitMs + MIN_CALL_MS > deadline.remainingMs()) return undefined;
+  return waitMs;
 }

@@ -38,5 +38,14 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
       });
     },
     failed: () => add(METRIC.jobsFailed, 1),
+    notPublished(error) {
+      add(METRIC.eventsNotPublished, 1);
+      logger.warn('could not publish an event', { error });
+    },
+    deferred: (details) => logger.info('job waits for its batch', details),
+    conflict(details) {
+      add(METRIC.jobsFailed, 1);
+      logger.warn('refused a message that reuses a job id for other content', details);
+    },
   };
 }

@@ -3,87 +3,183 @@ import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
 import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { Context, SQSRecord } from 'aws-lambda';
 import type { Clock } from '../../shared/domain/clock.js';
-import { jobIdOf } from '../../shared/jobs/job-id.js';
+import { isJobId } from '../../shared/domain/ids.js';
+import { type JobEndStatus, jobEndedEvent } from '../../shared/events/producer-events.js';
+import { contentHashOf, jobIdOf } from '../../shared/jobs/job-id.js';
 import { JobMessageSchema } from '../../shared/jobs/job-message.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
-import type { JobStore } from '../../shared/ports/job-store.js';
+import type { EventPublisher } from '../../shared/ports/event-publisher.js';
+import type { Job, JobStore } from '../../shared/ports/job-store.js';
 import type { MessageActions } from '../../shared/ports/message-actions.js';
-import { classifyFailure, retryDelaySeconds } from './job-errors.js';
+import { deadlineOf } from './job-deadline.js';
+import {
+  classifyFailure,
+  JobCancelledError,
+  JobDeferredError,
+  retryDelaySeconds,
+} from './job-errors.js';
 import type { JobObserver } from './job-observer.js';
+import type { IdentifiedJob } from './run-job.js';
 import type { RunJobOnce } from './run-once.js';
 
 const JobRecordSchema = SqsRecordSchema.extend({ body: JSONStringified(JobMessageSchema) });
 /** A duplicate that arrives while the first copy runs looks again after this. */
 const IN_PROGRESS_RETRY_SECONDS = 30;
+/** The user ids the message contract accepts; anything else is not named in an event. */
+const USER_ID = /^[\w.@|:+-]{1,128}$/;
 
 export type HandleRecord = (record: SQSRecord, context?: Context) => Promise<void>;
 
 /**
- * Handles one SQS record: parse, process once per job id, and on failure either
- * retry later with a growing delay, or fail the job for good (dead-lettering the
- * message when the message itself is at fault).
+ * Handles one SQS record: parse, admit (a job id reused for other content is refused, a
+ * cancelled or finished job is not run again), process once per user and job id, and on
+ * failure either retry later (after the provider's retry-after, else a growing delay),
+ * or fail the job for good, dead-lettering the message when the message itself is at
+ * fault. Every end is published; a job that waits for its batch is put back on the queue.
  * @throws to report the record as a batch item failure (SQS retries it)
  */
 export function createRecordHandler(deps: {
   runJob: RunJobOnce;
-  jobs: Pick<JobStore, 'markFailed'>;
+  jobs: Pick<JobStore, 'create' | 'get' | 'markFailed' | 'recordConflict'>;
   messages: MessageActions;
+  events: EventPublisher;
+  /** After a job failed for good: budget thresholds. Never fails the record. */
+  afterSpend?: (userId: string) => Promise<void>;
   clock: Clock;
   observer: JobObserver;
-  limits: { jobRetryBaseSeconds: number };
+  limits: { jobRetryBaseSeconds: number; deadlineMarginMs: number };
 }): HandleRecord {
-  const { messages, observer } = deps;
+  const { messages, observer, jobs } = deps;
   const nowIso = () => new Date(deps.clock()).toISOString();
+  const publish = (event: Parameters<EventPublisher['publish']>[0]) =>
+    deps.events.publish(event).catch((error: unknown) => observer.notPublished(error));
+
   return async (record, context) => {
     const parsed = JobRecordSchema.safeParse(record);
     if (!parsed.success) {
       const reason = `invalid job message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
       await messages.deadLetter(record.body, reason);
       observer.invalidMessage({ messageId: record.messageId, reason });
+      const named = namedIn(record.body);
+      if (named) {
+        await publish(
+          jobEndedEvent(
+            named,
+            { status: 'dead_lettered', error: { type: 'invalid_request_error', message: reason } },
+            nowIso(),
+          ),
+        );
+      }
       return;
     }
     const message = parsed.data.body;
-    const job = { ...message, jobId: jobIdOf(message) };
+    const job: IdentifiedJob = { ...message, jobId: jobIdOf(message) };
+    const contentHash = contentHashOf(message);
+    const stored = await jobs.create(
+      {
+        jobId: job.jobId,
+        userId: job.userId,
+        type: job.type,
+        contentHash,
+        ...(message.type === 'summarize.document' && message.priority === 'batch'
+          ? { priority: 'batch' as const }
+          : {}),
+      },
+      nowIso(),
+    );
+    if (stored.contentHash !== undefined && stored.contentHash !== contentHash) {
+      await refuseConflict(record, job, stored);
+      return;
+    }
+    // A duplicate of a job that ended (or was cancelled) is that job: nothing to do.
+    if (['succeeded', 'failed', 'cancelled'].includes(stored.status)) return;
+
+    const deadline = deadlineOf(context, deps.limits.deadlineMarginMs, deps.clock);
     try {
-      await deps.runJob(job, context);
+      await deps.runJob(job, { deadline, record: stored }, context);
     } catch (error) {
+      if (error instanceof JobCancelledError) return;
+      if (error instanceof JobDeferredError) {
+        await messages.requeue(record.body, error.delaySeconds);
+        observer.deferred({
+          jobId: job.jobId,
+          userId: job.userId,
+          delaySeconds: error.delaySeconds,
+        });
+        return;
+      }
       if (error instanceof IdempotencyAlreadyInProgressError) {
         await messages.delayRetry(record.receiptHandle, IN_PROGRESS_RETRY_SECONDS);
         throw error;
       }
-      const failure = classifyFailure(error);
-      const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? 1);
-      const lastAttempt = receiveCount >= JOBS_QUEUE_DEFINITION.maxReceiveCount;
-      observer.attemptFailed({
-        jobId: job.jobId,
-        userId: job.userId,
-        receiveCount,
-        failure,
-        error,
-      });
-      if (failure.retryable && !lastAttempt) {
-        await messages.delayRetry(
-          record.receiptHandle,
-          retryDelaySeconds(deps.limits.jobRetryBaseSeconds, receiveCount),
-        );
-        throw error;
-      }
-      await deps.jobs.markFailed(
-        job.userId,
-        job.jobId,
-        { type: failure.type, message: failure.message },
-        nowIso(),
-      );
-      observer.failed();
-      if (failure.retryable) {
-        // The last attempt of a retryable failure: made visible at once, so SQS moves it
-        // to the dead-letter queue now rather than after a whole visibility timeout.
-        await messages.delayRetry(record.receiptHandle, 0);
-        throw error;
-      }
-      if (failure.deadLetter) {
-        await messages.deadLetter(record.body, `${failure.type}: ${failure.message}`);
-      }
+      await failed(record, job, stored, error);
     }
   };
+
+  async function failed(record: SQSRecord, job: IdentifiedJob, stored: Job, error: unknown) {
+    const failure = classifyFailure(error);
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? 1);
+    const lastAttempt = receiveCount >= JOBS_QUEUE_DEFINITION.maxReceiveCount;
+    observer.attemptFailed({ jobId: job.jobId, userId: job.userId, receiveCount, failure, error });
+    if (failure.retryable && !lastAttempt) {
+      await messages.delayRetry(
+        record.receiptHandle,
+        retryDelaySeconds(deps.limits.jobRetryBaseSeconds, receiveCount, failure.retryAfterSeconds),
+      );
+      throw error;
+    }
+    const jobError = { type: failure.type, message: failure.message };
+    await jobs.markFailed(job.userId, job.jobId, jobError, nowIso());
+    observer.failed();
+    // A retryable failure's last attempt goes to the dead-letter queue through the redrive policy.
+    const status: JobEndStatus =
+      failure.retryable || failure.deadLetter ? 'dead_lettered' : 'failed';
+    const current = await currentSpend(job, stored);
+    await publish(jobEndedEvent(current, { status, error: jobError }, nowIso()));
+    await deps.afterSpend?.(job.userId).catch((e: unknown) => observer.notPublished(e));
+    if (failure.retryable) {
+      // Made visible at once, so SQS moves it to the dead-letter queue now rather than
+      // after a whole visibility timeout.
+      await messages.delayRetry(record.receiptHandle, 0);
+      throw error;
+    }
+    if (failure.deadLetter) {
+      await messages.deadLetter(record.body, `${failure.type}: ${failure.message}`);
+    }
+  }
+
+  /** The job as the attempt left it: its recorded spend, for the event. */
+  async function currentSpend(job: IdentifiedJob, stored: Job): Promise<Job> {
+    return (await jobs.get(job.userId, job.jobId)) ?? stored;
+  }
+
+  async function refuseConflict(record: SQSRecord, job: IdentifiedJob, stored: Job) {
+    const reason = `job id ${JSON.stringify(job.jobId)} was already used for other content (job created ${stored.createdAt}); this message was not processed`;
+    await jobs.recordConflict(job.userId, job.jobId, reason, nowIso());
+    await messages.deadLetter(record.body, `conflict_error: ${reason}`);
+    observer.conflict({ jobId: job.jobId, userId: job.userId });
+    await publish(
+      jobEndedEvent(
+        { jobId: job.jobId, userId: job.userId, type: job.type },
+        { status: 'dead_lettered', error: { type: 'conflict_error', message: reason } },
+        nowIso(),
+      ),
+    );
+  }
+}
+
+/** The user and job a message that failed the schema names, when it names both validly. */
+function namedIn(body: string): { userId: string; jobId: string; type?: Job['type'] } | undefined {
+  try {
+    const value = JSON.parse(body) as { userId?: unknown; jobId?: unknown; type?: unknown };
+    if (typeof value.userId !== 'string' || !USER_ID.test(value.userId)) return undefined;
+    if (typeof value.jobId !== 'string' || !isJobId(value.jobId)) return undefined;
+    const type =
+      value.type === 'summarize.document' || value.type === 'summarize.conversation'
+        ? value.type
+        : undefined;
+    return { userId: value.userId, jobId: value.jobId, ...(type && { type }) };
+  } catch {
+    return undefined;
+  }
 }

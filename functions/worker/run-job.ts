@@ -1,48 +1,151 @@
 import type { Clock } from '../../shared/domain/clock.js';
+import { jobEndedEvent } from '../../shared/events/producer-events.js';
 import type { JobMessage } from '../../shared/jobs/job-message.js';
-import type { JobStore } from '../../shared/ports/job-store.js';
+import type { EventPublisher } from '../../shared/ports/event-publisher.js';
+import type { Job, JobStore, PendingBatch } from '../../shared/ports/job-store.js';
 import type { CompactConversation } from './compact-conversation.js';
+import { type JobDeadline, NO_DEADLINE } from './job-deadline.js';
+import { JobCancelledError } from './job-errors.js';
 import type { JobObserver } from './job-observer.js';
+import type { JobRun, RunRound } from './job-run.js';
 import { JobMeter } from './metered-model.js';
 import type { SummarizeDocument } from './summarize-document.js';
 
 export type IdentifiedJob = JobMessage & { jobId: string };
 
-/** Does one job and records its outcome; failures are thrown for the caller to classify. */
-export type RunJob = (job: IdentifiedJob) => Promise<{ summary: string }>;
+/** What one attempt has beyond the job itself. */
+export interface JobAttempt {
+  deadline: JobDeadline;
+  /** The job's record as this delivery found it; read (or created) when absent. */
+  record?: Job;
+}
+
+/**
+ * Does one job and records its outcome (and publishes its end); failures are thrown for
+ * the caller to classify, after the attempt's spend is recorded on the job.
+ * @throws JobCancelledError when the job was cancelled before it could start
+ */
+export type RunJob = (job: IdentifiedJob, attempt?: JobAttempt) => Promise<{ summary: string }>;
 
 export function createJobRunner(deps: {
-  jobs: Pick<JobStore, 'create' | 'markRunning' | 'markSucceeded'>;
+  jobs: Pick<
+    JobStore,
+    | 'create'
+    | 'markRunning'
+    | 'markSucceeded'
+    | 'recordSpend'
+    | 'saveCheckpoint'
+    | 'checkpoints'
+    | 'setBatch'
+  >;
   summarizeDocument: SummarizeDocument;
   compactConversation: CompactConversation;
+  /** How a round of calls is made: now, or (for `priority: batch` jobs) as a batch. */
+  rounds: { standard: RunRound; batch: RunRound };
+  events: EventPublisher;
+  /** After the job's spend: budget thresholds. Never fails the job. */
+  afterSpend: (userId: string) => Promise<void>;
   clock: Clock;
   observer: JobObserver;
 }): RunJob {
-  const { jobs, clock } = deps;
+  const { jobs, clock, observer } = deps;
   const nowIso = () => new Date(clock()).toISOString();
-  return async (job) => {
+  return async (job, attempt = { deadline: NO_DEADLINE }) => {
     const startedAt = clock();
-    await jobs.create({ jobId: job.jobId, userId: job.userId, type: job.type }, nowIso());
-    await jobs.markRunning(job.userId, job.jobId, nowIso());
-    const meter = new JobMeter();
-    const summary =
-      job.type === 'summarize.document'
-        ? await deps.summarizeDocument(job, meter)
-        : await deps.compactConversation(job, meter);
-    await jobs.markSucceeded(
-      job.userId,
-      job.jobId,
-      { summary, usage: meter.usage, costNanoUsd: meter.costNanoUsd },
-      nowIso(),
-    );
-    deps.observer.succeeded({
-      jobId: job.jobId,
-      userId: job.userId,
-      type: job.type,
-      usage: meter.usage,
-      costNanoUsd: meter.costNanoUsd,
-      durationMs: clock() - startedAt,
-    });
-    return { summary };
+    const record =
+      attempt.record ??
+      (await jobs.create({ jobId: job.jobId, userId: job.userId, type: job.type }, nowIso()));
+    // A job waiting for its batch is not started again: this delivery only looks at it.
+    if (!record.batch && !(await jobs.markRunning(job.userId, job.jobId, nowIso()))) {
+      throw new JobCancelledError(`job ${job.jobId} was cancelled`);
+    }
+    const run = await startRun(record, job, attempt.deadline);
+    try {
+      const summary =
+        job.type === 'summarize.document'
+          ? await deps.summarizeDocument(job, run)
+          : await deps.compactConversation(job, run);
+      const spent = { usage: run.meter.usage, costNanoUsd: run.meter.costNanoUsd };
+      await jobs.markSucceeded(job.userId, job.jobId, { summary, ...spent }, nowIso());
+      observer.succeeded({
+        jobId: job.jobId,
+        userId: job.userId,
+        type: job.type,
+        ...spent,
+        durationMs: clock() - startedAt,
+      });
+      await publish(jobEndedEvent(record, { status: 'succeeded', summary, ...spent }, nowIso()));
+      await deps.afterSpend(job.userId).catch((error: unknown) => observer.notPublished(error));
+      return { summary };
+    } catch (error) {
+      if (run.meter.costNanoUsd !== (record.costNanoUsd ?? 0)) {
+        await jobs
+          .recordSpend(
+            job.userId,
+            job.jobId,
+            { usage: run.meter.usage, costNanoUsd: run.meter.costNanoUsd },
+            nowIso(),
+          )
+          .catch(() => {});
+      }
+      throw error;
+    }
   };
+
+  async function publish(event: Parameters<EventPublisher['publish']>[0]) {
+    await deps.events.publish(event).catch((error: unknown) => observer.notPublished(error));
+  }
+
+  async function startRun(record: Job, job: IdentifiedJob, deadline: JobDeadline): Promise<JobRun> {
+    const { userId, jobId } = job;
+    // Only a job that ran before can have checkpoints: a first attempt skips the query.
+    const checkpoints =
+      record.attempts > 0 || record.batch
+        ? await jobs.checkpoints(userId, jobId)
+        : new Map<string, string>();
+    const meter = new JobMeter(record);
+    let pendingBatch: PendingBatch | undefined = record.batch;
+    const priority = job.type === 'summarize.document' ? job.priority : undefined;
+    const rounds = priority === 'batch' ? deps.rounds.batch : deps.rounds.standard;
+    const run: JobRun = {
+      userId,
+      jobId,
+      meter,
+      deadline,
+      checkpoints,
+      get pendingBatch() {
+        return pendingBatch;
+      },
+      get usage() {
+        return meter.usage;
+      },
+      get costNanoUsd() {
+        return meter.costNanoUsd;
+      },
+      round: (round) => rounds(round, run),
+      async checkpoint(key, text, progress) {
+        checkpoints.set(key, text);
+        await jobs.saveCheckpoint(
+          userId,
+          jobId,
+          { key, text },
+          { progress, usage: meter.usage, costNanoUsd: meter.costNanoUsd },
+          nowIso(),
+        );
+        await publish({
+          version: 1,
+          type: 'job.progress',
+          at: nowIso(),
+          jobId,
+          userId,
+          progress,
+        });
+      },
+      async setPendingBatch(batch) {
+        pendingBatch = batch;
+        await jobs.setBatch(userId, jobId, batch, nowIso());
+      },
+    };
+    return run;
+  }
 }

@@ -211,8 +211,8 @@ export const SETTINGS = {
   // Jobs
   documentChunkTokens: setting(
     'both',
-    'A document longer than this (estimated tokens) is summarized in parts.',
-    int({ min: 100, max: 1_000_000, default: 50_000 }),
+    'A document longer than this (estimated tokens) is summarized in parts (map-reduce); well below the largest document, so long ones are the normal case.',
+    int({ min: 100, max: 1_000_000, default: 20_000 }),
   ),
   summaryMaxTokens: setting(
     'both',
@@ -231,8 +231,13 @@ export const SETTINGS = {
   ),
   maxDocumentBytes: setting(
     'both',
-    'Longest document POST /v1/jobs accepts, in bytes (UTF-8).',
-    int({ min: 1, max: 250_000, default: 200_000 }),
+    "Longest document POST /v1/jobs accepts, in bytes (UTF-8); its message must also fit the queue's 1 MiB once JSON-encoded.",
+    int({ min: 1, max: 1_048_576, default: 1_000_000 }),
+  ),
+  batchPollSeconds: setting(
+    'both',
+    'How often a batch job (priority batch, the Message Batches API) looks at its batch: the delay of its follow-up message.',
+    int({ min: 1, max: 900, default: 60 }),
   ),
 
   // Who is calling
@@ -289,6 +294,15 @@ export const SETTINGS = {
   ),
   dynamodbEndpoint: setting('functions', 'Local stack only: DynamoDB Local.', url()),
   sqsEndpoint: setting('functions', 'Local stack only: the SQS emulator.', url()),
+  eventsTopicArn: setting(
+    'functions',
+    'The SNS topic job and budget events are published to; none are published without it.',
+    text({
+      pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/,
+      describe: 'an SNS topic ARN',
+    }),
+  ),
+  snsEndpoint: setting('functions', 'Local stack only: the SNS emulator.', url()),
 
   // The stack
   stackName: setting(

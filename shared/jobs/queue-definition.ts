@@ -14,6 +14,6 @@ export const JOBS_QUEUE_DEFINITION = {
   maxBatchingWindowSeconds: 1,
   /** Dead letters are kept for the longest SQS allows, to be inspected and redriven. */
   deadLetterRetentionDays: 14,
-  /** Largest message the queue takes (body and attributes), in bytes. */
-  maxMessageBytes: 262_144,
+  /** Largest message the queue takes (body and attributes), in bytes: SQS's maximum, 1 MiB. */
+  maxMessageBytes: 1_048_576,
 } as const;

@@ -51,6 +51,8 @@ export const METRIC = {
   jobsFailed: 'JobsFailed',
   /** Milliseconds a worker spent on one job. */
   jobDuration: 'JobDuration',
+  /** Events (job ends, progress, budget thresholds) the topic did not take. Count. */
+  eventsNotPublished: 'EventsNotPublished',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -51,7 +51,7 @@ export function jobQueueContract(subject: () => Promise<JobQueueSubject>) {
 
     it('refuses a message over the size limit once JSON-escaped, and sends nothing', async () => {
       // Fits as text, not once each control character becomes a six-byte \\u escape.
-      const message = documentJob({ text: '\u0001'.repeat(100_000) });
+      const message = documentJob({ text: '\u0001'.repeat(200_000) });
 
       await expect(queue.send(message)).rejects.toMatchObject({ name: 'PayloadTooLargeError' });
       await queue.send(documentJob({ text: 'after' }));

@@ -10,6 +10,8 @@ export interface MessageActionsSubject {
    * queue, read from what a recording fake recorded.
    */
   hiddenForSeconds(receiptHandle: string): Promise<number>;
+  /** Seconds, from now, until a message with `body` is delivered on the jobs queue. */
+  deliveredAfterSeconds(body: string): Promise<number>;
   /** The dead-letter queue's messages, once `count` have arrived. */
   deadLetters(count: number): Promise<Array<{ body: string; reason: string }>>;
 }
@@ -37,6 +39,19 @@ export function messageActionsContract(
       await actions.delayRetry(receiptHandle, 0);
 
       expect(await hiddenForSeconds(receiptHandle)).toBeLessThan(0.5);
+    });
+  });
+
+  describe('requeue', () => {
+    it('puts the body on the queue again, delivered only after the delay asked', async () => {
+      const { actions, deliveredAfterSeconds } = await subject({ deadLetterQueue: true });
+      const body = `{"type":"summarize.document","n":"${Math.random()}"}`;
+
+      await actions.requeue(body, 1);
+
+      const seconds = await deliveredAfterSeconds(body);
+      expect(seconds).toBeGreaterThanOrEqual(0.8);
+      expect(seconds).toBeLessThan(2.5);
     });
   });
 

@@ -4,6 +4,8 @@ import type { MessageActions } from '../../shared/ports/message-actions.js';
 export class RecordingMessageActions implements MessageActions {
   /** Every delayed retry, in order. */
   readonly retries: Array<{ receiptHandle: string; seconds: number }> = [];
+  /** Every message put on the queue again, in order. */
+  readonly requeued: Array<{ body: string; delaySeconds: number }> = [];
   /** Every dead-lettered message, in order; the reason cut as SQS message attributes keep it. */
   readonly deadLettered: Array<{ body: string; reason: string }> = [];
 
@@ -12,6 +14,13 @@ export class RecordingMessageActions implements MessageActions {
 
   async delayRetry(receiptHandle: string, seconds: number): Promise<void> {
     this.retries.push({ receiptHandle, seconds });
+  }
+
+  async requeue(body: string, delaySeconds: number): Promise<void> {
+    this.requeued.push({
+      body,
+      delaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))),
+    });
   }
 
   async deadLetter(body: string, reason: string): Promise<void> {

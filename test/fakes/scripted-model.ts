@@ -24,8 +24,8 @@ export type ModelScript =
       /** Over the defaults: input tokens estimated from the prompt, one output token per chunk. */
       usage?: Partial<TokenUsage>;
     }
-  /** Rejects openStream (or complete) before the stream opens. */
-  | { kind: 'fail-before'; error: ModelErrorKind }
+  /** Rejects openStream (or complete) before the stream opens, with the provider's retry-after if given. */
+  | { kind: 'fail-before'; error: ModelErrorKind; retryAfterSeconds?: number }
   /** Streams the chunks, then throws; complete() rejects with the error. */
   | { kind: 'fail-mid'; chunks: Chunks; error: ModelErrorKind }
   /** Streams the chunks, then sends nothing until the request's signal aborts. */
@@ -61,7 +61,8 @@ export class ScriptedModel implements Model {
 
   async openStream(request: ModelRequest): Promise<ModelStream> {
     const script = this.take(request);
-    if (script.kind === 'fail-before') throw modelError(script.error);
+    if (script.kind === 'fail-before')
+      throw modelError(script.error, undefined, script.retryAfterSeconds);
     const plan = planOf(script, request);
     return {
       model: request.model,
@@ -75,6 +76,7 @@ export class ScriptedModel implements Model {
     const script = this.take(request);
     switch (script.kind) {
       case 'fail-before':
+        throw modelError(script.error, undefined, script.retryAfterSeconds);
       case 'fail-mid':
         throw modelError(script.error);
       case 'stall':
@@ -162,6 +164,14 @@ const MESSAGES: Partial<Record<ModelErrorKind, string>> = {
   connection: 'could not reach the model',
 };
 
-function modelError(kind: ModelErrorKind, message = MESSAGES[kind] ?? 'the model failed') {
-  return new ModelError(kind, message);
+function modelError(
+  kind: ModelErrorKind,
+  message = MESSAGES[kind] ?? 'the model failed',
+  retryAfterSeconds?: number,
+) {
+  return new ModelError(
+    kind,
+    message,
+    retryAfterSeconds === undefined ? {} : { retryAfterSeconds },
+  );
 }

@@ -23,6 +23,16 @@ export class SqsMessageActions implements MessageActions {
     );
   }
 
+  async requeue(body: string, delaySeconds: number): Promise<void> {
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: body,
+        DelaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))),
+      }),
+    );
+  }
+
   async deadLetter(body: string, reason: string): Promise<void> {
     if (!this.deadLetterQueueUrl) {
       throw new Error(

@@ -57,6 +57,15 @@ describe('SqsMessageActions on the SQS emulator', () => {
         }
         return Number.POSITIVE_INFINITY;
       },
+      async deliveredAfterSeconds(body) {
+        const startMs = Date.now();
+        while (Date.now() - startMs < REDELIVERY_TIMEOUT_MS) {
+          const { Messages = [] } = await receive(queues.queueUrl, 0);
+          if (Messages.some((m) => m.Body === body)) return (Date.now() - startMs) / 1000;
+          await sleep(POLL_MS);
+        }
+        return Number.POSITIVE_INFINITY;
+      },
       async deadLetters(count) {
         const letters: Array<{ body: string; reason: string }> = [];
         const deadline = Date.now() + REDELIVERY_TIMEOUT_MS;

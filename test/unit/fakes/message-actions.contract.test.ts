@@ -14,6 +14,9 @@ describe('RecordingMessageActions', () => {
       hiddenForSeconds: async (receiptHandle) =>
         actions.retries.findLast((retry) => retry.receiptHandle === receiptHandle)?.seconds ??
         JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds,
+      deliveredAfterSeconds: async (body) =>
+        actions.requeued.find((message) => message.body === body)?.delaySeconds ??
+        Number.POSITIVE_INFINITY,
       deadLetters: async () => actions.deadLettered,
     };
   });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentJobError } from '../../../../functions/worker/job-errors.js';
-import { JobMeter } from '../../../../functions/worker/metered-model.js';
 import { estimateTokens } from '../../../../shared/domain/tokens.js';
 import { ScriptedModel } from '../../../fakes/scripted-model.js';
 import {
@@ -35,7 +34,7 @@ describe('createConversationCompactor', () => {
     const world = compactionWorld('Summary of turns 0 to 2.');
     await seedConversation(world.conversations, answeredTurns(5));
 
-    const summary = await world.compactConversation(compaction, new JobMeter());
+    const summary = await world.compactConversation(compaction, world.newRun());
 
     expect(summary).toBe('Summary of turns 0 to 2.');
     const conversation = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
@@ -47,7 +46,7 @@ describe('createConversationCompactor', () => {
     const turns = answeredTurns(5);
     await seedConversation(world.conversations, turns);
 
-    await world.compactConversation(compaction, new JobMeter());
+    await world.compactConversation(compaction, world.newRun());
 
     expect(world.model.requests).toHaveLength(1);
     const prompt = promptOf(world.model.requests[0]!);
@@ -68,7 +67,7 @@ describe('createConversationCompactor', () => {
     await seedConversation(world.conversations, turns);
     const before = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
 
-    await world.compactConversation(compaction, new JobMeter());
+    await world.compactConversation(compaction, world.newRun());
 
     const after = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
     expect(before?.uncompactedTokens).toBe(tokensOf(turns));
@@ -85,7 +84,7 @@ describe('createConversationCompactor', () => {
       tokensCompacted: tokensOf(turns.slice(0, 2)),
     });
 
-    await world.compactConversation(compaction, new JobMeter());
+    await world.compactConversation(compaction, world.newRun());
 
     const prompt = promptOf(world.model.requests[0]!);
     expect(prompt).toContain(
@@ -106,7 +105,7 @@ describe('createConversationCompactor', () => {
     const turns = [...answeredTurns(4), { user: 'Question 4: still streaming' }];
     await seedConversation(world.conversations, turns);
 
-    await world.compactConversation(compaction, new JobMeter());
+    await world.compactConversation(compaction, world.newRun());
 
     const conversation = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
     expect(conversation?.summary?.throughSeq).toBe(4);
@@ -123,7 +122,7 @@ describe('createConversationCompactor', () => {
       tokensCompacted: tokensOf(turns.slice(0, 2)),
     });
 
-    const summary = await world.compactConversation(compaction, new JobMeter());
+    const summary = await world.compactConversation(compaction, world.newRun());
 
     expect(summary).toBe('The user prefers tea.');
     expect(world.model.requests).toHaveLength(0);
@@ -136,7 +135,7 @@ describe('createConversationCompactor', () => {
     // u1 a2 u3 a4 u5: keeping the newest 4 would start with a2, so everything is kept.
     await seedConversation(world.conversations, [...answeredTurns(2), { user: 'Question 2:' }]);
 
-    const summary = await world.compactConversation(compaction, new JobMeter());
+    const summary = await world.compactConversation(compaction, world.newRun());
 
     expect(summary).toBe('');
     expect(world.model.requests).toHaveLength(0);
@@ -147,7 +146,7 @@ describe('createConversationCompactor', () => {
   it('fails for good with not_found_error for a conversation that does not exist', async () => {
     const world = compactionWorld();
 
-    const compacting = world.compactConversation(compaction, new JobMeter());
+    const compacting = world.compactConversation(compaction, world.newRun());
 
     await expect(compacting).rejects.toBeInstanceOf(PermanentJobError);
     await expect(compacting).rejects.toMatchObject({
@@ -161,7 +160,7 @@ describe('createConversationCompactor', () => {
     const world = compactionWorld();
     await seedConversation(world.conversations, answeredTurns(5), { userId: 'someone-else' });
 
-    await expect(world.compactConversation(compaction, new JobMeter())).rejects.toMatchObject({
+    await expect(world.compactConversation(compaction, world.newRun())).rejects.toMatchObject({
       name: 'PermanentJobError',
       type: 'not_found_error',
     });
@@ -171,7 +170,7 @@ describe('createConversationCompactor', () => {
   it("meters the summarizing call on the job's meter", async () => {
     const world = compactionWorld();
     await seedConversation(world.conversations, answeredTurns(5));
-    const meter = new JobMeter();
+    const meter = world.newRun();
 
     await world.compactConversation(compaction, meter);
 

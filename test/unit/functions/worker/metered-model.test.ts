@@ -75,15 +75,15 @@ describe('createMeteredModel', () => {
     });
   });
 
-  it('holds the reservation before the model is called and while the call is open', async () => {
-    let heldDuringCall = -1;
+  it('holds the reservation before the model is called and while the answer streams', async () => {
+    let heldDuringCall = 0;
     const inner = new ScriptedModel([{ kind: 'answer', chunks: ['ok'] }]);
     const model: Model = {
-      openStream: (r) => inner.openStream(r),
-      complete: async (r) => {
+      openStream: async (r) => {
         heldDuringCall = (await monthOfUser(world)).heldNanoUsd;
-        return inner.complete(r);
+        return inner.openStream(r);
       },
+      complete: (r) => inner.complete(r),
     };
     const world = createWorkerWorld({ model });
 
@@ -107,8 +107,11 @@ describe('createMeteredModel', () => {
     expect(world.observer.modelCalls).toEqual([]);
   });
 
-  it('releases the reservation when the model call fails, and charges nothing', async () => {
-    const world = createWorkerWorld({ model: [{ kind: 'fail-before', error: 'overloaded' }] });
+  it('releases the reservation when the model call fails before it starts, and charges nothing', async () => {
+    const world = createWorkerWorld({
+      model: [{ kind: 'fail-before', error: 'overloaded' }],
+      limits: { modelMaxRetries: 0 },
+    });
     const meter = new JobMeter();
 
     const failure = world.complete(USER_ID, request(), meter);
@@ -125,16 +128,117 @@ describe('createMeteredModel', () => {
     expect(world.observer.modelCalls).toEqual([]);
   });
 
-  it('releases the reservation when the answer breaks off mid-stream', async () => {
+  it('settles what an answer that broke off mid-stream spent, erring high, and holds nothing', async () => {
     const world = createWorkerWorld({
       model: [{ kind: 'fail-mid', chunks: 3, error: 'connection' }],
     });
+    const meter = new JobMeter();
 
-    await expect(world.complete(USER_ID, request(), new JobMeter())).rejects.toMatchObject({
+    await expect(world.complete(USER_ID, request(), meter)).rejects.toMatchObject({
       kind: 'connection',
     });
 
-    expect(await monthOfUser(world)).toMatchObject({ heldNanoUsd: 0, spentNanoUsd: 0 });
+    const month = await monthOfUser(world);
+    expect(month.spentNanoUsd).toBeGreaterThan(0);
+    expect(month.heldNanoUsd).toBe(month.spentNanoUsd);
+    expect(await world.ledger.listReservations()).toEqual([]);
+    // word1 word2 word3: 17 ASCII bytes, at one token per 3 bytes.
+    expect(meter.usage.outputTokens).toBe(6);
+  });
+
+  it('aborts the call at its deadline, settles what it spent at once and holds nothing', async () => {
+    const world = createWorkerWorld({ model: [{ kind: 'stall', chunks: 2 }] });
+    const controller = new AbortController();
+    const deadline = {
+      signal: controller.signal,
+      remainingMs: () => 0,
+      invocationEndsAtMs: world.clock.nowMs + 1_000,
+    };
+    const meter = new JobMeter();
+
+    const call = world.complete(USER_ID, request(), meter, deadline);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
+
+    await expect(call).rejects.toBeInstanceOf(ModelError);
+    expect(await world.ledger.listReservations()).toEqual([]);
+    expect(meter.costNanoUsd).toBeGreaterThan(0);
+    expect((await monthOfUser(world)).heldNanoUsd).toBe(meter.costNanoUsd);
+  });
+
+  it('reserves until a minute after the invocation ends, so a killed one is reclaimed soon', async () => {
+    let expiresAtMs = 0;
+    const world = createWorkerWorld({
+      model: {
+        openStream: async (r) => {
+          expiresAtMs = (await world.ledger.listReservations())[0]?.expiresAtMs ?? 0;
+          return new ScriptedModel([{ kind: 'answer', chunks: ['ok'] }]).openStream(r);
+        },
+        complete: async () => {
+          throw new Error('not used');
+        },
+      },
+    });
+    const deadline = {
+      signal: new AbortController().signal,
+      remainingMs: () => 100_000,
+      invocationEndsAtMs: world.clock.nowMs + 120_000,
+    };
+
+    await world.complete(USER_ID, request(), new JobMeter(), deadline);
+
+    expect(expiresAtMs).toBe(world.clock.nowMs + 180_000);
+  });
+
+  it("waits out a short retry-after within the deadline and tries again, the SDK's retries off", async () => {
+    const world = createWorkerWorld({
+      model: [
+        { kind: 'fail-before', error: 'rate_limited', retryAfterSeconds: 0.01 },
+        { kind: 'answer', chunks: ['ok'] },
+      ],
+      limits: { modelMaxRetries: 2 },
+    });
+
+    const answer = await world.complete(USER_ID, request(), new JobMeter());
+
+    expect(answer.text).toBe('ok');
+    const model = world.model as ScriptedModel;
+    expect(model.requests).toHaveLength(2);
+    expect(model.requests.every((r) => r.maxRetries === 0)).toBe(true);
+    expect(world.ledger.settled).toHaveLength(1);
+    expect(await world.ledger.listReservations()).toEqual([]);
+  });
+
+  it('passes on a retry-after longer than maxRetryWaitMs at once, without waiting', async () => {
+    const world = createWorkerWorld({
+      model: [{ kind: 'fail-before', error: 'rate_limited', retryAfterSeconds: 7 }],
+      limits: { modelMaxRetries: 2, maxRetryWaitMs: 5_000 },
+    });
+    const started = Date.now();
+
+    await expect(world.complete(USER_ID, request(), new JobMeter())).rejects.toMatchObject({
+      kind: 'rate_limited',
+      retryAfterSeconds: 7,
+    });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(await world.ledger.listReservations()).toEqual([]);
+  });
+
+  it('passes on a retry-after that does not fit the time left before the deadline', async () => {
+    const world = createWorkerWorld({
+      model: [{ kind: 'fail-before', error: 'overloaded', retryAfterSeconds: 3 }],
+      limits: { modelMaxRetries: 2, maxRetryWaitMs: 10_000 },
+    });
+    const deadline = {
+      signal: new AbortController().signal,
+      remainingMs: () => 4_000,
+      invocationEndsAtMs: world.clock.nowMs + 9_000,
+    };
+
+    await expect(
+      world.complete(USER_ID, request(), new JobMeter(), deadline),
+    ).rejects.toMatchObject({ kind: 'overloaded', retryAfterSeconds: 3 });
+    expect((world.model as ScriptedModel).requests).toHaveLength(1);
   });
 
   it('records each call with its usage and exact cost for the observer', async () => {
@@ -182,12 +286,13 @@ describe('createMeteredModel', () => {
     expect(world.ledger.settled[0]?.actual.costNanoUsd).toBe(sonnetCost);
   });
 
-  it('sends the request to the model unchanged', async () => {
+  it('sends the request to the model with the deadline signal and no SDK retries', async () => {
     const world = createWorkerWorld({ model: [{ kind: 'answer', chunks: ['ok'] }] });
     const sent = request({ timeoutMs: 12_000, maxRetries: 3 });
 
     await world.complete(USER_ID, sent, new JobMeter());
 
-    expect((world.model as ScriptedModel).requests).toEqual([sent]);
+    const [received] = (world.model as ScriptedModel).requests;
+    expect(received).toEqual({ ...sent, maxRetries: 0, signal: expect.any(AbortSignal) });
   });
 });

@@ -8,6 +8,7 @@ import { jobIdOf } from '../../../../shared/jobs/job-id.js';
 import { JOBS_QUEUE_DEFINITION } from '../../../../shared/jobs/queue-definition.js';
 import type { Model } from '../../../../shared/ports/model.js';
 import { InMemoryJobStore } from '../../../fakes/in-memory-job-store.js';
+import { RecordingEventPublisher } from '../../../fakes/recording-event-publisher.js';
 import { RecordingMessageActions } from '../../../fakes/recording-message-actions.js';
 import { type ModelScript, ScriptedModel } from '../../../fakes/scripted-model.js';
 import {
@@ -39,15 +40,17 @@ function handlerWith(runJob: RunJobOnce) {
   const jobs = new InMemoryJobStore();
   const messages = new RecordingMessageActions();
   const observer = new RecordingJobObserver();
+  const events = new RecordingEventPublisher();
   const handleRecord = createRecordHandler({
     runJob,
     jobs,
     messages,
+    events,
     clock: new ManualClock().read,
     observer,
     limits: WORKER_LIMITS,
   });
-  return { handleRecord, jobs, messages, observer };
+  return { handleRecord, jobs, messages, observer, events };
 }
 
 describe('createRecordHandler', () => {
@@ -77,18 +80,30 @@ describe('createRecordHandler', () => {
       expect(await world.jobs.get(USER_ID, JOB_ID)).toBeUndefined();
     });
 
-    it('hands the job runner the parsed message with its id, and the Lambda context', async () => {
+    it('hands the job runner the parsed message with its id, its attempt and the Lambda context', async () => {
       const calls: Array<Parameters<RunJobOnce>> = [];
       const { handleRecord } = handlerWith(async (...args) => {
         calls.push(args);
         return { summary: 'done' };
       });
-      const context = { awsRequestId: 'req-1' } as Context;
+      const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 } as Context;
       const { jobId: _, ...withoutId } = documentMessage;
 
       await handleRecord(jobRecord(withoutId), context);
 
-      expect(calls).toEqual([[{ ...withoutId, jobId: jobIdOf(withoutId) }, context]]);
+      expect(calls).toEqual([
+        [
+          { ...withoutId, jobId: jobIdOf(withoutId) },
+          {
+            deadline: expect.objectContaining({ signal: expect.any(AbortSignal) }),
+            record: expect.objectContaining({ jobId: jobIdOf(withoutId), status: 'queued' }),
+          },
+          context,
+        ],
+      ]);
+      expect(calls[0]?.[1]?.deadline.remainingMs()).toBeLessThanOrEqual(
+        60_000 - WORKER_LIMITS.deadlineMarginMs,
+      );
     });
   });
 
@@ -119,14 +134,15 @@ describe('createRecordHandler', () => {
       ],
       [
         'a field the contract does not know',
-        { ...documentMessage, priority: 'high' },
-        /body: Unrecognized key: "priority"/,
+        { ...documentMessage, urgency: 'high' },
+        /body: Unrecognized key: "urgency"/,
       ],
       [
-        'a malformed jobId',
-        { ...documentMessage, jobId: 'job-1' },
-        /body\.jobId: jobId must look like/,
+        'a jobId with characters a producer id may not have',
+        { ...documentMessage, jobId: 'job 1/2' },
+        /body\.jobId: jobId must be 1-128 characters/,
       ],
+      ['an unknown priority', { ...documentMessage, priority: 'high' }, /body\.priority/],
     ])('dead-letters %s', async (_, body, reason) => {
       const world = createWorkerWorld();
 
@@ -321,7 +337,7 @@ describe('createRecordHandler', () => {
         throw new IdempotencyAlreadyInProgressError('job_… is already in progress');
       });
 
-    it('is retried after 30 seconds, without touching the job or reporting a failed attempt', async () => {
+    it('is retried after 30 seconds, without failing the job or reporting a failed attempt', async () => {
       const { handleRecord, jobs, messages, observer } = inProgress();
 
       await expect(
@@ -329,7 +345,7 @@ describe('createRecordHandler', () => {
       ).rejects.toBeInstanceOf(IdempotencyAlreadyInProgressError);
 
       expect(messages.retries).toEqual([{ receiptHandle: 'rh-dup', seconds: 30 }]);
-      expect(await jobs.get(USER_ID, JOB_ID)).toBeUndefined();
+      expect(await jobs.get(USER_ID, JOB_ID)).toMatchObject({ status: 'queued' });
       expect(observer.failedAttempts).toEqual([]);
       expect(messages.deadLettered).toEqual([]);
     });

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { CompactConversation } from '../../../../functions/worker/compact-conversation.js';
-import type { JobMeter } from '../../../../functions/worker/metered-model.js';
+import type { JobRun, RunRound } from '../../../../functions/worker/job-run.js';
 import { createJobRunner, type IdentifiedJob } from '../../../../functions/worker/run-job.js';
 import type { SummarizeDocument } from '../../../../functions/worker/summarize-document.js';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import { ModelError } from '../../../../shared/domain/errors.js';
 import type { Job } from '../../../../shared/ports/job-store.js';
 import { InMemoryJobStore } from '../../../fakes/in-memory-job-store.js';
+import { RecordingEventPublisher } from '../../../fakes/recording-event-publisher.js';
 import {
   CONVERSATION_ID,
   createWorkerWorld,
@@ -47,21 +48,29 @@ function runnerWorld(options: { workMs?: number; fail?: Error } = {}) {
   const seen: Array<{ use: string; message: unknown; jobDuringWork: Job | undefined }> = [];
   const work =
     (use: string) =>
-    async (message: { userId: string }, meter: JobMeter): Promise<string> => {
+    async (message: { userId: string }, run: JobRun): Promise<string> => {
       seen.push({ use, message, jobDuringWork: await jobs.get(message.userId, JOB_ID) });
       clock.advance(options.workMs ?? 0);
       if (options.fail) throw options.fail;
-      meter.add(CALL_USAGE, 5_000);
+      run.meter.add(CALL_USAGE, 5_000);
       return `summary by ${use}`;
     };
+  const events = new RecordingEventPublisher();
+  const afterSpendOf: string[] = [];
+  const noRounds: RunRound = async () => [];
   const runJob = createJobRunner({
     jobs,
     summarizeDocument: work('summarizeDocument') satisfies SummarizeDocument,
     compactConversation: work('compactConversation') satisfies CompactConversation,
+    rounds: { standard: noRounds, batch: noRounds },
+    events,
+    afterSpend: async (userId) => {
+      afterSpendOf.push(userId);
+    },
     clock: clock.read,
     observer,
   });
-  return { jobs, clock, observer, seen, runJob };
+  return { jobs, clock, observer, seen, runJob, events, afterSpendOf };
 }
 
 describe('createJobRunner', () => {

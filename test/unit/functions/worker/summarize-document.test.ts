@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { JobMeter } from '../../../../functions/worker/metered-model.js';
 import { chunkText } from '../../../../shared/domain/chunk-text.js';
 import { ModelError } from '../../../../shared/domain/errors.js';
 import type { ModelRequest } from '../../../../shared/ports/model.js';
@@ -38,9 +37,9 @@ const combineCalls = (model: ScriptedModel) =>
 describe('createDocumentSummarizer', () => {
   it('summarizes a short document in one call with the default model and limits', async () => {
     const model = new ScriptedModel([{ kind: 'answer', chunks: ['A memo about Q3.'] }]);
-    const { summarizeDocument } = createWorkerWorld({ model });
+    const { summarizeDocument, newRun } = createWorkerWorld({ model });
 
-    const summary = await summarizeDocument(document('A short memo about Q3.'), new JobMeter());
+    const summary = await summarizeDocument(document('A short memo about Q3.'), newRun());
 
     expect(summary).toBe('A memo about Q3.');
     expect(model.requests).toHaveLength(1);
@@ -49,7 +48,8 @@ describe('createDocumentSummarizer', () => {
       model: WORKER_LIMITS.defaultModel,
       maxTokens: WORKER_LIMITS.summaryMaxTokens,
       timeoutMs: WORKER_LIMITS.modelTimeoutMs,
-      maxRetries: WORKER_LIMITS.modelMaxRetries,
+      // The worker retries itself, within its deadline: the SDK does not.
+      maxRetries: 0,
     });
     expect(sent?.system[0]?.text).toMatch(/summarize documents faithfully/);
     expect(promptOf(sent!)).toBe(
@@ -60,9 +60,9 @@ describe('createDocumentSummarizer', () => {
   it('summarizes a document of exactly one part in one call', async () => {
     const text = 'x'.repeat(WORKER_LIMITS.documentChunkTokens * 4);
     const model = new ScriptedModel([{ kind: 'answer', chunks: ['Xs.'] }]);
-    const { summarizeDocument } = createWorkerWorld({ model });
+    const { summarizeDocument, newRun } = createWorkerWorld({ model });
 
-    await summarizeDocument(document(text), new JobMeter());
+    await summarizeDocument(document(text), newRun());
 
     expect(model.requests).toHaveLength(1);
     expect(promptOf(model.requests[0]!)).toContain('Summarize this document.');
@@ -70,10 +70,10 @@ describe('createDocumentSummarizer', () => {
 
   it('summarizes each part of a long document, then combines the summaries in document order', async () => {
     const model = new ScriptedModel(summaryOfSections);
-    const { summarizeDocument } = createWorkerWorld({ model });
+    const { summarizeDocument, newRun } = createWorkerWorld({ model });
     const text = sections(5);
 
-    const summary = await summarizeDocument(document(text), new JobMeter());
+    const summary = await summarizeDocument(document(text), newRun());
 
     expect(summary).toBe('Final summary.');
     expect(partCalls(model)).toHaveLength(5);
@@ -87,9 +87,12 @@ describe('createDocumentSummarizer', () => {
 
   it('never has more parts in flight than the concurrency limit, and uses all of it', async () => {
     const model = new ConcurrencyCountingModel(new ScriptedModel(summaryOfSections));
-    const { summarizeDocument } = createWorkerWorld({ model, limits: { summaryConcurrency: 3 } });
+    const { summarizeDocument, newRun } = createWorkerWorld({
+      model,
+      limits: { summaryConcurrency: 3 },
+    });
 
-    await summarizeDocument(document(sections(8)), new JobMeter());
+    await summarizeDocument(document(sections(8)), newRun());
 
     expect(partCalls(model.inner).filter((p) => p.includes(' of 8 '))).toHaveLength(8);
     expect(model.maxInFlight).toBe(3);
@@ -97,9 +100,12 @@ describe('createDocumentSummarizer', () => {
 
   it('sends the parts one at a time with a concurrency of 1', async () => {
     const model = new ConcurrencyCountingModel(new ScriptedModel(summaryOfSections));
-    const { summarizeDocument } = createWorkerWorld({ model, limits: { summaryConcurrency: 1 } });
+    const { summarizeDocument, newRun } = createWorkerWorld({
+      model,
+      limits: { summaryConcurrency: 1 },
+    });
 
-    await summarizeDocument(document(sections(4)), new JobMeter());
+    await summarizeDocument(document(sections(4)), newRun());
 
     expect(partCalls(model.inner)).toHaveLength(4);
     expect(model.maxInFlight).toBe(1);
@@ -111,9 +117,12 @@ describe('createDocumentSummarizer', () => {
       const section = /Section (\d+):/.exec(promptOf(request))?.[1];
       return section === undefined ? 0 : 6 - Number(section);
     });
-    const { summarizeDocument } = createWorkerWorld({ model, limits: { summaryConcurrency: 6 } });
+    const { summarizeDocument, newRun } = createWorkerWorld({
+      model,
+      limits: { summaryConcurrency: 6 },
+    });
 
-    await summarizeDocument(document(sections(6)), new JobMeter());
+    await summarizeDocument(document(sections(6)), newRun());
 
     expect(combineCalls(model.inner)[0]).toContain(
       [0, 1, 2, 3, 4, 5].map((k) => `Summary of section ${k}.`).join('\n\n'),
@@ -122,11 +131,11 @@ describe('createDocumentSummarizer', () => {
 
   it('passes the instructions and the requested model to every call', async () => {
     const model = new ScriptedModel(summaryOfSections);
-    const { summarizeDocument } = createWorkerWorld({ model });
+    const { summarizeDocument, newRun } = createWorkerWorld({ model });
 
     await summarizeDocument(
       document(sections(3), { instructions: 'Focus on risks.', model: 'claude-sonnet-4-5' }),
-      new JobMeter(),
+      newRun(),
     );
 
     expect(model.requests).toHaveLength(4);
@@ -138,9 +147,9 @@ describe('createDocumentSummarizer', () => {
 
   it('adds no instructions line when the message has none', async () => {
     const model = new ScriptedModel(summaryOfSections);
-    const { summarizeDocument } = createWorkerWorld({ model });
+    const { summarizeDocument, newRun } = createWorkerWorld({ model });
 
-    await summarizeDocument(document(sections(3)), new JobMeter());
+    await summarizeDocument(document(sections(3)), newRun());
 
     expect(model.requests.map(promptOf).some((p) => p.includes('Instructions:'))).toBe(false);
   });
@@ -160,9 +169,9 @@ describe('createDocumentSummarizer', () => {
       const read = [...prompt.matchAll(/Summary of section (\d+)/g)].map((m) => m[1]);
       return { kind: 'answer', chunks: [`Digest of sections ${read.join(',')}.`] };
     });
-    const { summarizeDocument } = createWorkerWorld({ model });
+    const { summarizeDocument, newRun } = createWorkerWorld({ model });
 
-    const summary = await summarizeDocument(document(sections(6)), new JobMeter());
+    const summary = await summarizeDocument(document(sections(6)), newRun());
 
     const totals = partCalls(model).map((p) => /part \d+ of (\d+) /.exec(p)?.[1]);
     expect(totals).toEqual(['6', '6', '6', '6', '6', '6', '3', '3', '3']);
@@ -177,7 +186,7 @@ describe('createDocumentSummarizer', () => {
   it("meters every call of a map-reduce on the job's meter, under the job's user", async () => {
     const model = new ScriptedModel(summaryOfSections);
     const world = createWorkerWorld({ model });
-    const meter = new JobMeter();
+    const meter = world.newRun();
 
     await world.summarizeDocument(document(sections(4)), meter);
 
@@ -195,9 +204,9 @@ describe('createDocumentSummarizer', () => {
         ? { kind: 'fail-before', error: 'overloaded' }
         : summaryOfSections(request),
     );
-    const { summarizeDocument } = createWorkerWorld({ model });
+    const { summarizeDocument, newRun } = createWorkerWorld({ model });
 
-    await expect(summarizeDocument(document(sections(4)), new JobMeter())).rejects.toBeInstanceOf(
+    await expect(summarizeDocument(document(sections(4)), newRun())).rejects.toBeInstanceOf(
       ModelError,
     );
     expect(combineCalls(model)).toHaveLength(0);
@@ -213,9 +222,9 @@ describe('createDocumentSummarizer', () => {
     const model = new ConcurrencyCountingModel(inner, (request) =>
       promptOf(request).includes('Section 0:') ? 0 : 5,
     );
-    const { summarizeDocument, ledger } = createWorkerWorld({ model });
+    const { summarizeDocument, ledger, newRun } = createWorkerWorld({ model });
 
-    await expect(summarizeDocument(document(sections(6)), new JobMeter())).rejects.toMatchObject({
+    await expect(summarizeDocument(document(sections(6)), newRun())).rejects.toMatchObject({
       kind: 'invalid_request',
     });
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -231,9 +240,9 @@ describe('createDocumentSummarizer', () => {
         ? { kind: 'answer', chunks: ['Final summary.'] }
         : { kind: 'answer', chunks: [`A summary as long as its part: ${'word '.repeat(40)}`] },
     );
-    const { summarizeDocument } = createWorkerWorld({ model });
+    const { summarizeDocument, newRun } = createWorkerWorld({ model });
 
-    await expect(summarizeDocument(document(sections(4)), new JobMeter())).rejects.toMatchObject({
+    await expect(summarizeDocument(document(sections(4)), newRun())).rejects.toMatchObject({
       name: 'PermanentJobError',
       message: expect.stringMatching(/raise documentChunkTokens or lower summaryMaxTokens/),
     });
@@ -241,10 +250,10 @@ describe('createDocumentSummarizer', () => {
   });
 
   it('refuses a model outside the allow-list before any call', async () => {
-    const { summarizeDocument, model } = createWorkerWorld({ model: [] });
+    const { summarizeDocument, model, newRun } = createWorkerWorld({ model: [] });
 
     await expect(
-      summarizeDocument(document('Short.', { model: 'claude-opus-4-6' }), new JobMeter()),
+      summarizeDocument(document('Short.', { model: 'claude-opus-4-6' }), newRun()),
     ).rejects.toMatchObject({ name: 'PermanentJobError', type: 'invalid_request_error' });
     expect((model as ScriptedModel).requests).toHaveLength(0);
   });

@@ -1,28 +1,42 @@
 import type { SQSRecord } from 'aws-lambda';
+import { createBatchRounds } from '../../../../functions/worker/batch-rounds.js';
 import { createConversationCompactor } from '../../../../functions/worker/compact-conversation.js';
+import { type JobDeadline, NO_DEADLINE } from '../../../../functions/worker/job-deadline.js';
 import type { JobObserver } from '../../../../functions/worker/job-observer.js';
-import { createMeteredModel } from '../../../../functions/worker/metered-model.js';
+import type { JobRun, RunRound } from '../../../../functions/worker/job-run.js';
+import { createMeteredModel, JobMeter } from '../../../../functions/worker/metered-model.js';
 import { createRecordHandler } from '../../../../functions/worker/process-record.js';
 import { createJobRunner } from '../../../../functions/worker/run-job.js';
+import { createStandardRounds } from '../../../../functions/worker/standard-rounds.js';
 import {
   createDocumentSummarizer,
   type SummaryLimits,
 } from '../../../../functions/worker/summarize-document.js';
 import { toSqsRecord } from '../../../../local-stack/lambda-runtime/sqs-record.js';
+import { createBudgetWatch } from '../../../../shared/budget/budget-watch.js';
 import type { Clock } from '../../../../shared/domain/clock.js';
 import { PriceTable } from '../../../../shared/domain/pricing/price-table.js';
 import { estimateTokens } from '../../../../shared/domain/tokens.js';
 import type { TokenUsage } from '../../../../shared/domain/usage.js';
-import type { Model, ModelAnswer, ModelRequest } from '../../../../shared/ports/model.js';
+import type { PendingBatch } from '../../../../shared/ports/job-store.js';
+import type {
+  Model,
+  ModelAnswer,
+  ModelRequest,
+  ModelStream,
+} from '../../../../shared/ports/model.js';
 import {
   type BudgetLimits,
   createBudgetReserver,
 } from '../../../../shared/usage/budget-reserver.js';
+import { InMemoryBudgetNotices } from '../../../fakes/in-memory-budget-notices.js';
 import { InMemoryConversationStore } from '../../../fakes/in-memory-conversation-store.js';
 import { InMemoryJobStore } from '../../../fakes/in-memory-job-store.js';
 import { InMemoryUsageLedger } from '../../../fakes/in-memory-usage-ledger.js';
+import { RecordingEventPublisher } from '../../../fakes/recording-event-publisher.js';
 import { RecordingMessageActions } from '../../../fakes/recording-message-actions.js';
 import { type ModelScript, ScriptedModel } from '../../../fakes/scripted-model.js';
+import { ScriptedModelBatches } from '../../../fakes/scripted-model-batches.js';
 
 /** The JobObserver port recording every observation, in order. */
 export class RecordingJobObserver implements JobObserver {
@@ -31,6 +45,9 @@ export class RecordingJobObserver implements JobObserver {
   readonly successes: Array<Parameters<JobObserver['succeeded']>[0]> = [];
   readonly failedAttempts: Array<Parameters<JobObserver['attemptFailed']>[0]> = [];
   readonly overruns: Array<Parameters<JobObserver['budgetOverrun']>[0]> = [];
+  readonly notPublishedErrors: unknown[] = [];
+  readonly deferrals: Array<Parameters<JobObserver['deferred']>[0]> = [];
+  readonly conflicts: Array<Parameters<JobObserver['conflict']>[0]> = [];
   /** Jobs ended as failed for good. */
   failures = 0;
 
@@ -56,6 +73,18 @@ export class RecordingJobObserver implements JobObserver {
 
   failed(): void {
     this.failures += 1;
+  }
+
+  notPublished(error: unknown): void {
+    this.notPublishedErrors.push(error);
+  }
+
+  deferred(details: Parameters<JobObserver['deferred']>[0]): void {
+    this.deferrals.push(details);
+  }
+
+  conflict(details: Parameters<JobObserver['conflict']>[0]): void {
+    this.conflicts.push(details);
   }
 }
 
@@ -87,8 +116,32 @@ export class ConcurrencyCountingModel implements Model {
     private readonly delayMs: (request: ModelRequest) => number = () => 2,
   ) {}
 
-  openStream(request: ModelRequest) {
-    return this.inner.openStream(request);
+  async openStream(request: ModelRequest): Promise<ModelStream> {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    let open = true;
+    const close = () => {
+      if (open) this.inFlight -= 1;
+      open = false;
+    };
+    try {
+      await new Promise((resolve) => setTimeout(resolve, this.delayMs(request)));
+      const stream = await this.inner.openStream(request);
+      return {
+        model: stream.model,
+        initialUsage: stream.initialUsage,
+        async *[Symbol.asyncIterator]() {
+          try {
+            yield* stream;
+          } finally {
+            close();
+          }
+        },
+      };
+    } catch (error) {
+      close();
+      throw error;
+    }
   }
 
   async complete(request: ModelRequest): Promise<ModelAnswer> {
@@ -113,7 +166,16 @@ export function answering(text: string): ScriptedModel {
   return new ScriptedModel(() => ({ kind: 'answer', chunks: [text] }));
 }
 
-export const WORKER_LIMITS: SummaryLimits & BudgetLimits & { jobRetryBaseSeconds: number } = {
+export const WORKER_LIMITS: SummaryLimits &
+  BudgetLimits & {
+    jobRetryBaseSeconds: number;
+    summaryConcurrency: number;
+    modelTimeoutMs: number;
+    modelMaxRetries: number;
+    maxRetryWaitMs: number;
+    batchPollSeconds: number;
+    deadlineMarginMs: number;
+  } = {
   defaultModel: 'claude-haiku-4-5',
   models: new Set(['claude-haiku-4-5', 'claude-sonnet-4-5', 'claude-sonnet-4-6']),
   summaryMaxTokens: 64,
@@ -121,6 +183,9 @@ export const WORKER_LIMITS: SummaryLimits & BudgetLimits & { jobRetryBaseSeconds
   summaryConcurrency: 2,
   modelTimeoutMs: 30_000,
   modelMaxRetries: 1,
+  maxRetryWaitMs: 10_000,
+  batchPollSeconds: 60,
+  deadlineMarginMs: 5_000,
   userMonthlyBudgetUsd: 10,
   globalMonthlyBudgetUsd: 1_000,
   jobRetryBaseSeconds: 30,
@@ -141,7 +206,11 @@ export function sections(count: number): string {
  * real adapters.
  */
 export function createWorkerWorld(
-  options: { model?: Model | ModelScript[]; limits?: Partial<typeof WORKER_LIMITS> } = {},
+  options: {
+    model?: Model | ModelScript[];
+    batches?: ScriptedModelBatches;
+    limits?: Partial<typeof WORKER_LIMITS>;
+  } = {},
 ) {
   const model =
     options.model === undefined
@@ -157,23 +226,45 @@ export function createWorkerWorld(
   const jobs = new InMemoryJobStore();
   const conversations = new InMemoryConversationStore();
   const messages = new RecordingMessageActions();
+  const events = new RecordingEventPublisher();
+  const notices = new InMemoryBudgetNotices();
+  const batches = options.batches ?? new ScriptedModelBatches();
+  const budget = createBudgetReserver({ ledger, prices, limits });
   const complete = createMeteredModel({
     model,
-    budget: createBudgetReserver({ ledger, prices, limits }),
+    budget,
     ledger,
     prices,
     clock: clock.read,
     observer,
+    limits,
   });
-  const summarizeDocument = createDocumentSummarizer({ complete, limits });
+  const standardRounds = createStandardRounds({ complete, limits });
+  const batchRounds = createBatchRounds({
+    batches,
+    budget,
+    ledger,
+    prices,
+    clock: clock.read,
+    observer,
+    limits,
+  });
+  const summarizeDocument = createDocumentSummarizer({ limits });
   const compactConversation = createConversationCompactor({
     conversations,
     summarize: summarizeDocument,
   });
+  const budgetWatch = createBudgetWatch({ ledger, notices, events, clock: clock.read, limits });
+  const afterSpend = async (userId: string) => {
+    await Promise.all([budgetWatch.principal(userId), budgetWatch.deployment()]);
+  };
   const runJob = createJobRunner({
     jobs,
     summarizeDocument,
     compactConversation,
+    rounds: { standard: standardRounds, batch: batchRounds },
+    events,
+    afterSpend,
     clock: clock.read,
     observer,
   });
@@ -181,12 +272,19 @@ export function createWorkerWorld(
     runJob,
     jobs,
     messages,
+    events,
+    afterSpend,
     clock: clock.read,
     observer,
     limits,
   });
+  /** A job attempt of its own, on the standard rounds, kept in memory: for the use cases alone. */
+  const newRun = (
+    fields: { deadline?: JobDeadline; rounds?: RunRound; jobId?: string } = {},
+  ): JobRun => testRun(fields.rounds ?? standardRounds, fields);
   return {
     model,
+    batches,
     limits,
     ledger,
     prices,
@@ -195,12 +293,52 @@ export function createWorkerWorld(
     jobs,
     conversations,
     messages,
+    events,
+    notices,
     complete,
     summarizeDocument,
     compactConversation,
     runJob,
     handleRecord,
+    newRun,
   };
+}
+
+/** A JobRun whose checkpoints and pending batch live in memory. */
+export function testRun(
+  rounds: RunRound,
+  fields: { deadline?: JobDeadline; jobId?: string; userId?: string } = {},
+): JobRun & { saved: Array<{ key: string; text: string }> } {
+  const meter = new JobMeter();
+  const checkpoints = new Map<string, string>();
+  const saved: Array<{ key: string; text: string }> = [];
+  let pendingBatch: PendingBatch | undefined;
+  const run: JobRun & { saved: typeof saved } = {
+    userId: fields.userId ?? USER_ID,
+    jobId: fields.jobId ?? JOB_ID,
+    meter,
+    deadline: fields.deadline ?? NO_DEADLINE,
+    checkpoints,
+    saved,
+    get pendingBatch() {
+      return pendingBatch;
+    },
+    get usage() {
+      return meter.usage;
+    },
+    get costNanoUsd() {
+      return meter.costNanoUsd;
+    },
+    round: (round) => rounds(round, run),
+    async checkpoint(key, text) {
+      checkpoints.set(key, text);
+      saved.push({ key, text });
+    },
+    async setPendingBatch(batch) {
+      pendingBatch = batch;
+    },
+  };
+  return run;
 }
 
 export const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:123456789012:jobs';

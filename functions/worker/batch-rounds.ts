@@ -1,0 +1,110 @@
+import type { Clock } from '../../shared/domain/clock.js';
+import { ModelError } from '../../shared/domain/errors.js';
+import type { PriceTable } from '../../shared/domain/pricing/price-table.js';
+import { maxTokensOf } from '../../shared/domain/tokens.js';
+import { addUsage, type TokenUsage, ZERO_USAGE } from '../../shared/domain/usage.js';
+import type { ModelBatches } from '../../shared/ports/model-batches.js';
+import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
+import type { BudgetReserver } from '../../shared/usage/budget-reserver.js';
+import { JobDeferredError } from './job-errors.js';
+import type { JobObserver } from './job-observer.js';
+import type { JobRun, ModelCall, Round, RunRound } from './job-run.js';
+
+/** Batches end within 24 hours; their reservation is held a little longer. */
+const BATCH_RESERVATION_MS = 25 * 3600_000;
+
+/**
+ * Rounds made through the Message Batches API, at half the token price. A round's calls
+ * without a checkpoint are submitted as one batch, whose worst case (at the list price:
+ * the reserver knows no other) is reserved for as long as a batch can take; the job then
+ * waits for it without a function waiting (JobDeferredError: its message comes back
+ * later). Once the batch has ended, its answers are checkpointed, the reservation settled
+ * at the batch price, and the job goes on to its next round (another batch) or its end.
+ * @throws JobDeferredError while the batch runs
+ */
+export function createBatchRounds(deps: {
+  batches: ModelBatches;
+  budget: BudgetReserver;
+  ledger: Pick<UsageLedger, 'settle' | 'release'>;
+  prices: PriceTable;
+  clock: Clock;
+  observer: JobObserver;
+  limits: { batchPollSeconds: number };
+}): RunRound {
+  const { batches, ledger, prices, clock, observer, limits } = deps;
+  const wait = () => new JobDeferredError(limits.batchPollSeconds);
+
+  async function collect({ round, calls }: Round, run: JobRun, model: string): Promise<void> {
+    const pending = run.pendingBatch!;
+    const state = await batches.check(pending.batchId, { signal: run.deadline.signal });
+    if (state.state === 'in_progress') throw wait();
+    let usage: TokenUsage = ZERO_USAGE;
+    for (const result of state.results) {
+      if (result.kind === 'succeeded') usage = addUsage(usage, result.answer.usage);
+    }
+    const costNanoUsd = prices.costNanoUsd(model, usage, 'batch');
+    await ledger.settle(pending.reservation, { usage, costNanoUsd });
+    run.meter.add(usage, costNanoUsd);
+    observer.modelCall(usage, costNanoUsd);
+    let done = calls.filter((call) => run.checkpoints.has(call.key)).length;
+    for (const result of state.results) {
+      if (result.kind !== 'succeeded' || run.checkpoints.has(result.customId)) continue;
+      done += 1;
+      await run.checkpoint(result.customId, result.answer.text, {
+        round,
+        partsDone: Math.min(done, calls.length),
+        partsTotal: calls.length,
+      });
+    }
+    await run.setPendingBatch(undefined);
+    const failed = state.results.find((result) => result.kind !== 'succeeded');
+    if (failed?.kind === 'errored') throw failed.error;
+    if (failed)
+      throw new ModelError('timeout', 'the batch expired before it processed every request');
+  }
+
+  async function submit(missing: ModelCall[], run: JobRun, model: string): Promise<never> {
+    const now = clock();
+    const reservation = await deps.budget.reserve({
+      userId: run.userId,
+      model,
+      promptMaxTokens: missing.reduce(
+        (sum, call) =>
+          sum +
+          maxTokensOf([
+            ...call.request.system.map((b) => b.text),
+            ...call.request.messages.flatMap((m) => m.blocks.map((b) => b.text)),
+          ]),
+        0,
+      ),
+      maxOutputTokens: missing.reduce((sum, call) => sum + call.request.maxTokens, 0),
+      nowMs: now,
+      expiresAtMs: now + BATCH_RESERVATION_MS,
+    });
+    let batchId: string;
+    try {
+      ({ batchId } = await batches.submit(
+        missing.map((call) => ({ customId: call.key, request: call.request })),
+        { signal: run.deadline.signal },
+      ));
+    } catch (error) {
+      await ledger.release(reservation);
+      throw error;
+    }
+    await run.setPendingBatch({
+      batchId,
+      submittedAt: new Date(now).toISOString(),
+      reservation,
+    });
+    throw wait();
+  }
+
+  return async (round, run) => {
+    const model = round.calls[0]?.request.model ?? '';
+    const missing = () => round.calls.filter((call) => !run.checkpoints.has(call.key));
+    if (missing().length > 0 && run.pendingBatch) await collect(round, run, model);
+    const left = missing();
+    if (left.length > 0) await submit(left, run, model);
+    return round.calls.map((call) => run.checkpoints.get(call.key) ?? '');
+  };
+}

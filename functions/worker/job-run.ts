@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import type { JobProgress, PendingBatch } from '../../shared/ports/job-store.js';
+import type { ModelRequest } from '../../shared/ports/model.js';
+import type { JobDeadline } from './job-deadline.js';
+import type { JobMeter } from './metered-model.js';
+
+/** One model call a job needs, named by what it asks: the same call is never paid twice. */
+export interface ModelCall {
+  /** A digest of the model, prompt and limit (32 hex): the checkpoint key and batch custom id. */
+  key: string;
+  request: Pick<ModelRequest, 'model' | 'system' | 'messages' | 'maxTokens'>;
+}
+
+/** Calls that can run side by side: the parts of one document, or their summaries. */
+export interface Round {
+  /** 1 for a document's parts, 2 and on for summaries of summaries. */
+  round: number;
+  calls: ModelCall[];
+}
+
+/** The answers of a round's calls, in order: made now, or later through a batch. */
+export type RunRound = (round: Round, run: JobRun) => Promise<string[]>;
+
+export function modelCall(request: ModelCall['request']): ModelCall {
+  const key = createHash('sha256').update(JSON.stringify(request)).digest('hex').slice(0, 32);
+  return { key, request };
+}
+
+/**
+ * One attempt at a job: who it is for, its meter (usage and cost across attempts), its
+ * deadline, the results earlier attempts kept, and how its rounds of calls are made.
+ */
+export interface JobRun {
+  readonly userId: string;
+  readonly jobId: string;
+  readonly meter: JobMeter;
+  readonly deadline: JobDeadline;
+  /** Answers kept by earlier attempts (and this one), by call key. */
+  readonly checkpoints: ReadonlyMap<string, string>;
+  /** The batch this job waits for, if any. */
+  readonly pendingBatch: PendingBatch | undefined;
+  /** Makes (or collects) a round's calls. */
+  round(round: Round): Promise<string[]>;
+  /** Keeps an answer so a retry does not make the call again; reports progress. */
+  checkpoint(key: string, text: string, progress: JobProgress): Promise<void>;
+  /** Records the batch the job now waits for (undefined: none). */
+  setPendingBatch(batch: PendingBatch | undefined): Promise<void>;
+  /** Total usage and cost so far. */
+  readonly usage: JobMeter['usage'];
+  readonly costNanoUsd: number;
+}

@@ -1,0 +1,47 @@
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { BudgetNotices, BudgetScope } from '../../ports/budget-notices.js';
+import { isConditionFailure } from './errors.js';
+import { budgetNoticeKeys } from './keys.js';
+
+/** A notice is remembered a little over a year, then TTL removes it. */
+const NOTICE_RETENTION_SECONDS = 400 * 24 * 3600;
+
+/** The BudgetNotices port on the single table: one item per notice, put once. */
+export class DynamoBudgetNotices implements BudgetNotices {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(scope: BudgetScope, month: string, percent: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keyOf(scope, month, percent),
+            claimedAt: new Date().toISOString(),
+            expiresAt: Math.floor(Date.now() / 1000) + NOTICE_RETENTION_SECONDS,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async release(scope: BudgetScope, month: string, percent: number): Promise<void> {
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: keyOf(scope, month, percent) }),
+    );
+  }
+}
+
+function keyOf(scope: BudgetScope, month: string, percent: number) {
+  return scope.scope === 'principal'
+    ? budgetNoticeKeys.principal(scope.userId, month, percent)
+    : budgetNoticeKeys.deployment(month, percent);
+}

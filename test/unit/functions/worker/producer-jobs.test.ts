@@ -1,0 +1,294 @@
+import { describe, expect, it } from 'vitest';
+import { monthOf } from '../../../../shared/domain/budget.js';
+import type { JobEndedEvent, ProducerEvent } from '../../../../shared/events/producer-events.js';
+import { contentHashOf } from '../../../../shared/jobs/job-id.js';
+import { ScriptedModel } from '../../../fakes/scripted-model.js';
+import { ScriptedModelBatches } from '../../../fakes/scripted-model-batches.js';
+import { answering, createWorkerWorld, jobRecord, promptOf, sections, USER_ID } from './support.js';
+
+const PRODUCER_ID = 'invoice-2026-118:summary';
+
+const message = (fields: Record<string, unknown> = {}) => ({
+  type: 'summarize.document' as const,
+  jobId: PRODUCER_ID,
+  userId: USER_ID,
+  text: 'A short memo about Q3.',
+  ...fields,
+});
+
+const ended = (events: ProducerEvent[]) =>
+  events.filter((event): event is JobEndedEvent => event.type === 'job.ended');
+
+describe('jobs sent by producers', () => {
+  it("runs a job under the producer's own id and publishes its end with the summary, usage and cost", async () => {
+    const world = createWorkerWorld({ model: answering('Q3 went well.') });
+
+    await world.handleRecord(jobRecord(message()));
+
+    const job = await world.jobs.get(USER_ID, PRODUCER_ID);
+    expect(job).toMatchObject({ status: 'succeeded', contentHash: contentHashOf(message()) });
+    expect(world.events.deliveries).toEqual([
+      {
+        event: {
+          version: 1,
+          type: 'job.ended',
+          at: world.clock.iso(),
+          jobId: PRODUCER_ID,
+          userId: USER_ID,
+          jobType: 'summarize.document',
+          status: 'succeeded',
+          result: { summary: 'Q3 went well.' },
+          usage: job?.usage,
+          costUsd: (job?.costNanoUsd ?? 0) / 1e9,
+        },
+        attributes: { type: 'job.ended', status: 'succeeded', userId: USER_ID },
+      },
+    ]);
+  });
+
+  it('processes the same message twice once: the second finds the job done', async () => {
+    const world = createWorkerWorld({ model: answering('Once.') });
+
+    await world.handleRecord(jobRecord(message()));
+    await world.handleRecord(jobRecord(message(), { messageId: 'msg-2' }));
+
+    expect((world.model as ScriptedModel).requests).toHaveLength(1);
+    expect(ended(world.events.published)).toHaveLength(1);
+  });
+
+  it('refuses the same id with other content: dead-lettered, noted on the job, reported, the job untouched', async () => {
+    const world = createWorkerWorld({ model: answering('The first.') });
+    await world.handleRecord(jobRecord(message()));
+
+    await world.handleRecord(jobRecord(message({ text: 'Another document entirely.' })));
+
+    const job = await world.jobs.get(USER_ID, PRODUCER_ID);
+    expect(job).toMatchObject({
+      status: 'succeeded',
+      result: { summary: 'The first.' },
+      conflict: { message: expect.stringContaining('already used for other content') },
+    });
+    expect(world.messages.deadLettered).toEqual([
+      {
+        body: expect.stringContaining('Another document'),
+        reason: expect.stringMatching(/^conflict_error: /),
+      },
+    ]);
+    expect(ended(world.events.published).at(-1)).toMatchObject({
+      jobId: PRODUCER_ID,
+      status: 'dead_lettered',
+      error: { type: 'conflict_error' },
+    });
+    expect((world.model as ScriptedModel).requests).toHaveLength(1);
+  });
+
+  it('reports a message that fails the schema when it names a user and a job id, and only then', async () => {
+    const world = createWorkerWorld();
+
+    await world.handleRecord(
+      jobRecord({ type: 'summarize.document', userId: 'u-1', jobId: 'order-7' }),
+    );
+    await world.handleRecord(jobRecord({ type: 'summarize.document', userId: 'u-1' }));
+    await world.handleRecord(jobRecord('not json at all'));
+
+    expect(world.messages.deadLettered).toHaveLength(3);
+    expect(world.events.deliveries).toEqual([
+      {
+        event: expect.objectContaining({
+          jobId: 'order-7',
+          userId: 'u-1',
+          status: 'dead_lettered',
+          error: { type: 'invalid_request_error', message: expect.stringContaining('body.text') },
+        }),
+        attributes: { type: 'job.ended', status: 'dead_lettered', userId: 'u-1' },
+      },
+    ]);
+  });
+
+  it('never runs a job that was cancelled while queued', async () => {
+    const world = createWorkerWorld();
+    await world.jobs.create(
+      { jobId: PRODUCER_ID, userId: USER_ID, type: 'summarize.document' },
+      world.clock.iso(),
+    );
+    await world.jobs.cancel(USER_ID, PRODUCER_ID, world.clock.iso());
+
+    await world.handleRecord(jobRecord(message()));
+
+    expect((world.model as ScriptedModel).requests).toHaveLength(0);
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'cancelled' });
+    expect(world.messages.retries).toEqual([]);
+  });
+});
+
+describe('failures producers hear of', () => {
+  it("retries after the provider's retry-after, passed on through the message's visibility", async () => {
+    const world = createWorkerWorld({
+      model: new ScriptedModel(() => ({
+        kind: 'fail-before',
+        error: 'rate_limited',
+        retryAfterSeconds: 7,
+      })),
+      limits: { maxRetryWaitMs: 5_000, jobRetryBaseSeconds: 30 },
+    });
+
+    await expect(
+      world.handleRecord(jobRecord(message(), { receiptHandle: 'rh-7' })),
+    ).rejects.toThrow();
+
+    expect(world.messages.retries).toEqual([{ receiptHandle: 'rh-7', seconds: 7 }]);
+    expect(await world.ledger.listReservations()).toEqual([]);
+    expect(world.events.published).toEqual([]);
+  });
+
+  it('publishes dead_lettered for the last attempt of a retryable failure, failed for a budget refusal', async () => {
+    const overloaded = createWorkerWorld({
+      model: new ScriptedModel(() => ({ kind: 'fail-before', error: 'overloaded' })),
+      limits: { modelMaxRetries: 0 },
+    });
+    await expect(
+      overloaded.handleRecord(jobRecord(message(), { receiveCount: 5 })),
+    ).rejects.toThrow();
+    expect(ended(overloaded.events.published)).toEqual([
+      expect.objectContaining({
+        status: 'dead_lettered',
+        error: expect.objectContaining({ type: 'overloaded_error' }),
+      }),
+    ]);
+
+    const poor = createWorkerWorld({ limits: { userMonthlyBudgetUsd: 0.000_001 } });
+    await poor.handleRecord(jobRecord(message()));
+    expect(ended(poor.events.published)).toEqual([
+      expect.objectContaining({
+        status: 'failed',
+        error: expect.objectContaining({ type: 'billing_error' }),
+      }),
+    ]);
+  });
+});
+
+describe("a long document's checkpoints", () => {
+  it('continues a retried job from its checkpoints: parts done are not asked (or paid) again', async () => {
+    let failThirdOnce = true;
+    const model = new ScriptedModel((request) => {
+      const prompt = promptOf(request);
+      if (prompt.includes('Section 2:') && failThirdOnce) {
+        failThirdOnce = false;
+        return { kind: 'fail-before', error: 'overloaded' };
+      }
+      return { kind: 'answer', chunks: ['Summary.'] };
+    });
+    const world = createWorkerWorld({
+      model,
+      limits: { summaryConcurrency: 1, modelMaxRetries: 0 },
+    });
+    const text = sections(4);
+
+    await expect(world.handleRecord(jobRecord(message({ text })))).rejects.toThrow();
+    expect(world.jobs.checkpointsSaved).toHaveLength(2);
+    await world.handleRecord(jobRecord(message({ text }), { receiveCount: 2 }));
+
+    const asked = (section: number) =>
+      model.requests.filter((r) => promptOf(r).includes(`Section ${section}:`)).length;
+    expect([asked(0), asked(1), asked(2), asked(3)]).toEqual([1, 1, 2, 1]);
+    const job = await world.jobs.get(USER_ID, PRODUCER_ID);
+    expect(job).toMatchObject({
+      status: 'succeeded',
+      progress: { round: 1, partsDone: 4, partsTotal: 4 },
+    });
+    const month = await world.ledger.userMonth(USER_ID, monthOf(world.clock.nowMs));
+    expect(job?.costNanoUsd).toBe(month.spentNanoUsd);
+    expect(world.events.published.filter((e) => e.type === 'job.progress')).toHaveLength(4);
+  });
+});
+
+describe('batch jobs', () => {
+  it('goes through a batch without a function waiting, and is billed at half the price', async () => {
+    const batches = new ScriptedModelBatches(
+      () => ({ kind: 'answer', text: 'A batch summary.' }),
+      1,
+    );
+    const world = createWorkerWorld({ batches, limits: { batchPollSeconds: 45 } });
+    const body = message({ priority: 'batch' });
+
+    await world.handleRecord(jobRecord(body));
+    expect(batches.batches).toHaveLength(1);
+    expect(world.messages.requeued).toEqual([{ body: JSON.stringify(body), delaySeconds: 45 }]);
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({
+      status: 'running',
+      priority: 'batch',
+      batch: { batchId: batches.batches[0]?.batchId },
+    });
+    await world.handleRecord(jobRecord(body, { messageId: 'poll-1' }));
+    expect(world.messages.requeued).toHaveLength(2);
+    await world.handleRecord(jobRecord(body, { messageId: 'poll-2' }));
+
+    const job = await world.jobs.get(USER_ID, PRODUCER_ID);
+    expect(job).toMatchObject({ status: 'succeeded', result: { summary: 'A batch summary.' } });
+    expect(job?.batch).toBeUndefined();
+    expect((world.model as ScriptedModel).requests).toHaveLength(0);
+    const fullPrice = world.prices.costNanoUsd('claude-haiku-4-5', job!.usage!);
+    expect(job?.costNanoUsd).toBe(Math.ceil(fullPrice / 2));
+    const month = await world.ledger.userMonth(USER_ID, monthOf(world.clock.nowMs));
+    expect(month.spentNanoUsd).toBe(job?.costNanoUsd);
+    expect(await world.ledger.listReservations()).toEqual([]);
+    expect(ended(world.events.published)).toEqual([
+      expect.objectContaining({ status: 'succeeded', priority: 'batch' }),
+    ]);
+  });
+
+  it('summarizes a long document in a batch per round: the parts, then their summaries', async () => {
+    const batches = new ScriptedModelBatches(() => ({ kind: 'answer', text: 'Part summary.' }), 0);
+    const world = createWorkerWorld({ batches });
+    const body = message({ priority: 'batch', text: sections(3) });
+
+    for (let delivery = 0; delivery < 4; delivery++) {
+      await world.handleRecord(jobRecord(body, { messageId: `m-${delivery}` }));
+    }
+
+    expect(batches.batches.map((b) => b.requests.length)).toEqual([3, 1]);
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('fails the job with the error of a request the batch could not answer', async () => {
+    const batches = new ScriptedModelBatches(
+      () => ({ kind: 'error', error: 'invalid_request' }),
+      0,
+    );
+    const world = createWorkerWorld({ batches });
+    const body = message({ priority: 'batch' });
+
+    await world.handleRecord(jobRecord(body));
+    await world.handleRecord(jobRecord(body, { messageId: 'poll' }));
+
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({
+      status: 'failed',
+      error: { type: 'invalid_request_error' },
+    });
+    expect(await world.ledger.listReservations()).toEqual([]);
+  });
+});
+
+describe('budget events', () => {
+  it("publishes each threshold a principal's spend crosses once a month", async () => {
+    const world = createWorkerWorld({
+      model: new ScriptedModel(() => ({
+        kind: 'answer',
+        chunks: ['ok'],
+        usage: { inputTokens: 400_000 },
+      })),
+      limits: { userMonthlyBudgetUsd: 1 },
+    });
+
+    await world.handleRecord(jobRecord(message({ jobId: 'a' })));
+    await world.handleRecord(jobRecord(message({ jobId: 'b' })));
+
+    const budget = world.events.deliveries.filter((d) => d.event.type === 'budget.threshold');
+    expect(
+      budget.map((d) => [d.event.type === 'budget.threshold' && d.event.percent, d.attributes]),
+    ).toEqual([
+      [50, { type: 'budget.threshold', scope: 'principal', userId: USER_ID }],
+      [80, { type: 'budget.threshold', scope: 'principal', userId: USER_ID }],
+    ]);
+  });
+});
