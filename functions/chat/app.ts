@@ -27,6 +27,7 @@ import { healthRoute } from './routes/health.js';
 import { listConversationsRoute } from './routes/list-conversations.js';
 import { messagesRoute } from './routes/messages.js';
 import { getModelRoute, listModelsRoute } from './routes/models.js';
+import { openApiRoute } from './routes/openapi.js';
 import { resumeConversationRoute } from './routes/resume-conversation.js';
 import { stopConversationRoute } from './routes/stop-conversation.js';
 import { uiChatRoute } from './routes/ui-chat.js';
@@ -77,6 +78,7 @@ export function createChatApp(deps: ChatAppDependencies): ChatRouter {
     app,
     [
       healthRoute(deps),
+      openApiRoute(app),
       chatRoute(deps),
       uiChatRoute(deps),
       listConversationsRoute(deps),

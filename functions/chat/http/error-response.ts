@@ -20,6 +20,7 @@ import {
   UpstreamError,
   ValidationError,
 } from '../../../shared/domain/errors.js';
+import * as z from '../../../shared/validation/zod.js';
 import type { ChatRequestContext } from './chat-router.js';
 
 const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => AppError, number]> = [
@@ -146,7 +147,7 @@ export function errorHandler(baseLogger: Logger) {
           error.conversationId && {
             conversationId: error.conversationId,
           }),
-      },
+      } satisfies ErrorBody,
       {
         status: answer.status,
         headers: { ...answer.headers, 'x-request-id': requestId },
@@ -154,3 +155,35 @@ export function errorHandler(baseLogger: Logger) {
     );
   };
 }
+
+// A record, so that an ErrorType this list lacks fails to compile.
+const ERROR_TYPES: Record<ErrorType, true> = {
+  invalid_request_error: true,
+  authentication_error: true,
+  permission_error: true,
+  not_found_error: true,
+  conflict_error: true,
+  request_too_large: true,
+  billing_error: true,
+  rate_limit_error: true,
+  timeout_error: true,
+  overloaded_error: true,
+  api_error: true,
+};
+
+/** `error.type` of an error body or event, for the API document. Built on call, never at load. */
+export const errorTypeSchema = () =>
+  z.enum(Object.keys(ERROR_TYPES) as [ErrorType, ...ErrorType[]]);
+
+/** Every error response's body, for the API document and the tests. Built on call, never at load. */
+export const errorBodySchema = () =>
+  z.object({
+    type: z.literal('error'),
+    error: z.object({ type: errorTypeSchema(), message: z.string() }),
+    requestId: z.string().check(z.describe('Also in the x-request-id header and every log line.')),
+    conversationId: z.optional(
+      z.string().check(z.describe('The conversation the question was kept in: retry in it.')),
+    ),
+  });
+
+type ErrorBody = z.infer<ReturnType<typeof errorBodySchema>>;

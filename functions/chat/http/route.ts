@@ -20,6 +20,46 @@ export interface RouteInput<Body, Query> {
   scope: RequestScope;
 }
 
+/**
+ * A zod schema built only when the API document is (`GET /openapi.json`, `npm run docs`,
+ * tests), never while a request is served: building schemas at load time costs cold start.
+ */
+export type LazySchema = () => z.ZodMiniType;
+
+/** One documented answer of a route. */
+export interface RouteResponse {
+  description: string;
+  /** Its JSON body. */
+  json?: LazySchema;
+  /** A Server-Sent Events stream: each event's name and the schema of its `data:` JSON. */
+  events?: () => Readonly<Record<string, z.ZodMiniType>>;
+  /** Headers worth knowing, by lowercase name: what each says. */
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** Error statuses a route declares; the error body and each status's meaning are documented once. */
+export type ErrorStatus = 400 | 402 | 403 | 404 | 409 | 413 | 429 | 502 | 503 | 529;
+
+/** What the OpenAPI document says of a route (`functions/chat/openapi/`); never read while serving. */
+export interface RouteDocumentation {
+  /** Unique, camelCase: the name generated clients give the call. */
+  operationId: string;
+  /** One line. */
+  summary: string;
+  description?: string;
+  /** Its answers by status (errors go in `errors`). @default a 200 without a documented body */
+  responses?: Readonly<Record<number, RouteResponse>>;
+  /**
+   * Error statuses it may answer besides those every route of its access may: 400 when it
+   * has a body or query, 401 unless public, 403 when admin, and 500.
+   */
+  errors?: readonly ErrorStatus[];
+  /** Its path parameters (`:id`): what each names. */
+  params?: Readonly<Record<string, string>>;
+  /** For a route that forwards another API's payloads: that API's reference. */
+  externalDocs?: { url: string; description?: string };
+}
+
 export interface RouteDefinition<Body = undefined, Query = undefined> {
   method: HttpMethod;
   /** Event Handler syntax: `/v1/conversations/:id`. */
@@ -32,6 +72,8 @@ export interface RouteDefinition<Body = undefined, Query = undefined> {
   /** Validated by Event Handler before the handler runs (400 otherwise). */
   body?: z.ZodMiniType<Body, unknown>;
   query?: z.ZodMiniType<Query, unknown>;
+  /** For the API document: every registered route is in it (`GET /openapi.json`). */
+  docs?: RouteDocumentation;
   handle(input: RouteInput<Body, Query>): Promise<Response>;
 }
 
@@ -44,6 +86,16 @@ export function defineRoute<Body = undefined, Query = undefined>(
 
 const ANONYMOUS: Principal = { userId: 'anonymous' };
 
+// biome-ignore lint/suspicious/noExplicitAny: each route keeps its own body and query types
+type AnyRoute = RouteDefinition<any, any>;
+
+const REGISTERED = new WeakMap<ChatRouter, readonly AnyRoute[]>();
+
+/** The routes `registerRoutes` put on `app`, in order: what the API document describes. */
+export function registeredRoutes(app: ChatRouter): readonly AnyRoute[] {
+  return REGISTERED.get(app) ?? [];
+}
+
 /**
  * Registers the routes on the router: each behind `authenticate` unless public, with
  * Event Handler validating its body and query. Event Handler answers a known path's
@@ -52,10 +104,10 @@ const ANONYMOUS: Principal = { userId: 'anonymous' };
  */
 export function registerRoutes(
   app: ChatRouter,
-  // biome-ignore lint/suspicious/noExplicitAny: each route keeps its own body and query types
-  routes: ReadonlyArray<RouteDefinition<any, any>>,
+  routes: readonly AnyRoute[],
   hooks: { authenticate: Middleware; requireAdmin: Middleware },
 ): void {
+  REGISTERED.set(app, [...registeredRoutes(app), ...routes]);
   for (const route of routes) {
     const schemas = {
       ...(route.body && { body: route.body }),

@@ -1,0 +1,89 @@
+import type { ErrorType } from '../../../shared/domain/errors.js';
+import type { ErrorStatus } from '../http/route.js';
+
+interface ErrorStatusDoc {
+  /** The component's name: `#/components/responses/<name>`. */
+  name: string;
+  description: string;
+  types: readonly ErrorType[];
+  /** Headers this status carries, besides `x-request-id`. */
+  headers?: readonly ('retry-after' | 'www-authenticate')[];
+}
+
+/**
+ * What each error status means on this API (the mapping itself is `http/error-response.ts`).
+ * 401 and 403 of admin routes, 400 of validated routes and 500 are added by the document.
+ */
+export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatusDoc>> = {
+  400: {
+    name: 'BadRequest',
+    description:
+      'The body, query or path is not valid (the message names the field), or a value is not allowed here (a model, max_tokens over the cap, a beta).',
+    types: ['invalid_request_error'],
+  },
+  401: {
+    name: 'Unauthorized',
+    description:
+      'No credential, or one that is not valid (an unknown, revoked or expired API key, a bad JWT).',
+    types: ['authentication_error'],
+    headers: ['www-authenticate'],
+  },
+  402: {
+    name: 'BudgetExceeded',
+    description:
+      "The request does not fit the user's, the API key's or the deployment's monthly budget.",
+    types: ['billing_error'],
+  },
+  403: {
+    name: 'Forbidden',
+    description:
+      'A model the deployment or the API key does not allow; the admin API without the admin claim.',
+    types: ['permission_error'],
+  },
+  404: {
+    name: 'NotFound',
+    description: "Nothing of the caller's by that id (or an id that is not well formed).",
+    types: ['not_found_error'],
+  },
+  409: {
+    name: 'Conflict',
+    description: 'The conversation is busy (a turn is streaming), or nothing is there to act on.',
+    types: ['conflict_error'],
+  },
+  413: {
+    name: 'ContentTooLarge',
+    description: 'The document is larger than the deployment accepts (`maxDocumentBytes`).',
+    types: ['request_too_large'],
+  },
+  429: {
+    name: 'RateLimited',
+    description:
+      "The caller's (or the API key's) requests or tokens per minute, or Claude's own rate limit; retry after `retry-after` seconds.",
+    types: ['rate_limit_error'],
+    headers: ['retry-after'],
+  },
+  500: {
+    name: 'InternalError',
+    description: 'A bug of ours; the body never carries internals (the request id finds the log).',
+    types: ['api_error'],
+  },
+  502: {
+    name: 'BadGateway',
+    description:
+      'Claude could not start answering and retrying will not help, or the Anthropic API refused the deployment’s own key.',
+    types: ['api_error'],
+  },
+  503: {
+    name: 'Unavailable',
+    description:
+      'Claude could not start answering in time (after retries and the fallback model); retrying may help.',
+    types: ['api_error', 'timeout_error'],
+    headers: ['retry-after'],
+  },
+  529: {
+    name: 'Overloaded',
+    description: 'Claude is overloaded (after retries and the fallback model); retry later.',
+    types: ['overloaded_error'],
+    headers: ['retry-after'],
+  },
+};

@@ -1,0 +1,46 @@
+import type { StopReason } from '../../shared/domain/conversation.js';
+import * as z from '../../shared/validation/zod.js';
+
+/*
+ * Pieces of the response bodies, for the API document (GET /openapi.json) and the tests
+ * that check real responses against it. Each is a function: schemas are built when the
+ * document is, never while the function loads (building them costs cold start).
+ */
+
+// A record, so that a StopReason this list lacks fails to compile.
+const STOP_REASONS: Record<StopReason, true> = {
+  end_turn: true,
+  max_tokens: true,
+  stop_sequence: true,
+  refusal: true,
+  pause_turn: true,
+  stopped: true,
+  timeout: true,
+  interrupted: true,
+  error: true,
+};
+
+/** A count of tokens, requests, … */
+export const countSchema = () => z.int().check(z.nonnegative());
+
+/** An amount in US dollars. */
+export const usdSchema = () => z.number().check(z.nonnegative());
+
+/** An ISO 8601 instant (`2026-11-15T09:30:00.000Z`). */
+export const instantSchema = () => z.iso.datetime({ offset: true });
+
+/** Why an answer ended: Claude's reasons, and ours (`stopped`, `timeout`, `interrupted`, `error`). */
+export const stopReasonSchema = () =>
+  z.enum(Object.keys(STOP_REASONS) as [StopReason, ...StopReason[]]);
+
+/** The tokens of one answer, or of a month. */
+export const tokenUsageSchema = () =>
+  z.object({
+    inputTokens: countSchema(),
+    outputTokens: countSchema(),
+    cacheReadInputTokens: countSchema(),
+    cacheCreationInputTokens: countSchema(),
+  });
+
+/** A page's continuation: pass it as `?cursor=` for the next page; absent on the last. */
+export const nextCursorSchema = () => z.optional(z.string().check(z.minLength(1)));
