@@ -7,6 +7,8 @@ import { DEFAULT_ROWS, parseRow, type RowSpec } from './rows.js';
  *   --typical=16                  BENCH_TYPICAL  concurrent typical (15 s) turns for memory and
  *                                                cost; 0 skips that part
  *   --no-bundles                  BENCH_BUNDLES=0  skip bundle sizes and cold imports
+ *   --wait-quiet=600              BENCH_WAIT_QUIET wait up to that many seconds for the 1-minute
+ *                                                load average to fall under 1 before starting
  */
 export interface BenchConfig {
   rows: RowSpec[];
@@ -15,6 +17,8 @@ export interface BenchConfig {
   /** Typical turns run one at a time, for one stream's RSS and CPU. */
   typicalSequential: number;
   bundles: boolean;
+  /** Seconds to wait for a quiet machine before starting; 0 starts at once. */
+  waitQuietSeconds: number;
 }
 
 export function benchConfig(
@@ -29,8 +33,10 @@ export function benchConfig(
     flags.set(name, no ? '0' : (value ?? '1'));
   }
   for (const name of flags.keys())
-    if (!['rows', 'turns', 'typical', 'bundles'].includes(name))
-      throw new Error(`unknown flag --${name} (known: --rows, --turns, --typical, --no-bundles)`);
+    if (!['rows', 'turns', 'typical', 'bundles', 'wait-quiet'].includes(name))
+      throw new Error(
+        `unknown flag --${name} (known: --rows, --turns, --typical, --no-bundles, --wait-quiet)`,
+      );
   const rows = (flags.get('rows') ?? env.BENCH_ROWS)?.split(',').filter(Boolean) ?? DEFAULT_ROWS;
   return {
     rows: rows.map(parseRow),
@@ -38,6 +44,11 @@ export function benchConfig(
     typicalConcurrency: positive('typical', flags.get('typical') ?? env.BENCH_TYPICAL ?? '16', 0),
     typicalSequential: 2,
     bundles: (flags.get('bundles') ?? env.BENCH_BUNDLES ?? '1') !== '0',
+    waitQuietSeconds: positive(
+      'wait-quiet',
+      flags.get('wait-quiet') ?? env.BENCH_WAIT_QUIET ?? '0',
+      0,
+    ),
   };
 }
 

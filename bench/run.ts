@@ -28,8 +28,11 @@ const CLAUDE = { timeToFirstTokenMs: 50, tokensPerSecond: 1000 };
 const outDir = resolve('bench/results');
 mkdirSync(outDir, { recursive: true });
 const log = (line: string) => console.log(line);
+await waitForQuiet(config.waitQuietSeconds);
 const loadBefore = loadavg()[0] as number;
 log(`bench: ${config.rows.length} rows × ${config.turns} turns; load average ${loadBefore}`);
+if (loadBefore > availableParallelism() / 2)
+  log('  the machine is busy: timings will be slower and noisier than on a quiet one');
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -123,3 +126,12 @@ writeFileSync(resolve(outDir, 'latest.json'), `${JSON.stringify(results, null, 2
 writeFileSync(resolve(outDir, 'latest.md'), `${report}\n`);
 console.log(`\n${report}`);
 process.exit(0);
+
+/** Other work on the machine skews every timing: wait (bounded) until it has calmed down. */
+async function waitForQuiet(seconds: number): Promise<void> {
+  const until = Date.now() + seconds * 1000;
+  while (Date.now() < until && (loadavg()[0] as number) >= 1) {
+    log(`waiting for a quiet machine (load average ${(loadavg()[0] as number).toFixed(2)})…`);
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
+  }
+}
