@@ -56,6 +56,19 @@ export interface Conversation {
   summary?: { text: string; throughSeq: number };
   /** Estimated tokens of the messages not yet compacted. */
   uncompactedTokens: number;
+  /**
+   * Messages replaced by a regenerated answer or an edited question: inclusive ranges of
+   * sequence numbers. They are kept, and left out of prompts and of the default listing.
+   */
+  superseded?: ReadonlyArray<readonly [number, number]>;
+}
+
+/** Whether message `seq` was replaced by a regenerated answer or an edited question. */
+export function isSuperseded(
+  seq: number,
+  ranges: ReadonlyArray<readonly [number, number]> | undefined,
+): boolean {
+  return (ranges ?? []).some(([from, to]) => seq >= from && seq <= to);
 }
 
 export interface Page<T> {

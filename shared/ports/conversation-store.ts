@@ -38,7 +38,10 @@ export interface BeginTurn {
   existing?: Conversation;
   turnId: string;
   title: string;
-  userMessage: { id: string; content: string; tokens: number };
+  /** The question, stored at the next slot; absent when the turn answers the last one again (regenerate). */
+  userMessage?: { id: string; content: string; tokens: number };
+  /** Marks the messages from this sequence number to the last as superseded (regenerate, edit). */
+  supersedeFrom?: number;
   nowIso: string;
   /** Until when the turn holds the conversation, unless it renews the lease. */
   leaseUntilMs: number;
@@ -79,12 +82,22 @@ export interface ConversationStore {
   ): Promise<Page<StoredMessage>>;
   /** The message at `seq`, if there is one. */
   message(userId: string, conversationId: string, seq: number): Promise<StoredMessage | undefined>;
-  /** The newest messages after `afterSeq`, oldest first, up to `maxTokens` (estimated). */
+  /** The newest messages after `afterSeq`, oldest first, up to `maxTokens` (estimated), those in `skip` left out. */
   recentMessages(
     userId: string,
     conversationId: string,
-    options: { afterSeq: number; maxTokens: number },
+    options: {
+      afterSeq: number;
+      maxTokens: number;
+      skip?: ReadonlyArray<readonly [number, number]>;
+    },
   ): Promise<StoredMessage[]>;
+  /** The message with this id, if the conversation has one. */
+  findMessage(
+    userId: string,
+    conversationId: string,
+    messageId: string,
+  ): Promise<StoredMessage | undefined>;
   /**
    * Stores the user's message and takes the conversation for one turn, atomically.
    * @throws ConflictError when another turn holds it or it moved since it was read.

@@ -123,10 +123,10 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       const { items } = await store.listMessages(userId, begin.conversationId, { limit: 10 });
       expect(items).toEqual([
         {
-          id: begin.userMessage.id,
+          id: begin.userMessage!.id,
           seq: 1,
           role: 'user',
-          content: begin.userMessage.content,
+          content: begin.userMessage!.content,
           createdAt: begin.nowIso,
         },
       ]);
@@ -256,6 +256,102 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(await store.message(userId, conversation.id, 2)).toEqual(items[1]);
       expect(await store.message(userId, conversation.id, 3)).toBeUndefined();
       expect(await store.message(newUserId(), conversation.id, 1)).toBeUndefined();
+    });
+  });
+
+  describe('regenerating and editing', () => {
+    it('answers the last question again: no new question, the old answer superseded', async () => {
+      const before = await converse({ tokens: [5, 7] });
+      const begin = beginOf({
+        userId,
+        conversationId: before.id,
+        existing: before,
+        userMessage: undefined,
+        supersedeFrom: 2,
+      });
+
+      const seq = await store.beginTurn(begin);
+      await store.finishTurn(finishOf(begin, seq));
+
+      expect(seq).toBe(2);
+      const after = await store.getConversation(userId, before.id);
+      expect(after).toMatchObject({ lastSeq: 3, messageCount: 3, superseded: [[2, 2]] });
+      const window = await store.recentMessages(userId, before.id, {
+        afterSeq: 0,
+        maxTokens: 1_000,
+        skip: after?.superseded,
+      });
+      expect(window.map((message) => [message.seq, message.role])).toEqual([
+        [1, 'user'],
+        [3, 'assistant'],
+      ]);
+    });
+
+    it('replaces a question and what followed it with an edited one, keeping them all', async () => {
+      const before = await converse({ tokens: [5, 7, 3, 4] });
+      const begin = beginOf({
+        userId,
+        conversationId: before.id,
+        existing: before,
+        supersedeFrom: 3,
+      });
+
+      const seq = await store.beginTurn(begin);
+
+      expect(seq).toBe(5);
+      const after = await store.getConversation(userId, before.id);
+      expect(after?.superseded).toEqual([[3, 4]]);
+      const { items } = await store.listMessages(userId, before.id, { limit: 10 });
+      expect(items.map((message) => message.seq)).toEqual([1, 2, 3, 4, 5]);
+      const window = await store.recentMessages(userId, before.id, {
+        afterSeq: 0,
+        maxTokens: 1_000,
+        skip: after?.superseded,
+      });
+      expect(window.map((message) => message.seq)).toEqual([1, 2, 5]);
+    });
+
+    it('leaves superseded messages out of the token window without counting them', async () => {
+      const before = await converse({ tokens: [5, 7, 300, 400] });
+      const begin = beginOf({
+        userId,
+        conversationId: before.id,
+        existing: before,
+        supersedeFrom: 3,
+      });
+      await store.beginTurn(begin);
+      const after = await store.getConversation(userId, before.id);
+
+      const window = await store.recentMessages(userId, before.id, {
+        afterSeq: 0,
+        maxTokens: 20,
+        skip: after?.superseded,
+      });
+
+      expect(window.map((message) => message.seq)).toEqual([1, 2, 5]);
+    });
+
+    it('gives the superseded ranges back when a regenerate or edit is abandoned', async () => {
+      const before = await converse({ tokens: [5, 7] });
+      const begin = beginOf({
+        userId,
+        conversationId: before.id,
+        existing: before,
+        supersedeFrom: 1,
+      });
+      await store.beginTurn(begin);
+
+      await store.abandonTurn(begin);
+
+      expect(await store.getConversation(userId, before.id)).toEqual(before);
+    });
+
+    it('finds a message by its id', async () => {
+      const conversation = await converse({ tokens: [5, 7] });
+      const { items } = await store.listMessages(userId, conversation.id, { limit: 10 });
+
+      expect(await store.findMessage(userId, conversation.id, items[1]!.id)).toEqual(items[1]);
+      expect(await store.findMessage(userId, conversation.id, 'msg_none')).toBeUndefined();
     });
   });
 

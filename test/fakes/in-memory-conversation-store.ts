@@ -1,8 +1,9 @@
-import type {
-  Conversation,
-  Page,
-  StoredMessage,
-  TurnHold,
+import {
+  type Conversation,
+  isSuperseded,
+  type Page,
+  type StoredMessage,
+  type TurnHold,
 } from '../../shared/domain/conversation.js';
 import { ConflictError, ValidationError } from '../../shared/domain/errors.js';
 import type { TokenUsage } from '../../shared/domain/usage.js';
@@ -75,12 +76,17 @@ export class InMemoryConversationStore implements ConversationStore {
   async recentMessages(
     userId: string,
     conversationId: string,
-    options: { afterSeq: number; maxTokens: number },
+    options: {
+      afterSeq: number;
+      maxTokens: number;
+      skip?: ReadonlyArray<readonly [number, number]>;
+    },
   ): Promise<StoredMessage[]> {
     const newestFirst: StoredMessage[] = [];
     let tokens = 0;
     for (const { message, tokens: messageTokens } of this.messagesOf(userId, conversationId)
       .filter(({ message }) => message.seq > options.afterSeq)
+      .filter(({ message }) => !isSuperseded(message.seq, options.skip))
       .reverse()) {
       tokens += messageTokens;
       // Like the adapter: the first message that does not fit ends the window.
@@ -90,10 +96,22 @@ export class InMemoryConversationStore implements ConversationStore {
     return newestFirst.reverse();
   }
 
+  async findMessage(
+    userId: string,
+    conversationId: string,
+    messageId: string,
+  ): Promise<StoredMessage | undefined> {
+    const found = this.messagesOf(userId, conversationId).find(
+      ({ message }) => message.id === messageId,
+    );
+    return found && structuredClone(found.message);
+  }
+
   async beginTurn(turn: BeginTurn): Promise<number> {
     const key = keyOf(turn.userId, turn.conversationId);
     const record = this.records.get(key);
-    const seq = (turn.existing?.lastSeq ?? 0) + 1;
+    const question = turn.userMessage;
+    const seq = (turn.existing?.lastSeq ?? 0) + (question ? 1 : 0);
     if (turn.existing ? !canTake(record, turn) : record !== undefined) {
       throw new ConflictError(
         'another turn is in progress in this conversation, or it changed meanwhile; retry when it ends',
@@ -102,9 +120,17 @@ export class InMemoryConversationStore implements ConversationStore {
     const held = record ?? this.create(turn);
     const { conversation } = held;
     if (record) {
-      conversation.messageCount += 1;
-      conversation.uncompactedTokens += turn.userMessage.tokens;
+      if (question) {
+        conversation.messageCount += 1;
+        conversation.uncompactedTokens += question.tokens;
+      }
       conversation.updatedAt = turn.nowIso;
+      if (turn.supersedeFrom !== undefined && turn.existing) {
+        conversation.superseded = [
+          ...(conversation.superseded ?? []),
+          [turn.supersedeFrom, turn.existing.lastSeq],
+        ];
+      }
     }
     conversation.lastSeq = seq + 1;
     conversation.activeTurn = {
@@ -113,11 +139,13 @@ export class InMemoryConversationStore implements ConversationStore {
       ...(turn.hold && { hold: structuredClone(turn.hold) }),
     };
     delete held.stopTurnId;
-    const { id, content, tokens } = turn.userMessage;
-    held.messages.set(seq, {
-      message: { id, seq, role: 'user', content, createdAt: turn.nowIso },
-      tokens,
-    });
+    if (question) {
+      const { id, content, tokens } = question;
+      held.messages.set(seq, {
+        message: { id, seq, role: 'user', content, createdAt: turn.nowIso },
+        tokens,
+      });
+    }
     return seq;
   }
 
@@ -145,7 +173,7 @@ export class InMemoryConversationStore implements ConversationStore {
       this.records.delete(key);
       return true;
     }
-    record.messages.delete(turn.existing.lastSeq + 1);
+    if (turn.userMessage) record.messages.delete(turn.existing.lastSeq + 1);
     const { activeTurn: _, ...before } = structuredClone(turn.existing);
     record.conversation = before;
     return true;
@@ -263,7 +291,7 @@ export class InMemoryConversationStore implements ConversationStore {
         updatedAt: turn.nowIso,
         lastSeq: 0,
         messageCount: 1,
-        uncompactedTokens: turn.userMessage.tokens,
+        uncompactedTokens: turn.userMessage?.tokens ?? 0,
       },
       messages: new Map(),
       pieces: new Map(),

@@ -1,7 +1,11 @@
 import { checkKeyAllowsModel } from '../../../shared/domain/api-key.js';
 import { monthOf } from '../../../shared/domain/budget.js';
 import type { Clock } from '../../../shared/domain/clock.js';
-import type { Conversation, StoredMessage } from '../../../shared/domain/conversation.js';
+import {
+  type Conversation,
+  isSuperseded,
+  type StoredMessage,
+} from '../../../shared/domain/conversation.js';
 import {
   AppError,
   BudgetExceededError,
@@ -54,10 +58,24 @@ export function createTurnStart(deps: {
       ? await findConversation(deps, userId, request.conversationId, receivedAtMs)
       : undefined;
     const conversationId = existing?.id ?? request.newConversationId ?? newConversationId();
+    const supersedeFrom = await supersededBy(store, request, existing);
+    const skip = [
+      ...(existing?.superseded ?? []),
+      ...(supersedeFrom === undefined || !existing
+        ? []
+        : [[supersedeFrom, existing.lastSeq] as const]),
+    ];
     // The hold on the conversation is short and renewed; the budget's lasts the invocation.
     const leaseUntilMs = receivedAtMs + limits.turnLeaseMs;
     const deadlineMs = receivedAtMs + context.remainingTimeMs();
-    const budget = promptBudget({ ...request, conversation: existing, ...limits });
+    // A regenerated question is part of the history window.
+    const question = request.regenerate ? '' : request.message;
+    const budget = promptBudget({
+      ...request,
+      message: question,
+      conversation: existing,
+      ...limits,
+    });
 
     // Off (no I/O) unless the cache is on and the turn starts a conversation.
     const cache = await turnCache.lookup({
@@ -67,7 +85,7 @@ export function createTurnStart(deps: {
       message: request.message,
       maxTokens,
       ...(request.cache && { cache: request.cache }),
-      startsConversation: !existing,
+      startsConversation: !existing && !request.regenerate,
       nowMs: receivedAtMs,
     });
     const admissionRequest = {
@@ -90,11 +108,14 @@ export function createTurnStart(deps: {
       ...(existing && { existing }),
       turnId: messageId,
       title: truncateText(request.message.trim(), TITLE_CHARS),
-      userMessage: {
-        id: newMessageId(),
-        content: request.message,
-        tokens: estimateTokens(request.message),
-      },
+      ...(!request.regenerate && {
+        userMessage: {
+          id: newMessageId(),
+          content: request.message,
+          tokens: estimateTokens(request.message),
+        },
+      }),
+      ...(supersedeFrom !== undefined && { supersedeFrom }),
       nowIso: new Date(receivedAtMs).toISOString(),
       leaseUntilMs,
       ...(planned && { hold: { reservation: planned, model } }),
@@ -105,7 +126,7 @@ export function createTurnStart(deps: {
       conversationId,
       existing !== undefined,
       allOrNothing(
-        loadHistory(store, userId, existing, budget.historyTokens),
+        loadHistory(store, userId, existing, budget.historyTokens, skip),
         planned
           ? admit(admission, context, admissionRequest, planned)
           : Promise.resolve(freeOfCharge(userId, receivedAtMs)),
@@ -116,6 +137,16 @@ export function createTurnStart(deps: {
         },
       ),
     );
+    // Regenerating: the last question is asked again, from the history.
+    const asked = request.regenerate ? history.at(-1) : undefined;
+    if (request.regenerate && asked?.role !== 'user') {
+      await Promise.all([admitted.release(), store.abandonTurn(begin)]);
+      throw new ConflictError('there is no answered question to regenerate in this conversation');
+    }
+    const prompt = {
+      history: asked ? history.slice(0, -1) : history,
+      message: asked ? asked.content : request.message,
+    };
     if (planned && admitted.reservation.shard !== planned.shard) {
       // The deployment's shard was full and another took the hold: the turn records where it is.
       await store.renewLease(userId, conversationId, messageId, leaseUntilMs, {
@@ -151,8 +182,7 @@ export function createTurnStart(deps: {
             ...buildPrompt({
               ...(request.system !== undefined && { system: request.system }),
               ...(existing?.summary && { summary: existing.summary.text }),
-              history,
-              message: request.message,
+              ...prompt,
             }),
           }),
         );
@@ -245,14 +275,46 @@ async function loadHistory(
   userId: string,
   existing: Conversation | undefined,
   maxTokens: number,
+  skip: ReadonlyArray<readonly [number, number]>,
 ): Promise<StoredMessage[]> {
   if (!existing) return [];
   const messages = await store.recentMessages(userId, existing.id, {
     afterSeq: existing.summary?.throughSeq ?? 0,
     maxTokens,
+    skip,
   });
   // Read while this turn's question is being stored: the query may already see it.
   return messages.filter((message) => message.seq <= existing.lastSeq);
+}
+
+/**
+ * Where a regenerate or an edit starts superseding: the last answer, or the question
+ * replaced. Only what has not been compacted into the summary can be replaced.
+ */
+async function supersededBy(
+  store: ConversationStore,
+  request: TurnRequest,
+  existing: Conversation | undefined,
+): Promise<number | undefined> {
+  if (!request.regenerate && request.replaces === undefined) return undefined;
+  if (!existing) {
+    throw new ValidationError(
+      'regenerating or editing needs the conversationId of the conversation',
+    );
+  }
+  if (request.regenerate) return existing.lastSeq;
+  const replaced = await store.findMessage(existing.userId, existing.id, request.replaces!);
+  if (!replaced || replaced.role !== 'user' || isSuperseded(replaced.seq, existing.superseded)) {
+    throw new NotFoundError(
+      `no question ${JSON.stringify(request.replaces)} to replace in this conversation`,
+    );
+  }
+  if (replaced.seq <= (existing.summary?.throughSeq ?? 0)) {
+    throw new ConflictError(
+      'this question is summarized already (compacted); it can no longer be edited',
+    );
+  }
+  return replaced.seq;
 }
 
 /** A failure after the question was stored names its conversation, so a retry continues it. */

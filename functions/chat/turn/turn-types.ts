@@ -16,6 +16,13 @@ export interface TurnRequest {
   conversationId?: string;
   /** The id a new conversation takes (a client's chat id, mapped); a fresh one without it. */
   newConversationId?: string;
+  /**
+   * Answers the conversation's last question again (`message` is not used): the last
+   * answer is kept, superseded by the new one.
+   */
+  regenerate?: boolean;
+  /** Replaces this earlier question (and everything after it, kept as superseded) with `message`. */
+  replaces?: string;
   model?: string;
   system?: string;
   maxTokens?: number;

@@ -7,7 +7,13 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Conversation, Page, StoredMessage, TurnHold } from '../../domain/conversation.js';
+import {
+  type Conversation,
+  isSuperseded,
+  type Page,
+  type StoredMessage,
+  type TurnHold,
+} from '../../domain/conversation.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import type {
@@ -104,7 +110,11 @@ export class DynamoConversationStore implements ConversationStore {
   async recentMessages(
     userId: string,
     conversationId: string,
-    options: { afterSeq: number; maxTokens: number },
+    options: {
+      afterSeq: number;
+      maxTokens: number;
+      skip?: ReadonlyArray<readonly [number, number]>;
+    },
   ): Promise<StoredMessage[]> {
     const newestFirst: StoredMessage[] = [];
     let tokens = 0;
@@ -126,6 +136,7 @@ export class DynamoConversationStore implements ConversationStore {
         }),
       );
       for (const item of result.Items ?? []) {
+        if (isSuperseded(Number(item.seq), options.skip)) continue;
         tokens += Number(item.tokens ?? 0);
         if (tokens > options.maxTokens) return newestFirst.reverse();
         newestFirst.push(toMessage(item));
@@ -133,6 +144,33 @@ export class DynamoConversationStore implements ConversationStore {
       startKey = result.LastEvaluatedKey;
     } while (startKey);
     return newestFirst.reverse();
+  }
+
+  async findMessage(
+    userId: string,
+    conversationId: string,
+    messageId: string,
+  ): Promise<StoredMessage | undefined> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
+          FilterExpression: 'id = :id',
+          ExpressionAttributeValues: {
+            ':pk': keys.conversationPartition(userId, conversationId),
+            ':msg': keys.messagePrefix,
+            ':id': messageId,
+          },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const found = result.Items?.[0];
+      if (found) return toMessage(found);
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return undefined;
   }
 
   async beginTurn(turn: BeginTurn): Promise<number> {

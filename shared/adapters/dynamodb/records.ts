@@ -24,7 +24,19 @@ export function toConversation(item: Item): Conversation {
   if (typeof item.summary === 'string') {
     conversation.summary = { text: item.summary, throughSeq: Number(item.summaryThroughSeq ?? 0) };
   }
+  const ranges = supersededRanges(item.supersededRanges);
+  if (ranges.length > 0) conversation.superseded = ranges;
   return conversation;
+}
+
+/** `[[from, to], …]` as stored; anything else in it is ignored. */
+function supersededRanges(value: unknown): Array<[number, number]> {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((range) =>
+    Array.isArray(range) && range.length === 2 && range.every(Number.isSafeInteger)
+      ? [[Number(range[0]), Number(range[1])] as [number, number]]
+      : [],
+  );
 }
 
 export function toMessage(item: Item): StoredMessage {

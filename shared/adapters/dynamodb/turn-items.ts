@@ -7,88 +7,117 @@ import { keys } from './keys.js';
  * question; finishing stores the answer in the next slot and releases the hold.
  */
 export function beginTurnItems(tableName: string, turn: BeginTurn) {
-  const seq = (turn.existing?.lastSeq ?? 0) + 1;
+  const question = turn.userMessage;
+  // A regenerated answer asks no new question: it takes the slot after the last one.
+  const seq = (turn.existing?.lastSeq ?? 0) + (question ? 1 : 0);
   const activity = {
     gsi1pk: keys.conversationsByUser(turn.userId),
     gsi1sk: keys.conversationActivity(turn.nowIso, turn.conversationId),
   };
-  const takeConversation = turn.existing
-    ? {
-        Update: {
-          TableName: tableName,
-          Key: keys.conversation(turn.userId, turn.conversationId),
-          UpdateExpression:
-            'SET lastSeq = :answerSeq, activeTurnId = :turn, activeTurnLeaseUntil = :lease, ' +
-            'updatedAt = :now, gsi1sk = :activity, messageCount = messageCount + :one, ' +
-            `uncompactedTokens = uncompactedTokens + :tokens${turn.hold ? ', activeTurnHold = :hold' : ''} ` +
-            `REMOVE stopTurnId${turn.hold ? '' : ', activeTurnHold'}`,
-          ConditionExpression:
-            'attribute_exists(pk) AND lastSeq = :seen AND ' +
-            '(attribute_not_exists(activeTurnId) OR activeTurnLeaseUntil < :nowMs)',
-          ExpressionAttributeValues: {
-            ':answerSeq': seq + 1,
-            ':seen': turn.existing.lastSeq,
-            ':turn': turn.turnId,
-            ':lease': turn.leaseUntilMs,
-            ':now': turn.nowIso,
-            ':nowMs': Date.parse(turn.nowIso),
-            ':activity': activity.gsi1sk,
-            ':one': 1,
-            ':tokens': turn.userMessage.tokens,
-            ...(turn.hold && { ':hold': turn.hold }),
-          },
+  const items: Array<Record<string, unknown>> = [];
+  if (turn.existing) {
+    const supersede = turn.supersedeFrom !== undefined;
+    const set = [
+      'lastSeq = :answerSeq',
+      'activeTurnId = :turn',
+      'activeTurnLeaseUntil = :lease',
+      'updatedAt = :now',
+      'gsi1sk = :activity',
+      ...(question
+        ? ['messageCount = messageCount + :one', 'uncompactedTokens = uncompactedTokens + :tokens']
+        : []),
+      ...(turn.hold ? ['activeTurnHold = :hold'] : []),
+      ...(supersede
+        ? ['supersededRanges = list_append(if_not_exists(supersededRanges, :none), :range)']
+        : []),
+    ];
+    items.push({
+      Update: {
+        TableName: tableName,
+        Key: keys.conversation(turn.userId, turn.conversationId),
+        UpdateExpression: `SET ${set.join(', ')} REMOVE stopTurnId${turn.hold ? '' : ', activeTurnHold'}`,
+        ConditionExpression:
+          'attribute_exists(pk) AND lastSeq = :seen AND ' +
+          '(attribute_not_exists(activeTurnId) OR activeTurnLeaseUntil < :nowMs)',
+        ExpressionAttributeValues: {
+          ':answerSeq': seq + 1,
+          ':seen': turn.existing.lastSeq,
+          ':turn': turn.turnId,
+          ':lease': turn.leaseUntilMs,
+          ':now': turn.nowIso,
+          ':nowMs': Date.parse(turn.nowIso),
+          ':activity': activity.gsi1sk,
+          ...(question && { ':one': 1, ':tokens': question.tokens }),
+          ...(turn.hold && { ':hold': turn.hold }),
+          ...(supersede && {
+            ':none': [],
+            ':range': [[turn.supersedeFrom, turn.existing.lastSeq]],
+          }),
         },
-      }
-    : {
-        Put: {
-          TableName: tableName,
-          Item: {
-            ...keys.conversation(turn.userId, turn.conversationId),
-            ...activity,
-            userId: turn.userId,
-            conversationId: turn.conversationId,
-            title: turn.title,
-            createdAt: turn.nowIso,
-            updatedAt: turn.nowIso,
-            lastSeq: seq + 1,
-            messageCount: 1,
-            uncompactedTokens: turn.userMessage.tokens,
-            activeTurnId: turn.turnId,
-            activeTurnLeaseUntil: turn.leaseUntilMs,
-            ...(turn.hold && { activeTurnHold: turn.hold }),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      };
-  const putQuestion = {
-    Put: {
-      TableName: tableName,
-      Item: {
-        ...keys.message(turn.userId, turn.conversationId, seq),
-        id: turn.userMessage.id,
-        seq,
-        role: 'user',
-        content: turn.userMessage.content,
-        tokens: turn.userMessage.tokens,
-        createdAt: turn.nowIso,
       },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    },
-  };
-  return { seq, items: [takeConversation, putQuestion] };
+    });
+  } else {
+    items.push({
+      Put: {
+        TableName: tableName,
+        Item: {
+          ...keys.conversation(turn.userId, turn.conversationId),
+          ...activity,
+          userId: turn.userId,
+          conversationId: turn.conversationId,
+          title: turn.title,
+          createdAt: turn.nowIso,
+          updatedAt: turn.nowIso,
+          lastSeq: seq + 1,
+          messageCount: 1,
+          uncompactedTokens: question?.tokens ?? 0,
+          activeTurnId: turn.turnId,
+          activeTurnLeaseUntil: turn.leaseUntilMs,
+          ...(turn.hold && { activeTurnHold: turn.hold }),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    });
+  }
+  if (question) {
+    items.push({
+      Put: {
+        TableName: tableName,
+        Item: {
+          ...keys.message(turn.userId, turn.conversationId, seq),
+          id: question.id,
+          seq,
+          role: 'user',
+          content: question.content,
+          tokens: question.tokens,
+          createdAt: turn.nowIso,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    });
+  }
+  return { seq, items };
 }
 
 /**
  * Undoes a begun turn, only while it holds the conversation: a new conversation is
- * deleted; an existing one gets back what it was before (counters, activity, sequence).
+ * deleted; an existing one gets back what it was before (counters, activity, sequence,
+ * superseded messages).
  */
 export function abandonTurnItems(tableName: string, turn: BeginTurn) {
-  const seq = (turn.existing?.lastSeq ?? 0) + 1;
+  const { seq } = beginTurnItems(tableName, turn);
   const conversationKey = keys.conversation(turn.userId, turn.conversationId);
   const held = { ':turn': turn.turnId, ':answerSeq': seq + 1 };
-  const deleteQuestion = {
-    Delete: { TableName: tableName, Key: keys.message(turn.userId, turn.conversationId, seq) },
-  };
+  const deleteQuestion = turn.userMessage
+    ? [
+        {
+          Delete: {
+            TableName: tableName,
+            Key: keys.message(turn.userId, turn.conversationId, seq),
+          },
+        },
+      ]
+    : [];
   if (!turn.existing) {
     return [
       {
@@ -99,10 +128,11 @@ export function abandonTurnItems(tableName: string, turn: BeginTurn) {
           ExpressionAttributeValues: held,
         },
       },
-      deleteQuestion,
+      ...deleteQuestion,
     ];
   }
   const before = turn.existing;
+  const ranges = before.superseded ?? [];
   return [
     {
       Update: {
@@ -110,8 +140,8 @@ export function abandonTurnItems(tableName: string, turn: BeginTurn) {
         Key: conversationKey,
         UpdateExpression:
           'SET lastSeq = :lastSeq, updatedAt = :updatedAt, gsi1sk = :activity, ' +
-          'messageCount = :messageCount, uncompactedTokens = :uncompacted ' +
-          'REMOVE activeTurnId, activeTurnLeaseUntil, activeTurnHold',
+          `messageCount = :messageCount, uncompactedTokens = :uncompacted${ranges.length > 0 ? ', supersededRanges = :ranges' : ''} ` +
+          `REMOVE activeTurnId, activeTurnLeaseUntil, activeTurnHold${ranges.length > 0 ? '' : ', supersededRanges'}`,
         ConditionExpression: 'activeTurnId = :turn AND lastSeq = :answerSeq',
         ExpressionAttributeValues: {
           ...held,
@@ -120,10 +150,11 @@ export function abandonTurnItems(tableName: string, turn: BeginTurn) {
           ':activity': keys.conversationActivity(before.updatedAt, before.id),
           ':messageCount': before.messageCount,
           ':uncompacted': before.uncompactedTokens,
+          ...(ranges.length > 0 && { ':ranges': ranges }),
         },
       },
     },
-    deleteQuestion,
+    ...deleteQuestion,
   ];
 }
 
