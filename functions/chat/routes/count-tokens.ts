@@ -1,5 +1,7 @@
+import * as z from '../../../shared/validation/zod.js';
 import { anthropicRequestHeaders, rateLimitHeaders } from '../http/anthropic-headers.js';
 import { defineRoute } from '../http/route.js';
+import { GOVERNED_HEADERS } from '../messages/anthropic-payloads.js';
 import type { CountTokens } from '../messages/count-tokens.js';
 import { CountTokensRequestSchema } from '../messages/messages-request.js';
 
@@ -9,6 +11,24 @@ export const countTokensRoute = (deps: { countTokens: CountTokens }) =>
     method: 'POST',
     path: '/v1/messages/count_tokens',
     body: CountTokensRequestSchema,
+    docs: {
+      operationId: 'countMessageTokens',
+      summary: 'Count the tokens of a Messages request',
+      description:
+        "Forwarded to the Anthropic API: free, but counted in the caller's rate limit. The model must be allowed.",
+      externalDocs: {
+        url: 'https://docs.anthropic.com/en/api/messages-count-tokens',
+        description: "Anthropic's token counting API",
+      },
+      responses: {
+        200: {
+          description: "Anthropic's count.",
+          json: () => z.looseObject({ input_tokens: z.int().check(z.nonnegative()) }),
+          headers: GOVERNED_HEADERS,
+        },
+      },
+      errors: [403, 429, 502, 503, 529],
+    },
     handle: async ({ request, body, principal, scope }) => {
       const { anthropicVersion, betas } = anthropicRequestHeaders(request.headers);
       const counted = await deps.countTokens({

@@ -8,6 +8,13 @@ export const deleteConversationRoute = (deps: { store: ConversationStore }) =>
   defineRoute({
     method: 'DELETE',
     path: '/v1/conversations/:id',
+    docs: {
+      operationId: 'deleteConversation',
+      summary: 'Delete a conversation and every message of it',
+      params: { id: 'The conversation id (`conv_…`).' },
+      responses: { 204: { description: 'Deleted.' } },
+      errors: [404],
+    },
     handle: async ({ params, principal }) => {
       const id = conversationIdOf(params);
       if (!(await deps.store.deleteConversation(principal.userId, id))) {

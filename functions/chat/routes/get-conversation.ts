@@ -1,9 +1,17 @@
 import type { StoredMessage } from '../../../shared/domain/conversation.js';
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
+import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
 import { PageQuerySchema } from '../request-schemas.js';
+import {
+  instantSchema,
+  nextCursorSchema,
+  stopReasonSchema,
+  tokenUsageSchema,
+  usdSchema,
+} from '../response-schemas.js';
 import { conversationIdOf, conversationNotFound } from './conversation-id.js';
 
 /** GET /v1/conversations/{id}: its messages, in order. */
@@ -12,6 +20,17 @@ export const getConversationRoute = (deps: { store: ConversationStore }) =>
     method: 'GET',
     path: '/v1/conversations/:id',
     query: PageQuerySchema,
+    docs: {
+      operationId: 'getConversation',
+      summary: "A conversation's messages, in order",
+      description:
+        'Answers carry their model, stop reason, tokens and cost; `stopReason: interrupted` marks what an answer had streamed when its function died.',
+      params: { id: 'The conversation id (`conv_…`).' },
+      responses: {
+        200: { description: 'A page of the conversation.', json: conversationSchema },
+      },
+      errors: [404],
+    },
     handle: async ({ params, query, principal }) => {
       const id = conversationIdOf(params);
       const conversation = await deps.store.getConversation(principal.userId, id);
@@ -22,8 +41,33 @@ export const getConversationRoute = (deps: { store: ConversationStore }) =>
         title: conversation.title,
         messages: page.items.map(toApiMessage),
         ...(page.nextCursor && { nextCursor: page.nextCursor }),
-      });
+      } satisfies z.infer<ReturnType<typeof conversationSchema>>);
     },
+  });
+
+const conversationSchema = () =>
+  z.object({
+    id: z.string(),
+    title: z.string(),
+    messages: z.array(
+      z.object({
+        id: z.string(),
+        role: z.enum(['user', 'assistant']),
+        content: z.string(),
+        createdAt: instantSchema(),
+        model: z.optional(z.string()),
+        stopReason: z.optional(stopReasonSchema()),
+        usage: z.optional(
+          z.extend(tokenUsageSchema(), {
+            estimated: z.optional(
+              z.boolean().check(z.describe('true: the stream broke before Claude counted.')),
+            ),
+          }),
+        ),
+        costUsd: z.optional(usdSchema()),
+      }),
+    ),
+    nextCursor: nextCursorSchema(),
   });
 
 function toApiMessage(message: StoredMessage) {

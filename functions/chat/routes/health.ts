@@ -1,3 +1,5 @@
+import * as z from '../../../shared/validation/zod.js';
+import { errorTypeSchema } from '../http/error-response.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
 
@@ -12,16 +14,27 @@ export const healthRoute = (deps: { healthChecks: HealthChecks }) =>
     method: 'GET',
     path: '/health',
     access: 'public',
+    docs: {
+      operationId: 'getHealth',
+      summary: 'Whether the table, the queue and the Claude configuration are usable',
+      responses: {
+        200: { description: 'Every dependency answers.', json: healthSchema },
+        503: {
+          description: 'A dependency does not answer (in 3 s): `checks` names it.',
+          json: unhealthySchema,
+        },
+      },
+    },
     handle: async ({ scope }) => {
       const names = Object.keys(deps.healthChecks);
       const results = await Promise.allSettled(
         Object.values(deps.healthChecks).map((check) => withTimeout(check(), CHECK_TIMEOUT_MS)),
       );
-      const checks = Object.fromEntries(
+      const checks = Object.fromEntries<'ok' | 'unavailable'>(
         names.map((name, i) => [name, results[i]?.status === 'fulfilled' ? 'ok' : 'unavailable']),
       );
       const failing = names.filter((name) => checks[name] !== 'ok');
-      if (failing.length === 0) return json(200, { status: 'ok', checks });
+      if (failing.length === 0) return json(200, { status: 'ok', checks } satisfies Healthy);
       scope.logger.warn('health check failed', {
         failing,
         reasons: results.map((result) =>
@@ -34,9 +47,25 @@ export const healthRoute = (deps: { healthChecks: HealthChecks }) =>
         type: 'error',
         error: { type: 'api_error', message: `unavailable: ${failing.join(', ')}` },
         requestId: scope.requestId,
-      });
+      } satisfies Unhealthy);
     },
   });
+
+const checksSchema = () => z.record(z.string(), z.enum(['ok', 'unavailable']));
+
+const healthSchema = () => z.object({ status: z.literal('ok'), checks: checksSchema() });
+
+const unhealthySchema = () =>
+  z.object({
+    status: z.literal('unavailable'),
+    checks: checksSchema(),
+    type: z.literal('error'),
+    error: z.object({ type: errorTypeSchema(), message: z.string() }),
+    requestId: z.string(),
+  });
+
+type Healthy = z.infer<ReturnType<typeof healthSchema>>;
+type Unhealthy = z.infer<ReturnType<typeof unhealthySchema>>;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,9 @@
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
+import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
 import { PageQuerySchema } from '../request-schemas.js';
+import { countSchema, instantSchema, nextCursorSchema } from '../response-schemas.js';
 
 /** GET /v1/conversations: the caller's conversations, newest activity first. */
 export const listConversationsRoute = (deps: { store: ConversationStore }) =>
@@ -9,6 +11,11 @@ export const listConversationsRoute = (deps: { store: ConversationStore }) =>
     method: 'GET',
     path: '/v1/conversations',
     query: PageQuerySchema,
+    docs: {
+      operationId: 'listConversations',
+      summary: "The caller's conversations, newest activity first",
+      responses: { 200: { description: 'A page of conversations.', json: conversationListSchema } },
+    },
     handle: async ({ query, principal }) => {
       const page = await deps.store.listConversations(principal.userId, query);
       return json(200, {
@@ -20,6 +27,20 @@ export const listConversationsRoute = (deps: { store: ConversationStore }) =>
           messageCount: conversation.messageCount,
         })),
         ...(page.nextCursor && { nextCursor: page.nextCursor }),
-      });
+      } satisfies z.infer<ReturnType<typeof conversationListSchema>>);
     },
+  });
+
+const conversationListSchema = () =>
+  z.object({
+    conversations: z.array(
+      z.object({
+        id: z.string(),
+        title: z.string(),
+        createdAt: instantSchema(),
+        updatedAt: instantSchema(),
+        messageCount: countSchema(),
+      }),
+    ),
+    nextCursor: nextCursorSchema(),
   });

@@ -3,6 +3,17 @@ import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
 import type { ModelListing } from '../messages/list-models.js';
 
+const MODELS_REFERENCE = 'https://docs.anthropic.com/en/api/models-list';
+
+/** A model, as the Anthropic API describes it. */
+const modelSchema = () =>
+  z.looseObject({
+    id: z.string(),
+    type: z.literal('model'),
+    display_name: z.string(),
+    created_at: z.string(),
+  });
+
 const ModelListQuerySchema = z.object({
   limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(1000))), 20),
   after_id: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
@@ -15,6 +26,25 @@ export const listModelsRoute = (deps: { models: ModelListing }) =>
     method: 'GET',
     path: '/v1/models',
     query: ModelListQuerySchema,
+    docs: {
+      operationId: 'listModels',
+      summary: 'The models the caller may use',
+      description:
+        "In Anthropic's list shape: the deployment's allowed models, narrowed by the API key's.",
+      externalDocs: { url: MODELS_REFERENCE, description: "Anthropic's Models API" },
+      responses: {
+        200: {
+          description: 'A page of models.',
+          json: () =>
+            z.object({
+              data: z.array(modelSchema()),
+              has_more: z.boolean(),
+              first_id: z.nullable(z.string()),
+              last_id: z.nullable(z.string()),
+            }),
+        },
+      },
+    },
     handle: async ({ query, principal }) =>
       json(
         200,
@@ -31,6 +61,14 @@ export const getModelRoute = (deps: { models: ModelListing }) =>
   defineRoute({
     method: 'GET',
     path: '/v1/models/:modelId',
+    docs: {
+      operationId: 'getModel',
+      summary: 'A model the caller may use',
+      params: { modelId: 'A model id or alias (`claude-sonnet-4-6`).' },
+      externalDocs: { url: MODELS_REFERENCE, description: "Anthropic's Models API" },
+      responses: { 200: { description: 'The model.', json: modelSchema } },
+      errors: [404],
+    },
     handle: async ({ params, principal }) =>
       json(200, await deps.models.get(principal, params.modelId!)),
   });

@@ -2,6 +2,7 @@ import type { Clock } from '../../../shared/domain/clock.js';
 import { ConflictError } from '../../../shared/domain/errors.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 import type { RecoverTurn } from '../../../shared/turns/recover-turn.js';
+import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
 import { conversationIdOf, conversationNotFound } from './conversation-id.js';
@@ -15,10 +16,22 @@ export const stopConversationRoute = (deps: {
   defineRoute({
     method: 'POST',
     path: '/v1/conversations/:id/stop',
+    docs: {
+      operationId: 'stopConversation',
+      summary: 'Stop the answer streaming in a conversation',
+      description:
+        'The streaming turn stops within about a second: upstream generation is aborted and the partial answer is stored as `stopped`. 409 when no turn is streaming.',
+      params: { id: 'The conversation id (`conv_…`).' },
+      responses: { 202: { description: 'The turn is stopping.', json: stoppingSchema } },
+      errors: [404, 409],
+    },
     handle: async ({ params, principal: { userId } }) => {
       const id = conversationIdOf(params);
       if (await deps.store.requestStop(userId, id, deps.clock())) {
-        return json(202, { conversationId: id, status: 'stopping' });
+        return json(202, {
+          conversationId: id,
+          status: 'stopping',
+        } satisfies z.infer<ReturnType<typeof stoppingSchema>>);
       }
       const recovery = await deps.recover(userId, id);
       if (recovery === 'gone') throw conversationNotFound(id);
@@ -30,3 +43,6 @@ export const stopConversationRoute = (deps: {
       throw new ConflictError('no turn is streaming in this conversation');
     },
   });
+
+const stoppingSchema = () =>
+  z.object({ conversationId: z.string(), status: z.literal('stopping') });

@@ -2,8 +2,10 @@ import { monthOf } from '../../../shared/domain/budget.js';
 import type { Clock } from '../../../shared/domain/clock.js';
 import { nanoToUsd, usdToNano } from '../../../shared/domain/pricing/model-price.js';
 import type { UsageLedger } from '../../../shared/ports/usage-ledger.js';
+import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
+import { countSchema, tokenUsageSchema, usdSchema } from '../response-schemas.js';
 
 /** GET /v1/usage: the caller's usage and budget for the current month (UTC). */
 export const usageRoute = (deps: {
@@ -14,6 +16,11 @@ export const usageRoute = (deps: {
   defineRoute({
     method: 'GET',
     path: '/v1/usage',
+    docs: {
+      operationId: 'getUsage',
+      summary: "The caller's tokens, cost and budget this month (UTC)",
+      responses: { 200: { description: "This month's usage.", json: usageSchema } },
+    },
     handle: async ({ principal: { userId } }) => {
       const month = monthOf(deps.clock());
       const [usage, override] = await Promise.all([
@@ -32,6 +39,17 @@ export const usageRoute = (deps: {
         // What can still be reserved: in-flight calls hold part of the budget too.
         remainingUsd: nanoToUsd(Math.max(0, usdToNano(budgetUsd) - usage.heldNanoUsd)),
         requests: usage.requests,
-      });
+      } satisfies z.infer<ReturnType<typeof usageSchema>>);
     },
+  });
+
+const usageSchema = () =>
+  z.extend(tokenUsageSchema(), {
+    month: z.string().check(z.describe('yyyy-mm (UTC)')),
+    costUsd: usdSchema(),
+    budgetUsd: usdSchema(),
+    remainingUsd: usdSchema().check(
+      z.describe('What can still be reserved: calls in flight hold part of the budget.'),
+    ),
+    requests: countSchema(),
   });

@@ -9,6 +9,7 @@ import type { IssueApiKey } from '../../admin/issue-api-key.js';
 import { json } from '../../http/json-response.js';
 import { defineRoute } from '../../http/route.js';
 import { PageQuerySchema } from '../../request-schemas.js';
+import { countSchema, instantSchema, usdSchema } from '../../response-schemas.js';
 
 const positiveInt = z.int().check(z.positive(), z.maximum(100_000_000));
 
@@ -31,10 +32,19 @@ export const createApiKeyRoute = (deps: { issueApiKey: IssueApiKey }) =>
     path: '/v1/admin/keys',
     access: 'admin',
     body: NewApiKeySchema,
+    docs: {
+      operationId: 'createApiKey',
+      summary: 'Create an API key for a principal',
+      description:
+        'The key (`csk_` + 256 random bits) is in this answer only: only its SHA-256 is stored.',
+      responses: { 201: { description: 'The new key, with its secret.', json: newApiKeySchema } },
+    },
     handle: async ({ body, scope }) => {
       const { key, secret } = await deps.issueApiKey(body);
       scope.logger.info('API key created', { apiKeyId: key.id, principal: key.principal });
-      return json(201, { ...key, key: secret });
+      return json(201, { ...key, key: secret } satisfies z.infer<
+        ReturnType<typeof newApiKeySchema>
+      >);
     },
   });
 
@@ -47,6 +57,17 @@ export const listApiKeysRoute = (deps: { apiKeys: ApiKeyStore }) =>
     query: z.extend(PageQuerySchema, {
       principal: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
     }),
+    docs: {
+      operationId: 'listApiKeys',
+      summary: 'API keys, newest first, never their secrets',
+      responses: {
+        200: {
+          description: 'A page of keys.',
+          json: () =>
+            z.object({ keys: z.array(apiKeySchema()), nextCursor: z.nullable(z.string()) }),
+        },
+      },
+    },
     handle: async ({ query }) => {
       const page = await deps.apiKeys.list({
         limit: query.limit,
@@ -63,6 +84,13 @@ export const getApiKeyRoute = (deps: { apiKeys: ApiKeyStore; ledger: UsageLedger
     method: 'GET',
     path: '/v1/admin/keys/:keyId',
     access: 'admin',
+    docs: {
+      operationId: 'getApiKey',
+      summary: 'An API key and what it spent this month',
+      params: { keyId: 'The key id (`key_…`), never its secret.' },
+      responses: { 200: { description: 'The key and its usage.', json: apiKeyUsageSchema } },
+      errors: [404],
+    },
     handle: async ({ params }) => {
       const key = await deps.apiKeys.get(params.keyId!);
       if (!key) throw new NotFoundError(`no API key ${params.keyId}`);
@@ -75,7 +103,7 @@ export const getApiKeyRoute = (deps: { apiKeys: ApiKeyStore; ledger: UsageLedger
           costUsd: nanoToUsd(month.spentNanoUsd),
           heldUsd: nanoToUsd(month.heldNanoUsd - month.spentNanoUsd),
         },
-      });
+      } satisfies z.infer<ReturnType<typeof apiKeyUsageSchema>>);
     },
   });
 
@@ -85,10 +113,51 @@ export const revokeApiKeyRoute = (deps: { apiKeys: ApiKeyStore; clock: Clock }) 
     method: 'DELETE',
     path: '/v1/admin/keys/:keyId',
     access: 'admin',
+    docs: {
+      operationId: 'revokeApiKey',
+      summary: 'Revoke an API key',
+      description:
+        'Refused here at once and everywhere within 5 seconds. Revoking again answers the same `revokedAt`.',
+      params: { keyId: 'The key id (`key_…`).' },
+      responses: { 200: { description: 'The revoked key.', json: apiKeySchema } },
+      errors: [404],
+    },
     handle: async ({ params, scope }) => {
       const key = await deps.apiKeys.revoke(params.keyId!, new Date(deps.clock()).toISOString());
       if (!key) throw new NotFoundError(`no API key ${params.keyId}`);
       scope.logger.info('API key revoked', { apiKeyId: key.id, principal: key.principal });
       return json(200, key);
     },
+  });
+
+/** A key as the admin API shows it: never its secret. */
+const apiKeySchema = () =>
+  z.object({
+    id: z.string().check(z.describe('`key_<32 hex>`')),
+    principal: z.string(),
+    name: z.optional(z.string()),
+    hint: z.string().check(z.describe("The secret's first and last characters.")),
+    createdAt: instantSchema(),
+    revokedAt: z.optional(instantSchema()),
+    lastUsedAt: z.optional(instantSchema()),
+    monthlyBudgetUsd: z.optional(usdSchema()),
+    requestsPerMinute: z.optional(countSchema()),
+    tokensPerMinute: z.optional(countSchema()),
+    allowedModels: z.optional(z.array(z.string())),
+    expiresAt: z.optional(instantSchema()),
+  });
+
+const newApiKeySchema = () =>
+  z.extend(apiKeySchema(), {
+    key: z.string().check(z.describe('The secret (`csk_…`): shown this once.')),
+  });
+
+const apiKeyUsageSchema = () =>
+  z.extend(apiKeySchema(), {
+    usage: z.object({
+      month: z.string().check(z.describe('yyyy-mm (UTC)')),
+      requests: countSchema(),
+      costUsd: usdSchema(),
+      heldUsd: usdSchema().check(z.describe('Reserved by calls in flight.')),
+    }),
   });

@@ -5,6 +5,7 @@ import type { UsageRecords, UsageTotals } from '../../../../shared/ports/usage-r
 import * as z from '../../../../shared/validation/zod.js';
 import { json } from '../../http/json-response.js';
 import { defineRoute } from '../../http/route.js';
+import { countSchema, tokenUsageSchema, usdSchema } from '../../response-schemas.js';
 
 /** GET /v1/admin/usage?month=yyyy-mm&top=N: the month's usage by principal, key and model, top N by cost. */
 export const usageReportRoute = (deps: { usageRecords: UsageRecords; clock: Clock }) =>
@@ -16,6 +17,12 @@ export const usageReportRoute = (deps: { usageRecords: UsageRecords; clock: Cloc
       month: z.optional(z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month: yyyy-mm'))),
       top: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(1000))), 20),
     }),
+    docs: {
+      operationId: 'getUsageReport',
+      summary: "A month's usage by principal, API key and model, top N by cost",
+      description: 'Both /v1/messages and /v1/chat; the month defaults to the current one (UTC).',
+      responses: { 200: { description: 'The report.', json: usageReportSchema } },
+    },
     handle: async ({ query }) => {
       const month = query.month ?? monthOf(deps.clock());
       const report = await deps.usageRecords.report(month, { top: query.top });
@@ -24,10 +31,29 @@ export const usageReportRoute = (deps: { usageRecords: UsageRecords; clock: Cloc
         byPrincipal: report.byPrincipal.map(inUsd),
         byKey: report.byKey.map(inUsd),
         byModel: report.byModel.map(inUsd),
-      });
+      } satisfies z.infer<ReturnType<typeof usageReportSchema>>);
     },
   });
 
 function inUsd({ costNanoUsd, ...totals }: UsageTotals) {
   return { ...totals, costUsd: nanoToUsd(costNanoUsd) };
 }
+
+const usageReportSchema = () => {
+  const totals = z.array(
+    z.extend(tokenUsageSchema(), {
+      name: z.string(),
+      requests: countSchema(),
+      cacheHits: countSchema(),
+      costUsd: usdSchema(),
+      cacheCreation1hInputTokens: z.optional(countSchema()),
+      webSearchRequests: z.optional(countSchema()),
+    }),
+  );
+  return z.object({
+    month: z.string().check(z.describe('yyyy-mm')),
+    byPrincipal: totals,
+    byKey: totals,
+    byModel: totals,
+  });
+};
