@@ -28,6 +28,7 @@ import { listConversationsRoute } from './routes/list-conversations.js';
 import { messagesRoute } from './routes/messages.js';
 import { getModelRoute, listModelsRoute } from './routes/models.js';
 import { openApiRoute } from './routes/openapi.js';
+import { regenerateAnswerRoute } from './routes/regenerate-answer.js';
 import { resumeConversationRoute } from './routes/resume-conversation.js';
 import { stopConversationRoute } from './routes/stop-conversation.js';
 import { uiChatRoute } from './routes/ui-chat.js';
@@ -86,6 +87,7 @@ export function createChatApp(deps: ChatAppDependencies): ChatRouter {
       deleteConversationRoute(deps),
       stopConversationRoute(deps),
       resumeConversationRoute(deps),
+      regenerateAnswerRoute(deps),
       usageRoute(deps),
       createJobRoute(deps),
       getJobRoute(deps),

@@ -7,12 +7,15 @@ export function chatRequestSchema(limits: { maxMessageChars: number }) {
   return z.strictObject({
     message: z.string().check(
       z.refine((text) => text.trim().length > 0, 'message must not be empty'),
-      z.refine(
-        (text) => text.length <= limits.maxMessageChars,
+      // A length check (not a refinement), so the API document states the bound.
+      z.maxLength(
+        limits.maxMessageChars,
         `message must be at most ${limits.maxMessageChars} characters`,
       ),
     ),
     conversationId: z.optional(boundedText(100)),
+    /** An earlier question of `conversationId` (its message id) that `message` replaces. */
+    replaces: z.optional(boundedText(100)),
     model: z.optional(boundedText(100)),
     system: z.optional(z.string().check(z.maxLength(limits.maxMessageChars))),
     maxTokens: z.optional(z.int().check(z.positive())),

@@ -134,3 +134,57 @@ describe('resuming a stream', () => {
     expect(ids).toEqual(deltas.map((delta: string) => (offset += delta.length)));
   });
 });
+
+describe('regenerating and editing over HTTP', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(() => stack.close());
+
+  it('regenerates the last answer and edits an earlier question, keeping what they replace', async () => {
+    const first = await collectSse(await stack.chat('editor', { message: 'First question' }));
+    const conversationId = String(first[0]!.data.conversationId);
+    await collectSse(await stack.chat('editor', { message: 'Second question', conversationId }));
+
+    const regenerated = await collectSse(
+      await stack.request('editor', 'POST', `/v1/conversations/${conversationId}/regenerate`, {}),
+    );
+    const listed = await json(
+      await stack.request('editor', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    const second = listed.messages.find(
+      (m: { content: string }) => m.content === 'Second question',
+    );
+    const edited = await collectSse(
+      await stack.chat('editor', {
+        message: 'Second question, edited',
+        conversationId,
+        replaces: second.id,
+      }),
+    );
+
+    expect(regenerated.at(-1)?.event).toBe('done');
+    expect(edited.at(-1)?.event).toBe('done');
+    const lastPrompt = stack.claude.requests.at(-1)!.body as {
+      messages: Array<{ content: Array<{ text: string }> }>;
+    };
+    const texts = lastPrompt.messages.map((m) => m.content.map((b) => b.text).join(''));
+    expect(texts[0]).toBe('First question');
+    expect(texts.at(-1)).toBe('Second question, edited');
+    expect(texts).not.toContain('Second question');
+  });
+
+  it('answers 404 when the question to replace is not in the conversation', async () => {
+    const first = await collectSse(await stack.chat('editor2', { message: 'Only question' }));
+    const conversationId = String(first[0]!.data.conversationId);
+
+    const response = await stack.chat('editor2', {
+      message: 'x',
+      conversationId,
+      replaces: 'msg_00000000000000000000000000000000',
+    });
+
+    expect(response.status).toBe(404);
+  });
+});

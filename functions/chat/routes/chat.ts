@@ -1,41 +1,30 @@
-import { anthropicRequestHeaders } from '../http/anthropic-headers.js';
-import type { RequestScope } from '../http/chat-router.js';
 import { defineRoute } from '../http/route.js';
-import { sseResponse } from '../http/sse-response.js';
-import { chatEventEncoder } from '../protocols/chat-sse.js';
+import { chatEventSchemas } from '../protocols/chat-sse-events.js';
 import { chatRequestSchema } from '../request-schemas.js';
-import type { ChatTurn } from '../turn/chat-turn.js';
-import type { TurnObserver } from '../turn/turn-types.js';
+import { type TurnRouteDependencies, turnResponse } from './turn-response.js';
 
 /** POST /v1/chat: one turn, streamed as Server-Sent Events. */
-export const chatRoute = (deps: {
-  chatTurn: ChatTurn;
-  observeTurn: (scope: RequestScope) => TurnObserver;
-  limits: { maxMessageChars: number; pingIntervalMs: number };
-}) =>
+export const chatRoute = (deps: TurnRouteDependencies & { limits: { maxMessageChars: number } }) =>
   defineRoute({
     method: 'POST',
     path: '/v1/chat',
     body: chatRequestSchema(deps.limits),
-    handle: async ({ request, body, principal, scope }) => {
-      const turn = await deps.chatTurn.start(
-        {
-          ...body,
-          userId: principal.userId,
-          ...(principal.apiKey && { apiKey: principal.apiKey }),
-          cache: anthropicRequestHeaders(request.headers).cache,
+    docs: {
+      operationId: 'chat',
+      summary: 'Send a message; the answer streams back',
+      description:
+        'Starts a conversation, or continues `conversationId`. The answer streams as Server-Sent Events: `start`, `delta`…, then `done` or `error`. Each event has an `id:` (how much of the answer the client has), to resume after with GET /v1/conversations/{id}/stream. An error found before the stream starts is a JSON response, never a 200 stream, and names the `conversationId` when the question was kept.',
+      responses: {
+        200: {
+          description: 'The answer, as Server-Sent Events.',
+          events: chatEventSchemas,
+          headers: {
+            'x-cache':
+              '`hit` when a cached answer is replayed (free); `miss`, `bypass`, `refresh` or `off` otherwise.',
+          },
         },
-        {
-          requestId: scope.requestId,
-          observer: deps.observeTurn(scope),
-          remainingTimeMs: scope.remainingTimeMs,
-        },
-      );
-      scope.logger.appendKeys({ conversationId: turn.conversationId, messageId: turn.messageId });
-      const encode = chatEventEncoder();
-      return sseResponse(scope, (write) => turn.run((event) => write(encode(event))), {
-        pingIntervalMs: deps.limits.pingIntervalMs,
-        headers: { 'x-cache': turn.cache },
-      });
+      },
+      errors: [402, 403, 404, 409, 429, 502, 503, 529],
     },
+    handle: async (input) => turnResponse(deps, input, input.body),
   });

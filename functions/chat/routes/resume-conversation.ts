@@ -22,6 +22,20 @@ export const resumeConversationRoute = (deps: {
     method: 'GET',
     path: '/v1/conversations/:id/stream',
     query: z.object({ after: z.optional(offset) }),
+    docs: {
+      operationId: 'resumeConversation',
+      summary: 'Resume the answer streaming in a conversation',
+      description:
+        'Replays what the streaming turn has said after `Last-Event-ID` (or `?after=`, an offset in UTF-16 code units, the `id:` of the last event received), then follows it to its end, as POST /v1/chat streams it.',
+      params: { id: 'The conversation id (`conv_…`).' },
+      responses: {
+        200: {
+          description: 'The rest of the answer, as Server-Sent Events (`id:` lines are offsets).',
+        },
+        204: { description: 'No turn is streaming in the conversation.' },
+      },
+      errors: [404],
+    },
     handle: async ({ request, params, query, principal, scope }) => {
       const afterOffset = query.after ?? lastEventOffset(request.headers);
       const followed = await deps.followTurn({
