@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { ApiKeyGrant } from '../domain/api-key.js';
 import { AuthenticationError } from '../domain/errors.js';
+import { isUserId } from './user-id.js';
 
 /** Who is calling: a user (or team), through a token or one of its API keys. */
 export interface Principal {
@@ -71,8 +72,6 @@ export function oidcVerifier(options: OidcVerifierOptions): TokenVerifier {
 }
 
 const REQUIRED_CLAIMS = ['sub', 'exp'];
-/** The user ids a token may name: they become parts of table keys. */
-const USER_ID = /^[\w.@|:+-]{1,128}$/;
 
 async function verifyWith(
   authorization: string | undefined,
@@ -95,7 +94,7 @@ async function verifyWith(
   }
   // A claim of another type is refused, never coerced: ["bob"] must not become "bob".
   const { sub, exp, iat } = payload as Record<string, unknown>;
-  if (typeof sub !== 'string' || !USER_ID.test(sub)) {
+  if (typeof sub !== 'string' || !isUserId(sub)) {
     throw new AuthenticationError('the bearer token has no usable sub claim', 'invalid');
   }
   const issuedAt = typeof iat === 'number' ? iat : Date.now() / 1000;
@@ -113,9 +112,4 @@ function hasAdminClaim(payload: JWTPayload, claim: TokenRules['adminClaim']): bo
   if (!claim) return false;
   const value = (payload as Record<string, unknown>)[claim.name];
   return value === claim.value || (Array.isArray(value) && value.includes(claim.value));
-}
-
-/** The user ids a principal may have: they become parts of table keys. */
-export function isUserId(value: string): boolean {
-  return USER_ID.test(value);
 }

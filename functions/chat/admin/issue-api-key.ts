@@ -1,4 +1,4 @@
-import { isUserId } from '../../../shared/auth/token-verifier.js';
+import { isUserId } from '../../../shared/auth/user-id.js';
 import {
   type ApiKey,
   type ApiKeyLimits,

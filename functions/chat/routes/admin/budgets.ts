@@ -1,4 +1,4 @@
-import { isUserId } from '../../../../shared/auth/token-verifier.js';
+import { isUserId } from '../../../../shared/auth/user-id.js';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import type { Clock } from '../../../../shared/domain/clock.js';
 import { ValidationError } from '../../../../shared/domain/errors.js';

@@ -1,0 +1,6 @@
+/** The user ids a principal (a token's `sub`, a team) may have: they become parts of table keys. */
+const USER_ID = /^[\w.@|:+-]{1,128}$/;
+
+export function isUserId(value: string): boolean {
+  return USER_ID.test(value);
+}
