@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 
-/** The repository root: NodejsFunction resolves entries and the lock file from it. */
+/** The repository root: the functions' code assets are bundled from it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**

@@ -1,18 +1,19 @@
-import { join } from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { join, relative } from 'node:path';
+import {
+  AssetHashType,
+  Duration,
+  type ILocalBundling,
+  RemovalPolicy,
+  Validations,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { envNameOf, type FunctionSettingKey } from '../../shared/config/settings.js';
 import { METRICS_NAMESPACE } from '../../shared/observability/metric-names.js';
+import { bundleFunction, FUNCTION_NODE_OPTIONS } from '../bundling.js';
 import { PROJECT_ROOT } from '../paths.js';
-
-// middy and some ESM dependencies call `require` (e.g. for Node built-ins), which an
-// ESM bundle does not define.
-const REQUIRE_BANNER =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 export interface ClaudeFunctionProps {
   /** Absolute path of the handler's TypeScript entry file; it must export `handler`. */
@@ -40,11 +41,12 @@ export interface ClaudeFunctionProps {
 
 /**
  * Every Lambda default in one place: Node.js 24 on arm64, a local esbuild ESM bundle
- * (no Docker) with source maps and the AWS SDK left to the runtime, an explicit log
- * group with retention, a role of its own (no managed policies), Powertools settings.
+ * (no Docker) split into an entry and lazily loaded chunks, AWS SDK included, with source
+ * maps (see infra/bundling.ts), an explicit log group with retention, a role of its own
+ * (no managed policies), Powertools settings.
  */
 export class ClaudeFunction extends Construct {
-  public readonly function: NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
 
@@ -62,9 +64,19 @@ export class ClaudeFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
+    // NodejsFunction cannot split code (it passes esbuild `--outfile`), so the bundle is
+    // built here, by the same function the benchmark measures.
+    const code = lambda.Code.fromAsset(PROJECT_ROOT, {
+      assetHashType: AssetHashType.OUTPUT,
+      bundling: {
+        // Required by the type; never pulled: local bundling always succeeds or throws.
+        image: lambda.Runtime.NODEJS_24_X.bundlingImage,
+        local: new LocalBundler(props.entry),
+      },
+    });
+    this.function = new lambda.Function(this, 'Function', {
+      code,
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -73,27 +85,14 @@ export class ClaudeFunction extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrency,
       role: this.role,
       logGroup: this.logGroup,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       tracing: tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_TRACE_ENABLED: String(tracing),
         LOG_LEVEL: props.logLevel ?? 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        externalModules: ['@aws-sdk/*', '@smithy/*'],
-        forceDockerBundling: false,
       },
     });
     if (tracing) {
@@ -108,5 +107,22 @@ export class ClaudeFunction extends Construct {
   /** Sets one setting the function reads (shared/config/settings.ts), under its environment name. */
   setSetting(key: FunctionSettingKey, value: string): void {
     this.function.addEnvironment(envNameOf(key), value);
+  }
+}
+
+/**
+ * esbuild in this process, no Docker. CDK keys its bundling cache on the bundling options'
+ * JSON, so the entry is a property: without it every function would get the first bundle.
+ */
+class LocalBundler implements ILocalBundling {
+  readonly entry: string;
+
+  constructor(entry: string) {
+    this.entry = relative(PROJECT_ROOT, entry);
+  }
+
+  tryBundle(outputDir: string): boolean {
+    bundleFunction(join(PROJECT_ROOT, this.entry), outputDir);
+    return true;
   }
 }

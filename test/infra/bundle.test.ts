@@ -1,6 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/paths.js';
@@ -59,44 +67,80 @@ function deployedEnvironment(fn: FunctionName): Record<string, string> {
   );
 }
 
+/** The bundle's .mjs files, relative to its directory. */
+function modulesOf(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.mjs'));
+}
+
+/** The files an import of `index.mjs` loads before its code runs: its static imports, transitively. */
+function loadedAtImport(dir: string): string[] {
+  const loaded = new Set<string>();
+  for (const pending = ['index.mjs']; pending.length > 0; ) {
+    const file = pending.pop()!;
+    if (loaded.has(file)) continue;
+    loaded.add(file);
+    const code = readFileSync(join(dir, file), 'utf8');
+    // `import{a as b}from"./chunks/x.mjs"` and `import"./chunks/x.mjs"`, never `import("…")`.
+    for (const [, specifier] of code.matchAll(/(?:\bfrom|\bimport)\s*"(\.\.?\/[^"]+)"/g)) {
+      pending.push(posix.join(posix.dirname(file), specifier!));
+    }
+  }
+  return [...loaded];
+}
+
+/** The source files (from the source maps) bundled into `files`. */
+function sourcesOf(dir: string, files: readonly string[]): string[] {
+  return files.flatMap(
+    (file) =>
+      (JSON.parse(readFileSync(join(dir, `${file}.map`), 'utf8')) as { sources: string[] }).sources,
+  );
+}
+
 describe.each(['chat', 'worker', 'maintenance'] as const)('the %s bundle', (fn) => {
   const bundle = () => join(assetDirs[fn], 'index.mjs');
 
-  it('is an ES module exporting handler, with a source map beside it', () => {
+  it('is an ES module exporting handler, each of its files with a source map beside it', () => {
     const code = readFileSync(bundle(), 'utf8');
     expect(code).toMatch(/export\s*\{[^}]*\bas handler\s*[,}]|export\s*\{\s*handler\s*[,}]/);
     expect(code.trimEnd()).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map$/);
-    expect(existsSync(`${bundle()}.map`)).toBe(true);
+    for (const file of modulesOf(assetDirs[fn])) {
+      expect(existsSync(join(assetDirs[fn], `${file}.map`)), file).toBe(true);
+    }
   });
 
-  it('defines require for the CommonJS code inside it', () => {
-    expect(readFileSync(bundle(), 'utf8')).toMatch(
-      /^import\s*\{\s*createRequire as \w+\s*\}\s*from\s*'node:module';\s*const require = \w+\(import\.meta\.url\);/,
-    );
+  it('defines require for the CommonJS code in each of its files', () => {
+    for (const file of modulesOf(assetDirs[fn])) {
+      expect(readFileSync(join(assetDirs[fn], file), 'utf8'), file).toMatch(
+        /^import\s*\{\s*createRequire as \w+\s*\}\s*from\s*'node:module';\s*const require = \w+\(import\.meta\.url\);/,
+      );
+    }
   });
 
-  it('leaves the AWS SDK to the Lambda runtime', () => {
-    expect(readFileSync(bundle(), 'utf8')).toMatch(/from\s*"@aws-sdk\/client-/);
-    const { sources } = JSON.parse(readFileSync(`${bundle()}.map`, 'utf8')) as {
-      sources: string[];
-    };
-    expect(
-      sources.some((source) => source.includes('functions/')),
-      'our code',
-    ).toBe(true);
-    expect(sources.filter((source) => /node_modules\/@(aws-sdk|smithy)\//.test(source))).toEqual(
-      [],
+  it("carries the AWS SDK it was tested with instead of the Lambda runtime's", () => {
+    const files = modulesOf(assetDirs[fn]);
+    for (const file of files) {
+      expect(readFileSync(join(assetDirs[fn], file), 'utf8'), file).not.toMatch(
+        // Minified: `from"…"`, `import"…"`, `import("…")`; messages in strings have spaces.
+        /(?:\bfrom|\bimport\(?)"@(?:aws-sdk|smithy)\//,
+      );
+    }
+    const sources = sourcesOf(assetDirs[fn], files);
+    expect(sources.some((source) => source.includes('functions/'))).toBe(true);
+    expect(sources.some((source) => /node_modules\/@aws-sdk\/client-dynamodb\//.test(source))).toBe(
+      true,
     );
-    expect(statSync(bundle()).size).toBeLessThan(3 * 1024 * 1024);
+    const total = files.reduce((sum, file) => sum + statSync(join(assetDirs[fn], file)).size, 0);
+    expect(total).toBeLessThan(3 * 1024 * 1024);
   });
 
   it('loads on Node with the stack environment', () => {
     // The Lambda runtime provides `awslambda` to streaming handlers; a stand-in will do
-    // to import the module.
+    // to import the module. `loaded`: the chunks the chat function loads in the background.
     const script = `
       globalThis.awslambda = { streamifyResponse: (h) => h, HttpResponseStream: { from: (s) => s } };
       const mod = await import(${JSON.stringify(pathToFileURL(bundle()).href)});
       if (typeof mod.handler !== 'function') throw new Error('no handler export');
+      await mod.loaded;
       console.log('handler loaded');
     `;
     const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
@@ -111,5 +155,44 @@ describe.each(['chat', 'worker', 'maintenance'] as const)('the %s bundle', (fn) 
       timeout: 30_000,
     });
     expect(output).toContain('handler loaded');
+  });
+});
+
+describe('the chat bundle, loaded lazily', () => {
+  const KiB = 1024;
+  const dir = () => assetDirs.chat;
+
+  it('has an entry module of at most 350 KiB, its static imports included', () => {
+    expect(statSync(join(dir(), 'index.mjs')).size).toBeLessThanOrEqual(350 * KiB);
+    const atImport = loadedAtImport(dir());
+    const bytes = atImport.reduce((sum, file) => sum + statSync(join(dir(), file)).size, 0);
+    expect(bytes).toBeLessThanOrEqual(350 * KiB);
+  });
+
+  it('loads the SDKs, the tracer, token verification and the adapters only after its entry', () => {
+    const atImport = sourcesOf(dir(), loadedAtImport(dir()));
+    const later = sourcesOf(dir(), modulesOf(dir()));
+    const lazy = [
+      /node_modules\/@anthropic-ai\/sdk\//,
+      /node_modules\/@aws-sdk\//,
+      /node_modules\/@smithy\//,
+      /node_modules\/aws-xray-sdk-core\//,
+      /node_modules\/@aws-lambda-powertools\/tracer\//,
+      /node_modules\/jose\//,
+      /shared\/adapters\/dynamodb\/response-cache\.ts$/,
+      /shared\/adapters\/anthropic\//,
+      /functions\/chat\/adapters\.ts$/,
+      /functions\/chat\/model-adapters\.ts$/,
+    ];
+    for (const pattern of lazy) {
+      expect(
+        atImport.filter((source) => pattern.test(source)),
+        String(pattern),
+      ).toEqual([]);
+      expect(
+        later.some((source) => pattern.test(source)),
+        String(pattern),
+      ).toBe(true);
+    }
   });
 });
