@@ -28,6 +28,7 @@ import { listConversationsRoute } from './routes/list-conversations.js';
 import { messagesRoute } from './routes/messages.js';
 import { getModelRoute, listModelsRoute } from './routes/models.js';
 import { openApiRoute } from './routes/openapi.js';
+import { playgroundRoutes } from './routes/playground.js';
 import { regenerateAnswerRoute } from './routes/regenerate-answer.js';
 import { resumeConversationRoute } from './routes/resume-conversation.js';
 import { stopConversationRoute } from './routes/stop-conversation.js';
@@ -82,6 +83,7 @@ export function createChatApp(deps: ChatAppDependencies): ChatRouter {
       openApiRoute(app),
       chatRoute(deps),
       uiChatRoute(deps),
+      ...playgroundRoutes(),
       listConversationsRoute(deps),
       getConversationRoute(deps),
       deleteConversationRoute(deps),

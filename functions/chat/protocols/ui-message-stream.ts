@@ -1,42 +1,15 @@
 import type { StopReason } from '../../../shared/domain/conversation.js';
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import type { TurnEvent } from '../turn/turn-types.js';
+import type { UiFinishReason, UiMessageMetadata } from './ui-message-metadata.js';
+
+export type { UiFinishReason, UiMessageMetadata };
 
 /**
  * The headers of a UI message stream response: `x-vercel-ai-ui-message-stream: v1`
  * names the protocol (the AI SDK's client does not check it; other readers may).
  */
 export const UI_MESSAGE_STREAM_HEADERS = { 'x-vercel-ai-ui-message-stream': 'v1' } as const;
-
-/** The AI SDK's finish reasons (`FinishReason` of `ai` 7). */
-export type UiFinishReason =
-  | 'stop'
-  | 'length'
-  | 'content-filter'
-  | 'tool-calls'
-  | 'error'
-  | 'interrupted'
-  | 'other';
-
-/**
- * The metadata of an assistant message (`message.metadata` in `useChat`): who and what
- * at `start`, usage and cost once the answer has ended.
- */
-export interface UiMessageMetadata {
-  conversationId?: string;
-  model?: string;
-  /** Ours: `end_turn`, `max_tokens`, `stopped`, `timeout`, `error`… */
-  stopReason?: StopReason;
-  usage?: {
-    inputTokens: number;
-    outputTokens: number;
-    cacheReadInputTokens: number;
-    cacheCreationInputTokens: number;
-  };
-  costUsd?: number;
-  /** Why the answer failed mid-stream (the `error` chunk that follows has its message). */
-  error?: { type: string; retryable: boolean };
-}
 
 const FINISH_REASONS: Record<StopReason, UiFinishReason> = {
   end_turn: 'stop',

@@ -8,6 +8,7 @@ import {
   UI_MESSAGE_STREAM_HEADERS,
   uiMessageStreamEncoder,
 } from '../protocols/ui-message-stream.js';
+import { uiMessageStreamChunkSchemas } from '../protocols/ui-message-stream-events.js';
 import type { ChatTurn } from '../turn/chat-turn.js';
 import type { TurnObserver, TurnRequest } from '../turn/turn-types.js';
 import { CHAT_ID_PATTERN, conversationIdOfChat } from './ui-chat-id.js';
@@ -57,6 +58,24 @@ export const uiChatRoute = (deps: {
     method: 'POST',
     path: '/v1/ui/chat',
     body: uiChatRequestSchema(deps.limits),
+    docs: {
+      operationId: 'uiChat',
+      summary: "Chat with the AI SDK's useChat (UI message stream protocol v1)",
+      description:
+        "What `useChat` with `DefaultChatTransport({ api: '<function URL>/v1/ui/chat', headers })` sends: `{ id, messages, trigger, messageId? }`, plus optional `model`, `system` and `maxTokens`. The chat `id` names a conversation of the caller's (one of our conversation ids names that conversation; any other id is mapped to one), started by the chat's first message. The history is the server's: only the last user message's text is read. The answer streams as `data: <JSON>` lines (no `event:` names) ending with `data: [DONE]`; the message metadata carries the conversation, model, stop reason, usage and cost. An error found before the stream starts is a JSON response, which useChat surfaces as its error.",
+      responses: {
+        200: {
+          description: 'The answer, in the UI message stream protocol v1.',
+          events: uiMessageStreamChunkSchemas,
+          headers: {
+            'x-vercel-ai-ui-message-stream': '`v1`: the protocol of the stream.',
+            'x-cache':
+              '`hit` when a cached answer is replayed (free); `miss`, `bypass`, `refresh` or `off` otherwise.',
+          },
+        },
+      },
+      errors: [402, 403, 409, 429, 502, 503, 529],
+    },
     handle: async ({ request, body, principal, scope }) => {
       if (body.trigger === 'regenerate-message') {
         throw new ValidationError('regenerate-message is not supported yet');

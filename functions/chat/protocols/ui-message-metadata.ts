@@ -1,0 +1,36 @@
+import type { StopReason } from '../../../shared/domain/conversation.js';
+
+/*
+ * The types a UI message stream client reads (the playground imports them): no runtime
+ * code, and nothing that needs Node's types.
+ */
+
+/** The AI SDK's finish reasons (`FinishReason` of `ai` 7). */
+export type UiFinishReason =
+  | 'stop'
+  | 'length'
+  | 'content-filter'
+  | 'tool-calls'
+  | 'error'
+  | 'interrupted'
+  | 'other';
+
+/**
+ * The metadata of an assistant message (`message.metadata` in `useChat`): who and what
+ * at `start`, usage and cost once the answer has ended.
+ */
+export interface UiMessageMetadata {
+  conversationId?: string;
+  model?: string;
+  /** Ours: `end_turn`, `max_tokens`, `stopped`, `timeout`, `error`… */
+  stopReason?: StopReason;
+  usage?: {
+    inputTokens: number;
+    outputTokens: number;
+    cacheReadInputTokens: number;
+    cacheCreationInputTokens: number;
+  };
+  costUsd?: number;
+  /** Why the answer failed mid-stream (the `error` chunk that follows has its message). */
+  error?: { type: string; retryable: boolean };
+}

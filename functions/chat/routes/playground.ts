@@ -1,0 +1,53 @@
+import { gunzipSync } from 'node:zlib';
+import { defineRoute } from '../http/route.js';
+
+/** The page, decoded once per execution environment, on its first request. */
+let page: Promise<{ gzip: Buffer; csp: string }> | undefined;
+
+function loadPage() {
+  // Its own chunk in the bundle (~170 KB): imported only when the page is asked for, so
+  // it adds nothing to a cold start.
+  page ??= import('../playground/page.generated.js').then((module) => ({
+    gzip: Buffer.from(module.PLAYGROUND_HTML_GZIP, 'base64'),
+    csp: module.PLAYGROUND_CSP,
+  }));
+  return page;
+}
+
+/**
+ * GET / and GET /playground (no auth: the page holds no secret; the token is pasted into
+ * it, or passed in the URL fragment, which no server sees): a chat page on the AI SDK's
+ * useChat. Its CSP allows only its own inline script and style and calls to this origin.
+ */
+export const playgroundRoutes = () =>
+  (['/', '/playground'] as const).map((path) =>
+    defineRoute({
+      method: 'GET',
+      path,
+      access: 'public',
+      docs: {
+        operationId: path === '/' ? 'getPlaygroundAtRoot' : 'getPlayground',
+        summary: 'The playground: a chat page on useChat',
+        description:
+          "An HTML page (no credential needed to load it): paste a token, or pass it as `#token=…` in the URL fragment, which no server sees. It chats through POST /v1/ui/chat, lists conversations, stops answers and shows the month's usage.",
+        responses: { 200: { description: 'The page (text/html).' } },
+      },
+      handle: async ({ request }) => {
+        const { gzip, csp } = await loadPage();
+        const acceptsGzip = /\bgzip\b/.test(request.headers.get('accept-encoding') ?? '');
+        const headers: Record<string, string> = {
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': csp,
+          'cache-control': 'no-cache',
+          'referrer-policy': 'no-referrer',
+          'x-content-type-options': 'nosniff',
+          vary: 'accept-encoding',
+          ...(acceptsGzip && { 'content-encoding': 'gzip' }),
+        };
+        return new Response(new Uint8Array(acceptsGzip ? gzip : gunzipSync(gzip)), {
+          status: 200,
+          headers,
+        });
+      },
+    }),
+  );

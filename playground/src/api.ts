@@ -1,0 +1,120 @@
+/** The function URL's JSON routes the page uses, with errors made readable. */
+
+export interface ConversationSummary {
+  id: string;
+  title: string;
+  updatedAt: string;
+  messageCount: number;
+}
+
+export interface StoredMessage {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  model?: string;
+  stopReason?: string;
+  usage?: { inputTokens: number; outputTokens: number };
+  costUsd?: number;
+}
+
+export interface Usage {
+  month: string;
+  costUsd: number;
+  budgetUsd: number;
+  remainingUsd: number;
+  requests: number;
+}
+
+/** An error response of the API, or a network failure, as a person should read it. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly type: string,
+  ) {
+    super(message);
+  }
+}
+
+export function createApi(token: () => string) {
+  async function call<T>(method: string, path: string): Promise<T | undefined> {
+    let response: Response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers: { authorization: `Bearer ${token()}` },
+      });
+    } catch {
+      throw new ApiError('The server could not be reached. Check your connection.', 0, 'network');
+    }
+    if (response.status === 204) return undefined;
+    const text = await response.text();
+    if (!response.ok) throw apiError(response.status, text);
+    return JSON.parse(text) as T;
+  }
+  return {
+    conversations: async () =>
+      (await call<{ conversations: ConversationSummary[] }>('GET', '/v1/conversations?limit=50'))
+        ?.conversations ?? [],
+    /** Its messages, or none for a chat that has not started yet. */
+    messages: async (id: string) => {
+      try {
+        const page = await call<{ messages: StoredMessage[] }>(
+          'GET',
+          `/v1/conversations/${encodeURIComponent(id)}?limit=100`,
+        );
+        return page?.messages ?? [];
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return [];
+        throw error;
+      }
+    },
+    usage: async () => (await call<Usage>('GET', '/v1/usage'))!,
+    stop: (id: string) => call('POST', `/v1/conversations/${encodeURIComponent(id)}/stop`),
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+/** Our error body `{"type":"error","error":{type,message}}` → a sentence and what to do. */
+export function apiError(status: number, body: string): ApiError {
+  let type = 'api_error';
+  let message = body || `The server answered ${status}.`;
+  try {
+    const parsed = JSON.parse(body) as { error?: { type?: string; message?: string } };
+    type = parsed.error?.type ?? type;
+    message = parsed.error?.message ?? message;
+  } catch {
+    // Not our JSON (a proxy's page): keep the text.
+  }
+  return new ApiError(readable(type, message), status, type);
+}
+
+function readable(type: string, message: string): string {
+  switch (type) {
+    case 'billing_error':
+      return `Your monthly budget is used up (${message}). It starts again on the 1st (UTC); an admin can raise it.`;
+    case 'authentication_error':
+      return `The token was refused (${message}). Paste a valid token above.`;
+    case 'rate_limit_error':
+      return `Too many requests right now (${message}). Wait a moment and try again.`;
+    case 'conflict_error':
+      return `An answer is still being written in this conversation (${message}).`;
+    case 'overloaded_error':
+      return `Claude is overloaded right now (${message}). Try again in a moment.`;
+    default:
+      return message;
+  }
+}
+
+/** An error of `useChat` (the transport puts the response body in the message) made readable. */
+export function chatErrorMessage(error: Error): string {
+  const status = (error as { statusCode?: number }).statusCode;
+  if (typeof status === 'number') {
+    const body = (error as { responseBody?: string }).responseBody ?? error.message;
+    return apiError(status, body).message;
+  }
+  if (error instanceof TypeError) return 'The connection was lost before the answer ended.';
+  return `The answer failed: ${error.message}`;
+}

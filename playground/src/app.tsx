@@ -1,0 +1,181 @@
+import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type ConversationSummary, createApi, type Usage } from './api.js';
+import { ChatView, type Message, toMessages } from './chat-view.js';
+
+const TOKEN_KEY = 'playground.token';
+
+/**
+ * The token comes in the URL fragment (`#token=…`, never sent to a server, so never in a
+ * log), is kept for this tab only, and is taken out of the address bar at once.
+ */
+function initialToken(): string {
+  const fromFragment = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (fromFragment) {
+    sessionStorage.setItem(TOKEN_KEY, fromFragment);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+/** The open chat is named in the fragment (`#chat=conv_…`), so a reload comes back to it. */
+function chatInFragment(): string | undefined {
+  return new URLSearchParams(location.hash.slice(1)).get('chat') ?? undefined;
+}
+
+function newChatId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `conv_${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+export function App() {
+  const [token, setToken] = useState(initialToken);
+  const [draftToken, setDraftToken] = useState('');
+  const [conversations, setConversations] = useState<ConversationSummary[]>([]);
+  const [usage, setUsage] = useState<Usage>();
+  const [problem, setProblem] = useState<string>();
+  const [open, setOpen] = useState<{ id: string; initial: Message[] }>();
+
+  const currentToken = useCallback(() => token, [token]);
+  const api = useCallback(() => createApi(currentToken), [currentToken])();
+
+  const refresh = useCallback(async () => {
+    if (!token) return;
+    try {
+      const [list, month] = await Promise.all([api.conversations(), api.usage()]);
+      setConversations(list);
+      setUsage(month);
+      setProblem(undefined);
+    } catch (error) {
+      setProblem((error as Error).message);
+    }
+  }, [api, token]);
+
+  const openChat = useCallback(
+    async (id: string) => {
+      history.replaceState(null, '', `#chat=${id}`);
+      try {
+        setOpen({ id, initial: toMessages(await api.messages(id)) });
+      } catch (error) {
+        setProblem((error as Error).message);
+      }
+    },
+    [api],
+  );
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per token
+  useEffect(() => {
+    if (!token) return;
+    void refresh();
+    void openChat(chatInFragment() ?? newChatId());
+  }, [token]);
+
+  const saveToken = (event: FormEvent) => {
+    event.preventDefault();
+    const value = draftToken.trim();
+    if (!value) return;
+    sessionStorage.setItem(TOKEN_KEY, value);
+    setDraftToken('');
+    setToken(value);
+  };
+  const forgetToken = () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    setToken('');
+    setOpen(undefined);
+    setUsage(undefined);
+    setConversations([]);
+  };
+
+  return (
+    <div className="page">
+      <header>
+        <h1>Claude playground</h1>
+        {token ? (
+          <button type="button" onClick={forgetToken}>
+            Forget token
+          </button>
+        ) : null}
+      </header>
+      {!token && (
+        <form className="token" onSubmit={saveToken}>
+          <label htmlFor="token">API token (a JWT or a csk_ key)</label>
+          <input
+            id="token"
+            type="password"
+            autoComplete="off"
+            value={draftToken}
+            onChange={(event) => setDraftToken(event.target.value)}
+          />
+          <button type="submit">Use token</button>
+          <p className="hint">
+            Kept in this tab only. Locally, <code>npm start</code> prints a link that fills it in.
+          </p>
+        </form>
+      )}
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
+      {token && (
+        <div className="layout">
+          <nav aria-label="Conversations">
+            <button type="button" onClick={() => void openChat(newChatId())}>
+              New chat
+            </button>
+            <ul>
+              {conversations.map((conversation) => (
+                <li key={conversation.id}>
+                  <button
+                    type="button"
+                    aria-current={conversation.id === open?.id ? 'true' : undefined}
+                    onClick={() => void openChat(conversation.id)}
+                  >
+                    {conversation.title || 'Untitled'}
+                  </button>
+                </li>
+              ))}
+            </ul>
+            {usage && <UsageMeter usage={usage} />}
+          </nav>
+          <main>
+            {open && (
+              <ChatView
+                key={open.id}
+                id={open.id}
+                initial={open.initial}
+                token={currentToken}
+                api={api}
+                onAnswered={() => void refresh()}
+              />
+            )}
+          </main>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function UsageMeter({ usage }: { usage: Usage }) {
+  const spent = `$${usage.costUsd.toFixed(4)}`;
+  const budget = `$${usage.budgetUsd.toFixed(2)}`;
+  return (
+    <section className="usage" aria-label="Usage this month">
+      <label htmlFor="usage-meter">
+        {usage.month}: {spent} of {budget} spent
+      </label>
+      <meter
+        id="usage-meter"
+        min={0}
+        max={usage.budgetUsd}
+        value={usage.costUsd}
+        high={usage.budgetUsd * 0.8}
+        optimum={0}
+      >
+        {spent} of {budget}
+      </meter>
+      <p>
+        ${usage.remainingUsd.toFixed(4)} left · {usage.requests} requests
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,160 @@
+import { useChat } from '@ai-sdk/react';
+import { DefaultChatTransport, type UIMessage } from 'ai';
+import { type FormEvent, type KeyboardEvent, useId, useMemo, useState } from 'react';
+import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-metadata.js';
+import { type Api, chatErrorMessage, type StoredMessage } from './api.js';
+
+export type Message = UIMessage<UiMessageMetadata>;
+
+/** Whether the function can resume a stream after a reload (`GET /v1/ui/chat/{id}/stream`). */
+const RESUME = false;
+
+/** One conversation on `useChat`: its messages, the answer as it streams, Stop, and errors. */
+export function ChatView(props: {
+  id: string;
+  initial: Message[];
+  token: () => string;
+  api: Api;
+  onAnswered: () => void;
+}) {
+  const { id, token, api, onAnswered } = props;
+  const transport = useMemo(
+    () =>
+      new DefaultChatTransport<Message>({
+        api: '/v1/ui/chat',
+        headers: () => ({ authorization: `Bearer ${token()}` }),
+      }),
+    [token],
+  );
+  const { messages, sendMessage, status, error, clearError } = useChat<Message>({
+    id,
+    messages: props.initial,
+    transport,
+    resume: RESUME,
+    onFinish: onAnswered,
+    onError: onAnswered,
+  });
+  const [draft, setDraft] = useState('');
+  const [stopError, setStopError] = useState<string>();
+  const inputId = useId();
+  const busy = status === 'submitted' || status === 'streaming';
+
+  const send = (event?: FormEvent) => {
+    event?.preventDefault();
+    const text = draft.trim();
+    if (!text || busy) return;
+    clearError();
+    setDraft('');
+    void sendMessage({ text });
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === 'Enter' && !event.shiftKey) send(event);
+  };
+  const stop = async () => {
+    setStopError(undefined);
+    try {
+      await api.stop(id);
+    } catch (failure) {
+      setStopError((failure as Error).message);
+    }
+  };
+
+  return (
+    <section className="chat" aria-label="Conversation">
+      <ol className="messages">
+        {messages.map((message) => (
+          <li key={message.id} className={`message ${message.role}`}>
+            <span className="role">{message.role === 'user' ? 'You' : 'Claude'}</span>
+            <div className="text" data-testid={message.role === 'assistant' ? 'answer' : undefined}>
+              {textOf(message)}
+            </div>
+            {message.role === 'assistant' && <AnswerFacts metadata={message.metadata} />}
+          </li>
+        ))}
+      </ol>
+      <p className="status" role="status" aria-live="polite">
+        {status === 'submitted'
+          ? 'Waiting for Claude…'
+          : status === 'streaming'
+            ? 'Claude is answering…'
+            : ''}
+      </p>
+      {(error || stopError) && (
+        <p className="error" role="alert">
+          {stopError ?? chatErrorMessage(error!)}
+        </p>
+      )}
+      <form className="composer" onSubmit={send}>
+        <label htmlFor={inputId}>Message</label>
+        <textarea
+          id={inputId}
+          value={draft}
+          rows={3}
+          placeholder="Ask Claude something (Enter sends, Shift+Enter for a new line)"
+          onChange={(event) => setDraft(event.target.value)}
+          onKeyDown={onKeyDown}
+        />
+        <div className="actions">
+          <button type="submit" disabled={busy || draft.trim() === ''}>
+            Send
+          </button>
+          {busy && (
+            <button type="button" onClick={() => void stop()}>
+              Stop
+            </button>
+          )}
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function AnswerFacts({ metadata }: { metadata: UiMessageMetadata | undefined }) {
+  if (!metadata?.stopReason) return null;
+  const facts = [
+    metadata.model,
+    STOP_LABELS[metadata.stopReason] ?? metadata.stopReason,
+    metadata.usage &&
+      `${metadata.usage.inputTokens} in / ${metadata.usage.outputTokens} out tokens`,
+    metadata.costUsd !== undefined && `$${metadata.costUsd.toFixed(6)}`,
+  ].filter(Boolean);
+  return (
+    <p className="facts" data-testid="answer-facts">
+      {facts.join(' · ')}
+    </p>
+  );
+}
+
+const STOP_LABELS: Record<string, string> = {
+  end_turn: 'complete',
+  max_tokens: 'cut at max tokens',
+  stopped: 'stopped',
+  timeout: 'timed out',
+  interrupted: 'interrupted',
+  error: 'failed',
+};
+
+function textOf(message: Message): string {
+  return message.parts.map((part) => (part.type === 'text' ? part.text : '')).join('');
+}
+
+/** The stored conversation as `useChat` messages. */
+export function toMessages(stored: StoredMessage[]): Message[] {
+  return stored.map((message) => ({
+    id: message.id,
+    role: message.role,
+    parts: [{ type: 'text', text: message.content }],
+    ...(message.role === 'assistant' && {
+      metadata: {
+        ...(message.model && { model: message.model }),
+        ...(message.stopReason && {
+          stopReason: message.stopReason as UiMessageMetadata['stopReason'],
+        }),
+        ...(message.usage && {
+          usage: { cacheReadInputTokens: 0, cacheCreationInputTokens: 0, ...message.usage },
+        }),
+        ...(message.costUsd !== undefined && { costUsd: message.costUsd }),
+      },
+    }),
+  }));
+}

@@ -1,0 +1,150 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json } from '../integration/support/sse.js';
+import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
+import { chromiumMissing, launchChromium, openPage } from './support/chromium.js';
+
+/** A directive the local Claude reads from the message: pacing or length for this request. */
+const directive = (text: string) => `[[local-claude: ${text}]]`;
+
+/** The playground as a person opens it from `npm start`'s link: the token in the fragment. */
+async function openPlayground(browser: Browser, stack: TestStack, userId: string) {
+  return openPage(browser, `${stack.url}/#token=${await stack.token(userId)}`);
+}
+
+async function ask(page: Page, text: string) {
+  await page.getByLabel('Message').fill(text);
+  await page.getByLabel('Message').press('Enter');
+}
+
+const answer = (page: Page) => page.getByTestId('answer').last();
+const answerFacts = (page: Page) => page.getByTestId('answer-facts').last();
+
+describe.skipIf(chromiumMissing)('the playground in Chromium', () => {
+  let browser: Browser;
+  let stack: TestStack;
+  beforeAll(async () => {
+    [browser, stack] = await Promise.all([
+      launchChromium(),
+      startTestStack({
+        claude: { tokensPerSecond: 25 },
+        chatTuning: { stopPollIntervalMs: 50 },
+      }),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('shows the answer growing before it ends, then its cost and the month usage', async () => {
+    const page = await openPlayground(browser, stack, 'alice');
+    // The token leaves the address bar as soon as the page has read it.
+    await expect.poll(() => page.url()).not.toContain('token=');
+
+    await ask(page, `Count to forty ${directive('tokens=40')}`);
+    await expect
+      .poll(async () => (await answer(page).textContent())?.length ?? 0)
+      .toBeGreaterThan(0);
+    const early = (await answer(page).textContent()) ?? '';
+    // Still streaming: the answer's facts (stop reason, cost) come with its end.
+    expect(await answerFacts(page).count()).toBe(0);
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Claude is answering…');
+
+    await answerFacts(page).waitFor({ timeout: 10_000 });
+    const final = (await answer(page).textContent()) ?? '';
+    expect(final.length).toBeGreaterThan(early.length);
+    expect(final.startsWith(early)).toBe(true);
+    expect(await answerFacts(page).textContent()).toMatch(/complete · .* tokens · \$0\.\d{6}/);
+
+    // The conversation is listed, and the usage shows what it cost.
+    await expect
+      .poll(() => page.getByRole('navigation', { name: 'Conversations' }).textContent())
+      .toContain('Count to forty');
+    await expect.poll(() => page.getByLabel(/of \$\d+\.\d\d spent/).count()).toBe(1);
+    const usage = await json(await stack.request('alice', 'GET', '/v1/usage'));
+    expect(usage.costUsd).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  it('ends the answer as stopped when Stop is pressed', async () => {
+    const page = await openPlayground(browser, stack, 'bob');
+    await ask(page, `Tell me a long story ${directive('tokens=2000')}`);
+    await expect
+      .poll(async () => (await answer(page).textContent())?.length ?? 0)
+      .toBeGreaterThan(0);
+
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await answerFacts(page).waitFor({ timeout: 5_000 });
+    expect(await answerFacts(page).textContent()).toContain('stopped');
+    await expect.poll(() => page.getByRole('button', { name: 'Stop' }).count()).toBe(0);
+
+    const [conversation] = (await json(await stack.request('bob', 'GET', '/v1/conversations')))
+      .conversations;
+    const stored = await json(
+      await stack.request('bob', 'GET', `/v1/conversations/${conversation.id}`),
+    );
+    expect(stored.messages.at(-1)).toMatchObject({
+      role: 'assistant',
+      stopReason: 'stopped',
+      content: await answer(page).textContent(),
+    });
+    await page.close();
+  });
+
+  it('opens a listed conversation with its messages, and continues it', async () => {
+    const page = await openPlayground(browser, stack, 'carol');
+    await ask(page, 'My first question');
+    await answerFacts(page).waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'New chat' }).click();
+    await expect.poll(() => page.getByTestId('answer').count()).toBe(0);
+
+    await page.getByRole('button', { name: 'My first question' }).click();
+    await expect.poll(() => page.getByTestId('answer').count()).toBe(1);
+    await ask(page, 'My second question');
+    await expect.poll(() => page.getByTestId('answer-facts').count(), { timeout: 10_000 }).toBe(2);
+    const sent = stack.claude.requests.at(-1)!.body as { messages: unknown[] };
+    expect(sent.messages).toHaveLength(3);
+    await page.close();
+  });
+
+  // PLAYGROUND_SCREENSHOT=docs/playground.png npm run test:browser — the README's picture.
+  it.runIf(process.env.PLAYGROUND_SCREENSHOT)('takes the screenshot for the README', async () => {
+    const page = await openPlayground(browser, stack, 'dana');
+    await ask(page, 'What can you do on AWS serverless?');
+    await answerFacts(page).waitFor({ timeout: 15_000 });
+    await ask(page, 'And how is a turn billed?');
+    await expect.poll(() => page.getByTestId('answer-facts').count(), { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => page.getByLabel(/of \$\d+\.\d\d spent/).count()).toBe(1);
+    await page.screenshot({ path: process.env.PLAYGROUND_SCREENSHOT!, fullPage: true });
+    await page.close();
+  });
+});
+
+describe.skipIf(chromiumMissing)('the playground over budget, in Chromium', () => {
+  let browser: Browser;
+  let stack: TestStack;
+  beforeAll(async () => {
+    [browser, stack] = await Promise.all([
+      launchChromium(),
+      startTestStack({ env: { USER_MONTHLY_BUDGET_USD: '0.000001' } }),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('shows a readable message for a 402 from an exhausted budget', async () => {
+    const page = await openPlayground(browser, stack, 'broke');
+    await ask(page, 'Hello');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(
+      /^Your monthly budget is used up \(.+\)\. It starts again on the 1st \(UTC\); an admin can raise it\.$/,
+    );
+    expect(await alert.textContent()).not.toContain('{');
+    expect(stack.claude.requests).toHaveLength(0);
+    await page.close();
+  });
+});

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+/** A raw GET (fetch would decode the body itself): status, headers and the bytes sent. */
+function get(url: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; headers: Record<string, string>; body: Buffer }>(
+    (resolve, reject) => {
+      httpRequest(url, { headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers as Record<string, string>,
+            body: Buffer.concat(chunks),
+          }),
+        );
+      })
+        .on('error', reject)
+        .end();
+    },
+  );
+}
+
+const inlined = (html: string, tag: 'script' | 'style') =>
+  new RegExp(`<${tag}[^>]*>([\\s\\S]*?)</${tag}>`).exec(html)?.[1] ?? '';
+const sha256 = (text: string) => `sha256-${createHash('sha256').update(text).digest('base64')}`;
+
+describe('GET / and GET /playground', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(() => stack.close());
+
+  it('serves the playground without a credential, gzipped for a browser', async () => {
+    const page = await get(`${stack.url}/`, { 'accept-encoding': 'gzip, deflate, br' });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['content-encoding']).toBe('gzip');
+    expect(page.headers.vary).toMatch(/accept-encoding/i);
+    const html = gunzipSync(page.body).toString('utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<title>Claude playground</title>');
+
+    const plain = await get(`${stack.url}/playground`);
+    expect(plain.status).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString('utf8')).toBe(html);
+  });
+
+  it('allows exactly its inline script and style, calls to its own origin, and no framing', async () => {
+    const page = await get(`${stack.url}/`);
+    const html = page.body.toString('utf8');
+    const csp = page.headers['content-security-policy']!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain(`script-src '${sha256(inlined(html, 'script'))}'`);
+    expect(csp).toContain(`style-src '${sha256(inlined(html, 'style'))}'`);
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+  });
+});
