@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { RateLimitedError } from '../../shared/domain/errors.js';
+import { RateLimitedError, ValidationError } from '../../shared/domain/errors.js';
 import type { RateLimiter, RateLimits, RateSubject } from '../../shared/ports/rate-limiter.js';
 
 /** 10:00:00 UTC, the start of a minute. */
@@ -65,14 +65,14 @@ export function rateLimiterContract(createLimiter: () => Promise<RateLimiter>) {
       expect(fits).toMatchObject({ windowStartMs: MINUTE, requests: 2, tokens: 100 });
     });
 
-    it('refuses a request larger than the whole token limit, asking to wait a minute', async () => {
+    it('refuses a request larger than the whole token limit as a bad request (waiting never helps), counting nothing', async () => {
       const limits = { requestsPerMinute: 1, tokensPerMinute: 100 };
 
-      const error = await rateLimitedError(admit(limits, 101, MINUTE));
+      const tooLarge = admit(limits, 101, MINUTE);
+      await expect(tooLarge).rejects.toBeInstanceOf(ValidationError);
       const small = await admit(limits, 100, MINUTE);
 
-      expect(error.retryAfterSeconds).toBe(60);
-      expect(small.windowStartMs).toBe(MINUTE);
+      expect(small).toMatchObject({ windowStartMs: MINUTE, requests: 1 });
     });
 
     it('counts each subject apart, a user and an API key of the same id included', async () => {

@@ -1,5 +1,5 @@
 import { secondsToNextMinute } from '../../shared/domain/budget.js';
-import { RateLimitedError } from '../../shared/domain/errors.js';
+import { RateLimitedError, ValidationError } from '../../shared/domain/errors.js';
 import type { RateLimiter, RateWindow } from '../../shared/ports/rate-limiter.js';
 
 const WINDOW_MS = 60_000;
@@ -19,9 +19,8 @@ export class InMemoryRateLimiter implements RateLimiter {
     const windowStartMs = nowMs - (nowMs % WINDOW_MS);
     const { requestsPerMinute, tokensPerMinute } = limits;
     if (tokens > tokensPerMinute) {
-      throw new RateLimitedError(
-        `this request's ${tokens} tokens exceed the limit of ${tokensPerMinute} tokens per minute; lower max_tokens`,
-        60,
+      throw new ValidationError(
+        `this request's ${tokens} tokens (estimated prompt + maximum output) exceed the limit of ${tokensPerMinute} tokens per minute; lower the output token limit or shorten the prompt`,
       );
     }
     const key = keyOf({ subject, windowStartMs });

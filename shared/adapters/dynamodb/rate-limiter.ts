@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { secondsToNextMinute } from '../../domain/budget.js';
-import { RateLimitedError } from '../../domain/errors.js';
+import { RateLimitedError, ValidationError } from '../../domain/errors.js';
 import type { RateLimiter, RateSubject, RateWindow } from '../../ports/rate-limiter.js';
 import { isConditionFailure } from './errors.js';
 import { apiKeyKeys, ledgerKeys } from './keys.js';
@@ -86,9 +86,9 @@ function splitSubject(subject: RateSubject): ['user' | 'key', string] {
   return [subject.slice(0, colon) as 'user' | 'key', subject.slice(colon + 1)];
 }
 
-function tooManyTokens(tokens: number, tokensPerMinute: number): RateLimitedError {
-  return new RateLimitedError(
-    `this request's ${tokens} tokens exceed the limit of ${tokensPerMinute} tokens per minute; lower max_tokens`,
-    60,
+/** Waiting never lets such a request through: it is a bad request, not a busy minute (the SDKs retry a 429). */
+function tooManyTokens(tokens: number, tokensPerMinute: number): ValidationError {
+  return new ValidationError(
+    `this request's ${tokens} tokens (estimated prompt + maximum output) exceed the limit of ${tokensPerMinute} tokens per minute; lower the output token limit or shorten the prompt`,
   );
 }

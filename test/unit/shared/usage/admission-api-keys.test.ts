@@ -123,14 +123,20 @@ describe('admission with API keys', () => {
 
   it("gives back the budget and the user's window tokens when the key's window refuses", async () => {
     const { admission, rateLimiter, held } = admissionFixture();
+    const keyLimits = { requestsPerMinute: 5, tokensPerMinute: ADMITTED_TOKENS + 10 };
+    // The key's other requests took part of its minute.
+    await rateLimiter.admit({
+      subject: KEY_WINDOW.subject,
+      limits: keyLimits,
+      tokens: 20,
+      nowMs: KEY_WINDOW.windowStartMs,
+    });
 
-    await expect(
-      admission.admit(withKey({ requestsPerMinute: 5, tokensPerMinute: ADMITTED_TOKENS - 1 })),
-    ).rejects.toThrow(RateLimitedError);
+    await expect(admission.admit(withKey(keyLimits))).rejects.toThrow(RateLimitedError);
 
     expect(await held()).toEqual({ user: 0, key: 0, reservations: 0 });
     expect(rateLimiter.countsOf(USER_WINDOW)?.tokens).toBe(0);
-    expect(rateLimiter.countsOf(KEY_WINDOW)).toBeUndefined();
+    expect(rateLimiter.countsOf(KEY_WINDOW)).toEqual({ requests: 1, tokens: 20 });
   });
 
   it("gives back the user's window tokens when the key has used its requests for the minute", async () => {

@@ -105,8 +105,23 @@ describe('admission', () => {
     expect(ledger.settled).toEqual([]);
   });
 
+  /** The user's window with `tokens` of the minute's allowance taken by another request. */
+  const busy = async (rateLimiter: InMemoryRateLimiter, tokensPerMinute: number) => {
+    await rateLimiter.admit({
+      subject: 'user:alice',
+      limits: { requestsPerMinute: 10, tokensPerMinute },
+      tokens: 20,
+      nowMs: NOW_MS,
+    });
+  };
+
   it('gives the budget hold back when the rate limit refuses', async () => {
-    const { admission, month } = admissionFixture({ tokensPerMinute: ADMITTED_TOKENS - 1 });
+    const rateLimiter = new InMemoryRateLimiter();
+    await busy(rateLimiter, ADMITTED_TOKENS + 10);
+    const { admission, month } = admissionFixture({
+      rateLimiter,
+      tokensPerMinute: ADMITTED_TOKENS + 10,
+    });
 
     await expect(admission.admit(REQUEST)).rejects.toThrow(RateLimitedError);
 
@@ -126,7 +141,12 @@ describe('admission', () => {
   });
 
   it('throws the rate limit when both refuse, holding nothing', async () => {
-    const { admission, ledger, month } = admissionFixture({ tokensPerMinute: 1 });
+    const rateLimiter = new InMemoryRateLimiter();
+    await busy(rateLimiter, ADMITTED_TOKENS + 10);
+    const { admission, ledger, month } = admissionFixture({
+      rateLimiter,
+      tokensPerMinute: ADMITTED_TOKENS + 10,
+    });
     await ledger.setUserBudgetOverride('alice', 0.001, NOW_MS);
 
     await expect(admission.admit(REQUEST)).rejects.toThrow(RateLimitedError);

@@ -155,10 +155,10 @@ describe('a chat turn refused before the model call', () => {
   });
 
   it('rejects a rate-limited turn before any model call, holding nothing and telling the observer', async () => {
-    const f = chatFixture({
-      model: answering(),
-      rateLimits: { requestsPerMinute: 100, tokensPerMinute: 100 },
-    });
+    const limits = { requestsPerMinute: 1, tokensPerMinute: 1_000_000 };
+    const f = chatFixture({ model: answering(), rateLimits: limits });
+    // Another request of the user's took the minute's only slot.
+    await f.rateLimiter.admit({ subject: `user:${USER}`, limits, tokens: 0, nowMs: f.clock() });
 
     const error = await f.start({ message: 'hi' }).catch((caught: unknown) => caught);
 
