@@ -1,6 +1,7 @@
-import type { BundleFigures } from './bundles.js';
+import { type BundleFigures, bundleSection } from './bundles.js';
 import type { BenchConfig } from './config.js';
 import {
+  MAX_CPU_BUSY,
   MB_PER_VCPU,
   type MemoryRecommendation,
   RSS_HEADROOM,
@@ -71,15 +72,7 @@ export function markdown(results: BenchResults, config: BenchConfig): string {
     }),
   ];
   if (typical) lines.push('', ...typicalSection(typical));
-  if (results.bundles.length)
-    lines.push(
-      '',
-      '| function bundle | size (KiB, minified, AWS SDK external) | cold import (ms, median of 10) |',
-      '| --- | ---: | ---: |',
-      ...results.bundles.map(
-        (b) => `| ${b.name} | ${(b.bytes / 1024).toFixed(0)} | ${ms(b.coldImportMs)} |`,
-      ),
-    );
+  if (results.bundles.length) lines.push('', ...bundleSection(results.bundles));
   return lines.join('\n');
 }
 
@@ -105,13 +98,13 @@ function typicalSection(typical: NonNullable<BenchResults['typical']>): string[]
     '',
     `Cost of a typical Sonnet turn (${TYPICAL_SONNET_TURN.inputTokens} in / ${TYPICAL_SONNET_TURN.outputTokens} out): Claude ${usd(cost.claudeUsd)}; AWS at ${cost.memoryMb} MB ${usd(cost.awsUsd)} = ${cost.awsPercentOfClaude.toFixed(2)}% of it (Lambda ${cost.gbSeconds.toFixed(2)} GB-s + request ${usd(cost.lambdaUsd)}, DynamoDB ${usd(cost.dynamodbUsd)}).`,
     '',
-    `| chat memory (MB) | vCPU share | holds one stream (peak × ${RSS_HEADROOM}) | CPU before first token (ms) | Lambda per turn | DynamoDB per turn | AWS per turn | % of Claude |`,
-    '| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+    `| chat memory (MB) | vCPU share | fits one stream (RSS × ${RSS_HEADROOM}, CPU ≤ ${MAX_CPU_BUSY * 100}% busy) | CPU busy while streaming | CPU before first token (ms) | Lambda per turn | DynamoDB per turn | AWS per turn | % of Claude |`,
+    '| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...memory.options.map(
       (o) =>
-        `| ${o.memoryMb}${o.memoryMb === memory.recommendedMb ? ' (recommended)' : ''} | ${o.vcpu.toFixed(2)} | ${o.fits ? 'yes' : 'no'} | ${o.cpuMsBeforeFirstToken.toFixed(1)} | ${usd(o.lambdaUsd)} | ${usd(o.dynamodbUsd)} | ${usd(o.awsUsd)} | ${o.awsPercentOfClaude.toFixed(2)}% |`,
+        `| ${o.memoryMb}${o.memoryMb === memory.recommendedMb ? ' (recommended)' : ''} | ${o.vcpu.toFixed(2)} | ${o.fits ? 'yes' : 'no'} | ${(o.cpuBusy * 100).toFixed(0)}% | ${o.cpuMsBeforeFirstToken.toFixed(1)} | ${usd(o.lambdaUsd)} | ${usd(o.dynamodbUsd)} | ${usd(o.awsUsd)} | ${o.awsPercentOfClaude.toFixed(2)}% |`,
     ),
     '',
-    `Memory: one stream peaks at ${mib(one.peakRssBytes)} MiB, so ≥ ${memory.minimumMb} MB holds it with ${RSS_HEADROOM}× headroom; the 1% target allows at most ${memory.maximumMbForTarget} MB; recommended ${memory.recommendedMb} MB. CPU share is memory / ${MB_PER_VCPU} MB of a vCPU, so work before the first token stretches by that factor (measured on this machine's cores, not Graviton's).`,
+    `Memory: one stream peaks at ${mib(one.peakRssBytes)} MiB and a stream uses ${many.cpuMsPerTurn.toFixed(0)} ms of CPU per ${many.durationSecondsMedian.toFixed(1)} s, so ≥ ${memory.minimumMb} MB holds it (${RSS_HEADROOM}× the RSS, CPU at most ${MAX_CPU_BUSY * 100}% busy); the 1% target allows at most ${memory.maximumMbForTarget} MB; recommended ${memory.recommendedMb} MB. CPU share is memory / ${MB_PER_VCPU} MB of a vCPU, so work before the first token stretches by that factor (measured on this machine's cores, not Graviton's).`,
   ];
 }

@@ -90,6 +90,7 @@ try {
     chat = undefined;
     const measured = {
       oneStreamPeakRssBytes: figures.one.peakRssBytes,
+      cpuMsPerTurn: figures.many.cpuMsPerTurn,
       cpuMsBeforeFirstToken: figures.shortTurnCpuMsBeforeFirstToken,
       turnSeconds: figures.one.durationSecondsMedian,
       dynamodb: figures.one.dynamodbPerTurn,
