@@ -165,6 +165,24 @@ describe('regenerating and editing over HTTP', () => {
     );
 
     expect(regenerated.at(-1)?.event).toBe('done');
+    const shown = await json(
+      await stack.request('editor', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    const all = await json(
+      await stack.request(
+        'editor',
+        'GET',
+        `/v1/conversations/${conversationId}?include=superseded`,
+      ),
+    );
+    expect(shown.messages.map((m: { content: string }) => m.content)).toEqual([
+      'First question',
+      expect.any(String),
+      'Second question, edited',
+      expect.any(String),
+    ]);
+    expect(all.messages).toHaveLength(7);
+    expect(all.messages.filter((m: { superseded?: boolean }) => m.superseded)).toHaveLength(3);
     expect(edited.at(-1)?.event).toBe('done');
     const lastPrompt = stack.claude.requests.at(-1)!.body as {
       messages: Array<{ content: Array<{ text: string }> }>;

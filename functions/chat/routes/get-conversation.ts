@@ -1,4 +1,4 @@
-import type { StoredMessage } from '../../../shared/domain/conversation.js';
+import { isSuperseded, type StoredMessage } from '../../../shared/domain/conversation.js';
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 import * as z from '../../../shared/validation/zod.js';
@@ -19,12 +19,20 @@ export const getConversationRoute = (deps: { store: ConversationStore }) =>
   defineRoute({
     method: 'GET',
     path: '/v1/conversations/:id',
-    query: PageQuerySchema,
+    query: z.extend(PageQuerySchema, {
+      include: z.optional(
+        z
+          .literal('superseded')
+          .check(
+            z.describe('Also list the answers and questions a regenerate or an edit replaced.'),
+          ),
+      ),
+    }),
     docs: {
       operationId: 'getConversation',
       summary: "A conversation's messages, in order",
       description:
-        'Answers carry their model, stop reason, tokens and cost; `stopReason: interrupted` marks what an answer had streamed when its function died.',
+        'Answers carry their model, stop reason, tokens and cost; `stopReason: interrupted` marks what an answer had streamed when its function died. Messages a regenerate or an edit replaced are left out unless `include=superseded` (then marked `superseded: true`); a page may then hold fewer than `limit`.',
       params: { id: 'The conversation id (`conv_…`).' },
       responses: {
         200: { description: 'A page of the conversation.', json: conversationSchema },
@@ -36,10 +44,17 @@ export const getConversationRoute = (deps: { store: ConversationStore }) =>
       const conversation = await deps.store.getConversation(principal.userId, id);
       if (!conversation) throw conversationNotFound(id);
       const page = await deps.store.listMessages(principal.userId, id, query);
+      const superseded = (message: StoredMessage) =>
+        isSuperseded(message.seq, conversation.superseded);
       return json(200, {
         id: conversation.id,
         title: conversation.title,
-        messages: page.items.map(toApiMessage),
+        messages: page.items
+          .filter((message) => query.include === 'superseded' || !superseded(message))
+          .map((message) => ({
+            ...toApiMessage(message),
+            ...(superseded(message) && { superseded: true }),
+          })),
         ...(page.nextCursor && { nextCursor: page.nextCursor }),
       } satisfies z.infer<ReturnType<typeof conversationSchema>>);
     },
@@ -65,6 +80,9 @@ const conversationSchema = () =>
           }),
         ),
         costUsd: z.optional(usdSchema()),
+        superseded: z.optional(
+          z.literal(true).check(z.describe('Replaced by a regenerated answer or an edit.')),
+        ),
       }),
     ),
     nextCursor: nextCursorSchema(),
