@@ -7,23 +7,32 @@ import { type ChatAppDependencies, createChatApp } from '../functions/chat/app.j
 import { registeredRoutes } from '../functions/chat/http/route.js';
 import { buildOpenApiDocument, type OpenApiDocument } from '../functions/chat/openapi/document.js';
 import { SETTINGS } from '../shared/config/settings.js';
+import { AuthenticationError } from '../shared/domain/errors.js';
 
 /** What the routes' schemas are built with: the settings' defaults. */
 const DEFAULT_LIMITS: ChatAppDependencies['limits'] = {
-  maxMessageChars: SETTINGS.maxMessageChars.defaultValue,
+  maxMessageChars: SETTINGS.maxMessageChars.defaultValue!,
   pingIntervalMs: 15_000,
-  userMonthlyBudgetUsd: SETTINGS.userMonthlyBudgetUsd.defaultValue,
+  userMonthlyBudgetUsd: SETTINGS.userMonthlyBudgetUsd.defaultValue!,
 };
 
 /**
- * The chat app as `createChatApp` builds it, with the settings' defaults and no ports:
- * nothing is served, the routes are only read.
+ * The chat app as `createChatApp` builds it, with the settings' defaults and no ports: its
+ * routes are read, and it answers only what needs none (public routes, errors; every
+ * credential is refused).
  */
 export function documentedChatApp() {
   const deps = {
     logger: new Logger({ serviceName: 'chat', logLevel: 'SILENT' }),
     createMetrics: () => new Metrics({ namespace: 'OpenApi', serviceName: 'chat' }),
     tracer: new Tracer({ serviceName: 'chat', enabled: false }),
+    credentials: {
+      verify: async () => {
+        throw new AuthenticationError('no credential is accepted here', 'missing');
+      },
+    },
+    authentication: { tokenHeader: 'authorization', adminIamPrincipals: [] },
+    healthChecks: {},
     limits: DEFAULT_LIMITS,
   };
   return createChatApp(deps as unknown as ChatAppDependencies);

@@ -80,7 +80,7 @@ export function createChatApp(deps: ChatAppDependencies): ChatRouter {
     app,
     [
       healthRoute(deps),
-      openApiRoute(app),
+      openApiRoute(),
       chatRoute(deps),
       uiChatRoute(deps),
       ...playgroundRoutes(),

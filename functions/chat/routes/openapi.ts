@@ -1,17 +1,15 @@
 import * as z from '../../../shared/validation/zod.js';
-import type { ChatRouter } from '../http/chat-router.js';
 import { json } from '../http/json-response.js';
-import { defineRoute, registeredRoutes } from '../http/route.js';
-import type { OpenApiDocument } from '../openapi/document.js';
+import { defineRoute } from '../http/route.js';
 
 /**
- * GET /openapi.json (no auth): the OpenAPI 3.1 document of every route registered on
- * `app`, built on the first request from the routes' own schemas (the builder is loaded
- * then, so it costs no cold start), for the server the caller reached.
+ * GET /openapi.json (no auth): the API's OpenAPI 3.1 document, docs/openapi.json (which
+ * `npm run docs` builds from the routes, and a unit test keeps current), for the server
+ * the caller reached. Imported on the first request only: it is a chunk of its own, so
+ * neither the document nor its generator costs the function's cold start.
  */
-export const openApiRoute = (app: ChatRouter) => {
-  let built: Promise<OpenApiDocument> | undefined;
-  return defineRoute({
+export const openApiRoute = () =>
+  defineRoute({
     method: 'GET',
     path: '/openapi.json',
     access: 'public',
@@ -33,16 +31,9 @@ export const openApiRoute = (app: ChatRouter) => {
       },
     },
     handle: async ({ request }) => {
-      built ??= import('../openapi/document.js')
-        .then(({ buildOpenApiDocument }) =>
-          buildOpenApiDocument(registeredRoutes(app), { servers: [] }),
-        )
-        .catch((error: unknown) => {
-          built = undefined; // the next request tries again
-          throw error;
-        });
-      const document = await built;
+      const { default: document } = await import('../../../docs/openapi.json', {
+        with: { type: 'json' },
+      });
       return json(200, { ...document, servers: [{ url: new URL(request.url).origin }] });
     },
   });
-};
