@@ -230,13 +230,72 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
     }
   });
 
-  it('answers regenerate-message with 400 until regeneration is supported', async () => {
-    const { chat } = await chatAs(stack, 'grace');
-    await chat.sendMessage({ text: 'Answer me twice' });
+  it('regenerates the last answer: the question is asked again without the old answer, which is superseded', async () => {
+    const { chat, finishes } = await chatAs(stack, 'grace');
+    await chat.sendMessage({ text: `Answer me twice ${directive('reply=echo')}` });
+    const first = chat.messages[1]!;
     await chat.regenerate();
-    expect(chat.status).toBe('error');
-    expect(chat.error).toBeInstanceOf(APICallError);
-    expect((chat.error as APICallError).statusCode).toBe(400);
+    expect(chat.error).toBeUndefined();
+    expect(finishes).toEqual(['stop', 'stop']);
+    expect(chat.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    const second = chat.messages[1]!;
+    expect(second.id).not.toBe(first.id);
+    expect(textOf(second)).toMatch(/^Echo: Answer me twice/);
+
+    const regenerated = stack.claude.requests.at(-1)!.body as {
+      messages: Array<{ role: string; content: Array<{ text: string }> }>;
+    };
+    expect(regenerated.messages.map((m) => [m.role, m.content[0]?.text])).toEqual([
+      ['user', `Answer me twice ${directive('reply=echo')}`],
+    ]);
+    const conversationId = second.metadata!.conversationId!;
+    const stored = await json(
+      await stack.request('grace', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(stored.messages.map((m: { id: string }) => m.id), JSON.stringify(stored.messages)).toEqual([
+      expect.any(String),
+      second.id,
+    ]);
+  });
+
+  it('edits a question by its server id: it and what followed are replaced', async () => {
+    const { chat } = await chatAs(stack, 'heidi');
+    await chat.sendMessage({ text: 'First question' });
+    await chat.sendMessage({ text: 'Second question' });
+    const conversationId = chat.messages[1]!.metadata!.conversationId!;
+    const stored = await json(
+      await stack.request('heidi', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    // As a page reloaded from the server has them: the server's message ids.
+    const { chat: reloaded } = await chatAs(stack, 'heidi', { id: conversationId });
+    reloaded.messages = stored.messages.map((m: { id: string; role: string; content: string }) => ({
+      id: m.id,
+      role: m.role,
+      parts: [{ type: 'text', text: m.content }],
+    }));
+    await reloaded.sendMessage({
+      text: 'Second question, edited',
+      messageId: stored.messages[2].id,
+    });
+    expect(reloaded.error).toBeUndefined();
+
+    const sent = stack.claude.requests.at(-1)!.body as {
+      messages: Array<{ content: Array<{ text: string }> }>;
+    };
+    expect(sent.messages.map((m) => m.content[0]?.text)).toEqual([
+      'First question',
+      stored.messages[1].content,
+      'Second question, edited',
+    ]);
+
+    // A client-side id names no question of the server's.
+    const unknown = await stack.request('heidi', 'POST', '/v1/ui/chat', {
+      id: conversationId,
+      messages: [{ id: 'client-id', role: 'user', parts: [{ type: 'text', text: 'edited' }] }],
+      trigger: 'submit-message',
+      messageId: 'client-id',
+    });
+    expect(unknown.status).toBe(404);
   });
 });
 

@@ -9,7 +9,7 @@ import {
   uiMessageStreamEncoder,
 } from '../protocols/ui-message-stream.js';
 import { uiMessageStreamChunkSchemas } from '../protocols/ui-message-stream-events.js';
-import type { ChatTurn } from '../turn/chat-turn.js';
+import type { ChatTurn, LiveTurn } from '../turn/chat-turn.js';
 import type { TurnObserver, TurnRequest } from '../turn/turn-types.js';
 import { CHAT_ID_PATTERN, conversationIdOfChat } from './ui-chat-id.js';
 
@@ -62,7 +62,7 @@ export const uiChatRoute = (deps: {
       operationId: 'uiChat',
       summary: "Chat with the AI SDK's useChat (UI message stream protocol v1)",
       description:
-        "What `useChat` with `DefaultChatTransport({ api: '<function URL>/v1/ui/chat', headers })` sends: `{ id, messages, trigger, messageId? }`, plus optional `model`, `system` and `maxTokens`. The chat `id` names a conversation of the caller's (one of our conversation ids names that conversation; any other id is mapped to one), started by the chat's first message. The history is the server's: only the last user message's text is read. The answer streams as `data: <JSON>` lines (no `event:` names) ending with `data: [DONE]`; the message metadata carries the conversation, model, stop reason, usage and cost. An error found before the stream starts is a JSON response, which useChat surfaces as its error.",
+        "What `useChat` with `DefaultChatTransport({ api: '<function URL>/v1/ui/chat', headers })` sends: `{ id, messages, trigger, messageId? }`, plus optional `model`, `system` and `maxTokens`. The chat `id` names a conversation of the caller's (one of our conversation ids names that conversation; any other id is mapped to one), started by the chat's first message. The history is the server's: only the last user message's text is read. `trigger: \"regenerate-message\"` answers the last question again (the previous answer is kept, superseded); `submit-message` with a `messageId` edits that question (a server message id, as `GET /v1/conversations/{id}` lists them): it and everything after it are superseded. The answer streams as `data: <JSON>` lines (no `event:` names) ending with `data: [DONE]`; the message metadata carries the conversation, model, stop reason, usage and cost. An error found before the stream starts is a JSON response, which useChat surfaces as its error.",
       responses: {
         200: {
           description: 'The answer, in the UI message stream protocol v1.',
@@ -74,16 +74,12 @@ export const uiChatRoute = (deps: {
           },
         },
       },
-      errors: [402, 403, 409, 429, 502, 503, 529],
+      errors: [402, 403, 404, 409, 429, 502, 503, 529],
     },
     handle: async ({ request, body, principal, scope }) => {
-      if (body.trigger === 'regenerate-message') {
-        throw new ValidationError('regenerate-message is not supported yet');
-      }
       const conversationId = conversationIdOfChat(principal.userId, body.id);
-      const turnRequest: TurnRequest = {
+      const common = {
         userId: principal.userId,
-        message: lastUserText(body.messages, deps.limits.maxMessageChars),
         ...(body.model !== undefined && { model: body.model }),
         ...(body.system !== undefined && { system: body.system }),
         ...(body.maxTokens !== undefined && { maxTokens: body.maxTokens }),
@@ -95,16 +91,10 @@ export const uiChatRoute = (deps: {
         observer: deps.observeTurn(scope),
         remainingTimeMs: scope.remainingTimeMs,
       };
-      const turn = await deps.chatTurn
-        .start({ ...turnRequest, conversationId }, context)
-        .catch((error: unknown) => {
-          // The chat's first message: nothing was held, so start the conversation under its id.
-          if (!(error instanceof NotFoundError)) throw error;
-          return deps.chatTurn.start(
-            { ...turnRequest, newConversationId: conversationId },
-            context,
-          );
-        });
+      const turn = await startTurn(
+        (turnRequest) => deps.chatTurn.start({ ...common, ...turnRequest }, context),
+        { conversationId, body, maxMessageChars: deps.limits.maxMessageChars },
+      );
       scope.logger.appendKeys({ conversationId: turn.conversationId, messageId: turn.messageId });
       const encode = uiMessageStreamEncoder();
       return sseResponse(scope, (write) => turn.run((event) => write(encode(event))), {
@@ -113,6 +103,34 @@ export const uiChatRoute = (deps: {
       });
     },
   });
+
+type Start = (request: Omit<TurnRequest, 'userId'>) => Promise<LiveTurn>;
+
+/**
+ * The turn a useChat request asks for: the last question answered again
+ * (`regenerate-message`), an edited question (`submit-message` with the server's id of the
+ * question), or the next question, which starts the conversation under the chat's id
+ * when it is the chat's first.
+ */
+async function startTurn(
+  start: Start,
+  request: { conversationId: string; body: UiChatRequest; maxMessageChars: number },
+): Promise<LiveTurn> {
+  const { conversationId, body } = request;
+  if (body.trigger === 'regenerate-message') {
+    // The client's copy of the question is not read.
+    return start({ conversationId, message: '', regenerate: true });
+  }
+  const message = lastUserText(body.messages, request.maxMessageChars);
+  if (body.messageId !== undefined) {
+    return start({ conversationId, message, replaces: body.messageId });
+  }
+  return start({ conversationId, message }).catch((error: unknown) => {
+    // The chat's first message (nothing was held): start the conversation under its id.
+    if (!(error instanceof NotFoundError)) throw error;
+    return start({ newConversationId: conversationId, message });
+  });
+}
 
 /** The question: the text parts of the last message, which must be the user's. */
 function lastUserText(messages: UiChatRequest['messages'], maxChars: number): string {
