@@ -7,6 +7,7 @@ import type { UsageLedger } from '../../../../shared/ports/usage-ledger.js';
 import * as z from '../../../../shared/validation/zod.js';
 import { json } from '../../http/json-response.js';
 import { defineRoute } from '../../http/route.js';
+import { usdSchema } from '../../response-schemas.js';
 
 interface BudgetDependencies {
   ledger: UsageLedger;
@@ -20,6 +21,13 @@ export const getBudgetRoute = (deps: BudgetDependencies) =>
     method: 'GET',
     path: '/v1/admin/principals/:principal/budget',
     access: 'admin',
+    docs: {
+      operationId: 'getBudget',
+      summary: "A principal's monthly budget, spent and remaining",
+      params: { principal: 'A user or team id.' },
+      responses: { 200: { description: 'The budget.', json: budgetSchema } },
+      errors: [400],
+    },
     handle: async ({ params }) => json(200, await budgetOf(principalOf(params), deps)),
   });
 
@@ -32,6 +40,12 @@ export const setBudgetRoute = (deps: BudgetDependencies) =>
     body: z.strictObject({
       monthlyBudgetUsd: z.number().check(z.nonnegative(), z.maximum(1_000_000_000)),
     }),
+    docs: {
+      operationId: 'setBudget',
+      summary: "Set a principal's monthly budget",
+      params: { principal: 'A user or team id.' },
+      responses: { 200: { description: 'The budget now.', json: budgetSchema } },
+    },
     handle: async ({ params, body, scope }) => {
       const principal = principalOf(params);
       await deps.ledger.setUserBudgetOverride(principal, body.monthlyBudgetUsd, deps.clock());
@@ -46,7 +60,20 @@ function principalOf(params: Record<string, string>): string {
   return principal;
 }
 
-async function budgetOf(principal: string, deps: BudgetDependencies) {
+const budgetSchema = () =>
+  z.object({
+    principal: z.string(),
+    monthlyBudgetUsd: usdSchema(),
+    isDefault: z.boolean().check(z.describe('true: no override, `userMonthlyBudgetUsd` applies.')),
+    month: z.string().check(z.describe('yyyy-mm (UTC)')),
+    spentUsd: usdSchema(),
+    remainingUsd: usdSchema(),
+  });
+
+async function budgetOf(
+  principal: string,
+  deps: BudgetDependencies,
+): Promise<z.infer<ReturnType<typeof budgetSchema>>> {
   const month = monthOf(deps.clock());
   const [usage, override] = await Promise.all([
     deps.ledger.userMonth(principal, month),
