@@ -151,6 +151,9 @@ async function printBanner(
   console.log(`
 Local stack is up.
   Function URL   ${url}
+  Playground     ${url}/#token=${token}
+                 (a chat page on the AI SDK's useChat; the token stays in the URL fragment,
+                 which the browser never sends to a server)
   Claude         ${realClaude ? `the Anthropic API (${outputs.claude.url}) — real tokens, real cost` : `the built-in local Claude at ${outputs.claude.url} (set ANTHROPIC_API_KEY to use the real API)`}
   Endpoints      .local/outputs.json
 
