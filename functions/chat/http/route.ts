@@ -31,6 +31,8 @@ export interface RouteResponse {
   description: string;
   /** Its JSON body. */
   json?: LazySchema;
+  /** The media type of a body that is not JSON (`text/html`). */
+  text?: `text/${string}`;
   /** A Server-Sent Events stream: each event's name and the schema of its `data:` JSON. */
   events?: () => Readonly<Record<string, z.ZodMiniType>>;
   /** Headers worth knowing, by lowercase name: what each says. */

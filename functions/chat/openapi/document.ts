@@ -259,6 +259,7 @@ function responseOf(response: RouteResponse, name: string, schemas: Record<strin
       schema: named(schemas, `${name}Response`, jsonSchemaOf(response.json(), 'output')),
     };
   }
+  if (response.text) content[response.text] = { schema: { type: 'string' } };
   if (response.events) {
     const events = Object.entries(response.events()).map(([event, schema]) => ({
       event,
@@ -305,10 +306,17 @@ function errorResponses(route: AnyRoute, docs: RouteDocumentation): Record<strin
   );
 }
 
-/** Puts `schema` in the components under `name` and refers to it. */
+/**
+ * Puts `schema` in the components under `name` and refers to it; a schema already there
+ * (the chat events of every route that streams a turn) is referred to under its first name.
+ */
 function named(schemas: Record<string, JsonSchema>, name: string, schema: JsonSchema) {
-  if (schemas[name])
+  const json = JSON.stringify(schema);
+  const same = Object.keys(schemas).find((existing) => JSON.stringify(schemas[existing]) === json);
+  if (same) return { $ref: `#/components/schemas/${same}` };
+  if (schemas[name]) {
     throw new Error(`two schemas named ${name}: give the routes distinct operationIds`);
+  }
   schemas[name] = schema;
   return { $ref: `#/components/schemas/${name}` };
 }

@@ -30,7 +30,7 @@ export const playgroundRoutes = () =>
         summary: 'The playground: a chat page on useChat',
         description:
           "An HTML page (no credential needed to load it): paste a token, or pass it as `#token=…` in the URL fragment, which no server sees. It chats through POST /v1/ui/chat, lists conversations, stops answers and shows the month's usage.",
-        responses: { 200: { description: 'The page (text/html).' } },
+        responses: { 200: { description: 'The page.', text: 'text/html' } },
       },
       handle: async ({ request }) => {
         const { gzip, csp } = await loadPage();

@@ -4,6 +4,7 @@ import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
 import { sseResponse } from '../http/sse-response.js';
 import { chatEventEncoder } from '../protocols/chat-sse.js';
+import { chatEventSchemas } from '../protocols/chat-sse-events.js';
 import type { FollowTurn } from '../turn/follow-turn.js';
 import { conversationIdOf } from './conversation-id.js';
 
@@ -31,6 +32,7 @@ export const resumeConversationRoute = (deps: {
       responses: {
         200: {
           description: 'The rest of the answer, as Server-Sent Events (`id:` lines are offsets).',
+          events: chatEventSchemas,
         },
         204: { description: 'No turn is streaming in the conversation.' },
       },
