@@ -71,7 +71,7 @@ const TAGS = [
   },
   {
     name: 'Service',
-    description: 'Health and this document: no credential needed.',
+    description: 'Health, this document and the playground page: no credential needed.',
     matches: () => true,
   },
 ] as const;
