@@ -19,6 +19,7 @@ const JOB = `job_${'b'.repeat(32)}`;
 /** Every route of the API but GET /health. */
 const PROTECTED = [
   ['POST', '/v1/chat'],
+  ['POST', '/v1/ui/chat'],
   ['GET', '/v1/conversations'],
   ['GET', `/v1/conversations/${CONVERSATION}`],
   ['GET', `/v1/conversations/${CONVERSATION}/stream`],
