@@ -6,6 +6,7 @@ export const LOCAL_STACK = {
   tableName: 'claude-serverless-local',
   queueName: 'claude-serverless-jobs',
   deadLetterQueueName: 'claude-serverless-jobs-dlq',
+  eventsTopicName: 'claude-serverless-events',
   /** The dev HS256 secret tokens are signed with (npm run token). */
   jwtSecret: 'local-development-secret-do-not-use-in-production',
   signingKey: 'local-development-signing-key-do-not-use-in-production',

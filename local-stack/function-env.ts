@@ -6,6 +6,8 @@ export interface LocalEndpoints {
   queueUrl: string;
   deadLetterQueueUrl: string;
   sqsEndpoint: string;
+  /** The events topic, on the emulator (which serves SNS at `sqsEndpoint`). */
+  eventsTopicArn?: string;
   /** The built-in local Claude; omitted when the real API is used. */
   localClaudeUrl?: string;
 }
@@ -35,6 +37,10 @@ export function localFunctionEnv(
     JOBS_QUEUE_URL: endpoints.queueUrl,
     DEAD_LETTER_QUEUE_URL: endpoints.deadLetterQueueUrl,
     SQS_ENDPOINT: endpoints.sqsEndpoint,
+    ...(endpoints.eventsTopicArn && {
+      EVENTS_TOPIC_ARN: endpoints.eventsTopicArn,
+      SNS_ENDPOINT: endpoints.sqsEndpoint,
+    }),
   };
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { streamify } from '@aws-lambda-powertools/event-handler/http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Handler } from 'aws-lambda';
@@ -25,6 +26,7 @@ import {
   type LocalClaudeOptions,
   startLocalClaude,
 } from './local-claude/index.js';
+import { ensureEventsTopic } from './sns/topics.js';
 import { ensureJobQueues } from './sqs/queues.js';
 
 export interface ProductOptions {
@@ -42,6 +44,8 @@ export interface ProductOptions {
   worker?: boolean;
   /** The chat function's timeout. @default 60000 */
   chatTimeoutMs?: number;
+  /** The worker's timeout (its deadline). @default JOBS_QUEUE_DEFINITION.workerTimeoutSeconds */
+  workerTimeoutMs?: number;
   queue?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
   /** Sees the chat function's DynamoDB client as it is made (tests count its calls). */
   observeChatDynamoDb?: (client: DynamoDBClient) => void;
@@ -61,6 +65,9 @@ export interface Product {
   sqs: SQSClient;
   queueUrl: string;
   deadLetterQueueUrl: string;
+  /** Producers subscribe to it (SNS on the emulator's endpoint, `sqsEndpoint`). */
+  eventsTopicArn: string;
+  sns: SNSClient;
   token(userId: string, options?: { admin?: boolean }): Promise<string>;
   /** An authenticated request as `userId`; a JSON body is serialized. */
   request(userId: string, method: string, path: string, body?: unknown): Promise<Response>;
@@ -86,7 +93,9 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
   const tableName = `product-${id}`;
   const dynamodb = new DynamoDBClient({ endpoint: options.dynamodbEndpoint });
   const sqs = new SQSClient({ endpoint: options.sqsEndpoint });
+  const sns = new SNSClient({ endpoint: options.sqsEndpoint });
   await ensureTable(dynamodb, tableName);
+  const eventsTopicArn = await ensureEventsTopic(sns, `events-${id}`);
   const { queueUrl, deadLetterQueueUrl } = await ensureJobQueues(sqs, {
     queueName: `jobs-${id}`,
     deadLetterQueueName: `jobs-dlq-${id}`,
@@ -105,6 +114,7 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
       queueUrl,
       deadLetterQueueUrl,
       sqsEndpoint: options.sqsEndpoint,
+      eventsTopicArn,
       localClaudeUrl: options.anthropicBaseUrl ?? claude.url,
     },
     options.env,
@@ -131,7 +141,7 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
         batchSize: JOBS_QUEUE_DEFINITION.batchSize,
         maxBatchingWindowMs: 100,
         functionName: 'worker',
-        timeoutMs: JOBS_QUEUE_DEFINITION.workerTimeoutSeconds * 1000,
+        timeoutMs: options.workerTimeoutMs ?? JOBS_QUEUE_DEFINITION.workerTimeoutSeconds * 1000,
       })
     : undefined;
   const maintenanceSettings = loadSettings(env, { role: 'maintenance' });
@@ -164,6 +174,8 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     sqs,
     queueUrl,
     deadLetterQueueUrl,
+    eventsTopicArn,
+    sns,
     token,
     request,
     chat: (userId, body) => request(userId, 'POST', '/v1/chat', body),

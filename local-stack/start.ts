@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import './lambda-runtime/install-globals.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Handler } from 'aws-lambda';
 import { SETTINGS } from '../shared/config/settings.js';
@@ -27,6 +28,7 @@ import { startSchedule } from './lambda-runtime/schedule.js';
 import { startSqsEventSource } from './lambda-runtime/sqs-event-source.js';
 import { startLocalClaude } from './local-claude/index.js';
 import { PortInUseError } from './ports.js';
+import { ensureEventsTopic } from './sns/topics.js';
 import { ensureJobQueues } from './sqs/queues.js';
 import { startSqsEmulator } from './sqs/server.js';
 
@@ -54,6 +56,11 @@ async function main() {
     queueName: LOCAL_STACK.queueName,
     deadLetterQueueName: LOCAL_STACK.deadLetterQueueName,
   });
+  // The emulator serves SNS on the same endpoint as SQS.
+  const eventsTopicArn = await ensureEventsTopic(
+    new SNSClient({ endpoint: sqsEmulator.endpoint }),
+    LOCAL_STACK.eventsTopicName,
+  );
 
   const realClaude = Boolean(process.env.ANTHROPIC_API_KEY);
   const localClaude = realClaude
@@ -71,6 +78,7 @@ async function main() {
         queueUrl: queues.queueUrl,
         deadLetterQueueUrl: queues.deadLetterQueueUrl,
         sqsEndpoint: sqsEmulator.endpoint,
+        eventsTopicArn,
         ...(localClaude && { localClaudeUrl: localClaude.url }),
       },
       process.env,
@@ -125,6 +133,8 @@ async function main() {
     queueUrl: queues.queueUrl,
     deadLetterQueueUrl: queues.deadLetterQueueUrl,
     sqsEndpoint: sqsEmulator.endpoint,
+    eventsTopicArn,
+    snsEndpoint: sqsEmulator.endpoint,
     claude: localClaude
       ? { mode: 'local', url: localClaude.url }
       : { mode: 'anthropic', url: process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com' },

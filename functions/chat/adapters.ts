@@ -16,6 +16,7 @@ import { DynamoResponseCache } from '../../shared/adapters/dynamodb/response-cac
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
 import { createSecretsProvider, secretSource } from '../../shared/adapters/secrets.js';
+import { createEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
 import { SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
 import {
   hs256Verifier,
@@ -26,6 +27,7 @@ import type { Settings } from '../../shared/config/load-settings.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
+import type { EventPublisher } from '../../shared/ports/event-publisher.js';
 import type { JobQueue } from '../../shared/ports/job-queue.js';
 import type { JobStore } from '../../shared/ports/job-store.js';
 import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
@@ -41,6 +43,8 @@ export interface ChatServices {
   rateLimiter: RateLimiter;
   jobs: JobStore;
   queue: JobQueue;
+  /** Where job ends (a cancelled job's) are published. */
+  events: EventPublisher;
   apiKeys: ApiKeyStore;
   usageRecords: UsageRecords;
   responseCache: ResponseCache;
@@ -94,8 +98,9 @@ export function createChatServices(
     store: new DynamoConversationStore(documentClient, tableName, cursors),
     ledger: new DynamoUsageLedger(documentClient, tableName, settings.globalMonthlyBudgetUsd),
     rateLimiter: new DynamoRateLimiter(documentClient, tableName),
-    jobs: new DynamoJobStore(documentClient, tableName),
+    jobs: new DynamoJobStore(documentClient, tableName, cursors),
     queue: new SqsJobQueue(sqs, settings.jobsQueueUrl!, JOBS_QUEUE_DEFINITION.maxMessageBytes),
+    events: createEventPublisher(settings, instrument),
     apiKeys: new DynamoApiKeyStore(documentClient, tableName, cursors),
     usageRecords: new DynamoUsageRecords(documentClient, tableName),
     responseCache: new DynamoResponseCache(documentClient, tableName),

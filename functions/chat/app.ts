@@ -17,6 +17,7 @@ import {
 } from './routes/admin/api-keys.js';
 import { getBudgetRoute, setBudgetRoute } from './routes/admin/budgets.js';
 import { usageReportRoute } from './routes/admin/usage-report.js';
+import { cancelJobRoute } from './routes/cancel-job.js';
 import { chatRoute } from './routes/chat.js';
 import { countTokensRoute } from './routes/count-tokens.js';
 import { createJobRoute } from './routes/create-job.js';
@@ -25,6 +26,7 @@ import { getConversationRoute } from './routes/get-conversation.js';
 import { getJobRoute } from './routes/get-job.js';
 import { healthRoute } from './routes/health.js';
 import { listConversationsRoute } from './routes/list-conversations.js';
+import { listJobsRoute } from './routes/list-jobs.js';
 import { messagesRoute } from './routes/messages.js';
 import { getModelRoute, listModelsRoute } from './routes/models.js';
 import { openApiRoute } from './routes/openapi.js';
@@ -43,6 +45,8 @@ type RouteDependencies = Parameters<typeof healthRoute>[0] &
   Parameters<typeof usageRoute>[0] &
   Parameters<typeof createJobRoute>[0] &
   Parameters<typeof getJobRoute>[0] &
+  Parameters<typeof listJobsRoute>[0] &
+  Parameters<typeof cancelJobRoute>[0] &
   Parameters<typeof messagesRoute>[0] &
   Parameters<typeof countTokensRoute>[0] &
   Parameters<typeof listModelsRoute>[0] &
@@ -93,6 +97,8 @@ export function createChatApp(deps: ChatAppDependencies): ChatRouter {
       usageRoute(deps),
       createJobRoute(deps),
       getJobRoute(deps),
+      listJobsRoute(deps),
+      cancelJobRoute(deps),
       messagesRoute(deps),
       countTokensRoute(deps),
       listModelsRoute(deps),

@@ -10,6 +10,7 @@ import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
+import type { EventPublisher } from '../../shared/ports/event-publisher.js';
 import type { JobQueue } from '../../shared/ports/job-queue.js';
 import type { JobStore } from '../../shared/ports/job-store.js';
 import type { MessagesUpstream } from '../../shared/ports/messages-upstream.js';
@@ -25,6 +26,7 @@ import type { ChatServiceHooks } from './adapters.js';
 import { createApiKeyIssuer } from './admin/issue-api-key.js';
 import { createChatApp } from './app.js';
 import type { ChatRouter } from './http/chat-router.js';
+import { createJobCancellation } from './jobs/cancel-job.js';
 import { createJobSubmission } from './jobs/submit-job.js';
 import { createTokenCounting } from './messages/count-tokens.js';
 import { createMessagesForwarding } from './messages/forward-messages.js';
@@ -47,6 +49,7 @@ export interface ChatAdapters {
   rateLimiter: RateLimiter;
   jobs: JobStore;
   queue: JobQueue;
+  events: EventPublisher;
   model: Model;
   upstream: MessagesUpstream;
   apiKeys: ApiKeyStore;
@@ -106,6 +109,7 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
     'rateLimiter',
     'jobs',
     'queue',
+    'events',
     'apiKeys',
     'usageRecords',
     'responseCache',
@@ -216,6 +220,12 @@ export function composeChatApp(
       tokenHeader: settings.authTokenHeader.toLowerCase(),
       adminIamPrincipals: settings.adminIamPrincipals,
     },
+    cancelJob: createJobCancellation({
+      jobs,
+      events: adapters.events,
+      clock,
+      onNotPublished: (error) => adapters.logger.warn('could not publish an event', { error }),
+    }),
     submitJob: createJobSubmission({
       jobs,
       queue,

@@ -9,7 +9,6 @@ import { AnthropicModelBatches } from '../../shared/adapters/anthropic/anthropic
 import {
   createDocumentClient,
   createDynamoDbClient,
-  createSnsClient,
   createSqsClient,
 } from '../../shared/adapters/aws/clients.js';
 import { DynamoBudgetNotices } from '../../shared/adapters/dynamodb/budget-notices.js';
@@ -17,7 +16,7 @@ import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversa
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/job-store.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { createSecretsProvider, secretSource } from '../../shared/adapters/secrets.js';
-import { NO_EVENTS, SnsEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
+import { createEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
 import { SqsMessageActions } from '../../shared/adapters/sqs/sqs-message-actions.js';
 import { tracedModel } from '../../shared/adapters/tracing/traced-model.js';
 import { createBudgetWatch } from '../../shared/budget/budget-watch.js';
@@ -81,12 +80,7 @@ export function createWorkerAdapters(settings: Settings): WorkerAdapters {
   return {
     model: tracedModel(new AnthropicModel(anthropic), tracer),
     batches: new AnthropicModelBatches(anthropic),
-    events: settings.eventsTopicArn
-      ? new SnsEventPublisher(
-          createSnsClient(settings.snsEndpoint, instrument),
-          settings.eventsTopicArn,
-        )
-      : NO_EVENTS,
+    events: createEventPublisher(settings, instrument),
     budgetNotices: new DynamoBudgetNotices(documentClient, tableName),
     ledger: new DynamoUsageLedger(documentClient, tableName, settings.globalMonthlyBudgetUsd),
     jobs: new DynamoJobStore(documentClient, tableName),

@@ -1,8 +1,13 @@
 import { type ApiKeyGrant, checkKeyAllowsModel } from '../../../shared/domain/api-key.js';
 import type { Clock } from '../../../shared/domain/clock.js';
-import { PayloadTooLargeError, ValidationError } from '../../../shared/domain/errors.js';
+import {
+  ConflictError,
+  PayloadTooLargeError,
+  ValidationError,
+} from '../../../shared/domain/errors.js';
 import { utf8Bytes } from '../../../shared/domain/tokens.js';
-import { jobIdOf } from '../../../shared/jobs/job-id.js';
+import { contentHashOf, jobIdOf } from '../../../shared/jobs/job-id.js';
+import type { JobPriority } from '../../../shared/jobs/job-message.js';
 import type { JobQueue } from '../../../shared/ports/job-queue.js';
 import type { JobStatus, JobStore } from '../../../shared/ports/job-store.js';
 
@@ -11,6 +16,9 @@ export interface DocumentJobRequest {
   text: string;
   instructions?: string;
   model?: string;
+  /** The caller's own id: the idempotency key. @default a hash of the content */
+  jobId?: string;
+  priority?: JobPriority;
 }
 
 export type SubmitJob = (
@@ -18,9 +26,10 @@ export type SubmitJob = (
 ) => Promise<{ jobId: string; status: JobStatus }>;
 
 /**
- * Queues a document summary. The same document twice is one job: its id is a hash of
- * the content, and the worker processes a job id once. The job is recorded only once
- * the queue has accepted its message, so a refused message leaves no job behind.
+ * Queues a document summary. The same document twice is one job: its id is the caller's,
+ * or a hash of the content, and the worker processes a job id once; the same id with
+ * other content is refused (409). The job is recorded only once the queue has accepted
+ * its message, so a refused message leaves no job behind.
  */
 export function createJobSubmission(deps: {
   jobs: Pick<JobStore, 'create' | 'get'>;
@@ -39,15 +48,32 @@ export function createJobSubmission(deps: {
       throw new ValidationError(`model ${JSON.stringify(request.model)} is not allowed`);
     }
     checkKeyAllowsModel(apiKey, request.model ?? limits.defaultModel);
-    const message = { type: 'summarize.document' as const, ...request };
+    const { priority, ...fields } = request;
+    const message = {
+      type: 'summarize.document' as const,
+      ...fields,
+      ...(priority === 'batch' && { priority }),
+    };
     const jobId = jobIdOf(message);
+    const contentHash = contentHashOf(message);
     const existing = await deps.jobs.get(request.userId, jobId);
+    if (existing?.contentHash !== undefined && existing.contentHash !== contentHash) {
+      throw new ConflictError(
+        `job id ${JSON.stringify(jobId)} is already used for other content: choose another id`,
+      );
+    }
     // A repeat of a job already running or done is that job. A queued one is sent again,
     // in case the first send failed: the worker processes a job id once.
     if (existing && existing.status !== 'queued') return { jobId, status: existing.status };
     await deps.queue.send({ ...message, jobId });
     const job = await deps.jobs.create(
-      { jobId, userId: request.userId, type: message.type },
+      {
+        jobId,
+        userId: request.userId,
+        type: message.type,
+        contentHash,
+        ...(priority === 'batch' && { priority }),
+      },
       new Date(deps.clock()).toISOString(),
     );
     return { jobId, status: job.status };

@@ -1,3 +1,4 @@
+import { JOB_ID_PATTERN } from '../../../shared/domain/ids.js';
 import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
@@ -8,9 +9,15 @@ const JobRequestSchema = z.strictObject({
   text: z.string().check(z.refine((text) => text.trim().length > 0, 'text must not be empty')),
   instructions: z.optional(z.string().check(z.maxLength(4000))),
   model: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+  /** Your own id: the idempotency key (the same id with other content is a 409). */
+  jobId: z.optional(
+    z.string().check(z.regex(JOB_ID_PATTERN, 'jobId must be 1-128 letters, digits and ._:-')),
+  ),
+  /** `batch`: through the Message Batches API, at half the token price, within 24 hours. */
+  priority: z.optional(z.enum(['standard', 'batch'])),
 });
 
-/** POST /v1/jobs: queues a document summary; the same document twice is one job. */
+/** POST /v1/jobs: queues a document summary; the same document (or job id) twice is one job. */
 export const createJobRoute = (deps: { submitJob: SubmitJob }) =>
   defineRoute({
     method: 'POST',

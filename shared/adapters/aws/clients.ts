@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -23,9 +22,4 @@ export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
  */
 export function createSqsClient(endpoint?: string, instrument = asIs): SQSClient {
   return instrument(new SQSClient(endpoint ? { endpoint } : {}));
-}
-
-/** @param endpoint set only on the local stack (the emulator serves SNS and SQS on one endpoint) */
-export function createSnsClient(endpoint?: string, instrument = asIs): SNSClient {
-  return instrument(new SNSClient(endpoint ? { endpoint } : {}));
 }

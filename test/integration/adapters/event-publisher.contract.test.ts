@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, describe, inject } from 'vitest';
 import { ensureLocalAwsEnv } from '../../../local-stack/function-env.js';
 import {
@@ -6,7 +7,7 @@ import {
   subscribeQueue,
   type TopicSubscriber,
 } from '../../../local-stack/sns/topics.js';
-import { createSnsClient, createSqsClient } from '../../../shared/adapters/aws/clients.js';
+import { createSqsClient } from '../../../shared/adapters/aws/clients.js';
 import { SnsEventPublisher } from '../../../shared/adapters/sns/sns-event-publisher.js';
 import { eventPublisherContract } from '../../contracts/event-publisher.contract.js';
 
@@ -19,7 +20,7 @@ describe('SnsEventPublisher on the SNS emulator, read through an SQS subscriptio
   eventPublisherContract(async () => {
     ensureLocalAwsEnv();
     const endpoint = inject('sqsEndpoint');
-    const sns = createSnsClient(endpoint);
+    const sns = new SNSClient({ endpoint });
     const sqs = createSqsClient(endpoint);
     const id = randomUUID().slice(0, 8);
     const topicArn = await ensureEventsTopic(sns, `contract-events-${id}`);

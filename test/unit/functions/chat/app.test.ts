@@ -29,6 +29,8 @@ const PROTECTED = [
   ['GET', '/v1/usage'],
   ['POST', '/v1/jobs'],
   ['GET', `/v1/jobs/${JOB}`],
+  ['GET', '/v1/jobs'],
+  ['POST', `/v1/jobs/${JOB}/cancel`],
   ['POST', '/v1/messages'],
   ['POST', '/v1/messages/count_tokens'],
   ['GET', '/v1/models'],
@@ -64,6 +66,7 @@ function createApp(authTokenHeader: string) {
     chatTurn: unused,
     observeTurn: () => unused,
     submitJob: unused,
+    cancelJob: unused,
     recover: unused,
     followTurn: unused,
     store: unused,
@@ -124,7 +127,8 @@ describe('the chat app', () => {
 
   it('reads the token from the configured header only (x-user-authorization behind SigV4)', async () => {
     const app = createApp('x-user-authorization');
-    const unknownJob = '/v1/jobs/job_none';
+    // Not a job id at all: answered 404 before any store is asked.
+    const unknownJob = '/v1/jobs/not*a*job';
     expect(
       (await send(app, 'GET', unknownJob, { authorization: `Bearer ${token}` })).statusCode,
     ).toBe(401);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createJobSubmission } from '../../../../../functions/chat/jobs/submit-job.js';
 import {
+  ConflictError,
   PayloadTooLargeError,
   PermissionError,
   ValidationError,
@@ -181,5 +182,52 @@ describe('job submission', () => {
     await expect(defaulted).rejects.toBeInstanceOf(PermissionError);
     expect(allowed.status).toBe('queued');
     expect(JSON.stringify(queue.sent)).not.toContain(apiKey.id);
+  });
+
+  describe("the caller's own job id and priority", () => {
+    it('queues the job under the id the caller chose, with its content hash and priority', async () => {
+      const { jobs, queue, submit } = submissionFixture();
+
+      const submitted = await submit({ ...DOCUMENT, jobId: 'report-7', priority: 'batch' });
+
+      expect(submitted).toEqual({ jobId: 'report-7', status: 'queued' });
+      expect(queue.sent).toEqual([
+        { type: 'summarize.document', ...DOCUMENT, jobId: 'report-7', priority: 'batch' },
+      ]);
+      expect(await jobs.get('alice', 'report-7')).toMatchObject({
+        priority: 'batch',
+        contentHash: expect.stringMatching(/^[a-f0-9]{64}$/),
+      });
+    });
+
+    it('answers the same id with the same content as the same job', async () => {
+      const { queue, submit } = submissionFixture();
+
+      await submit({ ...DOCUMENT, jobId: 'report-7' });
+      const again = await submit({ ...DOCUMENT, jobId: 'report-7' });
+
+      expect(again).toEqual({ jobId: 'report-7', status: 'queued' });
+      expect(queue.sent).toHaveLength(2);
+    });
+
+    it('refuses the same id with other content with a ConflictError, and sends nothing', async () => {
+      const { queue, submit } = submissionFixture();
+      await submit({ ...DOCUMENT, jobId: 'report-7' });
+
+      await expect(
+        submit({ ...DOCUMENT, text: 'Another report.', jobId: 'report-7' }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      expect(queue.sent).toHaveLength(1);
+    });
+
+    it('gives a standard document the id it always had, and a batch one another', async () => {
+      const { submit } = submissionFixture();
+
+      const standard = await submit({ ...DOCUMENT, priority: 'standard' });
+      const batch = await submit({ ...DOCUMENT, priority: 'batch' });
+
+      expect(standard.jobId).toBe(jobIdOf({ type: 'summarize.document', ...DOCUMENT }));
+      expect(batch.jobId).not.toBe(standard.jobId);
+    });
   });
 });

@@ -1,0 +1,46 @@
+import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
+import type { Job } from '../../../shared/ports/job-store.js';
+import * as z from '../../../shared/validation/zod.js';
+import { countSchema, instantSchema, tokenUsageSchema, usdSchema } from '../response-schemas.js';
+
+/** A job as GET /v1/jobs/{id} and GET /v1/jobs show it. */
+export function jobView(job: Job) {
+  return {
+    jobId: job.jobId,
+    type: job.type,
+    status: job.status,
+    ...(job.priority && { priority: job.priority }),
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    attempts: job.attempts,
+    ...(job.progress && { progress: job.progress }),
+    ...(job.batch && { batch: { batchId: job.batch.batchId, submittedAt: job.batch.submittedAt } }),
+    ...(job.result && { result: job.result }),
+    ...(job.error && { error: job.error }),
+    ...(job.conflict && { conflict: job.conflict }),
+    ...(job.usage && { usage: job.usage }),
+    ...(job.costNanoUsd !== undefined && { costUsd: nanoToUsd(job.costNanoUsd) }),
+  };
+}
+
+/** The schema of {@link jobView}, for the API document. */
+export const jobViewSchema = () =>
+  z.object({
+    jobId: z.string(),
+    type: z.enum(['summarize.document', 'summarize.conversation']),
+    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+    priority: z.optional(z.literal('batch')),
+    createdAt: instantSchema(),
+    updatedAt: instantSchema(),
+    /** Deliveries that started it (a batch job's follow-ups are not counted). */
+    attempts: countSchema(),
+    progress: z.optional(
+      z.object({ round: countSchema(), partsDone: countSchema(), partsTotal: countSchema() }),
+    ),
+    batch: z.optional(z.object({ batchId: z.string(), submittedAt: instantSchema() })),
+    result: z.optional(z.object({ summary: z.string() })),
+    error: z.optional(z.object({ type: z.string(), message: z.string() })),
+    conflict: z.optional(z.object({ message: z.string(), at: instantSchema() })),
+    usage: z.optional(tokenUsageSchema()),
+    costUsd: z.optional(usdSchema()),
+  });

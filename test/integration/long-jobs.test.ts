@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { subscribeQueue } from '../../local-stack/sns/topics.js';
+import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
+import { usdToNano } from '../../shared/domain/pricing/model-price.js';
+import { PriceTable } from '../../shared/domain/pricing/price-table.js';
+import type { JobEndedEvent } from '../../shared/events/producer-events.js';
+import { json } from './support/sse.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+const directive = (text: string) => `[[local-claude: ${text}]]`;
+
+async function waitForJob(stack: TestStack, userId: string, jobId: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await stack.request(userId, 'GET', `/v1/jobs/${jobId}`);
+    const job = response.status === 200 ? await json(response) : undefined;
+    if (job && ['succeeded', 'failed', 'cancelled'].includes(job.status)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${JSON.stringify(job)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const promptsOf = (stack: TestStack) => stack.claude.requests.map((r) => JSON.stringify(r.body));
+
+describe('long documents with the default settings', () => {
+  let stack: TestStack;
+  afterAll(() => stack?.close());
+
+  it('summarizes a 600 KB document by map-reduce, showing its progress', async () => {
+    stack = await startTestStack({ worker: true });
+    const paragraph = (i: number) =>
+      `Paragraph ${i}. The quarterly review covered revenue, costs and hiring in detail. `.repeat(
+        8,
+      );
+    let text = '';
+    for (let i = 0; text.length < 600_000; i++) text += `${paragraph(i)}\n\n`;
+    expect(text.length).toBeGreaterThanOrEqual(600_000);
+
+    // The user's month exists before the parts' reservations race for it: the ledger (as of
+    // this writing) can refuse concurrent first reservations of a month it has not seen.
+    await waitForJob(
+      stack,
+      'reader',
+      (
+        await json(
+          await stack.request('reader', 'POST', '/v1/jobs', {
+            type: 'summarize',
+            text: 'A first, short memo.',
+          }),
+        )
+      ).jobId,
+    );
+    const created = await stack.request('reader', 'POST', '/v1/jobs', { type: 'summarize', text });
+    expect(created.status).toBe(202);
+    const { jobId } = await json(created);
+    const job = await waitForJob(stack, 'reader', jobId);
+
+    expect(job, JSON.stringify(job.error)).toMatchObject({ status: 'succeeded' });
+    const parts = promptsOf(stack).filter((p) => p.includes('of a longer document'));
+    // 600,000 bytes ≈ 150,000 estimated tokens, in parts of at most 20,000.
+    expect(parts.length).toBeGreaterThanOrEqual(8);
+    expect(promptsOf(stack).filter((p) => p.includes('into one summary'))).toHaveLength(1);
+    expect(job.progress).toEqual({ round: 1, partsDone: parts.length, partsTotal: parts.length });
+  });
+});
+
+describe('batch jobs', () => {
+  it('complete through the Message Batches API, billed at half the price in the ledger', async () => {
+    const stack = await startTestStack({
+      worker: true,
+      env: { BATCH_POLL_SECONDS: '1' },
+      claude: { batchProcessingMs: 300 },
+    });
+    const userId = `batcher-${randomUUID().slice(0, 8)}`;
+    const ends = await subscribeQueue({ sns: stack.sns, sqs: stack.sqs }, stack.eventsTopicArn, {
+      queueName: `batch-events-${userId}`,
+      filterPolicy: { type: ['job.ended'] },
+    });
+    try {
+      await stack.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: stack.queueUrl,
+          MessageBody: JSON.stringify({
+            type: 'summarize.document',
+            jobId: 'nightly-digest',
+            userId,
+            text: 'The nightly digest: 14 orders, 2 returns, one late shipment.',
+            priority: 'batch',
+          }),
+        }),
+      );
+
+      const { event } = await ends.waitFor<JobEndedEvent>((e) => e.jobId === 'nightly-digest', {
+        timeoutMs: 30_000,
+      });
+      expect(event).toMatchObject({ status: 'succeeded', priority: 'batch' });
+      expect(stack.claude.requests.filter((r) => r.path === '/v1/messages')).toHaveLength(0);
+      expect(stack.claude.requests.filter((r) => r.path === '/v1/messages/batches')).toHaveLength(
+        1,
+      );
+
+      const job = await json(await stack.request(userId, 'GET', '/v1/jobs/nightly-digest'));
+      const listPrice = new PriceTable().costNanoUsd('claude-sonnet-4-6', job.usage);
+      expect(usdToNano(job.costUsd)).toBe(Math.ceil(listPrice / 2));
+      const usage = await json(await stack.request(userId, 'GET', '/v1/usage'));
+      expect(usdToNano(usage.costUsd)).toBe(usdToNano(job.costUsd));
+      const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+      expect(await ledger.listReservations()).toEqual([]);
+    } finally {
+      await ends.close();
+      await stack.close();
+    }
+  });
+});
+
+describe('a worker that respects its deadline', () => {
+  it('leaves no held reservation when its invocation runs out of time, and continues on redelivery', async () => {
+    const stack = await startTestStack({
+      worker: true,
+      workerTimeoutMs: 4_000,
+      env: {
+        DEADLINE_MARGIN_MS: '1000',
+        JOB_RETRY_BASE_SECONDS: '1',
+        DOCUMENT_CHUNK_TOKENS: '200',
+      },
+    });
+    const key = randomUUID();
+    const section = (name: string, extra = '') =>
+      `${name}: ${'facts about the quarter and its numbers. '.repeat(16)}${extra}`;
+    const text = [
+      section('Alpha'),
+      section('Bravo', directive(`fault=stall after=2 times=1 key=${key}`)),
+      section('Charlie'),
+    ].join('\n\n');
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    try {
+      // The month exists before the parts' reservations race for it (see above).
+      const primer = await json(
+        await stack.request('deadline', 'POST', '/v1/jobs', { type: 'summarize', text: 'Hi.' }),
+      );
+      Object.assign(primer, await waitForJob(stack, 'deadline', primer.jobId));
+      const { jobId } = await json(
+        await stack.request('deadline', 'POST', '/v1/jobs', { type: 'summarize', text }),
+      );
+
+      // The first attempt stalls on Bravo until its deadline aborts it.
+      const deadlineAt = Date.now() + 4_000;
+      await new Promise((resolve) => setTimeout(resolve, deadlineAt - Date.now()));
+      expect(await ledger.listReservations()).toEqual([]);
+      const job = await waitForJob(stack, 'deadline', jobId, 30_000);
+
+      expect(job).toMatchObject({ status: 'succeeded', attempts: 2 });
+      const asked = (name: string) =>
+        promptsOf(stack).filter((p) => p.includes(`${name}: facts`)).length;
+      expect([asked('Alpha'), asked('Bravo'), asked('Charlie')]).toEqual([1, 2, 1]);
+      expect(await ledger.listReservations()).toEqual([]);
+      const usage = await json(await stack.request('deadline', 'GET', '/v1/usage'));
+      expect(usage.costUsd).toBeCloseTo(job.costUsd + primer.costUsd, 12);
+    } finally {
+      await stack.close();
+    }
+  });
+});

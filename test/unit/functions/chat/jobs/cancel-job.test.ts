@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { createJobCancellation } from '../../../../../functions/chat/jobs/cancel-job.js';
+import { ConflictError, NotFoundError } from '../../../../../shared/domain/errors.js';
+import { InMemoryJobStore } from '../../../../fakes/in-memory-job-store.js';
+import { RecordingEventPublisher } from '../../../../fakes/recording-event-publisher.js';
+
+const NOW_MS = Date.parse('2026-11-15T10:00:00.000Z');
+const EARLIER = '2026-11-15T09:59:00.000Z';
+
+function fixture() {
+  const jobs = new InMemoryJobStore();
+  const events = new RecordingEventPublisher();
+  const notPublished: unknown[] = [];
+  const cancel = createJobCancellation({
+    jobs,
+    events,
+    clock: () => NOW_MS,
+    onNotPublished: (error) => notPublished.push(error),
+  });
+  return { jobs, events, notPublished, cancel };
+}
+
+const job = { jobId: 'report-7', userId: 'alice', type: 'summarize.document' as const };
+
+describe('job cancellation', () => {
+  it('cancels a queued job and publishes its end as cancelled', async () => {
+    const { jobs, events, cancel } = fixture();
+    await jobs.create(job, EARLIER);
+
+    const cancelled = await cancel('alice', 'report-7');
+
+    expect(cancelled).toMatchObject({ status: 'cancelled' });
+    expect(events.deliveries).toEqual([
+      {
+        event: expect.objectContaining({
+          type: 'job.ended',
+          jobId: 'report-7',
+          status: 'cancelled',
+        }),
+        attributes: { type: 'job.ended', status: 'cancelled', userId: 'alice' },
+      },
+    ]);
+  });
+
+  it('refuses a running job with a ConflictError, and publishes nothing', async () => {
+    const { jobs, events, cancel } = fixture();
+    await jobs.create(job, EARLIER);
+    await jobs.markRunning('alice', 'report-7', EARLIER);
+
+    await expect(cancel('alice', 'report-7')).rejects.toBeInstanceOf(ConflictError);
+    expect(events.published).toEqual([]);
+  });
+
+  it("answers NotFoundError for another user's job", async () => {
+    const { jobs, cancel } = fixture();
+    await jobs.create(job, EARLIER);
+
+    await expect(cancel('mallory', 'report-7')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('cancels all the same when the event cannot be published', async () => {
+    const { jobs, events, notPublished, cancel } = fixture();
+    await jobs.create(job, EARLIER);
+    events.failing = true;
+
+    await expect(cancel('alice', 'report-7')).resolves.toMatchObject({ status: 'cancelled' });
+    expect(notPublished).toHaveLength(1);
+  });
+});
