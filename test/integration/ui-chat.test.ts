@@ -252,10 +252,10 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
     const stored = await json(
       await stack.request('grace', 'GET', `/v1/conversations/${conversationId}`),
     );
-    expect(stored.messages.map((m: { id: string }) => m.id), JSON.stringify(stored.messages)).toEqual([
-      expect.any(String),
-      second.id,
-    ]);
+    expect(
+      stored.messages.map((m: { id: string }) => m.id),
+      JSON.stringify(stored.messages),
+    ).toEqual([expect.any(String), second.id]);
   });
 
   it('edits a question by its server id: it and what followed are replaced', async () => {
