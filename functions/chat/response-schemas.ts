@@ -42,5 +42,14 @@ export const tokenUsageSchema = () =>
     cacheCreationInputTokens: countSchema(),
   });
 
+/** Tokens as a usage record keeps them: with the 1-hour cache writes and web searches. */
+export const recordedUsageSchema = () =>
+  z.extend(tokenUsageSchema(), {
+    cacheCreation1hInputTokens: z.optional(
+      countSchema().check(z.describe('Of the cache writes, those at the 1-hour price.')),
+    ),
+    webSearchRequests: z.optional(countSchema()),
+  });
+
 /** A page's continuation: pass it as `?cursor=` for the next page; absent on the last. */
 export const nextCursorSchema = () => z.optional(z.string().check(z.minLength(1)));

@@ -56,7 +56,7 @@ export interface RouteDocumentation {
    * has a body or query, 401 unless public, 403 when admin, and 500.
    */
   errors?: readonly ErrorStatus[];
-  /** Its path parameters (`:id`): what each names. */
+  /** What its path (`:id`) and query parameters mean, by name. */
   params?: Readonly<Record<string, string>>;
   /** For a route that forwards another API's payloads: that API's reference. */
   externalDocs?: { url: string; description?: string };

@@ -1,7 +1,7 @@
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import type { Job } from '../../../shared/ports/job-store.js';
 import * as z from '../../../shared/validation/zod.js';
-import { countSchema, instantSchema, tokenUsageSchema, usdSchema } from '../response-schemas.js';
+import { countSchema, instantSchema, recordedUsageSchema, usdSchema } from '../response-schemas.js';
 
 /** A job as GET /v1/jobs/{id} and GET /v1/jobs show it. */
 export function jobView(job: Job) {
@@ -20,7 +20,7 @@ export function jobView(job: Job) {
     ...(job.conflict && { conflict: job.conflict }),
     ...(job.usage && { usage: job.usage }),
     ...(job.costNanoUsd !== undefined && { costUsd: nanoToUsd(job.costNanoUsd) }),
-  };
+  } satisfies z.infer<ReturnType<typeof jobViewSchema>>;
 }
 
 /** The schema of {@link jobView}, for the API document. */
@@ -29,7 +29,7 @@ export const jobViewSchema = () =>
     jobId: z.string(),
     type: z.enum(['summarize.document', 'summarize.conversation']),
     status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
-    priority: z.optional(z.literal('batch')),
+    priority: z.optional(z.enum(['standard', 'batch'])),
     createdAt: instantSchema(),
     updatedAt: instantSchema(),
     /** Deliveries that started it (a batch job's follow-ups are not counted). */
@@ -41,6 +41,6 @@ export const jobViewSchema = () =>
     result: z.optional(z.object({ summary: z.string() })),
     error: z.optional(z.object({ type: z.string(), message: z.string() })),
     conflict: z.optional(z.object({ message: z.string(), at: instantSchema() })),
-    usage: z.optional(tokenUsageSchema()),
+    usage: z.optional(recordedUsageSchema()),
     costUsd: z.optional(usdSchema()),
   });

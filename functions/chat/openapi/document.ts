@@ -183,7 +183,7 @@ function operationOf(
 ): Operation {
   const name = pascal(docs.operationId);
   const access = route.access ?? 'user';
-  const parameters = [...pathParameters(route.path, docs), ...queryParameters(route)];
+  const parameters = [...pathParameters(route.path, docs), ...queryParameters(route, docs)];
   return {
     operationId: docs.operationId,
     summary: docs.summary,
@@ -220,13 +220,20 @@ function pathParameters(path: string, docs: RouteDocumentation) {
   }));
 }
 
-function queryParameters(route: AnyRoute) {
+/** What the query parameters every listing shares mean, unless a route's `params` says. */
+const QUERY_PARAMETERS: Readonly<Record<string, string>> = {
+  limit: 'At most this many items.',
+  cursor: 'The `nextCursor` of the previous page, for the next one.',
+};
+
+function queryParameters(route: AnyRoute, docs: RouteDocumentation) {
   if (!route.query) return [];
   // Types and defaults as the handler gets them (`limit` an integer), required as sent.
   const output = jsonSchemaOf(route.query, 'output');
   const required = new Set(jsonSchemaOf(route.query, 'input').required ?? []);
   return Object.entries(output.properties ?? {}).map(([name, schema]) => {
-    const { description, ...rest } = schema as JsonSchema;
+    const { description = docs.params?.[name] ?? QUERY_PARAMETERS[name], ...rest } =
+      schema as JsonSchema;
     return {
       name,
       in: 'query',

@@ -2,6 +2,7 @@ import { JOB_ID_PATTERN } from '../../../shared/domain/ids.js';
 import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
+import { jobViewSchema } from '../jobs/job-view.js';
 import type { SubmitJob } from '../jobs/submit-job.js';
 
 const JobRequestSchema = z.strictObject({
@@ -23,13 +24,26 @@ export const createJobRoute = (deps: { submitJob: SubmitJob }) =>
     method: 'POST',
     path: '/v1/jobs',
     body: JobRequestSchema,
+    docs: {
+      operationId: 'createJob',
+      summary: 'Queue a document summary',
+      description:
+        'The same document (or the same `jobId`) twice is one job; `priority: batch` runs it through the Message Batches API at half the token price, within 24 hours. Follow it with GET /v1/jobs/{id}.',
+      responses: {
+        202: { description: 'Queued, or the job already there.', json: jobAcceptedSchema },
+      },
+      errors: [403, 409, 413],
+    },
     handle: async ({ body: { type: _, ...request }, principal }) =>
       json(
         202,
-        await deps.submitJob({
+        (await deps.submitJob({
           ...request,
           userId: principal.userId,
           ...(principal.apiKey && { apiKey: principal.apiKey }),
-        }),
+        })) satisfies z.infer<ReturnType<typeof jobAcceptedSchema>>,
       ),
   });
+
+const jobAcceptedSchema = () =>
+  z.object({ jobId: z.string(), status: jobViewSchema().shape.status });

@@ -29,6 +29,10 @@ export const listModelsRoute = (deps: { models: ModelListing }) =>
     docs: {
       operationId: 'listModels',
       summary: 'The models the caller may use',
+      params: {
+        after_id: 'The page after this model id.',
+        before_id: 'The page before this model id.',
+      },
       description:
         "In Anthropic's list shape: the deployment's allowed models, narrowed by the API key's.",
       externalDocs: { url: MODELS_REFERENCE, description: "Anthropic's Models API" },

@@ -28,7 +28,10 @@ export const resumeConversationRoute = (deps: {
       summary: 'Resume the answer streaming in a conversation',
       description:
         'Replays what the streaming turn has said after `Last-Event-ID` (or `?after=`, an offset in UTF-16 code units, the `id:` of the last event received), then follows it to its end, as POST /v1/chat streams it.',
-      params: { id: 'The conversation id (`conv_…`).' },
+      params: {
+        id: 'The conversation id (`conv_…`).',
+        after: 'The `id:` of the last event received, as `Last-Event-ID` carries it.',
+      },
       responses: {
         200: {
           description: 'The rest of the answer, as Server-Sent Events (`id:` lines are offsets).',

@@ -60,6 +60,7 @@ export const listApiKeysRoute = (deps: { apiKeys: ApiKeyStore }) =>
     docs: {
       operationId: 'listApiKeys',
       summary: 'API keys, newest first, never their secrets',
+      params: { principal: 'Only the keys of this principal.' },
       responses: {
         200: {
           description: 'A page of keys.',

@@ -5,7 +5,7 @@ import type { UsageRecords, UsageTotals } from '../../../../shared/ports/usage-r
 import * as z from '../../../../shared/validation/zod.js';
 import { json } from '../../http/json-response.js';
 import { defineRoute } from '../../http/route.js';
-import { countSchema, tokenUsageSchema, usdSchema } from '../../response-schemas.js';
+import { countSchema, recordedUsageSchema, usdSchema } from '../../response-schemas.js';
 
 /** GET /v1/admin/usage?month=yyyy-mm&top=N: the month's usage by principal, key and model, top N by cost. */
 export const usageReportRoute = (deps: { usageRecords: UsageRecords; clock: Clock }) =>
@@ -19,6 +19,10 @@ export const usageReportRoute = (deps: { usageRecords: UsageRecords; clock: Cloc
     }),
     docs: {
       operationId: 'getUsageReport',
+      params: {
+        month: 'yyyy-mm; the current month (UTC) when absent.',
+        top: 'How many principals, keys and models each list keeps, by cost.',
+      },
       summary: "A month's usage by principal, API key and model, top N by cost",
       description: 'Both /v1/messages and /v1/chat; the month defaults to the current one (UTC).',
       responses: { 200: { description: 'The report.', json: usageReportSchema } },
@@ -41,13 +45,11 @@ function inUsd({ costNanoUsd, ...totals }: UsageTotals) {
 
 const usageReportSchema = () => {
   const totals = z.array(
-    z.extend(tokenUsageSchema(), {
+    z.extend(recordedUsageSchema(), {
       name: z.string(),
       requests: countSchema(),
       cacheHits: countSchema(),
       costUsd: usdSchema(),
-      cacheCreation1hInputTokens: z.optional(countSchema()),
-      webSearchRequests: z.optional(countSchema()),
     }),
   );
   return z.object({
