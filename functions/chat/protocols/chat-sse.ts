@@ -1,5 +1,7 @@
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
+import type * as z from '../../../shared/validation/zod.js';
 import type { TurnEvent } from '../turn/turn-types.js';
+import type { chatEventSchemas } from './chat-sse-events.js';
 
 /**
  * Our chat stream: an `id:` line, an `event:` line and a `data:` line whose JSON repeats
@@ -45,6 +47,12 @@ function encodeChatEvent(event: TurnEvent): string {
   }
 }
 
-function sse(name: string, data: Record<string, unknown>): string {
+/** Each event's data as the API document describes it (chat-sse-events.ts), but `type`. */
+type ChatEventData = {
+  [Name in keyof ChatEventSchemas]: Omit<z.infer<ChatEventSchemas[Name]>, 'type'>;
+};
+type ChatEventSchemas = ReturnType<typeof chatEventSchemas>;
+
+function sse<Name extends keyof ChatEventData>(name: Name, data: ChatEventData[Name]): string {
   return `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
 }
