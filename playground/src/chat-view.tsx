@@ -26,7 +26,7 @@ export function ChatView(props: {
       }),
     [token],
   );
-  const { messages, sendMessage, status, error, clearError } = useChat<Message>({
+  const { messages, sendMessage, regenerate, status, error, clearError } = useChat<Message>({
     id,
     messages: props.initial,
     transport,
@@ -38,6 +38,7 @@ export function ChatView(props: {
   const [stopError, setStopError] = useState<string>();
   const inputId = useId();
   const busy = status === 'submitted' || status === 'streaming';
+  const answered = messages.at(-1)?.role === 'assistant';
 
   const send = (event?: FormEvent) => {
     event?.preventDefault();
@@ -49,6 +50,10 @@ export function ChatView(props: {
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && !event.shiftKey) send(event);
+  };
+  const again = () => {
+    clearError();
+    void regenerate();
   };
   const stop = async () => {
     setStopError(undefined);
@@ -73,11 +78,7 @@ export function ChatView(props: {
         ))}
       </ol>
       <p className="status" role="status" aria-live="polite">
-        {status === 'submitted'
-          ? 'Waiting for Claude…'
-          : status === 'streaming'
-            ? 'Claude is answering…'
-            : ''}
+        {STATUS_TEXT[status]}
       </p>
       {(error || stopError) && (
         <p className="error" role="alert">
@@ -103,6 +104,11 @@ export function ChatView(props: {
               Stop
             </button>
           )}
+          {!busy && answered && (
+            <button type="button" onClick={again}>
+              Regenerate
+            </button>
+          )}
         </div>
       </form>
     </section>
@@ -124,6 +130,13 @@ function AnswerFacts({ metadata }: { metadata: UiMessageMetadata | undefined }) 
     </p>
   );
 }
+
+const STATUS_TEXT: Record<ReturnType<typeof useChat>['status'], string> = {
+  submitted: 'Waiting for Claude…',
+  streaming: 'Claude is answering…',
+  ready: '',
+  error: '',
+};
 
 const STOP_LABELS: Record<string, string> = {
   end_turn: 'complete',

@@ -94,17 +94,33 @@ describe.skipIf(chromiumMissing)('the playground in Chromium', () => {
 
   it('opens a listed conversation with its messages, and continues it', async () => {
     const page = await openPlayground(browser, stack, 'carol');
-    await ask(page, 'My first question');
+    await ask(page, `My first question ${directive('tokens=8')}`);
     await answerFacts(page).waitFor({ timeout: 10_000 });
     await page.getByRole('button', { name: 'New chat' }).click();
     await expect.poll(() => page.getByTestId('answer').count()).toBe(0);
 
     await page.getByRole('button', { name: 'My first question' }).click();
     await expect.poll(() => page.getByTestId('answer').count()).toBe(1);
-    await ask(page, 'My second question');
+    await ask(page, `My second question ${directive('tokens=8')}`);
     await expect.poll(() => page.getByTestId('answer-facts').count(), { timeout: 10_000 }).toBe(2);
     const sent = stack.claude.requests.at(-1)!.body as { messages: unknown[] };
     expect(sent.messages).toHaveLength(3);
+    await page.close();
+  });
+
+  it('regenerates the last answer, which replaces the old one', async () => {
+    const page = await openPlayground(browser, stack, 'erin');
+    await ask(page, `Say it twice ${directive('tokens=8')}`);
+    await answerFacts(page).waitFor({ timeout: 10_000 });
+    const asked = stack.claude.requests.length;
+
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await expect.poll(() => stack.claude.requests.length).toBe(asked + 1);
+    await answerFacts(page).waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.getByRole('button', { name: 'Regenerate' }).count()).toBe(1);
+    expect(await page.getByTestId('answer').count()).toBe(1);
+    const again = stack.claude.requests.at(-1)!.body as { messages: unknown[] };
+    expect(again.messages).toHaveLength(1);
     await page.close();
   });
 
