@@ -43,6 +43,8 @@ export interface Directive {
   inputTokens?: number;
   /** The `model` the reply names, as a proxy or a dated alias would. */
   answerModel?: string;
+  /** How long a Message Batch created with this (header) directive stays in progress. */
+  batchMs?: number;
 }
 
 /** Header a test can set instead of (or on top of) a directive in the message text. */
@@ -66,6 +68,7 @@ const KEYS = new Set([
   'web-searches',
   'input-tokens',
   'answer-model',
+  'batch-ms',
 ]);
 
 /** A 400 for a directive a test got wrong, so it never passes silently. */
@@ -98,6 +101,7 @@ export function parseDirective(sources: readonly string[]): Directive {
   const webSearches = optionalInt(fields, 'web-searches', 0);
   const inputTokens = optionalInt(fields, 'input-tokens', 0);
   const answerModel = get('answer-model');
+  const batchMs = optionalInt(fields, 'batch-ms', 0);
   if (reply !== undefined && reply !== 'echo' && reply !== 'tool') {
     throw fail(`reply=${reply} (expected echo or tool)`);
   }
@@ -116,6 +120,7 @@ export function parseDirective(sources: readonly string[]): Directive {
     ...(webSearches !== undefined && { webSearches }),
     ...(inputTokens !== undefined && { inputTokens }),
     ...(answerModel !== undefined && { answerModel }),
+    ...(batchMs !== undefined && { batchMs }),
   };
 }
 

@@ -1,3 +1,4 @@
+import { handleBatches, isBatchesPath } from './batches-route.js';
 import { handleCountTokens } from './count-tokens-route.js';
 import { ApiError } from './errors.js';
 import type { Exchange } from './exchange.js';
@@ -22,6 +23,7 @@ export async function route(
   if (method === 'POST' && path === '/v1/messages') {
     return handleMessages(exchange, rawBody, service);
   }
+  if (isBatchesPath(path)) return handleBatches(exchange, rawBody, service);
   if (method === 'POST' && path === '/v1/messages/count_tokens') {
     return handleCountTokens(exchange, rawBody, service);
   }

@@ -24,6 +24,8 @@ export async function startLocalClaude(options: LocalClaudeOptions = {}): Promis
       ttftMs: options.timeToFirstTokenMs ?? 150,
       tokensPerSecond: options.tokensPerSecond ?? 200,
     },
+    batches: new Map(),
+    batchProcessingMs: options.batchProcessingMs ?? 1000,
   };
   const requests: RecordedRequest[] = [];
   const running = new Set<AbortController>();

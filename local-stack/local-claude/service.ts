@@ -1,3 +1,4 @@
+import type { StoredBatch } from './batches-route.js';
 import type { FaultLedger } from './faults.js';
 import type { PromptCache } from './prompt-cache.js';
 import type { Pacing } from './stream.js';
@@ -9,4 +10,8 @@ export interface LocalClaudeService {
   cache: PromptCache;
   faults: FaultLedger;
   pacing: Pacing;
+  /** Message Batches created, by id. */
+  batches: Map<string, StoredBatch>;
+  /** How long a batch stays `in_progress`. */
+  batchProcessingMs: number;
 }

@@ -15,6 +15,8 @@ export interface LocalClaudeOptions {
    * @default DEFAULT_MODELS (current Claude ids and their dated variants)
    */
   models?: string[];
+  /** How long a Message Batch stays `in_progress` before its results are ready. @default 1000 */
+  batchProcessingMs?: number;
 }
 
 /** One HTTP request the local Claude received, as it was received. */
