@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import type { InfraConfig } from './config.js';
 import { ChatApi } from './constructs/chat-api.js';
 import { DataTable } from './constructs/data-table.js';
+import { bindEvents, JobEvents } from './constructs/job-events.js';
 import { Jobs } from './constructs/jobs.js';
 import { Maintenance } from './constructs/maintenance.js';
 import { Observability } from './constructs/observability.js';
@@ -20,6 +21,7 @@ export class ClaudeServerlessStack extends Stack {
   public readonly data: DataTable;
   public readonly secrets: Secrets;
   public readonly jobs: Jobs;
+  public readonly jobEvents: JobEvents;
   public readonly chat: ChatApi;
   public readonly maintenance: Maintenance;
   public readonly observability: Observability;
@@ -78,6 +80,11 @@ export class ClaudeServerlessStack extends Stack {
       table: this.data.table,
       function: functionDefaults,
     });
+    this.jobEvents = new JobEvents(this, 'JobEvents');
+    // Jobs end in the worker; a cancel in the chat function; budgets are watched by both and the sweep.
+    for (const fn of [this.jobs.worker, this.chat.handler, this.maintenance.handler]) {
+      bindEvents(fn, this.jobEvents.topic);
+    }
     this.observability = new Observability(this, 'Observability', {
       chatFunction: this.chat.handler.function,
       workerFunction: this.jobs.worker.function,
@@ -99,6 +106,11 @@ export class ClaudeServerlessStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     new CfnOutput(this, 'JobsQueueUrl', { value: this.jobs.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.jobs.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'EventsTopicArn', {
+      value: this.jobEvents.topic.topicArn,
+      description:
+        'Subscribe to job and budget events (filter on the type, status and userId attributes)',
+    });
     new CfnOutput(this, 'AnthropicApiKeySecretArn', {
       value: this.secrets.anthropicApiKey.secretArn,
       description:

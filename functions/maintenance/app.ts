@@ -15,6 +15,8 @@ import type { SweepReport, SweepTurns } from '../../shared/turns/sweep-turns.js'
  */
 export function createMaintenanceHandler(deps: {
   sweep: SweepTurns;
+  /** Publishes the budget thresholds crossed since the last run (best effort). */
+  watchBudgets?: () => Promise<void>;
   logger: Logger;
   metrics: Metrics;
   tracer: Tracer;
@@ -31,6 +33,10 @@ export function createMaintenanceHandler(deps: {
         deps.logger.info('swept dead turns and expired holds', { ...report });
       }
       if (report.failed > 0) deps.logger.warn('some turns could not be checked', { ...report });
+      await deps.watchBudgets?.().catch((error: unknown) => {
+        deps.metrics.addMetric(METRIC.eventsNotPublished, MetricUnit.Count, 1);
+        deps.logger.warn('could not check the budgets', { error });
+      });
       return report;
     });
 }

@@ -2,13 +2,21 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createDocumentClient, createDynamoDbClient } from '../../shared/adapters/aws/clients.js';
+import { DynamoBudgetNotices } from '../../shared/adapters/dynamodb/budget-notices.js';
 import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
+import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
+import { createEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
+import { createBudgetWatch } from '../../shared/budget/budget-watch.js';
 import type { Settings } from '../../shared/config/load-settings.js';
+import { monthOf } from '../../shared/domain/budget.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import type { BudgetNotices } from '../../shared/ports/budget-notices.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
+import type { EventPublisher } from '../../shared/ports/event-publisher.js';
 import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
+import type { UsageRecords } from '../../shared/ports/usage-records.js';
 import { createTurnRecovery } from '../../shared/turns/recover-turn.js';
 import { createTurnSweeper } from '../../shared/turns/sweep-turns.js';
 import { createMaintenanceHandler } from './app.js';
@@ -16,10 +24,16 @@ import { createMaintenanceHandler } from './app.js';
 export interface MaintenanceAdapters {
   store: ConversationStore;
   ledger: UsageLedger;
+  usageRecords: UsageRecords;
+  budgetNotices: BudgetNotices;
+  events: EventPublisher;
   logger: Logger;
   metrics: Metrics;
   tracer: Tracer;
 }
+
+/** The sweep checks the budgets of the month's biggest spenders, at most this many a run. */
+const BUDGET_WATCH_PRINCIPALS = 1000;
 
 export function createMaintenanceAdapters(settings: Settings): MaintenanceAdapters {
   const tracer = new Tracer({ serviceName: SERVICE.maintenance });
@@ -33,6 +47,9 @@ export function createMaintenanceAdapters(settings: Settings): MaintenanceAdapte
       settings.tableName,
       settings.globalMonthlyBudgetUsd,
     ),
+    usageRecords: new DynamoUsageRecords(documentClient, settings.tableName),
+    budgetNotices: new DynamoBudgetNotices(documentClient, settings.tableName),
+    events: createEventPublisher(settings, (client) => tracer.captureAWSv3Client(client)),
     logger: new Logger({ serviceName: SERVICE.maintenance }),
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.maintenance }),
     tracer,
@@ -47,8 +64,24 @@ export function composeMaintenance(
   const clock = tuning.clock ?? systemClock;
   const { store, ledger } = adapters;
   const recover = createTurnRecovery({ store, ledger, prices: settings.prices, clock });
+  const budgetWatch = createBudgetWatch({
+    ledger,
+    notices: adapters.budgetNotices,
+    events: adapters.events,
+    clock,
+    limits: settings,
+  });
   return createMaintenanceHandler({
     ...adapters,
     sweep: createTurnSweeper({ ledger, recover, clock }),
+    // The deployment's spend, and each principal's the month's usage report shows (chat
+    // and /v1/messages; the worker checks its jobs' users itself).
+    watchBudgets: async () => {
+      await budgetWatch.deployment();
+      const report = await adapters.usageRecords.report(monthOf(clock()), {
+        top: BUDGET_WATCH_PRINCIPALS,
+      });
+      for (const { name } of report.byPrincipal) await budgetWatch.principal(name);
+    },
   });
 }

@@ -105,6 +105,7 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
     graph('Jobs', [
       workerMetric(METRIC.jobsSucceeded, 'Sum', 'Succeeded'),
       workerMetric(METRIC.jobsFailed, 'Sum', 'Failed'),
+      workerMetric(METRIC.eventsNotPublished, 'Sum', 'Events not published'),
     ]),
     graph('Job duration (ms)', [
       workerMetric(METRIC.jobDuration, 'p50', 'Job p50'),

@@ -58,6 +58,8 @@ export class Jobs extends Construct {
     bindTable(this.worker, props.table);
     bindSecret(this.worker, 'anthropicApiKeySecretArn', props.anthropicApiKey);
     bindJobsQueue(this.worker, this.queue, 'backOff');
+    // A batch job waits for its batch by putting its message back, delayed.
+    this.queue.grantSendMessages(this.worker.function);
     // A message that can never succeed is moved to the dead-letter queue at once.
     this.deadLetterQueue.grantSendMessages(this.worker.function);
     this.worker.setSetting('deadLetterQueueUrl', this.deadLetterQueue.queueUrl);

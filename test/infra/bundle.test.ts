@@ -58,6 +58,7 @@ function deployedEnvironment(fn: FunctionName): Record<string, string> {
     ANTHROPIC_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:k-AbCdEf',
     JWT_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:j-AbCdEf',
     SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-AbCdEf',
+    EVENTS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:ClaudeServerless-JobEventsTopic-AbCdEf',
   };
   return Object.fromEntries(
     Object.entries(variables).map(([name, value]) => [

@@ -240,6 +240,8 @@ describe('the functions', () => {
       [ids.anthropicKey]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:key-AbCdEf',
       [ids.jwtSecret]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-AbCdEf',
       [ids.signingKey]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sign-AbCdEf',
+      [logicalId(s.stack, s.stack.jobEvents.topic.topicArn)]:
+        'arn:aws:sns:eu-west-1:123456789012:ClaudeServerless-JobEventsTopic-AbCdEf',
     };
     for (const [id, role] of [
       [ids.chat, 'chat'],
@@ -356,16 +358,16 @@ describe('least privilege', () => {
     expect(actionsOn(statements('chat'), ids.dlq)).toEqual([]);
   });
 
-  it('lets the worker consume and delay jobs, but not queue new ones', () => {
+  it("lets the worker consume and delay jobs, and put a batch job's message back", () => {
     const onQueue = actionsOn(statements('worker'), ids.queue);
     expect(onQueue).toEqual(
       expect.arrayContaining([
         'sqs:ReceiveMessage',
         'sqs:DeleteMessage',
         'sqs:ChangeMessageVisibility',
+        'sqs:SendMessage',
       ]),
     );
-    expect(onQueue).not.toContain('sqs:SendMessage');
   });
 
   it('lets the worker move a message that can never succeed to the dead-letter queue', () => {
@@ -406,6 +408,7 @@ describe('the outputs', () => {
         'AnthropicApiKeySecretArn',
         'DashboardUrl',
         'DeadLetterQueueUrl',
+        'EventsTopicArn',
         'FunctionUrl',
         'JobsQueueUrl',
         'JwtSecretArn',
@@ -418,6 +421,42 @@ describe('the outputs', () => {
     expect(s.json.Outputs?.JobsQueueUrl?.Value).toEqual({ Ref: ids.queue });
     expect(s.json.Outputs?.DeadLetterQueueUrl?.Value).toEqual({ Ref: ids.dlq });
     expect(s.json.Outputs?.TableName?.Value).toEqual({ Ref: ids.table });
+    expect(s.json.Outputs?.EventsTopicArn?.Value).toEqual({
+      Ref: logicalId(s.stack, s.stack.jobEvents.topic.topicArn),
+    });
+  });
+});
+
+describe('the events topic', () => {
+  it('is encrypted under a rotating key of its own and refuses publishing without TLS', () => {
+    const topic = logicalId(s.stack, s.stack.jobEvents.topic.topicArn);
+    const key = logicalId(s.stack, s.stack.jobEvents.key.keyArn);
+    expect(propertiesOf(s.json, topic).KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
+    expect(propertiesOf(s.json, key).EnableKeyRotation).toBe(true);
+    s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('is where the worker, the chat function and the sweep publish, and what they are told', () => {
+    const topic = logicalId(s.stack, s.stack.jobEvents.topic.topicArn);
+    const key = logicalId(s.stack, s.stack.jobEvents.key.keyArn);
+    for (const fn of [s.stack.jobs.worker, s.stack.chat.handler, s.stack.maintenance.handler]) {
+      const statements = statementsOfRole(s.json, logicalId(s.stack, fn.role.roleName));
+      expect(actionsOn(statements, topic)).toEqual(['sns:Publish']);
+      expect(actionsOn(statements, key)).toEqual(
+        expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']),
+      );
+      const functionId = logicalId(s.stack, fn.function.functionName);
+      expect(environmentOf(functionId)).toMatchObject({ EVENTS_TOPIC_ARN: { Ref: topic } });
+    }
   });
 });
 
@@ -440,5 +479,7 @@ describe('the maintenance sweep', () => {
     const actions = statements.flatMap((statement) => [statement.Action].flat());
     expect(actions.some((action) => String(action).startsWith('dynamodb:'))).toBe(true);
     expect(actions.filter((action) => /^(sqs|secretsmanager):/.test(String(action)))).toEqual([]);
+    // It publishes budget events, and nothing else beyond the table.
+    expect(actions.filter((action) => String(action).startsWith('sns:'))).toEqual(['sns:Publish']);
   });
 });
