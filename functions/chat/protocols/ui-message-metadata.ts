@@ -1,4 +1,5 @@
 import type { StopReason } from '../../../shared/domain/conversation.js';
+import type { ErrorType } from '../../../shared/domain/errors.js';
 
 /*
  * The types a UI message stream client reads (the playground imports them): no runtime
@@ -32,5 +33,5 @@ export interface UiMessageMetadata {
   };
   costUsd?: number;
   /** Why the answer failed mid-stream (the `error` chunk that follows has its message). */
-  error?: { type: string; retryable: boolean };
+  error?: { type: ErrorType; retryable: boolean };
 }

@@ -42,7 +42,7 @@ export function uiMessageStreamChunkSchemas() {
     finish: z
       .object({
         type: z.literal('finish'),
-        finishReason: z.enum(['stop', 'length', 'content-filter', 'interrupted', 'other']),
+        finishReason: z.enum(['stop', 'length', 'content-filter', 'interrupted', 'error', 'other']),
       })
       .check(z.describe('Last but `[DONE]`, when the answer ended.')),
     error: z

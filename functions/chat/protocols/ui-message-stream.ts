@@ -1,7 +1,9 @@
 import type { StopReason } from '../../../shared/domain/conversation.js';
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
+import type * as z from '../../../shared/validation/zod.js';
 import type { TurnEvent } from '../turn/turn-types.js';
 import type { UiFinishReason, UiMessageMetadata } from './ui-message-metadata.js';
+import type { uiMessageStreamChunkSchemas } from './ui-message-stream-events.js';
 
 export type { UiFinishReason, UiMessageMetadata };
 
@@ -11,7 +13,7 @@ export type { UiFinishReason, UiMessageMetadata };
  */
 export const UI_MESSAGE_STREAM_HEADERS = { 'x-vercel-ai-ui-message-stream': 'v1' } as const;
 
-const FINISH_REASONS: Record<StopReason, UiFinishReason> = {
+const FINISH_REASONS = {
   end_turn: 'stop',
   stop_sequence: 'stop',
   max_tokens: 'length',
@@ -23,7 +25,7 @@ const FINISH_REASONS: Record<StopReason, UiFinishReason> = {
   timeout: 'interrupted',
   interrupted: 'interrupted',
   error: 'error',
-};
+} as const satisfies Record<StopReason, UiFinishReason>;
 
 /** The one text part of an answer (a turn has a single text block). */
 const TEXT_ID = 'text-0';
@@ -97,6 +99,12 @@ export function uiMessageStreamEncoder(): (event: TurnEvent) => string {
 
 const DONE = 'data: [DONE]\n\n';
 
-function chunk(data: { type: string } & Record<string, unknown>): string {
+/** Each chunk as the API document describes it (ui-message-stream-events.ts). */
+type UiChunk = {
+  [Type in keyof UiChunkSchemas]: z.infer<UiChunkSchemas[Type]>;
+}[keyof UiChunkSchemas];
+type UiChunkSchemas = ReturnType<typeof uiMessageStreamChunkSchemas>;
+
+function chunk(data: UiChunk): string {
   return `data: ${JSON.stringify(data)}\n\n`;
 }
