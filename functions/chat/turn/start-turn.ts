@@ -304,7 +304,7 @@ async function supersededBy(
   }
   if (request.regenerate) return existing.lastSeq;
   const replaced = await store.findMessage(existing.userId, existing.id, request.replaces!);
-  if (!replaced || replaced.role !== 'user' || isSuperseded(replaced.seq, existing.superseded)) {
+  if (replaced?.role !== 'user' || isSuperseded(replaced.seq, existing.superseded)) {
     throw new NotFoundError(
       `no question ${JSON.stringify(request.replaces)} to replace in this conversation`,
     );
