@@ -153,6 +153,21 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
       expect(await held()).toBe(USER_BUDGET_NANO_USD);
     });
 
+    it('admits every first reservation of a new month that fits, however they interleave', async () => {
+      // The user's month starts with the first of them; the others must not take its start
+      // for a full budget.
+      const userBudgetNanoUsd = async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return USER_BUDGET_NANO_USD;
+      };
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 10 }, () => reserve({ amountNanoUsd: 100, userBudgetNanoUsd })),
+      );
+
+      expect(attempts.filter((attempt) => attempt.status === 'rejected')).toEqual([]);
+      expect(await held()).toBe(USER_BUDGET_NANO_USD);
+    });
+
     it('asks for the user budget only when their month starts', async () => {
       let asked = 0;
       const userBudgetNanoUsd = async () => {

@@ -38,20 +38,7 @@ describe('long documents with the default settings', () => {
     for (let i = 0; text.length < 600_000; i++) text += `${paragraph(i)}\n\n`;
     expect(text.length).toBeGreaterThanOrEqual(600_000);
 
-    // The user's month exists before the parts' reservations race for it: the ledger (as of
-    // this writing) can refuse concurrent first reservations of a month it has not seen.
-    await waitForJob(
-      stack,
-      'reader',
-      (
-        await json(
-          await stack.request('reader', 'POST', '/v1/jobs', {
-            type: 'summarize',
-            text: 'A first, short memo.',
-          }),
-        )
-      ).jobId,
-    );
+    // A new user: the parts' reservations race to start their month.
     const created = await stack.request('reader', 'POST', '/v1/jobs', { type: 'summarize', text });
     expect(created.status).toBe(202);
     const { jobId } = await json(created);

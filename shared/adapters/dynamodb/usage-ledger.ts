@@ -154,12 +154,18 @@ export class DynamoUsageLedger implements UsageLedger {
       const { Item } = await this.client.send(
         new GetCommand({ TableName: this.tableName, Key: counter.key, ConsistentRead: true }),
       );
+      let budget: number;
       if (Item?.availableNanoUsd !== undefined) {
-        throw userBudgetExceeded(Number(Item.availableNanoUsd) + Number(Item.heldNanoUsd ?? 0));
+        budget = Number(Item.availableNanoUsd) + Number(Item.heldNanoUsd ?? 0);
+        if (Number(Item.availableNanoUsd) < reservation.amountNanoUsd) {
+          throw userBudgetExceeded(budget);
+        }
+        // Another call started the month after this one's hold found it unstarted.
+      } else {
+        budget =
+          typeof userBudgetNanoUsd === 'number' ? userBudgetNanoUsd : await userBudgetNanoUsd();
+        await this.startUserMonth(counter.key, budget, { onlyIfUnset: true });
       }
-      const budget =
-        typeof userBudgetNanoUsd === 'number' ? userBudgetNanoUsd : await userBudgetNanoUsd();
-      await this.startUserMonth(counter.key, budget, { onlyIfUnset: true });
       try {
         await this.hold(reservation, counter);
       } catch (retryError) {
