@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { JobEndedEvent, JobProgressEvent } from '../shared/events/producer-events.js';
+import { subscribeQueue, type TopicSubscriber } from './sns/topics.js';
+
+/** What `.local/outputs.json` of a running `npm start` says, as far as this command needs. */
+export interface LocalStackOutputs {
+  functionUrl: string;
+  eventsTopicArn: string;
+  snsEndpoint: string;
+}
+
+/** Where the command's requests go and its output comes out. */
+export interface EnqueueIo {
+  /** Undefined when the local stack has written none (it is not running). */
+  outputs: LocalStackOutputs | undefined;
+  token: (userId: string) => Promise<string>;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  print: (text: string) => void;
+  printError: (text: string) => void;
+  /** Aborts the wait (Ctrl-C): the subscription is removed all the same. */
+  signal?: AbortSignal;
+  /** @default 15 minutes */
+  giveUpMs?: number;
+}
+
+/** 0: the job succeeded; 1: it did not, or the stack could not be reached; 2: bad arguments. */
+export type EnqueueExitCode = 0 | 1 | 2;
+
+const USAGE = 'usage: npm run enqueue -- <file> [userId] [--batch] [--job-id ID]';
+const GIVE_UP_MS = 15 * 60_000;
+
+/** The job statuses GET /v1/jobs/{id} and POST /v1/jobs answer with. */
+interface JobView {
+  jobId: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  result?: { summary: string };
+  error?: { type: string; message: string };
+  usage?: { inputTokens: number; outputTokens: number };
+  costUsd?: number;
+}
+
+/**
+ * `npm run enqueue`: sends a document to the running local stack (POST /v1/jobs) and follows
+ * the job as a producer would, by its events (a queue of its own subscribed to the events
+ * topic, filtered on the user): progress as parts are summarized, then the end.
+ */
+export async function runEnqueue(args: string[], io: EnqueueIo): Promise<EnqueueExitCode> {
+  const parsed = parseEnqueueArgs(args);
+  if (typeof parsed === 'string') {
+    io.printError(`${parsed}\n${USAGE}`);
+    return 2;
+  }
+  const text = await readDocument(parsed.file);
+  if ('error' in text) {
+    io.printError(text.error);
+    return 2;
+  }
+  if (!io.outputs) {
+    io.printError(
+      'The local stack is not running (no .local/outputs.json): start it with npm start',
+    );
+    return 1;
+  }
+  const { functionUrl, eventsTopicArn, snsEndpoint } = io.outputs;
+  const baseUrl = functionUrl.replace(/\/$/, '');
+  const fetch = io.fetch ?? globalThis.fetch;
+  const clients = {
+    sns: new SNSClient({ endpoint: snsEndpoint }),
+    sqs: new SQSClient({ endpoint: snsEndpoint }),
+  };
+  let events: TopicSubscriber;
+  try {
+    // Subscribed before the job is sent, so its first event cannot be missed.
+    events = await subscribeQueue(clients, eventsTopicArn, {
+      queueName: `enqueue-${randomUUID().slice(0, 8)}`,
+      filterPolicy: { userId: [parsed.userId] },
+    });
+  } catch {
+    io.printError(
+      `Could not reach the events topic at ${snsEndpoint}: is npm start still running?`,
+    );
+    return 1;
+  }
+  try {
+    const headers = {
+      authorization: `Bearer ${await io.token(parsed.userId)}`,
+      'content-type': 'application/json',
+    };
+    const created = await fetch(`${baseUrl}/v1/jobs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        type: 'summarize',
+        text: text.value,
+        ...(parsed.jobId && { jobId: parsed.jobId }),
+        ...(parsed.batch && { priority: 'batch' }),
+      }),
+    }).catch(() => undefined);
+    if (!created) {
+      io.printError(`Could not reach ${baseUrl}: is npm start still running?`);
+      return 1;
+    }
+    const accepted = (await created.json()) as JobView & { error?: { message?: string } };
+    if (created.status !== 202) {
+      io.printError(
+        `Rejected (${created.status}): ${accepted.error?.message ?? JSON.stringify(accepted)}`,
+      );
+      return 1;
+    }
+    io.print(
+      `job ${accepted.jobId}: ${accepted.status}${parsed.batch ? ' (batch, half price)' : ''}`,
+    );
+    if (isEnded(accepted.status)) {
+      // The same document (or id) again: the job ended before, and its event with it.
+      const job = (await (
+        await fetch(`${baseUrl}/v1/jobs/${encodeURIComponent(accepted.jobId)}`, { headers })
+      ).json()) as JobView;
+      return printEnd(io, job.status, job);
+    }
+    const ended = await followJob(events, accepted.jobId, io);
+    if (!ended) return 1;
+    return printEnd(io, ended.status, {
+      ...(ended.result && 'summary' in ended.result && { result: ended.result }),
+      ...(ended.error && { error: ended.error }),
+      ...(ended.usage && { usage: ended.usage }),
+      ...(ended.costUsd !== undefined && { costUsd: ended.costUsd }),
+    });
+  } finally {
+    await events.close();
+    clients.sns.destroy();
+    clients.sqs.destroy();
+  }
+}
+
+interface EnqueueArgs {
+  file: string;
+  userId: string;
+  batch: boolean;
+  jobId?: string;
+}
+
+function parseEnqueueArgs(args: string[]): EnqueueArgs | string {
+  try {
+    const { positionals, values } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { batch: { type: 'boolean' }, 'job-id': { type: 'string' } },
+    });
+    const [file, userId = 'dev-user', ...extra] = positionals;
+    if (!file) return 'No file given.';
+    if (extra.length > 0) return `Unexpected argument: ${extra[0]}`;
+    return {
+      file,
+      userId,
+      batch: values.batch ?? false,
+      ...(values['job-id'] !== undefined && { jobId: values['job-id'] }),
+    };
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+async function readDocument(file: string): Promise<{ value: string } | { error: string }> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info) return { error: `No such file: ${file}` };
+  if (!info.isFile()) return { error: `Not a file: ${file}` };
+  const value = await readFile(file, 'utf8');
+  if (value.trim() === '') return { error: `The file is empty: ${file}` };
+  return { value };
+}
+
+/** Prints the job's progress events until its end; undefined when it did not end in time. */
+async function followJob(
+  events: TopicSubscriber,
+  jobId: string,
+  io: EnqueueIo,
+): Promise<JobEndedEvent | undefined> {
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  const printed = new Set<unknown>();
+  try {
+    const { event } = await events.waitFor<JobEndedEvent | JobProgressEvent>(
+      (event) => {
+        if (event.jobId !== jobId) return false;
+        if (event.type === 'job.progress' && !printed.has(event)) {
+          printed.add(event);
+          const { round, partsDone, partsTotal } = event.progress;
+          const what = round === 1 ? 'parts' : `round ${round} summaries`;
+          io.print(`job ${jobId}: ${partsDone} of ${partsTotal} ${what} done (${elapsed()})`);
+        }
+        return event.type === 'job.ended';
+      },
+      { timeoutMs: io.giveUpMs ?? GIVE_UP_MS, ...(io.signal && { signal: io.signal }) },
+    );
+    io.print(`job ${jobId}: ${(event as JobEndedEvent).status} (${elapsed()})`);
+    return event as JobEndedEvent;
+  } catch (error) {
+    if (io.signal?.aborted) {
+      io.printError(`Stopped waiting; the job goes on (GET /v1/jobs/${jobId}).`);
+    } else {
+      io.printError(
+        `No end after ${Math.round((io.giveUpMs ?? GIVE_UP_MS) / 1000)} s (${(error as Error).message}); check the worker logs of npm start`,
+      );
+    }
+    return undefined;
+  }
+}
+
+function isEnded(status: JobView['status']): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+}
+
+function printEnd(
+  io: EnqueueIo,
+  status: string,
+  job: Pick<JobView, 'result' | 'error' | 'usage' | 'costUsd'>,
+): EnqueueExitCode {
+  if (status !== 'succeeded') {
+    io.printError(`${status}${job.error ? `: ${job.error.type}: ${job.error.message}` : ''}`);
+    return 1;
+  }
+  io.print(
+    `\n${job.result?.summary ?? '(the summary is too long for an event: GET /v1/jobs/{id})'}\n\ncost: $${job.costUsd} (${job.usage?.inputTokens} in, ${job.usage?.outputTokens} out)`,
+  );
+  return 0;
+}

@@ -1,0 +1,123 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  type EnqueueIo,
+  type LocalStackOutputs,
+  runEnqueue,
+} from '../../local-stack/enqueue-command.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+/** What one run printed, and the requests it made to the function URL. */
+interface Run {
+  code: number;
+  out: string[];
+  err: string;
+  requests: string[];
+}
+
+describe('npm run enqueue', () => {
+  let stack: TestStack;
+  let outputs: LocalStackOutputs;
+  const dir = mkdtempSync(join(tmpdir(), 'enqueue-'));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  beforeAll(async () => {
+    stack = await startTestStack({ worker: true });
+    outputs = {
+      functionUrl: `${stack.url}/`,
+      eventsTopicArn: stack.eventsTopicArn,
+      snsEndpoint: inject('sqsEndpoint'),
+    };
+  });
+  afterAll(() => stack?.close());
+
+  async function enqueue(args: string[], io: Partial<EnqueueIo> = {}): Promise<Run> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const requests: string[] = [];
+    const code = await runEnqueue(args, {
+      outputs,
+      token: (userId) => stack.token(userId),
+      fetch: (input, init) => {
+        requests.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+        return fetch(input, init);
+      },
+      print: (text) => out.push(text),
+      printError: (text) => err.push(text),
+      giveUpMs: 60_000,
+      ...io,
+    });
+    return { code, out, err: err.join('\n'), requests };
+  }
+
+  it('follows a long document by its events: each part, then the summary and its cost', async () => {
+    let text = '';
+    for (let i = 0; text.length < 200_000; i++) {
+      text += `Paragraph ${i}. The audit found the ledgers in order and the stock counted twice. `;
+    }
+
+    const run = await enqueue([file('report.txt', text), 'enqueuer']);
+
+    expect(run.err, run.out.join("\n")).toBe("");
+    expect(run.code).toBe(0);
+    const jobId = /^job (\S+): queued$/.exec(run.out[0] ?? '')?.[1];
+    expect(jobId).toBeDefined();
+    // 200,000 bytes ≈ 50,000 estimated tokens: three parts of at most 20,000.
+    const progress = run.out.filter((line) => /\d+ of \d+ parts done/.test(line));
+    expect(progress.at(-1), run.out.join('\n')).toMatch(/3 of 3 parts done/);
+    expect(run.out).toContainEqual(expect.stringMatching(`^job ${jobId}: succeeded`));
+    expect(run.out.join('\n')).toMatch(/cost: \$0\.\d+ \(\d+ in, \d+ out\)/);
+    // Events, not polling: one request, the job's creation.
+    expect(run.requests).toEqual(['POST /v1/jobs']);
+  });
+
+  it('answers a document sent again with the job that already ended', async () => {
+    const path = file('memo.txt', 'A short memo about the quarterly offsite, sent twice.');
+    const first = await enqueue([path, 'enqueuer']);
+    expect(first.code).toBe(0);
+
+    const again = await enqueue([path, 'enqueuer']);
+
+    expect(again.code).toBe(0);
+    expect(again.out[0]).toMatch(/: succeeded$/);
+    expect(again.requests).toEqual(['POST /v1/jobs', expect.stringMatching(/^GET \/v1\/jobs\//)]);
+  });
+
+  it('says what is wrong with a missing file, a directory or an empty one, sending nothing', async () => {
+    const cases: Array<[string, RegExp]> = [
+      [join(dir, 'nope.txt'), /^No such file: .*nope\.txt/],
+      [dir, /^Not a file: /],
+      [file('empty.txt', '  \n'), /^The file is empty: /],
+    ];
+    for (const [path, message] of cases) {
+      const run = await enqueue([path]);
+      expect(run.code).toBe(2);
+      expect(run.err).toMatch(message);
+      expect(run.requests).toEqual([]);
+    }
+    const none = await enqueue([]);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/usage: npm run enqueue -- <file>/);
+  });
+
+  it('says the local stack is not running when it wrote no outputs, or they are stale', async () => {
+    const path = file('doc.txt', 'Some text.');
+
+    const noOutputs = await enqueue([path], { outputs: undefined });
+    expect(noOutputs.code).toBe(1);
+    expect(noOutputs.err).toMatch(/not running .*start it with npm start/);
+
+    const stale = await enqueue([path], {
+      outputs: { ...outputs, snsEndpoint: 'http://127.0.0.1:9' },
+    });
+    expect(stale.code).toBe(1);
+    expect(stale.err).toMatch(/Could not reach the events topic .* is npm start still running/);
+    expect(stale.requests).toEqual([]);
+  });
+});
