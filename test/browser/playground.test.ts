@@ -124,15 +124,21 @@ describe.skipIf(chromiumMissing)('the playground in Chromium', () => {
     await page.close();
   });
 
-  // PLAYGROUND_SCREENSHOT=docs/playground.png npm run test:browser — the README's picture.
-  it.runIf(process.env.PLAYGROUND_SCREENSHOT)('takes the screenshot for the README', async () => {
+  // The README's picture: PLAYGROUND_SCREENSHOT=docs/playground.png npm run test:browser.
+  it("shows a two-turn conversation with each answer's facts and the month's usage", async () => {
     const page = await openPlayground(browser, stack, 'dana');
     await ask(page, 'What can you do on AWS serverless?');
     await answerFacts(page).waitFor({ timeout: 15_000 });
     await ask(page, 'And how is a turn billed?');
     await expect.poll(() => page.getByTestId('answer-facts').count(), { timeout: 15_000 }).toBe(2);
     await expect.poll(() => page.getByLabel(/of \$\d+\.\d\d spent/).count()).toBe(1);
-    await page.screenshot({ path: process.env.PLAYGROUND_SCREENSHOT!, fullPage: true });
+    const png = await page.screenshot({
+      path: process.env.PLAYGROUND_SCREENSHOT ?? '.local/playground.png',
+      fullPage: true,
+    });
+    // A PNG of at least the page's size (1100 px wide), not an empty capture.
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(png.readUInt32BE(16)).toBe(1100);
     await page.close();
   });
 });
