@@ -33,6 +33,7 @@ import { openApiRoute } from './routes/openapi.js';
 import { playgroundRoutes } from './routes/playground.js';
 import { regenerateAnswerRoute } from './routes/regenerate-answer.js';
 import { resumeConversationRoute } from './routes/resume-conversation.js';
+import { resumeUiChatRoute } from './routes/resume-ui-chat.js';
 import { stopConversationRoute } from './routes/stop-conversation.js';
 import { uiChatRoute } from './routes/ui-chat.js';
 import { usageRoute } from './routes/usage.js';
@@ -87,6 +88,7 @@ export function createChatApp(deps: ChatAppDependencies): ChatRouter {
       openApiRoute(),
       chatRoute(deps),
       uiChatRoute(deps),
+      resumeUiChatRoute(deps),
       ...playgroundRoutes(),
       listConversationsRoute(deps),
       getConversationRoute(deps),

@@ -6,9 +6,6 @@ import { type Api, chatErrorMessage, type StoredMessage } from './api.js';
 
 export type Message = UIMessage<UiMessageMetadata>;
 
-/** Whether the function can resume a stream after a reload (`GET /v1/ui/chat/{id}/stream`). */
-const RESUME = false;
-
 /** One conversation on `useChat`: its messages, the answer as it streams, Stop, and errors. */
 export function ChatView(props: {
   id: string;
@@ -30,7 +27,8 @@ export function ChatView(props: {
     id,
     messages: props.initial,
     transport,
-    resume: RESUME,
+    // After a reload, the answer still streaming is picked up (GET /v1/ui/chat/{id}/stream).
+    resume: true,
     onFinish: onAnswered,
     onError: onAnswered,
   });

@@ -67,6 +67,29 @@ describe.skipIf(chromiumMissing)('the playground in Chromium', () => {
     await page.close();
   });
 
+  it('picks up the answer still streaming after a reload, and sees it to its end', async () => {
+    const page = await openPlayground(browser, stack, 'carol');
+    await ask(page, `Count to sixty ${directive('tokens=60')}`);
+    await expect
+      .poll(async () => (await answer(page).textContent())?.length ?? 0)
+      .toBeGreaterThan(0);
+    const asked = stack.claude.requests.length;
+
+    await page.reload();
+
+    await answerFacts(page).waitFor({ timeout: 10_000 });
+    expect(await answerFacts(page).textContent()).toMatch(/complete · /);
+    const conversationId = new URL(page.url()).hash.replace('#chat=', '');
+    const stored = await json(
+      await stack.request('carol', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(await answer(page).textContent()).toBe(stored.messages.at(-1).content);
+    expect(await page.getByTestId('answer').count()).toBe(1);
+    // Nothing was asked again: the rest came from the table, as the turn saved it.
+    expect(stack.claude.requests.length).toBe(asked);
+    await page.close();
+  });
+
   it('ends the answer as stopped when Stop is pressed', async () => {
     const page = await openPlayground(browser, stack, 'bob');
     await ask(page, `Tell me a long story ${directive('tokens=2000')}`);

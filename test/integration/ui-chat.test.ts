@@ -299,6 +299,73 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
   });
 });
 
+describe('GET /v1/ui/chat/{id}/stream with useChat({ resume: true })', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ claude: { tokensPerSecond: 40 } });
+  });
+  afterAll(() => stack.close());
+
+  it('gives a reopened chat the answer still streaming: what was said, then the rest', async () => {
+    const { chat: first } = await chatAs(stack, 'rita', { id: 'reopened-chat' });
+    const sending = first.sendMessage({ text: `Tell me at length ${directive('tokens=40')}` });
+    await expect
+      .poll(() => textOf(first.messages[1]).length, { timeout: 5_000 })
+      .toBeGreaterThan(0);
+
+    // A reload: the page has the question (from GET /v1/conversations/{id}), not the answer.
+    const { chat: reopened, finishes } = await chatAs(stack, 'rita', { id: 'reopened-chat' });
+    reopened.messages = [first.messages[0]!];
+    await reopened.resumeStream();
+    await sending;
+
+    expect(reopened.status).toBe('ready');
+    expect(finishes).toEqual(['stop']);
+    expect(reopened.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(textOf(reopened.messages[1])).toBe(textOf(first.messages[1]));
+    expect(reopened.messages[1]?.metadata).toMatchObject({
+      conversationId: first.messages[1]?.metadata?.conversationId,
+      stopReason: 'end_turn',
+      costUsd: first.messages[1]?.metadata?.costUsd,
+    });
+    // One model call: the replay read the table, not Claude.
+    expect(
+      stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('at length')),
+    ).toHaveLength(1);
+  });
+
+  it("answers 204 when nothing streams: a finished answer, a chat not started, another user's chat", async () => {
+    const { chat } = await chatAs(stack, 'sam', { id: 'finished-chat' });
+    await chat.sendMessage({ text: 'A short one' });
+
+    for (const [user, id] of [
+      ['sam', 'finished-chat'],
+      ['sam', 'never-started'],
+      ['tom', 'finished-chat'],
+    ] as const) {
+      const response = await stack.request(user, 'GET', `/v1/ui/chat/${id}/stream`);
+      expect(response.status, `${user} ${id}`).toBe(204);
+    }
+    // And useChat leaves the chat as it was.
+    const before = chat.messages.map(textOf);
+    await chat.resumeStream();
+    expect(chat.status).toBe('ready');
+    expect(chat.messages.map(textOf)).toEqual(before);
+  });
+
+  it('refuses a chat id that is not one, and a caller without a credential', async () => {
+    const bad = await stack.request(
+      'sam',
+      'GET',
+      `/v1/ui/chat/${encodeURIComponent('a b')}/stream`,
+    );
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).error.type).toBe('invalid_request_error');
+    const anonymous = await fetch(`${stack.url}/v1/ui/chat/finished-chat/stream`);
+    expect(anonymous.status).toBe(401);
+  });
+});
+
 describe('POST /v1/ui/chat over budget', () => {
   let stack: TestStack;
   beforeAll(async () => {
