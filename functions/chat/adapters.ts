@@ -1,4 +1,3 @@
-import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -34,6 +33,7 @@ import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
 import type { ResponseCache } from '../../shared/ports/response-cache.js';
 import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
 import type { UsageRecords } from '../../shared/ports/usage-records.js';
+import type { RequestTracer } from './observability/request-tracer.js';
 import type { HealthChecks } from './routes/health.js';
 
 /** The chat function's adapters on AWS (DynamoDB, SQS, Secrets Manager). */
@@ -66,7 +66,7 @@ export interface ChatServiceHooks {
  */
 export function createChatServices(
   settings: Settings,
-  tracer: Tracer,
+  tracer: RequestTracer,
   hooks: ChatServiceHooks = {},
 ): ChatServices {
   const instrument = <T>(client: T) => tracer.captureAWSv3Client(client);

@@ -1,6 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { CredentialVerifier } from '../../shared/auth/credentials.js';
 import { afterLoading } from './http/after-loading.js';
 import { type AuthenticationOptions, authenticate, requireAdmin } from './http/authenticate.js';
@@ -9,6 +8,7 @@ import { errorHandler } from './http/error-response.js';
 import { requestScope } from './http/request-scope.js';
 import { registerRoutes } from './http/route.js';
 import { traceRequest } from './http/trace-request.js';
+import type { RequestTracer } from './observability/request-tracer.js';
 import {
   createApiKeyRoute,
   getApiKeyRoute,
@@ -60,7 +60,7 @@ export interface ChatAppDependencies extends RouteDependencies {
   logger: Logger;
   /** A fresh collector per request, published when its response ends. */
   createMetrics: () => Metrics;
-  tracer: Tracer;
+  tracer: RequestTracer;
   credentials: CredentialVerifier;
   authentication: AuthenticationOptions;
   /**

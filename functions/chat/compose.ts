@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { createApiKeyAuthenticator } from '../../shared/auth/api-key-authenticator.js';
 import { createCredentialVerifier } from '../../shared/auth/credentials.js';
 import type { TokenVerifier } from '../../shared/auth/token-verifier.js';
@@ -34,6 +33,7 @@ import { createModelListing } from './messages/list-models.js';
 import type { MessagesLimits } from './messages/messages-types.js';
 import { createBudgetGauge } from './observability/budget-gauge.js';
 import { createMessagesObserver } from './observability/messages-observer.js';
+import { isTracingOn, type RequestTracer, untraced } from './observability/request-tracer.js';
 import { createTurnObserver } from './observability/turn-observer.js';
 import type { HealthChecks } from './routes/health.js';
 import { createChatTurn } from './turn/chat-turn.js';
@@ -59,7 +59,7 @@ export interface ChatAdapters {
   healthChecks: HealthChecks;
   logger: Logger;
   createMetrics: () => Metrics;
-  tracer: Tracer;
+  tracer: RequestTracer;
   /** Settles once the adapters every route uses (AWS, tracer) have loaded; rejects if they cannot. */
   ready: Promise<void>;
   /** Settles once every adapter has loaded, the Anthropic ones included. */
@@ -91,9 +91,11 @@ export interface ChatTuning {
 export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks = {}): ChatAdapters {
   // Started once the entry module has been evaluated (a macrotask later), so that the
   // runtime gets its handler first and the loading runs in the background.
-  const tracing = inBackground(() => import('@aws-lambda-powertools/tracer')).then(
-    ({ Tracer }) => new Tracer({ serviceName: SERVICE.chat }),
-  );
+  const tracing: Promise<RequestTracer> = isTracingOn(process.env)
+    ? inBackground(() => import('@aws-lambda-powertools/tracer')).then(
+        ({ Tracer }) => new Tracer({ serviceName: SERVICE.chat }),
+      )
+    : Promise.resolve(untraced);
   const services = Promise.all([inBackground(() => import('./adapters.js')), tracing]).then(
     ([{ createChatServices }, tracer]) => createChatServices(settings, tracer, hooks),
   );

@@ -1,4 +1,3 @@
-import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { createAnthropicClient } from '../../shared/adapters/anthropic/anthropic-client.js';
 import { AnthropicMessagesUpstream } from '../../shared/adapters/anthropic/anthropic-messages-upstream.js';
 import { AnthropicModel } from '../../shared/adapters/anthropic/anthropic-model.js';
@@ -6,6 +5,7 @@ import { tracedModel } from '../../shared/adapters/tracing/traced-model.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import type { MessagesUpstream } from '../../shared/ports/messages-upstream.js';
 import type { Model } from '../../shared/ports/model.js';
+import type { RequestTracer } from './observability/request-tracer.js';
 
 /** The chat function's adapters on the Anthropic API. */
 export interface ModelAdapters {
@@ -21,7 +21,7 @@ export interface ModelAdapters {
 export function createModelAdapters(
   settings: Settings,
   apiKey: () => Promise<string>,
-  tracer: Tracer,
+  tracer: RequestTracer,
 ): ModelAdapters {
   const anthropic = createAnthropicClient({
     apiKey,

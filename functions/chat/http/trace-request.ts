@@ -1,5 +1,5 @@
 import type { Middleware } from '@aws-lambda-powertools/event-handler/types';
-import type { Tracer } from '@aws-lambda-powertools/tracer';
+import type { RequestTracer } from '../observability/request-tracer.js';
 import type { ChatRequestContext } from './chat-router.js';
 
 /**
@@ -7,7 +7,7 @@ import type { ChatRequestContext } from './chat-router.js';
  * and model call it makes, closed when the response ends (a stream's included).
  * Event Handler's own tracer middleware skips streaming responses, hence this one.
  */
-export function traceRequest(tracer: Tracer): Middleware {
+export function traceRequest(tracer: RequestTracer): Middleware {
   return async ({ reqCtx, next }) => {
     const scope = (reqCtx as ChatRequestContext).get('scope');
     const segment = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;

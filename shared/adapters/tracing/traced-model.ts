@@ -8,7 +8,10 @@ type Subsegment = NonNullable<ReturnType<Tracer['getSegment']>>;
  * when the answer ends (for a stream: its last event, not its first), annotated with
  * the model. Tracer also records the HTTP call itself (it instruments fetch).
  */
-export function tracedModel(model: Model, tracer: Tracer): Model {
+export function tracedModel(
+  model: Model,
+  tracer: Pick<Tracer, 'isTracingEnabled' | 'getSegment'>,
+): Model {
   if (!tracer.isTracingEnabled()) return model;
   const open = (name: string, request: ModelRequest): Subsegment | undefined => {
     const subsegment = tracer.getSegment()?.addNewSubsegment(name);
