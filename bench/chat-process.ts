@@ -56,8 +56,9 @@ async function init(options: ChatProcessInit): Promise<void> {
     anthropicBaseUrl: options.claudeUrl,
     env: options.env,
     observeChatDynamoDb: (client: DynamoDBClient) => meterClient(client, usage),
-    // No sweep during the measurement: its DynamoDB calls would be counted as the turns'.
-    maintenanceEveryMs: 3_600_000,
+    // The chat function alone: no sweep (its DynamoDB calls would be counted as the turns'),
+    // and no worker or sweep module loaded beside it.
+    maintenance: false,
   };
   const full = await startProduct(common);
   const unguarded = options.unguarded

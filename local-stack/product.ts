@@ -11,8 +11,6 @@ import {
   composeChatApp,
   createChatAdapters,
 } from '../functions/chat/compose.js';
-import { composeMaintenance, createMaintenanceAdapters } from '../functions/maintenance/compose.js';
-import { composeWorker, createWorkerAdapters } from '../functions/worker/compose.js';
 import { loadSettings } from '../shared/config/load-settings.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
 import { signDevToken } from './dev-token.js';
@@ -55,6 +53,12 @@ export interface ProductOptions {
   chatTuning?: ChatTuning;
   /** How often the maintenance sweep runs, as its schedule rule does. @default 60000 */
   maintenanceEveryMs?: number;
+  /**
+   * Run the maintenance sweep on its schedule. Off, its module is never loaded, so the
+   * process holds the chat function alone, as a Lambda execution environment does (the
+   * benchmark). @default true
+   */
+  maintenance?: boolean;
 }
 
 export interface Product {
@@ -77,8 +81,17 @@ export interface Product {
   close(): Promise<void>;
 }
 
-function workerHandler(settings: ReturnType<typeof loadSettings>) {
+// The worker and the sweep are imported only when started: each is its own Lambda function.
+async function workerHandler(settings: ReturnType<typeof loadSettings>) {
+  const { composeWorker, createWorkerAdapters } = await import('../functions/worker/compose.js');
   return composeWorker(settings, createWorkerAdapters(settings));
+}
+
+async function maintenanceHandler(settings: ReturnType<typeof loadSettings>) {
+  const { composeMaintenance, createMaintenanceAdapters } = await import(
+    '../functions/maintenance/compose.js'
+  );
+  return composeMaintenance(settings, createMaintenanceAdapters(settings));
 }
 
 /**
@@ -137,23 +150,22 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     ? startSqsEventSource({
         client: sqs,
         queueUrl,
-        handler: workerHandler(loadSettings(env, { role: 'worker' })) as Handler,
+        handler: (await workerHandler(loadSettings(env, { role: 'worker' }))) as Handler,
         batchSize: JOBS_QUEUE_DEFINITION.batchSize,
         maxBatchingWindowMs: 100,
         functionName: 'worker',
         timeoutMs: options.workerTimeoutMs ?? JOBS_QUEUE_DEFINITION.workerTimeoutSeconds * 1000,
       })
     : undefined;
-  const maintenanceSettings = loadSettings(env, { role: 'maintenance' });
-  const maintenance = startSchedule({
-    handler: composeMaintenance(
-      maintenanceSettings,
-      createMaintenanceAdapters(maintenanceSettings),
-    ),
-    functionName: 'maintenance',
-    everyMs: options.maintenanceEveryMs ?? 60_000,
-    timeoutMs: 50_000,
-  });
+  const maintenance =
+    options.maintenance === false
+      ? undefined
+      : startSchedule({
+          handler: await maintenanceHandler(loadSettings(env, { role: 'maintenance' })),
+          functionName: 'maintenance',
+          everyMs: options.maintenanceEveryMs ?? 60_000,
+          timeoutMs: 50_000,
+        });
 
   const token = (userId: string, options: { admin?: boolean } = {}) =>
     signDevToken(userId, options);
@@ -179,9 +191,12 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     token,
     request,
     chat: (userId, body) => request(userId, 'POST', '/v1/chat', body),
-    sweep: () => maintenance.runNow(),
+    sweep: () => {
+      if (!maintenance) throw new Error('this product was started without its maintenance sweep');
+      return maintenance.runNow();
+    },
     close: async () => {
-      await maintenance.stop();
+      await maintenance?.stop();
       await worker?.stop();
       await functionUrl.close();
       await claude.close();
