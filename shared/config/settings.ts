@@ -332,8 +332,9 @@ export const SETTINGS = {
   ),
   chatMemoryMb: setting(
     'stack',
-    'Chat function memory.',
-    int({ min: 128, max: 10_240, default: 1024 }),
+    // Chosen by `npm run bench` from a stream's measured RSS and CPU (README, Benchmark).
+    'Chat function memory: 384 MB holds a stream with room and keeps AWS under 1% of Claude for a typical turn; Lambda gives CPU in proportion, so 1024 MB or more shortens the work before the first token.',
+    int({ min: 128, max: 10_240, default: 384 }),
   ),
   chatTimeoutSeconds: setting(
     'stack',
