@@ -64,7 +64,7 @@ describe('npm run enqueue', () => {
 
     const run = await enqueue([file('report.txt', text), 'enqueuer']);
 
-    expect(run.err, run.out.join("\n")).toBe("");
+    expect(run.err, run.out.join('\n')).toBe('');
     expect(run.code).toBe(0);
     const jobId = /^job (\S+): queued$/.exec(run.out[0] ?? '')?.[1];
     expect(jobId).toBeDefined();
