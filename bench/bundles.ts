@@ -3,7 +3,7 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Metafile } from 'esbuild';
-import { bundleFunction, FUNCTION_NODE_OPTIONS } from '../infra/bundling.js';
+import { bundleFunction } from '../infra/bundling.js';
 import { FUNCTION_ENTRY } from '../infra/paths.js';
 import { median } from './stats.js';
 
@@ -33,7 +33,6 @@ export interface Contributor {
 
 /** What the deployed function's environment holds that changes how it loads (tracing on). */
 const DEPLOYED_ENVIRONMENT = {
-  NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
   AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
   AWS_LAMBDA_FUNCTION_NAME: 'bench',
   AWS_REGION: 'us-east-1',
@@ -145,7 +144,7 @@ export function bundleSection(figures: readonly BundleFigures[]): string[] {
   const top = (contributors: Contributor[]) =>
     contributors.map((c) => `${c.name} ${kib(c.bytes)}`).join(', ');
   return [
-    'Function bundles, built as the stack builds them (infra/bundling.ts: ESM, split, minified, AWS SDK included); each entry imported in a fresh Node process with the deployed environment (tracing on, source maps enabled). Sizes in KiB; times in ms, median of 10.',
+    'Function bundles, built as the stack builds them (infra/bundling.ts: ESM, split, minified, AWS SDK included); each entry imported in a fresh Node process with the deployed environment (tracing on, source maps off: the `sourceMaps` default). Sizes in KiB; times in ms, median of 10.',
     '',
     '| function | entry KiB | total KiB | files | cold import of the entry | until background loads are done |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',

@@ -8,7 +8,7 @@ import {
 
 /**
  * The settings both functions read, from the stack's configuration: every setting
- * the table marks as read by both, in its environment form. Resource names, queue
+ * the table marks as read by both and set to other than its default, in its environment form. Resource names, queue
  * URLs and secret ARNs are added by the constructs that grant access to them.
  */
 export function functionEnvironment(config: StackSettingValues): Record<string, string> {
@@ -18,8 +18,12 @@ export function functionEnvironment(config: StackSettingValues): Record<string, 
     if (definition.readers !== 'both') continue;
     const value = config[key as keyof StackSettingValues];
     if (value === undefined) continue;
-    const text = (definition.toEnv as (value: unknown) => string)(value);
-    if (text !== '' && text !== '{}') env[envNameOf(key)] = text;
+    const toEnv = definition.toEnv as (value: unknown) => string;
+    const text = toEnv(value);
+    // A default is left out: the function applies it itself, and the environment stays small.
+    const isDefault =
+      definition.defaultValue !== undefined && text === toEnv(definition.defaultValue);
+    if (text !== '' && text !== '{}' && !isDefault) env[envNameOf(key)] = text;
   }
   return env;
 }

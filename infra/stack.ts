@@ -36,6 +36,7 @@ export class ClaudeServerlessStack extends Stack {
       logRemovalPolicy: removalPolicy,
       logLevel: config.logLevel,
       tracing: config.tracing,
+      sourceMaps: config.sourceMaps,
       environment: functionEnvironment(config),
     };
 

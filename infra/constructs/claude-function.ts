@@ -12,7 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { envNameOf, type FunctionSettingKey } from '../../shared/config/settings.js';
 import { METRICS_NAMESPACE } from '../../shared/observability/metric-names.js';
-import { bundleFunction, FUNCTION_NODE_OPTIONS } from '../bundling.js';
+import { bundleFunction, SOURCE_MAPS_NODE_OPTIONS } from '../bundling.js';
 import { PROJECT_ROOT } from '../paths.js';
 
 export interface ClaudeFunctionProps {
@@ -35,6 +35,8 @@ export interface ClaudeFunctionProps {
   readonly logLevel?: string;
   /** X-Ray active tracing and Powertools Tracer. @default true */
   readonly tracing?: boolean;
+  /** Stack traces through the source maps (Node's --enable-source-maps). @default false */
+  readonly sourceMaps?: boolean;
   /** The functions' settings in environment form (see functionEnvironment); add more with {@link setSetting}. @default none */
   readonly environment?: Readonly<Record<string, string>>;
 }
@@ -91,7 +93,7 @@ export class ClaudeFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_TRACE_ENABLED: String(tracing),
         LOG_LEVEL: props.logLevel ?? 'INFO',
-        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
+        ...(props.sourceMaps && { NODE_OPTIONS: SOURCE_MAPS_NODE_OPTIONS }),
         ...props.environment,
       },
     });

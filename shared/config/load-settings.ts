@@ -47,7 +47,14 @@ export function loadSettings(
   const values: Record<string, unknown> = {};
   const problems: SettingsProblem[] = [];
   for (const key of settingKeys('functions') as FunctionSettingKey[]) {
-    const result = SETTINGS[key].schema.safeParse(env[envNameOf(key)]);
+    const setting = SETTINGS[key];
+    const raw = env[envNameOf(key)];
+    if ((raw === undefined || raw === '') && setting.allowsUnset) {
+      // What the schema would answer, without building it: most settings are left unset.
+      values[key] = setting.defaultValue;
+      continue;
+    }
+    const result = setting.schema.safeParse(raw);
     if (result.success) values[key] = result.data;
     else problems.push({ key, message: result.error.issues.map((i) => i.message).join(', ') });
   }

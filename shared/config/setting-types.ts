@@ -6,38 +6,67 @@ import * as z from '../validation/zod.js';
  * value (cdk.json). An empty string or null means "not set", so the default applies.
  */
 export interface SettingType<T> {
+  /** Built on first use: a function parses only the settings its environment sets. */
   readonly schema: z.ZodMiniType<T, unknown>;
   /** The default, shown in the docs; absent for an optional setting. */
   readonly defaultValue?: T;
+  /** Unset is allowed, and means `undefined` (or the default, when there is one). */
+  readonly allowsUnset: boolean;
   /** How the value is written into a function's environment. */
   toEnv(value: T): string;
   /** One phrase describing accepted values, for the docs. */
   readonly accepts: string;
 }
 
-const unsetToUndefined = z.transform((value: unknown) =>
-  value === '' || value === null ? undefined : value,
-);
+const unsetToUndefined = () =>
+  z.transform((value: unknown) => (value === '' || value === null ? undefined : value));
 
-function build<T>(
-  inner: z.ZodMiniType<T, unknown>,
-  options: { default?: T; accepts: string; toEnv?: (value: T) => string },
+/** `schema`, built by `makeSchema` when first read (zod schemas take ~0.2 ms each to build). */
+function withLazySchema<T>(
+  type: Omit<SettingType<T>, 'schema'>,
+  makeSchema: () => z.ZodMiniType<T, unknown>,
 ): SettingType<T> {
-  const withDefault =
-    options.default === undefined ? inner : (z._default(inner, options.default as never) as never);
-  return {
-    schema: z.pipe(unsetToUndefined, withDefault as never) as z.ZodMiniType<T, unknown>,
-    accepts: options.accepts,
-    toEnv: options.toEnv ?? String,
-    ...(options.default !== undefined && { defaultValue: options.default }),
-  };
+  let schema: z.ZodMiniType<T, unknown> | undefined;
+  return Object.defineProperty(type, 'schema', {
+    enumerable: true,
+    get: () => {
+      schema ??= makeSchema();
+      return schema;
+    },
+  }) as SettingType<T>;
 }
 
-const optional = <T>(type: SettingType<T>): SettingType<T | undefined> => ({
-  ...type,
-  schema: z.optional(type.schema) as z.ZodMiniType<T | undefined, unknown>,
-  toEnv: (value) => (value === undefined ? '' : type.toEnv(value)),
-});
+function build<T>(
+  inner: () => z.ZodMiniType<T, unknown>,
+  options: { default?: T; accepts: string; toEnv?: (value: T) => string },
+): SettingType<T> {
+  return withLazySchema(
+    {
+      accepts: options.accepts,
+      toEnv: options.toEnv ?? String,
+      allowsUnset: options.default !== undefined,
+      ...(options.default !== undefined && { defaultValue: options.default }),
+    },
+    () => {
+      const withDefault =
+        options.default === undefined
+          ? inner()
+          : (z._default(inner(), options.default as never) as never);
+      return z.pipe(unsetToUndefined(), withDefault as never) as z.ZodMiniType<T, unknown>;
+    },
+  );
+}
+
+const optional = <T>(type: SettingType<T>): SettingType<T | undefined> =>
+  withLazySchema<T | undefined>(
+    {
+      accepts: type.accepts,
+      allowsUnset: true,
+      toEnv: (value) => (value === undefined ? '' : type.toEnv(value)),
+      ...(type.defaultValue !== undefined && { defaultValue: type.defaultValue }),
+    },
+    () => z.optional(type.schema) as z.ZodMiniType<T | undefined, unknown>,
+  );
 
 interface IntOptions {
   min: number;
@@ -47,7 +76,7 @@ export function int(options: IntOptions & { default: number }): SettingType<numb
 export function int(options: IntOptions): SettingType<number | undefined>;
 export function int(options: IntOptions & { default?: number }) {
   const type = build(
-    z.pipe(z.coerce.number(), z.int().check(z.minimum(options.min), z.maximum(options.max))),
+    () => z.pipe(z.coerce.number(), z.int().check(z.minimum(options.min), z.maximum(options.max))),
     { ...options, accepts: `an integer from ${options.min} to ${options.max}` },
   );
   return options.default === undefined ? optional(type) : type;
@@ -63,7 +92,7 @@ export function decimal(options: DecimalOptions & { default: number }): SettingT
 export function decimal(options: DecimalOptions): SettingType<number | undefined>;
 export function decimal(options: DecimalOptions & { default?: number }) {
   const max = options.max ?? Number.MAX_SAFE_INTEGER;
-  const type = build(z.coerce.number().check(z.gt(options.above), z.lte(max)), {
+  const type = build(() => z.coerce.number().check(z.gt(options.above), z.lte(max)), {
     ...options,
     accepts: `a number above ${options.above}${options.max ? ` and at most ${max}` : ''}`,
   });
@@ -81,37 +110,48 @@ export function text(options?: TextOptions): SettingType<string | undefined>;
 export function text(
   options: TextOptions & { default?: string; required?: boolean } = {},
 ): SettingType<string | undefined> {
-  const base = z.string().check(z.minLength(1));
-  const type = build(options.pattern ? base.check(z.regex(options.pattern)) : base, {
-    ...options,
-    accepts: options.describe ?? 'text',
-  });
+  const pattern = options.pattern;
+  const type = build(
+    () => {
+      const base = z.string().check(z.minLength(1));
+      return pattern ? base.check(z.regex(pattern)) : base;
+    },
+    {
+      ...options,
+      accepts: options.describe ?? 'text',
+    },
+  );
   return options.default === undefined && !options.required ? optional(type) : type;
 }
 
 export function choice<const T extends string>(values: readonly [T, ...T[]], defaultValue: T) {
-  return build(z.enum(values), { default: defaultValue, accepts: `one of ${values.join(', ')}` });
+  return build(() => z.enum(values), {
+    default: defaultValue,
+    accepts: `one of ${values.join(', ')}`,
+  });
 }
 
 /** One of a fixed set of numbers (CloudWatch Logs retention periods, say). */
 export function numberIn(values: readonly number[], defaultValue: number) {
   return build(
-    z.coerce
-      .number()
-      .check(z.refine((value) => values.includes(value), `must be one of ${values.join(', ')}`)),
+    () =>
+      z.coerce
+        .number()
+        .check(z.refine((value) => values.includes(value), `must be one of ${values.join(', ')}`)),
     { default: defaultValue, accepts: `one of ${values.join(', ')}` },
   );
 }
 
 export function flag(defaultValue: boolean) {
   return build(
-    z.union([
-      z.boolean(),
-      z.pipe(
-        z.enum(['true', 'false']),
-        z.transform((value) => value === 'true'),
-      ),
-    ]),
+    () =>
+      z.union([
+        z.boolean(),
+        z.pipe(
+          z.enum(['true', 'false']),
+          z.transform((value) => value === 'true'),
+        ),
+      ]),
     { default: defaultValue, accepts: 'true or false' },
   );
 }
@@ -119,30 +159,39 @@ export function flag(defaultValue: boolean) {
 export function url(options: { required: true }): SettingType<string>;
 export function url(): SettingType<string | undefined>;
 export function url(options: { required?: boolean } = {}): SettingType<string | undefined> {
-  const type = build(z.url(), { accepts: 'a URL' });
+  const type = build(() => z.url(), { accepts: 'a URL' });
   return options.required ? type : optional(type);
 }
 
 export function email() {
-  return optional(build(z.email(), { accepts: 'an e-mail address' }));
+  return optional(build(() => z.email(), { accepts: 'an e-mail address' }));
 }
 
 /** A list: a JSON array, or a comma-separated string. */
 export function list(
-  options: { item?: z.ZodMiniType<string, unknown>; describe?: string; default?: string[] } = {},
+  options: {
+    item?: () => z.ZodMiniType<string, unknown>;
+    describe?: string;
+    default?: string[];
+  } = {},
 ) {
-  const item = options.item ?? z.string().check(z.minLength(1));
-  const csv = z.pipe(
-    z.string(),
-    z.transform((value) =>
-      value
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter(Boolean),
-    ),
-  );
-  const items = z.pipe(z.union([z.array(z.string()), csv]), z.array(item) as never);
-  return build(items as z.ZodMiniType<string[], unknown>, {
+  const items = () => {
+    const item = options.item?.() ?? z.string().check(z.minLength(1));
+    const csv = z.pipe(
+      z.string(),
+      z.transform((value) =>
+        value
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      ),
+    );
+    return z.pipe(z.union([z.array(z.string()), csv]), z.array(item) as never) as z.ZodMiniType<
+      string[],
+      unknown
+    >;
+  };
+  return build(items, {
     default: options.default ?? ([] as string[]),
     accepts: options.describe ?? 'a list (JSON array or comma-separated)',
     toEnv: (values: string[]) => values.join(','),
@@ -150,20 +199,21 @@ export function list(
 }
 
 /** A JSON object: as an object in cdk.json, or as a JSON string. */
-export function json<T>(schema: z.ZodMiniType<T, unknown>, defaultValue: T) {
-  const parsed = z.pipe(
-    z.transform((value: unknown, context) => {
-      if (typeof value !== 'string') return value;
-      try {
-        return JSON.parse(value) as unknown;
-      } catch {
-        context.issues.push({ code: 'custom', message: 'not valid JSON', input: value });
-        return z.NEVER;
-      }
-    }),
-    schema as never,
-  );
-  return build(parsed as z.ZodMiniType<T, unknown>, {
+export function json<T>(schema: () => z.ZodMiniType<T, unknown>, defaultValue: T) {
+  const parsed = () =>
+    z.pipe(
+      z.transform((value: unknown, context) => {
+        if (typeof value !== 'string') return value;
+        try {
+          return JSON.parse(value) as unknown;
+        } catch {
+          context.issues.push({ code: 'custom', message: 'not valid JSON', input: value });
+          return z.NEVER;
+        }
+      }),
+      schema() as never,
+    ) as z.ZodMiniType<T, unknown>;
+  return build(parsed, {
     default: defaultValue,
     accepts: 'a JSON object',
     toEnv: (value) => JSON.stringify(value),

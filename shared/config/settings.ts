@@ -1,4 +1,4 @@
-import { ModelPricesSchema } from '../domain/pricing/model-price.js';
+import { modelPricesSchema } from '../domain/pricing/model-price.js';
 import * as z from '../validation/zod.js';
 import {
   choice,
@@ -29,11 +29,9 @@ export interface SettingDefinition<T = unknown> extends SettingType<T> {
   readonly doc: string;
 }
 
-const setting = <T, const R extends Readers>(readers: R, doc: string, type: SettingType<T>) => ({
-  ...type,
-  readers,
-  doc,
-});
+// Assigned, not spread: a spread would build the type's schema (a getter) at once.
+const setting = <T, const R extends Readers>(readers: R, doc: string, type: SettingType<T>) =>
+  Object.assign(type, { readers, doc });
 
 /** CloudWatch Logs accepts only these retention periods. */
 const LOG_RETENTION_DAYS = [
@@ -67,7 +65,7 @@ export const SETTINGS = {
   modelPrices: setting(
     'both',
     'Price overrides in USD per million tokens, merged over the built-in list: {"model":{"input","output","cacheWrite5m","cacheWrite1h","cacheRead"}}.',
-    json(ModelPricesSchema, {}),
+    json(modelPricesSchema, {}),
   ),
   anthropicBaseUrl: setting(
     'both',
@@ -169,9 +167,10 @@ export const SETTINGS = {
     'both',
     'With an AWS_IAM function URL: IAM principal ARNs (the SigV4 caller) that are admins.',
     list({
-      item: z
-        .string()
-        .check(z.regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/-]+$/, 'an IAM or STS ARN')),
+      item: () =>
+        z
+          .string()
+          .check(z.regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[\w+=,.@/-]+$/, 'an IAM or STS ARN')),
       describe: 'a list of IAM principal ARNs',
     }),
   ),
@@ -319,14 +318,15 @@ export const SETTINGS = {
     'stack',
     'Browser origins the function URL answers CORS for (scheme and host, e.g. https://app.example.com), or *.',
     list({
-      item: z
-        .string()
-        .check(
-          z.regex(
-            ORIGIN_PATTERN,
-            'an origin is a scheme and a host: https://app.example.com (or *)',
+      item: () =>
+        z
+          .string()
+          .check(
+            z.regex(
+              ORIGIN_PATTERN,
+              'an origin is a scheme and a host: https://app.example.com (or *)',
+            ),
           ),
-        ),
       describe: 'a list of origins (https://host[:port]) or *',
     }),
   ),
@@ -366,6 +366,11 @@ export const SETTINGS = {
     'stack',
     'X-Ray active tracing and Powertools Tracer on both functions.',
     flag(true),
+  ),
+  sourceMaps: setting(
+    'stack',
+    'Stack traces in the logs through the source maps (Node --enable-source-maps); adds ~6 ms to a cold start.',
+    flag(false),
   ),
   logRetentionDays: setting(
     'stack',

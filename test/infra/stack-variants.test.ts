@@ -8,7 +8,7 @@ import {
   synthesize,
 } from './synth.js';
 
-describe('with OIDC, an imported key, an IAM-authenticated URL, CORS and no tracing', () => {
+describe('with OIDC, an imported key, an IAM-authenticated URL, CORS, no tracing and source maps', () => {
   const importedKeyArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:anthropic-AbCdEf';
   let other: Synthesized;
 
@@ -25,6 +25,7 @@ describe('with OIDC, an imported key, an IAM-authenticated URL, CORS and no trac
         removalPolicy: 'destroy',
         tableDeletionProtection: 'false',
         tracing: 'false',
+        sourceMaps: 'true',
       },
     });
   });
@@ -90,6 +91,13 @@ describe('with OIDC, an imported key, an IAM-authenticated URL, CORS and no trac
       expect(environmentOf(other.json, id).POWERTOOLS_TRACE_ENABLED).toBe('false');
       const statements = statementsOfRole(other.json, logicalId(other.stack, fn.role.roleName));
       expect(JSON.stringify(statements)).not.toContain('xray:');
+    }
+  });
+
+  it('runs both functions with Node reading the source maps', () => {
+    for (const fn of [other.stack.chat.handler, other.stack.jobs.worker]) {
+      const id = logicalId(other.stack, fn.function.functionName);
+      expect(environmentOf(other.json, id).NODE_OPTIONS).toBe('--enable-source-maps');
     }
   });
 });

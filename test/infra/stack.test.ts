@@ -200,7 +200,7 @@ describe('the functions', () => {
     for (const [, role] of roles) expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('carry the Powertools service names, namespace and source maps', () => {
+  it('carry the Powertools service names and namespace, and no source maps by default', () => {
     for (const [id, service] of [
       [ids.chat, SERVICE.chat],
       [ids.worker, SERVICE.worker],
@@ -209,8 +209,9 @@ describe('the functions', () => {
         POWERTOOLS_SERVICE_NAME: service,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         LOG_LEVEL: s.config.logLevel,
-        NODE_OPTIONS: '--enable-source-maps',
       });
+      // Source maps are bundled all the same; `sourceMaps` makes Node read them.
+      expect(environmentOf(id)).not.toHaveProperty('NODE_OPTIONS');
     }
   });
 
@@ -286,9 +287,21 @@ describe("the functions' environment", () => {
     }
   });
 
-  it('leaves out settings the stack has no value for, so the functions apply their defaults', () => {
-    // fallbackModel, anthropicBaseUrl, allowedModels ([]) and modelPrices ({}) are unset by default.
-    for (const key of ['fallbackModel', 'anthropicBaseUrl', 'allowedModels', 'modelPrices']) {
+  it('leaves out settings the stack has no value for, or leaves at their default, so the functions apply their defaults', () => {
+    // fallbackModel, anthropicBaseUrl, allowedModels ([]) and modelPrices ({}) are unset by
+    // default; the others keep their defaults in this stack.
+    for (const key of [
+      'fallbackModel',
+      'anthropicBaseUrl',
+      'allowedModels',
+      'modelPrices',
+      'maxOutputTokens',
+      'authMode',
+      'userMonthlyBudgetUsd',
+    ] as const) {
+      expect(s.config[key as keyof typeof s.config] ?? undefined).toEqual(
+        SETTINGS[key].defaultValue,
+      );
       expect(environmentOf(ids.chat)).not.toHaveProperty(envNameOf(key));
     }
   });
@@ -325,9 +338,10 @@ describe('the chat function URL', () => {
       InvokeMode: 'RESPONSE_STREAM',
       AuthType: 'NONE',
     });
-    expect(s.json.Resources[ids.chat]?.Properties?.Environment).toMatchObject({
-      Variables: { AUTH_MODE: 'hs256' },
-    });
+    const variables = environmentOf(ids.chat);
+    // hs256 is the default, which the function applies itself (stack-variants: oidc is written).
+    expect(variables.AUTH_MODE ?? SETTINGS.authMode.defaultValue).toBe('hs256');
+    expect(variables.JWT_SECRET_ARN).toEqual({ Ref: ids.jwtSecret });
   });
 
   it('answers CORS only for configured origins', () => {

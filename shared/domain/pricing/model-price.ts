@@ -5,25 +5,30 @@ export const NANO_USD_PER_USD = 1_000_000_000;
 
 // A price that is a whole number of $0.001 per million tokens is a whole number of
 // nano-dollars per token, so every cost below is integer arithmetic.
-const usdPerMillionTokens = z.number().check(
-  z.nonnegative(),
-  z.refine((usd) => Number.isInteger(Math.round(usd * 1e6) / 1e3), {
-    message: 'prices must be multiples of $0.001 per million tokens',
-  }),
-);
+const usdPerMillionTokens = () =>
+  z.number().check(
+    z.nonnegative(),
+    z.refine((usd) => Number.isInteger(Math.round(usd * 1e6) / 1e3), {
+      message: 'prices must be multiples of $0.001 per million tokens',
+    }),
+  );
 
-export const ModelPriceSchema = z.strictObject({
-  input: usdPerMillionTokens,
-  output: usdPerMillionTokens,
-  cacheWrite5m: usdPerMillionTokens,
-  cacheWrite1h: usdPerMillionTokens,
-  cacheRead: usdPerMillionTokens,
-});
+/** One model's prices. Built on call: only a deployment that overrides prices parses any. */
+export const modelPriceSchema = () =>
+  z.strictObject({
+    input: usdPerMillionTokens(),
+    output: usdPerMillionTokens(),
+    cacheWrite5m: usdPerMillionTokens(),
+    cacheWrite1h: usdPerMillionTokens(),
+    cacheRead: usdPerMillionTokens(),
+  });
 
 /** USD per million tokens for each kind of token. */
-export type ModelPrice = z.infer<typeof ModelPriceSchema>;
+export type ModelPrice = z.infer<ReturnType<typeof modelPriceSchema>>;
 
-export const ModelPricesSchema = z.record(z.string().check(z.minLength(1)), ModelPriceSchema);
+/** Price overrides by model. Built on call. */
+export const modelPricesSchema = () =>
+  z.record(z.string().check(z.minLength(1)), modelPriceSchema());
 
 export function nanoUsdPerToken(usdPerMillion: number): number {
   return Math.round(usdPerMillion * 1000);

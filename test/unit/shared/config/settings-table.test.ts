@@ -36,6 +36,13 @@ describe('the settings table', () => {
     expect(setting.schema.parse('')).toEqual(setting.defaultValue);
   });
 
+  it.each(entries)('says whether %s may be left unset, as its schema does', (_, setting) => {
+    // loadSettings takes an unset setting's default without building its schema.
+    const unset = setting.schema.safeParse(undefined);
+    expect(setting.allowsUnset).toBe(unset.success);
+    if (unset.success) expect(unset.data).toEqual(setting.defaultValue);
+  });
+
   it('leaves a setting without a default unset, unless the functions cannot run without it', () => {
     const required = entries
       .filter(([, setting]) => setting.defaultValue === undefined)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ModelPricesSchema, nanoToUsd } from '../../../../../shared/domain/pricing/model-price.js';
+import { modelPricesSchema, nanoToUsd } from '../../../../../shared/domain/pricing/model-price.js';
 import { PriceTable } from '../../../../../shared/domain/pricing/price-table.js';
 
 // Usage shapes as Claude reports them (message_start + message_delta, merged).
@@ -124,24 +124,24 @@ describe('PriceTable', () => {
   });
 });
 
-describe('ModelPricesSchema', () => {
+describe('modelPricesSchema', () => {
   const price = { input: 1, output: 1, cacheWrite5m: 1, cacheWrite1h: 1, cacheRead: 1 };
 
   it('accepts prices in whole $0.001 per million tokens, zero included', () => {
     expect(
-      ModelPricesSchema.safeParse({ m: { ...price, input: 0.001, cacheRead: 0 } }).success,
+      modelPricesSchema().safeParse({ m: { ...price, input: 0.001, cacheRead: 0 } }).success,
     ).toBe(true);
   });
 
   it('rejects prices finer than $0.001 per million tokens and unknown fields', () => {
-    expect(ModelPricesSchema.safeParse({ m: { ...price, input: 0.0001 } }).success).toBe(false);
-    expect(ModelPricesSchema.safeParse({ m: { ...price, x: 1 } }).success).toBe(false);
+    expect(modelPricesSchema().safeParse({ m: { ...price, input: 0.0001 } }).success).toBe(false);
+    expect(modelPricesSchema().safeParse({ m: { ...price, x: 1 } }).success).toBe(false);
   });
 
   it('rejects a negative price, a missing kind of token and an empty model name', () => {
-    expect(ModelPricesSchema.safeParse({ m: { ...price, output: -1 } }).success).toBe(false);
+    expect(modelPricesSchema().safeParse({ m: { ...price, output: -1 } }).success).toBe(false);
     const { cacheWrite1h: _, ...partial } = price;
-    expect(ModelPricesSchema.safeParse({ m: partial }).success).toBe(false);
-    expect(ModelPricesSchema.safeParse({ '': price }).success).toBe(false);
+    expect(modelPricesSchema().safeParse({ m: partial }).success).toBe(false);
+    expect(modelPricesSchema().safeParse({ '': price }).success).toBe(false);
   });
 });
