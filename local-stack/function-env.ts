@@ -27,9 +27,12 @@ export function localFunctionEnv(
         ANTHROPIC_BASE_URL: endpoints.localClaudeUrl,
       }
     : {};
+  // The local Claude ends a Message Batch within a second: follow it every 2 s, not every 60.
+  const localClaudeDefaults = endpoints.localClaudeUrl ? { BATCH_POLL_SECONDS: '2' } : {};
   return {
     JWT_SECRET: LOCAL_STACK.jwtSecret,
     SIGNING_KEY: LOCAL_STACK.signingKey,
+    ...localClaudeDefaults,
     ...overrides,
     ...claude,
     TABLE_NAME: endpoints.tableName,

@@ -77,6 +77,18 @@ describe('npm run enqueue', () => {
     expect(run.requests).toEqual(['POST /v1/jobs']);
   });
 
+  it('sends a batch job through the Message Batches API with --batch, and follows it to its end', async () => {
+    const path = file('batch.txt', 'A memo for the half-price path: ship the order on Friday.');
+
+    const run = await enqueue([path, 'batcher', '--batch', '--job-id', 'memo-2026:batch']);
+
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.out[0]).toBe('job memo-2026:batch: queued (batch, half price)');
+    expect(run.out).toContainEqual(expect.stringMatching(/^job memo-2026:batch: succeeded/));
+    expect(stack.claude.requests.some((r) => r.path === '/v1/messages/batches')).toBe(true);
+  });
+
   it('answers a document sent again with the job that already ended', async () => {
     const path = file('memo.txt', 'A short memo about the quarterly offsite, sent twice.');
     const first = await enqueue([path, 'enqueuer']);
