@@ -1,9 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ApiKey } from '../../domain/api-key.js';
 import type { Page } from '../../domain/conversation.js';
 import { ConflictError } from '../../domain/errors.js';
@@ -11,15 +6,11 @@ import type { ApiKeyStore } from '../../ports/api-key-store.js';
 import type { PageRequest } from '../../ports/conversation-store.js';
 import type { CursorCodec } from './cursor.js';
 import { failedConditions, isConditionFailure } from './errors.js';
+import { queryIndexPage } from './index-page.js';
 import { apiKeyKeys } from './keys.js';
 import { transactWrite } from './transact.js';
 
 type Item = Record<string, unknown>;
-
-/** A principal's keys are a filter over the one list partition: this many keys are read per query… */
-const FILTERED_READ_SIZE = 100;
-/** …and at most this many queries per page, after which the page is returned short, with a cursor. */
-const MAX_READS_PER_PAGE = 10;
 
 /**
  * The ApiKeyStore port on the single table. A key is two items written together: one by
@@ -84,43 +75,19 @@ export class DynamoApiKeyStore implements ApiKeyStore {
    */
   async list(page: PageRequest & { principal?: string }): Promise<Page<ApiKey>> {
     const { principal } = page;
-    const owner =
-      principal === undefined
-        ? apiKeyKeys.listPartition
-        : `${apiKeyKeys.listPartition}#${principal}`;
-    let startKey: Item | undefined = await this.cursors.decode(page.cursor, owner);
-    const items: Item[] = [];
-    for (let reads = 0; reads < MAX_READS_PER_PAGE; reads++) {
-      const wanted = page.limit - items.length;
-      const result = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ScanIndexForward: false,
-          Limit: principal === undefined ? wanted : Math.max(wanted, FILTERED_READ_SIZE),
-          ExclusiveStartKey: startKey,
-          ...(principal !== undefined && {
-            FilterExpression: '#principal = :principal',
-            ExpressionAttributeNames: { '#principal': 'principal' },
-          }),
-          ExpressionAttributeValues: {
-            ':pk': apiKeyKeys.listPartition,
-            ...(principal !== undefined && { ':principal': principal }),
-          },
-        }),
-      );
-      const found = result.Items ?? [];
-      items.push(...found.slice(0, wanted));
-      if (found.length > wanted) {
-        // The read went past the page: the next one starts right after its last key.
-        startKey = indexKeyOf(items.at(-1)!);
-        break;
-      }
-      startKey = result.LastEvaluatedKey;
-      if (!startKey || items.length === page.limit) break;
-    }
-    const nextCursor = await this.cursors.encode(startKey, owner);
+    const { items, nextCursor } = await queryIndexPage(
+      { client: this.client, tableName: this.tableName, cursors: this.cursors },
+      {
+        partition: apiKeyKeys.listPartition,
+        cursorOwner:
+          principal === undefined
+            ? apiKeyKeys.listPartition
+            : `${apiKeyKeys.listPartition}#${principal}`,
+        limit: page.limit,
+        ...(page.cursor !== undefined && { cursor: page.cursor }),
+        ...(principal !== undefined && { filter: { attribute: 'principal', value: principal } }),
+      },
+    );
     const keys = items.map(toApiKey);
     return nextCursor ? { items: keys, nextCursor } : { items: keys };
   }
@@ -211,16 +178,6 @@ function secretHashOf(item: Item): string {
     throw new Error(`API key ${String(item.id)} has no secretHash`);
   }
   return item.secretHash;
-}
-
-/** The base-table and index key of a listed item: where the next query of the index resumes. */
-function indexKeyOf(item: Item): Record<string, string> {
-  return {
-    pk: String(item.pk),
-    sk: String(item.sk),
-    gsi1pk: String(item.gsi1pk),
-    gsi1sk: String(item.gsi1sk),
-  };
 }
 
 /**

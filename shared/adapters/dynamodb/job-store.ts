@@ -16,6 +16,7 @@ import type {
 } from '../../ports/job-store.js';
 import type { CursorCodec } from './cursor.js';
 import { isConditionFailure } from './errors.js';
+import { queryIndexPage } from './index-page.js';
 import { jobKeys } from './keys.js';
 import { transactWrite } from './transact.js';
 
@@ -23,10 +24,6 @@ type Item = Record<string, unknown>;
 
 /** Finished jobs are kept this long, then DynamoDB TTL removes them (checkpoints too). */
 const JOB_RETENTION_SECONDS = 30 * 24 * 3600;
-/** A status filter reads this many jobs per query… */
-const FILTERED_READ_SIZE = 100;
-/** …and at most this many queries per page, after which the page is returned short, with a cursor. */
-const MAX_READS_PER_PAGE = 10;
 
 const expiresAtOf = (nowIso: string) =>
   Math.floor(Date.parse(nowIso) / 1000) + JOB_RETENTION_SECONDS;
@@ -99,42 +96,16 @@ export class DynamoJobStore implements JobStore {
     if (!this.cursors) throw new Error('DynamoJobStore.list needs a CursorCodec');
     const owner = jobKeys.jobsByUser(userId);
     const { status } = page;
-    let startKey: Item | undefined = await this.cursors.decode(
-      page.cursor,
-      status ? `${owner}#${status}` : owner,
+    const { items, nextCursor } = await queryIndexPage(
+      { client: this.client, tableName: this.tableName, cursors: this.cursors },
+      {
+        partition: owner,
+        cursorOwner: status ? `${owner}#${status}` : owner,
+        limit: page.limit,
+        ...(page.cursor !== undefined && { cursor: page.cursor }),
+        ...(status !== undefined && { filter: { attribute: 'status', value: status } }),
+      },
     );
-    const items: Item[] = [];
-    for (let reads = 0; reads < MAX_READS_PER_PAGE; reads++) {
-      const wanted = page.limit - items.length;
-      const result = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ScanIndexForward: false,
-          Limit: status === undefined ? wanted : Math.max(wanted, FILTERED_READ_SIZE),
-          ExclusiveStartKey: startKey,
-          ...(status !== undefined && {
-            FilterExpression: '#status = :status',
-            ExpressionAttributeNames: { '#status': 'status' },
-          }),
-          ExpressionAttributeValues: {
-            ':pk': owner,
-            ...(status !== undefined && { ':status': status }),
-          },
-        }),
-      );
-      const found = result.Items ?? [];
-      items.push(...found.slice(0, wanted));
-      if (found.length > wanted) {
-        // The read went past the page: the next one starts right after its last key.
-        startKey = indexKeyOf(items.at(-1)!);
-        break;
-      }
-      startKey = result.LastEvaluatedKey;
-      if (!startKey || items.length === page.limit) break;
-    }
-    const nextCursor = await this.cursors.encode(startKey, status ? `${owner}#${status}` : owner);
     const jobs = items.map(toJob);
     return nextCursor ? { items: jobs, nextCursor } : { items: jobs };
   }
@@ -367,15 +338,6 @@ export class DynamoJobStore implements JobStore {
       }),
     );
   }
-}
-
-function indexKeyOf(item: Item): Record<string, string> {
-  return {
-    pk: String(item.pk),
-    sk: String(item.sk),
-    gsi1pk: String(item.gsi1pk),
-    gsi1sk: String(item.gsi1sk),
-  };
 }
 
 function toJob(item: Item): Job {
