@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { ApiKey } from '../../shared/domain/api-key.js';
 import type { Page } from '../../shared/domain/conversation.js';
-import { ConflictError, ValidationError } from '../../shared/domain/errors.js';
+import { ConflictError } from '../../shared/domain/errors.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { PageRequest } from '../../shared/ports/conversation-store.js';
+import { decodeCursor, encodeCursor } from './fake-cursor.js';
 
 /**
  * The ApiKeyStore port in memory, with the DynamoDB adapter's semantics: a key is found
@@ -72,24 +72,3 @@ export class InMemoryApiKeyStore implements ApiKeyStore {
 
 /** Where a key sorts in the list: as the adapter's index sort key. */
 const positionOf = (key: ApiKey) => `${key.createdAt}#${key.id}`;
-
-/** A checksum makes an altered cursor fail, as the adapter's sealed ones do. */
-function encodeCursor(owner: string, position: string): string {
-  const payload = JSON.stringify({ owner, position });
-  return Buffer.from(JSON.stringify({ payload, sum: checksum(payload) })).toString('base64url');
-}
-
-function decodeCursor(cursor: string | undefined, owner: string): string | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const { payload, sum } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const decoded = JSON.parse(payload);
-    if (sum !== checksum(payload) || decoded.owner !== owner) throw new Error();
-    if (typeof decoded.position !== 'string') throw new Error();
-    return decoded.position;
-  } catch {
-    throw new ValidationError('cursor is not valid: pass back the nextCursor of a previous page');
-  }
-}
-
-const checksum = (payload: string) => createHash('sha256').update(payload).digest('base64url');

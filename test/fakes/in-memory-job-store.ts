@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
 import type { Page } from '../../shared/domain/conversation.js';
-import { ValidationError } from '../../shared/domain/errors.js';
 import type { TokenUsage } from '../../shared/domain/usage.js';
 import type { PageRequest } from '../../shared/ports/conversation-store.js';
 import type {
@@ -11,6 +9,7 @@ import type {
   JobStore,
   PendingBatch,
 } from '../../shared/ports/job-store.js';
+import { decodeCursor, encodeCursor } from './fake-cursor.js';
 
 /**
  * The JobStore port in memory, with the DynamoDB adapter's semantics: `create` keeps
@@ -185,24 +184,3 @@ const keyOf = (userId: string, jobId: string) => `${userId}\u0000${jobId}`;
 
 /** Where a job sorts in the list: as the adapter's index sort key. */
 const positionOf = (job: Job) => `${job.createdAt}#${job.jobId}`;
-
-/** A checksum makes an altered cursor fail, as the adapter's sealed ones do. */
-function encodeCursor(owner: string, position: string): string {
-  const payload = JSON.stringify({ owner, position });
-  return Buffer.from(JSON.stringify({ payload, sum: checksum(payload) })).toString('base64url');
-}
-
-function decodeCursor(cursor: string | undefined, owner: string): string | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const { payload, sum } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const decoded = JSON.parse(payload);
-    if (sum !== checksum(payload) || decoded.owner !== owner) throw new Error();
-    if (typeof decoded.position !== 'string') throw new Error();
-    return decoded.position;
-  } catch {
-    throw new ValidationError('cursor is not valid: pass back the nextCursor of a previous page');
-  }
-}
-
-const checksum = (payload: string) => createHash('sha256').update(payload).digest('base64url');
