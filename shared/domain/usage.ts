@@ -10,6 +10,21 @@ export interface TokenUsage {
   webSearchRequests?: number;
 }
 
+/** The four token counts the APIs report (Anthropic's `usage` fields, in our case). */
+export type ReportedUsage = Pick<
+  TokenUsage,
+  'inputTokens' | 'outputTokens' | 'cacheReadInputTokens' | 'cacheCreationInputTokens'
+>;
+
+export function reportedUsage(usage: TokenUsage): ReportedUsage {
+  return {
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cacheReadInputTokens: usage.cacheReadInputTokens,
+    cacheCreationInputTokens: usage.cacheCreationInputTokens,
+  };
+}
+
 export const ZERO_USAGE: TokenUsage = {
   inputTokens: 0,
   outputTokens: 0,

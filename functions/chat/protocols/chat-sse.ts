@@ -1,4 +1,5 @@
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
+import { reportedUsage } from '../../../shared/domain/usage.js';
 import type * as z from '../../../shared/validation/zod.js';
 import type { TurnEvent } from '../turn/turn-types.js';
 import type { chatEventSchemas } from './chat-sse-events.js';
@@ -31,12 +32,7 @@ function encodeChatEvent(event: TurnEvent): string {
       return sse('done', {
         messageId: event.messageId,
         stopReason: event.stopReason,
-        usage: {
-          inputTokens: event.usage.inputTokens,
-          outputTokens: event.usage.outputTokens,
-          cacheReadInputTokens: event.usage.cacheReadInputTokens,
-          cacheCreationInputTokens: event.usage.cacheCreationInputTokens,
-        },
+        usage: reportedUsage(event.usage),
         costUsd: nanoToUsd(event.costNanoUsd),
       });
     case 'error':

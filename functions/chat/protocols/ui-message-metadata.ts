@@ -1,5 +1,6 @@
 import type { StopReason } from '../../../shared/domain/conversation.js';
 import type { ErrorType } from '../../../shared/domain/errors.js';
+import type { ReportedUsage } from '../../../shared/domain/usage.js';
 
 /*
  * The types a UI message stream client reads (the playground imports them): no runtime
@@ -25,12 +26,7 @@ export interface UiMessageMetadata {
   model?: string;
   /** Ours: `end_turn`, `max_tokens`, `stopped`, `timeout`, `error`… */
   stopReason?: StopReason;
-  usage?: {
-    inputTokens: number;
-    outputTokens: number;
-    cacheReadInputTokens: number;
-    cacheCreationInputTokens: number;
-  };
+  usage?: ReportedUsage;
   costUsd?: number;
   /** Why the answer failed mid-stream (the `error` chunk that follows has its message). */
   error?: { type: ErrorType; retryable: boolean };

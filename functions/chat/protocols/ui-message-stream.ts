@@ -1,5 +1,6 @@
 import type { StopReason } from '../../../shared/domain/conversation.js';
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
+import { reportedUsage } from '../../../shared/domain/usage.js';
 import type * as z from '../../../shared/validation/zod.js';
 import type { TurnEvent } from '../turn/turn-types.js';
 import type { UiFinishReason, UiMessageMetadata } from './ui-message-metadata.js';
@@ -64,12 +65,7 @@ export function uiMessageStreamEncoder(): (event: TurnEvent) => string {
       case 'done': {
         const messageMetadata: UiMessageMetadata = {
           stopReason: event.stopReason,
-          usage: {
-            inputTokens: event.usage.inputTokens,
-            outputTokens: event.usage.outputTokens,
-            cacheReadInputTokens: event.usage.cacheReadInputTokens,
-            cacheCreationInputTokens: event.usage.cacheCreationInputTokens,
-          },
+          usage: reportedUsage(event.usage),
           costUsd: nanoToUsd(event.costNanoUsd),
         };
         return (

@@ -1,5 +1,6 @@
 import { isSuperseded, type StoredMessage } from '../../../shared/domain/conversation.js';
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
+import { reportedUsage } from '../../../shared/domain/usage.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
@@ -98,10 +99,7 @@ function toApiMessage(message: StoredMessage) {
     ...(message.stopReason && { stopReason: message.stopReason }),
     ...(message.usage && {
       usage: {
-        inputTokens: message.usage.inputTokens,
-        outputTokens: message.usage.outputTokens,
-        cacheReadInputTokens: message.usage.cacheReadInputTokens,
-        cacheCreationInputTokens: message.usage.cacheCreationInputTokens,
+        ...reportedUsage(message.usage),
         ...(message.usageEstimated && { estimated: true }),
       },
     }),
