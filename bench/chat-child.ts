@@ -29,7 +29,7 @@ export async function startChatChild(
     entryPoints: [resolve('bench/chat-process.ts')],
     outfile,
     bundle: true,
-    minify: true,
+    minify: !process.env.BENCH_CHAT_NODE_ARGS,
     format: 'esm',
     platform: 'node',
     target: 'node22',
@@ -40,7 +40,9 @@ export async function startChatChild(
     },
     logLevel: 'silent',
   });
-  const child = spawn(process.execPath, ['--expose-gc', outfile], {
+  // Profiling flags (see config.ts); a profile is read against the unminified bundle.
+  const nodeArgs = process.env.BENCH_CHAT_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, outfile], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env },
   });

@@ -9,6 +9,9 @@ import { DEFAULT_ROWS, parseRow, type RowSpec } from './rows.js';
  *   --no-bundles                  BENCH_BUNDLES=0  skip bundle sizes and cold imports
  *   --wait-quiet=600              BENCH_WAIT_QUIET wait up to that many seconds for the 1-minute
  *                                                load average to fall under 1 before starting
+ * To see where the chat function's time goes, BENCH_CHAT_NODE_ARGS passes Node flags to its
+ * process, which is then bundled unminified: `BENCH_CHAT_NODE_ARGS='--cpu-prof
+ * --cpu-prof-dir=/tmp/prof' npm run bench -- --rows=one-new@1 --typical=0 --no-bundles`.
  */
 export interface BenchConfig {
   rows: RowSpec[];
