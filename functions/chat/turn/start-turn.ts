@@ -187,6 +187,16 @@ export function createTurnStart(deps: {
           }),
         );
     if (cache.replay) controller.started();
+    if (planned && answer.model !== model) {
+      // The fallback answers: a recovery must price the answer as it, as finishing does.
+      // Should this write fail, a recovery prices it as the model asked for (more, never less).
+      await store
+        .renewLease(userId, conversationId, messageId, clock() + limits.turnLeaseMs, {
+          reservation: admitted.reservation,
+          model: answer.model,
+        })
+        .catch(() => undefined);
+    }
     observer.started();
     return {
       ...turn,

@@ -72,6 +72,20 @@ describe('a chat turn whose model fails before answering', () => {
     expect((await f.messages(turn.conversationId)).at(-1)).toMatchObject({ model: HAIKU });
   });
 
+  it('records the fallback model with the turn, so a recovery prices the answer as it', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([
+        { kind: 'fail-before', error: 'overloaded' },
+        { kind: 'answer', chunks: ['Hi'], usage: { inputTokens: 1_000, outputTokens: 1 } },
+      ]),
+    });
+
+    const turn = await f.start({ message: 'hi' });
+
+    const { activeTurn } = (await f.store.getConversation(USER, turn.conversationId))!;
+    expect(activeTurn?.hold?.model).toBe(HAIKU);
+  });
+
   it('throws the overload when the fallback model is overloaded too, without a third call', async () => {
     const f = chatFixture({
       model: new ScriptedModel([
