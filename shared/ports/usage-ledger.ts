@@ -46,10 +46,16 @@ export interface UsageLedger {
       'userBudgetNanoUsd' | 'globalBudgetNanoUsd'
     >,
   ): Reservation;
-  /** Records the actual cost and usage, and releases the rest of the reservation. */
+  /**
+   * Records the actual cost and usage, and releases the rest of the reservation. A call
+   * is counted once however its settles race: its caller's, and a recovery's (`recovered`:
+   * the caller was taken for dead and settled at what it had streamed), or a settle after
+   * the reservation was reclaimed. The caller's figures win (see `lateSpend`).
+   */
   settle(
     reservation: Reservation,
     actual: { usage: TokenUsage; costNanoUsd: number },
+    options?: { recovered?: boolean },
   ): Promise<void>;
   /** Gives a reservation back unused: the call was never made. */
   release(reservation: Reservation): Promise<void>;

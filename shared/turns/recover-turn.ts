@@ -27,7 +27,8 @@ export function parseTurnHolder(holder: string | undefined) {
  * lease, renewed by a live turn's heartbeat, has run out. What it had streamed is stored
  * as its answer, `interrupted`, priced from the usage Claude reported at the start and
  * the streamed text; its reservation is settled to that, releasing the rest; the
- * conversation is free again. Safe to race: the store ends a turn once.
+ * conversation is free again. Safe to race: the store ends a turn once. Should the
+ * function only have stalled, its own settle later counts the call once, at its figures.
  */
 export function createTurnRecovery(deps: {
   store: ConversationStore;
@@ -73,7 +74,9 @@ export function createTurnRecovery(deps: {
       nowIso: new Date(nowMs).toISOString(),
     });
     if (!ended) return 'idle';
-    if (active.hold) await ledger.settle(active.hold.reservation, { usage, costNanoUsd });
+    if (active.hold) {
+      await ledger.settle(active.hold.reservation, { usage, costNanoUsd }, { recovered: true });
+    }
     return 'recovered';
   };
 }

@@ -314,6 +314,61 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
       });
     });
 
+    describe('when a recovery settled the call too', () => {
+      const partial = { usage: usageOf({ outputTokens: 10 }), costNanoUsd: 100 };
+      const full = { usage: usageOf({ outputTokens: 30 }), costNanoUsd: 300 };
+      const countedOnce = {
+        requests: 1,
+        outputTokens: 30,
+        inputTokens: 120,
+        spentNanoUsd: 300,
+        heldNanoUsd: 300,
+      };
+
+      it("counts the caller's figures once when it settles after the recovery", async () => {
+        const reservation = await reserve({ amountNanoUsd: 400 });
+
+        await ledger.settle(reservation, partial, { recovered: true });
+        await ledger.settle(reservation, full);
+
+        expect(await ledger.userMonth(userId, NOVEMBER)).toMatchObject(countedOnce);
+        expect(await ledger.globalMonthSpendNanoUsd(NOVEMBER)).toBe(300);
+      });
+
+      it("keeps the caller's figures when the recovery settles after it", async () => {
+        const reservation = await reserve({ amountNanoUsd: 400 });
+
+        await ledger.settle(reservation, full);
+        await ledger.settle(reservation, partial, { recovered: true });
+
+        expect(await ledger.userMonth(userId, NOVEMBER)).toMatchObject(countedOnce);
+        expect(await ledger.globalMonthSpendNanoUsd(NOVEMBER)).toBe(300);
+      });
+
+      it('records what the recovery saw when the reservation was reclaimed before', async () => {
+        const reservation = await reserve({ amountNanoUsd: 400, expiresAtMs: T0 + 1_000 });
+        await ledger.reclaimExpired(T0 + 2_000);
+
+        await ledger.settle(reservation, partial, { recovered: true });
+
+        expect(await ledger.userMonth(userId, NOVEMBER)).toMatchObject({
+          requests: 1,
+          outputTokens: 10,
+          spentNanoUsd: 100,
+          heldNanoUsd: 100,
+        });
+      });
+
+      it("counts the key's month once too", async () => {
+        const reservation = await reserve({ amountNanoUsd: 400, apiKey: { id: 'key-once' } });
+
+        await ledger.settle(reservation, partial, { recovered: true });
+        await ledger.settle(reservation, full);
+
+        expect(await ledger.keyMonth('key-once', NOVEMBER)).toMatchObject(countedOnce);
+      });
+    });
+
     it("adds settled spend, and not holds, to the deployment's month", async () => {
       const mine = await reserve({ amountNanoUsd: 400 });
       const theirs = await reserve({ userId: newUserId(), amountNanoUsd: 400 });

@@ -1,6 +1,7 @@
 import { monthOf } from '../../shared/domain/budget.js';
 import { BudgetExceededError } from '../../shared/domain/errors.js';
 import { nanoToUsd, usdToNano } from '../../shared/domain/pricing/model-price.js';
+import { lateSpend, type Settlement } from '../../shared/domain/settlement.js';
 import type { TokenUsage } from '../../shared/domain/usage.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../shared/ports/usage-ledger.js';
 
@@ -34,6 +35,8 @@ export class InMemoryUsageLedger implements UsageLedger {
   /** Each user month's budget, fixed when the month starts (or an operator changes it). */
   private readonly monthBudgets = new Map<string, number>();
   private readonly reservations = new Map<string, Reservation>();
+  /** Who took a hold from its caller, by reservation id. */
+  private readonly settlements = new Map<string, Settlement>();
   private readonly overridesNanoUsd = new Map<string, number>();
   private nextId = 1;
 
@@ -70,20 +73,30 @@ export class InMemoryUsageLedger implements UsageLedger {
   async settle(
     reservation: Reservation,
     actual: { usage: TokenUsage; costNanoUsd: number },
+    options: { recovered?: boolean } = {},
   ): Promise<void> {
     this.settled.push(structuredClone({ reservation, actual }));
-    // Reclaimed meanwhile: its hold is already gone, so only the spend is added.
-    const heldDelta = this.reservations.delete(reservation.id)
-      ? actual.costNanoUsd - reservation.amountNanoUsd
-      : actual.costNanoUsd;
+    if (options.recovered && !this.settlements.has(reservation.id)) {
+      this.settlements.set(reservation.id, { by: 'recovery', ...structuredClone(actual) });
+    }
+    const held = this.reservations.delete(reservation.id);
+    // Taken meanwhile (recovered, or reclaimed): only what nobody recorded is added.
+    const spend = held
+      ? { requests: 1, ...actual }
+      : lateSpend(
+          actual,
+          this.settlements.get(reservation.id),
+          options.recovered ? 'recovery' : 'caller',
+        );
+    const heldDelta = held ? spend.costNanoUsd - reservation.amountNanoUsd : spend.costNanoUsd;
     for (const counters of this.countersOf(reservation)) {
       counters.heldNanoUsd += heldDelta;
-      counters.spentNanoUsd += actual.costNanoUsd;
-      counters.requests += 1;
-      counters.inputTokens += actual.usage.inputTokens;
-      counters.outputTokens += actual.usage.outputTokens;
-      counters.cacheReadInputTokens += actual.usage.cacheReadInputTokens;
-      counters.cacheCreationInputTokens += actual.usage.cacheCreationInputTokens;
+      counters.spentNanoUsd += spend.costNanoUsd;
+      counters.requests += spend.requests;
+      counters.inputTokens += spend.usage.inputTokens;
+      counters.outputTokens += spend.usage.outputTokens;
+      counters.cacheReadInputTokens += spend.usage.cacheReadInputTokens;
+      counters.cacheCreationInputTokens += spend.usage.cacheCreationInputTokens;
     }
   }
 
@@ -93,6 +106,9 @@ export class InMemoryUsageLedger implements UsageLedger {
 
   async reclaimExpired(nowMs: number): Promise<number> {
     const expired = [...this.reservations.values()].filter((r) => r.expiresAtMs < nowMs);
+    for (const { id } of expired) {
+      if (!this.settlements.has(id)) this.settlements.set(id, { by: 'reclaim' });
+    }
     return expired.filter((reservation) => this.releaseHold(reservation)).length;
   }
 

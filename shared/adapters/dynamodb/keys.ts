@@ -46,6 +46,8 @@ export const ledgerKeys = {
     pk: `RESV#${String(partition).padStart(2, '0')}`,
     sk: `${String(expiresAtMs).padStart(15, '0')}#${id}`,
   }),
+  /** Who took a reservation's hold from its caller (a recovery, a reclaim), written first. */
+  settlement: (reservationId: string) => ({ pk: `SETTLEMENT#${reservationId}`, sk: 'SETTLEMENT' }),
   /** On each month item a reservation holds money on, the hold itself: released once. */
   holdAttribute: (reservationId: string) => `hold_${reservationId}`,
   reservationExpiry: (expiresAtMs: number) => String(expiresAtMs).padStart(15, '0'),

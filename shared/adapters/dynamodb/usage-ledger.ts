@@ -11,6 +11,7 @@ import {
 import { globalBudgetShards, monthOf } from '../../domain/budget.js';
 import { BudgetExceededError } from '../../domain/errors.js';
 import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
+import { type LateSpend, lateSpend, type Settlement } from '../../domain/settlement.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../ports/usage-ledger.js';
 import { isConditionFailure } from './errors.js';
@@ -18,6 +19,8 @@ import { apiKeyKeys, ledgerKeys } from './keys.js';
 
 /** Expired reservations are kept this long after expiry, then DynamoDB TTL drops them. */
 const RESERVATION_TTL_GRACE_SECONDS = 24 * 3600;
+/** How long the record of who took a hold outlives the reservation's expiry. */
+const SETTLEMENT_TTL_GRACE_SECONDS = 24 * 3600;
 /** Partitions of the reservation index, by reservation id. */
 const INDEX_PARTITIONS = 16;
 
@@ -256,53 +259,97 @@ export class DynamoUsageLedger implements UsageLedger {
   async settle(
     reservation: Reservation,
     actual: { usage: TokenUsage; costNanoUsd: number },
+    options: { recovered?: boolean } = {},
   ): Promise<void> {
-    const { usage, costNanoUsd: cost } = actual;
     const amount = reservation.amountNanoUsd;
-    const recorded =
-      'spentNanoUsd :cost, requests :one, inputTokens :in, outputTokens :out, ' +
-      'cacheReadInputTokens :cacheRead, cacheCreationInputTokens :cacheWrite';
-    const values = {
-      ':cost': cost,
-      ':one': 1,
-      ':in': usage.inputTokens,
-      ':out': usage.outputTokens,
-      ':cacheRead': usage.cacheReadInputTokens,
-      ':cacheWrite': usage.cacheCreationInputTokens,
-    };
+    if (options.recovered) {
+      await this.recordSettlement(reservation, { by: 'recovery', ...actual });
+    }
+    let taken: Promise<Settlement | undefined> | undefined;
     const settleOn = async (counter: Counter) => {
-      const available = counter.kind === 'user' ? 'availableNanoUsd :available, ' : '';
-      const send = (withHold: boolean) =>
-        this.client.send(
+      const send = (withHold: boolean, spend: LateSpend) => {
+        const cost = spend.costNanoUsd;
+        const available = counter.kind === 'user' ? 'availableNanoUsd :available, ' : '';
+        const recorded =
+          `${available}heldNanoUsd :held, spentNanoUsd :cost, requests :requests, ` +
+          'inputTokens :in, outputTokens :out, cacheReadInputTokens :cacheRead, ' +
+          'cacheCreationInputTokens :cacheWrite';
+        return this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: counter.key,
-            UpdateExpression: withHold
-              ? `REMOVE #hold ADD ${available}heldNanoUsd :held, ${recorded}`
-              : `ADD ${available}heldNanoUsd :held, ${recorded}`,
+            UpdateExpression: withHold ? `REMOVE #hold ADD ${recorded}` : `ADD ${recorded}`,
             ...(withHold && {
               ConditionExpression: 'attribute_exists(#hold)',
               ExpressionAttributeNames: { '#hold': ledgerKeys.holdAttribute(reservation.id) },
             }),
             ExpressionAttributeValues: {
-              ...values,
+              ':cost': cost,
+              ':requests': spend.requests,
+              ':in': spend.usage.inputTokens,
+              ':out': spend.usage.outputTokens,
+              ':cacheRead': spend.usage.cacheReadInputTokens,
+              ':cacheWrite': spend.usage.cacheCreationInputTokens,
               ':held': withHold ? cost - amount : cost,
               ...(counter.kind === 'user' && { ':available': withHold ? amount - cost : -cost }),
             },
           }),
         );
+      };
       try {
-        await send(true);
+        await send(true, { requests: 1, ...actual });
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        // Reclaimed meanwhile: its hold is already gone, so the spend is added on its own.
-        await send(false);
+        // Taken meanwhile (recovered, or reclaimed): only what nobody recorded is added.
+        taken ??= this.settlement(reservation);
+        const spend = lateSpend(actual, await taken, options.recovered ? 'recovery' : 'caller');
+        if (spend.requests > 0 || spend.costNanoUsd > 0 || usedAny(spend.usage)) {
+          await send(false, spend);
+        }
       }
     };
     await Promise.all([
       ...heldCounters(reservation, true).map(settleOn),
       this.deleteIndex(reservation),
     ]);
+  }
+
+  /** Records who takes the hold from its caller, before taking it; the first record stays. */
+  private async recordSettlement(reservation: Reservation, settlement: Settlement) {
+    await this.client
+      .send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...ledgerKeys.settlement(reservation.id),
+            ...settlement,
+            // A caller settles before its deadline, which is the reservation's expiry.
+            expiresAt: Math.ceil(reservation.expiresAtMs / 1000) + SETTLEMENT_TTL_GRACE_SECONDS,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
+  }
+
+  private async settlement(reservation: Reservation): Promise<Settlement | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: ledgerKeys.settlement(reservation.id),
+        ConsistentRead: true,
+      }),
+    );
+    if (Item?.by === 'recovery') {
+      return {
+        by: 'recovery',
+        usage: Item.usage as TokenUsage,
+        costNanoUsd: Number(Item.costNanoUsd),
+      };
+    }
+    return Item?.by === 'reclaim' ? { by: 'reclaim' } : undefined;
   }
 
   async release(reservation: Reservation): Promise<void> {
@@ -364,7 +411,10 @@ export class DynamoUsageLedger implements UsageLedger {
   async reclaimExpired(nowMs: number): Promise<number> {
     const expired = await this.indexEntries({ expiredBeforeMs: nowMs });
     const reclaimed = await Promise.all(
-      expired.map((reservation) => this.releaseHeld(reservation, heldCounters(reservation, true))),
+      expired.map(async (reservation) => {
+        await this.recordSettlement(reservation, { by: 'reclaim' });
+        return this.releaseHeld(reservation, heldCounters(reservation, true));
+      }),
     );
     return reclaimed.filter(Boolean).length;
   }
@@ -512,6 +562,11 @@ function toReservation(item: Record<string, unknown>): Reservation {
     ...(typeof item.holder === 'string' && { holder: item.holder }),
     ...(typeof item.keyId === 'string' && { keyId: item.keyId }),
   };
+}
+
+function usedAny(usage: TokenUsage): boolean {
+  const { inputTokens, outputTokens, cacheReadInputTokens, cacheCreationInputTokens } = usage;
+  return inputTokens + outputTokens + cacheReadInputTokens + cacheCreationInputTokens > 0;
 }
 
 function toMonthUsage(month: string, item: Record<string, unknown> | undefined): MonthUsage {

@@ -146,6 +146,24 @@ describe('recovering a turn whose function died', () => {
     expect((await world.month()).requests).toBe(1);
   });
 
+  it('leaves the call counted once when its function was alive after all and settles late', async () => {
+    const world = await abandonedTurn('Once upon a time');
+    world.advance(LEASE_MS + 1);
+    await world.recover();
+
+    // The function only stalled: it finishes its answer and settles what it really cost.
+    const usage = { ...STARTED_USAGE, outputTokens: 400 };
+    const costNanoUsd = world.prices.costNanoUsd(MODEL, usage);
+    await world.ledger.settle(world.reservation, { usage, costNanoUsd });
+
+    expect(await world.month()).toMatchObject({
+      requests: 1,
+      outputTokens: 400,
+      spentNanoUsd: costNanoUsd,
+      heldNanoUsd: costNanoUsd,
+    });
+  });
+
   it('says idle for a conversation at rest, and gone for none', async () => {
     const world = await abandonedTurn('Once upon a time');
     world.advance(LEASE_MS + 1);
