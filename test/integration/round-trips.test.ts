@@ -38,9 +38,15 @@ describe('round trips before the model call', () => {
     await response.text();
 
     const made = beforeModel();
-    expect(made.map((call) => call.operation).sort()).toEqual(
-      ['PutItem', 'TransactWriteItems', 'UpdateItem', 'UpdateItem', 'UpdateItem'].sort(),
-    );
+    // Admission: the user's month, the deployment's shard, the rate window and the hold's
+    // index entry. The question's write (a transaction) goes out with them, but the model
+    // call of a new conversation does not wait for it: it may or may not have ended first.
+    expect(
+      made
+        .map((call) => call.operation)
+        .filter((operation) => operation !== 'TransactWriteItems')
+        .sort(),
+    ).toEqual(['PutItem', 'UpdateItem', 'UpdateItem', 'UpdateItem']);
     expect(sequentialRoundTrips(made)).toBe(1);
   });
 

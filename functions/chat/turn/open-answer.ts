@@ -17,7 +17,8 @@ interface HeldTurn {
   userId: string;
   conversationId: string;
   messageId: string;
-  userSeq: number;
+  /** The question's write, under way: its sequence number once stored. */
+  stored: Promise<number>;
   admitted: Admitted;
   controller: TurnController;
   observer: TurnObserver;
@@ -61,7 +62,9 @@ export async function openAnswer(
     }
     controller.dispose();
     try {
-      await recordFailedStart(deps, turn, request.model);
+      // A question that could not be stored has no turn to end (the caller says why).
+      const userSeq = await turn.stored.catch(() => undefined);
+      if (userSeq !== undefined) await recordFailedStart(deps, turn, userSeq, request.model);
     } catch (storeError) {
       turn.observer.answerNotStored(storeError);
     } finally {
@@ -80,13 +83,14 @@ export async function openAnswer(
 async function recordFailedStart(
   deps: { store: ConversationStore; clock: Clock },
   turn: HeldTurn,
+  userSeq: number,
   model: string,
 ): Promise<void> {
   await deps.store.finishTurn({
     userId: turn.userId,
     conversationId: turn.conversationId,
     turnId: turn.messageId,
-    userSeq: turn.userSeq,
+    userSeq,
     answer: {
       id: turn.messageId,
       content: '',

@@ -15,10 +15,11 @@ import {
   ValidationError,
 } from '../../../shared/domain/errors.js';
 import { isConversationId, newConversationId, newMessageId } from '../../../shared/domain/ids.js';
+import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import { buildPrompt } from '../../../shared/domain/prompt.js';
 import { estimateTokens, truncateText } from '../../../shared/domain/tokens.js';
 import type { BeginTurn, ConversationStore } from '../../../shared/ports/conversation-store.js';
-import type { Model } from '../../../shared/ports/model.js';
+import type { Model, ModelStream } from '../../../shared/ports/model.js';
 import type { Reservation } from '../../../shared/ports/usage-ledger.js';
 import { type RecoverTurn, turnHolder } from '../../../shared/turns/recover-turn.js';
 import type { Admission, AdmissionRequest, Admitted } from '../../../shared/usage/admission.js';
@@ -44,6 +45,7 @@ export function createTurnStart(deps: {
   admission: Admission;
   recover: RecoverTurn;
   turnCache: TurnCache;
+  prices: PriceTable;
   clock: Clock;
   limits: TurnLimits;
 }): StartTurn {
@@ -120,40 +122,43 @@ export function createTurnStart(deps: {
       leaseUntilMs,
       ...(planned && { hold: { reservation: planned, model } }),
     };
-    // One round trip: history, admission and the question stored at once; what one of
-    // them did is undone if another fails.
-    const [history, admitted, userSeq] = await inConversation(
+    // One round trip before the model call: history, admission and the question stored at
+    // once; what one of them did is undone if another fails. A new conversation's question
+    // is only awaited before the answer's first byte: no other turn can take a conversation
+    // not yet stored, so its model call need not wait for the write. In an existing one,
+    // another turn may win the conversation, and the loser must not have called the model.
+    const loading = loadHistory(store, userId, existing, budget.historyTokens, skip);
+    const admitting = planned
+      ? admit(admission, context, admissionRequest, planned)
+      : Promise.resolve(freeOfCharge(userId, receivedAtMs));
+    // Sent last, so the emulator and the network carry the model call's writes first.
+    const begun = store.beginTurn(begin);
+    // Its failure is handled where it is awaited, below.
+    begun.catch(() => undefined);
+    const abandon = () =>
+      begun.then(
+        () => store.abandonTurn(begin),
+        () => false,
+      );
+    const [history, admitted] = await inConversation(
       conversationId,
       existing !== undefined,
-      allOrNothing(
-        loadHistory(store, userId, existing, budget.historyTokens, skip),
-        planned
-          ? admit(admission, context, admissionRequest, planned)
-          : Promise.resolve(freeOfCharge(userId, receivedAtMs)),
-        store.beginTurn(begin),
-        {
-          admitted: (held) => held.release(),
-          begun: () => store.abandonTurn(begin).then(() => undefined),
-        },
-      ),
+      allOrNothing(loading, admitting, begun, {
+        awaitBegun: existing !== undefined,
+        undoAdmitted: (held) => held.release(),
+        abandon,
+      }),
     );
     // Regenerating: the last question is asked again, from the history.
     const asked = request.regenerate ? history.at(-1) : undefined;
     if (request.regenerate && asked?.role !== 'user') {
-      await Promise.all([admitted.release(), store.abandonTurn(begin)]);
+      await Promise.all([admitted.release(), abandon()]);
       throw new ConflictError('there is no answered question to regenerate in this conversation');
     }
     const prompt = {
       history: asked ? history.slice(0, -1) : history,
       message: asked ? asked.content : request.message,
     };
-    if (planned && admitted.reservation.shard !== planned.shard) {
-      // The deployment's shard was full and another took the hold: the turn records where it is.
-      await store.renewLease(userId, conversationId, messageId, leaseUntilMs, {
-        reservation: admitted.reservation,
-        model,
-      });
-    }
 
     const controller = new TurnController(context.remainingTimeMs() - limits.deadlineMarginMs);
     controller.expectStartWithin(limits.firstByteTimeoutMs - (clock() - receivedAtMs));
@@ -170,13 +175,13 @@ export function createTurnStart(deps: {
         .catch(() => undefined),
     );
     const { observer } = context;
-    const turn = { userId, conversationId, messageId, userSeq, admitted, controller, observer };
-    const answer = cache.replay
-      ? { stream: cache.replay, model }
-      : await inConversation(
-          conversationId,
-          true,
-          openAnswer(deps, turn, {
+    const turn = { userId, conversationId, messageId, admitted, controller, observer };
+    const opening = cache.replay
+      ? Promise.resolve({ stream: cache.replay, model })
+      : openAnswer(
+          deps,
+          { ...turn, stored: begun },
+          {
             model,
             maxTokens,
             ...buildPrompt({
@@ -184,22 +189,33 @@ export function createTurnStart(deps: {
               ...(existing?.summary && { summary: existing.summary.text }),
               ...prompt,
             }),
-          }),
+          },
         );
+    const [stored, opened] = await Promise.allSettled([begun, opening]);
+    if (stored.status === 'rejected') {
+      await dropUnstoredAnswer(deps, controller, admitted, opened);
+      return inConversation(conversationId, existing !== undefined, Promise.reject(stored.reason));
+    }
+    const userSeq = stored.value;
+    const answer = await inConversation(conversationId, true, opening);
     if (cache.replay) controller.started();
-    if (planned && answer.model !== model) {
-      // The fallback answers: a recovery must price the answer as it, as finishing does.
-      // Should this write fail, a recovery prices it as the model asked for (more, never less).
+    const recorded = {
+      // The deployment's shard was full and another took the hold.
+      reservation: admitted.reservation,
+      // The fallback answers: a recovery prices the answer as finishing does.
+      model: answer.model,
+    };
+    if (planned && (recorded.reservation.shard !== planned.shard || recorded.model !== model)) {
+      // Should this write fail, a recovery records the spend on the planned shard (the
+      // moved hold is reclaimed at its expiry), priced as the model asked for (never less).
       await store
-        .renewLease(userId, conversationId, messageId, clock() + limits.turnLeaseMs, {
-          reservation: admitted.reservation,
-          model: answer.model,
-        })
+        .renewLease(userId, conversationId, messageId, clock() + limits.turnLeaseMs, recorded)
         .catch(() => undefined);
     }
     observer.started();
     return {
       ...turn,
+      userSeq,
       ...answer,
       receivedAtMs,
       uncompactedTokens: (existing?.uncompactedTokens ?? 0) + estimateTokens(request.message),
@@ -209,6 +225,27 @@ export function createTurnStart(deps: {
       cache,
     };
   };
+}
+
+/**
+ * The question could not be stored (another turn took the conversation meanwhile, or the
+ * write failed): nothing of the answer may reach anyone. The model call is cut, and what
+ * it cost by then (its input, reported as it started) is settled; the rest is released.
+ */
+async function dropUnstoredAnswer(
+  deps: { prices: PriceTable },
+  controller: TurnController,
+  admitted: Admitted,
+  opened: PromiseSettledResult<{ stream: ModelStream; model: string }>,
+): Promise<void> {
+  controller.interrupt('displaced');
+  controller.dispose();
+  // A failed opening has released the admission already.
+  if (opened.status === 'rejected') return;
+  const { stream, model } = opened.value;
+  const costNanoUsd = deps.prices.costNanoUsd(model, stream.initialUsage);
+  if (costNanoUsd === 0) await admitted.release();
+  else await admitted.settle({ usage: stream.initialUsage, costNanoUsd });
 }
 
 /** What a replayed turn holds: nothing, and settling it records nothing. */
@@ -337,20 +374,32 @@ async function inConversation<T>(conversationId: string, kept: boolean, work: Pr
   }
 }
 
-/** All three, or none: when one fails, what the others did is undone. */
+/**
+ * History, admission and, with `awaitBegun`, the question's write: all or none. When one
+ * fails, what the others did is undone, the question's write once it lands.
+ */
 async function allOrNothing<History>(
   history: Promise<History>,
   admitted: Promise<Admitted>,
   begun: Promise<number>,
-  undo: { admitted: (held: Admitted) => Promise<void>; begun: () => Promise<void> },
-): Promise<[History, Admitted, number]> {
-  const [h, a, b] = await Promise.allSettled([history, admitted, begun]);
-  if (h.status === 'fulfilled' && a.status === 'fulfilled' && b.status === 'fulfilled') {
-    return [h.value, a.value, b.value];
+  options: {
+    awaitBegun: boolean;
+    undoAdmitted: (held: Admitted) => Promise<void>;
+    abandon: () => Promise<unknown>;
+  },
+): Promise<[History, Admitted]> {
+  const [h, a, awaited] = await Promise.allSettled([
+    history,
+    admitted,
+    options.awaitBegun ? begun : undefined,
+  ]);
+  if (h.status === 'fulfilled' && a.status === 'fulfilled' && awaited.status === 'fulfilled') {
+    return [h.value, a.value];
   }
+  const [b] = options.awaitBegun ? [awaited] : await Promise.allSettled([begun]);
   await Promise.all([
-    a.status === 'fulfilled' && undo.admitted(a.value),
-    b.status === 'fulfilled' && undo.begun(),
+    a.status === 'fulfilled' && options.undoAdmitted(a.value),
+    b.status === 'fulfilled' && options.abandon(),
   ]);
   // The refusal the caller can act on first: budget or rate, then a conflict, then the rest.
   const failed = [a, b, h].find((outcome) => outcome.status === 'rejected');

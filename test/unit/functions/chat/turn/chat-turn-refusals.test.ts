@@ -9,7 +9,15 @@ import {
 import type { BeginTurn } from '../../../../../shared/ports/conversation-store.js';
 import { InMemoryConversationStore } from '../../../../fakes/in-memory-conversation-store.js';
 import { ScriptedModel } from '../../../../fakes/scripted-model.js';
-import { type ChatFixture, chatFixture, runToEnd, USER, windowAt } from './support.js';
+import {
+  type ChatFixture,
+  chatFixture,
+  runToEnd,
+  SONNET,
+  USER,
+  usageOf,
+  windowAt,
+} from './support.js';
 
 const answering = () => new ScriptedModel(() => ({ kind: 'answer', chunks: ['ok'] }));
 
@@ -169,17 +177,43 @@ describe('a chat turn refused before the model call', () => {
     expect(await f.conversations()).toEqual([]);
   });
 
-  it('gives the admission back when the question cannot be stored', async () => {
+  it('gives the admission back, calling no model, when a question in a conversation cannot be stored', async () => {
+    const store = new FlakyStore();
+    const f = chatFixture({ model: answering(), store });
+    const { conversationId } = (await f.chat({ message: 'first' })).turn;
+    const before = await f.month();
+    store.failBeginTurn = true;
+
+    await expect(f.start({ conversationId, message: 'second' })).rejects.toThrow('unreachable');
+
+    expect(f.model.requests).toHaveLength(1);
+    expect(await f.month()).toEqual(before);
+    expect(await f.messages(conversationId)).toHaveLength(2);
+  });
+
+  it("cuts a new conversation's model call, billing only its input, when its question cannot be stored", async () => {
+    // A new conversation's model call starts while its question is being stored.
     const store = new FlakyStore();
     store.failBeginTurn = true;
-    const f = chatFixture({ model: answering(), store });
+    const model = new ScriptedModel([
+      { kind: 'answer', chunks: ['never', 'shown'], usage: { inputTokens: 1_000, outputTokens: 2 } },
+    ]);
+    const f = chatFixture({ model, store });
 
     await expect(f.start({ message: 'hi' })).rejects.toThrow('unreachable');
 
-    expect(f.model.requests).toEqual([]);
-    expect((await f.month()).heldNanoUsd).toBe(0);
-    expect(f.rateLimiter.countsOf(windowAt())?.tokens).toBe(0);
-    expect(f.observer.calls).toEqual([]);
+    expect(model.requests).toHaveLength(1);
+    expect(model.requests[0]?.signal?.aborted).toBe(true);
+    // Its input and first output token, as Claude reported them when it started.
+    const billed = f.prices.costNanoUsd(SONNET, usageOf({ inputTokens: 1_000, outputTokens: 1 }));
+    expect(await f.month()).toMatchObject({
+      requests: 1,
+      inputTokens: 1_000,
+      spentNanoUsd: billed,
+      heldNanoUsd: billed,
+    });
+    expect(f.observer.calls).not.toContain('started');
+    expect(await f.conversations()).toEqual([]);
   });
 
   it('gives the admission back when the history cannot be loaded', async () => {
