@@ -34,6 +34,10 @@ log(`bench: ${config.rows.length} rows × ${config.turns} turns; load average ${
 if (loadBefore > availableParallelism() / 2)
   log('  the machine is busy: timings will be slower and noisier than on a quiet one');
 
+// Cold imports first, while nothing else runs: a JVM winding down or a busy core skews them most.
+if (config.bundles) log('bundles: sizes and cold imports…');
+const bundles = config.bundles ? await measureBundles(outDir) : [];
+
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 ensureLocalAwsEnv();
@@ -106,8 +110,6 @@ try {
   await chat?.stop();
   await Promise.all([dynamodb.stop(), sqs.stop(), claude.close()]);
 }
-
-const bundles = config.bundles ? await measureBundles(outDir) : [];
 
 const results: BenchResults = {
   date: new Date().toISOString(),
