@@ -196,7 +196,11 @@ describe('a chat turn refused before the model call', () => {
     const store = new FlakyStore();
     store.failBeginTurn = true;
     const model = new ScriptedModel([
-      { kind: 'answer', chunks: ['never', 'shown'], usage: { inputTokens: 1_000, outputTokens: 2 } },
+      {
+        kind: 'answer',
+        chunks: ['never', 'shown'],
+        usage: { inputTokens: 1_000, outputTokens: 2 },
+      },
     ]);
     const f = chatFixture({ model, store });
 
