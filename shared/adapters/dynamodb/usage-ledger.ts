@@ -302,10 +302,10 @@ export class DynamoUsageLedger implements UsageLedger {
         if (!isConditionFailure(error)) throw error;
         // Taken meanwhile (recovered, or reclaimed): only what nobody recorded is added.
         taken ??= this.settlement(reservation);
-        const spend = lateSpend(actual, await taken, options.recovered ? 'recovery' : 'caller');
-        if (spend.requests > 0 || spend.costNanoUsd > 0 || usedAny(spend.usage)) {
-          await send(false, spend);
-        }
+        await send(
+          false,
+          lateSpend(actual, await taken, options.recovered ? 'recovery' : 'caller'),
+        );
       }
     };
     await Promise.all([
@@ -562,11 +562,6 @@ function toReservation(item: Record<string, unknown>): Reservation {
     ...(typeof item.holder === 'string' && { holder: item.holder }),
     ...(typeof item.keyId === 'string' && { keyId: item.keyId }),
   };
-}
-
-function usedAny(usage: TokenUsage): boolean {
-  const { inputTokens, outputTokens, cacheReadInputTokens, cacheCreationInputTokens } = usage;
-  return inputTokens + outputTokens + cacheReadInputTokens + cacheCreationInputTokens > 0;
 }
 
 function toMonthUsage(month: string, item: Record<string, unknown> | undefined): MonthUsage {
