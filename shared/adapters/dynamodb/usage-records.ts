@@ -36,8 +36,8 @@ export interface UsageRecordsOptions {
 
 /**
  * The UsageRecords port on the single table: one item per request in its principal's
- * month partition, and per-month totals by principal, key and model, added to in the
- * same transaction, so a request is counted exactly when its record is stored.
+ * month partition, and per-month totals by principal, key and model, added to once the
+ * record is stored, so a request repeated is counted once.
  */
 export class DynamoUsageRecords implements UsageRecords {
   private readonly shards: number;
