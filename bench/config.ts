@@ -3,7 +3,7 @@ import { DEFAULT_ROWS, parseRow, type RowSpec } from './rows.js';
 /**
  * What `npm run bench` runs. Flags win over the environment:
  *   --rows=one-new@64,direct@64   BENCH_ROWS     rows of the turn table (see rows.ts)
- *   --turns=200                   BENCH_TURNS    timed turns per row (at least 4 × concurrency)
+ *   --turns=200                   BENCH_TURNS    timed turns per row (at least 25 × concurrency)
  *   --typical=16                  BENCH_TYPICAL  concurrent typical (15 s) turns for memory and
  *                                                cost; 0 skips that part
  *   --no-bundles                  BENCH_BUNDLES=0  skip bundle sizes and cold imports
@@ -53,6 +53,13 @@ export function benchConfig(
       0,
     ),
   };
+}
+
+/** Timed turns per client at least, so that a concurrent row's p99 rests on enough turns. */
+export const MIN_TURNS_PER_CLIENT = 25;
+
+export function turnsOf(config: BenchConfig, row: RowSpec): number {
+  return Math.max(config.turns, MIN_TURNS_PER_CLIENT * row.concurrency);
 }
 
 function positive(name: string, text: string, min = 1): number {

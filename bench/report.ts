@@ -1,5 +1,5 @@
 import { type BundleFigures, bundleSection } from './bundles.js';
-import type { BenchConfig } from './config.js';
+import { type BenchConfig, MIN_TURNS_PER_CLIENT } from './config.js';
 import {
   MAX_CPU_BUSY,
   MB_PER_VCPU,
@@ -36,6 +36,7 @@ const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 const usd = (value: number) => `$${value.toPrecision(3)}`;
 const num = (value: number | undefined, digits = 1) =>
   value === undefined ? '–' : value.toFixed(digits);
+const percent = (value: number | undefined) => (value === undefined ? '–' : `${value.toFixed(0)}%`);
 
 export function errorsOf(row: RowResult): string {
   const failed = row.turns - row.ok;
@@ -54,7 +55,7 @@ export function rowLine(row: RowResult): string {
   const ddb = row.dynamodbPerTurn
     ? ` ddb ${num(row.dynamodbPerTurn.calls)} calls ${num(row.dynamodbPerTurn.wcu)} WCU ${num(row.dynamodbPerTurn.rcu)} RCU/turn`
     : '';
-  return `  ${row.id}: first token p50 ${ms(row.ttftP50)} p99 ${ms(row.ttftP99)} ms${added}, errors ${errorsOf(row)}${ddb} (${row.wallSeconds.toFixed(1)} s)`;
+  return `  ${row.id}: first token p50 ${ms(row.ttftP50)} p99 ${ms(row.ttftP99)} ms${added}, errors ${errorsOf(row)}${ddb}, machine ${percent(row.machineBusyPercent)} busy (${row.wallSeconds.toFixed(1)} s)`;
 }
 
 export function markdown(results: BenchResults, config: BenchConfig): string {
@@ -62,13 +63,13 @@ export function markdown(results: BenchResults, config: BenchConfig): string {
   const lines = [
     `Run ${results.date} on ${machine.cpus} cores, Node ${machine.node}; 1-minute load average ${machine.loadBefore.toFixed(2)} before, ${num(machine.loadAfter, 2)} after. Local Claude: ${results.config.claude.timeToFirstTokenMs} ms to first token, ${results.config.claude.tokensPerSecond} tokens/s, ~30-token answers. The chat function runs alone in its own Node process (bundled as deployed); the bench client and the local Claude in another; DynamoDB Local in a JVM.`,
     '',
-    `Chat turns: ${config.turns} timed turns per row (at least 4 × concurrency), after warm-up. "added" is the time to the first text token over calling the local Claude directly at the same concurrency. Errors are turns the client saw fail; DynamoDB figures are per turn, capacity as AWS bills it (transactions corrected, see bench/dynamodb-capacity.ts); "retried" counts the transaction conflicts and failed conditions inside the function over the row. Milliseconds.`,
+    `Chat turns: ${config.turns} timed turns per row (at least ${MIN_TURNS_PER_CLIENT} × concurrency), after warm-up. "added" is the time to the first text token over calling the local Claude directly at the same concurrency. Errors are turns the client saw fail; DynamoDB figures are per turn, capacity as AWS bills it (transactions corrected, see bench/dynamodb-capacity.ts); "retried" counts the transaction conflicts and failed conditions inside the function over the row. On AWS, DynamoDB and the clients run elsewhere; here they share the chat process's ${machine.cpus} cores: "DynamoDB Local CPU" is its JVM's CPU time per turn, and "machine busy" how busy all cores were over the timed turns (a row near 100% measures queueing for a core). Milliseconds.`,
     '',
-    '| row | concurrency | turns | errors | added first token p50 | added p99 | first token p50 | first token p99 | TTFB p50 | total p50 | chat CPU ms/turn | DynamoDB calls/turn | WCU/turn | RCU/turn | retried |',
-    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| row | concurrency | turns | errors | added first token p50 | added p99 | first token p50 | first token p99 | TTFB p50 | total p50 | chat CPU ms/turn | DynamoDB Local CPU ms/turn | machine busy | DynamoDB calls/turn | WCU/turn | RCU/turn | retried |',
+    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => {
       const d = r.dynamodbPerTurn;
-      return `| ${r.path} | ${r.concurrency} | ${r.turns} | ${errorsOf(r)} | ${signed(r.addedTtftP50)} | ${signed(r.addedTtftP99)} | ${ms(r.ttftP50)} | ${ms(r.ttftP99)} | ${ms(r.ttfbP50)} | ${ms(r.totalP50)} | ${num(r.chatCpuMsPerTurn)} | ${num(d?.calls)} | ${num(d?.wcu)} | ${num(d?.rcu)} | ${d ? d.transactionConflicts + d.conditionFailures : '–'} |`;
+      return `| ${r.path} | ${r.concurrency} | ${r.turns} | ${errorsOf(r)} | ${signed(r.addedTtftP50)} | ${signed(r.addedTtftP99)} | ${ms(r.ttftP50)} | ${ms(r.ttftP99)} | ${ms(r.ttfbP50)} | ${ms(r.totalP50)} | ${num(r.chatCpuMsPerTurn)} | ${num(r.dynamodbLocalCpuMsPerTurn)} | ${percent(r.machineBusyPercent)} | ${num(d?.calls)} | ${num(d?.wcu)} | ${num(d?.rcu)} | ${d ? d.transactionConflicts + d.conditionFailures : '–'} |`;
     }),
   ];
   if (typical) lines.push('', ...typicalSection(typical));

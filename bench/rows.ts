@@ -10,6 +10,7 @@ import {
   type TurnOutcome,
 } from './chat-turns.js';
 import { type DynamoDbUsage, usageBetween } from './dynamodb-capacity.js';
+import { cpuBetween, sampleCpu } from './machine-cpu.js';
 import { runPool } from './stats.js';
 
 /**
@@ -76,6 +77,10 @@ export interface RowResult extends Summary {
   addedTtftP99?: number;
   /** CPU time of the chat process per turn (ms); absent for direct rows. */
   chatCpuMsPerTurn?: number;
+  /** How busy the machine's cores were over the timed turns (%), everything included. */
+  machineBusyPercent?: number;
+  /** CPU time of DynamoDB Local's JVM per turn (ms): here it shares the chat process's cores. */
+  dynamodbLocalCpuMsPerTurn?: number;
   /** DynamoDB calls and capacity of the timed turns, per turn. */
   dynamodbPerTurn?: DynamoDbPerTurn;
   wallSeconds: number;
@@ -116,6 +121,7 @@ export interface RowContext {
   claudeUrl: string;
   /** Distinguishes this run's users from an earlier run's on a kept table. */
   runId: string;
+  dynamodbLocalPid: number | undefined;
 }
 
 /** Warm-up turns (JIT, connections, conversations), then `turns` timed turns. */
@@ -126,11 +132,14 @@ export async function runRow(row: RowSpec, turns: number, context: RowContext): 
     const client = directClient(context.claudeUrl);
     const turn = (i: number) => directTurn(client, message(i));
     await runPool(warmUp, row.concurrency, turn);
+    const cpuBefore = await sampleCpu(context.dynamodbLocalPid);
     const outcomes = await runPool(turns, row.concurrency, turn);
+    const cpu = cpuBetween(cpuBefore, await sampleCpu(context.dynamodbLocalPid), turns);
     return {
       id: row.id,
       path: describeRow(row),
       ...summarize(outcomes, row.concurrency),
+      ...(cpu.machineBusyPercent !== undefined && { machineBusyPercent: cpu.machineBusyPercent }),
       wallSeconds: (performance.now() - started) / 1000,
     };
   }
@@ -163,14 +172,21 @@ export async function runRow(row: RowSpec, turns: number, context: RowContext): 
     return stackTurn(conversationId ? { ...request, conversationId } : request);
   };
   await runPool(warmUp, row.concurrency, turn);
-  const before = await context.chat.snapshot();
+  const [before, cpuBefore] = await Promise.all([
+    context.chat.snapshot(),
+    sampleCpu(context.dynamodbLocalPid),
+  ]);
   const outcomes = await runPool(turns, row.concurrency, turn);
-  const after = await context.chat.snapshot();
+  const [after, cpuAfter] = await Promise.all([
+    context.chat.snapshot(),
+    sampleCpu(context.dynamodbLocalPid),
+  ]);
   return {
     id: row.id,
     path: describeRow(row),
     ...summarize(outcomes, row.concurrency),
     chatCpuMsPerTurn: (after.cpuUs - before.cpuUs) / 1000 / turns,
+    ...cpuBetween(cpuBefore, cpuAfter, turns),
     dynamodbPerTurn: perTurn(usageBetween(before.dynamodb, after.dynamodb), turns),
     wallSeconds: (performance.now() - started) / 1000,
   };

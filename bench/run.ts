@@ -17,7 +17,7 @@ import { findFreePort } from '../local-stack/ports.js';
 import { startSqsEmulator } from '../local-stack/sqs/server.js';
 import { measureBundles } from './bundles.js';
 import { type ChatChild, startChatChild } from './chat-child.js';
-import { benchConfig } from './config.js';
+import { benchConfig, turnsOf } from './config.js';
 import { recommendMemory, turnCost } from './cost.js';
 import { type BenchResults, markdown, rowLine } from './report.js';
 import { compareWithDirect, describeRow, type RowResult, runRow } from './rows.js';
@@ -71,9 +71,16 @@ try {
       a.concurrency - b.concurrency || Number(b.path === 'direct') - Number(a.path === 'direct'),
   );
   for (const row of ordered) {
-    const turns = Math.max(config.turns, 4 * row.concurrency);
+    const turns = turnsOf(config, row);
     log(`row ${row.id} (${describeRow(row)}, ${turns} turns)…`);
-    rows.push(await runRow(row, turns, { chat, claudeUrl: claude.url, runId }));
+    rows.push(
+      await runRow(row, turns, {
+        chat,
+        claudeUrl: claude.url,
+        runId,
+        dynamodbLocalPid: dynamodb.pid,
+      }),
+    );
     compareWithDirect(rows);
     log(rowLine(rows.at(-1) as RowResult));
     claude.requests.length = 0;

@@ -20,6 +20,8 @@ export interface DynamoDbLocalOptions {
 export interface DynamoDbLocal {
   /** `http://127.0.0.1:PORT`, for `new DynamoDBClient({ endpoint })`. */
   endpoint: string;
+  /** The JVM's process id (the bench reads its CPU time). */
+  pid: number | undefined;
   /** Stops the JVM and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -87,7 +89,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
     await stop();
     throw error;
   }
-  return { endpoint, stop };
+  return { endpoint, pid: child.pid, stop };
 }
 
 async function assertJava(): Promise<void> {
