@@ -118,8 +118,11 @@ function eventData(sse: string, name: string): unknown {
   return line ? JSON.parse(line) : undefined;
 }
 
-/** The same request straight to the local Claude with the Anthropic SDK: the floor. */
-export async function directTurn(client: Anthropic, message: string): Promise<TurnOutcome> {
+/**
+ * One streamed Messages API call with the Anthropic SDK: straight to the local Claude (the
+ * floor), or through the stack's `/v1/messages`, as an app that only changed its base URL.
+ */
+export async function sdkTurn(client: Anthropic, message: string): Promise<TurnOutcome> {
   const started = performance.now();
   try {
     const stream = await client.messages.create({
@@ -137,10 +140,12 @@ export async function directTurn(client: Anthropic, message: string): Promise<Tu
     return { ok: true, ttfbMs, ttftMs, totalMs: performance.now() - started };
   } catch (error) {
     const status = (error as { status?: number }).status ?? 0;
-    return { ok: false, status, error: `direct ${status || (error as Error).name}` };
+    const type = (error as { error?: { error?: { type?: string } } }).error?.error?.type;
+    return { ok: false, status, error: status ? `${status} ${type}` : (error as Error).name };
   }
 }
 
-export function directClient(claudeUrl: string): Anthropic {
-  return new Anthropic({ apiKey: 'bench', baseURL: claudeUrl, maxRetries: 0 });
+/** @param apiKey the stack takes a JWT where the SDK sends its API key (`x-api-key`) */
+export function sdkClient(baseURL: string, apiKey = 'bench'): Anthropic {
+  return new Anthropic({ apiKey, baseURL, maxRetries: 0 });
 }

@@ -1,10 +1,10 @@
 import { signDevToken } from '../local-stack/dev-token.js';
 import type { ChatChild } from './chat-child.js';
 import {
-  directClient,
-  directTurn,
   type StackTurnRequest,
   type Summary,
+  sdkClient,
+  sdkTurn,
   stackTurn,
   summarize,
   type TurnOutcome,
@@ -16,6 +16,7 @@ import { runPool } from './stats.js';
 /**
  * A row of the turn table, written `<path>@<concurrency>`:
  * - `direct@16`: straight to the local Claude with the Anthropic SDK (the floor);
+ * - `messages@16`: the same SDK call through the stack's `/v1/messages` (the gateway), one user;
  * - `one-new@16`: through the stack, every client the same user, each turn a new conversation;
  * - `many-existing@16`: one user per client, each turn continuing that client's conversation
  *   (started before the timed turns);
@@ -23,7 +24,7 @@ import { runPool } from './stats.js';
  */
 export interface RowSpec {
   id: string;
-  path: 'direct' | 'full' | 'unguarded';
+  path: 'direct' | 'messages' | 'full' | 'unguarded';
   principals: 'one' | 'many';
   conversation: 'new' | 'existing';
   concurrency: number;
@@ -31,10 +32,12 @@ export interface RowSpec {
 
 export const DEFAULT_ROWS = [
   'direct@1',
+  'messages@1',
   'unguarded-one-new@1',
   'one-new@1',
   'one-existing@1',
   'direct@16',
+  'messages@16',
   'unguarded-one-new@16',
   'one-new@16',
   'one-existing@16',
@@ -43,18 +46,18 @@ export const DEFAULT_ROWS = [
   'one-new@64',
 ];
 
-const ROW = /^(?:(direct)|(unguarded-)?(one|many)-(new|existing))@(\d+)$/;
+const ROW = /^(?:(direct|messages)|(unguarded-)?(one|many)-(new|existing))@(\d+)$/;
 
 export function parseRow(id: string): RowSpec {
   const match = ROW.exec(id.trim());
   if (!match || Number(match[5]) < 1)
     throw new Error(
-      `bad row ${JSON.stringify(id)}: expected direct@N or [unguarded-](one|many)-(new|existing)@N`,
+      `bad row ${JSON.stringify(id)}: expected direct@N, messages@N or [unguarded-](one|many)-(new|existing)@N`,
     );
-  const [, direct, unguarded, principals, conversation, concurrency] = match;
+  const [, sdk, unguarded, principals, conversation, concurrency] = match;
   return {
     id: id.trim(),
-    path: direct ? 'direct' : unguarded ? 'unguarded' : 'full',
+    path: sdk === 'direct' || sdk === 'messages' ? sdk : unguarded ? 'unguarded' : 'full',
     principals: (principals ?? 'one') as RowSpec['principals'],
     conversation: (conversation ?? 'new') as RowSpec['conversation'],
     concurrency: Number(concurrency),
@@ -63,6 +66,7 @@ export function parseRow(id: string): RowSpec {
 
 export function describeRow(row: RowSpec): string {
   if (row.path === 'direct') return 'direct to local Claude (SDK)';
+  if (row.path === 'messages') return 'one principal, /v1/messages (SDK through the gateway)';
   const who = row.principals === 'one' ? 'one principal' : `${row.concurrency} principals`;
   const conversation = row.conversation === 'new' ? 'new conversation' : 'existing conversation';
   const guard = row.path === 'unguarded' ? ', no budget/rate checks' : '';
@@ -128,67 +132,74 @@ export interface RowContext {
 export async function runRow(row: RowSpec, turns: number, context: RowContext): Promise<RowResult> {
   const started = performance.now();
   const warmUp = Math.min(turns, Math.max(20, row.concurrency));
+  const turn = await turnsOfRow(row, warmUp + turns, context);
+  await runPool(warmUp, row.concurrency, turn);
+  // The direct rows do not touch the chat process.
+  const snapshot = () =>
+    Promise.all([
+      row.path === 'direct' ? undefined : context.chat.snapshot(),
+      sampleCpu(context.dynamodbLocalPid),
+    ]);
+  const [before, cpuBefore] = await snapshot();
+  const outcomes = await runPool(turns, row.concurrency, turn);
+  const [after, cpuAfter] = await snapshot();
+  const cpu = cpuBetween(cpuBefore, cpuAfter, turns);
+  return {
+    id: row.id,
+    path: describeRow(row),
+    ...summarize(outcomes, row.concurrency),
+    ...(before && after
+      ? {
+          chatCpuMsPerTurn: (after.cpuUs - before.cpuUs) / 1000 / turns,
+          ...cpu,
+          dynamodbPerTurn: perTurn(usageBetween(before.dynamodb, after.dynamodb), turns),
+        }
+      : cpu.machineBusyPercent !== undefined && { machineBusyPercent: cpu.machineBusyPercent }),
+    wallSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** How the row's clients make a turn; existing conversations are started here, untimed. */
+async function turnsOfRow(
+  row: RowSpec,
+  total: number,
+  context: RowContext,
+): Promise<(i: number, worker: number) => Promise<TurnOutcome>> {
   if (row.path === 'direct') {
-    const client = directClient(context.claudeUrl);
-    const turn = (i: number) => directTurn(client, message(i));
-    await runPool(warmUp, row.concurrency, turn);
-    const cpuBefore = await sampleCpu(context.dynamodbLocalPid);
-    const outcomes = await runPool(turns, row.concurrency, turn);
-    const cpu = cpuBetween(cpuBefore, await sampleCpu(context.dynamodbLocalPid), turns);
-    return {
-      id: row.id,
-      path: describeRow(row),
-      ...summarize(outcomes, row.concurrency),
-      ...(cpu.machineBusyPercent !== undefined && { machineBusyPercent: cpu.machineBusyPercent }),
-      wallSeconds: (performance.now() - started) / 1000,
-    };
+    const client = sdkClient(context.claudeUrl);
+    return (i) => sdkTurn(client, message(i));
   }
-  const url = row.path === 'full' ? context.chat.urls.full : context.chat.urls.unguarded;
-  if (!url) throw new Error(`row ${row.id}: the chat process has no unguarded stack`);
   const tokens = await Promise.all(
     Array.from({ length: row.principals === 'one' ? 1 : row.concurrency }, (_, w) =>
       signDevToken(`bench-${context.runId}-${row.id}-${w}`),
     ),
   );
   const tokenOf = (worker: number) => tokens[worker % tokens.length] as string;
+  if (row.path === 'messages') {
+    const client = sdkClient(context.chat.urls.full, tokenOf(0));
+    return (i) => sdkTurn(client, message(i));
+  }
+  const url = row.path === 'full' ? context.chat.urls.full : context.chat.urls.unguarded;
+  if (!url) throw new Error(`row ${row.id}: the chat process has no unguarded stack`);
   // Existing conversations: each client continues conversations it started before the
   // timed turns, in turn, so that none grows past ~10 turns (a long history would measure
   // history paging instead).
   const conversations: string[][] = Array.from({ length: row.concurrency }, () => []);
   const used = new Array<number>(row.concurrency).fill(0);
   if (row.conversation === 'existing') {
-    const perClient = Math.ceil((warmUp + turns) / row.concurrency / 10);
+    const perClient = Math.ceil(total / row.concurrency / 10);
     await runPool(perClient * row.concurrency, row.concurrency, async (i, worker) => {
       const first = await stackTurn({ url, token: tokenOf(worker), message: message(i) });
       if (first.ok && first.conversationId) conversations[worker]?.push(first.conversationId);
     });
   }
-  const turn = (i: number, worker: number): Promise<TurnOutcome> => {
+  return (i, worker) => {
     const request: StackTurnRequest = { url, token: tokenOf(worker), message: message(i) };
     const own = conversations[worker] ?? [];
     const count = (used[worker] ?? 0) + 1;
     used[worker] = count;
     const conversationId = own[count % own.length];
     return stackTurn(conversationId ? { ...request, conversationId } : request);
-  };
-  await runPool(warmUp, row.concurrency, turn);
-  const [before, cpuBefore] = await Promise.all([
-    context.chat.snapshot(),
-    sampleCpu(context.dynamodbLocalPid),
-  ]);
-  const outcomes = await runPool(turns, row.concurrency, turn);
-  const [after, cpuAfter] = await Promise.all([
-    context.chat.snapshot(),
-    sampleCpu(context.dynamodbLocalPid),
-  ]);
-  return {
-    id: row.id,
-    path: describeRow(row),
-    ...summarize(outcomes, row.concurrency),
-    chatCpuMsPerTurn: (after.cpuUs - before.cpuUs) / 1000 / turns,
-    ...cpuBetween(cpuBefore, cpuAfter, turns),
-    dynamodbPerTurn: perTurn(usageBetween(before.dynamodb, after.dynamodb), turns),
-    wallSeconds: (performance.now() - started) / 1000,
   };
 }
 
