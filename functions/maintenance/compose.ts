@@ -2,16 +2,19 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createDocumentClient, createDynamoDbClient } from '../../shared/adapters/aws/clients.js';
+import { DynamoApiKeyStore } from '../../shared/adapters/dynamodb/api-key-store.js';
 import { DynamoBudgetNotices } from '../../shared/adapters/dynamodb/budget-notices.js';
 import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
 import { createEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
 import { createBudgetWatch } from '../../shared/budget/budget-watch.js';
+import { createKeyBudgetWatch } from '../../shared/budget/key-budget-watch.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import { monthOf } from '../../shared/domain/budget.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { BudgetNotices } from '../../shared/ports/budget-notices.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
@@ -25,6 +28,8 @@ export interface MaintenanceAdapters {
   store: ConversationStore;
   ledger: UsageLedger;
   usageRecords: UsageRecords;
+  /** Reads a key's budget, for its budget events. */
+  apiKeys: Pick<ApiKeyStore, 'get'>;
   budgetNotices: BudgetNotices;
   events: EventPublisher;
   logger: Logger;
@@ -32,8 +37,8 @@ export interface MaintenanceAdapters {
   tracer: Tracer;
 }
 
-/** The sweep checks the budgets of the month's biggest spenders, at most this many a run. */
-const BUDGET_WATCH_PRINCIPALS = 1000;
+/** The sweep checks the budgets of the month's biggest spenders (principals and API keys), at most this many of each a run. */
+const BUDGET_WATCH_TOP = 1000;
 
 export function createMaintenanceAdapters(settings: Settings): MaintenanceAdapters {
   const tracer = new Tracer({ serviceName: SERVICE.maintenance });
@@ -48,6 +53,7 @@ export function createMaintenanceAdapters(settings: Settings): MaintenanceAdapte
       settings.globalMonthlyBudgetUsd,
     ),
     usageRecords: new DynamoUsageRecords(documentClient, settings.tableName),
+    apiKeys: new DynamoApiKeyStore(documentClient, settings.tableName),
     budgetNotices: new DynamoBudgetNotices(documentClient, settings.tableName),
     events: createEventPublisher(settings, (client) => tracer.captureAWSv3Client(client)),
     logger: new Logger({ serviceName: SERVICE.maintenance }),
@@ -71,17 +77,25 @@ export function composeMaintenance(
     clock,
     limits: settings,
   });
+  const keyBudgetWatch = createKeyBudgetWatch({
+    apiKeys: adapters.apiKeys,
+    ledger,
+    notices: adapters.budgetNotices,
+    events: adapters.events,
+    clock,
+  });
   return createMaintenanceHandler({
     ...adapters,
     sweep: createTurnSweeper({ ledger, recover, clock }),
-    // The deployment's spend, and each principal's the month's usage report shows (chat
-    // and /v1/messages; the worker checks its jobs' users itself).
+    // The deployment's spend, and each principal's and API key's the month's usage report
+    // shows (chat and /v1/messages; the worker checks its jobs' users itself).
     watchBudgets: async () => {
       await budgetWatch.deployment();
       const report = await adapters.usageRecords.report(monthOf(clock()), {
-        top: BUDGET_WATCH_PRINCIPALS,
+        top: BUDGET_WATCH_TOP,
       });
       for (const { name } of report.byPrincipal) await budgetWatch.principal(name);
+      for (const { name } of report.byKey) await keyBudgetWatch(name);
     },
   });
 }

@@ -1,10 +1,9 @@
 import { monthOf } from '../domain/budget.js';
 import type { Clock } from '../domain/clock.js';
-import { nanoToUsd, usdToNano } from '../domain/pricing/model-price.js';
-import { BUDGET_THRESHOLDS_PERCENT, type BudgetThresholdEvent } from '../events/producer-events.js';
-import type { BudgetNotices, BudgetScope } from '../ports/budget-notices.js';
+import type { BudgetNotices } from '../ports/budget-notices.js';
 import type { EventPublisher } from '../ports/event-publisher.js';
 import type { UsageLedger } from '../ports/usage-ledger.js';
+import { createThresholdNotifier } from './threshold-notifier.js';
 
 export interface BudgetWatch {
   /** Publishes the thresholds the principal's month-to-date spend has crossed, each once a month. */
@@ -13,11 +12,7 @@ export interface BudgetWatch {
   deployment(): Promise<void>;
 }
 
-/**
- * Budget threshold events (50, 80 and 100% of a monthly budget), each sent once per
- * scope and month: the notice is claimed in the table before it is published, and given
- * back if publishing fails, so that a later check sends it.
- */
+/** Budget threshold events for principals and the deployment (see createThresholdNotifier). */
 export function createBudgetWatch(deps: {
   ledger: Pick<UsageLedger, 'userMonth' | 'userBudgetOverrideUsd' | 'globalMonthSpendNanoUsd'>;
   notices: BudgetNotices;
@@ -25,38 +20,8 @@ export function createBudgetWatch(deps: {
   clock: Clock;
   limits: { userMonthlyBudgetUsd: number; globalMonthlyBudgetUsd: number };
 }): BudgetWatch {
-  const { ledger, notices, events, clock, limits } = deps;
-
-  async function notify(
-    scope: BudgetScope,
-    month: string,
-    spentNanoUsd: number,
-    budgetUsd: number,
-  ) {
-    const budgetNanoUsd = usdToNano(budgetUsd);
-    for (const percent of BUDGET_THRESHOLDS_PERCENT) {
-      if (spentNanoUsd * 100 < budgetNanoUsd * percent) break;
-      if (!(await notices.claim(scope, month, percent))) continue;
-      const event: BudgetThresholdEvent = {
-        version: 1,
-        type: 'budget.threshold',
-        at: new Date(clock()).toISOString(),
-        scope: scope.scope,
-        ...(scope.scope === 'principal' && { userId: scope.userId }),
-        month,
-        percent,
-        spentUsd: nanoToUsd(spentNanoUsd),
-        budgetUsd,
-      };
-      try {
-        await events.publish(event);
-      } catch (error) {
-        await notices.release(scope, month, percent).catch(() => {});
-        throw error;
-      }
-    }
-  }
-
+  const { ledger, clock, limits } = deps;
+  const notify = createThresholdNotifier(deps);
   return {
     async principal(userId) {
       const month = monthOf(clock());
@@ -64,17 +29,23 @@ export function createBudgetWatch(deps: {
         ledger.userMonth(userId, month),
         ledger.userBudgetOverrideUsd(userId),
       ]);
-      await notify(
-        { scope: 'principal', userId },
+      await notify({
+        scope: { scope: 'principal', userId },
         month,
-        usage.spentNanoUsd,
-        override ?? limits.userMonthlyBudgetUsd,
-      );
+        spentNanoUsd: usage.spentNanoUsd,
+        budgetUsd: override ?? limits.userMonthlyBudgetUsd,
+        subject: { userId },
+      });
     },
     async deployment() {
       const month = monthOf(clock());
-      const spent = await ledger.globalMonthSpendNanoUsd(month);
-      await notify({ scope: 'deployment' }, month, spent, limits.globalMonthlyBudgetUsd);
+      const spentNanoUsd = await ledger.globalMonthSpendNanoUsd(month);
+      await notify({
+        scope: { scope: 'deployment' },
+        month,
+        spentNanoUsd,
+        budgetUsd: limits.globalMonthlyBudgetUsd,
+      });
     },
   };
 }

@@ -43,9 +43,15 @@ export interface BudgetThresholdEvent {
   version: 1;
   type: 'budget.threshold';
   at: string;
-  /** `principal`: one user's (or key principal's) monthly budget; `deployment`: the global one. */
-  scope: 'principal' | 'deployment';
+  /**
+   * `principal`: one user's (or key principal's) monthly budget; `key`: one API key's own;
+   * `deployment`: the global one.
+   */
+  scope: 'principal' | 'key' | 'deployment';
+  /** The principal, or the key's principal. */
   userId?: string;
+  /** The key, for `scope: key`. */
+  keyId?: string;
   /** `yyyy-mm` */
   month: string;
   /** The threshold crossed: 50, 80 or 100. */
@@ -70,6 +76,7 @@ export function eventAttributes(event: ProducerEvent): Record<string, string> {
     ...(event.type === 'job.ended' && { status: event.status }),
     ...(event.type === 'budget.threshold' && { scope: event.scope }),
     ...(event.userId !== undefined && { userId: event.userId }),
+    ...(event.type === 'budget.threshold' && event.keyId !== undefined && { keyId: event.keyId }),
   };
 }
 

@@ -1,5 +1,8 @@
-/** Which budget a notice is about: one principal's, or the deployment's. */
-export type BudgetScope = { scope: 'principal'; userId: string } | { scope: 'deployment' };
+/** Which budget a notice is about: one principal's, one API key's, or the deployment's. */
+export type BudgetScope =
+  | { scope: 'principal'; userId: string }
+  | { scope: 'key'; keyId: string }
+  | { scope: 'deployment' };
 
 /** Budget threshold notices already sent, so each goes out once per scope, month and threshold. */
 export interface BudgetNotices {

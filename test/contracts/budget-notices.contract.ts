@@ -16,7 +16,7 @@ export function budgetNoticesContract(subject: () => Promise<BudgetNotices>) {
       expect(claims.filter(Boolean)).toHaveLength(1);
     });
 
-    it('keeps notices of other thresholds, months, users and the deployment apart', async () => {
+    it('keeps notices of other thresholds, months, users, keys and the deployment apart', async () => {
       const notices = await subject();
       const userId = `contract-${randomUUID()}`;
       const month = `2${String(Math.floor(Math.random() * 999)).padStart(3, '0')}-01`;
@@ -27,6 +27,9 @@ export function budgetNoticesContract(subject: () => Promise<BudgetNotices>) {
       expect(await notices.claim({ scope: 'principal', userId: `${userId}-2` }, month, 50)).toBe(
         true,
       );
+      // A key named like the user is another scope.
+      expect(await notices.claim({ scope: 'key', keyId: userId }, month, 50)).toBe(true);
+      expect(await notices.claim({ scope: 'key', keyId: userId }, month, 50)).toBe(false);
       expect(await notices.claim({ scope: 'deployment' }, month, 50)).toBe(true);
       expect(await notices.claim({ scope: 'deployment' }, month, 50)).toBe(false);
     });

@@ -17,4 +17,10 @@ export class InMemoryBudgetNotices implements BudgetNotices {
 }
 
 const keyOf = (scope: BudgetScope, month: string, percent: number) =>
-  `${scope.scope === 'principal' ? `principal\u0000${scope.userId}` : 'deployment'}\u0000${month}\u0000${percent}`;
+  `${scopeKey(scope)}\u0000${month}\u0000${percent}`;
+
+function scopeKey(scope: BudgetScope): string {
+  if (scope.scope === 'principal') return `principal\u0000${scope.userId}`;
+  if (scope.scope === 'key') return `key\u0000${scope.keyId}`;
+  return 'deployment';
+}

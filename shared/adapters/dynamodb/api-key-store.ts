@@ -22,7 +22,8 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly cursors: CursorCodec,
+    /** Encodes page cursors; a store without one cannot list (the maintenance function's). */
+    private readonly cursors?: CursorCodec,
   ) {}
 
   async create(key: ApiKey, secretHash: string): Promise<void> {
@@ -69,6 +70,11 @@ export class DynamoApiKeyStore implements ApiKeyStore {
     return item ? toApiKey(item) : undefined;
   }
 
+  private codec(): CursorCodec {
+    if (!this.cursors) throw new Error('this API key store was built without a cursor codec');
+    return this.cursors;
+  }
+
   /**
    * With a `principal`, keys of other principals are filtered out after DynamoDB reads
    * them: a page may then hold fewer than `limit` keys and still have a `nextCursor`.
@@ -76,7 +82,7 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   async list(page: PageRequest & { principal?: string }): Promise<Page<ApiKey>> {
     const { principal } = page;
     const { items, nextCursor } = await queryIndexPage(
-      { client: this.client, tableName: this.tableName, cursors: this.cursors },
+      { client: this.client, tableName: this.tableName, cursors: this.codec() },
       {
         partition: apiKeyKeys.listPartition,
         cursorOwner:

@@ -41,7 +41,7 @@ export class DynamoBudgetNotices implements BudgetNotices {
 }
 
 function keyOf(scope: BudgetScope, month: string, percent: number) {
-  return scope.scope === 'principal'
-    ? budgetNoticeKeys.principal(scope.userId, month, percent)
-    : budgetNoticeKeys.deployment(month, percent);
+  if (scope.scope === 'principal') return budgetNoticeKeys.principal(scope.userId, month, percent);
+  if (scope.scope === 'key') return budgetNoticeKeys.apiKey(scope.keyId, month, percent);
+  return budgetNoticeKeys.deployment(month, percent);
 }

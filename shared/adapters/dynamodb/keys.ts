@@ -77,6 +77,10 @@ export const budgetNoticeKeys = {
     pk: `USER#${userId}`,
     sk: `BUDGETNOTICE#${month}#${String(percent).padStart(3, '0')}`,
   }),
+  apiKey: (keyId: string, month: string, percent: number) => ({
+    pk: `APIKEY#${keyId}`,
+    sk: `BUDGETNOTICE#${month}#${String(percent).padStart(3, '0')}`,
+  }),
   deployment: (month: string, percent: number) => ({
     pk: `GLOBAL#BUDGETNOTICE#${month}`,
     sk: String(percent).padStart(3, '0'),
