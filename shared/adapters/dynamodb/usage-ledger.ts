@@ -25,6 +25,10 @@ const SETTLEMENT_TTL_GRACE_SECONDS = 24 * 3600;
 const INDEX_PARTITIONS = 16;
 
 type ReserveRequest = Parameters<UsageLedger['reserve']>[0];
+/** What a call actually cost. */
+type Actual = { usage: TokenUsage; costNanoUsd: number };
+/** A reservation as its index entry has it; `settleTo` when a settle failed on some item. */
+type IndexEntry = { reservation: Reservation; settleTo?: Actual };
 type Key = { pk: string; sk: string };
 /** A month item a reservation holds money on, and the bound it holds within. */
 type Counter =
@@ -238,12 +242,13 @@ export class DynamoUsageLedger implements UsageLedger {
     }
   }
 
-  private async putIndex(reservation: Reservation): Promise<void> {
+  private async putIndex(reservation: Reservation, settleTo?: Actual): Promise<void> {
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
         Item: {
           ...indexKey(reservation),
+          ...(settleTo && { settleTo }),
           userId: reservation.userId,
           month: reservation.month,
           shard: reservation.shard,
@@ -258,60 +263,95 @@ export class DynamoUsageLedger implements UsageLedger {
 
   async settle(
     reservation: Reservation,
-    actual: { usage: TokenUsage; costNanoUsd: number },
+    actual: Actual,
     options: { recovered?: boolean } = {},
   ): Promise<void> {
-    const amount = reservation.amountNanoUsd;
     if (options.recovered) {
       await this.recordSettlement(reservation, { by: 'recovery', ...actual });
     }
     let taken: Promise<Settlement | undefined> | undefined;
     const settleOn = async (counter: Counter) => {
-      const send = (withHold: boolean, spend: LateSpend) => {
-        const cost = spend.costNanoUsd;
-        const available = counter.kind === 'user' ? 'availableNanoUsd :available, ' : '';
-        const recorded =
-          `${available}heldNanoUsd :held, spentNanoUsd :cost, requests :requests, ` +
-          'inputTokens :in, outputTokens :out, cacheReadInputTokens :cacheRead, ' +
-          'cacheCreationInputTokens :cacheWrite';
-        return this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: counter.key,
-            UpdateExpression: withHold ? `REMOVE #hold ADD ${recorded}` : `ADD ${recorded}`,
-            ...(withHold && {
-              ConditionExpression: 'attribute_exists(#hold)',
-              ExpressionAttributeNames: { '#hold': ledgerKeys.holdAttribute(reservation.id) },
-            }),
-            ExpressionAttributeValues: {
-              ':cost': cost,
-              ':requests': spend.requests,
-              ':in': spend.usage.inputTokens,
-              ':out': spend.usage.outputTokens,
-              ':cacheRead': spend.usage.cacheReadInputTokens,
-              ':cacheWrite': spend.usage.cacheCreationInputTokens,
-              ':held': withHold ? cost - amount : cost,
-              ...(counter.kind === 'user' && { ':available': withHold ? amount - cost : -cost }),
-            },
-          }),
-        );
-      };
-      try {
-        await send(true, { requests: 1, ...actual });
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        // Taken meanwhile (recovered, or reclaimed): only what nobody recorded is added.
-        taken ??= this.settlement(reservation);
-        await send(
-          false,
-          lateSpend(actual, await taken, options.recovered ? 'recovery' : 'caller'),
-        );
-      }
+      if (await this.settleHold(reservation, counter, actual)) return;
+      // Taken meanwhile (recovered, or reclaimed): only what nobody recorded is added.
+      taken ??= this.settlement(reservation);
+      await this.recordSpend(
+        reservation,
+        counter,
+        lateSpend(actual, await taken, options.recovered ? 'recovery' : 'caller'),
+        { withHold: false },
+      );
     };
-    await Promise.all([
+    const outcomes = await Promise.allSettled([
       ...heldCounters(reservation, true).map(settleOn),
       this.deleteIndex(reservation),
     ]);
+    await this.keepUnsettled(reservation, outcomes, actual);
+  }
+
+  /** Records the spend and gives back the rest of the hold on one item. @returns false when the hold was gone */
+  private async settleHold(reservation: Reservation, counter: Counter, actual: Actual) {
+    try {
+      await this.recordSpend(reservation, counter, { requests: 1, ...actual }, { withHold: true });
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Adds the spend to one item, and with `withHold` removes the hold it replaces. */
+  private async recordSpend(
+    reservation: Reservation,
+    counter: Counter,
+    spend: LateSpend,
+    { withHold }: { withHold: boolean },
+  ) {
+    const amount = reservation.amountNanoUsd;
+    const cost = spend.costNanoUsd;
+    const available = counter.kind === 'user' ? 'availableNanoUsd :available, ' : '';
+    const recorded =
+      `${available}heldNanoUsd :held, spentNanoUsd :cost, requests :requests, ` +
+      'inputTokens :in, outputTokens :out, cacheReadInputTokens :cacheRead, ' +
+      'cacheCreationInputTokens :cacheWrite';
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: counter.key,
+        UpdateExpression: withHold ? `REMOVE #hold ADD ${recorded}` : `ADD ${recorded}`,
+        ...(withHold && {
+          ConditionExpression: 'attribute_exists(#hold)',
+          ExpressionAttributeNames: { '#hold': ledgerKeys.holdAttribute(reservation.id) },
+        }),
+        ExpressionAttributeValues: {
+          ':cost': cost,
+          ':requests': spend.requests,
+          ':in': spend.usage.inputTokens,
+          ':out': spend.usage.outputTokens,
+          ':cacheRead': spend.usage.cacheReadInputTokens,
+          ':cacheWrite': spend.usage.cacheCreationInputTokens,
+          ':held': withHold ? cost - amount : cost,
+          ...(counter.kind === 'user' && { ':available': withHold ? amount - cost : -cost }),
+        },
+      }),
+    );
+  }
+
+  /**
+   * The index entry is deleted together with the holds: should a hold's write fail (after
+   * the SDK's retries), the entry is put back, with the figures to settle it to, so that
+   * the sweep finishes the job once the reservation expires instead of the hold staying
+   * until the month ends. Then the failure is thrown.
+   */
+  private async keepUnsettled(
+    reservation: Reservation,
+    outcomes: ReadonlyArray<PromiseSettledResult<unknown>>,
+    settleTo?: Actual,
+  ): Promise<void> {
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (!failed) return;
+    const holdFailed = outcomes.slice(0, -1).some((outcome) => outcome.status === 'rejected');
+    if (holdFailed) await this.putIndex(reservation, settleTo).catch(() => undefined);
+    throw failed.reason;
   }
 
   /** Records who takes the hold from its caller, before taking it; the first record stays. */
@@ -358,11 +398,24 @@ export class DynamoUsageLedger implements UsageLedger {
 
   /** Gives the holds back on `counters` and drops the index entry. @returns whether a hold was still there */
   private async releaseHeld(reservation: Reservation, counters: Counter[]): Promise<boolean> {
-    const released = await Promise.all([
+    const outcomes = await Promise.allSettled([
       ...counters.map((counter) => this.releaseOn(reservation, counter)),
       this.deleteIndex(reservation),
     ]);
-    return released.some(Boolean);
+    await this.keepUnsettled(reservation, outcomes);
+    return outcomes.some((outcome) => outcome.status === 'fulfilled' && outcome.value);
+  }
+
+  /** A settle that failed on some item: the holds still there are settled to its figures. */
+  private async finishSettle(reservation: Reservation, settleTo: Actual): Promise<boolean> {
+    const outcomes = await Promise.allSettled([
+      ...heldCounters(reservation, true).map((counter) =>
+        this.settleHold(reservation, counter, settleTo),
+      ),
+      this.deleteIndex(reservation),
+    ]);
+    await this.keepUnsettled(reservation, outcomes, settleTo);
+    return outcomes.some((outcome) => outcome.status === 'fulfilled' && outcome.value);
   }
 
   private async releaseOn(reservation: Reservation, counter: Counter): Promise<boolean> {
@@ -411,7 +464,8 @@ export class DynamoUsageLedger implements UsageLedger {
   async reclaimExpired(nowMs: number): Promise<number> {
     const expired = await this.indexEntries({ expiredBeforeMs: nowMs });
     const reclaimed = await Promise.all(
-      expired.map(async (reservation) => {
+      expired.map(async ({ reservation, settleTo }) => {
+        if (settleTo) return this.finishSettle(reservation, settleTo);
         await this.recordSettlement(reservation, { by: 'reclaim' });
         return this.releaseHeld(reservation, heldCounters(reservation, true));
       }),
@@ -420,14 +474,14 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   async listReservations(): Promise<Reservation[]> {
-    return this.indexEntries({});
+    return (await this.indexEntries({})).map((entry) => entry.reservation);
   }
 
-  private async indexEntries(filter: { expiredBeforeMs?: number }): Promise<Reservation[]> {
+  private async indexEntries(filter: { expiredBeforeMs?: number }): Promise<IndexEntry[]> {
     const partitions = Array.from({ length: INDEX_PARTITIONS }, (_, partition) => partition);
     const pages = await Promise.all(
       partitions.map(async (partition) => {
-        const reservations: Reservation[] = [];
+        const reservations: IndexEntry[] = [];
         let startKey: Record<string, unknown> | undefined;
         do {
           const page = await this.client.send(
@@ -444,7 +498,7 @@ export class DynamoUsageLedger implements UsageLedger {
               ExclusiveStartKey: startKey,
             }),
           );
-          reservations.push(...(page.Items ?? []).map(toReservation));
+          reservations.push(...(page.Items ?? []).map(toIndexEntry));
           startKey = page.LastEvaluatedKey;
         } while (startKey);
         return reservations;
@@ -550,17 +604,20 @@ function indexKey(reservation: Pick<Reservation, 'id' | 'expiresAtMs'>) {
 }
 
 /** An index entry: its sort key is `<expiresAtMs, padded>#<id>`. */
-function toReservation(item: Record<string, unknown>): Reservation {
+function toIndexEntry(item: Record<string, unknown>): IndexEntry {
   const [expiry = '0', id = ''] = String(item.sk).split('#');
   return {
-    id,
-    userId: String(item.userId),
-    month: String(item.month),
-    shard: Number(item.shard ?? 0),
-    amountNanoUsd: Number(item.amountNanoUsd),
-    expiresAtMs: Number(expiry),
-    ...(typeof item.holder === 'string' && { holder: item.holder }),
-    ...(typeof item.keyId === 'string' && { keyId: item.keyId }),
+    reservation: {
+      id,
+      userId: String(item.userId),
+      month: String(item.month),
+      shard: Number(item.shard ?? 0),
+      amountNanoUsd: Number(item.amountNanoUsd),
+      expiresAtMs: Number(expiry),
+      ...(typeof item.holder === 'string' && { holder: item.holder }),
+      ...(typeof item.keyId === 'string' && { keyId: item.keyId }),
+    },
+    ...(item.settleTo !== undefined && { settleTo: item.settleTo as Actual }),
   };
 }
 
