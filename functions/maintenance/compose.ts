@@ -88,7 +88,7 @@ export function composeMaintenance(
     ...adapters,
     sweep: createTurnSweeper({ ledger, recover, clock }),
     // The deployment's spend, and each principal's and API key's the month's usage report
-    // shows (chat and /v1/messages; the worker checks its jobs' users itself).
+    // shows (the worker also checks its jobs' users as they spend).
     watchBudgets: async () => {
       await budgetWatch.deployment();
       const report = await adapters.usageRecords.report(monthOf(clock()), {

@@ -9,6 +9,7 @@ import type { BudgetReserver } from '../../shared/usage/budget-reserver.js';
 import { JobDeferredError } from './job-errors.js';
 import type { JobObserver } from './job-observer.js';
 import type { JobRun, ModelCall, Round, RunRound } from './job-run.js';
+import type { RecordJobCall } from './job-usage.js';
 
 /** Batches end within 24 hours; their reservation is held a little longer. */
 const BATCH_RESERVATION_MS = 25 * 3600_000;
@@ -29,9 +30,10 @@ export function createBatchRounds(deps: {
   prices: PriceTable;
   clock: Clock;
   observer: JobObserver;
+  recordCall: RecordJobCall;
   limits: { batchPollSeconds: number };
 }): RunRound {
-  const { batches, ledger, prices, clock, observer, limits } = deps;
+  const { batches, ledger, prices, clock, observer, recordCall, limits } = deps;
   const wait = () => new JobDeferredError(limits.batchPollSeconds);
 
   async function collect({ round, calls }: Round, run: JobRun, model: string): Promise<void> {
@@ -46,6 +48,16 @@ export function createBatchRounds(deps: {
     await ledger.settle(pending.reservation, { usage, costNanoUsd });
     run.meter.add(usage, costNanoUsd);
     observer.modelCall(usage, costNanoUsd);
+    // One record for the whole batch, as it was reserved and settled.
+    await recordCall({
+      jobId: run.jobId,
+      userId: run.userId,
+      model,
+      usage,
+      costNanoUsd,
+      startedAtMs: Date.parse(pending.submittedAt),
+      batchId: pending.batchId,
+    });
     let done = calls.filter((call) => run.checkpoints.has(call.key)).length;
     for (const result of state.results) {
       if (result.kind !== 'succeeded' || run.checkpoints.has(result.customId)) continue;

@@ -15,6 +15,7 @@ import { DynamoBudgetNotices } from '../../shared/adapters/dynamodb/budget-notic
 import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/job-store.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
+import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
 import { createSecretsProvider, secretSource } from '../../shared/adapters/secrets.js';
 import { createEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
 import { SqsMessageActions } from '../../shared/adapters/sqs/sqs-message-actions.js';
@@ -31,11 +32,13 @@ import type { MessageActions } from '../../shared/ports/message-actions.js';
 import type { Model } from '../../shared/ports/model.js';
 import type { ModelBatches } from '../../shared/ports/model-batches.js';
 import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
+import type { UsageRecords } from '../../shared/ports/usage-records.js';
 import { TABLE_DEFINITION } from '../../shared/table/definition.js';
 import { createBudgetReserver } from '../../shared/usage/budget-reserver.js';
 import { createWorkerHandler } from './app.js';
 import { createBatchRounds } from './batch-rounds.js';
 import { createConversationCompactor } from './compact-conversation.js';
+import { createJobCallRecorder } from './job-usage.js';
 import { createMeteredModel } from './metered-model.js';
 import { createJobObserver } from './observability.js';
 import { createRecordHandler } from './process-record.js';
@@ -51,6 +54,7 @@ export interface WorkerAdapters {
   events: EventPublisher;
   budgetNotices: BudgetNotices;
   ledger: UsageLedger;
+  usageRecords: UsageRecords;
   jobs: JobStore;
   conversations: ConversationStore;
   messages: MessageActions;
@@ -83,6 +87,7 @@ export function createWorkerAdapters(settings: Settings): WorkerAdapters {
     events: createEventPublisher(settings, instrument),
     budgetNotices: new DynamoBudgetNotices(documentClient, tableName),
     ledger: new DynamoUsageLedger(documentClient, tableName, settings.globalMonthlyBudgetUsd),
+    usageRecords: new DynamoUsageRecords(documentClient, tableName),
     jobs: new DynamoJobStore(documentClient, tableName),
     conversations: new DynamoConversationStore(documentClient, tableName),
     messages: new SqsMessageActions(
@@ -114,6 +119,11 @@ export function composeWorker(
   const clock = tuning.clock ?? systemClock;
   const observer = createJobObserver(logger, metrics);
   const budget = createBudgetReserver({ ledger, prices: settings.prices, limits: settings });
+  const recordCall = createJobCallRecorder({
+    usageRecords: adapters.usageRecords,
+    clock,
+    observer,
+  });
   const complete = createMeteredModel({
     model,
     budget,
@@ -121,6 +131,7 @@ export function composeWorker(
     prices: settings.prices,
     clock,
     observer,
+    recordCall,
     limits: settings,
   });
   const summarizeDocument = createDocumentSummarizer({ limits: settings });
@@ -150,6 +161,7 @@ export function composeWorker(
         prices: settings.prices,
         clock,
         observer,
+        recordCall,
         limits: settings,
       }),
     },

@@ -29,6 +29,8 @@ export interface JobObserver {
   }): void;
   /** A job ended as failed for good. */
   failed(): void;
+  /** A model call's usage record could not be stored (its cost is in the ledger all the same). */
+  usageNotRecorded(error: unknown): void;
   /** An event could not be published (the job's outcome is recorded all the same). */
   notPublished(error: unknown): void;
   /** A job waits for its batch; its message comes back later. */

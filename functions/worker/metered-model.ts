@@ -9,6 +9,7 @@ import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
 import type { BudgetReserver } from '../../shared/usage/budget-reserver.js';
 import { type JobDeadline, NO_DEADLINE } from './job-deadline.js';
 import type { JobObserver } from './job-observer.js';
+import type { RecordJobCall } from './job-usage.js';
 
 /** Usage and exact cost of every call a job made, across its attempts. */
 export class JobMeter {
@@ -52,7 +53,7 @@ export interface RetryLimits {
  * @throws ModelError (kind `timeout` once the deadline aborted it)
  */
 export type MeteredComplete = (
-  userId: string,
+  job: { userId: string; jobId: string },
   request: ModelRequest,
   meter: JobMeter,
   deadline?: JobDeadline,
@@ -65,32 +66,43 @@ export function createMeteredModel(deps: {
   prices: PriceTable;
   clock: Clock;
   observer: JobObserver;
+  recordCall: RecordJobCall;
   limits: RetryLimits;
 }): MeteredComplete {
-  const { model, budget, ledger, prices, clock, observer, limits } = deps;
+  const { model, budget, ledger, prices, clock, observer, recordCall, limits } = deps;
   const texts = (request: ModelRequest) => [
     ...request.system.map((block) => block.text),
     ...request.messages.flatMap((message) => message.blocks.map((block) => block.text)),
   ];
 
   const settle = async (
-    request: ModelRequest,
+    call: { job: { userId: string; jobId: string }; request: ModelRequest; startedAtMs: number },
     reservation: Awaited<ReturnType<BudgetReserver['reserve']>>,
-    usage: TokenUsage,
+    answer: { usage: TokenUsage; stopReason?: string },
     meter: JobMeter,
-    userId: string,
   ) => {
+    const { usage } = answer;
     // Priced as the model asked for: a proxy upstream may name it differently.
-    const costNanoUsd = prices.costNanoUsd(request.model, usage);
+    const costNanoUsd = prices.costNanoUsd(call.request.model, usage);
     await ledger.settle(reservation, { usage, costNanoUsd });
     meter.add(usage, costNanoUsd);
     observer.modelCall(usage, costNanoUsd);
     if (costNanoUsd > reservation.amountNanoUsd) {
-      observer.budgetOverrun({ overrunNanoUsd: costNanoUsd - reservation.amountNanoUsd, userId });
+      const overrunNanoUsd = costNanoUsd - reservation.amountNanoUsd;
+      observer.budgetOverrun({ overrunNanoUsd, userId: call.job.userId });
     }
+    await recordCall({
+      ...call.job,
+      model: call.request.model,
+      usage,
+      costNanoUsd,
+      startedAtMs: call.startedAtMs,
+      ...(answer.stopReason && { stopReason: answer.stopReason }),
+    });
   };
 
-  return async (userId, request, meter, deadline = NO_DEADLINE) => {
+  return async (job, request, meter, deadline = NO_DEADLINE) => {
+    const { userId } = job;
     const signal = request.signal
       ? AbortSignal.any([request.signal, deadline.signal])
       : deadline.signal;
@@ -118,6 +130,7 @@ export function createMeteredModel(deps: {
         await sleep(waitMs, undefined, { signal }).catch(() => {});
         continue;
       }
+      const call = { job, request, startedAtMs: now };
       let text = '';
       let usage = stream.initialUsage;
       let stopReason: ModelAnswer['stopReason'] = 'end_turn';
@@ -133,10 +146,10 @@ export function createMeteredModel(deps: {
           ...usage,
           outputTokens: Math.max(usage.outputTokens, estimateOutputTokens(text)),
         };
-        await settle(request, reservation, spent, meter, userId);
+        await settle(call, reservation, { usage: spent }, meter);
         throw error;
       }
-      await settle(request, reservation, usage, meter, userId);
+      await settle(call, reservation, { usage, stopReason }, meter);
       return { model: stream.model, text, stopReason, usage };
     }
   };

@@ -38,6 +38,8 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
       });
     },
     failed: () => add(METRIC.jobsFailed, 1),
+    usageNotRecorded: (error) =>
+      logger.error('could not record the usage of a model call', { error }),
     notPublished(error) {
       add(METRIC.eventsNotPublished, 1);
       logger.warn('could not publish an event', { error });

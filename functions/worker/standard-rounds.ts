@@ -17,7 +17,7 @@ export function createStandardRounds(deps: {
       const kept = run.checkpoints.get(call.key);
       if (kept !== undefined) return kept;
       const answer = await complete(
-        run.userId,
+        run,
         { ...call.request, timeoutMs: limits.modelTimeoutMs },
         run.meter,
         run.deadline,

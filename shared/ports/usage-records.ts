@@ -7,8 +7,8 @@ export interface UsageRecord {
   at: string;
   principal: string;
   keyId?: string;
-  /** Which API: `messages` (/v1/messages) or `chat` (/v1/chat). */
-  api: 'messages' | 'chat';
+  /** Which API: `messages` (/v1/messages), `chat` (/v1/chat), or `jobs` (the worker's calls). */
+  api: 'messages' | 'chat' | 'jobs';
   model: string;
   usage: TokenUsage;
   costNanoUsd: number;

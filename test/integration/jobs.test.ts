@@ -62,6 +62,15 @@ describe('summarization jobs', () => {
     expect(job.usage.outputTokens).toBeGreaterThan(0);
     const usage = await json(await stack.request('writer', 'GET', '/v1/usage'));
     expect(usage.costUsd).toBeCloseTo(job.costUsd, 12);
+    // The operators' report counts the job's model calls beside chat and /v1/messages.
+    const report = await json(
+      await fetch(`${stack.url}/v1/admin/usage`, {
+        headers: { authorization: `Bearer ${await stack.token('operator', { admin: true })}` },
+      }),
+    );
+    expect(report.byPrincipal).toContainEqual(
+      expect.objectContaining({ name: 'writer', requests: 1, costUsd: job.costUsd }),
+    );
 
     expect((await stack.request('stranger', 'GET', `/v1/jobs/${jobId}`)).status).toBe(404);
   });

@@ -24,7 +24,8 @@ export const usageReportRoute = (deps: { usageRecords: UsageRecords; clock: Cloc
         top: 'How many principals, keys and models each list keeps, by cost.',
       },
       summary: "A month's usage by principal, API key and model, top N by cost",
-      description: 'Both /v1/messages and /v1/chat; the month defaults to the current one (UTC).',
+      description:
+        "/v1/messages, /v1/chat and the worker's jobs (each model call of a summary or a compaction; a batch counts once); the month defaults to the current one (UTC).",
       responses: { 200: { description: 'The report.', json: usageReportSchema } },
     },
     handle: async ({ query }) => {

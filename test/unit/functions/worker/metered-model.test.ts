@@ -5,7 +5,9 @@ import { BudgetExceededError, ModelError } from '../../../../shared/domain/error
 import { maxTokensOf } from '../../../../shared/domain/tokens.js';
 import type { Model, ModelRequest } from '../../../../shared/ports/model.js';
 import { ScriptedModel } from '../../../fakes/scripted-model.js';
-import { createWorkerWorld, USER_ID } from './support.js';
+import { createWorkerWorld, JOB_ID, USER_ID } from './support.js';
+
+const JOB = { userId: USER_ID, jobId: JOB_ID };
 
 function request(overrides: Partial<ModelRequest> = {}): ModelRequest {
   return {
@@ -40,7 +42,7 @@ describe('createMeteredModel', () => {
     });
     const meter = new JobMeter();
 
-    const answer = await world.complete(USER_ID, request(), meter);
+    const answer = await world.complete(JOB, request(), meter);
 
     expect(answer.text).toBe('The memo.');
     expect(world.prices.costNanoUsd('claude-haiku-4-5', EXACT_USAGE)).toBe(EXACT_COST_NANO_USD);
@@ -58,10 +60,57 @@ describe('createMeteredModel', () => {
     });
   });
 
+  it('records each call for the usage report: the job, its principal, the model, usage and cost', async () => {
+    const world = createWorkerWorld({
+      model: [{ kind: 'answer', chunks: ['The memo.'], usage: EXACT_USAGE }],
+    });
+    const startedAtMs = world.clock.nowMs;
+
+    await world.complete(JOB, request(), new JobMeter());
+
+    expect(world.usageRecords.recorded).toEqual([
+      {
+        requestId: expect.stringMatching(new RegExp(`^${JOB_ID}:`)),
+        at: new Date(startedAtMs).toISOString(),
+        principal: USER_ID,
+        api: 'jobs',
+        model: 'claude-haiku-4-5',
+        usage: expect.objectContaining(EXACT_USAGE),
+        costNanoUsd: EXACT_COST_NANO_USD,
+        latencyMs: expect.any(Number),
+        stopReason: 'end_turn',
+        cacheHit: false,
+      },
+    ]);
+  });
+
+  it('records a call cut off at what it settled, and never fails a call it cannot record', async () => {
+    const world = createWorkerWorld({
+      model: [
+        { kind: 'fail-mid', chunks: 3, error: 'connection' },
+        { kind: 'answer', chunks: ['ok'] },
+      ],
+    });
+    await expect(world.complete(JOB, request(), new JobMeter())).rejects.toMatchObject({
+      kind: 'connection',
+    });
+    const [cut] = world.usageRecords.recorded;
+    expect(cut?.costNanoUsd).toBe((await monthOfUser(world)).spentNanoUsd);
+    expect(cut?.stopReason).toBeUndefined();
+
+    world.usageRecords.record = async () => {
+      throw new Error('the table is unavailable');
+    };
+    const answer = await world.complete(JOB, request(), new JobMeter());
+
+    expect(answer.text).toBe('ok');
+    expect(world.observer.usageNotRecordedErrors).toHaveLength(1);
+  });
+
   it('reserves the worst case of the prompt and maxTokens, for a 15-minute lease', async () => {
     const world = createWorkerWorld({ model: [{ kind: 'answer', chunks: ['ok'] }] });
 
-    await world.complete(USER_ID, request(), new JobMeter());
+    await world.complete(JOB, request(), new JobMeter());
 
     const worstCase = world.prices.worstCaseNanoUsd(
       'claude-haiku-4-5',
@@ -87,7 +136,7 @@ describe('createMeteredModel', () => {
     };
     const world = createWorkerWorld({ model });
 
-    await world.complete(USER_ID, request(), new JobMeter());
+    await world.complete(JOB, request(), new JobMeter());
 
     expect(heldDuringCall).toBe(world.ledger.settled[0]?.reservation.amountNanoUsd);
     expect(heldDuringCall).toBeGreaterThan(0);
@@ -97,9 +146,7 @@ describe('createMeteredModel', () => {
     const world = createWorkerWorld({ limits: { userMonthlyBudgetUsd: 0.000_001 } });
     const meter = new JobMeter();
 
-    await expect(world.complete(USER_ID, request(), meter)).rejects.toBeInstanceOf(
-      BudgetExceededError,
-    );
+    await expect(world.complete(JOB, request(), meter)).rejects.toBeInstanceOf(BudgetExceededError);
 
     expect((world.model as ScriptedModel).requests).toHaveLength(0);
     expect(await monthOfUser(world)).toMatchObject({ heldNanoUsd: 0, spentNanoUsd: 0 });
@@ -114,7 +161,7 @@ describe('createMeteredModel', () => {
     });
     const meter = new JobMeter();
 
-    const failure = world.complete(USER_ID, request(), meter);
+    const failure = world.complete(JOB, request(), meter);
 
     await expect(failure).rejects.toBeInstanceOf(ModelError);
     await expect(failure).rejects.toMatchObject({ kind: 'overloaded' });
@@ -134,7 +181,7 @@ describe('createMeteredModel', () => {
     });
     const meter = new JobMeter();
 
-    await expect(world.complete(USER_ID, request(), meter)).rejects.toMatchObject({
+    await expect(world.complete(JOB, request(), meter)).rejects.toMatchObject({
       kind: 'connection',
     });
 
@@ -156,7 +203,7 @@ describe('createMeteredModel', () => {
     };
     const meter = new JobMeter();
 
-    const call = world.complete(USER_ID, request(), meter, deadline);
+    const call = world.complete(JOB, request(), meter, deadline);
     await new Promise((resolve) => setTimeout(resolve, 5));
     controller.abort();
 
@@ -185,7 +232,7 @@ describe('createMeteredModel', () => {
       invocationEndsAtMs: world.clock.nowMs + 120_000,
     };
 
-    await world.complete(USER_ID, request(), new JobMeter(), deadline);
+    await world.complete(JOB, request(), new JobMeter(), deadline);
 
     expect(expiresAtMs).toBe(world.clock.nowMs + 180_000);
   });
@@ -199,7 +246,7 @@ describe('createMeteredModel', () => {
       limits: { modelMaxRetries: 2 },
     });
 
-    const answer = await world.complete(USER_ID, request(), new JobMeter());
+    const answer = await world.complete(JOB, request(), new JobMeter());
 
     expect(answer.text).toBe('ok');
     const model = world.model as ScriptedModel;
@@ -216,7 +263,7 @@ describe('createMeteredModel', () => {
     });
     const started = Date.now();
 
-    await expect(world.complete(USER_ID, request(), new JobMeter())).rejects.toMatchObject({
+    await expect(world.complete(JOB, request(), new JobMeter())).rejects.toMatchObject({
       kind: 'rate_limited',
       retryAfterSeconds: 7,
     });
@@ -235,9 +282,10 @@ describe('createMeteredModel', () => {
       invocationEndsAtMs: world.clock.nowMs + 9_000,
     };
 
-    await expect(
-      world.complete(USER_ID, request(), new JobMeter(), deadline),
-    ).rejects.toMatchObject({ kind: 'overloaded', retryAfterSeconds: 3 });
+    await expect(world.complete(JOB, request(), new JobMeter(), deadline)).rejects.toMatchObject({
+      kind: 'overloaded',
+      retryAfterSeconds: 3,
+    });
     expect((world.model as ScriptedModel).requests).toHaveLength(1);
   });
 
@@ -246,7 +294,7 @@ describe('createMeteredModel', () => {
       model: [{ kind: 'answer', chunks: ['The memo.'], usage: EXACT_USAGE }],
     });
 
-    await world.complete(USER_ID, request(), new JobMeter());
+    await world.complete(JOB, request(), new JobMeter());
 
     expect(world.observer.modelCalls).toEqual([
       { usage: expect.objectContaining(EXACT_USAGE), costNanoUsd: EXACT_COST_NANO_USD },
@@ -262,8 +310,8 @@ describe('createMeteredModel', () => {
     });
     const meter = new JobMeter();
 
-    await world.complete(USER_ID, request(), meter);
-    await world.complete(USER_ID, request(), meter);
+    await world.complete(JOB, request(), meter);
+    await world.complete(JOB, request(), meter);
 
     expect(meter.costNanoUsd).toBe(2 * EXACT_COST_NANO_USD);
     expect(meter.usage).toMatchObject({
@@ -280,7 +328,7 @@ describe('createMeteredModel', () => {
     });
     const sonnetCost = world.prices.costNanoUsd('claude-sonnet-4-5', EXACT_USAGE);
 
-    await world.complete(USER_ID, request({ model: 'claude-sonnet-4-5' }), new JobMeter());
+    await world.complete(JOB, request({ model: 'claude-sonnet-4-5' }), new JobMeter());
 
     expect(sonnetCost).not.toBe(EXACT_COST_NANO_USD);
     expect(world.ledger.settled[0]?.actual.costNanoUsd).toBe(sonnetCost);
@@ -290,7 +338,7 @@ describe('createMeteredModel', () => {
     const world = createWorkerWorld({ model: [{ kind: 'answer', chunks: ['ok'] }] });
     const sent = request({ timeoutMs: 12_000, maxRetries: 3 });
 
-    await world.complete(USER_ID, sent, new JobMeter());
+    await world.complete(JOB, sent, new JobMeter());
 
     const [received] = (world.model as ScriptedModel).requests;
     expect(received).toEqual({ ...sent, maxRetries: 0, signal: expect.any(AbortSignal) });

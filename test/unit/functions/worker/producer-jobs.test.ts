@@ -235,6 +235,15 @@ describe('batch jobs', () => {
     expect(ended(world.events.published)).toEqual([
       expect.objectContaining({ status: 'succeeded', priority: 'batch' }),
     ]);
+    // The usage report counts the batch once, at the batch price.
+    expect(world.usageRecords.recorded).toEqual([
+      expect.objectContaining({
+        requestId: `${PRODUCER_ID}:${batches.batches[0]?.batchId}`,
+        principal: USER_ID,
+        api: 'jobs',
+        costNanoUsd: job?.costNanoUsd,
+      }),
+    ]);
   });
 
   it('summarizes a long document in a batch per round: the parts, then their summaries', async () => {

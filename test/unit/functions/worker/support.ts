@@ -4,6 +4,7 @@ import { createConversationCompactor } from '../../../../functions/worker/compac
 import { type JobDeadline, NO_DEADLINE } from '../../../../functions/worker/job-deadline.js';
 import type { JobObserver } from '../../../../functions/worker/job-observer.js';
 import type { JobRun, RunRound } from '../../../../functions/worker/job-run.js';
+import { createJobCallRecorder } from '../../../../functions/worker/job-usage.js';
 import { createMeteredModel, JobMeter } from '../../../../functions/worker/metered-model.js';
 import { createRecordHandler } from '../../../../functions/worker/process-record.js';
 import { createJobRunner } from '../../../../functions/worker/run-job.js';
@@ -33,6 +34,7 @@ import { InMemoryBudgetNotices } from '../../../fakes/in-memory-budget-notices.j
 import { InMemoryConversationStore } from '../../../fakes/in-memory-conversation-store.js';
 import { InMemoryJobStore } from '../../../fakes/in-memory-job-store.js';
 import { InMemoryUsageLedger } from '../../../fakes/in-memory-usage-ledger.js';
+import { InMemoryUsageRecords } from '../../../fakes/in-memory-usage-records.js';
 import { RecordingEventPublisher } from '../../../fakes/recording-event-publisher.js';
 import { RecordingMessageActions } from '../../../fakes/recording-message-actions.js';
 import { type ModelScript, ScriptedModel } from '../../../fakes/scripted-model.js';
@@ -46,6 +48,7 @@ export class RecordingJobObserver implements JobObserver {
   readonly failedAttempts: Array<Parameters<JobObserver['attemptFailed']>[0]> = [];
   readonly overruns: Array<Parameters<JobObserver['budgetOverrun']>[0]> = [];
   readonly notPublishedErrors: unknown[] = [];
+  readonly usageNotRecordedErrors: unknown[] = [];
   readonly deferrals: Array<Parameters<JobObserver['deferred']>[0]> = [];
   readonly conflicts: Array<Parameters<JobObserver['conflict']>[0]> = [];
   /** Jobs ended as failed for good. */
@@ -77,6 +80,10 @@ export class RecordingJobObserver implements JobObserver {
 
   notPublished(error: unknown): void {
     this.notPublishedErrors.push(error);
+  }
+
+  usageNotRecorded(error: unknown): void {
+    this.usageNotRecordedErrors.push(error);
   }
 
   deferred(details: Parameters<JobObserver['deferred']>[0]): void {
@@ -230,6 +237,8 @@ export function createWorkerWorld(
   const notices = new InMemoryBudgetNotices();
   const batches = options.batches ?? new ScriptedModelBatches();
   const budget = createBudgetReserver({ ledger, prices, limits });
+  const usageRecords = new InMemoryUsageRecords();
+  const recordCall = createJobCallRecorder({ usageRecords, clock: clock.read, observer });
   const complete = createMeteredModel({
     model,
     budget,
@@ -237,6 +246,7 @@ export function createWorkerWorld(
     prices,
     clock: clock.read,
     observer,
+    recordCall,
     limits,
   });
   const standardRounds = createStandardRounds({ complete, limits });
@@ -247,6 +257,7 @@ export function createWorkerWorld(
     prices,
     clock: clock.read,
     observer,
+    recordCall,
     limits,
   });
   const summarizeDocument = createDocumentSummarizer({ limits });
@@ -287,6 +298,7 @@ export function createWorkerWorld(
     batches,
     limits,
     ledger,
+    usageRecords,
     prices,
     clock,
     observer,

@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../shared/domain/clock.js';
+import type { TokenUsage } from '../../shared/domain/usage.js';
+import type { UsageRecords } from '../../shared/ports/usage-records.js';
+import type { JobObserver } from './job-observer.js';
+
+/** One model call of a job, settled: what the usage report counts. */
+export interface JobCall {
+  jobId: string;
+  userId: string;
+  model: string;
+  usage: TokenUsage;
+  costNanoUsd: number;
+  startedAtMs: number;
+  stopReason?: string;
+  /** The batch the answer came from: a batch collected twice is counted once. */
+  batchId?: string;
+}
+
+/** Records a job's model call for the usage report, beside chat's and /v1/messages'. Never fails the job. */
+export type RecordJobCall = (call: JobCall) => Promise<void>;
+
+export function createJobCallRecorder(deps: {
+  usageRecords: UsageRecords;
+  clock: Clock;
+  observer: Pick<JobObserver, 'usageNotRecorded'>;
+}): RecordJobCall {
+  const { usageRecords, clock, observer } = deps;
+  return async (call) => {
+    await usageRecords
+      .record({
+        requestId: `${call.jobId}:${call.batchId ?? randomUUID()}`,
+        at: new Date(call.startedAtMs).toISOString(),
+        principal: call.userId,
+        api: 'jobs',
+        model: call.model,
+        usage: call.usage,
+        costNanoUsd: call.costNanoUsd,
+        latencyMs: clock() - call.startedAtMs,
+        ...(call.stopReason && { stopReason: call.stopReason }),
+        cacheHit: false,
+      })
+      .catch((error: unknown) => observer.usageNotRecorded(error));
+  };
+}
