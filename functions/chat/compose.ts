@@ -156,7 +156,13 @@ export function composeChatApp(
     },
   });
   const messagesLimits = messagesLimitsOf(settings);
-  const recover = createTurnRecovery({ store, ledger, prices, clock });
+  const recover = createTurnRecovery({
+    store,
+    ledger,
+    usageRecords: adapters.usageRecords,
+    prices,
+    clock,
+  });
   const chatTurn = createChatTurn({
     store,
     model,

@@ -69,7 +69,13 @@ export function composeMaintenance(
 ) {
   const clock = tuning.clock ?? systemClock;
   const { store, ledger } = adapters;
-  const recover = createTurnRecovery({ store, ledger, prices: settings.prices, clock });
+  const recover = createTurnRecovery({
+    store,
+    ledger,
+    usageRecords: adapters.usageRecords,
+    prices: settings.prices,
+    clock,
+  });
   const budgetWatch = createBudgetWatch({
     ledger,
     notices: adapters.budgetNotices,

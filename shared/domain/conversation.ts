@@ -9,6 +9,12 @@ export interface TurnHold {
   reservation: Reservation;
   /** The model asked for: the answer is priced as it. */
   model: string;
+  /**
+   * The request the turn answers, and when it arrived: a recovery reports the call's usage
+   * under them, so a turn that only stalled and then finished is counted once.
+   */
+  requestId?: string;
+  receivedAt?: string;
 }
 
 export type Role = 'user' | 'assistant';

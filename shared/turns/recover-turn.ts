@@ -4,6 +4,7 @@ import { estimateOutputTokens, estimateTokens } from '../domain/tokens.js';
 import { ZERO_USAGE } from '../domain/usage.js';
 import type { ConversationStore } from '../ports/conversation-store.js';
 import type { UsageLedger } from '../ports/usage-ledger.js';
+import type { UsageRecords } from '../ports/usage-records.js';
 
 /**
  * What became of a conversation's turn: none running, one alive, one whose function
@@ -27,16 +28,18 @@ export function parseTurnHolder(holder: string | undefined) {
  * lease, renewed by a live turn's heartbeat, has run out. What it had streamed is stored
  * as its answer, `interrupted`, priced from the usage Claude reported at the start and
  * the streamed text; its reservation is settled to that, releasing the rest; the
- * conversation is free again. Safe to race: the store ends a turn once. Should the
- * function only have stalled, its own settle later counts the call once, at its figures.
+ * conversation is free again; the call is reported in the usage records. Safe to race:
+ * the store ends a turn once. Should the function only have stalled, its own settle later
+ * counts the call once, at its figures.
  */
 export function createTurnRecovery(deps: {
   store: ConversationStore;
   ledger: Pick<UsageLedger, 'settle'>;
+  usageRecords: Pick<UsageRecords, 'record'>;
   prices: PriceTable;
   clock: Clock;
 }): RecoverTurn {
-  const { store, ledger, prices, clock } = deps;
+  const { store, ledger, usageRecords, prices, clock } = deps;
   return async (userId, conversationId) => {
     const conversation = await store.getConversation(userId, conversationId);
     if (!conversation) return 'gone';
@@ -74,8 +77,27 @@ export function createTurnRecovery(deps: {
       nowIso: new Date(nowMs).toISOString(),
     });
     if (!ended) return 'idle';
-    if (active.hold) {
-      await ledger.settle(active.hold.reservation, { usage, costNanoUsd }, { recovered: true });
+    const { hold } = active;
+    if (hold) {
+      await ledger.settle(hold.reservation, { usage, costNanoUsd }, { recovered: true });
+      const receivedAt = hold.receivedAt ?? new Date(nowMs).toISOString();
+      await usageRecords
+        .record({
+          // The turn's own request: should its function finish after all, it is not counted twice.
+          requestId: hold.requestId ?? `recovered:${active.turnId}`,
+          at: receivedAt,
+          principal: userId,
+          ...(hold.reservation.keyId && { keyId: hold.reservation.keyId }),
+          api: 'chat',
+          model,
+          usage,
+          costNanoUsd,
+          latencyMs: nowMs - Date.parse(receivedAt),
+          stopReason: 'interrupted',
+          cacheHit: false,
+        })
+        // The ledger has the spend; only the report misses it.
+        .catch(() => undefined);
     }
     return 'recovered';
   };

@@ -125,5 +125,14 @@ describe('a turn whose function dies mid-answer', () => {
     expect((await storedAnswer(stack, 'forgotten', conversationId)).stopReason).toBe('interrupted');
     const usage = await json(await stack.request('forgotten', 'GET', '/v1/usage'));
     expect(usage.remainingUsd).toBeCloseTo(usage.budgetUsd - usage.costUsd, 9);
+    // The operators' report has the call, at what the recovery billed.
+    const report = await json(
+      await fetch(`${stack.url}/v1/admin/usage`, {
+        headers: { authorization: `Bearer ${await stack.token('operator', { admin: true })}` },
+      }),
+    );
+    expect(report.byPrincipal).toContainEqual(
+      expect.objectContaining({ name: 'forgotten', requests: 1, costUsd: usage.costUsd }),
+    );
   });
 });

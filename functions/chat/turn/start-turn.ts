@@ -21,6 +21,7 @@ import { estimateTokens, truncateText } from '../../../shared/domain/tokens.js';
 import type { BeginTurn, ConversationStore } from '../../../shared/ports/conversation-store.js';
 import type { Model, ModelStream } from '../../../shared/ports/model.js';
 import type { Reservation } from '../../../shared/ports/usage-ledger.js';
+import type { UsageRecord, UsageRecords } from '../../../shared/ports/usage-records.js';
 import { type RecoverTurn, turnHolder } from '../../../shared/turns/recover-turn.js';
 import type { Admission, AdmissionRequest, Admitted } from '../../../shared/usage/admission.js';
 import { openAnswer } from './open-answer.js';
@@ -46,12 +47,14 @@ export function createTurnStart(deps: {
   recover: RecoverTurn;
   turnCache: TurnCache;
   prices: PriceTable;
+  usageRecords: Pick<UsageRecords, 'record'>;
   clock: Clock;
   limits: TurnLimits;
 }): StartTurn {
   const { store, admission, turnCache, clock, limits } = deps;
   return async (request, context) => {
     const receivedAtMs = clock();
+    const receivedAt = new Date(receivedAtMs).toISOString();
     const model = allowedModel(request.model ?? limits.defaultModel, limits.models);
     checkKeyAllowsModel(request.apiKey, model);
     const maxTokens = Math.min(request.maxTokens ?? limits.maxOutputTokens, limits.maxOutputTokens);
@@ -118,9 +121,11 @@ export function createTurnStart(deps: {
         },
       }),
       ...(supersedeFrom !== undefined && { supersedeFrom }),
-      nowIso: new Date(receivedAtMs).toISOString(),
+      nowIso: receivedAt,
       leaseUntilMs,
-      ...(planned && { hold: { reservation: planned, model } }),
+      ...(planned && {
+        hold: { reservation: planned, model, requestId: context.requestId, receivedAt },
+      }),
     };
     // One round trip before the model call: history, admission and the question stored at
     // once; what one of them did is undone if another fails. A new conversation's question
@@ -193,13 +198,24 @@ export function createTurnStart(deps: {
         );
     const [stored, opened] = await Promise.allSettled([begun, opening]);
     if (stored.status === 'rejected') {
-      await dropUnstoredAnswer(deps, controller, admitted, opened);
+      await dropUnstoredAnswer(deps, controller, admitted, opened, {
+        observer,
+        record: {
+          requestId: context.requestId,
+          at: receivedAt,
+          principal: userId,
+          ...(request.apiKey && { keyId: request.apiKey.id }),
+          api: 'chat',
+          cacheHit: false,
+        },
+      });
       return inConversation(conversationId, existing !== undefined, Promise.reject(stored.reason));
     }
     const userSeq = stored.value;
     const answer = await inConversation(conversationId, true, opening);
     if (cache.replay) controller.started();
     const recorded = {
+      ...begin.hold,
       // The deployment's shard was full and another took the hold.
       reservation: admitted.reservation,
       // The fallback answers: a recovery prices the answer as finishing does.
@@ -230,22 +246,41 @@ export function createTurnStart(deps: {
 /**
  * The question could not be stored (another turn took the conversation meanwhile, or the
  * write failed): nothing of the answer may reach anyone. The model call is cut, and what
- * it cost by then (its input, reported as it started) is settled; the rest is released.
+ * it cost by then (its input, reported as it started) is settled and reported; the rest
+ * is released.
  */
 async function dropUnstoredAnswer(
-  deps: { prices: PriceTable },
+  deps: { prices: PriceTable; usageRecords: Pick<UsageRecords, 'record'>; clock: Clock },
   controller: TurnController,
   admitted: Admitted,
   opened: PromiseSettledResult<{ stream: ModelStream; model: string }>,
+  report: {
+    observer: TurnContext['observer'];
+    record: Omit<UsageRecord, 'model' | 'usage' | 'costNanoUsd' | 'latencyMs'>;
+  },
 ): Promise<void> {
   controller.interrupt('displaced');
   controller.dispose();
   // A failed opening has released the admission already.
   if (opened.status === 'rejected') return;
   const { stream, model } = opened.value;
-  const costNanoUsd = deps.prices.costNanoUsd(model, stream.initialUsage);
-  if (costNanoUsd === 0) await admitted.release();
-  else await admitted.settle({ usage: stream.initialUsage, costNanoUsd });
+  const usage = stream.initialUsage;
+  const costNanoUsd = deps.prices.costNanoUsd(model, usage);
+  if (costNanoUsd === 0) {
+    await admitted.release();
+    return;
+  }
+  await admitted.settle({ usage, costNanoUsd });
+  await deps.usageRecords
+    .record({
+      ...report.record,
+      model,
+      usage,
+      costNanoUsd,
+      latencyMs: deps.clock() - Date.parse(report.record.at),
+      stopReason: 'interrupted',
+    })
+    .catch((error: unknown) => report.observer.usageNotRecorded(error));
 }
 
 /** What a replayed turn holds: nothing, and settling it records nothing. */

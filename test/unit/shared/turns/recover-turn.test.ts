@@ -6,11 +6,13 @@ import { createTurnRecovery, turnHolder } from '../../../../shared/turns/recover
 import { createTurnSweeper } from '../../../../shared/turns/sweep-turns.js';
 import { InMemoryConversationStore } from '../../../fakes/in-memory-conversation-store.js';
 import { InMemoryUsageLedger } from '../../../fakes/in-memory-usage-ledger.js';
+import { InMemoryUsageRecords } from '../../../fakes/in-memory-usage-records.js';
 
 const T0 = Date.parse('2026-11-15T10:00:00.000Z');
 const LEASE_MS = 20_000;
 const USER = 'alice';
 const MODEL = 'claude-sonnet-4-6';
+const REQUEST_ID = 'req-of-the-turn';
 const STARTED_USAGE = {
   inputTokens: 1_000,
   outputTokens: 1,
@@ -43,7 +45,12 @@ async function abandonedTurn(text: string, options: { holder?: boolean } = {}) {
     userMessage: { id: newMessageId(), content: 'Tell me a story', tokens: 4 },
     nowIso: new Date(nowMs).toISOString(),
     leaseUntilMs: nowMs + LEASE_MS,
-    hold: { reservation, model: MODEL },
+    hold: {
+      reservation,
+      model: MODEL,
+      requestId: REQUEST_ID,
+      receivedAt: new Date(T0).toISOString(),
+    },
   });
   const save = (offset: number, piece: string, withUsage = false) =>
     store.saveAnswerPiece({
@@ -61,10 +68,12 @@ async function abandonedTurn(text: string, options: { holder?: boolean } = {}) {
     await save(5, text.slice(5));
   }
   const clock = () => nowMs;
-  const recover = createTurnRecovery({ store, ledger, prices, clock });
+  const usageRecords = new InMemoryUsageRecords();
+  const recover = createTurnRecovery({ store, ledger, usageRecords, prices, clock });
   return {
     store,
     ledger,
+    usageRecords,
     prices,
     conversationId,
     turnId,
@@ -144,6 +153,31 @@ describe('recovering a turn whose function died', () => {
     expect(outcomes.filter((outcome) => outcome === 'recovered')).toHaveLength(1);
     expect(world.ledger.settled).toHaveLength(1);
     expect((await world.month()).requests).toBe(1);
+  });
+
+  it("reports the recovered call in the usage records under the turn's own request", async () => {
+    const world = await abandonedTurn('Once upon a time');
+    world.advance(LEASE_MS + 1);
+
+    await world.recover();
+
+    const usage = { ...STARTED_USAGE, outputTokens: estimateOutputTokens('Once upon a time') };
+    const record = {
+      requestId: REQUEST_ID,
+      at: new Date(T0).toISOString(),
+      principal: USER,
+      api: 'chat' as const,
+      model: MODEL,
+      usage,
+      costNanoUsd: world.prices.costNanoUsd(MODEL, usage),
+      latencyMs: LEASE_MS + 1,
+      stopReason: 'interrupted',
+      cacheHit: false,
+    };
+    expect(world.usageRecords.recorded).toEqual([record]);
+    // The function was alive after all and records its request: it is counted once.
+    await world.usageRecords.record({ ...record, stopReason: 'end_turn' });
+    expect(world.usageRecords.recorded).toHaveLength(1);
   });
 
   it('leaves the call counted once when its function was alive after all and settles late', async () => {

@@ -218,6 +218,15 @@ describe('a chat turn refused before the model call', () => {
     });
     expect(f.observer.calls).not.toContain('started');
     expect(await f.conversations()).toEqual([]);
+    // Reported like any call, as interrupted.
+    expect(f.usageRecords.recorded).toEqual([
+      expect.objectContaining({
+        api: 'chat',
+        principal: USER,
+        costNanoUsd: billed,
+        stopReason: 'interrupted',
+      }),
+    ]);
   });
 
   it('gives the admission back when the history cannot be loaded', async () => {

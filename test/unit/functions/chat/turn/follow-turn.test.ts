@@ -6,6 +6,7 @@ import { PriceTable } from '../../../../../shared/domain/pricing/price-table.js'
 import { createTurnRecovery } from '../../../../../shared/turns/recover-turn.js';
 import { InMemoryConversationStore } from '../../../../fakes/in-memory-conversation-store.js';
 import { InMemoryUsageLedger } from '../../../../fakes/in-memory-usage-ledger.js';
+import { InMemoryUsageRecords } from '../../../../fakes/in-memory-usage-records.js';
 
 const T0 = Date.parse('2026-11-15T10:00:00.000Z');
 const USER = 'alice';
@@ -41,6 +42,7 @@ async function streamingTurn(pieces: string[]) {
   const recover = createTurnRecovery({
     store,
     ledger: new InMemoryUsageLedger(),
+    usageRecords: new InMemoryUsageRecords(),
     prices: new PriceTable(),
     clock,
   });

@@ -175,9 +175,9 @@ export function chatFixture(options: ChatFixtureOptions = {}) {
     rateLimiter,
     userRateLimits: options.rateLimits ?? { requestsPerMinute: 100, tokensPerMinute: 1_000_000 },
   });
-  const recover = createTurnRecovery({ store, ledger, prices, clock });
-  const responseCache = new InMemoryResponseCache();
   const usageRecords = new InMemoryUsageRecords();
+  const recover = createTurnRecovery({ store, ledger, usageRecords, prices, clock });
+  const responseCache = new InMemoryResponseCache();
   const chatTurn = createChatTurn({
     store,
     model: options.wrapModel ? options.wrapModel(model) : model,
