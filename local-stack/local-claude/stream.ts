@@ -16,10 +16,11 @@ export type MidStreamFault = Exclude<Fault, { kind: 'error-before' | 'hang' }>;
 const EMPTY_TEXT: BlockWire = { start: { type: 'text', text: '' }, deltas: [], final: {} };
 
 /**
- * Streams a reply as the API does: message_start, then per block content_block_start
- * (a ping after the first), its deltas and content_block_stop, then message_delta and
- * message_stop. A mid-stream fault replaces everything after its `after`-th delta,
- * counted across blocks.
+ * Streams a reply as the API does: the headers at once; after the time to first token
+ * message_start (its usage already counts the first output token), then per block
+ * content_block_start (a ping after the first), its deltas and content_block_stop, then
+ * message_delta and message_stop. A mid-stream fault replaces everything after its
+ * `after`-th delta, counted across blocks.
  */
 export async function streamReply(
   exchange: Exchange,
@@ -33,6 +34,9 @@ export async function streamReply(
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
   });
+  // The status is committed before generation: an overload past this point is an SSE error.
+  res.flushHeaders();
+  if (!(await pause(pacing.ttftMs, signal))) return;
   send('message_start', { type: 'message_start', message: messageJson(context, false) });
   const blocks = context.answer.blocks.map(blockWire);
   if (blocks.length === 0 && fault) blocks.push(EMPTY_TEXT);
@@ -43,10 +47,7 @@ export async function streamReply(
   let sent = 0;
   for (const [index, block] of blocks.entries()) {
     send('content_block_start', { type: 'content_block_start', index, content_block: block.start });
-    if (index === 0) {
-      send('ping', { type: 'ping' });
-      if (!(await pause(pacing.ttftMs, signal))) return;
-    }
+    if (index === 0) send('ping', { type: 'ping' });
     for (const { delta, tokens } of block.deltas) {
       if (fault && sent === fault.after) return inject(exchange, fault);
       send('content_block_delta', { type: 'content_block_delta', index, delta });
@@ -57,7 +58,6 @@ export async function streamReply(
     if (fault && index === blocks.length - 1) return inject(exchange, fault);
     send('content_block_stop', { type: 'content_block_stop', index });
   }
-  if (blocks.length === 0 && !(await pause(pacing.ttftMs, signal))) return;
   send('message_delta', messageDeltaJson(context));
   send('message_stop', { type: 'message_stop' });
   res.end();

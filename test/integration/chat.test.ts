@@ -99,14 +99,13 @@ describe('POST /v1/chat', () => {
   });
 
   it('keeps a quiet stream alive with : ping comment lines', async () => {
-    const quiet = await startTestStack({
-      claude: { timeToFirstTokenMs: 400 },
-      chatTuning: { pingIntervalMs: 100 },
-    });
+    const quiet = await startTestStack({ chatTuning: { pingIntervalMs: 100 } });
     try {
       const comments: string[] = [];
       const events: string[] = [];
-      for await (const event of readSse(await quiet.chat('listener', { message: 'hi' }), (c) =>
+      // Three tokens 400 ms apart: the stream is quiet between them.
+      const message = `hi ${directive('tokens=3 tps=2.5')}`;
+      for await (const event of readSse(await quiet.chat('listener', { message }), (c) =>
         comments.push(c),
       )) {
         events.push(event.event);

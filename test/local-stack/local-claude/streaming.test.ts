@@ -51,6 +51,25 @@ describe('local Claude streaming', () => {
     expect(deltas).toBe(30);
   });
 
+  it('answers headers at once and message_start with the first token, after the time to first token', async () => {
+    const started = performance.now();
+    const stream = await client.messages.create({
+      model: MODEL,
+      max_tokens: 1024,
+      stream: true,
+      messages: [{ role: 'user', content: 'Hello [[local-claude: ttft=300]]' }],
+    });
+    const headersMs = performance.now() - started;
+    const arrivals: Array<[string, number]> = [];
+    for await (const event of stream) arrivals.push([event.type, performance.now() - started]);
+
+    expect(headersMs).toBeLessThan(300);
+    const at = (type: string) => arrivals.find(([t]) => t === type)![1];
+    expect(at('message_start')).toBeGreaterThanOrEqual(300);
+    // The first delta comes with it (tps 0 here: no pacing between tokens).
+    expect(at('content_block_delta') - at('message_start')).toBeLessThan(100);
+  });
+
   it('starts with an empty assistant message and its input usage', async () => {
     const [start] = await streamEvents('Hello there, Claude');
 
