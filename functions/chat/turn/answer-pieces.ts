@@ -18,6 +18,8 @@ export class AnswerPieces {
   private pending = '';
   private usage: TokenUsage | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The first piece, until it is handed to `save`. */
+  private starting: { piece: Piece; immediate: NodeJS.Immediate } | undefined;
   private saving: Promise<void> = Promise.resolve();
 
   constructor(
@@ -28,7 +30,10 @@ export class AnswerPieces {
 
   begin(usage: TokenUsage): void {
     this.usage = usage;
-    this.enqueue({ offset: 0, text: '', usage });
+    // Once this turn of the event loop is over: the answer's first bytes, which Claude sends
+    // with its start, go out before the save's work (an AWS SDK call costs as much CPU).
+    const piece = { offset: 0, text: '', usage };
+    this.starting = { piece, immediate: setImmediate(() => this.saveStartingPiece()) };
     this.timer = setInterval(() => this.flush(), this.intervalMs);
   }
 
@@ -39,7 +44,15 @@ export class AnswerPieces {
   /** Stops saving; resolves once the saves under way are done. */
   end(): Promise<void> {
     clearInterval(this.timer);
+    this.saveStartingPiece();
     return this.saving;
+  }
+
+  private saveStartingPiece(): void {
+    if (!this.starting) return;
+    clearImmediate(this.starting.immediate);
+    this.enqueue(this.starting.piece);
+    this.starting = undefined;
   }
 
   private flush(): void {

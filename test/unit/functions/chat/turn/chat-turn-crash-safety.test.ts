@@ -106,6 +106,46 @@ describe('a streaming answer that must outlive its function', () => {
 });
 
 describe('AnswerPieces', () => {
+  const usage = {
+    inputTokens: 9,
+    outputTokens: 1,
+    cacheReadInputTokens: 0,
+    cacheCreationInputTokens: 0,
+  };
+
+  it("saves the first piece once the answer's first bytes had their turn of the event loop", async () => {
+    const saved: unknown[] = [];
+    const pieces = new AnswerPieces(
+      async (piece) => void saved.push(piece),
+      () => {},
+      1_000,
+    );
+
+    pieces.begin(usage);
+    await Promise.resolve();
+    expect(saved).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(saved).toEqual([{ offset: 0, text: '', usage }]);
+    await pieces.end();
+    expect(saved).toHaveLength(1);
+  });
+
+  it('saves the first piece at the end of an answer over before its turn came', async () => {
+    const saved: unknown[] = [];
+    const pieces = new AnswerPieces(
+      async (piece) => void saved.push(piece),
+      () => {},
+      1_000,
+    );
+
+    pieces.begin(usage);
+    await pieces.end();
+
+    expect(saved).toEqual([{ offset: 0, text: '', usage }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(saved).toHaveLength(1);
+  });
+
   it('saves pieces in order, the first with the usage, and reports a failed save without stopping', async () => {
     const saved: unknown[] = [];
     const errors: unknown[] = [];
@@ -121,13 +161,6 @@ describe('AnswerPieces', () => {
       (error) => errors.push(error),
       5,
     );
-    const usage = {
-      inputTokens: 9,
-      outputTokens: 1,
-      cacheReadInputTokens: 0,
-      cacheCreationInputTokens: 0,
-    };
-
     pieces.begin(usage);
     pieces.add('Once');
     await vi.waitFor(() => expect(saved).toHaveLength(2));
