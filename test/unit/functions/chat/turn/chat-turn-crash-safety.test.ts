@@ -112,14 +112,19 @@ describe('AnswerPieces', () => {
     cacheReadInputTokens: 0,
     cacheCreationInputTokens: 0,
   };
-
-  it("saves the first piece once the answer's first bytes had their turn of the event loop", async () => {
+  /** Pieces saved to memory, flushed every second (the tests end sooner). */
+  const savingPieces = () => {
     const saved: unknown[] = [];
     const pieces = new AnswerPieces(
       async (piece) => void saved.push(piece),
       () => {},
       1_000,
     );
+    return { saved, pieces };
+  };
+
+  it("saves the first piece once the answer's first bytes had their turn of the event loop", async () => {
+    const { saved, pieces } = savingPieces();
 
     pieces.begin(usage);
     await Promise.resolve();
@@ -131,12 +136,7 @@ describe('AnswerPieces', () => {
   });
 
   it('saves the first piece at the end of an answer over before its turn came', async () => {
-    const saved: unknown[] = [];
-    const pieces = new AnswerPieces(
-      async (piece) => void saved.push(piece),
-      () => {},
-      1_000,
-    );
+    const { saved, pieces } = savingPieces();
 
     pieces.begin(usage);
     await pieces.end();
