@@ -182,13 +182,16 @@ async function followJob(
 ): Promise<JobEndedEvent | undefined> {
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
-  const printed = new Set<unknown>();
+  // SNS and SQS keep no order: a progress event may come after a later one, and is not shown.
+  let shown = { round: 0, partsDone: 0 };
+  const isNewer = ({ round, partsDone }: JobProgressEvent['progress']) =>
+    round > shown.round || (round === shown.round && partsDone > shown.partsDone);
   try {
     const { event } = await events.waitFor<JobEndedEvent | JobProgressEvent>(
       (event) => {
         if (event.jobId !== jobId) return false;
-        if (event.type === 'job.progress' && !printed.has(event)) {
-          printed.add(event);
+        if (event.type === 'job.progress' && isNewer(event.progress)) {
+          shown = event.progress;
           const { round, partsDone, partsTotal } = event.progress;
           const what = round === 1 ? 'parts' : `round ${round} summaries`;
           io.print(`job ${jobId}: ${partsDone} of ${partsTotal} ${what} done (${elapsed()})`);

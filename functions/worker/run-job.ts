@@ -104,6 +104,7 @@ export function createJobRunner(deps: {
         ? await jobs.checkpoints(userId, jobId)
         : new Map<string, string>();
     const meter = new JobMeter(record);
+    let saved: Promise<unknown> = Promise.resolve();
     let pendingBatch: PendingBatch | undefined = record.batch;
     const priority = job.type === 'summarize.document' ? job.priority : undefined;
     const rounds = priority === 'batch' ? deps.rounds.batch : deps.rounds.standard;
@@ -125,13 +126,19 @@ export function createJobRunner(deps: {
       round: (round) => rounds(round, run),
       async checkpoint(key, text, progress) {
         checkpoints.set(key, text);
-        await jobs.saveCheckpoint(
-          userId,
-          jobId,
-          { key, text },
-          { progress, usage: meter.usage, costNanoUsd: meter.costNanoUsd },
-          nowIso(),
+        // One at a time, in the order the parts finished: concurrent parts' writes could
+        // otherwise land out of order, and the job's progress, usage and cost go back.
+        const saving = saved.then(() =>
+          jobs.saveCheckpoint(
+            userId,
+            jobId,
+            { key, text },
+            { progress, usage: meter.usage, costNanoUsd: meter.costNanoUsd },
+            nowIso(),
+          ),
         );
+        saved = saving.catch(() => undefined);
+        await saving;
         await publish({
           version: 1,
           type: 'job.progress',

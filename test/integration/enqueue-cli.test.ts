@@ -71,6 +71,9 @@ describe('npm run enqueue', () => {
     // 200,000 bytes ≈ 50,000 estimated tokens: three parts of at most 20,000.
     const progress = run.out.filter((line) => /\d+ of \d+ parts done/.test(line));
     expect(progress.at(-1), run.out.join('\n')).toMatch(/3 of 3 parts done/);
+    // Events come in any order; what is shown never goes back.
+    const partsDone = progress.map((line) => Number(/(\d+) of/.exec(line)?.[1]));
+    expect(partsDone).toEqual([...partsDone].sort((a, b) => a - b));
     expect(run.out).toContainEqual(expect.stringMatching(`^job ${jobId}: succeeded`));
     expect(run.out.join('\n')).toMatch(/cost: \$0\.\d+ \(\d+ in, \d+ out\)/);
     // Events, not polling: one request, the job's creation.

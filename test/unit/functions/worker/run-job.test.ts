@@ -41,7 +41,9 @@ const CALL_USAGE = {
  * given and what the job looked like while they ran, take `workMs` and charge one
  * call of CALL_USAGE at 5000 nano-dollars to the meter.
  */
-function runnerWorld(options: { workMs?: number; fail?: Error } = {}) {
+function runnerWorld(
+  options: { workMs?: number; fail?: Error; during?: (run: JobRun) => Promise<void> } = {},
+) {
   const jobs = new InMemoryJobStore();
   const clock = new ManualClock();
   const observer = new RecordingJobObserver();
@@ -51,6 +53,7 @@ function runnerWorld(options: { workMs?: number; fail?: Error } = {}) {
     async (message: { userId: string }, run: JobRun): Promise<string> => {
       seen.push({ use, message, jobDuringWork: await jobs.get(message.userId, JOB_ID) });
       clock.advance(options.workMs ?? 0);
+      await options.during?.(run);
       if (options.fail) throw options.fail;
       run.meter.add(CALL_USAGE, 5_000);
       return `summary by ${use}`;
@@ -102,6 +105,32 @@ describe('createJobRunner', () => {
       usage: { inputTokens: 120, outputTokens: 30 },
       costNanoUsd: 5_000,
       updatedAt: clock.iso(),
+    });
+  });
+
+  it('saves checkpoints in the order the parts finished, though their writes overlap', async () => {
+    const world = runnerWorld({
+      during: async (run) => {
+        await Promise.all([
+          run.checkpoint('part-1', 'one', { round: 1, partsDone: 1, partsTotal: 2 }),
+          run.checkpoint('part-2', 'two', { round: 1, partsDone: 2, partsTotal: 2 }),
+        ]);
+      },
+    });
+    const save = world.jobs.saveCheckpoint.bind(world.jobs);
+    let writes = 0;
+    // The first part's write is slow: unordered, it would land last.
+    world.jobs.saveCheckpoint = async (...args) => {
+      if (writes++ === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      return save(...args);
+    };
+
+    await world.runJob(documentJob);
+
+    expect((await world.jobs.get(USER_ID, JOB_ID))?.progress).toEqual({
+      round: 1,
+      partsDone: 2,
+      partsTotal: 2,
     });
   });
 
