@@ -37,16 +37,22 @@ describe('round trips before the model call', () => {
     const response = await stack.chat('warm', { message: 'A new conversation' });
     await response.text();
 
-    const made = beforeModel();
-    // Admission: the user's month, the deployment's shard, the rate window and the hold's
-    // index entry. The question's write (a transaction) goes out with them, but the model
-    // call of a new conversation does not wait for it: it may or may not have ended first.
-    expect(
-      made
-        .map((call) => call.operation)
-        .filter((operation) => operation !== 'TransactWriteItems')
-        .sort(),
-    ).toEqual(['PutItem', 'UpdateItem', 'UpdateItem', 'UpdateItem']);
+    // Admission: the user's month, the deployment's shard and the rate window, at once.
+    const admission = calls
+      .filter((call) => call.operation === 'UpdateItem')
+      .sort((a, b) => a.startedAt - b.startedAt)
+      .slice(0, 3);
+    expect(sequentialRoundTrips(admission)).toBe(1);
+    const admittedAt = Math.max(...admission.map((call) => call.endedAt));
+    expect(stack.claude.requests.at(-1)!.receivedAt + 1).toBeGreaterThanOrEqual(admittedAt);
+    // The hold's index entry goes out with them, and the question's write (a transaction)
+    // once they end: the model call waits for neither, only the answer's first byte does.
+    const [question] = calls.filter((call) => call.operation === 'TransactWriteItems');
+    expect(question!.startedAt).toBeGreaterThanOrEqual(admittedAt);
+    const made = beforeModel().filter((call) => call !== question);
+    expect(made.map((call) => call.operation).sort()).toEqual(
+      expect.arrayContaining(['UpdateItem', 'UpdateItem', 'UpdateItem']),
+    );
     expect(sequentialRoundTrips(made)).toBe(1);
   });
 

@@ -40,7 +40,8 @@ type Counter =
 /**
  * The UsageLedger on the single table, without transactions on the hot path: a
  * reservation is one conditional update per month item it holds money on (the user's,
- * one global shard, the API key's) and a put in the reservation index, all at once.
+ * one global shard, the API key's) and a put in the reservation index, all sent at once;
+ * the call waits for the holds, its settle or release for the index entry too.
  * Each update checks its own bound and records the hold on the item itself
  * (`hold_<id>`), so concurrent calls of one principal are serialized by DynamoDB per
  * item instead of conflicting as transactions do, and settling or releasing a hold
@@ -54,6 +55,9 @@ export class DynamoUsageLedger implements UsageLedger {
     private readonly tableName: string,
     private readonly globalBudgetUsd: number,
   ) {}
+
+  /** Index entries of this instance's reservations still being written, by reservation id. */
+  private readonly indexing = new Map<string, Promise<unknown>>();
 
   private get shards(): number {
     return globalBudgetShards(this.globalBudgetUsd);
@@ -106,17 +110,22 @@ export class DynamoUsageLedger implements UsageLedger {
           ]
         : []),
     ];
-    const [indexed, ...held] = await Promise.allSettled([
-      this.putIndex(planned),
+    // Should it fail, the call goes on all the same (see trackIndexWrite).
+    const indexing = this.putIndex(planned).catch(() => undefined);
+    const held = await Promise.allSettled([
       this.holdUserMonth(planned, request.userBudgetNanoUsd),
       ...counters.slice(1).map((counter) => this.hold(planned, counter)),
     ]);
-    const refusals = [indexed, ...held].flatMap((outcome) =>
+    const refusals = held.flatMap((outcome) =>
       outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
     );
-    if (refusals.length === 0) return planned;
-    const globalOnly =
-      refusals.length === 1 && held[1]?.status === 'rejected' && indexed.status === 'fulfilled';
+    if (refusals.length === 0) {
+      this.trackIndexWrite(planned, indexing);
+      return planned;
+    }
+    // The entry goes with the holds below, or is moved with the hold.
+    await indexing;
+    const globalOnly = refusals.length === 1 && held[1]?.status === 'rejected';
     if (globalOnly && this.shards > 1) {
       // Only the deployment's shard is full: another may still have room (rare, near the end of a month).
       const moved = await this.holdAnotherShard(planned, shardBudget);
@@ -127,6 +136,19 @@ export class DynamoUsageLedger implements UsageLedger {
       counters.filter((_, i) => held[i]?.status === 'fulfilled'),
     );
     throw refusals.find((reason) => !(reason instanceof BudgetExceededError)) ?? refusals[0];
+  }
+
+  /**
+   * The call need not wait for its index entry, only its settle or release does: an entry
+   * landing after the delete that settles it would outlive it. Should the put fail, the
+   * call goes on and is settled by its caller all the same; only a crash of the caller
+   * would then leave its holds to the month's end, as a crash during the put does.
+   */
+  private trackIndexWrite(reservation: Reservation, indexing: Promise<void>): void {
+    this.indexing.set(
+      reservation.id,
+      indexing.finally(() => this.indexing.delete(reservation.id)),
+    );
   }
 
   /** The reservation on the first other shard with room, its index entry moved with it. */
@@ -266,6 +288,7 @@ export class DynamoUsageLedger implements UsageLedger {
     actual: Actual,
     options: { recovered?: boolean } = {},
   ): Promise<void> {
+    await this.indexing.get(reservation.id);
     if (options.recovered) {
       await this.recordSettlement(reservation, { by: 'recovery', ...actual });
     }
@@ -393,6 +416,7 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   async release(reservation: Reservation): Promise<void> {
+    await this.indexing.get(reservation.id);
     await this.releaseHeld(reservation, heldCounters(reservation, true));
   }
 
@@ -478,6 +502,8 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   private async indexEntries(filter: { expiredBeforeMs?: number }): Promise<IndexEntry[]> {
+    // This instance's own reservations are listed as soon as they are made.
+    await Promise.all(this.indexing.values());
     const partitions = Array.from({ length: INDEX_PARTITIONS }, (_, partition) => partition);
     const pages = await Promise.all(
       partitions.map(async (partition) => {
