@@ -11,6 +11,8 @@ export interface ChatChild {
   snapshot(): Promise<ChatProcessSnapshot>;
   /** Runs a full garbage collection in the child (it runs with --expose-gc). */
   gc(): Promise<void>;
+  /** Whether the child asks DynamoDB for each call's capacity (on at start). */
+  measureCapacity(on: boolean): Promise<void>;
   /** Resident set size now, read from /proc without disturbing the child. */
   rssBytes(): Promise<number>;
   stop(): Promise<void>;
@@ -60,11 +62,11 @@ export async function startChatChild(
       pending.delete(message.id);
     }
   });
-  const ask = <T>(type: string) =>
+  const ask = <T>(type: string, fields: Record<string, unknown> = {}) =>
     new Promise<T>((resolve) => {
       const id = nextId++;
       pending.set(id, resolve as (message: unknown) => void);
-      child.send({ type, id });
+      child.send({ type, id, ...fields });
     });
   const { outDir: _, ...init } = options;
   child.send({ type: 'init', ...init } satisfies ChatProcessInit);
@@ -75,6 +77,9 @@ export async function startChatChild(
     snapshot: () => ask<ChatProcessSnapshot>('snapshot'),
     gc: async () => {
       await ask('gc');
+    },
+    measureCapacity: async (on) => {
+      await ask('capacity', { on });
     },
     rssBytes: () => rssOf(child),
     stop: () => stopChild(child),

@@ -36,13 +36,18 @@ export interface ChatProcessSnapshot {
 }
 
 const usage = emptyUsage();
+/** Whether DynamoDB is asked for the capacity of each call (see meterClient). */
+let askCapacity = true;
 const send = (message: unknown) => process.send?.(message);
 
 let close = async () => {};
 process.on('message', (message: { type: string; id?: number } & Partial<ChatProcessInit>) => {
   if (message.type === 'init') void init(message as ChatProcessInit);
   else if (message.type === 'snapshot') send(snapshot(message.id ?? 0));
-  else if (message.type === 'gc') {
+  else if (message.type === 'capacity') {
+    askCapacity = (message as { on?: boolean }).on === true;
+    send({ type: 'capacity-done', id: message.id });
+  } else if (message.type === 'gc') {
     (globalThis as { gc?: () => void }).gc?.();
     send({ type: 'gc-done', id: message.id });
   } else if (message.type === 'stop') void close().finally(() => process.exit(0));
@@ -55,7 +60,7 @@ async function init(options: ChatProcessInit): Promise<void> {
     sqsEndpoint: options.sqsEndpoint,
     anthropicBaseUrl: options.claudeUrl,
     env: options.env,
-    observeChatDynamoDb: (client: DynamoDBClient) => meterClient(client, usage),
+    observeChatDynamoDb: (client: DynamoDBClient) => meterClient(client, usage, () => askCapacity),
     // The chat function alone: no sweep (its DynamoDB calls would be counted as the turns'),
     // and no worker or sweep module loaded beside it.
     maintenance: false,

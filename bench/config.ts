@@ -57,6 +57,8 @@ export function benchConfig(
 
 /** Timed turns per client at least, so that a concurrent row's p99 rests on enough turns. */
 export const MIN_TURNS_PER_CLIENT = 25;
+/** Turns after a row's timed ones whose DynamoDB capacity is measured (at least one per client). */
+export const METERED_TURNS = 25;
 
 export function turnsOf(config: BenchConfig, row: RowSpec): number {
   return Math.max(config.turns, MIN_TURNS_PER_CLIENT * row.concurrency);

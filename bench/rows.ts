@@ -9,6 +9,7 @@ import {
   summarize,
   type TurnOutcome,
 } from './chat-turns.js';
+import { METERED_TURNS } from './config.js';
 import { type DynamoDbUsage, usageBetween } from './dynamodb-capacity.js';
 import { cpuBetween, sampleCpu } from './machine-cpu.js';
 import { runPool } from './stats.js';
@@ -85,7 +86,7 @@ export interface RowResult extends Summary {
   machineBusyPercent?: number;
   /** CPU time of DynamoDB Local's JVM per turn (ms): here it shares the chat process's cores. */
   dynamodbLocalCpuMsPerTurn?: number;
-  /** DynamoDB calls and capacity of the timed turns, per turn. */
+  /** DynamoDB calls of the timed turns, and capacity of the turns after them, per turn. */
   dynamodbPerTurn?: DynamoDbPerTurn;
   wallSeconds: number;
 }
@@ -103,14 +104,23 @@ export interface DynamoDbPerTurn {
   throttles: number;
 }
 
-export function perTurn(usage: DynamoDbUsage, turns: number): DynamoDbPerTurn {
+/**
+ * Per turn: calls and contention of `usage` over `turns`; capacity of `capacity` over its
+ * own turns when it was measured apart (see runRow), else of `usage`.
+ */
+export function perTurn(
+  usage: DynamoDbUsage,
+  turns: number,
+  capacity: { usage: DynamoDbUsage; turns: number } = { usage, turns },
+): DynamoDbPerTurn {
   const each = (n: number) => n / turns;
+  const eachMetered = (n: number) => n / capacity.turns;
   return {
     calls: each(usage.calls),
-    rcu: each(usage.aws.rcu),
-    wcu: each(usage.aws.wcu),
-    reportedRcu: each(usage.reported.rcu),
-    reportedWcu: each(usage.reported.wcu),
+    rcu: eachMetered(capacity.usage.aws.rcu),
+    wcu: eachMetered(capacity.usage.aws.wcu),
+    reportedRcu: eachMetered(capacity.usage.reported.rcu),
+    reportedWcu: eachMetered(capacity.usage.reported.wcu),
     byOperation: Object.fromEntries(
       Object.entries(usage.byOperation).map(([op, n]) => [op, each(n)]),
     ),
@@ -128,12 +138,19 @@ export interface RowContext {
   dynamodbLocalPid: number | undefined;
 }
 
-/** Warm-up turns (JIT, connections, conversations), then `turns` timed turns. */
+/**
+ * Warm-up turns (JIT, connections, conversations), then `turns` timed turns sending what the
+ * function sends, then (through the stack) a few more in which DynamoDB is asked for each
+ * call's capacity: asking slows DynamoDB Local, so the timed turns must not.
+ */
 export async function runRow(row: RowSpec, turns: number, context: RowContext): Promise<RowResult> {
   const started = performance.now();
   const warmUp = Math.min(turns, Math.max(20, row.concurrency));
-  const turn = await turnsOfRow(row, warmUp + turns, context);
+  const throughStack = row.path !== 'direct';
+  const meteredTurns = throughStack ? Math.max(METERED_TURNS, row.concurrency) : 0;
+  const turn = await turnsOfRow(row, warmUp + turns + meteredTurns, context);
   await runPool(warmUp, row.concurrency, turn);
+  if (throughStack) await context.chat.measureCapacity(false);
   // The direct rows do not touch the chat process.
   const snapshot = () =>
     Promise.all([
@@ -144,6 +161,9 @@ export async function runRow(row: RowSpec, turns: number, context: RowContext): 
   const outcomes = await runPool(turns, row.concurrency, turn);
   const [after, cpuAfter] = await snapshot();
   const cpu = cpuBetween(cpuBefore, cpuAfter, turns);
+  const capacity = throughStack
+    ? await meterCapacity(context.chat, meteredTurns, row, turn)
+    : undefined;
   return {
     id: row.id,
     path: describeRow(row),
@@ -152,11 +172,24 @@ export async function runRow(row: RowSpec, turns: number, context: RowContext): 
       ? {
           chatCpuMsPerTurn: (after.cpuUs - before.cpuUs) / 1000 / turns,
           ...cpu,
-          dynamodbPerTurn: perTurn(usageBetween(before.dynamodb, after.dynamodb), turns),
+          dynamodbPerTurn: perTurn(usageBetween(before.dynamodb, after.dynamodb), turns, capacity),
         }
       : cpu.machineBusyPercent !== undefined && { machineBusyPercent: cpu.machineBusyPercent }),
     wallSeconds: (performance.now() - started) / 1000,
   };
+}
+
+async function meterCapacity(
+  chat: ChatChild,
+  turns: number,
+  row: RowSpec,
+  turn: (i: number, worker: number) => Promise<TurnOutcome>,
+): Promise<{ usage: DynamoDbUsage; turns: number }> {
+  await chat.measureCapacity(true);
+  const before = await chat.snapshot();
+  await runPool(turns, row.concurrency, turn);
+  const after = await chat.snapshot();
+  return { usage: usageBetween(before.dynamodb, after.dynamodb), turns };
 }
 
 /** How the row's clients make a turn; existing conversations are started here, untimed. */
