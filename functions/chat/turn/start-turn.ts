@@ -133,14 +133,14 @@ export function createTurnStart(deps: {
     // No other turn can take a conversation not yet stored, so a new conversation's question
     // is written once the call is admitted, beside the model call, and only awaited before
     // the answer's first byte: the admission's writes have DynamoDB to themselves, and a
-    // refused call has nothing to undo.
+    // refused call has nothing to undo. It is sent once the model request has gone out.
     const loading = loadHistory(store, userId, existing, budget.historyTokens, skip);
     const admitting = planned
       ? admit(admission, context, admissionRequest, planned)
       : Promise.resolve(freeOfCharge(userId, receivedAtMs));
     const begun = existing
       ? store.beginTurn(begin)
-      : admitting.then(() => store.beginTurn(begin));
+      : admitting.then(afterModelRequestSent).then(() => store.beginTurn(begin));
     // Its failure is handled where it is awaited, below.
     begun.catch(() => undefined);
     const abandon = () =>
@@ -304,6 +304,9 @@ function freeOfCharge(userId: string, nowMs: number): Admitted {
     release: async () => {},
   };
 }
+
+/** The model request is sent within the admission's continuation; this runs after it. */
+const afterModelRequestSent = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Rejections by budget or rate limit are counted; nothing stays held then. */
 async function admit(
