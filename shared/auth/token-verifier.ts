@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { ApiKeyGrant } from '../domain/api-key.js';
 import { AuthenticationError } from '../domain/errors.js';
@@ -33,11 +34,20 @@ export interface Hs256VerifierOptions extends TokenRules {
 }
 
 export function hs256Verifier(options: Hs256VerifierOptions): TokenVerifier {
-  const encoder = new TextEncoder();
+  // jose imports a raw secret anew on every verify: the imported key is kept until it rotates.
+  let imported: { secret: string; key: Promise<webcrypto.CryptoKey> } | undefined;
+  const keyOf = (secret: string) => {
+    if (imported?.secret !== secret) {
+      const raw = new TextEncoder().encode(secret);
+      const hmac = { name: 'HMAC', hash: 'SHA-256' };
+      imported = { secret, key: webcrypto.subtle.importKey('raw', raw, hmac, false, ['verify']) };
+    }
+    return imported.key;
+  };
   return {
     verify: (authorization) =>
       verifyWith(authorization, options, async (token) =>
-        jwtVerify(token, encoder.encode(await options.secret()), {
+        jwtVerify(token, await keyOf(await options.secret()), {
           algorithms: ['HS256'],
           requiredClaims: REQUIRED_CLAIMS,
           ...(options.issuer && { issuer: options.issuer }),

@@ -89,6 +89,20 @@ describe('hs256Verifier', () => {
     ).resolves.toEqual({ userId: 'u' });
   });
 
+  it('follows a rotated secret: the new one verifies, the old one no longer does', async () => {
+    let current = SECRET;
+    const rotating = hs256Verifier({ maxLifetimeSeconds: 3600, secret: async () => current });
+    const before = await sign({ sub: 'u' });
+    await expect(rotating.verify(`Bearer ${before}`)).resolves.toEqual({ userId: 'u' });
+
+    current = 'the-next-signing-secret-of-enough-length';
+
+    await expect(rotating.verify(`Bearer ${before}`)).rejects.toThrow(AuthenticationError);
+    await expect(rotating.verify(`Bearer ${await sign({ sub: 'u' }, current)}`)).resolves.toEqual({
+      userId: 'u',
+    });
+  });
+
   it('checks issuer and audience when configured', async () => {
     const strict = hs256Verifier({
       maxLifetimeSeconds: 3600,
