@@ -59,6 +59,8 @@ export function benchConfig(
 export const MIN_TURNS_PER_CLIENT = 25;
 /** Turns after a row's timed ones whose DynamoDB capacity is measured (at least one per client). */
 export const METERED_TURNS = 25;
+/** Turns on each path of the stack before any row is timed (see warmUpStack). */
+export const WARM_UP_TURNS_PER_PATH = 300;
 
 export function turnsOf(config: BenchConfig, row: RowSpec): number {
   return Math.max(config.turns, MIN_TURNS_PER_CLIENT * row.concurrency);

@@ -1,5 +1,10 @@
 import { type BundleFigures, bundleSection } from './bundles.js';
-import { type BenchConfig, METERED_TURNS, MIN_TURNS_PER_CLIENT } from './config.js';
+import {
+  type BenchConfig,
+  METERED_TURNS,
+  MIN_TURNS_PER_CLIENT,
+  WARM_UP_TURNS_PER_PATH,
+} from './config.js';
 import {
   MAX_CPU_BUSY,
   MB_PER_VCPU,
@@ -63,7 +68,7 @@ export function markdown(results: BenchResults, config: BenchConfig): string {
   const lines = [
     `Run ${results.date} on ${machine.cpus} cores, Node ${machine.node}; 1-minute load average ${machine.loadBefore.toFixed(2)} before, ${num(machine.loadAfter, 2)} after. Local Claude: ${results.config.claude.timeToFirstTokenMs} ms to first token, ${results.config.claude.tokensPerSecond} tokens/s, ~30-token answers. The chat function runs alone in its own Node process (bundled as deployed); the bench client and the local Claude in another; DynamoDB Local in a JVM.`,
     '',
-    `Chat turns: ${config.turns} timed turns per row (at least ${MIN_TURNS_PER_CLIENT} × concurrency), after warm-up. "added" is the time to the first text token over calling the local Claude directly at the same concurrency. Errors are turns the client saw fail; DynamoDB figures are per turn, capacity as AWS bills it (transactions corrected, see bench/dynamodb-capacity.ts) and measured over ${METERED_TURNS} or more further turns, since asking DynamoDB Local for it slows every call and the function never asks; "retried" counts the transaction conflicts and failed conditions inside the function over the row. On AWS, DynamoDB and the clients run elsewhere; here they share the chat process's ${machine.cpus} cores: "DynamoDB Local CPU" is its JVM's CPU time per turn, and "machine busy" how busy all cores were over the timed turns (a row near 100% measures queueing for a core). Milliseconds.`,
+    `Chat turns: ${config.turns} timed turns per row (at least ${MIN_TURNS_PER_CLIENT} × concurrency), after ${WARM_UP_TURNS_PER_PATH} turns on each path of the stack (DynamoDB Local's JVM warms up over thousands of requests; DynamoDB on AWS is never cold) and each row's own warm-up. "added" is the time to the first text token over calling the local Claude directly at the same concurrency. Errors are turns the client saw fail; DynamoDB figures are per turn, capacity as AWS bills it (transactions corrected, see bench/dynamodb-capacity.ts) and measured over ${METERED_TURNS} or more further turns, since asking DynamoDB Local for it slows every call and the function never asks; "retried" counts the transaction conflicts and failed conditions inside the function over the row. On AWS, DynamoDB and the clients run elsewhere; here they share the chat process's ${machine.cpus} cores: "DynamoDB Local CPU" is its JVM's CPU time per turn, and "machine busy" how busy all cores were over the timed turns (a row near 100% measures queueing for a core). Milliseconds.`,
     '',
     '| row | concurrency | turns | errors | added first token p50 | added p99 | first token p50 | first token p99 | TTFB p50 | total p50 | chat CPU ms/turn | DynamoDB Local CPU ms/turn | machine busy | DynamoDB calls/turn | WCU/turn | RCU/turn | retried |',
     '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

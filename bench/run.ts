@@ -17,10 +17,10 @@ import { findFreePort } from '../local-stack/ports.js';
 import { startSqsEmulator } from '../local-stack/sqs/server.js';
 import { measureBundles } from './bundles.js';
 import { type ChatChild, startChatChild } from './chat-child.js';
-import { benchConfig, turnsOf } from './config.js';
+import { benchConfig, turnsOf, WARM_UP_TURNS_PER_PATH } from './config.js';
 import { recommendMemory, turnCost } from './cost.js';
 import { type BenchResults, markdown, rowLine } from './report.js';
-import { compareWithDirect, describeRow, type RowResult, runRow } from './rows.js';
+import { compareWithDirect, describeRow, type RowResult, runRow, warmUpStack } from './rows.js';
 import { measureTypicalTurns } from './typical-turn.js';
 
 const config = benchConfig();
@@ -64,23 +64,22 @@ let chat: ChatChild | undefined;
 try {
   const unguarded = config.rows.some((row) => row.path === 'unguarded');
   chat = await startChatChild({ ...chatOptions, claudeUrl: claude.url, unguarded });
-  const runId = Date.now().toString(36);
   // Direct rows first at each concurrency, so every stack row has its floor to compare with.
   const ordered = [...config.rows].sort(
     (a, b) =>
       a.concurrency - b.concurrency || Number(b.path === 'direct') - Number(a.path === 'direct'),
   );
+  const runId = Date.now().toString(36);
+  const rowContext = { chat, claudeUrl: claude.url, runId, dynamodbLocalPid: dynamodb.pid };
+  if (ordered.some((row) => row.path !== 'direct')) {
+    log(`warm-up: ${WARM_UP_TURNS_PER_PATH} turns on each path of the stack…`);
+    await warmUpStack(rowContext, WARM_UP_TURNS_PER_PATH);
+    claude.requests.length = 0;
+  }
   for (const row of ordered) {
     const turns = turnsOf(config, row);
     log(`row ${row.id} (${describeRow(row)}, ${turns} turns)…`);
-    rows.push(
-      await runRow(row, turns, {
-        chat,
-        claudeUrl: claude.url,
-        runId,
-        dynamodbLocalPid: dynamodb.pid,
-      }),
-    );
+    rows.push(await runRow(row, turns, rowContext));
     compareWithDirect(rows);
     log(rowLine(rows.at(-1) as RowResult));
     claude.requests.length = 0;
