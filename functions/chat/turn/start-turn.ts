@@ -127,20 +127,17 @@ export function createTurnStart(deps: {
         hold: { reservation: planned, model, requestId: context.requestId, receivedAt },
       }),
     };
-    // One round trip before the model call. In an existing conversation, history, admission
-    // and the question stored at once; what one of them did is undone if another fails:
+    // One round trip before the model call: history, admission and the question stored at
+    // once; what one of them did is undone if another fails. A new conversation's question
+    // is only awaited before the answer's first byte: no other turn can take a conversation
+    // not yet stored, so its model call need not wait for the write. In an existing one,
     // another turn may win the conversation, and the loser must not have called the model.
-    // No other turn can take a conversation not yet stored, so a new conversation's question
-    // is written once the call is admitted, beside the model call, and only awaited before
-    // the answer's first byte: the admission's writes have DynamoDB to themselves, and a
-    // refused call has nothing to undo. It is sent once the model request has gone out.
     const loading = loadHistory(store, userId, existing, budget.historyTokens, skip);
     const admitting = planned
       ? admit(admission, context, admissionRequest, planned)
       : Promise.resolve(freeOfCharge(userId, receivedAtMs));
-    const begun = existing
-      ? store.beginTurn(begin)
-      : admitting.then(afterModelRequestSent).then(() => store.beginTurn(begin));
+    // Sent last, so the emulator and the network carry the model call's writes first.
+    const begun = store.beginTurn(begin);
     // Its failure is handled where it is awaited, below.
     begun.catch(() => undefined);
     const abandon = () =>
@@ -304,9 +301,6 @@ function freeOfCharge(userId: string, nowMs: number): Admitted {
     release: async () => {},
   };
 }
-
-/** The model request is sent within the admission's continuation; this runs after it. */
-const afterModelRequestSent = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Rejections by budget or rate limit are counted; nothing stays held then. */
 async function admit(
