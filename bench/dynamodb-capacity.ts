@@ -85,7 +85,7 @@ export function usageBetween(before: DynamoDbUsage, after: DynamoDbUsage): Dynam
 /**
  * Meters a DynamoDB client (and the document clients made from it): a benchmark hook. Calls
  * and failures are always counted; capacity only while `askCapacity()` says so, since asking
- * for it makes DynamoDB Local slower (~0.5 ms a call) and the function never asks.
+ * for it makes DynamoDB Local slower (~0.6 ms a call) and the function never asks.
  */
 export function meterClient(
   client: DynamoDBClient,
