@@ -23,14 +23,16 @@ const USAGE = {
 };
 
 /**
- * A hold whose write fails (after the SDK's retries: a throttled hot shard, a network
- * error) while the rest of its settle or release succeeds: the DynamoDB adapter on
- * DynamoDB Local, with the failure injected on the client.
+ * The DynamoDB adapter on DynamoDB Local when its writes fail (after the SDK's retries: a
+ * throttled hot shard, a network error) or are slow: failures injected, and the index
+ * entry's put held back, on the client.
  */
-describe('DynamoUsageLedger when one item cannot be written', () => {
+describe('DynamoUsageLedger', () => {
   let client: DynamoDBClient;
   /** Partition keys whose next UpdateItem fails. */
   const failNextUpdateOf = new Set<string>();
+  /** Index puts: counted; while `gate` is set they wait for it, with `fail` they fail. */
+  const indexPuts = { count: 0, fail: false, gate: undefined as Promise<void> | undefined };
   let ledger: DynamoUsageLedger;
   let tableName: string;
 
@@ -39,10 +41,16 @@ describe('DynamoUsageLedger when one item cannot be written', () => {
     client = createDynamoDbClient(inject('dynamodbEndpoint'));
     client.middlewareStack.add(
       (next, context) => async (args) => {
-        const pk = (args.input as { Key?: { pk?: unknown } }).Key?.pk;
-        const partition = typeof pk === 'string' ? pk : (pk as { S?: string } | undefined)?.S;
-        if (context.commandName === 'UpdateItemCommand' && failNextUpdateOf.delete(partition!)) {
-          throw Object.assign(new Error('injected write failure'), { name: 'InternalServerError' });
+        const input = args.input as { Key?: { pk?: unknown }; Item?: { pk?: unknown } };
+        const updated = partitionOf(input.Key?.pk);
+        if (context.commandName === 'UpdateItemCommand' && failNextUpdateOf.delete(updated!)) {
+          throw injectedFailure();
+        }
+        const put = partitionOf(input.Item?.pk);
+        if (context.commandName === 'PutItemCommand' && put?.startsWith('RESV#')) {
+          indexPuts.count++;
+          if (indexPuts.fail) throw injectedFailure();
+          await indexPuts.gate;
         }
         return next(args);
       },
@@ -51,6 +59,7 @@ describe('DynamoUsageLedger when one item cannot be written', () => {
   });
   beforeEach(async () => {
     failNextUpdateOf.clear();
+    Object.assign(indexPuts, { count: 0, fail: false, gate: undefined });
     // One shard: below $20 the global budget is not split.
     tableName = `ledger-failures-${randomUUID().slice(0, 8)}`;
     await ensureTable(client, tableName);
@@ -75,61 +84,147 @@ describe('DynamoUsageLedger when one item cannot be written', () => {
   const holdsOn = (item: Record<string, unknown>) =>
     Object.keys(item).filter((name) => name.startsWith('hold_'));
 
-  it("leaves a settle that failed on one item to the sweep, which settles it to the caller's figures", async () => {
-    const userId = `user-${randomUUID()}`;
-    const reservation = await reserve(userId);
-    failNextUpdateOf.add(ledgerKeys.globalShard(MONTH, 0).pk);
+  describe('when one item cannot be written', () => {
+    it("leaves a settle that failed on one item to the sweep, which settles it to the caller's figures", async () => {
+      const userId = `user-${randomUUID()}`;
+      const reservation = await reserve(userId);
+      failNextUpdateOf.add(ledgerKeys.globalShard(MONTH, 0).pk);
 
-    await expect(
-      ledger.settle(reservation, { usage: USAGE, costNanoUsd: 400_000 }),
-    ).rejects.toThrow('injected write failure');
+      await expect(
+        ledger.settle(reservation, { usage: USAGE, costNanoUsd: 400_000 }),
+      ).rejects.toThrow('injected write failure');
 
-    expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
-      spentNanoUsd: 400_000,
-      heldNanoUsd: 400_000,
-      requests: 1,
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
+        spentNanoUsd: 400_000,
+        heldNanoUsd: 400_000,
+        requests: 1,
+      });
+      expect(await shard()).toMatchObject({ heldNanoUsd: 1_000_000 });
+      expect((await ledger.listReservations()).map((r) => r.id)).toEqual([reservation.id]);
+      // Not before it expires: the caller might still be settling.
+      expect(await ledger.reclaimExpired(T0 + 1_000)).toBe(0);
+
+      expect(await ledger.reclaimExpired(T0 + 61_000)).toBe(1);
+
+      expect(await shard()).toMatchObject({
+        heldNanoUsd: 400_000,
+        spentNanoUsd: 400_000,
+        requests: 1,
+        inputTokens: 100,
+        outputTokens: 20,
+      });
+      expect(holdsOn(await shard())).toEqual([]);
+      // The user's month was settled once, by the caller.
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
+        spentNanoUsd: 400_000,
+        heldNanoUsd: 400_000,
+        requests: 1,
+      });
+      expect(await ledger.listReservations()).toEqual([]);
     });
-    expect(await shard()).toMatchObject({ heldNanoUsd: 1_000_000 });
-    expect((await ledger.listReservations()).map((r) => r.id)).toEqual([reservation.id]);
-    // Not before it expires: the caller might still be settling.
-    expect(await ledger.reclaimExpired(T0 + 1_000)).toBe(0);
 
-    expect(await ledger.reclaimExpired(T0 + 61_000)).toBe(1);
+    it('leaves a release that failed on one item to the sweep, which releases it', async () => {
+      const userId = `user-${randomUUID()}`;
+      const reservation = await reserve(userId);
+      failNextUpdateOf.add(ledgerKeys.userMonth(userId, MONTH).pk);
 
-    expect(await shard()).toMatchObject({
-      heldNanoUsd: 400_000,
-      spentNanoUsd: 400_000,
-      requests: 1,
-      inputTokens: 100,
-      outputTokens: 20,
+      await expect(ledger.release(reservation)).rejects.toThrow('injected write failure');
+
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({ heldNanoUsd: 1_000_000 });
+      expect(await shard()).toMatchObject({ heldNanoUsd: 0 });
+
+      expect(await ledger.reclaimExpired(T0 + 61_000)).toBe(1);
+
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
+        heldNanoUsd: 0,
+        spentNanoUsd: 0,
+        requests: 0,
+      });
+      expect(await ledger.listReservations()).toEqual([]);
     });
-    expect(holdsOn(await shard())).toEqual([]);
-    // The user's month was settled once, by the caller.
-    expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
-      spentNanoUsd: 400_000,
-      heldNanoUsd: 400_000,
-      requests: 1,
-    });
-    expect(await ledger.listReservations()).toEqual([]);
   });
 
-  it('leaves a release that failed on one item to the sweep, which releases it', async () => {
-    const userId = `user-${randomUUID()}`;
-    const reservation = await reserve(userId);
-    failNextUpdateOf.add(ledgerKeys.userMonth(userId, MONTH).pk);
+  describe("a reservation's index entry", () => {
+    /** Lets the held puts go on once `promise` has had the time to run ahead of them. */
+    const openGateAfter = async <T>(promise: Promise<T>) => {
+      const state = await Promise.race([
+        promise.then(() => 'settled'),
+        new Promise((done) => setTimeout(() => done('pending'), 200)),
+      ]);
+      open();
+      return state;
+    };
+    let open = () => {};
+    const closeGate = () => {
+      indexPuts.gate = new Promise((done) => {
+        open = done;
+      });
+    };
 
-    await expect(ledger.release(reservation)).rejects.toThrow('injected write failure');
+    it('is not waited for by the call, but by its settle: no entry outlives the settled hold', async () => {
+      const userId = `user-${randomUUID()}`;
+      closeGate();
+      const reservation = await reserve(userId);
+      expect(indexPuts.count).toBe(1);
 
-    expect(await ledger.userMonth(userId, MONTH)).toMatchObject({ heldNanoUsd: 1_000_000 });
-    expect(await shard()).toMatchObject({ heldNanoUsd: 0 });
+      const settling = ledger.settle(reservation, { usage: USAGE, costNanoUsd: 400_000 });
+      expect(await openGateAfter(settling)).toBe('pending');
+      await settling;
 
-    expect(await ledger.reclaimExpired(T0 + 61_000)).toBe(1);
-
-    expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
-      heldNanoUsd: 0,
-      spentNanoUsd: 0,
-      requests: 0,
+      expect(await ledger.listReservations()).toEqual([]);
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
+        heldNanoUsd: 400_000,
+        spentNanoUsd: 400_000,
+        requests: 1,
+      });
     });
-    expect(await ledger.listReservations()).toEqual([]);
+
+    it('is waited for by a release too', async () => {
+      const userId = `user-${randomUUID()}`;
+      closeGate();
+      const reservation = await reserve(userId);
+
+      const releasing = ledger.release(reservation);
+      expect(await openGateAfter(releasing)).toBe('pending');
+      await releasing;
+
+      expect(await ledger.listReservations()).toEqual([]);
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({ heldNanoUsd: 0 });
+    });
+
+    it('is listed by the instance that made it as soon as the call is admitted', async () => {
+      closeGate();
+      const reservation = await reserve(`user-${randomUUID()}`);
+
+      const listing = ledger.listReservations();
+      expect(await openGateAfter(listing)).toBe('pending');
+      expect((await listing).map((listed) => listed.id)).toEqual([reservation.id]);
+      await ledger.release(reservation);
+    });
+
+    it('does not refuse the call when it cannot be written: the caller settles the holds all the same', async () => {
+      const userId = `user-${randomUUID()}`;
+      indexPuts.fail = true;
+      const reservation = await reserve(userId);
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({ heldNanoUsd: 1_000_000 });
+
+      await ledger.settle(reservation, { usage: USAGE, costNanoUsd: 400_000 });
+
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
+        heldNanoUsd: 400_000,
+        spentNanoUsd: 400_000,
+        requests: 1,
+      });
+      expect(await ledger.listReservations()).toEqual([]);
+    });
   });
 });
+
+/** A key's partition, as the document client or the low-level client gives it. */
+function partitionOf(pk: unknown): string | undefined {
+  return typeof pk === 'string' ? pk : (pk as { S?: string } | undefined)?.S;
+}
+
+function injectedFailure(): Error {
+  return Object.assign(new Error('injected write failure'), { name: 'InternalServerError' });
+}
