@@ -18,18 +18,22 @@ export interface LateSpend {
 
 /**
  * A settle that finds the hold gone adds only what nobody recorded, so a call is counted
- * once whoever settles first: after a reclaim (or with no record at all), all of `actual`;
- * after a recovery, the caller adds what it used beyond the recovered figures, and the
- * recovery, finding its caller settled first, adds nothing (the caller's figures include
- * everything the recovery saw).
+ * once whoever settles first: after a reclaim, all of `actual`; after a recovery, the
+ * caller adds what it used beyond the recovered figures, and the recovery, finding its
+ * caller settled first, adds nothing (the caller's figures include everything the recovery
+ * saw). With no record at all, nobody else took the hold (a recovery or a reclaim records
+ * itself before taking it): this settle did, in an earlier attempt whose answer was lost
+ * and which the SDK retried, so there is nothing left to add.
  */
 export function lateSpend(
   actual: { usage: TokenUsage; costNanoUsd: number },
   taken: Settlement | undefined,
   settler: 'caller' | 'recovery',
 ): LateSpend {
-  if (taken?.by !== 'recovery') return { requests: 1, ...actual };
-  if (settler === 'recovery') return { requests: 0, usage: ZERO_USAGE, costNanoUsd: 0 };
+  const nothing = { requests: 0, usage: ZERO_USAGE, costNanoUsd: 0 };
+  if (taken === undefined) return nothing;
+  if (taken.by === 'reclaim') return { requests: 1, ...actual };
+  if (settler === 'recovery') return nothing;
   const beyond = (field: keyof TokenUsage) =>
     Math.max(0, (actual.usage[field] ?? 0) - (taken.usage[field] ?? 0));
   return {

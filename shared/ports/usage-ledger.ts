@@ -49,8 +49,9 @@ export interface UsageLedger {
   /**
    * Records the actual cost and usage, and releases the rest of the reservation. A call
    * is counted once however its settles race: its caller's, and a recovery's (`recovered`:
-   * the caller was taken for dead and settled at what it had streamed), or a settle after
-   * the reservation was reclaimed. The caller's figures win (see `lateSpend`).
+   * the caller was taken for dead and settled at what it had streamed), a settle after
+   * the reservation was reclaimed, or one sent again after its answer was lost. The
+   * caller's figures win (see `lateSpend`).
    */
   settle(
     reservation: Reservation,

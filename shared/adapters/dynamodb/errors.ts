@@ -31,3 +31,13 @@ export function isTransactionConflict(error: unknown): boolean {
   }
   return error instanceof Error && error.name === 'TransactionConflictException';
 }
+
+/**
+ * The item as it was when a write's condition failed, when the write asked for it
+ * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`): its attribute names, whatever the
+ * client (the document client leaves it marshalled).
+ */
+export function failedItem(error: unknown): Record<string, unknown> | undefined {
+  if (!(error instanceof Error) || error.name !== 'ConditionalCheckFailedException') return;
+  return (error as { Item?: Record<string, unknown> }).Item;
+}

@@ -14,7 +14,7 @@ import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
 import { type LateSpend, lateSpend, type Settlement } from '../../domain/settlement.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../ports/usage-ledger.js';
-import { isConditionFailure } from './errors.js';
+import { failedItem, isConditionFailure } from './errors.js';
 import { apiKeyKeys, ledgerKeys } from './keys.js';
 
 /** Expired reservations are kept this long after expiry, then DynamoDB TTL drops them. */
@@ -225,28 +225,32 @@ export class DynamoUsageLedger implements UsageLedger {
 
   /**
    * One conditional update: the hold recorded on the item and counted, if the bound allows.
+   * The SDK retries a request whose answer was lost (a timeout, a reset connection, a 500),
+   * though it may have landed: a hold already on the item is that request's, counted once.
    * @throws BudgetExceededError when it does not
    */
   private async hold(reservation: Reservation, counter: Counter): Promise<void> {
     const amount = reservation.amountNanoUsd;
-    const names = { '#hold': ledgerKeys.holdAttribute(reservation.id) };
+    const hold = ledgerKeys.holdAttribute(reservation.id);
     const input =
       counter.kind === 'user'
         ? {
             UpdateExpression:
               'SET #hold = :amount ADD availableNanoUsd :taken, heldNanoUsd :amount',
-            ConditionExpression: 'availableNanoUsd >= :amount',
+            ConditionExpression: 'attribute_not_exists(#hold) AND availableNanoUsd >= :amount',
             ExpressionAttributeValues: { ':amount': amount, ':taken': -amount },
           }
         : counter.limit === undefined
           ? {
               UpdateExpression: 'SET #hold = :amount ADD heldNanoUsd :amount',
+              ConditionExpression: 'attribute_not_exists(#hold)',
               ExpressionAttributeValues: { ':amount': amount },
             }
           : {
               UpdateExpression: 'SET #hold = :amount ADD heldNanoUsd :amount',
               // No arithmetic is allowed in conditions: the bound is precomputed.
-              ConditionExpression: 'attribute_not_exists(heldNanoUsd) OR heldNanoUsd <= :max',
+              ConditionExpression:
+                'attribute_not_exists(#hold) AND (attribute_not_exists(heldNanoUsd) OR heldNanoUsd <= :max)',
               ExpressionAttributeValues: { ':amount': amount, ':max': counter.limit - amount },
             };
     try {
@@ -254,12 +258,14 @@ export class DynamoUsageLedger implements UsageLedger {
         new UpdateCommand({
           TableName: this.tableName,
           Key: counter.key,
-          ExpressionAttributeNames: names,
+          ExpressionAttributeNames: { '#hold': hold },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           ...input,
         }),
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      if (failedItem(error)?.[hold] !== undefined) return;
       throw counter.kind === 'user' ? userBudgetExceeded(undefined) : counter.refusal();
     }
   }

@@ -31,6 +31,9 @@ describe('DynamoUsageLedger', () => {
   let client: DynamoDBClient;
   /** Partition keys whose next UpdateItem fails. */
   const failNextUpdateOf = new Set<string>();
+  /** Partition keys whose next UpdateItem lands but whose answer is lost: the SDK retries it. */
+  const loseNextAnswerOf = new Set<string>();
+  let lostAnswers = 0;
   /** Index puts: counted; while `gate` is set they wait for it, with `fail` they fail. */
   const indexPuts = { count: 0, fail: false, gate: undefined as Promise<void> | undefined };
   let ledger: DynamoUsageLedger;
@@ -56,9 +59,25 @@ describe('DynamoUsageLedger', () => {
       },
       { step: 'initialize', name: 'injectWriteFailure' },
     );
+    // Inside the SDK's retries, after the request reached DynamoDB Local.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const input = args.input as { Key?: { pk?: unknown } };
+        const updated = partitionOf(input.Key?.pk);
+        if (context.commandName === 'UpdateItemCommand' && loseNextAnswerOf.delete(updated!)) {
+          lostAnswers++;
+          throw Object.assign(new Error('injected lost answer'), { name: 'TimeoutError' });
+        }
+        return result;
+      },
+      { step: 'deserialize', name: 'loseAnswer' },
+    );
   });
   beforeEach(async () => {
     failNextUpdateOf.clear();
+    loseNextAnswerOf.clear();
+    lostAnswers = 0;
     Object.assign(indexPuts, { count: 0, fail: false, gate: undefined });
     // One shard: below $20 the global budget is not split.
     tableName = `ledger-failures-${randomUUID().slice(0, 8)}`;
@@ -141,6 +160,51 @@ describe('DynamoUsageLedger', () => {
         requests: 0,
       });
       expect(await ledger.listReservations()).toEqual([]);
+    });
+  });
+
+  describe('when a write lands but its answer is lost, and the SDK sends it again', () => {
+    const loseAnswersOf = (userId: string) => {
+      loseNextAnswerOf.add(ledgerKeys.userMonth(userId, MONTH).pk);
+      loseNextAnswerOf.add(ledgerKeys.globalShard(MONTH, 0).pk);
+    };
+
+    it('counts the hold once', async () => {
+      const userId = `user-${randomUUID()}`;
+      const before = await shard();
+      loseAnswersOf(userId);
+
+      const reservation = await reserve(userId);
+
+      expect(lostAnswers).toBe(2);
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({ heldNanoUsd: 1_000_000 });
+      expect(Number((await shard()).heldNanoUsd)).toBe(Number(before.heldNanoUsd ?? 0) + 1_000_000);
+      await ledger.settle(reservation, { usage: USAGE, costNanoUsd: 400_000 });
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
+        heldNanoUsd: 400_000,
+        spentNanoUsd: 400_000,
+      });
+    });
+
+    it('counts the settle once', async () => {
+      const userId = `user-${randomUUID()}`;
+      const reservation = await reserve(userId);
+      const before = await shard();
+      loseAnswersOf(userId);
+
+      await ledger.settle(reservation, { usage: USAGE, costNanoUsd: 400_000 });
+
+      expect(lostAnswers).toBe(2);
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
+        heldNanoUsd: 400_000,
+        spentNanoUsd: 400_000,
+        requests: 1,
+        inputTokens: 100,
+      });
+      const after = await shard();
+      expect(Number(after.spentNanoUsd) - Number(before.spentNanoUsd ?? 0)).toBe(400_000);
+      expect(Number(after.requests) - Number(before.requests ?? 0)).toBe(1);
+      expect(holdsOn(after)).toEqual([]);
     });
   });
 
