@@ -7,9 +7,27 @@ export type Instrument = <T>(client: T) => T;
 
 const asIs: Instrument = (client) => client;
 
+/**
+ * DynamoDB answers in milliseconds: a request still unanswered after this long is on a
+ * dead connection, and the SDK retries it (the SDK's default is to wait forever, which
+ * would hang a turn until the function's own timeout). Writes that may land twice this
+ * way are conditioned so that the second landing is recognized (see DynamoUsageLedger).
+ */
+const DYNAMODB_REQUEST_TIMEOUT_MS = 3_000;
+const DYNAMODB_CONNECTION_TIMEOUT_MS = 1_000;
+
 /** @param endpoint set only on the local stack (DynamoDB Local) */
 export function createDynamoDbClient(endpoint?: string, instrument = asIs): DynamoDBClient {
-  return instrument(new DynamoDBClient(endpoint ? { endpoint } : {}));
+  const client = new DynamoDBClient({
+    ...(endpoint && { endpoint }),
+    requestHandler: {
+      connectionTimeout: DYNAMODB_CONNECTION_TIMEOUT_MS,
+      requestTimeout: DYNAMODB_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+  });
+  withoutSdkLogging(client);
+  return instrument(client);
 }
 
 export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
@@ -22,4 +40,13 @@ export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
  */
 export function createSqsClient(endpoint?: string, instrument = asIs): SQSClient {
   return instrument(new SQSClient(endpoint ? { endpoint } : {}));
+}
+
+/**
+ * The SDK's logger step copies every request's input and output through its sensitivity
+ * filter on each call, even with no logger set, for a log line it then drops: message text
+ * would be in it, and it costs the hot path CPU on every DynamoDB call.
+ */
+function withoutSdkLogging(client: DynamoDBClient): void {
+  client.middlewareStack.remove('loggerMiddleware');
 }
