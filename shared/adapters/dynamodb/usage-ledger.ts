@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   BatchGetCommand,
   DeleteCommand,
@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { globalBudgetShards, monthOf } from '../../domain/budget.js';
 import { BudgetExceededError } from '../../domain/errors.js';
+import { newReservationId } from '../../domain/ids.js';
 import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
 import { type LateSpend, lateSpend, type Settlement } from '../../domain/settlement.js';
 import type { TokenUsage } from '../../domain/usage.js';
@@ -64,7 +65,7 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   plan(request: Omit<ReserveRequest, 'userBudgetNanoUsd' | 'globalBudgetNanoUsd'>): Reservation {
-    const id = request.id ?? randomUUID();
+    const id = request.id ?? newReservationId();
     return {
       id,
       userId: request.userId,
