@@ -47,3 +47,9 @@ export function lateSpend(
     },
   };
 }
+
+/** A late spend that adds nothing: no write needed. */
+export const isNoSpend = (spend: LateSpend): boolean =>
+  spend.requests === 0 &&
+  spend.costNanoUsd === 0 &&
+  Object.values(spend.usage).every((tokens) => tokens === 0);

@@ -6,13 +6,14 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { globalBudgetShards, monthOf } from '../../domain/budget.js';
 import { BudgetExceededError } from '../../domain/errors.js';
 import { newReservationId } from '../../domain/ids.js';
 import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
-import { type LateSpend, lateSpend, type Settlement } from '../../domain/settlement.js';
+import { isNoSpend, type LateSpend, lateSpend, type Settlement } from '../../domain/settlement.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../ports/usage-ledger.js';
 import { failedItem, isConditionFailure } from './errors.js';
@@ -304,12 +305,9 @@ export class DynamoUsageLedger implements UsageLedger {
       if (await this.settleHold(reservation, counter, actual)) return;
       // Taken meanwhile (recovered, or reclaimed): only what nobody recorded is added.
       taken ??= this.settlement(reservation);
-      await this.recordSpend(
-        reservation,
-        counter,
-        lateSpend(actual, await taken, options.recovered ? 'recovery' : 'caller'),
-        { withHold: false },
-      );
+      const spend = lateSpend(actual, await taken, options.recovered ? 'recovery' : 'caller');
+      if (isNoSpend(spend)) return;
+      await this.recordSpend(reservation, counter, spend, { withHold: false });
     };
     const outcomes = await Promise.allSettled([
       ...heldCounters(reservation, true).map(settleOn),
@@ -343,27 +341,29 @@ export class DynamoUsageLedger implements UsageLedger {
       `${available}heldNanoUsd :held, spentNanoUsd :cost, requests :requests, ` +
       'inputTokens :in, outputTokens :out, cacheReadInputTokens :cacheRead, ' +
       'cacheCreationInputTokens :cacheWrite';
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: counter.key,
-        UpdateExpression: withHold ? `REMOVE #hold ADD ${recorded}` : `ADD ${recorded}`,
-        ...(withHold && {
-          ConditionExpression: 'attribute_exists(#hold)',
-          ExpressionAttributeNames: { '#hold': ledgerKeys.holdAttribute(reservation.id) },
-        }),
-        ExpressionAttributeValues: {
-          ':cost': cost,
-          ':requests': spend.requests,
-          ':in': spend.usage.inputTokens,
-          ':out': spend.usage.outputTokens,
-          ':cacheRead': spend.usage.cacheReadInputTokens,
-          ':cacheWrite': spend.usage.cacheCreationInputTokens,
-          ':held': withHold ? cost - amount : cost,
-          ...(counter.kind === 'user' && { ':available': withHold ? amount - cost : -cost }),
-        },
+    const update = {
+      TableName: this.tableName,
+      Key: counter.key,
+      UpdateExpression: withHold ? `REMOVE #hold ADD ${recorded}` : `ADD ${recorded}`,
+      ...(withHold && {
+        ConditionExpression: 'attribute_exists(#hold)',
+        ExpressionAttributeNames: { '#hold': ledgerKeys.holdAttribute(reservation.id) },
       }),
-    );
+      ExpressionAttributeValues: {
+        ':cost': cost,
+        ':requests': spend.requests,
+        ':in': spend.usage.inputTokens,
+        ':out': spend.usage.outputTokens,
+        ':cacheRead': spend.usage.cacheReadInputTokens,
+        ':cacheWrite': spend.usage.cacheCreationInputTokens,
+        ':held': withHold ? cost - amount : cost,
+        ...(counter.kind === 'user' && { ':available': withHold ? amount - cost : -cost }),
+      },
+    };
+    // A late spend has no hold whose removal marks it done: it goes as a transaction, whose
+    // token (the SDK sets one per call) has DynamoDB apply it once however often it is sent.
+    if (withHold) await this.client.send(new UpdateCommand(update));
+    else await this.client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }] }));
   }
 
   /**

@@ -63,9 +63,19 @@ describe('DynamoUsageLedger', () => {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const result = await next(args);
-        const input = args.input as { Key?: { pk?: unknown } };
-        const updated = partitionOf(input.Key?.pk);
-        if (context.commandName === 'UpdateItemCommand' && loseNextAnswerOf.delete(updated!)) {
+        const input = args.input as {
+          Key?: { pk?: unknown };
+          TransactItems?: Array<{ Update?: { Key?: { pk?: unknown } } }>;
+        };
+        const updated = partitionOf(input.Key?.pk ?? input.TransactItems?.[0]?.Update?.Key?.pk);
+        const writes = ['UpdateItemCommand', 'TransactWriteItemsCommand'];
+        // Only a write that landed: a refused one (a failed condition) is answered with a 400.
+        const landed = (result.response as { statusCode?: number }).statusCode === 200;
+        if (
+          landed &&
+          writes.includes(String(context.commandName)) &&
+          loseNextAnswerOf.delete(updated!)
+        ) {
           lostAnswers++;
           throw Object.assign(new Error('injected lost answer'), { name: 'TimeoutError' });
         }
@@ -205,6 +215,26 @@ describe('DynamoUsageLedger', () => {
       expect(Number(after.spentNanoUsd) - Number(before.spentNanoUsd ?? 0)).toBe(400_000);
       expect(Number(after.requests) - Number(before.requests ?? 0)).toBe(1);
       expect(holdsOn(after)).toEqual([]);
+    });
+
+    it('counts once what a caller adds after a recovery took its hold', async () => {
+      const userId = `user-${randomUUID()}`;
+      const reservation = await reserve(userId);
+      const recovered = { usage: { ...USAGE, outputTokens: 5 }, costNanoUsd: 250_000 };
+      await ledger.settle(reservation, recovered, { recovered: true });
+      // The caller's own settle finds the holds gone: it adds what it used beyond the recovery's figures.
+      loseAnswersOf(userId);
+
+      await ledger.settle(reservation, { usage: USAGE, costNanoUsd: 400_000 });
+
+      expect(lostAnswers).toBe(2);
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
+        spentNanoUsd: 400_000,
+        heldNanoUsd: 400_000,
+        requests: 1,
+        outputTokens: 20,
+      });
+      expect(await shard()).toMatchObject({ spentNanoUsd: 400_000, outputTokens: 20 });
     });
   });
 
