@@ -1,3 +1,6 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+
 type CancellationReasons = Array<{ Code?: string } | undefined>;
 
 function cancellationReasons(error: unknown): CancellationReasons | undefined {
@@ -34,10 +37,11 @@ export function isTransactionConflict(error: unknown): boolean {
 
 /**
  * The item as it was when a write's condition failed, when the write asked for it
- * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`): its attribute names, whatever the
- * client (the document client leaves it marshalled).
+ * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`) and it was there. The document client
+ * leaves it marshalled; this unmarshalls it.
  */
 export function failedItem(error: unknown): Record<string, unknown> | undefined {
   if (!(error instanceof Error) || error.name !== 'ConditionalCheckFailedException') return;
-  return (error as { Item?: Record<string, unknown> }).Item;
+  const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+  return item && unmarshall(item);
 }

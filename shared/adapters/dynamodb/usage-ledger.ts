@@ -181,10 +181,9 @@ export class DynamoUsageLedger implements UsageLedger {
     try {
       await this.hold(reservation, counter);
     } catch (error) {
-      if (!(error instanceof BudgetExceededError)) throw error;
-      const { Item } = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: counter.key, ConsistentRead: true }),
-      );
+      if (!(error instanceof HoldRefused)) throw error;
+      // The month as the refused update found it; none yet when the user's first call starts it.
+      const Item = error.item;
       let budget: number;
       if (Item?.availableNanoUsd !== undefined) {
         budget = Number(Item.availableNanoUsd) + Number(Item.heldNanoUsd ?? 0);
@@ -267,8 +266,9 @@ export class DynamoUsageLedger implements UsageLedger {
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      if (failedItem(error)?.[hold] !== undefined) return;
-      throw counter.kind === 'user' ? userBudgetExceeded(undefined) : counter.refusal();
+      const item = failedItem(error);
+      if (item?.[hold] !== undefined) return;
+      throw counter.kind === 'user' ? new HoldRefused(item) : counter.refusal();
     }
   }
 
@@ -666,6 +666,13 @@ function toMonthUsage(month: string, item: Record<string, unknown> | undefined):
     spentNanoUsd: count('spentNanoUsd'),
     heldNanoUsd: count('heldNanoUsd'),
   };
+}
+
+/** A user month's hold refused: the month as the update found it, to tell why. */
+class HoldRefused extends BudgetExceededError {
+  constructor(readonly item: Record<string, unknown> | undefined) {
+    super(userBudgetExceeded(undefined).message);
+  }
 }
 
 function userBudgetExceeded(budgetNanoUsd: number | undefined) {

@@ -34,6 +34,8 @@ describe('DynamoUsageLedger', () => {
   /** Partition keys whose next UpdateItem lands but whose answer is lost: the SDK retries it. */
   const loseNextAnswerOf = new Set<string>();
   let lostAnswers = 0;
+  /** Every command sent, as `<command> <partition key>`. */
+  const sent: string[] = [];
   /** Index puts: counted; while `gate` is set they wait for it, with `fail` they fail. */
   const indexPuts = { count: 0, fail: false, gate: undefined as Promise<void> | undefined };
   let ledger: DynamoUsageLedger;
@@ -46,6 +48,7 @@ describe('DynamoUsageLedger', () => {
       (next, context) => async (args) => {
         const input = args.input as { Key?: { pk?: unknown }; Item?: { pk?: unknown } };
         const updated = partitionOf(input.Key?.pk);
+        sent.push(`${context.commandName} ${updated ?? partitionOf(input.Item?.pk)}`);
         if (context.commandName === 'UpdateItemCommand' && failNextUpdateOf.delete(updated!)) {
           throw injectedFailure();
         }
@@ -88,6 +91,7 @@ describe('DynamoUsageLedger', () => {
     failNextUpdateOf.clear();
     loseNextAnswerOf.clear();
     lostAnswers = 0;
+    sent.length = 0;
     Object.assign(indexPuts, { count: 0, fail: false, gate: undefined });
     // One shard: below $20 the global budget is not split.
     tableName = `ledger-failures-${randomUUID().slice(0, 8)}`;
@@ -171,6 +175,30 @@ describe('DynamoUsageLedger', () => {
       });
       expect(await ledger.listReservations()).toEqual([]);
     });
+  });
+
+  it("learns why a user's hold was refused from the refused update, without reading the month", async () => {
+    const userId = `user-${randomUUID()}`;
+    const userMonth = ledgerKeys.userMonth(userId, MONTH).pk;
+    const reserveWithin = (userBudgetNanoUsd: number) =>
+      ledger.reserve({
+        userId,
+        amountNanoUsd: 1_000_000,
+        userBudgetNanoUsd,
+        globalBudgetNanoUsd: BUDGET,
+        nowMs: T0,
+        expiresAtMs: T0 + 60_000,
+      });
+
+    // The month's first call: refused, the month started with its budget, held again.
+    await reserveWithin(1_500_000);
+    await expect(reserveWithin(1_500_000)).rejects.toThrow(
+      'does not fit your monthly budget of $0.0015',
+    );
+
+    const onUserMonth = sent.filter((command) => command.endsWith(` ${userMonth}`));
+    expect(onUserMonth.filter((command) => command.startsWith('GetItem'))).toEqual([]);
+    expect(onUserMonth).toHaveLength(4);
   });
 
   describe('when a write lands but its answer is lost, and the SDK sends it again', () => {
