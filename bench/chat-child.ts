@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
 import type { ChatProcessInit, ChatProcessSnapshot } from './chat-process.js';
+import { DEPLOYED_CHAT_MEMORY_MB, lambdaHeapFlags } from './lambda-heap.js';
 
 /** The chat function in its own process (chat-process.ts), seen from the bench. */
 export interface ChatChild {
@@ -44,7 +45,8 @@ export async function startChatChild(
   });
   // Profiling flags (see config.ts); a profile is read against the unminified bundle.
   const nodeArgs = process.env.BENCH_CHAT_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, outfile], {
+  const heap = lambdaHeapFlags(DEPLOYED_CHAT_MEMORY_MB);
+  const child = spawn(process.execPath, ['--expose-gc', ...heap, ...nodeArgs, outfile], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env },
   });
