@@ -303,7 +303,8 @@ export class DynamoUsageLedger implements UsageLedger {
     let taken: Promise<Settlement | undefined> | undefined;
     const settleOn = async (counter: Counter) => {
       if (await this.settleHold(reservation, counter, actual)) return;
-      // Taken meanwhile (recovered, or reclaimed): only what nobody recorded is added.
+      // Taken meanwhile (recovered, reclaimed, or by this settle's own attempt whose answer
+      // was lost): only what nobody recorded is added.
       taken ??= this.settlement(reservation);
       const spend = lateSpend(actual, await taken, options.recovered ? 'recovery' : 'caller');
       if (isNoSpend(spend)) return;
