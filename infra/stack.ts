@@ -88,6 +88,7 @@ export class ClaudeServerlessStack extends Stack {
     }
     this.observability = new Observability(this, 'Observability', {
       chatFunction: this.chat.handler.function,
+      table: this.data.table,
       workerFunction: this.jobs.worker.function,
       jobsQueue: this.jobs.queue,
       deadLetterQueue: this.jobs.deadLetterQueue,

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { METRIC } from '../../shared/observability/metric-names.js';
@@ -29,6 +30,7 @@ export interface AlarmThresholds {
 
 export interface AlarmSources {
   readonly chatFunction: lambda.IFunction;
+  readonly table: dynamodb.ITable;
   readonly jobsQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly thresholds: AlarmThresholds;
@@ -45,7 +47,19 @@ export interface AlarmDefinition {
   readonly evaluationPeriods?: number;
 }
 
-/** Every alarm: latency, errors, budget burn, the jobs queues. */
+/** The operations the functions send the table (an alarm's math expression takes at most 10). */
+const TABLE_OPERATIONS = [
+  dynamodb.Operation.GET_ITEM,
+  dynamodb.Operation.PUT_ITEM,
+  dynamodb.Operation.UPDATE_ITEM,
+  dynamodb.Operation.DELETE_ITEM,
+  dynamodb.Operation.QUERY,
+  dynamodb.Operation.BATCH_GET_ITEM,
+  dynamodb.Operation.BATCH_WRITE_ITEM,
+  dynamodb.Operation.TRANSACT_WRITE_ITEMS,
+];
+
+/** Every alarm: latency, errors, budget burn, the table, the jobs queues. */
 export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
   const t = s.thresholds;
   const maximum = { statistic: 'Maximum', period: DEFAULT_PERIOD };
@@ -89,6 +103,16 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
       metric: s.chatFunction.metricThrottles({ period: DEFAULT_PERIOD }),
       threshold: 0,
       description: 'The chat function was throttled: requests were refused',
+    },
+    {
+      id: 'DynamoDbThrottles',
+      metric: s.table.metricThrottledRequestsForOperations({
+        operations: TABLE_OPERATIONS,
+        period: DEFAULT_PERIOD,
+      }),
+      threshold: 0,
+      description:
+        'DynamoDB throttled requests to the table: a hot item or partition, or the table quota (docs/scaling.md). The SDK retries them, so turns slow down before they fail',
     },
     {
       id: 'GlobalBudgetUsed',

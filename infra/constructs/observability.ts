@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -17,6 +18,7 @@ import { addDashboardWidgets } from './dashboard-widgets.js';
 
 export interface ObservabilityProps {
   readonly chatFunction: lambda.IFunction;
+  readonly table: dynamodb.ITable;
   readonly workerFunction: lambda.IFunction;
   readonly jobsQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
@@ -26,8 +28,8 @@ export interface ObservabilityProps {
 }
 
 /**
- * Alarms on latency, errors, budget burn and the jobs queues, sent to an encrypted
- * SNS topic; a dashboard of the same metrics. Metric names come from
+ * Alarms on latency, errors, budget burn, table throttling and the jobs queues, sent to an
+ * encrypted SNS topic; a dashboard of the same metrics. Metric names come from
  * shared/observability/metric-names.ts, the contract with the functions.
  */
 export class Observability extends Construct {

@@ -94,6 +94,32 @@ describe('the alarms', () => {
     }
   });
 
+  it('alarm on any throttled request to the table, summed over the operations the functions send', () => {
+    const table = { Ref: logicalId(s.stack, s.stack.data.table.tableName) };
+    const alarm = alarms.DynamoDbThrottles!;
+    expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    const throttled = (alarm.Metrics ?? []).flatMap((metric) =>
+      metric.MetricStat ? [metric.MetricStat] : [],
+    );
+    expect(throttled.map((stat) => stat.Metric.MetricName)).toEqual(
+      Array(throttled.length).fill('ThrottledRequests'),
+    );
+    expect(throttled.map((stat) => stat.Metric.Namespace)).toContain('AWS/DynamoDB');
+    const operations = throttled.map(
+      (stat) =>
+        (stat.Metric as unknown as { Dimensions: { Name: string; Value: unknown }[] }).Dimensions,
+    );
+    for (const dimensions of operations) {
+      expect(dimensions).toContainEqual({ Name: 'TableName', Value: table });
+    }
+    expect(
+      operations.map((dimensions) => dimensions.find((d) => d.Name === 'Operation')?.Value),
+    ).toEqual(
+      expect.arrayContaining(['GetItem', 'PutItem', 'UpdateItem', 'Query', 'TransactWriteItems']),
+    );
+    expect(alarm.Metrics?.find((metric) => metric.Expression)?.Expression).toMatch(/\+/);
+  });
+
   it('alarm on budget burn: month-to-date percentage and a daily pace', () => {
     expect(alarms.GlobalBudgetUsed).toMatchObject({
       ...ours(SERVICE.chat),
@@ -168,7 +194,7 @@ describe('the alarms', () => {
 
   it('notify the alarm topic, and treat no traffic as no problem', () => {
     const topic = { Ref: logicalId(s.stack, s.stack.observability.alarmTopic.topicArn) };
-    expect(Object.keys(alarms)).toHaveLength(11);
+    expect(Object.keys(alarms)).toHaveLength(12);
     for (const alarm of Object.values(alarms)) {
       expect(alarm.AlarmActions).toEqual([topic]);
       expect(alarm.TreatMissingData).toBe('notBreaching');
@@ -248,7 +274,9 @@ describe('metric names', () => {
     // And the dashboard shows every metric the functions emit.
     expect(new Set(ourNames)).toEqual(known);
     expect(
-      used.every((m) => [METRICS_NAMESPACE, 'AWS/Lambda', 'AWS/SQS'].includes(m.namespace)),
+      used.every((m) =>
+        [METRICS_NAMESPACE, 'AWS/Lambda', 'AWS/SQS', 'AWS/DynamoDB'].includes(m.namespace),
+      ),
     ).toBe(true);
   });
 
