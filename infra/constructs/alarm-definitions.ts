@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { METRIC } from '../../shared/observability/metric-names.js';
@@ -8,6 +8,7 @@ import {
   chatMetric,
   DEFAULT_PERIOD,
   errorRatePercent,
+  tableThrottles,
   totalBudgetOverrunUsd,
   totalCostUsd,
   unhandledErrors,
@@ -46,18 +47,6 @@ export interface AlarmDefinition {
   /** Consecutive periods above the threshold. @default 1 */
   readonly evaluationPeriods?: number;
 }
-
-/** The operations the functions send the table (an alarm's math expression takes at most 10). */
-const TABLE_OPERATIONS = [
-  dynamodb.Operation.GET_ITEM,
-  dynamodb.Operation.PUT_ITEM,
-  dynamodb.Operation.UPDATE_ITEM,
-  dynamodb.Operation.DELETE_ITEM,
-  dynamodb.Operation.QUERY,
-  dynamodb.Operation.BATCH_GET_ITEM,
-  dynamodb.Operation.BATCH_WRITE_ITEM,
-  dynamodb.Operation.TRANSACT_WRITE_ITEMS,
-];
 
 /** Every alarm: latency, errors, budget burn, the table, the jobs queues. */
 export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
@@ -106,10 +95,7 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
     },
     {
       id: 'DynamoDbThrottles',
-      metric: s.table.metricThrottledRequestsForOperations({
-        operations: TABLE_OPERATIONS,
-        period: DEFAULT_PERIOD,
-      }),
+      metric: tableThrottles(s.table),
       threshold: 0,
       description:
         'DynamoDB throttled requests to the table: a hot item or partition, or the table quota (docs/scaling.md). The SDK retries them, so turns slow down before they fail',

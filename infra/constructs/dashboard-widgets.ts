@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { METRIC } from '../../shared/observability/metric-names.js';
@@ -11,6 +12,7 @@ import {
   errorRatePercent,
   maintenanceMetric,
   modelErrorsByType,
+  tableThrottles,
   totalBudgetOverrunUsd,
   unhandledErrors,
   workerMetric,
@@ -18,6 +20,7 @@ import {
 
 export interface DashboardSources {
   readonly chatFunction: lambda.IFunction;
+  readonly table: dynamodb.ITable;
   readonly workerFunction: lambda.IFunction;
   readonly jobsQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
@@ -72,6 +75,14 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
         chatMetric(METRIC.responseCacheMisses, 'Sum', 'Misses'),
       ],
       [cacheHitRatioPercent()],
+    ),
+    graph(
+      'Table',
+      [tableThrottles(s.table)],
+      [
+        s.table.metricConsumedWriteCapacityUnits({ ...lambdaPeriod, label: 'Write units' }),
+        s.table.metricConsumedReadCapacityUnits({ ...lambdaPeriod, label: 'Read units' }),
+      ],
     ),
   );
   dashboard.addWidgets(

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import {
   ERROR_TYPE_DIMENSION,
   METRIC,
@@ -124,5 +125,26 @@ export function totalCostUsd(period: Duration): cloudwatch.MathExpression {
     },
     label: 'Model spend (USD)',
     period,
+  });
+}
+
+/** The operations the functions send the table (an alarm's math expression takes at most 10). */
+const TABLE_OPERATIONS = [
+  dynamodb.Operation.GET_ITEM,
+  dynamodb.Operation.PUT_ITEM,
+  dynamodb.Operation.UPDATE_ITEM,
+  dynamodb.Operation.DELETE_ITEM,
+  dynamodb.Operation.QUERY,
+  dynamodb.Operation.BATCH_GET_ITEM,
+  dynamodb.Operation.BATCH_WRITE_ITEM,
+  dynamodb.Operation.TRANSACT_WRITE_ITEMS,
+];
+
+/** Requests DynamoDB throttled on the table, over the operations the functions send. */
+export function tableThrottles(table: dynamodb.ITable): cloudwatch.IMetric {
+  return table.metricThrottledRequestsForOperations({
+    operations: TABLE_OPERATIONS,
+    period: DEFAULT_PERIOD,
+    label: 'Throttled requests',
   });
 }

@@ -252,6 +252,18 @@ function dashboardMetrics(dashboard: CfnResource): { namespace: string; name: st
   return found;
 }
 
+describe('the dashboard', () => {
+  it('shows the table: throttled requests, and the capacity it consumes', () => {
+    const [dashboard] = Object.values(s.json.Resources).filter(
+      (resource) => resource.Type === 'AWS::CloudWatch::Dashboard',
+    );
+    const table = dashboardMetrics(dashboard!).filter((m) => m.namespace === 'AWS/DynamoDB');
+    expect(new Set(table.map((m) => m.name))).toEqual(
+      new Set(['ThrottledRequests', 'ConsumedWriteCapacityUnits', 'ConsumedReadCapacityUnits']),
+    );
+  });
+});
+
 describe('metric names', () => {
   it('used by every alarm and dashboard widget in our namespace are values of METRIC', () => {
     const known = new Set<string>(Object.values(METRIC));
