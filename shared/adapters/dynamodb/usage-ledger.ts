@@ -672,15 +672,16 @@ function toMonthUsage(month: string, item: Record<string, unknown> | undefined):
 /** A user month's hold refused: the month as the update found it, to tell why. */
 class HoldRefused extends BudgetExceededError {
   constructor(readonly item: Record<string, unknown> | undefined) {
-    super(userBudgetExceeded(undefined).message);
+    super(userBudgetMessage(''));
   }
 }
 
-function userBudgetExceeded(budgetNanoUsd: number | undefined) {
-  const budget = budgetNanoUsd === undefined ? '' : ` of $${nanoToUsd(budgetNanoUsd)}`;
-  return new BudgetExceededError(
-    `this request does not fit your monthly budget${budget}; lower the output token limit or wait for the next month`,
-  );
+function userBudgetExceeded(budgetNanoUsd: number) {
+  return new BudgetExceededError(userBudgetMessage(` of $${nanoToUsd(budgetNanoUsd)}`));
+}
+
+function userBudgetMessage(budget: string) {
+  return `this request does not fit your monthly budget${budget}; lower the output token limit or wait for the next month`;
 }
 
 function keyBudgetExceeded(budgetNanoUsd: number) {

@@ -99,11 +99,11 @@ describe('DynamoUsageLedger', () => {
     ledger = new DynamoUsageLedger(createDocumentClient(client), tableName, 10);
   });
 
-  const reserve = (userId: string) =>
+  const reserve = (userId: string, userBudgetNanoUsd = BUDGET) =>
     ledger.reserve({
       userId,
       amountNanoUsd: 1_000_000,
-      userBudgetNanoUsd: BUDGET,
+      userBudgetNanoUsd,
       globalBudgetNanoUsd: BUDGET,
       nowMs: T0,
       expiresAtMs: T0 + 60_000,
@@ -180,19 +180,9 @@ describe('DynamoUsageLedger', () => {
   it("learns why a user's hold was refused from the refused update, without reading the month", async () => {
     const userId = `user-${randomUUID()}`;
     const userMonth = ledgerKeys.userMonth(userId, MONTH).pk;
-    const reserveWithin = (userBudgetNanoUsd: number) =>
-      ledger.reserve({
-        userId,
-        amountNanoUsd: 1_000_000,
-        userBudgetNanoUsd,
-        globalBudgetNanoUsd: BUDGET,
-        nowMs: T0,
-        expiresAtMs: T0 + 60_000,
-      });
-
     // The month's first call: refused, the month started with its budget, held again.
-    await reserveWithin(1_500_000);
-    await expect(reserveWithin(1_500_000)).rejects.toThrow(
+    await reserve(userId, 1_500_000);
+    await expect(reserve(userId, 1_500_000)).rejects.toThrow(
       'does not fit your monthly budget of $0.0015',
     );
 
