@@ -9,6 +9,7 @@ import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records
 import { monthOf } from '../../shared/domain/budget.js';
 import { usdToNano } from '../../shared/domain/pricing/model-price.js';
 import { ZERO_USAGE } from '../../shared/domain/usage.js';
+import { awayFromMinuteEnd } from './support/rate-window.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -416,6 +417,7 @@ describe('what an API key may spend', () => {
         principal: `hasty${path.replaceAll('/', '-')}`,
         requestsPerMinute: 1,
       });
+      await awayFromMinuteEnd();
       expect(await callModel(path, key)).toBe(200);
       expect(await callModel(path, key)).toBe(429);
     });

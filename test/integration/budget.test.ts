@@ -4,6 +4,7 @@ import { monthOf } from '../../shared/domain/budget.js';
 import { BudgetExceededError } from '../../shared/domain/errors.js';
 import { usdToNano } from '../../shared/domain/pricing/model-price.js';
 import { ZERO_USAGE } from '../../shared/domain/usage.js';
+import { awayFromMinuteEnd } from './support/rate-window.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -123,6 +124,7 @@ describe('rate limits', () => {
   afterAll(() => stack.close());
 
   it('answers past the per-minute request limit with 429 and retry-after, before any model call', async () => {
+    await awayFromMinuteEnd();
     for (let i = 0; i < 2; i++) await collectSse(await stack.chat('hasty', { message: `hi ${i}` }));
     const before = stack.claude.requests.length;
     const response = await stack.chat('hasty', { message: 'one more' });

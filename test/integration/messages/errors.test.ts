@@ -1,6 +1,7 @@
 import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../support/api-keys.js';
+import { awayFromMinuteEnd } from '../support/rate-window.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
 const MODEL = 'claude-sonnet-4-6';
@@ -89,6 +90,7 @@ describe('/v1/messages errors, as the official SDK types them', () => {
   it('429 RateLimitError with retry-after when the key is over its rate', async () => {
     const { key } = await createApiKey(stack, { principal: 'busy-user', requestsPerMinute: 1 });
     const client = sdk(key);
+    await awayFromMinuteEnd();
     await client.messages.create(ask('one [[local-claude: tokens=1]]', { max_tokens: 5 }));
 
     const error = await caught(client.messages.create(ask('two', { max_tokens: 5 })));

@@ -7,6 +7,7 @@ import { usdToNano } from '../../../shared/domain/pricing/model-price.js';
 import { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import { usageFromWire } from '../../../shared/gateway/wire-usage.js';
 import { createApiKey } from '../support/api-keys.js';
+import { awayFromMinuteEnd } from '../support/rate-window.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
 const MODEL = 'claude-sonnet-4-6';
@@ -110,6 +111,7 @@ describe('/v1/messages governance', () => {
       messages: [{ role: 'user' as const, content: 'limits [[local-claude: tokens=2]]' }],
     };
 
+    await awayFromMinuteEnd();
     const first = await client.messages.create(params).withResponse();
     const second = await client.messages.create(params).withResponse();
 
