@@ -50,6 +50,9 @@ export const ledgerKeys = {
   settlement: (reservationId: string) => ({ pk: `SETTLEMENT#${reservationId}`, sk: 'SETTLEMENT' }),
   /** On each month item a reservation holds money on, the hold itself: released once. */
   holdAttribute: (reservationId: string) => `hold_${reservationId}`,
+  /** The reservation a month item's attribute holds money for, if it is a hold. */
+  holdReservation: (attribute: string) =>
+    attribute.startsWith('hold_') ? attribute.slice('hold_'.length) : undefined,
   reservationExpiry: (expiresAtMs: number) => String(expiresAtMs).padStart(15, '0'),
   rateWindow: (userId: string, windowStartMs: number) => ({
     pk: `USER#${userId}`,

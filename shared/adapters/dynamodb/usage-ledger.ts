@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { globalBudgetShards, monthOf } from '../../domain/budget.js';
 import { BudgetExceededError } from '../../domain/errors.js';
-import { newReservationId } from '../../domain/ids.js';
+import { newReservationId, reservationIdExpiry } from '../../domain/ids.js';
 import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
 import { isNoSpend, type LateSpend, lateSpend, type Settlement } from '../../domain/settlement.js';
 import type { TokenUsage } from '../../domain/usage.js';
@@ -23,6 +23,12 @@ import { apiKeyKeys, ledgerKeys } from './keys.js';
 const RESERVATION_TTL_GRACE_SECONDS = 24 * 3600;
 /** How long the record of who took a hold outlives the reservation's expiry. */
 const SETTLEMENT_TTL_GRACE_SECONDS = 24 * 3600;
+/**
+ * How long after its expiry a hold no index entry lists is taken for its dead caller's:
+ * the sweep, every minute, has long settled or released any that one lists, so the two
+ * never take the same hold in different ways.
+ */
+const UNINDEXED_HOLD_GRACE_MS = 5 * 60_000;
 /** Partitions of the reservation index, by reservation id. */
 const INDEX_PARTITIONS = 16;
 
@@ -32,6 +38,8 @@ type Actual = { usage: TokenUsage; costNanoUsd: number };
 /** A reservation as its index entry has it; `settleTo` when a settle failed on some item. */
 type IndexEntry = { reservation: Reservation; settleTo?: Actual };
 type Key = { pk: string; sk: string };
+/** What one item's hold tells of its reservation. */
+type Hold = Pick<Reservation, 'id' | 'amountNanoUsd' | 'expiresAtMs'>;
 /** A month item a reservation holds money on, and the bound it holds within. */
 type Counter =
   /** A user's month: its `availableNanoUsd` (budget − held) must cover the hold. */
@@ -66,7 +74,7 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   plan(request: Omit<ReserveRequest, 'userBudgetNanoUsd' | 'globalBudgetNanoUsd'>): Reservation {
-    const id = request.id ?? newReservationId();
+    const id = request.id ?? newReservationId(request.expiresAtMs);
     return {
       id,
       userId: request.userId,
@@ -86,7 +94,10 @@ export class DynamoUsageLedger implements UsageLedger {
     } catch (error) {
       if (!(error instanceof BudgetExceededError)) throw error;
       // Holds of crashed calls may be what fills the budget: give them back, try once more.
-      if ((await this.reclaimExpired(request.nowMs)) === 0) throw error;
+      const reclaimed =
+        (await this.reclaimExpired(request.nowMs)) ||
+        (await this.reclaimUnindexed(heldCounters(planned, true), request.nowMs));
+      if (reclaimed === 0) throw error;
       return this.tryReserve(planned, request);
     }
   }
@@ -386,7 +397,7 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   /** Records who takes the hold from its caller, before taking it; the first record stays. */
-  private async recordSettlement(reservation: Reservation, settlement: Settlement) {
+  private async recordSettlement(reservation: Hold, settlement: Settlement) {
     await this.client
       .send(
         new PutCommand({
@@ -450,7 +461,7 @@ export class DynamoUsageLedger implements UsageLedger {
     return outcomes.some((outcome) => outcome.status === 'fulfilled' && outcome.value);
   }
 
-  private async releaseOn(reservation: Reservation, counter: Counter): Promise<boolean> {
+  private async releaseOn(reservation: Hold, counter: Counter): Promise<boolean> {
     const amount = reservation.amountNanoUsd;
     try {
       await this.client.send(
@@ -503,6 +514,49 @@ export class DynamoUsageLedger implements UsageLedger {
       }),
     );
     return reclaimed.filter(Boolean).length;
+  }
+
+  /**
+   * Expired holds on these items that no index entry lists, so the sweep cannot find them:
+   * their caller died before its entry landed, or could not write it. The hold's name
+   * carries its reservation's expiry, its value the amount; each is reclaimed as the sweep
+   * reclaims (recorded first, so a late settle still counts its call once).
+   */
+  private async reclaimUnindexed(counters: Counter[], nowMs: number): Promise<number> {
+    const { Responses } = await this.client.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [this.tableName]: { Keys: counters.map((counter) => counter.key), ConsistentRead: true },
+        },
+      }),
+    );
+    const items = Responses?.[this.tableName] ?? [];
+    const expired = counters.flatMap((counter) => {
+      const item = items.find(
+        (found) => found.pk === counter.key.pk && found.sk === counter.key.sk,
+      );
+      return expiredHolds(item, nowMs).map((hold) => ({ counter, hold }));
+    });
+    const reclaimed = await Promise.all(
+      expired.map(async ({ counter, hold }) => {
+        if (await this.isIndexed(hold)) return false;
+        await this.recordSettlement(hold, { by: 'reclaim' });
+        return this.releaseOn(hold, counter);
+      }),
+    );
+    return reclaimed.filter(Boolean).length;
+  }
+
+  private async isIndexed(hold: Hold): Promise<boolean> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: indexKey(hold),
+        ProjectionExpression: 'pk',
+        ConsistentRead: true,
+      }),
+    );
+    return Item !== undefined;
   }
 
   async listReservations(): Promise<Reservation[]> {
@@ -622,6 +676,19 @@ function heldCounters(reservation: Reservation, withGlobal: boolean): Counter[] 
     ...(reservation.keyId ? [keyCounter(reservation)] : []),
     ...(withGlobal ? [globalCounter(reservation)] : []),
   ];
+}
+
+/** The holds on a month item whose reservation expired over the grace ago, as their ids tell. */
+function expiredHolds(item: Record<string, unknown> | undefined, nowMs: number): Hold[] {
+  return Object.entries(item ?? {}).flatMap(([name, amount]) => {
+    const id = ledgerKeys.holdReservation(name);
+    const expiresAtMs = id === undefined ? undefined : reservationIdExpiry(id);
+    return id !== undefined &&
+      expiresAtMs !== undefined &&
+      expiresAtMs < nowMs - UNINDEXED_HOLD_GRACE_MS
+      ? [{ id, amountNanoUsd: Number(amount), expiresAtMs }]
+      : [];
+  });
 }
 
 /** A stable spread of ids over `count` partitions. */

@@ -11,6 +11,7 @@ import {
 import { ledgerKeys } from '../../../shared/adapters/dynamodb/keys.js';
 import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledger.js';
 import { monthOf } from '../../../shared/domain/budget.js';
+import { BudgetExceededError } from '../../../shared/domain/errors.js';
 
 const T0 = Date.parse('2026-11-20T10:00:00Z');
 const MONTH = monthOf(T0);
@@ -99,14 +100,15 @@ describe('DynamoUsageLedger', () => {
     ledger = new DynamoUsageLedger(createDocumentClient(client), tableName, 10);
   });
 
-  const reserve = (userId: string, userBudgetNanoUsd = BUDGET) =>
+  const reserve = (userId: string, overrides: Partial<Parameters<typeof ledger.reserve>[0]> = {}) =>
     ledger.reserve({
       userId,
       amountNanoUsd: 1_000_000,
-      userBudgetNanoUsd,
+      userBudgetNanoUsd: BUDGET,
       globalBudgetNanoUsd: BUDGET,
       nowMs: T0,
       expiresAtMs: T0 + 60_000,
+      ...overrides,
     });
   const shard = async () => {
     const { Item } = await createDocumentClient(client).send(
@@ -181,8 +183,8 @@ describe('DynamoUsageLedger', () => {
     const userId = `user-${randomUUID()}`;
     const userMonth = ledgerKeys.userMonth(userId, MONTH).pk;
     // The month's first call: refused, the month started with its budget, held again.
-    await reserve(userId, 1_500_000);
-    await expect(reserve(userId, 1_500_000)).rejects.toThrow(
+    await reserve(userId, { userBudgetNanoUsd: 1_500_000 });
+    await expect(reserve(userId, { userBudgetNanoUsd: 1_500_000 })).rejects.toThrow(
       'does not fit your monthly budget of $0.0015',
     );
 
@@ -328,6 +330,64 @@ describe('DynamoUsageLedger', () => {
         requests: 1,
       });
       expect(await ledger.listReservations()).toEqual([]);
+    });
+  });
+  describe('when a caller dies before its index entry lands, so the sweep cannot find its holds', () => {
+    const EXPIRED = T0 + 60_000 + 5 * 60_000 + 1;
+    const settlementOf = async (id: string) =>
+      (
+        await createDocumentClient(client).send(
+          new GetCommand({ TableName: tableName, Key: ledgerKeys.settlement(id) }),
+        )
+      ).Item;
+
+    for (const [where, tight] of [
+      ["the user's month", { userBudgetNanoUsd: 1_500_000 }],
+      ["the deployment's shard", { globalBudgetNanoUsd: 1_500_000 }],
+    ] as const) {
+      it(`takes back a hold on ${where} it finds expired when it would refuse a call`, async () => {
+        const userId = `user-${randomUUID()}`;
+        indexPuts.fail = true;
+        const dead = await reserve(userId, tight);
+        indexPuts.fail = false;
+        await expect(reserve(userId, { ...tight, nowMs: T0 + 2 * 60_000 })).rejects.toBeInstanceOf(
+          BudgetExceededError,
+        );
+
+        const next = await reserve(userId, {
+          ...tight,
+          nowMs: EXPIRED,
+          expiresAtMs: EXPIRED + 60_000,
+        });
+
+        expect(await settlementOf(dead.id)).toMatchObject({ by: 'reclaim' });
+        expect(await ledger.listReservations()).toEqual([next]);
+        const held = tight.userBudgetNanoUsd
+          ? (await ledger.userMonth(userId, MONTH)).heldNanoUsd
+          : Number((await shard()).heldNanoUsd);
+        expect(held).toBe(1_000_000);
+      });
+    }
+
+    it('still counts the call once should its caller only have been slow', async () => {
+      const userId = `user-${randomUUID()}`;
+      indexPuts.fail = true;
+      const slow = await reserve(userId, { userBudgetNanoUsd: 1_500_000 });
+      indexPuts.fail = false;
+      const next = await reserve(userId, {
+        userBudgetNanoUsd: 1_500_000,
+        nowMs: EXPIRED,
+        expiresAtMs: EXPIRED + 60_000,
+      });
+
+      await ledger.settle(slow, { usage: USAGE, costNanoUsd: 400_000 });
+
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
+        heldNanoUsd: 1_400_000,
+        spentNanoUsd: 400_000,
+        requests: 1,
+      });
+      await ledger.release(next);
     });
   });
 });
