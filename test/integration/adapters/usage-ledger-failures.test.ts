@@ -341,10 +341,26 @@ describe('DynamoUsageLedger', () => {
         )
       ).Item;
 
-    for (const [where, tight] of [
-      ["the user's month", { userBudgetNanoUsd: 1_500_000 }],
-      ["the deployment's shard", { globalBudgetNanoUsd: 1_500_000 }],
-    ] as const) {
+    const KEY_ID = 'key-with-a-budget';
+    const cases = [
+      {
+        where: "the user's month",
+        tight: { userBudgetNanoUsd: 1_500_000 },
+        held: async (userId: string) => (await ledger.userMonth(userId, MONTH)).heldNanoUsd,
+      },
+      {
+        where: "the deployment's shard",
+        tight: { globalBudgetNanoUsd: 1_500_000 },
+        held: async () => Number((await shard()).heldNanoUsd),
+      },
+      {
+        where: "the API key's month",
+        tight: { apiKey: { id: KEY_ID, budgetNanoUsd: 1_500_000 } },
+        held: async () => (await ledger.keyMonth(KEY_ID, MONTH)).heldNanoUsd,
+      },
+    ];
+
+    for (const { where, tight, held } of cases) {
       it(`takes back a hold on ${where} it finds expired when it would refuse a call`, async () => {
         const userId = `user-${randomUUID()}`;
         indexPuts.fail = true;
@@ -362,10 +378,7 @@ describe('DynamoUsageLedger', () => {
 
         expect(await settlementOf(dead.id)).toMatchObject({ by: 'reclaim' });
         expect(await ledger.listReservations()).toEqual([next]);
-        const held = tight.userBudgetNanoUsd
-          ? (await ledger.userMonth(userId, MONTH)).heldNanoUsd
-          : Number((await shard()).heldNanoUsd);
-        expect(held).toBe(1_000_000);
+        expect(await held(userId)).toBe(1_000_000);
       });
     }
 
