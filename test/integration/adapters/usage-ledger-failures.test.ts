@@ -12,6 +12,7 @@ import { ledgerKeys } from '../../../shared/adapters/dynamodb/keys.js';
 import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledger.js';
 import { monthOf } from '../../../shared/domain/budget.js';
 import { BudgetExceededError } from '../../../shared/domain/errors.js';
+import { loseAnswers, partitionOf } from '../support/lost-answers.js';
 
 const T0 = Date.parse('2026-11-20T10:00:00Z');
 const MONTH = monthOf(T0);
@@ -32,9 +33,8 @@ describe('DynamoUsageLedger', () => {
   let client: DynamoDBClient;
   /** Partition keys whose next UpdateItem fails. */
   const failNextUpdateOf = new Set<string>();
-  /** Partition keys whose next UpdateItem lands but whose answer is lost: the SDK retries it. */
-  const loseNextAnswerOf = new Set<string>();
-  let lostAnswers = 0;
+  /** Partitions whose next write lands but whose answer is lost: the SDK sends it again. */
+  let lostAnswers: ReturnType<typeof loseAnswers>;
   /** Every command sent, as `<command> <partition key>`. */
   const sent: string[] = [];
   /** Index puts: counted; while `gate` is set they wait for it, with `fail` they fail. */
@@ -63,35 +63,12 @@ describe('DynamoUsageLedger', () => {
       },
       { step: 'initialize', name: 'injectWriteFailure' },
     );
-    // Inside the SDK's retries, after the request reached DynamoDB Local.
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = await next(args);
-        const input = args.input as {
-          Key?: { pk?: unknown };
-          TransactItems?: Array<{ Update?: { Key?: { pk?: unknown } } }>;
-        };
-        const updated = partitionOf(input.Key?.pk ?? input.TransactItems?.[0]?.Update?.Key?.pk);
-        const writes = ['UpdateItemCommand', 'TransactWriteItemsCommand'];
-        // Only a write that landed: a refused one (a failed condition) is answered with a 400.
-        const landed = (result.response as { statusCode?: number }).statusCode === 200;
-        if (
-          landed &&
-          writes.includes(String(context.commandName)) &&
-          loseNextAnswerOf.delete(updated!)
-        ) {
-          lostAnswers++;
-          throw Object.assign(new Error('injected lost answer'), { name: 'TimeoutError' });
-        }
-        return result;
-      },
-      { step: 'deserialize', name: 'loseAnswer' },
-    );
+    lostAnswers = loseAnswers(client);
   });
   beforeEach(async () => {
     failNextUpdateOf.clear();
-    loseNextAnswerOf.clear();
-    lostAnswers = 0;
+    lostAnswers.nextOf.clear();
+    lostAnswers.lost = 0;
     sent.length = 0;
     Object.assign(indexPuts, { count: 0, fail: false, gate: undefined });
     // One shard: below $20 the global budget is not split.
@@ -195,8 +172,8 @@ describe('DynamoUsageLedger', () => {
 
   describe('when a write lands but its answer is lost, and the SDK sends it again', () => {
     const loseAnswersOf = (userId: string) => {
-      loseNextAnswerOf.add(ledgerKeys.userMonth(userId, MONTH).pk);
-      loseNextAnswerOf.add(ledgerKeys.globalShard(MONTH, 0).pk);
+      lostAnswers.nextOf.add(ledgerKeys.userMonth(userId, MONTH).pk);
+      lostAnswers.nextOf.add(ledgerKeys.globalShard(MONTH, 0).pk);
     };
 
     it('counts the hold once', async () => {
@@ -206,7 +183,7 @@ describe('DynamoUsageLedger', () => {
 
       const reservation = await reserve(userId);
 
-      expect(lostAnswers).toBe(2);
+      expect(lostAnswers.lost).toBe(2);
       expect(await ledger.userMonth(userId, MONTH)).toMatchObject({ heldNanoUsd: 1_000_000 });
       expect(Number((await shard()).heldNanoUsd)).toBe(Number(before.heldNanoUsd ?? 0) + 1_000_000);
       await ledger.settle(reservation, { usage: USAGE, costNanoUsd: 400_000 });
@@ -224,7 +201,7 @@ describe('DynamoUsageLedger', () => {
 
       await ledger.settle(reservation, { usage: USAGE, costNanoUsd: 400_000 });
 
-      expect(lostAnswers).toBe(2);
+      expect(lostAnswers.lost).toBe(2);
       expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
         heldNanoUsd: 400_000,
         spentNanoUsd: 400_000,
@@ -247,7 +224,7 @@ describe('DynamoUsageLedger', () => {
 
       await ledger.settle(reservation, { usage: USAGE, costNanoUsd: 400_000 });
 
-      expect(lostAnswers).toBe(2);
+      expect(lostAnswers.lost).toBe(2);
       expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
         spentNanoUsd: 400_000,
         heldNanoUsd: 400_000,
@@ -404,11 +381,6 @@ describe('DynamoUsageLedger', () => {
     });
   });
 });
-
-/** A key's partition, as the document client or the low-level client gives it. */
-function partitionOf(pk: unknown): string | undefined {
-  return typeof pk === 'string' ? pk : (pk as { S?: string } | undefined)?.S;
-}
 
 function injectedFailure(): Error {
   return Object.assign(new Error('injected write failure'), { name: 'InternalServerError' });
