@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   type DynamoDBDocumentClient,
   PutCommand,
@@ -11,7 +12,7 @@ import type {
   UsageReport,
   UsageTotals,
 } from '../../ports/usage-records.js';
-import { isConditionFailure } from './errors.js';
+import { failedItem, isConditionFailure } from './errors.js';
 import { usageRecordKeys } from './keys.js';
 
 type Dimension = 'principal' | 'key' | 'model';
@@ -62,13 +63,16 @@ export class DynamoUsageRecords implements UsageRecords {
         name,
         expiresAt: endOfMonthSeconds(month) + this.recordTtlSeconds,
       });
+    // Tells this put's own record from an earlier one's, should the SDK send the put again
+    // after its answer was lost: the record is there, but its totals are not added yet.
+    const writeId = randomBytes(9).toString('base64url');
     try {
-      await this.client.send(new PutCommand(this.putRecord(record, month, atMs).Put));
+      await this.client.send(new PutCommand(this.putRecord(record, month, atMs, writeId)));
     } catch (error) {
       // Only the record's put has a condition: it failed because this request was
       // recorded already, and counted then.
-      if (isConditionFailure(error)) return;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      if (failedItem(error)?.writeId !== writeId) return;
     }
     // Single updates, not a transaction with the put: concurrent requests of one principal
     // add to the same totals item, and transactions on one item conflict. Should the
@@ -111,23 +115,23 @@ export class DynamoUsageRecords implements UsageRecords {
   }
 
   /** The record, unless it is stored already: what makes recording it again count nothing. */
-  private putRecord(record: UsageRecord, month: string, atMs: number) {
+  private putRecord(record: UsageRecord, month: string, atMs: number, writeId: string) {
     return {
-      Put: {
-        TableName: this.tableName,
-        Item: {
-          // The time in UTC, so the sort key orders a partition's records in time.
-          ...usageRecordKeys.record(
-            record.principal,
-            month,
-            new Date(atMs).toISOString(),
-            record.requestId,
-          ),
-          ...recordAttributes(record),
-          expiresAt: Math.floor(atMs / 1000) + this.recordTtlSeconds,
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
+      TableName: this.tableName,
+      Item: {
+        // The time in UTC, so the sort key orders a partition's records in time.
+        ...usageRecordKeys.record(
+          record.principal,
+          month,
+          new Date(atMs).toISOString(),
+          record.requestId,
+        ),
+        ...recordAttributes(record),
+        writeId,
+        expiresAt: Math.floor(atMs / 1000) + this.recordTtlSeconds,
       },
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     };
   }
 

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { ensureTable } from '../../../local-stack/dynamodb/create-table.js';
+import { ensureLocalAwsEnv } from '../../../local-stack/function-env.js';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+} from '../../../shared/adapters/aws/clients.js';
+import { usageRecordKeys } from '../../../shared/adapters/dynamodb/keys.js';
+import { DynamoUsageRecords } from '../../../shared/adapters/dynamodb/usage-records.js';
+import type { UsageRecord } from '../../../shared/ports/usage-records.js';
+import { loseAnswers } from '../support/lost-answers.js';
+
+const MONTH = '2026-11';
+
+function recordOf(fields: Partial<UsageRecord> = {}): UsageRecord {
+  return {
+    requestId: `req_${randomUUID()}`,
+    at: '2026-11-15T10:00:00.000Z',
+    principal: `p-${randomUUID().slice(0, 8)}`,
+    api: 'messages',
+    model: 'claude-sonnet-4-6',
+    usage: {
+      inputTokens: 100,
+      outputTokens: 20,
+      cacheReadInputTokens: 0,
+      cacheCreationInputTokens: 0,
+    },
+    costNanoUsd: 1_000,
+    latencyMs: 850,
+    stopReason: 'end_turn',
+    cacheHit: false,
+    ...fields,
+  };
+}
+
+/** The DynamoDB adapter on DynamoDB Local when a write lands but its answer is lost. */
+describe('DynamoUsageRecords', () => {
+  let client: DynamoDBClient;
+  let lostAnswers: ReturnType<typeof loseAnswers>;
+  let records: DynamoUsageRecords;
+
+  beforeAll(() => {
+    ensureLocalAwsEnv();
+    client = createDynamoDbClient(inject('dynamodbEndpoint'));
+    lostAnswers = loseAnswers(client);
+  });
+  beforeEach(async () => {
+    lostAnswers.nextOf.clear();
+    lostAnswers.lost = 0;
+    const tableName = `usage-records-failures-${randomUUID().slice(0, 8)}`;
+    await ensureTable(client, tableName);
+    records = new DynamoUsageRecords(createDocumentClient(client), tableName);
+  });
+
+  const principalRow = async (principal: string) =>
+    (await records.report(MONTH, { top: 10 })).byPrincipal.find((row) => row.name === principal);
+
+  it("counts a request in the report once when its record's put is sent again", async () => {
+    const record = recordOf();
+    lostAnswers.nextOf.add(usageRecordKeys.record(record.principal, MONTH, record.at, '').pk);
+
+    await records.record(record);
+
+    expect(lostAnswers.lost).toBe(1);
+    expect(await principalRow(record.principal)).toMatchObject({ requests: 1, costNanoUsd: 1_000 });
+  });
+});
