@@ -1,11 +1,8 @@
-import { createHash } from 'node:crypto';
 import {
   BatchGetCommand,
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -18,9 +15,8 @@ import type { TokenUsage } from '../../domain/usage.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../ports/usage-ledger.js';
 import { failedItem, isConditionFailure } from './errors.js';
 import { apiKeyKeys, ledgerKeys } from './keys.js';
+import { type Actual, partitionOf, ReservationIndex } from './reservation-index.js';
 
-/** Expired reservations are kept this long after expiry, then DynamoDB TTL drops them. */
-const RESERVATION_TTL_GRACE_SECONDS = 24 * 3600;
 /** How long the record of who took a hold outlives the reservation's expiry. */
 const SETTLEMENT_TTL_GRACE_SECONDS = 24 * 3600;
 /**
@@ -29,14 +25,8 @@ const SETTLEMENT_TTL_GRACE_SECONDS = 24 * 3600;
  * never take the same hold in different ways.
  */
 const UNINDEXED_HOLD_GRACE_MS = 5 * 60_000;
-/** Partitions of the reservation index, by reservation id. */
-const INDEX_PARTITIONS = 16;
 
 type ReserveRequest = Parameters<UsageLedger['reserve']>[0];
-/** What a call actually cost. */
-type Actual = { usage: TokenUsage; costNanoUsd: number };
-/** A reservation as its index entry has it; `settleTo` when a settle failed on some item. */
-type IndexEntry = { reservation: Reservation; settleTo?: Actual };
 type Key = { pk: string; sk: string };
 /** What one item's hold tells of its reservation. */
 type Hold = Pick<Reservation, 'id' | 'amountNanoUsd' | 'expiresAtMs'>;
@@ -64,10 +54,11 @@ export class DynamoUsageLedger implements UsageLedger {
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly globalBudgetUsd: number,
-  ) {}
+  ) {
+    this.index = new ReservationIndex(client, tableName);
+  }
 
-  /** Index entries of this instance's reservations still being written, by reservation id. */
-  private readonly indexing = new Map<string, Promise<unknown>>();
+  private readonly index: ReservationIndex;
 
   private get shards(): number {
     return globalBudgetShards(this.globalBudgetUsd);
@@ -123,8 +114,9 @@ export class DynamoUsageLedger implements UsageLedger {
           ]
         : []),
     ];
-    // Should it fail, the call goes on all the same (see trackIndexWrite).
-    const indexing = this.putIndex(planned).catch(() => undefined);
+    // Should it fail, the call goes on and its caller settles it all the same; should the
+    // caller also die, a reservation its holds would refuse takes them back (reclaimUnindexed).
+    const indexing = this.index.put(planned).catch(() => undefined);
     const held = await Promise.allSettled([
       this.holdUserMonth(planned, request.userBudgetNanoUsd),
       ...counters.slice(1).map((counter) => this.hold(planned, counter)),
@@ -133,7 +125,7 @@ export class DynamoUsageLedger implements UsageLedger {
       outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
     );
     if (refusals.length === 0) {
-      this.trackIndexWrite(planned, indexing);
+      this.index.track(planned.id, indexing);
       return planned;
     }
     // The entry goes with the holds below, or is moved with the hold.
@@ -151,19 +143,6 @@ export class DynamoUsageLedger implements UsageLedger {
     throw refusals.find((reason) => !(reason instanceof BudgetExceededError)) ?? refusals[0];
   }
 
-  /**
-   * The call need not wait for its index entry, only its settle or release does: an entry
-   * landing after the delete that settles it would outlive it. Should the put fail, the
-   * call goes on and is settled by its caller all the same; only a crash of the caller
-   * would then leave its holds to the month's end, as a crash during the put does.
-   */
-  private trackIndexWrite(reservation: Reservation, indexing: Promise<void>): void {
-    this.indexing.set(
-      reservation.id,
-      indexing.finally(() => this.indexing.delete(reservation.id)),
-    );
-  }
-
   /** The reservation on the first other shard with room, its index entry moved with it. */
   private async holdAnotherShard(
     planned: Reservation,
@@ -177,7 +156,7 @@ export class DynamoUsageLedger implements UsageLedger {
         if (error instanceof BudgetExceededError) continue;
         throw error;
       }
-      await this.putIndex(reservation);
+      await this.index.put(reservation);
       return reservation;
     }
     return undefined;
@@ -283,31 +262,12 @@ export class DynamoUsageLedger implements UsageLedger {
     }
   }
 
-  private async putIndex(reservation: Reservation, settleTo?: Actual): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...indexKey(reservation),
-          ...(settleTo && { settleTo }),
-          userId: reservation.userId,
-          month: reservation.month,
-          shard: reservation.shard,
-          amountNanoUsd: reservation.amountNanoUsd,
-          ...(reservation.holder && { holder: reservation.holder }),
-          ...(reservation.keyId && { keyId: reservation.keyId }),
-          expiresAt: Math.ceil(reservation.expiresAtMs / 1000) + RESERVATION_TTL_GRACE_SECONDS,
-        },
-      }),
-    );
-  }
-
   async settle(
     reservation: Reservation,
     actual: Actual,
     options: { recovered?: boolean } = {},
   ): Promise<void> {
-    await this.indexing.get(reservation.id);
+    await this.index.landed(reservation.id);
     if (options.recovered) {
       await this.recordSettlement(reservation, { by: 'recovery', ...actual });
     }
@@ -323,7 +283,7 @@ export class DynamoUsageLedger implements UsageLedger {
     };
     const outcomes = await Promise.allSettled([
       ...heldCounters(reservation, true).map(settleOn),
-      this.deleteIndex(reservation),
+      this.index.delete(reservation),
     ]);
     await this.keepUnsettled(reservation, outcomes, actual);
   }
@@ -392,7 +352,7 @@ export class DynamoUsageLedger implements UsageLedger {
     const failed = outcomes.find((outcome) => outcome.status === 'rejected');
     if (!failed) return;
     const holdFailed = outcomes.slice(0, -1).some((outcome) => outcome.status === 'rejected');
-    if (holdFailed) await this.putIndex(reservation, settleTo).catch(() => undefined);
+    if (holdFailed) await this.index.put(reservation, settleTo).catch(() => undefined);
     throw failed.reason;
   }
 
@@ -435,7 +395,7 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   async release(reservation: Reservation): Promise<void> {
-    await this.indexing.get(reservation.id);
+    await this.index.landed(reservation.id);
     await this.releaseHeld(reservation, heldCounters(reservation, true));
   }
 
@@ -443,7 +403,7 @@ export class DynamoUsageLedger implements UsageLedger {
   private async releaseHeld(reservation: Reservation, counters: Counter[]): Promise<boolean> {
     const outcomes = await Promise.allSettled([
       ...counters.map((counter) => this.releaseOn(reservation, counter)),
-      this.deleteIndex(reservation),
+      this.index.delete(reservation),
     ]);
     await this.keepUnsettled(reservation, outcomes);
     return outcomes.some((outcome) => outcome.status === 'fulfilled' && outcome.value);
@@ -455,7 +415,7 @@ export class DynamoUsageLedger implements UsageLedger {
       ...heldCounters(reservation, true).map((counter) =>
         this.settleHold(reservation, counter, settleTo),
       ),
-      this.deleteIndex(reservation),
+      this.index.delete(reservation),
     ]);
     await this.keepUnsettled(reservation, outcomes, settleTo);
     return outcomes.some((outcome) => outcome.status === 'fulfilled' && outcome.value);
@@ -488,24 +448,8 @@ export class DynamoUsageLedger implements UsageLedger {
     }
   }
 
-  private async deleteIndex(reservation: Reservation): Promise<boolean> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: indexKey(reservation),
-          ConditionExpression: 'attribute_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  }
-
   async reclaimExpired(nowMs: number): Promise<number> {
-    const expired = await this.indexEntries({ expiredBeforeMs: nowMs });
+    const expired = await this.index.entries({ expiredBeforeMs: nowMs });
     const reclaimed = await Promise.all(
       expired.map(async ({ reservation, settleTo }) => {
         if (settleTo) return this.finishSettle(reservation, settleTo);
@@ -539,7 +483,7 @@ export class DynamoUsageLedger implements UsageLedger {
     });
     const reclaimed = await Promise.all(
       expired.map(async ({ counter, hold }) => {
-        if (await this.isIndexed(hold)) return false;
+        if (await this.index.has(hold)) return false;
         await this.recordSettlement(hold, { by: 'reclaim' });
         return this.releaseOn(hold, counter);
       }),
@@ -547,52 +491,8 @@ export class DynamoUsageLedger implements UsageLedger {
     return reclaimed.filter(Boolean).length;
   }
 
-  private async isIndexed(hold: Hold): Promise<boolean> {
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: indexKey(hold),
-        ProjectionExpression: 'pk',
-        ConsistentRead: true,
-      }),
-    );
-    return Item !== undefined;
-  }
-
   async listReservations(): Promise<Reservation[]> {
-    return (await this.indexEntries({})).map((entry) => entry.reservation);
-  }
-
-  private async indexEntries(filter: { expiredBeforeMs?: number }): Promise<IndexEntry[]> {
-    // This instance's own reservations are listed as soon as they are made.
-    await Promise.all(this.indexing.values());
-    const partitions = Array.from({ length: INDEX_PARTITIONS }, (_, partition) => partition);
-    const pages = await Promise.all(
-      partitions.map(async (partition) => {
-        const reservations: IndexEntry[] = [];
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page = await this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              KeyConditionExpression:
-                filter.expiredBeforeMs === undefined ? 'pk = :pk' : 'pk = :pk AND sk < :now',
-              ExpressionAttributeValues: {
-                ':pk': ledgerKeys.reservationPartition(partition),
-                ...(filter.expiredBeforeMs !== undefined && {
-                  ':now': ledgerKeys.reservationExpiry(filter.expiredBeforeMs),
-                }),
-              },
-              ExclusiveStartKey: startKey,
-            }),
-          );
-          reservations.push(...(page.Items ?? []).map(toIndexEntry));
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
-        return reservations;
-      }),
-    );
-    return pages.flat();
+    return (await this.index.entries({})).map((entry) => entry.reservation);
   }
 
   async userMonth(userId: string, month: string): Promise<MonthUsage> {
@@ -689,37 +589,6 @@ function expiredHolds(item: Record<string, unknown> | undefined, nowMs: number):
       ? [{ id, amountNanoUsd: Number(amount), expiresAtMs }]
       : [];
   });
-}
-
-/** A stable spread of ids over `count` partitions. */
-function partitionOf(id: string, count: number): number {
-  return createHash('sha256').update(id).digest().readUInt32BE(0) % count;
-}
-
-function indexKey(reservation: Pick<Reservation, 'id' | 'expiresAtMs'>) {
-  return ledgerKeys.reservation(
-    partitionOf(reservation.id, INDEX_PARTITIONS),
-    reservation.expiresAtMs,
-    reservation.id,
-  );
-}
-
-/** An index entry: its sort key is `<expiresAtMs, padded>#<id>`. */
-function toIndexEntry(item: Record<string, unknown>): IndexEntry {
-  const [expiry = '0', id = ''] = String(item.sk).split('#');
-  return {
-    reservation: {
-      id,
-      userId: String(item.userId),
-      month: String(item.month),
-      shard: Number(item.shard ?? 0),
-      amountNanoUsd: Number(item.amountNanoUsd),
-      expiresAtMs: Number(expiry),
-      ...(typeof item.holder === 'string' && { holder: item.holder }),
-      ...(typeof item.keyId === 'string' && { keyId: item.keyId }),
-    },
-    ...(item.settleTo !== undefined && { settleTo: item.settleTo as Actual }),
-  };
 }
 
 function toMonthUsage(month: string, item: Record<string, unknown> | undefined): MonthUsage {

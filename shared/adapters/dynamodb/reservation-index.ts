@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { TokenUsage } from '../../domain/usage.js';
+import type { Reservation } from '../../ports/usage-ledger.js';
+import { isConditionFailure } from './errors.js';
+import { ledgerKeys } from './keys.js';
+
+/** Expired reservations are kept this long after expiry, then DynamoDB TTL drops them. */
+const RESERVATION_TTL_GRACE_SECONDS = 24 * 3600;
+/** Partitions of the index, by reservation id. */
+const INDEX_PARTITIONS = 16;
+
+/** What a call actually cost. */
+export type Actual = { usage: TokenUsage; costNanoUsd: number };
+/** A reservation as its index entry has it; `settleTo` when a settle failed on some item. */
+export type IndexEntry = { reservation: Reservation; settleTo?: Actual };
+
+/**
+ * The index of open reservations, spread over partitions by id and sorted by expiry, so
+ * that the sweep finds expired ones with a query per partition. It also knows which of
+ * this instance's entries are still being written.
+ */
+export class ReservationIndex {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Entries of this instance's reservations still being written, by reservation id. */
+  private readonly writing = new Map<string, Promise<unknown>>();
+
+  async put(reservation: Reservation, settleTo?: Actual): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...indexKey(reservation),
+          ...(settleTo && { settleTo }),
+          userId: reservation.userId,
+          month: reservation.month,
+          shard: reservation.shard,
+          amountNanoUsd: reservation.amountNanoUsd,
+          ...(reservation.holder && { holder: reservation.holder }),
+          ...(reservation.keyId && { keyId: reservation.keyId }),
+          expiresAt: Math.ceil(reservation.expiresAtMs / 1000) + RESERVATION_TTL_GRACE_SECONDS,
+        },
+      }),
+    );
+  }
+
+  /**
+   * A call need not wait for its entry, only its settle or release does (`landed`): an
+   * entry landing after the delete that settles it would outlive it.
+   */
+  track(id: string, writing: Promise<void>): void {
+    this.writing.set(
+      id,
+      writing.finally(() => this.writing.delete(id)),
+    );
+  }
+
+  /** Once this instance's entry for `id`, if it writes one, has landed or failed. */
+  async landed(id: string): Promise<void> {
+    await this.writing.get(id);
+  }
+
+  /** @returns whether the entry was there */
+  async delete(reservation: Pick<Reservation, 'id' | 'expiresAtMs'>): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: indexKey(reservation),
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async has(reservation: Pick<Reservation, 'id' | 'expiresAtMs'>): Promise<boolean> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: indexKey(reservation),
+        ProjectionExpression: 'pk',
+        ConsistentRead: true,
+      }),
+    );
+    return Item !== undefined;
+  }
+
+  /** Every entry, or those expired before `expiredBeforeMs`; this instance's own as soon as they are made. */
+  async entries(filter: { expiredBeforeMs?: number }): Promise<IndexEntry[]> {
+    await Promise.all(this.writing.values());
+    const partitions = Array.from({ length: INDEX_PARTITIONS }, (_, partition) => partition);
+    const pages = await Promise.all(
+      partitions.map(async (partition) => {
+        const entries: IndexEntry[] = [];
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression:
+                filter.expiredBeforeMs === undefined ? 'pk = :pk' : 'pk = :pk AND sk < :now',
+              ExpressionAttributeValues: {
+                ':pk': ledgerKeys.reservationPartition(partition),
+                ...(filter.expiredBeforeMs !== undefined && {
+                  ':now': ledgerKeys.reservationExpiry(filter.expiredBeforeMs),
+                }),
+              },
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          entries.push(...(page.Items ?? []).map(toIndexEntry));
+          startKey = page.LastEvaluatedKey;
+        } while (startKey);
+        return entries;
+      }),
+    );
+    return pages.flat();
+  }
+}
+
+/** A stable spread of ids over `count` partitions. */
+export function partitionOf(id: string, count: number): number {
+  return createHash('sha256').update(id).digest().readUInt32BE(0) % count;
+}
+
+function indexKey(reservation: Pick<Reservation, 'id' | 'expiresAtMs'>) {
+  return ledgerKeys.reservation(
+    partitionOf(reservation.id, INDEX_PARTITIONS),
+    reservation.expiresAtMs,
+    reservation.id,
+  );
+}
+
+/** An index entry: its sort key is `<expiresAtMs, padded>#<id>`. */
+function toIndexEntry(item: Record<string, unknown>): IndexEntry {
+  const [expiry = '0', id = ''] = String(item.sk).split('#');
+  return {
+    reservation: {
+      id,
+      userId: String(item.userId),
+      month: String(item.month),
+      shard: Number(item.shard ?? 0),
+      amountNanoUsd: Number(item.amountNanoUsd),
+      expiresAtMs: Number(expiry),
+      ...(typeof item.holder === 'string' && { holder: item.holder }),
+      ...(typeof item.keyId === 'string' && { keyId: item.keyId }),
+    },
+    ...(item.settleTo !== undefined && { settleTo: item.settleTo as Actual }),
+  };
+}
