@@ -19,7 +19,7 @@ export interface AlarmThresholds {
   readonly timeToFirstTokenP99Ms: number;
   /** P99 turn latency, per 5 minutes, in milliseconds. */
   readonly turnLatencyP99Ms: number;
-  /** Failed turns as a percentage of requests over 5 minutes. */
+  /** Failed model calls (not started, or broken off) as a percentage of calls over 5 minutes. */
   readonly errorRatePercent: number;
   /** Month-to-date spend as a percentage of the global monthly budget. */
   readonly budgetUsedPercent: number;
@@ -72,7 +72,7 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
       id: 'ErrorRate',
       metric: errorRatePercent(),
       threshold: t.errorRatePercent,
-      description: `More than ${t.errorRatePercent}% of chat turns failed in 5 minutes`,
+      description: `More than ${t.errorRatePercent}% of model calls (chat turns and /v1/messages calls) failed in 5 minutes: the model could not start answering (after retries and the fallback model), or the answer broke off`,
     },
     {
       id: 'ChatErrors',
@@ -85,7 +85,7 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
       metric: unhandledErrors(),
       threshold: 0,
       description:
-        'A promise rejected with nothing to observe it, in the chat function or the worker: a bug; the log line "unhandled promise rejection" has its cause',
+        'A promise rejected with nothing to observe it, in the chat, worker or maintenance function: a bug; the log line "unhandled promise rejection" has its cause',
     },
     {
       id: 'ChatThrottles',

@@ -49,7 +49,7 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
       'Requests and failed turns',
       [
         chatMetric(METRIC.requests, 'Sum', 'Requests'),
-        chatMetric(METRIC.turnsFailed, 'Sum', 'Failed turns'),
+        chatMetric(METRIC.turnsFailed, 'Sum', 'Failed calls'),
       ],
       [errorRatePercent()],
     ),

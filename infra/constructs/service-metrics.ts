@@ -60,7 +60,7 @@ export function cacheHitRatioPercent(period: Duration = DEFAULT_PERIOD): cloudwa
   });
 }
 
-/** Failed turns as a percentage of requests; 0 when there were none. */
+/** Failed model calls as a percentage of calls; 0 when there were none. */
 export function errorRatePercent(period: Duration = DEFAULT_PERIOD): cloudwatch.MathExpression {
   return new cloudwatch.MathExpression({
     expression: 'IF(requests > 0, 100 * FILL(failed, 0) / requests, 0)',
@@ -68,7 +68,7 @@ export function errorRatePercent(period: Duration = DEFAULT_PERIOD): cloudwatch.
       requests: serviceMetric(SERVICE.chat, METRIC.requests, 'Sum', { period }),
       failed: serviceMetric(SERVICE.chat, METRIC.turnsFailed, 'Sum', { period }),
     },
-    label: 'Failed turns (%)',
+    label: 'Failed calls (%)',
     period,
   });
 }

@@ -403,7 +403,7 @@ export const SETTINGS = {
   ),
   errorRateAlarmPercent: setting(
     'stack',
-    'Alarm when failed turns are above this percentage of requests over 5 minutes.',
+    'Alarm when failed model calls (could not start, or broke off) are above this percentage of calls over 5 minutes.',
     decimal({ above: 0, max: 100, default: 1 }),
   ),
   budgetUsedAlarmPercent: setting(

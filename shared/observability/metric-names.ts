@@ -12,9 +12,14 @@ export const SERVICE = {
 } as const;
 
 export const METRIC = {
-  /** Model calls admitted: chat turns and /v1/messages calls that reached the model. Count. */
+  /** Model calls admitted: chat turns and /v1/messages calls that reached the model, started or not. Count. */
   requests: 'Requests',
-  /** Calls whose answer broke off: turns that ended with stopReason `error`, /v1/messages streams that ended in an error. Count. */
+  /**
+   * Calls that failed: the model could not start answering (after the SDK's retries and the
+   * fallback model; an error response to a /v1/messages caller's own request, a 4xx but
+   * 429, is the caller's and not counted), or the answer broke off (stopReason `error`, a
+   * /v1/messages stream that ended in an error). Count.
+   */
   turnsFailed: 'TurnsFailed',
   /** Answers replayed from the response cache (free). Count. */
   responseCacheHits: 'ResponseCacheHits',

@@ -135,7 +135,9 @@ export function createMessagesForwarding(deps: {
     } catch (error) {
       controller.dispose();
       await admitted.release();
-      throw controller.interruptedBy ? timeoutError(controller) : error;
+      const failure = controller.interruptedBy ? timeoutError(controller) : error;
+      observer.failedToStart(failure);
+      throw failure;
     }
     controller.started();
 

@@ -73,6 +73,8 @@ export interface MessagesSummary {
 /** What /v1/messages reports for operators, in its own words. */
 export interface MessagesObserver {
   rejected(error: AppError): void;
+  /** The Anthropic API did not start answering (after the SDK's retries): its error response, or none. */
+  failedToStart(error: unknown): void;
   firstToken(latencyMs: number): void;
   settlementFailed(details: { reservationId: string; error: unknown }): void;
   budgetOverrun(details: { overrunNanoUsd: number; reservationId: string }): void;

@@ -5,7 +5,7 @@ import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import { METRIC } from '../../../shared/observability/metric-names.js';
 import type { MessagesObserver } from '../messages/messages-types.js';
 import type { BudgetGauge } from './budget-gauge.js';
-import { recordModelCall } from './model-call-metrics.js';
+import { recordFailedStart, recordModelCall } from './model-call-metrics.js';
 
 /**
  * A /v1/messages call's observations as Powertools metrics (the same as a chat turn's,
@@ -22,6 +22,7 @@ export function createMessagesObserver(
       if (error instanceof RateLimitedError) count(METRIC.rateLimitRejections);
       if (error instanceof BudgetExceededError) count(METRIC.budgetRejections);
     },
+    failedToStart: (error) => recordFailedStart(metrics, error),
     firstToken: (latencyMs) =>
       metrics.addMetric(METRIC.timeToFirstToken, MetricUnit.Milliseconds, latencyMs),
     settlementFailed: (details) =>

@@ -5,7 +5,7 @@ import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import { METRIC } from '../../../shared/observability/metric-names.js';
 import type { TurnObserver } from '../turn/turn-types.js';
 import type { BudgetGauge } from './budget-gauge.js';
-import { recordModelCall } from './model-call-metrics.js';
+import { recordFailedStart, recordModelCall } from './model-call-metrics.js';
 
 /**
  * A turn's observations as Powertools metrics (EMF) and log lines. One per request:
@@ -23,6 +23,7 @@ export function createTurnObserver(
       if (error instanceof BudgetExceededError) count(METRIC.budgetRejections);
     },
     started: () => count(METRIC.requests),
+    failedToStart: (error) => recordFailedStart(metrics, error),
     firstToken: (latencyMs) =>
       metrics.addMetric(METRIC.timeToFirstToken, MetricUnit.Milliseconds, latencyMs),
     answerNotStored: (error) => logger.error('could not store the answer', { error }),

@@ -70,12 +70,12 @@ export async function openAnswer(
     } finally {
       await turn.admitted.release();
     }
-    if (controller.interruptedBy === 'timeout' || controller.interruptedBy === 'slow-start') {
-      throw new ModelError('timeout', 'the model did not start answering in time', {
-        cause: error,
-      });
-    }
-    throw error;
+    const failure =
+      controller.interruptedBy === 'timeout' || controller.interruptedBy === 'slow-start'
+        ? new ModelError('timeout', 'the model did not start answering in time', { cause: error })
+        : error;
+    turn.observer.failedToStart(failure);
+    throw failure;
   }
 }
 

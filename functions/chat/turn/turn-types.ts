@@ -97,6 +97,8 @@ export interface TurnObserver {
   /** Rejected before the model call: budget or rate limit. */
   rejected(error: Error): void;
   started(): void;
+  /** The model could not start answering (after the SDK's retries and the fallback model). */
+  failedToStart(error: unknown): void;
   firstToken(latencyMs: number): void;
   answerNotStored(error: unknown): void;
   settlementFailed(details: {

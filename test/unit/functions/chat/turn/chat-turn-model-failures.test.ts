@@ -52,6 +52,7 @@ describe('a chat turn whose model fails before answering', () => {
     expect((await f.store.getConversation(USER, conversationId))?.activeTurn).toBeUndefined();
     await expectAdmissionReleased(f);
     expect(f.observer.calls).not.toContain('started');
+    expect(f.observer.startFailures).toEqual([error]);
   });
 
   it('answers with the fallback model, once, when the requested one is overloaded', async () => {
@@ -158,6 +159,7 @@ describe('a chat turn whose model fails before answering', () => {
     });
     const month = await f.month();
     expect(month).toMatchObject({ heldNanoUsd: 0, spentNanoUsd: 0 });
+    expect(f.observer.startFailures).toEqual([]);
   });
 
   it('throws a timeout when the deadline passes before the model starts, keeping the question', async () => {
@@ -176,6 +178,7 @@ describe('a chat turn whose model fails before answering', () => {
       ['assistant', 'error'],
     ]);
     await expectAdmissionReleased(f);
+    expect(f.observer.startFailures).toEqual([error]);
   });
 });
 

@@ -74,6 +74,7 @@ export class RecordingTurnObserver implements TurnObserver {
   /** The name of every call, oldest first (a test may log its own marks in between). */
   readonly calls: string[] = [];
   readonly rejections: Error[] = [];
+  readonly startFailures: unknown[] = [];
   readonly firstTokenLatenciesMs: number[] = [];
   readonly answersNotStored: unknown[] = [];
   readonly settlementFailures: Array<Parameters<TurnObserver['settlementFailed']>[0]> = [];
@@ -90,6 +91,10 @@ export class RecordingTurnObserver implements TurnObserver {
   }
   started(): void {
     this.calls.push('started');
+  }
+  failedToStart(error: unknown): void {
+    this.calls.push('failedToStart');
+    this.startFailures.push(error);
   }
   firstToken(latencyMs: number): void {
     this.calls.push('firstToken');

@@ -1,0 +1,89 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+const directive = (text: string) => `[[local-claude: ${text}]]`;
+
+/**
+ * The metrics the error-rate alarm reads (`TurnsFailed` over `Requests`, and `ModelErrors`
+ * by type on the dashboard), as the chat function publishes them (EMF on stdout), when the
+ * model cannot start answering: an outage of Claude, or of our access to it, must count.
+ */
+describe('the error rate, when the model cannot start answering', () => {
+  let stack: TestStack;
+  const published: Array<Record<string, unknown>> = [];
+
+  beforeAll(async () => {
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    stack = await startTestStack({ env: { MODEL_MAX_RETRIES: '0' } });
+    // Kept out of the test output: the failures' log lines and metrics are expected here.
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      for (const line of String(chunk).split('\n')) {
+        if (line.includes('"_aws"')) published.push(JSON.parse(line));
+      }
+      return true;
+    });
+  });
+  afterEach(() => {
+    published.length = 0;
+  });
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    await stack.close();
+  });
+
+  const sdk = async (user: string) =>
+    new Anthropic({ baseURL: stack.url, apiKey: await stack.token(user), maxRetries: 0 });
+  const counted = async () => {
+    await vi.waitFor(() => expect(published.some((line) => 'Requests' in line)).toBe(true));
+    const sum = (name: string) =>
+      published.reduce(
+        (total, line) => total + (typeof line[name] === 'number' ? (line[name] as number) : 0),
+        0,
+      );
+    const types = published.flatMap((line) => ('ModelErrors' in line ? [line.ErrorType] : []));
+    return { requests: sum('Requests'), failed: sum('TurnsFailed'), types };
+  };
+
+  it('counts a chat turn whose model is overloaded as a failed call', async () => {
+    const response = await stack.chat('overloaded-chat', {
+      message: `hi ${directive('fault=error-before status=529')}`,
+    });
+    expect(response.status).toBe(529);
+    await response.body?.cancel();
+
+    expect(await counted()).toEqual({ requests: 1, failed: 1, types: ['overloaded_error'] });
+  });
+
+  it('counts a /v1/messages call the Anthropic API fails as a failed call', async () => {
+    const client = await sdk('failed-messages');
+    await expect(
+      client.messages.create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: `hi ${directive('fault=error-before status=500')}` }],
+      }),
+    ).rejects.toBeInstanceOf(Anthropic.InternalServerError);
+
+    expect(await counted()).toEqual({ requests: 1, failed: 1, types: ['api_error'] });
+  });
+
+  it("counts a /v1/messages call refused for the caller's own request, but not as failed", async () => {
+    const client = await sdk('refused-messages');
+    await expect(
+      client.messages.create({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 10,
+        messages: [
+          {
+            role: 'user',
+            content: `hi ${directive('fault=error-before status=400 type=invalid_request_error')}`,
+          },
+        ],
+      }),
+    ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+
+    expect(await counted()).toEqual({ requests: 1, failed: 0, types: [] });
+  });
+});
