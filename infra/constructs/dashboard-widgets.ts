@@ -46,7 +46,7 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
   );
   dashboard.addWidgets(
     graph(
-      'Requests and failed turns',
+      'Requests and failed calls',
       [
         chatMetric(METRIC.requests, 'Sum', 'Requests'),
         chatMetric(METRIC.turnsFailed, 'Sum', 'Failed calls'),
