@@ -46,6 +46,12 @@ export interface AlarmDefinition {
   readonly description: string;
   /** Consecutive periods above the threshold. @default 1 */
   readonly evaluationPeriods?: number;
+  /**
+   * With no data, the alarm keeps its state instead of going back to OK: for a metric
+   * that says how things stand, not what happened (sampled only while there is traffic).
+   * @default false: no traffic is no problem
+   */
+  readonly keepStateWithoutData?: boolean;
 }
 
 /** Every alarm: latency, errors, budget burn, the table, the jobs queues. */
@@ -105,6 +111,8 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
       metric: chatMetric(METRIC.globalBudgetUsedPercent, 'Maximum'),
       threshold: t.budgetUsedPercent,
       description: `Month-to-date spend above ${t.budgetUsedPercent}% of the global monthly budget`,
+      // Sampled as chat calls end: a quiet night does not make the month's spend smaller.
+      keepStateWithoutData: true,
     },
     {
       id: 'BudgetOverrun',

@@ -72,7 +72,9 @@ export class Observability extends Construct {
       evaluationPeriods: definition.evaluationPeriods ?? 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       // No traffic is not a problem: a quiet hour must not page anyone.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      treatMissingData: definition.keepStateWithoutData
+        ? cloudwatch.TreatMissingData.IGNORE
+        : cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     alarm.addAlarmAction(new actions.SnsAction(this.alarmTopic));
     alarm.addOkAction(new actions.SnsAction(this.alarmTopic));
