@@ -25,7 +25,7 @@ export const METRIC = {
   responseCacheHits: 'ResponseCacheHits',
   /** Answers the response cache did not have (the cache on, not bypassed). Count. */
   responseCacheMisses: 'ResponseCacheMisses',
-  /** Milliseconds from request arrival to the first text delta sent. */
+  /** Milliseconds from request arrival to the first text delta sent (a streamed /v1/messages call: its first content event, after `message_start`). */
   timeToFirstToken: 'TimeToFirstToken',
   /** Milliseconds from request arrival to the end of the stream. */
   turnLatency: 'TurnLatency',
