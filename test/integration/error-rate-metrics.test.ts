@@ -33,8 +33,19 @@ describe('the error rate, when the model cannot start answering', () => {
     await stack.close();
   });
 
-  const sdk = async (user: string) =>
-    new Anthropic({ baseURL: stack.url, apiKey: await stack.token(user), maxRetries: 0 });
+  /** A /v1/messages call, through the official SDK, that the local Claude answers with `fault`. */
+  const messagesWith = async (user: string, fault: string) => {
+    const client = new Anthropic({
+      baseURL: stack.url,
+      apiKey: await stack.token(user),
+      maxRetries: 0,
+    });
+    return client.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: `hi ${directive(fault)}` }],
+    });
+  };
   const counted = async () => {
     await vi.waitFor(() => expect(published.some((line) => 'Requests' in line)).toBe(true));
     const sum = (name: string) =>
@@ -57,31 +68,16 @@ describe('the error rate, when the model cannot start answering', () => {
   });
 
   it('counts a /v1/messages call the Anthropic API fails as a failed call', async () => {
-    const client = await sdk('failed-messages');
     await expect(
-      client.messages.create({
-        model: 'claude-sonnet-4-6',
-        max_tokens: 10,
-        messages: [{ role: 'user', content: `hi ${directive('fault=error-before status=500')}` }],
-      }),
+      messagesWith('failed-messages', 'fault=error-before status=500'),
     ).rejects.toBeInstanceOf(Anthropic.InternalServerError);
 
     expect(await counted()).toEqual({ requests: 1, failed: 1, types: ['api_error'] });
   });
 
   it("counts a /v1/messages call refused for the caller's own request, but not as failed", async () => {
-    const client = await sdk('refused-messages');
     await expect(
-      client.messages.create({
-        model: 'claude-sonnet-4-6',
-        max_tokens: 10,
-        messages: [
-          {
-            role: 'user',
-            content: `hi ${directive('fault=error-before status=400 type=invalid_request_error')}`,
-          },
-        ],
-      }),
+      messagesWith('refused-messages', 'fault=error-before status=400 type=invalid_request_error'),
     ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
 
     expect(await counted()).toEqual({ requests: 1, failed: 0, types: [] });
