@@ -90,6 +90,7 @@ export class ClaudeServerlessStack extends Stack {
       chatFunction: this.chat.handler.function,
       table: this.data.table,
       workerFunction: this.jobs.worker.function,
+      maintenanceFunction: this.maintenance.handler.function,
       jobsQueue: this.jobs.queue,
       deadLetterQueue: this.jobs.deadLetterQueue,
       alarmEmail: config.alarmEmail,

@@ -31,6 +31,8 @@ export interface AlarmThresholds {
 
 export interface AlarmSources {
   readonly chatFunction: lambda.IFunction;
+  readonly workerFunction: lambda.IFunction;
+  readonly maintenanceFunction: lambda.IFunction;
   readonly table: dynamodb.ITable;
   readonly jobsQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
@@ -85,6 +87,22 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
       metric: s.chatFunction.metricErrors({ period: DEFAULT_PERIOD }),
       threshold: 0,
       description: 'The chat function failed (Lambda Errors)',
+    },
+    {
+      id: 'WorkerErrors',
+      metric: s.workerFunction.metricErrors({ period: DEFAULT_PERIOD }),
+      threshold: 0,
+      description:
+        'The worker failed (Lambda Errors: a crash, out of memory or time): its batch comes back after the visibility timeout, and a job that fails so 5 times goes to the dead-letter queue',
+    },
+    {
+      id: 'MaintenanceErrors',
+      metric: s.maintenanceFunction.metricErrors({ period: DEFAULT_PERIOD }),
+      threshold: 0,
+      description:
+        'The maintenance sweep failed for 15 minutes (Lambda Errors): turns whose function died stay unended until their conversation is used again, expired holds are not reclaimed, budget threshold events are not published',
+      // It runs every minute: one failure is retried by the next run.
+      evaluationPeriods: 3,
     },
     {
       id: 'UnhandledErrors',

@@ -22,6 +22,7 @@ export interface DashboardSources {
   readonly chatFunction: lambda.IFunction;
   readonly table: dynamodb.ITable;
   readonly workerFunction: lambda.IFunction;
+  readonly maintenanceFunction: lambda.IFunction;
   readonly jobsQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly alarms: cloudwatch.IAlarm[];
@@ -134,6 +135,7 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
     graph('Maintenance sweep', [
       maintenanceMetric(METRIC.turnsRecovered, 'Sum', 'Dead turns ended (interrupted)'),
       maintenanceMetric(METRIC.holdsReclaimed, 'Sum', 'Expired holds reclaimed'),
+      s.maintenanceFunction.metricErrors({ ...lambdaPeriod, label: 'Sweep errors' }),
       unhandledErrors(),
     ]),
   );

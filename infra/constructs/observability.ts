@@ -20,6 +20,7 @@ export interface ObservabilityProps {
   readonly chatFunction: lambda.IFunction;
   readonly table: dynamodb.ITable;
   readonly workerFunction: lambda.IFunction;
+  readonly maintenanceFunction: lambda.IFunction;
   readonly jobsQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly thresholds: AlarmThresholds;

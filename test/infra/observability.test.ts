@@ -94,6 +94,25 @@ describe('the alarms', () => {
     }
   });
 
+  it('alarm on any worker error, and on a maintenance sweep failing for 15 minutes', () => {
+    const errorsOf = (fn: { functionName: string }) => ({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(s.stack, fn.functionName) } }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarms.WorkerErrors).toMatchObject({
+      ...errorsOf(s.stack.jobs.worker.function),
+      EvaluationPeriods: 1,
+    });
+    expect(alarms.MaintenanceErrors).toMatchObject({
+      ...errorsOf(s.stack.maintenance.handler.function),
+      EvaluationPeriods: 3,
+    });
+  });
+
   it('alarm on any throttled request to the table, summed over the operations the functions send', () => {
     const table = { Ref: logicalId(s.stack, s.stack.data.table.tableName) };
     const alarm = alarms.DynamoDbThrottles!;
@@ -194,7 +213,7 @@ describe('the alarms', () => {
 
   it('notify the alarm topic, and treat no traffic as no problem', () => {
     const topic = { Ref: logicalId(s.stack, s.stack.observability.alarmTopic.topicArn) };
-    expect(Object.keys(alarms)).toHaveLength(12);
+    expect(Object.keys(alarms)).toHaveLength(14);
     for (const [id, alarm] of Object.entries(alarms)) {
       expect(alarm.AlarmActions).toEqual([topic]);
       // The month's spend stays what it is while no chat call samples it.
