@@ -63,14 +63,13 @@ export class DynamoUsageRecords implements UsageRecords {
         name,
         expiresAt: endOfMonthSeconds(month) + this.recordTtlSeconds,
       });
-    // Tells this put's own record from an earlier one's, should the SDK send the put again
-    // after its answer was lost: the record is there, but its totals are not added yet.
     const writeId = randomBytes(9).toString('base64url');
     try {
       await this.client.send(new PutCommand(this.putRecord(record, month, atMs, writeId)));
     } catch (error) {
       // Only the record's put has a condition: it failed because this request was
-      // recorded already, and counted then.
+      // recorded already, and counted then; unless the record is this put's own, sent
+      // again by the SDK after its answer was lost, whose totals are still to be added.
       if (!isConditionFailure(error)) throw error;
       if (failedItem(error)?.writeId !== writeId) return;
     }
