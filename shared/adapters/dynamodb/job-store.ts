@@ -15,7 +15,7 @@ import type {
   PendingBatch,
 } from '../../ports/job-store.js';
 import type { CursorCodec } from './cursor.js';
-import { isConditionFailure } from './errors.js';
+import { failedItem, isConditionFailure } from './errors.js';
 import { queryIndexPage } from './index-page.js';
 import { jobKeys } from './keys.js';
 import { transactWrite } from './transact.js';
@@ -125,14 +125,15 @@ export class DynamoJobStore implements JobStore {
             ':now': nowIso,
           },
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return toJob(Attributes ?? {});
     } catch (error) {
-      // Not queued (or not there): say how it is. The document client does not
-      // unmarshall the item a failed condition can return, so read it.
+      // Not queued (or not there): say how it is, from the item the refused update found.
       if (!isConditionFailure(error)) throw error;
-      return this.get(userId, jobId);
+      const item = failedItem(error);
+      return item ? toJob(item) : undefined;
     }
   }
 
