@@ -1,4 +1,5 @@
 import type { TokenUsage } from '../../shared/domain/usage.js';
+import type { JobStatus } from '../../shared/ports/job-store.js';
 import type { JobFailure } from './job-errors.js';
 
 /**
@@ -37,4 +38,14 @@ export interface JobObserver {
   deferred(details: { jobId: string; userId: string; delaySeconds: number }): void;
   /** A message that claimed an existing job's id with other content was refused. */
   conflict(details: { jobId: string; userId: string }): void;
+  /**
+   * A message for a job that had already ended was dropped: a duplicate, its producer
+   * sending it again, or a redrive of the dead-letter queue (a job runs once).
+   */
+  alreadyEnded(details: {
+    jobId: string;
+    userId: string;
+    status: JobStatus;
+    receiveCount: number;
+  }): void;
 }

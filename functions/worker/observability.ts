@@ -45,6 +45,8 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
       logger.warn('could not publish an event', { error });
     },
     deferred: (details) => logger.info('job waits for its batch', details),
+    alreadyEnded: (details) =>
+      logger.info('dropped a message for a job that already ended', details),
     conflict(details) {
       add(METRIC.jobsFailed, 1);
       logger.warn('refused a message that reuses a job id for other content', details);

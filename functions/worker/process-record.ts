@@ -92,7 +92,15 @@ export function createRecordHandler(deps: {
       return;
     }
     // A duplicate of a job that ended (or was cancelled) is that job: nothing to do.
-    if (['succeeded', 'failed', 'cancelled'].includes(stored.status)) return;
+    if (['succeeded', 'failed', 'cancelled'].includes(stored.status)) {
+      observer.alreadyEnded({
+        jobId: job.jobId,
+        userId: job.userId,
+        status: stored.status,
+        receiveCount: receiveCountOf(record),
+      });
+      return;
+    }
 
     const deadline = deadlineOf(context, deps.limits.deadlineMarginMs, deps.clock);
     try {
@@ -118,7 +126,7 @@ export function createRecordHandler(deps: {
 
   async function failed(record: SQSRecord, job: IdentifiedJob, stored: Job, error: unknown) {
     const failure = classifyFailure(error);
-    const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? 1);
+    const receiveCount = receiveCountOf(record);
     const lastAttempt = receiveCount >= JOBS_QUEUE_DEFINITION.maxReceiveCount;
     observer.attemptFailed({ jobId: job.jobId, userId: job.userId, receiveCount, failure, error });
     if (failure.retryable && !lastAttempt) {
@@ -182,4 +190,9 @@ function namedIn(body: string): { userId: string; jobId: string; type?: Job['typ
   } catch {
     return undefined;
   }
+}
+
+/** How many times SQS has delivered the message, this delivery included. */
+function receiveCountOf(record: SQSRecord): number {
+  return Number(record.attributes.ApproximateReceiveCount ?? 1);
 }

@@ -293,6 +293,19 @@ describe('createRecordHandler', () => {
       expect(world.observer.failures).toBe(1);
     });
 
+    it('drops the message when it comes again (a redrive), saying the job already ended', async () => {
+      const world = createWorkerWorld({ model: alwaysFailing('invalid_request') });
+      await world.handleRecord(jobRecord(documentMessage, { receiveCount: 1 }));
+
+      await world.handleRecord(jobRecord(documentMessage, { receiveCount: 1 }));
+
+      expect((world.model as ScriptedModel).requests).toHaveLength(1);
+      expect(world.observer.failures).toBe(1);
+      expect(world.observer.endedAlready).toEqual([
+        { jobId: JOB_ID, userId: USER_ID, status: 'failed', receiveCount: 1 },
+      ]);
+    });
+
     it('fails a compaction of a conversation that does not exist and dead-letters its message', async () => {
       const world = createWorkerWorld();
       const record = jobRecord({

@@ -51,6 +51,7 @@ export class RecordingJobObserver implements JobObserver {
   readonly usageNotRecordedErrors: unknown[] = [];
   readonly deferrals: Array<Parameters<JobObserver['deferred']>[0]> = [];
   readonly conflicts: Array<Parameters<JobObserver['conflict']>[0]> = [];
+  readonly endedAlready: Array<Parameters<JobObserver['alreadyEnded']>[0]> = [];
   /** Jobs ended as failed for good. */
   failures = 0;
 
@@ -92,6 +93,10 @@ export class RecordingJobObserver implements JobObserver {
 
   conflict(details: Parameters<JobObserver['conflict']>[0]): void {
     this.conflicts.push(details);
+  }
+
+  alreadyEnded(details: Parameters<JobObserver['alreadyEnded']>[0]): void {
+    this.endedAlready.push(details);
   }
 }
 
