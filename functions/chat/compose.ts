@@ -1,12 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createApiKeyAuthenticator } from '../../shared/auth/api-key-authenticator.js';
 import { createCredentialVerifier } from '../../shared/auth/credentials.js';
 import type { TokenVerifier } from '../../shared/auth/token-verifier.js';
 import { deferMembers, inBackground } from '../../shared/composition/defer.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
-import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
@@ -232,7 +232,11 @@ export function composeChatApp(
       jobs,
       events: adapters.events,
       clock,
-      onNotPublished: (error) => adapters.logger.warn('could not publish an event', { error }),
+      onNotPublished: (error) => {
+        adapters.logger.warn('could not publish an event', { error });
+        const count = adapters.createMetrics().singleMetric();
+        count.addMetric(METRIC.eventsNotPublished, MetricUnit.Count, 1);
+      },
     }),
     submitJob: createJobSubmission({
       jobs,

@@ -8,6 +8,7 @@ import {
   chatMetric,
   DEFAULT_PERIOD,
   errorRatePercent,
+  eventsNotPublished,
   tableThrottles,
   totalBudgetOverrunUsd,
   totalCostUsd,
@@ -153,6 +154,13 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
       }),
       threshold: 0,
       description: 'Jobs reached the dead-letter queue',
+    },
+    {
+      id: 'EventsNotPublished',
+      metric: eventsNotPublished(),
+      threshold: 0,
+      description:
+        'Events for producers (job ends, progress, budget thresholds) could not be published to the events topic: a producer waiting for a job to end does not hear of it (GET /v1/jobs/{id} still says how it ended)',
     },
     {
       id: 'JobsQueueAge',

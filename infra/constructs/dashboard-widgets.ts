@@ -10,6 +10,7 @@ import {
   chatPercentiles,
   DEFAULT_PERIOD,
   errorRatePercent,
+  eventsNotPublished,
   maintenanceMetric,
   modelErrorsByType,
   tableThrottles,
@@ -117,7 +118,7 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
     graph('Jobs', [
       workerMetric(METRIC.jobsSucceeded, 'Sum', 'Succeeded'),
       workerMetric(METRIC.jobsFailed, 'Sum', 'Failed'),
-      workerMetric(METRIC.eventsNotPublished, 'Sum', 'Events not published'),
+      eventsNotPublished(),
     ]),
     graph('Job duration (ms)', [
       workerMetric(METRIC.jobDuration, 'p50', 'Job p50'),

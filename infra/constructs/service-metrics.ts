@@ -86,6 +86,22 @@ export function modelErrorsByType(): cloudwatch.MathExpression {
   });
 }
 
+/** Events for producers (job ends, progress, budget thresholds) the topic did not take, in any function. */
+export function eventsNotPublished(period: Duration = DEFAULT_PERIOD): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: 'FILL(chat, 0) + FILL(worker, 0) + FILL(maintenance, 0)',
+    usingMetrics: {
+      chat: serviceMetric(SERVICE.chat, METRIC.eventsNotPublished, 'Sum', { period }),
+      worker: serviceMetric(SERVICE.worker, METRIC.eventsNotPublished, 'Sum', { period }),
+      maintenance: serviceMetric(SERVICE.maintenance, METRIC.eventsNotPublished, 'Sum', {
+        period,
+      }),
+    },
+    label: 'Events not published',
+    period,
+  });
+}
+
 /** Rejections nothing observed, in any function. */
 export function unhandledErrors(period: Duration = DEFAULT_PERIOD): cloudwatch.MathExpression {
   return new cloudwatch.MathExpression({

@@ -192,6 +192,26 @@ describe('the alarms', () => {
     });
   });
 
+  it('alarm on any event the topic did not take, from any function', () => {
+    const published = alarms.EventsNotPublished?.Metrics as Array<{
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string; Dimensions: Array<{ Value: string }> } };
+    }>;
+    expect(published.find((m) => m.Expression)?.Expression).toBe(
+      'FILL(chat, 0) + FILL(worker, 0) + FILL(maintenance, 0)',
+    );
+    expect(
+      published
+        .filter((m) => m.MetricStat)
+        .map((m) => [m.MetricStat!.Metric.MetricName, m.MetricStat!.Metric.Dimensions[0]?.Value]),
+    ).toEqual([
+      [METRIC.eventsNotPublished, SERVICE.chat],
+      [METRIC.eventsNotPublished, SERVICE.worker],
+      [METRIC.eventsNotPublished, SERVICE.maintenance],
+    ]);
+    expect(alarms.EventsNotPublished).toMatchObject({ Threshold: 0 });
+  });
+
   it('alarm on dead letters and on jobs waiting too long', () => {
     const queue = (ref: string) => [
       { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(s.stack, ref), 'QueueName'] } },
@@ -213,7 +233,7 @@ describe('the alarms', () => {
 
   it('notify the alarm topic, and treat no traffic as no problem', () => {
     const topic = { Ref: logicalId(s.stack, s.stack.observability.alarmTopic.topicArn) };
-    expect(Object.keys(alarms)).toHaveLength(14);
+    expect(Object.keys(alarms)).toHaveLength(15);
     for (const [id, alarm] of Object.entries(alarms)) {
       expect(alarm.AlarmActions).toEqual([topic]);
       // The month's spend stays what it is while no chat call samples it.
