@@ -86,60 +86,39 @@ export function modelErrorsByType(): cloudwatch.MathExpression {
   });
 }
 
+const ALL_SERVICES: Service[] = [SERVICE.chat, SERVICE.worker, SERVICE.maintenance];
+/** The functions that call the model. */
+const SPENDING_SERVICES: Service[] = [SERVICE.chat, SERVICE.worker];
+
 /** Events for producers (job ends, progress, budget thresholds) the topic did not take, in any function. */
-export function eventsNotPublished(period: Duration = DEFAULT_PERIOD): cloudwatch.MathExpression {
-  return new cloudwatch.MathExpression({
-    expression: 'FILL(chat, 0) + FILL(worker, 0) + FILL(maintenance, 0)',
-    usingMetrics: {
-      chat: serviceMetric(SERVICE.chat, METRIC.eventsNotPublished, 'Sum', { period }),
-      worker: serviceMetric(SERVICE.worker, METRIC.eventsNotPublished, 'Sum', { period }),
-      maintenance: serviceMetric(SERVICE.maintenance, METRIC.eventsNotPublished, 'Sum', {
-        period,
-      }),
-    },
-    label: 'Events not published',
-    period,
-  });
-}
+export const eventsNotPublished = (period: Duration = DEFAULT_PERIOD) =>
+  summedOver(ALL_SERVICES, METRIC.eventsNotPublished, 'Events not published', period);
 
 /** Rejections nothing observed, in any function. */
-export function unhandledErrors(period: Duration = DEFAULT_PERIOD): cloudwatch.MathExpression {
-  return new cloudwatch.MathExpression({
-    expression: 'FILL(chat, 0) + FILL(worker, 0) + FILL(maintenance, 0)',
-    usingMetrics: {
-      chat: serviceMetric(SERVICE.chat, METRIC.unhandledErrors, 'Sum', { period }),
-      worker: serviceMetric(SERVICE.worker, METRIC.unhandledErrors, 'Sum', { period }),
-      maintenance: serviceMetric(SERVICE.maintenance, METRIC.unhandledErrors, 'Sum', { period }),
-    },
-    label: 'Unhandled rejections',
-    period,
-  });
-}
+export const unhandledErrors = (period: Duration = DEFAULT_PERIOD) =>
+  summedOver(ALL_SERVICES, METRIC.unhandledErrors, 'Unhandled rejections', period);
 
 /** Spend beyond the reservations, in USD, chat and jobs together. */
-export function totalBudgetOverrunUsd(
-  period: Duration = DEFAULT_PERIOD,
-): cloudwatch.MathExpression {
-  return new cloudwatch.MathExpression({
-    expression: 'FILL(chat, 0) + FILL(worker, 0)',
-    usingMetrics: {
-      chat: serviceMetric(SERVICE.chat, METRIC.budgetOverrunUsd, 'Sum', { period }),
-      worker: serviceMetric(SERVICE.worker, METRIC.budgetOverrunUsd, 'Sum', { period }),
-    },
-    label: 'Spend beyond reservations (USD)',
-    period,
-  });
-}
+export const totalBudgetOverrunUsd = (period: Duration = DEFAULT_PERIOD) =>
+  summedOver(SPENDING_SERVICES, METRIC.budgetOverrunUsd, 'Spend beyond reservations (USD)', period);
 
 /** Model spend of the chat function and the worker together, in USD. */
-export function totalCostUsd(period: Duration): cloudwatch.MathExpression {
+export const totalCostUsd = (period: Duration) =>
+  summedOver(SPENDING_SERVICES, METRIC.costUsd, 'Model spend (USD)', period);
+
+/** One metric summed over the functions that emit it, a period one did not emit counting as 0. */
+function summedOver(
+  services: Service[],
+  name: MetricName,
+  label: string,
+  period: Duration,
+): cloudwatch.MathExpression {
   return new cloudwatch.MathExpression({
-    expression: 'FILL(chat, 0) + FILL(worker, 0)',
-    usingMetrics: {
-      chat: serviceMetric(SERVICE.chat, METRIC.costUsd, 'Sum', { period }),
-      worker: serviceMetric(SERVICE.worker, METRIC.costUsd, 'Sum', { period }),
-    },
-    label: 'Model spend (USD)',
+    expression: services.map((service) => `FILL(${service}, 0)`).join(' + '),
+    usingMetrics: Object.fromEntries(
+      services.map((service) => [service, serviceMetric(service, name, 'Sum', { period })]),
+    ),
+    label,
     period,
   });
 }
