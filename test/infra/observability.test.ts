@@ -37,6 +37,26 @@ beforeAll(() => {
   );
 });
 
+/** A metric-math alarm's expression, and each input as [metric, service, statistic, period]. */
+function summed(alarmId: string) {
+  const metrics = alarms[alarmId]?.Metrics as Array<{
+    Expression?: string;
+    MetricStat?: {
+      Metric: { MetricName: string; Dimensions: Array<{ Value: string }> };
+      Stat: string;
+      Period: number;
+    };
+  }>;
+  return {
+    expression: metrics.find((m) => m.Expression)?.Expression,
+    inputs: metrics.flatMap(({ MetricStat: stat }) =>
+      stat
+        ? [[stat.Metric.MetricName, stat.Metric.Dimensions[0]?.Value, stat.Stat, stat.Period]]
+        : [],
+    ),
+  };
+}
+
 const ours = (service: string) => ({
   Namespace: METRICS_NAMESPACE,
   Dimensions: [{ Name: 'service', Value: service }],
@@ -147,45 +167,24 @@ describe('the alarms', () => {
       Threshold: 80,
     });
     // Chat and worker spend summed: jobs are billed to the same budget.
-    const spend = alarms.DailyCost?.Metrics as Array<{
-      Id: string;
-      Expression?: string;
-      MetricStat?: {
-        Metric: { MetricName: string; Dimensions: Array<{ Value: string }> };
-        Period: number;
-        Stat: string;
-      };
-    }>;
-    expect(spend.find((m) => m.Expression)?.Expression).toBe('FILL(chat, 0) + FILL(worker, 0)');
-    const inputs = spend.filter((m) => m.MetricStat);
-    expect(
-      inputs.map((m) => [
-        m.MetricStat!.Metric.MetricName,
-        m.MetricStat!.Metric.Dimensions[0]?.Value,
-        m.MetricStat!.Stat,
-        m.MetricStat!.Period,
-      ]),
-    ).toEqual([
-      [METRIC.costUsd, SERVICE.chat, 'Sum', 86_400],
-      [METRIC.costUsd, SERVICE.worker, 'Sum', 86_400],
-    ]);
+    expect(summed('DailyCost')).toEqual({
+      expression: 'FILL(chat, 0) + FILL(worker, 0)',
+      inputs: [
+        [METRIC.costUsd, SERVICE.chat, 'Sum', 86_400],
+        [METRIC.costUsd, SERVICE.worker, 'Sum', 86_400],
+      ],
+    });
     expect(alarms.DailyCost?.Threshold).toBeCloseTo(s.config.globalMonthlyBudgetUsd / 31, 6);
   });
 
   it('alarm on any spend beyond the reservations, chat and jobs together', () => {
-    const overrun = alarms.BudgetOverrun?.Metrics as Array<{
-      Expression?: string;
-      MetricStat?: { Metric: { MetricName: string; Dimensions: Array<{ Value: string }> } };
-    }>;
-    expect(overrun.find((m) => m.Expression)?.Expression).toBe('FILL(chat, 0) + FILL(worker, 0)');
-    expect(
-      overrun
-        .filter((m) => m.MetricStat)
-        .map((m) => [m.MetricStat!.Metric.MetricName, m.MetricStat!.Metric.Dimensions[0]?.Value]),
-    ).toEqual([
-      [METRIC.budgetOverrunUsd, SERVICE.chat],
-      [METRIC.budgetOverrunUsd, SERVICE.worker],
-    ]);
+    expect(summed('BudgetOverrun')).toEqual({
+      expression: 'FILL(chat, 0) + FILL(worker, 0)',
+      inputs: [
+        [METRIC.budgetOverrunUsd, SERVICE.chat, 'Sum', 300],
+        [METRIC.budgetOverrunUsd, SERVICE.worker, 'Sum', 300],
+      ],
+    });
     expect(alarms.BudgetOverrun).toMatchObject({
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
@@ -193,22 +192,14 @@ describe('the alarms', () => {
   });
 
   it('alarm on any event the topic did not take, from any function', () => {
-    const published = alarms.EventsNotPublished?.Metrics as Array<{
-      Expression?: string;
-      MetricStat?: { Metric: { MetricName: string; Dimensions: Array<{ Value: string }> } };
-    }>;
-    expect(published.find((m) => m.Expression)?.Expression).toBe(
-      'FILL(chat, 0) + FILL(worker, 0) + FILL(maintenance, 0)',
-    );
-    expect(
-      published
-        .filter((m) => m.MetricStat)
-        .map((m) => [m.MetricStat!.Metric.MetricName, m.MetricStat!.Metric.Dimensions[0]?.Value]),
-    ).toEqual([
-      [METRIC.eventsNotPublished, SERVICE.chat],
-      [METRIC.eventsNotPublished, SERVICE.worker],
-      [METRIC.eventsNotPublished, SERVICE.maintenance],
-    ]);
+    expect(summed('EventsNotPublished')).toEqual({
+      expression: 'FILL(chat, 0) + FILL(worker, 0) + FILL(maintenance, 0)',
+      inputs: [
+        [METRIC.eventsNotPublished, SERVICE.chat, 'Sum', 300],
+        [METRIC.eventsNotPublished, SERVICE.worker, 'Sum', 300],
+        [METRIC.eventsNotPublished, SERVICE.maintenance, 'Sum', 300],
+      ],
+    });
     expect(alarms.EventsNotPublished).toMatchObject({ Threshold: 0 });
   });
 
