@@ -13,6 +13,20 @@ export interface Reservation {
   keyId?: string;
 }
 
+/**
+ * What a reservation may hold: a whole, non-negative number of nano-USD. Anything else
+ * (a negative worst case would add to what is left) is a bug of the caller's.
+ * @throws RangeError
+ */
+export function holdableAmount(nanoUsd: number): number {
+  if (!Number.isSafeInteger(nanoUsd) || nanoUsd < 0) {
+    throw new RangeError(
+      `a reservation holds a whole, non-negative nano-USD amount, not ${nanoUsd}`,
+    );
+  }
+  return nanoUsd;
+}
+
 /** Calendar month in UTC, e.g. `2026-11`: the budget and usage period. */
 export function monthOf(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 7);

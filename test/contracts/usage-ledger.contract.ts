@@ -99,6 +99,13 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
       expect(await held()).toBe(USER_BUDGET_NANO_USD);
     });
 
+    it('holds nothing for an amount that is not a whole, non-negative number of nano-USD', async () => {
+      for (const amountNanoUsd of [-1_000, 0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        await expect(reserve({ amountNanoUsd })).rejects.toBeInstanceOf(RangeError);
+      }
+      expect(await held()).toBe(0);
+    });
+
     it('refuses a reservation larger than the whole user budget', async () => {
       const tooLarge = reserve({ amountNanoUsd: USER_BUDGET_NANO_USD + 1 });
 

@@ -1,4 +1,4 @@
-import { monthOf } from '../../shared/domain/budget.js';
+import { holdableAmount, monthOf } from '../../shared/domain/budget.js';
 import { BudgetExceededError } from '../../shared/domain/errors.js';
 import { nanoToUsd, usdToNano } from '../../shared/domain/pricing/model-price.js';
 import { lateSpend, type Settlement } from '../../shared/domain/settlement.js';
@@ -46,7 +46,7 @@ export class InMemoryUsageLedger implements UsageLedger {
       userId: request.userId,
       month: monthOf(request.nowMs),
       shard: 0,
-      amountNanoUsd: request.amountNanoUsd,
+      amountNanoUsd: holdableAmount(request.amountNanoUsd),
       expiresAtMs: request.expiresAtMs,
       ...(request.holder && { holder: request.holder }),
       ...(request.apiKey && { keyId: request.apiKey.id }),
@@ -149,13 +149,13 @@ export class InMemoryUsageLedger implements UsageLedger {
     const [user, global, key] = counters;
     if (user.heldNanoUsd + amountNanoUsd > userBudgetNanoUsd) {
       throw new BudgetExceededError(
-        `this request does not fit your monthly budget of $${nanoToUsd(userBudgetNanoUsd)}; lower the output token limit or wait for the next month`,
+        `this request does not fit your monthly budget of $${nanoToUsd(userBudgetNanoUsd)}; ask for fewer output tokens (or tool uses) or wait for the next month`,
       );
     }
     const keyBudget = apiKey?.budgetNanoUsd;
     if (key && keyBudget !== undefined && key.heldNanoUsd + amountNanoUsd > keyBudget) {
       throw new BudgetExceededError(
-        `this request does not fit the API key's monthly budget of $${nanoToUsd(keyBudget)}; lower max_tokens or wait for the next month`,
+        `this request does not fit the API key's monthly budget of $${nanoToUsd(keyBudget)}; lower max_tokens (or a tool's max_uses) or wait for the next month`,
       );
     }
     if (global.heldNanoUsd + amountNanoUsd > globalBudgetNanoUsd) {

@@ -2,6 +2,11 @@ import * as z from '../../../shared/validation/zod.js';
 
 const Block = z.looseObject({ type: z.string().check(z.minLength(1)) });
 
+/** A server tool's `max_uses` is what its cost is reserved by: a count, nothing else. */
+const Tool = z.looseObject({
+  max_uses: z.optional(z.int().check(z.positive())),
+});
+
 const Message = z.looseObject({
   role: z.enum(['user', 'assistant']),
   content: z.union([z.string(), z.array(Block)]),
@@ -9,14 +14,15 @@ const Message = z.looseObject({
 
 /**
  * POST /v1/messages: only what governance reads is checked (the model, max_tokens, the
- * shape it measures); every other field, known or not, goes upstream as sent.
+ * shape it measures, server tools' max_uses); every other field, known or not, goes
+ * upstream as sent.
  */
 export const MessagesRequestSchema = z.looseObject({
   model: z.string().check(z.minLength(1), z.maxLength(200)),
   max_tokens: z.int().check(z.nonnegative()),
   messages: z.array(Message).check(z.minLength(1, 'at least one message is required')),
   system: z.optional(z.union([z.string(), z.array(Block)])),
-  tools: z.optional(z.array(z.looseObject({}))),
+  tools: z.optional(z.array(Tool)),
   stream: z.optional(z.boolean()),
 });
 
@@ -27,7 +33,7 @@ export const CountTokensRequestSchema = z.looseObject({
   model: z.string().check(z.minLength(1), z.maxLength(200)),
   messages: z.array(Message).check(z.minLength(1, 'at least one message is required')),
   system: z.optional(z.union([z.string(), z.array(Block)])),
-  tools: z.optional(z.array(z.looseObject({}))),
+  tools: z.optional(z.array(Tool)),
 });
 
 export type CountTokensRequest = z.infer<typeof CountTokensRequestSchema>;

@@ -6,7 +6,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { globalBudgetShards, monthOf } from '../../domain/budget.js';
+import { globalBudgetShards, holdableAmount, monthOf } from '../../domain/budget.js';
 import { BudgetExceededError } from '../../domain/errors.js';
 import { newReservationId, reservationIdExpiry } from '../../domain/ids.js';
 import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
@@ -71,7 +71,7 @@ export class DynamoUsageLedger implements UsageLedger {
       userId: request.userId,
       month: monthOf(request.nowMs),
       shard: partitionOf(id, this.shards),
-      amountNanoUsd: request.amountNanoUsd,
+      amountNanoUsd: holdableAmount(request.amountNanoUsd),
       expiresAtMs: request.expiresAtMs,
       ...(request.holder && { holder: request.holder }),
       ...(request.apiKey && { keyId: request.apiKey.id }),
@@ -99,7 +99,7 @@ export class DynamoUsageLedger implements UsageLedger {
     if (keyBudget !== undefined && planned.amountNanoUsd > keyBudget) {
       throw keyBudgetExceeded(keyBudget);
     }
-    if (planned.amountNanoUsd > shardBudget) throw globalBudgetExceeded();
+    if (planned.amountNanoUsd > shardBudget) throw callOverShardBudget(planned, shardBudget);
     const counters: Counter[] = [
       userCounter(planned),
       globalCounter(planned, shardBudget),
@@ -626,12 +626,19 @@ function userBudgetExceeded(budgetNanoUsd: number) {
 }
 
 function userBudgetMessage(budget: string) {
-  return `this request does not fit your monthly budget${budget}; lower the output token limit or wait for the next month`;
+  return `this request does not fit your monthly budget${budget}; ask for fewer output tokens (or tool uses) or wait for the next month`;
 }
 
 function keyBudgetExceeded(budgetNanoUsd: number) {
   return new BudgetExceededError(
-    `this request does not fit the API key's monthly budget of $${nanoToUsd(budgetNanoUsd)}; lower max_tokens or wait for the next month`,
+    `this request does not fit the API key's monthly budget of $${nanoToUsd(budgetNanoUsd)}; lower max_tokens (or a tool's max_uses) or wait for the next month`,
+  );
+}
+
+/** One call that could not fit even an empty month of the deployment's shard. */
+function callOverShardBudget(planned: Reservation, shardBudgetNanoUsd: number) {
+  return new BudgetExceededError(
+    `this request's worst-case cost of $${nanoToUsd(planned.amountNanoUsd)} is more than the deployment lets one call hold ($${nanoToUsd(shardBudgetNanoUsd)}); ask for fewer output tokens or tool uses`,
   );
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { beforeAll, describe, inject } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureTable } from '../../../local-stack/dynamodb/create-table.js';
 import { ensureLocalAwsEnv } from '../../../local-stack/function-env.js';
 import {
@@ -8,6 +8,9 @@ import {
   createDynamoDbClient,
 } from '../../../shared/adapters/aws/clients.js';
 import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledger.js';
+import { monthOf } from '../../../shared/domain/budget.js';
+import { BudgetExceededError } from '../../../shared/domain/errors.js';
+import { usdToNano } from '../../../shared/domain/pricing/model-price.js';
 import { usageLedgerContract } from '../../contracts/usage-ledger.contract.js';
 
 /** Below $20 the global budget is one shard, as the contract's exact global checks need. */
@@ -27,5 +30,26 @@ describe('DynamoUsageLedger on DynamoDB Local', () => {
     return {
       ledger: new DynamoUsageLedger(createDocumentClient(client), tableName, GLOBAL_BUDGET_USD),
     };
+  });
+
+  // $100 a month is ten shards of $10.
+  it('says what one call too large for a shard of the deployment would cost, and what fits', async () => {
+    const tableName = `contract-ledger-${randomUUID().slice(0, 8)}`;
+    await ensureTable(client, tableName);
+    const ledger = new DynamoUsageLedger(createDocumentClient(client), tableName, 100);
+    const nowMs = Date.now();
+
+    const refusal = ledger.reserve({
+      userId: 'lavish',
+      amountNanoUsd: usdToNano(30),
+      userBudgetNanoUsd: usdToNano(1_000),
+      globalBudgetNanoUsd: usdToNano(100),
+      nowMs,
+      expiresAtMs: nowMs + 60_000,
+    });
+
+    await expect(refusal).rejects.toThrow(BudgetExceededError);
+    await expect(refusal).rejects.toThrow(/worst-case cost of \$30 .*one call hold \(\$10\)/);
+    expect((await ledger.userMonth('lavish', monthOf(nowMs))).heldNanoUsd).toBe(0);
   });
 });

@@ -87,6 +87,25 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     expect((beta as Error).message).toMatch(/made-up-2030-01-01/);
   });
 
+  it("400 BadRequestError for a server tool's max_uses that is not a count: its cost is reserved by it", async () => {
+    const client = sdk(await stack.token('u'));
+    const modelCalls = stack.claude.requests.length;
+    const search = (max_uses: number) =>
+      caught(
+        client.messages.create(
+          ask('hi', {
+            tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses }],
+          }),
+        ),
+      );
+
+    for (const error of [await search(-5000), await search(0), await search(2.5)]) {
+      expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+      expect((error as Error).message).toMatch(/tools\.0\.max_uses/);
+    }
+    expect(stack.claude.requests).toHaveLength(modelCalls);
+  });
+
   it('429 RateLimitError with retry-after when the key is over its rate', async () => {
     const { key } = await createApiKey(stack, { principal: 'busy-user', requestsPerMinute: 1 });
     const client = sdk(key);
