@@ -20,7 +20,7 @@ export interface TokenVerifier {
 
 /** What every token must have, however it is signed. */
 interface TokenRules {
-  /** Longest lifetime accepted (`exp` minus `iat`, or minus now without `iat`). */
+  /** Longest lifetime accepted (`exp` minus `iat`, or minus now without `iat` or when it is later). */
   maxLifetimeSeconds: number;
   /** The claim that makes a caller an admin: equal to `value`, or a list holding it. */
   adminClaim?: { name: string; value: string };
@@ -107,7 +107,9 @@ async function verifyWith(
   if (typeof sub !== 'string' || !isUserId(sub)) {
     throw new AuthenticationError('the bearer token has no usable sub claim', 'invalid');
   }
-  const issuedAt = typeof iat === 'number' ? iat : Date.now() / 1000;
+  // From now when iat is later (or missing): an iat in the future must not stretch the cap.
+  const nowSeconds = Date.now() / 1000;
+  const issuedAt = typeof iat === 'number' ? Math.min(iat, nowSeconds) : nowSeconds;
   if (typeof exp !== 'number' || exp - issuedAt > rules.maxLifetimeSeconds) {
     throw new AuthenticationError(
       `the bearer token lives longer than ${rules.maxLifetimeSeconds} seconds`,

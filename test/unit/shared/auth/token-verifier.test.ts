@@ -89,6 +89,17 @@ describe('hs256Verifier', () => {
     ).resolves.toEqual({ userId: 'u' });
   });
 
+  it('rejects a token whose iat is in the future to stretch its lifetime past the cap', async () => {
+    const inTenYears = Math.floor(Date.now() / 1000) + 10 * 365 * 86_400;
+    const token = await new SignJWT({ sub: 'u' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuedAt(inTenYears)
+      .setExpirationTime(inTenYears + 3_000)
+      .sign(new TextEncoder().encode(SECRET));
+
+    await expect(verifier.verify(`Bearer ${token}`)).rejects.toThrow(/longer than 3600 seconds/);
+  });
+
   it('follows a rotated secret: the new one verifies, the old one no longer does', async () => {
     let current = SECRET;
     const rotating = hs256Verifier({ maxLifetimeSeconds: 3600, secret: async () => current });
