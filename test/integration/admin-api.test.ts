@@ -362,6 +362,7 @@ describe('API keys', () => {
     'an unknown model': { principal: 'p', allowedModels: ['claude-imaginary-9'] },
     'no models': { principal: 'p', allowedModels: [] },
     'a negative budget': { principal: 'p', monthlyBudgetUsd: -1 },
+    'a budget below a nano-dollar': { principal: 'p', monthlyBudgetUsd: 1e-300 },
     'a fractional rate': { principal: 'p', requestsPerMinute: 1.5 },
     'a date without offset': { principal: 'p', expiresAt: '2099-01-01T00:00:00' },
     'an unknown field': { principal: 'p', scopes: ['admin'] },

@@ -16,7 +16,8 @@ const positiveInt = z.int().check(z.positive(), z.maximum(100_000_000));
 const NewApiKeySchema = z.strictObject({
   principal: z.string().check(z.minLength(1), z.maxLength(128)),
   name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
-  monthlyBudgetUsd: z.optional(z.number().check(z.positive(), z.maximum(1_000_000))),
+  // The ledger counts nano-USD: a smaller budget is a mistake (and DynamoDB's numbers underflow).
+  monthlyBudgetUsd: z.optional(z.number().check(z.minimum(1e-9), z.maximum(1_000_000))),
   requestsPerMinute: z.optional(positiveInt),
   tokensPerMinute: z.optional(positiveInt),
   allowedModels: z.optional(
