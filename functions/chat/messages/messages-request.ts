@@ -1,6 +1,20 @@
 import * as z from '../../../shared/validation/zod.js';
 
-const Block = z.looseObject({ type: z.string().check(z.minLength(1)) });
+/** An image or a document is measured by its source (see prompt-size.ts). */
+const Block = z.looseObject({ type: z.string().check(z.minLength(1)) }).check(
+  z.refine((block) => !['image', 'document'].includes(block.type) || hasSource(block), {
+    message: 'an image or document block needs a source object with a type',
+  }),
+);
+
+function hasSource(block: Record<string, unknown>): boolean {
+  const source = block.source;
+  return (
+    typeof source === 'object' &&
+    source !== null &&
+    typeof (source as { type?: unknown }).type === 'string'
+  );
+}
 
 /** A server tool's `max_uses` is what its cost is reserved by: a count, nothing else. */
 const Tool = z.looseObject({

@@ -10,6 +10,12 @@ const PDF_PAGE_MAX_TOKENS = 5_000;
 const PDF_PAGE_TYPICAL_TOKENS = 2_000;
 /** The most pages a PDF may have; used when its pages cannot be counted. */
 const PDF_MAX_PAGES = 100;
+/**
+ * The typical case of a PDF whose pages cannot be counted (by url, by file id, or pages in
+ * compressed object streams): the worst case would exceed a default tokens-per-minute
+ * window on its own, and the window is corrected to the real count once the call ends.
+ */
+const PDF_UNCOUNTED_TYPICAL_PAGES = 10;
 /** The system prompt the API adds when tools are given (≈350 tokens today). */
 const TOOLS_OVERHEAD_TOKENS = 1_000;
 /** A server tool (web search, web fetch…) adds what it finds to the prompt, once per use. */
@@ -85,10 +91,9 @@ function documentSize(block: Block) {
     source?.type === 'base64' && typeof source.data === 'string'
       ? countPdfPages(source.data)
       : undefined;
-  const counted = pages ?? PDF_MAX_PAGES;
   return {
-    maxTokens: counted * PDF_PAGE_MAX_TOKENS,
-    typicalTokens: counted * PDF_PAGE_TYPICAL_TOKENS,
+    maxTokens: (pages ?? PDF_MAX_PAGES) * PDF_PAGE_MAX_TOKENS,
+    typicalTokens: (pages ?? PDF_UNCOUNTED_TYPICAL_PAGES) * PDF_PAGE_TYPICAL_TOKENS,
   };
 }
 

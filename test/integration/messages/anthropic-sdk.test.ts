@@ -61,6 +61,45 @@ describe('/v1/messages with the official Anthropic SDK', () => {
     expect(events.at(-1)).toBe('message_stop');
     expect(events.filter((type) => type === 'content_block_delta')).toHaveLength(4);
   });
+
+  it('takes a PDF by url under the default rate limits, though its pages cannot be counted', async () => {
+    const message = await client.messages.create({
+      model: MODEL,
+      max_tokens: 50,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'document', source: { type: 'url', url: 'https://example.com/report.pdf' } },
+            { type: 'text', text: 'Summarize it [[local-claude: tokens=3]]' },
+          ],
+        },
+      ],
+    });
+
+    expect(message.usage.output_tokens).toBe(3);
+  });
+
+  it('refuses a document without a source with 400 before any model call', async () => {
+    const modelCalls = stack.claude.requests.length;
+    const refused = client.messages.create({
+      model: MODEL,
+      max_tokens: 50,
+      messages: [
+        {
+          role: 'user',
+          // A client of another SDK (or none) may send what the types here forbid.
+          content: [{ type: 'document' } as unknown as Anthropic.DocumentBlockParam],
+        },
+      ],
+    });
+
+    await expect(refused).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    await expect(refused).rejects.toThrow(
+      /messages\.0\.content\.0: an image or document block needs a source/,
+    );
+    expect(stack.claude.requests).toHaveLength(modelCalls);
+  });
 });
 
 describe('/v1/messages with the official SDK: tools, images, counting, models', () => {

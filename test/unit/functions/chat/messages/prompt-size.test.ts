@@ -256,6 +256,18 @@ describe('measurePrompt', () => {
       );
     });
 
+    it('expects a PDF whose pages cannot be counted to be of ten pages, not the most', () => {
+      // The worst case on its own, 200,000 tokens, would fill a default rate window.
+      const byUrl = { type: 'document', source: { type: 'url', url: 'https://example.com/a.pdf' } };
+      const without = measurePrompt(userSays());
+
+      const size = measurePrompt(userSays(byUrl));
+
+      const added = size.typicalTokens - without.typicalTokens;
+      expect(added).toBeGreaterThanOrEqual(10 * 2_000);
+      expect(added).toBeLessThan(10 * 2_000 + FRAMING_BYTES);
+    });
+
     it('bounds a PDF that shows more pages than a PDF may have at that most', () => {
       const without = measurePrompt(userSays());
 
