@@ -150,7 +150,8 @@ export function errorHandler(baseLogger: Logger) {
       } satisfies ErrorBody,
       {
         status: answer.status,
-        headers: { ...answer.headers, 'x-request-id': requestId },
+        // `request-id` as the Anthropic API names it: the SDKs read it into their errors.
+        headers: { ...answer.headers, 'x-request-id': requestId, 'request-id': requestId },
       },
     );
   };

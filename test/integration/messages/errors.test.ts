@@ -83,6 +83,10 @@ describe('/v1/messages errors, as the official SDK types them', () => {
 
     for (const error of [overCap, beta, noMessages]) {
       expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+      // The SDK reads our request id from the error's headers, as from Anthropic's.
+      expect((error as APIError).requestID).toBe(
+        (error as APIError & { error: { requestId: string } }).error.requestId,
+      );
     }
     expect((beta as Error).message).toMatch(/made-up-2030-01-01/);
   });
