@@ -48,7 +48,7 @@ export function createApiKeyAuthenticator(deps: {
     async verify(secret) {
       const nowMs = clock();
       const key = await find(hashApiKeySecret(secret), nowMs);
-      if (!key) throw new AuthenticationError('invalid x-api-key', 'invalid');
+      if (!key) throw new AuthenticationError('this API key is not known', 'invalid');
       if (key.revokedAt) throw new AuthenticationError('this API key was revoked', 'invalid');
       if (key.expiresAt && Date.parse(key.expiresAt) <= nowMs) {
         throw new AuthenticationError(`this API key expired at ${key.expiresAt}`, 'invalid');

@@ -567,6 +567,8 @@ describe('budgets and the usage report', () => {
       expect(response.status, query).toBe(400);
       expect((await json(response)).error.type).toBe('invalid_request_error');
     }
+    const garbage = await json(await api.asAdmin('GET', '/v1/admin/usage?month=garbage'));
+    expect(garbage.error.message).toBe('month: a month as yyyy-mm, e.g. 2026-11');
   });
 });
 

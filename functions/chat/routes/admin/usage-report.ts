@@ -14,7 +14,9 @@ export const usageReportRoute = (deps: { usageRecords: UsageRecords; clock: Cloc
     path: '/v1/admin/usage',
     access: 'admin',
     query: z.object({
-      month: z.optional(z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month: yyyy-mm'))),
+      month: z.optional(
+        z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as yyyy-mm, e.g. 2026-11')),
+      ),
       top: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(1000))), 20),
     }),
     docs: {
