@@ -297,6 +297,23 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
     });
     expect(unknown.status).toBe(404);
   });
+
+  it('names a chat with no messages by its id when asked to regenerate or edit in it', async () => {
+    const ask = (extra: Record<string, unknown>) =>
+      stack.request('ivan', 'POST', '/v1/ui/chat', {
+        id: 'empty-chat',
+        messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'Again' }] }],
+        ...extra,
+      });
+
+    for (const response of [
+      await ask({ trigger: 'regenerate-message' }),
+      await ask({ trigger: 'submit-message', messageId: 'msg_0123456789abcdef' }),
+    ]) {
+      expect(response.status).toBe(404);
+      expect((await json(response)).error.message).toBe('chat "empty-chat" has no messages yet');
+    }
+  });
 });
 
 describe('GET /v1/ui/chat/{id}/stream with useChat({ resume: true })', () => {

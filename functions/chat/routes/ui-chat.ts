@@ -119,17 +119,31 @@ async function startTurn(
   const { conversationId, body } = request;
   if (body.trigger === 'regenerate-message') {
     // The client's copy of the question is not read.
-    return start({ conversationId, message: '', regenerate: true });
+    return start({ conversationId, message: '', regenerate: true }).catch(
+      namingTheChat(body.id, conversationId),
+    );
   }
   const message = lastUserText(body.messages, request.maxMessageChars);
   if (body.messageId !== undefined) {
-    return start({ conversationId, message, replaces: body.messageId });
+    return start({ conversationId, message, replaces: body.messageId }).catch(
+      namingTheChat(body.id, conversationId),
+    );
   }
   return start({ conversationId, message }).catch((error: unknown) => {
     // The chat's first message (nothing was held): start the conversation under its id.
     if (!(error instanceof NotFoundError)) throw error;
     return start({ newConversationId: conversationId, message });
   });
+}
+
+/** A chat with no conversation yet is named by its id, not by the conversation id it maps to. */
+function namingTheChat(chatId: string, conversationId: string) {
+  return (error: unknown): never => {
+    if (error instanceof NotFoundError && error.message.includes(conversationId)) {
+      throw new NotFoundError(`chat ${JSON.stringify(chatId)} has no messages yet`);
+    }
+    throw error;
+  };
 }
 
 /** The question: the text parts of the last message, which must be the user's. */
