@@ -89,8 +89,17 @@ describe('HTTP conventions of the function URL', () => {
     expect(JSON.parse(response.text).error.message).toMatch(/^maxTokens: /);
   });
 
-  it('answers a method no route knows with 405', async () => {
-    const response = await raw(stack, 'PROPFIND', '/v1/chat', { headers: auth });
-    expect(response.status).toBe(405);
+  it('answers a method no route knows with 405, as JSON, with the methods the path takes', async () => {
+    for (const method of ['PROPFIND', 'TRACE']) {
+      const response = await raw(stack, method, '/v1/chat', { headers: auth });
+
+      expect(response.status).toBe(405);
+      expect(response.headers.allow).toBe('POST');
+      expect(response.headers['x-request-id']).toBeTruthy();
+      expect(JSON.parse(response.text).error).toEqual({
+        type: 'invalid_request_error',
+        message: `${method} is not allowed on /v1/chat; use POST`,
+      });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { Router } from '@aws-lambda-powertools/event-handler/http';
+import { isHttpMethod, Router } from '@aws-lambda-powertools/event-handler/http';
 import type { RequestContext } from '@aws-lambda-powertools/event-handler/types';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
@@ -31,12 +31,33 @@ type StreamOptions = Parameters<Router<ChatEnv>['resolveStream']>[2];
 /**
  * Event Handler's Router for the function URL. Event Handler builds a WHATWG Request
  * from the event, and a GET or HEAD with a body makes that throw before any route or
- * error handler runs (a 502); such a body means nothing, so it is dropped first.
+ * error handler runs (a 502); such a body means nothing, so it is dropped first. A
+ * method it does not know (TRACE, PROPFIND…) it answers with an empty 405 and an error
+ * log line, before any route: such a request is routed as OPTIONS instead, and the path's
+ * own 405 answers it (see `unknownMethodOf`).
  */
 export class ChatRouter extends Router<ChatEnv> {
   override resolveStream(event: unknown, context: Context, options: StreamOptions) {
-    return super.resolveStream(withoutIgnoredBody(event), context, options);
+    return super.resolveStream(routable(withoutIgnoredBody(event)), context, options);
   }
+}
+
+/** The methods Event Handler does not know, by the events they came in. */
+const unknownMethods = new WeakMap<object, string>();
+
+/** The method a request came with, when Event Handler does not know it (it is routed as OPTIONS). */
+export function unknownMethodOf(event: unknown): string | undefined {
+  return typeof event === 'object' && event !== null ? unknownMethods.get(event) : undefined;
+}
+
+function routable(event: unknown): unknown {
+  const http = (event as Partial<LambdaFunctionURLEvent>).requestContext?.http;
+  if (!http || isHttpMethod(http.method.toUpperCase())) return event;
+  const { requestContext } = event as LambdaFunctionURLEvent;
+  const asOptions = { ...requestContext, http: { ...http, method: 'OPTIONS' } };
+  const rewritten = { ...(event as LambdaFunctionURLEvent), requestContext: asOptions };
+  unknownMethods.set(rewritten, http.method);
+  return rewritten;
 }
 
 function withoutIgnoredBody(event: unknown): unknown {

@@ -7,7 +7,12 @@ import type {
 import type { Principal } from '../../../shared/auth/token-verifier.js';
 import { MethodNotAllowedError } from '../../../shared/domain/errors.js';
 import type * as z from '../../../shared/validation/zod.js';
-import type { ChatRequestContext, ChatRouter, RequestScope } from './chat-router.js';
+import {
+  type ChatRequestContext,
+  type ChatRouter,
+  type RequestScope,
+  unknownMethodOf,
+} from './chat-router.js';
 
 /** What a route's handler gets: the validated request, the caller and the request scope. */
 export interface RouteInput<Body, Query> {
@@ -155,11 +160,12 @@ function methodsByPath(routes: ReadonlyArray<{ method: HttpMethod; path: `/${str
 function otherMethod(allowed: readonly HttpMethod[]) {
   return async (reqCtx: ChatRequestContext) => {
     const allow = allowed.join(', ');
-    if (reqCtx.req.method === HttpVerbs.OPTIONS) {
+    const method = unknownMethodOf(reqCtx.event)?.slice(0, 32) ?? reqCtx.req.method;
+    if (method === HttpVerbs.OPTIONS) {
       return new Response(null, { status: 204, headers: { allow } });
     }
     throw new MethodNotAllowedError(
-      `${reqCtx.req.method} is not allowed on ${new URL(reqCtx.req.url).pathname}; use ${allow}`,
+      `${method} is not allowed on ${new URL(reqCtx.req.url).pathname}; use ${allow}`,
       allowed,
     );
   };
