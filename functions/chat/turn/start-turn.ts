@@ -127,18 +127,17 @@ export function createTurnStart(deps: {
         hold: { reservation: planned, model, requestId: context.requestId, receivedAt },
       }),
     };
-    // One round trip before the model call. In an existing conversation, history, admission
-    // and the question stored at once (what one of them did is undone if another fails):
+    // One round trip before the model call: history, admission and the question stored at
+    // once; what one of them did is undone if another fails. A new conversation's question
+    // is only awaited before the answer's first byte: no other turn can take a conversation
+    // not yet stored, so its model call need not wait for the write. In an existing one,
     // another turn may win the conversation, and the loser must not have called the model.
-    // A new conversation's question is written once the turn is admitted, with the model
-    // call, and awaited only before the answer's first byte: no other turn can take a
-    // conversation not yet stored, and a refused turn then writes nothing.
     const loading = loadHistory(store, userId, existing, budget.historyTokens, skip);
     const admitting = planned
       ? admit(admission, context, admissionRequest, planned)
       : Promise.resolve(freeOfCharge(userId, receivedAtMs));
     // Sent last, so the emulator and the network carry the model call's writes first.
-    const begun = existing ? store.beginTurn(begin) : admitting.then(() => store.beginTurn(begin));
+    const begun = store.beginTurn(begin);
     // Its failure is handled where it is awaited, below.
     begun.catch(() => undefined);
     const abandon = () =>

@@ -114,6 +114,9 @@ export class DynamoUsageLedger implements UsageLedger {
           ]
         : []),
     ];
+    // Should it fail, the call goes on and its caller settles it all the same; should the
+    // caller also die, a reservation its holds would refuse takes them back (reclaimUnindexed).
+    const indexing = this.index.put(planned).catch(() => undefined);
     const held = await Promise.allSettled([
       this.holdUserMonth(planned, request.userBudgetNanoUsd),
       ...counters.slice(1).map((counter) => this.hold(planned, counter)),
@@ -122,15 +125,11 @@ export class DynamoUsageLedger implements UsageLedger {
       outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
     );
     if (refusals.length === 0) {
-      // Written once the holds are, so that a refusal writes no entry, and not waited for:
-      // should it fail, the call goes on and its caller settles it all the same; should the
-      // caller also die, a reservation its holds would refuse takes them back (reclaimUnindexed).
-      this.index.track(
-        planned.id,
-        this.index.put(planned).catch(() => undefined),
-      );
+      this.index.track(planned.id, indexing);
       return planned;
     }
+    // The entry goes with the holds below, or is moved with the hold.
+    await indexing;
     const globalOnly = refusals.length === 1 && held[1]?.status === 'rejected';
     if (globalOnly && this.shards > 1) {
       // Only the deployment's shard is full: another may still have room (rare, near the end of a month).
@@ -140,12 +139,11 @@ export class DynamoUsageLedger implements UsageLedger {
     await this.releaseHeld(
       planned,
       counters.filter((_, i) => held[i]?.status === 'fulfilled'),
-      false,
     );
     throw refusals.find((reason) => !(reason instanceof BudgetExceededError)) ?? refusals[0];
   }
 
-  /** The reservation on the first other shard with room, with its index entry. */
+  /** The reservation on the first other shard with room, its index entry moved with it. */
   private async holdAnotherShard(
     planned: Reservation,
     shardBudget: number,
@@ -401,18 +399,11 @@ export class DynamoUsageLedger implements UsageLedger {
     await this.releaseHeld(reservation, heldCounters(reservation, true));
   }
 
-  /**
-   * Gives the holds back on `counters` and drops the index entry, if it has one.
-   * @returns whether a hold was still there
-   */
-  private async releaseHeld(
-    reservation: Reservation,
-    counters: Counter[],
-    indexed = true,
-  ): Promise<boolean> {
+  /** Gives the holds back on `counters` and drops the index entry. @returns whether a hold was still there */
+  private async releaseHeld(reservation: Reservation, counters: Counter[]): Promise<boolean> {
     const outcomes = await Promise.allSettled([
       ...counters.map((counter) => this.releaseOn(reservation, counter)),
-      indexed ? this.index.delete(reservation) : false,
+      this.index.delete(reservation),
     ]);
     await this.keepUnsettled(reservation, outcomes);
     return outcomes.some((outcome) => outcome.status === 'fulfilled' && outcome.value);
