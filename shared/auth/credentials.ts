@@ -33,9 +33,25 @@ export function createCredentialVerifier(deps: {
           'missing',
         );
       }
-      return looksLikeApiKey(credential)
-        ? deps.apiKeys.verify(credential)
-        : deps.tokens.verify(`Bearer ${credential}`);
+      if (looksLikeApiKey(credential)) return deps.apiKeys.verify(credential);
+      if (!looksLikeJwt(credential)) throw notOurs(credential);
+      return deps.tokens.verify(`Bearer ${credential}`);
     },
   };
+}
+
+/** Three base64url parts: a JWS in compact form. */
+function looksLikeJwt(credential: string): boolean {
+  return /^[\w-]+\.[\w-]+\.[\w-]*$/.test(credential);
+}
+
+/** Says what was sent instead, never echoing it: the likely mistake is a real secret elsewhere. */
+function notOurs(credential: string): AuthenticationError {
+  const what = credential.startsWith('sk-ant-')
+    ? 'an Anthropic API key, which this gateway does not take from callers'
+    : 'neither an API key of this gateway nor a JWT';
+  return new AuthenticationError(
+    `the credential is ${what}: send an API key (csk_…) or a token it accepts`,
+    'invalid',
+  );
 }

@@ -41,6 +41,12 @@ describe('/v1/messages errors, as the official SDK types them', () => {
       expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
       expect((error as APIError).type).toBe('authentication_error');
     }
+    // Claude Code pointed here with the user's own Anthropic key: told so, the key not echoed.
+    const anthropicKey = 'sk-ant-api03-0123456789abcdef';
+    const told = await caught(sdk(anthropicKey).messages.create(ask('hi')));
+    expect(told).toBeInstanceOf(Anthropic.AuthenticationError);
+    expect((told as Error).message).toMatch(/an Anthropic API key/);
+    expect((told as Error).message).not.toContain(anthropicKey);
     expect(stack.claude.requests).toHaveLength(0);
   });
 

@@ -111,6 +111,22 @@ describe('createCredentialVerifier', () => {
     await expect(refused).rejects.toMatchObject({ reason: 'invalid' });
   });
 
+  it.each([
+    ['an Anthropic API key', 'sk-ant-api03-abcdefghijklmnop', /an Anthropic API key/],
+    ['anything else', 'hunter2', /neither an API key of this gateway nor a JWT/],
+  ])('says what it was sent when given %s, without echoing it', async (_, credential, says) => {
+    for (const presented of [{ apiKey: credential }, { authorization: `Bearer ${credential}` }]) {
+      const refused = verifier.verify(presented);
+
+      await expect(refused).rejects.toMatchObject({
+        name: 'AuthenticationError',
+        reason: 'invalid',
+      });
+      await expect(refused).rejects.toThrow(says);
+      await expect(refused).rejects.not.toThrow(credential);
+    }
+  });
+
   it('refuses a forged JWT as invalid', async () => {
     const forged = await new SignJWT({ sub: 'alice' })
       .setProtectedHeader({ alg: 'HS256' })
