@@ -28,8 +28,11 @@ export function createCredentialVerifier(deps: {
     async verify({ apiKey, authorization }) {
       const credential = apiKey?.trim() || /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
       if (!credential) {
+        // A header sent twice arrives joined with a comma: two tokens are no token.
         throw new AuthenticationError(
-          'send a bearer token (Authorization: Bearer <jwt or API key>) or an x-api-key header',
+          authorization?.trim()
+            ? 'the Authorization header holds no single bearer token: send Authorization: Bearer <jwt or API key>, or an x-api-key header'
+            : 'send a bearer token (Authorization: Bearer <jwt or API key>) or an x-api-key header',
           'missing',
         );
       }

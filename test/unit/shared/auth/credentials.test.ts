@@ -104,6 +104,13 @@ describe('createCredentialVerifier', () => {
     });
   });
 
+  it('says the Authorization header holds no single bearer token when it holds two', async () => {
+    const twice = verifier.verify({ authorization: `Bearer ${jwt}, Bearer ${jwt}` });
+
+    await expect(twice).rejects.toMatchObject({ reason: 'missing' });
+    await expect(twice).rejects.toThrow(/^the Authorization header holds no single bearer token/);
+  });
+
   it('refuses an unknown API key as invalid', async () => {
     const refused = verifier.verify({ apiKey: generateApiKeySecret() });
 
