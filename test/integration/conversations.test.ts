@@ -74,4 +74,15 @@ describe('the conversation API', () => {
     expect((await stack.request('deleter', 'GET', `/v1/conversations/${id}`)).status).toBe(404);
     expect((await stack.request('deleter', 'DELETE', `/v1/conversations/${id}`)).status).toBe(404);
   });
+
+  it('quotes an overlong id cut in its 404, not whole', async () => {
+    const id = `conv_${'x'.repeat(5_000)}`;
+
+    const response = await stack.request('reader', 'GET', `/v1/conversations/${id}`);
+
+    expect(response.status).toBe(404);
+    expect((await json(response)).error.message).toBe(
+      `conversation "${id.slice(0, 100)}…" does not exist`,
+    );
+  });
 });

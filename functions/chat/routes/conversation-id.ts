@@ -8,6 +8,8 @@ export function conversationIdOf(params: Record<string, string>): string {
   return id;
 }
 
+/** No id of ours is longer than 100 characters: a longer one is quoted cut, not echoed whole. */
 export function conversationNotFound(id: string | undefined): NotFoundError {
-  return new NotFoundError(`conversation ${JSON.stringify(id)} does not exist`);
+  const quoted = id !== undefined && id.length > 100 ? `${id.slice(0, 100)}…` : id;
+  return new NotFoundError(`conversation ${JSON.stringify(quoted)} does not exist`);
 }
