@@ -23,6 +23,7 @@ import { tracedModel } from '../../shared/adapters/tracing/traced-model.js';
 import { createBudgetWatch } from '../../shared/budget/budget-watch.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
+import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
 import type { BudgetNotices } from '../../shared/ports/budget-notices.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
@@ -94,6 +95,7 @@ export function createWorkerAdapters(settings: Settings): WorkerAdapters {
       createSqsClient(settings.sqsEndpoint, instrument),
       settings.jobsQueueUrl!,
       settings.deadLetterQueueUrl,
+      JOBS_QUEUE_DEFINITION.maxMessageBytes,
     ),
     // Idempotency records share the table: same keys, same TTL attribute.
     idempotencyStore: new DynamoDBPersistenceLayer({

@@ -57,11 +57,12 @@ export function createRecordHandler(deps: {
   return async (record, context) => {
     const parsed = JobRecordSchema.safeParse(record);
     if (!parsed.success) {
-      const reason = `invalid job message: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
-      await messages.deadLetter(record.body, reason);
+      const reason = rejectionReason(parsed.error.issues);
       observer.invalidMessage({ messageId: record.messageId, reason });
+      await messages.deadLetter(record.body, reason);
       const named = namedIn(record.body);
-      if (named) {
+      // A job of that id is another message's: this refusal must not end it in its events.
+      if (named && !(await jobs.get(named.userId, named.jobId))) {
         await publish(
           jobEndedEvent(
             named,
@@ -174,6 +175,25 @@ export function createRecordHandler(deps: {
       ),
     );
   }
+}
+
+/** Each issue's own words are cut this short: a key name or a parser's quote can be any size. */
+const ISSUE_CHARS = 200;
+const REASON_CHARS = 1_000;
+
+/**
+ * Why a message failed the schema, for the log, the dead-letter copy and the producer's
+ * event: bounded (an event must stay under SNS's size limit), and never quoting the body,
+ * which JSON.parse's error does.
+ */
+export function rejectionReason(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>) {
+  const said = issues.map(({ path, message }) => {
+    const words = message.startsWith('Invalid JSON') ? 'the body is not JSON' : message;
+    const cut = words.length > ISSUE_CHARS ? `${words.slice(0, ISSUE_CHARS)}…` : words;
+    return `${path.map(String).join('.')}: ${cut}`;
+  });
+  const reason = `invalid job message: ${said.join('; ')}`;
+  return reason.length > REASON_CHARS ? `${reason.slice(0, REASON_CHARS)}…` : reason;
 }
 
 /** The user and job a message that failed the schema names, when it names both validly. */

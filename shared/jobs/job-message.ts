@@ -27,7 +27,7 @@ export const SummarizeDocumentMessageSchema = z.strictObject({
    */
   jobId: JobIdSchema.optional(),
   userId: UserIdSchema,
-  text: z.string().min(1),
+  text: z.string().regex(/\S/, 'text must not be empty or only whitespace'),
   instructions: z.string().max(4000).optional(),
   model: z.string().min(1).optional(),
   /** @default 'standard' */

@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { beforeAll, describe, inject } from 'vitest';
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureLocalAwsEnv } from '../../../local-stack/function-env.js';
 import { ensureJobQueues } from '../../../local-stack/sqs/queues.js';
 import { createSqsClient } from '../../../shared/adapters/aws/clients.js';
 import { SqsMessageActions } from '../../../shared/adapters/sqs/sqs-message-actions.js';
+import { JOBS_QUEUE_DEFINITION } from '../../../shared/jobs/queue-definition.js';
 import { messageActionsContract } from '../../contracts/message-actions.contract.js';
 
 const REDELIVERY_TIMEOUT_MS = 5_000;
@@ -40,6 +46,7 @@ describe('SqsMessageActions on the SQS emulator', () => {
         sqs,
         queues.queueUrl,
         deadLetterQueue ? queues.deadLetterQueueUrl : undefined,
+        JOBS_QUEUE_DEFINITION.maxMessageBytes,
       ),
       async inFlight(body) {
         await sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));
@@ -81,5 +88,34 @@ describe('SqsMessageActions on the SQS emulator', () => {
         return letters;
       },
     };
+  });
+
+  it('dead-letters a message at the size limit, its reason cut to the room left', async () => {
+    const id = randomUUID().slice(0, 8);
+    const queues = await ensureJobQueues(sqs, {
+      queueName: `actions-limit-${id}`,
+      deadLetterQueueName: `actions-limit-dlq-${id}`,
+    });
+    const max = JOBS_QUEUE_DEFINITION.maxMessageBytes;
+    const actions = new SqsMessageActions(sqs, queues.queueUrl, queues.deadLetterQueueUrl, max);
+    const reason = 'invalid job message: '.padEnd(1_000, 'x');
+    const roomFor = (reasonBytes: number) => max - 'failureReasonString'.length - reasonBytes;
+
+    for (const [body, kept] of [
+      ['a'.repeat(roomFor(40)), reason.slice(0, 40)],
+      ['b'.repeat(max), undefined],
+    ] as const) {
+      await actions.deadLetter(body, reason);
+      const { Messages = [] } = await receive(queues.deadLetterQueueUrl, 1);
+      expect(
+        Messages.map((m) => [m.Body?.length, m.MessageAttributes?.failureReason?.StringValue]),
+      ).toEqual([[body.length, kept]]);
+      await sqs.send(
+        new DeleteMessageCommand({
+          QueueUrl: queues.deadLetterQueueUrl,
+          ReceiptHandle: Messages[0]!.ReceiptHandle!,
+        }),
+      );
+    }
   });
 });

@@ -126,7 +126,13 @@ describe('createRecordHandler', () => {
     });
 
     it.each([
-      ['a body that is not JSON', 'not json', /^invalid job message: body: Invalid JSON/],
+      // Not JSON.parse's own words, which quote the body.
+      ['a body that is not JSON', 'not json', /^invalid job message: body: the body is not JSON$/],
+      [
+        'a text that is only whitespace',
+        { ...documentMessage, text: ' \n'.repeat(1_000) },
+        /body\.text: text must not be empty or only whitespace/,
+      ],
       [
         'an unknown job type',
         { type: 'translate', userId: 'x' },
@@ -143,6 +149,12 @@ describe('createRecordHandler', () => {
         /body\.jobId: jobId must be 1-128 characters/,
       ],
       ['an unknown priority', { ...documentMessage, priority: 'high' }, /body\.priority/],
+      [
+        // The reason goes into the producer's event too, which SNS caps at 256 KiB.
+        'a field whose name is 300,000 characters, naming it cut',
+        { ...documentMessage, ['K'.repeat(300_000)]: 1 },
+        /^invalid job message: body: Unrecognized key: "K{100,}…$/,
+      ],
     ])('dead-letters %s', async (_, body, reason) => {
       const world = createWorkerWorld();
 
@@ -151,6 +163,7 @@ describe('createRecordHandler', () => {
       expect(world.messages.deadLettered).toEqual([
         { body: expect.any(String), reason: expect.stringMatching(reason) },
       ]);
+      expect(world.messages.deadLettered[0]!.reason.length).toBeLessThanOrEqual(1_001);
       expect(world.observer.invalidMessages).toHaveLength(1);
     });
   });

@@ -105,6 +105,17 @@ describe('jobs sent by producers', () => {
     ]);
   });
 
+  it('does not end a job that exists in its events for another message that fails the schema', async () => {
+    const world = createWorkerWorld({ model: answering('Done.') });
+    await world.handleRecord(jobRecord(message()));
+
+    await world.handleRecord(jobRecord({ ...message(), unknownField: 1 }, { messageId: 'msg-2' }));
+
+    expect(world.messages.deadLettered).toHaveLength(1);
+    expect(ended(world.events.published).map((event) => event.status)).toEqual(['succeeded']);
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'succeeded' });
+  });
+
   it('never runs a job that was cancelled while queued', async () => {
     const world = createWorkerWorld();
     await world.jobs.create(
