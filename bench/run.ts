@@ -42,7 +42,10 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 ensureLocalAwsEnv();
 await ensureDynamoDbLocal();
-const dynamodb = await startDynamoDbLocal({ port: await findFreePort() });
+const dynamodb = await startDynamoDbLocal({
+  port: await findFreePort(),
+  optimizeFor: 'throughput',
+});
 const sqs = await startSqsEmulator({ port: await findFreePort() });
 // The upstream lives here, in the bench's process: on AWS it is not the function's work.
 const claude = await startLocalClaude(CLAUDE);
