@@ -186,7 +186,7 @@ const REASON_CHARS = 1_000;
  * event: bounded (an event must stay under SNS's size limit), and never quoting the body,
  * which JSON.parse's error does.
  */
-export function rejectionReason(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>) {
+function rejectionReason(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>) {
   const said = issues.map(({ path, message }) => {
     const words = message.startsWith('Invalid JSON') ? 'the body is not JSON' : message;
     const cut = words.length > ISSUE_CHARS ? `${words.slice(0, ISSUE_CHARS)}…` : words;
