@@ -134,6 +134,15 @@ describe.each(['chat', 'worker', 'maintenance'] as const)('the %s bundle', (fn) 
     expect(total).toBeLessThan(3 * 1024 * 1024);
   });
 
+  it("keeps the X-Ray SDK's trace context on AsyncLocalStorage, without cls-hooked's async hooks", () => {
+    const sources = sourcesOf(assetDirs[fn], modulesOf(assetDirs[fn]));
+    expect(sources.some((source) => source.includes('node_modules/aws-xray-sdk-core/'))).toBe(true);
+    expect(sources.filter((source) => source.includes('node_modules/cls-hooked/'))).toEqual([]);
+    expect(
+      sources.some((source) => source.endsWith('shared/adapters/tracing/async-local-namespace.ts')),
+    ).toBe(true);
+  });
+
   it('loads on Node with the stack environment', () => {
     // The Lambda runtime provides `awslambda` to streaming handlers; a stand-in will do
     // to import the module. `loaded`: the chunks the chat function loads in the background.

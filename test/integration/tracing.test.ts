@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeQueue, type TopicSubscriber } from '../../local-stack/sns/topics.js';
+import { resolveAsBundled } from './support/bundled-trace-context.js';
 import type { TestStack } from './support/test-stack.js';
 
 interface TraceDocument {
@@ -24,6 +25,7 @@ describe('tracing', () => {
   let stack: TestStack;
   let events: TopicSubscriber;
   const documents: TraceDocument[] = [];
+  let redirected: readonly string[] = [];
 
   beforeAll(async () => {
     daemon = createSocket('udp4');
@@ -42,6 +44,7 @@ describe('tracing', () => {
       _X_AMZN_TRACE_ID:
         'Root=1-6b0cb0bb-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1',
     });
+    redirected = resolveAsBundled();
     // Imported only now: Tracer and the X-Ray SDK read the environment when they load.
     const { startTestStack } = await import('./support/test-stack.js');
     stack = await startTestStack({ worker: true });
@@ -57,6 +60,10 @@ describe('tracing', () => {
   });
 
   const named = (name: string) => documents.filter((document) => document.name === name);
+
+  it("keeps the X-Ray SDK's trace context as the bundles do, on AsyncLocalStorage", () => {
+    expect(redirected).toEqual(['cls-hooked/context']);
+  });
 
   it('sends a subsegment per request with its DynamoDB calls and the Claude call beneath it', async () => {
     const response = await stack.chat('traced', { message: 'Hello, tracer' });
