@@ -89,6 +89,21 @@ describe('tracing', () => {
     }
   });
 
+  it("hangs requests running at once off the invocation's segment, side by side", async () => {
+    const before = named('## POST /v1/chat').length;
+    await Promise.all(
+      ['one', 'two', 'three'].map(async (message) =>
+        (await stack.chat('traced', { message })).text(),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const requests = named('## POST /v1/chat').slice(before);
+    expect(requests).toHaveLength(3);
+    // Lambda's facade segment takes its id from the trace header's Parent.
+    for (const request of requests) expect(request.parent_id).toBe('53995c3f42cd8ad8');
+  });
+
   it('traces the worker: its invocation, the model call and the DynamoDB calls beneath it', async () => {
     const queued = await stack.request('traced', 'POST', '/v1/jobs', {
       type: 'summarize',

@@ -10,8 +10,12 @@ import type { ChatRequestContext } from './chat-router.js';
 export function traceRequest(tracer: RequestTracer): Middleware {
   return async ({ reqCtx, next }) => {
     const scope = (reqCtx as ChatRequestContext).get('scope');
-    const segment = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
-    if (!segment || !scope) return next();
+    const current = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+    if (!current || !scope) return next();
+    // The invocation's segment, even when another request's subsegment is current: requests
+    // running at once in one process (the local stack) hang side by side, not in a chain
+    // that every subsegment's open and close walks.
+    const segment = 'segment' in current ? current.segment : current;
     const subsegment = segment.addNewSubsegment(`## ${reqCtx.route ?? 'unmatched route'}`);
     tracer.setSegment(subsegment);
     tracer.annotateColdStart();
