@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
+import { TRACE_CONTEXT_ALIAS } from '../infra/bundling.js';
 import type { ChatProcessInit, ChatProcessSnapshot } from './chat-process.js';
 import { DEPLOYED_CHAT_MEMORY_MB, lambdaHeapFlags } from './lambda-heap.js';
 
@@ -25,7 +26,11 @@ export interface ChatChild {
  * environment holds, without tsx's on-the-fly compilation.
  */
 export async function startChatChild(
-  options: Omit<ChatProcessInit, 'type'> & { outDir: string },
+  options: Omit<ChatProcessInit, 'type'> & {
+    outDir: string;
+    /** Lambda's environment variables: the X-Ray SDK reads them as it loads. */
+    lambdaEnvironment: Record<string, string>;
+  },
 ): Promise<ChatChild> {
   const outfile = resolve(options.outDir, 'chat-process.mjs');
   await build({
@@ -38,6 +43,7 @@ export async function startChatChild(
     target: 'node22',
     // fauxqs is only imported by the SQS emulator, which the child never starts.
     external: ['@aws-sdk/*', 'fauxqs'],
+    alias: TRACE_CONTEXT_ALIAS,
     banner: {
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
     },
@@ -48,7 +54,7 @@ export async function startChatChild(
   const heap = lambdaHeapFlags(DEPLOYED_CHAT_MEMORY_MB);
   const child = spawn(process.execPath, ['--expose-gc', ...heap, ...nodeArgs, outfile], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env },
+    env: { ...process.env, ...options.lambdaEnvironment },
   });
   const pending = new Map<number, (message: unknown) => void>();
   let nextId = 1;
@@ -70,7 +76,7 @@ export async function startChatChild(
       pending.set(id, resolve as (message: unknown) => void);
       child.send({ type, id, ...fields });
     });
-  const { outDir: _, ...init } = options;
+  const { outDir: _, lambdaEnvironment: __, ...init } = options;
   child.send({ type: 'init', ...init } satisfies ChatProcessInit);
   const urls = await started;
   return {

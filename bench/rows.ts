@@ -82,6 +82,8 @@ export interface RowResult extends Summary {
   addedTtftP99?: number;
   /** CPU time of the chat process per turn (ms); absent for direct rows. */
   chatCpuMsPerTurn?: number;
+  /** X-Ray segment documents the chat process sent per turn (tracing on, as deployed). */
+  xrayDocumentsPerTurn?: number;
   /** How busy the machine's cores were over the timed turns (%), everything included. */
   machineBusyPercent?: number;
   /** CPU time of DynamoDB Local's JVM per turn (ms): here it shares the chat process's cores. */
@@ -136,6 +138,8 @@ export interface RowContext {
   /** Distinguishes this run's users from an earlier run's on a kept table. */
   runId: string;
   dynamodbLocalPid: number | undefined;
+  /** X-Ray segment documents the chat process has sent so far. */
+  xrayDocuments: () => number;
 }
 
 /**
@@ -158,8 +162,10 @@ export async function runRow(row: RowSpec, turns: number, context: RowContext): 
       sampleCpu(context.dynamodbLocalPid),
     ]);
   const [before, cpuBefore] = await snapshot();
+  const tracedBefore = context.xrayDocuments();
   const outcomes = await runPool(turns, row.concurrency, turn);
   const [after, cpuAfter] = await snapshot();
+  const traced = context.xrayDocuments() - tracedBefore;
   const cpu = cpuBetween(cpuBefore, cpuAfter, turns);
   const capacity = throughStack
     ? await meterCapacity(context.chat, meteredTurns, row, turn)
@@ -171,6 +177,7 @@ export async function runRow(row: RowSpec, turns: number, context: RowContext): 
     ...(before && after
       ? {
           chatCpuMsPerTurn: (after.cpuUs - before.cpuUs) / 1000 / turns,
+          xrayDocumentsPerTurn: traced / turns,
           ...cpu,
           dynamodbPerTurn: perTurn(usageBetween(before.dynamodb, after.dynamodb), turns, capacity),
         }

@@ -22,6 +22,7 @@ import { recommendMemory, turnCost } from './cost.js';
 import { type BenchResults, markdown, rowLine } from './report.js';
 import { compareWithDirect, describeRow, type RowResult, runRow, warmUpStack } from './rows.js';
 import { measureTypicalTurns } from './typical-turn.js';
+import { startXRayDaemon, tracedLambdaEnvironment } from './xray-daemon.js';
 
 const config = benchConfig();
 const CLAUDE = { timeToFirstTokenMs: 50, tokensPerSecond: 1000 };
@@ -49,10 +50,12 @@ const dynamodb = await startDynamoDbLocal({
 const sqs = await startSqsEmulator({ port: await findFreePort() });
 // The upstream lives here, in the bench's process: on AWS it is not the function's work.
 const claude = await startLocalClaude(CLAUDE);
+const xrayDaemon = await startXRayDaemon();
 const chatOptions = {
   dynamodbEndpoint: dynamodb.endpoint,
   sqsEndpoint: sqs.endpoint,
   outDir,
+  lambdaEnvironment: tracedLambdaEnvironment(xrayDaemon),
   env: {
     USER_REQUESTS_PER_MINUTE: '100000',
     USER_TOKENS_PER_MINUTE: '100000000',
@@ -73,7 +76,13 @@ try {
       a.concurrency - b.concurrency || Number(b.path === 'direct') - Number(a.path === 'direct'),
   );
   const runId = Date.now().toString(36);
-  const rowContext = { chat, claudeUrl: claude.url, runId, dynamodbLocalPid: dynamodb.pid };
+  const rowContext = {
+    chat,
+    claudeUrl: claude.url,
+    runId,
+    dynamodbLocalPid: dynamodb.pid,
+    xrayDocuments: xrayDaemon.documents,
+  };
   if (ordered.some((row) => row.path !== 'direct')) {
     log(`warm-up: ${WARM_UP_TURNS_PER_PATH} turns on each path of the stack…`);
     await warmUpStack(rowContext, WARM_UP_TURNS_PER_PATH);
@@ -117,7 +126,7 @@ try {
   }
 } finally {
   await chat?.stop();
-  await Promise.all([dynamodb.stop(), sqs.stop(), claude.close()]);
+  await Promise.all([dynamodb.stop(), sqs.stop(), claude.close(), xrayDaemon.close()]);
 }
 
 const results: BenchResults = {
