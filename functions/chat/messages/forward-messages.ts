@@ -142,7 +142,7 @@ export function createMessagesForwarding(deps: {
     controller.started();
 
     const finish = async (metered: MeteredAnswer, answerBody: string | undefined) => {
-      controller.dispose();
+      await controller.dispose();
       const costNanoUsd = await settle(admitted, body.model, metered, prompt, observer);
       await account(request, { metered, costNanoUsd, cache: cacheOutcome, startedAtMs });
       if (cacheKey && request.cache !== 'bypass' && answerBody !== undefined && metered.complete) {

@@ -95,7 +95,7 @@ export function createChatTurn(deps: ChatTurnDependencies): ChatTurn {
             });
           } finally {
             void pieces.end();
-            turn.controller.dispose();
+            await turn.controller.dispose();
           }
         },
       };

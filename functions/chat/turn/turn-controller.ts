@@ -14,6 +14,8 @@ export type InterruptReason = 'stopped' | 'timeout' | 'idle' | 'slow-start' | 'd
 export class TurnController {
   private readonly abortController = new AbortController();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Polls and heartbeats under way: the turn ends once they have. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private idleTimer: NodeJS.Timeout | undefined;
   private startTimer: NodeJS.Timeout | undefined;
   private reason: InterruptReason | undefined;
@@ -59,7 +61,7 @@ export class TurnController {
       if (polling || this.reason) return;
       polling = true;
       try {
-        if (await isStopRequested()) this.interrupt('stopped');
+        if (await this.track(isStopRequested())) this.interrupt('stopped');
       } catch {
         // Transient store errors must not end the turn; the next poll retries.
       } finally {
@@ -69,13 +71,26 @@ export class TurnController {
     this.timers.push(timer);
   }
 
-  every(intervalMs: number, tick: () => void): void {
-    this.timers.push(setInterval(tick, intervalMs));
+  every(intervalMs: number, tick: () => Promise<unknown>): void {
+    this.timers.push(setInterval(() => void this.track(tick()), intervalMs));
   }
 
-  dispose(): void {
+  /**
+   * Stops the watchdogs; settles once the polls and heartbeats under way have. A call left
+   * running would outlive the response: on Lambda it would be frozen with the environment,
+   * and its trace subsegment would keep the request's from being sent.
+   */
+  async dispose(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     clearTimeout(this.idleTimer);
     clearTimeout(this.startTimer);
+    await Promise.allSettled(this.inFlight);
+  }
+
+  private track<T>(call: Promise<T>): Promise<T> {
+    this.inFlight.add(call);
+    const done = () => this.inFlight.delete(call);
+    call.then(done, done);
+    return call;
   }
 }

@@ -60,11 +60,35 @@ describe('TurnController', () => {
     controller.dispose();
   });
 
+  it('settles dispose once the poll and the heartbeat under way have, not before', async () => {
+    vi.useFakeTimers();
+    const controller = new TurnController(60_000);
+    const pending: Array<() => void> = [];
+    const call = <T>(value: T) => new Promise<T>((resolve) => pending.push(() => resolve(value)));
+    controller.watchForStop(() => call(false), 250);
+    controller.every(250, () => call(true));
+    await vi.advanceTimersByTimeAsync(250);
+    expect(pending).toHaveLength(2);
+
+    let disposed = false;
+    const disposing = controller.dispose().then(() => {
+      disposed = true;
+    });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(pending).toHaveLength(2);
+    pending[0]?.();
+    await Promise.resolve();
+    expect(disposed).toBe(false);
+    pending[1]?.();
+    await disposing;
+    expect(disposed).toBe(true);
+  });
+
   it('clears every timer on dispose', () => {
     vi.useFakeTimers();
     const controller = new TurnController(1_000);
     controller.touch(100);
-    controller.every(50, () => {});
+    controller.every(50, async () => {});
     controller.dispose();
     expect(vi.getTimerCount()).toBe(0);
   });
