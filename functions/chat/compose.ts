@@ -92,8 +92,8 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
   // Started once the entry module has been evaluated (a macrotask later), so that the
   // runtime gets its handler first and the loading runs in the background.
   const tracing: Promise<RequestTracer> = isTracingOn(process.env)
-    ? inBackground(() => import('@aws-lambda-powertools/tracer')).then(
-        ({ Tracer }) => new Tracer({ serviceName: SERVICE.chat }),
+    ? inBackground(() => import('../../shared/adapters/tracing/create-tracer.js')).then(
+        ({ createTracer }) => createTracer(SERVICE.chat),
       )
     : Promise.resolve(untraced);
   const services = Promise.all([inBackground(() => import('./adapters.js')), tracing]).then(

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { createDocumentClient, createDynamoDbClient } from '../../shared/adapters/aws/clients.js';
 import { DynamoApiKeyStore } from '../../shared/adapters/dynamodb/api-key-store.js';
 import { DynamoBudgetNotices } from '../../shared/adapters/dynamodb/budget-notices.js';
@@ -8,6 +8,7 @@ import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversa
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
 import { createEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
+import { createTracer } from '../../shared/adapters/tracing/create-tracer.js';
 import { createBudgetWatch } from '../../shared/budget/budget-watch.js';
 import { createKeyBudgetWatch } from '../../shared/budget/key-budget-watch.js';
 import type { Settings } from '../../shared/config/load-settings.js';
@@ -41,7 +42,7 @@ export interface MaintenanceAdapters {
 const BUDGET_WATCH_TOP = 1000;
 
 export function createMaintenanceAdapters(settings: Settings): MaintenanceAdapters {
-  const tracer = new Tracer({ serviceName: SERVICE.maintenance });
+  const tracer = createTracer(SERVICE.maintenance);
   const documentClient = createDocumentClient(
     createDynamoDbClient(settings.dynamodbEndpoint, (client) => tracer.captureAWSv3Client(client)),
   );

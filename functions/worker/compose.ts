@@ -2,7 +2,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { createAnthropicClient } from '../../shared/adapters/anthropic/anthropic-client.js';
 import { AnthropicModel } from '../../shared/adapters/anthropic/anthropic-model.js';
 import { AnthropicModelBatches } from '../../shared/adapters/anthropic/anthropic-model-batches.js';
@@ -19,6 +19,7 @@ import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records
 import { createSecretsProvider, secretSource } from '../../shared/adapters/secrets.js';
 import { createEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
 import { SqsMessageActions } from '../../shared/adapters/sqs/sqs-message-actions.js';
+import { createTracer } from '../../shared/adapters/tracing/create-tracer.js';
 import { tracedModel } from '../../shared/adapters/tracing/traced-model.js';
 import { createBudgetWatch } from '../../shared/budget/budget-watch.js';
 import type { Settings } from '../../shared/config/load-settings.js';
@@ -67,7 +68,7 @@ export interface WorkerAdapters {
 
 /** Builds the worker's real clients and adapters from validated settings. */
 export function createWorkerAdapters(settings: Settings): WorkerAdapters {
-  const tracer = new Tracer({ serviceName: SERVICE.worker });
+  const tracer = createTracer(SERVICE.worker);
   const instrument = <T>(client: T) => tracer.captureAWSv3Client(client);
   const dynamodb = createDynamoDbClient(settings.dynamodbEndpoint, instrument);
   const documentClient = createDocumentClient(dynamodb);

@@ -89,8 +89,8 @@ describe('tracing', () => {
     }
   });
 
-  it("hangs requests running at once off the invocation's segment, side by side", async () => {
-    const before = named('## POST /v1/chat').length;
+  it('keeps requests running at once apart: each with its own calls beneath it', async () => {
+    const seen = documents.length;
     await Promise.all(
       ['one', 'two', 'three'].map(async (message) =>
         (await stack.chat('traced', { message })).text(),
@@ -98,10 +98,24 @@ describe('tracing', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
 
-    const requests = named('## POST /v1/chat').slice(before);
+    const sent = documents.slice(seen);
+    const requests = sent.filter((document) => document.name === '## POST /v1/chat');
     expect(requests).toHaveLength(3);
     // Lambda's facade segment takes its id from the trace header's Parent.
     for (const request of requests) expect(request.parent_id).toBe('53995c3f42cd8ad8');
+    for (const request of requests) {
+      const beneath = sent.filter((document) => document.parent_id === request.id);
+      expect(
+        beneath.filter((document) => document.name === 'DynamoDB').length,
+      ).toBeGreaterThanOrEqual(4);
+      expect(
+        beneath.filter((document) => document.name === '## anthropic.messages.stream'),
+      ).toHaveLength(1);
+    }
+    const requestIds = new Set(requests.map((request) => request.id));
+    for (const call of sent.filter((document) => document.name !== '## POST /v1/chat')) {
+      expect(requestIds.has(call.parent_id ?? '')).toBe(true);
+    }
   });
 
   it('traces the worker: its invocation, the model call and the DynamoDB calls beneath it', async () => {

@@ -1,4 +1,5 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
+import type { TraceContexts } from '../../../shared/adapters/tracing/create-tracer.js';
 
 /** What the chat function uses of Powertools Tracer. */
 export type RequestTracer = Pick<
@@ -10,7 +11,8 @@ export type RequestTracer = Pick<
   | 'annotateColdStart'
   | 'addServiceNameAnnotation'
   | 'addErrorAsMetadata'
->;
+> &
+  TraceContexts;
 
 /**
  * Whether Powertools Tracer would trace here (its own rule): in Lambda, not under SAM or
@@ -39,4 +41,5 @@ export const untraced: RequestTracer = {
   annotateColdStart: () => {},
   addServiceNameAnnotation: () => {},
   addErrorAsMetadata: () => {},
+  runInOwnContext: (fn) => fn(),
 };

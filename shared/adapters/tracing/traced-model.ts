@@ -6,7 +6,7 @@ type Subsegment = NonNullable<ReturnType<Tracer['getSegment']>>;
 /**
  * The model port with an X-Ray subsegment per call: opened with the request, closed
  * when the answer ends (for a stream: its last event, not its first), annotated with
- * the model. Tracer also records the HTTP call itself (it instruments fetch).
+ * the model, and marked remote: Anthropic's node on the service map.
  */
 export function tracedModel(
   model: Model,
@@ -15,6 +15,7 @@ export function tracedModel(
   if (!tracer.isTracingEnabled()) return model;
   const open = (name: string, request: ModelRequest): Subsegment | undefined => {
     const subsegment = tracer.getSegment()?.addNewSubsegment(name);
+    subsegment?.addAttribute('namespace', 'remote');
     subsegment?.addAnnotation('model', request.model);
     return subsegment;
   };

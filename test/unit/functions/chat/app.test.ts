@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ChatAppDependencies, createChatApp } from '../../../../functions/chat/app.js';
+import { untraced } from '../../../../functions/chat/observability/request-tracer.js';
 import { createLambdaContext } from '../../../../local-stack/lambda-runtime/context.js';
 import { buildFunctionUrlEvent } from '../../../../local-stack/lambda-runtime/function-url-event.js';
 import { createApiKeyAuthenticator } from '../../../../shared/auth/api-key-authenticator.js';
@@ -52,7 +52,7 @@ function createApp(authTokenHeader: string) {
   const deps: ChatAppDependencies = {
     logger,
     createMetrics: () => new Metrics({ namespace: 'AppTest', serviceName: 'chat' }),
-    tracer: new Tracer({ serviceName: 'chat', enabled: false }),
+    tracer: untraced,
     credentials: createCredentialVerifier({
       tokens: hs256Verifier({ maxLifetimeSeconds: 3600, secret: async () => SECRET }),
       apiKeys: createApiKeyAuthenticator({
