@@ -79,6 +79,8 @@ describe('tracing', () => {
     const model = named('## anthropic.messages.stream');
     expect(model).toHaveLength(1);
     expect(model[0]?.annotations).toMatchObject({ model: 'claude-sonnet-4-6' });
+    // Anthropic's node on the service map (Tracer's HTTP instrumentation is off).
+    expect(model[0]?.namespace).toBe('remote');
     // Before the model call (conversation, admission, the turn) and after it (answer, settlement).
     expect(named('DynamoDB').length).toBeGreaterThanOrEqual(4);
     for (const child of [...model, ...named('DynamoDB')]) {
