@@ -60,7 +60,7 @@ export async function openAnswer(
     if (controller.interruptedBy === 'stopped') {
       return { stream: notStartedStream(request.model), model: request.model };
     }
-    controller.dispose();
+    await controller.dispose();
     try {
       // A question that could not be stored has no turn to end (the caller says why).
       const userSeq = await turn.stored.catch(() => undefined);

@@ -260,7 +260,7 @@ async function dropUnstoredAnswer(
   },
 ): Promise<void> {
   controller.interrupt('displaced');
-  controller.dispose();
+  await controller.dispose();
   // A failed opening has released the admission already.
   if (opened.status === 'rejected') return;
   const { stream, model } = opened.value;
