@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { ensureDynamoDbLocal } from '../local-stack/dynamodb/install.js';
 import { startDynamoDbLocal } from '../local-stack/dynamodb/server.js';
 import { ensureLocalAwsEnv } from '../local-stack/function-env.js';
+import { tracedLambdaEnvironment } from '../local-stack/lambda-runtime/traced-environment.js';
 import { startLocalClaude } from '../local-stack/local-claude/index.js';
 import { findFreePort } from '../local-stack/ports.js';
 import { startSqsEmulator } from '../local-stack/sqs/server.js';
@@ -22,7 +23,7 @@ import { recommendMemory, turnCost } from './cost.js';
 import { type BenchResults, markdown, rowLine } from './report.js';
 import { compareWithDirect, describeRow, type RowResult, runRow, warmUpStack } from './rows.js';
 import { measureTypicalTurns } from './typical-turn.js';
-import { startXRayDaemon, tracedLambdaEnvironment } from './xray-daemon.js';
+import { startXRayDaemon } from './xray-daemon.js';
 
 const config = benchConfig();
 const CLAUDE = { timeToFirstTokenMs: 50, tokensPerSecond: 1000 };
@@ -55,7 +56,7 @@ const chatOptions = {
   dynamodbEndpoint: dynamodb.endpoint,
   sqsEndpoint: sqs.endpoint,
   outDir,
-  lambdaEnvironment: tracedLambdaEnvironment(xrayDaemon),
+  lambdaEnvironment: tracedLambdaEnvironment(xrayDaemon.address),
   env: {
     USER_REQUESTS_PER_MINUTE: '100000',
     USER_TOKENS_PER_MINUTE: '100000000',

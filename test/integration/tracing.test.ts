@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  LOCAL_TRACE,
+  tracedLambdaEnvironment,
+} from '../../local-stack/lambda-runtime/traced-environment.js';
 import { subscribeQueue, type TopicSubscriber } from '../../local-stack/sns/topics.js';
 import { resolveAsBundled } from './support/bundled-trace-context.js';
 import type { TestStack } from './support/test-stack.js';
@@ -35,14 +39,8 @@ describe('tracing', () => {
     });
     await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
     Object.assign(process.env, {
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
-      LAMBDA_TASK_ROOT: '/var/task',
-      POWERTOOLS_TRACE_ENABLED: 'true',
-      AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+      ...tracedLambdaEnvironment(`127.0.0.1:${daemon.address().port}`),
       AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-      _HANDLER: 'index.handler',
-      _X_AMZN_TRACE_ID:
-        'Root=1-6b0cb0bb-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1',
     });
     redirected = resolveAsBundled();
     // Imported only now: Tracer and the X-Ray SDK read the environment when they load.
@@ -87,7 +85,7 @@ describe('tracing', () => {
       expect(child.parent_id).toBe(request[0]?.id);
     }
     for (const document of documents) {
-      expect(document.trace_id).toBe('1-6b0cb0bb-0123456789abcdef01234567');
+      expect(document.trace_id).toBe(LOCAL_TRACE.root);
     }
   });
 
@@ -103,8 +101,7 @@ describe('tracing', () => {
     const sent = documents.slice(seen);
     const requests = sent.filter((document) => document.name === '## POST /v1/chat');
     expect(requests).toHaveLength(3);
-    // Lambda's facade segment takes its id from the trace header's Parent.
-    for (const request of requests) expect(request.parent_id).toBe('53995c3f42cd8ad8');
+    for (const request of requests) expect(request.parent_id).toBe(LOCAL_TRACE.parent);
     for (const request of requests) {
       const beneath = sent.filter((document) => document.parent_id === request.id);
       expect(
