@@ -20,7 +20,7 @@ export function toModelError(error: unknown): ModelError {
     const kind = kindOf(error.type, error.status);
     const retryAfterSeconds = retryAfterMs(error.headers);
     return new ModelError(kind, describe(kind), {
-      cause: error,
+      cause: new UpstreamFailure(error),
       ...(retryAfterSeconds !== undefined && {
         retryAfterSeconds: Math.ceil(retryAfterSeconds / 1000),
       }),
@@ -28,6 +28,33 @@ export function toModelError(error: unknown): ModelError {
   }
   // A socket dropped mid-stream surfaces as `TypeError: terminated` from undici.
   return new ModelError('connection', 'the model stream broke', { cause: error });
+}
+
+/** Bounds what the upstream said, for the log. */
+const UPSTREAM_MESSAGE_CHARS = 500;
+
+/**
+ * What the log keeps of an API error: its class, status, type, code, request id and the
+ * upstream's words, cut. The SDK's error carries every response header and the whole
+ * body as fields of its own, which the logger would write out with it.
+ */
+export class UpstreamFailure extends Error {
+  readonly status?: number;
+  readonly type?: string;
+  readonly errorCode?: string;
+  readonly requestId?: string;
+
+  constructor(error: InstanceType<typeof Anthropic.APIError>) {
+    const said = error.apiMessage ?? error.message;
+    super(
+      said.length > UPSTREAM_MESSAGE_CHARS ? `${said.slice(0, UPSTREAM_MESSAGE_CHARS)}…` : said,
+    );
+    this.name = error.name;
+    if (error.status !== undefined) this.status = error.status;
+    if (error.type) this.type = error.type;
+    if (error.errorCode) this.errorCode = error.errorCode;
+    if (error.requestID) this.requestId = error.requestID;
+  }
 }
 
 /** An error the API reported as data (a batch request's result), by its `type`. */
