@@ -39,9 +39,11 @@ export interface JobObserver {
   /** A message that claimed an existing job's id with other content was refused. */
   conflict(details: { jobId: string; userId: string }): void;
   /**
-   * A message for a job that had already ended was dropped: a duplicate, its producer
-   * sending it again, or a redrive of the dead-letter queue (a job runs once).
+   * A message for a job that had already ended was dropped: a duplicate, or its producer
+   * sending it again (a job runs once).
    */
+  /** A dead-lettered job's message came back (a redrive): the job runs again. */
+  redriven(details: { jobId: string; userId: string }): void;
   alreadyEnded(details: {
     jobId: string;
     userId: string;

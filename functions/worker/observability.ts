@@ -45,6 +45,7 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
       logger.warn('could not publish an event', { error });
     },
     deferred: (details) => logger.info('job waits for its batch', details),
+    redriven: (details) => logger.info('running again a job that was dead-lettered', details),
     alreadyEnded: (details) =>
       logger.info('dropped a message for a job that already ended', details),
     conflict(details) {

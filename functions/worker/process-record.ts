@@ -4,13 +4,13 @@ import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { Context, SQSRecord } from 'aws-lambda';
 import type { Clock } from '../../shared/domain/clock.js';
 import { isJobId } from '../../shared/domain/ids.js';
-import { type JobEndStatus, jobEndedEvent } from '../../shared/events/producer-events.js';
+import { jobEndedEvent } from '../../shared/events/producer-events.js';
 import { contentHashOf, jobIdOf } from '../../shared/jobs/job-id.js';
 import { JobMessageSchema } from '../../shared/jobs/job-message.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
-import type { Job, JobStore } from '../../shared/ports/job-store.js';
-import type { MessageActions } from '../../shared/ports/message-actions.js';
+import type { Job, JobFailedStatus, JobStatus, JobStore } from '../../shared/ports/job-store.js';
+import type { MessageActions, QueueMessage } from '../../shared/ports/message-actions.js';
 import { deadlineOf } from './job-deadline.js';
 import {
   classifyFailure,
@@ -27,20 +27,24 @@ const JobRecordSchema = SqsRecordSchema.extend({ body: JSONStringified(JobMessag
 const IN_PROGRESS_RETRY_SECONDS = 30;
 /** The user ids the message contract accepts; anything else is not named in an event. */
 const USER_ID = /^[\w.@|:+-]{1,128}$/;
+/** A message for a job in one of these is a duplicate: the job is not run again. */
+const ENDED: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled']);
 
 export type HandleRecord = (record: SQSRecord, context?: Context) => Promise<void>;
 
 /**
  * Handles one SQS record: parse, admit (a job id reused for other content is refused, a
- * cancelled or finished job is not run again), process once per user and job id, and on
- * failure either retry later (after the provider's retry-after, else a growing delay),
- * or fail the job for good, dead-lettering the message when the message itself is at
- * fault. Every end is published; a job that waits for its batch is put back on the queue.
+ * cancelled or finished job is not run again, a dead-lettered one is: its message was
+ * redriven), process once per user and job id, and on failure either retry later (the
+ * job `queued` again, after the provider's retry-after, else a growing delay), or end the
+ * job for good, dead-lettering the message when the message itself is at fault or no
+ * retry was left. Every end is published; a job that waits for its batch is put back on
+ * the queue, as any copy of a message is, with its attributes.
  * @throws to report the record as a batch item failure (SQS retries it)
  */
 export function createRecordHandler(deps: {
   runJob: RunJobOnce;
-  jobs: Pick<JobStore, 'create' | 'get' | 'markFailed' | 'recordConflict'>;
+  jobs: Pick<JobStore, 'create' | 'get' | 'markFailed' | 'markRetrying' | 'recordConflict'>;
   messages: MessageActions;
   events: EventPublisher;
   /** After a job failed for good: budget thresholds. Never fails the record. */
@@ -59,7 +63,7 @@ export function createRecordHandler(deps: {
     if (!parsed.success) {
       const reason = rejectionReason(parsed.error.issues);
       observer.invalidMessage({ messageId: record.messageId, reason });
-      await messages.deadLetter(record.body, reason);
+      await messages.deadLetter(queueMessageOf(record), reason);
       const named = namedIn(record.body);
       // A job of that id is another message's: this refusal must not end it in its events.
       if (named && !(await jobs.get(named.userId, named.jobId))) {
@@ -93,7 +97,7 @@ export function createRecordHandler(deps: {
       return;
     }
     // A duplicate of a job that ended (or was cancelled) is that job: nothing to do.
-    if (['succeeded', 'failed', 'cancelled'].includes(stored.status)) {
+    if (ENDED.has(stored.status)) {
       observer.alreadyEnded({
         jobId: job.jobId,
         userId: job.userId,
@@ -102,6 +106,9 @@ export function createRecordHandler(deps: {
       });
       return;
     }
+    if (stored.status === 'dead_lettered') {
+      observer.redriven({ jobId: job.jobId, userId: job.userId });
+    }
 
     const deadline = deadlineOf(context, deps.limits.deadlineMarginMs, deps.clock);
     try {
@@ -109,7 +116,7 @@ export function createRecordHandler(deps: {
     } catch (error) {
       if (error instanceof JobCancelledError) return;
       if (error instanceof JobDeferredError) {
-        await messages.requeue(record.body, error.delaySeconds);
+        await messages.requeue(queueMessageOf(record), error.delaySeconds);
         observer.deferred({
           jobId: job.jobId,
           userId: job.userId,
@@ -130,19 +137,20 @@ export function createRecordHandler(deps: {
     const receiveCount = receiveCountOf(record);
     const lastAttempt = receiveCount >= JOBS_QUEUE_DEFINITION.maxReceiveCount;
     observer.attemptFailed({ jobId: job.jobId, userId: job.userId, receiveCount, failure, error });
+    const jobError = { type: failure.type, message: failure.message };
     if (failure.retryable && !lastAttempt) {
+      await jobs.markRetrying(job.userId, job.jobId, jobError, nowIso());
       await messages.delayRetry(
         record.receiptHandle,
         retryDelaySeconds(deps.limits.jobRetryBaseSeconds, receiveCount, failure.retryAfterSeconds),
       );
       throw error;
     }
-    const jobError = { type: failure.type, message: failure.message };
-    await jobs.markFailed(job.userId, job.jobId, jobError, nowIso());
-    observer.failed();
     // A retryable failure's last attempt goes to the dead-letter queue through the redrive policy.
-    const status: JobEndStatus =
+    const status: JobFailedStatus =
       failure.retryable || failure.deadLetter ? 'dead_lettered' : 'failed';
+    await jobs.markFailed(job.userId, job.jobId, { status, error: jobError }, nowIso());
+    observer.failed();
     const current = await currentSpend(job, stored);
     await publish(jobEndedEvent(current, { status, error: jobError }, nowIso()));
     await deps.afterSpend?.(job.userId).catch((e: unknown) => observer.notPublished(e));
@@ -153,7 +161,7 @@ export function createRecordHandler(deps: {
       throw error;
     }
     if (failure.deadLetter) {
-      await messages.deadLetter(record.body, `${failure.type}: ${failure.message}`);
+      await messages.deadLetter(queueMessageOf(record), `${failure.type}: ${failure.message}`);
     }
   }
 
@@ -165,7 +173,7 @@ export function createRecordHandler(deps: {
   async function refuseConflict(record: SQSRecord, job: IdentifiedJob, stored: Job) {
     const reason = `job id ${JSON.stringify(job.jobId)} was already used for other content (job created ${stored.createdAt}); this message was not processed`;
     await jobs.recordConflict(job.userId, job.jobId, reason, nowIso());
-    await messages.deadLetter(record.body, `conflict_error: ${reason}`);
+    await messages.deadLetter(queueMessageOf(record), `conflict_error: ${reason}`);
     observer.conflict({ jobId: job.jobId, userId: job.userId });
     await publish(
       jobEndedEvent(
@@ -210,6 +218,10 @@ function namedIn(body: string): { userId: string; jobId: string; type?: Job['typ
   } catch {
     return undefined;
   }
+}
+
+function queueMessageOf(record: SQSRecord): QueueMessage {
+  return { body: record.body, attributes: record.messageAttributes ?? {} };
 }
 
 /** How many times SQS has delivered the message, this delivery included. */

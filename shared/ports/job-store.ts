@@ -4,7 +4,23 @@ import type { TokenUsage } from '../domain/usage.js';
 import type { JobPriority } from '../jobs/job-message.js';
 import type { PageRequest } from './conversation-store.js';
 
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+/**
+ * `queued` also between a failed attempt and its retry; `dead_lettered`: the job's message
+ * is in the dead-letter queue, for a person, and a redrive runs the job again.
+ */
+export const JOB_STATUSES = [
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'dead_lettered',
+  'cancelled',
+] as const;
+
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** How a job that did not succeed can end. */
+export type JobFailedStatus = Extract<JobStatus, 'failed' | 'dead_lettered'>;
 
 /** How far a long document's summary has come: parts of the current round summarized. */
 export interface JobProgress {
@@ -35,6 +51,7 @@ export interface Job {
   /** See contentHashOf: another content under the same id is a conflict. */
   contentHash?: string;
   result?: { summary: string };
+  /** Why it failed; on a job queued again, why its last attempt failed. */
   error?: { type: string; message: string };
   /** Usage and cost so far (every attempt's, once it settled); the whole job's once it ended. */
   usage?: TokenUsage;
@@ -81,7 +98,18 @@ export interface JobStore {
     outcome: { summary: string; usage: TokenUsage; costNanoUsd: number },
     nowIso: string,
   ): Promise<void>;
+  /** Ends the job as failed, or dead-lettered when its message went to the dead-letter queue. */
   markFailed(
+    userId: string,
+    jobId: string,
+    ending: { status: JobFailedStatus; error: { type: string; message: string } },
+    nowIso: string,
+  ): Promise<void>;
+  /**
+   * Puts a running job whose attempt failed back to `queued` until its retry, with that
+   * attempt's error; a job no longer running (cancelled meanwhile) is left as it is.
+   */
+  markRetrying(
     userId: string,
     jobId: string,
     error: { type: string; message: string },

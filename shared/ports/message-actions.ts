@@ -1,3 +1,17 @@
+/** A message attribute as Lambda's SQS event carries it (binary values base64-encoded). */
+export interface QueueMessageAttribute {
+  dataType: string;
+  stringValue?: string | undefined;
+  binaryValue?: string | undefined;
+}
+
+/** A jobs-queue message as the worker received it. */
+export interface QueueMessage {
+  body: string;
+  /** The producer's message attributes (ours: the job's `type`), kept on every copy. */
+  attributes: Readonly<Record<string, QueueMessageAttribute>>;
+}
+
 /** What the worker does to a jobs-queue message it hands back to SQS or gives up on. */
 export interface MessageActions {
   /** Makes a failed message visible again only after `seconds`. */
@@ -7,7 +21,11 @@ export interface MessageActions {
    * a new message: the one in hand is then done with. A job waiting on something outside
    * (a batch) comes back this way without its receive count growing.
    */
-  requeue(body: string, delaySeconds: number): Promise<void>;
-  /** Moves a message that can never succeed to the dead-letter queue at once. */
-  deadLetter(body: string, reason: string): Promise<void>;
+  requeue(message: QueueMessage, delaySeconds: number): Promise<void>;
+  /**
+   * Moves a message that can never succeed to the dead-letter queue at once, with its
+   * attributes and the reason (cut to the room left, and left off when the message has
+   * as many attributes as SQS allows).
+   */
+  deadLetter(message: QueueMessage, reason: string): Promise<void>;
 }

@@ -112,7 +112,7 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       await jobs.markFailed(
         job.userId,
         job.jobId,
-        { type: 'overloaded_error', message: 'the model is overloaded' },
+        { status: 'failed', error: { type: 'budget_exceeded_error', message: 'no budget left' } },
         T2,
       );
 
@@ -122,13 +122,69 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
         createdAt: T0,
         updatedAt: T2,
         attempts: 1,
-        error: { type: 'overloaded_error', message: 'the model is overloaded' },
+        error: { type: 'budget_exceeded_error', message: 'no budget left' },
+      });
+    });
+
+    it('stores a job dead-lettered, which runs again when its message comes back', async () => {
+      await jobs.create(job, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+      const error = { type: 'overloaded_error', message: 'the model is overloaded' };
+
+      await jobs.markFailed(job.userId, job.jobId, { status: 'dead_lettered', error }, T2);
+
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({
+        status: 'dead_lettered',
+        error,
+      });
+      expect(await jobs.markRunning(job.userId, job.jobId, T2)).toBe(true);
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({
+        status: 'running',
+        attempts: 2,
+      });
+    });
+
+    it("puts a job whose attempt failed back in the queue, with that attempt's error", async () => {
+      await jobs.create(job, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+      const error = { type: 'rate_limit_error', message: 'slow down' };
+
+      await jobs.markRetrying(job.userId, job.jobId, error, T2);
+
+      expect(await jobs.get(job.userId, job.jobId)).toEqual({
+        ...job,
+        status: 'queued',
+        createdAt: T0,
+        updatedAt: T2,
+        attempts: 1,
+        error,
+      });
+      expect(await jobs.cancel(job.userId, job.jobId, T2)).toMatchObject({ status: 'cancelled' });
+    });
+
+    it('leaves a job cancelled before its failed attempt ends as it is', async () => {
+      await jobs.create(job, T0);
+      await jobs.cancel(job.userId, job.jobId, T1);
+
+      await jobs.markRetrying(job.userId, job.jobId, { type: 'api_error', message: 'x' }, T2);
+
+      expect(await jobs.get(job.userId, job.jobId)).toEqual({
+        ...job,
+        status: 'cancelled',
+        createdAt: T0,
+        updatedAt: T1,
+        attempts: 0,
       });
     });
 
     it('forgets an earlier failure once the job succeeds', async () => {
       await jobs.create(job, T0);
-      await jobs.markFailed(job.userId, job.jobId, { type: 'api_error', message: 'boom' }, T1);
+      await jobs.markFailed(
+        job.userId,
+        job.jobId,
+        { status: 'dead_lettered', error: { type: 'api_error', message: 'boom' } },
+        T1,
+      );
 
       await jobs.markSucceeded(
         job.userId,

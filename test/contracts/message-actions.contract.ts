@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { MessageActions } from '../../shared/ports/message-actions.js';
+import type { MessageActions, QueueMessage } from '../../shared/ports/message-actions.js';
+
+/** A message's string attributes by name, as a test compares them. */
+export type StringAttributes = Record<string, string>;
 
 export interface MessageActionsSubject {
   actions: MessageActions;
@@ -10,10 +13,15 @@ export interface MessageActionsSubject {
    * queue, read from what a recording fake recorded.
    */
   hiddenForSeconds(receiptHandle: string): Promise<number>;
-  /** Seconds, from now, until a message with `body` is delivered on the jobs queue. */
-  deliveredAfterSeconds(body: string): Promise<number>;
-  /** The dead-letter queue's messages, once `count` have arrived. */
-  deadLetters(count: number): Promise<Array<{ body: string; reason: string }>>;
+  /**
+   * When, in seconds from now, a message with `body` is delivered on the jobs queue, and
+   * its string attributes (`afterSeconds` infinite: it never is).
+   */
+  delivered(body: string): Promise<{ afterSeconds: number; attributes: StringAttributes }>;
+  /** The dead-letter queue's messages, once `count` have arrived; the reason apart. */
+  deadLetters(
+    count: number,
+  ): Promise<Array<{ body: string; reason: string; attributes: StringAttributes }>>;
 }
 
 /** The MessageActions port's behaviour, for the recording fake and the SQS adapter. */
@@ -43,15 +51,27 @@ export function messageActionsContract(
   });
 
   describe('requeue', () => {
-    it('puts the body on the queue again, delivered only after the delay asked', async () => {
-      const { actions, deliveredAfterSeconds } = await subject({ deadLetterQueue: true });
+    it('puts the message on the queue again, delivered only after the delay asked', async () => {
+      const { actions, delivered } = await subject({ deadLetterQueue: true });
       const body = `{"type":"summarize.document","n":"${Math.random()}"}`;
 
-      await actions.requeue(body, 1);
+      await actions.requeue(message(body), 1);
 
-      const seconds = await deliveredAfterSeconds(body);
-      expect(seconds).toBeGreaterThanOrEqual(0.8);
-      expect(seconds).toBeLessThan(2.5);
+      const { afterSeconds } = await delivered(body);
+      expect(afterSeconds).toBeGreaterThanOrEqual(0.8);
+      expect(afterSeconds).toBeLessThan(2.5);
+    });
+
+    it('keeps its attributes', async () => {
+      const { actions, delivered } = await subject({ deadLetterQueue: true });
+      const body = `{"type":"summarize.document","n":"${Math.random()}"}`;
+
+      await actions.requeue(message(body, { type: 'summarize.document', tenant: 'acme' }), 0);
+
+      expect((await delivered(body)).attributes).toEqual({
+        type: 'summarize.document',
+        tenant: 'acme',
+      });
     });
   });
 
@@ -60,10 +80,20 @@ export function messageActionsContract(
       const { actions, deadLetters } = await subject({ deadLetterQueue: true });
       const body = '{"type":"summarize.document","text":""} not even JSON';
 
-      await actions.deadLetter(body, 'invalid job message: text: too short');
+      await actions.deadLetter(message(body), 'invalid job message: text: too short');
 
       expect(await deadLetters(1)).toEqual([
-        { body, reason: 'invalid job message: text: too short' },
+        { body, reason: 'invalid job message: text: too short', attributes: {} },
+      ]);
+    });
+
+    it('keeps its attributes beside the reason', async () => {
+      const { actions, deadLetters } = await subject({ deadLetterQueue: true });
+
+      await actions.deadLetter(message('{}', { type: 'summarize.document' }), 'model not allowed');
+
+      expect(await deadLetters(1)).toEqual([
+        { body: '{}', reason: 'model not allowed', attributes: { type: 'summarize.document' } },
       ]);
     });
 
@@ -71,7 +101,7 @@ export function messageActionsContract(
       const { actions, deadLetters } = await subject({ deadLetterQueue: true });
       const reason = `invalid job message: ${'x'.repeat(2_000)}`;
 
-      await actions.deadLetter('{}', reason);
+      await actions.deadLetter(message('{}'), reason);
 
       const [letter] = await deadLetters(1);
       expect(letter?.reason).toBe(reason.slice(0, 1_000));
@@ -80,7 +110,20 @@ export function messageActionsContract(
     it('refuses to dead-letter when no dead-letter queue is configured', async () => {
       const { actions } = await subject({ deadLetterQueue: false });
 
-      await expect(actions.deadLetter('{}', 'invalid')).rejects.toThrow(/dead/i);
+      await expect(actions.deadLetter(message('{}'), 'invalid')).rejects.toThrow(/dead/i);
     });
   });
+}
+
+/** A message with string attributes only, as the worker receives ours. */
+function message(body: string, attributes: StringAttributes = {}): QueueMessage {
+  return {
+    body,
+    attributes: Object.fromEntries(
+      Object.entries(attributes).map(([name, value]) => [
+        name,
+        { dataType: 'String', stringValue: value },
+      ]),
+    ),
+  };
 }

@@ -105,13 +105,26 @@ export class InMemoryJobStore implements JobStore {
   async markFailed(
     userId: string,
     jobId: string,
-    error: { type: string; message: string },
+    ending: Parameters<JobStore['markFailed']>[2],
     nowIso: string,
   ): Promise<void> {
     this.update(userId, jobId, nowIso, (job) => {
-      job.status = 'failed';
-      job.error = { type: error.type, message: error.message };
+      job.status = ending.status;
+      job.error = { ...ending.error };
       delete job.batch;
+    });
+  }
+
+  async markRetrying(
+    userId: string,
+    jobId: string,
+    error: { type: string; message: string },
+    nowIso: string,
+  ): Promise<void> {
+    if (this.jobs.get(keyOf(userId, jobId))?.status !== 'running') return;
+    this.update(userId, jobId, nowIso, (job) => {
+      job.status = 'queued';
+      job.error = { ...error };
     });
   }
 

@@ -1,13 +1,13 @@
-import type { MessageActions } from '../../shared/ports/message-actions.js';
+import type { MessageActions, QueueMessage } from '../../shared/ports/message-actions.js';
 
 /** The MessageActions port that records what the worker did to each message. */
 export class RecordingMessageActions implements MessageActions {
   /** Every delayed retry, in order. */
   readonly retries: Array<{ receiptHandle: string; seconds: number }> = [];
   /** Every message put on the queue again, in order. */
-  readonly requeued: Array<{ body: string; delaySeconds: number }> = [];
+  readonly requeued: Array<QueueMessage & { delaySeconds: number }> = [];
   /** Every dead-lettered message, in order; the reason cut as SQS message attributes keep it. */
-  readonly deadLettered: Array<{ body: string; reason: string }> = [];
+  readonly deadLettered: Array<QueueMessage & { reason: string }> = [];
 
   /** @param options.deadLetterQueue false: no dead-letter queue is configured, as the adapter can be */
   constructor(private readonly options: { deadLetterQueue?: boolean } = {}) {}
@@ -16,19 +16,19 @@ export class RecordingMessageActions implements MessageActions {
     this.retries.push({ receiptHandle, seconds });
   }
 
-  async requeue(body: string, delaySeconds: number): Promise<void> {
+  async requeue(message: QueueMessage, delaySeconds: number): Promise<void> {
     this.requeued.push({
-      body,
+      ...structuredClone(message),
       delaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))),
     });
   }
 
-  async deadLetter(body: string, reason: string): Promise<void> {
+  async deadLetter(message: QueueMessage, reason: string): Promise<void> {
     if (this.options.deadLetterQueue === false) {
       throw new Error(
         'DEAD_LETTER_QUEUE_URL is not set: cannot move a message that can never succeed',
       );
     }
-    this.deadLettered.push({ body, reason: reason.slice(0, 1000) });
+    this.deadLettered.push({ ...structuredClone(message), reason: reason.slice(0, 1000) });
   }
 }

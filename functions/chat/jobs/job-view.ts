@@ -1,5 +1,5 @@
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
-import type { Job } from '../../../shared/ports/job-store.js';
+import { JOB_STATUSES, type Job } from '../../../shared/ports/job-store.js';
 import * as z from '../../../shared/validation/zod.js';
 import { countSchema, instantSchema, recordedUsageSchema, usdSchema } from '../response-schemas.js';
 
@@ -28,7 +28,13 @@ export const jobViewSchema = () =>
   z.object({
     jobId: z.string(),
     type: z.enum(['summarize.document', 'summarize.conversation']),
-    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+    status: z
+      .enum(JOB_STATUSES)
+      .check(
+        z.describe(
+          '`queued` also between a failed attempt and its retry; `dead_lettered`: its message is in the dead-letter queue, and a redrive runs it again.',
+        ),
+      ),
     priority: z.optional(z.enum(['standard', 'batch'])),
     createdAt: instantSchema(),
     updatedAt: instantSchema(),
@@ -39,7 +45,11 @@ export const jobViewSchema = () =>
     ),
     batch: z.optional(z.object({ batchId: z.string(), submittedAt: instantSchema() })),
     result: z.optional(z.object({ summary: z.string() })),
-    error: z.optional(z.object({ type: z.string(), message: z.string() })),
+    error: z.optional(
+      z
+        .object({ type: z.string(), message: z.string() })
+        .check(z.describe('Why it failed; on a queued job, why its last attempt failed.')),
+    ),
     conflict: z.optional(z.object({ message: z.string(), at: instantSchema() })),
     usage: z.optional(recordedUsageSchema()),
     costUsd: z.optional(usdSchema()),

@@ -62,9 +62,11 @@ export function createJobSubmission(deps: {
         `job id ${JSON.stringify(jobId)} is already used for other content: choose another id`,
       );
     }
-    // A repeat of a job already running or done is that job. A queued one is sent again,
-    // in case the first send failed: the worker processes a job id once.
-    if (existing && existing.status !== 'queued') return { jobId, status: existing.status };
+    // A repeat of a job already started or done is that job. One never started is sent
+    // again, in case the first send failed: the worker processes a job id once.
+    if (existing && (existing.status !== 'queued' || existing.attempts > 0)) {
+      return { jobId, status: existing.status };
+    }
     await deps.queue.send({ ...message, jobId });
     const job = await deps.jobs.create(
       {

@@ -1,4 +1,4 @@
-import type { JobStore } from '../../../shared/ports/job-store.js';
+import { JOB_STATUSES, type JobStore } from '../../../shared/ports/job-store.js';
 import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
@@ -7,7 +7,7 @@ import { PageQuerySchema } from '../request-schemas.js';
 import { nextCursorSchema } from '../response-schemas.js';
 
 const ListJobsQuerySchema = z.extend(PageQuerySchema, {
-  status: z.optional(z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled'])),
+  status: z.optional(z.enum(JOB_STATUSES)),
 });
 
 /** GET /v1/jobs: the caller's jobs, newest first; `?status=` keeps one status. */

@@ -186,20 +186,43 @@ export class DynamoJobStore implements JobStore {
   async markFailed(
     userId: string,
     jobId: string,
-    error: { type: string; message: string },
+    ending: Parameters<JobStore['markFailed']>[2],
     nowIso: string,
   ): Promise<void> {
     await this.update(
       userId,
       jobId,
-      'SET #status = :failed, updatedAt = :now, #error = :error REMOVE #batch',
-      {
-        ':failed': 'failed',
-        ':now': nowIso,
-        ':error': error,
-      },
+      'SET #status = :status, updatedAt = :now, #error = :error REMOVE #batch',
+      { ':status': ending.status, ':now': nowIso, ':error': ending.error },
       { '#error': 'error', '#batch': 'batch' },
     );
+  }
+
+  async markRetrying(
+    userId: string,
+    jobId: string,
+    error: { type: string; message: string },
+    nowIso: string,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKeys.job(userId, jobId),
+          UpdateExpression: 'SET #status = :queued, updatedAt = :now, #error = :error',
+          ConditionExpression: '#status = :running',
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+          ExpressionAttributeValues: {
+            ':queued': 'queued',
+            ':running': 'running',
+            ':now': nowIso,
+            ':error': error,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async recordSpend(

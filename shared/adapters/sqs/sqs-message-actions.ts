@@ -1,13 +1,20 @@
 import {
   ChangeMessageVisibilityCommand,
+  type MessageAttributeValue,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { utf8Bytes } from '../../domain/tokens.js';
-import type { MessageActions } from '../../ports/message-actions.js';
+import type {
+  MessageActions,
+  QueueMessage,
+  QueueMessageAttribute,
+} from '../../ports/message-actions.js';
 
 const REASON_ATTRIBUTE = 'failureReason';
 const REASON_MAX_CHARS = 1_000;
+/** SQS refuses a message with more. */
+const MAX_ATTRIBUTES = 10;
 
 /** Back-off and dead-lettering for messages of the jobs queue. */
 export class SqsMessageActions implements MessageActions {
@@ -29,37 +36,79 @@ export class SqsMessageActions implements MessageActions {
     );
   }
 
-  async requeue(body: string, delaySeconds: number): Promise<void> {
+  async requeue(message: QueueMessage, delaySeconds: number): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: body,
+        MessageBody: message.body,
+        ...attributesOf(message),
         DelaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))),
       }),
     );
   }
 
-  async deadLetter(body: string, reason: string): Promise<void> {
+  async deadLetter(message: QueueMessage, reason: string): Promise<void> {
     if (!this.deadLetterQueueUrl) {
       throw new Error(
         'DEAD_LETTER_QUEUE_URL is not set: cannot move a message that can never succeed',
       );
     }
-    // The body came within the limit with its own attributes; the reason takes what room is
-    // left, if any, so that the copy is never refused (the message would be retried for ever).
+    const { MessageAttributes = {} } = attributesOf(message);
+    // The message came within the limit with its own attributes; the reason takes what room
+    // is left, if any, so that the copy is never refused (it would be retried for ever).
     const room =
-      this.maxMessageBytes - utf8Bytes(body) - utf8Bytes(REASON_ATTRIBUTE) - utf8Bytes('String');
+      this.maxMessageBytes -
+      messageBytes(message) -
+      utf8Bytes(REASON_ATTRIBUTE) -
+      utf8Bytes('String');
     const said = fitted(reason.slice(0, REASON_MAX_CHARS), room);
+    if (said && Object.keys(MessageAttributes).length < MAX_ATTRIBUTES) {
+      MessageAttributes[REASON_ATTRIBUTE] = { DataType: 'String', StringValue: said };
+    }
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.deadLetterQueueUrl,
-        MessageBody: body,
-        ...(said && {
-          MessageAttributes: { [REASON_ATTRIBUTE]: { DataType: 'String', StringValue: said } },
-        }),
+        MessageBody: message.body,
+        ...(Object.keys(MessageAttributes).length > 0 && { MessageAttributes }),
       }),
     );
   }
+}
+
+/** The message's attributes, as SendMessage takes them. */
+function attributesOf(message: QueueMessage): {
+  MessageAttributes?: Record<string, MessageAttributeValue>;
+} {
+  const entries = Object.entries(message.attributes);
+  if (entries.length === 0) return {};
+  return {
+    MessageAttributes: Object.fromEntries(
+      entries.map(([name, attribute]) => [name, attributeValue(attribute)]),
+    ),
+  };
+}
+
+function attributeValue(attribute: QueueMessageAttribute): MessageAttributeValue {
+  return {
+    DataType: attribute.dataType,
+    ...(attribute.stringValue !== undefined && { StringValue: attribute.stringValue }),
+    ...(attribute.binaryValue !== undefined && {
+      BinaryValue: Buffer.from(attribute.binaryValue, 'base64'),
+    }),
+  };
+}
+
+/** What a message weighs against the size limit, as SQS counts it: body and attributes. */
+function messageBytes(message: QueueMessage): number {
+  let bytes = utf8Bytes(message.body);
+  for (const [name, attribute] of Object.entries(message.attributes)) {
+    bytes += utf8Bytes(name) + utf8Bytes(attribute.dataType);
+    if (attribute.stringValue !== undefined) bytes += utf8Bytes(attribute.stringValue);
+    if (attribute.binaryValue !== undefined) {
+      bytes += Buffer.byteLength(attribute.binaryValue, 'base64');
+    }
+  }
+  return bytes;
 }
 
 /** As much of `text` as fits in `maxBytes` of UTF-8, cut between characters. */

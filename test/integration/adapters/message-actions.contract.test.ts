@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeleteMessageCommand,
+  type MessageAttributeValue,
   ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
@@ -12,7 +13,10 @@ import { ensureJobQueues } from '../../../local-stack/sqs/queues.js';
 import { createSqsClient } from '../../../shared/adapters/aws/clients.js';
 import { SqsMessageActions } from '../../../shared/adapters/sqs/sqs-message-actions.js';
 import { JOBS_QUEUE_DEFINITION } from '../../../shared/jobs/queue-definition.js';
-import { messageActionsContract } from '../../contracts/message-actions.contract.js';
+import {
+  messageActionsContract,
+  type StringAttributes,
+} from '../../contracts/message-actions.contract.js';
 
 const REDELIVERY_TIMEOUT_MS = 5_000;
 const POLL_MS = 50;
@@ -64,25 +68,29 @@ describe('SqsMessageActions on the SQS emulator', () => {
         }
         return Number.POSITIVE_INFINITY;
       },
-      async deliveredAfterSeconds(body) {
+      async delivered(body) {
         const startMs = Date.now();
         while (Date.now() - startMs < REDELIVERY_TIMEOUT_MS) {
           const { Messages = [] } = await receive(queues.queueUrl, 0);
-          if (Messages.some((m) => m.Body === body)) return (Date.now() - startMs) / 1000;
+          const found = Messages.find((m) => m.Body === body);
+          if (found) {
+            return {
+              afterSeconds: (Date.now() - startMs) / 1000,
+              attributes: stringAttributes(found.MessageAttributes),
+            };
+          }
           await sleep(POLL_MS);
         }
-        return Number.POSITIVE_INFINITY;
+        return { afterSeconds: Number.POSITIVE_INFINITY, attributes: {} };
       },
       async deadLetters(count) {
-        const letters: Array<{ body: string; reason: string }> = [];
+        const letters: Array<{ body: string; reason: string; attributes: StringAttributes }> = [];
         const deadline = Date.now() + REDELIVERY_TIMEOUT_MS;
         while (letters.length < count && Date.now() < deadline) {
           const { Messages = [] } = await receive(queues.deadLetterQueueUrl, 1);
           for (const message of Messages) {
-            letters.push({
-              body: message.Body ?? '',
-              reason: message.MessageAttributes?.failureReason?.StringValue ?? '',
-            });
+            const { failureReason, ...attributes } = stringAttributes(message.MessageAttributes);
+            letters.push({ body: message.Body ?? '', reason: failureReason ?? '', attributes });
           }
         }
         return letters;
@@ -101,11 +109,14 @@ describe('SqsMessageActions on the SQS emulator', () => {
     const reason = 'invalid job message: '.padEnd(1_000, 'x');
     const roomFor = (reasonBytes: number) => max - 'failureReasonString'.length - reasonBytes;
 
-    for (const [body, kept] of [
-      ['a'.repeat(roomFor(40)), reason.slice(0, 40)],
-      ['b'.repeat(max), undefined],
+    const type = { dataType: 'String', stringValue: 'summarize.document' };
+    const typeBytes = 'typeStringsummarize.document'.length;
+    for (const [body, attributes, kept] of [
+      ['a'.repeat(roomFor(40)), {}, reason.slice(0, 40)],
+      ['c'.repeat(roomFor(40) - typeBytes), { type }, reason.slice(0, 40)],
+      ['b'.repeat(max), {}, undefined],
     ] as const) {
-      await actions.deadLetter(body, reason);
+      await actions.deadLetter({ body, attributes }, reason);
       const { Messages = [] } = await receive(queues.deadLetterQueueUrl, 1);
       expect(
         Messages.map((m) => [m.Body?.length, m.MessageAttributes?.failureReason?.StringValue]),
@@ -118,4 +129,32 @@ describe('SqsMessageActions on the SQS emulator', () => {
       );
     }
   });
+
+  it('leaves the reason off a message with as many attributes as SQS allows', async () => {
+    const id = randomUUID().slice(0, 8);
+    const queues = await ensureJobQueues(sqs, {
+      queueName: `actions-attrs-${id}`,
+      deadLetterQueueName: `actions-attrs-dlq-${id}`,
+    });
+    const max = JOBS_QUEUE_DEFINITION.maxMessageBytes;
+    const actions = new SqsMessageActions(sqs, queues.queueUrl, queues.deadLetterQueueUrl, max);
+    const attributes = Object.fromEntries(
+      Array.from({ length: 10 }, (_, n) => [`a${n}`, { dataType: 'String', stringValue: `${n}` }]),
+    );
+
+    await actions.deadLetter({ body: '{}', attributes }, 'model not allowed');
+
+    const { Messages = [] } = await receive(queues.deadLetterQueueUrl, 1);
+    expect(Messages.map((m) => stringAttributes(m.MessageAttributes))).toEqual([
+      Object.fromEntries(Object.entries(attributes).map(([name, a]) => [name, a.stringValue])),
+    ]);
+  });
 });
+
+function stringAttributes(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): StringAttributes {
+  return Object.fromEntries(
+    Object.entries(attributes ?? {}).map(([name, value]) => [name, value.StringValue ?? '']),
+  );
+}

@@ -1,7 +1,13 @@
 import { describe } from 'vitest';
 import { JOBS_QUEUE_DEFINITION } from '../../../shared/jobs/queue-definition.js';
+import type { QueueMessage } from '../../../shared/ports/message-actions.js';
 import { messageActionsContract } from '../../contracts/message-actions.contract.js';
 import { RecordingMessageActions } from '../../fakes/recording-message-actions.js';
+
+const stringAttributes = (attributes: QueueMessage['attributes']) =>
+  Object.fromEntries(
+    Object.entries(attributes).map(([name, attribute]) => [name, attribute.stringValue ?? '']),
+  );
 
 describe('RecordingMessageActions', () => {
   messageActionsContract(async (options) => {
@@ -14,10 +20,19 @@ describe('RecordingMessageActions', () => {
       hiddenForSeconds: async (receiptHandle) =>
         actions.retries.findLast((retry) => retry.receiptHandle === receiptHandle)?.seconds ??
         JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds,
-      deliveredAfterSeconds: async (body) =>
-        actions.requeued.find((message) => message.body === body)?.delaySeconds ??
-        Number.POSITIVE_INFINITY,
-      deadLetters: async () => actions.deadLettered,
+      async delivered(body) {
+        const requeued = actions.requeued.find((message) => message.body === body);
+        return {
+          afterSeconds: requeued?.delaySeconds ?? Number.POSITIVE_INFINITY,
+          attributes: stringAttributes(requeued?.attributes ?? {}),
+        };
+      },
+      deadLetters: async () =>
+        actions.deadLettered.map(({ body, reason, attributes }) => ({
+          body,
+          reason,
+          attributes: stringAttributes(attributes),
+        })),
     };
   });
 });

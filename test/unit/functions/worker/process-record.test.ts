@@ -119,7 +119,9 @@ describe('createRecordHandler', () => {
 
       const reason =
         'invalid job message: body.text: Invalid input: expected string, received undefined';
-      expect(world.messages.deadLettered).toEqual([{ body: record.body, reason }]);
+      expect(world.messages.deadLettered).toEqual([
+        { body: record.body, attributes: record.messageAttributes, reason },
+      ]);
       expect(world.observer.invalidMessages).toEqual([{ messageId: 'msg-bad', reason }]);
       expect(world.messages.retries).toEqual([]);
       expect((world.model as ScriptedModel).requests).toHaveLength(0);
@@ -161,7 +163,11 @@ describe('createRecordHandler', () => {
       await world.handleRecord(jobRecord(body));
 
       expect(world.messages.deadLettered).toEqual([
-        { body: expect.any(String), reason: expect.stringMatching(reason) },
+        {
+          body: expect.any(String),
+          attributes: expect.any(Object),
+          reason: expect.stringMatching(reason),
+        },
       ]);
       expect(world.messages.deadLettered[0]!.reason.length).toBeLessThanOrEqual(1_001);
       expect(world.observer.invalidMessages).toHaveLength(1);
@@ -169,14 +175,18 @@ describe('createRecordHandler', () => {
   });
 
   describe('a retryable failure', () => {
-    it('delays the retry by the base delay, leaves the job running and reports the failure', async () => {
+    it('delays the retry by the base delay, queues the job again with the error and reports the failure', async () => {
       const world = createWorkerWorld({ model: alwaysFailing('overloaded') });
       const record = jobRecord(documentMessage, { receiveCount: 1, receiptHandle: 'rh-1' });
 
       await expect(world.handleRecord(record)).rejects.toBeInstanceOf(ModelError);
 
       expect(world.messages.retries).toEqual([{ receiptHandle: 'rh-1', seconds: 30 }]);
-      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({ status: 'running' });
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
+        status: 'queued',
+        attempts: 1,
+        error: { type: 'overloaded_error', message: 'the model is overloaded; try again shortly' },
+      });
       expect(world.messages.deadLettered).toEqual([]);
       expect(world.observer.failures).toBe(0);
       expect(world.observer.failedAttempts).toEqual([
@@ -206,7 +216,7 @@ describe('createRecordHandler', () => {
 
       expect(world.messages.retries.map((r) => r.seconds)).toEqual([30, 60, 120, 240]);
       expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
-        status: 'running',
+        status: 'queued',
         attempts: 4,
       });
     });
@@ -224,7 +234,7 @@ describe('createRecordHandler', () => {
       expect(world.messages.retries.map((r) => r.seconds)).toEqual([20]);
     });
 
-    it('on the last delivery fails the job and makes the message visible at once for the redrive', async () => {
+    it('on the last delivery dead-letters the job and makes the message visible at once for the redrive policy', async () => {
       const world = createWorkerWorld({ model: alwaysFailing('overloaded') });
       const record = jobRecord(documentMessage, {
         receiveCount: LAST_ATTEMPT,
@@ -234,10 +244,13 @@ describe('createRecordHandler', () => {
       await expect(world.handleRecord(record)).rejects.toBeInstanceOf(ModelError);
 
       expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
-        status: 'failed',
+        status: 'dead_lettered',
         error: { type: 'overloaded_error', message: 'the model is overloaded; try again shortly' },
         updatedAt: world.clock.iso(),
       });
+      expect(world.events.published).toEqual([
+        expect.objectContaining({ type: 'job.ended', status: 'dead_lettered' }),
+      ]);
       expect(world.messages.retries).toEqual([{ receiptHandle: 'rh-5', seconds: 0 }]);
       expect(world.messages.deadLettered).toEqual([]);
       expect(world.observer.failures).toBe(1);
@@ -250,7 +263,7 @@ describe('createRecordHandler', () => {
         world.handleRecord(jobRecord(documentMessage, { receiveCount: LAST_ATTEMPT + 2 })),
       ).rejects.toThrow();
 
-      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({ status: 'failed' });
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({ status: 'dead_lettered' });
       expect(world.messages.retries.map((r) => r.seconds)).toEqual([0]);
     });
 
@@ -289,31 +302,62 @@ describe('createRecordHandler', () => {
       expect(world.observer.failedAttempts[0]?.error).toBeInstanceOf(BudgetExceededError);
     });
 
-    it('fails a job whose request the model rejects and dead-letters its message', async () => {
+    it('dead-letters a job whose request the model rejects, its message with its attributes', async () => {
       const world = createWorkerWorld({ model: alwaysFailing('invalid_request') });
       const record = jobRecord(documentMessage, { receiveCount: 1 });
 
       await world.handleRecord(record);
 
       expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
-        status: 'failed',
+        status: 'dead_lettered',
         error: { type: 'invalid_request_error', message: 'the model rejected the request' },
       });
       expect(world.messages.deadLettered).toEqual([
-        { body: record.body, reason: 'invalid_request_error: the model rejected the request' },
+        {
+          body: record.body,
+          attributes: { type: expect.objectContaining({ stringValue: 'summarize.document' }) },
+          reason: 'invalid_request_error: the model rejected the request',
+        },
+      ]);
+      expect(world.events.published).toEqual([
+        expect.objectContaining({ type: 'job.ended', status: 'dead_lettered' }),
       ]);
       expect(world.messages.retries).toEqual([]);
       expect(world.observer.failures).toBe(1);
     });
 
-    it('drops the message when it comes again (a redrive), saying the job already ended', async () => {
-      const world = createWorkerWorld({ model: alwaysFailing('invalid_request') });
+    it('runs a dead-lettered job again when its message comes back (a redrive)', async () => {
+      const world = createWorkerWorld({
+        model: [
+          { kind: 'fail-before', error: 'invalid_request' },
+          { kind: 'answer', chunks: ['Q3 memo.'] },
+        ],
+      });
       await world.handleRecord(jobRecord(documentMessage, { receiveCount: 1 }));
 
       await world.handleRecord(jobRecord(documentMessage, { receiveCount: 1 }));
 
-      expect((world.model as ScriptedModel).requests).toHaveLength(1);
+      expect((world.model as ScriptedModel).requests).toHaveLength(2);
+      expect(world.observer.redrives).toEqual([{ jobId: JOB_ID, userId: USER_ID }]);
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
+        status: 'succeeded',
+        attempts: 2,
+        result: { summary: 'Q3 memo.' },
+      });
+      expect(await world.jobs.get(USER_ID, JOB_ID)).not.toHaveProperty('error');
+      expect(
+        world.events.published.map((event) => event.type === 'job.ended' && event.status),
+      ).toEqual(['dead_lettered', 'succeeded']);
+    });
+
+    it('drops the message of a job that failed for good when it comes again, saying it ended', async () => {
+      const world = createWorkerWorld({ limits: { userMonthlyBudgetUsd: 0.000_001 } });
+      await world.handleRecord(jobRecord(documentMessage, { receiveCount: 1 }));
+
+      await world.handleRecord(jobRecord(documentMessage, { receiveCount: 1 }));
+
       expect(world.observer.failures).toBe(1);
+      expect(world.observer.redrives).toEqual([]);
       expect(world.observer.endedAlready).toEqual([
         { jobId: JOB_ID, userId: USER_ID, status: 'failed', receiveCount: 1 },
       ]);
@@ -331,12 +375,13 @@ describe('createRecordHandler', () => {
       await world.handleRecord(record);
 
       expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
-        status: 'failed',
+        status: 'dead_lettered',
         error: { type: 'not_found_error' },
       });
       expect(world.messages.deadLettered).toEqual([
         {
           body: record.body,
+          attributes: record.messageAttributes,
           reason: `not_found_error: conversation ${CONVERSATION_ID} does not exist`,
         },
       ]);
@@ -350,9 +395,16 @@ describe('createRecordHandler', () => {
       await world.handleRecord(record);
 
       expect(world.messages.retries).toEqual([]);
-      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({ status: 'failed' });
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({ status: 'dead_lettered' });
       expect(world.messages.deadLettered).toEqual([
-        { body: record.body, reason: expect.stringContaining('no-such-model') },
+        {
+          body: record.body,
+          attributes: record.messageAttributes,
+          reason: expect.stringContaining('no-such-model'),
+        },
+      ]);
+      expect(world.events.published).toEqual([
+        expect.objectContaining({ type: 'job.ended', status: 'dead_lettered' }),
       ]);
     });
   });

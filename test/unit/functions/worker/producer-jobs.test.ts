@@ -71,6 +71,7 @@ describe('jobs sent by producers', () => {
     expect(world.messages.deadLettered).toEqual([
       {
         body: expect.stringContaining('Another document'),
+        attributes: { type: expect.objectContaining({ stringValue: 'summarize.document' }) },
         reason: expect.stringMatching(/^conflict_error: /),
       },
     ]);
@@ -224,7 +225,14 @@ describe('batch jobs', () => {
 
     await world.handleRecord(jobRecord(body));
     expect(batches.batches).toHaveLength(1);
-    expect(world.messages.requeued).toEqual([{ body: JSON.stringify(body), delaySeconds: 45 }]);
+    // With its attributes: subscribers filtering on the job's type still see it.
+    expect(world.messages.requeued).toEqual([
+      {
+        body: JSON.stringify(body),
+        attributes: jobRecord(body).messageAttributes,
+        delaySeconds: 45,
+      },
+    ]);
     expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({
       status: 'running',
       priority: 'batch',
@@ -270,7 +278,7 @@ describe('batch jobs', () => {
     expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'succeeded' });
   });
 
-  it('fails the job with the error of a request the batch could not answer', async () => {
+  it('dead-letters the job with the error of a request the batch could not answer', async () => {
     const batches = new ScriptedModelBatches(
       () => ({ kind: 'error', error: 'invalid_request' }),
       0,
@@ -282,7 +290,7 @@ describe('batch jobs', () => {
     await world.handleRecord(jobRecord(body, { messageId: 'poll' }));
 
     expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({
-      status: 'failed',
+      status: 'dead_lettered',
       error: { type: 'invalid_request_error' },
     });
     expect(await world.ledger.listReservations()).toEqual([]);

@@ -52,6 +52,7 @@ export class RecordingJobObserver implements JobObserver {
   readonly deferrals: Array<Parameters<JobObserver['deferred']>[0]> = [];
   readonly conflicts: Array<Parameters<JobObserver['conflict']>[0]> = [];
   readonly endedAlready: Array<Parameters<JobObserver['alreadyEnded']>[0]> = [];
+  readonly redrives: Array<Parameters<JobObserver['redriven']>[0]> = [];
   /** Jobs ended as failed for good. */
   failures = 0;
 
@@ -93,6 +94,10 @@ export class RecordingJobObserver implements JobObserver {
 
   conflict(details: Parameters<JobObserver['conflict']>[0]): void {
     this.conflicts.push(details);
+  }
+
+  redriven(details: Parameters<JobObserver['redriven']>[0]): void {
+    this.redrives.push(details);
   }
 
   alreadyEnded(details: Parameters<JobObserver['alreadyEnded']>[0]): void {
@@ -374,6 +379,10 @@ export function jobRecord(
       MessageId: messageId,
       ReceiptHandle: options.receiptHandle ?? `receipt-of-${messageId}`,
       Body: typeof body === 'string' ? body : JSON.stringify(body),
+      // As our producers send it (SqsJobQueue): the job's type, for subscribers to filter on.
+      ...(typeOf(body) && {
+        MessageAttributes: { type: { DataType: 'String', StringValue: typeOf(body) } },
+      }),
       Attributes: {
         ApproximateReceiveCount: String(options.receiveCount ?? 1),
         SentTimestamp: '1773478800000',
@@ -384,6 +393,11 @@ export function jobRecord(
     QUEUE_ARN,
     'eu-west-1',
   );
+}
+
+function typeOf(body: unknown): string | undefined {
+  const type = (body as { type?: unknown } | null)?.type;
+  return typeof type === 'string' ? type : undefined;
 }
 
 export const USER_ID = 'reader';

@@ -129,7 +129,35 @@ describe('job submission', () => {
     [
       'failed',
       (jobs: InMemoryJobStore, jobId: string) =>
-        jobs.markFailed('alice', jobId, { type: 'api_error', message: 'no' }, NOW_ISO),
+        jobs.markFailed(
+          'alice',
+          jobId,
+          { status: 'failed', error: { type: 'budget_exceeded_error', message: 'no' } },
+          NOW_ISO,
+        ),
+    ],
+    [
+      'dead_lettered',
+      (jobs: InMemoryJobStore, jobId: string) =>
+        jobs.markFailed(
+          'alice',
+          jobId,
+          { status: 'dead_lettered', error: { type: 'overloaded_error', message: 'busy' } },
+          NOW_ISO,
+        ),
+    ],
+    [
+      // Its message waits on the queue for its retry.
+      'queued',
+      async (jobs: InMemoryJobStore, jobId: string) => {
+        await jobs.markRunning('alice', jobId, NOW_ISO);
+        await jobs.markRetrying(
+          'alice',
+          jobId,
+          { type: 'overloaded_error', message: 'busy' },
+          NOW_ISO,
+        );
+      },
     ],
   ] as const)('does not send the same document again once its job is %s', async (status, mark) => {
     const { jobs, queue, submit } = submissionFixture();
