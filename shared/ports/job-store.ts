@@ -107,7 +107,8 @@ export interface JobStore {
   ): Promise<void>;
   /**
    * Puts a running job whose attempt failed back to `queued` until its retry, with that
-   * attempt's error; a job no longer running (cancelled meanwhile) is left as it is.
+   * attempt's error. A job no longer running (cancelled meanwhile) is left as it is, and
+   * so is one with a pending batch: it is still under way, and must not be cancelled.
    */
   markRetrying(
     userId: string,

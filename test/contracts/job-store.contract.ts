@@ -17,6 +17,19 @@ const USAGE: TokenUsage = {
   cacheCreationInputTokens: 0,
 };
 
+const batchOf = (userId: string) => ({
+  batchId: 'msgbatch_01',
+  submittedAt: T1,
+  reservation: {
+    id: 'r1',
+    userId,
+    month: '2026-11',
+    shard: 0,
+    amountNanoUsd: 1000,
+    expiresAtMs: 1,
+  },
+});
+
 /**
  * The JobStore port's behaviour, for the in-memory fake and the DynamoDB adapter.
  * Every test works on a user of its own, so one store can serve the whole suite.
@@ -160,6 +173,18 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
         error,
       });
       expect(await jobs.cancel(job.userId, job.jobId, T2)).toMatchObject({ status: 'cancelled' });
+    });
+
+    it('leaves a job waiting for its batch running, so that it cannot be cancelled', async () => {
+      await jobs.create(job, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+      const batch = batchOf(job.userId);
+      await jobs.setBatch(job.userId, job.jobId, batch, T1);
+
+      await jobs.markRetrying(job.userId, job.jobId, { type: 'api_error', message: 'x' }, T2);
+
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({ status: 'running', batch });
+      expect(await jobs.cancel(job.userId, job.jobId, T2)).toMatchObject({ status: 'running' });
     });
 
     it('leaves a job cancelled before its failed attempt ends as it is', async () => {
@@ -351,18 +376,7 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
 
     it('keeps a pending batch until it is cleared or the job ends', async () => {
       await jobs.create(job, T0);
-      const batch = {
-        batchId: 'msgbatch_01',
-        submittedAt: T1,
-        reservation: {
-          id: 'r1',
-          userId: job.userId,
-          month: '2026-11',
-          shard: 0,
-          amountNanoUsd: 1000,
-          expiresAtMs: 1,
-        },
-      };
+      const batch = batchOf(job.userId);
 
       await jobs.setBatch(job.userId, job.jobId, batch, T1);
       expect((await jobs.get(job.userId, job.jobId))?.batch).toEqual(batch);

@@ -121,7 +121,8 @@ export class InMemoryJobStore implements JobStore {
     error: { type: string; message: string },
     nowIso: string,
   ): Promise<void> {
-    if (this.jobs.get(keyOf(userId, jobId))?.status !== 'running') return;
+    const job = this.jobs.get(keyOf(userId, jobId));
+    if (job?.status !== 'running' || job.batch) return;
     this.update(userId, jobId, nowIso, (job) => {
       job.status = 'queued';
       job.error = { ...error };

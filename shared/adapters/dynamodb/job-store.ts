@@ -210,8 +210,8 @@ export class DynamoJobStore implements JobStore {
           TableName: this.tableName,
           Key: jobKeys.job(userId, jobId),
           UpdateExpression: 'SET #status = :queued, updatedAt = :now, #error = :error',
-          ConditionExpression: '#status = :running',
-          ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+          ConditionExpression: '#status = :running AND attribute_not_exists(#batch)',
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#batch': 'batch' },
           ExpressionAttributeValues: {
             ':queued': 'queued',
             ':running': 'running',
