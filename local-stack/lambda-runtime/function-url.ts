@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { PortInUseError } from '../ports.js';
 import { createLambdaContext } from './context.js';
 import {
@@ -10,9 +9,12 @@ import {
   preflightHeaders,
   responseCorsHeaders,
 } from './cors.js';
+import { answerClientError, answerWithoutInvoking } from './front-end-errors.js';
 import { buildFunctionUrlEvent } from './function-url-event.js';
 import { FunctionUrlResponder } from './function-url-responder.js';
 import { type AnyHandler, invokeBuffered, invokeStreaming } from './invoke-handler.js';
+import { readRequestBody } from './request-body.js';
+import { isWellFormedHead } from './request-head.js';
 import { isStreamingHandler } from './streaming.js';
 import { invokeErrorLine, settleWithin, taskTimedOutLine } from './timeout.js';
 
@@ -20,6 +22,8 @@ import { invokeErrorLine, settleWithin, taskTimedOutLine } from './timeout.js';
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 /** Largest streamed response: 200 MB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 200 * 1024 * 1024;
+/** A body silent this long gets 408: AWS publishes no function URL figure; an ALB's idle default is 60 s. */
+export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 60_000;
 
 export interface FunctionUrlOptions {
   /** A plain async handler, or one marked with `awslambda.streamifyResponse` (e.g. middy's). */
@@ -35,6 +39,8 @@ export interface FunctionUrlOptions {
   cors?: FunctionUrlCors;
   /** @default 200 MB, the response streaming limit */
   maxResponseBytes?: number;
+  /** How long a request body may go without a byte before a 408. @default 60000 */
+  bodyIdleTimeoutMs?: number;
   /** @default 128 */
   memoryMb?: number;
   /** @default 'us-east-1' */
@@ -75,7 +81,8 @@ export async function startFunctionUrl(options: FunctionUrlOptions): Promise<Fun
   const streaming = isStreamingHandler(options.handler);
   const log = options.log ?? ((line: string) => console.log(line));
 
-  const server = createServer({ noDelay: true }, (req, res) => {
+  // A missing Host is refused with the rest of a bad head (isWellFormedHead), in the same words.
+  const server = createServer({ noDelay: true, requireHostHeader: false }, (req, res) => {
     handleRequest(req, res).catch((error: unknown) => {
       log(`Local function URL error: ${error instanceof Error ? error.stack : String(error)}`);
       if (!res.headersSent) res.writeHead(500).end();
@@ -85,18 +92,30 @@ export async function startFunctionUrl(options: FunctionUrlOptions): Promise<Fun
   server.on('clientError', answerClientError);
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!isWellFormedHead(req)) {
+      answerWithoutInvoking(res, 400, { close: true });
+      return;
+    }
     const method = req.method ?? 'GET';
     const origin = req.headers.origin;
     if (options.cors && isPreflight(method, req.headers)) {
       res.writeHead(204, preflightHeaders(options.cors, origin ?? '')).end();
       return;
     }
-    const body = await readBody(req);
-    if (body === undefined) {
-      const message = JSON.stringify({ message: 'Request Entity Too Large' });
-      res.writeHead(413, { 'content-type': 'application/json' }).end(message);
+    const read = await readRequestBody(req, {
+      maxBytes: MAX_REQUEST_BYTES,
+      idleTimeoutMs: options.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS,
+    });
+    if (read.outcome === 'client-gone') return;
+    if (read.outcome === 'too-large') {
+      answerWithoutInvoking(res, 413);
       return;
     }
+    if (read.outcome === 'stalled') {
+      answerWithoutInvoking(res, 408, { close: true });
+      return;
+    }
+    const { body } = read;
 
     const requestId = randomUUID();
     const event = buildFunctionUrlEvent(
@@ -175,34 +194,4 @@ export async function startFunctionUrl(options: FunctionUrlOptions): Promise<Fun
         server.closeAllConnections();
       }),
   };
-}
-
-/** The request body, or undefined past the 6 MB limit (the rest is drained and dropped). */
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= MAX_REQUEST_BYTES) chunks.push(chunk as Buffer);
-  }
-  return size > MAX_REQUEST_BYTES ? undefined : Buffer.concat(chunks);
-}
-
-/**
- * A request Node cannot parse gets the answer a front end gives, not a reset: 431 for a
- * head over 16 KiB (Node's limit), 400 otherwise. The rest of what the client sends is
- * read and dropped, so closing does not reset the connection before it reads the answer.
- */
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable) return;
-  const [status, text] =
-    error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large']
-      : [400, 'Bad Request'];
-  const body = JSON.stringify({ message: text });
-  socket.on('data', () => undefined);
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
 }

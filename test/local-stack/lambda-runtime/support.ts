@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 export interface Deferred<T = void> {
   promise: Promise<T>;
@@ -83,3 +84,25 @@ export function rawRequest(
     req.end(options.body);
   });
 }
+
+/**
+ * Sends `text` as is over a new connection and resolves with everything received until the
+ * server closes it: for requests no HTTP client would send (absolute-form targets, broken
+ * Host headers, a body shorter than its Content-Length).
+ */
+export function rawExchange(url: string, text: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(text));
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+  });
+}
+
+/** Whether a logged line carries a stack frame (`    at fn (file:1:2)`), on its own line or in JSON. */
+export const hasStackTrace = (line: string) => /(^|\n|")\s+at \S/.test(line);
