@@ -18,12 +18,13 @@ async function waitForJob(
   jobId: string,
   status: string[],
   timeoutMs = 45_000,
+  also: (job: { attempts: number }) => boolean = () => true,
 ) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const response = await stack.request(userId, 'GET', `/v1/jobs/${jobId}`);
     const job = response.status === 200 ? await json(response) : undefined;
-    if (job && status.includes(job.status)) return job;
+    if (job && status.includes(job.status) && also(job)) return job;
     if (Date.now() > deadline) throw new Error(`job ${jobId} still ${JSON.stringify(job)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -166,6 +167,37 @@ describe('summarization jobs', () => {
     );
     expect(attempts.length).toBe(2);
   });
+
+  it('shows a job waiting for its retry as queued, with the error, and lets it be cancelled then', async () => {
+    const text = `Throttled, then cancelled ${directive(`fault=error-before status=429 retry-after=3 times=1 key=c-${Date.now()}`)}`;
+    const { jobId } = await json(
+      await stack.request('writer', 'POST', '/v1/jobs', { type: 'summarize', text }),
+    );
+    const waiting = await waitForJob(
+      stack,
+      'writer',
+      jobId,
+      ['queued'],
+      10_000,
+      (job) => job.attempts === 1,
+    );
+    expect(waiting.error).toMatchObject({ type: 'rate_limit_error' });
+
+    const cancelled = await stack.request('writer', 'POST', `/v1/jobs/${jobId}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(await json(cancelled)).toMatchObject({ status: 'cancelled', attempts: 1 });
+
+    // The retry comes after the 3 s the model asked for, and is dropped.
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    expect(await json(await stack.request('writer', 'GET', `/v1/jobs/${jobId}`))).toMatchObject({
+      status: 'cancelled',
+      attempts: 1,
+    });
+    const calls = stack.claude.requests.filter((r) =>
+      JSON.stringify(r.body).includes('Throttled, then cancelled'),
+    );
+    expect(calls).toHaveLength(1);
+  }, 30_000);
 
   it('moves a message that can never succeed to the dead-letter queue at once', async () => {
     await stack.sqs.send(
