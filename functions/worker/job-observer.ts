@@ -38,12 +38,12 @@ export interface JobObserver {
   deferred(details: { jobId: string; userId: string; delaySeconds: number }): void;
   /** A message that claimed an existing job's id with other content was refused. */
   conflict(details: { jobId: string; userId: string }): void;
+  /** A dead-lettered job's message came back (a redrive): the job runs again. */
+  redriven(details: { jobId: string; userId: string }): void;
   /**
    * A message for a job that had already ended was dropped: a duplicate, or its producer
    * sending it again (a job runs once).
    */
-  /** A dead-lettered job's message came back (a redrive): the job runs again. */
-  redriven(details: { jobId: string; userId: string }): void;
   alreadyEnded(details: {
     jobId: string;
     userId: string;
