@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { JobEndedEvent, JobProgressEvent } from '../shared/events/producer-events.js';
+import type { JobStatus } from '../shared/ports/job-store.js';
 import { subscribeQueue, type TopicSubscriber } from './sns/topics.js';
 
 /** What `.local/outputs.json` of a running `npm start` says, as far as this command needs. */
@@ -37,7 +38,7 @@ const GIVE_UP_MS = 15 * 60_000;
 /** The job statuses GET /v1/jobs/{id} and POST /v1/jobs answer with. */
 interface JobView {
   jobId: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  status: JobStatus;
   result?: { summary: string };
   error?: { type: string; message: string };
   usage?: { inputTokens: number; outputTokens: number };
@@ -215,7 +216,7 @@ async function followJob(
 }
 
 function isEnded(status: JobView['status']): boolean {
-  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+  return status !== 'queued' && status !== 'running';
 }
 
 function printEnd(

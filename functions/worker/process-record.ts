@@ -34,8 +34,8 @@ export type HandleRecord = (record: SQSRecord, context?: Context) => Promise<voi
 
 /**
  * Handles one SQS record: parse, admit (a job id reused for other content is refused, a
- * cancelled or finished job is not run again, a dead-lettered one is: its message was
- * redriven), process once per user and job id, and on failure either retry later (the
+ * cancelled or finished job is not run again, a dead-lettered one is when its message was
+ * sent again since: redriven), process once per user and job id, and on failure either retry later (the
  * job `queued` again, after the provider's retry-after, else a growing delay), or end the
  * job for good, dead-lettering the message when the message itself is at fault or no
  * retry was left. Every end is published; a job that waits for its batch is put back on
@@ -107,6 +107,17 @@ export function createRecordHandler(deps: {
       return;
     }
     if (stored.status === 'dead_lettered') {
+      // A redrive sends the message anew, with a new sent time; a copy sent before the job
+      // was dead-lettered (a duplicate delivery, a repeated submission) is that job.
+      if (sentAtMs(record) <= Date.parse(stored.updatedAt)) {
+        observer.alreadyEnded({
+          jobId: job.jobId,
+          userId: job.userId,
+          status: stored.status,
+          receiveCount: receiveCountOf(record),
+        });
+        return;
+      }
       observer.redriven({ jobId: job.jobId, userId: job.userId });
     }
 
@@ -222,6 +233,11 @@ function namedIn(body: string): { userId: string; jobId: string; type?: Job['typ
 
 function queueMessageOf(record: SQSRecord): QueueMessage {
   return { body: record.body, attributes: record.messageAttributes ?? {} };
+}
+
+/** When the message was sent to the queue (a redriven one: when it was redriven). */
+function sentAtMs(record: SQSRecord): number {
+  return Number(record.attributes.SentTimestamp ?? 0);
 }
 
 /** How many times SQS has delivered the message, this delivery included. */

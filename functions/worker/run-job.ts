@@ -55,8 +55,10 @@ export function createJobRunner(deps: {
     const record =
       attempt.record ??
       (await jobs.create({ jobId: job.jobId, userId: job.userId, type: job.type }, nowIso()));
-    // A job waiting for its batch is not started again: this delivery only looks at it.
-    if (!record.batch && !(await jobs.markRunning(job.userId, job.jobId, nowIso()))) {
+    // A job waiting for its batch is not started again: this delivery only looks at it;
+    // unless the job was dead-lettered meanwhile, and this is its redrive.
+    const starts = !record.batch || record.status === 'dead_lettered';
+    if (starts && !(await jobs.markRunning(job.userId, job.jobId, nowIso()))) {
       throw new JobCancelledError(`job ${job.jobId} was cancelled`);
     }
     const run = await startRun(record, job, attempt.deadline);

@@ -51,7 +51,7 @@ export interface Job {
   /** See contentHashOf: another content under the same id is a conflict. */
   contentHash?: string;
   result?: { summary: string };
-  /** Why it failed; on a job queued again, why its last attempt failed. */
+  /** Why it failed; on a job that has not ended (or was cancelled between retries), why its last attempt failed. */
   error?: { type: string; message: string };
   /** Usage and cost so far (every attempt's, once it settled); the whole job's once it ended. */
   usage?: TokenUsage;
@@ -98,7 +98,11 @@ export interface JobStore {
     outcome: { summary: string; usage: TokenUsage; costNanoUsd: number },
     nowIso: string,
   ): Promise<void>;
-  /** Ends the job as failed, or dead-lettered when its message went to the dead-letter queue. */
+  /**
+   * Ends the job as failed, or dead-lettered when its message went to the dead-letter queue.
+   * A pending batch is kept: it still runs upstream, and a redrive collects it. Nothing
+   * updates a dead-lettered job until a redrive runs it: its `updatedAt` says when.
+   */
   markFailed(
     userId: string,
     jobId: string,

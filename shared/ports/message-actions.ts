@@ -8,7 +8,10 @@ export interface QueueMessageAttribute {
 /** A jobs-queue message as the worker received it. */
 export interface QueueMessage {
   body: string;
-  /** The producer's message attributes (ours: the job's `type`), kept on every copy. */
+  /**
+   * The producer's message attributes (ours: the job's `type`), kept on every copy; but
+   * `failureReason`, which is the worker's: each dead-lettering says its own.
+   */
   attributes: Readonly<Record<string, QueueMessageAttribute>>;
 }
 

@@ -374,7 +374,26 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       });
     });
 
-    it('keeps a pending batch until it is cleared or the job ends', async () => {
+    it('keeps the pending batch of a job dead-lettered: it still runs upstream', async () => {
+      await jobs.create(job, T0);
+      const batch = batchOf(job.userId);
+      await jobs.setBatch(job.userId, job.jobId, batch, T1);
+
+      await jobs.markFailed(
+        job.userId,
+        job.jobId,
+        { status: 'dead_lettered', error: { type: 'overloaded_error', message: 'busy' } },
+        T2,
+      );
+
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({
+        status: 'dead_lettered',
+        batch,
+        updatedAt: T2,
+      });
+    });
+
+    it('keeps a pending batch until it is cleared or the job succeeds', async () => {
       await jobs.create(job, T0);
       const batch = batchOf(job.userId);
 

@@ -73,6 +73,15 @@ export function messageActionsContract(
         tenant: 'acme',
       });
     });
+
+    it('leaves off the reason an earlier dead-lettering gave the message', async () => {
+      const { actions, delivered } = await subject({ deadLetterQueue: true });
+      const body = `{"type":"summarize.document","n":"${Math.random()}"}`;
+
+      await actions.requeue(message(body, { type: 'summarize.document', failureReason: 'old' }), 0);
+
+      expect((await delivered(body)).attributes).toEqual({ type: 'summarize.document' });
+    });
   });
 
   describe('deadLetter', () => {
@@ -84,6 +93,21 @@ export function messageActionsContract(
 
       expect(await deadLetters(1)).toEqual([
         { body, reason: 'invalid job message: text: too short', attributes: {} },
+      ]);
+    });
+
+    it('gives its own reason, not the one an earlier dead-lettering gave the message', async () => {
+      const { actions, deadLetters } = await subject({ deadLetterQueue: true });
+      const redriven = message('{}', { type: 'summarize.document', failureReason: 'old' });
+
+      await actions.deadLetter(redriven, 'overloaded_error: busy');
+
+      expect(await deadLetters(1)).toEqual([
+        {
+          body: '{}',
+          reason: 'overloaded_error: busy',
+          attributes: { type: 'summarize.document' },
+        },
       ]);
     });
 

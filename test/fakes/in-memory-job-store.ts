@@ -111,7 +111,6 @@ export class InMemoryJobStore implements JobStore {
     this.update(userId, jobId, nowIso, (job) => {
       job.status = ending.status;
       job.error = { ...ending.error };
-      delete job.batch;
     });
   }
 

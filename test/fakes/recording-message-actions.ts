@@ -18,7 +18,7 @@ export class RecordingMessageActions implements MessageActions {
 
   async requeue(message: QueueMessage, delaySeconds: number): Promise<void> {
     this.requeued.push({
-      ...structuredClone(message),
+      ...copyOf(message),
       delaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))),
     });
   }
@@ -29,6 +29,12 @@ export class RecordingMessageActions implements MessageActions {
         'DEAD_LETTER_QUEUE_URL is not set: cannot move a message that can never succeed',
       );
     }
-    this.deadLettered.push({ ...structuredClone(message), reason: reason.slice(0, 1000) });
+    this.deadLettered.push({ ...copyOf(message), reason: reason.slice(0, 1000) });
   }
+}
+
+/** A copy as the adapter sends it: without the reason an earlier dead-lettering gave. */
+function copyOf(message: QueueMessage): QueueMessage {
+  const { failureReason: _, ...attributes } = structuredClone(message.attributes);
+  return { body: message.body, attributes };
 }

@@ -21,6 +21,8 @@ export class ScriptedModelBatches implements ModelBatches {
   readonly batches: Array<{ batchId: string; requests: BatchRequest[]; checks: number }> = [];
   /** Set to make submit fail as a throttled API does. */
   submitError: ModelErrorKind | undefined;
+  /** Set to make check fail as an API outage does. */
+  checkError: ModelErrorKind | undefined;
 
   constructor(
     private readonly script: (request: BatchRequest) => BatchScript = () => ({
@@ -42,6 +44,7 @@ export class ScriptedModelBatches implements ModelBatches {
   }
 
   async check(batchId: string): Promise<BatchState> {
+    if (this.checkError) throw new ModelError(this.checkError, 'the batch could not be checked');
     const batch = this.batches.find((b) => b.batchId === batchId);
     if (!batch) throw new ModelError('invalid_request', 'the model rejected the request');
     batch.checks += 1;

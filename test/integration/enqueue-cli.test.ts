@@ -104,6 +104,20 @@ describe('npm run enqueue', () => {
     expect(again.requests).toEqual(['POST /v1/jobs', expect.stringMatching(/^GET \/v1\/jobs\//)]);
   });
 
+  it('answers a document sent again with its dead-lettered job, waiting for nothing', async () => {
+    const text = `A memo the model refuses. [[local-claude: fault=error-before status=400 key=dl-${Date.now()}]]`;
+    const path = file('refused.txt', text);
+    const first = await enqueue([path, 'enqueuer']);
+    expect(first.out).toContainEqual(expect.stringMatching(/: dead_lettered/));
+
+    const again = await enqueue([path, 'enqueuer'], { giveUpMs: 10_000 });
+
+    expect(again.code).toBe(1);
+    expect(again.out[0]).toMatch(/: dead_lettered$/);
+    expect(again.err).toMatch(/^dead_lettered: invalid_request_error/);
+    expect(again.requests).toEqual(['POST /v1/jobs', expect.stringMatching(/^GET \/v1\/jobs\//)]);
+  });
+
   it('says what is wrong with a missing file, a directory or an empty one, sending nothing', async () => {
     const cases: Array<[string, RegExp]> = [
       [join(dir, 'nope.txt'), /^No such file: .*nope\.txt/],

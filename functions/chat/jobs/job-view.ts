@@ -48,7 +48,11 @@ export const jobViewSchema = () =>
     error: z.optional(
       z
         .object({ type: z.string(), message: z.string() })
-        .check(z.describe('Why it failed; on a queued job, why its last attempt failed.')),
+        .check(
+          z.describe(
+            'Why it failed; on a job that has not ended (or was cancelled between retries), why its last attempt failed.',
+          ),
+        ),
     ),
     conflict: z.optional(z.object({ message: z.string(), at: instantSchema() })),
     usage: z.optional(recordedUsageSchema()),

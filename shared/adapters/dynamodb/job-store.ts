@@ -192,9 +192,9 @@ export class DynamoJobStore implements JobStore {
     await this.update(
       userId,
       jobId,
-      'SET #status = :status, updatedAt = :now, #error = :error REMOVE #batch',
+      'SET #status = :status, updatedAt = :now, #error = :error',
       { ':status': ending.status, ':now': nowIso, ':error': ending.error },
-      { '#error': 'error', '#batch': 'batch' },
+      { '#error': 'error' },
     );
   }
 

@@ -75,11 +75,14 @@ export class SqsMessageActions implements MessageActions {
   }
 }
 
-/** The message's attributes, as SendMessage takes them. */
+/**
+ * The message's attributes, as SendMessage takes them; but not the reason an earlier
+ * dead-lettering gave it (a redriven message carries it): a copy never says a stale why.
+ */
 function attributesOf(message: QueueMessage): {
   MessageAttributes?: Record<string, MessageAttributeValue>;
 } {
-  const entries = Object.entries(message.attributes);
+  const entries = Object.entries(message.attributes).filter(([name]) => name !== REASON_ATTRIBUTE);
   if (entries.length === 0) return {};
   return {
     MessageAttributes: Object.fromEntries(
@@ -98,10 +101,11 @@ function attributeValue(attribute: QueueMessageAttribute): MessageAttributeValue
   };
 }
 
-/** What a message weighs against the size limit, as SQS counts it: body and attributes. */
+/** What a copy of the message weighs against the size limit, as SQS counts it. */
 function messageBytes(message: QueueMessage): number {
   let bytes = utf8Bytes(message.body);
   for (const [name, attribute] of Object.entries(message.attributes)) {
+    if (name === REASON_ATTRIBUTE) continue;
     bytes += utf8Bytes(name) + utf8Bytes(attribute.dataType);
     if (attribute.stringValue !== undefined) bytes += utf8Bytes(attribute.stringValue);
     if (attribute.binaryValue !== undefined) {

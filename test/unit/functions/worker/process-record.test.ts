@@ -334,8 +334,11 @@ describe('createRecordHandler', () => {
         ],
       });
       await world.handleRecord(jobRecord(documentMessage, { receiveCount: 1 }));
+      world.clock.advance(60_000);
 
-      await world.handleRecord(jobRecord(documentMessage, { receiveCount: 1 }));
+      await world.handleRecord(
+        jobRecord(documentMessage, { receiveCount: 1, sentAtMs: world.clock.nowMs }),
+      );
 
       expect((world.model as ScriptedModel).requests).toHaveLength(2);
       expect(world.observer.redrives).toEqual([{ jobId: JOB_ID, userId: USER_ID }]);
@@ -348,6 +351,22 @@ describe('createRecordHandler', () => {
       expect(
         world.events.published.map((event) => event.type === 'job.ended' && event.status),
       ).toEqual(['dead_lettered', 'succeeded']);
+    });
+
+    it('drops a copy of a dead-lettered job sent before it was dead-lettered: a duplicate, not a redrive', async () => {
+      const world = createWorkerWorld({ model: alwaysFailing('invalid_request') });
+      const sentAtMs = world.clock.nowMs;
+      await world.handleRecord(jobRecord(documentMessage, { sentAtMs }));
+      world.clock.advance(30_000);
+
+      await world.handleRecord(jobRecord(documentMessage, { sentAtMs, messageId: 'msg-copy' }));
+
+      expect((world.model as ScriptedModel).requests).toHaveLength(1);
+      expect(world.observer.redrives).toEqual([]);
+      expect(world.observer.endedAlready).toEqual([
+        { jobId: JOB_ID, userId: USER_ID, status: 'dead_lettered', receiveCount: 1 },
+      ]);
+      expect(world.events.published).toHaveLength(1);
     });
 
     it('drops the message of a job that failed for good when it comes again, saying it ended', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import type { JobEndedEvent, ProducerEvent } from '../../../../shared/events/producer-events.js';
 import { contentHashOf } from '../../../../shared/jobs/job-id.js';
+import { JOBS_QUEUE_DEFINITION } from '../../../../shared/jobs/queue-definition.js';
 import { ScriptedModel } from '../../../fakes/scripted-model.js';
 import { ScriptedModelBatches } from '../../../fakes/scripted-model-batches.js';
 import { answering, createWorkerWorld, jobRecord, promptOf, sections, USER_ID } from './support.js';
@@ -276,6 +277,50 @@ describe('batch jobs', () => {
 
     expect(batches.batches.map((b) => b.requests.length)).toEqual([3, 1]);
     expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'succeeded' });
+  });
+
+  it("keeps a batch that outlived its job's retries: a redrive collects it, submitting no other", async () => {
+    const batches = new ScriptedModelBatches(
+      () => ({ kind: 'answer', text: 'A batch summary.' }),
+      0,
+    );
+    const world = createWorkerWorld({ batches });
+    const body = message({ priority: 'batch' });
+    await world.handleRecord(jobRecord(body));
+    batches.checkError = 'overloaded';
+
+    const lastPoll = jobRecord(body, {
+      messageId: 'poll',
+      receiveCount: JOBS_QUEUE_DEFINITION.maxReceiveCount,
+    });
+    await expect(world.handleRecord(lastPoll)).rejects.toThrow();
+    const batchId = batches.batches[0]?.batchId;
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({
+      status: 'dead_lettered',
+      batch: { batchId },
+    });
+
+    batches.checkError = undefined;
+    world.clock.advance(60_000);
+    await world.handleRecord(
+      jobRecord(body, { messageId: 'redriven', sentAtMs: world.clock.nowMs }),
+    );
+
+    expect(batches.batches.map((batch) => batch.batchId)).toEqual([batchId]);
+    const job = await world.jobs.get(USER_ID, PRODUCER_ID);
+    expect(job).toMatchObject({
+      status: 'succeeded',
+      attempts: 2,
+      result: { summary: 'A batch summary.' },
+    });
+    expect(job?.batch).toBeUndefined();
+    expect(await world.ledger.listReservations()).toEqual([]);
+    const month = await world.ledger.userMonth(USER_ID, monthOf(world.clock.nowMs));
+    expect(month.spentNanoUsd).toBe(job?.costNanoUsd);
+    expect(ended(world.events.published).map((event) => event.status)).toEqual([
+      'dead_lettered',
+      'succeeded',
+    ]);
   });
 
   it('dead-letters the job with the error of a request the batch could not answer', async () => {

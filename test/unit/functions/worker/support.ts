@@ -371,7 +371,13 @@ export const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:123456789012:jobs';
  */
 export function jobRecord(
   body: unknown,
-  options: { receiveCount?: number; messageId?: string; receiptHandle?: string } = {},
+  options: {
+    receiveCount?: number;
+    messageId?: string;
+    receiptHandle?: string;
+    /** When SQS took the message (a redriven one: when it was redriven). */
+    sentAtMs?: number;
+  } = {},
 ): SQSRecord {
   const messageId = options.messageId ?? 'msg-1';
   return toSqsRecord(
@@ -385,7 +391,7 @@ export function jobRecord(
       }),
       Attributes: {
         ApproximateReceiveCount: String(options.receiveCount ?? 1),
-        SentTimestamp: '1773478800000',
+        SentTimestamp: String(options.sentAtMs ?? 1773478800000),
         SenderId: 'AIDAEXAMPLE',
         ApproximateFirstReceiveTimestamp: '1773478800100',
       },
