@@ -3,21 +3,20 @@
  * with a dev token that carries the admin claim. `npm run admin -- help` lists the commands;
  * local-stack/admin-commands.ts runs them.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { runAdminCommand } from './admin-commands.js';
 import { LOCAL_STACK } from './dev-settings.js';
 import { signDevToken } from './dev-token.js';
+import { readStackOutputs } from './stack-outputs.js';
 
-/** Where npm start said the function URL is; its default port when it has not said. */
+/**
+ * Where npm start said the function URL is; its default port when it has not said (then
+ * unreachable, and reported as such: bad arguments still get their usage text first).
+ */
 function localFunctionUrl(): string {
-  try {
-    const outputs = JSON.parse(readFileSync(resolve(LOCAL_STACK.stateDir, 'outputs.json'), 'utf8'));
-    return String(outputs.functionUrl).replace(/\/$/, '');
-  } catch {
-    // Unreachable then, and reported as such: bad arguments still get their usage text first.
-    return `http://localhost:${LOCAL_STACK.ports.functionUrl}`;
-  }
+  const outputs = readStackOutputs();
+  return outputs
+    ? outputs.functionUrl.replace(/\/$/, '')
+    : `http://localhost:${LOCAL_STACK.ports.functionUrl}`;
 }
 
 process.exitCode = await runAdminCommand(process.argv.slice(2), {

@@ -6,13 +6,13 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { JobEndedEvent, JobProgressEvent } from '../shared/events/producer-events.js';
 import type { JobStatus } from '../shared/ports/job-store.js';
 import { subscribeQueue, type TopicSubscriber } from './sns/topics.js';
+import type { StackOutputs } from './stack-outputs.js';
 
 /** What `.local/outputs.json` of a running `npm start` says, as far as this command needs. */
-export interface LocalStackOutputs {
-  functionUrl: string;
-  eventsTopicArn: string;
-  snsEndpoint: string;
-}
+export type LocalStackOutputs = Pick<
+  StackOutputs,
+  'functionUrl' | 'eventsTopicArn' | 'snsEndpoint'
+>;
 
 /** Where the command's requests go and its output comes out. */
 export interface EnqueueIo {

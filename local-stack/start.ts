@@ -3,7 +3,7 @@
  * DynamoDB Local, the SQS emulator and (without ANTHROPIC_API_KEY) the local Claude,
  * behind a local function URL and an SQS event-source mapping.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import './lambda-runtime/install-globals.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -31,6 +31,7 @@ import { PortInUseError } from './ports.js';
 import { ensureEventsTopic } from './sns/topics.js';
 import { ensureJobQueues } from './sqs/queues.js';
 import { startSqsEmulator } from './sqs/server.js';
+import { type StackOutputs, writeStackOutputs } from './stack-outputs.js';
 
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const stops: Array<() => Promise<void>> = [];
@@ -126,7 +127,7 @@ async function main() {
   });
   stops.unshift(schedule.stop);
 
-  const outputs = {
+  const outputs: StackOutputs = {
     functionUrl: `${functionUrl.url}/`,
     tableName,
     dynamodbEndpoint: dynamodb.endpoint,
@@ -139,7 +140,7 @@ async function main() {
       ? { mode: 'local', url: localClaude.url }
       : { mode: 'anthropic', url: process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com' },
   };
-  writeFileSync(resolve(stateDir, 'outputs.json'), `${JSON.stringify(outputs, null, 2)}\n`);
+  writeStackOutputs(outputs);
   await printBanner(outputs, realClaude);
 }
 

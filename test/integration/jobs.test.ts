@@ -1,10 +1,11 @@
 import {
-  DeleteMessageCommand,
+  ChangeMessageVisibilityCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redriveDeadLetters } from '../../local-stack/redrive-dead-letters.js';
 import { jobIdOf } from '../../shared/jobs/job-id.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
 import { collectSse, json } from './support/sse.js';
@@ -229,20 +230,19 @@ describe('summarization jobs', () => {
     const letter = letters.find((m) => m.Body?.includes(jobId));
     expect(letter?.MessageAttributes?.type?.StringValue).toBe('summarize.document');
 
-    // What a DLQ redrive does: the message, attributes and all, back on its source queue.
-    await stack.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: stack.queueUrl,
-        MessageBody: letter?.Body,
-        MessageAttributes: letter?.MessageAttributes,
-      }),
+    // Seen, and back in the dead-letter queue for `npm run redrive` to move.
+    await Promise.all(
+      letters.map((seen) =>
+        stack.sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: stack.deadLetterQueueUrl,
+            ReceiptHandle: seen.ReceiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        ),
+      ),
     );
-    await stack.sqs.send(
-      new DeleteMessageCommand({
-        QueueUrl: stack.deadLetterQueueUrl,
-        ReceiptHandle: letter?.ReceiptHandle,
-      }),
-    );
+    expect(await redriveDeadLetters(stack.sqs, stack)).toBeGreaterThanOrEqual(1);
 
     const redriven = await waitForJob(stack, 'writer', jobId, ['succeeded', 'failed'], 30_000);
     expect(redriven).toMatchObject({
