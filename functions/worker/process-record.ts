@@ -96,8 +96,12 @@ export function createRecordHandler(deps: {
       await refuseConflict(record, job, stored);
       return;
     }
-    // A duplicate of a job that ended (or was cancelled) is that job: nothing to do.
-    if (ENDED.has(stored.status)) {
+    // A redrive sends a dead-lettered job's message anew, with a new sent time; a copy sent
+    // before it was dead-lettered (a duplicate delivery, a repeated submission) is that job,
+    // as is any copy of a job that ended or was cancelled: nothing to do.
+    const redriven =
+      stored.status === 'dead_lettered' && sentAtMs(record) > Date.parse(stored.updatedAt);
+    if (ENDED.has(stored.status) || (stored.status === 'dead_lettered' && !redriven)) {
       observer.alreadyEnded({
         jobId: job.jobId,
         userId: job.userId,
@@ -106,20 +110,7 @@ export function createRecordHandler(deps: {
       });
       return;
     }
-    if (stored.status === 'dead_lettered') {
-      // A redrive sends the message anew, with a new sent time; a copy sent before the job
-      // was dead-lettered (a duplicate delivery, a repeated submission) is that job.
-      if (sentAtMs(record) <= Date.parse(stored.updatedAt)) {
-        observer.alreadyEnded({
-          jobId: job.jobId,
-          userId: job.userId,
-          status: stored.status,
-          receiveCount: receiveCountOf(record),
-        });
-        return;
-      }
-      observer.redriven({ jobId: job.jobId, userId: job.userId });
-    }
+    if (redriven) observer.redriven({ jobId: job.jobId, userId: job.userId });
 
     const deadline = deadlineOf(context, deps.limits.deadlineMarginMs, deps.clock);
     try {
