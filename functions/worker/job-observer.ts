@@ -42,7 +42,8 @@ export interface JobObserver {
   redriven(details: { jobId: string; userId: string }): void;
   /**
    * A message for a job that had already ended was dropped: a duplicate, or its producer
-   * sending it again (a job runs once).
+   * sending it again (a job runs once; a dead-lettered one again only for a message sent
+   * since it was dead-lettered).
    */
   alreadyEnded(details: {
     jobId: string;

@@ -10,7 +10,10 @@ import type { Job, JobProgress } from '../ports/job-store.js';
  */
 export type ProducerEvent = JobEndedEvent | JobProgressEvent | BudgetThresholdEvent;
 
-/** How a job ended. `dead_lettered`: its message is in the dead-letter queue, for a person. */
+/**
+ * How a job ended. `dead_lettered`: its message is in the dead-letter queue, for a person;
+ * a redrive runs the job again, and it ends once more.
+ */
 export type JobEndStatus = 'succeeded' | 'failed' | 'dead_lettered' | 'cancelled';
 
 export interface JobEndedEvent {
