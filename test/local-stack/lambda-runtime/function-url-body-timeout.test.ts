@@ -1,4 +1,3 @@
-import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,29 +49,19 @@ describe('a request body that stops arriving', () => {
 
   it('is not cut while its bytes keep coming, however long it takes in all', async () => {
     const { url, events } = await serveRecording();
-    const { hostname, port } = new URL(url);
     const parts = ['{"mess', 'age":', '"slow', ' but', ' steady', '"}'];
     const body = parts.join('');
 
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), hostname, async () => {
-        socket.write(
-          `POST /v1/chat HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n` +
-            `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
-        );
-        // Six gaps of a quarter of the idle timeout: longer in all than the timeout itself.
-        for (const part of parts) {
-          await sleep(IDLE_TIMEOUT_MS / 4);
-          socket.write(part);
-        }
-      });
-      let received = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => {
-        received += chunk;
-      });
-      socket.on('close', () => resolve(received));
-      socket.on('error', reject);
+    const answer = await rawExchange(url, async (socket) => {
+      socket.write(
+        `POST /v1/chat HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n` +
+          `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
+      );
+      // Six gaps of a quarter of the idle timeout: longer in all than the timeout itself.
+      for (const part of parts) {
+        await sleep(IDLE_TIMEOUT_MS / 4);
+        socket.write(part);
+      }
     });
 
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 export interface Deferred<T = void> {
   promise: Promise<T>;
@@ -86,14 +86,21 @@ export function rawRequest(
 }
 
 /**
- * Sends `text` as is over a new connection and resolves with everything received until the
- * server closes it: for requests no HTTP client would send (absolute-form targets, broken
- * Host headers, a body shorter than its Content-Length).
+ * Sends `text` as is over a new connection (or lets `send` write it, paced as it likes) and
+ * resolves with everything received until the server closes it: for requests no HTTP client
+ * would send (absolute-form targets, broken Host headers, a body shorter than its
+ * Content-Length, one trickling in).
  */
-export function rawExchange(url: string, text: string): Promise<string> {
+export function rawExchange(
+  url: string,
+  text: string | ((socket: Socket) => Promise<void>),
+): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(text));
+    const socket = connect(Number(port), hostname, () => {
+      if (typeof text === 'string') socket.write(text);
+      else text(socket).catch(reject);
+    });
     let received = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
