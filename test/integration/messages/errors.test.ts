@@ -1,7 +1,7 @@
 import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../support/api-keys.js';
-import { awayFromMinuteEnd } from '../support/rate-window.js';
+import { awayFromMinuteEnd } from '../support/wall-clock-windows.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
 const MODEL = 'claude-sonnet-4-6';
