@@ -9,9 +9,9 @@ import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records
 import { monthOf } from '../../shared/domain/budget.js';
 import { usdToNano } from '../../shared/domain/pricing/model-price.js';
 import { ZERO_USAGE } from '../../shared/domain/usage.js';
-import { awayFromMinuteEnd } from './support/wall-clock-windows.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
+import { awayFromMinuteEnd } from './support/wall-clock-windows.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ADMIN = 'operator';

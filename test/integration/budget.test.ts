@@ -4,9 +4,9 @@ import { monthOf } from '../../shared/domain/budget.js';
 import { BudgetExceededError } from '../../shared/domain/errors.js';
 import { usdToNano } from '../../shared/domain/pricing/model-price.js';
 import { ZERO_USAGE } from '../../shared/domain/usage.js';
-import { awayFromMinuteEnd } from './support/wall-clock-windows.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
+import { awayFromMinuteEnd } from './support/wall-clock-windows.js';
 
 const USER_BUDGET_USD = 0.01;
 

@@ -1,8 +1,8 @@
 import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../support/api-keys.js';
-import { awayFromMinuteEnd } from '../support/wall-clock-windows.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
+import { awayFromMinuteEnd } from '../support/wall-clock-windows.js';
 
 const MODEL = 'claude-sonnet-4-6';
 const ask = (text: string, fields: Record<string, unknown> = {}) => ({

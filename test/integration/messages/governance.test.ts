@@ -7,8 +7,8 @@ import { usdToNano } from '../../../shared/domain/pricing/model-price.js';
 import { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import { usageFromWire } from '../../../shared/gateway/wire-usage.js';
 import { createApiKey } from '../support/api-keys.js';
-import { awayFromMinuteEnd } from '../support/wall-clock-windows.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
+import { awayFromMinuteEnd } from '../support/wall-clock-windows.js';
 
 const MODEL = 'claude-sonnet-4-6';
 const prices = new PriceTable();
