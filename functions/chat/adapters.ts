@@ -5,6 +5,7 @@ import {
   createDocumentClient,
   createDynamoDbClient,
   createSqsClient,
+  createUninstrumentedTwin,
 } from '../../shared/adapters/aws/clients.js';
 import { DynamoApiKeyStore } from '../../shared/adapters/dynamodb/api-key-store.js';
 import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
@@ -73,6 +74,9 @@ export function createChatServices(
   const dynamodb = createDynamoDbClient(settings.dynamodbEndpoint, instrument);
   hooks.observeDynamoDb?.(dynamodb);
   const documentClient = createDocumentClient(dynamodb);
+  const watchClient = createDocumentClient(
+    createUninstrumentedTwin(dynamodb, settings.dynamodbEndpoint),
+  );
   const sqs = createSqsClient(settings.sqsEndpoint, instrument);
   let secrets: ReturnType<typeof createSecretsProvider> | undefined;
   const provider = () => {
@@ -95,7 +99,7 @@ export function createChatServices(
     }),
   );
   return {
-    store: new DynamoConversationStore(documentClient, tableName, cursors),
+    store: new DynamoConversationStore(documentClient, tableName, cursors, watchClient),
     ledger: new DynamoUsageLedger(documentClient, tableName, settings.globalMonthlyBudgetUsd),
     rateLimiter: new DynamoRateLimiter(documentClient, tableName),
     jobs: new DynamoJobStore(documentClient, tableName, cursors),

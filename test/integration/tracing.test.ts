@@ -7,6 +7,7 @@ import {
 } from '../../local-stack/lambda-runtime/traced-environment.js';
 import { subscribeQueue, type TopicSubscriber } from '../../local-stack/sns/topics.js';
 import { resolveAsBundled } from './support/bundled-trace-context.js';
+import { readSse, type SseEvent } from './support/sse.js';
 import type { TestStack } from './support/test-stack.js';
 
 interface TraceDocument {
@@ -17,7 +18,11 @@ interface TraceDocument {
   parent_id?: string;
   namespace?: string;
   annotations?: Record<string, unknown>;
+  aws?: { operation?: string };
 }
+
+/** Short, so a turn of a second polls for a stop and renews its lease many times. */
+const WATCH_TUNING = { stopPollIntervalMs: 50, turnLeaseMs: 400 };
 
 /**
  * The functions as the Lambda runtime starts them with active tracing: the X-Ray SDK
@@ -45,7 +50,7 @@ describe('tracing', () => {
     redirected = resolveAsBundled();
     // Imported only now: Tracer and the X-Ray SDK read the environment when they load.
     const { startTestStack } = await import('./support/test-stack.js');
-    stack = await startTestStack({ worker: true });
+    stack = await startTestStack({ worker: true, chatTuning: WATCH_TUNING });
     events = await subscribeQueue({ sns: stack.sns, sqs: stack.sqs }, stack.eventsTopicArn, {
       queueName: `traced-events-${randomUUID().slice(0, 8)}`,
       filterPolicy: { type: ['job.ended'] },
@@ -115,6 +120,41 @@ describe('tracing', () => {
     for (const call of sent.filter((document) => document.name !== '## POST /v1/chat')) {
       expect(requestIds.has(call.parent_id ?? '')).toBe(true);
     }
+  });
+
+  it("leaves a streaming turn's stop polls and heartbeats out of its trace", async () => {
+    await (await stack.chat('watched', { message: 'the month begun' })).text();
+    const seen = documents.length;
+    const response = await stack.chat('watched', {
+      message: 'slowly [[local-claude: tokens=400 tps=40]]',
+    });
+    const events: SseEvent[] = [];
+    let stopAfter: Promise<Response> | undefined;
+    for await (const event of readSse(response)) {
+      events.push(event);
+      // Long enough for about 20 polls and 10 heartbeats; the stop is seen by a poll.
+      stopAfter ??= new Promise((resolve) => setTimeout(resolve, 1_000)).then(() =>
+        stack.request(
+          'watched',
+          'POST',
+          `/v1/conversations/${events[0]?.data.conversationId}/stop`,
+        ),
+      );
+    }
+    expect((await stopAfter)?.status).toBe(202);
+    expect(events.at(-1)?.data.stopReason).toBe('stopped');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const sent = documents.slice(seen);
+    // The slow turn's: the one before it may only now have been sent.
+    const turn = sent.findLast((document) => document.name === '## POST /v1/chat');
+    const operations = sent
+      .filter((document) => document.name === 'DynamoDB' && document.parent_id === turn?.id)
+      .map((document) => document.aws?.operation);
+    // The turn's own writes stay: its admission, question, answer pieces and settlement.
+    expect(operations.length).toBeGreaterThanOrEqual(4);
+    expect(operations).not.toContain('GetItem');
+    expect(operations.filter((operation) => operation === 'UpdateItem').length).toBeLessThan(10);
   });
 
   it('traces the worker: its invocation, the model call and the DynamoDB calls beneath it', async () => {

@@ -30,6 +30,23 @@ export function createDynamoDbClient(endpoint?: string, instrument = asIs): Dyna
   return instrument(client);
 }
 
+/**
+ * A client on `client`'s connections that is never instrumented: for calls kept out of
+ * traces. Sharing the request handler shares its keep-alive connections, so no second
+ * TLS handshake is paid.
+ */
+export function createUninstrumentedTwin(
+  client: DynamoDBClient,
+  endpoint?: string,
+): DynamoDBClient {
+  const twin = new DynamoDBClient({
+    ...(endpoint && { endpoint }),
+    requestHandler: client.config.requestHandler,
+  });
+  withoutSdkLogging(twin);
+  return twin;
+}
+
 export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

@@ -36,11 +36,17 @@ const ANSWER_PIECE_TTL_SECONDS = 24 * 3600;
 
 /** The ConversationStore port on the single table. */
 export class DynamoConversationStore implements ConversationStore {
-  /** @param cursors encodes page cursors; a store without one cannot list (the worker's) */
+  /**
+   * @param cursors encodes page cursors; a store without one cannot list (the worker's)
+   * @param watchClient sends a streaming turn's stop polls and bare heartbeats: an
+   *   uninstrumented client keeps them out of the turn's trace, where a poll every 250 ms
+   *   would be most of its documents
+   */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly cursors?: CursorCodec,
+    private readonly watchClient: DynamoDBDocumentClient = client,
   ) {}
 
   async getConversation(userId: string, conversationId: string) {
@@ -223,8 +229,9 @@ export class DynamoConversationStore implements ConversationStore {
     leaseUntilMs: number,
     hold?: TurnHold,
   ): Promise<boolean> {
+    const client = hold ? this.client : this.watchClient;
     try {
-      await this.client.send(
+      await client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.conversation(userId, conversationId),
@@ -320,7 +327,7 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   async isStopRequested(userId: string, conversationId: string, turnId: string) {
-    const { Item } = await this.client.send(
+    const { Item } = await this.watchClient.send(
       new GetCommand({
         TableName: this.tableName,
         Key: keys.conversation(userId, conversationId),
