@@ -41,18 +41,11 @@ export function measurePrompt(request: {
   tools?: ReadonlyArray<Record<string, unknown>>;
 }): PromptSize {
   const media = { maxTokens: 0, typicalTokens: 0 };
-  const text = JSON.stringify(
-    { system: request.system, messages: request.messages, tools: request.tools },
-    (_key, value: unknown) => {
-      const kind = mediaKind(value);
-      if (!kind) return value;
-      const size = kind === 'image' ? imageSize() : documentSize(value as Block);
-      if (!size) return value;
-      media.maxTokens += size.maxTokens;
-      media.typicalTokens += size.typicalTokens;
-      return null;
-    },
-  );
+  const text = JSON.stringify({
+    system: request.system,
+    messages: withMediaMeasured(request.messages, media),
+    tools: request.tools,
+  });
   const textBytes = utf8Bytes(text);
   const tools = request.tools ?? [];
   const serverTools = tools.filter(isServerTool);
@@ -71,30 +64,57 @@ export function measurePrompt(request: {
   };
 }
 
-type Block = { type: string; source?: { type?: unknown; media_type?: unknown; data?: unknown } };
+type Size = { maxTokens: number; typicalTokens: number };
+type Block = Record<string, unknown> & { source?: Record<string, unknown> };
 
-function mediaKind(value: unknown): 'image' | 'document' | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const type = (value as { type?: unknown }).type;
-  return type === 'image' || type === 'document' ? type : undefined;
+/**
+ * The messages with each image's and PDF's source left out, its size added to `media`.
+ * Only content blocks are media, where the API reads them (a message's content, a tool
+ * result's): an object of `type: "image"` anywhere else (a tool's input) is text the model
+ * reads, and so is every other field of a media block (a document's title and context).
+ */
+function withMediaMeasured(messages: unknown, media: Size): unknown {
+  if (!Array.isArray(messages)) return messages;
+  const measureBlock = (block: unknown): unknown => {
+    if (!isRecord(block)) return block;
+    if (block.type === 'tool_result' && Array.isArray(block.content)) {
+      return { ...block, content: block.content.map(measureBlock) };
+    }
+    const size = mediaSize(block);
+    if (!size) return block;
+    media.maxTokens += size.maxTokens;
+    media.typicalTokens += size.typicalTokens;
+    return { ...block, source: null };
+  };
+  return messages.map((message) =>
+    isRecord(message) && Array.isArray(message.content)
+      ? { ...message, content: message.content.map(measureBlock) }
+      : message,
+  );
 }
 
-function imageSize() {
-  return { maxTokens: IMAGE_MAX_TOKENS, typicalTokens: IMAGE_TYPICAL_TOKENS };
-}
+/** Sources the API reads as an image or a file, not as text. */
+const MEDIA_SOURCES = new Set(['base64', 'url', 'file']);
 
-/** A PDF by its pages; a text or content document is measured as text (undefined). */
-function documentSize(block: Block) {
+/** An image's bound, or a PDF's by its pages; undefined for what is measured as text. */
+function mediaSize(block: Record<string, unknown>): Size | undefined {
   const source = block.source;
-  if (source?.type === 'text' || source?.type === 'content') return undefined;
+  if (!isRecord(source) || !MEDIA_SOURCES.has(source.type as string)) return undefined;
+  if (block.type === 'image')
+    return { maxTokens: IMAGE_MAX_TOKENS, typicalTokens: IMAGE_TYPICAL_TOKENS };
+  if (block.type !== 'document') return undefined;
   const pages =
-    source?.type === 'base64' && typeof source.data === 'string'
+    source.type === 'base64' && typeof source.data === 'string'
       ? countPdfPages(source.data)
       : undefined;
   return {
     maxTokens: (pages ?? PDF_MAX_PAGES) * PDF_PAGE_MAX_TOKENS,
     typicalTokens: (pages ?? PDF_UNCOUNTED_TYPICAL_PAGES) * PDF_PAGE_TYPICAL_TOKENS,
   };
+}
+
+function isRecord(value: unknown): value is Block {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Page objects a PDF shows in the clear; undefined when none are (they may sit in compressed object streams). */

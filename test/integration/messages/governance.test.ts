@@ -69,6 +69,64 @@ describe('/v1/messages governance', () => {
     expect((await ledger.userMonth('racer', month())).spentNanoUsd).toBe(charged);
   });
 
+  it("reserves a document's context and a tool input shaped like an image as the text they are", async () => {
+    const { id, key } = await createApiKey(stack, {
+      principal: 'smuggler',
+      monthlyBudgetUsd: 0.05,
+    });
+    const client = new Anthropic({ baseURL: stack.url, apiKey: key, maxRetries: 0 });
+    const pdf = Buffer.from('%PDF-1.4\n3 0 obj <</Type /Page>> endobj\n%%EOF').toString('base64');
+    const bulk = 'word '.repeat(16_000);
+    const calls = stack.claude.requests.length;
+
+    const refusals = await Promise.allSettled([
+      client.messages.create({
+        model: MODEL,
+        max_tokens: 100,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'document',
+                source: { type: 'base64', media_type: 'application/pdf', data: pdf },
+                context: bulk,
+              },
+              { type: 'text', text: 'summarize' },
+            ],
+          },
+        ],
+      }),
+      client.messages.create({
+        model: MODEL,
+        max_tokens: 100,
+        messages: [
+          { role: 'user', content: 'show it' },
+          {
+            role: 'assistant',
+            content: [
+              { type: 'tool_use', id: 'toolu_1', name: 'show', input: { type: 'image', bulk } },
+            ],
+          },
+          {
+            role: 'user',
+            content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'ok' }],
+          },
+        ],
+        tools: [{ name: 'show', input_schema: { type: 'object' } }],
+      }),
+    ]);
+
+    for (const refusal of refusals) {
+      expect(refusal.status).toBe('rejected');
+      expect((refusal as PromiseRejectedResult).reason).toBeInstanceOf(
+        Anthropic.PaymentRequiredError,
+      );
+    }
+    expect(stack.claude.requests.length).toBe(calls);
+    expect((await ledger.keyMonth(id, month())).spentNanoUsd).toBe(0);
+  });
+
   it('charges cache writes and reads at their own prices, streamed or not', async () => {
     const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('cacher') });
     const system = [

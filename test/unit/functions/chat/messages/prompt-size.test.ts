@@ -10,8 +10,8 @@ const PDF_MAX_PAGES = 100;
 const TOOLS_OVERHEAD_TOKENS = 1_000;
 const SERVER_TOOL_MAX_TOKENS = 100_000;
 const MAX_PROMPT_TOKENS = 1_000_000;
-/** JSON punctuation a block adds around itself (`,null`, quotes, brackets): never more. */
-const FRAMING_BYTES = 16;
+/** What a media block adds beside its bound, its source left out (`,{"type":"document","source":null}`): never more. */
+const FRAMING_BYTES = 40;
 
 /** Characters of every UTF-8 width: 1, 2, 3 and 4 bytes. */
 const character = fc
@@ -219,9 +219,38 @@ describe('measurePrompt', () => {
       expect(size.maxTokens).toBeGreaterThanOrEqual(IMAGE_MAX_TOKENS);
       expect(size.maxTokens).toBeLessThan(IMAGE_MAX_TOKENS + 200);
     });
+
+    it('counts an object of type image that is not a content block as the text it is', () => {
+      const payload = 'x'.repeat(400_000);
+      const inToolInput = measurePrompt({
+        messages: [
+          {
+            role: 'assistant',
+            content: [
+              { type: 'tool_use', id: 't', name: 'show', input: { type: 'image', payload } },
+            ],
+          },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: 'ok' }] },
+        ],
+      });
+      const withTextSource = measurePrompt(userSays({ type: 'image', source: payload }));
+
+      expect(inToolInput.maxTokens).toBeGreaterThanOrEqual(payload.length);
+      expect(withTextSource.maxTokens).toBeGreaterThanOrEqual(payload.length);
+    });
   });
 
   describe('PDF documents', () => {
+    it("counts a document's title and context as text besides its pages", () => {
+      const context = 'word '.repeat(80_000);
+      const bare = measurePrompt(userSays(pdfDocument(pdfWithPages(1))));
+      const annotated = measurePrompt(
+        userSays({ ...pdfDocument(pdfWithPages(1)), title: 'Notes', context }),
+      );
+
+      expect(annotated.maxTokens - bare.maxTokens).toBeGreaterThanOrEqual(context.length);
+    });
+
     it('bounds a PDF by the pages it shows, not counting its page tree', () => {
       const without = measurePrompt(userSays());
 
