@@ -89,6 +89,32 @@ describe('HTTP conventions of the function URL', () => {
     expect(JSON.parse(response.text).error.message).toMatch(/^maxTokens: /);
   });
 
+  it('refuses a body nested too deep to walk with 400, on every route that takes one', async () => {
+    const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const bodies: Array<[string, string]> = [
+      [
+        '/v1/messages',
+        `{"model":"claude-haiku-4-5","max_tokens":10,"messages":[{"role":"user","content":[{"type":"text","text":"hi","x":${deep(5_000)}}]}]}`,
+      ],
+      [
+        '/v1/messages/count_tokens',
+        `{"model":"claude-haiku-4-5","messages":[{"role":"user","content":"hi"}],"x":${deep(5_000)}}`,
+      ],
+      ['/v1/chat', `{"message":"hi","x":${deep(5_000)}}`],
+      ['/v1/ui/chat', `{"id":"c","messages":${deep(5_000)}}`],
+      ['/v1/jobs', `{"type":"summarize","text":"hi","x":${deep(5_000)}}`],
+    ];
+    for (const [path, body] of bodies) {
+      const response = await raw(stack, 'POST', path, {
+        body,
+        headers: { ...auth, 'content-type': 'application/json' },
+      });
+      expect(response.status, path).toBe(400);
+      expect(JSON.parse(response.text).error.message, path).toMatch(/nested more than 128 levels/);
+    }
+    expect(stack.claude.requests).toHaveLength(0);
+  });
+
   it('answers a method no route knows with 405, as JSON, with the methods the path takes', async () => {
     for (const method of ['PROPFIND', 'TRACE']) {
       const response = await raw(stack, method, '/v1/chat', { headers: auth });

@@ -13,6 +13,7 @@ import {
   type RequestScope,
   unknownMethodOf,
 } from './chat-router.js';
+import { withinJsonDepth } from './json-depth.js';
 
 /** What a route's handler gets: the validated request, the caller and the request scope. */
 export interface RouteInput<Body, Query> {
@@ -117,7 +118,7 @@ export function registerRoutes(
   REGISTERED.set(app, [...registeredRoutes(app), ...routes]);
   for (const route of routes) {
     const schemas = {
-      ...(route.body && { body: route.body }),
+      ...(route.body && { body: withinJsonDepth(route.body) }),
       ...(route.query && { query: route.query }),
     };
     const handler = (reqCtx: ChatRequestContext & { valid?: { req?: Record<string, unknown> } }) =>
