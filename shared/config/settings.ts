@@ -183,12 +183,12 @@ export const SETTINGS = {
   ),
   modelTimeoutMs: setting(
     'both',
-    "Longest wait for the model's response headers, per attempt.",
+    "Longest wait for the model's response headers, per attempt; a non-streamed /v1/messages call, whose headers come with its whole answer, waits until the function's deadline.",
     int({ min: 1000, max: 900_000, default: 30_000 }),
   ),
   firstByteTimeoutMs: setting(
     'both',
-    'Longest a caller waits for the answer to start, retries and fallback included; then 503 (or 429 with retry-after).',
+    'Longest a caller waits for the answer to start, retries and fallback included; then 503 (or 429 with retry-after). Not for a non-streamed /v1/messages call: its answer starts only once whole.',
     int({ min: 1000, max: 300_000, default: 15_000 }),
   ),
   maxRetryWaitMs: setting(

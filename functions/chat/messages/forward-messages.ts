@@ -122,14 +122,18 @@ export function createMessagesForwarding(deps: {
     }
 
     let response: UpstreamResponse;
-    controller.expectStartWithin(limits.firstByteTimeoutMs);
+    // A whole answer's headers come only once it is written (minutes, for a long one): it is
+    // waited for until the function's deadline, as the SDK waits up to ten minutes for one.
+    if (stream) controller.expectStartWithin(limits.firstByteTimeoutMs);
     try {
       response = await upstream.send({
         operation: 'messages',
         body,
         headers: forwardedHeaders(request),
         signal: controller.signal,
-        timeoutMs: limits.modelTimeoutMs,
+        timeoutMs: stream
+          ? limits.modelTimeoutMs
+          : Math.max(limits.modelTimeoutMs, request.remainingTimeMs() - limits.deadlineMarginMs),
         maxRetries: limits.modelMaxRetries,
       });
     } catch (error) {

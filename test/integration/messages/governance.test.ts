@@ -282,6 +282,39 @@ describe('/v1/messages governance', () => {
   });
 });
 
+describe('/v1/messages answered whole, slower than an answer must start', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      env: { FIRST_BYTE_TIMEOUT_MS: '1000', MODEL_TIMEOUT_MS: '1000' },
+    });
+  });
+  afterAll(() => stack.close());
+
+  it('waits for a non-streamed answer that takes longer than the first-byte and model timeouts', async () => {
+    const client = new Anthropic({
+      baseURL: stack.url,
+      apiKey: await stack.token('patient'),
+      maxRetries: 0,
+    });
+
+    const message = await client.messages.create({
+      model: MODEL,
+      max_tokens: 200,
+      messages: [{ role: 'user', content: 'at length [[local-claude: tokens=60 tps=25]]' }],
+    });
+
+    expect(message.stop_reason).toBe('end_turn');
+    expect(message.usage.output_tokens).toBe(60);
+    expect(stack.claude.requests.at(-1)?.aborted).toBe(false);
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    expect((await ledger.userMonth('patient', month())).spentNanoUsd).toBe(
+      prices.costNanoUsd(MODEL, usageFromWire(message.usage)),
+    );
+  });
+});
+
 describe('/v1/messages near the function deadline', () => {
   let stack: TestStack;
 
@@ -315,5 +348,30 @@ describe('/v1/messages near the function deadline', () => {
     const usage = await ledger.userMonth('late', month());
     expect(usage.outputTokens).toBeGreaterThanOrEqual(text.trim().split(/\s+/).length);
     expect(usage.heldNanoUsd).toBe(usage.spentNanoUsd);
+  });
+
+  it('answers a non-streamed call still unwritten at the deadline with timeout_error, and stops it upstream', async () => {
+    const client = new Anthropic({
+      baseURL: stack.url,
+      apiKey: await stack.token('late-whole'),
+      maxRetries: 0,
+    });
+
+    const error = await client.messages
+      .create({
+        model: MODEL,
+        max_tokens: 500,
+        messages: [{ role: 'user', content: 'slowly [[local-claude: tokens=400 tps=50]]' }],
+      })
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+
+    expect((error as APIError).status).toBe(503);
+    expect((error as APIError).type).toBe('timeout_error');
+    await expect.poll(() => stack.claude.requests.at(-1)?.aborted).toBe(true);
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    expect((await ledger.userMonth('late-whole', month())).heldNanoUsd).toBe(0);
   });
 });
