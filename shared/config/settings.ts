@@ -125,7 +125,7 @@ export const SETTINGS = {
   ),
   allowedBetas: setting(
     'both',
-    'anthropic-beta values /v1/messages forwards; any other is a 400. The default lists betas Claude Code and the AI SDK send that do not change prices; * forwards every beta (some do change prices: a 1M context, fast mode, code execution hours).',
+    "anthropic-beta values /v1/messages forwards; any other is a 400. The default lists betas Claude Code, the AI SDK and the Anthropic SDK's beta helpers send that do not change prices; * forwards every beta (some do change prices: a 1M context, fast mode, code execution hours).",
     list({
       default: [
         'claude-code-20250219',
@@ -138,6 +138,8 @@ export const SETTINGS = {
         'pdfs-2024-09-25',
         'output-128k-2025-02-19',
         'structured-outputs-2025-11-13',
+        'structured-outputs-2025-12-15',
+        'token-counting-2024-11-01',
         'advanced-tool-use-2025-11-20',
         'effort-2025-11-24',
         'web-fetch-2025-09-10',

@@ -45,6 +45,31 @@ describe('/v1/messages with the official Anthropic SDK', () => {
     );
   });
 
+  it("forwards the betas the SDK's beta helpers add themselves (countTokens, parse)", async () => {
+    const counted = await client.beta.messages.countTokens({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'How many tokens is this?' }],
+    });
+    expect(counted.input_tokens).toBeGreaterThan(0);
+    expect(stack.claude.requests.at(-1)!.headers['anthropic-beta']).toBe(
+      'token-counting-2024-11-01',
+    );
+
+    const calls = stack.claude.requests.length;
+    // The local Claude does not do structured outputs: what matters is that the call went upstream.
+    await client.beta.messages
+      .parse({
+        model: MODEL,
+        max_tokens: 20,
+        messages: [{ role: 'user', content: 'Answer in JSON [[local-claude: tokens=3]]' }],
+      })
+      .catch(() => undefined);
+    expect(stack.claude.requests.length).toBe(calls + 1);
+    expect(stack.claude.requests.at(-1)!.headers['anthropic-beta']).toBe(
+      'structured-outputs-2025-12-15',
+    );
+  });
+
   it('streams every event in order with messages.stream, and finalMessage() resolves', async () => {
     const stream = client.messages.stream({
       model: MODEL,
