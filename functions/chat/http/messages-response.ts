@@ -3,12 +3,11 @@ import { rateLimitHeaders } from './anthropic-headers.js';
 import type { RequestScope } from './chat-router.js';
 
 /**
- * A /v1/messages answer as HTTP: the upstream's JSON or events unchanged, with our
- * request id (`request-id`, which the SDKs read), the cache outcome and rate limits.
+ * A /v1/messages answer as HTTP: the upstream's JSON or events unchanged, with the cache
+ * outcome and rate limits (`requestScope` adds our request id).
  */
 export function messagesResponse(scope: RequestScope, answer: MessagesAnswer): Response {
   const headers: Record<string, string> = {
-    'request-id': scope.requestId,
     'x-cache': answer.cache,
     ...(answer.upstreamRequestId && { 'x-upstream-request-id': answer.upstreamRequestId }),
     ...rateLimitHeaders(answer.rateWindows),

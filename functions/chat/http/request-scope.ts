@@ -5,7 +5,7 @@ import type { ChatRequestContext, RequestScope } from './chat-router.js';
 
 /**
  * Gives each request its own child logger (with the Lambda context, the request id and
- * the route) and metrics collector, and names the request in an `x-request-id` header.
+ * the route) and metrics collector, and names the request in `x-request-id` and `request-id` headers.
  * The metrics are published when the response ends, error or not: for a streaming
  * response, when its stream does.
  */
@@ -43,6 +43,8 @@ export function requestScope(options: {
     };
     (reqCtx as ChatRequestContext).set('scope', scope);
     reqCtx.res.headers.set('x-request-id', scope.requestId);
+    // As the Anthropic API names it: the SDKs read it (`_request_id`, `error.requestID`).
+    reqCtx.res.headers.set('request-id', scope.requestId);
     try {
       await next();
     } finally {

@@ -29,7 +29,7 @@ export const countTokensRoute = (deps: { countTokens: CountTokens }) =>
       },
       errors: [403, 429, 502, 503, 529],
     },
-    handle: async ({ request, body, principal, scope }) => {
+    handle: async ({ request, body, principal }) => {
       const { anthropicVersion, betas } = anthropicRequestHeaders(request.headers);
       const counted = await deps.countTokens({
         caller: principal,
@@ -41,7 +41,6 @@ export const countTokensRoute = (deps: { countTokens: CountTokens }) =>
         status: counted.status,
         headers: {
           'content-type': 'application/json',
-          'request-id': scope.requestId,
           ...rateLimitHeaders(counted.rateWindows),
         },
       });

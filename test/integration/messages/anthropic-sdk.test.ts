@@ -70,6 +70,19 @@ describe('/v1/messages with the official Anthropic SDK', () => {
     );
   });
 
+  it('names every answer with a request id the SDK reads, the models API included', async () => {
+    const listed = await client.models.list().withResponse();
+    const retrieved = await client.models.retrieve(MODEL).withResponse();
+    const counted = await client.messages
+      .countTokens({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+
+    for (const { request_id, response } of [listed, retrieved, counted]) {
+      expect(request_id).toBeTruthy();
+      expect(request_id).toBe(response.headers.get('x-request-id'));
+    }
+  });
+
   it('streams every event in order with messages.stream, and finalMessage() resolves', async () => {
     const stream = client.messages.stream({
       model: MODEL,
