@@ -1,5 +1,5 @@
 import type { Clock } from '../../../shared/domain/clock.js';
-import { NotFoundError } from '../../../shared/domain/errors.js';
+import { NotFoundError, ValidationError } from '../../../shared/domain/errors.js';
 import type { MessagesUpstream, ModelInfo } from '../../../shared/ports/messages-upstream.js';
 import type { Caller, MessagesLimits } from './messages-types.js';
 import { modelsFor } from './model-access.js';
@@ -49,11 +49,15 @@ export function createModelListing(deps: {
 
   return {
     async list(caller, { limit, afterId, beforeId }) {
+      if (afterId !== undefined && beforeId !== undefined) {
+        throw new ValidationError('before_id and after_id cannot be used together');
+      }
       const models = await callerModels(caller);
-      const start = afterId ? models.findIndex((model) => model.id === afterId) + 1 : 0;
-      const end = beforeId ? models.findIndex((model) => model.id === beforeId) : models.length;
-      const window = models.slice(start, end === -1 ? models.length : end);
-      const data = beforeId ? window.slice(-limit) : window.slice(0, limit);
+      const window =
+        beforeId !== undefined
+          ? models.slice(0, cursorIndex(models, beforeId, 'before_id'))
+          : models.slice(afterId === undefined ? 0 : cursorIndex(models, afterId, 'after_id') + 1);
+      const data = beforeId !== undefined ? window.slice(-limit) : window.slice(0, limit);
       return {
         data,
         has_more: data.length < window.length,
@@ -67,6 +71,13 @@ export function createModelListing(deps: {
       return model;
     },
   };
+}
+
+/** Where a page cursor is among the caller's models; as the API does, an unknown one is a 400. */
+function cursorIndex(models: readonly ModelInfo[], id: string, name: string): number {
+  const index = models.findIndex((model) => model.id === id);
+  if (index === -1) throw new ValidationError(`${name}: no model with id '${id}'`);
+  return index;
 }
 
 /** An alias the upstream does not list (`claude-sonnet-4-6` for its dated id) is described like it. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createModelListing } from '../../../../../functions/chat/messages/list-models.js';
 import type { Caller } from '../../../../../functions/chat/messages/messages-types.js';
-import { NotFoundError } from '../../../../../shared/domain/errors.js';
+import { NotFoundError, ValidationError } from '../../../../../shared/domain/errors.js';
 import type { MessagesUpstream, ModelInfo } from '../../../../../shared/ports/messages-upstream.js';
 
 const T0_MS = Date.parse('2026-11-15T10:00:00.000Z');
@@ -208,6 +208,25 @@ describe('createModelListing', () => {
       }
 
       expect(seen).toEqual(NEWEST_FIRST);
+    });
+
+    it("refuses a cursor that is not among the caller's models, as the API does", async () => {
+      const { listing } = listingFixture();
+
+      await expect(listing.list(alice, { limit: 2, afterId: 'zzz' })).rejects.toThrow(
+        ValidationError,
+      );
+      await expect(listing.list(alice, { limit: 2, beforeId: 'zzz' })).rejects.toThrow(
+        /^before_id: no model with id 'zzz'$/,
+      );
+    });
+
+    it('refuses after_id and before_id together', async () => {
+      const { listing } = listingFixture();
+
+      await expect(
+        listing.list(alice, { limit: 2, afterId: NEWEST_FIRST[0], beforeId: NEWEST_FIRST[3] }),
+      ).rejects.toThrow(ValidationError);
     });
 
     it('gives an empty page with null ids when the caller may use no model', async () => {
