@@ -1,3 +1,4 @@
+import { NO_LIMIT } from '../domain/rate-limits.js';
 import type { TokenUsage } from '../domain/usage.js';
 import type { RateLimiter, RateLimits, RateSubject, RateWindow } from '../ports/rate-limiter.js';
 import type { Reservation, UsageLedger } from '../ports/usage-ledger.js';
@@ -140,7 +141,7 @@ export function createAdmission(deps: {
 function apiKeyRateLimits(key: NonNullable<AdmissionRequest['apiKey']>): RateLimits | undefined {
   if (key.requestsPerMinute === undefined && key.tokensPerMinute === undefined) return undefined;
   return {
-    requestsPerMinute: key.requestsPerMinute ?? Number.MAX_SAFE_INTEGER,
-    tokensPerMinute: key.tokensPerMinute ?? Number.MAX_SAFE_INTEGER,
+    requestsPerMinute: key.requestsPerMinute ?? NO_LIMIT,
+    tokensPerMinute: key.tokensPerMinute ?? NO_LIMIT,
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RateLimitedError, ValidationError } from '../../shared/domain/errors.js';
+import { NO_LIMIT } from '../../shared/domain/rate-limits.js';
 import type { RateLimiter, RateLimits, RateSubject } from '../../shared/ports/rate-limiter.js';
 
 /** 10:00:00 UTC, the start of a minute. */
@@ -63,6 +64,20 @@ export function rateLimiterContract(createLimiter: () => Promise<RateLimiter>) {
 
       expect(error.retryAfterSeconds).toBe(60);
       expect(fits).toMatchObject({ windowStartMs: MINUTE, requests: 2, tokens: 100 });
+    });
+
+    it('names the limits that bind in its refusal, never one left unset', async () => {
+      const both = { requestsPerMinute: 1, tokensPerMinute: 1_000 };
+      const requestsOnly = { requestsPerMinute: 1, tokensPerMinute: NO_LIMIT };
+      const other = newUser();
+      await admit(both, 1, MINUTE);
+      await admit(requestsOnly, 1, MINUTE, other);
+
+      const refusedBoth = await rateLimitedError(admit(both, 1, MINUTE));
+      const refusedRequests = await rateLimitedError(admit(requestsOnly, 1, MINUTE, other));
+
+      expect(refusedBoth.message).toBe('rate limit reached: 1 requests and 1000 tokens per minute');
+      expect(refusedRequests.message).toBe('rate limit reached: 1 requests per minute');
     });
 
     it('refuses a request larger than the whole token limit as a bad request (waiting never helps), counting nothing', async () => {

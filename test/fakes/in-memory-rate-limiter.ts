@@ -1,5 +1,6 @@
 import { secondsToNextMinute } from '../../shared/domain/budget.js';
 import { RateLimitedError, ValidationError } from '../../shared/domain/errors.js';
+import { rateLimitReachedMessage } from '../../shared/domain/rate-limits.js';
 import type { RateLimiter, RateWindow } from '../../shared/ports/rate-limiter.js';
 
 const WINDOW_MS = 60_000;
@@ -29,10 +30,7 @@ export class InMemoryRateLimiter implements RateLimiter {
       window &&
       (window.requests >= requestsPerMinute || window.tokens + tokens > tokensPerMinute)
     ) {
-      throw new RateLimitedError(
-        `rate limit reached: ${requestsPerMinute} requests and ${tokensPerMinute} tokens per minute`,
-        secondsToNextMinute(nowMs),
-      );
+      throw new RateLimitedError(rateLimitReachedMessage(limits), secondsToNextMinute(nowMs));
     }
     const counted = {
       requests: (window?.requests ?? 0) + 1,

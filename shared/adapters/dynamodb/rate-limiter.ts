@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { secondsToNextMinute } from '../../domain/budget.js';
 import { RateLimitedError, ValidationError } from '../../domain/errors.js';
+import { rateLimitReachedMessage } from '../../domain/rate-limits.js';
 import type { RateLimiter, RateSubject, RateWindow } from '../../ports/rate-limiter.js';
 import { isConditionFailure } from './errors.js';
 import { apiKeyKeys, ledgerKeys } from './keys.js';
@@ -48,10 +49,7 @@ export class DynamoRateLimiter implements RateLimiter {
       };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      throw new RateLimitedError(
-        `rate limit reached: ${limits.requestsPerMinute} requests and ${limits.tokensPerMinute} tokens per minute`,
-        secondsToNextMinute(nowMs),
-      );
+      throw new RateLimitedError(rateLimitReachedMessage(limits), secondsToNextMinute(nowMs));
     }
   }
 
