@@ -59,9 +59,9 @@ export function createTurnFollower(deps: {
         const now = await store.getConversation(userId, conversationId);
         const live = now?.activeTurn?.turnId === turnId;
         if (live && now?.activeTurn && now.activeTurn.leaseUntilMs < clock()) {
-          // Its function died: end it as interrupted, then report that like any end.
-          await recover(userId, conversationId);
-          continue;
+          // Its function died: end it as interrupted, then report that like any end. One
+          // that cannot be ended (its answer is stored already) is waited on like a live one.
+          if ((await recover(userId, conversationId)) === 'recovered') continue;
         }
         if (!live) {
           const answer = await store.message(userId, conversationId, answerSeq);

@@ -3,6 +3,7 @@ import { createTurnFollower } from '../../../../../functions/chat/turn/follow-tu
 import type { TurnEvent } from '../../../../../functions/chat/turn/turn-types.js';
 import { newConversationId, newMessageId } from '../../../../../shared/domain/ids.js';
 import { PriceTable } from '../../../../../shared/domain/pricing/price-table.js';
+import { ZERO_USAGE } from '../../../../../shared/domain/usage.js';
 import { createTurnRecovery } from '../../../../../shared/turns/recover-turn.js';
 import { InMemoryConversationStore } from '../../../../fakes/in-memory-conversation-store.js';
 import { InMemoryUsageLedger } from '../../../../fakes/in-memory-usage-ledger.js';
@@ -60,8 +61,8 @@ async function streamingTurn(pieces: string[]) {
     advance: (ms: number) => {
       nowMs += ms;
     },
-    follow: (afterOffset = 0) =>
-      follow({ userId: USER, conversationId, afterOffset, remainingTimeMs: () => 60_000 }),
+    follow: (afterOffset = 0, remainingMs = 60_000) =>
+      follow({ userId: USER, conversationId, afterOffset, remainingTimeMs: () => remainingMs }),
   };
 }
 
@@ -86,6 +87,7 @@ describe('following a turn', () => {
       conversationId: t.conversationId,
       turnId: t.turnId,
       userSeq: t.seq,
+      conversationCreatedAt: new Date(T0).toISOString(),
       answer: {
         id: t.turnId,
         content: 'Once upon a time.',
@@ -127,6 +129,38 @@ describe('following a turn', () => {
     expect(events[2]).toMatchObject({ stopReason: 'interrupted' });
   });
 
+  it('waits, without spinning, on a dead turn that cannot be ended, until its own deadline', async () => {
+    const t = await streamingTurn(['Half a ', 'sentence']);
+    // Its answer's slot taken by another answer: a recovery cannot end it.
+    await t.store.finishTurn({
+      userId: USER,
+      conversationId: t.conversationId,
+      turnId: 'turn_other',
+      userSeq: t.seq,
+      conversationCreatedAt: new Date(T0).toISOString(),
+      answer: {
+        id: 'turn_other',
+        content: 'Another answer.',
+        model: 'claude-sonnet-4-6',
+        stopReason: 'end_turn',
+        usage: ZERO_USAGE,
+        usageEstimated: false,
+        costNanoUsd: 0,
+        tokens: 3,
+      },
+      nowIso: new Date(T0 + 1_000).toISOString(),
+    });
+    t.advance(30_000);
+    const followed = await t.follow(0, 1_000);
+
+    const events = await take(followed!.events, 10);
+
+    expect(events.map((event) => event.type)).toEqual(['start', 'text', 'error']);
+    expect(events[2]).toMatchObject({
+      error: { message: 'still streaming: resume again to follow it' },
+    });
+  });
+
   it('finds nothing to follow in a conversation at rest', async () => {
     const t = await streamingTurn([]);
     await t.store.finishTurn({
@@ -134,6 +168,7 @@ describe('following a turn', () => {
       conversationId: t.conversationId,
       turnId: t.turnId,
       userSeq: t.seq,
+      conversationCreatedAt: new Date(T0).toISOString(),
       answer: {
         id: t.turnId,
         content: 'Done.',
