@@ -54,6 +54,11 @@ export interface FinishTurn {
   turnId: string;
   /** Sequence number the turn took at begin: user message at seq, answer at seq + 1. */
   userSeq: number;
+  /**
+   * When the conversation the turn began in was created: one made again under the same id
+   * after a delete (a `useChat` id) is another conversation, and gets none of this turn.
+   */
+  conversationCreatedAt: string;
   answer: {
     id: string;
     content: string;
@@ -138,7 +143,16 @@ export interface ConversationStore {
    * @returns false when no turn is streaming
    */
   requestStop(userId: string, conversationId: string, nowMs: number): Promise<boolean>;
-  isStopRequested(userId: string, conversationId: string, turnId: string): Promise<boolean>;
+  /**
+   * Whether the turn is to stop: asked to, or its conversation deleted (or deleted and made
+   * again under its id: `conversationCreatedAt` tells the two apart).
+   */
+  isStopRequested(
+    userId: string,
+    conversationId: string,
+    turnId: string,
+    conversationCreatedAt: string,
+  ): Promise<boolean>;
   /** @returns false when there was no such conversation */
   deleteConversation(userId: string, conversationId: string): Promise<boolean>;
   saveSummary(

@@ -64,6 +64,7 @@ export function createTurnRecovery(deps: {
       conversationId,
       turnId: active.turnId,
       userSeq: answerSeq - 1,
+      conversationCreatedAt: conversation.createdAt,
       answer: {
         id: active.turnId,
         content: partial.text,

@@ -39,6 +39,7 @@ function finishOf(begin: BeginTurn, userSeq: number, fields: Partial<FinishTurn>
     conversationId: begin.conversationId,
     turnId: begin.turnId,
     userSeq,
+    conversationCreatedAt: begin.existing?.createdAt ?? begin.nowIso,
     answer: {
       id: newMessageId(),
       content: 'Try the bakery by the river.',
@@ -501,6 +502,32 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(items).toEqual([]);
     });
 
+    it('stores nothing in a conversation made again under the id of the one it began in', async () => {
+      const deleted = beginOf({ userId, conversationId: newConversationId() });
+      const seq = await store.beginTurn(deleted);
+      await store.deleteConversation(userId, deleted.conversationId);
+      const again = beginOf({
+        userId,
+        conversationId: deleted.conversationId,
+        nowIso: iso(T0 + 500),
+      });
+      const againSeq = await store.beginTurn(again);
+
+      const stale = finishOf(deleted, seq);
+      await store.finishTurn({ ...stale, answer: { ...stale.answer, content: 'Stale.' } });
+      const finish = finishOf(again, againSeq);
+      await store.finishTurn(finish);
+
+      const { items } = await store.listMessages(userId, again.conversationId, { limit: 10 });
+      expect(items.map((message) => [message.role, message.id, message.content])).toEqual([
+        ['user', again.userMessage?.id, again.userMessage?.content],
+        ['assistant', finish.answer.id, finish.answer.content],
+      ]);
+      const conversation = await store.getConversation(userId, again.conversationId);
+      expect(conversation?.messageCount).toBe(2);
+      expect(conversation?.activeTurn).toBeUndefined();
+    });
+
     it('stores the answer once when a turn finishes twice', async () => {
       const begin = beginOf({ userId, conversationId: newConversationId() });
       const seq = await store.beginTurn(begin);
@@ -808,8 +835,12 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       const asked = await store.requestStop(userId, begin.conversationId, T0 + 1_000);
 
       expect(asked).toBe(true);
-      expect(await store.isStopRequested(userId, begin.conversationId, begin.turnId)).toBe(true);
-      expect(await store.isStopRequested(userId, begin.conversationId, 'turn_other')).toBe(false);
+      expect(
+        await store.isStopRequested(userId, begin.conversationId, begin.turnId, begin.nowIso),
+      ).toBe(true);
+      expect(
+        await store.isStopRequested(userId, begin.conversationId, 'turn_other', begin.nowIso),
+      ).toBe(false);
     });
 
     it('finds no turn to stop in a conversation at rest or one that does not exist', async () => {
@@ -826,7 +857,9 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       const asked = await store.requestStop(userId, begin.conversationId, begin.leaseUntilMs + 1);
 
       expect(asked).toBe(false);
-      expect(await store.isStopRequested(userId, begin.conversationId, begin.turnId)).toBe(false);
+      expect(
+        await store.isStopRequested(userId, begin.conversationId, begin.turnId, begin.nowIso),
+      ).toBe(false);
     });
 
     it('forgets a stop request once its turn has finished', async () => {
@@ -836,7 +869,9 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
 
       await store.finishTurn(finishOf(begin, seq));
 
-      expect(await store.isStopRequested(userId, begin.conversationId, begin.turnId)).toBe(false);
+      expect(
+        await store.isStopRequested(userId, begin.conversationId, begin.turnId, begin.nowIso),
+      ).toBe(false);
     });
 
     it('forgets a stop request meant for a crashed turn when the next turn takes over', async () => {
@@ -852,10 +887,12 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
 
       await store.beginTurn(next);
 
-      expect(await store.isStopRequested(userId, crashed.conversationId, crashed.turnId)).toBe(
-        false,
-      );
-      expect(await store.isStopRequested(userId, crashed.conversationId, next.turnId)).toBe(false);
+      expect(
+        await store.isStopRequested(userId, crashed.conversationId, crashed.turnId, crashed.nowIso),
+      ).toBe(false);
+      expect(
+        await store.isStopRequested(userId, crashed.conversationId, next.turnId, crashed.nowIso),
+      ).toBe(false);
     });
 
     it('reports the turn of a deleted conversation as stopped', async () => {
@@ -864,7 +901,29 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
 
       await store.deleteConversation(userId, begin.conversationId);
 
-      expect(await store.isStopRequested(userId, begin.conversationId, begin.turnId)).toBe(true);
+      expect(
+        await store.isStopRequested(userId, begin.conversationId, begin.turnId, begin.nowIso),
+      ).toBe(true);
+    });
+
+    it('reports the turn of a conversation deleted and made again under its id as stopped', async () => {
+      const deleted = beginOf({ userId, conversationId: newConversationId() });
+      await store.beginTurn(deleted);
+      await store.deleteConversation(userId, deleted.conversationId);
+      const again = beginOf({
+        userId,
+        conversationId: deleted.conversationId,
+        nowIso: iso(T0 + 500),
+      });
+      await store.beginTurn(again);
+
+      const { conversationId } = deleted;
+      expect(
+        await store.isStopRequested(userId, conversationId, deleted.turnId, deleted.nowIso),
+      ).toBe(true);
+      expect(await store.isStopRequested(userId, conversationId, again.turnId, again.nowIso)).toBe(
+        false,
+      );
     });
   });
 

@@ -152,8 +152,9 @@ export class InMemoryConversationStore implements ConversationStore {
   async finishTurn(turn: FinishTurn): Promise<void> {
     const record = this.records.get(keyOf(turn.userId, turn.conversationId));
     const answerSeq = turn.userSeq + 1;
-    // Gone, or this answer was already stored: nothing is written.
-    if (!record || record.messages.has(answerSeq)) return;
+    // Gone (or made again), or this answer was already stored: nothing is written.
+    if (record?.conversation.createdAt !== turn.conversationCreatedAt) return;
+    if (record.messages.has(answerSeq)) return;
     this.storeAnswer(record, turn);
   }
 
@@ -257,10 +258,15 @@ export class InMemoryConversationStore implements ConversationStore {
     return true;
   }
 
-  async isStopRequested(userId: string, conversationId: string, turnId: string) {
+  async isStopRequested(
+    userId: string,
+    conversationId: string,
+    turnId: string,
+    conversationCreatedAt: string,
+  ) {
     const record = this.records.get(keyOf(userId, conversationId));
-    // A deleted conversation stops its turn too.
-    return !record || record.stopTurnId === turnId;
+    // A deleted conversation stops its turn too, made again or not.
+    return record?.conversation.createdAt !== conversationCreatedAt || record.stopTurnId === turnId;
   }
 
   async deleteConversation(userId: string, conversationId: string): Promise<boolean> {

@@ -230,6 +230,46 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
     }
   });
 
+  it('stores the answer a chat was shown after it was deleted mid-answer and went on at once', async () => {
+    const quick = await startTestStack({
+      claude: { tokensPerSecond: 20 },
+      // Displaced by its heartbeat (every 100 ms), not stopped by a poll that sees the delete.
+      chatTuning: { stopPollIntervalMs: 10_000, turnLeaseMs: 400 },
+    });
+    try {
+      const id = 'deleted-then-continued';
+      const first = await quick.request('dora', 'POST', '/v1/ui/chat', {
+        id,
+        messages: [
+          { id: 'u1', role: 'user', parts: [{ type: 'text', text: directive('tokens=200') }] },
+        ],
+        trigger: 'submit-message',
+      });
+      const reading = first.text();
+      const conversationId = conversationIdOfChat('dora', id);
+      await expect
+        .poll(() => quick.claude.requests.at(-1)?.outputTokensSent ?? 0)
+        .toBeGreaterThan(5);
+      const deleted = await quick.request('dora', 'DELETE', `/v1/conversations/${conversationId}`);
+      expect(deleted.status).toBe(204);
+
+      const { chat, finishes } = await chatAs(quick, 'dora', { id });
+      await chat.sendMessage({ text: `And now? ${directive('tokens=40')}` });
+      await reading;
+
+      expect(finishes).toEqual(['stop']);
+      const history = await json(
+        await quick.request('dora', 'GET', `/v1/conversations/${conversationId}`),
+      );
+      expect(history.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+      expect(history.messages[1].content).toBe(textOf(chat.messages[1]));
+      expect(history.messages[1].stopReason).toBe('end_turn');
+      expect(quick.claude.requests[0]?.aborted).toBe(true);
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('regenerates the last answer: the question is asked again without the old answer, which is superseded', async () => {
     const { chat, finishes } = await chatAs(stack, 'grace');
     await chat.sendMessage({ text: `Answer me twice ${directive('reply=echo')}` });

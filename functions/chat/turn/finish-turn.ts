@@ -50,6 +50,7 @@ export function createTurnFinish(deps: {
         conversationId: turn.conversationId,
         turnId: turn.messageId,
         userSeq: turn.userSeq,
+        conversationCreatedAt: turn.conversationCreatedAt,
         answer: {
           id: turn.messageId,
           content: answer.text,

@@ -16,6 +16,7 @@ import type { TurnLimits, TurnObserver } from './turn-types.js';
 interface HeldTurn {
   userId: string;
   conversationId: string;
+  conversationCreatedAt: string;
   messageId: string;
   /** The question's write, under way: its sequence number once stored. */
   stored: Promise<number>;
@@ -91,6 +92,7 @@ async function recordFailedStart(
     conversationId: turn.conversationId,
     turnId: turn.messageId,
     userSeq,
+    conversationCreatedAt: turn.conversationCreatedAt,
     answer: {
       id: turn.messageId,
       content: '',

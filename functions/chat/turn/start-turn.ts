@@ -165,11 +165,13 @@ export function createTurnStart(deps: {
       message: asked ? asked.content : request.message,
     };
 
+    // Which conversation the turn is in: one made again under its id (useChat's) is another.
+    const conversationCreatedAt = existing?.createdAt ?? receivedAt;
     const controller = new TurnController(context.remainingTimeMs() - limits.deadlineMarginMs);
     controller.expectStartWithin(limits.firstByteTimeoutMs - (clock() - receivedAtMs));
     // Watched from here on, so a stop also cuts short a model that is slow to start (retries).
     controller.watchForStop(
-      () => store.isStopRequested(userId, conversationId, messageId),
+      () => store.isStopRequested(userId, conversationId, messageId, conversationCreatedAt),
       limits.stopPollIntervalMs,
     );
     controller.every(limits.turnLeaseMs / 4, () =>
@@ -180,7 +182,15 @@ export function createTurnStart(deps: {
         .catch(() => undefined),
     );
     const { observer } = context;
-    const turn = { userId, conversationId, messageId, admitted, controller, observer };
+    const turn = {
+      userId,
+      conversationId,
+      conversationCreatedAt,
+      messageId,
+      admitted,
+      controller,
+      observer,
+    };
     const opening = cache.replay
       ? Promise.resolve({ stream: cache.replay, model })
       : openAnswer(

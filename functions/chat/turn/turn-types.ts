@@ -133,6 +133,8 @@ export interface StartedTurn {
   /** The answer's id; also the turn's id. */
   messageId: string;
   userSeq: number;
+  /** When its conversation was created: a conversation made again under its id is not its. */
+  conversationCreatedAt: string;
   /** The model asked for (the fallback, if it was used): the answer is priced as it. */
   model: string;
   stream: ModelStream;

@@ -203,7 +203,8 @@ export class DynamoConversationStore implements ConversationStore {
       if (!isConditionFailure(error)) throw error;
       // Our lease ran out and another turn holds the conversation now: our answer's
       // slot is still ours, so store it without touching the other turn's hold. If the
-      // conversation was deleted meanwhile, this fails too and nothing is left behind.
+      // conversation was deleted meanwhile (and perhaps made again under its id), this
+      // fails too and nothing is left behind.
       await transactWrite(this.client, { TransactItems: [putAnswer, countOnly] }).catch(
         (fallbackError: unknown) => {
           if (!isConditionFailure(fallbackError)) throw fallbackError;
@@ -326,17 +327,22 @@ export class DynamoConversationStore implements ConversationStore {
     }
   }
 
-  async isStopRequested(userId: string, conversationId: string, turnId: string) {
+  async isStopRequested(
+    userId: string,
+    conversationId: string,
+    turnId: string,
+    conversationCreatedAt: string,
+  ) {
     const { Item } = await this.watchClient.send(
       new GetCommand({
         TableName: this.tableName,
         Key: keys.conversation(userId, conversationId),
-        ProjectionExpression: 'stopTurnId',
+        ProjectionExpression: 'stopTurnId, createdAt',
         ConsistentRead: true,
       }),
     );
-    // A deleted conversation stops its turn too.
-    return !Item || Item.stopTurnId === turnId;
+    // A deleted conversation stops its turn too, made again under its id or not.
+    return Item?.createdAt !== conversationCreatedAt || Item.stopTurnId === turnId;
   }
 
   async deleteConversation(userId: string, conversationId: string): Promise<boolean> {

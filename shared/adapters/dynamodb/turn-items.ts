@@ -209,14 +209,14 @@ export function finishTurnItems(tableName: string, turn: FinishTurn) {
         ExpressionAttributeValues: { ...counters, ':turn': turn.turnId },
       },
     },
-    /** Counts the answer only, if the conversation still exists. */
+    /** Counts the answer only, if the conversation is still the one the turn began in. */
     countOnly: {
       Update: {
         TableName: tableName,
         Key: conversationKey,
         UpdateExpression: countersExpression,
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: counters,
+        ConditionExpression: 'createdAt = :createdAt',
+        ExpressionAttributeValues: { ...counters, ':createdAt': turn.conversationCreatedAt },
       },
     },
   };

@@ -443,6 +443,7 @@ export async function seedConversation(
       conversationId,
       turnId,
       userSeq,
+      conversationCreatedAt: existing?.createdAt ?? nowIso,
       answer: {
         id: `answer-${i}`,
         content: turn.assistant,
