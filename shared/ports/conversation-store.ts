@@ -16,6 +16,8 @@ export interface PageRequest {
 export interface AnswerPiece {
   userId: string;
   conversationId: string;
+  /** The turn streaming it: a turn that cannot store its answer removes its own pieces. */
+  turnId: string;
   answerSeq: number;
   /** Where the piece starts in the answer, in UTF-16 code units. */
   offset: number;

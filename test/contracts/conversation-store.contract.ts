@@ -528,6 +528,38 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(conversation?.activeTurn).toBeUndefined();
     });
 
+    it("removes a turn's saved pieces when it cannot store its answer, and no other turn's", async () => {
+      const deleted = beginOf({ userId, conversationId: newConversationId() });
+      const seq = await store.beginTurn(deleted);
+      await store.deleteConversation(userId, deleted.conversationId);
+      const again = beginOf({
+        userId,
+        conversationId: deleted.conversationId,
+        nowIso: iso(T0 + 500),
+      });
+      const againSeq = await store.beginTurn(again);
+      const save = (turn: BeginTurn, offset: number, text: string) =>
+        store.saveAnswerPiece({
+          userId,
+          conversationId: turn.conversationId,
+          turnId: turn.turnId,
+          answerSeq: seq + 1,
+          offset,
+          text,
+          nowMs: T0 + 600,
+        });
+      // Saved after the delete's sweep: the old turn's lands beyond the new one's.
+      await save(again, 0, 'Fresh ');
+      await save(deleted, 40, 'stale text');
+
+      await store.finishTurn(finishOf(deleted, seq));
+
+      expect(againSeq).toBe(seq);
+      expect(await store.partialAnswer(userId, again.conversationId, seq + 1)).toEqual({
+        text: 'Fresh ',
+      });
+    });
+
     it('stores the answer once when a turn finishes twice', async () => {
       const begin = beginOf({ userId, conversationId: newConversationId() });
       const seq = await store.beginTurn(begin);
@@ -629,6 +661,7 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
         store.saveAnswerPiece({
           userId,
           conversationId: begin.conversationId,
+          turnId: begin.turnId,
           answerSeq: seq + 1,
           offset,
           text,

@@ -22,7 +22,7 @@ interface ConversationRecord {
   /** By sequence number; `tokens` is the estimate the turn stored with the message. */
   messages: Map<number, { message: StoredMessage; tokens: number }>;
   /** Saved pieces of streaming answers, by answer seq, then offset. */
-  pieces: Map<number, Map<number, { text: string; usage?: TokenUsage }>>;
+  pieces: Map<number, Map<number, { turnId: string; text: string; usage?: TokenUsage }>>;
 }
 
 /**
@@ -152,9 +152,18 @@ export class InMemoryConversationStore implements ConversationStore {
   async finishTurn(turn: FinishTurn): Promise<void> {
     const record = this.records.get(keyOf(turn.userId, turn.conversationId));
     const answerSeq = turn.userSeq + 1;
-    // Gone (or made again), or this answer was already stored: nothing is written.
-    if (record?.conversation.createdAt !== turn.conversationCreatedAt) return;
-    if (record.messages.has(answerSeq)) return;
+    // Gone (or made again), or this answer was already stored: nothing is written, and
+    // the pieces it saved go.
+    if (
+      record?.conversation.createdAt !== turn.conversationCreatedAt ||
+      record.messages.has(answerSeq)
+    ) {
+      const pieces = record?.pieces.get(answerSeq);
+      for (const [offset, piece] of pieces ?? []) {
+        if (piece.turnId === turn.turnId) pieces?.delete(offset);
+      }
+      return;
+    }
     this.storeAnswer(record, turn);
   }
 
@@ -201,6 +210,7 @@ export class InMemoryConversationStore implements ConversationStore {
     if (!record) return;
     const pieces = record.pieces.get(piece.answerSeq) ?? new Map();
     pieces.set(piece.offset, {
+      turnId: piece.turnId,
       text: piece.text,
       ...(piece.usage && { usage: structuredClone(piece.usage) }),
     });

@@ -72,6 +72,7 @@ export function createChatTurn(deps: ChatTurnDependencies): ChatTurn {
               deps.store.saveAnswerPiece({
                 userId: turn.userId,
                 conversationId,
+                turnId: messageId,
                 answerSeq: turn.userSeq + 1,
                 ...piece,
                 nowMs: deps.clock(),

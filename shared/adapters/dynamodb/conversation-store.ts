@@ -205,12 +205,38 @@ export class DynamoConversationStore implements ConversationStore {
       // slot is still ours, so store it without touching the other turn's hold. If the
       // conversation was deleted meanwhile (and perhaps made again under its id), this
       // fails too and nothing is left behind.
-      await transactWrite(this.client, { TransactItems: [putAnswer, countOnly] }).catch(
-        (fallbackError: unknown) => {
-          if (!isConditionFailure(fallbackError)) throw fallbackError;
-        },
-      );
+      try {
+        await transactWrite(this.client, { TransactItems: [putAnswer, countOnly] });
+      } catch (fallbackError) {
+        if (!isConditionFailure(fallbackError)) throw fallbackError;
+        // A piece saved after a delete's sweep would outlive its conversation, or join
+        // the answer of the one made again under its id.
+        await this.deleteAnswerPieces(turn);
+      }
     }
+  }
+
+  private async deleteAnswerPieces(turn: FinishTurn): Promise<void> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: 'turnId = :turn',
+          ExpressionAttributeValues: {
+            ':pk': keys.conversationPartition(turn.userId, turn.conversationId),
+            ':prefix': keys.answerPiecePrefix(turn.userSeq + 1),
+            ':turn': turn.turnId,
+          },
+          ProjectionExpression: 'pk, sk',
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      await this.deleteAll((page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk })));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
   }
 
   async abandonTurn(turn: BeginTurn): Promise<boolean> {
@@ -258,6 +284,7 @@ export class DynamoConversationStore implements ConversationStore {
         TableName: this.tableName,
         Item: {
           ...keys.answerPiece(piece.userId, piece.conversationId, piece.answerSeq, piece.offset),
+          turnId: piece.turnId,
           offset: piece.offset,
           text: piece.text,
           ...(piece.usage && { usage: piece.usage }),

@@ -56,6 +56,7 @@ async function abandonedTurn(text: string, options: { holder?: boolean } = {}) {
     store.saveAnswerPiece({
       userId: USER,
       conversationId,
+      turnId,
       answerSeq: seq + 1,
       offset,
       text: piece,

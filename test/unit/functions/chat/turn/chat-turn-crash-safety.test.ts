@@ -80,6 +80,7 @@ describe('a streaming answer that must outlive its function', () => {
     await f.store.saveAnswerPiece({
       userId: USER,
       conversationId,
+      turnId: 'turn_crashed',
       answerSeq: userSeq + 1,
       offset: 0,
       text: 'Half an ans',

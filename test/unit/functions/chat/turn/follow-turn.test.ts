@@ -33,6 +33,7 @@ async function streamingTurn(pieces: string[]) {
     await store.saveAnswerPiece({
       userId: USER,
       conversationId,
+      turnId,
       answerSeq: seq + 1,
       offset,
       text,
