@@ -76,7 +76,11 @@ export function createTurnFollower(deps: {
                 usage: answer.usage ?? ZERO_USAGE,
                 costNanoUsd: answer.costNanoUsd ?? 0,
               }
-            : { type: 'error', error: new ModelError('api_error', 'the conversation was deleted') };
+            : // Not retryable: resuming again finds nothing either.
+              {
+                type: 'error',
+                error: new ModelError('invalid_request', 'the conversation was deleted'),
+              };
           return;
         }
         const { text } = await store.partialAnswer(userId, conversationId, answerSeq);

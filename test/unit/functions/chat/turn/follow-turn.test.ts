@@ -162,6 +162,19 @@ describe('following a turn', () => {
     });
   });
 
+  it('ends with an error that is not retryable when the conversation is deleted', async () => {
+    const t = await streamingTurn(['Soon ', 'gone']);
+    const followed = await t.follow();
+    await t.store.deleteConversation(USER, t.conversationId);
+
+    const events = await take(followed!.events, 10);
+
+    expect(events.map((event) => event.type)).toEqual(['start', 'error']);
+    const { error } = events[1] as Extract<TurnEvent, { type: 'error' }>;
+    expect(error.message).toBe('the conversation was deleted');
+    expect(error.retryable).toBe(false);
+  });
+
   it('finds nothing to follow in a conversation at rest', async () => {
     const t = await streamingTurn([]);
     await t.store.finishTurn({
