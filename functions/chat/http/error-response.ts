@@ -86,7 +86,51 @@ export function answerFor(error: unknown): ErrorAnswer {
   if (error instanceof HttpError && error.statusCode < 500) {
     return { status: error.statusCode, type: 'invalid_request_error', message: error.message };
   }
+  if (isDependencyUnavailable(error)) {
+    return {
+      status: 503,
+      type: 'api_error',
+      message: 'a service this API depends on is unavailable or throttling; retry shortly',
+      headers: { 'retry-after': '1' },
+    };
+  }
   return { status: 500, type: 'api_error', message: 'Internal server error' };
+}
+
+/** Names of the AWS SDK's throttling and timeout errors, as its retry strategy classifies them. */
+const MOMENTARY_ERROR_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'LimitExceededException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+
+/**
+ * An AWS call that failed for a reason of the moment, after the SDK's own retries:
+ * throttled, timed out, a dropped connection or the service's own 5xx. Not a bug of ours.
+ * The rules of `@smithy/service-error-classification`, restated: this module is in the
+ * chat function's entry, which loads nothing of the AWS SDK.
+ */
+function isDependencyUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, $fault, $metadata } = error as {
+    code?: string;
+    $fault?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  return (
+    MOMENTARY_ERROR_NAMES.has(error.name) ||
+    NETWORK_ERROR_CODES.has(code ?? '') ||
+    $fault === 'server' ||
+    ($metadata?.httpStatusCode ?? 0) >= 500 ||
+    $metadata?.httpStatusCode === 429
+  );
 }
 
 function headersOf(error: AppError): Record<string, string> {

@@ -305,6 +305,8 @@ function errorResponses(route: AnyRoute, docs: RouteDocumentation): Record<strin
   if (route.access !== 'public') statuses.add(401);
   if (route.access === 'admin') statuses.add(403);
   statuses.add(500);
+  // DynamoDB, SQS or Secrets Manager unavailable: any route may meet it.
+  statuses.add(503);
   return Object.fromEntries(
     [...statuses]
       .filter((status) => !(String(status) in (docs.responses ?? {})))

@@ -12,7 +12,7 @@ interface ErrorStatusDoc {
 
 /**
  * What each error status means on this API (the mapping itself is `http/error-response.ts`).
- * 401 and 403 of admin routes, 400 of validated routes and 500 are added by the document.
+ * 401 and 403 of admin routes, 400 of validated routes, 500 and 503 are added by the document.
  */
 export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatusDoc>> = {
   400: {
@@ -76,7 +76,7 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
   503: {
     name: 'Unavailable',
     description:
-      'Claude could not start answering in time (after retries and the fallback model); retrying may help.',
+      'Claude could not start answering in time (after retries and the fallback model), or DynamoDB, SQS or Secrets Manager is throttling or failing after retries (with `retry-after`); retrying may help.',
     types: ['api_error', 'timeout_error'],
     headers: ['retry-after'],
   },
