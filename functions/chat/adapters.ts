@@ -57,7 +57,7 @@ export interface ChatServices {
 
 /** What tests may watch as the adapters are made. */
 export interface ChatServiceHooks {
-  /** Sees the DynamoDB client (its middleware stack) before any call. */
+  /** Sees each DynamoDB client (its middleware stack) before any call: the traced one first. */
   observeDynamoDb?: (client: DynamoDBClient) => void;
 }
 
@@ -74,9 +74,9 @@ export function createChatServices(
   const dynamodb = createDynamoDbClient(settings.dynamodbEndpoint, instrument);
   hooks.observeDynamoDb?.(dynamodb);
   const documentClient = createDocumentClient(dynamodb);
-  const watchClient = createDocumentClient(
-    createUninstrumentedTwin(dynamodb, settings.dynamodbEndpoint),
-  );
+  const untraced = createUninstrumentedTwin(dynamodb, settings.dynamodbEndpoint);
+  hooks.observeDynamoDb?.(untraced);
+  const watchClient = createDocumentClient(untraced);
   const sqs = createSqsClient(settings.sqsEndpoint, instrument);
   let secrets: ReturnType<typeof createSecretsProvider> | undefined;
   const provider = () => {
