@@ -5,6 +5,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
@@ -216,21 +217,33 @@ export class DynamoConversationStore implements ConversationStore {
     }
   }
 
-  private async deleteAnswerPieces(turn: FinishTurn): Promise<void> {
+  private deleteAnswerPieces(turn: FinishTurn): Promise<void> {
+    return this.deleteFound({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: 'turnId = :turn',
+      ExpressionAttributeValues: {
+        ':pk': keys.conversationPartition(turn.userId, turn.conversationId),
+        ':prefix': keys.answerPiecePrefix(turn.userSeq + 1),
+        ':turn': turn.turnId,
+      },
+      ConsistentRead: true,
+    });
+  }
+
+  /** Deletes every item a query finds, page by page. */
+  private async deleteFound(
+    query: Pick<
+      QueryCommandInput,
+      'KeyConditionExpression' | 'FilterExpression' | 'ExpressionAttributeValues' | 'ConsistentRead'
+    >,
+  ): Promise<void> {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(
         new QueryCommand({
+          ...query,
           TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: 'turnId = :turn',
-          ExpressionAttributeValues: {
-            ':pk': keys.conversationPartition(turn.userId, turn.conversationId),
-            ':prefix': keys.answerPiecePrefix(turn.userSeq + 1),
-            ':turn': turn.turnId,
-          },
           ProjectionExpression: 'pk, sk',
-          ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
       );
@@ -388,20 +401,10 @@ export class DynamoConversationStore implements ConversationStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': conversationKey.pk },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      await this.deleteAll((page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk })));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    await this.deleteFound({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': conversationKey.pk },
+    });
     return true;
   }
 
