@@ -72,6 +72,20 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     userId = newUserId();
   });
 
+  /** A turn begun in a conversation since deleted, and one in the conversation made again under its id. */
+  async function remadeConversation() {
+    const deleted = beginOf({ userId, conversationId: newConversationId() });
+    const seq = await store.beginTurn(deleted);
+    await store.deleteConversation(userId, deleted.conversationId);
+    const again = beginOf({
+      userId,
+      conversationId: deleted.conversationId,
+      nowIso: iso(T0 + 500),
+    });
+    const againSeq = await store.beginTurn(again);
+    return { deleted, seq, again, againSeq };
+  }
+
   /** A conversation of finished turns, one a minute from `startMs`, each message `tokens[i]`. */
   async function converse(
     options: { userId?: string; conversationId?: string; tokens?: number[]; startMs?: number } = {},
@@ -503,15 +517,7 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     });
 
     it('stores nothing in a conversation made again under the id of the one it began in', async () => {
-      const deleted = beginOf({ userId, conversationId: newConversationId() });
-      const seq = await store.beginTurn(deleted);
-      await store.deleteConversation(userId, deleted.conversationId);
-      const again = beginOf({
-        userId,
-        conversationId: deleted.conversationId,
-        nowIso: iso(T0 + 500),
-      });
-      const againSeq = await store.beginTurn(again);
+      const { deleted, seq, again, againSeq } = await remadeConversation();
 
       const stale = finishOf(deleted, seq);
       await store.finishTurn({ ...stale, answer: { ...stale.answer, content: 'Stale.' } });
@@ -529,15 +535,7 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     });
 
     it("removes a turn's saved pieces when it cannot store its answer, and no other turn's", async () => {
-      const deleted = beginOf({ userId, conversationId: newConversationId() });
-      const seq = await store.beginTurn(deleted);
-      await store.deleteConversation(userId, deleted.conversationId);
-      const again = beginOf({
-        userId,
-        conversationId: deleted.conversationId,
-        nowIso: iso(T0 + 500),
-      });
-      const againSeq = await store.beginTurn(again);
+      const { deleted, seq, again, againSeq } = await remadeConversation();
       const save = (turn: BeginTurn, offset: number, text: string) =>
         store.saveAnswerPiece({
           userId,
@@ -940,15 +938,7 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     });
 
     it('reports the turn of a conversation deleted and made again under its id as stopped', async () => {
-      const deleted = beginOf({ userId, conversationId: newConversationId() });
-      await store.beginTurn(deleted);
-      await store.deleteConversation(userId, deleted.conversationId);
-      const again = beginOf({
-        userId,
-        conversationId: deleted.conversationId,
-        nowIso: iso(T0 + 500),
-      });
-      await store.beginTurn(again);
+      const { deleted, again } = await remadeConversation();
 
       const { conversationId } = deleted;
       expect(
