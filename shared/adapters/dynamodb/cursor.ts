@@ -38,9 +38,13 @@ export class CursorCodec {
     if (cursor === undefined) return undefined;
     try {
       const bytes = Buffer.from(cursor, 'base64url');
+      if (bytes.length <= IV_BYTES + TAG_BYTES) throw new Error('too short to be a cursor');
       const iv = bytes.subarray(0, IV_BYTES);
       const tag = bytes.subarray(bytes.length - TAG_BYTES);
-      const decipher = createDecipheriv('aes-256-gcm', await this.key(), iv)
+      // The whole tag, always: GCM would otherwise check as few bytes as it is given.
+      const decipher = createDecipheriv('aes-256-gcm', await this.key(), iv, {
+        authTagLength: TAG_BYTES,
+      })
         .setAAD(Buffer.from(owner))
         .setAuthTag(tag);
       const sealed = bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES);

@@ -48,6 +48,23 @@ describe('CursorCodec', () => {
     await expect(codec.decode('', OWNER)).rejects.toThrow(ValidationError);
   });
 
+  it('refuses a cursor too short to hold an IV and a whole tag, never checking a shorter tag', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error & { code?: string }) => warnings.push(warning.code ?? '');
+    process.on('warning', onWarning);
+    try {
+      for (const length of [12, 16, 20, 28]) {
+        const short = Buffer.alloc(length, 7).toString('base64url');
+        await expect(codec.decode(short, OWNER)).rejects.toThrow(ValidationError);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    // Node warns when GCM is given a tag shorter than 16 bytes to check.
+    expect(warnings).not.toContain('DEP0182');
+  });
+
   it('follows a rotated secret', async () => {
     let secret = 'first';
     const rotating = new CursorCodec(async () => secret);
