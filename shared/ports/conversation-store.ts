@@ -141,10 +141,15 @@ export interface ConversationStore {
    */
   interruptTurn(turn: FinishTurn): Promise<boolean>;
   /**
-   * Asks the turn streaming in the conversation to stop.
-   * @returns false when no turn is streaming
+   * Asks the turn streaming in the conversation to stop: any turn, or only `turnId`.
+   * @returns false when no turn is streaming (or another one is)
    */
-  requestStop(userId: string, conversationId: string, nowMs: number): Promise<boolean>;
+  requestStop(
+    userId: string,
+    conversationId: string,
+    nowMs: number,
+    turnId?: string,
+  ): Promise<boolean>;
   /**
    * Whether the turn is to stop: asked to, or its conversation deleted (or deleted and made
    * again under its id: `conversationCreatedAt` tells the two apart).

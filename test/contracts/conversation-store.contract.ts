@@ -874,6 +874,21 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       ).toBe(false);
     });
 
+    it('stops only the turn named, when one is: not the next turn of the conversation', async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      await store.beginTurn(begin);
+      const { conversationId } = begin;
+
+      expect(await store.requestStop(userId, conversationId, T0 + 1_000, 'msg_ended')).toBe(false);
+      expect(await store.isStopRequested(userId, conversationId, begin.turnId, begin.nowIso)).toBe(
+        false,
+      );
+      expect(await store.requestStop(userId, conversationId, T0 + 1_000, begin.turnId)).toBe(true);
+      expect(await store.isStopRequested(userId, conversationId, begin.turnId, begin.nowIso)).toBe(
+        true,
+      );
+    });
+
     it('finds no turn to stop in a conversation at rest or one that does not exist', async () => {
       const conversation = await converse();
 

@@ -260,10 +260,16 @@ export class InMemoryConversationStore implements ConversationStore {
     }
   }
 
-  async requestStop(userId: string, conversationId: string, nowMs: number): Promise<boolean> {
+  async requestStop(
+    userId: string,
+    conversationId: string,
+    nowMs: number,
+    turnId?: string,
+  ): Promise<boolean> {
     const record = this.records.get(keyOf(userId, conversationId));
     const activeTurn = record?.conversation.activeTurn;
     if (!record || !activeTurn || activeTurn.leaseUntilMs < nowMs) return false;
+    if (turnId !== undefined && activeTurn.turnId !== turnId) return false;
     record.stopTurnId = activeTurn.turnId;
     return true;
   }

@@ -82,6 +82,34 @@ describe('a turn that is interrupted', () => {
     expect(stored.content.length).toBeGreaterThan(0);
   });
 
+  it('stops only the answer a stop names: a late stop of an ended answer leaves the next one streaming', async () => {
+    const first = await collectSse(await stack.chat('named-stopper', { message: 'short' }));
+    const { conversationId, messageId: ended } = first[0]!.data;
+    const next = await stack.chat('named-stopper', {
+      conversationId,
+      message: `long ${directive('tokens=40')}`,
+    });
+    const events = readSse(next);
+    const start = (await events.next()).value;
+    const stopPath = `/v1/conversations/${conversationId}/stop`;
+
+    const late = await stack.request('named-stopper', 'POST', `${stopPath}?messageId=${ended}`);
+    const malformed = await stack.request('named-stopper', 'POST', `${stopPath}?messageId=x`);
+    const named = await stack.request(
+      'named-stopper',
+      'POST',
+      `${stopPath}?messageId=${start?.data.messageId}`,
+    );
+
+    expect(late.status).toBe(409);
+    expect((await json(late)).error.message).toMatch(/is not the answer streaming/);
+    expect(malformed.status).toBe(400);
+    expect(named.status).toBe(202);
+    const rest: SseEvent[] = [];
+    for await (const event of events) rest.push(event);
+    expect(rest.at(-1)?.data.stopReason).toBe('stopped');
+  });
+
   it('stops a turn whose model is still being retried, before any token: done with stopped', async () => {
     const first = await collectSse(await stack.chat('early-stopper', { message: 'hello' }));
     const conversationId = String(first[0]!.data.conversationId);

@@ -16,18 +16,23 @@ export const stopConversationRoute = (deps: {
   defineRoute({
     method: 'POST',
     path: '/v1/conversations/:id/stop',
+    query: StopQuerySchema,
     docs: {
       operationId: 'stopConversation',
       summary: 'Stop the answer streaming in a conversation',
       description:
-        'The streaming turn stops within about a second: upstream generation is aborted and the partial answer is stored as `stopped`. 409 when no turn is streaming.',
-      params: { id: 'The conversation id (`conv_…`).' },
+        'The streaming turn stops within about a second: upstream generation is aborted and the partial answer is stored as `stopped`. 409 when no turn is streaming, or when `messageId` names one that is not (it ended, and the next turn must not be stopped in its place).',
+      params: {
+        id: 'The conversation id (`conv_…`).',
+        messageId:
+          "The answer to stop (its `messageId`, from the `start` event or the message's metadata): only that turn is stopped.",
+      },
       responses: { 202: { description: 'The turn is stopping.', json: stoppingSchema } },
       errors: [404, 409],
     },
-    handle: async ({ params, principal: { userId } }) => {
+    handle: async ({ params, query, principal: { userId } }) => {
       const id = conversationIdOf(params);
-      if (await deps.store.requestStop(userId, id, deps.clock())) {
+      if (await deps.store.requestStop(userId, id, deps.clock(), query.messageId)) {
         return json(202, {
           conversationId: id,
           status: 'stopping',
@@ -40,9 +45,20 @@ export const stopConversationRoute = (deps: {
           'the turn had stopped streaming without finishing (its function ended); what it streamed is kept, marked interrupted',
         );
       }
+      if (query.messageId && recovery === 'alive') {
+        throw new ConflictError(
+          `${query.messageId} is not the answer streaming in this conversation: it has ended`,
+        );
+      }
       throw new ConflictError('no turn is streaming in this conversation');
     },
   });
+
+const StopQuerySchema = z.object({
+  messageId: z.optional(
+    z.string().check(z.regex(/^msg_[a-f0-9]{32}$/, 'a message id is msg_ and 32 hex digits')),
+  ),
+});
 
 const stoppingSchema = () =>
   z.object({ conversationId: z.string(), status: z.literal('stopping') });

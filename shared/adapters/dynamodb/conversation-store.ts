@@ -349,15 +349,22 @@ export class DynamoConversationStore implements ConversationStore {
     }
   }
 
-  async requestStop(userId: string, conversationId: string, nowMs: number): Promise<boolean> {
+  async requestStop(
+    userId: string,
+    conversationId: string,
+    nowMs: number,
+    turnId?: string,
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.conversation(userId, conversationId),
           UpdateExpression: 'SET stopTurnId = activeTurnId',
-          ConditionExpression: 'attribute_exists(activeTurnId) AND activeTurnLeaseUntil >= :now',
-          ExpressionAttributeValues: { ':now': nowMs },
+          ConditionExpression: turnId
+            ? 'activeTurnId = :turn AND activeTurnLeaseUntil >= :now'
+            : 'attribute_exists(activeTurnId) AND activeTurnLeaseUntil >= :now',
+          ExpressionAttributeValues: { ':now': nowMs, ...(turnId && { ':turn': turnId }) },
         }),
       );
       return true;
