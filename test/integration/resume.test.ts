@@ -28,7 +28,7 @@ describe('resuming a stream', () => {
       signal: controller.signal,
     });
     const seen: SseEvent[] = [];
-    let lastId = '0';
+    let lastId = '';
     const body = response.body!.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
@@ -38,7 +38,7 @@ describe('resuming a stream', () => {
       for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
         const frame = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        lastId = /^id: (\d+)$/m.exec(frame)?.[1] ?? lastId;
+        lastId = /^id: (.+)$/m.exec(frame)?.[1] ?? lastId;
         const event = /^event: (.+)$/m.exec(frame)?.[1];
         const data = /^data: (.+)$/m.exec(frame)?.[1];
         if (event && data) seen.push({ event, data: JSON.parse(data) });
@@ -121,18 +121,78 @@ describe('resuming a stream', () => {
     expect(other.status).toBe(404);
   });
 
-  it('puts an id on every event of the chat stream: the offset of the answer so far', async () => {
+  it('puts an id on every event of the chat stream: the answer and its offset so far', async () => {
     const response = await stack.chat('ids', { message: `ids ${directive('tokens=5')}` });
     const text = await response.text();
 
     const frames = text.split('\n\n').filter((frame) => frame.includes('event:'));
-    const ids = frames.map((frame) => Number(/^id: (\d+)$/m.exec(frame)?.[1]));
+    const ids = frames.map((frame) => /^id: (.+)$/m.exec(frame)?.[1]);
     const deltas = frames.map((frame) =>
       frame.includes('event: delta') ? JSON.parse(/^data: (.+)$/m.exec(frame)![1]!).text : '',
     );
-    let offset = 0;
-    expect(ids).toEqual(deltas.map((delta: string) => (offset += delta.length)));
+    const messageId = JSON.parse(/^data: (.+)$/m.exec(frames[0]!)![1]!).messageId;
+    const offsets = deltas.map((_, index) => deltas.slice(0, index + 1).join('').length);
+    expect(ids).toEqual(offsets.map((offset) => `${messageId}:${offset}`));
   });
+
+  it('sends the answer streaming now whole to a client whose answer ended, not its tail', async () => {
+    const first = await dropAfter('two-tabs', `First ${directive('tokens=8')}`, 4);
+    const { conversationId } = first;
+    await waitUntilIdle('two-tabs', conversationId);
+    // Another tab asks again; this one comes back with the id of the first answer.
+    const second = readSse(
+      await stack.chat('two-tabs', {
+        conversationId,
+        message: `Second ${directive('tokens=40')}`,
+      }),
+    );
+    const secondStart = (await second.next()).value!;
+
+    const rest = await collectSse(
+      await fetch(`${stack.url}/v1/conversations/${conversationId}/stream`, {
+        headers: {
+          authorization: `Bearer ${await stack.token('two-tabs')}`,
+          'last-event-id': first.lastId,
+        },
+      }),
+    );
+    for await (const _ of second);
+
+    expect(first.lastId).toMatch(/^msg_[a-f0-9]{32}:[1-9]\d*$/);
+    expect(rest[0]).toMatchObject({
+      event: 'start',
+      data: { messageId: secondStart.data.messageId },
+    });
+    const stored = await json(
+      await stack.request('two-tabs', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(answerText(rest)).toBe(stored.messages.at(-1).content);
+  });
+
+  it('refuses an ?after= that is not one of its event ids with a 400', async () => {
+    const done = await collectSse(await stack.chat('bad-after', { message: 'quick' }));
+    const conversationId = String(done[0]!.data.conversationId);
+
+    for (const after of ['-1', 'msg_x:3', '1e3', `msg_${'a'.repeat(32)}:`]) {
+      const response = await stack.request(
+        'bad-after',
+        'GET',
+        `/v1/conversations/${conversationId}/stream?after=${encodeURIComponent(after)}`,
+      );
+      expect(response.status, after).toBe(400);
+      expect((await json(response)).error.type).toBe('invalid_request_error');
+    }
+  });
+
+  async function waitUntilIdle(userId: string, conversationId: string) {
+    for (;;) {
+      const conversation = await json(
+        await stack.request(userId, 'GET', `/v1/conversations/${conversationId}`),
+      );
+      if (conversation.messages.at(-1)?.stopReason) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 });
 
 describe('regenerating and editing over HTTP', () => {

@@ -1,21 +1,38 @@
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import { reportedUsage } from '../../../shared/domain/usage.js';
 import type * as z from '../../../shared/validation/zod.js';
+import type { StreamPosition } from '../turn/follow-turn.js';
 import type { TurnEvent } from '../turn/turn-types.js';
 import type { chatEventSchemas } from './chat-sse-events.js';
 
 /**
  * Our chat stream: an `id:` line, an `event:` line and a `data:` line whose JSON repeats
- * the event name in `type`. `start`, `delta`…, then `done` or `error`. The id is how much
- * of the answer (UTF-16 code units) the client has with this event: sent back as
- * `Last-Event-ID` (or `?after=`), it resumes the stream right after it.
+ * the event name in `type`. `start`, `delta`…, then `done` or `error`. The id names the
+ * answer and how much of it (UTF-16 code units) the client has with this event
+ * (`msg_…:120`): sent back as `Last-Event-ID` (or `?after=`), it resumes the stream right
+ * after it, and a client whose answer has ended gets the next one whole, not its tail.
  */
 export function chatEventEncoder(startOffset = 0): (event: TurnEvent) => string {
   let offset = startOffset;
+  let messageId: string | undefined;
   return (event) => {
+    if (event.type === 'start') messageId = event.messageId;
     if (event.type === 'text') offset += event.text.length;
-    return `id: ${offset}\n${encodeChatEvent(event)}`;
+    const id = messageId ? `${messageId}:${offset}` : `${offset}`;
+    return `id: ${id}\n${encodeChatEvent(event)}`;
   };
+}
+
+const EVENT_ID = /^(?:(msg_[a-f0-9]{32}):)?(\d{1,15})$/;
+
+/**
+ * Where a client is in the stream, from an event id: `msg_…:120`, or a bare offset.
+ * @returns undefined for an id that is not one of ours
+ */
+export function parseEventId(id: string): StreamPosition | undefined {
+  const match = EVENT_ID.exec(id);
+  if (!match) return undefined;
+  return { messageId: match[1], offset: Number(match[2]) };
 }
 
 function encodeChatEvent(event: TurnEvent): string {

@@ -3,17 +3,32 @@ import type { RequestScope } from '../http/chat-router.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
 import { sseResponse } from '../http/sse-response.js';
-import { chatEventEncoder } from '../protocols/chat-sse.js';
+import { chatEventEncoder, parseEventId } from '../protocols/chat-sse.js';
 import { chatEventSchemas } from '../protocols/chat-sse-events.js';
-import type { FollowTurn } from '../turn/follow-turn.js';
+import type { FollowTurn, StreamPosition } from '../turn/follow-turn.js';
 import { conversationIdOf } from './conversation-id.js';
 
-const offset = z.pipe(z.coerce.number(), z.int().check(z.nonnegative()));
+const eventId = z.pipe(
+  z.string(),
+  z.transform((id, context) => {
+    const position = parseEventId(id);
+    if (!position) {
+      context.issues.push({
+        code: 'custom',
+        input: id,
+        message: 'an event id is `msg_…:offset` or an offset, as the `id:` lines carry them',
+      });
+      return z.NEVER;
+    }
+    return position;
+  }),
+);
 
 /**
  * GET /v1/conversations/{id}/stream: the answer streaming in the conversation, resumed
  * after `Last-Event-ID` (or `?after=`): what was said already, then the rest as it comes.
- * `204` when no turn is streaming.
+ * A client whose answer has ended gets the one streaming now from its start. `204` when no
+ * turn is streaming.
  */
 export const resumeConversationRoute = (deps: {
   followTurn: FollowTurn;
@@ -22,19 +37,20 @@ export const resumeConversationRoute = (deps: {
   defineRoute({
     method: 'GET',
     path: '/v1/conversations/:id/stream',
-    query: z.object({ after: z.optional(offset) }),
+    query: z.object({ after: z.optional(eventId) }),
     docs: {
       operationId: 'resumeConversation',
       summary: 'Resume the answer streaming in a conversation',
       description:
-        'Replays what the streaming turn has said after `Last-Event-ID` (or `?after=`, an offset in UTF-16 code units, the `id:` of the last event received), then follows it to its end, as POST /v1/chat streams it.',
+        'Replays what the streaming turn has said after `Last-Event-ID` (or `?after=`: the `id:` of the last event received, `msg_…:offset` with the offset in UTF-16 code units), then follows it to its end, as POST /v1/chat streams it. When that id names an answer that has ended, the one streaming now is sent from its start.',
       params: {
         id: 'The conversation id (`conv_…`).',
         after: 'The `id:` of the last event received, as `Last-Event-ID` carries it.',
       },
       responses: {
         200: {
-          description: 'The rest of the answer, as Server-Sent Events (`id:` lines are offsets).',
+          description:
+            'The rest of the answer, as Server-Sent Events (`id:` lines are `messageId:offset`).',
           events: chatEventSchemas,
         },
         204: { description: 'No turn is streaming in the conversation.' },
@@ -42,15 +58,14 @@ export const resumeConversationRoute = (deps: {
       errors: [404],
     },
     handle: async ({ request, params, query, principal, scope }) => {
-      const afterOffset = query.after ?? lastEventOffset(request.headers);
       const followed = await deps.followTurn({
         userId: principal.userId,
         conversationId: conversationIdOf(params),
-        afterOffset,
+        after: query.after ?? lastEventPosition(request.headers),
         remainingTimeMs: scope.remainingTimeMs,
       });
       if (!followed) return json(204);
-      return streamOf(scope, followed.events, afterOffset, deps.limits.pingIntervalMs);
+      return streamOf(scope, followed.events, followed.fromOffset, deps.limits.pingIntervalMs);
     },
   });
 
@@ -70,8 +85,7 @@ function streamOf(
   );
 }
 
-/** `Last-Event-ID`: our ids are offsets; anything else resumes from the start. */
-function lastEventOffset(headers: Headers): number {
-  const value = Number(headers.get('last-event-id') ?? '0');
-  return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+/** `Last-Event-ID`: an id not of ours resumes from the start, as an EventSource expects. */
+function lastEventPosition(headers: Headers): StreamPosition {
+  return parseEventId(headers.get('last-event-id') ?? '') ?? { offset: 0 };
 }

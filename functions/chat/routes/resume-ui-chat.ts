@@ -44,7 +44,7 @@ export const resumeUiChatRoute = (deps: {
         .followTurn({
           userId: principal.userId,
           conversationId: conversationIdOfChat(principal.userId, params.id ?? ''),
-          afterOffset: 0,
+          after: { offset: 0 },
           remainingTimeMs: scope.remainingTimeMs,
         })
         .catch((error: unknown) => {

@@ -5,19 +5,28 @@ import type { ConversationStore } from '../../../shared/ports/conversation-store
 import type { RecoverTurn } from '../../../shared/turns/recover-turn.js';
 import type { TurnEvent } from './turn-types.js';
 
+/** How much of which answer a follower has. */
+export interface StreamPosition {
+  /** The answer it was reading; without it, whichever is streaming. */
+  messageId?: string;
+  /** Text it has already, in UTF-16 code units of that answer. */
+  offset: number;
+}
+
 /** A turn being followed: its events from where the follower left off. */
 export interface FollowedTurn {
   conversationId: string;
   messageId: string;
-  /** `start`, the text after `afterOffset` as it arrives, then `done` or `error`. */
+  /** Where `events` start: the follower's offset, or 0 when its answer has ended. */
+  fromOffset: number;
+  /** `start`, the text after `fromOffset` as it arrives, then `done` or `error`. */
   events: AsyncIterable<TurnEvent>;
 }
 
 export type FollowTurn = (request: {
   userId: string;
   conversationId: string;
-  /** Text the follower has already, in UTF-16 code units of the answer. */
-  afterOffset: number;
+  after: StreamPosition;
   /** Milliseconds before the function is stopped. */
   remainingTimeMs: () => number;
 }) => Promise<FollowedTurn | undefined>;
@@ -37,12 +46,14 @@ export function createTurnFollower(deps: {
   limits: { pollIntervalMs: number; deadlineMarginMs: number };
 }): FollowTurn {
   const { store, recover, clock, limits } = deps;
-  return async ({ userId, conversationId, afterOffset, remainingTimeMs }) => {
+  return async ({ userId, conversationId, after, remainingTimeMs }) => {
     const conversation = await store.getConversation(userId, conversationId);
     if (!conversation) throw new NotFoundError(`conversation ${conversationId} does not exist`);
     const active = conversation.activeTurn;
     if (!active) return undefined;
     const turnId = active.turnId;
+    // A follower whose answer ended has none of this one, which may be longer already.
+    const fromOffset = after.messageId && after.messageId !== turnId ? 0 : after.offset;
     // The turn's answer takes the slot after its question: the last one taken.
     const answerSeq = conversation.lastSeq;
     const deadlineMs = clock() + remainingTimeMs() - limits.deadlineMarginMs;
@@ -54,7 +65,7 @@ export function createTurnFollower(deps: {
         messageId: turnId,
         model: active?.hold?.model ?? 'unknown',
       };
-      let sent = afterOffset;
+      let sent = fromOffset;
       for (;;) {
         const now = await store.getConversation(userId, conversationId);
         const live = now?.activeTurn?.turnId === turnId;
@@ -98,6 +109,6 @@ export function createTurnFollower(deps: {
         await new Promise((resolve) => setTimeout(resolve, limits.pollIntervalMs));
       }
     }
-    return { conversationId, messageId: turnId, events: events() };
+    return { conversationId, messageId: turnId, fromOffset, events: events() };
   };
 }

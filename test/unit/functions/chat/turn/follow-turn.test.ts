@@ -62,8 +62,13 @@ async function streamingTurn(pieces: string[]) {
     advance: (ms: number) => {
       nowMs += ms;
     },
-    follow: (afterOffset = 0, remainingMs = 60_000) =>
-      follow({ userId: USER, conversationId, afterOffset, remainingTimeMs: () => remainingMs }),
+    follow: (offset = 0, remainingMs = 60_000, messageId?: string) =>
+      follow({
+        userId: USER,
+        conversationId,
+        after: { offset, messageId },
+        remainingTimeMs: () => remainingMs,
+      }),
   };
 }
 
@@ -116,6 +121,26 @@ describe('following a turn', () => {
       { type: 'text', text: 'a time.' },
       expect.objectContaining({ type: 'done', stopReason: 'end_turn', costNanoUsd: 1_000 }),
     ]);
+  });
+
+  it('replays after the offset when the follower names the answer streaming', async () => {
+    const t = await streamingTurn(['Once ', 'upon ']);
+
+    const followed = await t.follow(5, 60_000, t.turnId);
+    const [, text] = await take(followed!.events, 2);
+
+    expect(followed!.fromOffset).toBe(5);
+    expect(text).toEqual({ type: 'text', text: 'upon ' });
+  });
+
+  it('replays from the start for a follower whose answer has ended: this one is new to it', async () => {
+    const t = await streamingTurn(['Once ', 'upon ']);
+
+    const followed = await t.follow(5, 60_000, newMessageId());
+    const [, text] = await take(followed!.events, 2);
+
+    expect(followed!.fromOffset).toBe(0);
+    expect(text).toEqual({ type: 'text', text: 'Once upon ' });
   });
 
   it('ends a turn whose function died as interrupted, with what it had streamed', async () => {

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import {
+  chatEventEncoder,
+  parseEventId,
+} from '../../../../../functions/chat/protocols/chat-sse.js';
+
+const MESSAGE = `msg_${'0123456789abcdef'.repeat(2)}`;
+
+describe('chat stream event ids', () => {
+  it('name the answer and how much of it the client has, from the start event on', () => {
+    const encode = chatEventEncoder(3);
+    const ids = [
+      encode({ type: 'start', conversationId: 'conv_1', messageId: MESSAGE, model: 'm' }),
+      encode({ type: 'text', text: 'Hello' }),
+      encode({ type: 'text', text: '🙂' }),
+    ].map((frame) => /^id: (.+)$/m.exec(frame)?.[1]);
+
+    expect(ids).toEqual([`${MESSAGE}:3`, `${MESSAGE}:8`, `${MESSAGE}:10`]);
+  });
+
+  it('read back as the answer and its offset, or a bare offset', () => {
+    expect(parseEventId(`${MESSAGE}:120`)).toEqual({ messageId: MESSAGE, offset: 120 });
+    expect(parseEventId('42')).toEqual({ messageId: undefined, offset: 42 });
+  });
+
+  it.each([
+    '',
+    '-1',
+    '1e3',
+    '0x10',
+    ' 5',
+    `${MESSAGE}:`,
+    `${MESSAGE}:-1`,
+    `msg_${'A'.repeat(32)}:1`,
+    'msg_1:1',
+    '9'.repeat(16),
+  ])('are not read from %j', (id) => {
+    expect(parseEventId(id)).toBeUndefined();
+  });
+});
