@@ -5,6 +5,7 @@ import { afterLoading } from './http/after-loading.js';
 import { type AuthenticationOptions, authenticate, requireAdmin } from './http/authenticate.js';
 import { ChatRouter } from './http/chat-router.js';
 import { errorHandler } from './http/error-response.js';
+import { lowerCaseMediaType } from './http/media-type.js';
 import { requestScope } from './http/request-scope.js';
 import { registerRoutes } from './http/route.js';
 import { traceRequest } from './http/trace-request.js';
@@ -81,6 +82,7 @@ export function createChatApp(deps: ChatAppDependencies): ChatRouter {
   app.use(requestScope(deps));
   if (deps.ready) app.use(afterLoading(deps.ready));
   app.use(traceRequest(deps.tracer));
+  app.use(lowerCaseMediaType);
   registerRoutes(
     app,
     [

@@ -71,13 +71,25 @@ describe('HTTP conventions of the function URL', () => {
   });
 
   it('says how to send the body when it is not declared as JSON', async () => {
+    const claudeCalls = stack.claude.requests.length;
     const response = await raw(stack, 'POST', '/v1/chat', {
       body: '{"message":"hi"}',
       headers: auth,
     });
     expect(response.status).toBe(400);
     expect(JSON.parse(response.text).error.message).toMatch(/content-type: application\/json/);
-    expect(stack.claude.requests).toHaveLength(0);
+    expect(stack.claude.requests).toHaveLength(claudeCalls);
+  });
+
+  it('reads a JSON body whatever the case of its media type, as media types are', async () => {
+    const before = stack.claude.requests.length;
+    const response = await raw(stack, 'POST', '/v1/chat', {
+      body: '{"message":"hi"}',
+      headers: { ...auth, 'content-type': 'Application/JSON; charset=UTF-8' },
+    });
+    expect(response.status).toBe(200);
+    expect(response.text).toMatch(/^event: done$/m);
+    expect(stack.claude.requests).toHaveLength(before + 1);
   });
 
   it('names the invalid field of a body', async () => {
@@ -90,6 +102,7 @@ describe('HTTP conventions of the function URL', () => {
   });
 
   it('refuses a body nested too deep to walk with 400, on every route that takes one', async () => {
+    const claudeCalls = stack.claude.requests.length;
     const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
     const bodies: Array<[string, string]> = [
       [
@@ -112,7 +125,7 @@ describe('HTTP conventions of the function URL', () => {
       expect(response.status, path).toBe(400);
       expect(JSON.parse(response.text).error.message, path).toMatch(/nested more than 128 levels/);
     }
-    expect(stack.claude.requests).toHaveLength(0);
+    expect(stack.claude.requests).toHaveLength(claudeCalls);
   });
 
   it('answers a method no route knows with 405, as JSON, with the methods the path takes', async () => {
