@@ -71,7 +71,12 @@ export function createApi(token: () => string) {
       }
     },
     usage: async () => (await call<Usage>('GET', '/v1/usage'))!,
-    stop: (id: string) => call('POST', `/v1/conversations/${encodeURIComponent(id)}/stop`),
+    /** Stops `messageId` (the answer streaming), or whatever streams when it is not known yet. */
+    stop: (id: string, messageId?: string) =>
+      call(
+        'POST',
+        `/v1/conversations/${encodeURIComponent(id)}/stop${messageId ? `?messageId=${encodeURIComponent(messageId)}` : ''}`,
+      ),
   };
 }
 

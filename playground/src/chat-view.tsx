@@ -2,7 +2,7 @@ import { useChat } from '@ai-sdk/react';
 import { DefaultChatTransport, type UIMessage } from 'ai';
 import { type FormEvent, type KeyboardEvent, useId, useMemo, useState } from 'react';
 import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-metadata.js';
-import { type Api, chatErrorMessage, type StoredMessage } from './api.js';
+import { type Api, ApiError, chatErrorMessage, type StoredMessage } from './api.js';
 
 export type Message = UIMessage<UiMessageMetadata>;
 
@@ -55,9 +55,13 @@ export function ChatView(props: {
   };
   const stop = async () => {
     setStopError(undefined);
+    // Named, so that a Stop pressed as this answer ends cannot stop the next one.
+    const streaming = messages.at(-1);
     try {
-      await api.stop(id);
+      await api.stop(id, streaming?.role === 'assistant' ? streaming.id : undefined);
     } catch (failure) {
+      // 409: it ended before the stop arrived; there is nothing left to stop.
+      if (failure instanceof ApiError && failure.status === 409) return;
       setStopError((failure as Error).message);
     }
   };

@@ -98,7 +98,9 @@ describe.skipIf(chromiumMissing)('the playground in Chromium', () => {
       .poll(async () => (await answer(page).textContent())?.length ?? 0)
       .toBeGreaterThan(0);
 
+    const stopRequest = page.waitForRequest((request) => request.url().includes('/stop'));
     await page.getByRole('button', { name: 'Stop' }).click();
+    const stopUrl = new URL((await stopRequest).url());
     await answerFacts(page).waitFor({ timeout: 5_000 });
     expect(await answerFacts(page).textContent()).toContain('stopped');
     await expect.poll(() => page.getByRole('button', { name: 'Stop' }).count()).toBe(0);
@@ -113,6 +115,8 @@ describe.skipIf(chromiumMissing)('the playground in Chromium', () => {
       stopReason: 'stopped',
       content: await answer(page).textContent(),
     });
+    // It named the answer it stopped: a Stop pressed as an answer ends cannot stop the next.
+    expect(stopUrl.searchParams.get('messageId')).toBe(stored.messages.at(-1).id);
     await page.close();
   });
 
