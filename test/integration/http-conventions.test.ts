@@ -92,6 +92,22 @@ describe('HTTP conventions of the function URL', () => {
     expect(stack.claude.requests).toHaveLength(before + 1);
   });
 
+  it('refuses a query parameter given twice with 400, naming it, and ignores unknown ones', async () => {
+    const twice = await raw(stack, 'GET', '/v1/jobs?status=failed&status=succeeded&limit=2', {
+      headers: auth,
+    });
+    const unknownTwice = await raw(stack, 'GET', '/v1/conversations?x=1&x=2&limit=1', {
+      headers: auth,
+    });
+
+    expect(twice.status).toBe(400);
+    expect(JSON.parse(twice.text).error).toEqual({
+      type: 'invalid_request_error',
+      message: 'status: given more than once; give one value',
+    });
+    expect(unknownTwice.status).toBe(200);
+  });
+
   it('names the invalid field of a body', async () => {
     const response = await raw(stack, 'POST', '/v1/chat', {
       body: '{"message":"hi","maxTokens":-3}',

@@ -14,6 +14,7 @@ import {
   unknownMethodOf,
 } from './chat-router.js';
 import { withinJsonDepth } from './json-depth.js';
+import { singleValuedQuery } from './single-valued-query.js';
 
 /** What a route's handler gets: the validated request, the caller and the request scope. */
 export interface RouteInput<Body, Query> {
@@ -106,7 +107,7 @@ export function registeredRoutes(app: ChatRouter): readonly AnyRoute[] {
 
 /**
  * Registers the routes on the router: each behind `authenticate` unless public, with
- * Event Handler validating its body and query. Event Handler answers a known path's
+ * Event Handler validating its body and query (a query parameter it reads, once). Event Handler answers a known path's
  * other methods with 404, so each is registered here to answer 405 with `Allow`
  * (OPTIONS: 204 with `Allow`).
  */
@@ -130,15 +131,17 @@ export function registerRoutes(
         principal: reqCtx.get('principal') ?? ANONYMOUS,
         scope: reqCtx.get('scope')!,
       });
+    const access =
+      route.access === 'public'
+        ? []
+        : route.access === 'admin'
+          ? [hooks.authenticate, hooks.requireAdmin]
+          : [hooks.authenticate];
+    const queryCheck = route.query && singleValuedQuery(route.query);
     const options = {
       method: route.method,
       path: route.path,
-      middleware:
-        route.access === 'public'
-          ? []
-          : route.access === 'admin'
-            ? [hooks.authenticate, hooks.requireAdmin]
-            : [hooks.authenticate],
+      middleware: queryCheck ? [...access, queryCheck] : access,
     };
     if (Object.keys(schemas).length > 0) {
       app.route(handler as RouteHandler, { ...options, validation: { req: schemas as never } });
