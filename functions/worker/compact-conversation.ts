@@ -1,4 +1,4 @@
-import type { StoredMessage } from '../../shared/domain/conversation.js';
+import { isSuperseded, type StoredMessage } from '../../shared/domain/conversation.js';
 import { estimateTokens } from '../../shared/domain/tokens.js';
 import type { SummarizeConversationMessage } from '../../shared/jobs/job-message.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
@@ -38,8 +38,12 @@ export function createConversationCompactor(deps: {
       afterSeq: conversation.summary?.throughSeq ?? 0,
       maxTokens: Number.MAX_SAFE_INTEGER,
     });
-    const older = olderMessages(uncompacted);
+    // What a regenerate or an edit replaced is left out of prompts, so of the summary too.
+    const older = olderMessages(
+      uncompacted.filter((m) => !isSuperseded(m.seq, conversation.superseded)),
+    );
     if (older.length === 0) return conversation.summary?.text ?? '';
+    const throughSeq = older.at(-1)!.seq;
 
     const transcript = older.map(
       (m) => `${m.role === 'user' ? 'User' : 'Assistant'}: ${m.content}`,
@@ -56,10 +60,12 @@ export function createConversationCompactor(deps: {
       },
       run,
     );
+    // Replaced messages were counted as uncompacted when they were stored: they leave too.
+    const compacted = uncompacted.filter((m) => m.seq <= throughSeq);
     await conversations.saveSummary(userId, conversationId, {
       text: summary,
-      throughSeq: older.at(-1)!.seq,
-      tokensCompacted: older.reduce((sum, m) => sum + estimateTokens(m.content), 0),
+      throughSeq,
+      tokensCompacted: compacted.reduce((sum, m) => sum + estimateTokens(m.content), 0),
     });
     return summary;
   };

@@ -74,6 +74,23 @@ describe('createConversationCompactor', () => {
     expect(after?.uncompactedTokens).toBe(tokensOf(turns.slice(3)));
   });
 
+  it('leaves out what an edit replaced, and takes it off the uncompacted count too', async () => {
+    const world = compactionWorld();
+    const edited = { user: 'My password is hunter2', assistant: 'Noted.' };
+    const turns = [edited, { ...answeredTurns(1)[0]!, supersedes: 1 }, ...answeredTurns(4, 1)];
+    await seedConversation(world.conversations, turns);
+
+    await world.compactConversation(compaction, world.newRun());
+
+    const prompt = promptOf(world.model.requests[0]!);
+    expect(prompt).toContain(`User: ${turns[1]?.user}`);
+    expect(prompt).not.toContain('hunter2');
+    expect(prompt).not.toContain('Noted.');
+    const after = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
+    expect(after?.summary?.throughSeq).toBe(8);
+    expect(after?.uncompactedTokens).toBe(tokensOf(turns.slice(4)));
+  });
+
   it('includes the previous summary and folds only the messages after it', async () => {
     const world = compactionWorld('The user prefers tea; later turns covered the topic.');
     const turns = answeredTurns(5);

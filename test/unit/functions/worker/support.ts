@@ -417,7 +417,8 @@ export const JOB_ID = `job_${'a'.repeat(32)}`;
  */
 export async function seedConversation(
   conversations: InMemoryConversationStore,
-  turns: Array<{ user: string; assistant?: string }>,
+  /** `supersedes`: the sequence number from which this turn replaces what was said (an edit). */
+  turns: Array<{ user: string; assistant?: string; supersedes?: number }>,
   ids: { userId?: string; conversationId?: string } = {},
 ): Promise<void> {
   const userId = ids.userId ?? USER_ID;
@@ -434,6 +435,7 @@ export async function seedConversation(
       turnId,
       title: 'A conversation',
       userMessage: { id: `user-${i}`, content: turn.user, tokens: estimateTokens(turn.user) },
+      ...(turn.supersedes !== undefined && { supersedeFrom: turn.supersedes }),
       nowIso,
       leaseUntilMs: nowMs + i * 1000 + 500,
     });
