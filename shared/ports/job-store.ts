@@ -79,6 +79,11 @@ export interface JobStore {
     job: Pick<Job, 'jobId' | 'userId' | 'type'> & Pick<Job, 'contentHash' | 'priority'>,
     nowIso: string,
   ): Promise<Job>;
+  /**
+   * Deletes a job its message never reached the queue for: only while it is `queued`, never
+   * attempted, and holds this content. A message sent meanwhile makes the job again.
+   */
+  discard(userId: string, jobId: string, contentHash: string): Promise<void>;
   get(userId: string, jobId: string): Promise<Job | undefined>;
   /** The user's jobs, newest first; with `status`, only those (a page may then be short). */
   list(userId: string, page: PageRequest & { status?: JobStatus }): Promise<Page<Job>>;

@@ -68,6 +68,38 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
     });
   });
 
+  describe('discard', () => {
+    it('deletes a queued job never attempted that holds this content', async () => {
+      await jobs.create({ ...job, contentHash: 'hash-1' }, T0);
+
+      await jobs.discard(job.userId, job.jobId, 'hash-1');
+
+      expect(await jobs.get(job.userId, job.jobId)).toBeUndefined();
+    });
+
+    it('keeps a job that holds other content, has started, or was cancelled', async () => {
+      const other = { ...job, jobId: newJobId() };
+      const started = { ...job, jobId: newJobId() };
+      const cancelled = { ...job, jobId: newJobId() };
+      for (const each of [other, started, cancelled]) {
+        await jobs.create({ ...each, contentHash: 'hash-1' }, T0);
+      }
+      await jobs.markRunning(started.userId, started.jobId, T1);
+      await jobs.cancel(cancelled.userId, cancelled.jobId, T1);
+
+      await jobs.discard(other.userId, other.jobId, 'hash-2');
+      await jobs.discard(started.userId, started.jobId, 'hash-1');
+      await jobs.discard(cancelled.userId, cancelled.jobId, 'hash-1');
+      await jobs.discard(job.userId, newJobId(), 'hash-1');
+
+      expect(await jobs.get(other.userId, other.jobId)).toMatchObject({ status: 'queued' });
+      expect(await jobs.get(started.userId, started.jobId)).toMatchObject({ status: 'running' });
+      expect(await jobs.get(cancelled.userId, cancelled.jobId)).toMatchObject({
+        status: 'cancelled',
+      });
+    });
+  });
+
   describe('get', () => {
     it('finds no job that was never created', async () => {
       expect(await jobs.get(job.userId, job.jobId)).toBeUndefined();

@@ -44,6 +44,13 @@ export class InMemoryJobStore implements JobStore {
     return structuredClone(stored);
   }
 
+  async discard(userId: string, jobId: string, contentHash: string): Promise<void> {
+    const job = this.jobs.get(keyOf(userId, jobId));
+    if (job?.status === 'queued' && job.attempts === 0 && job.contentHash === contentHash) {
+      this.jobs.delete(keyOf(userId, jobId));
+    }
+  }
+
   async get(userId: string, jobId: string): Promise<Job | undefined> {
     const job = this.jobs.get(keyOf(userId, jobId));
     return job && structuredClone(job);

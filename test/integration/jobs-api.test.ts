@@ -1,3 +1,4 @@
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeQueue, type TopicSubscriber } from '../../local-stack/sns/topics.js';
 import type { JobEndedEvent } from '../../shared/events/producer-events.js';
@@ -102,5 +103,30 @@ describe('the jobs API', () => {
       jobId: 'no spaces/or slashes',
     });
     expect(invalid.status).toBe(400);
+  });
+
+  it('accepts one of ten callers racing with one job id and ten contents, and refuses nine', async () => {
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const response = await stack.request('racer', 'POST', '/v1/jobs', {
+          type: 'summarize',
+          text: `Draft number ${i}.`,
+          jobId: 'weekly',
+        });
+        return response.status;
+      }),
+    );
+
+    expect(statuses.toSorted()).toEqual([202, ...Array(9).fill(409)]);
+    // One message went to the worker: no refused caller's text is waiting to be dead-lettered.
+    const sent: string[] = [];
+    for (;;) {
+      const { Messages = [] } = await stack.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, MaxNumberOfMessages: 10 }),
+      );
+      if (Messages.length === 0) break;
+      sent.push(...Messages.map((message) => JSON.parse(message.Body ?? '{}').jobId));
+    }
+    expect(sent.filter((jobId) => jobId === 'weekly')).toHaveLength(1);
   });
 });

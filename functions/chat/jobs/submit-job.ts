@@ -28,11 +28,12 @@ export type SubmitJob = (
 /**
  * Queues a document summary. The same document twice is one job: its id is the caller's,
  * or a hash of the content, and the worker processes a job id once; the same id with
- * other content is refused (409). The job is recorded only once the queue has accepted
- * its message, so a refused message leaves no job behind.
+ * other content is refused (409). The job is recorded before its message is sent, with a
+ * single conditional write, so that of two callers racing with one id and two contents
+ * one is refused; a message the queue refuses takes its job away again.
  */
 export function createJobSubmission(deps: {
-  jobs: Pick<JobStore, 'create' | 'get'>;
+  jobs: Pick<JobStore, 'create' | 'discard'>;
   queue: JobQueue;
   clock: Clock;
   limits: { maxDocumentBytes: number; models: ReadonlySet<string>; defaultModel: string };
@@ -56,18 +57,6 @@ export function createJobSubmission(deps: {
     };
     const jobId = jobIdOf(message);
     const contentHash = contentHashOf(message);
-    const existing = await deps.jobs.get(request.userId, jobId);
-    if (existing?.contentHash !== undefined && existing.contentHash !== contentHash) {
-      throw new ConflictError(
-        `job id ${JSON.stringify(jobId)} is already used for other content: choose another id`,
-      );
-    }
-    // A repeat of a job already started or done is that job. One never started is sent
-    // again, in case the first send failed: the worker processes a job id once.
-    if (existing && (existing.status !== 'queued' || existing.attempts > 0)) {
-      return { jobId, status: existing.status };
-    }
-    await deps.queue.send({ ...message, jobId });
     const job = await deps.jobs.create(
       {
         jobId,
@@ -78,6 +67,21 @@ export function createJobSubmission(deps: {
       },
       new Date(deps.clock()).toISOString(),
     );
+    if (job.contentHash !== undefined && job.contentHash !== contentHash) {
+      throw new ConflictError(
+        `job id ${JSON.stringify(jobId)} is already used for other content: choose another id`,
+      );
+    }
+    // A repeat of a job already started or done is that job. One never started is sent
+    // again, in case the first send failed: the worker processes a job id once.
+    if (job.status !== 'queued' || job.attempts > 0) return { jobId, status: job.status };
+    try {
+      await deps.queue.send({ ...message, jobId });
+    } catch (error) {
+      // The send's failure is the one the caller must hear of, not the clean-up's.
+      await deps.jobs.discard(request.userId, jobId, contentHash).catch(() => undefined);
+      throw error;
+    }
     return { jobId, status: job.status };
   };
 }

@@ -1,4 +1,5 @@
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
@@ -79,6 +80,23 @@ export class DynamoJobStore implements JobStore {
       }),
     );
     return toJob(Attributes ?? {});
+  }
+
+  async discard(userId: string, jobId: string, contentHash: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: jobKeys.job(userId, jobId),
+          ConditionExpression: '#status = :queued AND attempts = :zero AND contentHash = :hash',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':queued': 'queued', ':zero': 0, ':hash': contentHash },
+        }),
+      );
+    } catch (error) {
+      // Started, or another's content: it is not ours to discard.
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async get(userId: string, jobId: string): Promise<Job | undefined> {

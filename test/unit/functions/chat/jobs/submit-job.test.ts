@@ -248,6 +248,25 @@ describe('job submission', () => {
       expect(queue.sent).toHaveLength(1);
     });
 
+    it('refuses all but one of callers racing with one id and other contents', async () => {
+      const { queue, submit } = submissionFixture();
+
+      const outcomes = await Promise.allSettled(
+        ['First.', 'Second.', 'Third.'].map((text) =>
+          submit({ ...DOCUMENT, text, jobId: 'report-7' }),
+        ),
+      );
+
+      const accepted = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      const refused = outcomes.flatMap((outcome) =>
+        outcome.status === 'rejected' ? [outcome.reason] : [],
+      );
+      expect(accepted).toHaveLength(1);
+      expect(refused).toHaveLength(2);
+      for (const reason of refused) expect(reason).toBeInstanceOf(ConflictError);
+      expect(queue.sent.map((message) => message.jobId)).toEqual(['report-7']);
+    });
+
     it('gives a standard document the id it always had, and a batch one another', async () => {
       const { submit } = submissionFixture();
 
