@@ -6,16 +6,18 @@ import type { JobMessage } from './job-message.js';
 export const JOB_TYPE_ATTRIBUTE = 'type';
 
 /**
- * A job message's body as it goes on the queue: JSON, with every character outside
- * the Basic Multilingual Plane (emoji…) written as its `\u` surrogate escapes. SQS
- * accepts those characters as they are; the SQS emulator (fauxqs 2.4) refuses them,
- * and the escapes parse back to the same text everywhere.
+ * A job message's body as it goes on the queue: JSON, with `\u` escapes for what a
+ * queue would refuse as it is. SQS refuses the noncharacters U+FFFE and U+FFFF (text may
+ * hold them); the SQS emulator (fauxqs 2.4) also refuses every character outside the Basic
+ * Multilingual Plane (emoji…), which SQS accepts. The escapes parse back to the same text.
+ * (`JSON.stringify` escapes control characters and lone surrogates itself.)
  */
 export function encodeJobMessage(message: JobMessage & { jobId: string }): string {
-  return JSON.stringify(message).replace(
-    /[\u{10000}-\u{10FFFF}]/gu,
-    (character) =>
-      `\\u${character.charCodeAt(0).toString(16)}\\u${character.charCodeAt(1).toString(16)}`,
+  return JSON.stringify(message).replace(/[\u{10000}-\u{10FFFF}\uFFFE\uFFFF]/gu, (character) =>
+    Array.from(
+      { length: character.length },
+      (_, index) => `\\u${character.charCodeAt(index).toString(16).padStart(4, '0')}`,
+    ).join(''),
   );
 }
 

@@ -117,10 +117,11 @@ describe('summarization jobs', () => {
     expect((await stack.request('escaper', 'GET', `/v1/jobs/${jobId}`)).status).toBe(404);
   });
 
-  it('summarizes a document of emoji and other text beyond the BMP', async () => {
+  it('summarizes a document of emoji, text beyond the BMP and the noncharacters SQS refuses', async () => {
     const queued = await stack.request('emoji', 'POST', '/v1/jobs', {
       type: 'summarize',
-      text: '😀 漢字 👩‍👩‍👧 é̀ '.repeat(500),
+      text: '😀 漢字 👩‍👩‍👧 é̀ \uFFFE \uFFFF '.repeat(500),
+      instructions: 'Keep \uFFFF as it is.',
     });
     expect(queued.status).toBe(202);
     const { jobId } = await json(queued);

@@ -18,6 +18,14 @@ describe('job messages on the queue', () => {
     expect(JSON.parse(body)).toEqual(message);
   });
 
+  it('escapes the noncharacters U+FFFE and U+FFFF, which SQS refuses', () => {
+    const message = job('a\uFFFEb\uFFFFc');
+    const body = encodeJobMessage(message);
+    expect(body).not.toMatch(/[\uFFFE\uFFFF]/);
+    expect(body).toContain('a\\ufffeb\\uffffc');
+    expect(JSON.parse(body)).toEqual(message);
+  });
+
   it('round-trips any text', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (text) => {
