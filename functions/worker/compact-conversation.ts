@@ -1,8 +1,8 @@
 import { isSuperseded, type StoredMessage } from '../../shared/domain/conversation.js';
+import { NotFoundError } from '../../shared/domain/errors.js';
 import { estimateTokens } from '../../shared/domain/tokens.js';
 import type { SummarizeConversationMessage } from '../../shared/jobs/job-message.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
-import { PermanentJobError } from './job-errors.js';
 import type { JobRun } from './job-run.js';
 import type { SummarizeDocument } from './summarize-document.js';
 
@@ -29,10 +29,7 @@ export function createConversationCompactor(deps: {
   return async ({ userId, conversationId }, run) => {
     const conversation = await conversations.getConversation(userId, conversationId);
     if (!conversation) {
-      throw new PermanentJobError(
-        'not_found_error',
-        `conversation ${conversationId} does not exist`,
-      );
+      throw new NotFoundError(`conversation ${conversationId} does not exist`);
     }
     const uncompacted = await conversations.recentMessages(userId, conversationId, {
       afterSeq: conversation.summary?.throughSeq ?? 0,

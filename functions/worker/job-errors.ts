@@ -1,4 +1,9 @@
-import { BudgetExceededError, ModelError, ValidationError } from '../../shared/domain/errors.js';
+import {
+  BudgetExceededError,
+  ModelError,
+  NotFoundError,
+  ValidationError,
+} from '../../shared/domain/errors.js';
 
 /** A job that can never succeed, whatever the number of retries. */
 export class PermanentJobError extends Error {
@@ -40,7 +45,9 @@ export interface JobFailure {
 
 /** Classifies a job's failure: retry later, fail the job, or dead-letter the message. */
 export function classifyFailure(error: unknown): JobFailure {
-  if (error instanceof BudgetExceededError) {
+  // Over budget, or its conversation deleted (an ordinary act of its user): the job ends
+  // failed, and its message, which is fine, does not page anyone from the dead-letter queue.
+  if (error instanceof BudgetExceededError || error instanceof NotFoundError) {
     return { type: error.type, message: error.message, retryable: false, deadLetter: false };
   }
   if (error instanceof PermanentJobError) {

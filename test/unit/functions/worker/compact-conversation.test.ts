@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PermanentJobError } from '../../../../functions/worker/job-errors.js';
+import { NotFoundError } from '../../../../shared/domain/errors.js';
 import { estimateTokens } from '../../../../shared/domain/tokens.js';
 import { ScriptedModel } from '../../../fakes/scripted-model.js';
 import {
@@ -165,7 +165,7 @@ describe('createConversationCompactor', () => {
 
     const compacting = world.compactConversation(compaction, world.newRun());
 
-    await expect(compacting).rejects.toBeInstanceOf(PermanentJobError);
+    await expect(compacting).rejects.toBeInstanceOf(NotFoundError);
     await expect(compacting).rejects.toMatchObject({
       type: 'not_found_error',
       message: expect.stringContaining(CONVERSATION_ID),
@@ -178,7 +178,7 @@ describe('createConversationCompactor', () => {
     await seedConversation(world.conversations, answeredTurns(5), { userId: 'someone-else' });
 
     await expect(world.compactConversation(compaction, world.newRun())).rejects.toMatchObject({
-      name: 'PermanentJobError',
+      name: 'NotFoundError',
       type: 'not_found_error',
     });
     expect(world.model.requests).toHaveLength(0);

@@ -7,6 +7,7 @@ import {
 import {
   BudgetExceededError,
   ModelError,
+  NotFoundError,
   ValidationError,
 } from '../../../../shared/domain/errors.js';
 
@@ -35,8 +36,17 @@ describe('classifyFailure', () => {
     });
   });
 
-  it('dead-letters what can never succeed: a missing conversation, a request the model rejects', () => {
-    expect(classifyFailure(new PermanentJobError('not_found_error', 'gone'))).toMatchObject({
+  it('fails a compaction of a conversation that is gone for good, without dead-lettering it', () => {
+    expect(classifyFailure(new NotFoundError('gone'))).toEqual({
+      type: 'not_found_error',
+      message: 'gone',
+      retryable: false,
+      deadLetter: false,
+    });
+  });
+
+  it('dead-letters what can never succeed: a message at fault, a request the model rejects', () => {
+    expect(classifyFailure(new PermanentJobError('invalid_request_error', 'bad'))).toMatchObject({
       retryable: false,
       deadLetter: true,
     });

@@ -382,7 +382,7 @@ describe('createRecordHandler', () => {
       ]);
     });
 
-    it('fails a compaction of a conversation that does not exist and dead-letters its message', async () => {
+    it('fails a compaction of a conversation that does not exist, without dead-lettering it', async () => {
       const world = createWorkerWorld();
       const record = jobRecord({
         type: 'summarize.conversation',
@@ -394,16 +394,10 @@ describe('createRecordHandler', () => {
       await world.handleRecord(record);
 
       expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
-        status: 'dead_lettered',
+        status: 'failed',
         error: { type: 'not_found_error' },
       });
-      expect(world.messages.deadLettered).toEqual([
-        {
-          body: record.body,
-          attributes: record.messageAttributes,
-          reason: `not_found_error: conversation ${CONVERSATION_ID} does not exist`,
-        },
-      ]);
+      expect(world.messages.deadLettered).toEqual([]);
       expect(world.messages.retries).toEqual([]);
     });
 
