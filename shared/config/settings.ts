@@ -1,3 +1,4 @@
+import { MAX_BUDGET_USD } from '../domain/budget.js';
 import { modelPricesSchema } from '../domain/pricing/model-price.js';
 import * as z from '../validation/zod.js';
 import {
@@ -99,12 +100,12 @@ export const SETTINGS = {
   userMonthlyBudgetUsd: setting(
     'both',
     'Monthly budget of each user, in USD; per-user overrides live in the table.',
-    decimal({ above: 0, default: 10 }),
+    decimal({ above: 0, max: MAX_BUDGET_USD, default: 10 }),
   ),
   globalMonthlyBudgetUsd: setting(
     'both',
     'Monthly budget of the whole deployment, in USD.',
-    decimal({ above: 0, default: 1000 }),
+    decimal({ above: 0, max: MAX_BUDGET_USD, default: 1000 }),
   ),
   userRequestsPerMinute: setting(
     'both',

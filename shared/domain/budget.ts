@@ -14,6 +14,12 @@ export interface Reservation {
 }
 
 /**
+ * The largest monthly budget, in USD: held in nano-USD, it must stay an exact integer
+ * (2^53 nano-USD is about $9,007,199).
+ */
+export const MAX_BUDGET_USD = 9_000_000;
+
+/**
  * What a reservation may hold: a whole, non-negative number of nano-USD. Anything else
  * (a negative worst case would add to what is left) is a bug of the caller's.
  * @throws RangeError

@@ -1,5 +1,7 @@
 import type { ApiKeyGrant } from '../domain/api-key.js';
-import { usdToNano } from '../domain/pricing/model-price.js';
+import { MAX_BUDGET_USD } from '../domain/budget.js';
+import { BudgetExceededError } from '../domain/errors.js';
+import { nanoToUsd, usdToNano } from '../domain/pricing/model-price.js';
 import type { PriceTable } from '../domain/pricing/price-table.js';
 import type { Reservation, UsageLedger } from '../ports/usage-ledger.js';
 
@@ -48,9 +50,7 @@ export function createBudgetReserver(deps: {
   const ledgerRequest = (request: BudgetRequest, id?: string) => ({
     ...(id && { id }),
     userId: request.userId,
-    amountNanoUsd:
-      prices.worstCaseNanoUsd(request.model, request.promptMaxTokens, request.maxOutputTokens) +
-      (request.extraNanoUsd ?? 0),
+    amountNanoUsd: worstCaseOf(request),
     nowMs: request.nowMs,
     expiresAtMs: request.expiresAtMs,
     ...(request.holder && { holder: request.holder }),
@@ -63,6 +63,17 @@ export function createBudgetReserver(deps: {
       },
     }),
   });
+  function worstCaseOf(request: BudgetRequest): number {
+    const nanoUsd =
+      prices.worstCaseNanoUsd(request.model, request.promptMaxTokens, request.maxOutputTokens) +
+      (request.extraNanoUsd ?? 0);
+    if (nanoUsd > usdToNano(MAX_BUDGET_USD)) {
+      throw new BudgetExceededError(
+        `this request could cost up to $${nanoToUsd(nanoUsd)}, more than any budget holds; lower max_tokens (or a tool's max_uses)`,
+      );
+    }
+    return nanoUsd;
+  }
   return {
     plan: (request) => ledger.plan(ledgerRequest(request)),
     reserve: (request, planned) =>

@@ -497,6 +497,9 @@ describe('budgets and the usage report', () => {
   it('answers an invalid budget or principal with 400', async () => {
     for (const [principal, body] of [
       ['p', { monthlyBudgetUsd: -1 }],
+      // More than nano-USD can count exactly: it was a 500.
+      ['p', { monthlyBudgetUsd: 9_007_200 }],
+      ['p', { monthlyBudgetUsd: 1_000_000_000 }],
       ['p', { monthlyBudgetUsd: '5' }],
       ['p', { monthlyBudgetUsd: 5, currency: 'EUR' }],
       ['p', {}],

@@ -116,6 +116,23 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     expect(stack.claude.requests).toHaveLength(modelCalls);
   });
 
+  it('402 for a max_uses whose cost no budget could hold, however large (it was a 500)', async () => {
+    const client = sdk(await stack.token('u'));
+    const modelCalls = stack.claude.requests.length;
+
+    for (const max_uses of [1_000_000_000, Number.MAX_SAFE_INTEGER]) {
+      const error = await caught(
+        client.messages.create(
+          ask('hi', { tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses }] }),
+        ),
+      );
+      expect(error, String(max_uses)).toBeInstanceOf(Anthropic.APIError);
+      expect((error as APIError).status).toBe(402);
+      expect((error as Error).message).toMatch(/more than any budget holds/);
+    }
+    expect(stack.claude.requests).toHaveLength(modelCalls);
+  });
+
   it('429 RateLimitError with retry-after when the key is over its rate', async () => {
     const { key } = await createApiKey(stack, { principal: 'busy-user', requestsPerMinute: 1 });
     const client = sdk(key);

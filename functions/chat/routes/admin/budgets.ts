@@ -1,5 +1,5 @@
 import { isUserId } from '../../../../shared/auth/user-id.js';
-import { monthOf } from '../../../../shared/domain/budget.js';
+import { MAX_BUDGET_USD, monthOf } from '../../../../shared/domain/budget.js';
 import type { Clock } from '../../../../shared/domain/clock.js';
 import { ValidationError } from '../../../../shared/domain/errors.js';
 import { nanoToUsd, usdToNano } from '../../../../shared/domain/pricing/model-price.js';
@@ -38,7 +38,7 @@ export const setBudgetRoute = (deps: BudgetDependencies) =>
     path: '/v1/admin/principals/:principal/budget',
     access: 'admin',
     body: z.strictObject({
-      monthlyBudgetUsd: z.number().check(z.nonnegative(), z.maximum(1_000_000_000)),
+      monthlyBudgetUsd: z.number().check(z.nonnegative(), z.maximum(MAX_BUDGET_USD)),
     }),
     docs: {
       operationId: 'setBudget',
