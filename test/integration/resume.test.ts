@@ -253,6 +253,43 @@ describe('regenerating and editing over HTTP', () => {
     expect(texts).not.toContain('Second question');
   });
 
+  it('regenerates an earlier answer by messageId, or the answer after a named question', async () => {
+    const first = await collectSse(await stack.chat('rewinder', { message: 'One' }));
+    const conversationId = String(first[0]!.data.conversationId);
+    const firstAnswerId = String(first.at(-1)!.data.messageId);
+    await collectSse(await stack.chat('rewinder', { message: 'Two', conversationId }));
+    const regenerate = (messageId: string) =>
+      stack.request('rewinder', 'POST', `/v1/conversations/${conversationId}/regenerate`, {
+        messageId,
+      });
+
+    const again = await collectSse(await regenerate(firstAnswerId));
+    const afterAnswer = await json(
+      await stack.request('rewinder', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    const question = afterAnswer.messages[0];
+    await collectSse(await regenerate(question.id));
+    const afterQuestion = await json(
+      await stack.request('rewinder', 'GET', `/v1/conversations/${conversationId}`),
+    );
+
+    expect(again.at(-1)?.event).toBe('done');
+    expect(afterAnswer.messages.map((m: { content: string }) => m.content)).toEqual([
+      'One',
+      answerText(again),
+    ]);
+    expect(afterQuestion.messages.map((m: { role: string }) => m.role)).toEqual([
+      'user',
+      'assistant',
+    ]);
+    expect(afterQuestion.messages[1].id).not.toBe(afterAnswer.messages[1].id);
+    const lastPrompt = stack.claude.requests.at(-1)!.body as {
+      messages: Array<{ content: Array<{ text: string }> }>;
+    };
+    expect(lastPrompt.messages.map((m) => m.content.map((b) => b.text).join(''))).toEqual(['One']);
+    expect((await regenerate('msg_00000000000000000000000000000000')).status).toBe(404);
+  });
+
   it('answers 404 when the question to replace is not in the conversation', async () => {
     const first = await collectSse(await stack.chat('editor2', { message: 'Only question' }));
     const conversationId = String(first[0]!.data.conversationId);

@@ -270,6 +270,46 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
     }
   });
 
+  it('regenerates an earlier answer by its id: that question is asked again, what followed is superseded', async () => {
+    const { chat, finishes } = await chatAs(stack, 'henry');
+    await chat.sendMessage({ text: `Apples? ${directive('reply=echo')}` });
+    await chat.sendMessage({ text: `Zebras? ${directive('reply=echo')}` });
+    const firstAnswer = chat.messages[1]!;
+
+    await chat.regenerate({ messageId: firstAnswer.id });
+
+    expect(chat.error).toBeUndefined();
+    expect(finishes).toEqual(['stop', 'stop', 'stop']);
+    expect(chat.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(textOf(chat.messages[1]!)).toMatch(/^Echo: Apples\?/);
+    const asked = stack.claude.requests.at(-1)!.body as {
+      messages: Array<{ role: string; content: Array<{ text: string }> }>;
+    };
+    expect(asked.messages.map((m) => [m.role, m.content[0]?.text])).toEqual([
+      ['user', `Apples? ${directive('reply=echo')}`],
+    ]);
+    // The server's history is what the client shows.
+    const conversationId = chat.messages[1]!.metadata!.conversationId!;
+    const stored = await json(
+      await stack.request('henry', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(stored.messages.map((m: { content: string }) => m.content)).toEqual(
+      chat.messages.map(textOf),
+    );
+  });
+
+  it('refuses to regenerate a message it does not know with 404, asking nothing', async () => {
+    const { chat } = await chatAs(stack, 'iris');
+    await chat.sendMessage({ text: `Hello ${directive('reply=echo')}` });
+    const asked = stack.claude.requests.length;
+
+    await chat.regenerate({ messageId: chat.messages[0]!.id }).catch(() => undefined);
+
+    // useChat's own id for the question is not the server's.
+    expect(chat.error?.message).toMatch(/no message .* to answer again/);
+    expect(stack.claude.requests).toHaveLength(asked);
+  });
+
   it('regenerates the last answer: the question is asked again without the old answer, which is superseded', async () => {
     const { chat, finishes } = await chatAs(stack, 'grace');
     await chat.sendMessage({ text: `Answer me twice ${directive('reply=echo')}` });

@@ -6,7 +6,10 @@ import { type TurnRouteDependencies, turnResponse } from './turn-response.js';
 
 const boundedText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
-/** POST /v1/conversations/{id}/regenerate: the last question answered again, streamed as /v1/chat streams. */
+/**
+ * POST /v1/conversations/{id}/regenerate: the last question (or the one before a named
+ * answer) answered again, streamed as /v1/chat streams.
+ */
 export const regenerateAnswerRoute = (
   deps: TurnRouteDependencies & { limits: { maxMessageChars: number } },
 ) =>
@@ -17,23 +20,27 @@ export const regenerateAnswerRoute = (
       model: z.optional(boundedText(100)),
       system: z.optional(z.string().check(z.maxLength(deps.limits.maxMessageChars))),
       maxTokens: z.optional(z.int().check(z.positive())),
+      messageId: z.optional(boundedText(100)),
     }),
     docs: {
       operationId: 'regenerateAnswer',
       summary: 'Answer the last question again',
       description:
-        'The last answer is kept but superseded: left out of later prompts and of the default message listing. The new answer streams as POST /v1/chat streams.',
+        'The last answer is kept but superseded: left out of later prompts and of the default message listing. With `messageId` (an earlier answer, or a question), that answer is given again and it and everything after it are superseded. The new answer streams as POST /v1/chat streams.',
       params: { id: 'The conversation id (`conv_…`).' },
       responses: {
         200: { description: 'The new answer, as Server-Sent Events.', events: chatEventSchemas },
       },
       errors: [402, 403, 404, 409, 429, 502, 503, 529],
     },
-    handle: async (input) =>
-      turnResponse(deps, input, {
-        ...input.body,
+    handle: async (input) => {
+      const { messageId, ...options } = input.body;
+      return turnResponse(deps, input, {
+        ...options,
         conversationId: conversationIdOf(input.params),
         message: '',
         regenerate: true,
-      }),
+        ...(messageId !== undefined && { regenerates: messageId }),
+      });
+    },
   });

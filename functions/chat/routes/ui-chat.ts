@@ -62,7 +62,7 @@ export const uiChatRoute = (deps: {
       operationId: 'uiChat',
       summary: "Chat with the AI SDK's useChat (UI message stream protocol v1)",
       description:
-        "What `useChat` with `DefaultChatTransport({ api: '<function URL>/v1/ui/chat', headers })` sends: `{ id, messages, trigger, messageId? }`, plus optional `model`, `system` and `maxTokens`. The chat `id` names a conversation of the caller's (one of our conversation ids names that conversation; any other id is mapped to one), started by the chat's first message. The history is the server's: only the last user message's text is read. `trigger: \"regenerate-message\"` answers the last question again (the previous answer is kept, superseded); `submit-message` with a `messageId` edits that question (a server message id, as `GET /v1/conversations/{id}` lists them): it and everything after it are superseded. The answer streams as `data: <JSON>` lines (no `event:` names) ending with `data: [DONE]`; the message metadata carries the conversation, model, stop reason, usage and cost. An error found before the stream starts is a JSON response, which useChat surfaces as its error.",
+        "What `useChat` with `DefaultChatTransport({ api: '<function URL>/v1/ui/chat', headers })` sends: `{ id, messages, trigger, messageId? }`, plus optional `model`, `system` and `maxTokens`. The chat `id` names a conversation of the caller's (one of our conversation ids names that conversation; any other id is mapped to one), started by the chat's first message. The history is the server's: only the last user message's text is read. `trigger: \"regenerate-message\"` answers the last question again (the previous answer is kept, superseded), or, with a `messageId` (an earlier answer, or a question, by the server's id), gives that answer again, superseding it and everything after it; `submit-message` with a `messageId` edits that question (a server message id, as `GET /v1/conversations/{id}` lists them): it and everything after it are superseded. The answer streams as `data: <JSON>` lines (no `event:` names) ending with `data: [DONE]`; the message metadata carries the conversation, model, stop reason, usage and cost. An error found before the stream starts is a JSON response, which useChat surfaces as its error.",
       responses: {
         200: {
           description: 'The answer, in the UI message stream protocol v1.',
@@ -107,8 +107,8 @@ export const uiChatRoute = (deps: {
 type Start = (request: Omit<TurnRequest, 'userId'>) => Promise<LiveTurn>;
 
 /**
- * The turn a useChat request asks for: the last question answered again
- * (`regenerate-message`), an edited question (`submit-message` with the server's id of the
+ * The turn a useChat request asks for: an answer given again (`regenerate-message`: the
+ * last, or the one its `messageId` names), an edited question (`submit-message` with the server's id of the
  * question), or the next question, which starts the conversation under the chat's id
  * when it is the chat's first.
  */
@@ -119,9 +119,12 @@ async function startTurn(
   const { conversationId, body } = request;
   if (body.trigger === 'regenerate-message') {
     // The client's copy of the question is not read.
-    return start({ conversationId, message: '', regenerate: true }).catch(
-      namingTheChat(body.id, conversationId),
-    );
+    return start({
+      conversationId,
+      message: '',
+      regenerate: true,
+      ...(body.messageId !== undefined && { regenerates: body.messageId }),
+    }).catch(namingTheChat(body.id, conversationId));
   }
   const message = lastUserText(body.messages, request.maxMessageChars);
   if (body.messageId !== undefined) {

@@ -380,8 +380,9 @@ async function loadHistory(
 }
 
 /**
- * Where a regenerate or an edit starts superseding: the last answer, or the question
- * replaced. Only what has not been compacted into the summary can be replaced.
+ * Where a regenerate or an edit starts superseding: the answer given again (the last one
+ * unless named, or the one after a named question), or the question replaced. Only what
+ * has not been compacted into the summary can be replaced.
  */
 async function supersededBy(
   store: ConversationStore,
@@ -394,19 +395,28 @@ async function supersededBy(
       'regenerating or editing needs the conversationId of the conversation',
     );
   }
-  if (request.regenerate) return existing.lastSeq;
-  const replaced = await store.findMessage(existing.userId, existing.id, request.replaces!);
-  if (replaced?.role !== 'user' || isSuperseded(replaced.seq, existing.superseded)) {
+  if (request.regenerate && request.regenerates === undefined) return existing.lastSeq;
+  const id = (request.regenerate ? request.regenerates : request.replaces)!;
+  const named = await store.findMessage(existing.userId, existing.id, id);
+  if (
+    !named ||
+    isSuperseded(named.seq, existing.superseded) ||
+    (!request.regenerate && named.role !== 'user')
+  ) {
+    const what = request.regenerate ? 'message' : 'question';
     throw new NotFoundError(
-      `no question ${JSON.stringify(request.replaces)} to replace in this conversation`,
+      `no ${what} ${JSON.stringify(id)} to ${request.regenerate ? 'answer again' : 'replace'} in this conversation`,
     );
   }
-  if (replaced.seq <= (existing.summary?.throughSeq ?? 0)) {
+  // Regenerating after a question: its answer, and everything after, is given again.
+  const from = request.regenerate && named.role === 'user' ? named.seq + 1 : named.seq;
+  if (from <= (existing.summary?.throughSeq ?? 0)) {
     throw new ConflictError(
-      'this question is summarized already (compacted); it can no longer be edited',
+      'this message is summarized already (compacted); it can no longer be replaced',
     );
   }
-  return replaced.seq;
+  // A question with nothing after it is answered with nothing superseded.
+  return from > existing.lastSeq ? undefined : from;
 }
 
 /** A failure after the question was stored names its conversation, so a retry continues it. */

@@ -21,6 +21,11 @@ export interface TurnRequest {
    * answer is kept, superseded by the new one.
    */
   regenerate?: boolean;
+  /**
+   * With `regenerate`, an earlier answer to give again, or the question to answer again,
+   * by id: it and everything after it are superseded (useChat's `regenerate({ messageId })`).
+   */
+  regenerates?: string;
   /** Replaces this earlier question (and everything after it, kept as superseded) with `message`. */
   replaces?: string;
   model?: string;
