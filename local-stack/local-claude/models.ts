@@ -17,7 +17,7 @@ const MAX_OUTPUT_TOKENS: Record<string, number> = {
   'claude-opus-4-6': 128_000,
   'claude-opus-4-5': 64_000,
   'claude-opus-4-5-20251101': 64_000,
-  'claude-sonnet-4-6': 64_000,
+  'claude-sonnet-4-6': 128_000,
   'claude-sonnet-4-5': 64_000,
   'claude-sonnet-4-5-20250929': 64_000,
   'claude-haiku-4-5': 64_000,

@@ -121,8 +121,8 @@ export const SETTINGS = {
   // The Anthropic Messages API (/v1/messages)
   messagesMaxTokens: setting(
     'both',
-    'Largest max_tokens a /v1/messages request may ask for; a larger one is a 400 (Claude Code asks for 32000).',
-    int({ min: 1, max: 1_000_000, default: 64_000 }),
+    'Largest max_tokens a /v1/messages request may ask for; a larger one is a 400. The AI SDK asks for the largest output of the model (128000 for the 4.6 models) unless told otherwise; Claude Code asks for 32000.',
+    int({ min: 1, max: 1_000_000, default: 128_000 }),
   ),
   allowedBetas: setting(
     'both',

@@ -33,6 +33,16 @@ describe('/v1/messages with the Vercel AI SDK', () => {
     expect(upstream.headers['anthropic-version']).toBe('2023-06-01');
   });
 
+  it("generateText with the SDK's own max_tokens: the model's largest output, as the README's example sends it", async () => {
+    const result = await generateText({
+      model: anthropic(MODEL),
+      prompt: 'Say something [[local-claude: tokens=3]]',
+    });
+
+    expect(result.text.trim().split(/\s+/)).toHaveLength(3);
+    expect((stack.claude.requests.at(-1)!.body as { max_tokens: number }).max_tokens).toBe(128_000);
+  });
+
   it('streamText with a tool: the model calls it, the SDK runs it, the model answers', async () => {
     const seen: string[] = [];
     const result = streamText({

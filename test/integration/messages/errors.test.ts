@@ -78,7 +78,7 @@ describe('/v1/messages errors, as the official SDK types them', () => {
   it('400 BadRequestError for max_tokens over the cap, a beta not allowed and a bad body', async () => {
     const client = sdk(await stack.token('u'));
     const overCap = await caught(
-      client.messages.create(ask('hi', { max_tokens: 64_001 }), { timeout: 10_000 }),
+      client.messages.create(ask('hi', { max_tokens: 128_001 }), { timeout: 10_000 }),
     );
     const beta = await caught(
       client.messages.create(ask('hi'), { headers: { 'anthropic-beta': 'made-up-2030-01-01' } }),
