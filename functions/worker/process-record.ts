@@ -194,11 +194,17 @@ const REASON_CHARS = 1_000;
 /**
  * Why a message failed the schema, for the log, the dead-letter copy and the producer's
  * event: bounded (an event must stay under SNS's size limit), and never quoting the body,
- * which JSON.parse's error does.
+ * which JSON.parse's error does, and zod's does of unknown keys (a key can be anything).
  */
-function rejectionReason(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>) {
-  const said = issues.map(({ path, message }) => {
-    const words = message.startsWith('Invalid JSON') ? 'the body is not JSON' : message;
+function rejectionReason(
+  issues: ReadonlyArray<{ code?: string; path: PropertyKey[]; message: string; keys?: unknown[] }>,
+) {
+  const said = issues.map(({ code, path, message, keys }) => {
+    const words = message.startsWith('Invalid JSON')
+      ? 'the body is not JSON'
+      : code === 'unrecognized_keys'
+        ? `${keys?.length ?? 'some'} field(s) the contract does not have (docs/job-message.schema.json)`
+        : message;
     const cut = words.length > ISSUE_CHARS ? `${words.slice(0, ISSUE_CHARS)}…` : words;
     return `${path.map(String).join('.')}: ${cut}`;
   });
