@@ -39,7 +39,10 @@ export interface BeginTurn {
   /** The conversation as read before the turn; undefined starts a new one. */
   existing?: Conversation;
   turnId: string;
+  /** A new conversation's title; an existing one's only with `retitle`. */
   title: string;
+  /** An edit of the conversation's first question: the title follows the new text. */
+  retitle?: boolean;
   /** The question, stored at the next slot; absent when the turn answers the last one again (regenerate). */
   userMessage?: { id: string; content: string; tokens: number };
   /** Marks the messages from this sequence number to the last as superseded (regenerate, edit). */

@@ -361,6 +361,34 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(await store.getConversation(userId, before.id)).toEqual(before);
     });
 
+    it('retitles a conversation whose first question is edited, and not otherwise', async () => {
+      const first = await converse({ tokens: [5, 7] });
+      const second = await converse({ tokens: [5, 7, 3, 4] });
+      const editFirst = beginOf({
+        userId,
+        conversationId: first.id,
+        existing: first,
+        supersedeFrom: 1,
+        retitle: true,
+        title: 'Lunch in Porto',
+      });
+      const editLater = beginOf({
+        userId,
+        conversationId: second.id,
+        existing: second,
+        supersedeFrom: 3,
+        title: 'Not a title',
+      });
+
+      await store.beginTurn(editFirst);
+      await store.beginTurn(editLater);
+
+      expect((await store.getConversation(userId, first.id))?.title).toBe('Lunch in Porto');
+      expect((await store.getConversation(userId, second.id))?.title).toBe(second.title);
+      await store.abandonTurn(editFirst);
+      expect(await store.getConversation(userId, first.id)).toEqual(first);
+    });
+
     it('finds a message by its id', async () => {
       const conversation = await converse({ tokens: [5, 7] });
       const { items } = await store.listMessages(userId, conversation.id, { limit: 10 });

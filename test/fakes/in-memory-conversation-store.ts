@@ -125,6 +125,7 @@ export class InMemoryConversationStore implements ConversationStore {
         conversation.uncompactedTokens += question.tokens;
       }
       conversation.updatedAt = turn.nowIso;
+      if (turn.retitle) conversation.title = turn.title;
       if (turn.supersedeFrom !== undefined && turn.existing) {
         conversation.superseded = [
           ...(conversation.superseded ?? []),

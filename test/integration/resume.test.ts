@@ -290,6 +290,27 @@ describe('regenerating and editing over HTTP', () => {
     expect((await regenerate('msg_00000000000000000000000000000000')).status).toBe(404);
   });
 
+  it('retitles the conversation when its first question is edited: the old text is not shown', async () => {
+    const first = await collectSse(await stack.chat('retitler', { message: 'My PIN is 1234' }));
+    const conversationId = String(first[0]!.data.conversationId);
+    const listed = await json(
+      await stack.request('retitler', 'GET', `/v1/conversations/${conversationId}`),
+    );
+
+    await collectSse(
+      await stack.chat('retitler', {
+        message: 'How do I pick a PIN?',
+        conversationId,
+        replaces: listed.messages[0].id,
+      }),
+    );
+
+    const { conversations } = await json(
+      await stack.request('retitler', 'GET', '/v1/conversations'),
+    );
+    expect(conversations.map((c: { title: string }) => c.title)).toEqual(['How do I pick a PIN?']);
+  });
+
   it('answers 404 when the question to replace is not in the conversation', async () => {
     const first = await collectSse(await stack.chat('editor2', { message: 'Only question' }));
     const conversationId = String(first[0]!.data.conversationId);

@@ -121,6 +121,9 @@ export function createTurnStart(deps: {
         },
       }),
       ...(supersedeFrom !== undefined && { supersedeFrom }),
+      ...(request.replaces !== undefined &&
+        existing &&
+        editsFirstQuestion(supersedeFrom!, existing) && { retitle: true }),
       nowIso: receivedAt,
       leaseUntilMs,
       ...(planned && {
@@ -417,6 +420,14 @@ async function supersededBy(
   }
   // A question with nothing after it is answered with nothing superseded.
   return from > existing.lastSeq ? undefined : from;
+}
+
+/** Whether an edit from `seq` replaces the conversation's first question: all before it is replaced already. */
+function editsFirstQuestion(seq: number, existing: Conversation): boolean {
+  for (let before = 1; before < seq; before++) {
+    if (!isSuperseded(before, existing.superseded)) return false;
+  }
+  return true;
 }
 
 /** A failure after the question was stored names its conversation, so a retry continues it. */

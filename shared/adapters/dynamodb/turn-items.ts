@@ -30,6 +30,7 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
       ...(supersede
         ? ['supersededRanges = list_append(if_not_exists(supersededRanges, :none), :range)']
         : []),
+      ...(turn.retitle ? ['title = :title'] : []),
     ];
     items.push({
       Update: {
@@ -53,6 +54,7 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
             ':none': [],
             ':range': [[turn.supersedeFrom, turn.existing.lastSeq]],
           }),
+          ...(turn.retitle && { ':title': turn.title }),
         },
       },
     });
@@ -139,7 +141,7 @@ export function abandonTurnItems(tableName: string, turn: BeginTurn) {
         TableName: tableName,
         Key: conversationKey,
         UpdateExpression:
-          'SET lastSeq = :lastSeq, updatedAt = :updatedAt, gsi1sk = :activity, ' +
+          'SET lastSeq = :lastSeq, updatedAt = :updatedAt, gsi1sk = :activity, title = :title, ' +
           `messageCount = :messageCount, uncompactedTokens = :uncompacted${ranges.length > 0 ? ', supersededRanges = :ranges' : ''} ` +
           `REMOVE activeTurnId, activeTurnLeaseUntil, activeTurnHold${ranges.length > 0 ? '' : ', supersededRanges'}`,
         ConditionExpression: 'activeTurnId = :turn AND lastSeq = :answerSeq',
@@ -147,6 +149,7 @@ export function abandonTurnItems(tableName: string, turn: BeginTurn) {
           ...held,
           ':lastSeq': before.lastSeq,
           ':updatedAt': before.updatedAt,
+          ':title': before.title,
           ':activity': keys.conversationActivity(before.updatedAt, before.id),
           ':messageCount': before.messageCount,
           ':uncompacted': before.uncompactedTokens,
