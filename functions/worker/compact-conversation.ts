@@ -59,11 +59,13 @@ export function createConversationCompactor(deps: {
     );
     // Replaced messages were counted as uncompacted when they were stored: they leave too.
     const compacted = uncompacted.filter((m) => m.seq <= throughSeq);
-    await conversations.saveSummary(userId, conversationId, {
+    const saved = await conversations.saveSummary(userId, conversationId, {
       text: summary,
       throughSeq,
       tokensCompacted: compacted.reduce((sum, m) => sum + estimateTokens(m.content), 0),
     });
+    // Deleted while it was summarized: nothing of it may outlive it, this summary included.
+    if (!saved) throw new NotFoundError(`conversation ${conversationId} was deleted`);
     return summary;
   };
 }

@@ -165,9 +165,13 @@ export interface ConversationStore {
   ): Promise<boolean>;
   /** @returns false when there was no such conversation */
   deleteConversation(userId: string, conversationId: string): Promise<boolean>;
+  /**
+   * Saves a compaction's summary, unless one as new or newer is there already.
+   * @returns false when the conversation is gone (deleted meanwhile)
+   */
   saveSummary(
     userId: string,
     conversationId: string,
     summary: { text: string; throughSeq: number; tokensCompacted: number },
-  ): Promise<void>;
+  ): Promise<boolean>;
 }

@@ -1035,32 +1035,35 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
         tokensCompacted: 100,
       });
 
-      await store.saveSummary(userId, conversation.id, {
+      const late = await store.saveSummary(userId, conversation.id, {
         text: 'Through 2.',
         throughSeq: 2,
         tokensCompacted: 30,
       });
-      await store.saveSummary(userId, conversation.id, {
+      const again = await store.saveSummary(userId, conversation.id, {
         text: 'Through 4 again.',
         throughSeq: 4,
         tokensCompacted: 100,
       });
 
+      // The conversation is there: the late ones are not failures.
+      expect([late, again]).toEqual([true, true]);
       expect(await store.getConversation(userId, conversation.id)).toMatchObject({
         summary: { text: 'Through 4.', throughSeq: 4 },
         uncompactedTokens: 0,
       });
     });
 
-    it('creates nothing for a conversation that does not exist', async () => {
+    it('creates nothing for a conversation that does not exist, and says so', async () => {
       const conversationId = newConversationId();
 
-      await store.saveSummary(userId, conversationId, {
+      const saved = await store.saveSummary(userId, conversationId, {
         text: 'Nothing.',
         throughSeq: 2,
         tokensCompacted: 10,
       });
 
+      expect(saved).toBe(false);
       expect(await store.getConversation(userId, conversationId)).toBeUndefined();
     });
   });

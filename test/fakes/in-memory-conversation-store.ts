@@ -294,14 +294,14 @@ export class InMemoryConversationStore implements ConversationStore {
     userId: string,
     conversationId: string,
     summary: { text: string; throughSeq: number; tokensCompacted: number },
-  ): Promise<void> {
+  ): Promise<boolean> {
     const conversation = this.records.get(keyOf(userId, conversationId))?.conversation;
-    // Gone, or a summary as new or newer is already there: nothing to do.
-    if (!conversation || (conversation.summary?.throughSeq ?? -Infinity) >= summary.throughSeq) {
-      return;
-    }
+    if (!conversation) return false;
+    // A summary as new or newer is already there: nothing to do.
+    if ((conversation.summary?.throughSeq ?? -Infinity) >= summary.throughSeq) return true;
     conversation.summary = { text: summary.text, throughSeq: summary.throughSeq };
     conversation.uncompactedTokens -= summary.tokensCompacted;
+    return true;
   }
 
   private create(turn: BeginTurn): ConversationRecord {

@@ -26,7 +26,7 @@ import type {
   PartialAnswer,
 } from '../../ports/conversation-store.js';
 import type { CursorCodec } from './cursor.js';
-import { isConditionFailure } from './errors.js';
+import { failedItem, isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
 import { toConversation, toMessage } from './records.js';
 import { transactWrite } from './transact.js';
@@ -419,7 +419,7 @@ export class DynamoConversationStore implements ConversationStore {
     userId: string,
     conversationId: string,
     summary: { text: string; throughSeq: number; tokensCompacted: number },
-  ): Promise<void> {
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
@@ -434,11 +434,14 @@ export class DynamoConversationStore implements ConversationStore {
             ':seq': summary.throughSeq,
             ':tokens': summary.tokensCompacted,
           },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+      return true;
     } catch (error) {
-      // A newer summary already exists, or the conversation is gone: nothing to do.
+      // A newer summary already exists (nothing to do), or the conversation is gone.
       if (!isConditionFailure(error)) throw error;
+      return failedItem(error) !== undefined;
     }
   }
 

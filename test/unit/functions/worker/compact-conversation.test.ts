@@ -173,6 +173,23 @@ describe('createConversationCompactor', () => {
     expect(world.model.requests).toHaveLength(0);
   });
 
+  it('fails with not_found_error, keeping no summary, for a conversation deleted while it was summarized', async () => {
+    let deleteConversation = () => {};
+    const model = new ScriptedModel(() => {
+      deleteConversation();
+      return { kind: 'answer', chunks: ['A summary of what was deleted.'] };
+    });
+    const world = createWorkerWorld({ model, limits: { documentChunkTokens: 100_000 } });
+    await seedConversation(world.conversations, answeredTurns(5));
+    deleteConversation = () =>
+      void world.conversations.deleteConversation(USER_ID, CONVERSATION_ID);
+
+    const compacting = world.compactConversation(compaction, world.newRun());
+
+    await expect(compacting).rejects.toBeInstanceOf(NotFoundError);
+    expect(model.requests).toHaveLength(1);
+  });
+
   it("treats another user's conversation as one that does not exist", async () => {
     const world = compactionWorld();
     await seedConversation(world.conversations, answeredTurns(5), { userId: 'someone-else' });
