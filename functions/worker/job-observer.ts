@@ -34,6 +34,8 @@ export interface JobObserver {
   usageNotRecorded(error: unknown): void;
   /** An event could not be published (the job's outcome is recorded all the same). */
   notPublished(error: unknown): void;
+  /** A compaction's checkpoints could not be deleted: they expire with the job. */
+  checkpointsNotForgotten(error: unknown): void;
   /** A job waits for its batch; its message comes back later. */
   deferred(details: { jobId: string; userId: string; delaySeconds: number }): void;
   /** A message that claimed an existing job's id with other content was refused. */

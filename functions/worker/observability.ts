@@ -44,6 +44,8 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
       add(METRIC.eventsNotPublished, 1);
       logger.warn('could not publish an event', { error });
     },
+    checkpointsNotForgotten: (error) =>
+      logger.warn("could not delete a compaction's checkpoints", { error }),
     deferred: (details) => logger.info('job waits for its batch', details),
     redriven: (details) => logger.info('running again a job that was dead-lettered', details),
     alreadyEnded: (details) =>

@@ -36,6 +36,7 @@ export function createJobRunner(deps: {
     | 'recordSpend'
     | 'saveCheckpoint'
     | 'checkpoints'
+    | 'forgetCheckpoints'
     | 'setBatch'
   >;
   summarizeDocument: SummarizeDocument;
@@ -68,7 +69,20 @@ export function createJobRunner(deps: {
           ? await deps.summarizeDocument(job, run)
           : await deps.compactConversation(job, run);
       const spent = { usage: run.meter.usage, costNanoUsd: run.meter.costNanoUsd };
-      await jobs.markSucceeded(job.userId, job.jobId, { summary, ...spent }, nowIso());
+      // A conversation's summary is kept by the conversation alone, and goes when it is
+      // deleted: its job keeps neither it nor the parts said along the way.
+      const keepsSummary = job.type === 'summarize.document';
+      await jobs.markSucceeded(
+        job.userId,
+        job.jobId,
+        { ...(keepsSummary && { summary }), ...spent },
+        nowIso(),
+      );
+      if (!keepsSummary) {
+        await jobs
+          .forgetCheckpoints(job.userId, job.jobId)
+          .catch((error: unknown) => observer.checkpointsNotForgotten(error));
+      }
       observer.succeeded({
         jobId: job.jobId,
         userId: job.userId,

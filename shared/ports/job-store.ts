@@ -97,10 +97,11 @@ export interface JobStore {
    * @returns false when the job is cancelled (it must not run)
    */
   markRunning(userId: string, jobId: string, nowIso: string): Promise<boolean>;
+  /** Ends the job as succeeded; its `result` holds the summary, when one is given to keep. */
   markSucceeded(
     userId: string,
     jobId: string,
-    outcome: { summary: string; usage: TokenUsage; costNanoUsd: number },
+    outcome: { summary?: string; usage: TokenUsage; costNanoUsd: number },
     nowIso: string,
   ): Promise<void>;
   /**
@@ -144,6 +145,8 @@ export interface JobStore {
   ): Promise<void>;
   /** Every checkpoint of the job, by key. */
   checkpoints(userId: string, jobId: string): Promise<Map<string, string>>;
+  /** Deletes the job's checkpoints: what it said along the way. */
+  forgetCheckpoints(userId: string, jobId: string): Promise<void>;
   /** Sets (or, with undefined, clears) the job's pending batch. */
   setBatch(
     userId: string,

@@ -150,6 +150,16 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       });
     });
 
+    it('keeps no result for a job that succeeded without a summary to keep', async () => {
+      await jobs.create(job, T0);
+
+      await jobs.markSucceeded(job.userId, job.jobId, { usage: USAGE, costNanoUsd: 5 }, T2);
+
+      const stored = await jobs.get(job.userId, job.jobId);
+      expect(stored).toMatchObject({ status: 'succeeded', usage: USAGE, costNanoUsd: 5 });
+      expect(stored?.result).toBeUndefined();
+    });
+
     it('stores why a job failed', async () => {
       await jobs.create(job, T0);
       await jobs.markRunning(job.userId, job.jobId, T1);
@@ -391,6 +401,25 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
         costNanoUsd: 20,
       });
       expect(await jobs.checkpoints(newUserId(), job.jobId)).toEqual(new Map());
+    });
+
+    it('forgets the checkpoints of one job, and only of that job', async () => {
+      const other = { ...job, jobId: newJobId() };
+      const state = {
+        progress: { round: 1, partsDone: 1, partsTotal: 1 },
+        usage: USAGE,
+        costNanoUsd: 1,
+      };
+      for (const each of [job, other]) {
+        await jobs.create(each, T0);
+        await jobs.saveCheckpoint(each.userId, each.jobId, { key: 'k1', text: 'Said.' }, state, T1);
+      }
+
+      await jobs.forgetCheckpoints(job.userId, job.jobId);
+
+      expect(await jobs.checkpoints(job.userId, job.jobId)).toEqual(new Map());
+      expect(await jobs.checkpoints(other.userId, other.jobId)).toEqual(new Map([['k1', 'Said.']]));
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({ costNanoUsd: 1 });
     });
 
     it('records the spend of an attempt that did not finish the job', async () => {

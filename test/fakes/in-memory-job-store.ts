@@ -96,12 +96,13 @@ export class InMemoryJobStore implements JobStore {
   async markSucceeded(
     userId: string,
     jobId: string,
-    outcome: { summary: string; usage: TokenUsage; costNanoUsd: number },
+    outcome: { summary?: string; usage: TokenUsage; costNanoUsd: number },
     nowIso: string,
   ): Promise<void> {
     this.update(userId, jobId, nowIso, (job) => {
       job.status = 'succeeded';
-      job.result = { summary: outcome.summary };
+      if (outcome.summary === undefined) delete job.result;
+      else job.result = { summary: outcome.summary };
       job.usage = structuredClone(outcome.usage);
       job.costNanoUsd = outcome.costNanoUsd;
       delete job.error;
@@ -178,6 +179,10 @@ export class InMemoryJobStore implements JobStore {
 
   async checkpoints(userId: string, jobId: string): Promise<Map<string, string>> {
     return new Map(this.saved.get(keyOf(userId, jobId)));
+  }
+
+  async forgetCheckpoints(userId: string, jobId: string): Promise<void> {
+    this.saved.delete(keyOf(userId, jobId));
   }
 
   async setBatch(

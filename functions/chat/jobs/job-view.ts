@@ -44,7 +44,15 @@ export const jobViewSchema = () =>
       z.object({ round: countSchema(), partsDone: countSchema(), partsTotal: countSchema() }),
     ),
     batch: z.optional(z.object({ batchId: z.string(), submittedAt: instantSchema() })),
-    result: z.optional(z.object({ summary: z.string() })),
+    result: z.optional(
+      z
+        .object({ summary: z.string() })
+        .check(
+          z.describe(
+            "A document's summary. A conversation's is kept by the conversation alone (and its `job.ended` event), so that deleting the conversation deletes it.",
+          ),
+        ),
+    ),
     error: z.optional(
       z
         .object({ type: z.string(), message: z.string() })

@@ -1,11 +1,9 @@
 import {
-  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
-  type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
@@ -26,6 +24,7 @@ import type {
   PartialAnswer,
 } from '../../ports/conversation-store.js';
 import type { CursorCodec } from './cursor.js';
+import { deleteFound } from './delete-found.js';
 import { failedItem, isConditionFailure } from './errors.js';
 import { keys } from './keys.js';
 import { toConversation, toMessage } from './records.js';
@@ -218,38 +217,19 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   private deleteAnswerPieces(turn: FinishTurn): Promise<void> {
-    return this.deleteFound({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      FilterExpression: 'turnId = :turn',
-      ExpressionAttributeValues: {
-        ':pk': keys.conversationPartition(turn.userId, turn.conversationId),
-        ':prefix': keys.answerPiecePrefix(turn.userSeq + 1),
-        ':turn': turn.turnId,
+    return deleteFound(
+      { client: this.client, tableName: this.tableName },
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: 'turnId = :turn',
+        ExpressionAttributeValues: {
+          ':pk': keys.conversationPartition(turn.userId, turn.conversationId),
+          ':prefix': keys.answerPiecePrefix(turn.userSeq + 1),
+          ':turn': turn.turnId,
+        },
+        ConsistentRead: true,
       },
-      ConsistentRead: true,
-    });
-  }
-
-  /** Deletes every item a query finds, page by page. */
-  private async deleteFound(
-    query: Pick<
-      QueryCommandInput,
-      'KeyConditionExpression' | 'FilterExpression' | 'ExpressionAttributeValues' | 'ConsistentRead'
-    >,
-  ): Promise<void> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          ...query,
-          TableName: this.tableName,
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      await this.deleteAll((page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk })));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    );
   }
 
   async abandonTurn(turn: BeginTurn): Promise<boolean> {
@@ -408,10 +388,13 @@ export class DynamoConversationStore implements ConversationStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
-    await this.deleteFound({
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': conversationKey.pk },
-    });
+    await deleteFound(
+      { client: this.client, tableName: this.tableName },
+      {
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': conversationKey.pk },
+      },
+    );
     return true;
   }
 
@@ -457,19 +440,5 @@ export class DynamoConversationStore implements ConversationStore {
   ): Promise<Page<T>> {
     const nextCursor = await this.codec().encode(lastKey, owner);
     return nextCursor ? { items, nextCursor } : { items };
-  }
-
-  private async deleteAll(itemKeys: Array<{ pk: unknown; sk: unknown }>) {
-    const BATCH_LIMIT = 25;
-    for (let i = 0; i < itemKeys.length; i += BATCH_LIMIT) {
-      let requests = itemKeys.slice(i, i + BATCH_LIMIT).map((Key) => ({ DeleteRequest: { Key } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-        const result = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-        );
-        requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-      }
-    }
   }
 }

@@ -16,6 +16,7 @@ import type {
   PendingBatch,
 } from '../../ports/job-store.js';
 import type { CursorCodec } from './cursor.js';
+import { deleteFound } from './delete-found.js';
 import { failedItem, isConditionFailure } from './errors.js';
 import { queryIndexPage } from './index-page.js';
 import { jobKeys } from './keys.js';
@@ -185,14 +186,15 @@ export class DynamoJobStore implements JobStore {
     outcome: Parameters<JobStore['markSucceeded']>[2],
     nowIso: string,
   ): Promise<void> {
+    const kept = outcome.summary !== undefined;
     await this.update(
       userId,
       jobId,
-      'SET #status = :succeeded, updatedAt = :now, #result = :result, #usage = :usage, costNanoUsd = :cost REMOVE #error, #batch',
+      `SET #status = :succeeded, updatedAt = :now, ${kept ? '#result = :result, ' : ''}#usage = :usage, costNanoUsd = :cost REMOVE #error, #batch${kept ? '' : ', #result'}`,
       {
         ':succeeded': 'succeeded',
         ':now': nowIso,
-        ':result': { summary: outcome.summary },
+        ...(kept && { ':result': { summary: outcome.summary } }),
         ':usage': outcome.usage,
         ':cost': outcome.costNanoUsd,
       },
@@ -310,6 +312,20 @@ export class DynamoJobStore implements JobStore {
         },
       ],
     });
+  }
+
+  async forgetCheckpoints(userId: string, jobId: string): Promise<void> {
+    await deleteFound(
+      { client: this.client, tableName: this.tableName },
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': jobKeys.jobPartition(userId, jobId),
+          ':prefix': jobKeys.checkpointPrefix,
+        },
+        ConsistentRead: true,
+      },
+    );
   }
 
   async checkpoints(userId: string, jobId: string): Promise<Map<string, string>> {

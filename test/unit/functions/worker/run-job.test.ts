@@ -162,8 +162,33 @@ describe('createJobRunner', () => {
     expect(documents.seen[0]?.message).toMatchObject({ text: 'A short memo about Q3.' });
     expect(conversations.seen.map((s) => s.use)).toEqual(['compactConversation']);
     expect(conversations.seen[0]?.message).toMatchObject({ conversationId: CONVERSATION_ID });
+    expect(await documents.jobs.get(USER_ID, JOB_ID)).toMatchObject({
+      result: { summary: 'summary by summarizeDocument' },
+    });
     expect(await conversations.jobs.get(USER_ID, JOB_ID)).toMatchObject({
       type: 'summarize.conversation',
+      status: 'succeeded',
+    });
+  });
+
+  it("keeps a conversation's summary out of its job, which the event alone carries, and forgets its checkpoints", async () => {
+    const world = runnerWorld({
+      during: (run) =>
+        run.checkpoint('k1', 'What the user said, summarized.', {
+          round: 1,
+          partsDone: 1,
+          partsTotal: 2,
+        }),
+    });
+
+    await world.runJob(conversationJob);
+
+    const stored = await world.jobs.get(USER_ID, JOB_ID);
+    expect(stored).toMatchObject({ status: 'succeeded' });
+    expect(stored?.result).toBeUndefined();
+    expect(await world.jobs.checkpoints(USER_ID, JOB_ID)).toEqual(new Map());
+    expect(world.events.published.at(-1)).toMatchObject({
+      type: 'job.ended',
       status: 'succeeded',
       result: { summary: 'summary by compactConversation' },
     });

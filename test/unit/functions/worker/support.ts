@@ -84,6 +84,11 @@ export class RecordingJobObserver implements JobObserver {
     this.notPublishedErrors.push(error);
   }
 
+  readonly checkpointsNotForgottenErrors: unknown[] = [];
+  checkpointsNotForgotten(error: unknown): void {
+    this.checkpointsNotForgottenErrors.push(error);
+  }
+
   usageNotRecorded(error: unknown): void {
     this.usageNotRecordedErrors.push(error);
   }

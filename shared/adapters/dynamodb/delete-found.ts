@@ -1,0 +1,51 @@
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+
+/** BatchWriteItem's limit of requests per call. */
+const BATCH_LIMIT = 25;
+
+/** Deletes every item a query finds, page by page, retrying what a batch leaves unprocessed. */
+export async function deleteFound(
+  table: { client: DynamoDBDocumentClient; tableName: string },
+  query: Pick<
+    QueryCommandInput,
+    'KeyConditionExpression' | 'FilterExpression' | 'ExpressionAttributeValues' | 'ConsistentRead'
+  >,
+): Promise<void> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await table.client.send(
+      new QueryCommand({
+        ...query,
+        TableName: table.tableName,
+        ProjectionExpression: 'pk, sk',
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    await deleteAll(
+      table,
+      (page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk })),
+    );
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
+async function deleteAll(
+  { client, tableName }: { client: DynamoDBDocumentClient; tableName: string },
+  itemKeys: Array<{ pk: unknown; sk: unknown }>,
+) {
+  for (let i = 0; i < itemKeys.length; i += BATCH_LIMIT) {
+    let requests = itemKeys.slice(i, i + BATCH_LIMIT).map((Key) => ({ DeleteRequest: { Key } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      const result = await client.send(
+        new BatchWriteCommand({ RequestItems: { [tableName]: requests } }),
+      );
+      requests = (result.UnprocessedItems?.[tableName] ?? []) as typeof requests;
+    }
+  }
+}
