@@ -275,6 +275,31 @@ describe('API keys', () => {
     expect((await json(unknown)).error.type).toBe('not_found_error');
   });
 
+  it("shows a key's own month and budget beside its principal's on GET /v1/usage", async () => {
+    const { id, key } = await api.createKey({ principal: 'key-spender', monthlyBudgetUsd: 0.5 });
+    const turn = await collectSse(
+      await api.send({ 'x-api-key': key }, 'POST', '/v1/chat', { message: 'hi' }),
+    );
+    const costUsd = turn.at(-1)!.data.costUsd as number;
+
+    const withKey = await json(await api.send({ 'x-api-key': key }, 'GET', '/v1/usage'));
+    const withToken = await json(await stack.request('key-spender', 'GET', '/v1/usage'));
+
+    expect(costUsd).toBeGreaterThan(0);
+    expect(withKey).toMatchObject({
+      budgetUsd: withToken.budgetUsd,
+      costUsd,
+      apiKey: {
+        id,
+        costUsd,
+        requests: 1,
+        budgetUsd: 0.5,
+        remainingUsd: expect.closeTo(0.5 - costUsd, 9),
+      },
+    });
+    expect(withToken.apiKey).toBeUndefined();
+  });
+
   it('authenticates with the key in x-api-key or as a bearer token, acting as its principal', async () => {
     const { id, key } = await api.createKey({ principal: 'key-owner' });
     await api.asAdmin('PUT', '/v1/admin/principals/key-owner/budget', { monthlyBudgetUsd: 37.5 });

@@ -7,7 +7,10 @@ import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
 import { countSchema, tokenUsageSchema, usdSchema } from '../response-schemas.js';
 
-/** GET /v1/usage: the caller's usage and budget for the current month (UTC). */
+/**
+ * GET /v1/usage: the caller's usage and budget for the current month (UTC); with an API
+ * key, that key's own spend and budget too, which bind as well.
+ */
 export const usageRoute = (deps: {
   ledger: UsageLedger;
   clock: Clock;
@@ -19,13 +22,16 @@ export const usageRoute = (deps: {
     docs: {
       operationId: 'getUsage',
       summary: "The caller's tokens, cost and budget this month (UTC)",
+      description:
+        "The principal's month. Called with an API key, `apiKey` adds the key's own: its spend, and its budget when it has one; a call must fit both.",
       responses: { 200: { description: "This month's usage.", json: usageSchema } },
     },
-    handle: async ({ principal: { userId } }) => {
+    handle: async ({ principal: { userId, apiKey } }) => {
       const month = monthOf(deps.clock());
-      const [usage, override] = await Promise.all([
+      const [usage, override, keyUsage] = await Promise.all([
         deps.ledger.userMonth(userId, month),
         deps.ledger.userBudgetOverrideUsd(userId),
+        apiKey && deps.ledger.keyMonth(apiKey.id, month),
       ]);
       const budgetUsd = override ?? deps.limits.userMonthlyBudgetUsd;
       return json(200, {
@@ -39,6 +45,20 @@ export const usageRoute = (deps: {
         // What can still be reserved: in-flight calls hold part of the budget too.
         remainingUsd: nanoToUsd(Math.max(0, usdToNano(budgetUsd) - usage.heldNanoUsd)),
         requests: usage.requests,
+        ...(apiKey &&
+          keyUsage && {
+            apiKey: {
+              id: apiKey.id,
+              costUsd: nanoToUsd(keyUsage.spentNanoUsd),
+              requests: keyUsage.requests,
+              ...(apiKey.monthlyBudgetUsd !== undefined && {
+                budgetUsd: apiKey.monthlyBudgetUsd,
+                remainingUsd: nanoToUsd(
+                  Math.max(0, usdToNano(apiKey.monthlyBudgetUsd) - keyUsage.heldNanoUsd),
+                ),
+              }),
+            },
+          }),
       } satisfies z.infer<ReturnType<typeof usageSchema>>);
     },
   });
@@ -52,4 +72,17 @@ const usageSchema = () =>
       z.describe('What can still be reserved: calls in flight hold part of the budget.'),
     ),
     requests: countSchema(),
+    apiKey: z.optional(
+      z
+        .object({
+          id: z.string(),
+          costUsd: usdSchema(),
+          requests: countSchema(),
+          budgetUsd: z.optional(usdSchema()),
+          remainingUsd: z.optional(usdSchema()),
+        })
+        .check(
+          z.describe('The API key the call came with: its own month, and budget if it has one.'),
+        ),
+    ),
   });
