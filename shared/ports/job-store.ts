@@ -93,6 +93,12 @@ export interface JobStore {
    */
   cancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined>;
   /**
+   * Puts a job that failed, or was cancelled, back to `queued` for another run, its error
+   * cleared; its attempts and checkpoints are kept.
+   * @returns the job as it is now (`queued`, or the status that kept it from running again); undefined when there is none
+   */
+  requeue(userId: string, jobId: string, nowIso: string): Promise<Job | undefined>;
+  /**
    * Marks the job running and counts an attempt, unless it was cancelled.
    * @returns false when the job is cancelled (it must not run)
    */

@@ -330,6 +330,38 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
     });
   });
 
+  describe('requeue', () => {
+    it('puts a failed or cancelled job back in the queue, without its error, keeping its attempts', async () => {
+      const failed = { ...job, jobId: newJobId() };
+      const cancelled = { ...job, jobId: newJobId() };
+      await jobs.create(failed, T0);
+      await jobs.markRunning(failed.userId, failed.jobId, T1);
+      const ending = { status: 'failed' as const, error: { type: 'billing_error', message: 'no' } };
+      await jobs.markFailed(failed.userId, failed.jobId, ending, T1);
+      await jobs.create(cancelled, T0);
+      await jobs.cancel(cancelled.userId, cancelled.jobId, T1);
+
+      const again = await jobs.requeue(failed.userId, failed.jobId, T2);
+      const resumed = await jobs.requeue(cancelled.userId, cancelled.jobId, T2);
+
+      expect(again).toMatchObject({ status: 'queued', attempts: 1, updatedAt: T2 });
+      expect(again?.error).toBeUndefined();
+      expect(await jobs.get(failed.userId, failed.jobId)).toEqual(again);
+      expect(resumed).toMatchObject({ status: 'queued', attempts: 0 });
+    });
+
+    it('leaves a queued, running or succeeded job as it is and says so', async () => {
+      await jobs.create(job, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+
+      expect(await jobs.requeue(job.userId, job.jobId, T2)).toMatchObject({
+        status: 'running',
+        updatedAt: T1,
+      });
+      expect(await jobs.requeue(job.userId, newJobId(), T2)).toBeUndefined();
+    });
+  });
+
   describe('list', () => {
     const at = (second: number) => `2026-11-15T10:00:${String(second).padStart(2, '0')}.000Z`;
 

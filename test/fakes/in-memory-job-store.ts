@@ -83,6 +83,17 @@ export class InMemoryJobStore implements JobStore {
     return structuredClone(job);
   }
 
+  async requeue(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
+    const job = this.jobs.get(keyOf(userId, jobId));
+    if (!job) return undefined;
+    if (job.status === 'failed' || job.status === 'cancelled') {
+      job.status = 'queued';
+      job.updatedAt = nowIso;
+      delete job.error;
+    }
+    return structuredClone(job);
+  }
+
   async markRunning(userId: string, jobId: string, nowIso: string): Promise<boolean> {
     const job = this.jobs.get(keyOf(userId, jobId));
     if (job?.status === 'cancelled') return false;

@@ -253,15 +253,26 @@ describe('summarization jobs', () => {
     expect(redriven.error).toBeUndefined();
   }, 120_000);
 
-  it('fails a job that does not fit the budget with billing_error', async () => {
+  it('fails a job that does not fit the budget with billing_error, and runs it when asked again with a budget', async () => {
     const poor = await startTestStack({ worker: true, env: { USER_MONTHLY_BUDGET_USD: '0.0001' } });
     try {
-      const { jobId } = await json(
-        await poor.request('poor', 'POST', '/v1/jobs', { type: 'summarize', text: 'Too dear.' }),
-      );
+      const document = { type: 'summarize', text: 'Too dear.' };
+      const { jobId } = await json(await poor.request('poor', 'POST', '/v1/jobs', document));
       const job = await waitForJob(poor, 'poor', jobId, ['failed', 'succeeded']);
       expect(job).toMatchObject({ status: 'failed', error: { type: 'billing_error' } });
       expect(poor.claude.requests).toHaveLength(0);
+
+      const operator = await poor.token('operator', { admin: true });
+      await fetch(`${poor.url}/v1/admin/principals/poor/budget`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ monthlyBudgetUsd: 5 }),
+      });
+      const again = await poor.request('poor', 'POST', '/v1/jobs', document);
+      expect(await json(again)).toEqual({ jobId, status: 'queued' });
+      const rerun = await waitForJob(poor, 'poor', jobId, ['failed', 'succeeded']);
+      expect(rerun).toMatchObject({ status: 'succeeded', attempts: 2 });
+      expect(rerun.error).toBeUndefined();
     } finally {
       await poor.close();
     }

@@ -9,7 +9,7 @@ import { utf8Bytes } from '../../../shared/domain/tokens.js';
 import { contentHashOf, jobIdOf } from '../../../shared/jobs/job-id.js';
 import type { JobPriority } from '../../../shared/jobs/job-message.js';
 import type { JobQueue } from '../../../shared/ports/job-queue.js';
-import type { JobStatus, JobStore } from '../../../shared/ports/job-store.js';
+import type { Job, JobStatus, JobStore } from '../../../shared/ports/job-store.js';
 
 export interface DocumentJobRequest {
   userId: string;
@@ -30,10 +30,11 @@ export type SubmitJob = (
  * or a hash of the content, and the worker processes a job id once; the same id with
  * other content is refused (409). The job is recorded before its message is sent, with a
  * single conditional write, so that of two callers racing with one id and two contents
- * one is refused; a message the queue refuses takes its job away again.
+ * one is refused; a message the queue refuses takes its job away again. A job that failed
+ * or was cancelled runs again when it is asked for again.
  */
 export function createJobSubmission(deps: {
-  jobs: Pick<JobStore, 'create' | 'discard'>;
+  jobs: Pick<JobStore, 'create' | 'discard' | 'requeue' | 'cancel' | 'markFailed'>;
   queue: JobQueue;
   clock: Clock;
   limits: { maxDocumentBytes: number; models: ReadonlySet<string>; defaultModel: string };
@@ -57,6 +58,7 @@ export function createJobSubmission(deps: {
     };
     const jobId = jobIdOf(message);
     const contentHash = contentHashOf(message);
+    const nowIso = new Date(deps.clock()).toISOString();
     const job = await deps.jobs.create(
       {
         jobId,
@@ -65,23 +67,46 @@ export function createJobSubmission(deps: {
         contentHash,
         ...(priority === 'batch' && { priority }),
       },
-      new Date(deps.clock()).toISOString(),
+      nowIso,
     );
     if (job.contentHash !== undefined && job.contentHash !== contentHash) {
       throw new ConflictError(
         `job id ${JSON.stringify(jobId)} is already used for other content: choose another id`,
       );
     }
-    // A repeat of a job already started or done is that job. One never started is sent
-    // again, in case the first send failed: the worker processes a job id once.
-    if (job.status !== 'queued' || job.attempts > 0) return { jobId, status: job.status };
-    try {
-      await deps.queue.send({ ...message, jobId });
-    } catch (error) {
-      // The send's failure is the one the caller must hear of, not the clean-up's.
-      await deps.jobs.discard(request.userId, jobId, contentHash).catch(() => undefined);
-      throw error;
+    if (job.status === 'failed' || job.status === 'cancelled') {
+      // Asked again after it failed (the budget raised, say) or was cancelled: it runs again.
+      const again = await deps.jobs.requeue(request.userId, jobId, nowIso);
+      if (again?.status !== 'queued') return { jobId, status: again?.status ?? job.status };
+      await sendOrUndo(() => putBack(job));
+      return { jobId, status: again.status };
     }
+    // A repeat of a job running, waiting for its retry or done is that job. One never
+    // started is sent again, in case the first send failed: the worker runs a job id once.
+    if (job.status !== 'queued' || job.attempts > 0) return { jobId, status: job.status };
+    await sendOrUndo(() => deps.jobs.discard(request.userId, jobId, contentHash));
     return { jobId, status: job.status };
+
+    async function sendOrUndo(undo: () => Promise<unknown>) {
+      try {
+        await deps.queue.send({ ...message, jobId });
+      } catch (error) {
+        // The send's failure is the one the caller must hear of, not the clean-up's.
+        await undo().catch(() => undefined);
+        throw error;
+      }
+    }
+
+    /** A job requeued whose message could not be sent ends as it was. */
+    function putBack(before: Job) {
+      return before.status === 'cancelled'
+        ? deps.jobs.cancel(request.userId, jobId, nowIso)
+        : deps.jobs.markFailed(
+            request.userId,
+            jobId,
+            { status: 'failed', error: before.error ?? { type: 'api_error', message: 'failed' } },
+            nowIso,
+          );
+    }
   };
 }

@@ -156,6 +156,33 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
+  async requeue(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKeys.job(userId, jobId),
+          UpdateExpression: 'SET #status = :queued, updatedAt = :now REMOVE #error',
+          ConditionExpression: '#status IN (:failed, :cancelled)',
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+          ExpressionAttributeValues: {
+            ':queued': 'queued',
+            ':failed': 'failed',
+            ':cancelled': 'cancelled',
+            ':now': nowIso,
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return toJob(Attributes ?? {});
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const item = failedItem(error);
+      return item ? toJob(item) : undefined;
+    }
+  }
+
   async markRunning(userId: string, jobId: string, nowIso: string): Promise<boolean> {
     try {
       await this.client.send(

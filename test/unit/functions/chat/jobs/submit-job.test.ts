@@ -127,16 +127,7 @@ describe('job submission', () => {
         ),
     ],
     [
-      'failed',
-      (jobs: InMemoryJobStore, jobId: string) =>
-        jobs.markFailed(
-          'alice',
-          jobId,
-          { status: 'failed', error: { type: 'budget_exceeded_error', message: 'no' } },
-          NOW_ISO,
-        ),
-    ],
-    [
+      // A redrive runs it again, not a repeat.
       'dead_lettered',
       (jobs: InMemoryJobStore, jobId: string) =>
         jobs.markFailed(
@@ -193,6 +184,45 @@ describe('job submission', () => {
     expect(queue.sent).toEqual([]);
     const jobId = jobIdOf({ type: 'summarize.document', userId: 'alice', text });
     expect(await jobs.get('alice', jobId)).toBeUndefined();
+  });
+
+  it('runs a job that failed, or was cancelled, again when it is asked for again', async () => {
+    const { jobs, queue, submit } = submissionFixture();
+    const failed = await submit(DOCUMENT);
+    const ending = { status: 'failed' as const, error: { type: 'billing_error', message: 'no' } };
+    await jobs.markRunning('alice', failed.jobId, NOW_ISO);
+    await jobs.markFailed('alice', failed.jobId, ending, NOW_ISO);
+    const cancelled = await submit({ ...DOCUMENT, text: 'Another.' });
+    await jobs.cancel('alice', cancelled.jobId, NOW_ISO);
+
+    const retried = await submit(DOCUMENT);
+    const resumed = await submit({ ...DOCUMENT, text: 'Another.' });
+
+    expect([retried, resumed]).toEqual([
+      { jobId: failed.jobId, status: 'queued' },
+      { jobId: cancelled.jobId, status: 'queued' },
+    ]);
+    expect(queue.sent.map((message) => message.jobId)).toEqual([
+      failed.jobId,
+      cancelled.jobId,
+      failed.jobId,
+      cancelled.jobId,
+    ]);
+    expect(await jobs.get('alice', failed.jobId)).toMatchObject({ status: 'queued', attempts: 1 });
+  });
+
+  it('leaves a job that failed as it was when its message cannot be sent again', async () => {
+    const { jobs, queue, submit } = submissionFixture();
+    const { jobId } = await submit(DOCUMENT);
+    const ending = { status: 'failed' as const, error: { type: 'billing_error', message: 'no' } };
+    await jobs.markFailed('alice', jobId, ending, NOW_ISO);
+    queue.send = async () => {
+      throw new Error('the queue is down');
+    };
+
+    await expect(submit(DOCUMENT)).rejects.toThrow('the queue is down');
+
+    expect(await jobs.get('alice', jobId)).toMatchObject(ending);
   });
 
   it('holds an API key to its models, the default model included, and never queues the key', async () => {
