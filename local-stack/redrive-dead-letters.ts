@@ -1,5 +1,6 @@
 import {
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
@@ -10,25 +11,33 @@ const MOVE_VISIBILITY_SECONDS = 30;
 
 /**
  * What a dead-letter queue redrive does on AWS (StartMessageMoveTask, which the SQS
- * emulator does not have): every message visible in the dead-letter queue sent anew to
- * its source queue, its attributes with it, then deleted from the dead-letter queue.
+ * emulator does not have): the messages in the dead-letter queue as it starts (as many as
+ * its ApproximateNumberOfMessagesToMove) sent anew to their source queue, attributes and
+ * all, then deleted from the dead-letter queue. One dead-lettered again meanwhile stays.
  * @returns how many messages were moved
  */
 export async function redriveDeadLetters(
   sqs: SQSClient,
   queues: { queueUrl: string; deadLetterQueueUrl: string },
 ): Promise<number> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queues.deadLetterQueueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages'],
+    }),
+  );
+  const toMove = Number(Attributes?.ApproximateNumberOfMessages ?? 0);
   let moved = 0;
-  for (;;) {
+  while (moved < toMove) {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queues.deadLetterQueueUrl,
-        MaxNumberOfMessages: 10,
+        MaxNumberOfMessages: Math.min(10, toMove - moved),
         MessageAttributeNames: ['All'],
         VisibilityTimeout: MOVE_VISIBILITY_SECONDS,
       }),
     );
-    if (Messages.length === 0) return moved;
+    if (Messages.length === 0) break;
     for (const message of Messages) {
       await sqs.send(
         new SendMessageCommand({
@@ -46,4 +55,5 @@ export async function redriveDeadLetters(
       moved += 1;
     }
   }
+  return moved;
 }
