@@ -39,7 +39,9 @@ const conversationListSchema = () =>
         title: z.string(),
         createdAt: instantSchema(),
         updatedAt: instantSchema(),
-        messageCount: countSchema(),
+        messageCount: countSchema().check(
+          z.describe('Messages stored, those a regenerate or an edit replaced included.'),
+        ),
       }),
     ),
     nextCursor: nextCursorSchema(),
