@@ -4,6 +4,7 @@ import {
   GetCommand,
   QueryCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { Page } from '../../domain/conversation.js';
 import type { PageRequest } from '../../ports/conversation-store.js';
@@ -130,47 +131,51 @@ export class DynamoJobStore implements JobStore {
   }
 
   async cancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: jobKeys.job(userId, jobId),
-          UpdateExpression: 'SET #status = :cancelled, updatedAt = :now',
-          ConditionExpression: '#status = :queued',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':cancelled': 'cancelled',
-            ':queued': 'queued',
-            ':now': nowIso,
-          },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return toJob(Attributes ?? {});
-    } catch (error) {
-      // Not queued (or not there): say how it is, from the item the refused update found.
-      if (!isConditionFailure(error)) throw error;
-      const item = failedItem(error);
-      return item ? toJob(item) : undefined;
-    }
+    return this.moveStatus(userId, jobId, {
+      UpdateExpression: 'SET #status = :cancelled, updatedAt = :now',
+      ConditionExpression: '#status = :queued',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':cancelled': 'cancelled', ':queued': 'queued', ':now': nowIso },
+    });
   }
 
   async requeue(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
+    return this.moveStatus(userId, jobId, {
+      UpdateExpression: 'SET #status = :queued, updatedAt = :now REMOVE #error',
+      ConditionExpression: '#status IN (:failed, :cancelled)',
+      ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+      ExpressionAttributeValues: {
+        ':queued': 'queued',
+        ':failed': 'failed',
+        ':cancelled': 'cancelled',
+        ':now': nowIso,
+      },
+    });
+  }
+
+  /**
+   * A conditional change of the job's status.
+   * @returns the job as it is now: changed, or as the refused update found it; undefined when there is none
+   */
+  private async moveStatus(
+    userId: string,
+    jobId: string,
+    update: Required<
+      Pick<
+        UpdateCommandInput,
+        | 'UpdateExpression'
+        | 'ConditionExpression'
+        | 'ExpressionAttributeNames'
+        | 'ExpressionAttributeValues'
+      >
+    >,
+  ): Promise<Job | undefined> {
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
+          ...update,
           TableName: this.tableName,
           Key: jobKeys.job(userId, jobId),
-          UpdateExpression: 'SET #status = :queued, updatedAt = :now REMOVE #error',
-          ConditionExpression: '#status IN (:failed, :cancelled)',
-          ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
-          ExpressionAttributeValues: {
-            ':queued': 'queued',
-            ':failed': 'failed',
-            ':cancelled': 'cancelled',
-            ':now': nowIso,
-          },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
