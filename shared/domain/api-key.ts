@@ -38,10 +38,14 @@ export type ApiKeyGrant = Pick<
 
 /** @throws PermissionError when the key is limited to other models */
 export function checkKeyAllowsModel(key: ApiKeyGrant | undefined, model: string): void {
-  if (!key?.allowedModels || key.allowedModels.includes(model)) return;
+  if (!key?.allowedModels || keyAllowsModel(key, model)) return;
   throw new PermissionError(
     `this API key may not use model ${JSON.stringify(model)}; it may use: ${key.allowedModels.join(', ')}`,
   );
+}
+
+export function keyAllowsModel(key: ApiKeyGrant | undefined, model: string): boolean {
+  return !key?.allowedModels || key.allowedModels.includes(model);
 }
 
 /** A new key: 256 random bits, base64url, behind the prefix. Shown once, then only its hash is kept. */

@@ -14,6 +14,8 @@ export interface BudgetLimits {
 export interface BudgetRequest {
   userId: string;
   model: string;
+  /** Another model that may answer instead (on overload): the worst case is the dearer one's. */
+  fallbackModel?: string;
   /** A guaranteed upper bound of the prompt's tokens. */
   promptMaxTokens: number;
   maxOutputTokens: number;
@@ -64,9 +66,13 @@ export function createBudgetReserver(deps: {
     }),
   });
   function worstCaseOf(request: BudgetRequest): number {
+    const worstCase = (model: string) =>
+      prices.worstCaseNanoUsd(model, request.promptMaxTokens, request.maxOutputTokens);
     const nanoUsd =
-      prices.worstCaseNanoUsd(request.model, request.promptMaxTokens, request.maxOutputTokens) +
-      (request.extraNanoUsd ?? 0);
+      Math.max(
+        worstCase(request.model),
+        request.fallbackModel ? worstCase(request.fallbackModel) : 0,
+      ) + (request.extraNanoUsd ?? 0);
     if (nanoUsd > usdToNano(MAX_BUDGET_USD)) {
       throw new BudgetExceededError(
         `this request could cost up to $${nanoToUsd(nanoUsd)}, more than any budget holds; lower max_tokens (or a tool's max_uses)`,

@@ -27,6 +27,8 @@ interface HeldTurn {
 
 interface AnswerRequest {
   model: string;
+  /** Asked once if `model` stays overloaded. */
+  fallbackModel?: string;
   maxTokens: number;
   system: PromptBlock[];
   messages: PromptMessage[];
@@ -44,16 +46,17 @@ export async function openAnswer(
   request: AnswerRequest,
 ): Promise<{ stream: ModelStream; model: string }> {
   const { controller } = turn;
+  const { fallbackModel, ...modelRequest } = request;
   try {
     const opened = await openWithFallback(
       deps.model,
       {
-        ...request,
+        ...modelRequest,
         signal: controller.signal,
         timeoutMs: deps.limits.modelTimeoutMs,
         maxRetries: deps.limits.modelMaxRetries,
       },
-      deps.limits.fallbackModel,
+      fallbackModel,
     );
     controller.started();
     return opened;

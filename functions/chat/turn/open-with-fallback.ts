@@ -4,7 +4,8 @@ import type { Model, ModelRequest, ModelStream } from '../../../shared/ports/mod
 /**
  * Opens the answer stream. The SDK has already retried throttling and overload
  * (honouring retry-after) within the request's signal; if overload outlasts that,
- * the fallback model gets one try before anything reached the client.
+ * the fallback model (another, which the caller may use) gets one try before anything
+ * reached the client.
  * @returns the stream and the model asked for (the fallback, if it was used)
  */
 export async function openWithFallback(
@@ -16,14 +17,7 @@ export async function openWithFallback(
     return { stream: await model.openStream(request), model: request.model };
   } catch (error) {
     const overloaded = error instanceof ModelError && error.kind === 'overloaded';
-    if (
-      !overloaded ||
-      !fallbackModel ||
-      fallbackModel === request.model ||
-      request.signal?.aborted
-    ) {
-      throw error;
-    }
+    if (!overloaded || !fallbackModel || request.signal?.aborted) throw error;
     return {
       stream: await model.openStream({ ...request, model: fallbackModel }),
       model: fallbackModel,

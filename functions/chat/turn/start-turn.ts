@@ -1,4 +1,8 @@
-import { checkKeyAllowsModel } from '../../../shared/domain/api-key.js';
+import {
+  type ApiKeyGrant,
+  checkKeyAllowsModel,
+  keyAllowsModel,
+} from '../../../shared/domain/api-key.js';
 import { monthOf } from '../../../shared/domain/budget.js';
 import type { Clock } from '../../../shared/domain/clock.js';
 import {
@@ -57,6 +61,7 @@ export function createTurnStart(deps: {
     const receivedAt = new Date(receivedAtMs).toISOString();
     const model = allowedModel(request.model ?? limits.defaultModel, limits.models);
     checkKeyAllowsModel(request.apiKey, model);
+    const fallbackModel = fallbackFor(model, request.apiKey, limits.fallbackModel);
     const maxTokens = Math.min(request.maxTokens ?? limits.maxOutputTokens, limits.maxOutputTokens);
     const { userId } = request;
     const existing = request.conversationId
@@ -96,6 +101,7 @@ export function createTurnStart(deps: {
     const admissionRequest = {
       userId,
       model,
+      ...(fallbackModel && { fallbackModel }),
       promptTokens: budget.promptTokens,
       promptMaxTokens: budget.promptMaxTokens,
       maxOutputTokens: maxTokens,
@@ -195,12 +201,13 @@ export function createTurnStart(deps: {
       observer,
     };
     const opening = cache.replay
-      ? Promise.resolve({ stream: cache.replay, model })
+      ? Promise.resolve({ stream: cache.replay, model: cache.replay.model })
       : openAnswer(
           deps,
           { ...turn, stored: begun },
           {
             model,
+            ...(fallbackModel && { fallbackModel }),
             maxTokens,
             ...buildPrompt({
               ...(request.system !== undefined && { system: request.system }),
@@ -236,7 +243,7 @@ export function createTurnStart(deps: {
     };
     if (planned && (recorded.reservation.shard !== planned.shard || recorded.model !== model)) {
       // Should this write fail, a recovery records the spend on the planned shard (the
-      // moved hold is reclaimed at its expiry), priced as the model asked for (never less).
+      // moved hold is reclaimed at its expiry), priced as the model asked for.
       await store
         .renewLease(userId, conversationId, messageId, clock() + limits.turnLeaseMs, recorded)
         .catch(() => undefined);
@@ -294,6 +301,17 @@ async function dropUnstoredAnswer(
       stopReason: 'interrupted',
     })
     .catch((error: unknown) => report.observer.usageNotRecorded(error));
+}
+
+/** The model that may answer on overload: not the one asked for, nor one the key may not use. */
+function fallbackFor(
+  model: string,
+  key: ApiKeyGrant | undefined,
+  fallbackModel: string | undefined,
+): string | undefined {
+  return fallbackModel && fallbackModel !== model && keyAllowsModel(key, fallbackModel)
+    ? fallbackModel
+    : undefined;
 }
 
 /** What a replayed turn holds: nothing, and settling it records nothing. */

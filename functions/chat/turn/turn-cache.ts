@@ -12,6 +12,8 @@ export interface TurnCacheLookup {
   outcome: CacheOutcome;
   /** Where the answer is (or will be) kept; undefined when it is not cached. */
   key?: string;
+  /** The model asked for: an answer from another (the fallback's) is not kept under its key. */
+  model?: string;
   /** The kept answer, replayed as a stream. */
   replay?: ModelStream & { stopReason: StopReason; usage: TokenUsage };
 }
@@ -28,7 +30,7 @@ export interface TurnCache {
     startsConversation: boolean;
     nowMs: number;
   }): Promise<TurnCacheLookup>;
-  /** Keeps a whole answer; a partial one (stopped, timed out, failed) never. */
+  /** Keeps a whole answer of the model asked for; a partial one (stopped, timed out, failed) never. */
   keep(
     lookup: TurnCacheLookup,
     answer: { text: string; model: string; stopReason: StopReason; usage: TokenUsage },
@@ -59,21 +61,23 @@ export function createTurnCache(deps: {
         },
         betas: [],
       });
-      if (directive !== 'default') return { outcome: directive, key };
+      const { model } = request;
+      if (directive !== 'default') return { outcome: directive, key, model };
       const kept = await cache.get(key, request.nowMs).catch((error: unknown) => {
         deps.onError(error);
         return undefined;
       });
-      if (kept?.format !== 'text') return { outcome: 'miss', key };
+      if (kept?.format !== 'text') return { outcome: 'miss', key, model };
       return {
         outcome: 'hit',
         key,
+        model,
         replay: replayedStream(kept.body, kept.model, kept.stopReason as StopReason, kept.usage),
       };
     },
     async keep(lookup, answer, nowMs) {
       if (!lookup.key || lookup.outcome === 'hit' || lookup.outcome === 'bypass') return;
-      if (!COMPLETE.has(answer.stopReason)) return;
+      if (!COMPLETE.has(answer.stopReason) || answer.model !== lookup.model) return;
       await cache
         .put(
           lookup.key,

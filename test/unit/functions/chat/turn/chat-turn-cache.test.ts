@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScriptedModel } from '../../../../fakes/scripted-model.js';
-import { chatFixture, streamedText } from './support.js';
+import { chatFixture, HAIKU, SONNET, streamedText } from './support.js';
 
 const answering = () => new ScriptedModel(() => ({ kind: 'answer', chunks: ['The ', 'answer.'] }));
 
@@ -50,6 +50,24 @@ describe('a chat turn and the response cache', () => {
 
     expect([second.turn.cache, third.turn.cache]).toEqual(['miss', 'hit']);
     expect(streamedText(third.events)).toBe('Whole.');
+  });
+
+  it("does not keep the fallback model's answer under the requested model's key", async () => {
+    const model = new ScriptedModel([
+      { kind: 'fail-before', error: 'overloaded' },
+      { kind: 'answer', chunks: ['From the fallback.'] },
+      { kind: 'answer', chunks: ['From the model asked for.'] },
+    ]);
+    const f = chatFixture({ model, cacheTtlSeconds: 60 });
+    const first = await f.chat({ message: 'Tell me' });
+
+    const second = await f.chat({ message: 'Tell me' });
+    const third = await f.chat({ message: 'Tell me' });
+
+    expect(first.turn.model).toBe(HAIKU);
+    expect([second.turn.cache, third.turn.cache]).toEqual(['miss', 'hit']);
+    expect(third.turn.model).toBe(SONNET);
+    expect(streamedText(third.events)).toBe('From the model asked for.');
   });
 
   it('keys on everything that shapes the answer: model, system prompt, maxTokens, the question', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { promptBudget } from '../../../../../functions/chat/turn/prompt-budget.js';
 import { ModelError, type ModelErrorKind } from '../../../../../shared/domain/errors.js';
 import type { FinishTurn } from '../../../../../shared/ports/conversation-store.js';
 import { InMemoryConversationStore } from '../../../../fakes/in-memory-conversation-store.js';
@@ -8,6 +9,7 @@ import {
   chatFixture,
   HAIKU,
   LIMITS,
+  OPUS,
   runToEnd,
   SONNET,
   slowToStart,
@@ -85,6 +87,48 @@ describe('a chat turn whose model fails before answering', () => {
 
     const { activeTurn } = (await f.store.getConversation(USER, turn.conversationId))!;
     expect(activeTurn?.hold?.model).toBe(HAIKU);
+  });
+
+  it('holds the dearer worst case of the requested and the fallback model, so a fallback stays within budget', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'answer', chunks: ['Hi'] }]),
+      limits: { defaultModel: HAIKU, models: new Set([HAIKU, OPUS]), fallbackModel: OPUS },
+    });
+    const message = 'hi';
+
+    const turn = await f.start({ message });
+    const held = (await f.month()).heldNanoUsd;
+    await runToEnd(turn);
+
+    const { promptMaxTokens } = promptBudget({ message, ...LIMITS });
+    expect(held).toBe(f.prices.worstCaseNanoUsd(OPUS, promptMaxTokens, LIMITS.maxOutputTokens));
+  });
+
+  it('does not fall back to a model the API key may not use, nor hold its worst case', async () => {
+    let held: number | undefined;
+    const f: ChatFixture = chatFixture({
+      model: new ScriptedModel([{ kind: 'fail-before', error: 'overloaded' }]).enqueue({
+        kind: 'answer',
+        chunks: 1,
+      }),
+      wrapModel: (model) => ({
+        async openStream(request) {
+          held ??= (await f.month()).heldNanoUsd;
+          return model.openStream(request);
+        },
+        complete: (request) => model.complete(request),
+      }),
+      limits: { defaultModel: HAIKU, models: new Set([HAIKU, OPUS]), fallbackModel: OPUS },
+    });
+    const apiKey = { id: 'key-1', allowedModels: [HAIKU] };
+
+    const error = await f.start({ message: 'hi', apiKey }).catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ name: 'ModelError', kind: 'overloaded' });
+    expect(f.model.requests.map((request) => request.model)).toEqual([HAIKU]);
+    const { promptMaxTokens } = promptBudget({ message: 'hi', ...LIMITS });
+    expect(held).toBe(f.prices.worstCaseNanoUsd(HAIKU, promptMaxTokens, LIMITS.maxOutputTokens));
+    await expectAdmissionReleased(f);
   });
 
   it('throws the overload when the fallback model is overloaded too, without a third call', async () => {

@@ -33,6 +33,7 @@ export const MONTH = monthOf(NOW_MS);
 
 export const SONNET = 'claude-sonnet-4-6';
 export const HAIKU = 'claude-haiku-4-5';
+export const OPUS = 'claude-opus-4-6';
 
 /** A clock that moves only when told to. */
 export interface ManualClock extends Clock {
