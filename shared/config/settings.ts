@@ -60,7 +60,7 @@ export const SETTINGS = {
   ),
   fallbackModel: setting(
     'both',
-    'Tried once when a chat turn\'s model stays overloaded before the first token (not for an API key that may not use it). A turn holds the dearer of the two models\' worst cases.',
+    "Tried once when a chat turn's model stays overloaded before the first token (not for an API key that may not use it). A turn holds the dearer of the two models' worst cases.",
     text(),
   ),
   modelPrices: setting(
