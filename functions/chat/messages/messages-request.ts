@@ -21,6 +21,19 @@ const Tool = z.looseObject({
   max_uses: z.optional(z.int().check(z.positive())),
 });
 
+/**
+ * Not Messages API fields: the SDKs send them as headers (anthropic-workspace-id,
+ * anthropic-user-profile-id), and the SDK that calls upstream would turn them into
+ * headers too, choosing for the caller which workspace the deployment's key bills.
+ */
+const headerOnly = () =>
+  z.optional(
+    z.never({
+      error:
+        'is not a body field, and this gateway chooses the workspace and the user profile itself',
+    }),
+  );
+
 const Message = z.looseObject({
   role: z.enum(['user', 'assistant']),
   content: z.union([z.string(), z.array(Block)]),
@@ -38,6 +51,8 @@ export const MessagesRequestSchema = z.looseObject({
   system: z.optional(z.union([z.string(), z.array(Block)])),
   tools: z.optional(z.array(Tool)),
   stream: z.optional(z.boolean()),
+  workspace_id: headerOnly(),
+  user_profile_id: headerOnly(),
 });
 
 export type MessagesRequest = z.infer<typeof MessagesRequestSchema>;
@@ -48,6 +63,8 @@ export const CountTokensRequestSchema = z.looseObject({
   messages: z.array(Message).check(z.minLength(1, 'at least one message is required')),
   system: z.optional(z.union([z.string(), z.array(Block)])),
   tools: z.optional(z.array(Tool)),
+  workspace_id: headerOnly(),
+  user_profile_id: headerOnly(),
 });
 
 export type CountTokensRequest = z.infer<typeof CountTokensRequestSchema>;

@@ -116,6 +116,35 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     expect(stack.claude.requests).toHaveLength(modelCalls);
   });
 
+  it('400 for workspace_id or user_profile_id in the body: the SDK upstream would make them headers next to the deployment key', async () => {
+    const token = await stack.token('workspace-user');
+    const modelCalls = stack.claude.requests.length;
+    const post = (path: string, fields: Record<string, unknown>) =>
+      fetch(`${stack.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(ask('hi', fields)),
+      });
+
+    for (const path of ['/v1/messages', '/v1/messages/count_tokens']) {
+      for (const fields of [
+        { workspace_id: 'wrkspc_victim' },
+        { user_profile_id: 'a\r\nx-evil: 1' },
+      ]) {
+        const response = await post(path, fields);
+        expect(response.status, `${path} ${Object.keys(fields)}`).toBe(400);
+        const { error } = (await response.json()) as { error: { type: string; message: string } };
+        expect(error.type).toBe('invalid_request_error');
+        expect(error.message).toMatch(/workspace_id|user_profile_id/);
+      }
+    }
+    expect(stack.claude.requests).toHaveLength(modelCalls);
+
+    // The official SDK sends them as headers: those are the caller's, and stay here.
+    await sdk(token).messages.create({ ...ask('hi'), workspace_id: 'wrkspc_victim' });
+    expect(stack.claude.requests.at(-1)?.headers).not.toHaveProperty('anthropic-workspace-id');
+  });
+
   it('402 for a max_uses whose cost no budget could hold, however large (it was a 500)', async () => {
     const client = sdk(await stack.token('u'));
     const modelCalls = stack.claude.requests.length;
