@@ -275,6 +275,18 @@ describe('API keys', () => {
     expect((await json(unknown)).error.type).toBe('not_found_error');
   });
 
+  it('answers an id that is no key id of ours with 404, however long (3,000 characters were a 500)', async () => {
+    for (const id of ['k'.repeat(3_000), 'key_%E2%82%AC', `${NO_SUCH_KEY}x`]) {
+      for (const method of ['GET', 'DELETE'] as const) {
+        const response = await api.asAdmin(method, `/v1/admin/keys/${id}`);
+        expect(response.status, `${method} ${id.slice(0, 20)}`).toBe(404);
+        const { error } = await json(response);
+        expect(error.type).toBe('not_found_error');
+        expect(error.message.length).toBeLessThan(200);
+      }
+    }
+  });
+
   it("shows a key's own month and budget beside its principal's on GET /v1/usage", async () => {
     const { id, key } = await api.createKey({ principal: 'key-spender', monthlyBudgetUsd: 0.5 });
     const turn = await collectSse(

@@ -1,3 +1,4 @@
+import { isApiKeyId } from '../../../../shared/domain/api-key.js';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import type { Clock } from '../../../../shared/domain/clock.js';
 import { NotFoundError } from '../../../../shared/domain/errors.js';
@@ -94,8 +95,8 @@ export const getApiKeyRoute = (deps: { apiKeys: ApiKeyStore; ledger: UsageLedger
       errors: [404],
     },
     handle: async ({ params }) => {
-      const key = await deps.apiKeys.get(params.keyId!);
-      if (!key) throw new NotFoundError(`no API key ${params.keyId}`);
+      const key = await deps.apiKeys.get(apiKeyIdOf(params));
+      if (!key) throw apiKeyNotFound(params.keyId!);
       const month = await deps.ledger.keyMonth(key.id, monthOf(deps.clock()));
       return json(200, {
         ...key,
@@ -125,12 +126,27 @@ export const revokeApiKeyRoute = (deps: { apiKeys: ApiKeyStore; clock: Clock }) 
       errors: [404],
     },
     handle: async ({ params, scope }) => {
-      const key = await deps.apiKeys.revoke(params.keyId!, new Date(deps.clock()).toISOString());
-      if (!key) throw new NotFoundError(`no API key ${params.keyId}`);
+      const key = await deps.apiKeys.revoke(
+        apiKeyIdOf(params),
+        new Date(deps.clock()).toISOString(),
+      );
+      if (!key) throw apiKeyNotFound(params.keyId!);
       scope.logger.info('API key revoked', { apiKeyId: key.id, principal: key.principal });
       return json(200, key);
     },
   });
+
+/** Only an id of ours is looked up: a longer one is past what a DynamoDB key may hold. */
+function apiKeyIdOf(params: Record<string, string>): string {
+  const id = params.keyId ?? '';
+  if (!isApiKeyId(id)) throw apiKeyNotFound(id);
+  return id;
+}
+
+/** No key id is longer than 36 characters: a longer one is quoted cut, not echoed whole. */
+function apiKeyNotFound(id: string): NotFoundError {
+  return new NotFoundError(`no API key ${id.length > 100 ? `${id.slice(0, 100)}…` : id}`);
+}
 
 /** A key as the admin API shows it: never its secret. */
 const apiKeySchema = () =>
