@@ -122,7 +122,7 @@ function stackProblems(config: StackSettingValues): Problem[] {
  */
 function functionProblems(config: StackSettingValues): Problem[] {
   const placeholderArn = (name: string) =>
-    `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}`;
+    `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
   const env = {
     ...functionEnvironment(config),
     TABLE_NAME: 'table',

@@ -55,6 +55,7 @@ export class ClaudeServerlessStack extends Stack {
       table: this.data.table,
       anthropicApiKey: this.secrets.anthropicApiKey,
       maxConcurrency: config.workerMaxConcurrency,
+      removalPolicy,
       function: {
         ...functionDefaults,
         memorySizeMb: config.workerMemoryMb,
@@ -81,7 +82,7 @@ export class ClaudeServerlessStack extends Stack {
       table: this.data.table,
       function: functionDefaults,
     });
-    this.jobEvents = new JobEvents(this, 'JobEvents');
+    this.jobEvents = new JobEvents(this, 'JobEvents', removalPolicy);
     // Jobs end in the worker; a cancel in the chat function; budgets are watched by both and the sweep.
     for (const fn of [this.jobs.worker, this.chat.handler, this.maintenance.handler]) {
       bindEvents(fn, this.jobEvents.topic);
@@ -94,6 +95,7 @@ export class ClaudeServerlessStack extends Stack {
       jobsQueue: this.jobs.queue,
       deadLetterQueue: this.jobs.deadLetterQueue,
       alarmEmail: config.alarmEmail,
+      removalPolicy,
       thresholds: {
         timeToFirstTokenP99Ms: config.timeToFirstTokenP99AlarmMs,
         turnLatencyP99Ms: config.turnLatencyP99AlarmMs,

@@ -24,6 +24,7 @@ import {
   type TokenVerifier,
 } from '../../shared/auth/token-verifier.js';
 import type { Settings } from '../../shared/config/load-settings.js';
+import { ANTHROPIC_API_KEY_PLACEHOLDER } from '../../shared/config/secret-placeholders.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
@@ -85,6 +86,7 @@ export function createChatServices(
   };
   const anthropicApiKey = secretSource({
     name: 'Anthropic API key',
+    placeholder: ANTHROPIC_API_KEY_PLACEHOLDER,
     arn: settings.anthropicApiKeySecretArn,
     localValue: settings.anthropicApiKey,
     provider,

@@ -23,6 +23,7 @@ import { createTracer } from '../../shared/adapters/tracing/create-tracer.js';
 import { tracedModel } from '../../shared/adapters/tracing/traced-model.js';
 import { createBudgetWatch } from '../../shared/budget/budget-watch.js';
 import type { Settings } from '../../shared/config/load-settings.js';
+import { ANTHROPIC_API_KEY_PLACEHOLDER } from '../../shared/config/secret-placeholders.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
@@ -76,6 +77,7 @@ export function createWorkerAdapters(settings: Settings): WorkerAdapters {
   const anthropic = createAnthropicClient({
     apiKey: secretSource({
       name: 'Anthropic API key',
+      placeholder: ANTHROPIC_API_KEY_PLACEHOLDER,
       arn: settings.anthropicApiKeySecretArn,
       localValue: settings.anthropicApiKey,
       provider: () => createSecretsProvider(instrument),

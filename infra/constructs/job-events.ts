@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -13,13 +13,15 @@ export class JobEvents extends Construct {
   public readonly topic: sns.Topic;
   public readonly key: kms.Key;
 
-  constructor(scope: Construct, id: string) {
+  /** @param removalPolicy for the topic's key @default RemovalPolicy.RETAIN */
+  constructor(scope: Construct, id: string, removalPolicy = RemovalPolicy.RETAIN) {
     super(scope, id);
     // A key of our own: publishers and subscribers' services are granted it explicitly
     // (the AWS managed SNS key cannot be granted to an SQS subscription of another account).
     this.key = new kms.Key(this, 'TopicKey', {
       description: 'Encrypts the job events topic',
       enableKeyRotation: true,
+      removalPolicy,
     });
     this.topic = new sns.Topic(this, 'Topic', { masterKey: this.key, enforceSSL: true });
   }

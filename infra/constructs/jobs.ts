@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -18,6 +18,8 @@ export interface JobsProps {
   readonly function: Omit<ClaudeFunctionProps, 'entry' | 'serviceName' | 'description'>;
   /** Concurrent worker invocations the event source may run. @default 10 */
   readonly maxConcurrency?: number;
+  /** For both queues: what they hold is work producers sent. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -32,12 +34,15 @@ export class Jobs extends Construct {
   constructor(scope: Construct, id: string, props: JobsProps) {
     super(scope, id);
 
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      removalPolicy,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(JOBS_QUEUE_DEFINITION.deadLetterRetentionDays),
     });
     this.queue = new sqs.Queue(this, 'Queue', {
+      removalPolicy,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds),

@@ -41,5 +41,11 @@ export class Maintenance extends Construct {
       schedule: events.Schedule.rate(props.every ?? Duration.minutes(1)),
       targets: [new targets.LambdaFunction(this.handler.function, { retryAttempts: 0 })],
     });
+    // The schedule invokes it asynchronously: Lambda's own two retries would run a failed
+    // sweep three times over the next run's. The next run is the retry.
+    this.handler.function.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(1),
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -26,6 +26,8 @@ export interface ObservabilityProps {
   readonly thresholds: AlarmThresholds;
   /** Subscribed to the alarm topic. @default none: subscribe to the topic yourself */
   readonly alarmEmail?: string;
+  /** For the topic's key. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -46,6 +48,7 @@ export class Observability extends Construct {
     const key = new kms.Key(this, 'AlarmTopicKey', {
       description: 'Encrypts the alarm topic',
       enableKeyRotation: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     key.grant(
       new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
@@ -53,6 +56,22 @@ export class Observability extends Construct {
       'kms:GenerateDataKey*',
     );
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true });
+    // enforceSSL gives the topic a policy of its own, which replaces the default one that let
+    // the account's services publish: without this, every alarm action fails.
+    this.alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisAccountsAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: {
+            'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+          },
+        },
+      }),
+    );
     if (props.alarmEmail) {
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }

@@ -1,6 +1,7 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, SecretValue, Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ANTHROPIC_API_KEY_PLACEHOLDER } from '../../shared/config/secret-placeholders.js';
 import type { ClaudeFunction } from './claude-function.js';
 
 export interface SecretsProps {
@@ -18,8 +19,9 @@ export interface SecretsProps {
 
 /**
  * The Anthropic API key and the JWT signing secret, created or imported. Values never
- * appear in the template: the key is created with a random placeholder the operator
- * replaces (`aws secretsmanager put-secret-value`), the signing secret is generated.
+ * appear in the template: the key is created with a placeholder the operator replaces
+ * (`aws secretsmanager put-secret-value`) and the functions refuse, the signing secrets
+ * are generated.
  */
 export class Secrets extends Construct {
   public readonly anthropicApiKey: secretsmanager.ISecret;
@@ -35,10 +37,9 @@ export class Secrets extends Construct {
     this.anthropicApiKey = props.anthropicApiKeySecretArn
       ? importSecret(this, 'AnthropicApiKey', props.anthropicApiKeySecretArn)
       : this.create('AnthropicApiKey', {
-          description:
-            'Anthropic API key. Created with a random placeholder: replace it with your key.',
+          description: 'Anthropic API key. Created with a placeholder: replace it with your key.',
           removalPolicy,
-          generateSecretString: { passwordLength: 32, excludePunctuation: true },
+          secretStringValue: SecretValue.unsafePlainText(ANTHROPIC_API_KEY_PLACEHOLDER),
           rotationReason:
             'A third-party API key: Anthropic issues it, so no Lambda can rotate it. Rotate it in the Anthropic console and put the new value here.',
         });
@@ -77,12 +78,9 @@ export class Secrets extends Construct {
   }
 }
 
-// A complete ARN ends with the 6-character suffix Secrets Manager adds; grants on a
-// partial ARN need a wildcard for it.
+/** The settings take complete ARNs only (see secretArn in shared/config/setting-types.ts). */
 function importSecret(scope: Construct, id: string, arn: string): secretsmanager.ISecret {
-  return /-[A-Za-z0-9]{6}$/.test(arn)
-    ? secretsmanager.Secret.fromSecretCompleteArn(scope, id, arn)
-    : secretsmanager.Secret.fromSecretPartialArn(scope, id, arn);
+  return secretsmanager.Secret.fromSecretCompleteArn(scope, id, arn);
 }
 
 /** Read access to a secret and its ARN in the named setting: never the value. */

@@ -18,14 +18,21 @@ export function secretSource(options: {
   arn?: string;
   localValue?: string;
   name: string;
+  /** What the stack created the secret with, to be replaced by the operator. */
+  placeholder?: string;
   provider: () => SecretsProvider;
 }) {
-  const { arn, localValue, name } = options;
+  const { arn, localValue, name, placeholder } = options;
   if (arn) {
     return async (): Promise<string> => {
       const value = await options.provider().get(arn, { maxAge: SECRET_CACHE_SECONDS });
       if (typeof value !== 'string' || value.length === 0) {
         throw new Error(`secret ${name} (${arn}) has no value: set it in Secrets Manager`);
+      }
+      if (value === placeholder) {
+        throw new Error(
+          `secret ${name} (${arn}) still holds the stack's placeholder: put the value in it (aws secretsmanager put-secret-value)`,
+        );
       }
       return value;
     };

@@ -222,8 +222,10 @@ export function json<T>(schema: () => z.ZodMiniType<T, unknown>, defaultValue: T
 
 export function secretArn() {
   return text({
-    pattern: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/,
-    describe: 'a Secrets Manager secret ARN',
+    // Complete: a partial ARN of a name ending in a hyphen and 6 characters is read as
+    // complete by Secrets Manager (and by IAM grants), so it cannot be told apart.
+    pattern: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/,
+    describe: "a Secrets Manager secret's complete ARN (with the 6 characters it adds to the name)",
   });
 }
 

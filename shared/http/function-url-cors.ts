@@ -34,6 +34,7 @@ export const CORS_EXPOSED_HEADERS = [
   'retry-after',
   'x-request-id',
   'request-id',
+  'x-upstream-request-id',
   'x-cache',
   'anthropic-ratelimit-requests-limit',
   'anthropic-ratelimit-requests-remaining',

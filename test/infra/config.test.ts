@@ -114,7 +114,7 @@ describe('the infra configuration', () => {
   it('requires an issuer and audience for OIDC, and no JWT secret', () => {
     const error = errorOf({
       authMode: 'oidc',
-      jwtSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt',
+      jwtSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-AbCdEf',
     });
     expect(error.message).toContain('jwtIssuer: ');
     expect(error.message).toContain('jwtAudience: ');
@@ -122,6 +122,15 @@ describe('the infra configuration', () => {
     expect(
       load({ authMode: 'oidc', jwtIssuer: 'https://issuer.example', jwtAudience: 'api' }).authMode,
     ).toBe('oidc');
+  });
+
+  it("takes a secret's complete ARN only: a partial one cannot be told apart from a complete one", () => {
+    const partial = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:anthropic';
+    expect(errorOf({ anthropicApiKeySecretArn: partial }).message).toMatch(
+      /anthropicApiKeySecretArn: .*must match pattern/,
+    );
+    const complete = `${partial}-AbCdEf`;
+    expect(load({ anthropicApiKeySecretArn: complete }).anthropicApiKeySecretArn).toBe(complete);
   });
 
   it('shows the offending value', () => {

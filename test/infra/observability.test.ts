@@ -1,3 +1,4 @@
+import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { METRIC, METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
 import { type CfnResource, logicalId, type Synthesized, synthesize } from './synth.js';
@@ -242,13 +243,24 @@ describe('the alarm topic', () => {
     expect(keyPolicy).toContain('cloudwatch.amazonaws.com');
     expect(s.json.Resources[keyId]?.Properties?.EnableKeyRotation).toBe(true);
     s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
       PolicyDocument: {
-        Statement: [
-          {
+        Statement: Match.arrayWith([
+          Match.objectLike({
             Effect: 'Deny',
             Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          },
-        ],
+          }),
+          // The topic's own policy replaces SNS's default: CloudWatch must be let in again.
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: topicId },
+            Condition: Match.objectLike({
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            }),
+          }),
+        ]),
       },
     });
     s.template.hasResourceProperties('AWS::SNS::Subscription', {

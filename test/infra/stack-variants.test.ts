@@ -82,6 +82,11 @@ describe('with OIDC, an imported key, an IAM-authenticated URL, CORS, no tracing
       Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
       DeletionPolicy: 'Delete',
     });
+    for (const type of ['AWS::SQS::Queue', 'AWS::KMS::Key']) {
+      const resources = Object.values(other.template.findResources(type));
+      expect(resources.length, type).toBeGreaterThan(0);
+      for (const resource of resources) expect(resource.DeletionPolicy, type).toBe('Delete');
+    }
   });
 
   it('turns X-Ray tracing and the Powertools Tracer off on both functions', () => {

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../shared/config/load-settings.js';
+import { ANTHROPIC_API_KEY_PLACEHOLDER } from '../../shared/config/secret-placeholders.js';
 import {
   envNameOf,
   type FunctionSettingKey,
@@ -97,6 +98,14 @@ describe('the table', () => {
       ),
     );
     expect(attributes).toHaveLength(expected.length);
+  });
+
+  it('keeps the queues and the topic keys when the stack goes, as it keeps the table', () => {
+    for (const type of ['AWS::SQS::Queue', 'AWS::KMS::Key']) {
+      const resources = Object.values(s.template.findResources(type));
+      expect(resources.length, type).toBeGreaterThan(0);
+      for (const resource of resources) expect(resource.DeletionPolicy, type).toBe('Retain');
+    }
   });
 
   it('is on-demand, encrypted, with point-in-time recovery and deletion protection, and retained', () => {
@@ -226,9 +235,14 @@ describe('the functions', () => {
       expect(env).not.toHaveProperty('JWT_SECRET');
       expect(JSON.stringify(env)).not.toContain('resolve:secretsmanager');
     }
-    for (const [, secret] of resourcesOfType('AWS::SecretsManager::Secret')) {
-      expect(secret.Properties).not.toHaveProperty('SecretString');
-      expect(secret.Properties).toHaveProperty('GenerateSecretString');
+    for (const [id, secret] of resourcesOfType('AWS::SecretsManager::Secret')) {
+      if (id === ids.anthropicKey) {
+        // Not a secret: what the functions refuse until the operator puts the key.
+        expect(secret.Properties?.SecretString).toBe(ANTHROPIC_API_KEY_PLACEHOLDER);
+      } else {
+        expect(secret.Properties).not.toHaveProperty('SecretString');
+        expect(secret.Properties).toHaveProperty('GenerateSecretString');
+      }
     }
   });
 
@@ -483,6 +497,11 @@ describe('the maintenance sweep', () => {
       Targets: [
         { Arn: { 'Fn::GetAtt': [sweeper, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } },
       ],
+    });
+    // Lambda's own retries of the schedule's asynchronous call are off too.
+    s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: sweeper },
+      MaximumRetryAttempts: 0,
     });
     expect(environmentOf(sweeper)).toMatchObject({ TABLE_NAME: { Ref: ids.table } });
     expect(environmentOf(sweeper)).not.toHaveProperty('JOBS_QUEUE_URL');

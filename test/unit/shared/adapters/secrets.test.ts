@@ -1,0 +1,34 @@
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { describe, expect, it } from 'vitest';
+import { secretSource } from '../../../../shared/adapters/secrets.js';
+import { ANTHROPIC_API_KEY_PLACEHOLDER } from '../../../../shared/config/secret-placeholders.js';
+
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:anthropic-AbCdEf';
+
+/** Secrets Manager, as Powertools reads it, holding one value. */
+const holding = (value: string | undefined) => () =>
+  ({ get: async () => value }) as unknown as SecretsProvider;
+
+const anthropicKey = (value: string | undefined) =>
+  secretSource({
+    name: 'Anthropic API key',
+    arn: ARN,
+    placeholder: ANTHROPIC_API_KEY_PLACEHOLDER,
+    provider: holding(value),
+  });
+
+describe('a secret read from Secrets Manager', () => {
+  it('is its value', async () => {
+    await expect(anthropicKey('sk-ant-api03-abc')()).resolves.toBe('sk-ant-api03-abc');
+  });
+
+  it("is refused while it holds the stack's placeholder, saying how to set it", async () => {
+    await expect(anthropicKey(ANTHROPIC_API_KEY_PLACEHOLDER)()).rejects.toThrow(
+      /Anthropic API key .*placeholder: put the value in it/,
+    );
+  });
+
+  it('is refused when empty', async () => {
+    await expect(anthropicKey('')()).rejects.toThrow(/has no value/);
+  });
+});
