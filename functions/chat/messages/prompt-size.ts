@@ -70,8 +70,9 @@ type Block = Record<string, unknown> & { source?: Record<string, unknown> };
 /**
  * The messages with each image's and PDF's source left out, its size added to `media`.
  * Only content blocks are media, where the API reads them (a message's content, a tool
- * result's): an object of `type: "image"` anywhere else (a tool's input) is text the model
- * reads, and so is every other field of a media block (a document's title and context).
+ * result's, a document's made of content blocks): an object of `type: "image"` anywhere
+ * else (a tool's input) is text the model reads, and so is every other field of a media
+ * block (a document's title and context).
  */
 function withMediaMeasured(messages: unknown, media: Size): unknown {
   if (!Array.isArray(messages)) return messages;
@@ -79,6 +80,10 @@ function withMediaMeasured(messages: unknown, media: Size): unknown {
     if (!isRecord(block)) return block;
     if (block.type === 'tool_result' && Array.isArray(block.content)) {
       return { ...block, content: block.content.map(measureBlock) };
+    }
+    const { source } = block;
+    if (block.type === 'document' && isRecord(source) && Array.isArray(source.content)) {
+      return { ...block, source: { ...source, content: source.content.map(measureBlock) } };
     }
     const size = mediaSize(block);
     if (!size) return block;
@@ -117,9 +122,13 @@ function isRecord(value: unknown): value is Block {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Page objects a PDF shows in the clear; undefined when none are (they may sit in compressed object streams). */
+/**
+ * Page objects a PDF shows in the clear; undefined when it has none, or has compressed
+ * object streams, where pages (of a later revision, say) may sit unseen.
+ */
 function countPdfPages(base64: string): number | undefined {
   const pdf = Buffer.from(base64, 'base64').toString('latin1');
+  if (/\/Type\s*\/ObjStm(?![a-zA-Z])/.test(pdf)) return undefined;
   const pages = pdf.match(/\/Type\s*\/Page(?![a-zA-Z])/g)?.length ?? 0;
   return pages > 0 ? Math.min(pages, PDF_MAX_PAGES) : undefined;
 }

@@ -220,6 +220,29 @@ describe('measurePrompt', () => {
       expect(size.maxTokens).toBeLessThan(IMAGE_MAX_TOKENS + 200);
     });
 
+    it('finds images inside a document made of content blocks, and in a tool result', () => {
+      const scans = Array.from({ length: 3 }, (_, i) => ({
+        type: 'image',
+        source: { type: 'url', url: `https://example.com/scan-${i}.png` },
+      }));
+      const document = { type: 'document', source: { type: 'content', content: scans } };
+      const without = measurePrompt(userSays());
+
+      const size = measurePrompt(userSays(document));
+      const inToolResult = measurePrompt({
+        messages: [
+          {
+            role: 'user',
+            content: [{ type: 'tool_result', tool_use_id: 't', content: [document] }],
+          },
+        ],
+      });
+
+      expect(size.maxTokens - without.maxTokens).toBeGreaterThanOrEqual(3 * IMAGE_MAX_TOKENS);
+      expect(size.maxTokens - without.maxTokens).toBeLessThan(3 * IMAGE_MAX_TOKENS + 200);
+      expect(inToolResult.maxTokens).toBeGreaterThanOrEqual(3 * IMAGE_MAX_TOKENS);
+    });
+
     it('counts an object of type image that is not a content block as the text it is', () => {
       const payload = 'x'.repeat(400_000);
       const inToolInput = measurePrompt({
@@ -272,6 +295,23 @@ describe('measurePrompt', () => {
       const added = size.maxTokens - without.maxTokens;
       expect(added).toBeGreaterThanOrEqual(PDF_MAX_PAGES * PDF_PAGE_MAX_TOKENS);
       expect(added).toBeLessThan(PDF_MAX_PAGES * PDF_PAGE_MAX_TOKENS + FRAMING_BYTES);
+    });
+
+    it('bounds a PDF with compressed object streams by the most pages, whatever pages it shows', () => {
+      // An incremental update (a signature, an annotation) shows one page in the clear; the
+      // others sit in an object stream.
+      const updated = Buffer.from(
+        `${Buffer.from(pdfWithPages(1), 'base64').toString('latin1')}` +
+          '9 0 obj << /Type /ObjStm /N 40 /Filter /FlateDecode >> stream\nx\x9c\x03\x00endstream\n%%EOF\n',
+        'latin1',
+      ).toString('base64');
+      const without = measurePrompt(userSays());
+
+      const size = measurePrompt(userSays(pdfDocument(updated)));
+
+      expect(size.maxTokens - without.maxTokens).toBeGreaterThanOrEqual(
+        PDF_MAX_PAGES * PDF_PAGE_MAX_TOKENS,
+      );
     });
 
     it('bounds a PDF by url by the most pages a PDF may have', () => {
