@@ -11,7 +11,10 @@ export interface MeteredAnswer {
   /** The model the upstream answered with. */
   model?: string;
   usage: TokenUsage;
-  /** The final output count never came (the stream was cut): output estimated, erring high. */
+  /**
+   * The final output count never came (the stream was cut): output estimated, erring high
+   * but never past max_tokens.
+   */
   usageEstimated: boolean;
   stopReason?: string;
   /** message_stop arrived and no error did: the answer is whole. */
@@ -24,6 +27,9 @@ export interface MeteredAnswer {
  * it: from message_start and message_delta events, or from a whole message.
  */
 export class AnswerMeter {
+  /** @param maxOutputTokens the request's max_tokens: no answer is billed more output */
+  constructor(private readonly maxOutputTokens: number) {}
+
   private model: string | undefined;
   private usage: TokenUsage | undefined;
   private finalOutputSeen = false;
@@ -32,6 +38,8 @@ export class AnswerMeter {
   private error: { type: string; message: string } | undefined;
   /** Text, thinking and tool input generated so far, for an estimate should the stream break. */
   private generated = '';
+  /** Thinking began: it is billed whole but streamed summarized, or not at all. */
+  private thinking = false;
 
   /** Observes one streamed event (its name and parsed data). */
   observe(name: string, data: unknown): void {
@@ -41,6 +49,11 @@ export class AnswerMeter {
         const message = (event.message ?? {}) as { model?: unknown; usage?: WireUsage };
         if (typeof message.model === 'string') this.model = message.model;
         this.usage = usageFromWire(message.usage);
+        break;
+      }
+      case 'content_block_start': {
+        const type = (event.content_block as { type?: unknown } | undefined)?.type;
+        if (type === 'thinking' || type === 'redacted_thinking') this.thinking = true;
         break;
       }
       case 'content_block_delta': {
@@ -77,17 +90,19 @@ export class AnswerMeter {
     this.stopped = message.type === 'message';
   }
 
+  /** A cut stream's output: what was shown, or all of max_tokens once thinking began. */
+  private estimatedOutputTokens(usage: TokenUsage): number {
+    if (this.thinking) return this.maxOutputTokens;
+    const shown = Math.max(usage.outputTokens, estimateOutputTokens(this.generated));
+    return Math.min(shown, this.maxOutputTokens);
+  }
+
   result(): MeteredAnswer {
     const usage = this.usage ?? usageFromWire(undefined);
     const estimated = !this.finalOutputSeen;
     return {
       ...(this.model && { model: this.model }),
-      usage: estimated
-        ? {
-            ...usage,
-            outputTokens: Math.max(usage.outputTokens, estimateOutputTokens(this.generated)),
-          }
-        : usage,
+      usage: estimated ? { ...usage, outputTokens: this.estimatedOutputTokens(usage) } : usage,
       usageEstimated: estimated,
       ...(this.stopReason && { stopReason: this.stopReason }),
       complete: this.stopped && !this.error,

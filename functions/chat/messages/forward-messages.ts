@@ -2,6 +2,7 @@ import type { Clock } from '../../../shared/domain/clock.js';
 import { type AppError, ModelError, ValidationError } from '../../../shared/domain/errors.js';
 import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import { WEB_SEARCH_NANO_USD } from '../../../shared/domain/pricing/price-table.js';
+import { ZERO_USAGE } from '../../../shared/domain/usage.js';
 import { responseCacheKey } from '../../../shared/gateway/response-cache-key.js';
 import type {
   MessagesUpstream,
@@ -138,6 +139,24 @@ export function createMessagesForwarding(deps: {
       });
     } catch (error) {
       controller.dispose();
+      if (!stream && controller.interruptedBy) {
+        // A whole answer is being written upstream, and nothing says how far it got or that
+        // leaving stopped it: it is billed as if written to max_tokens, the prompt as estimated.
+        const failure = timeoutError(controller);
+        const metered: MeteredAnswer = {
+          usage: {
+            ...ZERO_USAGE,
+            inputTokens: prompt.typicalTokens,
+            outputTokens: body.max_tokens,
+          },
+          usageEstimated: true,
+          complete: false,
+          error: { type: 'timeout_error', message: failure.message },
+        };
+        const costNanoUsd = await settle(admitted, body.model, metered, prompt, observer);
+        await account(request, { metered, costNanoUsd, cache: cacheOutcome, startedAtMs });
+        throw failure;
+      }
       await admitted.release();
       const failure = controller.interruptedBy ? timeoutError(controller) : error;
       observer.failedToStart(failure);
@@ -172,7 +191,7 @@ export function createMessagesForwarding(deps: {
     };
 
     if (!stream) {
-      const meter = new AnswerMeter();
+      const meter = new AnswerMeter(body.max_tokens);
       let text: string;
       try {
         controller.touch(limits.streamIdleTimeoutMs);
@@ -190,6 +209,7 @@ export function createMessagesForwarding(deps: {
       kind: 'stream',
       ...common,
       events: relay(response.body, {
+        meter: new AnswerMeter(body.max_tokens),
         controller,
         idleTimeoutMs: limits.streamIdleTimeoutMs,
         onFirstEvent: () => observer.firstToken(clock() - startedAtMs),
@@ -297,14 +317,14 @@ function forwardedHeaders(request: ForwardRequest): Record<string, string> {
 async function* relay(
   body: ReadableStream<Uint8Array>,
   options: {
+    meter: AnswerMeter;
     controller: TurnController;
     idleTimeoutMs: number;
     onFirstEvent: () => void;
     finish: (metered: MeteredAnswer, answerBody: string | undefined) => Promise<void>;
   },
 ): AsyncGenerator<string> {
-  const { controller, idleTimeoutMs } = options;
-  const meter = new AnswerMeter();
+  const { meter, controller, idleTimeoutMs } = options;
   const sent: string[] = [];
   let first = true;
   const abortBody = () => void body.cancel().catch(() => {});

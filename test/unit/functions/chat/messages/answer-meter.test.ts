@@ -50,8 +50,11 @@ const messageDelta = {
   },
 };
 
-function meterOf(events: ReadonlyArray<[string, unknown]>): AnswerMeter {
-  const meter = new AnswerMeter();
+/** The request's max_tokens. */
+const MAX_TOKENS = 1_000;
+
+function meterOf(events: ReadonlyArray<[string, unknown]>, maxTokens = MAX_TOKENS): AnswerMeter {
+  const meter = new AnswerMeter(maxTokens);
   for (const [name, data] of events) meter.observe(name, data);
   return meter;
 }
@@ -140,6 +143,36 @@ describe('AnswerMeter', () => {
     expect(result.model).toBe(MODEL);
   });
 
+  it('never estimates more output than max_tokens allows', () => {
+    const meter = meterOf(
+      [
+        ['message_start', messageStart],
+        ['content_block_delta', textDelta('x'.repeat(3_000))],
+      ],
+      50,
+    );
+
+    expect(meter.result().usage.outputTokens).toBe(50);
+  });
+
+  it('bills all of max_tokens for a stream cut once thinking began: it is billed whole but shown summarized, or not at all', () => {
+    for (const type of ['thinking', 'redacted_thinking']) {
+      const meter = meterOf(
+        [
+          ['message_start', messageStart],
+          [
+            'content_block_start',
+            { type: 'content_block_start', index: 0, content_block: { type } },
+          ],
+          ['content_block_delta', textDelta('Hi')],
+        ],
+        4_000,
+      );
+
+      expect(meter.result().usage.outputTokens, type).toBe(4_000);
+    }
+  });
+
   it('keeps the output count of message_start when a cut stream generated nothing more', () => {
     const meter = meterOf([['message_start', messageStart]]);
 
@@ -159,7 +192,7 @@ describe('AnswerMeter', () => {
   });
 
   it('reports zero usage, estimated, when nothing arrived', () => {
-    const result = new AnswerMeter().result();
+    const result = new AnswerMeter(MAX_TOKENS).result();
 
     expect(result).toMatchObject({
       usage: {
@@ -207,7 +240,7 @@ describe('AnswerMeter', () => {
   });
 
   it('reads the usage, stop reason and model of a whole message', () => {
-    const meter = new AnswerMeter();
+    const meter = new AnswerMeter(MAX_TOKENS);
 
     meter.observeMessage({
       id: 'msg_02',
@@ -244,7 +277,7 @@ describe('AnswerMeter', () => {
   });
 
   it('reports a whole body that is not a message as incomplete', () => {
-    const meter = new AnswerMeter();
+    const meter = new AnswerMeter(MAX_TOKENS);
 
     meter.observeMessage({ type: 'error', error: { type: 'api_error', message: 'boom' } });
 
