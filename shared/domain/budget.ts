@@ -40,7 +40,8 @@ export function monthOf(epochMs: number): string {
 
 /** Each global-budget shard holds at least this much, so reservations rarely fragment. */
 const MIN_USD_PER_SHARD = 10;
-const MAX_SHARDS = 16;
+/** The most shards a deployment's budget is ever split into, whatever it was set to. */
+export const MAX_GLOBAL_BUDGET_SHARDS = 16;
 
 /**
  * How many partitions the global monthly budget is split into. Each shard is an
@@ -48,7 +49,10 @@ const MAX_SHARDS = 16;
  * counter never becomes one hot key; small budgets stay in one shard and stay exact.
  */
 export function globalBudgetShards(globalBudgetUsd: number): number {
-  return Math.max(1, Math.min(MAX_SHARDS, Math.floor(globalBudgetUsd / MIN_USD_PER_SHARD)));
+  return Math.max(
+    1,
+    Math.min(MAX_GLOBAL_BUDGET_SHARDS, Math.floor(globalBudgetUsd / MIN_USD_PER_SHARD)),
+  );
 }
 
 /** Seconds until the next minute starts: when a per-minute rate window reopens. */

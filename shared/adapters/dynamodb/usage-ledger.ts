@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
@@ -6,7 +7,12 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { globalBudgetShards, holdableAmount, monthOf } from '../../domain/budget.js';
+import {
+  globalBudgetShards,
+  holdableAmount,
+  MAX_GLOBAL_BUDGET_SHARDS,
+  monthOf,
+} from '../../domain/budget.js';
 import { BudgetExceededError } from '../../domain/errors.js';
 import { newReservationId, reservationIdExpiry } from '../../domain/ids.js';
 import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
@@ -59,6 +65,8 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   private readonly index: ReservationIndex;
+  /** By month: what shards past the current count hold (see heldBeyondShards). */
+  private readonly beyond = new Map<string, Promise<number>>();
 
   private get shards(): number {
     return globalBudgetShards(this.globalBudgetUsd);
@@ -94,7 +102,9 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   private async tryReserve(planned: Reservation, request: ReserveRequest): Promise<Reservation> {
-    const shardBudget = Math.floor(request.globalBudgetNanoUsd / this.shards);
+    const left = request.globalBudgetNanoUsd - (await this.heldBeyondShards(planned.month));
+    if (planned.amountNanoUsd > left) throw globalBudgetExceeded();
+    const shardBudget = Math.floor(left / this.shards);
     const keyBudget = request.apiKey?.budgetNanoUsd;
     if (keyBudget !== undefined && planned.amountNanoUsd > keyBudget) {
       throw keyBudgetExceeded(keyBudget);
@@ -141,6 +151,47 @@ export class DynamoUsageLedger implements UsageLedger {
       counters.filter((_, i) => held[i]?.status === 'fulfilled'),
     );
     throw refusals.find((reason) => !(reason instanceof BudgetExceededError)) ?? refusals[0];
+  }
+
+  /**
+   * What the month holds (spent included) on shards a larger budget used before it was
+   * lowered: the current shards share what is left. New holds never go there, so it only
+   * shrinks (as holds settle) and the first read is an upper bound for the whole month.
+   */
+  private heldBeyondShards(month: string): Promise<number> {
+    if (this.shards === MAX_GLOBAL_BUDGET_SHARDS) return Promise.resolve(0);
+    let held = this.beyond.get(month);
+    if (!held) {
+      held = this.sumOfShards(month, this.shards, 'heldNanoUsd');
+      held.catch(() => this.beyond.delete(month));
+      this.beyond.set(month, held);
+    }
+    return held;
+  }
+
+  /** An attribute summed over the month's shards from `first` on, the most there may be. */
+  private async sumOfShards(
+    month: string,
+    first: number,
+    attribute: 'heldNanoUsd' | 'spentNanoUsd',
+  ): Promise<number> {
+    let keys: Key[] = Array.from({ length: MAX_GLOBAL_BUDGET_SHARDS - first }, (_, i) =>
+      ledgerKeys.globalShard(month, first + i),
+    );
+    let sum = 0;
+    // A throttled batch answers part of it: the rest is asked again, as AWS advises, with back-off.
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt > 5) throw new Error(`the deployment's budget shards of ${month} stayed unread`);
+      if (attempt > 0) await setTimeout(10 * 2 ** attempt);
+      const { Responses, UnprocessedKeys } = await this.client.send(
+        new BatchGetCommand({
+          RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: attribute } },
+        }),
+      );
+      for (const item of Responses?.[this.tableName] ?? []) sum += Number(item[attribute] ?? 0);
+      keys = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Key[];
+    }
+    return sum;
   }
 
   /** The reservation on the first other shard with room, its index entry moved with it. */
@@ -509,19 +560,9 @@ export class DynamoUsageLedger implements UsageLedger {
     return toMonthUsage(month, Item);
   }
 
+  /** Every shard's, those a larger budget used earlier in the month included. */
   async globalMonthSpendNanoUsd(month: string): Promise<number> {
-    const keys = Array.from({ length: this.shards }, (_, shard) =>
-      ledgerKeys.globalShard(month, shard),
-    );
-    const { Responses } = await this.client.send(
-      new BatchGetCommand({
-        RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: 'spentNanoUsd' } },
-      }),
-    );
-    return (Responses?.[this.tableName] ?? []).reduce(
-      (sum, item) => sum + Number(item.spentNanoUsd ?? 0),
-      0,
-    );
+    return this.sumOfShards(month, 0, 'spentNanoUsd');
   }
 
   async userBudgetOverrideUsd(userId: string): Promise<number | undefined> {

@@ -11,6 +11,7 @@ import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledge
 import { monthOf } from '../../../shared/domain/budget.js';
 import { BudgetExceededError } from '../../../shared/domain/errors.js';
 import { usdToNano } from '../../../shared/domain/pricing/model-price.js';
+import { ZERO_USAGE } from '../../../shared/domain/usage.js';
 import { usageLedgerContract } from '../../contracts/usage-ledger.contract.js';
 
 /** Below $20 the global budget is one shard, as the contract's exact global checks need. */
@@ -51,5 +52,38 @@ describe('DynamoUsageLedger on DynamoDB Local', () => {
     await expect(refusal).rejects.toThrow(BudgetExceededError);
     await expect(refusal).rejects.toThrow(/worst-case cost of \$30 .*one call hold \(\$10\)/);
     expect((await ledger.userMonth('lavish', monthOf(nowMs))).heldNanoUsd).toBe(0);
+  });
+
+  it('holds a deployment budget lowered mid-month, counting what was spent under the old one', async () => {
+    const tableName = `contract-ledger-${randomUUID().slice(0, 8)}`;
+    await ensureTable(client, tableName);
+    const documentClient = createDocumentClient(client);
+    const nowMs = Date.now();
+    const month = monthOf(nowMs);
+    const reserveOn = (ledger: DynamoUsageLedger, budgetUsd: number, i: number) =>
+      ledger.reserve({
+        userId: `spender-${i}`,
+        amountNanoUsd: usdToNano(2),
+        userBudgetNanoUsd: usdToNano(1_000),
+        globalBudgetNanoUsd: usdToNano(budgetUsd),
+        nowMs,
+        expiresAtMs: nowMs + 60_000,
+      });
+    // $64 spent under $1,000 (16 shards), then the budget lowered to $100 (10 shards).
+    const before = new DynamoUsageLedger(documentClient, tableName, 1_000);
+    for (let i = 0; i < 32; i++) {
+      const reservation = await reserveOn(before, 1_000, i);
+      await before.settle(reservation, { usage: ZERO_USAGE, costNanoUsd: usdToNano(2) });
+    }
+    const after = new DynamoUsageLedger(documentClient, tableName, 100);
+
+    expect(await after.globalMonthSpendNanoUsd(month)).toBe(usdToNano(64));
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) => reserveOn(after, 100, 100 + i)),
+    );
+
+    const admitted = attempts.filter((attempt) => attempt.status === 'fulfilled').length;
+    expect(admitted).toBeGreaterThan(0);
+    expect(64 + 2 * admitted).toBeLessThanOrEqual(100);
   });
 });
