@@ -163,7 +163,7 @@ describe('POST /v1/chat', () => {
     expect(options.headers.get('allow')).toBe('GET');
   });
 
-  it('names every response in x-request-id, and every error body carries the same requestId', async () => {
+  it('names every response in x-request-id, and every error body carries the same requestId (and request_id, as the Anthropic API)', async () => {
     const ok = await fetch(`${stack.url}/health`);
     expect(ok.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 
@@ -177,6 +177,7 @@ describe('POST /v1/chat', () => {
       const body = await json(response);
       expect(body).toMatchObject({ type: 'error', error: { type: expect.any(String) } });
       expect(body.requestId).toBe(response.headers.get('x-request-id'));
+      expect(body.request_id).toBe(body.requestId);
     }
   });
 

@@ -187,6 +187,7 @@ export function errorHandler(baseLogger: Logger) {
         type: 'error',
         error: { type: answer.type, message: answer.message },
         requestId,
+        request_id: requestId,
         ...(error instanceof AppError &&
           error.conversationId && {
             conversationId: error.conversationId,
@@ -226,6 +227,9 @@ export const errorBodySchema = () =>
     type: z.literal('error'),
     error: z.object({ type: errorTypeSchema(), message: z.string() }),
     requestId: z.string().check(z.describe('Also in the x-request-id header and every log line.')),
+    request_id: z
+      .string()
+      .check(z.describe('The same, where the Anthropic API puts it (and its SDKs look for it).')),
     conversationId: z.optional(
       z.string().check(z.describe('The conversation the question was kept in: retry in it.')),
     ),
