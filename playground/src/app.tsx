@@ -4,14 +4,19 @@ import { ChatView, type Message, toMessages } from './chat-view.js';
 
 const TOKEN_KEY = 'playground.token';
 
+/** Where `npm start`'s link points: the local stack. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
 /**
- * The token comes in the URL fragment (`#token=…`, never sent to a server, so never in a
- * log), is kept for this tab only, and is taken out of the address bar at once.
+ * On the local stack the token comes in the URL fragment (`#token=…`, never sent to a
+ * server, so never in a log), is kept for this tab only, and is taken out of the address
+ * bar at once. Elsewhere a fragment token is dropped: a link that signed the reader in as
+ * its sender would hand the sender everything the reader then types.
  */
 function initialToken(): string {
   const fromFragment = new URLSearchParams(location.hash.slice(1)).get('token');
-  if (fromFragment) {
-    sessionStorage.setItem(TOKEN_KEY, fromFragment);
+  if (fromFragment !== null) {
+    if (LOOPBACK_HOSTS.has(location.hostname)) sessionStorage.setItem(TOKEN_KEY, fromFragment);
     history.replaceState(null, '', location.pathname + location.search);
   }
   return sessionStorage.getItem(TOKEN_KEY) ?? '';

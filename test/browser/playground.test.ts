@@ -171,6 +171,33 @@ describe.skipIf(chromiumMissing)('the playground in Chromium', () => {
   });
 });
 
+describe.skipIf(chromiumMissing)("the playground on a deployment's host, in Chromium", () => {
+  const HOST = 'playground.example';
+  let browser: Browser;
+  let stack: TestStack;
+  beforeAll(async () => {
+    [browser, stack] = await Promise.all([
+      launchChromium([`--host-resolver-rules=MAP ${HOST} 127.0.0.1`]),
+      startTestStack(),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it("ignores a token in a link's fragment: a link must not sign the reader in as its sender", async () => {
+    const url = new URL(stack.url);
+    url.hostname = HOST;
+    const page = await openPage(browser, `${url.origin}/#token=${await stack.token('mallory')}`);
+
+    await page.getByLabel('API token (a JWT or a csk_ key)').waitFor();
+    await expect.poll(() => page.url()).not.toContain('token=');
+    expect(await page.getByRole('button', { name: 'Forget token' }).count()).toBe(0);
+    await page.close();
+  });
+});
+
 describe.skipIf(chromiumMissing)('the playground over budget, in Chromium', () => {
   let browser: Browser;
   let stack: TestStack;

@@ -21,9 +21,10 @@ if (chromiumMissing) {
   );
 }
 
-export function launchChromium(): Promise<Browser> {
+/** @param args more command-line switches, e.g. `--host-resolver-rules=…` */
+export function launchChromium(args: string[] = []): Promise<Browser> {
   // --no-sandbox: the machine's user namespaces are not available to it in containers.
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox'] });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', ...args] });
 }
 
 /** A page of a desktop's size, at `url`. */
