@@ -28,7 +28,11 @@ export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenera
       }
       if (done) break;
     }
-    if (buffer.trim() !== '') yield parseEvent(buffer);
+    // What the stream ended in without a blank line: a whole event is passed on, ended, so
+    // what follows it stays apart; one cut short is dropped, as every SSE reader drops it.
+    const last =
+      buffer.trim() === '' ? undefined : parseEvent(`${buffer.replace(/[\r\n]+$/, '')}\n\n`);
+    if (last?.data !== undefined) yield last;
   } finally {
     reader.releaseLock();
   }

@@ -148,17 +148,25 @@ describe('readEvents', () => {
     expect(events).toEqual([{ text, name: 'x', data: { a: [1, 2] } }]);
   });
 
-  it('yields a last event that no blank line ends', async () => {
+  it('yields a whole last event that no blank line ends, ended by one', async () => {
     const last = 'event: message_stop\ndata: {"type":"message_stop"}';
 
     const events = await eventsOf([encoder.encode(ANSWER_TEXTS[0]! + last)]);
 
     expect(events.at(-1)).toEqual({
-      text: last,
+      text: `${last}\n\n`,
       name: 'message_stop',
       data: { type: 'message_stop' },
     });
     expect(events).toHaveLength(2);
+  });
+
+  it('drops a last event cut short, as an SSE reader does: what follows must not be glued to it', async () => {
+    const cut = 'event: content_block_delta\ndata: {"type":"content_block_del';
+
+    const events = await eventsOf([encoder.encode(ANSWER_TEXTS[0]! + cut)]);
+
+    expect(events.map((event) => event.text)).toEqual([ANSWER_TEXTS[0]]);
   });
 
   it('yields nothing for an empty stream', async () => {
