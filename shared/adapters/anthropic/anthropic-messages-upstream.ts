@@ -75,7 +75,11 @@ export class AnthropicMessagesUpstream implements MessagesUpstream {
   }
 }
 
-/** An error response keeps its status and type; the deployment's refused key is our failure, not the caller's. */
+/**
+ * An error response keeps its status and type; the deployment's refused key or unpaid
+ * account is our failure, not the caller's (whose own 401 and 402 mean their credential
+ * and their budget).
+ */
 function toUpstreamError(error: unknown): Error {
   if (!(error instanceof Anthropic.APIError) || error.status === undefined) {
     return toModelError(error);
@@ -85,6 +89,13 @@ function toUpstreamError(error: unknown): Error {
       502,
       'api_error',
       "the Anthropic API refused this deployment's credentials",
+    );
+  }
+  if (error.status === 402) {
+    return new UpstreamError(
+      502,
+      'api_error',
+      "the Anthropic API refused to bill this deployment's account",
     );
   }
   const body = error.error as { error?: { type?: unknown; message?: unknown } } | undefined;

@@ -174,6 +174,20 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     expect(Number((error as APIError).headers?.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it("answers the deployment's own key or account refused upstream with 502, not as the caller's 401 or 402", async () => {
+    const client = sdk(await stack.token('u-upstream-refusal'));
+
+    for (const status of [401, 402, 403]) {
+      const error = await caught(
+        client.messages.create(ask(`hi [[local-claude: fault=error-before status=${status}]]`)),
+      );
+      expect(error, String(status)).toBeInstanceOf(Anthropic.InternalServerError);
+      expect((error as APIError).status).toBe(502);
+      expect((error as APIError).type).toBe('api_error');
+      expect((error as Error).message).toMatch(/this deployment's (credentials|account)/);
+    }
+  });
+
   it('passes upstream errors on with their status and type: 529 OverloadedError, 500 InternalServerError', async () => {
     const client = sdk(await stack.token('u'));
     const overloaded = await caught(
