@@ -2,7 +2,7 @@ import { webcrypto } from 'node:crypto';
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { ApiKeyGrant } from '../domain/api-key.js';
 import { AuthenticationError } from '../domain/errors.js';
-import { isUserId } from './user-id.js';
+import { IAM_USER_ID_PREFIX, isUserId } from './user-id.js';
 
 /** Who is calling: a user (or team), through a token or one of its API keys. */
 export interface Principal {
@@ -104,7 +104,7 @@ async function verifyWith(
   }
   // A claim of another type is refused, never coerced: ["bob"] must not become "bob".
   const { sub, exp, iat } = payload as Record<string, unknown>;
-  if (typeof sub !== 'string' || !isUserId(sub)) {
+  if (typeof sub !== 'string' || !isUserId(sub) || sub.startsWith(IAM_USER_ID_PREFIX)) {
     throw new AuthenticationError('the bearer token has no usable sub claim', 'invalid');
   }
   // From now when iat is later (or missing): an iat in the future must not stretch the cap.

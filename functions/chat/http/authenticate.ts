@@ -1,6 +1,7 @@
 import type { Middleware } from '@aws-lambda-powertools/event-handler/types';
 import type { CredentialVerifier } from '../../../shared/auth/credentials.js';
 import type { Principal } from '../../../shared/auth/token-verifier.js';
+import { IAM_USER_ID_PREFIX } from '../../../shared/auth/user-id.js';
 import { PermissionError } from '../../../shared/domain/errors.js';
 import type { ChatRequestContext } from './chat-router.js';
 
@@ -50,7 +51,7 @@ function adminIamPrincipal(event: unknown, admins: readonly string[]): string | 
   };
   const arn = requestContext?.authorizer?.iam?.userArn;
   if (typeof arn !== 'string' || !admins.includes(arn)) return undefined;
-  return `iam:${arn.replace(/[^\w.@|:+-]/g, '_')}`.slice(0, 128);
+  return `${IAM_USER_ID_PREFIX}${arn.replace(/[^\w.@|:+-]/g, '_')}`.slice(0, 128);
 }
 
 /** After `authenticate`: only an admin may pass. */

@@ -59,6 +59,7 @@ describe('hs256Verifier', () => {
     ['an object', { id: 'bob' }],
     ['an empty string', ''],
     ['a string with characters keys cannot hold', 'alice#CONV#x'],
+    ["an IAM admin's user id (an AWS_IAM URL's)", 'iam:arn:aws:iam::123456789012:role_ops'],
   ])('rejects a validly signed token whose sub is %s, never coercing it', async (_, sub) => {
     const token = await sign({ sub });
     await expect(verifier.verify(`Bearer ${token}`)).rejects.toMatchObject({
