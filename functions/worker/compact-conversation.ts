@@ -17,6 +17,9 @@ export type CompactConversation = (
   run: JobRun,
 ) => Promise<string>;
 
+/** A conversation changed under its compaction (an edit, another compaction): read again. */
+const ATTEMPTS = 3;
+
 /**
  * Folds a conversation's older messages into its summary. Later turns send the
  * summary plus the recent messages; the full history stays readable.
@@ -26,7 +29,20 @@ export function createConversationCompactor(deps: {
   summarize: SummarizeDocument;
 }): CompactConversation {
   const { conversations, summarize } = deps;
-  return async ({ userId, conversationId }, run) => {
+  return async (message, run) => {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await compactOnce(message, run);
+      if (outcome.saved) return outcome.summary;
+      if (attempt === ATTEMPTS) {
+        throw new Error(`conversation ${message.conversationId} kept changing while compacted`);
+      }
+    }
+  };
+
+  async function compactOnce(
+    { userId, conversationId, model }: Omit<SummarizeConversationMessage, 'jobId'>,
+    run: JobRun,
+  ): Promise<{ saved: boolean; summary: string }> {
     const conversation = await conversations.getConversation(userId, conversationId);
     if (!conversation) {
       throw new NotFoundError(`conversation ${conversationId} does not exist`);
@@ -39,7 +55,7 @@ export function createConversationCompactor(deps: {
     const older = olderMessages(
       uncompacted.filter((m) => !isSuperseded(m.seq, conversation.superseded)),
     );
-    if (older.length === 0) return conversation.summary?.text ?? '';
+    if (older.length === 0) return { saved: true, summary: conversation.summary?.text ?? '' };
     const throughSeq = older.at(-1)!.seq;
 
     const transcript = older.map(
@@ -54,20 +70,30 @@ export function createConversationCompactor(deps: {
         userId,
         text: `${previous}${transcript.join('\n\n')}`,
         instructions: INSTRUCTIONS,
+        ...(model && { model }),
       },
       run,
     );
     // Replaced messages were counted as uncompacted when they were stored: they leave too.
     const compacted = uncompacted.filter((m) => m.seq <= throughSeq);
-    const saved = await conversations.saveSummary(userId, conversationId, {
-      text: summary,
-      throughSeq,
-      tokensCompacted: compacted.reduce((sum, m) => sum + estimateTokens(m.content), 0),
-    });
+    const saved = await conversations.saveSummary(
+      userId,
+      conversationId,
+      {
+        text: summary,
+        throughSeq,
+        tokensCompacted: compacted.reduce((sum, m) => sum + estimateTokens(m.content), 0),
+      },
+      {
+        createdAt: conversation.createdAt,
+        summaryThroughSeq: conversation.summary?.throughSeq ?? 0,
+        supersededRanges: conversation.superseded?.length ?? 0,
+      },
+    );
     // Deleted while it was summarized: nothing of it may outlive it, this summary included.
-    if (!saved) throw new NotFoundError(`conversation ${conversationId} was deleted`);
-    return summary;
-  };
+    if (saved === 'gone') throw new NotFoundError(`conversation ${conversationId} was deleted`);
+    return { saved: saved === 'saved', summary };
+  }
 }
 
 /** Everything but the recent messages, cut so the kept part starts with the user. */

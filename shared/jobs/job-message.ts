@@ -39,6 +39,12 @@ export const SummarizeConversationMessageSchema = z.strictObject({
   jobId: JobIdSchema.optional(),
   userId: UserIdSchema,
   conversationId: z.string().regex(/^conv_[a-f0-9]{32}$/),
+  /**
+   * What the summary is written with: the conversation's model, so an API key held to some
+   * models is held to them here too.
+   * @default the deployment's default model
+   */
+  model: z.string().min(1).optional(),
 });
 
 export const JobMessageSchema = z.discriminatedUnion('type', [

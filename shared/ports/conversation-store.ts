@@ -166,12 +166,24 @@ export interface ConversationStore {
   /** @returns false when there was no such conversation */
   deleteConversation(userId: string, conversationId: string): Promise<boolean>;
   /**
-   * Saves a compaction's summary, unless one as new or newer is there already.
-   * @returns false when the conversation is gone (deleted meanwhile)
+   * Saves a compaction's summary, if the conversation is still as the summary read it:
+   * the same conversation (not one made again under its id), the same summary, the same
+   * messages replaced.
+   * @returns `gone` when the conversation was deleted meanwhile, `stale` when it changed
    */
   saveSummary(
     userId: string,
     conversationId: string,
     summary: { text: string; throughSeq: number; tokensCompacted: number },
-  ): Promise<boolean>;
+    basis: SummaryBasis,
+  ): Promise<'saved' | 'stale' | 'gone'>;
+}
+
+/** What a summary was made from: the conversation as the compaction read it. */
+export interface SummaryBasis {
+  createdAt: string;
+  /** The summary it extends (0: none). */
+  summaryThroughSeq: number;
+  /** How many replaced ranges the conversation had. */
+  supersededRanges: number;
 }

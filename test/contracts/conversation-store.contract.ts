@@ -1012,59 +1012,114 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
   });
 
   describe('saveSummary', () => {
+    /** The conversation as a compaction reads it. */
+    const basisOf = (conversation: Conversation) => ({
+      createdAt: conversation.createdAt,
+      summaryThroughSeq: conversation.summary?.throughSeq ?? 0,
+      supersededRanges: conversation.superseded?.length ?? 0,
+    });
+
     it('saves a summary and takes the compacted tokens off the uncompacted count', async () => {
       const conversation = await converse({ tokens: [10, 20, 30, 40] });
 
-      await store.saveSummary(userId, conversation.id, {
-        text: 'They planned lunch.',
-        throughSeq: 2,
-        tokensCompacted: 30,
-      });
+      const saved = await store.saveSummary(
+        userId,
+        conversation.id,
+        { text: 'They planned lunch.', throughSeq: 2, tokensCompacted: 30 },
+        basisOf(conversation),
+      );
 
+      expect(saved).toBe('saved');
       expect(await store.getConversation(userId, conversation.id)).toMatchObject({
         summary: { text: 'They planned lunch.', throughSeq: 2 },
         uncompactedTokens: 70,
       });
     });
 
-    it('keeps a newer summary when an older or equal one arrives late', async () => {
-      const conversation = await converse({ tokens: [10, 20, 30, 40] });
-      await store.saveSummary(userId, conversation.id, {
-        text: 'Through 4.',
-        throughSeq: 4,
-        tokensCompacted: 100,
-      });
+    it('extends a summary it read, and refuses one made from a summary that has moved on', async () => {
+      const conversation = await converse({ tokens: [10, 20, 30, 40, 50, 60] });
+      const read = basisOf(conversation);
+      await store.saveSummary(
+        userId,
+        conversation.id,
+        { text: 'Through 2.', throughSeq: 2, tokensCompacted: 30 },
+        read,
+      );
+      const extended = await store.getConversation(userId, conversation.id);
 
-      const late = await store.saveSummary(userId, conversation.id, {
-        text: 'Through 2.',
-        throughSeq: 2,
-        tokensCompacted: 30,
-      });
-      const again = await store.saveSummary(userId, conversation.id, {
-        text: 'Through 4 again.',
-        throughSeq: 4,
-        tokensCompacted: 100,
-      });
+      // Made from what was read before "Through 2." was saved: its tokens would count twice.
+      const late = await store.saveSummary(
+        userId,
+        conversation.id,
+        { text: 'Through 4.', throughSeq: 4, tokensCompacted: 100 },
+        read,
+      );
+      const next = await store.saveSummary(
+        userId,
+        conversation.id,
+        { text: 'Through 4.', throughSeq: 4, tokensCompacted: 70 },
+        basisOf(extended!),
+      );
 
-      // The conversation is there: the late ones are not failures.
-      expect([late, again]).toEqual([true, true]);
+      expect([late, next]).toEqual(['stale', 'saved']);
       expect(await store.getConversation(userId, conversation.id)).toMatchObject({
         summary: { text: 'Through 4.', throughSeq: 4 },
-        uncompactedTokens: 0,
+        uncompactedTokens: 110,
       });
     });
 
-    it('creates nothing for a conversation that does not exist, and says so', async () => {
-      const conversationId = newConversationId();
+    it('refuses a summary made before messages were replaced: it would bring them back', async () => {
+      const conversation = await converse({ tokens: [10, 20, 30, 40] });
+      await store.beginTurn(
+        beginOf({
+          userId,
+          conversationId: conversation.id,
+          existing: conversation,
+          supersedeFrom: 1,
+        }),
+      );
 
-      const saved = await store.saveSummary(userId, conversationId, {
-        text: 'Nothing.',
-        throughSeq: 2,
-        tokensCompacted: 10,
-      });
+      const saved = await store.saveSummary(
+        userId,
+        conversation.id,
+        { text: 'Of the replaced question.', throughSeq: 2, tokensCompacted: 30 },
+        basisOf(conversation),
+      );
 
-      expect(saved).toBe(false);
-      expect(await store.getConversation(userId, conversationId)).toBeUndefined();
+      expect(saved).toBe('stale');
+      expect((await store.getConversation(userId, conversation.id))?.summary).toBeUndefined();
+    });
+
+    it('creates nothing for a conversation that does not exist, and says it is gone', async () => {
+      const conversation = await converse();
+      await store.deleteConversation(userId, conversation.id);
+
+      const saved = await store.saveSummary(
+        userId,
+        conversation.id,
+        { text: 'Nothing.', throughSeq: 2, tokensCompacted: 10 },
+        basisOf(conversation),
+      );
+
+      expect(saved).toBe('gone');
+      expect(await store.getConversation(userId, conversation.id)).toBeUndefined();
+    });
+
+    it('says gone for a conversation deleted and made again under its id, leaving the new one alone', async () => {
+      const old = await converse({ tokens: [10, 20, 30, 40] });
+      await store.deleteConversation(userId, old.id);
+      await converse({ conversationId: old.id, tokens: [5, 6], startMs: T0 + 3_600_000 });
+
+      const saved = await store.saveSummary(
+        userId,
+        old.id,
+        { text: 'Of the deleted one.', throughSeq: 2, tokensCompacted: 30 },
+        basisOf(old),
+      );
+
+      expect(saved).toBe('gone');
+      expect(await store.getConversation(userId, old.id)).toMatchObject({ uncompactedTokens: 11 });
+      expect((await store.getConversation(userId, old.id))?.summary).toBeUndefined();
     });
   });
 }

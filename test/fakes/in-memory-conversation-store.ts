@@ -14,6 +14,7 @@ import type {
   FinishTurn,
   PageRequest,
   PartialAnswer,
+  SummaryBasis,
 } from '../../shared/ports/conversation-store.js';
 
 interface ConversationRecord {
@@ -294,14 +295,19 @@ export class InMemoryConversationStore implements ConversationStore {
     userId: string,
     conversationId: string,
     summary: { text: string; throughSeq: number; tokensCompacted: number },
-  ): Promise<boolean> {
+    basis: SummaryBasis,
+  ): Promise<'saved' | 'stale' | 'gone'> {
     const conversation = this.records.get(keyOf(userId, conversationId))?.conversation;
-    if (!conversation) return false;
-    // A summary as new or newer is already there: nothing to do.
-    if ((conversation.summary?.throughSeq ?? -Infinity) >= summary.throughSeq) return true;
+    if (conversation?.createdAt !== basis.createdAt) return 'gone';
+    if (
+      (conversation.summary?.throughSeq ?? 0) !== basis.summaryThroughSeq ||
+      (conversation.superseded?.length ?? 0) !== basis.supersededRanges
+    ) {
+      return 'stale';
+    }
     conversation.summary = { text: summary.text, throughSeq: summary.throughSeq };
     conversation.uncompactedTokens -= summary.tokensCompacted;
-    return true;
+    return 'saved';
   }
 
   private create(turn: BeginTurn): ConversationRecord {

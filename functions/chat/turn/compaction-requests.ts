@@ -8,6 +8,8 @@ export interface CompactionRequests {
   requestIfDue(conversation: {
     userId: string;
     conversationId: string;
+    /** The turn's model, which the summary is written with. */
+    model: string;
     /** The last message the conversation's summary covers (0: no summary yet). */
     summaryThroughSeq: number;
     /** Estimated tokens of the history not yet compacted, this turn's answer included. */
@@ -27,12 +29,13 @@ export function createCompactionRequests(deps: {
   thresholdTokens: number;
 }): CompactionRequests {
   return {
-    async requestIfDue({ userId, conversationId, summaryThroughSeq, historyTokens }) {
+    async requestIfDue({ userId, conversationId, model, summaryThroughSeq, historyTokens }) {
       if (historyTokens <= deps.thresholdTokens) return;
       const message = {
         type: 'summarize.conversation' as const,
         userId,
         conversationId,
+        model,
         jobId: compactionJobId(
           userId,
           conversationId,

@@ -107,6 +107,7 @@ export function createTurnFinish(deps: {
       .requestIfDue({
         userId: turn.userId,
         conversationId: turn.conversationId,
+        model,
         summaryThroughSeq: turn.summaryThroughSeq,
         historyTokens: turn.uncompactedTokens + estimateTokens(answer.text),
       })

@@ -31,7 +31,8 @@ export function promptBudget(input: {
   const fixedTexts = [input.message, input.system ?? '', summary];
   const fixedTokens = fixedTexts.reduce((sum, text) => sum + estimateTokens(text), 0);
   const historyTokens = Math.max(0, input.contextWindowTokens - fixedTokens);
-  const historyBound = Math.min(conversation?.uncompactedTokens ?? 0, historyTokens);
+  // Never below 0: a count a bug drove negative must not turn every later turn into a 500.
+  const historyBound = Math.max(0, Math.min(conversation?.uncompactedTokens ?? 0, historyTokens));
   return {
     historyTokens,
     promptTokens: fixedTokens + historyBound,

@@ -22,6 +22,7 @@ import type {
   FinishTurn,
   PageRequest,
   PartialAnswer,
+  SummaryBasis,
 } from '../../ports/conversation-store.js';
 import type { CursorCodec } from './cursor.js';
 import { deleteFound } from './delete-found.js';
@@ -402,7 +403,8 @@ export class DynamoConversationStore implements ConversationStore {
     userId: string,
     conversationId: string,
     summary: { text: string; throughSeq: number; tokensCompacted: number },
-  ): Promise<boolean> {
+    basis: SummaryBasis,
+  ): Promise<'saved' | 'stale' | 'gone'> {
     try {
       await this.client.send(
         new UpdateCommand({
@@ -410,21 +412,31 @@ export class DynamoConversationStore implements ConversationStore {
           Key: keys.conversation(userId, conversationId),
           UpdateExpression:
             'SET summary = :text, summaryThroughSeq = :seq, uncompactedTokens = uncompactedTokens - :tokens',
-          ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(summaryThroughSeq) OR summaryThroughSeq < :seq)',
+          ConditionExpression: [
+            'createdAt = :createdAt',
+            basis.summaryThroughSeq === 0
+              ? 'attribute_not_exists(summaryThroughSeq)'
+              : 'summaryThroughSeq = :readSeq',
+            basis.supersededRanges === 0
+              ? 'attribute_not_exists(supersededRanges)'
+              : 'size(supersededRanges) = :ranges',
+          ].join(' AND '),
           ExpressionAttributeValues: {
             ':text': summary.text,
             ':seq': summary.throughSeq,
             ':tokens': summary.tokensCompacted,
+            ':createdAt': basis.createdAt,
+            ...(basis.summaryThroughSeq !== 0 && { ':readSeq': basis.summaryThroughSeq }),
+            ...(basis.supersededRanges !== 0 && { ':ranges': basis.supersededRanges }),
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return true;
+      return 'saved';
     } catch (error) {
-      // A newer summary already exists (nothing to do), or the conversation is gone.
       if (!isConditionFailure(error)) throw error;
-      return failedItem(error) !== undefined;
+      // Deleted, or deleted and made again under its id: this summary is of another.
+      return failedItem(error)?.createdAt === basis.createdAt ? 'stale' : 'gone';
     }
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../../../shared/domain/errors.js';
 import { estimateTokens } from '../../../../shared/domain/tokens.js';
+import type { InMemoryConversationStore } from '../../../fakes/in-memory-conversation-store.js';
 import { ScriptedModel } from '../../../fakes/scripted-model.js';
 import {
   answeredTurns,
@@ -21,6 +22,16 @@ const compaction = {
 function compactionWorld(summary = 'The user asked about the topic; the assistant helped.') {
   const model = new ScriptedModel(() => ({ kind: 'answer', chunks: [summary] }));
   return { ...createWorkerWorld({ model, limits: { documentChunkTokens: 100_000 } }), model };
+}
+
+/** The conversation as a compaction would read it now. */
+async function unsummarized(conversations: InMemoryConversationStore) {
+  const conversation = (await conversations.getConversation(USER_ID, CONVERSATION_ID))!;
+  return {
+    createdAt: conversation.createdAt,
+    summaryThroughSeq: conversation.summary?.throughSeq ?? 0,
+    supersededRanges: conversation.superseded?.length ?? 0,
+  };
 }
 
 const tokensOf = (turns: Array<{ user: string; assistant?: string }>) =>
@@ -95,11 +106,16 @@ describe('createConversationCompactor', () => {
     const world = compactionWorld('The user prefers tea; later turns covered the topic.');
     const turns = answeredTurns(5);
     await seedConversation(world.conversations, turns);
-    await world.conversations.saveSummary(USER_ID, CONVERSATION_ID, {
-      text: 'The user prefers tea.',
-      throughSeq: 4,
-      tokensCompacted: tokensOf(turns.slice(0, 2)),
-    });
+    await world.conversations.saveSummary(
+      USER_ID,
+      CONVERSATION_ID,
+      {
+        text: 'The user prefers tea.',
+        throughSeq: 4,
+        tokensCompacted: tokensOf(turns.slice(0, 2)),
+      },
+      await unsummarized(world.conversations),
+    );
 
     await world.compactConversation(compaction, world.newRun());
 
@@ -133,11 +149,16 @@ describe('createConversationCompactor', () => {
     const world = compactionWorld();
     const turns = answeredTurns(4);
     await seedConversation(world.conversations, turns);
-    await world.conversations.saveSummary(USER_ID, CONVERSATION_ID, {
-      text: 'The user prefers tea.',
-      throughSeq: 4,
-      tokensCompacted: tokensOf(turns.slice(0, 2)),
-    });
+    await world.conversations.saveSummary(
+      USER_ID,
+      CONVERSATION_ID,
+      {
+        text: 'The user prefers tea.',
+        throughSeq: 4,
+        tokensCompacted: tokensOf(turns.slice(0, 2)),
+      },
+      await unsummarized(world.conversations),
+    );
 
     const summary = await world.compactConversation(compaction, world.newRun());
 
@@ -199,6 +220,66 @@ describe('createConversationCompactor', () => {
       type: 'not_found_error',
     });
     expect(world.model.requests).toHaveLength(0);
+  });
+
+  it('reads again when another summary was saved while it summarized, counting each message once', async () => {
+    let interfere = async () => {};
+    const model = new ScriptedModel(() => ({ kind: 'answer', chunks: ['A summary.'] }));
+    /** The first call lets another compaction save its summary before it answers. */
+    const once = async () => {
+      const act = interfere;
+      interfere = async () => {};
+      await act();
+    };
+    const world = createWorkerWorld({
+      model: {
+        openStream: async (request) => (await once(), model.openStream(request)),
+        complete: async (request) => (await once(), model.complete(request)),
+      },
+      limits: { documentChunkTokens: 100_000 },
+    });
+    const turns = answeredTurns(5);
+    await seedConversation(world.conversations, turns);
+    interfere = async () => {
+      await world.conversations.saveSummary(
+        USER_ID,
+        CONVERSATION_ID,
+        { text: 'Turn 0.', throughSeq: 2, tokensCompacted: tokensOf(turns.slice(0, 1)) },
+        await unsummarized(world.conversations),
+      );
+    };
+
+    await world.compactConversation(compaction, world.newRun());
+
+    expect(model.requests).toHaveLength(2);
+    expect(promptOf(model.requests[1]!)).toContain('Summary so far:\nTurn 0.');
+    const after = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
+    expect(after?.summary).toEqual({ text: 'A summary.', throughSeq: 6 });
+    expect(after?.uncompactedTokens).toBe(tokensOf(turns.slice(3)));
+  });
+
+  it('gives up, to be retried, when the conversation keeps changing under it', async () => {
+    const world = compactionWorld();
+    await seedConversation(world.conversations, answeredTurns(5));
+    const { conversations } = world;
+    const saveSummary = conversations.saveSummary.bind(conversations);
+    conversations.saveSummary = async () => 'stale';
+
+    const compacting = world.compactConversation(compaction, world.newRun());
+
+    await expect(compacting).rejects.toThrow(/kept changing/);
+    await expect(compacting).rejects.not.toBeInstanceOf(NotFoundError);
+    expect(world.model.requests).toHaveLength(3);
+    conversations.saveSummary = saveSummary;
+  });
+
+  it("writes the summary with the conversation's model", async () => {
+    const world = compactionWorld();
+    await seedConversation(world.conversations, answeredTurns(5));
+
+    await world.compactConversation({ ...compaction, model: 'claude-haiku-4-5' }, world.newRun());
+
+    expect(world.model.requests.map((request) => request.model)).toEqual(['claude-haiku-4-5']);
   });
 
   it("meters the summarizing call on the job's meter", async () => {

@@ -9,7 +9,7 @@ import { InMemoryJobStore } from '../../../../fakes/in-memory-job-store.js';
 import { InMemoryRateLimiter } from '../../../../fakes/in-memory-rate-limiter.js';
 import { InMemoryUsageLedger } from '../../../../fakes/in-memory-usage-ledger.js';
 import { ScriptedModel } from '../../../../fakes/scripted-model.js';
-import { chatFixture, LIMITS, RecordingTurnObserver, runToEnd, USER } from './support.js';
+import { chatFixture, LIMITS, RecordingTurnObserver, runToEnd, SONNET, USER } from './support.js';
 
 const answering = () => new ScriptedModel(() => ({ kind: 'answer', chunks: ['ok'] }));
 const unreachable = () => new Error('the table is unreachable');
@@ -103,7 +103,7 @@ describe('what a chat turn leaves behind', () => {
     expect(f.observer.summaries[0]?.failure).toMatchObject({ kind: 'api_error' });
   });
 
-  it('queues a compaction of the conversation once its history passes the threshold, not before', async () => {
+  it("queues a compaction of the conversation once its history passes the threshold, not before, with the turn's model", async () => {
     const f = chatFixture({ model: answering(), compactionThresholdTokens: 100 });
     const question = 'x'.repeat(300); // 75 tokens, and 1 for each answer
 
@@ -113,7 +113,13 @@ describe('what a chat turn leaves behind', () => {
 
     expect(sentBelow).toEqual([]);
     expect(f.queue.sent).toEqual([
-      { type: 'summarize.conversation', userId: USER, conversationId, jobId: expect.any(String) },
+      {
+        type: 'summarize.conversation',
+        userId: USER,
+        conversationId,
+        model: SONNET,
+        jobId: expect.any(String),
+      },
     ]);
     const job = await f.jobs.get(USER, f.queue.sent[0]!.jobId);
     expect(job).toMatchObject<Partial<Job>>({ status: 'queued', type: 'summarize.conversation' });

@@ -139,11 +139,17 @@ describe('a chat turn that answers', () => {
     const { turn } = await f.chat({ message: 'first question' });
     const { conversationId } = turn;
     await f.chat({ conversationId, message: 'second question' });
-    await f.store.saveSummary(USER, conversationId, {
-      text: 'They asked two questions.',
-      throughSeq: 2,
-      tokensCompacted: estimateTokens('first question') + estimateTokens('ok'),
-    });
+    const { createdAt } = (await f.store.getConversation(USER, conversationId))!;
+    await f.store.saveSummary(
+      USER,
+      conversationId,
+      {
+        text: 'They asked two questions.',
+        throughSeq: 2,
+        tokensCompacted: estimateTokens('first question') + estimateTokens('ok'),
+      },
+      { createdAt, summaryThroughSeq: 0, supersededRanges: 0 },
+    );
 
     await f.chat({ conversationId, message: 'third question' });
 

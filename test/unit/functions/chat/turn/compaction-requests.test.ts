@@ -21,6 +21,7 @@ function compactionFixture() {
     compaction.requestIfDue({
       userId: USER,
       conversationId: CONVERSATION,
+      model: 'claude-haiku-4-5',
       summaryThroughSeq,
       historyTokens,
     });
@@ -45,7 +46,13 @@ describe('compaction requests', () => {
 
     const jobId = compactionJobId(USER, CONVERSATION, 0, 1);
     expect(queue.sent).toEqual([
-      { type: 'summarize.conversation', userId: USER, conversationId: CONVERSATION, jobId },
+      {
+        type: 'summarize.conversation',
+        userId: USER,
+        conversationId: CONVERSATION,
+        model: 'claude-haiku-4-5',
+        jobId,
+      },
     ]);
     expect(await jobs.get(USER, jobId)).toMatchObject({
       status: 'queued',

@@ -67,6 +67,17 @@ describe('promptBudget', () => {
     expect(budget.promptTokens).toBe(100 + 300);
   });
 
+  it('counts no history, never less, for a conversation whose count went below zero', () => {
+    const budget = promptBudget({
+      message: 'm'.repeat(400),
+      conversation: conversation({ uncompactedTokens: -7_458, messageCount: 6 }),
+      contextWindowTokens: WINDOW_TOKENS,
+    });
+
+    expect(budget.promptTokens).toBe(100);
+    expect(budget.promptMaxTokens).toBeGreaterThanOrEqual(400);
+  });
+
   it('counts no more history than fits the window', () => {
     const budget = promptBudget({
       message: 'm'.repeat(400),
