@@ -13,10 +13,15 @@ export function requestScope(options: {
   logger: Logger;
   createMetrics: () => Metrics;
 }): Middleware {
+  let served = false;
   return async ({ reqCtx, next }) => {
     const context = reqCtx.context;
     const logger = options.logger.createChild();
     logger.addContext(context);
+    // A new logger takes its first context for the environment's cold start; its second
+    // says warm. Only this environment's first request is its cold start.
+    if (served) logger.addContext(context);
+    served = true;
     if (reqCtx.route) logger.appendPersistentKeys({ route: reqCtx.route });
     const metrics = options.createMetrics();
     const callbacks: Array<() => void> = [

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from '@aws-lambda-powertools/event-handler/http';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type {
   ChatEnv,
   ChatRequestContext,
@@ -39,11 +39,11 @@ class RecordingMetrics extends Metrics {
 
 const logger = new Logger({ serviceName: 'scope-test', logLevel: 'SILENT' });
 
-function createApp() {
+function createApp(parentLogger = logger) {
   const app = new Router<ChatEnv>({ logger });
   app.use(
     requestScope({
-      logger,
+      logger: parentLogger,
       createMetrics: () => new RecordingMetrics({ namespace: 'ScopeTest', serviceName: 'chat' }),
     }),
   );
@@ -51,6 +51,10 @@ function createApp() {
   app.get('/json', async (reqCtx) => {
     scopeOf(reqCtx).metrics.addMetric('Answered', MetricUnit.Count, 1);
     return json(200, { ok: true });
+  });
+  app.get('/log', async (reqCtx) => {
+    scopeOf(reqCtx).logger.info('hello');
+    return json(200, {});
   });
   app.get('/rejected', async (reqCtx) => {
     scopeOf(reqCtx).metrics.addMetric('Rejected', MetricUnit.Count, 1);
@@ -90,6 +94,28 @@ async function get(app: Router<ChatEnv>, path: string) {
 }
 
 describe('the request scope', () => {
+  it("logs cold_start: true on the environment's first request only, as Lambda starts it", async () => {
+    vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
+    const parent = new Logger({ serviceName: 'scope-test' });
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const app = createApp(parent);
+      for (let i = 0; i < 3; i++) await get(app, '/log');
+    } finally {
+      write.mockRestore();
+      vi.unstubAllEnvs();
+    }
+
+    const hellos = lines
+      .map((line) => JSON.parse(line) as { message: string; cold_start?: boolean })
+      .filter((line) => line.message === 'hello');
+    expect(hellos.map((line) => line.cold_start)).toEqual([true, false, false]);
+  });
+
   it("publishes a JSON response's metrics once, when it is done", async () => {
     RecordingMetrics.published = [];
     const result = await get(createApp(), '/json');
