@@ -1,13 +1,25 @@
 import { SignJWT } from 'jose';
 import { LOCAL_STACK } from './dev-settings.js';
 
-/** A bearer token for `userId`, signed with the local stack's dev secret. */
+/**
+ * A bearer token for `userId`, signed with the local stack's dev secret (or `secret`),
+ * with the `iss` and `aud` a deployment that sets jwtIssuer and jwtAudience checks.
+ */
 export function signDevToken(
   userId: string,
-  options: { secret?: string; expiresIn?: string; admin?: boolean } = {},
+  options: {
+    secret?: string;
+    expiresIn?: string;
+    admin?: boolean;
+    issuer?: string;
+    audience?: string;
+  } = {},
 ): Promise<string> {
   // The default adminClaim setting: groups=admin.
-  return new SignJWT(options.admin ? { groups: ['admin'] } : {})
+  const token = new SignJWT(options.admin ? { groups: ['admin'] } : {});
+  if (options.issuer) token.setIssuer(options.issuer);
+  if (options.audience) token.setAudience(options.audience);
+  return token
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)
     .setIssuedAt()

@@ -1,6 +1,7 @@
 /**
  * npm run --silent token -- <userId> [--admin]: prints a bearer token for the local stack;
  * with --admin it carries the admin claim (groups: ["admin"]) the admin API asks for.
+ * JWT_SECRET signs it for a deployment, with JWT_ISSUER and JWT_AUDIENCE when it sets them.
  */
 import { signDevToken } from './dev-token.js';
 
@@ -13,4 +14,12 @@ if (!userId || !/^[\w.@|:+-]{1,128}$/.test(userId) || args.length > (admin ? 2 :
   );
   process.exit(2);
 }
-console.log(await signDevToken(userId, { secret: process.env.JWT_SECRET, admin }));
+const { JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE } = process.env;
+console.log(
+  await signDevToken(userId, {
+    admin,
+    ...(JWT_SECRET && { secret: JWT_SECRET }),
+    ...(JWT_ISSUER && { issuer: JWT_ISSUER }),
+    ...(JWT_AUDIENCE && { audience: JWT_AUDIENCE }),
+  }),
+);

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { decodeJwt, SignJWT } from 'jose';
+import { decodeJwt, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_STACK } from '../../local-stack/dev-settings.js';
 import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
@@ -626,6 +626,25 @@ describe('npm run token', () => {
     const plain = decodeJwt((await token('alice')).stdout.trim());
     expect(plain.sub).toBe('alice');
     expect(plain).not.toHaveProperty('groups');
+  });
+
+  it('signs with JWT_SECRET, and names JWT_ISSUER and JWT_AUDIENCE when they are set, as a deployment that checks them needs', async () => {
+    const secret = 'a-deployment-secret-of-enough-length';
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'local-stack/token.ts', 'ops'], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        JWT_SECRET: secret,
+        JWT_ISSUER: 'https://issuer.example',
+        JWT_AUDIENCE: 'claude-api',
+      },
+    });
+
+    const { payload } = await jwtVerify(stdout.trim(), new TextEncoder().encode(secret), {
+      issuer: 'https://issuer.example',
+      audience: 'claude-api',
+    });
+    expect(payload.sub).toBe('ops');
   });
 
   it('exits with 2 and the usage on an unknown flag', async () => {
