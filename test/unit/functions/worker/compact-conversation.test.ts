@@ -233,8 +233,14 @@ describe('createConversationCompactor', () => {
     };
     const world = createWorkerWorld({
       model: {
-        openStream: async (request) => (await once(), model.openStream(request)),
-        complete: async (request) => (await once(), model.complete(request)),
+        async openStream(request) {
+          await once();
+          return model.openStream(request);
+        },
+        async complete(request) {
+          await once();
+          return model.complete(request);
+        },
       },
       limits: { documentChunkTokens: 100_000 },
     });
