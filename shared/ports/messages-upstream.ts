@@ -8,6 +8,11 @@ export interface UpstreamCall {
   /** Longest wait for the response headers, per attempt. */
   timeoutMs: number;
   maxRetries: number;
+  /**
+   * Set when `signal` aborts while a request is sent and awaits its answer: upstream may
+   * be writing it (not when the call was only waiting to retry a refusal).
+   */
+  cut?: { whileAwaitingAnswer: boolean };
 }
 
 /** The upstream's successful response, its body not yet read. */

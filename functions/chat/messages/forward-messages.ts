@@ -123,6 +123,7 @@ export function createMessagesForwarding(deps: {
     }
 
     let response: UpstreamResponse;
+    const cut = { whileAwaitingAnswer: false };
     // A whole answer's headers come only once it is written (minutes, for a long one): it is
     // waited for until the function's deadline, as the SDK waits up to ten minutes for one.
     if (stream) controller.expectStartWithin(limits.firstByteTimeoutMs);
@@ -136,11 +137,12 @@ export function createMessagesForwarding(deps: {
           ? limits.modelTimeoutMs
           : Math.max(limits.modelTimeoutMs, request.remainingTimeMs() - limits.deadlineMarginMs),
         maxRetries: limits.modelMaxRetries,
+        cut,
       });
     } catch (error) {
       controller.dispose();
-      if (!stream && controller.interruptedBy) {
-        // A whole answer is being written upstream, and nothing says how far it got or that
+      if (!stream && cut.whileAwaitingAnswer) {
+        // A whole answer was being written upstream, and nothing says how far it got or that
         // leaving stopped it: it is billed as if written to max_tokens, the prompt as estimated.
         const failure = timeoutError(controller);
         const metered: MeteredAnswer = {

@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { awaitedAttemptsFetch } from './awaited-attempts.js';
 import { cappedRetryFetch } from './capped-retry-fetch.js';
 
 export interface AnthropicClientOptions {
@@ -15,8 +16,8 @@ export function createAnthropicClient(options: AnthropicClientOptions): Anthropi
   return new Anthropic({
     apiKey: options.apiKey,
     baseURL: options.baseURL ?? null,
-    ...(options.maxRetryWaitMs !== undefined && {
-      fetch: cappedRetryFetch(options.maxRetryWaitMs),
-    }),
+    fetch: awaitedAttemptsFetch(
+      options.maxRetryWaitMs === undefined ? fetch : cappedRetryFetch(options.maxRetryWaitMs),
+    ),
   });
 }

@@ -7,6 +7,7 @@ import type {
   UpstreamCall,
   UpstreamResponse,
 } from '../../ports/messages-upstream.js';
+import { countAwaitedAttempts } from './awaited-attempts.js';
 import { retryAfterMs, toModelError } from './model-error.js';
 
 const ERROR_TYPES = new Set<string>([
@@ -39,11 +40,17 @@ export class AnthropicMessagesUpstream implements MessagesUpstream {
     };
     // The SDK's types describe the parameters it knows; the body is the caller's, unknown fields included.
     const body = call.body as never;
+    const attempts = { awaiting: 0 };
+    const onAbort = () => {
+      if (call.cut) call.cut.whileAwaitingAnswer = attempts.awaiting > 0;
+    };
+    call.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const response =
+      const response = await countAwaitedAttempts(attempts, () =>
         call.operation === 'count_tokens'
-          ? await this.client.messages.countTokens(body, options).asResponse()
-          : await this.client.messages.create(body, options).asResponse();
+          ? this.client.messages.countTokens(body, options).asResponse()
+          : this.client.messages.create(body, options).asResponse(),
+      );
       return {
         status: response.status,
         contentType: response.headers.get('content-type') ?? 'application/json',
@@ -54,6 +61,8 @@ export class AnthropicMessagesUpstream implements MessagesUpstream {
       };
     } catch (error) {
       throw toUpstreamError(error);
+    } finally {
+      call.signal.removeEventListener('abort', onAbort);
     }
   }
 

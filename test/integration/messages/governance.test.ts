@@ -378,4 +378,36 @@ describe('/v1/messages near the function deadline', () => {
     expect(usage.inputTokens).toBeGreaterThan(0);
     expect(usage.heldNanoUsd).toBe(usage.spentNanoUsd);
   });
+
+  it('bills nothing for a non-streamed call cut while it waited to retry a refusal: nothing was being written', async () => {
+    const client = new Anthropic({
+      baseURL: stack.url,
+      apiKey: await stack.token('late-refused'),
+      maxRetries: 0,
+    });
+
+    const error = await client.messages
+      .create({
+        model: MODEL,
+        max_tokens: 500,
+        messages: [
+          {
+            role: 'user',
+            content: 'hi [[local-claude: fault=error-before status=529 retry-after=5]]',
+          },
+        ],
+      })
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+
+    expect((error as APIError).type).toBe('timeout_error');
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    expect(await ledger.userMonth('late-refused', month())).toMatchObject({
+      heldNanoUsd: 0,
+      spentNanoUsd: 0,
+      outputTokens: 0,
+    });
+  });
 });
