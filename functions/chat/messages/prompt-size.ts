@@ -127,10 +127,20 @@ function isRecord(value: unknown): value is Block {
  * object streams, where pages (of a later revision, say) may sit unseen.
  */
 function countPdfPages(base64: string): number | undefined {
-  const pdf = Buffer.from(base64, 'base64').toString('latin1');
-  if (/\/Type\s*\/ObjStm(?![a-zA-Z])/.test(pdf)) return undefined;
-  const pages = pdf.match(/\/Type\s*\/Page(?![a-zA-Z])/g)?.length ?? 0;
+  // A name may spell a character as #xx (`/Pag#65` is `/Page`): read names as a PDF reader does.
+  const pdf = Buffer.from(base64, 'base64')
+    .toString('latin1')
+    .replace(/#([0-9a-fA-F]{2})/g, (_, hex: string) =>
+      String.fromCharCode(Number.parseInt(hex, 16)),
+    );
+  if (typeOf('ObjStm').test(pdf)) return undefined;
+  const pages = pdf.match(typeOf('Page'))?.length ?? 0;
   return pages > 0 ? Math.min(pages, PDF_MAX_PAGES) : undefined;
+}
+
+/** `/Type /<name>`, with white space or comments between them. */
+function typeOf(name: string): RegExp {
+  return new RegExp(`/Type(?:\\s|%[^\\r\\n]*)*/${name}(?![a-zA-Z])`, 'g');
 }
 
 /** A tool the API runs itself (web search, code execution…): a versioned type and no input schema. */

@@ -314,6 +314,28 @@ describe('measurePrompt', () => {
       );
     });
 
+    it('reads names as a PDF reader does: #xx escapes and comments hide neither pages nor object streams', () => {
+      const pdf = (body: string) =>
+        Buffer.from(`%PDF-1.7\n${body}\n%%EOF\n`, 'latin1').toString('base64');
+      const pages = (count: number, type: string) =>
+        Array.from({ length: count }, (_, i) => `${i + 3} 0 obj << /Type ${type} >> endobj`).join(
+          '\n',
+        );
+      const without = measurePrompt(userSays());
+      const added = (data: string) =>
+        measurePrompt(userSays(pdfDocument(data))).maxTokens - without.maxTokens;
+
+      expect(added(pdf(pages(50, '/Pag#65')))).toBeGreaterThanOrEqual(50 * PDF_PAGE_MAX_TOKENS);
+      expect(added(pdf(pages(50, '% a comment\n/Page')))).toBeGreaterThanOrEqual(
+        50 * PDF_PAGE_MAX_TOKENS,
+      );
+      expect(
+        added(
+          pdf(`${pages(1, '/Page')}\n9 0 obj << /Type /ObjSt#6d /N 40 >> stream\nx\nendstream`),
+        ),
+      ).toBeGreaterThanOrEqual(PDF_MAX_PAGES * PDF_PAGE_MAX_TOKENS);
+    });
+
     it('bounds a PDF by url by the most pages a PDF may have', () => {
       const byUrl = { type: 'document', source: { type: 'url', url: 'https://example.com/a.pdf' } };
       const without = measurePrompt(userSays());
