@@ -114,6 +114,7 @@ export type ModelErrorKind =
   | 'connection'
   | 'invalid_request'
   | 'authentication'
+  | 'billing'
   | 'api_error';
 
 export class ModelError extends AppError {
@@ -147,5 +148,7 @@ const MODEL_ERROR_TYPES: Record<ModelErrorKind, ErrorType> = {
   invalid_request: 'invalid_request_error',
   // The deployment's credentials were refused: our fault, not the caller's.
   authentication: 'api_error',
+  // The deployment's account could not pay: ours too (a caller's 402 means their budget).
+  billing: 'api_error',
   api_error: 'api_error',
 };

@@ -236,6 +236,22 @@ describe('model errors before the first token', () => {
     expect(events.at(-1)?.event).toBe('done');
   });
 
+  it("answers 502, not the caller's 401 or 402, when the deployment's own key or account is refused", async () => {
+    for (const [status, what] of [
+      [401, 'credentials'],
+      [403, 'credentials'],
+      [402, 'account'],
+    ] as const) {
+      const response = await stack.chat('unpaid', {
+        message: `go ${directive(`fault=error-before status=${status}`)}`,
+      });
+      expect(response.status, String(status)).toBe(502);
+      const { error } = await json(response);
+      expect(error.type).toBe('api_error');
+      expect(error.message).toContain(`this deployment's ${what}`);
+    }
+  });
+
   it('answers with a JSON error, and keeps the question, when no model can answer', async () => {
     const response = await stack.chat('down', {
       message: `go ${directive('fault=error-before status=500')}`,

@@ -72,6 +72,7 @@ function kindOf(type: string | null, status: number | undefined): ModelErrorKind
   if (type === 'authentication_error' || type === 'permission_error' || status === 401) {
     return 'authentication';
   }
+  if (type === 'billing_error' || status === 402) return 'billing';
   if (type === 'timeout_error' || status === 408 || status === 504) return 'timeout';
   return 'api_error';
 }
@@ -86,6 +87,8 @@ function describe(kind: ModelErrorKind): string {
       return 'the model rejected the request';
     case 'authentication':
       return "the model provider rejected this deployment's credentials";
+    case 'billing':
+      return "the model provider refused to bill this deployment's account";
     case 'timeout':
       return 'the model did not answer in time';
     default:
