@@ -192,9 +192,12 @@ describe('POST /v1/chat', () => {
       await broken.sqs.send(new DeleteQueueCommand({ QueueUrl: broken.queueUrl }));
       const response = await fetch(`${broken.url}/health`);
       expect(response.status).toBe(503);
+      const requestId = response.headers.get('x-request-id');
       expect(await json(response)).toMatchObject({
         checks: { table: 'ok', queue: 'unavailable', claude: 'ok' },
         error: { type: 'api_error', message: 'unavailable: queue' },
+        requestId,
+        request_id: requestId,
       });
     } finally {
       await broken.close();

@@ -1,5 +1,5 @@
 import * as z from '../../../shared/validation/zod.js';
-import { errorTypeSchema } from '../http/error-response.js';
+import { errorBodySchema } from '../http/error-response.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
 
@@ -47,6 +47,7 @@ export const healthRoute = (deps: { healthChecks: HealthChecks }) =>
         type: 'error',
         error: { type: 'api_error', message: `unavailable: ${failing.join(', ')}` },
         requestId: scope.requestId,
+        request_id: scope.requestId,
       } satisfies Unhealthy);
     },
   });
@@ -55,14 +56,9 @@ const checksSchema = () => z.record(z.string(), z.enum(['ok', 'unavailable']));
 
 const healthSchema = () => z.object({ status: z.literal('ok'), checks: checksSchema() });
 
+/** An error body, as every error's, with the checks. */
 const unhealthySchema = () =>
-  z.object({
-    status: z.literal('unavailable'),
-    checks: checksSchema(),
-    type: z.literal('error'),
-    error: z.object({ type: errorTypeSchema(), message: z.string() }),
-    requestId: z.string(),
-  });
+  z.extend(errorBodySchema(), { status: z.literal('unavailable'), checks: checksSchema() });
 
 type Healthy = z.infer<ReturnType<typeof healthSchema>>;
 type Unhealthy = z.infer<ReturnType<typeof unhealthySchema>>;
