@@ -647,6 +647,15 @@ describe('npm run token', () => {
     expect(payload.sub).toBe('ops');
   });
 
+  it("exits with 2 for a user id the gateway refuses in a token: an IAM admin's", async () => {
+    const failure = await token('iam:arn:aws:iam::123456789012:role_ops').then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(2);
+    expect(failure?.stderr).toContain('not starting with iam:');
+  });
+
   it('exits with 2 and the usage on an unknown flag', async () => {
     const failure = await token('alice', '--bogus').then(
       () => undefined,
