@@ -65,13 +65,13 @@ export function createBudgetReserver(deps: {
       },
     }),
   });
+  const worstCaseAt = (model: string, request: BudgetRequest) =>
+    prices.worstCaseNanoUsd(model, request.promptMaxTokens, request.maxOutputTokens);
   function worstCaseOf(request: BudgetRequest): number {
-    const worstCase = (model: string) =>
-      prices.worstCaseNanoUsd(model, request.promptMaxTokens, request.maxOutputTokens);
     const nanoUsd =
       Math.max(
-        worstCase(request.model),
-        request.fallbackModel ? worstCase(request.fallbackModel) : 0,
+        worstCaseAt(request.model, request),
+        request.fallbackModel ? worstCaseAt(request.fallbackModel, request) : 0,
       ) + (request.extraNanoUsd ?? 0);
     if (nanoUsd > usdToNano(MAX_BUDGET_USD)) {
       throw new BudgetExceededError(
@@ -83,13 +83,30 @@ export function createBudgetReserver(deps: {
   return {
     plan: (request) => ledger.plan(ledgerRequest(request)),
     reserve: (request, planned) =>
-      ledger.reserve({
-        ...ledgerRequest(request, planned?.id),
-        userBudgetNanoUsd: async () =>
-          usdToNano(
-            (await ledger.userBudgetOverrideUsd(request.userId)) ?? limits.userMonthlyBudgetUsd,
-          ),
-        globalBudgetNanoUsd: usdToNano(limits.globalMonthlyBudgetUsd),
-      }),
+      ledger
+        .reserve({
+          ...ledgerRequest(request, planned?.id),
+          userBudgetNanoUsd: async () =>
+            usdToNano(
+              (await ledger.userBudgetOverrideUsd(request.userId)) ?? limits.userMonthlyBudgetUsd,
+            ),
+          globalBudgetNanoUsd: usdToNano(limits.globalMonthlyBudgetUsd),
+        })
+        .catch((error: unknown) => {
+          throw error instanceof BudgetExceededError && heldForFallback(request)
+            ? new BudgetExceededError(
+                `${error.message} (this holds the worst case of ${request.fallbackModel}, which answers if ${request.model} is overloaded)`,
+                { cause: error },
+              )
+            : error;
+        }),
   };
+
+  /** Whether the fallback model's worst case is what the request holds. */
+  function heldForFallback(request: BudgetRequest): boolean {
+    return (
+      request.fallbackModel !== undefined &&
+      worstCaseAt(request.fallbackModel, request) > worstCaseAt(request.model, request)
+    );
+  }
 }

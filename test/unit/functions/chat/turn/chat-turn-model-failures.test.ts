@@ -104,6 +104,29 @@ describe('a chat turn whose model fails before answering', () => {
     expect(held).toBe(f.prices.worstCaseNanoUsd(OPUS, promptMaxTokens, LIMITS.maxOutputTokens));
   });
 
+  it("says, when the budget refuses a turn, that it was the dearer fallback's worst case that did not fit", async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'answer', chunks: ['Hi'] }]),
+      limits: { defaultModel: HAIKU, models: new Set([HAIKU, OPUS]), fallbackModel: OPUS },
+    });
+    const { promptMaxTokens } = promptBudget({ message: 'hi', ...LIMITS });
+    // Enough for Haiku's worst case, not for Opus's.
+    const haikuWorstCase = f.prices.worstCaseNanoUsd(
+      HAIKU,
+      promptMaxTokens,
+      LIMITS.maxOutputTokens,
+    );
+    await f.ledger.setUserBudgetOverride(USER, (2 * haikuWorstCase) / 1e9, f.clock());
+
+    const error = await f.start({ message: 'hi' }).catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ name: 'BudgetExceededError' });
+    expect((error as Error).message).toMatch(
+      /holds the worst case of claude-opus-4-6, which answers if claude-haiku-4-5 is overloaded/,
+    );
+    expect(f.model.requests).toHaveLength(0);
+  });
+
   it('does not fall back to a model the API key may not use, nor hold its worst case', async () => {
     let held: number | undefined;
     const f: ChatFixture = chatFixture({
