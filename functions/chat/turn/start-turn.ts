@@ -220,6 +220,7 @@ export function createTurnStart(deps: {
     if (stored.status === 'rejected') {
       await dropUnstoredAnswer(deps, controller, admitted, opened, {
         observer,
+        replayed: cache.replay !== undefined,
         record: {
           requestId: context.requestId,
           at: receivedAt,
@@ -276,13 +277,15 @@ async function dropUnstoredAnswer(
   opened: PromiseSettledResult<{ stream: ModelStream; model: string }>,
   report: {
     observer: TurnContext['observer'];
+    /** The answer came from the response cache: nothing was asked of Claude. */
+    replayed: boolean;
     record: Omit<UsageRecord, 'model' | 'usage' | 'costNanoUsd' | 'latencyMs'>;
   },
 ): Promise<void> {
   controller.interrupt('displaced');
   await controller.dispose();
-  // A failed opening has released the admission already.
-  if (opened.status === 'rejected') return;
+  // A failed opening has released the admission already; a replay from the cache is free.
+  if (opened.status === 'rejected' || report.replayed) return;
   const { stream, model } = opened.value;
   const usage = stream.initialUsage;
   const costNanoUsd = deps.prices.costNanoUsd(model, usage);

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ConflictError } from '../../../../../shared/domain/errors.js';
+import type { BeginTurn } from '../../../../../shared/ports/conversation-store.js';
+import { InMemoryConversationStore } from '../../../../fakes/in-memory-conversation-store.js';
 import { ScriptedModel } from '../../../../fakes/scripted-model.js';
 import { chatFixture, HAIKU, SONNET, streamedText } from './support.js';
 
@@ -25,6 +28,24 @@ describe('a chat turn and the response cache', () => {
       ['chat', false],
       ['chat', true],
     ]);
+  });
+
+  it('records nothing for a replay whose question could not be stored (a second first message to one chat id)', async () => {
+    const store = new (class extends InMemoryConversationStore {
+      refuse = false;
+      override async beginTurn(turn: BeginTurn): Promise<number> {
+        if (this.refuse) throw new ConflictError('another turn is under way in this conversation');
+        return super.beginTurn(turn);
+      }
+    })();
+    const f = chatFixture({ model: answering(), cacheTtlSeconds: 60, store });
+    await f.chat({ message: 'What is the answer?' });
+    store.refuse = true;
+
+    await expect(f.start({ message: 'What is the answer?' })).rejects.toThrow(ConflictError);
+
+    expect(f.model.requests).toHaveLength(1);
+    expect(f.usageRecords.recorded).toHaveLength(1);
   });
 
   it('never answers a turn of an existing conversation from the cache', async () => {
