@@ -35,4 +35,5 @@ export const noRateLimit: RateLimiter = {
     windowStartMs: nowMs,
   }),
   adjust: async () => {},
+  withdraw: async () => {},
 };

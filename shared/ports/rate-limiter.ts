@@ -20,6 +20,11 @@ export interface RateLimiter {
   }): Promise<RateWindow>;
   /** Corrects the window's token count once the actual usage is known. */
   adjust(window: RateWindow, tokenDelta: number): Promise<void>;
+  /**
+   * Takes a request back out of its window, with the tokens it was counted for: it was
+   * refused (a budget, another window) or never made, so it uses none of the rate.
+   */
+  withdraw(window: RateWindow, tokens: number): Promise<void>;
 }
 
 /** The window a request was counted in, and its counts with that request. */

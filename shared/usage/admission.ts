@@ -97,7 +97,7 @@ export function createAdmission(deps: {
       if (refusal) {
         await Promise.all([
           reserved.status === 'fulfilled' && ledger.release(reserved.value as Reservation),
-          ...counted.map((window) => rateLimiter.adjust(window, -admittedTokens)),
+          ...counted.map((window) => rateLimiter.withdraw(window, admittedTokens)),
         ]);
         throw (refusal as PromiseRejectedResult).reason;
       }
@@ -129,7 +129,7 @@ export function createAdmission(deps: {
         async release() {
           await Promise.all([
             ledger.release(reservation),
-            ...counted.map((window) => rateLimiter.adjust(window, -admittedTokens)),
+            ...counted.map((window) => rateLimiter.withdraw(window, admittedTokens)),
           ]);
         },
       };

@@ -133,6 +133,17 @@ export function rateLimiterContract(createLimiter: () => Promise<RateLimiter>) {
       await rateLimitedError(admit(limits, 10, MINUTE + 1_000));
     });
 
+    it('withdraws a refused request and its tokens, so it uses none of the rate', async () => {
+      const tight = { requestsPerMinute: 2, tokensPerMinute: 100 };
+      await admit(tight, 10, MINUTE);
+      const refused = await admit(tight, 80, MINUTE);
+
+      await limiter.withdraw(refused, 80);
+
+      const next = await admit(tight, 90, MINUTE + 1_000);
+      expect(next).toMatchObject({ windowStartMs: MINUTE, requests: 2, tokens: 100 });
+    });
+
     it('changes nothing in a window no request opened', async () => {
       await limiter.adjust(
         { subject, windowStartMs: MINUTE, limits, requests: 1, tokens: 0 },

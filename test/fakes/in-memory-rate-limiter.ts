@@ -13,6 +13,7 @@ const WINDOW_MS = 60_000;
 export class InMemoryRateLimiter implements RateLimiter {
   /** Every correction asked for, in order. */
   readonly adjustments: Array<{ window: RateWindow; tokenDelta: number }> = [];
+  readonly withdrawals: Array<{ window: RateWindow; tokens: number }> = [];
   private readonly windows = new Map<string, { requests: number; tokens: number }>();
 
   async admit(request: Parameters<RateLimiter['admit']>[0]): Promise<RateWindow> {
@@ -38,6 +39,14 @@ export class InMemoryRateLimiter implements RateLimiter {
     };
     this.windows.set(key, counted);
     return { subject, windowStartMs, limits, ...counted };
+  }
+
+  async withdraw(window: RateWindow, tokens: number): Promise<void> {
+    this.withdrawals.push({ window: { ...window }, tokens });
+    const counted = this.windows.get(keyOf(window));
+    if (!counted) return;
+    counted.requests -= 1;
+    counted.tokens -= tokens;
   }
 
   async adjust(window: RateWindow, tokenDelta: number): Promise<void> {

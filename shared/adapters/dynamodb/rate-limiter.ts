@@ -55,14 +55,22 @@ export class DynamoRateLimiter implements RateLimiter {
 
   async adjust(window: RateWindow, tokenDelta: number): Promise<void> {
     if (tokenDelta === 0) return;
+    await this.add(window, { tokens: tokenDelta, requests: 0 });
+  }
+
+  async withdraw(window: RateWindow, tokens: number): Promise<void> {
+    await this.add(window, { tokens: -tokens, requests: -1 });
+  }
+
+  private async add(window: RateWindow, delta: { tokens: number; requests: number }) {
     await this.client
       .send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: windowKey(window.subject, window.windowStartMs),
-          UpdateExpression: 'ADD tokens :delta',
+          UpdateExpression: 'ADD tokens :tokens, requests :requests',
           ConditionExpression: 'attribute_exists(requests)',
-          ExpressionAttributeValues: { ':delta': tokenDelta },
+          ExpressionAttributeValues: { ':tokens': delta.tokens, ':requests': delta.requests },
         }),
       )
       .catch((error: unknown) => {

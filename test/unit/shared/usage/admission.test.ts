@@ -134,9 +134,9 @@ describe('admission', () => {
 
     await expect(admission.admit(REQUEST)).rejects.toThrow(BudgetExceededError);
 
-    expect(rateLimiter.countsOf(WINDOW)?.tokens).toBe(0);
-    expect(rateLimiter.adjustments).toEqual([
-      { window: expect.objectContaining(WINDOW), tokenDelta: -ADMITTED_TOKENS },
+    expect(rateLimiter.countsOf(WINDOW)).toMatchObject({ requests: 0, tokens: 0 });
+    expect(rateLimiter.withdrawals).toEqual([
+      { window: expect.objectContaining(WINDOW), tokens: ADMITTED_TOKENS },
     ]);
   });
 

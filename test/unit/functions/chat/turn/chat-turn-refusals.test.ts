@@ -123,8 +123,8 @@ describe('a chat turn refused before the model call', () => {
     expect(winners).toHaveLength(1);
     expect(losers.map((loser) => loser.reason)).toEqual([expect.any(ConflictError)]);
     expect(f.model.requests).toHaveLength(2);
-    // Both were admitted; the loser lost at beginTurn, and gave its hold back.
-    expect(f.rateLimiter.countsOf(windowAt())?.requests).toBe(3);
+    // Both were admitted; the loser lost at beginTurn, and gave its hold and its request back.
+    expect(f.rateLimiter.countsOf(windowAt())?.requests).toBe(2);
     await expectNothingHeld(f);
     expect((await f.month()).requests).toBe(2);
   });
@@ -138,9 +138,9 @@ describe('a chat turn refused before the model call', () => {
     expect(error).toBeInstanceOf(BudgetExceededError);
     expect(f.model.requests).toEqual([]);
     expect((await f.month()).heldNanoUsd).toBe(0);
-    expect(f.rateLimiter.countsOf(windowAt())?.tokens).toBe(0);
-    expect(f.rateLimiter.adjustments).toEqual([
-      { window: expect.objectContaining(windowAt()), tokenDelta: expect.any(Number) },
+    expect(f.rateLimiter.countsOf(windowAt())).toMatchObject({ requests: 0, tokens: 0 });
+    expect(f.rateLimiter.withdrawals).toEqual([
+      { window: expect.objectContaining(windowAt()), tokens: expect.any(Number) },
     ]);
     expect(f.observer.rejections).toEqual([error]);
     expect(await f.conversations()).toEqual([]);
