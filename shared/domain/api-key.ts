@@ -38,9 +38,9 @@ export type ApiKeyGrant = Pick<
 
 /** @throws PermissionError when the key is limited to other models */
 export function checkKeyAllowsModel(key: ApiKeyGrant | undefined, model: string): void {
-  if (!key?.allowedModels || keyAllowsModel(key, model)) return;
+  if (keyAllowsModel(key, model)) return;
   throw new PermissionError(
-    `this API key may not use model ${JSON.stringify(model)}; it may use: ${key.allowedModels.join(', ')}`,
+    `this API key may not use model ${JSON.stringify(model)}; it may use: ${key?.allowedModels?.join(', ')}`,
   );
 }
 
