@@ -42,7 +42,8 @@ const DEPLOYED_ENVIRONMENT = {
   TABLE_NAME: 'bench',
   JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs',
   DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs-dlq',
-  ANTHROPIC_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:anthropic-AbCdEf',
+  ANTHROPIC_API_KEY_SECRET_ARN:
+    'arn:aws:secretsmanager:us-east-1:123456789012:secret:anthropic-AbCdEf',
   JWT_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt-AbCdEf',
   SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:signing-AbCdEf',
 };
