@@ -566,12 +566,8 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   async userBudgetOverrideUsd(userId: string): Promise<number | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: ledgerKeys.userBudget(userId) }),
-    );
-    return Item?.monthlyBudgetNanoUsd === undefined
-      ? undefined
-      : nanoToUsd(Number(Item.monthlyBudgetNanoUsd));
+    const budgetNanoUsd = await this.storedBudgetNanoUsd(userId);
+    return budgetNanoUsd === undefined ? undefined : nanoToUsd(budgetNanoUsd);
   }
 
   async setUserBudgetOverride(userId: string, budgetUsd: number, nowMs: number): Promise<void> {
@@ -582,10 +578,27 @@ export class DynamoUsageLedger implements UsageLedger {
         Item: { ...ledgerKeys.userBudget(userId), monthlyBudgetNanoUsd: budgetNanoUsd },
       }),
     );
-    // The month under way takes the new budget at once; later months start with it.
-    await this.startUserMonth(ledgerKeys.userMonth(userId, monthOf(nowMs)), budgetNanoUsd, {
-      onlyIfUnset: false,
-    });
+    // The month under way takes the new budget at once; later months start with it. Two
+    // settings at once may land their month updates in the other order than their puts:
+    // each applies what is stored until it finds it applied, so the last put wins both.
+    const month = ledgerKeys.userMonth(userId, monthOf(nowMs));
+    for (let applied = budgetNanoUsd, tries = 0; tries < 5; tries++) {
+      await this.startUserMonth(month, applied, { onlyIfUnset: false });
+      const stored = await this.storedBudgetNanoUsd(userId);
+      if (stored === undefined || stored === applied) return;
+      applied = stored;
+    }
+  }
+
+  private async storedBudgetNanoUsd(userId: string): Promise<number | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: ledgerKeys.userBudget(userId),
+        ConsistentRead: true,
+      }),
+    );
+    return Item?.monthlyBudgetNanoUsd === undefined ? undefined : Number(Item.monthlyBudgetNanoUsd);
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { ensureTable } from '../../../local-stack/dynamodb/create-table.js';
 import { ensureLocalAwsEnv } from '../../../local-stack/function-env.js';
 import {
@@ -33,6 +33,8 @@ describe('DynamoUsageLedger', () => {
   let client: DynamoDBClient;
   /** Partition keys whose next UpdateItem fails. */
   const failNextUpdateOf = new Set<string>();
+  /** Partition keys whose next UpdateItem waits for a promise. */
+  const delayNextUpdateOf = new Map<string, Promise<void>>();
   /** Partitions whose next write lands but whose answer is lost: the SDK sends it again. */
   let lostAnswers: ReturnType<typeof loseAnswers>;
   /** Every command sent, as `<command> <partition key>`. */
@@ -53,6 +55,12 @@ describe('DynamoUsageLedger', () => {
         if (context.commandName === 'UpdateItemCommand' && failNextUpdateOf.delete(updated!)) {
           throw injectedFailure();
         }
+        const delay =
+          context.commandName === 'UpdateItemCommand' && delayNextUpdateOf.get(updated!);
+        if (delay) {
+          delayNextUpdateOf.delete(updated!);
+          await delay;
+        }
         const put = partitionOf(input.Item?.pk);
         if (context.commandName === 'PutItemCommand' && put?.startsWith('RESV#')) {
           indexPuts.count++;
@@ -67,6 +75,7 @@ describe('DynamoUsageLedger', () => {
   });
   beforeEach(async () => {
     failNextUpdateOf.clear();
+    delayNextUpdateOf.clear();
     lostAnswers.nextOf.clear();
     lostAnswers.lost = 0;
     sent.length = 0;
@@ -95,6 +104,32 @@ describe('DynamoUsageLedger', () => {
   };
   const holdsOn = (item: Record<string, unknown>) =>
     Object.keys(item).filter((name) => name.startsWith('hold_'));
+
+  describe('when two budget settings for one principal interleave', () => {
+    it("enforces the budget stored last, though the first setting's month update lands last", async () => {
+      const userId = `user-${randomUUID()}`;
+      const monthKey = ledgerKeys.userMonth(userId, MONTH);
+      let landFirst = () => {};
+      delayNextUpdateOf.set(
+        monthKey.pk,
+        new Promise((resolve) => {
+          landFirst = resolve;
+        }),
+      );
+
+      const first = ledger.setUserBudgetOverride(userId, 5, T0);
+      await vi.waitFor(() => expect(sent).toContain(`UpdateItemCommand ${monthKey.pk}`));
+      await ledger.setUserBudgetOverride(userId, 7, T0);
+      landFirst();
+      await first;
+
+      const { Item } = await createDocumentClient(client).send(
+        new GetCommand({ TableName: tableName, Key: monthKey }),
+      );
+      expect(Number(Item?.availableNanoUsd) + Number(Item?.heldNanoUsd ?? 0)).toBe(7_000_000_000);
+      expect(await ledger.userBudgetOverrideUsd(userId)).toBe(7);
+    });
+  });
 
   describe('when one item cannot be written', () => {
     it("leaves a settle that failed on one item to the sweep, which settles it to the caller's figures", async () => {
