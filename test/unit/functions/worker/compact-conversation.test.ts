@@ -40,6 +40,19 @@ const tokensOf = (turns: Array<{ user: string; assistant?: string }>) =>
     0,
   );
 
+/** A summary of the first two turns (messages 1 to 4): "The user prefers tea." */
+async function summarizeFirstTwoTurns(
+  conversations: InMemoryConversationStore,
+  turns: Array<{ user: string; assistant?: string }>,
+) {
+  await conversations.saveSummary(
+    USER_ID,
+    CONVERSATION_ID,
+    { text: 'The user prefers tea.', throughSeq: 4, tokensCompacted: tokensOf(turns.slice(0, 2)) },
+    await unsummarized(conversations),
+  );
+}
+
 describe('createConversationCompactor', () => {
   it('folds all but the newest 4 messages into a summary saved through the last folded message', async () => {
     const world = compactionWorld('Summary of turns 0 to 2.');
@@ -106,16 +119,7 @@ describe('createConversationCompactor', () => {
     const world = compactionWorld('The user prefers tea; later turns covered the topic.');
     const turns = answeredTurns(5);
     await seedConversation(world.conversations, turns);
-    await world.conversations.saveSummary(
-      USER_ID,
-      CONVERSATION_ID,
-      {
-        text: 'The user prefers tea.',
-        throughSeq: 4,
-        tokensCompacted: tokensOf(turns.slice(0, 2)),
-      },
-      await unsummarized(world.conversations),
-    );
+    await summarizeFirstTwoTurns(world.conversations, turns);
 
     await world.compactConversation(compaction, world.newRun());
 
@@ -149,16 +153,7 @@ describe('createConversationCompactor', () => {
     const world = compactionWorld();
     const turns = answeredTurns(4);
     await seedConversation(world.conversations, turns);
-    await world.conversations.saveSummary(
-      USER_ID,
-      CONVERSATION_ID,
-      {
-        text: 'The user prefers tea.',
-        throughSeq: 4,
-        tokensCompacted: tokensOf(turns.slice(0, 2)),
-      },
-      await unsummarized(world.conversations),
-    );
+    await summarizeFirstTwoTurns(world.conversations, turns);
 
     const summary = await world.compactConversation(compaction, world.newRun());
 
