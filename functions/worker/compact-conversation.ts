@@ -87,7 +87,7 @@ export function createConversationCompactor(deps: {
       {
         createdAt: conversation.createdAt,
         summaryThroughSeq: conversation.summary?.throughSeq ?? 0,
-        supersededRanges: conversation.superseded?.length ?? 0,
+        supersededRanges: conversation.superseded ?? [],
       },
     );
     // Deleted while it was summarized: nothing of it may outlive it, this summary included.

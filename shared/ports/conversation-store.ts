@@ -184,6 +184,6 @@ export interface SummaryBasis {
   createdAt: string;
   /** The summary it extends (0: none). */
   summaryThroughSeq: number;
-  /** How many replaced ranges the conversation had. */
-  supersededRanges: number;
+  /** The replaced ranges the conversation had (`[from, to]` seqs, as stored). */
+  supersededRanges: ReadonlyArray<readonly [number, number]>;
 }

@@ -1016,7 +1016,7 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     const basisOf = (conversation: Conversation) => ({
       createdAt: conversation.createdAt,
       summaryThroughSeq: conversation.summary?.throughSeq ?? 0,
-      supersededRanges: conversation.superseded?.length ?? 0,
+      supersededRanges: conversation.superseded ?? [],
     });
 
     it('saves a summary and takes the compacted tokens off the uncompacted count', async () => {
@@ -1084,6 +1084,38 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
         conversation.id,
         { text: 'Of the replaced question.', throughSeq: 2, tokensCompacted: 30 },
         basisOf(conversation),
+      );
+
+      expect(saved).toBe('stale');
+      expect((await store.getConversation(userId, conversation.id))?.summary).toBeUndefined();
+    });
+
+    it('refuses a summary read during an edit that was abandoned for another', async () => {
+      const conversation = await converse({ tokens: [10, 20, 30, 40] });
+      const abandoned = beginOf({
+        userId,
+        conversationId: conversation.id,
+        existing: conversation,
+        supersedeFrom: 3,
+      });
+      await store.beginTurn(abandoned);
+      const read = basisOf((await store.getConversation(userId, conversation.id))!);
+      await store.abandonTurn(abandoned);
+      // As many replaced ranges as were read, but another one: messages 1 and 2 are gone.
+      await store.beginTurn(
+        beginOf({
+          userId,
+          conversationId: conversation.id,
+          existing: conversation,
+          supersedeFrom: 1,
+        }),
+      );
+
+      const saved = await store.saveSummary(
+        userId,
+        conversation.id,
+        { text: 'Of the replaced questions.', throughSeq: 2, tokensCompacted: 30 },
+        read,
       );
 
       expect(saved).toBe('stale');

@@ -301,7 +301,7 @@ export class InMemoryConversationStore implements ConversationStore {
     if (conversation?.createdAt !== basis.createdAt) return 'gone';
     if (
       (conversation.summary?.throughSeq ?? 0) !== basis.summaryThroughSeq ||
-      (conversation.superseded?.length ?? 0) !== basis.supersededRanges
+      JSON.stringify(conversation.superseded ?? []) !== JSON.stringify(basis.supersededRanges)
     ) {
       return 'stale';
     }

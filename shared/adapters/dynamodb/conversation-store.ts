@@ -417,9 +417,9 @@ export class DynamoConversationStore implements ConversationStore {
             basis.summaryThroughSeq === 0
               ? 'attribute_not_exists(summaryThroughSeq)'
               : 'summaryThroughSeq = :readSeq',
-            basis.supersededRanges === 0
+            basis.supersededRanges.length === 0
               ? 'attribute_not_exists(supersededRanges)'
-              : 'size(supersededRanges) = :ranges',
+              : 'supersededRanges = :ranges',
           ].join(' AND '),
           ExpressionAttributeValues: {
             ':text': summary.text,
@@ -427,7 +427,7 @@ export class DynamoConversationStore implements ConversationStore {
             ':tokens': summary.tokensCompacted,
             ':createdAt': basis.createdAt,
             ...(basis.summaryThroughSeq !== 0 && { ':readSeq': basis.summaryThroughSeq }),
-            ...(basis.supersededRanges !== 0 && { ':ranges': basis.supersededRanges }),
+            ...(basis.supersededRanges.length > 0 && { ':ranges': basis.supersededRanges }),
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),

@@ -30,7 +30,7 @@ async function unsummarized(conversations: InMemoryConversationStore) {
   return {
     createdAt: conversation.createdAt,
     summaryThroughSeq: conversation.summary?.throughSeq ?? 0,
-    supersededRanges: conversation.superseded?.length ?? 0,
+    supersededRanges: conversation.superseded ?? [],
   };
 }
 

@@ -148,7 +148,7 @@ describe('a chat turn that answers', () => {
         throughSeq: 2,
         tokensCompacted: estimateTokens('first question') + estimateTokens('ok'),
       },
-      { createdAt, summaryThroughSeq: 0, supersededRanges: 0 },
+      { createdAt, summaryThroughSeq: 0, supersededRanges: [] },
     );
 
     await f.chat({ conversationId, message: 'third question' });
