@@ -40,13 +40,23 @@ export function createConversationCompactor(deps: {
   };
 
   async function compactOnce(
-    { userId, conversationId, model }: Omit<SummarizeConversationMessage, 'jobId'>,
+    {
+      userId,
+      conversationId,
+      model,
+      summaryThroughSeq,
+    }: Omit<SummarizeConversationMessage, 'jobId'>,
     run: JobRun,
   ): Promise<{ saved: boolean; summary: string }> {
     const conversation = await conversations.getConversation(userId, conversationId);
     if (!conversation) {
       throw new NotFoundError(`conversation ${conversationId} does not exist`);
     }
+    // Asked for while another compaction was pending, which has saved since: nothing is due.
+    const overtaken =
+      summaryThroughSeq !== undefined &&
+      summaryThroughSeq !== (conversation.summary?.throughSeq ?? 0);
+    if (overtaken) return { saved: true, summary: conversation.summary?.text ?? '' };
     const uncompacted = await conversations.recentMessages(userId, conversationId, {
       afterSeq: conversation.summary?.throughSeq ?? 0,
       maxTokens: Number.MAX_SAFE_INTEGER,

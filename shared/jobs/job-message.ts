@@ -45,6 +45,12 @@ export const SummarizeConversationMessageSchema = z.strictObject({
    * @default the deployment's default model
    */
   model: z.string().min(1).optional(),
+  /**
+   * Compacts only while the conversation's summary still ends at this message (0: no summary
+   * yet): a request another compaction has overtaken succeeds without a model call.
+   * @default compacts whatever the summary is
+   */
+  summaryThroughSeq: z.number().int().nonnegative().optional(),
 });
 
 export const JobMessageSchema = z.discriminatedUnion('type', [

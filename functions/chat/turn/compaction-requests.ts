@@ -36,6 +36,7 @@ export function createCompactionRequests(deps: {
         userId,
         conversationId,
         model,
+        summaryThroughSeq,
         jobId: compactionJobId(
           userId,
           conversationId,

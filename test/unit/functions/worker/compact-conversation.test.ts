@@ -274,6 +274,36 @@ describe('createConversationCompactor', () => {
     conversations.saveSummary = saveSummary;
   });
 
+  it('does nothing, without a model call, when a compaction saved since this one was asked for', async () => {
+    const world = compactionWorld();
+    const turns = answeredTurns(6);
+    await seedConversation(world.conversations, turns);
+    await summarizeFirstTwoTurns(world.conversations, turns);
+
+    const summary = await world.compactConversation(
+      { ...compaction, summaryThroughSeq: 0 },
+      world.newRun(),
+    );
+
+    expect(summary).toBe('The user prefers tea.');
+    expect(world.model.requests).toHaveLength(0);
+    const conversation = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
+    expect(conversation?.summary).toEqual({ text: 'The user prefers tea.', throughSeq: 4 });
+  });
+
+  it('extends the summary it was asked to extend', async () => {
+    const world = compactionWorld('Summary through turn 3.');
+    const turns = answeredTurns(6);
+    await seedConversation(world.conversations, turns);
+    await summarizeFirstTwoTurns(world.conversations, turns);
+
+    await world.compactConversation({ ...compaction, summaryThroughSeq: 4 }, world.newRun());
+
+    expect(world.model.requests).toHaveLength(1);
+    const conversation = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
+    expect(conversation?.summary).toEqual({ text: 'Summary through turn 3.', throughSeq: 8 });
+  });
+
   it("writes the summary with the conversation's model", async () => {
     const world = compactionWorld();
     await seedConversation(world.conversations, answeredTurns(5));

@@ -51,6 +51,7 @@ describe('compaction requests', () => {
         userId: USER,
         conversationId: CONVERSATION,
         model: 'claude-haiku-4-5',
+        summaryThroughSeq: 0,
         jobId,
       },
     ]);
@@ -85,11 +86,15 @@ describe('compaction requests', () => {
   });
 
   it('asks anew once a summary was saved and the history grows past the threshold again', async () => {
-    const { requestIfDue, sentJobIds } = compactionFixture();
+    const { queue, requestIfDue, sentJobIds } = compactionFixture();
 
     await requestIfDue(1_500, 0);
     await requestIfDue(1_500, 12);
 
     expect(new Set(sentJobIds()).size).toBe(2);
+    // Each extends the summary it saw, so the worker skips whichever another overtook.
+    expect(
+      queue.sent.map((message) => 'summaryThroughSeq' in message && message.summaryThroughSeq),
+    ).toEqual([0, 12]);
   });
 });
