@@ -118,6 +118,7 @@ describe('what a chat turn leaves behind', () => {
         userId: USER,
         conversationId,
         model: SONNET,
+        summaryThroughSeq: 0,
         jobId: expect.any(String),
       },
     ]);
