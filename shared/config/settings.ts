@@ -144,6 +144,7 @@ export const SETTINGS = {
         'advanced-tool-use-2025-11-20',
         'effort-2025-11-24',
         'web-fetch-2025-09-10',
+        'mid-conversation-system-2026-04-07',
       ],
     }),
   ),

@@ -16,10 +16,20 @@ function hasSource(block: Record<string, unknown>): boolean {
   );
 }
 
-/** A server tool's `max_uses` is what its cost is reserved by: a count, nothing else. */
+/** A server tool's `max_uses` is what its cost is reserved by: a count, or null for none. */
 const Tool = z.looseObject({
-  max_uses: z.optional(z.int().check(z.positive())),
+  max_uses: z.nullish(z.int().check(z.positive())),
 });
+
+/**
+ * Fast mode costs a multiple of the list price (6× on Opus 4.6) that no price table here
+ * knows: neither held before the call nor billed after, so refused.
+ */
+const Speed = z.nullish(
+  z.literal('standard', {
+    error: 'fast mode is not offered here: its price is a multiple this gateway does not bill',
+  }),
+);
 
 /**
  * Not Messages API fields: the SDKs send them as headers (anthropic-workspace-id,
@@ -35,7 +45,8 @@ const headerOnly = () =>
   );
 
 const Message = z.looseObject({
-  role: z.enum(['user', 'assistant']),
+  // `system`: an instruction mid-conversation (the mid-conversation-system beta).
+  role: z.enum(['user', 'assistant', 'system']),
   content: z.union([z.string(), z.array(Block)]),
 });
 
@@ -51,6 +62,7 @@ export const MessagesRequestSchema = z.looseObject({
   system: z.optional(z.union([z.string(), z.array(Block)])),
   tools: z.optional(z.array(Tool)),
   stream: z.optional(z.boolean()),
+  speed: Speed,
   workspace_id: headerOnly(),
   user_profile_id: headerOnly(),
 });

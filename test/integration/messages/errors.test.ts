@@ -145,6 +145,19 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     expect(stack.claude.requests.at(-1)?.headers).not.toHaveProperty('anthropic-workspace-id');
   });
 
+  it('400 for fast mode: billed at a multiple of the list price that this gateway does not know (it went upstream, billed as standard)', async () => {
+    const client = sdk(await stack.token('hasty-user'));
+    const modelCalls = stack.claude.requests.length;
+
+    const error = await caught(
+      client.messages.create({ ...ask('hi'), model: 'claude-haiku-4-5', speed: 'fast' }),
+    );
+
+    expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((error as Error).message).toMatch(/speed: fast mode is not offered here/);
+    expect(stack.claude.requests).toHaveLength(modelCalls);
+  });
+
   it('402 for a max_uses whose cost no budget could hold, however large (it was a 500)', async () => {
     const client = sdk(await stack.token('u'));
     const modelCalls = stack.claude.requests.length;

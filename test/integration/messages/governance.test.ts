@@ -216,6 +216,7 @@ describe('/v1/messages governance', () => {
       top_k: 5,
       stop_sequences: ['never-appears'],
       metadata: { user_id: 'end-user-7' },
+      speed: 'standard' as const,
       system: 'Be brief.',
       messages: [
         { role: 'user' as const, content: [{ type: 'text' as const, text: 'first' }] },
@@ -233,6 +234,21 @@ describe('/v1/messages governance', () => {
     expect(upstream.headers['anthropic-beta']).toBe('interleaved-thinking-2025-05-14');
     // The deployment's Anthropic key goes upstream, never the caller's credential.
     expect(JSON.stringify(upstream.headers)).not.toContain(token);
+  });
+
+  it("takes a server tool's max_uses of null as no limit, as the SDK types it (it was a 400)", async () => {
+    const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('unlimited') });
+
+    const answer = await client.messages.create({
+      model: MODEL,
+      max_tokens: 20,
+      tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: null }],
+      messages: [{ role: 'user', content: 'hi [[local-claude: tokens=2]]' }],
+    });
+
+    expect(answer.usage.output_tokens).toBe(2);
+    const { tools } = stack.claude.requests.at(-1)!.body as { tools: Array<{ max_uses: unknown }> };
+    expect(tools[0]!.max_uses).toBeNull();
   });
 
   it('passes on what the upstream says of a field it does not know', async () => {
