@@ -23,7 +23,8 @@ const SystemBlockSchema = z.looseObject({
 });
 
 const MessageSchema = z.strictObject({
-  role: z.enum(['user', 'assistant']),
+  // `system`: an instruction mid-conversation (the mid-conversation-system beta).
+  role: z.enum(['user', 'assistant', 'system']),
   content: z.union([z.string(), z.array(ContentBlockSchema)]),
 });
 

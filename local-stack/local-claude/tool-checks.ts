@@ -130,6 +130,8 @@ const hasResults = (turn: Turn) => turn.blocks.some(({ block }) => block.type ==
 function turnsOf(request: PromptRequest): Turn[] {
   const turns: Turn[] = [];
   request.messages.forEach((message, messageIndex) => {
+    // An instruction between turns, not a turn of its own.
+    if (message.role === 'system') return;
     const blocks: ContentBlock[] =
       typeof message.content === 'string'
         ? [{ type: 'text', text: message.content }]

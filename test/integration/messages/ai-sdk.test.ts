@@ -43,6 +43,32 @@ describe('/v1/messages with the Vercel AI SDK', () => {
     expect((stack.claude.requests.at(-1)!.body as { max_tokens: number }).max_tokens).toBe(128_000);
   });
 
+  it('generateText with a system message mid-conversation (it was a 400)', async () => {
+    const result = await generateText({
+      model: anthropic(MODEL),
+      allowSystemInMessages: true,
+      maxOutputTokens: 50,
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hello' },
+        { role: 'assistant', content: 'Hi.' },
+        { role: 'system', content: 'Now answer in two words.' },
+        { role: 'user', content: 'Say something [[local-claude: tokens=2]]' },
+      ],
+    });
+
+    expect(result.text.trim().split(/\s+/)).toHaveLength(2);
+    const upstream = stack.claude.requests.at(-1)!;
+    expect(upstream.headers['anthropic-beta']).toContain('mid-conversation-system-2026-04-07');
+    const { messages } = upstream.body as { messages: Array<{ role: string }> };
+    expect(messages.map((message) => message.role)).toEqual([
+      'user',
+      'assistant',
+      'system',
+      'user',
+    ]);
+  });
+
   it('streamText with a tool: the model calls it, the SDK runs it, the model answers', async () => {
     const seen: string[] = [];
     const result = streamText({

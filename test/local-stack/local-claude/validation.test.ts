@@ -39,8 +39,13 @@ describe('local Claude request checks', () => {
     ['no messages', { ...VALID, messages: [] }, 'messages: at least one message is required'],
     ['messages that are not an array', { ...VALID, messages: 'hi' }, 'messages:'],
     [
-      'a system role in messages',
-      { ...VALID, messages: [{ role: 'system', content: 'hi' }] },
+      'a system role in messages without the mid-conversation-system beta',
+      { ...VALID, messages: [{ role: 'system', content: 'hi' }, ...VALID.messages] },
+      'messages.0.role',
+    ],
+    [
+      'an unknown role in messages',
+      { ...VALID, messages: [{ role: 'tool', content: 'hi' }] },
       'messages.0.role',
     ],
     [
@@ -100,6 +105,23 @@ describe('local Claude request checks', () => {
         { role: 'user', content: [{ type: 'text', text: 'second' }] },
       ],
     });
+
+    expect(response.status).toBe(200);
+  });
+
+  it('accepts a system message between turns with the mid-conversation-system beta', async () => {
+    const response = await post(
+      {
+        ...VALID,
+        messages: [
+          { role: 'user', content: 'first' },
+          { role: 'assistant', content: 'an answer' },
+          { role: 'system', content: 'Answer briefly from now on.' },
+          { role: 'user', content: 'second' },
+        ],
+      },
+      { ...HEADERS, 'anthropic-beta': 'mid-conversation-system-2026-04-07' },
+    );
 
     expect(response.status).toBe(200);
   });
