@@ -34,6 +34,7 @@ export async function handleMessages(
     model: directive.answerModel ?? request.model,
     cache: { ...cache, inputTokens: directive.inputTokens ?? cache.inputTokens },
     answer,
+    ...(typeof request.inference_geo === 'string' && { inferenceGeo: request.inference_geo }),
   };
   const pacing: Pacing = {
     ttftMs: directive.ttftMs ?? service.pacing.ttftMs,

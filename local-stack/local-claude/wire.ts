@@ -8,6 +8,8 @@ export interface ReplyContext {
   model: string;
   cache: CacheUsage;
   answer: Answer;
+  /** The request's `inference_geo`, reported back in `usage` as where inference ran. */
+  inferenceGeo?: string;
 }
 
 /** The input side of `usage`, as in message_start and the non-streaming Message. */
@@ -37,7 +39,10 @@ function outputUsage(answer: Answer) {
 }
 
 /** A Message object; `final` false gives the empty one message_start carries. */
-export function messageJson({ messageId, model, cache, answer }: ReplyContext, final: boolean) {
+export function messageJson(
+  { messageId, model, cache, answer, inferenceGeo }: ReplyContext,
+  final: boolean,
+) {
   return {
     id: messageId,
     type: 'message',
@@ -51,6 +56,7 @@ export function messageJson({ messageId, model, cache, answer }: ReplyContext, f
       // message_start reports the first token or so; message_delta carries the real count.
       ...(final ? outputUsage(answer) : { output_tokens: Math.min(1, answer.outputTokens) }),
       service_tier: 'standard',
+      ...(inferenceGeo && { inference_geo: inferenceGeo }),
     },
   };
 }

@@ -34,7 +34,7 @@ export function lateSpend(
   if (taken === undefined) return nothing;
   if (taken.by === 'reclaim') return { requests: 1, ...actual };
   if (settler === 'recovery') return nothing;
-  const beyond = (field: keyof TokenUsage) =>
+  const beyond = (field: keyof Omit<TokenUsage, 'inferenceGeo'>) =>
     Math.max(0, (actual.usage[field] ?? 0) - (taken.usage[field] ?? 0));
   return {
     requests: 0,

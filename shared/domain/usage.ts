@@ -8,6 +8,8 @@ export interface TokenUsage {
   cacheCreation1hInputTokens?: number;
   /** Server-side web searches the answer made, priced per search. */
   webSearchRequests?: number;
+  /** Where inference ran, as the API reports it: any geography but `global` costs more. */
+  inferenceGeo?: string;
 }
 
 /** The four token counts the APIs report (Anthropic's `usage` fields, in our case). */
@@ -32,7 +34,14 @@ export const ZERO_USAGE: TokenUsage = {
   cacheCreationInputTokens: 0,
 };
 
+/** Inference held to one geography (`inference_geo` `us`), priced above the list price. */
+export const isRegionalInference = (geo: string | undefined): boolean =>
+  geo !== undefined && geo !== 'global';
+
 export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  // Summed calls are priced as one: a regional one makes the sum regional.
+  const inferenceGeo =
+    [a.inferenceGeo, b.inferenceGeo].find(isRegionalInference) ?? a.inferenceGeo ?? b.inferenceGeo;
   return {
     inputTokens: a.inputTokens + b.inputTokens,
     outputTokens: a.outputTokens + b.outputTokens,
@@ -41,5 +50,6 @@ export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
     cacheCreation1hInputTokens:
       (a.cacheCreation1hInputTokens ?? 0) + (b.cacheCreation1hInputTokens ?? 0),
     webSearchRequests: (a.webSearchRequests ?? 0) + (b.webSearchRequests ?? 0),
+    ...(inferenceGeo !== undefined && { inferenceGeo }),
   };
 }

@@ -11,6 +11,7 @@ export interface WireUsage {
     ephemeral_1h_input_tokens?: number | null;
   } | null;
   server_tool_use?: { web_search_requests?: number | null } | null;
+  inference_geo?: string | null;
 }
 
 export function usageFromWire(usage: WireUsage | null | undefined): TokenUsage {
@@ -31,6 +32,8 @@ export function mergeWireUsage(
     delta?.server_tool_use?.web_search_requests,
     current.webSearchRequests,
   );
+  const inferenceGeo =
+    typeof delta?.inference_geo === 'string' ? delta.inference_geo : current.inferenceGeo;
   return {
     inputTokens: count(delta?.input_tokens, current.inputTokens),
     outputTokens: count(delta?.output_tokens, current.outputTokens),
@@ -44,5 +47,6 @@ export function mergeWireUsage(
       current.cacheCreation1hInputTokens,
     ),
     ...(webSearchRequests > 0 && { webSearchRequests }),
+    ...(inferenceGeo !== undefined && { inferenceGeo }),
   };
 }

@@ -21,6 +21,8 @@ export interface BudgetRequest {
   maxOutputTokens: number;
   /** Cost beyond tokens the call may run up (server tool uses), held on top. */
   extraNanoUsd?: number;
+  /** The request's `inference_geo`: one geography costs more than `global`. */
+  inferenceGeo?: string;
   nowMs: number;
   /** When the reservation may be reclaimed if its caller never settles it. */
   expiresAtMs: number;
@@ -66,7 +68,12 @@ export function createBudgetReserver(deps: {
     }),
   });
   const worstCaseAt = (model: string, request: BudgetRequest) =>
-    prices.worstCaseNanoUsd(model, request.promptMaxTokens, request.maxOutputTokens);
+    prices.worstCaseNanoUsd(
+      model,
+      request.promptMaxTokens,
+      request.maxOutputTokens,
+      request.inferenceGeo,
+    );
   function worstCaseOf(request: BudgetRequest): number {
     const nanoUsd =
       Math.max(

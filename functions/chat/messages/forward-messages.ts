@@ -112,6 +112,7 @@ export function createMessagesForwarding(deps: {
         promptMaxTokens: prompt.maxTokens,
         maxOutputTokens: body.max_tokens,
         extraNanoUsd: prompt.maxWebSearches * WEB_SEARCH_NANO_USD,
+        ...(body.inference_geo && { inferenceGeo: body.inference_geo }),
         nowMs: startedAtMs,
         expiresAtMs: startedAtMs + request.remainingTimeMs(),
         ...(caller.apiKey && { apiKey: caller.apiKey }),

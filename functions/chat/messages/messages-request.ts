@@ -63,6 +63,8 @@ export const MessagesRequestSchema = z.looseObject({
   tools: z.optional(z.array(Tool)),
   stream: z.optional(z.boolean()),
   speed: Speed,
+  /** Read to hold a regional call's dearer worst case. */
+  inference_geo: z.nullish(z.string()),
   workspace_id: headerOnly(),
   user_profile_id: headerOnly(),
 });

@@ -26,6 +26,12 @@ export const DEFAULT_MODEL_PRICES: Readonly<Record<string, ModelPrice>> = {
  */
 export const BATCH_PRICE_RATIO = 0.5;
 
+/**
+ * What inference held to one geography (`inference_geo: "us"`) costs, as a multiple of the
+ * list price, for every kind of token; searches are not affected (docs, November 2026).
+ */
+export const REGIONAL_INFERENCE_PRICE_RATIO = 1.1;
+
 function opus(): ModelPrice {
   return { input: 5, output: 25, cacheWrite5m: 6.25, cacheWrite1h: 10, cacheRead: 0.5 };
 }

@@ -1,5 +1,9 @@
-import type { TokenUsage } from '../usage.js';
-import { BATCH_PRICE_RATIO, DEFAULT_MODEL_PRICES } from './default-prices.js';
+import { isRegionalInference, type TokenUsage } from '../usage.js';
+import {
+  BATCH_PRICE_RATIO,
+  DEFAULT_MODEL_PRICES,
+  REGIONAL_INFERENCE_PRICE_RATIO,
+} from './default-prices.js';
 
 /** How a call was made: `batch` calls (the Message Batches API) cost {@link BATCH_PRICE_RATIO} of the list price. */
 export type PriceTier = 'standard' | 'batch';
@@ -27,7 +31,8 @@ export class PriceTable {
 
   /**
    * Exact cost in nano-dollars; cache reads and writes are priced apart. A batch call's
-   * tokens cost {@link BATCH_PRICE_RATIO} of the list price, rounded up to the next
+   * tokens cost {@link BATCH_PRICE_RATIO} of the list price, and a regional one's
+   * {@link REGIONAL_INFERENCE_PRICE_RATIO} (both, for both), rounded up to the next
    * nano-dollar (a price of $0.001 per million tokens is one nano-dollar a token).
    */
   costNanoUsd(model: string, usage: TokenUsage, tier: PriceTier = 'standard'): number {
@@ -40,22 +45,34 @@ export class PriceTable {
       usage.cacheReadInputTokens * nanoUsdPerToken(price.cacheRead) +
       write5m * nanoUsdPerToken(price.cacheWrite5m) +
       write1h * nanoUsdPerToken(price.cacheWrite1h);
+    const ratio =
+      (tier === 'batch' ? BATCH_PRICE_RATIO : 1) *
+      (isRegionalInference(usage.inferenceGeo) ? REGIONAL_INFERENCE_PRICE_RATIO : 1);
     return (
       (usage.webSearchRequests ?? 0) * WEB_SEARCH_NANO_USD +
-      (tier === 'batch' ? Math.ceil(tokens * BATCH_PRICE_RATIO) : tokens)
+      (ratio === 1 ? tokens : Math.ceil(tokens * ratio))
     );
   }
 
   /**
    * Upper bound of a call's cost: every prompt token at the dearest input price
    * (a cache write can cost more than plain input) and every allowed output token.
+   * @param inferenceGeo the request's `inference_geo`, if it names one
    */
-  worstCaseNanoUsd(model: string, promptTokens: number, maxOutputTokens: number): number {
+  worstCaseNanoUsd(
+    model: string,
+    promptTokens: number,
+    maxOutputTokens: number,
+    inferenceGeo?: string,
+  ): number {
     const price = this.priceOf(model);
     const dearestInput = Math.max(price.input, price.cacheWrite5m, price.cacheWrite1h);
-    return (
-      promptTokens * nanoUsdPerToken(dearestInput) + maxOutputTokens * nanoUsdPerToken(price.output)
-    );
+    const tokens =
+      promptTokens * nanoUsdPerToken(dearestInput) +
+      maxOutputTokens * nanoUsdPerToken(price.output);
+    return isRegionalInference(inferenceGeo)
+      ? Math.ceil(tokens * REGIONAL_INFERENCE_PRICE_RATIO)
+      : tokens;
   }
 }
 

@@ -156,6 +156,45 @@ describe('/v1/messages governance', () => {
     expect(usage.cacheReadInputTokens).toBe(read.usage.cache_read_input_tokens);
   });
 
+  it('charges inference held to the US at 1.1 times the list price, streamed or not (it was charged at the list price)', async () => {
+    const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('resident') });
+    const params = {
+      model: MODEL,
+      max_tokens: 50,
+      inference_geo: 'us',
+      messages: [{ role: 'user' as const, content: 'Stay home [[local-claude: tokens=9]]' }],
+    };
+
+    const answered = await client.messages.create(params);
+    const streamed = await client.messages.stream(params).finalMessage();
+
+    expect([answered.usage.inference_geo, streamed.usage.inference_geo]).toEqual(['us', 'us']);
+    const listPrice = (usage: Anthropic.Usage) =>
+      prices.costNanoUsd(MODEL, { ...usageFromWire(usage), inferenceGeo: 'global' });
+    const spent = (await ledger.userMonth('resident', month())).spentNanoUsd;
+    expect(spent).toBe(
+      Math.ceil(listPrice(answered.usage) * 1.1) + Math.ceil(listPrice(streamed.usage) * 1.1),
+    );
+  });
+
+  it("holds a US-only call's worst case at 1.1 times the list price", async () => {
+    // 60,000 output tokens at $15 per million: $0.90 at the list price, $0.99 held to the US.
+    const { key } = await createApiKey(stack, { principal: 'resident-2', monthlyBudgetUsd: 0.95 });
+    const client = new Anthropic({ baseURL: stack.url, apiKey: key, maxRetries: 0 });
+    const ask = (inference_geo: string) =>
+      client.messages
+        .stream({
+          model: MODEL,
+          max_tokens: 60_000,
+          inference_geo,
+          messages: [{ role: 'user', content: 'hi [[local-claude: tokens=1]]' }],
+        })
+        .finalMessage();
+
+    await expect(ask('us')).rejects.toBeInstanceOf(Anthropic.PaymentRequiredError);
+    expect((await ask('global')).usage.output_tokens).toBe(1);
+  });
+
   it("answers with Anthropic's rate-limit headers, from the tighter of the user's and the key's windows", async () => {
     const { key } = await createApiKey(stack, {
       principal: 'headers-user',

@@ -57,6 +57,20 @@ describe('PriceTable', () => {
     expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-5', usage))).toBe(0.02085 + 0.03);
   });
 
+  it('prices inference held to one geography at 1.1 times every kind of token, not its searches', () => {
+    const regional = { ...SONNET_CACHED_TURN, inferenceGeo: 'us', webSearchRequests: 2 };
+    // $0.02085 of tokens x 1.1, and 2 searches at $0.01
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-5', regional))).toBe(0.022935 + 0.02);
+    expect(
+      prices.costNanoUsd('claude-sonnet-4-5', { ...SONNET_CACHED_TURN, inferenceGeo: 'global' }),
+    ).toBe(prices.costNanoUsd('claude-sonnet-4-5', SONNET_CACHED_TURN));
+  });
+
+  it('prices a regional batch call at both ratios', () => {
+    const regional = { ...SONNET_CACHED_TURN, inferenceGeo: 'us' };
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-5', regional, 'batch'))).toBe(0.0114675);
+  });
+
   it('prices Opus and Haiku from their own rows', () => {
     const usage = {
       inputTokens: 1_000_000,
@@ -107,6 +121,15 @@ describe('PriceTable', () => {
 
   it('refuses to price an unknown model rather than charging zero', () => {
     expect(() => prices.costNanoUsd('gpt-4', SONNET_CACHED_TURN)).toThrow(/no price/);
+  });
+
+  it('bounds a regional call by 1.1 times the worst case', () => {
+    expect(prices.worstCaseNanoUsd('claude-sonnet-4-5', 1000, 100, 'us')).toBe(
+      Math.ceil((1000 * 6000 + 100 * 15000) * 1.1),
+    );
+    expect(prices.worstCaseNanoUsd('claude-sonnet-4-5', 1000, 100, 'global')).toBe(
+      1000 * 6000 + 100 * 15000,
+    );
   });
 
   it('bounds the worst case by the dearest input price and every output token', () => {
