@@ -18,8 +18,13 @@ const PDF_MAX_PAGES = 100;
 const PDF_UNCOUNTED_TYPICAL_PAGES = 10;
 /** The system prompt the API adds when tools are given (≈350 tokens today). */
 const TOOLS_OVERHEAD_TOKENS = 1_000;
-/** A server tool (web search, web fetch…) adds what it finds to the prompt, once per use. */
+/**
+ * What a server tool (web search, web fetch…) may add to the prompt, once per use, when
+ * nothing bounds a use: an allowance, not a bound (a page fetched can be any size).
+ */
 const SERVER_TOOL_MAX_TOKENS = 100_000;
+/** How many times a server tool without max_uses is counted on to run. */
+const SERVER_TOOL_DEFAULT_USES = 10;
 
 export interface PromptSize {
   /** A guaranteed upper bound of the prompt's tokens: the budget reserves it. */
@@ -53,14 +58,14 @@ export function measurePrompt(request: {
     textBytes +
     media.maxTokens +
     (tools.length > 0 ? TOOLS_OVERHEAD_TOKENS : 0) +
-    serverTools.length * SERVER_TOOL_MAX_TOKENS;
+    serverTools.reduce((sum, tool) => sum + serverToolMaxTokens(tool), 0);
   const bound = Math.min(MAX_PROMPT_TOKENS, maxTokens);
   return {
     maxTokens: bound,
     typicalTokens: Math.min(bound, Math.ceil(textBytes / 4) + media.typicalTokens),
     maxWebSearches: serverTools
       .filter((tool) => String(tool.type).startsWith('web_search'))
-      .reduce((sum, tool) => sum + (typeof tool.max_uses === 'number' ? tool.max_uses : 10), 0),
+      .reduce((sum, tool) => sum + usesOf(tool), 0),
   };
 }
 
@@ -144,6 +149,17 @@ function typeOf(name: string): RegExp {
 }
 
 /** A tool the API runs itself (web search, code execution…): a versioned type and no input schema. */
+const usesOf = (tool: Record<string, unknown>) =>
+  typeof tool.max_uses === 'number' ? tool.max_uses : SERVER_TOOL_DEFAULT_USES;
+
+/** A web fetch's `max_content_tokens` bounds each use: all its uses may fill them. */
+function serverToolMaxTokens(tool: Record<string, unknown>): number {
+  const perUse = tool.max_content_tokens;
+  const bounded =
+    typeof perUse === 'number' && Number.isFinite(perUse) && perUse > 0 ? perUse * usesOf(tool) : 0;
+  return Math.max(SERVER_TOOL_MAX_TOKENS, bounded);
+}
+
 function isServerTool(tool: Record<string, unknown>): boolean {
   return typeof tool.type === 'string' && tool.type !== 'custom' && !('input_schema' in tool);
 }

@@ -411,6 +411,25 @@ describe('measurePrompt', () => {
       expect(size.maxWebSearches).toBe(0);
     });
 
+    it("adds every use of a web fetch's max_content_tokens when they exceed the allowance (they did not count)", () => {
+      const fetchTool = (fields: Record<string, unknown>) => ({
+        ...userSays(),
+        tools: [{ type: 'web_fetch_20250910', name: 'web_fetch', ...fields }],
+      });
+      const allowance = measurePrompt(fetchTool({ max_uses: 1 })).maxTokens;
+
+      const many = measurePrompt(fetchTool({ max_uses: 5, max_content_tokens: 50_000 }));
+      const unbounded = measurePrompt(fetchTool({ max_content_tokens: 50_000 }));
+      const small = measurePrompt(fetchTool({ max_uses: 1, max_content_tokens: 1_000 }));
+
+      expect(many.maxTokens - allowance).toBeGreaterThanOrEqual(250_000 - SERVER_TOOL_MAX_TOKENS);
+      expect(unbounded.maxTokens - allowance).toBeGreaterThanOrEqual(
+        500_000 - SERVER_TOOL_MAX_TOKENS,
+      );
+      // Never less than the allowance: a smaller bound per use holds what it held before.
+      expect(small.maxTokens).toBeGreaterThanOrEqual(allowance);
+    });
+
     it('treats a custom tool as a client tool, not a server tool', () => {
       const custom = { ...tool, type: 'custom' };
 
