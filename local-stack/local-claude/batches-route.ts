@@ -3,6 +3,7 @@ import { checkApiHeaders } from './api-headers.js';
 import { DIRECTIVE_HEADER, parseDirective } from './directives.js';
 import { ApiError, errorObject, invalidRequest } from './errors.js';
 import { type Exchange, parseJsonBody, sendJson } from './exchange.js';
+import { faultError } from './fault-error.js';
 import { newBatchId, newMessageId } from './ids.js';
 import { untilAborted } from './pacing.js';
 import { directivesIn, lastUserText, promptSegments, withoutDirectives } from './prompt.js';
@@ -53,16 +54,7 @@ export async function handleBatches(
   checkApiHeaders(exchange.record.headers);
   const header = parseDirective([exchange.record.headers[DIRECTIVE_HEADER] ?? '']);
   const fault = service.faults.select(header, '');
-  if (fault?.kind === 'error-before') {
-    throw new ApiError(
-      fault.type,
-      undefined,
-      fault.status,
-      fault.retryAfterSeconds === undefined
-        ? {}
-        : { 'retry-after': String(fault.retryAfterSeconds) },
-    );
-  }
+  if (fault?.kind === 'error-before') throw faultError(fault);
   if (fault?.kind === 'hang') {
     await untilAborted(exchange.signal);
     return;

@@ -8,7 +8,16 @@ import {
 
 /** A fault that ends or breaks the response. */
 export type Fault =
-  | { kind: 'error-before'; status: number; type: ErrorType; retryAfterSeconds?: number }
+  | {
+      kind: 'error-before';
+      status: number;
+      type: ErrorType;
+      retryAfterSeconds?: number;
+      /** `error.details.error_code`, by which the SDKs pick a typed error. */
+      errorCode?: string;
+      /** The `x-should-retry` header, which the SDKs obey over their own rules. */
+      shouldRetry?: boolean;
+    }
   | { kind: 'error-mid'; after: number; type: ErrorType }
   | { kind: 'drop'; after: number }
   | { kind: 'stall'; after: number }
@@ -55,6 +64,8 @@ const KEYS = new Set([
   'status',
   'type',
   'retry-after',
+  'error-code',
+  'should-retry',
   'after',
   'times',
   'key',
@@ -155,11 +166,21 @@ function errorBefore(fields: Map<string, string>): Fault {
   const resolvedType = type ?? (status === undefined ? undefined : errorTypeForStatus(status));
   if (!resolvedType) throw fail(`status=${statusText} is not an Anthropic API error status`);
   const retryAfterSeconds = optionalNumber(fields, 'retry-after');
+  const errorCode = fields.get('error-code');
+  if (errorCode !== undefined && !/^[a-z0-9_]+$/.test(errorCode)) {
+    throw fail(`error-code=${errorCode} (expected snake_case, as tool_name_conflict)`);
+  }
+  const shouldRetry = fields.get('should-retry');
+  if (shouldRetry !== undefined && shouldRetry !== 'true' && shouldRetry !== 'false') {
+    throw fail(`should-retry=${shouldRetry} (expected true or false)`);
+  }
   return {
     kind: 'error-before',
     status: status ?? ERROR_STATUS[resolvedType],
     type: resolvedType,
     ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
+    ...(errorCode !== undefined && { errorCode }),
+    ...(shouldRetry !== undefined && { shouldRetry: shouldRetry === 'true' }),
   };
 }
 

@@ -38,9 +38,16 @@ export function errorTypeForStatus(status: number): ErrorType | undefined {
   return TYPE_BY_STATUS.get(status);
 }
 
-/** The `error` object of the wire format: `{"type": "...", "message": "..."}`. */
-export function errorObject(type: ErrorType, message = DEFAULT_MESSAGE[type]) {
-  return { type, message };
+/**
+ * The `error` object of the wire format: `{"type": "...", "message": "..."}`, and
+ * `details` (`{"error_code": "..."}`) for an error that names its cause.
+ */
+export function errorObject(
+  type: ErrorType,
+  message = DEFAULT_MESSAGE[type],
+  details?: Record<string, unknown>,
+) {
+  return { type, message, ...(details && { details }) };
 }
 
 /** An error answered as `{"type":"error","error":{…},"request_id":…}` with its status. */
@@ -52,12 +59,17 @@ export class ApiError extends Error {
     message: string = DEFAULT_MESSAGE[type],
     readonly status: number = ERROR_STATUS[type],
     readonly headers: Record<string, string> = {},
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
 
   body(requestId: string) {
-    return { type: 'error', error: errorObject(this.type, this.message), request_id: requestId };
+    return {
+      type: 'error',
+      error: errorObject(this.type, this.message, this.details),
+      request_id: requestId,
+    };
   }
 }
 

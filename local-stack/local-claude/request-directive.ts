@@ -1,6 +1,6 @@
-import { DIRECTIVE_HEADER, type Directive, type Fault, parseDirective } from './directives.js';
-import { ApiError } from './errors.js';
+import { DIRECTIVE_HEADER, type Directive, parseDirective } from './directives.js';
 import type { Exchange } from './exchange.js';
+import { faultError } from './fault-error.js';
 import { untilAborted } from './pacing.js';
 import { directivesIn, lastUserText, withoutDirectives } from './prompt.js';
 import type { PromptRequest } from './request-schema.js';
@@ -15,9 +15,6 @@ export interface DirectedRequest {
   /** The last user message's text without directives, whitespace collapsed: it seeds the words. */
   prompt: string;
 }
-
-/** Real rate-limit answers always say when to retry; a fault that does not say gets this. */
-const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
 /**
  * Reads the directive (message text first, then the header) and fires the faults that
@@ -34,23 +31,11 @@ export async function directRequest(
   const header = exchange.record.headers[DIRECTIVE_HEADER] ?? '';
   const directive = parseDirective([...directivesIn(text), header]);
   const fault = service.faults.select(directive, request.model);
-  if (fault?.kind === 'error-before') throw errorBefore(fault);
+  if (fault?.kind === 'error-before') throw faultError(fault);
   if (fault?.kind === 'hang') {
     await untilAborted(exchange.signal);
     return undefined;
   }
   const prompt = withoutDirectives(text).replace(/\s+/g, ' ').trim();
   return { directive, fault, prompt };
-}
-
-function errorBefore(fault: Extract<Fault, { kind: 'error-before' }>): ApiError {
-  const retryAfter =
-    fault.retryAfterSeconds ??
-    (fault.type === 'rate_limit_error' ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
-  return new ApiError(
-    fault.type,
-    undefined,
-    fault.status,
-    retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) },
-  );
 }

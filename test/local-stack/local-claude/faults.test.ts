@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalClaude, startLocalClaude } from '../../../local-stack/local-claude/index.js';
@@ -81,6 +81,36 @@ describe('local Claude fault directives', () => {
       type: 'error',
       error: { type: 'rate_limit_error' },
     });
+  });
+
+  it('names the cause in error.details with error-code, so the SDK raises its typed error', async () => {
+    const error = await client.messages
+      .create(
+        params(`go ${directive('fault=error-before status=400 error-code=tool_name_conflict')}`),
+      )
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(Anthropic.ToolNameConflictError);
+    expect(error).toMatchObject({
+      errorCode: 'tool_name_conflict',
+      details: { error_code: 'tool_name_conflict' },
+    });
+  });
+
+  it('sends x-should-retry with should-retry, which the SDK obeys over its own retry rules', async () => {
+    const retrying = new Anthropic({ baseURL: claude.url, apiKey: 'test', maxRetries: 2 });
+    const content = `go ${directive('fault=error-before status=500 should-retry=false key=no-retry-500')}`;
+
+    const error = await retrying.messages
+      .create(params(content))
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(Anthropic.InternalServerError);
+    expect((error as APIError).headers?.get('x-should-retry')).toBe('false');
+    const attempts = claude.requests.filter((request) =>
+      JSON.stringify(request.body).includes('key=no-retry-500'),
+    );
+    expect(attempts).toHaveLength(1);
   });
 
   it('fails only the first `times` requests with a key, so the SDK retry succeeds', async () => {

@@ -1,0 +1,22 @@
+import type { Fault } from './directives.js';
+import { ApiError } from './errors.js';
+
+/** Real rate-limit answers always say when to retry; a fault that does not say gets this. */
+const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
+/** The error response an `error-before` fault answers with, its headers and details included. */
+export function faultError(fault: Extract<Fault, { kind: 'error-before' }>): ApiError {
+  const retryAfter =
+    fault.retryAfterSeconds ??
+    (fault.type === 'rate_limit_error' ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
+  return new ApiError(
+    fault.type,
+    undefined,
+    fault.status,
+    {
+      ...(retryAfter !== undefined && { 'retry-after': String(retryAfter) }),
+      ...(fault.shouldRetry !== undefined && { 'x-should-retry': String(fault.shouldRetry) }),
+    },
+    fault.errorCode === undefined ? undefined : { error_code: fault.errorCode },
+  );
+}
