@@ -96,13 +96,22 @@ export class RateLimitedError extends AppError {
  */
 export class UpstreamError extends AppError {
   override readonly name = 'UpstreamError';
+  /** How long the upstream asked to wait before retrying. */
+  readonly retryAfterSeconds?: number;
+  /** The upstream's `error.details` (`{error_code, …}`), by which the SDKs pick a typed error. */
+  readonly details?: Record<string, unknown>;
   constructor(
     readonly status: number,
     readonly type: ErrorType,
     message: string,
-    readonly retryAfterSeconds?: number,
+    options: {
+      retryAfterSeconds?: number;
+      details?: Record<string, unknown>;
+    } = {},
   ) {
     super(message);
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.details = options.details;
   }
 }
 

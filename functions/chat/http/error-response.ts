@@ -39,6 +39,8 @@ interface ErrorAnswer {
   status: number;
   type: ErrorType;
   message: string;
+  /** The Anthropic API's own `error.details`, passed on; never made up for ours. */
+  details?: Record<string, unknown>;
   headers?: Record<string, string>;
 }
 
@@ -63,11 +65,18 @@ export function answerFor(error: unknown): ErrorAnswer {
     return { status, type: error.type, message: error.message, headers };
   }
   if (error instanceof UpstreamError) {
-    const headers: Record<string, string> =
-      error.retryAfterSeconds === undefined
-        ? {}
-        : { 'retry-after': String(error.retryAfterSeconds) };
-    return { status: error.status, type: error.type, message: error.message, headers };
+    const headers: Record<string, string> = {
+      ...(error.retryAfterSeconds !== undefined && {
+        'retry-after': String(error.retryAfterSeconds),
+      }),
+    };
+    return {
+      status: error.status,
+      type: error.type,
+      message: error.message,
+      ...(error.details && { details: error.details }),
+      headers,
+    };
   }
   if (error instanceof AppError) {
     const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 500;
@@ -162,7 +171,7 @@ function validationMessage(error: RequestValidationError): string {
 }
 
 /**
- * Event Handler's error handler: answers `{"type":"error","error":{type,message},
+ * Event Handler's error handler: answers `{"type":"error","error":{type,message,details?},
  * "requestId"}` and logs once, client errors at info and server errors at error.
  */
 export function errorHandler(baseLogger: Logger) {
@@ -185,7 +194,11 @@ export function errorHandler(baseLogger: Logger) {
     return Response.json(
       {
         type: 'error',
-        error: { type: answer.type, message: answer.message },
+        error: {
+          type: answer.type,
+          message: answer.message,
+          ...(answer.details && { details: answer.details }),
+        },
         requestId,
         request_id: requestId,
         ...(error instanceof AppError &&
@@ -225,7 +238,19 @@ export const errorTypeSchema = () =>
 export const errorBodySchema = () =>
   z.object({
     type: z.literal('error'),
-    error: z.object({ type: errorTypeSchema(), message: z.string() }),
+    error: z.object({
+      type: errorTypeSchema(),
+      message: z.string(),
+      details: z.optional(
+        z
+          .record(z.string(), z.unknown())
+          .check(
+            z.describe(
+              "The Anthropic API's own `error.details` (`error_code` names the cause), on an error it answered `/v1/messages` with.",
+            ),
+          ),
+      ),
+    }),
     requestId: z.string().check(z.describe('Also in the x-request-id header and every log line.')),
     request_id: z
       .string()

@@ -85,9 +85,9 @@ export class AnthropicMessagesUpstream implements MessagesUpstream {
 }
 
 /**
- * An error response keeps its status and type; the deployment's refused key or unpaid
- * account is our failure, not the caller's (whose own 401 and 402 mean their credential
- * and their budget).
+ * An error response keeps its status, type and details; the deployment's
+ * refused key or unpaid account is our failure, not the caller's (whose own 401 and 402
+ * mean their credential and their budget), told in our words.
  */
 function toUpstreamError(error: unknown): Error {
   if (!(error instanceof Anthropic.APIError) || error.status === undefined) {
@@ -107,7 +107,9 @@ function toUpstreamError(error: unknown): Error {
       "the Anthropic API refused to bill this deployment's account",
     );
   }
-  const body = error.error as { error?: { type?: unknown; message?: unknown } } | undefined;
+  const body = error.error as
+    | { error?: { type?: unknown; message?: unknown; details?: unknown } }
+    | undefined;
   const type = typeof body?.error?.type === 'string' ? body.error.type : undefined;
   const message = typeof body?.error?.message === 'string' ? body.error.message : error.message;
   const retryAfter = retryAfterMs(error.headers);
@@ -119,6 +121,13 @@ function toUpstreamError(error: unknown): Error {
         ? 'api_error'
         : 'invalid_request_error',
     message,
-    retryAfter === undefined ? undefined : Math.ceil(retryAfter / 1000),
+    {
+      retryAfterSeconds: retryAfter === undefined ? undefined : Math.ceil(retryAfter / 1000),
+      details: isJsonObject(body?.error?.details) ? body.error.details : undefined,
+    },
   );
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -216,6 +216,28 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     expect((failed as APIError).status).toBe(500);
   });
 
+  it("passes upstream's error.details on, so the SDK raises its typed error (ToolNameConflictError), streamed or not", async () => {
+    const client = sdk(await stack.token('u-details'));
+    const conflict =
+      'hi [[local-claude: fault=error-before status=400 error-code=tool_name_conflict]]';
+
+    // One output token: this describe's budget is a thousandth of a dollar.
+    const whole = await caught(client.messages.create(ask(conflict, { max_tokens: 1 })));
+    const streamed = await caught(
+      client.messages.create({ ...ask(conflict, { max_tokens: 1 }), stream: true }),
+    );
+
+    for (const error of [whole, streamed]) {
+      expect(error).toBeInstanceOf(Anthropic.ToolNameConflictError);
+      expect(error).toMatchObject({
+        status: 400,
+        type: 'invalid_request_error',
+        errorCode: 'tool_name_conflict',
+        details: { error_code: 'tool_name_conflict' },
+      });
+    }
+  });
+
   it('relays an error event after the stream started, which the SDK raises', async () => {
     const stream = sdk(await stack.token('u')).messages.stream(
       ask('hi [[local-claude: fault=error-mid after=2 type=overloaded_error]]'),

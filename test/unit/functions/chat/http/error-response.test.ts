@@ -1,6 +1,7 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { answerFor } from '../../../../../functions/chat/http/error-response.js';
+import { UpstreamError } from '../../../../../shared/domain/errors.js';
 
 const metadata = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
 
@@ -28,6 +29,20 @@ describe('answerFor', () => {
       type: 'api_error',
       message: 'a service this API depends on is unavailable or throttling; retry shortly',
       headers: { 'retry-after': '1' },
+    });
+  });
+
+  it("passes an upstream error's details on with its status and type", () => {
+    const error = new UpstreamError(400, 'invalid_request_error', 'tool names conflict', {
+      details: { error_code: 'tool_name_conflict' },
+    });
+
+    expect(answerFor(error)).toEqual({
+      status: 400,
+      type: 'invalid_request_error',
+      message: 'tool names conflict',
+      details: { error_code: 'tool_name_conflict' },
+      headers: {},
     });
   });
 
