@@ -98,6 +98,8 @@ export class UpstreamError extends AppError {
   override readonly name = 'UpstreamError';
   /** How long the upstream asked to wait before retrying. */
   readonly retryAfterSeconds?: number;
+  /** The upstream's `x-should-retry`: whether the same request may succeed, when it said. */
+  readonly shouldRetry?: boolean;
   /** The upstream's `error.details` (`{error_code, …}`), by which the SDKs pick a typed error. */
   readonly details?: Record<string, unknown>;
   constructor(
@@ -106,11 +108,13 @@ export class UpstreamError extends AppError {
     message: string,
     options: {
       retryAfterSeconds?: number;
+      shouldRetry?: boolean;
       details?: Record<string, unknown>;
     } = {},
   ) {
     super(message);
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.shouldRetry = options.shouldRetry;
     this.details = options.details;
   }
 }

@@ -69,6 +69,8 @@ export function answerFor(error: unknown): ErrorAnswer {
       ...(error.retryAfterSeconds !== undefined && {
         'retry-after': String(error.retryAfterSeconds),
       }),
+      // The caller's SDK obeys it as ours did: a `false` spares upstream the retries it refused.
+      ...(error.shouldRetry !== undefined && { 'x-should-retry': String(error.shouldRetry) }),
     };
     return {
       status: error.status,

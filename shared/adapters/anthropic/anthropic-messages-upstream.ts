@@ -8,7 +8,7 @@ import type {
   UpstreamResponse,
 } from '../../ports/messages-upstream.js';
 import { countAwaitedAttempts } from './awaited-attempts.js';
-import { retryAfterMs, toModelError } from './model-error.js';
+import { retryAfterMs, shouldRetryOf, toModelError } from './model-error.js';
 
 const ERROR_TYPES = new Set<string>([
   'invalid_request_error',
@@ -85,7 +85,7 @@ export class AnthropicMessagesUpstream implements MessagesUpstream {
 }
 
 /**
- * An error response keeps its status, type and details; the deployment's
+ * An error response keeps its status, type, details and `x-should-retry`; the deployment's
  * refused key or unpaid account is our failure, not the caller's (whose own 401 and 402
  * mean their credential and their budget), told in our words.
  */
@@ -93,11 +93,13 @@ function toUpstreamError(error: unknown): Error {
   if (!(error instanceof Anthropic.APIError) || error.status === undefined) {
     return toModelError(error);
   }
+  const shouldRetry = shouldRetryOf(error.headers);
   if (error.status === 401 || error.status === 403) {
     return new UpstreamError(
       502,
       'api_error',
       "the Anthropic API refused this deployment's credentials",
+      { shouldRetry },
     );
   }
   if (error.status === 402) {
@@ -105,6 +107,7 @@ function toUpstreamError(error: unknown): Error {
       502,
       'api_error',
       "the Anthropic API refused to bill this deployment's account",
+      { shouldRetry },
     );
   }
   const body = error.error as
@@ -123,6 +126,7 @@ function toUpstreamError(error: unknown): Error {
     message,
     {
       retryAfterSeconds: retryAfter === undefined ? undefined : Math.ceil(retryAfter / 1000),
+      shouldRetry,
       details: isJsonObject(body?.error?.details) ? body.error.details : undefined,
     },
   );

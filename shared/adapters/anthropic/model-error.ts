@@ -107,3 +107,9 @@ export function retryAfterMs(headers: Headers | undefined | null): number | unde
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
+
+/** The response's `x-should-retry`, which the SDK obeys over its own rules; undefined when absent. */
+export function shouldRetryOf(headers: Headers | undefined | null): boolean | undefined {
+  const value = headers?.get('x-should-retry');
+  return value === 'true' ? true : value === 'false' ? false : undefined;
+}

@@ -238,6 +238,22 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     }
   });
 
+  it("calls upstream once when it answers x-should-retry: false, the caller's SDK retrying by default", async () => {
+    // The SDK's own default, 2 retries: not the `sdk` helper's 0.
+    const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('u-retry') });
+    const refusal =
+      'hi [[local-claude: fault=error-before status=500 should-retry=false key=no-retry]]';
+
+    const error = await caught(client.messages.create(ask(refusal, { max_tokens: 1 })));
+
+    expect(error).toBeInstanceOf(Anthropic.InternalServerError);
+    const upstreamCalls = stack.claude.requests.filter((request) =>
+      JSON.stringify(request.body).includes('key=no-retry'),
+    );
+    expect(upstreamCalls).toHaveLength(1);
+    expect((error as APIError).headers?.get('x-should-retry')).toBe('false');
+  });
+
   it('relays an error event after the stream started, which the SDK raises', async () => {
     const stream = sdk(await stack.token('u')).messages.stream(
       ask('hi [[local-claude: fault=error-mid after=2 type=overloaded_error]]'),

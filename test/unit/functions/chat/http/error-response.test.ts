@@ -32,8 +32,9 @@ describe('answerFor', () => {
     });
   });
 
-  it("passes an upstream error's details on with its status and type", () => {
+  it("passes an upstream error's details and x-should-retry on with its status and type", () => {
     const error = new UpstreamError(400, 'invalid_request_error', 'tool names conflict', {
+      shouldRetry: false,
       details: { error_code: 'tool_name_conflict' },
     });
 
@@ -42,8 +43,17 @@ describe('answerFor', () => {
       type: 'invalid_request_error',
       message: 'tool names conflict',
       details: { error_code: 'tool_name_conflict' },
-      headers: {},
+      headers: { 'x-should-retry': 'false' },
     });
+  });
+
+  it('keeps retry-after beside x-should-retry: true', () => {
+    const error = new UpstreamError(529, 'overloaded_error', 'Overloaded', {
+      retryAfterSeconds: 3,
+      shouldRetry: true,
+    });
+
+    expect(answerFor(error).headers).toEqual({ 'retry-after': '3', 'x-should-retry': 'true' });
   });
 
   it('answers a bug of ours with 500, saying nothing of it', () => {
