@@ -24,11 +24,14 @@ export interface UpstreamResponse {
   body: ReadableStream<Uint8Array>;
 }
 
+/** A model as the upstream describes it: the fields read here, and every other it sent. */
 export interface ModelInfo {
   id: string;
   display_name: string;
   created_at: string;
   type: 'model';
+  /** `max_tokens`, `max_input_tokens`, `capabilities`, `lifecycle`…: public metadata, relayed as sent. */
+  [field: string]: unknown;
 }
 
 /** The Anthropic API, raw: bodies and events pass through unchanged. */

@@ -83,12 +83,8 @@ function cursorIndex(models: readonly ModelInfo[], id: string, name: string): nu
 /** An alias the upstream does not list (`claude-sonnet-4-6` for its dated id) is described like it. */
 function describedAlias(id: string, described: Map<string, ModelInfo>): ModelInfo {
   const dated = [...described.values()].find((model) => model.id.replace(/-\d{8}$/, '') === id);
-  return {
-    type: 'model',
-    id,
-    display_name: dated?.display_name ?? displayNameOf(id),
-    created_at: dated?.created_at ?? '1970-01-01T00:00:00Z',
-  };
+  if (dated) return { ...dated, id };
+  return { type: 'model', id, display_name: displayNameOf(id), created_at: '1970-01-01T00:00:00Z' };
 }
 
 /** `claude-sonnet-4-6` → `Claude Sonnet 4.6`. */

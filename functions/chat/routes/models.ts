@@ -5,14 +5,20 @@ import type { ModelListing } from '../messages/list-models.js';
 
 const MODELS_REFERENCE = 'https://docs.anthropic.com/en/api/models-list';
 
-/** A model, as the Anthropic API describes it. */
+/** A model, as the Anthropic API describes it: every field it sent, not only these. */
 const modelSchema = () =>
-  z.looseObject({
-    id: z.string(),
-    type: z.literal('model'),
-    display_name: z.string(),
-    created_at: z.string(),
-  });
+  z
+    .looseObject({
+      id: z.string(),
+      type: z.literal('model'),
+      display_name: z.string(),
+      created_at: z.string(),
+    })
+    .check(
+      z.describe(
+        'As the Anthropic API describes the model, with every field it sent (`max_tokens`, `max_input_tokens`, `capabilities`, `lifecycle`…).',
+      ),
+    );
 
 const ModelListQuerySchema = z.object({
   limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(1000))), 20),

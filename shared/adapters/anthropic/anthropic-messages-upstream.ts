@@ -70,12 +70,8 @@ export class AnthropicMessagesUpstream implements MessagesUpstream {
     try {
       const models: ModelInfo[] = [];
       for await (const model of this.client.models.list({ limit: 1000 }, { signal })) {
-        models.push({
-          type: 'model',
-          id: model.id,
-          display_name: model.display_name,
-          created_at: model.created_at,
-        });
+        // As parsed, every field: those this SDK version does not type included (the caller's may).
+        models.push({ ...model });
       }
       return models;
     } catch (error) {

@@ -265,4 +265,18 @@ describe('/v1/messages with the official SDK: tools, images, counting, models', 
     expect(retrieved).toMatchObject({ type: 'model', id: MODEL, display_name: expect.any(String) });
     expect(hidden).toBeInstanceOf(Anthropic.NotFoundError);
   });
+
+  it('describes each model with every field upstream sent: max_tokens, capabilities, lifecycle…', async () => {
+    const upstream = new Anthropic({ baseURL: stack.claude.url, apiKey: 'test' });
+
+    const listed = (await client.models.list()).data;
+    const retrieved = await client.models.retrieve(MODEL);
+
+    expect(listed.map((model) => model.id).sort()).toEqual(['claude-haiku-4-5', MODEL]);
+    for (const model of [...listed, retrieved]) {
+      const described = await upstream.models.retrieve(model.id);
+      expect(described.max_tokens).toEqual(expect.any(Number));
+      expect(model).toEqual(described);
+    }
+  });
 });

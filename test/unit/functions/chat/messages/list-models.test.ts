@@ -12,6 +12,10 @@ const model = (id: string, display_name: string, created_at: string): ModelInfo 
   id,
   display_name,
   created_at,
+  max_tokens: 64_000,
+  max_input_tokens: 200_000,
+  capabilities: { batch: { supported: true }, effort: { supported: false } },
+  lifecycle: 'active',
 });
 
 const UPSTREAM_MODELS = [
@@ -100,14 +104,12 @@ describe('createModelListing', () => {
     );
   });
 
-  it('describes an alias like the dated model it names', async () => {
+  it('describes an alias like the dated model it names, every field of it', async () => {
     const { listing } = listingFixture();
 
     await expect(listing.get(alice, 'claude-sonnet-4-5')).resolves.toEqual({
-      type: 'model',
+      ...UPSTREAM_MODELS[0],
       id: 'claude-sonnet-4-5',
-      display_name: 'Claude Sonnet 4.5',
-      created_at: '2025-09-29T00:00:00Z',
     });
   });
 
