@@ -110,6 +110,30 @@ describe('resuming a stream', () => {
     expect(answerText(followed)).toBe(answerText(rest));
   });
 
+  it('ends a resumed answer that failed mid-stream with an error, as its own stream ended (it said done)', async () => {
+    const first = await dropAfter(
+      'unlucky',
+      `A story ${directive('fault=error-mid after=10 tokens=40')}`,
+      2,
+    );
+
+    const rest = await collectSse(
+      await stack.request(
+        'unlucky',
+        'GET',
+        `/v1/conversations/${first.conversationId}/stream?after=${first.lastId}`,
+      ),
+    );
+
+    expect(rest.at(-1)).toMatchObject({ event: 'error', data: { error: { type: 'api_error' } } });
+    expect(rest.some((event) => event.event === 'done')).toBe(false);
+    const stored = await json(
+      await stack.request('unlucky', 'GET', `/v1/conversations/${first.conversationId}`),
+    );
+    expect(stored.messages.at(-1)).toMatchObject({ stopReason: 'error' });
+    expect(answerText(first.seen) + answerText(rest)).toBe(stored.messages.at(-1).content);
+  });
+
   it('answers 204 when no turn is streaming, 404 for a conversation that is not the caller’s', async () => {
     const done = await collectSse(await stack.chat('idle', { message: 'quick' }));
     const conversationId = String(done[0]!.data.conversationId);

@@ -33,12 +33,14 @@ export function sseResponse(
         }
       };
       const ping = setInterval(() => write(SSE_PING), options.pingIntervalMs);
-      void produce(write).finally(() => {
-        clearInterval(ping);
-        if (open) controller.close();
-        open = false;
-        endRequest();
-      });
+      void produce(write)
+        .catch((error: unknown) => scope.logger.error('the stream failed', { error }))
+        .finally(() => {
+          clearInterval(ping);
+          if (open) controller.close();
+          open = false;
+          endRequest();
+        });
     },
   });
   return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...options.headers } });

@@ -1,4 +1,5 @@
 import type { Clock } from '../../../shared/domain/clock.js';
+import type { StoredMessage } from '../../../shared/domain/conversation.js';
 import { ModelError, NotFoundError } from '../../../shared/domain/errors.js';
 import { ZERO_USAGE } from '../../../shared/domain/usage.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
@@ -65,6 +66,21 @@ export function createTurnFollower(deps: {
         messageId: turnId,
         model: active?.hold?.model ?? 'unknown',
       };
+      try {
+        yield* follow();
+      } catch (error) {
+        // Ended as a turn's own stream ends on a failure; the error goes on to be logged.
+        yield {
+          type: 'error',
+          error: new ModelError('api_error', 'the answer could not be followed: resume again', {
+            cause: error,
+          }),
+        };
+        throw error;
+      }
+    }
+
+    async function* follow(): AsyncGenerator<TurnEvent> {
       let sent = fromOffset;
       for (;;) {
         const now = await store.getConversation(userId, conversationId);
@@ -79,19 +95,7 @@ export function createTurnFollower(deps: {
           if (answer && answer.content.length > sent) {
             yield { type: 'text', text: answer.content.slice(sent) };
           }
-          yield answer
-            ? {
-                type: 'done',
-                messageId: turnId,
-                stopReason: answer.stopReason ?? 'end_turn',
-                usage: answer.usage ?? ZERO_USAGE,
-                costNanoUsd: answer.costNanoUsd ?? 0,
-              }
-            : // Not retryable: resuming again finds nothing either.
-              {
-                type: 'error',
-                error: new ModelError('invalid_request', 'the conversation was deleted'),
-              };
+          yield answer ? endOf(answer) : DELETED;
           return;
         }
         const { text } = await store.partialAnswer(userId, conversationId, answerSeq);
@@ -109,6 +113,28 @@ export function createTurnFollower(deps: {
         await new Promise((resolve) => setTimeout(resolve, limits.pollIntervalMs));
       }
     }
+    function endOf(answer: StoredMessage): TurnEvent {
+      // As the turn's own stream ended: its failure is not told again, only that there was one.
+      if (answer.stopReason === 'error') return FAILED;
+      return {
+        type: 'done',
+        messageId: turnId,
+        stopReason: answer.stopReason ?? 'end_turn',
+        usage: answer.usage ?? ZERO_USAGE,
+        costNanoUsd: answer.costNanoUsd ?? 0,
+      };
+    }
     return { conversationId, messageId: turnId, fromOffset, events: events() };
   };
 }
+
+// Not retryable: resuming again finds no answer streaming.
+const DELETED: TurnEvent = {
+  type: 'error',
+  error: new ModelError('invalid_request', 'the conversation was deleted'),
+};
+// The stored answer keeps no more of its failure: asking again may well succeed.
+const FAILED: TurnEvent = {
+  type: 'error',
+  error: new ModelError('api_error', 'the answer failed before it ended; what it said is kept'),
+};

@@ -200,6 +200,56 @@ describe('following a turn', () => {
     expect(error.retryable).toBe(false);
   });
 
+  it('ends an answer that failed with an error, as its own stream ended, not with done (it said done)', async () => {
+    const t = await streamingTurn(['Once ']);
+    const followed = await t.follow();
+    await t.store.finishTurn({
+      userId: USER,
+      conversationId: t.conversationId,
+      turnId: t.turnId,
+      userSeq: t.seq,
+      conversationCreatedAt: new Date(T0).toISOString(),
+      answer: {
+        id: t.turnId,
+        content: 'Once upon',
+        model: 'claude-sonnet-4-6',
+        stopReason: 'error',
+        usage: { ...ZERO_USAGE, outputTokens: 2 },
+        usageEstimated: true,
+        costNanoUsd: 30,
+        tokens: 2,
+      },
+      nowIso: new Date(T0 + 1_000).toISOString(),
+    });
+
+    const events = await take(followed!.events, 10);
+
+    expect(events.slice(1, -1)).toEqual([{ type: 'text', text: 'Once upon' }]);
+    const end = events.at(-1) as Extract<TurnEvent, { type: 'error' }>;
+    expect(end.type).toBe('error');
+    expect(end.error.type).toBe('api_error');
+  });
+
+  it('ends with an error, and throws on for the log, when the answer cannot be read', async () => {
+    const t = await streamingTurn(['Once ']);
+    const followed = await t.follow();
+    const failure = new Error('the table is unreachable');
+    t.store.partialAnswer = async () => {
+      throw failure;
+    };
+
+    const seen: TurnEvent[] = [];
+    const following = (async () => {
+      for await (const event of followed!.events) seen.push(event);
+    })();
+
+    await expect(following).rejects.toBe(failure);
+    expect(seen.map((event) => event.type)).toEqual(['start', 'error']);
+    const { error } = seen[1] as Extract<TurnEvent, { type: 'error' }>;
+    expect(error.message).toMatch(/resume again/);
+    expect(error.cause).toBe(failure);
+  });
+
   it('finds nothing to follow in a conversation at rest', async () => {
     const t = await streamingTurn([]);
     await t.store.finishTurn({
