@@ -77,13 +77,13 @@ export const SETTINGS = {
   // Limits
   maxOutputTokens: setting(
     'both',
-    'Largest maxTokens a request may ask for; larger requests are capped.',
+    'Largest maxTokens a request may ask for; larger requests are capped. An answer also ends (as max_tokens) at 350,000 bytes of text, the most one message item stores (~80,000 tokens of English).',
     int({ min: 1, max: 1_000_000, default: 4096 }),
   ),
   maxMessageChars: setting(
     'both',
-    'Longest user message accepted, in characters.',
-    int({ min: 1, max: 10_000_000, default: 32_000 }),
+    'Longest user message accepted, in characters (UTF-16 code units); at most 100,000, so that it fits the one DynamoDB item it is stored in.',
+    int({ min: 1, max: 100_000, default: 32_000 }),
   ),
   contextWindowTokens: setting(
     'both',

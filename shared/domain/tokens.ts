@@ -38,10 +38,21 @@ const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
  * surrogate pair (which could not be stored as UTF-8) or an emoji sequence.
  */
 export function truncateText(text: string, maxLength: number): string {
-  if (text.length <= maxLength) return text;
+  return prefixWithin(text, maxLength, (segment) => segment.length);
+}
+
+/** At most `maxBytes` bytes of `text` as UTF-8, cut between graphemes like {@link truncateText}. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  return prefixWithin(text, maxBytes, utf8Bytes);
+}
+
+function prefixWithin(text: string, max: number, sizeOf: (segment: string) => number): string {
+  if (sizeOf(text) <= max) return text;
   let end = 0;
+  let size = 0;
   for (const { index, segment } of graphemes.segment(text)) {
-    if (index + segment.length > maxLength) break;
+    size += sizeOf(segment);
+    if (size > max) break;
     end = index + segment.length;
   }
   return text.slice(0, end);

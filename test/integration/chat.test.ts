@@ -98,6 +98,40 @@ describe('POST /v1/chat', () => {
     }
   });
 
+  it('ends an answer too long to store as max_tokens, stored as shown (it was lost and the conversation stuck)', async () => {
+    const long = await startTestStack({
+      env: { MAX_OUTPUT_TOKENS: '64000', USER_TOKENS_PER_MINUTE: '10000000' },
+    });
+    try {
+      const events = await collectSse(
+        await long.chat('novelist', {
+          message: `A very long story ${directive('tokens=64000')}`,
+          maxTokens: 64_000,
+        }),
+      );
+
+      expect(events.at(-1)).toMatchObject({ event: 'done', data: { stopReason: 'max_tokens' } });
+      const shown = answerText(events);
+      expect(new TextEncoder().encode(shown).length).toBeGreaterThan(340_000);
+      const conversationId = String(events[0]!.data.conversationId);
+      const stored = await json(
+        await long.request('novelist', 'GET', `/v1/conversations/${conversationId}`),
+      );
+      expect(stored.messages.at(-1)).toMatchObject({ content: shown, stopReason: 'max_tokens' });
+      // Upstream stopped before the whole answer: generation was cut, not let run.
+      expect(long.claude.requests[0]!.outputTokensSent).toBeLessThan(64_000);
+      // And the conversation goes on.
+      const nextResponse = await long.chat('novelist', {
+        conversationId,
+        message: `And then? ${directive('tokens=3')}`,
+      });
+      const next = await collectSse(nextResponse);
+      expect(next.at(-1)).toMatchObject({ event: 'done', data: { stopReason: 'end_turn' } });
+    } finally {
+      await long.close();
+    }
+  }, 60_000);
+
   it('keeps a quiet stream alive with : ping comment lines', async () => {
     const quiet = await startTestStack({ chatTuning: { pingIntervalMs: 100 } });
     try {

@@ -17,12 +17,12 @@ const graphemes = (value: string) =>
 describe('text that is not ASCII', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startTestStack({ env: { MAX_MESSAGE_CHARS: '200000' } });
+    stack = await startTestStack({ env: { MAX_MESSAGE_CHARS: '100000' } });
   });
   afterAll(() => stack.close());
 
   it('comes back from every JSON route exactly as stored, never cut inside a character', async () => {
-    const lengths = [16_383, 16_384, 16_385, 65_537, 99_999];
+    const lengths = [16_383, 16_384, 16_385, 65_537, 99_998];
     const ids: string[] = [];
     for (const length of lengths) {
       // Two ASCII characters first, so a cut at 80 code units falls inside a surrogate pair.

@@ -1,5 +1,6 @@
 import type { Clock } from '../../../shared/domain/clock.js';
 import type { StopReason } from '../../../shared/domain/conversation.js';
+import { truncateUtf8, utf8Bytes } from '../../../shared/domain/tokens.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
 import type { StartedTurn } from './turn-types.js';
 
@@ -16,8 +17,16 @@ export interface CollectedAnswer {
 }
 
 /**
+ * The most answer a message item holds: DynamoDB items are at most 400 KB, and the answer
+ * shares its item with its other attributes (~80,000 tokens of English).
+ */
+export const MAX_ANSWER_BYTES = 350_000;
+
+/**
  * Reads the model's stream to its end, handing each piece of text on as it comes and
- * keeping the idle watchdog armed. Never throws: a broken stream is part of the result.
+ * keeping the idle watchdog armed; an answer that outgrows what can be stored ends there,
+ * as `max_tokens`, upstream stopped, so nothing is shown that could not be kept. Never
+ * throws: a broken stream is part of the result.
  */
 export async function collectAnswer(
   turn: StartedTurn,
@@ -26,14 +35,25 @@ export async function collectAnswer(
 ): Promise<CollectedAnswer> {
   const { controller, stream } = turn;
   const answer: CollectedAnswer = { text: '', usage: stream.initialUsage, finalUsage: false };
+  let bytes = 0;
   controller.touch(options.idleTimeoutMs);
   try {
     for await (const event of stream) {
       controller.touch(options.idleTimeoutMs);
       if (event.type === 'text') {
         if (!answer.text) turn.observer.firstToken(options.clock() - turn.receivedAtMs);
-        answer.text += event.text;
-        onText(event.text);
+        bytes += utf8Bytes(event.text);
+        const text =
+          bytes > MAX_ANSWER_BYTES
+            ? truncateUtf8(event.text, MAX_ANSWER_BYTES - utf8Bytes(answer.text))
+            : event.text;
+        answer.text += text;
+        if (text) onText(text);
+        if (text !== event.text) {
+          // Leaving the loop closes the upstream stream: generation stops.
+          answer.stopReason = 'max_tokens';
+          break;
+        }
       } else if (event.type === 'usage') {
         answer.usage = event.usage;
         answer.finalUsage = true;

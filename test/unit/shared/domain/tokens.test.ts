@@ -4,6 +4,8 @@ import {
   estimateOutputTokens,
   estimateTokens,
   truncateText,
+  truncateUtf8,
+  utf8Bytes,
 } from '../../../../shared/domain/tokens.js';
 
 describe('truncateText', () => {
@@ -22,6 +24,26 @@ describe('truncateText', () => {
       fc.property(fc.string({ unit: 'grapheme' }), fc.nat(40), (text, max) => {
         const cut = truncateText(text, max);
         expect(cut.length).toBeLessThanOrEqual(Math.max(max, 0));
+        expect(text.startsWith(cut)).toBe(true);
+        expect(cut.isWellFormed()).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('truncateUtf8', () => {
+  it('counts bytes, not code units, and never cuts a character', () => {
+    expect(truncateUtf8('漢字', 5)).toBe('漢');
+    expect(truncateUtf8('ab😀', 5)).toBe('ab');
+    expect(truncateUtf8('ab😀', 6)).toBe('ab😀');
+  });
+
+  it('returns a well-formed prefix of at most the bytes asked, for any text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.nat(60), (text, max) => {
+        const cut = truncateUtf8(text, max);
+        expect(utf8Bytes(cut)).toBeLessThanOrEqual(max);
         expect(text.startsWith(cut)).toBe(true);
         expect(cut.isWellFormed()).toBe(true);
       }),

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_ANSWER_BYTES } from '../../../../../functions/chat/turn/collect-answer.js';
 import { promptBudget } from '../../../../../functions/chat/turn/prompt-budget.js';
-import { estimateTokens } from '../../../../../shared/domain/tokens.js';
+import { estimateTokens, utf8Bytes } from '../../../../../shared/domain/tokens.js';
+import type { Model } from '../../../../../shared/ports/model.js';
 import { ScriptedModel } from '../../../../fakes/scripted-model.js';
 import {
   chatFixture,
@@ -232,5 +234,46 @@ describe('a chat turn that answers', () => {
       },
     ]);
     expect(events.at(-1)?.type).toBe('done');
+  });
+});
+
+describe('a chat turn whose answer outgrows a message item', () => {
+  it('ends as max_tokens at the most a message stores, shown as stored, and stops upstream (it could not be stored)', async () => {
+    // Five chunks of 100,002 bytes (a character of 3 bytes): the fourth crosses the limit.
+    const scripted = new ScriptedModel([
+      { kind: 'answer', chunks: Array.from({ length: 5 }, () => '漢'.repeat(33_334)) },
+    ]);
+    const upstream = { pulled: 0, closed: false };
+    /** The scripted stream, counting what the turn pulls from it and seeing it closed. */
+    const watched = (model: ScriptedModel): Model => ({
+      async openStream(request) {
+        const stream = await model.openStream(request);
+        return {
+          ...stream,
+          async *[Symbol.asyncIterator]() {
+            try {
+              for await (const event of stream) {
+                if (event.type === 'text') upstream.pulled++;
+                yield event;
+              }
+            } finally {
+              upstream.closed = true;
+            }
+          },
+        };
+      },
+      complete: (request) => model.complete(request),
+    });
+    const f = chatFixture({ model: scripted, wrapModel: watched });
+
+    const { turn, events } = await f.chat({ message: 'Write a very long story.' });
+
+    const shown = streamedText(events);
+    expect(utf8Bytes(shown)).toBeLessThanOrEqual(MAX_ANSWER_BYTES);
+    expect(utf8Bytes(shown)).toBeGreaterThan(MAX_ANSWER_BYTES - 3);
+    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'max_tokens' });
+    expect(upstream).toEqual({ pulled: 4, closed: true });
+    const [, answer] = await f.messages(turn.conversationId);
+    expect(answer).toMatchObject({ content: shown, stopReason: 'max_tokens' });
   });
 });
