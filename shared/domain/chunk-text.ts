@@ -10,15 +10,21 @@ export function chunkText(text: string, maxTokens: number): string[] {
   for (const separator of separators) {
     const pieces = text.split(separator);
     if (pieces.length < 2) continue;
+    const separatorBytes = utf8Bytes(separator);
     const chunks: string[] = [];
     let current = '';
+    // Counted as it grows: measuring the whole chunk for each piece took seconds for 1 MB.
+    let currentBytes = 0;
     for (const piece of pieces) {
-      const candidate = current ? `${current}${separator}${piece}` : piece;
-      if (estimateTokens(candidate) <= maxTokens || !current) {
-        current = candidate;
+      const pieceBytes = utf8Bytes(piece);
+      const candidateBytes = current ? currentBytes + separatorBytes + pieceBytes : pieceBytes;
+      if (Math.ceil(candidateBytes / 4) <= maxTokens || !current) {
+        current = current ? `${current}${separator}${piece}` : piece;
+        currentBytes = candidateBytes;
       } else {
         chunks.push(current);
         current = piece;
+        currentBytes = pieceBytes;
       }
     }
     if (current) chunks.push(current);
