@@ -67,8 +67,8 @@ export interface BudgetThresholdEvent {
 export const BUDGET_THRESHOLDS_PERCENT = [50, 80, 100] as const;
 
 /**
- * A summary longer than this goes by reference: SNS takes 256 KiB a message, and the
- * event's other fields and JSON escaping need room.
+ * A summary longer than this, as JSON, goes by reference: SNS takes 256 KiB a message,
+ * and the event's other fields need room.
  */
 export const INLINE_SUMMARY_MAX_BYTES = 200_000;
 
@@ -115,7 +115,7 @@ export function jobEndedEvent(
 }
 
 function resultOf(jobId: string, summary: string): JobEndedEvent['result'] {
-  const bytes = utf8Bytes(summary);
-  if (bytes <= INLINE_SUMMARY_MAX_BYTES) return { summary };
-  return { summaryBytes: bytes, fetch: `GET /v1/jobs/${jobId}` };
+  // As it goes in the event: JSON escaping can make a quote two bytes, a control character six.
+  if (utf8Bytes(JSON.stringify(summary)) <= INLINE_SUMMARY_MAX_BYTES) return { summary };
+  return { summaryBytes: utf8Bytes(summary), fetch: `GET /v1/jobs/${jobId}` };
 }
