@@ -27,6 +27,9 @@ export const reservationIdExpiry = (id: string): number | undefined =>
 export const isConversationId = (id: string) => /^conv_[a-f0-9]{32}$/.test(id);
 export const isGeneratedJobId = (id: string) => /^job_[a-f0-9]{32}$/.test(id);
 
-/** A job id: ours (`job_<32 hex>`) or a producer's, 1-128 letters, digits and `._:-`. */
-export const JOB_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * A job id: ours (`job_<32 hex>`) or a producer's, 1-128 letters, digits and `._:-`, not
+ * only dots (`.` and `..` are path segments: `GET /v1/jobs/..` names no job).
+ */
+export const JOB_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9._:-]{1,128}$/;
 export const isJobId = (id: string) => JOB_ID_PATTERN.test(id);

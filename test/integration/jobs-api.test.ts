@@ -97,12 +97,15 @@ describe('the jobs API', () => {
       jobId: 'nightly',
     });
     expect(conflict.status).toBe(409);
-    const invalid = await stack.request('owner', 'POST', '/v1/jobs', {
-      type: 'summarize',
-      text: 'x',
-      jobId: 'no spaces/or slashes',
-    });
-    expect(invalid.status).toBe(400);
+    // Dot-only ids are path segments: GET /v1/jobs/.. could never read the job.
+    for (const jobId of ['no spaces/or slashes', '.', '..', '...']) {
+      const invalid = await stack.request('owner', 'POST', '/v1/jobs', {
+        type: 'summarize',
+        text: 'x',
+        jobId,
+      });
+      expect(invalid.status, jobId).toBe(400);
+    }
   });
 
   it('accepts one of ten callers racing with one job id and ten contents, and refuses nine', async () => {

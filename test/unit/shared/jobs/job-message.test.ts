@@ -40,6 +40,10 @@ describe('job messages', () => {
     expect(JobMessageSchema.safeParse({ ...document, type: 'translate' }).success).toBe(false);
     expect(JobMessageSchema.safeParse({ ...document, extra: 1 }).success).toBe(false);
     expect(JobMessageSchema.safeParse({ ...document, userId: 'a b' }).success).toBe(false);
+    for (const jobId of ['.', '..', 'a/b']) {
+      expect(JobMessageSchema.safeParse({ ...document, jobId }).success, jobId).toBe(false);
+    }
+    expect(JobMessageSchema.safeParse({ ...document, jobId: 'v1.2..3' }).success).toBe(true);
     expect(
       JobMessageSchema.safeParse({
         type: 'summarize.conversation',
