@@ -29,13 +29,16 @@ const IN_PROGRESS_RETRY_SECONDS = 30;
 const USER_ID = /^[\w.@|:+-]{1,128}$/;
 /** A message for a job in one of these is a duplicate: the job is not run again. */
 const ENDED: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+/** Ends a message sent since asks to run again, as POST /v1/jobs does (the budget raised, say). */
+const RUN_AGAIN: ReadonlySet<JobStatus> = new Set(['failed', 'cancelled']);
 
 export type HandleRecord = (record: SQSRecord, context?: Context) => Promise<void>;
 
 /**
  * Handles one SQS record: parse, admit (a job id reused for other content is refused, a
- * cancelled or finished job is not run again, a dead-lettered one is when its message was
- * sent again since: redriven), process once per user and job id, and on failure either retry later (the
+ * cancelled, failed or finished job is not run again, a dead-lettered one is when its message
+ * was sent again since: redriven, and a failed or cancelled one too: asked again), process
+ * once per user and job id, and on failure either retry later (the
  * job `queued` again, after the provider's retry-after, else a growing delay), or end the
  * job for good, dead-lettering the message when the message itself is at fault or no
  * retry was left. Every end is published; a job that waits for its batch is put back on
@@ -44,7 +47,10 @@ export type HandleRecord = (record: SQSRecord, context?: Context) => Promise<voi
  */
 export function createRecordHandler(deps: {
   runJob: RunJobOnce;
-  jobs: Pick<JobStore, 'create' | 'get' | 'markFailed' | 'markRetrying' | 'recordConflict'>;
+  jobs: Pick<
+    JobStore,
+    'create' | 'get' | 'markFailed' | 'markRetrying' | 'recordConflict' | 'requeue'
+  >;
   messages: MessageActions;
   events: EventPublisher;
   /** After a job failed for good: budget thresholds. Never fails the record. */
@@ -80,7 +86,7 @@ export function createRecordHandler(deps: {
     const message = parsed.data.body;
     const job: IdentifiedJob = { ...message, jobId: jobIdOf(message) };
     const contentHash = contentHashOf(message);
-    const stored = await jobs.create(
+    let stored = await jobs.create(
       {
         jobId: job.jobId,
         userId: job.userId,
@@ -96,11 +102,14 @@ export function createRecordHandler(deps: {
       await refuseConflict(record, job, stored);
       return;
     }
-    // A redrive sends a dead-lettered job's message anew, with a new sent time; a copy sent
-    // before it was dead-lettered (a duplicate delivery, a repeated submission) is that job,
-    // as is any copy of a job that ended or was cancelled: nothing to do.
-    const redriven =
-      stored.status === 'dead_lettered' && sentAtMs(record) > Date.parse(stored.updatedAt);
+    // A redrive sends a dead-lettered job's message anew, with a new sent time, and so does a
+    // producer asking again for a job that failed or was cancelled; a copy sent before the
+    // job ended (a duplicate delivery, a repeated submission) is that job: nothing to do.
+    const sentSinceEnd = sentAtMs(record) > Date.parse(stored.updatedAt);
+    if (RUN_AGAIN.has(stored.status) && sentSinceEnd) {
+      stored = (await jobs.requeue(job.userId, job.jobId, nowIso())) ?? stored;
+    }
+    const redriven = stored.status === 'dead_lettered' && sentSinceEnd;
     if (ENDED.has(stored.status) || (stored.status === 'dead_lettered' && !redriven)) {
       observer.alreadyEnded({
         jobId: job.jobId,

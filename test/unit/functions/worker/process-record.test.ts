@@ -383,6 +383,28 @@ describe('createRecordHandler', () => {
       ]);
     });
 
+    it('runs a job that failed for good again when its message is sent anew, as POST /v1/jobs does (it was dropped)', async () => {
+      const world = createWorkerWorld({
+        model: [{ kind: 'answer', chunks: ['Q3 memo.'] }],
+        limits: { userMonthlyBudgetUsd: 0.000_001 },
+      });
+      await world.handleRecord(jobRecord(documentMessage, { sentAtMs: world.clock.nowMs }));
+      await world.ledger.setUserBudgetOverride(USER_ID, 10, world.clock.nowMs);
+      world.clock.advance(60_000);
+
+      await world.handleRecord(
+        jobRecord(documentMessage, { sentAtMs: world.clock.nowMs, messageId: 'msg-again' }),
+      );
+
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
+        status: 'succeeded',
+        result: { summary: 'Q3 memo.' },
+      });
+      expect(
+        world.events.published.map((event) => event.type === 'job.ended' && event.status),
+      ).toEqual(['failed', 'succeeded']);
+    });
+
     it('fails a compaction of a conversation that does not exist, without dead-lettering it', async () => {
       const world = createWorkerWorld();
       const record = jobRecord({
