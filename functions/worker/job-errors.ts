@@ -45,6 +45,10 @@ export interface JobFailure {
 
 /** Classifies a job's failure: retry later, fail the job, or dead-letter the message. */
 export function classifyFailure(error: unknown): JobFailure {
+  // Refused only for what other calls hold while they run: they settle, and it may fit then.
+  if (error instanceof BudgetExceededError && error.heldByCallsInFlight) {
+    return { type: error.type, message: error.message, retryable: true, deadLetter: false };
+  }
   // Over budget, or its conversation deleted (an ordinary act of its user): the job ends
   // failed, and its message, which is fine, does not page anyone from the dead-letter queue.
   if (error instanceof BudgetExceededError || error instanceof NotFoundError) {

@@ -77,6 +77,15 @@ export class PayloadTooLargeError extends AppError {
 export class BudgetExceededError extends AppError {
   override readonly name = 'BudgetExceededError';
   readonly type = 'billing_error';
+  /**
+   * What the budget has not spent would cover the call: calls in flight hold the rest,
+   * and give back what they do not spend when they settle. Trying later may succeed.
+   */
+  readonly heldByCallsInFlight: boolean;
+  constructor(message: string, options?: { cause?: unknown; heldByCallsInFlight?: boolean }) {
+    super(message, options);
+    this.heldByCallsInFlight = options?.heldByCallsInFlight ?? false;
+  }
 }
 
 export class RateLimitedError extends AppError {

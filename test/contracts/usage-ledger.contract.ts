@@ -91,6 +91,19 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
       expect(await held()).toBe(600);
     });
 
+    it('says whether only what calls in flight hold stands in the way, or what is spent', async () => {
+      const inFlight = await reserve({ amountNanoUsd: 600 });
+      const whileHeld = await reserve({ amountNanoUsd: 500 }).catch((error: unknown) => error);
+      await ledger.settle(inFlight, { usage: usageOf(), costNanoUsd: 600 });
+      const whenSpent = await reserve({ amountNanoUsd: 500 }).catch((error: unknown) => error);
+
+      expect(whileHeld).toBeInstanceOf(BudgetExceededError);
+      expect(whileHeld).toMatchObject({ heldByCallsInFlight: true });
+      expect((whileHeld as Error).message).toMatch(/calls in flight hold part of it/);
+      expect(whenSpent).toMatchObject({ heldByCallsInFlight: false });
+      expect((whenSpent as Error).message).not.toMatch(/in flight/);
+    });
+
     it('fills the user budget exactly', async () => {
       await reserve({ amountNanoUsd: 600 });
 
@@ -253,6 +266,18 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
       await expect(more).rejects.toThrow(/API key's monthly budget/);
       expect(await held()).toBe(400);
       expect((await ledger.keyMonth(apiKey.id, NOVEMBER)).heldNanoUsd).toBe(400);
+    });
+
+    it("says when only what the key's calls in flight hold stands in the way", async () => {
+      const apiKey = { id: newKeyId(), budgetNanoUsd: 500 };
+      const inFlight = await reserve({ amountNanoUsd: 400, apiKey });
+      const whileHeld = await reserve({ amountNanoUsd: 200, apiKey }).catch((e: unknown) => e);
+      await ledger.settle(inFlight, { usage: usageOf(), costNanoUsd: 400 });
+      const whenSpent = await reserve({ amountNanoUsd: 200, apiKey }).catch((e: unknown) => e);
+
+      expect(whileHeld).toMatchObject({ heldByCallsInFlight: true });
+      expect(whenSpent).toMatchObject({ heldByCallsInFlight: false });
+      expect((whenSpent as Error).message).toMatch(/API key's monthly budget/);
     });
 
     it("still checks the user's budget for a key with room", async () => {

@@ -147,19 +147,35 @@ export class InMemoryUsageLedger implements UsageLedger {
     const userBudgetNanoUsd = this.monthBudgets.get(`${userId}\u0000${month}`) ?? 0;
     const counters = this.countersOf({ userId, month, ...(apiKey && { keyId: apiKey.id }) });
     const [user, global, key] = counters;
+    // Only what calls in flight hold stands in the way: the spent part leaves room.
+    const heldByCallsInFlight = (counter: Counters, budget: number) => ({
+      heldByCallsInFlight: counter.spentNanoUsd + amountNanoUsd <= budget,
+    });
+    const inFlight = (options: { heldByCallsInFlight: boolean }) =>
+      options.heldByCallsInFlight
+        ? ' (calls in flight hold part of it until they end: it may fit then)'
+        : '';
     if (user.heldNanoUsd + amountNanoUsd > userBudgetNanoUsd) {
+      const options = heldByCallsInFlight(user, userBudgetNanoUsd);
       throw new BudgetExceededError(
-        `this request does not fit your monthly budget of $${nanoToUsd(userBudgetNanoUsd)}; ask for fewer output tokens (or tool uses) or wait for the next month`,
+        `this request does not fit your monthly budget of $${nanoToUsd(userBudgetNanoUsd)}; ask for fewer output tokens (or tool uses) or wait for the next month${inFlight(options)}`,
+        options,
       );
     }
     const keyBudget = apiKey?.budgetNanoUsd;
     if (key && keyBudget !== undefined && key.heldNanoUsd + amountNanoUsd > keyBudget) {
+      const options = heldByCallsInFlight(key, keyBudget);
       throw new BudgetExceededError(
-        `this request does not fit the API key's monthly budget of $${nanoToUsd(keyBudget)}; lower max_tokens (or a tool's max_uses) or wait for the next month`,
+        `this request does not fit the API key's monthly budget of $${nanoToUsd(keyBudget)}; lower max_tokens (or a tool's max_uses) or wait for the next month${inFlight(options)}`,
+        options,
       );
     }
     if (global.heldNanoUsd + amountNanoUsd > globalBudgetNanoUsd) {
-      throw new BudgetExceededError('the deployment has reached its monthly budget');
+      const options = heldByCallsInFlight(global, globalBudgetNanoUsd);
+      throw new BudgetExceededError(
+        `the deployment has reached its monthly budget${inFlight(options)}`,
+        options,
+      );
     }
     for (const counter of counters) counter.heldNanoUsd += amountNanoUsd;
     const reservation = { ...planned };

@@ -41,7 +41,12 @@ type Counter =
   /** A user's month: its `availableNanoUsd` (budget − held) must cover the hold. */
   | { kind: 'user'; key: Key }
   /** The deployment's shard or an API key's month: `heldNanoUsd` must stay within `limit`. */
-  | { kind: 'limited'; key: Key; limit?: number; refusal: () => BudgetExceededError };
+  | {
+      kind: 'limited';
+      key: Key;
+      limit?: number;
+      refusal: (options: { heldByCallsInFlight: boolean }) => BudgetExceededError;
+    };
 
 /**
  * The UsageLedger on the single table, without transactions on the hot path: a
@@ -119,7 +124,8 @@ export class DynamoUsageLedger implements UsageLedger {
               kind: 'limited' as const,
               key: apiKeyKeys.month(planned.keyId, planned.month),
               ...(keyBudget !== undefined && { limit: keyBudget }),
-              refusal: () => keyBudgetExceeded(keyBudget ?? 0),
+              refusal: (options: { heldByCallsInFlight: boolean }) =>
+                keyBudgetExceeded(keyBudget ?? 0, options),
             },
           ]
         : []),
@@ -229,7 +235,10 @@ export class DynamoUsageLedger implements UsageLedger {
       if (Item?.availableNanoUsd !== undefined) {
         budget = Number(Item.availableNanoUsd) + Number(Item.heldNanoUsd ?? 0);
         if (Number(Item.availableNanoUsd) < reservation.amountNanoUsd) {
-          throw userBudgetExceeded(budget);
+          throw userBudgetExceeded(budget, {
+            heldByCallsInFlight:
+              budget - Number(Item.spentNanoUsd ?? 0) >= reservation.amountNanoUsd,
+          });
         }
         // Another call started the month after this one's hold found it unstarted.
       } else {
@@ -309,7 +318,9 @@ export class DynamoUsageLedger implements UsageLedger {
       if (!isConditionFailure(error)) throw error;
       const item = failedItem(error);
       if (item?.[hold] !== undefined) return;
-      throw counter.kind === 'user' ? new HoldRefused(item) : counter.refusal();
+      if (counter.kind === 'user') throw new HoldRefused(item);
+      const unspent = (counter.limit ?? Number.POSITIVE_INFINITY) - Number(item?.spentNanoUsd ?? 0);
+      throw counter.refusal({ heldByCallsInFlight: unspent >= amount });
     }
   }
 
@@ -666,17 +677,28 @@ class HoldRefused extends BudgetExceededError {
   }
 }
 
-function userBudgetExceeded(budgetNanoUsd: number) {
-  return new BudgetExceededError(userBudgetMessage(` of $${nanoToUsd(budgetNanoUsd)}`));
+function userBudgetExceeded(budgetNanoUsd: number, options?: { heldByCallsInFlight: boolean }) {
+  return new BudgetExceededError(
+    userBudgetMessage(` of $${nanoToUsd(budgetNanoUsd)}`) + inFlightNote(options),
+    options,
+  );
+}
+
+/** Said when only what calls in flight hold stands in the way. */
+function inFlightNote(options?: { heldByCallsInFlight: boolean }): string {
+  return options?.heldByCallsInFlight
+    ? ' (calls in flight hold part of it until they end: it may fit then)'
+    : '';
 }
 
 function userBudgetMessage(budget: string) {
   return `this request does not fit your monthly budget${budget}; ask for fewer output tokens (or tool uses) or wait for the next month`;
 }
 
-function keyBudgetExceeded(budgetNanoUsd: number) {
+function keyBudgetExceeded(budgetNanoUsd: number, options?: { heldByCallsInFlight: boolean }) {
   return new BudgetExceededError(
-    `this request does not fit the API key's monthly budget of $${nanoToUsd(budgetNanoUsd)}; lower max_tokens (or a tool's max_uses) or wait for the next month`,
+    `this request does not fit the API key's monthly budget of $${nanoToUsd(budgetNanoUsd)}; lower max_tokens (or a tool's max_uses) or wait for the next month${inFlightNote(options)}`,
+    options,
   );
 }
 
@@ -687,6 +709,9 @@ function callOverShardBudget(planned: Reservation, shardBudgetNanoUsd: number) {
   );
 }
 
-function globalBudgetExceeded() {
-  return new BudgetExceededError('the deployment has reached its monthly budget');
+function globalBudgetExceeded(options?: { heldByCallsInFlight: boolean }) {
+  return new BudgetExceededError(
+    `the deployment has reached its monthly budget${inFlightNote(options)}`,
+    options,
+  );
 }

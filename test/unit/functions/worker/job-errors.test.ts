@@ -36,6 +36,17 @@ describe('classifyFailure', () => {
     });
   });
 
+  it('retries a job refused only for what calls in flight hold: they settle, and it may fit', () => {
+    const refusal = new BudgetExceededError('held', { heldByCallsInFlight: true });
+
+    expect(classifyFailure(refusal)).toEqual({
+      type: 'billing_error',
+      message: 'held',
+      retryable: true,
+      deadLetter: false,
+    });
+  });
+
   it('fails a compaction of a conversation that is gone for good, without dead-lettering it', () => {
     expect(classifyFailure(new NotFoundError('gone'))).toEqual({
       type: 'not_found_error',

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createRecordHandler } from '../../../../functions/worker/process-record.js';
 import type { RunJobOnce } from '../../../../functions/worker/run-once.js';
 import { BudgetExceededError, ModelError } from '../../../../shared/domain/errors.js';
+import { ZERO_USAGE } from '../../../../shared/domain/usage.js';
 import { jobIdOf } from '../../../../shared/jobs/job-id.js';
 import { JOBS_QUEUE_DEFINITION } from '../../../../shared/jobs/queue-definition.js';
 import type { Model } from '../../../../shared/ports/model.js';
@@ -282,6 +283,34 @@ describe('createRecordHandler', () => {
       expect((await world.jobs.get(USER_ID, JOB_ID))?.error).toEqual({
         type: 'api_error',
         message: 'the job failed unexpectedly',
+      });
+    });
+  });
+
+  describe('a budget held by calls in flight', () => {
+    it('retries the job, for they settle and give back what they do not spend (it failed for good)', async () => {
+      const world = createWorkerWorld({
+        model: [{ kind: 'answer', chunks: ['Q3 memo.'] }],
+        limits: { userMonthlyBudgetUsd: 1 },
+      });
+      const inFlight = await world.ledger.reserve({
+        userId: USER_ID,
+        amountNanoUsd: 999_999_000,
+        userBudgetNanoUsd: 1_000_000_000,
+        globalBudgetNanoUsd: 1_000_000_000_000,
+        nowMs: world.clock.nowMs,
+        expiresAtMs: world.clock.nowMs + 600_000,
+      });
+      const record = jobRecord(documentMessage, { receiveCount: 1, receiptHandle: 'rh-1' });
+
+      await expect(world.handleRecord(record)).rejects.toBeInstanceOf(BudgetExceededError);
+      await world.ledger.settle(inFlight, { usage: ZERO_USAGE, costNanoUsd: 1_000 });
+      await world.handleRecord({ ...record, receiptHandle: 'rh-2' });
+
+      expect(world.messages.retries).toEqual([{ receiptHandle: 'rh-1', seconds: 30 }]);
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
+        status: 'succeeded',
+        result: { summary: 'Q3 memo.' },
       });
     });
   });
