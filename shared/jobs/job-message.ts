@@ -13,7 +13,10 @@ const UserIdSchema = z
 /** Letters, digits and `._:-`: safe in a table key, a URL path and an SNS attribute. */
 export const JobIdSchema = z
   .string()
-  .regex(JOB_ID_PATTERN, 'jobId must be 1-128 characters of letters, digits and ._:-, not only dots');
+  .regex(
+    JOB_ID_PATTERN,
+    'jobId must be 1-128 characters of letters, digits and ._:-, not only dots',
+  );
 
 /** `standard`: summarized now. `batch`: through the Message Batches API, at half the token price, within 24 hours. */
 export const JobPrioritySchema = z.enum(['standard', 'batch']);

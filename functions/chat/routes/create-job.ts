@@ -12,7 +12,11 @@ const JobRequestSchema = z.strictObject({
   model: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
   /** Your own id: the idempotency key (the same id with other content is a 409). */
   jobId: z.optional(
-    z.string().check(z.regex(JOB_ID_PATTERN, 'jobId must be 1-128 letters, digits and ._:-, not only dots')),
+    z
+      .string()
+      .check(
+        z.regex(JOB_ID_PATTERN, 'jobId must be 1-128 letters, digits and ._:-, not only dots'),
+      ),
   ),
   /** `batch`: through the Message Batches API, at half the token price, within 24 hours. */
   priority: z.optional(z.enum(['standard', 'batch'])),
