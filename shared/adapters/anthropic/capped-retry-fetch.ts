@@ -1,4 +1,4 @@
-import { retryAfterMs } from './model-error.js';
+import { retryAfterMs, UPSTREAM_SHOULD_RETRY } from './model-error.js';
 
 /** Statuses the SDK retries, honouring their retry-after. */
 const RETRIED = new Set([408, 409, 429, 500, 502, 503, 504, 529]);
@@ -16,6 +16,7 @@ export function cappedRetryFetch(maxRetryWaitMs: number, next: typeof fetch = fe
     const waitMs = retryAfterMs(response.headers);
     if (waitMs === undefined || waitMs <= maxRetryWaitMs) return response;
     const headers = new Headers(response.headers);
+    headers.set(UPSTREAM_SHOULD_RETRY, response.headers.get('x-should-retry') ?? '');
     headers.set('x-should-retry', 'false');
     return new Response(response.body, {
       status: response.status,

@@ -108,8 +108,19 @@ export function retryAfterMs(headers: Headers | undefined | null): number | unde
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-/** The response's `x-should-retry`, which the SDK obeys over its own rules; undefined when absent. */
+/**
+ * Where `cappedRetryFetch` keeps the upstream's own `x-should-retry` (empty: it sent none)
+ * when it overrides it: its `false` is for our SDK alone, never the caller's.
+ */
+export const UPSTREAM_SHOULD_RETRY = 'x-upstream-should-retry';
+
+/**
+ * The upstream's `x-should-retry`, which the SDK obeys over its own rules; undefined when
+ * absent.
+ */
 export function shouldRetryOf(headers: Headers | undefined | null): boolean | undefined {
-  const value = headers?.get('x-should-retry');
+  const value = headers?.has(UPSTREAM_SHOULD_RETRY)
+    ? headers.get(UPSTREAM_SHOULD_RETRY)
+    : headers?.get('x-should-retry');
   return value === 'true' ? true : value === 'false' ? false : undefined;
 }

@@ -254,6 +254,18 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     expect((error as APIError).headers?.get('x-should-retry')).toBe('false');
   });
 
+  it("leaves the caller's SDK to retry a long retry-after upstream set no x-should-retry on (ours reached it)", async () => {
+    const error = await caught(
+      sdk(await stack.token('u-patient')).messages.create(
+        ask('hi [[local-claude: fault=error-before status=429 retry-after=30]]', { max_tokens: 1 }),
+      ),
+    );
+
+    expect(error).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((error as APIError).headers?.get('retry-after')).toBe('30');
+    expect((error as APIError).headers?.has('x-should-retry')).toBe(false);
+  });
+
   it('relays an error event after the stream started, which the SDK raises', async () => {
     const stream = sdk(await stack.token('u')).messages.stream(
       ask('hi [[local-claude: fault=error-mid after=2 type=overloaded_error]]'),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cappedRetryFetch } from '../../../../../shared/adapters/anthropic/capped-retry-fetch.js';
+import { shouldRetryOf as upstreamShouldRetry } from '../../../../../shared/adapters/anthropic/model-error.js';
 
 const answering =
   (status: number, headers: Record<string, string> = {}): typeof fetch =>
@@ -22,6 +23,19 @@ describe('cappedRetryFetch', () => {
     expect(await shouldRetryOf(answering(429))).toBeNull();
     expect(await shouldRetryOf(answering(400, { 'retry-after': '120' }))).toBeNull();
     expect(await shouldRetryOf(answering(200, { 'retry-after': '120' }))).toBeNull();
+  });
+
+  it("keeps the upstream's own word on retrying, for the caller: the false is ours (it reached the caller, whose SDK stopped retrying)", async () => {
+    const capped = (headers: Record<string, string>) =>
+      cappedRetryFetch(1_000, answering(429, headers))('http://upstream');
+
+    const silent = await capped({ 'retry-after': '30' });
+    const retrying = await capped({ 'retry-after': '30', 'x-should-retry': 'true' });
+
+    expect(silent.headers.get('x-should-retry')).toBe('false');
+    expect(upstreamShouldRetry(silent.headers)).toBeUndefined();
+    expect(upstreamShouldRetry(retrying.headers)).toBe(true);
+    expect(upstreamShouldRetry(new Headers({ 'x-should-retry': 'false' }))).toBe(false);
   });
 
   it('keeps the status, the retry-after and the body', async () => {
