@@ -21,6 +21,7 @@ export interface AnswerOutcome {
 export function answerOutcome(
   answer: CollectedAnswer,
   interruptedBy: InterruptReason | undefined,
+  maxTokens: number,
 ): AnswerOutcome {
   const failure = failureOf(answer, interruptedBy);
   const stopReason: StopReason = failure
@@ -30,12 +31,16 @@ export function answerOutcome(
       : interruptedBy === 'displaced'
         ? 'interrupted'
         : (answer.stopReason ?? 'end_turn');
-  // The stream ended before message_delta: bill what was surely produced.
+  // The stream ended before message_delta: bill what was surely produced, erring high
+  // but never past max_tokens.
   const usage = answer.finalUsage
     ? answer.usage
     : {
         ...answer.usage,
-        outputTokens: Math.max(answer.usage.outputTokens, estimateOutputTokens(answer.text)),
+        outputTokens: Math.max(
+          answer.usage.outputTokens,
+          Math.min(maxTokens, estimateOutputTokens(answer.text)),
+        ),
       };
   return { stopReason, usage, usageEstimated: !answer.finalUsage, ...(failure && { failure }) };
 }

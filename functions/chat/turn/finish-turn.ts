@@ -30,7 +30,7 @@ export function createTurnFinish(deps: {
   const { store, prices, compaction, turnCache, usageRecords, clock } = deps;
   return async (turn, answer) => {
     const { observer } = turn;
-    const outcome = answerOutcome(answer, turn.controller.interruptedBy);
+    const outcome = answerOutcome(answer, turn.controller.interruptedBy, turn.maxTokens);
     const { usage } = outcome;
     const { model } = turn;
     const upstreamModel = turn.stream.model !== model ? turn.stream.model : undefined;

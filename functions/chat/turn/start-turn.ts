@@ -257,6 +257,7 @@ export function createTurnStart(deps: {
       receivedAtMs,
       uncompactedTokens: (existing?.uncompactedTokens ?? 0) + estimateTokens(request.message),
       summaryThroughSeq: existing?.summary?.throughSeq ?? 0,
+      maxTokens,
       requestId: context.requestId,
       ...(request.apiKey && { apiKeyId: request.apiKey.id }),
       cache,

@@ -150,6 +150,8 @@ export interface StartedTurn {
   uncompactedTokens: number;
   /** The last message the conversation's summary covers (0: no summary yet). */
   summaryThroughSeq: number;
+  /** The answer's max_tokens: Claude bills no more, so neither does an estimate. */
+  maxTokens: number;
   observer: TurnObserver;
   requestId: string;
   apiKeyId?: string;

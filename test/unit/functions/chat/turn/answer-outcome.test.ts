@@ -8,6 +8,7 @@ import { type TokenUsage, ZERO_USAGE } from '../../../../../shared/domain/usage.
 const usageOf = (tokens: Partial<TokenUsage>): TokenUsage => ({ ...ZERO_USAGE, ...tokens });
 
 const FINAL_USAGE = usageOf({ inputTokens: 50, outputTokens: 7 });
+const MAX_TOKENS = 1_024;
 
 /** An answer Claude finished: its text, final usage and stop reason. */
 function collected(overrides: Partial<CollectedAnswer> = {}): CollectedAnswer {
@@ -32,7 +33,7 @@ function broken(error: unknown): CollectedAnswer {
 
 describe('answerOutcome', () => {
   it("keeps the model's own stop reason and final usage when it finished", () => {
-    const outcome = answerOutcome(collected({ stopReason: 'max_tokens' }), undefined);
+    const outcome = answerOutcome(collected({ stopReason: 'max_tokens' }), undefined, MAX_TOKENS);
 
     expect(outcome).toEqual({
       stopReason: 'max_tokens',
@@ -42,7 +43,7 @@ describe('answerOutcome', () => {
   });
 
   it('ends as end_turn when the stream ended cleanly without a stop reason', () => {
-    const outcome = answerOutcome(collected({ stopReason: undefined }), undefined);
+    const outcome = answerOutcome(collected({ stopReason: undefined }), undefined, MAX_TOKENS);
 
     expect(outcome.stopReason).toBe('end_turn');
     expect(outcome.failure).toBeUndefined();
@@ -51,7 +52,7 @@ describe('answerOutcome', () => {
   it("reports the model's own error as the failure", () => {
     const error = new ModelError('overloaded', 'the model is overloaded');
 
-    const outcome = answerOutcome(broken(error), undefined);
+    const outcome = answerOutcome(broken(error), undefined, MAX_TOKENS);
 
     expect(outcome).toMatchObject({ stopReason: 'error', failure: error });
   });
@@ -59,7 +60,7 @@ describe('answerOutcome', () => {
   it('wraps any other stream error in an api_error, keeping it as the cause', () => {
     const error = new TypeError('terminated');
 
-    const outcome = answerOutcome(broken(error), undefined);
+    const outcome = answerOutcome(broken(error), undefined, MAX_TOKENS);
 
     expect(outcome.stopReason).toBe('error');
     expect(outcome.failure).toMatchObject({ kind: 'api_error', type: 'api_error', cause: error });
@@ -68,7 +69,7 @@ describe('answerOutcome', () => {
   it('reports a stream the idle watchdog aborted as a timeout failure', () => {
     const abort = new Error('turn interrupted: idle');
 
-    const outcome = answerOutcome(broken(abort), 'idle');
+    const outcome = answerOutcome(broken(abort), 'idle', MAX_TOKENS);
 
     expect(outcome.stopReason).toBe('error');
     expect(outcome.failure).toMatchObject({ kind: 'timeout', type: 'timeout_error', cause: abort });
@@ -77,7 +78,11 @@ describe('answerOutcome', () => {
   it.each(['stopped', 'timeout'] as const)(
     'ends an answer interrupted by %s with that reason, not as a failure',
     (reason) => {
-      const outcome = answerOutcome(broken(new Error(`turn interrupted: ${reason}`)), reason);
+      const outcome = answerOutcome(
+        broken(new Error(`turn interrupted: ${reason}`)),
+        reason,
+        MAX_TOKENS,
+      );
 
       expect(outcome.stopReason).toBe(reason);
       expect(outcome.failure).toBeUndefined();
@@ -85,7 +90,7 @@ describe('answerOutcome', () => {
   );
 
   it('keeps the stop reason of a stream that finished before the idle watchdog fired', () => {
-    const outcome = answerOutcome(collected({ stopReason: 'stop_sequence' }), 'idle');
+    const outcome = answerOutcome(collected({ stopReason: 'stop_sequence' }), 'idle', MAX_TOKENS);
 
     expect(outcome).toEqual({
       stopReason: 'stop_sequence',
@@ -96,7 +101,7 @@ describe('answerOutcome', () => {
 
   it('bills an estimate of the text that errs high when the final usage never came', () => {
     const answer = broken(new Error('dropped'));
-    const outcome = answerOutcome(answer, undefined);
+    const outcome = answerOutcome(answer, undefined, MAX_TOKENS);
 
     expect(outcome.usageEstimated).toBe(true);
     expect(outcome.usage).toEqual(
@@ -108,8 +113,17 @@ describe('answerOutcome', () => {
   it('keeps a reported output count above the estimate when the final usage never came', () => {
     const answer = { ...broken(new Error('dropped')), usage: usageOf({ outputTokens: 9 }) };
 
-    const outcome = answerOutcome(answer, undefined);
+    const outcome = answerOutcome(answer, undefined, MAX_TOKENS);
 
     expect(outcome).toMatchObject({ usageEstimated: true, usage: { outputTokens: 9 } });
+  });
+
+  it('never estimates more output than max_tokens: Claude bills no more (a cut 350 KB answer was billed 116,667 tokens)', () => {
+    const answer = { ...broken(new Error('cut')), text: 'x'.repeat(30_000) };
+
+    const outcome = answerOutcome(answer, undefined, 8_000);
+
+    expect(estimateOutputTokens(answer.text)).toBe(10_000);
+    expect(outcome.usage.outputTokens).toBe(8_000);
   });
 });

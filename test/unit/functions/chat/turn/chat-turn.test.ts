@@ -272,6 +272,8 @@ describe('a chat turn whose answer outgrows a message item', () => {
     expect(utf8Bytes(shown)).toBeLessThanOrEqual(MAX_ANSWER_BYTES);
     expect(utf8Bytes(shown)).toBeGreaterThan(MAX_ANSWER_BYTES - 3);
     expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'max_tokens' });
+    // Estimated from its text, but never past max_tokens, which is all Claude bills.
+    expect(events.at(-1)).toMatchObject({ usage: { outputTokens: LIMITS.maxOutputTokens } });
     expect(upstream).toEqual({ pulled: 4, closed: true });
     const [, answer] = await f.messages(turn.conversationId);
     expect(answer).toMatchObject({ content: shown, stopReason: 'max_tokens' });
