@@ -49,6 +49,15 @@ export const recordedUsageSchema = () =>
       countSchema().check(z.describe('Of the cache writes, those at the 1-hour price.')),
     ),
     webSearchRequests: z.optional(countSchema()),
+    inferenceGeo: z.optional(
+      z
+        .string()
+        .check(
+          z.describe(
+            'Where inference ran, as the Anthropic API reported it; any geography but `global` costs 1.1 times the list price.',
+          ),
+        ),
+    ),
   });
 
 /** A page's continuation: pass it as `?cursor=` for the next page; absent on the last. */
