@@ -107,6 +107,11 @@ export const SETTINGS = {
     'Monthly budget of the whole deployment, in USD.',
     decimal({ above: 0, max: MAX_BUDGET_USD, default: 1000 }),
   ),
+  workspaceInferenceGeo: setting(
+    'both',
+    "The default inference geography of the Anthropic workspace the key belongs to (its default_inference_geo). With us, every call is billed 1.1 times the list price, so every call's worst case is held at 1.1 times; a request's own inference_geo wins.",
+    choice(['global', 'us'], 'global'),
+  ),
   userRequestsPerMinute: setting(
     'both',
     'Requests per user per minute.',

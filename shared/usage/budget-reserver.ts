@@ -9,6 +9,8 @@ export interface BudgetLimits {
   /** Each user's monthly budget, unless an operator set one of their own. */
   userMonthlyBudgetUsd: number;
   globalMonthlyBudgetUsd: number;
+  /** Where the workspace runs a call that names no geography: `us` costs 1.1×. */
+  workspaceInferenceGeo?: string;
 }
 
 export interface BudgetRequest {
@@ -72,7 +74,7 @@ export function createBudgetReserver(deps: {
       model,
       request.promptMaxTokens,
       request.maxOutputTokens,
-      request.inferenceGeo,
+      request.inferenceGeo ?? limits.workspaceInferenceGeo,
     );
   function worstCaseOf(request: BudgetRequest): number {
     const nanoUsd =

@@ -22,15 +22,16 @@ export const DEFAULT_MODEL_PRICES: Readonly<Record<string, ModelPrice>> = {
 
 /**
  * What the Message Batches API charges, as a fraction of the list price, for every kind
- * of token (input, output, cache writes and reads): half (docs, November 2026).
+ * of token (input, output, cache writes and reads): half (docs, November 2026). Ratios are
+ * of whole numbers, so that costs stay exact: 3,000 × 1.1 is 3,300.0000000000005 in floats.
  */
-export const BATCH_PRICE_RATIO = 0.5;
+export const BATCH_PRICE_RATIO = { times: 1, per: 2 } as const;
 
 /**
  * What inference held to one geography (`inference_geo: "us"`) costs, as a multiple of the
  * list price, for every kind of token; searches are not affected (docs, November 2026).
  */
-export const REGIONAL_INFERENCE_PRICE_RATIO = 1.1;
+export const REGIONAL_INFERENCE_PRICE_RATIO = { times: 11, per: 10 } as const;
 
 function opus(): ModelPrice {
   return { input: 5, output: 25, cacheWrite5m: 6.25, cacheWrite1h: 10, cacheRead: 0.5 };

@@ -45,13 +45,11 @@ export class PriceTable {
       usage.cacheReadInputTokens * nanoUsdPerToken(price.cacheRead) +
       write5m * nanoUsdPerToken(price.cacheWrite5m) +
       write1h * nanoUsdPerToken(price.cacheWrite1h);
-    const ratio =
-      (tier === 'batch' ? BATCH_PRICE_RATIO : 1) *
-      (isRegionalInference(usage.inferenceGeo) ? REGIONAL_INFERENCE_PRICE_RATIO : 1);
-    return (
-      (usage.webSearchRequests ?? 0) * WEB_SEARCH_NANO_USD +
-      (ratio === 1 ? tokens : Math.ceil(tokens * ratio))
-    );
+    const ratios = [
+      ...(tier === 'batch' ? [BATCH_PRICE_RATIO] : []),
+      ...(isRegionalInference(usage.inferenceGeo) ? [REGIONAL_INFERENCE_PRICE_RATIO] : []),
+    ];
+    return (usage.webSearchRequests ?? 0) * WEB_SEARCH_NANO_USD + scaled(tokens, ratios);
   }
 
   /**
@@ -71,13 +69,20 @@ export class PriceTable {
       promptTokens * nanoUsdPerToken(dearestInput) +
       maxOutputTokens * nanoUsdPerToken(price.output);
     return isRegionalInference(inferenceGeo)
-      ? Math.ceil(tokens * REGIONAL_INFERENCE_PRICE_RATIO)
+      ? scaled(tokens, [REGIONAL_INFERENCE_PRICE_RATIO])
       : tokens;
   }
 }
 
 /** A server-side web search: $10 per 1,000 (docs, November 2026), on top of its tokens. */
 export const WEB_SEARCH_NANO_USD = 10_000_000;
+
+/** Nano-dollars times ratios of whole numbers, rounded up once: never a float's 1.1. */
+function scaled(nanoUsd: number, ratios: ReadonlyArray<{ times: number; per: number }>): number {
+  const times = ratios.reduce((product, ratio) => product * ratio.times, 1);
+  const per = ratios.reduce((product, ratio) => product * ratio.per, 1);
+  return Math.ceil((nanoUsd * times) / per);
+}
 
 /** `claude-sonnet-4-5-20250929` is priced as `claude-sonnet-4-5`. */
 function withoutDateSuffix(model: string): string {

@@ -3,6 +3,7 @@ import { monthOf } from '../../../../shared/domain/budget.js';
 import { BudgetExceededError } from '../../../../shared/domain/errors.js';
 import { PriceTable } from '../../../../shared/domain/pricing/price-table.js';
 import {
+  type BudgetLimits,
   type BudgetRequest,
   createBudgetReserver,
 } from '../../../../shared/usage/budget-reserver.js';
@@ -21,7 +22,7 @@ const REQUEST: BudgetRequest = {
 /** 1000 prompt tokens at Sonnet's dearest input ($6, a 1-hour cache write) + 600 x $15: $0.015. */
 const WORST_CASE_NANO_USD = 15_000_000;
 
-function reserverFixture(limits: { userMonthlyBudgetUsd: number; globalMonthlyBudgetUsd: number }) {
+function reserverFixture(limits: BudgetLimits) {
   const ledger = new InMemoryUsageLedger();
   const budget = createBudgetReserver({ ledger, prices: new PriceTable(), limits });
   return { ledger, budget };
@@ -44,6 +45,21 @@ describe('budget reserver', () => {
     });
     expect((await ledger.userMonth('alice', monthOf(NOW_MS))).heldNanoUsd).toBe(
       WORST_CASE_NANO_USD,
+    );
+  });
+
+  it('holds 1.1 times the worst case where the call runs in one geography: the workspace default, unless the request names one', async () => {
+    const limits = { userMonthlyBudgetUsd: 10, globalMonthlyBudgetUsd: 1_000 };
+    const regional = reserverFixture({ ...limits, workspaceInferenceGeo: 'us' }).budget;
+    const global = reserverFixture({ ...limits, workspaceInferenceGeo: 'global' }).budget;
+
+    expect((await regional.reserve(REQUEST)).amountNanoUsd).toBe(16_500_000);
+    expect((await regional.reserve({ ...REQUEST, inferenceGeo: 'global' })).amountNanoUsd).toBe(
+      WORST_CASE_NANO_USD,
+    );
+    expect((await global.reserve(REQUEST)).amountNanoUsd).toBe(WORST_CASE_NANO_USD);
+    expect((await global.reserve({ ...REQUEST, inferenceGeo: 'us' })).amountNanoUsd).toBe(
+      16_500_000,
     );
   });
 

@@ -124,9 +124,8 @@ describe('PriceTable', () => {
   });
 
   it('bounds a regional call by 1.1 times the worst case', () => {
-    expect(prices.worstCaseNanoUsd('claude-sonnet-4-5', 1000, 100, 'us')).toBe(
-      Math.ceil((1000 * 6000 + 100 * 15000) * 1.1),
-    );
+    // Exactly: 7,500,000 x 1.1 is 8,250,000.000000001 in floating point.
+    expect(prices.worstCaseNanoUsd('claude-sonnet-4-5', 1000, 100, 'us')).toBe(8_250_000);
     expect(prices.worstCaseNanoUsd('claude-sonnet-4-5', 1000, 100, 'global')).toBe(
       1000 * 6000 + 100 * 15000,
     );
