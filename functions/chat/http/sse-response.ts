@@ -21,9 +21,9 @@ export function sseResponse(
 ): Response {
   const endRequest = scope.keepOpen();
   const encoder = new TextEncoder();
+  let open = true;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      let open = true;
       const write = (text: string) => {
         if (!open) return;
         try {
@@ -41,6 +41,10 @@ export function sseResponse(
           open = false;
           endRequest();
         });
+    },
+    // The reader is gone: the stream is closed already (closing it again would throw).
+    cancel() {
+      open = false;
     },
   });
   return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...options.headers } });
