@@ -1,4 +1,4 @@
-import { estimateTokens, utf8Bytes } from './tokens.js';
+import { estimateTokens, estimateTokensOfBytes, utf8Bytes } from './tokens.js';
 
 /**
  * Splits text into parts of at most `maxTokens` (estimated), cutting at paragraph,
@@ -18,7 +18,7 @@ export function chunkText(text: string, maxTokens: number): string[] {
     for (const piece of pieces) {
       const pieceBytes = utf8Bytes(piece);
       const candidateBytes = current ? currentBytes + separatorBytes + pieceBytes : pieceBytes;
-      if (Math.ceil(candidateBytes / 4) <= maxTokens || !current) {
+      if (estimateTokensOfBytes(candidateBytes) <= maxTokens || !current) {
         current = current ? `${current}${separator}${piece}` : piece;
         currentBytes = candidateBytes;
       } else {

@@ -6,7 +6,12 @@ export function utf8Bytes(text: string): number {
 
 /** A typical-case token estimate (~4 bytes a token for English), for windows and thresholds. */
 export function estimateTokens(text: string): number {
-  return Math.ceil(utf8Bytes(text) / 4);
+  return estimateTokensOfBytes(utf8Bytes(text));
+}
+
+/** {@link estimateTokens} of a text measured already: its UTF-8 bytes. */
+export function estimateTokensOfBytes(bytes: number): number {
+  return Math.ceil(bytes / 4);
 }
 
 /**

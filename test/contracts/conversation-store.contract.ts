@@ -1090,6 +1090,28 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect((await store.getConversation(userId, conversation.id))?.summary).toBeUndefined();
     });
 
+    it('saves a summary onto the replaced ranges it read', async () => {
+      const conversation = await converse({ tokens: [10, 20, 30, 40] });
+      const edit = beginOf({
+        userId,
+        conversationId: conversation.id,
+        existing: conversation,
+        supersedeFrom: 3,
+      });
+      await store.finishTurn(finishOf(edit, await store.beginTurn(edit)));
+      const edited = (await store.getConversation(userId, conversation.id))!;
+
+      const saved = await store.saveSummary(
+        userId,
+        conversation.id,
+        { text: 'They planned lunch.', throughSeq: 2, tokensCompacted: 30 },
+        basisOf(edited),
+      );
+
+      expect(edited.superseded).toEqual([[3, 4]]);
+      expect(saved).toBe('saved');
+    });
+
     it('refuses a summary read during an edit that was abandoned for another', async () => {
       const conversation = await converse({ tokens: [10, 20, 30, 40] });
       const abandoned = beginOf({

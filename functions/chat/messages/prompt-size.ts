@@ -148,7 +148,7 @@ function typeOf(name: string): RegExp {
   return new RegExp(`/Type(?:\\s|%[^\\r\\n]*)*/${name}(?![a-zA-Z])`, 'g');
 }
 
-/** A tool the API runs itself (web search, code execution…): a versioned type and no input schema. */
+/** A server tool's `max_uses`; null or unset is no limit, counted on as 10 uses. */
 const usesOf = (tool: Record<string, unknown>) =>
   typeof tool.max_uses === 'number' ? tool.max_uses : SERVER_TOOL_DEFAULT_USES;
 
@@ -160,6 +160,7 @@ function serverToolMaxTokens(tool: Record<string, unknown>): number {
   return Math.max(SERVER_TOOL_MAX_TOKENS, bounded);
 }
 
+/** A tool the API runs itself (web search, code execution…): a versioned type and no input schema. */
 function isServerTool(tool: Record<string, unknown>): boolean {
   return typeof tool.type === 'string' && tool.type !== 'custom' && !('input_schema' in tool);
 }
