@@ -46,8 +46,7 @@ export function createBatchRounds(deps: {
     }
     const costNanoUsd = prices.costNanoUsd(model, usage, 'batch');
     await ledger.settle(pending.reservation, { usage, costNanoUsd });
-    run.meter.add(usage, costNanoUsd);
-    observer.modelCall(usage, costNanoUsd);
+    if (await run.countBatch({ usage, costNanoUsd })) observer.modelCall(usage, costNanoUsd);
     // One record for the whole batch, as it was reserved and settled.
     await recordCall({
       jobId: run.jobId,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { TokenUsage } from '../../shared/domain/usage.js';
 import type { JobProgress, PendingBatch } from '../../shared/ports/job-store.js';
 import type { ModelRequest } from '../../shared/ports/model.js';
 import type { JobDeadline } from './job-deadline.js';
@@ -45,6 +46,13 @@ export interface JobRun {
   checkpoint(key: string, text: string, progress: JobProgress): Promise<void>;
   /** Records the batch the job now waits for (undefined: none). */
   setPendingBatch(batch: PendingBatch | undefined): Promise<void>;
+  /**
+   * Adds the pending batch's cost to the meter once its answers are collected, after
+   * recording it with the job's spend and the batch marked counted: a batch collected again
+   * (its clearing lost) is counted once.
+   * @returns whether it was counted now, not before
+   */
+  countBatch(spent: { usage: TokenUsage; costNanoUsd: number }): Promise<boolean>;
   /** Total usage and cost so far. */
   readonly usage: JobMeter['usage'];
   readonly costNanoUsd: number;

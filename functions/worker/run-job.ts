@@ -1,4 +1,5 @@
 import type { Clock } from '../../shared/domain/clock.js';
+import { addUsage } from '../../shared/domain/usage.js';
 import { jobEndedEvent } from '../../shared/events/producer-events.js';
 import type { JobMessage } from '../../shared/jobs/job-message.js';
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
@@ -38,6 +39,7 @@ export function createJobRunner(deps: {
     | 'checkpoints'
     | 'forgetCheckpoints'
     | 'setBatch'
+    | 'countBatch'
   >;
   summarizeDocument: SummarizeDocument;
   compactConversation: CompactConversation;
@@ -167,6 +169,23 @@ export function createJobRunner(deps: {
       async setPendingBatch(batch) {
         pendingBatch = batch;
         await jobs.setBatch(userId, jobId, batch, nowIso());
+      },
+      async countBatch(spent) {
+        if (!pendingBatch || pendingBatch.counted) return false;
+        const counted = await jobs.countBatch(
+          userId,
+          jobId,
+          pendingBatch.batchId,
+          {
+            usage: addUsage(meter.usage, spent.usage),
+            costNanoUsd: meter.costNanoUsd + spent.costNanoUsd,
+          },
+          nowIso(),
+        );
+        if (!counted) return false;
+        pendingBatch = { ...pendingBatch, counted: true };
+        meter.add(spent.usage, spent.costNanoUsd);
+        return true;
       },
     };
     return run;

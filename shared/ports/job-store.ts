@@ -36,6 +36,8 @@ export interface PendingBatch {
   submittedAt: string;
   /** What the batch's worst case holds against the budgets until it is settled. */
   reservation: Reservation;
+  /** Its answers were collected and its cost is in the job's: collected again, it adds none. */
+  counted?: boolean;
 }
 
 export interface Job {
@@ -153,6 +155,18 @@ export interface JobStore {
   checkpoints(userId: string, jobId: string): Promise<Map<string, string>>;
   /** Deletes the job's checkpoints: what it said along the way. */
   forgetCheckpoints(userId: string, jobId: string): Promise<void>;
+  /**
+   * Records the job's spend so far, its pending batch's included, and marks that batch
+   * counted, in one write: a job collecting the batch again after a failure counts it once.
+   * @returns false when `batchId` is not the job's pending batch (nothing is written)
+   */
+  countBatch(
+    userId: string,
+    jobId: string,
+    batchId: string,
+    spent: { usage: TokenUsage; costNanoUsd: number },
+    nowIso: string,
+  ): Promise<boolean>;
   /** Sets (or, with undefined, clears) the job's pending batch. */
   setBatch(
     userId: string,

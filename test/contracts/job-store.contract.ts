@@ -486,6 +486,35 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       });
     });
 
+    it("counts a collected batch in the job's spend once, marking it, and only the pending one", async () => {
+      await jobs.create(job, T0);
+      const batch = batchOf(job.userId);
+      await jobs.setBatch(job.userId, job.jobId, batch, T1);
+
+      const other = await jobs.countBatch(
+        job.userId,
+        job.jobId,
+        'msgbatch_another',
+        { usage: USAGE, costNanoUsd: 1 },
+        T2,
+      );
+      const counted = await jobs.countBatch(
+        job.userId,
+        job.jobId,
+        batch.batchId,
+        { usage: USAGE, costNanoUsd: 9 },
+        T2,
+      );
+
+      expect([other, counted]).toEqual([false, true]);
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({
+        usage: USAGE,
+        costNanoUsd: 9,
+        batch: { ...batch, counted: true },
+        updatedAt: T2,
+      });
+    });
+
     it('keeps a pending batch until it is cleared or the job succeeds', async () => {
       await jobs.create(job, T0);
       const batch = batchOf(job.userId);

@@ -196,6 +196,22 @@ export class InMemoryJobStore implements JobStore {
     this.saved.delete(keyOf(userId, jobId));
   }
 
+  async countBatch(
+    userId: string,
+    jobId: string,
+    batchId: string,
+    spent: { usage: TokenUsage; costNanoUsd: number },
+    nowIso: string,
+  ): Promise<boolean> {
+    if (this.jobs.get(keyOf(userId, jobId))?.batch?.batchId !== batchId) return false;
+    this.update(userId, jobId, nowIso, (job) => {
+      job.usage = structuredClone(spent.usage);
+      job.costNanoUsd = spent.costNanoUsd;
+      job.batch = { ...job.batch!, counted: true };
+    });
+    return true;
+  }
+
   async setBatch(
     userId: string,
     jobId: string,

@@ -7,6 +7,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { Page } from '../../domain/conversation.js';
+import type { TokenUsage } from '../../domain/usage.js';
 import type { PageRequest } from '../../ports/conversation-store.js';
 import type {
   Job,
@@ -382,6 +383,38 @@ export class DynamoJobStore implements JobStore {
       startKey = result.LastEvaluatedKey;
     } while (startKey);
     return found;
+  }
+
+  async countBatch(
+    userId: string,
+    jobId: string,
+    batchId: string,
+    spent: { usage: TokenUsage; costNanoUsd: number },
+    nowIso: string,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKeys.job(userId, jobId),
+          UpdateExpression:
+            'SET #usage = :usage, costNanoUsd = :cost, #batch.counted = :counted, updatedAt = :now',
+          ConditionExpression: '#batch.batchId = :batchId',
+          ExpressionAttributeNames: { '#batch': 'batch', '#usage': 'usage' },
+          ExpressionAttributeValues: {
+            ':usage': spent.usage,
+            ':cost': spent.costNanoUsd,
+            ':counted': true,
+            ':now': nowIso,
+            ':batchId': batchId,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async setBatch(

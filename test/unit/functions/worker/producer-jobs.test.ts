@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { monthOf } from '../../../../shared/domain/budget.js';
+import { nanoToUsd } from '../../../../shared/domain/pricing/model-price.js';
 import type { JobEndedEvent, ProducerEvent } from '../../../../shared/events/producer-events.js';
 import { contentHashOf } from '../../../../shared/jobs/job-id.js';
 import { JOBS_QUEUE_DEFINITION } from '../../../../shared/jobs/queue-definition.js';
@@ -321,6 +322,36 @@ describe('batch jobs', () => {
       'dead_lettered',
       'succeeded',
     ]);
+  });
+
+  it('counts a batch once on the job and its event when collected again, its checkpoint lost (it was counted twice)', async () => {
+    const batches = new ScriptedModelBatches(
+      () => ({ kind: 'answer', text: 'A batch summary.' }),
+      0,
+    );
+    const world = createWorkerWorld({ batches });
+    const body = message({ priority: 'batch' });
+    await world.handleRecord(jobRecord(body));
+    // Its answers collected, the job's checkpoint of them is lost.
+    const saveCheckpoint = world.jobs.saveCheckpoint.bind(world.jobs);
+    world.jobs.saveCheckpoint = async () => {
+      throw new Error('the table did not answer');
+    };
+
+    await expect(world.handleRecord(jobRecord(body, { messageId: 'poll-1' }))).rejects.toThrow();
+    world.jobs.saveCheckpoint = saveCheckpoint;
+    await world.handleRecord(jobRecord(body, { messageId: 'poll-2', receiveCount: 2 }));
+
+    const job = await world.jobs.get(USER_ID, PRODUCER_ID);
+    const month = await world.ledger.userMonth(USER_ID, monthOf(world.clock.nowMs));
+    expect(job).toMatchObject({ status: 'succeeded', costNanoUsd: month.spentNanoUsd });
+    expect(job?.batch).toBeUndefined();
+    expect(month.spentNanoUsd).toBeGreaterThan(0);
+    expect(world.observer.modelCalls).toHaveLength(1);
+    expect(ended(world.events.published).at(-1)).toMatchObject({
+      status: 'succeeded',
+      costUsd: nanoToUsd(month.spentNanoUsd),
+    });
   });
 
   it('dead-letters the job with the error of a request the batch could not answer', async () => {

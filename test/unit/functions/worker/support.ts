@@ -364,6 +364,12 @@ export function testRun(
     async setPendingBatch(batch) {
       pendingBatch = batch;
     },
+    async countBatch(spent) {
+      if (!pendingBatch || pendingBatch.counted) return false;
+      pendingBatch = { ...pendingBatch, counted: true };
+      meter.add(spent.usage, spent.costNanoUsd);
+      return true;
+    },
   };
   return run;
 }
