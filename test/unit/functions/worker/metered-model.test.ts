@@ -193,6 +193,17 @@ describe('createMeteredModel', () => {
     expect(meter.usage.outputTokens).toBe(6);
   });
 
+  it('never settles an estimate past max_tokens: Claude bills no more', async () => {
+    const world = createWorkerWorld({
+      model: [{ kind: 'fail-mid', chunks: ['x'.repeat(3_000)], error: 'connection' }],
+    });
+    const meter = new JobMeter();
+
+    await expect(world.complete(JOB, request({ maxTokens: 500 }), meter)).rejects.toThrow();
+
+    expect(meter.usage.outputTokens).toBe(500);
+  });
+
   it('aborts the call at its deadline, settles what it spent at once and holds nothing', async () => {
     const world = createWorkerWorld({ model: [{ kind: 'stall', chunks: 2 }] });
     const controller = new AbortController();
@@ -207,7 +218,8 @@ describe('createMeteredModel', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     controller.abort();
 
-    await expect(call).rejects.toBeInstanceOf(ModelError);
+    // A timeout, not the broken connection the abort makes of the stream (it said api_error).
+    await expect(call).rejects.toMatchObject({ kind: 'timeout', type: 'timeout_error' });
     expect(await world.ledger.listReservations()).toEqual([]);
     expect(meter.costNanoUsd).toBeGreaterThan(0);
     expect((await monthOfUser(world)).heldNanoUsd).toBe(meter.costNanoUsd);
