@@ -9,6 +9,8 @@ export interface TurnHold {
   reservation: Reservation;
   /** The model asked for: the answer is priced as it. */
   model: string;
+  /** The answer's max_tokens: a recovery's estimate of what it generated bills no more. */
+  maxTokens?: number;
   /**
    * The request the turn answers, and when it arrived: a recovery reports the call's usage
    * under them, so a turn that only stalled and then finished is counted once.

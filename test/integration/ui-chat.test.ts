@@ -368,6 +368,20 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
       'Second question, edited',
     ]);
 
+    // useChat keeps the question's id through its edit: edited again by it, as it reads now.
+    expect(reloaded.messages[2]?.id).toBe(stored.messages[2].id);
+    await reloaded.sendMessage({
+      text: 'Second question, edited again',
+      messageId: stored.messages[2].id,
+    });
+    expect(reloaded.error).toBeUndefined();
+    const again = stack.claude.requests.at(-1)!.body as typeof sent;
+    expect(again.messages.map((m) => m.content[0]?.text)).toEqual([
+      'First question',
+      stored.messages[1].content,
+      'Second question, edited again',
+    ]);
+
     // A client-side id names no question of the server's.
     const unknown = await stack.request('heidi', 'POST', '/v1/ui/chat', {
       id: conversationId,

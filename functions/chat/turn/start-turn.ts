@@ -133,7 +133,13 @@ export function createTurnStart(deps: {
       nowIso: receivedAt,
       leaseUntilMs,
       ...(planned && {
-        hold: { reservation: planned, model, requestId: context.requestId, receivedAt },
+        hold: {
+          reservation: planned,
+          model,
+          maxTokens,
+          requestId: context.requestId,
+          receivedAt,
+        },
       }),
     };
     // One round trip before the model call: history, admission and the question stored at
@@ -422,7 +428,11 @@ async function supersededBy(
   }
   if (request.regenerate && request.regenerates === undefined) return existing.lastSeq;
   const id = (request.regenerate ? request.regenerates : request.replaces)!;
-  const named = await store.findMessage(existing.userId, existing.id, id);
+  const found = await store.findMessage(existing.userId, existing.id, id);
+  const named =
+    found && !request.regenerate && found.role === 'user'
+      ? await editedAs(store, existing, found)
+      : found;
   if (
     !named ||
     isSuperseded(named.seq, existing.superseded) ||
@@ -442,6 +452,26 @@ async function supersededBy(
   }
   // A question with nothing after it is answered with nothing superseded.
   return from > existing.lastSeq ? undefined : from;
+}
+
+/**
+ * The question as it reads now: an edited one was replaced by the question its edit asked
+ * (stored right after what the edit superseded), maybe edited again. useChat keeps a
+ * question's id through an edit, so a second edit names the first one's.
+ */
+async function editedAs(
+  store: ConversationStore,
+  existing: Conversation,
+  question: StoredMessage,
+): Promise<StoredMessage> {
+  let current = question;
+  for (;;) {
+    const replaced = existing.superseded?.find(([from]) => from === current.seq);
+    if (!replaced) return current;
+    const next = await store.message(existing.userId, existing.id, replaced[1] + 1);
+    if (next?.role !== 'user') return current;
+    current = next;
+  }
 }
 
 /** Whether an edit from `seq` replaces the conversation's first question: all before it is replaced already. */

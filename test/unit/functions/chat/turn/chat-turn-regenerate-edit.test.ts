@@ -62,6 +62,37 @@ describe('regenerating and editing', () => {
     expect(conversation?.superseded).toEqual([[3, 4]]);
   });
 
+  it('edits again a question by the id it had before its edit, as useChat keeps it (it was a 404)', async () => {
+    const model = numbered();
+    const f = chatFixture({ model });
+    const { turn } = await f.chat({ message: 'Q1' });
+    const conversationId = turn.conversationId;
+    await f.chat({ message: 'Q2', conversationId });
+    const [, , q2] = await f.messages(conversationId);
+    await f.chat({ message: 'Q2, edited', conversationId, replaces: q2!.id });
+
+    await f.chat({ message: 'Q2, edited again', conversationId, replaces: q2!.id });
+
+    const asked = model.requests[3]!.messages.map((m) => textOf(m.blocks));
+    expect(asked).toEqual(['Q1', 'answer 1', 'Q2, edited again']);
+    const [conversation] = await f.conversations();
+    expect(conversation?.superseded).toEqual([
+      [3, 4],
+      [5, 6],
+    ]);
+    // Every question typed and answer shown is kept.
+    expect((await f.messages(conversationId)).map((m) => m.content)).toEqual([
+      'Q1',
+      'answer 1',
+      'Q2',
+      'answer 2',
+      'Q2, edited',
+      'answer 3',
+      'Q2, edited again',
+      'answer 4',
+    ]);
+  });
+
   it('refuses to replace an answer, an unknown message, or to regenerate with nothing to answer', async () => {
     const f = chatFixture({ model: numbered() });
     const { turn } = await f.chat({ message: 'Q1' });
