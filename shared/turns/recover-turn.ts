@@ -51,9 +51,14 @@ export function createTurnRecovery(deps: {
     // The turn's answer takes the slot after its question: the last one taken.
     const answerSeq = conversation.lastSeq;
     const partial = await store.partialAnswer(userId, conversationId, answerSeq);
+    // Erring high, but never past max_tokens: Claude bills no more.
+    const estimate = Math.min(
+      active.hold?.maxTokens ?? Number.POSITIVE_INFINITY,
+      estimateOutputTokens(partial.text),
+    );
     const usage = {
       ...(partial.usage ?? ZERO_USAGE),
-      outputTokens: Math.max(partial.usage?.outputTokens ?? 0, estimateOutputTokens(partial.text)),
+      outputTokens: Math.max(partial.usage?.outputTokens ?? 0, estimate),
     };
     const model = active.hold?.model ?? 'unknown';
     const costNanoUsd = prices.has(model)

@@ -21,7 +21,7 @@ const STARTED_USAGE = {
 };
 
 /** A turn begun at T0 with a reservation, then left by its function after streaming `text`. */
-async function abandonedTurn(text: string, options: { holder?: boolean } = {}) {
+async function abandonedTurn(text: string, options: { holder?: boolean; maxTokens?: number } = {}) {
   let nowMs = T0;
   const store = new InMemoryConversationStore();
   const ledger = new InMemoryUsageLedger();
@@ -48,6 +48,7 @@ async function abandonedTurn(text: string, options: { holder?: boolean } = {}) {
     hold: {
       reservation,
       model: MODEL,
+      ...(options.maxTokens !== undefined && { maxTokens: options.maxTokens }),
       requestId: REQUEST_ID,
       receivedAt: new Date(T0).toISOString(),
     },
@@ -132,6 +133,17 @@ describe('recovering a turn whose function died', () => {
       requests: 1,
       inputTokens: 1_000,
     });
+  });
+
+  it("never estimates more output than the answer's max_tokens: Claude bills no more", async () => {
+    const world = await abandonedTurn('x'.repeat(3_000), { maxTokens: 500 });
+    world.advance(LEASE_MS + 1);
+
+    await world.recover();
+
+    const { items } = await world.store.listMessages(USER, world.conversationId, { limit: 10 });
+    expect(estimateOutputTokens('x'.repeat(3_000))).toBe(1_000);
+    expect(items[1]?.usage?.outputTokens).toBe(500);
   });
 
   it('bills the input of a turn that died before its first word', async () => {
