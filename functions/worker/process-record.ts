@@ -186,13 +186,16 @@ export function createRecordHandler(deps: {
     await jobs.recordConflict(job.userId, job.jobId, reason, nowIso());
     await messages.deadLetter(queueMessageOf(record), `conflict_error: ${reason}`);
     observer.conflict({ jobId: job.jobId, userId: job.userId });
-    await publish(
-      jobEndedEvent(
-        { jobId: job.jobId, userId: job.userId, type: job.type },
-        { status: 'dead_lettered', error: { type: 'conflict_error', message: reason } },
-        nowIso(),
-      ),
-    );
+    // Not a job.ended: the job of that id is another message's, and goes on.
+    await publish({
+      version: 1,
+      type: 'message.refused',
+      at: nowIso(),
+      jobId: job.jobId,
+      userId: job.userId,
+      jobType: job.type,
+      error: { type: 'conflict_error', message: reason },
+    });
   }
 }
 

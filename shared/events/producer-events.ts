@@ -8,7 +8,11 @@ import type { Job, JobProgress } from '../ports/job-store.js';
  * one JSON shape each. Every event carries `version`, `type` and `at`; the message
  * attributes of {@link eventAttributes} let a subscription filter without reading it.
  */
-export type ProducerEvent = JobEndedEvent | JobProgressEvent | BudgetThresholdEvent;
+export type ProducerEvent =
+  | JobEndedEvent
+  | JobProgressEvent
+  | MessageRefusedEvent
+  | BudgetThresholdEvent;
 
 /**
  * How a job ended. `dead_lettered`: its message is in the dead-letter queue, for a person;
@@ -40,6 +44,21 @@ export interface JobProgressEvent {
   jobId: string;
   userId: string;
   progress: JobProgress;
+}
+
+/**
+ * A message that was not run because its job id is another message's job, of other
+ * content: not that job's end (it goes on, and ends with its own `job.ended`). The message
+ * is in the dead-letter queue.
+ */
+export interface MessageRefusedEvent {
+  version: 1;
+  type: 'message.refused';
+  at: string;
+  jobId: string;
+  userId: string;
+  jobType: string;
+  error: { type: 'conflict_error'; message: string };
 }
 
 export interface BudgetThresholdEvent {

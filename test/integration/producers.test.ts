@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeQueue, type TopicSubscriber } from '../../local-stack/sns/topics.js';
-import type { JobEndedEvent } from '../../shared/events/producer-events.js';
+import type { JobEndedEvent, MessageRefusedEvent } from '../../shared/events/producer-events.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const directive = (text: string) => `[[local-claude: ${text}]]`;
@@ -109,18 +109,19 @@ describe('an event producer with only SQS and a topic subscription', () => {
     await failures.waitFor<JobEndedEvent>((e) => e.jobId === jobId, { timeoutMs: 10_000 });
   });
 
-  it('refuses the same id with other content: dead-lettered, reported, the first job kept', async () => {
+  it('refuses the same id with other content: dead-lettered, reported as refused, the first job kept', async () => {
     const jobId = `reused-${randomUUID().slice(0, 8)}`;
     await send({ type: 'summarize.document', jobId, userId: producer, text: 'The first content.' });
     await endOf(jobId);
 
     await send({ type: 'summarize.document', jobId, userId: producer, text: 'Other content.' });
 
-    const { event } = await events.waitFor<JobEndedEvent>(
-      (e) => e.jobId === jobId && e.status === 'dead_lettered',
+    const { event, attributes } = await events.waitFor<MessageRefusedEvent>(
+      (e) => e.jobId === jobId && e.type === 'message.refused',
       { timeoutMs: 30_000 },
     );
-    expect(event.error?.type).toBe('conflict_error');
+    expect(event.error.type).toBe('conflict_error');
+    expect(attributes).toMatchObject({ type: 'message.refused', userId: producer });
     const job = await (await stack.request(producer, 'GET', `/v1/jobs/${jobId}`)).json();
     expect(job).toMatchObject({
       status: 'succeeded',

@@ -58,7 +58,7 @@ describe('jobs sent by producers', () => {
     expect(ended(world.events.published)).toHaveLength(1);
   });
 
-  it('refuses the same id with other content: dead-lettered, noted on the job, reported, the job untouched', async () => {
+  it('refuses the same id with other content: dead-lettered, noted on the job, reported as refused, not as the job ending (that job ended twice)', async () => {
     const world = createWorkerWorld({ model: answering('The first.') });
     await world.handleRecord(jobRecord(message()));
 
@@ -77,10 +77,13 @@ describe('jobs sent by producers', () => {
         reason: expect.stringMatching(/^conflict_error: /),
       },
     ]);
-    expect(ended(world.events.published).at(-1)).toMatchObject({
+    expect(ended(world.events.published).map((event) => event.status)).toEqual(['succeeded']);
+    expect(world.events.published.at(-1)).toMatchObject({
+      type: 'message.refused',
       jobId: PRODUCER_ID,
-      status: 'dead_lettered',
-      error: { type: 'conflict_error' },
+      userId: USER_ID,
+      jobType: 'summarize.document',
+      error: { type: 'conflict_error', message: expect.stringContaining('other content') },
     });
     expect((world.model as ScriptedModel).requests).toHaveLength(1);
   });
