@@ -105,7 +105,7 @@ export function createBudgetReserver(deps: {
           throw error instanceof BudgetExceededError && heldForFallback(request)
             ? new BudgetExceededError(
                 `${error.message} (this holds the worst case of ${request.fallbackModel}, which answers if ${request.model} is overloaded)`,
-                { cause: error },
+                { cause: error, heldByCallsInFlight: error.heldByCallsInFlight },
               )
             : error;
         }),

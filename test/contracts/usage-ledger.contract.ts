@@ -104,6 +104,32 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
       expect((whenSpent as Error).message).not.toMatch(/in flight/);
     });
 
+    it("says so when calls starting a user's month at once refuse one another", async () => {
+      const outcomes = await Promise.allSettled([
+        reserve({ amountNanoUsd: 600 }),
+        reserve({ amountNanoUsd: 500 }),
+      ]);
+
+      const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+      expect(refused).toHaveLength(1);
+      expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({
+        heldByCallsInFlight: true,
+      });
+    });
+
+    it('says the call will not fit when any budget in the way is spent, though another waits on holds', async () => {
+      const tight = { userBudgetNanoUsd: 700, globalBudgetNanoUsd: 1_000 };
+      const other = await reserve({ ...tight, userId: newUserId(), amountNanoUsd: 600 });
+      await ledger.settle(other, { usage: usageOf(), costNanoUsd: 600 });
+      await reserve({ ...tight, amountNanoUsd: 300 });
+
+      // The user's own budget waits on their hold; the deployment's is spent.
+      const refusal = await reserve({ ...tight, amountNanoUsd: 500 }).catch((e: unknown) => e);
+
+      expect(refusal).toBeInstanceOf(BudgetExceededError);
+      expect(refusal).toMatchObject({ heldByCallsInFlight: false });
+    });
+
     it('fills the user budget exactly', async () => {
       await reserve({ amountNanoUsd: 600 });
 

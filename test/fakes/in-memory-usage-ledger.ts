@@ -155,28 +155,38 @@ export class InMemoryUsageLedger implements UsageLedger {
       options.heldByCallsInFlight
         ? ' (calls in flight hold part of it until they end: it may fit then)'
         : '';
+    const refusals: BudgetExceededError[] = [];
     if (user.heldNanoUsd + amountNanoUsd > userBudgetNanoUsd) {
       const options = heldByCallsInFlight(user, userBudgetNanoUsd);
-      throw new BudgetExceededError(
-        `this request does not fit your monthly budget of $${nanoToUsd(userBudgetNanoUsd)}; ask for fewer output tokens (or tool uses) or wait for the next month${inFlight(options)}`,
-        options,
+      refusals.push(
+        new BudgetExceededError(
+          `this request does not fit your monthly budget of $${nanoToUsd(userBudgetNanoUsd)}; ask for fewer output tokens (or tool uses) or wait for the next month${inFlight(options)}`,
+          options,
+        ),
       );
     }
     const keyBudget = apiKey?.budgetNanoUsd;
     if (key && keyBudget !== undefined && key.heldNanoUsd + amountNanoUsd > keyBudget) {
       const options = heldByCallsInFlight(key, keyBudget);
-      throw new BudgetExceededError(
-        `this request does not fit the API key's monthly budget of $${nanoToUsd(keyBudget)}; lower max_tokens (or a tool's max_uses) or wait for the next month${inFlight(options)}`,
-        options,
+      refusals.push(
+        new BudgetExceededError(
+          `this request does not fit the API key's monthly budget of $${nanoToUsd(keyBudget)}; lower max_tokens (or a tool's max_uses) or wait for the next month${inFlight(options)}`,
+          options,
+        ),
       );
     }
     if (global.heldNanoUsd + amountNanoUsd > globalBudgetNanoUsd) {
       const options = heldByCallsInFlight(global, globalBudgetNanoUsd);
-      throw new BudgetExceededError(
-        `the deployment has reached its monthly budget${inFlight(options)}`,
-        options,
+      refusals.push(
+        new BudgetExceededError(
+          `the deployment has reached its monthly budget${inFlight(options)}`,
+          options,
+        ),
       );
     }
+    // Only when every budget in the way waits on holds alone may the call fit later.
+    const refused = refusals.find((refusal) => !refusal.heldByCallsInFlight) ?? refusals[0];
+    if (refused) throw refused;
     for (const counter of counters) counter.heldNanoUsd += amountNanoUsd;
     const reservation = { ...planned };
     this.reservations.set(reservation.id, reservation);

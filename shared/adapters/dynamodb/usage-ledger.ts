@@ -156,7 +156,12 @@ export class DynamoUsageLedger implements UsageLedger {
       planned,
       counters.filter((_, i) => held[i]?.status === 'fulfilled'),
     );
-    throw refusals.find((reason) => !(reason instanceof BudgetExceededError)) ?? refusals[0];
+    // Only when every budget in the way waits on holds alone may the call fit later.
+    throw (
+      refusals.find((reason) => !(reason instanceof BudgetExceededError)) ??
+      refusals.find((reason) => !(reason as BudgetExceededError).heldByCallsInFlight) ??
+      refusals[0]
+    );
   }
 
   /**
@@ -235,10 +240,7 @@ export class DynamoUsageLedger implements UsageLedger {
       if (Item?.availableNanoUsd !== undefined) {
         budget = Number(Item.availableNanoUsd) + Number(Item.heldNanoUsd ?? 0);
         if (Number(Item.availableNanoUsd) < reservation.amountNanoUsd) {
-          throw userBudgetExceeded(budget, {
-            heldByCallsInFlight:
-              budget - Number(Item.spentNanoUsd ?? 0) >= reservation.amountNanoUsd,
-          });
+          throw userRefusal(Item, reservation);
         }
         // Another call started the month after this one's hold found it unstarted.
       } else {
@@ -249,7 +251,10 @@ export class DynamoUsageLedger implements UsageLedger {
       try {
         await this.hold(reservation, counter);
       } catch (retryError) {
-        throw retryError instanceof BudgetExceededError ? userBudgetExceeded(budget) : retryError;
+        if (!(retryError instanceof HoldRefused)) throw retryError;
+        throw retryError.item
+          ? userRefusal(retryError.item, reservation)
+          : userBudgetExceeded(budget);
       }
     }
   }
@@ -675,6 +680,14 @@ class HoldRefused extends BudgetExceededError {
   constructor(readonly item: Record<string, unknown> | undefined) {
     super(userBudgetMessage(''));
   }
+}
+
+/** A user month's refusal, as the refused update found the month. */
+function userRefusal(item: Record<string, unknown>, reservation: Reservation) {
+  const budget = Number(item.availableNanoUsd ?? 0) + Number(item.heldNanoUsd ?? 0);
+  return userBudgetExceeded(budget, {
+    heldByCallsInFlight: budget - Number(item.spentNanoUsd ?? 0) >= reservation.amountNanoUsd,
+  });
 }
 
 function userBudgetExceeded(budgetNanoUsd: number, options?: { heldByCallsInFlight: boolean }) {

@@ -127,6 +127,31 @@ describe('a chat turn whose model fails before answering', () => {
     expect(f.model.requests).toHaveLength(0);
   });
 
+  it("keeps saying, for the fallback's worst case, when only calls in flight hold what it lacks", async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'answer', chunks: ['Hi'] }]),
+      limits: { defaultModel: HAIKU, models: new Set([HAIKU, OPUS]), fallbackModel: OPUS },
+    });
+    const { promptMaxTokens } = promptBudget({ message: 'hi', ...LIMITS });
+    const opusWorstCase = f.prices.worstCaseNanoUsd(OPUS, promptMaxTokens, LIMITS.maxOutputTokens);
+    await f.ledger.setUserBudgetOverride(USER, (2 * opusWorstCase) / 1e9, f.clock());
+    // Another turn in flight holds as much again, and a little more.
+    await f.start({ message: 'hi' });
+    await f.ledger.reserve({
+      userId: USER,
+      amountNanoUsd: 1_000,
+      userBudgetNanoUsd: 2 * opusWorstCase,
+      globalBudgetNanoUsd: 1e15,
+      nowMs: f.clock(),
+      expiresAtMs: f.clock() + 60_000,
+    });
+
+    const error = await f.start({ message: 'hi' }).catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ name: 'BudgetExceededError', heldByCallsInFlight: true });
+    expect((error as Error).message).toMatch(/holds the worst case of claude-opus-4-6/);
+  });
+
   it('does not fall back to a model the API key may not use, nor hold its worst case', async () => {
     let held: number | undefined;
     const f: ChatFixture = chatFixture({
