@@ -41,13 +41,31 @@ export interface JobFailure {
   deadLetter: boolean;
   /** The provider asked for this wait before trying again. */
   retryAfterSeconds?: number;
+  /**
+   * Retried while deliveries last, then the job fails, its message deleted: nothing is
+   * wrong with it, and the dead-letter queue would page someone for nothing.
+   */
+  failsWhenRetriesRunOut?: boolean;
 }
+
+/**
+ * How long a job refused for what calls in flight hold waits before it tries again: four
+ * waits span 20 minutes, as long as most calls take (a batch's hold may last a day).
+ */
+const HELD_BUDGET_RETRY_SECONDS = 300;
 
 /** Classifies a job's failure: retry later, fail the job, or dead-letter the message. */
 export function classifyFailure(error: unknown): JobFailure {
   // Refused only for what other calls hold while they run: they settle, and it may fit then.
   if (error instanceof BudgetExceededError && error.heldByCallsInFlight) {
-    return { type: error.type, message: error.message, retryable: true, deadLetter: false };
+    return {
+      type: error.type,
+      message: error.message,
+      retryable: true,
+      deadLetter: false,
+      retryAfterSeconds: HELD_BUDGET_RETRY_SECONDS,
+      failsWhenRetriesRunOut: true,
+    };
   }
   // Over budget, or its conversation deleted (an ordinary act of its user): the job ends
   // failed, and its message, which is fine, does not page anyone from the dead-letter queue.

@@ -157,15 +157,17 @@ export function createRecordHandler(deps: {
       );
       throw error;
     }
-    // A retryable failure's last attempt goes to the dead-letter queue through the redrive policy.
+    // A retryable failure's last attempt goes to the dead-letter queue through the redrive
+    // policy, unless the message is not at fault: then the job fails, its message deleted.
+    const toDeadLetters = failure.retryable && !failure.failsWhenRetriesRunOut;
     const status: JobFailedStatus =
-      failure.retryable || failure.deadLetter ? 'dead_lettered' : 'failed';
+      toDeadLetters || failure.deadLetter ? 'dead_lettered' : 'failed';
     await jobs.markFailed(job.userId, job.jobId, { status, error: jobError }, nowIso());
     observer.failed();
     const current = await currentSpend(job, stored);
     await publish(jobEndedEvent(current, { status, error: jobError }, nowIso()));
     await deps.afterSpend?.(job.userId).catch((e: unknown) => observer.notPublished(e));
-    if (failure.retryable) {
+    if (toDeadLetters) {
       // Made visible at once, so SQS moves it to the dead-letter queue now rather than
       // after a whole visibility timeout.
       await messages.delayRetry(record.receiptHandle, 0);

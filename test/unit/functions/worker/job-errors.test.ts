@@ -44,6 +44,8 @@ describe('classifyFailure', () => {
       message: 'held',
       retryable: true,
       deadLetter: false,
+      retryAfterSeconds: 300,
+      failsWhenRetriesRunOut: true,
     });
   });
 

@@ -307,11 +307,39 @@ describe('createRecordHandler', () => {
       await world.ledger.settle(inFlight, { usage: ZERO_USAGE, costNanoUsd: 1_000 });
       await world.handleRecord({ ...record, receiptHandle: 'rh-2' });
 
-      expect(world.messages.retries).toEqual([{ receiptHandle: 'rh-1', seconds: 30 }]);
+      expect(world.messages.retries).toEqual([{ receiptHandle: 'rh-1', seconds: 300 }]);
       expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
         status: 'succeeded',
         result: { summary: 'Q3 memo.' },
       });
+    });
+
+    it('fails the job on the last delivery, without paging anyone from the dead-letter queue', async () => {
+      const world = createWorkerWorld({ limits: { userMonthlyBudgetUsd: 1 } });
+      await world.ledger.reserve({
+        userId: USER_ID,
+        amountNanoUsd: 999_999_000,
+        userBudgetNanoUsd: 1_000_000_000,
+        globalBudgetNanoUsd: 1_000_000_000_000,
+        nowMs: world.clock.nowMs,
+        expiresAtMs: world.clock.nowMs + 25 * 3_600_000,
+      });
+      const last = jobRecord(documentMessage, {
+        receiveCount: JOBS_QUEUE_DEFINITION.maxReceiveCount,
+        receiptHandle: 'rh-5',
+      });
+
+      await world.handleRecord(last);
+
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
+        status: 'failed',
+        error: { type: 'billing_error' },
+      });
+      expect(world.messages.retries).toEqual([]);
+      expect(world.messages.deadLettered).toEqual([]);
+      expect(world.events.published).toEqual([
+        expect.objectContaining({ type: 'job.ended', status: 'failed' }),
+      ]);
     });
   });
 
