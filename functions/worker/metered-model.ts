@@ -141,13 +141,15 @@ export function createMeteredModel(deps: {
           else stopReason = event.stopReason;
         }
       } catch (error) {
+        // Read before settling: a deadline passing meanwhile did not cut this stream.
+        const outOfTime = deadline.signal.aborted;
         // Cut off: Claude bills the input and what it generated, so settle that (erring
         // high, but never past max_tokens, which is all it bills).
         const estimate = Math.min(request.maxTokens, estimateOutputTokens(text));
         const spent = { ...usage, outputTokens: Math.max(usage.outputTokens, estimate) };
         await settle(call, reservation, { usage: spent }, meter);
         // The deadline's abort reaches the stream as a broken connection: it ran out of time.
-        throw deadline.signal.aborted
+        throw outOfTime
           ? new ModelError('timeout', 'the job ran out of time', { cause: error })
           : error;
       }

@@ -37,7 +37,11 @@ export function sseResponse(
         .catch((error: unknown) => scope.logger.error('the stream failed', { error }))
         .finally(() => {
           clearInterval(ping);
-          if (open) controller.close();
+          try {
+            if (open) controller.close();
+          } catch {
+            // Closed meanwhile: the request ends all the same.
+          }
           open = false;
           endRequest();
         });

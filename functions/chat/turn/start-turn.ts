@@ -464,14 +464,15 @@ async function editedAs(
   existing: Conversation,
   question: StoredMessage,
 ): Promise<StoredMessage> {
-  let current = question;
+  let seq = question.seq;
   for (;;) {
-    const replaced = existing.superseded?.find(([from]) => from === current.seq);
-    if (!replaced) return current;
-    const next = await store.message(existing.userId, existing.id, replaced[1] + 1);
-    if (next?.role !== 'user') return current;
-    current = next;
+    const replaced = existing.superseded?.find(([from]) => from === seq);
+    if (!replaced) break;
+    seq = replaced[1] + 1;
   }
+  if (seq === question.seq) return question;
+  const now = await store.message(existing.userId, existing.id, seq);
+  return now?.role === 'user' ? now : question;
 }
 
 /** Whether an edit from `seq` replaces the conversation's first question: all before it is replaced already. */
