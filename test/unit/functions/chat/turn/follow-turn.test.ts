@@ -4,6 +4,7 @@ import type { TurnEvent } from '../../../../../functions/chat/turn/turn-types.js
 import { newConversationId, newMessageId } from '../../../../../shared/domain/ids.js';
 import { PriceTable } from '../../../../../shared/domain/pricing/price-table.js';
 import { ZERO_USAGE } from '../../../../../shared/domain/usage.js';
+import type { FinishTurn } from '../../../../../shared/ports/conversation-store.js';
 import { createTurnRecovery } from '../../../../../shared/turns/recover-turn.js';
 import { InMemoryConversationStore } from '../../../../fakes/in-memory-conversation-store.js';
 import { InMemoryUsageLedger } from '../../../../fakes/in-memory-usage-ledger.js';
@@ -62,6 +63,26 @@ async function streamingTurn(pieces: string[]) {
     advance: (ms: number) => {
       nowMs += ms;
     },
+    /** The turn's own function storing its answer, a second in. */
+    finish: (
+      answer: Pick<FinishTurn['answer'], 'content' | 'stopReason' | 'usage' | 'costNanoUsd'> &
+        Partial<FinishTurn['answer']>,
+    ) =>
+      store.finishTurn({
+        userId: USER,
+        conversationId,
+        turnId,
+        userSeq: seq,
+        conversationCreatedAt: new Date(T0).toISOString(),
+        answer: {
+          id: turnId,
+          model: 'claude-sonnet-4-6',
+          usageEstimated: false,
+          tokens: 1,
+          ...answer,
+        },
+        nowIso: new Date(T0 + 1_000).toISOString(),
+      }),
     follow: (offset = 0, remainingMs = 60_000, messageId?: string) =>
       follow({
         userId: USER,
@@ -88,28 +109,18 @@ describe('following a turn', () => {
     const events = followed!.events[Symbol.asyncIterator]();
 
     const first = [(await events.next()).value, (await events.next()).value];
-    await t.store.finishTurn({
-      userId: USER,
-      conversationId: t.conversationId,
-      turnId: t.turnId,
-      userSeq: t.seq,
-      conversationCreatedAt: new Date(T0).toISOString(),
-      answer: {
-        id: t.turnId,
-        content: 'Once upon a time.',
-        model: 'claude-sonnet-4-6',
-        stopReason: 'end_turn',
-        usage: {
-          inputTokens: 9,
-          outputTokens: 5,
-          cacheReadInputTokens: 0,
-          cacheCreationInputTokens: 0,
-        },
-        usageEstimated: false,
-        costNanoUsd: 1_000,
-        tokens: 5,
+    await t.finish({
+      content: 'Once upon a time.',
+      stopReason: 'end_turn',
+      usage: {
+        inputTokens: 9,
+        outputTokens: 5,
+        cacheReadInputTokens: 0,
+        cacheCreationInputTokens: 0,
       },
-      nowIso: new Date(T0 + 1_000).toISOString(),
+      usageEstimated: false,
+      costNanoUsd: 1_000,
+      tokens: 5,
     });
     const rest = await take({ [Symbol.asyncIterator]: () => events }, 2);
 
@@ -203,23 +214,13 @@ describe('following a turn', () => {
   it('ends an answer that failed with an error, as its own stream ended, not with done (it said done)', async () => {
     const t = await streamingTurn(['Once ']);
     const followed = await t.follow();
-    await t.store.finishTurn({
-      userId: USER,
-      conversationId: t.conversationId,
-      turnId: t.turnId,
-      userSeq: t.seq,
-      conversationCreatedAt: new Date(T0).toISOString(),
-      answer: {
-        id: t.turnId,
-        content: 'Once upon',
-        model: 'claude-sonnet-4-6',
-        stopReason: 'error',
-        usage: { ...ZERO_USAGE, outputTokens: 2 },
-        usageEstimated: true,
-        costNanoUsd: 30,
-        tokens: 2,
-      },
-      nowIso: new Date(T0 + 1_000).toISOString(),
+    await t.finish({
+      content: 'Once upon',
+      stopReason: 'error',
+      usage: { ...ZERO_USAGE, outputTokens: 2 },
+      usageEstimated: true,
+      costNanoUsd: 30,
+      tokens: 2,
     });
 
     const events = await take(followed!.events, 10);
@@ -252,28 +253,11 @@ describe('following a turn', () => {
 
   it('finds nothing to follow in a conversation at rest', async () => {
     const t = await streamingTurn([]);
-    await t.store.finishTurn({
-      userId: USER,
-      conversationId: t.conversationId,
-      turnId: t.turnId,
-      userSeq: t.seq,
-      conversationCreatedAt: new Date(T0).toISOString(),
-      answer: {
-        id: t.turnId,
-        content: 'Done.',
-        model: 'claude-sonnet-4-6',
-        stopReason: 'end_turn',
-        usage: {
-          inputTokens: 1,
-          outputTokens: 1,
-          cacheReadInputTokens: 0,
-          cacheCreationInputTokens: 0,
-        },
-        usageEstimated: false,
-        costNanoUsd: 1,
-        tokens: 1,
-      },
-      nowIso: new Date(T0).toISOString(),
+    await t.finish({
+      content: 'Done.',
+      stopReason: 'end_turn',
+      usage: { ...ZERO_USAGE, inputTokens: 1, outputTokens: 1 },
+      costNanoUsd: 1,
     });
 
     expect(await t.follow()).toBeUndefined();
