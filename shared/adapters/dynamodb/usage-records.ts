@@ -215,6 +215,8 @@ function recordAttributes(record: UsageRecord) {
       ...(usage.cacheCreation1hInputTokens !== undefined && {
         cacheCreation1hInputTokens: usage.cacheCreation1hInputTokens,
       }),
+      // Regional inference costs 1.1×: without it the cost cannot be rebuilt from the tokens.
+      ...(usage.inferenceGeo !== undefined && { inferenceGeo: usage.inferenceGeo }),
     },
     costNanoUsd: record.costNanoUsd,
     latencyMs: record.latencyMs,
