@@ -99,7 +99,7 @@ export const SETTINGS = {
   // Budgets and rate limits
   userMonthlyBudgetUsd: setting(
     'both',
-    'Monthly budget of each user, in USD; per-user overrides live in the table.',
+    'Monthly budget of each user, in USD, binding the month under way too; per-user overrides live in the table.',
     decimal({ above: 0, max: MAX_BUDGET_USD, default: 10 }),
   ),
   globalMonthlyBudgetUsd: setting(

@@ -26,8 +26,11 @@ export interface UsageLedger {
     id?: string;
     userId: string;
     amountNanoUsd: number;
-    /** The user's budget, or how to learn it: asked only when the user's month starts. */
-    userBudgetNanoUsd: number | (() => Promise<number>);
+    /**
+     * Each user's monthly budget unless an operator set their own (which the ledger keeps):
+     * a month under way follows a changed default from its next reservation on.
+     */
+    userDefaultBudgetNanoUsd: number;
     globalBudgetNanoUsd: number;
     nowMs: number;
     /** When an unsettled reservation (its caller crashed) may be reclaimed. */
@@ -43,7 +46,7 @@ export interface UsageLedger {
   plan(
     request: Omit<
       Parameters<UsageLedger['reserve']>[0],
-      'userBudgetNanoUsd' | 'globalBudgetNanoUsd'
+      'userDefaultBudgetNanoUsd' | 'globalBudgetNanoUsd'
     >,
   ): Reservation;
   /**

@@ -39,8 +39,7 @@ export interface BudgetReserver {
   plan(request: BudgetRequest): Reservation;
   /**
    * Reserves the worst-case cost of one model call against the user's monthly budget
-   * (their own, when an operator set one: read only when their month starts), the API
-   * key's and the deployment's.
+   * (their own, when an operator set one), the API key's and the deployment's.
    * @param planned what `plan` returned for the request, to make exactly that reservation
    * @throws BudgetExceededError
    */
@@ -95,10 +94,7 @@ export function createBudgetReserver(deps: {
       ledger
         .reserve({
           ...ledgerRequest(request, planned?.id),
-          userBudgetNanoUsd: async () =>
-            usdToNano(
-              (await ledger.userBudgetOverrideUsd(request.userId)) ?? limits.userMonthlyBudgetUsd,
-            ),
+          userDefaultBudgetNanoUsd: usdToNano(limits.userMonthlyBudgetUsd),
           globalBudgetNanoUsd: usdToNano(limits.globalMonthlyBudgetUsd),
         })
         .catch((error: unknown) => {

@@ -41,7 +41,7 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
     ledger.reserve({
       userId,
       amountNanoUsd: 400,
-      userBudgetNanoUsd: USER_BUDGET_NANO_USD,
+      userDefaultBudgetNanoUsd: USER_BUDGET_NANO_USD,
       globalBudgetNanoUsd: GLOBAL_BUDGET_NANO_USD,
       nowMs: T0,
       expiresAtMs: T0 + 60_000,
@@ -202,34 +202,53 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
     it('admits every first reservation of a new month that fits, however they interleave', async () => {
       // The user's month starts with the first of them; the others must not take its start
       // for a full budget.
-      const userBudgetNanoUsd = async () => {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        return USER_BUDGET_NANO_USD;
-      };
       const attempts = await Promise.allSettled(
-        Array.from({ length: 10 }, () => reserve({ amountNanoUsd: 100, userBudgetNanoUsd })),
+        Array.from({ length: 10 }, () => reserve({ amountNanoUsd: 100 })),
       );
 
       expect(attempts.filter((attempt) => attempt.status === 'rejected')).toEqual([]);
       expect(await held()).toBe(USER_BUDGET_NANO_USD);
     });
 
-    it('asks for the user budget only when their month starts', async () => {
-      let asked = 0;
-      const userBudgetNanoUsd = async () => {
-        asked++;
-        return USER_BUDGET_NANO_USD;
-      };
+    it('applies a lowered default budget to the month under way', async () => {
+      await reserve({ amountNanoUsd: 600 });
 
-      await reserve({ amountNanoUsd: 100, userBudgetNanoUsd });
-      await reserve({ amountNanoUsd: 100, userBudgetNanoUsd });
-      await reserve({
-        amountNanoUsd: 100,
-        userBudgetNanoUsd,
-        nowMs: Date.parse('2026-12-01T00:00:00Z'),
-      });
+      const lowered = reserve({ amountNanoUsd: 200, userDefaultBudgetNanoUsd: 700 });
 
-      expect(asked).toBe(2);
+      await expect(lowered).rejects.toBeInstanceOf(BudgetExceededError);
+      expect(await held()).toBe(600);
+    });
+
+    it('applies a raised default budget to the month under way', async () => {
+      await reserve({ amountNanoUsd: 900 });
+
+      const raised = await reserve({ amountNanoUsd: 1_000, userDefaultBudgetNanoUsd: 2_000 });
+
+      expect(raised.amountNanoUsd).toBe(1_000);
+      expect(await held()).toBe(1_900);
+    });
+
+    it("keeps a user's own budget whatever the default becomes", async () => {
+      await ledger.setUserBudgetOverride(userId, 0.000_000_5, T0);
+
+      const raisedDefault = reserve({ amountNanoUsd: 600, userDefaultBudgetNanoUsd: 10_000 });
+
+      await expect(raisedDefault).rejects.toBeInstanceOf(BudgetExceededError);
+      await reserve({ amountNanoUsd: 500, userDefaultBudgetNanoUsd: 10_000 });
+      expect(await held()).toBe(500);
+    });
+
+    it('admits concurrent reservations of two defaults (mid-deploy) within the larger', async () => {
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          reserve({ amountNanoUsd: 100, userDefaultBudgetNanoUsd: i % 2 ? 1_000 : 1_500 }),
+        ),
+      );
+
+      const admitted = attempts.filter((attempt) => attempt.status === 'fulfilled').length;
+      expect(admitted).toBeGreaterThanOrEqual(10);
+      expect(await held()).toBe(admitted * 100);
+      expect(await held()).toBeLessThanOrEqual(1_500);
     });
 
     it("applies an operator's new budget to the month under way at once", async () => {

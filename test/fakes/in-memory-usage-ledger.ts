@@ -5,6 +5,9 @@ import { lateSpend, type Settlement } from '../../shared/domain/settlement.js';
 import type { TokenUsage } from '../../shared/domain/usage.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../shared/ports/usage-ledger.js';
 
+/** What a user month's budget follows when an operator set the user's own. */
+const OWN_BUDGET = 'own';
+
 type Counters = Omit<MonthUsage, 'month'>;
 
 const zeroCounters = (): Counters => ({
@@ -32,8 +35,10 @@ export class InMemoryUsageLedger implements UsageLedger {
   private readonly users = new Map<string, Counters>();
   private readonly global = new Map<string, Counters>();
   private readonly keys = new Map<string, Counters>();
-  /** Each user month's budget, fixed when the month starts (or an operator changes it). */
+  /** Each user month's budget, set when the month starts, an operator or the default changes it. */
   private readonly monthBudgets = new Map<string, number>();
+  /** What each user month's budget follows: the user's own, or the default of that amount. */
+  private readonly monthBases = new Map<string, number | typeof OWN_BUDGET>();
   private readonly reservations = new Map<string, Reservation>();
   /** Who took a hold from its caller, by reservation id. */
   private readonly settlements = new Map<string, Settlement>();
@@ -56,9 +61,14 @@ export class InMemoryUsageLedger implements UsageLedger {
   async reserve(request: Parameters<UsageLedger['reserve']>[0]): Promise<Reservation> {
     const planned = this.plan(request);
     const monthKey = `${request.userId}\u0000${planned.month}`;
-    if (!this.monthBudgets.has(monthKey)) {
-      const budget = request.userBudgetNanoUsd;
-      this.monthBudgets.set(monthKey, typeof budget === 'number' ? budget : await budget());
+    const basis = this.monthBases.get(monthKey);
+    if (basis !== OWN_BUDGET && basis !== request.userDefaultBudgetNanoUsd) {
+      const own = this.overridesNanoUsd.get(request.userId);
+      this.monthBudgets.set(monthKey, own ?? request.userDefaultBudgetNanoUsd);
+      this.monthBases.set(
+        monthKey,
+        own === undefined ? request.userDefaultBudgetNanoUsd : OWN_BUDGET,
+      );
     }
     try {
       return this.tryReserve(planned, request);
@@ -136,6 +146,7 @@ export class InMemoryUsageLedger implements UsageLedger {
   async setUserBudgetOverride(userId: string, budgetUsd: number, nowMs: number): Promise<void> {
     this.overridesNanoUsd.set(userId, usdToNano(budgetUsd));
     this.monthBudgets.set(`${userId}\u0000${monthOf(nowMs)}`, usdToNano(budgetUsd));
+    this.monthBases.set(`${userId}\u0000${monthOf(nowMs)}`, OWN_BUDGET);
   }
 
   private tryReserve(

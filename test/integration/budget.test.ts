@@ -152,7 +152,7 @@ describe('the usage ledger on DynamoDB Local', () => {
     const request = {
       userId: 'crasher',
       amountNanoUsd: usdToNano(0.6),
-      userBudgetNanoUsd: usdToNano(1),
+      userDefaultBudgetNanoUsd: usdToNano(1),
       globalBudgetNanoUsd: usdToNano(1000),
       nowMs: now,
     };
@@ -180,7 +180,7 @@ describe('the usage ledger on DynamoDB Local', () => {
     const reservation = await ledger.reserve({
       userId: 'slowpoke',
       amountNanoUsd: usdToNano(0.5),
-      userBudgetNanoUsd: usdToNano(1),
+      userDefaultBudgetNanoUsd: usdToNano(1),
       globalBudgetNanoUsd: usdToNano(1000),
       nowMs: now,
       expiresAtMs: now + 10,
@@ -203,7 +203,7 @@ describe('the usage ledger on DynamoDB Local', () => {
       ledger.reserve({
         userId: `user-${i}`,
         amountNanoUsd: usdToNano(1),
-        userBudgetNanoUsd: usdToNano(100),
+        userDefaultBudgetNanoUsd: usdToNano(100),
         globalBudgetNanoUsd: usdToNano(5),
         nowMs: Date.now(),
         expiresAtMs: Date.now() + 60_000,

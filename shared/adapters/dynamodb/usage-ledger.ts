@@ -33,13 +33,22 @@ const SETTLEMENT_TTL_GRACE_SECONDS = 24 * 3600;
 const UNINDEXED_HOLD_GRACE_MS = 5 * 60_000;
 
 type ReserveRequest = Parameters<UsageLedger['reserve']>[0];
+/** What a user month's `budgetBasis` holds when it follows the user's own budget. */
+const OWN_BUDGET = 'own';
+/** A user's budget and what it comes from: their own, or the default of that amount. */
+type UserBudget = { nanoUsd: number; basis: number | typeof OWN_BUDGET };
+/** Two versions of the function mid-deploy may each set a month to their own default. */
+const USER_MONTH_ATTEMPTS = 3;
 type Key = { pk: string; sk: string };
 /** What one item's hold tells of its reservation. */
 type Hold = Pick<Reservation, 'id' | 'amountNanoUsd' | 'expiresAtMs'>;
 /** A month item a reservation holds money on, and the bound it holds within. */
 type Counter =
-  /** A user's month: its `availableNanoUsd` (budget − held) must cover the hold. */
-  | { kind: 'user'; key: Key }
+  /**
+   * A user's month: its `availableNanoUsd` (budget − held) must cover the hold, and its
+   * budget be the user's own or the default the reservation names.
+   */
+  | { kind: 'user'; key: Key; defaultBudgetNanoUsd?: number }
   /** The deployment's shard or an API key's month: `heldNanoUsd` must stay within `limit`. */
   | {
       kind: 'limited';
@@ -58,7 +67,8 @@ type Counter =
  * item instead of conflicting as transactions do, and settling or releasing a hold
  * happens exactly once per item. A user's budget lives on their month item as
  * `availableNanoUsd`, set when the month starts (from their own budget, read then) and
- * reset when an operator changes it, so no reservation has to read it.
+ * reset when an operator changes it or the default it came from changes, so no
+ * reservation has to read it.
  */
 export class DynamoUsageLedger implements UsageLedger {
   constructor(
@@ -77,7 +87,9 @@ export class DynamoUsageLedger implements UsageLedger {
     return globalBudgetShards(this.globalBudgetUsd);
   }
 
-  plan(request: Omit<ReserveRequest, 'userBudgetNanoUsd' | 'globalBudgetNanoUsd'>): Reservation {
+  plan(
+    request: Omit<ReserveRequest, 'userDefaultBudgetNanoUsd' | 'globalBudgetNanoUsd'>,
+  ): Reservation {
     const id = request.id ?? newReservationId(request.expiresAtMs);
     return {
       id,
@@ -134,7 +146,7 @@ export class DynamoUsageLedger implements UsageLedger {
     // caller also die, a reservation its holds would refuse takes them back (reclaimUnindexed).
     const indexing = this.index.put(planned).catch(() => undefined);
     const held = await Promise.allSettled([
-      this.holdUserMonth(planned, request.userBudgetNanoUsd),
+      this.holdUserMonth(planned, request.userDefaultBudgetNanoUsd),
       ...counters.slice(1).map((counter) => this.hold(planned, counter)),
     ]);
     const refusals = held.flatMap((outcome) =>
@@ -224,57 +236,85 @@ export class DynamoUsageLedger implements UsageLedger {
     return undefined;
   }
 
-  /** Holds on the user's month, which learns its budget when the month starts. */
-  private async holdUserMonth(
-    reservation: Reservation,
-    userBudgetNanoUsd: ReserveRequest['userBudgetNanoUsd'],
-  ): Promise<void> {
-    const counter = userCounter(reservation);
-    try {
-      await this.hold(reservation, counter);
-    } catch (error) {
-      if (!(error instanceof HoldRefused)) throw error;
-      // The month as the refused update found it; none yet when the user's first call starts it.
-      const Item = error.item;
-      let budget: number;
-      if (Item?.availableNanoUsd !== undefined) {
-        budget = Number(Item.availableNanoUsd) + Number(Item.heldNanoUsd ?? 0);
-        if (Number(Item.availableNanoUsd) < reservation.amountNanoUsd) {
-          throw userRefusal(Item, reservation);
-        }
-        // Another call started the month after this one's hold found it unstarted.
-      } else {
-        budget =
-          typeof userBudgetNanoUsd === 'number' ? userBudgetNanoUsd : await userBudgetNanoUsd();
-        await this.startUserMonth(counter.key, budget, { onlyIfUnset: true });
-      }
+  /**
+   * Holds on the user's month, which learns its budget when the month starts, and again
+   * when the default it follows is not the one this reservation names (the setting was
+   * changed, or the month started before months recorded what they follow).
+   */
+  private async holdUserMonth(reservation: Reservation, defaultBudgetNanoUsd: number) {
+    const counter = userCounter(reservation, defaultBudgetNanoUsd);
+    for (let attempt = 1; ; attempt++) {
+      let refused: HoldRefused;
       try {
-        await this.hold(reservation, counter);
-      } catch (retryError) {
-        if (!(retryError instanceof HoldRefused)) throw retryError;
-        throw retryError.item
-          ? userRefusal(retryError.item, reservation)
-          : userBudgetExceeded(budget);
+        return await this.hold(reservation, counter);
+      } catch (error) {
+        if (!(error instanceof HoldRefused)) throw error;
+        refused = error;
+      }
+      // The month as the refused update found it; none yet when the user's first call starts it.
+      const item = refused.item ?? {};
+      const current =
+        item.availableNanoUsd !== undefined && followsBudget(item, defaultBudgetNanoUsd);
+      if (current && Number(item.availableNanoUsd) < reservation.amountNanoUsd) {
+        throw userRefusal(item, reservation);
+      }
+      // Calls of two versions mid-deploy, each setting the month to its own default.
+      if (attempt === USER_MONTH_ATTEMPTS) throw userRefusal(item, reservation);
+      if (!current) {
+        await this.startUserMonth(
+          counter.key,
+          await this.userBudget(reservation.userId, defaultBudgetNanoUsd),
+          { replacing: item.budgetBasis },
+        );
       }
     }
   }
 
-  /** Sets what a user's month has left: `budget − held`, at once. */
-  private async startUserMonth(key: Key, budgetNanoUsd: number, options: { onlyIfUnset: boolean }) {
+  /** The user's own budget when an operator set one, else the default. */
+  private async userBudget(userId: string, defaultNanoUsd: number): Promise<UserBudget> {
+    const own = await this.storedBudgetNanoUsd(userId);
+    return own === undefined
+      ? { nanoUsd: defaultNanoUsd, basis: defaultNanoUsd }
+      : { nanoUsd: own, basis: OWN_BUDGET };
+  }
+
+  /**
+   * Sets what a user's month has left, `budget − held`, at once, and what budget it follows.
+   * @param options.replacing only if the month follows this (`undefined`: nothing recorded
+   *   yet), so that a reading of the budget overtaken by an operator's change is not applied
+   */
+  private async startUserMonth(
+    key: Key,
+    budget: UserBudget,
+    options: { replacing?: unknown } | 'always',
+  ) {
+    const condition =
+      options === 'always'
+        ? {}
+        : options.replacing === undefined
+          ? { ConditionExpression: 'attribute_not_exists(budgetBasis)' }
+          : {
+              ConditionExpression: 'budgetBasis = :replacing',
+              ExpressionAttributeValues: { ':replacing': options.replacing },
+            };
     await this.client
       .send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
-          UpdateExpression: 'SET availableNanoUsd = :budget - if_not_exists(heldNanoUsd, :zero)',
-          ...(options.onlyIfUnset && {
-            ConditionExpression: 'attribute_not_exists(availableNanoUsd)',
-          }),
-          ExpressionAttributeValues: { ':budget': budgetNanoUsd, ':zero': 0 },
+          UpdateExpression:
+            'SET availableNanoUsd = :budget - if_not_exists(heldNanoUsd, :zero), budgetBasis = :basis',
+          ...condition,
+          ExpressionAttributeValues: {
+            ':budget': budget.nanoUsd,
+            ':basis': budget.basis,
+            ':zero': 0,
+            ...condition.ExpressionAttributeValues,
+          },
         }),
       )
       .catch((error: unknown) => {
-        // Another call started the month first.
+        // Another call or an operator set it first.
         if (!isConditionFailure(error)) throw error;
       });
   }
@@ -293,8 +333,14 @@ export class DynamoUsageLedger implements UsageLedger {
         ? {
             UpdateExpression:
               'SET #hold = :amount ADD availableNanoUsd :taken, heldNanoUsd :amount',
-            ConditionExpression: 'attribute_not_exists(#hold) AND availableNanoUsd >= :amount',
-            ExpressionAttributeValues: { ':amount': amount, ':taken': -amount },
+            ConditionExpression:
+              'attribute_not_exists(#hold) AND availableNanoUsd >= :amount AND budgetBasis IN (:default, :own)',
+            ExpressionAttributeValues: {
+              ':amount': amount,
+              ':taken': -amount,
+              ':default': counter.defaultBudgetNanoUsd,
+              ':own': OWN_BUDGET,
+            },
           }
         : counter.limit === undefined
           ? {
@@ -599,7 +645,7 @@ export class DynamoUsageLedger implements UsageLedger {
     // each applies what is stored until it finds it applied, so the last put wins both.
     const month = ledgerKeys.userMonth(userId, monthOf(nowMs));
     for (let applied = budgetNanoUsd, tries = 0; tries < 5; tries++) {
-      await this.startUserMonth(month, applied, { onlyIfUnset: false });
+      await this.startUserMonth(month, { nanoUsd: applied, basis: OWN_BUDGET }, 'always');
       const stored = await this.storedBudgetNanoUsd(userId);
       if (stored === undefined || stored === applied) return;
       applied = stored;
@@ -618,8 +664,18 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 }
 
-function userCounter(reservation: Reservation): Counter {
-  return { kind: 'user', key: ledgerKeys.userMonth(reservation.userId, reservation.month) };
+function userCounter(reservation: Reservation, defaultBudgetNanoUsd?: number): Counter {
+  return {
+    kind: 'user',
+    key: ledgerKeys.userMonth(reservation.userId, reservation.month),
+    ...(defaultBudgetNanoUsd !== undefined && { defaultBudgetNanoUsd }),
+  };
+}
+
+/** Whether a started user month follows the user's own budget or this default. */
+function followsBudget(item: Record<string, unknown>, defaultBudgetNanoUsd: number): boolean {
+  const basis = item.budgetBasis;
+  return basis === OWN_BUDGET || (basis !== undefined && Number(basis) === defaultBudgetNanoUsd);
 }
 
 function globalCounter(reservation: Reservation, shardBudget?: number): Counter {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { ensureTable } from '../../../local-stack/dynamodb/create-table.js';
 import { ensureLocalAwsEnv } from '../../../local-stack/function-env.js';
@@ -90,7 +90,7 @@ describe('DynamoUsageLedger', () => {
     ledger.reserve({
       userId,
       amountNanoUsd: 1_000_000,
-      userBudgetNanoUsd: BUDGET,
+      userDefaultBudgetNanoUsd: BUDGET,
       globalBudgetNanoUsd: BUDGET,
       nowMs: T0,
       expiresAtMs: T0 + 60_000,
@@ -195,14 +195,48 @@ describe('DynamoUsageLedger', () => {
     const userId = `user-${randomUUID()}`;
     const userMonth = ledgerKeys.userMonth(userId, MONTH).pk;
     // The month's first call: refused, the month started with its budget, held again.
-    await reserve(userId, { userBudgetNanoUsd: 1_500_000 });
-    await expect(reserve(userId, { userBudgetNanoUsd: 1_500_000 })).rejects.toThrow(
+    await reserve(userId, { userDefaultBudgetNanoUsd: 1_500_000 });
+    await expect(reserve(userId, { userDefaultBudgetNanoUsd: 1_500_000 })).rejects.toThrow(
       'does not fit your monthly budget of $0.0015',
     );
 
+    // Hold, the user's own budget read (none), the month started, hold again; then a hold.
     const onUserMonth = sent.filter((command) => command.endsWith(` ${userMonth}`));
-    expect(onUserMonth.filter((command) => command.startsWith('GetItem'))).toEqual([]);
-    expect(onUserMonth).toHaveLength(4);
+    expect(onUserMonth.map((command) => command.split(' ')[0])).toEqual([
+      'UpdateItemCommand',
+      'GetItemCommand',
+      'UpdateItemCommand',
+      'UpdateItemCommand',
+      'UpdateItemCommand',
+    ]);
+  });
+
+  it('gives a month started before months recorded their budget the budget that applies now', async () => {
+    const [lowered, raised] = [`user-${randomUUID()}`, `user-${randomUUID()}`];
+    // As the previous version left them: $0.002 of budget, $0.001 spent.
+    for (const userId of [lowered, raised]) {
+      await createDocumentClient(client).send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...ledgerKeys.userMonth(userId, MONTH),
+            availableNanoUsd: 1_000_000,
+            heldNanoUsd: 1_000_000,
+            spentNanoUsd: 1_000_000,
+          },
+        }),
+      );
+    }
+
+    const refused = reserve(lowered, { userDefaultBudgetNanoUsd: 1_500_000 });
+    const admitted = await reserve(raised, {
+      userDefaultBudgetNanoUsd: 3_000_000,
+      amountNanoUsd: 2_000_000,
+    });
+
+    await expect(refused).rejects.toThrow('does not fit your monthly budget of $0.0015');
+    expect(admitted.amountNanoUsd).toBe(2_000_000);
+    expect(await ledger.userMonth(raised, MONTH)).toMatchObject({ heldNanoUsd: 3_000_000 });
   });
 
   describe('when a write lands but its answer is lost, and the SDK sends it again', () => {
@@ -357,7 +391,7 @@ describe('DynamoUsageLedger', () => {
     const cases = [
       {
         where: "the user's month",
-        tight: { userBudgetNanoUsd: 1_500_000 },
+        tight: { userDefaultBudgetNanoUsd: 1_500_000 },
         held: async (userId: string) => (await ledger.userMonth(userId, MONTH)).heldNanoUsd,
       },
       {
@@ -397,10 +431,10 @@ describe('DynamoUsageLedger', () => {
     it('still counts the call once should its caller only have been slow', async () => {
       const userId = `user-${randomUUID()}`;
       indexPuts.fail = true;
-      const slow = await reserve(userId, { userBudgetNanoUsd: 1_500_000 });
+      const slow = await reserve(userId, { userDefaultBudgetNanoUsd: 1_500_000 });
       indexPuts.fail = false;
       const next = await reserve(userId, {
-        userBudgetNanoUsd: 1_500_000,
+        userDefaultBudgetNanoUsd: 1_500_000,
         nowMs: EXPIRED,
         expiresAtMs: EXPIRED + 60_000,
       });

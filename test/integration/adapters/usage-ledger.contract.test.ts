@@ -43,7 +43,7 @@ describe('DynamoUsageLedger on DynamoDB Local', () => {
     const refusal = ledger.reserve({
       userId: 'lavish',
       amountNanoUsd: usdToNano(30),
-      userBudgetNanoUsd: usdToNano(1_000),
+      userDefaultBudgetNanoUsd: usdToNano(1_000),
       globalBudgetNanoUsd: usdToNano(100),
       nowMs,
       expiresAtMs: nowMs + 60_000,
@@ -64,7 +64,7 @@ describe('DynamoUsageLedger on DynamoDB Local', () => {
       ledger.reserve({
         userId: `spender-${i}`,
         amountNanoUsd: usdToNano(2),
-        userBudgetNanoUsd: usdToNano(1_000),
+        userDefaultBudgetNanoUsd: usdToNano(1_000),
         globalBudgetNanoUsd: usdToNano(budgetUsd),
         nowMs,
         expiresAtMs: nowMs + 60_000,

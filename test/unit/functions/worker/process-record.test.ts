@@ -296,7 +296,7 @@ describe('createRecordHandler', () => {
       const inFlight = await world.ledger.reserve({
         userId: USER_ID,
         amountNanoUsd: 999_999_000,
-        userBudgetNanoUsd: 1_000_000_000,
+        userDefaultBudgetNanoUsd: 1_000_000_000,
         globalBudgetNanoUsd: 1_000_000_000_000,
         nowMs: world.clock.nowMs,
         expiresAtMs: world.clock.nowMs + 600_000,
@@ -319,7 +319,7 @@ describe('createRecordHandler', () => {
       await world.ledger.reserve({
         userId: USER_ID,
         amountNanoUsd: 999_999_000,
-        userBudgetNanoUsd: 1_000_000_000,
+        userDefaultBudgetNanoUsd: 1_000_000_000,
         globalBudgetNanoUsd: 1_000_000_000_000,
         nowMs: world.clock.nowMs,
         expiresAtMs: world.clock.nowMs + 25 * 3_600_000,

@@ -30,7 +30,7 @@ async function abandonedTurn(text: string, options: { holder?: boolean; maxToken
   const reservation = await ledger.reserve({
     userId: USER,
     amountNanoUsd: 50_000_000,
-    userBudgetNanoUsd: 10_000_000_000,
+    userDefaultBudgetNanoUsd: 10_000_000_000,
     globalBudgetNanoUsd: 1_000_000_000_000,
     nowMs,
     expiresAtMs: nowMs + 300_000,

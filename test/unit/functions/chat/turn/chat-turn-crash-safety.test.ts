@@ -61,7 +61,7 @@ describe('a streaming answer that must outlive its function', () => {
     const reservation = await f.ledger.reserve({
       userId: USER,
       amountNanoUsd: 40_000_000,
-      userBudgetNanoUsd: 10_000_000_000,
+      userDefaultBudgetNanoUsd: 10_000_000_000,
       globalBudgetNanoUsd: 1_000_000_000_000,
       nowMs: NOW_MS,
       expiresAtMs: NOW_MS + 300_000,

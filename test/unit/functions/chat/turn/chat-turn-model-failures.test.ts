@@ -140,7 +140,7 @@ describe('a chat turn whose model fails before answering', () => {
     await f.ledger.reserve({
       userId: USER,
       amountNanoUsd: 1_000,
-      userBudgetNanoUsd: 2 * opusWorstCase,
+      userDefaultBudgetNanoUsd: 2 * opusWorstCase,
       globalBudgetNanoUsd: 1e15,
       nowMs: f.clock(),
       expiresAtMs: f.clock() + 60_000,
