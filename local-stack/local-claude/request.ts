@@ -122,6 +122,9 @@ function checkContent(request: PromptRequest): void {
       }
       if (block.text === '')
         throw invalidRequest('messages: text content blocks must be non-empty');
+      if (!/\S/.test(block.text) && !isFinalAssistant) {
+        throw invalidRequest('messages: text content blocks must contain non-whitespace text');
+      }
     });
   });
 }

@@ -32,8 +32,9 @@ export function buildPrompt(input: PromptInput): {
   if (system.length > 0) system[system.length - 1] = { ...system.at(-1)!, cache: true };
 
   const messages: PromptMessage[] = withoutLeadingAnswers(
-    // An empty answer (a turn that failed before its first token) is not valid input.
-    input.history.filter((message) => message.content.length > 0),
+    // An answer cut before it said anything (empty, or only the whitespace it began with)
+    // is not valid input: the API refuses text blocks without non-whitespace text.
+    input.history.filter((message) => /\S/.test(message.content)),
   ).map((message) => ({ role: message.role, blocks: [{ text: message.content }] }));
   messages.push({ role: 'user', blocks: [{ text: input.message }] });
 

@@ -64,6 +64,18 @@ describe('local Claude request checks', () => {
       'text content blocks must be non-empty',
     ],
     [
+      'a text block of whitespace only',
+      {
+        ...VALID,
+        messages: [
+          { role: 'user', content: 'Hi' },
+          { role: 'assistant', content: [{ type: 'text', text: '\n\n' }] },
+          { role: 'user', content: 'Are you back?' },
+        ],
+      },
+      'text content blocks must contain non-whitespace text',
+    ],
+    [
       'a text block without text',
       { ...VALID, messages: [{ role: 'user', content: [{ type: 'text' }] }] },
       'messages.0.content.0.text: Field required',

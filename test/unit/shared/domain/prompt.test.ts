@@ -43,6 +43,17 @@ describe('buildPrompt', () => {
     expect(prompt.messages.map((m) => m.blocks[0]?.text)).toEqual(['Q1', 'Q2']);
   });
 
+  it('skips answers cut before they said anything but whitespace, which the API refuses', () => {
+    const history = [
+      message(1, 'user', 'Q1'),
+      message(2, 'assistant', '\n\n'),
+      message(3, 'user', 'Q2'),
+      message(4, 'assistant', ' A2'),
+    ];
+    const prompt = buildPrompt({ history, message: 'Q3' });
+    expect(prompt.messages.map((m) => m.blocks[0]?.text)).toEqual(['Q1', 'Q2', ' A2', 'Q3']);
+  });
+
   it('sends the compacted summary ahead of the recent history, in the cached system prefix', () => {
     const prompt = buildPrompt({
       system: 'S',
