@@ -60,7 +60,9 @@ export function loadSettings(
   }
   if (problems.length > 0) throw new ConfigurationError(problems);
   const settings = values as FunctionSettingValues;
-  const prices = new PriceTable(settings.modelPrices);
+  const prices = new PriceTable(settings.modelPrices, {
+    workspaceInferenceGeo: settings.workspaceInferenceGeo,
+  });
   const crossProblems = [
     ...roleProblems(settings, options.role ?? 'chat'),
     ...modelProblems(settings, prices),

@@ -9,8 +9,6 @@ export interface BudgetLimits {
   /** Each user's monthly budget, unless an operator set one of their own. */
   userMonthlyBudgetUsd: number;
   globalMonthlyBudgetUsd: number;
-  /** Where the workspace runs a call that names no geography: `us` costs 1.1×. */
-  workspaceInferenceGeo?: string;
 }
 
 export interface BudgetRequest {
@@ -23,7 +21,7 @@ export interface BudgetRequest {
   maxOutputTokens: number;
   /** Cost beyond tokens the call may run up (server tool uses), held on top. */
   extraNanoUsd?: number;
-  /** The request's `inference_geo`: one geography costs more than `global`. */
+  /** The request's `inference_geo` (else the workspace's): one geography costs more than `global`. */
   inferenceGeo?: string;
   nowMs: number;
   /** When the reservation may be reclaimed if its caller never settles it. */
@@ -73,7 +71,7 @@ export function createBudgetReserver(deps: {
       model,
       request.promptMaxTokens,
       request.maxOutputTokens,
-      request.inferenceGeo ?? limits.workspaceInferenceGeo,
+      request.inferenceGeo,
     );
   function worstCaseOf(request: BudgetRequest): number {
     const nanoUsd =

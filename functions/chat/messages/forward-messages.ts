@@ -156,7 +156,7 @@ export function createMessagesForwarding(deps: {
           complete: false,
           error: { type: 'timeout_error', message: failure.message },
         };
-        const costNanoUsd = await settle(admitted, body.model, metered, prompt, observer);
+        const costNanoUsd = await settle(admitted, body, metered, prompt, observer);
         await account(request, { metered, costNanoUsd, cache: cacheOutcome, startedAtMs });
         throw failure;
       }
@@ -169,7 +169,7 @@ export function createMessagesForwarding(deps: {
 
     const finish = async (metered: MeteredAnswer, answerBody: string | undefined) => {
       await controller.dispose();
-      const costNanoUsd = await settle(admitted, body.model, metered, prompt, observer);
+      const costNanoUsd = await settle(admitted, body, metered, prompt, observer);
       await account(request, { metered, costNanoUsd, cache: cacheOutcome, startedAtMs });
       if (cacheKey && request.cache !== 'bypass' && answerBody !== undefined && metered.complete) {
         await responseCache
@@ -223,7 +223,7 @@ export function createMessagesForwarding(deps: {
 
   async function settle(
     admitted: Admitted,
-    model: string,
+    request: Pick<MessagesRequest, 'model' | 'inference_geo'>,
     metered: MeteredAnswer,
     prompt: PromptSize,
     observer: MessagesObserver,
@@ -233,7 +233,12 @@ export function createMessagesForwarding(deps: {
       metered.model === undefined && metered.usage.inputTokens === 0
         ? { ...metered.usage, inputTokens: prompt.typicalTokens }
         : metered.usage;
-    const costNanoUsd = prices.costNanoUsd(model, usage);
+    // An answer that never said where it ran ran where the request asked.
+    const geo = usage.inferenceGeo ?? request.inference_geo ?? undefined;
+    const costNanoUsd = prices.costNanoUsd(request.model, {
+      ...usage,
+      ...(geo !== undefined && { inferenceGeo: geo }),
+    });
     const outcome = await admitted.settle({ usage, costNanoUsd });
     if (outcome.ledgerError) {
       observer.settlementFailed({

@@ -14,8 +14,15 @@ import { type ModelPrice, nanoUsdPerToken } from './model-price.js';
 export class PriceTable {
   private readonly prices: ReadonlyMap<string, ModelPrice>;
 
-  /** @param overrides the modelPrices setting, merged over the defaults model by model */
-  constructor(overrides: Readonly<Record<string, ModelPrice>> = {}) {
+  /**
+   * @param overrides the modelPrices setting, merged over the defaults model by model
+   * @param options.workspaceInferenceGeo where a call runs whose request and usage name no
+   *   geography (the workspace's default_inference_geo)
+   */
+  constructor(
+    overrides: Readonly<Record<string, ModelPrice>> = {},
+    private readonly options: { workspaceInferenceGeo?: string } = {},
+  ) {
     this.prices = new Map(Object.entries({ ...DEFAULT_MODEL_PRICES, ...overrides }));
   }
 
@@ -33,7 +40,8 @@ export class PriceTable {
    * Exact cost in nano-dollars; cache reads and writes are priced apart. A batch call's
    * tokens cost {@link BATCH_PRICE_RATIO} of the list price, and a regional one's
    * {@link REGIONAL_INFERENCE_PRICE_RATIO} (both, for both), rounded up to the next
-   * nano-dollar (a price of $0.001 per million tokens is one nano-dollar a token).
+   * nano-dollar (a price of $0.001 per million tokens is one nano-dollar a token). A usage
+   * that names no geography (an estimate: the answer never said) ran in the workspace's.
    */
   costNanoUsd(model: string, usage: TokenUsage, tier: PriceTier = 'standard'): number {
     const price = this.priceOf(model);
@@ -47,7 +55,9 @@ export class PriceTable {
       write1h * nanoUsdPerToken(price.cacheWrite1h);
     const ratios = [
       ...(tier === 'batch' ? [BATCH_PRICE_RATIO] : []),
-      ...(isRegionalInference(usage.inferenceGeo) ? [REGIONAL_INFERENCE_PRICE_RATIO] : []),
+      ...(isRegionalInference(usage.inferenceGeo ?? this.options.workspaceInferenceGeo)
+        ? [REGIONAL_INFERENCE_PRICE_RATIO]
+        : []),
     ];
     return (usage.webSearchRequests ?? 0) * WEB_SEARCH_NANO_USD + scaled(tokens, ratios);
   }
@@ -55,7 +65,7 @@ export class PriceTable {
   /**
    * Upper bound of a call's cost: every prompt token at the dearest input price
    * (a cache write can cost more than plain input) and every allowed output token.
-   * @param inferenceGeo the request's `inference_geo`, if it names one
+   * @param inferenceGeo the request's `inference_geo`, if it names one (else the workspace's)
    */
   worstCaseNanoUsd(
     model: string,
@@ -68,7 +78,7 @@ export class PriceTable {
     const tokens =
       promptTokens * nanoUsdPerToken(dearestInput) +
       maxOutputTokens * nanoUsdPerToken(price.output);
-    return isRegionalInference(inferenceGeo)
+    return isRegionalInference(inferenceGeo ?? this.options.workspaceInferenceGeo)
       ? scaled(tokens, [REGIONAL_INFERENCE_PRICE_RATIO])
       : tokens;
   }

@@ -433,6 +433,33 @@ describe('/v1/messages near the function deadline', () => {
     expect(usage.heldNanoUsd).toBe(usage.spentNanoUsd);
   });
 
+  it('bills such a call that asked to stay in the US at 1.1 times the list price, as it held', async () => {
+    const client = new Anthropic({
+      baseURL: stack.url,
+      apiKey: await stack.token('late-resident'),
+      maxRetries: 0,
+    });
+
+    const error = await client.messages
+      .create({
+        model: MODEL,
+        max_tokens: 500,
+        inference_geo: 'us',
+        messages: [{ role: 'user', content: 'slowly [[local-claude: tokens=400 tps=50]]' }],
+      })
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+
+    expect((error as APIError).type).toBe('timeout_error');
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    const usage = await ledger.userMonth('late-resident', month());
+    expect(usage.outputTokens).toBe(500);
+    const listPrice = prices.costNanoUsd(MODEL, usage);
+    expect(usage.spentNanoUsd).toBe(Math.ceil((listPrice * 11) / 10));
+  });
+
   it('bills nothing for a non-streamed call cut while it waited to retry a refusal: nothing was being written', async () => {
     const client = new Anthropic({
       baseURL: stack.url,

@@ -22,9 +22,9 @@ const REQUEST: BudgetRequest = {
 /** 1000 prompt tokens at Sonnet's dearest input ($6, a 1-hour cache write) + 600 x $15: $0.015. */
 const WORST_CASE_NANO_USD = 15_000_000;
 
-function reserverFixture(limits: BudgetLimits) {
+function reserverFixture(limits: BudgetLimits, prices = new PriceTable()) {
   const ledger = new InMemoryUsageLedger();
-  const budget = createBudgetReserver({ ledger, prices: new PriceTable(), limits });
+  const budget = createBudgetReserver({ ledger, prices, limits });
   return { ledger, budget };
 }
 
@@ -50,8 +50,14 @@ describe('budget reserver', () => {
 
   it('holds 1.1 times the worst case where the call runs in one geography: the workspace default, unless the request names one', async () => {
     const limits = { userMonthlyBudgetUsd: 10, globalMonthlyBudgetUsd: 1_000 };
-    const regional = reserverFixture({ ...limits, workspaceInferenceGeo: 'us' }).budget;
-    const global = reserverFixture({ ...limits, workspaceInferenceGeo: 'global' }).budget;
+    const regional = reserverFixture(
+      limits,
+      new PriceTable({}, { workspaceInferenceGeo: 'us' }),
+    ).budget;
+    const global = reserverFixture(
+      limits,
+      new PriceTable({}, { workspaceInferenceGeo: 'global' }),
+    ).budget;
 
     expect((await regional.reserve(REQUEST)).amountNanoUsd).toBe(16_500_000);
     expect((await regional.reserve({ ...REQUEST, inferenceGeo: 'global' })).amountNanoUsd).toBe(

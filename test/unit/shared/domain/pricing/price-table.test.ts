@@ -66,6 +66,21 @@ describe('PriceTable', () => {
     ).toBe(prices.costNanoUsd('claude-sonnet-4-5', SONNET_CACHED_TURN));
   });
 
+  it("prices a usage that names no geography in the workspace's, and one that names one in its own", () => {
+    const usWorkspace = new PriceTable({}, { workspaceInferenceGeo: 'us' });
+    expect(nanoToUsd(usWorkspace.costNanoUsd('claude-sonnet-4-5', SONNET_CACHED_TURN))).toBe(
+      0.022935,
+    );
+    expect(
+      usWorkspace.costNanoUsd('claude-sonnet-4-5', {
+        ...SONNET_CACHED_TURN,
+        inferenceGeo: 'global',
+      }),
+    ).toBe(prices.costNanoUsd('claude-sonnet-4-5', SONNET_CACHED_TURN));
+    expect(usWorkspace.worstCaseNanoUsd('claude-sonnet-4-5', 1000, 100)).toBe(8_250_000);
+    expect(usWorkspace.worstCaseNanoUsd('claude-sonnet-4-5', 1000, 100, 'global')).toBe(7_500_000);
+  });
+
   it('prices a regional batch call at both ratios', () => {
     const regional = { ...SONNET_CACHED_TURN, inferenceGeo: 'us' };
     expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-5', regional, 'batch'))).toBe(0.0114675);
