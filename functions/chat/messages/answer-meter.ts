@@ -40,6 +40,8 @@ export class AnswerMeter {
   private generated = '';
   /** Thinking began: it is billed whole but streamed summarized, or not at all. */
   private thinking = false;
+  /** Web searches whose results were streamed: each is billed, whatever usage then says. */
+  private searchesShown = 0;
 
   /** Observes one streamed event (its name and parsed data). */
   observe(name: string, data: unknown): void {
@@ -52,8 +54,12 @@ export class AnswerMeter {
         break;
       }
       case 'content_block_start': {
-        const type = (event.content_block as { type?: unknown } | undefined)?.type;
-        if (type === 'thinking' || type === 'redacted_thinking') this.thinking = true;
+        const block = (event.content_block ?? {}) as { type?: unknown; content?: unknown };
+        if (block.type === 'thinking' || block.type === 'redacted_thinking') this.thinking = true;
+        // A failed search (its content an error, not results) is not billed.
+        if (block.type === 'web_search_tool_result' && Array.isArray(block.content)) {
+          this.searchesShown++;
+        }
         break;
       }
       case 'content_block_delta': {
@@ -97,12 +103,22 @@ export class AnswerMeter {
     return Math.min(shown, this.maxOutputTokens);
   }
 
+  /** A cut stream's usage: its output estimated, and every search it showed counted. */
+  private estimatedUsage(usage: TokenUsage): TokenUsage {
+    const webSearchRequests = Math.max(usage.webSearchRequests ?? 0, this.searchesShown);
+    return {
+      ...usage,
+      outputTokens: this.estimatedOutputTokens(usage),
+      ...(webSearchRequests > 0 && { webSearchRequests }),
+    };
+  }
+
   result(): MeteredAnswer {
     const usage = this.usage ?? usageFromWire(undefined);
     const estimated = !this.finalOutputSeen;
     return {
       ...(this.model && { model: this.model }),
-      usage: estimated ? { ...usage, outputTokens: this.estimatedOutputTokens(usage) } : usage,
+      usage: estimated ? this.estimatedUsage(usage) : usage,
       usageEstimated: estimated,
       ...(this.stopReason && { stopReason: this.stopReason }),
       complete: this.stopped && !this.error,

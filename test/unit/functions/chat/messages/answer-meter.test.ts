@@ -180,6 +180,26 @@ describe('AnswerMeter', () => {
     expect(meter.result().usage.outputTokens).toBeGreaterThanOrEqual(1);
   });
 
+  it('bills every web search a cut stream showed results of, not one that failed', () => {
+    const searchResult = (index: number, content: unknown) => ({
+      type: 'content_block_start',
+      index,
+      content_block: { type: 'web_search_tool_result', tool_use_id: `srvtoolu_${index}`, content },
+    });
+    const results = [{ type: 'web_search_result', url: 'https://example.com', title: 'x' }];
+    const failed = { type: 'web_search_tool_result_error', error_code: 'unavailable' };
+    const meter = meterOf([
+      ['message_start', messageStart],
+      ['content_block_start', searchResult(1, results)],
+      ['content_block_start', searchResult(3, results)],
+      ['content_block_start', searchResult(5, failed)],
+      ['error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }],
+    ]);
+
+    expect(meter.result()).toMatchObject({ usageEstimated: true, complete: false });
+    expect(meter.result().usage.webSearchRequests).toBe(2);
+  });
+
   it('reports exact usage but an incomplete answer when the stream is cut after message_delta', () => {
     const meter = meterOf(FULL_STREAM.slice(0, -1));
 
