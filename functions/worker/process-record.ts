@@ -2,6 +2,7 @@ import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempo
 import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
 import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { Context, SQSRecord } from 'aws-lambda';
+import { isUserId } from '../../shared/auth/user-id.js';
 import type { Clock } from '../../shared/domain/clock.js';
 import { isJobId } from '../../shared/domain/ids.js';
 import { jobEndedEvent } from '../../shared/events/producer-events.js';
@@ -25,8 +26,6 @@ import type { RunJobOnce } from './run-once.js';
 const JobRecordSchema = SqsRecordSchema.extend({ body: JSONStringified(JobMessageSchema) });
 /** A duplicate that arrives while the first copy runs looks again after this. */
 const IN_PROGRESS_RETRY_SECONDS = 30;
-/** The user ids the message contract accepts; anything else is not named in an event. */
-const USER_ID = /^[\w.@|:+-]{1,128}$/;
 /** A message for a job in one of these is a duplicate: the job is not run again. */
 const ENDED: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled']);
 /** Ends a message sent since asks to run again, as POST /v1/jobs does (the budget raised, say). */
@@ -230,7 +229,7 @@ function rejectionReason(
 function namedIn(body: string): { userId: string; jobId: string; type?: Job['type'] } | undefined {
   try {
     const value = JSON.parse(body) as { userId?: unknown; jobId?: unknown; type?: unknown };
-    if (typeof value.userId !== 'string' || !USER_ID.test(value.userId)) return undefined;
+    if (typeof value.userId !== 'string' || !isUserId(value.userId)) return undefined;
     if (typeof value.jobId !== 'string' || !isJobId(value.jobId)) return undefined;
     const type =
       value.type === 'summarize.document' || value.type === 'summarize.conversation'

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { USER_ID_PATTERN } from '../auth/user-id.js';
 import { JOB_ID_PATTERN } from '../domain/ids.js';
 
 /**
@@ -8,7 +9,10 @@ import { JOB_ID_PATTERN } from '../domain/ids.js';
  */
 const UserIdSchema = z
   .string()
-  .regex(/^[\w.@|:+-]{1,128}$/, 'userId must be 1-128 characters of letters, digits and ._@|:+-');
+  .regex(
+    USER_ID_PATTERN,
+    'userId must be 1-128 characters of letters, digits and ._@|:+-, not only dots',
+  );
 
 /** Letters, digits and `._:-`: safe in a table key, a URL path and an SNS attribute. */
 export const JobIdSchema = z

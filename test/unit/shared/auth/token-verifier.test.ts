@@ -30,6 +30,21 @@ describe('hs256Verifier', () => {
     await expect(verifier.verify(header)).rejects.toThrow(AuthenticationError);
   });
 
+  it.each(['.', '..', '...'])(
+    'rejects a sub of dots only (%s), as job ids: a URL resolves . and .. away, out of reach of admin routes',
+    async (sub) => {
+      await expect(verifier.verify(`Bearer ${await sign({ sub })}`)).rejects.toThrow(
+        AuthenticationError,
+      );
+    },
+  );
+
+  it('accepts a sub with dots among other characters', async () => {
+    await expect(verifier.verify(`Bearer ${await sign({ sub: '.a.' })}`)).resolves.toMatchObject({
+      userId: '.a.',
+    });
+  });
+
   it('rejects an expired token', async () => {
     const token = await new SignJWT({ sub: 'u' })
       .setProtectedHeader({ alg: 'HS256' })
