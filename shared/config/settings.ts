@@ -373,7 +373,7 @@ export const SETTINGS = {
   ),
   tracing: setting(
     'stack',
-    'X-Ray active tracing and Powertools Tracer on both functions.',
+    'X-Ray active tracing and Powertools Tracer on every function.',
     flag(true),
   ),
   sourceMaps: setting(
