@@ -27,6 +27,7 @@ export function createDynamoDbClient(endpoint?: string, instrument = asIs): Dyna
     },
   });
   withoutSdkLogging(client);
+  retryingTransactionConflicts(client);
   return instrument(client);
 }
 
@@ -44,6 +45,7 @@ export function createUninstrumentedTwin(
     requestHandler: client.config.requestHandler,
   });
   withoutSdkLogging(twin);
+  retryingTransactionConflicts(twin);
   return twin;
 }
 
@@ -66,4 +68,27 @@ export function createSqsClient(endpoint?: string, instrument = asIs): SQSClient
  */
 function withoutSdkLogging(client: DynamoDBClient): void {
   client.middlewareStack.remove('loggerMiddleware');
+}
+
+/**
+ * A single write to an item a transaction is writing at that moment is refused with
+ * TransactionConflictException, which the SDK takes for the caller's fault and never
+ * retries (DynamoDB Local never raises it at all). It was not applied, so it is sent again
+ * with the SDK's back-off, as a transient error. Placed inside the retry step: it marks the
+ * error as the deserializer throws it.
+ */
+function retryingTransactionConflicts(client: DynamoDBClient): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if ((error as Error | undefined)?.name === 'TransactionConflictException') {
+          (error as { $retryable?: object }).$retryable = {};
+        }
+        throw error;
+      }
+    },
+    { step: 'deserialize', priority: 'high', name: 'retryTransactionConflicts' },
+  );
 }
