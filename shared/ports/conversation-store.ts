@@ -1,3 +1,4 @@
+import type { Reservation } from '../domain/budget.js';
 import type {
   Conversation,
   Page,
@@ -77,6 +78,15 @@ export interface FinishTurn {
     costNanoUsd: number;
     tokens: number;
   };
+  /**
+   * The budget reservation the answer is billed from (none for a free one). Its settle
+   * comes after the answer is stored; with the answer, in the same write, the store makes
+   * the answer's cost and usage what the ledger settles the reservation to should that
+   * settle never come (its function killed, its writes failed): the sweep settles it to
+   * them once it expires, instead of giving the hold back. Never one without the other: an
+   * answer stored is billed, and billed once however the settles race.
+   */
+  reservation?: Reservation;
   nowIso: string;
 }
 

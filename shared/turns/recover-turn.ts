@@ -27,8 +27,10 @@ export function parseTurnHolder(holder: string | undefined) {
  * Ends a turn whose function died mid-answer (killed, out of memory, timed out): its
  * lease, renewed by a live turn's heartbeat, has run out. What it had streamed is stored
  * as its answer, `interrupted`, priced from the usage Claude reported at the start and
- * the streamed text; its reservation is settled to that, releasing the rest; the
- * conversation is free again; the call is reported in the usage records. Safe to race:
+ * the streamed text; its reservation is settled to that, releasing the rest (those
+ * figures are stored with the answer as what the sweep settles the reservation to, should
+ * this settle fail or this function die first); the conversation is free again; the call
+ * is reported in the usage records. Safe to race:
  * the store ends a turn once. Should the function only have stalled, its own settle later
  * counts the call once, at its figures.
  */
@@ -80,6 +82,8 @@ export function createTurnRecovery(deps: {
         costNanoUsd,
         tokens: estimateTokens(partial.text),
       },
+      // Billed even should the settle below fail, or this function die before it.
+      ...(active.hold && { reservation: active.hold.reservation }),
       nowIso: new Date(nowMs).toISOString(),
     });
     if (!ended) return 'idle';

@@ -14,7 +14,8 @@ export type FinishTurn = (turn: StartedTurn, answer: CollectedAnswer) => Promise
 
 /**
  * What an answer leaves behind, whatever way it ended: the answer stored (before the
- * stream's last event), its cost settled against the budget and the rate window,
+ * stream's last event) with its cost as what its reservation is settled to should this
+ * function die before it settles, then its cost settled against the budget and the rate window,
  * compaction requested when the history grew past the threshold. Only a failure to
  * store the answer fails the turn; the rest is reported to the observer.
  * @returns the turn's last event: `done`, or `error`
@@ -62,6 +63,8 @@ export function createTurnFinish(deps: {
           costNanoUsd,
           tokens: estimateTokens(answer.text),
         },
+        // Billed should this function die before its settle below: a replay is free.
+        ...(turn.cache.outcome !== 'hit' && { reservation: turn.admitted.reservation }),
         nowIso: new Date(clock()).toISOString(),
       });
     } catch (error) {

@@ -197,9 +197,9 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   async finishTurn(turn: FinishTurn): Promise<void> {
-    const { putAnswer, releaseHold, countOnly } = finishTurnItems(this.tableName, turn);
+    const { putAnswer, releaseHold, countOnly, billed } = finishTurnItems(this.tableName, turn);
     try {
-      await transactWrite(this.client, { TransactItems: [putAnswer, releaseHold] });
+      await transactWrite(this.client, { TransactItems: [putAnswer, releaseHold, ...billed] });
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       // Our lease ran out and another turn holds the conversation now: our answer's
@@ -207,7 +207,7 @@ export class DynamoConversationStore implements ConversationStore {
       // conversation was deleted meanwhile (and perhaps made again under its id), this
       // fails too and nothing is left behind.
       try {
-        await transactWrite(this.client, { TransactItems: [putAnswer, countOnly] });
+        await transactWrite(this.client, { TransactItems: [putAnswer, countOnly, ...billed] });
       } catch (fallbackError) {
         if (!isConditionFailure(fallbackError)) throw fallbackError;
         // A piece saved after a delete's sweep would outlive its conversation, or join
@@ -320,9 +320,9 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   async interruptTurn(turn: FinishTurn): Promise<boolean> {
-    const { putAnswer, releaseHold } = finishTurnItems(this.tableName, turn);
+    const { putAnswer, releaseHold, billed } = finishTurnItems(this.tableName, turn);
     try {
-      await transactWrite(this.client, { TransactItems: [putAnswer, releaseHold] });
+      await transactWrite(this.client, { TransactItems: [putAnswer, releaseHold, ...billed] });
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;

@@ -39,17 +39,7 @@ export class ReservationIndex {
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: {
-          ...indexKey(reservation),
-          ...(settleTo && { settleTo }),
-          userId: reservation.userId,
-          month: reservation.month,
-          shard: reservation.shard,
-          amountNanoUsd: reservation.amountNanoUsd,
-          ...(reservation.holder && { holder: reservation.holder }),
-          ...(reservation.keyId && { keyId: reservation.keyId }),
-          expiresAt: Math.ceil(reservation.expiresAtMs / 1000) + RESERVATION_TTL_GRACE_SECONDS,
-        },
+        Item: { ...indexKey(reservation), ...(settleTo && { settleTo }), ...entry(reservation) },
       }),
     );
   }
@@ -135,6 +125,43 @@ export class ReservationIndex {
 /** A stable spread of ids over `count` partitions. */
 export function partitionOf(id: string, count: number): number {
   return createHash('sha256').update(id).digest().readUInt32BE(0) % count;
+}
+
+/**
+ * For a transaction that ends what a call was for (a turn's answer stored): makes `settleTo`
+ * what the reservation's entry is settled to, should its caller never settle it, in the
+ * same write. The entry is made again if it is gone; an entry there keeps its other
+ * attributes (the shard a moved hold took).
+ */
+export function settleToUpdate(tableName: string, reservation: Reservation, settleTo: Actual) {
+  const attributes = Object.entries(entry(reservation));
+  return {
+    Update: {
+      TableName: tableName,
+      Key: indexKey(reservation),
+      UpdateExpression: `SET settleTo = :settleTo, ${attributes
+        .map(([name]) => `#${name} = if_not_exists(#${name}, :${name})`)
+        .join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(attributes.map(([name]) => [`#${name}`, name])),
+      ExpressionAttributeValues: {
+        ':settleTo': settleTo,
+        ...Object.fromEntries(attributes.map(([name, value]) => [`:${name}`, value])),
+      },
+    },
+  };
+}
+
+/** An entry's attributes but its key and `settleTo`. */
+function entry(reservation: Reservation) {
+  return {
+    userId: reservation.userId,
+    month: reservation.month,
+    shard: reservation.shard,
+    amountNanoUsd: reservation.amountNanoUsd,
+    ...(reservation.holder && { holder: reservation.holder }),
+    ...(reservation.keyId && { keyId: reservation.keyId }),
+    expiresAt: Math.ceil(reservation.expiresAtMs / 1000) + RESERVATION_TTL_GRACE_SECONDS,
+  };
 }
 
 function indexKey(reservation: Pick<Reservation, 'id' | 'expiresAtMs'>) {

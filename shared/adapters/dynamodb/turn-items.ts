@@ -1,5 +1,6 @@
 import type { BeginTurn, FinishTurn } from '../../ports/conversation-store.js';
 import { keys } from './keys.js';
+import { settleToUpdate } from './reservation-index.js';
 
 /**
  * The writes of a turn, as TransactWriteItems entries. Starting a turn takes the
@@ -222,5 +223,17 @@ export function finishTurnItems(tableName: string, turn: FinishTurn) {
         ExpressionAttributeValues: { ...counters, ':createdAt': turn.conversationCreatedAt },
       },
     },
+    /**
+     * The answer's figures on its reservation's index entry, so that a settle that never
+     * comes is made by the sweep (none for a free answer).
+     */
+    billed: turn.reservation
+      ? [
+          settleToUpdate(tableName, turn.reservation, {
+            usage: answer.usage,
+            costNanoUsd: answer.costNanoUsd,
+          }),
+        ]
+      : [],
   };
 }

@@ -137,6 +137,10 @@ describe('/v1/messages response cache', () => {
     const listed = await stack.request('chat-cacher', 'GET', '/v1/conversations');
     const { conversations } = (await listed.json()) as { conversations: unknown[] };
     expect(conversations).toHaveLength(2);
+    // The replay held nothing, so it leaves nothing for the sweep to settle.
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    const held = await ledger.listReservations();
+    expect(held.filter((reservation) => reservation.userId === 'chat-cacher')).toEqual([]);
   });
 
   it('never caches an answer that broke off or failed', async () => {
