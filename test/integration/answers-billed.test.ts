@@ -5,6 +5,7 @@ import { ensureTable } from '../../local-stack/dynamodb/create-table.js';
 import { ensureLocalAwsEnv } from '../../local-stack/function-env.js';
 import { createDocumentClient, createDynamoDbClient } from '../../shared/adapters/aws/clients.js';
 import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
+import { ReservationIndex } from '../../shared/adapters/dynamodb/reservation-index.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
 import { monthOf } from '../../shared/domain/budget.js';
@@ -198,6 +199,39 @@ describe('an answer stored is billed, though the settle after it never comes', (
     // Had it only stalled, its settle comes after the sweep's: it adds nothing.
     await ledger.settle(reservation, { usage, costNanoUsd });
     expect(await ledger.userMonth(userId, MONTH)).toEqual(month);
+  });
+
+  it("keeps the figures to settle to when the reservation's own index entry lands after the answer", async () => {
+    const userId = `u-${randomUUID().slice(0, 8)}`;
+    const { conversationId, turnId, userSeq, reservation } = await begunTurn(userId);
+    const usage = { ...STARTED, outputTokens: 15 };
+    const costNanoUsd = prices.costNanoUsd(MODEL, usage);
+    await store.finishTurn({
+      userId,
+      conversationId,
+      turnId,
+      userSeq,
+      conversationCreatedAt: new Date(T0).toISOString(),
+      answer: {
+        id: turnId,
+        content: 'A short story.',
+        model: MODEL,
+        stopReason: 'end_turn',
+        usage,
+        usageEstimated: false,
+        costNanoUsd,
+        tokens: 4,
+      },
+      reservation,
+      nowIso: new Date(T0 + 5_000).toISOString(),
+    });
+
+    // The reservation's put, sent before the model call, sent again by the SDK after a lost
+    // answer, lands now; then the function dies.
+    await new ReservationIndex(createDocumentClient(client), tableName).put(reservation);
+    await sweepAt(client, tableName, T0 + DEADLINE_MS + 1);
+
+    expect((await ledger.userMonth(userId, MONTH)).spentNanoUsd).toBe(costNanoUsd);
   });
 });
 

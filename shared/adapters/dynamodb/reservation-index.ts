@@ -35,13 +35,23 @@ export class ReservationIndex {
   /** Entries of this instance's reservations still being written, by reservation id. */
   private readonly writing = new Map<string, Promise<unknown>>();
 
+  /**
+   * Writes the entry; with `settleTo`, the figures a sweep settles it to. An entry already
+   * naming such figures keeps them when put again without (a reservation's own put, sent
+   * again by the SDK, landing after the turn that settles to them ended).
+   */
   async put(reservation: Reservation, settleTo?: Actual): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...indexKey(reservation), ...(settleTo && { settleTo }), ...entry(reservation) },
-      }),
-    );
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...indexKey(reservation), ...(settleTo && { settleTo }), ...entry(reservation) },
+          ...(!settleTo && { ConditionExpression: 'attribute_not_exists(settleTo)' }),
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   /**
