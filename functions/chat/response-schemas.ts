@@ -14,6 +14,7 @@ const STOP_REASONS: Record<StopReason, true> = {
   stop_sequence: true,
   refusal: true,
   pause_turn: true,
+  model_context_window_exceeded: true,
   stopped: true,
   timeout: true,
   interrupted: true,

@@ -1,5 +1,5 @@
 import { type Citation, citationFor } from './citations.js';
-import { type Directive, directiveError } from './directives.js';
+import { type DirectedStopReason, type Directive, directiveError } from './directives.js';
 import { newToolUseId } from './ids.js';
 import { lastToolResultText } from './prompt.js';
 import { firstWords, planReply, seededTokens } from './reply.js';
@@ -28,7 +28,7 @@ export interface Answer {
   outputTokens: number;
   /** The part of `outputTokens` spent thinking (0 without a thinking block). */
   thinkingTokens: number;
-  stopReason: 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use';
+  stopReason: 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | DirectedStopReason;
   stopSequence: string | null;
   /** `server_tool_use.web_search_requests` to report, when a directive asks for it. */
   webSearches?: number;
@@ -69,6 +69,9 @@ export function planAnswer(request: MessagesRequest, directive: Directive, promp
         : answerText(request, directive, { prompt, seed, toolResults }, left);
   return {
     ...rest,
+    // Only a reply Claude ended itself: a cut one ends as max_tokens whatever is asked.
+    ...(directive.stopReason &&
+      rest.stopReason === 'end_turn' && { stopReason: directive.stopReason }),
     blocks: [...blocks, ...rest.blocks],
     outputTokens: thinkingTokens + rest.outputTokens,
     thinkingTokens,

@@ -54,7 +54,17 @@ export interface Directive {
   answerModel?: string;
   /** How long a Message Batch created with this (header) directive stays in progress. */
   batchMs?: number;
+  /** The stop reason a text reply ends with, in place of `end_turn`, as the API may send it. */
+  stopReason?: DirectedStopReason;
 }
+
+/** The stop reasons a directive may make a reply end with. */
+export const DIRECTED_STOP_REASONS = [
+  'refusal',
+  'pause_turn',
+  'model_context_window_exceeded',
+] as const;
+export type DirectedStopReason = (typeof DIRECTED_STOP_REASONS)[number];
 
 /** Header a test can set instead of (or on top of) a directive in the message text. */
 export const DIRECTIVE_HEADER = 'x-local-claude-directive';
@@ -80,6 +90,7 @@ const KEYS = new Set([
   'input-tokens',
   'answer-model',
   'batch-ms',
+  'stop-reason',
 ]);
 
 /** A 400 for a directive a test got wrong, so it never passes silently. */
@@ -113,6 +124,10 @@ export function parseDirective(sources: readonly string[]): Directive {
   const inputTokens = optionalInt(fields, 'input-tokens', 0);
   const answerModel = get('answer-model');
   const batchMs = optionalInt(fields, 'batch-ms', 0);
+  const stopReason = get('stop-reason');
+  if (stopReason !== undefined && !isDirectedStopReason(stopReason)) {
+    throw fail(`stop-reason=${stopReason} (expected ${DIRECTED_STOP_REASONS.join(', ')})`);
+  }
   if (reply !== undefined && reply !== 'echo' && reply !== 'tool') {
     throw fail(`reply=${reply} (expected echo or tool)`);
   }
@@ -132,7 +147,12 @@ export function parseDirective(sources: readonly string[]): Directive {
     ...(inputTokens !== undefined && { inputTokens }),
     ...(answerModel !== undefined && { answerModel }),
     ...(batchMs !== undefined && { batchMs }),
+    ...(stopReason !== undefined && { stopReason }),
   };
+}
+
+function isDirectedStopReason(value: string): value is DirectedStopReason {
+  return (DIRECTED_STOP_REASONS as readonly string[]).includes(value);
 }
 
 function parseFault(fields: Map<string, string>): Fault | undefined {

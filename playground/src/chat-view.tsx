@@ -143,6 +143,7 @@ const STATUS_TEXT: Record<ReturnType<typeof useChat>['status'], string> = {
 const STOP_LABELS: Record<string, string> = {
   end_turn: 'complete',
   max_tokens: 'cut at max tokens',
+  model_context_window_exceeded: 'cut at the context window',
   stopped: 'stopped',
   timeout: 'timed out',
   interrupted: 'interrupted',

@@ -28,6 +28,8 @@ export type StopReason =
   | 'stop_sequence'
   | 'refusal'
   | 'pause_turn'
+  /** The conversation filled the model's context window before the answer ended. */
+  | 'model_context_window_exceeded'
   | 'stopped'
   | 'timeout'
   /** The turn's function died mid-answer: what it had streamed was kept by someone else. */

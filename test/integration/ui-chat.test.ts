@@ -162,6 +162,25 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
     expect(finishes).toEqual([undefined]);
   });
 
+  it('ends an answer that filled the context window as length, its stop reason kept', async () => {
+    const { chat, finishes } = await chatAs(stack, 'wendy');
+    await chat.sendMessage({
+      text: `go on ${directive('stop-reason=model_context_window_exceeded')}`,
+    });
+
+    expect(chat.error).toBeUndefined();
+    expect(finishes).toEqual(['length']);
+    expect(chat.messages[1]?.metadata?.stopReason).toBe('model_context_window_exceeded');
+    const stored = await json(
+      await stack.request(
+        'wendy',
+        'GET',
+        `/v1/conversations/${conversationIdOfChat('wendy', chat.id)}`,
+      ),
+    );
+    expect(stored.messages.at(-1)).toMatchObject({ stopReason: 'model_context_window_exceeded' });
+  });
+
   it('answers requests that are not valid with the JSON error body, which useChat surfaces', async () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ id: 'bad id!', trigger: 'submit-message' }, /^id: /],

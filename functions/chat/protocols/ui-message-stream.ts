@@ -18,6 +18,7 @@ const FINISH_REASONS = {
   end_turn: 'stop',
   stop_sequence: 'stop',
   max_tokens: 'length',
+  model_context_window_exceeded: 'length',
   refusal: 'content-filter',
   // Ended by us, not by Claude: a user's stop, a pause Claude asked for.
   stopped: 'other',

@@ -1,6 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
-import type { StopReason } from '../../domain/conversation.js';
 import { usageFromWire } from '../../gateway/wire-usage.js';
 import type {
   BatchItemResult,
@@ -10,6 +9,7 @@ import type {
 } from '../../ports/model-batches.js';
 import { toParams } from './anthropic-model.js';
 import { modelErrorOfType, toModelError } from './model-error.js';
+import { stopReasonOf } from './stop-reason.js';
 
 /** The ModelBatches port on Anthropic's Message Batches API. */
 export class AnthropicModelBatches implements ModelBatches {
@@ -53,7 +53,7 @@ export class AnthropicModelBatches implements ModelBatches {
             answer: {
               model: message.model,
               text: message.content.map((b) => (b.type === 'text' ? b.text : '')).join(''),
-              stopReason: (message.stop_reason ?? 'end_turn') as StopReason,
+              stopReason: stopReasonOf(message.stop_reason),
               usage: usageFromWire(message.usage),
             },
           });

@@ -4,7 +4,6 @@ import type {
   RawMessageStreamEvent,
   TextBlockParam,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { StopReason } from '../../domain/conversation.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import { mergeWireUsage, usageFromWire } from '../../gateway/wire-usage.js';
 import type {
@@ -16,6 +15,7 @@ import type {
   PromptBlock,
 } from '../../ports/model.js';
 import { toModelError } from './model-error.js';
+import { stopReasonOf } from './stop-reason.js';
 
 /** The Model port on the Anthropic Messages API. */
 export class AnthropicModel implements Model {
@@ -52,7 +52,7 @@ export class AnthropicModel implements Model {
       return {
         model: message.model,
         text: message.content.map((block) => (block.type === 'text' ? block.text : '')).join(''),
-        stopReason: (message.stop_reason ?? 'end_turn') as StopReason,
+        stopReason: stopReasonOf(message.stop_reason),
         usage: usageFromWire(message.usage),
       };
     } catch (error) {
@@ -75,7 +75,7 @@ async function* translate(
         usage = mergeWireUsage(usage, event.usage);
         yield { type: 'usage', usage };
         if (event.delta.stop_reason) {
-          yield { type: 'stop', stopReason: event.delta.stop_reason as StopReason };
+          yield { type: 'stop', stopReason: stopReasonOf(event.delta.stop_reason) };
         }
       } else if (event.type === 'message_stop') {
         return;

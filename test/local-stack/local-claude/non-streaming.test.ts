@@ -84,6 +84,15 @@ describe('local Claude without streaming', () => {
     expect(claude.requests.at(-1)?.outputTokensSent).toBe(4);
   });
 
+  it('ends a reply with the stop reason a directive names, but a cut one at max_tokens', async () => {
+    const full = await ask('Hi [[local-claude: stop-reason=model_context_window_exceeded]]');
+    const cut = await ask('Hi [[local-claude: stop-reason=refusal tokens=20]]', 4);
+
+    expect(full.stop_reason).toBe('model_context_window_exceeded');
+    expect(cut.stop_reason).toBe('max_tokens');
+    await expect(ask('Hi [[local-claude: stop-reason=tool_use]]')).rejects.toThrow(/stop-reason/);
+  });
+
   it('records the request body and headers it received', async () => {
     await ask('Remember me');
 
