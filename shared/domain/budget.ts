@@ -55,6 +55,59 @@ export function globalBudgetShards(globalBudgetUsd: number): number {
   );
 }
 
+/** What one shard of the deployment's month held (spent included) and spent, when read. */
+export interface ShardReading {
+  heldNanoUsd: number;
+  spentNanoUsd: number;
+}
+
+/**
+ * The most each shard of the deployment's month may hold (its cap: held + what is left),
+ * set when the month starts and whenever the budget changes, from one reading of every
+ * shard (`readings`, one per shard up to MAX_GLOBAL_BUDGET_SHARDS, those a larger budget
+ * used before included). The caps of the `shards` in use are raised to one level, as even
+ * as what they hold allows; the others keep what they hold and get no room. When what the
+ * month holds fits the budget, the caps add up to the budget and none is below its shard's
+ * holds; when it does not (a budget lowered below it), they add up to the budget counting
+ * spend only, so that the room calls in flight give back when they settle never lets new
+ * calls pass the budget.
+ */
+export function globalShardCaps(
+  budgetNanoUsd: number,
+  shards: number,
+  readings: readonly ShardReading[],
+): number[] {
+  const beyond = readings.slice(shards).map((reading) => reading.heldNanoUsd);
+  const inUse = readings.slice(0, shards);
+  const room = budgetNanoUsd - sum(beyond);
+  const held = inUse.map((reading) => reading.heldNanoUsd);
+  const floors = sum(held) <= room ? held : inUse.map((reading) => reading.spentNanoUsd);
+  return [...levelled(floors, room), ...beyond];
+}
+
+/**
+ * `floors` raised to one level so that they add up to `total` (the remainder of the
+ * division one nano-USD each on the first), or left as they are when they already pass it.
+ */
+function levelled(floors: readonly number[], total: number): number[] {
+  const ascending = [...floors].sort((a, b) => a - b);
+  for (let atLevel = floors.length; atLevel > 0; atLevel--) {
+    const above = sum(ascending.slice(atLevel));
+    const level = Math.floor((total - above) / atLevel);
+    if (level < ascending[atLevel - 1]!) continue;
+    let remainder = total - above - level * atLevel;
+    return floors.map((floor) => {
+      if (floor > level) return floor;
+      const extra = remainder > 0 ? 1 : 0;
+      remainder -= extra;
+      return level + extra;
+    });
+  }
+  return [...floors];
+}
+
+const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
+
 /** Seconds until the next minute starts: when a per-minute rate window reopens. */
 export function secondsToNextMinute(epochMs: number): number {
   return Math.max(1, Math.ceil((60_000 - (epochMs % 60_000)) / 1000));

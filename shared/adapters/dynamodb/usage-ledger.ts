@@ -9,9 +9,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   globalBudgetShards,
+  globalShardCaps,
   holdableAmount,
   MAX_GLOBAL_BUDGET_SHARDS,
   monthOf,
+  type ShardReading,
 } from '../../domain/budget.js';
 import { BudgetExceededError } from '../../domain/errors.js';
 import { newReservationId, reservationIdExpiry } from '../../domain/ids.js';
@@ -19,7 +21,7 @@ import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
 import { isNoSpend, type LateSpend, lateSpend, type Settlement } from '../../domain/settlement.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../ports/usage-ledger.js';
-import { failedItem, isConditionFailure } from './errors.js';
+import { failedItem, isConditionFailure, isTransactionConflict } from './errors.js';
 import { apiKeyKeys, ledgerKeys } from './keys.js';
 import { type Actual, partitionOf, ReservationIndex } from './reservation-index.js';
 
@@ -37,8 +39,10 @@ type ReserveRequest = Parameters<UsageLedger['reserve']>[0];
 const OWN_BUDGET = 'own';
 /** A user's budget and what it comes from: their own, or the default of that amount. */
 type UserBudget = { nanoUsd: number; basis: number | typeof OWN_BUDGET };
-/** Two versions of the function mid-deploy may each set a month to their own default. */
-const USER_MONTH_ATTEMPTS = 3;
+/** Two versions of the function mid-deploy may each set a month to their own budget. */
+const BUDGET_BASIS_ATTEMPTS = 3;
+/** Calls settling while the deployment's shards are set may touch them and cancel it. */
+const SHARD_CAPS_ATTEMPTS = 6;
 type Key = { pk: string; sk: string };
 /** What one item's hold tells of its reservation. */
 type Hold = Pick<Reservation, 'id' | 'amountNanoUsd' | 'expiresAtMs'>;
@@ -49,13 +53,13 @@ type Counter =
    * budget be the user's own or the default the reservation names.
    */
   | { kind: 'user'; key: Key; defaultBudgetNanoUsd?: number }
-  /** The deployment's shard or an API key's month: `heldNanoUsd` must stay within `limit`. */
-  | {
-      kind: 'limited';
-      key: Key;
-      limit?: number;
-      refusal: (options: { heldByCallsInFlight: boolean }) => BudgetExceededError;
-    };
+  /**
+   * A shard of the deployment's month: its `availableNanoUsd` (its cap − held) must cover
+   * the hold, and its caps be those of the budget the reservation names.
+   */
+  | { kind: 'global'; key: Key; budgetNanoUsd?: number }
+  /** An API key's month: `heldNanoUsd` must stay within `limit`. */
+  | { kind: 'key'; key: Key; limit?: number };
 
 /**
  * The UsageLedger on the single table, without transactions on the hot path: a
@@ -80,8 +84,8 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   private readonly index: ReservationIndex;
-  /** By month: what shards past the current count hold (see heldBeyondShards). */
-  private readonly beyond = new Map<string, Promise<number>>();
+  /** The settings of shard caps this instance has under way, by month and budget: its calls share them. */
+  private readonly settingShardCaps = new Map<string, Promise<void>>();
 
   private get shards(): number {
     return globalBudgetShards(this.globalBudgetUsd);
@@ -119,9 +123,9 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   private async tryReserve(planned: Reservation, request: ReserveRequest): Promise<Reservation> {
-    const left = request.globalBudgetNanoUsd - (await this.heldBeyondShards(planned.month));
-    if (planned.amountNanoUsd > left) throw globalBudgetExceeded();
-    const shardBudget = Math.floor(left / this.shards);
+    const globalBudget = request.globalBudgetNanoUsd;
+    // No shard's room is ever more than an even share of the budget.
+    const shardBudget = Math.floor(globalBudget / this.shards);
     const keyBudget = request.apiKey?.budgetNanoUsd;
     if (keyBudget !== undefined && planned.amountNanoUsd > keyBudget) {
       throw keyBudgetExceeded(keyBudget);
@@ -129,25 +133,16 @@ export class DynamoUsageLedger implements UsageLedger {
     if (planned.amountNanoUsd > shardBudget) throw callOverShardBudget(planned, shardBudget);
     const counters: Counter[] = [
       userCounter(planned),
-      globalCounter(planned, shardBudget),
-      ...(planned.keyId
-        ? [
-            {
-              kind: 'limited' as const,
-              key: apiKeyKeys.month(planned.keyId, planned.month),
-              ...(keyBudget !== undefined && { limit: keyBudget }),
-              refusal: (options: { heldByCallsInFlight: boolean }) =>
-                keyBudgetExceeded(keyBudget ?? 0, options),
-            },
-          ]
-        : []),
+      globalCounter(planned, globalBudget),
+      ...(planned.keyId ? [keyCounter(planned, keyBudget)] : []),
     ];
     // Should it fail, the call goes on and its caller settles it all the same; should the
     // caller also die, a reservation its holds would refuse takes them back (reclaimUnindexed).
     const indexing = this.index.put(planned).catch(() => undefined);
     const held = await Promise.allSettled([
       this.holdUserMonth(planned, request.userDefaultBudgetNanoUsd),
-      ...counters.slice(1).map((counter) => this.hold(planned, counter)),
+      this.holdGlobalShard(planned, globalBudget),
+      ...counters.slice(2).map((counter) => this.hold(planned, counter)),
     ]);
     const refusals = held.flatMap((outcome) =>
       outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
@@ -161,7 +156,7 @@ export class DynamoUsageLedger implements UsageLedger {
     const globalOnly = refusals.length === 1 && held[1]?.status === 'rejected';
     if (globalOnly && this.shards > 1) {
       // Only the deployment's shard is full: another may still have room (rare, near the end of a month).
-      const moved = await this.holdAnotherShard(planned, shardBudget);
+      const moved = await this.holdAnotherShard(planned, globalBudget);
       if (moved) return moved;
     }
     await this.releaseHeld(
@@ -177,55 +172,136 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   /**
-   * What the month holds (spent included) on shards a larger budget used before it was
-   * lowered: the current shards share what is left. New holds never go there, so it only
-   * shrinks (as holds settle) and the first read is an upper bound for the whole month.
+   * Holds on one of the deployment's shards, whose caps are set when the month starts,
+   * and again when the budget they follow is not the one this reservation names.
    */
-  private heldBeyondShards(month: string): Promise<number> {
-    if (this.shards === MAX_GLOBAL_BUDGET_SHARDS) return Promise.resolve(0);
-    let held = this.beyond.get(month);
-    if (!held) {
-      held = this.sumOfShards(month, this.shards, 'heldNanoUsd');
-      held.catch(() => this.beyond.delete(month));
-      this.beyond.set(month, held);
+  private async holdGlobalShard(reservation: Reservation, budgetNanoUsd: number) {
+    const counter = globalCounter(reservation, budgetNanoUsd);
+    for (let attempt = 1; ; attempt++) {
+      let refused: HoldRefused;
+      try {
+        return await this.hold(reservation, counter);
+      } catch (error) {
+        if (!(error instanceof HoldRefused)) throw error;
+        refused = error;
+      }
+      const item = refused.item ?? {};
+      const current = item.budgetBasis !== undefined && Number(item.budgetBasis) === budgetNanoUsd;
+      // Calls of two versions mid-deploy, each setting the month to its own budget.
+      if (current || attempt === BUDGET_BASIS_ATTEMPTS) throw globalRefusal(item, reservation);
+      await this.startGlobalMonth(reservation.month, budgetNanoUsd);
     }
-    return held;
   }
 
-  /** An attribute summed over the month's shards from `first` on, the most there may be. */
-  private async sumOfShards(
+  /** Sets the month's shard caps under the budget, one setting at a time per instance. */
+  private startGlobalMonth(month: string, budgetNanoUsd: number): Promise<void> {
+    const key = `${month} ${budgetNanoUsd}`;
+    let setting = this.settingShardCaps.get(key);
+    if (!setting) {
+      setting = this.setShardCaps(month, budgetNanoUsd).finally(() =>
+        this.settingShardCaps.delete(key),
+      );
+      this.settingShardCaps.set(key, setting);
+    }
+    return setting;
+  }
+
+  /**
+   * Sets every shard's cap under `budgetNanoUsd` (see globalShardCaps) and the budget they
+   * follow, in one transaction, from one reading of them all. It applies only if no shard
+   * holds more than read (a call admitted meanwhile, under the caps before) and none
+   * follows another budget than read (another instance set them first): what every shard
+   * holds is then within its cap, and the caps add up to the budget, whoever sets them.
+   */
+  private async setShardCaps(month: string, budgetNanoUsd: number): Promise<void> {
+    for (let attempt = 0; attempt < SHARD_CAPS_ATTEMPTS; attempt++) {
+      if (attempt > 0) await setTimeout(10 * 2 ** attempt);
+      const shards = await this.readShards(month, { consistent: true });
+      if (shards.slice(0, this.shards).every((shard) => shard.budgetBasis === budgetNanoUsd)) {
+        return;
+      }
+      const caps = globalShardCaps(budgetNanoUsd, this.shards, shards);
+      try {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: shards.map((shard, i) => ({
+              Update: {
+                TableName: this.tableName,
+                Key: ledgerKeys.globalShard(month, i),
+                UpdateExpression:
+                  'SET availableNanoUsd = :cap - if_not_exists(heldNanoUsd, :zero), budgetBasis = :basis',
+                ConditionExpression: `(attribute_not_exists(heldNanoUsd) OR heldNanoUsd <= :held) AND ${
+                  shard.budgetBasis === undefined
+                    ? 'attribute_not_exists(budgetBasis)'
+                    : 'budgetBasis = :seenBasis'
+                }`,
+                ExpressionAttributeValues: {
+                  ':cap': caps[i],
+                  ':zero': 0,
+                  ':held': shard.heldNanoUsd,
+                  ':basis': budgetNanoUsd,
+                  ...(shard.budgetBasis !== undefined && { ':seenBasis': shard.budgetBasis }),
+                },
+              },
+            })),
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error) && !isTransactionConflict(error)) throw error;
+      }
+    }
+    throw new Error(`the deployment's budget shards of ${month} could not be set`);
+  }
+
+  /** Every shard of the month, those a larger budget used earlier included, as now. */
+  private async readShards(
     month: string,
-    first: number,
-    attribute: 'heldNanoUsd' | 'spentNanoUsd',
-  ): Promise<number> {
-    let keys: Key[] = Array.from({ length: MAX_GLOBAL_BUDGET_SHARDS - first }, (_, i) =>
-      ledgerKeys.globalShard(month, first + i),
+    { consistent }: { consistent: boolean },
+  ): Promise<Array<ShardReading & { budgetBasis?: number }>> {
+    const shards = Array.from({ length: MAX_GLOBAL_BUDGET_SHARDS }, () => ({
+      heldNanoUsd: 0,
+      spentNanoUsd: 0,
+    })) as Array<ShardReading & { budgetBasis?: number }>;
+    let keys = Array.from({ length: MAX_GLOBAL_BUDGET_SHARDS }, (_, i) =>
+      ledgerKeys.globalShard(month, i),
     );
-    let sum = 0;
     // A throttled batch answers part of it: the rest is asked again, as AWS advises, with back-off.
     for (let attempt = 0; keys.length > 0; attempt++) {
       if (attempt > 5) throw new Error(`the deployment's budget shards of ${month} stayed unread`);
       if (attempt > 0) await setTimeout(10 * 2 ** attempt);
       const { Responses, UnprocessedKeys } = await this.client.send(
         new BatchGetCommand({
-          RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: attribute } },
+          RequestItems: {
+            [this.tableName]: {
+              Keys: keys,
+              ProjectionExpression: 'pk, heldNanoUsd, spentNanoUsd, budgetBasis',
+              ConsistentRead: consistent,
+            },
+          },
         }),
       );
-      for (const item of Responses?.[this.tableName] ?? []) sum += Number(item[attribute] ?? 0);
+      for (const item of Responses?.[this.tableName] ?? []) {
+        shards[shardOfKey(String(item.pk))] = {
+          heldNanoUsd: Number(item.heldNanoUsd ?? 0),
+          spentNanoUsd: Number(item.spentNanoUsd ?? 0),
+          ...(item.budgetBasis !== undefined && { budgetBasis: Number(item.budgetBasis) }),
+        };
+      }
       keys = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Key[];
     }
-    return sum;
+    return shards;
   }
 
   /** The reservation on the first other shard with room, its index entry moved with it. */
   private async holdAnotherShard(
     planned: Reservation,
-    shardBudget: number,
+    budgetNanoUsd: number,
   ): Promise<Reservation | undefined> {
     for (let i = 1; i < this.shards; i++) {
       const reservation = { ...planned, shard: (planned.shard + i) % this.shards };
       try {
-        await this.hold(reservation, globalCounter(reservation, shardBudget));
+        await this.holdGlobalShard(reservation, budgetNanoUsd);
       } catch (error) {
         if (error instanceof BudgetExceededError) continue;
         throw error;
@@ -259,7 +335,7 @@ export class DynamoUsageLedger implements UsageLedger {
         throw userRefusal(item, reservation);
       }
       // Calls of two versions mid-deploy, each setting the month to its own default.
-      if (attempt === USER_MONTH_ATTEMPTS) throw userRefusal(item, reservation);
+      if (attempt === BUDGET_BASIS_ATTEMPTS) throw userRefusal(item, reservation);
       if (!current) {
         await this.startUserMonth(
           counter.key,
@@ -328,33 +404,7 @@ export class DynamoUsageLedger implements UsageLedger {
   private async hold(reservation: Reservation, counter: Counter): Promise<void> {
     const amount = reservation.amountNanoUsd;
     const hold = ledgerKeys.holdAttribute(reservation.id);
-    const input =
-      counter.kind === 'user'
-        ? {
-            UpdateExpression:
-              'SET #hold = :amount ADD availableNanoUsd :taken, heldNanoUsd :amount',
-            ConditionExpression:
-              'attribute_not_exists(#hold) AND availableNanoUsd >= :amount AND budgetBasis IN (:default, :own)',
-            ExpressionAttributeValues: {
-              ':amount': amount,
-              ':taken': -amount,
-              ':default': counter.defaultBudgetNanoUsd,
-              ':own': OWN_BUDGET,
-            },
-          }
-        : counter.limit === undefined
-          ? {
-              UpdateExpression: 'SET #hold = :amount ADD heldNanoUsd :amount',
-              ConditionExpression: 'attribute_not_exists(#hold)',
-              ExpressionAttributeValues: { ':amount': amount },
-            }
-          : {
-              UpdateExpression: 'SET #hold = :amount ADD heldNanoUsd :amount',
-              // No arithmetic is allowed in conditions: the bound is precomputed.
-              ConditionExpression:
-                'attribute_not_exists(#hold) AND (attribute_not_exists(heldNanoUsd) OR heldNanoUsd <= :max)',
-              ExpressionAttributeValues: { ':amount': amount, ':max': counter.limit - amount },
-            };
+    const input = holdUpdate(counter, amount);
     try {
       await this.client.send(
         new UpdateCommand({
@@ -369,9 +419,9 @@ export class DynamoUsageLedger implements UsageLedger {
       if (!isConditionFailure(error)) throw error;
       const item = failedItem(error);
       if (item?.[hold] !== undefined) return;
-      if (counter.kind === 'user') throw new HoldRefused(item);
+      if (counter.kind !== 'key') throw new HoldRefused(item);
       const unspent = (counter.limit ?? Number.POSITIVE_INFINITY) - Number(item?.spentNanoUsd ?? 0);
-      throw counter.refusal({ heldByCallsInFlight: unspent >= amount });
+      throw keyBudgetExceeded(counter.limit ?? 0, { heldByCallsInFlight: unspent >= amount });
     }
   }
 
@@ -421,7 +471,7 @@ export class DynamoUsageLedger implements UsageLedger {
   ) {
     const amount = reservation.amountNanoUsd;
     const cost = spend.costNanoUsd;
-    const available = counter.kind === 'user' ? 'availableNanoUsd :available, ' : '';
+    const available = keepsAvailable(counter) ? 'availableNanoUsd :available, ' : '';
     const recorded =
       `${available}heldNanoUsd :held, spentNanoUsd :cost, requests :requests, ` +
       'inputTokens :in, outputTokens :out, cacheReadInputTokens :cacheRead, ' +
@@ -442,7 +492,7 @@ export class DynamoUsageLedger implements UsageLedger {
         ':cacheRead': spend.usage.cacheReadInputTokens,
         ':cacheWrite': spend.usage.cacheCreationInputTokens,
         ':held': withHold ? cost - amount : cost,
-        ...(counter.kind === 'user' && { ':available': withHold ? amount - cost : -cost }),
+        ...(keepsAvailable(counter) && { ':available': withHold ? amount - cost : -cost }),
       },
     };
     // A late spend has no hold whose removal marks it done: it goes as a transaction, whose
@@ -541,15 +591,14 @@ export class DynamoUsageLedger implements UsageLedger {
         new UpdateCommand({
           TableName: this.tableName,
           Key: counter.key,
-          UpdateExpression:
-            counter.kind === 'user'
-              ? 'REMOVE #hold ADD availableNanoUsd :amount, heldNanoUsd :release'
-              : 'REMOVE #hold ADD heldNanoUsd :release',
+          UpdateExpression: keepsAvailable(counter)
+            ? 'REMOVE #hold ADD availableNanoUsd :amount, heldNanoUsd :release'
+            : 'REMOVE #hold ADD heldNanoUsd :release',
           ConditionExpression: 'attribute_exists(#hold)',
           ExpressionAttributeNames: { '#hold': ledgerKeys.holdAttribute(reservation.id) },
           ExpressionAttributeValues: {
             ':release': -amount,
-            ...(counter.kind === 'user' && { ':amount': amount }),
+            ...(keepsAvailable(counter) && { ':amount': amount }),
           },
         }),
       );
@@ -624,7 +673,8 @@ export class DynamoUsageLedger implements UsageLedger {
 
   /** Every shard's, those a larger budget used earlier in the month included. */
   async globalMonthSpendNanoUsd(month: string): Promise<number> {
-    return this.sumOfShards(month, 0, 'spentNanoUsd');
+    const shards = await this.readShards(month, { consistent: false });
+    return shards.reduce((spent, shard) => spent + shard.spentNanoUsd, 0);
   }
 
   async userBudgetOverrideUsd(userId: string): Promise<number | undefined> {
@@ -678,21 +728,69 @@ function followsBudget(item: Record<string, unknown>, defaultBudgetNanoUsd: numb
   return basis === OWN_BUDGET || (basis !== undefined && Number(basis) === defaultBudgetNanoUsd);
 }
 
-function globalCounter(reservation: Reservation, shardBudget?: number): Counter {
+function globalCounter(reservation: Reservation, budgetNanoUsd?: number): Counter {
   return {
-    kind: 'limited',
+    kind: 'global',
     key: ledgerKeys.globalShard(reservation.month, reservation.shard),
-    ...(shardBudget !== undefined && { limit: shardBudget }),
-    refusal: globalBudgetExceeded,
+    ...(budgetNanoUsd !== undefined && { budgetNanoUsd }),
   };
 }
 
-function keyCounter(reservation: Reservation): Counter {
+function keyCounter(reservation: Reservation, limit?: number): Counter {
   return {
-    kind: 'limited',
+    kind: 'key',
     key: apiKeyKeys.month(reservation.keyId!, reservation.month),
-    refusal: () => keyBudgetExceeded(0),
+    ...(limit !== undefined && { limit }),
   };
+}
+
+/** Whether the item keeps what is left under its bound (`availableNanoUsd`), which each write adjusts. */
+function keepsAvailable(counter: Counter): boolean {
+  return counter.kind !== 'key';
+}
+
+/** A shard's number, from its key. */
+function shardOfKey(pk: string): number {
+  return Number(pk.slice(pk.lastIndexOf('#') + 1));
+}
+
+/** The update recording a hold of `amount` on a month item, if its bound allows. */
+function holdUpdate(counter: Counter, amount: number) {
+  const taken = { ':amount': amount, ':taken': -amount };
+  // No arithmetic is allowed in conditions: what is left is kept, or the bound precomputed.
+  switch (counter.kind) {
+    case 'user':
+      return {
+        UpdateExpression: 'SET #hold = :amount ADD availableNanoUsd :taken, heldNanoUsd :amount',
+        ConditionExpression:
+          'attribute_not_exists(#hold) AND availableNanoUsd >= :amount AND budgetBasis IN (:default, :own)',
+        ExpressionAttributeValues: {
+          ...taken,
+          ':default': counter.defaultBudgetNanoUsd,
+          ':own': OWN_BUDGET,
+        },
+      };
+    case 'global':
+      return {
+        UpdateExpression: 'SET #hold = :amount ADD availableNanoUsd :taken, heldNanoUsd :amount',
+        ConditionExpression:
+          'attribute_not_exists(#hold) AND availableNanoUsd >= :amount AND budgetBasis = :budget',
+        ExpressionAttributeValues: { ...taken, ':budget': counter.budgetNanoUsd },
+      };
+    case 'key':
+      return counter.limit === undefined
+        ? {
+            UpdateExpression: 'SET #hold = :amount ADD heldNanoUsd :amount',
+            ConditionExpression: 'attribute_not_exists(#hold)',
+            ExpressionAttributeValues: { ':amount': amount },
+          }
+        : {
+            UpdateExpression: 'SET #hold = :amount ADD heldNanoUsd :amount',
+            ConditionExpression:
+              'attribute_not_exists(#hold) AND (attribute_not_exists(heldNanoUsd) OR heldNanoUsd <= :max)',
+            ExpressionAttributeValues: { ':amount': amount, ':max': counter.limit - amount },
+          };
+  }
 }
 
 /** Every month item the reservation holds money on (the global shard once it is held). */
@@ -731,11 +829,19 @@ function toMonthUsage(month: string, item: Record<string, unknown> | undefined):
   };
 }
 
-/** A user month's hold refused: the month as the update found it, to tell why. */
+/** A hold on a user month or a deployment shard refused: the item as the update found it, to tell why. */
 class HoldRefused extends BudgetExceededError {
   constructor(readonly item: Record<string, unknown> | undefined) {
     super(userBudgetMessage(''));
   }
+}
+
+/** A deployment shard's refusal, as the refused update found the shard. */
+function globalRefusal(item: Record<string, unknown>, reservation: Reservation) {
+  const cap = Number(item.availableNanoUsd ?? 0) + Number(item.heldNanoUsd ?? 0);
+  return globalBudgetExceeded({
+    heldByCallsInFlight: cap - Number(item.spentNanoUsd ?? 0) >= reservation.amountNanoUsd,
+  });
 }
 
 /** A user month's refusal, as the refused update found the month. */

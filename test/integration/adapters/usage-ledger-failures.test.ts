@@ -247,6 +247,8 @@ describe('DynamoUsageLedger', () => {
 
     it('counts the hold once', async () => {
       const userId = `user-${randomUUID()}`;
+      // The deployment's month started (its shard's cap set): the answer lost is the hold's.
+      await ledger.release(await reserve(`user-${randomUUID()}`));
       const before = await shard();
       loseAnswersOf(userId);
 

@@ -86,4 +86,64 @@ describe('DynamoUsageLedger on DynamoDB Local', () => {
     expect(admitted).toBeGreaterThan(0);
     expect(64 + 2 * admitted).toBeLessThanOrEqual(100);
   });
+
+  describe('a deployment budget raised mid-month into more shards', () => {
+    const dollarCalls = (documentClient: ReturnType<typeof createDocumentClient>) => {
+      const tableName = `contract-ledger-${randomUUID().slice(0, 8)}`;
+      const nowMs = Date.now();
+      const instance = (budgetUsd: number) => {
+        const ledger = new DynamoUsageLedger(documentClient, tableName, budgetUsd);
+        return (i: number) =>
+          ledger
+            .reserve({
+              userId: `spender-${i}`,
+              amountNanoUsd: usdToNano(1),
+              userDefaultBudgetNanoUsd: usdToNano(1_000),
+              globalBudgetNanoUsd: usdToNano(budgetUsd),
+              nowMs,
+              expiresAtMs: nowMs + 60_000,
+            })
+            .then((reservation) =>
+              ledger.settle(reservation, { usage: ZERO_USAGE, costNanoUsd: usdToNano(1) }),
+            );
+      };
+      const spent = () =>
+        new DynamoUsageLedger(documentClient, tableName, 20).globalMonthSpendNanoUsd(
+          monthOf(nowMs),
+        );
+      return { tableName, instance, spent };
+    };
+
+    it('lets the month spend no more than the new budget, though one shard holds more than its share', async () => {
+      const { tableName, instance, spent } = dollarCalls(createDocumentClient(client));
+      await ensureTable(client, tableName);
+      // $19: one shard, spent to the last dollar.
+      const old = instance(19);
+      for (let i = 0; i < 19; i++) await old(i);
+
+      // $20 is two shards of $10: the first already holds $19.
+      const after = instance(20);
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => after(100 + i)),
+      );
+
+      expect(attempts.filter((attempt) => attempt.status === 'fulfilled')).toHaveLength(1);
+      expect(await spent()).toBe(usdToNano(20));
+    });
+
+    it('holds it with instances of both budgets reserving at once, mid-deploy', async () => {
+      const { tableName, instance, spent } = dollarCalls(createDocumentClient(client));
+      await ensureTable(client, tableName);
+      const old = instance(19);
+      for (let i = 0; i < 15; i++) await old(i);
+
+      // Two new instances and an old one, each setting the shards to its own budget.
+      const [newer, newest] = [instance(20), instance(20)];
+      await Promise.allSettled(
+        Array.from({ length: 24 }, (_, i) => [newer, newest, old][i % 3]!(100 + i)),
+      );
+
+      expect(await spent()).toBeLessThanOrEqual(usdToNano(20));
+    });
+  });
 });
