@@ -19,11 +19,14 @@ export interface LateSpend {
 /**
  * A settle that finds the hold gone adds only what nobody recorded, so a call is counted
  * once whoever settles first: after a reclaim, all of `actual`; after a recovery, the
- * caller adds what it used beyond the recovered figures, and the recovery, finding its
- * caller settled first, adds nothing (the caller's figures include everything the recovery
- * saw). With no record at all, nobody else took the hold (a recovery or a reclaim records
- * itself before taking it): this settle did, in an earlier attempt whose answer was lost
- * and which the SDK retried, so there is nothing left to add.
+ * caller adds what it used beyond the recovered figures, and the recovery adds nothing.
+ * For the recovery found its hold where the reservation's index entry says it is (on the
+ * shard it moved to), and a reclaim that finds the recovery's record settles the holds it
+ * takes to the recovery's figures: so the hold was gone because its caller settled it,
+ * whose figures include everything the recovery saw. With no record at all, nobody else
+ * took the hold (a recovery or a reclaim records itself before taking it): this settle
+ * did, in an earlier attempt whose answer was lost and which the SDK retried, so there is
+ * nothing left to add.
  */
 export function lateSpend(
   actual: { usage: TokenUsage; costNanoUsd: number },

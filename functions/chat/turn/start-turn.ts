@@ -249,8 +249,8 @@ export function createTurnStart(deps: {
       model: answer.model,
     };
     if (planned && (recorded.reservation.shard !== planned.shard || recorded.model !== model)) {
-      // Should this write fail, a recovery records the spend on the planned shard (the
-      // moved hold is reclaimed at its expiry), priced as the model asked for.
+      // Should this write fail, a recovery still settles the hold where it moved (the
+      // reservation's index entry names its shard), priced as the model asked for.
       await store
         .renewLease(userId, conversationId, messageId, clock() + limits.turnLeaseMs, recorded)
         .catch(() => undefined);

@@ -88,15 +88,21 @@ export class ReservationIndex {
   }
 
   async has(reservation: Pick<Reservation, 'id' | 'expiresAtMs'>): Promise<boolean> {
+    return (await this.entry(reservation)) !== undefined;
+  }
+
+  /** The reservation's entry, as it is now. */
+  async entry(
+    reservation: Pick<Reservation, 'id' | 'expiresAtMs'>,
+  ): Promise<IndexEntry | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
         Key: indexKey(reservation),
-        ProjectionExpression: 'pk',
         ConsistentRead: true,
       }),
     );
-    return Item !== undefined;
+    return Item && toIndexEntry(Item);
   }
 
   /** Every entry, or those expired before `expiredBeforeMs`; this instance's own as soon as they are made. */

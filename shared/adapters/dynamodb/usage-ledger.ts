@@ -426,11 +426,12 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   async settle(
-    reservation: Reservation,
+    recorded: Reservation,
     actual: Actual,
     options: { recovered?: boolean } = {},
   ): Promise<void> {
-    await this.index.landed(reservation.id);
+    await this.index.landed(recorded.id);
+    const reservation = options.recovered ? await this.whereHeld(recorded) : recorded;
     if (options.recovered) {
       await this.recordSettlement(reservation, { by: 'recovery', ...actual });
     }
@@ -451,8 +452,19 @@ export class DynamoUsageLedger implements UsageLedger {
     await this.keepUnsettled(reservation, outcomes, actual);
   }
 
+  /**
+   * The reservation with the shard its index entry names: a recovery settles the one its
+   * turn recorded, which names the planned shard should the write recording a move to
+   * another have failed (start-turn.ts). Without an entry, the caller has settled or
+   * released it (or a reclaim has taken it, which the settlement record tells).
+   */
+  private async whereHeld(reservation: Reservation): Promise<Reservation> {
+    const entry = await this.index.entry(reservation);
+    return entry ? { ...reservation, shard: entry.reservation.shard } : reservation;
+  }
+
   /** Records the spend and gives back the rest of the hold on one item. @returns false when the hold was gone */
-  private async settleHold(reservation: Reservation, counter: Counter, actual: Actual) {
+  private async settleHold(reservation: Hold, counter: Counter, actual: Actual) {
     try {
       await this.recordSpend(reservation, counter, { requests: 1, ...actual }, { withHold: true });
       return true;
@@ -464,7 +476,7 @@ export class DynamoUsageLedger implements UsageLedger {
 
   /** Adds the spend to one item, and with `withHold` removes the hold it replaces. */
   private async recordSpend(
-    reservation: Reservation,
+    reservation: Hold,
     counter: Counter,
     spend: LateSpend,
     { withHold }: { withHold: boolean },
@@ -519,10 +531,13 @@ export class DynamoUsageLedger implements UsageLedger {
     throw failed.reason;
   }
 
-  /** Records who takes the hold from its caller, before taking it; the first record stays. */
-  private async recordSettlement(reservation: Hold, settlement: Settlement) {
-    await this.client
-      .send(
+  /**
+   * Records who takes the hold from its caller, before taking it; the first record stays.
+   * @returns the record that stands: this one, or who took the hold first
+   */
+  private async recordSettlement(reservation: Hold, settlement: Settlement): Promise<Settlement> {
+    try {
+      await this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -532,11 +547,14 @@ export class DynamoUsageLedger implements UsageLedger {
             expiresAt: Math.ceil(reservation.expiresAtMs / 1000) + SETTLEMENT_TTL_GRACE_SECONDS,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
-      )
-      .catch((error: unknown) => {
-        if (!isConditionFailure(error)) throw error;
-      });
+      );
+      return settlement;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return toSettlement(failedItem(error)) ?? settlement;
+    }
   }
 
   private async settlement(reservation: Reservation): Promise<Settlement | undefined> {
@@ -547,14 +565,7 @@ export class DynamoUsageLedger implements UsageLedger {
         ConsistentRead: true,
       }),
     );
-    if (Item?.by === 'recovery') {
-      return {
-        by: 'recovery',
-        usage: Item.usage as TokenUsage,
-        costNanoUsd: Number(Item.costNanoUsd),
-      };
-    }
-    return Item?.by === 'reclaim' ? { by: 'reclaim' } : undefined;
+    return toSettlement(Item);
   }
 
   async release(reservation: Reservation): Promise<void> {
@@ -615,7 +626,9 @@ export class DynamoUsageLedger implements UsageLedger {
     const reclaimed = await Promise.all(
       expired.map(async ({ reservation, settleTo }) => {
         if (settleTo) return this.finishSettle(reservation, settleTo);
-        await this.recordSettlement(reservation, { by: 'reclaim' });
+        const taken = await this.recordSettlement(reservation, { by: 'reclaim' });
+        // A recovery took it first, and has not reached every item yet: its figures count there.
+        if (taken.by === 'recovery') return this.finishSettle(reservation, recoveredFigures(taken));
         return this.releaseHeld(reservation, heldCounters(reservation, true));
       }),
     );
@@ -646,8 +659,10 @@ export class DynamoUsageLedger implements UsageLedger {
     const reclaimed = await Promise.all(
       expired.map(async ({ counter, hold }) => {
         if (await this.index.has(hold)) return false;
-        await this.recordSettlement(hold, { by: 'reclaim' });
-        return this.releaseOn(hold, counter);
+        const taken = await this.recordSettlement(hold, { by: 'reclaim' });
+        return taken.by === 'recovery'
+          ? this.settleHold(hold, counter, recoveredFigures(taken))
+          : this.releaseOn(hold, counter);
       }),
     );
     return reclaimed.filter(Boolean).length;
@@ -813,6 +828,23 @@ function expiredHolds(item: Record<string, unknown> | undefined, nowMs: number):
       ? [{ id, amountNanoUsd: Number(amount), expiresAtMs }]
       : [];
   });
+}
+
+/** A settlement record as stored, if it is one. */
+function toSettlement(item: Record<string, unknown> | undefined): Settlement | undefined {
+  if (item?.by === 'recovery') {
+    return {
+      by: 'recovery',
+      usage: item.usage as TokenUsage,
+      costNanoUsd: Number(item.costNanoUsd),
+    };
+  }
+  return item?.by === 'reclaim' ? { by: 'reclaim' } : undefined;
+}
+
+/** What a recovery recorded, to settle the holds it has not reached to. */
+function recoveredFigures(recovery: Extract<Settlement, { by: 'recovery' }>): Actual {
+  return { usage: recovery.usage, costNanoUsd: recovery.costNanoUsd };
 }
 
 function toMonthUsage(month: string, item: Record<string, unknown> | undefined): MonthUsage {

@@ -8,7 +8,7 @@ import {
   createDocumentClient,
   createDynamoDbClient,
 } from '../../../shared/adapters/aws/clients.js';
-import { ledgerKeys } from '../../../shared/adapters/dynamodb/keys.js';
+import { apiKeyKeys, ledgerKeys } from '../../../shared/adapters/dynamodb/keys.js';
 import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledger.js';
 import { monthOf } from '../../../shared/domain/budget.js';
 import { BudgetExceededError } from '../../../shared/domain/errors.js';
@@ -35,6 +35,8 @@ describe('DynamoUsageLedger', () => {
   const failNextUpdateOf = new Set<string>();
   /** Partition keys whose next UpdateItem waits for a promise. */
   const delayNextUpdateOf = new Map<string, Promise<void>>();
+  /** Partition-key prefixes whose next DeleteItem waits for a promise. */
+  const delayNextDeleteOf = new Map<string, Promise<void>>();
   /** Partitions whose next write lands but whose answer is lost: the SDK sends it again. */
   let lostAnswers: ReturnType<typeof loseAnswers>;
   /** Every command sent, as `<command> <partition key>`. */
@@ -61,6 +63,13 @@ describe('DynamoUsageLedger', () => {
           delayNextUpdateOf.delete(updated!);
           await delay;
         }
+        const deleted = [...delayNextDeleteOf].find(
+          ([prefix]) => context.commandName === 'DeleteItemCommand' && updated?.startsWith(prefix),
+        );
+        if (deleted) {
+          delayNextDeleteOf.delete(deleted[0]);
+          await deleted[1];
+        }
         const put = partitionOf(input.Item?.pk);
         if (context.commandName === 'PutItemCommand' && put?.startsWith('RESV#')) {
           indexPuts.count++;
@@ -76,6 +85,7 @@ describe('DynamoUsageLedger', () => {
   beforeEach(async () => {
     failNextUpdateOf.clear();
     delayNextUpdateOf.clear();
+    delayNextDeleteOf.clear();
     lostAnswers.nextOf.clear();
     lostAnswers.lost = 0;
     sent.length = 0;
@@ -303,6 +313,68 @@ describe('DynamoUsageLedger', () => {
         outputTokens: 20,
       });
       expect(await shard()).toMatchObject({ spentNanoUsd: 400_000, outputTokens: 20 });
+    });
+  });
+
+  describe('when a recovery settles a call its caller did not', () => {
+    const RECOVERED = { usage: USAGE, costNanoUsd: 400_000 };
+    const countedOnce = { spentNanoUsd: 400_000, heldNanoUsd: 400_000, requests: 1 };
+
+    it('counts it on every month though a reclaim of its expired reservation overtakes it', async () => {
+      const userId = `user-${randomUUID()}`;
+      const keyId = `key-${randomUUID()}`;
+      const reservation = await reserve(userId, { apiKey: { id: keyId } });
+      // The recovery's writes to the shard, the key's month and the index entry are slow.
+      let land = () => {};
+      const landing = new Promise<void>((resolve) => {
+        land = resolve;
+      });
+      delayNextUpdateOf.set(ledgerKeys.globalShard(MONTH, 0).pk, landing);
+      delayNextUpdateOf.set(apiKeyKeys.month(keyId, MONTH).pk, landing);
+      delayNextDeleteOf.set('RESV#', landing);
+
+      const recovering = ledger.settle(reservation, RECOVERED, { recovered: true });
+      await vi.waitFor(async () =>
+        expect((await ledger.userMonth(userId, MONTH)).spentNanoUsd).toBe(400_000),
+      );
+      // Meanwhile another function finds the reservation expired and reclaims it.
+      const other = new DynamoUsageLedger(createDocumentClient(client), tableName, 10);
+      await other.reclaimExpired(T0 + 61_000);
+      land();
+      await recovering;
+
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject(countedOnce);
+      expect(await ledger.keyMonth(keyId, MONTH)).toMatchObject(countedOnce);
+      expect(await shard()).toMatchObject(countedOnce);
+      expect(holdsOn(await shard())).toEqual([]);
+      expect(await ledger.listReservations()).toEqual([]);
+    });
+
+    it('settles the hold on the shard it moved to, though the turn recorded the planned one', async () => {
+      const userId = `user-${randomUUID()}`;
+      // $160: sixteen shards.
+      const sharded = new DynamoUsageLedger(createDocumentClient(client), tableName, 160);
+      const held = await sharded.reserve({
+        userId,
+        amountNanoUsd: 1_000_000,
+        userDefaultBudgetNanoUsd: BUDGET,
+        globalBudgetNanoUsd: 160_000_000_000,
+        nowMs: T0,
+        expiresAtMs: T0 + 60_000,
+      });
+      // The planned shard was full and another took the hold; the write recording the move was lost.
+      const planned = { ...held, shard: (held.shard + 1) % 16 };
+
+      await sharded.settle(planned, RECOVERED, { recovered: true });
+      await sharded.reclaimExpired(T0 + 61_000);
+
+      expect(await sharded.userMonth(userId, MONTH)).toMatchObject(countedOnce);
+      expect(await sharded.globalMonthSpendNanoUsd(MONTH)).toBe(400_000);
+      const { Item } = await createDocumentClient(client).send(
+        new GetCommand({ TableName: tableName, Key: ledgerKeys.globalShard(MONTH, held.shard) }),
+      );
+      expect(Item).toMatchObject(countedOnce);
+      expect(holdsOn(Item ?? {})).toEqual([]);
     });
   });
 
