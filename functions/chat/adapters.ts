@@ -15,7 +15,11 @@ import { DynamoRateLimiter } from '../../shared/adapters/dynamodb/rate-limiter.j
 import { DynamoResponseCache } from '../../shared/adapters/dynamodb/response-cache.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
-import { createSecretsProvider, secretSource } from '../../shared/adapters/secrets.js';
+import {
+  anthropicApiKeySource,
+  createSecretsProvider,
+  secretSource,
+} from '../../shared/adapters/secrets.js';
 import { createEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
 import { SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
 import {
@@ -24,7 +28,6 @@ import {
   type TokenVerifier,
 } from '../../shared/auth/token-verifier.js';
 import type { Settings } from '../../shared/config/load-settings.js';
-import { ANTHROPIC_API_KEY_PLACEHOLDER } from '../../shared/config/secret-placeholders.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
@@ -84,9 +87,7 @@ export function createChatServices(
     secrets ??= createSecretsProvider(instrument);
     return secrets;
   };
-  const anthropicApiKey = secretSource({
-    name: 'Anthropic API key',
-    placeholder: ANTHROPIC_API_KEY_PLACEHOLDER,
+  const anthropicApiKey = anthropicApiKeySource({
     arn: settings.anthropicApiKeySecretArn,
     localValue: settings.anthropicApiKey,
     provider,

@@ -16,14 +16,13 @@ import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversa
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/job-store.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
-import { createSecretsProvider, secretSource } from '../../shared/adapters/secrets.js';
+import { anthropicApiKeySource, createSecretsProvider } from '../../shared/adapters/secrets.js';
 import { createEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
 import { SqsMessageActions } from '../../shared/adapters/sqs/sqs-message-actions.js';
 import { createTracer } from '../../shared/adapters/tracing/create-tracer.js';
 import { tracedModel } from '../../shared/adapters/tracing/traced-model.js';
 import { createBudgetWatch } from '../../shared/budget/budget-watch.js';
 import type { Settings } from '../../shared/config/load-settings.js';
-import { ANTHROPIC_API_KEY_PLACEHOLDER } from '../../shared/config/secret-placeholders.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
@@ -75,9 +74,7 @@ export function createWorkerAdapters(settings: Settings): WorkerAdapters {
   const documentClient = createDocumentClient(dynamodb);
   const { tableName } = settings;
   const anthropic = createAnthropicClient({
-    apiKey: secretSource({
-      name: 'Anthropic API key',
-      placeholder: ANTHROPIC_API_KEY_PLACEHOLDER,
+    apiKey: anthropicApiKeySource({
       arn: settings.anthropicApiKeySecretArn,
       localValue: settings.anthropicApiKey,
       provider: () => createSecretsProvider(instrument),

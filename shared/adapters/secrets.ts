@@ -1,5 +1,6 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ANTHROPIC_API_KEY_PLACEHOLDER } from '../config/secret-placeholders.js';
 import type { Instrument } from './aws/clients.js';
 
 /** Secrets are cached this long per execution environment, so rotation is picked up. */
@@ -20,12 +21,15 @@ export function secretSource(options: {
   name: string;
   /** What the stack created the secret with, to be replaced by the operator. */
   placeholder?: string;
+  /** A token that holds no whitespace: what surrounds it (a file's last newline) is dropped. */
+  trimmed?: boolean;
   provider: () => SecretsProvider;
 }) {
   const { arn, localValue, name, placeholder } = options;
   if (arn) {
     return async (): Promise<string> => {
-      const value = await options.provider().get(arn, { maxAge: SECRET_CACHE_SECONDS });
+      const stored = await options.provider().get(arn, { maxAge: SECRET_CACHE_SECONDS });
+      const value = options.trimmed && typeof stored === 'string' ? stored.trim() : stored;
       if (typeof value !== 'string' || value.length === 0) {
         throw new Error(`secret ${name} (${arn}) has no value: set it in Secrets Manager`);
       }
@@ -39,4 +43,21 @@ export function secretSource(options: {
   }
   if (localValue) return async () => localValue;
   throw new Error(`no ${name}: configure its secret ARN`);
+}
+
+/**
+ * The Anthropic API key. `put-secret-value --secret-string file://key.txt` stores the file's
+ * newline too, which no HTTP header may carry: every call would fail.
+ */
+export function anthropicApiKeySource(options: {
+  arn?: string;
+  localValue?: string;
+  provider: () => SecretsProvider;
+}) {
+  return secretSource({
+    ...options,
+    name: 'Anthropic API key',
+    placeholder: ANTHROPIC_API_KEY_PLACEHOLDER,
+    trimmed: true,
+  });
 }

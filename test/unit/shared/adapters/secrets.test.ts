@@ -1,6 +1,6 @@
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { describe, expect, it } from 'vitest';
-import { secretSource } from '../../../../shared/adapters/secrets.js';
+import { anthropicApiKeySource } from '../../../../shared/adapters/secrets.js';
 import { ANTHROPIC_API_KEY_PLACEHOLDER } from '../../../../shared/config/secret-placeholders.js';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:anthropic-AbCdEf';
@@ -10,12 +10,7 @@ const holding = (value: string | undefined) => () =>
   ({ get: async () => value }) as unknown as SecretsProvider;
 
 const anthropicKey = (value: string | undefined) =>
-  secretSource({
-    name: 'Anthropic API key',
-    arn: ARN,
-    placeholder: ANTHROPIC_API_KEY_PLACEHOLDER,
-    provider: holding(value),
-  });
+  anthropicApiKeySource({ arn: ARN, provider: holding(value) });
 
 describe('a secret read from Secrets Manager', () => {
   it('is its value', async () => {
@@ -30,5 +25,13 @@ describe('a secret read from Secrets Manager', () => {
 
   it('is refused when empty', async () => {
     await expect(anthropicKey('')()).rejects.toThrow(/has no value/);
+    await expect(anthropicKey('\n')()).rejects.toThrow(/has no value/);
+  });
+
+  it('is the key without the newline a file stored around it, which no HTTP header may carry', async () => {
+    await expect(anthropicKey('sk-ant-api03-abc\n')()).resolves.toBe('sk-ant-api03-abc');
+    await expect(anthropicKey(`${ANTHROPIC_API_KEY_PLACEHOLDER}\r\n`)()).rejects.toThrow(
+      /placeholder/,
+    );
   });
 });
