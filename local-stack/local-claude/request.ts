@@ -103,6 +103,9 @@ function checkContent(request: PromptRequest): void {
   if (Array.isArray(request.system) && request.system.some((block) => block.text === '')) {
     throw invalidRequest('system: text content blocks must be non-empty');
   }
+  if (Array.isArray(request.system) && request.system.some((block) => !/\S/.test(block.text))) {
+    throw invalidRequest('system: text content blocks must contain non-whitespace text');
+  }
   const last = request.messages.length - 1;
   request.messages.forEach((message, index) => {
     const isFinalAssistant = index === last && message.role === 'assistant';

@@ -25,7 +25,8 @@ export function buildPrompt(input: PromptInput): {
   messages: PromptMessage[];
 } {
   const system: PromptBlock[] = [];
-  if (input.system) system.push({ text: input.system });
+  // A system prompt of whitespace only says nothing, and the API refuses it.
+  if (input.system && hasText(input.system)) system.push({ text: input.system });
   if (input.summary) {
     system.push({ text: summaryBlockText(input.summary) });
   }
@@ -34,7 +35,7 @@ export function buildPrompt(input: PromptInput): {
   const messages: PromptMessage[] = withoutLeadingAnswers(
     // An answer cut before it said anything (empty, or only the whitespace it began with)
     // is not valid input: the API refuses text blocks without non-whitespace text.
-    input.history.filter((message) => /\S/.test(message.content)),
+    input.history.filter((message) => hasText(message.content)),
   ).map((message) => ({ role: message.role, blocks: [{ text: message.content }] }));
   messages.push({ role: 'user', blocks: [{ text: input.message }] });
 
@@ -56,4 +57,9 @@ export function buildPrompt(input: PromptInput): {
 function withoutLeadingAnswers(history: readonly StoredMessage[]): readonly StoredMessage[] {
   const firstUser = history.findIndex((message) => message.role === 'user');
   return firstUser === -1 ? [] : history.slice(firstUser);
+}
+
+/** Whether a text block of it is one the API accepts: not empty, not only whitespace. */
+function hasText(text: string): boolean {
+  return /\S/.test(text);
 }

@@ -64,6 +64,11 @@ describe('local Claude request checks', () => {
       'text content blocks must be non-empty',
     ],
     [
+      'a system text block of whitespace only',
+      { ...VALID, system: [{ type: 'text', text: ' ' }] },
+      'system: text content blocks must contain non-whitespace text',
+    ],
+    [
       'a text block of whitespace only',
       {
         ...VALID,

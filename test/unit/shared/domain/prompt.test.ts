@@ -54,6 +54,11 @@ describe('buildPrompt', () => {
     expect(prompt.messages.map((m) => m.blocks[0]?.text)).toEqual(['Q1', 'Q2', ' A2', 'Q3']);
   });
 
+  it('leaves out a system prompt of whitespace only, which the API refuses', () => {
+    const prompt = buildPrompt({ system: ' \n', history: [], message: 'Q' });
+    expect(prompt.system).toEqual([]);
+  });
+
   it('sends the compacted summary ahead of the recent history, in the cached system prefix', () => {
     const prompt = buildPrompt({
       system: 'S',
