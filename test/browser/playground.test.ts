@@ -1,24 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json } from '../integration/support/sse.js';
 import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
 import { chromiumMissing, launchChromium, openPage } from './support/chromium.js';
-
-/** A directive the local Claude reads from the message: pacing or length for this request. */
-const directive = (text: string) => `[[local-claude: ${text}]]`;
-
-/** The playground as a person opens it from `npm start`'s link: the token in the fragment. */
-async function openPlayground(browser: Browser, stack: TestStack, userId: string) {
-  return openPage(browser, `${stack.url}/#token=${await stack.token(userId)}`);
-}
-
-async function ask(page: Page, text: string) {
-  await page.getByLabel('Message').fill(text);
-  await page.getByLabel('Message').press('Enter');
-}
-
-const answer = (page: Page) => page.getByTestId('answer').last();
-const answerFacts = (page: Page) => page.getByTestId('answer-facts').last();
+import { answer, answerFacts, ask, directive, openPlayground } from './support/playground-page.js';
 
 describe.skipIf(chromiumMissing)('the playground in Chromium', () => {
   let browser: Browser;

@@ -1,0 +1,28 @@
+import type { Browser, Page } from 'playwright-core';
+import type { TestStack } from '../../integration/support/test-stack.js';
+import { openPage } from './chromium.js';
+
+/** A directive the local Claude reads from the message: pacing or length for this request. */
+export const directive = (text: string) => `[[local-claude: ${text}]]`;
+
+/**
+ * The playground as a person opens it from `npm start`'s link: the token in the fragment.
+ * @param origin where the page is loaded from: the stack, or a proxy in front of it
+ */
+export async function openPlayground(
+  browser: Browser,
+  stack: TestStack,
+  userId: string,
+  origin = stack.url,
+) {
+  return openPage(browser, `${origin}/#token=${await stack.token(userId)}`);
+}
+
+export async function ask(page: Page, text: string) {
+  await page.getByLabel('Message').fill(text);
+  await page.getByLabel('Message').press('Enter');
+}
+
+export const answer = (page: Page) => page.getByTestId('answer').last();
+export const answerFacts = (page: Page) => page.getByTestId('answer-facts').last();
+export const chatIdOf = (page: Page) => new URL(page.url()).hash.replace('#chat=', '');
