@@ -22,10 +22,18 @@ function initialToken(): string {
   return sessionStorage.getItem(TOKEN_KEY) ?? '';
 }
 
-/** The open chat is named in the fragment (`#chat=conv_…`), so a reload comes back to it. */
+/**
+ * The open chat is named in the fragment (`#chat=conv_…`), so a reload comes back to it.
+ * Only one of our conversation ids is taken: the page also names the chat in
+ * `/v1/conversations/{id}`, which takes nothing else (and resolves a `..` away).
+ */
 function chatInFragment(): string | undefined {
-  return new URLSearchParams(location.hash.slice(1)).get('chat') ?? undefined;
+  const id = new URLSearchParams(location.hash.slice(1)).get('chat');
+  return id !== null && CONVERSATION_ID.test(id) ? id : undefined;
 }
+
+/** What `newChatId` makes and `GET /v1/conversations` lists. */
+const CONVERSATION_ID = /^conv_[a-f0-9]{32}$/;
 
 function newChatId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
