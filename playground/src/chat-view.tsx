@@ -47,7 +47,7 @@ export function ChatView(props: {
     void sendMessage({ text });
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (event.key === 'Enter' && !event.shiftKey) send(event);
+    if (event.key === 'Enter' && !event.shiftKey && !composing(event)) send(event);
   };
   const again = () => {
     clearError();
@@ -149,6 +149,14 @@ const STOP_LABELS: Record<string, string> = {
   interrupted: 'interrupted',
   error: 'failed',
 };
+
+/**
+ * Whether the key belongs to an IME composition (Japanese, Chinese…), whose Enter confirms
+ * the characters chosen. Safari reports that Enter with keyCode 229 alone.
+ */
+function composing(event: KeyboardEvent): boolean {
+  return event.nativeEvent.isComposing || event.keyCode === 229;
+}
 
 function textOf(message: Message): string {
   return message.parts.map((part) => (part.type === 'text' ? part.text : '')).join('');

@@ -1,0 +1,62 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
+import { chromiumMissing, launchChromium } from './support/chromium.js';
+import { directive, openPlayground } from './support/playground-page.js';
+
+describe.skipIf(chromiumMissing)("the playground's composer keys, in Chromium", () => {
+  let browser: Browser;
+  let stack: TestStack;
+  beforeAll(async () => {
+    [browser, stack] = await Promise.all([launchChromium(), startTestStack()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('adds a line on Shift+Enter and sends on Enter', async () => {
+    const page = await openPlayground(browser, stack, 'keys');
+    const box = page.getByLabel('Message');
+    await box.fill('line one');
+    await box.press('Shift+Enter');
+    await box.pressSequentially(`line two ${directive('tokens=2')}`);
+    expect(await page.locator('.message').count()).toBe(0);
+
+    await box.press('Enter');
+
+    await expect
+      .poll(() => page.locator('.message.user .text').textContent())
+      .toContain('line one\nline two');
+    await page.close();
+  });
+
+  it('does not send on the Enter that confirms an IME composition (Japanese, Chinese)', async () => {
+    const page = await openPlayground(browser, stack, 'ime');
+    const box = page.getByLabel('Message');
+    await box.click();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Input.imeSetComposition', {
+      text: 'にほんご',
+      selectionStart: 4,
+      selectionEnd: 4,
+    });
+    // Whether the Enter below is part of the composition, as an IME's Enter is.
+    await page.evaluate(
+      "document.addEventListener('keydown', (e) => { window.enterComposing = e.isComposing }, { once: true, capture: true })",
+    );
+
+    await cdp.send('Input.dispatchKeyEvent', {
+      type: 'rawKeyDown',
+      key: 'Enter',
+      code: 'Enter',
+      windowsVirtualKeyCode: 13,
+      nativeVirtualKeyCode: 13,
+    });
+
+    expect(await page.evaluate('window.enterComposing')).toBe(true);
+    await page.waitForTimeout(500);
+    expect(await page.locator('.message').count()).toBe(0);
+    await page.close();
+  });
+});
