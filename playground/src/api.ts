@@ -71,11 +71,11 @@ export function createApi(token: () => string) {
       }
     },
     usage: async () => (await call<Usage>('GET', '/v1/usage'))!,
-    /** Stops `messageId` (the answer streaming), or whatever streams when it is not known yet. */
-    stop: (id: string, messageId?: string) =>
+    /** Stops the answer `messageId` names, if it is still being written. */
+    stop: (id: string, messageId: string) =>
       call(
         'POST',
-        `/v1/conversations/${encodeURIComponent(id)}/stop${messageId ? `?messageId=${encodeURIComponent(messageId)}` : ''}`,
+        `/v1/conversations/${encodeURIComponent(id)}/stop?messageId=${encodeURIComponent(messageId)}`,
       ),
   };
 }

@@ -2,7 +2,8 @@ import { useChat } from '@ai-sdk/react';
 import { DefaultChatTransport, type UIMessage } from 'ai';
 import { type FormEvent, type KeyboardEvent, useId, useMemo, useState } from 'react';
 import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-metadata.js';
-import { type Api, ApiError, chatErrorMessage, type StoredMessage } from './api.js';
+import { type Api, chatErrorMessage, type StoredMessage } from './api.js';
+import { useStopAnswer } from './use-stop-answer.js';
 
 export type Message = UIMessage<UiMessageMetadata>;
 
@@ -33,10 +34,12 @@ export function ChatView(props: {
     onError: onAnswered,
   });
   const [draft, setDraft] = useState('');
-  const [stopError, setStopError] = useState<string>();
   const inputId = useId();
   const busy = status === 'submitted' || status === 'streaming';
-  const answered = messages.at(-1)?.role === 'assistant';
+  const last = messages.at(-1);
+  const answered = last?.role === 'assistant';
+  // While busy, an answer last is the one being written: a question's has not started yet.
+  const { stop, stopError } = useStopAnswer(api, id, busy && answered ? last.id : undefined, busy);
 
   const send = (event?: FormEvent) => {
     event?.preventDefault();
@@ -52,18 +55,6 @@ export function ChatView(props: {
   const again = () => {
     clearError();
     void regenerate();
-  };
-  const stop = async () => {
-    setStopError(undefined);
-    // Named, so that a Stop pressed as this answer ends cannot stop the next one.
-    const streaming = messages.at(-1);
-    try {
-      await api.stop(id, streaming?.role === 'assistant' ? streaming.id : undefined);
-    } catch (failure) {
-      // 409: it ended before the stop arrived; there is nothing left to stop.
-      if (failure instanceof ApiError && failure.status === 409) return;
-      setStopError((failure as Error).message);
-    }
   };
 
   return (
@@ -102,7 +93,7 @@ export function ChatView(props: {
             Send
           </button>
           {busy && (
-            <button type="button" onClick={() => void stop()}>
+            <button type="button" onClick={stop}>
               Stop
             </button>
           )}

@@ -1,0 +1,77 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json } from '../integration/support/sse.js';
+import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
+import { chromiumMissing, launchChromium } from './support/chromium.js';
+import {
+  answerFacts,
+  ask,
+  chatIdOf,
+  directive,
+  openPlayground,
+} from './support/playground-page.js';
+
+/** The question takes 800 ms to leave the page: a slow uplink, or a cold start. */
+async function slowUplink(page: Page) {
+  await page.route('**/v1/ui/chat', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await route.continue();
+  });
+}
+
+/**
+ * Stop pressed while "Waiting for Claude…": the server has no turn to stop yet, and on
+ * AWS a request the page gives up on goes on (a client's disconnect never reaches the
+ * function), so the stop must follow once the answer has started.
+ */
+describe.skipIf(chromiumMissing)('Stop pressed before the answer started, in Chromium', () => {
+  let browser: Browser;
+  let stack: TestStack;
+  beforeAll(async () => {
+    [browser, stack] = await Promise.all([
+      launchChromium(),
+      startTestStack({ claude: { tokensPerSecond: 25 }, chatTuning: { stopPollIntervalMs: 50 } }),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('stops the next answer of a conversation upstream, once it has started', async () => {
+    const page = await openPlayground(browser, stack, 'stops-early');
+    await ask(page, `First ${directive('tokens=3')}`);
+    await answerFacts(page).waitFor({ timeout: 10_000 });
+    await slowUplink(page);
+    const asked = stack.claude.requests.length;
+
+    await ask(page, `Tell me a long story ${directive('tokens=100')}`);
+    await page.getByRole('button', { name: 'Stop' }).click();
+
+    await expect.poll(() => page.getByTestId('answer-facts').count(), { timeout: 15_000 }).toBe(2);
+    expect(await answerFacts(page).textContent()).toContain('stopped');
+    const stored = await json(
+      await stack.request('stops-early', 'GET', `/v1/conversations/${chatIdOf(page)}`),
+    );
+    expect(stored.messages.at(-1).stopReason).toBe('stopped');
+    expect(stack.claude.requests[asked]?.aborted).toBe(true);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.close();
+  });
+
+  it("stops a new chat's first answer without a 'does not exist' error", async () => {
+    const page = await openPlayground(browser, stack, 'stops-first');
+    await page.getByLabel('Message').waitFor();
+    await slowUplink(page);
+    const asked = stack.claude.requests.length;
+
+    await ask(page, `Tell me a long story ${directive('tokens=100')}`);
+    await page.getByRole('button', { name: 'Stop' }).click();
+
+    await answerFacts(page).waitFor({ timeout: 15_000 });
+    expect(await answerFacts(page).textContent()).toContain('stopped');
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(stack.claude.requests[asked]?.aborted).toBe(true);
+    await page.close();
+  });
+});
