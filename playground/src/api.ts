@@ -113,9 +113,18 @@ function readable(type: string, message: string): string {
   }
 }
 
+/** An error of `useChat` that is an error response of the server: no answer began. */
+export function refusedByServer(error: Error): boolean {
+  return typeof statusOf(error) === 'number';
+}
+
+function statusOf(error: Error): number | undefined {
+  return (error as { statusCode?: number }).statusCode;
+}
+
 /** An error of `useChat` (the transport puts the response body in the message) made readable. */
 export function chatErrorMessage(error: Error): string {
-  const status = (error as { statusCode?: number }).statusCode;
+  const status = statusOf(error);
   if (typeof status === 'number') {
     const body = (error as { responseBody?: string }).responseBody ?? error.message;
     return apiError(status, body).message;

@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { type ConversationSummary, createApi, type Usage } from './api.js';
-import { ChatView, type Message, toMessages } from './chat-view.js';
+import { ChatView } from './chat-view.js';
+import { type Message, toMessages } from './messages.js';
 
 const TOKEN_KEY = 'playground.token';
 

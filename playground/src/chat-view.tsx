@@ -1,11 +1,11 @@
 import { useChat } from '@ai-sdk/react';
-import { DefaultChatTransport, type UIMessage } from 'ai';
+import { DefaultChatTransport } from 'ai';
 import { type FormEvent, type KeyboardEvent, useId, useMemo, useState } from 'react';
 import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-metadata.js';
-import { type Api, chatErrorMessage, type StoredMessage } from './api.js';
+import { type Api, chatErrorMessage, refusedByServer } from './api.js';
+import { type Message, textOf } from './messages.js';
 import { useStopAnswer } from './use-stop-answer.js';
-
-export type Message = UIMessage<UiMessageMetadata>;
+import { useStoredConversation } from './use-stored-conversation.js';
 
 /** One conversation on `useChat`: its messages, the answer as it streams, Stop, and errors. */
 export function ChatView(props: {
@@ -24,16 +24,28 @@ export function ChatView(props: {
       }),
     [token],
   );
-  const { messages, sendMessage, regenerate, status, error, clearError } = useChat<Message>({
-    id,
-    messages: props.initial,
-    transport,
-    // After a reload, the answer still streaming is picked up (GET /v1/ui/chat/{id}/stream).
-    resume: true,
-    onFinish: onAnswered,
-    onError: onAnswered,
-  });
+  const { messages, setMessages, sendMessage, regenerate, status, error, clearError } =
+    useChat<Message>({
+      id,
+      messages: props.initial,
+      transport,
+      // After a reload, the answer still streaming is picked up (GET /v1/ui/chat/{id}/stream).
+      resume: true,
+      onFinish: onAnswered,
+      onError: (failure) => {
+        onAnswered();
+        if (refusedByServer(failure)) void takeBackRefused();
+      },
+    });
   const [draft, setDraft] = useState('');
+  const { sending, takeBackRefused } = useStoredConversation({
+    api,
+    chatId: id,
+    setMessages,
+    // Ahead of anything typed since it was sent.
+    giveBack: (question) =>
+      setDraft((typed) => (typed.trim() === '' ? question : `${question}\n${typed}`)),
+  });
   const inputId = useId();
   const busy = status === 'submitted' || status === 'streaming';
   const last = messages.at(-1);
@@ -46,6 +58,7 @@ export function ChatView(props: {
     const text = draft.trim();
     if (!text || busy) return;
     clearError();
+    sending({ text, shownBefore: messages.length });
     setDraft('');
     void sendMessage({ text });
   };
@@ -54,6 +67,7 @@ export function ChatView(props: {
   };
   const again = () => {
     clearError();
+    sending();
     void regenerate();
   };
 
@@ -147,29 +161,4 @@ const STOP_LABELS: Record<string, string> = {
  */
 function composing(event: KeyboardEvent): boolean {
   return event.nativeEvent.isComposing || event.keyCode === 229;
-}
-
-function textOf(message: Message): string {
-  return message.parts.map((part) => (part.type === 'text' ? part.text : '')).join('');
-}
-
-/** The stored conversation as `useChat` messages. */
-export function toMessages(stored: StoredMessage[]): Message[] {
-  return stored.map((message) => ({
-    id: message.id,
-    role: message.role,
-    parts: [{ type: 'text', text: message.content }],
-    ...(message.role === 'assistant' && {
-      metadata: {
-        ...(message.model && { model: message.model }),
-        ...(message.stopReason && {
-          stopReason: message.stopReason as UiMessageMetadata['stopReason'],
-        }),
-        ...(message.usage && {
-          usage: { cacheReadInputTokens: 0, cacheCreationInputTokens: 0, ...message.usage },
-        }),
-        ...(message.costUsd !== undefined && { costUsd: message.costUsd }),
-      },
-    }),
-  }));
 }
