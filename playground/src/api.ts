@@ -122,6 +122,11 @@ function statusOf(error: Error): number | undefined {
   return (error as { statusCode?: number }).statusCode;
 }
 
+/** An error of `useChat` that is the connection lost: the server goes on with the answer. */
+export function connectionLost(error: Error): boolean {
+  return statusOf(error) === undefined && error instanceof TypeError;
+}
+
 /** An error of `useChat` (the transport puts the response body in the message) made readable. */
 export function chatErrorMessage(error: Error): string {
   const status = statusOf(error);
@@ -129,6 +134,6 @@ export function chatErrorMessage(error: Error): string {
     const body = (error as { responseBody?: string }).responseBody ?? error.message;
     return apiError(status, body).message;
   }
-  if (error instanceof TypeError) return 'The connection was lost before the answer ended.';
+  if (connectionLost(error)) return 'The connection was lost before the answer ended.';
   return `The answer failed: ${error.message}`;
 }

@@ -2,8 +2,9 @@ import { useChat } from '@ai-sdk/react';
 import { DefaultChatTransport } from 'ai';
 import { type FormEvent, type KeyboardEvent, useId, useMemo, useState } from 'react';
 import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-metadata.js';
-import { type Api, chatErrorMessage, refusedByServer } from './api.js';
+import { type Api, chatErrorMessage, connectionLost, refusedByServer } from './api.js';
 import { type Message, textOf } from './messages.js';
+import { useRetryWhileLost } from './use-retry-while-lost.js';
 import { useStopAnswer } from './use-stop-answer.js';
 import { useStoredConversation } from './use-stored-conversation.js';
 
@@ -24,21 +25,29 @@ export function ChatView(props: {
       }),
     [token],
   );
-  const { messages, setMessages, sendMessage, regenerate, status, error, clearError } =
-    useChat<Message>({
-      id,
-      messages: props.initial,
-      transport,
-      // After a reload, the answer still streaming is picked up (GET /v1/ui/chat/{id}/stream).
-      resume: true,
-      onFinish: onAnswered,
-      onError: (failure) => {
-        onAnswered();
-        if (refusedByServer(failure)) void takeBackRefused();
-      },
-    });
+  const {
+    messages,
+    setMessages,
+    sendMessage,
+    regenerate,
+    resumeStream,
+    status,
+    error,
+    clearError,
+  } = useChat<Message>({
+    id,
+    messages: props.initial,
+    transport,
+    // After a reload, the answer still streaming is picked up (GET /v1/ui/chat/{id}/stream).
+    resume: true,
+    onFinish: onAnswered,
+    onError: (failure) => {
+      onAnswered();
+      if (refusedByServer(failure)) void takeBackRefused();
+    },
+  });
   const [draft, setDraft] = useState('');
-  const { sending, takeBackRefused } = useStoredConversation({
+  const { sending, showStored, takeBackRefused } = useStoredConversation({
     api,
     chatId: id,
     setMessages,
@@ -46,10 +55,19 @@ export function ChatView(props: {
     giveBack: (question) =>
       setDraft((typed) => (typed.trim() === '' ? question : `${question}\n${typed}`)),
   });
+  // The server went on: once back, the conversation is opened again as a reload would.
+  useRetryWhileLost(error !== undefined && connectionLost(error), async () => {
+    if (!(await showStored())) return;
+    clearError();
+    await resumeStream();
+    onAnswered();
+  });
   const inputId = useId();
   const busy = status === 'submitted' || status === 'streaming';
   const last = messages.at(-1);
   const answered = last?.role === 'assistant';
+  // An answer cut off on this page may be whole on the server: regenerating it would replace it.
+  const regenerable = !busy && answered && last.metadata?.stopReason !== undefined;
   // While busy, an answer last is the one being written: a question's has not started yet.
   const { stop, stopError } = useStopAnswer(api, id, busy && answered ? last.id : undefined, busy);
 
@@ -111,7 +129,7 @@ export function ChatView(props: {
               Stop
             </button>
           )}
-          {!busy && answered && (
+          {regenerable && (
             <button type="button" onClick={again}>
               Regenerate
             </button>
