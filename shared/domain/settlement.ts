@@ -23,10 +23,11 @@ export interface LateSpend {
  * For the recovery found its hold where the reservation's index entry says it is (on the
  * shard it moved to), and a reclaim that finds the recovery's record settles the holds it
  * takes to the recovery's figures: so the hold was gone because its caller settled it,
- * whose figures include everything the recovery saw. With no record at all, nobody else
- * took the hold (a recovery or a reclaim records itself before taking it): this settle
- * did, in an earlier attempt whose answer was lost and which the SDK retried, so there is
- * nothing left to add.
+ * whose figures include everything the recovery saw. `taken` is the record only where its
+ * party took this item's hold (which the record's item marks prove, see the adapter): with
+ * none, nobody else took it, so this settle did, in an earlier attempt whose answer was
+ * lost and which the SDK retried (or the settle whose figures a sweep finishes did), and
+ * there is nothing left to add.
  */
 export function lateSpend(
   actual: { usage: TokenUsage; costNanoUsd: number },

@@ -70,14 +70,23 @@ export class ReservationIndex {
     await this.writing.get(id);
   }
 
-  /** @returns whether the entry was there */
-  async delete(reservation: Pick<Reservation, 'id' | 'expiresAtMs'>): Promise<boolean> {
+  /**
+   * @param expected the entry only if its `settleTo` is still as read (none, or of this
+   *   cost): figures a turn's stored answer set after the reading stay, for a sweep to settle to
+   * @returns whether the entry was there (and as expected)
+   */
+  async delete(
+    reservation: Pick<Reservation, 'id' | 'expiresAtMs'>,
+    expected?: { settleTo: Actual | undefined },
+  ): Promise<boolean> {
+    const settleTo = expected && settleToCondition(expected.settleTo);
     try {
       await this.client.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: indexKey(reservation),
-          ConditionExpression: 'attribute_exists(pk)',
+          ConditionExpression: `attribute_exists(pk)${settleTo ? ` AND ${settleTo.condition}` : ''}`,
+          ...(settleTo?.values && { ExpressionAttributeValues: settleTo.values }),
         }),
       );
       return true;
@@ -165,6 +174,13 @@ export function settleToUpdate(tableName: string, reservation: Reservation, sett
       },
     },
   };
+}
+
+/** That an entry's `settleTo` is as read: none, or of the same cost. */
+function settleToCondition(settleTo: Actual | undefined) {
+  return settleTo === undefined
+    ? { condition: 'attribute_not_exists(settleTo)' }
+    : { condition: 'settleTo.costNanoUsd = :cost', values: { ':cost': settleTo.costNanoUsd } };
 }
 
 /** An entry's attributes but its key and `settleTo`. */

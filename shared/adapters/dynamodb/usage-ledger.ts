@@ -44,6 +44,12 @@ const BUDGET_BASIS_ATTEMPTS = 3;
 /** Calls settling while the deployment's shards are set may touch them and cancel it. */
 const SHARD_CAPS_ATTEMPTS = 6;
 type Key = { pk: string; sk: string };
+/**
+ * A settlement record as read, with the items whose hold its party took: each such take
+ * marks its item on the record in the same transaction, so a hold found gone on an item
+ * the record does not mark went with the caller's own settle.
+ */
+type Taken = { settlement?: Settlement; took: ReadonlySet<Counter['kind']> };
 /** What one item's hold tells of its reservation. */
 type Hold = Pick<Reservation, 'id' | 'amountNanoUsd' | 'expiresAtMs'>;
 /** A month item a reservation holds money on, and the bound it holds within. */
@@ -432,18 +438,23 @@ export class DynamoUsageLedger implements UsageLedger {
   ): Promise<void> {
     await this.index.landed(recorded.id);
     const reservation = options.recovered ? await this.whereHeld(recorded) : recorded;
-    if (options.recovered) {
-      await this.recordSettlement(reservation, { by: 'recovery', ...actual });
-    }
-    let taken: Promise<Settlement | undefined> | undefined;
+    // A recovery whose record stands takes the holds for it, and says so on each item.
+    const forRecord =
+      options.recovered &&
+      (await this.recordSettlement(reservation, { by: 'recovery', ...actual })).by === 'recovery';
+    let taken: Promise<Taken> | undefined;
     const settleOn = async (counter: Counter) => {
-      if (await this.settleHold(reservation, counter, actual)) return;
+      if (await this.settleHold(reservation, counter, actual, { forRecord })) return;
       // Taken meanwhile (recovered, reclaimed, or by this settle's own attempt whose answer
       // was lost): only what nobody recorded is added.
-      taken ??= this.settlement(reservation);
-      const spend = lateSpend(actual, await taken, options.recovered ? 'recovery' : 'caller');
-      if (isNoSpend(spend)) return;
-      await this.recordSpend(reservation, counter, spend, { withHold: false });
+      taken ??= this.taken(reservation);
+      await this.spendLate(
+        reservation,
+        counter,
+        actual,
+        await taken,
+        options.recovered ? 'recovery' : 'caller',
+      );
     };
     const outcomes = await Promise.allSettled([
       ...heldCounters(reservation, true).map(settleOn),
@@ -463,10 +474,24 @@ export class DynamoUsageLedger implements UsageLedger {
     return entry ? { ...reservation, shard: entry.reservation.shard } : reservation;
   }
 
-  /** Records the spend and gives back the rest of the hold on one item. @returns false when the hold was gone */
-  private async settleHold(reservation: Hold, counter: Counter, actual: Actual) {
+  /**
+   * Records the spend and gives back the rest of the hold on one item; `forRecord` for the
+   * recovery the settlement record names, which it marks as having taken this item's hold.
+   * @returns false when the hold was gone
+   */
+  private async settleHold(
+    reservation: Hold,
+    counter: Counter,
+    actual: Actual,
+    { forRecord = false }: { forRecord?: boolean } = {},
+  ) {
     try {
-      await this.recordSpend(reservation, counter, { requests: 1, ...actual }, { withHold: true });
+      await this.recordSpend(
+        reservation,
+        counter,
+        { requests: 1, ...actual },
+        { withHold: true, ...(forRecord && { mark: 'took' as const }) },
+      );
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -474,12 +499,40 @@ export class DynamoUsageLedger implements UsageLedger {
     }
   }
 
-  /** Adds the spend to one item, and with `withHold` removes the hold it replaces. */
+  /**
+   * A hold found gone on one item: adds what nobody recorded (see lateSpend), once. Only
+   * where the settlement record says its party took the hold does anyone else count it:
+   * elsewhere the hold went with a settle of the caller, or this settle's own attempt whose
+   * answer was lost, or the settle whose figures a sweep finishes.
+   */
+  private async spendLate(
+    reservation: Hold,
+    counter: Counter,
+    actual: Actual,
+    taken: Taken,
+    settler: 'caller' | 'recovery',
+  ) {
+    const by = taken.took.has(counter.kind) ? taken.settlement : undefined;
+    const spend = lateSpend(actual, by, settler);
+    if (isNoSpend(spend)) return;
+    try {
+      await this.recordSpend(reservation, counter, spend, { withHold: false, mark: 'spent' });
+    } catch (error) {
+      // Made already: by this settle before its answer was lost, or by one that failed elsewhere.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * Adds the spend to one item, and with `withHold` removes the hold it replaces. With
+   * `mark`, in one transaction with the mark on the settlement record: `took` (its party
+   * took this item's hold) or `spent` (this item's late spend is made; once only).
+   */
   private async recordSpend(
     reservation: Hold,
     counter: Counter,
     spend: LateSpend,
-    { withHold }: { withHold: boolean },
+    { withHold, mark }: { withHold: boolean; mark?: 'took' | 'spent' },
   ) {
     const amount = reservation.amountNanoUsd;
     const cost = spend.costNanoUsd;
@@ -507,10 +560,37 @@ export class DynamoUsageLedger implements UsageLedger {
         ...(keepsAvailable(counter) && { ':available': withHold ? amount - cost : -cost }),
       },
     };
-    // A late spend has no hold whose removal marks it done: it goes as a transaction, whose
-    // token (the SDK sets one per call) has DynamoDB apply it once however often it is sent.
-    if (withHold) await this.client.send(new UpdateCommand(update));
-    else await this.client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }] }));
+    // A late spend has no hold whose removal marks it done: its mark on the settlement
+    // record does, and the transaction's token (the SDK sets one per call) has DynamoDB
+    // apply it once however often the SDK sends it.
+    if (!mark) await this.client.send(new UpdateCommand(update));
+    else await this.markWith(reservation, counter, mark, update);
+  }
+
+  /** Sends `update` of a month item in one transaction with a mark on the settlement record. */
+  private async markWith(
+    reservation: Pick<Hold, 'id'>,
+    counter: Counter,
+    mark: 'took' | 'spent',
+    update: object,
+  ) {
+    await this.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Update: update as never },
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: ledgerKeys.settlement(reservation.id),
+              UpdateExpression: 'SET #mark = :true',
+              ...(mark === 'spent' && { ConditionExpression: 'attribute_not_exists(#mark)' }),
+              ExpressionAttributeNames: { '#mark': `${mark}_${counter.kind}` },
+              ExpressionAttributeValues: { ':true': true },
+            },
+          },
+        ],
+      }),
+    );
   }
 
   /**
@@ -557,7 +637,8 @@ export class DynamoUsageLedger implements UsageLedger {
     }
   }
 
-  private async settlement(reservation: Reservation): Promise<Settlement | undefined> {
+  /** The settlement record, and on which items its party took the hold. */
+  private async taken(reservation: Reservation): Promise<Taken> {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
@@ -565,7 +646,11 @@ export class DynamoUsageLedger implements UsageLedger {
         ConsistentRead: true,
       }),
     );
-    return toSettlement(Item);
+    const kinds: Array<Counter['kind']> = ['user', 'global', 'key'];
+    return {
+      settlement: toSettlement(Item),
+      took: new Set(kinds.filter((kind) => Item?.[`took_${kind}`] === true)),
+    };
   }
 
   async release(reservation: Reservation): Promise<void> {
@@ -573,46 +658,74 @@ export class DynamoUsageLedger implements UsageLedger {
     await this.releaseHeld(reservation, heldCounters(reservation, true));
   }
 
-  /** Gives the holds back on `counters` and drops the index entry. @returns whether a hold was still there */
-  private async releaseHeld(reservation: Reservation, counters: Counter[]): Promise<boolean> {
+  /**
+   * Gives the holds back on `counters` and drops the index entry; `forRecord` for a
+   * reclaim whose record stands, which marks each item it takes the hold of.
+   * @returns whether a hold was still there
+   */
+  private async releaseHeld(
+    reservation: Reservation,
+    counters: Counter[],
+    { forRecord = false }: { forRecord?: boolean } = {},
+  ): Promise<boolean> {
     const outcomes = await Promise.allSettled([
-      ...counters.map((counter) => this.releaseOn(reservation, counter)),
-      this.index.delete(reservation),
+      ...counters.map((counter) => this.releaseOn(reservation, counter, { forRecord })),
+      // A turn's answer stored meanwhile set figures on the entry: it stays, to be billed.
+      this.index.delete(reservation, { settleTo: undefined }),
     ]);
     await this.keepUnsettled(reservation, outcomes);
     return outcomes.some((outcome) => outcome.status === 'fulfilled' && outcome.value);
   }
 
-  /** A settle that failed on some item: the holds still there are settled to its figures. */
-  private async finishSettle(reservation: Reservation, settleTo: Actual): Promise<boolean> {
+  /**
+   * Settles what a reservation still holds to `settleTo`: figures its entry keeps (a settle
+   * that failed on some item, or a turn's stored answer), or a recovery's whose record
+   * stands (`forRecord`). Where the hold is gone, what is owed is added as a settle adds it.
+   */
+  private async finishSettle(
+    reservation: Reservation,
+    settleTo: Actual,
+    { forRecord = false }: { forRecord?: boolean } = {},
+  ): Promise<boolean> {
+    let taken: Promise<Taken> | undefined;
+    const settleOn = async (counter: Counter) => {
+      if (await this.settleHold(reservation, counter, settleTo, { forRecord })) return true;
+      taken ??= this.taken(reservation);
+      // The caller's figures or a recovery's: beyond a recovery that took the hold, the same adds nothing.
+      await this.spendLate(reservation, counter, settleTo, await taken, 'caller');
+      return false;
+    };
     const outcomes = await Promise.allSettled([
-      ...heldCounters(reservation, true).map((counter) =>
-        this.settleHold(reservation, counter, settleTo),
-      ),
-      this.index.delete(reservation),
+      ...heldCounters(reservation, true).map(settleOn),
+      // Only the entry as read: one whose figures changed meanwhile is settled to those later.
+      this.index.delete(reservation, { settleTo: forRecord ? undefined : settleTo }),
     ]);
     await this.keepUnsettled(reservation, outcomes, settleTo);
     return outcomes.some((outcome) => outcome.status === 'fulfilled' && outcome.value);
   }
 
-  private async releaseOn(reservation: Hold, counter: Counter): Promise<boolean> {
+  private async releaseOn(
+    reservation: Hold,
+    counter: Counter,
+    { forRecord = false }: { forRecord?: boolean } = {},
+  ): Promise<boolean> {
     const amount = reservation.amountNanoUsd;
+    const update = {
+      TableName: this.tableName,
+      Key: counter.key,
+      UpdateExpression: keepsAvailable(counter)
+        ? 'REMOVE #hold ADD availableNanoUsd :amount, heldNanoUsd :release'
+        : 'REMOVE #hold ADD heldNanoUsd :release',
+      ConditionExpression: 'attribute_exists(#hold)',
+      ExpressionAttributeNames: { '#hold': ledgerKeys.holdAttribute(reservation.id) },
+      ExpressionAttributeValues: {
+        ':release': -amount,
+        ...(keepsAvailable(counter) && { ':amount': amount }),
+      },
+    };
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: counter.key,
-          UpdateExpression: keepsAvailable(counter)
-            ? 'REMOVE #hold ADD availableNanoUsd :amount, heldNanoUsd :release'
-            : 'REMOVE #hold ADD heldNanoUsd :release',
-          ConditionExpression: 'attribute_exists(#hold)',
-          ExpressionAttributeNames: { '#hold': ledgerKeys.holdAttribute(reservation.id) },
-          ExpressionAttributeValues: {
-            ':release': -amount,
-            ...(keepsAvailable(counter) && { ':amount': amount }),
-          },
-        }),
-      );
+      if (forRecord) await this.markWith(reservation, counter, 'took', update);
+      else await this.client.send(new UpdateCommand(update));
       return true;
     } catch (error) {
       // Settled, released or reclaimed by someone else in the meantime.
@@ -628,8 +741,12 @@ export class DynamoUsageLedger implements UsageLedger {
         if (settleTo) return this.finishSettle(reservation, settleTo);
         const taken = await this.recordSettlement(reservation, { by: 'reclaim' });
         // A recovery took it first, and has not reached every item yet: its figures count there.
-        if (taken.by === 'recovery') return this.finishSettle(reservation, recoveredFigures(taken));
-        return this.releaseHeld(reservation, heldCounters(reservation, true));
+        if (taken.by === 'recovery') {
+          return this.finishSettle(reservation, recoveredFigures(taken), { forRecord: true });
+        }
+        return this.releaseHeld(reservation, heldCounters(reservation, true), {
+          forRecord: true,
+        });
       }),
     );
     return reclaimed.filter(Boolean).length;
@@ -661,8 +778,8 @@ export class DynamoUsageLedger implements UsageLedger {
         if (await this.index.has(hold)) return false;
         const taken = await this.recordSettlement(hold, { by: 'reclaim' });
         return taken.by === 'recovery'
-          ? this.settleHold(hold, counter, recoveredFigures(taken))
-          : this.releaseOn(hold, counter);
+          ? this.settleHold(hold, counter, recoveredFigures(taken), { forRecord: true })
+          : this.releaseOn(hold, counter, { forRecord: true });
       }),
     );
     return reclaimed.filter(Boolean).length;
