@@ -63,8 +63,13 @@ export interface UsageLedger {
   ): Promise<void>;
   /** Gives a reservation back unused: the call was never made. */
   release(reservation: Reservation): Promise<void>;
-  /** Returns expired reservations' holds to their budgets. @returns how many were reclaimed */
-  reclaimExpired(nowMs: number): Promise<number>;
+  /**
+   * Returns expired reservations' holds to their budgets.
+   * @param options.sparing holders whose reservations are left alone, unless figures to
+   *   settle them to are known: turns whose lease still runs, which their recovery settles
+   * @returns how many were reclaimed
+   */
+  reclaimExpired(nowMs: number, options?: { sparing?: ReadonlySet<string> }): Promise<number>;
   /** Every reservation not yet settled, released or reclaimed. */
   listReservations(): Promise<Reservation[]>;
   userMonth(userId: string, month: string): Promise<MonthUsage>;

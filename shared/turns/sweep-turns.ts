@@ -30,14 +30,20 @@ export function createTurnSweeper(deps: {
       const turn = parseTurnHolder(reservation.holder);
       if (turn) turns.set(reservation.holder!, turn);
     }
-    for (const { userId, conversationId } of turns.values()) {
+    // A turn killed near its deadline holds its lease up to 20 s past its reservation's
+    // expiry: reclaimed then, its hold would go unbilled and its entry, by which alone a
+    // sweep finds the turn, with it. Its recovery, in a later sweep, settles it instead.
+    const alive = new Set<string>();
+    for (const [holder, { userId, conversationId }] of turns) {
       try {
-        if ((await deps.recover(userId, conversationId)) === 'recovered') report.recovered++;
+        const recovery = await deps.recover(userId, conversationId);
+        if (recovery === 'recovered') report.recovered++;
+        if (recovery === 'alive') alive.add(holder);
       } catch {
         report.failed++;
       }
     }
-    report.reclaimed = await deps.ledger.reclaimExpired(deps.clock());
+    report.reclaimed = await deps.ledger.reclaimExpired(deps.clock(), { sparing: alive });
     return report;
   };
 }

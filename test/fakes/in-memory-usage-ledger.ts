@@ -114,8 +114,13 @@ export class InMemoryUsageLedger implements UsageLedger {
     this.releaseHold(reservation);
   }
 
-  async reclaimExpired(nowMs: number): Promise<number> {
-    const expired = [...this.reservations.values()].filter((r) => r.expiresAtMs < nowMs);
+  async reclaimExpired(
+    nowMs: number,
+    { sparing }: { sparing?: ReadonlySet<string> } = {},
+  ): Promise<number> {
+    const expired = [...this.reservations.values()].filter(
+      (r) => r.expiresAtMs < nowMs && !(r.holder && sparing?.has(r.holder)),
+    );
     for (const { id } of expired) {
       if (!this.settlements.has(id)) this.settlements.set(id, { by: 'reclaim' });
     }

@@ -185,6 +185,21 @@ describe('calls billed after a reclaim', () => {
     expect(await ledger.listReservations()).toEqual([]);
   });
 
+  it('a turn killed near its deadline is recovered and billed by the sweep, which leaves its expired reservation to the recovery', async () => {
+    const userId = `u-${randomUUID().slice(0, 8)}`;
+    const { conversationId } = await turnKilledNearItsDeadline(userId);
+
+    // The minute's sweep: the lease still runs, though the reservation has expired.
+    expect(await sweepAt(T0 + 15_000)).toMatchObject({ recovered: 0 });
+    // The following sweeps, long after the lease ran out.
+    for (const at of [T0 + 75_000, T0 + 135_000, T0 + 600_000]) await sweepAt(at);
+
+    const conversation = await store.getConversation(userId, conversationId);
+    // Recovered by a later sweep: the conversation is free, what it had streamed billed.
+    expect(conversation?.activeTurn).toBeUndefined();
+    expect((await ledger.userMonth(userId, MONTH)).spentNanoUsd).toBeGreaterThan(0);
+  });
+
   it('an answer a recovery stored after a reclaim is billed though the settle after it is throttled', async () => {
     const userId = `u-${randomUUID().slice(0, 8)}`;
     const { conversationId } = await turnKilledNearItsDeadline(userId);

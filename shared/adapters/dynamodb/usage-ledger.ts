@@ -734,8 +734,14 @@ export class DynamoUsageLedger implements UsageLedger {
     }
   }
 
-  async reclaimExpired(nowMs: number): Promise<number> {
-    const expired = await this.index.entries({ expiredBeforeMs: nowMs });
+  async reclaimExpired(
+    nowMs: number,
+    { sparing }: { sparing?: ReadonlySet<string> } = {},
+  ): Promise<number> {
+    const expired = (await this.index.entries({ expiredBeforeMs: nowMs })).filter(
+      ({ reservation, settleTo }) =>
+        settleTo !== undefined || !(reservation.holder && sparing?.has(reservation.holder)),
+    );
     const reclaimed = await Promise.all(
       expired.map(async ({ reservation, settleTo }) => {
         if (settleTo) return this.finishSettle(reservation, settleTo);
