@@ -160,15 +160,22 @@ export class DynamoUsageLedger implements UsageLedger {
     // The entry goes with the holds below, or is moved with the hold.
     await indexing;
     const globalOnly = refusals.length === 1 && held[1]?.status === 'rejected';
+    const releaseHeld = () =>
+      this.releaseHeld(
+        planned,
+        counters.filter((_, i) => held[i]?.status === 'fulfilled'),
+      );
     if (globalOnly && this.shards > 1) {
       // Only the deployment's shard is full: another may still have room (rare, near the end of a month).
-      const moved = await this.holdAnotherShard(planned, globalBudget);
+      const moved = await this.holdAnotherShard(planned, globalBudget).catch(
+        async (error: unknown) => {
+          await releaseHeld();
+          throw error;
+        },
+      );
       if (moved) return moved;
     }
-    await this.releaseHeld(
-      planned,
-      counters.filter((_, i) => held[i]?.status === 'fulfilled'),
-    );
+    await releaseHeld();
     // Only when every budget in the way waits on holds alone may the call fit later.
     throw (
       refusals.find((reason) => !(reason instanceof BudgetExceededError)) ??
@@ -257,7 +264,12 @@ export class DynamoUsageLedger implements UsageLedger {
         if (!isConditionFailure(error) && !isTransactionConflict(error)) throw error;
       }
     }
-    throw new Error(`the deployment's budget shards of ${month} could not be set`);
+    // Calls admitted under the caps before kept cancelling it (function versions mid-deploy):
+    // a moment later the setting, or the call, may go through.
+    throw new BudgetExceededError(
+      "the deployment's monthly budget is being changed: try again in a moment, it may fit then",
+      { heldByCallsInFlight: true },
+    );
   }
 
   /** Every shard of the month, those a larger budget used earlier included, as now. */
