@@ -48,6 +48,16 @@ export const ledgerKeys = {
   }),
   /** Who took a reservation's hold from its caller (a recovery, a reclaim), written first. */
   settlement: (reservationId: string) => ({ pk: `SETTLEMENT#${reservationId}`, sk: 'SETTLEMENT' }),
+  /**
+   * Beside the settlement record, one item per mark: `took#<item>` (its party took the
+   * hold on that month item) or `spent#<item>` (a late spend on it was made). Items of
+   * their own, so that the transactions setting them on several month items at once
+   * never meet on one item.
+   */
+  settlementMark: (reservationId: string, mark: string) => ({
+    pk: `SETTLEMENT#${reservationId}`,
+    sk: mark,
+  }),
   /** On each month item a reservation holds money on, the hold itself: released once. */
   holdAttribute: (reservationId: string) => `hold_${reservationId}`,
   /** The reservation a month item's attribute holds money for, if it is a hold. */

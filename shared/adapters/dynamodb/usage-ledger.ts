@@ -4,6 +4,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -46,8 +47,8 @@ const SHARD_CAPS_ATTEMPTS = 6;
 type Key = { pk: string; sk: string };
 /**
  * A settlement record as read, with the items whose hold its party took: each such take
- * marks its item on the record in the same transaction, so a hold found gone on an item
- * the record does not mark went with the caller's own settle.
+ * puts its item's mark beside the record in the same transaction, so a hold found gone on
+ * an item with no mark went with a settle of the caller's figures.
  */
 type Taken = { settlement?: Settlement; took: ReadonlySet<Counter['kind']> };
 /** What one item's hold tells of its reservation. */
@@ -537,8 +538,8 @@ export class DynamoUsageLedger implements UsageLedger {
 
   /**
    * Adds the spend to one item, and with `withHold` removes the hold it replaces. With
-   * `mark`, in one transaction with the mark on the settlement record: `took` (its party
-   * took this item's hold) or `spent` (this item's late spend is made; once only).
+   * `mark`, in one transaction with that mark beside the settlement record: `took` (its
+   * party took this item's hold) or `spent` (this item's late spend is made; once only).
    */
   private async recordSpend(
     reservation: Hold,
@@ -572,16 +573,16 @@ export class DynamoUsageLedger implements UsageLedger {
         ...(keepsAvailable(counter) && { ':available': withHold ? amount - cost : -cost }),
       },
     };
-    // A late spend has no hold whose removal marks it done: its mark on the settlement
+    // A late spend has no hold whose removal marks it done: its mark beside the settlement
     // record does, and the transaction's token (the SDK sets one per call) has DynamoDB
     // apply it once however often the SDK sends it.
     if (!mark) await this.client.send(new UpdateCommand(update));
     else await this.markWith(reservation, counter, mark, update);
   }
 
-  /** Sends `update` of a month item in one transaction with a mark on the settlement record. */
+  /** Sends `update` of a month item in one transaction with a mark beside the settlement record. */
   private async markWith(
-    reservation: Pick<Hold, 'id'>,
+    reservation: Pick<Hold, 'id' | 'expiresAtMs'>,
     counter: Counter,
     mark: 'took' | 'spent',
     update: object,
@@ -591,13 +592,13 @@ export class DynamoUsageLedger implements UsageLedger {
         TransactItems: [
           { Update: update as never },
           {
-            Update: {
+            Put: {
               TableName: this.tableName,
-              Key: ledgerKeys.settlement(reservation.id),
-              UpdateExpression: 'SET #mark = :true',
-              ...(mark === 'spent' && { ConditionExpression: 'attribute_not_exists(#mark)' }),
-              ExpressionAttributeNames: { '#mark': `${mark}_${counter.kind}` },
-              ExpressionAttributeValues: { ':true': true },
+              Item: {
+                ...ledgerKeys.settlementMark(reservation.id, `${mark}#${counter.kind}`),
+                expiresAt: settlementExpiresAt(reservation),
+              },
+              ...(mark === 'spent' && { ConditionExpression: 'attribute_not_exists(pk)' }),
             },
           },
         ],
@@ -635,8 +636,7 @@ export class DynamoUsageLedger implements UsageLedger {
           Item: {
             ...ledgerKeys.settlement(reservation.id),
             ...settlement,
-            // A caller settles before its deadline, which is the reservation's expiry.
-            expiresAt: Math.ceil(reservation.expiresAtMs / 1000) + SETTLEMENT_TTL_GRACE_SECONDS,
+            expiresAt: settlementExpiresAt(reservation),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -651,17 +651,19 @@ export class DynamoUsageLedger implements UsageLedger {
 
   /** The settlement record, and on which items its party took the hold. */
   private async taken(reservation: Reservation): Promise<Taken> {
-    const { Item } = await this.client.send(
-      new GetCommand({
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
         TableName: this.tableName,
-        Key: ledgerKeys.settlement(reservation.id),
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': ledgerKeys.settlement(reservation.id).pk },
         ConsistentRead: true,
       }),
     );
     const kinds: Array<Counter['kind']> = ['user', 'global', 'key'];
+    const marks = new Set(Items.map((item) => String(item.sk)));
     return {
-      settlement: toSettlement(Item),
-      took: new Set(kinds.filter((kind) => Item?.[`took_${kind}`] === true)),
+      settlement: toSettlement(Items.find((item) => item.sk === ledgerKeys.settlement('').sk)),
+      took: new Set(kinds.filter((kind) => marks.has(`took#${kind}`))),
     };
   }
 
@@ -672,7 +674,7 @@ export class DynamoUsageLedger implements UsageLedger {
 
   /**
    * Gives the holds back on `counters` and drops the index entry; `forRecord` for a
-   * reclaim whose record stands, which marks each item it takes the hold of.
+   * reclaim whose record stands, which marks each item it takes the hold on.
    * @returns whether a hold was still there
    */
   private async releaseHeld(
@@ -963,6 +965,12 @@ function expiredHolds(item: Record<string, unknown> | undefined, nowMs: number):
       ? [{ id, amountNanoUsd: Number(amount), expiresAtMs }]
       : [];
   });
+}
+
+/** When a settlement record and its marks go. */
+function settlementExpiresAt(reservation: Pick<Hold, 'expiresAtMs'>): number {
+  // A caller settles before its deadline, which is the reservation's expiry.
+  return Math.ceil(reservation.expiresAtMs / 1000) + SETTLEMENT_TTL_GRACE_SECONDS;
 }
 
 /** A settlement record as stored, if it is one. */
