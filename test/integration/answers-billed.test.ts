@@ -7,14 +7,11 @@ import { createDocumentClient, createDynamoDbClient } from '../../shared/adapter
 import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
 import { ReservationIndex } from '../../shared/adapters/dynamodb/reservation-index.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
-import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
 import { monthOf } from '../../shared/domain/budget.js';
-import { newConversationId, newMessageId } from '../../shared/domain/ids.js';
 import { PriceTable } from '../../shared/domain/pricing/price-table.js';
-import { createTurnRecovery, turnHolder } from '../../shared/turns/recover-turn.js';
-import { createTurnSweeper } from '../../shared/turns/sweep-turns.js';
 import { partitionOf } from './support/lost-answers.js';
 import { collectSse } from './support/sse.js';
+import { STARTED_USAGE, streamingTurn, sweepAt, TURN_MODEL } from './support/streaming-turns.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const T0 = Date.parse('2026-11-20T10:00:00Z');
@@ -22,25 +19,7 @@ const MONTH = monthOf(T0);
 const LEASE_MS = 20_000;
 /** The chat function's timeout: a turn's reservation expires at its deadline. */
 const DEADLINE_MS = 900_000;
-const MODEL = 'claude-sonnet-4-6';
-const STARTED = {
-  inputTokens: 2_000,
-  outputTokens: 1,
-  cacheReadInputTokens: 0,
-  cacheCreationInputTokens: 0,
-};
 const prices = new PriceTable();
-
-/** The maintenance sweep as functions/maintenance/compose.ts wires it, at `nowMs`. */
-function sweepAt(client: DynamoDBClient, tableName: string, nowMs: number) {
-  const documentClient = createDocumentClient(client);
-  const store = new DynamoConversationStore(documentClient, tableName);
-  const ledger = new DynamoUsageLedger(documentClient, tableName, 10);
-  const usageRecords = new DynamoUsageRecords(documentClient, tableName);
-  const clock = () => nowMs;
-  const recover = createTurnRecovery({ store, ledger, usageRecords, prices, clock });
-  return createTurnSweeper({ ledger, recover, clock })();
-}
 
 /**
  * The writes that end a turn and those that bill it are not one: a function that dies,
@@ -83,48 +62,12 @@ describe('an answer stored is billed, though the settle after it never comes', (
     ledger = new DynamoUsageLedger(documentClient, tableName, 10);
   });
 
-  /** A chat turn as start-turn.ts begins it: reservation held, question stored, answer streaming. */
-  async function begunTurn(userId: string) {
-    const conversationId = newConversationId();
-    const reservation = await ledger.reserve({
-      userId,
-      amountNanoUsd: 50_000_000,
-      userDefaultBudgetNanoUsd: 10_000_000_000,
-      globalBudgetNanoUsd: 10_000_000_000,
-      nowMs: T0,
+  const begunTurn = (userId: string) =>
+    streamingTurn({ store, ledger }, userId, {
+      startedAtMs: T0,
       expiresAtMs: T0 + DEADLINE_MS,
-      holder: turnHolder(userId, conversationId),
-    });
-    const turnId = newMessageId();
-    const userSeq = await store.beginTurn({
-      userId,
-      conversationId,
-      turnId,
-      title: 'A story',
-      userMessage: { id: newMessageId(), content: 'Tell me a story', tokens: 4 },
-      nowIso: new Date(T0).toISOString(),
       leaseUntilMs: T0 + LEASE_MS,
-      hold: {
-        reservation,
-        model: MODEL,
-        maxTokens: 1000,
-        requestId: `req-${turnId}`,
-        receivedAt: new Date(T0).toISOString(),
-      },
     });
-    const text = 'Once upon a time there was a long story that the user was shown.';
-    await store.saveAnswerPiece({
-      userId,
-      conversationId,
-      turnId,
-      answerSeq: userSeq + 1,
-      offset: 0,
-      text,
-      usage: STARTED,
-      nowMs: T0,
-    });
-    return { conversationId, turnId, userSeq, reservation, text };
-  }
 
   const storedAnswer = async (userId: string, conversationId: string) =>
     (await store.message(userId, conversationId, 2))!;
@@ -160,8 +103,8 @@ describe('an answer stored is billed, though the settle after it never comes', (
   it('a chat function that dies between storing the answer and settling still bills it, once', async () => {
     const userId = `u-${randomUUID().slice(0, 8)}`;
     const { conversationId, turnId, userSeq, reservation, text } = await begunTurn(userId);
-    const usage = { ...STARTED, outputTokens: 15 };
-    const costNanoUsd = prices.costNanoUsd(MODEL, usage);
+    const usage = { ...STARTED_USAGE, outputTokens: 15 };
+    const costNanoUsd = prices.costNanoUsd(TURN_MODEL, usage);
 
     // finish-turn.ts: the answer is stored; the function is killed before it settles (a
     // timeout while settling, an out-of-memory kill).
@@ -174,7 +117,7 @@ describe('an answer stored is billed, though the settle after it never comes', (
       answer: {
         id: turnId,
         content: text,
-        model: MODEL,
+        model: TURN_MODEL,
         stopReason: 'end_turn',
         usage,
         usageEstimated: false,
@@ -204,8 +147,8 @@ describe('an answer stored is billed, though the settle after it never comes', (
   it("keeps the figures to settle to when the reservation's own index entry lands after the answer", async () => {
     const userId = `u-${randomUUID().slice(0, 8)}`;
     const { conversationId, turnId, userSeq, reservation } = await begunTurn(userId);
-    const usage = { ...STARTED, outputTokens: 15 };
-    const costNanoUsd = prices.costNanoUsd(MODEL, usage);
+    const usage = { ...STARTED_USAGE, outputTokens: 15 };
+    const costNanoUsd = prices.costNanoUsd(TURN_MODEL, usage);
     await store.finishTurn({
       userId,
       conversationId,
@@ -215,7 +158,7 @@ describe('an answer stored is billed, though the settle after it never comes', (
       answer: {
         id: turnId,
         content: 'A short story.',
-        model: MODEL,
+        model: TURN_MODEL,
         stopReason: 'end_turn',
         usage,
         usageEstimated: false,

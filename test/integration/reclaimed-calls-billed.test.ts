@@ -10,21 +10,13 @@ import { ledgerKeys } from '../../shared/adapters/dynamodb/keys.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
 import { monthOf } from '../../shared/domain/budget.js';
-import { newConversationId, newMessageId } from '../../shared/domain/ids.js';
 import { PriceTable } from '../../shared/domain/pricing/price-table.js';
-import { createTurnRecovery, turnHolder } from '../../shared/turns/recover-turn.js';
-import { createTurnSweeper } from '../../shared/turns/sweep-turns.js';
+import { createTurnRecovery } from '../../shared/turns/recover-turn.js';
 import { loseAnswers, partitionOf } from './support/lost-answers.js';
+import { STARTED_USAGE, streamingTurn, sweepAt as sweepAtOf } from './support/streaming-turns.js';
 
 const T0 = Date.parse('2026-11-20T10:00:00Z');
 const MONTH = monthOf(T0);
-const MODEL = 'claude-sonnet-4-6';
-const STARTED = {
-  inputTokens: 2_000,
-  outputTokens: 1,
-  cacheReadInputTokens: 0,
-  cacheCreationInputTokens: 0,
-};
 const prices = new PriceTable();
 
 /**
@@ -96,65 +88,18 @@ describe('calls billed after a reclaim', () => {
       )
     ).Item ?? {};
 
-  function sweepAt(nowMs: number) {
-    const documentClient = createDocumentClient(client);
-    const sweepLedger = new DynamoUsageLedger(documentClient, tableName, 10);
-    const clock = () => nowMs;
-    const recover = createTurnRecovery({
-      store: new DynamoConversationStore(documentClient, tableName),
-      ledger: sweepLedger,
-      usageRecords: new DynamoUsageRecords(documentClient, tableName),
-      prices,
-      clock,
-    });
-    return createTurnSweeper({ ledger: sweepLedger, recover, clock })();
-  }
+  const sweepAt = (nowMs: number) => sweepAtOf(client, tableName, nowMs);
 
   /**
    * A chat turn whose function was killed close to its deadline: its last heartbeat
    * renewed the lease (20 s) past the reservation's expiry (the deadline).
    */
-  async function turnKilledNearItsDeadline(userId: string) {
-    const conversationId = newConversationId();
-    const deadline = T0 + 10_000;
-    const reservation = await ledger.reserve({
-      userId,
-      amountNanoUsd: 50_000_000,
-      userDefaultBudgetNanoUsd: 10_000_000_000,
-      globalBudgetNanoUsd: 10_000_000_000,
-      nowMs: T0,
-      expiresAtMs: deadline,
-      holder: turnHolder(userId, conversationId),
-    });
-    const turnId = newMessageId();
-    const userSeq = await store.beginTurn({
-      userId,
-      conversationId,
-      turnId,
-      title: 'A story',
-      userMessage: { id: newMessageId(), content: 'Tell me a story', tokens: 4 },
-      nowIso: new Date(T0).toISOString(),
+  const turnKilledNearItsDeadline = (userId: string) =>
+    streamingTurn({ store, ledger }, userId, {
+      startedAtMs: T0,
+      expiresAtMs: T0 + 10_000,
       leaseUntilMs: T0 + 20_000,
-      hold: {
-        reservation,
-        model: MODEL,
-        maxTokens: 1000,
-        requestId: `req-${turnId}`,
-        receivedAt: new Date(T0).toISOString(),
-      },
     });
-    await store.saveAnswerPiece({
-      userId,
-      conversationId,
-      turnId,
-      answerSeq: userSeq + 1,
-      offset: 0,
-      text: 'Once upon a time there was a long story that the user was shown.',
-      usage: STARTED,
-      nowMs: T0,
-    });
-    return { conversationId, reservation };
-  }
 
   it('a late spend that failed is made by the sweep, which finds the entry put back with its figures', async () => {
     const userId = `u-${randomUUID().slice(0, 8)}`;
@@ -170,7 +115,7 @@ describe('calls billed after a reclaim', () => {
     expect(await ledger.reclaimExpired(T0 + 61_000)).toBe(1);
     // The recovery settles it: a late spend on each month; the shard's is throttled.
     failNextWriteOf.push('GLOBAL#USAGE#');
-    const actual = { usage: STARTED, costNanoUsd: 400_000 };
+    const actual = { usage: STARTED_USAGE, costNanoUsd: 400_000 };
     await expect(ledger.settle(reservation, actual, { recovered: true })).rejects.toThrow(
       'injected throttle',
     );
@@ -250,7 +195,11 @@ describe('calls billed after a reclaim', () => {
     // The recovery settles: its update of the shard lands, its answer is lost, the SDK sends
     // it again, which finds the hold gone (its own doing) and the reclaim's record.
     lostAnswers.nextOf.add(shardKey);
-    await ledger.settle(reservation, { usage: STARTED, costNanoUsd: 400_000 }, { recovered: true });
+    await ledger.settle(
+      reservation,
+      { usage: STARTED_USAGE, costNanoUsd: 400_000 },
+      { recovered: true },
+    );
     expect(lostAnswers.lost).toBe(1);
 
     // Billed once: the re-sent settle finds no mark of the reclaim taking the shard's hold.
