@@ -1,72 +1,49 @@
-import { setTimeout } from 'node:timers/promises';
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import {
-  globalBudgetShards,
-  globalShardCaps,
-  holdableAmount,
-  MAX_GLOBAL_BUDGET_SHARDS,
-  monthOf,
-  type ShardReading,
-} from '../../domain/budget.js';
+import { globalBudgetShards, holdableAmount, monthOf } from '../../domain/budget.js';
 import { BudgetExceededError } from '../../domain/errors.js';
-import { newReservationId, reservationIdExpiry } from '../../domain/ids.js';
+import { newReservationId } from '../../domain/ids.js';
 import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
-import { isNoSpend, type LateSpend, lateSpend, type Settlement } from '../../domain/settlement.js';
-import type { TokenUsage } from '../../domain/usage.js';
+import { isNoSpend, type LateSpend, lateSpend } from '../../domain/settlement.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../ports/usage-ledger.js';
-import { failedItem, isConditionFailure, isTransactionConflict } from './errors.js';
+import {
+  callOverShardBudget,
+  globalRefusal,
+  HoldRefused,
+  keyBudgetExceeded,
+  userRefusal,
+} from './budget-refusals.js';
+import { failedItem, isConditionFailure } from './errors.js';
 import { apiKeyKeys, ledgerKeys } from './keys.js';
+import {
+  type Counter,
+  expiredHolds,
+  followsBudget,
+  globalCounter,
+  type Hold,
+  heldCounters,
+  holdUpdate,
+  type Key,
+  keepsAvailable,
+  keyCounter,
+  OWN_BUDGET,
+  toMonthUsage,
+  userCounter,
+} from './month-counters.js';
 import { type Actual, partitionOf, ReservationIndex } from './reservation-index.js';
-
-/** How long the record of who took a hold outlives the reservation's expiry. */
-const SETTLEMENT_TTL_GRACE_SECONDS = 24 * 3600;
-/**
- * How long after its expiry a hold no index entry lists is taken for its dead caller's:
- * the sweep, every minute, has long settled or released any that one lists, so the two
- * never take the same hold in different ways.
- */
-const UNINDEXED_HOLD_GRACE_MS = 5 * 60_000;
+import { recoveredFigures, SettlementRecords, type Taken } from './settlement-records.js';
+import { ShardCaps } from './shard-caps.js';
 
 type ReserveRequest = Parameters<UsageLedger['reserve']>[0];
-/** What a user month's `budgetBasis` holds when it follows the user's own budget. */
-const OWN_BUDGET = 'own';
 /** A user's budget and what it comes from: their own, or the default of that amount. */
 type UserBudget = { nanoUsd: number; basis: number | typeof OWN_BUDGET };
 /** Two versions of the function mid-deploy may each set a month to their own budget. */
 const BUDGET_BASIS_ATTEMPTS = 3;
-/** Calls settling while the deployment's shards are set may touch them and cancel it. */
-const SHARD_CAPS_ATTEMPTS = 6;
-type Key = { pk: string; sk: string };
-/**
- * A settlement record as read, with the items whose hold its party took: each such take
- * puts its item's mark beside the record in the same transaction, so a hold found gone on
- * an item with no mark went with a settle of the caller's figures.
- */
-type Taken = { settlement?: Settlement; took: ReadonlySet<Counter['kind']> };
-/** What one item's hold tells of its reservation. */
-type Hold = Pick<Reservation, 'id' | 'amountNanoUsd' | 'expiresAtMs'>;
-/** A month item a reservation holds money on, and the bound it holds within. */
-type Counter =
-  /**
-   * A user's month: its `availableNanoUsd` (budget − held) must cover the hold, and its
-   * budget be the user's own or the default the reservation names.
-   */
-  | { kind: 'user'; key: Key; defaultBudgetNanoUsd?: number }
-  /**
-   * A shard of the deployment's month: its `availableNanoUsd` (its cap − held) must cover
-   * the hold, and its caps be those of the budget the reservation names.
-   */
-  | { kind: 'global'; key: Key; budgetNanoUsd?: number }
-  /** An API key's month: `heldNanoUsd` must stay within `limit`. */
-  | { kind: 'key'; key: Key; limit?: number };
 
 /**
  * The UsageLedger on the single table, without transactions on the hot path: a
@@ -79,7 +56,8 @@ type Counter =
  * happens exactly once per item. A user's budget lives on their month item as
  * `availableNanoUsd`, set when the month starts (from their own budget, read then) and
  * reset when an operator changes it or the default it came from changes, so no
- * reservation has to read it.
+ * reservation has to read it. The deployment's shard caps (ShardCaps) and the records of
+ * who took a hold (SettlementRecords) are kept by collaborators, as the index is.
  */
 export class DynamoUsageLedger implements UsageLedger {
   constructor(
@@ -88,11 +66,13 @@ export class DynamoUsageLedger implements UsageLedger {
     private readonly globalBudgetUsd: number,
   ) {
     this.index = new ReservationIndex(client, tableName);
+    this.shardCaps = new ShardCaps(client, tableName, this.shards);
+    this.settlements = new SettlementRecords(client, tableName);
   }
 
   private readonly index: ReservationIndex;
-  /** The settings of shard caps this instance has under way, by month and budget: its calls share them. */
-  private readonly settingShardCaps = new Map<string, Promise<void>>();
+  private readonly shardCaps: ShardCaps;
+  private readonly settlements: SettlementRecords;
 
   private get shards(): number {
     return globalBudgetShards(this.globalBudgetUsd);
@@ -203,113 +183,8 @@ export class DynamoUsageLedger implements UsageLedger {
       const current = item.budgetBasis !== undefined && Number(item.budgetBasis) === budgetNanoUsd;
       // Calls of two versions mid-deploy, each setting the month to its own budget.
       if (current || attempt === BUDGET_BASIS_ATTEMPTS) throw globalRefusal(item, reservation);
-      await this.startGlobalMonth(reservation.month, budgetNanoUsd);
+      await this.shardCaps.startGlobalMonth(reservation.month, budgetNanoUsd);
     }
-  }
-
-  /** Sets the month's shard caps under the budget, one setting at a time per instance. */
-  private startGlobalMonth(month: string, budgetNanoUsd: number): Promise<void> {
-    const key = `${month} ${budgetNanoUsd}`;
-    let setting = this.settingShardCaps.get(key);
-    if (!setting) {
-      setting = this.setShardCaps(month, budgetNanoUsd).finally(() =>
-        this.settingShardCaps.delete(key),
-      );
-      this.settingShardCaps.set(key, setting);
-    }
-    return setting;
-  }
-
-  /**
-   * Sets every shard's cap under `budgetNanoUsd` (see globalShardCaps) and the budget they
-   * follow, in one transaction, from one reading of them all. It applies only if no shard
-   * holds more than read (a call admitted meanwhile, under the caps before) and none
-   * follows another budget than read (another instance set them first): what every shard
-   * holds is then within its cap, and the caps add up to the budget, whoever sets them.
-   */
-  private async setShardCaps(month: string, budgetNanoUsd: number): Promise<void> {
-    for (let attempt = 0; attempt < SHARD_CAPS_ATTEMPTS; attempt++) {
-      if (attempt > 0) await setTimeout(10 * 2 ** attempt);
-      const shards = await this.readShards(month, { consistent: true });
-      if (shards.slice(0, this.shards).every((shard) => shard.budgetBasis === budgetNanoUsd)) {
-        return;
-      }
-      const caps = globalShardCaps(budgetNanoUsd, this.shards, shards);
-      try {
-        await this.client.send(
-          new TransactWriteCommand({
-            TransactItems: shards.map((shard, i) => ({
-              Update: {
-                TableName: this.tableName,
-                Key: ledgerKeys.globalShard(month, i),
-                UpdateExpression:
-                  'SET availableNanoUsd = :cap - if_not_exists(heldNanoUsd, :zero), budgetBasis = :basis',
-                ConditionExpression: `(attribute_not_exists(heldNanoUsd) OR heldNanoUsd <= :held) AND ${
-                  shard.budgetBasis === undefined
-                    ? 'attribute_not_exists(budgetBasis)'
-                    : 'budgetBasis = :seenBasis'
-                }`,
-                ExpressionAttributeValues: {
-                  ':cap': caps[i],
-                  ':zero': 0,
-                  ':held': shard.heldNanoUsd,
-                  ':basis': budgetNanoUsd,
-                  ...(shard.budgetBasis !== undefined && { ':seenBasis': shard.budgetBasis }),
-                },
-              },
-            })),
-          }),
-        );
-        return;
-      } catch (error) {
-        if (!isConditionFailure(error) && !isTransactionConflict(error)) throw error;
-      }
-    }
-    // Calls admitted under the caps before kept cancelling it (function versions mid-deploy):
-    // a moment later the setting, or the call, may go through.
-    throw new BudgetExceededError(
-      "the deployment's monthly budget is being changed: try again in a moment, it may fit then",
-      { heldByCallsInFlight: true },
-    );
-  }
-
-  /** Every shard of the month, those a larger budget used earlier included, as now. */
-  private async readShards(
-    month: string,
-    { consistent }: { consistent: boolean },
-  ): Promise<Array<ShardReading & { budgetBasis?: number }>> {
-    const shards = Array.from({ length: MAX_GLOBAL_BUDGET_SHARDS }, () => ({
-      heldNanoUsd: 0,
-      spentNanoUsd: 0,
-    })) as Array<ShardReading & { budgetBasis?: number }>;
-    let keys = Array.from({ length: MAX_GLOBAL_BUDGET_SHARDS }, (_, i) =>
-      ledgerKeys.globalShard(month, i),
-    );
-    // A throttled batch answers part of it: the rest is asked again, as AWS advises, with back-off.
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt > 5) throw new Error(`the deployment's budget shards of ${month} stayed unread`);
-      if (attempt > 0) await setTimeout(10 * 2 ** attempt);
-      const { Responses, UnprocessedKeys } = await this.client.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [this.tableName]: {
-              Keys: keys,
-              ProjectionExpression: 'pk, heldNanoUsd, spentNanoUsd, budgetBasis',
-              ConsistentRead: consistent,
-            },
-          },
-        }),
-      );
-      for (const item of Responses?.[this.tableName] ?? []) {
-        shards[shardOfKey(String(item.pk))] = {
-          heldNanoUsd: Number(item.heldNanoUsd ?? 0),
-          spentNanoUsd: Number(item.spentNanoUsd ?? 0),
-          ...(item.budgetBasis !== undefined && { budgetBasis: Number(item.budgetBasis) }),
-        };
-      }
-      keys = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Key[];
-    }
-    return shards;
   }
 
   /** The reservation on the first other shard with room, its index entry moved with it. */
@@ -454,13 +329,13 @@ export class DynamoUsageLedger implements UsageLedger {
     // A recovery whose record stands takes the holds for it, and says so on each item.
     const forRecord =
       options.recovered &&
-      (await this.recordSettlement(reservation, { by: 'recovery', ...actual })).by === 'recovery';
+      (await this.settlements.record(reservation, { by: 'recovery', ...actual })).by === 'recovery';
     let taken: Promise<Taken> | undefined;
     const settleOn = async (counter: Counter) => {
       if (await this.settleHold(reservation, counter, actual, { forRecord })) return;
       // Taken meanwhile (recovered, reclaimed, or by this settle's own attempt whose answer
       // was lost): only what nobody recorded is added.
-      taken ??= this.taken(reservation);
+      taken ??= this.settlements.taken(reservation);
       await this.spendLate(
         reservation,
         counter,
@@ -577,33 +452,7 @@ export class DynamoUsageLedger implements UsageLedger {
     // record does, and the transaction's token (the SDK sets one per call) has DynamoDB
     // apply it once however often the SDK sends it.
     if (!mark) await this.client.send(new UpdateCommand(update));
-    else await this.markWith(reservation, counter, mark, update);
-  }
-
-  /** Sends `update` of a month item in one transaction with a mark beside the settlement record. */
-  private async markWith(
-    reservation: Pick<Hold, 'id' | 'expiresAtMs'>,
-    counter: Counter,
-    mark: 'took' | 'spent',
-    update: object,
-  ) {
-    await this.client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Update: update as never },
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: {
-                ...ledgerKeys.settlementMark(reservation.id, `${mark}#${counter.kind}`),
-                expiresAt: settlementExpiresAt(reservation),
-              },
-              ...(mark === 'spent' && { ConditionExpression: 'attribute_not_exists(pk)' }),
-            },
-          },
-        ],
-      }),
-    );
+    else await this.settlements.markWith(reservation, counter, mark, update);
   }
 
   /**
@@ -622,49 +471,6 @@ export class DynamoUsageLedger implements UsageLedger {
     const holdFailed = outcomes.slice(0, -1).some((outcome) => outcome.status === 'rejected');
     if (holdFailed) await this.index.put(reservation, settleTo).catch(() => undefined);
     throw failed.reason;
-  }
-
-  /**
-   * Records who takes the hold from its caller, before taking it; the first record stays.
-   * @returns the record that stands: this one, or who took the hold first
-   */
-  private async recordSettlement(reservation: Hold, settlement: Settlement): Promise<Settlement> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...ledgerKeys.settlement(reservation.id),
-            ...settlement,
-            expiresAt: settlementExpiresAt(reservation),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return settlement;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return toSettlement(failedItem(error)) ?? settlement;
-    }
-  }
-
-  /** The settlement record, and on which items its party took the hold. */
-  private async taken(reservation: Reservation): Promise<Taken> {
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': ledgerKeys.settlement(reservation.id).pk },
-        ConsistentRead: true,
-      }),
-    );
-    const kinds: Array<Counter['kind']> = ['user', 'global', 'key'];
-    const marks = new Set(Items.map((item) => String(item.sk)));
-    return {
-      settlement: toSettlement(Items.find((item) => item.sk === ledgerKeys.settlement('').sk)),
-      took: new Set(kinds.filter((kind) => marks.has(`took#${kind}`))),
-    };
   }
 
   async release(reservation: Reservation): Promise<void> {
@@ -704,7 +510,7 @@ export class DynamoUsageLedger implements UsageLedger {
     let taken: Promise<Taken> | undefined;
     const settleOn = async (counter: Counter) => {
       if (await this.settleHold(reservation, counter, settleTo, { forRecord })) return true;
-      taken ??= this.taken(reservation);
+      taken ??= this.settlements.taken(reservation);
       // The caller's figures or a recovery's: beyond a recovery that took the hold, the same adds nothing.
       await this.spendLate(reservation, counter, settleTo, await taken, 'caller');
       return false;
@@ -738,7 +544,7 @@ export class DynamoUsageLedger implements UsageLedger {
       },
     };
     try {
-      if (forRecord) await this.markWith(reservation, counter, 'took', update);
+      if (forRecord) await this.settlements.markWith(reservation, counter, 'took', update);
       else await this.client.send(new UpdateCommand(update));
       return true;
     } catch (error) {
@@ -759,7 +565,7 @@ export class DynamoUsageLedger implements UsageLedger {
     const reclaimed = await Promise.all(
       expired.map(async ({ reservation, settleTo }) => {
         if (settleTo) return this.finishSettle(reservation, settleTo);
-        const taken = await this.recordSettlement(reservation, { by: 'reclaim' });
+        const taken = await this.settlements.record(reservation, { by: 'reclaim' });
         // A recovery took it first, and has not reached every item yet: its figures count there.
         if (taken.by === 'recovery') {
           return this.finishSettle(reservation, recoveredFigures(taken), { forRecord: true });
@@ -796,7 +602,7 @@ export class DynamoUsageLedger implements UsageLedger {
     const reclaimed = await Promise.all(
       expired.map(async ({ counter, hold }) => {
         if (await this.index.has(hold)) return false;
-        const taken = await this.recordSettlement(hold, { by: 'reclaim' });
+        const taken = await this.settlements.record(hold, { by: 'reclaim' });
         return taken.by === 'recovery'
           ? this.settleHold(hold, counter, recoveredFigures(taken), { forRecord: true })
           : this.releaseOn(hold, counter, { forRecord: true });
@@ -825,7 +631,7 @@ export class DynamoUsageLedger implements UsageLedger {
 
   /** Every shard's, those a larger budget used earlier in the month included. */
   async globalMonthSpendNanoUsd(month: string): Promise<number> {
-    const shards = await this.readShards(month, { consistent: false });
+    const shards = await this.shardCaps.readShards(month, { consistent: false });
     return shards.reduce((spent, shard) => spent + shard.spentNanoUsd, 0);
   }
 
@@ -864,204 +670,4 @@ export class DynamoUsageLedger implements UsageLedger {
     );
     return Item?.monthlyBudgetNanoUsd === undefined ? undefined : Number(Item.monthlyBudgetNanoUsd);
   }
-}
-
-function userCounter(reservation: Reservation, defaultBudgetNanoUsd?: number): Counter {
-  return {
-    kind: 'user',
-    key: ledgerKeys.userMonth(reservation.userId, reservation.month),
-    ...(defaultBudgetNanoUsd !== undefined && { defaultBudgetNanoUsd }),
-  };
-}
-
-/** Whether a started user month follows the user's own budget or this default. */
-function followsBudget(item: Record<string, unknown>, defaultBudgetNanoUsd: number): boolean {
-  const basis = item.budgetBasis;
-  return basis === OWN_BUDGET || (basis !== undefined && Number(basis) === defaultBudgetNanoUsd);
-}
-
-function globalCounter(reservation: Reservation, budgetNanoUsd?: number): Counter {
-  return {
-    kind: 'global',
-    key: ledgerKeys.globalShard(reservation.month, reservation.shard),
-    ...(budgetNanoUsd !== undefined && { budgetNanoUsd }),
-  };
-}
-
-function keyCounter(reservation: Reservation, limit?: number): Counter {
-  return {
-    kind: 'key',
-    key: apiKeyKeys.month(reservation.keyId!, reservation.month),
-    ...(limit !== undefined && { limit }),
-  };
-}
-
-/** Whether the item keeps what is left under its bound (`availableNanoUsd`), which each write adjusts. */
-function keepsAvailable(counter: Counter): boolean {
-  return counter.kind !== 'key';
-}
-
-/** A shard's number, from its key. */
-function shardOfKey(pk: string): number {
-  return Number(pk.slice(pk.lastIndexOf('#') + 1));
-}
-
-/** The update recording a hold of `amount` on a month item, if its bound allows. */
-function holdUpdate(counter: Counter, amount: number) {
-  const taken = { ':amount': amount, ':taken': -amount };
-  // No arithmetic is allowed in conditions: what is left is kept, or the bound precomputed.
-  switch (counter.kind) {
-    case 'user':
-      return {
-        UpdateExpression: 'SET #hold = :amount ADD availableNanoUsd :taken, heldNanoUsd :amount',
-        ConditionExpression:
-          'attribute_not_exists(#hold) AND availableNanoUsd >= :amount AND budgetBasis IN (:default, :own)',
-        ExpressionAttributeValues: {
-          ...taken,
-          ':default': counter.defaultBudgetNanoUsd,
-          ':own': OWN_BUDGET,
-        },
-      };
-    case 'global':
-      return {
-        UpdateExpression: 'SET #hold = :amount ADD availableNanoUsd :taken, heldNanoUsd :amount',
-        ConditionExpression:
-          'attribute_not_exists(#hold) AND availableNanoUsd >= :amount AND budgetBasis = :budget',
-        ExpressionAttributeValues: { ...taken, ':budget': counter.budgetNanoUsd },
-      };
-    case 'key':
-      return counter.limit === undefined
-        ? {
-            UpdateExpression: 'SET #hold = :amount ADD heldNanoUsd :amount',
-            ConditionExpression: 'attribute_not_exists(#hold)',
-            ExpressionAttributeValues: { ':amount': amount },
-          }
-        : {
-            UpdateExpression: 'SET #hold = :amount ADD heldNanoUsd :amount',
-            ConditionExpression:
-              'attribute_not_exists(#hold) AND (attribute_not_exists(heldNanoUsd) OR heldNanoUsd <= :max)',
-            ExpressionAttributeValues: { ':amount': amount, ':max': counter.limit - amount },
-          };
-  }
-}
-
-/** Every month item the reservation holds money on (the global shard once it is held). */
-function heldCounters(reservation: Reservation, withGlobal: boolean): Counter[] {
-  return [
-    userCounter(reservation),
-    ...(reservation.keyId ? [keyCounter(reservation)] : []),
-    ...(withGlobal ? [globalCounter(reservation)] : []),
-  ];
-}
-
-/** The holds on a month item whose reservation expired over the grace ago, as their ids tell. */
-function expiredHolds(item: Record<string, unknown> | undefined, nowMs: number): Hold[] {
-  return Object.entries(item ?? {}).flatMap(([name, amount]) => {
-    const id = ledgerKeys.holdReservation(name);
-    const expiresAtMs = id === undefined ? undefined : reservationIdExpiry(id);
-    return id !== undefined &&
-      expiresAtMs !== undefined &&
-      expiresAtMs < nowMs - UNINDEXED_HOLD_GRACE_MS
-      ? [{ id, amountNanoUsd: Number(amount), expiresAtMs }]
-      : [];
-  });
-}
-
-/** When a settlement record and its marks go. */
-function settlementExpiresAt(reservation: Pick<Hold, 'expiresAtMs'>): number {
-  // A caller settles before its deadline, which is the reservation's expiry.
-  return Math.ceil(reservation.expiresAtMs / 1000) + SETTLEMENT_TTL_GRACE_SECONDS;
-}
-
-/** A settlement record as stored, if it is one. */
-function toSettlement(item: Record<string, unknown> | undefined): Settlement | undefined {
-  if (item?.by === 'recovery') {
-    return {
-      by: 'recovery',
-      usage: item.usage as TokenUsage,
-      costNanoUsd: Number(item.costNanoUsd),
-    };
-  }
-  return item?.by === 'reclaim' ? { by: 'reclaim' } : undefined;
-}
-
-/** What a recovery recorded, to settle the holds it has not reached to. */
-function recoveredFigures(recovery: Extract<Settlement, { by: 'recovery' }>): Actual {
-  return { usage: recovery.usage, costNanoUsd: recovery.costNanoUsd };
-}
-
-function toMonthUsage(month: string, item: Record<string, unknown> | undefined): MonthUsage {
-  const count = (name: string) => Number(item?.[name] ?? 0);
-  return {
-    month,
-    requests: count('requests'),
-    inputTokens: count('inputTokens'),
-    outputTokens: count('outputTokens'),
-    cacheReadInputTokens: count('cacheReadInputTokens'),
-    cacheCreationInputTokens: count('cacheCreationInputTokens'),
-    spentNanoUsd: count('spentNanoUsd'),
-    heldNanoUsd: count('heldNanoUsd'),
-  };
-}
-
-/** A hold on a user month or a deployment shard refused: the item as the update found it, to tell why. */
-class HoldRefused extends BudgetExceededError {
-  constructor(readonly item: Record<string, unknown> | undefined) {
-    super(userBudgetMessage(''));
-  }
-}
-
-/** A deployment shard's refusal, as the refused update found the shard. */
-function globalRefusal(item: Record<string, unknown>, reservation: Reservation) {
-  const cap = Number(item.availableNanoUsd ?? 0) + Number(item.heldNanoUsd ?? 0);
-  return globalBudgetExceeded({
-    heldByCallsInFlight: cap - Number(item.spentNanoUsd ?? 0) >= reservation.amountNanoUsd,
-  });
-}
-
-/** A user month's refusal, as the refused update found the month. */
-function userRefusal(item: Record<string, unknown>, reservation: Reservation) {
-  const budget = Number(item.availableNanoUsd ?? 0) + Number(item.heldNanoUsd ?? 0);
-  return userBudgetExceeded(budget, {
-    heldByCallsInFlight: budget - Number(item.spentNanoUsd ?? 0) >= reservation.amountNanoUsd,
-  });
-}
-
-function userBudgetExceeded(budgetNanoUsd: number, options?: { heldByCallsInFlight: boolean }) {
-  return new BudgetExceededError(
-    userBudgetMessage(` of $${nanoToUsd(budgetNanoUsd)}`) + inFlightNote(options),
-    options,
-  );
-}
-
-/** Said when only what calls in flight hold stands in the way. */
-function inFlightNote(options?: { heldByCallsInFlight: boolean }): string {
-  return options?.heldByCallsInFlight
-    ? ' (calls in flight hold part of it until they end: it may fit then)'
-    : '';
-}
-
-function userBudgetMessage(budget: string) {
-  return `this request does not fit your monthly budget${budget}; ask for fewer output tokens (or tool uses) or wait for the next month`;
-}
-
-function keyBudgetExceeded(budgetNanoUsd: number, options?: { heldByCallsInFlight: boolean }) {
-  return new BudgetExceededError(
-    `this request does not fit the API key's monthly budget of $${nanoToUsd(budgetNanoUsd)}; lower max_tokens (or a tool's max_uses) or wait for the next month${inFlightNote(options)}`,
-    options,
-  );
-}
-
-/** One call that could not fit even an empty month of the deployment's shard. */
-function callOverShardBudget(planned: Reservation, shardBudgetNanoUsd: number) {
-  return new BudgetExceededError(
-    `this request's worst-case cost of $${nanoToUsd(planned.amountNanoUsd)} is more than the deployment lets one call hold ($${nanoToUsd(shardBudgetNanoUsd)}); ask for fewer output tokens or tool uses`,
-  );
-}
-
-function globalBudgetExceeded(options?: { heldByCallsInFlight: boolean }) {
-  return new BudgetExceededError(
-    `the deployment has reached its monthly budget${inFlightNote(options)}`,
-    options,
-  );
 }
