@@ -75,11 +75,21 @@ export function createAdmission(deps: {
   };
   return {
     async countFreeRequest(request) {
-      return Promise.all(
+      const windows = await Promise.allSettled(
         subjectsOf(request).map(({ subject, limits }) =>
           rateLimiter.admit({ subject, limits, tokens: 0, nowMs: request.nowMs }),
         ),
       );
+      const counted = windows.flatMap((window) =>
+        window.status === 'fulfilled' ? [window.value] : [],
+      );
+      const refusal = windows.find((window) => window.status === 'rejected');
+      if (refusal) {
+        // Refused by one window, the request uses none of the other's.
+        await Promise.all(counted.map((window) => rateLimiter.withdraw(window, 0)));
+        throw (refusal as PromiseRejectedResult).reason;
+      }
+      return counted;
     },
     plan: (request) => budget.plan(request),
     async admit(request, planned) {

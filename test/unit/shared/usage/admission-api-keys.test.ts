@@ -229,5 +229,22 @@ describe('admission with API keys', () => {
 
       await expect(admission.countFreeRequest(request)).rejects.toThrow(RateLimitedError);
     });
+
+    it("takes back the user's window when the key's refuses: the request used none of it", async () => {
+      const { admission, rateLimiter } = admissionFixture();
+      const request = {
+        userId: 'alice',
+        apiKey: { id: KEY_ID, requestsPerMinute: 1 },
+        nowMs: NOW_MS,
+      };
+      await admission.countFreeRequest(request);
+
+      for (let refused = 0; refused < 3; refused++) {
+        await expect(admission.countFreeRequest(request)).rejects.toThrow(RateLimitedError);
+      }
+
+      expect(rateLimiter.countsOf(USER_WINDOW)).toEqual({ requests: 1, tokens: 0 });
+      expect(rateLimiter.countsOf(KEY_WINDOW)?.requests).toBe(1);
+    });
   });
 });
