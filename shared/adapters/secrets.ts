@@ -27,8 +27,11 @@ export function secretSource(options: {
 }) {
   const { arn, localValue, name, placeholder } = options;
   if (arn) {
+    // One provider for every read: its cache is what keeps Secrets Manager off each model call.
+    let provider: SecretsProvider | undefined;
     return async (): Promise<string> => {
-      const stored = await options.provider().get(arn, { maxAge: SECRET_CACHE_SECONDS });
+      provider ??= options.provider();
+      const stored = await provider.get(arn, { maxAge: SECRET_CACHE_SECONDS });
       const value = options.trimmed && typeof stored === 'string' ? stored.trim() : stored;
       if (typeof value !== 'string' || value.length === 0) {
         throw new Error(`secret ${name} (${arn}) has no value: set it in Secrets Manager`);

@@ -35,3 +35,24 @@ describe('a secret read from Secrets Manager', () => {
     );
   });
 });
+
+describe('a secret read again', () => {
+  it('comes from the cache of the one provider it was first read through, not a new one per read', async () => {
+    let providersMade = 0;
+    const provider = () => {
+      providersMade += 1;
+      const cache = new Map<string, string>();
+      return {
+        get: async (arn: string) => {
+          if (!cache.has(arn)) cache.set(arn, 'sk-ant-api03-abc');
+          return cache.get(arn);
+        },
+      } as unknown as SecretsProvider;
+    };
+    const key = anthropicApiKeySource({ arn: ARN, provider });
+
+    for (let call = 0; call < 3; call++) await expect(key()).resolves.toBe('sk-ant-api03-abc');
+
+    expect(providersMade).toBe(1);
+  });
+});
