@@ -116,6 +116,11 @@ export class ClaudeServerlessStack extends Stack {
       description:
         'Subscribe to job and budget events (filter on the type, status and userId attributes)',
     });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.observability.alarmTopic.topicArn,
+      description:
+        'Every alarm publishes here, on ALARM and on OK: subscribe your pager or chat (alarmEmail subscribes an address)',
+    });
     new CfnOutput(this, 'AnthropicApiKeySecretArn', {
       value: this.secrets.anthropicApiKey.secretArn,
       description:

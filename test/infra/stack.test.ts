@@ -430,9 +430,10 @@ describe('least privilege', () => {
 });
 
 describe('the outputs', () => {
-  it('name what the local stack names in .local/outputs.json, and the secret and dashboard', () => {
+  it('name what the local stack names in .local/outputs.json, and the secret, the dashboard and the alarm topic', () => {
     expect(Object.keys(s.json.Outputs ?? {}).sort()).toEqual(
       [
+        'AlarmTopicArn',
         'AnthropicApiKeySecretArn',
         'DashboardUrl',
         'DeadLetterQueueUrl',
@@ -451,6 +452,9 @@ describe('the outputs', () => {
     expect(s.json.Outputs?.TableName?.Value).toEqual({ Ref: ids.table });
     expect(s.json.Outputs?.EventsTopicArn?.Value).toEqual({
       Ref: logicalId(s.stack, s.stack.jobEvents.topic.topicArn),
+    });
+    expect(s.json.Outputs?.AlarmTopicArn?.Value).toEqual({
+      Ref: logicalId(s.stack, s.stack.observability.alarmTopic.topicArn),
     });
   });
 });
