@@ -15,6 +15,8 @@ import {
   modelErrorsByType,
   tableThrottles,
   totalBudgetOverrunUsd,
+  totalCostUsd,
+  totalTokens,
   unhandledErrors,
   workerMetric,
 } from './service-metrics.js';
@@ -41,7 +43,6 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
       statistic: 'Maximum',
       label,
     });
-  const hourly = (metric: cloudwatch.Metric) => metric.with({ period: Duration.hours(1) });
 
   dashboard.addWidgets(
     new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: s.alarms, width: 24, height: 3 }),
@@ -88,16 +89,16 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
     ),
   );
   dashboard.addWidgets(
-    graph('Tokens', [
-      chatMetric(METRIC.inputTokens, 'Sum', 'Input'),
-      chatMetric(METRIC.outputTokens, 'Sum', 'Output'),
-      chatMetric(METRIC.cacheReadInputTokens, 'Sum', 'Cache read'),
-      chatMetric(METRIC.cacheCreationInputTokens, 'Sum', 'Cache write'),
+    graph('Tokens (chat and jobs)', [
+      totalTokens(METRIC.inputTokens, 'Input'),
+      totalTokens(METRIC.outputTokens, 'Output'),
+      totalTokens(METRIC.cacheReadInputTokens, 'Cache read'),
+      totalTokens(METRIC.cacheCreationInputTokens, 'Cache write'),
     ]),
     graph(
       'Spend',
       [
-        hourly(chatMetric(METRIC.costUsd, 'Sum', 'Chat cost (USD per hour)')),
+        totalCostUsd(Duration.hours(1), 'Model spend, chat and jobs (USD per hour)'),
         totalBudgetOverrunUsd(),
       ],
       [chatMetric(METRIC.globalBudgetUsedPercent, 'Maximum', 'Global budget used (%)')],

@@ -103,8 +103,12 @@ export const totalBudgetOverrunUsd = (period: Duration = DEFAULT_PERIOD) =>
   summedOver(SPENDING_SERVICES, METRIC.budgetOverrunUsd, 'Spend beyond reservations (USD)', period);
 
 /** Model spend of the chat function and the worker together, in USD. */
-export const totalCostUsd = (period: Duration) =>
-  summedOver(SPENDING_SERVICES, METRIC.costUsd, 'Model spend (USD)', period);
+export const totalCostUsd = (period: Duration, label = 'Model spend (USD)') =>
+  summedOver(SPENDING_SERVICES, METRIC.costUsd, label, period);
+
+/** Tokens of one kind the chat function and the worker used together. */
+export const totalTokens = (name: MetricName, label: string, period: Duration = DEFAULT_PERIOD) =>
+  summedOver(SPENDING_SERVICES, name, label, period);
 
 /** One metric summed over the functions that emit it, a period one did not emit counting as 0. */
 function summedOver(
@@ -113,10 +117,12 @@ function summedOver(
   label: string,
   period: Duration,
 ): cloudwatch.MathExpression {
+  // Ids name the metric too, as one graph may sum several.
+  const id = (service: Service) => `${service}${name}`;
   return new cloudwatch.MathExpression({
-    expression: services.map((service) => `FILL(${service}, 0)`).join(' + '),
+    expression: services.map((service) => `FILL(${id(service)}, 0)`).join(' + '),
     usingMetrics: Object.fromEntries(
-      services.map((service) => [service, serviceMetric(service, name, 'Sum', { period })]),
+      services.map((service) => [id(service), serviceMetric(service, name, 'Sum', { period })]),
     ),
     label,
     period,

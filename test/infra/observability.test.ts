@@ -169,7 +169,7 @@ describe('the alarms', () => {
     });
     // Chat and worker spend summed: jobs are billed to the same budget.
     expect(summed('DailyCost')).toEqual({
-      expression: 'FILL(chat, 0) + FILL(worker, 0)',
+      expression: 'FILL(chatCostUsd, 0) + FILL(workerCostUsd, 0)',
       inputs: [
         [METRIC.costUsd, SERVICE.chat, 'Sum', 86_400],
         [METRIC.costUsd, SERVICE.worker, 'Sum', 86_400],
@@ -180,7 +180,7 @@ describe('the alarms', () => {
 
   it('alarm on any spend beyond the reservations, chat and jobs together', () => {
     expect(summed('BudgetOverrun')).toEqual({
-      expression: 'FILL(chat, 0) + FILL(worker, 0)',
+      expression: 'FILL(chatBudgetOverrunUsd, 0) + FILL(workerBudgetOverrunUsd, 0)',
       inputs: [
         [METRIC.budgetOverrunUsd, SERVICE.chat, 'Sum', 300],
         [METRIC.budgetOverrunUsd, SERVICE.worker, 'Sum', 300],
@@ -194,7 +194,8 @@ describe('the alarms', () => {
 
   it('alarm on any event the topic did not take, from any function', () => {
     expect(summed('EventsNotPublished')).toEqual({
-      expression: 'FILL(chat, 0) + FILL(worker, 0) + FILL(maintenance, 0)',
+      expression:
+        'FILL(chatEventsNotPublished, 0) + FILL(workerEventsNotPublished, 0) + FILL(maintenanceEventsNotPublished, 0)',
       inputs: [
         [METRIC.eventsNotPublished, SERVICE.chat, 'Sum', 300],
         [METRIC.eventsNotPublished, SERVICE.worker, 'Sum', 300],
@@ -272,7 +273,9 @@ describe('the alarm topic', () => {
 });
 
 /** Every `[namespace, metricName, ...]` array and SEARCH expression in the dashboard body. */
-function dashboardMetrics(dashboard: CfnResource): { namespace: string; name: string }[] {
+function dashboardMetrics(
+  dashboard: CfnResource,
+): { namespace: string; name: string; service?: string }[] {
   const body = dashboard.Properties?.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
   // References (function names, queue names) are not metric names: stand-ins do.
   const text =
@@ -281,11 +284,12 @@ function dashboardMetrics(dashboard: CfnResource): { namespace: string; name: st
       : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'REF')).join('');
   const widgets = (JSON.parse(text) as { widgets: { properties: { metrics?: unknown[][] } }[] })
     .widgets;
-  const found: { namespace: string; name: string }[] = [];
+  const found: { namespace: string; name: string; service?: string }[] = [];
   for (const metric of widgets.flatMap((widget) => widget.properties.metrics ?? [])) {
-    const [first, second] = metric;
+    const [first, second, dimension, value] = metric;
     if (typeof first === 'string' && typeof second === 'string' && first !== '.') {
-      found.push({ namespace: first, name: second });
+      const service = dimension === 'service' && typeof value === 'string' ? value : undefined;
+      found.push({ namespace: first, name: second, ...(service && { service }) });
     }
     const expression = (metric.at(-1) as { expression?: string }).expression;
     for (const match of expression?.matchAll(/\{([^,}]+)[^}]*\} MetricName="([^"]+)"/g) ?? []) {
@@ -296,6 +300,18 @@ function dashboardMetrics(dashboard: CfnResource): { namespace: string; name: st
 }
 
 describe('the dashboard', () => {
+  it('graphs the tokens and the spend of jobs beside those of chat', () => {
+    const [dashboard] = Object.values(s.json.Resources).filter(
+      (resource) => resource.Type === 'AWS::CloudWatch::Dashboard',
+    );
+    const graphed = dashboardMetrics(dashboard!)
+      .filter((m) => m.namespace === METRICS_NAMESPACE && m.service === SERVICE.worker)
+      .map((m) => m.name);
+    for (const name of [METRIC.inputTokens, METRIC.outputTokens, METRIC.costUsd]) {
+      expect(graphed).toContain(name);
+    }
+  });
+
   it('shows the table: throttled requests, and the capacity it consumes', () => {
     const [dashboard] = Object.values(s.json.Resources).filter(
       (resource) => resource.Type === 'AWS::CloudWatch::Dashboard',
