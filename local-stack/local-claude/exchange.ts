@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, invalidRequest } from './errors.js';
 import { pause } from './pacing.js';
+import { checkSurrogatePairs } from './surrogates.js';
 import type { RecordedRequest } from './types.js';
 
 /** One request and its response while it runs. */
@@ -30,11 +31,14 @@ export async function readBody(req: IncomingMessage): Promise<string> {
 
 /** The body parsed as JSON. @throws ApiError 400 with the parser's message */
 export function parseJsonBody(rawBody: string): unknown {
+  let body: unknown;
   try {
-    return JSON.parse(rawBody);
+    body = JSON.parse(rawBody);
   } catch (error) {
     throw invalidRequest(`There was an error parsing the body: ${(error as Error).message}`);
   }
+  checkSurrogatePairs(rawBody);
+  return body;
 }
 
 export function sendJson(

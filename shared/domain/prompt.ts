@@ -36,7 +36,12 @@ export function buildPrompt(input: PromptInput): {
     // An answer cut before it said anything (empty, or only the whitespace it began with)
     // is not valid input: the API refuses text blocks without non-whitespace text.
     input.history.filter((message) => hasText(message.content)),
-  ).map((message) => ({ role: message.role, blocks: [{ text: message.content }] }));
+  ).map((message) => ({
+    role: message.role,
+    // A question stored with half an emoji (before turns made it U+FFFD) would have the
+    // API refuse every later turn of its conversation.
+    blocks: [{ text: message.content.toWellFormed() }],
+  }));
   messages.push({ role: 'user', blocks: [{ text: input.message }] });
 
   const previousUser = messages.findLastIndex(

@@ -5,8 +5,14 @@ import { startTestStack, type TestStack } from './support/test-stack.js';
 /** Surrogate pairs, a ZWJ sequence, CJK and combining marks: every way UTF-16 can be cut wrong. */
 const UNIT = '😀👩‍👩‍👧漢字é̀';
 
-/** `length` UTF-16 code units of UNIT repeated, so text crosses every chunk size (16 Ki, 64 Ki…). */
-const text = (length: number) => UNIT.repeat(Math.ceil(length / UNIT.length)).slice(0, length);
+/**
+ * About `length` UTF-16 code units of UNIT repeated, so text crosses every chunk size (16 Ki,
+ * 64 Ki…); never ending inside a surrogate pair (the last test sends half an emoji).
+ */
+const text = (length: number) =>
+  UNIT.repeat(Math.ceil(length / UNIT.length))
+    .slice(0, length)
+    .replace(/[\uD800-\uDBFF]$/, '');
 
 const graphemes = (value: string) =>
   Array.from(
@@ -51,5 +57,27 @@ describe('text that is not ASCII', () => {
     }
     const list = await json(await stack.request('unicode', 'GET', '/v1/conversations?limit=100'));
     expect(JSON.stringify(list)).not.toContain('\uFFFD');
+  });
+
+  it('takes a lone surrogate (an emoji cut in half) as U+FFFD: Claude answers, and answers the next turn too', async () => {
+    // JSON.parse accepts "\ud83d"; the Anthropic API refuses the whole request as not valid JSON.
+    const cut = `half an emoji: ${'😀'.slice(0, 1)} and a stray ${'😀'.slice(1)}`;
+    const first = await collectSse(await stack.chat('halves', { message: cut, maxTokens: 5 }));
+    expect(first.at(-1)?.event).toBe('done');
+    const conversationId = String(first[0]!.data.conversationId);
+
+    const next = await collectSse(
+      await stack.chat('halves', { conversationId, message: 'and now?', maxTokens: 5 }),
+    );
+
+    expect(next.at(-1)?.event).toBe('done');
+    const sent = stack.claude.requests.at(-1)!.body as {
+      messages: Array<{ content: Array<{ text: string }> }>;
+    };
+    expect(sent.messages[0]?.content[0]?.text).toBe('half an emoji: \uFFFD and a stray \uFFFD');
+    const stored = await json(
+      await stack.request('halves', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(stored.messages[0].content).toBe('half an emoji: \uFFFD and a stray \uFFFD');
   });
 });

@@ -56,7 +56,8 @@ export function createTurnStart(deps: {
   limits: TurnLimits;
 }): StartTurn {
   const { store, admission, turnCache, clock, limits } = deps;
-  return async (request, context) => {
+  return async (received, context) => {
+    const request = withWellFormedText(received);
     const receivedAtMs = clock();
     const receivedAt = new Date(receivedAtMs).toISOString();
     const model = allowedModel(request.model ?? limits.defaultModel, limits.models);
@@ -311,6 +312,20 @@ async function dropUnstoredAnswer(
       stopReason: 'interrupted',
     })
     .catch((error: unknown) => report.observer.usageNotRecorded(error));
+}
+
+/**
+ * The request with each lone UTF-16 surrogate of its texts (half an emoji, as a client that
+ * cuts text by code units leaves it) made U+FFFD, as invalid UTF-8 is: `JSON.parse` takes
+ * `"\ud83d"`, but the Anthropic API refuses the whole request as not valid JSON, and every
+ * later turn of the conversation would send the stored question again.
+ */
+function withWellFormedText(request: TurnRequest): TurnRequest {
+  return {
+    ...request,
+    message: request.message.toWellFormed(),
+    ...(request.system !== undefined && { system: request.system.toWellFormed() }),
+  };
 }
 
 /** The model that may answer on overload: not the one asked for, nor one the key may not use. */

@@ -102,6 +102,16 @@ describe('local Claude request checks', () => {
     ],
     ['a body that is not JSON', '{"model": ', 'There was an error parsing the body'],
     ['a body that is not an object', [1, 2], 'Invalid input'],
+    [
+      'half an emoji (a lone high surrogate)',
+      { ...VALID, messages: [{ role: 'user', content: `cut ${'😀'.slice(0, 1)}` }] },
+      'The request body is not valid JSON: no low surrogate in string',
+    ],
+    [
+      'a lone low surrogate',
+      { ...VALID, messages: [{ role: 'user', content: `cut ${'😀'.slice(1)}` }] },
+      'The request body is not valid JSON: invalid high surrogate in string',
+    ],
   ])('rejects %s with 400 invalid_request_error', async (_case, body, message) => {
     const response = await post(body);
 
@@ -112,6 +122,14 @@ describe('local Claude request checks', () => {
       error: { type: 'invalid_request_error', message: expect.stringContaining(message) },
       request_id: response.headers.get('request-id'),
     });
+  });
+
+  it('accepts emoji, escaped as surrogate pairs or not, and a backslash before a u', async () => {
+    const text = '😀 \\ud83d';
+    const escaped = JSON.stringify({ ...VALID, messages: [{ role: 'user', content: text }] });
+    const pairs = escaped.replace('😀', '\\ud83d\\ude00');
+
+    for (const body of [escaped, pairs]) expect((await post(body)).status, body).toBe(200);
   });
 
   it('accepts consecutive messages with the same role, as the API merges them', async () => {

@@ -54,6 +54,12 @@ describe('buildPrompt', () => {
     expect(prompt.messages.map((m) => m.blocks[0]?.text)).toEqual(['Q1', 'Q2', ' A2', 'Q3']);
   });
 
+  it('sends half an emoji stored in the history as U+FFFD, which the API takes', () => {
+    const history = [message(1, 'user', `cut ${'😀'.slice(0, 1)}`), message(2, 'assistant', 'A1')];
+    const prompt = buildPrompt({ history, message: 'Q2' });
+    expect(prompt.messages[0]?.blocks[0]?.text).toBe('cut \uFFFD');
+  });
+
   it('leaves out a system prompt of whitespace only, which the API refuses', () => {
     const prompt = buildPrompt({ system: ' \n', history: [], message: 'Q' });
     expect(prompt.system).toEqual([]);
