@@ -71,6 +71,38 @@ describe('resuming a stream', () => {
     expect(whole.trim().split(/\s+/)).toHaveLength(60);
   });
 
+  it('gives a client that dropped just before its answer ended the rest and the end, not a 204', async () => {
+    const first = await dropAfter('tunnel', `A short story ${directive('tokens=12')}`, 2);
+    await waitUntilIdle('tunnel', first.conversationId);
+
+    const response = await fetch(`${stack.url}/v1/conversations/${first.conversationId}/stream`, {
+      headers: {
+        authorization: `Bearer ${await stack.token('tunnel')}`,
+        'last-event-id': first.lastId,
+      },
+    });
+
+    expect(response.status).toBe(200);
+    const rest = await collectSse(response);
+    expect(rest[0]).toMatchObject({
+      event: 'start',
+      data: { messageId: first.lastId.split(':')[0] },
+    });
+    expect(rest.at(-1)).toMatchObject({ event: 'done', data: { stopReason: 'end_turn' } });
+    const stored = await json(
+      await stack.request('tunnel', 'GET', `/v1/conversations/${first.conversationId}`),
+    );
+    expect(answerText(first.seen) + answerText(rest)).toBe(stored.messages.at(-1).content);
+    // An EventSource reconnects once the stream ends: with the whole answer, 204 stops it.
+    const again = await fetch(`${stack.url}/v1/conversations/${first.conversationId}/stream`, {
+      headers: {
+        authorization: `Bearer ${await stack.token('tunnel')}`,
+        'last-event-id': `${first.lastId.split(':')[0]}:${stored.messages.at(-1).content.length}`,
+      },
+    });
+    expect(again.status).toBe(204);
+  });
+
   it('honours Last-Event-ID, as an EventSource sends it on reconnecting', async () => {
     const first = await dropAfter('reloader', `Another story ${directive('tokens=40')}`, 2);
 

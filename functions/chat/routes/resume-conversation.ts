@@ -42,7 +42,7 @@ export const resumeConversationRoute = (deps: {
       operationId: 'resumeConversation',
       summary: 'Resume the answer streaming in a conversation',
       description:
-        'Replays what the streaming turn has said after `Last-Event-ID` (or `?after=`: the `id:` of the last event received, `msg_…:offset` with the offset in UTF-16 code units), then follows it to its end, as POST /v1/chat streams it. When that id names an answer that has ended, the one streaming now is sent from its start.',
+        "Replays what the streaming turn has said after `Last-Event-ID` (or `?after=`: the `id:` of the last event received, `msg_…:offset` with the offset in UTF-16 code units), then follows it to its end, as POST /v1/chat streams it. When that id names an answer that has ended, the one streaming now is sent from its start; with none streaming, the rest of that answer and its end, when it is the conversation's last and text of it is missing (else `204`, which stops an EventSource).",
       params: {
         id: 'The conversation id (`conv_…`).',
         after: 'The `id:` of the last event received, as `Last-Event-ID` carries it.',
@@ -53,7 +53,10 @@ export const resumeConversationRoute = (deps: {
             'The rest of the answer, as Server-Sent Events (`id:` lines are `messageId:offset`).',
           events: chatEventSchemas,
         },
-        204: { description: 'No turn is streaming in the conversation.' },
+        204: {
+          description:
+            "No turn is streaming in the conversation (and the answer the id names is not the conversation's last).",
+        },
       },
       errors: [404],
     },

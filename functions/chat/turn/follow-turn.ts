@@ -1,5 +1,5 @@
 import type { Clock } from '../../../shared/domain/clock.js';
-import type { StoredMessage } from '../../../shared/domain/conversation.js';
+import type { Conversation, StoredMessage } from '../../../shared/domain/conversation.js';
 import { ModelError, NotFoundError } from '../../../shared/domain/errors.js';
 import { ZERO_USAGE } from '../../../shared/domain/usage.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
@@ -37,7 +37,10 @@ export type FollowTurn = (request: {
  * connection, a reload): what was said already, from the pieces the turn saves as it
  * streams, then the rest as it is saved, then the stored answer's end. No connection to
  * the turn's own function is needed, so it works after any disconnect, from anywhere.
- * @returns undefined when no turn is streaming
+ * A client whose answer ended meanwhile, with nothing streaming now, gets the rest of that
+ * answer and its end, from the stored answer (nothing when it has all of its text).
+ * @returns undefined when no turn is streaming (and the client's answer, if it names one,
+ *   is not the conversation's last)
  * @throws NotFoundError for a conversation that is not the caller's
  */
 export function createTurnFollower(deps: {
@@ -51,7 +54,7 @@ export function createTurnFollower(deps: {
     const conversation = await store.getConversation(userId, conversationId);
     if (!conversation) throw new NotFoundError(`conversation ${conversationId} does not exist`);
     const active = conversation.activeTurn;
-    if (!active) return undefined;
+    if (!active) return after.messageId ? endOfAnswer(userId, conversation, after) : undefined;
     const turnId = active.turnId;
     // A follower whose answer ended has none of this one, which may be longer already.
     const fromOffset = after.messageId && after.messageId !== turnId ? 0 : after.offset;
@@ -113,18 +116,50 @@ export function createTurnFollower(deps: {
         await new Promise((resolve) => setTimeout(resolve, limits.pollIntervalMs));
       }
     }
-    function endOf(answer: StoredMessage): TurnEvent {
-      // As the turn's own stream ended: its failure is not told again, only that there was one.
-      if (answer.stopReason === 'error') return FAILED;
-      return {
-        type: 'done',
-        messageId: turnId,
-        stopReason: answer.stopReason ?? 'end_turn',
-        usage: answer.usage ?? ZERO_USAGE,
-        costNanoUsd: answer.costNanoUsd ?? 0,
-      };
-    }
     return { conversationId, messageId: turnId, fromOffset, events: events() };
+  };
+
+  /**
+   * The client's answer ended while it was away (a dropped connection in its last
+   * moments): the rest of it and its end, when it is the conversation's last answer.
+   */
+  async function endOfAnswer(
+    userId: string,
+    conversation: Conversation,
+    after: StreamPosition,
+  ): Promise<FollowedTurn | undefined> {
+    const answer = await store.message(userId, conversation.id, conversation.lastSeq);
+    if (!answer || answer.id !== after.messageId || answer.role !== 'assistant') return undefined;
+    // It has all of it: an EventSource reconnecting after the end, which 204 stops.
+    if (after.offset >= answer.content.length) return undefined;
+    const start: TurnEvent = {
+      type: 'start',
+      conversationId: conversation.id,
+      messageId: answer.id,
+      model: answer.model ?? 'unknown',
+    };
+    const rest: TurnEvent = { type: 'text', text: answer.content.slice(after.offset) };
+    const events = [start, rest, endOf(answer)];
+    return {
+      conversationId: conversation.id,
+      messageId: answer.id,
+      fromOffset: after.offset,
+      events: (async function* () {
+        yield* events;
+      })(),
+    };
+  }
+}
+
+function endOf(answer: StoredMessage): TurnEvent {
+  // As the turn's own stream ended: its failure is not told again, only that there was one.
+  if (answer.stopReason === 'error') return FAILED;
+  return {
+    type: 'done',
+    messageId: answer.id,
+    stopReason: answer.stopReason ?? 'end_turn',
+    usage: answer.usage ?? ZERO_USAGE,
+    costNanoUsd: answer.costNanoUsd ?? 0,
   };
 }
 
