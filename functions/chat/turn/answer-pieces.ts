@@ -10,11 +10,15 @@ export interface Piece {
  * Saves an answer as it streams, a piece every `intervalMs`, so that what the user was
  * shown outlives the function that showed it. The first piece, at offset 0, is saved as
  * soon as the answer starts, with the usage Claude reported then, and again with its
- * first text. Saves run one at a time, in order; a failed save is reported and the next
- * piece still goes. Pieces are a safety net: the finished answer is stored whole.
+ * first text. Saves run one at a time, in order; a failed save is reported and its text
+ * goes again with the next piece, at the same offset: a hole would cut words out of what a
+ * resumed stream and a recovered answer read, and shift every offset after it. Pieces are
+ * a safety net: the finished answer is stored whole.
  */
 export class AnswerPieces {
+  /** Where the text not yet saved starts. */
   private offset = 0;
+  /** The text not yet saved. */
   private pending = '';
   private usage: TokenUsage | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -51,23 +55,29 @@ export class AnswerPieces {
   private saveStartingPiece(): void {
     if (!this.starting) return;
     clearImmediate(this.starting.immediate);
-    this.enqueue(this.starting.piece);
+    const { piece } = this.starting;
+    this.enqueue(() => this.save(piece));
     this.starting = undefined;
   }
 
   private flush(): void {
-    if (!this.pending) return;
-    const piece: Piece = {
-      offset: this.offset,
-      text: this.pending,
-      ...(this.offset === 0 && this.usage && { usage: this.usage }),
-    };
-    this.offset += this.pending.length;
-    this.pending = '';
-    this.enqueue(piece);
+    if (this.pending) this.enqueue(() => this.saveUnsaved());
   }
 
-  private enqueue(piece: Piece): void {
-    this.saving = this.saving.then(() => this.save(piece)).catch(this.onError);
+  /** The text not saved yet, read when its turn comes: a failed piece's text is in it. */
+  private async saveUnsaved(): Promise<void> {
+    const text = this.pending;
+    if (!text) return;
+    await this.save({
+      offset: this.offset,
+      text,
+      ...(this.offset === 0 && this.usage && { usage: this.usage }),
+    });
+    this.offset += text.length;
+    this.pending = this.pending.slice(text.length);
+  }
+
+  private enqueue(save: () => Promise<void>): void {
+    this.saving = this.saving.then(save).catch(this.onError);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AnswerPieces } from '../../../../../functions/chat/turn/answer-pieces.js';
+import { AnswerPieces, type Piece } from '../../../../../functions/chat/turn/answer-pieces.js';
 import { newConversationId, newMessageId } from '../../../../../shared/domain/ids.js';
 import { turnHolder } from '../../../../../shared/turns/recover-turn.js';
 import { ScriptedModel } from '../../../../fakes/scripted-model.js';
@@ -147,8 +147,8 @@ describe('AnswerPieces', () => {
     expect(saved).toHaveLength(1);
   });
 
-  it('saves pieces in order, the first with the usage, and reports a failed save without stopping', async () => {
-    const saved: unknown[] = [];
+  it("saves pieces in order, the first with the usage, and a failed piece's text again with the next: no hole", async () => {
+    const saved: Piece[] = [];
     const errors: unknown[] = [];
     let failNext = false;
     const pieces = new AnswerPieces(
@@ -163,19 +163,27 @@ describe('AnswerPieces', () => {
       5,
     );
     pieces.begin(usage);
+    await new Promise((resolve) => setImmediate(resolve));
     pieces.add('Once');
     await vi.waitFor(() => expect(saved).toHaveLength(2));
     failNext = true;
     pieces.add(' upon');
     await vi.waitFor(() => expect(errors).toHaveLength(1));
     pieces.add(' a time');
-    await vi.waitFor(() => expect(saved).toHaveLength(3));
+    await vi.waitFor(() =>
+      expect(saved.map((piece) => piece.text).join('')).toBe('Once upon a time'),
+    );
     await pieces.end();
 
-    expect(saved).toEqual([
+    expect(saved.slice(0, 2)).toEqual([
       { offset: 0, text: '', usage },
       { offset: 0, text: 'Once', usage },
-      { offset: 9, text: ' a time' },
     ]);
+    // Each piece starts where the text saved before it ends.
+    let end = 0;
+    for (const piece of saved.slice(1)) {
+      expect(piece.offset).toBe(end);
+      end += piece.text.length;
+    }
   });
 });
