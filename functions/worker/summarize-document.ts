@@ -44,7 +44,11 @@ export function createDocumentSummarizer(deps: { limits: SummaryLimits }): Summa
           {
             role: 'user',
             blocks: [
-              { text: `Summarize ${what}.${instructions}\n\n<document>\n${text}\n</document>` },
+              {
+                // Half an emoji (a lone surrogate, which JSON.parse takes) would have the API
+                // refuse the call as not valid JSON, and the job end dead-lettered: U+FFFD.
+                text: `Summarize ${what}.${instructions}\n\n<document>\n${text}\n</document>`.toWellFormed(),
+              },
             ],
           },
         ],

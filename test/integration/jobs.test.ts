@@ -129,6 +129,21 @@ describe('summarization jobs', () => {
     expect(job.status).toBe('succeeded');
   });
 
+  it('summarizes a document with half an emoji (a lone surrogate), which the API refuses, as U+FFFD', async () => {
+    const queued = await stack.request('halves', 'POST', '/v1/jobs', {
+      type: 'summarize',
+      text: `A document cut inside an emoji: ${'😀'.slice(0, 1)}`,
+      instructions: `Mind the ${'😀'.slice(1)}.`,
+    });
+    const { jobId } = await json(queued);
+
+    const job = await waitForJob(stack, 'halves', jobId, ['succeeded', 'failed', 'dead_lettered']);
+
+    expect(job.status).toBe('succeeded');
+    const sent = JSON.stringify(stack.claude.requests.at(-1)!.body);
+    expect(sent).toContain('cut inside an emoji: \uFFFD');
+  });
+
   it('processes a message delivered twice once', async () => {
     const message = {
       type: 'summarize.document',
