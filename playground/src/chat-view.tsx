@@ -22,6 +22,11 @@ export function ChatView(props: {
       new DefaultChatTransport<Message>({
         api: '/v1/ui/chat',
         headers: () => ({ authorization: `Bearer ${token()}` }),
+        // The history is the server's: only the question is sent, so a long chat never
+        // outgrows the 6 MB request a function URL takes.
+        prepareSendMessagesRequest: ({ id, messages, trigger, messageId, body }) => ({
+          body: { ...body, id, messages: messages.slice(-1), trigger, messageId },
+        }),
       }),
     [token],
   );

@@ -18,7 +18,7 @@ const textOf = (message: Message | undefined) =>
 async function chatAs(
   stack: TestStack,
   userId: string,
-  options: { id?: string; body?: Record<string, unknown> } = {},
+  options: { id?: string; body?: Record<string, unknown>; lastMessageOnly?: boolean } = {},
 ) {
   const token = await stack.token(userId);
   const finishes: Array<FinishReason | undefined> = [];
@@ -28,6 +28,12 @@ async function chatAs(
       api: `${stack.url}/v1/ui/chat`,
       headers: { authorization: `Bearer ${token}` },
       ...(options.body && { body: options.body }),
+      // As README shows it: the history is the server's, so only the question is sent.
+      ...(options.lastMessageOnly && {
+        prepareSendMessagesRequest: ({ id, messages, trigger, messageId, body }) => ({
+          body: { ...body, id, messages: messages.slice(-1), trigger, messageId },
+        }),
+      }),
     }),
     onFinish: ({ finishReason }) => finishes.push(finishReason),
   });
@@ -145,6 +151,39 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
     expect((stack.claude.requests.at(-1)!.body as { messages: unknown[] }).messages).toHaveLength(
       1,
     );
+  });
+
+  it('keeps a long chat going past the 6 MB a function URL takes when only its question is sent, as README shows', async () => {
+    // What a long chat holds, as the app loaded it from GET /v1/conversations/{id}: 6.7 MB.
+    const earlier: Message[] = Array.from({ length: 70 }, (_, i) => ({
+      id: `earlier-${i}`,
+      role: i % 2 === 0 ? 'user' : 'assistant',
+      parts: [{ type: 'text', text: '漢'.repeat(32_000) }],
+    }));
+    const { chat: whole } = await chatAs(stack, 'long-lived', { id: 'long-chat' });
+    await whole.sendMessage({ text: 'First question' });
+    whole.messages = [...earlier, ...whole.messages];
+    const { chat: question } = await chatAs(stack, 'long-lived', {
+      id: 'long-chat',
+      lastMessageOnly: true,
+    });
+    question.messages = whole.messages;
+
+    await whole.sendMessage({ text: 'Every message sent' });
+    await question.sendMessage({ text: 'Only the question sent' });
+    await question.regenerate();
+
+    expect((whole.error as APICallError).statusCode).toBe(413);
+    expect(question.error).toBeUndefined();
+    expect(question.status).toBe('ready');
+    const sent = stack.claude.requests.at(-1)!.body as {
+      messages: Array<{ content: Array<{ text: string }> }>;
+    };
+    expect(sent.messages.map((m) => m.content[0]?.text)).toEqual([
+      'First question',
+      expect.any(String),
+      'Only the question sent',
+    ]);
   });
 
   it('surfaces a failure mid-answer as the chat error, keeping the partial answer', async () => {
