@@ -48,7 +48,13 @@ export function createRecordHandler(deps: {
   runJob: RunJobOnce;
   jobs: Pick<
     JobStore,
-    'create' | 'get' | 'markFailed' | 'markRetrying' | 'recordConflict' | 'requeue'
+    | 'create'
+    | 'get'
+    | 'markFailed'
+    | 'markRetrying'
+    | 'recordConflict'
+    | 'requeue'
+    | 'forgetCheckpoints'
   >;
   messages: MessageActions;
   events: EventPublisher;
@@ -163,6 +169,13 @@ export function createRecordHandler(deps: {
       toDeadLetters || failure.deadLetter ? 'dead_lettered' : 'failed';
     await jobs.markFailed(job.userId, job.jobId, { status, error: jobError }, nowIso());
     observer.failed();
+    // What a compaction's parts said is its conversation's, kept by it alone: a compaction
+    // that ended (its conversation deleted, say) keeps none of it, as one that succeeded.
+    if (job.type === 'summarize.conversation') {
+      await jobs
+        .forgetCheckpoints(job.userId, job.jobId)
+        .catch((e: unknown) => observer.checkpointsNotForgotten(e));
+    }
     const current = await currentSpend(job, stored);
     await publish(jobEndedEvent(current, { status, error: jobError }, nowIso()));
     await deps.afterSpend?.(job.userId).catch((e: unknown) => observer.notPublished(e));

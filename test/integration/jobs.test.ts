@@ -3,7 +3,7 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redriveDeadLetters } from '../../local-stack/redrive-dead-letters.js';
 import { jobIdOf } from '../../shared/jobs/job-id.js';
@@ -342,6 +342,65 @@ describe('conversation compaction', () => {
         await stack.request('talker', 'GET', `/v1/conversations/${conversationId}?limit=100`),
       );
       expect(history.messages).toHaveLength(12);
+    } finally {
+      await stack.close();
+    }
+  }, 60_000);
+});
+
+describe('a compaction whose conversation is deleted meanwhile', () => {
+  it('keeps none of the parts it summarized once it fails for the deletion', async () => {
+    const stack = await startTestStack({
+      worker: true,
+      // Compactions only when asked (below), in parts small enough for a short conversation.
+      env: { COMPACTION_THRESHOLD_TOKENS: '90000', DOCUMENT_CHUNK_TOKENS: '100' },
+    });
+    try {
+      const userId = 'forgetter';
+      const paragraph = (words: string) => `${words} `.repeat(30).trim();
+      let conversationId: string | undefined;
+      for (const message of [
+        // The part holding the first paragraph is answered slowly: time to delete meanwhile.
+        `${directive('ttft=3000')} ${paragraph('slow secret')}\n\n${paragraph('private plans')}`,
+        paragraph('second question'),
+        paragraph('third question'),
+      ]) {
+        const events = await collectSse(
+          await stack.chat(userId, { message, ...(conversationId && { conversationId }) }),
+        );
+        conversationId = String(events[0]!.data.conversationId);
+      }
+      const jobId = 'compaction-of-a-deleted-conversation';
+      await stack.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: stack.queueUrl,
+          MessageBody: JSON.stringify({
+            type: 'summarize.conversation',
+            jobId,
+            userId,
+            conversationId,
+          }),
+        }),
+      );
+      const checkpoints = async () =>
+        (
+          await stack.documentClient.send(
+            new QueryCommand({
+              TableName: stack.tableName,
+              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ckpt)',
+              ExpressionAttributeValues: { ':pk': `USER#${userId}#JOB#${jobId}`, ':ckpt': 'CKPT#' },
+              ConsistentRead: true,
+            }),
+          )
+        ).Items ?? [];
+      await waitFor(checkpoints, (items) => items.length > 0);
+      const deleted = await stack.request(userId, 'DELETE', `/v1/conversations/${conversationId}`);
+      expect(deleted.status).toBe(204);
+
+      const job = await waitForJob(stack, userId, jobId, ['failed', 'succeeded', 'dead_lettered']);
+      expect(job).toMatchObject({ status: 'failed', error: { type: 'not_found_error' } });
+      // What the parts said is the conversation's: it goes with it (docs/data-model.md).
+      expect(await checkpoints()).toEqual([]);
     } finally {
       await stack.close();
     }
