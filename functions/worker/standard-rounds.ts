@@ -1,4 +1,6 @@
-import type { JobRun, Round, RunRound } from './job-run.js';
+import { BudgetExceededError } from '../../shared/domain/errors.js';
+import type { ModelAnswer } from '../../shared/ports/model.js';
+import type { JobRun, ModelCall, Round, RunRound } from './job-run.js';
 import type { MeteredComplete } from './metered-model.js';
 
 /**
@@ -13,15 +15,11 @@ export function createStandardRounds(deps: {
   const { complete, limits } = deps;
   return async ({ round, calls }: Round, run: JobRun) => {
     let done = calls.filter((call) => run.checkpoints.has(call.key)).length;
+    const ask = roundCalls(complete, limits, run);
     return mapWithConcurrency(calls, limits.summaryConcurrency, async (call) => {
       const kept = run.checkpoints.get(call.key);
       if (kept !== undefined) return kept;
-      const answer = await complete(
-        run,
-        { ...call.request, timeoutMs: limits.modelTimeoutMs },
-        run.meter,
-        run.deadline,
-      );
+      const answer = await ask(call);
       if (calls.length > 1) {
         done += 1;
         await run.checkpoint(call.key, answer.text, {
@@ -32,6 +30,59 @@ export function createStandardRounds(deps: {
       }
       return answer.text;
     });
+  };
+}
+
+/**
+ * Makes the calls of one round. A call refused for what calls in flight hold, some of them
+ * this round's own, asks again once one of those has ended (giving back what it did not
+ * spend): failing the attempt instead would hold the job back minutes (and use up its
+ * deliveries) for budget it holds itself. Once a call of the round failed, none asks again.
+ */
+function roundCalls(
+  complete: MeteredComplete,
+  limits: { modelTimeoutMs: number },
+  run: JobRun,
+): (call: ModelCall) => Promise<ModelAnswer> {
+  const calling = new Set<Promise<ModelAnswer>>();
+  /** Calls of the round that ended holding budget till then: answered, or failed after it. */
+  let released = 0;
+  let failure: { error: unknown } | undefined;
+  // Read through functions: TypeScript would keep them narrowed across the waits.
+  const releasedNow = () => released;
+  const failed = () => failure;
+  return async (call) => {
+    for (;;) {
+      const releasedBefore = released;
+      const answer = complete(
+        run,
+        { ...call.request, timeoutMs: limits.modelTimeoutMs },
+        run.meter,
+        run.deadline,
+      );
+      calling.add(answer);
+      try {
+        const answered = await answer;
+        released += 1;
+        return answered;
+      } catch (error) {
+        const refused = error instanceof BudgetExceededError && error.heldByCallsInFlight;
+        // A call that failed once made gave back its hold; a refused one held nothing.
+        if (!refused) released += 1;
+        calling.delete(answer);
+        // A refusal takes a while to come back: a sibling may have ended meanwhile.
+        while (refused && !failed() && releasedNow() === releasedBefore && calling.size > 0) {
+          await Promise.race([...calling].map((other) => other.catch(() => undefined)));
+        }
+        const roundFailure = failed();
+        if (roundFailure || !refused || releasedNow() === releasedBefore) {
+          failure ??= { error };
+          throw roundFailure ? roundFailure.error : error;
+        }
+      } finally {
+        calling.delete(answer);
+      }
+    }
   };
 }
 

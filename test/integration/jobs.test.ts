@@ -294,6 +294,36 @@ describe('summarization jobs', () => {
   });
 });
 
+describe('a document whose parts all at once would not fit the budget', () => {
+  it('summarizes its parts as what they hold comes back, in one attempt, when the budget covers the job', async () => {
+    // Each part reserves its worst case (about $0.017 here): two fit at once, four do not.
+    const stack = await startTestStack({
+      worker: true,
+      env: {
+        DOCUMENT_CHUNK_TOKENS: '100',
+        SUMMARY_MAX_TOKENS: '1000',
+        SUMMARY_CONCURRENCY: '4',
+        USER_MONTHLY_BUDGET_USD: '0.045',
+      },
+    });
+    try {
+      const text = Array.from(
+        { length: 8 },
+        (_, i) => `Section ${i}. ${'Detail words here. '.repeat(18)}`,
+      ).join('\n\n');
+      const { jobId } = await json(
+        await stack.request('nearly-spent', 'POST', '/v1/jobs', { type: 'summarize', text }),
+      );
+      const job = await waitForJob(stack, 'nearly-spent', jobId, ['succeeded', 'failed'], 20_000);
+      expect(job).toMatchObject({ status: 'succeeded', attempts: 1 });
+      // The whole job costs a fraction of the budget it was refused for.
+      expect(job.costUsd).toBeLessThan(0.045 / 2);
+    } finally {
+      await stack.close();
+    }
+  }, 40_000);
+});
+
 describe('conversation compaction', () => {
   it('summarizes a long conversation and sends the summary plus recent messages on the next turn', async () => {
     const stack = await startTestStack({
