@@ -122,6 +122,8 @@ export function createRecordHandler(deps: {
         status: stored.status,
         receiveCount: receiveCountOf(record),
       });
+      // Cancelled between its attempts: what it kept of them goes now.
+      if (stored.status === 'cancelled') await forgetConversationParts(job);
       return;
     }
     if (redriven) observer.redriven({ jobId: job.jobId, userId: job.userId });
@@ -130,7 +132,10 @@ export function createRecordHandler(deps: {
     try {
       await deps.runJob(job, { deadline, record: stored }, context);
     } catch (error) {
-      if (error instanceof JobCancelledError) return;
+      if (error instanceof JobCancelledError) {
+        await forgetConversationParts(job);
+        return;
+      }
       if (error instanceof JobDeferredError) {
         await messages.requeue(queueMessageOf(record), error.delaySeconds);
         observer.deferred({
@@ -169,13 +174,7 @@ export function createRecordHandler(deps: {
       toDeadLetters || failure.deadLetter ? 'dead_lettered' : 'failed';
     await jobs.markFailed(job.userId, job.jobId, { status, error: jobError }, nowIso());
     observer.failed();
-    // What a compaction's parts said is its conversation's, kept by it alone: a compaction
-    // that ended (its conversation deleted, say) keeps none of it, as one that succeeded.
-    if (job.type === 'summarize.conversation') {
-      await jobs
-        .forgetCheckpoints(job.userId, job.jobId)
-        .catch((e: unknown) => observer.checkpointsNotForgotten(e));
-    }
+    await forgetConversationParts(job);
     const current = await currentSpend(job, stored);
     await publish(jobEndedEvent(current, { status, error: jobError }, nowIso()));
     await deps.afterSpend?.(job.userId).catch((e: unknown) => observer.notPublished(e));
@@ -188,6 +187,18 @@ export function createRecordHandler(deps: {
     if (failure.deadLetter) {
       await messages.deadLetter(queueMessageOf(record), `${failure.type}: ${failure.message}`);
     }
+  }
+
+  /**
+   * What a compaction's parts said is its conversation's, kept by it alone: a compaction that
+   * ended (failed, its conversation deleted, say; or cancelled) keeps none of it, as one that
+   * succeeded.
+   */
+  async function forgetConversationParts(job: IdentifiedJob) {
+    if (job.type !== 'summarize.conversation') return;
+    await jobs
+      .forgetCheckpoints(job.userId, job.jobId)
+      .catch((error: unknown) => observer.checkpointsNotForgotten(error));
   }
 
   /** The job as the attempt left it: its recorded spend, for the event. */

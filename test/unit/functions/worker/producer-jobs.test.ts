@@ -1,12 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import { nanoToUsd } from '../../../../shared/domain/pricing/model-price.js';
+import { ZERO_USAGE } from '../../../../shared/domain/usage.js';
 import type { JobEndedEvent, ProducerEvent } from '../../../../shared/events/producer-events.js';
 import { contentHashOf } from '../../../../shared/jobs/job-id.js';
 import { JOBS_QUEUE_DEFINITION } from '../../../../shared/jobs/queue-definition.js';
 import { ScriptedModel } from '../../../fakes/scripted-model.js';
 import { ScriptedModelBatches } from '../../../fakes/scripted-model-batches.js';
-import { answering, createWorkerWorld, jobRecord, promptOf, sections, USER_ID } from './support.js';
+import {
+  answering,
+  CONVERSATION_ID,
+  createWorkerWorld,
+  jobRecord,
+  promptOf,
+  sections,
+  USER_ID,
+} from './support.js';
 
 const PRODUCER_ID = 'invoice-2026-118:summary';
 
@@ -135,6 +144,35 @@ describe('jobs sent by producers', () => {
     expect((world.model as ScriptedModel).requests).toHaveLength(0);
     expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'cancelled' });
     expect(world.messages.retries).toEqual([]);
+  });
+});
+
+describe("a compaction's parts", () => {
+  it("are forgotten when the compaction was cancelled between its attempts: they are the conversation's", async () => {
+    const world = createWorkerWorld();
+    const compaction = {
+      type: 'summarize.conversation',
+      jobId: PRODUCER_ID,
+      userId: USER_ID,
+      conversationId: CONVERSATION_ID,
+    } as const;
+    await world.jobs.create(
+      { jobId: PRODUCER_ID, userId: USER_ID, type: 'summarize.conversation' },
+      world.clock.iso(),
+    );
+    await world.jobs.saveCheckpoint(
+      USER_ID,
+      PRODUCER_ID,
+      { key: 'part-1', text: 'What the first part of the conversation said.' },
+      { progress: { round: 1, partsDone: 1, partsTotal: 2 }, usage: ZERO_USAGE, costNanoUsd: 0 },
+      world.clock.iso(),
+    );
+    await world.jobs.cancel(USER_ID, PRODUCER_ID, world.clock.iso());
+
+    await world.handleRecord(jobRecord(compaction));
+
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'cancelled' });
+    expect(await world.jobs.checkpoints(USER_ID, PRODUCER_ID)).toEqual(new Map());
   });
 });
 
