@@ -143,9 +143,13 @@ function countPdfPages(base64: string): number | undefined {
   return pages > 0 ? Math.min(pages, PDF_MAX_PAGES) : undefined;
 }
 
-/** `/Type /<name>`, with white space or comments between them. */
+/**
+ * `/Type /<name>`, with white space or comments between them. A comment runs to the end of
+ * its line, and is matched only so: one that may end anywhere lets a run of `%` and spaces
+ * (70 bytes of a caller's PDF) backtrack for hours, the function stuck until its timeout.
+ */
 function typeOf(name: string): RegExp {
-  return new RegExp(`/Type(?:\\s|%[^\\r\\n]*)*/${name}(?![a-zA-Z])`, 'g');
+  return new RegExp(`/Type(?:\\s|%[^\\r\\n]*[\\r\\n])*/${name}(?![a-zA-Z])`, 'g');
 }
 
 /** A server tool's `max_uses`; null or unset is no limit, counted on as 10 uses. */

@@ -336,6 +336,19 @@ describe('measurePrompt', () => {
       ).toBeGreaterThanOrEqual(PDF_MAX_PAGES * PDF_PAGE_MAX_TOKENS);
     });
 
+    it('reads a PDF whose comments run on within a line at once (a run of them hung the function)', () => {
+      const pdf = Buffer.from(
+        `%PDF-1.7\n1 0 obj << /Type${' %'.repeat(17)} >> endobj\n%%EOF\n`,
+        'latin1',
+      ).toString('base64');
+      const startedAtMs = Date.now();
+
+      const size = measurePrompt(userSays(pdfDocument(pdf)));
+
+      expect(Date.now() - startedAtMs).toBeLessThan(1000);
+      expect(size.maxTokens).toBeGreaterThanOrEqual(PDF_MAX_PAGES * PDF_PAGE_MAX_TOKENS);
+    });
+
     it('bounds a PDF by url by the most pages a PDF may have', () => {
       const byUrl = { type: 'document', source: { type: 'url', url: 'https://example.com/a.pdf' } };
       const without = measurePrompt(userSays());
