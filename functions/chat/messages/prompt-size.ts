@@ -1,4 +1,5 @@
 import { utf8Bytes } from '../../../shared/domain/tokens.js';
+import { countPdfPages } from './pdf-pages.js';
 
 /** No prompt is larger than the largest context window (1M tokens, the 1M-context beta). */
 const MAX_PROMPT_TOKENS = 1_000_000;
@@ -113,10 +114,11 @@ function mediaSize(block: Record<string, unknown>): Size | undefined {
   if (block.type === 'image')
     return { maxTokens: IMAGE_MAX_TOKENS, typicalTokens: IMAGE_TYPICAL_TOKENS };
   if (block.type !== 'document') return undefined;
-  const pages =
+  const counted =
     source.type === 'base64' && typeof source.data === 'string'
       ? countPdfPages(source.data)
       : undefined;
+  const pages = counted === undefined ? undefined : Math.min(counted, PDF_MAX_PAGES);
   return {
     maxTokens: (pages ?? PDF_MAX_PAGES) * PDF_PAGE_MAX_TOKENS,
     typicalTokens: (pages ?? PDF_UNCOUNTED_TYPICAL_PAGES) * PDF_PAGE_TYPICAL_TOKENS,
@@ -125,31 +127,6 @@ function mediaSize(block: Record<string, unknown>): Size | undefined {
 
 function isRecord(value: unknown): value is Block {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * Page objects a PDF shows in the clear; undefined when it has none, or has compressed
- * object streams, where pages (of a later revision, say) may sit unseen.
- */
-function countPdfPages(base64: string): number | undefined {
-  // A name may spell a character as #xx (`/Pag#65` is `/Page`): read names as a PDF reader does.
-  const pdf = Buffer.from(base64, 'base64')
-    .toString('latin1')
-    .replace(/#([0-9a-fA-F]{2})/g, (_, hex: string) =>
-      String.fromCharCode(Number.parseInt(hex, 16)),
-    );
-  if (typeOf('ObjStm').test(pdf)) return undefined;
-  const pages = pdf.match(typeOf('Page'))?.length ?? 0;
-  return pages > 0 ? Math.min(pages, PDF_MAX_PAGES) : undefined;
-}
-
-/**
- * `/Type /<name>`, with white space or comments between them. A comment runs to the end of
- * its line, and is matched only so: one that may end anywhere lets a run of `%` and spaces
- * (70 bytes of a caller's PDF) backtrack for hours, the function stuck until its timeout.
- */
-function typeOf(name: string): RegExp {
-  return new RegExp(`/Type(?:\\s|%[^\\r\\n]*[\\r\\n])*/${name}(?![a-zA-Z])`, 'g');
 }
 
 /** A server tool's `max_uses`; null or unset is no limit, counted on as 10 uses. */

@@ -329,6 +329,10 @@ describe('measurePrompt', () => {
       expect(added(pdf(pages(50, '% a comment\n/Page')))).toBeGreaterThanOrEqual(
         50 * PDF_PAGE_MAX_TOKENS,
       );
+      // NUL is white space to a PDF reader (not to a regex's \s): these are 50 pages, not 100.
+      const nulSeparated = added(pdf(pages(50, '\0/Page')));
+      expect(nulSeparated).toBeGreaterThanOrEqual(50 * PDF_PAGE_MAX_TOKENS);
+      expect(nulSeparated).toBeLessThan(51 * PDF_PAGE_MAX_TOKENS);
       expect(
         added(
           pdf(`${pages(1, '/Page')}\n9 0 obj << /Type /ObjSt#6d /N 40 >> stream\nx\nendstream`),
@@ -347,6 +351,21 @@ describe('measurePrompt', () => {
 
       expect(Date.now() - startedAtMs).toBeLessThan(1000);
       expect(size.maxTokens).toBeGreaterThanOrEqual(PDF_MAX_PAGES * PDF_PAGE_MAX_TOKENS);
+    });
+
+    it('reads a PDF of many comments that name a type at once (each was read again to the end)', () => {
+      const pdf = Buffer.from(
+        `%PDF-1.7\n1 0 obj << /Type\n${'%/Type\n'.repeat(40_000)}/Page >> endobj\n%%EOF\n`,
+        'latin1',
+      ).toString('base64');
+      const without = measurePrompt(userSays());
+      const startedAtMs = Date.now();
+
+      const size = measurePrompt(userSays(pdfDocument(pdf)));
+
+      expect(Date.now() - startedAtMs).toBeLessThan(1000);
+      expect(size.maxTokens - without.maxTokens).toBeGreaterThanOrEqual(PDF_PAGE_MAX_TOKENS);
+      expect(size.maxTokens - without.maxTokens).toBeLessThan(PDF_PAGE_MAX_TOKENS + FRAMING_BYTES);
     });
 
     it('bounds a PDF by url by the most pages a PDF may have', () => {
