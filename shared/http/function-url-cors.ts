@@ -30,8 +30,13 @@ export function corsAllowedHeaders(tokenHeader: string): string[] {
   ];
 }
 
+/**
+ * What a browser app may read of a response; the rest it hides. The Anthropic SDK reads
+ * `x-should-retry` over its own retry rules (an upstream's `false` on a 529 stops its retries).
+ */
 export const CORS_EXPOSED_HEADERS = [
   'retry-after',
+  'x-should-retry',
   'x-request-id',
   'request-id',
   'x-upstream-request-id',

@@ -71,7 +71,10 @@ describe('with OIDC, an imported key, an IAM-authenticated URL, CORS, no tracing
     const url = Object.values(other.json.Resources).find((r) => r.Type === 'AWS::Lambda::Url');
     const cors = url?.Properties?.Cors as { ExposeHeaders?: string[] } | undefined;
     // Browsers hide the response headers CORS does not expose.
-    expect(cors?.ExposeHeaders).toEqual(expect.arrayContaining(['x-request-id', 'retry-after']));
+    // The Anthropic SDK in a browser (dangerouslyAllowBrowser) obeys x-should-retry over its own rules.
+    expect(cors?.ExposeHeaders).toEqual(
+      expect.arrayContaining(['x-request-id', 'retry-after', 'x-should-retry']),
+    );
   });
 
   it('reserves chat concurrency and lets the table go with the stack', () => {
