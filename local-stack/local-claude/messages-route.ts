@@ -1,5 +1,5 @@
 import { planAnswer } from './answer.js';
-import { checkApiHeaders, checkSystemMessages } from './api-headers.js';
+import { checkApiHeaders } from './api-headers.js';
 import { type Exchange, parseJsonBody } from './exchange.js';
 import { newMessageId } from './ids.js';
 import { sendMessage } from './message.js';
@@ -21,7 +21,6 @@ export async function handleMessages(
 ): Promise<void> {
   checkApiHeaders(exchange.record.headers);
   const request = parseMessagesRequest(parseJsonBody(rawBody), service.models);
-  checkSystemMessages(exchange.record.headers, request.messages);
   const directed = await directRequest(exchange, request, service);
   if (!directed) return;
   const { directive, fault, prompt } = directed;

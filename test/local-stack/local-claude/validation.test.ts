@@ -39,11 +39,6 @@ describe('local Claude request checks', () => {
     ['no messages', { ...VALID, messages: [] }, 'messages: at least one message is required'],
     ['messages that are not an array', { ...VALID, messages: 'hi' }, 'messages:'],
     [
-      'a system role in messages without the mid-conversation-system beta',
-      { ...VALID, messages: [{ role: 'system', content: 'hi' }, ...VALID.messages] },
-      'messages.0.role',
-    ],
-    [
       'an unknown role in messages',
       { ...VALID, messages: [{ role: 'tool', content: 'hi' }] },
       'messages.0.role',
@@ -140,6 +135,27 @@ describe('local Claude request checks', () => {
         { role: 'user', content: [{ type: 'text', text: 'second' }] },
       ],
     });
+
+    expect(response.status).toBe(200);
+  });
+
+  it('accepts a system message after the question without a beta, as Claude Code sends claude-opus-4-8 one (it was a 400)', async () => {
+    // Claude Code 2.1.328 sends [user, system] with betas that do not include
+    // mid-conversation-system-2026-04-07: system messages are part of the API since Opus 4.8.
+    const response = await post(
+      {
+        ...VALID,
+        messages: [
+          { role: 'user', content: 'Read it' },
+          { role: 'system', content: [{ type: 'text', text: 'Today is Tuesday.' }] },
+        ],
+      },
+      {
+        ...HEADERS,
+        'anthropic-beta':
+          'claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27,effort-2025-11-24',
+      },
+    );
 
     expect(response.status).toBe(200);
   });
