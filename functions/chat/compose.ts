@@ -265,7 +265,7 @@ function messagesLimitsOf(settings: Settings): MessagesLimits {
     modelTimeoutMs: settings.modelTimeoutMs,
     modelMaxRetries: settings.modelMaxRetries,
     firstByteTimeoutMs: settings.firstByteTimeoutMs,
-    streamIdleTimeoutMs: settings.streamIdleTimeoutMs,
+    streamIdleTimeoutMs: settings.messagesStreamIdleTimeoutMs,
     deadlineMarginMs: settings.deadlineMarginMs,
     cacheTtlSeconds: settings.responseCacheTtlSeconds,
     cacheScope: settings.responseCacheScope,

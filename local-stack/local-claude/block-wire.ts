@@ -7,6 +7,8 @@ type Json = Record<string, unknown>;
 export interface DeltaWire {
   delta: Json;
   tokens: number;
+  /** Tokens generated before it that no delta shows (omitted thinking): silence, but pings. */
+  silentTokens?: number;
 }
 
 /** A block as the API sends it: streamed (start, deltas) and in the final Message. */
@@ -38,10 +40,12 @@ export function blockWire(block: AnswerBlock): BlockWire {
             delta: { type: 'thinking_delta', thinking: word },
             tokens: 1,
           })),
-          // Omitted thinking is billed all the same: its tokens ride on the signature.
+          // Omitted thinking is billed all the same: its tokens ride on the signature, which
+          // comes once they are all thought.
           {
             delta: { type: 'signature_delta', signature: block.signature },
             tokens: block.omitted ? block.tokens : 0,
+            ...(block.omitted && { silentTokens: block.tokens }),
           },
         ],
         final: { type: 'thinking', thinking, signature: block.signature },

@@ -37,6 +37,8 @@ export interface Directive {
   tokens?: number;
   ttftMs?: number;
   tokensPerSecond?: number;
+  /** Milliseconds between the pings of a stream that shows nothing meanwhile. */
+  keepAliveMs?: number;
   /**
    * `echo`: the reply starts with "Echo:" and the first words of the last user message.
    * `tool`: the reply calls a tool of the request (`tool`, or the first custom one).
@@ -83,6 +85,7 @@ const KEYS = new Set([
   'tokens',
   'ttft',
   'tps',
+  'ping',
   'reply',
   'tool',
   'thinking-tokens',
@@ -117,6 +120,7 @@ export function parseDirective(sources: readonly string[]): Directive {
   const tokens = optionalInt(fields, 'tokens', 1);
   const ttftMs = optionalInt(fields, 'ttft', 0);
   const tokensPerSecond = optionalNumber(fields, 'tps');
+  const keepAliveMs = optionalInt(fields, 'ping', 1);
   const reply = get('reply');
   const tool = get('tool');
   const thinkingTokens = optionalInt(fields, 'thinking-tokens', 1);
@@ -140,6 +144,7 @@ export function parseDirective(sources: readonly string[]): Directive {
     ...(tokens !== undefined && { tokens }),
     ...(ttftMs !== undefined && { ttftMs }),
     ...(tokensPerSecond !== undefined && { tokensPerSecond }),
+    ...(keepAliveMs !== undefined && { keepAliveMs }),
     ...((reply === 'echo' || reply === 'tool') && { reply }),
     ...(tool !== undefined && { tool }),
     ...(thinkingTokens !== undefined && { thinkingTokens }),

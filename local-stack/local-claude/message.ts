@@ -16,10 +16,9 @@ export async function sendMessage(
   pacing: Pacing,
   fault: MidStreamFault | undefined,
 ): Promise<void> {
-  const deltas = context.answer.blocks.reduce(
-    (sum, block) => sum + blockWire(block).deltas.length,
-    0,
-  );
+  const deltas = context.answer.blocks
+    .flatMap((block) => blockWire(block).deltas)
+    .reduce((sum, delta) => sum + 1 + (delta.silentTokens ?? 0), 0);
   const generationMs = pacing.ttftMs + deltas * tokenIntervalMs(pacing.tokensPerSecond);
   if (!(await pause(generationMs, exchange.signal))) return;
   if (await answeredByFault(exchange, fault)) return;

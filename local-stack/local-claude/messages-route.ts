@@ -38,6 +38,7 @@ export async function handleMessages(
   const pacing: Pacing = {
     ttftMs: directive.ttftMs ?? service.pacing.ttftMs,
     tokensPerSecond: directive.tokensPerSecond ?? service.pacing.tokensPerSecond,
+    keepAliveMs: directive.keepAliveMs ?? service.pacing.keepAliveMs,
   };
   const respond = request.stream ? streamReply : sendMessage;
   await respond(exchange, context, pacing, fault);

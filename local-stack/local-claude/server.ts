@@ -8,6 +8,7 @@ import { DEFAULT_MODELS } from './models.js';
 import { PromptCache } from './prompt-cache.js';
 import { route } from './router.js';
 import type { LocalClaudeService } from './service.js';
+import { API_KEEP_ALIVE_MS } from './stream.js';
 import type { LocalClaude, LocalClaudeOptions, RecordedRequest } from './types.js';
 
 /**
@@ -23,6 +24,7 @@ export async function startLocalClaude(options: LocalClaudeOptions = {}): Promis
     pacing: {
       ttftMs: options.timeToFirstTokenMs ?? 150,
       tokensPerSecond: options.tokensPerSecond ?? 200,
+      keepAliveMs: API_KEEP_ALIVE_MS,
     },
     batches: new Map(),
     batchProcessingMs: options.batchProcessingMs ?? 1000,

@@ -8,7 +8,12 @@ import { messageDeltaJson, messageJson, type ReplyContext, sseFrame } from './wi
 export interface Pacing {
   ttftMs: number;
   tokensPerSecond: number;
+  /** How long a stream goes without any event before a `ping`. */
+  keepAliveMs: number;
 }
+
+/** The API's keep-alive: while Claude thinks without showing it, a `ping` about every 30 s. */
+export const API_KEEP_ALIVE_MS = 30_000;
 
 export type MidStreamFault = Exclude<Fault, { kind: 'error-before' | 'hang' }>;
 
@@ -48,8 +53,10 @@ export async function streamReply(
   for (const [index, block] of blocks.entries()) {
     send('content_block_start', { type: 'content_block_start', index, content_block: block.start });
     if (index === 0) send('ping', { type: 'ping' });
-    for (const { delta, tokens } of block.deltas) {
+    for (const { delta, tokens, silentTokens = 0 } of block.deltas) {
       if (fault && sent === fault.after) return inject(exchange, fault);
+      const silence = silentTokens * interval;
+      if (!(await pingThrough(silence, pacing.keepAliveMs, exchange, send))) return;
       send('content_block_delta', { type: 'content_block_delta', index, delta });
       record.outputTokensSent += tokens;
       sent += 1;
@@ -61,6 +68,23 @@ export async function streamReply(
   send('message_delta', messageDeltaJson(context));
   send('message_stop', { type: 'message_stop' });
   res.end();
+}
+
+/**
+ * Waits `ms`, sending a ping every `keepAliveMs` of it, as the API does while Claude thinks.
+ * @returns false when the client went away
+ */
+async function pingThrough(
+  ms: number,
+  keepAliveMs: number,
+  exchange: Exchange,
+  send: (event: string, data: unknown) => void,
+): Promise<boolean> {
+  for (let left = ms; left > 0; left -= keepAliveMs) {
+    if (!(await pause(Math.min(left, keepAliveMs), exchange.signal))) return false;
+    if (left > keepAliveMs) send('ping', { type: 'ping' });
+  }
+  return true;
 }
 
 async function inject(exchange: Exchange, fault: MidStreamFault): Promise<void> {

@@ -153,6 +153,11 @@ export const SETTINGS = {
       ],
     }),
   ),
+  messagesStreamIdleTimeoutMs: setting(
+    'both',
+    'A /v1/messages stream silent this long, not even a ping, is aborted (an error event; billed as cut). Longer than streamIdleTimeoutMs: Claude may think for minutes without showing it, the API sending only a ping about every 30 s meanwhile.',
+    int({ min: 1000, max: 900_000, default: 90_000 }),
+  ),
   responseCacheTtlSeconds: setting(
     'both',
     'How long a complete answer is replayed for an identical request (/v1/messages, and a /v1/chat turn that starts a conversation); 0 turns the response cache off.',
@@ -207,7 +212,7 @@ export const SETTINGS = {
   ),
   streamIdleTimeoutMs: setting(
     'both',
-    'A model stream silent this long is aborted; the partial answer is kept.',
+    'A chat or job model stream silent this long is aborted; the partial answer is kept (/v1/messages: messagesStreamIdleTimeoutMs).',
     int({ min: 1000, max: 900_000, default: 20_000 }),
   ),
   deadlineMarginMs: setting(

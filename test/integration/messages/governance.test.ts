@@ -20,7 +20,7 @@ describe('/v1/messages governance', () => {
   let ledger: DynamoUsageLedger;
 
   beforeAll(async () => {
-    stack = await startTestStack({ env: { STREAM_IDLE_TIMEOUT_MS: '1000' } });
+    stack = await startTestStack({ env: { MESSAGES_STREAM_IDLE_TIMEOUT_MS: '1000' } });
     ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
   });
   afterAll(() => stack.close());

@@ -13,7 +13,7 @@ describe('/v1/messages response cache', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({
-      env: { RESPONSE_CACHE_TTL_SECONDS: '300', STREAM_IDLE_TIMEOUT_MS: '1000' },
+      env: { RESPONSE_CACHE_TTL_SECONDS: '300', MESSAGES_STREAM_IDLE_TIMEOUT_MS: '1000' },
     });
   });
   afterAll(() => stack.close());

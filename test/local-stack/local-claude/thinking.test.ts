@@ -230,3 +230,47 @@ describe('local Claude extended thinking', () => {
     });
   });
 });
+
+describe('local Claude thinking without showing it', () => {
+  let claude: LocalClaude;
+  beforeAll(async () => {
+    claude = await startLocalClaude({ timeToFirstTokenMs: 0 });
+  });
+  afterAll(() => claude.close());
+
+  it('is silent for as long as its thinking takes, but for a ping every keep-alive', async () => {
+    const startedAt = Date.now();
+    const response = await fetch(`${claude.url}/v1/messages`, {
+      method: 'POST',
+      headers: API_HEADERS,
+      body: JSON.stringify({
+        model: MODEL,
+        max_tokens: 2048,
+        stream: true,
+        thinking: { ...ENABLED, display: 'omitted' },
+        messages: [
+          {
+            role: 'user',
+            content: `Think ${directive('thinking-tokens=100 tps=100 ping=250 tokens=2')}`,
+          },
+        ],
+      }),
+    });
+    const events = [...(await response.text()).matchAll(/^event: (\w+)$/gm)].map(
+      (match) => match[1],
+    );
+    const signatureAt = events.indexOf('content_block_delta');
+
+    // 100 tokens at 100 a second: a second of thought; after the ping that follows the
+    // block's start, one every 250 ms of it.
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1000);
+    expect(events.slice(0, signatureAt)).toEqual([
+      'message_start',
+      'content_block_start',
+      'ping',
+      'ping',
+      'ping',
+      'ping',
+    ]);
+  });
+});

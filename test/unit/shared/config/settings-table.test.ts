@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { API_KEEP_ALIVE_MS } from '../../../../local-stack/local-claude/stream.js';
 import { configurationDoc } from '../../../../scripts/generate-configuration-doc.js';
 import {
   envNameOf,
@@ -69,6 +70,14 @@ describe('the settings table', () => {
     const both = entries.filter(([, setting]) => setting.readers === 'both').map(([key]) => key);
     expect(both.filter((key) => functions.includes(key) && stack.includes(key))).toEqual(both);
     expect(new Set([...functions, ...stack]).size).toBe(entries.length);
+  });
+});
+
+describe('the default stream idle timeouts', () => {
+  it('let /v1/messages wait out a missed keep-alive ping or two while Claude thinks unseen', () => {
+    expect(SETTINGS.messagesStreamIdleTimeoutMs.defaultValue).toBeGreaterThanOrEqual(
+      3 * API_KEEP_ALIVE_MS,
+    );
   });
 });
 
