@@ -1,6 +1,7 @@
 import * as z from '../../shared/validation/zod.js';
 
-const boundedText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+/** A string of 1 to `max` characters. */
+export const boundedText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
 /** POST /v1/chat */
 export function chatRequestSchema(limits: { maxMessageChars: number }) {

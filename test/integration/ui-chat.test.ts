@@ -224,6 +224,7 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ id: 'bad id!', trigger: 'submit-message' }, /^id: /],
       [{ id: 'c1', trigger: 'resume' }, /^trigger: /],
+      [{ id: 'c1', trigger: 'regenerate-message', messageId: 'm'.repeat(200_000) }, /^messageId: /],
       [
         {
           id: 'c1',

@@ -1,10 +1,9 @@
 import * as z from '../../../shared/validation/zod.js';
 import { defineRoute } from '../http/route.js';
 import { chatEventSchemas } from '../protocols/chat-sse-events.js';
+import { boundedText } from '../request-schemas.js';
 import { conversationIdOf } from './conversation-id.js';
 import { type TurnRouteDependencies, turnResponse } from './turn-response.js';
-
-const boundedText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
 /**
  * POST /v1/conversations/{id}/regenerate: the last question (or the one before a named

@@ -9,11 +9,10 @@ import {
   uiMessageStreamEncoder,
 } from '../protocols/ui-message-stream.js';
 import { uiMessageStreamChunkSchemas } from '../protocols/ui-message-stream-events.js';
+import { boundedText } from '../request-schemas.js';
 import type { ChatTurn, LiveTurn } from '../turn/chat-turn.js';
 import type { TurnObserver, TurnRequest } from '../turn/turn-types.js';
 import { CHAT_ID_PATTERN, conversationIdOfChat } from './ui-chat-id.js';
-
-const boundedText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
 /**
  * What `useChat` (`DefaultChatTransport`) posts: `{ ...body, id, messages, trigger,
@@ -34,7 +33,7 @@ export function uiChatRequestSchema(limits: { maxMessageChars: number }) {
       )
       .check(z.minLength(1, 'at least one message is required')),
     trigger: z.enum(['submit-message', 'regenerate-message']),
-    messageId: z.optional(z.string()),
+    messageId: z.optional(boundedText(100)),
     model: z.optional(boundedText(100)),
     system: z.optional(z.string().check(z.maxLength(limits.maxMessageChars))),
     maxTokens: z.optional(z.int().check(z.positive())),
