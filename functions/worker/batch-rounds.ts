@@ -1,11 +1,12 @@
 import type { Clock } from '../../shared/domain/clock.js';
 import { ModelError } from '../../shared/domain/errors.js';
 import type { PriceTable } from '../../shared/domain/pricing/price-table.js';
-import { maxTokensOf } from '../../shared/domain/tokens.js';
+import { maxTokensOf, truncateUtf8 } from '../../shared/domain/tokens.js';
 import { addUsage, type TokenUsage, ZERO_USAGE } from '../../shared/domain/usage.js';
 import type { ModelBatches } from '../../shared/ports/model-batches.js';
 import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
 import type { BudgetReserver } from '../../shared/usage/budget-reserver.js';
+import { MAX_JOB_ANSWER_BYTES } from './answer-size.js';
 import { JobDeferredError } from './job-errors.js';
 import type { JobObserver } from './job-observer.js';
 import type { JobRun, ModelCall, Round, RunRound } from './job-run.js';
@@ -20,7 +21,8 @@ const BATCH_RESERVATION_MS = 25 * 3600_000;
  * the reserver knows no other) is reserved for as long as a batch can take; the job then
  * waits for it without a function waiting (JobDeferredError: its message comes back
  * later). Once the batch has ended, its answers are checkpointed, the reservation settled
- * at the batch price, and the job goes on to its next round (another batch) or its end.
+ * at the batch price (all it generated: an answer is cut to MAX_JOB_ANSWER_BYTES only
+ * when kept), and the job goes on to its next round (another batch) or its end.
  * @throws JobDeferredError while the batch runs
  */
 export function createBatchRounds(deps: {
@@ -61,11 +63,16 @@ export function createBatchRounds(deps: {
     for (const result of state.results) {
       if (result.kind !== 'succeeded' || run.checkpoints.has(result.customId)) continue;
       done += 1;
-      await run.checkpoint(result.customId, result.answer.text, {
-        round,
-        partsDone: Math.min(done, calls.length),
-        partsTotal: calls.length,
-      });
+      // A batch answers whole: one longer than an item stores is cut as a streamed one is.
+      await run.checkpoint(
+        result.customId,
+        truncateUtf8(result.answer.text, MAX_JOB_ANSWER_BYTES),
+        {
+          round,
+          partsDone: Math.min(done, calls.length),
+          partsTotal: calls.length,
+        },
+      );
     }
     await run.setPendingBatch(undefined);
     const failed = state.results.find((result) => result.kind !== 'succeeded');

@@ -2,6 +2,7 @@ import {
   BudgetExceededError,
   ModelError,
   NotFoundError,
+  PayloadTooLargeError,
   ValidationError,
 } from '../../shared/domain/errors.js';
 
@@ -70,6 +71,11 @@ export function classifyFailure(error: unknown): JobFailure {
   // Over budget, or its conversation deleted (an ordinary act of its user): the job ends
   // failed, and its message, which is fine, does not page anyone from the dead-letter queue.
   if (error instanceof BudgetExceededError || error instanceof NotFoundError) {
+    return { type: error.type, message: error.message, retryable: false, deadLetter: false };
+  }
+  // A result too large to store (its model call paid already) is too large on every retry,
+  // which would pay for it again: the job ends failed. Its message is fine.
+  if (error instanceof PayloadTooLargeError) {
     return { type: error.type, message: error.message, retryable: false, deadLetter: false };
   }
   if (error instanceof PermanentJobError) {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CappedText } from '../../shared/domain/capped-text.js';
 import type { Clock } from '../../shared/domain/clock.js';
 import { ModelError } from '../../shared/domain/errors.js';
 import type { PriceTable } from '../../shared/domain/pricing/price-table.js';
@@ -7,6 +8,7 @@ import { addUsage, type TokenUsage, ZERO_USAGE } from '../../shared/domain/usage
 import type { Model, ModelAnswer, ModelRequest } from '../../shared/ports/model.js';
 import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
 import type { BudgetReserver } from '../../shared/usage/budget-reserver.js';
+import { MAX_JOB_ANSWER_BYTES } from './answer-size.js';
 import { type JobDeadline, NO_DEADLINE } from './job-deadline.js';
 import type { JobObserver } from './job-observer.js';
 import type { RecordJobCall } from './job-usage.js';
@@ -46,7 +48,10 @@ export interface RetryLimits {
  * One model call of a job, budgeted exactly like a chat turn: the worst case is
  * reserved first, the actual cost settled after. The answer is streamed, so a call cut
  * off (its deadline, a broken stream) settles what it spent: the input Claude reported
- * and an output estimate that errs high. A call refused before it started releases its
+ * and an output estimate that errs high. An answer that reaches what one item can store
+ * (MAX_JOB_ANSWER_BYTES) ends there, as `max_tokens`: its stream is closed, so generation
+ * stops, and it settles as a cut call does, for what was streamed (the part of the last
+ * piece left out included). A call refused before it started releases its
  * reservation at once and is retried while its `retry-after` (or back-off) fits both
  * `maxRetryWaitMs` and the deadline; otherwise its error, with the retry-after, is thrown.
  * @throws BudgetExceededError before the call when it does not fit
@@ -131,30 +136,39 @@ export function createMeteredModel(deps: {
         continue;
       }
       const call = { job, request, startedAtMs: now };
-      let text = '';
+      const kept = new CappedText(MAX_JOB_ANSWER_BYTES);
       let usage = stream.initialUsage;
       let stopReason: ModelAnswer['stopReason'] = 'end_turn';
+      // Cut off (by a broken stream, or by us at the cap): Claude bills the input and what it
+      // generated, so settle that (erring high, but never past max_tokens, all it bills).
+      const spentOn = (streamed: string) => {
+        const estimate = Math.min(request.maxTokens, estimateOutputTokens(streamed));
+        return { ...usage, outputTokens: Math.max(usage.outputTokens, estimate) };
+      };
       try {
         for await (const event of stream) {
-          if (event.type === 'text') text += event.text;
-          else if (event.type === 'usage') usage = event.usage;
+          if (event.type === 'text') {
+            const text = kept.append(event.text);
+            if (kept.full) {
+              // Leaving the loop closes the upstream stream: generation stops.
+              usage = spentOn(kept.text + event.text.slice(text.length));
+              stopReason = 'max_tokens';
+              break;
+            }
+          } else if (event.type === 'usage') usage = event.usage;
           else stopReason = event.stopReason;
         }
       } catch (error) {
         // Read before settling: a deadline passing meanwhile did not cut this stream.
         const outOfTime = deadline.signal.aborted;
-        // Cut off: Claude bills the input and what it generated, so settle that (erring
-        // high, but never past max_tokens, which is all it bills).
-        const estimate = Math.min(request.maxTokens, estimateOutputTokens(text));
-        const spent = { ...usage, outputTokens: Math.max(usage.outputTokens, estimate) };
-        await settle(call, reservation, { usage: spent }, meter);
+        await settle(call, reservation, { usage: spentOn(kept.text) }, meter);
         // The deadline's abort reaches the stream as a broken connection: it ran out of time.
         throw outOfTime
           ? new ModelError('timeout', 'the job ran out of time', { cause: error })
           : error;
       }
       await settle(call, reservation, { usage, stopReason }, meter);
-      return { model: stream.model, text, stopReason, usage };
+      return { model: stream.model, text: kept.text, stopReason, usage };
     }
   };
 }

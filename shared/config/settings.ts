@@ -229,7 +229,7 @@ export const SETTINGS = {
   ),
   summaryMaxTokens: setting(
     'both',
-    'Longest summary the worker asks for, in tokens.',
+    "Longest summary the worker asks for, in tokens. A summary (a part's too) also ends (as max_tokens) at 350,000 bytes of text, the most one DynamoDB item stores (~80,000 tokens of English).",
     int({ min: 1, max: 1_000_000, default: 1024 }),
   ),
   summaryConcurrency: setting(

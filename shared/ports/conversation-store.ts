@@ -180,6 +180,7 @@ export interface ConversationStore {
    * the same conversation (not one made again under its id), the same summary, the same
    * messages replaced.
    * @returns `gone` when the conversation was deleted meanwhile, `stale` when it changed
+   * @throws PayloadTooLargeError when the conversation's item cannot hold the summary
    */
   saveSummary(
     userId: string,

@@ -105,7 +105,10 @@ export interface JobStore {
    * @returns false when the job is cancelled (it must not run)
    */
   markRunning(userId: string, jobId: string, nowIso: string): Promise<boolean>;
-  /** Ends the job as succeeded; its `result` holds the summary, when one is given to keep. */
+  /**
+   * Ends the job as succeeded; its `result` holds the summary, when one is given to keep.
+   * @throws PayloadTooLargeError when the job's item cannot hold the summary
+   */
   markSucceeded(
     userId: string,
     jobId: string,
@@ -143,7 +146,10 @@ export interface JobStore {
   ): Promise<void>;
   /** Notes a message that claimed this job's id with other content; nothing else changes. */
   recordConflict(userId: string, jobId: string, message: string, nowIso: string): Promise<void>;
-  /** Keeps a model call's result, with the job's progress and spend so far, in one write. */
+  /**
+   * Keeps a model call's result, with the job's progress and spend so far, in one write.
+   * @throws PayloadTooLargeError when one item cannot hold the result
+   */
   saveCheckpoint(
     userId: string,
     jobId: string,

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_JOB_ANSWER_BYTES } from '../../functions/worker/answer-size.js';
 import { subscribeQueue } from '../../local-stack/sns/topics.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { usdToNano } from '../../shared/domain/pricing/model-price.js';
 import { PriceTable } from '../../shared/domain/pricing/price-table.js';
+import { utf8Bytes } from '../../shared/domain/tokens.js';
 import type { JobEndedEvent } from '../../shared/events/producer-events.js';
 import { json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
@@ -149,4 +152,73 @@ describe('a worker that respects its deadline', () => {
       await stack.close();
     }
   });
+});
+
+describe('a summary longer than one item stores', () => {
+  it('ends as max_tokens within the cap, upstream aborted, billed once for what was streamed, and is delivered', async () => {
+    const stack = await startTestStack({
+      worker: true,
+      env: { SUMMARY_MAX_TOKENS: '128000', JOB_RETRY_BASE_SECONDS: '1', MODEL_MAX_RETRIES: '0' },
+    });
+    const userId = `verbose-${randomUUID().slice(0, 8)}`;
+    const ends = await subscribeQueue({ sns: stack.sns, sqs: stack.sqs }, stack.eventsTopicArn, {
+      queueName: `long-summary-events-${userId}`,
+      filterPolicy: { type: ['job.ended'] },
+    });
+    try {
+      // Some models write 128k tokens: ~900 KB of the local Claude's words, past 400 KB.
+      const text = `The board minutes of March. ${directive('tokens=128000 tps=0')}`;
+      const created = await stack.request(userId, 'POST', '/v1/jobs', { type: 'summarize', text });
+      expect(created.status).toBe(202);
+      const { jobId } = await json(created);
+
+      // Before the fix each attempt paid again, until the job was dead-lettered.
+      const { event } = await ends.waitFor<JobEndedEvent>((e) => e.jobId === jobId, {
+        timeoutMs: 90_000,
+      });
+      const job = await json(await stack.request(userId, 'GET', `/v1/jobs/${jobId}`));
+
+      expect(event, JSON.stringify(job.error)).toMatchObject({ status: 'succeeded' });
+      expect(job).toMatchObject({ status: 'succeeded', attempts: 1 });
+      const summary: string = job.result.summary;
+      expect(utf8Bytes(summary)).toBeLessThanOrEqual(MAX_JOB_ANSWER_BYTES);
+      expect(utf8Bytes(summary)).toBeGreaterThan(MAX_JOB_ANSWER_BYTES - 100);
+      // Too large to go inline: the event says where to fetch it.
+      expect(event.result).toEqual({
+        summaryBytes: utf8Bytes(summary),
+        fetch: `GET /v1/jobs/${jobId}`,
+      });
+
+      // One call, its stream closed by us at the cap: generation stopped short of 128k.
+      const calls = stack.claude.requests.filter((r) => r.path === '/v1/messages');
+      expect(calls).toHaveLength(1);
+      expect(calls[0]!.aborted).toBe(true);
+      expect(calls[0]!.outputTokensSent).toBeLessThan(128_000);
+
+      // Billed once, for what was streamed (one local token per word, the estimate errs
+      // high): neither nothing nor the 128k tokens reserved.
+      const words = summary.split(' ').length;
+      expect(job.usage.outputTokens).toBeGreaterThanOrEqual(words);
+      expect(job.usage.outputTokens).toBeLessThan(128_000);
+      const cost = new PriceTable().costNanoUsd('claude-sonnet-4-6', job.usage);
+      expect(usdToNano(job.costUsd)).toBe(cost);
+      const usage = await json(await stack.request(userId, 'GET', '/v1/usage'));
+      expect(usdToNano(usage.costUsd)).toBe(cost);
+      const { Items: records = [] } = await stack.documentClient.send(
+        new QueryCommand({
+          TableName: stack.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `USER#${userId}#REQS#${usage.month}` },
+        }),
+      );
+      expect(records).toEqual([
+        expect.objectContaining({ api: 'jobs', stopReason: 'max_tokens', costNanoUsd: cost }),
+      ]);
+      const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+      expect(await ledger.listReservations()).toEqual([]);
+    } finally {
+      await ends.close();
+      await stack.close();
+    }
+  }, 120_000);
 });

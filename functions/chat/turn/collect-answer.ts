@@ -1,6 +1,6 @@
+import { CappedText } from '../../../shared/domain/capped-text.js';
 import type { Clock } from '../../../shared/domain/clock.js';
 import type { StopReason } from '../../../shared/domain/conversation.js';
-import { truncateUtf8, utf8Bytes } from '../../../shared/domain/tokens.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
 import type { StartedTurn } from './turn-types.js';
 
@@ -35,21 +35,17 @@ export async function collectAnswer(
 ): Promise<CollectedAnswer> {
   const { controller, stream } = turn;
   const answer: CollectedAnswer = { text: '', usage: stream.initialUsage, finalUsage: false };
-  let bytes = 0;
+  const kept = new CappedText(MAX_ANSWER_BYTES);
   controller.touch(options.idleTimeoutMs);
   try {
     for await (const event of stream) {
       controller.touch(options.idleTimeoutMs);
       if (event.type === 'text') {
         if (!answer.text) turn.observer.firstToken(options.clock() - turn.receivedAtMs);
-        bytes += utf8Bytes(event.text);
-        const text =
-          bytes > MAX_ANSWER_BYTES
-            ? truncateUtf8(event.text, MAX_ANSWER_BYTES - utf8Bytes(answer.text))
-            : event.text;
-        answer.text += text;
+        const text = kept.append(event.text);
+        answer.text = kept.text;
         if (text) onText(text);
-        if (text !== event.text) {
+        if (kept.full) {
           // Leaving the loop closes the upstream stream: generation stops.
           answer.stopReason = 'max_tokens';
           break;

@@ -26,7 +26,7 @@ import type {
 } from '../../ports/conversation-store.js';
 import type { CursorCodec } from './cursor.js';
 import { deleteFound } from './delete-found.js';
-import { failedItem, isConditionFailure } from './errors.js';
+import { failedItem, isConditionFailure, tooLargeToStore } from './errors.js';
 import { keys } from './keys.js';
 import { toConversation, toMessage } from './records.js';
 import { transactWrite } from './transact.js';
@@ -434,7 +434,7 @@ export class DynamoConversationStore implements ConversationStore {
       );
       return 'saved';
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (!isConditionFailure(error)) throw tooLargeToStore(error, 'the summary', summary.text);
       // Deleted, or deleted and made again under its id: this summary is of another.
       return failedItem(error)?.createdAt === basis.createdAt ? 'stale' : 'gone';
     }

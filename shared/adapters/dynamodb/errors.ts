@@ -1,5 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { PayloadTooLargeError } from '../../domain/errors.js';
+import { utf8Bytes } from '../../domain/tokens.js';
 
 type CancellationReasons = Array<{ Code?: string } | undefined>;
 
@@ -44,4 +46,27 @@ export function failedItem(error: unknown): Record<string, unknown> | undefined 
   if (!(error instanceof Error) || error.name !== 'ConditionalCheckFailedException') return;
   const item = (error as { Item?: Record<string, AttributeValue> }).Item;
   return item && unmarshall(item);
+}
+
+/**
+ * DynamoDB refused a write as invalid: alone (`ValidationException`) or inside a cancelled
+ * transaction (`ValidationError`). On a write whose expressions are fixed, what its data can
+ * make invalid is the size: an item over 400 KB. Decided by name: the message differs from
+ * AWS's locally.
+ */
+export function isRefusedAsInvalid(error: unknown): boolean {
+  if (error instanceof Error && error.name === 'ValidationException') return true;
+  return cancellationReasons(error)?.some((reason) => reason?.Code === 'ValidationError') ?? false;
+}
+
+/**
+ * A write of `text` DynamoDB refused as invalid, as the domain's PayloadTooLargeError: sending
+ * it again is refused again. Anything else is returned as it is.
+ */
+export function tooLargeToStore(error: unknown, what: string, text: string): unknown {
+  if (!isRefusedAsInvalid(error)) return error;
+  return new PayloadTooLargeError(
+    `${what} (${utf8Bytes(text)} bytes) is too large to store: a DynamoDB item holds at most 400 KB`,
+    { cause: error },
+  );
 }

@@ -19,7 +19,7 @@ import type {
 } from '../../ports/job-store.js';
 import type { CursorCodec } from './cursor.js';
 import { deleteFound } from './delete-found.js';
-import { failedItem, isConditionFailure } from './errors.js';
+import { failedItem, isConditionFailure, tooLargeToStore } from './errors.js';
 import { queryIndexPage } from './index-page.js';
 import { jobKeys } from './keys.js';
 import { transactWrite } from './transact.js';
@@ -233,7 +233,9 @@ export class DynamoJobStore implements JobStore {
       },
       // result, usage and error are DynamoDB reserved words.
       { '#result': 'result', '#usage': 'usage', '#error': 'error', '#batch': 'batch' },
-    );
+    ).catch((error: unknown) => {
+      throw tooLargeToStore(error, 'the summary', outcome.summary ?? '');
+    });
   }
 
   async markFailed(
@@ -309,6 +311,20 @@ export class DynamoJobStore implements JobStore {
   }
 
   async saveCheckpoint(
+    userId: string,
+    jobId: string,
+    checkpoint: JobCheckpoint,
+    state: { progress: JobProgress; usage: Job['usage']; costNanoUsd: number },
+    nowIso: string,
+  ): Promise<void> {
+    try {
+      await this.putCheckpoint(userId, jobId, checkpoint, state, nowIso);
+    } catch (error) {
+      throw tooLargeToStore(error, 'the checkpoint', checkpoint.text);
+    }
+  }
+
+  private async putCheckpoint(
     userId: string,
     jobId: string,
     checkpoint: JobCheckpoint,

@@ -8,6 +8,7 @@ import {
   BudgetExceededError,
   ModelError,
   NotFoundError,
+  PayloadTooLargeError,
   ValidationError,
 } from '../../../../shared/domain/errors.js';
 
@@ -31,6 +32,16 @@ describe('classifyFailure', () => {
     expect(classifyFailure(new BudgetExceededError('no money'))).toEqual({
       type: 'billing_error',
       message: 'no money',
+      retryable: false,
+      deadLetter: false,
+    });
+  });
+
+  it('fails a job whose result is too large to store for good: a retry would pay for it again, and be refused again', () => {
+    const tooLarge = new PayloadTooLargeError('the summary (410000 bytes) is too large to store');
+    expect(classifyFailure(tooLarge)).toEqual({
+      type: 'request_too_large',
+      message: tooLarge.message,
       retryable: false,
       deadLetter: false,
     });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_JOB_ANSWER_BYTES } from '../../../../functions/worker/answer-size.js';
 import { JobMeter } from '../../../../functions/worker/metered-model.js';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import { BudgetExceededError, ModelError } from '../../../../shared/domain/errors.js';
-import { maxTokensOf } from '../../../../shared/domain/tokens.js';
-import type { Model, ModelRequest } from '../../../../shared/ports/model.js';
+import { estimateOutputTokens, maxTokensOf, utf8Bytes } from '../../../../shared/domain/tokens.js';
+import type { Model, ModelRequest, ModelStreamEvent } from '../../../../shared/ports/model.js';
 import { ScriptedModel } from '../../../fakes/scripted-model.js';
 import { createWorkerWorld, JOB_ID, USER_ID } from './support.js';
 
@@ -105,6 +106,53 @@ describe('createMeteredModel', () => {
 
     expect(answer.text).toBe('ok');
     expect(world.observer.usageNotRecordedErrors).toHaveLength(1);
+  });
+
+  it('ends an answer that reaches what one item stores as max_tokens, its stream closed, settled for what was streamed', async () => {
+    // Pieces of 1,003 bytes, 101 ASCII then 451 two-byte characters: the 349th passes the cap
+    // (by 955 + 1 bytes), in the middle of a character.
+    const piece = `${'a'.repeat(101)}${'é'.repeat(451)}`;
+    const stream = { pulled: 0, closed: false };
+    const model: Model = {
+      async openStream() {
+        return {
+          model: 'claude-haiku-4-5',
+          initialUsage: { ...EXACT_USAGE, outputTokens: 1 },
+          async *[Symbol.asyncIterator](): AsyncGenerator<ModelStreamEvent> {
+            try {
+              for (let i = 0; i < 1_000; i++) {
+                stream.pulled += 1;
+                yield { type: 'text', text: piece };
+              }
+              yield { type: 'stop', stopReason: 'end_turn' };
+            } finally {
+              stream.closed = true;
+            }
+          },
+        };
+      },
+      complete: () => Promise.reject(new Error('not used')),
+    };
+    const world = createWorkerWorld({ model });
+    const meter = new JobMeter();
+
+    const answer = await world.complete(JOB, request({ maxTokens: 1_000_000 }), meter);
+
+    expect(answer.stopReason).toBe('max_tokens');
+    expect(utf8Bytes(answer.text)).toBe(MAX_JOB_ANSWER_BYTES - 1);
+    expect(answer.text).toBe(piece.repeat(348) + piece.slice(0, 101 + 427));
+    // The piece that passed the cap was the last one read, and the stream was closed.
+    expect(stream).toEqual({ pulled: 349, closed: true });
+    // Billed for the 349 pieces streamed (the cut one whole), erring high as for any cut call.
+    expect(answer.usage.outputTokens).toBe(estimateOutputTokens(piece.repeat(349)));
+    expect(meter.usage.outputTokens).toBe(answer.usage.outputTokens);
+    expect(world.usageRecords.recorded).toEqual([
+      expect.objectContaining({ stopReason: 'max_tokens', costNanoUsd: meter.costNanoUsd }),
+    ]);
+    const month = await monthOfUser(world);
+    expect(month.spentNanoUsd).toBe(meter.costNanoUsd);
+    expect(month.heldNanoUsd).toBe(month.spentNanoUsd);
+    expect(await world.ledger.listReservations()).toEqual([]);
   });
 
   it('reserves the worst case of the prompt and maxTokens, for a 15-minute lease', async () => {

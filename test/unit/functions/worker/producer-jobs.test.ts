@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_JOB_ANSWER_BYTES } from '../../../../functions/worker/answer-size.js';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import { nanoToUsd } from '../../../../shared/domain/pricing/model-price.js';
+import { utf8Bytes } from '../../../../shared/domain/tokens.js';
 import { ZERO_USAGE } from '../../../../shared/domain/usage.js';
 import type { JobEndedEvent, ProducerEvent } from '../../../../shared/events/producer-events.js';
 import { contentHashOf } from '../../../../shared/jobs/job-id.js';
@@ -306,6 +308,26 @@ describe('batch jobs', () => {
         costNanoUsd: job?.costNanoUsd,
       }),
     ]);
+  });
+
+  it('keeps a batch answer longer than one item stores cut at the cap, on a character boundary, billed whole', async () => {
+    // 2,000 words of 200 bytes (100 two-byte characters): 402,000 bytes with the spaces.
+    const text = Array.from({ length: 2_000 }, () => 'é'.repeat(100)).join(' ');
+    const batches = new ScriptedModelBatches(() => ({ kind: 'answer', text }), 0);
+    const world = createWorkerWorld({ batches, limits: { summaryMaxTokens: 128_000 } });
+    const body = message({ priority: 'batch' });
+
+    await world.handleRecord(jobRecord(body));
+    await world.handleRecord(jobRecord(body, { messageId: 'poll-1' }));
+
+    const job = await world.jobs.get(USER_ID, PRODUCER_ID);
+    expect(job?.status).toBe('succeeded');
+    const summary = job?.result?.summary ?? '';
+    expect(utf8Bytes(summary)).toBeLessThanOrEqual(MAX_JOB_ANSWER_BYTES);
+    expect(utf8Bytes(summary)).toBeGreaterThan(MAX_JOB_ANSWER_BYTES - 2);
+    expect(text.startsWith(summary)).toBe(true);
+    // What the batch generated is what it bills: every word.
+    expect(job?.usage?.outputTokens).toBe(2_000);
   });
 
   it('summarizes a long document in a batch per round: the parts, then their summaries', async () => {
