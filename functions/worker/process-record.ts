@@ -174,7 +174,8 @@ export function createRecordHandler(deps: {
       toDeadLetters || failure.deadLetter ? 'dead_lettered' : 'failed';
     await jobs.markFailed(job.userId, job.jobId, { status, error: jobError }, nowIso());
     observer.failed();
-    await forgetConversationParts(job);
+    // A dead-lettered job's checkpoints stay: a redrive runs it again from them.
+    if (status === 'failed') await forgetConversationParts(job);
     const current = await currentSpend(job, stored);
     await publish(jobEndedEvent(current, { status, error: jobError }, nowIso()));
     await deps.afterSpend?.(job.userId).catch((e: unknown) => observer.notPublished(e));
@@ -192,7 +193,7 @@ export function createRecordHandler(deps: {
   /**
    * What a compaction's parts said is its conversation's, kept by it alone: a compaction that
    * ended (failed, its conversation deleted, say; or cancelled) keeps none of it, as one that
-   * succeeded.
+   * succeeded. A dead-lettered one keeps them for its redrive.
    */
   async function forgetConversationParts(job: IdentifiedJob) {
     if (job.type !== 'summarize.conversation') return;

@@ -10,12 +10,14 @@ import { JOBS_QUEUE_DEFINITION } from '../../../../shared/jobs/queue-definition.
 import { ScriptedModel } from '../../../fakes/scripted-model.js';
 import { ScriptedModelBatches } from '../../../fakes/scripted-model-batches.js';
 import {
+  answeredTurns,
   answering,
   CONVERSATION_ID,
   createWorkerWorld,
   jobRecord,
   promptOf,
   sections,
+  seedConversation,
   USER_ID,
 } from './support.js';
 
@@ -175,6 +177,42 @@ describe("a compaction's parts", () => {
 
     expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'cancelled' });
     expect(await world.jobs.checkpoints(USER_ID, PRODUCER_ID)).toEqual(new Map());
+  });
+
+  it('are kept when the compaction is dead-lettered: a redrive runs it again from them', async () => {
+    const world = createWorkerWorld({
+      model: new ScriptedModel(() => ({ kind: 'fail-before', error: 'overloaded' })),
+    });
+    await seedConversation(world.conversations, answeredTurns(5));
+    const compaction = {
+      type: 'summarize.conversation',
+      jobId: PRODUCER_ID,
+      userId: USER_ID,
+      conversationId: CONVERSATION_ID,
+    } as const;
+    await world.jobs.create(
+      { jobId: PRODUCER_ID, userId: USER_ID, type: 'summarize.conversation' },
+      world.clock.iso(),
+    );
+    const part = { key: 'part-1', text: 'What the first part of the conversation said.' };
+    await world.jobs.saveCheckpoint(
+      USER_ID,
+      PRODUCER_ID,
+      part,
+      { progress: { round: 1, partsDone: 1, partsTotal: 2 }, usage: ZERO_USAGE, costNanoUsd: 0 },
+      world.clock.iso(),
+    );
+
+    await expect(
+      world.handleRecord(
+        jobRecord(compaction, { receiveCount: JOBS_QUEUE_DEFINITION.maxReceiveCount }),
+      ),
+    ).rejects.toThrow();
+
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'dead_lettered' });
+    expect(await world.jobs.checkpoints(USER_ID, PRODUCER_ID)).toEqual(
+      new Map([[part.key, part.text]]),
+    );
   });
 });
 
