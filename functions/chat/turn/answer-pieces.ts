@@ -25,6 +25,8 @@ export class AnswerPieces {
   /** The first piece, until it is handed to `save`. */
   private starting: { piece: Piece; immediate: NodeJS.Immediate } | undefined;
   private saving: Promise<void> = Promise.resolve();
+  /** Whether a save of the unsaved text waits its turn. */
+  private flushWaiting = false;
 
   constructor(
     private readonly save: (piece: Piece) => Promise<void>,
@@ -61,11 +63,16 @@ export class AnswerPieces {
   }
 
   private flush(): void {
-    if (this.pending) this.enqueue(() => this.saveUnsaved());
+    // One waiting is enough, as it reads the text when its turn comes: one per interval a
+    // save hung would go back to back, the unsaved text each time, once it failed.
+    if (!this.pending || this.flushWaiting) return;
+    this.flushWaiting = true;
+    this.enqueue(() => this.saveUnsaved());
   }
 
   /** The text not saved yet, read when its turn comes: a failed piece's text is in it. */
   private async saveUnsaved(): Promise<void> {
+    this.flushWaiting = false;
     const text = this.pending;
     if (!text) return;
     await this.save({

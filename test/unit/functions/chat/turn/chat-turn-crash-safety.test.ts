@@ -186,4 +186,34 @@ describe('AnswerPieces', () => {
       end += piece.text.length;
     }
   });
+
+  it('tries a failing save again once an interval, not once for each interval it was stuck', async () => {
+    const attempts: Piece[] = [];
+    let unstick: (() => void) | undefined;
+    const pieces = new AnswerPieces(
+      async (piece) => {
+        attempts.push(piece);
+        if (piece.text === '') return;
+        // The first save of text hangs (throttled, the SDK retrying), then every save fails.
+        if (attempts.length === 2) await new Promise<void>((resolve) => (unstick = resolve));
+        throw new Error('throttled');
+      },
+      () => {},
+      5,
+    );
+    pieces.begin(usage);
+    await new Promise((resolve) => setImmediate(resolve));
+    pieces.add('Once');
+    await vi.waitFor(() => expect(unstick).toBeDefined());
+    // Ten intervals pass while that save hangs, and no more text comes.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+
+    unstick!();
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // The text is tried again once (and at most once more, for an interval just over), not
+    // ten times back to back against a throttled table.
+    expect(attempts.length).toBeLessThanOrEqual(4);
+    await pieces.end();
+  });
 });
