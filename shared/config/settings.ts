@@ -212,7 +212,7 @@ export const SETTINGS = {
   ),
   streamIdleTimeoutMs: setting(
     'both',
-    'A chat or job model stream silent this long is aborted; the partial answer is kept (/v1/messages: messagesStreamIdleTimeoutMs).',
+    'A chat model stream silent this long is aborted; the partial answer is kept (/v1/messages: messagesStreamIdleTimeoutMs; a job call has no idle watchdog: its deadline bounds it).',
     int({ min: 1000, max: 900_000, default: 20_000 }),
   ),
   deadlineMarginMs: setting(
