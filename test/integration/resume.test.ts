@@ -93,14 +93,38 @@ describe('resuming a stream', () => {
       await stack.request('tunnel', 'GET', `/v1/conversations/${first.conversationId}`),
     );
     expect(answerText(first.seen) + answerText(rest)).toBe(stored.messages.at(-1).content);
-    // An EventSource reconnects once the stream ends: with the whole answer, 204 stops it.
+    // An EventSource reconnects once the stream ends: with the end's own id, 204 stops it.
     const again = await fetch(`${stack.url}/v1/conversations/${first.conversationId}/stream`, {
       headers: {
         authorization: `Bearer ${await stack.token('tunnel')}`,
-        'last-event-id': `${first.lastId.split(':')[0]}:${stored.messages.at(-1).content.length}`,
+        'last-event-id': rest.at(-1)!.id!,
       },
     });
     expect(again.status).toBe(204);
+  });
+
+  it('gives a client that has every word of its answer but not its end the end, its cost with it', async () => {
+    const first = await dropAfter('lift', `A tiny story ${directive('tokens=6')}`, 1);
+    await waitUntilIdle('lift', first.conversationId);
+    const stored = await json(
+      await stack.request('lift', 'GET', `/v1/conversations/${first.conversationId}`),
+    );
+    const answer = stored.messages.at(-1);
+
+    const rest = await collectSse(
+      await fetch(`${stack.url}/v1/conversations/${first.conversationId}/stream`, {
+        headers: {
+          authorization: `Bearer ${await stack.token('lift')}`,
+          'last-event-id': `${answer.id}:${answer.content.length}`,
+        },
+      }),
+    );
+
+    expect(rest.map((event) => event.event)).toEqual(['start', 'done']);
+    expect(rest[1]).toMatchObject({
+      id: `${answer.id}:end`,
+      data: { messageId: answer.id, stopReason: 'end_turn', costUsd: answer.costUsd },
+    });
   });
 
   it('honours Last-Event-ID, as an EventSource sends it on reconnecting', async () => {
@@ -177,7 +201,7 @@ describe('resuming a stream', () => {
     expect(other.status).toBe(404);
   });
 
-  it('puts an id on every event of the chat stream: the answer and its offset so far', async () => {
+  it('puts an id on every event of the chat stream: the answer and its offset so far, then its end', async () => {
     const response = await stack.chat('ids', { message: `ids ${directive('tokens=5')}` });
     const text = await response.text();
 
@@ -188,7 +212,11 @@ describe('resuming a stream', () => {
     );
     const messageId = JSON.parse(/^data: (.+)$/m.exec(frames[0]!)![1]!).messageId;
     const offsets = deltas.map((_, index) => deltas.slice(0, index + 1).join('').length);
-    expect(ids).toEqual(offsets.map((offset) => `${messageId}:${offset}`));
+    expect(ids.slice(0, -1)).toEqual(
+      offsets.slice(0, -1).map((offset) => `${messageId}:${offset}`),
+    );
+    expect(frames.at(-1)).toContain('event: done');
+    expect(ids.at(-1)).toBe(`${messageId}:end`);
   });
 
   it('sends the answer streaming now whole to a client whose answer ended, not its tail', async () => {

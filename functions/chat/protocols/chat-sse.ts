@@ -9,8 +9,9 @@ import type { chatEventSchemas } from './chat-sse-events.js';
  * Our chat stream: an `id:` line, an `event:` line and a `data:` line whose JSON repeats
  * the event name in `type`. `start`, `delta`…, then `done` or `error`. The id names the
  * answer and how much of it (UTF-16 code units) the client has with this event
- * (`msg_…:120`): sent back as `Last-Event-ID` (or `?after=`), it resumes the stream right
- * after it, and a client whose answer has ended gets the next one whole, not its tail.
+ * (`msg_…:120`), and its end `msg_…:end`: sent back as `Last-Event-ID` (or `?after=`), it
+ * resumes the stream right after it (a client that missed only the end gets the end), and
+ * a client whose answer has ended gets the next one whole, not its tail.
  */
 export function chatEventEncoder(startOffset = 0): (event: TurnEvent) => string {
   let offset = startOffset;
@@ -18,18 +19,24 @@ export function chatEventEncoder(startOffset = 0): (event: TurnEvent) => string 
   return (event) => {
     if (event.type === 'start') messageId = event.messageId;
     if (event.type === 'text') offset += event.text.length;
-    const id = messageId ? `${messageId}:${offset}` : `${offset}`;
+    const ends = event.type === 'done' || event.type === 'error';
+    const id = messageId ? `${messageId}:${ends ? END : offset}` : `${offset}`;
     return `id: ${id}\n${encodeChatEvent(event)}`;
   };
 }
 
+const END = 'end';
 const EVENT_ID = /^(?:(msg_[a-f0-9]{32}):)?(\d{1,15})$/;
+const END_EVENT_ID = /^(msg_[a-f0-9]{32}):end$/;
 
 /**
- * Where a client is in the stream, from an event id: `msg_…:120`, or a bare offset.
+ * Where a client is in the stream, from an event id: `msg_…:120`, `msg_…:end`, or a bare
+ * offset.
  * @returns undefined for an id that is not one of ours
  */
 export function parseEventId(id: string): StreamPosition | undefined {
+  const ended = END_EVENT_ID.exec(id);
+  if (ended) return { messageId: ended[1], offset: 0, ended: true };
   const match = EVENT_ID.exec(id);
   if (!match) return undefined;
   return { messageId: match[1], offset: Number(match[2]) };

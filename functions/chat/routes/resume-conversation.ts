@@ -16,7 +16,8 @@ const eventId = z.pipe(
       context.issues.push({
         code: 'custom',
         input: id,
-        message: 'an event id is `msg_…:offset` or an offset, as the `id:` lines carry them',
+        message:
+          'an event id is `msg_…:offset`, `msg_…:end` or an offset, as the `id:` lines carry them',
       });
       return z.NEVER;
     }
@@ -42,7 +43,7 @@ export const resumeConversationRoute = (deps: {
       operationId: 'resumeConversation',
       summary: 'Resume the answer streaming in a conversation',
       description:
-        "Replays what the streaming turn has said after `Last-Event-ID` (or `?after=`: the `id:` of the last event received, `msg_…:offset` with the offset in UTF-16 code units), then follows it to its end, as POST /v1/chat streams it. When that id names an answer that has ended, the one streaming now is sent from its start; with none streaming, the rest of that answer and its end, when it is the conversation's last and text of it is missing (else `204`, which stops an EventSource).",
+        "Replays what the streaming turn has said after `Last-Event-ID` (or `?after=`: the `id:` of the last event received, `msg_…:offset` with the offset in UTF-16 code units, or `msg_…:end` after the answer's `done` or `error`), then follows it to its end, as POST /v1/chat streams it. When that id names an answer that has ended, the one streaming now is sent from its start; with none streaming, the rest of that answer (if any) and its end, when it is the conversation's last and the id is not its end's (else `204`, which stops an EventSource).",
       params: {
         id: 'The conversation id (`conv_…`).',
         after: 'The `id:` of the last event received, as `Last-Event-ID` carries it.',
@@ -50,12 +51,12 @@ export const resumeConversationRoute = (deps: {
       responses: {
         200: {
           description:
-            'The rest of the answer, as Server-Sent Events (`id:` lines are `messageId:offset`).',
+            'The rest of the answer, as Server-Sent Events (`id:` lines are `messageId:offset`, the end `messageId:end`).',
           events: chatEventSchemas,
         },
         204: {
           description:
-            "No turn is streaming in the conversation (and the answer the id names is not the conversation's last).",
+            'No turn is streaming in the conversation, and the id names the end of its last answer, or not its last answer.',
         },
       },
       errors: [404],

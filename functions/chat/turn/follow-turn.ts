@@ -12,6 +12,8 @@ export interface StreamPosition {
   messageId?: string;
   /** Text it has already, in UTF-16 code units of that answer. */
   offset: number;
+  /** It has that answer's end too (`done` or `error`). */
+  ended?: boolean;
 }
 
 /** A turn being followed: its events from where the follower left off. */
@@ -38,9 +40,9 @@ export type FollowTurn = (request: {
  * streams, then the rest as it is saved, then the stored answer's end. No connection to
  * the turn's own function is needed, so it works after any disconnect, from anywhere.
  * A client whose answer ended meanwhile, with nothing streaming now, gets the rest of that
- * answer and its end, from the stored answer (nothing when it has all of its text).
- * @returns undefined when no turn is streaming (and the client's answer, if it names one,
- *   is not the conversation's last)
+ * answer and its end, from the stored answer (nothing once it has the end).
+ * @returns undefined when no turn is streaming and the client has all of the conversation's
+ *   last answer, its end included, or names none of it
  * @throws NotFoundError for a conversation that is not the caller's
  */
 export function createTurnFollower(deps: {
@@ -54,8 +56,12 @@ export function createTurnFollower(deps: {
     const conversation = await store.getConversation(userId, conversationId);
     if (!conversation) throw new NotFoundError(`conversation ${conversationId} does not exist`);
     const active = conversation.activeTurn;
-    if (!active) return after.messageId ? endOfAnswer(userId, conversation, after) : undefined;
+    if (!active) {
+      return after.messageId && !after.ended ? endOfAnswer(userId, conversation, after) : undefined;
+    }
     const turnId = active.turnId;
+    // Its end was sent before the turn let go of the conversation: nothing is left to send.
+    if (after.ended && after.messageId === turnId) return undefined;
     // A follower whose answer ended has none of this one, which may be longer already.
     const fromOffset = after.messageId && after.messageId !== turnId ? 0 : after.offset;
     // The turn's answer takes the slot after its question: the last one taken.
@@ -130,16 +136,17 @@ export function createTurnFollower(deps: {
   ): Promise<FollowedTurn | undefined> {
     const answer = await store.message(userId, conversation.id, conversation.lastSeq);
     if (!answer || answer.id !== after.messageId || answer.role !== 'assistant') return undefined;
-    // It has all of it: an EventSource reconnecting after the end, which 204 stops.
-    if (after.offset >= answer.content.length) return undefined;
     const start: TurnEvent = {
       type: 'start',
       conversationId: conversation.id,
       messageId: answer.id,
       model: answer.model ?? 'unknown',
     };
-    const rest: TurnEvent = { type: 'text', text: answer.content.slice(after.offset) };
-    const events = [start, rest, endOf(answer)];
+    const rest = answer.content.slice(after.offset);
+    // With all of its text, it may yet lack the end: how the answer ended, and its cost.
+    const events = rest
+      ? [start, { type: 'text', text: rest } as const, endOf(answer)]
+      : [start, endOf(answer)];
     return {
       conversationId: conversation.id,
       messageId: answer.id,

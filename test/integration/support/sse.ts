@@ -1,6 +1,8 @@
 export interface SseEvent {
   event: string;
   data: Record<string, unknown>;
+  /** Its `id:` line, when it has one. */
+  id?: string;
 }
 
 /** Reads a Server-Sent Events response as it arrives; comment lines are counted apart. */
@@ -21,7 +23,8 @@ export async function* readSse(
       for (const line of lines.filter((l) => l.startsWith(':'))) onComment?.(line.slice(1).trim());
       const event = lines.find((l) => l.startsWith('event: '))?.slice(7);
       const data = lines.find((l) => l.startsWith('data: '))?.slice(6);
-      if (event && data) yield { event, data: JSON.parse(data) };
+      const id = lines.find((l) => l.startsWith('id: '))?.slice(4);
+      if (event && data) yield { event, data: JSON.parse(data), ...(id !== undefined && { id }) };
       end = buffer.indexOf('\n\n');
     }
   }

@@ -3,6 +3,8 @@ import {
   chatEventEncoder,
   parseEventId,
 } from '../../../../../functions/chat/protocols/chat-sse.js';
+import { ModelError } from '../../../../../shared/domain/errors.js';
+import { ZERO_USAGE } from '../../../../../shared/domain/usage.js';
 
 const MESSAGE = `msg_${'0123456789abcdef'.repeat(2)}`;
 
@@ -18,8 +20,23 @@ describe('chat stream event ids', () => {
     expect(ids).toEqual([`${MESSAGE}:3`, `${MESSAGE}:8`, `${MESSAGE}:10`]);
   });
 
-  it('read back as the answer and its offset, or a bare offset', () => {
+  it.each([
+    { type: 'done', messageId: MESSAGE, stopReason: 'end_turn', usage: ZERO_USAGE, costNanoUsd: 0 },
+    { type: 'error', error: new ModelError('overloaded', 'busy') },
+  ] as const)(
+    "name the answer's end apart: a client with all its text may lack the $type",
+    (end) => {
+      const encode = chatEventEncoder();
+      encode({ type: 'start', conversationId: 'conv_1', messageId: MESSAGE, model: 'm' });
+      encode({ type: 'text', text: 'Hello' });
+
+      expect(/^id: (.+)$/m.exec(encode(end))?.[1]).toBe(`${MESSAGE}:end`);
+    },
+  );
+
+  it('read back as the answer and its offset, its end, or a bare offset', () => {
     expect(parseEventId(`${MESSAGE}:120`)).toEqual({ messageId: MESSAGE, offset: 120 });
+    expect(parseEventId(`${MESSAGE}:end`)).toEqual({ messageId: MESSAGE, offset: 0, ended: true });
     expect(parseEventId('42')).toEqual({ messageId: undefined, offset: 42 });
   });
 
@@ -33,6 +50,8 @@ describe('chat stream event ids', () => {
     `${MESSAGE}:-1`,
     `msg_${'A'.repeat(32)}:1`,
     'msg_1:1',
+    'end',
+    `${MESSAGE}:ended`,
     '9'.repeat(16),
   ])('are not read from %j', (id) => {
     expect(parseEventId(id)).toBeUndefined();
