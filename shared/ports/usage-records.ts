@@ -17,6 +17,12 @@ export interface UsageRecord {
   stopReason?: string;
   /** Served from the response cache: free, and counted as a hit. */
   cacheHit: boolean;
+  /**
+   * Made by the recovery of a turn whose function seemed dead. Should the function only have
+   * stalled, its own record of the request replaces this one, and counts what it has beyond
+   * it, as its late settle does in the ledger.
+   */
+  recovered?: boolean;
 }
 
 /** One row of a usage report: the totals of one principal, key or model. */

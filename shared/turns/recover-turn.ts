@@ -93,7 +93,7 @@ export function createTurnRecovery(deps: {
       const receivedAt = hold.receivedAt ?? new Date(nowMs).toISOString();
       await usageRecords
         .record({
-          // The turn's own request: should its function finish after all, it is not counted twice.
+          // The turn's own request: should its function finish after all, its record replaces this.
           requestId: hold.requestId ?? `recovered:${active.turnId}`,
           at: receivedAt,
           principal: userId,
@@ -105,6 +105,7 @@ export function createTurnRecovery(deps: {
           latencyMs: nowMs - Date.parse(receivedAt),
           stopReason: 'interrupted',
           cacheHit: false,
+          recovered: true,
         })
         // The ledger has the spend; only the report misses it.
         .catch(() => undefined);

@@ -215,5 +215,54 @@ export function usageRecordsContract(subject: () => Promise<UsageRecordsSubject>
 
       expect(byPrincipal).toStrictEqual([rowOf('alice', 2, { costNanoUsd: 2_000 })]);
     });
+
+    it("counts a turn's own record after its recovery's once, each figure the larger, as the ledger does", async () => {
+      // The recovery priced what was saved when the turn seemed dead; its function had only
+      // stalled, streamed on, and records what the call really cost: its late settle adds
+      // that beyond the recovery's figures to the ledger, once.
+      const recovered = recordOf({
+        api: 'chat',
+        keyId: 'key_alice_1',
+        usage: { ...USAGE, outputTokens: 274, cacheReadInputTokens: 30 },
+        costNanoUsd: 4_143,
+        stopReason: 'interrupted',
+        recovered: true,
+      });
+      const own = {
+        ...recovered,
+        usage: { ...USAGE, outputTokens: 300 },
+        costNanoUsd: 4_533,
+        stopReason: 'end_turn',
+        recovered: undefined,
+      } satisfies UsageRecord;
+
+      await records.record(recovered);
+      await records.record(recovered);
+      await records.record(own);
+      await records.record(own);
+
+      const row = (name: string) => ({
+        ...rowOf(name, 1, { costNanoUsd: 4_533 }),
+        outputTokens: 300,
+        cacheReadInputTokens: 30,
+      });
+      expect(await records.report(NOVEMBER, { top: 10 })).toStrictEqual<UsageReport>({
+        month: NOVEMBER,
+        byPrincipal: [row('alice')],
+        byKey: [row('key_alice_1')],
+        byModel: [row(SONNET)],
+      });
+    });
+
+    it("leaves a turn's own record uncounted when its recovery's has every figure larger", async () => {
+      const recovered = recordOf({ api: 'chat', costNanoUsd: 2_000, recovered: true });
+
+      await records.record(recovered);
+      await records.record({ ...recovered, costNanoUsd: 1_500, recovered: undefined });
+      await records.record({ ...recovered, requestId: 'req_other', costNanoUsd: 700 });
+
+      const { byPrincipal } = await records.report(NOVEMBER, { top: 10 });
+      expect(byPrincipal).toStrictEqual([rowOf('alice', 2, { costNanoUsd: 2_700 })]);
+    });
   });
 }

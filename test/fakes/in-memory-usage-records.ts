@@ -9,19 +9,23 @@ import type {
 /**
  * The UsageRecords port in memory, with the DynamoDB adapter's semantics: a record is
  * the same one when its principal, instant and request id are (recording it again counts
- * nothing); a record belongs to the UTC month of its `at`; every report row carries
+ * nothing, but a turn's own record replaces its recovery's, each figure the larger of the
+ * two); a record belongs to the UTC month of its `at`; every report row carries
  * `cacheCreation1hInputTokens`; rows are sorted by cost, then name.
  */
 export class InMemoryUsageRecords implements UsageRecords {
   /** Every record counted, in order; a repeated one appears once. */
   readonly recorded: UsageRecord[] = [];
-  private readonly seen = new Set<string>();
+  private readonly seen = new Map<string, UsageRecord>();
 
   async record(record: UsageRecord): Promise<void> {
     const identity = JSON.stringify([record.principal, Date.parse(record.at), record.requestId]);
-    if (this.seen.has(identity)) return;
-    this.seen.add(identity);
-    this.recorded.push(structuredClone(record));
+    const stored = this.seen.get(identity);
+    if (stored && (!stored.recovered || record.recovered)) return;
+    const kept = stored ? replacingRecovered(record, stored) : structuredClone(record);
+    this.seen.set(identity, kept);
+    if (stored) this.recorded.splice(this.recorded.indexOf(stored), 1, kept);
+    else this.recorded.push(kept);
   }
 
   async report(month: string, options: { top: number }): Promise<UsageReport> {
@@ -35,6 +39,26 @@ export class InMemoryUsageRecords implements UsageRecords {
       byModel: by((record) => record.model),
     };
   }
+}
+
+function replacingRecovered(record: UsageRecord, recovered: UsageRecord): UsageRecord {
+  const larger = (field: Exclude<keyof UsageRecord['usage'], 'inferenceGeo'>) =>
+    Math.max(record.usage[field] ?? 0, recovered.usage[field] ?? 0);
+  const hour =
+    (record.usage.cacheCreation1hInputTokens ?? recovered.usage.cacheCreation1hInputTokens) !==
+    undefined;
+  return {
+    ...structuredClone(record),
+    usage: {
+      ...record.usage,
+      inputTokens: larger('inputTokens'),
+      outputTokens: larger('outputTokens'),
+      cacheReadInputTokens: larger('cacheReadInputTokens'),
+      cacheCreationInputTokens: larger('cacheCreationInputTokens'),
+      ...(hour && { cacheCreation1hInputTokens: larger('cacheCreation1hInputTokens') }),
+    },
+    costNanoUsd: Math.max(record.costNanoUsd, recovered.costNanoUsd),
+  };
 }
 
 function sumsBy(

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localFunctionEnv } from '../../local-stack/function-env.js';
-import { json, readSse } from './support/sse.js';
+import { collectSse, json, readSse } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const directive = (text: string) => `[[local-claude: ${text}]]`;
@@ -133,6 +133,67 @@ describe('a turn whose function dies mid-answer', () => {
     );
     expect(report.byPrincipal).toContainEqual(
       expect.objectContaining({ name: 'forgotten', requests: 1, costUsd: usage.costUsd }),
+    );
+  });
+});
+
+describe('a turn whose heartbeats fail while its answer streams on', () => {
+  let stack: TestStack;
+  /** Users whose turns cannot renew their lease (the conversation item's writes throttled). */
+  const throttled = new Set<string>();
+  beforeAll(async () => {
+    stack = await startTestStack({
+      maintenanceEveryMs: 3_600_000,
+      chatTuning: { turnLeaseMs: LEASE_MS, answerPieceIntervalMs: PIECE_MS },
+      observeChatDynamoDb: (client) => {
+        client.middlewareStack.add(
+          (next, context) => async (args) => {
+            const input = args.input as { UpdateExpression?: string; Key?: { pk?: unknown } };
+            const pk = JSON.stringify(input.Key?.pk ?? '');
+            const renewal = input.UpdateExpression?.startsWith('SET activeTurnLeaseUntil');
+            if (context.commandName === 'UpdateItemCommand' && renewal) {
+              if ([...throttled].some((user) => pk.includes(`USER#${user}#`))) {
+                throw Object.assign(new Error('injected throttle'), {
+                  name: 'ProvisionedThroughputExceededException',
+                  $metadata: { httpStatusCode: 400 },
+                });
+              }
+            }
+            return next(args);
+          },
+          { step: 'initialize', name: 'throttleLeases' },
+        );
+      },
+    });
+  });
+  afterAll(() => stack.close());
+
+  it('is reported as the ledger bills it once its function, recovered, settles what it really cost', async () => {
+    throttled.add('stalled');
+    const streaming = stack
+      .chat('stalled', { message: `Tell me a long story ${directive('tokens=300 tps=60')}` })
+      .then(collectSse);
+    // Its lease ran out a while ago: the sweep ends the turn with what was saved by then.
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 1_000));
+    expect(await stack.sweep()).toMatchObject({ recovered: 1 });
+    // The function streams on to the end, and settles the whole answer late.
+    const own = (await streaming).at(-1)!;
+    expect(own.data).toMatchObject({ stopReason: 'end_turn', usage: { outputTokens: 300 } });
+
+    const billed = await json(await stack.request('stalled', 'GET', '/v1/usage'));
+    expect(billed).toMatchObject({ requests: 1, outputTokens: 300, costUsd: own.data.costUsd });
+    const report = await json(
+      await fetch(`${stack.url}/v1/admin/usage`, {
+        headers: { authorization: `Bearer ${await stack.token('operator', { admin: true })}` },
+      }),
+    );
+    expect(report.byPrincipal).toContainEqual(
+      expect.objectContaining({
+        name: 'stalled',
+        requests: 1,
+        outputTokens: billed.outputTokens,
+        costUsd: billed.costUsd,
+      }),
     );
   });
 });

@@ -6,6 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { monthOf } from '../../domain/budget.js';
+import type { TokenUsage } from '../../domain/usage.js';
 import type {
   UsageRecord,
   UsageRecords,
@@ -56,23 +57,31 @@ export class DynamoUsageRecords implements UsageRecords {
   async record(record: UsageRecord): Promise<void> {
     const atMs = Date.parse(record.at);
     const month = monthOf(atMs);
-    const shard = Math.floor(Math.random() * this.shards);
-    const totals = (dimension: Dimension, name: string) =>
-      this.addTotals(record, usageRecordKeys.totals(month, shard, dimension, name), {
-        dimension,
-        name,
-        expiresAt: endOfMonthSeconds(month) + this.recordTtlSeconds,
-      });
     const writeId = randomBytes(9).toString('base64url');
+    let counted = countsOf(record);
     try {
       await this.client.send(new PutCommand(this.putRecord(record, month, atMs, writeId)));
     } catch (error) {
       // Only the record's put has a condition: it failed because this request was
       // recorded already, and counted then; unless the record is this put's own, sent
-      // again by the SDK after its answer was lost, whose totals are still to be added.
+      // again by the SDK after its answer was lost, whose totals are still to be added,
+      // or a recovery's, which this one replaces.
       if (!isConditionFailure(error)) throw error;
-      if (failedItem(error)?.writeId !== writeId) return;
+      const stored = failedItem(error);
+      if (stored?.writeId !== writeId) {
+        if (stored?.recovered !== true || record.recovered) return;
+        const beyond = await this.replaceRecovered(record, stored, month, atMs, writeId);
+        if (!beyond) return;
+        counted = beyond;
+      }
     }
+    const shard = Math.floor(Math.random() * this.shards);
+    const totals = (dimension: Dimension, name: string) =>
+      this.addTotals(counted, usageRecordKeys.totals(month, shard, dimension, name), {
+        dimension,
+        name,
+        expiresAt: endOfMonthSeconds(month) + this.recordTtlSeconds,
+      });
     // Single updates, not a transaction with the put: concurrent requests of one principal
     // add to the same totals item, and transactions on one item conflict. Should the
     // function die between the put and these, the report misses that request's totals.
@@ -83,6 +92,57 @@ export class DynamoUsageRecords implements UsageRecords {
         totals('model', record.model),
       ].map(({ Update }) => this.client.send(new UpdateCommand(Update))),
     );
+  }
+
+  /**
+   * A turn's own record, after its recovery recorded it (its function had only stalled):
+   * stored in the recovery's place with each figure the larger of the two, as the ledger
+   * counts it (a late settle adds what it has beyond the recovery's), once.
+   * @returns what to add to the totals; undefined when another record replaced it first
+   */
+  private async replaceRecovered(
+    record: UsageRecord,
+    recovered: Record<string, unknown>,
+    month: string,
+    atMs: number,
+    writeId: string,
+  ): Promise<Counts | undefined> {
+    const before = recovered.usage as TokenUsage;
+    const larger = (field: (typeof TOKEN_COUNTERS)[number]) =>
+      Math.max(record.usage[field] ?? 0, before[field] ?? 0);
+    const usage: TokenUsage = {
+      ...record.usage,
+      inputTokens: larger('inputTokens'),
+      outputTokens: larger('outputTokens'),
+      cacheReadInputTokens: larger('cacheReadInputTokens'),
+      cacheCreationInputTokens: larger('cacheCreationInputTokens'),
+      ...((record.usage.cacheCreation1hInputTokens ?? before.cacheCreation1hInputTokens) !==
+        undefined && { cacheCreation1hInputTokens: larger('cacheCreation1hInputTokens') }),
+    };
+    const costNanoUsd = Math.max(record.costNanoUsd, Number(recovered.costNanoUsd));
+    const put = this.putRecord({ ...record, usage, costNanoUsd }, month, atMs, writeId);
+    try {
+      await this.client.send(
+        new PutCommand({
+          ...put,
+          ConditionExpression: 'writeId = :recovery',
+          ExpressionAttributeValues: { ':recovery': recovered.writeId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Replaced already: by another record of the request, counted then; or by this put,
+      // sent again by the SDK after its answer was lost, whose totals are still to come.
+      if (failedItem(error)?.writeId !== writeId) return undefined;
+    }
+    return {
+      requests: 0,
+      cacheHits: 0,
+      usage: Object.fromEntries(
+        TOKEN_COUNTERS.map((field) => [field, (usage[field] ?? 0) - (before[field] ?? 0)]),
+      ) as unknown as TokenUsage,
+      costNanoUsd: costNanoUsd - Number(recovered.costNanoUsd),
+    };
   }
 
   async report(month: string, options: { top: number }): Promise<UsageReport> {
@@ -135,18 +195,18 @@ export class DynamoUsageRecords implements UsageRecords {
   }
 
   private addTotals(
-    record: UsageRecord,
+    counts: Counts,
     key: { pk: string; sk: string },
     attributes: { dimension: Dimension; name: string; expiresAt: number },
   ) {
-    const { usage } = record;
+    const { usage } = counts;
     return {
       Update: {
         TableName: this.tableName,
         Key: key,
         UpdateExpression:
           'SET #name = :name, #dimension = :dimension, expiresAt = :expiresAt ' +
-          'ADD requests :one, cacheHits :hit, inputTokens :in, outputTokens :out, ' +
+          'ADD requests :requests, cacheHits :hit, inputTokens :in, outputTokens :out, ' +
           'cacheReadInputTokens :cacheRead, cacheCreationInputTokens :cacheWrite, ' +
           'cacheCreation1hInputTokens :cacheWrite1h, costNanoUsd :cost',
         // `name` is a DynamoDB reserved word.
@@ -155,14 +215,14 @@ export class DynamoUsageRecords implements UsageRecords {
           ':name': attributes.name,
           ':dimension': attributes.dimension,
           ':expiresAt': attributes.expiresAt,
-          ':one': 1,
-          ':hit': record.cacheHit ? 1 : 0,
+          ':requests': counts.requests,
+          ':hit': counts.cacheHits,
           ':in': usage.inputTokens,
           ':out': usage.outputTokens,
           ':cacheRead': usage.cacheReadInputTokens,
           ':cacheWrite': usage.cacheCreationInputTokens,
           ':cacheWrite1h': usage.cacheCreation1hInputTokens ?? 0,
-          ':cost': record.costNanoUsd,
+          ':cost': counts.costNanoUsd,
         },
       },
     };
@@ -222,8 +282,32 @@ function recordAttributes(record: UsageRecord) {
     latencyMs: record.latencyMs,
     ...(record.stopReason !== undefined && { stopReason: record.stopReason }),
     cacheHit: record.cacheHit,
+    ...(record.recovered && { recovered: true }),
   };
 }
+
+/** What one record adds to the totals. */
+interface Counts {
+  requests: number;
+  cacheHits: number;
+  usage: TokenUsage;
+  costNanoUsd: number;
+}
+
+const countsOf = (record: UsageRecord): Counts => ({
+  requests: 1,
+  cacheHits: record.cacheHit ? 1 : 0,
+  usage: record.usage,
+  costNanoUsd: record.costNanoUsd,
+});
+
+const TOKEN_COUNTERS = [
+  'inputTokens',
+  'outputTokens',
+  'cacheReadInputTokens',
+  'cacheCreationInputTokens',
+  'cacheCreation1hInputTokens',
+] as const;
 
 /** Epoch seconds at which `month` (`yyyy-mm`, UTC) ends. */
 function endOfMonthSeconds(month: string): number {

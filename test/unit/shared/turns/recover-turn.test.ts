@@ -186,11 +186,21 @@ describe('recovering a turn whose function died', () => {
       latencyMs: LEASE_MS + 1,
       stopReason: 'interrupted',
       cacheHit: false,
+      recovered: true,
     };
     expect(world.usageRecords.recorded).toEqual([record]);
-    // The function was alive after all and records its request: it is counted once.
-    await world.usageRecords.record({ ...record, stopReason: 'end_turn' });
-    expect(world.usageRecords.recorded).toHaveLength(1);
+    // The function was alive after all and records its request: it is counted once, at
+    // the larger figures, as its late settle counts it in the ledger.
+    const ownUsage = { ...usage, outputTokens: 400 };
+    const own = {
+      ...record,
+      usage: ownUsage,
+      costNanoUsd: world.prices.costNanoUsd(MODEL, ownUsage),
+      stopReason: 'end_turn',
+      recovered: false,
+    };
+    await world.usageRecords.record(own);
+    expect(world.usageRecords.recorded).toEqual([own]);
   });
 
   it('leaves the call counted once when its function was alive after all and settles late', async () => {
