@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localFunctionEnv } from '../../local-stack/function-env.js';
-import { collectSse, json, readSse } from './support/sse.js';
+import { answerText, collectSse, json, readSse } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const directive = (text: string) => `[[local-claude: ${text}]]`;
@@ -168,20 +168,26 @@ describe('a turn whose heartbeats fail while its answer streams on', () => {
   });
   afterAll(() => stack.close());
 
-  it('is reported as the ledger bills it once its function, recovered, settles what it really cost', async () => {
+  it('stops itself before its lease can run out: what it showed is stored, billed once, and nothing is left to recover', async () => {
     throttled.add('stalled');
-    const streaming = stack
+    const events = await stack
       .chat('stalled', { message: `Tell me a long story ${directive('tokens=300 tps=60')}` })
       .then(collectSse);
-    // Its lease ran out a while ago: the sweep ends the turn with what was saved by then.
-    await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 1_000));
-    expect(await stack.sweep()).toMatchObject({ recovered: 1 });
-    // The function streams on to the end, and settles the whole answer late.
-    const own = (await streaming).at(-1)!;
-    expect(own.data).toMatchObject({ stopReason: 'end_turn', usage: { outputTokens: 300 } });
+
+    // Within one heartbeat of the lease's end, rather than streaming on to the end while a
+    // sweep or a resume could take the conversation over and store less than it showed.
+    const end = events.at(-1)!;
+    expect(end.data).toMatchObject({ stopReason: 'interrupted' });
+    expect(Number((end.data.usage as { outputTokens: number }).outputTokens)).toBeLessThan(300);
+    const conversationId = String(events[0]!.data.conversationId);
+    const stored = await storedAnswer(stack, 'stalled', conversationId);
+    expect(stored.content).toBe(answerText(events));
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS));
+    expect(await stack.sweep()).toMatchObject({ recovered: 0 });
 
     const billed = await json(await stack.request('stalled', 'GET', '/v1/usage'));
-    expect(billed).toMatchObject({ requests: 1, outputTokens: 300, costUsd: own.data.costUsd });
+    expect(billed).toMatchObject({ requests: 1, costUsd: end.data.costUsd });
+    expect(billed.remainingUsd).toBeCloseTo(billed.budgetUsd - billed.costUsd, 9);
     const report = await json(
       await fetch(`${stack.url}/v1/admin/usage`, {
         headers: { authorization: `Bearer ${await stack.token('operator', { admin: true })}` },

@@ -190,13 +190,22 @@ export function createTurnStart(deps: {
       () => store.isStopRequested(userId, conversationId, messageId, conversationCreatedAt),
       limits.stopPollIntervalMs,
     );
-    controller.every(limits.turnLeaseMs / 4, () =>
-      store
-        .renewLease(userId, conversationId, messageId, clock() + limits.turnLeaseMs)
-        .then((held) => held || controller.interrupt('displaced'))
+    const heartbeatMs = limits.turnLeaseMs / 4;
+    // Until when the conversation is surely this turn's: the lease of the last write that held.
+    let heldUntilMs = leaseUntilMs;
+    controller.every(heartbeatMs, async () => {
+      // Heartbeats that fail without an answer (throttled) say nothing of who holds it: once
+      // the lease may run out before the next, a sweep or a resume may take the conversation
+      // over, and store less than this turn would go on showing. It stops, as one told so.
+      if (clock() + heartbeatMs >= heldUntilMs) return controller.interrupt('displaced');
+      const untilMs = clock() + limits.turnLeaseMs;
+      const held = await store
+        .renewLease(userId, conversationId, messageId, untilMs)
         // A failed heartbeat is retried at the next; the lease outlasts three of them.
-        .catch(() => undefined),
-    );
+        .catch(() => undefined);
+      if (held === false) controller.interrupt('displaced');
+      if (held) heldUntilMs = Math.max(heldUntilMs, untilMs);
+    });
     const { observer } = context;
     const turn = {
       userId,

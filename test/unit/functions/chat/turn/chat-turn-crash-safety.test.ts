@@ -54,6 +54,28 @@ describe('a streaming answer that must outlive its function', () => {
     expect(answer).toMatchObject({ content: 'Once upon', stopReason: 'interrupted' });
   });
 
+  it('stops upstream, and keeps what it showed, before its lease can run out unrenewed (heartbeats failing)', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon'] }]),
+      limits: { turnLeaseMs: 40 },
+    });
+    const turn = await f.start({ message: 'Tell me a story' });
+    const running = runToEnd(turn);
+    // Throttled: every heartbeat fails without saying whether the lease is still held.
+    vi.spyOn(f.store, 'renewLease').mockRejectedValue(new Error('throttled'));
+    // Within one heartbeat of the lease's end, as last renewed (at the turn's start).
+    f.clock.advance(31);
+
+    const events = await running;
+
+    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'interrupted' });
+    expect(f.model.requests[0]?.signal?.aborted).toBe(true);
+    const answer = (await f.messages(turn.conversationId)).find((m) => m.id === turn.messageId);
+    expect(answer).toMatchObject({ content: 'Once upon', stopReason: 'interrupted' });
+    // Stored while it still held the conversation: no one else could have taken it over.
+    expect((await f.store.getConversation(USER, turn.conversationId))?.activeTurn).toBeUndefined();
+  });
+
   it('keeps the text of a turn whose function died, and settles its hold, before the next turn answers', async () => {
     const f = chatFixture({ model: new ScriptedModel([{ kind: 'answer', chunks: ['Fine.'] }]) });
     // A turn begun with its reservation, saved as it streamed, then left by its function.
