@@ -201,7 +201,7 @@ export function createTurnStart(deps: {
       const untilMs = clock() + limits.turnLeaseMs;
       const held = await store
         .renewLease(userId, conversationId, messageId, untilMs)
-        // A failed heartbeat is retried at the next; the lease outlasts three of them.
+        // A failed heartbeat is retried at the next, while the lease lasts beyond it.
         .catch(() => undefined);
       if (held === false) controller.interrupt('displaced');
       if (held) heldUntilMs = Math.max(heldUntilMs, untilMs);
