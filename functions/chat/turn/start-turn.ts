@@ -194,17 +194,22 @@ export function createTurnStart(deps: {
     // Until when the conversation is surely this turn's: the lease of the last write that held.
     let heldUntilMs = leaseUntilMs;
     controller.every(heartbeatMs, async () => {
-      // Heartbeats that fail without an answer (throttled) say nothing of who holds it: once
-      // the lease may run out before the next, a sweep or a resume may take the conversation
-      // over, and store less than this turn would go on showing. It stops, as one told so.
-      if (clock() + heartbeatMs >= heldUntilMs) return controller.interrupt('displaced');
       const untilMs = clock() + limits.turnLeaseMs;
-      const held = await store
+      const renewal = store
         .renewLease(userId, conversationId, messageId, untilMs)
         // A failed heartbeat is retried at the next, while the lease lasts beyond it.
         .catch(() => undefined);
-      if (held === false) controller.interrupt('displaced');
+      // Heartbeats that fail without an answer (throttled) say nothing of who holds it: once
+      // the lease may run out before the next, a sweep or a resume may take the conversation
+      // over, and store less than this turn would go on showing. This one is its last chance:
+      // unanswered within half of what the lease has left (the rest is to store the answer),
+      // it stops, as one told so.
+      const lastChance = clock() + heartbeatMs >= heldUntilMs;
+      const held = await (lastChance
+        ? answeredWithin(renewal, (heldUntilMs - clock()) / 2)
+        : renewal);
       if (held) heldUntilMs = Math.max(heldUntilMs, untilMs);
+      else if (held === false || lastChance) controller.interrupt('displaced');
     });
     const { observer } = context;
     const turn = {
@@ -321,6 +326,19 @@ async function dropUnstoredAnswer(
       stopReason: 'interrupted',
     })
     .catch((error: unknown) => report.observer.usageNotRecorded(error));
+}
+
+/** `answer`, or undefined should it not come within `ms`. */
+async function answeredWithin<T>(answer: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([answer, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

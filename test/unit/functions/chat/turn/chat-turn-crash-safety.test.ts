@@ -76,6 +76,64 @@ describe('a streaming answer that must outlive its function', () => {
     expect((await f.store.getConversation(USER, turn.conversationId))?.activeTurn).toBeUndefined();
   });
 
+  it('stops before its lease can run out when its last heartbeat before then hangs unanswered', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon'] }]),
+      limits: { turnLeaseMs: 40 },
+    });
+    const turn = await f.start({ message: 'Tell me a story' });
+    const running = runToEnd(turn);
+    vi.spyOn(f.store, 'renewLease').mockReturnValue(new Promise<boolean>(() => {}));
+    f.clock.advance(31);
+
+    const events = await running;
+
+    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'interrupted' });
+    const answer = (await f.messages(turn.conversationId)).find((m) => m.id === turn.messageId);
+    expect(answer).toMatchObject({ content: 'Once upon', stopReason: 'interrupted' });
+  });
+
+  it('streams on when its last heartbeat before the lease could run out is answered, though two before it failed', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon'] }]),
+      limits: { turnLeaseMs: 40 },
+    });
+    const turn = await f.start({ message: 'Tell me a story' });
+    const running = runToEnd(turn);
+    // A throttling spike: two heartbeats fail, the next goes through.
+    const renew = vi
+      .spyOn(f.store, 'renewLease')
+      .mockRejectedValueOnce(new Error('throttled'))
+      .mockRejectedValueOnce(new Error('throttled'));
+    await vi.waitFor(() => expect(renew.mock.calls.length).toBeGreaterThanOrEqual(2));
+    // The next heartbeat is the last before the lease, renewed at the start, could run out.
+    f.clock.advance(31);
+    await vi.waitFor(() => expect(renew.mock.calls.length).toBeGreaterThanOrEqual(4));
+
+    await f.store.requestStop(USER, turn.conversationId, f.clock());
+    const events = await running;
+
+    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'stopped' });
+  });
+
+  it('streams on when it took most of its first lease to start: its first heartbeat renews it', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon'] }]),
+      limits: { turnLeaseMs: 40 },
+    });
+    const turn = await f.start({ message: 'Tell me a story' });
+    const running = runToEnd(turn);
+    const renew = vi.spyOn(f.store, 'renewLease');
+    // Its history, admission and question took over half its lease (slow DynamoDB).
+    f.clock.advance(31);
+    await vi.waitFor(() => expect(renew.mock.calls.length).toBeGreaterThanOrEqual(2));
+
+    await f.store.requestStop(USER, turn.conversationId, f.clock());
+    const events = await running;
+
+    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'stopped' });
+  });
+
   it('keeps the text of a turn whose function died, and settles its hold, before the next turn answers', async () => {
     const f = chatFixture({ model: new ScriptedModel([{ kind: 'answer', chunks: ['Fine.'] }]) });
     // A turn begun with its reservation, saved as it streamed, then left by its function.
