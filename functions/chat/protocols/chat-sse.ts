@@ -19,7 +19,8 @@ export function chatEventEncoder(startOffset = 0): (event: TurnEvent) => string 
   return (event) => {
     if (event.type === 'start') messageId = event.messageId;
     if (event.type === 'text') offset += event.text.length;
-    const ends = event.type === 'done' || event.type === 'error';
+    // A follower told to resume again keeps its place in the answer, which goes on.
+    const ends = event.type === 'done' || (event.type === 'error' && !event.answerGoesOn);
     const id = messageId ? `${messageId}:${ends ? END : offset}` : `${offset}`;
     return `id: ${id}\n${encodeChatEvent(event)}`;
   };

@@ -84,6 +84,7 @@ export function createTurnFollower(deps: {
           error: new ModelError('api_error', 'the answer could not be followed: resume again', {
             cause: error,
           }),
+          answerGoesOn: true,
         };
         throw error;
       }
@@ -116,6 +117,7 @@ export function createTurnFollower(deps: {
           yield {
             type: 'error',
             error: new ModelError('timeout', 'still streaming: resume again to follow it'),
+            answerGoesOn: true,
           };
           return;
         }

@@ -77,7 +77,15 @@ export type TurnEvent =
       usage: TokenUsage;
       costNanoUsd: number;
     }
-  | { type: 'error'; error: ModelError };
+  | {
+      type: 'error';
+      error: ModelError;
+      /**
+       * Not the answer's end: this stream lost it (a follower that could not read it on),
+       * and it goes on; resuming after this event's position follows it again.
+       */
+      answerGoesOn?: true;
+    };
 
 /** How a turn ended, for metrics and the log line an operator reads. */
 export interface TurnSummary {

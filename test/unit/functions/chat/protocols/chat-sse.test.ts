@@ -34,6 +34,17 @@ describe('chat stream event ids', () => {
     },
   );
 
+  it("keep a follower's place when its error is not the end: the answer goes on, resumed from there", () => {
+    const encode = chatEventEncoder();
+    encode({ type: 'start', conversationId: 'conv_1', messageId: MESSAGE, model: 'm' });
+    encode({ type: 'text', text: 'Hello' });
+    const error = new ModelError('api_error', 'the answer could not be followed: resume again');
+
+    const frame = encode({ type: 'error', error, answerGoesOn: true });
+
+    expect(/^id: (.+)$/m.exec(frame)?.[1]).toBe(`${MESSAGE}:5`);
+  });
+
   it('read back as the answer and its offset, its end, or a bare offset', () => {
     expect(parseEventId(`${MESSAGE}:120`)).toEqual({ messageId: MESSAGE, offset: 120 });
     expect(parseEventId(`${MESSAGE}:end`)).toEqual({ messageId: MESSAGE, offset: 0, ended: true });

@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import {
+  chatEventEncoder,
+  parseEventId,
+} from '../../../../../functions/chat/protocols/chat-sse.js';
 import { createTurnFollower } from '../../../../../functions/chat/turn/follow-turn.js';
 import type { TurnEvent } from '../../../../../functions/chat/turn/turn-types.js';
 import { newConversationId, newMessageId } from '../../../../../shared/domain/ids.js';
@@ -89,6 +93,14 @@ async function streamingTurn(pieces: string[]) {
         conversationId,
         after: { offset, messageId },
         remainingTimeMs: () => remainingMs,
+      }),
+    /** A client resuming after the `id:` of the last event it received. */
+    resume: (lastEventId: string) =>
+      follow({
+        userId: USER,
+        conversationId,
+        after: parseEventId(lastEventId)!,
+        remainingTimeMs: () => 60_000,
       }),
   };
 }
@@ -249,6 +261,28 @@ describe('following a turn', () => {
     const { error } = seen[1] as Extract<TurnEvent, { type: 'error' }>;
     expect(error.message).toMatch(/resume again/);
     expect(error.cause).toBe(failure);
+  });
+
+  it('leaves a follower told to resume again, after a failed read, the id to resume with', async () => {
+    const t = await streamingTurn(['Once ']);
+    const followed = await t.follow();
+    const partialAnswer = t.store.partialAnswer.bind(t.store);
+    t.store.partialAnswer = async () => {
+      throw new Error('the table is unreachable');
+    };
+    const encode = chatEventEncoder(followed!.fromOffset);
+    const frames: string[] = [];
+    await (async () => {
+      for await (const event of followed!.events) frames.push(encode(event));
+    })().catch(() => undefined);
+    const lastId = /^id: (.+)$/m.exec(frames.at(-1)!)?.[1];
+    t.store.partialAnswer = partialAnswer;
+
+    // The turn streams on: resuming after the error's id follows it again.
+    const resumed = await t.resume(lastId!);
+
+    expect(frames.at(-1)).toMatch(/resume again/);
+    expect(resumed?.messageId).toBe(t.turnId);
   });
 
   it('finds nothing to follow in a conversation at rest', async () => {
