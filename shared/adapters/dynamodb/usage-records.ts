@@ -68,7 +68,9 @@ export class DynamoUsageRecords implements UsageRecords {
       // or a recovery's, which this one replaces.
       if (!isConditionFailure(error)) throw error;
       const stored = failedItem(error);
-      if (stored?.writeId !== writeId) {
+      // A recovery's own put, landed and then replaced by the turn's record (which added
+      // only what it has beyond this one's figures): this one's are still to be added.
+      if (stored?.writeId !== writeId && stored?.replacedWriteId !== writeId) {
         if (stored?.recovered !== true || record.recovered) return;
         const beyond = await this.replaceRecovered(record, stored, month, atMs, writeId);
         if (!beyond) return;
@@ -125,6 +127,7 @@ export class DynamoUsageRecords implements UsageRecords {
       await this.client.send(
         new PutCommand({
           ...put,
+          Item: { ...put.Item, replacedWriteId: recovered.writeId },
           ConditionExpression: 'writeId = :recovery',
           ExpressionAttributeValues: { ':recovery': recovered.writeId },
         }),

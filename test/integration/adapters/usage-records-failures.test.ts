@@ -40,6 +40,7 @@ describe('DynamoUsageRecords', () => {
   let client: DynamoDBClient;
   let lostAnswers: ReturnType<typeof loseAnswers>;
   let records: DynamoUsageRecords;
+  let tableName: string;
 
   beforeAll(() => {
     ensureLocalAwsEnv();
@@ -49,7 +50,7 @@ describe('DynamoUsageRecords', () => {
   beforeEach(async () => {
     lostAnswers.nextOf.clear();
     lostAnswers.lost = 0;
-    const tableName = `usage-records-failures-${randomUUID().slice(0, 8)}`;
+    tableName = `usage-records-failures-${randomUUID().slice(0, 8)}`;
     await ensureTable(client, tableName);
     records = new DynamoUsageRecords(createDocumentClient(client), tableName);
   });
@@ -65,5 +66,41 @@ describe('DynamoUsageRecords', () => {
 
     expect(lostAnswers.lost).toBe(1);
     expect(await principalRow(record.principal)).toMatchObject({ requests: 1, costNanoUsd: 1_000 });
+  });
+
+  it("counts a turn's recovery once when its put is sent again after the turn's own record replaced it", async () => {
+    const recovered = recordOf({ api: 'chat', recovered: true });
+    const own: UsageRecord = {
+      ...recovered,
+      usage: { ...recovered.usage, outputTokens: 30 },
+      costNanoUsd: 1_500,
+      recovered: undefined,
+    };
+    // The recovery's put lands, its answer is lost, and meanwhile the turn's function, only
+    // stalled, records its own; then the SDK sends the recovery's put again.
+    const recovery = createDynamoDbClient(inject('dynamodbEndpoint'));
+    const turn = new DynamoUsageRecords(createDocumentClient(client), tableName);
+    let lost = false;
+    recovery.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (!lost && context.commandName === 'PutItemCommand') {
+          lost = true;
+          await turn.record(own);
+          throw Object.assign(new Error('injected lost answer'), { name: 'TimeoutError' });
+        }
+        return result;
+      },
+      { step: 'deserialize', name: 'loseAnswerWhileTheTurnRecords' },
+    );
+
+    await new DynamoUsageRecords(createDocumentClient(recovery), tableName).record(recovered);
+
+    expect(lost).toBe(true);
+    expect(await principalRow(recovered.principal)).toMatchObject({
+      requests: 1,
+      outputTokens: 30,
+      costNanoUsd: 1_500,
+    });
   });
 });
