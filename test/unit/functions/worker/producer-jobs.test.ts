@@ -152,14 +152,16 @@ describe('jobs sent by producers', () => {
 });
 
 describe("a compaction's parts", () => {
-  it("are forgotten when the compaction was cancelled between its attempts: they are the conversation's", async () => {
-    const world = createWorkerWorld();
-    const compaction = {
-      type: 'summarize.conversation',
-      jobId: PRODUCER_ID,
-      userId: USER_ID,
-      conversationId: CONVERSATION_ID,
-    } as const;
+  const compaction = {
+    type: 'summarize.conversation',
+    jobId: PRODUCER_ID,
+    userId: USER_ID,
+    conversationId: CONVERSATION_ID,
+  } as const;
+  const part = { key: 'part-1', text: 'What the first part of the conversation said.' };
+
+  /** A compaction that summarized its first part of two, then stopped. */
+  async function compactionWithAPart(world: ReturnType<typeof createWorkerWorld>) {
     await world.jobs.create(
       { jobId: PRODUCER_ID, userId: USER_ID, type: 'summarize.conversation' },
       world.clock.iso(),
@@ -167,10 +169,15 @@ describe("a compaction's parts", () => {
     await world.jobs.saveCheckpoint(
       USER_ID,
       PRODUCER_ID,
-      { key: 'part-1', text: 'What the first part of the conversation said.' },
+      part,
       { progress: { round: 1, partsDone: 1, partsTotal: 2 }, usage: ZERO_USAGE, costNanoUsd: 0 },
       world.clock.iso(),
     );
+  }
+
+  it("are forgotten when the compaction was cancelled between its attempts: they are the conversation's", async () => {
+    const world = createWorkerWorld();
+    await compactionWithAPart(world);
     await world.jobs.cancel(USER_ID, PRODUCER_ID, world.clock.iso());
 
     await world.handleRecord(jobRecord(compaction));
@@ -184,24 +191,7 @@ describe("a compaction's parts", () => {
       model: new ScriptedModel(() => ({ kind: 'fail-before', error: 'overloaded' })),
     });
     await seedConversation(world.conversations, answeredTurns(5));
-    const compaction = {
-      type: 'summarize.conversation',
-      jobId: PRODUCER_ID,
-      userId: USER_ID,
-      conversationId: CONVERSATION_ID,
-    } as const;
-    await world.jobs.create(
-      { jobId: PRODUCER_ID, userId: USER_ID, type: 'summarize.conversation' },
-      world.clock.iso(),
-    );
-    const part = { key: 'part-1', text: 'What the first part of the conversation said.' };
-    await world.jobs.saveCheckpoint(
-      USER_ID,
-      PRODUCER_ID,
-      part,
-      { progress: { round: 1, partsDone: 1, partsTotal: 2 }, usage: ZERO_USAGE, costNanoUsd: 0 },
-      world.clock.iso(),
-    );
+    await compactionWithAPart(world);
 
     await expect(
       world.handleRecord(

@@ -27,12 +27,7 @@ describe('a streaming answer that must outlive its function', () => {
   });
 
   it('stops upstream, and keeps its answer as interrupted, once another turn took the conversation', async () => {
-    const f = chatFixture({
-      model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon'] }]),
-      limits: { turnLeaseMs: 40 },
-    });
-    const turn = await f.start({ message: 'Tell me a story' });
-    const running = runToEnd(turn);
+    const { f, turn, running } = await stalledStory();
     // Its heartbeats failed long enough for the lease to run out, and a new turn took over.
     f.clock.advance(41);
     await f.store.beginTurn({
@@ -48,19 +43,12 @@ describe('a streaming answer that must outlive its function', () => {
 
     const events = await running;
 
-    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'interrupted' });
     expect(f.model.requests[0]?.signal?.aborted).toBe(true);
-    const answer = (await f.messages(turn.conversationId)).find((m) => m.id === turn.messageId);
-    expect(answer).toMatchObject({ content: 'Once upon', stopReason: 'interrupted' });
+    await expectKeptAsInterrupted(f, turn, events);
   });
 
   it('stops upstream, and keeps what it showed, before its lease can run out unrenewed (heartbeats failing)', async () => {
-    const f = chatFixture({
-      model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon'] }]),
-      limits: { turnLeaseMs: 40 },
-    });
-    const turn = await f.start({ message: 'Tell me a story' });
-    const running = runToEnd(turn);
+    const { f, turn, running } = await stalledStory();
     // Throttled: every heartbeat fails without saying whether the lease is still held.
     vi.spyOn(f.store, 'renewLease').mockRejectedValue(new Error('throttled'));
     // Within one heartbeat of the lease's end, as last renewed (at the turn's start).
@@ -68,38 +56,24 @@ describe('a streaming answer that must outlive its function', () => {
 
     const events = await running;
 
-    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'interrupted' });
     expect(f.model.requests[0]?.signal?.aborted).toBe(true);
-    const answer = (await f.messages(turn.conversationId)).find((m) => m.id === turn.messageId);
-    expect(answer).toMatchObject({ content: 'Once upon', stopReason: 'interrupted' });
+    await expectKeptAsInterrupted(f, turn, events);
     // Stored while it still held the conversation: no one else could have taken it over.
     expect((await f.store.getConversation(USER, turn.conversationId))?.activeTurn).toBeUndefined();
   });
 
   it('stops before its lease can run out when its last heartbeat before then hangs unanswered', async () => {
-    const f = chatFixture({
-      model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon'] }]),
-      limits: { turnLeaseMs: 40 },
-    });
-    const turn = await f.start({ message: 'Tell me a story' });
-    const running = runToEnd(turn);
+    const { f, turn, running } = await stalledStory();
     vi.spyOn(f.store, 'renewLease').mockReturnValue(new Promise<boolean>(() => {}));
     f.clock.advance(31);
 
     const events = await running;
 
-    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'interrupted' });
-    const answer = (await f.messages(turn.conversationId)).find((m) => m.id === turn.messageId);
-    expect(answer).toMatchObject({ content: 'Once upon', stopReason: 'interrupted' });
+    await expectKeptAsInterrupted(f, turn, events);
   });
 
   it('streams on when its last heartbeat before the lease could run out is answered, though two before it failed', async () => {
-    const f = chatFixture({
-      model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon'] }]),
-      limits: { turnLeaseMs: 40 },
-    });
-    const turn = await f.start({ message: 'Tell me a story' });
-    const running = runToEnd(turn);
+    const { f, turn, running } = await stalledStory();
     // A throttling spike: two heartbeats fail, the next goes through.
     const renew = vi
       .spyOn(f.store, 'renewLease')
@@ -117,12 +91,7 @@ describe('a streaming answer that must outlive its function', () => {
   });
 
   it('streams on when it took most of its first lease to start: its first heartbeat renews it', async () => {
-    const f = chatFixture({
-      model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon'] }]),
-      limits: { turnLeaseMs: 40 },
-    });
-    const turn = await f.start({ message: 'Tell me a story' });
-    const running = runToEnd(turn);
+    const { f, turn, running } = await stalledStory();
     const renew = vi.spyOn(f.store, 'renewLease');
     // Its history, admission and question took over half its lease (slow DynamoDB).
     f.clock.advance(31);
@@ -297,3 +266,24 @@ describe('AnswerPieces', () => {
     await pieces.end();
   });
 });
+
+/** A turn telling a story that stalls after its first words, on a 40 ms lease. */
+async function stalledStory() {
+  const f = chatFixture({
+    model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon'] }]),
+    limits: { turnLeaseMs: 40 },
+  });
+  const turn = await f.start({ message: 'Tell me a story' });
+  return { f, turn, running: runToEnd(turn) };
+}
+
+/** The turn ended as interrupted, and its answer is stored with the words it showed. */
+async function expectKeptAsInterrupted(
+  f: Awaited<ReturnType<typeof stalledStory>>['f'],
+  turn: Awaited<ReturnType<typeof stalledStory>>['turn'],
+  events: Awaited<ReturnType<typeof runToEnd>>,
+) {
+  expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'interrupted' });
+  const answer = (await f.messages(turn.conversationId)).find((m) => m.id === turn.messageId);
+  expect(answer).toMatchObject({ content: 'Once upon', stopReason: 'interrupted' });
+}
