@@ -100,6 +100,7 @@ export class ClaudeServerlessStack extends Stack {
         timeToFirstTokenP99Ms: config.timeToFirstTokenP99AlarmMs,
         turnLatencyP99Ms: config.turnLatencyP99AlarmMs,
         errorRatePercent: config.errorRateAlarmPercent,
+        errorRateMinFailures: config.errorRateAlarmMinFailures,
         budgetUsedPercent: config.budgetUsedAlarmPercent,
         dailyCostUsd: config.dailyCostAlarmUsd,
         jobsQueueAgeSeconds: config.jobsQueueAgeAlarmSeconds,

@@ -22,6 +22,8 @@ export interface AlarmThresholds {
   readonly turnLatencyP99Ms: number;
   /** Failed model calls (not started, or broken off) as a percentage of calls over 5 minutes. */
   readonly errorRatePercent: number;
+  /** Failed model calls over 5 minutes below which the error rate does not alarm. */
+  readonly errorRateMinFailures: number;
   /** Month-to-date spend as a percentage of the global monthly budget. */
   readonly budgetUsedPercent: number;
   /** Model spend in one day, in USD. */
@@ -79,9 +81,9 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
     },
     {
       id: 'ErrorRate',
-      metric: errorRatePercent(),
+      metric: errorRatePercent({ minFailures: t.errorRateMinFailures }),
       threshold: t.errorRatePercent,
-      description: `More than ${t.errorRatePercent}% of model calls (chat turns and /v1/messages calls) failed in 5 minutes: the model could not start answering (after retries and the fallback model), or the answer broke off`,
+      description: `More than ${t.errorRatePercent}% of model calls (chat turns and /v1/messages calls), and at least ${t.errorRateMinFailures}, failed in 5 minutes: the model could not start answering (after retries and the fallback model), or the answer broke off`,
     },
     {
       id: 'ChatErrors',

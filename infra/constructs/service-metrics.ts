@@ -60,10 +60,16 @@ export function cacheHitRatioPercent(period: Duration = DEFAULT_PERIOD): cloudwa
   });
 }
 
-/** Failed model calls as a percentage of calls; 0 when there were none. */
-export function errorRatePercent(period: Duration = DEFAULT_PERIOD): cloudwatch.MathExpression {
+/**
+ * Failed model calls as a percentage of calls; 0 when there were none, or fewer than
+ * `minFailures` failed.
+ */
+export function errorRatePercent(
+  options: { period?: Duration; minFailures?: number } = {},
+): cloudwatch.MathExpression {
+  const { period = DEFAULT_PERIOD, minFailures = 1 } = options;
   return new cloudwatch.MathExpression({
-    expression: 'IF(requests > 0, 100 * FILL(failed, 0) / requests, 0)',
+    expression: `IF(requests > 0 AND FILL(failed, 0) >= ${minFailures}, 100 * FILL(failed, 0) / requests, 0)`,
     usingMetrics: {
       requests: serviceMetric(SERVICE.chat, METRIC.requests, 'Sum', { period }),
       failed: serviceMetric(SERVICE.chat, METRIC.turnsFailed, 'Sum', { period }),

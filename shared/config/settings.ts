@@ -420,6 +420,11 @@ export const SETTINGS = {
     'Alarm when failed model calls (could not start, or broke off) are above this percentage of calls over 5 minutes.',
     decimal({ above: 0, max: 100, default: 1 }),
   ),
+  errorRateAlarmMinFailures: setting(
+    'stack',
+    'The error-rate alarm also needs at least this many failed model calls in the 5 minutes, so that one failure at low traffic (1 call in 10 is 10%) does not page.',
+    int({ min: 1, max: 100_000, default: 3 }),
+  ),
   budgetUsedAlarmPercent: setting(
     'stack',
     'Alarm when month-to-date spend is above this percentage of the global budget.',

@@ -80,12 +80,14 @@ describe('the alarms', () => {
     });
   });
 
-  it('alarm when more than 1% of turns fail in 5 minutes', () => {
+  it('alarm when more than 1% of turns, and at least 3, fail in 5 minutes', () => {
     const alarm = alarms.ErrorRate!;
     expect(alarm.Threshold).toBe(1);
     const byId = Object.fromEntries((alarm.Metrics ?? []).map((m) => [m.Id, m]));
     const expression = Object.values(byId).find((m) => m.Expression)?.Expression ?? '';
-    expect(expression).toMatch(/100 \* FILL\(failed, 0\) \/ requests/);
+    expect(expression).toBe(
+      'IF(requests > 0 AND FILL(failed, 0) >= 3, 100 * FILL(failed, 0) / requests, 0)',
+    );
     expect(byId.failed?.MetricStat).toMatchObject({
       Metric: { ...ours(SERVICE.chat), MetricName: METRIC.turnsFailed },
       Stat: 'Sum',

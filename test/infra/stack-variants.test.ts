@@ -26,8 +26,17 @@ describe('with OIDC, an imported key, an IAM-authenticated URL, CORS, no tracing
         tableDeletionProtection: 'false',
         tracing: 'false',
         sourceMaps: 'true',
+        errorRateAlarmMinFailures: '10',
       },
     });
+  });
+
+  it('alarms on the error rate only once the configured number of calls failed', () => {
+    const [errorRate] = Object.entries(other.json.Resources)
+      .filter(([id, r]) => r.Type === 'AWS::CloudWatch::Alarm' && id.includes('ErrorRate'))
+      .map(([, r]) => r.Properties as { Metrics: { Expression?: string }[] });
+    const expression = errorRate?.Metrics.find((m) => m.Expression)?.Expression;
+    expect(expression).toContain('FILL(failed, 0) >= 10');
   });
 
   it('creates only the cursor signing key and passes the imported key ARN and the issuer', () => {
