@@ -76,7 +76,7 @@ type Block = Record<string, unknown> & { source?: Record<string, unknown> };
 /**
  * The messages with each image's and PDF's source left out, its size added to `media`.
  * Only content blocks are media, where the API reads them (a message's content, a tool
- * result's, a document's made of content blocks): an object of `type: "image"` anywhere
+ * result's, a document's made of content blocks, a web fetch result's document): an object of `type: "image"` anywhere
  * else (a tool's input) is text the model reads, and so is every other field of a media
  * block (a document's title and context).
  */
@@ -86,6 +86,13 @@ function withMediaMeasured(messages: unknown, media: Size): unknown {
     if (!isRecord(block)) return block;
     if (block.type === 'tool_result' && Array.isArray(block.content)) {
       return { ...block, content: block.content.map(measureBlock) };
+    }
+    // A web fetch's result, replayed: the API reads its document again, a PDF by its pages.
+    if (block.type === 'web_fetch_tool_result' && isRecord(block.content)) {
+      const { content: fetched } = block.content;
+      if (isRecord(fetched)) {
+        return { ...block, content: { ...block.content, content: measureBlock(fetched) } };
+      }
     }
     const { source } = block;
     if (block.type === 'document' && isRecord(source) && Array.isArray(source.content)) {

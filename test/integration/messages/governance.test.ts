@@ -127,6 +127,46 @@ describe('/v1/messages governance', () => {
     expect((await ledger.keyMonth(id, month())).spentNanoUsd).toBe(0);
   });
 
+  it('reserves a PDF a web fetch brought back by its pages when the conversation replays it (it was its base64 text: 20 pages held as 1)', async () => {
+    const { id, key } = await createApiKey(stack, { principal: 'fetcher', monthlyBudgetUsd: 0.05 });
+    const client = new Anthropic({ baseURL: stack.url, apiKey: key, maxRetries: 0 });
+    const pages = Array.from({ length: 20 }, (_, i) => `${i + 3} 0 obj <</Type /Page>> endobj`);
+    const pdf = Buffer.from(`%PDF-1.4\n${pages.join('\n')}\n%%EOF`).toString('base64');
+    const url = 'https://example.com/report.pdf';
+    const calls = stack.claude.requests.length;
+
+    const refusal = client.messages.create({
+      model: MODEL,
+      max_tokens: 100,
+      messages: [
+        { role: 'user', content: `read ${url}` },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_fetch', input: { url } },
+            {
+              type: 'web_fetch_tool_result',
+              tool_use_id: 'srvtoolu_1',
+              content: {
+                type: 'web_fetch_result',
+                url,
+                content: {
+                  type: 'document',
+                  source: { type: 'base64', media_type: 'application/pdf', data: pdf },
+                },
+              },
+            },
+          ],
+        },
+        { role: 'user', content: 'summarize it' },
+      ],
+    });
+
+    await expect(refusal).rejects.toBeInstanceOf(Anthropic.PaymentRequiredError);
+    expect(stack.claude.requests.length).toBe(calls);
+    expect((await ledger.keyMonth(id, month())).spentNanoUsd).toBe(0);
+  });
+
   it('charges cache writes and reads at their own prices, streamed or not', async () => {
     const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('cacher') });
     const system = [

@@ -284,6 +284,38 @@ describe('measurePrompt', () => {
       expect(added).toBeLessThan(3 * PDF_PAGE_MAX_TOKENS + FRAMING_BYTES);
     });
 
+    it('bounds a PDF a web fetch brought back, replayed in the conversation, by its pages (it was its base64 text)', () => {
+      const fetched = (document: unknown) => ({
+        messages: [
+          { role: 'user', content: 'read https://example.com/report.pdf' },
+          {
+            role: 'assistant',
+            content: [
+              {
+                type: 'server_tool_use',
+                id: 'srvtoolu_1',
+                name: 'web_fetch',
+                input: { url: 'https://example.com/report.pdf' },
+              },
+              {
+                type: 'web_fetch_tool_result',
+                tool_use_id: 'srvtoolu_1',
+                content: {
+                  type: 'web_fetch_result',
+                  url: 'https://example.com/report.pdf',
+                  content: document,
+                },
+              },
+            ],
+          },
+          { role: 'user', content: 'summarize it' },
+        ],
+      });
+      const size = measurePrompt(fetched(pdfDocument(pdfWithPages(20))));
+
+      expect(size.maxTokens).toBeGreaterThanOrEqual(20 * PDF_PAGE_MAX_TOKENS);
+    });
+
     it('bounds a PDF without visible pages by the most pages a PDF may have', () => {
       const compressed = Buffer.from(
         '%PDF-1.7\n1 0 obj << /Type /ObjStm /N 40 >> stream\nx\x9c\x03\x00endstream\n',
