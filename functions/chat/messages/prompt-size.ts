@@ -26,6 +26,14 @@ const TOOLS_OVERHEAD_TOKENS = 1_000;
 const SERVER_TOOL_MAX_TOKENS = 100_000;
 /** How many times a server tool without max_uses is counted on to run. */
 const SERVER_TOOL_DEFAULT_USES = 10;
+/**
+ * Tools Anthropic defines but the caller runs (bash, the text editor, computer use, memory):
+ * typed and schema-less as server tools are, yet they bring into the context only their
+ * definition (at most ~750 tokens today, besides the tools overhead) and what the caller
+ * sends back as tool results, which are measured where they are.
+ */
+const CLIENT_RUN_TOOL_TYPE = /^(bash|text_editor|computer|memory)_/;
+const CLIENT_RUN_TOOL_MAX_TOKENS = 2_000;
 
 export interface PromptSize {
   /** A guaranteed upper bound of the prompt's tokens: the budget reserves it. */
@@ -59,6 +67,7 @@ export function measurePrompt(request: {
     textBytes +
     media.maxTokens +
     (tools.length > 0 ? TOOLS_OVERHEAD_TOKENS : 0) +
+    tools.filter(isClientRunTool).length * CLIENT_RUN_TOOL_MAX_TOKENS +
     serverTools.reduce((sum, tool) => sum + serverToolMaxTokens(tool), 0);
   const bound = Math.min(MAX_PROMPT_TOKENS, maxTokens);
   return {
@@ -150,5 +159,14 @@ function serverToolMaxTokens(tool: Record<string, unknown>): number {
 
 /** A tool the API runs itself (web search, code execution…): a versioned type and no input schema. */
 function isServerTool(tool: Record<string, unknown>): boolean {
-  return typeof tool.type === 'string' && tool.type !== 'custom' && !('input_schema' in tool);
+  return (
+    typeof tool.type === 'string' &&
+    tool.type !== 'custom' &&
+    !('input_schema' in tool) &&
+    !isClientRunTool(tool)
+  );
+}
+
+function isClientRunTool(tool: Record<string, unknown>): boolean {
+  return typeof tool.type === 'string' && CLIENT_RUN_TOOL_TYPE.test(tool.type);
 }

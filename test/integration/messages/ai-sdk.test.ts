@@ -69,6 +69,29 @@ describe('/v1/messages with the Vercel AI SDK', () => {
     ]);
   });
 
+  it("generateText with Anthropic's text editor and memory tools under a small budget: the caller runs them, so they are not held as server tools (100,000 tokens each; it was a 402)", async () => {
+    const { key: smallKey } = await createApiKey(stack, {
+      principal: 'ai-sdk-editor',
+      monthlyBudgetUsd: 0.5,
+    });
+    const editor = createAnthropic({ baseURL: `${stack.url}/v1`, apiKey: smallKey });
+    const run = async () => 'done';
+
+    const result = await generateText({
+      model: editor(MODEL),
+      prompt: 'Fix the typo in notes.md [[local-claude: tokens=4]]',
+      maxOutputTokens: 100,
+      tools: {
+        str_replace_based_edit_tool: editor.tools.textEditor_20250728({ execute: run }),
+        memory: editor.tools.memory_20250818({ execute: run }),
+      },
+    });
+
+    expect(result.text.trim().split(/\s+/)).toHaveLength(4);
+    const { tools } = stack.claude.requests.at(-1)!.body as { tools: Array<{ type: string }> };
+    expect(tools.map((tool) => tool.type)).toEqual(['text_editor_20250728', 'memory_20250818']);
+  });
+
   it('streamText with a tool: the model calls it, the SDK runs it, the model answers', async () => {
     const seen: string[] = [];
     const result = streamText({

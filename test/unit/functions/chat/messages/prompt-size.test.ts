@@ -494,6 +494,29 @@ describe('measurePrompt', () => {
       expect(small.maxTokens).toBeGreaterThanOrEqual(allowance);
     });
 
+    it("holds each tool Anthropic defines but the caller runs (bash, text editor, computer, memory) at its definition's size, not as a server tool", () => {
+      const clientRun = [
+        { type: 'bash_20250124', name: 'bash' },
+        { type: 'text_editor_20250728', name: 'str_replace_based_edit_tool' },
+        {
+          type: 'computer_20251124',
+          name: 'computer',
+          display_width_px: 1024,
+          display_height_px: 768,
+        },
+        { type: 'memory_20250818', name: 'memory' },
+      ];
+      const without = measurePrompt(userSays());
+
+      const size = measurePrompt({ ...userSays(), tools: clientRun });
+
+      const added = size.maxTokens - without.maxTokens;
+      // Each definition the API writes out: under 1,000 tokens today (computer use, 735).
+      expect(added).toBeGreaterThanOrEqual(TOOLS_OVERHEAD_TOKENS + clientRun.length * 1_000);
+      expect(added).toBeLessThan(SERVER_TOOL_MAX_TOKENS);
+      expect(size.maxWebSearches).toBe(0);
+    });
+
     it('treats a custom tool as a client tool, not a server tool', () => {
       const custom = { ...tool, type: 'custom' };
 
