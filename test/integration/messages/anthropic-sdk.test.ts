@@ -70,6 +70,42 @@ describe('/v1/messages with the official Anthropic SDK', () => {
     );
   });
 
+  it("runs the SDK's tool runner with thread: false, and says so when its default message thread is refused", async () => {
+    const params = {
+      model: MODEL,
+      max_tokens: 300,
+      max_iterations: 3,
+      messages: [{ role: 'user' as const, content: 'Look it up [[local-claude: reply=tool]]' }],
+      tools: [
+        {
+          name: 'lookup',
+          description: 'Looks a word up',
+          input_schema: {
+            type: 'object' as const,
+            properties: { word: { type: 'string' } },
+            required: ['word'],
+          },
+          run: async () => 'found',
+        },
+      ],
+    };
+    const calls = stack.claude.requests.length;
+
+    const threaded = client.beta.messages.toolRunner(params).runUntilDone();
+    await expect(threaded).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    await expect(threaded).rejects.toThrow(/thread: false/);
+    expect(stack.claude.requests).toHaveLength(calls);
+
+    const final = await client.beta.messages
+      .toolRunner({ ...params, thread: false })
+      .runUntilDone();
+    expect(final.stop_reason).toBe('end_turn');
+    expect(final.content[0]).toMatchObject({
+      type: 'text',
+      text: expect.stringMatching(/^Tool result: found/),
+    });
+  });
+
   it('names every answer with a request id the SDK reads, the models API included', async () => {
     const listed = await client.models.list().withResponse();
     const retrieved = await client.models.retrieve(MODEL).withResponse();
