@@ -364,6 +364,17 @@ describe('API keys', () => {
     expect((await api.asAdmin('DELETE', `/v1/admin/keys/${NO_SUCH_KEY}`)).status).toBe(404);
   });
 
+  it('keeps each allowed model once, however often it is named (30,000 times were a 500)', async () => {
+    const { id, key, ...created } = await api.createKey({
+      principal: 'repeated-models',
+      allowedModels: Array(30_000).fill('claude-sonnet-4-6'),
+    });
+    expect(created).toMatchObject({ allowedModels: ['claude-sonnet-4-6'] });
+    const shown = await json(await api.asAdmin('GET', `/v1/admin/keys/${id}`));
+    expect(shown.allowedModels).toEqual(['claude-sonnet-4-6']);
+    expect((await api.send({ 'x-api-key': key }, 'GET', '/v1/usage')).status).toBe(200);
+  });
+
   it('refuses to create a key that has expired already', async () => {
     const response = await api.asAdmin('POST', '/v1/admin/keys', {
       principal: 'late',

@@ -46,6 +46,8 @@ export function createApiKeyIssuer(deps: {
     const secret = generateApiKeySecret();
     const key: ApiKey = {
       ...request,
+      // Each model once: a list repeating one would outgrow what a DynamoDB item may hold.
+      ...(request.allowedModels && { allowedModels: [...new Set(request.allowedModels)] }),
       ...(request.expiresAt && { expiresAt: new Date(request.expiresAt).toISOString() }),
       id: newApiKeyId(),
       hint: apiKeyHint(secret),
