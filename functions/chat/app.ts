@@ -54,6 +54,7 @@ type RouteDependencies = Parameters<typeof healthRoute>[0] &
   Parameters<typeof listModelsRoute>[0] &
   Parameters<typeof createApiKeyRoute>[0] &
   Parameters<typeof getApiKeyRoute>[0] &
+  Parameters<typeof revokeApiKeyRoute>[0] &
   Parameters<typeof getBudgetRoute>[0] &
   Parameters<typeof usageReportRoute>[0];
 

@@ -185,6 +185,12 @@ export function composeChatApp(
     clock,
     limits: turnLimits(settings, tuning),
   });
+  const apiKeyAuthenticator = createApiKeyAuthenticator({
+    store: apiKeys,
+    clock,
+    onTouchFailed: (error) =>
+      adapters.logger.warn("could not record an API key's last use", { error }),
+  });
   const budgetGauge = createBudgetGauge({
     ledger,
     clock,
@@ -217,13 +223,9 @@ export function composeChatApp(
     issueApiKey: createApiKeyIssuer({ store: apiKeys, clock, models: settings.models }),
     credentials: createCredentialVerifier({
       tokens: adapters.verifier,
-      apiKeys: createApiKeyAuthenticator({
-        store: apiKeys,
-        clock,
-        onTouchFailed: (error) =>
-          adapters.logger.warn("could not record an API key's last use", { error }),
-      }),
+      apiKeys: apiKeyAuthenticator,
     }),
+    noteApiKeyRevoked: (key) => apiKeyAuthenticator.noteRevoked(key),
     authentication: {
       tokenHeader: settings.authTokenHeader.toLowerCase(),
       adminIamPrincipals: settings.adminIamPrincipals,

@@ -7,11 +7,17 @@ import type { Principal } from './token-verifier.js';
 export interface ApiKeyAuthenticator {
   /** @throws AuthenticationError for an unknown, revoked or expired key */
   verify(secret: string): Promise<Principal>;
+  /**
+   * Takes a key this instance revoked as read, so it is refused here at once: a new
+   * (eventually consistent) read might still find it unrevoked.
+   */
+  noteRevoked(key: ApiKey): void;
 }
 
 /**
  * Project API keys, looked up by the SHA-256 of the secret. A function instance keeps
- * what it read for `cacheTtlMs`, so a revocation takes effect within that time; the
+ * what it read for `cacheTtlMs`, so a revocation takes effect within that time (at once
+ * on the instance that revoked it); the
  * key's lastUsedAt is written at most once per `touchIntervalMs`, off the request's path.
  */
 export function createApiKeyAuthenticator(deps: {
@@ -55,6 +61,9 @@ export function createApiKeyAuthenticator(deps: {
       }
       touch(key, nowMs);
       return { userId: key.principal, apiKey: grantOf(key) };
+    },
+    noteRevoked(key) {
+      for (const cached of read.values()) if (cached.key?.id === key.id) cached.key = key;
     },
   };
 }

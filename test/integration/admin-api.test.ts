@@ -335,7 +335,7 @@ describe('API keys', () => {
     );
   });
 
-  it('refuses a revoked key within the 5 s cache, and revoking again keeps the first time', async () => {
+  it('refuses a revoked key at once on the instance that revoked it (it was used from its cache for 5 s), and revoking again keeps the first time', async () => {
     const { id, key } = await api.createKey({ principal: 'revoked-user' });
     expect((await api.send({ 'x-api-key': key }, 'GET', '/v1/usage')).status).toBe(200);
 
@@ -344,11 +344,7 @@ describe('API keys', () => {
     const { revokedAt } = await json(revoked);
     expect(Date.parse(revokedAt)).toBeGreaterThan(Date.now() - 10_000);
 
-    const tookMs = await eventually(
-      async () => (await api.send({ 'x-api-key': key }, 'GET', '/v1/usage')).status === 401,
-      6_500,
-    );
-    expect(tookMs).toBeLessThanOrEqual(6_500);
+    expect((await api.send({ 'x-api-key': key }, 'GET', '/v1/usage')).status).toBe(401);
     const refused = await json(await api.send(bearer(key), 'GET', '/v1/usage'));
     expect(refused.error).toMatchObject({
       type: 'authentication_error',

@@ -1,4 +1,4 @@
-import { isApiKeyId } from '../../../../shared/domain/api-key.js';
+import { type ApiKey, isApiKeyId } from '../../../../shared/domain/api-key.js';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import type { Clock } from '../../../../shared/domain/clock.js';
 import { NotFoundError } from '../../../../shared/domain/errors.js';
@@ -111,7 +111,12 @@ export const getApiKeyRoute = (deps: { apiKeys: ApiKeyStore; ledger: UsageLedger
   });
 
 /** DELETE /v1/admin/keys/{id}: revoked at once here, everywhere within seconds. */
-export const revokeApiKeyRoute = (deps: { apiKeys: ApiKeyStore; clock: Clock }) =>
+export const revokeApiKeyRoute = (deps: {
+  apiKeys: ApiKeyStore;
+  clock: Clock;
+  /** Tells this instance's API key cache, so the key is refused here at once. */
+  noteApiKeyRevoked: (key: ApiKey) => void;
+}) =>
   defineRoute({
     method: 'DELETE',
     path: '/v1/admin/keys/:keyId',
@@ -131,6 +136,7 @@ export const revokeApiKeyRoute = (deps: { apiKeys: ApiKeyStore; clock: Clock }) 
         new Date(deps.clock()).toISOString(),
       );
       if (!key) throw apiKeyNotFound(params.keyId!);
+      deps.noteApiKeyRevoked(key);
       scope.logger.info('API key revoked', { apiKeyId: key.id, principal: key.principal });
       return json(200, key);
     },

@@ -78,6 +78,7 @@ function createApp(authTokenHeader: string) {
     models: unused,
     issueApiKey: unused,
     apiKeys: unused,
+    noteApiKeyRevoked: unused,
     usageRecords: unused,
     clock: () => Date.parse('2026-11-15T00:00:00Z'),
     limits: { maxMessageChars: 1000, pingIntervalMs: 15_000, userMonthlyBudgetUsd: 10 },

@@ -166,6 +166,30 @@ describe('createApiKeyAuthenticator', () => {
     expect(store.reads).toBe(2);
   });
 
+  it('refuses a key it is told was revoked at once, reading nothing, and still admits the others it read', async () => {
+    const { authenticator, secret, key, store } = await fixture();
+    const other = generateApiKeySecret();
+    await store.create(
+      {
+        id: newApiKeyId(),
+        principal: 'team-web',
+        hint: apiKeyHint(other),
+        createdAt: key.createdAt,
+      },
+      hashApiKeySecret(other),
+    );
+    await authenticator.verify(secret);
+    await authenticator.verify(other);
+    const revoked = await store.revoke(key.id, new Date(T0_MS).toISOString());
+
+    authenticator.noteRevoked(revoked!);
+
+    const error = await refusal(authenticator.verify(secret));
+    expect(error.message).toMatch(/revoked/);
+    await expect(authenticator.verify(other)).resolves.toMatchObject({ userId: 'team-web' });
+    expect(store.reads).toBe(2);
+  });
+
   it('records that a key was used at most once a minute', async () => {
     const { authenticator, secret, key, store, advance } = await fixture();
 
