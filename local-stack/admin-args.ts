@@ -35,7 +35,15 @@ export function parseCommandArgs(spec: ArgumentSpec, args: readonly string[]): P
       `expected ${spec.positionals} argument(s), got ${parsed.positionals.length}`,
     );
   }
+  // Most likely an unset shell variable (`--principal "$P"`), which must not widen the command.
+  if (parsed.positionals.some(isBlank)) throw new UsageError('an argument is empty');
+  const blank = Object.entries(parsed.values).find(([, value]) => isBlank(value));
+  if (blank) throw new UsageError(`--${blank[0]} is empty`);
   return parsed;
+}
+
+function isBlank(value: string | undefined): boolean {
+  return value !== undefined && value.trim() === '';
 }
 
 /** @throws UsageError when `value` is given and is not a finite number */

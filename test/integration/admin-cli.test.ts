@@ -168,6 +168,11 @@ describe('npm run admin', () => {
     'a budget that is no number': ['set-budget', 'alice', 'lots'],
     'a fractional rate': ['create-key', 'alice', '--rpm', '1.5'],
     'a top that is no number': ['usage', '--top', 'ten'],
+    // An unset shell variable: `--principal "$P"` listed every principal's keys.
+    'an empty principal': ['list-keys', '--principal', ''],
+    'an empty month': ['usage', '--month', ''],
+    'an empty name': ['create-key', 'alice', '--name', ' '],
+    'an empty key id': ['revoke-key', ''],
   };
   for (const [name, args] of Object.entries(badArguments)) {
     it(`exits with 2 and the usage on ${name}, calling nothing`, async () => {
