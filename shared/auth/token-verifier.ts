@@ -96,6 +96,9 @@ async function verifyWith(
   try {
     ({ payload } = await verify(token));
   } catch (error) {
+    // Not the token's fault: its key could not be had (the secret, the issuer's JWKS). A 401
+    // would tell clients to drop a good token; the error handler answers 503 to a throttle.
+    if (!(error instanceof errors.JOSEError) || error instanceof errors.JWKSTimeout) throw error;
     // jose says which check failed ("exp" claim timestamp check failed, a missing claim…).
     const reason = error instanceof errors.JOSEError ? `: ${error.message}` : '';
     throw new AuthenticationError(`the bearer token is not valid${reason}`, 'invalid', {

@@ -1,6 +1,12 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_STACK } from '../../local-stack/dev-settings.js';
+import { secretSource } from '../../shared/adapters/secrets.js';
+import { hs256Verifier } from '../../shared/auth/token-verifier.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -142,6 +148,47 @@ describe('a deployment whose function URL uses AWS_IAM', () => {
       expect(withoutToken.status).toBe(401);
     } finally {
       await stack.close();
+    }
+  });
+});
+
+describe('a deployment whose JWT signing secret cannot be read', () => {
+  it('answers a token with 503 and retry-after, not 401, while Secrets Manager throttles', async () => {
+    // Secrets Manager as it answers when throttling, every time.
+    const secretsManager = createServer((request, response) => {
+      request.resume();
+      response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }));
+    });
+    await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`;
+    const stack = await startTestStack({
+      customizeChat: (adapters) => ({
+        ...adapters,
+        verifier: hs256Verifier({
+          maxLifetimeSeconds: 3600,
+          secret: secretSource({
+            name: 'JWT signing secret',
+            arn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:jwt-AbCdEf',
+            provider: () =>
+              new SecretsProvider({
+                awsSdkV3Client: new SecretsManagerClient({ endpoint, maxAttempts: 1 }),
+              }),
+          }),
+        }),
+      }),
+    });
+    try {
+      const response = await fetch(`${stack.url}/v1/usage`, {
+        headers: { authorization: `Bearer ${await stack.token('patient-user')}` },
+      });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('1');
+      expect(response.headers.get('www-authenticate')).toBeNull();
+      expect((await json(response)).error.type).toBe('api_error');
+    } finally {
+      await stack.close();
+      await new Promise((resolve) => secretsManager.close(resolve));
     }
   });
 });

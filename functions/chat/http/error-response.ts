@@ -119,6 +119,8 @@ const MOMENTARY_ERROR_NAMES = new Set([
   'TimeoutError',
   'RequestTimeout',
   'RequestTimeoutException',
+  // jose's, when an OIDC issuer's JWKS does not answer in time.
+  'JWKSTimeout',
 ]);
 const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
 
@@ -126,9 +128,10 @@ const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETI
  * An AWS call that failed for a reason of the moment, after the SDK's own retries:
  * throttled, timed out, a dropped connection or the service's own 5xx. Not a bug of ours.
  * The rules of `@smithy/service-error-classification`, restated: this module is in the
- * chat function's entry, which loads nothing of the AWS SDK.
+ * chat function's entry, which loads nothing of the AWS SDK. Its causes are looked at too:
+ * Powertools Parameters wraps a Secrets Manager error in a GetParameterError.
  */
-function isDependencyUnavailable(error: unknown): boolean {
+function isDependencyUnavailable(error: unknown, depth = 0): boolean {
   if (!(error instanceof Error)) return false;
   const { code, $fault, $metadata } = error as {
     code?: string;
@@ -140,7 +143,8 @@ function isDependencyUnavailable(error: unknown): boolean {
     NETWORK_ERROR_CODES.has(code ?? '') ||
     $fault === 'server' ||
     ($metadata?.httpStatusCode ?? 0) >= 500 ||
-    $metadata?.httpStatusCode === 429
+    $metadata?.httpStatusCode === 429 ||
+    (depth < 3 && isDependencyUnavailable(error.cause, depth + 1))
   );
 }
 

@@ -16,6 +16,18 @@ const sign = (claims: Record<string, unknown>, secret = SECRET, expiresIn = '5m'
 describe('hs256Verifier', () => {
   const verifier = hs256Verifier({ maxLifetimeSeconds: 3600, secret: async () => SECRET });
 
+  it('passes on a failure to read its secret, rather than calling a good token invalid', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const unreadable = hs256Verifier({
+      maxLifetimeSeconds: 3600,
+      secret: () => Promise.reject(throttled),
+    });
+
+    await expect(unreadable.verify(`Bearer ${await sign({ sub: 'user-1' })}`)).rejects.toBe(
+      throttled,
+    );
+  });
+
   it('names the caller by the sub claim', async () => {
     await expect(verifier.verify(`Bearer ${await sign({ sub: 'user-1' })}`)).resolves.toEqual({
       userId: 'user-1',

@@ -1,4 +1,5 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { errors } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { answerFor } from '../../../../../functions/chat/http/error-response.js';
 import { UpstreamError } from '../../../../../shared/domain/errors.js';
@@ -20,6 +21,16 @@ const dependencyFailures: Array<[string, Error]> = [
     Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
   ],
   ['a 500 of the service', Object.assign(new Error('InternalServerError'), metadata(500))],
+  [
+    'a throttled secret read, as Powertools Parameters wraps it',
+    Object.assign(
+      new Error('Rate exceeded', {
+        cause: Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }),
+      }),
+      { name: 'GetParameterError' },
+    ),
+  ],
+  ['an OIDC issuer whose JWKS does not answer', new errors.JWKSTimeout()],
 ];
 
 describe('answerFor', () => {
