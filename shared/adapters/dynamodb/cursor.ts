@@ -36,13 +36,15 @@ export class CursorCodec {
   /** @throws ValidationError for any cursor this codec did not make for `owner` */
   async decode(cursor: string | undefined, owner: string): Promise<Key | undefined> {
     if (cursor === undefined) return undefined;
+    // Outside the try: a secret that cannot be read (a throttle) is no fault of the cursor's.
+    const key = await this.key();
     try {
       const bytes = Buffer.from(cursor, 'base64url');
       if (bytes.length <= IV_BYTES + TAG_BYTES) throw new Error('too short to be a cursor');
       const iv = bytes.subarray(0, IV_BYTES);
       const tag = bytes.subarray(bytes.length - TAG_BYTES);
       // The whole tag, always: GCM would otherwise check as few bytes as it is given.
-      const decipher = createDecipheriv('aes-256-gcm', await this.key(), iv, {
+      const decipher = createDecipheriv('aes-256-gcm', key, iv, {
         authTagLength: TAG_BYTES,
       })
         .setAAD(Buffer.from(owner))

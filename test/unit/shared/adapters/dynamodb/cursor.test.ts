@@ -65,6 +65,14 @@ describe('CursorCodec', () => {
     expect(warnings).not.toContain('DEP0182');
   });
 
+  it('passes on a failure to read its secret, rather than calling a good cursor invalid (a 400)', async () => {
+    const cursor = await codec.encode(KEY, OWNER);
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const unreadable = new CursorCodec(() => Promise.reject(throttled));
+
+    await expect(unreadable.decode(cursor, OWNER)).rejects.toBe(throttled);
+  });
+
   it('follows a rotated secret', async () => {
     let secret = 'first';
     const rotating = new CursorCodec(async () => secret);
