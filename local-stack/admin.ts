@@ -5,7 +5,7 @@
  */
 import { runAdminCommand } from './admin-commands.js';
 import { LOCAL_STACK } from './dev-settings.js';
-import { signDevToken } from './dev-token.js';
+import { signDevToken, tokenSigningFromEnv } from './dev-token.js';
 import { readStackOutputs } from './stack-outputs.js';
 
 /**
@@ -21,11 +21,7 @@ function localFunctionUrl(): string {
 
 process.exitCode = await runAdminCommand(process.argv.slice(2), {
   baseUrl: localFunctionUrl(),
-  token: await signDevToken('admin', {
-    admin: true,
-    secret: process.env.JWT_SECRET,
-    expiresIn: '5m',
-  }),
+  token: await signDevToken('admin', { admin: true, expiresIn: '5m', ...tokenSigningFromEnv() }),
   fetch,
   print: (text) => console.log(text),
   printError: (text) => console.error(text),

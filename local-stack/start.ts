@@ -18,7 +18,7 @@ import {
 } from '../shared/http/function-url-cors.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
 import { LOCAL_STACK } from './dev-settings.js';
-import { signDevToken } from './dev-token.js';
+import { signDevToken, tokenSigningFromEnv } from './dev-token.js';
 import { ensureTable } from './dynamodb/create-table.js';
 import { ensureDynamoDbLocal } from './dynamodb/install.js';
 import { startDynamoDbLocal } from './dynamodb/server.js';
@@ -157,7 +157,8 @@ async function printBanner(
   outputs: { functionUrl: string; claude: { url: string } },
   realClaude: boolean,
 ) {
-  const token = await signDevToken('dev-user');
+  // Signed as the functions, which read these settings from this process, check it.
+  const token = await signDevToken('dev-user', tokenSigningFromEnv());
   const url = outputs.functionUrl.replace(/\/$/, '');
   console.log(`
 Local stack is up.

@@ -4,7 +4,7 @@
  * JWT_SECRET signs it for a deployment, with JWT_ISSUER and JWT_AUDIENCE when it sets them.
  */
 import { IAM_USER_ID_PREFIX, isUserId } from '../shared/auth/user-id.js';
-import { signDevToken } from './dev-token.js';
+import { signDevToken, tokenSigningFromEnv } from './dev-token.js';
 
 const args = process.argv.slice(2);
 const admin = args.includes('--admin');
@@ -20,12 +20,4 @@ if (
   );
   process.exit(2);
 }
-const { JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE } = process.env;
-console.log(
-  await signDevToken(userId, {
-    admin,
-    ...(JWT_SECRET && { secret: JWT_SECRET }),
-    ...(JWT_ISSUER && { issuer: JWT_ISSUER }),
-    ...(JWT_AUDIENCE && { audience: JWT_AUDIENCE }),
-  }),
-);
+console.log(await signDevToken(userId, { admin, ...tokenSigningFromEnv() }));

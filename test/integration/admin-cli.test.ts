@@ -1,7 +1,15 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AdminCommandIo, runAdminCommand } from '../../local-stack/admin-commands.js';
 import { monthOf } from '../../shared/domain/budget.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** What one run printed, and the requests it made. */
 interface Run {
@@ -198,5 +206,34 @@ describe('npm run admin', () => {
     ]) {
       expect(run.out).toContain(`  ${command}`);
     }
+  });
+});
+
+describe('npm run admin on a local stack that checks iss and aud', () => {
+  const checks = { JWT_ISSUER: 'https://issuer.example', JWT_AUDIENCE: 'claude-api' };
+  let stack: TestStack;
+  let cwd: string;
+  beforeAll(async () => {
+    stack = await startTestStack({ env: checks });
+    // Where `npm start` would have said the stack is: npm run admin reads it there.
+    cwd = mkdtempSync(join(tmpdir(), 'admin-cli-'));
+    mkdirSync(join(cwd, '.local'));
+    writeFileSync(
+      join(cwd, '.local', 'outputs.json'),
+      JSON.stringify({ functionUrl: `${stack.url}/` }),
+    );
+  });
+  afterAll(async () => {
+    await stack.close();
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('signs its token with JWT_ISSUER and JWT_AUDIENCE from the shell, as npm run token does', async () => {
+    const { stdout } = await promisify(execFile)(
+      join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+      [join(REPO_ROOT, 'local-stack', 'admin.ts'), 'usage'],
+      { cwd, env: { ...process.env, ...checks } },
+    );
+    expect(JSON.parse(stdout).month).toBe(monthOf(Date.now()));
   });
 });
