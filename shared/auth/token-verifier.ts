@@ -100,8 +100,7 @@ async function verifyWith(
     // would tell clients to drop a good token; the error handler answers 503 to a throttle.
     if (!(error instanceof errors.JOSEError) || error instanceof errors.JWKSTimeout) throw error;
     // jose says which check failed ("exp" claim timestamp check failed, a missing claim…).
-    const reason = error instanceof errors.JOSEError ? `: ${error.message}` : '';
-    throw new AuthenticationError(`the bearer token is not valid${reason}`, 'invalid', {
+    throw new AuthenticationError(`the bearer token is not valid: ${error.message}`, 'invalid', {
       cause: error,
     });
   }
