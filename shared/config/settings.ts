@@ -179,7 +179,7 @@ export const SETTINGS = {
   ),
   adminIamPrincipals: setting(
     'both',
-    'With an AWS_IAM function URL: IAM principal ARNs (the SigV4 caller) that are admins.',
+    'With an AWS_IAM function URL: IAM principal ARNs (the SigV4 caller) that are admins; a role ARN admits every session of the role.',
     list({
       item: () =>
         z

@@ -1,9 +1,9 @@
 import type { Middleware } from '@aws-lambda-powertools/event-handler/types';
 import type { CredentialVerifier } from '../../../shared/auth/credentials.js';
 import type { Principal } from '../../../shared/auth/token-verifier.js';
-import { IAM_USER_ID_PREFIX } from '../../../shared/auth/user-id.js';
 import { PermissionError } from '../../../shared/domain/errors.js';
 import type { ChatRequestContext } from './chat-router.js';
+import { adminIamPrincipal } from './iam-admins.js';
 
 export interface AuthenticationOptions {
   /** The (lower-case) header carrying `Bearer <credential>`. */
@@ -41,17 +41,6 @@ export function authenticate(
     });
     await next();
   };
-}
-
-/** The caller's IAM ARN when the function URL verified it (AWS_IAM) and it is an admin, as a user id. */
-function adminIamPrincipal(event: unknown, admins: readonly string[]): string | undefined {
-  if (admins.length === 0) return undefined;
-  const { requestContext } = event as {
-    requestContext?: { authorizer?: { iam?: { userArn?: unknown } } };
-  };
-  const arn = requestContext?.authorizer?.iam?.userArn;
-  if (typeof arn !== 'string' || !admins.includes(arn)) return undefined;
-  return `${IAM_USER_ID_PREFIX}${arn.replace(/[^\w.@|:+-]/g, '_')}`.slice(0, 128);
 }
 
 /** After `authenticate`: only an admin may pass. */

@@ -46,7 +46,7 @@ const PROTECTED = [
  * The app with no working ports: the requests below are answered before any handler
  * would use one (a missing token, an id that names nothing).
  */
-function createApp(authTokenHeader: string) {
+function createApp(authTokenHeader: string, adminIamPrincipals: readonly string[] = []) {
   const unused = {} as never;
   const logger = new Logger({ serviceName: 'chat', logLevel: 'SILENT' });
   const deps: ChatAppDependencies = {
@@ -61,7 +61,7 @@ function createApp(authTokenHeader: string) {
         onTouchFailed: () => {},
       }),
     }),
-    authentication: { tokenHeader: authTokenHeader, adminIamPrincipals: [] },
+    authentication: { tokenHeader: authTokenHeader, adminIamPrincipals },
     healthChecks: {},
     chatTurn: unused,
     observeTurn: () => unused,
@@ -91,6 +91,7 @@ async function send(
   method: string,
   url: string,
   headers: Record<string, string> = {},
+  iamCaller?: string,
 ) {
   const event = buildFunctionUrlEvent(
     {
@@ -104,6 +105,9 @@ async function send(
     },
     { urlId: 'abc', requestId: randomUUID(), receivedAt: new Date() },
   );
+  // What an AWS_IAM function URL adds once SigV4 named the caller.
+  if (iamCaller)
+    Object.assign(event.requestContext, { authorizer: { iam: { userArn: iamCaller } } });
   return app.resolve(event, createLambdaContext({ functionName: 'chat', timeoutMs: 30_000 }));
 }
 
@@ -124,6 +128,15 @@ describe('the chat app', () => {
       const response = await send(app, method, path);
       expect(response.statusCode, `${method} ${path}`).toBe(401);
     }
+  });
+
+  it('takes a SigV4 caller for an admin when adminIamPrincipals lists it or its role', async () => {
+    const app = createApp('x-user-authorization', ['arn:aws:iam::123456789012:role/ops/Admin']);
+    // Not a key id at all: answered 404 once the caller is an admin, before any store is asked.
+    const unknownKey = '/v1/admin/keys/not*a*key';
+    const session = (role: string) => `arn:aws:sts::123456789012:assumed-role/${role}/jane`;
+    expect((await send(app, 'DELETE', unknownKey, {}, session('Admin'))).statusCode).toBe(404);
+    expect((await send(app, 'DELETE', unknownKey, {}, session('Reader'))).statusCode).toBe(401);
   });
 
   it('reads the token from the configured header only (x-user-authorization behind SigV4)', async () => {
