@@ -30,8 +30,11 @@ export interface JobEndedEvent {
   jobType?: string;
   status: JobEndStatus;
   priority?: 'batch';
-  /** The summary inline when it fits in an event; else its size and where to read it. */
-  result?: { summary: string } | { summaryBytes: number; fetch: string };
+  /**
+   * The summary inline when it fits in an event; else its size and, for a document, where to
+   * read it. A conversation's is kept by the conversation alone (its job keeps none): no `fetch`.
+   */
+  result?: { summary: string } | { summaryBytes: number; fetch?: string };
   usage?: TokenUsage;
   costUsd?: number;
   error?: { type: string; message: string };
@@ -126,15 +129,21 @@ export function jobEndedEvent(
     ...(job.type && { jobType: job.type }),
     status: outcome.status,
     ...(job.priority === 'batch' && { priority: 'batch' as const }),
-    ...(outcome.summary !== undefined && { result: resultOf(job.jobId, outcome.summary) }),
+    ...(outcome.summary !== undefined && { result: resultOf(job, outcome.summary) }),
     ...(usage && { usage }),
     ...(costNanoUsd !== undefined && { costUsd: nanoToUsd(costNanoUsd) }),
     ...(outcome.error && { error: outcome.error }),
   };
 }
 
-function resultOf(jobId: string, summary: string): JobEndedEvent['result'] {
+function resultOf(
+  job: Pick<Job, 'jobId'> & Partial<Pick<Job, 'type'>>,
+  summary: string,
+): JobEndedEvent['result'] {
   // As it goes in the event: JSON escaping can make a quote two bytes, a control character six.
   if (utf8Bytes(JSON.stringify(summary)) <= INLINE_SUMMARY_MAX_BYTES) return { summary };
-  return { summaryBytes: utf8Bytes(summary), fetch: `GET /v1/jobs/${jobId}` };
+  const summaryBytes = utf8Bytes(summary);
+  // GET /v1/jobs/{id} shows a document's summary only: a conversation's job keeps none.
+  if (job.type === 'summarize.conversation') return { summaryBytes };
+  return { summaryBytes, fetch: `GET /v1/jobs/${job.jobId}` };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_JOB_ANSWER_BYTES } from '../../functions/worker/answer-size.js';
 import { subscribeQueue } from '../../local-stack/sns/topics.js';
@@ -9,7 +9,7 @@ import { usdToNano } from '../../shared/domain/pricing/model-price.js';
 import { PriceTable } from '../../shared/domain/pricing/price-table.js';
 import { utf8Bytes } from '../../shared/domain/tokens.js';
 import type { JobEndedEvent } from '../../shared/events/producer-events.js';
-import { json } from './support/sse.js';
+import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const directive = (text: string) => `[[local-claude: ${text}]]`;
@@ -216,6 +216,69 @@ describe('a summary longer than one item stores', () => {
       ]);
       const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
       expect(await ledger.listReservations()).toEqual([]);
+    } finally {
+      await ends.close();
+      await stack.close();
+    }
+  }, 120_000);
+});
+
+describe('a compaction whose summary is too long for an event', () => {
+  it('sends its size only: its job keeps no summary to fetch, its conversation does', async () => {
+    const stack = await startTestStack({
+      worker: true,
+      // Compactions only when asked (below); long summaries allowed.
+      env: { SUMMARY_MAX_TOKENS: '128000', COMPACTION_THRESHOLD_TOKENS: '90000' },
+    });
+    const userId = `compacted-${randomUUID().slice(0, 8)}`;
+    const ends = await subscribeQueue({ sns: stack.sns, sqs: stack.sqs }, stack.eventsTopicArn, {
+      queueName: `compaction-events-${userId}`,
+      filterPolicy: { type: ['job.ended'] },
+    });
+    try {
+      let conversationId: string | undefined;
+      // The first question asks the compaction (its prompt holds it) for ~40k words, ~280 KB.
+      for (const message of [`The plan. ${directive('tokens=40000 tps=0')}`, 'Next?', 'And?']) {
+        const events = await collectSse(
+          await stack.chat(userId, {
+            message,
+            maxTokens: 20,
+            ...(conversationId && { conversationId }),
+          }),
+        );
+        conversationId = String(events[0]!.data.conversationId);
+      }
+      const jobId = `compaction-${randomUUID().slice(0, 8)}`;
+      await stack.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: stack.queueUrl,
+          MessageBody: JSON.stringify({
+            type: 'summarize.conversation',
+            jobId,
+            userId,
+            conversationId,
+          }),
+        }),
+      );
+
+      const { event } = await ends.waitFor<JobEndedEvent>((e) => e.jobId === jobId, {
+        timeoutMs: 60_000,
+      });
+      const job = await json(await stack.request(userId, 'GET', `/v1/jobs/${jobId}`));
+      const { Item: conversation } = await stack.documentClient.send(
+        new GetCommand({
+          TableName: stack.tableName,
+          Key: { pk: `USER#${userId}#CONV#${conversationId}`, sk: 'META' },
+        }),
+      );
+
+      expect(event.status).toBe('succeeded');
+      expect(job).toMatchObject({ status: 'succeeded' });
+      expect(job.result).toBeUndefined();
+      const summaryBytes = utf8Bytes(conversation!.summary);
+      expect(summaryBytes).toBeGreaterThan(200_000);
+      // Before the fix it said to fetch the summary from GET /v1/jobs/{id}, which has none.
+      expect(event.result).toEqual({ summaryBytes });
     } finally {
       await ends.close();
       await stack.close();

@@ -26,4 +26,15 @@ describe('job.ended events', () => {
       expect(bytesOf(event)).toBeLessThan(SNS_MAX_BYTES);
     }
   });
+
+  it("send a conversation's summary too long to go inline by its size only: its job keeps none to fetch", () => {
+    const summary = 'x'.repeat(250_000);
+    const event = jobEndedEvent(
+      { jobId: 'compaction-3', userId: 'alice', type: 'summarize.conversation' },
+      { status: 'succeeded', summary },
+      '2026-12-01T00:00:00.000Z',
+    );
+
+    expect(event.result).toEqual({ summaryBytes: 250_000 });
+  });
 });
