@@ -23,10 +23,12 @@ export interface JobAttempt {
 
 /**
  * Does one job and records its outcome (and publishes its end); failures are thrown for
- * the caller to classify, after the attempt's spend is recorded on the job.
+ * the caller to classify, after the attempt's spend is recorded on the job. Resolves with
+ * nothing: the idempotency record keeps what it resolves with, and a conversation's summary
+ * may outlive its conversation nowhere.
  * @throws JobCancelledError when the job was cancelled before it could start
  */
-export type RunJob = (job: IdentifiedJob, attempt?: JobAttempt) => Promise<{ summary: string }>;
+export type RunJob = (job: IdentifiedJob, attempt?: JobAttempt) => Promise<void>;
 
 export function createJobRunner(deps: {
   jobs: Pick<
@@ -94,7 +96,6 @@ export function createJobRunner(deps: {
       });
       await publish(jobEndedEvent(record, { status: 'succeeded', summary, ...spent }, nowIso()));
       await deps.afterSpend(job.userId).catch((error: unknown) => observer.notPublished(error));
-      return { summary };
     } catch (error) {
       if (run.meter.costNanoUsd !== (record.costNanoUsd ?? 0)) {
         await jobs

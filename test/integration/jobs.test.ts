@@ -3,7 +3,7 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redriveDeadLetters } from '../../local-stack/redrive-dead-letters.js';
 import { jobIdOf } from '../../shared/jobs/job-id.js';
@@ -431,6 +431,57 @@ describe('a compaction whose conversation is deleted meanwhile', () => {
       expect(job).toMatchObject({ status: 'failed', error: { type: 'not_found_error' } });
       // What the parts said is the conversation's: it goes with it (docs/data-model.md).
       expect(await checkpoints()).toEqual([]);
+    } finally {
+      await stack.close();
+    }
+  }, 60_000);
+});
+
+describe('a compaction that succeeded, its conversation deleted since', () => {
+  it('leaves its summary nowhere in the table, the idempotency records included', async () => {
+    const stack = await startTestStack({
+      worker: true,
+      env: { COMPACTION_THRESHOLD_TOKENS: '90000' },
+    });
+    try {
+      const userId = 'deleter';
+      let conversationId: string | undefined;
+      for (const message of ['First plans.', 'Second thoughts.', 'Third idea.']) {
+        const events = await collectSse(
+          await stack.chat(userId, { message, ...(conversationId && { conversationId }) }),
+        );
+        conversationId = String(events[0]!.data.conversationId);
+      }
+      const jobId = 'compaction-then-deletion';
+      await stack.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: stack.queueUrl,
+          MessageBody: JSON.stringify({
+            type: 'summarize.conversation',
+            jobId,
+            userId,
+            conversationId,
+          }),
+        }),
+      );
+      await waitForJob(stack, userId, jobId, ['succeeded', 'failed', 'dead_lettered']);
+      const { Item: conversation } = await stack.documentClient.send(
+        new GetCommand({
+          TableName: stack.tableName,
+          Key: { pk: `USER#${userId}#CONV#${conversationId}`, sk: 'META' },
+        }),
+      );
+      const summary = String(conversation?.summary);
+      expect(summary.length).toBeGreaterThan(20);
+
+      const deleted = await stack.request(userId, 'DELETE', `/v1/conversations/${conversationId}`);
+      expect(deleted.status).toBe(204);
+
+      // What the conversation said goes with it (docs/data-model.md): no item keeps its summary.
+      const { Items: items = [] } = await stack.documentClient.send(
+        new ScanCommand({ TableName: stack.tableName, ConsistentRead: true }),
+      );
+      expect(items.filter((item) => JSON.stringify(item).includes(summary))).toEqual([]);
     } finally {
       await stack.close();
     }

@@ -85,7 +85,6 @@ describe('createRecordHandler', () => {
       const calls: Array<Parameters<RunJobOnce>> = [];
       const { handleRecord } = handlerWith(async (...args) => {
         calls.push(args);
-        return { summary: 'done' };
       });
       const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 } as Context;
       const { jobId: _, ...withoutId } = documentMessage;

@@ -93,12 +93,12 @@ describe('createJobRunner', () => {
     });
   });
 
-  it('marks the job succeeded with its summary, usage and cost, and returns the summary', async () => {
+  it('marks the job succeeded with its summary, usage and cost, and returns nothing the idempotency record would keep', async () => {
     const { runJob, jobs, clock } = runnerWorld({ workMs: 2_500 });
 
     const result = await runJob(documentJob);
 
-    expect(result).toEqual({ summary: 'summary by summarizeDocument' });
+    expect(result).toBeUndefined();
     expect(await jobs.get(USER_ID, JOB_ID)).toMatchObject({
       status: 'succeeded',
       result: { summary: 'summary by summarizeDocument' },
