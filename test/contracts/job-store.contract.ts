@@ -285,6 +285,23 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       expect(again.contentHash).toBe('abc');
     });
 
+    it('keeps a job created standard as it is when other content asks for a batch under its id', async () => {
+      await jobs.create({ ...job, contentHash: 'abc' }, T0);
+
+      const again = await jobs.create({ ...job, contentHash: 'other', priority: 'batch' }, T1);
+
+      const expected: Job = {
+        ...job,
+        contentHash: 'abc',
+        status: 'queued',
+        createdAt: T0,
+        updatedAt: T0,
+        attempts: 0,
+      };
+      expect(again).toEqual(expected);
+      expect(await jobs.get(job.userId, job.jobId)).toEqual(expected);
+    });
+
     it('notes a conflicting message on the job and changes nothing else', async () => {
       await jobs.create({ ...job, contentHash: 'abc' }, T0);
 

@@ -108,6 +108,22 @@ describe('the jobs API', () => {
     }
   });
 
+  it('leaves a standard job standard when a refused request asks for a batch under its id', async () => {
+    await submit('owner', { text: 'Daily numbers.', jobId: 'daily' });
+
+    const conflict = await stack.request('owner', 'POST', '/v1/jobs', {
+      type: 'summarize',
+      text: 'Daily numbers.',
+      jobId: 'daily',
+      priority: 'batch',
+    });
+
+    expect(conflict.status).toBe(409);
+    const job = await json(await stack.request('owner', 'GET', '/v1/jobs/daily'));
+    // It was marked batch (and its job.ended said so), though it ran and was billed standard.
+    expect(job.priority).toBeUndefined();
+  });
+
   it('accepts one of ten callers racing with one job id and ten contents, and refuses nine', async () => {
     const statuses = await Promise.all(
       Array.from({ length: 10 }, async (_, i) => {

@@ -53,36 +53,47 @@ export class DynamoJobStore implements JobStore {
       ['priority', job.priority === 'batch' ? 'batch' : undefined],
     ];
     const set = optional.filter(([, value]) => value !== undefined);
-    const { Attributes } = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: jobKeys.job(job.userId, job.jobId),
-        // if_not_exists keeps a job that already exists exactly as it is.
-        UpdateExpression: [
-          'SET jobId = if_not_exists(jobId, :jobId), userId = if_not_exists(userId, :userId)',
-          '#type = if_not_exists(#type, :type), #status = if_not_exists(#status, :queued)',
-          'createdAt = if_not_exists(createdAt, :now), updatedAt = if_not_exists(updatedAt, :now)',
-          'attempts = if_not_exists(attempts, :zero), expiresAt = if_not_exists(expiresAt, :expiresAt)',
-          'gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsi1sk)',
-          ...set.map(([name]) => `${name} = if_not_exists(${name}, :${name})`),
-        ].join(', '),
-        ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':jobId': job.jobId,
-          ':userId': job.userId,
-          ':type': job.type,
-          ':queued': 'queued',
-          ':now': nowIso,
-          ':zero': 0,
-          ':expiresAt': expiresAtOf(nowIso),
-          ':gsi1pk': jobKeys.jobsByUser(job.userId),
-          ':gsi1sk': jobKeys.jobCreated(nowIso, job.jobId),
-          ...Object.fromEntries(set.map(([name, value]) => [`:${name}`, value])),
-        },
-        ReturnValues: 'ALL_NEW',
+    const update = new UpdateCommand({
+      TableName: this.tableName,
+      Key: jobKeys.job(job.userId, job.jobId),
+      // if_not_exists keeps a job that already exists exactly as it is.
+      UpdateExpression: [
+        'SET jobId = if_not_exists(jobId, :jobId), userId = if_not_exists(userId, :userId)',
+        '#type = if_not_exists(#type, :type), #status = if_not_exists(#status, :queued)',
+        'createdAt = if_not_exists(createdAt, :now), updatedAt = if_not_exists(updatedAt, :now)',
+        'attempts = if_not_exists(attempts, :zero), expiresAt = if_not_exists(expiresAt, :expiresAt)',
+        'gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsi1sk)',
+        ...set.map(([name]) => `${name} = if_not_exists(${name}, :${name})`),
+      ].join(', '),
+      ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':jobId': job.jobId,
+        ':userId': job.userId,
+        ':type': job.type,
+        ':queued': 'queued',
+        ':now': nowIso,
+        ':zero': 0,
+        ':expiresAt': expiresAtOf(nowIso),
+        ':gsi1pk': jobKeys.jobsByUser(job.userId),
+        ':gsi1sk': jobKeys.jobCreated(nowIso, job.jobId),
+        ...Object.fromEntries(set.map(([name, value]) => [`:${name}`, value])),
+      },
+      // Another content's job is left as it is: its `priority` (absent on a standard job)
+      // would otherwise be set by if_not_exists to the other content's.
+      ...(job.contentHash !== undefined && {
+        ConditionExpression: 'attribute_not_exists(contentHash) OR contentHash = :contentHash',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
-    );
-    return toJob(Attributes ?? {});
+      ReturnValues: 'ALL_NEW',
+    });
+    try {
+      const { Attributes } = await this.client.send(update);
+      return toJob(Attributes ?? {});
+    } catch (error) {
+      const item = isConditionFailure(error) ? failedItem(error) : undefined;
+      if (!item) throw error;
+      return toJob(item);
+    }
   }
 
   async discard(userId: string, jobId: string, contentHash: string): Promise<void> {
