@@ -26,7 +26,11 @@ import { transactWrite } from './transact.js';
 
 type Item = Record<string, unknown>;
 
-/** Finished jobs are kept this long, then DynamoDB TTL removes them (checkpoints too). */
+/**
+ * Jobs are kept this long from their creation and again from each end (a failed job asked
+ * again late in its life keeps its result as long), then DynamoDB TTL removes them
+ * (checkpoints too, this long after they were saved).
+ */
 const JOB_RETENTION_SECONDS = 30 * 24 * 3600;
 
 const expiresAtOf = (nowIso: string) =>
@@ -144,10 +148,15 @@ export class DynamoJobStore implements JobStore {
 
   async cancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
     return this.moveStatus(userId, jobId, {
-      UpdateExpression: 'SET #status = :cancelled, updatedAt = :now',
+      UpdateExpression: 'SET #status = :cancelled, updatedAt = :now, expiresAt = :expiresAt',
       ConditionExpression: '#status = :queued',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':cancelled': 'cancelled', ':queued': 'queued', ':now': nowIso },
+      ExpressionAttributeValues: {
+        ':cancelled': 'cancelled',
+        ':queued': 'queued',
+        ':now': nowIso,
+        ':expiresAt': expiresAtOf(nowIso),
+      },
     });
   }
 
@@ -234,10 +243,11 @@ export class DynamoJobStore implements JobStore {
     await this.update(
       userId,
       jobId,
-      `SET #status = :succeeded, updatedAt = :now, ${kept ? '#result = :result, ' : ''}#usage = :usage, costNanoUsd = :cost REMOVE #error, #batch${kept ? '' : ', #result'}`,
+      `SET #status = :succeeded, updatedAt = :now, expiresAt = :expiresAt, ${kept ? '#result = :result, ' : ''}#usage = :usage, costNanoUsd = :cost REMOVE #error, #batch${kept ? '' : ', #result'}`,
       {
         ':succeeded': 'succeeded',
         ':now': nowIso,
+        ':expiresAt': expiresAtOf(nowIso),
         ...(kept && { ':result': { summary: outcome.summary } }),
         ':usage': outcome.usage,
         ':cost': outcome.costNanoUsd,
@@ -258,8 +268,13 @@ export class DynamoJobStore implements JobStore {
     await this.update(
       userId,
       jobId,
-      'SET #status = :status, updatedAt = :now, #error = :error',
-      { ':status': ending.status, ':now': nowIso, ':error': ending.error },
+      'SET #status = :status, updatedAt = :now, expiresAt = :expiresAt, #error = :error',
+      {
+        ':status': ending.status,
+        ':now': nowIso,
+        ':expiresAt': expiresAtOf(nowIso),
+        ':error': ending.error,
+      },
       { '#error': 'error' },
     );
   }

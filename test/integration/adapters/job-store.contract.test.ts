@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { MAX_JOB_ANSWER_BYTES } from '../../../functions/worker/answer-size.js';
 import { ensureTable } from '../../../local-stack/dynamodb/create-table.js';
@@ -9,19 +10,23 @@ import {
 } from '../../../shared/adapters/aws/clients.js';
 import { CursorCodec } from '../../../shared/adapters/dynamodb/cursor.js';
 import { DynamoJobStore } from '../../../shared/adapters/dynamodb/job-store.js';
+import { jobKeys } from '../../../shared/adapters/dynamodb/keys.js';
 import { PayloadTooLargeError } from '../../../shared/domain/errors.js';
 import { ZERO_USAGE } from '../../../shared/domain/usage.js';
 import { jobStoreContract } from '../../contracts/job-store.contract.js';
 
 describe('DynamoJobStore on DynamoDB Local', () => {
   let jobs: DynamoJobStore;
+  let documentClient: ReturnType<typeof createDocumentClient>;
+  let tableName: string;
   beforeAll(async () => {
     ensureLocalAwsEnv();
     const client = createDynamoDbClient(inject('dynamodbEndpoint'));
-    const tableName = `contract-jobs-${randomUUID().slice(0, 8)}`;
+    tableName = `contract-jobs-${randomUUID().slice(0, 8)}`;
     await ensureTable(client, tableName);
+    documentClient = createDocumentClient(client);
     jobs = new DynamoJobStore(
-      createDocumentClient(client),
+      documentClient,
       tableName,
       new CursorCodec(async () => 'a-test-signing-key'),
     );
@@ -64,6 +69,53 @@ describe('DynamoJobStore on DynamoDB Local', () => {
         jobs.markSucceeded(userId, 'big', { summary: text, ...state }, T0),
       ).rejects.toBeInstanceOf(PayloadTooLargeError);
       expect(await jobs.get(userId, 'big')).toMatchObject({ status: 'queued' });
+    });
+  });
+
+  describe('retention', () => {
+    const DAY_SECONDS = 24 * 3600;
+    const created = '2026-11-01T00:00:00.000Z';
+    const ended = '2026-11-29T00:00:00.000Z';
+    const expiresAt = async (userId: string, jobId: string) =>
+      (
+        await documentClient.send(
+          new GetCommand({ TableName: tableName, Key: jobKeys.job(userId, jobId) }),
+        )
+      ).Item?.expiresAt;
+
+    it('keeps a job for 30 days from its end, however long ago it was created', async () => {
+      const userId = `retention-${randomUUID()}`;
+      const ends: Array<[string, (jobId: string) => Promise<unknown>]> = [
+        [
+          'succeeded',
+          (jobId) =>
+            jobs.markSucceeded(
+              userId,
+              jobId,
+              { summary: 's', usage: ZERO_USAGE, costNanoUsd: 1 },
+              ended,
+            ),
+        ],
+        [
+          'failed',
+          (jobId) =>
+            jobs.markFailed(
+              userId,
+              jobId,
+              { status: 'failed', error: { type: 'billing_error', message: 'm' } },
+              ended,
+            ),
+        ],
+        ['cancelled', (jobId) => jobs.cancel(userId, jobId, ended)],
+      ];
+      for (const [how, end] of ends) {
+        await jobs.create({ jobId: how, userId, type: 'summarize.document' }, created);
+
+        await end(how);
+
+        // Asked again late in its life (a failed job posted again), its result went days after.
+        expect(await expiresAt(userId, how), how).toBe(Date.parse(ended) / 1000 + 30 * DAY_SECONDS);
+      }
     });
   });
 });
