@@ -63,16 +63,14 @@ export function createBatchRounds(deps: {
     for (const result of state.results) {
       if (result.kind !== 'succeeded' || run.checkpoints.has(result.customId)) continue;
       done += 1;
+      const kept = truncateUtf8(result.answer.text, MAX_JOB_ANSWER_BYTES);
+      if (result.answer.stopReason === 'max_tokens' || kept !== result.answer.text) run.noteCut();
       // A batch answers whole: one longer than an item stores is cut as a streamed one is.
-      await run.checkpoint(
-        result.customId,
-        truncateUtf8(result.answer.text, MAX_JOB_ANSWER_BYTES),
-        {
-          round,
-          partsDone: Math.min(done, calls.length),
-          partsTotal: calls.length,
-        },
-      );
+      await run.checkpoint(result.customId, kept, {
+        round,
+        partsDone: Math.min(done, calls.length),
+        partsTotal: calls.length,
+      });
     }
     await run.setPendingBatch(undefined);
     const failed = state.results.find((result) => result.kind !== 'succeeded');

@@ -42,6 +42,13 @@ export interface JobRun {
   readonly pendingBatch: PendingBatch | undefined;
   /** Makes (or collects) a round's calls. */
   round(round: Round): Promise<string[]>;
+  /**
+   * Whether an answer the latest round made or collected ended at its limit (max_tokens):
+   * after the last round, whether the summary was cut.
+   */
+  readonly lastRoundCut: boolean;
+  /** Notes that an answer of the current round ended at its limit. */
+  noteCut(): void;
   /** Keeps an answer so a retry does not make the call again; reports progress. */
   checkpoint(key: string, text: string, progress: JobProgress): Promise<void>;
   /** Records the batch the job now waits for (undefined: none). */

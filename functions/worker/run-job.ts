@@ -73,13 +73,14 @@ export function createJobRunner(deps: {
           ? await deps.summarizeDocument(job, run)
           : await deps.compactConversation(job, run);
       const spent = { usage: run.meter.usage, costNanoUsd: run.meter.costNanoUsd };
+      const truncated = run.lastRoundCut;
       // A conversation's summary is kept by the conversation alone, and goes when it is
       // deleted: its job keeps neither it nor the parts said along the way.
       const keepsSummary = job.type === 'summarize.document';
       await jobs.markSucceeded(
         job.userId,
         job.jobId,
-        { ...(keepsSummary && { summary }), ...spent },
+        { ...(keepsSummary && { summary, truncated }), ...spent },
         nowIso(),
       );
       if (!keepsSummary) {
@@ -94,7 +95,9 @@ export function createJobRunner(deps: {
         ...spent,
         durationMs: clock() - startedAt,
       });
-      await publish(jobEndedEvent(record, { status: 'succeeded', summary, ...spent }, nowIso()));
+      await publish(
+        jobEndedEvent(record, { status: 'succeeded', summary, truncated, ...spent }, nowIso()),
+      );
       await deps.afterSpend(job.userId).catch((error: unknown) => observer.notPublished(error));
     } catch (error) {
       if (run.meter.costNanoUsd !== (record.costNanoUsd ?? 0)) {
@@ -125,6 +128,7 @@ export function createJobRunner(deps: {
     const meter = new JobMeter(record);
     let saved: Promise<unknown> = Promise.resolve();
     let pendingBatch: PendingBatch | undefined = record.batch;
+    let lastRoundCut = false;
     const priority = job.type === 'summarize.document' ? job.priority : undefined;
     const rounds = priority === 'batch' ? deps.rounds.batch : deps.rounds.standard;
     const run: JobRun = {
@@ -142,7 +146,16 @@ export function createJobRunner(deps: {
       get costNanoUsd() {
         return meter.costNanoUsd;
       },
-      round: (round) => rounds(round, run),
+      get lastRoundCut() {
+        return lastRoundCut;
+      },
+      noteCut() {
+        lastRoundCut = true;
+      },
+      round: (round) => {
+        lastRoundCut = false;
+        return rounds(round, run);
+      },
       async checkpoint(key, text, progress) {
         checkpoints.set(key, text);
         // One at a time, in the order the parts finished: concurrent parts' writes could

@@ -34,7 +34,9 @@ export interface JobEndedEvent {
    * The summary inline when it fits in an event; else its size and, for a document, where to
    * read it. A conversation's is kept by the conversation alone (its job keeps none): no `fetch`.
    */
-  result?: { summary: string } | { summaryBytes: number; fetch?: string };
+  result?:
+    | { summary: string; truncated?: true }
+    | { summaryBytes: number; fetch?: string; truncated?: true };
   usage?: TokenUsage;
   costUsd?: number;
   error?: { type: string; message: string };
@@ -112,6 +114,8 @@ export function jobEndedEvent(
   outcome: {
     status: JobEndStatus;
     summary?: string;
+    /** The summary ended at its limit (`summaryMaxTokens`, or the 350,000-byte cap). */
+    truncated?: boolean;
     error?: { type: string; message: string };
     usage?: TokenUsage;
     costNanoUsd?: number;
@@ -129,7 +133,9 @@ export function jobEndedEvent(
     ...(job.type && { jobType: job.type }),
     status: outcome.status,
     ...(job.priority === 'batch' && { priority: 'batch' as const }),
-    ...(outcome.summary !== undefined && { result: resultOf(job, outcome.summary) }),
+    ...(outcome.summary !== undefined && {
+      result: resultOf(job, outcome.summary, outcome.truncated ?? false),
+    }),
     ...(usage && { usage }),
     ...(costNanoUsd !== undefined && { costUsd: nanoToUsd(costNanoUsd) }),
     ...(outcome.error && { error: outcome.error }),
@@ -139,11 +145,13 @@ export function jobEndedEvent(
 function resultOf(
   job: Pick<Job, 'jobId'> & Partial<Pick<Job, 'type'>>,
   summary: string,
+  truncated: boolean,
 ): JobEndedEvent['result'] {
+  const cut = truncated ? { truncated: true as const } : {};
   // As it goes in the event: JSON escaping can make a quote two bytes, a control character six.
-  if (utf8Bytes(JSON.stringify(summary)) <= INLINE_SUMMARY_MAX_BYTES) return { summary };
+  if (utf8Bytes(JSON.stringify(summary)) <= INLINE_SUMMARY_MAX_BYTES) return { summary, ...cut };
   const summaryBytes = utf8Bytes(summary);
   // GET /v1/jobs/{id} shows a document's summary only: a conversation's job keeps none.
-  if (job.type === 'summarize.conversation') return { summaryBytes };
-  return { summaryBytes, fetch: `GET /v1/jobs/${job.jobId}` };
+  if (job.type === 'summarize.conversation') return { summaryBytes, ...cut };
+  return { summaryBytes, fetch: `GET /v1/jobs/${job.jobId}`, ...cut };
 }

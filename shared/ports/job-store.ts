@@ -52,7 +52,8 @@ export interface Job {
   priority?: JobPriority;
   /** See contentHashOf: another content under the same id is a conflict. */
   contentHash?: string;
-  result?: { summary: string };
+  /** `truncated`: the summary ended at its limit (`summaryMaxTokens`, or the 350,000-byte cap). */
+  result?: { summary: string; truncated?: true };
   /** Why it failed; on a job that has not ended (or was cancelled between retries), why its last attempt failed. */
   error?: { type: string; message: string };
   /** Usage and cost so far (every attempt's, once it settled); the whole job's once it ended. */
@@ -112,7 +113,7 @@ export interface JobStore {
   markSucceeded(
     userId: string,
     jobId: string,
-    outcome: { summary?: string; usage: TokenUsage; costNanoUsd: number },
+    outcome: { summary?: string; truncated?: boolean; usage: TokenUsage; costNanoUsd: number },
     nowIso: string,
   ): Promise<void>;
   /**

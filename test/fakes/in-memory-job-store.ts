@@ -107,13 +107,13 @@ export class InMemoryJobStore implements JobStore {
   async markSucceeded(
     userId: string,
     jobId: string,
-    outcome: { summary?: string; usage: TokenUsage; costNanoUsd: number },
+    outcome: { summary?: string; truncated?: boolean; usage: TokenUsage; costNanoUsd: number },
     nowIso: string,
   ): Promise<void> {
     this.update(userId, jobId, nowIso, (job) => {
       job.status = 'succeeded';
       if (outcome.summary === undefined) delete job.result;
-      else job.result = { summary: outcome.summary };
+      else job.result = { summary: outcome.summary, ...(outcome.truncated && { truncated: true }) };
       job.usage = structuredClone(outcome.usage);
       job.costNanoUsd = outcome.costNanoUsd;
       delete job.error;

@@ -65,6 +65,7 @@ describe('summarization jobs', () => {
     const job = await waitForJob(stack, 'writer', jobId, ['succeeded', 'failed']);
     expect(job).toMatchObject({ status: 'succeeded', result: { summary: expect.any(String) } });
     expect(job.result.summary.length).toBeGreaterThan(0);
+    expect(job.result.truncated).toBeUndefined();
     expect(job.costUsd).toBeGreaterThan(0);
     expect(job.usage.outputTokens).toBeGreaterThan(0);
     const usage = await json(await stack.request('writer', 'GET', '/v1/usage'));
@@ -80,6 +81,20 @@ describe('summarization jobs', () => {
     );
 
     expect((await stack.request('stranger', 'GET', `/v1/jobs/${jobId}`)).status).toBe(404);
+  });
+
+  it('says a summary cut at summaryMaxTokens was truncated', async () => {
+    const { jobId } = await json(
+      await stack.request('writer', 'POST', '/v1/jobs', {
+        type: 'summarize',
+        text: `A memo asking for a long summary. ${directive('tokens=2000 tps=0')}`,
+      }),
+    );
+
+    const job = await waitForJob(stack, 'writer', jobId, ['succeeded', 'failed']);
+
+    expect(job.status).toBe('succeeded');
+    expect(job.result.truncated).toBe(true);
   });
 
   it('splits a long document, summarizes the parts and combines them', async () => {

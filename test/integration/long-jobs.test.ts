@@ -183,10 +183,12 @@ describe('a summary longer than one item stores', () => {
       const summary: string = job.result.summary;
       expect(utf8Bytes(summary)).toBeLessThanOrEqual(MAX_JOB_ANSWER_BYTES);
       expect(utf8Bytes(summary)).toBeGreaterThan(MAX_JOB_ANSWER_BYTES - 100);
-      // Too large to go inline: the event says where to fetch it.
+      // Too large to go inline: the event says where to fetch it. Both say it was cut.
+      expect(job.result.truncated).toBe(true);
       expect(event.result).toEqual({
         summaryBytes: utf8Bytes(summary),
         fetch: `GET /v1/jobs/${jobId}`,
+        truncated: true,
       });
 
       // One call, its stream closed by us at the cap: generation stopped short of 128k.

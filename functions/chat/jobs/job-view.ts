@@ -46,7 +46,18 @@ export const jobViewSchema = () =>
     batch: z.optional(z.object({ batchId: z.string(), submittedAt: instantSchema() })),
     result: z.optional(
       z
-        .object({ summary: z.string() })
+        .object({
+          summary: z.string(),
+          truncated: z.optional(
+            z
+              .literal(true)
+              .check(
+                z.describe(
+                  'The summary ended at its limit (`summaryMaxTokens`, or 350,000 bytes, the most one item stores): it was cut.',
+                ),
+              ),
+          ),
+        })
         .check(
           z.describe(
             "A document's summary. A conversation's is kept by the conversation alone (and its `job.ended` event), so that deleting the conversation deletes it.",

@@ -248,7 +248,9 @@ export class DynamoJobStore implements JobStore {
         ':succeeded': 'succeeded',
         ':now': nowIso,
         ':expiresAt': expiresAtOf(nowIso),
-        ...(kept && { ':result': { summary: outcome.summary } }),
+        ...(kept && {
+          ':result': { summary: outcome.summary, ...(outcome.truncated && { truncated: true }) },
+        }),
         ':usage': outcome.usage,
         ':cost': outcome.costNanoUsd,
       },

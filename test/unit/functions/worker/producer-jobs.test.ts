@@ -316,7 +316,8 @@ describe('batch jobs', () => {
     await world.handleRecord(jobRecord(body, { messageId: 'poll-2' }));
 
     const job = await world.jobs.get(USER_ID, PRODUCER_ID);
-    expect(job).toMatchObject({ status: 'succeeded', result: { summary: 'A batch summary.' } });
+    expect(job?.status).toBe('succeeded');
+    expect(job?.result).toEqual({ summary: 'A batch summary.' });
     expect(job?.batch).toBeUndefined();
     expect((world.model as ScriptedModel).requests).toHaveLength(0);
     const fullPrice = world.prices.costNanoUsd('claude-haiku-4-5', job!.usage!);
@@ -354,6 +355,10 @@ describe('batch jobs', () => {
     expect(utf8Bytes(summary)).toBeLessThanOrEqual(MAX_JOB_ANSWER_BYTES);
     expect(utf8Bytes(summary)).toBeGreaterThan(MAX_JOB_ANSWER_BYTES - 2);
     expect(text.startsWith(summary)).toBe(true);
+    expect(job?.result?.truncated).toBe(true);
+    expect(ended(world.events.published)).toEqual([
+      expect.objectContaining({ result: expect.objectContaining({ truncated: true }) }),
+    ]);
     // What the batch generated is what it bills: every word.
     expect(job?.usage?.outputTokens).toBe(2_000);
   });

@@ -340,6 +340,7 @@ export function testRun(
   const checkpoints = new Map<string, string>();
   const saved: Array<{ key: string; text: string }> = [];
   let pendingBatch: PendingBatch | undefined;
+  let lastRoundCut = false;
   const run: JobRun & { saved: typeof saved } = {
     userId: fields.userId ?? USER_ID,
     jobId: fields.jobId ?? JOB_ID,
@@ -356,7 +357,16 @@ export function testRun(
     get costNanoUsd() {
       return meter.costNanoUsd;
     },
-    round: (round) => rounds(round, run),
+    get lastRoundCut() {
+      return lastRoundCut;
+    },
+    noteCut() {
+      lastRoundCut = true;
+    },
+    round: (round) => {
+      lastRoundCut = false;
+      return rounds(round, run);
+    },
     async checkpoint(key, text) {
       checkpoints.set(key, text);
       saved.push({ key, text });

@@ -37,4 +37,20 @@ describe('job.ended events', () => {
 
     expect(event.result).toEqual({ summaryBytes: 250_000 });
   });
+
+  it('say a summary was cut at its limit, inline or by reference', () => {
+    const cut = (summary: string) =>
+      jobEndedEvent(
+        { jobId: 'report-8', userId: 'alice', type: 'summarize.document' },
+        { status: 'succeeded', summary, truncated: true },
+        '2026-12-01T00:00:00.000Z',
+      ).result;
+
+    expect(cut('Q3 went')).toEqual({ summary: 'Q3 went', truncated: true });
+    expect(cut('x'.repeat(250_000))).toEqual({
+      summaryBytes: 250_000,
+      fetch: 'GET /v1/jobs/report-8',
+      truncated: true,
+    });
+  });
 });
