@@ -36,7 +36,8 @@ export type HandleRecord = (record: SQSRecord, context?: Context) => Promise<voi
 /**
  * Handles one SQS record: parse, admit (a job id reused for other content is refused, a
  * cancelled, failed or finished job is not run again, a dead-lettered one is when its message
- * was sent again since: redriven, and a failed or cancelled one too: asked again), process
+ * was sent again since: redriven, and a failed or cancelled one too: asked again; a succeeded
+ * one asked again has its end published again), process
  * once per user and job id, and on failure either retry later (the
  * job `queued` again, after the provider's retry-after, else a growing delay), or end the
  * job for good, dead-lettering the message when the message itself is at fault or no
@@ -124,6 +125,9 @@ export function createRecordHandler(deps: {
       });
       // Cancelled between its attempts: what it kept of them goes now.
       if (stored.status === 'cancelled') await forgetConversationParts(job);
+      // Asked again after it succeeded: a producer with only SQS has no other way to learn
+      // an end it missed, so it hears it again, as the job keeps it.
+      if (stored.status === 'succeeded' && sentSinceEnd) await publish(endAsKept(stored));
       return;
     }
     if (redriven) observer.redriven({ jobId: job.jobId, userId: job.userId });
@@ -200,6 +204,21 @@ export function createRecordHandler(deps: {
     await jobs
       .forgetCheckpoints(job.userId, job.jobId)
       .catch((error: unknown) => observer.checkpointsNotForgotten(error));
+  }
+
+  /** A succeeded job's end as its item keeps it (a conversation's summary is not kept). */
+  function endAsKept(stored: Job) {
+    return jobEndedEvent(
+      stored,
+      {
+        status: 'succeeded',
+        ...(stored.result && {
+          summary: stored.result.summary,
+          truncated: stored.result.truncated ?? false,
+        }),
+      },
+      stored.updatedAt,
+    );
   }
 
   /** The job as the attempt left it: its recorded spend, for the event. */

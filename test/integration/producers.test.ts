@@ -95,6 +95,25 @@ describe('an event producer with only SQS and a topic subscription', () => {
     ).toHaveLength(1);
   });
 
+  it('hears a succeeded job end again when it sends its message again: no second call', async () => {
+    const jobId = `again-${randomUUID().slice(0, 8)}`;
+    const text = `Asked twice, paid once ${jobId}.`;
+    const message = { type: 'summarize.document', jobId, userId: producer, text };
+    await send(message);
+    const first = await endOf(jobId);
+
+    await send(message);
+
+    const again = await events.waitFor<JobEndedEvent>(
+      (e) => e.type === 'job.ended' && e.jobId === jobId && e !== first.event,
+      { timeoutMs: 45_000 },
+    );
+    expect(again.attributes).toEqual(first.attributes);
+    expect(again.event).toEqual({ ...first.event, at: expect.any(String) });
+    const calls = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes(text));
+    expect(calls).toHaveLength(1);
+  });
+
   it('dead-letters a poison message at once and reports it, as it names a user and a job', async () => {
     const jobId = `poison-${randomUUID().slice(0, 8)}`;
 
