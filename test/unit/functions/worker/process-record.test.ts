@@ -426,6 +426,24 @@ describe('createRecordHandler', () => {
       expect(world.events.published).toHaveLength(1);
     });
 
+    it('publishes a succeeded job end again for its message sent since, not for a copy sent before', async () => {
+      const world = createWorkerWorld({ model: [{ kind: 'answer', chunks: ['Q3 memo.'] }] });
+      const sentAtMs = world.clock.nowMs;
+      await world.handleRecord(jobRecord(documentMessage, { sentAtMs }));
+      world.clock.advance(30_000);
+
+      await world.handleRecord(jobRecord(documentMessage, { sentAtMs, messageId: 'msg-copy' }));
+      expect(world.events.published).toHaveLength(1);
+      await world.handleRecord(
+        jobRecord(documentMessage, { sentAtMs: world.clock.nowMs, messageId: 'msg-again' }),
+      );
+
+      expect((world.model as ScriptedModel).requests).toHaveLength(1);
+      const [first, again] = world.events.published;
+      expect(again).toEqual({ ...first, at: expect.any(String) });
+      expect(again).toMatchObject({ status: 'succeeded', result: { summary: 'Q3 memo.' } });
+    });
+
     it('drops the message of a job that failed for good when it comes again, saying it ended', async () => {
       const world = createWorkerWorld({ limits: { userMonthlyBudgetUsd: 0.000_001 } });
       await world.handleRecord(jobRecord(documentMessage, { receiveCount: 1 }));
