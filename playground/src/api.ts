@@ -57,14 +57,22 @@ export function createApi(token: () => string) {
     conversations: async () =>
       (await call<{ conversations: ConversationSummary[] }>('GET', '/v1/conversations?limit=50'))
         ?.conversations ?? [],
-    /** Its messages, or none for a chat that has not started yet. */
+    /** All its messages, page after page (oldest first), or none for a chat not started yet. */
     messages: async (id: string) => {
+      const messages: StoredMessage[] = [];
+      let cursor: string | undefined;
       try {
-        const page = await call<{ messages: StoredMessage[] }>(
-          'GET',
-          `/v1/conversations/${encodeURIComponent(id)}?limit=100`,
-        );
-        return page?.messages ?? [];
+        do {
+          const page = await call<{ messages: StoredMessage[]; nextCursor?: string }>(
+            'GET',
+            `/v1/conversations/${encodeURIComponent(id)}?limit=100${
+              cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`
+            }`,
+          );
+          messages.push(...(page?.messages ?? []));
+          cursor = page?.nextCursor;
+        } while (cursor !== undefined);
+        return messages;
       } catch (error) {
         if (error instanceof ApiError && error.status === 404) return [];
         throw error;
