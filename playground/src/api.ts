@@ -126,6 +126,11 @@ export function refusedByServer(error: Error): boolean {
   return typeof statusOf(error) === 'number';
 }
 
+/** An error of `useChat` that is the token refused (expired, say): a new one is needed. */
+export function tokenRefused(error: Error): boolean {
+  return statusOf(error) === 401;
+}
+
 function statusOf(error: Error): number | undefined {
   return (error as { statusCode?: number }).statusCode;
 }

@@ -1,5 +1,5 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
-import { type ConversationSummary, createApi, type Usage } from './api.js';
+import { ApiError, type ConversationSummary, createApi, type Usage } from './api.js';
 import { ChatView } from './chat-view.js';
 import { type Message, toMessages } from './messages.js';
 
@@ -43,6 +43,8 @@ function newChatId(): string {
 
 export function App() {
   const [token, setToken] = useState(initialToken);
+  // Refused (expired, say): the token form shows again, over the chat, which stays as it is.
+  const [tokenRefused, setTokenRefused] = useState(false);
   const [draftToken, setDraftToken] = useState('');
   const [conversations, setConversations] = useState<ConversationSummary[]>([]);
   const [usage, setUsage] = useState<Usage>();
@@ -60,6 +62,7 @@ export function App() {
       setUsage(month);
       setProblem(undefined);
     } catch (error) {
+      if (error instanceof ApiError && error.status === 401) setTokenRefused(true);
       setProblem((error as Error).message);
     }
   }, [api, token]);
@@ -89,10 +92,12 @@ export function App() {
     if (!value) return;
     sessionStorage.setItem(TOKEN_KEY, value);
     setDraftToken('');
+    setTokenRefused(false);
     setToken(value);
   };
   const forgetToken = () => {
     sessionStorage.removeItem(TOKEN_KEY);
+    setTokenRefused(false);
     setToken('');
     setOpen(undefined);
     setUsage(undefined);
@@ -109,7 +114,7 @@ export function App() {
           </button>
         ) : null}
       </header>
-      {!token && (
+      {(!token || tokenRefused) && (
         <form className="token" onSubmit={saveToken}>
           <label htmlFor="token">API token (a JWT or a csk_ key)</label>
           <input
@@ -160,6 +165,7 @@ export function App() {
                 token={currentToken}
                 api={api}
                 onAnswered={() => void refresh()}
+                onTokenRefused={() => setTokenRefused(true)}
               />
             )}
           </main>

@@ -2,7 +2,13 @@ import { useChat } from '@ai-sdk/react';
 import { DefaultChatTransport } from 'ai';
 import { type FormEvent, type KeyboardEvent, useId, useMemo, useState } from 'react';
 import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-metadata.js';
-import { type Api, chatErrorMessage, connectionLost, refusedByServer } from './api.js';
+import {
+  type Api,
+  chatErrorMessage,
+  connectionLost,
+  refusedByServer,
+  tokenRefused,
+} from './api.js';
 import { type Message, textOf } from './messages.js';
 import { useRetryWhileLost } from './use-retry-while-lost.js';
 import { useStopAnswer } from './use-stop-answer.js';
@@ -15,8 +21,10 @@ export function ChatView(props: {
   token: () => string;
   api: Api;
   onAnswered: () => void;
+  /** The token was refused: the page asks for another, keeping this chat and its composer. */
+  onTokenRefused: () => void;
 }) {
-  const { id, token, api, onAnswered } = props;
+  const { id, token, api, onAnswered, onTokenRefused } = props;
   const transport = useMemo(
     () =>
       new DefaultChatTransport<Message>({
@@ -48,6 +56,7 @@ export function ChatView(props: {
     onFinish: onAnswered,
     onError: (failure) => {
       onAnswered();
+      if (tokenRefused(failure)) onTokenRefused();
       if (refusedByServer(failure)) void takeBackRefused();
     },
   });
