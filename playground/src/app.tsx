@@ -1,4 +1,4 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, type ConversationSummary, createApi, type Usage } from './api.js';
 import { ChatView } from './chat-view.js';
 import { type Message, toMessages } from './messages.js';
@@ -67,13 +67,17 @@ export function App() {
     }
   }, [api, token]);
 
+  // The chat opened last: a chat clicked before it whose messages come later is not shown.
+  const opening = useRef<string>(undefined);
   const openChat = useCallback(
     async (id: string) => {
+      opening.current = id;
       history.replaceState(null, '', `#chat=${id}`);
       try {
-        setOpen({ id, initial: toMessages(await api.messages(id)) });
+        const initial = toMessages(await api.messages(id));
+        if (opening.current === id) setOpen({ id, initial });
       } catch (error) {
-        setProblem((error as Error).message);
+        if (opening.current === id) setProblem((error as Error).message);
       }
     },
     [api],
