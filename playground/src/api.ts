@@ -54,9 +54,14 @@ export function createApi(token: () => string) {
     return JSON.parse(text) as T;
   }
   return {
-    conversations: async () =>
-      (await call<{ conversations: ConversationSummary[] }>('GET', '/v1/conversations?limit=50'))
-        ?.conversations ?? [],
+    /** A page of them, newest activity first; `nextCursor` reads the older ones. */
+    conversations: async (cursor?: string) => {
+      const page = await call<{ conversations: ConversationSummary[]; nextCursor?: string }>(
+        'GET',
+        `/v1/conversations?limit=50${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+      );
+      return { conversations: page?.conversations ?? [], nextCursor: page?.nextCursor };
+    },
     /** All its messages, page after page (oldest first), or none for a chat not started yet. */
     messages: async (id: string) => {
       const messages: StoredMessage[] = [];

@@ -47,6 +47,8 @@ export function App() {
   const [tokenRefused, setTokenRefused] = useState(false);
   const [draftToken, setDraftToken] = useState('');
   const [conversations, setConversations] = useState<ConversationSummary[]>([]);
+  // Where the older conversations, not listed yet, are read from.
+  const [olderCursor, setOlderCursor] = useState<string>();
   const [usage, setUsage] = useState<Usage>();
   const [problem, setProblem] = useState<string>();
   const [open, setOpen] = useState<{ id: string; initial: Message[] }>();
@@ -58,7 +60,8 @@ export function App() {
     if (!token) return;
     try {
       const [list, month] = await Promise.all([api.conversations(), api.usage()]);
-      setConversations(list);
+      setConversations(list.conversations);
+      setOlderCursor(list.nextCursor);
       setUsage(month);
       setProblem(undefined);
     } catch (error) {
@@ -90,6 +93,20 @@ export function App() {
     void openChat(chatInFragment() ?? newChatId());
   }, [token]);
 
+  const listOlder = async () => {
+    if (olderCursor === undefined) return;
+    try {
+      const older = await api.conversations(olderCursor);
+      setConversations((listed) => [
+        ...listed,
+        ...older.conversations.filter((c) => !listed.some((shown) => shown.id === c.id)),
+      ]);
+      setOlderCursor(older.nextCursor);
+    } catch (error) {
+      setProblem((error as Error).message);
+    }
+  };
+
   const saveToken = (event: FormEvent) => {
     event.preventDefault();
     const value = draftToken.trim();
@@ -106,6 +123,7 @@ export function App() {
     setOpen(undefined);
     setUsage(undefined);
     setConversations([]);
+    setOlderCursor(undefined);
   };
 
   return (
@@ -158,6 +176,11 @@ export function App() {
                 </li>
               ))}
             </ul>
+            {olderCursor !== undefined && (
+              <button type="button" onClick={() => void listOlder()}>
+                Older conversations
+              </button>
+            )}
             {usage && <UsageMeter usage={usage} />}
           </nav>
           <main>
