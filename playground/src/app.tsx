@@ -2,6 +2,7 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
 import { ApiError, type ConversationSummary, createApi, type Usage } from './api.js';
 import { ChatView } from './chat-view.js';
 import { type Message, toMessages } from './messages.js';
+import { forgetDrafts } from './use-draft.js';
 
 const TOKEN_KEY = 'playground.token';
 
@@ -118,6 +119,7 @@ export function App() {
   };
   const forgetToken = () => {
     sessionStorage.removeItem(TOKEN_KEY);
+    forgetDrafts();
     setTokenRefused(false);
     setToken('');
     setOpen(undefined);

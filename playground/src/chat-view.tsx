@@ -1,6 +1,6 @@
 import { useChat } from '@ai-sdk/react';
 import { DefaultChatTransport } from 'ai';
-import { type FormEvent, type KeyboardEvent, useId, useMemo, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, useId, useMemo } from 'react';
 import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-metadata.js';
 import {
   type Api,
@@ -10,6 +10,7 @@ import {
   tokenRefused,
 } from './api.js';
 import { type Message, textOf } from './messages.js';
+import { useDraft } from './use-draft.js';
 import { useRetryWhileLost } from './use-retry-while-lost.js';
 import { useStopAnswer } from './use-stop-answer.js';
 import { useStoredConversation } from './use-stored-conversation.js';
@@ -60,7 +61,7 @@ export function ChatView(props: {
       if (refusedByServer(failure)) void takeBackRefused();
     },
   });
-  const [draft, setDraft] = useState('');
+  const [draft, setDraft] = useDraft(id);
   const { sending, showStored, takeBackRefused } = useStoredConversation({
     api,
     chatId: id,
