@@ -1,6 +1,6 @@
 import { useChat } from '@ai-sdk/react';
 import { DefaultChatTransport } from 'ai';
-import { type FormEvent, type KeyboardEvent, useId, useMemo } from 'react';
+import { type FormEvent, type KeyboardEvent, useEffect, useId, useMemo, useRef } from 'react';
 import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-metadata.js';
 import {
   type Api,
@@ -52,8 +52,6 @@ export function ChatView(props: {
     id,
     messages: props.initial,
     transport,
-    // After a reload, the answer still streaming is picked up (GET /v1/ui/chat/{id}/stream).
-    resume: true,
     onFinish: onAnswered,
     onError: (failure) => {
       onAnswered();
@@ -70,11 +68,30 @@ export function ChatView(props: {
     giveBack: (question) =>
       setDraft((typed) => (typed.trim() === '' ? question : `${question}\n${typed}`)),
   });
+  const shown = useRef(messages);
+  shown.current = messages;
+  /**
+   * Picks up the answer still streaming (GET /v1/ui/chat/{id}/stream). One that ended after
+   * the conversation was read gets a 204: the part of it shown then (or none, only its
+   * question) gives way to the stored answer, whole.
+   */
+  const resumeAnswer = async () => {
+    await resumeStream();
+    const latest = shown.current.at(-1);
+    if (latest && (latest.role === 'user' || latest.metadata?.stopReason === undefined)) {
+      await showStored();
+    }
+  };
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per chat (keyed by its id), as after a reload
+  useEffect(() => {
+    // A failed read leaves the part shown; a lost connection is tried again below.
+    resumeAnswer().catch(() => undefined);
+  }, []);
   // The server went on: once back, the conversation is opened again as a reload would.
   useRetryWhileLost(error !== undefined && connectionLost(error), async () => {
     if (!(await showStored())) return;
     clearError();
-    await resumeStream();
+    await resumeAnswer();
     onAnswered();
   });
   const inputId = useId();
