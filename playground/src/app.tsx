@@ -170,6 +170,7 @@ export function App() {
                 <li key={conversation.id}>
                   <button
                     type="button"
+                    dir="auto"
                     aria-current={conversation.id === open?.id ? 'true' : undefined}
                     onClick={() => void openChat(conversation.id)}
                   >

@@ -127,7 +127,12 @@ export function ChatView(props: {
         {messages.map((message) => (
           <li key={message.id} className={`message ${message.role}`}>
             <span className="role">{message.role === 'user' ? 'You' : 'Claude'}</span>
-            <div className="text" data-testid={message.role === 'assistant' ? 'answer' : undefined}>
+            {/* dir=auto: a message in Arabic or Hebrew reads right to left, its punctuation in place. */}
+            <div
+              className="text"
+              dir="auto"
+              data-testid={message.role === 'assistant' ? 'answer' : undefined}
+            >
               {textOf(message)}
             </div>
             {message.role === 'assistant' && <AnswerFacts metadata={message.metadata} />}
@@ -148,6 +153,7 @@ export function ChatView(props: {
           id={inputId}
           value={draft}
           rows={3}
+          dir="auto"
           placeholder="Ask Claude something (Enter sends, Shift+Enter for a new line)"
           onChange={(event) => setDraft(event.target.value)}
           onKeyDown={onKeyDown}

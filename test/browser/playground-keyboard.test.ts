@@ -59,4 +59,24 @@ describe.skipIf(chromiumMissing)("the playground's composer keys, in Chromium", 
     expect(await page.locator('.message').count()).toBe(0);
     await page.close();
   });
+
+  it('writes and shows a question in Arabic right to left', async () => {
+    const page = await openPlayground(browser, stack, 'rtl');
+    const question = 'مرحبا، كيف حالك؟';
+    const box = page.getByLabel('Message');
+    await box.fill(question);
+    const direction = (selector: string) =>
+      page.evaluate(`getComputedStyle(document.querySelector('${selector}')).direction`);
+    expect(await direction('textarea')).toBe('rtl');
+
+    await box.press('Enter');
+
+    await expect.poll(() => page.locator('.message.user .text').textContent()).toBe(question);
+    expect(await direction('.message.user .text')).toBe('rtl');
+    await page.getByTestId('answer-facts').waitFor({ timeout: 10_000 });
+    expect(await direction('nav li button')).toBe('rtl');
+    // An answer in English stays left to right.
+    expect(await direction('[data-testid="answer"]')).toBe('ltr');
+    await page.close();
+  });
 });
