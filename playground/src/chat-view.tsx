@@ -105,8 +105,9 @@ export function ChatView(props: {
 
   const send = (event?: FormEvent) => {
     event?.preventDefault();
-    const text = draft.trim();
-    if (!text || busy) return;
+    // Blank lines around it go; the first line's indentation stays (pasted code keeps its shape).
+    const text = draft.replace(/^\s*\n/, '').trimEnd();
+    if (!text.trim() || busy) return;
     clearError();
     sending({ text, shownBefore: messages.length });
     setDraft('');

@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json } from '../integration/support/sse.js';
 import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
 import { chromiumMissing, launchChromium } from './support/chromium.js';
 import { directive, openPlayground } from './support/playground-page.js';
@@ -77,6 +78,24 @@ describe.skipIf(chromiumMissing)("the playground's composer keys, in Chromium", 
     expect(await direction('nav li button')).toBe('rtl');
     // An answer in English stays left to right.
     expect(await direction('[data-testid="answer"]')).toBe('ltr');
+    await page.close();
+  });
+
+  it('sends pasted code as it was indented, blank lines around it left out', async () => {
+    const page = await openPlayground(browser, stack, 'indented');
+    const code = `    if ready:\n        go()  ${directive('tokens=2')}`;
+    await page.getByLabel('Message').fill(`\n\n${code}\n\n`);
+
+    await page.getByLabel('Message').press('Enter');
+
+    await page.getByTestId('answer-facts').waitFor({ timeout: 10_000 });
+    const [conversation] = (await json(await stack.request('indented', 'GET', '/v1/conversations')))
+      .conversations;
+    const stored = await json(
+      await stack.request('indented', 'GET', `/v1/conversations/${conversation.id}`),
+    );
+    expect(stored.messages[0].content).toBe(code);
+    expect(await page.locator('.message.user .text').textContent()).toBe(code);
     await page.close();
   });
 });
