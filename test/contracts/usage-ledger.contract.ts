@@ -325,6 +325,22 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
       expect((whenSpent as Error).message).toMatch(/API key's monthly budget/);
     });
 
+    it("admits what fits both the user's and the key's budget when many calls race for them", async () => {
+      // Room for 3 calls on each user's month and 2 on each key's, 30 calls at once: sent
+      // to both at once, each call could be refused by the budget the others hold.
+      for (let round = 0; round < 3; round++) {
+        const racer = newUserId();
+        const apiKey = { id: newKeyId(), budgetNanoUsd: 600 };
+        const attempts = await Promise.allSettled(
+          Array.from({ length: 30 }, () => reserve({ userId: racer, amountNanoUsd: 300, apiKey })),
+        );
+
+        expect(attempts.filter((attempt) => attempt.status === 'fulfilled')).toHaveLength(2);
+        expect(await held(racer)).toBe(600);
+        expect((await ledger.keyMonth(apiKey.id, NOVEMBER)).heldNanoUsd).toBe(600);
+      }
+    });
+
     it("still checks the user's budget for a key with room", async () => {
       const apiKey = { id: newKeyId(), budgetNanoUsd: 1_000_000 };
       await reserve({ amountNanoUsd: 900 });

@@ -109,7 +109,16 @@ export class DynamoUsageLedger implements UsageLedger {
     }
   }
 
-  private async tryReserve(planned: Reservation, request: ReserveRequest): Promise<Reservation> {
+  /**
+   * @param options.inTurn each hold after the one before it was granted (the user's month,
+   *   the key's, then the shard): callers racing for two budgets at once cannot each be
+   *   refused by a budget the others hold, as calls sent all at once can
+   */
+  private async tryReserve(
+    planned: Reservation,
+    request: ReserveRequest,
+    options: { inTurn?: boolean } = {},
+  ): Promise<Reservation> {
     const globalBudget = request.globalBudgetNanoUsd;
     // No shard's room is ever more than an even share of the budget.
     const shardBudget = Math.floor(globalBudget / this.shards);
@@ -126,13 +135,16 @@ export class DynamoUsageLedger implements UsageLedger {
     // Should it fail, the call goes on and its caller settles it all the same; should the
     // caller also die, a reservation its holds would refuse takes them back (reclaimUnindexed).
     const indexing = this.index.put(planned).catch(() => undefined);
-    const held = await Promise.allSettled([
-      this.holdUserMonth(planned, request.userDefaultBudgetNanoUsd),
-      this.holdGlobalShard(planned, globalBudget),
-      ...counters.slice(2).map((counter) => this.hold(planned, counter)),
-    ]);
+    const holds = [
+      () => this.holdUserMonth(planned, request.userDefaultBudgetNanoUsd),
+      () => this.holdGlobalShard(planned, globalBudget),
+      ...counters.slice(2).map((counter) => () => this.hold(planned, counter)),
+    ];
+    const held = options.inTurn
+      ? await holdInTurn(holds, [0, 2, 1])
+      : await Promise.allSettled(holds.map((hold) => hold()));
     const refusals = held.flatMap((outcome) =>
-      outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
+      outcome?.status === 'rejected' ? [outcome.reason as unknown] : [],
     );
     if (refusals.length === 0) {
       this.index.track(planned.id, indexing);
@@ -157,6 +169,15 @@ export class DynamoUsageLedger implements UsageLedger {
       if (moved) return moved;
     }
     await releaseHeld();
+    const racedForTwoBudgets =
+      !options.inTurn &&
+      keyBudget !== undefined &&
+      held.some((outcome) => outcome?.status === 'fulfilled') &&
+      refusals.every((reason) => (reason as BudgetExceededError).heldByCallsInFlight);
+    // Granted by one budget and refused by another (a key's and its user's, both bounded) for
+    // what calls racing with it hold: sent all at once, each of those may be refused by the
+    // budget this one holds, and none get in. Held in turn, those granted the first go on.
+    if (racedForTwoBudgets) return this.tryReserve(planned, request, { inTurn: true });
     // Only when every budget in the way waits on holds alone may the call fit later.
     throw (
       refusals.find((reason) => !(reason instanceof BudgetExceededError)) ??
@@ -670,4 +691,26 @@ export class DynamoUsageLedger implements UsageLedger {
     );
     return Item?.monthlyBudgetNanoUsd === undefined ? undefined : Number(Item.monthlyBudgetNanoUsd);
   }
+}
+
+/**
+ * Runs holds one after the other, in `order`, until one is refused: the outcomes by index
+ * (none for a hold not tried).
+ */
+async function holdInTurn(
+  holds: ReadonlyArray<() => Promise<void>>,
+  order: readonly number[],
+): Promise<Array<PromiseSettledResult<void> | undefined>> {
+  const outcomes: Array<PromiseSettledResult<void> | undefined> = [];
+  for (const index of order) {
+    const hold = holds[index];
+    if (!hold) continue;
+    try {
+      outcomes[index] = { status: 'fulfilled', value: await hold() };
+    } catch (reason) {
+      outcomes[index] = { status: 'rejected', reason };
+      break;
+    }
+  }
+  return outcomes;
 }
