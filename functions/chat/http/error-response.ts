@@ -150,6 +150,11 @@ function isDependencyUnavailable(error: unknown, depth = 0): boolean {
 
 function headersOf(error: AppError): Record<string, string> {
   if (error instanceof RateLimitedError) return { 'retry-after': String(error.retryAfterSeconds) };
+  // Calls in flight hold what it needs and give back what they do not spend as they end:
+  // the Anthropic SDK (Claude Code's too) retries what this header says to, a 402 included.
+  if (error instanceof BudgetExceededError && error.heldByCallsInFlight) {
+    return { 'x-should-retry': 'true' };
+  }
   if (error instanceof MethodNotAllowedError) return { allow: error.allowed.join(', ') };
   if (error instanceof AuthenticationError) {
     // RFC 6750: a refused token is `invalid_token`; no token at all is a bare challenge.

@@ -168,12 +168,21 @@ export function buildOpenApiDocument(
           description: 'RFC 6750: `Bearer realm="api"`, or `Bearer error="invalid_token"`.',
           schema: { type: 'string' },
         },
+        XShouldRetry: {
+          description:
+            'Whether the same request may succeed if sent again; the Anthropic SDK obeys it over its own retry rules.',
+          schema: { type: 'string', enum: ['true', 'false'] },
+        },
       },
     },
   };
 }
 
-const HEADER_NAMES = { 'retry-after': 'RetryAfter', 'www-authenticate': 'WwwAuthenticate' };
+const HEADER_NAMES = {
+  'retry-after': 'RetryAfter',
+  'www-authenticate': 'WwwAuthenticate',
+  'x-should-retry': 'XShouldRetry',
+};
 
 function operationOf(
   route: AnyRoute,

@@ -7,7 +7,7 @@ interface ErrorStatusDoc {
   description: string;
   types: readonly ErrorType[];
   /** Headers this status carries, besides `x-request-id`. */
-  headers?: readonly ('retry-after' | 'www-authenticate')[];
+  headers?: readonly ('retry-after' | 'www-authenticate' | 'x-should-retry')[];
 }
 
 /**
@@ -31,8 +31,9 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
   402: {
     name: 'BudgetExceeded',
     description:
-      "The request does not fit the user's, the API key's or the deployment's monthly budget.",
+      "The request does not fit the user's, the API key's or the deployment's monthly budget. When only what calls in flight hold stands in the way (they give back what they do not spend as they end), with `x-should-retry: true`.",
     types: ['billing_error'],
+    headers: ['x-should-retry'],
   },
   403: {
     name: 'Forbidden',

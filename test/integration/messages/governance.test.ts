@@ -69,6 +69,44 @@ describe('/v1/messages governance', () => {
     expect((await ledger.userMonth('racer', month())).spentNanoUsd).toBe(charged);
   });
 
+  it('has the SDK retry a 402 refused only for what calls in flight hold, and not one the budget refuses', async () => {
+    // One call's worst case fits the key's budget, two do not; what one spends leaves room.
+    const { key } = await createApiKey(stack, { principal: 'fan-out', monthlyBudgetUsd: 0.003 });
+    const params = (text: string, maxTokens = 100) => ({
+      model: MODEL,
+      max_tokens: maxTokens,
+      messages: [{ role: 'user' as const, content: `${text} [[local-claude: tokens=10]]` }],
+    });
+    const slow = new Anthropic({ baseURL: stack.url, apiKey: key, maxRetries: 0 }).messages.create({
+      ...params('slow'),
+      messages: [{ role: 'user', content: 'slow [[local-claude: ttft=1500]]' }],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const refused = await new Anthropic({ baseURL: stack.url, apiKey: key, maxRetries: 0 }).messages
+      .create(params('now'))
+      .catch((error: APIError) => error);
+    expect(refused).toBeInstanceOf(Anthropic.PaymentRequiredError);
+    expect((refused as APIError).headers?.get('x-should-retry')).toBe('true');
+    const retried = new Anthropic({
+      baseURL: stack.url,
+      apiKey: key,
+      maxRetries: 5,
+    }).messages.create(params('soon'));
+    await expect(slow).resolves.toMatchObject({ type: 'message' });
+    await expect(retried).resolves.toMatchObject({ type: 'message' });
+
+    const tooLarge = await new Anthropic({
+      baseURL: stack.url,
+      apiKey: key,
+      maxRetries: 5,
+    }).messages
+      .create(params('never', 1_000))
+      .catch((error: APIError) => error);
+    expect(tooLarge).toBeInstanceOf(Anthropic.PaymentRequiredError);
+    expect((tooLarge as APIError).headers?.get('x-should-retry')).toBeNull();
+  });
+
   it("reserves a document's context and a tool input shaped like an image as the text they are", async () => {
     const { id, key } = await createApiKey(stack, {
       principal: 'smuggler',
