@@ -18,7 +18,10 @@ import { isWellFormedHead } from './request-head.js';
 import { isStreamingHandler } from './streaming.js';
 import { invokeErrorLine, settleWithin, taskTimedOutLine } from './timeout.js';
 
-/** Largest request payload a function URL accepts (synchronous invocation limit). */
+/**
+ * Largest invocation payload (the synchronous invocation limit). It bounds the event, in
+ * which the body is JSON-escaped or base64-encoded, so the body itself must be smaller.
+ */
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 /** Largest streamed response: 200 MB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 200 * 1024 * 1024;
@@ -130,6 +133,10 @@ export async function startFunctionUrl(options: FunctionUrlOptions): Promise<Fun
       },
       { urlId, requestId, receivedAt: new Date() },
     );
+    if (Buffer.byteLength(JSON.stringify(event)) > MAX_REQUEST_BYTES) {
+      answerWithoutInvoking(res, 413);
+      return;
+    }
     const context = createLambdaContext({
       functionName: options.functionName,
       timeoutMs: options.timeoutMs,

@@ -135,4 +135,42 @@ describe('the function URL event (payload format 2.0)', () => {
     expect(response.status).toBe(413);
     expect(received).toHaveLength(0);
   });
+
+  // The 6 MB is the invocation payload's: the event, with the body base64-encoded or
+  // JSON-escaped inside it, not the body as sent.
+  it('refuses a binary body whose base64 event is over 6 MB, though the body is under it', async () => {
+    const response = await fetch(`${functionUrl.url}/upload`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(5 * 1024 * 1024),
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ message: 'Request Entity Too Large' });
+    expect(received).toHaveLength(0);
+  });
+
+  it('refuses a JSON body whose escaping takes its event over 6 MB', async () => {
+    // 5.5 MB of JSON, half of it escaped newlines: each `\n` grows by a byte in the event.
+    const text = 'ab\\n'.repeat(1_375_000);
+    const body = `{"message":"${text}"}`;
+    expect(Buffer.byteLength(body)).toBeLessThan(6 * 1024 * 1024);
+    const response = await fetch(`${functionUrl.url}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(response.status).toBe(413);
+    expect(received).toHaveLength(0);
+  });
+
+  it('invokes with a JSON body just under 6 MB whose event still fits', async () => {
+    const body = `{"message":"${'a'.repeat(6 * 1024 * 1024 - 4_096)}"}`;
+    const response = await fetch(`${functionUrl.url}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    expect(response.status).toBe(200);
+    expect(lastEvent().body).toBe(body);
+  });
 });
