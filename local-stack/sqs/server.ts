@@ -1,4 +1,5 @@
 import { assertPortFree, PortInUseError } from '../ports.js';
+import { refuseWhatSqsRefuses } from './refusal-hooks.js';
 
 export interface SqsEmulatorOptions {
   /** TCP port; 0 lets the OS choose one. */
@@ -16,24 +17,25 @@ export interface SqsEmulator {
 /**
  * Starts fauxqs, an in-process SQS emulator that speaks the AWS JSON 1.0 protocol of the
  * current SDK and implements long polling, visibility timeouts, receive counts and DLQ
- * redrive like SQS. It keeps nothing across restarts: recreate queues after starting it.
+ * redrive like SQS, with the sends SQS refuses and fauxqs would take refused in front of it
+ * (refused-messages.ts). It keeps nothing across restarts: recreate queues after starting it.
  */
 export async function startSqsEmulator(options: SqsEmulatorOptions): Promise<SqsEmulator> {
   await assertPortFree(options.port, 'the SQS emulator');
   // fauxqs is ESM-only.
-  const { startFauxqs } = await import('fauxqs');
-  const server = await startFauxqs({
-    port: options.port,
-    logger: false,
-    defaultRegion: options.region ?? 'us-east-1',
-  }).catch((error: NodeJS.ErrnoException) => {
-    // Taken between the check and the bind.
-    if (error.code === 'EADDRINUSE')
-      throw new PortInUseError(options.port, 'the SQS emulator', { cause: error });
-    throw error;
-  });
+  const { buildApp } = await import('fauxqs');
+  const app = buildApp({ logger: false, defaultRegion: options.region ?? 'us-east-1' });
+  refuseWhatSqsRefuses(app);
+  const address = await app
+    .listen({ port: options.port, host: '0.0.0.0' })
+    .catch((error: NodeJS.ErrnoException) => {
+      // Taken between the check and the bind.
+      if (error.code === 'EADDRINUSE')
+        throw new PortInUseError(options.port, 'the SQS emulator', { cause: error });
+      throw error;
+    });
   return {
-    endpoint: `http://127.0.0.1:${server.port}`,
-    stop: () => server.stop(),
+    endpoint: `http://127.0.0.1:${new URL(address).port}`,
+    stop: () => app.close(),
   };
 }

@@ -1,5 +1,13 @@
 import { createServer, type Server } from 'node:net';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureJobQueues } from '../../../local-stack/sqs/queues.js';
 import { type SqsEmulator, startSqsEmulator } from '../../../local-stack/sqs/server.js';
@@ -27,6 +35,91 @@ const attributesOf = async (queueUrl: string) =>
       new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }),
     )
   ).Attributes ?? {};
+
+// fauxqs takes these; SQS refuses them, so a producer tested here would fail on AWS.
+describe('messages SQS refuses', () => {
+  const queueUrl = async () =>
+    (await client.send(new CreateQueueCommand({ QueueName: 'refusals' }))).QueueUrl!;
+  const text = (value: string): MessageAttributeValue => ({
+    DataType: 'String',
+    StringValue: value,
+  });
+
+  it('refuses an attribute with an empty value', async () => {
+    await expect(
+      client.send(
+        new SendMessageCommand({
+          QueueUrl: await queueUrl(),
+          MessageBody: 'x',
+          MessageAttributes: { type: text('summarize'), tenant: text('') },
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+      message: "Message (user) attribute 'tenant' must contain a non-empty value of type 'String'.",
+    });
+  });
+
+  it('refuses more than 10 attributes', async () => {
+    const attributes = Object.fromEntries(
+      Array.from({ length: 11 }, (_, i) => [`a${i}`, text('v')]),
+    );
+    await expect(
+      client.send(
+        new SendMessageCommand({
+          QueueUrl: await queueUrl(),
+          MessageBody: 'x',
+          MessageAttributes: attributes,
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+      message: 'Number of message attributes [11] exceeds the allowed maximum [10].',
+    });
+  });
+
+  it('refuses a delay over 900 seconds', async () => {
+    await expect(
+      client.send(
+        new SendMessageCommand({ QueueUrl: await queueUrl(), MessageBody: 'x', DelaySeconds: 901 }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+  });
+
+  it('fails only the refused entries of a batch, sending the others', async () => {
+    const url = await queueUrl();
+    const result = await client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: url,
+        Entries: [
+          { Id: 'good', MessageBody: 'kept', MessageAttributes: { type: text('summarize') } },
+          { Id: 'empty', MessageBody: 'x', MessageAttributes: { tenant: text('') } },
+          { Id: 'late', MessageBody: 'x', DelaySeconds: 1_000 },
+        ],
+      }),
+    );
+    expect(result.Successful?.map((entry) => entry.Id)).toEqual(['good']);
+    expect(result.Failed).toEqual([
+      expect.objectContaining({ Id: 'empty', SenderFault: true, Code: 'InvalidParameterValue' }),
+      expect.objectContaining({ Id: 'late', SenderFault: true, Code: 'InvalidParameterValue' }),
+    ]);
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    expect(Messages.map((message) => message.Body)).toEqual(['kept']);
+  });
+
+  it('still takes a batch whose every entry is refused, failing each', async () => {
+    const result = await client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: await queueUrl(),
+        Entries: [{ Id: 'empty', MessageBody: 'x', MessageAttributes: { tenant: text('') } }],
+      }),
+    );
+    expect(result.Successful ?? []).toEqual([]);
+    expect(result.Failed?.map((entry) => entry.Id)).toEqual(['empty']);
+  });
+});
 
 describe('ensureJobQueues on the SQS emulator', () => {
   it('creates the jobs queue with the shared redrive policy and visibility timeout', async () => {

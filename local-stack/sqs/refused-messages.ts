@@ -1,0 +1,40 @@
+/**
+ * What SQS refuses in a message that fauxqs takes: more than 10 attributes, an attribute
+ * without a value, a delay over 15 minutes. A producer tested on the emulator alone would
+ * send them and fail on AWS.
+ */
+
+/** The attributes a message may carry. */
+export const MAX_MESSAGE_ATTRIBUTES = 10;
+/** The longest DelaySeconds SQS takes. */
+export const MAX_DELAY_SECONDS = 900;
+
+/** A message as SendMessage, or an entry of SendMessageBatch, names it (JSON protocol). */
+export interface SentMessage {
+  DelaySeconds?: unknown;
+  MessageAttributes?: Record<
+    string,
+    { DataType?: unknown; StringValue?: unknown; BinaryValue?: unknown }
+  >;
+}
+
+/** SQS's reason for refusing `message`, or undefined when it takes it. */
+export function refusalOf(message: SentMessage): string | undefined {
+  const delay = message.DelaySeconds;
+  if (typeof delay === 'number' && (delay < 0 || delay > MAX_DELAY_SECONDS)) {
+    return `Value ${delay} for parameter DelaySeconds is invalid. Reason: must be between 0 and ${MAX_DELAY_SECONDS}, if provided.`;
+  }
+  const attributes = Object.entries(message.MessageAttributes ?? {});
+  if (attributes.length > MAX_MESSAGE_ATTRIBUTES) {
+    return `Number of message attributes [${attributes.length}] exceeds the allowed maximum [${MAX_MESSAGE_ATTRIBUTES}].`;
+  }
+  for (const [name, attribute] of attributes) {
+    // `Number.float`, `Binary.gif`: a custom type names its base type first.
+    const baseType = String(attribute.DataType ?? '').split('.')[0];
+    const value = baseType === 'Binary' ? attribute.BinaryValue : attribute.StringValue;
+    if (typeof value !== 'string' || value === '') {
+      return `Message (user) attribute '${name}' must contain a non-empty value of type '${baseType}'.`;
+    }
+  }
+  return undefined;
+}
