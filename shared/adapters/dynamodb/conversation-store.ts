@@ -170,6 +170,8 @@ export class DynamoConversationStore implements ConversationStore {
             ':msg': keys.messagePrefix,
             ':id': messageId,
           },
+          // A regenerate names the answer stored a moment ago: it must be found.
+          ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
       );

@@ -13,6 +13,7 @@ import { CursorCodec } from '../../../shared/adapters/dynamodb/cursor.js';
 import { keys } from '../../../shared/adapters/dynamodb/keys.js';
 import { PayloadTooLargeError } from '../../../shared/domain/errors.js';
 import { conversationStoreContract } from '../../contracts/conversation-store.contract.js';
+import { type DynamoDbRequest, recordDynamoDbRequests } from '../support/dynamodb-calls.js';
 
 describe('DynamoConversationStore on DynamoDB Local', () => {
   let store: DynamoConversationStore;
@@ -32,6 +33,25 @@ describe('DynamoConversationStore on DynamoDB Local', () => {
   });
 
   conversationStoreContract(async () => ({ store }));
+
+  // DynamoDB Local reads are always consistent; on AWS an eventually consistent query may miss
+  // the answer stored a moment ago, which a regenerate names (useChat sends its id).
+  it('finds a message by its id with a strongly consistent read', async () => {
+    const requests: DynamoDbRequest[] = [];
+    const recorded = createDynamoDbClient(inject('dynamodbEndpoint'));
+    recordDynamoDbRequests(recorded, requests);
+    const recording = new DynamoConversationStore(
+      createDocumentClient(recorded),
+      tableName,
+      new CursorCodec(async () => 'a-test-signing-key'),
+    );
+
+    await recording.findMessage('a-user', 'a-conversation', 'msg_none');
+
+    expect(requests).toEqual([
+      { operation: 'Query', input: expect.objectContaining({ ConsistentRead: true }) },
+    ]);
+  });
 
   describe('a summary and the 400 KB item limit', () => {
     /** A conversation item as a long life leaves it: a full title, 2,000 superseded ranges. */

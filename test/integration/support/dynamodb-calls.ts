@@ -45,3 +45,23 @@ export function sequentialRoundTrips(calls: readonly DynamoDbCall[]): number {
   });
   return Math.max(0, ...depth);
 }
+
+/** One DynamoDB request's operation and input, as the client sent it (marshalled). */
+export interface DynamoDbRequest {
+  operation: string;
+  input: Record<string, unknown>;
+}
+
+/** Records the input of every request the client sends, in order. */
+export function recordDynamoDbRequests(client: DynamoDBClient, requests: DynamoDbRequest[]): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      requests.push({
+        operation: String(context.commandName ?? 'unknown').replace(/Command$/, ''),
+        input: args.input as Record<string, unknown>,
+      });
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordDynamoDbRequests' },
+  );
+}
