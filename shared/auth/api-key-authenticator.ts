@@ -9,7 +9,7 @@ export interface ApiKeyAuthenticator {
   verify(secret: string): Promise<Principal>;
   /**
    * Takes a key this instance revoked as read, so it is refused here at once: a new
-   * (eventually consistent) read might still find it unrevoked.
+   * (eventually consistent) read of a key it found might still find it unrevoked.
    */
   noteRevoked(key: ApiKey): void;
 }

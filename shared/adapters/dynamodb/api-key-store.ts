@@ -58,10 +58,21 @@ export class DynamoApiKeyStore implements ApiKeyStore {
     }
   }
 
+  /**
+   * Eventually consistent (half the cost on a key all traffic may use), but a miss is read
+   * again strongly consistent: a key created a moment ago is found, rather than refused for
+   * as long as the authenticator keeps the miss.
+   */
   async findByHash(secretHash: string): Promise<ApiKey | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: apiKeyKeys.byHash(secretHash) }),
-    );
+    const read = (consistent: boolean) =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: apiKeyKeys.byHash(secretHash),
+          ...(consistent && { ConsistentRead: true }),
+        }),
+      );
+    const Item = (await read(false)).Item ?? (await read(true)).Item;
     return Item ? toApiKey(Item) : undefined;
   }
 
