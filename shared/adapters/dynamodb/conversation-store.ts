@@ -396,6 +396,8 @@ export class DynamoConversationStore implements ConversationStore {
       {
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': conversationKey.pk },
+        // The answer stored a moment ago goes too: missed, it would outlive its conversation.
+        ConsistentRead: true,
       },
     );
     return true;

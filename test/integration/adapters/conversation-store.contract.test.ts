@@ -53,6 +53,32 @@ describe('DynamoConversationStore on DynamoDB Local', () => {
     ]);
   });
 
+  // An eventually consistent sweep could miss the answer stored a moment before the delete:
+  // it would outlive its conversation, and show in one made again under the same id.
+  it('finds what a deleted conversation held with a strongly consistent query', async () => {
+    const requests: DynamoDbRequest[] = [];
+    const recorded = createDynamoDbClient(inject('dynamodbEndpoint'));
+    recordDynamoDbRequests(recorded, requests);
+    const recording = new DynamoConversationStore(
+      createDocumentClient(recorded),
+      tableName,
+      new CursorCodec(async () => 'a-test-signing-key'),
+    );
+    const conversationId = randomUUID();
+    await documents.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...keys.conversation('a-user', conversationId), createdAt: '2026-01-01T00:00:00Z' },
+      }),
+    );
+
+    expect(await recording.deleteConversation('a-user', conversationId)).toBe(true);
+
+    const queries = requests.filter((request) => request.operation === 'Query');
+    expect(queries).not.toHaveLength(0);
+    for (const query of queries) expect(query.input.ConsistentRead).toBe(true);
+  });
+
   describe('a summary and the 400 KB item limit', () => {
     /** A conversation item as a long life leaves it: a full title, 2,000 superseded ranges. */
     async function worn() {
