@@ -95,7 +95,9 @@ export function createChatTurn(deps: ChatTurnDependencies): ChatTurn {
               error: new ModelError('api_error', 'the turn failed unexpectedly', { cause: error }),
             });
           } finally {
-            void pieces.end();
+            // Awaited: on AWS a save still under way when the invocation ends is frozen with
+            // it, and a turn that failed here is recovered from its pieces.
+            await pieces.end();
             await turn.controller.dispose();
           }
         },
