@@ -555,3 +555,54 @@ describe('POST /v1/ui/chat over budget', () => {
     expect(stack.claude.requests).toHaveLength(0);
   });
 });
+
+describe('GET /v1/ui/chat/{id}/stream when the answer cannot be followed to its end', () => {
+  let stack: TestStack;
+  /** Reads of the streaming answer to fail, as a throttled table fails them. */
+  const failing = { reads: 0 };
+  beforeAll(async () => {
+    stack = await startTestStack({
+      claude: { tokensPerSecond: 40 },
+      customizeChat: (adapters) => ({
+        ...adapters,
+        store: new Proxy(adapters.store, {
+          get(target, key) {
+            if (key === 'partialAnswer' && failing.reads > 0) {
+              failing.reads--;
+              return () => Promise.reject(new Error('throttled'));
+            }
+            const value: unknown = Reflect.get(target, key);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }),
+      }),
+    });
+  });
+  afterAll(() => stack.close());
+
+  it('ends the resumed stream as interrupted, not failed: the answer goes on and is not offered for regeneration', async () => {
+    const { chat: first } = await chatAs(stack, 'quinn', { id: 'followed-chat' });
+    const sending = first.sendMessage({ text: `Tell me at length ${directive('tokens=40')}` });
+    await expect
+      .poll(() => textOf(first.messages[1]).length, { timeout: 5_000 })
+      .toBeGreaterThan(0);
+
+    const { chat: reopened, finishes } = await chatAs(stack, 'quinn', { id: 'followed-chat' });
+    reopened.messages = [first.messages[0]!];
+    failing.reads = 1;
+    await reopened.resumeStream();
+
+    expect(reopened.error).toBeUndefined();
+    expect(reopened.status).toBe('ready');
+    expect(finishes).toEqual(['interrupted']);
+    // No end: the answer has none yet, so a client does not take it for failed.
+    expect(reopened.messages[1]?.metadata?.stopReason).toBeUndefined();
+
+    // Resumed again, it is followed to its end.
+    await reopened.resumeStream();
+    await sending;
+    expect(reopened.error).toBeUndefined();
+    expect(textOf(reopened.messages[1])).toBe(textOf(first.messages[1]));
+    expect(reopened.messages[1]?.metadata?.stopReason).toBe('end_turn');
+  });
+});

@@ -44,7 +44,11 @@ export function uiMessageStreamChunkSchemas() {
         type: z.literal('finish'),
         finishReason: z.enum(['stop', 'length', 'content-filter', 'interrupted', 'error', 'other']),
       })
-      .check(z.describe('Last but `[DONE]`, when the answer ended.')),
+      .check(
+        z.describe(
+          'Last but `[DONE]`, when the answer ended; `interrupted` with no `stopReason` when a resumed stream could not follow the answer to its end: it goes on, resume again.',
+        ),
+      ),
     error: z
       .object({ type: z.literal('error'), errorText: z.string() })
       .check(

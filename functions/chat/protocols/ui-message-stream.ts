@@ -37,7 +37,8 @@ const TEXT_ID = 'text-0';
  * `start` (message id, conversation and model as metadata), `start-step`, `text-start`,
  * `text-delta`…, `text-end`, `finish-step`, `message-metadata` (usage, cost), `finish`
  * (finish reason), then `data: [DONE]`; a failure ends with `error` (`errorText`) and
- * `[DONE]` instead. One encoder per stream: it remembers whether a text part is open.
+ * `[DONE]` instead, and a resumed stream that must be resumed again with `finish`
+ * (`interrupted`) and no stop reason. One encoder per stream: it remembers whether a text part is open.
  */
 export function uiMessageStreamEncoder(): (event: TurnEvent) => string {
   let textOpen = false;
@@ -78,6 +79,16 @@ export function uiMessageStreamEncoder(): (event: TurnEvent) => string {
         );
       }
       case 'error': {
+        // A resumed reader that must resume again: the answer goes on, so it has no end
+        // (no stop reason) and is not failed; `interrupted` is the AI SDK's word for that.
+        if (event.answerGoesOn) {
+          return (
+            closeText() +
+            chunk({ type: 'finish-step' }) +
+            chunk({ type: 'finish', finishReason: 'interrupted' }) +
+            DONE
+          );
+        }
         // Metadata first: the AI SDK's client stops reading at the error chunk.
         const messageMetadata: UiMessageMetadata = {
           stopReason: 'error',

@@ -161,4 +161,27 @@ describe('the UI message stream encoder', () => {
       error: { type: 'overloaded_error', retryable: true },
     });
   });
+
+  it('ends a resumed stream told to resume again as interrupted, with no stop reason and no error', async () => {
+    const body = encode([
+      start,
+      { type: 'text', text: 'so far' },
+      {
+        type: 'error',
+        error: new ModelError('timeout', 'still streaming: resume again to follow it'),
+        answerGoesOn: true,
+      },
+    ]);
+    const lines = dataLines(body);
+    expect(lines.slice(-3)).toEqual([
+      JSON.stringify({ type: 'finish-step' }),
+      JSON.stringify({ type: 'finish', finishReason: 'interrupted' }),
+      '[DONE]',
+    ]);
+
+    const { message, errors } = await lastMessage(body);
+    expect(errors).toEqual([]);
+    expect(message?.parts.at(-1)).toMatchObject({ type: 'text', text: 'so far', state: 'done' });
+    expect(message?.metadata?.stopReason).toBeUndefined();
+  });
 });
