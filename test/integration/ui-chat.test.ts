@@ -606,3 +606,53 @@ describe('GET /v1/ui/chat/{id}/stream when the answer cannot be followed to its 
     expect(reopened.messages[1]?.metadata?.stopReason).toBe('end_turn');
   });
 });
+
+describe('following an answer whose chat is deleted and started again under its id', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({
+      claude: { tokensPerSecond: 20 },
+      // The follower looks again only after the chat was made again and answered.
+      chatTuning: { stopPollIntervalMs: 50, followPollIntervalMs: 2_000 },
+    });
+  });
+  afterAll(() => stack.close());
+
+  it("ends the follower of the deleted answer as deleted, never with the new chat's answer", async () => {
+    const id = 'deleted-and-remade';
+    const ask = (text: string) =>
+      stack.request('nora', 'POST', '/v1/ui/chat', {
+        id,
+        messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text }] }],
+        trigger: 'submit-message',
+      });
+    const first = await ask(directive('tokens=200'));
+    const reading = first.text();
+    const conversationId = conversationIdOfChat('nora', id);
+    await expect.poll(() => stack.claude.requests.at(-1)?.outputTokensSent ?? 0).toBeGreaterThan(3);
+    const following = collectSse(
+      await stack.request('nora', 'GET', `/v1/conversations/${conversationId}/stream`),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect(
+      (await stack.request('nora', 'DELETE', `/v1/conversations/${conversationId}`)).status,
+    ).toBe(204);
+    const remade = await ask(`Again ${directive('tokens=2')}`);
+    expect(remade.status).toBe(200);
+    const remadeFrames = (await remade.text()).split('\n\n');
+    const remadeStart = JSON.parse(remadeFrames[0]!.slice(6)) as { messageId: string };
+    await reading;
+
+    const events = await following;
+    const followed = String(events[0]!.data.messageId);
+    expect(followed).not.toBe(remadeStart.messageId);
+    expect(events.map((event) => event.data.messageId).filter(Boolean)).not.toContain(
+      remadeStart.messageId,
+    );
+    expect(events.at(-1)).toMatchObject({
+      event: 'error',
+      data: { error: { message: 'the conversation was deleted' }, retryable: false },
+    });
+  });
+});

@@ -101,7 +101,10 @@ export function createTurnFollower(deps: {
           if ((await recover(userId, conversationId)) === 'recovered') continue;
         }
         if (!live) {
-          const answer = await store.message(userId, conversationId, answerSeq);
+          const stored = await store.message(userId, conversationId, answerSeq);
+          // A conversation deleted and made again under its id (useChat's) has its own
+          // answers in the same slots: another one there is not this turn's.
+          const answer = stored?.id === turnId ? stored : undefined;
           if (answer && answer.content.length > sent) {
             yield { type: 'text', text: answer.content.slice(sent) };
           }
