@@ -458,9 +458,11 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
         messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'Again' }] }],
         ...extra,
       });
+    const answer = { id: 'a1', role: 'assistant', parts: [{ type: 'text', text: 'An answer' }] };
 
     for (const response of [
-      await ask({ trigger: 'regenerate-message' }),
+      await ask({ trigger: 'regenerate-message', messages: [answer] }),
+      await ask({ trigger: 'regenerate-message', messageId: 'a1' }),
       await ask({ trigger: 'submit-message', messageId: 'msg_0123456789abcdef' }),
     ]) {
       expect(response.status).toBe(404);
@@ -654,5 +656,96 @@ describe('following an answer whose chat is deleted and started again under its 
       event: 'error',
       data: { error: { message: 'the conversation was deleted' }, retryable: false },
     });
+  });
+});
+
+describe("useChat's Retry (regenerate) after a question the server refused", () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ claude: { tokensPerSecond: 40 } });
+  });
+  afterAll(() => stack.close());
+
+  it("asks a chat's refused first question", async () => {
+    const { chat } = await chatAs(stack, 'pia', { lastMessageOnly: true });
+    const conversationId = conversationIdOfChat('pia', chat.id);
+    // Another client holds the conversation the chat id names: the first question is refused.
+    const otherTab = await stack.request('pia', 'POST', '/v1/ui/chat', {
+      id: chat.id,
+      messages: [
+        { id: 'o1', role: 'user', parts: [{ type: 'text', text: directive('tokens=60') }] },
+      ],
+      trigger: 'submit-message',
+    });
+    await chat.sendMessage({ text: `First question ${directive('reply=echo')}` });
+    expect((chat.error as APICallError).statusCode).toBe(409);
+    await otherTab.text();
+
+    await chat.regenerate();
+
+    expect(chat.error).toBeUndefined();
+    expect(textOf(chat.messages.at(-1))).toMatch(/^Echo: First question/);
+    const stored = await json(
+      await stack.request('pia', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(stored.messages.map((m: { role: string }) => m.role)).toEqual([
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+    ]);
+  });
+
+  it('asks the refused question, not the one before it again', async () => {
+    const { chat, finishes } = await chatAs(stack, 'olga', { lastMessageOnly: true });
+    await chat.sendMessage({ text: `First question ${directive('reply=echo')}` });
+    const conversationId = chat.messages[1]!.metadata!.conversationId!;
+    // Another tab asks in the same chat: this one's next question is refused meanwhile.
+    const otherTab = await stack.chat('olga', {
+      conversationId,
+      message: `From the other tab ${directive('tokens=60')}`,
+    });
+    await chat.sendMessage({ text: `Second question ${directive('reply=echo')}` });
+    expect((chat.error as APICallError).statusCode).toBe(409);
+    await otherTab.text();
+
+    // As the AI SDK documents its error state: a Retry button calling regenerate().
+    await chat.regenerate();
+
+    expect(chat.error).toBeUndefined();
+    expect(finishes.at(-1)).toBe('stop');
+    expect(textOf(chat.messages.at(-1))).toMatch(/^Echo: Second question/);
+    const asked = stack.claude.requests.at(-1)!.body as {
+      messages: Array<{ role: string; content: Array<{ text: string }> }>;
+    };
+    expect(asked.messages.at(-1)?.content[0]?.text).toBe(
+      `Second question ${directive('reply=echo')}`,
+    );
+    const stored = await json(
+      await stack.request('olga', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(stored.messages.map((m: { content: string }) => m.content).slice(-2)).toEqual([
+      `Second question ${directive('reply=echo')}`,
+      textOf(chat.messages.at(-1)),
+    ]);
+    // The other tab's answer stands.
+    expect(stored.messages).toHaveLength(6);
+  });
+
+  it('answers again a question kept when Claude could not start answering it, asking it once', async () => {
+    const { chat } = await chatAs(stack, 'rosa', { lastMessageOnly: true });
+    await chat.sendMessage({ text: `First question ${directive('reply=echo')}` });
+    const question = `Refused upstream ${directive(`fault=error-before status=400 times=1 key=r-${Date.now()}`)}`;
+    await chat.sendMessage({ text: question });
+    expect(chat.status).toBe('error');
+
+    await chat.regenerate();
+
+    expect(chat.error).toBeUndefined();
+    const asked = stack.claude.requests.at(-1)!.body as {
+      messages: Array<{ role: string; content: Array<{ text: string }> }>;
+    };
+    expect(asked.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(asked.messages.at(-1)?.content[0]?.text).toBe(question);
   });
 });

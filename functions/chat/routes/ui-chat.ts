@@ -1,4 +1,5 @@
 import { NotFoundError, ValidationError } from '../../../shared/domain/errors.js';
+import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 import * as z from '../../../shared/validation/zod.js';
 import { anthropicRequestHeaders } from '../http/anthropic-headers.js';
 import type { RequestScope } from '../http/chat-router.js';
@@ -11,6 +12,7 @@ import {
 import { uiMessageStreamChunkSchemas } from '../protocols/ui-message-stream-events.js';
 import { boundedText } from '../request-schemas.js';
 import type { ChatTurn, LiveTurn } from '../turn/chat-turn.js';
+import { lastQuestion } from '../turn/last-question.js';
 import type { TurnObserver, TurnRequest } from '../turn/turn-types.js';
 import { CHAT_ID_PATTERN, conversationIdOfChat } from './ui-chat-id.js';
 
@@ -50,6 +52,7 @@ export type UiChatRequest = z.infer<ReturnType<typeof uiChatRequestSchema>>;
  */
 export const uiChatRoute = (deps: {
   chatTurn: ChatTurn;
+  store: ConversationStore;
   observeTurn: (scope: RequestScope) => TurnObserver;
   limits: { maxMessageChars: number; pingIntervalMs: number };
 }) =>
@@ -61,7 +64,7 @@ export const uiChatRoute = (deps: {
       operationId: 'uiChat',
       summary: "Chat with the AI SDK's useChat (UI message stream protocol v1)",
       description:
-        "What `useChat` with `DefaultChatTransport({ api: '<function URL>/v1/ui/chat', headers })` sends: `{ id, messages, trigger, messageId? }`, plus optional `model`, `system` and `maxTokens`. The chat `id` names a conversation of the caller's (one of our conversation ids names that conversation; any other id is mapped to one), started by the chat's first message. The history is the server's: only the last user message's text is read. `trigger: \"regenerate-message\"` answers the last question again (the previous answer is kept, superseded), or, with a `messageId` (an earlier answer, or a question, by the server's id), gives that answer again, superseding it and everything after it; `submit-message` with a `messageId` edits that question (a server message id, as `GET /v1/conversations/{id}` lists them): it and everything after it are superseded. The answer streams as `data: <JSON>` lines (no `event:` names) ending with `data: [DONE]`; the message metadata carries the conversation, model, stop reason, usage and cost. An error found before the stream starts is a JSON response, which useChat surfaces as its error.",
+        "What `useChat` with `DefaultChatTransport({ api: '<function URL>/v1/ui/chat', headers })` sends: `{ id, messages, trigger, messageId? }`, plus optional `model`, `system` and `maxTokens`. The chat `id` names a conversation of the caller's (one of our conversation ids names that conversation; any other id is mapped to one), started by the chat's first message. The history is the server's: only the last user message's text is read. `trigger: \"regenerate-message\"` answers the last question again (the previous answer is kept, superseded; when the last message is a question the server does not have, refused before it was stored, it is asked instead), or, with a `messageId` (an earlier answer, or a question, by the server's id), gives that answer again, superseding it and everything after it; `submit-message` with a `messageId` edits that question (a server message id, as `GET /v1/conversations/{id}` lists them): it and everything after it are superseded. The answer streams as `data: <JSON>` lines (no `event:` names) ending with `data: [DONE]`; the message metadata carries the conversation, model, stop reason, usage and cost. An error found before the stream starts is a JSON response, which useChat surfaces as its error.",
       responses: {
         200: {
           description: 'The answer, in the UI message stream protocol v1.',
@@ -92,7 +95,12 @@ export const uiChatRoute = (deps: {
       };
       const turn = await startTurn(
         (turnRequest) => deps.chatTurn.start({ ...common, ...turnRequest }, context),
-        { conversationId, body, maxMessageChars: deps.limits.maxMessageChars },
+        {
+          conversationId,
+          body,
+          maxMessageChars: deps.limits.maxMessageChars,
+          lastQuestion: () => lastQuestion(deps.store, principal.userId, conversationId),
+        },
       );
       scope.logger.appendKeys({ conversationId: turn.conversationId, messageId: turn.messageId });
       const encode = uiMessageStreamEncoder();
@@ -109,13 +117,23 @@ type Start = (request: Omit<TurnRequest, 'userId'>) => Promise<LiveTurn>;
  * The turn a useChat request asks for: an answer given again (`regenerate-message`: the
  * last, or the one its `messageId` names), an edited question (`submit-message` with the server's id of the
  * question), or the next question, which starts the conversation under the chat's id
- * when it is the chat's first.
+ * when it is the chat's first. A regenerate of a question the server does not have (one
+ * refused, with a 409, 429 or 402: useChat's Retry after an error) asks it.
  */
 async function startTurn(
   start: Start,
-  request: { conversationId: string; body: UiChatRequest; maxMessageChars: number },
+  request: {
+    conversationId: string;
+    body: UiChatRequest;
+    maxMessageChars: number;
+    /** The question a regenerate would ask again. */
+    lastQuestion: () => Promise<string | undefined>;
+  },
 ): Promise<LiveTurn> {
   const { conversationId, body } = request;
+  if (body.trigger === 'regenerate-message' && (await asksAnotherQuestion(request))) {
+    return ask(start, conversationId, lastUserText(body.messages, request.maxMessageChars));
+  }
   if (body.trigger === 'regenerate-message') {
     // The client's copy of the question is not read.
     return start({
@@ -131,11 +149,32 @@ async function startTurn(
       namingTheChat(body.id, conversationId),
     );
   }
+  return ask(start, conversationId, message);
+}
+
+/** The next question, which starts the conversation under the chat's id when it is the chat's first. */
+function ask(start: Start, conversationId: string, message: string): Promise<LiveTurn> {
   return start({ conversationId, message }).catch((error: unknown) => {
     // The chat's first message (nothing was held): start the conversation under its id.
     if (!(error instanceof NotFoundError)) throw error;
     return start({ newConversationId: conversationId, message });
   });
+}
+
+/**
+ * A regenerate of the last answer whose chat ends with a question that is not the one the
+ * server would ask again: useChat's `regenerate()` after that question was refused (its
+ * documented Retry), which the server never stored. Answering the question before it
+ * again would drop this one and show another's answer under it.
+ */
+async function asksAnotherQuestion(request: {
+  body: UiChatRequest;
+  lastQuestion: () => Promise<string | undefined>;
+}): Promise<boolean> {
+  const { body } = request;
+  if (body.messageId !== undefined || body.messages.at(-1)?.role !== 'user') return false;
+  const question = textOf(body.messages.at(-1)!);
+  return question.trim().length > 0 && (await request.lastQuestion()) !== question.toWellFormed();
 }
 
 /** A chat with no conversation yet is named by its id, not by the conversation id it maps to. */
@@ -161,9 +200,7 @@ function lastUserText(messages: UiChatRequest['messages'], maxChars: number): st
       `messages.${index}: only text parts are supported, not ${JSON.stringify(other.type)}`,
     );
   }
-  const text = last.parts
-    .map((part) => (typeof part.text === 'string' ? part.text : ''))
-    .join('\n');
+  const text = textOf(last);
   if (text.trim().length === 0) {
     throw new ValidationError(`messages.${index}: the message must not be empty`);
   }
@@ -173,4 +210,9 @@ function lastUserText(messages: UiChatRequest['messages'], maxChars: number): st
     );
   }
   return text;
+}
+
+/** A message's text parts, one after another. */
+function textOf(message: UiChatRequest['messages'][number]): string {
+  return message.parts.map((part) => (typeof part.text === 'string' ? part.text : '')).join('\n');
 }
