@@ -191,4 +191,41 @@ describe('readEvents', () => {
       ),
     );
   });
+  it('finds where events end wherever a chunk cuts a blank line, of every kind', async () => {
+    const blankLine = fc.constantFrom('\n\n', '\r\r', '\r\n\r\n', '\n\r\n', '\r\n\n');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), blankLine), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.uniqueArray(fc.integer({ min: 1, max: 400 }), { maxLength: 30 }),
+        async (shapes, cuts) => {
+          const texts = shapes.map(([n, end]) => `data: {"n":${n}}${end}`);
+          const bytes = encoder.encode(texts.join(''));
+          const inside = cuts.filter((cut) => cut < bytes.length).sort((a, b) => a - b);
+
+          const events = await eventsOf(chunked(bytes, inside));
+
+          expect(events.map((event) => event.text)).toEqual(texts);
+        },
+      ),
+    );
+  });
+
+  it('reads an event of several MB, however many chunks it comes in, at once (each chunk searched it all)', async () => {
+    const text = `event: content_block_start\ndata: {"data":"${'A'.repeat(8 * 1024 * 1024)}"}\n\n`;
+    const bytes = encoder.encode(text);
+    const cuts = Array.from(
+      { length: Math.floor(bytes.length / 16_384) },
+      (_, i) => (i + 1) * 16_384,
+    );
+    const startedAtMs = Date.now();
+
+    const events = await eventsOf(chunked(bytes, cuts));
+
+    expect(Date.now() - startedAtMs).toBeLessThan(2_000);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.text.length).toBe(text.length);
+  });
 });
