@@ -26,17 +26,19 @@ export function checkModel(
  * What a caller refused a beta that an SDK sends by default can do instead. A message thread
  * keeps the conversation upstream, where no reservation here can see how large it is.
  */
-const WAYS_AROUND: Readonly<Record<string, string>> = {
-  'message-threads-2026-08-12':
+const WAYS_AROUND: ReadonlyMap<string, string> = new Map([
+  [
+    'message-threads-2026-08-12',
     "a message thread keeps the conversation upstream, out of this gateway's sight: give the Anthropic SDK's toolRunner thread: false",
-};
+  ],
+]);
 
 /** @throws ValidationError naming the betas the allowedBetas setting does not list */
 export function checkBetas(betas: readonly string[], limits: Pick<MessagesLimits, 'allowedBetas'>) {
   if (limits.allowedBetas.includes('*')) return;
   const refused = betas.filter((beta) => !limits.allowedBetas.includes(beta));
   if (refused.length > 0) {
-    const ways = refused.flatMap((beta) => WAYS_AROUND[beta] ?? []);
+    const ways = refused.flatMap((beta) => WAYS_AROUND.get(beta) ?? []);
     throw new ValidationError(
       `anthropic-beta: ${refused.join(', ')} not allowed here (the allowedBetas setting)${ways.map((way) => `; ${way}`).join('')}`,
     );
