@@ -274,6 +274,16 @@ describe('local Claude fault directives', () => {
     expect(error).toMatchObject({ type: 'overloaded_error' });
   });
 
+  it('reads a message of many unclosed directive openings at once (each was read again to the end)', async () => {
+    const content = `go ${directive('tokens=2')} ${'[[local-claude:'.repeat(40_000)}`;
+    const startedAtMs = Date.now();
+
+    const message = await client.messages.create(params(content));
+
+    expect(Date.now() - startedAtMs).toBeLessThan(2_000);
+    expect(message.usage.output_tokens).toBe(2);
+  });
+
   it('rejects a directive it does not understand with a 400 naming it', async () => {
     await expect(
       client.messages.create(params(`go ${directive('fault=explode')}`)),
