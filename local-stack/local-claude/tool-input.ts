@@ -2,6 +2,12 @@ type Schema = Record<string, unknown>;
 
 /** Deeper schemas (or `$ref` cycles) get an empty object rather than a stack overflow. */
 const MAX_DEPTH = 8;
+/**
+ * Values past this many are left out, but for the input's own properties (an empty object
+ * where one is needed): a few properties that each refer back to their schema multiply at
+ * every level (7 of them built 370 MB in a minute).
+ */
+const MAX_VALUES = 1_000;
 const WORDS_PER_STRING = 4;
 
 /**
@@ -18,7 +24,7 @@ export function toolInput(
   const root = asSchema(inputSchema);
   const text = promptWords.slice(0, WORDS_PER_STRING).join(' ');
   // A tool input is always an object, even for a server tool that has no schema.
-  return objectFor(root, { root, text, name: 'value', depth: 0 });
+  return objectFor(root, { root, text, name: 'value', depth: 0, built: { values: 0 } });
 }
 
 interface Context {
@@ -27,11 +33,13 @@ interface Context {
   /** The property the value is for, used when there are no prompt words. */
   name: string;
   depth: number;
+  /** Values built so far, shared by the whole input. */
+  built: { values: number };
 }
 
 function valueFor(schema: Schema, context: Context): unknown {
   const resolved = resolve(schema, context.root);
-  if (context.depth > MAX_DEPTH) return {};
+  if (++context.built.values > MAX_VALUES || context.depth > MAX_DEPTH) return {};
   if ('const' in resolved) return resolved.const;
   if (Array.isArray(resolved.enum) && resolved.enum.length > 0) return resolved.enum[0];
   const branch = firstBranch(resolved);
@@ -58,6 +66,8 @@ function objectFor(schema: Schema, context: Context): Record<string, unknown> {
   const required = Array.isArray(schema.required) ? schema.required : [];
   const input: Record<string, unknown> = {};
   for (const name of required) {
+    // The input's own properties are always there: what a caller reads first.
+    if (context.built.values >= MAX_VALUES && context.depth > 0) break;
     if (typeof name !== 'string') continue;
     input[name] = valueFor(asSchema(properties[name]), {
       ...context,

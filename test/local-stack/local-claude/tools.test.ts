@@ -91,6 +91,29 @@ describe('local Claude tool use', () => {
     });
   });
 
+  it('answers at once for a small schema whose properties each refer back to it (the input grew exponentially)', async () => {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    const node = {
+      type: 'object' as const,
+      properties: Object.fromEntries(names.map((name) => [name, { $ref: '#/$defs/node' }])),
+      required: names,
+    };
+    const startedAtMs = Date.now();
+
+    const message = await client.messages.create({
+      model: MODEL,
+      max_tokens: 20_000,
+      tools: [{ name: 'tree', input_schema: { ...node, $defs: { node } } }],
+      tool_choice: { type: 'any' },
+      messages: [{ role: 'user', content: 'grow' }],
+    });
+
+    expect(Date.now() - startedAtMs).toBeLessThan(2_000);
+    const input = toolUseOf(message.content)?.input as Record<string, unknown>;
+    expect(Object.keys(input)).toEqual(names);
+    expect(JSON.stringify(input).length).toBeLessThan(20_000);
+  });
+
   it('says a few words before calling the tool a reply=tool directive names', async () => {
     const message = await client.messages.create({
       model: MODEL,
