@@ -8,8 +8,8 @@ export interface ApiKeyAuthenticator {
   /** @throws AuthenticationError for an unknown, revoked or expired key */
   verify(secret: string): Promise<Principal>;
   /**
-   * Takes a key this instance revoked as read, so it is refused here at once: a new
-   * (eventually consistent) read of a key it found might still find it unrevoked.
+   * Refuses a key this instance revoked from now on, whatever it read before or reads next:
+   * an eventually consistent read may still find it unrevoked for a moment.
    */
   noteRevoked(key: ApiKey): void;
 }
@@ -34,6 +34,8 @@ export function createApiKeyAuthenticator(deps: {
   const touchIntervalMs = deps.touchIntervalMs ?? 60_000;
   const read = new Map<string, { key: ApiKey | undefined; readAtMs: number }>();
   const touchedAtMs = new Map<string, number>();
+  // Ids of the keys revoked here (a revocation is for good): a handful per instance.
+  const revokedHere = new Set<string>();
 
   async function find(hash: string, nowMs: number): Promise<ApiKey | undefined> {
     const cached = read.get(hash);
@@ -55,7 +57,9 @@ export function createApiKeyAuthenticator(deps: {
       const nowMs = clock();
       const key = await find(hashApiKeySecret(secret), nowMs);
       if (!key) throw new AuthenticationError('this API key is not known', 'invalid');
-      if (key.revokedAt) throw new AuthenticationError('this API key was revoked', 'invalid');
+      if (key.revokedAt || revokedHere.has(key.id)) {
+        throw new AuthenticationError('this API key was revoked', 'invalid');
+      }
       if (key.expiresAt && Date.parse(key.expiresAt) <= nowMs) {
         throw new AuthenticationError(`this API key expired at ${key.expiresAt}`, 'invalid');
       }
@@ -63,7 +67,7 @@ export function createApiKeyAuthenticator(deps: {
       return { userId: key.principal, apiKey: grantOf(key) };
     },
     noteRevoked(key) {
-      for (const cached of read.values()) if (cached.key?.id === key.id) cached.key = key;
+      revokedHere.add(key.id);
     },
   };
 }

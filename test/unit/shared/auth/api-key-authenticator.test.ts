@@ -190,6 +190,20 @@ describe('createApiKeyAuthenticator', () => {
     expect(store.reads).toBe(2);
   });
 
+  it('refuses a key it is told was revoked once its cached read expired, or with none cached, though a read still finds it unrevoked', async () => {
+    const { authenticator, secret, key, store, advance } = await fixture();
+    await authenticator.verify(secret);
+    const unrevoked = await store.findByHash(hashApiKeySecret(secret));
+    const revoked = await store.revoke(key.id, new Date(T0_MS).toISOString());
+    // An eventually consistent read, a moment after the revocation, as on AWS.
+    store.findByHash = async () => unrevoked;
+    advance(6_000);
+
+    authenticator.noteRevoked(revoked!);
+
+    expect((await refusal(authenticator.verify(secret))).message).toMatch(/revoked/);
+  });
+
   it('records that a key was used at most once a minute', async () => {
     const { authenticator, secret, key, store, advance } = await fixture();
 
