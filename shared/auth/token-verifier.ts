@@ -98,7 +98,9 @@ async function verifyWith(
   } catch (error) {
     // Not the token's fault: its key could not be had (the secret, the issuer's JWKS). A 401
     // would tell clients to drop a good token; the error handler answers 503 to a throttle.
+    // jose's bare JOSEError is the issuer's JWKS answering other than 200 or not JSON (a 503).
     if (!(error instanceof errors.JOSEError) || error instanceof errors.JWKSTimeout) throw error;
+    if (error.constructor === errors.JOSEError) throw error;
     // jose says which check failed ("exp" claim timestamp check failed, a missing claim…).
     throw new AuthenticationError(`the bearer token is not valid: ${error.message}`, 'invalid', {
       cause: error,

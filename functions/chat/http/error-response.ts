@@ -119,8 +119,10 @@ const MOMENTARY_ERROR_NAMES = new Set([
   'TimeoutError',
   'RequestTimeout',
   'RequestTimeoutException',
-  // jose's, when an OIDC issuer's JWKS does not answer in time.
+  // jose's, when an OIDC issuer's JWKS does not answer in time, or answers other than 200
+  // (its bare JOSEError, which the token verifier passes on).
   'JWKSTimeout',
+  'JOSEError',
 ]);
 const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
 

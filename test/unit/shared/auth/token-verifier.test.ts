@@ -194,6 +194,30 @@ describe('oidcVerifier', () => {
     });
   });
 
+  it('passes on a JWKS that cannot be read (the issuer answers 503), rather than calling a good token invalid', async () => {
+    const failing = createServer((_req, res) => {
+      res.writeHead(503);
+      res.end();
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    try {
+      const unavailable = `http://127.0.0.1:${(failing.address() as AddressInfo).port}`;
+      const verifier = oidcVerifier({
+        maxLifetimeSeconds: 3600,
+        issuer: unavailable,
+        audience: 'app',
+      });
+      const token = await signRs({ sub: 'u-9', iss: unavailable, aud: 'app' });
+
+      const error = await verifier.verify(`Bearer ${token}`).catch((e: unknown) => e);
+
+      expect(error).not.toBeInstanceOf(AuthenticationError);
+      expect(error).toMatchObject({ name: 'JOSEError' });
+    } finally {
+      await new Promise<void>((resolve) => failing.close(() => resolve()));
+    }
+  });
+
   it('rejects another issuer, another audience, and an HS256 token', async () => {
     const verifier = oidcVerifier({ maxLifetimeSeconds: 3600, issuer, audience: 'app' });
     await expect(

@@ -31,6 +31,10 @@ const dependencyFailures: Array<[string, Error]> = [
     ),
   ],
   ['an OIDC issuer whose JWKS does not answer', new errors.JWKSTimeout()],
+  [
+    'an OIDC issuer whose JWKS answers 503',
+    new errors.JOSEError('Expected 200 OK from the JSON Web Key Set HTTP response'),
+  ],
 ];
 
 describe('answerFor', () => {
