@@ -81,7 +81,10 @@ describe('/v1/messages governance', () => {
       ...params('slow'),
       messages: [{ role: 'user', content: 'slow [[local-claude: ttft=1500]]' }],
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Its hold is in place once it is upstream (a fixed wait may be too short on a busy machine).
+    await expect
+      .poll(() => stack.claude.requests.some((r) => JSON.stringify(r.body).includes('slow [[')))
+      .toBe(true);
 
     const refused = await new Anthropic({ baseURL: stack.url, apiKey: key, maxRetries: 0 }).messages
       .create(params('now'))
