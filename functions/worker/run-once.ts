@@ -6,7 +6,7 @@ import type { IdentifiedJob, JobAttempt, RunJob } from './run-job.js';
 /** Idempotency records (and so "processed once") last a day. */
 const IDEMPOTENCY_SECONDS = 24 * 3600;
 
-/** Runs a job; a job id already done answers its stored result instead. */
+/** Runs a job; a job id already done does nothing again. */
 export type RunJobOnce = (
   job: IdentifiedJob,
   attempt?: JobAttempt,

@@ -17,8 +17,8 @@ export interface ApiKeyAuthenticator {
 /**
  * Project API keys, looked up by the SHA-256 of the secret. A function instance keeps
  * what it read for `cacheTtlMs`, so a revocation takes effect within that time (at once
- * on the instance that revoked it); the
- * key's lastUsedAt is written at most once per `touchIntervalMs`, off the request's path.
+ * on the instance that revoked it); the key's lastUsedAt is written at most once per
+ * `touchIntervalMs`, off the request's path.
  */
 export function createApiKeyAuthenticator(deps: {
   store: ApiKeyStore;
