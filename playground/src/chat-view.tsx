@@ -15,6 +15,9 @@ import { useRetryWhileLost } from './use-retry-while-lost.js';
 import { useStopAnswer } from './use-stop-answer.js';
 import { useStoredConversation } from './use-stored-conversation.js';
 
+/** Resumes that each end `interrupted` before the page stops and shows what is stored. */
+const MAX_RESUMES_IN_A_ROW = 5;
+
 /** One conversation on `useChat`: its messages, the answer as it streams, Stop, and errors. */
 export function ChatView(props: {
   id: string;
@@ -26,6 +29,8 @@ export function ChatView(props: {
   onTokenRefused: () => void;
 }) {
   const { id, token, api, onAnswered, onTokenRefused } = props;
+  /** How the last stream read ended: `interrupted`, a resume told to resume again. */
+  const finishedAs = useRef<string | undefined>(undefined);
   const transport = useMemo(
     () =>
       new DefaultChatTransport<Message>({
@@ -52,7 +57,10 @@ export function ChatView(props: {
     id,
     messages: props.initial,
     transport,
-    onFinish: onAnswered,
+    onFinish: ({ finishReason }) => {
+      finishedAs.current = finishReason;
+      onAnswered();
+    },
     onError: (failure) => {
       onAnswered();
       if (tokenRefused(failure)) onTokenRefused();
@@ -71,12 +79,17 @@ export function ChatView(props: {
   const shown = useRef(messages);
   shown.current = messages;
   /**
-   * Picks up the answer still streaming (GET /v1/ui/chat/{id}/stream). One that ended after
-   * the conversation was read gets a 204: the part of it shown then (or none, only its
-   * question) gives way to the stored answer, whole.
+   * Picks up the answer still streaming (GET /v1/ui/chat/{id}/stream), again while the
+   * server says the answer goes on (its read ran out of time, or failed). One that ended
+   * after the conversation was read gets a 204: the part of it shown then (or none, only
+   * its question) gives way to the stored answer, whole.
    */
   const resumeAnswer = async () => {
-    await resumeStream();
+    for (let resumes = 0; resumes < MAX_RESUMES_IN_A_ROW; resumes++) {
+      finishedAs.current = undefined;
+      await resumeStream();
+      if (finishedAs.current !== 'interrupted') break;
+    }
     const latest = shown.current.at(-1);
     if (latest && (latest.role === 'user' || latest.metadata?.stopReason === undefined)) {
       await showStored();
