@@ -187,6 +187,12 @@ describe('resuming a stream', () => {
       await stack.request('unlucky', 'GET', `/v1/conversations/${first.conversationId}`),
     );
     expect(stored.messages.at(-1)).toMatchObject({ stopReason: 'error' });
+    const spent = await json(await stack.request('unlucky', 'GET', '/v1/usage'));
+    expect(rest.at(-1)?.data).toMatchObject({
+      messageId: stored.messages.at(-1).id,
+      costUsd: spent.costUsd,
+    });
+    expect(spent.costUsd).toBeGreaterThan(0);
     expect(answerText(first.seen) + answerText(rest)).toBe(stored.messages.at(-1).content);
   });
 

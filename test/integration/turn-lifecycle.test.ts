@@ -162,6 +162,14 @@ describe('a turn that is interrupted', () => {
 
     const stored = await storedAnswer(stack, 'failer', String(events[0]!.data.conversationId));
     expect(stored).toMatchObject({ stopReason: 'error', content: answerText(events) });
+    // What it was billed, as done says it: the same as the user's month counts.
+    const spent = await json(await stack.request('failer', 'GET', '/v1/usage'));
+    expect(last.data).toMatchObject({
+      messageId: events[0]!.data.messageId,
+      usage: { inputTokens: spent.inputTokens, outputTokens: spent.outputTokens },
+      costUsd: spent.costUsd,
+    });
+    expect(spent.costUsd).toBeGreaterThan(0);
   });
 
   it('keeps the partial answer when the upstream connection drops', async () => {

@@ -194,10 +194,13 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
     expect(chat.status).toBe('error');
     expect(chat.error?.message).toMatch(/overloaded/i);
     expect(textOf(chat.messages[1]).length).toBeGreaterThan(0);
+    const spent = await json(await stack.request('erin', 'GET', '/v1/usage'));
     expect(chat.messages[1]?.metadata).toMatchObject({
       stopReason: 'error',
       error: { type: 'overloaded_error', retryable: true },
+      costUsd: spent.costUsd,
     });
+    expect(spent.costUsd).toBeGreaterThan(0);
     expect(finishes).toEqual([undefined]);
   });
 

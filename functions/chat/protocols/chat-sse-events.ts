@@ -33,9 +33,14 @@ export function chatEventSchemas() {
         type: z.literal('error'),
         error: z.object({ type: errorTypeSchema(), message: z.string() }),
         retryable: z.boolean(),
+        messageId: z.optional(z.string()),
+        usage: z.optional(tokenUsageSchema()),
+        costUsd: z.optional(usdSchema()),
       })
       .check(
-        z.describe('Last, when the answer failed after it started; the partial answer is kept.'),
+        z.describe(
+          'Last, when the answer failed after it started: the partial answer is kept, and billed (its `messageId`, `usage` and `costUsd`, as `done` has them). Without them, a resumed stream that must be resumed again (its event id stays `msg_…:<offset>`), or one whose conversation was deleted.',
+        ),
       ),
   };
 }

@@ -64,6 +64,11 @@ function encodeChatEvent(event: TurnEvent): string {
       return sse('error', {
         error: { type: event.error.type, message: event.error.message },
         retryable: event.error.retryable,
+        ...(event.billed && {
+          messageId: event.billed.messageId,
+          usage: reportedUsage(event.billed.usage),
+          costUsd: nanoToUsd(event.billed.costNanoUsd),
+        }),
       });
   }
 }

@@ -93,6 +93,10 @@ export function uiMessageStreamEncoder(): (event: TurnEvent) => string {
         const messageMetadata: UiMessageMetadata = {
           stopReason: 'error',
           error: { type: event.error.type, retryable: event.error.retryable },
+          ...(event.billed && {
+            usage: reportedUsage(event.billed.usage),
+            costUsd: nanoToUsd(event.billed.costNanoUsd),
+          }),
         };
         return (
           closeText() +

@@ -132,7 +132,13 @@ export function createTurnFinish(deps: {
       })
       // Observing is best effort: it never turns a stored answer into an error.
       .catch(() => undefined);
-    if (failure) return { type: 'error', error: failure };
+    if (failure) {
+      return {
+        type: 'error',
+        error: failure,
+        billed: { messageId: turn.messageId, usage, costNanoUsd },
+      };
+    }
     return {
       type: 'done',
       messageId: turn.messageId,

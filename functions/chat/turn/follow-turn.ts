@@ -165,7 +165,17 @@ export function createTurnFollower(deps: {
 
 function endOf(answer: StoredMessage): TurnEvent {
   // As the turn's own stream ended: its failure is not told again, only that there was one.
-  if (answer.stopReason === 'error') return FAILED;
+  if (answer.stopReason === 'error') {
+    return {
+      type: 'error',
+      error: FAILED,
+      billed: {
+        messageId: answer.id,
+        usage: answer.usage ?? ZERO_USAGE,
+        costNanoUsd: answer.costNanoUsd ?? 0,
+      },
+    };
+  }
   return {
     type: 'done',
     messageId: answer.id,
@@ -181,7 +191,7 @@ const DELETED: TurnEvent = {
   error: new ModelError('invalid_request', 'the conversation was deleted'),
 };
 // The stored answer keeps no more of its failure: asking again may well succeed.
-const FAILED: TurnEvent = {
-  type: 'error',
-  error: new ModelError('api_error', 'the answer failed before it ended; what it said is kept'),
-};
+const FAILED = new ModelError(
+  'api_error',
+  'the answer failed before it ended; what it said is kept',
+);

@@ -80,6 +80,8 @@ export type TurnEvent =
   | {
       type: 'error';
       error: ModelError;
+      /** The answer that failed after it began, as stored and billed: its id, tokens and cost. */
+      billed?: { messageId: string; usage: TokenUsage; costNanoUsd: number };
       /**
        * Not the answer's end: this stream lost it (a follower that could not read it on),
        * and it goes on; resuming after this event's position follows it again.
