@@ -3,6 +3,22 @@ import * as z from '../../shared/validation/zod.js';
 /** A string of 1 to `max` characters. */
 export const boundedText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
+/**
+ * A query parameter that is a whole number from `min` to `max` (`fallback` when absent),
+ * in decimal digits only: Number() would also take `0x10`, `1e3` or ` 7`.
+ */
+export const queryInt = (options: { min: number; max: number; fallback: number }) =>
+  z._default(
+    z.pipe(
+      z.pipe(
+        z.string().check(z.regex(/^[0-9]{1,9}$/, 'must be a whole number, in decimal digits')),
+        z.transform(Number),
+      ),
+      z.int().check(z.minimum(options.min), z.maximum(options.max)),
+    ),
+    options.fallback,
+  );
+
 /** POST /v1/chat */
 export function chatRequestSchema(limits: { maxMessageChars: number }) {
   return z.strictObject({
@@ -27,6 +43,6 @@ export type ChatRequest = z.infer<ReturnType<typeof chatRequestSchema>>;
 
 /** `?limit&cursor` of every listing. */
 export const PageQuerySchema = z.object({
-  limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(100))), 20),
+  limit: queryInt({ min: 1, max: 100, fallback: 20 }),
   cursor: z.optional(boundedText(2048)),
 });

@@ -57,6 +57,14 @@ describe('the conversation API', () => {
     expect(badCursor.status).toBe(400);
     const badLimit = await stack.request('pager', 'GET', '/v1/conversations?limit=0');
     expect(badLimit.status).toBe(400);
+    // Decimal digits only: Number() would read these as 16, 10 and 7.
+    for (const limit of ['0x10', '1e1', '%207', '7.0']) {
+      const response = await stack.request('pager', 'GET', `/v1/conversations?limit=${limit}`);
+      expect(response.status, limit).toBe(400);
+      expect((await json(response)).error.message, limit).toMatch(/whole number/);
+    }
+    const padded = await stack.request('pager', 'GET', '/v1/conversations?limit=07');
+    expect(padded.status).toBe(200);
   });
 
   it('deletes every item of a conversation', async () => {

@@ -2,6 +2,7 @@ import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
 import type { ModelListing } from '../messages/list-models.js';
+import { queryInt } from '../request-schemas.js';
 
 const MODELS_REFERENCE = 'https://docs.anthropic.com/en/api/models-list';
 
@@ -21,7 +22,7 @@ const modelSchema = () =>
     );
 
 const ModelListQuerySchema = z.object({
-  limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(1000))), 20),
+  limit: queryInt({ min: 1, max: 1000, fallback: 20 }),
   after_id: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
   before_id: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
 });

@@ -5,6 +5,7 @@ import type { UsageRecords, UsageTotals } from '../../../../shared/ports/usage-r
 import * as z from '../../../../shared/validation/zod.js';
 import { json } from '../../http/json-response.js';
 import { defineRoute } from '../../http/route.js';
+import { queryInt } from '../../request-schemas.js';
 import { countSchema, recordedUsageSchema, usdSchema } from '../../response-schemas.js';
 
 /** GET /v1/admin/usage?month=yyyy-mm&top=N: the month's usage by principal, key and model, top N by cost. */
@@ -17,7 +18,7 @@ export const usageReportRoute = (deps: { usageRecords: UsageRecords; clock: Cloc
       month: z.optional(
         z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as yyyy-mm, e.g. 2026-11')),
       ),
-      top: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(1000))), 20),
+      top: queryInt({ min: 1, max: 1000, fallback: 20 }),
     }),
     docs: {
       operationId: 'getUsageReport',
