@@ -52,6 +52,11 @@ export interface BeginTurn {
   /** Until when the turn holds the conversation, unless it renews the lease. */
   leaseUntilMs: number;
   hold?: TurnHold;
+  /**
+   * The response cache entry a new conversation's first answer is kept under (or was
+   * replayed from): it goes when the conversation is deleted.
+   */
+  responseCacheKey?: string;
 }
 
 export interface FinishTurn {

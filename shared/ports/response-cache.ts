@@ -21,4 +21,6 @@ export interface ResponseCache {
     response: CachedResponse,
     options: { ttlSeconds: number; nowMs: number },
   ): Promise<void>;
+  /** Removes the entry, if there is one. */
+  delete(key: string): Promise<void>;
 }

@@ -158,6 +158,23 @@ export function responseCacheContract(subject: () => Promise<ResponseCache>) {
     });
   });
 
+  describe('delete', () => {
+    it('misses a deleted entry, many parts and all, and leaves other keys be', async () => {
+      const other = newKey();
+      await cache.put(key, sseAnswer({ body: largeBody() }), options());
+      await cache.put(other, jsonAnswer(), options());
+
+      await cache.delete(key);
+
+      expect(await cache.get(key, T0)).toBeUndefined();
+      expect(await cache.get(other, T0)).toEqual(jsonAnswer());
+    });
+
+    it('deletes a key never stored without complaint', async () => {
+      await expect(cache.delete(newKey())).resolves.toBeUndefined();
+    });
+  });
+
   describe('replace', () => {
     it('serves the second of two puts of one key, with its own TTL', async () => {
       await cache.put(key, sseAnswer(), options(T0, 60));

@@ -35,4 +35,8 @@ export class InMemoryResponseCache implements ResponseCache {
       expiresAt: Math.ceil((options.nowMs + options.ttlSeconds * 1000) / 1000),
     });
   }
+
+  async delete(key: string): Promise<void> {
+    this.entries.delete(key);
+  }
 }

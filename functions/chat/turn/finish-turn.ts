@@ -85,11 +85,14 @@ export function createTurnFinish(deps: {
       observer.budgetOverrun({ overrunNanoUsd, reservationId });
     }
     if (!failure) {
-      await turnCache.keep(
+      const kept = await turnCache.keep(
         turn.cache,
         { text: answer.text, model, stopReason: outcome.stopReason, usage },
         clock(),
       );
+      // Deleted since its answer was stored, its sweep may have missed the entry just kept:
+      // the conversation's text would outlive it there.
+      if (kept && !(await isStill(store, turn))) await turnCache.forget(turn.cache);
     }
     await usageRecords
       .record({
@@ -147,4 +150,13 @@ export function createTurnFinish(deps: {
       costNanoUsd,
     };
   };
+}
+
+/** Whether the turn's conversation is still there, and not one made again under its id. */
+async function isStill(store: ConversationStore, turn: StartedTurn): Promise<boolean> {
+  const conversation = await store
+    .getConversation(turn.userId, turn.conversationId)
+    // Unread, the entry is let go: a cache miss costs less than a remnant.
+    .catch(() => undefined);
+  return conversation?.createdAt === turn.conversationCreatedAt;
 }

@@ -133,6 +133,8 @@ export function createTurnStart(deps: {
         editsFirstQuestion(supersedeFrom!, existing) && { retitle: true }),
       nowIso: receivedAt,
       leaseUntilMs,
+      // Deleting the conversation deletes the entry its answer is kept under (or came from).
+      ...(cache.key && cache.outcome !== 'bypass' && { responseCacheKey: cache.key }),
       ...(planned && {
         hold: {
           reservation: planned,

@@ -30,12 +30,17 @@ export interface TurnCache {
     startsConversation: boolean;
     nowMs: number;
   }): Promise<TurnCacheLookup>;
-  /** Keeps a whole answer of the model asked for; a partial one (stopped, timed out, failed) never. */
+  /**
+   * Keeps a whole answer of the model asked for; a partial one (stopped, timed out, failed) never.
+   * @returns whether it was kept
+   */
   keep(
     lookup: TurnCacheLookup,
     answer: { text: string; model: string; stopReason: StopReason; usage: TokenUsage },
     nowMs: number,
-  ): Promise<void>;
+  ): Promise<boolean>;
+  /** Deletes the entry the turn's answer was kept under. */
+  forget(lookup: TurnCacheLookup): Promise<void>;
 }
 
 /** The response cache for /v1/chat: a repeated first question is answered from it, for free. */
@@ -76,9 +81,9 @@ export function createTurnCache(deps: {
       };
     },
     async keep(lookup, answer, nowMs) {
-      if (!lookup.key || lookup.outcome === 'hit' || lookup.outcome === 'bypass') return;
-      if (!COMPLETE.has(answer.stopReason) || answer.model !== lookup.model) return;
-      await cache
+      if (!lookup.key || lookup.outcome === 'hit' || lookup.outcome === 'bypass') return false;
+      if (!COMPLETE.has(answer.stopReason) || answer.model !== lookup.model) return false;
+      return cache
         .put(
           lookup.key,
           {
@@ -90,7 +95,17 @@ export function createTurnCache(deps: {
           },
           { ttlSeconds, nowMs },
         )
-        .catch(deps.onError);
+        .then(
+          () => true,
+          (error: unknown) => {
+            deps.onError(error);
+            // A put that failed may have landed all the same.
+            return true;
+          },
+        );
+    },
+    async forget(lookup) {
+      if (lookup.key) await cache.delete(lookup.key).catch(deps.onError);
     },
   };
 }

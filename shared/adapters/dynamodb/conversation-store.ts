@@ -27,7 +27,7 @@ import type {
 import type { CursorCodec } from './cursor.js';
 import { deleteFound } from './delete-found.js';
 import { failedItem, isConditionFailure, tooLargeToStore } from './errors.js';
-import { keys } from './keys.js';
+import { keys, responseCacheKeys } from './keys.js';
 import { toConversation, toMessage } from './records.js';
 import { transactWrite } from './transact.js';
 import { abandonTurnItems, beginTurnItems, finishTurnItems } from './turn-items.js';
@@ -377,16 +377,19 @@ export class DynamoConversationStore implements ConversationStore {
 
   async deleteConversation(userId: string, conversationId: string): Promise<boolean> {
     const conversationKey = keys.conversation(userId, conversationId);
+    let responseCacheKey: unknown;
     try {
       // The conversation item goes first, so a turn finishing meanwhile cannot
       // recreate anything (its writes are conditional on it).
-      await this.client.send(
+      const { Attributes } = await this.client.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: conversationKey,
           ConditionExpression: 'attribute_exists(pk)',
+          ReturnValues: 'ALL_OLD',
         }),
       );
+      responseCacheKey = Attributes?.responseCacheKey;
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
@@ -400,6 +403,17 @@ export class DynamoConversationStore implements ConversationStore {
         ConsistentRead: true,
       },
     );
+    if (typeof responseCacheKey === 'string') {
+      // Its first answer, kept by the response cache, is the conversation's text too.
+      await deleteFound(
+        { client: this.client, tableName: this.tableName },
+        {
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': responseCacheKeys.partition(responseCacheKey) },
+          ConsistentRead: true,
+        },
+      );
+    }
     return true;
   }
 

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { TokenUsage } from '../../domain/usage.js';
 import type { CachedResponse, ResponseCache } from '../../ports/response-cache.js';
+import { deleteFound } from './delete-found.js';
 import { responseCacheKeys } from './keys.js';
 
 /**
@@ -114,6 +115,19 @@ export class DynamoResponseCache implements ResponseCache {
           expiresAt,
         },
       }),
+    );
+  }
+
+  /** Every item of the entry, parts of a replaced, longer entry included. */
+  async delete(key: string): Promise<void> {
+    await deleteFound(
+      { client: this.client, tableName: this.tableName },
+      {
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': responseCacheKeys.partition(key) },
+        // A put that landed a moment ago goes too.
+        ConsistentRead: true,
+      },
     );
   }
 

@@ -77,6 +77,7 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
           activeTurnId: turn.turnId,
           activeTurnLeaseUntil: turn.leaseUntilMs,
           ...(turn.hold && { activeTurnHold: turn.hold }),
+          ...(turn.responseCacheKey && { responseCacheKey: turn.responseCacheKey }),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
