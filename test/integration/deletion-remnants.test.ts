@@ -1,7 +1,9 @@
 import { brotliDecompressSync } from 'node:zlib';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectSse } from './support/sse.js';
+import { conversationIdOfChat } from '../../functions/chat/routes/ui-chat-id.js';
+import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const directive = (text: string) => `[[local-claude: ${text}]]`;
@@ -112,3 +114,144 @@ function readable(item: Record<string, unknown>): string {
     }
   });
 }
+
+describe('a conversation deleted while its answer streams', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ claude: { tokensPerSecond: 40 } });
+  });
+  afterAll(() => stack.close());
+
+  it('keeps no piece of that answer, nor anything else of it', async () => {
+    const userId = 'midstream';
+    const answering = collectSse(
+      await stack.chat(userId, { message: `streams ${directive('tokens=400')}` }),
+    );
+    let conversationId = '';
+    await expect
+      .poll(
+        async () => {
+          const items = await itemsHolding(stack, `USER#${userId}#CONV#`);
+          conversationId = String(items.find((item) => item.sk === 'META')?.conversationId ?? '');
+          return items.filter((item) => String(item.sk).startsWith('PART#')).length;
+        },
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(1);
+    const deleted = await stack.request(userId, 'DELETE', `/v1/conversations/${conversationId}`);
+    expect(deleted.status).toBe(204);
+    await answering;
+    // Writes still in flight when the stream ended land by now.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    expect(await itemsHolding(stack, conversationId)).toEqual([]);
+  });
+});
+
+describe('a useChat chat deleted mid-answer and made again under its id', () => {
+  it('shows nothing of the deleted chat in the new one', async () => {
+    const stack = await startTestStack({
+      claude: { tokensPerSecond: 40 },
+      // Displaced by its heartbeat (every 100 ms), not stopped by a poll that sees the delete.
+      chatTuning: { stopPollIntervalMs: 10_000, turnLeaseMs: 400 },
+    });
+    try {
+      const userId = 'remaker';
+      const chatId = 'remade-chat';
+      const marker = 'pangolinsextant';
+      const ask = (text: string) =>
+        stack.request(userId, 'POST', '/v1/ui/chat', {
+          id: chatId,
+          messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text }] }],
+          trigger: 'submit-message',
+        });
+      const first = await ask(`${marker} ${directive('reply=echo tokens=300')}`);
+      const reading = first.text();
+      const conversationId = conversationIdOfChat(userId, chatId);
+      await expect
+        .poll(async () => (await itemsHolding(stack, marker)).length, { timeout: 10_000 })
+        .toBeGreaterThan(1);
+      const deleted = await stack.request(userId, 'DELETE', `/v1/conversations/${conversationId}`);
+      expect(deleted.status).toBe(204);
+      const remade = await ask(`Something else entirely ${directive('tokens=40')}`);
+      expect(remade.status).toBe(200);
+      await Promise.all([remade.text(), reading]);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+      expect(await itemsHolding(stack, marker)).toEqual([]);
+      const remnants = (await itemsHolding(stack, `USER#${userId}#CONV#${conversationId}`)).filter(
+        (item) => String(item.sk).startsWith('PART#'),
+      );
+      const meta = await json(
+        await stack.request(userId, 'GET', `/v1/conversations/${conversationId}`),
+      );
+      const answerId = meta.messages.at(-1).id;
+      expect(remnants.filter((item) => item.turnId !== answerId)).toEqual([]);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
+describe('a conversation deleted while a compaction of it runs', () => {
+  it('keeps neither its summary nor the summaries of its parts', async () => {
+    const stack = await startTestStack({
+      worker: true,
+      env: { COMPACTION_THRESHOLD_TOKENS: '90000', DOCUMENT_CHUNK_TOKENS: '100' },
+    });
+    try {
+      const userId = 'compacted';
+      const marker = 'quetzalvelvet';
+      const paragraph = (words: string) => `${words} `.repeat(30).trim();
+      let conversationId = '';
+      for (const message of [
+        // Its part is summarized slowly: the delete comes meanwhile.
+        `${directive('ttft=3000 reply=echo')} ${paragraph(`${marker} slow`)}`,
+        `${directive('reply=echo')} ${paragraph(`${marker} second`)}`,
+        `${directive('reply=echo')} ${paragraph(`${marker} third`)}`,
+      ]) {
+        const events = await collectSse(
+          await stack.chat(userId, { message, ...(conversationId && { conversationId }) }),
+        );
+        conversationId = String(events[0]!.data.conversationId);
+      }
+      const jobId = 'compaction-deleted-midway';
+      await stack.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: stack.queueUrl,
+          MessageBody: JSON.stringify({
+            type: 'summarize.conversation',
+            jobId,
+            userId,
+            conversationId,
+          }),
+        }),
+      );
+      await expect
+        .poll(async () => (await stack.claude.requests.length) > 3, { timeout: 15_000 })
+        .toBe(true);
+      const deleted = await stack.request(userId, 'DELETE', `/v1/conversations/${conversationId}`);
+      expect(deleted.status).toBe(204);
+      await expect
+        .poll(
+          async () =>
+            (await itemsHolding(stack, `USER#${userId}#JOB#${jobId}`)).find(
+              (item) => item.sk === 'JOB',
+            )?.status,
+          { timeout: 45_000, interval: 200 },
+        )
+        .toMatch(/^(failed|succeeded|dead_lettered)$/);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+      expect(await itemsHolding(stack, marker)).toEqual([]);
+      // Only the job names it (by id, in its error): none of its text.
+      expect((await itemsHolding(stack, conversationId)).map((item) => item.sk)).toEqual(['JOB']);
+      const checkpoints = (await itemsHolding(stack, `USER#${userId}#JOB#${jobId}`)).filter(
+        (item) => String(item.sk).startsWith('CKPT#'),
+      );
+      expect(checkpoints).toEqual([]);
+    } finally {
+      await stack.close();
+    }
+  }, 60_000);
+});
