@@ -1,6 +1,6 @@
 import { brotliDecompressSync } from 'node:zlib';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationIdOfChat } from '../../functions/chat/routes/ui-chat-id.js';
 import { collectSse, json } from './support/sse.js';
@@ -254,4 +254,65 @@ describe('a conversation deleted while a compaction of it runs', () => {
       await stack.close();
     }
   }, 60_000);
+});
+
+describe('a delete that died after the conversation item went, before its sweep', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
+  afterAll(() => stack.close());
+
+  /** What a function killed (or whose sweep failed) right after deleting `META` leaves. */
+  const halfDelete = (userId: string, conversationId: string) =>
+    stack.documentClient.send(
+      new DeleteCommand({
+        TableName: stack.tableName,
+        Key: { pk: `USER#${userId}#CONV#${conversationId}`, sk: 'META' },
+      }),
+    );
+
+  it('is finished by the DELETE sent again', async () => {
+    const userId = 'retrier';
+    const marker = 'axolotlbandstand';
+    const events = await collectSse(
+      await stack.chat(userId, { message: `${marker} ${directive('reply=echo')}` }),
+    );
+    const conversationId = String(events[0]!.data.conversationId);
+    await halfDelete(userId, conversationId);
+
+    const again = await stack.request(userId, 'DELETE', `/v1/conversations/${conversationId}`);
+
+    expect(again.status).toBe(204);
+    expect(await itemsHolding(stack, marker)).toEqual([]);
+    const gone = await stack.request(userId, 'DELETE', `/v1/conversations/${conversationId}`);
+    expect(gone.status).toBe(404);
+  });
+
+  it('lets a useChat chat be made again under its id, with nothing of the old one', async () => {
+    const userId = 'rechatter';
+    const chatId = 'half-deleted-chat';
+    const marker = 'wombatclarinet';
+    const ask = (text: string) =>
+      stack.request(userId, 'POST', '/v1/ui/chat', {
+        id: chatId,
+        messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text }] }],
+        trigger: 'submit-message',
+      });
+    await (await ask(`${marker} ${directive('reply=echo')}`)).text();
+    const conversationId = conversationIdOfChat(userId, chatId);
+    await halfDelete(userId, conversationId);
+    expect(
+      (await stack.request(userId, 'DELETE', `/v1/conversations/${conversationId}`)).status,
+    ).toBe(204);
+
+    const remade = await ask(`Something new ${directive('tokens=5')}`);
+    expect(remade.status).toBe(200);
+    await remade.text();
+    const history = await json(
+      await stack.request(userId, 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(JSON.stringify(history)).not.toContain(marker);
+    expect(history.messages).toHaveLength(2);
+  });
 });

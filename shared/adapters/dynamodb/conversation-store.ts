@@ -219,8 +219,8 @@ export class DynamoConversationStore implements ConversationStore {
     }
   }
 
-  private deleteAnswerPieces(turn: FinishTurn): Promise<void> {
-    return deleteFound(
+  private async deleteAnswerPieces(turn: FinishTurn): Promise<void> {
+    await deleteFound(
       { client: this.client, tableName: this.tableName },
       {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
@@ -378,6 +378,7 @@ export class DynamoConversationStore implements ConversationStore {
   async deleteConversation(userId: string, conversationId: string): Promise<boolean> {
     const conversationKey = keys.conversation(userId, conversationId);
     let responseCacheKey: unknown;
+    let found = true;
     try {
       // The conversation item goes first, so a turn finishing meanwhile cannot
       // recreate anything (its writes are conditional on it).
@@ -391,18 +392,13 @@ export class DynamoConversationStore implements ConversationStore {
       );
       responseCacheKey = Attributes?.responseCacheKey;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      // Gone already, but a delete that died (or failed) before its sweep finished left
+      // the rest: sent again, it sweeps them; else no one could, nor remake a useChat id.
+      // One made again under its id meanwhile is another conversation: left alone.
+      if (await this.getConversation(userId, conversationId)) return false;
+      found = false;
     }
-    await deleteFound(
-      { client: this.client, tableName: this.tableName },
-      {
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': conversationKey.pk },
-        // The answer stored a moment ago goes too: missed, it would outlive its conversation.
-        ConsistentRead: true,
-      },
-    );
     if (typeof responseCacheKey === 'string') {
       // Its first answer, kept by the response cache, is the conversation's text too.
       await deleteFound(
@@ -414,7 +410,16 @@ export class DynamoConversationStore implements ConversationStore {
         },
       );
     }
-    return true;
+    const swept = await deleteFound(
+      { client: this.client, tableName: this.tableName },
+      {
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': conversationKey.pk },
+        // The answer stored a moment ago goes too: missed, it would outlive its conversation.
+        ConsistentRead: true,
+      },
+    );
+    return found || swept > 0;
   }
 
   async saveSummary(

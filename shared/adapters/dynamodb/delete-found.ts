@@ -8,14 +8,18 @@ import {
 /** BatchWriteItem's limit of requests per call. */
 const BATCH_LIMIT = 25;
 
-/** Deletes every item a query finds, page by page, retrying what a batch leaves unprocessed. */
+/**
+ * Deletes every item a query finds, page by page, retrying what a batch leaves unprocessed.
+ * @returns how many items it found
+ */
 export async function deleteFound(
   table: { client: DynamoDBDocumentClient; tableName: string },
   query: Pick<
     QueryCommandInput,
     'KeyConditionExpression' | 'FilterExpression' | 'ExpressionAttributeValues' | 'ConsistentRead'
   >,
-): Promise<void> {
+): Promise<number> {
+  let found = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await table.client.send(
@@ -30,8 +34,10 @@ export async function deleteFound(
       table,
       (page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk })),
     );
+    found += page.Items?.length ?? 0;
     startKey = page.LastEvaluatedKey;
   } while (startKey);
+  return found;
 }
 
 async function deleteAll(
