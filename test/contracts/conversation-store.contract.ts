@@ -346,6 +346,35 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(window.map((message) => message.seq)).toEqual([1, 2, 5]);
     });
 
+    it('refuses to replace messages a summary saved since the conversation was read covers', async () => {
+      const before = await converse({ tokens: [5, 7, 3, 4, 6, 8] });
+      // A compaction lands between the edit's read of the conversation and its write.
+      await store.saveSummary(
+        userId,
+        before.id,
+        { text: 'They asked 0 and 2.', throughSeq: 4, tokensCompacted: 19 },
+        { createdAt: before.createdAt, summaryThroughSeq: 0, supersededRanges: [] },
+      );
+      const edit = beginOf({
+        userId,
+        conversationId: before.id,
+        existing: before,
+        supersedeFrom: 3,
+      });
+
+      await expect(store.beginTurn(edit)).rejects.toBeInstanceOf(ConflictError);
+      // Past the summary, the same stale read still replaces.
+      const regenerate = beginOf({
+        userId,
+        conversationId: before.id,
+        existing: before,
+        userMessage: undefined,
+        supersedeFrom: 6,
+      });
+      expect(await store.beginTurn(regenerate)).toBe(6);
+      expect((await store.getConversation(userId, before.id))?.superseded).toEqual([[6, 6]]);
+    });
+
     it('gives the superseded ranges back when a regenerate or edit is abandoned', async () => {
       const before = await converse({ tokens: [5, 7] });
       const begin = beginOf({

@@ -338,6 +338,8 @@ export class InMemoryConversationStore implements ConversationStore {
 /** The conversation is still as the turn read it, and no live turn holds it. */
 function canTake(record: ConversationRecord | undefined, turn: BeginTurn): boolean {
   if (!record || record.conversation.lastSeq !== turn.existing?.lastSeq) return false;
+  const summarized = record.conversation.summary?.throughSeq ?? 0;
+  if (turn.supersedeFrom !== undefined && turn.supersedeFrom <= summarized) return false;
   const activeTurn = record.conversation.activeTurn;
   return !activeTurn || activeTurn.leaseUntilMs < Date.parse(turn.nowIso);
 }

@@ -40,7 +40,11 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
         UpdateExpression: `SET ${set.join(', ')} REMOVE stopTurnId${turn.hold ? '' : ', activeTurnHold'}`,
         ConditionExpression:
           'attribute_exists(pk) AND lastSeq = :seen AND ' +
-          '(attribute_not_exists(activeTurnId) OR activeTurnLeaseUntil < :nowMs)',
+          '(attribute_not_exists(activeTurnId) OR activeTurnLeaseUntil < :nowMs)' +
+          // A summary saved since the turn read the conversation may hold what it replaces.
+          (supersede
+            ? ' AND (attribute_not_exists(summaryThroughSeq) OR summaryThroughSeq < :supersedeFrom)'
+            : ''),
         ExpressionAttributeValues: {
           ':answerSeq': seq + 1,
           ':seen': turn.existing.lastSeq,
@@ -54,6 +58,7 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
           ...(supersede && {
             ':none': [],
             ':range': [[turn.supersedeFrom, turn.existing.lastSeq]],
+            ':supersedeFrom': turn.supersedeFrom,
           }),
           ...(turn.retitle && { ':title': turn.title }),
         },
