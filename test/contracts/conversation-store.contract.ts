@@ -460,6 +460,50 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(await store.beginTurn(next)).toBe(before.lastSeq + 1);
     });
 
+    it('keeps a summary saved while the turn was begun, and what it took off the count', async () => {
+      const before = await converse({ tokens: [5, 7, 10, 20] });
+      const begin = beginOf({ userId, conversationId: before.id, existing: before });
+      await store.beginTurn(begin);
+      await store.saveSummary(
+        userId,
+        before.id,
+        { text: 'They asked 0.', throughSeq: 2, tokensCompacted: 12 },
+        { createdAt: before.createdAt, summaryThroughSeq: 0, supersededRanges: [] },
+      );
+
+      expect(await store.abandonTurn(begin)).toBe(true);
+
+      expect(await store.getConversation(userId, before.id)).toMatchObject({
+        lastSeq: 4,
+        messageCount: 4,
+        summary: { text: 'They asked 0.', throughSeq: 2 },
+        uncompactedTokens: 30,
+      });
+    });
+
+    it('keeps the count of an answer stored late by the turn it took over', async () => {
+      const first = beginOf({ userId, conversationId: newConversationId() });
+      const seq = await store.beginTurn(first);
+      const taken = (await store.getConversation(userId, first.conversationId))!;
+      const next = beginOf({
+        userId,
+        conversationId: first.conversationId,
+        existing: taken,
+        nowIso: iso(T0 + LEASE_MS + 1),
+      });
+      await store.beginTurn(next);
+      const late = finishOf(first, seq);
+      await store.finishTurn(late);
+
+      expect(await store.abandonTurn(next)).toBe(true);
+
+      expect(await store.getConversation(userId, first.conversationId)).toMatchObject({
+        lastSeq: 2,
+        messageCount: 2,
+        uncompactedTokens: 5 + late.answer.tokens,
+      });
+    });
+
     it('undoes nothing once the turn no longer holds the conversation', async () => {
       const begin = beginOf({ userId, conversationId: newConversationId() });
       const seq = await store.beginTurn(begin);

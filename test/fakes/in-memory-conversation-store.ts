@@ -185,9 +185,20 @@ export class InMemoryConversationStore implements ConversationStore {
       this.records.delete(key);
       return true;
     }
-    if (turn.userMessage) record.messages.delete(turn.existing.lastSeq + 1);
-    const { activeTurn: _, ...before } = structuredClone(turn.existing);
-    record.conversation = before;
+    const { conversation } = record;
+    const before = turn.existing;
+    if (turn.userMessage) {
+      record.messages.delete(before.lastSeq + 1);
+      // Counted off, not set back: a compaction or a late answer may have moved them since.
+      conversation.messageCount -= 1;
+      conversation.uncompactedTokens -= turn.userMessage.tokens;
+    }
+    conversation.lastSeq = before.lastSeq;
+    conversation.updatedAt = before.updatedAt;
+    conversation.title = before.title;
+    if (before.superseded) conversation.superseded = structuredClone(before.superseded);
+    else delete conversation.superseded;
+    delete conversation.activeTurn;
     return true;
   }
 

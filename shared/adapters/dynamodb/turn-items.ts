@@ -115,9 +115,10 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
  */
 export function abandonTurnItems(tableName: string, turn: BeginTurn) {
   const { seq } = beginTurnItems(tableName, turn);
+  const question = turn.userMessage;
   const conversationKey = keys.conversation(turn.userId, turn.conversationId);
   const held = { ':turn': turn.turnId, ':answerSeq': seq + 1 };
-  const deleteQuestion = turn.userMessage
+  const deleteQuestion = question
     ? [
         {
           Delete: {
@@ -148,8 +149,12 @@ export function abandonTurnItems(tableName: string, turn: BeginTurn) {
         TableName: tableName,
         Key: conversationKey,
         UpdateExpression:
-          'SET lastSeq = :lastSeq, updatedAt = :updatedAt, gsi1sk = :activity, title = :title, ' +
-          `messageCount = :messageCount, uncompactedTokens = :uncompacted${ranges.length > 0 ? ', supersededRanges = :ranges' : ''} ` +
+          'SET lastSeq = :lastSeq, updatedAt = :updatedAt, gsi1sk = :activity, title = :title' +
+          // Counted off, not set back: a compaction or a late answer may have moved them since.
+          (question
+            ? ', messageCount = messageCount - :one, uncompactedTokens = uncompactedTokens - :tokens'
+            : '') +
+          `${ranges.length > 0 ? ', supersededRanges = :ranges' : ''} ` +
           `REMOVE activeTurnId, activeTurnLeaseUntil, activeTurnHold${ranges.length > 0 ? '' : ', supersededRanges'}`,
         ConditionExpression: 'activeTurnId = :turn AND lastSeq = :answerSeq',
         ExpressionAttributeValues: {
@@ -158,8 +163,7 @@ export function abandonTurnItems(tableName: string, turn: BeginTurn) {
           ':updatedAt': before.updatedAt,
           ':title': before.title,
           ':activity': keys.conversationActivity(before.updatedAt, before.id),
-          ':messageCount': before.messageCount,
-          ':uncompacted': before.uncompactedTokens,
+          ...(question && { ':one': 1, ':tokens': question.tokens }),
           ...(ranges.length > 0 && { ':ranges': ranges }),
         },
       },
