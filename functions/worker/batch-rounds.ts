@@ -65,6 +65,7 @@ export function createBatchRounds(deps: {
       done += 1;
       const kept = truncateUtf8(result.answer.text, MAX_JOB_ANSWER_BYTES);
       if (result.answer.stopReason === 'max_tokens' || kept !== result.answer.text) run.noteCut();
+      if (result.answer.stopReason === 'refusal') run.noteRefused();
       // A batch answers whole: one longer than an item stores is cut as a streamed one is.
       await run.checkpoint(result.customId, kept, {
         round,

@@ -3,6 +3,7 @@ import { NotFoundError } from '../../shared/domain/errors.js';
 import { estimateTokens } from '../../shared/domain/tokens.js';
 import type { SummarizeConversationMessage } from '../../shared/jobs/job-message.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
+import { PermanentJobError } from './job-errors.js';
 import type { JobRun } from './job-run.js';
 import type { SummarizeDocument } from './summarize-document.js';
 
@@ -84,6 +85,14 @@ export function createConversationCompactor(deps: {
       },
       run,
     );
+    // What a refusal said is a fragment: saved, it would stand for all it was to summarize.
+    if (run.refused) {
+      throw new PermanentJobError(
+        'refusal',
+        'Claude refused to summarize this conversation; its turns go on sending its history as it is',
+        false,
+      );
+    }
     // Replaced messages were counted as uncompacted when they were stored: they leave too.
     const compacted = uncompacted.filter((m) => m.seq <= throughSeq);
     const saved = await conversations.saveSummary(

@@ -12,6 +12,8 @@ export class PermanentJobError extends Error {
   constructor(
     readonly type: string,
     message: string,
+    /** false: its message is fine (the model's answer is at fault), and pages no one. */
+    readonly deadLetter = true,
   ) {
     super(message);
   }
@@ -79,7 +81,12 @@ export function classifyFailure(error: unknown): JobFailure {
     return { type: error.type, message: error.message, retryable: false, deadLetter: false };
   }
   if (error instanceof PermanentJobError) {
-    return { type: error.type, message: error.message, retryable: false, deadLetter: true };
+    return {
+      type: error.type,
+      message: error.message,
+      retryable: false,
+      deadLetter: error.deadLetter,
+    };
   }
   if (error instanceof ValidationError) {
     return { type: error.type, message: error.message, retryable: false, deadLetter: true };

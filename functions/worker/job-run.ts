@@ -49,6 +49,10 @@ export interface JobRun {
   readonly lastRoundCut: boolean;
   /** Notes that an answer of the current round ended at its limit. */
   noteCut(): void;
+  /** Whether an answer of this attempt, in any round, stopped as Claude refused: its text is a fragment. */
+  readonly refused: boolean;
+  /** Notes that an answer stopped as a refusal. */
+  noteRefused(): void;
   /** Keeps an answer so a retry does not make the call again; reports progress. */
   checkpoint(key: string, text: string, progress: JobProgress): Promise<void>;
   /** Records the batch the job now waits for (undefined: none). */

@@ -129,6 +129,7 @@ export function createJobRunner(deps: {
     let saved: Promise<unknown> = Promise.resolve();
     let pendingBatch: PendingBatch | undefined = record.batch;
     let lastRoundCut = false;
+    let refused = false;
     const priority = job.type === 'summarize.document' ? job.priority : undefined;
     const rounds = priority === 'batch' ? deps.rounds.batch : deps.rounds.standard;
     const run: JobRun = {
@@ -151,6 +152,12 @@ export function createJobRunner(deps: {
       },
       noteCut() {
         lastRoundCut = true;
+      },
+      get refused() {
+        return refused;
+      },
+      noteRefused() {
+        refused = true;
       },
       round: (round) => {
         lastRoundCut = false;

@@ -21,6 +21,7 @@ export function createStandardRounds(deps: {
       if (kept !== undefined) return kept;
       const answer = await ask(call);
       if (answer.stopReason === 'max_tokens') run.noteCut();
+      if (answer.stopReason === 'refusal') run.noteRefused();
       if (calls.length > 1) {
         done += 1;
         await run.checkpoint(call.key, answer.text, {

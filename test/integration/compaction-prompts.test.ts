@@ -8,6 +8,8 @@ type SentBody = {
   messages: Array<{ role: string; content: Array<{ text: string }> }>;
 };
 
+const ENDED = ['succeeded', 'failed', 'dead_lettered'];
+
 interface Listed {
   id: string;
   seq: number;
@@ -34,22 +36,24 @@ describe('a compacted conversation', () => {
       id = String(events[0]!.data.conversationId);
     }
     conversationId = id!;
+    // Every compaction asked for has ended: the summary moves no further under the tests.
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const { Item } = await stack.documentClient.send(
-        new GetCommand({
-          TableName: stack.tableName,
-          Key: { pk: `USER#${userId}#CONV#${conversationId}`, sk: 'META' },
-          ConsistentRead: true,
-        }),
-      );
-      if (typeof Item?.summary === 'string') {
-        summaryThroughSeq = Number(Item.summaryThroughSeq);
-        break;
-      }
-      if (Date.now() > deadline) throw new Error('no summary saved');
+      const { jobs } = await json(await stack.request(userId, 'GET', '/v1/jobs'));
+      const statuses = jobs.map((job: { status: string }) => job.status);
+      if (statuses.length > 0 && statuses.every((s: string) => ENDED.includes(s))) break;
+      if (Date.now() > deadline) throw new Error(`compactions still ${statuses}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    const { Item } = await stack.documentClient.send(
+      new GetCommand({
+        TableName: stack.tableName,
+        Key: { pk: `USER#${userId}#CONV#${conversationId}`, sk: 'META' },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Item?.summary).toEqual(expect.any(String));
+    summaryThroughSeq = Number(Item?.summaryThroughSeq);
   }, 60_000);
   afterAll(() => stack.close());
 
@@ -104,5 +108,37 @@ describe('a compacted conversation', () => {
       ...before.filter((m) => m.seq > summaryThroughSeq).map((m) => [m.role, m.content]),
       ['user', 'And now?'],
     ]);
+  });
+
+  it('keeps sending the whole history of a conversation Claude refused to summarize', async () => {
+    const refuser = 'refused-summary';
+    let id: string | undefined;
+    for (let i = 0; i < 6; i++) {
+      // The directive is in the first question only, so of the turns only that one is
+      // refused, but every compaction's transcript holds it.
+      const directive = i === 0 ? '[[local-claude: stop-reason=refusal tokens=1]] ' : '';
+      const events = await collectSse(
+        await stack.chat(refuser, {
+          message: `${directive}R${i}: ${'words about the topic '.repeat(8)}`,
+          ...(id && { conversationId: id }),
+        }),
+      );
+      id = String(events[0]!.data.conversationId);
+    }
+    const deadline = Date.now() + 30_000;
+    let jobs: Array<{ status: string; error?: { type: string } }> = [];
+    while (!jobs.some((job) => job.status === 'failed') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      jobs = (await json(await stack.request(refuser, 'GET', '/v1/jobs'))).jobs;
+    }
+    expect(jobs.find((job) => job.status === 'failed')?.error?.type).toBe('refusal');
+    expect(jobs.map((job) => job.status)).not.toContain('succeeded');
+
+    await collectSse(await stack.chat(refuser, { conversationId: id, message: 'Still there?' }));
+    const sent = stack.claude.requests
+      .map((request) => request.body as SentBody)
+      .findLast((body) => body.messages.at(-1)?.content.at(-1)?.text === 'Still there?')!;
+    expect(sent.system).toBeUndefined();
+    expect(sent.messages).toHaveLength(13);
   });
 });

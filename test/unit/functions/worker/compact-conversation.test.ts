@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { classifyFailure } from '../../../../functions/worker/job-errors.js';
 import { NotFoundError } from '../../../../shared/domain/errors.js';
 import { estimateTokens } from '../../../../shared/domain/tokens.js';
 import type { InMemoryConversationStore } from '../../../fakes/in-memory-conversation-store.js';
@@ -54,6 +55,23 @@ async function summarizeFirstTwoTurns(
 }
 
 describe('createConversationCompactor', () => {
+  it('saves nothing of a summary Claude refused to write, and fails without paging anyone', async () => {
+    const model = new ScriptedModel(() => ({
+      kind: 'answer',
+      chunks: ['I can'],
+      stopReason: 'refusal',
+    }));
+    const world = createWorkerWorld({ model, limits: { documentChunkTokens: 100_000 } });
+    await seedConversation(world.conversations, answeredTurns(5));
+    const before = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
+
+    const compacting = world.compactConversation(compaction, world.newRun());
+
+    const failure = await compacting.catch((error: unknown) => classifyFailure(error));
+    expect(failure).toMatchObject({ type: 'refusal', retryable: false, deadLetter: false });
+    expect(await world.conversations.getConversation(USER_ID, CONVERSATION_ID)).toEqual(before);
+  });
+
   it('folds all but the newest 4 messages into a summary saved through the last folded message', async () => {
     const world = compactionWorld('Summary of turns 0 to 2.');
     await seedConversation(world.conversations, answeredTurns(5));

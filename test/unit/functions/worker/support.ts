@@ -341,6 +341,7 @@ export function testRun(
   const saved: Array<{ key: string; text: string }> = [];
   let pendingBatch: PendingBatch | undefined;
   let lastRoundCut = false;
+  let refused = false;
   const run: JobRun & { saved: typeof saved } = {
     userId: fields.userId ?? USER_ID,
     jobId: fields.jobId ?? JOB_ID,
@@ -362,6 +363,12 @@ export function testRun(
     },
     noteCut() {
       lastRoundCut = true;
+    },
+    get refused() {
+      return refused;
+    },
+    noteRefused() {
+      refused = true;
     },
     round: (round) => {
       lastRoundCut = false;
