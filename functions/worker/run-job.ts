@@ -6,7 +6,7 @@ import type { EventPublisher } from '../../shared/ports/event-publisher.js';
 import type { Job, JobStore, PendingBatch } from '../../shared/ports/job-store.js';
 import type { CompactConversation } from './compact-conversation.js';
 import { type JobDeadline, NO_DEADLINE } from './job-deadline.js';
-import { JobCancelledError } from './job-errors.js';
+import { JobCancelledError, PermanentJobError } from './job-errors.js';
 import type { JobObserver } from './job-observer.js';
 import type { JobRun, RunRound } from './job-run.js';
 import { JobMeter } from './metered-model.js';
@@ -72,6 +72,14 @@ export function createJobRunner(deps: {
         job.type === 'summarize.document'
           ? await deps.summarizeDocument(job, run)
           : await deps.compactConversation(job, run);
+      // What a refusal said is a fragment, not a summary (a compaction stops before saving it).
+      if (run.refused) {
+        throw new PermanentJobError(
+          'refusal',
+          'Claude refused to summarize this document; what it said is not a summary',
+          false,
+        );
+      }
       const spent = { usage: run.meter.usage, costNanoUsd: run.meter.costNanoUsd };
       const truncated = run.lastRoundCut;
       // A conversation's summary is kept by the conversation alone, and goes when it is

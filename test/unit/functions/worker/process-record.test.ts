@@ -444,6 +444,20 @@ describe('createRecordHandler', () => {
       expect(again).toMatchObject({ status: 'succeeded', result: { summary: 'Q3 memo.' } });
     });
 
+    it('fails a document job Claude refused to summarize, keeping no summary and paging no one', async () => {
+      const world = createWorkerWorld({
+        model: [{ kind: 'answer', chunks: ['I can'], stopReason: 'refusal' }],
+      });
+
+      await world.handleRecord(jobRecord(documentMessage));
+
+      const job = await world.jobs.get(USER_ID, JOB_ID);
+      expect(job).toMatchObject({ status: 'failed', error: { type: 'refusal' } });
+      expect(job?.result).toBeUndefined();
+      expect(world.messages.deadLettered).toEqual([]);
+      expect(world.events.published).toMatchObject([{ type: 'job.ended', status: 'failed' }]);
+    });
+
     it('drops the message of a job that failed for good when it comes again, saying it ended', async () => {
       const world = createWorkerWorld({ limits: { userMonthlyBudgetUsd: 0.000_001 } });
       await world.handleRecord(jobRecord(documentMessage, { receiveCount: 1 }));
