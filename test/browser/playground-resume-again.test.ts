@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withFailingAnswerReads } from '../integration/support/failing-reads.js';
 import { json } from '../integration/support/sse.js';
 import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
 import { chromiumMissing, launchChromium } from './support/chromium.js';
@@ -28,16 +29,7 @@ describe.skipIf(chromiumMissing)('the playground told to resume again, in Chromi
         // A throttled read of the answer streaming, once armed.
         customizeChat: (adapters) => ({
           ...adapters,
-          store: new Proxy(adapters.store, {
-            get(target, key) {
-              if (key === 'partialAnswer' && failing.reads > 0) {
-                failing.reads--;
-                return () => Promise.reject(new Error('throttled'));
-              }
-              const value: unknown = Reflect.get(target, key);
-              return typeof value === 'function' ? value.bind(target) : value;
-            },
-          }),
+          store: withFailingAnswerReads(adapters.store, failing),
         }),
       }),
     ]);

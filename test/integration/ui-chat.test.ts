@@ -3,6 +3,7 @@ import { APICallError, DefaultChatTransport, type FinishReason, type UIMessage }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-stream.js';
 import { conversationIdOfChat } from '../../functions/chat/routes/ui-chat-id.js';
+import { withFailingAnswerReads } from './support/failing-reads.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -570,16 +571,7 @@ describe('GET /v1/ui/chat/{id}/stream when the answer cannot be followed to its 
       claude: { tokensPerSecond: 40 },
       customizeChat: (adapters) => ({
         ...adapters,
-        store: new Proxy(adapters.store, {
-          get(target, key) {
-            if (key === 'partialAnswer' && failing.reads > 0) {
-              failing.reads--;
-              return () => Promise.reject(new Error('throttled'));
-            }
-            const value: unknown = Reflect.get(target, key);
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
-        }),
+        store: withFailingAnswerReads(adapters.store, failing),
       }),
     });
   });
