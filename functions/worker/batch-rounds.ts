@@ -64,8 +64,7 @@ export function createBatchRounds(deps: {
       if (result.kind !== 'succeeded' || run.checkpoints.has(result.customId)) continue;
       done += 1;
       const kept = truncateUtf8(result.answer.text, MAX_JOB_ANSWER_BYTES);
-      if (result.answer.stopReason === 'max_tokens' || kept !== result.answer.text) run.noteCut();
-      if (result.answer.stopReason === 'refusal') run.noteRefused();
+      run.ends.note(result.answer.stopReason, kept !== result.answer.text);
       // A batch answers whole: one longer than an item stores is cut as a streamed one is.
       await run.checkpoint(result.customId, kept, {
         round,

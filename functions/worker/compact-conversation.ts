@@ -86,7 +86,7 @@ export function createConversationCompactor(deps: {
       run,
     );
     // What a refusal said is a fragment: saved, it would stand for all it was to summarize.
-    if (run.refused) {
+    if (run.ends.refused) {
       throw new PermanentJobError(
         'refusal',
         'Claude refused to summarize this conversation; its turns go on sending its history as it is',

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TokenUsage } from '../../shared/domain/usage.js';
 import type { JobProgress, PendingBatch } from '../../shared/ports/job-store.js';
 import type { ModelRequest } from '../../shared/ports/model.js';
+import type { AnswerEnds } from './answer-ends.js';
 import type { JobDeadline } from './job-deadline.js';
 import type { JobMeter } from './metered-model.js';
 
@@ -42,17 +43,8 @@ export interface JobRun {
   readonly pendingBatch: PendingBatch | undefined;
   /** Makes (or collects) a round's calls. */
   round(round: Round): Promise<string[]>;
-  /**
-   * Whether an answer the latest round made or collected ended at its limit (max_tokens):
-   * after the last round, whether the summary was cut.
-   */
-  readonly lastRoundCut: boolean;
-  /** Notes that an answer of the current round ended at its limit. */
-  noteCut(): void;
-  /** Whether an answer of this attempt, in any round, stopped as Claude refused: its text is a fragment. */
-  readonly refused: boolean;
-  /** Notes that an answer stopped as a refusal. */
-  noteRefused(): void;
+  /** How its answers ended: cut at their limit, refused. Rounds note each answer they make or collect. */
+  readonly ends: AnswerEnds;
   /** Keeps an answer so a retry does not make the call again; reports progress. */
   checkpoint(key: string, text: string, progress: JobProgress): Promise<void>;
   /** Records the batch the job now waits for (undefined: none). */

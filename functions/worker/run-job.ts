@@ -4,6 +4,7 @@ import { jobEndedEvent } from '../../shared/events/producer-events.js';
 import type { JobMessage } from '../../shared/jobs/job-message.js';
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
 import type { Job, JobStore, PendingBatch } from '../../shared/ports/job-store.js';
+import { AnswerEnds } from './answer-ends.js';
 import type { CompactConversation } from './compact-conversation.js';
 import { type JobDeadline, NO_DEADLINE } from './job-deadline.js';
 import { JobCancelledError, PermanentJobError } from './job-errors.js';
@@ -73,7 +74,7 @@ export function createJobRunner(deps: {
           ? await deps.summarizeDocument(job, run)
           : await deps.compactConversation(job, run);
       // What a refusal said is a fragment, not a summary (a compaction stops before saving it).
-      if (run.refused) {
+      if (run.ends.refused) {
         throw new PermanentJobError(
           'refusal',
           'Claude refused to summarize this document; what it said is not a summary',
@@ -81,7 +82,7 @@ export function createJobRunner(deps: {
         );
       }
       const spent = { usage: run.meter.usage, costNanoUsd: run.meter.costNanoUsd };
-      const truncated = run.lastRoundCut;
+      const truncated = run.ends.lastRoundCut;
       // A conversation's summary is kept by the conversation alone, and goes when it is
       // deleted: its job keeps neither it nor the parts said along the way.
       const keepsSummary = job.type === 'summarize.document';
@@ -136,8 +137,7 @@ export function createJobRunner(deps: {
     const meter = new JobMeter(record);
     let saved: Promise<unknown> = Promise.resolve();
     let pendingBatch: PendingBatch | undefined = record.batch;
-    let lastRoundCut = false;
-    let refused = false;
+    const ends = new AnswerEnds();
     const priority = job.type === 'summarize.document' ? job.priority : undefined;
     const rounds = priority === 'batch' ? deps.rounds.batch : deps.rounds.standard;
     const run: JobRun = {
@@ -155,20 +155,9 @@ export function createJobRunner(deps: {
       get costNanoUsd() {
         return meter.costNanoUsd;
       },
-      get lastRoundCut() {
-        return lastRoundCut;
-      },
-      noteCut() {
-        lastRoundCut = true;
-      },
-      get refused() {
-        return refused;
-      },
-      noteRefused() {
-        refused = true;
-      },
+      ends,
       round: (round) => {
-        lastRoundCut = false;
+        ends.newRound();
         return rounds(round, run);
       },
       async checkpoint(key, text, progress) {

@@ -20,8 +20,7 @@ export function createStandardRounds(deps: {
       const kept = run.checkpoints.get(call.key);
       if (kept !== undefined) return kept;
       const answer = await ask(call);
-      if (answer.stopReason === 'max_tokens') run.noteCut();
-      if (answer.stopReason === 'refusal') run.noteRefused();
+      run.ends.note(answer.stopReason);
       if (calls.length > 1) {
         done += 1;
         await run.checkpoint(call.key, answer.text, {

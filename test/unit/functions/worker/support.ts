@@ -1,4 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
+import { AnswerEnds } from '../../../../functions/worker/answer-ends.js';
 import { createBatchRounds } from '../../../../functions/worker/batch-rounds.js';
 import { createConversationCompactor } from '../../../../functions/worker/compact-conversation.js';
 import { type JobDeadline, NO_DEADLINE } from '../../../../functions/worker/job-deadline.js';
@@ -340,8 +341,7 @@ export function testRun(
   const checkpoints = new Map<string, string>();
   const saved: Array<{ key: string; text: string }> = [];
   let pendingBatch: PendingBatch | undefined;
-  let lastRoundCut = false;
-  let refused = false;
+  const ends = new AnswerEnds();
   const run: JobRun & { saved: typeof saved } = {
     userId: fields.userId ?? USER_ID,
     jobId: fields.jobId ?? JOB_ID,
@@ -358,20 +358,9 @@ export function testRun(
     get costNanoUsd() {
       return meter.costNanoUsd;
     },
-    get lastRoundCut() {
-      return lastRoundCut;
-    },
-    noteCut() {
-      lastRoundCut = true;
-    },
-    get refused() {
-      return refused;
-    },
-    noteRefused() {
-      refused = true;
-    },
+    ends,
     round: (round) => {
-      lastRoundCut = false;
+      ends.newRound();
       return rounds(round, run);
     },
     async checkpoint(key, text) {
