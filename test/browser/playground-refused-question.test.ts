@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
+import { awayFromMinuteEnd } from '../integration/support/wall-clock-windows.js';
 import { chromiumMissing, launchChromium } from './support/chromium.js';
 import { answer, answerFacts, ask, directive, openPlayground } from './support/playground-page.js';
 
@@ -24,6 +25,8 @@ describe.skipIf(chromiumMissing)('the playground refused by the rate limit, in C
   });
 
   it('puts a question refused with 429 back into the composer, and shows no unstored question', async () => {
+    // Both requests in one minute's window: the second is refused.
+    await awayFromMinuteEnd();
     const page = await openPlayground(browser, stack, 'limited');
     await ask(page, `First ${directive('tokens=2')}`);
     await answerFacts(page).waitFor({ timeout: 10_000 });
@@ -39,6 +42,8 @@ describe.skipIf(chromiumMissing)('the playground refused by the rate limit, in C
   });
 
   it('keeps the question and its answer shown when a Regenerate is refused', async () => {
+    // Both requests in one minute's window: the second is refused.
+    await awayFromMinuteEnd();
     const page = await openPlayground(browser, stack, 'limited-again');
     await ask(page, `Only question ${directive('tokens=4')}`);
     await answerFacts(page).waitFor({ timeout: 10_000 });
