@@ -341,6 +341,28 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
       }
     });
 
+    it("admits what fits both the user's and the deployment's budget when many calls race for them", async () => {
+      // Room for 3 calls on each user's month and 2 on the deployment's, 30 calls at once.
+      const globalBudgetNanoUsd = 600;
+      for (let round = 0; round < 3; round++) {
+        const racer = newUserId();
+        const attempts = await Promise.allSettled(
+          Array.from({ length: 30 }, () =>
+            reserve({ userId: racer, amountNanoUsd: 300, globalBudgetNanoUsd }),
+          ),
+        );
+
+        const admitted = attempts.flatMap((attempt) =>
+          attempt.status === 'fulfilled' ? [attempt.value] : [],
+        );
+        expect(admitted).toHaveLength(2);
+        expect(await held(racer)).toBe(600);
+        for (const reservation of admitted) {
+          await ledger.settle(reservation, { usage: usageOf(), costNanoUsd: 0 });
+        }
+      }
+    });
+
     it("still checks the user's budget for a key with room", async () => {
       const apiKey = { id: newKeyId(), budgetNanoUsd: 1_000_000 };
       await reserve({ amountNanoUsd: 900 });

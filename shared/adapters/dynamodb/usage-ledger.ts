@@ -171,11 +171,10 @@ export class DynamoUsageLedger implements UsageLedger {
     await releaseHeld();
     const racedForTwoBudgets =
       !options.inTurn &&
-      keyBudget !== undefined &&
       held.some((outcome) => outcome?.status === 'fulfilled') &&
       refusals.every((reason) => (reason as BudgetExceededError).heldByCallsInFlight);
-    // Granted by one budget and refused by another (a key's and its user's, both bounded) for
-    // what calls racing with it hold: sent all at once, each of those may be refused by the
+    // Granted by one budget and refused by another (its user's, its key's, the deployment's)
+    // for what calls racing with it hold: sent all at once, each of those may be refused by the
     // budget this one holds, and none get in. Held in turn, those granted the first go on.
     if (racedForTwoBudgets) return this.tryReserve(planned, request, { inTurn: true });
     // Only when every budget in the way waits on holds alone may the call fit later.
