@@ -15,8 +15,8 @@ export interface AnswerOutcome {
 }
 
 /**
- * How an answer ended: the model's own stop reason, or ours (`stopped`, `timeout`),
- * or `error` with the failure to report. A stalled stream is a failure, not a stop.
+ * How an answer ended: the model's own stop reason (once it finished, whatever fired
+ * after), or ours (`stopped`, `timeout`), or `error` with the failure to report. A stalled stream is a failure, not a stop.
  */
 export function answerOutcome(
   answer: CollectedAnswer,
@@ -24,13 +24,17 @@ export function answerOutcome(
   maxTokens: number,
 ): AnswerOutcome {
   const failure = failureOf(answer, interruptedBy);
+  // A watchdog or a stop that fired after the model finished interrupted nothing.
+  const finished = answer.error === undefined && answer.stopReason !== undefined;
   const stopReason: StopReason = failure
     ? 'error'
-    : interruptedBy === 'stopped' || interruptedBy === 'timeout'
-      ? interruptedBy
-      : interruptedBy === 'displaced'
-        ? 'interrupted'
-        : (answer.stopReason ?? 'end_turn');
+    : finished
+      ? answer.stopReason!
+      : interruptedBy === 'stopped' || interruptedBy === 'timeout'
+        ? interruptedBy
+        : interruptedBy === 'displaced'
+          ? 'interrupted'
+          : (answer.stopReason ?? 'end_turn');
   // The stream ended before message_delta: bill what was surely produced, erring high
   // but never past max_tokens.
   const usage = answer.finalUsage

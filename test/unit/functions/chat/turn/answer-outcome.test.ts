@@ -89,6 +89,19 @@ describe('answerOutcome', () => {
     },
   );
 
+  it.each(['stopped', 'timeout', 'displaced'] as const)(
+    "keeps the model's stop reason when %s came after it finished (the whole answer is there)",
+    (reason) => {
+      const outcome = answerOutcome(collected({ stopReason: 'end_turn' }), reason, MAX_TOKENS);
+
+      expect(outcome).toEqual({
+        stopReason: 'end_turn',
+        usage: FINAL_USAGE,
+        usageEstimated: false,
+      });
+    },
+  );
+
   it('keeps the stop reason of a stream that finished before the idle watchdog fired', () => {
     const outcome = answerOutcome(collected({ stopReason: 'stop_sequence' }), 'idle', MAX_TOKENS);
 
