@@ -414,3 +414,63 @@ describe('regenerating and editing over HTTP', () => {
     expect(response.status).toBe(404);
   });
 });
+
+describe('following a question refused after its turn began', () => {
+  let stack: TestStack;
+  let slowHolds = false;
+  beforeAll(async () => {
+    stack = await startTestStack({
+      env: { USER_MONTHLY_BUDGET_USD: '0.01', MAX_OUTPUT_TOKENS: '200' },
+      chatTuning: { followPollIntervalMs: 50 },
+      // The budget's holds (the only UpdateItem calls of a turn's start) answer late, as a
+      // throttled table does: the begun turn is seen by a follower before it is undone.
+      observeChatDynamoDb: (client) =>
+        client.middlewareStack.add(
+          (next, context) => async (args) => {
+            if (slowHolds && context.commandName === 'UpdateItemCommand') {
+              await new Promise((resolve) => setTimeout(resolve, 1_000));
+            }
+            return next(args);
+          },
+          { step: 'initialize', name: 'slowBudgetHolds' },
+        ),
+    });
+  });
+  afterAll(() => stack.close());
+
+  it('tells the follower the question was refused, not that the conversation was deleted', async () => {
+    const first = await collectSse(await stack.chat('quinn', { message: 'Hello' }));
+    const conversationId = String(first[0]!.data.conversationId);
+
+    slowHolds = true;
+    const refused = stack.chat('quinn', {
+      conversationId,
+      message: 'x'.repeat(20_000),
+      maxTokens: 200,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const following = await stack.request(
+      'quinn',
+      'GET',
+      `/v1/conversations/${conversationId}/stream`,
+    );
+    expect((await refused).status).toBe(402);
+    slowHolds = false;
+
+    expect(following.status).toBe(200);
+    const events = await collectSse(following);
+    expect(events.at(-1)).toMatchObject({
+      event: 'error',
+      data: {
+        error: {
+          message: 'the question was refused before it was answered and is not in the conversation',
+        },
+        retryable: false,
+      },
+    });
+    const stored = await json(
+      await stack.request('quinn', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(stored.messages).toHaveLength(2);
+  });
+});

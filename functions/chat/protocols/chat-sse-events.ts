@@ -39,7 +39,7 @@ export function chatEventSchemas() {
       })
       .check(
         z.describe(
-          'Last, when the answer failed after it started: the partial answer is kept, and billed (its `messageId`, `usage` and `costUsd`, as `done` has them). Without them, a resumed stream that must be resumed again (its event id stays `msg_…:<offset>`), or one whose conversation was deleted.',
+          'Last, when the answer failed after it started: the partial answer is kept, and billed (its `messageId`, `usage` and `costUsd`, as `done` has them). Without them, a resumed stream that must be resumed again (its event id stays `msg_…:<offset>`), or one whose conversation was deleted or whose question was refused (budget, rate limit) after its turn began.',
         ),
       ),
   };

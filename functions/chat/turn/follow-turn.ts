@@ -60,6 +60,7 @@ export function createTurnFollower(deps: {
       return after.messageId && !after.ended ? endOfAnswer(userId, conversation, after) : undefined;
     }
     const turnId = active.turnId;
+    const { createdAt } = conversation;
     // Its end was sent before the turn let go of the conversation: nothing is left to send.
     if (after.ended && after.messageId === turnId) return undefined;
     // A follower whose answer ended has none of this one, which may be longer already.
@@ -108,7 +109,8 @@ export function createTurnFollower(deps: {
           if (answer && answer.content.length > sent) {
             yield { type: 'text', text: answer.content.slice(sent) };
           }
-          yield answer ? endOf(answer) : DELETED;
+          const sameConversation = now?.createdAt === createdAt;
+          yield answer ? endOf(answer) : sameConversation ? WITHDRAWN : DELETED;
           return;
         }
         const { text } = await store.partialAnswer(userId, conversationId, answerSeq);
@@ -189,6 +191,14 @@ function endOf(answer: StoredMessage): TurnEvent {
 const DELETED: TurnEvent = {
   type: 'error',
   error: new ModelError('invalid_request', 'the conversation was deleted'),
+};
+// Undone before its model call: refused (budget, rate limit), as the request that sent it was told.
+const WITHDRAWN: TurnEvent = {
+  type: 'error',
+  error: new ModelError(
+    'invalid_request',
+    'the question was refused before it was answered and is not in the conversation',
+  ),
 };
 // The stored answer keeps no more of its failure: asking again may well succeed.
 const FAILED = new ModelError(
