@@ -49,8 +49,12 @@ export const chatPercentiles = (name: MetricName) =>
 
 /** Response cache hits as a percentage of lookups (hits + misses); 0 when there were none. */
 export function cacheHitRatioPercent(period: Duration = DEFAULT_PERIOD): cloudwatch.MathExpression {
+  // Each counter is emitted only when it counts, and math on a missing value is missing:
+  // unfilled, a period of misses only (a cold cache) or of hits only would show nothing.
+  const hits = 'FILL(hits, 0)';
+  const lookups = `(${hits} + FILL(misses, 0))`;
   return new cloudwatch.MathExpression({
-    expression: 'IF(hits + misses > 0, 100 * hits / (hits + misses), 0)',
+    expression: `IF(${lookups} > 0, 100 * ${hits} / ${lookups}, 0)`,
     usingMetrics: {
       hits: serviceMetric(SERVICE.chat, METRIC.responseCacheHits, 'Sum', { period }),
       misses: serviceMetric(SERVICE.chat, METRIC.responseCacheMisses, 'Sum', { period }),
@@ -147,11 +151,27 @@ const TABLE_OPERATIONS = [
   dynamodb.Operation.TRANSACT_WRITE_ITEMS,
 ];
 
-/** Requests DynamoDB throttled on the table, over the operations the functions send. */
-export function tableThrottles(table: dynamodb.ITable): cloudwatch.IMetric {
-  return table.metricThrottledRequestsForOperations({
-    operations: TABLE_OPERATIONS,
-    period: DEFAULT_PERIOD,
+/**
+ * Requests DynamoDB throttled on the table, over the operations the functions send. DynamoDB
+ * publishes ThrottledRequests only for an operation that was throttled, and a sum is missing
+ * wherever one of its terms is: CDK's metricThrottledRequestsForOperations adds them unfilled,
+ * so its sum (and an alarm on it) saw a throttle only when every operation was throttled at once.
+ */
+export function tableThrottles(table: dynamodb.ITable): cloudwatch.MathExpression {
+  const id = (operation: dynamodb.Operation) => operation.toLowerCase();
+  return new cloudwatch.MathExpression({
+    expression: TABLE_OPERATIONS.map((operation) => `FILL(${id(operation)}, 0)`).join(' + '),
+    usingMetrics: Object.fromEntries(
+      TABLE_OPERATIONS.map((operation) => [
+        id(operation),
+        table.metric('ThrottledRequests', {
+          dimensionsMap: { TableName: table.tableName, Operation: operation },
+          period: DEFAULT_PERIOD,
+          statistic: 'Sum',
+        }),
+      ]),
+    ),
     label: 'Throttled requests',
+    period: DEFAULT_PERIOD,
   });
 }

@@ -162,6 +162,17 @@ describe('the alarms', () => {
     expect(alarm.Metrics?.find((metric) => metric.Expression)?.Expression).toMatch(/\+/);
   });
 
+  it('alarm on throttles of one operation alone: each operation missing from a period counts as 0', () => {
+    // DynamoDB publishes ThrottledRequests only for an operation that was throttled, and a sum
+    // of series is missing wherever one of them is: unfilled, it needs every operation at once.
+    const { expression, inputs } = summed('DynamoDbThrottles');
+    expect(inputs.length).toBeGreaterThan(1);
+    const ids = (alarms.DynamoDbThrottles?.Metrics ?? []).flatMap((m) =>
+      m.MetricStat ? [m.Id] : [],
+    );
+    for (const id of ids) expect(expression).toContain(`FILL(${id}, 0)`);
+  });
+
   it('alarm on budget burn: month-to-date percentage and a daily pace', () => {
     expect(alarms.GlobalBudgetUsed).toMatchObject({
       ...ours(SERVICE.chat),
@@ -322,6 +333,22 @@ describe('the dashboard', () => {
     expect(new Set(table.map((m) => m.name))).toEqual(
       new Set(['ThrottledRequests', 'ConsumedWriteCapacityUnits', 'ConsumedReadCapacityUnits']),
     );
+  });
+});
+
+describe('the dashboard math', () => {
+  it('fills the periods a counter was not emitted in, so that a sum or ratio of counters is not missing', () => {
+    const [dashboard] = Object.values(s.json.Resources).filter(
+      (resource) => resource.Type === 'AWS::CloudWatch::Dashboard',
+    );
+    const body = JSON.stringify(dashboard);
+    // The cache hit ratio: a period of misses only (a cold cache) is 0%, of hits only 100%.
+    const ratio = /"expression\\":\\"(IF\([^"\\]*hits[^"\\]*)\\"/.exec(body)?.[1];
+    expect(ratio).toBeDefined();
+    expect(ratio).not.toMatch(/(?<!FILL\()\b(hits|misses)\b(?!, 0\))/);
+    // The table's throttled requests, as in the alarm.
+    const throttles = /"expression\\":\\"([^"\\]*getitem[^"\\]*)\\"/.exec(body)?.[1];
+    expect(throttles).toContain('FILL(getitem, 0)');
   });
 });
 
