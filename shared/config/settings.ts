@@ -398,7 +398,7 @@ export const SETTINGS = {
   ),
   removalPolicy: setting(
     'stack',
-    'What happens to the table, the secrets the stack created and the log groups when they leave the stack.',
+    "What happens to the table, the jobs queue and its dead-letter queue (with the messages on them), the secrets the stack created, the topics' KMS keys and the log groups when they leave the stack. With destroy, also set tableDeletionProtection false, or deleting the stack fails at the table.",
     choice(['retain', 'destroy'], 'retain'),
   ),
   tableDeletionProtection: setting('stack', 'DynamoDB deletion protection.', flag(true)),
