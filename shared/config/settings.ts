@@ -407,12 +407,12 @@ export const SETTINGS = {
   alarmEmail: setting('stack', 'Alarm notifications go here (SNS e-mail subscription).', email()),
   timeToFirstTokenP99AlarmMs: setting(
     'stack',
-    'Alarm when the p99 time to first token over 5 minutes is above this.',
+    'Alarm when the p99 time to first token (ms) is above this in three 5-minute periods in a row.',
     decimal({ above: 0, default: 5_000 }),
   ),
   turnLatencyP99AlarmMs: setting(
     'stack',
-    'Alarm when the p99 turn latency over 5 minutes is above this.',
+    'Alarm when the p99 turn latency (ms) is above this in three 5-minute periods in a row.',
     decimal({ above: 0, default: 60_000 }),
   ),
   errorRateAlarmPercent: setting(
