@@ -12,6 +12,9 @@ export function corsAllowedHeaders(tokenHeader: string): string[] {
       tokenHeader.toLowerCase(),
       'content-type',
       'cache-control',
+      // Where a resumed stream goes on from (GET /v1/conversations/{id}/stream); fetch-based
+      // SSE clients send it on reconnect, and it is not CORS-safelisted.
+      'last-event-id',
       'x-api-key',
       'anthropic-version',
       'anthropic-beta',

@@ -86,6 +86,14 @@ describe('with OIDC, an imported key, an IAM-authenticated URL, CORS, no tracing
     );
   });
 
+  it('lets a browser resume a stream with the Last-Event-ID header, as fetch-based SSE clients do', () => {
+    // Not a CORS-safelisted header: without it in the list, the browser fails the preflight
+    // of every GET /v1/conversations/{id}/stream that names where to resume.
+    other.template.hasResourceProperties('AWS::Lambda::Url', {
+      Cors: { AllowHeaders: Match.arrayWith(['last-event-id']) },
+    });
+  });
+
   it('reserves chat concurrency and lets the table go with the stack', () => {
     other.template.hasResourceProperties('AWS::Lambda::Function', {
       ReservedConcurrentExecutions: 40,
