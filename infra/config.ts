@@ -96,12 +96,14 @@ function stackProblems(config: StackSettingValues): Problem[] {
       });
     }
   }
-  // AWS: a queue's visibility timeout should be at least 6x the consumer's timeout.
-  const maxWorkerTimeout = Math.floor(JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds / 6);
+  // AWS: a queue's visibility timeout should be at least 6x the consumer's timeout plus
+  // the batching window.
+  const { visibilityTimeoutSeconds, maxBatchingWindowSeconds } = JOBS_QUEUE_DEFINITION;
+  const maxWorkerTimeout = Math.floor((visibilityTimeoutSeconds - maxBatchingWindowSeconds) / 6);
   if (config.workerTimeoutSeconds > maxWorkerTimeout) {
     problems.push({
       key: 'workerTimeoutSeconds',
-      message: `must be at most ${maxWorkerTimeout} s (the jobs queue's visibility timeout / 6)`,
+      message: `must be at most ${maxWorkerTimeout} s (the jobs queue's visibility timeout less its batching window, / 6)`,
     });
   }
   if (

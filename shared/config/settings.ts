@@ -363,7 +363,7 @@ export const SETTINGS = {
   workerMemoryMb: setting('stack', 'Worker memory.', int({ min: 128, max: 10_240, default: 1024 })),
   workerTimeoutSeconds: setting(
     'stack',
-    'Worker timeout; at most the jobs queue visibility timeout / 6.',
+    'Worker timeout; at most (the jobs queue visibility timeout − its 1 s batching window) / 6.',
     int({ min: 10, max: 900, default: 120 }),
   ),
   workerMaxConcurrency: setting(

@@ -5,9 +5,10 @@
 export const JOBS_QUEUE_DEFINITION = {
   /** Deliveries before a message moves to the dead-letter queue. */
   maxReceiveCount: 5,
-  /** Worker function timeout; AWS recommends a visibility timeout of at least 6x it. */
+  /** Worker function timeout. */
   workerTimeoutSeconds: 120,
-  visibilityTimeoutSeconds: 720,
+  /** AWS recommends at least 6x the function timeout plus the batching window. */
+  visibilityTimeoutSeconds: 721,
   /** Messages per worker invocation. */
   batchSize: 5,
   /** How long the event source waits to fill a batch. */

@@ -185,9 +185,11 @@ describe('the functions', () => {
     });
   });
 
-  it('fit six worker timeouts in the jobs queue visibility timeout', () => {
+  it('fit six worker timeouts and the batching window in the jobs queue visibility timeout', () => {
     const workerTimeout = s.json.Resources[ids.worker]?.Properties?.Timeout as number;
-    expect(6 * workerTimeout).toBeLessThanOrEqual(JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds);
+    expect(6 * workerTimeout + JOBS_QUEUE_DEFINITION.maxBatchingWindowSeconds).toBeLessThanOrEqual(
+      JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds,
+    );
   });
 
   it('log to their own log groups with the configured retention', () => {
