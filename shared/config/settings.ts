@@ -393,7 +393,7 @@ export const SETTINGS = {
   ),
   logLevel: setting(
     'stack',
-    'Powertools log level.',
+    'Powertools log level. `ERROR` drops the `WARN` lines several runbook queries look for (retried job attempts, overruns, events not published).',
     choice(['DEBUG', 'INFO', 'WARN', 'ERROR'], 'INFO'),
   ),
   removalPolicy: setting(
