@@ -83,7 +83,9 @@ export class AnthropicMessagesUpstream implements MessagesUpstream {
 /**
  * An error response keeps its status, type, details and `x-should-retry`; the deployment's
  * refused key or unpaid account is our failure, not the caller's (whose own 401 and 402
- * mean their credential and their budget), told in our words.
+ * mean their credential and their budget), told in our words, and not to be retried unless
+ * the upstream said so: an operator fixes it, while a 502 alone has the caller's SDK retry
+ * (Claude Code for minutes) before anyone is told.
  */
 function toUpstreamError(error: unknown): Error {
   if (!(error instanceof Anthropic.APIError) || error.status === undefined) {
@@ -95,7 +97,7 @@ function toUpstreamError(error: unknown): Error {
       502,
       'api_error',
       "the Anthropic API refused this deployment's credentials",
-      { shouldRetry },
+      { shouldRetry: shouldRetry ?? false },
     );
   }
   if (error.status === 402) {
@@ -103,7 +105,7 @@ function toUpstreamError(error: unknown): Error {
       502,
       'api_error',
       "the Anthropic API refused to bill this deployment's account",
-      { shouldRetry },
+      { shouldRetry: shouldRetry ?? false },
     );
   }
   const body = error.error as

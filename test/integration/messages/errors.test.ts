@@ -201,6 +201,29 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     }
   });
 
+  it("has the caller's SDK give up at once on the deployment's key or account refused upstream: retries cannot fix it (Claude Code retried for minutes)", async () => {
+    // The SDK's own default, 2 retries: not the `sdk` helper's 0.
+    const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('u-no-key') });
+
+    for (const status of [401, 402, 403]) {
+      const marker = `refused-${status}`;
+      const error = await caught(
+        client.messages.create(
+          ask(`hi [[local-claude: fault=error-before status=${status} key=${marker}]]`, {
+            max_tokens: 1,
+          }),
+        ),
+      );
+
+      expect((error as APIError).status, String(status)).toBe(502);
+      expect((error as APIError).headers?.get('x-should-retry')).toBe('false');
+      const upstreamCalls = stack.claude.requests.filter((request) =>
+        JSON.stringify(request.body).includes(`key=${marker}`),
+      );
+      expect(upstreamCalls, String(status)).toHaveLength(1);
+    }
+  });
+
   it('passes upstream errors on with their status and type: 529 OverloadedError, 500 InternalServerError', async () => {
     const client = sdk(await stack.token('u'));
     const overloaded = await caught(
