@@ -144,16 +144,22 @@ export class ModelError extends AppError {
   readonly type: ErrorType;
   /** When the provider said how long to wait before trying again. */
   readonly retryAfterSeconds?: number;
+  /**
+   * Whether a client's SDK should send the same request again (`x-should-retry`), when its
+   * own rules would get it wrong: undefined leaves them to decide.
+   */
+  readonly shouldRetry?: boolean;
   constructor(
     readonly kind: ModelErrorKind,
     message: string,
-    options?: { cause?: unknown; retryAfterSeconds?: number },
+    options?: { cause?: unknown; retryAfterSeconds?: number; shouldRetry?: boolean },
   ) {
     super(message, options);
     this.type = MODEL_ERROR_TYPES[kind];
     if (options?.retryAfterSeconds !== undefined) {
       this.retryAfterSeconds = options.retryAfterSeconds;
     }
+    if (options?.shouldRetry !== undefined) this.shouldRetry = options.shouldRetry;
   }
 
   /** Whether the same request may succeed later. */

@@ -58,10 +58,12 @@ export function answerFor(error: unknown): ErrorAnswer {
           : error.retryable
             ? 503
             : 502;
-    const headers: Record<string, string> =
-      error.retryAfterSeconds === undefined
-        ? {}
-        : { 'retry-after': String(error.retryAfterSeconds) };
+    const headers: Record<string, string> = {
+      ...(error.retryAfterSeconds !== undefined && {
+        'retry-after': String(error.retryAfterSeconds),
+      }),
+      ...(error.shouldRetry !== undefined && { 'x-should-retry': String(error.shouldRetry) }),
+    };
     return { status, type: error.type, message: error.message, headers };
   }
   if (error instanceof UpstreamError) {

@@ -145,7 +145,13 @@ export function createMessagesForwarding(deps: {
       if (!stream && cut.whileAwaitingAnswer) {
         // A whole answer was being written upstream, and nothing says how far it got or that
         // leaving stopped it: it is billed as if written to max_tokens, the prompt as estimated.
-        const failure = timeoutError(controller);
+        // The same call would run into the same deadline and be billed so again: the caller's
+        // SDK is told not to send it again by itself (it did twice, tripling the bill).
+        const failure = new ModelError(
+          'timeout',
+          `${timeoutError(controller).message}: a whole answer this long cannot be waited for here; stream it (stream: true) or lower max_tokens`,
+          { shouldRetry: false },
+        );
         const metered: MeteredAnswer = {
           usage: {
             ...ZERO_USAGE,

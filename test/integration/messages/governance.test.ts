@@ -514,6 +514,31 @@ describe('/v1/messages near the function deadline', () => {
     expect(usage.heldNanoUsd).toBe(usage.spentNanoUsd);
   });
 
+  it("has the caller's SDK not send such a call again by itself: each would be billed as written to max_tokens (it was, three times)", async () => {
+    // The SDK's own default, 2 retries.
+    const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('late-again') });
+    const calls = stack.claude.requests.length;
+
+    const error = await client.messages
+      .create({
+        model: MODEL,
+        max_tokens: 500,
+        messages: [{ role: 'user', content: 'slowly again [[local-claude: tokens=400 tps=50]]' }],
+      })
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+
+    expect((error as APIError).type).toBe('timeout_error');
+    expect((error as APIError).headers?.get('x-should-retry')).toBe('false');
+    expect((error as Error).message).toMatch(/stream: true/);
+    expect(stack.claude.requests.length - calls).toBe(1);
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    const usage = await ledger.userMonth('late-again', month());
+    expect(usage).toMatchObject({ requests: 1, outputTokens: 500 });
+  });
+
   it('bills such a call that asked to stay in the US at 1.1 times the list price, as it held', async () => {
     const client = new Anthropic({
       baseURL: stack.url,
