@@ -1,7 +1,18 @@
+import type { AnswerEnd } from '../../shared/ports/job-store.js';
+
+/** How an answer ended, as a job's result must say: cut at its limit, refused, or whole (undefined). */
+export function answerEndOf(stopReason: string, cut = false): AnswerEnd | undefined {
+  // What a refusal said is a fragment, cut or not: it fails the job.
+  if (stopReason === 'refusal') return 'refused';
+  if (stopReason === 'max_tokens' || cut) return 'cut';
+  return undefined;
+}
+
 /**
- * How a job attempt's answers ended, as far as its result must say: cut at their limit in
- * the latest round (after the last round, the summary was cut), or refused in any round
- * (what a refusal said is a fragment, not a summary).
+ * How a job's answers ended, as far as its result must say: cut at their limit in the
+ * latest round (after the last round, the summary was cut), or refused in any round (what
+ * a refusal said is a fragment, not a summary). An answer an earlier attempt kept is noted
+ * as it ended then, so the result does not depend on whether the job was retried.
  */
 export class AnswerEnds {
   private cutThisRound = false;
@@ -20,9 +31,8 @@ export class AnswerEnds {
     this.cutThisRound = false;
   }
 
-  /** @param cut the answer was cut short of what the model wrote (kept to an item's size) */
-  note(stopReason: string, cut = false): void {
-    if (stopReason === 'max_tokens' || cut) this.cutThisRound = true;
-    if (stopReason === 'refusal') this.anyRefused = true;
+  note(end: AnswerEnd | undefined): void {
+    if (end === 'cut') this.cutThisRound = true;
+    if (end === 'refused') this.anyRefused = true;
   }
 }

@@ -6,6 +6,7 @@ import { addUsage, type TokenUsage, ZERO_USAGE } from '../../shared/domain/usage
 import type { ModelBatches } from '../../shared/ports/model-batches.js';
 import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
 import type { BudgetReserver } from '../../shared/usage/budget-reserver.js';
+import { answerEndOf } from './answer-ends.js';
 import { MAX_JOB_ANSWER_BYTES } from './answer-size.js';
 import { JobDeferredError } from './job-errors.js';
 import type { JobObserver } from './job-observer.js';
@@ -63,14 +64,18 @@ export function createBatchRounds(deps: {
     for (const result of state.results) {
       if (result.kind !== 'succeeded' || run.checkpoints.has(result.customId)) continue;
       done += 1;
-      const kept = truncateUtf8(result.answer.text, MAX_JOB_ANSWER_BYTES);
-      run.ends.note(result.answer.stopReason, kept !== result.answer.text);
+      const text = truncateUtf8(result.answer.text, MAX_JOB_ANSWER_BYTES);
       // A batch answers whole: one longer than an item stores is cut as a streamed one is.
-      await run.checkpoint(result.customId, kept, {
-        round,
-        partsDone: Math.min(done, calls.length),
-        partsTotal: calls.length,
-      });
+      const end = answerEndOf(result.answer.stopReason, text !== result.answer.text);
+      await run.checkpoint(
+        result.customId,
+        { text, ...(end && { end }) },
+        {
+          round,
+          partsDone: Math.min(done, calls.length),
+          partsTotal: calls.length,
+        },
+      );
     }
     await run.setPendingBatch(undefined);
     const failed = state.results.find((result) => result.kind !== 'succeeded');
@@ -121,6 +126,11 @@ export function createBatchRounds(deps: {
     if (missing().length > 0 && run.pendingBatch) await collect(round, run, model);
     const left = missing();
     if (left.length > 0) await submit(left, run, model);
-    return round.calls.map((call) => run.checkpoints.get(call.key) ?? '');
+    // Every answer of a batch round is a kept one, collected now or by an earlier delivery.
+    return round.calls.map((call) => {
+      const kept = run.checkpoints.get(call.key);
+      run.ends.note(kept?.end);
+      return kept?.text ?? '';
+    });
   };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TokenUsage } from '../../shared/domain/usage.js';
-import type { JobProgress, PendingBatch } from '../../shared/ports/job-store.js';
+import type { JobProgress, KeptAnswer, PendingBatch } from '../../shared/ports/job-store.js';
 import type { ModelRequest } from '../../shared/ports/model.js';
 import type { AnswerEnds } from './answer-ends.js';
 import type { JobDeadline } from './job-deadline.js';
@@ -37,16 +37,16 @@ export interface JobRun {
   readonly jobId: string;
   readonly meter: JobMeter;
   readonly deadline: JobDeadline;
-  /** Answers kept by earlier attempts (and this one), by call key. */
-  readonly checkpoints: ReadonlyMap<string, string>;
+  /** Answers kept by earlier attempts (and this one), by call key, with how they ended. */
+  readonly checkpoints: ReadonlyMap<string, KeptAnswer>;
   /** The batch this job waits for, if any. */
   readonly pendingBatch: PendingBatch | undefined;
   /** Makes (or collects) a round's calls. */
   round(round: Round): Promise<string[]>;
-  /** How its answers ended: cut at their limit, refused. Rounds note each answer they make or collect. */
+  /** How its answers ended: cut at their limit, refused. Rounds note each answer they return, kept ones too. */
   readonly ends: AnswerEnds;
-  /** Keeps an answer so a retry does not make the call again; reports progress. */
-  checkpoint(key: string, text: string, progress: JobProgress): Promise<void>;
+  /** Keeps an answer, and how it ended, so a retry does not make the call again; reports progress. */
+  checkpoint(key: string, answer: KeptAnswer, progress: JobProgress): Promise<void>;
   /** Records the batch the job now waits for (undefined: none). */
   setPendingBatch(batch: PendingBatch | undefined): Promise<void>;
   /**

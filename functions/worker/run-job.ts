@@ -3,7 +3,7 @@ import { addUsage } from '../../shared/domain/usage.js';
 import { jobEndedEvent } from '../../shared/events/producer-events.js';
 import type { JobMessage } from '../../shared/jobs/job-message.js';
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
-import type { Job, JobStore, PendingBatch } from '../../shared/ports/job-store.js';
+import type { Job, JobStore, KeptAnswer, PendingBatch } from '../../shared/ports/job-store.js';
 import { AnswerEnds } from './answer-ends.js';
 import type { CompactConversation } from './compact-conversation.js';
 import { type JobDeadline, NO_DEADLINE } from './job-deadline.js';
@@ -133,7 +133,7 @@ export function createJobRunner(deps: {
     const checkpoints =
       record.attempts > 0 || record.batch
         ? await jobs.checkpoints(userId, jobId)
-        : new Map<string, string>();
+        : new Map<string, KeptAnswer>();
     const meter = new JobMeter(record);
     let saved: Promise<unknown> = Promise.resolve();
     let pendingBatch: PendingBatch | undefined = record.batch;
@@ -160,15 +160,15 @@ export function createJobRunner(deps: {
         ends.newRound();
         return rounds(round, run);
       },
-      async checkpoint(key, text, progress) {
-        checkpoints.set(key, text);
+      async checkpoint(key, answer, progress) {
+        checkpoints.set(key, answer);
         // One at a time, in the order the parts finished: concurrent parts' writes could
         // otherwise land out of order, and the job's progress, usage and cost go back.
         const saving = saved.then(() =>
           jobs.saveCheckpoint(
             userId,
             jobId,
-            { key, text },
+            { key, ...answer },
             { progress, usage: meter.usage, costNanoUsd: meter.costNanoUsd },
             nowIso(),
           ),

@@ -1,5 +1,6 @@
 import { BudgetExceededError } from '../../shared/domain/errors.js';
 import type { ModelAnswer } from '../../shared/ports/model.js';
+import { answerEndOf } from './answer-ends.js';
 import type { JobRun, ModelCall, Round, RunRound } from './job-run.js';
 import type { MeteredComplete } from './metered-model.js';
 
@@ -18,16 +19,24 @@ export function createStandardRounds(deps: {
     const ask = roundCalls(complete, limits, run);
     return mapWithConcurrency(calls, limits.summaryConcurrency, async (call) => {
       const kept = run.checkpoints.get(call.key);
-      if (kept !== undefined) return kept;
+      if (kept !== undefined) {
+        run.ends.note(kept.end);
+        return kept.text;
+      }
       const answer = await ask(call);
-      run.ends.note(answer.stopReason);
+      const end = answerEndOf(answer.stopReason);
+      run.ends.note(end);
       if (calls.length > 1) {
         done += 1;
-        await run.checkpoint(call.key, answer.text, {
-          round,
-          partsDone: done,
-          partsTotal: calls.length,
-        });
+        await run.checkpoint(
+          call.key,
+          { text: answer.text, ...(end && { end }) },
+          {
+            round,
+            partsDone: done,
+            partsTotal: calls.length,
+          },
+        );
       }
       return answer.text;
     });

@@ -65,11 +65,20 @@ export interface Job {
   conflict?: { message: string; at: string };
 }
 
+/** How an answer ended short of a whole one: cut at its limit, or refused. */
+export type AnswerEnd = 'cut' | 'refused';
+
+/** A model call's answer as kept: its text, and how it ended when not whole. */
+export interface KeptAnswer {
+  text: string;
+  /** Kept with the text: a retry that reuses the answer ends the job as the first attempt would. */
+  end?: AnswerEnd;
+}
+
 /** A model call's result kept so that a retried job does not make (and pay for) it again. */
-export interface JobCheckpoint {
+export interface JobCheckpoint extends KeptAnswer {
   /** What the call was: a digest of its model and prompt. */
   key: string;
-  text: string;
 }
 
 /** Job records, per user. */
@@ -159,7 +168,7 @@ export interface JobStore {
     nowIso: string,
   ): Promise<void>;
   /** Every checkpoint of the job, by key. */
-  checkpoints(userId: string, jobId: string): Promise<Map<string, string>>;
+  checkpoints(userId: string, jobId: string): Promise<Map<string, KeptAnswer>>;
   /** Deletes the job's checkpoints: what it said along the way. */
   forgetCheckpoints(userId: string, jobId: string): Promise<void>;
   /**

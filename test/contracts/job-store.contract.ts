@@ -418,7 +418,7 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
   });
 
   describe('checkpoints, spend and batches', () => {
-    it('keeps each checkpoint with the progress and spend so far', async () => {
+    it('keeps each checkpoint, with how its answer ended, and the progress and spend so far', async () => {
       await jobs.create(job, T0);
       await jobs.markRunning(job.userId, job.jobId, T1);
 
@@ -432,15 +432,15 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       await jobs.saveCheckpoint(
         job.userId,
         job.jobId,
-        { key: 'k2', text: 'Part two.' },
+        { key: 'k2', text: 'Part two.', end: 'cut' },
         { progress: { round: 1, partsDone: 2, partsTotal: 3 }, usage: USAGE, costNanoUsd: 20 },
         T2,
       );
 
       expect(await jobs.checkpoints(job.userId, job.jobId)).toEqual(
         new Map([
-          ['k1', 'Part one, summarized.'],
-          ['k2', 'Part two.'],
+          ['k1', { text: 'Part one, summarized.' }],
+          ['k2', { text: 'Part two.', end: 'cut' }],
         ]),
       );
       expect(await jobs.get(job.userId, job.jobId)).toMatchObject({
@@ -467,7 +467,9 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       await jobs.forgetCheckpoints(job.userId, job.jobId);
 
       expect(await jobs.checkpoints(job.userId, job.jobId)).toEqual(new Map());
-      expect(await jobs.checkpoints(other.userId, other.jobId)).toEqual(new Map([['k1', 'Said.']]));
+      expect(await jobs.checkpoints(other.userId, other.jobId)).toEqual(
+        new Map([['k1', { text: 'Said.' }]]),
+      );
       expect(await jobs.get(job.userId, job.jobId)).toMatchObject({ costNanoUsd: 1 });
     });
 

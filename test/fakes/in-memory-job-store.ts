@@ -7,6 +7,7 @@ import type {
   JobProgress,
   JobStatus,
   JobStore,
+  KeptAnswer,
   PendingBatch,
 } from '../../shared/ports/job-store.js';
 import { decodeCursor, encodeCursor } from './fake-cursor.js';
@@ -20,7 +21,7 @@ import { decodeCursor, encodeCursor } from './fake-cursor.js';
  */
 export class InMemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, Job>();
-  private readonly saved = new Map<string, Map<string, string>>();
+  private readonly saved = new Map<string, Map<string, KeptAnswer>>();
   /** Every checkpoint saved, in order: what a test reads to see what a retry skipped. */
   readonly checkpointsSaved: Array<{ jobId: string; key: string }> = [];
 
@@ -177,8 +178,9 @@ export class InMemoryJobStore implements JobStore {
     nowIso: string,
   ): Promise<void> {
     const key = keyOf(userId, jobId);
-    const saved = this.saved.get(key) ?? new Map<string, string>();
-    saved.set(checkpoint.key, checkpoint.text);
+    const saved = this.saved.get(key) ?? new Map<string, KeptAnswer>();
+    const { key: _, ...kept } = checkpoint;
+    saved.set(checkpoint.key, structuredClone(kept));
     this.saved.set(key, saved);
     this.checkpointsSaved.push({ jobId, key: checkpoint.key });
     this.update(userId, jobId, nowIso, (job) => {
@@ -188,7 +190,7 @@ export class InMemoryJobStore implements JobStore {
     });
   }
 
-  async checkpoints(userId: string, jobId: string): Promise<Map<string, string>> {
+  async checkpoints(userId: string, jobId: string): Promise<Map<string, KeptAnswer>> {
     return new Map(this.saved.get(keyOf(userId, jobId)));
   }
 

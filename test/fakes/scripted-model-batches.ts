@@ -1,3 +1,4 @@
+import type { StopReason } from '../../shared/domain/conversation.js';
 import { ModelError, type ModelErrorKind } from '../../shared/domain/errors.js';
 import { estimateTokens } from '../../shared/domain/tokens.js';
 import type {
@@ -9,7 +10,7 @@ import type {
 
 /** How one request of a batch is answered: text (one output token per word), or an error. */
 export type BatchScript =
-  | { kind: 'answer'; text: string }
+  | { kind: 'answer'; text: string; stopReason?: StopReason }
   | { kind: 'error'; error: ModelErrorKind };
 
 /**
@@ -66,7 +67,7 @@ export class ScriptedModelBatches implements ModelBatches {
       answer: {
         model: request.model,
         text: words.join(' '),
-        stopReason: 'end_turn',
+        stopReason: script.stopReason ?? 'end_turn',
         usage: {
           inputTokens: prompt.reduce((sum, block) => sum + estimateTokens(block.text), 0),
           outputTokens: words.length,

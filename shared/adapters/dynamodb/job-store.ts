@@ -15,6 +15,7 @@ import type {
   JobProgress,
   JobStatus,
   JobStore,
+  KeptAnswer,
   PendingBatch,
 } from '../../ports/job-store.js';
 import type { CursorCodec } from './cursor.js';
@@ -367,6 +368,7 @@ export class DynamoJobStore implements JobStore {
             Item: {
               ...jobKeys.checkpoint(userId, jobId, checkpoint.key),
               text: checkpoint.text,
+              ...(checkpoint.end && { end: checkpoint.end }),
               createdAt: nowIso,
               expiresAt: expiresAtOf(nowIso),
             },
@@ -405,8 +407,8 @@ export class DynamoJobStore implements JobStore {
     );
   }
 
-  async checkpoints(userId: string, jobId: string): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
+  async checkpoints(userId: string, jobId: string): Promise<Map<string, KeptAnswer>> {
+    const found = new Map<string, KeptAnswer>();
     let startKey: Item | undefined;
     do {
       const result = await this.client.send(
@@ -422,7 +424,11 @@ export class DynamoJobStore implements JobStore {
         }),
       );
       for (const item of result.Items ?? []) {
-        found.set(String(item.sk).slice(jobKeys.checkpointPrefix.length), String(item.text));
+        const end = item.end === 'cut' || item.end === 'refused' ? item.end : undefined;
+        found.set(String(item.sk).slice(jobKeys.checkpointPrefix.length), {
+          text: String(item.text),
+          ...(end && { end }),
+        });
       }
       startKey = result.LastEvaluatedKey;
     } while (startKey);

@@ -201,7 +201,7 @@ describe("a compaction's parts", () => {
 
     expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'dead_lettered' });
     expect(await world.jobs.checkpoints(USER_ID, PRODUCER_ID)).toEqual(
-      new Map([[part.key, part.text]]),
+      new Map([[part.key, { text: part.text }]]),
     );
   });
 });
@@ -285,6 +285,34 @@ describe("a long document's checkpoints", () => {
     expect(job?.costNanoUsd).toBe(month.spentNanoUsd);
     expect(world.events.published.filter((e) => e.type === 'job.progress')).toHaveLength(4);
   });
+
+  it('fails a retried job for a part refused before the retry, kept as a checkpoint', async () => {
+    let failThirdOnce = true;
+    const model = new ScriptedModel((request) => {
+      const prompt = promptOf(request);
+      if (prompt.includes('Section 1:')) {
+        return { kind: 'answer', chunks: ['I cannot'], stopReason: 'refusal' };
+      }
+      if (prompt.includes('Section 2:') && failThirdOnce) {
+        failThirdOnce = false;
+        return { kind: 'fail-before', error: 'overloaded' };
+      }
+      return { kind: 'answer', chunks: ['Summary.'] };
+    });
+    const world = createWorkerWorld({
+      model,
+      limits: { summaryConcurrency: 1, modelMaxRetries: 0 },
+    });
+    const text = sections(4);
+
+    await expect(world.handleRecord(jobRecord(message({ text })))).rejects.toThrow();
+    await world.handleRecord(jobRecord(message({ text }), { receiveCount: 2 }));
+
+    const job = await world.jobs.get(USER_ID, PRODUCER_ID);
+    expect(job).toMatchObject({ status: 'failed', error: { type: 'refusal' } });
+    expect(job?.result).toBeUndefined();
+    expect(ended(world.events.published).map((event) => event.status)).toEqual(['failed']);
+  });
 });
 
 describe('batch jobs', () => {
@@ -361,6 +389,52 @@ describe('batch jobs', () => {
     ]);
     // What the batch generated is what it bills: every word.
     expect(job?.usage?.outputTokens).toBe(2_000);
+  });
+
+  it('fails a batch job for a part refused in an earlier round, collected by an earlier delivery', async () => {
+    const batches = new ScriptedModelBatches(
+      (request) =>
+        JSON.stringify(request.request.messages).includes('Section 1:')
+          ? { kind: 'answer', text: 'I cannot', stopReason: 'refusal' }
+          : { kind: 'answer', text: 'Part summary.' },
+      0,
+    );
+    const world = createWorkerWorld({ batches });
+    const body = message({ priority: 'batch', text: sections(3) });
+
+    for (let delivery = 0; delivery < 4; delivery++) {
+      await world.handleRecord(jobRecord(body, { messageId: `m-${delivery}` }));
+    }
+
+    const job = await world.jobs.get(USER_ID, PRODUCER_ID);
+    expect(job).toMatchObject({ status: 'failed', error: { type: 'refusal' } });
+    expect(job?.result).toBeUndefined();
+  });
+
+  it('keeps a batch summary cut at its limit truncated when a redelivery finishes the job', async () => {
+    const batches = new ScriptedModelBatches(
+      () => ({ kind: 'answer', text: 'A summary cut', stopReason: 'max_tokens' }),
+      0,
+    );
+    const world = createWorkerWorld({ batches });
+    const body = message({ priority: 'batch' });
+    await world.handleRecord(jobRecord(body));
+    // Its answer collected and kept, the job's end is not written.
+    const markSucceeded = world.jobs.markSucceeded.bind(world.jobs);
+    world.jobs.markSucceeded = async () => {
+      throw new Error('the table did not answer');
+    };
+
+    await expect(world.handleRecord(jobRecord(body, { messageId: 'poll-1' }))).rejects.toThrow();
+    world.jobs.markSucceeded = markSucceeded;
+    await world.handleRecord(jobRecord(body, { messageId: 'poll-2', receiveCount: 2 }));
+
+    const job = await world.jobs.get(USER_ID, PRODUCER_ID);
+    expect(job?.result).toEqual({ summary: 'A summary cut', truncated: true });
+    expect(ended(world.events.published).at(-1)).toMatchObject({
+      status: 'succeeded',
+      result: expect.objectContaining({ truncated: true }),
+    });
   });
 
   it('summarizes a long document in a batch per round: the parts, then their summaries', async () => {

@@ -112,8 +112,8 @@ describe('createJobRunner', () => {
     const world = runnerWorld({
       during: async (run) => {
         await Promise.all([
-          run.checkpoint('part-1', 'one', { round: 1, partsDone: 1, partsTotal: 2 }),
-          run.checkpoint('part-2', 'two', { round: 1, partsDone: 2, partsTotal: 2 }),
+          run.checkpoint('part-1', { text: 'one' }, { round: 1, partsDone: 1, partsTotal: 2 }),
+          run.checkpoint('part-2', { text: 'two' }, { round: 1, partsDone: 2, partsTotal: 2 }),
         ]);
       },
     });
@@ -174,11 +174,15 @@ describe('createJobRunner', () => {
   it("keeps a conversation's summary out of its job, which the event alone carries, and forgets its checkpoints", async () => {
     const world = runnerWorld({
       during: (run) =>
-        run.checkpoint('k1', 'What the user said, summarized.', {
-          round: 1,
-          partsDone: 1,
-          partsTotal: 2,
-        }),
+        run.checkpoint(
+          'k1',
+          { text: 'What the user said, summarized.' },
+          {
+            round: 1,
+            partsDone: 1,
+            partsTotal: 2,
+          },
+        ),
     });
 
     await world.runJob(conversationJob);

@@ -20,7 +20,7 @@ import type { Clock } from '../../../../shared/domain/clock.js';
 import { PriceTable } from '../../../../shared/domain/pricing/price-table.js';
 import { estimateTokens } from '../../../../shared/domain/tokens.js';
 import type { TokenUsage } from '../../../../shared/domain/usage.js';
-import type { PendingBatch } from '../../../../shared/ports/job-store.js';
+import type { KeptAnswer, PendingBatch } from '../../../../shared/ports/job-store.js';
 import type {
   Model,
   ModelAnswer,
@@ -338,7 +338,7 @@ export function testRun(
   fields: { deadline?: JobDeadline; jobId?: string; userId?: string } = {},
 ): JobRun & { saved: Array<{ key: string; text: string }> } {
   const meter = new JobMeter();
-  const checkpoints = new Map<string, string>();
+  const checkpoints = new Map<string, KeptAnswer>();
   const saved: Array<{ key: string; text: string }> = [];
   let pendingBatch: PendingBatch | undefined;
   const ends = new AnswerEnds();
@@ -363,9 +363,9 @@ export function testRun(
       ends.newRound();
       return rounds(round, run);
     },
-    async checkpoint(key, text) {
-      checkpoints.set(key, text);
-      saved.push({ key, text });
+    async checkpoint(key, answer) {
+      checkpoints.set(key, answer);
+      saved.push({ key, text: answer.text });
     },
     async setPendingBatch(batch) {
       pendingBatch = batch;
