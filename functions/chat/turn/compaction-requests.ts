@@ -1,7 +1,10 @@
 import type { Clock } from '../../../shared/domain/clock.js';
 import { compactionJobId } from '../../../shared/jobs/job-id.js';
 import type { JobQueue } from '../../../shared/ports/job-queue.js';
-import type { JobStore } from '../../../shared/ports/job-store.js';
+import type { Job, JobStore } from '../../../shared/ports/job-store.js';
+
+/** A compaction that failed is asked for again no sooner than this after it ended. */
+const MIN_RETRY_AFTER_FAILURE_MS = 60_000;
 
 export interface CompactionRequests {
   /** Queues a summary of the conversation's older messages once its history is past the threshold. */
@@ -20,7 +23,9 @@ export interface CompactionRequests {
 /**
  * Every turn past the threshold names the same job until a new summary is saved, and
  * the worker runs a job id once, so turns that arrive while compaction is pending do
- * not pile up work.
+ * not pile up work. One that failed (refused, dead-lettered) is sent again, which the
+ * worker runs again (see `failedLongEnough`): else every turn until the history grows
+ * another threshold would send its whole history.
  */
 export function createCompactionRequests(deps: {
   jobs: Pick<JobStore, 'create'>;
@@ -44,8 +49,22 @@ export function createCompactionRequests(deps: {
           Math.floor(historyTokens / deps.thresholdTokens),
         ),
       };
-      const job = await deps.jobs.create(message, new Date(deps.clock()).toISOString());
-      if (job.status === 'queued') await deps.queue.send(message);
+      const nowMs = deps.clock();
+      const job = await deps.jobs.create(message, new Date(nowMs).toISOString());
+      if (job.status === 'queued' || failedLongEnough(job, nowMs)) await deps.queue.send(message);
     },
   };
+}
+
+/**
+ * A compaction that failed or was dead-lettered is asked for again once it has stayed
+ * ended as long as it had existed when it ended (at least a minute): one that keeps
+ * failing (a refusal) is run again ever less often (its age at least doubles from one
+ * run to the next), never on every turn. A cancelled one was stopped on purpose: not asked again.
+ */
+function failedLongEnough(job: Job, nowMs: number): boolean {
+  if (job.status !== 'failed' && job.status !== 'dead_lettered') return false;
+  const endedAtMs = Date.parse(job.updatedAt);
+  const existedMs = endedAtMs - Date.parse(job.createdAt);
+  return nowMs - endedAtMs >= Math.max(MIN_RETRY_AFTER_FAILURE_MS, existedMs);
 }

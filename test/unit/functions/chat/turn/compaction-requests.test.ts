@@ -11,10 +11,11 @@ const CONVERSATION = `conv_${'c'.repeat(32)}`;
 function compactionFixture() {
   const jobs = new InMemoryJobStore();
   const queue = new RecordingJobQueue();
+  const clock = { nowMs: NOW_MS };
   const compaction = createCompactionRequests({
     jobs,
     queue,
-    clock: () => NOW_MS,
+    clock: () => clock.nowMs,
     thresholdTokens: THRESHOLD_TOKENS,
   });
   const requestIfDue = (historyTokens: number, summaryThroughSeq = 0) =>
@@ -26,7 +27,7 @@ function compactionFixture() {
       historyTokens,
     });
   const sentJobIds = () => queue.sent.map((message) => message.jobId);
-  return { jobs, queue, requestIfDue, sentJobIds };
+  return { jobs, queue, clock, requestIfDue, sentJobIds };
 }
 
 describe('compaction requests', () => {
@@ -96,5 +97,73 @@ describe('compaction requests', () => {
     expect(
       queue.sent.map((message) => 'summaryThroughSeq' in message && message.summaryThroughSeq),
     ).toEqual([0, 12]);
+  });
+
+  describe('of a compaction that failed', () => {
+    const MINUTE_MS = 60_000;
+    const iso = (ms: number) => new Date(ms).toISOString();
+
+    /** The history's compaction job, run and ended `ranMs` after it was asked for. */
+    async function endedCompaction(
+      fixture: ReturnType<typeof compactionFixture>,
+      status: 'failed' | 'dead_lettered',
+      ranMs: number,
+    ) {
+      await fixture.requestIfDue(1_500);
+      const [jobId] = fixture.sentJobIds();
+      await fixture.jobs.markRunning(USER, jobId!, iso(fixture.clock.nowMs));
+      fixture.clock.nowMs += ranMs;
+      const error = { type: 'refusal', message: 'Claude refused' };
+      await fixture.jobs.markFailed(USER, jobId!, { status, error }, iso(fixture.clock.nowMs));
+      return jobId!;
+    }
+
+    it('asks for it again on the first turn a minute after it failed', async () => {
+      const fixture = compactionFixture();
+      const jobId = await endedCompaction(fixture, 'failed', 5_000);
+
+      fixture.clock.nowMs += 30_000;
+      await fixture.requestIfDue(1_600);
+      expect(fixture.sentJobIds()).toEqual([jobId]);
+      fixture.clock.nowMs += 30_000;
+      await fixture.requestIfDue(1_700);
+
+      expect(fixture.sentJobIds()).toEqual([jobId, jobId]);
+    });
+
+    it('asks for a dead-lettered one again: the worker runs it as a redrive', async () => {
+      const fixture = compactionFixture();
+      const jobId = await endedCompaction(fixture, 'dead_lettered', 5_000);
+
+      fixture.clock.nowMs += MINUTE_MS;
+      await fixture.requestIfDue(1_600);
+
+      expect(fixture.sentJobIds()).toEqual([jobId, jobId]);
+    });
+
+    it('waits as long as it had run before asking again, so one that keeps failing is asked ever less often', async () => {
+      const fixture = compactionFixture();
+      const jobId = await endedCompaction(fixture, 'failed', 10 * MINUTE_MS);
+
+      fixture.clock.nowMs += 9 * MINUTE_MS;
+      await fixture.requestIfDue(1_600);
+      expect(fixture.sentJobIds()).toEqual([jobId]);
+      fixture.clock.nowMs += MINUTE_MS;
+      await fixture.requestIfDue(1_700);
+
+      expect(fixture.sentJobIds()).toEqual([jobId, jobId]);
+    });
+
+    it('does not ask again for one that was cancelled', async () => {
+      const fixture = compactionFixture();
+      await fixture.requestIfDue(1_500);
+      const [jobId] = fixture.sentJobIds();
+      await fixture.jobs.cancel(USER, jobId!, iso(fixture.clock.nowMs));
+
+      fixture.clock.nowMs += 60 * MINUTE_MS;
+      await fixture.requestIfDue(1_600);
+
+      expect(fixture.sentJobIds()).toEqual([jobId]);
+    });
   });
 });
