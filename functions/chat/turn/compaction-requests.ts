@@ -51,9 +51,18 @@ export function createCompactionRequests(deps: {
       };
       const nowMs = deps.clock();
       const job = await deps.jobs.create(message, new Date(nowMs).toISOString());
-      if (job.status === 'queued' || failedLongEnough(job, nowMs)) await deps.queue.send(message);
+      if (neverStarted(job) || failedLongEnough(job, nowMs)) await deps.queue.send(message);
     },
   };
+}
+
+/**
+ * A job never started is sent again, in case its first send failed. One queued after an
+ * attempt waits for its retry, its message delayed on the queue: another would run it at
+ * once, retry-after or not, and each turn would add one more to retry.
+ */
+function neverStarted(job: Job): boolean {
+  return job.status === 'queued' && job.attempts === 0;
 }
 
 /**

@@ -63,7 +63,7 @@ describe('compaction requests', () => {
     });
   });
 
-  it('names the same job on every turn until a summary is saved, resending it only while queued', async () => {
+  it('names the same job on every turn until a summary is saved, resending it only until it starts', async () => {
     const { jobs, requestIfDue, sentJobIds } = compactionFixture();
 
     await requestIfDue(1_200);
@@ -74,6 +74,20 @@ describe('compaction requests', () => {
 
     expect(sentJobIds()).toEqual([jobId, jobId]);
     expect(await jobs.get(USER, jobId!)).toMatchObject({ status: 'running', attempts: 1 });
+  });
+
+  it('does not send again a compaction waiting for its retry: its message is on the queue, delayed', async () => {
+    const { jobs, requestIfDue, sentJobIds } = compactionFixture();
+    await requestIfDue(1_200);
+    const [jobId] = sentJobIds();
+    const at = new Date(NOW_MS).toISOString();
+    await jobs.markRunning(USER, jobId!, at);
+    await jobs.markRetrying(USER, jobId!, { type: 'overloaded_error', message: 'busy' }, at);
+
+    await requestIfDue(1_500);
+
+    expect(sentJobIds()).toEqual([jobId]);
+    expect(await jobs.get(USER, jobId!)).toMatchObject({ status: 'queued', attempts: 1 });
   });
 
   it('asks anew when the history passes another multiple of the threshold', async () => {
