@@ -8,7 +8,10 @@ import { isJobId } from '../../shared/domain/ids.js';
 import { jobEndedEvent } from '../../shared/events/producer-events.js';
 import { contentHashOf, jobIdOf } from '../../shared/jobs/job-id.js';
 import { JobMessageSchema } from '../../shared/jobs/job-message.js';
-import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
+import {
+  FAILED_DELIVERIES_ATTRIBUTE,
+  JOBS_QUEUE_DEFINITION,
+} from '../../shared/jobs/queue-definition.js';
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
 import type { Job, JobFailedStatus, JobStatus, JobStore } from '../../shared/ports/job-store.js';
 import type { MessageActions, QueueMessage } from '../../shared/ports/message-actions.js';
@@ -141,7 +144,9 @@ export function createRecordHandler(deps: {
         return;
       }
       if (error instanceof JobDeferredError) {
-        await messages.requeue(queueMessageOf(record), error.delaySeconds);
+        // This message's own deliveries before this one failed: they go on counting.
+        const failedDeliveries = deliveriesOf(record, stored) - 1;
+        await messages.requeue(queueMessageOf(record), error.delaySeconds, failedDeliveries);
         observer.deferred({
           jobId: job.jobId,
           userId: job.userId,
@@ -159,7 +164,7 @@ export function createRecordHandler(deps: {
 
   async function failed(record: SQSRecord, job: IdentifiedJob, stored: Job, error: unknown) {
     const failure = classifyFailure(error);
-    const receiveCount = receiveCountOf(record);
+    const receiveCount = deliveriesOf(record, stored);
     const lastAttempt = receiveCount >= JOBS_QUEUE_DEFINITION.maxReceiveCount;
     observer.attemptFailed({ jobId: job.jobId, userId: job.userId, receiveCount, failure, error });
     const jobError = { type: failure.type, message: failure.message };
@@ -183,13 +188,16 @@ export function createRecordHandler(deps: {
     const current = await currentSpend(job, stored);
     await publish(jobEndedEvent(current, { status, error: jobError }, nowIso()));
     await deps.afterSpend?.(job.userId).catch((e: unknown) => observer.notPublished(e));
-    if (toDeadLetters) {
+    // A copy put back whose earlier copies' deliveries failed too: SQS, which counts this
+    // message's alone, would not move it.
+    const redrivePolicyMovesIt = receiveCountOf(record) >= JOBS_QUEUE_DEFINITION.maxReceiveCount;
+    if (toDeadLetters && redrivePolicyMovesIt) {
       // Made visible at once, so SQS moves it to the dead-letter queue now rather than
       // after a whole visibility timeout.
       await messages.delayRetry(record.receiptHandle, 0);
       throw error;
     }
-    if (failure.deadLetter) {
+    if (toDeadLetters || failure.deadLetter) {
       await messages.deadLetter(queueMessageOf(record), `${failure.type}: ${failure.message}`);
     }
   }
@@ -297,4 +305,16 @@ function sentAtMs(record: SQSRecord): number {
 /** How many times SQS has delivered the message, this delivery included. */
 function receiveCountOf(record: SQSRecord): number {
   return Number(record.attributes.ApproximateReceiveCount ?? 1);
+}
+
+/**
+ * The job's deliveries in this run, this one included: the message's own, and the failed
+ * ones of the copies put back before it (a batch job's), which SQS counts no more. A redrive
+ * (the job dead-lettered when this delivery found it) starts again, whatever its copy says.
+ */
+function deliveriesOf(record: SQSRecord, found: Job): number {
+  if (found.status === 'dead_lettered') return receiveCountOf(record);
+  const carried = Number(record.messageAttributes?.[FAILED_DELIVERIES_ATTRIBUTE]?.stringValue);
+  const failedBefore = Number.isSafeInteger(carried) && carried > 0 ? carried : 0;
+  return receiveCountOf(record) + failedBefore;
 }

@@ -18,3 +18,11 @@ export const JOBS_QUEUE_DEFINITION = {
   /** Largest message the queue takes (body and attributes), in bytes: SQS's maximum, 1 MiB. */
   maxMessageBytes: 1_048_576,
 } as const;
+
+/**
+ * The worker's own attribute on a copy of a message it put back on the queue (a batch job
+ * following its batch): how many deliveries of the copies before it failed. A copy is a new
+ * message whose receive count starts again at 1: without it, a batch job failing a delivery
+ * in each copy would never run out of retries.
+ */
+export const FAILED_DELIVERIES_ATTRIBUTE = 'failedDeliveries';

@@ -82,6 +82,28 @@ export function messageActionsContract(
 
       expect((await delivered(body)).attributes).toEqual({ type: 'summarize.document' });
     });
+
+    it('carries the deliveries that failed before, its own count, not the one the message had', async () => {
+      const { actions, delivered } = await subject({ deadLetterQueue: true });
+      const body = `{"type":"summarize.document","n":"${Math.random()}"}`;
+      const before = message(body, { type: 'summarize.document', failedDeliveries: '1' });
+
+      await actions.requeue(before, 0, 3);
+
+      expect((await delivered(body)).attributes).toEqual({
+        type: 'summarize.document',
+        failedDeliveries: '3',
+      });
+    });
+
+    it('carries no count when none failed', async () => {
+      const { actions, delivered } = await subject({ deadLetterQueue: true });
+      const body = `{"type":"summarize.document","n":"${Math.random()}"}`;
+
+      await actions.requeue(message(body, { failedDeliveries: '2' }), 0, 0);
+
+      expect((await delivered(body)).attributes).toEqual({});
+    });
   });
 
   describe('deadLetter', () => {
@@ -93,6 +115,23 @@ export function messageActionsContract(
 
       expect(await deadLetters(1)).toEqual([
         { body, reason: 'invalid job message: text: too short', attributes: {} },
+      ]);
+    });
+
+    it('leaves off the failed deliveries a copy put back carried: a redrive starts again', async () => {
+      const { actions, deadLetters } = await subject({ deadLetterQueue: true });
+
+      await actions.deadLetter(
+        message('{}', { type: 'summarize.document', failedDeliveries: '4' }),
+        'overloaded_error: busy',
+      );
+
+      expect(await deadLetters(1)).toEqual([
+        {
+          body: '{}',
+          reason: 'overloaded_error: busy',
+          attributes: { type: 'summarize.document' },
+        },
       ]);
     });
 

@@ -16,9 +16,16 @@ export class RecordingMessageActions implements MessageActions {
     this.retries.push({ receiptHandle, seconds });
   }
 
-  async requeue(message: QueueMessage, delaySeconds: number): Promise<void> {
+  async requeue(message: QueueMessage, delaySeconds: number, failedDeliveries = 0): Promise<void> {
+    const copy = copyOf(message);
     this.requeued.push({
-      ...copyOf(message),
+      body: copy.body,
+      attributes: {
+        ...copy.attributes,
+        ...(failedDeliveries > 0 && {
+          failedDeliveries: { dataType: 'Number', stringValue: String(failedDeliveries) },
+        }),
+      },
       delaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))),
     });
   }
@@ -33,8 +40,12 @@ export class RecordingMessageActions implements MessageActions {
   }
 }
 
-/** A copy as the adapter sends it: without the reason an earlier dead-lettering gave. */
+/** A copy as the adapter sends it: without the worker's own attributes, which each copy says anew. */
 function copyOf(message: QueueMessage): QueueMessage {
-  const { failureReason: _, ...attributes } = structuredClone(message.attributes);
+  const {
+    failureReason: _,
+    failedDeliveries: __,
+    ...attributes
+  } = structuredClone(message.attributes);
   return { body: message.body, attributes };
 }

@@ -5,6 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { utf8Bytes } from '../../domain/tokens.js';
+import { FAILED_DELIVERIES_ATTRIBUTE } from '../../jobs/queue-definition.js';
 import type {
   MessageActions,
   QueueMessage,
@@ -12,6 +13,11 @@ import type {
 } from '../../ports/message-actions.js';
 
 const REASON_ATTRIBUTE = 'failureReason';
+/** The worker's own attributes: never copied from the message in hand. */
+const WORKER_ATTRIBUTES: ReadonlySet<string> = new Set([
+  REASON_ATTRIBUTE,
+  FAILED_DELIVERIES_ATTRIBUTE,
+]);
 const REASON_MAX_CHARS = 1_000;
 /** SQS refuses a message with more. */
 const MAX_ATTRIBUTES = 10;
@@ -36,12 +42,27 @@ export class SqsMessageActions implements MessageActions {
     );
   }
 
-  async requeue(message: QueueMessage, delaySeconds: number): Promise<void> {
+  async requeue(message: QueueMessage, delaySeconds: number, failedDeliveries = 0): Promise<void> {
+    const { MessageAttributes = {} } = attributesOf(message);
+    const count = String(failedDeliveries);
+    // The count takes room only if there is some: the copy must never be refused.
+    const room =
+      this.maxMessageBytes -
+      messageBytes(message) -
+      utf8Bytes(FAILED_DELIVERIES_ATTRIBUTE) -
+      utf8Bytes('Number');
+    if (
+      failedDeliveries > 0 &&
+      utf8Bytes(count) <= room &&
+      Object.keys(MessageAttributes).length < MAX_ATTRIBUTES
+    ) {
+      MessageAttributes[FAILED_DELIVERIES_ATTRIBUTE] = { DataType: 'Number', StringValue: count };
+    }
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: message.body,
-        ...attributesOf(message),
+        ...(Object.keys(MessageAttributes).length > 0 && { MessageAttributes }),
         DelaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))),
       }),
     );
@@ -76,13 +97,17 @@ export class SqsMessageActions implements MessageActions {
 }
 
 /**
- * The message's attributes, as SendMessage takes them; but not the reason an earlier
- * dead-lettering gave it (a redriven message carries it): a copy never says a stale why.
+ * The message's attributes, as SendMessage takes them; but not the worker's own: the reason
+ * an earlier dead-lettering gave it (a redriven message carries it; a copy never says a stale
+ * why), nor the failed deliveries a copy put back carries (each copy says its own count, and
+ * a dead-lettered one, redriven, starts again).
  */
 function attributesOf(message: QueueMessage): {
   MessageAttributes?: Record<string, MessageAttributeValue>;
 } {
-  const entries = Object.entries(message.attributes).filter(([name]) => name !== REASON_ATTRIBUTE);
+  const entries = Object.entries(message.attributes).filter(
+    ([name]) => !WORKER_ATTRIBUTES.has(name),
+  );
   if (entries.length === 0) return {};
   return {
     MessageAttributes: Object.fromEntries(
@@ -105,7 +130,7 @@ function attributeValue(attribute: QueueMessageAttribute): MessageAttributeValue
 function messageBytes(message: QueueMessage): number {
   let bytes = utf8Bytes(message.body);
   for (const [name, attribute] of Object.entries(message.attributes)) {
-    if (name === REASON_ATTRIBUTE) continue;
+    if (WORKER_ATTRIBUTES.has(name)) continue;
     bytes += utf8Bytes(name) + utf8Bytes(attribute.dataType);
     if (attribute.stringValue !== undefined) bytes += utf8Bytes(attribute.stringValue);
     if (attribute.binaryValue !== undefined) {

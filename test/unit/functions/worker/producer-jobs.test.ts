@@ -7,6 +7,7 @@ import { ZERO_USAGE } from '../../../../shared/domain/usage.js';
 import type { JobEndedEvent, ProducerEvent } from '../../../../shared/events/producer-events.js';
 import { contentHashOf } from '../../../../shared/jobs/job-id.js';
 import { JOBS_QUEUE_DEFINITION } from '../../../../shared/jobs/queue-definition.js';
+import type { QueueMessage } from '../../../../shared/ports/message-actions.js';
 import { ScriptedModel } from '../../../fakes/scripted-model.js';
 import { ScriptedModelBatches } from '../../../fakes/scripted-model-batches.js';
 import {
@@ -522,6 +523,53 @@ describe('batch jobs', () => {
       status: 'succeeded',
       costUsd: nanoToUsd(month.spentNanoUsd),
     });
+  });
+
+  it('dead-letters a batch job whose batches keep failing after five failed deliveries in all, as any job', async () => {
+    const batches = new ScriptedModelBatches(() => ({ kind: 'error', error: 'overloaded' }), 0);
+    const world = createWorkerWorld({ batches });
+    const body = message({ priority: 'batch' });
+
+    // As SQS delivers: a message that threw comes back, its receive count one higher; one the
+    // worker put back is a new message; one it handled without throwing is deleted.
+    let next: { body: string; attributes?: QueueMessage['attributes'] } = {
+      body: JSON.stringify(body),
+    };
+    let receiveCount = 1;
+    for (let delivery = 0; delivery < 40; delivery++) {
+      const requeuedBefore = world.messages.requeued.length;
+      const record = jobRecord(body, {
+        messageId: `m-${delivery}`,
+        receiveCount,
+        ...(next.attributes && { attributes: next.attributes }),
+      });
+      const threw = await world.handleRecord(record).then(
+        () => false,
+        () => true,
+      );
+      if (threw) {
+        if (receiveCount === JOBS_QUEUE_DEFINITION.maxReceiveCount) break;
+        receiveCount += 1;
+      } else if (world.messages.requeued.length > requeuedBefore) {
+        next = world.messages.requeued.at(-1)!;
+        receiveCount = 1;
+      } else break;
+    }
+
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({
+      status: 'dead_lettered',
+      error: { type: 'overloaded_error' },
+    });
+    expect(batches.batches.length).toBeLessThanOrEqual(JOBS_QUEUE_DEFINITION.maxReceiveCount);
+    expect(ended(world.events.published).map((event) => event.status)).toEqual(['dead_lettered']);
+    // SQS counts the last copy's deliveries alone: the worker moves it, without the count.
+    expect(world.messages.deadLettered).toEqual([
+      expect.objectContaining({
+        body: JSON.stringify(body),
+        attributes: { type: expect.objectContaining({ stringValue: 'summarize.document' }) },
+      }),
+    ]);
+    expect(await world.ledger.listReservations()).toEqual([]);
   });
 
   it('dead-letters the job with the error of a request the batch could not answer', async () => {

@@ -21,6 +21,7 @@ import { PriceTable } from '../../../../shared/domain/pricing/price-table.js';
 import { estimateTokens } from '../../../../shared/domain/tokens.js';
 import type { TokenUsage } from '../../../../shared/domain/usage.js';
 import type { KeptAnswer, PendingBatch } from '../../../../shared/ports/job-store.js';
+import type { QueueMessage } from '../../../../shared/ports/message-actions.js';
 import type {
   Model,
   ModelAnswer,
@@ -394,6 +395,8 @@ export function jobRecord(
     receiptHandle?: string;
     /** When SQS took the message (a redriven one: when it was redriven). */
     sentAtMs?: number;
+    /** Its message attributes, as a copy the worker made carries them. @default the job's type */
+    attributes?: QueueMessage['attributes'];
   } = {},
 ): SQSRecord {
   const messageId = options.messageId ?? 'msg-1';
@@ -403,9 +406,18 @@ export function jobRecord(
       ReceiptHandle: options.receiptHandle ?? `receipt-of-${messageId}`,
       Body: typeof body === 'string' ? body : JSON.stringify(body),
       // As our producers send it (SqsJobQueue): the job's type, for subscribers to filter on.
-      ...(typeOf(body) && {
-        MessageAttributes: { type: { DataType: 'String', StringValue: typeOf(body) } },
-      }),
+      ...(options.attributes
+        ? {
+            MessageAttributes: Object.fromEntries(
+              Object.entries(options.attributes).map(([name, attribute]) => [
+                name,
+                { DataType: attribute.dataType, StringValue: attribute.stringValue },
+              ]),
+            ),
+          }
+        : typeOf(body) && {
+            MessageAttributes: { type: { DataType: 'String', StringValue: typeOf(body) } },
+          }),
       Attributes: {
         ApproximateReceiveCount: String(options.receiveCount ?? 1),
         SentTimestamp: String(options.sentAtMs ?? 1773478800000),
