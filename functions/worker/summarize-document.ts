@@ -66,6 +66,8 @@ export function createDocumentSummarizer(deps: { limits: SummaryLimits }): Summa
         round,
         calls: parts.map((part, i) => call(part, `part ${i + 1} of ${total} of a longer document`)),
       });
+      // A refused part fails the job (its caller says how): no further round is paid for.
+      if (run.ends.refused) return '';
       parts = chunkText(summaries.join('\n\n'), limits.documentChunkTokens);
       round += 1;
       // Summaries as long as the parts they summarize would loop (and spend) forever.

@@ -18,7 +18,9 @@ import {
   JOB_ID,
   jobRecord,
   ManualClock,
+  promptOf,
   RecordingJobObserver,
+  sections,
   USER_ID,
   WORKER_LIMITS,
 } from './support.js';
@@ -456,6 +458,24 @@ describe('createRecordHandler', () => {
       expect(job?.result).toBeUndefined();
       expect(world.messages.deadLettered).toEqual([]);
       expect(world.events.published).toMatchObject([{ type: 'job.ended', status: 'failed' }]);
+    });
+
+    it('pays for no further round of a long document once Claude refused one of its parts', async () => {
+      const model = new ScriptedModel((request) =>
+        promptOf(request).includes('Section 1:')
+          ? { kind: 'answer', chunks: ['I cannot'], stopReason: 'refusal' }
+          : { kind: 'answer', chunks: ['Part summary.'] },
+      );
+      const world = createWorkerWorld({ model });
+
+      await world.handleRecord(jobRecord({ ...documentMessage, text: sections(3) }));
+
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({
+        status: 'failed',
+        error: { type: 'refusal' },
+      });
+      // The three parts, and no summary of their summaries: it would be thrown away.
+      expect(model.requests).toHaveLength(3);
     });
 
     it('drops the message of a job that failed for good when it comes again, saying it ended', async () => {
