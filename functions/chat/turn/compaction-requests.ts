@@ -23,9 +23,9 @@ export interface CompactionRequests {
 /**
  * Every turn past the threshold names the same job until a new summary is saved, and
  * the worker runs a job id once, so turns that arrive while compaction is pending do
- * not pile up work. One that failed (refused, dead-lettered) is sent again, which the
- * worker runs again (see `failedLongEnough`): else every turn until the history grows
- * another threshold would send its whole history.
+ * not pile up work. One that failed (refused) is sent again, which the worker runs
+ * again (see `failedLongEnough`): else every turn until the history grows another
+ * threshold would send its whole history.
  */
 export function createCompactionRequests(deps: {
   jobs: Pick<JobStore, 'create'>;
@@ -66,13 +66,15 @@ function neverStarted(job: Job): boolean {
 }
 
 /**
- * A compaction that failed or was dead-lettered is asked for again once it has stayed
- * ended as long as it had existed when it ended (at least a minute): one that keeps
- * failing (a refusal) is run again ever less often (its age at least doubles from one
- * run to the next), never on every turn. A cancelled one was stopped on purpose: not asked again.
+ * A compaction that failed is asked for again once it has stayed ended as long as it had
+ * existed when it ended (at least a minute): one that keeps failing (a refusal) is run
+ * again ever less often (its age at least doubles from one run to the next), never on
+ * every turn. A dead-lettered one is the operator's, who was paged and redrives it: sent
+ * again, one that fails for good would be dead-lettered and page again. A cancelled one
+ * was stopped on purpose. Neither is asked for again.
  */
 function failedLongEnough(job: Job, nowMs: number): boolean {
-  if (job.status !== 'failed' && job.status !== 'dead_lettered') return false;
+  if (job.status !== 'failed') return false;
   const endedAtMs = Date.parse(job.updatedAt);
   const existedMs = endedAtMs - Date.parse(job.createdAt);
   return nowMs - endedAtMs >= Math.max(MIN_RETRY_AFTER_FAILURE_MS, existedMs);
