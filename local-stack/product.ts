@@ -16,6 +16,7 @@ import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
 import { signDevToken } from './dev-token.js';
 import { ensureTable } from './dynamodb/create-table.js';
 import { ensureLocalAwsEnv, localFunctionEnv } from './function-env.js';
+import { productCors } from './lambda-runtime/cors.js';
 import { startFunctionUrl } from './lambda-runtime/function-url.js';
 import { startSchedule } from './lambda-runtime/schedule.js';
 import { startSqsEventSource } from './lambda-runtime/sqs-event-source.js';
@@ -40,6 +41,8 @@ export interface ProductOptions {
   anthropicBaseUrl?: string;
   /** Run the worker on the jobs queue, as the event-source mapping does. */
   worker?: boolean;
+  /** Browser origins the function URL answers CORS for, as `corsAllowedOrigins` deploys it. @default none */
+  corsAllowedOrigins?: string[];
   /** The chat function's timeout. @default 60000 */
   chatTimeoutMs?: number;
   /** The worker's timeout (its deadline). @default JOBS_QUEUE_DEFINITION.workerTimeoutSeconds */
@@ -145,6 +148,9 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     handler: streamify(chatApp) as unknown as Handler,
     functionName: 'chat',
     timeoutMs: options.chatTimeoutMs ?? 60_000,
+    ...(options.corsAllowedOrigins && {
+      cors: productCors(options.corsAllowedOrigins, chatSettings.authTokenHeader),
+    }),
   });
   const worker = options.worker
     ? startSqsEventSource({

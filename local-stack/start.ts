@@ -11,11 +11,6 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Handler } from 'aws-lambda';
 import { SETTINGS } from '../shared/config/settings.js';
-import {
-  CORS_ALLOWED_METHODS,
-  CORS_EXPOSED_HEADERS,
-  corsAllowedHeaders,
-} from '../shared/http/function-url-cors.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
 import { LOCAL_STACK } from './dev-settings.js';
 import { signDevToken, tokenSigningFromEnv } from './dev-token.js';
@@ -23,6 +18,7 @@ import { ensureTable } from './dynamodb/create-table.js';
 import { ensureDynamoDbLocal } from './dynamodb/install.js';
 import { startDynamoDbLocal } from './dynamodb/server.js';
 import { ensureLocalAwsEnv, localFunctionEnv } from './function-env.js';
+import { productCors } from './lambda-runtime/cors.js';
 import { startFunctionUrl } from './lambda-runtime/function-url.js';
 import { startSchedule } from './lambda-runtime/schedule.js';
 import { startSqsEventSource } from './lambda-runtime/sqs-event-source.js';
@@ -99,13 +95,7 @@ async function main() {
     functionName: LOCAL_STACK.chatFunction.name,
     timeoutMs: deployedChatTimeoutMs(),
     ...(corsOrigins.length > 0 && {
-      cors: {
-        allowOrigins: corsOrigins,
-        allowMethods: [...CORS_ALLOWED_METHODS],
-        allowHeaders: corsAllowedHeaders(process.env.AUTH_TOKEN_HEADER ?? 'authorization'),
-        exposeHeaders: CORS_EXPOSED_HEADERS,
-        maxAgeSeconds: 3600,
-      },
+      cors: productCors(corsOrigins, process.env.AUTH_TOKEN_HEADER ?? 'authorization'),
     }),
   });
   stops.push(functionUrl.close);

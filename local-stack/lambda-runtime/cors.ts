@@ -1,4 +1,9 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import {
+  CORS_ALLOWED_METHODS,
+  CORS_EXPOSED_HEADERS,
+  corsAllowedHeaders,
+} from '../../shared/http/function-url-cors.js';
 
 /** A function URL's CORS configuration (the `Cors` type of the Lambda API). */
 export interface FunctionUrlCors {
@@ -14,6 +19,17 @@ export interface FunctionUrlCors {
   maxAgeSeconds?: number;
   /** @default false */
   allowCredentials?: boolean;
+}
+
+/** The CORS the stack gives the function URL for these origins (infra/constructs/chat-api.ts). */
+export function productCors(allowOrigins: string[], tokenHeader: string): FunctionUrlCors {
+  return {
+    allowOrigins,
+    allowMethods: [...CORS_ALLOWED_METHODS],
+    allowHeaders: corsAllowedHeaders(tokenHeader),
+    exposeHeaders: CORS_EXPOSED_HEADERS,
+    maxAgeSeconds: 3600,
+  };
 }
 
 /** A browser's preflight: OPTIONS with an Origin and Access-Control-Request-Method. */
