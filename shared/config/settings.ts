@@ -150,6 +150,12 @@ export const SETTINGS = {
         'effort-2025-11-24',
         'web-fetch-2025-09-10',
         'mid-conversation-system-2026-04-07',
+        // Claude Code's own on its main requests (seen on the wire): how the answer's
+        // thinking is shown and counted, and how its prompt cache is scoped and explained.
+        'redact-thinking-2026-02-12',
+        'thinking-token-count-2026-05-13',
+        'prompt-caching-scope-2026-01-05',
+        'cache-diagnosis-2026-04-07',
       ],
     }),
   ),
