@@ -159,6 +159,32 @@ describe('summarization jobs', () => {
     expect(sent).toContain('cut inside an emoji: \uFFFD');
   });
 
+  it("runs two users' jobs of one producer id apart: each summarizes its own document, neither sees the other's", async () => {
+    const jobId = `invoice-${Date.now()}`;
+    const texts = { alice: 'Alice owes nothing.', bob: 'Bob owes a million.' };
+    for (const [user, text] of Object.entries(texts)) {
+      const created = await stack.request(user, 'POST', '/v1/jobs', {
+        type: 'summarize',
+        text,
+        jobId,
+      });
+      expect(created.status, user).toBe(202);
+    }
+    const alice = await waitForJob(stack, 'alice', jobId, ['succeeded', 'failed']);
+    const bob = await waitForJob(stack, 'bob', jobId, ['succeeded', 'failed']);
+    expect([alice.status, bob.status]).toEqual(['succeeded', 'succeeded']);
+    const summarized = (text: string) =>
+      stack.claude.requests.filter((r) => JSON.stringify(r.body).includes(text)).length;
+    expect(summarized(texts.alice)).toBe(1);
+    expect(summarized(texts.bob)).toBe(1);
+    expect(alice.costUsd).toBeGreaterThan(0);
+    expect(bob.costUsd).toBeGreaterThan(0);
+    const listed = await json(await stack.request('carol', 'GET', '/v1/jobs'));
+    expect(listed.jobs).toEqual([]);
+    expect((await stack.request('carol', 'GET', `/v1/jobs/${jobId}`)).status).toBe(404);
+    expect((await stack.request('carol', 'POST', `/v1/jobs/${jobId}/cancel`)).status).toBe(404);
+  });
+
   it('processes a message delivered twice once', async () => {
     const message = {
       type: 'summarize.document',
