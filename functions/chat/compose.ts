@@ -203,6 +203,7 @@ export function composeChatApp(
     followTurn: createTurnFollower({
       store,
       recover,
+      admission,
       clock,
       limits: {
         pollIntervalMs: tuning.followPollIntervalMs ?? 250,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerText, collectSse, json, readSse, type SseEvent } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
+import { awayFromMinuteEnd } from './support/wall-clock-windows.js';
 
 const directive = (text: string) => `[[local-claude: ${text}]]`;
 
@@ -472,5 +473,37 @@ describe('following a question refused after its turn began', () => {
       await stack.request('quinn', 'GET', `/v1/conversations/${conversationId}`),
     );
     expect(stored.messages).toHaveLength(2);
+  });
+});
+
+describe('followers of a streaming answer', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({
+      claude: { tokensPerSecond: 10 },
+      env: { USER_REQUESTS_PER_MINUTE: '3' },
+      chatTuning: { followPollIntervalMs: 50 },
+    });
+  });
+  afterAll(() => stack.close());
+
+  it("count in the caller's rate window, so one caller cannot hold functions without bound", async () => {
+    await awayFromMinuteEnd();
+    const answering = await stack.chat('rhea', { message: directive('tokens=40') });
+    const reading = readSse(answering);
+    const start = (await reading.next()).value as SseEvent;
+    const conversationId = String(start.data.conversationId);
+    const follow = () => stack.request('rhea', 'GET', `/v1/conversations/${conversationId}/stream`);
+
+    const followers = [await follow(), await follow()];
+    const refused = await follow();
+
+    expect(followers.map((response) => response.status)).toEqual([200, 200]);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    await Promise.all(followers.map(collectSse));
+    for await (const _ of reading) {
+      // The answer goes on to its end, its followers with it.
+    }
   });
 });

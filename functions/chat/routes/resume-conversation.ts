@@ -59,11 +59,12 @@ export const resumeConversationRoute = (deps: {
             'No turn is streaming in the conversation, and the id names the end of its last answer, or not its last answer.',
         },
       },
-      errors: [404],
+      errors: [404, 429],
     },
     handle: async ({ request, params, query, principal, scope }) => {
       const followed = await deps.followTurn({
         userId: principal.userId,
+        ...(principal.apiKey && { apiKey: principal.apiKey }),
         conversationId: conversationIdOf(params),
         after: query.after ?? lastEventPosition(request.headers),
         remainingTimeMs: scope.remainingTimeMs,

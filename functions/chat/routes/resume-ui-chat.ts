@@ -37,12 +37,13 @@ export const resumeUiChatRoute = (deps: {
         },
         204: { description: 'Nothing is streaming in the chat.' },
       },
-      errors: [400],
+      errors: [400, 429],
     },
     handle: async ({ params, principal, scope }) => {
       const followed = await deps
         .followTurn({
           userId: principal.userId,
+          ...(principal.apiKey && { apiKey: principal.apiKey }),
           conversationId: conversationIdOfChat(principal.userId, params.id ?? ''),
           after: { offset: 0 },
           remainingTimeMs: scope.remainingTimeMs,

@@ -1,9 +1,11 @@
+import type { ApiKeyGrant } from '../../../shared/domain/api-key.js';
 import type { Clock } from '../../../shared/domain/clock.js';
 import type { Conversation, StoredMessage } from '../../../shared/domain/conversation.js';
 import { ModelError, NotFoundError } from '../../../shared/domain/errors.js';
 import { ZERO_USAGE } from '../../../shared/domain/usage.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 import type { RecoverTurn } from '../../../shared/turns/recover-turn.js';
+import type { Admission } from '../../../shared/usage/admission.js';
 import type { TurnEvent } from './turn-types.js';
 
 /** How much of which answer a follower has. */
@@ -28,6 +30,8 @@ export interface FollowedTurn {
 
 export type FollowTurn = (request: {
   userId: string;
+  /** The API key the caller came with: its rate windows count the stream too. */
+  apiKey?: ApiKeyGrant;
   conversationId: string;
   after: StreamPosition;
   /** Milliseconds before the function is stopped. */
@@ -43,16 +47,21 @@ export type FollowTurn = (request: {
  * answer and its end, from the stored answer (nothing once it has the end).
  * @returns undefined when no turn is streaming and the client has all of the conversation's
  *   last answer, its end included, or names none of it
+ * Following a live turn counts as a request in the caller's rate windows: each follower
+ * holds a function (and polls the table) for as long as the answer streams, so followers
+ * opened without bound would take the concurrency every other caller shares.
  * @throws NotFoundError for a conversation that is not the caller's
+ * @throws RateLimitedError when the caller's rate windows are full
  */
 export function createTurnFollower(deps: {
   store: ConversationStore;
   recover: RecoverTurn;
+  admission: Pick<Admission, 'countFreeRequest'>;
   clock: Clock;
   limits: { pollIntervalMs: number; deadlineMarginMs: number };
 }): FollowTurn {
-  const { store, recover, clock, limits } = deps;
-  return async ({ userId, conversationId, after, remainingTimeMs }) => {
+  const { store, recover, admission, clock, limits } = deps;
+  return async ({ userId, apiKey, conversationId, after, remainingTimeMs }) => {
     const conversation = await store.getConversation(userId, conversationId);
     if (!conversation) throw new NotFoundError(`conversation ${conversationId} does not exist`);
     const active = conversation.activeTurn;
@@ -63,6 +72,7 @@ export function createTurnFollower(deps: {
     const { createdAt } = conversation;
     // Its end was sent before the turn let go of the conversation: nothing is left to send.
     if (after.ended && after.messageId === turnId) return undefined;
+    await admission.countFreeRequest({ userId, ...(apiKey && { apiKey }), nowMs: clock() });
     // A follower whose answer ended has none of this one, which may be longer already.
     const fromOffset = after.messageId && after.messageId !== turnId ? 0 : after.offset;
     // The turn's answer takes the slot after its question: the last one taken.

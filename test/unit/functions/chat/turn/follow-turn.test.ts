@@ -56,6 +56,7 @@ async function streamingTurn(pieces: string[]) {
   const follow = createTurnFollower({
     store,
     recover,
+    admission: { countFreeRequest: async () => [] },
     clock,
     limits: { pollIntervalMs: 1, deadlineMarginMs: 1_000 },
   });
