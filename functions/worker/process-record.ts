@@ -189,8 +189,11 @@ export function createRecordHandler(deps: {
     await publish(jobEndedEvent(current, { status, error: jobError }, nowIso()));
     await deps.afterSpend?.(job.userId).catch((e: unknown) => observer.notPublished(e));
     // A copy put back whose earlier copies' deliveries failed too: SQS, which counts this
-    // message's alone, would not move it.
-    const redrivePolicyMovesIt = receiveCountOf(record) >= JOBS_QUEUE_DEFINITION.maxReceiveCount;
+    // message's alone, would not move it; or would move it with their count, which its
+    // redrive would go on counting from.
+    const redrivePolicyMovesIt =
+      receiveCountOf(record) >= JOBS_QUEUE_DEFINITION.maxReceiveCount &&
+      failedBeforeOf(record) === 0;
     if (toDeadLetters && redrivePolicyMovesIt) {
       // Made visible at once, so SQS moves it to the dead-letter queue now rather than
       // after a whole visibility timeout.
@@ -314,7 +317,11 @@ function receiveCountOf(record: SQSRecord): number {
  */
 function deliveriesOf(record: SQSRecord, found: Job): number {
   if (found.status === 'dead_lettered') return receiveCountOf(record);
+  return receiveCountOf(record) + failedBeforeOf(record);
+}
+
+/** The failed deliveries of the copies before this one, as this copy carries them. */
+function failedBeforeOf(record: SQSRecord): number {
   const carried = Number(record.messageAttributes?.[FAILED_DELIVERIES_ATTRIBUTE]?.stringValue);
-  const failedBefore = Number.isSafeInteger(carried) && carried > 0 ? carried : 0;
-  return receiveCountOf(record) + failedBefore;
+  return Number.isSafeInteger(carried) && carried > 0 ? carried : 0;
 }

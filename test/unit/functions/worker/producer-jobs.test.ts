@@ -572,6 +572,55 @@ describe('batch jobs', () => {
     expect(await world.ledger.listReservations()).toEqual([]);
   });
 
+  it("gives a redriven batch job all its deliveries again, though SQS's own count alone reached the limit on a copy carrying failed ones", async () => {
+    const batches = new ScriptedModelBatches(
+      () => ({ kind: 'answer', text: 'A batch summary.' }),
+      0,
+    );
+    const world = createWorkerWorld({ batches });
+    const body = message({ priority: 'batch' });
+    await world.handleRecord(jobRecord(body));
+    batches.checkError = 'overloaded';
+    // A copy put back after two failed deliveries, whose own earlier deliveries ended with no
+    // word from the worker (it died, or the table did not answer): on its 5th, it fails again.
+    const copy: QueueMessage['attributes'] = {
+      type: { dataType: 'String', stringValue: 'summarize.document' },
+      failedDeliveries: { dataType: 'Number', stringValue: '2' },
+    };
+    const threw = await world
+      .handleRecord(
+        jobRecord(body, {
+          messageId: 'copy',
+          attributes: copy,
+          receiveCount: JOBS_QUEUE_DEFINITION.maxReceiveCount,
+        }),
+      )
+      .then(
+        () => false,
+        () => true,
+      );
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'dead_lettered' });
+    // What the dead-letter queue holds: moved by SQS (thrown back), attributes and all; or by the worker.
+    const deadLettered = threw ? copy : world.messages.deadLettered.at(-1)?.attributes;
+
+    world.clock.advance(60_000);
+    const sentAtMs = world.clock.nowMs;
+    let deliveries = 0;
+    for (let receiveCount = 1; receiveCount <= 10; receiveCount++) {
+      deliveries += 1;
+      const redriven = jobRecord(body, {
+        messageId: 'redriven',
+        sentAtMs,
+        receiveCount,
+        ...(deadLettered && { attributes: deadLettered }),
+      });
+      await world.handleRecord(redriven).catch(() => undefined);
+      if ((await world.jobs.get(USER_ID, PRODUCER_ID))?.status === 'dead_lettered') break;
+    }
+
+    expect(deliveries).toBe(JOBS_QUEUE_DEFINITION.maxReceiveCount);
+  });
+
   it('dead-letters the job with the error of a request the batch could not answer', async () => {
     const batches = new ScriptedModelBatches(
       () => ({ kind: 'error', error: 'invalid_request' }),
