@@ -71,7 +71,7 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
   502: {
     name: 'BadGateway',
     description:
-      'Claude could not start answering and retrying will not help, or the Anthropic API refused the deployment’s own key or account (then with `x-should-retry: false`, unless the API said otherwise).',
+      'Claude could not start answering and retrying will not help, or the Anthropic API refused the deployment’s own key or account (on `/v1/messages` and `count_tokens` with `x-should-retry: false`, unless the API said otherwise).',
     types: ['api_error'],
     headers: ['x-should-retry'],
   },
