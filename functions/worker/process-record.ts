@@ -115,6 +115,7 @@ export function createRecordHandler(deps: {
     // producer asking again for a job that failed or was cancelled; a copy sent before the
     // job ended (a duplicate delivery, a repeated submission) is that job: nothing to do.
     const sentSinceEnd = sentAtMs(record) > Date.parse(stored.updatedAt);
+    const askedAgain = stored.status === 'failed' && sentSinceEnd;
     if (RUN_AGAIN.has(stored.status) && sentSinceEnd) {
       stored = (await jobs.requeue(job.userId, job.jobId, nowIso())) ?? stored;
     }
@@ -137,7 +138,11 @@ export function createRecordHandler(deps: {
 
     const deadline = deadlineOf(context, deps.limits.deadlineMarginMs, deps.clock);
     try {
-      await deps.runJob(job, { deadline, record: stored }, context);
+      await deps.runJob(
+        job,
+        { deadline, record: stored, ...(askedAgain && { askedAgain }) },
+        context,
+      );
     } catch (error) {
       if (error instanceof JobCancelledError) {
         await forgetConversationParts(job);

@@ -20,6 +20,8 @@ export interface JobAttempt {
   deadline: JobDeadline;
   /** The job's record as this delivery found it; read (or created) when absent. */
   record?: Job;
+  /** A producer asked again for the job after it failed: parts Claude refused are asked anew. */
+  askedAgain?: boolean;
 }
 
 /**
@@ -67,7 +69,7 @@ export function createJobRunner(deps: {
     if (starts && !(await jobs.markRunning(job.userId, job.jobId, nowIso()))) {
       throw new JobCancelledError(`job ${job.jobId} was cancelled`);
     }
-    const run = await startRun(record, job, attempt.deadline);
+    const run = await startRun(record, job, attempt);
     try {
       const summary =
         job.type === 'summarize.document'
@@ -127,13 +129,23 @@ export function createJobRunner(deps: {
     await deps.events.publish(event).catch((error: unknown) => observer.notPublished(error));
   }
 
-  async function startRun(record: Job, job: IdentifiedJob, deadline: JobDeadline): Promise<JobRun> {
+  async function startRun(
+    record: Job,
+    job: IdentifiedJob,
+    { deadline, askedAgain }: JobAttempt,
+  ): Promise<JobRun> {
     const { userId, jobId } = job;
     // Only a job that ran before can have checkpoints: a first attempt skips the query.
     const checkpoints =
       record.attempts > 0 || record.batch
         ? await jobs.checkpoints(userId, jobId)
         : new Map<string, KeptAnswer>();
+    // Asked for again after it failed, a job asks Claude again what it refused: kept, the
+    // refusal would fail every run again without a call.
+    if (askedAgain) {
+      for (const [key, answer] of checkpoints)
+        if (answer.end === 'refused') checkpoints.delete(key);
+    }
     const meter = new JobMeter(record);
     let saved: Promise<unknown> = Promise.resolve();
     let pendingBatch: PendingBatch | undefined = record.batch;

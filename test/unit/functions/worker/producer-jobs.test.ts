@@ -314,6 +314,34 @@ describe("a long document's checkpoints", () => {
     expect(job?.result).toBeUndefined();
     expect(ended(world.events.published).map((event) => event.status)).toEqual(['failed']);
   });
+
+  it('asks again the part Claude refused when the failed job is asked for again, reusing the rest', async () => {
+    let refuse = true;
+    const model = new ScriptedModel((request) => {
+      if (promptOf(request).includes('Section 1:') && refuse) {
+        return { kind: 'answer', chunks: ['I cannot'], stopReason: 'refusal' };
+      }
+      return { kind: 'answer', chunks: ['Summary.'] };
+    });
+    const world = createWorkerWorld({ model, limits: { summaryConcurrency: 1 } });
+    const text = sections(4);
+    await world.handleRecord(jobRecord(message({ text })));
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'failed' });
+    const callsBefore = model.requests.length;
+
+    refuse = false;
+    world.clock.advance(1_000);
+    await world.handleRecord(
+      jobRecord(message({ text }), { messageId: 'msg-2', sentAtMs: world.clock.nowMs }),
+    );
+
+    const job = await world.jobs.get(USER_ID, PRODUCER_ID);
+    expect(job).toMatchObject({ status: 'succeeded', result: { summary: 'Summary.' } });
+    // The refused part and the summaries of the parts: the parts answered before are reused.
+    const asked = model.requests.slice(callsBefore).map(promptOf);
+    expect(asked.some((prompt) => prompt.includes('Section 1:'))).toBe(true);
+    expect(asked.some((prompt) => prompt.includes('Section 2:'))).toBe(false);
+  });
 });
 
 describe('batch jobs', () => {
