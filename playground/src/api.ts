@@ -18,6 +18,8 @@ export interface StoredMessage {
 }
 
 export interface Usage {
+  /** Who the token is. */
+  userId: string;
   month: string;
   costUsd: number;
   budgetUsd: number;

@@ -56,21 +56,6 @@ export function App() {
 
   const currentToken = useCallback(() => token, [token]);
   const api = useCallback(() => createApi(currentToken), [currentToken])();
-
-  const refresh = useCallback(async () => {
-    if (!token) return;
-    try {
-      const [list, month] = await Promise.all([api.conversations(), api.usage()]);
-      setConversations(list.conversations);
-      setOlderCursor(list.nextCursor);
-      setUsage(month);
-      setProblem(undefined);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 401) setTokenRefused(true);
-      setProblem((error as Error).message);
-    }
-  }, [api, token]);
-
   // The chat opened last: a chat clicked before it whose messages come later is not shown.
   const opening = useRef<string>(undefined);
   const openChat = useCallback(
@@ -86,6 +71,29 @@ export function App() {
     },
     [api],
   );
+
+  // Whom the chat on screen is for: a token of someone else, pasted over a refused one,
+  // must not be shown (or send into) the chat and drafts of the one before.
+  const shownFor = useRef<string>(undefined);
+
+  const refresh = useCallback(async () => {
+    if (!token) return;
+    try {
+      const [list, month] = await Promise.all([api.conversations(), api.usage()]);
+      if (shownFor.current !== undefined && shownFor.current !== month.userId) {
+        forgetDrafts();
+        void openChat(newChatId());
+      }
+      shownFor.current = month.userId;
+      setConversations(list.conversations);
+      setOlderCursor(list.nextCursor);
+      setUsage(month);
+      setProblem(undefined);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) setTokenRefused(true);
+      setProblem((error as Error).message);
+    }
+  }, [api, token, openChat]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: once per token
   useEffect(() => {
@@ -120,6 +128,7 @@ export function App() {
   const forgetToken = () => {
     sessionStorage.removeItem(TOKEN_KEY);
     forgetDrafts();
+    shownFor.current = undefined;
     setTokenRefused(false);
     setToken('');
     setOpen(undefined);

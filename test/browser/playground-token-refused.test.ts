@@ -50,4 +50,31 @@ describe.skipIf(chromiumMissing)('the playground with its token expired, in Chro
     expect(stored.messages[0].content).toBe(`${typed} ${directive('tokens=3')}`);
     await context.close();
   });
+
+  it("shows someone else's token, pasted over a refused one, none of the chat or drafts before", async () => {
+    const lifetimeMs = 6_000;
+    const signedAt = Date.now();
+    const expiring = await signDevToken('ada', { expiresIn: `${lifetimeMs / 1000}s` });
+    const context = await browser.newContext();
+    await context.addInitScript((t) => sessionStorage.setItem('playground.token', t), expiring);
+    const page = await context.newPage();
+    await page.goto(`${stack.url}/`);
+    await page.getByLabel('Message').waitFor();
+    await ask(page, `Ada's private question ${directive('tokens=3')}`);
+    await answerFacts(page).waitFor({ timeout: 10_000 });
+    const adasChat = chatIdOf(page);
+    await page.waitForTimeout(signedAt + lifetimeMs + 1_500 - Date.now());
+    await ask(page, "Ada's unsent draft");
+    await page.getByRole('alert').first().waitFor();
+
+    const tokenField = page.getByLabel('API token (a JWT or a csk_ key)');
+    await tokenField.fill(await stack.token('bob'));
+    await page.getByRole('button', { name: 'Use token' }).click();
+
+    await expect.poll(() => chatIdOf(page)).not.toBe(adasChat);
+    await expect.poll(() => page.getByText("Ada's private question").count()).toBe(0);
+    expect(await page.getByLabel('Message').inputValue()).toBe('');
+    expect(await page.evaluate(() => JSON.stringify(sessionStorage))).not.toContain("Ada's");
+    await context.close();
+  });
 });

@@ -299,6 +299,7 @@ describe('API keys', () => {
 
     expect(costUsd).toBeGreaterThan(0);
     expect(withKey).toMatchObject({
+      userId: 'key-spender',
       budgetUsd: withToken.budgetUsd,
       costUsd,
       apiKey: {

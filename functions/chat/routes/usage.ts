@@ -35,6 +35,7 @@ export const usageRoute = (deps: {
       ]);
       const budgetUsd = override ?? deps.limits.userMonthlyBudgetUsd;
       return json(200, {
+        userId,
         month,
         inputTokens: usage.inputTokens,
         outputTokens: usage.outputTokens,
@@ -65,6 +66,9 @@ export const usageRoute = (deps: {
 
 const usageSchema = () =>
   z.extend(tokenUsageSchema(), {
+    userId: z
+      .string()
+      .check(z.describe("Whose month it is: the token's `sub`, or the API key's principal.")),
     month: z.string().check(z.describe('yyyy-mm (UTC)')),
     costUsd: usdSchema(),
     budgetUsd: usdSchema(),
