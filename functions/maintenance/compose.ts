@@ -11,8 +11,8 @@ import { createEventPublisher } from '../../shared/adapters/sns/sns-event-publis
 import { createTracer } from '../../shared/adapters/tracing/create-tracer.js';
 import { createBudgetWatch } from '../../shared/budget/budget-watch.js';
 import { createKeyBudgetWatch } from '../../shared/budget/key-budget-watch.js';
+import { createMonthBudgetsSweep } from '../../shared/budget/month-budgets-sweep.js';
 import type { Settings } from '../../shared/config/load-settings.js';
-import { monthOf } from '../../shared/domain/budget.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
@@ -96,13 +96,12 @@ export function composeMaintenance(
     sweep: createTurnSweeper({ ledger, recover, clock }),
     // The deployment's spend, and each principal's and API key's the month's usage report
     // shows (the worker also checks its jobs' users as they spend).
-    watchBudgets: async () => {
-      await budgetWatch.deployment();
-      const report = await adapters.usageRecords.report(monthOf(clock()), {
-        top: BUDGET_WATCH_TOP,
-      });
-      for (const { name } of report.byPrincipal) await budgetWatch.principal(name);
-      for (const { name } of report.byKey) await keyBudgetWatch(name);
-    },
+    watchBudgets: createMonthBudgetsSweep({
+      budgetWatch,
+      keyBudgetWatch,
+      usageRecords: adapters.usageRecords,
+      clock,
+      top: BUDGET_WATCH_TOP,
+    }),
   });
 }

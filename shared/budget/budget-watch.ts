@@ -6,10 +6,13 @@ import type { UsageLedger } from '../ports/usage-ledger.js';
 import { createThresholdNotifier } from './threshold-notifier.js';
 
 export interface BudgetWatch {
-  /** Publishes the thresholds the principal's month-to-date spend has crossed, each once a month. */
-  principal(userId: string): Promise<void>;
+  /**
+   * Publishes the thresholds the principal's month-to-date spend has crossed, each once a month.
+   * @param month `yyyy-mm` (UTC); the current month when absent
+   */
+  principal(userId: string, month?: string): Promise<void>;
   /** The same for the deployment's spend against the global budget. */
-  deployment(): Promise<void>;
+  deployment(month?: string): Promise<void>;
 }
 
 /** Budget threshold events for principals and the deployment (see createThresholdNotifier). */
@@ -23,8 +26,7 @@ export function createBudgetWatch(deps: {
   const { ledger, clock, limits } = deps;
   const notify = createThresholdNotifier(deps);
   return {
-    async principal(userId) {
-      const month = monthOf(clock());
+    async principal(userId, month = monthOf(clock())) {
       const [usage, override] = await Promise.all([
         ledger.userMonth(userId, month),
         ledger.userBudgetOverrideUsd(userId),
@@ -37,8 +39,7 @@ export function createBudgetWatch(deps: {
         subject: { userId },
       });
     },
-    async deployment() {
-      const month = monthOf(clock());
+    async deployment(month = monthOf(clock())) {
       const spentNanoUsd = await ledger.globalMonthSpendNanoUsd(month);
       await notify({
         scope: { scope: 'deployment' },

@@ -9,9 +9,9 @@ import { createThresholdNotifier } from './threshold-notifier.js';
 /**
  * Publishes the thresholds an API key's month-to-date spend has crossed against its own
  * budget, each once a month; nothing for a key without a budget. The event names the key
- * and its principal.
+ * and its principal. The month is `yyyy-mm` (UTC), the current one when absent.
  */
-export type KeyBudgetWatch = (keyId: string) => Promise<void>;
+export type KeyBudgetWatch = (keyId: string, month?: string) => Promise<void>;
 
 export function createKeyBudgetWatch(deps: {
   apiKeys: Pick<ApiKeyStore, 'get'>;
@@ -22,10 +22,9 @@ export function createKeyBudgetWatch(deps: {
 }): KeyBudgetWatch {
   const { apiKeys, ledger, clock } = deps;
   const notify = createThresholdNotifier(deps);
-  return async (keyId) => {
+  return async (keyId, month = monthOf(clock())) => {
     const key = await apiKeys.get(keyId);
     if (key?.monthlyBudgetUsd === undefined) return;
-    const month = monthOf(clock());
     const usage = await ledger.keyMonth(keyId, month);
     await notify({
       scope: { scope: 'key', keyId },
