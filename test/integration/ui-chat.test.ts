@@ -727,6 +727,35 @@ describe("useChat's Retry (regenerate) after a question the server refused", () 
     expect(stored.messages).toHaveLength(6);
   });
 
+  it('refuses the Retry of a picture sent alone, never giving the answer before it again', async () => {
+    const { chat } = await chatAs(stack, 'sami', { lastMessageOnly: true });
+    await chat.sendMessage({ text: 'Describe a sunset' });
+    const answer = textOf(chat.messages[1]);
+    const picture = {
+      type: 'file',
+      mediaType: 'image/png',
+      url: 'data:image/png;base64,iVBORw0KGgo=',
+    } as const;
+    await chat.sendMessage({ files: [picture] });
+    expect((chat.error as APICallError).statusCode).toBe(400);
+    const asked = stack.claude.requests.length;
+
+    await chat.regenerate();
+
+    expect((chat.error as APICallError).statusCode).toBe(400);
+    expect(JSON.parse(chat.error!.message).error.message).toMatch(/only text parts are supported/);
+    expect(stack.claude.requests.length).toBe(asked);
+    expect(chat.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    const conversationId = conversationIdOfChat('sami', chat.id);
+    const stored = await json(
+      await stack.request('sami', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(stored.messages.map((m: { content: string }) => m.content)).toEqual([
+      'Describe a sunset',
+      answer,
+    ]);
+  });
+
   it('answers again a question kept when Claude could not start answering it, asking it once', async () => {
     const { chat } = await chatAs(stack, 'rosa', { lastMessageOnly: true });
     await chat.sendMessage({ text: `First question ${directive('reply=echo')}` });

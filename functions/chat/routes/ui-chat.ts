@@ -172,8 +172,11 @@ async function asksAnotherQuestion(request: {
   lastQuestion: () => Promise<string | undefined>;
 }): Promise<boolean> {
   const { body } = request;
-  if (body.messageId !== undefined || body.messages.at(-1)?.role !== 'user') return false;
-  const question = textOf(body.messages.at(-1)!);
+  const last = body.messages.at(-1)!;
+  if (body.messageId !== undefined || last.role !== 'user') return false;
+  // One with a file (or any part but text) was refused, never stored: asked, it is refused again.
+  if (last.parts.some((part) => part.type !== 'text')) return true;
+  const question = textOf(last);
   return question.trim().length > 0 && (await request.lastQuestion()) !== question.toWellFormed();
 }
 
