@@ -25,6 +25,7 @@ export const reservationIdExpiry = (id: string): number | undefined =>
     : undefined;
 
 export const isConversationId = (id: string) => /^conv_[a-f0-9]{32}$/.test(id);
+export const isMessageId = (id: string) => /^msg_[a-f0-9]{32}$/.test(id);
 export const isGeneratedJobId = (id: string) => /^job_[a-f0-9]{32}$/.test(id);
 
 /**

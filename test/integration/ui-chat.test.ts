@@ -727,6 +727,55 @@ describe("useChat's Retry (regenerate) after a question the server refused", () 
     expect(stored.messages).toHaveLength(6);
   });
 
+  it('retries a refused edit as that edit: the question is replaced, not asked again at the end', async () => {
+    const { chat } = await chatAs(stack, 'tess', { lastMessageOnly: true });
+    await chat.sendMessage({ text: 'First question' });
+    await chat.sendMessage({ text: 'Second question' });
+    const conversationId = chat.messages[1]!.metadata!.conversationId!;
+    const stored = await json(
+      await stack.request('tess', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    // As a page reloaded from the server has them: the server's message ids.
+    const { chat: reloaded } = await chatAs(stack, 'tess', {
+      id: conversationId,
+      lastMessageOnly: true,
+    });
+    reloaded.messages = stored.messages.map((m: { id: string; role: string; content: string }) => ({
+      id: m.id,
+      role: m.role,
+      parts: [{ type: 'text', text: m.content }],
+    }));
+    // Another tab asks meanwhile: the edit is refused.
+    const otherTab = await stack.chat('tess', {
+      conversationId,
+      message: `From the other tab ${directive('tokens=60')}`,
+    });
+    await reloaded.sendMessage({
+      text: `First question, edited ${directive('reply=echo')}`,
+      messageId: stored.messages[0].id,
+    });
+    expect((reloaded.error as APICallError).statusCode).toBe(409);
+    await otherTab.text();
+
+    await reloaded.regenerate();
+
+    expect(reloaded.error).toBeUndefined();
+    expect(textOf(reloaded.messages.at(-1))).toMatch(/^Echo: First question, edited/);
+    const asked = stack.claude.requests.at(-1)!.body as {
+      messages: Array<{ content: Array<{ text: string }> }>;
+    };
+    expect(asked.messages.map((m) => m.content[0]?.text)).toEqual([
+      `First question, edited ${directive('reply=echo')}`,
+    ]);
+    const now = await json(
+      await stack.request('tess', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(now.messages.map((m: { content: string }) => m.content)).toEqual([
+      `First question, edited ${directive('reply=echo')}`,
+      textOf(reloaded.messages.at(-1)),
+    ]);
+  });
+
   it('refuses the Retry of a picture sent alone, never giving the answer before it again', async () => {
     const { chat } = await chatAs(stack, 'sami', { lastMessageOnly: true });
     await chat.sendMessage({ text: 'Describe a sunset' });

@@ -1,4 +1,5 @@
 import { NotFoundError, ValidationError } from '../../../shared/domain/errors.js';
+import { isMessageId } from '../../../shared/domain/ids.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 import * as z from '../../../shared/validation/zod.js';
 import { anthropicRequestHeaders } from '../http/anthropic-headers.js';
@@ -64,7 +65,7 @@ export const uiChatRoute = (deps: {
       operationId: 'uiChat',
       summary: "Chat with the AI SDK's useChat (UI message stream protocol v1)",
       description:
-        "What `useChat` with `DefaultChatTransport({ api: '<function URL>/v1/ui/chat', headers })` sends: `{ id, messages, trigger, messageId? }`, plus optional `model`, `system` and `maxTokens`. The chat `id` names a conversation of the caller's (one of our conversation ids names that conversation; any other id is mapped to one), started by the chat's first message. The history is the server's: only the last user message's text is read. `trigger: \"regenerate-message\"` answers the last question again (the previous answer is kept, superseded; when the last message is a question the server does not have, refused before it was stored, it is asked instead), or, with a `messageId` (an earlier answer, or a question, by the server's id), gives that answer again, superseding it and everything after it; `submit-message` with a `messageId` edits that question (a server message id, as `GET /v1/conversations/{id}` lists them): it and everything after it are superseded. The answer streams as `data: <JSON>` lines (no `event:` names) ending with `data: [DONE]`; the message metadata carries the conversation, model, stop reason, usage and cost. An error found before the stream starts is a JSON response, which useChat surfaces as its error.",
+        "What `useChat` with `DefaultChatTransport({ api: '<function URL>/v1/ui/chat', headers })` sends: `{ id, messages, trigger, messageId? }`, plus optional `model`, `system` and `maxTokens`. The chat `id` names a conversation of the caller's (one of our conversation ids names that conversation; any other id is mapped to one), started by the chat's first message. The history is the server's: only the last user message's text is read. `trigger: \"regenerate-message\"` answers the last question again (the previous answer is kept, superseded; when the last message is a question the server does not have, refused before it was stored, it is asked instead; when it is one of the server's questions, by its id, reading otherwise (an edit refused), it replaces that question as the edit would have), or, with a `messageId` (an earlier answer, or a question, by the server's id), gives that answer again, superseding it and everything after it; `submit-message` with a `messageId` edits that question (a server message id, as `GET /v1/conversations/{id}` lists them): it and everything after it are superseded. The answer streams as `data: <JSON>` lines (no `event:` names) ending with `data: [DONE]`; the message metadata carries the conversation, model, stop reason, usage and cost. An error found before the stream starts is a JSON response, which useChat surfaces as its error.",
       responses: {
         200: {
           description: 'The answer, in the UI message stream protocol v1.',
@@ -118,7 +119,8 @@ type Start = (request: Omit<TurnRequest, 'userId'>) => Promise<LiveTurn>;
  * last, or the one its `messageId` names), an edited question (`submit-message` with the server's id of the
  * question), or the next question, which starts the conversation under the chat's id
  * when it is the chat's first. A regenerate of a question the server does not have (one
- * refused, with a 409, 429 or 402: useChat's Retry after an error) asks it.
+ * refused, with a 409, 429 or 402: useChat's Retry after an error) asks it; of one of the
+ * server's questions by its id, reading otherwise (an edit refused), makes that edit.
  */
 async function startTurn(
   start: Start,
@@ -132,7 +134,16 @@ async function startTurn(
 ): Promise<LiveTurn> {
   const { conversationId, body } = request;
   if (body.trigger === 'regenerate-message' && (await asksAnotherQuestion(request))) {
-    return ask(start, conversationId, lastUserText(body.messages, request.maxMessageChars));
+    const message = lastUserText(body.messages, request.maxMessageChars);
+    const { id } = body.messages.at(-1)!;
+    // The server's own question, reading otherwise: the Retry of a refused edit, which
+    // asked at the end would be answered after all the edit was to replace.
+    if (id !== undefined && isMessageId(id)) {
+      return start({ conversationId, message, replaces: id }).catch(
+        namingTheChat(body.id, conversationId),
+      );
+    }
+    return ask(start, conversationId, message);
   }
   if (body.trigger === 'regenerate-message') {
     // The client's copy of the question is not read.
