@@ -220,7 +220,9 @@ export class DynamoUsageLedger implements UsageLedger {
         if (error instanceof BudgetExceededError) continue;
         throw error;
       }
-      await this.index.put(reservation);
+      // As the first put: the call goes on, and its caller settles the hold where it moved.
+      // Thrown, it would leave this hold where no settle or sweep looks for it.
+      await this.index.put(reservation).catch(() => undefined);
       return reservation;
     }
     return undefined;

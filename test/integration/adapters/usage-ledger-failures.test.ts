@@ -9,9 +9,11 @@ import {
   createDynamoDbClient,
 } from '../../../shared/adapters/aws/clients.js';
 import { apiKeyKeys, ledgerKeys } from '../../../shared/adapters/dynamodb/keys.js';
+import { partitionOf as partitionOfId } from '../../../shared/adapters/dynamodb/reservation-index.js';
 import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledger.js';
 import { monthOf } from '../../../shared/domain/budget.js';
 import { BudgetExceededError } from '../../../shared/domain/errors.js';
+import { newReservationId } from '../../../shared/domain/ids.js';
 import { loseAnswers, partitionOf } from '../support/lost-answers.js';
 
 const T0 = Date.parse('2026-11-20T10:00:00Z');
@@ -452,6 +454,47 @@ describe('DynamoUsageLedger', () => {
         requests: 1,
       });
       expect(await ledger.listReservations()).toEqual([]);
+    });
+
+    it('does not refuse the call, nor keep its hold, when it cannot be written for a hold moved to another shard', async () => {
+      const userId = `user-${randomUUID()}`;
+      // $20: two shards of $10.
+      const sharded = new DynamoUsageLedger(createDocumentClient(client), tableName, 20);
+      const onShard = (wanted: number) => {
+        for (;;) {
+          const id = newReservationId(T0 + 60_000);
+          if (partitionOfId(id, 2) === wanted) return id;
+        }
+      };
+      const reserveOn = (id: string, amountNanoUsd: number) =>
+        sharded.reserve({
+          id,
+          userId,
+          amountNanoUsd,
+          userDefaultBudgetNanoUsd: 100_000_000_000,
+          globalBudgetNanoUsd: 20_000_000_000,
+          nowMs: T0,
+          expiresAtMs: T0 + 60_000,
+        });
+      // Shard 0 is full: a call planned on it moves to shard 1, where its entry cannot be written.
+      const filling = await reserveOn(onShard(0), 10_000_000_000);
+      indexPuts.fail = true;
+
+      const moved = await reserveOn(onShard(0), 1_000_000);
+      expect(moved.shard).toBe(1);
+      await sharded.settle(moved, { usage: USAGE, costNanoUsd: 400_000 });
+
+      const { Item = {} } = await createDocumentClient(client).send(
+        new GetCommand({ TableName: tableName, Key: ledgerKeys.globalShard(MONTH, 1) }),
+      );
+      expect(Item).toMatchObject({ heldNanoUsd: 400_000, spentNanoUsd: 400_000, requests: 1 });
+      expect(holdsOn(Item)).toEqual([]);
+      expect(await sharded.userMonth(userId, MONTH)).toMatchObject({
+        heldNanoUsd: 10_000_400_000,
+        spentNanoUsd: 400_000,
+      });
+      indexPuts.fail = false;
+      await sharded.release(filling);
     });
   });
   describe('when a caller dies before its index entry lands, so the sweep cannot find its holds', () => {
