@@ -30,6 +30,11 @@ export interface JobObserver {
   }): void;
   /** A job ended as failed for good. */
   failed(): void;
+  /**
+   * A model call's settlement could not be written: what it could not write keeps holding
+   * the worst case until the reservation expires, then the sweep settles it to the call's cost.
+   */
+  settlementFailed(details: { reservationId: string; userId: string; error: unknown }): void;
   /** A model call's usage record could not be stored (its cost is in the ledger all the same). */
   usageNotRecorded(error: unknown): void;
   /** An event could not be published (the job's outcome is recorded all the same). */

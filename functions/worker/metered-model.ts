@@ -89,7 +89,14 @@ export function createMeteredModel(deps: {
     const { usage } = answer;
     // Priced as the model asked for: a proxy upstream may name it differently.
     const costNanoUsd = prices.costNanoUsd(call.request.model, usage);
-    await ledger.settle(reservation, { usage, costNanoUsd });
+    // The answer is paid for: failing the job here would have its retry pay for it again.
+    await ledger.settle(reservation, { usage, costNanoUsd }).catch((error: unknown) =>
+      observer.settlementFailed({
+        reservationId: reservation.id,
+        userId: call.job.userId,
+        error,
+      }),
+    );
     meter.add(usage, costNanoUsd);
     observer.modelCall(usage, costNanoUsd);
     if (costNanoUsd > reservation.amountNanoUsd) {

@@ -38,6 +38,8 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
       });
     },
     failed: () => add(METRIC.jobsFailed, 1),
+    settlementFailed: (details) =>
+      logger.error('could not settle the usage of a model call', details),
     usageNotRecorded: (error) =>
       logger.error('could not record the usage of a model call', { error }),
     notPublished(error) {

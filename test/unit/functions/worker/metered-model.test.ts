@@ -108,6 +108,29 @@ describe('createMeteredModel', () => {
     expect(world.observer.usageNotRecordedErrors).toHaveLength(1);
   });
 
+  it('keeps an answer it cannot settle, recorded for the report: failing the job would pay for it again', async () => {
+    const world = createWorkerWorld({
+      model: [{ kind: 'answer', chunks: ['The memo.'], usage: EXACT_USAGE }],
+    });
+    const throttled = new Error('the table is throttled');
+    world.ledger.settle = async () => {
+      throw throttled;
+    };
+    const meter = new JobMeter();
+
+    const answer = await world.complete(JOB, request(), meter);
+
+    expect(answer.text).toBe('The memo.');
+    expect((world.model as ScriptedModel).requests).toHaveLength(1);
+    expect(meter.costNanoUsd).toBe(EXACT_COST_NANO_USD);
+    expect(world.usageRecords.recorded.map((record) => record.costNanoUsd)).toEqual([
+      EXACT_COST_NANO_USD,
+    ]);
+    expect(world.observer.settlementFailures).toEqual([
+      { reservationId: expect.any(String), userId: USER_ID, error: throttled },
+    ]);
+  });
+
   it('ends an answer that reaches what one item stores as max_tokens, its stream closed, settled for what was streamed', async () => {
     // Pieces of 1,003 bytes, 101 ASCII then 451 two-byte characters: the 349th passes the cap
     // (by 955 + 1 bytes), in the middle of a character.

@@ -51,6 +51,7 @@ export class RecordingJobObserver implements JobObserver {
   readonly overruns: Array<Parameters<JobObserver['budgetOverrun']>[0]> = [];
   readonly notPublishedErrors: unknown[] = [];
   readonly usageNotRecordedErrors: unknown[] = [];
+  readonly settlementFailures: Array<Parameters<JobObserver['settlementFailed']>[0]> = [];
   readonly deferrals: Array<Parameters<JobObserver['deferred']>[0]> = [];
   readonly conflicts: Array<Parameters<JobObserver['conflict']>[0]> = [];
   readonly endedAlready: Array<Parameters<JobObserver['alreadyEnded']>[0]> = [];
@@ -93,6 +94,10 @@ export class RecordingJobObserver implements JobObserver {
 
   usageNotRecorded(error: unknown): void {
     this.usageNotRecordedErrors.push(error);
+  }
+
+  settlementFailed(details: Parameters<JobObserver['settlementFailed']>[0]): void {
+    this.settlementFailures.push(details);
   }
 
   deferred(details: Parameters<JobObserver['deferred']>[0]): void {
