@@ -89,10 +89,12 @@ export function createTurnRecovery(deps: {
     if (!ended) return 'idle';
     const { hold } = active;
     if (hold) {
-      await ledger.settle(hold.reservation, { usage, costNanoUsd }, { recovered: true });
       const receivedAt = hold.receivedAt ?? new Date(nowMs).toISOString();
-      await usageRecords
-        .record({
+      // Recorded though the settle fails (the sweep settles to the figures stored with the
+      // answer): the turn is ended, and no later recovery would record it.
+      const [settled] = await Promise.allSettled([
+        ledger.settle(hold.reservation, { usage, costNanoUsd }, { recovered: true }),
+        usageRecords.record({
           // The turn's own request: should its function finish after all, its record replaces this.
           requestId: hold.requestId ?? `recovered:${active.turnId}`,
           at: receivedAt,
@@ -106,9 +108,9 @@ export function createTurnRecovery(deps: {
           stopReason: 'interrupted',
           cacheHit: false,
           recovered: true,
-        })
-        // The ledger has the spend; only the report misses it.
-        .catch(() => undefined);
+        }),
+      ]);
+      if (settled.status === 'rejected') throw settled.reason;
     }
     return 'recovered';
   };

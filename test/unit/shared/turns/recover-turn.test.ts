@@ -203,6 +203,28 @@ describe('recovering a turn whose function died', () => {
     expect(world.usageRecords.recorded).toEqual([own]);
   });
 
+  it('reports the recovered call in the usage records though its settle fails, which the sweep finishes', async () => {
+    const world = await abandonedTurn('Once upon a time');
+    world.advance(LEASE_MS + 1);
+    const throttled = new Error('the table is throttled');
+    world.ledger.settle = async () => {
+      throw throttled;
+    };
+
+    await expect(world.recover()).rejects.toBe(throttled);
+
+    const usage = { ...STARTED_USAGE, outputTokens: estimateOutputTokens('Once upon a time') };
+    expect(world.usageRecords.recorded).toEqual([
+      expect.objectContaining({
+        requestId: REQUEST_ID,
+        costNanoUsd: world.prices.costNanoUsd(MODEL, usage),
+        recovered: true,
+      }),
+    ]);
+    // The turn is ended: no later recovery would record it.
+    expect(await world.recover()).toBe('idle');
+  });
+
   it('leaves the call counted once when its function was alive after all and settles late', async () => {
     const world = await abandonedTurn('Once upon a time');
     world.advance(LEASE_MS + 1);
