@@ -152,11 +152,13 @@ export class DynamoUsageLedger implements UsageLedger {
     }
     // The entry goes with the holds below, or is moved with the hold.
     await indexing;
-    const globalOnly = refusals.length === 1 && held[1]?.status === 'rejected';
+    const globalOnly = refusals.length === 1 && isBudgetRefusal(held[1]);
+    // A hold that failed but by its bound may have landed (its answer lost, the SDK's
+    // retries failing): given back too, or it would stay where no settle or sweep looks.
     const releaseHeld = () =>
       this.releaseHeld(
         planned,
-        counters.filter((_, i) => held[i]?.status === 'fulfilled'),
+        counters.filter((_, i) => held[i] !== undefined && !isBudgetRefusal(held[i])),
       );
     if (globalOnly && this.shards > 1) {
       // Only the deployment's shard is full: another may still have room (rare, near the end of a month).
@@ -692,6 +694,11 @@ export class DynamoUsageLedger implements UsageLedger {
     );
     return Item?.monthlyBudgetNanoUsd === undefined ? undefined : Number(Item.monthlyBudgetNanoUsd);
   }
+}
+
+/** A hold refused by its bound: nothing of it landed. */
+function isBudgetRefusal(outcome: PromiseSettledResult<void> | undefined): boolean {
+  return outcome?.status === 'rejected' && outcome.reason instanceof BudgetExceededError;
 }
 
 /**

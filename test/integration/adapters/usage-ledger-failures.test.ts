@@ -35,6 +35,8 @@ describe('DynamoUsageLedger', () => {
   let client: DynamoDBClient;
   /** Partition keys whose next UpdateItem fails. */
   const failNextUpdateOf = new Set<string>();
+  /** Partition keys whose next UpdateItem lands, then fails (its answer lost, the SDK's retries refused). */
+  const landThenFailNextUpdateOf = new Set<string>();
   /** Partition keys whose next UpdateItem waits for a promise. */
   const delayNextUpdateOf = new Map<string, Promise<void>>();
   /** Partition-key prefixes whose next DeleteItem waits for a promise. */
@@ -57,6 +59,13 @@ describe('DynamoUsageLedger', () => {
         const updated = partitionOf(input.Key?.pk);
         sent.push(`${context.commandName} ${updated ?? partitionOf(input.Item?.pk)}`);
         if (context.commandName === 'UpdateItemCommand' && failNextUpdateOf.delete(updated!)) {
+          throw injectedFailure();
+        }
+        if (
+          context.commandName === 'UpdateItemCommand' &&
+          landThenFailNextUpdateOf.delete(updated!)
+        ) {
+          await next(args);
           throw injectedFailure();
         }
         const delay =
@@ -86,6 +95,7 @@ describe('DynamoUsageLedger', () => {
   });
   beforeEach(async () => {
     failNextUpdateOf.clear();
+    landThenFailNextUpdateOf.clear();
     delayNextUpdateOf.clear();
     delayNextDeleteOf.clear();
     lostAnswers.nextOf.clear();
@@ -111,6 +121,12 @@ describe('DynamoUsageLedger', () => {
   const shard = async () => {
     const { Item } = await createDocumentClient(client).send(
       new GetCommand({ TableName: tableName, Key: ledgerKeys.globalShard(MONTH, 0) }),
+    );
+    return Item ?? {};
+  };
+  const userMonthItem = async (userId: string) => {
+    const { Item } = await createDocumentClient(client).send(
+      new GetCommand({ TableName: tableName, Key: ledgerKeys.userMonth(userId, MONTH) }),
     );
     return Item ?? {};
   };
@@ -180,6 +196,54 @@ describe('DynamoUsageLedger', () => {
         requests: 1,
       });
       expect(await ledger.listReservations()).toEqual([]);
+    });
+
+    it('gives back a hold that landed though the call was refused for its failed answer', async () => {
+      const userId = `user-${randomUUID()}`;
+      landThenFailNextUpdateOf.add(ledgerKeys.userMonth(userId, MONTH).pk);
+      // The user's month started: the update that lands and fails is the hold.
+      await ledger.release(await reserve(userId));
+
+      landThenFailNextUpdateOf.add(ledgerKeys.userMonth(userId, MONTH).pk);
+      await expect(reserve(userId)).rejects.toThrow('injected write failure');
+
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({ heldNanoUsd: 0 });
+      expect(holdsOn(await userMonthItem(userId))).toEqual([]);
+      expect(await shard()).toMatchObject({ heldNanoUsd: 0 });
+      expect(await ledger.listReservations()).toEqual([]);
+    });
+
+    it("gives back a shard's hold that landed, rather than hold again on another shard", async () => {
+      const userId = `user-${randomUUID()}`;
+      // $20: two shards of $10, their caps set by a first call.
+      const sharded = new DynamoUsageLedger(createDocumentClient(client), tableName, 20);
+      const reserveOn = (shardWanted: number) => {
+        let id: string;
+        do id = newReservationId(T0 + 60_000);
+        while (partitionOfId(id, 2) !== shardWanted);
+        return sharded.reserve({
+          id,
+          userId,
+          amountNanoUsd: 1_000_000,
+          userDefaultBudgetNanoUsd: BUDGET,
+          globalBudgetNanoUsd: 20_000_000_000,
+          nowMs: T0,
+          expiresAtMs: T0 + 60_000,
+        });
+      };
+      await sharded.release(await reserveOn(0));
+      landThenFailNextUpdateOf.add(ledgerKeys.globalShard(MONTH, 0).pk);
+
+      await expect(reserveOn(0)).rejects.toThrow('injected write failure');
+
+      for (const index of [0, 1]) {
+        const { Item = {} } = await createDocumentClient(client).send(
+          new GetCommand({ TableName: tableName, Key: ledgerKeys.globalShard(MONTH, index) }),
+        );
+        expect(Number(Item.heldNanoUsd ?? 0)).toBe(0);
+        expect(holdsOn(Item)).toEqual([]);
+      }
+      expect(await sharded.userMonth(userId, MONTH)).toMatchObject({ heldNanoUsd: 0 });
     });
 
     it('leaves a release that failed on one item to the sweep, which releases it', async () => {
