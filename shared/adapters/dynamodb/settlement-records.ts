@@ -1,9 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Settlement } from '../../domain/settlement.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import type { Reservation } from '../../ports/usage-ledger.js';
@@ -11,6 +6,7 @@ import { failedItem, isConditionFailure } from './errors.js';
 import { ledgerKeys } from './keys.js';
 import type { Counter, Hold } from './month-counters.js';
 import type { Actual } from './reservation-index.js';
+import { transactWrite } from './transact.js';
 
 /** How long the record of who took a hold outlives the reservation's expiry. */
 const SETTLEMENT_TTL_GRACE_SECONDS = 24 * 3600;
@@ -82,23 +78,23 @@ export class SettlementRecords {
     mark: 'took' | 'spent',
     update: object,
   ) {
-    await this.client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Update: update as never },
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: {
-                ...ledgerKeys.settlementMark(reservation.id, `${mark}#${counter.kind}`),
-                expiresAt: settlementExpiresAt(reservation),
-              },
-              ...(mark === 'spent' && { ConditionExpression: 'attribute_not_exists(pk)' }),
+    // Takes and late spends on one month item at once (a sweep's, a recovery's) cancel each
+    // other: DynamoDB applied nothing, and the SDK does not try again.
+    await transactWrite(this.client, {
+      TransactItems: [
+        { Update: update as never },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: {
+              ...ledgerKeys.settlementMark(reservation.id, `${mark}#${counter.kind}`),
+              expiresAt: settlementExpiresAt(reservation),
             },
+            ...(mark === 'spent' && { ConditionExpression: 'attribute_not_exists(pk)' }),
           },
-        ],
-      }),
-    );
+        },
+      ],
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { ensureTable } from '../../../local-stack/dynamodb/create-table.js';
@@ -43,6 +43,8 @@ describe('DynamoUsageLedger', () => {
   const delayNextDeleteOf = new Map<string, Promise<void>>();
   /** Partitions whose next write lands but whose answer is lost: the SDK sends it again. */
   let lostAnswers: ReturnType<typeof loseAnswers>;
+  /** The next transactions DynamoDB cancels for another transaction on an item at the same moment. */
+  const conflictingTransactions = { left: 0 };
   /** Every command sent, as `<command> <partition key>`. */
   const sent: string[] = [];
   /** Index puts: counted; while `gate` is set they wait for it, with `fail` they fail. */
@@ -92,10 +94,32 @@ describe('DynamoUsageLedger', () => {
       { step: 'initialize', name: 'injectWriteFailure' },
     );
     lostAnswers = loseAnswers(client);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (
+          context.commandName === 'TransactWriteItemsCommand' &&
+          conflictingTransactions.left > 0
+        ) {
+          conflictingTransactions.left--;
+          const items = (args.input as { TransactItems?: unknown[] }).TransactItems ?? [];
+          throw new TransactionCanceledException({
+            message: 'Transaction cancelled: another transaction is ongoing on an item',
+            $metadata: { httpStatusCode: 400 },
+            CancellationReasons: items.map((_, i) => ({
+              Code: i === 0 ? 'TransactionConflict' : 'None',
+            })),
+          });
+        }
+        return next(args);
+      },
+      // As DynamoDB answers: inside the SDK's retries, which do not cover a cancelled transaction.
+      { step: 'deserialize', name: 'transactionConflictAsDynamoDb' },
+    );
   });
   beforeEach(async () => {
     failNextUpdateOf.clear();
     landThenFailNextUpdateOf.clear();
+    conflictingTransactions.left = 0;
     delayNextUpdateOf.clear();
     delayNextDeleteOf.clear();
     lostAnswers.nextOf.clear();
@@ -381,6 +405,36 @@ describe('DynamoUsageLedger', () => {
         outputTokens: 20,
       });
       expect(await shard()).toMatchObject({ spentNanoUsd: 400_000, outputTokens: 20 });
+    });
+  });
+
+  describe('when a transaction meets another on the same month item', () => {
+    it('reclaims an expired hold all the same, trying again as the SDK does not', async () => {
+      const userId = `user-${randomUUID()}`;
+      await reserve(userId);
+      conflictingTransactions.left = 2;
+
+      expect(await ledger.reclaimExpired(T0 + 61_000)).toBe(1);
+
+      expect(conflictingTransactions.left).toBe(0);
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({ heldNanoUsd: 0 });
+      expect(holdsOn(await shard())).toEqual([]);
+      expect(await ledger.listReservations()).toEqual([]);
+    });
+
+    it('adds a late spend after a reclaim all the same', async () => {
+      const userId = `user-${randomUUID()}`;
+      const reservation = await reserve(userId);
+      await ledger.reclaimExpired(T0 + 61_000);
+      conflictingTransactions.left = 2;
+
+      await ledger.settle(reservation, { usage: USAGE, costNanoUsd: 400_000 });
+
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
+        spentNanoUsd: 400_000,
+        heldNanoUsd: 400_000,
+        requests: 1,
+      });
     });
   });
 
