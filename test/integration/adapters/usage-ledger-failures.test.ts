@@ -270,6 +270,25 @@ describe('DynamoUsageLedger', () => {
       expect(await sharded.userMonth(userId, MONTH)).toMatchObject({ heldNanoUsd: 0 });
     });
 
+    it('counts once a settle that landed on one item though its answer failed, when the sweep finishes it', async () => {
+      const userId = `user-${randomUUID()}`;
+      const reservation = await reserve(userId);
+      const before = await shard();
+      landThenFailNextUpdateOf.add(ledgerKeys.userMonth(userId, MONTH).pk);
+
+      await expect(
+        ledger.settle(reservation, { usage: USAGE, costNanoUsd: 400_000 }),
+      ).rejects.toThrow('injected write failure');
+      await ledger.reclaimExpired(T0 + 61_000);
+
+      const countedOnce = { spentNanoUsd: 400_000, heldNanoUsd: 400_000, requests: 1 };
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject(countedOnce);
+      const after = await shard();
+      expect(Number(after.spentNanoUsd) - Number(before.spentNanoUsd ?? 0)).toBe(400_000);
+      expect(Number(after.heldNanoUsd) - Number(before.heldNanoUsd ?? 0)).toBe(-600_000);
+      expect(await ledger.listReservations()).toEqual([]);
+    });
+
     it('leaves a release that failed on one item to the sweep, which releases it', async () => {
       const userId = `user-${randomUUID()}`;
       const reservation = await reserve(userId);
