@@ -32,6 +32,23 @@ const message = (fields: Record<string, unknown> = {}) => ({
   ...fields,
 });
 
+/** Runs `during` with the job store's `method` failing, as a table that does not answer. */
+async function whileTheTableFails<Method extends 'markSucceeded' | 'saveCheckpoint'>(
+  world: ReturnType<typeof createWorkerWorld>,
+  method: Method,
+  during: () => Promise<unknown>,
+) {
+  const original = world.jobs[method];
+  world.jobs[method] = async () => {
+    throw new Error('the table did not answer');
+  };
+  try {
+    await during();
+  } finally {
+    world.jobs[method] = original;
+  }
+}
+
 const ended = (events: ProducerEvent[]) =>
   events.filter((event): event is JobEndedEvent => event.type === 'job.ended');
 
@@ -449,13 +466,9 @@ describe('batch jobs', () => {
     const body = message({ priority: 'batch' });
     await world.handleRecord(jobRecord(body));
     // Its answer collected and kept, the job's end is not written.
-    const markSucceeded = world.jobs.markSucceeded.bind(world.jobs);
-    world.jobs.markSucceeded = async () => {
-      throw new Error('the table did not answer');
-    };
-
-    await expect(world.handleRecord(jobRecord(body, { messageId: 'poll-1' }))).rejects.toThrow();
-    world.jobs.markSucceeded = markSucceeded;
+    await whileTheTableFails(world, 'markSucceeded', () =>
+      expect(world.handleRecord(jobRecord(body, { messageId: 'poll-1' }))).rejects.toThrow(),
+    );
     await world.handleRecord(jobRecord(body, { messageId: 'poll-2', receiveCount: 2 }));
 
     const job = await world.jobs.get(USER_ID, PRODUCER_ID);
@@ -532,13 +545,9 @@ describe('batch jobs', () => {
     const body = message({ priority: 'batch' });
     await world.handleRecord(jobRecord(body));
     // Its answers collected, the job's checkpoint of them is lost.
-    const saveCheckpoint = world.jobs.saveCheckpoint.bind(world.jobs);
-    world.jobs.saveCheckpoint = async () => {
-      throw new Error('the table did not answer');
-    };
-
-    await expect(world.handleRecord(jobRecord(body, { messageId: 'poll-1' }))).rejects.toThrow();
-    world.jobs.saveCheckpoint = saveCheckpoint;
+    await whileTheTableFails(world, 'saveCheckpoint', () =>
+      expect(world.handleRecord(jobRecord(body, { messageId: 'poll-1' }))).rejects.toThrow(),
+    );
     await world.handleRecord(jobRecord(body, { messageId: 'poll-2', receiveCount: 2 }));
 
     const job = await world.jobs.get(USER_ID, PRODUCER_ID);
