@@ -5,6 +5,7 @@ import { ApiError, errorObject, invalidRequest } from './errors.js';
 import { type Exchange, parseJsonBody, sendJson } from './exchange.js';
 import { faultError } from './fault-error.js';
 import { newBatchId, newMessageId } from './ids.js';
+import { reportedInferenceGeo } from './models.js';
 import { untilAborted } from './pacing.js';
 import { directivesIn, lastUserText, promptSegments, withoutDirectives } from './prompt.js';
 import { parseMessagesRequest } from './request.js';
@@ -132,12 +133,14 @@ function answer(params: unknown, service: LocalClaudeService): BatchResult {
     const prompt = withoutDirectives(text).replace(/\s+/g, ' ').trim();
     const plan = planAnswer(request, directive, prompt);
     const cache = service.cache.apply(request.model, promptSegments(request));
+    const model = directive.answerModel ?? request.model;
     const message = messageJson(
       {
         messageId: newMessageId(),
-        model: directive.answerModel ?? request.model,
+        model,
         cache: { ...cache, inputTokens: directive.inputTokens ?? cache.inputTokens },
         answer: plan,
+        inferenceGeo: reportedInferenceGeo(model, request.inference_geo),
       },
       true,
     );

@@ -3,6 +3,7 @@ import { checkApiHeaders } from './api-headers.js';
 import { type Exchange, parseJsonBody } from './exchange.js';
 import { newMessageId } from './ids.js';
 import { sendMessage } from './message.js';
+import { reportedInferenceGeo } from './models.js';
 import { promptSegments } from './prompt.js';
 import { parseMessagesRequest } from './request.js';
 import { directRequest } from './request-directive.js';
@@ -28,12 +29,13 @@ export async function handleMessages(
   // Planned before the cache is touched: a directive the reply cannot honour writes nothing.
   const answer = planAnswer(request, directive, prompt);
   const cache = service.cache.apply(request.model, promptSegments(request));
+  const model = directive.answerModel ?? request.model;
   const context = {
     messageId: newMessageId(),
-    model: directive.answerModel ?? request.model,
+    model,
     cache: { ...cache, inputTokens: directive.inputTokens ?? cache.inputTokens },
     answer,
-    ...(typeof request.inference_geo === 'string' && { inferenceGeo: request.inference_geo }),
+    inferenceGeo: reportedInferenceGeo(model, request.inference_geo),
   };
   const pacing: Pacing = {
     ttftMs: directive.ttftMs ?? service.pacing.ttftMs,

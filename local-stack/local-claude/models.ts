@@ -26,3 +26,14 @@ const MAX_OUTPUT_TOKENS: Record<string, number> = {
 
 /** The output limit of a model; undefined (nothing enforced) when not known here. */
 export const maxOutputTokens = (model: string): number | undefined => MAX_OUTPUT_TOKENS[model];
+
+/** Models before Claude 4.6 take no `inference_geo`: their `usage` says `not_available`. */
+const WITHOUT_INFERENCE_GEO = /^claude-(opus|sonnet|haiku)-4-5(-\d{8})?$/;
+
+/** Where a reply says inference ran: the request's `inference_geo`, else `global`. */
+export const reportedInferenceGeo = (model: string, requested: unknown): string =>
+  WITHOUT_INFERENCE_GEO.test(model)
+    ? 'not_available'
+    : typeof requested === 'string'
+      ? requested
+      : 'global';

@@ -8,8 +8,8 @@ export interface ReplyContext {
   model: string;
   cache: CacheUsage;
   answer: Answer;
-  /** The request's `inference_geo`, reported back in `usage` as where inference ran (else `global`). */
-  inferenceGeo?: string;
+  /** Where inference ran, reported back in `usage`. */
+  inferenceGeo: string;
 }
 
 /** The input side of `usage`, as in message_start and the non-streaming Message. */
@@ -56,7 +56,7 @@ export function messageJson(
       // message_start reports the first token or so; message_delta carries the real count.
       ...(final ? outputUsage(answer) : { output_tokens: Math.min(1, answer.outputTokens) }),
       service_tier: 'standard',
-      inference_geo: inferenceGeo ?? 'global',
+      inference_geo: inferenceGeo,
     },
   };
 }

@@ -109,7 +109,7 @@ export const SETTINGS = {
   ),
   workspaceInferenceGeo: setting(
     'both',
-    "The default inference geography of the Anthropic workspace the key belongs to (its default_inference_geo). With us, every call is billed 1.1 times the list price, so every call's worst case is held at 1.1 times; a request's own inference_geo wins.",
+    "The default inference geography of the Anthropic workspace the key belongs to (its default_inference_geo). With us, every call to a Claude 4.6 or later model is billed 1.1 times the list price, so its worst case is held at 1.1 times (models before 4.6 always cost the list price); a request's own inference_geo wins.",
     choice(['global', 'us'], 'global'),
   ),
   userRequestsPerMinute: setting(

@@ -34,9 +34,12 @@ export const ZERO_USAGE: TokenUsage = {
   cacheCreationInputTokens: 0,
 };
 
+/** What `usage.inference_geo` says when it does not say where (a model before 4.6 always). */
+export const GEO_NOT_AVAILABLE = 'not_available';
+
 /** Inference held to one geography (`inference_geo` `us`), priced above the list price. */
 export const isRegionalInference = (geo: string | undefined): boolean =>
-  geo !== undefined && geo !== 'global';
+  geo !== undefined && geo !== 'global' && geo !== GEO_NOT_AVAILABLE;
 
 export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
   // Summed calls are priced as one: a regional one makes the sum regional.

@@ -33,6 +33,17 @@ export const BATCH_PRICE_RATIO = { times: 1, per: 2 } as const;
  */
 export const REGIONAL_INFERENCE_PRICE_RATIO = { times: 11, per: 10 } as const;
 
+/**
+ * Models released before Claude 4.6: they take no `inference_geo` (a request naming one is a
+ * 400), report `not_available`, and are billed the list price even in a workspace whose
+ * default_inference_geo is `us` (docs, November 2026: "Older models … standard pricing applies").
+ */
+export const MODELS_WITHOUT_INFERENCE_GEO: ReadonlySet<string> = new Set([
+  'claude-opus-4-5',
+  'claude-sonnet-4-5',
+  'claude-haiku-4-5',
+]);
+
 function opus(): ModelPrice {
   return { input: 5, output: 25, cacheWrite5m: 6.25, cacheWrite1h: 10, cacheRead: 0.5 };
 }

@@ -1,7 +1,8 @@
-import { isRegionalInference, type TokenUsage } from '../usage.js';
+import { GEO_NOT_AVAILABLE, isRegionalInference, type TokenUsage } from '../usage.js';
 import {
   BATCH_PRICE_RATIO,
   DEFAULT_MODEL_PRICES,
+  MODELS_WITHOUT_INFERENCE_GEO,
   REGIONAL_INFERENCE_PRICE_RATIO,
 } from './default-prices.js';
 
@@ -38,8 +39,8 @@ export class PriceTable {
 
   /**
    * Exact cost in nano-dollars; cache reads and writes are priced apart. A batch call's
-   * tokens cost {@link BATCH_PRICE_RATIO} of the list price, and a regional one's
-   * {@link REGIONAL_INFERENCE_PRICE_RATIO} (both, for both), rounded up to the next
+   * tokens cost {@link BATCH_PRICE_RATIO} of the list price, and a regional one's (4.6 and
+   * later) {@link REGIONAL_INFERENCE_PRICE_RATIO} (both, for both), rounded up to the next
    * nano-dollar (a price of $0.001 per million tokens is one nano-dollar a token). A usage
    * that names no geography (an estimate: the answer never said) ran in the workspace's.
    */
@@ -55,9 +56,7 @@ export class PriceTable {
       write1h * nanoUsdPerToken(price.cacheWrite1h);
     const ratios = [
       ...(tier === 'batch' ? [BATCH_PRICE_RATIO] : []),
-      ...(isRegionalInference(usage.inferenceGeo ?? this.options.workspaceInferenceGeo)
-        ? [REGIONAL_INFERENCE_PRICE_RATIO]
-        : []),
+      ...(this.isRegional(model, usage.inferenceGeo) ? [REGIONAL_INFERENCE_PRICE_RATIO] : []),
     ];
     return (usage.webSearchRequests ?? 0) * WEB_SEARCH_NANO_USD + scaled(tokens, ratios);
   }
@@ -78,9 +77,16 @@ export class PriceTable {
     const tokens =
       promptTokens * nanoUsdPerToken(dearestInput) +
       maxOutputTokens * nanoUsdPerToken(price.output);
-    return isRegionalInference(inferenceGeo ?? this.options.workspaceInferenceGeo)
+    return this.isRegional(model, inferenceGeo)
       ? scaled(tokens, [REGIONAL_INFERENCE_PRICE_RATIO])
       : tokens;
+  }
+
+  /** Whether a call costs {@link REGIONAL_INFERENCE_PRICE_RATIO}: never for a model before 4.6. */
+  private isRegional(model: string, inferenceGeo: string | undefined): boolean {
+    if (MODELS_WITHOUT_INFERENCE_GEO.has(withoutDateSuffix(model))) return false;
+    const named = inferenceGeo === GEO_NOT_AVAILABLE ? undefined : inferenceGeo;
+    return isRegionalInference(named ?? this.options.workspaceInferenceGeo);
   }
 }
 

@@ -60,30 +60,56 @@ describe('PriceTable', () => {
   it('prices inference held to one geography at 1.1 times every kind of token, not its searches', () => {
     const regional = { ...SONNET_CACHED_TURN, inferenceGeo: 'us', webSearchRequests: 2 };
     // $0.02085 of tokens x 1.1, and 2 searches at $0.01
-    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-5', regional))).toBe(0.022935 + 0.02);
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-6', regional))).toBe(0.022935 + 0.02);
     expect(
-      prices.costNanoUsd('claude-sonnet-4-5', { ...SONNET_CACHED_TURN, inferenceGeo: 'global' }),
-    ).toBe(prices.costNanoUsd('claude-sonnet-4-5', SONNET_CACHED_TURN));
+      prices.costNanoUsd('claude-sonnet-4-6', { ...SONNET_CACHED_TURN, inferenceGeo: 'global' }),
+    ).toBe(prices.costNanoUsd('claude-sonnet-4-6', SONNET_CACHED_TURN));
   });
 
   it("prices a usage that names no geography in the workspace's, and one that names one in its own", () => {
     const usWorkspace = new PriceTable({}, { workspaceInferenceGeo: 'us' });
-    expect(nanoToUsd(usWorkspace.costNanoUsd('claude-sonnet-4-5', SONNET_CACHED_TURN))).toBe(
+    expect(nanoToUsd(usWorkspace.costNanoUsd('claude-sonnet-4-6', SONNET_CACHED_TURN))).toBe(
       0.022935,
     );
     expect(
-      usWorkspace.costNanoUsd('claude-sonnet-4-5', {
+      usWorkspace.costNanoUsd('claude-sonnet-4-6', {
         ...SONNET_CACHED_TURN,
         inferenceGeo: 'global',
       }),
-    ).toBe(prices.costNanoUsd('claude-sonnet-4-5', SONNET_CACHED_TURN));
-    expect(usWorkspace.worstCaseNanoUsd('claude-sonnet-4-5', 1000, 100)).toBe(8_250_000);
-    expect(usWorkspace.worstCaseNanoUsd('claude-sonnet-4-5', 1000, 100, 'global')).toBe(7_500_000);
+    ).toBe(prices.costNanoUsd('claude-sonnet-4-6', SONNET_CACHED_TURN));
+    expect(usWorkspace.worstCaseNanoUsd('claude-sonnet-4-6', 1000, 100)).toBe(8_250_000);
+    expect(usWorkspace.worstCaseNanoUsd('claude-sonnet-4-6', 1000, 100, 'global')).toBe(7_500_000);
   });
 
   it('prices a regional batch call at both ratios', () => {
     const regional = { ...SONNET_CACHED_TURN, inferenceGeo: 'us' };
-    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-5', regional, 'batch'))).toBe(0.0114675);
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-6', regional, 'batch'))).toBe(0.0114675);
+  });
+
+  it('never prices a model before Claude 4.6 as regional: it reports not_available and pays the list price, whatever the workspace', () => {
+    const usWorkspace = new PriceTable({}, { workspaceInferenceGeo: 'us' });
+    const notAvailable = { ...SONNET_CACHED_TURN, inferenceGeo: 'not_available' };
+    for (const model of ['claude-haiku-4-5-20251001', 'claude-sonnet-4-5', 'claude-opus-4-5']) {
+      const listPrice = prices.costNanoUsd(model, SONNET_CACHED_TURN);
+      expect(prices.costNanoUsd(model, notAvailable)).toBe(listPrice);
+      expect(usWorkspace.costNanoUsd(model, notAvailable)).toBe(listPrice);
+      expect(usWorkspace.costNanoUsd(model, SONNET_CACHED_TURN)).toBe(listPrice);
+      expect(usWorkspace.worstCaseNanoUsd(model, 1000, 100)).toBe(
+        prices.worstCaseNanoUsd(model, 1000, 100),
+      );
+    }
+    // 1200 x $1 + 350 x $5 + 15000 x $0.10 + 2000 x $1.25, per million: not 1.1 times it
+    expect(nanoToUsd(usWorkspace.costNanoUsd('claude-haiku-4-5', notAvailable))).toBe(0.00695);
+  });
+
+  it("prices a 4.6 or later answer that says not_available as one that names no geography: the workspace's", () => {
+    const notAvailable = { ...SONNET_CACHED_TURN, inferenceGeo: 'not_available' };
+    const usWorkspace = new PriceTable({}, { workspaceInferenceGeo: 'us' });
+
+    expect(prices.costNanoUsd('claude-sonnet-4-6', notAvailable)).toBe(
+      prices.costNanoUsd('claude-sonnet-4-6', SONNET_CACHED_TURN),
+    );
+    expect(nanoToUsd(usWorkspace.costNanoUsd('claude-sonnet-4-6', notAvailable))).toBe(0.022935);
   });
 
   it('prices Opus and Haiku from their own rows', () => {
@@ -140,8 +166,8 @@ describe('PriceTable', () => {
 
   it('bounds a regional call by 1.1 times the worst case', () => {
     // Exactly: 7,500,000 x 1.1 is 8,250,000.000000001 in floating point.
-    expect(prices.worstCaseNanoUsd('claude-sonnet-4-5', 1000, 100, 'us')).toBe(8_250_000);
-    expect(prices.worstCaseNanoUsd('claude-sonnet-4-5', 1000, 100, 'global')).toBe(
+    expect(prices.worstCaseNanoUsd('claude-sonnet-4-6', 1000, 100, 'us')).toBe(8_250_000);
+    expect(prices.worstCaseNanoUsd('claude-sonnet-4-6', 1000, 100, 'global')).toBe(
       1000 * 6000 + 100 * 15000,
     );
   });
