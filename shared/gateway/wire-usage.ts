@@ -10,7 +10,11 @@ export interface WireUsage {
     ephemeral_5m_input_tokens?: number | null;
     ephemeral_1h_input_tokens?: number | null;
   } | null;
-  server_tool_use?: { web_search_requests?: number | null } | null;
+  server_tool_use?: {
+    web_search_requests?: number | null;
+    /** Free: a fetch costs only the tokens of what it fetched. */
+    web_fetch_requests?: number | null;
+  } | null;
   inference_geo?: string | null;
 }
 

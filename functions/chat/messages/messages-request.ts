@@ -22,8 +22,9 @@ const Tool = z.looseObject({
 });
 
 /**
- * Fast mode costs a multiple of the list price (6× on Opus 4.6) that no price table here
- * knows: neither held before the call nor billed after, so refused.
+ * Fast mode costs a multiple of the list price (twice it on Opus 4.8, with prompt caching and
+ * data residency multiplied on top) that no price table here knows: neither held before the
+ * call nor billed after, so refused.
  */
 const Speed = z.nullish(
   z.literal('standard', {

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { nanoToUsd } from '../../../../../shared/domain/pricing/model-price.js';
+import { PriceTable } from '../../../../../shared/domain/pricing/price-table.js';
+import { mergeWireUsage, usageFromWire } from '../../../../../shared/gateway/wire-usage.js';
+
+/**
+ * Realistic calls priced against the figures Anthropic publishes, not against our own table:
+ * https://platform.claude.com/docs/en/about-claude/pricing (fetched September 2026) and
+ * https://platform.claude.com/docs/en/manage-claude/data-residency.
+ */
+describe('PriceTable against the published pricing page', () => {
+  const prices = new PriceTable();
+
+  it("prices the page's Opus worked example: 50,000 input and 15,000 output tokens, then 40,000 of them read from cache", () => {
+    const plain = { inputTokens: 50_000, outputTokens: 15_000 };
+    const cached = { inputTokens: 10_000, outputTokens: 15_000, cacheReadInputTokens: 40_000 };
+
+    // $0.25 + $0.375 tokens (the page adds $0.08 of Managed Agents runtime we do not sell)
+    expect(nanoToUsd(prices.costNanoUsd('claude-opus-4-8', usage(plain)))).toBe(0.625);
+    // $0.05 + $0.02 + $0.375
+    expect(nanoToUsd(prices.costNanoUsd('claude-opus-4-8', usage(cached)))).toBe(0.445);
+  });
+
+  it("prices the web search tool's usage example at its tokens plus $10 per 1,000 searches", () => {
+    const wire = {
+      input_tokens: 105,
+      output_tokens: 6039,
+      cache_read_input_tokens: 7123,
+      cache_creation_input_tokens: 7345,
+      server_tool_use: { web_search_requests: 1 },
+    };
+
+    // 105 x $3 + 6,039 x $15 + 7,123 x $0.30 + 7,345 x $3.75 per million, and one search at $0.01
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-6', usageFromWire(wire)))).toBe(
+      0.13058065,
+    );
+  });
+
+  it('charges nothing for a web fetch beyond its tokens', () => {
+    const wire = {
+      input_tokens: 25_039,
+      output_tokens: 931,
+      cache_read_input_tokens: 0,
+      cache_creation_input_tokens: 0,
+      server_tool_use: { web_fetch_requests: 1 },
+    };
+
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-6', usageFromWire(wire)))).toBe(0.089082);
+  });
+
+  it('prices a streamed answer from message_start and the cumulative message_delta as the whole message', () => {
+    const start = usageFromWire({
+      input_tokens: 105,
+      output_tokens: 1,
+      cache_read_input_tokens: 7123,
+      cache_creation_input_tokens: 7345,
+      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 7345 },
+    });
+    const streamed = [
+      { output_tokens: 2000 },
+      { output_tokens: 6039, server_tool_use: { web_search_requests: 1 } },
+    ].reduce(mergeWireUsage, start);
+
+    // 1-hour writes at $6: 105 x $3 + 6,039 x $15 + 7,123 x $0.30 + 7,345 x $6, and $0.01
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-6', streamed))).toBe(0.1471069);
+  });
+
+  it('prices 5-minute and 1-hour cache writes at 1.25 and 2 times the input price', () => {
+    const written = { cacheCreationInputTokens: 100_000 };
+
+    expect(nanoToUsd(prices.costNanoUsd('claude-opus-4-7', usage(written)))).toBe(0.625);
+    expect(
+      nanoToUsd(
+        prices.costNanoUsd(
+          'claude-opus-4-7',
+          usage({ ...written, cacheCreation1hInputTokens: 100_000 }),
+        ),
+      ),
+    ).toBe(1);
+  });
+
+  it('bills a 900,000-token Sonnet 4.6 prompt at the same per-token rate as a 9,000-token one (no long-context premium on 4.6 and later)', () => {
+    const long = usage({ inputTokens: 900_000, outputTokens: 2_000 });
+    const short = usage({ inputTokens: 9_000, outputTokens: 20 });
+
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-4-6', long))).toBe(2.73);
+    expect(prices.costNanoUsd('claude-sonnet-4-6', long)).toBe(
+      100 * prices.costNanoUsd('claude-sonnet-4-6', short),
+    );
+    expect(prices.worstCaseNanoUsd('claude-opus-4-6', 900_000, 2_000)).toBe(
+      900_000 * 10_000 + 2_000 * 25_000,
+    );
+  });
+
+  it('prices a Haiku 4.5 batch at $0.50 / $2.50 per million tokens', () => {
+    const million = usage({ inputTokens: 1_000_000, outputTokens: 1_000_000 });
+
+    expect(nanoToUsd(prices.costNanoUsd('claude-haiku-4-5-20251001', million, 'batch'))).toBe(3);
+  });
+
+  it("prices the data residency page's US-only Opus 4.6 answer at 1.1 times", () => {
+    const wire = { input_tokens: 25, output_tokens: 150, inference_geo: 'us' };
+
+    // (25 x $5 + 150 x $25 per million) x 1.1
+    expect(nanoToUsd(prices.costNanoUsd('claude-opus-4-6', usageFromWire(wire)))).toBe(0.0042625);
+  });
+});
+
+function usage(counts: {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadInputTokens?: number;
+  cacheCreationInputTokens?: number;
+  cacheCreation1hInputTokens?: number;
+}) {
+  return {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadInputTokens: 0,
+    cacheCreationInputTokens: 0,
+    ...counts,
+  };
+}
