@@ -1,10 +1,24 @@
 import type { ModelPrice } from './model-price.js';
 
 /**
- * Anthropic list prices in USD per million tokens (docs, November 2026).
+ * Anthropic list prices in USD per million tokens (docs, November 2026: the pricing page and
+ * each model's page, platform.claude.com/docs/en/models/<model>/overview).
  * Override or extend with the MODEL_PRICES setting; never edit prices elsewhere.
  */
 export const DEFAULT_MODEL_PRICES: Readonly<Record<string, ModelPrice>> = {
+  // Cache reads at a quarter of Fable 5's: 0.025 times the input price.
+  'claude-fable-5-1': {
+    input: 10,
+    output: 50,
+    cacheWrite5m: 12.5,
+    cacheWrite1h: 20,
+    cacheRead: 0.25,
+  },
+  'claude-fable-5': { input: 10, output: 50, cacheWrite5m: 12.5, cacheWrite1h: 20, cacheRead: 1 },
+  // Cache reads at 0.05 times the input price, not 0.1.
+  'claude-opus-5-5': { input: 4, output: 20, cacheWrite5m: 5, cacheWrite1h: 8, cacheRead: 0.2 },
+  'claude-opus-5': opus(),
+  'claude-sonnet-5': { input: 2, output: 10, cacheWrite5m: 2.5, cacheWrite1h: 4, cacheRead: 0.2 },
   'claude-opus-4-8': opus(),
   'claude-opus-4-7': opus(),
   'claude-opus-4-6': opus(),

@@ -5,8 +5,9 @@ import { mergeWireUsage, usageFromWire } from '../../../../../shared/gateway/wir
 
 /**
  * Realistic calls priced against the figures Anthropic publishes, not against our own table:
- * https://platform.claude.com/docs/en/about-claude/pricing (fetched September 2026) and
- * https://platform.claude.com/docs/en/manage-claude/data-residency.
+ * https://platform.claude.com/docs/en/about-claude/pricing (fetched September 2026),
+ * https://platform.claude.com/docs/en/manage-claude/data-residency, and each model's page
+ * (https://platform.claude.com/docs/en/models/<model>/overview, its "Pricing" list).
  */
 describe('PriceTable against the published pricing page', () => {
   const prices = new PriceTable();
@@ -103,6 +104,60 @@ describe('PriceTable against the published pricing page', () => {
 
     // (25 x $5 + 150 x $25 per million) x 1.1
     expect(nanoToUsd(prices.costNanoUsd('claude-opus-4-6', usageFromWire(wire)))).toBe(0.0042625);
+  });
+
+  it("prices Claude Code's default model, Opus 5.5, at $4 / $20 with cache reads at $0.20 (0.05 times input)", () => {
+    const plain = usage({ inputTokens: 50_000, outputTokens: 15_000 });
+    const cached = usage({
+      inputTokens: 10_000,
+      outputTokens: 15_000,
+      cacheReadInputTokens: 40_000,
+    });
+    const written = usage({ cacheCreationInputTokens: 100_000 });
+
+    // 50,000 x $4 + 15,000 x $20 per million
+    expect(nanoToUsd(prices.costNanoUsd('claude-opus-5-5', plain))).toBe(0.5);
+    // 10,000 x $4 + 40,000 x $0.20 + 15,000 x $20
+    expect(nanoToUsd(prices.costNanoUsd('claude-opus-5-5', cached))).toBe(0.348);
+    // 5-minute writes at $5, 1-hour ones at $8
+    expect(nanoToUsd(prices.costNanoUsd('claude-opus-5-5', written))).toBe(0.5);
+    expect(
+      nanoToUsd(
+        prices.costNanoUsd('claude-opus-5-5', { ...written, cacheCreation1hInputTokens: 100_000 }),
+      ),
+    ).toBe(0.8);
+  });
+
+  it('prices Opus 5 at $5 / $25 and Sonnet 5 at $2 / $10, half that in a batch', () => {
+    const million = usage({ inputTokens: 1_000_000, outputTokens: 1_000_000 });
+    const read = usage({ cacheReadInputTokens: 1_000_000 });
+
+    expect(nanoToUsd(prices.costNanoUsd('claude-opus-5', million))).toBe(30);
+    expect(nanoToUsd(prices.costNanoUsd('claude-opus-5', read))).toBe(0.5);
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-5', million))).toBe(12);
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-5', million, 'batch'))).toBe(6);
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-5', read))).toBe(0.2);
+  });
+
+  it('prices Fable 5.1 cache reads at $0.25, a quarter of Fable 5 at the same $10 / $50', () => {
+    const million = usage({ inputTokens: 1_000_000, outputTokens: 1_000_000 });
+    const read = usage({ cacheReadInputTokens: 1_000_000 });
+
+    expect(nanoToUsd(prices.costNanoUsd('claude-fable-5-1', million))).toBe(60);
+    expect(nanoToUsd(prices.costNanoUsd('claude-fable-5', million))).toBe(60);
+    expect(nanoToUsd(prices.costNanoUsd('claude-fable-5-1', read))).toBe(0.25);
+    expect(nanoToUsd(prices.costNanoUsd('claude-fable-5', read))).toBe(1);
+    // every prompt token held at the dearest input price, the 1-hour write's $20
+    expect(prices.worstCaseNanoUsd('claude-fable-5-1', 10_000, 1_000)).toBe(
+      10_000 * 20_000 + 1_000 * 50_000,
+    );
+  });
+
+  it('prices a US-only Opus 5.5 answer at 1.1 times: the 5 models take inference_geo', () => {
+    const wire = { input_tokens: 25, output_tokens: 150, inference_geo: 'us' };
+
+    // (25 x $4 + 150 x $20 per million) x 1.1
+    expect(nanoToUsd(prices.costNanoUsd('claude-opus-5-5', usageFromWire(wire)))).toBe(0.00341);
   });
 });
 
