@@ -44,10 +44,13 @@ export function createBatchRounds(deps: {
     const state = await batches.check(pending.batchId, { signal: run.deadline.signal });
     if (state.state === 'in_progress') throw wait();
     let usage: TokenUsage = ZERO_USAGE;
+    let costNanoUsd = 0;
     for (const result of state.results) {
-      if (result.kind === 'succeeded') usage = addUsage(usage, result.answer.usage);
+      if (result.kind !== 'succeeded') continue;
+      usage = addUsage(usage, result.answer.usage);
+      // Each request on its own: a price by prompt length is per request, not per batch.
+      costNanoUsd += prices.costNanoUsd(model, result.answer.usage, 'batch');
     }
-    const costNanoUsd = prices.costNanoUsd(model, usage, 'batch');
     await ledger.settle(pending.reservation, { usage, costNanoUsd });
     if (await run.countBatch({ usage, costNanoUsd })) observer.modelCall(usage, costNanoUsd);
     // One record for the whole batch, as it was reserved and settled.

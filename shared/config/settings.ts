@@ -65,7 +65,7 @@ export const SETTINGS = {
   ),
   modelPrices: setting(
     'both',
-    'Price overrides in USD per million tokens, merged over the built-in list: {"model":{"input","output","cacheWrite5m","cacheWrite1h","cacheRead"}}.',
+    'Price overrides in USD per million tokens, merged over the built-in list: {"model":{"input","output","cacheWrite5m","cacheWrite1h","cacheRead"}}; a model priced by prompt length adds "longPrompt":{"overTokens",…the same five}, paid by every token of a call whose prompt (input, cache reads and writes) is over overTokens.',
     json(modelPricesSchema, {}),
   ),
   anthropicBaseUrl: setting(

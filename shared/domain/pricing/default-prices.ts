@@ -25,6 +25,22 @@ export const DEFAULT_MODEL_PRICES: Readonly<Record<string, ModelPrice>> = {
   'claude-opus-4-5': opus(),
   'claude-sonnet-4-6': sonnet(),
   'claude-sonnet-4-5': sonnet(),
+  // Priced by prompt length; the 5 models' cache ratios (1.25, 2 and 0.1 times input) in both.
+  'claude-haiku-5-5': {
+    input: 0.1,
+    output: 0.5,
+    cacheWrite5m: 0.125,
+    cacheWrite1h: 0.2,
+    cacheRead: 0.01,
+    longPrompt: {
+      overTokens: 100_000,
+      input: 0.5,
+      output: 2.5,
+      cacheWrite5m: 0.625,
+      cacheWrite1h: 1,
+      cacheRead: 0.05,
+    },
+  },
   'claude-haiku-4-5': {
     input: 1,
     output: 5,

@@ -13,18 +13,32 @@ const usdPerMillionTokens = () =>
     }),
   );
 
+const tokenPrices = () => ({
+  input: usdPerMillionTokens(),
+  output: usdPerMillionTokens(),
+  cacheWrite5m: usdPerMillionTokens(),
+  cacheWrite1h: usdPerMillionTokens(),
+  cacheRead: usdPerMillionTokens(),
+});
+
 /** One model's prices. Built on call: only a deployment that overrides prices parses any. */
 export const modelPriceSchema = () =>
   z.strictObject({
-    input: usdPerMillionTokens(),
-    output: usdPerMillionTokens(),
-    cacheWrite5m: usdPerMillionTokens(),
-    cacheWrite1h: usdPerMillionTokens(),
-    cacheRead: usdPerMillionTokens(),
+    ...tokenPrices(),
+    /**
+     * Prices by prompt length (Claude Haiku 5.5): a call whose prompt (input, cache reads and
+     * cache writes) is over `overTokens` pays these for all its tokens, output included.
+     */
+    longPrompt: z.optional(
+      z.strictObject({ overTokens: z.int().check(z.positive()), ...tokenPrices() }),
+    ),
   });
 
 /** USD per million tokens for each kind of token. */
 export type ModelPrice = z.infer<ReturnType<typeof modelPriceSchema>>;
+
+/** The prices one call pays: a model's, or its long-prompt ones. */
+export type TokenPrices = Omit<ModelPrice, 'longPrompt'>;
 
 /** Price overrides by model. Built on call. */
 export const modelPricesSchema = () =>

@@ -9,7 +9,7 @@ import {
 /** How a call was made: `batch` calls (the Message Batches API) cost {@link BATCH_PRICE_RATIO} of the list price. */
 export type PriceTier = 'standard' | 'batch';
 
-import { type ModelPrice, nanoUsdPerToken } from './model-price.js';
+import { type ModelPrice, nanoUsdPerToken, type TokenPrices } from './model-price.js';
 
 /** Prices per model, and the exact cost of a call in nano-dollars. */
 export class PriceTable {
@@ -45,7 +45,10 @@ export class PriceTable {
    * that names no geography (an estimate: the answer never said) ran in the workspace's.
    */
   costNanoUsd(model: string, usage: TokenUsage, tier: PriceTier = 'standard'): number {
-    const price = this.priceOf(model);
+    const price = this.pricesFor(
+      model,
+      usage.inputTokens + usage.cacheReadInputTokens + usage.cacheCreationInputTokens,
+    );
     const write1h = usage.cacheCreation1hInputTokens ?? 0;
     const write5m = usage.cacheCreationInputTokens - write1h;
     const tokens =
@@ -63,7 +66,9 @@ export class PriceTable {
 
   /**
    * Upper bound of a call's cost: every prompt token at the dearest input price
-   * (a cache write can cost more than plain input) and every allowed output token.
+   * (a cache write can cost more than plain input) and every allowed output token,
+   * at the prices a prompt of `promptTokens` pays.
+   * @param promptTokens an upper bound of the prompt's tokens
    * @param inferenceGeo the request's `inference_geo`, if it names one (else the workspace's)
    */
   worstCaseNanoUsd(
@@ -72,7 +77,7 @@ export class PriceTable {
     maxOutputTokens: number,
     inferenceGeo?: string,
   ): number {
-    const price = this.priceOf(model);
+    const price = this.pricesFor(model, promptTokens);
     const dearestInput = Math.max(price.input, price.cacheWrite5m, price.cacheWrite1h);
     const tokens =
       promptTokens * nanoUsdPerToken(dearestInput) +
@@ -80,6 +85,12 @@ export class PriceTable {
     return this.isRegional(model, inferenceGeo)
       ? scaled(tokens, [REGIONAL_INFERENCE_PRICE_RATIO])
       : tokens;
+  }
+
+  /** The prices a call with a prompt of `promptTokens` pays. */
+  private pricesFor(model: string, promptTokens: number): TokenPrices {
+    const { longPrompt, ...price } = this.priceOf(model);
+    return longPrompt && promptTokens > longPrompt.overTokens ? longPrompt : price;
   }
 
   /** Whether a call costs {@link REGIONAL_INFERENCE_PRICE_RATIO}: never for a model before 4.6. */

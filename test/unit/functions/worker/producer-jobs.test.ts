@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_JOB_ANSWER_BYTES } from '../../../../functions/worker/answer-size.js';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import { nanoToUsd } from '../../../../shared/domain/pricing/model-price.js';
-import { utf8Bytes } from '../../../../shared/domain/tokens.js';
+import { estimateTokens, utf8Bytes } from '../../../../shared/domain/tokens.js';
 import { ZERO_USAGE } from '../../../../shared/domain/usage.js';
 import type { JobEndedEvent, ProducerEvent } from '../../../../shared/events/producer-events.js';
 import { contentHashOf } from '../../../../shared/jobs/job-id.js';
@@ -490,6 +490,51 @@ describe('batch jobs', () => {
 
     expect(batches.batches.map((b) => b.requests.length)).toEqual([3, 1]);
     expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('prices each request of a Haiku 5.5 batch by its own prompt, not by the batch total', async () => {
+    const batches = new ScriptedModelBatches(() => ({ kind: 'answer', text: 'Part summary.' }), 0);
+    const world = createWorkerWorld({
+      batches,
+      limits: {
+        defaultModel: 'claude-haiku-5-5',
+        models: new Set(['claude-haiku-5-5']),
+        documentChunkTokens: 40_000,
+      },
+    });
+    // Three parts of about 35,000 tokens: each under the 100,000-token line, together over it.
+    const text = [0, 1, 2]
+      .map((i) => `Section ${i}: ${'fact '.repeat(28_000).trim()}`)
+      .join('\n\n');
+    const body = message({ priority: 'batch', text });
+
+    for (let delivery = 0; delivery < 4; delivery++) {
+      await world.handleRecord(jobRecord(body, { messageId: `m-${delivery}` }));
+    }
+
+    const [parts] = batches.batches;
+    expect(parts?.requests).toHaveLength(3);
+    const [partsCall] = world.usageRecords.recorded;
+    expect(partsCall?.usage.inputTokens).toBeGreaterThan(100_000);
+    // At $0.10 / $0.50 per million, halved: what each request pays at its own prompt length.
+    const each = (inputTokens: number, outputTokens: number) =>
+      world.prices.costNanoUsd(
+        'claude-haiku-5-5',
+        { inputTokens, outputTokens, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 },
+        'batch',
+      );
+    // The fake batch reads one token per 4 bytes of every block and answers 2 words.
+    const perPart = parts!.requests.map(({ request }) => {
+      const blocks = [...request.system, ...request.messages.flatMap((m) => m.blocks)];
+      return each(
+        blocks.reduce((sum, block) => sum + estimateTokens(block.text), 0),
+        2,
+      );
+    });
+    expect(partsCall?.costNanoUsd).toBe(perPart.reduce((sum, cost) => sum + cost, 0));
+    expect(partsCall?.costNanoUsd).toBeLessThan(
+      each(partsCall!.usage.inputTokens, partsCall!.usage.outputTokens) / 4,
+    );
   });
 
   it("keeps a batch that outlived its job's retries: a redrive collects it, submitting no other", async () => {

@@ -207,4 +207,32 @@ describe('modelPricesSchema', () => {
     expect(modelPricesSchema().safeParse({ m: partial }).success).toBe(false);
     expect(modelPricesSchema().safeParse({ '': price }).success).toBe(false);
   });
+
+  it('accepts long-prompt prices above a whole number of prompt tokens, every kind of token priced', () => {
+    const longPrompt = { overTokens: 100_000, ...price, input: 5 };
+    expect(modelPricesSchema().safeParse({ m: { ...price, longPrompt } }).success).toBe(true);
+    expect(
+      modelPricesSchema().safeParse({
+        m: { ...price, longPrompt: { ...longPrompt, overTokens: 0.5 } },
+      }).success,
+    ).toBe(false);
+    const { cacheRead: _, ...partial } = longPrompt;
+    expect(modelPricesSchema().safeParse({ m: { ...price, longPrompt: partial } }).success).toBe(
+      false,
+    );
+  });
+
+  it('prices an override by prompt length as the built-in Haiku 5.5 is', () => {
+    const table = new PriceTable({
+      m: { ...price, longPrompt: { overTokens: 10, ...price, input: 2, output: 2 } },
+    });
+    const usage = {
+      inputTokens: 6,
+      outputTokens: 1,
+      cacheReadInputTokens: 4,
+      cacheCreationInputTokens: 0,
+    };
+    expect(table.costNanoUsd('m', usage)).toBe(11_000);
+    expect(table.costNanoUsd('m', { ...usage, cacheCreationInputTokens: 1 })).toBe(19_000);
+  });
 });

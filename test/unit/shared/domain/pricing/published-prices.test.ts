@@ -153,6 +153,49 @@ describe('PriceTable against the published pricing page', () => {
     );
   });
 
+  it('prices a Haiku 5.5 prompt of up to 100,000 tokens at $0.10 / $0.50, cache reads at $0.01', () => {
+    // 60,000 x $0.10 + 40,000 x $0.01 + 2,000 x $0.50 per million: 100,000 prompt tokens
+    const atTheLine = usage({
+      inputTokens: 60_000,
+      cacheReadInputTokens: 40_000,
+      outputTokens: 2_000,
+    });
+
+    expect(nanoToUsd(prices.costNanoUsd('claude-haiku-5-5', atTheLine))).toBe(0.0074);
+  });
+
+  it('prices every token of a Haiku 5.5 call over 100,000 prompt tokens, output too, at the long-prompt prices', () => {
+    // One token more, counting cache reads and writes: 60,000 x $0.50 + 40,000 x $0.05 +
+    // 1 x $0.625 + 2,000 x $2.50 per million
+    const over = usage({
+      inputTokens: 60_000,
+      cacheReadInputTokens: 40_000,
+      cacheCreationInputTokens: 1,
+      outputTokens: 2_000,
+    });
+    const hour = usage({
+      inputTokens: 100_000,
+      cacheCreationInputTokens: 100_000,
+      cacheCreation1hInputTokens: 100_000,
+    });
+
+    expect(nanoToUsd(prices.costNanoUsd('claude-haiku-5-5', over))).toBe(0.037000625);
+    // 100,000 x $0.50 + 100,000 x $1 (1-hour writes)
+    expect(nanoToUsd(prices.costNanoUsd('claude-haiku-5-5', hour))).toBe(0.15);
+    // half that in a batch, 1.1 times that held to the US
+    expect(nanoToUsd(prices.costNanoUsd('claude-haiku-5-5', hour, 'batch'))).toBe(0.075);
+    expect(nanoToUsd(prices.costNanoUsd('claude-haiku-5-5', { ...hour, inferenceGeo: 'us' }))).toBe(
+      0.165,
+    );
+  });
+
+  it("holds a Haiku 5.5 call's worst case at the prices its largest possible prompt pays", () => {
+    // a prompt bound within the line: every prompt token at the 1-hour write's $0.20
+    expect(nanoToUsd(prices.worstCaseNanoUsd('claude-haiku-5-5', 100_000, 10_000))).toBe(0.025);
+    // over it: $1 a prompt token, $2.50 an output token
+    expect(nanoToUsd(prices.worstCaseNanoUsd('claude-haiku-5-5', 100_001, 10_000))).toBe(0.125001);
+  });
+
   it('prices a US-only Opus 5.5 answer at 1.1 times: the 5 models take inference_geo', () => {
     const wire = { input_tokens: 25, output_tokens: 150, inference_geo: 'us' };
 
