@@ -15,8 +15,9 @@ export const DEFAULT_MODEL_PRICES: Readonly<Record<string, ModelPrice>> = {
     cacheRead: 0.25,
   },
   'claude-fable-5': { input: 10, output: 50, cacheWrite5m: 12.5, cacheWrite1h: 20, cacheRead: 1 },
-  // Cache reads at 0.05 times the input price, not 0.1.
+  // Cache reads at 0.05 times the input price, not 0.1 (Sonnet 5.5's since 2026-10-07).
   'claude-opus-5-5': { input: 4, output: 20, cacheWrite5m: 5, cacheWrite1h: 8, cacheRead: 0.2 },
+  'claude-sonnet-5-5': { input: 2, output: 10, cacheWrite5m: 2.5, cacheWrite1h: 4, cacheRead: 0.1 },
   'claude-opus-5': opus(),
   'claude-sonnet-5': { input: 2, output: 10, cacheWrite5m: 2.5, cacheWrite1h: 4, cacheRead: 0.2 },
   'claude-opus-4-8': opus(),

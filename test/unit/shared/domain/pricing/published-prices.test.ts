@@ -139,6 +139,28 @@ describe('PriceTable against the published pricing page', () => {
     expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-5', read))).toBe(0.2);
   });
 
+  it('prices Sonnet 5.5 as Sonnet 5 but for cache reads at $0.10 (0.05 times input, since 2026-10-07)', () => {
+    const million = usage({ inputTokens: 1_000_000, outputTokens: 1_000_000 });
+    const written = usage({ cacheCreationInputTokens: 1_000_000 });
+
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-5-5', million))).toBe(12);
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-5-5', million, 'batch'))).toBe(6);
+    expect(
+      nanoToUsd(
+        prices.costNanoUsd('claude-sonnet-5-5', usage({ cacheReadInputTokens: 1_000_000 })),
+      ),
+    ).toBe(0.1);
+    expect(nanoToUsd(prices.costNanoUsd('claude-sonnet-5-5', written))).toBe(2.5);
+    expect(
+      nanoToUsd(
+        prices.costNanoUsd('claude-sonnet-5-5', {
+          ...written,
+          cacheCreation1hInputTokens: 1_000_000,
+        }),
+      ),
+    ).toBe(4);
+  });
+
   it('prices Fable 5.1 cache reads at $0.25, a quarter of Fable 5 at the same $10 / $50', () => {
     const million = usage({ inputTokens: 1_000_000, outputTokens: 1_000_000 });
     const read = usage({ cacheReadInputTokens: 1_000_000 });
