@@ -2,6 +2,13 @@ import { maxOutputTokens } from './models.js';
 
 /** Release dates for ids without a date suffix, from the API's docs. */
 const RELEASED_ON: Record<string, string> = {
+  'claude-fable-5-1': '2026-09-01',
+  'claude-fable-5': '2026-06-09',
+  'claude-opus-5-5': '2026-09-22',
+  'claude-opus-5': '2026-07-24',
+  'claude-sonnet-5-5': '2026-09-28',
+  'claude-sonnet-5': '2026-06-30',
+  'claude-haiku-5-5': '2026-10-07',
   'claude-opus-4-6': '2026-02-04',
 };
 

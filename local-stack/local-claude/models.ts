@@ -1,5 +1,12 @@
 /** The model ids a local Claude accepts unless told otherwise (the SDK's current ids). */
 export const DEFAULT_MODELS: readonly string[] = [
+  'claude-fable-5-1',
+  'claude-fable-5',
+  'claude-opus-5-5',
+  'claude-opus-5',
+  'claude-sonnet-5-5',
+  'claude-sonnet-5',
+  'claude-haiku-5-5',
   'claude-opus-4-8',
   'claude-opus-4-7',
   'claude-opus-4-6',
@@ -14,6 +21,13 @@ export const DEFAULT_MODELS: readonly string[] = [
 
 /** Largest `max_tokens` per model (the models overview's "max output"), where known. */
 const MAX_OUTPUT_TOKENS: Record<string, number> = {
+  'claude-fable-5-1': 128_000,
+  'claude-fable-5': 128_000,
+  'claude-opus-5-5': 128_000,
+  'claude-opus-5': 128_000,
+  'claude-sonnet-5-5': 128_000,
+  'claude-sonnet-5': 128_000,
+  'claude-haiku-5-5': 128_000,
   'claude-opus-4-6': 128_000,
   'claude-opus-4-5': 64_000,
   'claude-opus-4-5-20251101': 64_000,

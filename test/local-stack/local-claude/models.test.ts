@@ -27,12 +27,11 @@ describe('local Claude models endpoints', () => {
     expect(ids).toEqual([...DEFAULT_MODELS]);
     const pages = claude.requests.slice(before);
     expect(pages).toHaveLength(Math.ceil(DEFAULT_MODELS.length / 3));
-    expect(pages.map((page) => page.query)).toEqual([
-      { limit: '3' },
-      { limit: '3', after_id: DEFAULT_MODELS[2] },
-      { limit: '3', after_id: DEFAULT_MODELS[5] },
-      { limit: '3', after_id: DEFAULT_MODELS[8] },
-    ]);
+    expect(pages.map((page) => page.query)).toEqual(
+      pages.map((_, index) =>
+        index === 0 ? { limit: '3' } : { limit: '3', after_id: DEFAULT_MODELS[3 * index - 1] },
+      ),
+    );
     expect(pages.every((page) => page.method === 'GET' && page.path === '/v1/models')).toBe(true);
   });
 
@@ -111,6 +110,19 @@ describe('local Claude models endpoints', () => {
       method: 'GET',
       path: '/v1/models/claude-haiku-4-5',
     });
+  });
+
+  it("knows the Claude 5 models, Claude Code's default among them, with their release dates and 128K output", async () => {
+    const opus = await client.models.retrieve('claude-opus-5-5');
+    const haiku = await client.models.retrieve('claude-haiku-5-5');
+
+    expect(opus).toMatchObject({
+      id: 'claude-opus-5-5',
+      display_name: 'Claude Opus 5.5',
+      created_at: '2026-09-22T00:00:00Z',
+      max_tokens: 128_000,
+    });
+    expect(haiku).toMatchObject({ created_at: '2026-10-07T00:00:00Z', max_tokens: 128_000 });
   });
 
   it('answers an unknown model id with 404 not_found_error', async () => {
