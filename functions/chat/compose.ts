@@ -7,6 +7,7 @@ import { deferMembers, inBackground } from '../../shared/composition/defer.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import { logRecoveredTurn } from '../../shared/observability/recovered-turns.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
@@ -162,6 +163,11 @@ export function composeChatApp(
     usageRecords: adapters.usageRecords,
     prices,
     clock,
+    // Counted with the sweep's: a dead turn the user's next turn or stop ends is one too.
+    onRecovered: (turn) => {
+      logRecoveredTurn(adapters.logger, turn);
+      adapters.createMetrics().singleMetric().addMetric(METRIC.turnsRecovered, MetricUnit.Count, 1);
+    },
   });
   const chatTurn = createChatTurn({
     store,

@@ -15,6 +15,7 @@ import { createMonthBudgetsSweep } from '../../shared/budget/month-budgets-sweep
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import { logRecoveredTurn } from '../../shared/observability/recovered-turns.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { BudgetNotices } from '../../shared/ports/budget-notices.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
@@ -76,6 +77,7 @@ export function composeMaintenance(
     usageRecords: adapters.usageRecords,
     prices: settings.prices,
     clock,
+    onRecovered: (turn) => logRecoveredTurn(adapters.logger, turn),
   });
   const budgetWatch = createBudgetWatch({
     ledger,

@@ -17,6 +17,7 @@ import {
   totalBudgetOverrunUsd,
   totalCostUsd,
   totalTokens,
+  turnsRecovered,
   unhandledErrors,
   workerMetric,
 } from './service-metrics.js';
@@ -135,7 +136,7 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
       s.workerFunction.metricThrottles({ ...lambdaPeriod, label: 'Throttles' }),
     ]),
     graph('Maintenance sweep', [
-      maintenanceMetric(METRIC.turnsRecovered, 'Sum', 'Dead turns ended (interrupted)'),
+      turnsRecovered(),
       maintenanceMetric(METRIC.holdsReclaimed, 'Sum', 'Expired holds reclaimed'),
       s.maintenanceFunction.metricErrors({ ...lambdaPeriod, label: 'Sweep errors' }),
       unhandledErrors(),

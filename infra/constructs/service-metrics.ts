@@ -104,6 +104,15 @@ const SPENDING_SERVICES: Service[] = [SERVICE.chat, SERVICE.worker];
 export const eventsNotPublished = (period: Duration = DEFAULT_PERIOD) =>
   summedOver(ALL_SERVICES, METRIC.eventsNotPublished, 'Events not published', period);
 
+/** Turns whose function died, ended by the sweep or by the chat function (their next turn or stop). */
+export const turnsRecovered = (period: Duration = DEFAULT_PERIOD) =>
+  summedOver(
+    [SERVICE.chat, SERVICE.maintenance],
+    METRIC.turnsRecovered,
+    'Dead turns ended (interrupted)',
+    period,
+  );
+
 /** Rejections nothing observed, in any function. */
 export const unhandledErrors = (period: Duration = DEFAULT_PERIOD) =>
   summedOver(ALL_SERVICES, METRIC.unhandledErrors, 'Unhandled rejections', period);

@@ -46,7 +46,7 @@ export const METRIC = {
    * exceeded by that much (the caller is refused until back under). Alarmed on any.
    */
   budgetOverrunUsd: 'BudgetOverrunUsd',
-  /** Turns whose function died, ended as `interrupted` by the maintenance sweep. Count. */
+  /** Turns whose function died, ended as `interrupted` by the maintenance sweep, or by the chat function on the conversation's next turn or stop. Count. */
   turnsRecovered: 'TurnsRecovered',
   /** Expired holds of callers that never settled, reclaimed by the sweep. Count. */
   holdsReclaimed: 'HoldsReclaimed',

@@ -14,6 +14,16 @@ export type Recovery = 'idle' | 'alive' | 'recovered' | 'gone';
 
 export type RecoverTurn = (userId: string, conversationId: string) => Promise<Recovery>;
 
+/** A turn a recovery ended: for the operator's log and metrics. */
+export interface RecoveredTurn {
+  userId: string;
+  conversationId: string;
+  turnId: string;
+  model: string;
+  outputTokens: number;
+  costNanoUsd: number;
+}
+
 /** Reservation holders of chat turns: `CONV#<userId>#<conversationId>` (no `#` in either). */
 export const turnHolder = (userId: string, conversationId: string) =>
   `CONV#${userId}#${conversationId}`;
@@ -40,6 +50,8 @@ export function createTurnRecovery(deps: {
   usageRecords: Pick<UsageRecords, 'record'>;
   prices: PriceTable;
   clock: Clock;
+  /** Told of each turn this recovery ended (not of one another recovery ended first). */
+  onRecovered?: (turn: RecoveredTurn) => void;
 }): RecoverTurn {
   const { store, ledger, usageRecords, prices, clock } = deps;
   return async (userId, conversationId) => {
@@ -87,6 +99,14 @@ export function createTurnRecovery(deps: {
       nowIso: new Date(nowMs).toISOString(),
     });
     if (!ended) return 'idle';
+    deps.onRecovered?.({
+      userId,
+      conversationId,
+      turnId: active.turnId,
+      model,
+      outputTokens: usage.outputTokens,
+      costNanoUsd,
+    });
     const { hold } = active;
     if (hold) {
       const receivedAt = hold.receivedAt ?? new Date(nowMs).toISOString();

@@ -325,6 +325,16 @@ describe('the dashboard', () => {
     }
   });
 
+  it('counts the dead turns the chat function ends (a next turn, a stop) with those the sweep ends', () => {
+    const [dashboard] = Object.values(s.json.Resources).filter(
+      (resource) => resource.Type === 'AWS::CloudWatch::Dashboard',
+    );
+    const services = dashboardMetrics(dashboard!)
+      .filter((m) => m.namespace === METRICS_NAMESPACE && m.name === METRIC.turnsRecovered)
+      .map((m) => m.service);
+    expect(new Set(services)).toEqual(new Set([SERVICE.chat, SERVICE.maintenance]));
+  });
+
   it('shows the table: throttled requests, and the capacity it consumes', () => {
     const [dashboard] = Object.values(s.json.Resources).filter(
       (resource) => resource.Type === 'AWS::CloudWatch::Dashboard',

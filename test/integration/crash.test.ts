@@ -203,3 +203,65 @@ describe('a turn whose heartbeats fail while its answer streams on', () => {
     );
   });
 });
+
+describe('a dead turn the user ends by going on', () => {
+  let stack: TestStack;
+  const lines: string[] = [];
+  const previous = {
+    level: process.env.POWERTOOLS_LOG_LEVEL,
+    metricsDisabled: process.env.POWERTOOLS_METRICS_DISABLED,
+  };
+  beforeAll(async () => {
+    process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    stack = await startTestStack({ maintenanceEveryMs: 3_600_000 });
+  });
+  afterAll(async () => {
+    await stack.close();
+    process.env.POWERTOOLS_LOG_LEVEL = previous.level;
+    process.env.POWERTOOLS_METRICS_DISABLED = previous.metricsDisabled;
+  });
+
+  it('is counted for the dashboard and logged for the operator, as one the sweep ends is', async () => {
+    const { conversationId, seen } = await chatUntilKilled(stack, 'went-on', {
+      message: `Tell me a long story ${directive('tokens=80 tps=20')}`,
+    });
+    expect(seen).toHaveLength(12);
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 200));
+
+    // Metrics go to stdout, warnings to stderr.
+    const streams = [process.stdout, process.stderr];
+    const writes = streams.map((stream) => stream.write.bind(stream));
+    streams.forEach((stream, i) => {
+      stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+        lines.push(String(chunk));
+        return writes[i]!(chunk, ...rest);
+      }) as typeof stream.write;
+    });
+    try {
+      const next = await stack.chat('went-on', { conversationId, message: 'Are you back?' });
+      expect(next.status).toBe(200);
+      await collectSse(next);
+    } finally {
+      streams.forEach((stream, i) => {
+        stream.write = writes[i]!;
+      });
+    }
+
+    const records = lines
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records).toContainEqual(expect.objectContaining({ service: 'chat', TurnsRecovered: 1 }));
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'ended a turn whose function died',
+        userId: 'went-on',
+        conversationId,
+        costUsd: expect.any(Number),
+      }),
+    );
+    expect((await storedAnswer(stack, 'went-on', conversationId)).stopReason).toBe('interrupted');
+  });
+});

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { newConversationId, newMessageId } from '../../../../shared/domain/ids.js';
 import { PriceTable } from '../../../../shared/domain/pricing/price-table.js';
 import { estimateOutputTokens } from '../../../../shared/domain/tokens.js';
-import { createTurnRecovery, turnHolder } from '../../../../shared/turns/recover-turn.js';
+import {
+  createTurnRecovery,
+  type RecoveredTurn,
+  turnHolder,
+} from '../../../../shared/turns/recover-turn.js';
 import { createTurnSweeper } from '../../../../shared/turns/sweep-turns.js';
 import { InMemoryConversationStore } from '../../../fakes/in-memory-conversation-store.js';
 import { InMemoryUsageLedger } from '../../../fakes/in-memory-usage-ledger.js';
@@ -71,8 +75,17 @@ async function abandonedTurn(text: string, options: { holder?: boolean; maxToken
   }
   const clock = () => nowMs;
   const usageRecords = new InMemoryUsageRecords();
-  const recover = createTurnRecovery({ store, ledger, usageRecords, prices, clock });
+  const recovered: RecoveredTurn[] = [];
+  const recover = createTurnRecovery({
+    store,
+    ledger,
+    usageRecords,
+    prices,
+    clock,
+    onRecovered: (turn) => recovered.push(turn),
+  });
   return {
+    recovered,
     store,
     ledger,
     usageRecords,
@@ -126,6 +139,18 @@ describe('recovering a turn whose function died', () => {
     expect(
       (await world.store.getConversation(USER, world.conversationId))?.activeTurn,
     ).toBeUndefined();
+    // Told once, for the operator's log and metric; a second look finds it idle.
+    expect(await world.recover()).toBe('idle');
+    expect(world.recovered).toEqual([
+      {
+        userId: USER,
+        conversationId: world.conversationId,
+        turnId: world.turnId,
+        model: MODEL,
+        outputTokens: usage.outputTokens,
+        costNanoUsd,
+      },
+    ]);
     // The hold is released: what is held is what was spent.
     expect(await world.month()).toMatchObject({
       spentNanoUsd: costNanoUsd,
