@@ -162,6 +162,22 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
       expect(await held()).toBe(0);
     });
 
+    it("says a call too large for what is left of the deployment's budget does not fit, not that the budget is reached", async () => {
+      const globalBudgetNanoUsd = 1_500;
+      const other = await reserve({ userId: newUserId(), amountNanoUsd: 900, globalBudgetNanoUsd });
+      await ledger.settle(other, { usage: usageOf(), costNanoUsd: 900 });
+
+      const refusal = await reserve({ amountNanoUsd: 700, globalBudgetNanoUsd }).catch(
+        (e: unknown) => e,
+      );
+
+      // 60% spent: a smaller call still fits, and an operator must not read this as 100%.
+      expect(refusal).toBeInstanceOf(BudgetExceededError);
+      expect((refusal as Error).message).toMatch(/does not fit .*deployment's monthly budget/);
+      expect((refusal as Error).message).not.toMatch(/reached/);
+      await expect(reserve({ amountNanoUsd: 500, globalBudgetNanoUsd })).resolves.toBeDefined();
+    });
+
     it('reclaims expired holds to make room when the budget is full', async () => {
       await reserve({ amountNanoUsd: USER_BUDGET_NANO_USD, expiresAtMs: T0 + 1_000 });
 

@@ -195,7 +195,7 @@ export class InMemoryUsageLedger implements UsageLedger {
       const options = heldByCallsInFlight(global, globalBudgetNanoUsd);
       refusals.push(
         new BudgetExceededError(
-          `the deployment has reached its monthly budget${inFlight(options)}`,
+          `this request does not fit what is left of the deployment's monthly budget${inFlight(options)}`,
           options,
         ),
       );

@@ -62,7 +62,8 @@ export function callOverShardBudget(planned: Reservation, shardBudgetNanoUsd: nu
 
 function globalBudgetExceeded(options?: { heldByCallsInFlight: boolean }) {
   return new BudgetExceededError(
-    `the deployment has reached its monthly budget${inFlightNote(options)}`,
+    // Said at 60% too (a large call, a full shard): "reached" would have operators look for 100%.
+    `this request does not fit what is left of the deployment's monthly budget; ask for fewer output tokens (or tool uses) or wait for the next month${inFlightNote(options)}`,
     options,
   );
 }
