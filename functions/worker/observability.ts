@@ -1,7 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ModelError } from '../../shared/domain/errors.js';
 import { nanoToUsd } from '../../shared/domain/pricing/model-price.js';
-import { METRIC } from '../../shared/observability/metric-names.js';
+import { ERROR_TYPE_DIMENSION, METRIC } from '../../shared/observability/metric-names.js';
 import type { JobObserver } from './job-observer.js';
 
 /** The worker's observations as Powertools metrics (published per invocation) and log lines. */
@@ -36,6 +37,12 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
         ...details,
         failure: { type: failure.type, retryable: failure.retryable },
       });
+      // Beside chat's on the dashboard: an outage that only jobs meet shows there too.
+      if (details.error instanceof ModelError) {
+        const errors = metrics.singleMetric();
+        errors.addDimension(ERROR_TYPE_DIMENSION, details.error.type);
+        errors.addMetric(METRIC.modelErrors, MetricUnit.Count, 1);
+      }
     },
     failed: () => add(METRIC.jobsFailed, 1),
     settlementFailed: (details) =>

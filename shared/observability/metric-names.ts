@@ -37,7 +37,7 @@ export const METRIC = {
   costUsd: 'CostUsd',
   budgetRejections: 'BudgetRejections',
   rateLimitRejections: 'RateLimitRejections',
-  /** Model errors; emitted with the `ErrorType` dimension as well. */
+  /** Model errors of chat calls that failed and of job attempts (service `worker`); emitted with the `ErrorType` dimension as well. */
   modelErrors: 'ModelErrors',
   /** Month-to-date spend as a percentage of the global monthly budget. */
   globalBudgetUsedPercent: 'GlobalBudgetUsedPercent',

@@ -1,0 +1,59 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { classifyFailure } from '../../../../functions/worker/job-errors.js';
+import { createJobObserver } from '../../../../functions/worker/observability.js';
+import { ModelError, ValidationError } from '../../../../shared/domain/errors.js';
+import { METRICS_NAMESPACE, SERVICE } from '../../../../shared/observability/metric-names.js';
+
+describe("the worker's failed attempts", () => {
+  const published: Array<Record<string, unknown>> = [];
+  let previous: string | undefined;
+  beforeEach(() => {
+    previous = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      for (const line of String(chunk).split('\n')) {
+        if (line.includes('"_aws"')) published.push(JSON.parse(line));
+      }
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    published.length = 0;
+    process.env.POWERTOOLS_METRICS_DISABLED = previous;
+  });
+
+  const observer = () =>
+    createJobObserver(
+      new Logger({ serviceName: SERVICE.worker }),
+      new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.worker }),
+    );
+  const attempt = (error: unknown) => ({
+    jobId: 'job_1',
+    userId: 'alice',
+    receiveCount: 1,
+    failure: classifyFailure(error),
+    error,
+  });
+
+  it('count a model failure by its type, as chat turns do, so an outage jobs meet shows', () => {
+    observer().attemptFailed(attempt(new ModelError('overloaded', 'the model is overloaded')));
+
+    expect(published).toContainEqual(
+      expect.objectContaining({
+        service: SERVICE.worker,
+        ErrorType: 'overloaded_error',
+        ModelErrors: 1,
+      }),
+    );
+  });
+
+  it('do not count a failure of ours as a model error', () => {
+    observer().attemptFailed(attempt(new ValidationError('bad')));
+
+    expect(published.filter((line) => 'ModelErrors' in line)).toEqual([]);
+  });
+});
