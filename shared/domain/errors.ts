@@ -111,6 +111,11 @@ export class UpstreamError extends AppError {
   readonly shouldRetry?: boolean;
   /** The upstream's `error.details` (`{error_code, …}`), by which the SDKs pick a typed error. */
   readonly details?: Record<string, unknown>;
+  /**
+   * The upstream's own status, when it refused the deployment (its key, its account) and
+   * this answer is ours: a failure for an operator, not the caller's error passed on.
+   */
+  readonly refusedDeploymentStatus?: number;
   constructor(
     readonly status: number,
     readonly type: ErrorType,
@@ -119,12 +124,16 @@ export class UpstreamError extends AppError {
       retryAfterSeconds?: number;
       shouldRetry?: boolean;
       details?: Record<string, unknown>;
+      refusedDeploymentStatus?: number;
     } = {},
   ) {
     super(message);
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.shouldRetry = options.shouldRetry;
     this.details = options.details;
+    if (options.refusedDeploymentStatus !== undefined) {
+      this.refusedDeploymentStatus = options.refusedDeploymentStatus;
+    }
   }
 }
 

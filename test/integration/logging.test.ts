@@ -73,4 +73,59 @@ describe('logs', () => {
     expect(JSON.stringify(ended[0]?.failure)).toContain('overloaded_error');
     expect(JSON.stringify(ended[0]?.failure)).toMatch(/cause/);
   });
+
+  it("log the deployment's own key or account refused upstream as an error naming which, not as the caller's error passed on", async () => {
+    const lines: string[] = [];
+    // Warnings and errors go to stderr.
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      lines.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    try {
+      for (const status of [401, 402]) {
+        const response = await fetch(`${stack.url}/v1/messages`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${await stack.token('refused-deployment')}`,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({
+            model: 'claude-sonnet-4-6',
+            max_tokens: 10,
+            messages: [
+              { role: 'user', content: `hi [[local-claude: fault=error-before status=${status}]]` },
+            ],
+          }),
+        });
+        expect(response.status).toBe(502);
+      }
+    } finally {
+      process.stderr.write = write;
+    }
+    const logs = lines
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.startsWith('{') && line.includes('"level"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logs.filter((log) => log.message === 'upstream error passed on')).toEqual([]);
+    const failed = logs.filter((log) => log.message === 'request failed');
+    expect(failed).toEqual([
+      expect.objectContaining({
+        level: 'ERROR',
+        statusCode: 502,
+        error: expect.objectContaining({
+          message: expect.stringMatching(/credentials/),
+          refusedDeploymentStatus: 401,
+        }),
+      }),
+      expect.objectContaining({
+        level: 'ERROR',
+        statusCode: 502,
+        error: expect.objectContaining({
+          message: expect.stringMatching(/bill/),
+          refusedDeploymentStatus: 402,
+        }),
+      }),
+    ]);
+  });
 });

@@ -195,7 +195,7 @@ export function errorHandler(baseLogger: Logger) {
     const logger = scope?.logger ?? baseLogger;
     const requestId = scope?.requestId ?? reqCtx.context?.awsRequestId ?? 'unknown';
     const answer = answerFor(error);
-    if (error instanceof UpstreamError) {
+    if (error instanceof UpstreamError && error.refusedDeploymentStatus === undefined) {
       // The Anthropic API's own error, passed on: not a failure of ours.
       logger.warn('upstream error passed on', {
         statusCode: answer.status,

@@ -97,7 +97,7 @@ function toUpstreamError(error: unknown): Error {
       502,
       'api_error',
       "the Anthropic API refused this deployment's credentials",
-      { shouldRetry: shouldRetry ?? false },
+      { shouldRetry: shouldRetry ?? false, refusedDeploymentStatus: error.status },
     );
   }
   if (error.status === 402) {
@@ -105,7 +105,7 @@ function toUpstreamError(error: unknown): Error {
       502,
       'api_error',
       "the Anthropic API refused to bill this deployment's account",
-      { shouldRetry: shouldRetry ?? false },
+      { shouldRetry: shouldRetry ?? false, refusedDeploymentStatus: error.status },
     );
   }
   const body = error.error as
