@@ -53,6 +53,23 @@ export function keyBudgetExceeded(
   );
 }
 
+/**
+ * A month item refused a hold for its size: every call in flight on it names its hold there,
+ * and DynamoDB's 400 KB item fills at about 15,000 (a producer's batch jobs hold for a day).
+ * Each call that ends takes its hold off.
+ */
+export function tooManyHolds(kind: 'user' | 'global' | 'key', cause: unknown) {
+  const budget = {
+    user: 'your monthly budget',
+    global: "the deployment's monthly budget",
+    key: "the API key's monthly budget",
+  }[kind];
+  return new BudgetExceededError(
+    `too many calls in flight hold ${budget} for one more to be admitted: try again when some end`,
+    { cause, heldByCallsInFlight: true },
+  );
+}
+
 /** One call that could not fit even an empty month of the deployment's shard. */
 export function callOverShardBudget(planned: Reservation, shardBudgetNanoUsd: number) {
   return new BudgetExceededError(

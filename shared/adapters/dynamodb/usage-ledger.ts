@@ -16,9 +16,10 @@ import {
   globalRefusal,
   HoldRefused,
   keyBudgetExceeded,
+  tooManyHolds,
   userRefusal,
 } from './budget-refusals.js';
-import { failedItem, isConditionFailure } from './errors.js';
+import { failedItem, isConditionFailure, isRefusedAsInvalid } from './errors.js';
 import { apiKeyKeys, ledgerKeys } from './keys.js';
 import {
   type Counter,
@@ -334,6 +335,8 @@ export class DynamoUsageLedger implements UsageLedger {
         }),
       );
     } catch (error) {
+      // Its expressions are fixed: only the item's size can make it invalid.
+      if (isRefusedAsInvalid(error)) throw tooManyHolds(counter.kind, error);
       if (!isConditionFailure(error)) throw error;
       const item = failedItem(error);
       if (item?.[hold] !== undefined) return;

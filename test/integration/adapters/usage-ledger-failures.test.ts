@@ -634,6 +634,42 @@ describe('DynamoUsageLedger', () => {
       await sharded.release(filling);
     });
   });
+  it("refuses a call as held by calls in flight when its user's month item is full of their holds", async () => {
+    const userId = `user-${randomUUID()}`;
+    await ledger.release(await reserve(userId));
+    const documents = createDocumentClient(client);
+    const month = ledgerKeys.userMonth(userId, MONTH);
+    const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: month }));
+    // What ~16,000 calls in flight (batch jobs hold for a day) leave on it: as many holds as
+    // the 400 KB item takes, so that one more does not fit.
+    const ids = Array.from({ length: 18_000 }, () =>
+      ledgerKeys.holdAttribute(newReservationId(T0 + 25 * 3600_000)),
+    );
+    const fill = (count: number) =>
+      documents.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...Item, ...Object.fromEntries(ids.slice(0, count).map((id) => [id, 1_000])) },
+        }),
+      );
+    let [fits, tooMany] = [0, ids.length];
+    while (tooMany - fits > 1) {
+      const count = Math.floor((fits + tooMany) / 2);
+      await fill(count).then(
+        () => (fits = count),
+        () => (tooMany = count),
+      );
+    }
+    await fill(fits);
+
+    const refusal = await reserve(userId).catch((error: unknown) => error);
+
+    expect(refusal).toBeInstanceOf(BudgetExceededError);
+    expect(refusal).toMatchObject({ heldByCallsInFlight: true });
+    expect((refusal as Error).message).toMatch(/too many calls in flight/);
+    expect(await ledger.listReservations()).toEqual([]);
+  });
+
   describe('when a caller dies before its index entry lands, so the sweep cannot find its holds', () => {
     const EXPIRED = T0 + 60_000 + 5 * 60_000 + 1;
     const settlementOf = async (id: string) =>
