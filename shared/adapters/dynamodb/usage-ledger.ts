@@ -1,5 +1,4 @@
 import {
-  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -11,6 +10,7 @@ import { newReservationId } from '../../domain/ids.js';
 import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
 import { isNoSpend, type LateSpend, lateSpend } from '../../domain/settlement.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../ports/usage-ledger.js';
+import { batchGetAll } from './batch-get.js';
 import {
   callOverShardBudget,
   globalRefusal,
@@ -612,14 +612,11 @@ export class DynamoUsageLedger implements UsageLedger {
    * reclaims (recorded first, so a late settle still counts its call once).
    */
   private async reclaimUnindexed(counters: Counter[], nowMs: number): Promise<number> {
-    const { Responses } = await this.client.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [this.tableName]: { Keys: counters.map((counter) => counter.key), ConsistentRead: true },
-        },
-      }),
+    const items = await batchGetAll(
+      { client: this.client, tableName: this.tableName },
+      counters.map((counter) => counter.key),
+      { consistent: true },
     );
-    const items = Responses?.[this.tableName] ?? [];
     const expired = counters.flatMap((counter) => {
       const item = items.find(
         (found) => found.pk === counter.key.pk && found.sk === counter.key.sk,

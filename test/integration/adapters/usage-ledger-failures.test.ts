@@ -47,6 +47,8 @@ describe('DynamoUsageLedger', () => {
   const conflictingTransactions = { left: 0 };
   /** Every command sent, as `<command> <partition key>`. */
   const sent: string[] = [];
+  /** BatchGetItems still to answer with every key unprocessed, as a throttled table may. */
+  let unprocessedBatchGets = 0;
   /** Index puts: counted; while `gate` is set they wait for it, with `fail` they fail. */
   const indexPuts = { count: 0, fail: false, gate: undefined as Promise<void> | undefined };
   let ledger: DynamoUsageLedger;
@@ -89,6 +91,14 @@ describe('DynamoUsageLedger', () => {
           if (indexPuts.fail) throw injectedFailure();
           await indexPuts.gate;
         }
+        if (context.commandName === 'BatchGetItemCommand' && unprocessedBatchGets > 0) {
+          unprocessedBatchGets--;
+          const { RequestItems } = args.input as { RequestItems: Record<string, unknown> };
+          return {
+            response: {},
+            output: { $metadata: {}, Responses: {}, UnprocessedKeys: RequestItems },
+          } as never;
+        }
         return next(args);
       },
       { step: 'initialize', name: 'injectWriteFailure' },
@@ -125,6 +135,7 @@ describe('DynamoUsageLedger', () => {
     lostAnswers.nextOf.clear();
     lostAnswers.lost = 0;
     sent.length = 0;
+    unprocessedBatchGets = 0;
     Object.assign(indexPuts, { count: 0, fail: false, gate: undefined });
     // One shard: below $20 the global budget is not split.
     tableName = `ledger-failures-${randomUUID().slice(0, 8)}`;
@@ -719,6 +730,26 @@ describe('DynamoUsageLedger', () => {
         expect(await held(userId)).toBe(1_000_000);
       });
     }
+
+    it('takes it back though the read of the month items first leaves them unprocessed', async () => {
+      const userId = `user-${randomUUID()}`;
+      const tight = { userDefaultBudgetNanoUsd: 1_500_000 };
+      indexPuts.fail = true;
+      const dead = await reserve(userId, tight);
+      indexPuts.fail = false;
+      unprocessedBatchGets = 1;
+
+      const next = await reserve(userId, {
+        ...tight,
+        nowMs: EXPIRED,
+        expiresAtMs: EXPIRED + 60_000,
+      });
+
+      expect(unprocessedBatchGets).toBe(0);
+      expect(await settlementOf(dead.id)).toMatchObject({ by: 'reclaim' });
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({ heldNanoUsd: 1_000_000 });
+      await ledger.release(next);
+    });
 
     it('still counts the call once should its caller only have been slow', async () => {
       const userId = `user-${randomUUID()}`;
