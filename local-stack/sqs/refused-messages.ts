@@ -1,6 +1,6 @@
 /**
  * What SQS refuses in a message that fauxqs takes: more than 10 attributes, an attribute
- * without a value, a delay over 15 minutes. A producer tested on the emulator alone would
+ * without a value or with a name SQS does not allow, a delay over 15 minutes. A producer tested on the emulator alone would
  * send them and fail on AWS.
  */
 
@@ -8,6 +8,12 @@
 export const MAX_MESSAGE_ATTRIBUTES = 10;
 /** The longest DelaySeconds SQS takes. */
 export const MAX_DELAY_SECONDS = 900;
+
+/**
+ * An attribute name SQS takes: up to 256 letters, digits, `_`, `-` and `.`, no period first,
+ * last or doubled, and not starting with the prefixes AWS keeps (`AWS.`, `Amazon.`, any case).
+ */
+const ATTRIBUTE_NAME = /^(?!aws\.|amazon\.)(?!\.)(?!.*\.\.)(?!.*\.$)[A-Za-z0-9_.-]{1,256}$/i;
 
 /** A message as SendMessage, or an entry of SendMessageBatch, names it (JSON protocol). */
 export interface SentMessage {
@@ -29,6 +35,9 @@ export function refusalOf(message: SentMessage): string | undefined {
     return `Number of message attributes [${attributes.length}] exceeds the allowed maximum [${MAX_MESSAGE_ATTRIBUTES}].`;
   }
   for (const [name, attribute] of attributes) {
+    if (!ATTRIBUTE_NAME.test(name)) {
+      return `Message (user) attribute name '${name}' is invalid.`;
+    }
     // `Number.float`, `Binary.gif`: a custom type names its base type first.
     const baseType = String(attribute.DataType ?? '').split('.')[0];
     const value = baseType === 'Binary' ? attribute.BinaryValue : attribute.StringValue;

@@ -78,6 +78,39 @@ describe('messages SQS refuses', () => {
     });
   });
 
+  for (const name of [
+    'AWS.trace',
+    'amazon.tenant',
+    '.tenant',
+    'tenant.',
+    'a..b',
+    'a b',
+    'x'.repeat(257),
+  ]) {
+    it(`refuses an attribute named ${name.slice(0, 20)}`, async () => {
+      await expect(
+        client.send(
+          new SendMessageCommand({
+            QueueUrl: await queueUrl(),
+            MessageBody: 'x',
+            MessageAttributes: { [name]: text('v') },
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    });
+  }
+
+  it('takes attribute names of letters, digits, _, - and single inner periods', async () => {
+    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: 'names' }));
+    await client.send(
+      new SendMessageCommand({
+        QueueUrl,
+        MessageBody: 'x',
+        MessageAttributes: { 'tenant.id_2-b': text('v'), AWSome: text('v') },
+      }),
+    );
+  });
+
   it('refuses a delay over 900 seconds', async () => {
     await expect(
       client.send(
