@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { buildApp } from 'fauxqs';
+import { publishRefusalOf } from '../sns/refused-publishes.js';
 import { refusalOf, type SentMessage } from './refused-messages.js';
 
 type FauxqsApp = ReturnType<typeof buildApp>;
@@ -17,7 +19,7 @@ const JSON_PROTOCOL = 'application/x-amz-json-1.0';
 /**
  * Answers SendMessage and SendMessageBatch as SQS does for what it refuses (see
  * refused-messages.ts) before fauxqs sees them: the message with a 400, a batch entry among
- * the `Failed` of the batch, the others sent.
+ * the `Failed` of the batch, the others sent. SNS's Publish likewise (refused-publishes.ts).
  */
 export function refuseWhatSqsRefuses(app: FauxqsApp): void {
   const refusedEntries = new WeakMap<object, FailedEntry[]>();
@@ -26,6 +28,17 @@ export function refuseWhatSqsRefuses(app: FauxqsApp): void {
     const target = request.headers['x-amz-target'];
     const body = request.body as SendBody | undefined;
     if (request.method !== 'POST' || !body) return;
+    const form = body as unknown as Record<string, unknown>;
+    if (target === undefined && form.Action === 'Publish') {
+      const refusal = publishRefusalOf(form);
+      if (refusal === undefined) return;
+      return reply
+        .code(400)
+        .header('content-type', 'text/xml')
+        .send(
+          `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>InvalidParameterValue</Code><Message>${escapeXml(refusal)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+        );
+    }
     if (target === 'AmazonSQS.SendMessage') {
       const refusal = refusalOf(body);
       if (refusal === undefined) return;
@@ -65,4 +78,8 @@ export function refuseWhatSqsRefuses(app: FauxqsApp): void {
     if (!result.Successful) return payload;
     return JSON.stringify({ ...result, Failed: [...(result.Failed ?? []), ...failed] });
   });
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (character) => `&#${character.charCodeAt(0)};`);
 }

@@ -13,7 +13,7 @@ export const MAX_DELAY_SECONDS = 900;
  * An attribute name SQS takes: up to 256 letters, digits, `_`, `-` and `.`, no period first,
  * last or doubled, and not starting with the prefixes AWS keeps (`AWS.`, `Amazon.`, any case).
  */
-const ATTRIBUTE_NAME = /^(?!aws\.|amazon\.)(?!\.)(?!.*\.\.)(?!.*\.$)[A-Za-z0-9_.-]{1,256}$/i;
+export const ATTRIBUTE_NAME = /^(?!aws\.|amazon\.)(?!\.)(?!.*\.\.)(?!.*\.$)[A-Za-z0-9_.-]{1,256}$/i;
 
 /** A message as SendMessage, or an entry of SendMessageBatch, names it (JSON protocol). */
 export interface SentMessage {

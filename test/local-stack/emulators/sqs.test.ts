@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net';
+import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -151,6 +152,52 @@ describe('messages SQS refuses', () => {
     );
     expect(result.Successful ?? []).toEqual([]);
     expect(result.Failed?.map((entry) => entry.Id)).toEqual(['empty']);
+  });
+});
+
+// fauxqs publishes these; SNS refuses them.
+describe('publishes SNS refuses', () => {
+  const publish = async (attributes: Record<string, MessageAttributeValue>) => {
+    const sns = new SNSClient({
+      endpoint: emulator.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'refusals' }));
+      return await sns.send(
+        new PublishCommand({ TopicArn, Message: '{}', MessageAttributes: attributes }),
+      );
+    } finally {
+      sns.destroy();
+    }
+  };
+
+  it('refuses an attribute with an empty value', async () => {
+    await expect(
+      publish({
+        type: { DataType: 'String', StringValue: 'job.ended' },
+        userId: { DataType: 'String', StringValue: '' },
+      }),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+      message: expect.stringMatching(/'userId'/),
+    });
+  });
+
+  it('refuses an attribute name SNS does not allow', async () => {
+    await expect(
+      publish({ 'AWS.type': { DataType: 'String', StringValue: 'job.ended' } }),
+    ).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+  });
+
+  it('publishes attributes SNS takes', async () => {
+    expect(
+      await publish({
+        type: { DataType: 'String', StringValue: 'job.ended' },
+        'tenant.id': { DataType: 'Number', StringValue: '7' },
+      }),
+    ).toMatchObject({ MessageId: expect.any(String) });
   });
 });
 
