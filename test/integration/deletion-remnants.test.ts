@@ -316,3 +316,40 @@ describe('a delete that died after the conversation item went, before its sweep'
     expect(history.messages).toHaveLength(2);
   });
 });
+
+describe('a conversation deleted while the table keeps leaving its batch deletes unprocessed', () => {
+  it('answers 503 within seconds (not a hang to the timeout, nor a 500), and a delete sent again finishes it', async () => {
+    let throttled = false;
+    const stack = await startTestStack({
+      // As a throttled table answers BatchWriteItem: nothing done, everything left to retry.
+      observeChatDynamoDb: (client) =>
+        client.middlewareStack.add(
+          (next, context) => async (args) => {
+            if (!throttled || context.commandName !== 'BatchWriteItemCommand') return next(args);
+            const { RequestItems } = args.input as { RequestItems: Record<string, unknown> };
+            return { output: { UnprocessedItems: RequestItems, $metadata: {} }, response: {} };
+          },
+          { step: 'initialize', name: 'unprocessedBatchWrites' },
+        ),
+    });
+    try {
+      const first = await collectSse(await stack.chat('tern', { message: 'Hello' }));
+      const conversationId = String(first[0]!.data.conversationId);
+
+      throttled = true;
+      const startedAt = Date.now();
+      const refused = await stack.request('tern', 'DELETE', `/v1/conversations/${conversationId}`);
+      const tookMs = Date.now() - startedAt;
+      throttled = false;
+      const again = await stack.request('tern', 'DELETE', `/v1/conversations/${conversationId}`);
+
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(tookMs).toBeLessThan(20_000);
+      expect(again.status).toBe(204);
+      expect(await itemsHolding(stack, conversationId)).toEqual([]);
+    } finally {
+      await stack.close();
+    }
+  });
+});

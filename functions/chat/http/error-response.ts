@@ -116,6 +116,8 @@ const MOMENTARY_ERROR_NAMES = new Set([
   'RequestLimitExceeded',
   'ThrottlingException',
   'Throttling',
+  // Ours: DynamoDB kept part of a batch unprocessed through every retry (throttling).
+  'UnprocessedItemsError',
   'TooManyRequestsException',
   'LimitExceededException',
   'TimeoutError',

@@ -1,5 +1,6 @@
 import { setTimeout } from 'node:timers/promises';
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UnprocessedItemsError } from './unprocessed-items-error.js';
 
 type Key = Record<string, unknown>;
 
@@ -19,7 +20,9 @@ export async function batchGetAll(
   let left = keys;
   for (let attempt = 0; left.length > 0; attempt++) {
     if (attempt >= MAX_ATTEMPTS) {
-      throw new Error(`DynamoDB left ${left.length} keys of a batch read unprocessed`);
+      throw new UnprocessedItemsError(
+        `DynamoDB left ${left.length} keys of a batch read unprocessed`,
+      );
     }
     if (attempt > 0) await setTimeout(10 * 2 ** attempt);
     const { Responses, UnprocessedKeys } = await client.send(

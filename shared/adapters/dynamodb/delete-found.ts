@@ -4,9 +4,12 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { UnprocessedItemsError } from './unprocessed-items-error.js';
 
 /** BatchWriteItem's limit of requests per call. */
 const BATCH_LIMIT = 25;
+/** Tries of a batch's unprocessed requests before giving up (~3 s of back-off in all). */
+const MAX_ATTEMPTS = 6;
 
 /**
  * Deletes every item a query finds, page by page, retrying what a batch leaves unprocessed.
@@ -47,6 +50,11 @@ async function deleteAll(
   for (let i = 0; i < itemKeys.length; i += BATCH_LIMIT) {
     let requests = itemKeys.slice(i, i + BATCH_LIMIT).map((Key) => ({ DeleteRequest: { Key } }));
     for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new UnprocessedItemsError(
+          `DynamoDB left ${requests.length} deletes of a batch unprocessed after ${MAX_ATTEMPTS} attempts`,
+        );
+      }
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
       const result = await client.send(
         new BatchWriteCommand({ RequestItems: { [tableName]: requests } }),

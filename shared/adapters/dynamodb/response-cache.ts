@@ -11,6 +11,7 @@ import type { TokenUsage } from '../../domain/usage.js';
 import type { CachedResponse, ResponseCache } from '../../ports/response-cache.js';
 import { deleteFound } from './delete-found.js';
 import { responseCacheKeys } from './keys.js';
+import { UnprocessedItemsError } from './unprocessed-items-error.js';
 
 /**
  * Brotli quality 5: a 1 MB SSE answer compresses ~23× in ~5 ms (1 MB of dense prose as
@@ -164,7 +165,7 @@ export class DynamoResponseCache implements ResponseCache {
         .map((Item) => ({ PutRequest: { Item } }));
       for (let attempt = 1; requests.length > 0; attempt++) {
         if (attempt > MAX_BATCH_ATTEMPTS) {
-          throw new Error(
+          throw new UnprocessedItemsError(
             `DynamoDB left ${requests.length} response cache parts unwritten after ${MAX_BATCH_ATTEMPTS} attempts`,
           );
         }
