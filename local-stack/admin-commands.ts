@@ -32,6 +32,13 @@ interface Command extends ArgumentSpec {
 }
 
 const text = { type: 'string' } as const;
+
+/** `word` (none, all) removes the limit: null; any other value is parsed. */
+const removable = <T>(
+  word: string,
+  value: string | undefined,
+  parse: (value: string | undefined) => T,
+): T | null => (value?.trim().toLowerCase() === word ? null : parse(value));
 const segment = (value: string | undefined) => encodeURIComponent(value ?? '');
 
 const COMMANDS: Record<string, Command> = {
@@ -85,6 +92,26 @@ const COMMANDS: Record<string, Command> = {
     summary: 'stops a key (everywhere within seconds)',
     positionals: 1,
     run: (call, [id]) => call('DELETE', `/v1/admin/keys/${segment(id)}`),
+  },
+  'set-key-limits': {
+    synopsis:
+      'set-key-limits <id> [--budget USD|none] [--rpm N|none] [--tpm N|none] [--models a,b|all]',
+    summary: "changes a key's own limits (none/all removes one); its secret stays the same",
+    positionals: 1,
+    options: { budget: text, rpm: text, tpm: text, models: text },
+    run: (call, [id], values) => {
+      if (Object.values(values).every((value) => value === undefined)) {
+        throw new UsageError('name at least one of --budget, --rpm, --tpm, --models');
+      }
+      return call('PATCH', `/v1/admin/keys/${segment(id)}`, {
+        monthlyBudgetUsd: removable('none', values.budget, (v) => numberOption('--budget', v)),
+        requestsPerMinute: removable('none', values.rpm, (v) => integerOption('--rpm', v)),
+        tokensPerMinute: removable('none', values.tpm, (v) => integerOption('--tpm', v)),
+        allowedModels: removable('all', values.models, (v) =>
+          v?.split(',').map((model) => model.trim()),
+        ),
+      });
+    },
   },
   'get-budget': {
     synopsis: 'get-budget <principal>',

@@ -11,6 +11,7 @@ import { registerRoutes } from './http/route.js';
 import { traceRequest } from './http/trace-request.js';
 import type { RequestTracer } from './observability/request-tracer.js';
 import {
+  changeApiKeyLimitsRoute,
   createApiKeyRoute,
   getApiKeyRoute,
   listApiKeysRoute,
@@ -55,6 +56,7 @@ type RouteDependencies = Parameters<typeof healthRoute>[0] &
   Parameters<typeof createApiKeyRoute>[0] &
   Parameters<typeof getApiKeyRoute>[0] &
   Parameters<typeof revokeApiKeyRoute>[0] &
+  Parameters<typeof changeApiKeyLimitsRoute>[0] &
   Parameters<typeof getBudgetRoute>[0] &
   Parameters<typeof usageReportRoute>[0];
 
@@ -112,6 +114,7 @@ export function createChatApp(deps: ChatAppDependencies): ChatRouter {
       listApiKeysRoute(deps),
       getApiKeyRoute(deps),
       revokeApiKeyRoute(deps),
+      changeApiKeyLimitsRoute(deps),
       getBudgetRoute(deps),
       setBudgetRoute(deps),
       usageReportRoute(deps),

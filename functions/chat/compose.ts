@@ -23,6 +23,7 @@ import { createTurnRecovery } from '../../shared/turns/recover-turn.js';
 import { createAdmission } from '../../shared/usage/admission.js';
 import { createBudgetReserver } from '../../shared/usage/budget-reserver.js';
 import type { ChatServiceHooks } from './adapters.js';
+import { createApiKeyLimitsChanger } from './admin/change-api-key-limits.js';
 import { createApiKeyIssuer } from './admin/issue-api-key.js';
 import { createChatApp } from './app.js';
 import type { ChatRouter } from './http/chat-router.js';
@@ -233,6 +234,8 @@ export function composeChatApp(
       apiKeys: apiKeyAuthenticator,
     }),
     noteApiKeyRevoked: (key) => apiKeyAuthenticator.noteRevoked(key),
+    changeApiKeyLimits: createApiKeyLimitsChanger({ store: apiKeys, models: settings.models }),
+    noteApiKeyChanged: (key) => apiKeyAuthenticator.noteChanged(key),
     authentication: {
       tokenHeader: settings.authTokenHeader.toLowerCase(),
       adminIamPrincipals: settings.adminIamPrincipals,

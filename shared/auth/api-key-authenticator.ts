@@ -12,6 +12,11 @@ export interface ApiKeyAuthenticator {
    * an eventually consistent read may still find it unrevoked for a moment.
    */
   noteRevoked(key: ApiKey): void;
+  /**
+   * Authorizes with the key's changed limits from now on, rather than with what this instance
+   * read before: other instances take them within `cacheTtlMs`.
+   */
+  noteChanged(key: ApiKey): void;
 }
 
 /**
@@ -68,6 +73,13 @@ export function createApiKeyAuthenticator(deps: {
     },
     noteRevoked(key) {
       revokedHere.add(key.id);
+    },
+    noteChanged(key) {
+      const nowMs = clock();
+      // By the hash of its secret, which only the entries read by it know.
+      for (const [hash, cached] of read) {
+        if (cached.key?.id === key.id) read.set(hash, { key, readAtMs: nowMs });
+      }
     },
   };
 }

@@ -16,6 +16,16 @@ export interface ApiKeyLimits {
   expiresAt?: string;
 }
 
+/** The limits an operator may change on an existing key. */
+export type ChangeableLimit =
+  | 'monthlyBudgetUsd'
+  | 'requestsPerMinute'
+  | 'tokensPerMinute'
+  | 'allowedModels';
+
+/** A change to a key's limits: a value sets it, `null` removes it (its principal's apply), absent keeps it. */
+export type ApiKeyLimitChanges = { [Name in ChangeableLimit]?: ApiKeyLimits[Name] | null };
+
 /** A project API key as stored: never the secret, only its hash. */
 export interface ApiKey extends ApiKeyLimits {
   /** `key_<32 hex>`: how the admin API names it. */

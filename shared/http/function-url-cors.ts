@@ -3,7 +3,7 @@
  * stack's function URL and the local one. The Anthropic SDK's own headers are listed so
  * a browser app (`dangerouslyAllowBrowser`) can call /v1/messages.
  */
-export const CORS_ALLOWED_METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
+export const CORS_ALLOWED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export function corsAllowedHeaders(tokenHeader: string): string[] {
   return [

@@ -1,4 +1,4 @@
-import type { ApiKey } from '../domain/api-key.js';
+import type { ApiKey, ApiKeyLimitChanges } from '../domain/api-key.js';
 import type { Page } from '../domain/conversation.js';
 import type { PageRequest } from './conversation-store.js';
 
@@ -16,6 +16,13 @@ export interface ApiKeyStore {
    * @returns the key as revoked, or undefined when there is no such key
    */
   revoke(id: string, nowIso: string): Promise<ApiKey | undefined>;
+  /**
+   * Sets or removes (`null`) the key's limits on every copy it authorizes from; nothing else
+   * of it changes.
+   * @returns the key as changed, or undefined when there is no such key
+   * @throws ConflictError when the key is revoked
+   */
+  changeLimits(id: string, changes: ApiKeyLimitChanges): Promise<ApiKey | undefined>;
   /** Records that the key was used at `nowIso`. */
   touch(id: string, nowIso: string): Promise<void>;
 }

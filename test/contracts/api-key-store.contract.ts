@@ -283,6 +283,89 @@ export function apiKeyStoreContract(subject: () => Promise<ApiKeyStoreSubject>) 
     });
   });
 
+  describe('changeLimits', () => {
+    it('sets and removes limits, seen by id, hash and list, and changes nothing else of the key', async () => {
+      const secretHash = newSecretHash();
+      const { revokedAt: _revoked, lastUsedAt: _used, ...unused } = fullKeyOf();
+      const key = await created(unused, secretHash);
+      await store.touch(key.id, iso(T0 + 1_000));
+
+      const changed = await store.changeLimits(key.id, {
+        monthlyBudgetUsd: 0.25,
+        requestsPerMinute: null,
+        allowedModels: ['claude-haiku-4-5'],
+      });
+
+      const { requestsPerMinute: _removed, ...rest } = key;
+      const expected: ApiKey = {
+        ...rest,
+        monthlyBudgetUsd: 0.25,
+        allowedModels: ['claude-haiku-4-5'],
+        lastUsedAt: iso(T0 + 1_000),
+      };
+      expect(changed).toStrictEqual(expected);
+      expect(await store.get(key.id)).toStrictEqual(expected);
+      expect(await store.findByHash(secretHash)).toStrictEqual(withoutLastUse(expected));
+      expect((await store.list({ limit: 10 })).items).toStrictEqual([expected]);
+    });
+
+    it('removes every limit with null, leaving a key with none', async () => {
+      const secretHash = newSecretHash();
+      const key = await created(
+        keyOf({
+          monthlyBudgetUsd: 3,
+          requestsPerMinute: 5,
+          tokensPerMinute: 500,
+          allowedModels: ['claude-sonnet-4-6'],
+        }),
+        secretHash,
+      );
+
+      const changed = await store.changeLimits(key.id, {
+        monthlyBudgetUsd: null,
+        requestsPerMinute: null,
+        tokensPerMinute: null,
+        allowedModels: null,
+      });
+
+      const bare: ApiKey = {
+        id: key.id,
+        principal: key.principal,
+        hint: key.hint,
+        createdAt: key.createdAt,
+      };
+      expect(changed).toStrictEqual(bare);
+      expect(await store.findByHash(secretHash)).toStrictEqual(bare);
+    });
+
+    it('changes nothing when no limit is named', async () => {
+      const key = await created(keyOf({ monthlyBudgetUsd: 3 }));
+
+      expect(await store.changeLimits(key.id, {})).toStrictEqual(key);
+      expect(await store.get(key.id)).toStrictEqual(key);
+    });
+
+    it('refuses to change a revoked key, and leaves it as it was', async () => {
+      const secretHash = newSecretHash();
+      const key = await created(keyOf({ monthlyBudgetUsd: 3 }), secretHash);
+      const revoked = await store.revoke(key.id, iso(T0 + 5_000));
+
+      const change = store.changeLimits(key.id, { monthlyBudgetUsd: 100 });
+
+      await expect(change).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.get(key.id)).toStrictEqual(revoked);
+      expect(await store.findByHash(secretHash)).toStrictEqual(revoked);
+    });
+
+    it('finds no key to change for an unknown id, and creates none', async () => {
+      const id = newApiKeyId();
+
+      expect(await store.changeLimits(id, { monthlyBudgetUsd: 1 })).toBeUndefined();
+      expect(await store.get(id)).toBeUndefined();
+      expect(await store.list({ limit: 10 })).toEqual({ items: [] });
+    });
+  });
+
   describe('touch', () => {
     it('records when the key was last used, by id and in the list', async () => {
       const key = await created(keyOf());

@@ -1,4 +1,4 @@
-import type { ApiKey } from '../../shared/domain/api-key.js';
+import type { ApiKey, ApiKeyLimitChanges } from '../../shared/domain/api-key.js';
 import type { Page } from '../../shared/domain/conversation.js';
 import { ConflictError } from '../../shared/domain/errors.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
@@ -60,6 +60,20 @@ export class InMemoryApiKeyStore implements ApiKeyStore {
     const stored = this.byId.get(id);
     if (!stored) return undefined;
     stored.key.revokedAt ??= nowIso;
+    return structuredClone(stored.key);
+  }
+
+  async changeLimits(id: string, changes: ApiKeyLimitChanges): Promise<ApiKey | undefined> {
+    const stored = this.byId.get(id);
+    if (!stored) return undefined;
+    if (stored.key.revokedAt !== undefined) {
+      throw new ConflictError(`API key ${id} is revoked: its limits cannot change`);
+    }
+    const key = stored.key as unknown as Record<string, unknown>;
+    for (const [name, value] of Object.entries(changes)) {
+      if (value === null) delete key[name];
+      else if (value !== undefined) key[name] = structuredClone(value);
+    }
     return structuredClone(stored.key);
   }
 

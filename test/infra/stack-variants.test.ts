@@ -73,7 +73,7 @@ describe('with OIDC, an imported key, an IAM-authenticated URL, CORS, no tracing
       InvokeMode: 'RESPONSE_STREAM',
       Cors: {
         AllowOrigins: ['https://app.example', 'https://admin.example'],
-        AllowMethods: Match.arrayWith(['GET', 'POST', 'DELETE']),
+        AllowMethods: Match.arrayWith(['GET', 'POST', 'PATCH', 'DELETE']),
         AllowHeaders: Match.arrayWith(['authorization', 'x-user-authorization', 'content-type']),
       },
     });

@@ -21,6 +21,7 @@ const ADMIN_ROUTES: ReadonlyArray<readonly [string, string, unknown?]> = [
   ['GET', '/v1/admin/keys'],
   ['GET', `/v1/admin/keys/${NO_SUCH_KEY}`],
   ['DELETE', `/v1/admin/keys/${NO_SUCH_KEY}`],
+  ['PATCH', `/v1/admin/keys/${NO_SUCH_KEY}`, { monthlyBudgetUsd: 1 }],
   ['GET', '/v1/admin/principals/target/budget'],
   ['PUT', '/v1/admin/principals/target/budget', { monthlyBudgetUsd: 1000 }],
   ['GET', '/v1/admin/usage'],
@@ -277,8 +278,9 @@ describe('API keys', () => {
 
   it('answers an id that is no key id of ours with 404, however long (3,000 characters were a 500)', async () => {
     for (const id of ['k'.repeat(3_000), 'key_%E2%82%AC', `${NO_SUCH_KEY}x`]) {
-      for (const method of ['GET', 'DELETE'] as const) {
-        const response = await api.asAdmin(method, `/v1/admin/keys/${id}`);
+      for (const method of ['GET', 'DELETE', 'PATCH'] as const) {
+        const body = method === 'PATCH' ? { monthlyBudgetUsd: 1 } : undefined;
+        const response = await api.asAdmin(method, `/v1/admin/keys/${id}`, body);
         expect(response.status, `${method} ${id.slice(0, 20)}`).toBe(404);
         const { error } = await json(response);
         expect(error.type).toBe('not_found_error');
@@ -504,6 +506,163 @@ describe('what an API key may spend', () => {
     expect(report.byModel).toContainEqual(
       expect.objectContaining({ name: 'claude-sonnet-4-6', requests: expect.any(Number) }),
     );
+  });
+});
+
+/** An operator changes a key's own limits in place: its clients keep their secret. */
+describe("changing an API key's limits", () => {
+  let stack: TestStack;
+  let api: ReturnType<typeof adminClient>;
+  beforeAll(async () => {
+    stack = await startTestStack({ env: { ALLOWED_MODELS: OTHER_MODEL } });
+    api = adminClient(stack);
+  });
+  afterAll(() => stack.close());
+
+  const call = async (key: string, model = 'claude-sonnet-4-6') => {
+    const response = await api.send(
+      { 'x-api-key': key, 'anthropic-version': '2023-06-01' },
+      'POST',
+      '/v1/messages',
+      { model, max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] },
+    );
+    return { status: response.status, answer: await json(response) };
+  };
+  const change = (id: string, body: unknown) => api.asAdmin('PATCH', `/v1/admin/keys/${id}`, body);
+  const shown = async (id: string) => json(await api.asAdmin('GET', `/v1/admin/keys/${id}`));
+
+  it("refuses a key's calls at once when its budget is lowered under what it spent, and admits them again once raised, its month intact", async () => {
+    const { id, key } = await api.createKey({
+      principal: 'lowered',
+      monthlyBudgetUsd: 5,
+      expiresAt: '2099-01-01T00:00:00.000Z',
+    });
+    expect((await call(key)).status).toBe(200);
+    const before = await shown(id);
+    expect(before.usage.costUsd).toBeGreaterThan(0);
+
+    const lowered = await change(id, { monthlyBudgetUsd: before.usage.costUsd });
+    expect(lowered.status).toBe(200);
+    expect(await json(lowered)).toMatchObject({ id, monthlyBudgetUsd: before.usage.costUsd });
+    const refused = await call(key);
+    expect(refused.status).toBe(402);
+    expect(refused.answer.error).toMatchObject({
+      type: 'billing_error',
+      message: expect.stringContaining('API key'),
+    });
+    expect((await change(id, { monthlyBudgetUsd: 1e-9 })).status).toBe(200);
+    expect((await call(key)).status).toBe(402);
+    const refusedMonth = await shown(id);
+    expect(refusedMonth.usage).toStrictEqual(before.usage);
+
+    const raised = await change(id, { monthlyBudgetUsd: 10 });
+    expect(raised.status).toBe(200);
+    expect((await call(key)).status).toBe(200);
+    const after = await shown(id);
+    expect(after.usage.requests).toBe(before.usage.requests + 1);
+    expect(after.usage.heldUsd).toBe(0);
+    const { usage: _before, monthlyBudgetUsd: _5, ...unchanged } = before;
+    const { usage: _after, monthlyBudgetUsd, ...still } = after;
+    expect(monthlyBudgetUsd).toBe(10);
+    expect(still).toStrictEqual(unchanged);
+    expect(still.lastUsedAt).toEqual(expect.any(String));
+
+    expect((await change(id, { monthlyBudgetUsd: null })).status).toBe(200);
+    expect((await shown(id)).monthlyBudgetUsd).toBeUndefined();
+    expect((await call(key)).status).toBe(200);
+  });
+
+  it('refuses a model removed from the key at once, and admits every model again once the list is removed', async () => {
+    const { id, key } = await api.createKey({ principal: 'narrowed' });
+    expect((await call(key, OTHER_MODEL)).status).toBe(200);
+
+    const narrowed = await change(id, {
+      allowedModels: ['claude-sonnet-4-6', 'claude-sonnet-4-6'],
+    });
+    expect(narrowed.status).toBe(200);
+    expect((await json(narrowed)).allowedModels).toEqual(['claude-sonnet-4-6']);
+    const refused = await call(key, OTHER_MODEL);
+    expect(refused.status).toBe(403);
+    expect(refused.answer.error.type).toBe('permission_error');
+    expect((await call(key)).status).toBe(200);
+
+    expect((await change(id, { allowedModels: null })).status).toBe(200);
+    expect((await call(key, OTHER_MODEL)).status).toBe(200);
+  });
+
+  it("sets and removes a key's own requests per minute (counted from the first call it binds)", async () => {
+    const { id, key } = await api.createKey({ principal: 'slowed' });
+    await awayFromMinuteEnd();
+
+    expect((await change(id, { requestsPerMinute: 1 })).status).toBe(200);
+    expect((await call(key)).status).toBe(200);
+    expect((await call(key)).status).toBe(429);
+
+    const freed = await json(
+      await change(id, { requestsPerMinute: null, tokensPerMinute: 50_000 }),
+    );
+    expect(freed.requestsPerMinute).toBeUndefined();
+    expect(freed.tokensPerMinute).toBe(50_000);
+    expect((await call(key)).status).toBe(200);
+  });
+
+  it('answers a revoked key with 409 and an unknown one with 404, changing neither', async () => {
+    const { id } = await api.createKey({ principal: 'revoked-then-changed', monthlyBudgetUsd: 1 });
+    await api.asAdmin('DELETE', `/v1/admin/keys/${id}`);
+
+    const revoked = await change(id, { monthlyBudgetUsd: 100 });
+    expect(revoked.status).toBe(409);
+    expect((await json(revoked)).error.type).toBe('conflict_error');
+    expect((await shown(id)).monthlyBudgetUsd).toBe(1);
+
+    const unknown = await change(NO_SUCH_KEY, { monthlyBudgetUsd: 100 });
+    expect(unknown.status).toBe(404);
+    expect((await json(unknown)).error.type).toBe('not_found_error');
+    expect((await shown(NO_SUCH_KEY).catch(() => undefined))?.id).toBeUndefined();
+  });
+
+  const invalid: Record<string, unknown> = {
+    'nothing to change': {},
+    'an unknown field': { monthlyBudgetUsd: 1, scopes: ['admin'] },
+    'its expiry, which is not a limit': { expiresAt: '2099-01-01T00:00:00Z' },
+    'a negative budget': { monthlyBudgetUsd: -1 },
+    'a zero budget': { monthlyBudgetUsd: 0 },
+    'a budget below a nano-dollar': { monthlyBudgetUsd: 1e-300 },
+    'a budget as text': { monthlyBudgetUsd: 'NaN' },
+    'a budget beyond a million': { monthlyBudgetUsd: 2_000_000 },
+    'a fractional rate': { requestsPerMinute: 1.5 },
+    'a zero rate': { tokensPerMinute: 0 },
+    'a model the deployment does not allow': { allowedModels: ['claude-imaginary-9'] },
+    'no models': { allowedModels: [] },
+    'a list that is no list': { allowedModels: 'claude-sonnet-4-6' },
+    'a body that is no object': [{ monthlyBudgetUsd: 1 }],
+  };
+  for (const [name, body] of Object.entries(invalid)) {
+    it(`answers a change with ${name} with 400, changing nothing`, async () => {
+      const { id } = await api.createKey({ principal: 'invalidly-changed', monthlyBudgetUsd: 1 });
+
+      const response = await change(id, body);
+
+      expect(response.status).toBe(400);
+      expect((await json(response)).error.type).toBe('invalid_request_error');
+      expect((await shown(id)).monthlyBudgetUsd).toBe(1);
+    });
+  }
+
+  it('answers a body that is not JSON, or a NaN, with 400', async () => {
+    const { id } = await api.createKey({ principal: 'garbled', monthlyBudgetUsd: 1 });
+    for (const raw of ['{"monthlyBudgetUsd": NaN}', '{"monthlyBudgetUsd": -Infinity}', '']) {
+      const response = await fetch(`${stack.url}/v1/admin/keys/${id}`, {
+        method: 'PATCH',
+        headers: {
+          ...bearer(await stack.token(ADMIN, { admin: true })),
+          'content-type': 'application/json',
+        },
+        body: raw,
+      });
+      expect(response.status, raw).toBe(400);
+    }
+    expect((await shown(id)).monthlyBudgetUsd).toBe(1);
   });
 });
 

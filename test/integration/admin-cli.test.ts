@@ -10,6 +10,7 @@ import { monthOf } from '../../shared/domain/budget.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const OTHER_MODEL = 'claude-opus-4-6';
 
 /** What one run printed, and the requests it made. */
 interface Run {
@@ -25,7 +26,7 @@ describe('npm run admin', () => {
   let stack: TestStack;
   let adminToken: string;
   beforeAll(async () => {
-    stack = await startTestStack();
+    stack = await startTestStack({ env: { ALLOWED_MODELS: OTHER_MODEL } });
     adminToken = await stack.token('operator', { admin: true });
   });
   afterAll(() => stack.close());
@@ -126,6 +127,60 @@ describe('npm run admin', () => {
     expect((await admin(['get-key', id])).json().revokedAt).toBe(revoked.json().revokedAt);
   });
 
+  it("changes a key's budget and models in place: under its spend refused, raised admitted, a removed model refused", async () => {
+    const { id, key } = (await admin(['create-key', 'cli-changed', '--budget', '5'])).json();
+    const call = async (model = 'claude-sonnet-4-6') => {
+      const response = await fetch(`${stack.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': key, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model,
+          max_tokens: 50,
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+      });
+      await response.body?.cancel();
+      return response.status;
+    };
+    expect(await call()).toBe(200);
+    const { costUsd } = (await admin(['get-key', id])).json().usage;
+
+    const lowered = await admin(['set-key-limits', id, '--budget', String(costUsd)]);
+    expect(lowered.code).toBe(0);
+    expect(lowered.requests).toEqual([`PATCH /v1/admin/keys/${id}`]);
+    expect(lowered.json()).toMatchObject({ id, monthlyBudgetUsd: costUsd });
+    expect(await call()).toBe(402);
+
+    expect((await admin(['set-key-limits', id, '--budget', '10'])).code).toBe(0);
+    expect(await call()).toBe(200);
+
+    const narrowed = await admin([
+      'set-key-limits',
+      id,
+      '--models',
+      'claude-sonnet-4-6',
+      '--rpm',
+      '50',
+    ]);
+    expect(narrowed.json()).toMatchObject({
+      allowedModels: ['claude-sonnet-4-6'],
+      requestsPerMinute: 50,
+    });
+    expect(await call(OTHER_MODEL)).toBe(403);
+
+    const widened = await admin(['set-key-limits', id, '--models', 'all', '--budget', 'none']);
+    expect(widened.json()).not.toHaveProperty('allowedModels');
+    expect(widened.json()).not.toHaveProperty('monthlyBudgetUsd');
+    expect(widened.json().requestsPerMinute).toBe(50);
+    expect(await call(OTHER_MODEL)).toBe(200);
+
+    const revoked = await admin(['revoke-key', id]);
+    expect(revoked.code).toBe(0);
+    const refused = await admin(['set-key-limits', id, '--budget', '1']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/^409 conflict_error: /);
+  });
+
   it("sets and shows a principal's budget", async () => {
     const set = await admin(['set-budget', 'cli-budgeted', '42']);
     expect(set.code).toBe(0);
@@ -175,6 +230,8 @@ describe('npm run admin', () => {
     'an option without its value': ['create-key', 'alice', '--budget'],
     'a budget that is no number': ['set-budget', 'alice', 'lots'],
     'a fractional rate': ['create-key', 'alice', '--rpm', '1.5'],
+    'a key change with no limit named': ['set-key-limits', 'key_1'],
+    'a key budget that is no number': ['set-key-limits', 'key_1', '--budget', 'lots'],
     'a top that is no number': ['usage', '--top', 'ten'],
     // An unset shell variable: `--principal "$P"` listed every principal's keys.
     'an empty principal': ['list-keys', '--principal', ''],
@@ -200,6 +257,7 @@ describe('npm run admin', () => {
       'list-keys',
       'get-key',
       'revoke-key',
+      'set-key-limits',
       'get-budget',
       'set-budget',
       'usage',

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from './support/api-keys.js';
 import { collectSse } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -127,5 +128,49 @@ describe('logs', () => {
         }),
       }),
     ]);
+  });
+
+  it("record a change of an API key's limits: the key, its principal, what changed and the limits now, never its secret", async () => {
+    const { id, key } = await createApiKey(stack, { principal: 'audited', monthlyBudgetUsd: 5 });
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      lines.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    try {
+      const response = await fetch(`${stack.url}/v1/admin/keys/${id}`, {
+        method: 'PATCH',
+        headers: {
+          authorization: `Bearer ${await stack.token('operator', { admin: true })}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ monthlyBudgetUsd: 1, requestsPerMinute: null }),
+      });
+      expect(response.status).toBe(200);
+    } finally {
+      process.stdout.write = write;
+    }
+
+    const changed = lines
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.startsWith('{') && line.includes('API key limits changed'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(changed).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        userId: 'operator',
+        apiKeyId: id,
+        principal: 'audited',
+        changed: ['monthlyBudgetUsd', 'requestsPerMinute'],
+        limits: {
+          monthlyBudgetUsd: 1,
+          requestsPerMinute: null,
+          tokensPerMinute: null,
+          allowedModels: null,
+        },
+      }),
+    ]);
+    expect(lines.join('')).not.toContain(key);
   });
 });

@@ -144,6 +144,14 @@ describe('GET /openapi.json', () => {
     const checks = [
       ['GET', '/v1/admin/keys', await call('GET', '/v1/admin/keys?principal=oa-alice')],
       ['GET', '/v1/admin/keys/{keyId}', await call('GET', `/v1/admin/keys/${created.id}`)],
+      [
+        'PATCH',
+        '/v1/admin/keys/{keyId}',
+        await call('PATCH', `/v1/admin/keys/${created.id}`, {
+          monthlyBudgetUsd: 2,
+          allowedModels: null,
+        }),
+      ],
       ['DELETE', '/v1/admin/keys/{keyId}', await call('DELETE', `/v1/admin/keys/${created.id}`)],
       [
         'PUT',

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApiKey } from '../../domain/api-key.js';
+import type { ApiKey, ApiKeyLimitChanges } from '../../domain/api-key.js';
 import type { Page } from '../../domain/conversation.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { ApiKeyStore } from '../../ports/api-key-store.js';
@@ -139,6 +139,38 @@ export class DynamoApiKeyStore implements ApiKeyStore {
     }
   }
 
+  async changeLimits(id: string, changes: ApiKeyLimitChanges): Promise<ApiKey | undefined> {
+    const item = await this.byId(id);
+    if (!item) return undefined;
+    if (toApiKey(item).revokedAt !== undefined) throw revokedKeyUnchanged(id);
+    const update = limitsUpdate(changes);
+    if (!update) return toApiKey(item);
+    const change = (itemKey: Record<string, string>) => ({
+      Update: {
+        TableName: this.tableName,
+        Key: itemKey,
+        ...update,
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+      },
+    });
+    try {
+      await transactWrite(this.client, {
+        TransactItems: [change(apiKeyKeys.byId(id)), change(apiKeyKeys.byHash(secretHashOf(item)))],
+      });
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Revoked since it was read: a revoked key's limits stay as they were.
+      const after = await this.get(id);
+      if (!after) return undefined;
+      if (after.revokedAt !== undefined) throw revokedKeyUnchanged(id, error);
+      throw new Error(`API key ${id} could not be changed: its by-hash item is missing`, {
+        cause: error,
+      });
+    }
+    // Read back whole: a change racing with this one to other limits is in it.
+    return this.get(id);
+  }
+
   async touch(id: string, nowIso: string): Promise<void> {
     try {
       await this.client.send(
@@ -188,6 +220,38 @@ function authorizingAttributes(key: ApiKey): Item {
 /** Without its unset fields: an item stores no empty attributes, a key read back has none. */
 function definedOnly<T extends object>(fields: T): T {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as T;
+}
+
+/** One update for both items: SET what is given, REMOVE what is null; none when nothing is. */
+function limitsUpdate(changes: ApiKeyLimitChanges) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const set: string[] = [];
+  const remove: string[] = [];
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) continue;
+    names[`#${name}`] = name;
+    if (value === null) remove.push(`#${name}`);
+    else {
+      values[`:${name}`] = Array.isArray(value) ? [...value] : value;
+      set.push(`#${name} = :${name}`);
+    }
+  }
+  if (set.length === 0 && remove.length === 0) return undefined;
+  return {
+    UpdateExpression: [
+      set.length > 0 && `SET ${set.join(', ')}`,
+      remove.length > 0 && `REMOVE ${remove.join(', ')}`,
+    ]
+      .filter(Boolean)
+      .join(' '),
+    ExpressionAttributeNames: names,
+    ...(set.length > 0 && { ExpressionAttributeValues: values }),
+  };
+}
+
+function revokedKeyUnchanged(id: string, cause?: unknown): ConflictError {
+  return new ConflictError(`API key ${id} is revoked: its limits cannot change`, { cause });
 }
 
 function secretHashOf(item: Item): string {

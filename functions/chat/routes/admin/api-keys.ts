@@ -6,6 +6,7 @@ import { nanoToUsd } from '../../../../shared/domain/pricing/model-price.js';
 import type { ApiKeyStore } from '../../../../shared/ports/api-key-store.js';
 import type { UsageLedger } from '../../../../shared/ports/usage-ledger.js';
 import * as z from '../../../../shared/validation/zod.js';
+import type { ChangeApiKeyLimits } from '../../admin/change-api-key-limits.js';
 import type { IssueApiKey } from '../../admin/issue-api-key.js';
 import { json } from '../../http/json-response.js';
 import { defineRoute } from '../../http/route.js';
@@ -14,17 +15,31 @@ import { countSchema, instantSchema, usdSchema } from '../../response-schemas.js
 
 const positiveInt = z.int().check(z.positive(), z.maximum(100_000_000));
 
+/** A key's own limits, as a new key sets them and a change does. */
+const LIMITS = {
+  // The ledger counts nano-USD: a smaller budget is a mistake (and DynamoDB's numbers underflow).
+  monthlyBudgetUsd: z.number().check(z.minimum(1e-9), z.maximum(1_000_000)),
+  requestsPerMinute: positiveInt,
+  tokensPerMinute: positiveInt,
+  allowedModels: z.array(z.string().check(z.minLength(1), z.maxLength(200))).check(z.minLength(1)),
+};
+
 const NewApiKeySchema = z.strictObject({
   principal: z.string().check(z.minLength(1), z.maxLength(128)),
   name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
-  // The ledger counts nano-USD: a smaller budget is a mistake (and DynamoDB's numbers underflow).
-  monthlyBudgetUsd: z.optional(z.number().check(z.minimum(1e-9), z.maximum(1_000_000))),
-  requestsPerMinute: z.optional(positiveInt),
-  tokensPerMinute: z.optional(positiveInt),
-  allowedModels: z.optional(
-    z.array(z.string().check(z.minLength(1), z.maxLength(200))).check(z.minLength(1)),
-  ),
+  monthlyBudgetUsd: z.optional(LIMITS.monthlyBudgetUsd),
+  requestsPerMinute: z.optional(LIMITS.requestsPerMinute),
+  tokensPerMinute: z.optional(LIMITS.tokensPerMinute),
+  allowedModels: z.optional(LIMITS.allowedModels),
   expiresAt: z.optional(z.iso.datetime({ offset: true })),
+});
+
+/** null removes a limit: the key's principal's then applies (every model the deployment allows). */
+const ApiKeyLimitChangesSchema = z.strictObject({
+  monthlyBudgetUsd: z.optional(z.nullable(LIMITS.monthlyBudgetUsd)),
+  requestsPerMinute: z.optional(z.nullable(LIMITS.requestsPerMinute)),
+  tokensPerMinute: z.optional(z.nullable(LIMITS.tokensPerMinute)),
+  allowedModels: z.optional(z.nullable(LIMITS.allowedModels)),
 });
 
 /** POST /v1/admin/keys: `201 {"id","key",…}`; the key is shown this once. */
@@ -138,6 +153,45 @@ export const revokeApiKeyRoute = (deps: {
       if (!key) throw apiKeyNotFound(params.keyId!);
       deps.noteApiKeyRevoked(key);
       scope.logger.info('API key revoked', { apiKeyId: key.id, principal: key.principal });
+      return json(200, key);
+    },
+  });
+
+/** PATCH /v1/admin/keys/{id}: the key's own limits, set or removed; its secret stays. */
+export const changeApiKeyLimitsRoute = (deps: {
+  changeApiKeyLimits: ChangeApiKeyLimits;
+  /** Tells this instance's API key cache, so the new limits apply here at once. */
+  noteApiKeyChanged: (key: ApiKey) => void;
+}) =>
+  defineRoute({
+    method: 'PATCH',
+    path: '/v1/admin/keys/:keyId',
+    access: 'admin',
+    body: ApiKeyLimitChangesSchema,
+    docs: {
+      operationId: 'changeApiKeyLimits',
+      summary: "Change an API key's own budget, rates or models",
+      description:
+        "Each field given is set, `null` removes it (the principal's limits, or every model the deployment allows, then apply), one absent stays. Applies at once here and everywhere within 5 seconds; calls already holding budget run to their end. The secret, `createdAt`, `lastUsedAt` and `expiresAt` never change. A revoked key cannot change (409).",
+      params: { keyId: 'The key id (`key_…`).' },
+      responses: { 200: { description: 'The key as changed.', json: apiKeySchema } },
+      errors: [404, 409],
+    },
+    handle: async ({ params, body, scope }) => {
+      const key = await deps.changeApiKeyLimits(apiKeyIdOf(params), body);
+      if (!key) throw apiKeyNotFound(params.keyId!);
+      deps.noteApiKeyChanged(key);
+      scope.logger.info('API key limits changed', {
+        apiKeyId: key.id,
+        principal: key.principal,
+        changed: Object.keys(body),
+        limits: {
+          monthlyBudgetUsd: key.monthlyBudgetUsd ?? null,
+          requestsPerMinute: key.requestsPerMinute ?? null,
+          tokensPerMinute: key.tokensPerMinute ?? null,
+          allowedModels: key.allowedModels ?? null,
+        },
+      });
       return json(200, key);
     },
   });

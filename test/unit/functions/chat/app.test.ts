@@ -38,6 +38,7 @@ const PROTECTED = [
   ['POST', '/v1/admin/keys'],
   ['GET', '/v1/admin/keys'],
   ['DELETE', `/v1/admin/keys/key_${'c'.repeat(32)}`],
+  ['PATCH', `/v1/admin/keys/key_${'c'.repeat(32)}`],
   ['GET', '/v1/admin/usage'],
   ['PUT', '/v1/admin/principals/alice/budget'],
 ] as const;
@@ -79,6 +80,8 @@ function createApp(authTokenHeader: string, adminIamPrincipals: readonly string[
     issueApiKey: unused,
     apiKeys: unused,
     noteApiKeyRevoked: unused,
+    changeApiKeyLimits: unused,
+    noteApiKeyChanged: unused,
     usageRecords: unused,
     clock: () => Date.parse('2026-11-15T00:00:00Z'),
     limits: { maxMessageChars: 1000, pingIntervalMs: 15_000, userMonthlyBudgetUsd: 10 },

@@ -204,6 +204,52 @@ describe('createApiKeyAuthenticator', () => {
     expect((await refusal(authenticator.verify(secret))).message).toMatch(/revoked/);
   });
 
+  it('sees changed limits only once what it read is 5 seconds old', async () => {
+    const { authenticator, secret, key, store, advance } = await fixture({ monthlyBudgetUsd: 5 });
+    await authenticator.verify(secret);
+    await store.changeLimits(key.id, { monthlyBudgetUsd: 1 });
+
+    advance(4_999);
+    expect((await authenticator.verify(secret)).apiKey?.monthlyBudgetUsd).toBe(5);
+
+    advance(1);
+    expect((await authenticator.verify(secret)).apiKey?.monthlyBudgetUsd).toBe(1);
+  });
+
+  it('grants a key it is told was changed its new limits at once, reading nothing, and keeps the others it read', async () => {
+    const { authenticator, secret, key, store } = await fixture({
+      monthlyBudgetUsd: 5,
+      allowedModels: ['claude-haiku-4-5'],
+    });
+    const other = generateApiKeySecret();
+    await store.create(
+      {
+        id: newApiKeyId(),
+        principal: 'team-web',
+        hint: apiKeyHint(other),
+        createdAt: key.createdAt,
+      },
+      hashApiKeySecret(other),
+    );
+    await authenticator.verify(secret);
+    await authenticator.verify(other);
+    const changed = await store.changeLimits(key.id, {
+      monthlyBudgetUsd: null,
+      requestsPerMinute: 3,
+      allowedModels: ['claude-sonnet-4-6'],
+    });
+
+    authenticator.noteChanged(changed!);
+
+    expect((await authenticator.verify(secret)).apiKey).toStrictEqual({
+      id: key.id,
+      requestsPerMinute: 3,
+      allowedModels: ['claude-sonnet-4-6'],
+    });
+    await expect(authenticator.verify(other)).resolves.toMatchObject({ userId: 'team-web' });
+    expect(store.reads).toBe(2);
+  });
+
   it('records that a key was used at most once a minute', async () => {
     const { authenticator, secret, key, store, advance } = await fixture();
 
