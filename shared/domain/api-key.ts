@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { PermissionError } from './errors.js';
+import { listsModel } from './model-id.js';
 
 /** Every key starts with this, so a leaked one is recognizable (secret scanners, logs). */
 export const API_KEY_PREFIX = 'csk_';
@@ -55,7 +56,7 @@ export function checkKeyAllowsModel(key: ApiKeyGrant | undefined, model: string)
 }
 
 export function keyAllowsModel(key: ApiKeyGrant | undefined, model: string): boolean {
-  return !key?.allowedModels || key.allowedModels.includes(model);
+  return !key?.allowedModels || listsModel(new Set(key.allowedModels), model);
 }
 
 /** A new key: 256 random bits, base64url, behind the prefix. Shown once, then only its hash is kept. */

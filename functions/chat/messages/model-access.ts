@@ -1,5 +1,6 @@
 import { checkKeyAllowsModel } from '../../../shared/domain/api-key.js';
 import { PermissionError, ValidationError } from '../../../shared/domain/errors.js';
+import { listsModel } from '../../../shared/domain/model-id.js';
 import type { Caller, MessagesLimits } from './messages-types.js';
 
 /** The models a caller may use: the deployment's, narrowed by its API key's. */
@@ -8,13 +9,13 @@ export function modelsFor(caller: Caller, limits: Pick<MessagesLimits, 'models'>
   return [...limits.models].filter((model) => !keyModels || keyModels.includes(model));
 }
 
-/** @throws PermissionError when the caller may not use `model` */
+/** @throws PermissionError when the caller may not use `model` (or the alias it is a dated snapshot of) */
 export function checkModel(
   model: string,
   caller: Caller,
   limits: Pick<MessagesLimits, 'models'>,
 ): void {
-  if (!limits.models.has(model)) {
+  if (!listsModel(limits.models, model)) {
     throw new PermissionError(
       `model ${JSON.stringify(model)} is not available here; available: ${[...limits.models].join(', ')}`,
     );

@@ -1,3 +1,4 @@
+import { withoutDateSuffix } from '../model-id.js';
 import { GEO_NOT_AVAILABLE, isRegionalInference, type TokenUsage } from '../usage.js';
 import {
   BATCH_PRICE_RATIO,
@@ -109,9 +110,4 @@ function scaled(nanoUsd: number, ratios: ReadonlyArray<{ times: number; per: num
   const times = ratios.reduce((product, ratio) => product * ratio.times, 1);
   const per = ratios.reduce((product, ratio) => product * ratio.per, 1);
   return Math.ceil((nanoUsd * times) / per);
-}
-
-/** `claude-sonnet-4-5-20250929` is priced as `claude-sonnet-4-5`. */
-function withoutDateSuffix(model: string): string {
-  return model.replace(/-\d{8}$/, '');
 }

@@ -598,3 +598,45 @@ describe('/v1/messages near the function deadline', () => {
     });
   });
 });
+
+describe("/v1/messages with a model's dated snapshot id (Claude Code's background calls)", () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({
+      env: { ALLOWED_MODELS: 'claude-sonnet-4-6,claude-haiku-4-5' },
+    });
+  });
+  afterAll(() => stack.close());
+
+  it("takes the snapshot of an allowed model as that model, for the deployment and the key, and bills it as it; refuses another's", async () => {
+    const { id, key } = await createApiKey(stack, {
+      principal: 'background',
+      allowedModels: ['claude-haiku-4-5'],
+    });
+    const client = new Anthropic({ baseURL: stack.url, apiKey: key, maxRetries: 0 });
+    const ask = (model: string) =>
+      client.messages.create({
+        model,
+        max_tokens: 50,
+        messages: [{ role: 'user', content: 'A title for this chat [[local-claude: tokens=5]]' }],
+      });
+
+    const answered = await ask('claude-haiku-4-5-20251001');
+    const keyOnly = await ask('claude-sonnet-4-6').catch((error: unknown) => error);
+    const notAllowed = await ask('claude-opus-4-5-20251101').catch((error: unknown) => error);
+
+    expect(stack.claude.requests.at(-1)?.body).toMatchObject({
+      model: 'claude-haiku-4-5-20251001',
+    });
+    const spent = await new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000).keyMonth(
+      id,
+      month(),
+    );
+    expect(spent.spentNanoUsd).toBe(
+      prices.costNanoUsd('claude-haiku-4-5', usageFromWire(answered.usage)),
+    );
+    expect(keyOnly).toBeInstanceOf(Anthropic.PermissionDeniedError);
+    expect(notAllowed).toBeInstanceOf(Anthropic.PermissionDeniedError);
+    expect((notAllowed as Error).message).toMatch(/not available here/);
+  });
+});

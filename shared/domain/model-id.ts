@@ -1,0 +1,12 @@
+/**
+ * A dated snapshot id names the model its alias does: `claude-haiku-4-5-20251001` is
+ * `claude-haiku-4-5` (what Claude Code's own background calls ask for).
+ */
+export function withoutDateSuffix(model: string): string {
+  return model.replace(/-\d{8}$/, '');
+}
+
+/** Whether `allowed` lists `model`, or the alias it is a dated snapshot of. */
+export function listsModel(allowed: { has(model: string): boolean }, model: string): boolean {
+  return allowed.has(model) || allowed.has(withoutDateSuffix(model));
+}
