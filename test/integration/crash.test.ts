@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localFunctionEnv } from '../../local-stack/function-env.js';
+import { captureOutput } from './support/captured-output.js';
 import { answerText, collectSse, json, readSse } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -206,7 +207,6 @@ describe('a turn whose heartbeats fail while its answer streams on', () => {
 
 describe('a dead turn the user ends by going on', () => {
   let stack: TestStack;
-  const lines: string[] = [];
   const previous = {
     level: process.env.POWERTOOLS_LOG_LEVEL,
     metricsDisabled: process.env.POWERTOOLS_METRICS_DISABLED,
@@ -230,34 +230,20 @@ describe('a dead turn the user ends by going on', () => {
     await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 200));
 
     // Metrics go to stdout, warnings to stderr.
-    const streams = [process.stdout, process.stderr];
-    const writes = streams.map((stream) => stream.write.bind(stream));
-    streams.forEach((stream, i) => {
-      stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-        lines.push(String(chunk));
-        return writes[i]!(chunk, ...rest);
-      }) as typeof stream.write;
-    });
-    const records = () =>
-      lines
-        .flatMap((chunk) => chunk.split('\n'))
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const output = captureOutput([process.stdout, process.stderr]);
     try {
       const next = await stack.chat('went-on', { conversationId, message: 'Are you back?' });
       expect(next.status).toBe(200);
       await collectSse(next);
       // Metrics are flushed as the request ends, which may be after its last byte is read.
       await expect
-        .poll(records)
+        .poll(output.records)
         .toContainEqual(expect.objectContaining({ service: 'chat', TurnsRecovered: 1 }));
     } finally {
-      streams.forEach((stream, i) => {
-        stream.write = writes[i]!;
-      });
+      output.restore();
     }
 
-    expect(records()).toContainEqual(
+    expect(output.records()).toContainEqual(
       expect.objectContaining({
         level: 'WARN',
         message: 'ended a turn whose function died',

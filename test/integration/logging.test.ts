@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from './support/api-keys.js';
+import { captureOutput } from './support/captured-output.js';
 import { collectSse } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -17,24 +18,16 @@ describe('logs', () => {
 
   it('are JSON lines with the request id and the user id, and never carry message text', async () => {
     const secretText = 'my-bank-password-is-hunter2';
-    const lines: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-      lines.push(String(chunk));
-      return write(chunk, ...rest);
-    }) as typeof process.stdout.write;
+    const output = captureOutput([process.stdout]);
     try {
       const events = await collectSse(await stack.chat('logged-user', { message: secretText }));
       expect(events.at(-1)?.event).toBe('done');
       expect((await stack.chat('logged-user', { message: '' })).status).toBe(400);
     } finally {
-      process.stdout.write = write;
+      output.restore();
     }
 
-    const logs = lines
-      .flatMap((chunk) => chunk.split('\n'))
-      .filter((line) => line.startsWith('{') && line.includes('"level"'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const logs = output.records().filter((record) => 'level' in record);
     expect(logs.map((log) => log.message)).toEqual(
       expect.arrayContaining(['turn ended', 'request rejected']),
     );
@@ -42,16 +35,11 @@ describe('logs', () => {
       expect(log.function_request_id).toEqual(expect.any(String));
       expect(log.userId).toBe('logged-user');
     }
-    expect(lines.join('')).not.toContain(secretText);
+    expect(output.text()).not.toContain(secretText);
   });
 
   it('say why a turn failed mid-stream: the failure and its upstream cause', async () => {
-    const lines: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-      lines.push(String(chunk));
-      return write(chunk, ...rest);
-    }) as typeof process.stdout.write;
+    const output = captureOutput([process.stdout]);
     try {
       const events = await collectSse(
         await stack.chat('failing-user', {
@@ -60,12 +48,9 @@ describe('logs', () => {
       );
       expect(events.at(-1)?.event).toBe('error');
     } finally {
-      process.stdout.write = write;
+      output.restore();
     }
-    const ended = lines
-      .flatMap((chunk) => chunk.split('\n'))
-      .filter((line) => line.includes('"turn ended"'))
-      .map((line) => JSON.parse(line) as { stopReason: string; failure?: Record<string, unknown> });
+    const ended = output.records().filter((record) => record.message === 'turn ended');
     expect(ended).toHaveLength(1);
     expect(ended[0]).toMatchObject({
       stopReason: 'error',
@@ -76,13 +61,8 @@ describe('logs', () => {
   });
 
   it("log the deployment's own key or account refused upstream as an error naming which, not as the caller's error passed on", async () => {
-    const lines: string[] = [];
     // Warnings and errors go to stderr.
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-      lines.push(String(chunk));
-      return write(chunk, ...rest);
-    }) as typeof process.stderr.write;
+    const output = captureOutput([process.stderr]);
     try {
       for (const status of [401, 402]) {
         const response = await fetch(`${stack.url}/v1/messages`, {
@@ -102,12 +82,9 @@ describe('logs', () => {
         expect(response.status).toBe(502);
       }
     } finally {
-      process.stderr.write = write;
+      output.restore();
     }
-    const logs = lines
-      .flatMap((chunk) => chunk.split('\n'))
-      .filter((line) => line.startsWith('{') && line.includes('"level"'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const logs = output.records().filter((record) => 'level' in record);
     expect(logs.filter((log) => log.message === 'upstream error passed on')).toEqual([]);
     const failed = logs.filter((log) => log.message === 'request failed');
     expect(failed).toEqual([
@@ -132,12 +109,7 @@ describe('logs', () => {
 
   it("record a change of an API key's limits: the key, its principal, what changed and the limits now, never its secret", async () => {
     const { id, key } = await createApiKey(stack, { principal: 'audited', monthlyBudgetUsd: 5 });
-    const lines: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-      lines.push(String(chunk));
-      return write(chunk, ...rest);
-    }) as typeof process.stdout.write;
+    const output = captureOutput([process.stdout]);
     try {
       const response = await fetch(`${stack.url}/v1/admin/keys/${id}`, {
         method: 'PATCH',
@@ -149,13 +121,12 @@ describe('logs', () => {
       });
       expect(response.status).toBe(200);
     } finally {
-      process.stdout.write = write;
+      output.restore();
     }
 
-    const changed = lines
-      .flatMap((chunk) => chunk.split('\n'))
-      .filter((line) => line.startsWith('{') && line.includes('API key limits changed'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const changed = output
+      .records()
+      .filter((record) => record.message === 'API key limits changed');
     expect(changed).toEqual([
       expect.objectContaining({
         level: 'INFO',
@@ -171,6 +142,6 @@ describe('logs', () => {
         },
       }),
     ]);
-    expect(lines.join('')).not.toContain(key);
+    expect(output.text()).not.toContain(key);
   });
 });
