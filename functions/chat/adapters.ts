@@ -143,6 +143,7 @@ function createVerifier(
   if (settings.authMode === 'oidc') {
     return oidcVerifier({
       maxLifetimeSeconds: settings.maxTokenLifetimeSeconds,
+      clockToleranceSeconds: settings.tokenClockToleranceSeconds,
       adminClaim,
       issuer: settings.jwtIssuer!,
       audience: settings.jwtAudience!,
@@ -151,6 +152,7 @@ function createVerifier(
   }
   return hs256Verifier({
     maxLifetimeSeconds: settings.maxTokenLifetimeSeconds,
+    clockToleranceSeconds: settings.tokenClockToleranceSeconds,
     adminClaim,
     secret: secretSource({
       name: 'JWT signing secret',

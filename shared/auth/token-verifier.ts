@@ -22,6 +22,12 @@ export interface TokenVerifier {
 interface TokenRules {
   /** Longest lifetime accepted (`exp` minus `iat`, or minus now without `iat` or when it is later). */
   maxLifetimeSeconds: number;
+  /**
+   * How far the issuer's clock may be from ours: a token is taken this long before its `nbf`
+   * and after its `exp`, so a token used the moment it is issued is not refused as not yet valid.
+   * @default 0
+   */
+  clockToleranceSeconds?: number;
   /** The claim that makes a caller an admin: equal to `value`, or a list holding it. */
   adminClaim?: { name: string; value: string };
 }
@@ -50,6 +56,7 @@ export function hs256Verifier(options: Hs256VerifierOptions): TokenVerifier {
         jwtVerify(token, await keyOf(await options.secret()), {
           algorithms: ['HS256'],
           requiredClaims: REQUIRED_CLAIMS,
+          clockTolerance: options.clockToleranceSeconds ?? 0,
           ...(options.issuer && { issuer: options.issuer }),
           ...(options.audience && { audience: options.audience }),
         }),
@@ -73,6 +80,7 @@ export function oidcVerifier(options: OidcVerifierOptions): TokenVerifier {
       verifyWith(authorization, options, (token) =>
         jwtVerify(token, keySet, {
           requiredClaims: REQUIRED_CLAIMS,
+          clockTolerance: options.clockToleranceSeconds ?? 0,
           issuer: options.issuer,
           audience: options.audience,
           algorithms: ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'],

@@ -273,6 +273,11 @@ export const SETTINGS = {
     'Tokens must carry exp; one valid for longer than this (exp - iat, or exp - now when iat is missing or later) is refused.',
     int({ min: 60, max: 31_536_000, default: 86_400 }),
   ),
+  tokenClockToleranceSeconds: setting(
+    'both',
+    'How far the token issuer’s clock may be from Lambda’s: a token is accepted this long before its nbf and after its exp.',
+    int({ min: 0, max: 300, default: 30 }),
+  ),
   authTokenHeader: setting(
     'functions',
     'The request header carrying Bearer <JWT>; the stack sets x-user-authorization when the function URL uses AWS_IAM (SigV4 takes Authorization).',

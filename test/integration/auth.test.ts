@@ -30,10 +30,17 @@ describe('authentication', () => {
     missing: async () => undefined,
     malformed: async () => 'Bearer abc.def',
     'not bearer': async () => `Basic ${Buffer.from('a:b').toString('base64')}`,
+    // Past the 30 s the issuer's clock may be off by.
     expired: async () =>
       `Bearer ${await new SignJWT({ sub: 'u' })
         .setProtectedHeader({ alg: 'HS256' })
-        .setExpirationTime(Math.floor(Date.now() / 1000) - 10)
+        .setExpirationTime(Math.floor(Date.now() / 1000) - 40)
+        .sign(secret)}`,
+    'not yet valid': async () =>
+      `Bearer ${await new SignJWT({ sub: 'u' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setNotBefore(Math.floor(Date.now() / 1000) + 40)
+        .setExpirationTime('5m')
         .sign(secret)}`,
     'wrongly signed': async () =>
       `Bearer ${await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode('not-the-secret'))}`,
@@ -67,6 +74,29 @@ describe('authentication', () => {
       expect(stack.claude.requests.length).toBe(before);
     });
   }
+
+  it('takes a token from an issuer whose clock is a few seconds off ours, either way', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (const token of [
+      // Issued "now" by a clock 5 s ahead, used at once.
+      await new SignJWT({ sub: 'skewed' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuedAt(now + 5)
+        .setNotBefore(now + 5)
+        .setExpirationTime(now + 305)
+        .sign(secret),
+      // Its last seconds by a clock 5 s behind.
+      await new SignJWT({ sub: 'skewed' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime(now - 5)
+        .sign(secret),
+    ]) {
+      const response = await fetch(`${stack.url}/v1/usage`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(response.status).toBe(200);
+    }
+  });
 
   it('protects every route but /health', async () => {
     for (const [method, path] of [

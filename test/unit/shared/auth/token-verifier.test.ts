@@ -65,6 +65,40 @@ describe('hs256Verifier', () => {
     await expect(verifier.verify(`Bearer ${token}`)).rejects.toThrow(AuthenticationError);
   });
 
+  it("takes a token this long before its nbf and after its exp, for the issuer's clock, and no longer", async () => {
+    const tolerant = hs256Verifier({
+      maxLifetimeSeconds: 3600,
+      clockToleranceSeconds: 30,
+      secret: async () => SECRET,
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const token = (notBefore: number, expires: number) =>
+      new SignJWT({ sub: 'u' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setNotBefore(notBefore)
+        .setExpirationTime(expires)
+        .sign(new TextEncoder().encode(SECRET));
+
+    await expect(tolerant.verify(`Bearer ${await token(now + 10, now + 300)}`)).resolves.toEqual({
+      userId: 'u',
+    });
+    await expect(tolerant.verify(`Bearer ${await token(now - 300, now - 10)}`)).resolves.toEqual({
+      userId: 'u',
+    });
+    for (const [notBefore, expires] of [
+      [now + 60, now + 300],
+      [now - 300, now - 60],
+    ]) {
+      await expect(tolerant.verify(`Bearer ${await token(notBefore!, expires!)}`)).rejects.toThrow(
+        AuthenticationError,
+      );
+    }
+    // Without a tolerance, a token a second early is refused.
+    await expect(verifier.verify(`Bearer ${await token(now + 10, now + 300)}`)).rejects.toThrow(
+      AuthenticationError,
+    );
+  });
+
   it('rejects a token signed with another secret', async () => {
     await expect(
       verifier.verify(`Bearer ${await sign({ sub: 'u' }, 'another-secret-entirely')}`),
