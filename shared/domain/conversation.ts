@@ -61,7 +61,13 @@ export interface Conversation {
   /** Sequence number of the newest message slot taken; the next turn expects it. */
   lastSeq: number;
   messageCount: number;
-  activeTurn?: { turnId: string; leaseUntilMs: number; hold?: TurnHold };
+  activeTurn?: {
+    turnId: string;
+    leaseUntilMs: number;
+    hold?: TurnHold;
+    /** Asked to stop: it ends at its next look for a stop. */
+    stopping?: boolean;
+  };
   /** Compacted history: a summary of every message up to `throughSeq`. */
   summary?: { text: string; throughSeq: number };
   /** Estimated tokens of the messages not yet compacted. */

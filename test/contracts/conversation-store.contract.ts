@@ -970,6 +970,9 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(
         await store.isStopRequested(userId, begin.conversationId, begin.turnId, begin.nowIso),
       ).toBe(true);
+      // The next question waits for a stopping turn rather than being refused.
+      const conversation = await store.getConversation(userId, begin.conversationId);
+      expect(conversation?.activeTurn).toMatchObject({ turnId: begin.turnId, stopping: true });
       expect(
         await store.isStopRequested(userId, begin.conversationId, 'turn_other', begin.nowIso),
       ).toBe(false);
@@ -984,6 +987,9 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(await store.isStopRequested(userId, conversationId, begin.turnId, begin.nowIso)).toBe(
         false,
       );
+      expect(
+        (await store.getConversation(userId, conversationId))?.activeTurn?.stopping,
+      ).toBeUndefined();
       expect(await store.requestStop(userId, conversationId, T0 + 1_000, begin.turnId)).toBe(true);
       expect(await store.isStopRequested(userId, conversationId, begin.turnId, begin.nowIso)).toBe(
         true,

@@ -36,7 +36,12 @@ export class InMemoryConversationStore implements ConversationStore {
 
   async getConversation(userId: string, conversationId: string) {
     const record = this.records.get(keyOf(userId, conversationId));
-    return record && structuredClone(record.conversation);
+    if (!record) return undefined;
+    const conversation = structuredClone(record.conversation);
+    if (conversation.activeTurn && record.stopTurnId === conversation.activeTurn.turnId) {
+      conversation.activeTurn.stopping = true;
+    }
+    return conversation;
   }
 
   async listConversations(userId: string, page: PageRequest): Promise<Page<Conversation>> {

@@ -82,6 +82,45 @@ describe('a turn that is interrupted', () => {
     expect(stored.content.length).toBeGreaterThan(0);
   });
 
+  it('answers a question sent right after a Stop, once the stopped answer is stored, not with 409', async () => {
+    // Two warm functions: the question must not wait out a cold start, which would hide the race.
+    await Promise.all(
+      ['warm-1', 'warm-2'].map(async (userId) =>
+        collectSse(await stack.chat(userId, { message: 'hi' })),
+      ),
+    );
+    const response = await stack.chat('stop-then-ask', {
+      message: `tell me everything ${directive('tokens=400')}`,
+    });
+    const events = readSse(response);
+    const start = (await events.next()).value!;
+    const conversationId = String(start.data.conversationId);
+    const delta = (await events.next()).value!;
+    expect(delta.event).toBe('delta');
+
+    const stop = await stack.request(
+      'stop-then-ask',
+      'POST',
+      `/v1/conversations/${conversationId}/stop`,
+    );
+    expect(stop.status).toBe(202);
+    const next = await stack.chat('stop-then-ask', { conversationId, message: 'something else' });
+    expect(next.status).toBe(200);
+    const nextEvents = await collectSse(next);
+
+    const stopped: SseEvent[] = [start, delta];
+    for await (const event of events) stopped.push(event);
+    expect(stopped.at(-1)?.data.stopReason).toBe('stopped');
+    expect(nextEvents.at(-1)?.data.stopReason).toBe('end_turn');
+    const history = await json(
+      await stack.request('stop-then-ask', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(
+      history.messages.map((m: { stopReason?: string }) => m.stopReason ?? 'question'),
+    ).toEqual(['question', 'stopped', 'question', 'end_turn']);
+    expect(history.messages[1].content).toBe(answerText(stopped));
+  });
+
   it('stops only the answer a stop names: a late stop of an ended answer leaves the next one streaming', async () => {
     const first = await collectSse(await stack.chat('named-stopper', { message: 'short' }));
     const { conversationId, messageId: ended } = first[0]!.data;

@@ -66,7 +66,7 @@ export function createTurnStart(deps: {
     const maxTokens = Math.min(request.maxTokens ?? limits.maxOutputTokens, limits.maxOutputTokens);
     const { userId } = request;
     const existing = request.conversationId
-      ? await findConversation(deps, userId, request.conversationId, receivedAtMs)
+      ? await findConversation(deps, userId, request.conversationId)
       : undefined;
     const conversationId = existing?.id ?? request.newConversationId ?? newConversationId();
     const supersedeFrom = await supersededBy(store, request, existing);
@@ -412,29 +412,45 @@ function allowedModel(model: string, models: ReadonlySet<string>): string {
 }
 
 async function findConversation(
-  deps: { store: ConversationStore; recover: RecoverTurn },
+  deps: { store: ConversationStore; recover: RecoverTurn; clock: Clock; limits: TurnLimits },
   userId: string,
   conversationId: string,
-  nowMs: number,
 ): Promise<Conversation> {
-  const read = () =>
-    isConversationId(conversationId)
-      ? deps.store.getConversation(userId, conversationId)
-      : Promise.resolve(undefined);
+  const read = async () => {
+    const found = isConversationId(conversationId)
+      ? await deps.store.getConversation(userId, conversationId)
+      : undefined;
+    if (!found) {
+      throw new NotFoundError(`conversation ${JSON.stringify(conversationId)} does not exist`);
+    }
+    return found;
+  };
   let conversation = await read();
-  if (!conversation) {
-    throw new NotFoundError(`conversation ${JSON.stringify(conversationId)} does not exist`);
+  // A turn asked to stop ends at its next poll: a question sent right after Stop waits for
+  // it to store what it streamed instead of being refused.
+  const polls = (deps.limits.stopPollIntervalMs + STOPPED_TURN_FINISH_MS) / STOPPING_TURN_POLL_MS;
+  for (let poll = 0; poll < polls && isStopping(conversation.activeTurn, deps.clock()); poll++) {
+    await new Promise((resolve) => setTimeout(resolve, STOPPING_TURN_POLL_MS));
+    conversation = await read();
   }
   // Fail fast on the common race; beginTurn's condition is what guarantees it.
-  if (conversation.activeTurn && conversation.activeTurn.leaseUntilMs >= nowMs) {
+  if (conversation.activeTurn && conversation.activeTurn.leaseUntilMs >= deps.clock()) {
     throw new ConflictError('another turn is in progress in this conversation; retry when it ends');
   }
   if (conversation.activeTurn) {
     // Its function died: keep what it streamed and settle its hold before taking over.
     await deps.recover(userId, conversationId);
-    conversation = (await read()) ?? conversation;
+    conversation = await read();
   }
   return conversation;
+}
+
+/** How long a stopped turn may take, after it sees the stop, to store its answer and settle. */
+const STOPPED_TURN_FINISH_MS = 2_000;
+const STOPPING_TURN_POLL_MS = 50;
+
+function isStopping(turn: Conversation['activeTurn'], nowMs: number): boolean {
+  return turn?.stopping === true && turn.leaseUntilMs >= nowMs;
 }
 
 async function loadHistory(

@@ -19,6 +19,7 @@ export function toConversation(item: Item): Conversation {
       turnId: item.activeTurnId,
       leaseUntilMs: Number(item.activeTurnLeaseUntil ?? 0),
       ...(item.activeTurnHold !== undefined && { hold: item.activeTurnHold as TurnHold }),
+      ...(item.stopTurnId === item.activeTurnId && { stopping: true }),
     };
   }
   if (typeof item.summary === 'string') {
