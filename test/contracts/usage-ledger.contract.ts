@@ -104,6 +104,27 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
       expect((whenSpent as Error).message).not.toMatch(/in flight/);
     });
 
+    it('says a budget that is spent, or is $0, admits no call, rather than ask for fewer tokens', async () => {
+      const whole = await reserve({ amountNanoUsd: USER_BUDGET_NANO_USD });
+      await ledger.settle(whole, { usage: usageOf(), costNanoUsd: USER_BUDGET_NANO_USD });
+      const whenSpent = await reserve({ amountNanoUsd: 1 }).catch((error: unknown) => error);
+      const atZero = await reserve({ userId: newUserId(), userDefaultBudgetNanoUsd: 0 }).catch(
+        (error: unknown) => error,
+      );
+      const keyAtZero = await reserve({
+        userId: newUserId(),
+        apiKey: { id: `key_${randomUUID().replaceAll('-', '')}`, budgetNanoUsd: 0 },
+      }).catch((error: unknown) => error);
+
+      expect(whenSpent).toBeInstanceOf(BudgetExceededError);
+      expect((whenSpent as Error).message).toMatch(/your monthly budget of \$0\.000001 is spent/);
+      expect((atZero as Error).message).toMatch(/your monthly budget is \$0: no call is admitted/);
+      expect((keyAtZero as Error).message).toMatch(/the API key's monthly budget is \$0/);
+      for (const refusal of [whenSpent, atZero, keyAtZero]) {
+        expect((refusal as Error).message).not.toMatch(/fewer|lower max_tokens/);
+      }
+    });
+
     it("says so when calls starting a user's month at once refuse one another", async () => {
       const outcomes = await Promise.allSettled([
         reserve({ amountNanoUsd: 600 }),

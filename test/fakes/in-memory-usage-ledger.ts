@@ -1,4 +1,9 @@
 import { holdableAmount, monthOf } from '../../shared/domain/budget.js';
+import {
+  deploymentBudgetExceeded,
+  keyBudgetExceeded,
+  userBudgetExceeded,
+} from '../../shared/domain/budget-refusals.js';
 import { BudgetExceededError } from '../../shared/domain/errors.js';
 import { nanoToUsd, usdToNano } from '../../shared/domain/pricing/model-price.js';
 import { lateSpend, type Settlement } from '../../shared/domain/settlement.js';
@@ -164,41 +169,22 @@ export class InMemoryUsageLedger implements UsageLedger {
     const counters = this.countersOf({ userId, month, ...(apiKey && { keyId: apiKey.id }) });
     const [user, global, key] = counters;
     // Only what calls in flight hold stands in the way: the spent part leaves room.
-    const heldByCallsInFlight = (counter: Counters, budget: number) => ({
-      heldByCallsInFlight: counter.spentNanoUsd + amountNanoUsd <= budget,
+    const refusal = (counter: Counters, budgetNanoUsd: number) => ({
+      budgetNanoUsd,
+      spentNanoUsd: counter.spentNanoUsd,
+      heldByCallsInFlight: counter.spentNanoUsd + amountNanoUsd <= budgetNanoUsd,
     });
-    const inFlight = (options: { heldByCallsInFlight: boolean }) =>
-      options.heldByCallsInFlight
-        ? ' (calls in flight hold part of it until they end: it may fit then)'
-        : '';
     const refusals: BudgetExceededError[] = [];
     if (user.heldNanoUsd + amountNanoUsd > userBudgetNanoUsd) {
-      const options = heldByCallsInFlight(user, userBudgetNanoUsd);
-      refusals.push(
-        new BudgetExceededError(
-          `this request does not fit your monthly budget of $${nanoToUsd(userBudgetNanoUsd)}; ask for fewer output tokens (or tool uses) or wait for the next month${inFlight(options)}`,
-          options,
-        ),
-      );
+      refusals.push(userBudgetExceeded(refusal(user, userBudgetNanoUsd)));
     }
     const keyBudget = apiKey?.budgetNanoUsd;
     if (key && keyBudget !== undefined && key.heldNanoUsd + amountNanoUsd > keyBudget) {
-      const options = heldByCallsInFlight(key, keyBudget);
-      refusals.push(
-        new BudgetExceededError(
-          `this request does not fit the API key's monthly budget of $${nanoToUsd(keyBudget)}; lower max_tokens (or a tool's max_uses) or wait for the next month${inFlight(options)}`,
-          options,
-        ),
-      );
+      refusals.push(keyBudgetExceeded(refusal(key, keyBudget)));
     }
     if (global.heldNanoUsd + amountNanoUsd > globalBudgetNanoUsd) {
-      const options = heldByCallsInFlight(global, globalBudgetNanoUsd);
-      refusals.push(
-        new BudgetExceededError(
-          `this request does not fit what is left of the deployment's monthly budget${inFlight(options)}`,
-          options,
-        ),
-      );
+      const { heldByCallsInFlight } = refusal(global, globalBudgetNanoUsd);
+      refusals.push(deploymentBudgetExceeded({ heldByCallsInFlight }));
     }
     // Only when every budget in the way waits on holds alone may the call fit later.
     const refused = refusals.find((refusal) => !refusal.heldByCallsInFlight) ?? refusals[0];

@@ -1,3 +1,4 @@
+import { deploymentBudgetExceeded, userBudgetExceeded } from '../../domain/budget-refusals.js';
 import { BudgetExceededError } from '../../domain/errors.js';
 import { nanoToUsd } from '../../domain/pricing/model-price.js';
 import type { Reservation } from '../../ports/usage-ledger.js';
@@ -5,14 +6,14 @@ import type { Reservation } from '../../ports/usage-ledger.js';
 /** A hold on a user month or a deployment shard refused: the item as the update found it, to tell why. */
 export class HoldRefused extends BudgetExceededError {
   constructor(readonly item: Record<string, unknown> | undefined) {
-    super(userBudgetMessage(''));
+    super('this request does not fit the monthly budget');
   }
 }
 
 /** A deployment shard's refusal, as the refused update found the shard. */
 export function globalRefusal(item: Record<string, unknown>, reservation: Reservation) {
   const cap = Number(item.availableNanoUsd ?? 0) + Number(item.heldNanoUsd ?? 0);
-  return globalBudgetExceeded({
+  return deploymentBudgetExceeded({
     heldByCallsInFlight: cap - Number(item.spentNanoUsd ?? 0) >= reservation.amountNanoUsd,
   });
 }
@@ -20,37 +21,12 @@ export function globalRefusal(item: Record<string, unknown>, reservation: Reserv
 /** A user month's refusal, as the refused update found the month. */
 export function userRefusal(item: Record<string, unknown>, reservation: Reservation) {
   const budget = Number(item.availableNanoUsd ?? 0) + Number(item.heldNanoUsd ?? 0);
-  return userBudgetExceeded(budget, {
-    heldByCallsInFlight: budget - Number(item.spentNanoUsd ?? 0) >= reservation.amountNanoUsd,
+  const spentNanoUsd = Number(item.spentNanoUsd ?? 0);
+  return userBudgetExceeded({
+    budgetNanoUsd: budget,
+    spentNanoUsd,
+    heldByCallsInFlight: budget - spentNanoUsd >= reservation.amountNanoUsd,
   });
-}
-
-function userBudgetExceeded(budgetNanoUsd: number, options?: { heldByCallsInFlight: boolean }) {
-  return new BudgetExceededError(
-    userBudgetMessage(` of $${nanoToUsd(budgetNanoUsd)}`) + inFlightNote(options),
-    options,
-  );
-}
-
-/** Said when only what calls in flight hold stands in the way. */
-function inFlightNote(options?: { heldByCallsInFlight: boolean }): string {
-  return options?.heldByCallsInFlight
-    ? ' (calls in flight hold part of it until they end: it may fit then)'
-    : '';
-}
-
-function userBudgetMessage(budget: string) {
-  return `this request does not fit your monthly budget${budget}; ask for fewer output tokens (or tool uses) or wait for the next month`;
-}
-
-export function keyBudgetExceeded(
-  budgetNanoUsd: number,
-  options?: { heldByCallsInFlight: boolean },
-) {
-  return new BudgetExceededError(
-    `this request does not fit the API key's monthly budget of $${nanoToUsd(budgetNanoUsd)}; lower max_tokens (or a tool's max_uses) or wait for the next month${inFlightNote(options)}`,
-    options,
-  );
 }
 
 /**
@@ -74,13 +50,5 @@ export function tooManyHolds(kind: 'user' | 'global' | 'key', cause: unknown) {
 export function callOverShardBudget(planned: Reservation, shardBudgetNanoUsd: number) {
   return new BudgetExceededError(
     `this request's worst-case cost of $${nanoToUsd(planned.amountNanoUsd)} is more than the deployment lets one call hold ($${nanoToUsd(shardBudgetNanoUsd)}); ask for fewer output tokens or tool uses`,
-  );
-}
-
-function globalBudgetExceeded(options?: { heldByCallsInFlight: boolean }) {
-  return new BudgetExceededError(
-    // Said at 60% too (a large call, a full shard): "reached" would have operators look for 100%.
-    `this request does not fit what is left of the deployment's monthly budget; ask for fewer output tokens (or tool uses) or wait for the next month${inFlightNote(options)}`,
-    options,
   );
 }

@@ -5,6 +5,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { globalBudgetShards, holdableAmount, monthOf } from '../../domain/budget.js';
+import { keyBudgetExceeded } from '../../domain/budget-refusals.js';
 import { BudgetExceededError } from '../../domain/errors.js';
 import { newReservationId } from '../../domain/ids.js';
 import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
@@ -15,7 +16,6 @@ import {
   callOverShardBudget,
   globalRefusal,
   HoldRefused,
-  keyBudgetExceeded,
   tooManyHolds,
   userRefusal,
 } from './budget-refusals.js';
@@ -125,7 +125,7 @@ export class DynamoUsageLedger implements UsageLedger {
     const shardBudget = Math.floor(globalBudget / this.shards);
     const keyBudget = request.apiKey?.budgetNanoUsd;
     if (keyBudget !== undefined && planned.amountNanoUsd > keyBudget) {
-      throw keyBudgetExceeded(keyBudget);
+      throw keyBudgetExceeded({ budgetNanoUsd: keyBudget });
     }
     if (planned.amountNanoUsd > shardBudget) throw callOverShardBudget(planned, shardBudget);
     const counters: Counter[] = [
@@ -341,8 +341,13 @@ export class DynamoUsageLedger implements UsageLedger {
       const item = failedItem(error);
       if (item?.[hold] !== undefined) return;
       if (counter.kind !== 'key') throw new HoldRefused(item);
-      const unspent = (counter.limit ?? Number.POSITIVE_INFINITY) - Number(item?.spentNanoUsd ?? 0);
-      throw keyBudgetExceeded(counter.limit ?? 0, { heldByCallsInFlight: unspent >= amount });
+      const spentNanoUsd = Number(item?.spentNanoUsd ?? 0);
+      const unspent = (counter.limit ?? Number.POSITIVE_INFINITY) - spentNanoUsd;
+      throw keyBudgetExceeded({
+        budgetNanoUsd: counter.limit ?? 0,
+        spentNanoUsd,
+        heldByCallsInFlight: unspent >= amount,
+      });
     }
   }
 
