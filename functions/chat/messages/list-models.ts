@@ -1,5 +1,6 @@
 import type { Clock } from '../../../shared/domain/clock.js';
 import { NotFoundError, ValidationError } from '../../../shared/domain/errors.js';
+import { withoutDateSuffix } from '../../../shared/domain/model-id.js';
 import type { MessagesUpstream, ModelInfo } from '../../../shared/ports/messages-upstream.js';
 import type { Caller, MessagesLimits } from './messages-types.js';
 import { modelsFor } from './model-access.js';
@@ -66,9 +67,18 @@ export function createModelListing(deps: {
       };
     },
     async get(caller, id) {
-      const model = (await callerModels(caller)).find((candidate) => candidate.id === id);
-      if (!model) throw new NotFoundError(`model: ${id}`);
-      return model;
+      const models = await callerModels(caller);
+      const model = models.find((candidate) => candidate.id === id);
+      if (model) return model;
+      // A dated snapshot of a model the caller may use is that model, as /v1/messages takes
+      // it: described as the upstream describes the snapshot, if it knows it.
+      const alias = withoutDateSuffix(id);
+      const snapshot =
+        alias !== id && models.some((candidate) => candidate.id === alias)
+          ? (await upstreamModels()).get(id)
+          : undefined;
+      if (!snapshot) throw new NotFoundError(`model: ${id}`);
+      return snapshot;
     },
   };
 }

@@ -75,7 +75,10 @@ export const getModelRoute = (deps: { models: ModelListing }) =>
     docs: {
       operationId: 'getModel',
       summary: 'A model the caller may use',
-      params: { modelId: 'A model id or alias (`claude-sonnet-4-6`).' },
+      params: {
+        modelId:
+          'A model id or alias (`claude-sonnet-4-6`), or a dated snapshot of one the caller may use (`claude-haiku-4-5-20251001`).',
+      },
       externalDocs: { url: MODELS_REFERENCE, description: "Anthropic's Models API" },
       responses: { 200: { description: 'The model.', json: modelSchema } },
       errors: [404],

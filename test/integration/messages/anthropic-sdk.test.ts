@@ -302,6 +302,34 @@ describe('/v1/messages with the official SDK: tools, images, counting, models', 
     expect(hidden).toBeInstanceOf(Anthropic.NotFoundError);
   });
 
+  it("retrieves an allowed model by its dated snapshot id, as /v1/messages takes it (it was a 404), and no other model's", async () => {
+    const upstream = new Anthropic({ baseURL: stack.claude.url, apiKey: 'test' });
+    const { key } = await createApiKey(stack, {
+      principal: 'haiku-snapshot',
+      allowedModels: ['claude-haiku-4-5'],
+    });
+    const keyClient = new Anthropic({ baseURL: stack.url, apiKey: key });
+    const snapshot = 'claude-haiku-4-5-20251001';
+
+    const retrieved = await client.models.retrieve(snapshot);
+    const byKey = await keyClient.models.retrieve(snapshot);
+    const answered = await keyClient.messages.create({
+      model: snapshot,
+      max_tokens: 5,
+      messages: [{ role: 'user', content: 'hi [[local-claude: tokens=2]]' }],
+    });
+    const refused = await Promise.all(
+      ['claude-haiku-4-5-20991231', 'claude-sonnet-4-5-20250929'].map((id) =>
+        client.models.retrieve(id).catch((error: unknown) => error),
+      ),
+    );
+
+    expect(retrieved).toEqual(await upstream.models.retrieve(snapshot));
+    expect(byKey.id).toBe(snapshot);
+    expect(answered.usage.output_tokens).toBe(2);
+    for (const error of refused) expect(error).toBeInstanceOf(Anthropic.NotFoundError);
+  });
+
   it('describes each model with every field upstream sent: max_tokens, capabilities, lifecycle…', async () => {
     const upstream = new Anthropic({ baseURL: stack.claude.url, apiKey: 'test' });
 
