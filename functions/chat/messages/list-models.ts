@@ -15,11 +15,26 @@ export interface ModelPage {
   last_id: string | null;
 }
 
+/** A model's stage, as the Models API's `lifecycle` filter names it. */
+export const MODEL_LIFECYCLES = ['active', 'deprecated', 'retired'] as const;
+export type ModelLifecycle = (typeof MODEL_LIFECYCLES)[number];
+
+/** What the API lists when no `lifecycle` is asked for: retired models only on request. */
+const LISTED_BY_DEFAULT: readonly string[] = ['active', 'deprecated'];
+
 export interface ModelListing {
-  /** The caller's models, newest first, in the API's list shape and paging. */
+  /**
+   * The caller's models, newest first, in the API's list shape and paging; only those in
+   * `lifecycles` (by default active and deprecated, as the API lists them).
+   */
   list(
     caller: Caller,
-    page: { limit: number; afterId?: string; beforeId?: string },
+    page: {
+      limit: number;
+      afterId?: string;
+      beforeId?: string;
+      lifecycles?: readonly ModelLifecycle[];
+    },
   ): Promise<ModelPage>;
   /** @throws NotFoundError for a model the caller may not use */
   get(caller: Caller, id: string): Promise<ModelInfo>;
@@ -49,11 +64,13 @@ export function createModelListing(deps: {
   }
 
   return {
-    async list(caller, { limit, afterId, beforeId }) {
+    async list(caller, { limit, afterId, beforeId, lifecycles = LISTED_BY_DEFAULT }) {
       if (afterId !== undefined && beforeId !== undefined) {
         throw new ValidationError('before_id and after_id cannot be used together');
       }
-      const models = await callerModels(caller);
+      const models = (await callerModels(caller)).filter((model) =>
+        lifecycles.includes(lifecycleOf(model)),
+      );
       const window =
         beforeId !== undefined
           ? models.slice(0, cursorIndex(models, beforeId, 'before_id'))
@@ -81,6 +98,11 @@ export function createModelListing(deps: {
       return snapshot;
     },
   };
+}
+
+/** A model the upstream describes without a stage (one it does not list) is allowed here: active. */
+function lifecycleOf(model: ModelInfo): string {
+  return typeof model.lifecycle === 'string' ? model.lifecycle : 'active';
 }
 
 /** Where a page cursor is among the caller's models; as the API does, an unknown one is a 400. */

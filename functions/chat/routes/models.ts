@@ -1,7 +1,12 @@
+import { ValidationError } from '../../../shared/domain/errors.js';
 import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
-import type { ModelListing } from '../messages/list-models.js';
+import {
+  MODEL_LIFECYCLES,
+  type ModelLifecycle,
+  type ModelListing,
+} from '../messages/list-models.js';
 import { queryInt } from '../request-schemas.js';
 
 const MODELS_REFERENCE = 'https://docs.anthropic.com/en/api/models-list';
@@ -41,7 +46,7 @@ export const listModelsRoute = (deps: { models: ModelListing }) =>
         before_id: 'The page before this model id.',
       },
       description:
-        "In Anthropic's list shape: the deployment's allowed models, narrowed by the API key's.",
+        "In Anthropic's list shape: the deployment's allowed models, narrowed by the API key's. `lifecycle[]` (repeatable: `active`, `deprecated`, `retired`) keeps the models in those stages; without it, active and deprecated ones are listed, as the Anthropic API lists them.",
       externalDocs: { url: MODELS_REFERENCE, description: "Anthropic's Models API" },
       responses: {
         200: {
@@ -56,16 +61,37 @@ export const listModelsRoute = (deps: { models: ModelListing }) =>
         },
       },
     },
-    handle: async ({ query, principal }) =>
-      json(
+    handle: async ({ request, query, principal }) => {
+      const lifecycles = lifecyclesOf(request);
+      return json(
         200,
         await deps.models.list(principal, {
           limit: query.limit,
           ...(query.after_id && { afterId: query.after_id }),
           ...(query.before_id && { beforeId: query.before_id }),
+          ...(lifecycles && { lifecycles }),
         }),
-      ),
+      );
+    },
   });
+
+/**
+ * The `lifecycle` filter, repeated as the SDK sends it (`lifecycle[]=active&lifecycle[]=deprecated`,
+ * which a query schema would see only the last of); `lifecycle=` is taken too.
+ * @throws ValidationError for a stage the API does not have
+ */
+function lifecyclesOf(request: Request): ModelLifecycle[] | undefined {
+  const query = new URL(request.url).searchParams;
+  const given = [...query.getAll('lifecycle[]'), ...query.getAll('lifecycle')];
+  if (given.length === 0) return undefined;
+  const unknown = given.filter((stage) => !(MODEL_LIFECYCLES as readonly string[]).includes(stage));
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      `lifecycle: ${unknown.map((stage) => JSON.stringify(stage)).join(', ')} is not one of ${MODEL_LIFECYCLES.join(', ')}`,
+    );
+  }
+  return [...new Set(given as ModelLifecycle[])];
+}
 
 /** GET /v1/models/{model_id} */
 export const getModelRoute = (deps: { models: ModelListing }) =>

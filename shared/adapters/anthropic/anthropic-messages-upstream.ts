@@ -69,7 +69,12 @@ export class AnthropicMessagesUpstream implements MessagesUpstream {
   async listModels(signal: AbortSignal): Promise<ModelInfo[]> {
     try {
       const models: ModelInfo[] = [];
-      for await (const model of this.client.models.list({ limit: 1000 }, { signal })) {
+      // Every stage: the API leaves retired models out unless asked, and they may be allowed here.
+      const everyStage: Anthropic.ModelListParams = {
+        limit: 1000,
+        lifecycle: ['active', 'deprecated', 'retired'],
+      };
+      for await (const model of this.client.models.list(everyStage, { signal })) {
         // As parsed, every field: those this SDK version does not type included (the caller's may).
         models.push({ ...model });
       }

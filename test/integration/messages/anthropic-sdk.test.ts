@@ -330,6 +330,17 @@ describe('/v1/messages with the official SDK: tools, images, counting, models', 
     for (const error of refused) expect(error).toBeInstanceOf(Anthropic.NotFoundError);
   });
 
+  it("filters the list by the SDK's lifecycle parameter, and refuses a stage the API does not have (it listed every model whatever was asked)", async () => {
+    const ids = async (lifecycle: Anthropic.ModelListParams['lifecycle']) =>
+      (await client.models.list({ lifecycle })).data.map((model) => model.id).sort();
+
+    // Every model of the local Claude is active.
+    expect(await ids(['active'])).toEqual(['claude-haiku-4-5', MODEL]);
+    expect(await ids(['deprecated'])).toEqual([]);
+    expect(await ids(['deprecated', 'retired', 'active'])).toEqual(['claude-haiku-4-5', MODEL]);
+    await expect(ids(['withdrawn' as 'retired'])).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+  });
+
   it('describes each model with every field upstream sent: max_tokens, capabilities, lifecycle…', async () => {
     const upstream = new Anthropic({ baseURL: stack.claude.url, apiKey: 'test' });
 

@@ -153,6 +153,34 @@ describe('createModelListing', () => {
     ]);
   });
 
+  it('lists active and deprecated models by default, a retired one only when lifecycle asks for it (the filter was ignored)', async () => {
+    const upstream = new ListingUpstream([
+      model('claude-a-1-20250101', 'A', '2025-01-01T00:00:00Z'),
+      { ...model('claude-b-1-20250102', 'B', '2025-01-02T00:00:00Z'), lifecycle: 'deprecated' },
+      { ...model('claude-c-1-20250103', 'C', '2025-01-03T00:00:00Z'), lifecycle: 'retired' },
+    ]);
+    const listing = createModelListing({
+      upstream,
+      clock: () => T0_MS,
+      limits: {
+        models: new Set(['claude-a-1-20250101', 'claude-b-1-20250102', 'claude-c-1-20250103']),
+        firstByteTimeoutMs: 5_000,
+      },
+    });
+    const list = (lifecycles?: Array<'active' | 'deprecated' | 'retired'>) =>
+      listing.list(alice, { limit: 20, ...(lifecycles && { lifecycles }) }).then(idsOf);
+
+    expect(await list()).toEqual(['claude-b-1-20250102', 'claude-a-1-20250101']);
+    expect(await list(['deprecated'])).toEqual(['claude-b-1-20250102']);
+    expect(await list(['retired', 'active'])).toEqual([
+      'claude-c-1-20250103',
+      'claude-a-1-20250101',
+    ]);
+    await expect(listing.get(alice, 'claude-c-1-20250103')).resolves.toMatchObject({
+      lifecycle: 'retired',
+    });
+  });
+
   describe('paging', () => {
     it('gives the first page and says there is more', async () => {
       const { listing } = listingFixture();
