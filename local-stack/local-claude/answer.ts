@@ -61,12 +61,15 @@ export function planAnswer(request: MessagesRequest, directive: Directive, promp
   }
   const left = request.max_tokens - thinkingTokens;
   const call = left > 0 ? toolToCall(request, directive, toolResults !== undefined) : undefined;
+  const schema = outputSchema(request);
   const rest: Rest =
     left === 0 && thinkingTokens > 0
       ? { blocks: [], outputTokens: 0, stopReason: 'max_tokens', stopSequence: null }
       : call
         ? callTool(call, prompt, left)
-        : answerText(request, directive, { prompt, seed, toolResults }, left);
+        : schema !== undefined
+          ? answerJson(schema, prompt, left)
+          : answerText(request, directive, { prompt, seed, toolResults }, left);
   return {
     ...rest,
     // Only a reply Claude ended itself: a cut one ends as max_tokens whatever is asked.
@@ -148,6 +151,29 @@ function callTool({ tool, forced }: ToolCall, prompt: string, left: number): Res
     ],
     outputTokens: needed,
     stopReason: 'tool_use',
+    stopSequence: null,
+  };
+}
+
+/** `output_config.format` asking for JSON (structured outputs): the schema the text follows. */
+function outputSchema(request: MessagesRequest): unknown {
+  const format = (request.output_config as { format?: { type?: unknown; schema?: unknown } })
+    ?.format;
+  return format?.type === 'json_schema' ? (format.schema ?? {}) : undefined;
+}
+
+/**
+ * Structured outputs: the text is JSON following the schema, built as a tool input is, one
+ * token per 4 characters; max_tokens cuts it mid-JSON, as the API does.
+ */
+function answerJson(schema: unknown, prompt: string, left: number): Rest {
+  const json = JSON.stringify(toolInput(schema, firstWords(prompt, LEAD_WORDS * 2)));
+  const tokens = json.match(/[\s\S]{1,4}/g) ?? [];
+  const kept = tokens.slice(0, left);
+  return {
+    blocks: kept.length > 0 ? [{ type: 'text', words: kept }] : [],
+    outputTokens: kept.length,
+    stopReason: kept.length < tokens.length ? 'max_tokens' : 'end_turn',
     stopSequence: null,
   };
 }

@@ -1,5 +1,5 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
-import { generateText, stepCountIs, streamText, tool } from 'ai';
+import { generateObject, generateText, stepCountIs, streamText, tool } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createApiKey } from '../support/api-keys.js';
@@ -90,6 +90,28 @@ describe('/v1/messages with the Vercel AI SDK', () => {
     expect(result.text.trim().split(/\s+/)).toHaveLength(4);
     const { tools } = stack.claude.requests.at(-1)!.body as { tools: Array<{ type: string }> };
     expect(tools.map((tool) => tool.type)).toEqual(['text_editor_20250728', 'memory_20250818']);
+  });
+
+  it('generateObject in both modes the provider uses: structured outputs (output_config.format) and a forced json tool', async () => {
+    const schema = z.object({ name: z.string(), age: z.number() });
+    const ask = (structuredOutputMode: 'outputFormat' | 'jsonTool') =>
+      generateObject({
+        model: anthropic(MODEL),
+        schema,
+        prompt: 'A person',
+        maxOutputTokens: 100,
+        providerOptions: { anthropic: { structuredOutputMode } },
+      });
+
+    const formatted = await ask('outputFormat');
+    const formattedBody = stack.claude.requests.at(-1)!.body as Record<string, unknown>;
+    const tooled = await ask('jsonTool');
+    const tooledBody = stack.claude.requests.at(-1)!.body as Record<string, unknown>;
+
+    expect(formatted.object).toEqual({ name: 'A person', age: 1 });
+    expect(formattedBody).toHaveProperty('output_config.format.type', 'json_schema');
+    expect(tooled.object).toEqual({ name: 'A person', age: 1 });
+    expect(tooledBody).toMatchObject({ tool_choice: { type: 'any' }, tools: [{ name: 'json' }] });
   });
 
   it('streamText with a tool: the model calls it, the SDK runs it, the model answers', async () => {

@@ -56,7 +56,7 @@ describe('/v1/messages with the official Anthropic SDK', () => {
     );
 
     const calls = stack.claude.requests.length;
-    // The local Claude does not do structured outputs: what matters is that the call went upstream.
+    // What matters is that the call went upstream, with the beta the helper adds.
     await client.beta.messages
       .parse({
         model: MODEL,
