@@ -60,7 +60,7 @@ export interface RouteDocumentation {
   responses?: Readonly<Record<number, RouteResponse>>;
   /**
    * Error statuses it may answer besides those every route of its access may: 400 when it
-   * has a body or query, 401 unless public, 403 when admin, and 500.
+   * has a body, a query or a path parameter, 401 unless public, 403 when admin, 500 and 503.
    */
   errors?: readonly ErrorStatus[];
   /** What its path (`:id`) and query parameters mean, by name. */

@@ -310,7 +310,8 @@ function responseOf(response: RouteResponse, name: string, schemas: Record<strin
 
 function errorResponses(route: AnyRoute, docs: RouteDocumentation): Record<string, unknown> {
   const statuses = new Set<ErrorStatus | 401 | 500>(docs.errors ?? []);
-  if (route.body || route.query) statuses.add(400);
+  // A path parameter too: malformed percent-encoding in it is refused before the route runs.
+  if (route.body || route.query || route.path.includes('/:')) statuses.add(400);
   if (route.access !== 'public') statuses.add(401);
   if (route.access === 'admin') statuses.add(403);
   statuses.add(500);

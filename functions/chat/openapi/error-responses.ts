@@ -12,7 +12,8 @@ interface ErrorStatusDoc {
 
 /**
  * What each error status means on this API (the mapping itself is `http/error-response.ts`).
- * 401 and 403 of admin routes, 400 of validated routes, 500 and 503 are added by the document.
+ * 401 and 403 of admin routes, 400 of validated routes and of routes with a path parameter,
+ * 500 and 503 are added by the document.
  */
 export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatusDoc>> = {
   400: {
