@@ -332,6 +332,27 @@ describe('every route against hostile requests', () => {
     expect(failures).toEqual([]);
     expect(await state()).toEqual(before);
   }, 60_000);
+
+  it('passes on the 404 of a model snapshot the Anthropic API does not know, a status the document gives', async () => {
+    const model = 'claude-sonnet-4-6-20990101';
+    const calls: Array<[string, Record<string, unknown>]> = [
+      ['/v1/messages', { model, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }],
+      ['/v1/messages/count_tokens', { model, messages: [{ role: 'user', content: 'hi' }] }],
+    ];
+    for (const [path, body] of calls) {
+      const response = await fetch(`${stack.url}${path}`, {
+        method: 'POST',
+        headers: { ...user, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+      expect(response.status, path).toBe(404);
+      expect(((await response.json()) as { error: { type: string } }).error.type).toBe(
+        'not_found_error',
+      );
+      expect(Object.keys(DOCUMENT.paths[path]!.post!.responses), path).toContain('404');
+    }
+  });
 });
 
 /**

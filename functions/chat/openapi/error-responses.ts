@@ -44,7 +44,8 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
   },
   404: {
     name: 'NotFound',
-    description: "Nothing of the caller's by that id (or an id that is not well formed).",
+    description:
+      "Nothing of the caller's by that id (or an id that is not well formed); on `/v1/messages` and `count_tokens`, a model the Anthropic API does not know (a dated snapshot of an allowed model passes the model check), its own 404 passed on.",
     types: ['not_found_error'],
   },
   409: {

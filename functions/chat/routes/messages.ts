@@ -38,7 +38,7 @@ export const messagesRoute = (deps: {
           },
         },
       },
-      errors: [402, 403, 413, 429, 502, 503, 529],
+      errors: [402, 403, 404, 413, 429, 502, 503, 529],
     },
     handle: async ({ request, body, principal, scope }) => {
       scope.logger.appendKeys({ model: body.model, stream: body.stream === true });
