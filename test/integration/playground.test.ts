@@ -52,6 +52,26 @@ describe('GET / and GET /playground', () => {
     expect(plain.body.toString('utf8')).toBe(html);
   });
 
+  it('gzips the page only for a client whose Accept-Encoding takes gzip, whatever its case or weight', async () => {
+    const encodingFor = async (acceptEncoding: string) =>
+      (await get(`${stack.url}/`, { 'accept-encoding': acceptEncoding })).headers[
+        'content-encoding'
+      ];
+
+    for (const refuses of [
+      'gzip;q=0',
+      'gzip; q=0.0, identity',
+      'br, gzip;q=0',
+      '*;q=0',
+      'x-gzip2',
+    ]) {
+      expect(await encodingFor(refuses), refuses).toBeUndefined();
+    }
+    for (const takes of ['GZIP', 'gzip;q=0.5', 'br;q=1, gzip;q=0.1', '*', 'identity, *;q=0.3']) {
+      expect(await encodingFor(takes), takes).toBe('gzip');
+    }
+  });
+
   it('allows exactly its inline script and style, calls to its own origin, and no framing', async () => {
     const page = await get(`${stack.url}/`);
     const html = page.body.toString('utf8');

@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import { acceptsGzip } from '../http/accepts-gzip.js';
 import { defineRoute } from '../http/route.js';
 
 /** The page, decoded once per execution environment, on its first request. */
@@ -34,7 +35,7 @@ export const playgroundRoutes = () =>
       },
       handle: async ({ request }) => {
         const { gzip, csp } = await loadPage();
-        const acceptsGzip = /\bgzip\b/.test(request.headers.get('accept-encoding') ?? '');
+        const gzipped = acceptsGzip(request.headers.get('accept-encoding'));
         const headers: Record<string, string> = {
           'content-type': 'text/html; charset=utf-8',
           'content-security-policy': csp,
@@ -42,9 +43,9 @@ export const playgroundRoutes = () =>
           'referrer-policy': 'no-referrer',
           'x-content-type-options': 'nosniff',
           vary: 'accept-encoding',
-          ...(acceptsGzip && { 'content-encoding': 'gzip' }),
+          ...(gzipped && { 'content-encoding': 'gzip' }),
         };
-        return new Response(new Uint8Array(acceptsGzip ? gzip : gunzipSync(gzip)), {
+        return new Response(new Uint8Array(gzipped ? gzip : gunzipSync(gzip)), {
           status: 200,
           headers,
         });
