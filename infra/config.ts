@@ -1,6 +1,8 @@
 import { ConfigurationError, loadSettings } from '../shared/config/load-settings.js';
 import {
+  SECRET_VALUED_SETTINGS,
   SETTINGS,
+  type SettingKey,
   type StackSettingKey,
   type StackSettingValues,
   settingKeys,
@@ -69,11 +71,15 @@ function unknownKeys(context: Record<string, unknown>, known: readonly string[])
     .filter((key) => OUR_KEY.test(key) && !known.includes(key))
     .map((key) => {
       const near = all.find((name) => name.toLowerCase() === key.toLowerCase());
-      const hint = all.includes(key)
-        ? 'the functions read it from the stack, it is not configurable'
-        : near
-          ? `unknown setting; did you mean ${near}?`
-          : 'unknown setting (see docs/configuration.md)';
+      // jwtSecret's is jwtSecretArn; anthropicApiKey's and signingKey's, <key>SecretArn.
+      const secretArnKey = all.includes(`${key}Arn`) ? `${key}Arn` : `${key}SecretArn`;
+      const hint = SECRET_VALUED_SETTINGS.has(key as SettingKey)
+        ? `local stack only: on AWS the functions read it from the secret ${secretArnKey} names (put it there)`
+        : all.includes(key)
+          ? 'the functions read it from the stack, it is not configurable'
+          : near
+            ? `unknown setting; did you mean ${near}?`
+            : 'unknown setting (see docs/configuration.md)';
       return { key, message: hint };
     });
 }
@@ -149,11 +155,26 @@ function configError(problems: Problem[], context: Record<string, unknown>): Inf
   const shown = new Set<string>();
   const lines = problems.map(({ key, message }) => {
     // The offending value, once per key.
-    const value = key in context && !shown.has(key) ? ` (got ${JSON.stringify(context[key])})` : '';
+    const value =
+      !(key in context) || shown.has(key)
+        ? ''
+        : mayBeSecret(key)
+          ? ' (its value is not shown: it may be a secret)'
+          : ` (got ${JSON.stringify(context[key])})`;
     shown.add(key);
     return `${key}: ${message}${value}`;
   });
   return new InfraConfigError(
     `invalid configuration (cdk.json context or -c): ${lines.join('; ')}`,
   );
+}
+
+/**
+ * A key whose value is, or may by mistake be, a secret: by the settings table, or for a key
+ * that is none, by its name. Synth output ends up in CI logs.
+ */
+function mayBeSecret(key: string): boolean {
+  const known = Object.keys(SETTINGS).find((name) => name.toLowerCase() === key.toLowerCase());
+  if (known) return SECRET_VALUED_SETTINGS.has(known as SettingKey);
+  return /secret|key|password|credential|token$/i.test(key);
 }

@@ -454,6 +454,19 @@ export const SETTINGS = {
 } satisfies Record<string, SettingDefinition>;
 
 export type SettingKey = keyof typeof SETTINGS;
+
+/**
+ * Settings whose value is a secret, or may be one by mistake (the key itself given where its
+ * secret's ARN goes): an error about one never shows its value.
+ */
+export const SECRET_VALUED_SETTINGS: ReadonlySet<SettingKey> = new Set<SettingKey>([
+  'anthropicApiKey',
+  'jwtSecret',
+  'signingKey',
+  'anthropicApiKeySecretArn',
+  'jwtSecretArn',
+  'signingKeySecretArn',
+]);
 type Table = typeof SETTINGS;
 type ValueOf<K extends SettingKey> = z.infer<Table[K]['schema']>;
 

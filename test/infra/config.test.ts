@@ -137,6 +137,27 @@ describe('the infra configuration', () => {
     expect(errorOf({ chatMemoryMb: 64 }).message).toContain('(got 64)');
   });
 
+  it('never shows a value that is, or may by mistake be, a secret: synth output ends up in CI logs', () => {
+    const secret = 'sk-ant-api03-not-for-ci-logs';
+    for (const key of [
+      'anthropicApiKey',
+      'jwtSecret',
+      'signingKey',
+      'anthropicApiKeySecretArn',
+      'jwtSecretArn',
+      'signingKeySecretArn',
+      'anthropicapikey',
+      'anthropicKey',
+    ]) {
+      const message = errorOf({ [key]: secret }).message;
+      expect(message, key).toContain(`${key}: `);
+      expect(message, key).not.toContain(secret);
+    }
+    expect(errorOf({ anthropicApiKey: secret }).message).toMatch(
+      /anthropicApiKey: .*anthropicApiKeySecretArn/,
+    );
+  });
+
   it('suggests the setting a misspelt key was meant to be', () => {
     expect(errorOf({ chatTimeOutSeconds: 60 }).message).toContain(
       'chatTimeOutSeconds: unknown setting; did you mean chatTimeoutSeconds? (got 60)',
