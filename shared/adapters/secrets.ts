@@ -6,6 +6,9 @@ import type { Instrument } from './aws/clients.js';
 /** Secrets are cached this long per execution environment, so rotation is picked up. */
 const SECRET_CACHE_SECONDS = 300;
 
+/** What no HTTP header value may hold: a line break or another control character, or past U+00FF. */
+const NOT_IN_A_HEADER = /[^\t\x20-\xff]/;
+
 /** Reads secrets from Secrets Manager (Powertools Parameters, cached). */
 export function createSecretsProvider(instrument: Instrument = (client) => client) {
   return new SecretsProvider({ awsSdkV3Client: instrument(new SecretsManagerClient({})) });
@@ -39,6 +42,13 @@ export function secretSource(options: {
       if (value === placeholder) {
         throw new Error(
           `secret ${name} (${arn}) still holds the stack's placeholder: put the value in it (aws secretsmanager put-secret-value)`,
+        );
+      }
+      // Refused here, in words that never quote it: the HTTP client's own error would, and
+      // every call's log line with it.
+      if (options.trimmed && NOT_IN_A_HEADER.test(value)) {
+        throw new Error(
+          `secret ${name} (${arn}) holds a line break or another character no HTTP header may carry: store the value alone`,
         );
       }
       return value;

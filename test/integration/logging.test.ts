@@ -1,4 +1,10 @@
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createModelAdapters } from '../../functions/chat/model-adapters.js';
+import { untraced } from '../../functions/chat/observability/request-tracer.js';
+import { startLocalClaude } from '../../local-stack/local-claude/index.js';
+import { anthropicApiKeySource } from '../../shared/adapters/secrets.js';
+import type { Settings } from '../../shared/config/load-settings.js';
 import { createApiKey } from './support/api-keys.js';
 import { captureOutput } from './support/captured-output.js';
 import { collectSse } from './support/sse.js';
@@ -143,5 +149,52 @@ describe('logs', () => {
       }),
     ]);
     expect(output.text()).not.toContain(key);
+  });
+
+  it("never write the deployment's Anthropic key, even when a line break inside its secret makes it no valid header", async () => {
+    const key = 'sk-ant-api03-never-in-a-log';
+    const claude = await startLocalClaude({ timeToFirstTokenMs: 0, tokensPerSecond: 0 });
+    // As Secrets Manager holds a key pasted with a note under it.
+    const secrets = {
+      get: async () => `${key}\n# rotated in November`,
+    } as unknown as SecretsProvider;
+    const keyed = await startTestStack({
+      anthropicBaseUrl: claude.url,
+      customizeChat: (adapters) => ({
+        ...adapters,
+        ...createModelAdapters(
+          { anthropicBaseUrl: claude.url, maxRetryWaitMs: 1_000 } as Settings,
+          anthropicApiKeySource({
+            arn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:anthropic-AbCdEf',
+            provider: () => secrets,
+          }),
+          untraced,
+        ),
+      }),
+    });
+    const output = captureOutput([process.stdout, process.stderr]);
+    try {
+      const turn = await keyed.chat('keyed-user', { message: 'hello' });
+      expect(turn.status).toBeGreaterThanOrEqual(500);
+      const call = await fetch(`${keyed.url}/v1/messages`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${await keyed.token('keyed-user')}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          model: 'claude-sonnet-4-6',
+          max_tokens: 10,
+          messages: [{ role: 'user', content: 'hello' }],
+        }),
+      });
+      expect(call.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      output.restore();
+      await keyed.close();
+      await claude.close();
+    }
+    expect(output.text()).not.toContain(key);
+    expect(output.text()).toMatch(/Anthropic API key .*line break/);
   });
 });

@@ -34,6 +34,12 @@ describe('a secret read from Secrets Manager', () => {
       /placeholder/,
     );
   });
+
+  it('is refused, without quoting it, when a line break inside it would keep it out of every header', async () => {
+    const read = anthropicKey('sk-ant-api03-abc\n# the old one: sk-ant-api03-def');
+    await expect(read()).rejects.toThrow(/Anthropic API key .*line break/);
+    await expect(read()).rejects.not.toThrow(/sk-ant/);
+  });
 });
 
 describe('a secret read again', () => {
