@@ -19,6 +19,9 @@ interface TraceDocument {
   namespace?: string;
   annotations?: Record<string, unknown>;
   aws?: { operation?: string };
+  fault?: boolean;
+  error?: boolean;
+  throttle?: boolean;
 }
 
 /** Short, so a turn of a second polls for a stop and renews its lease many times. */
@@ -120,6 +123,42 @@ describe('tracing', () => {
     for (const call of sent.filter((document) => document.name !== '## POST /v1/chat')) {
       expect(requestIds.has(call.parent_id ?? '')).toBe(true);
     }
+  });
+
+  it("marks a request refused for the caller's fault as an error (a throttle for a 429), and only a failure of ours as a fault", async () => {
+    const seen = documents.length;
+    const refused = await fetch(`${stack.url}/v1/usage`, {
+      headers: { authorization: 'Bearer not-a-token' },
+    });
+    expect(refused.status).toBe(401);
+    const invalid = await stack.chat('traced', { message: 'hi', model: 'no-such-model' });
+    expect(invalid.status).toBe(400);
+    const failed = await stack.chat('traced', {
+      message: 'hi [[local-claude: fault=error-before status=401]]',
+    });
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    const throttled = await stack.request('traced', 'POST', '/v1/messages', {
+      model: 'claude-sonnet-4-6',
+      max_tokens: 10,
+      messages: [
+        {
+          role: 'user',
+          content: 'hi [[local-claude: fault=error-before status=429 should-retry=false]]',
+        },
+      ],
+    });
+    expect(throttled.status).toBe(429);
+    await Promise.all([refused.text(), invalid.text(), failed.text(), throttled.text()]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const sent = documents.slice(seen);
+    const flags = (name: string) =>
+      sent
+        .filter((document) => document.name === name)
+        .map(({ fault, error, throttle }) => ({ fault, error, throttle }));
+    expect(flags('## GET /v1/usage')).toEqual([{ error: true }]);
+    expect(flags('## POST /v1/chat')).toEqual([{ error: true }, { fault: true }]);
+    expect(flags('## POST /v1/messages')).toEqual([{ error: true, throttle: true }]);
   });
 
   it("leaves a streaming turn's stop polls and heartbeats out of its trace", async () => {

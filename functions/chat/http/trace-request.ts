@@ -1,6 +1,11 @@
 import type { Middleware } from '@aws-lambda-powertools/event-handler/types';
 import type { RequestTracer } from '../observability/request-tracer.js';
 import type { ChatRequestContext } from './chat-router.js';
+import { answerFor } from './error-response.js';
+
+type Subsegment = ReturnType<
+  NonNullable<ReturnType<RequestTracer['getSegment']>>['addNewSubsegment']
+>;
 
 /**
  * An X-Ray subsegment per request (`## POST /v1/chat`), the parent of every AWS SDK
@@ -22,9 +27,24 @@ export function traceRequest(tracer: RequestTracer): Middleware {
       try {
         await next();
       } catch (error) {
-        tracer.addErrorAsMetadata(error as Error);
+        markFailure(tracer, subsegment, error);
         throw error;
       }
     });
   };
+}
+
+/**
+ * As X-Ray reads a response: a 5xx is a fault (ours), with its exception; a 4xx an error
+ * (the caller's), a 429 also a throttle. Refusals (tokens, budgets, rate limits) would
+ * otherwise show on the service map, and in X-Ray Insights, as faults of the function.
+ */
+function markFailure(tracer: RequestTracer, subsegment: Subsegment, error: unknown): void {
+  const { status } = answerFor(error);
+  if (status >= 500) {
+    tracer.addErrorAsMetadata(error as Error);
+    return;
+  }
+  subsegment.addErrorFlag();
+  if (status === 429) subsegment.addThrottleFlag();
 }
