@@ -33,18 +33,21 @@ export function jobIdOf(message: JobMessage): string {
 /**
  * One compaction job per conversation, summary point and multiple of the threshold the
  * history has reached: asking again while it is pending is the same job, and a history
- * that keeps growing past a finished one asks anew.
+ * that keeps growing past a finished one asks anew. A conversation deleted and made again
+ * under its id (a useChat chat's) is another: its jobs are not the first one's, which
+ * stay for 30 days and would have it never compacted at the points the first one was.
  */
 export function compactionJobId(
   userId: string,
-  conversationId: string,
+  conversation: { id: string; createdAt: string },
   summaryThroughSeq: number,
   thresholdMultiple: number,
 ): string {
   const content = [
     'summarize.conversation',
     userId,
-    conversationId,
+    conversation.id,
+    conversation.createdAt,
     summaryThroughSeq,
     thresholdMultiple,
   ];

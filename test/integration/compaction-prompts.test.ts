@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conversationIdOfChat } from '../../functions/chat/routes/ui-chat-id.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -108,6 +109,57 @@ describe('a compacted conversation', () => {
       ...before.filter((m) => m.seq > summaryThroughSeq).map((m) => [m.role, m.content]),
       ['user', 'And now?'],
     ]);
+  });
+
+  it('compacts a useChat chat deleted and started again under its id, as it did the first time', async () => {
+    const user = 'remade-chat';
+    const chatId = 'remade';
+    const conversation = conversationIdOfChat(user, chatId);
+    const summaryOf = async () =>
+      (
+        await stack.documentClient.send(
+          new GetCommand({
+            TableName: stack.tableName,
+            Key: { pk: `USER#${user}#CONV#${conversation}`, sk: 'META' },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item?.summary;
+    const allJobsEnded = async () => {
+      const { jobs } = await json(await stack.request(user, 'GET', '/v1/jobs?limit=100'));
+      return jobs.every((job: { status: string }) => ENDED.includes(job.status));
+    };
+    /** The turn after which the chat first has a summary. */
+    const talk = async (round: string) => {
+      const first = await stack.request(user, 'POST', '/v1/ui/chat', {
+        id: chatId,
+        messages: [
+          { id: 'u1', role: 'user', parts: [{ type: 'text', text: `${round} first question` }] },
+        ],
+        trigger: 'submit-message',
+      });
+      expect(first.status).toBe(200);
+      await first.text();
+      for (let turn = 1; turn < 8; turn++) {
+        await collectSse(
+          await stack.chat(user, {
+            conversationId: conversation,
+            message: `${round} ${turn}: ${'words about the topic '.repeat(8)}`,
+          }),
+        );
+        await expect.poll(allJobsEnded, { timeout: 15_000, interval: 100 }).toBe(true);
+        if (await summaryOf()) return turn;
+      }
+      return undefined;
+    };
+
+    const before = await talk('Before');
+    const deleted = await stack.request(user, 'DELETE', `/v1/conversations/${conversation}`);
+    expect(deleted.status).toBe(204);
+    const after = await talk('After');
+
+    expect(before).toEqual(expect.any(Number));
+    expect(after).toBe(before);
   });
 
   it('keeps sending the whole history of a conversation Claude refused to summarize', async () => {

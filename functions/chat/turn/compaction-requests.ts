@@ -11,6 +11,8 @@ export interface CompactionRequests {
   requestIfDue(conversation: {
     userId: string;
     conversationId: string;
+    /** When the conversation was made: one made again under its id asks for its own jobs. */
+    conversationCreatedAt: string;
     /** The turn's model, which the summary is written with. */
     model: string;
     /** The last message the conversation's summary covers (0: no summary yet). */
@@ -34,7 +36,14 @@ export function createCompactionRequests(deps: {
   thresholdTokens: number;
 }): CompactionRequests {
   return {
-    async requestIfDue({ userId, conversationId, model, summaryThroughSeq, historyTokens }) {
+    async requestIfDue({
+      userId,
+      conversationId,
+      conversationCreatedAt,
+      model,
+      summaryThroughSeq,
+      historyTokens,
+    }) {
       if (historyTokens <= deps.thresholdTokens) return;
       const message = {
         type: 'summarize.conversation' as const,
@@ -44,7 +53,7 @@ export function createCompactionRequests(deps: {
         summaryThroughSeq,
         jobId: compactionJobId(
           userId,
-          conversationId,
+          { id: conversationId, createdAt: conversationCreatedAt },
           summaryThroughSeq,
           Math.floor(historyTokens / deps.thresholdTokens),
         ),

@@ -113,6 +113,7 @@ export function createTurnFinish(deps: {
       .requestIfDue({
         userId: turn.userId,
         conversationId: turn.conversationId,
+        conversationCreatedAt: turn.conversationCreatedAt,
         model,
         summaryThroughSeq: turn.summaryThroughSeq,
         historyTokens: turn.uncompactedTokens + estimateTokens(answer.text),

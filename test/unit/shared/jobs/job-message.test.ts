@@ -24,16 +24,19 @@ describe('job messages', () => {
   });
 
   it('names one compaction job per conversation, summary point and threshold multiple', () => {
-    const conversationId = `conv_${'b'.repeat(32)}`;
-    expect(compactionJobId('u', conversationId, 10, 1)).toBe(
-      compactionJobId('u', conversationId, 10, 1),
+    const conversation = { id: `conv_${'b'.repeat(32)}`, createdAt: '2026-11-01T00:00:00.000Z' };
+    expect(compactionJobId('u', conversation, 10, 1)).toBe(
+      compactionJobId('u', conversation, 10, 1),
     );
-    expect(compactionJobId('u', conversationId, 12, 1)).not.toBe(
-      compactionJobId('u', conversationId, 10, 1),
+    expect(compactionJobId('u', conversation, 12, 1)).not.toBe(
+      compactionJobId('u', conversation, 10, 1),
     );
-    expect(compactionJobId('u', conversationId, 10, 2)).not.toBe(
-      compactionJobId('u', conversationId, 10, 1),
+    expect(compactionJobId('u', conversation, 10, 2)).not.toBe(
+      compactionJobId('u', conversation, 10, 1),
     );
+    // Deleted and made again under its id: another conversation.
+    const remade = { ...conversation, createdAt: '2026-11-02T00:00:00.000Z' };
+    expect(compactionJobId('u', remade, 10, 1)).not.toBe(compactionJobId('u', conversation, 10, 1));
   });
 
   it('rejects unknown types, unknown fields and bad user ids', () => {

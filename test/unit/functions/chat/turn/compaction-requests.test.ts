@@ -7,6 +7,8 @@ import { NOW_MS, USER } from './support.js';
 
 const THRESHOLD_TOKENS = 1_000;
 const CONVERSATION = `conv_${'c'.repeat(32)}`;
+const CREATED_AT = '2026-11-01T00:00:00.000Z';
+const CONVERSATION_MADE = { id: CONVERSATION, createdAt: CREATED_AT };
 
 function compactionFixture() {
   const jobs = new InMemoryJobStore();
@@ -22,6 +24,7 @@ function compactionFixture() {
     compaction.requestIfDue({
       userId: USER,
       conversationId: CONVERSATION,
+      conversationCreatedAt: CREATED_AT,
       model: 'claude-haiku-4-5',
       summaryThroughSeq,
       historyTokens,
@@ -37,7 +40,7 @@ describe('compaction requests', () => {
     await requestIfDue(THRESHOLD_TOKENS);
 
     expect(queue.sent).toEqual([]);
-    expect(await jobs.get(USER, compactionJobId(USER, CONVERSATION, 0, 1))).toBeUndefined();
+    expect(await jobs.get(USER, compactionJobId(USER, CONVERSATION_MADE, 0, 1))).toBeUndefined();
   });
 
   it('creates a queued job and sends it once the history passes the threshold', async () => {
@@ -45,7 +48,7 @@ describe('compaction requests', () => {
 
     await requestIfDue(THRESHOLD_TOKENS + 1);
 
-    const jobId = compactionJobId(USER, CONVERSATION, 0, 1);
+    const jobId = compactionJobId(USER, CONVERSATION_MADE, 0, 1);
     expect(queue.sent).toEqual([
       {
         type: 'summarize.conversation',
