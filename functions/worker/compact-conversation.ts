@@ -1,4 +1,8 @@
-import { isSuperseded, type StoredMessage } from '../../shared/domain/conversation.js';
+import {
+  COMPACTION_KEEPS_RECENT_MESSAGES,
+  isSuperseded,
+  type StoredMessage,
+} from '../../shared/domain/conversation.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { estimateTokens } from '../../shared/domain/tokens.js';
 import type { SummarizeConversationMessage } from '../../shared/jobs/job-message.js';
@@ -6,9 +10,6 @@ import type { ConversationStore } from '../../shared/ports/conversation-store.js
 import { PermanentJobError } from './job-errors.js';
 import type { JobRun } from './job-run.js';
 import type { SummarizeDocument } from './summarize-document.js';
-
-/** The newest messages stay verbatim; only older ones are folded into the summary. */
-const KEEP_RECENT_MESSAGES = 4;
 
 const INSTRUCTIONS =
   "This is a conversation between a user and an assistant. Write a summary the assistant can rely on to continue it: facts, decisions, open questions and the user's preferences.";
@@ -117,7 +118,7 @@ export function createConversationCompactor(deps: {
 
 /** Everything but the recent messages, cut so the kept part starts with the user. */
 function olderMessages(messages: StoredMessage[]): StoredMessage[] {
-  let cut = Math.max(0, messages.length - KEEP_RECENT_MESSAGES);
+  let cut = Math.max(0, messages.length - COMPACTION_KEEPS_RECENT_MESSAGES);
   while (cut > 0 && messages[cut]?.role !== 'user') cut--;
   return messages.slice(0, cut);
 }

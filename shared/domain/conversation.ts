@@ -79,6 +79,9 @@ export interface Conversation {
   superseded?: ReadonlyArray<readonly [number, number]>;
 }
 
+/** The newest messages a compaction keeps verbatim; only older ones are folded into the summary. */
+export const COMPACTION_KEEPS_RECENT_MESSAGES = 4;
+
 /** Whether message `seq` was replaced by a regenerated answer or an edited question. */
 export function isSuperseded(
   seq: number,

@@ -162,6 +162,39 @@ describe('a compacted conversation', () => {
     expect(after).toBe(before);
   });
 
+  it('compacts a conversation whose first question alone passed the threshold, once there is something to fold', async () => {
+    const user = 'one-long-question';
+    const short = '[[local-claude: tokens=1]]';
+    // ~190 estimated tokens: past the threshold (150) with the first turn, below twice it
+    // with the four short turns after it.
+    const events = await collectSse(
+      await stack.chat(user, { message: `${short} ${'a long pasted text '.repeat(38)}` }),
+    );
+    const id = String(events[0]!.data.conversationId);
+    for (let turn = 1; turn <= 4; turn++) {
+      await collectSse(await stack.chat(user, { conversationId: id, message: `${short} ${turn}` }));
+      await expect
+        .poll(
+          async () =>
+            (await json(await stack.request(user, 'GET', '/v1/jobs'))).jobs.every(
+              (job: { status: string }) => ENDED.includes(job.status),
+            ),
+          { timeout: 15_000, interval: 100 },
+        )
+        .toBe(true);
+    }
+    const { Item } = await stack.documentClient.send(
+      new GetCommand({
+        TableName: stack.tableName,
+        Key: { pk: `USER#${user}#CONV#${id}`, sk: 'META' },
+        ConsistentRead: true,
+      }),
+    );
+
+    expect(Number(Item?.uncompactedTokens)).toBeLessThan(300);
+    expect(Item?.summaryThroughSeq).toBeGreaterThanOrEqual(2);
+  });
+
   it('keeps sending the whole history of a conversation Claude refused to summarize', async () => {
     const refuser = 'refused-summary';
     let id: string | undefined;

@@ -1,4 +1,5 @@
 import type { Clock } from '../../../shared/domain/clock.js';
+import { COMPACTION_KEEPS_RECENT_MESSAGES } from '../../../shared/domain/conversation.js';
 import { compactionJobId } from '../../../shared/jobs/job-id.js';
 import type { JobQueue } from '../../../shared/ports/job-queue.js';
 import type { Job, JobStore } from '../../../shared/ports/job-store.js';
@@ -17,6 +18,8 @@ export interface CompactionRequests {
     model: string;
     /** The last message the conversation's summary covers (0: no summary yet). */
     summaryThroughSeq: number;
+    /** The conversation's last message: this turn's answer. */
+    lastSeq: number;
     /** Estimated tokens of the history not yet compacted, this turn's answer included. */
     historyTokens: number;
   }): Promise<void>;
@@ -42,9 +45,14 @@ export function createCompactionRequests(deps: {
       conversationCreatedAt,
       model,
       summaryThroughSeq,
+      lastSeq,
       historyTokens,
     }) {
       if (historyTokens <= deps.thresholdTokens) return;
+      // Past the threshold in the messages a compaction keeps (a long first question): it
+      // would fold nothing and succeed, and its job, done, would not be asked for again
+      // until the history reached the next multiple of the threshold.
+      if (lastSeq - summaryThroughSeq <= COMPACTION_KEEPS_RECENT_MESSAGES) return;
       const message = {
         type: 'summarize.conversation' as const,
         userId,

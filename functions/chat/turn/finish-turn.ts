@@ -116,6 +116,7 @@ export function createTurnFinish(deps: {
         conversationCreatedAt: turn.conversationCreatedAt,
         model,
         summaryThroughSeq: turn.summaryThroughSeq,
+        lastSeq: turn.userSeq + 1,
         historyTokens: turn.uncompactedTokens + estimateTokens(answer.text),
       })
       // The next turn asks again: compaction is an optimisation, never a failure.

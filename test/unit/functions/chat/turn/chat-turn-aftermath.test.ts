@@ -105,9 +105,10 @@ describe('what a chat turn leaves behind', () => {
 
   it("queues a compaction of the conversation once its history passes the threshold, not before, with the turn's model", async () => {
     const f = chatFixture({ model: answering(), compactionThresholdTokens: 100 });
-    const question = 'x'.repeat(300); // 75 tokens, and 1 for each answer
+    const question = 'x'.repeat(160); // 40 tokens, and 1 for each answer
 
     const { conversationId } = (await f.chat({ message: question })).turn;
+    await f.chat({ conversationId, message: question });
     const sentBelow = [...f.queue.sent];
     await f.chat({ conversationId, message: question });
 
@@ -138,9 +139,13 @@ describe('what a chat turn leaves behind', () => {
       compactionThresholdTokens: 1,
     });
 
-    const { events } = await f.chat({ message: 'a question long enough to compact' });
+    const { conversationId } = (await f.chat({ message: 'a question long enough to compact' }))
+      .turn;
+    await f.chat({ conversationId, message: 'and another' });
+    const { events } = await f.chat({ conversationId, message: 'and one more' });
 
     expect(events.at(-1)?.type).toBe('done');
+    // The third turn is the first with messages older than those a compaction keeps.
     expect(f.observer.compactionErrors).toEqual([unreachable()]);
     expect(f.queue.sent).toEqual([]);
   });

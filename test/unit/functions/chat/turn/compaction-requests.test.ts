@@ -20,13 +20,14 @@ function compactionFixture() {
     clock: () => clock.nowMs,
     thresholdTokens: THRESHOLD_TOKENS,
   });
-  const requestIfDue = (historyTokens: number, summaryThroughSeq = 0) =>
+  const requestIfDue = (historyTokens: number, summaryThroughSeq = 0, lastSeq = 40) =>
     compaction.requestIfDue({
       userId: USER,
       conversationId: CONVERSATION,
       conversationCreatedAt: CREATED_AT,
       model: 'claude-haiku-4-5',
       summaryThroughSeq,
+      lastSeq,
       historyTokens,
     });
   const sentJobIds = () => queue.sent.map((message) => message.jobId);
@@ -41,6 +42,21 @@ describe('compaction requests', () => {
 
     expect(queue.sent).toEqual([]);
     expect(await jobs.get(USER, compactionJobId(USER, CONVERSATION_MADE, 0, 1))).toBeUndefined();
+  });
+
+  it('asks for nothing while the history past the threshold is only the messages a compaction keeps', async () => {
+    const { jobs, queue, requestIfDue } = compactionFixture();
+
+    await requestIfDue(THRESHOLD_TOKENS * 1.5, 10, 14);
+
+    expect(queue.sent).toEqual([]);
+    expect(await jobs.get(USER, compactionJobId(USER, CONVERSATION_MADE, 10, 1))).toBeUndefined();
+
+    await requestIfDue(THRESHOLD_TOKENS * 1.6, 10, 16);
+
+    expect(queue.sent.map((message) => message.jobId)).toEqual([
+      compactionJobId(USER, CONVERSATION_MADE, 10, 1),
+    ]);
   });
 
   it('creates a queued job and sends it once the history passes the threshold', async () => {
