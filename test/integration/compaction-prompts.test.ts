@@ -195,6 +195,44 @@ describe('a compacted conversation', () => {
     expect(Item?.summaryThroughSeq).toBeGreaterThanOrEqual(2);
   });
 
+  it('compacts a conversation whose first answer was regenerated, once there is something to fold', async () => {
+    const user = 'regenerator';
+    const short = '[[local-claude: tokens=1]]';
+    const allJobsEnded = () =>
+      expect
+        .poll(
+          async () =>
+            (await json(await stack.request(user, 'GET', '/v1/jobs'))).jobs.every(
+              (job: { status: string }) => ENDED.includes(job.status),
+            ),
+          { timeout: 15_000, interval: 100 },
+        )
+        .toBe(true);
+    const events = await collectSse(
+      await stack.chat(user, { message: `${short} ${'a long pasted text '.repeat(38)}` }),
+    );
+    const id = String(events[0]!.data.conversationId);
+    // Past the threshold with the replaced answers, but only two messages a compaction reads.
+    for (let i = 0; i < 3; i++) {
+      await (await stack.request(user, 'POST', `/v1/conversations/${id}/regenerate`, {})).text();
+      await allJobsEnded();
+    }
+    for (let turn = 1; turn <= 3; turn++) {
+      await collectSse(await stack.chat(user, { conversationId: id, message: `${short} ${turn}` }));
+      await allJobsEnded();
+    }
+    const { Item } = await stack.documentClient.send(
+      new GetCommand({
+        TableName: stack.tableName,
+        Key: { pk: `USER#${user}#CONV#${id}`, sk: 'META' },
+        ConsistentRead: true,
+      }),
+    );
+
+    expect(Number(Item?.uncompactedTokens)).toBeLessThan(300);
+    expect(Item?.summaryThroughSeq).toBeGreaterThanOrEqual(5);
+  });
+
   it('keeps sending the whole history of a conversation Claude refused to summarize', async () => {
     const refuser = 'refused-summary';
     let id: string | undefined;

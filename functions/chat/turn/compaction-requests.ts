@@ -1,5 +1,8 @@
 import type { Clock } from '../../../shared/domain/clock.js';
-import { COMPACTION_KEEPS_RECENT_MESSAGES } from '../../../shared/domain/conversation.js';
+import {
+  COMPACTION_KEEPS_RECENT_MESSAGES,
+  isSuperseded,
+} from '../../../shared/domain/conversation.js';
 import { compactionJobId } from '../../../shared/jobs/job-id.js';
 import type { JobQueue } from '../../../shared/ports/job-queue.js';
 import type { Job, JobStore } from '../../../shared/ports/job-store.js';
@@ -20,6 +23,8 @@ export interface CompactionRequests {
     summaryThroughSeq: number;
     /** The conversation's last message: this turn's answer. */
     lastSeq: number;
+    /** Messages replaced by a regenerate or an edit (`[from, to]` seqs): a compaction keeps none. */
+    superseded: ReadonlyArray<readonly [number, number]>;
     /** Estimated tokens of the history not yet compacted, this turn's answer included. */
     historyTokens: number;
   }): Promise<void>;
@@ -46,13 +51,15 @@ export function createCompactionRequests(deps: {
       model,
       summaryThroughSeq,
       lastSeq,
+      superseded,
       historyTokens,
     }) {
       if (historyTokens <= deps.thresholdTokens) return;
-      // Past the threshold in the messages a compaction keeps (a long first question): it
-      // would fold nothing and succeed, and its job, done, would not be asked for again
-      // until the history reached the next multiple of the threshold.
-      if (lastSeq - summaryThroughSeq <= COMPACTION_KEEPS_RECENT_MESSAGES) return;
+      // Past the threshold in the messages a compaction keeps (a long first question, its
+      // answer regenerated): it would fold nothing and succeed, and its job, done, would not
+      // be asked for again until the history reached the next multiple of the threshold.
+      if (messagesAfter(summaryThroughSeq, lastSeq, superseded) <= COMPACTION_KEEPS_RECENT_MESSAGES)
+        return;
       const message = {
         type: 'summarize.conversation' as const,
         userId,
@@ -71,6 +78,19 @@ export function createCompactionRequests(deps: {
       if (neverStarted(job) || failedLongEnough(job, nowMs)) await deps.queue.send(message);
     },
   };
+}
+
+/** The messages after `summaryThroughSeq` up to `lastSeq` that are not replaced. */
+function messagesAfter(
+  summaryThroughSeq: number,
+  lastSeq: number,
+  superseded: ReadonlyArray<readonly [number, number]>,
+): number {
+  let count = 0;
+  for (let seq = summaryThroughSeq + 1; seq <= lastSeq; seq++) {
+    if (!isSuperseded(seq, superseded)) count++;
+  }
+  return count;
 }
 
 /**

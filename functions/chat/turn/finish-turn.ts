@@ -117,6 +117,7 @@ export function createTurnFinish(deps: {
         model,
         summaryThroughSeq: turn.summaryThroughSeq,
         lastSeq: turn.userSeq + 1,
+        superseded: turn.superseded,
         historyTokens: turn.uncompactedTokens + estimateTokens(answer.text),
       })
       // The next turn asks again: compaction is an optimisation, never a failure.

@@ -280,6 +280,7 @@ export function createTurnStart(deps: {
       receivedAtMs,
       uncompactedTokens: (existing?.uncompactedTokens ?? 0) + estimateTokens(request.message),
       summaryThroughSeq: existing?.summary?.throughSeq ?? 0,
+      superseded: skip,
       maxTokens,
       requestId: context.requestId,
       ...(request.apiKey && { apiKeyId: request.apiKey.id }),

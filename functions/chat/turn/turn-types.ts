@@ -160,6 +160,8 @@ export interface StartedTurn {
   uncompactedTokens: number;
   /** The last message the conversation's summary covers (0: no summary yet). */
   summaryThroughSeq: number;
+  /** Messages replaced by a regenerate or an edit (`[from, to]` seqs), this turn's included. */
+  superseded: ReadonlyArray<readonly [number, number]>;
   /** The answer's max_tokens: Claude bills no more, so neither does an estimate. */
   maxTokens: number;
   observer: TurnObserver;

@@ -20,7 +20,12 @@ function compactionFixture() {
     clock: () => clock.nowMs,
     thresholdTokens: THRESHOLD_TOKENS,
   });
-  const requestIfDue = (historyTokens: number, summaryThroughSeq = 0, lastSeq = 40) =>
+  const requestIfDue = (
+    historyTokens: number,
+    summaryThroughSeq = 0,
+    lastSeq = 40,
+    superseded: Array<[number, number]> = [],
+  ) =>
     compaction.requestIfDue({
       userId: USER,
       conversationId: CONVERSATION,
@@ -28,6 +33,7 @@ function compactionFixture() {
       model: 'claude-haiku-4-5',
       summaryThroughSeq,
       lastSeq,
+      superseded,
       historyTokens,
     });
   const sentJobIds = () => queue.sent.map((message) => message.jobId);
@@ -57,6 +63,26 @@ describe('compaction requests', () => {
     expect(queue.sent.map((message) => message.jobId)).toEqual([
       compactionJobId(USER, CONVERSATION_MADE, 10, 1),
     ]);
+  });
+
+  it('counts no replaced message among those a compaction could fold', async () => {
+    const { queue, requestIfDue } = compactionFixture();
+
+    // A question, its answer regenerated three times: two messages a compaction reads.
+    await requestIfDue(THRESHOLD_TOKENS * 1.5, 0, 5, [
+      [2, 2],
+      [3, 3],
+      [4, 4],
+    ]);
+    // Edited since: the question and all its answers replaced by one question and answer.
+    await requestIfDue(THRESHOLD_TOKENS * 1.5, 0, 7, [
+      [2, 2],
+      [3, 3],
+      [4, 4],
+      [1, 5],
+    ]);
+
+    expect(queue.sent).toEqual([]);
   });
 
   it('creates a queued job and sends it once the history passes the threshold', async () => {
