@@ -94,6 +94,15 @@ export function createConversationCompactor(deps: {
         false,
       );
     }
+    // Saved, an empty summary would stand for every message it folds, and turns send none
+    // (an empty system block is refused): what they said would be gone from every prompt.
+    if (!/\S/.test(summary)) {
+      throw new PermanentJobError(
+        'api_error',
+        'Claude wrote an empty summary of this conversation; its turns go on sending its history as it is',
+        false,
+      );
+    }
     // Replaced messages were counted as uncompacted when they were stored: they leave too.
     const compacted = uncompacted.filter((m) => m.seq <= throughSeq);
     const saved = await conversations.saveSummary(

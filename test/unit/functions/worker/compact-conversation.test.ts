@@ -72,6 +72,22 @@ describe('createConversationCompactor', () => {
     expect(await world.conversations.getConversation(USER_ID, CONVERSATION_ID)).toEqual(before);
   });
 
+  it('saves no summary Claude left empty, which would drop what it folds from every later prompt', async () => {
+    for (const empty of ['', ' \n ']) {
+      const world = compactionWorld(empty);
+      await seedConversation(world.conversations, answeredTurns(5));
+      const before = await world.conversations.getConversation(USER_ID, CONVERSATION_ID);
+
+      const failure = await world.compactConversation(compaction, world.newRun()).then(
+        () => undefined,
+        (error: unknown) => classifyFailure(error),
+      );
+
+      expect(failure).toMatchObject({ retryable: false, deadLetter: false });
+      expect(await world.conversations.getConversation(USER_ID, CONVERSATION_ID)).toEqual(before);
+    }
+  });
+
   it('folds all but the newest 4 messages into a summary saved through the last folded message', async () => {
     const world = compactionWorld('Summary of turns 0 to 2.');
     await seedConversation(world.conversations, answeredTurns(5));
