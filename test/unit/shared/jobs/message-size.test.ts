@@ -26,6 +26,7 @@ describe('job messages on the queue', () => {
     expect(JSON.parse(body)).toEqual(message);
   });
 
+  // A thousand runs: seconds on a busy machine, more than vitest's default 5.
   it('round-trips any text', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (text) => {
@@ -33,7 +34,7 @@ describe('job messages on the queue', () => {
       }),
       { numRuns: 1000 },
     );
-  });
+  }, 30_000);
 
   it('weighs a message as encoded: escapes count, not characters', () => {
     const plain = jobMessageBytes(job('a'.repeat(100)));
