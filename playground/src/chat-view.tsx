@@ -68,14 +68,15 @@ export function ChatView(props: {
     },
   });
   const [draft, setDraft] = useDraft(id);
-  const { sending, showStored, takeBackRefused } = useStoredConversation({
-    api,
-    chatId: id,
-    setMessages,
-    // Ahead of anything typed since it was sent.
-    giveBack: (question) =>
-      setDraft((typed) => (typed.trim() === '' ? question : `${question}\n${typed}`)),
-  });
+  const { sending, answerStarted, giveBackUnstored, showStored, takeBackRefused } =
+    useStoredConversation({
+      api,
+      chatId: id,
+      setMessages,
+      // Ahead of anything typed since it was sent.
+      giveBack: (question) =>
+        setDraft((typed) => (typed.trim() === '' ? question : `${question}\n${typed}`)),
+    });
   const shown = useRef(messages);
   shown.current = messages;
   /**
@@ -97,9 +98,14 @@ export function ChatView(props: {
   };
   // biome-ignore lint/correctness/useExhaustiveDependencies: once per chat (keyed by its id), as after a reload
   useEffect(() => {
+    giveBackUnstored(props.initial);
     // A failed read leaves the part shown; a lost connection is tried again below.
     resumeAnswer().catch(() => undefined);
   }, []);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: on the status alone
+  useEffect(() => {
+    if (status === 'streaming') answerStarted();
+  }, [status]);
   // The server went on: once back, the conversation is opened again as a reload would.
   useRetryWhileLost(error !== undefined && connectionLost(error), async () => {
     if (!(await showStored())) return;

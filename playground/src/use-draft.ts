@@ -16,6 +16,31 @@ export function useDraft(chatId: string) {
   return [draft, setDraft] as const;
 }
 
+/** A question sent, and how many messages (all stored) the conversation showed before it. */
+export interface SentQuestion {
+  text: string;
+  shownBefore: number;
+}
+
+/**
+ * The question sent from chat `chatId` whose answer has not started, kept for this tab
+ * with its draft: a chat closed meanwhile (another one opened, a reload) gives the request
+ * up and never learns whether the question was stored, so it is checked when it opens again.
+ */
+export function sentQuestion(chatId: string) {
+  const key = `${DRAFT_KEY_PREFIX}${chatId}.sent`;
+  return {
+    read: (): SentQuestion | undefined => {
+      const saved = sessionStorage.getItem(key);
+      return saved === null ? undefined : (JSON.parse(saved) as SentQuestion);
+    },
+    save: (question: SentQuestion | undefined) => {
+      if (question === undefined) sessionStorage.removeItem(key);
+      else sessionStorage.setItem(key, JSON.stringify(question));
+    },
+  };
+}
+
 /** When the token is forgotten: the next person at this tab does not see what was typed. */
 export function forgetDrafts() {
   for (const key of Object.keys(sessionStorage)) {

@@ -1,12 +1,7 @@
 import { useRef } from 'react';
 import type { Api } from './api.js';
 import { type Message, textOf, toMessages } from './messages.js';
-
-/** A question sent, and how many messages (all stored) the conversation showed before it. */
-interface AskedQuestion {
-  text: string;
-  shownBefore: number;
-}
+import { type SentQuestion, sentQuestion } from './use-draft.js';
 
 /**
  * After a request failed, the conversation is shown as the server stored it, and the
@@ -19,15 +14,29 @@ export function useStoredConversation(deps: {
   /** Puts a question not stored back into the composer. */
   giveBack: (question: string) => void;
 }) {
-  // The last question sent, until the conversation is read again after its request failed.
-  const asked = useRef<AskedQuestion | undefined>(undefined);
+  // The last question sent, until its answer starts or the conversation is read again after
+  // its request failed. Kept with the drafts: the chat may be closed before either happens.
+  const asked = sentQuestion(deps.chatId);
   // Counts the requests sent, so that a read of the conversation a newer one overtook is dropped.
   const requests = useRef(0);
 
   /** Before each request: the question it asks, if it asks one (a Regenerate does not). */
-  const sending = (question?: AskedQuestion) => {
+  const sending = (question?: SentQuestion) => {
     requests.current += 1;
-    asked.current = question;
+    asked.save(question);
+  };
+
+  /** The answer began: the server stored the question. */
+  const answerStarted = () => asked.save(undefined);
+
+  /**
+   * When the chat opens with `stored`: a question sent before it was last closed, with no
+   * answer begun then, goes back into the composer unless the server stored it.
+   */
+  const giveBackUnstored = (stored: Message[]) => {
+    const question = asked.read();
+    asked.save(undefined);
+    if (question && !storedSince(stored, question)) deps.giveBack(question.text);
   };
 
   /** False when a newer request made the read moot; throws when the read fails. */
@@ -36,8 +45,8 @@ export function useStoredConversation(deps: {
     const stored = toMessages(await deps.api.messages(deps.chatId));
     if (requests.current !== request) return false;
     deps.setMessages(stored);
-    const question = asked.current;
-    asked.current = undefined;
+    const question = asked.read();
+    asked.save(undefined);
     if (question && !storedSince(stored, question)) deps.giveBack(question.text);
     return true;
   };
@@ -49,21 +58,21 @@ export function useStoredConversation(deps: {
    */
   const takeBackRefused = async () => {
     const request = requests.current;
-    const question = asked.current;
+    const question = asked.read();
     try {
       await showStored();
     } catch {
       if (!question || requests.current !== request) return;
-      asked.current = undefined;
+      asked.save(undefined);
       deps.giveBack(question.text);
     }
   };
 
-  return { sending, showStored, takeBackRefused };
+  return { sending, answerStarted, giveBackUnstored, showStored, takeBackRefused };
 }
 
 /** Whether `stored` holds the question, after the messages shown when it was sent. */
-function storedSince(stored: Message[], question: AskedQuestion): boolean {
+function storedSince(stored: Message[], question: SentQuestion): boolean {
   return stored
     .slice(question.shownBefore)
     .some((message) => message.role === 'user' && textOf(message) === question.text);
