@@ -1,6 +1,14 @@
 import { useChat } from '@ai-sdk/react';
 import { DefaultChatTransport } from 'ai';
-import { type FormEvent, type KeyboardEvent, useEffect, useId, useMemo, useRef } from 'react';
+import {
+  type FormEvent,
+  type KeyboardEvent,
+  useCallback,
+  useEffect,
+  useId,
+  useMemo,
+  useRef,
+} from 'react';
 import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-metadata.js';
 import {
   type Api,
@@ -122,6 +130,19 @@ export function ChatView(props: {
   // While busy, an answer last is the one being written: a question's has not started yet.
   const { stop, stopError } = useStopAnswer(api, id, busy && answered ? last.id : undefined, busy);
 
+  const composer = useRef<HTMLTextAreaElement>(null);
+  /**
+   * The ref of a button the answer's start or end takes away (Stop, Regenerate): the focus
+   * it has then goes to the composer, not back to the page's start, where a keyboard's
+   * place would be lost.
+   */
+  const focusComposerAfter = useCallback(
+    (button: HTMLButtonElement | null) => () => {
+      if (button !== null && document.activeElement === button) composer.current?.focus();
+    },
+    [],
+  );
+
   const send = (event?: FormEvent) => {
     event?.preventDefault();
     // Blank lines around it go; the first line's indentation stays (pasted code keeps its shape).
@@ -130,6 +151,8 @@ export function ChatView(props: {
     clearError();
     sending({ text, shownBefore: messages.length });
     setDraft('');
+    // Sent with the button, which is disabled now.
+    composer.current?.focus();
     void sendMessage({ text });
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -170,6 +193,7 @@ export function ChatView(props: {
       <form className="composer" onSubmit={send}>
         <label htmlFor={inputId}>Message</label>
         <textarea
+          ref={composer}
           id={inputId}
           value={draft}
           rows={3}
@@ -183,12 +207,12 @@ export function ChatView(props: {
             Send
           </button>
           {busy && (
-            <button type="button" onClick={stop}>
+            <button type="button" ref={focusComposerAfter} onClick={stop}>
               Stop
             </button>
           )}
           {regenerable && (
-            <button type="button" onClick={again}>
+            <button type="button" ref={focusComposerAfter} onClick={again}>
               Regenerate
             </button>
           )}

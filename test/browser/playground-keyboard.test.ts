@@ -98,4 +98,29 @@ describe.skipIf(chromiumMissing)("the playground's composer keys, in Chromium", 
     expect(await page.locator('.message.user .text').textContent()).toBe(code);
     await page.close();
   });
+
+  it('keeps the focus in the composer when the button pressed goes: Send, Stop, Regenerate', async () => {
+    const page = await openPlayground(browser, stack, 'keyboard-only');
+    const focusIsInComposer = () => page.evaluate(`document.activeElement?.tagName === 'TEXTAREA'`);
+    await page.getByLabel('Message').fill(`A long story ${directive('tokens=2000 tps=40')}`);
+
+    // Send, disabled while the answer is written.
+    await page.getByRole('button', { name: 'Send' }).press('Enter');
+    await expect.poll(focusIsInComposer).toBe(true);
+
+    // Stop, gone once the answer ended.
+    await page.getByRole('button', { name: 'Stop' }).press('Enter');
+    await page.getByTestId('answer-facts').waitFor({ timeout: 10_000 });
+    await expect.poll(focusIsInComposer).toBe(true);
+
+    // Regenerate, gone while the answer is written.
+    await page.getByLabel('Message').fill(`Short ${directive('tokens=2')}`);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('answer-facts').count()).toBe(2);
+    const regenerated = page.waitForResponse('**/v1/ui/chat');
+    await page.getByRole('button', { name: 'Regenerate' }).press('Enter');
+    await (await regenerated).finished();
+    await expect.poll(focusIsInComposer).toBe(true);
+    await page.close();
+  });
 });
