@@ -2,7 +2,7 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
 import { ApiError, type ConversationSummary, createApi, type Usage } from './api.js';
 import { ChatView } from './chat-view.js';
 import { type Message, toMessages } from './messages.js';
-import { forgetDrafts } from './use-draft.js';
+import { forgetDrafts, unstartedChat } from './use-draft.js';
 
 const TOKEN_KEY = 'playground.token';
 
@@ -82,7 +82,7 @@ export function App() {
       const [list, month] = await Promise.all([api.conversations(), api.usage()]);
       if (shownFor.current !== undefined && shownFor.current !== month.userId) {
         forgetDrafts();
-        void openChat(newChatId());
+        void openChat(unstartedChat(newChatId));
       }
       shownFor.current = month.userId;
       setConversations(list.conversations);
@@ -99,7 +99,7 @@ export function App() {
   useEffect(() => {
     if (!token) return;
     void refresh();
-    void openChat(chatInFragment() ?? newChatId());
+    void openChat(chatInFragment() ?? unstartedChat(newChatId));
   }, [token]);
 
   const listOlder = async () => {
@@ -171,7 +171,7 @@ export function App() {
       {token && (
         <div className="layout">
           <nav aria-label="Conversations">
-            <button type="button" onClick={() => void openChat(newChatId())}>
+            <button type="button" onClick={() => void openChat(unstartedChat(newChatId))}>
               New chat
             </button>
             <ul>

@@ -18,7 +18,7 @@ import {
   tokenRefused,
 } from './api.js';
 import { type Message, textOf } from './messages.js';
-import { useDraft } from './use-draft.js';
+import { chatStarted, useDraft } from './use-draft.js';
 import { useRetryWhileLost } from './use-retry-while-lost.js';
 import { useStopAnswer } from './use-stop-answer.js';
 import { useStoredConversation } from './use-stored-conversation.js';
@@ -110,10 +110,6 @@ export function ChatView(props: {
     // A failed read leaves the part shown; a lost connection is tried again below.
     resumeAnswer().catch(() => undefined);
   }, []);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: on the status alone
-  useEffect(() => {
-    if (status === 'streaming') answerStarted();
-  }, [status]);
   // The server went on: once back, the conversation is opened again as a reload would.
   useRetryWhileLost(error !== undefined && connectionLost(error), async () => {
     if (!(await showStored())) return;
@@ -125,6 +121,13 @@ export function ChatView(props: {
   const busy = status === 'submitted' || status === 'streaming';
   const last = messages.at(-1);
   const answered = last?.role === 'assistant';
+  // biome-ignore lint/correctness/useExhaustiveDependencies: when an answer shows up last
+  useEffect(() => {
+    if (!answered) return;
+    // The question asked last has its answer begun: the server stored them.
+    answerStarted();
+    chatStarted(id);
+  }, [answered]);
   // An answer cut off on this page may be whole on the server: regenerating it would replace it.
   const regenerable = !busy && answered && last.metadata?.stopReason !== undefined;
   // While busy, an answer last is the one being written: a question's has not started yet.

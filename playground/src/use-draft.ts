@@ -41,6 +41,28 @@ export function sentQuestion(chatId: string) {
   };
 }
 
+/** The chat New chat opened last, until its first answer starts. */
+const UNSTARTED_CHAT_KEY = `${DRAFT_KEY_PREFIX}unstarted-chat`;
+
+/**
+ * The chat New chat opens: the one it opened last while nothing has been answered in it,
+ * which is listed nowhere else (a question being typed there is found again), or a new one.
+ */
+export function unstartedChat(newChatId: () => string): string {
+  const kept = sessionStorage.getItem(UNSTARTED_CHAT_KEY);
+  if (kept !== null) return kept;
+  const id = newChatId();
+  sessionStorage.setItem(UNSTARTED_CHAT_KEY, id);
+  return id;
+}
+
+/** Chat `chatId`'s first answer started: it is listed now, and New chat opens another. */
+export function chatStarted(chatId: string) {
+  if (sessionStorage.getItem(UNSTARTED_CHAT_KEY) === chatId) {
+    sessionStorage.removeItem(UNSTARTED_CHAT_KEY);
+  }
+}
+
 /** When the token is forgotten: the next person at this tab does not see what was typed. */
 export function forgetDrafts() {
   for (const key of Object.keys(sessionStorage)) {

@@ -36,4 +36,27 @@ describe.skipIf(chromiumMissing)("the playground's composer, in Chromium", () =>
     expect(await page.evaluate('Object.keys(sessionStorage)')).toEqual([]);
     await page.close();
   });
+
+  it('keeps a question being typed in a new chat, not started yet, through opening another chat', async () => {
+    const page = await openPlayground(browser, stack, 'new-drafter');
+    await ask(page, `An older chat ${directive('tokens=2')}`);
+    await answerFacts(page).waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'New chat', exact: true }).click();
+    await expect.poll(() => page.getByTestId('answer').count()).toBe(0);
+    const typed = 'The start of a new chat, written while looking at an older one';
+    await page.getByLabel('Message').fill(typed);
+
+    await page.getByRole('button', { name: /^An older chat/ }).click();
+    await expect.poll(() => page.getByTestId('answer').count()).toBe(1);
+    await page.getByRole('button', { name: 'New chat', exact: true }).click();
+
+    await expect.poll(() => page.getByLabel('Message').inputValue()).toBe(typed);
+    await ask(page, `${typed} ${directive('tokens=2')}`);
+    await answerFacts(page).waitFor({ timeout: 10_000 });
+    // Started: the next new chat is a new one.
+    await page.getByRole('button', { name: 'New chat', exact: true }).click();
+    await expect.poll(() => page.getByTestId('answer').count()).toBe(0);
+    expect(await page.getByLabel('Message').inputValue()).toBe('');
+    await page.close();
+  });
 });
