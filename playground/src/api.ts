@@ -25,6 +25,8 @@ export interface Usage {
   budgetUsd: number;
   remainingUsd: number;
   requests: number;
+  /** With an API key for a token: the key's own month, whose budget (if any) binds too. */
+  apiKey?: { costUsd: number; budgetUsd?: number; remainingUsd?: number };
 }
 
 /** An error response of the API, or a network failure, as a person should read it. */

@@ -235,6 +235,20 @@ function UsageMeter({ usage }: { usage: Usage }) {
       <p>
         ${usage.remainingUsd.toFixed(4)} left · {usage.requests} requests
       </p>
+      {usage.apiKey && <KeyUsage usage={usage.apiKey} />}
     </section>
+  );
+}
+
+/** A key's own budget binds as well as its principal's: a call must fit both. */
+function KeyUsage({ usage }: { usage: NonNullable<Usage['apiKey']> }) {
+  const spent = `$${usage.costUsd.toFixed(4)}`;
+  return (
+    <p>
+      This key:{' '}
+      {usage.budgetUsd === undefined
+        ? `${spent} spent`
+        : `${spent} of $${usage.budgetUsd.toFixed(2)} spent · $${(usage.remainingUsd ?? 0).toFixed(4)} left`}
+    </p>
   );
 }

@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../integration/support/api-keys.js';
 import { json } from '../integration/support/sse.js';
 import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
 import { chromiumMissing, launchChromium, openPage } from './support/chromium.js';
@@ -134,6 +135,18 @@ describe.skipIf(chromiumMissing)('the playground in Chromium', () => {
     expect(await page.getByTestId('answer').count()).toBe(1);
     const again = stack.claude.requests.at(-1)!.body as { messages: unknown[] };
     expect(again.messages).toHaveLength(1);
+    await page.close();
+  });
+
+  it("shows an API key's own budget, which binds too, when the token is that key", async () => {
+    const { key } = await createApiKey(stack, { principal: 'keyed', monthlyBudgetUsd: 0.25 });
+    const page = await openPage(browser, `${stack.url}/`);
+    await page.getByLabel('API token (a JWT or a csk_ key)').fill(key);
+    await page.getByRole('button', { name: 'Use token' }).click();
+
+    const usage = page.getByRole('region', { name: 'Usage this month' });
+    await expect.poll(() => usage.textContent()).toMatch(/This key: \$0\.0000 of \$0\.25 spent/);
+    expect(await usage.textContent()).toContain('$0.2500 left');
     await page.close();
   });
 
