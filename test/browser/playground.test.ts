@@ -150,6 +150,21 @@ describe.skipIf(chromiumMissing)('the playground in Chromium', () => {
     await page.close();
   });
 
+  it("keeps the page's width when an error carries a long unbroken text (a proxy's page)", async () => {
+    const page = await openPlayground(browser, stack, 'proxied');
+    await page.route('**/v1/ui/chat', (route) =>
+      route.fulfill({ status: 502, contentType: 'text/html', body: `<p>${'x'.repeat(3_000)}</p>` }),
+    );
+
+    await ask(page, 'A question a proxy refuses');
+
+    await page.getByRole('alert').waitFor();
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBe(1100);
+    const composer = (await page.getByLabel('Message').boundingBox())!;
+    expect(composer.x + composer.width).toBeLessThanOrEqual(1100);
+    await page.close();
+  });
+
   // The README's picture: PLAYGROUND_SCREENSHOT=docs/playground.png npm run test:browser.
   it("shows a two-turn conversation with each answer's facts and the month's usage", async () => {
     const page = await openPlayground(browser, stack, 'dana');
