@@ -704,6 +704,9 @@ describe('budgets and the usage report', () => {
       // More than nano-USD can count exactly: it was a 500.
       ['p', { monthlyBudgetUsd: 9_007_200 }],
       ['p', { monthlyBudgetUsd: 1_000_000_000 }],
+      // Under half a nano-dollar it was stored as 0: the principal refused every call, unsaid.
+      ['p', { monthlyBudgetUsd: 1e-10 }],
+      ['p', { monthlyBudgetUsd: 5e-324 }],
       ['p', { monthlyBudgetUsd: '5' }],
       ['p', { monthlyBudgetUsd: 5, currency: 'EUR' }],
       ['p', {}],

@@ -38,7 +38,16 @@ export const setBudgetRoute = (deps: BudgetDependencies) =>
     path: '/v1/admin/principals/:principal/budget',
     access: 'admin',
     body: z.strictObject({
-      monthlyBudgetUsd: z.number().check(z.nonnegative(), z.maximum(MAX_BUDGET_USD)),
+      monthlyBudgetUsd: z.number().check(
+        z.nonnegative(),
+        z.maximum(MAX_BUDGET_USD),
+        // The ledger counts nano-USD: less would be stored as 0, which refuses every call.
+        z.refine(
+          (usd) => usd === 0 || usd >= 1e-9,
+          '0 (refuses every call) or at least 0.000000001 (a nano-dollar)',
+        ),
+        z.describe('USD: 0 refuses every call; otherwise at least 0.000000001 (a nano-dollar).'),
+      ),
     }),
     docs: {
       operationId: 'setBudget',
