@@ -46,11 +46,14 @@ function isBlank(value: string | undefined): boolean {
   return value !== undefined && value.trim() === '';
 }
 
-/** @throws UsageError when `value` is given and is not a finite number */
+/** Decimal only: Number() also reads `0x10` as 16 and `0b101` as 5. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** @throws UsageError when `value` is given and is not a finite decimal number */
 export function numberOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (value.trim() === '' || !Number.isFinite(number)) {
+  if (!DECIMAL.test(value.trim()) || !Number.isFinite(number)) {
     throw new UsageError(`${name} must be a number, not ${JSON.stringify(value)}`);
   }
   return number;

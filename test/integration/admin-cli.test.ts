@@ -233,6 +233,9 @@ describe('npm run admin', () => {
     'a key change with no limit named': ['set-key-limits', 'key_1'],
     'a key budget that is no number': ['set-key-limits', 'key_1', '--budget', 'lots'],
     'a top that is no number': ['usage', '--top', 'ten'],
+    // Number() reads these as 16 and 5: a budget of $16 was set.
+    'a budget in hexadecimal': ['set-budget', 'alice', '0x10'],
+    'a rate in binary': ['create-key', 'alice', '--rpm', '0b101'],
     // An unset shell variable: `--principal "$P"` listed every principal's keys.
     'an empty principal': ['list-keys', '--principal', ''],
     'an empty month': ['usage', '--month', ''],
