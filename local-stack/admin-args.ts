@@ -18,18 +18,23 @@ export interface ParsedArguments {
 
 /** @throws UsageError */
 export function parseCommandArgs(spec: ArgumentSpec, args: readonly string[]): ParsedArguments {
-  let parsed: ParsedArguments;
+  let parsed: ParsedArguments & { tokens: Array<{ kind: string; name?: string }> };
   try {
     parsed = parseArgs({
       args: [...args],
       options: spec.options ?? {},
       allowPositionals: true,
       strict: true,
-    }) as ParsedArguments;
+      tokens: true,
+    }) as typeof parsed;
   } catch (error) {
     // node:util says what is wrong: an unknown option, a missing value.
     throw new UsageError((error as Error).message);
   }
+  // node:util keeps the last of an option given twice: `--models a --models b` would be b alone.
+  const given = parsed.tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : []));
+  const twice = given.find((name, index) => given.indexOf(name) !== index);
+  if (twice) throw new UsageError(`--${twice} is given more than once; give one value`);
   if (parsed.positionals.length !== spec.positionals) {
     throw new UsageError(
       `expected ${spec.positionals} argument(s), got ${parsed.positionals.length}`,
@@ -39,7 +44,7 @@ export function parseCommandArgs(spec: ArgumentSpec, args: readonly string[]): P
   if (parsed.positionals.some(isBlank)) throw new UsageError('an argument is empty');
   const blank = Object.entries(parsed.values).find(([, value]) => isBlank(value));
   if (blank) throw new UsageError(`--${blank[0]} is empty`);
-  return parsed;
+  return { positionals: parsed.positionals, values: parsed.values };
 }
 
 function isBlank(value: string | undefined): boolean {

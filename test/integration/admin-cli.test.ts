@@ -236,6 +236,16 @@ describe('npm run admin', () => {
     // Number() reads these as 16 and 5: a budget of $16 was set.
     'a budget in hexadecimal': ['set-budget', 'alice', '0x10'],
     'a rate in binary': ['create-key', 'alice', '--rpm', '0b101'],
+    // The last one was taken: a key meant for two models was made for the second only.
+    'an option given twice': [
+      'create-key',
+      'alice',
+      '--models',
+      'claude-sonnet-4-6',
+      '--models',
+      'claude-opus-4-6',
+    ],
+    'a principal given twice': ['list-keys', '--principal', 'alice', '--principal', 'bob'],
     // An unset shell variable: `--principal "$P"` listed every principal's keys.
     'an empty principal': ['list-keys', '--principal', ''],
     'an empty month': ['usage', '--month', ''],
