@@ -65,6 +65,11 @@ export interface RouteDocumentation {
   errors?: readonly ErrorStatus[];
   /** What its path (`:id`) and query parameters mean, by name. */
   params?: Readonly<Record<string, string>>;
+  /**
+   * Query parameters given once per value (`lifecycle[]=active&lifecycle[]=deprecated`), which
+   * the handler reads from the URL: its `query` schema would see only the last. By name.
+   */
+  repeatedParams?: Readonly<Record<string, { description: string; values: readonly string[] }>>;
   /** For a route that forwards another API's payloads: that API's reference. */
   externalDocs?: { url: string; description?: string };
 }

@@ -236,6 +236,10 @@ const QUERY_PARAMETERS: Readonly<Record<string, string>> = {
 };
 
 function queryParameters(route: AnyRoute, docs: RouteDocumentation) {
+  return [...schemaQueryParameters(route, docs), ...repeatedQueryParameters(docs)];
+}
+
+function schemaQueryParameters(route: AnyRoute, docs: RouteDocumentation) {
   if (!route.query) return [];
   // Types and defaults as the handler gets them (`limit` an integer), required as sent.
   const output = jsonSchemaOf(route.query, 'output');
@@ -251,6 +255,18 @@ function queryParameters(route: AnyRoute, docs: RouteDocumentation) {
       schema: rest,
     };
   });
+}
+
+function repeatedQueryParameters(docs: RouteDocumentation) {
+  return Object.entries(docs.repeatedParams ?? {}).map(([name, { description, values }]) => ({
+    name,
+    in: 'query',
+    required: false,
+    description,
+    style: 'form',
+    explode: true,
+    schema: { type: 'array', items: { type: 'string', enum: values } },
+  }));
 }
 
 function successResponses(

@@ -45,6 +45,13 @@ export const listModelsRoute = (deps: { models: ModelListing }) =>
         after_id: 'The page after this model id.',
         before_id: 'The page before this model id.',
       },
+      repeatedParams: {
+        'lifecycle[]': {
+          description:
+            'Keeps the models in these stages, one parameter a stage (`lifecycle` is taken too); without it, active and deprecated ones are listed, as the Anthropic API lists them.',
+          values: MODEL_LIFECYCLES,
+        },
+      },
       description:
         "In Anthropic's list shape: the deployment's allowed models, narrowed by the API key's. `lifecycle[]` (repeatable: `active`, `deprecated`, `retired`) keeps the models in those stages; without it, active and deprecated ones are listed, as the Anthropic API lists them.",
       externalDocs: { url: MODELS_REFERENCE, description: "Anthropic's Models API" },

@@ -72,6 +72,20 @@ describe('the OpenAPI document', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('documents the lifecycle filter GET /v1/models reads, repeated as the Anthropic SDK sends it (a generated client had no parameter for it)', () => {
+    const parameters = openApiDocument().paths['/v1/models']?.get?.parameters as Array<{
+      name: string;
+    }>;
+
+    expect(parameters.find((parameter) => parameter.name === 'lifecycle[]')).toMatchObject({
+      in: 'query',
+      required: false,
+      style: 'form',
+      explode: true,
+      schema: { type: 'array', items: { enum: ['active', 'deprecated', 'retired'] } },
+    });
+  });
+
   it('is published as docs/openapi.json, up to date (run npm run docs)', () => {
     expect(readFileSync(COMMITTED, 'utf8')).toBe(openApiJson());
   });
