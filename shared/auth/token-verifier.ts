@@ -20,7 +20,10 @@ export interface TokenVerifier {
 
 /** What every token must have, however it is signed. */
 interface TokenRules {
-  /** Longest lifetime accepted (`exp` minus `iat`, or minus now without `iat` or when it is later). */
+  /**
+   * Longest lifetime accepted: `exp` minus `iat`, or minus now plus the clock tolerance
+   * without `iat` or when it is later.
+   */
   maxLifetimeSeconds: number;
   /**
    * How far the issuer's clock may be from ours: a token is taken this long before its `nbf`
@@ -119,9 +122,10 @@ async function verifyWith(
   if (typeof sub !== 'string' || !isUserId(sub) || sub.startsWith(IAM_USER_ID_PREFIX)) {
     throw new AuthenticationError('the bearer token has no usable sub claim', 'invalid');
   }
-  // From now when iat is later (or missing): an iat in the future must not stretch the cap.
-  const nowSeconds = Date.now() / 1000;
-  const issuedAt = typeof iat === 'number' ? Math.min(iat, nowSeconds) : nowSeconds;
+  // From now when iat is later (or missing): an iat in the future must not stretch the cap,
+  // but one as far ahead as the issuer's clock may be is its clock, not a stretch.
+  const latestSeconds = Date.now() / 1000 + (rules.clockToleranceSeconds ?? 0);
+  const issuedAt = typeof iat === 'number' ? Math.min(iat, latestSeconds) : latestSeconds;
   if (typeof exp !== 'number' || exp - issuedAt > rules.maxLifetimeSeconds) {
     throw new AuthenticationError(
       `the bearer token lives longer than ${rules.maxLifetimeSeconds} seconds`,

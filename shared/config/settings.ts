@@ -270,7 +270,7 @@ export const SETTINGS = {
   jwksUrl: setting('both', 'Default: <jwtIssuer>/.well-known/jwks.json.', url()),
   maxTokenLifetimeSeconds: setting(
     'both',
-    'Tokens must carry exp; one valid for longer than this (exp - iat, or exp - now when iat is missing or later) is refused.',
+    'Tokens must carry exp; one valid for longer than this (exp - iat; iat taken as now plus tokenClockToleranceSeconds when it is missing or later) is refused.',
     int({ min: 60, max: 31_536_000, default: 86_400 }),
   ),
   tokenClockToleranceSeconds: setting(

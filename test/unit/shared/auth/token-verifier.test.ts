@@ -99,6 +99,29 @@ describe('hs256Verifier', () => {
     );
   });
 
+  it('takes a token living as long as the cap from an issuer whose clock is ahead, within the tolerance, and caps one further ahead', async () => {
+    const tolerant = hs256Verifier({
+      maxLifetimeSeconds: 3600,
+      clockToleranceSeconds: 30,
+      secret: async () => SECRET,
+    });
+    const now = Math.floor(Date.now() / 1000);
+    // Issued "now" by a clock `ahead` seconds ahead of ours, for the longest lifetime allowed.
+    const issuedAhead = (ahead: number) =>
+      new SignJWT({ sub: 'u' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuedAt(now + ahead)
+        .setExpirationTime(now + ahead + 3600)
+        .sign(new TextEncoder().encode(SECRET));
+
+    await expect(tolerant.verify(`Bearer ${await issuedAhead(5)}`)).resolves.toEqual({
+      userId: 'u',
+    });
+    await expect(tolerant.verify(`Bearer ${await issuedAhead(120)}`)).rejects.toThrow(
+      /lives longer than 3600 seconds/,
+    );
+  });
+
   it('rejects a token signed with another secret', async () => {
     await expect(
       verifier.verify(`Bearer ${await sign({ sub: 'u' }, 'another-secret-entirely')}`),
