@@ -78,7 +78,9 @@ export function createTurnStart(deps: {
     ];
     // The hold on the conversation is short and renewed; the budget's lasts the invocation.
     const leaseUntilMs = receivedAtMs + limits.turnLeaseMs;
-    const deadlineMs = receivedAtMs + context.remainingTimeMs();
+    // What Lambda has left is counted from now: reading the conversation may have waited
+    // for a stopped turn's answer.
+    const deadlineMs = clock() + context.remainingTimeMs();
     // A regenerated question is part of the history window.
     const question = request.regenerate ? '' : request.message;
     const budget = promptBudget({

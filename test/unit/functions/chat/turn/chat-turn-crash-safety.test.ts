@@ -2,8 +2,18 @@ import { describe, expect, it, vi } from 'vitest';
 import { AnswerPieces, type Piece } from '../../../../../functions/chat/turn/answer-pieces.js';
 import { newConversationId, newMessageId } from '../../../../../shared/domain/ids.js';
 import { turnHolder } from '../../../../../shared/turns/recover-turn.js';
+import { InMemoryConversationStore } from '../../../../fakes/in-memory-conversation-store.js';
 import { ScriptedModel } from '../../../../fakes/scripted-model.js';
-import { chatFixture, LIMITS, NOW_MS, runToEnd, SONNET, streamedText, USER } from './support.js';
+import {
+  chatFixture,
+  LIMITS,
+  type ManualClock,
+  NOW_MS,
+  runToEnd,
+  SONNET,
+  streamedText,
+  USER,
+} from './support.js';
 
 describe('a streaming answer that must outlive its function', () => {
   it('is saved piece by piece while it streams, with the usage Claude reported at the start', async () => {
@@ -101,6 +111,32 @@ describe('a streaming answer that must outlive its function', () => {
     const events = await running;
 
     expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'stopped' });
+  });
+
+  it('holds its budget until the function ends, counted from when the conversation was read, not from when the request came', async () => {
+    // Reading the conversation takes 2 s: what waiting for a stopped answer to be stored takes.
+    let slowRead: ManualClock | undefined;
+    class SlowStore extends InMemoryConversationStore {
+      override async getConversation(userId: string, conversationId: string) {
+        slowRead?.advance(2_000);
+        slowRead = undefined;
+        return super.getConversation(userId, conversationId);
+      }
+    }
+    const f = chatFixture({
+      model: new ScriptedModel(() => ({ kind: 'answer', chunks: ['ok'] })),
+      store: new SlowStore(),
+      remainingTimeMs: 60_000,
+    });
+    const { conversationId } = (await f.chat({ message: 'first' })).turn;
+    slowRead = f.clock;
+
+    const turn = await f.start({ conversationId, message: 'second' });
+    const [held] = await f.ledger.listReservations();
+    await runToEnd(turn);
+
+    // What Lambda had left when the turn asked for its hold, from then.
+    expect(held?.expiresAtMs).toBe(NOW_MS + 2_000 + 60_000);
   });
 
   it('keeps the text of a turn whose function died, and settles its hold, before the next turn answers', async () => {
