@@ -3,7 +3,8 @@ import { nanoToUsd } from './pricing/model-price.js';
 
 /** What stood in the way of a hold, as the month was found. */
 export interface MonthRefusal {
-  budgetNanoUsd: number;
+  /** Unknown when the month could not be read. */
+  budgetNanoUsd?: number;
   /** Unknown when the call alone is more than the budget. */
   spentNanoUsd?: number;
   /** What the budget has not spent would cover the call: calls in flight hold the rest. */
@@ -38,13 +39,13 @@ export function deploymentBudgetExceeded(options: {
 // A budget of $0, or one spent, admits no call however small: "ask for fewer tokens" misleads.
 function monthRefusal(budget: string, refusal: MonthRefusal, smaller: string) {
   const { budgetNanoUsd, spentNanoUsd, heldByCallsInFlight = false } = refusal;
-  const amount = `$${nanoToUsd(budgetNanoUsd)}`;
+  const of = budgetNanoUsd === undefined ? '' : ` of $${nanoToUsd(budgetNanoUsd)}`;
   const message =
-    budgetNanoUsd <= 0
+    budgetNanoUsd !== undefined && budgetNanoUsd <= 0
       ? `${budget} is $0: no call is admitted until it is raised`
-      : spentNanoUsd !== undefined && spentNanoUsd >= budgetNanoUsd
-        ? `${budget} of ${amount} is spent; wait for the next month or have it raised`
-        : `this request does not fit ${budget} of ${amount}; ${smaller} or wait for the next month${inFlightNote({ heldByCallsInFlight })}`;
+      : budgetNanoUsd !== undefined && spentNanoUsd !== undefined && spentNanoUsd >= budgetNanoUsd
+        ? `${budget}${of} is spent; wait for the next month or have it raised`
+        : `this request does not fit ${budget}${of}; ${smaller} or wait for the next month${inFlightNote({ heldByCallsInFlight })}`;
   return new BudgetExceededError(message, { heldByCallsInFlight });
 }
 

@@ -20,7 +20,9 @@ export function globalRefusal(item: Record<string, unknown>, reservation: Reserv
 
 /** A user month's refusal, as the refused update found the month. */
 export function userRefusal(item: Record<string, unknown>, reservation: Reservation) {
-  const budget = Number(item.availableNanoUsd ?? 0) + Number(item.heldNanoUsd ?? 0);
+  // No month yet (versions mid-deploy each starting it to their own default): no figures.
+  if (item.availableNanoUsd === undefined) return userBudgetExceeded({});
+  const budget = Number(item.availableNanoUsd) + Number(item.heldNanoUsd ?? 0);
   const spentNanoUsd = Number(item.spentNanoUsd ?? 0);
   return userBudgetExceeded({
     budgetNanoUsd: budget,
