@@ -18,7 +18,7 @@ import {
   RateLimitedError,
   ValidationError,
 } from '../../../shared/domain/errors.js';
-import { isConversationId, newConversationId, newMessageId } from '../../../shared/domain/ids.js';
+import { newConversationId, newMessageId } from '../../../shared/domain/ids.js';
 import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import { buildPrompt } from '../../../shared/domain/prompt.js';
 import { estimateTokens, truncateText } from '../../../shared/domain/tokens.js';
@@ -28,6 +28,7 @@ import type { Reservation } from '../../../shared/ports/usage-ledger.js';
 import type { UsageRecord, UsageRecords } from '../../../shared/ports/usage-records.js';
 import { type RecoverTurn, turnHolder } from '../../../shared/turns/recover-turn.js';
 import type { Admission, AdmissionRequest, Admitted } from '../../../shared/usage/admission.js';
+import { findConversation } from './find-conversation.js';
 import { openAnswer } from './open-answer.js';
 import { promptBudget } from './prompt-budget.js';
 import type { TurnCache } from './turn-cache.js';
@@ -412,48 +413,6 @@ function allowedModel(model: string, models: ReadonlySet<string>): string {
   throw new ValidationError(
     `model ${JSON.stringify(model)} is not allowed; use one of: ${[...models].join(', ')}`,
   );
-}
-
-async function findConversation(
-  deps: { store: ConversationStore; recover: RecoverTurn; clock: Clock; limits: TurnLimits },
-  userId: string,
-  conversationId: string,
-): Promise<Conversation> {
-  const read = async () => {
-    const found = isConversationId(conversationId)
-      ? await deps.store.getConversation(userId, conversationId)
-      : undefined;
-    if (!found) {
-      throw new NotFoundError(`conversation ${JSON.stringify(conversationId)} does not exist`);
-    }
-    return found;
-  };
-  let conversation = await read();
-  // A turn asked to stop ends at its next poll: a question sent right after Stop waits for
-  // it to store what it streamed instead of being refused.
-  const polls = (deps.limits.stopPollIntervalMs + STOPPED_TURN_FINISH_MS) / STOPPING_TURN_POLL_MS;
-  for (let poll = 0; poll < polls && isStopping(conversation.activeTurn, deps.clock()); poll++) {
-    await new Promise((resolve) => setTimeout(resolve, STOPPING_TURN_POLL_MS));
-    conversation = await read();
-  }
-  // Fail fast on the common race; beginTurn's condition is what guarantees it.
-  if (conversation.activeTurn && conversation.activeTurn.leaseUntilMs >= deps.clock()) {
-    throw new ConflictError('another turn is in progress in this conversation; retry when it ends');
-  }
-  if (conversation.activeTurn) {
-    // Its function died: keep what it streamed and settle its hold before taking over.
-    await deps.recover(userId, conversationId);
-    conversation = await read();
-  }
-  return conversation;
-}
-
-/** How long a stopped turn may take, after it sees the stop, to store its answer and settle. */
-const STOPPED_TURN_FINISH_MS = 2_000;
-const STOPPING_TURN_POLL_MS = 50;
-
-function isStopping(turn: Conversation['activeTurn'], nowMs: number): boolean {
-  return turn?.stopping === true && turn.leaseUntilMs >= nowMs;
 }
 
 async function loadHistory(
