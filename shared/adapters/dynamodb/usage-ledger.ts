@@ -18,7 +18,7 @@ import {
   HoldRefused,
   tooManyHolds,
   userRefusal,
-} from './budget-refusals.js';
+} from './hold-refusals.js';
 import { failedItem, isConditionFailure, isRefusedAsInvalid } from './errors.js';
 import { apiKeyKeys, ledgerKeys } from './keys.js';
 import {
