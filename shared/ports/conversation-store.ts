@@ -117,11 +117,15 @@ export interface ConversationStore {
       skip?: ReadonlyArray<readonly [number, number]>;
     },
   ): Promise<StoredMessage[]>;
-  /** The message with this id, if the conversation has one. */
+  /**
+   * The message with this id, if the conversation has one from `fromSeq` on: only those are
+   * read (an id it does not have costs reads of them, not of the whole history).
+   */
   findMessage(
     userId: string,
     conversationId: string,
     messageId: string,
+    fromSeq?: number,
   ): Promise<StoredMessage | undefined>;
   /**
    * Stores the user's message and takes the conversation for one turn, atomically.

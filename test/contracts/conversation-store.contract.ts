@@ -425,6 +425,14 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(await store.findMessage(userId, conversation.id, items[1]!.id)).toEqual(items[1]);
       expect(await store.findMessage(userId, conversation.id, 'msg_none')).toBeUndefined();
     });
+
+    it('finds a message by its id only from the sequence number asked', async () => {
+      const conversation = await converse({ tokens: [5, 7, 9, 11] });
+      const { items } = await store.listMessages(userId, conversation.id, { limit: 10 });
+
+      expect(await store.findMessage(userId, conversation.id, items[3]!.id, 4)).toEqual(items[3]);
+      expect(await store.findMessage(userId, conversation.id, items[2]!.id, 4)).toBeUndefined();
+    });
   });
 
   describe('abandonTurn', () => {

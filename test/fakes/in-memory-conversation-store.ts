@@ -106,9 +106,10 @@ export class InMemoryConversationStore implements ConversationStore {
     userId: string,
     conversationId: string,
     messageId: string,
+    fromSeq = 1,
   ): Promise<StoredMessage | undefined> {
     const found = this.messagesOf(userId, conversationId).find(
-      ({ message }) => message.id === messageId,
+      ({ message }) => message.id === messageId && message.seq >= fromSeq,
     );
     return found && structuredClone(found.message);
   }

@@ -450,7 +450,23 @@ async function supersededBy(
   }
   if (request.regenerate && request.regenerates === undefined) return existing.lastSeq;
   const id = (request.regenerate ? request.regenerates : request.replaces)!;
-  const found = await store.findMessage(existing.userId, existing.id, id);
+  // Only the messages after the summary are read (and its last, a question whose answer
+  // may be given again): looked through, a long conversation's whole history would be
+  // megabytes read for each request naming an id it does not have. A compaction ends its
+  // summary at a message not replaced, so an edit's replacement is on the same side of it
+  // as the question edited.
+  const summarizedThrough = existing.summary?.throughSeq ?? 0;
+  const found = await store.findMessage(
+    existing.userId,
+    existing.id,
+    id,
+    Math.max(1, summarizedThrough),
+  );
+  if (!found && summarizedThrough > 0) {
+    throw new ConflictError(
+      `no message ${JSON.stringify(id)} after this conversation's summary: one summarized already (compacted) can no longer be replaced`,
+    );
+  }
   const named =
     found && !request.regenerate && found.role === 'user'
       ? await editedAs(store, existing, found)
@@ -467,7 +483,7 @@ async function supersededBy(
   }
   // Regenerating after a question: its answer, and everything after, is given again.
   const from = request.regenerate && named.role === 'user' ? named.seq + 1 : named.seq;
-  if (from <= (existing.summary?.throughSeq ?? 0)) {
+  if (from <= summarizedThrough) {
     throw new ConflictError(
       'this message is summarized already (compacted); it can no longer be replaced',
     );

@@ -157,19 +157,23 @@ export class DynamoConversationStore implements ConversationStore {
     userId: string,
     conversationId: string,
     messageId: string,
+    fromSeq = 1,
   ): Promise<StoredMessage | undefined> {
     let startKey: Record<string, unknown> | undefined;
     do {
       const result = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :end',
           FilterExpression: 'id = :id',
           ExpressionAttributeValues: {
             ':pk': keys.conversationPartition(userId, conversationId),
-            ':msg': keys.messagePrefix,
+            ':from': keys.messageSeqKey(fromSeq),
+            ':end': `${keys.messagePrefix}~`,
             ':id': messageId,
           },
+          // Newest first: an edit or a regenerate is mostly of one of the last messages.
+          ScanIndexForward: false,
           // A regenerate names the answer stored a moment ago: it must be found.
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
