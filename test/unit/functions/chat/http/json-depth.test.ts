@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { nestsDeeperThan } from '../../../../../functions/chat/http/json-depth.js';
 
@@ -27,5 +30,19 @@ describe('nestsDeeperThan', () => {
 
   it('walks nesting far deeper than the stack would allow a recursive walk', () => {
     expect(nestsDeeperThan(nested(200_000), 128)).toBe(true);
+  });
+
+  it('walks millions of numbers in little more memory than they take', async () => {
+    // 3 million numbers are 24 MB; a pending pair for each took hundreds of MB more.
+    const fixture = fileURLToPath(new URL('./wide-json-depth.fixture.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--max-old-space-size=64',
+      '--import',
+      'tsx',
+      fixture,
+      '3000000',
+    ]);
+
+    expect(stdout.trim()).toBe('false');
   });
 });
