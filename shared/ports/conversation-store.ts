@@ -157,6 +157,17 @@ export interface ConversationStore {
   saveAnswerPiece(piece: AnswerPiece): Promise<void>;
   partialAnswer(userId: string, conversationId: string, answerSeq: number): Promise<PartialAnswer>;
   /**
+   * The saved pieces of an answer that start at `fromOffset` or later, in order: a follower
+   * that read up to a piece reads on from it (saved again when its save failed), not the
+   * whole answer at each poll.
+   */
+  answerPieces(
+    userId: string,
+    conversationId: string,
+    answerSeq: number,
+    fromOffset: number,
+  ): Promise<Array<{ offset: number; text: string }>>;
+  /**
    * Ends a turn whose function is gone: stores its answer and frees the conversation,
    * only if that turn still holds it.
    * @returns false when it does not (it finished meanwhile, or someone else ended it)

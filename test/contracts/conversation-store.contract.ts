@@ -792,6 +792,10 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(await store.partialAnswer(userId, begin.conversationId, seq + 3)).toEqual({
         text: '',
       });
+      expect(await store.answerPieces(userId, begin.conversationId, seq + 1, 9)).toEqual([
+        { offset: 9, text: ' a time, 😀' },
+        { offset: 20, text: ' there was' },
+      ]);
       const { items } = await store.listMessages(userId, begin.conversationId, { limit: 10 });
       expect(items).toHaveLength(1);
     });

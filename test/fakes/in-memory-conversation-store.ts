@@ -251,6 +251,19 @@ export class InMemoryConversationStore implements ConversationStore {
     return usage ? { text, usage } : { text };
   }
 
+  async answerPieces(
+    userId: string,
+    conversationId: string,
+    answerSeq: number,
+    fromOffset: number,
+  ): Promise<Array<{ offset: number; text: string }>> {
+    const pieces = this.records.get(keyOf(userId, conversationId))?.pieces.get(answerSeq);
+    return [...(pieces ?? [])]
+      .filter(([offset]) => offset >= fromOffset)
+      .sort(([a], [b]) => a - b)
+      .map(([offset, piece]) => ({ offset, text: piece.text }));
+  }
+
   private storeAnswer(record: ConversationRecord, turn: FinishTurn): void {
     const answerSeq = turn.userSeq + 1;
     const { answer } = turn;

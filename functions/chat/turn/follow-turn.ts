@@ -103,6 +103,10 @@ export function createTurnFollower(deps: {
 
     async function* follow(): AsyncGenerator<TurnEvent> {
       let sent = fromOffset;
+      // The answer as its pieces read so far, and where the last of them starts: each poll
+      // reads on from it, not the whole answer again (a long answer's hundreds of pieces).
+      let text = '';
+      let lastPieceOffset = 0;
       for (;;) {
         const now = await store.getConversation(userId, conversationId);
         const live = now?.activeTurn?.turnId === turnId;
@@ -123,7 +127,9 @@ export function createTurnFollower(deps: {
           yield answer ? endOf(answer) : sameConversation ? WITHDRAWN : DELETED;
           return;
         }
-        const { text } = await store.partialAnswer(userId, conversationId, answerSeq);
+        const pieces = await store.answerPieces(userId, conversationId, answerSeq, lastPieceOffset);
+        for (const piece of pieces) text = text.slice(0, piece.offset) + piece.text;
+        lastPieceOffset = pieces.at(-1)?.offset ?? lastPieceOffset;
         if (text.length > sent) {
           yield { type: 'text', text: text.slice(sent) };
           sent = text.length;

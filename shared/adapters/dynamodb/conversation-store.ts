@@ -325,6 +325,36 @@ export class DynamoConversationStore implements ConversationStore {
     return usage ? { text, usage } : { text };
   }
 
+  async answerPieces(
+    userId: string,
+    conversationId: string,
+    answerSeq: number,
+    fromOffset: number,
+  ): Promise<Array<{ offset: number; text: string }>> {
+    const pieces: Array<{ offset: number; text: string }> = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :end',
+          ExpressionAttributeValues: {
+            ':pk': keys.conversationPartition(userId, conversationId),
+            ':from': keys.answerPiece(userId, conversationId, answerSeq, fromOffset).sk,
+            ':end': `${keys.answerPiecePrefix(answerSeq)}~`,
+          },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        pieces.push({ offset: Number(item.offset), text: String(item.text ?? '') });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return pieces;
+  }
+
   async interruptTurn(turn: FinishTurn): Promise<boolean> {
     const { putAnswer, releaseHold, billed } = finishTurnItems(this.tableName, turn);
     try {

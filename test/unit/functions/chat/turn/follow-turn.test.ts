@@ -116,6 +116,52 @@ async function take(events: AsyncIterable<TurnEvent>, count: number): Promise<Tu
 }
 
 describe('following a turn', () => {
+  it('reads each saved piece about once, not the whole answer at every poll', async () => {
+    const t = await streamingTurn(['Once ']);
+    // Pieces read, however the follower reads them: the whole answer's, or from an offset.
+    let piecesRead = 0;
+    const piecesOf = async () =>
+      (await t.store.answerPieces(USER, t.conversationId, t.seq + 1, 0)).length;
+    const { store } = t;
+    const partialAnswer = store.partialAnswer.bind(store);
+    store.partialAnswer = async (...args) => {
+      piecesRead += await piecesOf();
+      return partialAnswer(...args);
+    };
+    const answerPieces = store.answerPieces.bind(store);
+    store.answerPieces = async (...args) => {
+      const pieces = await answerPieces(...args);
+      piecesRead += pieces.length;
+      return pieces;
+    };
+    const followed = await t.follow();
+    const events = followed!.events[Symbol.asyncIterator]();
+    await events.next();
+
+    let offset = 'Once '.length;
+    let said = '';
+    for (let i = 0; i < 200; i++) {
+      const text = `word${i} `;
+      await t.store.saveAnswerPiece({
+        userId: USER,
+        conversationId: t.conversationId,
+        turnId: t.turnId,
+        answerSeq: t.seq + 1,
+        offset,
+        text,
+        nowMs: T0,
+      });
+      offset += text.length;
+      const event = (await events.next()).value as TurnEvent;
+      said += event.type === 'text' ? event.text : '';
+    }
+
+    expect(said).toBe(`Once ${Array.from({ length: 200 }, (_, i) => `word${i} `).join('')}`);
+    // 201 pieces, each poll reading on from the last piece it read.
+    expect(piecesRead).toBeLessThanOrEqual(2 * 201);
+    await events.return?.(undefined);
+  });
+
   it('replays what was said after the offset, then the stored end of the answer', async () => {
     const t = await streamingTurn(['Once ', 'upon ']);
     const followed = await t.follow(2);
@@ -248,7 +294,7 @@ describe('following a turn', () => {
     const t = await streamingTurn(['Once ']);
     const followed = await t.follow();
     const failure = new Error('the table is unreachable');
-    t.store.partialAnswer = async () => {
+    t.store.answerPieces = async () => {
       throw failure;
     };
 
@@ -267,8 +313,8 @@ describe('following a turn', () => {
   it('leaves a follower told to resume again, after a failed read, the id to resume with', async () => {
     const t = await streamingTurn(['Once ']);
     const followed = await t.follow();
-    const partialAnswer = t.store.partialAnswer.bind(t.store);
-    t.store.partialAnswer = async () => {
+    const answerPieces = t.store.answerPieces.bind(t.store);
+    t.store.answerPieces = async () => {
       throw new Error('the table is unreachable');
     };
     const encode = chatEventEncoder(followed!.fromOffset);
@@ -277,7 +323,7 @@ describe('following a turn', () => {
       for await (const event of followed!.events) frames.push(encode(event));
     })().catch(() => undefined);
     const lastId = /^id: (.+)$/m.exec(frames.at(-1)!)?.[1];
-    t.store.partialAnswer = partialAnswer;
+    t.store.answerPieces = answerPieces;
 
     // The turn streams on: resuming after the error's id follows it again.
     const resumed = await t.resume(lastId!);
