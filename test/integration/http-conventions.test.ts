@@ -144,6 +144,35 @@ describe('HTTP conventions of the function URL', () => {
     expect(stack.claude.requests).toHaveLength(claudeCalls);
   });
 
+  it('refuses a body with an object of more than 10,000 members with 400, on every route that takes one', async () => {
+    const claudeCalls = stack.claude.requests.length;
+    const wide = `{${Array.from({ length: 10_001 }, (_, i) => `"k${i}":0`).join(',')}}`;
+    const bodies: Array<[string, string]> = [
+      [
+        '/v1/messages',
+        `{"model":"claude-haiku-4-5","max_tokens":10,"messages":[{"role":"user","content":"hi","x":${wide}}]}`,
+      ],
+      [
+        '/v1/messages/count_tokens',
+        `{"model":"claude-haiku-4-5","messages":[{"role":"user","content":"hi"}],"x":${wide}}`,
+      ],
+      ['/v1/chat', `{"message":"hi","x":${wide}}`],
+      ['/v1/ui/chat', `{"id":"c","messages":[${wide}]}`],
+      ['/v1/jobs', `{"type":"summarize","text":"hi","x":${wide}}`],
+    ];
+    for (const [path, body] of bodies) {
+      const response = await raw(stack, 'POST', path, {
+        body,
+        headers: { ...auth, 'content-type': 'application/json' },
+      });
+      expect(response.status, path).toBe(400);
+      expect(JSON.parse(response.text).error.message, path).toMatch(
+        /object with more than 10000 members/,
+      );
+    }
+    expect(stack.claude.requests).toHaveLength(claudeCalls);
+  });
+
   it('answers a method no route knows with 405, as JSON, with the methods the path takes', async () => {
     for (const method of ['PROPFIND', 'TRACE']) {
       const response = await raw(stack, method, '/v1/chat', { headers: auth });

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { nestsDeeperThan } from '../../../../../functions/chat/http/json-depth.js';
+import { jsonShapeIssue, nestsDeeperThan } from '../../../../../functions/chat/http/json-depth.js';
 
 const nested = (depth: number, leaf: unknown = 1): unknown =>
   Array.from({ length: depth }).reduce<unknown>(
@@ -44,5 +44,21 @@ describe('nestsDeeperThan', () => {
     ]);
 
     expect(stdout.trim()).toBe('false');
+  });
+
+  it('finds an object with more members than allowed, however shallow', () => {
+    const wide = (members: number) =>
+      Object.fromEntries(Array.from({ length: members }, (_, i) => [`k${i}`, 0]));
+    const limits = { maxDepth: 128, maxMembers: 100 };
+
+    expect(jsonShapeIssue([{ tool: wide(100) }], limits)).toBeUndefined();
+    expect(jsonShapeIssue([{ tool: wide(101) }], limits)).toBe('members');
+    // Arrays are not objects: a long one is no wider than its entries.
+    expect(
+      jsonShapeIssue(
+        Array.from({ length: 1_000 }, () => 0),
+        limits,
+      ),
+    ).toBeUndefined();
   });
 });
