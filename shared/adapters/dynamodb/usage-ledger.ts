@@ -12,6 +12,7 @@ import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
 import { isNoSpend, type LateSpend, lateSpend } from '../../domain/settlement.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../ports/usage-ledger.js';
 import { batchGetAll } from './batch-get.js';
+import { failedItem, isConditionFailure, isRefusedAsInvalid } from './errors.js';
 import {
   callOverShardBudget,
   globalRefusal,
@@ -19,7 +20,6 @@ import {
   tooManyHolds,
   userRefusal,
 } from './hold-refusals.js';
-import { failedItem, isConditionFailure, isRefusedAsInvalid } from './errors.js';
 import { apiKeyKeys, ledgerKeys } from './keys.js';
 import {
   type Counter,
