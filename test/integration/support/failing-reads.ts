@@ -1,7 +1,7 @@
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 
 /**
- * The store with its reads of a streaming answer (`partialAnswer`) failing while
+ * The store with its reads of a streaming answer (`partialAnswer`, `answerPieces`) failing while
  * `failing.reads` is above 0, one each, as a throttled table fails them.
  */
 export function withFailingAnswerReads(
@@ -10,7 +10,7 @@ export function withFailingAnswerReads(
 ): ConversationStore {
   return new Proxy(store, {
     get(target, key) {
-      if (key === 'partialAnswer' && failing.reads > 0) {
+      if ((key === 'partialAnswer' || key === 'answerPieces') && failing.reads > 0) {
         failing.reads--;
         return () => Promise.reject(new Error('throttled'));
       }
