@@ -132,11 +132,34 @@ describe('tenant isolation', () => {
       ['DELETE', path, undefined],
       ['POST', `${path}/stop`, undefined],
       ['POST', '/v1/chat', { conversationId, message: 'let me in' }],
+      ['POST', `${path}/regenerate`, {}],
+      ['GET', `${path}/stream`, undefined],
     ] as const) {
       const response = await stack.request('intruder', method, url, body);
       expect(response.status, `${method} ${url}`).toBe(404);
       expect((await json(response)).error.type).toBe('not_found_error');
     }
+  });
+
+  it("answers another user's job id with 404, as an unknown one, and leaves the job as it is", async () => {
+    const submitted = await stack.request('owner', 'POST', '/v1/jobs', {
+      type: 'summarize',
+      text: 'A private document.',
+      jobId: 'private-job',
+    });
+    expect(submitted.status).toBe(202);
+    for (const [method, url] of [
+      ['GET', '/v1/jobs/private-job'],
+      ['POST', '/v1/jobs/private-job/cancel'],
+    ] as const) {
+      const response = await stack.request('intruder', method, url);
+      expect(response.status, `${method} ${url}`).toBe(404);
+      expect((await json(response)).error.type).toBe('not_found_error');
+    }
+    const theirs = await json(await stack.request('intruder', 'GET', '/v1/jobs'));
+    expect(theirs.jobs).toEqual([]);
+    const job = await json(await stack.request('owner', 'GET', '/v1/jobs/private-job'));
+    expect(job.status).toBe('queued');
   });
 
   it("never lists another user's conversations", async () => {
