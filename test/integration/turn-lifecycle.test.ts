@@ -188,6 +188,36 @@ describe('a turn that is interrupted', () => {
     expect(response.status).toBe(409);
   });
 
+  it('runs to its end when the client disconnects: the whole answer stored and billed', async () => {
+    const leaving = new AbortController();
+    const response = await fetch(`${stack.url}/v1/chat`, {
+      method: 'POST',
+      signal: leaving.signal,
+      headers: {
+        authorization: `Bearer ${await stack.token('leaver')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ message: `go ${directive('tokens=30')}` }),
+    });
+    const events = readSse(response);
+    const start = (await events.next()).value!;
+    expect((await events.next()).value?.event).toBe('delta');
+    leaving.abort();
+
+    const conversationId = String(start.data.conversationId);
+    await expect
+      .poll(async () => (await storedAnswer(stack, 'leaver', conversationId)).stopReason, {
+        timeout: 10_000,
+      })
+      .toBe('end_turn');
+    const upstream = stack.claude.requests.at(-1)!;
+    expect(upstream.aborted).toBe(false);
+    expect(upstream.outputTokensSent).toBe(30);
+    const spent = await json(await stack.request('leaver', 'GET', '/v1/usage'));
+    expect(spent).toMatchObject({ requests: 1, outputTokens: 30 });
+    expect(spent.costUsd).toBeGreaterThan(0);
+  });
+
   it('keeps the partial answer and ends with a retryable error when the model fails mid-stream', async () => {
     const events = await collectSse(
       await stack.chat('failer', {
