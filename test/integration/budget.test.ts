@@ -4,7 +4,7 @@ import { monthOf } from '../../shared/domain/budget.js';
 import { BudgetExceededError } from '../../shared/domain/errors.js';
 import { usdToNano } from '../../shared/domain/pricing/model-price.js';
 import { ZERO_USAGE } from '../../shared/domain/usage.js';
-import { collectSse, json } from './support/sse.js';
+import { collectSse, json, readSse } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 import { awayFromMinuteEnd } from './support/wall-clock-windows.js';
 
@@ -59,6 +59,27 @@ describe('budgets under concurrency', () => {
     expect(response.status).toBe(402);
     expect((await json(response)).error).toMatchObject({ type: 'billing_error' });
     expect(stack.claude.requests.length).toBe(before);
+  });
+});
+
+describe("the deployment's monthly budget", () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ env: { GLOBAL_MONTHLY_BUDGET_USD: '0.02' } });
+  });
+  afterAll(() => stack.close());
+
+  it("refuses with 402 before any model call a call that fits its user's budget but not the deployment's", async () => {
+    const fits = await collectSse(await stack.chat('first', { message: 'hi', maxTokens: 10 }));
+    expect(fits.at(-1)?.event).toBe('done');
+    const before = stack.claude.requests.length;
+
+    const response = await stack.chat('second', { message: 'a long answer', maxTokens: 2_000 });
+    expect(response.status).toBe(402);
+    expect((await json(response)).error.type).toBe('billing_error');
+    expect(stack.claude.requests.length).toBe(before);
+    const usage = await json(await stack.request('second', 'GET', '/v1/usage'));
+    expect(usage).toMatchObject({ requests: 0, costUsd: 0, remainingUsd: 10 });
   });
 });
 
@@ -136,6 +157,80 @@ describe('rate limits', () => {
     expect(stack.claude.requests.length).toBe(before);
     // Another user has their own window.
     expect((await stack.chat('patient', { message: 'hi' })).status).toBe(200);
+  });
+});
+
+describe('a refusal before any model call', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({
+      claude: { tokensPerSecond: 20 },
+      env: { USER_TOKENS_PER_MINUTE: '3000' },
+    });
+  });
+  afterAll(() => stack.close());
+
+  const conversationsOf = async (userId: string) =>
+    (await json(await stack.request(userId, 'GET', '/v1/conversations'))).conversations;
+
+  it('answers past the per-minute token limit with 429 and stores nothing', async () => {
+    await awayFromMinuteEnd();
+    const earlier = await collectSse(await stack.chat('wordy', { message: 'hi', maxTokens: 5 }));
+    const conversationId = String(earlier[0]!.data.conversationId);
+    // A call in flight holds its prompt and max_tokens in the window until it is corrected.
+    const inFlight = readSse(await stack.chat('wordy', { message: 'hello', maxTokens: 2_000 }));
+    expect((await inFlight.next()).value?.event).toBe('start');
+    const before = stack.claude.requests.length;
+
+    for (const conversation of [{}, { conversationId }]) {
+      const response = await stack.chat('wordy', {
+        ...conversation,
+        message: 'and more',
+        maxTokens: 2_000,
+      });
+      expect(response.status).toBe(429);
+      expect((await json(response)).error.type).toBe('rate_limit_error');
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    expect(stack.claude.requests.length).toBe(before);
+    for await (const _ of inFlight);
+    // Two conversations: the earlier one and the call in flight's; none of the refused.
+    const conversations = (await conversationsOf('wordy')).map((c: { id: string }) => c.id);
+    expect(conversations).toHaveLength(2);
+    expect(conversations).toContain(conversationId);
+    const history = await json(
+      await stack.request('wordy', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(history.messages).toHaveLength(2);
+  });
+
+  it('answers a call that does not fit the month with 402 and stores nothing', async () => {
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    await ledger.setUserBudgetOverride('thrifty', 0.02, Date.now());
+    const first = await collectSse(await stack.chat('thrifty', { message: 'hi', maxTokens: 10 }));
+    const conversationId = String(first[0]!.data.conversationId);
+    const before = stack.claude.requests.length;
+
+    for (const conversation of [{}, { conversationId }]) {
+      const response = await stack.chat('thrifty', {
+        ...conversation,
+        message: 'a long answer, please',
+        maxTokens: 2_000,
+      });
+      expect(response.status).toBe(402);
+      expect((await json(response)).error.type).toBe('billing_error');
+    }
+    expect(stack.claude.requests.length).toBe(before);
+    expect((await conversationsOf('thrifty')).map((c: { id: string }) => c.id)).toEqual([
+      conversationId,
+    ]);
+    const history = await json(
+      await stack.request('thrifty', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(history.messages).toHaveLength(2);
+    const usage = await json(await stack.request('thrifty', 'GET', '/v1/usage'));
+    expect(usage.requests).toBe(1);
+    expect(usage.remainingUsd).toBeCloseTo(0.02 - usage.costUsd, 12);
   });
 });
 
