@@ -8,7 +8,26 @@ async function storedAnswer(stack: TestStack, userId: string, conversationId: st
   const conversation = await json(
     await stack.request(userId, 'GET', `/v1/conversations/${conversationId}`),
   );
-  return conversation.messages.at(-1) as { role: string; content: string; stopReason: string };
+  return conversation.messages.at(-1) as StoredAnswer;
+}
+
+interface StoredAnswer {
+  role: string;
+  content: string;
+  stopReason: string;
+  usage: { outputTokens: number; estimated?: boolean };
+  costUsd: number;
+}
+
+/** The user's month holds exactly the stored answer's cost: the user's only call. */
+async function expectBilledAsStored(stack: TestStack, userId: string, stored: StoredAnswer) {
+  const spent = await json(await stack.request(userId, 'GET', '/v1/usage'));
+  expect(spent).toMatchObject({
+    requests: 1,
+    outputTokens: stored.usage.outputTokens,
+    costUsd: stored.costUsd,
+  });
+  expect(spent.costUsd).toBeGreaterThan(0);
 }
 
 describe('a turn that is interrupted', () => {
@@ -80,6 +99,7 @@ describe('a turn that is interrupted', () => {
       content: answerText(events),
     });
     expect(stored.content.length).toBeGreaterThan(0);
+    await expectBilledAsStored(stack, 'stopper', stored);
   });
 
   it('answers a question sent right after a Stop, once the stopped answer is stored, not with 409', async () => {
@@ -247,18 +267,31 @@ describe('a turn that is interrupted', () => {
     );
     expect(events.at(-1)?.event).toBe('error');
     const stored = await storedAnswer(stack, 'dropper', String(events[0]!.data.conversationId));
-    expect(stored).toMatchObject({ stopReason: 'error', content: answerText(events) });
+    expect(stored).toMatchObject({
+      stopReason: 'error',
+      content: answerText(events),
+      usage: { estimated: true },
+    });
     expect(stored.content.length).toBeGreaterThan(0);
+    await expectBilledAsStored(stack, 'dropper', stored);
   });
 
   it('aborts a stalled upstream stream with the idle watchdog', async () => {
     const events = await collectSse(
       await stack.chat('staller', { message: `go ${directive('fault=stall after=2')}` }),
     );
-    expect(events.at(-1)).toMatchObject({ event: 'error', data: { retryable: true } });
+    expect(events.at(-1)).toMatchObject({
+      event: 'error',
+      data: { error: { type: 'timeout_error' }, retryable: true },
+    });
     expect(stack.claude.requests.at(-1)!.aborted).toBe(true);
     const stored = await storedAnswer(stack, 'staller', String(events[0]!.data.conversationId));
-    expect(stored.stopReason).toBe('error');
+    expect(stored).toMatchObject({
+      stopReason: 'error',
+      content: answerText(events),
+      usage: { estimated: true },
+    });
+    await expectBilledAsStored(stack, 'staller', stored);
   });
 });
 
@@ -277,6 +310,7 @@ describe('a turn near the function timeout', () => {
       expect(stack.claude.requests.at(-1)!.aborted).toBe(true);
       const stored = await storedAnswer(stack, 'slowpoke', String(events[0]!.data.conversationId));
       expect(stored).toMatchObject({ stopReason: 'timeout', content: answerText(events) });
+      await expectBilledAsStored(stack, 'slowpoke', stored);
     } finally {
       await stack.close();
     }
@@ -371,6 +405,14 @@ describe('the wait for the first byte', () => {
     expect((await json(response)).error.type).toBe('rate_limit_error');
     const calls = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('long-wait'));
     expect(calls).toHaveLength(1);
+    const list = await json(await stack.request('patient', 'GET', '/v1/conversations'));
+    const kept = await json(
+      await stack.request('patient', 'GET', `/v1/conversations/${list.conversations[0].id}`),
+    );
+    expect(kept.messages).toMatchObject([
+      { role: 'user' },
+      { role: 'assistant', content: '', stopReason: 'error' },
+    ]);
   });
 
   it('ends a wait for an upstream that never answers within the budget, and frees the conversation', async () => {
