@@ -54,6 +54,15 @@ export class AnswerPieces {
     return this.saving;
   }
 
+  /**
+   * After `end`: saves the text not saved yet, the tail of what the user was shown (all of a
+   * short answer), for the recovery to store when the answer itself could not be.
+   */
+  saveRest(): Promise<void> {
+    this.enqueue(() => this.saveUnsaved());
+    return this.saving;
+  }
+
   private saveStartingPiece(): void {
     if (!this.starting) return;
     clearImmediate(this.starting.immediate);

@@ -88,7 +88,7 @@ export function createChatTurn(deps: ChatTurnDependencies): ChatTurn {
               emit({ type: 'text', text });
             });
             await pieces.end();
-            emit(await finishTurn(turn, answer));
+            emit(await finishTurn(turn, answer, () => pieces.saveRest()));
           } catch (error) {
             emit({
               type: 'error',

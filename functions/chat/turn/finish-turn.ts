@@ -10,7 +10,15 @@ import type { CompactionRequests } from './compaction-requests.js';
 import type { TurnCache } from './turn-cache.js';
 import type { StartedTurn, TurnEvent } from './turn-types.js';
 
-export type FinishTurn = (turn: StartedTurn, answer: CollectedAnswer) => Promise<TurnEvent>;
+/**
+ * @param keepShown saves what the user was shown where a recovery finds it, should the
+ * answer not be stored
+ */
+export type FinishTurn = (
+  turn: StartedTurn,
+  answer: CollectedAnswer,
+  keepShown: () => Promise<void>,
+) => Promise<TurnEvent>;
 
 /**
  * What an answer leaves behind, whatever way it ended: the answer stored (before the
@@ -29,7 +37,7 @@ export function createTurnFinish(deps: {
   clock: Clock;
 }): FinishTurn {
   const { store, prices, compaction, turnCache, usageRecords, clock } = deps;
-  return async (turn, answer) => {
+  return async (turn, answer, keepShown) => {
     const { observer } = turn;
     const outcome = answerOutcome(answer, turn.controller.interruptedBy, turn.maxTokens);
     const { usage } = outcome;
@@ -70,6 +78,9 @@ export function createTurnFinish(deps: {
     } catch (error) {
       observer.answerNotStored(error);
       failure ??= new ModelError('api_error', 'the answer could not be stored', { cause: error });
+      // The turn still holds the conversation: the next turn or stop recovers the answer
+      // from its pieces, which lack what was shown since the last one.
+      await keepShown();
     }
 
     const settled = await turn.admitted.settle({ usage, costNanoUsd });
