@@ -50,6 +50,8 @@ export interface StoredMessage {
   costNanoUsd?: number;
   /** The usage is an estimate: the stream broke before Claude reported its final count. */
   usageEstimated?: boolean;
+  /** A question's id in the client that sent it (useChat's), when it gave one. */
+  clientMessageId?: string;
 }
 
 export interface Conversation {

@@ -45,7 +45,7 @@ export interface BeginTurn {
   /** An edit of the conversation's first question: the title follows the new text. */
   retitle?: boolean;
   /** The question, stored at the next slot; absent when the turn answers the last one again (regenerate). */
-  userMessage?: { id: string; content: string; tokens: number };
+  userMessage?: { id: string; content: string; tokens: number; clientMessageId?: string };
   /** Marks the messages from this sequence number to the last as superseded (regenerate, edit). */
   supersedeFrom?: number;
   nowIso: string;

@@ -148,9 +148,16 @@ export class InMemoryConversationStore implements ConversationStore {
     };
     delete held.stopTurnId;
     if (question) {
-      const { id, content, tokens } = question;
+      const { id, content, tokens, clientMessageId } = question;
       held.messages.set(seq, {
-        message: { id, seq, role: 'user', content, createdAt: turn.nowIso },
+        message: {
+          id,
+          seq,
+          role: 'user',
+          content,
+          createdAt: turn.nowIso,
+          ...(clientMessageId && { clientMessageId }),
+        },
         tokens,
       });
     }

@@ -3,6 +3,7 @@ import { APICallError, DefaultChatTransport, type FinishReason, type UIMessage }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-stream.js';
 import { conversationIdOfChat } from '../../functions/chat/routes/ui-chat-id.js';
+import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { withFailingAnswerReads } from './support/failing-reads.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
@@ -725,6 +726,60 @@ describe("useChat's Retry (regenerate) after a question the server refused", () 
     ]);
     // The other tab's answer stands.
     expect(stored.messages).toHaveLength(6);
+  });
+
+  it('asks a refused question reading as the one answered before it ("go on" twice), not answering that one again', async () => {
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    const { chat } = await chatAs(stack, 'gus', { lastMessageOnly: true });
+    await chat.sendMessage({ text: `Tell me a story ${directive('reply=echo')}` });
+    await chat.sendMessage({ text: 'Go on' });
+    const shown = textOf(chat.messages[3]);
+    // The budget runs out: the second "Go on" is refused, then the budget is raised.
+    await ledger.setUserBudgetOverride('gus', 0.000001, Date.now());
+    await chat.sendMessage({ text: 'Go on' });
+    expect((chat.error as APICallError).statusCode).toBe(402);
+    await ledger.setUserBudgetOverride('gus', 100, Date.now());
+
+    await chat.regenerate();
+
+    expect(chat.error).toBeUndefined();
+    const asked = stack.claude.requests.at(-1)!.body as {
+      messages: Array<{ role: string; content: Array<{ text: string }> }>;
+    };
+    expect(asked.messages.map((m) => m.content[0]?.text)).toEqual([
+      `Tell me a story ${directive('reply=echo')}`,
+      expect.any(String),
+      'Go on',
+      shown,
+      'Go on',
+    ]);
+    // The answer the chat showed to the first "Go on" stands, as the chat shows it.
+    const stored = await json(
+      await stack.request(
+        'gus',
+        'GET',
+        `/v1/conversations/${conversationIdOfChat('gus', chat.id)}`,
+      ),
+    );
+    expect(stored.messages.map((m: { content: string }) => m.content)).toEqual(
+      chat.messages.map(textOf),
+    );
+
+    // Its regenerate answers that question again, as before.
+    await chat.regenerate();
+    expect(chat.error).toBeUndefined();
+    const again = stack.claude.requests.at(-1)!.body as typeof asked;
+    expect(again.messages).toHaveLength(5);
+    const now = await json(
+      await stack.request(
+        'gus',
+        'GET',
+        `/v1/conversations/${conversationIdOfChat('gus', chat.id)}`,
+      ),
+    );
+    expect(now.messages.map((m: { content: string }) => m.content)).toEqual(
+      chat.messages.map(textOf),
+    );
   });
 
   it('retries a refused edit as that edit: the question is replaced, not asked again at the end', async () => {

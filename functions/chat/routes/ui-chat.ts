@@ -1,3 +1,4 @@
+import type { StoredMessage } from '../../../shared/domain/conversation.js';
 import { NotFoundError, ValidationError } from '../../../shared/domain/errors.js';
 import { isMessageId } from '../../../shared/domain/ids.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
@@ -129,7 +130,7 @@ async function startTurn(
     body: UiChatRequest;
     maxMessageChars: number;
     /** The question a regenerate would ask again. */
-    lastQuestion: () => Promise<string | undefined>;
+    lastQuestion: () => Promise<StoredMessage | undefined>;
   },
 ): Promise<LiveTurn> {
   const { conversationId, body } = request;
@@ -143,7 +144,7 @@ async function startTurn(
         namingTheChat(body.id, conversationId),
       );
     }
-    return ask(start, conversationId, message);
+    return ask(start, conversationId, message, clientMessageId(body));
   }
   if (body.trigger === 'regenerate-message') {
     // The client's copy of the question is not read.
@@ -160,17 +161,37 @@ async function startTurn(
       namingTheChat(body.id, conversationId),
     );
   }
-  return ask(start, conversationId, message);
+  return ask(start, conversationId, message, clientMessageId(body));
 }
 
 /** The next question, which starts the conversation under the chat's id when it is the chat's first. */
-function ask(start: Start, conversationId: string, message: string): Promise<LiveTurn> {
-  return start({ conversationId, message }).catch((error: unknown) => {
+function ask(
+  start: Start,
+  conversationId: string,
+  message: string,
+  clientMessageId: string | undefined,
+): Promise<LiveTurn> {
+  const question = { message, ...(clientMessageId !== undefined && { clientMessageId }) };
+  return start({ conversationId, ...question }).catch((error: unknown) => {
     // The chat's first message (nothing was held): start the conversation under its id.
     if (!(error instanceof NotFoundError)) throw error;
-    return start({ newConversationId: conversationId, message });
+    return start({ newConversationId: conversationId, ...question });
   });
 }
+
+/**
+ * The client's id of the question asked (useChat's), kept with it: a Retry of the same
+ * words asked again and refused ("go on") is told from a regenerate of the answer to them
+ * by it. One longer than any client generates is not kept.
+ */
+function clientMessageId(body: UiChatRequest): string | undefined {
+  const { id } = body.messages.at(-1)!;
+  return id !== undefined && id.length > 0 && id.length <= MAX_CLIENT_MESSAGE_ID_CHARS
+    ? id
+    : undefined;
+}
+
+const MAX_CLIENT_MESSAGE_ID_CHARS = 128;
 
 /**
  * A regenerate of the last answer whose chat ends with a question that is not the one the
@@ -180,7 +201,7 @@ function ask(start: Start, conversationId: string, message: string): Promise<Liv
  */
 async function asksAnotherQuestion(request: {
   body: UiChatRequest;
-  lastQuestion: () => Promise<string | undefined>;
+  lastQuestion: () => Promise<StoredMessage | undefined>;
 }): Promise<boolean> {
   const { body } = request;
   const last = body.messages.at(-1)!;
@@ -188,7 +209,17 @@ async function asksAnotherQuestion(request: {
   // One with a file (or any part but text) was refused, never stored: asked, it is refused again.
   if (last.parts.some((part) => part.type !== 'text')) return true;
   const question = textOf(last);
-  return question.trim().length > 0 && (await request.lastQuestion()) !== question.toWellFormed();
+  if (question.trim().length === 0) return false;
+  const asked = await request.lastQuestion();
+  if (asked?.content !== question.toWellFormed()) return true;
+  // The same words: another question when the client names it otherwise than the one asked
+  // (a "go on" refused after the "go on" answered), and the same under either of its ids.
+  return (
+    last.id !== undefined &&
+    asked.clientMessageId !== undefined &&
+    last.id !== asked.clientMessageId &&
+    last.id !== asked.id
+  );
 }
 
 /** A chat with no conversation yet is named by its id, not by the conversation id it maps to. */

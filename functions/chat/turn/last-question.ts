@@ -1,4 +1,4 @@
-import { isSuperseded } from '../../../shared/domain/conversation.js';
+import { isSuperseded, type StoredMessage } from '../../../shared/domain/conversation.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 
 /**
@@ -10,13 +10,13 @@ export async function lastQuestion(
   store: Pick<ConversationStore, 'getConversation' | 'message'>,
   userId: string,
   conversationId: string,
-): Promise<string | undefined> {
+): Promise<StoredMessage | undefined> {
   const conversation = await store.getConversation(userId, conversationId);
   if (!conversation) return undefined;
   for (let seq = conversation.lastSeq; seq >= 1; seq--) {
     if (isSuperseded(seq, conversation.superseded)) continue;
     const message = await store.message(userId, conversationId, seq);
-    if (message?.role === 'user') return message.content;
+    if (message?.role === 'user') return message;
   }
   return undefined;
 }

@@ -128,6 +128,7 @@ export function createTurnStart(deps: {
           id: newMessageId(),
           content: request.message,
           tokens: estimateTokens(request.message),
+          ...(request.clientMessageId && { clientMessageId: request.clientMessageId }),
         },
       }),
       ...(supersedeFrom !== undefined && { supersedeFrom }),

@@ -28,6 +28,8 @@ export interface TurnRequest {
   regenerates?: string;
   /** Replaces this earlier question (and everything after it, kept as superseded) with `message`. */
   replaces?: string;
+  /** The question's id in the client that sent it (useChat's), stored with it. */
+  clientMessageId?: string;
   model?: string;
   system?: string;
   maxTokens?: number;

@@ -56,5 +56,6 @@ export function toMessage(item: Item): StoredMessage {
   if (item.usage) message.usage = item.usage as TokenUsage;
   if (item.costNanoUsd !== undefined) message.costNanoUsd = Number(item.costNanoUsd);
   if (item.usageEstimated === true) message.usageEstimated = true;
+  if (typeof item.clientMessageId === 'string') message.clientMessageId = item.clientMessageId;
   return message;
 }

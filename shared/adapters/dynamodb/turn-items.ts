@@ -99,6 +99,7 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
           role: 'user',
           content: question.content,
           tokens: question.tokens,
+          ...(question.clientMessageId && { clientMessageId: question.clientMessageId }),
           createdAt: turn.nowIso,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
