@@ -294,6 +294,67 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
     }
   });
 
+  it("sends a queued question now (ai 7's message queue) after a stop the server was asked for, and refuses it without one", async () => {
+    const slow = await startTestStack({
+      claude: { tokensPerSecond: 20 },
+      chatTuning: { stopPollIntervalMs: 50 },
+    });
+    try {
+      const queuedNow = async (userId: string, stopFirst: boolean) => {
+        const token = await slow.token(userId);
+        const chat = new Chat<Message>({
+          experimental_queue: true,
+          transport: new DefaultChatTransport({
+            api: `${slow.url}/v1/ui/chat`,
+            headers: { authorization: `Bearer ${token}` },
+          }),
+        });
+        const sending = chat.sendMessage({ text: `A long story ${directive('tokens=200')}` });
+        await expect
+          .poll(() => textOf(chat.messages[1]).length, { timeout: 5_000 })
+          .toBeGreaterThan(0);
+        void chat.sendMessage({ text: `Something else ${directive('reply=echo')}` });
+        await expect.poll(() => chat.experimental_queuedMessages.length).toBe(1);
+        if (stopFirst) {
+          const { conversationId } = chat.messages[1]!.metadata!;
+          const stop = await slow.request(
+            userId,
+            'POST',
+            `/v1/conversations/${conversationId}/stop?messageId=${chat.messages[1]!.id}`,
+          );
+          expect(stop.status).toBe(202);
+        }
+        await chat.experimental_sendQueuedMessageNow(chat.experimental_queuedMessages[0]!.id);
+        await sending;
+        return chat;
+      };
+
+      // Its own stop() only closes the connection: the answer goes on, and the question is refused.
+      const unstopped = await queuedNow('queue-without-stop', false);
+      expect((unstopped.error as APICallError).statusCode).toBe(409);
+
+      const chat = await queuedNow('queue-after-stop', true);
+      expect(chat.error).toBeUndefined();
+      expect(textOf(chat.messages[3])).toMatch(/^Echo: Something else/);
+      const stored = await json(
+        await slow.request(
+          'queue-after-stop',
+          'GET',
+          `/v1/conversations/${chat.messages[1]!.metadata!.conversationId}`,
+        ),
+      );
+      expect(stored.messages.map((m: { stopReason?: string }) => m.stopReason)).toEqual([
+        undefined,
+        'stopped',
+        undefined,
+        'end_turn',
+      ]);
+      expect(stored.messages.at(-1).content).toBe(textOf(chat.messages[3]));
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('stores the answer a chat was shown after it was deleted mid-answer and went on at once', async () => {
     const quick = await startTestStack({
       claude: { tokensPerSecond: 20 },
