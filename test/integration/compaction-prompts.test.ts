@@ -111,24 +111,30 @@ describe('a compacted conversation', () => {
     ]);
   });
 
+  /** The conversation's item as stored. */
+  const conversationItem = async (user: string, id: string) =>
+    (
+      await stack.documentClient.send(
+        new GetCommand({
+          TableName: stack.tableName,
+          Key: { pk: `USER#${user}#CONV#${id}`, sk: 'META' },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item;
+  /** Whether every job of the user (their compactions) has ended. */
+  const allJobsEnded = async (user: string) => {
+    const { jobs } = await json(await stack.request(user, 'GET', '/v1/jobs?limit=100'));
+    return jobs.every((job: { status: string }) => ENDED.includes(job.status));
+  };
+  const untilAllJobsEnded = (user: string) =>
+    expect.poll(() => allJobsEnded(user), { timeout: 15_000, interval: 100 }).toBe(true);
+
   it('compacts a useChat chat deleted and started again under its id, as it did the first time', async () => {
     const user = 'remade-chat';
     const chatId = 'remade';
     const conversation = conversationIdOfChat(user, chatId);
-    const summaryOf = async () =>
-      (
-        await stack.documentClient.send(
-          new GetCommand({
-            TableName: stack.tableName,
-            Key: { pk: `USER#${user}#CONV#${conversation}`, sk: 'META' },
-            ConsistentRead: true,
-          }),
-        )
-      ).Item?.summary;
-    const allJobsEnded = async () => {
-      const { jobs } = await json(await stack.request(user, 'GET', '/v1/jobs?limit=100'));
-      return jobs.every((job: { status: string }) => ENDED.includes(job.status));
-    };
+    const summaryOf = async () => (await conversationItem(user, conversation))?.summary;
     /** The turn after which the chat first has a summary. */
     const talk = async (round: string) => {
       const first = await stack.request(user, 'POST', '/v1/ui/chat', {
@@ -147,7 +153,7 @@ describe('a compacted conversation', () => {
             message: `${round} ${turn}: ${'words about the topic '.repeat(8)}`,
           }),
         );
-        await expect.poll(allJobsEnded, { timeout: 15_000, interval: 100 }).toBe(true);
+        await untilAllJobsEnded(user);
         if (await summaryOf()) return turn;
       }
       return undefined;
@@ -173,23 +179,9 @@ describe('a compacted conversation', () => {
     const id = String(events[0]!.data.conversationId);
     for (let turn = 1; turn <= 4; turn++) {
       await collectSse(await stack.chat(user, { conversationId: id, message: `${short} ${turn}` }));
-      await expect
-        .poll(
-          async () =>
-            (await json(await stack.request(user, 'GET', '/v1/jobs'))).jobs.every(
-              (job: { status: string }) => ENDED.includes(job.status),
-            ),
-          { timeout: 15_000, interval: 100 },
-        )
-        .toBe(true);
+      await untilAllJobsEnded(user);
     }
-    const { Item } = await stack.documentClient.send(
-      new GetCommand({
-        TableName: stack.tableName,
-        Key: { pk: `USER#${user}#CONV#${id}`, sk: 'META' },
-        ConsistentRead: true,
-      }),
-    );
+    const Item = await conversationItem(user, id);
 
     expect(Number(Item?.uncompactedTokens)).toBeLessThan(300);
     expect(Item?.summaryThroughSeq).toBeGreaterThanOrEqual(2);
@@ -198,16 +190,6 @@ describe('a compacted conversation', () => {
   it('compacts a conversation whose first answer was regenerated, once there is something to fold', async () => {
     const user = 'regenerator';
     const short = '[[local-claude: tokens=1]]';
-    const allJobsEnded = () =>
-      expect
-        .poll(
-          async () =>
-            (await json(await stack.request(user, 'GET', '/v1/jobs'))).jobs.every(
-              (job: { status: string }) => ENDED.includes(job.status),
-            ),
-          { timeout: 15_000, interval: 100 },
-        )
-        .toBe(true);
     const events = await collectSse(
       await stack.chat(user, { message: `${short} ${'a long pasted text '.repeat(38)}` }),
     );
@@ -215,19 +197,13 @@ describe('a compacted conversation', () => {
     // Past the threshold with the replaced answers, but only two messages a compaction reads.
     for (let i = 0; i < 3; i++) {
       await (await stack.request(user, 'POST', `/v1/conversations/${id}/regenerate`, {})).text();
-      await allJobsEnded();
+      await untilAllJobsEnded(user);
     }
     for (let turn = 1; turn <= 3; turn++) {
       await collectSse(await stack.chat(user, { conversationId: id, message: `${short} ${turn}` }));
-      await allJobsEnded();
+      await untilAllJobsEnded(user);
     }
-    const { Item } = await stack.documentClient.send(
-      new GetCommand({
-        TableName: stack.tableName,
-        Key: { pk: `USER#${user}#CONV#${id}`, sk: 'META' },
-        ConsistentRead: true,
-      }),
-    );
+    const Item = await conversationItem(user, id);
 
     expect(Number(Item?.uncompactedTokens)).toBeLessThan(300);
     expect(Item?.summaryThroughSeq).toBeGreaterThanOrEqual(5);
