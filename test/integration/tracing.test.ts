@@ -159,6 +159,8 @@ describe('tracing', () => {
     expect(flags('## GET /v1/usage')).toEqual([{ error: true }]);
     expect(flags('## POST /v1/chat')).toEqual([{ error: true }, { fault: true }]);
     expect(flags('## POST /v1/messages')).toEqual([{ error: true, throttle: true }]);
+    // Anthropic refusing the deployment's key: an error on its edge (our request's 5xx is the fault).
+    expect(flags('## anthropic.messages.stream')).toEqual([{ error: true }]);
   });
 
   it("leaves a streaming turn's stop polls and heartbeats out of its trace", async () => {

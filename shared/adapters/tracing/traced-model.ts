@@ -1,4 +1,5 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { ModelError, type ModelErrorKind } from '../../domain/errors.js';
 import type { Model, ModelRequest, ModelStream } from '../../ports/model.js';
 
 type Subsegment = NonNullable<ReturnType<Tracer['getSegment']>>;
@@ -20,7 +21,7 @@ export function tracedModel(
     return subsegment;
   };
   const close = (subsegment: Subsegment | undefined, error?: unknown) => {
-    if (error !== undefined) subsegment?.addError(error as Error);
+    if (error !== undefined && subsegment) markFailure(subsegment, error);
     subsegment?.close();
   };
   return {
@@ -46,6 +47,27 @@ export function tracedModel(
     },
   };
 }
+
+/**
+ * As X-Ray reads a call to another service: the provider's 4xx an error on its edge (a 429 a
+ * throttle), without the exception; its 5xx, a timeout or a broken connection a fault with it.
+ */
+function markFailure(subsegment: Subsegment, error: unknown): void {
+  const kind = error instanceof ModelError ? error.kind : undefined;
+  if (kind === undefined || !REFUSED_BY_PROVIDER.has(kind)) {
+    subsegment.addError(error as Error);
+    return;
+  }
+  subsegment.addErrorFlag();
+  if (kind === 'rate_limited') subsegment.addThrottleFlag();
+}
+
+const REFUSED_BY_PROVIDER: ReadonlySet<ModelErrorKind> = new Set([
+  'rate_limited',
+  'invalid_request',
+  'authentication',
+  'billing',
+]);
 
 function closedAtEnd(stream: ModelStream, onEnd: (error?: unknown) => void): ModelStream {
   return {
