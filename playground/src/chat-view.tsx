@@ -8,6 +8,7 @@ import {
   useId,
   useMemo,
   useRef,
+  useState,
 } from 'react';
 import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-metadata.js';
 import {
@@ -132,6 +133,7 @@ export function ChatView(props: {
   const regenerable = !busy && answered && last.metadata?.stopReason !== undefined;
   // While busy, an answer last is the one being written: a question's has not started yet.
   const { stop, stopError } = useStopAnswer(api, id, busy && answered ? last.id : undefined, busy);
+  const endedHere = useEndedHere(busy);
 
   const composer = useRef<HTMLTextAreaElement>(null);
   /**
@@ -160,6 +162,11 @@ export function ChatView(props: {
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && !event.shiftKey && !composing(event)) send(event);
+    // The Stop button's key, where the keyboard already is: no tabbing out of the question.
+    if (event.key === 'Escape' && busy && !composing(event)) {
+      event.preventDefault();
+      stop();
+    }
   };
   const again = () => {
     clearError();
@@ -186,7 +193,12 @@ export function ChatView(props: {
         ))}
       </ol>
       <p className="status" role="status" aria-live="polite">
-        {STATUS_TEXT[status]}
+        {busy
+          ? STATUS_TEXT[status]
+          : endedHere &&
+            answered &&
+            last.metadata?.stopReason &&
+            endedText(last.metadata.stopReason)}
       </p>
       {(error || stopError) && (
         <p className="error" role="alert">
@@ -201,7 +213,7 @@ export function ChatView(props: {
           value={draft}
           rows={3}
           dir="auto"
-          placeholder="Ask Claude something (Enter sends, Shift+Enter for a new line)"
+          placeholder="Ask Claude something (Enter sends, Shift+Enter for a new line, Esc stops an answer)"
           onChange={(event) => setDraft(event.target.value)}
           onKeyDown={onKeyDown}
         />
@@ -210,7 +222,13 @@ export function ChatView(props: {
             Send
           </button>
           {busy && (
-            <button type="button" ref={focusComposerAfter} onClick={stop}>
+            <button
+              type="button"
+              ref={focusComposerAfter}
+              onClick={stop}
+              aria-keyshortcuts="Escape"
+              title="Stop (Esc)"
+            >
               Stop
             </button>
           )}
@@ -247,6 +265,24 @@ const STATUS_TEXT: Record<ReturnType<typeof useChat>['status'], string> = {
   ready: '',
   error: '',
 };
+
+/**
+ * Whether an answer ended on this page since it was opened: the status line then says how,
+ * which a screen reader announces (the answer's own facts below it are not live).
+ */
+function useEndedHere(busy: boolean): boolean {
+  const [endedHere, setEndedHere] = useState(false);
+  const wasBusy = useRef(busy);
+  useEffect(() => {
+    setEndedHere(wasBusy.current && !busy);
+    wasBusy.current = busy;
+  }, [busy]);
+  return endedHere;
+}
+
+function endedText(stopReason: string): string {
+  return `Answer ${STOP_LABELS[stopReason] ?? stopReason}.`;
+}
 
 const STOP_LABELS: Record<string, string> = {
   end_turn: 'complete',

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json } from '../integration/support/sse.js';
 import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
 import { chromiumMissing, launchChromium } from './support/chromium.js';
-import { directive, openPlayground } from './support/playground-page.js';
+import { answer, answerFacts, ask, directive, openPlayground } from './support/playground-page.js';
 
 describe.skipIf(chromiumMissing)("the playground's composer keys, in Chromium", () => {
   let browser: Browser;
@@ -29,6 +29,29 @@ describe.skipIf(chromiumMissing)("the playground's composer keys, in Chromium", 
     await expect
       .poll(() => page.locator('.message.user .text').textContent())
       .toContain('line one\nline two');
+    await page.close();
+  });
+
+  it('stops the answer on Escape in the composer, and says it stopped', async () => {
+    const page = await openPlayground(browser, stack, 'escape');
+    await ask(page, `Tell me a long story ${directive('tokens=2000')}`);
+    await expect
+      .poll(async () => (await answer(page).textContent())?.length ?? 0)
+      .toBeGreaterThan(0);
+
+    const stopRequest = page.waitForRequest((request) => request.url().includes('/stop'));
+    await page.getByLabel('Message').press('Escape');
+
+    await stopRequest;
+    await answerFacts(page).waitFor({ timeout: 5_000 });
+    expect(await answerFacts(page).textContent()).toContain('stopped');
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Answer stopped.');
+    const [conversation] = (await json(await stack.request('escape', 'GET', '/v1/conversations')))
+      .conversations;
+    const stored = await json(
+      await stack.request('escape', 'GET', `/v1/conversations/${conversation.id}`),
+    );
+    expect(stored.messages.at(-1)).toMatchObject({ stopReason: 'stopped' });
     await page.close();
   });
 

@@ -43,6 +43,8 @@ describe.skipIf(chromiumMissing)('the playground in Chromium', () => {
     expect(final.length).toBeGreaterThan(early.length);
     expect(final.startsWith(early)).toBe(true);
     expect(await answerFacts(page).textContent()).toMatch(/complete · .* tokens · \$0\.\d{6}/);
+    // Said where a screen reader hears it: the facts under the answer are not announced.
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Answer complete.');
 
     // The conversation is listed, and the usage shows what it cost.
     await expect
