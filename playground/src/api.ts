@@ -102,15 +102,23 @@ export type Api = ReturnType<typeof createApi>;
 /** Our error body `{"type":"error","error":{type,message}}` → a sentence and what to do. */
 export function apiError(status: number, body: string): ApiError {
   let type = 'api_error';
-  let message = body || `The server answered ${status}.`;
+  let message = markup(body) ? pageAnswer(status, body) : body || `The server answered ${status}.`;
   try {
     const parsed = JSON.parse(body) as { error?: { type?: string; message?: string } };
     type = parsed.error?.type ?? type;
     message = parsed.error?.message ?? message;
   } catch {
-    // Not our JSON (a proxy's page): keep the text.
+    // Not our JSON (a proxy's page): keep the text, or a page's title.
   }
   return new ApiError(readable(type, message), status, type);
+}
+
+const markup = (body: string) => /^\s*</.test(body);
+
+/** A proxy's or a gateway's HTML error page, said as its status and title, not as its markup. */
+function pageAnswer(status: number, page: string): string {
+  const title = new DOMParser().parseFromString(page, 'text/html').title.trim();
+  return `The server answered ${status}${title ? ` (${title})` : ''}, not from this API: a proxy or gateway in between?`;
 }
 
 function readable(type: string, message: string): string {

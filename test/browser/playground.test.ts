@@ -152,18 +152,38 @@ describe.skipIf(chromiumMissing)('the playground in Chromium', () => {
     await page.close();
   });
 
-  it("keeps the page's width when an error carries a long unbroken text (a proxy's page)", async () => {
+  it("keeps the page's width when an error carries a long unbroken text (a proxy's answer)", async () => {
     const page = await openPlayground(browser, stack, 'proxied');
     await page.route('**/v1/ui/chat', (route) =>
-      route.fulfill({ status: 502, contentType: 'text/html', body: `<p>${'x'.repeat(3_000)}</p>` }),
+      route.fulfill({ status: 502, contentType: 'text/plain', body: 'x'.repeat(3_000) }),
     );
 
     await ask(page, 'A question a proxy refuses');
 
-    await page.getByRole('alert').waitFor();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('x'.repeat(3_000));
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBe(1100);
     const composer = (await page.getByLabel('Message').boundingBox())!;
     expect(composer.x + composer.width).toBeLessThanOrEqual(1100);
+    await page.close();
+  });
+
+  it("says a proxy's HTML error page by its status and title, not as markup", async () => {
+    const page = await openPlayground(browser, stack, 'proxied');
+    await page.route('**/v1/ui/chat', (route) =>
+      route.fulfill({
+        status: 502,
+        contentType: 'text/html',
+        body: '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>',
+      }),
+    );
+
+    await ask(page, 'A question a proxy refuses');
+
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe(
+      'The server answered 502 (502 Bad Gateway), not from this API: a proxy or gateway in between?',
+    );
     await page.close();
   });
 
