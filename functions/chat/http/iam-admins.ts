@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { IAM_USER_ID_PREFIX } from '../../../shared/auth/user-id.js';
 
 // A role's session as SigV4 names its caller; the role's own ARN may carry a path it lacks.
@@ -15,7 +16,25 @@ export function adminIamPrincipal(event: unknown, admins: readonly string[]): st
   };
   const arn = requestContext?.authorizer?.iam?.userArn;
   if (typeof arn !== 'string' || !isListed(arn, admins)) return undefined;
-  return `${IAM_USER_ID_PREFIX}${arn.replace(/[^\w.@|:+-]/g, '_')}`.slice(0, 128);
+  return iamUserId(arn);
+}
+
+/** As long as a user id may be (USER_ID_PATTERN). */
+const USER_ID_MAX_CHARS = 128;
+
+/**
+ * The user id of an IAM caller: `iam:` and its ARN, each `/` as `_`. One that would not
+ * fit in a user id, or has another character a user id cannot hold (`=` or `,` of a
+ * session name), is cut and ends with a digest of the whole ARN after `|`, which no ARN
+ * holds: two sessions of a long-named role whose names differ only past the cut (or in
+ * `=` for `,`) must not be one user, sharing conversations, jobs and budget.
+ */
+function iamUserId(arn: string): string {
+  const id = `${IAM_USER_ID_PREFIX}${arn.replaceAll('/', '_')}`;
+  if (id.length <= USER_ID_MAX_CHARS && /^[\w.@:+-]+$/.test(id)) return id;
+  const digest = createHash('sha256').update(arn).digest('hex').slice(0, 32);
+  const kept = id.replace(/[^\w.@:+-]/g, '_').slice(0, USER_ID_MAX_CHARS - digest.length - 1);
+  return `${kept}|${digest}`;
 }
 
 function isListed(arn: string, admins: readonly string[]): boolean {

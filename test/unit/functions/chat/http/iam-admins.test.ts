@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { adminIamPrincipal } from '../../../../../functions/chat/http/iam-admins.js';
+import { isUserId } from '../../../../../shared/auth/user-id.js';
 
 const callerOf = (userArn: unknown) => ({ requestContext: { authorizer: { iam: { userArn } } } });
 
@@ -21,6 +22,24 @@ describe('adminIamPrincipal', () => {
     expect(adminIamPrincipal(callerOf(session), ['arn:aws:iam::123456789012:role/Admin'])).toBe(
       'iam:arn:aws:sts::123456789012:assumed-role_Admin_jane@example.com',
     );
+  });
+
+  it('keeps two sessions of a long-named role apart when their names differ only past 128 characters', () => {
+    const role = `arn:aws:iam::123456789012:role/AWSReservedSSO_PlatformEngineeringAdministrators_${'0'.repeat(16)}`;
+    const session = (name: string) =>
+      `arn:aws:sts::123456789012:assumed-role/${role.split('/').at(-1)}/${name}`;
+    const jane = adminIamPrincipal(callerOf(session('jane.doe@platform.example.com')), [role]);
+    const jan = adminIamPrincipal(callerOf(session('jane.doe@platform.example.org')), [role]);
+    expect(jane).not.toBe(jan);
+    for (const id of [jane, jan]) expect(isUserId(id!), id).toBe(true);
+  });
+
+  it('keeps sessions whose names differ only in a character a user id cannot hold apart', () => {
+    const sessions = ['ops=1', 'ops,1', 'ops_1'].map((name) =>
+      adminIamPrincipal(callerOf(`arn:aws:sts::123456789012:assumed-role/Admin/${name}`), [role]),
+    );
+    expect(new Set(sessions).size).toBe(3);
+    for (const id of sessions) expect(isUserId(id!), id).toBe(true);
   });
 
   it('refuses a session of another role, account or partition, and a role named only in part', () => {
