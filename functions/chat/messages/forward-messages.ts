@@ -13,6 +13,7 @@ import type { UsageRecords } from '../../../shared/ports/usage-records.js';
 import type { Admission, Admitted } from '../../../shared/usage/admission.js';
 import { TurnController } from '../turn/turn-controller.js';
 import { AnswerMeter, type MeteredAnswer } from './answer-meter.js';
+import { handsOutContainer } from './hands-out-container.js';
 import type { MessagesRequest } from './messages-request.js';
 import type {
   CacheDirective,
@@ -71,7 +72,8 @@ export function createMessagesForwarding(deps: {
     const cacheKey =
       limits.cacheTtlSeconds > 0
         ? responseCacheKey({
-            scope: limits.cacheScope === 'deployment' ? '*' : caller.userId,
+            scope:
+              limits.cacheScope === 'deployment' && !handsOutContainer(body) ? '*' : caller.userId,
             api: 'messages',
             request: body,
             betas: request.betas,

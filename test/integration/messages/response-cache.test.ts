@@ -18,29 +18,8 @@ describe('/v1/messages response cache', () => {
   });
   afterAll(() => stack.close());
 
-  async function post(userId: string, body: unknown, headers: Record<string, string> = {}) {
-    const response = await fetch(`${stack.url}/v1/messages`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${await stack.token(userId)}`,
-        'content-type': 'application/json',
-        'anthropic-version': '2023-06-01',
-        ...headers,
-      },
-      body: JSON.stringify(body),
-    });
-    return {
-      status: response.status,
-      cache: response.headers.get('x-cache'),
-      text: await response.text(),
-    };
-  }
-  const question = (text: string, stream: boolean) => ({
-    model: MODEL,
-    max_tokens: 40,
-    stream,
-    messages: [{ role: 'user', content: `${text} [[local-claude: tokens=12]]` }],
-  });
+  const post = (userId: string, body: unknown, headers: Record<string, string> = {}) =>
+    postMessages(stack, userId, body, headers);
 
   it.each([true, false])(
     'replays a repeat identically without calling upstream (stream: %s)',
@@ -157,3 +136,71 @@ describe('/v1/messages response cache', () => {
     }
   });
 });
+
+describe('/v1/messages response cache shared by the deployment', () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      env: { RESPONSE_CACHE_TTL_SECONDS: '300', RESPONSE_CACHE_SCOPE: 'deployment' },
+    });
+  });
+  afterAll(() => stack.close());
+
+  it('replays an answer to anyone asking the same', async () => {
+    const body = question('shared by all', false);
+    await postMessages(stack, 'first-asker', body);
+
+    const other = await postMessages(stack, 'second-asker', body);
+
+    expect(other.cache).toBe('hit');
+  });
+
+  it('never replays to another principal an answer that may name a code execution container', async () => {
+    // A container's id, and its files' ids, are access to it across the organization.
+    const withTool = {
+      ...question('run this code', false),
+      tools: [{ type: 'code_execution_20250825', name: 'code_execution' }],
+    };
+    const withContainer = { ...question('in my container', false), container: 'container_abc' };
+    for (const body of [withTool, withContainer]) {
+      const mine = await postMessages(stack, 'container-owner', body);
+      const again = await postMessages(stack, 'container-owner', body);
+
+      const other = await postMessages(stack, 'container-stranger', body);
+
+      expect([mine.status, mine.cache, again.cache]).toEqual([200, 'miss', 'hit']);
+      expect(other.cache).toBe('miss');
+    }
+  });
+});
+
+const question = (text: string, stream: boolean) => ({
+  model: MODEL,
+  max_tokens: 40,
+  stream,
+  messages: [{ role: 'user', content: `${text} [[local-claude: tokens=12]]` }],
+});
+
+async function postMessages(
+  stack: TestStack,
+  userId: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  const response = await fetch(`${stack.url}/v1/messages`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${await stack.token(userId)}`,
+      'content-type': 'application/json',
+      'anthropic-version': '2023-06-01',
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    cache: response.headers.get('x-cache'),
+    text: await response.text(),
+  };
+}
