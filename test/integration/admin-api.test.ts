@@ -387,6 +387,17 @@ describe('API keys', () => {
     });
   });
 
+  it("refuses a key acting for an IAM caller's user (iam:…), as it refuses such a token", async () => {
+    const response = await api.asAdmin('POST', '/v1/admin/keys', {
+      principal: 'iam:arn:aws:sts::123456789012:assumed-role_Admin_alice',
+    });
+
+    expect(response.status).toBe(400);
+    expect((await json(response)).error.message).toContain('iam:');
+    const principal = encodeURIComponent('iam:arn:aws:sts::123456789012:assumed-role_Admin_alice');
+    expect((await api.listAll(`principal=${principal}`)).ids).toEqual([]);
+  });
+
   it('refuses a key once it has expired', async () => {
     const expiresAt = new Date(Date.now() + 2_000).toISOString();
     const { key } = await api.createKey({ principal: 'short-lived', expiresAt });

@@ -1,4 +1,4 @@
-import { isUserId } from '../../../shared/auth/user-id.js';
+import { IAM_USER_ID_PREFIX, isUserId } from '../../../shared/auth/user-id.js';
 import {
   type ApiKey,
   type ApiKeyLimits,
@@ -32,6 +32,12 @@ export function createApiKeyIssuer(deps: {
     if (!isUserId(request.principal)) {
       throw new ValidationError(
         'principal: 1 to 128 letters, digits or . _ @ | : + - (it names the user or team the key acts for)',
+      );
+    }
+    if (request.principal.startsWith(IAM_USER_ID_PREFIX)) {
+      // As no token may claim it: the key would read and spend as an IAM admin's own user.
+      throw new ValidationError(
+        `principal: ${IAM_USER_ID_PREFIX} names an IAM caller of this deployment, which no key acts for`,
       );
     }
     const unknown = request.allowedModels?.filter((model) => !models.has(model)) ?? [];
