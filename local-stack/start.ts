@@ -3,15 +3,15 @@
  * DynamoDB Local, the SQS emulator and (without ANTHROPIC_API_KEY) the local Claude,
  * behind a local function URL and an SQS event-source mapping.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import './lambda-runtime/install-globals.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Handler } from 'aws-lambda';
-import { SETTINGS } from '../shared/config/settings.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
+import { deployedTimeoutsMs } from './deployed-timeouts.js';
 import { LOCAL_STACK } from './dev-settings.js';
 import { signDevToken, tokenSigningFromEnv } from './dev-token.js';
 import { ensureTable } from './dynamodb/create-table.js';
@@ -89,11 +89,12 @@ async function main() {
     .split(',')
     .map((o) => o.trim())
     .filter(Boolean);
+  const timeoutsMs = deployedTimeoutsMs();
   const functionUrl = await startFunctionUrl({
     handler: chat.handler as unknown as Handler,
     port: port('PORT', LOCAL_STACK.ports.functionUrl),
     functionName: LOCAL_STACK.chatFunction.name,
-    timeoutMs: deployedChatTimeoutMs(),
+    timeoutMs: timeoutsMs.chat,
     ...(corsOrigins.length > 0 && {
       cors: productCors(corsOrigins, process.env.AUTH_TOKEN_HEADER ?? 'authorization'),
     }),
@@ -106,7 +107,7 @@ async function main() {
     batchSize: JOBS_QUEUE_DEFINITION.batchSize,
     maxBatchingWindowMs: JOBS_QUEUE_DEFINITION.maxBatchingWindowSeconds * 1000,
     functionName: LOCAL_STACK.workerFunction.name,
-    timeoutMs: JOBS_QUEUE_DEFINITION.workerTimeoutSeconds * 1000,
+    timeoutMs: timeoutsMs.worker,
   });
   stops.unshift(eventSource.stop);
   const schedule = startSchedule({
@@ -132,15 +133,6 @@ async function main() {
   };
   writeStackOutputs(outputs);
   await printBanner(outputs, realClaude);
-}
-
-/** The chat function's timeout as the stack deploys it (cdk.json or its default), so deadlines behave alike. */
-function deployedChatTimeoutMs(): number {
-  const context = JSON.parse(readFileSync('cdk.json', 'utf8')).context ?? {};
-  const seconds = SETTINGS.chatTimeoutSeconds.schema.parse(
-    process.env.CHAT_TIMEOUT_SECONDS ?? context.chatTimeoutSeconds,
-  );
-  return seconds * 1000;
 }
 
 async function printBanner(
