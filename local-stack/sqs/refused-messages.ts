@@ -1,6 +1,7 @@
 /**
  * What SQS refuses in a message that fauxqs takes: more than 10 attributes, an attribute
- * without a value or with a name SQS does not allow, a delay over 15 minutes. A producer tested on the emulator alone would
+ * without a value, with a character SQS refuses in its value or with a name SQS does not
+ * allow, a delay over 15 minutes. A producer tested on the emulator alone would
  * send them and fail on AWS.
  */
 
@@ -24,6 +25,14 @@ export interface SentMessage {
   >;
 }
 
+/**
+ * A character SQS refuses in a body, and so in a String or Number attribute's value, which
+ * "has the same restrictions as the message body" (API_MessageAttributeValue): outside
+ * `#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF`, a lone
+ * surrogate included. fauxqs checks bodies only (and wrongly refuses emoji in them).
+ */
+export const CHARACTER_SQS_REFUSES = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
 /** SQS's reason for refusing `message`, or undefined when it takes it. */
 export function refusalOf(message: SentMessage): string | undefined {
   const delay = message.DelaySeconds;
@@ -43,6 +52,9 @@ export function refusalOf(message: SentMessage): string | undefined {
     const value = baseType === 'Binary' ? attribute.BinaryValue : attribute.StringValue;
     if (typeof value !== 'string' || value === '') {
       return `Message (user) attribute '${name}' must contain a non-empty value of type '${baseType}'.`;
+    }
+    if (baseType !== 'Binary' && CHARACTER_SQS_REFUSES.test(value)) {
+      return `Message (user) attribute '${name}' value contains invalid characters.`;
     }
   }
   return undefined;

@@ -22,6 +22,16 @@ export function encodeJobMessage(message: JobMessage & { jobId: string }): strin
 }
 
 /**
+ * `text` as SQS takes it in a String attribute's value, which has the body's restrictions
+ * (API_MessageAttributeValue) but no escapes to hide behind: each character it refuses (a
+ * control character other than tab and line breaks, U+FFFE, U+FFFF, a lone surrogate such as
+ * a cut leaves of an emoji) becomes U+FFFD. SQS would refuse the whole message otherwise.
+ */
+export function queueSafe(text: string): string {
+  return text.replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD');
+}
+
+/**
  * What a job message weighs against the queue's size limit, as SQS counts it: the
  * body as sent plus each attribute's name, type and value.
  */

@@ -170,6 +170,24 @@ export function messageActionsContract(
       expect(letter?.reason).toBe(reason.slice(0, 1_000));
     });
 
+    it('replaces what SQS refuses in an attribute value in the reason, so the copy is taken', async () => {
+      const { actions, deadLetters } = await subject({ deadLetterQueue: true });
+      // A producer's model id quoted back; an emoji the 1,000-character cut splits in two.
+      const quoted = 'invalid_request_error: model "x\uffff\ufffe" is not allowed';
+      const cutEmoji = `${'x'.repeat(999)}\u{1F600}`;
+
+      await actions.deadLetter(message('{"n":1}'), quoted);
+      await actions.deadLetter(message('{"n":2}'), cutEmoji);
+
+      const reasons = (await deadLetters(2)).map((letter) => letter.reason).sort();
+      expect(reasons).toEqual(
+        [
+          'invalid_request_error: model "x\uFFFD\uFFFD" is not allowed',
+          `${'x'.repeat(999)}\uFFFD`,
+        ].sort(),
+      );
+    });
+
     it('refuses to dead-letter when no dead-letter queue is configured', async () => {
       const { actions } = await subject({ deadLetterQueue: false });
 

@@ -1,3 +1,4 @@
+import { queueSafe } from '../../shared/jobs/message-size.js';
 import type { MessageActions, QueueMessage } from '../../shared/ports/message-actions.js';
 
 /** The MessageActions port that records what the worker did to each message. */
@@ -6,7 +7,7 @@ export class RecordingMessageActions implements MessageActions {
   readonly retries: Array<{ receiptHandle: string; seconds: number }> = [];
   /** Every message put on the queue again, in order. */
   readonly requeued: Array<QueueMessage & { delaySeconds: number }> = [];
-  /** Every dead-lettered message, in order; the reason cut as SQS message attributes keep it. */
+  /** Every dead-lettered message, in order; the reason cut, and made safe, as SQS message attributes keep it. */
   readonly deadLettered: Array<QueueMessage & { reason: string }> = [];
 
   /** @param options.deadLetterQueue false: no dead-letter queue is configured, as the adapter can be */
@@ -36,7 +37,7 @@ export class RecordingMessageActions implements MessageActions {
         'DEAD_LETTER_QUEUE_URL is not set: cannot move a message that can never succeed',
       );
     }
-    this.deadLettered.push({ ...copyOf(message), reason: reason.slice(0, 1000) });
+    this.deadLettered.push({ ...copyOf(message), reason: queueSafe(reason.slice(0, 1000)) });
   }
 }
 

@@ -5,6 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { utf8Bytes } from '../../domain/tokens.js';
+import { queueSafe } from '../../jobs/message-size.js';
 import { FAILED_DELIVERIES_ATTRIBUTE } from '../../jobs/queue-definition.js';
 import type {
   MessageActions,
@@ -82,7 +83,7 @@ export class SqsMessageActions implements MessageActions {
       messageBytes(message) -
       utf8Bytes(REASON_ATTRIBUTE) -
       utf8Bytes('String');
-    const said = fitted(reason.slice(0, REASON_MAX_CHARS), room);
+    const said = fitted(queueSafe(reason.slice(0, REASON_MAX_CHARS)), room);
     if (said && Object.keys(MessageAttributes).length < MAX_ATTRIBUTES) {
       MessageAttributes[REASON_ATTRIBUTE] = { DataType: 'String', StringValue: said };
     }

@@ -112,6 +112,40 @@ describe('messages SQS refuses', () => {
     );
   });
 
+  for (const [label, value] of [
+    ['U+FFFF', 'model "\uffff" is not allowed'],
+    ['a control character', 'bad\u0001'],
+    ['a lone surrogate', 'cut \ud83d'],
+  ]) {
+    it(`refuses an attribute value with ${label}, as it would the body`, async () => {
+      await expect(
+        client.send(
+          new SendMessageCommand({
+            QueueUrl: await queueUrl(),
+            MessageBody: 'x',
+            MessageAttributes: { failureReason: text(value!) },
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    });
+  }
+
+  it('takes attribute values of any character SQS allows, emoji and tabs included', async () => {
+    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: 'values' }));
+    const value = 'tab\tline\nsmile \u{1F600} \uFFFD';
+    await client.send(
+      new SendMessageCommand({
+        QueueUrl,
+        MessageBody: 'x',
+        MessageAttributes: { note: text(value), count: { DataType: 'Number', StringValue: '2' } },
+      }),
+    );
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({ QueueUrl, MessageAttributeNames: ['All'] }),
+    );
+    expect(Messages[0]?.MessageAttributes?.note?.StringValue).toBe(value);
+  });
+
   it('refuses a delay over 900 seconds', async () => {
     await expect(
       client.send(
