@@ -247,6 +247,8 @@ export function createTurnStart(deps: {
     if (stored.status === 'rejected') {
       await dropUnstoredAnswer(deps, controller, admitted, opened, {
         observer,
+        conversationId,
+        messageId,
         replayed: cache.replay !== undefined,
         record: {
           requestId: context.requestId,
@@ -306,6 +308,8 @@ async function dropUnstoredAnswer(
   opened: PromiseSettledResult<{ stream: ModelStream; model: string }>,
   report: {
     observer: TurnContext['observer'];
+    conversationId: string;
+    messageId: string;
     /** The answer came from the response cache: nothing was asked of Claude. */
     replayed: boolean;
     record: Omit<UsageRecord, 'model' | 'usage' | 'costNanoUsd' | 'latencyMs'>;
@@ -323,16 +327,23 @@ async function dropUnstoredAnswer(
     return;
   }
   await admitted.settle({ usage, costNanoUsd });
+  const latencyMs = deps.clock() - Date.parse(report.record.at);
   await deps.usageRecords
-    .record({
-      ...report.record,
-      model,
-      usage,
-      costNanoUsd,
-      latencyMs: deps.clock() - Date.parse(report.record.at),
-      stopReason: 'interrupted',
-    })
+    .record({ ...report.record, model, usage, costNanoUsd, latencyMs, stopReason: 'interrupted' })
     .catch((error: unknown) => report.observer.usageNotRecorded(error));
+  // Billed, so in the spend metrics too: the daily cost alarm reads those, not the ledger.
+  await report.observer
+    .ended({
+      conversationId: report.conversationId,
+      messageId: report.messageId,
+      model,
+      stopReason: 'interrupted',
+      usage,
+      usageEstimated: true,
+      costNanoUsd,
+      latencyMs,
+    })
+    .catch(() => undefined);
 }
 
 /** `answer`, or undefined should it not come within `ms`. */

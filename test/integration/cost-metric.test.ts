@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
+import { monthOf } from '../../shared/domain/budget.js';
+import type { ConversationStore } from '../../shared/ports/conversation-store.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+/** The store, but for `beginTurn`, which fails (after the SDK's retries) while `failing.on`. */
+function failingToBegin(store: ConversationStore, failing: { on: boolean }): ConversationStore {
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      const member = Reflect.get(target, name, receiver);
+      if (name !== 'beginTurn') return typeof member === 'function' ? member.bind(target) : member;
+      return async (...args: Parameters<ConversationStore['beginTurn']>) => {
+        if (failing.on) {
+          // Late, as a throttled write is: the model call of a new conversation has begun.
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+        }
+        return target.beginTurn(...args);
+      };
+    },
+  });
+}
+
+/**
+ * `CostUsd`, as the chat function publishes it (EMF on stdout), is what the daily spend alarm
+ * and the dashboard's spend read: every nano-dollar the ledger records must be in it.
+ */
+describe('the CostUsd metric', () => {
+  let stack: TestStack;
+  const failing = { on: false };
+  const published: Array<Record<string, unknown>> = [];
+
+  beforeAll(async () => {
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    stack = await startTestStack({
+      customizeChat: (adapters) => ({
+        ...adapters,
+        store: failingToBegin(adapters.store, failing),
+      }),
+    });
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      for (const line of String(chunk).split('\n')) {
+        if (line.includes('"_aws"')) published.push(JSON.parse(line));
+      }
+      return true;
+    });
+  });
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    await stack.close();
+  });
+
+  it('counts what a model call cost whose question could not be stored (it was billed, not published)', async () => {
+    failing.on = true;
+    const response = await stack.chat('unstored', { message: 'hello [[local-claude: tps=20]]' });
+    failing.on = false;
+    expect(response.status).toBeGreaterThanOrEqual(500);
+    await response.body?.cancel();
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    const spentNanoUsd = (await ledger.userMonth('unstored', monthOf(Date.now()))).spentNanoUsd;
+    expect(spentNanoUsd).toBeGreaterThan(0);
+
+    await vi.waitFor(() => expect(published.length).toBeGreaterThan(0));
+    const costUsd = published.reduce(
+      (sum, line) => sum + (typeof line.CostUsd === 'number' ? line.CostUsd : 0),
+      0,
+    );
+    expect(costUsd).toBeCloseTo(spentNanoUsd / 1e9, 12);
+  });
+});
