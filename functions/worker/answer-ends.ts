@@ -4,7 +4,9 @@ import type { AnswerEnd } from '../../shared/ports/job-store.js';
 export function answerEndOf(stopReason: string, cut = false): AnswerEnd | undefined {
   // What a refusal said is a fragment, cut or not: it fails the job.
   if (stopReason === 'refusal') return 'refused';
-  if (stopReason === 'max_tokens' || cut) return 'cut';
+  // Out of context window is as cut as out of max_tokens: Claude stopped mid-answer.
+  if (stopReason === 'max_tokens' || stopReason === 'model_context_window_exceeded' || cut)
+    return 'cut';
   return undefined;
 }
 

@@ -114,7 +114,7 @@ export function jobEndedEvent(
   outcome: {
     status: JobEndStatus;
     summary?: string;
-    /** The summary ended at its limit (`summaryMaxTokens`, or the 350,000-byte cap). */
+    /** The summary ended at its limit (`summaryMaxTokens`, the 350,000-byte cap, the context window). */
     truncated?: boolean;
     error?: { type: string; message: string };
     usage?: TokenUsage;

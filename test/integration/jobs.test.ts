@@ -97,6 +97,20 @@ describe('summarization jobs', () => {
     expect(job.result.truncated).toBe(true);
   });
 
+  it('says a summary Claude ended at its context window (model_context_window_exceeded) was truncated', async () => {
+    const { jobId } = await json(
+      await stack.request('writer', 'POST', '/v1/jobs', {
+        type: 'summarize',
+        text: `A memo near the context window. ${directive('stop-reason=model_context_window_exceeded')}`,
+      }),
+    );
+
+    const job = await waitForJob(stack, 'writer', jobId, ['succeeded', 'failed']);
+
+    expect(job.status).toBe('succeeded');
+    expect(job.result.truncated).toBe(true);
+  });
+
   it('splits a long document, summarizes the parts and combines them', async () => {
     const text = Array.from(
       { length: 12 },

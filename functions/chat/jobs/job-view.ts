@@ -53,7 +53,7 @@ export const jobViewSchema = () =>
               .literal(true)
               .check(
                 z.describe(
-                  'The summary ended at its limit (`summaryMaxTokens`, or 350,000 bytes, the most one item stores): it was cut.',
+                  "The summary ended at its limit (`summaryMaxTokens`; 350,000 bytes, the most one item stores; or the model's context window): it was cut.",
                 ),
               ),
           ),
