@@ -22,6 +22,12 @@ export const JobIdSchema = z
     'jobId must be 1-128 characters of letters, digits and ._:-, not only dots',
   );
 
+/**
+ * As long as any route takes one: unbounded, a model the worker refuses would be quoted whole
+ * in the job's error, which then fits neither its item nor its event.
+ */
+const ModelSchema = z.string().min(1).max(200);
+
 /** `standard`: summarized now. `batch`: through the Message Batches API, at half the token price, within 24 hours. */
 export const JobPrioritySchema = z.enum(['standard', 'batch']);
 
@@ -36,7 +42,7 @@ export const SummarizeDocumentMessageSchema = z.strictObject({
   userId: UserIdSchema,
   text: z.string().regex(/\S/, 'text must not be empty or only whitespace'),
   instructions: z.string().max(4000).optional(),
-  model: z.string().min(1).optional(),
+  model: ModelSchema.optional(),
   /** @default 'standard' */
   priority: JobPrioritySchema.optional(),
 });
@@ -51,7 +57,7 @@ export const SummarizeConversationMessageSchema = z.strictObject({
    * models is held to them here too.
    * @default the deployment's default model
    */
-  model: z.string().min(1).optional(),
+  model: ModelSchema.optional(),
   /**
    * Compacts only while the conversation's summary still ends at this message (0: no summary
    * yet): a request another compaction has overtaken succeeds without a model call.

@@ -128,6 +128,25 @@ describe('an event producer with only SQS and a topic subscription', () => {
     await failures.waitFor<JobEndedEvent>((e) => e.jobId === jobId, { timeoutMs: 10_000 });
   });
 
+  it('dead-letters a message naming a model of any length at once, and reports it, the job ending', async () => {
+    const jobId = `long-model-${randomUUID().slice(0, 8)}`;
+
+    await send({
+      type: 'summarize.document',
+      jobId,
+      userId: producer,
+      text: 'A short memo.',
+      model: 'claude-'.repeat(60_000),
+    });
+
+    const { event } = await endOf(jobId);
+    expect(event.status).toBe('dead_lettered');
+    expect(event.error?.type).toBe('invalid_request_error');
+    expect(JSON.stringify(event).length).toBeLessThan(2_000);
+    const job = await stack.request(producer, 'GET', `/v1/jobs/${jobId}`);
+    expect(job.status).toBe(404);
+  });
+
   it('refuses the same id with other content: dead-lettered, reported as refused, the first job kept', async () => {
     const jobId = `reused-${randomUUID().slice(0, 8)}`;
     await send({ type: 'summarize.document', jobId, userId: producer, text: 'The first content.' });
