@@ -115,10 +115,12 @@ export function createRecordHandler(deps: {
     // producer asking again for a job that failed or was cancelled; a copy sent before the
     // job ended (a duplicate delivery, a repeated submission) is that job: nothing to do.
     const sentSinceEnd = sentAtMs(record) > Date.parse(stored.updatedAt);
-    const askedAgain = stored.status === 'failed' && sentSinceEnd;
     if (RUN_AGAIN.has(stored.status) && sentSinceEnd) {
       stored = (await jobs.requeue(job.userId, job.jobId, nowIso())) ?? stored;
     }
+    // Queued again after it failed or was cancelled: by this message, or by POST /v1/jobs
+    // before it sent its own. A retry keeps its attempt's error, a requeue clears it.
+    const askedAgain = stored.status === 'queued' && stored.attempts > 0 && !stored.error;
     const redriven = stored.status === 'dead_lettered' && sentSinceEnd;
     if (ENDED.has(stored.status) || (stored.status === 'dead_lettered' && !redriven)) {
       observer.alreadyEnded({

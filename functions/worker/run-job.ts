@@ -20,7 +20,7 @@ export interface JobAttempt {
   deadline: JobDeadline;
   /** The job's record as this delivery found it; read (or created) when absent. */
   record?: Job;
-  /** A producer asked again for the job after it failed: parts Claude refused are asked anew. */
+  /** The job was asked for again after it failed or was cancelled: parts Claude refused are asked anew. */
   askedAgain?: boolean;
 }
 

@@ -359,6 +359,34 @@ describe("a long document's checkpoints", () => {
     expect(asked.some((prompt) => prompt.includes('Section 1:'))).toBe(true);
     expect(asked.some((prompt) => prompt.includes('Section 2:'))).toBe(false);
   });
+  it('asks again the part Claude refused when POST /v1/jobs asked for the failed job again', async () => {
+    let refuse = true;
+    const model = new ScriptedModel((request) => {
+      if (promptOf(request).includes('Section 1:') && refuse) {
+        return { kind: 'answer', chunks: ['I cannot'], stopReason: 'refusal' };
+      }
+      return { kind: 'answer', chunks: ['Summary.'] };
+    });
+    const world = createWorkerWorld({ model, limits: { summaryConcurrency: 1 } });
+    const text = sections(4);
+    await world.handleRecord(jobRecord(message({ text })));
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'failed' });
+
+    refuse = false;
+    world.clock.advance(1_000);
+    // As POST /v1/jobs does: the job queued again, then its message sent.
+    const nowIso = new Date(world.clock.nowMs).toISOString();
+    await world.jobs.requeue(USER_ID, PRODUCER_ID, nowIso);
+    world.clock.advance(10);
+    await world.handleRecord(
+      jobRecord(message({ text }), { messageId: 'msg-2', sentAtMs: world.clock.nowMs }),
+    );
+
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({
+      status: 'succeeded',
+      result: { summary: 'Summary.' },
+    });
+  });
 });
 
 describe('batch jobs', () => {
