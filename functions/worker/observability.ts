@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ModelError } from '../../shared/domain/errors.js';
 import { nanoToUsd } from '../../shared/domain/pricing/model-price.js';
+import { countInternalError } from '../../shared/observability/internal-errors.js';
 import { ERROR_TYPE_DIMENSION, METRIC } from '../../shared/observability/metric-names.js';
 import type { JobObserver } from './job-observer.js';
 
@@ -45,10 +46,14 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
       }
     },
     failed: () => add(METRIC.jobsFailed, 1),
-    settlementFailed: (details) =>
-      logger.error('could not settle the usage of a model call', details),
-    usageNotRecorded: (error) =>
-      logger.error('could not record the usage of a model call', { error }),
+    settlementFailed(details) {
+      logger.error('could not settle the usage of a model call', details);
+      countInternalError(metrics);
+    },
+    usageNotRecorded(error) {
+      logger.error('could not record the usage of a model call', { error });
+      countInternalError(metrics);
+    },
     notPublished(error) {
       add(METRIC.eventsNotPublished, 1);
       logger.warn('could not publish an event', { error });

@@ -9,6 +9,7 @@ import {
   DEFAULT_PERIOD,
   errorRatePercent,
   eventsNotPublished,
+  internalErrors,
   tableThrottles,
   totalBudgetOverrunUsd,
   totalCostUsd,
@@ -106,6 +107,13 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
         'The maintenance sweep failed for 15 minutes (Lambda Errors): turns whose function died stay unended until their conversation is used again, expired holds are not reclaimed, budget threshold events are not published',
       // It runs every minute: one failure is retried by the next run.
       evaluationPeriods: 3,
+    },
+    {
+      id: 'InternalErrors',
+      metric: internalErrors(),
+      threshold: 0,
+      description:
+        "A failure of ours that Lambda Errors and the error rate do not count, each an ERROR line: a request answered 5xx for other than the model (the table, the queue or a secret failing, or a bug), an answer not stored, a call's usage not settled or not recorded",
     },
     {
       id: 'UnhandledErrors',

@@ -11,6 +11,7 @@ import {
   DEFAULT_PERIOD,
   errorRatePercent,
   eventsNotPublished,
+  internalErrors,
   maintenanceMetric,
   modelErrorsByType,
   tableThrottles,
@@ -65,6 +66,7 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
     graph('Chat function errors and throttles', [
       s.chatFunction.metricErrors({ ...lambdaPeriod, label: 'Errors' }),
       s.chatFunction.metricThrottles({ ...lambdaPeriod, label: 'Throttles' }),
+      internalErrors(),
     ]),
     graph('Rejections', [
       chatMetric(METRIC.rateLimitRejections, 'Sum', 'Rate limit (429)'),

@@ -113,6 +113,10 @@ export const turnsRecovered = (period: Duration = DEFAULT_PERIOD) =>
     period,
   );
 
+/** Failures of ours that neither Lambda's Errors nor the error rate count, in any function. */
+export const internalErrors = (period: Duration = DEFAULT_PERIOD) =>
+  summedOver(ALL_SERVICES, METRIC.internalErrors, 'Internal errors (every function)', period);
+
 /** Rejections nothing observed, in any function. */
 export const unhandledErrors = (period: Duration = DEFAULT_PERIOD) =>
   summedOver(ALL_SERVICES, METRIC.unhandledErrors, 'Unhandled rejections', period);

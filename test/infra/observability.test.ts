@@ -218,6 +218,22 @@ describe('the alarms', () => {
     expect(alarms.EventsNotPublished).toMatchObject({ Threshold: 0 });
   });
 
+  it('alarm on any failure of ours that Lambda Errors and the error rate miss, from any function', () => {
+    expect(summed('InternalErrors')).toEqual({
+      expression:
+        'FILL(chatInternalErrors, 0) + FILL(workerInternalErrors, 0) + FILL(maintenanceInternalErrors, 0)',
+      inputs: [
+        [METRIC.internalErrors, SERVICE.chat, 'Sum', 300],
+        [METRIC.internalErrors, SERVICE.worker, 'Sum', 300],
+        [METRIC.internalErrors, SERVICE.maintenance, 'Sum', 300],
+      ],
+    });
+    expect(alarms.InternalErrors).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
   it('alarm on dead letters and on jobs waiting too long', () => {
     const queue = (ref: string) => [
       { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(s.stack, ref), 'QueueName'] } },
@@ -239,7 +255,7 @@ describe('the alarms', () => {
 
   it('notify the alarm topic, and treat no traffic as no problem', () => {
     const topic = { Ref: logicalId(s.stack, s.stack.observability.alarmTopic.topicArn) };
-    expect(Object.keys(alarms)).toHaveLength(15);
+    expect(Object.keys(alarms)).toHaveLength(16);
     for (const [id, alarm] of Object.entries(alarms)) {
       expect(alarm.AlarmActions).toEqual([topic]);
       // The month's spend stays what it is while no chat call samples it.

@@ -20,6 +20,7 @@ import {
   UpstreamError,
   ValidationError,
 } from '../../../shared/domain/errors.js';
+import { countInternalError } from '../../../shared/observability/internal-errors.js';
 import * as z from '../../../shared/validation/zod.js';
 import type { ChatRequestContext } from './chat-router.js';
 
@@ -205,6 +206,10 @@ export function errorHandler(baseLogger: Logger) {
       });
     } else if (answer.status >= 500) {
       logger.error('request failed', { error, statusCode: answer.status });
+      // The model's own failures are the error rate's (its alarm allows a few); the rest are ours.
+      if (scope && !(error instanceof ModelError || error instanceof UpstreamError)) {
+        countInternalError(scope.metrics);
+      }
     } else {
       logger.info('request rejected', { statusCode: answer.status, errorType: answer.type });
     }

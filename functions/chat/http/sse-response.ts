@@ -1,3 +1,4 @@
+import { countInternalError } from '../../../shared/observability/internal-errors.js';
 import type { RequestScope } from './chat-router.js';
 
 /** A comment line that keeps idle connections (and proxies) open. */
@@ -34,7 +35,10 @@ export function sseResponse(
       };
       const ping = setInterval(() => write(SSE_PING), options.pingIntervalMs);
       void produce(write)
-        .catch((error: unknown) => scope.logger.error('the stream failed', { error }))
+        .catch((error: unknown) => {
+          scope.logger.error('the stream failed', { error });
+          countInternalError(scope.metrics);
+        })
         .finally(() => {
           clearInterval(ping);
           try {

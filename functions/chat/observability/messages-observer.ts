@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { BudgetExceededError, RateLimitedError } from '../../../shared/domain/errors.js';
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
+import { countInternalError } from '../../../shared/observability/internal-errors.js';
 import { METRIC } from '../../../shared/observability/metric-names.js';
 import type { MessagesObserver } from '../messages/messages-types.js';
 import type { BudgetGauge } from './budget-gauge.js';
@@ -25,8 +26,10 @@ export function createMessagesObserver(
     failedToStart: (error) => recordFailedStart(metrics, error),
     firstToken: (latencyMs) =>
       metrics.addMetric(METRIC.timeToFirstToken, MetricUnit.Milliseconds, latencyMs),
-    settlementFailed: (details) =>
-      logger.error('could not settle the usage of a /v1/messages call', details),
+    settlementFailed(details) {
+      logger.error('could not settle the usage of a /v1/messages call', details);
+      countInternalError(metrics);
+    },
     budgetOverrun({ overrunNanoUsd, reservationId }) {
       metrics.addMetric(METRIC.budgetOverrunUsd, MetricUnit.Count, nanoToUsd(overrunNanoUsd));
       logger.warn('a call cost more than its reservation', {
@@ -34,7 +37,10 @@ export function createMessagesObserver(
         overrunUsd: nanoToUsd(overrunNanoUsd),
       });
     },
-    usageNotRecorded: (error) => logger.error('could not record the usage of a call', { error }),
+    usageNotRecorded(error) {
+      logger.error('could not record the usage of a call', { error });
+      countInternalError(metrics);
+    },
     cacheFailed: (error) =>
       logger.warn('the response cache failed; answered without it', { error }),
     async ended(summary) {

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { BudgetExceededError, RateLimitedError } from '../../../shared/domain/errors.js';
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
+import { countInternalError } from '../../../shared/observability/internal-errors.js';
 import { METRIC } from '../../../shared/observability/metric-names.js';
 import type { TurnObserver } from '../turn/turn-types.js';
 import type { BudgetGauge } from './budget-gauge.js';
@@ -26,11 +27,16 @@ export function createTurnObserver(
     failedToStart: (error) => recordFailedStart(metrics, error),
     firstToken: (latencyMs) =>
       metrics.addMetric(METRIC.timeToFirstToken, MetricUnit.Milliseconds, latencyMs),
-    answerNotStored: (error) => logger.error('could not store the answer', { error }),
-    settlementFailed: (details) =>
+    answerNotStored(error) {
+      logger.error('could not store the answer', { error });
+      countInternalError(metrics);
+    },
+    settlementFailed(details) {
       // The reservation still holds the worst case, so the budget stays safe; the spend
       // is missing from the ledger until an operator reconciles it from this line.
-      logger.error('could not settle the usage of a turn', details),
+      logger.error('could not settle the usage of a turn', details);
+      countInternalError(metrics);
+    },
     rateWindowNotCorrected: (error) => logger.warn('could not correct the rate window', { error }),
     budgetOverrun({ overrunNanoUsd, reservationId }) {
       metrics.addMetric(METRIC.budgetOverrunUsd, MetricUnit.Count, nanoToUsd(overrunNanoUsd));
@@ -40,7 +46,10 @@ export function createTurnObserver(
       });
     },
     compactionNotRequested: (error) => logger.warn('could not request compaction', { error }),
-    usageNotRecorded: (error) => logger.error('could not record the usage of a turn', { error }),
+    usageNotRecorded(error) {
+      logger.error('could not record the usage of a turn', { error });
+      countInternalError(metrics);
+    },
     pieceNotSaved: (error) =>
       logger.warn('could not save a piece of the streaming answer', { error }),
     async ended(summary) {

@@ -56,4 +56,13 @@ describe("the worker's failed attempts", () => {
 
     expect(published.filter((line) => 'ModelErrors' in line)).toEqual([]);
   });
+
+  it("count a job call's usage not settled or not recorded as an internal error", () => {
+    const jobs = observer();
+    jobs.settlementFailed({ reservationId: 'res_1', error: new Error('throttled') } as never);
+    jobs.usageNotRecorded(new Error('throttled'));
+
+    const counted = published.filter((line) => line.service === SERVICE.worker);
+    expect(counted.reduce((n, line) => n + ((line.InternalErrors as number) ?? 0), 0)).toBe(2);
+  });
 });

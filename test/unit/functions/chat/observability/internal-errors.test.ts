@@ -1,0 +1,59 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createMessagesObserver } from '../../../../../functions/chat/observability/messages-observer.js';
+import { createTurnObserver } from '../../../../../functions/chat/observability/turn-observer.js';
+import { METRICS_NAMESPACE, SERVICE } from '../../../../../shared/observability/metric-names.js';
+
+describe("the chat function's failures of its own", () => {
+  const published: Array<Record<string, unknown>> = [];
+  let previous: string | undefined;
+  beforeEach(() => {
+    previous = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      for (const line of String(chunk).split('\n')) {
+        if (line.includes('"_aws"')) published.push(JSON.parse(line));
+      }
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    published.length = 0;
+    process.env.POWERTOOLS_METRICS_DISABLED = previous;
+  });
+
+  const scope = () => ({
+    logger: new Logger({ serviceName: SERVICE.chat }),
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.chat }),
+  });
+  const gauge = { sample: async () => {} };
+  const counted = () =>
+    published.reduce(
+      (total, line) =>
+        total +
+        (line.service === SERVICE.chat && typeof line.InternalErrors === 'number'
+          ? line.InternalErrors
+          : 0),
+      0,
+    );
+
+  it("count a turn's answer not stored, usage not settled and usage not recorded", () => {
+    const observer = createTurnObserver(scope(), gauge);
+    observer.answerNotStored(new Error('throttled'));
+    observer.settlementFailed({ reservationId: 'res_1', error: new Error('throttled') } as never);
+    observer.usageNotRecorded(new Error('throttled'));
+
+    expect(counted()).toBe(3);
+  });
+
+  it("count a /v1/messages call's usage not settled and not recorded", () => {
+    const observer = createMessagesObserver(scope(), gauge);
+    observer.settlementFailed({ reservationId: 'res_1', error: new Error('throttled') } as never);
+    observer.usageNotRecorded(new Error('throttled'));
+
+    expect(counted()).toBe(2);
+  });
+});
