@@ -48,6 +48,12 @@ export interface JobObserver {
   /** A dead-lettered job's message came back (a redrive): the job runs again. */
   redriven(details: { jobId: string; userId: string }): void;
   /**
+   * The worker failed on a message outside the job's own attempt (the table or the queue
+   * failing, a permission missing, a bug): SQS delivers it again, and dead-letters it after
+   * its last delivery.
+   */
+  recordFailed(details: { messageId: string; receiveCount: number; error: unknown }): void;
+  /**
    * A message for a job that had already ended was dropped: a duplicate, or its producer
    * sending it again (a job runs once; a dead-lettered one again only for a message sent
    * since it was dead-lettered).

@@ -62,6 +62,10 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
       logger.warn("could not delete a compaction's checkpoints", { error }),
     deferred: (details) => logger.info('job waits for its batch', details),
     redriven: (details) => logger.info('running again a job that was dead-lettered', details),
+    recordFailed(details) {
+      logger.error('could not process a job message', details);
+      countInternalError(metrics);
+    },
     alreadyEnded: (details) =>
       logger.info('dropped a message for a job that already ended', details),
     conflict(details) {

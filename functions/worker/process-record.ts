@@ -74,6 +74,29 @@ export function createRecordHandler(deps: {
     deps.events.publish(event).catch((error: unknown) => observer.notPublished(error));
 
   return async (record, context) => {
+    const attempt = { handedBack: false };
+    try {
+      await handle(record, context, attempt);
+    } catch (error) {
+      // The batch processor logs nothing: a failure not reported here would reach the
+      // dead-letter queue unexplained. A job's own failed attempt was reported as such, and
+      // a duplicate that waits for its first copy is no failure.
+      if (!attempt.handedBack && !(error instanceof IdempotencyAlreadyInProgressError)) {
+        observer.recordFailed({
+          messageId: record.messageId,
+          receiveCount: receiveCountOf(record),
+          error,
+        });
+      }
+      throw error;
+    }
+  };
+
+  async function handle(
+    record: SQSRecord,
+    context: Context | undefined,
+    attempt: { handedBack: boolean },
+  ) {
     const parsed = JobRecordSchema.safeParse(record);
     if (!parsed.success) {
       const reason = rejectionReason(parsed.error.issues);
@@ -165,11 +188,17 @@ export function createRecordHandler(deps: {
         await messages.delayRetry(record.receiptHandle, IN_PROGRESS_RETRY_SECONDS);
         throw error;
       }
-      await failed(record, job, stored, error);
+      await failed(record, job, stored, error, attempt);
     }
-  };
+  }
 
-  async function failed(record: SQSRecord, job: IdentifiedJob, stored: Job, error: unknown) {
+  async function failed(
+    record: SQSRecord,
+    job: IdentifiedJob,
+    stored: Job,
+    error: unknown,
+    attempt: { handedBack: boolean },
+  ) {
     const failure = classifyFailure(error);
     const receiveCount = deliveriesOf(record, stored);
     const lastAttempt = receiveCount >= JOBS_QUEUE_DEFINITION.maxReceiveCount;
@@ -181,6 +210,7 @@ export function createRecordHandler(deps: {
         record.receiptHandle,
         retryDelaySeconds(deps.limits.jobRetryBaseSeconds, receiveCount, failure.retryAfterSeconds),
       );
+      attempt.handedBack = true;
       throw error;
     }
     // A retryable failure's last attempt goes to the dead-letter queue through the redrive
@@ -205,6 +235,7 @@ export function createRecordHandler(deps: {
       // Made visible at once, so SQS moves it to the dead-letter queue now rather than
       // after a whole visibility timeout.
       await messages.delayRetry(record.receiptHandle, 0);
+      attempt.handedBack = true;
       throw error;
     }
     if (toDeadLetters || failure.deadLetter) {

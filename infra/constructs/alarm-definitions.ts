@@ -113,7 +113,7 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
       metric: internalErrors(),
       threshold: 0,
       description:
-        "A failure of ours that Lambda Errors and the error rate do not count, each an ERROR line: a request answered 5xx for other than the model (the table, the queue or a secret failing, or a bug), an answer not stored, a call's usage not settled or not recorded",
+        "A failure of ours that Lambda Errors and the error rate do not count, each an ERROR line: a request answered 5xx for other than the model (the table, the queue or a secret failing, or a bug), an answer not stored, a call's usage not settled or not recorded, a job message the worker failed on outside the job",
     },
     {
       id: 'UnhandledErrors',

@@ -53,8 +53,8 @@ export const METRIC = {
   /**
    * Failures of ours the model-call error rate does not see, each logged at ERROR: a request
    * answered 5xx for other than the model (a table, queue or secret that failed; a bug), an
-   * answer not stored, a call's usage not settled or not recorded. Lambda's Errors count none
-   * of them (the invocation returned). Count.
+   * answer not stored, a call's usage not settled or not recorded, a job message the worker
+   * failed on outside the job. Lambda's Errors count none of them (the invocation returned). Count.
    */
   internalErrors: 'InternalErrors',
   /** Promise rejections nothing observed: a bug of ours, logged and alarmed. Count. */

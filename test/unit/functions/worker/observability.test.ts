@@ -57,12 +57,13 @@ describe("the worker's failed attempts", () => {
     expect(published.filter((line) => 'ModelErrors' in line)).toEqual([]);
   });
 
-  it("count a job call's usage not settled or not recorded as an internal error", () => {
+  it("count a job call's usage not settled or not recorded, and a message failed on, as internal errors", () => {
     const jobs = observer();
     jobs.settlementFailed({ reservationId: 'res_1', error: new Error('throttled') } as never);
     jobs.usageNotRecorded(new Error('throttled'));
+    jobs.recordFailed({ messageId: 'm-1', receiveCount: 1, error: new Error('denied') });
 
     const counted = published.filter((line) => line.service === SERVICE.worker);
-    expect(counted.reduce((n, line) => n + ((line.InternalErrors as number) ?? 0), 0)).toBe(2);
+    expect(counted.reduce((n, line) => n + ((line.InternalErrors as number) ?? 0), 0)).toBe(3);
   });
 });

@@ -583,4 +583,50 @@ describe('createRecordHandler', () => {
       expect(messages.retries.map((r) => r.seconds)).toEqual([30]);
     });
   });
+
+  describe('a failure of its own, outside the job', () => {
+    const denied = () =>
+      Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
+
+    it('reports a table that fails before the job runs, and hands the message back to SQS', async () => {
+      const world = createWorkerWorld();
+      world.jobs.create = () => Promise.reject(denied());
+
+      await expect(
+        world.handleRecord(jobRecord(documentMessage, { receiveCount: 2 })),
+      ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+
+      expect(world.observer.recordFailures).toEqual([
+        { messageId: expect.any(String), receiveCount: 2, error: expect.any(Error) },
+      ]);
+    });
+
+    it("reports a queue that fails to delay a retry, beside the job's failed attempt", async () => {
+      const world = createWorkerWorld({ model: alwaysFailing('overloaded') });
+      world.messages.delayRetry = () => Promise.reject(denied());
+
+      await expect(world.handleRecord(jobRecord(documentMessage))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+      });
+
+      expect(world.observer.failedAttempts).toHaveLength(1);
+      expect(world.observer.recordFailures).toHaveLength(1);
+    });
+
+    it("does not report a job's own failed attempt again, nor a duplicate still running", async () => {
+      const world = createWorkerWorld({ model: alwaysFailing('overloaded') });
+      await expect(world.handleRecord(jobRecord(documentMessage))).rejects.toBeInstanceOf(
+        ModelError,
+      );
+      const { handleRecord, observer } = handlerWith(async () => {
+        throw new IdempotencyAlreadyInProgressError('job_… is already in progress');
+      });
+      await expect(handleRecord(jobRecord(documentMessage))).rejects.toBeInstanceOf(
+        IdempotencyAlreadyInProgressError,
+      );
+
+      expect(world.observer.recordFailures).toEqual([]);
+      expect(observer.recordFailures).toEqual([]);
+    });
+  });
 });

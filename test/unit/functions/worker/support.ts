@@ -115,6 +115,11 @@ export class RecordingJobObserver implements JobObserver {
   alreadyEnded(details: Parameters<JobObserver['alreadyEnded']>[0]): void {
     this.endedAlready.push(details);
   }
+
+  readonly recordFailures: Array<Parameters<JobObserver['recordFailed']>[0]> = [];
+  recordFailed(details: Parameters<JobObserver['recordFailed']>[0]): void {
+    this.recordFailures.push(details);
+  }
 }
 
 /** A clock that moves only when a test moves it. */
