@@ -37,6 +37,13 @@ export function createMaintenanceHandler(deps: {
         deps.metrics.addMetric(METRIC.eventsNotPublished, MetricUnit.Count, 1);
         deps.logger.warn('could not check the budgets', { error });
       });
+      // A failed invocation, so that Lambda's Errors, and MaintenanceErrors once it lasts,
+      // see a sweep that keeps failing on some turns: returned, it paged no one.
+      if (report.failed > 0) {
+        throw new Error(
+          `${report.failed} turn(s) could not be checked; the next sweep tries again`,
+        );
+      }
       return report;
     });
 }

@@ -95,7 +95,12 @@ export function composeMaintenance(
   });
   return createMaintenanceHandler({
     ...adapters,
-    sweep: createTurnSweeper({ ledger, recover, clock }),
+    sweep: createTurnSweeper({
+      ledger,
+      recover,
+      clock,
+      onFailed: (turn, error) => adapters.logger.warn('could not check a turn', { ...turn, error }),
+    }),
     // The deployment's spend, and each principal's and API key's the month's usage report
     // shows (the worker also checks its jobs' users as they spend).
     watchBudgets: createMonthBudgetsSweep({

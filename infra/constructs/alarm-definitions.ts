@@ -104,7 +104,7 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
       metric: s.maintenanceFunction.metricErrors({ period: DEFAULT_PERIOD }),
       threshold: 0,
       description:
-        'The maintenance sweep failed for 15 minutes (Lambda Errors): turns whose function died stay unended until their conversation is used again, expired holds are not reclaimed, budget threshold events are not published',
+        'The maintenance sweep failed for 15 minutes (Lambda Errors; a run that could not check some turns fails too): turns whose function died stay unended until their conversation is used again, expired holds are not reclaimed, budget threshold events are not published',
       // It runs every minute: one failure is retried by the next run.
       evaluationPeriods: 3,
     },

@@ -22,6 +22,8 @@ export function createTurnSweeper(deps: {
   ledger: Pick<UsageLedger, 'listReservations' | 'reclaimExpired'>;
   recover: RecoverTurn;
   clock: Clock;
+  /** A turn that could not be checked, and why (the next sweep tries it again). */
+  onFailed?: (turn: { userId: string; conversationId: string }, error: unknown) => void;
 }): SweepTurns {
   return async () => {
     const report: SweepReport = { recovered: 0, reclaimed: 0, failed: 0 };
@@ -39,8 +41,9 @@ export function createTurnSweeper(deps: {
         const recovery = await deps.recover(userId, conversationId);
         if (recovery === 'recovered') report.recovered++;
         if (recovery === 'alive') alive.add(holder);
-      } catch {
+      } catch (error) {
         report.failed++;
+        deps.onFailed?.({ userId, conversationId }, error);
       }
     }
     report.reclaimed = await deps.ledger.reclaimExpired(deps.clock(), { sparing: alive });

@@ -295,6 +295,26 @@ describe('the sweep', () => {
     expect(await alive.recover()).toBe('alive');
   });
 
+  it('reports each turn it could not check, with why, and counts it failed', async () => {
+    const dead = await abandonedTurn('Once upon a time');
+    dead.advance(LEASE_MS + 1);
+    const failures: unknown[] = [];
+    const sweep = createTurnSweeper({
+      ledger: dead.ledger,
+      recover: () => Promise.reject(new Error('throttled')),
+      clock: () => T0 + LEASE_MS + 1,
+      onFailed: (turn, error) => failures.push({ turn, error }),
+    });
+
+    expect(await sweep()).toMatchObject({ recovered: 0, failed: 1 });
+    expect(failures).toEqual([
+      {
+        turn: { userId: USER, conversationId: dead.conversationId },
+        error: expect.objectContaining({ message: 'throttled' }),
+      },
+    ]);
+  });
+
   it('reclaims the expired holds of callers that are not turns', async () => {
     const world = await abandonedTurn('x', { holder: false });
     world.advance(300_001);

@@ -1,0 +1,47 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createMaintenanceHandler } from '../../../../functions/maintenance/app.js';
+import { METRICS_NAMESPACE, SERVICE } from '../../../../shared/observability/metric-names.js';
+import type { SweepReport } from '../../../../shared/turns/sweep-turns.js';
+
+const context = {
+  functionName: 'maintenance',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 50_000,
+} as unknown as Context;
+const event = {} as ScheduledEvent;
+
+describe('the maintenance handler', () => {
+  beforeEach(() => {
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  const handlerSweeping = (report: SweepReport, watchBudgets = vi.fn(async () => {})) => ({
+    watchBudgets,
+    handler: createMaintenanceHandler({
+      sweep: async () => report,
+      watchBudgets,
+      logger: new Logger({ serviceName: SERVICE.maintenance }),
+      metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.maintenance }),
+      tracer: new Tracer({ serviceName: SERVICE.maintenance, enabled: false }),
+    }),
+  });
+
+  it('returns the report of a sweep that checked every turn', async () => {
+    const { handler } = handlerSweeping({ recovered: 1, reclaimed: 2, failed: 0 });
+
+    expect(await handler(event, context)).toEqual({ recovered: 1, reclaimed: 2, failed: 0 });
+  });
+
+  it('fails the invocation when some turns could not be checked, so that Lambda counts an error, after checking the budgets', async () => {
+    const { handler, watchBudgets } = handlerSweeping({ recovered: 1, reclaimed: 0, failed: 2 });
+
+    await expect(handler(event, context)).rejects.toThrow(/2 turn\(s\) could not be checked/);
+    expect(watchBudgets).toHaveBeenCalledOnce();
+  });
+});
