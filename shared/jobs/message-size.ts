@@ -1,24 +1,14 @@
 import { PayloadTooLargeError } from '../domain/errors.js';
+import { queueJson } from '../domain/queue-json.js';
 import { utf8Bytes } from '../domain/tokens.js';
 import type { JobMessage } from './job-message.js';
 
 /** The attribute producers can filter on: the job's type. */
 export const JOB_TYPE_ATTRIBUTE = 'type';
 
-/**
- * A job message's body as it goes on the queue: JSON, with `\u` escapes for what a
- * queue would refuse as it is. SQS refuses the noncharacters U+FFFE and U+FFFF (text may
- * hold them); the SQS emulator (fauxqs 2.4) also refuses every character outside the Basic
- * Multilingual Plane (emoji…), which SQS accepts. The escapes parse back to the same text.
- * (`JSON.stringify` escapes control characters and lone surrogates itself.)
- */
+/** A job message's body as it goes on the queue: JSON the queue takes as it is. */
 export function encodeJobMessage(message: JobMessage & { jobId: string }): string {
-  return JSON.stringify(message).replace(/[\u{10000}-\u{10FFFF}\uFFFE\uFFFF]/gu, (character) =>
-    Array.from(
-      { length: character.length },
-      (_, index) => `\\u${character.charCodeAt(index).toString(16).padStart(4, '0')}`,
-    ).join(''),
-  );
+  return queueJson(message);
 }
 
 /**

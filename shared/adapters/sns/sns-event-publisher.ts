@@ -1,4 +1,5 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { queueJson } from '../../domain/queue-json.js';
 import { eventAttributes, type ProducerEvent } from '../../events/producer-events.js';
 import type { EventPublisher } from '../../ports/event-publisher.js';
 import type { Instrument } from '../aws/clients.js';
@@ -14,7 +15,8 @@ export class SnsEventPublisher implements EventPublisher {
     await this.client.send(
       new PublishCommand({
         TopicArn: this.topicArn,
-        Message: JSON.stringify(event),
+        // An SQS subscriber would refuse what SQS refuses.
+        Message: queueJson(event),
         MessageAttributes: Object.fromEntries(
           Object.entries(eventAttributes(event)).map(([name, value]) => [
             name,

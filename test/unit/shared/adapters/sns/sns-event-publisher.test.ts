@@ -1,0 +1,33 @@
+import type { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { describe, expect, it } from 'vitest';
+import { SnsEventPublisher } from '../../../../../shared/adapters/sns/sns-event-publisher.js';
+import { jobEndedEvent } from '../../../../../shared/events/producer-events.js';
+
+describe('SnsEventPublisher', () => {
+  it("publishes a summary holding U+FFFE or U+FFFF escaped, which an SQS subscriber's queue would refuse", async () => {
+    const sent: PublishCommand[] = [];
+    const client = { send: async (command: PublishCommand) => sent.push(command) };
+    const event = jobEndedEvent(
+      {
+        jobId: 'job-1',
+        userId: 'producer-1',
+        type: 'summarize.document',
+        usage: {
+          inputTokens: 1,
+          outputTokens: 1,
+          cacheReadInputTokens: 0,
+          cacheCreationInputTokens: 0,
+        },
+        costNanoUsd: 1,
+      },
+      { status: 'succeeded', summary: 'a\uFFFEb\uFFFFc 😀' },
+      '2026-12-01T00:00:00.000Z',
+    );
+
+    await new SnsEventPublisher(client as unknown as SNSClient, 'arn:topic').publish(event);
+
+    const message = sent[0]!.input.Message!;
+    expect(message).not.toMatch(/[\uFFFE\uFFFF]/);
+    expect(JSON.parse(message)).toEqual(event);
+  });
+});
