@@ -192,8 +192,13 @@ export function createTurnStart(deps: {
     const controller = new TurnController(context.remainingTimeMs() - limits.deadlineMarginMs);
     controller.expectStartWithin(limits.firstByteTimeoutMs - (clock() - receivedAtMs));
     // Watched from here on, so a stop also cuts short a model that is slow to start (retries).
+    // A new conversation's model call does not wait for its item to be written: until it is,
+    // its absence is no delete (which stops a turn), and no stop can have named it.
     controller.watchForStop(
-      () => store.isStopRequested(userId, conversationId, messageId, conversationCreatedAt),
+      () =>
+        begun.then(() =>
+          store.isStopRequested(userId, conversationId, messageId, conversationCreatedAt),
+        ),
       limits.stopPollIntervalMs,
     );
     const heartbeatMs = limits.turnLeaseMs / 4;
