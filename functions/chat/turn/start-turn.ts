@@ -206,8 +206,10 @@ export function createTurnStart(deps: {
     let heldUntilMs = leaseUntilMs;
     controller.every(heartbeatMs, async () => {
       const untilMs = clock() + limits.turnLeaseMs;
-      const renewal = store
-        .renewLease(userId, conversationId, messageId, untilMs)
+      // A new conversation's item may not be written yet: renewed once it is, as its absence
+      // would read as another turn holding the conversation.
+      const renewal = begun
+        .then(() => store.renewLease(userId, conversationId, messageId, untilMs))
         // A failed heartbeat is retried at the next, while the lease lasts beyond it.
         .catch(() => undefined);
       // Heartbeats that fail without an answer (throttled) say nothing of who holds it: once
