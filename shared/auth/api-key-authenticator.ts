@@ -1,4 +1,4 @@
-import { type ApiKey, type ApiKeyGrant, hashApiKeySecret } from '../domain/api-key.js';
+import { type ApiKey, grantOf, hashApiKeySecret } from '../domain/api-key.js';
 import type { Clock } from '../domain/clock.js';
 import { AuthenticationError } from '../domain/errors.js';
 import type { ApiKeyStore } from '../ports/api-key-store.js';
@@ -81,15 +81,5 @@ export function createApiKeyAuthenticator(deps: {
         if (cached.key?.id === key.id) read.set(hash, { key, readAtMs: nowMs });
       }
     },
-  };
-}
-
-function grantOf(key: ApiKey): ApiKeyGrant {
-  return {
-    id: key.id,
-    ...(key.monthlyBudgetUsd !== undefined && { monthlyBudgetUsd: key.monthlyBudgetUsd }),
-    ...(key.requestsPerMinute !== undefined && { requestsPerMinute: key.requestsPerMinute }),
-    ...(key.tokensPerMinute !== undefined && { tokensPerMinute: key.tokensPerMinute }),
-    ...(key.allowedModels && { allowedModels: key.allowedModels }),
   };
 }

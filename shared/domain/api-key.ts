@@ -47,6 +47,17 @@ export type ApiKeyGrant = Pick<
   'id' | 'monthlyBudgetUsd' | 'requestsPerMinute' | 'tokensPerMinute' | 'allowedModels'
 >;
 
+/** What a key brings to a call, as stored now. */
+export function grantOf(key: ApiKey): ApiKeyGrant {
+  return {
+    id: key.id,
+    ...(key.monthlyBudgetUsd !== undefined && { monthlyBudgetUsd: key.monthlyBudgetUsd }),
+    ...(key.requestsPerMinute !== undefined && { requestsPerMinute: key.requestsPerMinute }),
+    ...(key.tokensPerMinute !== undefined && { tokensPerMinute: key.tokensPerMinute }),
+    ...(key.allowedModels && { allowedModels: key.allowedModels }),
+  };
+}
+
 /** @throws PermissionError when the key is limited to other models */
 export function checkKeyAllowsModel(key: ApiKeyGrant | undefined, model: string): void {
   if (keyAllowsModel(key, model)) return;
