@@ -9,6 +9,7 @@ import type { BudgetReserver } from '../../shared/usage/budget-reserver.js';
 import { answerEndOf } from './answer-ends.js';
 import { MAX_JOB_ANSWER_BYTES } from './answer-size.js';
 import { JobDeferredError } from './job-errors.js';
+import type { JobKeyGrant } from './job-key.js';
 import type { JobObserver } from './job-observer.js';
 import type { JobRun, ModelCall, Round, RunRound } from './job-run.js';
 import type { RecordJobCall } from './job-usage.js';
@@ -29,6 +30,7 @@ const BATCH_RESERVATION_MS = 25 * 3600_000;
 export function createBatchRounds(deps: {
   batches: ModelBatches;
   budget: BudgetReserver;
+  keyGrant: JobKeyGrant;
   ledger: Pick<UsageLedger, 'settle' | 'release'>;
   prices: PriceTable;
   clock: Clock;
@@ -57,6 +59,8 @@ export function createBatchRounds(deps: {
     await recordCall({
       jobId: run.jobId,
       userId: run.userId,
+      // The key it was held on when submitted, revoked since or not: the batch was spent.
+      ...(pending.reservation.keyId && { keyId: pending.reservation.keyId }),
       model,
       usage,
       costNanoUsd,
@@ -88,9 +92,11 @@ export function createBatchRounds(deps: {
   }
 
   async function submit(missing: ModelCall[], run: JobRun, model: string): Promise<never> {
+    const apiKey = await deps.keyGrant(run);
     const now = clock();
     const reservation = await deps.budget.reserve({
       userId: run.userId,
+      ...(apiKey && { apiKey }),
       model,
       promptMaxTokens: missing.reduce(
         (sum, call) =>

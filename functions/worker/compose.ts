@@ -11,6 +11,7 @@ import {
   createDynamoDbClient,
   createSqsClient,
 } from '../../shared/adapters/aws/clients.js';
+import { DynamoApiKeyStore } from '../../shared/adapters/dynamodb/api-key-store.js';
 import { DynamoBudgetNotices } from '../../shared/adapters/dynamodb/budget-notices.js';
 import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
 import { DynamoJobStore } from '../../shared/adapters/dynamodb/job-store.js';
@@ -26,6 +27,7 @@ import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { BudgetNotices } from '../../shared/ports/budget-notices.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
@@ -40,6 +42,7 @@ import { createBudgetReserver } from '../../shared/usage/budget-reserver.js';
 import { createWorkerHandler } from './app.js';
 import { createBatchRounds } from './batch-rounds.js';
 import { createConversationCompactor } from './compact-conversation.js';
+import { createJobKeyGrant } from './job-key.js';
 import { createJobCallRecorder } from './job-usage.js';
 import { createMeteredModel } from './metered-model.js';
 import { createJobObserver } from './observability.js';
@@ -57,6 +60,8 @@ export interface WorkerAdapters {
   budgetNotices: BudgetNotices;
   ledger: UsageLedger;
   usageRecords: UsageRecords;
+  /** Read for the key a job was asked for with: its budget, and whether it still holds. */
+  apiKeys: Pick<ApiKeyStore, 'get'>;
   jobs: JobStore;
   conversations: ConversationStore;
   messages: MessageActions;
@@ -89,6 +94,7 @@ export function createWorkerAdapters(settings: Settings): WorkerAdapters {
     budgetNotices: new DynamoBudgetNotices(documentClient, tableName),
     ledger: new DynamoUsageLedger(documentClient, tableName, settings.globalMonthlyBudgetUsd),
     usageRecords: new DynamoUsageRecords(documentClient, tableName),
+    apiKeys: new DynamoApiKeyStore(documentClient, tableName),
     jobs: new DynamoJobStore(documentClient, tableName),
     conversations: new DynamoConversationStore(documentClient, tableName),
     messages: new SqsMessageActions(
@@ -121,6 +127,7 @@ export function composeWorker(
   const clock = tuning.clock ?? systemClock;
   const observer = createJobObserver(logger, metrics);
   const budget = createBudgetReserver({ ledger, prices: settings.prices, limits: settings });
+  const keyGrant = createJobKeyGrant({ apiKeys: adapters.apiKeys, clock });
   const recordCall = createJobCallRecorder({
     usageRecords: adapters.usageRecords,
     clock,
@@ -129,6 +136,7 @@ export function composeWorker(
   const complete = createMeteredModel({
     model,
     budget,
+    keyGrant,
     ledger,
     prices: settings.prices,
     clock,
@@ -159,6 +167,7 @@ export function composeWorker(
       batch: createBatchRounds({
         batches: adapters.batches,
         budget,
+        keyGrant,
         ledger,
         prices: settings.prices,
         clock,

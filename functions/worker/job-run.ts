@@ -35,6 +35,8 @@ export function modelCall(request: ModelCall['request']): ModelCall {
 export interface JobRun {
   readonly userId: string;
   readonly jobId: string;
+  /** The API key the job was asked for with: its own budget binds the job's calls too. */
+  readonly apiKeyId?: string;
   readonly meter: JobMeter;
   readonly deadline: JobDeadline;
   /** Answers kept by earlier attempts (and this one), by call key, with how they ended. */

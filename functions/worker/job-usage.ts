@@ -8,6 +8,8 @@ import type { JobObserver } from './job-observer.js';
 export interface JobCall {
   jobId: string;
   userId: string;
+  /** The API key whose month the call was held on too: reported under it. */
+  keyId?: string;
   model: string;
   usage: TokenUsage;
   costNanoUsd: number;
@@ -32,6 +34,7 @@ export function createJobCallRecorder(deps: {
         requestId: `${call.jobId}:${call.batchId ?? randomUUID()}`,
         at: new Date(call.startedAtMs).toISOString(),
         principal: call.userId,
+        ...(call.keyId && { keyId: call.keyId }),
         api: 'jobs',
         model: call.model,
         usage: call.usage,

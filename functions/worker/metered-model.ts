@@ -10,6 +10,7 @@ import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
 import type { BudgetReserver } from '../../shared/usage/budget-reserver.js';
 import { MAX_JOB_ANSWER_BYTES } from './answer-size.js';
 import { type JobDeadline, NO_DEADLINE } from './job-deadline.js';
+import type { JobKeyGrant } from './job-key.js';
 import type { JobObserver } from './job-observer.js';
 import type { RecordJobCall } from './job-usage.js';
 
@@ -54,19 +55,29 @@ export interface RetryLimits {
  * piece left out included). A call refused before it started releases its
  * reservation at once and is retried while its `retry-after` (or back-off) fits both
  * `maxRetryWaitMs` and the deadline; otherwise its error, with the retry-after, is thrown.
- * @throws BudgetExceededError before the call when it does not fit
+ * @throws BudgetExceededError before the call when it does not fit (the job's API key's
+ *   own budget included, read as the call is made)
+ * @throws PermanentJobError before the call when the job's API key was revoked or expired
  * @throws ModelError (kind `timeout` once the deadline aborted it)
  */
 export type MeteredComplete = (
-  job: { userId: string; jobId: string },
+  job: MeteredJob,
   request: ModelRequest,
   meter: JobMeter,
   deadline?: JobDeadline,
 ) => Promise<ModelAnswer>;
 
+/** Whose call it is: the job's user, and the API key it was asked for with, if any. */
+export interface MeteredJob {
+  userId: string;
+  jobId: string;
+  apiKeyId?: string;
+}
+
 export function createMeteredModel(deps: {
   model: Model;
   budget: BudgetReserver;
+  keyGrant: JobKeyGrant;
   ledger: Pick<UsageLedger, 'settle' | 'release'>;
   prices: PriceTable;
   clock: Clock;
@@ -74,14 +85,14 @@ export function createMeteredModel(deps: {
   recordCall: RecordJobCall;
   limits: RetryLimits;
 }): MeteredComplete {
-  const { model, budget, ledger, prices, clock, observer, recordCall, limits } = deps;
+  const { model, budget, keyGrant, ledger, prices, clock, observer, recordCall, limits } = deps;
   const texts = (request: ModelRequest) => [
     ...request.system.map((block) => block.text),
     ...request.messages.flatMap((message) => message.blocks.map((block) => block.text)),
   ];
 
   const settle = async (
-    call: { job: { userId: string; jobId: string }; request: ModelRequest; startedAtMs: number },
+    call: { job: MeteredJob; request: ModelRequest; startedAtMs: number },
     reservation: Awaited<ReturnType<BudgetReserver['reserve']>>,
     answer: { usage: TokenUsage; stopReason?: string },
     meter: JobMeter,
@@ -104,7 +115,9 @@ export function createMeteredModel(deps: {
       observer.budgetOverrun({ overrunNanoUsd, userId: call.job.userId });
     }
     await recordCall({
-      ...call.job,
+      jobId: call.job.jobId,
+      userId: call.job.userId,
+      ...(reservation.keyId && { keyId: reservation.keyId }),
       model: call.request.model,
       usage,
       costNanoUsd,
@@ -120,9 +133,11 @@ export function createMeteredModel(deps: {
       : deadline.signal;
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) throw new ModelError('timeout', 'the job ran out of time');
+      const apiKey = await keyGrant(job);
       const now = clock();
       const reservation = await budget.reserve({
         userId,
+        ...(apiKey && { apiKey }),
         model: request.model,
         promptMaxTokens: maxTokensOf(texts(request)),
         maxOutputTokens: request.maxTokens,

@@ -152,9 +152,11 @@ export function createJobRunner(deps: {
     const ends = new AnswerEnds();
     const priority = job.type === 'summarize.document' ? job.priority : undefined;
     const rounds = priority === 'batch' ? deps.rounds.batch : deps.rounds.standard;
+    const apiKeyId = job.type === 'summarize.document' ? job.apiKeyId : undefined;
     const run: JobRun = {
       userId,
       jobId,
+      ...(apiKeyId && { apiKeyId }),
       meter,
       deadline,
       checkpoints,

@@ -45,6 +45,18 @@ export const SummarizeDocumentMessageSchema = z.strictObject({
   model: ModelSchema.optional(),
   /** @default 'standard' */
   priority: JobPrioritySchema.optional(),
+  /**
+   * The API key the job was asked for with (POST /v1/jobs sets it; a producer may name one
+   * of its user's keys): its own monthly budget binds each of the job's calls, read from the
+   * key as the call is made, and its usage is reported under it. Once the key is revoked or
+   * expired, the job spends nothing more: it fails. Not part of the job's identity: the same
+   * document asked for with another key, or none, is the same job.
+   * @default none: the user's and the deployment's budgets alone
+   */
+  apiKeyId: z
+    .string()
+    .regex(/^key_[a-f0-9]{32}$/, 'apiKeyId must be key_ and 32 hex digits')
+    .optional(),
 });
 
 export const SummarizeConversationMessageSchema = z.strictObject({

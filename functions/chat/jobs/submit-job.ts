@@ -55,6 +55,8 @@ export function createJobSubmission(deps: {
       type: 'summarize.document' as const,
       ...fields,
       ...(priority === 'batch' && { priority }),
+      // Its calls are held to the key's own budget too; the job id and hash do not name it.
+      ...(apiKey && { apiKeyId: apiKey.id }),
     };
     const jobId = jobIdOf(message);
     const contentHash = contentHashOf(message);

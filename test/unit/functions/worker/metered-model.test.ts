@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_JOB_ANSWER_BYTES } from '../../../../functions/worker/answer-size.js';
+import { PermanentJobError } from '../../../../functions/worker/job-errors.js';
 import { JobMeter } from '../../../../functions/worker/metered-model.js';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import { BudgetExceededError, ModelError } from '../../../../shared/domain/errors.js';
@@ -9,6 +10,27 @@ import { ScriptedModel } from '../../../fakes/scripted-model.js';
 import { createWorkerWorld, JOB_ID, USER_ID } from './support.js';
 
 const JOB = { userId: USER_ID, jobId: JOB_ID };
+const KEY_ID = `key_${'a'.repeat(32)}`;
+const KEYED_JOB = { ...JOB, apiKeyId: KEY_ID };
+
+/** A world whose user has the API key KEY_ID, as the admin API stores it. */
+async function worldWithKey(
+  key: { monthlyBudgetUsd?: number; revokedAt?: string; expiresAt?: string; principal?: string },
+  options: Parameters<typeof createWorkerWorld>[0] = {},
+) {
+  const world = createWorkerWorld(options);
+  await world.apiKeys.create(
+    {
+      id: KEY_ID,
+      principal: USER_ID,
+      hint: 'csk_abcd…wxyz',
+      createdAt: new Date(world.clock.nowMs).toISOString(),
+      ...key,
+    },
+    'a-secret-hash',
+  );
+  return world;
+}
 
 function request(overrides: Partial<ModelRequest> = {}): ModelRequest {
   return {
@@ -425,5 +447,84 @@ describe('createMeteredModel', () => {
 
     const [received] = (world.model as ScriptedModel).requests;
     expect(received).toEqual({ ...sent, maxRetries: 0, signal: expect.any(AbortSignal) });
+  });
+
+  describe('a job asked for with an API key', () => {
+    it("holds each call on the key's month too and reports it under the key", async () => {
+      const world = await worldWithKey(
+        { monthlyBudgetUsd: 5 },
+        { model: [{ kind: 'answer', chunks: ['The memo.'], usage: EXACT_USAGE }] },
+      );
+
+      await world.complete(KEYED_JOB, request(), new JobMeter());
+
+      expect(world.ledger.settled[0]?.reservation.keyId).toBe(KEY_ID);
+      expect(await world.ledger.keyMonth(KEY_ID, monthOf(world.clock.nowMs))).toMatchObject({
+        requests: 1,
+        spentNanoUsd: EXACT_COST_NANO_USD,
+        heldNanoUsd: EXACT_COST_NANO_USD,
+      });
+      expect(world.usageRecords.recorded).toEqual([
+        expect.objectContaining({ principal: USER_ID, keyId: KEY_ID, api: 'jobs' }),
+      ]);
+    });
+
+    it("refuses a call the key's own budget cannot hold, without calling the model or holding anything", async () => {
+      const world = await worldWithKey({ monthlyBudgetUsd: 0.000_001 });
+
+      const refused = world.complete(KEYED_JOB, request(), new JobMeter());
+
+      await expect(refused).rejects.toBeInstanceOf(BudgetExceededError);
+      await expect(refused).rejects.toMatchObject({ type: 'billing_error' });
+      expect((world.model as ScriptedModel).requests).toHaveLength(0);
+      expect(await monthOfUser(world)).toMatchObject({ heldNanoUsd: 0, spentNanoUsd: 0 });
+      expect(world.usageRecords.recorded).toEqual([]);
+    });
+
+    it('reads the key as each call is made: a budget lowered after the job was queued binds it', async () => {
+      const world = await worldWithKey({ monthlyBudgetUsd: 5 });
+      await world.apiKeys.changeLimits(KEY_ID, { monthlyBudgetUsd: 0.000_001 });
+
+      await expect(world.complete(KEYED_JOB, request(), new JobMeter())).rejects.toBeInstanceOf(
+        BudgetExceededError,
+      );
+      expect((world.model as ScriptedModel).requests).toHaveLength(0);
+    });
+
+    it('spends nothing more once the key is revoked or expired: the job fails, its message kept out of the dead letters', async () => {
+      for (const key of [
+        { revokedAt: '2026-01-01T00:00:00.000Z' },
+        { expiresAt: '2000-01-01T00:00:00.000Z' },
+      ]) {
+        const world = await worldWithKey(key);
+
+        const refused = world.complete(KEYED_JOB, request(), new JobMeter());
+
+        await expect(refused).rejects.toBeInstanceOf(PermanentJobError);
+        await expect(refused).rejects.toMatchObject({
+          type: 'authentication_error',
+          deadLetter: false,
+          message: expect.stringContaining(KEY_ID),
+        });
+        expect((world.model as ScriptedModel).requests).toHaveLength(0);
+        expect(world.ledger.settled).toEqual([]);
+        expect(await monthOfUser(world)).toMatchObject({ heldNanoUsd: 0 });
+      }
+    });
+
+    it("refuses a key that is not the job's user's, or not there, as a message at fault", async () => {
+      for (const world of [
+        await worldWithKey({ principal: 'someone-else' }),
+        createWorkerWorld(),
+      ]) {
+        const refused = world.complete(KEYED_JOB, request(), new JobMeter());
+
+        await expect(refused).rejects.toMatchObject({
+          type: 'permission_error',
+          deadLetter: true,
+        });
+        expect((world.model as ScriptedModel).requests).toHaveLength(0);
+      }
+    });
   });
 });

@@ -441,6 +441,49 @@ describe('batch jobs', () => {
     ]);
   });
 
+  it("holds a batch on its API key's month and reports it under the key, revoked while the batch ran or not", async () => {
+    const batches = new ScriptedModelBatches(() => ({ kind: 'answer', text: 'Summary.' }), 0);
+    const world = createWorkerWorld({ batches });
+    const keyId = `key_${'b'.repeat(32)}`;
+    const createdAt = new Date(world.clock.nowMs).toISOString();
+    await world.apiKeys.create(
+      { id: keyId, principal: USER_ID, hint: 'csk_…', createdAt, monthlyBudgetUsd: 5 },
+      'hash',
+    );
+    const body = message({ priority: 'batch', apiKeyId: keyId });
+
+    await world.handleRecord(jobRecord(body));
+    expect(await world.ledger.listReservations()).toEqual([expect.objectContaining({ keyId })]);
+    await world.apiKeys.revoke(keyId, createdAt);
+    await world.handleRecord(jobRecord(body, { messageId: 'poll-1' }));
+
+    const job = await world.jobs.get(USER_ID, PRODUCER_ID);
+    expect(job?.status).toBe('succeeded');
+    const month = monthOf(world.clock.nowMs);
+    expect((await world.ledger.keyMonth(keyId, month)).spentNanoUsd).toBe(job?.costNanoUsd);
+    expect(world.usageRecords.recorded).toEqual([
+      expect.objectContaining({ keyId, costNanoUsd: job?.costNanoUsd }),
+    ]);
+  });
+
+  it('submits no batch for a job whose API key was revoked: it fails, its message not dead-lettered', async () => {
+    const batches = new ScriptedModelBatches(() => ({ kind: 'answer', text: 'Summary.' }), 0);
+    const world = createWorkerWorld({ batches });
+    const keyId = `key_${'c'.repeat(32)}`;
+    const createdAt = new Date(world.clock.nowMs).toISOString();
+    await world.apiKeys.create({ id: keyId, principal: USER_ID, hint: 'csk_…', createdAt }, 'hash');
+    await world.apiKeys.revoke(keyId, createdAt);
+
+    await world.handleRecord(jobRecord(message({ priority: 'batch', apiKeyId: keyId })));
+
+    expect(batches.batches).toEqual([]);
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({
+      status: 'failed',
+      error: { type: 'authentication_error' },
+    });
+    expect(world.messages.deadLettered).toEqual([]);
+  });
+
   it('keeps a batch answer longer than one item stores cut at the cap, on a character boundary, billed whole', async () => {
     // 2,000 words of 200 bytes (100 two-byte characters): 402,000 bytes with the spaces.
     const text = Array.from({ length: 2_000 }, () => 'é'.repeat(100)).join(' ');

@@ -3,6 +3,7 @@ import { AnswerEnds } from '../../../../functions/worker/answer-ends.js';
 import { createBatchRounds } from '../../../../functions/worker/batch-rounds.js';
 import { createConversationCompactor } from '../../../../functions/worker/compact-conversation.js';
 import { type JobDeadline, NO_DEADLINE } from '../../../../functions/worker/job-deadline.js';
+import { createJobKeyGrant } from '../../../../functions/worker/job-key.js';
 import type { JobObserver } from '../../../../functions/worker/job-observer.js';
 import type { JobRun, RunRound } from '../../../../functions/worker/job-run.js';
 import { createJobCallRecorder } from '../../../../functions/worker/job-usage.js';
@@ -32,6 +33,7 @@ import {
   type BudgetLimits,
   createBudgetReserver,
 } from '../../../../shared/usage/budget-reserver.js';
+import { InMemoryApiKeyStore } from '../../../fakes/in-memory-api-key-store.js';
 import { InMemoryBudgetNotices } from '../../../fakes/in-memory-budget-notices.js';
 import { InMemoryConversationStore } from '../../../fakes/in-memory-conversation-store.js';
 import { InMemoryJobStore } from '../../../fakes/in-memory-job-store.js';
@@ -264,11 +266,14 @@ export function createWorkerWorld(
   const notices = new InMemoryBudgetNotices();
   const batches = options.batches ?? new ScriptedModelBatches();
   const budget = createBudgetReserver({ ledger, prices, limits });
+  const apiKeys = new InMemoryApiKeyStore();
+  const keyGrant = createJobKeyGrant({ apiKeys, clock: clock.read });
   const usageRecords = new InMemoryUsageRecords();
   const recordCall = createJobCallRecorder({ usageRecords, clock: clock.read, observer });
   const complete = createMeteredModel({
     model,
     budget,
+    keyGrant,
     ledger,
     prices,
     clock: clock.read,
@@ -280,6 +285,7 @@ export function createWorkerWorld(
   const batchRounds = createBatchRounds({
     batches,
     budget,
+    keyGrant,
     ledger,
     prices,
     clock: clock.read,
@@ -334,6 +340,7 @@ export function createWorkerWorld(
     messages,
     events,
     notices,
+    apiKeys,
     complete,
     summarizeDocument,
     compactConversation,

@@ -225,7 +225,7 @@ describe('job submission', () => {
     expect(await jobs.get('alice', jobId)).toMatchObject(ending);
   });
 
-  it('holds an API key to its models, the default model included, and never queues the key', async () => {
+  it("holds an API key to its models, the default model included, and queues the key's id for the worker to hold the job to", async () => {
     const { queue, submit } = submissionFixture();
     const apiKey = { id: `key_${'a'.repeat(32)}`, allowedModels: ['claude-haiku-4-5'] };
 
@@ -239,7 +239,21 @@ describe('job submission', () => {
 
     await expect(defaulted).rejects.toBeInstanceOf(PermissionError);
     expect(allowed.status).toBe('queued');
-    expect(JSON.stringify(queue.sent)).not.toContain(apiKey.id);
+    expect(queue.sent).toEqual([expect.objectContaining({ apiKeyId: apiKey.id })]);
+  });
+
+  it('gives a document the same job id whichever key, or none, asks for it', async () => {
+    const { queue, submit } = submissionFixture();
+    const key = (id: string) => ({ id: `key_${id.repeat(32)}` });
+
+    const ids = [
+      await submit(DOCUMENT),
+      await submit({ ...DOCUMENT, apiKey: key('a') }),
+      await submit({ ...DOCUMENT, apiKey: key('b') }),
+    ].map((submitted) => submitted.jobId);
+
+    expect(new Set(ids).size).toBe(1);
+    expect(queue.sent.map((message) => message.jobId)).toEqual(ids);
   });
 
   describe("the caller's own job id and priority", () => {
