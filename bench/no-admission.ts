@@ -14,7 +14,7 @@ export function noBudget(ledger: UsageLedger): UsageLedger {
   return {
     reserve: async () => reservation,
     plan: () => reservation,
-    settle: async () => {},
+    settle: async (_, actual) => actual,
     release: async () => {},
     reclaimExpired: async () => 0,
     listReservations: async () => [],

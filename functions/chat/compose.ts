@@ -7,7 +7,10 @@ import { deferMembers, inBackground } from '../../shared/composition/defer.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
-import { logRecoveredTurn } from '../../shared/observability/recovered-turns.js';
+import {
+  logRecoveredTurn,
+  recordRecoveredSpend,
+} from '../../shared/observability/recovered-turns.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
@@ -167,7 +170,10 @@ export function composeChatApp(
     // Counted with the sweep's: a dead turn the user's next turn or stop ends is one too.
     onRecovered: (turn) => {
       logRecoveredTurn(adapters.logger, turn);
-      adapters.createMetrics().singleMetric().addMetric(METRIC.turnsRecovered, MetricUnit.Count, 1);
+      const metrics = adapters.createMetrics();
+      metrics.addMetric(METRIC.turnsRecovered, MetricUnit.Count, 1);
+      recordRecoveredSpend(metrics, turn);
+      metrics.publishStoredMetrics();
     },
   });
   const chatTurn = createChatTurn({

@@ -15,7 +15,10 @@ import { createMonthBudgetsSweep } from '../../shared/budget/month-budgets-sweep
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
-import { logRecoveredTurn } from '../../shared/observability/recovered-turns.js';
+import {
+  logRecoveredTurn,
+  recordRecoveredSpend,
+} from '../../shared/observability/recovered-turns.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { BudgetNotices } from '../../shared/ports/budget-notices.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
@@ -77,7 +80,11 @@ export function composeMaintenance(
     usageRecords: adapters.usageRecords,
     prices: settings.prices,
     clock,
-    onRecovered: (turn) => logRecoveredTurn(adapters.logger, turn),
+    onRecovered: (turn) => {
+      logRecoveredTurn(adapters.logger, turn);
+      // Published with the sweep's other metrics as its run ends.
+      recordRecoveredSpend(adapters.metrics, turn);
+    },
   });
   const budgetWatch = createBudgetWatch({
     ledger,

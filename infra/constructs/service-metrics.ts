@@ -99,6 +99,11 @@ export function modelErrorsByType(): cloudwatch.MathExpression {
 const ALL_SERVICES: Service[] = [SERVICE.chat, SERVICE.worker, SERVICE.maintenance];
 /** The functions that call the model. */
 const SPENDING_SERVICES: Service[] = [SERVICE.chat, SERVICE.worker];
+/**
+ * The functions that publish spend (`CostUsd`, the token counts): those that call the model,
+ * and the sweep, for the dead turns it ends, whose functions never published theirs.
+ */
+const SPEND_PUBLISHING_SERVICES: Service[] = [...SPENDING_SERVICES, SERVICE.maintenance];
 
 /** Events for producers (job ends, progress, budget thresholds) the topic did not take, in any function. */
 export const eventsNotPublished = (period: Duration = DEFAULT_PERIOD) =>
@@ -125,13 +130,13 @@ export const unhandledErrors = (period: Duration = DEFAULT_PERIOD) =>
 export const totalBudgetOverrunUsd = (period: Duration = DEFAULT_PERIOD) =>
   summedOver(SPENDING_SERVICES, METRIC.budgetOverrunUsd, 'Spend beyond reservations (USD)', period);
 
-/** Model spend of the chat function and the worker together, in USD. */
+/** Model spend of the chat function and the worker together (dead turns the sweep ended too), in USD. */
 export const totalCostUsd = (period: Duration, label = 'Model spend (USD)') =>
-  summedOver(SPENDING_SERVICES, METRIC.costUsd, label, period);
+  summedOver(SPEND_PUBLISHING_SERVICES, METRIC.costUsd, label, period);
 
-/** Tokens of one kind the chat function and the worker used together. */
+/** Tokens of one kind the chat function and the worker used together (dead turns the sweep ended too). */
 export const totalTokens = (name: MetricName, label: string, period: Duration = DEFAULT_PERIOD) =>
-  summedOver(SPENDING_SERVICES, name, label, period);
+  summedOver(SPEND_PUBLISHING_SERVICES, name, label, period);
 
 /** One metric summed over the functions that emit it, a period one did not emit counting as 0. */
 function summedOver(

@@ -57,3 +57,24 @@ export const isNoSpend = (spend: LateSpend): boolean =>
   spend.requests === 0 &&
   spend.costNanoUsd === 0 &&
   Object.values(spend.usage).every((tokens) => tokens === 0);
+
+/** What of a call's spend one settle counts in the deployment's month: what its settler publishes. */
+export type CountedSpend = { usage: TokenUsage; costNanoUsd: number };
+
+export const NOTHING_COUNTED: CountedSpend = { usage: ZERO_USAGE, costNanoUsd: 0 };
+
+/**
+ * What a settle that found the hold gone counts: what it adds (`lateSpend`), or, for a
+ * caller whose hold nobody else took (its own attempt whose answer was lost took it, or a
+ * sweep settled it to the figures stored with its answer), its own figures: nobody else
+ * counts them. A recovery that finds the call settled counts nothing: the caller did.
+ */
+export function countedSpend(
+  actual: CountedSpend,
+  taken: Settlement | undefined,
+  settler: 'caller' | 'recovery',
+): CountedSpend {
+  if (taken === undefined && settler === 'caller') return actual;
+  const { usage, costNanoUsd } = lateSpend(actual, taken, settler);
+  return { usage, costNanoUsd };
+}

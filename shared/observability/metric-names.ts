@@ -33,7 +33,11 @@ export const METRIC = {
   outputTokens: 'OutputTokens',
   cacheReadInputTokens: 'CacheReadInputTokens',
   cacheCreationInputTokens: 'CacheCreationInputTokens',
-  /** US dollars of model usage. Count (fractional). */
+  /**
+   * US dollars of model usage, published by what settles a call (the chat function, the
+   * worker, and the sweep for the dead turns it ends) as much as the ledger counts for that
+   * settle: summed, the deployment's spend. Count (fractional).
+   */
   costUsd: 'CostUsd',
   budgetRejections: 'BudgetRejections',
   rateLimitRejections: 'RateLimitRejections',

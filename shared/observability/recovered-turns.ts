@@ -1,9 +1,28 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { nanoToUsd } from '../domain/pricing/model-price.js';
 import type { RecoveredTurn } from '../turns/recover-turn.js';
+import { METRIC } from './metric-names.js';
 
 /** The line an operator finds a dead turn by: whose, which conversation, what was billed. */
 export function logRecoveredTurn(logger: Logger, turn: RecoveredTurn): void {
-  const { costNanoUsd, ...named } = turn;
+  const { costNanoUsd, counted: _, ...named } = turn;
   logger.warn('ended a turn whose function died', { ...named, costUsd: nanoToUsd(costNanoUsd) });
+}
+
+/**
+ * The spend metrics of a dead turn, which its function never published: what the recovery's
+ * settle counts, so that a turn that only stalled and settles later is not counted twice.
+ */
+export function recordRecoveredSpend(metrics: Metrics, turn: RecoveredTurn): void {
+  const { usage, costNanoUsd } = turn.counted;
+  metrics.addMetric(METRIC.inputTokens, MetricUnit.Count, usage.inputTokens);
+  metrics.addMetric(METRIC.outputTokens, MetricUnit.Count, usage.outputTokens);
+  metrics.addMetric(METRIC.cacheReadInputTokens, MetricUnit.Count, usage.cacheReadInputTokens);
+  metrics.addMetric(
+    METRIC.cacheCreationInputTokens,
+    MetricUnit.Count,
+    usage.cacheCreationInputTokens,
+  );
+  metrics.addMetric(METRIC.costUsd, MetricUnit.Count, nanoToUsd(costNanoUsd));
 }

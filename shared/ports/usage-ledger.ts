@@ -1,7 +1,8 @@
 import type { Reservation } from '../domain/budget.js';
+import type { CountedSpend } from '../domain/settlement.js';
 import type { TokenUsage } from '../domain/usage.js';
 
-export type { Reservation };
+export type { CountedSpend, Reservation };
 
 export interface MonthUsage extends TokenUsage {
   month: string;
@@ -55,12 +56,19 @@ export interface UsageLedger {
    * the caller was taken for dead and settled at what it had streamed), a settle after
    * the reservation was reclaimed, or one sent again after its answer was lost. The
    * caller's figures win (see `lateSpend`).
+   * @returns what of the call this settle counts in the deployment's month, for the spend
+   *   metrics (`CostUsd`, the token counts), so that each settler publishing what it gets
+   *   sums to the deployment's spend however the settles race: `actual` when it took the
+   *   hold, after a reclaim, or when the hold went with its own attempt whose answer was lost
+   *   (or with a sweep finishing its stored figures, which publishes nothing); a caller's
+   *   figures beyond a recovery's that came first; nothing for a recovery that finds its
+   *   call settled (see `countedSpend`)
    */
   settle(
     reservation: Reservation,
     actual: { usage: TokenUsage; costNanoUsd: number },
     options?: { recovered?: boolean },
-  ): Promise<void>;
+  ): Promise<CountedSpend>;
   /** Gives a reservation back unused: the call was never made. */
   release(reservation: Reservation): Promise<void>;
   /**

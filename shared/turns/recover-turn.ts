@@ -1,5 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import type { PriceTable } from '../domain/pricing/price-table.js';
+import { type CountedSpend, NOTHING_COUNTED } from '../domain/settlement.js';
 import { estimateOutputTokens, estimateTokens } from '../domain/tokens.js';
 import { ZERO_USAGE } from '../domain/usage.js';
 import type { ConversationStore } from '../ports/conversation-store.js';
@@ -22,6 +23,12 @@ export interface RecoveredTurn {
   model: string;
   outputTokens: number;
   costNanoUsd: number;
+  /**
+   * What of it the ledger counts for this recovery (see `UsageLedger.settle`): what the spend
+   * metrics publish, as the dead function never did. Nothing when its caller settled first; all
+   * of it should the settle fail (the sweep settles to the figures stored with the answer).
+   */
+  counted: CountedSpend;
 }
 
 /** Reservation holders of chat turns: `CONV#<userId>#<conversationId>` (no `#` in either). */
@@ -99,16 +106,17 @@ export function createTurnRecovery(deps: {
       nowIso: new Date(nowMs).toISOString(),
     });
     if (!ended) return 'idle';
-    deps.onRecovered?.({
+    const recovered = {
       userId,
       conversationId,
       turnId: active.turnId,
       model,
       outputTokens: usage.outputTokens,
       costNanoUsd,
-    });
+    };
     const { hold } = active;
-    if (hold) {
+    if (!hold) deps.onRecovered?.({ ...recovered, counted: NOTHING_COUNTED });
+    else {
       const receivedAt = hold.receivedAt ?? new Date(nowMs).toISOString();
       // Recorded though the settle fails (the sweep settles to the figures stored with the
       // answer): the turn is ended, and no later recovery would record it.
@@ -130,6 +138,8 @@ export function createTurnRecovery(deps: {
           recovered: true,
         }),
       ]);
+      const counted = settled.status === 'fulfilled' ? settled.value : { usage, costNanoUsd };
+      deps.onRecovered?.({ ...recovered, counted });
       if (settled.status === 'rejected') throw settled.reason;
     }
     return 'recovered';

@@ -1,4 +1,5 @@
 import { NO_LIMIT } from '../domain/rate-limits.js';
+import type { CountedSpend } from '../domain/settlement.js';
 import type { TokenUsage } from '../domain/usage.js';
 import type { RateLimiter, RateLimits, RateSubject, RateWindow } from '../ports/rate-limiter.js';
 import type { Reservation, UsageLedger } from '../ports/usage-ledger.js';
@@ -29,6 +30,12 @@ export interface SettleOutcome {
   overrunNanoUsd: number;
   /** The spend is missing from the ledger (the reservation still holds the worst case). */
   ledgerError?: unknown;
+  /**
+   * What the spend metrics publish: what the ledger counts for this settle (see
+   * `UsageLedger.settle`), only what was used beyond a recovery that settled the call first;
+   * all of the call when the settle failed (its spend is settled later, or reconciled).
+   */
+  counted: CountedSpend;
   rateWindowError?: unknown;
   reservationId: string;
 }
@@ -130,6 +137,7 @@ export function createAdmission(deps: {
           return {
             reservationId: reservation.id,
             overrunNanoUsd: Math.max(0, costNanoUsd - reservation.amountNanoUsd),
+            counted: settled.status === 'fulfilled' ? settled.value : { usage, costNanoUsd },
             ...(settled.status === 'rejected' && { ledgerError: settled.reason }),
             ...(rateWindowError && {
               rateWindowError: (rateWindowError as PromiseRejectedResult).reason,

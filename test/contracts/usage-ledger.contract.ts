@@ -15,6 +15,13 @@ const NOVEMBER = '2026-11';
 const USER_BUDGET_NANO_USD = 1_000;
 const GLOBAL_BUDGET_NANO_USD = 1_000_000;
 
+const ZERO_COUNTS: Partial<TokenUsage> = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadInputTokens: 0,
+  cacheCreationInputTokens: 0,
+};
+
 const newUserId = () => `contract-${randomUUID()}`;
 
 const usageOf = (fields: Partial<TokenUsage> = {}): TokenUsage => ({
@@ -442,6 +449,17 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
       });
     });
 
+    it("reports the caller's figures as what it counts, after a reclaim too", async () => {
+      const settled = await reserve({ amountNanoUsd: 400 });
+      const reclaimed = await reserve({ amountNanoUsd: 400, expiresAtMs: T0 + 1_000 });
+      await ledger.reclaimExpired(T0 + 2_000);
+      const actual = { usage: usageOf(), costNanoUsd: 150 };
+
+      expect(await ledger.settle(settled, actual)).toEqual(actual);
+      expect(await ledger.settle(reclaimed, actual)).toEqual(actual);
+      expect(await ledger.globalMonthSpendNanoUsd(NOVEMBER)).toBe(300);
+    });
+
     it('records a cost above the reservation in full', async () => {
       const reservation = await reserve({ amountNanoUsd: 400 });
 
@@ -508,6 +526,62 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
           outputTokens: 10,
           spentNanoUsd: 100,
           heldNanoUsd: 100,
+        });
+      });
+
+      describe("reports what each settle counts in the deployment's month, summing to its spend", () => {
+        const beyondPartial = {
+          usage: usageOf({
+            inputTokens: 0,
+            outputTokens: 20,
+            cacheReadInputTokens: 0,
+            cacheCreationInputTokens: 0,
+          }),
+          costNanoUsd: 200,
+        };
+
+        it("the recovery's figures, then what the caller used beyond them", async () => {
+          const reservation = await reserve({ amountNanoUsd: 400 });
+
+          const recovered = await ledger.settle(reservation, partial, { recovered: true });
+          const late = await ledger.settle(reservation, full);
+
+          expect(recovered).toEqual(partial);
+          expect(late).toEqual(beyondPartial);
+          expect(recovered.costNanoUsd + late.costNanoUsd).toBe(
+            await ledger.globalMonthSpendNanoUsd(NOVEMBER),
+          );
+        });
+
+        it("the caller's figures, then nothing for the recovery", async () => {
+          const reservation = await reserve({ amountNanoUsd: 400 });
+
+          const settled = await ledger.settle(reservation, full);
+          const recovered = await ledger.settle(reservation, partial, { recovered: true });
+
+          expect(settled).toEqual(full);
+          expect(recovered).toEqual({ usage: usageOf(ZERO_COUNTS), costNanoUsd: 0 });
+          expect(settled.costNanoUsd + recovered.costNanoUsd).toBe(
+            await ledger.globalMonthSpendNanoUsd(NOVEMBER),
+          );
+        });
+
+        it("the recovery's figures after a reclaim, all of them", async () => {
+          const reservation = await reserve({ amountNanoUsd: 400, expiresAtMs: T0 + 1_000 });
+          await ledger.reclaimExpired(T0 + 2_000);
+
+          expect(await ledger.settle(reservation, partial, { recovered: true })).toEqual(partial);
+          expect(await ledger.globalMonthSpendNanoUsd(NOVEMBER)).toBe(100);
+        });
+
+        it("the recovery's figures, then nothing for a caller that used less", async () => {
+          const reservation = await reserve({ amountNanoUsd: 400 });
+
+          await ledger.settle(reservation, full, { recovered: true });
+          const late = await ledger.settle(reservation, partial);
+
+          expect(late).toEqual({ usage: usageOf(ZERO_COUNTS), costNanoUsd: 0 });
+          expect(await ledger.globalMonthSpendNanoUsd(NOVEMBER)).toBe(300);
         });
       });
 

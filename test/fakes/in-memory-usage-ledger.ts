@@ -6,7 +6,12 @@ import {
 } from '../../shared/domain/budget-refusals.js';
 import { BudgetExceededError } from '../../shared/domain/errors.js';
 import { nanoToUsd, usdToNano } from '../../shared/domain/pricing/model-price.js';
-import { lateSpend, type Settlement } from '../../shared/domain/settlement.js';
+import {
+  type CountedSpend,
+  countedSpend,
+  lateSpend,
+  type Settlement,
+} from '../../shared/domain/settlement.js';
 import type { TokenUsage } from '../../shared/domain/usage.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../shared/ports/usage-ledger.js';
 
@@ -89,20 +94,16 @@ export class InMemoryUsageLedger implements UsageLedger {
     reservation: Reservation,
     actual: { usage: TokenUsage; costNanoUsd: number },
     options: { recovered?: boolean } = {},
-  ): Promise<void> {
+  ): Promise<CountedSpend> {
     this.settled.push(structuredClone({ reservation, actual }));
     if (options.recovered && !this.settlements.has(reservation.id)) {
       this.settlements.set(reservation.id, { by: 'recovery', ...structuredClone(actual) });
     }
     const held = this.reservations.delete(reservation.id);
+    const taken = this.settlements.get(reservation.id);
+    const settler = options.recovered ? 'recovery' : 'caller';
     // Taken meanwhile (recovered, or reclaimed): only what nobody recorded is added.
-    const spend = held
-      ? { requests: 1, ...actual }
-      : lateSpend(
-          actual,
-          this.settlements.get(reservation.id),
-          options.recovered ? 'recovery' : 'caller',
-        );
+    const spend = held ? { requests: 1, ...actual } : lateSpend(actual, taken, settler);
     const heldDelta = held ? spend.costNanoUsd - reservation.amountNanoUsd : spend.costNanoUsd;
     for (const counters of this.countersOf(reservation)) {
       counters.heldNanoUsd += heldDelta;
@@ -113,6 +114,7 @@ export class InMemoryUsageLedger implements UsageLedger {
       counters.cacheReadInputTokens += spend.usage.cacheReadInputTokens;
       counters.cacheCreationInputTokens += spend.usage.cacheCreationInputTokens;
     }
+    return held ? actual : countedSpend(actual, taken, settler);
   }
 
   async release(reservation: Reservation): Promise<void> {

@@ -180,12 +180,14 @@ describe('the alarms', () => {
       Statistic: 'Maximum',
       Threshold: 80,
     });
-    // Chat and worker spend summed: jobs are billed to the same budget.
+    // Chat and worker spend summed (jobs are billed to the same budget), and the sweep's:
+    // the spend of the dead turns it ends, which their functions never published.
     expect(summed('DailyCost')).toEqual({
-      expression: 'FILL(chatCostUsd, 0) + FILL(workerCostUsd, 0)',
+      expression: 'FILL(chatCostUsd, 0) + FILL(workerCostUsd, 0) + FILL(maintenanceCostUsd, 0)',
       inputs: [
         [METRIC.costUsd, SERVICE.chat, 'Sum', 86_400],
         [METRIC.costUsd, SERVICE.worker, 'Sum', 86_400],
+        [METRIC.costUsd, SERVICE.maintenance, 'Sum', 86_400],
       ],
     });
     expect(alarms.DailyCost?.Threshold).toBeCloseTo(s.config.globalMonthlyBudgetUsd / 31, 6);
@@ -335,6 +337,18 @@ describe('the dashboard', () => {
     );
     const graphed = dashboardMetrics(dashboard!)
       .filter((m) => m.namespace === METRICS_NAMESPACE && m.service === SERVICE.worker)
+      .map((m) => m.name);
+    for (const name of [METRIC.inputTokens, METRIC.outputTokens, METRIC.costUsd]) {
+      expect(graphed).toContain(name);
+    }
+  });
+
+  it("graphs the tokens and the spend of the dead turns the sweep ends beside chat's and jobs'", () => {
+    const [dashboard] = Object.values(s.json.Resources).filter(
+      (resource) => resource.Type === 'AWS::CloudWatch::Dashboard',
+    );
+    const graphed = dashboardMetrics(dashboard!)
+      .filter((m) => m.namespace === METRICS_NAMESPACE && m.service === SERVICE.maintenance)
       .map((m) => m.name);
     for (const name of [METRIC.inputTokens, METRIC.outputTokens, METRIC.costUsd]) {
       expect(graphed).toContain(name);

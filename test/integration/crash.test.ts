@@ -1,49 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { localFunctionEnv } from '../../local-stack/function-env.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureOutput } from './support/captured-output.js';
+import { startChatProcess } from './support/chat-processes.js';
 import { answerText, collectSse, json, readSse } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const directive = (text: string) => `[[local-claude: ${text}]]`;
 const LEASE_MS = 1_500;
 const PIECE_MS = 100;
-const SCRIPT = fileURLToPath(new URL('./support/chat-function-process.ts', import.meta.url));
-
-/** A chat function of its own process on the stack's table, queue and local Claude. */
-async function startChatProcess(stack: TestStack): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
-    env: {
-      ...process.env,
-      ...localFunctionEnv({
-        tableName: stack.tableName,
-        dynamodbEndpoint: inject('dynamodbEndpoint'),
-        queueUrl: stack.queueUrl,
-        deadLetterQueueUrl: stack.deadLetterQueueUrl,
-        sqsEndpoint: inject('sqsEndpoint'),
-        localClaudeUrl: stack.claude.url,
-      }),
-      TURN_LEASE_MS: String(LEASE_MS),
-      ANSWER_PIECE_INTERVAL_MS: String(PIECE_MS),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [line] = await createInterface({ input: child.stdout! })
-    [Symbol.asyncIterator]()
-    .next()
-    .then((next) => [next.value as string]);
-  return { url: (JSON.parse(line!) as { url: string }).url, child };
-}
-
 /**
  * Streams a slow answer from the process and kills it (SIGKILL: no code of it runs
  * again) a while into the answer. Returns what the client saw, each delta with the time
  * it arrived, and when the process died.
  */
 async function chatUntilKilled(stack: TestStack, userId: string, body: Record<string, unknown>) {
-  const { url, child } = await startChatProcess(stack);
+  const { url, child } = await startChatProcess(stack, { leaseMs: LEASE_MS, pieceMs: PIECE_MS });
   const response = await fetch(`${url}/v1/chat`, {
     method: 'POST',
     headers: {

@@ -53,7 +53,12 @@ export function createTurnObserver(
     pieceNotSaved: (error) =>
       logger.warn('could not save a piece of the streaming answer', { error }),
     async ended(summary) {
-      recordModelCall(metrics, { ...summary, failureType: summary.failure?.type });
+      // What the ledger counts: a stalled turn's recovery published the rest.
+      recordModelCall(metrics, {
+        ...summary,
+        ...summary.counted,
+        failureType: summary.failure?.type,
+      });
       logger.info('turn ended', {
         conversationId: summary.conversationId,
         messageId: summary.messageId,

@@ -144,6 +144,7 @@ export function createTurnFinish(deps: {
         usage,
         usageEstimated: outcome.usageEstimated,
         costNanoUsd,
+        counted: settled.counted,
         latencyMs: clock() - turn.receivedAtMs,
         ...(failure && { failure }),
       })

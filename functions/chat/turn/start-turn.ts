@@ -333,7 +333,7 @@ async function dropUnstoredAnswer(
     await admitted.release();
     return;
   }
-  await admitted.settle({ usage, costNanoUsd });
+  const { counted } = await admitted.settle({ usage, costNanoUsd });
   const latencyMs = deps.clock() - Date.parse(report.record.at);
   await deps.usageRecords
     .record({ ...report.record, model, usage, costNanoUsd, latencyMs, stopReason: 'interrupted' })
@@ -348,6 +348,7 @@ async function dropUnstoredAnswer(
       usage,
       usageEstimated: true,
       costNanoUsd,
+      counted,
       latencyMs,
     })
     .catch(() => undefined);
@@ -405,7 +406,11 @@ function freeOfCharge(userId: string, nowMs: number): Admitted {
     reservation,
     reservedNanoUsd: 0,
     rateWindows: [],
-    settle: async () => ({ overrunNanoUsd: 0, reservationId: reservation.id }),
+    settle: async (actual) => ({
+      overrunNanoUsd: 0,
+      reservationId: reservation.id,
+      counted: actual,
+    }),
     release: async () => {},
   };
 }

@@ -1,6 +1,7 @@
 import type { ApiKeyGrant } from '../../../shared/domain/api-key.js';
 import type { StopReason } from '../../../shared/domain/conversation.js';
 import type { ModelError } from '../../../shared/domain/errors.js';
+import type { CountedSpend } from '../../../shared/domain/settlement.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
 import type { ModelStream } from '../../../shared/ports/model.js';
 import type { Admitted } from '../../../shared/usage/admission.js';
@@ -102,6 +103,8 @@ export interface TurnSummary {
   usage: TokenUsage;
   usageEstimated: boolean;
   costNanoUsd: number;
+  /** What of it the spend metrics count: the settle's `counted` (see `SettleOutcome`). */
+  counted: CountedSpend;
   failure?: ModelError;
   latencyMs: number;
 }

@@ -9,7 +9,13 @@ import { keyBudgetExceeded } from '../../domain/budget-refusals.js';
 import { BudgetExceededError } from '../../domain/errors.js';
 import { newReservationId } from '../../domain/ids.js';
 import { nanoToUsd, usdToNano } from '../../domain/pricing/model-price.js';
-import { isNoSpend, type LateSpend, lateSpend } from '../../domain/settlement.js';
+import {
+  type CountedSpend,
+  countedSpend,
+  isNoSpend,
+  type LateSpend,
+  lateSpend,
+} from '../../domain/settlement.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../ports/usage-ledger.js';
 import { batchGetAll } from './batch-get.js';
 import { failedItem, isConditionFailure, isRefusedAsInvalid } from './errors.js';
@@ -355,7 +361,7 @@ export class DynamoUsageLedger implements UsageLedger {
     recorded: Reservation,
     actual: Actual,
     options: { recovered?: boolean } = {},
-  ): Promise<void> {
+  ): Promise<CountedSpend> {
     await this.index.landed(recorded.id);
     const reservation = options.recovered ? await this.whereHeld(recorded) : recorded;
     // A recovery whose record stands takes the holds for it, and says so on each item.
@@ -363,12 +369,12 @@ export class DynamoUsageLedger implements UsageLedger {
       options.recovered &&
       (await this.settlements.record(reservation, { by: 'recovery', ...actual })).by === 'recovery';
     let taken: Promise<Taken> | undefined;
-    const settleOn = async (counter: Counter) => {
-      if (await this.settleHold(reservation, counter, actual, { forRecord })) return;
+    const settleOn = async (counter: Counter): Promise<CountedSpend> => {
+      if (await this.settleHold(reservation, counter, actual, { forRecord })) return actual;
       // Taken meanwhile (recovered, reclaimed, or by this settle's own attempt whose answer
       // was lost): only what nobody recorded is added.
       taken ??= this.settlements.taken(reservation);
-      await this.spendLate(
+      return this.spendLate(
         reservation,
         counter,
         actual,
@@ -377,10 +383,13 @@ export class DynamoUsageLedger implements UsageLedger {
       );
     };
     const outcomes = await Promise.allSettled([
-      ...heldCounters(reservation, true).map(settleOn),
+      // First, the deployment's month: what the spend metrics, summed over the deployment, count.
+      settleOn(globalCounter(reservation)),
+      ...heldCounters(reservation, false).map(settleOn),
       this.index.delete(reservation),
     ]);
     await this.keepUnsettled(reservation, outcomes, actual);
+    return (outcomes[0] as PromiseFulfilledResult<CountedSpend>).value;
   }
 
   /**
@@ -420,7 +429,8 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   /**
-   * A hold found gone on one item: adds what nobody recorded (see lateSpend), once. Only
+   * A hold found gone on one item: adds what nobody recorded (see lateSpend), once.
+   * @returns what this settle counts there (see countedSpend) Only
    * where the settlement record says its party took the hold does anyone else count it:
    * elsewhere the hold went with a settle of the caller, or this settle's own attempt whose
    * answer was lost, or the settle whose figures a sweep finishes.
@@ -431,16 +441,18 @@ export class DynamoUsageLedger implements UsageLedger {
     actual: Actual,
     taken: Taken,
     settler: 'caller' | 'recovery',
-  ) {
+  ): Promise<CountedSpend> {
     const by = taken.took.has(counter.kind) ? taken.settlement : undefined;
     const spend = lateSpend(actual, by, settler);
-    if (isNoSpend(spend)) return;
-    try {
-      await this.recordSpend(reservation, counter, spend, { withHold: false, mark: 'spent' });
-    } catch (error) {
-      // Made already: by this settle before its answer was lost, or by one that failed elsewhere.
-      if (!isConditionFailure(error)) throw error;
+    if (!isNoSpend(spend)) {
+      try {
+        await this.recordSpend(reservation, counter, spend, { withHold: false, mark: 'spent' });
+      } catch (error) {
+        // Made already: by this settle before its answer was lost, or by one that failed elsewhere.
+        if (!isConditionFailure(error)) throw error;
+      }
     }
+    return countedSpend(actual, by, settler);
   }
 
   /**

@@ -115,6 +115,19 @@ describe('recovering a turn whose function died', () => {
     expect((await world.month()).heldNanoUsd).toBe(world.reservation.amountNanoUsd);
   });
 
+  it('counts nothing for the spend metrics when the turn settled its own figures first (it only stalled, and published them)', async () => {
+    const world = await abandonedTurn('Once upon a time');
+    const own = { usage: { ...STARTED_USAGE, outputTokens: 40 }, costNanoUsd: 5_000_000 };
+    await world.ledger.settle(world.reservation, own);
+    world.advance(LEASE_MS + 1);
+
+    expect(await world.recover()).toBe('recovered');
+
+    expect(world.recovered).toHaveLength(1);
+    expect(world.recovered[0]?.counted.costNanoUsd).toBe(0);
+    expect((await world.month()).spentNanoUsd).toBe(own.costNanoUsd);
+  });
+
   it('keeps what it streamed as an interrupted answer, bills it and frees the conversation', async () => {
     const world = await abandonedTurn('Once upon a time, 漢字');
     world.advance(LEASE_MS + 1);
@@ -149,6 +162,8 @@ describe('recovering a turn whose function died', () => {
         model: MODEL,
         outputTokens: usage.outputTokens,
         costNanoUsd,
+        // Its settle took the hold: all of it is counted, as its function never published it.
+        counted: { usage, costNanoUsd },
       },
     ]);
     // The hold is released: what is held is what was spent.

@@ -78,7 +78,11 @@ describe('admission', () => {
 
     const outcome = await admitted.settle({ usage: USAGE, costNanoUsd: 1_234_000 });
 
-    expect(outcome).toEqual({ reservationId: expect.any(String), overrunNanoUsd: 0 });
+    expect(outcome).toEqual({
+      reservationId: expect.any(String),
+      overrunNanoUsd: 0,
+      counted: { usage: USAGE, costNanoUsd: 1_234_000 },
+    });
     expect(await month()).toMatchObject({
       requests: 1,
       spentNanoUsd: 1_234_000,
@@ -156,7 +160,7 @@ describe('admission', () => {
 
   it('reports a spend the ledger could not record instead of throwing, and still corrects the rate window', async () => {
     class UnsettlingLedger extends InMemoryUsageLedger {
-      override async settle(): Promise<void> {
+      override async settle(): Promise<never> {
         throw unreachable();
       }
     }
@@ -168,6 +172,8 @@ describe('admission', () => {
     expect(outcome).toEqual({
       reservationId: expect.any(String),
       overrunNanoUsd: 0,
+      // Counted whole: its spend is settled later (or reconciled), by nobody who publishes it.
+      counted: { usage: USAGE, costNanoUsd: 1_234_000 },
       ledgerError: unreachable(),
     });
     expect(rateLimiter.countsOf(WINDOW)?.tokens).toBe(USED_TOKENS);
@@ -188,6 +194,7 @@ describe('admission', () => {
     expect(outcome).toEqual({
       reservationId: expect.any(String),
       overrunNanoUsd: 0,
+      counted: { usage: USAGE, costNanoUsd: 1_234_000 },
       rateWindowError: unreachable(),
     });
     expect((await month()).spentNanoUsd).toBe(1_234_000);

@@ -17,7 +17,7 @@ const unreachable = () => new Error('the table is unreachable');
 describe('what a chat turn leaves behind', () => {
   it('reports a failed settlement to the observer and still ends with done', async () => {
     class UnsettlingLedger extends InMemoryUsageLedger {
-      override async settle(): Promise<void> {
+      override async settle(): Promise<never> {
         throw unreachable();
       }
     }

@@ -230,6 +230,7 @@ describe('a chat turn that answers', () => {
         usage: USAGE,
         usageEstimated: false,
         costNanoUsd: COST_NANO_USD,
+        counted: { usage: USAGE, costNanoUsd: COST_NANO_USD },
         latencyMs: 150,
       },
     ]);
