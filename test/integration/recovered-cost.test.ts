@@ -45,11 +45,13 @@ async function chatThen(
     },
     body: JSON.stringify({ message: STORY }),
   });
-  const { promise: sent, resolve: signalled } = Promise.withResolvers<void>();
+  const { promise: sent, resolve: signalled, reject: notSent } = Promise.withResolvers<void>();
   const read = (async () => {
     let deltas = 0;
+    const seen: string[] = [];
     try {
       for await (const event of readSse(response)) {
+        seen.push(event.event === 'delta' ? 'delta' : `${event.event} ${event.data}`);
         if (event.event === 'delta' && ++deltas === 12) {
           child.kill(signal);
           signalled();
@@ -58,6 +60,8 @@ async function chatThen(
     } catch {
       // The connection dies with the process.
     }
+    // An answer that ended (or failed) before the signal was sent: say how, not hang.
+    notSent(new Error(`the answer ended before its 12th delta: ${seen.join(' | ')}`));
   })();
   await sent;
   return { child, lines, read };
