@@ -333,7 +333,11 @@ async function dropUnstoredAnswer(
     await admitted.release();
     return;
   }
-  const { counted } = await admitted.settle({ usage, costNanoUsd });
+  const { counted, ...settled } = await admitted.settle({ usage, costNanoUsd });
+  if (settled.ledgerError !== undefined) {
+    const { reservationId, ledgerError: error } = settled;
+    report.observer.settlementFailed({ error, reservationId, costNanoUsd, usage });
+  }
   const latencyMs = deps.clock() - Date.parse(report.record.at);
   await deps.usageRecords
     .record({ ...report.record, model, usage, costNanoUsd, latencyMs, stopReason: 'interrupted' })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TurnSummary } from '../../../../../functions/chat/turn/turn-types.js';
 import { PriceTable } from '../../../../../shared/domain/pricing/price-table.js';
-import type { FinishTurn } from '../../../../../shared/ports/conversation-store.js';
+import type { BeginTurn, FinishTurn } from '../../../../../shared/ports/conversation-store.js';
 import type { Job } from '../../../../../shared/ports/job-store.js';
 import type { RateWindow } from '../../../../../shared/ports/rate-limiter.js';
 import { InMemoryConversationStore } from '../../../../fakes/in-memory-conversation-store.js';
@@ -14,13 +14,14 @@ import { chatFixture, LIMITS, RecordingTurnObserver, runToEnd, SONNET, USER } fr
 const answering = () => new ScriptedModel(() => ({ kind: 'answer', chunks: ['ok'] }));
 const unreachable = () => new Error('the table is unreachable');
 
+class UnsettlingLedger extends InMemoryUsageLedger {
+  override async settle(): Promise<never> {
+    throw unreachable();
+  }
+}
+
 describe('what a chat turn leaves behind', () => {
   it('reports a failed settlement to the observer and still ends with done', async () => {
-    class UnsettlingLedger extends InMemoryUsageLedger {
-      override async settle(): Promise<never> {
-        throw unreachable();
-      }
-    }
     const f = chatFixture({ model: answering(), ledger: new UnsettlingLedger() });
 
     const { turn, events } = await f.chat({ message: 'hi' });
@@ -39,6 +40,32 @@ describe('what a chat turn leaves behind', () => {
     // The reservation keeps holding the worst case: the budget stays safe.
     expect((await f.month()).heldNanoUsd).toBeGreaterThan(done.costNanoUsd);
     expect((await f.messages(turn.conversationId)).at(-1)).toMatchObject({ content: 'ok' });
+  });
+
+  it('reports a failed settlement of a call whose question could not be stored, as of one whose answer was', async () => {
+    class QuestionlessStore extends InMemoryConversationStore {
+      override async beginTurn(_: BeginTurn): Promise<number> {
+        throw unreachable();
+      }
+    }
+    const f = chatFixture({
+      model: answering(),
+      ledger: new UnsettlingLedger(),
+      store: new QuestionlessStore(),
+    });
+
+    await expect(f.start({ message: 'hi' })).rejects.toThrow('the table is unreachable');
+
+    expect(f.model.requests).toHaveLength(1);
+    expect(f.observer.settlementFailures).toEqual([
+      {
+        error: expect.objectContaining({ message: 'the table is unreachable' }),
+        reservationId: expect.any(String),
+        costNanoUsd: expect.any(Number),
+        usage: expect.objectContaining({ inputTokens: expect.any(Number) }),
+      },
+    ]);
+    expect(f.observer.settlementFailures[0]?.costNanoUsd).toBeGreaterThan(0);
   });
 
   it('records an answer that cost more than its reservation, reports the overrun and refuses the next turn', async () => {
