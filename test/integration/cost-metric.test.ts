@@ -13,7 +13,7 @@ function failingToBegin(store: ConversationStore, failing: { on: boolean }): Con
       return async (...args: Parameters<ConversationStore['beginTurn']>) => {
         if (failing.on) {
           // Late, as a throttled write is: the model call of a new conversation has begun.
-          await new Promise((resolve) => setTimeout(resolve, 300));
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
           throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
         }
         return target.beginTurn(...args);
@@ -53,6 +53,9 @@ describe('the CostUsd metric', () => {
   });
 
   it('counts what a model call cost whose question could not be stored (it was billed, not published)', async () => {
+    // The month's budgets set up by a first turn: admission is quick, and the model call
+    // has begun when the question's write fails.
+    await (await stack.chat('unstored', { message: 'hi [[local-claude: tokens=1]]' })).text();
     failing.on = true;
     const response = await stack.chat('unstored', { message: 'hello [[local-claude: tps=20]]' });
     failing.on = false;

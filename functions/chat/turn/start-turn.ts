@@ -201,6 +201,9 @@ export function createTurnStart(deps: {
         ),
       limits.stopPollIntervalMs,
     );
+    // Nor does it read a write that failed as a stop: the call is cut here instead, before
+    // Claude bills an answer no one may see (a stopped call that never began costs nothing).
+    begun.catch(() => controller.interrupt('stopped'));
     const heartbeatMs = limits.turnLeaseMs / 4;
     // Until when the conversation is surely this turn's: the lease of the last write that held.
     let heldUntilMs = leaseUntilMs;

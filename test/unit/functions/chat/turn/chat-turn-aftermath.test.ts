@@ -3,6 +3,7 @@ import type { TurnSummary } from '../../../../../functions/chat/turn/turn-types.
 import { PriceTable } from '../../../../../shared/domain/pricing/price-table.js';
 import type { BeginTurn, FinishTurn } from '../../../../../shared/ports/conversation-store.js';
 import type { Job } from '../../../../../shared/ports/job-store.js';
+import type { ModelRequest, ModelStream } from '../../../../../shared/ports/model.js';
 import type { RateWindow } from '../../../../../shared/ports/rate-limiter.js';
 import { InMemoryConversationStore } from '../../../../fakes/in-memory-conversation-store.js';
 import { InMemoryJobStore } from '../../../../fakes/in-memory-job-store.js';
@@ -66,6 +67,30 @@ describe('what a chat turn leaves behind', () => {
       },
     ]);
     expect(f.observer.settlementFailures[0]?.costNanoUsd).toBeGreaterThan(0);
+  });
+
+  it("cuts a new conversation's model call as soon as its question's write fails: nothing billed for an answer no one sees", async () => {
+    const slowToStart = new (class extends ScriptedModel {
+      override async openStream(request: ModelRequest): Promise<ModelStream> {
+        await new Promise((resolve) => {
+          const timer = setTimeout(resolve, 300);
+          request.signal?.addEventListener('abort', () => resolve(clearTimeout(timer)));
+        });
+        return super.openStream(request);
+      }
+    })(() => ({ kind: 'answer', chunks: ['ok'] }));
+    class QuestionlessStore extends InMemoryConversationStore {
+      override async beginTurn(_: BeginTurn): Promise<number> {
+        throw unreachable();
+      }
+    }
+    const f = chatFixture({ model: slowToStart, store: new QuestionlessStore() });
+
+    await expect(f.start({ message: 'hi' })).rejects.toThrow('the table is unreachable');
+
+    expect(slowToStart.requests[0]?.signal?.aborted).toBe(true);
+    expect(await f.month()).toMatchObject({ spentNanoUsd: 0, heldNanoUsd: 0 });
+    expect(f.usageRecords.recorded).toEqual([]);
   });
 
   it('records an answer that cost more than its reservation, reports the overrun and refuses the next turn', async () => {
