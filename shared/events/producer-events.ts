@@ -1,4 +1,5 @@
 import { nanoToUsd } from '../domain/pricing/model-price.js';
+import { queueJson } from '../domain/queue-json.js';
 import { utf8Bytes } from '../domain/tokens.js';
 import type { TokenUsage } from '../domain/usage.js';
 import type { Job, JobProgress } from '../ports/job-store.js';
@@ -148,8 +149,8 @@ function resultOf(
   truncated: boolean,
 ): JobEndedEvent['result'] {
   const cut = truncated ? { truncated: true as const } : {};
-  // As it goes in the event: JSON escaping can make a quote two bytes, a control character six.
-  if (utf8Bytes(JSON.stringify(summary)) <= INLINE_SUMMARY_MAX_BYTES) return { summary, ...cut };
+  // As it is published: escaping makes a quote two bytes, a control character six, an emoji 12.
+  if (utf8Bytes(queueJson(summary)) <= INLINE_SUMMARY_MAX_BYTES) return { summary, ...cut };
   const summaryBytes = utf8Bytes(summary);
   // GET /v1/jobs/{id} shows a document's summary only: a conversation's job keeps none.
   if (job.type === 'summarize.conversation') return { summaryBytes, ...cut };

@@ -30,4 +30,25 @@ describe('SnsEventPublisher', () => {
     expect(message).not.toMatch(/[\uFFFE\uFFFF]/);
     expect(JSON.parse(message)).toEqual(event);
   });
+
+  it('publishes a summary of characters outside the BMP (emoji) within the 256 KiB SNS takes, escaped as they go', async () => {
+    const sent: PublishCommand[] = [];
+    const client = { send: async (command: PublishCommand) => sent.push(command) };
+    // 160,000 bytes as text and in JSON.stringify's JSON; 480,000 escaped as published.
+    const summary = '😀'.repeat(40_000);
+    const event = jobEndedEvent(
+      { jobId: 'job-1', userId: 'producer-1', type: 'summarize.document' },
+      { status: 'succeeded', summary },
+      '2026-12-01T00:00:00.000Z',
+    );
+
+    await new SnsEventPublisher(client as unknown as SNSClient, 'arn:topic').publish(event);
+
+    const message = sent[0]!.input.Message!;
+    expect(Buffer.byteLength(message)).toBeLessThanOrEqual(256 * 1024);
+    expect(JSON.parse(message).result).toEqual({
+      summaryBytes: 160_000,
+      fetch: 'GET /v1/jobs/job-1',
+    });
+  });
 });
