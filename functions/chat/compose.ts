@@ -10,6 +10,7 @@ import { METRIC, METRICS_NAMESPACE, SERVICE } from '../../shared/observability/m
 import {
   logRecoveredTurn,
   recordRecoveredSpend,
+  reportUnrecordedTurn,
 } from '../../shared/observability/recovered-turns.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
@@ -175,6 +176,8 @@ export function composeChatApp(
       recordRecoveredSpend(metrics, turn);
       metrics.publishStoredMetrics();
     },
+    onUsageNotRecorded: (turn, error) =>
+      reportUnrecordedTurn(adapters.logger, adapters.createMetrics(), turn, error),
   });
   const chatTurn = createChatTurn({
     store,

@@ -18,6 +18,7 @@ import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-na
 import {
   logRecoveredTurn,
   recordRecoveredSpend,
+  reportUnrecordedTurn,
 } from '../../shared/observability/recovered-turns.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { BudgetNotices } from '../../shared/ports/budget-notices.js';
@@ -85,6 +86,8 @@ export function composeMaintenance(
       // Published with the sweep's other metrics as its run ends.
       recordRecoveredSpend(adapters.metrics, turn);
     },
+    onUsageNotRecorded: (turn, error) =>
+      reportUnrecordedTurn(adapters.logger, adapters.metrics, turn, error),
   });
   const budgetWatch = createBudgetWatch({
     ledger,

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { nanoToUsd } from '../domain/pricing/model-price.js';
 import type { RecoveredTurn } from '../turns/recover-turn.js';
+import { countInternalError } from './internal-errors.js';
 import { METRIC } from './metric-names.js';
 
 /** The line an operator finds a dead turn by: whose, which conversation, what was billed. */
@@ -25,4 +26,20 @@ export function recordRecoveredSpend(metrics: Metrics, turn: RecoveredTurn): voi
     usage.cacheCreationInputTokens,
   );
   metrics.addMetric(METRIC.costUsd, MetricUnit.Count, nanoToUsd(costNanoUsd));
+}
+
+/** A dead turn ended and billed whose usage record could not be written: no one will write it. */
+export function reportUnrecordedTurn(
+  logger: Logger,
+  metrics: Metrics,
+  turn: RecoveredTurn,
+  error: unknown,
+): void {
+  const { costNanoUsd, counted: _, ...named } = turn;
+  logger.error('could not record the usage of a recovered turn', {
+    ...named,
+    costUsd: nanoToUsd(costNanoUsd),
+    error,
+  });
+  countInternalError(metrics);
 }

@@ -59,6 +59,8 @@ export function createTurnRecovery(deps: {
   clock: Clock;
   /** Told of each turn this recovery ended (not of one another recovery ended first). */
   onRecovered?: (turn: RecoveredTurn) => void;
+  /** Told of a turn it ended whose usage record could not be written (none will be). */
+  onUsageNotRecorded?: (turn: RecoveredTurn, error: unknown) => void;
 }): RecoverTurn {
   const { store, ledger, usageRecords, prices, clock } = deps;
   return async (userId, conversationId) => {
@@ -120,7 +122,7 @@ export function createTurnRecovery(deps: {
       const receivedAt = hold.receivedAt ?? new Date(nowMs).toISOString();
       // Recorded though the settle fails (the sweep settles to the figures stored with the
       // answer): the turn is ended, and no later recovery would record it.
-      const [settled] = await Promise.allSettled([
+      const [settled, recorded] = await Promise.allSettled([
         ledger.settle(hold.reservation, { usage, costNanoUsd }, { recovered: true }),
         usageRecords.record({
           // The turn's own request: should its function finish after all, its record replaces this.
@@ -140,6 +142,9 @@ export function createTurnRecovery(deps: {
       ]);
       const counted = settled.status === 'fulfilled' ? settled.value : { usage, costNanoUsd };
       deps.onRecovered?.({ ...recovered, counted });
+      if (recorded.status === 'rejected') {
+        deps.onUsageNotRecorded?.({ ...recovered, counted }, recorded.reason);
+      }
       if (settled.status === 'rejected') throw settled.reason;
     }
     return 'recovered';

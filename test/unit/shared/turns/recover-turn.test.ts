@@ -76,6 +76,7 @@ async function abandonedTurn(text: string, options: { holder?: boolean; maxToken
   const clock = () => nowMs;
   const usageRecords = new InMemoryUsageRecords();
   const recovered: RecoveredTurn[] = [];
+  const unrecorded: Array<{ turn: RecoveredTurn; error: unknown }> = [];
   const recover = createTurnRecovery({
     store,
     ledger,
@@ -83,9 +84,11 @@ async function abandonedTurn(text: string, options: { holder?: boolean; maxToken
     prices,
     clock,
     onRecovered: (turn) => recovered.push(turn),
+    onUsageNotRecorded: (turn, error) => unrecorded.push({ turn, error }),
   });
   return {
     recovered,
+    unrecorded,
     store,
     ledger,
     usageRecords,
@@ -263,6 +266,20 @@ describe('recovering a turn whose function died', () => {
     ]);
     // The turn is ended: no later recovery would record it.
     expect(await world.recover()).toBe('idle');
+  });
+
+  it('reports a recovered call whose usage record could not be written: no later recovery would write it', async () => {
+    const world = await abandonedTurn('Once upon a time');
+    world.advance(LEASE_MS + 1);
+    const throttled = new Error('the table is throttled');
+    world.usageRecords.record = async () => {
+      throw throttled;
+    };
+
+    expect(await world.recover()).toBe('recovered');
+
+    expect(world.ledger.settled).toHaveLength(1);
+    expect(world.unrecorded).toEqual([{ turn: world.recovered[0], error: throttled }]);
   });
 
   it('leaves the call counted once when its function was alive after all and settles late', async () => {
