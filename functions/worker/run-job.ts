@@ -141,10 +141,18 @@ export function createJobRunner(deps: {
         ? await jobs.checkpoints(userId, jobId)
         : new Map<string, KeptAnswer>();
     // Asked for again after it failed, a job asks Claude again what it refused: kept, the
-    // refusal would fail every run again without a call.
+    // refusal would fail every run again without a call. Forgotten in the table too, so that
+    // a retry of this attempt (which is no longer asked again) asks it as well.
     if (askedAgain) {
-      for (const [key, answer] of checkpoints)
-        if (answer.end === 'refused') checkpoints.delete(key);
+      const refused = [...checkpoints].filter(([, answer]) => answer.end === 'refused');
+      for (const [key] of refused) checkpoints.delete(key);
+      if (refused.length > 0) {
+        await jobs.forgetCheckpoints(
+          userId,
+          jobId,
+          refused.map(([key]) => key),
+        );
+      }
     }
     const meter = new JobMeter(record);
     let saved: Promise<unknown> = Promise.resolve();

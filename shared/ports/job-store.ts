@@ -169,8 +169,8 @@ export interface JobStore {
   ): Promise<void>;
   /** Every checkpoint of the job, by key. */
   checkpoints(userId: string, jobId: string): Promise<Map<string, KeptAnswer>>;
-  /** Deletes the job's checkpoints: what it said along the way. */
-  forgetCheckpoints(userId: string, jobId: string): Promise<void>;
+  /** Deletes the job's checkpoints (what it said along the way), or only those of `keys`. */
+  forgetCheckpoints(userId: string, jobId: string, keys?: readonly string[]): Promise<void>;
   /**
    * Records the job's spend so far, its pending batch's included, and marks that batch
    * counted, in one write: a job collecting the batch again after a failure counts it once.

@@ -473,6 +473,29 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       expect(await jobs.get(job.userId, job.jobId)).toMatchObject({ costNanoUsd: 1 });
     });
 
+    it('forgets only the checkpoints named, when keys are given', async () => {
+      const state = {
+        progress: { round: 1, partsDone: 2, partsTotal: 2 },
+        usage: USAGE,
+        costNanoUsd: 1,
+      };
+      await jobs.create(job, T0);
+      await jobs.saveCheckpoint(job.userId, job.jobId, { key: 'k1', text: 'Said.' }, state, T1);
+      await jobs.saveCheckpoint(
+        job.userId,
+        job.jobId,
+        { key: 'k2', text: 'No.', end: 'refused' },
+        state,
+        T1,
+      );
+
+      await jobs.forgetCheckpoints(job.userId, job.jobId, ['k2']);
+
+      expect(await jobs.checkpoints(job.userId, job.jobId)).toEqual(
+        new Map([['k1', { text: 'Said.' }]]),
+      );
+    });
+
     it('records the spend of an attempt that did not finish the job', async () => {
       await jobs.create(job, T0);
 

@@ -194,8 +194,9 @@ export class InMemoryJobStore implements JobStore {
     return new Map(this.saved.get(keyOf(userId, jobId)));
   }
 
-  async forgetCheckpoints(userId: string, jobId: string): Promise<void> {
-    this.saved.delete(keyOf(userId, jobId));
+  async forgetCheckpoints(userId: string, jobId: string, keys?: readonly string[]): Promise<void> {
+    if (!keys) this.saved.delete(keyOf(userId, jobId));
+    for (const key of keys ?? []) this.saved.get(keyOf(userId, jobId))?.delete(key);
   }
 
   async countBatch(

@@ -393,7 +393,20 @@ export class DynamoJobStore implements JobStore {
     });
   }
 
-  async forgetCheckpoints(userId: string, jobId: string): Promise<void> {
+  async forgetCheckpoints(userId: string, jobId: string, keys?: readonly string[]): Promise<void> {
+    if (keys) {
+      await Promise.all(
+        keys.map((key) =>
+          this.client.send(
+            new DeleteCommand({
+              TableName: this.tableName,
+              Key: jobKeys.checkpoint(userId, jobId, key),
+            }),
+          ),
+        ),
+      );
+      return;
+    }
     await deleteFound(
       { client: this.client, tableName: this.tableName },
       {

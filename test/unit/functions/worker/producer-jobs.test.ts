@@ -359,6 +359,41 @@ describe("a long document's checkpoints", () => {
     expect(asked.some((prompt) => prompt.includes('Section 1:'))).toBe(true);
     expect(asked.some((prompt) => prompt.includes('Section 2:'))).toBe(false);
   });
+  it('asks again the part Claude refused on the retry of an asked-again attempt that failed before it could', async () => {
+    let phase: 'refuse' | 'overloaded' | 'answer' = 'refuse';
+    const model = new ScriptedModel((request) => {
+      if (!promptOf(request).includes('Section 1:') || phase === 'answer') {
+        return { kind: 'answer', chunks: ['Summary.'] };
+      }
+      return phase === 'refuse'
+        ? { kind: 'answer', chunks: ['I cannot'], stopReason: 'refusal' }
+        : { kind: 'fail-before', error: 'overloaded' };
+    });
+    const world = createWorkerWorld({ model, limits: { summaryConcurrency: 1 } });
+    const text = sections(4);
+    await world.handleRecord(jobRecord(message({ text })));
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'failed' });
+
+    phase = 'overloaded';
+    world.clock.advance(1_000);
+    const again = jobRecord(message({ text }), { messageId: 'msg-2', sentAtMs: world.clock.nowMs });
+    await world.handleRecord(again).catch(() => undefined);
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({
+      status: 'queued',
+      error: { type: 'overloaded_error' },
+    });
+    phase = 'answer';
+    world.clock.advance(60_000);
+    await world.handleRecord({
+      ...again,
+      attributes: { ...again.attributes, ApproximateReceiveCount: '2' },
+    });
+
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({
+      status: 'succeeded',
+      result: { summary: 'Summary.' },
+    });
+  });
   it('asks again the part Claude refused when POST /v1/jobs asked for the failed job again', async () => {
     let refuse = true;
     const model = new ScriptedModel((request) => {
