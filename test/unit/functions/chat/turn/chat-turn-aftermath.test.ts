@@ -21,6 +21,13 @@ class UnsettlingLedger extends InMemoryUsageLedger {
   }
 }
 
+/** A store whose new conversations' first write fails. */
+class QuestionlessStore extends InMemoryConversationStore {
+  override async beginTurn(_: BeginTurn): Promise<number> {
+    throw unreachable();
+  }
+}
+
 describe('what a chat turn leaves behind', () => {
   it('reports a failed settlement to the observer and still ends with done', async () => {
     const f = chatFixture({ model: answering(), ledger: new UnsettlingLedger() });
@@ -44,11 +51,6 @@ describe('what a chat turn leaves behind', () => {
   });
 
   it('reports a failed settlement of a call whose question could not be stored, as of one whose answer was', async () => {
-    class QuestionlessStore extends InMemoryConversationStore {
-      override async beginTurn(_: BeginTurn): Promise<number> {
-        throw unreachable();
-      }
-    }
     const f = chatFixture({
       model: answering(),
       ledger: new UnsettlingLedger(),
@@ -79,11 +81,6 @@ describe('what a chat turn leaves behind', () => {
         return super.openStream(request);
       }
     })(() => ({ kind: 'answer', chunks: ['ok'] }));
-    class QuestionlessStore extends InMemoryConversationStore {
-      override async beginTurn(_: BeginTurn): Promise<number> {
-        throw unreachable();
-      }
-    }
     const f = chatFixture({ model: slowToStart, store: new QuestionlessStore() });
 
     await expect(f.start({ message: 'hi' })).rejects.toThrow('the table is unreachable');
