@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { monthOf } from '../../shared/domain/budget.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
+import { capturePublishedMetrics } from './support/published-metrics.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 /** The store, but for `beginTurn`, which fails (after the SDK's retries) while `failing.on`. */
@@ -30,25 +31,19 @@ describe('the CostUsd metric', () => {
   let stack: TestStack;
   const failing = { on: false };
   const published: Array<Record<string, unknown>> = [];
+  let stopCapture: () => void;
 
   beforeAll(async () => {
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    stopCapture = capturePublishedMetrics(published);
     stack = await startTestStack({
       customizeChat: (adapters) => ({
         ...adapters,
         store: failingToBegin(adapters.store, failing),
       }),
     });
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      for (const line of String(chunk).split('\n')) {
-        if (line.includes('"_aws"')) published.push(JSON.parse(line));
-      }
-      return true;
-    });
   });
   afterAll(async () => {
-    vi.restoreAllMocks();
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    stopCapture();
     await stack.close();
   });
 

@@ -1,5 +1,6 @@
 import { DeleteTopicCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { capturePublishedMetrics } from './support/published-metrics.js';
 import { json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -10,20 +11,14 @@ import { startTestStack, type TestStack } from './support/test-stack.js';
 describe('a job cancelled while the events topic is gone', () => {
   let stack: TestStack;
   const published: Array<Record<string, unknown>> = [];
+  let stopCapture: () => void;
 
   beforeAll(async () => {
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    stopCapture = capturePublishedMetrics(published);
     stack = await startTestStack();
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      for (const line of String(chunk).split('\n')) {
-        if (line.includes('"_aws"')) published.push(JSON.parse(line));
-      }
-      return true;
-    });
   });
   afterAll(async () => {
-    vi.restoreAllMocks();
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    stopCapture();
     await stack.close();
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { capturePublishedMetrics } from './support/published-metrics.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 /**
@@ -10,9 +11,10 @@ describe('internal errors of the chat function', () => {
   let stack: TestStack;
   const failing = { queue: false };
   const published: Array<Record<string, unknown>> = [];
+  let stopCapture: () => void;
 
   beforeAll(async () => {
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    stopCapture = capturePublishedMetrics(published);
     stack = await startTestStack({
       customizeChat: (adapters) => ({
         ...adapters,
@@ -24,21 +26,13 @@ describe('internal errors of the chat function', () => {
         },
       }),
     });
-    // Kept out of the test output: the failures' log lines and metrics are expected here.
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      for (const line of String(chunk).split('\n')) {
-        if (line.includes('"_aws"')) published.push(JSON.parse(line));
-      }
-      return true;
-    });
   });
   afterEach(() => {
     failing.queue = false;
     published.length = 0;
   });
   afterAll(async () => {
-    vi.restoreAllMocks();
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    stopCapture();
     await stack.close();
   });
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { monthOf } from '../../shared/domain/budget.js';
 import { startChatProcess } from './support/chat-processes.js';
+import { capturePublishedMetrics, emfLines } from './support/published-metrics.js';
 import { readSse } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -10,6 +11,8 @@ const directive = (text: string) => `[[local-claude: ${text}]]`;
 const LEASE_MS = 1_500;
 const PIECE_MS = 100;
 const STORY = `Tell me a long story ${directive('tokens=80 tps=20')}`;
+/** Into the answer (of 4 s) when its function is killed or frozen: about 12 of its tokens. */
+const SIGNAL_AFTER_MS = 600;
 
 /** The `CostUsd` of EMF lines (an array when one line carries several values). */
 function costUsdOf(lines: ReadonlyArray<Record<string, unknown>>): number {
@@ -18,14 +21,9 @@ function costUsdOf(lines: ReadonlyArray<Record<string, unknown>>): number {
     .reduce((sum: number, value) => sum + Number(value), 0);
 }
 
-const emfLines = (lines: readonly string[]) =>
-  lines
-    .filter((line) => line.includes('"_aws"'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-
 /**
  * Streams a slow answer from a chat function of its own process and, a while into the
- * answer, does `then` to it (SIGKILL: it dies; SIGSTOP: it stalls until sent SIGCONT).
+ * answer, does `signal` to it (SIGKILL: it dies; SIGSTOP: it stalls until sent SIGCONT).
  * @returns the process, its stdout lines, and the response read to its end (or its death)
  */
 async function chatThen(
@@ -46,22 +44,26 @@ async function chatThen(
     body: JSON.stringify({ message: STORY }),
   });
   const { promise: sent, resolve: signalled, reject: notSent } = Promise.withResolvers<void>();
+  let timer: NodeJS.Timeout | undefined;
   const read = (async () => {
-    let deltas = 0;
     const seen: string[] = [];
     try {
       for await (const event of readSse(response)) {
-        seen.push(event.event === 'delta' ? 'delta' : `${event.event} ${event.data}`);
-        if (event.event === 'delta' && ++deltas === 12) {
+        seen.push(
+          event.event === 'delta' ? 'delta' : `${event.event} ${JSON.stringify(event.data)}`,
+        );
+        // A while into the answer, by time: a busy machine sends the text in fewer deltas.
+        timer ??= setTimeout(() => {
           child.kill(signal);
           signalled();
-        }
+        }, SIGNAL_AFTER_MS);
       }
     } catch {
       // The connection dies with the process.
     }
     // An answer that ended (or failed) before the signal was sent: say how, not hang.
-    notSent(new Error(`the answer ended before its 12th delta: ${seen.join(' | ')}`));
+    clearTimeout(timer);
+    notSent(new Error(`the answer ended before the signal: ${seen.join(' | ')}`));
   })();
   await sent;
   return { child, lines, read };
@@ -78,25 +80,18 @@ describe('the CostUsd of turns whose function died', () => {
   let ledger: DynamoUsageLedger;
   /** EMF lines this process writes: the in-process sweep's and chat function's. */
   const published: Array<Record<string, unknown>> = [];
-  const previous = process.env.POWERTOOLS_METRICS_DISABLED;
+  let stopCapture: () => void;
 
   beforeAll(async () => {
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    stopCapture = capturePublishedMetrics(published);
     stack = await startTestStack({ maintenanceEveryMs: 3_600_000 });
     ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
-    const write = process.stdout.write.bind(process.stdout);
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk, ...rest) => {
-      const text = String(chunk);
-      published.push(...emfLines(text.split('\n')));
-      return text.includes('"_aws"') ? true : write(chunk, ...(rest as []));
-    });
   });
   beforeEach(() => {
     published.length = 0;
   });
   afterAll(async () => {
-    vi.restoreAllMocks();
-    process.env.POWERTOOLS_METRICS_DISABLED = previous;
+    stopCapture();
     await stack.close();
   });
 
