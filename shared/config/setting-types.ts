@@ -68,6 +68,25 @@ const optional = <T>(type: SettingType<T>): SettingType<T | undefined> =>
     () => z.optional(type.schema) as z.ZodMiniType<T | undefined, unknown>,
   );
 
+/** A number as a string writes it: digits, a point, an exponent; what Number() alone would also take (blanks, 0x10, Infinity) is refused. */
+const NUMERAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * A JSON number (cdk.json), or a string holding one (`-c`, the environment). Not
+ * z.coerce: Number() reads `true` as 1, `[]` and a blank string as 0, so a mistyped
+ * value would pass as a number the operator never wrote.
+ */
+const numeric = () =>
+  z.pipe(
+    z.transform((value: unknown, context) => {
+      if (typeof value === 'number') return value;
+      if (typeof value === 'string' && NUMERAL.test(value.trim())) return Number(value);
+      context.issues.push({ code: 'custom', message: 'not a number', input: value });
+      return z.NEVER;
+    }),
+    z.number(),
+  );
+
 interface IntOptions {
   min: number;
   max: number;
@@ -76,7 +95,7 @@ export function int(options: IntOptions & { default: number }): SettingType<numb
 export function int(options: IntOptions): SettingType<number | undefined>;
 export function int(options: IntOptions & { default?: number }) {
   const type = build(
-    () => z.pipe(z.coerce.number(), z.int().check(z.minimum(options.min), z.maximum(options.max))),
+    () => z.pipe(numeric(), z.int().check(z.minimum(options.min), z.maximum(options.max))),
     { ...options, accepts: `an integer from ${options.min} to ${options.max}` },
   );
   return options.default === undefined ? optional(type) : type;
@@ -92,7 +111,7 @@ export function decimal(options: DecimalOptions & { default: number }): SettingT
 export function decimal(options: DecimalOptions): SettingType<number | undefined>;
 export function decimal(options: DecimalOptions & { default?: number }) {
   const max = options.max ?? Number.MAX_SAFE_INTEGER;
-  const type = build(() => z.coerce.number().check(z.gt(options.above), z.lte(max)), {
+  const type = build(() => z.pipe(numeric(), z.number().check(z.gt(options.above), z.lte(max))), {
     ...options,
     accepts: `a number above ${options.above}${options.max ? ` and at most ${max}` : ''}`,
   });
@@ -135,9 +154,14 @@ export function choice<const T extends string>(values: readonly [T, ...T[]], def
 export function numberIn(values: readonly number[], defaultValue: number) {
   return build(
     () =>
-      z.coerce
-        .number()
-        .check(z.refine((value) => values.includes(value), `must be one of ${values.join(', ')}`)),
+      z.pipe(
+        numeric(),
+        z
+          .number()
+          .check(
+            z.refine((value) => values.includes(value), `must be one of ${values.join(', ')}`),
+          ),
+      ),
     { default: defaultValue, accepts: `one of ${values.join(', ')}` },
   );
 }

@@ -98,6 +98,13 @@ describe('the infra configuration', () => {
     [{ corsAllowedOrigins: 'app.example.com' }, 'corsAllowedOrigins'],
     [{ corsAllowedOrigins: ['https://app.example.com/'] }, 'corsAllowedOrigins'],
     [{ tracing: 'yes' }, 'tracing'],
+    // Number() would read these as 1, 0, 0 and 16.
+    [{ chatReservedConcurrency: true }, 'chatReservedConcurrency'],
+    [{ responseCacheTtlSeconds: [] }, 'responseCacheTtlSeconds'],
+    [{ modelMaxRetries: ' ' }, 'modelMaxRetries'],
+    [{ userMonthlyBudgetUsd: '0x10' }, 'userMonthlyBudgetUsd'],
+    [{ logRetentionDays: [30] }, 'logRetentionDays'],
+    [{ workerTimeoutSeconds: '30s' }, 'workerTimeoutSeconds'],
   ])('rejects %j naming %s', (overrides, key) => {
     const error = errorOf(overrides);
     expect(error.message).toMatch(new RegExp(`(^|; |: )${key}[.:]`));
@@ -131,6 +138,17 @@ describe('the infra configuration', () => {
     );
     const complete = `${partial}-AbCdEf`;
     expect(load({ anthropicApiKeySecretArn: complete }).anthropicApiKeySecretArn).toBe(complete);
+  });
+
+  it('reads a number written as digits, an exponent or with blanks around it', () => {
+    const config = load({
+      modelMaxRetries: ' 1 ',
+      maxOutputTokens: '1e3',
+      userMonthlyBudgetUsd: '2.5',
+    });
+    expect(config.modelMaxRetries).toBe(1);
+    expect(config.maxOutputTokens).toBe(1000);
+    expect(config.userMonthlyBudgetUsd).toBe(2.5);
   });
 
   it('shows the offending value', () => {

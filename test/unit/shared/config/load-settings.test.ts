@@ -90,6 +90,20 @@ describe('loadSettings', () => {
     ]);
   });
 
+  it('refuses a number that is blank or not written in digits, rather than reading it as 0 or 16', () => {
+    const problems = problemsOf({
+      ...BASE,
+      MODEL_MAX_RETRIES: ' ',
+      RESPONSE_CACHE_TTL_SECONDS: '0x10',
+      MAX_RETRY_WAIT_MS: 'Infinity',
+    });
+    expect(problems).toEqual([
+      { key: 'responseCacheTtlSeconds', message: 'not a number' },
+      { key: 'modelMaxRetries', message: 'not a number' },
+      { key: 'maxRetryWaitMs', message: 'not a number' },
+    ]);
+  });
+
   it('names the setting that is wrong', () => {
     expect(() => loadSettings({ ...BASE, USER_MONTHLY_BUDGET_USD: '-1' })).toThrow(
       /USER_MONTHLY_BUDGET_USD/,
