@@ -191,7 +191,10 @@ export function email() {
   return optional(build(() => z.email(), { accepts: 'an e-mail address' }));
 }
 
-/** A list: a JSON array, or a comma-separated string. */
+/**
+ * A list: a JSON array (cdk.json), or a string (`-c`, the environment) holding a JSON
+ * array or comma-separated values.
+ */
 export function list(
   options: {
     item?: () => z.ZodMiniType<string, unknown>;
@@ -201,19 +204,23 @@ export function list(
 ) {
   const items = () => {
     const item = options.item?.() ?? z.string().check(z.minLength(1));
-    const csv = z.pipe(
-      z.string(),
-      z.transform((value) =>
-        value
+    const fromString = z.transform((value: unknown, context) => {
+      if (typeof value !== 'string') return value;
+      if (!value.trimStart().startsWith('[')) {
+        return value
           .split(',')
           .map((entry) => entry.trim())
-          .filter(Boolean),
-      ),
-    );
-    return z.pipe(z.union([z.array(z.string()), csv]), z.array(item) as never) as z.ZodMiniType<
-      string[],
-      unknown
-    >;
+          .filter(Boolean);
+      }
+      // Split at its commas, a JSON array would give `["a"` and `"b"]`.
+      try {
+        const parsed: unknown = JSON.parse(value);
+        if (Array.isArray(parsed)) return parsed;
+      } catch {}
+      context.issues.push({ code: 'custom', message: 'not a valid JSON array', input: value });
+      return z.NEVER;
+    });
+    return z.pipe(fromString, z.array(item) as never) as z.ZodMiniType<string[], unknown>;
   };
   return build(items, {
     default: options.default ?? ([] as string[]),

@@ -110,6 +110,15 @@ describe('the infra configuration', () => {
     expect(error.message).toMatch(new RegExp(`(^|; |: )${key}[.:]`));
   });
 
+  it('reads a -c list written as a JSON array', () => {
+    const config = load({
+      corsAllowedOrigins: '["https://app.example.com", "http://localhost:5173"]',
+      allowedBetas: '["effort-2025-11-24"]',
+    });
+    expect(config.corsAllowedOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(config.allowedBetas).toEqual(['effort-2025-11-24']);
+  });
+
   it('accepts origins with a scheme, a port, or *', () => {
     expect(
       load({ corsAllowedOrigins: 'https://app.example.com, http://localhost:5173' })

@@ -51,6 +51,19 @@ describe('loadSettings', () => {
     expect(settings.userMonthlyBudgetUsd).toBe(0.05);
   });
 
+  it('reads a list written as a JSON array, as the docs allow, not split at its commas', () => {
+    const settings = loadSettings({
+      ...BASE,
+      ALLOWED_BETAS: '["claude-code-20250219", "effort-2025-11-24"]',
+      ALLOWED_MODELS: '["claude-haiku-4-5"]',
+    });
+    expect(settings.allowedBetas).toEqual(['claude-code-20250219', 'effort-2025-11-24']);
+    expect(settings.allowedModels).toEqual(['claude-haiku-4-5']);
+    expect(problemsOf({ ...BASE, ALLOWED_BETAS: '["claude-code-20250219"' })).toEqual([
+      { key: 'allowedBetas', message: 'not a valid JSON array' },
+    ]);
+  });
+
   it('allows the fallback model as well as the default and the allowed ones', () => {
     const settings = loadSettings({ ...BASE, FALLBACK_MODEL: 'claude-haiku-4-5' });
     expect(settings.fallbackModel).toBe('claude-haiku-4-5');
