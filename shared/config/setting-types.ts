@@ -183,7 +183,14 @@ export function flag(defaultValue: boolean) {
 export function url(options: { required: true }): SettingType<string>;
 export function url(): SettingType<string | undefined>;
 export function url(options: { required?: boolean } = {}): SettingType<string | undefined> {
-  const type = build(() => z.url(), { accepts: 'a URL' });
+  // z.url() alone takes any scheme: `localhost:4010` (no http://) would be a URL of scheme
+  // `localhost`, and every call to it would fail.
+  const type = build(
+    () => z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    {
+      accepts: 'an http(s) URL',
+    },
+  );
   return options.required ? type : optional(type);
 }
 

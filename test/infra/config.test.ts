@@ -105,6 +105,7 @@ describe('the infra configuration', () => {
     [{ userMonthlyBudgetUsd: '0x10' }, 'userMonthlyBudgetUsd'],
     [{ logRetentionDays: [30] }, 'logRetentionDays'],
     [{ workerTimeoutSeconds: '30s' }, 'workerTimeoutSeconds'],
+    [{ anthropicBaseUrl: 'proxy.internal:8443' }, 'anthropicBaseUrl'],
   ])('rejects %j naming %s', (overrides, key) => {
     const error = errorOf(overrides);
     expect(error.message).toMatch(new RegExp(`(^|; |: )${key}[.:]`));

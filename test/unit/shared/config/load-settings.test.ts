@@ -117,6 +117,22 @@ describe('loadSettings', () => {
     ]);
   });
 
+  it('refuses a URL without http:// or https://, which every call to it would fail on', () => {
+    expect(
+      problemsOf({
+        ...BASE,
+        ANTHROPIC_BASE_URL: 'localhost:4010',
+        JWKS_URL: 'ftp://issuer.example',
+      }),
+    ).toEqual([
+      { key: 'anthropicBaseUrl', message: 'must be an http:// or https:// URL' },
+      { key: 'jwksUrl', message: 'must be an http:// or https:// URL' },
+    ]);
+    expect(
+      loadSettings({ ...BASE, ANTHROPIC_BASE_URL: 'http://localhost:4010' }).anthropicBaseUrl,
+    ).toBe('http://localhost:4010');
+  });
+
   it('names the setting that is wrong', () => {
     expect(() => loadSettings({ ...BASE, USER_MONTHLY_BUDGET_USD: '-1' })).toThrow(
       /USER_MONTHLY_BUDGET_USD/,
