@@ -132,7 +132,12 @@ export function text(
   const pattern = options.pattern;
   const type = build(
     () => {
-      const base = z.string().check(z.minLength(1));
+      // Compared as written (an issuer, an audience, a model id): a blank at either end
+      // would make every token or request miss it.
+      const base = z.string().check(
+        z.minLength(1),
+        z.refine((value) => value.trim() === value, 'has blanks at its start or end'),
+      );
       return pattern ? base.check(z.regex(pattern)) : base;
     },
     {

@@ -133,6 +133,19 @@ describe('loadSettings', () => {
     ).toBe('http://localhost:4010');
   });
 
+  it('refuses text with blanks around it, which every token or request would then miss', () => {
+    const problems = problemsOf({
+      ...BASE,
+      AUTH_MODE: 'oidc',
+      JWT_ISSUER: 'https://issuer.example.com/ ',
+      JWT_AUDIENCE: ' ',
+    });
+    expect(problems).toEqual([
+      { key: 'jwtIssuer', message: 'has blanks at its start or end' },
+      { key: 'jwtAudience', message: 'has blanks at its start or end' },
+    ]);
+  });
+
   it('names the setting that is wrong', () => {
     expect(() => loadSettings({ ...BASE, USER_MONTHLY_BUDGET_USD: '-1' })).toThrow(
       /USER_MONTHLY_BUDGET_USD/,
