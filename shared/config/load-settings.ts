@@ -109,11 +109,22 @@ function roleProblems(settings: FunctionSettingValues, role: FunctionRole) {
   }
   if (settings.authMode === 'oidc') {
     if (!settings.jwtIssuer) problems.push({ key: 'jwtIssuer', message: 'authMode oidc needs it' });
+    else if (!settings.jwksUrl && !isHttpUrl(settings.jwtIssuer)) {
+      problems.push({
+        key: 'jwtIssuer',
+        message:
+          'authMode oidc reads the keys from <jwtIssuer>/.well-known/jwks.json unless jwksUrl is set: make it the http(s) URL the tokens name as iss, or set jwksUrl',
+      });
+    }
     if (!settings.jwtAudience) {
       problems.push({ key: 'jwtAudience', message: 'authMode oidc needs it' });
     }
   }
   return problems;
+}
+
+function isHttpUrl(value: string): boolean {
+  return URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
 }
 
 /** A model without a price would be served at a cost of zero. */

@@ -265,7 +265,11 @@ export const SETTINGS = {
     'hs256: tokens signed with the JWT secret; oidc: verified against an issuer’s JWKS.',
     choice(['hs256', 'oidc'], 'hs256'),
   ),
-  jwtIssuer: setting('both', 'Expected iss claim; required for oidc.', text()),
+  jwtIssuer: setting(
+    'both',
+    "Expected iss claim; required for oidc, where it is the issuer's http(s) URL unless jwksUrl is set.",
+    text(),
+  ),
   jwtAudience: setting('both', 'Expected aud claim; required for oidc.', text()),
   jwksUrl: setting('both', 'Default: <jwtIssuer>/.well-known/jwks.json.', url()),
   maxTokenLifetimeSeconds: setting(

@@ -107,6 +107,7 @@ describe('the infra configuration', () => {
     [{ workerTimeoutSeconds: '30s' }, 'workerTimeoutSeconds'],
     [{ anthropicBaseUrl: 'proxy.internal:8443' }, 'anthropicBaseUrl'],
     [{ authMode: 'oidc', jwtIssuer: 'https://issuer.example ', jwtAudience: 'api' }, 'jwtIssuer'],
+    [{ authMode: 'oidc', jwtIssuer: 'issuer.example', jwtAudience: 'api' }, 'jwtIssuer'],
   ])('rejects %j naming %s', (overrides, key) => {
     const error = errorOf(overrides);
     expect(error.message).toMatch(new RegExp(`(^|; |: )${key}[.:]`));

@@ -187,6 +187,19 @@ describe('loadSettings', () => {
     expect(oidc.jwtIssuer).toBe('https://issuer.example.com');
   });
 
+  it('asks oidc for an issuer that is a URL when the JWKS URL is left to be derived from it', () => {
+    const oidc = { ...BASE, JWT_SECRET: undefined, AUTH_MODE: 'oidc', JWT_AUDIENCE: 'app' };
+    expect(problemsOf({ ...oidc, JWT_ISSUER: 'my-tenant.auth0.com' })).toEqual([
+      { key: 'jwtIssuer', message: expect.stringMatching(/jwksUrl/) },
+    ]);
+    const withJwks = loadSettings({
+      ...oidc,
+      JWT_ISSUER: 'my-tenant',
+      JWKS_URL: 'https://my-tenant.example/keys',
+    });
+    expect(withJwks.jwtIssuer).toBe('my-tenant');
+  });
+
   it('does not ask the worker, which verifies no tokens, for the JWT settings', () => {
     const env = { ...BASE, JWT_SECRET: undefined, AUTH_MODE: 'oidc' };
     expect(() => loadSettings(env)).toThrow(ConfigurationError);
