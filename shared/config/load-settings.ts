@@ -74,6 +74,17 @@ export function loadSettings(
           },
         ]
       : []),
+    // A chat turn that names no maxTokens (the playground's, useChat's) asks for
+    // maxOutputTokens, counted in the window with its prompt: none could ever be admitted.
+    ...(settings.userTokensPerMinute <= settings.maxOutputTokens
+      ? [
+          {
+            key: 'userTokensPerMinute' as const,
+            message:
+              'must be above maxOutputTokens: a chat turn holds its prompt and maxOutputTokens in the minute',
+          },
+        ]
+      : []),
   ];
   if (crossProblems.length > 0) throw new ConfigurationError(crossProblems);
   const models = new Set([

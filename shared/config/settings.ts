@@ -119,7 +119,7 @@ export const SETTINGS = {
   ),
   userTokensPerMinute: setting(
     'both',
-    'Tokens (estimated prompt + maxTokens, corrected after the call) per user per minute.',
+    'Tokens (estimated prompt + maxTokens, corrected after the call) per user per minute; above maxOutputTokens, which a turn naming no maxTokens asks for.',
     int({ min: 1, max: 100_000_000, default: 200_000 }),
   ),
 

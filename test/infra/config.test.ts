@@ -108,6 +108,7 @@ describe('the infra configuration', () => {
     [{ anthropicBaseUrl: 'proxy.internal:8443' }, 'anthropicBaseUrl'],
     [{ authMode: 'oidc', jwtIssuer: 'https://issuer.example ', jwtAudience: 'api' }, 'jwtIssuer'],
     [{ authMode: 'oidc', jwtIssuer: 'issuer.example', jwtAudience: 'api' }, 'jwtIssuer'],
+    [{ userTokensPerMinute: 3000 }, 'userTokensPerMinute'],
   ])('rejects %j naming %s', (overrides, key) => {
     const error = errorOf(overrides);
     expect(error.message).toMatch(new RegExp(`(^|; |: )${key}[.:]`));

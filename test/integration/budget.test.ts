@@ -165,7 +165,7 @@ describe('a refusal before any model call', () => {
   beforeAll(async () => {
     stack = await startTestStack({
       claude: { tokensPerSecond: 20 },
-      env: { USER_TOKENS_PER_MINUTE: '3000' },
+      env: { USER_TOKENS_PER_MINUTE: '3000', MAX_OUTPUT_TOKENS: '2000' },
     });
   });
   afterAll(() => stack.close());

@@ -219,6 +219,16 @@ describe('loadSettings', () => {
     ).toEqual([{ key: 'compactionThresholdTokens', message: 'must be below contextWindowTokens' }]);
   });
 
+  it('leaves room in the per-minute token limit for a turn that asks for the most output', () => {
+    expect(
+      problemsOf({ ...BASE, USER_TOKENS_PER_MINUTE: '4096', MAX_OUTPUT_TOKENS: '4096' }),
+    ).toEqual([{ key: 'userTokensPerMinute', message: expect.stringMatching(/maxOutputTokens/) }]);
+    expect(
+      loadSettings({ ...BASE, USER_TOKENS_PER_MINUTE: '3000', MAX_OUTPUT_TOKENS: '2000' })
+        .userTokensPerMinute,
+    ).toBe(3000);
+  });
+
   it('ends a turn at least a second before the function timeout', () => {
     expect(problemsOf({ ...BASE, DEADLINE_MARGIN_MS: '0' }).map((p) => p.key)).toEqual([
       'deadlineMarginMs',
