@@ -13,14 +13,21 @@ export interface DeployedTimeoutsMs {
  * `CHAT_TIMEOUT_SECONDS` and `WORKER_TIMEOUT_SECONDS` override them for the local stack alone.
  *
  * @param context cdk.json's `context`
- * @throws ZodError on a value the stack's synth refuses as well
+ * @throws Error naming the variable (or cdk.json key) on a value the stack's synth refuses as well
  */
 export function deployedTimeoutsMs(
   context: Record<string, unknown> = cdkContext(),
   env: Record<string, string | undefined> = process.env,
 ): DeployedTimeoutsMs {
-  const seconds = (key: 'chatTimeoutSeconds' | 'workerTimeoutSeconds', envName: string) =>
-    SETTINGS[key].schema.parse(env[envName] ?? context[key]);
+  const seconds = (key: 'chatTimeoutSeconds' | 'workerTimeoutSeconds', envName: string) => {
+    const fromShell = env[envName] !== undefined;
+    const value = fromShell ? env[envName] : context[key];
+    const result = SETTINGS[key].schema.safeParse(value);
+    if (result.success) return result.data;
+    const source = fromShell ? envName : `cdk.json's ${key}`;
+    const problem = result.error.issues.map((issue) => issue.message).join(', ');
+    throw new Error(`${source}: ${problem} (got ${JSON.stringify(value)})`);
+  };
   return {
     chat: seconds('chatTimeoutSeconds', 'CHAT_TIMEOUT_SECONDS') * 1000,
     worker: seconds('workerTimeoutSeconds', 'WORKER_TIMEOUT_SECONDS') * 1000,

@@ -21,7 +21,12 @@ describe('deployedTimeoutsMs', () => {
     expect(timeouts).toEqual({ chat: 45_000, worker: 30_000 });
   });
 
-  it('refuses a timeout the stack refuses', () => {
-    expect(() => deployedTimeoutsMs({ workerTimeoutSeconds: 5 }, {})).toThrow();
+  it('refuses a timeout the stack refuses, naming where it came from', () => {
+    expect(() => deployedTimeoutsMs({ workerTimeoutSeconds: 5 }, {})).toThrow(
+      /^cdk\.json's workerTimeoutSeconds: .*>=10 \(got 5\)$/,
+    );
+    expect(() => deployedTimeoutsMs({}, { CHAT_TIMEOUT_SECONDS: '30s' })).toThrow(
+      /^CHAT_TIMEOUT_SECONDS: not a number \(got "30s"\)$/,
+    );
   });
 });
