@@ -1,4 +1,5 @@
 import { ConfigurationError, loadSettings } from '../shared/config/load-settings.js';
+import { describeIssues } from '../shared/config/setting-types.js';
 import {
   SECRET_VALUED_SETTINGS,
   SETTINGS,
@@ -50,7 +51,7 @@ export function loadInfraConfig(context: Record<string, unknown>): InfraConfig {
   for (const key of keys) {
     const result = SETTINGS[key].schema.safeParse(context[key]);
     if (result.success) values[key] = result.data;
-    else problems.push({ key, message: result.error.issues.map((i) => i.message).join(', ') });
+    else problems.push({ key, message: describeIssues(result.error.issues) });
   }
   if (problems.length === 0) {
     const config = values as StackSettingValues;

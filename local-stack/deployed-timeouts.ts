@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { describeIssues } from '../shared/config/setting-types.js';
 import { SETTINGS } from '../shared/config/settings.js';
 
 /** The functions' timeouts, in milliseconds, as the stack deploys them. */
@@ -25,7 +26,7 @@ export function deployedTimeoutsMs(
     const result = SETTINGS[key].schema.safeParse(value);
     if (result.success) return result.data;
     const source = fromShell ? envName : `cdk.json's ${key}`;
-    const problem = result.error.issues.map((issue) => issue.message).join(', ');
+    const problem = describeIssues(result.error.issues);
     throw new Error(`${source}: ${problem} (got ${JSON.stringify(value)})`);
   };
   return {

@@ -1,4 +1,5 @@
 import { PriceTable } from '../domain/pricing/price-table.js';
+import { describeIssues } from './setting-types.js';
 import {
   envNameOf,
   type FunctionSettingKey,
@@ -56,7 +57,7 @@ export function loadSettings(
     }
     const result = setting.schema.safeParse(raw);
     if (result.success) values[key] = result.data;
-    else problems.push({ key, message: result.error.issues.map((i) => i.message).join(', ') });
+    else problems.push({ key, message: describeIssues(result.error.issues) });
   }
   if (problems.length > 0) throw new ConfigurationError(problems);
   const settings = values as FunctionSettingValues;

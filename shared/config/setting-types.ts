@@ -18,6 +18,18 @@ export interface SettingType<T> {
   readonly accepts: string;
 }
 
+/**
+ * What is wrong with a value, in one line; inside a JSON setting, where (`my-model.input`):
+ * modelPrices can hold dozens of numbers, and the message alone names none.
+ */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) =>
+      issue.path.length > 0 ? `${issue.message} (at ${issue.path.join('.')})` : issue.message,
+    )
+    .join(', ');
+}
+
 const unsetToUndefined = () =>
   z.transform((value: unknown) => (value === '' || value === null ? undefined : value));
 

@@ -164,6 +164,13 @@ describe('the infra configuration', () => {
     expect(config.userMonthlyBudgetUsd).toBe(2.5);
   });
 
+  it('says where in a JSON setting the value is wrong', () => {
+    const modelPrices = { 'my-model': { ...PRICES['my-model'], longPrompt: { overTokens: 0 } } };
+    expect(errorOf({ modelPrices }).message).toMatch(
+      /modelPrices: Too small: expected number to be >0 \(at my-model\.longPrompt\.overTokens\)/,
+    );
+  });
+
   it('shows the offending value', () => {
     expect(errorOf({ chatMemoryMb: 64 }).message).toContain('(got 64)');
   });

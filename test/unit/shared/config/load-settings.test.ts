@@ -146,6 +146,16 @@ describe('loadSettings', () => {
     ]);
   });
 
+  it('says where in MODEL_PRICES a price is wrong', () => {
+    const prices = { 'claude-a': PRICE, 'claude-b': { ...PRICE, cacheRead: '0.1' } };
+    expect(problemsOf({ ...BASE, MODEL_PRICES: JSON.stringify(prices) })).toEqual([
+      {
+        key: 'modelPrices',
+        message: 'Invalid input: expected number, received string (at claude-b.cacheRead)',
+      },
+    ]);
+  });
+
   it('names the setting that is wrong', () => {
     expect(() => loadSettings({ ...BASE, USER_MONTHLY_BUDGET_USD: '-1' })).toThrow(
       /USER_MONTHLY_BUDGET_USD/,
