@@ -11,6 +11,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Handler } from 'aws-lambda';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
+import { localCorsOrigins } from './cors-origins.js';
 import { deployedTimeoutsMs } from './deployed-timeouts.js';
 import { LOCAL_STACK } from './dev-settings.js';
 import { signDevToken, tokenSigningFromEnv } from './dev-token.js';
@@ -85,10 +86,7 @@ async function main() {
   const worker = await import('../functions/worker/handler.js');
   const maintenance = await import('../functions/maintenance/handler.js');
 
-  const corsOrigins = (process.env.CORS_ALLOWED_ORIGINS ?? '')
-    .split(',')
-    .map((o) => o.trim())
-    .filter(Boolean);
+  const corsOrigins = localCorsOrigins();
   const timeoutsMs = deployedTimeoutsMs();
   const functionUrl = await startFunctionUrl({
     handler: chat.handler as unknown as Handler,
