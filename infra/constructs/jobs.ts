@@ -46,6 +46,7 @@ export class Jobs extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.days(JOBS_QUEUE_DEFINITION.retentionDays),
       maxMessageSizeBytes: JOBS_QUEUE_DEFINITION.maxMessageBytes,
       deadLetterQueue: {
         queue: this.deadLetterQueue,

@@ -40,6 +40,7 @@ export async function ensureJobQueues(
   });
   const jobs = await ensureQueue(client, options.queueName, {
     MaximumMessageSize: String(JOBS_QUEUE_DEFINITION.maxMessageBytes),
+    MessageRetentionPeriod: String(JOBS_QUEUE_DEFINITION.retentionDays * 24 * 60 * 60),
     VisibilityTimeout: String(
       options.visibilityTimeoutSeconds ?? JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds,
     ),

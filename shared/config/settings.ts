@@ -1,5 +1,6 @@
 import { MAX_BUDGET_USD } from '../domain/budget.js';
 import { modelPricesSchema } from '../domain/pricing/model-price.js';
+import { JOBS_QUEUE_DEFINITION } from '../jobs/queue-definition.js';
 import * as z from '../validation/zod.js';
 import {
   choice,
@@ -33,6 +34,8 @@ export interface SettingDefinition<T = unknown> extends SettingType<T> {
 // Assigned, not spread: a spread would build the type's schema (a getter) at once.
 const setting = <T, const R extends Readers>(readers: R, doc: string, type: SettingType<T>) =>
   Object.assign(type, { readers, doc });
+
+const SECONDS_PER_DAY = 86_400;
 
 /** CloudWatch Logs accepts only these retention periods. */
 const LOG_RETENTION_DAYS = [
@@ -452,8 +455,12 @@ export const SETTINGS = {
   ),
   jobsQueueAgeAlarmSeconds: setting(
     'stack',
-    'Alarm when the oldest queued job is older than this.',
-    int({ min: 60, max: 1_209_600, default: 1800 }),
+    "Alarm when the oldest queued job is older than this; at most a day less than the jobs queue's 4-day retention, after which SQS deletes the job unseen and the alarm could never fire.",
+    int({
+      min: 60,
+      max: (JOBS_QUEUE_DEFINITION.retentionDays - 1) * SECONDS_PER_DAY,
+      default: 1800,
+    }),
   ),
 } satisfies Record<string, SettingDefinition>;
 

@@ -13,6 +13,11 @@ export const JOBS_QUEUE_DEFINITION = {
   batchSize: 5,
   /** How long the event source waits to fill a batch. */
   maxBatchingWindowSeconds: 1,
+  /**
+   * How long a job waits on the queue before SQS deletes it unseen: SQS's default, set
+   * explicitly so that the queue-age alarm's threshold can be kept below it.
+   */
+  retentionDays: 4,
   /** Dead letters are kept for the longest SQS allows, to be inspected and redriven. */
   deadLetterRetentionDays: 14,
   /** Largest message the queue takes (body and attributes), in bytes: SQS's maximum, 1 MiB. */

@@ -109,6 +109,8 @@ describe('the infra configuration', () => {
     [{ authMode: 'oidc', jwtIssuer: 'https://issuer.example ', jwtAudience: 'api' }, 'jwtIssuer'],
     [{ authMode: 'oidc', jwtIssuer: 'issuer.example', jwtAudience: 'api' }, 'jwtIssuer'],
     [{ userTokensPerMinute: 3000 }, 'userTokensPerMinute'],
+    // The jobs queue deletes a message after 4 days: an alarm at 5 could never fire.
+    [{ jobsQueueAgeAlarmSeconds: 5 * 86_400 }, 'jobsQueueAgeAlarmSeconds'],
   ])('rejects %j naming %s', (overrides, key) => {
     const error = errorOf(overrides);
     expect(error.message).toMatch(new RegExp(`(^|; |: )${key}[.:]`));

@@ -156,6 +156,20 @@ describe('the jobs queues', () => {
     );
   });
 
+  it('keep a job a day longer than the queue-age alarm can wait for it', () => {
+    const retentionSeconds = JOBS_QUEUE_DEFINITION.retentionDays * 24 * 3600;
+    expect(s.json.Resources[ids.queue]?.Properties?.MessageRetentionPeriod).toBe(retentionSeconds);
+    const ageAlarm = Object.values(s.json.Resources).find(
+      (resource) =>
+        resource.Type === 'AWS::CloudWatch::Alarm' &&
+        resource.Properties?.MetricName === 'ApproximateAgeOfOldestMessage',
+    );
+    expect(ageAlarm?.Properties?.Threshold).toBe(1800);
+    expect(SETTINGS.jobsQueueAgeAlarmSeconds.schema.safeParse(retentionSeconds).success).toBe(
+      false,
+    );
+  });
+
   it('feed the worker in batches that report item failures', () => {
     s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
