@@ -310,7 +310,9 @@ export const SETTINGS = {
   anthropicApiKey: setting(
     'functions',
     'Local stack only: the Anthropic key itself (on AWS it is read from anthropicApiKeySecretArn).',
-    text(),
+    // Sent in a header: the HTTP client's refusal of a line break (a note pasted under the
+    // key) quotes the whole value, and each call would log it.
+    text({ pattern: /^[\x21-\x7e]+$/, describe: 'the key (printable ASCII, no spaces)' }),
   ),
   jwtSecret: setting('functions', 'Local stack only: the HS256 signing secret itself.', text()),
   signingKey: setting('functions', 'Local stack only: the cursor sealing secret itself.', text()),

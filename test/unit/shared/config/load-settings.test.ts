@@ -156,6 +156,14 @@ describe('loadSettings', () => {
     ]);
   });
 
+  it('refuses a local Anthropic key no HTTP header can carry, without quoting it', () => {
+    const key = 'sk-ant-api03-not-for-logs\nmy note';
+    const problems = problemsOf({ ...BASE, ANTHROPIC_API_KEY: key });
+    expect(problems.map((problem) => problem.key)).toEqual(['anthropicApiKey']);
+    expect(() => loadSettings({ ...BASE, ANTHROPIC_API_KEY: key })).toThrow(/ANTHROPIC_API_KEY/);
+    expect(JSON.stringify(problems)).not.toContain('not-for-logs');
+  });
+
   it('names the setting that is wrong', () => {
     expect(() => loadSettings({ ...BASE, USER_MONTHLY_BUDGET_USD: '-1' })).toThrow(
       /USER_MONTHLY_BUDGET_USD/,
