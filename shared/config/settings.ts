@@ -182,8 +182,9 @@ export const SETTINGS = {
     'The JWT claim that makes a caller an admin (/v1/admin/*), as claim=value; the claim may be a string or a list holding the value.',
     text({
       default: 'groups=admin',
-      pattern: /^[\w.:-]{1,64}=[^\s=]{1,128}$/,
-      describe: 'claim=value, e.g. groups=admin',
+      // A claim's name may be a URL: Auth0 and others namespace custom claims that way.
+      pattern: /^[\w.:/-]{1,256}=[^\s=]{1,128}$/,
+      describe: 'claim=value, e.g. groups=admin or https://app.example.com/roles=admin',
     }),
   ),
   adminIamPrincipals: setting(

@@ -169,6 +169,23 @@ describe('who may use the admin API', () => {
       await custom.close();
     }
   });
+
+  it('honours an adminClaim whose claim is namespaced by a URL, as Auth0 recommends', async () => {
+    const claim = 'https://app.example.com/roles';
+    const custom = await startTestStack({ env: { ADMIN_CLAIM: `${claim}=admin` } });
+    try {
+      const ask = async (claims: Record<string, unknown>) =>
+        (
+          await fetch(`${custom.url}/v1/admin/usage`, {
+            headers: bearer(await signed({ sub: 'claimant', ...claims })),
+          })
+        ).status;
+      expect(await ask({ [claim]: ['admin'] })).toBe(200);
+      expect(await ask({ roles: ['admin'] })).toBe(403);
+    } finally {
+      await custom.close();
+    }
+  });
 });
 
 describe('API keys', () => {
