@@ -67,6 +67,7 @@ export function loadSettings(
   const crossProblems = [
     ...roleProblems(settings, options.role ?? 'chat'),
     ...modelProblems(settings, prices),
+    ...baseUrlProblems(settings),
     ...(settings.compactionThresholdTokens >= settings.contextWindowTokens
       ? [
           {
@@ -137,6 +138,22 @@ function roleProblems(settings: FunctionSettingValues, role: FunctionRole) {
 
 function isHttpUrl(value: string): boolean {
   return URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
+}
+
+/**
+ * The Anthropic SDK adds /v1/messages to its base URL itself: one ending in /v1 (as the
+ * AI SDK's baseURL does) would send every call to /v1/v1/messages, a 404.
+ */
+function baseUrlProblems(settings: FunctionSettingValues): SettingsProblem[] {
+  const url = settings.anthropicBaseUrl;
+  if (!url || !/\/v1\/?$/.test(new URL(url).pathname)) return [];
+  return [
+    {
+      key: 'anthropicBaseUrl',
+      message:
+        'ends in /v1, which the Anthropic SDK adds itself (it would call /v1/v1/messages): leave it out',
+    },
+  ];
 }
 
 /** A model without a price would be served at a cost of zero. */

@@ -73,7 +73,7 @@ export const SETTINGS = {
   ),
   anthropicBaseUrl: setting(
     'both',
-    'Where the Anthropic API is (a proxy, or the local Claude). Default: the SDK default, https://api.anthropic.com.',
+    'Where the Anthropic API is (a proxy, or the local Claude), without the /v1 the SDK adds itself. Default: the SDK default, https://api.anthropic.com.',
     url(),
   ),
 

@@ -164,6 +164,16 @@ describe('loadSettings', () => {
     expect(JSON.stringify(problems)).not.toContain('not-for-logs');
   });
 
+  it('refuses an Anthropic base URL ending in /v1, which the SDK would call as /v1/v1/messages', () => {
+    for (const url of ['https://proxy.example.com/v1', 'https://proxy.example.com/anthropic/v1/']) {
+      expect(problemsOf({ ...BASE, ANTHROPIC_BASE_URL: url })).toEqual([
+        { key: 'anthropicBaseUrl', message: expect.stringMatching(/\/v1\/v1\/messages/) },
+      ]);
+    }
+    const proxied = 'https://gateway.example.com/v1/acct/anthropic';
+    expect(loadSettings({ ...BASE, ANTHROPIC_BASE_URL: proxied }).anthropicBaseUrl).toBe(proxied);
+  });
+
   it('names the setting that is wrong', () => {
     expect(() => loadSettings({ ...BASE, USER_MONTHLY_BUDGET_USD: '-1' })).toThrow(
       /USER_MONTHLY_BUDGET_USD/,
