@@ -169,4 +169,51 @@ describe('GET /openapi.json', () => {
       expect(validator.response(method, path, 200, body), `${method} ${path}`).toEqual([]);
     }
   });
+
+  it('documents every error /v1/messages and count_tokens pass on from the Anthropic API, with its x-should-retry', async () => {
+    const faults = [
+      'status=504 type=api_error',
+      'status=409 type=invalid_request_error',
+      'status=408 type=invalid_request_error',
+      'status=413',
+      'status=400 should-retry=false',
+      'status=429 retry-after=2 should-retry=false',
+      'type=overloaded_error should-retry=false',
+    ];
+    const problems: string[] = [];
+    for (const fault of faults) {
+      const body = {
+        model: 'claude-sonnet-4-6',
+        messages: [{ role: 'user', content: `hi ${directive(`fault=error-before ${fault}`)}` }],
+      };
+      const answers = [
+        [
+          '/v1/messages',
+          await stack.request('oa-erin', 'POST', '/v1/messages', { ...body, max_tokens: 20 }),
+        ],
+        [
+          '/v1/messages',
+          await stack.request('oa-erin', 'POST', '/v1/messages', {
+            ...body,
+            max_tokens: 20,
+            stream: true,
+          }),
+        ],
+        [
+          '/v1/messages/count_tokens',
+          await stack.request('oa-erin', 'POST', '/v1/messages/count_tokens', body),
+        ],
+      ] as const;
+      for (const [path, answer] of answers) {
+        const status = answer.status;
+        problems.push(
+          ...(await validator.answer('POST', path, answer)).map(
+            (problem) => `${fault} → ${status} ${path}: ${problem}`,
+          ),
+        );
+      }
+    }
+
+    expect(problems).toEqual([]);
+  });
 });

@@ -26,7 +26,9 @@ export function openApiValidator(document: OpenApiDocument) {
   const responseOf = (method: string, path: string, status: number) => {
     const operation = document.paths[path]?.[method.toLowerCase()];
     if (!operation) throw new Error(`the document has no ${method} ${path}`);
-    const response = operation.responses[String(status)] as
+    // A status without its own entry falls in its range's (`4XX`), as OpenAPI reads them.
+    const response = (operation.responses[String(status)] ??
+      operation.responses[`${String(status)[0]}XX`]) as
       | { $ref?: string; content?: Record<string, { schema: Record<string, unknown> }> }
       | undefined;
     if (!response) throw new Error(`${method} ${path} documents no ${status}`);
@@ -57,5 +59,109 @@ export function openApiValidator(document: OpenApiDocument) {
     error(body: unknown): string[] {
       return check('#/components/schemas/Error', body);
     },
+    /**
+     * A whole real answer of `method path`: its status is documented, its media type is one
+     * the status lists, the headers it documents hold their schema's values (`x-request-id`
+     * on every one), and its body (JSON, or each event of a stream) matches the schema.
+     * Reads the body.
+     */
+    async answer(method: string, path: string, answer: Response): Promise<string[]> {
+      const operation = document.paths[path]?.[method.toLowerCase()];
+      if (!operation) throw new Error(`the document has no ${method} ${path}`);
+      const documented = (operation.responses[String(answer.status)] ??
+        operation.responses[`${String(answer.status)[0]}XX`]) as DocumentedResponse;
+      const body = await answer.text();
+      if (!documented) return [`${answer.status} is not documented (${body.slice(0, 200)})`];
+      const response = resolve(documented);
+      const problems: string[] = [];
+      if (!answer.headers.get('x-request-id')) problems.push('no x-request-id header');
+      for (const [name, header] of Object.entries(response.headers ?? {})) {
+        const value = answer.headers.get(name);
+        const { schema, required } = resolve(header) as { schema?: object; required?: boolean };
+        if (value === null) {
+          if (required) problems.push(`no ${name} header`);
+          continue;
+        }
+        const typed = (schema as { type?: string })?.type === 'integer' ? Number(value) : value;
+        if (schema && !ajv.validate(schema, typed))
+          problems.push(`${name}: ${value} ${ajv.errorsText()}`);
+      }
+      for (const name of PROMISED_HEADERS) {
+        if (answer.headers.has(name) && !(name in (response.headers ?? {}))) {
+          problems.push(`${name} header not documented for ${answer.status}`);
+        }
+      }
+      const mediaType = answer.headers.get('content-type')?.split(';')[0]?.trim();
+      const content = response.content ?? {};
+      if (Object.keys(content).length === 0) {
+        if (body !== '') problems.push(`a body where none is documented: ${body.slice(0, 200)}`);
+        return problems;
+      }
+      const schema = mediaType ? content[mediaType]?.schema : undefined;
+      if (!schema) {
+        return [...problems, `content-type ${mediaType} is not one of ${Object.keys(content)}`];
+      }
+      if (mediaType === 'application/json') {
+        return [...problems, ...checkSchema(schema, JSON.parse(body))];
+      }
+      if (mediaType === 'text/event-stream') {
+        const { mapping } = (schema as { discriminator: { mapping: Record<string, string> } })
+          .discriminator;
+        for (const { event, data } of sseFrames(body)) {
+          if (data === '[DONE]') continue;
+          const parsed = JSON.parse(data) as { type?: unknown };
+          if (event !== undefined && event !== parsed.type) {
+            problems.push(`event ${event} carries type ${JSON.stringify(parsed.type)}`);
+          }
+          const ref = mapping[String(parsed.type)];
+          if (!ref) problems.push(`event type ${JSON.stringify(parsed.type)} is not documented`);
+          else problems.push(...check(ref, parsed).map((error) => `${parsed.type}: ${error}`));
+        }
+      }
+      return problems;
+    },
   };
+
+  function resolve<T>(value: T | { $ref: string }): T {
+    const ref = (value as { $ref?: string }).$ref;
+    if (!ref) return value as T;
+    const [, section, name] = /^#\/components\/(\w+)\/(.+)$/.exec(ref) ?? [];
+    return resolve((document.components[section!] as Record<string, T>)[name!]!);
+  }
+
+  function checkSchema(schema: Record<string, unknown>, value: unknown): string[] {
+    if (typeof schema.$ref === 'string') return check(schema.$ref, value);
+    if (ajv.validate(schema, value)) return [];
+    return [ajv.errorsText()];
+  }
+}
+
+/** Headers a client acts on: one an answer carries, its status's documentation names. */
+const PROMISED_HEADERS = [
+  'retry-after',
+  'x-should-retry',
+  'www-authenticate',
+  'x-cache',
+  'x-vercel-ai-ui-message-stream',
+  'anthropic-ratelimit-requests-limit',
+];
+
+type DocumentedResponse =
+  | {
+      headers?: Record<string, unknown>;
+      content?: Record<string, { schema: Record<string, unknown> }>;
+    }
+  | undefined;
+
+/** Each frame of an SSE body: its `event:` name, if any, and its `data:`; comments skipped. */
+function sseFrames(body: string): Array<{ event?: string; data: string }> {
+  return body
+    .split('\n\n')
+    .map((frame) => frame.split('\n').filter((line) => line !== '' && !line.startsWith(':')))
+    .filter((lines) => lines.length > 0)
+    .map((lines) => {
+      const event = lines.find((line) => line.startsWith('event: '))?.slice(7);
+      const data = lines.find((line) => line.startsWith('data: '))?.slice(6) ?? '';
+      return { ...(event !== undefined && { event }), data };
+    });
 }

@@ -72,6 +72,11 @@ export interface RouteDocumentation {
   repeatedParams?: Readonly<Record<string, { description: string; values: readonly string[] }>>;
   /** For a route that forwards another API's payloads: that API's reference. */
   externalDocs?: { url: string; description?: string };
+  /**
+   * It passes on the Anthropic API's error responses with their status, whichever it is
+   * (a 408, 409, 422 or 504 too): documented as `4XX` and `5XX` besides `errors`.
+   */
+  passesOnUpstreamErrors?: true;
 }
 
 export interface RouteDefinition<Body = undefined, Query = undefined> {

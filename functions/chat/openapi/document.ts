@@ -6,7 +6,7 @@ import type {
   RouteDocumentation,
   RouteResponse,
 } from '../http/route.js';
-import { ERROR_STATUSES } from './error-responses.js';
+import { ERROR_STATUSES, UPSTREAM_ERROR } from './error-responses.js';
 import { type JsonSchema, jsonSchemaOf } from './json-schema.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: routes of every body and query type
@@ -138,22 +138,24 @@ export function buildOpenApiDocument(
       },
       schemas,
       responses: Object.fromEntries(
-        Object.values(ERROR_STATUSES).map(({ name, description, types, headers = [] }) => [
-          name,
-          {
-            description: `${description} \`error.type\`: ${types.map((type) => `\`${type}\``).join(', ')}.`,
-            headers: {
-              'x-request-id': { $ref: '#/components/headers/RequestId' },
-              ...Object.fromEntries(
-                headers.map((header) => [
-                  header,
-                  { $ref: `#/components/headers/${HEADER_NAMES[header]}` },
-                ]),
-              ),
+        [...Object.values(ERROR_STATUSES), UPSTREAM_ERROR].map(
+          ({ name, description, types, headers = [] }) => [
+            name,
+            {
+              description: `${description} \`error.type\`: ${types.map((type) => `\`${type}\``).join(', ')}.`,
+              headers: {
+                'x-request-id': { $ref: '#/components/headers/RequestId' },
+                ...Object.fromEntries(
+                  headers.map((header) => [
+                    header,
+                    { $ref: `#/components/headers/${HEADER_NAMES[header]}` },
+                  ]),
+                ),
+              },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
             },
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-          },
-        ]),
+          ],
+        ),
       ),
       headers: {
         RequestId: {
@@ -333,12 +335,19 @@ function errorResponses(route: AnyRoute, docs: RouteDocumentation): Record<strin
   statuses.add(500);
   // DynamoDB, SQS or Secrets Manager unavailable: any route may meet it.
   statuses.add(503);
-  return Object.fromEntries(
-    [...statuses]
-      .filter((status) => !(String(status) in (docs.responses ?? {})))
-      .sort((a, b) => a - b)
-      .map((status) => [status, { $ref: `#/components/responses/${ERROR_STATUSES[status].name}` }]),
-  );
+  const upstream = { $ref: `#/components/responses/${UPSTREAM_ERROR.name}` };
+  return {
+    ...Object.fromEntries(
+      [...statuses]
+        .filter((status) => !(String(status) in (docs.responses ?? {})))
+        .sort((a, b) => a - b)
+        .map((status) => [
+          status,
+          { $ref: `#/components/responses/${ERROR_STATUSES[status].name}` },
+        ]),
+    ),
+    ...(docs.passesOnUpstreamErrors && { '4XX': upstream, '5XX': upstream }),
+  };
 }
 
 /**

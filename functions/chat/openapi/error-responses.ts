@@ -21,6 +21,7 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
     description:
       'The body, query or path is not valid (the message names the field), or a value is not allowed here (a model, max_tokens over the cap, a beta).',
     types: ['invalid_request_error'],
+    headers: ['x-should-retry'],
   },
   401: {
     name: 'Unauthorized',
@@ -47,6 +48,7 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
     description:
       "Nothing of the caller's by that id (or an id that is not well formed); on `/v1/messages` and `count_tokens`, a model the Anthropic API does not know (a dated snapshot of an allowed model passes the model check), its own 404 passed on.",
     types: ['not_found_error'],
+    headers: ['x-should-retry'],
   },
   409: {
     name: 'Conflict',
@@ -55,20 +57,24 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
   },
   413: {
     name: 'ContentTooLarge',
-    description: 'The document is larger than the deployment accepts (`maxDocumentBytes`).',
+    description:
+      "The document is larger than the deployment accepts (`maxDocumentBytes`); on `/v1/messages` and `count_tokens`, the Anthropic API's own 413 passed on.",
     types: ['request_too_large'],
+    headers: ['x-should-retry'],
   },
   429: {
     name: 'RateLimited',
     description:
       "The caller's (or the API key's) requests or tokens per minute, or Claude's own rate limit; retry after `retry-after` seconds.",
     types: ['rate_limit_error'],
-    headers: ['retry-after'],
+    headers: ['retry-after', 'x-should-retry'],
   },
   500: {
     name: 'InternalError',
-    description: 'A bug of ours; the body never carries internals (the request id finds the log).',
+    description:
+      "A bug of ours; the body never carries internals (the request id finds the log). On `/v1/messages` and `count_tokens`, also the Anthropic API's own 500 passed on.",
     types: ['api_error'],
+    headers: ['x-should-retry'],
   },
   502: {
     name: 'BadGateway',
@@ -88,6 +94,25 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
     name: 'Overloaded',
     description: 'Claude is overloaded (after retries and the fallback model); retry later.',
     types: ['overloaded_error'],
-    headers: ['retry-after'],
+    headers: ['retry-after', 'x-should-retry'],
   },
+};
+
+/**
+ * Any other error status of a route that passes on the Anthropic API's errors
+ * (`passesOnUpstreamErrors`): documented as the ranges `4XX` and `5XX`.
+ */
+export const UPSTREAM_ERROR: ErrorStatusDoc = {
+  name: 'UpstreamError',
+  description:
+    'An error response of the Anthropic API (after retries), passed on with its status (a 408, 409, 422 or 504 `timeout_error` too), type, `error.details` and `x-should-retry`, so that the SDKs raise the error they would have.',
+  types: [
+    'invalid_request_error',
+    'conflict_error',
+    'rate_limit_error',
+    'timeout_error',
+    'overloaded_error',
+    'api_error',
+  ],
+  headers: ['retry-after', 'x-should-retry'],
 };

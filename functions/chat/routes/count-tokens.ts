@@ -27,7 +27,8 @@ export const countTokensRoute = (deps: { countTokens: CountTokens }) =>
           headers: GOVERNED_HEADERS,
         },
       },
-      errors: [403, 404, 429, 502, 503, 529],
+      errors: [403, 404, 413, 429, 502, 503, 529],
+      passesOnUpstreamErrors: true,
     },
     handle: async ({ request, body, principal }) => {
       const { anthropicVersion, betas } = anthropicRequestHeaders(request.headers);

@@ -39,6 +39,7 @@ export const messagesRoute = (deps: {
         },
       },
       errors: [402, 403, 404, 413, 429, 502, 503, 529],
+      passesOnUpstreamErrors: true,
     },
     handle: async ({ request, body, principal, scope }) => {
       scope.logger.appendKeys({ model: body.model, stream: body.stream === true });
