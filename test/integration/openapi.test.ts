@@ -216,4 +216,28 @@ describe('GET /openapi.json', () => {
 
     expect(problems).toEqual([]);
   });
+
+  it("describes the framing of each stream as it is: useChat's data lines ending with [DONE], Anthropic's named events", async () => {
+    const uiChat = (id: string, text: string) =>
+      stack.request('oa-frank', 'POST', '/v1/ui/chat', {
+        id,
+        trigger: 'submit-message',
+        messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text }] }],
+      });
+    const answered = await uiChat('oa-frank-1', 'Hello');
+    const failed = await uiChat(
+      'oa-frank-2',
+      `go ${directive('fault=error-mid after=2 type=overloaded_error')}`,
+    );
+    const streamed = await stack.request('oa-frank', 'POST', '/v1/messages', {
+      model: 'claude-sonnet-4-6',
+      max_tokens: 20,
+      stream: true,
+      messages: [{ role: 'user', content: 'Hello' }],
+    });
+
+    expect(await validator.answer('POST', '/v1/ui/chat', answered)).toEqual([]);
+    expect(await validator.answer('POST', '/v1/ui/chat', failed)).toEqual([]);
+    expect(await validator.answer('POST', '/v1/messages', streamed)).toEqual([]);
+  });
 });

@@ -105,20 +105,31 @@ export function openApiValidator(document: OpenApiDocument) {
         return [...problems, ...checkSchema(schema, JSON.parse(body))];
       }
       if (mediaType === 'text/event-stream') {
-        const { mapping } = (schema as { discriminator: { mapping: Record<string, string> } })
-          .discriminator;
+        const { discriminator, description = '' } = schema as {
+          discriminator: { mapping: Record<string, string> };
+          description?: string;
+        };
+        // The framing as the document's words tell it, which a hand-written reader follows.
+        const named = description.includes('`event: <name>` line');
         for (const { event, data } of sseFrames(body)) {
-          if (data === '[DONE]') continue;
+          if (named && event === undefined)
+            problems.push('events lack the `event:` line documented');
+          if (!named && event !== undefined)
+            problems.push('events have `event:` lines undocumented');
+          if (data === '[DONE]') {
+            if (!description.includes('[DONE]')) problems.push('`data: [DONE]` is not documented');
+            continue;
+          }
           const parsed = JSON.parse(data) as { type?: unknown };
           if (event !== undefined && event !== parsed.type) {
             problems.push(`event ${event} carries type ${JSON.stringify(parsed.type)}`);
           }
-          const ref = mapping[String(parsed.type)];
+          const ref = discriminator.mapping[String(parsed.type)];
           if (!ref) problems.push(`event type ${JSON.stringify(parsed.type)} is not documented`);
           else problems.push(...check(ref, parsed).map((error) => `${parsed.type}: ${error}`));
         }
       }
-      return problems;
+      return [...new Set(problems)];
     },
   };
 

@@ -42,6 +42,11 @@ export interface RouteResponse {
   text?: `text/${string}`;
   /** A Server-Sent Events stream: each event's name and the schema of its `data:` JSON. */
   events?: () => Readonly<Record<string, z.ZodMiniType>>;
+  /**
+   * How the stream frames its events, for a reader written by hand.
+   * @default an `event:` line and a `data:` line each, `: ping` comments between
+   */
+  framing?: string;
   /** Headers worth knowing, by lowercase name: what each says. */
   headers?: Readonly<Record<string, string>>;
 }

@@ -32,6 +32,10 @@ const STREAM_EVENTS = [
   'error',
 ] as const;
 
+/** How Anthropic frames a streamed Message, for the API document. */
+export const ANTHROPIC_STREAM_FRAMING =
+  "Anthropic's own events, passed on: each an `event: <name>` line and a `data: <JSON>` line whose `type` repeats the name; described here is the outline of the JSON. `ping` events keep the connection open.";
+
 /** The events of a streamed Message, by name; each payload is Anthropic's. */
 export const anthropicStreamEventSchemas = () =>
   Object.fromEntries(

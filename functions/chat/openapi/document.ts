@@ -286,6 +286,9 @@ function successResponses(
   );
 }
 
+const NAMED_EVENTS =
+  'Each event is an `event: <name>` line and a `data: <JSON>` line whose `type` repeats the name; described here is the JSON. `: ping` comments keep the connection open.';
+
 function responseOf(response: RouteResponse, name: string, schemas: Record<string, JsonSchema>) {
   const content: Record<string, unknown> = {};
   if (response.json) {
@@ -301,8 +304,7 @@ function responseOf(response: RouteResponse, name: string, schemas: Record<strin
     }));
     content['text/event-stream'] = {
       schema: {
-        description:
-          'Each event is an `event: <name>` line and a `data: <JSON>` line whose `type` repeats the name; described here is the JSON. `: ping` comments keep the connection open.',
+        description: response.framing ?? NAMED_EVENTS,
         oneOf: events.map(({ ref }) => ref),
         discriminator: {
           propertyName: 'type',

@@ -14,6 +14,10 @@ export type { UiFinishReason, UiMessageMetadata };
  */
 export const UI_MESSAGE_STREAM_HEADERS = { 'x-vercel-ai-ui-message-stream': 'v1' } as const;
 
+/** How the stream is framed, for the API document. */
+export const UI_MESSAGE_STREAM_FRAMING =
+  'Each chunk is a `data: <JSON>` line alone (no `event:` line) whose `type` names it; described here is the JSON. The stream ends with `data: [DONE]`, which is not JSON. `: ping` comments keep the connection open.';
+
 const FINISH_REASONS = {
   end_turn: 'stop',
   stop_sequence: 'stop',

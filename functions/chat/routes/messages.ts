@@ -4,6 +4,7 @@ import { messagesResponse } from '../http/messages-response.js';
 import { defineRoute } from '../http/route.js';
 import {
   ANTHROPIC_API_REFERENCE,
+  ANTHROPIC_STREAM_FRAMING,
   anthropicMessageSchema,
   anthropicStreamEventSchemas,
   GOVERNED_HEADERS,
@@ -32,6 +33,7 @@ export const messagesRoute = (deps: {
           description: "Anthropic's Message as JSON, or with `stream: true` its events.",
           json: anthropicMessageSchema,
           events: anthropicStreamEventSchemas,
+          framing: ANTHROPIC_STREAM_FRAMING,
           headers: {
             ...GOVERNED_HEADERS,
             'x-cache': '`hit` (replayed, free), `miss`, `bypass`, `refresh` or `off`.',

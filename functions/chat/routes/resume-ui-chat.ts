@@ -3,6 +3,7 @@ import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
 import { sseResponse } from '../http/sse-response.js';
 import {
+  UI_MESSAGE_STREAM_FRAMING,
   UI_MESSAGE_STREAM_HEADERS,
   uiMessageStreamEncoder,
 } from '../protocols/ui-message-stream.js';
@@ -33,6 +34,7 @@ export const resumeUiChatRoute = (deps: {
         200: {
           description: 'The answer so far, then the rest, in the UI message stream protocol v1.',
           events: uiMessageStreamChunkSchemas,
+          framing: UI_MESSAGE_STREAM_FRAMING,
           headers: { 'x-vercel-ai-ui-message-stream': '`v1`: the protocol of the stream.' },
         },
         204: { description: 'Nothing is streaming in the chat.' },

@@ -8,6 +8,7 @@ import type { RequestScope } from '../http/chat-router.js';
 import { defineRoute } from '../http/route.js';
 import { sseResponse } from '../http/sse-response.js';
 import {
+  UI_MESSAGE_STREAM_FRAMING,
   UI_MESSAGE_STREAM_HEADERS,
   uiMessageStreamEncoder,
 } from '../protocols/ui-message-stream.js';
@@ -71,6 +72,7 @@ export const uiChatRoute = (deps: {
         200: {
           description: 'The answer, in the UI message stream protocol v1.',
           events: uiMessageStreamChunkSchemas,
+          framing: UI_MESSAGE_STREAM_FRAMING,
           headers: {
             'x-vercel-ai-ui-message-stream': '`v1`: the protocol of the stream.',
             'x-cache':
