@@ -240,4 +240,29 @@ describe('GET /openapi.json', () => {
     expect(await validator.answer('POST', '/v1/ui/chat', failed)).toEqual([]);
     expect(await validator.answer('POST', '/v1/messages', streamed)).toEqual([]);
   });
+
+  it('documents the headers a regenerated answer and a forwarded message carry', async () => {
+    const { conversationId } = (
+      await collectSse(await stack.chat('oa-grace', { message: 'Hi' }))
+    )[0]!.data as { conversationId: string };
+
+    const regenerated = await stack.request(
+      'oa-grace',
+      'POST',
+      `/v1/conversations/${conversationId}/regenerate`,
+      {},
+    );
+    const forwarded = await stack.request('oa-grace', 'POST', '/v1/messages', {
+      model: 'claude-sonnet-4-6',
+      max_tokens: 20,
+      messages: [{ role: 'user', content: 'Hello there' }],
+    });
+
+    expect(regenerated.headers.get('x-cache')).toBeTruthy();
+    expect(forwarded.headers.get('x-upstream-request-id')).toBeTruthy();
+    expect(
+      await validator.answer('POST', '/v1/conversations/{id}/regenerate', regenerated),
+    ).toEqual([]);
+    expect(await validator.answer('POST', '/v1/messages', forwarded)).toEqual([]);
+  });
 });

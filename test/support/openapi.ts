@@ -153,6 +153,7 @@ const PROMISED_HEADERS = [
   'x-should-retry',
   'www-authenticate',
   'x-cache',
+  'x-upstream-request-id',
   'x-vercel-ai-ui-message-stream',
   'anthropic-ratelimit-requests-limit',
 ];

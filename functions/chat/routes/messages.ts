@@ -37,6 +37,8 @@ export const messagesRoute = (deps: {
           headers: {
             ...GOVERNED_HEADERS,
             'x-cache': '`hit` (replayed, free), `miss`, `bypass`, `refresh` or `off`.',
+            'x-upstream-request-id':
+              "The Anthropic API's own request id for the call (absent on a replay): what Anthropic's support asks for.",
           },
         },
       },

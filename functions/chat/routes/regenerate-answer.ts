@@ -28,7 +28,13 @@ export const regenerateAnswerRoute = (
         'The last answer is kept but superseded: left out of later prompts and of the default message listing. With `messageId` (an earlier answer, or a question), that answer is given again and it and everything after it are superseded. The new answer streams as POST /v1/chat streams.',
       params: { id: 'The conversation id (`conv_…`).' },
       responses: {
-        200: { description: 'The new answer, as Server-Sent Events.', events: chatEventSchemas },
+        200: {
+          description: 'The new answer, as Server-Sent Events.',
+          events: chatEventSchemas,
+          headers: {
+            'x-cache': '`off`: an answer given again is never looked up in the response cache.',
+          },
+        },
       },
       errors: [402, 403, 404, 409, 429, 502, 503, 529],
     },
