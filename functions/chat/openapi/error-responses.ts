@@ -52,7 +52,8 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
   },
   409: {
     name: 'Conflict',
-    description: 'The conversation is busy (a turn is streaming), or nothing is there to act on.',
+    description:
+      'The conversation is busy (a turn is streaming), or nothing is there to act on (no turn streaming to stop; a job no longer queued, to cancel); a `jobId` already used for other content; a revoked API key, to change.',
     types: ['conflict_error'],
   },
   413: {
