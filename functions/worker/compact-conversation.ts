@@ -21,6 +21,8 @@ export type CompactConversation = (
 
 /** A conversation changed under its compaction (an edit, another compaction): read again. */
 const ATTEMPTS = 3;
+/** How often a compaction under way looks whether its conversation was deleted. */
+const DELETE_POLL_MS = 1_000;
 
 /**
  * Folds a conversation's older messages into its summary. Later turns send the
@@ -29,8 +31,10 @@ const ATTEMPTS = 3;
 export function createConversationCompactor(deps: {
   conversations: Pick<ConversationStore, 'getConversation' | 'recentMessages' | 'saveSummary'>;
   summarize: SummarizeDocument;
+  /** @default DELETE_POLL_MS */
+  deletePollMs?: number;
 }): CompactConversation {
-  const { conversations, summarize } = deps;
+  const { conversations, summarize, deletePollMs = DELETE_POLL_MS } = deps;
   return async (message, run) => {
     for (let attempt = 1; ; attempt++) {
       const outcome = await compactOnce(message, run);
@@ -76,16 +80,30 @@ export function createConversationCompactor(deps: {
     const previous = conversation.summary
       ? `Summary so far:\n${conversation.summary.text}\n\n`
       : '';
-    const summary = await summarize(
-      {
-        type: 'summarize.document',
-        userId,
-        text: `${previous}${transcript.join('\n\n')}`,
-        instructions: INSTRUCTIONS,
-        ...(model && { model }),
-      },
-      run,
-    );
+    // Deleted meanwhile, the conversation wants no summary: its calls stop, paid for what
+    // they generated, rather than run on (and bill) to a summary that could not be saved.
+    const deleted = watchForDelete(userId, conversationId, conversation.createdAt);
+    let summary: string;
+    try {
+      summary = await summarize(
+        {
+          type: 'summarize.document',
+          userId,
+          text: `${previous}${transcript.join('\n\n')}`,
+          instructions: INSTRUCTIONS,
+          ...(model && { model }),
+        },
+        run,
+        { signal: deleted.signal },
+      );
+    } catch (error) {
+      if (deleted.signal.aborted) {
+        throw new NotFoundError(`conversation ${conversationId} was deleted`, { cause: error });
+      }
+      throw error;
+    } finally {
+      await deleted.stop();
+    }
     // What a refusal said is a fragment: saved, it would stand for all it was to summarize.
     if (run.ends.refused) {
       throw new PermanentJobError(
@@ -122,6 +140,33 @@ export function createConversationCompactor(deps: {
     // Deleted while it was summarized: nothing of it may outlive it, this summary included.
     if (saved === 'gone') throw new NotFoundError(`conversation ${conversationId} was deleted`);
     return { saved: saved === 'saved', summary };
+  }
+
+  /** Aborts its signal once the conversation is gone (or made again under its id). */
+  function watchForDelete(userId: string, conversationId: string, createdAt: string) {
+    const controller = new AbortController();
+    let looking: Promise<void> | undefined;
+    const look = async () => {
+      try {
+        const now = await conversations.getConversation(userId, conversationId);
+        if (now?.createdAt !== createdAt) controller.abort(new Error('conversation deleted'));
+      } catch {
+        // A failed read says nothing: the next one looks again.
+      } finally {
+        looking = undefined;
+      }
+    };
+    const timer = setInterval(() => {
+      looking ??= look();
+    }, deletePollMs);
+    return {
+      signal: controller.signal,
+      /** Stops looking, once a look under way has ended (it would outlive the invocation). */
+      stop: async () => {
+        clearInterval(timer);
+        await looking;
+      },
+    };
   }
 }
 

@@ -18,6 +18,8 @@ export interface Round {
   /** 1 for a document's parts, 2 and on for summaries of summaries. */
   round: number;
   calls: ModelCall[];
+  /** Aborts the round's calls made now, cut where they are: the job is no longer wanted (its conversation deleted). */
+  signal?: AbortSignal;
 }
 
 /** The answers of a round's calls, in order: made now, or later through a batch. */

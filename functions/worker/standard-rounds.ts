@@ -14,9 +14,9 @@ export function createStandardRounds(deps: {
   limits: { summaryConcurrency: number; modelTimeoutMs: number };
 }): RunRound {
   const { complete, limits } = deps;
-  return async ({ round, calls }: Round, run: JobRun) => {
+  return async ({ round, calls, signal }: Round, run: JobRun) => {
     let done = calls.filter((call) => run.checkpoints.has(call.key)).length;
-    const ask = roundCalls(complete, limits, run);
+    const ask = roundCalls(complete, limits, run, signal);
     return mapWithConcurrency(calls, limits.summaryConcurrency, async (call) => {
       const kept = run.checkpoints.get(call.key);
       if (kept !== undefined) {
@@ -53,6 +53,7 @@ function roundCalls(
   complete: MeteredComplete,
   limits: { modelTimeoutMs: number },
   run: JobRun,
+  signal: AbortSignal | undefined,
 ): (call: ModelCall) => Promise<ModelAnswer> {
   const calling = new Set<Promise<ModelAnswer>>();
   /** Calls of the round that ended holding budget till then: answered, or failed after it. */
@@ -66,7 +67,7 @@ function roundCalls(
       const releasedBefore = released;
       const answer = complete(
         run,
-        { ...call.request, timeoutMs: limits.modelTimeoutMs },
+        { ...call.request, timeoutMs: limits.modelTimeoutMs, ...(signal && { signal }) },
         run.meter,
         run.deadline,
       );

@@ -17,6 +17,8 @@ export interface SummaryLimits {
 export type SummarizeDocument = (
   message: Omit<SummarizeDocumentMessage, 'jobId'>,
   run: JobRun,
+  /** `signal` aborts every call, cut where it is, and makes no other. */
+  options?: { signal?: AbortSignal },
 ) => Promise<string>;
 
 /**
@@ -27,7 +29,7 @@ export type SummarizeDocument = (
  */
 export function createDocumentSummarizer(deps: { limits: SummaryLimits }): SummarizeDocument {
   const { limits } = deps;
-  return async (message, run) => {
+  return async (message, run, { signal } = {}) => {
     const model = message.model ?? limits.defaultModel;
     if (!limits.models.has(model)) {
       throw new PermanentJobError(
@@ -55,7 +57,7 @@ export function createDocumentSummarizer(deps: { limits: SummaryLimits }): Summa
         maxTokens: limits.summaryMaxTokens,
       });
     const one = async (round: number, text: string, what: string) =>
-      (await run.round({ round, calls: [call(text, what)] }))[0] ?? '';
+      (await run.round({ round, calls: [call(text, what)], ...(signal && { signal }) }))[0] ?? '';
 
     let parts = chunkText(message.text, limits.documentChunkTokens);
     if (parts.length === 1) return one(1, message.text, 'this document');
@@ -65,6 +67,7 @@ export function createDocumentSummarizer(deps: { limits: SummaryLimits }): Summa
       const summaries = await run.round({
         round,
         calls: parts.map((part, i) => call(part, `part ${i + 1} of ${total} of a longer document`)),
+        ...(signal && { signal }),
       });
       // A refused part fails the job (its caller says how): no further round is paid for.
       if (run.ends.refused) return '';

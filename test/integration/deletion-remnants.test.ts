@@ -353,3 +353,74 @@ describe('a conversation deleted while the table keeps leaving its batch deletes
     }
   });
 });
+
+describe('a conversation deleted while its compaction calls Claude', () => {
+  it('stops the call under way and makes no other, paying only what was generated', async () => {
+    const stack = await startTestStack({
+      worker: true,
+      env: { COMPACTION_THRESHOLD_TOKENS: '90000', DOCUMENT_CHUNK_TOKENS: '100' },
+    });
+    try {
+      const userId = 'compacted-slowly';
+      const paragraph = (words: string) => `${words} `.repeat(30).trim();
+      let conversationId = '';
+      for (const message of [
+        // Its part is summarized for 20 s (200 tokens, 10 a second): the delete comes meanwhile.
+        `${directive('tps=10 tokens=200')} ${paragraph('slow')}`,
+        `${directive('reply=echo')} ${paragraph('second')}`,
+        `${directive('reply=echo')} ${paragraph('third')}`,
+      ]) {
+        const events = await collectSse(
+          await stack.chat(userId, {
+            message,
+            maxTokens: 4,
+            ...(conversationId && { conversationId }),
+          }),
+        );
+        conversationId = String(events[0]!.data.conversationId);
+      }
+      const jobId = 'compaction-deleted-mid-call';
+      await stack.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: stack.queueUrl,
+          MessageBody: JSON.stringify({
+            type: 'summarize.conversation',
+            jobId,
+            userId,
+            conversationId,
+          }),
+        }),
+      );
+      const summarizing = () =>
+        stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('Summarize'));
+      const slowPart = () =>
+        summarizing().find((r) => JSON.stringify(r.body).includes('tps=10 tokens=200'));
+      await expect
+        .poll(() => slowPart()?.outputTokensSent ?? 0, { timeout: 20_000 })
+        .toBeGreaterThan(0);
+      const deleted = await stack.request(userId, 'DELETE', `/v1/conversations/${conversationId}`);
+      expect(deleted.status).toBe(204);
+      const deletedAt = Date.now();
+
+      await expect.poll(() => slowPart()?.aborted, { timeout: 5_000, interval: 100 }).toBe(true);
+      const job = () =>
+        itemsHolding(stack, `USER#${userId}#JOB#${jobId}`).then((items) =>
+          items.find((item) => item.sk === 'JOB'),
+        );
+      await expect
+        .poll(async () => (await job())?.status, { timeout: 10_000, interval: 200 })
+        .toBe('failed');
+      expect(slowPart()!.outputTokensSent).toBeLessThan(200);
+      // No call began after the delete (another part, or the parts' summaries combined).
+      expect(summarizing().filter((r) => r.receivedAt > deletedAt)).toEqual([]);
+      // What the cut call generated is paid for, on the job and the user's month alike.
+      const stored = await job();
+      expect(stored?.error).toMatchObject({ type: 'not_found_error' });
+      expect(Number(stored?.costNanoUsd)).toBeGreaterThan(0);
+      const usage = await json(await stack.request(userId, 'GET', '/v1/usage'));
+      expect(usage.requests).toBe(3 + summarizing().length);
+    } finally {
+      await stack.close();
+    }
+  }, 60_000);
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createConversationCompactor } from '../../../../functions/worker/compact-conversation.js';
 import { classifyFailure } from '../../../../functions/worker/job-errors.js';
 import { NotFoundError } from '../../../../shared/domain/errors.js';
 import { estimateTokens } from '../../../../shared/domain/tokens.js';
@@ -86,6 +87,28 @@ describe('createConversationCompactor', () => {
       expect(failure).toMatchObject({ retryable: false, deadLetter: false });
       expect(await world.conversations.getConversation(USER_ID, CONVERSATION_ID)).toEqual(before);
     }
+  });
+
+  it('cuts its call under way once its conversation is deleted, paid for what it generated, and saves nothing', async () => {
+    const model = new ScriptedModel(() => ({ kind: 'stall', chunks: ['The user asked'] }));
+    const world = createWorkerWorld({ model, limits: { documentChunkTokens: 100_000 } });
+    await seedConversation(world.conversations, answeredTurns(5));
+    const compact = createConversationCompactor({
+      conversations: world.conversations,
+      summarize: world.summarizeDocument,
+      deletePollMs: 10,
+    });
+    const run = world.newRun();
+
+    const compacting = compact(compaction, run).catch((error: unknown) => error);
+    await expect.poll(() => model.requests.length).toBe(1);
+    await world.conversations.deleteConversation(USER_ID, CONVERSATION_ID);
+
+    const error = await compacting;
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(classifyFailure(error)).toMatchObject({ type: 'not_found_error', deadLetter: false });
+    expect(model.requests).toHaveLength(1);
+    expect(run.costNanoUsd).toBeGreaterThan(0);
   });
 
   it('folds all but the newest 4 messages into a summary saved through the last folded message', async () => {
