@@ -4,6 +4,7 @@ import { ModelError } from '../../shared/domain/errors.js';
 import { nanoToUsd } from '../../shared/domain/pricing/model-price.js';
 import { countInternalError } from '../../shared/observability/internal-errors.js';
 import { ERROR_TYPE_DIMENSION, METRIC } from '../../shared/observability/metric-names.js';
+import { recordSpend } from '../../shared/observability/spend-metrics.js';
 import type { JobObserver } from './job-observer.js';
 
 /** The worker's observations as Powertools metrics (published per invocation) and log lines. */
@@ -15,11 +16,7 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
       add(METRIC.jobsFailed, 1);
     },
     modelCall(usage, costNanoUsd) {
-      add(METRIC.inputTokens, usage.inputTokens);
-      add(METRIC.outputTokens, usage.outputTokens);
-      add(METRIC.cacheReadInputTokens, usage.cacheReadInputTokens);
-      add(METRIC.cacheCreationInputTokens, usage.cacheCreationInputTokens);
-      add(METRIC.costUsd, nanoToUsd(costNanoUsd));
+      recordSpend(metrics, { usage, costNanoUsd });
     },
     budgetOverrun({ overrunNanoUsd, userId }) {
       add(METRIC.budgetOverrunUsd, nanoToUsd(overrunNanoUsd));

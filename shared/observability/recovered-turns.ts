@@ -1,9 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { nanoToUsd } from '../domain/pricing/model-price.js';
 import type { RecoveredTurn } from '../turns/recover-turn.js';
 import { countInternalError } from './internal-errors.js';
-import { METRIC } from './metric-names.js';
+import { recordSpend } from './spend-metrics.js';
 
 /** The line an operator finds a dead turn by: whose, which conversation, what was billed. */
 export function logRecoveredTurn(logger: Logger, turn: RecoveredTurn): void {
@@ -16,16 +16,7 @@ export function logRecoveredTurn(logger: Logger, turn: RecoveredTurn): void {
  * settle counts, so that a turn that only stalled and settles later is not counted twice.
  */
 export function recordRecoveredSpend(metrics: Metrics, turn: RecoveredTurn): void {
-  const { usage, costNanoUsd } = turn.counted;
-  metrics.addMetric(METRIC.inputTokens, MetricUnit.Count, usage.inputTokens);
-  metrics.addMetric(METRIC.outputTokens, MetricUnit.Count, usage.outputTokens);
-  metrics.addMetric(METRIC.cacheReadInputTokens, MetricUnit.Count, usage.cacheReadInputTokens);
-  metrics.addMetric(
-    METRIC.cacheCreationInputTokens,
-    MetricUnit.Count,
-    usage.cacheCreationInputTokens,
-  );
-  metrics.addMetric(METRIC.costUsd, MetricUnit.Count, nanoToUsd(costNanoUsd));
+  recordSpend(metrics, turn.counted);
 }
 
 /** A dead turn ended and billed whose usage record could not be written: no one will write it. */

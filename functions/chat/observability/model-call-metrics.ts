@@ -1,8 +1,8 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { AppError, UpstreamError } from '../../../shared/domain/errors.js';
-import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
 import { ERROR_TYPE_DIMENSION, METRIC } from '../../../shared/observability/metric-names.js';
+import { recordSpend } from '../../../shared/observability/spend-metrics.js';
 
 /** The metrics of one model call, a chat turn or a /v1/messages call: what alarms and the dashboard read. */
 export function recordModelCall(
@@ -14,17 +14,8 @@ export function recordModelCall(
     failureType?: string | undefined;
   },
 ): void {
-  const { usage } = call;
   metrics.addMetric(METRIC.turnLatency, MetricUnit.Milliseconds, call.latencyMs);
-  metrics.addMetric(METRIC.inputTokens, MetricUnit.Count, usage.inputTokens);
-  metrics.addMetric(METRIC.outputTokens, MetricUnit.Count, usage.outputTokens);
-  metrics.addMetric(METRIC.cacheReadInputTokens, MetricUnit.Count, usage.cacheReadInputTokens);
-  metrics.addMetric(
-    METRIC.cacheCreationInputTokens,
-    MetricUnit.Count,
-    usage.cacheCreationInputTokens,
-  );
-  metrics.addMetric(METRIC.costUsd, MetricUnit.Count, nanoToUsd(call.costNanoUsd));
+  recordSpend(metrics, call);
   countOutcome(metrics, call.failureType);
 }
 
