@@ -3,7 +3,7 @@
  * running local stack and follows the job by its events until it ends;
  * local-stack/enqueue-command.ts runs it.
  */
-import { signDevToken } from './dev-token.js';
+import { signDevToken, tokenSigningFromEnv } from './dev-token.js';
 import { runEnqueue } from './enqueue-command.js';
 import { ensureLocalAwsEnv } from './function-env.js';
 import { readStackOutputs } from './stack-outputs.js';
@@ -13,7 +13,7 @@ const interrupted = new AbortController();
 process.once('SIGINT', () => interrupted.abort());
 process.exitCode = await runEnqueue(process.argv.slice(2), {
   outputs: readStackOutputs(),
-  token: (userId) => signDevToken(userId, { secret: process.env.JWT_SECRET }),
+  token: (userId) => signDevToken(userId, tokenSigningFromEnv()),
   print: (text) => console.log(text),
   printError: (text) => console.error(text),
   signal: interrupted.signal,

@@ -1,6 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   type EnqueueIo,
@@ -8,6 +11,8 @@ import {
   runEnqueue,
 } from '../../local-stack/enqueue-command.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** What one run printed, and the requests it made to the function URL. */
 interface Run {
@@ -148,5 +153,39 @@ describe('npm run enqueue', () => {
     expect(stale.code).toBe(1);
     expect(stale.err).toMatch(/Could not reach the events topic .* is npm start still running/);
     expect(stale.requests).toEqual([]);
+  });
+});
+
+describe('npm run enqueue on a local stack that checks iss and aud', () => {
+  const checks = { JWT_ISSUER: 'https://issuer.example', JWT_AUDIENCE: 'claude-api' };
+  let stack: TestStack;
+  let cwd: string;
+  beforeAll(async () => {
+    stack = await startTestStack({ worker: true, env: checks });
+    // Where `npm start` would have said the stack is: npm run enqueue reads it there.
+    cwd = mkdtempSync(join(tmpdir(), 'enqueue-cli-'));
+    mkdirSync(join(cwd, '.local'));
+    writeFileSync(
+      join(cwd, '.local', 'outputs.json'),
+      JSON.stringify({
+        functionUrl: `${stack.url}/`,
+        eventsTopicArn: stack.eventsTopicArn,
+        snsEndpoint: inject('sqsEndpoint'),
+      }),
+    );
+    writeFileSync(join(cwd, 'notes.txt'), 'Notes of a meeting: the budget was agreed.');
+  });
+  afterAll(async () => {
+    await stack?.close();
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('signs its token with JWT_ISSUER and JWT_AUDIENCE from the shell, as npm run token does', async () => {
+    const { stdout } = await promisify(execFile)(
+      join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+      [join(REPO_ROOT, 'local-stack', 'enqueue.ts'), 'notes.txt'],
+      { cwd, env: { ...process.env, ...checks } },
+    );
+    expect(stdout).toMatch(/^job \S+: succeeded/m);
   });
 });
