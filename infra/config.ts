@@ -10,6 +10,7 @@ import {
 } from '../shared/config/settings.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
 import { functionEnvironment } from './function-settings.js';
+import { nearestSetting } from './nearest-setting.js';
 
 /**
  * The stack's configuration: CDK context (cdk.json, or `-c key=value`), validated at
@@ -71,7 +72,7 @@ function unknownKeys(context: Record<string, unknown>, known: readonly string[])
   return Object.keys(context)
     .filter((key) => OUR_KEY.test(key) && !known.includes(key))
     .map((key) => {
-      const near = all.find((name) => name.toLowerCase() === key.toLowerCase());
+      const near = nearestSetting(key, known);
       // jwtSecret's is jwtSecretArn; anthropicApiKey's and signingKey's, <key>SecretArn.
       const secretArnKey = all.includes(`${key}Arn`) ? `${key}Arn` : `${key}SecretArn`;
       const hint = SECRET_VALUED_SETTINGS.has(key as SettingKey)

@@ -204,6 +204,19 @@ describe('the infra configuration', () => {
     );
   });
 
+  it('suggests the setting a key with a typo was meant to be', () => {
+    expect(errorOf({ alarmEmial: 'oncall@example.com' }).message).toContain(
+      'alarmEmial: unknown setting; did you mean alarmEmail?',
+    );
+    expect(errorOf({ userMonthlyBudgetUsdd: 5 }).message).toContain(
+      'userMonthlyBudgetUsdd: unknown setting; did you mean userMonthlyBudgetUsd?',
+    );
+    // Never one the stack sets itself: it could not be set either.
+    expect(errorOf({ tableNam: 'mine' }).message).toContain(
+      'tableNam: unknown setting (see docs/configuration.md)',
+    );
+  });
+
   it('rejects a key that is no setting, and one the stack sets itself', () => {
     expect(errorOf({ maxTokens: 10 }).message).toContain(
       'maxTokens: unknown setting (see docs/configuration.md)',
