@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { RequestScope } from '../../../../../functions/chat/http/chat-router.js';
 import { sseResponse } from '../../../../../functions/chat/http/sse-response.js';
 
-/** A request scope that records its end and what it logged. */
+/** A request scope that records its end, what it logged and the metrics it counted. */
 function scopeFixture() {
   const logged: unknown[] = [];
+  const counted: string[] = [];
   let ended!: () => void;
   const end = new Promise<void>((resolve) => {
     ended = resolve;
@@ -13,9 +14,10 @@ function scopeFixture() {
   const scope = {
     requestId: 'req-1',
     logger: { error: (...args: unknown[]) => logged.push(args) } as unknown as Logger,
+    metrics: { singleMetric: () => ({ addMetric: (name: string) => counted.push(name) }) },
     keepOpen: () => ended,
   } as unknown as RequestScope;
-  return { scope, logged, end };
+  return { scope, logged, counted, end };
 }
 
 describe('sseResponse', () => {
@@ -46,7 +48,7 @@ describe('sseResponse', () => {
   });
 
   it('logs a producer that fails, and still ends the stream and the request', async () => {
-    const { scope, logged, end } = scopeFixture();
+    const { scope, logged, counted, end } = scopeFixture();
     const failure = new Error('the table is unreachable');
     const response = sseResponse(
       scope,
@@ -60,5 +62,6 @@ describe('sseResponse', () => {
     expect(await response.text()).toBe('data: one\n\n');
     await end;
     expect(logged).toEqual([['the stream failed', { error: failure }]]);
+    expect(counted).toEqual(['InternalErrors']);
   });
 });
