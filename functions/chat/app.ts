@@ -6,6 +6,7 @@ import { type AuthenticationOptions, authenticate, requireAdmin } from './http/a
 import { ChatRouter } from './http/chat-router.js';
 import { errorHandler } from './http/error-response.js';
 import { lowerCaseMediaType } from './http/media-type.js';
+import { privateByDefault } from './http/private-by-default.js';
 import { requestScope } from './http/request-scope.js';
 import { registerRoutes } from './http/route.js';
 import { traceRequest } from './http/trace-request.js';
@@ -77,11 +78,12 @@ export interface ChatAppDependencies extends RouteDependencies {
 /**
  * The chat function's HTTP API on Powertools Event Handler: one scope per request
  * (logger, metrics, request id), tracing, authentication on every route not marked
- * public (and the admin claim on admin routes), validation, and one error handler
- * mapping every error to JSON.
+ * public (and the admin claim on admin routes), validation, one error handler
+ * mapping every error to JSON, and responses no cache keeps.
  */
 export function createChatApp(deps: ChatAppDependencies): ChatRouter {
   const app = new ChatRouter({ logger: deps.logger });
+  app.use(privateByDefault);
   app.use(requestScope(deps));
   if (deps.ready) app.use(afterLoading(deps.ready));
   app.use(traceRequest(deps.tracer));
