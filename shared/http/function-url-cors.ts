@@ -16,6 +16,9 @@ export function corsAllowedHeaders(tokenHeader: string): string[] {
       // SSE clients send it on reconnect, and it is not CORS-safelisted.
       'last-event-id',
       'x-api-key',
+      // The SDKs set it (`ai-sdk/anthropic/… runtime/browser`); Firefox sends what a script
+      // sets, so asks for it in the preflight, and refuses the call when it is not allowed.
+      'user-agent',
       'anthropic-version',
       'anthropic-beta',
       'anthropic-dangerous-direct-browser-access',
