@@ -1,8 +1,8 @@
 import { brotliDecompressSync } from 'node:zlib';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationIdOfChat } from '../../functions/chat/routes/ui-chat-id.js';
+import { conversationOf, requestCompaction } from './support/compactions.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -203,30 +203,14 @@ describe('a conversation deleted while a compaction of it runs', () => {
       const userId = 'compacted';
       const marker = 'quetzalvelvet';
       const paragraph = (words: string) => `${words} `.repeat(30).trim();
-      let conversationId = '';
-      for (const message of [
+      const conversationId = await conversationOf(stack, userId, [
         // Its part is summarized slowly: the delete comes meanwhile.
         `${directive('ttft=3000 reply=echo')} ${paragraph(`${marker} slow`)}`,
         `${directive('reply=echo')} ${paragraph(`${marker} second`)}`,
         `${directive('reply=echo')} ${paragraph(`${marker} third`)}`,
-      ]) {
-        const events = await collectSse(
-          await stack.chat(userId, { message, ...(conversationId && { conversationId }) }),
-        );
-        conversationId = String(events[0]!.data.conversationId);
-      }
+      ]);
       const jobId = 'compaction-deleted-midway';
-      await stack.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: stack.queueUrl,
-          MessageBody: JSON.stringify({
-            type: 'summarize.conversation',
-            jobId,
-            userId,
-            conversationId,
-          }),
-        }),
-      );
+      await requestCompaction(stack, { jobId, userId, conversationId });
       await expect
         .poll(async () => (await stack.claude.requests.length) > 3, { timeout: 15_000 })
         .toBe(true);
@@ -363,34 +347,19 @@ describe('a conversation deleted while its compaction calls Claude', () => {
     try {
       const userId = 'compacted-slowly';
       const paragraph = (words: string) => `${words} `.repeat(30).trim();
-      let conversationId = '';
-      for (const message of [
-        // Its part is summarized for 20 s (200 tokens, 10 a second): the delete comes meanwhile.
-        `${directive('tps=10 tokens=200')} ${paragraph('slow')}`,
-        `${directive('reply=echo')} ${paragraph('second')}`,
-        `${directive('reply=echo')} ${paragraph('third')}`,
-      ]) {
-        const events = await collectSse(
-          await stack.chat(userId, {
-            message,
-            maxTokens: 4,
-            ...(conversationId && { conversationId }),
-          }),
-        );
-        conversationId = String(events[0]!.data.conversationId);
-      }
-      const jobId = 'compaction-deleted-mid-call';
-      await stack.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: stack.queueUrl,
-          MessageBody: JSON.stringify({
-            type: 'summarize.conversation',
-            jobId,
-            userId,
-            conversationId,
-          }),
-        }),
+      const conversationId = await conversationOf(
+        stack,
+        userId,
+        [
+          // Its part is summarized for 20 s (200 tokens, 10 a second): the delete comes meanwhile.
+          `${directive('tps=10 tokens=200')} ${paragraph('slow')}`,
+          `${directive('reply=echo')} ${paragraph('second')}`,
+          `${directive('reply=echo')} ${paragraph('third')}`,
+        ],
+        { maxTokens: 4 },
       );
+      const jobId = 'compaction-deleted-mid-call';
+      await requestCompaction(stack, { jobId, userId, conversationId });
       const summarizing = () =>
         stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('Summarize'));
       const slowPart = () =>

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redriveDeadLetters } from '../../local-stack/redrive-dead-letters.js';
 import { jobIdOf } from '../../shared/jobs/job-id.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
+import { conversationOf, requestCompaction } from './support/compactions.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -443,30 +444,14 @@ describe('a compaction whose conversation is deleted meanwhile', () => {
     try {
       const userId = 'forgetter';
       const paragraph = (words: string) => `${words} `.repeat(30).trim();
-      let conversationId: string | undefined;
-      for (const message of [
+      const conversationId = await conversationOf(stack, userId, [
         // The part holding the first paragraph is answered slowly: time to delete meanwhile.
         `${directive('ttft=3000')} ${paragraph('slow secret')}\n\n${paragraph('private plans')}`,
         paragraph('second question'),
         paragraph('third question'),
-      ]) {
-        const events = await collectSse(
-          await stack.chat(userId, { message, ...(conversationId && { conversationId }) }),
-        );
-        conversationId = String(events[0]!.data.conversationId);
-      }
+      ]);
       const jobId = 'compaction-of-a-deleted-conversation';
-      await stack.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: stack.queueUrl,
-          MessageBody: JSON.stringify({
-            type: 'summarize.conversation',
-            jobId,
-            userId,
-            conversationId,
-          }),
-        }),
-      );
+      await requestCompaction(stack, { jobId, userId, conversationId });
       const checkpoints = async () =>
         (
           await stack.documentClient.send(
@@ -500,25 +485,13 @@ describe('a compaction that succeeded, its conversation deleted since', () => {
     });
     try {
       const userId = 'deleter';
-      let conversationId: string | undefined;
-      for (const message of ['First plans.', 'Second thoughts.', 'Third idea.']) {
-        const events = await collectSse(
-          await stack.chat(userId, { message, ...(conversationId && { conversationId }) }),
-        );
-        conversationId = String(events[0]!.data.conversationId);
-      }
+      const conversationId = await conversationOf(stack, userId, [
+        'First plans.',
+        'Second thoughts.',
+        'Third idea.',
+      ]);
       const jobId = 'compaction-then-deletion';
-      await stack.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: stack.queueUrl,
-          MessageBody: JSON.stringify({
-            type: 'summarize.conversation',
-            jobId,
-            userId,
-            conversationId,
-          }),
-        }),
-      );
+      await requestCompaction(stack, { jobId, userId, conversationId });
       await waitForJob(stack, userId, jobId, ['succeeded', 'failed', 'dead_lettered']);
       const { Item: conversation } = await stack.documentClient.send(
         new GetCommand({

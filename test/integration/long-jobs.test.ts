@@ -9,7 +9,8 @@ import { usdToNano } from '../../shared/domain/pricing/model-price.js';
 import { PriceTable } from '../../shared/domain/pricing/price-table.js';
 import { utf8Bytes } from '../../shared/domain/tokens.js';
 import type { JobEndedEvent } from '../../shared/events/producer-events.js';
-import { collectSse, json } from './support/sse.js';
+import { conversationOf, requestCompaction } from './support/compactions.js';
+import { json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const directive = (text: string) => `[[local-claude: ${text}]]`;
@@ -292,30 +293,15 @@ describe('a compaction whose summary is too long for an event', () => {
       filterPolicy: { type: ['job.ended'] },
     });
     try {
-      let conversationId: string | undefined;
       // The first question asks the compaction (its prompt holds it) for ~40k words, ~280 KB.
-      for (const message of [`The plan. ${directive('tokens=40000 tps=0')}`, 'Next?', 'And?']) {
-        const events = await collectSse(
-          await stack.chat(userId, {
-            message,
-            maxTokens: 20,
-            ...(conversationId && { conversationId }),
-          }),
-        );
-        conversationId = String(events[0]!.data.conversationId);
-      }
-      const jobId = `compaction-${randomUUID().slice(0, 8)}`;
-      await stack.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: stack.queueUrl,
-          MessageBody: JSON.stringify({
-            type: 'summarize.conversation',
-            jobId,
-            userId,
-            conversationId,
-          }),
-        }),
+      const conversationId = await conversationOf(
+        stack,
+        userId,
+        [`The plan. ${directive('tokens=40000 tps=0')}`, 'Next?', 'And?'],
+        { maxTokens: 20 },
       );
+      const jobId = `compaction-${randomUUID().slice(0, 8)}`;
+      await requestCompaction(stack, { jobId, userId, conversationId });
 
       const { event } = await ends.waitFor<JobEndedEvent>((e) => e.jobId === jobId, {
         timeoutMs: 60_000,
