@@ -98,6 +98,8 @@ describe.skipIf(chromiumMissing)("the playground's composer keys, in Chromium", 
     await expect.poll(() => page.locator('.message.user .text').textContent()).toBe(question);
     expect(await direction('.message.user .text')).toBe('rtl');
     await page.getByTestId('answer-facts').waitFor({ timeout: 10_000 });
+    // Listed once answered: the list is read again after the answer's end.
+    await page.locator('nav li button').waitFor();
     expect(await direction('nav li button')).toBe('rtl');
     // An answer in English stays left to right.
     expect(await direction('[data-testid="answer"]')).toBe('ltr');
