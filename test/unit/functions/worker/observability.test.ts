@@ -5,25 +5,19 @@ import { classifyFailure } from '../../../../functions/worker/job-errors.js';
 import { createJobObserver } from '../../../../functions/worker/observability.js';
 import { ModelError, ValidationError } from '../../../../shared/domain/errors.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../../../shared/observability/metric-names.js';
+import { capturePublishedMetrics } from '../../../integration/support/published-metrics.js';
 
 describe("the worker's failed attempts", () => {
   const published: Array<Record<string, unknown>> = [];
-  let previous: string | undefined;
+  let stopCapture: () => void;
   beforeEach(() => {
-    previous = process.env.POWERTOOLS_METRICS_DISABLED;
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      for (const line of String(chunk).split('\n')) {
-        if (line.includes('"_aws"')) published.push(JSON.parse(line));
-      }
-      return true;
-    });
+    stopCapture = capturePublishedMetrics(published);
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   });
   afterEach(() => {
+    stopCapture();
     vi.restoreAllMocks();
     published.length = 0;
-    process.env.POWERTOOLS_METRICS_DISABLED = previous;
   });
 
   const observer = () =>

@@ -4,25 +4,19 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMessagesObserver } from '../../../../../functions/chat/observability/messages-observer.js';
 import { createTurnObserver } from '../../../../../functions/chat/observability/turn-observer.js';
 import { METRICS_NAMESPACE, SERVICE } from '../../../../../shared/observability/metric-names.js';
+import { capturePublishedMetrics } from '../../../../integration/support/published-metrics.js';
 
 describe("the chat function's failures of its own", () => {
   const published: Array<Record<string, unknown>> = [];
-  let previous: string | undefined;
+  let stopCapture: () => void;
   beforeEach(() => {
-    previous = process.env.POWERTOOLS_METRICS_DISABLED;
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      for (const line of String(chunk).split('\n')) {
-        if (line.includes('"_aws"')) published.push(JSON.parse(line));
-      }
-      return true;
-    });
+    stopCapture = capturePublishedMetrics(published);
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   });
   afterEach(() => {
+    stopCapture();
     vi.restoreAllMocks();
     published.length = 0;
-    process.env.POWERTOOLS_METRICS_DISABLED = previous;
   });
 
   const scope = () => ({
