@@ -120,6 +120,8 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
   const claude = await startLocalClaude({
     tokensPerSecond: 0,
     timeToFirstTokenMs: 0,
+    // A test reads what reached upstream over its whole file; the stack lives as long.
+    keptRequests: Number.POSITIVE_INFINITY,
     ...options.claude,
   });
 

@@ -11,6 +11,9 @@ import type { LocalClaudeService } from './service.js';
 import { API_KEEP_ALIVE_MS } from './stream.js';
 import type { LocalClaude, LocalClaudeOptions, RecordedRequest } from './types.js';
 
+/** Requests a local Claude keeps for inspection unless told otherwise (`keptRequests`). */
+export const DEFAULT_KEPT_REQUESTS = 100;
+
 /**
  * Starts a local double of the Anthropic API (Messages, token counting, models). Point the real SDK at it with
  * `new Anthropic({ baseURL: localClaude.url, apiKey: 'test' })`.
@@ -30,6 +33,7 @@ export async function startLocalClaude(options: LocalClaudeOptions = {}): Promis
     batchProcessingMs: options.batchProcessingMs ?? 1000,
   };
   const requests: RecordedRequest[] = [];
+  const keptRequests = options.keptRequests ?? DEFAULT_KEPT_REQUESTS;
   const running = new Set<AbortController>();
   let closing: Promise<void> | undefined;
 
@@ -51,6 +55,7 @@ export async function startLocalClaude(options: LocalClaudeOptions = {}): Promis
       outputTokensSent: 0,
     };
     requests.push(record);
+    if (requests.length > keptRequests) requests.splice(0, requests.length - keptRequests);
     res.setHeader('request-id', record.requestId);
     const controller = new AbortController();
     running.add(controller);

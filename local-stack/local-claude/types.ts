@@ -17,6 +17,12 @@ export interface LocalClaudeOptions {
   models?: string[];
   /** How long a Message Batch stays `in_progress` before its results are ready. @default 1000 */
   batchProcessingMs?: number;
+  /**
+   * How many of the latest requests `requests` keeps, bodies included: a local Claude serving
+   * `npm start` for hours would otherwise hold every prompt it was sent.
+   * @default DEFAULT_KEPT_REQUESTS (100)
+   */
+  keptRequests?: number;
 }
 
 /** One HTTP request the local Claude received, as it was received. */
@@ -48,7 +54,7 @@ export interface RecordedRequest {
 export interface LocalClaude {
   /** Base URL for the SDK's `baseURL`, e.g. `http://127.0.0.1:4010` (no trailing slash, no `/v1`). */
   url: string;
-  /** Every request received, oldest first; entries are updated while their response runs. */
+  /** The latest requests received (`keptRequests`), oldest first; entries are updated while their response runs. */
   requests: RecordedRequest[];
   /** Stops listening and destroys every open connection, stalled streams included. */
   close(): Promise<void>;

@@ -1,6 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it, vi } from 'vitest';
-import { startLocalClaude } from '../../../local-stack/local-claude/index.js';
+import {
+  DEFAULT_KEPT_REQUESTS,
+  startLocalClaude,
+} from '../../../local-stack/local-claude/index.js';
 
 describe('local Claude lifecycle', () => {
   it('listens on a random local port and gives a base URL without /v1', async () => {
@@ -32,6 +35,35 @@ describe('local Claude lifecycle', () => {
 
     await expect(consumed).rejects.toThrow();
     expect(claude.requests[0]?.aborted).toBe(false);
+  });
+
+  it('keeps only the latest requests, so one serving `npm start` for hours holds a bounded record', async () => {
+    const claude = await startLocalClaude();
+    try {
+      const sent = DEFAULT_KEPT_REQUESTS + 5;
+      for (let n = 1; n <= sent; n++) {
+        await (await fetch(`${claude.url}/v1/models`, { headers: { 'x-seq': String(n) } })).text();
+      }
+
+      expect(claude.requests).toHaveLength(DEFAULT_KEPT_REQUESTS);
+      expect(claude.requests[0]?.headers['x-seq']).toBe('6');
+      expect(claude.requests.at(-1)?.headers['x-seq']).toBe(String(sent));
+    } finally {
+      await claude.close();
+    }
+  });
+
+  it('keeps every request when told to, as the tests that read them all are', async () => {
+    const claude = await startLocalClaude({ keptRequests: Number.POSITIVE_INFINITY });
+    try {
+      for (let n = 0; n <= DEFAULT_KEPT_REQUESTS; n++) {
+        await (await fetch(`${claude.url}/v1/models`)).text();
+      }
+
+      expect(claude.requests).toHaveLength(DEFAULT_KEPT_REQUESTS + 1);
+    } finally {
+      await claude.close();
+    }
   });
 
   it('can be closed twice', async () => {
