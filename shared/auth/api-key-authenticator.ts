@@ -17,6 +17,11 @@ export interface ApiKeyAuthenticator {
    * read before: other instances take them within `cacheTtlMs`.
    */
   noteChanged(key: ApiKey): void;
+  /**
+   * How many keys this instance holds something of: what it read of them (about 10,000 at most)
+   * and when it last recorded a use (those used within `touchIntervalMs`).
+   */
+  remembered(): { read: number; touched: number };
 }
 
 /**
@@ -53,7 +58,14 @@ export function createApiKeyAuthenticator(deps: {
 
   function touch(key: ApiKey, nowMs: number): void {
     if (nowMs - (touchedAtMs.get(key.id) ?? Number.NEGATIVE_INFINITY) < touchIntervalMs) return;
+    // Put last, so the oldest come first: a use recorded longer ago than the interval decides
+    // nothing and is forgotten, or a warm instance would hold every key it ever saw.
+    touchedAtMs.delete(key.id);
     touchedAtMs.set(key.id, nowMs);
+    for (const [id, touchedMs] of touchedAtMs) {
+      if (nowMs - touchedMs < touchIntervalMs) break;
+      touchedAtMs.delete(id);
+    }
     store.touch(key.id, new Date(nowMs).toISOString()).catch(deps.onTouchFailed);
   }
 
@@ -81,5 +93,6 @@ export function createApiKeyAuthenticator(deps: {
         if (cached.key?.id === key.id) read.set(hash, { key, readAtMs: nowMs });
       }
     },
+    remembered: () => ({ read: read.size, touched: touchedAtMs.size }),
   };
 }

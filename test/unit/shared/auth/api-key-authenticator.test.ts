@@ -284,6 +284,36 @@ describe('createApiKeyAuthenticator', () => {
     expect(store.touches.map((touch) => touch.id)).toEqual([key.id, otherKey.id]);
   });
 
+  it('remembers the uses of the keys used within the last minute only, however many keys a warm instance has seen', async () => {
+    const { authenticator, store, advance } = await fixture();
+    const secrets = await Promise.all(
+      Array.from({ length: 30 }, async (_, index) => {
+        const secret = generateApiKeySecret();
+        await store.create(
+          {
+            id: newApiKeyId(),
+            principal: `team-${index}`,
+            hint: apiKeyHint(secret),
+            createdAt: '2026-11-01T00:00:00.000Z',
+          },
+          hashApiKeySecret(secret),
+        );
+        return secret;
+      }),
+    );
+
+    // Ten new keys a minute for three minutes, as a deployment with a key per customer sees them.
+    for (let minute = 0; minute < 3; minute++) {
+      for (const secret of secrets.slice(minute * 10, minute * 10 + 10)) {
+        await authenticator.verify(secret);
+        advance(6_000);
+      }
+    }
+
+    expect(store.touches).toHaveLength(30);
+    expect(authenticator.remembered().touched).toBeLessThanOrEqual(10);
+  });
+
   it('records no use of a refused key', async () => {
     const { authenticator, secret, store } = await fixture({
       revokedAt: '2026-11-14T00:00:00.000Z',
