@@ -2,6 +2,7 @@ import { webcrypto } from 'node:crypto';
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { ApiKeyGrant } from '../domain/api-key.js';
 import { AuthenticationError } from '../domain/errors.js';
+import { KeySetUnavailableError } from './key-set-unavailable-error.js';
 import { IAM_USER_ID_PREFIX, isUserId } from './user-id.js';
 
 /** Who is calling: a user (or team), through a token or one of its API keys. */
@@ -75,9 +76,21 @@ export interface OidcVerifierOptions extends TokenRules {
 }
 
 export function oidcVerifier(options: OidcVerifierOptions): TokenVerifier {
-  const keySet: JWTVerifyGetKey = createRemoteJWKSet(
+  const remoteKeySet = createRemoteJWKSet(
     new URL(options.jwksUrl ?? `${options.issuer.replace(/\/$/, '')}/.well-known/jwks.json`),
   );
+  // Only a key set without (or with several of) the token's kid and alg is the token's fault.
+  const keySet: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await remoteKeySet(header, token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey) throw error;
+      if (error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+      throw new KeySetUnavailableError(`the token issuer's key set could not be used`, {
+        cause: error,
+      });
+    }
+  };
   return {
     verify: (authorization) =>
       verifyWith(authorization, options, (token) =>
@@ -109,9 +122,7 @@ async function verifyWith(
   } catch (error) {
     // Not the token's fault: its key could not be had (the secret, the issuer's JWKS). A 401
     // would tell clients to drop a good token; the error handler answers 503 to a throttle.
-    // jose's bare JOSEError is the issuer's JWKS answering other than 200 or not JSON (a 503).
-    if (!(error instanceof errors.JOSEError) || error instanceof errors.JWKSTimeout) throw error;
-    if (error.constructor === errors.JOSEError) throw error;
+    if (!(error instanceof errors.JOSEError)) throw error;
     // jose says which check failed ("exp" claim timestamp check failed, a missing claim…).
     throw new AuthenticationError(`the bearer token is not valid: ${error.message}`, 'invalid', {
       cause: error,

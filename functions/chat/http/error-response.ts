@@ -124,10 +124,8 @@ const MOMENTARY_ERROR_NAMES = new Set([
   'TimeoutError',
   'RequestTimeout',
   'RequestTimeoutException',
-  // jose's, when an OIDC issuer's JWKS does not answer in time, or answers other than 200
-  // (its bare JOSEError, which the token verifier passes on).
-  'JWKSTimeout',
-  'JOSEError',
+  // The token verifier's, when an OIDC issuer's key set cannot be had or used.
+  'KeySetUnavailableError',
 ]);
 const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
 

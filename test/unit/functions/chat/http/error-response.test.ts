@@ -2,6 +2,7 @@ import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb
 import { errors } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { answerFor } from '../../../../../functions/chat/http/error-response.js';
+import { KeySetUnavailableError } from '../../../../../shared/auth/key-set-unavailable-error.js';
 import { UpstreamError } from '../../../../../shared/domain/errors.js';
 
 const metadata = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
@@ -30,10 +31,11 @@ const dependencyFailures: Array<[string, Error]> = [
       { name: 'GetParameterError' },
     ),
   ],
-  ['an OIDC issuer whose JWKS does not answer', new errors.JWKSTimeout()],
   [
-    'an OIDC issuer whose JWKS answers 503',
-    new errors.JOSEError('Expected 200 OK from the JSON Web Key Set HTTP response'),
+    'an OIDC issuer whose JWKS does not answer',
+    new KeySetUnavailableError("the token issuer's key set could not be used", {
+      cause: new errors.JWKSTimeout(),
+    }),
   ],
 ];
 
