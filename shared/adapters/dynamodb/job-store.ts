@@ -28,8 +28,9 @@ import { transactWrite } from './transact.js';
 type Item = Record<string, unknown>;
 
 /**
- * Jobs are kept this long from their creation and again from each end (a failed job asked
- * again late in its life keeps its result as long), then DynamoDB TTL removes them
+ * Jobs are kept this long from their creation, and again from each end and each time they
+ * are asked again (a failed job asked again late in its life runs and keeps its result as
+ * long), then DynamoDB TTL removes them
  * (checkpoints too, this long after they were saved).
  */
 const JOB_RETENTION_SECONDS = 30 * 24 * 3600;
@@ -163,7 +164,10 @@ export class DynamoJobStore implements JobStore {
 
   async requeue(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
     return this.moveStatus(userId, jobId, {
-      UpdateExpression: 'SET #status = :queued, updatedAt = :now REMOVE #error',
+      // Kept from now: asked again late in its retention (or past it, not yet deleted), it
+      // would otherwise be deleted by TTL while it runs, a batch's hold and checkpoints with it.
+      UpdateExpression:
+        'SET #status = :queued, updatedAt = :now, expiresAt = :expiresAt REMOVE #error',
       ConditionExpression: '#status IN (:failed, :cancelled)',
       ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
       ExpressionAttributeValues: {
@@ -171,6 +175,7 @@ export class DynamoJobStore implements JobStore {
         ':failed': 'failed',
         ':cancelled': 'cancelled',
         ':now': nowIso,
+        ':expiresAt': expiresAtOf(nowIso),
       },
     });
   }

@@ -117,5 +117,30 @@ describe('DynamoJobStore on DynamoDB Local', () => {
         expect(await expiresAt(userId, how), how).toBe(Date.parse(ended) / 1000 + 30 * DAY_SECONDS);
       }
     });
+
+    it('keeps a job asked again for 30 days from then, so TTL never deletes it while it runs again', async () => {
+      const userId = `retention-${randomUUID()}`;
+      for (const how of ['failed', 'cancelled'] as const) {
+        await jobs.create({ jobId: how, userId, type: 'summarize.document' }, created);
+        if (how === 'failed') {
+          await jobs.markFailed(
+            userId,
+            how,
+            { status: 'failed', error: { type: 'billing_error', message: 'm' } },
+            ended,
+          );
+        } else await jobs.cancel(userId, how, ended);
+        // Posted again a day before its retention ends; its batch may wait 24 hours.
+        const askedAgain = new Date(Date.parse(ended) + 29 * DAY_SECONDS * 1000).toISOString();
+
+        expect(await jobs.requeue(userId, how, askedAgain), how).toMatchObject({
+          status: 'queued',
+        });
+
+        expect(await expiresAt(userId, how), how).toBe(
+          Date.parse(askedAgain) / 1000 + 30 * DAY_SECONDS,
+        );
+      }
+    });
   });
 });
