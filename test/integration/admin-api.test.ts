@@ -440,6 +440,11 @@ describe('API keys', () => {
     'a budget below a nano-dollar': { principal: 'p', monthlyBudgetUsd: 1e-300 },
     'a fractional rate': { principal: 'p', requestsPerMinute: 1.5 },
     'a date without offset': { principal: 'p', expiresAt: '2099-01-01T00:00:00' },
+    // 10000-01-01T00:59:59Z: no RFC 3339 instant could say it back.
+    'an expiry past the year 9999 in UTC': {
+      principal: 'p',
+      expiresAt: '9999-12-31T23:59:59-01:00',
+    },
     'an unknown field': { principal: 'p', scopes: ['admin'] },
   };
   for (const [name, body] of Object.entries(invalid)) {

@@ -16,6 +16,9 @@ export interface NewApiKey extends ApiKeyLimits {
   name?: string;
 }
 
+/** 9999-12-31T23:59:59.999Z: the last instant a four-digit year can say in UTC. */
+const LATEST_EXPIRY_MS = Date.UTC(10_000, 0, 1) - 1;
+
 /** A new key, and its secret: shown this once, never stored. */
 export type IssueApiKey = (request: NewApiKey) => Promise<{ key: ApiKey; secret: string }>;
 
@@ -48,6 +51,13 @@ export function createApiKeyIssuer(deps: {
     }
     if (request.expiresAt !== undefined && Date.parse(request.expiresAt) <= nowMs) {
       throw new ValidationError('expiresAt: must be in the future');
+    }
+    // Past it, the UTC instant the key is stored and shown with is no RFC 3339 date-time
+    // (`+010000-…`), which clients and the API's own schema refuse.
+    if (request.expiresAt !== undefined && Date.parse(request.expiresAt) > LATEST_EXPIRY_MS) {
+      throw new ValidationError(
+        `expiresAt: at most ${new Date(LATEST_EXPIRY_MS).toISOString()} (UTC), not ${request.expiresAt}`,
+      );
     }
     const secret = generateApiKeySecret();
     const key: ApiKey = {
