@@ -38,6 +38,12 @@ export function monthOf(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 7);
 }
 
+/** The calendar month (UTC) after the one of `epochMs`, e.g. `2027-01` in December 2026. */
+export function nextMonthOf(epochMs: number): string {
+  const date = new Date(epochMs);
+  return monthOf(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1));
+}
+
 /** Each global-budget shard holds at least this much, so reservations rarely fragment. */
 const MIN_USD_PER_SHARD = 10;
 /** The most shards a deployment's budget is ever split into, whatever it was set to. */

@@ -308,6 +308,20 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
       expect(await held()).toBe(1_900);
     });
 
+    it("applies an operator's budget set as a month ends to the next too, which may have started already", async () => {
+      // The next month's first call (on an instance whose clock runs a little ahead, or as
+      // the month turned while the budget was being set) started it under the default.
+      const december = { nowMs: Date.parse('2026-12-01T00:00:00.000Z') };
+      await ledger.release(await reserve({ amountNanoUsd: 100, ...december }));
+
+      await ledger.setUserBudgetOverride(userId, 0, Date.parse('2026-11-30T23:59:59.999Z'));
+
+      await expect(reserve({ amountNanoUsd: 100, ...december })).rejects.toBeInstanceOf(
+        BudgetExceededError,
+      );
+      await expect(reserve({ amountNanoUsd: 100 })).rejects.toBeInstanceOf(BudgetExceededError);
+    });
+
     it('makes the reservation it planned, under the planned id', async () => {
       const planned = ledger.plan({
         userId,

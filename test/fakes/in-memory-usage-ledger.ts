@@ -1,4 +1,4 @@
-import { holdableAmount, monthOf } from '../../shared/domain/budget.js';
+import { holdableAmount, monthOf, nextMonthOf } from '../../shared/domain/budget.js';
 import {
   deploymentBudgetExceeded,
   keyBudgetExceeded,
@@ -159,6 +159,9 @@ export class InMemoryUsageLedger implements UsageLedger {
     this.overridesNanoUsd.set(userId, usdToNano(budgetUsd));
     this.monthBudgets.set(`${userId}\u0000${monthOf(nowMs)}`, usdToNano(budgetUsd));
     this.monthBases.set(`${userId}\u0000${monthOf(nowMs)}`, OWN_BUDGET);
+    // The next month too, as the adapter does: it may have started as this month ended.
+    this.monthBudgets.set(`${userId}\u0000${nextMonthOf(nowMs)}`, usdToNano(budgetUsd));
+    this.monthBases.set(`${userId}\u0000${nextMonthOf(nowMs)}`, OWN_BUDGET);
   }
 
   private tryReserve(

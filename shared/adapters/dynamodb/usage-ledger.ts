@@ -4,7 +4,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { globalBudgetShards, holdableAmount, monthOf } from '../../domain/budget.js';
+import { globalBudgetShards, holdableAmount, monthOf, nextMonthOf } from '../../domain/budget.js';
 import { keyBudgetExceeded } from '../../domain/budget-refusals.js';
 import { BudgetExceededError } from '../../domain/errors.js';
 import { newReservationId } from '../../domain/ids.js';
@@ -693,8 +693,17 @@ export class DynamoUsageLedger implements UsageLedger {
     // settings at once may land their month updates in the other order than their puts:
     // each applies what is stored until it finds it applied, so the last put wins both.
     const month = ledgerKeys.userMonth(userId, monthOf(nowMs));
+    // The next month too, started now if it has not: set as a month ends, the next may have
+    // started before the put landed, or start from a reading of the budget made before it
+    // (its first call's, on an instance whose clock runs ahead perhaps), and would follow
+    // the default all month.
+    const next = ledgerKeys.userMonth(userId, nextMonthOf(nowMs));
     for (let applied = budgetNanoUsd, tries = 0; tries < 5; tries++) {
-      await this.startUserMonth(month, { nanoUsd: applied, basis: OWN_BUDGET }, 'always');
+      const budget: UserBudget = { nanoUsd: applied, basis: OWN_BUDGET };
+      await Promise.all([
+        this.startUserMonth(month, budget, 'always'),
+        this.startUserMonth(next, budget, 'always'),
+      ]);
       const stored = await this.storedBudgetNanoUsd(userId);
       if (stored === undefined || stored === applied) return;
       applied = stored;

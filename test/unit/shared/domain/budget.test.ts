@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   globalShardCaps,
   MAX_GLOBAL_BUDGET_SHARDS,
+  monthOf,
+  nextMonthOf,
   type ShardReading,
 } from '../../../../shared/domain/budget.js';
 
@@ -82,5 +84,23 @@ describe('globalShardCaps', () => {
     );
 
     expect(globalShardCaps(30, 2, given).slice(0, 2)).toEqual([25, 9]);
+  });
+});
+
+describe('monthOf and nextMonthOf', () => {
+  it('name calendar months in UTC, whatever their length, across years and leap days', () => {
+    const cases: Array<[string, string, string]> = [
+      ['2026-11-30T23:59:59.999Z', '2026-11', '2026-12'],
+      ['2026-12-31T23:59:59.999Z', '2026-12', '2027-01'],
+      ['2028-02-29T12:00:00.000Z', '2028-02', '2028-03'],
+      ['2027-01-31T23:59:59.999Z', '2027-01', '2027-02'],
+      ['2026-12-01T00:30:00.000+01:00', '2026-11', '2026-12'],
+    ];
+    for (const [instant, month, next] of cases) {
+      expect([monthOf(Date.parse(instant)), nextMonthOf(Date.parse(instant))], instant).toEqual([
+        month,
+        next,
+      ]);
+    }
   });
 });
