@@ -9,9 +9,9 @@
  * usage, progress, a conflict note of at most ~1 KB: under 4 KB more; `error` and `batch`
  * are removed by the same write); a conversation's summary in its conversation item (title
  * of 80 characters, counters, the active turn's hold: ~2 KB, and ~20 bytes per range a
- * regenerate or an edit superseded). The 50,000 bytes left hold all of that with room for
- * a couple of thousand such ranges; a conversation with more, which could not take its
- * summary, fails its compaction for good instead of paying for it again (job-errors.ts).
+ * regenerate or an edit superseded, at most MAX_SUPERSEDED_RANGES of them). The 50,000
+ * bytes left hold all of that; a conversation that could not take its summary all the
+ * same fails its compaction for good instead of paying for it again (job-errors.ts).
  * The same cap as a chat answer's (functions/chat/turn/collect-answer.ts), for the same item limit.
  */
 export const MAX_JOB_ANSWER_BYTES = 350_000;

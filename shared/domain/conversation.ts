@@ -84,6 +84,14 @@ export interface Conversation {
 /** The newest messages a compaction keeps verbatim; only older ones are folded into the summary. */
 export const COMPACTION_KEEPS_RECENT_MESSAGES = 4;
 
+/**
+ * The most replaced ranges (regenerates and edits) a conversation keeps. They live in its
+ * one DynamoDB item, ~20 bytes each: past ~25,000 the item's 400 KB is full and every turn
+ * of the conversation, a plain question too, is refused by DynamoDB. 2,000 leave room for
+ * the largest summary a compaction stores (functions/worker/answer-size.ts).
+ */
+export const MAX_SUPERSEDED_RANGES = 2_000;
+
 /** Whether message `seq` was replaced by a regenerated answer or an edited question. */
 export function isSuperseded(
   seq: number,

@@ -8,6 +8,7 @@ import type { Clock } from '../../../shared/domain/clock.js';
 import {
   type Conversation,
   isSuperseded,
+  MAX_SUPERSEDED_RANGES,
   type StoredMessage,
 } from '../../../shared/domain/conversation.js';
 import {
@@ -71,6 +72,7 @@ export function createTurnStart(deps: {
       : undefined;
     const conversationId = existing?.id ?? request.newConversationId ?? newConversationId();
     const supersedeFrom = await supersededBy(store, request, existing);
+    if (supersedeFrom !== undefined) checkRoomForReplaced(existing!);
     const skip = [
       ...(existing?.superseded ?? []),
       ...(supersedeFrom === undefined || !existing
@@ -521,6 +523,14 @@ async function supersededBy(
   }
   // A question with nothing after it is answered with nothing superseded.
   return from > existing.lastSeq ? undefined : from;
+}
+
+/** A conversation keeps so many replaced ranges; past them its item (400 KB) would be full. */
+function checkRoomForReplaced(existing: Conversation): void {
+  if ((existing.superseded?.length ?? 0) < MAX_SUPERSEDED_RANGES) return;
+  throw new ValidationError(
+    `this conversation has had answers given again or questions edited ${MAX_SUPERSEDED_RANGES} times, the most one conversation keeps: ask on, or start a new conversation`,
+  );
 }
 
 /**
