@@ -67,14 +67,32 @@ export function keepsAvailable(counter: Counter): boolean {
   return counter.kind !== 'key';
 }
 
+/**
+ * The counters a settle adds to, started at 0 by every hold. A month item can fill with
+ * holds before any call on it settles (batch jobs hold for a day): had its first settle to
+ * add these attributes, it would grow the full item, which DynamoDB refuses, and every
+ * settle on it would fail alike. Present from the first hold, a settle only removes its
+ * hold and adds to numbers, which leaves the item no larger.
+ */
+const SPEND_COUNTERS = [
+  'spentNanoUsd',
+  'requests',
+  'inputTokens',
+  'outputTokens',
+  'cacheReadInputTokens',
+  'cacheCreationInputTokens',
+] as const;
+/** Records the hold and starts the counters a settle adds to. */
+const SET_HOLD = `SET #hold = :amount, ${SPEND_COUNTERS.map((name) => `${name} = if_not_exists(${name}, :zero)`).join(', ')}`;
+
 /** The update recording a hold of `amount` on a month item, if its bound allows. */
 export function holdUpdate(counter: Counter, amount: number) {
-  const taken = { ':amount': amount, ':taken': -amount };
+  const taken = { ':amount': amount, ':taken': -amount, ':zero': 0 };
   // No arithmetic is allowed in conditions: what is left is kept, or the bound precomputed.
   switch (counter.kind) {
     case 'user':
       return {
-        UpdateExpression: 'SET #hold = :amount ADD availableNanoUsd :taken, heldNanoUsd :amount',
+        UpdateExpression: `${SET_HOLD} ADD availableNanoUsd :taken, heldNanoUsd :amount`,
         ConditionExpression:
           'attribute_not_exists(#hold) AND availableNanoUsd >= :amount AND budgetBasis IN (:default, :own)',
         ExpressionAttributeValues: {
@@ -85,7 +103,7 @@ export function holdUpdate(counter: Counter, amount: number) {
       };
     case 'global':
       return {
-        UpdateExpression: 'SET #hold = :amount ADD availableNanoUsd :taken, heldNanoUsd :amount',
+        UpdateExpression: `${SET_HOLD} ADD availableNanoUsd :taken, heldNanoUsd :amount`,
         ConditionExpression:
           'attribute_not_exists(#hold) AND availableNanoUsd >= :amount AND budgetBasis = :budget',
         ExpressionAttributeValues: { ...taken, ':budget': counter.budgetNanoUsd },
@@ -93,15 +111,19 @@ export function holdUpdate(counter: Counter, amount: number) {
     case 'key':
       return counter.limit === undefined
         ? {
-            UpdateExpression: 'SET #hold = :amount ADD heldNanoUsd :amount',
+            UpdateExpression: `${SET_HOLD} ADD heldNanoUsd :amount`,
             ConditionExpression: 'attribute_not_exists(#hold)',
-            ExpressionAttributeValues: { ':amount': amount },
+            ExpressionAttributeValues: { ':amount': amount, ':zero': 0 },
           }
         : {
-            UpdateExpression: 'SET #hold = :amount ADD heldNanoUsd :amount',
+            UpdateExpression: `${SET_HOLD} ADD heldNanoUsd :amount`,
             ConditionExpression:
               'attribute_not_exists(#hold) AND (attribute_not_exists(heldNanoUsd) OR heldNanoUsd <= :max)',
-            ExpressionAttributeValues: { ':amount': amount, ':max': counter.limit - amount },
+            ExpressionAttributeValues: {
+              ':amount': amount,
+              ':zero': 0,
+              ':max': counter.limit - amount,
+            },
           };
   }
 }

@@ -645,6 +645,44 @@ describe('DynamoUsageLedger', () => {
       await sharded.release(filling);
     });
   });
+  it('settles a call whose month item filled with holds before any call on it settled', async () => {
+    const userId = `user-${randomUUID()}`;
+    const call = await reserve(userId);
+    const documents = createDocumentClient(client);
+    const month = ledgerKeys.userMonth(userId, MONTH);
+    const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: month }));
+    // A month started with a burst of batch jobs: their holds (a day each) fill the item
+    // before the first of them settles.
+    const ids = Array.from({ length: 18_000 }, () =>
+      ledgerKeys.holdAttribute(newReservationId(T0 + 25 * 3600_000)),
+    );
+    const fill = (count: number) =>
+      documents.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...Item, ...Object.fromEntries(ids.slice(0, count).map((id) => [id, 1_000])) },
+        }),
+      );
+    let [fits, tooMany] = [0, ids.length];
+    while (tooMany - fits > 1) {
+      const count = Math.floor((fits + tooMany) / 2);
+      await fill(count).then(
+        () => (fits = count),
+        () => (tooMany = count),
+      );
+    }
+    await fill(fits);
+
+    await ledger.settle(call, { usage: USAGE, costNanoUsd: 400_000 });
+
+    const { Item: after = {} } = await documents.send(
+      new GetCommand({ TableName: tableName, Key: month, ConsistentRead: true }),
+    );
+    expect(after[ledgerKeys.holdAttribute(call.id)]).toBeUndefined();
+    expect(after).toMatchObject({ spentNanoUsd: 400_000, requests: 1, inputTokens: 100 });
+    expect(await ledger.listReservations()).toEqual([]);
+  });
+
   it("refuses a call as held by calls in flight when its user's month item is full of their holds", async () => {
     const userId = `user-${randomUUID()}`;
     await ledger.release(await reserve(userId));
