@@ -6,6 +6,7 @@ import type { TokenVerifier } from '../../shared/auth/token-verifier.js';
 import { deferMembers, inBackground } from '../../shared/composition/defer.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
+import { prepareTextCuts } from '../../shared/domain/tokens.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
 import {
   logRecoveredTurn,
@@ -66,7 +67,10 @@ export interface ChatAdapters {
   logger: Logger;
   createMetrics: () => Metrics;
   tracer: RequestTracer;
-  /** Settles once the adapters every route uses (AWS, tracer) have loaded; rejects if they cannot. */
+  /**
+   * Settles once the adapters every route uses (AWS, tracer) have loaded and text cuts are
+   * ready; rejects if they cannot.
+   */
   ready: Promise<void>;
   /** Settles once every adapter has loaded, the Anthropic ones included. */
   loaded: Promise<void>;
@@ -129,7 +133,10 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
     tracing.then((value) => ({ tracer: value })),
     ['tracer'],
   );
-  const ready = Promise.all([aws.ready, tracer.ready]).then(() => {});
+  // Off the import (it initializes ICU), yet before any route: a turn may cut a long title
+  // with it before its first token.
+  const textCuts = inBackground(async () => prepareTextCuts());
+  const ready = Promise.all([aws.ready, tracer.ready, textCuts]).then(() => {});
   const loaded = Promise.all([ready, anthropic.ready]).then(() => {});
   loaded.catch(() => {});
   return {

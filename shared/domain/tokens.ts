@@ -36,7 +36,17 @@ export function maxTokensOf(texts: readonly string[]): number {
   return texts.reduce((sum, text) => sum + utf8Bytes(text) + FRAMING_TOKENS_PER_TEXT, 16);
 }
 
-const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+let graphemes: Intl.Segmenter | undefined;
+
+/**
+ * Builds what {@link truncateText} and {@link truncateUtf8} cut with, if not built yet. The
+ * first Intl object of a process initializes ICU, ~15–25 ms of CPU: a function calls this
+ * in the background after its entry has loaded, not while it loads (`npm run bench`).
+ */
+export function prepareTextCuts(): Intl.Segmenter {
+  graphemes ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
+  return graphemes;
+}
 
 /**
  * At most `maxLength` UTF-16 code units of `text`, cut between graphemes: never inside a
@@ -55,7 +65,7 @@ function prefixWithin(text: string, max: number, sizeOf: (segment: string) => nu
   if (sizeOf(text) <= max) return text;
   let end = 0;
   let size = 0;
-  for (const { index, segment } of graphemes.segment(text)) {
+  for (const { index, segment } of prepareTextCuts().segment(text)) {
     size += sizeOf(segment);
     if (size > max) break;
     end = index + segment.length;

@@ -179,6 +179,48 @@ describe('the chat bundle, loaded lazily', () => {
     expect(bytes).toBeLessThanOrEqual(350 * KiB);
   });
 
+  /** What importing the entry did, and what it had done once `loaded` settled. */
+  function importEntry(): {
+    atImport: { segmenters: number; builtins: string[] };
+    onceLoaded: { segmenters: number };
+  } {
+    const script = `
+      globalThis.awslambda = { streamifyResponse: (h) => h, HttpResponseStream: { from: (s) => s } };
+      let segmenters = 0;
+      const Segmenter = Intl.Segmenter;
+      Intl.Segmenter = class extends Segmenter {
+        constructor(...args) { super(...args); segmenters++; }
+      };
+      const before = new Set(process.moduleLoadList);
+      const mod = await import(${JSON.stringify(pathToFileURL(join(dir(), 'index.mjs')).href)});
+      const builtins = process.moduleLoadList
+        .filter((name) => !before.has(name) && /^NativeModule (?!internal\\/)/.test(name))
+        .map((name) => name.slice('NativeModule '.length));
+      const atImport = { segmenters, builtins };
+      await mod.loaded;
+      console.log(JSON.stringify({ atImport, onceLoaded: { segmenters } }));
+    `;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        ...deployedEnvironment('chat'),
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    return JSON.parse(output.trim().split('\n').at(-1)!);
+  }
+
+  it('builds its grapheme segmenter (ICU, ~20 ms) in the background, not while its entry loads', () => {
+    const { atImport, onceLoaded } = importEntry();
+    expect(atImport.segmenters).toBe(0);
+    // Before any route runs: a turn may cut a long title with it before its first token.
+    expect(onceLoaded.segmenters).toBe(1);
+  });
+
   it('loads the SDKs, the tracer, token verification and the adapters only after its entry', () => {
     const atImport = sourcesOf(dir(), loadedAtImport(dir()));
     const later = sourcesOf(dir(), modulesOf(dir()));
