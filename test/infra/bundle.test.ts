@@ -221,6 +221,10 @@ describe('the chat bundle, loaded lazily', () => {
     expect(onceLoaded.segmenters).toBe(1);
   });
 
+  it('loads node:zlib only for a playground page asked for without gzip, not while its entry loads', () => {
+    expect(importEntry().atImport.builtins).not.toContain('zlib');
+  });
+
   it('loads the SDKs, the tracer, token verification and the adapters only after its entry', () => {
     const atImport = sourcesOf(dir(), loadedAtImport(dir()));
     const later = sourcesOf(dir(), modulesOf(dir()));
