@@ -20,6 +20,7 @@ import {
   recordRecoveredSpend,
   reportUnrecordedTurn,
 } from '../../shared/observability/recovered-turns.js';
+import { recordSpend } from '../../shared/observability/spend-metrics.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { BudgetNotices } from '../../shared/ports/budget-notices.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
@@ -110,6 +111,8 @@ export function composeMaintenance(
       recover,
       clock,
       onFailed: (turn, error) => adapters.logger.warn('could not check a turn', { ...turn, error }),
+      // Published with the sweep's other metrics as its run ends.
+      onSettled: (counted) => recordSpend(adapters.metrics, counted),
     }),
     // The deployment's spend, and each principal's and API key's the month's usage report
     // shows (the worker also checks its jobs' users as they spend).

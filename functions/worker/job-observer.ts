@@ -9,7 +9,10 @@ import type { JobFailure } from './job-errors.js';
 export interface JobObserver {
   /** A message that can never be processed was dead-lettered. */
   invalidMessage(details: { messageId: string; reason: string }): void;
-  /** One model call of a job, with its exact cost (jobs spend from the same budget as chat). */
+  /**
+   * One model call of a job, as the ledger counted it in the deployment's month: its exact
+   * cost, but for what a failed settle left to the sweep (jobs spend from chat's budget).
+   */
   modelCall(usage: TokenUsage, costNanoUsd: number): void;
   /** A call cost more than the worst case reserved for it. */
   budgetOverrun(details: { overrunNanoUsd: number; userId: string }): void;

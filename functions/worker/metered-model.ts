@@ -3,6 +3,7 @@ import { CappedText } from '../../shared/domain/capped-text.js';
 import type { Clock } from '../../shared/domain/clock.js';
 import { ModelError } from '../../shared/domain/errors.js';
 import type { PriceTable } from '../../shared/domain/pricing/price-table.js';
+import { countedBy } from '../../shared/domain/settlement.js';
 import { estimateOutputTokens, maxTokensOf } from '../../shared/domain/tokens.js';
 import { addUsage, type TokenUsage, ZERO_USAGE } from '../../shared/domain/usage.js';
 import type { Model, ModelAnswer, ModelRequest } from '../../shared/ports/model.js';
@@ -101,15 +102,20 @@ export function createMeteredModel(deps: {
     // Priced as the model asked for: a proxy upstream may name it differently.
     const costNanoUsd = prices.costNanoUsd(call.request.model, usage);
     // The answer is paid for: failing the job here would have its retry pay for it again.
-    await ledger.settle(reservation, { usage, costNanoUsd }).catch((error: unknown) =>
+    const [settled] = await Promise.allSettled([
+      ledger.settle(reservation, { usage, costNanoUsd }),
+    ]);
+    if (settled.status === 'rejected') {
       observer.settlementFailed({
         reservationId: reservation.id,
         userId: call.job.userId,
-        error,
-      }),
-    );
+        error: settled.reason,
+      });
+    }
     meter.add(usage, costNanoUsd);
-    observer.modelCall(usage, costNanoUsd);
+    // What the ledger counted: a failed settle's rest is published by the sweep that settles it.
+    const counted = countedBy(settled);
+    observer.modelCall(counted.usage, counted.costNanoUsd);
     if (costNanoUsd > reservation.amountNanoUsd) {
       const overrunNanoUsd = costNanoUsd - reservation.amountNanoUsd;
       observer.budgetOverrun({ overrunNanoUsd, userId: call.job.userId });

@@ -26,8 +26,8 @@ export interface LateSpend {
  * whose figures include everything the recovery saw. `taken` is the record only where its
  * party took this item's hold (which the record's item marks prove, see the adapter): with
  * none, nobody else took it, so this settle did, in an earlier attempt whose answer was
- * lost and which the SDK retried (or the settle whose figures a sweep finishes did), and
- * there is nothing left to add.
+ * lost and which the SDK retried (for a sweep settling to the caller's figures, the caller
+ * did), and there is nothing left to add.
  */
 export function lateSpend(
   actual: { usage: TokenUsage; costNanoUsd: number },
@@ -64,17 +64,47 @@ export type CountedSpend = { usage: TokenUsage; costNanoUsd: number };
 export const NOTHING_COUNTED: CountedSpend = { usage: ZERO_USAGE, costNanoUsd: 0 };
 
 /**
+ * Who settles: the call's caller, a recovery of its dead turn, or the sweep settling to the
+ * figures an expired reservation's index entry keeps (an answer stored, or a settle that
+ * failed on some item), recorded first as a recovery's.
+ */
+export type Settler = 'caller' | 'recovery' | 'sweep';
+
+/**
  * What a settle that found the hold gone counts: what it adds (`lateSpend`), or, for a
- * caller whose hold nobody else took (its own attempt whose answer was lost took it, or a
- * sweep settled it to the figures stored with its answer), its own figures: nobody else
- * counts them. A recovery that finds the call settled counts nothing: the caller did.
+ * caller whose hold nobody else took (its own attempt whose answer was lost took it), its
+ * own figures: nobody else counts them. A recovery that finds the call settled counts
+ * nothing: the caller did. The sweep counts only what it adds, as the caller's figures
+ * (which it settles to): a hold gone with no record of its party went with a settle that
+ * counted it.
  */
 export function countedSpend(
   actual: CountedSpend,
   taken: Settlement | undefined,
-  settler: 'caller' | 'recovery',
+  settler: Settler,
 ): CountedSpend {
   if (taken === undefined && settler === 'caller') return actual;
-  const { usage, costNanoUsd } = lateSpend(actual, taken, settler);
+  const { usage, costNanoUsd } = lateSpend(actual, taken, settler === 'sweep' ? 'caller' : settler);
   return { usage, costNanoUsd };
+}
+
+/**
+ * A settle that failed on some month item (after the SDK's retries): what it counted in
+ * the deployment's month all the same (nothing, should that item be the one that failed),
+ * which its settler publishes; the sweep settles the rest later and publishes what it counts.
+ */
+export class SettleIncompleteError extends Error {
+  override readonly name = 'SettleIncompleteError';
+  constructor(
+    readonly counted: CountedSpend,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+/** What a settle counted in the deployment's month, whether it succeeded or not. */
+export function countedBy(settled: PromiseSettledResult<CountedSpend>): CountedSpend {
+  if (settled.status === 'fulfilled') return settled.value;
+  return settled.reason instanceof SettleIncompleteError ? settled.reason.counted : NOTHING_COUNTED;
 }

@@ -59,10 +59,12 @@ export interface UsageLedger {
    * @returns what of the call this settle counts in the deployment's month, for the spend
    *   metrics (`CostUsd`, the token counts), so that each settler publishing what it gets
    *   sums to the deployment's spend however the settles race: `actual` when it took the
-   *   hold, after a reclaim, or when the hold went with its own attempt whose answer was lost
-   *   (or with a sweep finishing its stored figures, which publishes nothing); a caller's
-   *   figures beyond a recovery's that came first; nothing for a recovery that finds its
-   *   call settled (see `countedSpend`)
+   *   hold, after a reclaim, or when the hold went with its own attempt whose answer was lost;
+   *   a caller's figures beyond a recovery's, or a sweep's settling to the figures stored with
+   *   its answer, that came first; nothing for a recovery that finds its call settled (see
+   *   `countedSpend`)
+   * @throws SettleIncompleteError when a write failed, with what it counted all the same (the
+   *   sweep settles the rest once the reservation expires, and publishes what it counts)
    */
   settle(
     reservation: Reservation,
@@ -72,12 +74,19 @@ export interface UsageLedger {
   /** Gives a reservation back unused: the call was never made. */
   release(reservation: Reservation): Promise<void>;
   /**
-   * Returns expired reservations' holds to their budgets.
+   * Returns expired reservations' holds to their budgets, or settles them to the figures
+   * known for them (an answer stored, a settle that failed on some item, a recovery's).
    * @param options.sparing holders whose reservations are left alone, unless figures to
    *   settle them to are known: turns whose lease still runs, which their recovery settles
+   * @param options.onCounted told what each settle to known figures counts in the
+   *   deployment's month, as `settle` returns it, for the spend metrics: nobody else publishes
+   *   it (a caller settling late counts only what it used beyond those figures)
    * @returns how many were reclaimed
    */
-  reclaimExpired(nowMs: number, options?: { sparing?: ReadonlySet<string> }): Promise<number>;
+  reclaimExpired(
+    nowMs: number,
+    options?: { sparing?: ReadonlySet<string>; onCounted?: (counted: CountedSpend) => void },
+  ): Promise<number>;
   /** Every reservation not yet settled, released or reclaimed. */
   listReservations(): Promise<Reservation[]>;
   userMonth(userId: string, month: string): Promise<MonthUsage>;

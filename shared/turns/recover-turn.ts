@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import type { PriceTable } from '../domain/pricing/price-table.js';
-import { type CountedSpend, NOTHING_COUNTED } from '../domain/settlement.js';
+import { type CountedSpend, countedBy, NOTHING_COUNTED } from '../domain/settlement.js';
 import { estimateOutputTokens, estimateTokens } from '../domain/tokens.js';
 import { ZERO_USAGE } from '../domain/usage.js';
 import type { ConversationStore } from '../ports/conversation-store.js';
@@ -25,8 +25,9 @@ export interface RecoveredTurn {
   costNanoUsd: number;
   /**
    * What of it the ledger counts for this recovery (see `UsageLedger.settle`): what the spend
-   * metrics publish, as the dead function never did. Nothing when its caller settled first; all
-   * of it should the settle fail (the sweep settles to the figures stored with the answer).
+   * metrics publish, as the dead function never did. Nothing when its caller settled first;
+   * should the settle fail, what it counted all the same (the sweep settles the rest to the
+   * figures stored with the answer, and publishes what it counts).
    */
   counted: CountedSpend;
 }
@@ -140,7 +141,7 @@ export function createTurnRecovery(deps: {
           recovered: true,
         }),
       ]);
-      const counted = settled.status === 'fulfilled' ? settled.value : { usage, costNanoUsd };
+      const counted = countedBy(settled);
       deps.onRecovered?.({ ...recovered, counted });
       if (recorded.status === 'rejected') {
         deps.onUsageNotRecorded?.({ ...recovered, counted }, recorded.reason);

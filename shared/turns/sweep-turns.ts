@@ -1,4 +1,5 @@
 import type { Clock } from '../domain/clock.js';
+import type { CountedSpend } from '../domain/settlement.js';
 import type { UsageLedger } from '../ports/usage-ledger.js';
 import { parseTurnHolder, type RecoverTurn } from './recover-turn.js';
 
@@ -24,6 +25,12 @@ export function createTurnSweeper(deps: {
   clock: Clock;
   /** A turn that could not be checked, and why (the next sweep tries it again). */
   onFailed?: (turn: { userId: string; conversationId: string }, error: unknown) => void;
+  /**
+   * What a settle to known figures counted in the deployment's month (a turn's answer stored
+   * by a function that died before it settled, a settle that failed on some item): for the
+   * spend metrics, which nobody else publishes it to.
+   */
+  onSettled?: (counted: CountedSpend) => void;
 }): SweepTurns {
   return async () => {
     const report: SweepReport = { recovered: 0, reclaimed: 0, failed: 0 };
@@ -46,7 +53,10 @@ export function createTurnSweeper(deps: {
         deps.onFailed?.({ userId, conversationId }, error);
       }
     }
-    report.reclaimed = await deps.ledger.reclaimExpired(deps.clock(), { sparing: alive });
+    report.reclaimed = await deps.ledger.reclaimExpired(deps.clock(), {
+      sparing: alive,
+      ...(deps.onSettled && { onCounted: deps.onSettled }),
+    });
     return report;
   };
 }

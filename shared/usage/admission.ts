@@ -1,5 +1,5 @@
 import { NO_LIMIT } from '../domain/rate-limits.js';
-import type { CountedSpend } from '../domain/settlement.js';
+import { type CountedSpend, countedBy } from '../domain/settlement.js';
 import type { TokenUsage } from '../domain/usage.js';
 import type { RateLimiter, RateLimits, RateSubject, RateWindow } from '../ports/rate-limiter.js';
 import type { Reservation, UsageLedger } from '../ports/usage-ledger.js';
@@ -33,7 +33,8 @@ export interface SettleOutcome {
   /**
    * What the spend metrics publish: what the ledger counts for this settle (see
    * `UsageLedger.settle`), only what was used beyond a recovery that settled the call first;
-   * all of the call when the settle failed (its spend is settled later, or reconciled).
+   * when the settle failed, what it counted all the same (the sweep that settles the rest
+   * publishes what it counts).
    */
   counted: CountedSpend;
   rateWindowError?: unknown;
@@ -137,7 +138,7 @@ export function createAdmission(deps: {
           return {
             reservationId: reservation.id,
             overrunNanoUsd: Math.max(0, costNanoUsd - reservation.amountNanoUsd),
-            counted: settled.status === 'fulfilled' ? settled.value : { usage, costNanoUsd },
+            counted: countedBy(settled),
             ...(settled.status === 'rejected' && { ledgerError: settled.reason }),
             ...(rateWindowError && {
               rateWindowError: (rateWindowError as PromiseRejectedResult).reason,

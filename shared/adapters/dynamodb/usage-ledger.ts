@@ -15,6 +15,9 @@ import {
   isNoSpend,
   type LateSpend,
   lateSpend,
+  NOTHING_COUNTED,
+  SettleIncompleteError,
+  type Settler,
 } from '../../domain/settlement.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../ports/usage-ledger.js';
 import { batchGetAll } from './batch-get.js';
@@ -47,6 +50,7 @@ import { recoveredFigures, SettlementRecords, type Taken } from './settlement-re
 import { ShardCaps } from './shard-caps.js';
 
 type ReserveRequest = Parameters<UsageLedger['reserve']>[0];
+type OnCounted = (counted: CountedSpend) => void;
 /** A user's budget and what it comes from: their own, or the default of that amount. */
 type UserBudget = { nanoUsd: number; basis: number | typeof OWN_BUDGET };
 /** Two versions of the function mid-deploy may each set a month to their own budget. */
@@ -108,8 +112,9 @@ export class DynamoUsageLedger implements UsageLedger {
     } catch (error) {
       if (!(error instanceof BudgetExceededError)) throw error;
       // Holds of crashed calls may be what fills the budget: give them back, try once more.
+      // Those with figures to settle to are left to the sweep, which publishes what it counts.
       const reclaimed =
-        (await this.reclaimExpired(request.nowMs)) ||
+        (await this.reclaim(request.nowMs, { settlingFigures: false })) ||
         (await this.reclaimUnindexed(heldCounters(planned, true), request.nowMs));
       if (reclaimed === 0) throw error;
       return this.tryReserve(planned, request);
@@ -388,8 +393,13 @@ export class DynamoUsageLedger implements UsageLedger {
       ...heldCounters(reservation, false).map(settleOn),
       this.index.delete(reservation),
     ]);
-    await this.keepUnsettled(reservation, outcomes, actual);
-    return (outcomes[0] as PromiseFulfilledResult<CountedSpend>).value;
+    const [global] = outcomes;
+    const counted =
+      global.status === 'fulfilled' ? (global.value as CountedSpend) : NOTHING_COUNTED;
+    await this.keepUnsettled(reservation, outcomes, actual).catch((error: unknown) => {
+      throw new SettleIncompleteError(counted, error);
+    });
+    return counted;
   }
 
   /**
@@ -433,17 +443,17 @@ export class DynamoUsageLedger implements UsageLedger {
    * @returns what this settle counts there (see countedSpend) Only
    * where the settlement record says its party took the hold does anyone else count it:
    * elsewhere the hold went with a settle of the caller, or this settle's own attempt whose
-   * answer was lost, or the settle whose figures a sweep finishes.
+   * answer was lost.
    */
   private async spendLate(
     reservation: Hold,
     counter: Counter,
     actual: Actual,
     taken: Taken,
-    settler: 'caller' | 'recovery',
+    settler: Settler,
   ): Promise<CountedSpend> {
     const by = taken.took.has(counter.kind) ? taken.settlement : undefined;
-    const spend = lateSpend(actual, by, settler);
+    const spend = lateSpend(actual, by, settler === 'sweep' ? 'caller' : settler);
     if (!isNoSpend(spend)) {
       try {
         await this.recordSpend(reservation, counter, spend, { withHold: false, mark: 'spent' });
@@ -542,30 +552,44 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   /**
-   * Settles what a reservation still holds to `settleTo`: figures its entry keeps (a settle
-   * that failed on some item, or a turn's stored answer), or a recovery's whose record
-   * stands (`forRecord`). Where the hold is gone, what is owed is added as a settle adds it.
+   * Settles what a reservation still holds to `settleTo`, as a recovery whose record stands
+   * (`forRecord`) takes the holds: figures its entry keeps (`entryFigures`: a turn's stored
+   * answer, or a settle that failed on some item), or a recovery's. Where the hold is gone,
+   * what is owed is added as a settle adds it.
+   * @returns whether a hold was still there, and what it counted in the deployment's month
+   *   (told to `onCounted` before a failure is thrown, as a settle's is)
    */
   private async finishSettle(
     reservation: Reservation,
     settleTo: Actual,
-    { forRecord = false }: { forRecord?: boolean } = {},
+    {
+      forRecord,
+      entryFigures,
+      onCounted,
+    }: { forRecord: boolean; entryFigures: Actual | undefined; onCounted?: OnCounted },
   ): Promise<boolean> {
     let taken: Promise<Taken> | undefined;
     const settleOn = async (counter: Counter) => {
-      if (await this.settleHold(reservation, counter, settleTo, { forRecord })) return true;
+      if (await this.settleHold(reservation, counter, settleTo, { forRecord })) {
+        return { held: true, counted: settleTo };
+      }
       taken ??= this.settlements.taken(reservation);
       // The caller's figures or a recovery's: beyond a recovery that took the hold, the same adds nothing.
-      await this.spendLate(reservation, counter, settleTo, await taken, 'caller');
-      return false;
+      const counted = await this.spendLate(reservation, counter, settleTo, await taken, 'sweep');
+      return { held: false, counted };
     };
-    const outcomes = await Promise.allSettled([
-      ...heldCounters(reservation, true).map(settleOn),
+    const [settled, deleted] = await Promise.all([
+      Promise.allSettled([
+        settleOn(globalCounter(reservation)),
+        ...heldCounters(reservation, false).map(settleOn),
+      ]),
       // Only the entry as read: one whose figures changed meanwhile is settled to those later.
-      this.index.delete(reservation, { settleTo: forRecord ? undefined : settleTo }),
+      Promise.allSettled([this.index.delete(reservation, { settleTo: entryFigures })]),
     ]);
-    await this.keepUnsettled(reservation, outcomes, settleTo);
-    return outcomes.some((outcome) => outcome.status === 'fulfilled' && outcome.value);
+    const [global] = settled;
+    onCounted?.(global?.status === 'fulfilled' ? global.value.counted : NOTHING_COUNTED);
+    await this.keepUnsettled(reservation, [...settled, ...deleted], settleTo);
+    return settled.some((outcome) => outcome.status === 'fulfilled' && outcome.value.held);
   }
 
   private async releaseOn(
@@ -600,22 +624,50 @@ export class DynamoUsageLedger implements UsageLedger {
 
   async reclaimExpired(
     nowMs: number,
-    { sparing }: { sparing?: ReadonlySet<string> } = {},
+    options: { sparing?: ReadonlySet<string>; onCounted?: OnCounted } = {},
+  ): Promise<number> {
+    return this.reclaim(nowMs, { ...options, settlingFigures: true });
+  }
+
+  /**
+   * @param options.settlingFigures whether to settle the reservations that have figures to
+   *   settle to (their entry's, or a recovery's), which the sweep does and publishes
+   */
+  private async reclaim(
+    nowMs: number,
+    {
+      sparing,
+      onCounted,
+      settlingFigures,
+    }: { sparing?: ReadonlySet<string>; onCounted?: OnCounted; settlingFigures: boolean },
   ): Promise<number> {
     const expired = (await this.index.entries({ expiredBeforeMs: nowMs })).filter(
       ({ reservation, settleTo }) =>
-        settleTo !== undefined || !(reservation.holder && sparing?.has(reservation.holder)),
+        settleTo !== undefined
+          ? settlingFigures
+          : !(reservation.holder && sparing?.has(reservation.holder)),
     );
     const reclaimed = await Promise.all(
       expired.map(async ({ reservation, settleTo }) => {
-        if (settleTo) return this.finishSettle(reservation, settleTo);
-        const taken = await this.settlements.record(reservation, { by: 'reclaim' });
-        // A recovery took it first, and has not reached every item yet: its figures count there.
-        if (taken.by === 'recovery') {
-          return this.finishSettle(reservation, recoveredFigures(taken), { forRecord: true });
+        // A settle that never came, to the figures its entry keeps: recorded as a recovery's
+        // first, so that a caller that had only stalled and settles late adds only what it
+        // used beyond them, and publishes only that.
+        const taken = await this.settlements.record(
+          reservation,
+          settleTo ? { by: 'recovery', ...settleTo } : { by: 'reclaim' },
+        );
+        // Else a recovery took it first, and has not reached every item yet: its figures count there.
+        const figures = settleTo ?? (taken.by === 'recovery' ? recoveredFigures(taken) : undefined);
+        if (!figures) {
+          return this.releaseHeld(reservation, heldCounters(reservation, true), {
+            forRecord: true,
+          });
         }
-        return this.releaseHeld(reservation, heldCounters(reservation, true), {
-          forRecord: true,
+        if (!settlingFigures) return false;
+        return this.finishSettle(reservation, figures, {
+          forRecord: taken.by === 'recovery',
+          entryFigures: settleTo,
+          ...(onCounted && { onCounted }),
         });
       }),
     );

@@ -4,6 +4,7 @@ import { PermanentJobError } from '../../../../functions/worker/job-errors.js';
 import { JobMeter } from '../../../../functions/worker/metered-model.js';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import { BudgetExceededError, ModelError } from '../../../../shared/domain/errors.js';
+import { NOTHING_COUNTED, SettleIncompleteError } from '../../../../shared/domain/settlement.js';
 import { estimateOutputTokens, maxTokensOf, utf8Bytes } from '../../../../shared/domain/tokens.js';
 import type { Model, ModelRequest, ModelStreamEvent } from '../../../../shared/ports/model.js';
 import { ScriptedModel } from '../../../fakes/scripted-model.js';
@@ -151,6 +152,19 @@ describe('createMeteredModel', () => {
     expect(world.observer.settlementFailures).toEqual([
       { reservationId: expect.any(String), userId: USER_ID, error: throttled },
     ]);
+  });
+
+  it("publishes as spend only what a failed settle counted in the deployment's month: the sweep publishes the rest", async () => {
+    const world = createWorkerWorld({
+      model: [{ kind: 'answer', chunks: ['The memo.'], usage: EXACT_USAGE }],
+    });
+    world.ledger.settle = async () => {
+      throw new SettleIncompleteError(NOTHING_COUNTED, new Error('the table is throttled'));
+    };
+
+    await world.complete(JOB, request(), new JobMeter());
+
+    expect(world.observer.modelCalls).toEqual([NOTHING_COUNTED]);
   });
 
   it('ends an answer that reaches what one item stores as max_tokens, its stream closed, settled for what was streamed', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import { BudgetExceededError, RateLimitedError } from '../../../../shared/domain/errors.js';
 import { PriceTable } from '../../../../shared/domain/pricing/price-table.js';
+import { NOTHING_COUNTED, SettleIncompleteError } from '../../../../shared/domain/settlement.js';
 import type { RateWindow } from '../../../../shared/ports/rate-limiter.js';
 import { type AdmissionRequest, createAdmission } from '../../../../shared/usage/admission.js';
 import { createBudgetReserver } from '../../../../shared/usage/budget-reserver.js';
@@ -159,9 +160,10 @@ describe('admission', () => {
   });
 
   it('reports a spend the ledger could not record instead of throwing, and still corrects the rate window', async () => {
+    const failure = new SettleIncompleteError(NOTHING_COUNTED, unreachable());
     class UnsettlingLedger extends InMemoryUsageLedger {
       override async settle(): Promise<never> {
-        throw unreachable();
+        throw failure;
       }
     }
     const { admission, rateLimiter } = admissionFixture({ ledger: new UnsettlingLedger() });
@@ -172,11 +174,27 @@ describe('admission', () => {
     expect(outcome).toEqual({
       reservationId: expect.any(String),
       overrunNanoUsd: 0,
-      // Counted whole: its spend is settled later (or reconciled), by nobody who publishes it.
-      counted: { usage: USAGE, costNanoUsd: 1_234_000 },
-      ledgerError: unreachable(),
+      // Only what the ledger counted: the sweep that settles the rest publishes it.
+      counted: NOTHING_COUNTED,
+      ledgerError: failure,
     });
     expect(rateLimiter.countsOf(WINDOW)?.tokens).toBe(USED_TOKENS);
+  });
+
+  it("counts what a failed settle counted in the deployment's month, when that write succeeded", async () => {
+    const counted = { usage: USAGE, costNanoUsd: 1_234_000 };
+    class HalfSettlingLedger extends InMemoryUsageLedger {
+      override async settle(): Promise<never> {
+        throw new SettleIncompleteError(counted, unreachable());
+      }
+    }
+    const { admission } = admissionFixture({ ledger: new HalfSettlingLedger() });
+    const admitted = await admission.admit(REQUEST);
+
+    const outcome = await admitted.settle({ usage: USAGE, costNanoUsd: 1_234_000 });
+
+    expect(outcome.counted).toEqual(counted);
+    expect(outcome.ledgerError).toBeInstanceOf(SettleIncompleteError);
   });
 
   it('reports a rate window it could not correct instead of throwing, and still records the spend', async () => {
