@@ -29,7 +29,10 @@ const DELETE_POLL_MS = 1_000;
  * summary plus the recent messages; the full history stays readable.
  */
 export function createConversationCompactor(deps: {
-  conversations: Pick<ConversationStore, 'getConversation' | 'recentMessages' | 'saveSummary'>;
+  conversations: Pick<
+    ConversationStore,
+    'getConversation' | 'conversationCreatedAt' | 'recentMessages' | 'saveSummary'
+  >;
   summarize: SummarizeDocument;
   /** @default DELETE_POLL_MS */
   deletePollMs?: number;
@@ -148,8 +151,8 @@ export function createConversationCompactor(deps: {
     let looking: Promise<void> | undefined;
     const look = async () => {
       try {
-        const now = await conversations.getConversation(userId, conversationId);
-        if (now?.createdAt !== createdAt) controller.abort(new Error('conversation deleted'));
+        const now = await conversations.conversationCreatedAt(userId, conversationId);
+        if (now !== createdAt) controller.abort(new Error('conversation deleted'));
       } catch {
         // A failed read says nothing: the next one looks again.
       } finally {

@@ -98,6 +98,12 @@ export interface FinishTurn {
 /** Conversation history, kept per user: every method is scoped by `userId`. */
 export interface ConversationStore {
   getConversation(userId: string, conversationId: string): Promise<Conversation | undefined>;
+  /**
+   * When the conversation was made (a conversation deleted and made again under its id has
+   * another), or undefined when there is none: all that a watcher looking every second for
+   * its delete reads.
+   */
+  conversationCreatedAt(userId: string, conversationId: string): Promise<string | undefined>;
   listConversations(userId: string, page: PageRequest): Promise<Page<Conversation>>;
   /** Messages in order, oldest first. */
   listMessages(

@@ -1100,6 +1100,17 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(items.map((listed) => listed.id)).toEqual([kept.id]);
       expect(await store.deleteConversation(userId, conversation.id)).toBe(false);
     });
+
+    it('tells when a conversation was made until it is deleted, for a watcher of its delete', async () => {
+      const conversation = await converse();
+
+      expect(await store.conversationCreatedAt(userId, conversation.id)).toBe(
+        conversation.createdAt,
+      );
+      await store.deleteConversation(userId, conversation.id);
+      expect(await store.conversationCreatedAt(userId, conversation.id)).toBeUndefined();
+      expect(await store.conversationCreatedAt('someone-else', conversation.id)).toBeUndefined();
+    });
   });
 
   describe('saveSummary', () => {

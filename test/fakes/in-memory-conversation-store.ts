@@ -44,6 +44,10 @@ export class InMemoryConversationStore implements ConversationStore {
     return conversation;
   }
 
+  async conversationCreatedAt(userId: string, conversationId: string) {
+    return this.records.get(keyOf(userId, conversationId))?.conversation.createdAt;
+  }
+
   async listConversations(userId: string, page: PageRequest): Promise<Page<Conversation>> {
     const newestFirst = [...this.records.values()]
       .map((record) => record.conversation)

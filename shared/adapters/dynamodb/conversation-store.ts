@@ -61,6 +61,19 @@ export class DynamoConversationStore implements ConversationStore {
     return Item ? toConversation(Item) : undefined;
   }
 
+  async conversationCreatedAt(userId: string, conversationId: string) {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.conversation(userId, conversationId),
+        // Not the whole item (its title, its summary): up to 400 KB read each second.
+        ProjectionExpression: 'createdAt',
+        ConsistentRead: true,
+      }),
+    );
+    return typeof Item?.createdAt === 'string' ? Item.createdAt : undefined;
+  }
+
   async listConversations(userId: string, page: PageRequest): Promise<Page<Conversation>> {
     const partition = keys.conversationsByUser(userId);
     const result = await this.client.send(
