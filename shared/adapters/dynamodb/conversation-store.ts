@@ -66,7 +66,8 @@ export class DynamoConversationStore implements ConversationStore {
       new GetCommand({
         TableName: this.tableName,
         Key: keys.conversation(userId, conversationId),
-        // Not the whole item (its title, its summary): up to 400 KB read each second.
+        // Not the whole item (its title, its summary) sent back each second. DynamoDB still
+        // counts the read units of the whole item: a projection saves transfer, not capacity.
         ProjectionExpression: 'createdAt',
         ConsistentRead: true,
       }),
