@@ -130,6 +130,37 @@ describe('calls billed after a reclaim', () => {
     expect(await ledger.listReservations()).toEqual([]);
   });
 
+  it("counts a late spend once in CostUsd when the settle made the deployment's and the sweep finishes the user's", async () => {
+    const userId = `u-${randomUUID().slice(0, 8)}`;
+    const reservation = await ledger.reserve({
+      userId,
+      amountNanoUsd: 1_000_000,
+      userDefaultBudgetNanoUsd: 10_000_000_000,
+      globalBudgetNanoUsd: 10_000_000_000,
+      nowMs: T0,
+      expiresAtMs: T0 + 60_000,
+    });
+    expect(await ledger.reclaimExpired(T0 + 61_000)).toBe(1);
+    // The caller, only stalled, settles late: the shard's late spend is made, the user's throttled.
+    failNextWriteOf.push(`USER#${userId}`);
+    const actual = { usage: STARTED_USAGE, costNanoUsd: 400_000 };
+    const settled = await ledger.settle(reservation, actual).then(
+      (counted) => ({ counted }),
+      (error: { counted?: { costNanoUsd: number } }) => ({ counted: error.counted }),
+    );
+    expect(settled.counted?.costNanoUsd).toBe(400_000);
+
+    const sweepCounted: number[] = [];
+    await ledger.reclaimExpired(T0 + 120_000, {
+      onCounted: (counted) => sweepCounted.push(counted.costNanoUsd),
+    });
+
+    expect(await ledger.userMonth(userId, MONTH)).toMatchObject({ spentNanoUsd: 400_000 });
+    expect(Number((await shard()).spentNanoUsd ?? 0)).toBe(400_000);
+    // What the settle and the sweep publish sums to what the deployment's month spent.
+    expect(settled.counted!.costNanoUsd + sweepCounted.reduce((a, b) => a + b, 0)).toBe(400_000);
+  });
+
   it('a turn killed near its deadline is recovered and billed by the sweep, which leaves its expired reservation to the recovery', async () => {
     const userId = `u-${randomUUID().slice(0, 8)}`;
     const { conversationId } = await turnKilledNearItsDeadline(userId);

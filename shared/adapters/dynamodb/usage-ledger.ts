@@ -460,6 +460,9 @@ export class DynamoUsageLedger implements UsageLedger {
       } catch (error) {
         // Made already: by this settle before its answer was lost, or by one that failed elsewhere.
         if (!isConditionFailure(error)) throw error;
+        // For the sweep, by the settle whose failure elsewhere left the entry to it (or by an
+        // earlier sweep): that one counted it, and published it.
+        if (settler === 'sweep') return NOTHING_COUNTED;
       }
     }
     return countedSpend(actual, by, settler);
