@@ -53,8 +53,12 @@ export function createBatchRounds(deps: {
       // Each request on its own: a price by prompt length is per request, not per batch.
       costNanoUsd += prices.costNanoUsd(model, result.answer.usage, 'batch');
     }
-    await ledger.settle(pending.reservation, { usage, costNanoUsd });
-    if (await run.countBatch({ usage, costNanoUsd })) observer.modelCall(usage, costNanoUsd);
+    const counted = await ledger.settle(pending.reservation, { usage, costNanoUsd });
+    // What the ledger counted: a sweep that settled it to the figures its entry kept (an
+    // earlier settle having failed) published those itself.
+    if (await run.countBatch({ usage, costNanoUsd })) {
+      observer.modelCall(counted.usage, counted.costNanoUsd);
+    }
     // One record for the whole batch, as it was reserved and settled.
     await recordCall({
       jobId: run.jobId,

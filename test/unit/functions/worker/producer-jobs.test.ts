@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_JOB_ANSWER_BYTES } from '../../../../functions/worker/answer-size.js';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import { nanoToUsd } from '../../../../shared/domain/pricing/model-price.js';
+import { NOTHING_COUNTED } from '../../../../shared/domain/settlement.js';
 import { estimateTokens, utf8Bytes } from '../../../../shared/domain/tokens.js';
 import { ZERO_USAGE } from '../../../../shared/domain/usage.js';
 import type { JobEndedEvent, ProducerEvent } from '../../../../shared/events/producer-events.js';
@@ -641,6 +642,27 @@ describe('batch jobs', () => {
     expect(partsCall?.costNanoUsd).toBeLessThan(
       each(partsCall!.usage.inputTokens, partsCall!.usage.outputTokens) / 4,
     );
+  });
+
+  it('publishes in CostUsd what the ledger counts for a batch: none of what a sweep settled and published first', async () => {
+    const batches = new ScriptedModelBatches(() => ({ kind: 'answer', text: 'Summary.' }), 0);
+    const world = createWorkerWorld({ batches });
+    // An earlier settle failed; the sweep settled the batch to the figures its entry kept,
+    // and published them: this settle counts only what it adds, nothing.
+    const settle = world.ledger.settle.bind(world.ledger);
+    world.ledger.settle = async (...args) => {
+      await settle(...args);
+      return NOTHING_COUNTED;
+    };
+    const body = message({ priority: 'batch' });
+
+    await world.handleRecord(jobRecord(body));
+    await world.handleRecord(jobRecord(body, { messageId: 'poll' }));
+
+    const job = await world.jobs.get(USER_ID, PRODUCER_ID);
+    expect(job).toMatchObject({ status: 'succeeded' });
+    expect(job?.costNanoUsd).toBeGreaterThan(0);
+    expect(world.observer.modelCalls).toEqual([NOTHING_COUNTED]);
   });
 
   it("keeps a batch that outlived its job's retries: a redrive collects it, submitting no other", async () => {
