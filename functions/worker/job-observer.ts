@@ -14,8 +14,17 @@ export interface JobObserver {
    * cost, but for what a failed settle left to the sweep (jobs spend from chat's budget).
    */
   modelCall(usage: TokenUsage, costNanoUsd: number): void;
-  /** A call cost more than the worst case reserved for it. */
-  budgetOverrun(details: { overrunNanoUsd: number; userId: string }): void;
+  /**
+   * A call cost more than the worst case reserved for it: the job, its principal, its API key
+   * (if one asked for it) and the reservation, for the operator to find it by.
+   */
+  budgetOverrun(details: {
+    overrunNanoUsd: number;
+    jobId: string;
+    userId: string;
+    apiKeyId?: string;
+    reservationId: string;
+  }): void;
   succeeded(details: {
     jobId: string;
     userId: string;

@@ -118,7 +118,13 @@ export function createMeteredModel(deps: {
     observer.modelCall(counted.usage, counted.costNanoUsd);
     if (costNanoUsd > reservation.amountNanoUsd) {
       const overrunNanoUsd = costNanoUsd - reservation.amountNanoUsd;
-      observer.budgetOverrun({ overrunNanoUsd, userId: call.job.userId });
+      observer.budgetOverrun({
+        overrunNanoUsd,
+        jobId: call.job.jobId,
+        userId: call.job.userId,
+        ...(reservation.keyId && { apiKeyId: reservation.keyId }),
+        reservationId: reservation.id,
+      });
     }
     await recordCall({
       jobId: call.job.jobId,

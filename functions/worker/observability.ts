@@ -18,10 +18,10 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
     modelCall(usage, costNanoUsd) {
       recordSpend(metrics, { usage, costNanoUsd });
     },
-    budgetOverrun({ overrunNanoUsd, userId }) {
+    budgetOverrun({ overrunNanoUsd, ...details }) {
       add(METRIC.budgetOverrunUsd, nanoToUsd(overrunNanoUsd));
       logger.warn('a job call cost more than its reservation', {
-        userId,
+        ...details,
         overrunUsd: nanoToUsd(overrunNanoUsd),
       });
     },

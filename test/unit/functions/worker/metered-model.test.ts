@@ -483,6 +483,31 @@ describe('createMeteredModel', () => {
       ]);
     });
 
+    it('reports a call that cost more than its reservation with the job, its principal, the key and the reservation', async () => {
+      // Far more input than the prompt's bytes let the reservation expect.
+      const usage = { ...EXACT_USAGE, inputTokens: 1_000_000 };
+      const world = await worldWithKey(
+        { monthlyBudgetUsd: 50 },
+        { model: [{ kind: 'answer', chunks: ['The memo.'], usage }] },
+      );
+
+      await world.complete(KEYED_JOB, request(), new JobMeter());
+
+      const reservation = world.ledger.settled[0]?.reservation;
+      expect(world.observer.overruns).toEqual([
+        {
+          overrunNanoUsd: expect.any(Number),
+          jobId: JOB_ID,
+          userId: USER_ID,
+          apiKeyId: KEY_ID,
+          reservationId: reservation?.id,
+        },
+      ]);
+      expect(world.observer.overruns[0]?.overrunNanoUsd).toBe(
+        world.prices.costNanoUsd('claude-haiku-4-5', usage) - (reservation?.amountNanoUsd ?? 0),
+      );
+    });
+
     it("refuses a call the key's own budget cannot hold, without calling the model or holding anything", async () => {
       const world = await worldWithKey({ monthlyBudgetUsd: 0.000_001 });
 

@@ -60,4 +60,34 @@ describe("the worker's failed attempts", () => {
     const counted = published.filter((line) => line.service === SERVICE.worker);
     expect(counted.reduce((n, line) => n + ((line.InternalErrors as number) ?? 0), 0)).toBe(3);
   });
+
+  it("log a job call's overrun with what the runbook's query reads: the job, its principal, key and reservation", () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    observer().budgetOverrun({
+      overrunNanoUsd: 1_500_000,
+      jobId: 'job_1',
+      userId: 'alice',
+      apiKeyId: 'key_1',
+      reservationId: 'res_1',
+    });
+
+    const logged = lines
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.startsWith('{'));
+    expect(logged.map((line) => JSON.parse(line))).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'a job call cost more than its reservation',
+        jobId: 'job_1',
+        userId: 'alice',
+        apiKeyId: 'key_1',
+        reservationId: 'res_1',
+        overrunUsd: 0.0015,
+      }),
+    );
+  });
 });
