@@ -64,7 +64,14 @@ export interface JobObserver {
    * failing, a permission missing, a bug): SQS delivers it again, and dead-letters it after
    * its last delivery.
    */
-  recordFailed(details: { messageId: string; receiveCount: number; error: unknown }): void;
+  recordFailed(details: {
+    messageId: string;
+    /** The job and user the message names, when it names them. */
+    jobId?: string;
+    userId?: string;
+    receiveCount: number;
+    error: unknown;
+  }): void;
   /**
    * A message for a job that had already ended was dropped: a duplicate, or its producer
    * sending it again (a job runs once; a dead-lettered one again only for a message sent

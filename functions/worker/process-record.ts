@@ -82,8 +82,10 @@ export function createRecordHandler(deps: {
       // dead-letter queue unexplained. A job's own failed attempt was reported as such, and
       // a duplicate that waits for its first copy is no failure.
       if (!attempt.handedBack && !(error instanceof IdempotencyAlreadyInProgressError)) {
+        const named = namedIn(record.body);
         observer.recordFailed({
           messageId: record.messageId,
+          ...(named && { jobId: named.jobId, userId: named.userId }),
           receiveCount: receiveCountOf(record),
           error,
         });

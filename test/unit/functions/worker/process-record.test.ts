@@ -588,7 +588,7 @@ describe('createRecordHandler', () => {
     const denied = () =>
       Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
 
-    it('reports a table that fails before the job runs, and hands the message back to SQS', async () => {
+    it('reports a table that fails before the job runs, with the job and user the message names, and hands the message back to SQS', async () => {
       const world = createWorkerWorld();
       world.jobs.create = () => Promise.reject(denied());
 
@@ -597,7 +597,13 @@ describe('createRecordHandler', () => {
       ).rejects.toMatchObject({ name: 'AccessDeniedException' });
 
       expect(world.observer.recordFailures).toEqual([
-        { messageId: expect.any(String), receiveCount: 2, error: expect.any(Error) },
+        {
+          messageId: expect.any(String),
+          jobId: JOB_ID,
+          userId: USER_ID,
+          receiveCount: 2,
+          error: expect.any(Error),
+        },
       ]);
     });
 
