@@ -48,12 +48,12 @@ function loggedMessages(): string[] {
 
 /** The message texts a query matches: `message = "…"`, `message in […]`, `message like /…/`. */
 function messageFilters(query: string): { exact: string[]; patterns: RegExp[] } {
-  // `message` alone: `error.message` is the error's own.
-  const exact = [...query.matchAll(/(?<![.\w])message\s*=\s*"([^"]+)"/g)].map((m) => m[1]!);
-  for (const list of query.matchAll(/(?<![.\w])message\s+in\s*\[([^\]]+)\]/g)) {
+  // `message` alone: `error.message` is the error's own, `@message` the raw line.
+  const exact = [...query.matchAll(/(?<![.\w@])message\s*=\s*"([^"]+)"/g)].map((m) => m[1]!);
+  for (const list of query.matchAll(/(?<![.\w@])message\s+in\s*\[([^\]]+)\]/g)) {
     exact.push(...[...list[1]!.matchAll(/"([^"]+)"/g)].map((m) => m[1]!));
   }
-  const patterns = [...query.matchAll(/(?<![.\w])message\s+like\s+\/([^/]+)\//g)].map(
+  const patterns = [...query.matchAll(/(?<![.\w@])message\s+like\s+\/([^/]+)\//g)].map(
     (m) => new RegExp(m[1]!),
   );
   return { exact, patterns };
