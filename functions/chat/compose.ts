@@ -260,8 +260,8 @@ export function composeChatApp(
       jobs,
       events: adapters.events,
       clock,
-      onNotPublished: (error) => {
-        adapters.logger.warn('could not publish an event', { error });
+      onNotPublished: (error, event) => {
+        adapters.logger.warn('could not publish an event', { event, error });
         const count = adapters.createMetrics().singleMetric();
         count.addMetric(METRIC.eventsNotPublished, MetricUnit.Count, 1);
       },

@@ -1,4 +1,5 @@
 import type { TokenUsage } from '../../shared/domain/usage.js';
+import type { eventNamed } from '../../shared/events/producer-events.js';
 import type { JobStatus } from '../../shared/ports/job-store.js';
 import type { JobFailure } from './job-errors.js';
 
@@ -49,8 +50,11 @@ export interface JobObserver {
   settlementFailed(details: { reservationId: string; userId: string; error: unknown }): void;
   /** A model call's usage record could not be stored (its cost is in the ledger all the same). */
   usageNotRecorded(error: unknown): void;
-  /** An event could not be published (the job's outcome is recorded all the same). */
-  notPublished(error: unknown): void;
+  /**
+   * An event could not be published (the job's outcome is recorded all the same): which one,
+   * when it was one (a budget check after a job's spend names the user only).
+   */
+  notPublished(error: unknown, event?: ReturnType<typeof eventNamed> | { userId: string }): void;
   /** A compaction's checkpoints could not be deleted: they expire with the job. */
   checkpointsNotForgotten(error: unknown): void;
   /** A job waits for its batch; its message comes back later. */

@@ -51,9 +51,9 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
       logger.error('could not record the usage of a model call', { error });
       countInternalError(metrics);
     },
-    notPublished(error) {
+    notPublished(error, event) {
       add(METRIC.eventsNotPublished, 1);
-      logger.warn('could not publish an event', { error });
+      logger.warn('could not publish an event', { ...(event && { event }), error });
     },
     checkpointsNotForgotten: (error) =>
       logger.warn("could not delete a compaction's checkpoints", { error }),

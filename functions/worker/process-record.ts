@@ -5,7 +5,7 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import { isUserId } from '../../shared/auth/user-id.js';
 import type { Clock } from '../../shared/domain/clock.js';
 import { isJobId } from '../../shared/domain/ids.js';
-import { jobEndedEvent } from '../../shared/events/producer-events.js';
+import { eventNamed, jobEndedEvent } from '../../shared/events/producer-events.js';
 import { contentHashOf, jobIdOf } from '../../shared/jobs/job-id.js';
 import { JobMessageSchema } from '../../shared/jobs/job-message.js';
 import {
@@ -71,7 +71,9 @@ export function createRecordHandler(deps: {
   const { messages, observer, jobs } = deps;
   const nowIso = () => new Date(deps.clock()).toISOString();
   const publish = (event: Parameters<EventPublisher['publish']>[0]) =>
-    deps.events.publish(event).catch((error: unknown) => observer.notPublished(error));
+    deps.events
+      .publish(event)
+      .catch((error: unknown) => observer.notPublished(error, eventNamed(event)));
 
   return async (record, context) => {
     const attempt = { handedBack: false };
@@ -226,7 +228,9 @@ export function createRecordHandler(deps: {
     if (status === 'failed') await forgetConversationParts(job);
     const current = await currentSpend(job, stored);
     await publish(jobEndedEvent(current, { status, error: jobError }, nowIso()));
-    await deps.afterSpend?.(job.userId).catch((e: unknown) => observer.notPublished(e));
+    await deps
+      .afterSpend?.(job.userId)
+      .catch((e: unknown) => observer.notPublished(e, { userId: job.userId }));
     // A copy put back whose earlier copies' deliveries failed too: SQS, which counts this
     // message's alone, would not move it; or would move it with their count, which its
     // redrive would go on counting from.

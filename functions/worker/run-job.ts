@@ -1,6 +1,6 @@
 import type { Clock } from '../../shared/domain/clock.js';
 import { addUsage } from '../../shared/domain/usage.js';
-import { jobEndedEvent } from '../../shared/events/producer-events.js';
+import { eventNamed, jobEndedEvent } from '../../shared/events/producer-events.js';
 import type { JobMessage } from '../../shared/jobs/job-message.js';
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
 import type { Job, JobStore, KeptAnswer, PendingBatch } from '../../shared/ports/job-store.js';
@@ -109,7 +109,9 @@ export function createJobRunner(deps: {
       await publish(
         jobEndedEvent(record, { status: 'succeeded', summary, truncated, ...spent }, nowIso()),
       );
-      await deps.afterSpend(job.userId).catch((error: unknown) => observer.notPublished(error));
+      await deps
+        .afterSpend(job.userId)
+        .catch((error: unknown) => observer.notPublished(error, { userId: job.userId }));
     } catch (error) {
       if (run.meter.costNanoUsd !== (record.costNanoUsd ?? 0)) {
         await jobs
@@ -126,7 +128,9 @@ export function createJobRunner(deps: {
   };
 
   async function publish(event: Parameters<EventPublisher['publish']>[0]) {
-    await deps.events.publish(event).catch((error: unknown) => observer.notPublished(error));
+    await deps.events
+      .publish(event)
+      .catch((error: unknown) => observer.notPublished(error, eventNamed(event)));
   }
 
   async function startRun(

@@ -97,6 +97,24 @@ export const BUDGET_THRESHOLDS_PERCENT = [50, 80, 100] as const;
  */
 export const INLINE_SUMMARY_MAX_BYTES = 200_000;
 
+/**
+ * What names an event in a log line, for the operator to tell the producers that missed it:
+ * its type and whose job it was, never its content (a summary).
+ */
+export function eventNamed(event: ProducerEvent): {
+  type: ProducerEvent['type'];
+  jobId?: string;
+  userId?: string;
+  status?: JobEndStatus;
+} {
+  return {
+    type: event.type,
+    ...('jobId' in event && { jobId: event.jobId }),
+    ...(event.userId !== undefined && { userId: event.userId }),
+    ...(event.type === 'job.ended' && { status: event.status }),
+  };
+}
+
 /** Message attributes a subscription's filter policy can match on. */
 export function eventAttributes(event: ProducerEvent): Record<string, string> {
   return {

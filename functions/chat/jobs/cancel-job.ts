@@ -1,6 +1,6 @@
 import type { Clock } from '../../../shared/domain/clock.js';
 import { ConflictError, NotFoundError } from '../../../shared/domain/errors.js';
-import { jobEndedEvent } from '../../../shared/events/producer-events.js';
+import { eventNamed, jobEndedEvent } from '../../../shared/events/producer-events.js';
 import type { EventPublisher } from '../../../shared/ports/event-publisher.js';
 import type { Job, JobStore } from '../../../shared/ports/job-store.js';
 
@@ -17,7 +17,8 @@ export function createJobCancellation(deps: {
   events: EventPublisher;
   clock: Clock;
   /** The event could not be published; the job is cancelled all the same. */
-  onNotPublished: (error: unknown) => void;
+  /** The job's end event could not be published: the error, and which event. */
+  onNotPublished: (error: unknown, event: ReturnType<typeof eventNamed>) => void;
 }): CancelJob {
   return async (userId, jobId) => {
     const nowIso = new Date(deps.clock()).toISOString();
@@ -30,9 +31,10 @@ export function createJobCancellation(deps: {
     }
     // Published only by the call that cancelled it (a repeat finds it cancelled already).
     if (job.updatedAt === nowIso) {
+      const event = jobEndedEvent(job, { status: 'cancelled' }, nowIso);
       await deps.events
-        .publish(jobEndedEvent(job, { status: 'cancelled' }, nowIso))
-        .catch(deps.onNotPublished);
+        .publish(event)
+        .catch((error: unknown) => deps.onNotPublished(error, eventNamed(event)));
     }
     return job;
   };

@@ -151,6 +151,17 @@ describe('createJobRunner', () => {
     ]);
   });
 
+  it('reports an end event the topic did not take by its type, job, user and status, never its summary', async () => {
+    const { runJob, observer, events } = runnerWorld();
+    events.failing = true;
+
+    await runJob(documentJob);
+
+    expect(observer.notPublishedEvents).toEqual([
+      { type: 'job.ended', jobId: JOB_ID, userId: USER_ID, status: 'succeeded' },
+    ]);
+  });
+
   it('sends a document job to the summarizer and a conversation job to the compactor', async () => {
     const documents = runnerWorld();
     const conversations = runnerWorld();

@@ -85,8 +85,11 @@ export class RecordingJobObserver implements JobObserver {
     this.failures += 1;
   }
 
-  notPublished(error: unknown): void {
+  /** The events named with each error of `notPublishedErrors`. */
+  readonly notPublishedEvents: Array<Parameters<JobObserver['notPublished']>[1]> = [];
+  notPublished(error: unknown, event?: Parameters<JobObserver['notPublished']>[1]): void {
     this.notPublishedErrors.push(error);
+    this.notPublishedEvents.push(event);
   }
 
   readonly checkpointsNotForgottenErrors: unknown[] = [];

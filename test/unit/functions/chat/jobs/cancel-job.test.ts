@@ -10,12 +10,12 @@ const EARLIER = '2026-11-15T09:59:00.000Z';
 function fixture() {
   const jobs = new InMemoryJobStore();
   const events = new RecordingEventPublisher();
-  const notPublished: unknown[] = [];
+  const notPublished: Array<{ error: unknown; event: unknown }> = [];
   const cancel = createJobCancellation({
     jobs,
     events,
     clock: () => NOW_MS,
-    onNotPublished: (error) => notPublished.push(error),
+    onNotPublished: (error, event) => notPublished.push({ error, event }),
   });
   return { jobs, events, notPublished, cancel };
 }
@@ -64,6 +64,11 @@ describe('job cancellation', () => {
     events.failing = true;
 
     await expect(cancel('alice', 'report-7')).resolves.toMatchObject({ status: 'cancelled' });
-    expect(notPublished).toHaveLength(1);
+    expect(notPublished).toEqual([
+      {
+        error: expect.any(Error),
+        event: { type: 'job.ended', jobId: 'report-7', userId: 'alice', status: 'cancelled' },
+      },
+    ]);
   });
 });
