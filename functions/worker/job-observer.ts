@@ -47,9 +47,17 @@ export interface JobObserver {
    * A model call's settlement could not be written: what it could not write keeps holding
    * the worst case until the reservation expires, then the sweep settles it to the call's cost.
    */
-  settlementFailed(details: { reservationId: string; userId: string; error: unknown }): void;
-  /** A model call's usage record could not be stored (its cost is in the ledger all the same). */
-  usageNotRecorded(error: unknown): void;
+  settlementFailed(details: {
+    reservationId: string;
+    jobId: string;
+    userId: string;
+    error: unknown;
+  }): void;
+  /**
+   * A model call's usage record could not be stored (its cost is in the ledger all the same):
+   * the job's `job succeeded` line has its figures.
+   */
+  usageNotRecorded(error: unknown, call: { jobId: string; userId: string }): void;
   /**
    * An event could not be published (the job's outcome is recorded all the same): which one,
    * when it was one (a budget check after a job's spend names the user only).

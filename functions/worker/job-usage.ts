@@ -43,6 +43,8 @@ export function createJobCallRecorder(deps: {
         ...(call.stopReason && { stopReason: call.stopReason }),
         cacheHit: false,
       })
-      .catch((error: unknown) => observer.usageNotRecorded(error));
+      .catch((error: unknown) =>
+        observer.usageNotRecorded(error, { jobId: call.jobId, userId: call.userId }),
+      );
   };
 }

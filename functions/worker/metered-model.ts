@@ -108,6 +108,7 @@ export function createMeteredModel(deps: {
     if (settled.status === 'rejected') {
       observer.settlementFailed({
         reservationId: reservation.id,
+        jobId: call.job.jobId,
         userId: call.job.userId,
         error: settled.reason,
       });

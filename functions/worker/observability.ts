@@ -47,8 +47,8 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
       logger.error('could not settle the usage of a model call', details);
       countInternalError(metrics);
     },
-    usageNotRecorded(error) {
-      logger.error('could not record the usage of a model call', { error });
+    usageNotRecorded(error, call) {
+      logger.error('could not record the usage of a model call', { ...call, error });
       countInternalError(metrics);
     },
     notPublished(error, event) {

@@ -129,6 +129,7 @@ describe('createMeteredModel', () => {
 
     expect(answer.text).toBe('ok');
     expect(world.observer.usageNotRecordedErrors).toHaveLength(1);
+    expect(world.observer.usageNotRecordedCalls).toEqual([{ jobId: JOB_ID, userId: USER_ID }]);
   });
 
   it('keeps an answer it cannot settle, recorded for the report: failing the job would pay for it again', async () => {
@@ -150,7 +151,7 @@ describe('createMeteredModel', () => {
       EXACT_COST_NANO_USD,
     ]);
     expect(world.observer.settlementFailures).toEqual([
-      { reservationId: expect.any(String), userId: USER_ID, error: throttled },
+      { reservationId: expect.any(String), jobId: JOB_ID, userId: USER_ID, error: throttled },
     ]);
   });
 

@@ -54,7 +54,7 @@ describe("the worker's failed attempts", () => {
   it("count a job call's usage not settled or not recorded, and a message failed on, as internal errors", () => {
     const jobs = observer();
     jobs.settlementFailed({ reservationId: 'res_1', error: new Error('throttled') } as never);
-    jobs.usageNotRecorded(new Error('throttled'));
+    jobs.usageNotRecorded(new Error('throttled'), { jobId: 'job_1', userId: 'alice' });
     jobs.recordFailed({ messageId: 'm-1', receiveCount: 1, error: new Error('denied') });
 
     const counted = published.filter((line) => line.service === SERVICE.worker);

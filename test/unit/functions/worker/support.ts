@@ -97,8 +97,11 @@ export class RecordingJobObserver implements JobObserver {
     this.checkpointsNotForgottenErrors.push(error);
   }
 
-  usageNotRecorded(error: unknown): void {
+  /** The job call of each error of `usageNotRecordedErrors`. */
+  readonly usageNotRecordedCalls: Array<Parameters<JobObserver['usageNotRecorded']>[1]> = [];
+  usageNotRecorded(error: unknown, call: Parameters<JobObserver['usageNotRecorded']>[1]): void {
     this.usageNotRecordedErrors.push(error);
+    this.usageNotRecordedCalls.push(call);
   }
 
   settlementFailed(details: Parameters<JobObserver['settlementFailed']>[0]): void {
