@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -72,6 +73,7 @@ export interface ChatServiceHooks {
 export function createChatServices(
   settings: Settings,
   tracer: RequestTracer,
+  logger: Logger,
   hooks: ChatServiceHooks = {},
 ): ChatServices {
   const instrument = <T>(client: T) => tracer.captureAWSv3Client(client);
@@ -111,7 +113,7 @@ export function createChatServices(
     apiKeys: new DynamoApiKeyStore(documentClient, tableName, cursors),
     usageRecords: new DynamoUsageRecords(documentClient, tableName),
     responseCache: new DynamoResponseCache(documentClient, tableName),
-    verifier: createVerifier(settings, provider),
+    verifier: createVerifier(settings, provider, logger),
     anthropicApiKey,
     healthChecks: {
       table: async () => {
@@ -137,6 +139,7 @@ export function createChatServices(
 function createVerifier(
   settings: Settings,
   provider: () => ReturnType<typeof createSecretsProvider>,
+  logger: Logger,
 ): TokenVerifier {
   const [claimName = '', claimValue = ''] = settings.adminClaim.split('=');
   const adminClaim = { name: claimName, value: claimValue };
@@ -148,6 +151,11 @@ function createVerifier(
       issuer: settings.jwtIssuer!,
       audience: settings.jwtAudience!,
       ...(settings.jwksUrl && { jwksUrl: settings.jwksUrl }),
+      onStaleKeySet: ({ error, readAt }) =>
+        logger.warn("could not read the token issuer's key set: using the one read before", {
+          error,
+          keySetReadAt: readAt.toISOString(),
+        }),
     });
   }
   return hs256Verifier({

@@ -99,6 +99,7 @@ export interface ChatTuning {
  * adapters have loaded waits for them.
  */
 export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks = {}): ChatAdapters {
+  const logger = new Logger({ serviceName: SERVICE.chat });
   // Started once the entry module has been evaluated (a macrotask later), so that the
   // runtime gets its handler first and the loading runs in the background.
   const tracing: Promise<RequestTracer> = isTracingOn(process.env)
@@ -107,7 +108,7 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
       )
     : Promise.resolve(untraced);
   const services = Promise.all([inBackground(() => import('./adapters.js')), tracing]).then(
-    ([{ createChatServices }, tracer]) => createChatServices(settings, tracer, hooks),
+    ([{ createChatServices }, tracer]) => createChatServices(settings, tracer, logger, hooks),
   );
   const modelAdapters = Promise.all([
     inBackground(() => import('./model-adapters.js')),
@@ -143,7 +144,7 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
     ...aws.members,
     ...anthropic.members,
     ...tracer.members,
-    logger: new Logger({ serviceName: SERVICE.chat }),
+    logger,
     createMetrics: () => new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.chat }),
     ready,
     loaded,

@@ -1,8 +1,8 @@
 import { webcrypto } from 'node:crypto';
-import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { errors, type JWTPayload, jwtVerify } from 'jose';
 import type { ApiKeyGrant } from '../domain/api-key.js';
 import { AuthenticationError } from '../domain/errors.js';
-import { KeySetUnavailableError } from './key-set-unavailable-error.js';
+import { type IssuerKeySetOptions, issuerKeySet } from './issuer-key-set.js';
 import { IAM_USER_ID_PREFIX, isUserId } from './user-id.js';
 
 /** Who is calling: a user (or team), through a token or one of its API keys. */
@@ -73,24 +73,14 @@ export interface OidcVerifierOptions extends TokenRules {
   audience: string;
   /** @default `${issuer}/.well-known/jwks.json` */
   jwksUrl?: string;
+  onStaleKeySet?: IssuerKeySetOptions['onStaleKeySet'];
 }
 
 export function oidcVerifier(options: OidcVerifierOptions): TokenVerifier {
-  const remoteKeySet = createRemoteJWKSet(
+  const keySet = issuerKeySet(
     new URL(options.jwksUrl ?? `${options.issuer.replace(/\/$/, '')}/.well-known/jwks.json`),
+    { ...(options.onStaleKeySet && { onStaleKeySet: options.onStaleKeySet }) },
   );
-  // Only a key set without (or with several of) the token's kid and alg is the token's fault.
-  const keySet: JWTVerifyGetKey = async (header, token) => {
-    try {
-      return await remoteKeySet(header, token);
-    } catch (error) {
-      if (error instanceof errors.JWKSNoMatchingKey) throw error;
-      if (error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-      throw new KeySetUnavailableError(`the token issuer's key set could not be used`, {
-        cause: error,
-      });
-    }
-  };
   return {
     verify: (authorization) =>
       verifyWith(authorization, options, (token) =>

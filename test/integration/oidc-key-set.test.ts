@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FAILED_READ_BACKOFF_MS } from '../../shared/auth/issuer-key-set.js';
 import { json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -15,6 +16,13 @@ describe('a deployment verifying tokens against an OIDC issuer', () => {
   let stack: TestStack;
   let issuerKeys: Server;
   let answer: KeySetAnswer = 'the key set';
+  let reads = 0;
+  // Only Date is faked, each test starting past the pause that follows a failed read.
+  let now = Date.now();
+  const pastPauseAfterFailedRead = () => {
+    now += FAILED_READ_BACKOFF_MS;
+    vi.setSystemTime(now);
+  };
   let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   let publicJwk: JWK;
 
@@ -23,6 +31,7 @@ describe('a deployment verifying tokens against an OIDC issuer', () => {
     privateKey = keys.privateKey;
     publicJwk = { ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
     issuerKeys = createServer((request, response) => {
+      reads++;
       if (answer === 'a dropped connection') return request.socket.destroy();
       response.setHeader('content-type', 'application/json');
       response.end(JSON.stringify(answer === 'the key set' ? { keys: [publicJwk] } : {}));
@@ -32,6 +41,13 @@ describe('a deployment verifying tokens against an OIDC issuer', () => {
     stack = await startTestStack({
       env: { AUTH_MODE: 'oidc', JWT_ISSUER: ISSUER, JWT_AUDIENCE: 'app', JWKS_URL: jwksUrl },
     });
+  });
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    pastPauseAfterFailedRead();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
   });
   afterAll(async () => {
     await stack.close();
@@ -52,15 +68,32 @@ describe('a deployment verifying tokens against an OIDC issuer', () => {
   for (const failure of ['JSON that is no key set', 'a dropped connection'] as const) {
     it(`answers a good token with 503 and retry-after, not 401 or 500, while the JWKS answers ${failure}`, async () => {
       answer = failure;
+      const readsBefore = reads;
 
       const response = await listConversations(await issuerToken());
 
+      expect(reads).toBe(readsBefore + 1);
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).toBe('1');
       expect(response.headers.get('www-authenticate')).toBeNull();
       expect((await json(response)).error.type).toBe('api_error');
     });
   }
+
+  it('reads the key set at most once in 5 s while it fails, answering 503 at once meanwhile', async () => {
+    answer = 'a dropped connection';
+    const readsBefore = reads;
+
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await listConversations(await issuerToken())).status);
+    }
+    pastPauseAfterFailedRead();
+    statuses.push((await listConversations(await issuerToken())).status);
+
+    expect(statuses).toEqual([503, 503, 503, 503]);
+    expect(reads).toBe(readsBefore + 2);
+  });
 
   it('has the Anthropic SDK retry a /v1/messages call refused for want of the key set, not drop its key', async () => {
     answer = 'JSON that is no key set';
