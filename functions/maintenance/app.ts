@@ -10,6 +10,12 @@ import { METRIC } from '../../shared/observability/metric-names.js';
 import type { SweepReport, SweepTurns } from '../../shared/turns/sweep-turns.js';
 
 /**
+ * The share of a run's time spent checking turns: the rest is for the reclaims, the budgets
+ * and publishing what the run did. A backlog larger than that is left to the next runs.
+ */
+const CHECKING_SHARE = 0.5;
+
+/**
  * The maintenance function, run every minute by a schedule: ends the turns whose
  * function died (their answers kept, their holds released) and reclaims expired holds.
  */
@@ -25,12 +31,21 @@ export function createMaintenanceHandler(deps: {
     .use(captureLambdaHandler(deps.tracer, { captureResponse: false }))
     .use(injectLambdaContext(deps.logger, { resetKeys: true }))
     .use(logMetrics(deps.metrics))
-    .handler(async () => {
-      const report = await deps.sweep();
+    .handler(async (_event, context) => {
+      // A run that reached its timeout would publish nothing (what recovered turns cost
+      // included), reclaim nothing and check no budget, and the next would do the same.
+      const checkUntilLeftMs = context.getRemainingTimeInMillis() * (1 - CHECKING_SHARE);
+      const report = await deps.sweep({
+        hasTime: () => context.getRemainingTimeInMillis() > checkUntilLeftMs,
+      });
       deps.metrics.addMetric(METRIC.turnsRecovered, MetricUnit.Count, report.recovered);
       deps.metrics.addMetric(METRIC.holdsReclaimed, MetricUnit.Count, report.reclaimed);
+      deps.metrics.addMetric(METRIC.turnsDeferred, MetricUnit.Count, report.deferred);
       if (report.recovered + report.reclaimed + report.failed > 0) {
         deps.logger.info('swept dead turns and expired holds', { ...report });
+      }
+      if (report.deferred > 0) {
+        deps.logger.warn('out of time: turns left for the next sweeps', { ...report });
       }
       if (report.failed > 0) deps.logger.warn('some turns could not be checked', { ...report });
       await deps.watchBudgets?.().catch((error: unknown) => {

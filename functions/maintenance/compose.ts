@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient, createDynamoDbClient } from '../../shared/adapters/aws/clients.js';
 import { DynamoApiKeyStore } from '../../shared/adapters/dynamodb/api-key-store.js';
 import { DynamoBudgetNotices } from '../../shared/adapters/dynamodb/budget-notices.js';
@@ -47,11 +48,22 @@ export interface MaintenanceAdapters {
 /** The sweep checks the budgets of the month's biggest spenders (principals and API keys), at most this many of each a run. */
 const BUDGET_WATCH_TOP = 1000;
 
-export function createMaintenanceAdapters(settings: Settings): MaintenanceAdapters {
+/** What tests may watch as the adapters are made. */
+export interface MaintenanceHooks {
+  /** Sees the DynamoDB client (its middleware stack) before any call. */
+  observeDynamoDb?: (client: DynamoDBClient) => void;
+}
+
+export function createMaintenanceAdapters(
+  settings: Settings,
+  hooks: MaintenanceHooks = {},
+): MaintenanceAdapters {
   const tracer = createTracer(SERVICE.maintenance);
-  const documentClient = createDocumentClient(
-    createDynamoDbClient(settings.dynamodbEndpoint, (client) => tracer.captureAWSv3Client(client)),
+  const dynamodb = createDynamoDbClient(settings.dynamodbEndpoint, (client) =>
+    tracer.captureAWSv3Client(client),
   );
+  hooks.observeDynamoDb?.(dynamodb);
+  const documentClient = createDocumentClient(dynamodb);
   return {
     store: new DynamoConversationStore(documentClient, settings.tableName),
     ledger: new DynamoUsageLedger(

@@ -140,6 +140,7 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
     graph('Maintenance sweep', [
       turnsRecovered(),
       maintenanceMetric(METRIC.holdsReclaimed, 'Sum', 'Expired holds reclaimed'),
+      maintenanceMetric(METRIC.turnsDeferred, 'Maximum', 'Turns left for the next sweep'),
       s.maintenanceFunction.metricErrors({ ...lambdaPeriod, label: 'Sweep errors' }),
       unhandledErrors(),
     ]),

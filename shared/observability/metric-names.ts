@@ -55,6 +55,11 @@ export const METRIC = {
   /** Expired holds of callers that never settled, reclaimed by the sweep. Count. */
   holdsReclaimed: 'HoldsReclaimed',
   /**
+   * Turns holding a reservation that a sweep had no time to check (half its run): a backlog,
+   * left to the next runs; above 0 for long, the sweep is behind. Count.
+   */
+  turnsDeferred: 'SweepTurnsDeferred',
+  /**
    * Failures of ours the model-call error rate does not see, each logged at ERROR: a request
    * answered 5xx for other than the model (a table, queue or secret that failed; a bug), an
    * answer not stored, a call's usage not settled or not recorded, a job message the worker

@@ -10,9 +10,17 @@ export interface SweepReport {
   reclaimed: number;
   /** Turns that could not be checked this time; the next sweep tries again. */
   failed: number;
+  /**
+   * Turns holding reservations that this run had no time to check (a backlog larger than one
+   * run): left, their reservations too, to a later run.
+   */
+  deferred: number;
 }
 
-export type SweepTurns = () => Promise<SweepReport>;
+export type SweepTurns = (options?: {
+  /** Whether another turn may still be checked; the reclaims follow either way. */
+  hasTime?: () => boolean;
+}) => Promise<SweepReport>;
 
 /**
  * Finds the turns whose function died, though no one touches their conversation again:
@@ -32,8 +40,8 @@ export function createTurnSweeper(deps: {
    */
   onSettled?: (counted: CountedSpend) => void;
 }): SweepTurns {
-  return async () => {
-    const report: SweepReport = { recovered: 0, reclaimed: 0, failed: 0 };
+  return async ({ hasTime = () => true } = {}) => {
+    const report: SweepReport = { recovered: 0, reclaimed: 0, failed: 0, deferred: 0 };
     const turns = new Map<string, { userId: string; conversationId: string }>();
     for (const reservation of await deps.ledger.listReservations()) {
       const turn = parseTurnHolder(reservation.holder);
@@ -42,21 +50,39 @@ export function createTurnSweeper(deps: {
     // A turn killed near its deadline holds its lease up to 20 s past its reservation's
     // expiry: reclaimed then, its hold would go unbilled and its entry, by which alone a
     // sweep finds the turn, with it. Its recovery, in a later sweep, settles it instead.
-    const alive = new Set<string>();
-    for (const [holder, { userId, conversationId }] of turns) {
+    // Turns left unchecked are spared as well: one may be dead, owed its recovery's bill.
+    const spared = new Set<string>();
+    // In a new order each run: a run out of time leaves others than the last did, so turns
+    // found alive at the front never keep the same ones waiting behind them.
+    for (const [holder, { userId, conversationId }] of shuffled([...turns])) {
+      if (!hasTime()) {
+        report.deferred++;
+        spared.add(holder);
+        continue;
+      }
       try {
         const recovery = await deps.recover(userId, conversationId);
         if (recovery === 'recovered') report.recovered++;
-        if (recovery === 'alive') alive.add(holder);
+        if (recovery === 'alive') spared.add(holder);
       } catch (error) {
         report.failed++;
         deps.onFailed?.({ userId, conversationId }, error);
       }
     }
     report.reclaimed = await deps.ledger.reclaimExpired(deps.clock(), {
-      sparing: alive,
+      sparing: spared,
       ...(deps.onSettled && { onCounted: deps.onSettled }),
     });
     return report;
   };
+}
+
+/** A copy of `items` in random order (Fisher–Yates). */
+function shuffled<T>(items: T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
 }

@@ -33,13 +33,23 @@ describe('the maintenance handler', () => {
   });
 
   it('returns the report of a sweep that checked every turn', async () => {
-    const { handler } = handlerSweeping({ recovered: 1, reclaimed: 2, failed: 0 });
+    const { handler } = handlerSweeping({ recovered: 1, reclaimed: 2, failed: 0, deferred: 0 });
 
-    expect(await handler(event, context)).toEqual({ recovered: 1, reclaimed: 2, failed: 0 });
+    expect(await handler(event, context)).toEqual({
+      recovered: 1,
+      reclaimed: 2,
+      failed: 0,
+      deferred: 0,
+    });
   });
 
   it('fails the invocation when some turns could not be checked, so that Lambda counts an error, after checking the budgets', async () => {
-    const { handler, watchBudgets } = handlerSweeping({ recovered: 1, reclaimed: 0, failed: 2 });
+    const { handler, watchBudgets } = handlerSweeping({
+      recovered: 1,
+      reclaimed: 0,
+      failed: 2,
+      deferred: 0,
+    });
 
     await expect(handler(event, context)).rejects.toThrow(/2 turn\(s\) could not be checked/);
     expect(watchBudgets).toHaveBeenCalledOnce();

@@ -319,11 +319,11 @@ describe('the sweep', () => {
 
     const report = await dead.sweep();
 
-    expect(report).toEqual({ recovered: 1, reclaimed: 0, failed: 0 });
+    expect(report).toEqual({ recovered: 1, reclaimed: 0, failed: 0, deferred: 0 });
     expect(await dead.recover()).toBe('idle');
 
     const alive = await abandonedTurn('Once upon a time');
-    expect(await alive.sweep()).toEqual({ recovered: 0, reclaimed: 0, failed: 0 });
+    expect(await alive.sweep()).toEqual({ recovered: 0, reclaimed: 0, failed: 0, deferred: 0 });
     expect(await alive.recover()).toBe('alive');
   });
 
@@ -345,6 +345,20 @@ describe('the sweep', () => {
         error: expect.objectContaining({ message: 'throttled' }),
       },
     ]);
+  });
+
+  it('leaves a turn it has no time to check, and its expired hold, to the next run', async () => {
+    const dead = await abandonedTurn('Once upon a time');
+    dead.advance(300_001);
+
+    expect(await dead.sweep({ hasTime: () => false })).toEqual({
+      recovered: 0,
+      reclaimed: 0,
+      failed: 0,
+      deferred: 1,
+    });
+    // Not reclaimed unbilled: the next run recovers it, billing what it showed.
+    expect(await dead.sweep()).toMatchObject({ recovered: 1, deferred: 0 });
   });
 
   it('reclaims the expired holds of callers that are not turns', async () => {
