@@ -14,6 +14,9 @@ export type NotifyThresholds = (spend: {
   subject?: Pick<BudgetThresholdEvent, 'userId' | 'keyId'>;
 }) => Promise<void>;
 
+/** Notices an instance remembers as taken, at most: a bound on its memory, not on its notices. */
+const MAX_KNOWN_NOTICES = 10_000;
+
 /**
  * Budget threshold events (50, 80 and 100% of a monthly budget), each sent once per
  * scope and month: the notice is claimed in the table before it is published, and given
@@ -25,11 +28,20 @@ export function createThresholdNotifier(deps: {
   clock: Clock;
 }): NotifyThresholds {
   const { notices, events, clock } = deps;
+  // The notices this instance knows are taken: a claim refused still costs a write unit, and
+  // the sweep checks the same spenders every minute for the rest of the month.
+  const taken = new Set<string>();
   return async ({ scope, month, spentNanoUsd, budgetUsd, subject }) => {
     const budgetNanoUsd = usdToNano(budgetUsd);
     for (const percent of BUDGET_THRESHOLDS_PERCENT) {
       if (spentNanoUsd * 100 < budgetNanoUsd * percent) break;
-      if (!(await notices.claim(scope, month, percent))) continue;
+      const notice = JSON.stringify([scope, month, percent]);
+      if (taken.has(notice)) continue;
+      if (taken.size >= MAX_KNOWN_NOTICES) taken.clear();
+      if (!(await notices.claim(scope, month, percent))) {
+        taken.add(notice);
+        continue;
+      }
       const event: BudgetThresholdEvent = {
         version: 1,
         type: 'budget.threshold',
@@ -47,6 +59,7 @@ export function createThresholdNotifier(deps: {
         await notices.release(scope, month, percent).catch(() => {});
         throw error;
       }
+      taken.add(notice);
     }
   };
 }
