@@ -14,6 +14,8 @@ import type { SweepReport, SweepTurns } from '../../shared/turns/sweep-turns.js'
  * and publishing what the run did. A backlog larger than that is left to the next runs.
  */
 const CHECKING_SHARE = 0.5;
+/** The share of a run's time kept for the end of the run: no budget check starts in it. */
+const PUBLISHING_SHARE = 0.1;
 
 /**
  * The maintenance function, run every minute by a schedule: ends the turns whose
@@ -21,8 +23,11 @@ const CHECKING_SHARE = 0.5;
  */
 export function createMaintenanceHandler(deps: {
   sweep: SweepTurns;
-  /** Publishes the budget thresholds crossed since the last run (best effort). */
-  watchBudgets?: () => Promise<void>;
+  /**
+   * Publishes the budget thresholds crossed since the last run (best effort), checking none
+   * once `hasTime` says no: how many spenders it left unchecked.
+   */
+  watchBudgets?: (options: { hasTime: () => boolean }) => Promise<number>;
   logger: Logger;
   metrics: Metrics;
   tracer: Tracer;
@@ -34,7 +39,8 @@ export function createMaintenanceHandler(deps: {
     .handler(async (_event, context) => {
       // A run that reached its timeout would publish nothing (what recovered turns cost
       // included), reclaim nothing and check no budget, and the next would do the same.
-      const checkUntilLeftMs = context.getRemainingTimeInMillis() * (1 - CHECKING_SHARE);
+      const leftAtStartMs = context.getRemainingTimeInMillis();
+      const checkUntilLeftMs = leftAtStartMs * (1 - CHECKING_SHARE);
       const report = await deps.sweep({
         hasTime: () => context.getRemainingTimeInMillis() > checkUntilLeftMs,
       });
@@ -48,10 +54,17 @@ export function createMaintenanceHandler(deps: {
         deps.logger.warn('out of time: turns left for the next sweeps', { ...report });
       }
       if (report.failed > 0) deps.logger.warn('some turns could not be checked', { ...report });
-      await deps.watchBudgets?.().catch((error: unknown) => {
-        deps.metrics.addMetric(METRIC.eventsNotPublished, MetricUnit.Count, 1);
-        deps.logger.warn('could not check the budgets', { error });
-      });
+      const unchecked = await deps
+        .watchBudgets?.({
+          hasTime: () => context.getRemainingTimeInMillis() > leftAtStartMs * PUBLISHING_SHARE,
+        })
+        .catch((error: unknown) => {
+          deps.metrics.addMetric(METRIC.eventsNotPublished, MetricUnit.Count, 1);
+          deps.logger.warn('could not check the budgets', { error });
+        });
+      if (unchecked) {
+        deps.logger.warn('out of time: budgets left for the next sweep', { unchecked });
+      }
       // A failed invocation, so that Lambda's Errors, and MaintenanceErrors once it lasts,
       // see a sweep that keeps failing on some turns: returned, it paged no one.
       if (report.failed > 0) {

@@ -21,7 +21,7 @@ describe('the maintenance handler', () => {
   });
   afterEach(() => vi.restoreAllMocks());
 
-  const handlerSweeping = (report: SweepReport, watchBudgets = vi.fn(async () => {})) => ({
+  const handlerSweeping = (report: SweepReport, watchBudgets = vi.fn(async () => 0)) => ({
     watchBudgets,
     handler: createMaintenanceHandler({
       sweep: async () => report,

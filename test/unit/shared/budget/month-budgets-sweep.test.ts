@@ -71,9 +71,9 @@ function sweepAt() {
       cacheHit: false,
     });
   };
-  const runAt = async (at: string) => {
+  const runAt = async (at: string, options: { hasTime?: () => boolean } = {}) => {
     nowMs = Date.parse(at);
-    await sweep();
+    return sweep(options);
   };
   const thresholds = () =>
     (events.published as BudgetThresholdEvent[]).map(({ scope, month, percent }) => ({
@@ -103,6 +103,16 @@ describe('the budget checks of the maintenance sweep across a month boundary', (
     await spend(6, '2026-12-31T23:59:10.000Z', '2026-12-31T23:59:40.000Z');
     await runAt('2027-01-01T00:00:00.500Z');
     expect(thresholds()).toEqual([{ scope: 'principal', month: '2026-12', percent: 50 }]);
+  });
+
+  it('leaves the spenders it has no time for to the next run, and says how many', async () => {
+    const { spend, runAt, thresholds } = sweepAt();
+    await spend(6, '2026-11-10T10:00:00.000Z', '2026-11-10T10:01:00.000Z');
+
+    expect(await runAt('2026-11-10T10:02:00.000Z', { hasTime: () => false })).toBe(1);
+    expect(thresholds()).toEqual([]);
+    expect(await runAt('2026-11-10T10:03:00.000Z')).toBe(0);
+    expect(thresholds()).toEqual([{ scope: 'principal', month: '2026-11', percent: 50 }]);
   });
 
   it('checks the month before only for the two days its calls may still settle', () => {
