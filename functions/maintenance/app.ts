@@ -47,7 +47,7 @@ export function createMaintenanceHandler(deps: {
       deps.metrics.addMetric(METRIC.turnsRecovered, MetricUnit.Count, report.recovered);
       deps.metrics.addMetric(METRIC.holdsReclaimed, MetricUnit.Count, report.reclaimed);
       deps.metrics.addMetric(METRIC.turnsDeferred, MetricUnit.Count, report.deferred);
-      if (report.recovered + report.reclaimed + report.failed > 0) {
+      if (report.recovered + report.reclaimed + report.failed > 0 || report.reclaimFailed) {
         deps.logger.info('swept dead turns and expired holds', { ...report });
       }
       if (report.deferred > 0) {
@@ -71,6 +71,9 @@ export function createMaintenanceHandler(deps: {
         throw new Error(
           `${report.failed} turn(s) could not be checked; the next sweep tries again`,
         );
+      }
+      if (report.reclaimFailed) {
+        throw new Error('could not reclaim the expired holds; the next sweep tries again');
       }
       return report;
     });

@@ -125,6 +125,8 @@ export function composeMaintenance(
       onFailed: (turn, error) => adapters.logger.warn('could not check a turn', { ...turn, error }),
       // Published with the sweep's other metrics as its run ends.
       onSettled: (counted) => recordSpend(adapters.metrics, counted),
+      onReclaimFailed: (error) =>
+        adapters.logger.warn('could not reclaim the expired holds', { error }),
     }),
     // The deployment's spend, and each principal's and API key's the month's usage report
     // shows (the worker also checks its jobs' users as they spend).

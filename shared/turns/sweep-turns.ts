@@ -15,6 +15,8 @@ export interface SweepReport {
    * run): left, their reservations too, to a later run.
    */
   deferred: number;
+  /** Whether reclaiming the expired holds failed (some may have been reclaimed all the same). */
+  reclaimFailed: boolean;
 }
 
 export type SweepTurns = (options?: {
@@ -39,9 +41,17 @@ export function createTurnSweeper(deps: {
    * spend metrics, which nobody else publishes it to.
    */
   onSettled?: (counted: CountedSpend) => void;
+  /** Why reclaiming the expired holds failed (the next sweep tries again). */
+  onReclaimFailed?: (error: unknown) => void;
 }): SweepTurns {
   return async ({ hasTime = () => true } = {}) => {
-    const report: SweepReport = { recovered: 0, reclaimed: 0, failed: 0, deferred: 0 };
+    const report: SweepReport = {
+      recovered: 0,
+      reclaimed: 0,
+      failed: 0,
+      deferred: 0,
+      reclaimFailed: false,
+    };
     const turns = new Map<string, { userId: string; conversationId: string }>();
     for (const reservation of await deps.ledger.listReservations()) {
       const turn = parseTurnHolder(reservation.holder);
@@ -69,10 +79,16 @@ export function createTurnSweeper(deps: {
         deps.onFailed?.({ userId, conversationId }, error);
       }
     }
-    report.reclaimed = await deps.ledger.reclaimExpired(deps.clock(), {
-      sparing: spared,
-      ...(deps.onSettled && { onCounted: deps.onSettled }),
-    });
+    // Reported, not thrown: the run goes on to the budgets and publishes what it did.
+    try {
+      report.reclaimed = await deps.ledger.reclaimExpired(deps.clock(), {
+        sparing: spared,
+        ...(deps.onSettled && { onCounted: deps.onSettled }),
+      });
+    } catch (error) {
+      report.reclaimFailed = true;
+      deps.onReclaimFailed?.(error);
+    }
     return report;
   };
 }

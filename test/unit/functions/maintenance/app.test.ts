@@ -33,13 +33,20 @@ describe('the maintenance handler', () => {
   });
 
   it('returns the report of a sweep that checked every turn', async () => {
-    const { handler } = handlerSweeping({ recovered: 1, reclaimed: 2, failed: 0, deferred: 0 });
+    const { handler } = handlerSweeping({
+      recovered: 1,
+      reclaimed: 2,
+      failed: 0,
+      deferred: 0,
+      reclaimFailed: false,
+    });
 
     expect(await handler(event, context)).toEqual({
       recovered: 1,
       reclaimed: 2,
       failed: 0,
       deferred: 0,
+      reclaimFailed: false,
     });
   });
 
@@ -49,6 +56,7 @@ describe('the maintenance handler', () => {
       reclaimed: 0,
       failed: 2,
       deferred: 0,
+      reclaimFailed: false,
     });
 
     await expect(handler(event, context)).rejects.toThrow(/2 turn\(s\) could not be checked/);

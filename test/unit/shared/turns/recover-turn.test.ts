@@ -319,11 +319,23 @@ describe('the sweep', () => {
 
     const report = await dead.sweep();
 
-    expect(report).toEqual({ recovered: 1, reclaimed: 0, failed: 0, deferred: 0 });
+    expect(report).toEqual({
+      recovered: 1,
+      reclaimed: 0,
+      failed: 0,
+      deferred: 0,
+      reclaimFailed: false,
+    });
     expect(await dead.recover()).toBe('idle');
 
     const alive = await abandonedTurn('Once upon a time');
-    expect(await alive.sweep()).toEqual({ recovered: 0, reclaimed: 0, failed: 0, deferred: 0 });
+    expect(await alive.sweep()).toEqual({
+      recovered: 0,
+      reclaimed: 0,
+      failed: 0,
+      deferred: 0,
+      reclaimFailed: false,
+    });
     expect(await alive.recover()).toBe('alive');
   });
 
@@ -356,6 +368,7 @@ describe('the sweep', () => {
       reclaimed: 0,
       failed: 0,
       deferred: 1,
+      reclaimFailed: false,
     });
     // Not reclaimed unbilled: the next run recovers it, billing what it showed.
     expect(await dead.sweep()).toMatchObject({ recovered: 1, deferred: 0 });
