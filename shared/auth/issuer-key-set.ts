@@ -36,8 +36,9 @@ export interface IssuerKeySetOptions {
  * shared by concurrent requests, an unknown kid re-reading it at most every 30 s). When a
  * read fails, the last set read is used up to {@link STALE_KEY_SET_MAX_AGE_MS} past its read,
  * and read again at most every {@link FAILED_READ_BACKOFF_MS}, off the path of the tokens it
- * verifies; with no such set it throws {@link KeySetUnavailableError}. A token whose key is not
- * in the set held throws jose's JWKSNoMatchingKey (or JWKSMultipleMatchingKeys): its fault.
+ * verifies; with no such set it throws {@link KeySetUnavailableError}, as it does for a token whose
+ * kid the set held lacks (a key rotated in since). A token whose key is not in a set just read
+ * throws jose's JWKSNoMatchingKey (or JWKSMultipleMatchingKeys): its fault.
  */
 export function issuerKeySet(url: URL, options: IssuerKeySetOptions = {}): JWTVerifyGetKey {
   // jose writes here each set it reads and when: the one kept for when a read fails.
@@ -73,7 +74,7 @@ export function issuerKeySet(url: URL, options: IssuerKeySetOptions = {}): JWTVe
       try {
         return await held(header, token);
       } catch (error) {
-        if (pausing || !isTokenKeyMissing(error)) throw refusal(error);
+        if (pausing || !isTokenKeyMissing(error)) throw heldSetRefusal(error, failure.error);
       }
       // A kid the set held lacks waits for the read: a key the issuer rotated in meanwhile.
     } else if (pausing) {
@@ -89,7 +90,7 @@ export function issuerKeySet(url: URL, options: IssuerKeySetOptions = {}): JWTVe
       const keySet = heldKeySet();
       if (!keySet) throw refusal(error);
       return keySet(header, token).catch((heldError: unknown) => {
-        throw refusal(heldError);
+        throw heldSetRefusal(heldError, error);
       });
     }
   };
@@ -104,6 +105,14 @@ function refusal(error: unknown): Error {
   return new KeySetUnavailableError(`the token issuer's key set could not be used`, {
     cause: error,
   });
+}
+
+/**
+ * A set that could not be read again lacking the token's kid is the issuer's failure too: the
+ * kid may be a key it rotated in since (a 401 would have the client drop a good token).
+ */
+function heldSetRefusal(error: unknown, readError: unknown): Error {
+  return error instanceof errors.JWKSNoMatchingKey ? refusal(readError) : refusal(error);
 }
 
 /** Only a key set without (or with several of) the token's kid and alg is the token's fault. */

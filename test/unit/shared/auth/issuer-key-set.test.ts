@@ -54,7 +54,7 @@ describe('issuerKeySet', () => {
     expect(onStaleKeySet).toHaveBeenCalledWith({ error: expect.any(Error), readAt });
   });
 
-  it('refuses a kid the set held lacks as the token’s fault while the issuer is down', async () => {
+  it('answers 503, not 401, to a kid the set held lacks while the issuer is down: a key it may have rotated in since', async () => {
     const keySet = issuerKeySet(url);
     await keyFor(keySet, 'k1');
 
@@ -62,8 +62,24 @@ describe('issuerKeySet', () => {
     vi.setSystemTime(Date.now() + 31_000); // past jose's cooldown: the unknown kid reads again
     const readsBefore = reads;
 
-    await expect(keyFor(keySet, 'k9')).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    await expect(keyFor(keySet, 'k9')).rejects.toBeInstanceOf(KeySetUnavailableError);
     expect(reads).toBe(readsBefore + 1);
+    // Within the pause after that failed read, no read: 503 at once, the held key still admitted.
+    await expect(keyFor(keySet, 'k9')).rejects.toBeInstanceOf(KeySetUnavailableError);
+    await expect(keyFor(keySet, 'k1')).resolves.toBeDefined();
+    expect(reads).toBe(readsBefore + 1);
+  });
+
+  it('refuses a kid the set lacks as the token’s fault once the issuer answers again', async () => {
+    const keySet = issuerKeySet(url);
+    await keyFor(keySet, 'k1');
+    answer = '503';
+    vi.setSystemTime(Date.now() + 11 * 60_000);
+    await keyFor(keySet, 'k1');
+
+    answer = 'the key set';
+    vi.setSystemTime(Date.now() + FAILED_READ_BACKOFF_MS);
+    await expect(keyFor(keySet, 'k9')).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
   });
 
   it('answers at once without a set for a while after a failed read, then reads again', async () => {
