@@ -84,7 +84,7 @@ export function createRecordHandler(deps: {
       // dead-letter queue unexplained. A job's own failed attempt was reported as such, and
       // a duplicate that waits for its first copy is no failure.
       if (!attempt.handedBack && !(error instanceof IdempotencyAlreadyInProgressError)) {
-        const named = namedIn(record.body);
+        const named = jobNamedBy(record);
         observer.recordFailed({
           messageId: record.messageId,
           ...(named && { jobId: named.jobId, userId: named.userId }),
@@ -325,6 +325,13 @@ function rejectionReason(
 }
 
 /** The user and job a message that failed the schema names, when it names both validly. */
+/** The job a record is for: the id its content gives when it names none, as the worker runs it. */
+function jobNamedBy(record: SQSRecord): { userId: string; jobId: string } | undefined {
+  const parsed = JobRecordSchema.safeParse(record);
+  if (!parsed.success) return namedIn(record.body);
+  return { userId: parsed.data.body.userId, jobId: jobIdOf(parsed.data.body) };
+}
+
 function namedIn(body: string): { userId: string; jobId: string; type?: Job['type'] } | undefined {
   try {
     const value = JSON.parse(body) as { userId?: unknown; jobId?: unknown; type?: unknown };

@@ -607,6 +607,20 @@ describe('createRecordHandler', () => {
       ]);
     });
 
+    it('names the job by the id its content gives when the message names none (a job asked for without a jobId)', async () => {
+      const world = createWorkerWorld();
+      world.jobs.create = () => Promise.reject(denied());
+      const { jobId: _, ...withoutId } = documentMessage;
+
+      await expect(world.handleRecord(jobRecord(withoutId))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+      });
+
+      expect(world.observer.recordFailures).toEqual([
+        expect.objectContaining({ jobId: jobIdOf(withoutId), userId: USER_ID }),
+      ]);
+    });
+
     it("reports a queue that fails to delay a retry, beside the job's failed attempt", async () => {
       const world = createWorkerWorld({ model: alwaysFailing('overloaded') });
       world.messages.delayRetry = () => Promise.reject(denied());
