@@ -1,6 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from './support/api-keys.js';
+import { waitForJob } from './support/jobs.js';
 import { json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -22,15 +23,6 @@ describe("an API key's own budget on jobs", () => {
     });
   const asOperator = (method: string, path: string) =>
     fetch(`${stack.url}${path}`, { method, headers: { authorization: `Bearer ${operator}` } });
-  const ended = async (userId: string, jobId: string) => {
-    const deadline = Date.now() + 45_000;
-    for (;;) {
-      const job = await json(await stack.request(userId, 'GET', `/v1/jobs/${jobId}`));
-      if (['succeeded', 'failed', 'dead_lettered'].includes(job.status)) return job;
-      if (Date.now() > deadline) throw new Error(`job ${jobId} still ${JSON.stringify(job)}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  };
   const callsFor = (text: string) =>
     stack.claude.requests.filter((r) => JSON.stringify(r.body).includes(text)).length;
 
@@ -44,7 +36,7 @@ describe("an API key's own budget on jobs", () => {
     const submitted = await withKey(key, 'POST', '/v1/jobs', { type: 'summarize', text });
 
     expect(submitted.status).toBe(202);
-    const job = await ended('capped-key-owner', (await json(submitted)).jobId);
+    const job = await waitForJob(stack, 'capped-key-owner', (await json(submitted)).jobId);
     expect(job).toMatchObject({ status: 'failed', error: { type: 'billing_error' } });
     expect(job.error.message).toMatch(/key/i);
     expect(callsFor(text)).toBe(0);
@@ -67,7 +59,7 @@ describe("an API key's own budget on jobs", () => {
       text: 'A memo the key can afford.',
     });
 
-    const job = await ended('roomy-key-owner', (await json(submitted)).jobId);
+    const job = await waitForJob(stack, 'roomy-key-owner', (await json(submitted)).jobId);
     expect(job.status).toBe('succeeded');
     expect(job.costUsd).toBeGreaterThan(0);
     const usage = await json(await withKey(key, 'GET', '/v1/usage'));
@@ -86,7 +78,7 @@ describe("an API key's own budget on jobs", () => {
     const document = { type: 'summarize', text: 'A memo asked for with a token.' };
 
     const submitted = await json(await stack.request('token-owner', 'POST', '/v1/jobs', document));
-    const job = await ended('token-owner', submitted.jobId);
+    const job = await waitForJob(stack, 'token-owner', submitted.jobId);
     const again = await json(await withKey(key, 'POST', '/v1/jobs', document));
 
     expect(job.status).toBe('succeeded');
@@ -120,7 +112,7 @@ describe("an API key's own budget on jobs", () => {
       }),
     );
 
-    const job = await ended('revoked-key-owner', 'revoked-key-job');
+    const job = await waitForJob(stack, 'revoked-key-owner', 'revoked-key-job');
     expect(job).toMatchObject({ status: 'failed', error: { type: 'authentication_error' } });
     expect(job.error.message).toContain(`${id}) was revoked`);
     expect(callsFor(text)).toBe(0);

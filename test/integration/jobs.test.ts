@@ -9,28 +9,11 @@ import { redriveDeadLetters } from '../../local-stack/redrive-dead-letters.js';
 import { jobIdOf } from '../../shared/jobs/job-id.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
 import { conversationOf, requestCompaction } from './support/compactions.js';
+import { waitForJob } from './support/jobs.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const directive = (text: string) => `[[local-claude: ${text}]]`;
-
-async function waitForJob(
-  stack: TestStack,
-  userId: string,
-  jobId: string,
-  status: string[],
-  timeoutMs = 45_000,
-  also: (job: { attempts: number }) => boolean = () => true,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const response = await stack.request(userId, 'GET', `/v1/jobs/${jobId}`);
-    const job = response.status === 200 ? await json(response) : undefined;
-    if (job && status.includes(job.status) && also(job)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${JSON.stringify(job)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function deadLetters(stack: TestStack) {
   const { Messages = [] } = await stack.sqs.send(
@@ -63,7 +46,7 @@ describe('summarization jobs', () => {
     const { jobId, status } = await json(created);
     expect(status).toBe('queued');
 
-    const job = await waitForJob(stack, 'writer', jobId, ['succeeded', 'failed']);
+    const job = await waitForJob(stack, 'writer', jobId, { statuses: ['succeeded', 'failed'] });
     expect(job).toMatchObject({ status: 'succeeded', result: { summary: expect.any(String) } });
     expect(job.result.summary.length).toBeGreaterThan(0);
     expect(job.result.truncated).toBeUndefined();
@@ -92,7 +75,7 @@ describe('summarization jobs', () => {
       }),
     );
 
-    const job = await waitForJob(stack, 'writer', jobId, ['succeeded', 'failed']);
+    const job = await waitForJob(stack, 'writer', jobId, { statuses: ['succeeded', 'failed'] });
 
     expect(job.status).toBe('succeeded');
     expect(job.result.truncated).toBe(true);
@@ -106,7 +89,7 @@ describe('summarization jobs', () => {
       }),
     );
 
-    const job = await waitForJob(stack, 'writer', jobId, ['succeeded', 'failed']);
+    const job = await waitForJob(stack, 'writer', jobId, { statuses: ['succeeded', 'failed'] });
 
     expect(job.status).toBe('succeeded');
     expect(job.result.truncated).toBe(true);
@@ -121,7 +104,7 @@ describe('summarization jobs', () => {
     const { jobId } = await json(
       await stack.request('writer', 'POST', '/v1/jobs', { type: 'summarize', text }),
     );
-    const job = await waitForJob(stack, 'writer', jobId, ['succeeded', 'failed']);
+    const job = await waitForJob(stack, 'writer', jobId, { statuses: ['succeeded', 'failed'] });
     expect(job.status).toBe('succeeded');
     const calls = stack.claude.requests.slice(before).map((r) => JSON.stringify(r.body));
     expect(calls.filter((c) => c.includes('of a longer document')).length).toBeGreaterThan(1);
@@ -155,7 +138,7 @@ describe('summarization jobs', () => {
     });
     expect(queued.status).toBe(202);
     const { jobId } = await json(queued);
-    const job = await waitForJob(stack, 'emoji', jobId, ['succeeded', 'failed']);
+    const job = await waitForJob(stack, 'emoji', jobId, { statuses: ['succeeded', 'failed'] });
     expect(job.status).toBe('succeeded');
   });
 
@@ -167,7 +150,9 @@ describe('summarization jobs', () => {
     });
     const { jobId } = await json(queued);
 
-    const job = await waitForJob(stack, 'halves', jobId, ['succeeded', 'failed', 'dead_lettered']);
+    const job = await waitForJob(stack, 'halves', jobId, {
+      statuses: ['succeeded', 'failed', 'dead_lettered'],
+    });
 
     expect(job.status).toBe('succeeded');
     const sent = JSON.stringify(stack.claude.requests.at(-1)!.body);
@@ -185,8 +170,8 @@ describe('summarization jobs', () => {
       });
       expect(created.status, user).toBe(202);
     }
-    const alice = await waitForJob(stack, 'alice', jobId, ['succeeded', 'failed']);
-    const bob = await waitForJob(stack, 'bob', jobId, ['succeeded', 'failed']);
+    const alice = await waitForJob(stack, 'alice', jobId, { statuses: ['succeeded', 'failed'] });
+    const bob = await waitForJob(stack, 'bob', jobId, { statuses: ['succeeded', 'failed'] });
     expect([alice.status, bob.status]).toEqual(['succeeded', 'succeeded']);
     const summarized = (text: string) =>
       stack.claude.requests.filter((r) => JSON.stringify(r.body).includes(text)).length;
@@ -218,7 +203,7 @@ describe('summarization jobs', () => {
         ),
       ),
     );
-    const job = await waitForJob(stack, 'producer', jobId, ['succeeded', 'failed']);
+    const job = await waitForJob(stack, 'producer', jobId, { statuses: ['succeeded', 'failed'] });
     expect(job.status).toBe('succeeded');
     await new Promise((resolve) => setTimeout(resolve, 2_500)); // let the duplicate be consumed too
     const calls = stack.claude.requests
@@ -232,7 +217,7 @@ describe('summarization jobs', () => {
     const { jobId } = await json(
       await stack.request('writer', 'POST', '/v1/jobs', { type: 'summarize', text }),
     );
-    const job = await waitForJob(stack, 'writer', jobId, ['succeeded', 'failed']);
+    const job = await waitForJob(stack, 'writer', jobId, { statuses: ['succeeded', 'failed'] });
     expect(job.status).toBe('succeeded');
     const attempts = stack.claude.requests.filter(
       (r) =>
@@ -246,14 +231,11 @@ describe('summarization jobs', () => {
     const { jobId } = await json(
       await stack.request('writer', 'POST', '/v1/jobs', { type: 'summarize', text }),
     );
-    const waiting = await waitForJob(
-      stack,
-      'writer',
-      jobId,
-      ['queued'],
-      10_000,
-      (job) => job.attempts === 1,
-    );
+    const waiting = await waitForJob(stack, 'writer', jobId, {
+      statuses: ['queued'],
+      timeoutMs: 10_000,
+      also: (job) => job.attempts === 1,
+    });
     expect(waiting.error).toMatchObject({ type: 'rate_limit_error' });
 
     const cancelled = await stack.request('writer', 'POST', `/v1/jobs/${jobId}/cancel`);
@@ -293,7 +275,10 @@ describe('summarization jobs', () => {
     const { jobId } = await json(
       await stack.request('writer', 'POST', '/v1/jobs', { type: 'summarize', text }),
     );
-    const job = await waitForJob(stack, 'writer', jobId, ['dead_lettered', 'failed'], 60_000);
+    const job = await waitForJob(stack, 'writer', jobId, {
+      statuses: ['dead_lettered', 'failed'],
+      timeoutMs: 60_000,
+    });
     expect(job).toMatchObject({ status: 'dead_lettered', error: { type: 'overloaded_error' } });
     const letters = await waitFor(
       () => deadLetters(stack),
@@ -316,7 +301,10 @@ describe('summarization jobs', () => {
     );
     expect(await redriveDeadLetters(stack.sqs, stack)).toBeGreaterThanOrEqual(1);
 
-    const redriven = await waitForJob(stack, 'writer', jobId, ['succeeded', 'failed'], 30_000);
+    const redriven = await waitForJob(stack, 'writer', jobId, {
+      statuses: ['succeeded', 'failed'],
+      timeoutMs: 30_000,
+    });
     expect(redriven).toMatchObject({
       status: 'succeeded',
       attempts: JOBS_QUEUE_DEFINITION.maxReceiveCount + 1,
@@ -329,7 +317,7 @@ describe('summarization jobs', () => {
     try {
       const document = { type: 'summarize', text: 'Too dear.' };
       const { jobId } = await json(await poor.request('poor', 'POST', '/v1/jobs', document));
-      const job = await waitForJob(poor, 'poor', jobId, ['failed', 'succeeded']);
+      const job = await waitForJob(poor, 'poor', jobId, { statuses: ['failed', 'succeeded'] });
       expect(job).toMatchObject({ status: 'failed', error: { type: 'billing_error' } });
       expect(poor.claude.requests).toHaveLength(0);
 
@@ -341,7 +329,7 @@ describe('summarization jobs', () => {
       });
       const again = await poor.request('poor', 'POST', '/v1/jobs', document);
       expect(await json(again)).toEqual({ jobId, status: 'queued' });
-      const rerun = await waitForJob(poor, 'poor', jobId, ['failed', 'succeeded']);
+      const rerun = await waitForJob(poor, 'poor', jobId, { statuses: ['failed', 'succeeded'] });
       expect(rerun).toMatchObject({ status: 'succeeded', attempts: 2 });
       expect(rerun.error).toBeUndefined();
     } finally {
@@ -370,7 +358,10 @@ describe('a document whose parts all at once would not fit the budget', () => {
       const { jobId } = await json(
         await stack.request('nearly-spent', 'POST', '/v1/jobs', { type: 'summarize', text }),
       );
-      const job = await waitForJob(stack, 'nearly-spent', jobId, ['succeeded', 'failed'], 20_000);
+      const job = await waitForJob(stack, 'nearly-spent', jobId, {
+        statuses: ['succeeded', 'failed'],
+        timeoutMs: 20_000,
+      });
       expect(job).toMatchObject({ status: 'succeeded', attempts: 1 });
       // The whole job costs a fraction of the budget it was refused for.
       expect(job.costUsd).toBeLessThan(0.045 / 2);
@@ -467,7 +458,9 @@ describe('a compaction whose conversation is deleted meanwhile', () => {
       const deleted = await stack.request(userId, 'DELETE', `/v1/conversations/${conversationId}`);
       expect(deleted.status).toBe(204);
 
-      const job = await waitForJob(stack, userId, jobId, ['failed', 'succeeded', 'dead_lettered']);
+      const job = await waitForJob(stack, userId, jobId, {
+        statuses: ['failed', 'succeeded', 'dead_lettered'],
+      });
       expect(job).toMatchObject({ status: 'failed', error: { type: 'not_found_error' } });
       // What the parts said is the conversation's: it goes with it (docs/data-model.md).
       expect(await checkpoints()).toEqual([]);
@@ -492,7 +485,9 @@ describe('a compaction that succeeded, its conversation deleted since', () => {
       ]);
       const jobId = 'compaction-then-deletion';
       await requestCompaction(stack, { jobId, userId, conversationId });
-      await waitForJob(stack, userId, jobId, ['succeeded', 'failed', 'dead_lettered']);
+      await waitForJob(stack, userId, jobId, {
+        statuses: ['succeeded', 'failed', 'dead_lettered'],
+      });
       const { Item: conversation } = await stack.documentClient.send(
         new GetCommand({
           TableName: stack.tableName,

@@ -10,21 +10,11 @@ import { PriceTable } from '../../shared/domain/pricing/price-table.js';
 import { utf8Bytes } from '../../shared/domain/tokens.js';
 import type { JobEndedEvent } from '../../shared/events/producer-events.js';
 import { conversationOf, requestCompaction } from './support/compactions.js';
+import { waitForJob } from './support/jobs.js';
 import { json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const directive = (text: string) => `[[local-claude: ${text}]]`;
-
-async function waitForJob(stack: TestStack, userId: string, jobId: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const response = await stack.request(userId, 'GET', `/v1/jobs/${jobId}`);
-    const job = response.status === 200 ? await json(response) : undefined;
-    if (job && ['succeeded', 'failed', 'cancelled'].includes(job.status)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${JSON.stringify(job)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 const promptsOf = (stack: TestStack) => stack.claude.requests.map((r) => JSON.stringify(r.body));
 
@@ -46,7 +36,7 @@ describe('long documents with the default settings', () => {
     const created = await stack.request('reader', 'POST', '/v1/jobs', { type: 'summarize', text });
     expect(created.status).toBe(202);
     const { jobId } = await json(created);
-    const job = await waitForJob(stack, 'reader', jobId);
+    const job = await waitForJob(stack, 'reader', jobId, { timeoutMs: 60_000 });
 
     expect(job, JSON.stringify(job.error)).toMatchObject({ status: 'succeeded' });
     const parts = promptsOf(stack).filter((p) => p.includes('of a longer document'));
@@ -185,7 +175,10 @@ describe('a worker that respects its deadline', () => {
       const primer = await json(
         await stack.request('deadline', 'POST', '/v1/jobs', { type: 'summarize', text: 'Hi.' }),
       );
-      Object.assign(primer, await waitForJob(stack, 'deadline', primer.jobId));
+      Object.assign(
+        primer,
+        await waitForJob(stack, 'deadline', primer.jobId, { timeoutMs: 60_000 }),
+      );
       const { jobId } = await json(
         await stack.request('deadline', 'POST', '/v1/jobs', { type: 'summarize', text }),
       );
@@ -194,7 +187,7 @@ describe('a worker that respects its deadline', () => {
       const deadlineAt = Date.now() + 4_000;
       await new Promise((resolve) => setTimeout(resolve, deadlineAt - Date.now()));
       expect(await ledger.listReservations()).toEqual([]);
-      const job = await waitForJob(stack, 'deadline', jobId, 30_000);
+      const job = await waitForJob(stack, 'deadline', jobId, { timeoutMs: 30_000 });
 
       expect(job).toMatchObject({ status: 'succeeded', attempts: 2 });
       const asked = (name: string) =>

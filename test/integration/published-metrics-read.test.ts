@@ -5,6 +5,7 @@ import {
   METRICS_NAMESPACE,
 } from '../../shared/observability/metric-names.js';
 import { synthesize } from '../infra/synth.js';
+import { waitForJob } from './support/jobs.js';
 import { capturePublishedMetrics } from './support/published-metrics.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
@@ -60,14 +61,7 @@ describe('the metrics the functions publish', () => {
     const { jobId } = await json(
       await stack.request('metered-job', 'POST', '/v1/jobs', { type: 'summarize', text: 'memo' }),
     );
-    const deadline = Date.now() + 45_000;
-    while (
-      (await json(await stack.request('metered-job', 'GET', `/v1/jobs/${jobId}`))).status !==
-      'succeeded'
-    ) {
-      if (Date.now() > deadline) throw new Error(`job ${jobId} did not succeed`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await waitForJob(stack, 'metered-job', jobId, { statuses: ['succeeded'] });
     await stack.sweep();
 
     const template = JSON.stringify(synthesize().json.Resources).replace(/\\+"/g, '"');

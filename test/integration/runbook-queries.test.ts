@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/paths.js';
 import { createApiKey } from './support/api-keys.js';
 import { captureOutput } from './support/captured-output.js';
+import { waitForJob } from './support/jobs.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -86,13 +87,7 @@ describe("the runbook's queries, on the lines the functions write", () => {
       });
       expect(submitted.status).toBe(202);
       jobId = (await json(submitted)).jobId;
-      const deadline = Date.now() + 45_000;
-      for (;;) {
-        const job = await json(await stack.request('overrunning-job', 'GET', `/v1/jobs/${jobId}`));
-        if (job.status === 'succeeded') break;
-        if (Date.now() > deadline) throw new Error(`job ${jobId} still ${JSON.stringify(job)}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      await waitForJob(stack, 'overrunning-job', jobId, { statuses: ['succeeded'] });
     } finally {
       output.restore();
     }
@@ -211,15 +206,9 @@ describe("the runbook's queries, on the lines the functions write", () => {
       });
       expect(submitted.status).toBe(202);
       jobId = (await json(submitted)).jobId;
-      const deadline = Date.now() + 45_000;
-      for (;;) {
-        const job = await json(
-          await stack.request('dead-lettered-owner', 'GET', `/v1/jobs/${jobId}`),
-        );
-        if (['failed', 'dead_lettered'].includes(job.status)) break;
-        if (Date.now() > deadline) throw new Error(`job ${jobId} still ${JSON.stringify(job)}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      await waitForJob(stack, 'dead-lettered-owner', jobId, {
+        statuses: ['failed', 'dead_lettered'],
+      });
     } finally {
       output.restore();
     }
