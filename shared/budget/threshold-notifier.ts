@@ -16,6 +16,11 @@ export type NotifyThresholds = (spend: {
 
 /** Notices an instance remembers as taken, at most: a bound on its memory, not on its notices. */
 const MAX_KNOWN_NOTICES = 10_000;
+/**
+ * How long a notice another function claimed may still be given back: it publishes within its
+ * invocation (15 minutes at the longest) and releases the notice if publishing fails.
+ */
+const CLAIMER_DONE_MS = 15 * 60_000;
 
 /**
  * Budget threshold events (50, 80 and 100% of a monthly budget), each sent once per
@@ -38,8 +43,12 @@ export function createThresholdNotifier(deps: {
       const notice = JSON.stringify([scope, month, percent]);
       if (taken.has(notice)) continue;
       if (taken.size >= MAX_KNOWN_NOTICES) taken.clear();
-      if (!(await notices.claim(scope, month, percent))) {
-        taken.add(notice);
+      const claim = await notices.claim(scope, month, percent);
+      if (!claim.claimed) {
+        // Known taken only once its claimer is surely done: else it may yet give it back.
+        if (claim.claimedAtMs !== undefined && clock() - claim.claimedAtMs >= CLAIMER_DONE_MS) {
+          taken.add(notice);
+        }
         continue;
       }
       const event: BudgetThresholdEvent = {

@@ -13,7 +13,7 @@ export function budgetNoticesContract(subject: () => Promise<BudgetNotices>) {
         Array.from({ length: 6 }, () => notices.claim(scope, '2026-11', 80)),
       );
 
-      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(claims.filter(({ claimed }) => claimed)).toHaveLength(1);
     });
 
     it('keeps notices of other thresholds, months, users, keys and the deployment apart', async () => {
@@ -21,17 +21,43 @@ export function budgetNoticesContract(subject: () => Promise<BudgetNotices>) {
       const userId = `contract-${randomUUID()}`;
       const month = `2${String(Math.floor(Math.random() * 999)).padStart(3, '0')}-01`;
 
-      expect(await notices.claim({ scope: 'principal', userId }, month, 50)).toBe(true);
-      expect(await notices.claim({ scope: 'principal', userId }, month, 80)).toBe(true);
-      expect(await notices.claim({ scope: 'principal', userId }, '2099-12', 50)).toBe(true);
-      expect(await notices.claim({ scope: 'principal', userId: `${userId}-2` }, month, 50)).toBe(
-        true,
+      expect(await notices.claim({ scope: 'principal', userId }, month, 50)).toEqual({
+        claimed: true,
+      });
+      expect(await notices.claim({ scope: 'principal', userId }, month, 80)).toEqual({
+        claimed: true,
+      });
+      expect(await notices.claim({ scope: 'principal', userId }, '2099-12', 50)).toEqual({
+        claimed: true,
+      });
+      expect(await notices.claim({ scope: 'principal', userId: `${userId}-2` }, month, 50)).toEqual(
+        { claimed: true },
       );
       // A key named like the user is another scope.
-      expect(await notices.claim({ scope: 'key', keyId: userId }, month, 50)).toBe(true);
-      expect(await notices.claim({ scope: 'key', keyId: userId }, month, 50)).toBe(false);
-      expect(await notices.claim({ scope: 'deployment' }, month, 50)).toBe(true);
-      expect(await notices.claim({ scope: 'deployment' }, month, 50)).toBe(false);
+      expect(await notices.claim({ scope: 'key', keyId: userId }, month, 50)).toEqual({
+        claimed: true,
+      });
+      expect(await notices.claim({ scope: 'key', keyId: userId }, month, 50)).toMatchObject({
+        claimed: false,
+      });
+      expect(await notices.claim({ scope: 'deployment' }, month, 50)).toEqual({ claimed: true });
+      expect(await notices.claim({ scope: 'deployment' }, month, 50)).toMatchObject({
+        claimed: false,
+      });
+    });
+
+    it('says, refusing a claim, when the notice was claimed', async () => {
+      const notices = await subject();
+      const scope = { scope: 'key' as const, keyId: `contract-${randomUUID()}` };
+      const before = Date.now();
+      await notices.claim(scope, '2026-11', 80);
+
+      const refused = await notices.claim(scope, '2026-11', 80);
+
+      expect(refused.claimed).toBe(false);
+      const claimedAtMs = refused.claimed ? undefined : refused.claimedAtMs;
+      expect(claimedAtMs).toBeGreaterThanOrEqual(before - 1_000);
+      expect(claimedAtMs).toBeLessThanOrEqual(Date.now() + 1_000);
     });
 
     it('can claim a notice again once it was released', async () => {
@@ -41,7 +67,7 @@ export function budgetNoticesContract(subject: () => Promise<BudgetNotices>) {
 
       await notices.release(scope, '2026-11', 100);
 
-      expect(await notices.claim(scope, '2026-11', 100)).toBe(true);
+      expect(await notices.claim(scope, '2026-11', 100)).toEqual({ claimed: true });
     });
   });
 }

@@ -1,14 +1,18 @@
-import type { BudgetNotices, BudgetScope } from '../../shared/ports/budget-notices.js';
+import type { Clock } from '../../shared/domain/clock.js';
+import type { BudgetNotices, BudgetScope, NoticeClaim } from '../../shared/ports/budget-notices.js';
 
-/** The BudgetNotices port in memory: a set of claimed notices. */
+/** The BudgetNotices port in memory: the claimed notices, each with when it was claimed. */
 export class InMemoryBudgetNotices implements BudgetNotices {
-  private readonly claimed = new Set<string>();
+  private readonly claimed = new Map<string, number>();
 
-  async claim(scope: BudgetScope, month: string, percent: number): Promise<boolean> {
+  constructor(private readonly clock: Clock = Date.now) {}
+
+  async claim(scope: BudgetScope, month: string, percent: number): Promise<NoticeClaim> {
     const key = keyOf(scope, month, percent);
-    if (this.claimed.has(key)) return false;
-    this.claimed.add(key);
-    return true;
+    const claimedAtMs = this.claimed.get(key);
+    if (claimedAtMs !== undefined) return { claimed: false, claimedAtMs };
+    this.claimed.set(key, this.clock());
+    return { claimed: true };
   }
 
   async release(scope: BudgetScope, month: string, percent: number): Promise<void> {

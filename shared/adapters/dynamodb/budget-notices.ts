@@ -1,6 +1,6 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { BudgetNotices, BudgetScope } from '../../ports/budget-notices.js';
-import { isConditionFailure } from './errors.js';
+import type { BudgetNotices, BudgetScope, NoticeClaim } from '../../ports/budget-notices.js';
+import { failedItem, isConditionFailure } from './errors.js';
 import { budgetNoticeKeys } from './keys.js';
 
 /** A notice is remembered a little over a year, then TTL removes it. */
@@ -13,7 +13,7 @@ export class DynamoBudgetNotices implements BudgetNotices {
     private readonly tableName: string,
   ) {}
 
-  async claim(scope: BudgetScope, month: string, percent: number): Promise<boolean> {
+  async claim(scope: BudgetScope, month: string, percent: number): Promise<NoticeClaim> {
     try {
       await this.client.send(
         new PutCommand({
@@ -24,12 +24,15 @@ export class DynamoBudgetNotices implements BudgetNotices {
             expiresAt: Math.floor(Date.now() / 1000) + NOTICE_RETENTION_SECONDS,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
+          // The notice that was there, at no extra cost: when it was claimed.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return true;
+      return { claimed: true };
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      const claimedAtMs = Date.parse(String(failedItem(error)?.claimedAt));
+      return Number.isNaN(claimedAtMs) ? { claimed: false } : { claimed: false, claimedAtMs };
     }
   }
 
