@@ -60,7 +60,8 @@ export function createTurnSweeper(deps: {
     // A turn killed near its deadline holds its lease up to 20 s past its reservation's
     // expiry: reclaimed then, its hold would go unbilled and its entry, by which alone a
     // sweep finds the turn, with it. Its recovery, in a later sweep, settles it instead.
-    // Turns left unchecked are spared as well: one may be dead, owed its recovery's bill.
+    // Turns left unchecked are spared as well, for want of time or a failed check: one may be
+    // dead, owed its recovery's bill (and one whose check keeps failing keeps failing the runs).
     const spared = new Set<string>();
     // In a new order each run: a run out of time leaves others than the last did, so turns
     // found alive at the front never keep the same ones waiting behind them.
@@ -76,6 +77,7 @@ export function createTurnSweeper(deps: {
         if (recovery === 'alive') spared.add(holder);
       } catch (error) {
         report.failed++;
+        spared.add(holder);
         deps.onFailed?.({ userId, conversationId }, error);
       }
     }

@@ -359,6 +359,20 @@ describe('the sweep', () => {
     ]);
   });
 
+  it('leaves a turn it could not check, and its expired hold, to the next run', async () => {
+    const dead = await abandonedTurn('Once upon a time');
+    dead.advance(300_001);
+    const throttled = createTurnSweeper({
+      ledger: dead.ledger,
+      recover: () => Promise.reject(new Error('throttled')),
+      clock: () => T0 + 300_001,
+    });
+
+    expect(await throttled()).toMatchObject({ failed: 1, reclaimed: 0 });
+    // Not reclaimed unbilled, its entry with it: the next run finds it, and bills what it showed.
+    expect(await dead.sweep()).toMatchObject({ recovered: 1, reclaimed: 0, failed: 0 });
+  });
+
   it('leaves a turn it has no time to check, and its expired hold, to the next run', async () => {
     const dead = await abandonedTurn('Once upon a time');
     dead.advance(300_001);
