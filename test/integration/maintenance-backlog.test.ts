@@ -1,22 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { ScheduledEvent } from 'aws-lambda';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   composeMaintenance,
   createMaintenanceAdapters,
 } from '../../functions/maintenance/compose.js';
-import { ensureTable } from '../../local-stack/dynamodb/create-table.js';
-import { ensureLocalAwsEnv, localFunctionEnv } from '../../local-stack/function-env.js';
-import { createLambdaContext } from '../../local-stack/lambda-runtime/context.js';
 import { settleWithin } from '../../local-stack/lambda-runtime/timeout.js';
-import { createDocumentClient, createDynamoDbClient } from '../../shared/adapters/aws/clients.js';
+import { createDocumentClient } from '../../shared/adapters/aws/clients.js';
 import { ledgerKeys } from '../../shared/adapters/dynamodb/keys.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
-import { loadSettings } from '../../shared/config/load-settings.js';
 import { monthOf } from '../../shared/domain/budget.js';
 import { turnHolder } from '../../shared/turns/recover-turn.js';
+import { maintenanceSettings, maintenanceTable, scheduledRun } from './support/maintenance-runs.js';
 
 const NOW = Date.now();
 /** Each read of a conversation takes this long: a table slowed down after an outage. */
@@ -40,25 +36,10 @@ describe('a maintenance sweep with a backlog larger than one run', () => {
   let client: DynamoDBClient;
 
   beforeAll(async () => {
-    process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-    ensureLocalAwsEnv();
-    client = createDynamoDbClient(inject('dynamodbEndpoint'));
-    tableName = `backlog-${randomUUID().slice(0, 8)}`;
-    await ensureTable(client, tableName);
+    ({ client, tableName } = await maintenanceTable('backlog'));
   });
 
-  const settings = () =>
-    loadSettings(
-      localFunctionEnv({
-        tableName,
-        dynamodbEndpoint: inject('dynamodbEndpoint'),
-        queueUrl: 'http://localhost:1/000000000000/unused',
-        deadLetterQueueUrl: 'http://localhost:1/000000000000/unused-dlq',
-        sqsEndpoint: 'http://localhost:1',
-      }),
-      { role: 'maintenance' },
-    );
+  const settings = () => maintenanceSettings(tableName);
 
   /**
    * One invocation in a sandbox of its own, as Lambda runs it: past its timeout the sandbox
@@ -82,12 +63,8 @@ describe('a maintenance sweep with a backlog larger than one run', () => {
           ),
       }),
     );
-    const context = createLambdaContext({ functionName: 'maintenance', timeoutMs: TIMEOUT_MS });
     try {
-      const settled = await settleWithin(
-        handler({ 'detail-type': 'Scheduled Event' } as ScheduledEvent, context),
-        TIMEOUT_MS,
-      );
+      const settled = await settleWithin(scheduledRun(handler, TIMEOUT_MS), TIMEOUT_MS);
       return settled.timedOut
         ? { ended: 'timed out' }
         : { ended: 'returned', report: settled.value };

@@ -1,29 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { ScheduledEvent } from 'aws-lambda';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   composeMaintenance,
   createMaintenanceAdapters,
 } from '../../functions/maintenance/compose.js';
-import { ensureTable } from '../../local-stack/dynamodb/create-table.js';
-import { ensureLocalAwsEnv, localFunctionEnv } from '../../local-stack/function-env.js';
-import { createLambdaContext } from '../../local-stack/lambda-runtime/context.js';
 import { settleWithin } from '../../local-stack/lambda-runtime/timeout.js';
-import { createDocumentClient, createDynamoDbClient } from '../../shared/adapters/aws/clients.js';
+import { createDocumentClient } from '../../shared/adapters/aws/clients.js';
 import { budgetNoticeKeys } from '../../shared/adapters/dynamodb/keys.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
-import { loadSettings } from '../../shared/config/load-settings.js';
 import { monthOf } from '../../shared/domain/budget.js';
+import {
+  maintenanceSettings,
+  maintenanceTable,
+  scheduledRun,
+  settledChatCall,
+} from './support/maintenance-runs.js';
 
-const USAGE = {
-  inputTokens: 1_000,
-  outputTokens: 100,
-  cacheReadInputTokens: 0,
-  cacheCreationInputTokens: 0,
-};
 /** Each read of a month or a budget takes this long (AWS answers in a few ms; this is a slow day). */
 const READ_MS = 80;
 const TIMEOUT_MS = 6_000;
@@ -39,62 +34,35 @@ describe('the budget checks of a maintenance run with many spenders', () => {
   let client: DynamoDBClient;
 
   beforeAll(async () => {
-    process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-    ensureLocalAwsEnv();
-    client = createDynamoDbClient(inject('dynamodbEndpoint'));
-    tableName = `budget-checks-${randomUUID().slice(0, 8)}`;
-    await ensureTable(client, tableName);
+    ({ client, tableName } = await maintenanceTable('budget-checks'));
   });
 
   it("announces every spender's crossed threshold and returns before its timeout", async () => {
     const nowMs = Date.now();
     const documentClient = createDocumentClient(client);
-    const ledger = new DynamoUsageLedger(documentClient, tableName, 1_000);
-    const records = new DynamoUsageRecords(documentClient, tableName);
+    const _ledger = new DynamoUsageLedger(documentClient, tableName, 1_000);
+    const _records = new DynamoUsageRecords(documentClient, tableName);
     const run = randomUUID().slice(0, 8);
     const spenders = Array.from({ length: SPENDERS }, (_, i) => `spender-${run}-${i}`);
     // Each has spent 60% of the default budget ($10): their 50% is to be announced.
     for (let i = 0; i < SPENDERS; i += 20) {
       await Promise.all(
-        spenders.slice(i, i + 20).map(async (userId) => {
-          const reservation = await ledger.reserve({
-            userId,
-            amountNanoUsd: 6_000_000_000,
-            userDefaultBudgetNanoUsd: 10_000_000_000,
-            globalBudgetNanoUsd: 1_000_000_000_000,
-            nowMs,
-            expiresAtMs: nowMs + 60_000,
-          });
-          await ledger.settle(reservation, { usage: USAGE, costNanoUsd: 6_000_000_000 });
-          await records.record({
-            requestId: `req-${randomUUID()}`,
-            at: new Date(nowMs).toISOString(),
-            principal: userId,
-            api: 'chat',
-            model: 'claude-sonnet-4-6',
-            usage: USAGE,
-            costNanoUsd: 6_000_000_000,
-            latencyMs: 1_000,
-            cacheHit: false,
-          });
-        }),
+        spenders
+          .slice(i, i + 20)
+          .map((userId) =>
+            settledChatCall(documentClient, tableName, {
+              userId,
+              costNanoUsd: 6_000_000_000,
+              nowMs,
+            }),
+          ),
       );
     }
 
-    const settings = loadSettings(
-      localFunctionEnv(
-        {
-          tableName,
-          dynamodbEndpoint: inject('dynamodbEndpoint'),
-          queueUrl: 'http://localhost:1/000000000000/unused',
-          deadLetterQueueUrl: 'http://localhost:1/000000000000/unused-dlq',
-          sqsEndpoint: 'http://localhost:1',
-        },
-        { USER_MONTHLY_BUDGET_USD: '10', GLOBAL_MONTHLY_BUDGET_USD: '100000' },
-      ),
-      { role: 'maintenance' },
-    );
+    const settings = maintenanceSettings(tableName, {
+      USER_MONTHLY_BUDGET_USD: '10',
+      GLOBAL_MONTHLY_BUDGET_USD: '100000',
+    });
     const handler = composeMaintenance(
       settings,
       createMaintenanceAdapters(settings, {
@@ -111,10 +79,7 @@ describe('the budget checks of a maintenance run with many spenders', () => {
       }),
     );
     const settled = await settleWithin(
-      handler(
-        { 'detail-type': 'Scheduled Event' } as ScheduledEvent,
-        createLambdaContext({ functionName: 'maintenance', timeoutMs: TIMEOUT_MS }),
-      ).catch((error: unknown) => ({ failed: String(error) })),
+      scheduledRun(handler, TIMEOUT_MS).catch((error: unknown) => ({ failed: String(error) })),
       TIMEOUT_MS,
     );
 
