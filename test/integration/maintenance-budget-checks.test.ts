@@ -47,15 +47,13 @@ describe('the budget checks of a maintenance run with many spenders', () => {
     // Each has spent 60% of the default budget ($10): their 50% is to be announced.
     for (let i = 0; i < SPENDERS; i += 20) {
       await Promise.all(
-        spenders
-          .slice(i, i + 20)
-          .map((userId) =>
-            settledChatCall(documentClient, tableName, {
-              userId,
-              costNanoUsd: 6_000_000_000,
-              nowMs,
-            }),
-          ),
+        spenders.slice(i, i + 20).map((userId) =>
+          settledChatCall(documentClient, tableName, {
+            userId,
+            costNanoUsd: 6_000_000_000,
+            nowMs,
+          }),
+        ),
       );
     }
 
