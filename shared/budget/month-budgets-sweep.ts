@@ -42,21 +42,26 @@ export function createMonthBudgetsSweep(deps: {
 }): (options?: { hasTime?: () => boolean }) => Promise<number> {
   const { budgetWatch, keyBudgetWatch, usageRecords, clock, top } = deps;
   return async ({ hasTime = () => true } = {}) => {
+    // One that fails (its event not published, a month's report unread) leaves the others to
+    // go on: thrown at the end.
+    const failures: unknown[] = [];
+    const failed = (error: unknown) => {
+      failures.push(error);
+    };
     const checks: Array<() => Promise<void>> = [];
     for (const month of monthsToWatch(clock())) {
-      await budgetWatch.deployment(month);
-      const report = await usageRecords.report(month, { top });
+      await budgetWatch.deployment(month).catch(failed);
+      const report = await usageRecords.report(month, { top }).catch(failed);
+      if (!report) continue;
       for (const { name } of report.byPrincipal) {
         checks.push(() => budgetWatch.principal(name, month));
       }
       for (const { name } of report.byKey) checks.push(() => keyBudgetWatch(name, month));
     }
     let next = 0;
-    // One that fails (its event not published) leaves the others to go on: thrown at the end.
-    const failures: unknown[] = [];
     const checker = async () => {
       while (next < checks.length && hasTime()) {
-        await checks[next++]!().catch((error: unknown) => failures.push(error));
+        await checks[next++]!().catch(failed);
       }
     };
     await Promise.all(Array.from({ length: CHECKS_AT_ONCE }, checker));

@@ -23,8 +23,11 @@ const USAGE = {
 };
 const limits = { userMonthlyBudgetUsd: 10, globalMonthlyBudgetUsd: 1_000 };
 
-/** The maintenance sweep's budget checks, on fakes, at the instant the test sets. */
-function sweepAt() {
+/**
+ * The maintenance sweep's budget checks, on fakes, at the instant the test sets; `failing`
+ * names a month whose deployment check and usage report fail.
+ */
+function sweepAt({ failing }: { failing?: string } = {}) {
   let nowMs = 0;
   const clock = () => nowMs;
   const ledger = new InMemoryUsageLedger();
@@ -39,10 +42,24 @@ function sweepAt() {
     events,
     clock,
   });
+  const unavailable = (month: string | undefined) => {
+    if (month === failing) throw new Error(`the table refused to read ${month}`);
+  };
   const sweep = createMonthBudgetsSweep({
-    budgetWatch,
+    budgetWatch: {
+      ...budgetWatch,
+      deployment: async (month) => {
+        unavailable(month);
+        return budgetWatch.deployment(month);
+      },
+    },
     keyBudgetWatch,
-    usageRecords,
+    usageRecords: {
+      report: async (month, options) => {
+        unavailable(month);
+        return usageRecords.report(month, options);
+      },
+    },
     clock,
     top: 1_000,
   });
@@ -113,6 +130,19 @@ describe('the budget checks of the maintenance sweep across a month boundary', (
     expect(thresholds()).toEqual([]);
     expect(await runAt('2026-11-10T10:03:00.000Z')).toBe(0);
     expect(thresholds()).toEqual([{ scope: 'principal', month: '2026-11', percent: 50 }]);
+  });
+
+  it('checks the principals of a month whose deployment check or report failed in the other month, and fails the run at the end', async () => {
+    const { spend, runAt, thresholds } = sweepAt({ failing: '2026-11' });
+    await spend(8.5, '2026-12-01T08:00:00.000Z', '2026-12-01T08:01:00.000Z');
+
+    await expect(runAt('2026-12-01T09:00:00.000Z')).rejects.toThrow(
+      'the table refused to read 2026-11',
+    );
+    expect(thresholds()).toEqual([
+      { scope: 'principal', month: '2026-12', percent: 50 },
+      { scope: 'principal', month: '2026-12', percent: 80 },
+    ]);
   });
 
   it('checks the month before only for the two days its calls may still settle', () => {
