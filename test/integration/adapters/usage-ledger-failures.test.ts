@@ -153,6 +153,35 @@ describe('DynamoUsageLedger', () => {
       expiresAtMs: T0 + 60_000,
       ...overrides,
     });
+  /**
+   * Fills the user's month item with as many holds of calls in flight (a day each) as its
+   * 400 KB take, so that one more does not fit.
+   */
+  const fillWithHolds = async (userId: string) => {
+    const documents = createDocumentClient(client);
+    const month = ledgerKeys.userMonth(userId, MONTH);
+    const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: month }));
+    const ids = Array.from({ length: 18_000 }, () =>
+      ledgerKeys.holdAttribute(newReservationId(T0 + 25 * 3600_000)),
+    );
+    const fill = (count: number) =>
+      documents.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...Item, ...Object.fromEntries(ids.slice(0, count).map((id) => [id, 1_000])) },
+        }),
+      );
+    let [fits, tooMany] = [0, ids.length];
+    while (tooMany - fits > 1) {
+      const count = Math.floor((fits + tooMany) / 2);
+      await fill(count).then(
+        () => (fits = count),
+        () => (tooMany = count),
+      );
+    }
+    await fill(fits);
+    return { documents, month };
+  };
   const shard = async () => {
     const { Item } = await createDocumentClient(client).send(
       new GetCommand({ TableName: tableName, Key: ledgerKeys.globalShard(MONTH, 0) }),
@@ -648,30 +677,9 @@ describe('DynamoUsageLedger', () => {
   it('settles a call whose month item filled with holds before any call on it settled', async () => {
     const userId = `user-${randomUUID()}`;
     const call = await reserve(userId);
-    const documents = createDocumentClient(client);
-    const month = ledgerKeys.userMonth(userId, MONTH);
-    const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: month }));
     // A month started with a burst of batch jobs: their holds (a day each) fill the item
     // before the first of them settles.
-    const ids = Array.from({ length: 18_000 }, () =>
-      ledgerKeys.holdAttribute(newReservationId(T0 + 25 * 3600_000)),
-    );
-    const fill = (count: number) =>
-      documents.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: { ...Item, ...Object.fromEntries(ids.slice(0, count).map((id) => [id, 1_000])) },
-        }),
-      );
-    let [fits, tooMany] = [0, ids.length];
-    while (tooMany - fits > 1) {
-      const count = Math.floor((fits + tooMany) / 2);
-      await fill(count).then(
-        () => (fits = count),
-        () => (tooMany = count),
-      );
-    }
-    await fill(fits);
+    const { documents, month } = await fillWithHolds(userId);
 
     await ledger.settle(call, { usage: USAGE, costNanoUsd: 400_000 });
 
@@ -686,30 +694,8 @@ describe('DynamoUsageLedger', () => {
   it("refuses a call as held by calls in flight when its user's month item is full of their holds", async () => {
     const userId = `user-${randomUUID()}`;
     await ledger.release(await reserve(userId));
-    const documents = createDocumentClient(client);
-    const month = ledgerKeys.userMonth(userId, MONTH);
-    const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: month }));
-    // What ~16,000 calls in flight (batch jobs hold for a day) leave on it: as many holds as
-    // the 400 KB item takes, so that one more does not fit.
-    const ids = Array.from({ length: 18_000 }, () =>
-      ledgerKeys.holdAttribute(newReservationId(T0 + 25 * 3600_000)),
-    );
-    const fill = (count: number) =>
-      documents.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: { ...Item, ...Object.fromEntries(ids.slice(0, count).map((id) => [id, 1_000])) },
-        }),
-      );
-    let [fits, tooMany] = [0, ids.length];
-    while (tooMany - fits > 1) {
-      const count = Math.floor((fits + tooMany) / 2);
-      await fill(count).then(
-        () => (fits = count),
-        () => (tooMany = count),
-      );
-    }
-    await fill(fits);
+    // What ~16,000 calls in flight (batch jobs hold for a day) leave on it.
+    await fillWithHolds(userId);
 
     const refusal = await reserve(userId).catch((error: unknown) => error);
 
