@@ -374,6 +374,29 @@ describe('the chat function URL', () => {
     expect(variables.JWT_SECRET_ARN).toEqual({ Ref: ids.jwtSecret });
   });
 
+  // Since October 2025 a new public function URL answers 403 to every request unless anyone may
+  // also invoke the function itself, through the URL only.
+  it('lets anyone invoke the function through its URL, and only through it', () => {
+    const publicInvokes = resourcesOfType('AWS::Lambda::Permission')
+      .map(([, permission]) => permission.Properties ?? {})
+      .filter((properties) => properties.Principal === '*');
+    expect(publicInvokes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 'lambda:InvokeFunctionUrl',
+          FunctionName: { 'Fn::GetAtt': [ids.chat, 'Arn'] },
+          FunctionUrlAuthType: 'NONE',
+        }),
+        expect.objectContaining({
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': [ids.chat, 'Arn'] },
+          InvokedViaFunctionUrl: true,
+        }),
+      ]),
+    );
+    expect(publicInvokes).toHaveLength(2);
+  });
+
   it('answers CORS only for configured origins', () => {
     const url = resourcesOfType('AWS::Lambda::Url')[0]?.[1];
     expect(s.config.corsAllowedOrigins).toEqual([]);
