@@ -87,7 +87,7 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
   503: {
     name: 'Unavailable',
     description:
-      "Claude could not start answering in time (after retries and the fallback model), or DynamoDB, SQS or Secrets Manager is throttling or failing after retries (with `retry-after`); retrying may help. A non-streamed `/v1/messages` call cut at the function's deadline (billed as written to `max_tokens`) carries `x-should-retry: false`: stream it.",
+      "Claude could not start answering in time (after retries and the fallback model), or DynamoDB, SQS or Secrets Manager is throttling or failing after retries, or an OIDC issuer's key set cannot be read (with `retry-after`); retrying may help. A non-streamed `/v1/messages` call cut at the function's deadline (billed as written to `max_tokens`) carries `x-should-retry: false`: stream it.",
     types: ['api_error', 'timeout_error'],
     headers: ['retry-after', 'x-should-retry'],
   },
