@@ -60,9 +60,9 @@ export interface JobObserver {
   usageNotRecorded(error: unknown, call: { jobId: string; userId: string }): void;
   /**
    * An event could not be published (the job's outcome is recorded all the same): which one,
-   * when it was one (a budget check after a job's spend names the user only).
+   * when it was one (a budget check after a job's spend: {@link budgetCheckAfter}).
    */
-  notPublished(error: unknown, event?: ReturnType<typeof eventNamed> | { userId: string }): void;
+  notPublished(error: unknown, event?: ReturnType<typeof eventNamed>): void;
   /** A compaction's checkpoints could not be deleted: they expire with the job. */
   checkpointsNotForgotten(error: unknown): void;
   /** A job waits for its batch; its message comes back later. */
@@ -96,3 +96,16 @@ export interface JobObserver {
     receiveCount: number;
   }): void;
 }
+
+/**
+ * A budget check after a job's spend that failed, as the log names it: the thresholds of its
+ * user and of the deployment it may have left unannounced (the minute sweep checks them again).
+ */
+export const budgetCheckAfter = (job: {
+  jobId: string;
+  userId: string;
+}): ReturnType<typeof eventNamed> => ({
+  type: 'budget.threshold',
+  jobId: job.jobId,
+  userId: job.userId,
+});

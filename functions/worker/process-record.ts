@@ -22,7 +22,7 @@ import {
   JobDeferredError,
   retryDelaySeconds,
 } from './job-errors.js';
-import type { JobObserver } from './job-observer.js';
+import { budgetCheckAfter, type JobObserver } from './job-observer.js';
 import type { IdentifiedJob } from './run-job.js';
 import type { RunJobOnce } from './run-once.js';
 
@@ -230,7 +230,7 @@ export function createRecordHandler(deps: {
     await publish(jobEndedEvent(current, { status, error: jobError }, nowIso()));
     await deps
       .afterSpend?.(job.userId)
-      .catch((e: unknown) => observer.notPublished(e, { userId: job.userId }));
+      .catch((e: unknown) => observer.notPublished(e, budgetCheckAfter(job)));
     // A copy put back whose earlier copies' deliveries failed too: SQS, which counts this
     // message's alone, would not move it; or would move it with their count, which its
     // redrive would go on counting from.

@@ -8,7 +8,7 @@ import { AnswerEnds } from './answer-ends.js';
 import type { CompactConversation } from './compact-conversation.js';
 import { type JobDeadline, NO_DEADLINE } from './job-deadline.js';
 import { JobCancelledError, PermanentJobError } from './job-errors.js';
-import type { JobObserver } from './job-observer.js';
+import { budgetCheckAfter, type JobObserver } from './job-observer.js';
 import type { JobRun, RunRound } from './job-run.js';
 import { JobMeter } from './metered-model.js';
 import type { SummarizeDocument } from './summarize-document.js';
@@ -111,7 +111,7 @@ export function createJobRunner(deps: {
       );
       await deps
         .afterSpend(job.userId)
-        .catch((error: unknown) => observer.notPublished(error, { userId: job.userId }));
+        .catch((error: unknown) => observer.notPublished(error, budgetCheckAfter(job)));
     } catch (error) {
       if (run.meter.costNanoUsd !== (record.costNanoUsd ?? 0)) {
         await jobs

@@ -42,7 +42,12 @@ const CALL_USAGE = {
  * call of CALL_USAGE at 5000 nano-dollars to the meter.
  */
 function runnerWorld(
-  options: { workMs?: number; fail?: Error; during?: (run: JobRun) => Promise<void> } = {},
+  options: {
+    workMs?: number;
+    fail?: Error;
+    during?: (run: JobRun) => Promise<void>;
+    budgetCheckFails?: Error;
+  } = {},
 ) {
   const jobs = new InMemoryJobStore();
   const clock = new ManualClock();
@@ -69,6 +74,7 @@ function runnerWorld(
     events,
     afterSpend: async (userId) => {
       afterSpendOf.push(userId);
+      if (options.budgetCheckFails) throw options.budgetCheckFails;
     },
     clock: clock.read,
     observer,
@@ -160,6 +166,19 @@ describe('createJobRunner', () => {
     expect(observer.notPublishedEvents).toEqual([
       { type: 'job.ended', jobId: JOB_ID, userId: USER_ID, status: 'succeeded' },
     ]);
+  });
+
+  it('reports a budget check after the spend that failed by the thresholds it left unannounced, its job and user', async () => {
+    const throttled = new Error('throttled');
+    const { runJob, observer, jobs } = runnerWorld({ budgetCheckFails: throttled });
+
+    await runJob(documentJob);
+
+    expect(observer.notPublishedErrors).toEqual([throttled]);
+    expect(observer.notPublishedEvents).toEqual([
+      { type: 'budget.threshold', jobId: JOB_ID, userId: USER_ID },
+    ]);
+    expect((await jobs.get(USER_ID, JOB_ID))?.status).toBe('succeeded');
   });
 
   it('sends a document job to the summarizer and a conversation job to the compactor', async () => {
