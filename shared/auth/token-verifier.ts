@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto';
-import { errors, type JWTPayload, jwtVerify } from 'jose';
+import { errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose';
 import type { ApiKeyGrant } from '../domain/api-key.js';
 import { AuthenticationError } from '../domain/errors.js';
 import { type IssuerKeySetOptions, issuerKeySet } from './issuer-key-set.js';
@@ -81,18 +81,42 @@ export function oidcVerifier(options: OidcVerifierOptions): TokenVerifier {
     new URL(options.jwksUrl ?? `${options.issuer.replace(/\/$/, '')}/.well-known/jwks.json`),
     { ...(options.onStaleKeySet && { onStaleKeySet: options.onStaleKeySet }) },
   );
+  const verifyOptions: JWTVerifyOptions = {
+    requiredClaims: REQUIRED_CLAIMS,
+    clockTolerance: options.clockToleranceSeconds ?? 0,
+    issuer: options.issuer,
+    audience: options.audience,
+    algorithms: ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'],
+  };
   return {
     verify: (authorization) =>
       verifyWith(authorization, options, (token) =>
-        jwtVerify(token, keySet, {
-          requiredClaims: REQUIRED_CLAIMS,
-          clockTolerance: options.clockToleranceSeconds ?? 0,
-          issuer: options.issuer,
-          audience: options.audience,
-          algorithms: ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'],
+        jwtVerify(token, keySet, verifyOptions).catch((error: unknown) => {
+          if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+          return verifyWithEachKey(token, error, verifyOptions);
         }),
       ),
   };
+}
+
+/**
+ * A token without `kid` matches every key of its algorithm, and an issuer that names no kid
+ * publishes two while it rotates: each is tried, as jose documents; only a signature none of
+ * them verifies is refused.
+ */
+async function verifyWithEachKey(
+  token: string,
+  candidates: errors.JWKSMultipleMatchingKeys,
+  options: JWTVerifyOptions,
+): Promise<{ payload: JWTPayload }> {
+  for await (const key of candidates) {
+    try {
+      return await jwtVerify(token, key, options);
+    } catch (error) {
+      if (!(error instanceof errors.JWSSignatureVerificationFailed)) throw error;
+    }
+  }
+  throw new errors.JWSSignatureVerificationFailed();
 }
 
 const REQUIRED_CLAIMS = ['sub', 'exp'];

@@ -276,6 +276,51 @@ describe('oidcVerifier', () => {
     }
   });
 
+  it('tries each key of a set that names no kid, as an issuer rotating without kids publishes', async () => {
+    const [older, newer, unknown] = await Promise.all(
+      [1, 2, 3].map(() => generateKeyPair('RS256', { extractable: true })),
+    );
+    const published = await Promise.all(
+      [older!, newer!].map(async (pair) => ({
+        ...(await exportJWK(pair.publicKey)),
+        alg: 'RS256',
+      })),
+    );
+    const rotating = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: published }));
+    });
+    await new Promise<void>((resolve) => rotating.listen(0, '127.0.0.1', resolve));
+    try {
+      const rotatingIssuer = `http://127.0.0.1:${(rotating.address() as AddressInfo).port}`;
+      const verifier = oidcVerifier({
+        maxLifetimeSeconds: 3600,
+        issuer: rotatingIssuer,
+        audience: 'app',
+      });
+      const signedBy = (pair: typeof older, expiresIn = '5m') =>
+        new SignJWT({ sub: 'u-7', iss: rotatingIssuer, aud: 'app' })
+          .setProtectedHeader({ alg: 'RS256' })
+          .setExpirationTime(expiresIn)
+          .sign(pair!.privateKey);
+
+      await expect(verifier.verify(`Bearer ${await signedBy(older)}`)).resolves.toEqual({
+        userId: 'u-7',
+      });
+      await expect(verifier.verify(`Bearer ${await signedBy(newer)}`)).resolves.toEqual({
+        userId: 'u-7',
+      });
+      await expect(verifier.verify(`Bearer ${await signedBy(unknown)}`)).rejects.toThrow(
+        /signature verification failed/,
+      );
+      await expect(verifier.verify(`Bearer ${await signedBy(newer, '-1m')}`)).rejects.toThrow(
+        /"exp" claim timestamp check failed/,
+      );
+    } finally {
+      await new Promise<void>((resolve) => rotating.close(() => resolve()));
+    }
+  });
+
   it('rejects another issuer, another audience, and an HS256 token', async () => {
     const verifier = oidcVerifier({ maxLifetimeSeconds: 3600, issuer, audience: 'app' });
     await expect(
