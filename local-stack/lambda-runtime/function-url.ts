@@ -12,6 +12,7 @@ import {
 import { answerClientError, answerWithoutInvoking } from './front-end-errors.js';
 import { buildFunctionUrlEvent } from './function-url-event.js';
 import { FunctionUrlResponder } from './function-url-responder.js';
+import { runInScope } from './invocation-scope.js';
 import { type AnyHandler, invokeBuffered, invokeStreaming } from './invoke-handler.js';
 import { readRequestBody } from './request-body.js';
 import { isWellFormedHead } from './request-head.js';
@@ -157,11 +158,13 @@ export async function startFunctionUrl(options: FunctionUrlOptions): Promise<Fun
       }),
     });
 
-    const work = streaming
-      ? invokeStreaming(options.handler, event, context, responder, (message) =>
-          log(`${new Date().toISOString()}\t${requestId}\tWARN\t${message}`),
-        )
-      : invokeBuffered(options.handler, event, context, responder);
+    const work = runInScope({ functionName: options.functionName }, () =>
+      streaming
+        ? invokeStreaming(options.handler, event, context, responder, (message) =>
+            log(`${new Date().toISOString()}\t${requestId}\tWARN\t${message}`),
+          )
+        : invokeBuffered(options.handler, event, context, responder),
+    );
     let outcome: InvocationReport['outcome'];
     try {
       const settled = await settleWithin(work, options.timeoutMs);

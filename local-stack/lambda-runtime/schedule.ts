@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createLambdaContext } from './context.js';
+import { runInScope } from './invocation-scope.js';
 import { invokeErrorLine, settleWithin, taskTimedOutLine } from './timeout.js';
 
 export interface ScheduleOptions {
@@ -52,7 +53,10 @@ export function startSchedule(options: ScheduleOptions): Schedule {
       region,
     });
     try {
-      const settled = await settleWithin(options.handler(event, context), options.timeoutMs);
+      const settled = await settleWithin(
+        runInScope({ functionName: options.functionName }, () => options.handler(event, context)),
+        options.timeoutMs,
+      );
       if (settled.timedOut) log(taskTimedOutLine(requestId, options.timeoutMs));
       return settled.timedOut ? undefined : settled.value;
     } catch (error) {

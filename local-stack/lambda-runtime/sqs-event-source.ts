@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createLambdaContext } from './context.js';
+import { runInScope } from './invocation-scope.js';
 import type { AnyHandler } from './invoke-handler.js';
 import { toSqsRecord } from './sqs-record.js';
 import { invokeErrorLine, settleWithin, taskTimedOutLine } from './timeout.js';
@@ -45,7 +46,10 @@ export interface SqsEventSource {
 export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSource {
   const log = options.log ?? ((line: string) => console.log(line));
   const polling = new AbortController();
-  const loop = pollUntilStopped(options, polling.signal, log);
+  // Lambda polls and deletes with the function's role.
+  const loop = runInScope({ functionName: options.functionName, via: 'event-source-mapping' }, () =>
+    pollUntilStopped(options, polling.signal, log),
+  );
   return {
     stop: async () => {
       polling.abort();
@@ -131,7 +135,9 @@ async function invoke(
   let response: unknown;
   try {
     const invocation = Promise.resolve(
-      (options.handler as (...args: unknown[]) => unknown)(event, context),
+      runInScope({ functionName: options.functionName }, () =>
+        (options.handler as (...args: unknown[]) => unknown)(event, context),
+      ),
     );
     const settled = await settleWithin(invocation, options.timeoutMs);
     if (settled.timedOut) {
