@@ -558,4 +558,21 @@ describe('the maintenance sweep', () => {
     // It publishes budget events, and nothing else beyond the table.
     expect(actions.filter((action) => String(action).startsWith('sns:'))).toEqual(['sns:Publish']);
   });
+
+  it('may be invoked by EventBridge for its own schedule rule only', () => {
+    const sweeper = logicalId(s.stack, s.stack.maintenance.handler.function.functionName);
+    const rule = logicalId(s.stack, s.stack.maintenance.schedule.ruleArn);
+    const permissions = Object.values(s.json.Resources)
+      .filter((resource) => resource.Type === 'AWS::Lambda::Permission')
+      .map((resource) => resource.Properties ?? {})
+      .filter((properties) => JSON.stringify(properties.FunctionName).includes(`"${sweeper}"`));
+    expect(permissions).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [sweeper, 'Arn'] },
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [rule, 'Arn'] },
+      },
+    ]);
+  });
 });
