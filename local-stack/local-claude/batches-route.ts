@@ -127,7 +127,9 @@ function answer(params: unknown, service: LocalClaudeService): BatchResult {
     const fault = service.faults.select(directive, request.model);
     if (fault) {
       const type =
-        fault.kind === 'error-before' || fault.kind === 'error-mid' ? fault.type : 'api_error';
+        fault.kind === 'error-before' || fault.kind === 'error-mid' || fault.kind === 'error-first'
+          ? fault.type
+          : 'api_error';
       return errored(type);
     }
     const prompt = withoutDirectives(text).replace(/\s+/g, ' ').trim();

@@ -19,6 +19,8 @@ export type Fault =
       shouldRetry?: boolean;
     }
   | { kind: 'error-mid'; after: number; type: ErrorType }
+  /** A 200 stream whose first event is the error, before message_start: load shed after the status. */
+  | { kind: 'error-first'; type: ErrorType }
   | { kind: 'drop'; after: number }
   | { kind: 'stall'; after: number }
   /** No response at all, not even headers, until the client gives up. */
@@ -170,13 +172,17 @@ function parseFault(fields: Map<string, string>): Fault | undefined {
       return errorBefore(fields);
     case 'error-mid':
       return { kind, after, type: errorType(fields.get('type') ?? 'overloaded_error') };
+    case 'error-first':
+      return { kind, type: errorType(fields.get('type') ?? 'overloaded_error') };
     case 'drop':
     case 'stall':
       return { kind, after };
     case 'hang':
       return { kind };
     default:
-      throw fail(`fault=${kind} (expected error-before, error-mid, drop, stall or hang)`);
+      throw fail(
+        `fault=${kind} (expected error-before, error-first, error-mid, drop, stall or hang)`,
+      );
   }
 }
 

@@ -35,6 +35,7 @@ export async function answeredByFault(
   fault: MidStreamFault | undefined,
 ): Promise<boolean> {
   switch (fault?.kind) {
+    case 'error-first':
     case 'error-mid':
       sendError(exchange, new ApiError(fault.type));
       return true;

@@ -25,7 +25,7 @@ const EMPTY_TEXT: BlockWire = { start: { type: 'text', text: '' }, deltas: [], f
  * message_start (its usage already counts the first output token), then per block
  * content_block_start (a ping after the first), its deltas and content_block_stop, then
  * message_delta and message_stop. A mid-stream fault replaces everything after its
- * `after`-th delta, counted across blocks.
+ * `after`-th delta, counted across blocks; `error-first` everything from message_start on.
  */
 export async function streamReply(
   exchange: Exchange,
@@ -42,6 +42,7 @@ export async function streamReply(
   // The status is committed before generation: an overload past this point is an SSE error.
   res.flushHeaders();
   if (!(await pause(pacing.ttftMs, signal))) return;
+  if (fault?.kind === 'error-first') return inject(exchange, fault);
   send('message_start', { type: 'message_start', message: messageJson(context, false) });
   const blocks = context.answer.blocks.map(blockWire);
   if (blocks.length === 0 && fault) blocks.push(EMPTY_TEXT);
@@ -89,6 +90,7 @@ async function pingThrough(
 
 async function inject(exchange: Exchange, fault: MidStreamFault): Promise<void> {
   switch (fault.kind) {
+    case 'error-first':
     case 'error-mid':
       exchange.res.end(sseFrame('error', { type: 'error', error: errorObject(fault.type) }));
       return;

@@ -337,6 +337,24 @@ describe('model errors before the first token', () => {
     expect(attempts).toHaveLength(3);
   });
 
+  it("retries an overload Claude sends as its stream's first event, after a 200, as the SDK retries a 529, then streams", async () => {
+    const response = await stack.chat('shed', {
+      message: `go ${directive('fault=error-first times=1 key=shed1')}`,
+    });
+    expect(response.status).toBe(200);
+    const events = await collectSse(response);
+    // The model asked for, not the fallback: the overload did not outlast the retries.
+    expect(events[0]).toMatchObject({ event: 'start', data: { model: 'claude-sonnet-4-6' } });
+    expect(events.at(-1)?.event).toBe('done');
+    const attempts = stack.claude.requests.filter((r) =>
+      JSON.stringify(r.body).includes('key=shed1'),
+    );
+    expect(attempts.map((r) => (r.body as { model: string }).model)).toEqual([
+      'claude-sonnet-4-6',
+      'claude-sonnet-4-6',
+    ]);
+  });
+
   it('falls back to FALLBACK_MODEL when overload outlasts the retries', async () => {
     const events = await collectSse(
       await stack.chat('fallback', {

@@ -206,6 +206,17 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
     expect(finishes).toEqual([undefined]);
   });
 
+  it("answers once Claude's overload sent as its stream's first event (after a 200) passes, never showing the chat an error", async () => {
+    const { chat, finishes } = await chatAs(stack, 'shelly');
+    await chat.sendMessage({ text: `go ${directive('fault=error-first times=1 key=ui-shed')}` });
+    expect(chat.error).toBeUndefined();
+    expect(chat.status).toBe('ready');
+    expect(textOf(chat.messages[1]).length).toBeGreaterThan(0);
+    expect(finishes).toEqual(['stop']);
+    const calls = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('ui-shed'));
+    expect(calls).toHaveLength(2);
+  });
+
   it('ends an answer that filled the context window as length, its stop reason kept', async () => {
     const { chat, finishes } = await chatAs(stack, 'wendy');
     await chat.sendMessage({

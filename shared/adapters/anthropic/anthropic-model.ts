@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Anthropic from '@anthropic-ai/sdk';
 import type {
   MessageCreateParamsBase,
   RawMessageStreamEvent,
   TextBlockParam,
 } from '@anthropic-ai/sdk/resources/messages';
+import type { ModelError } from '../../domain/errors.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import { mergeWireUsage, usageFromWire } from '../../gateway/wire-usage.js';
 import type {
@@ -21,13 +23,41 @@ import { stopReasonOf } from './stop-reason.js';
 export class AnthropicModel implements Model {
   constructor(private readonly client: Anthropic) {}
 
+  /**
+   * Opens the stream, retrying (as many times as the SDK would, with its back-off) a
+   * failure that came after the 200 but before message_start: the API sheds load so, an
+   * `event: error` (`overloaded_error`) as the stream's first event, which the SDK, whose
+   * retries look at the status alone, does not retry. Nothing was generated or shown yet.
+   */
   async openStream(request: ModelRequest): Promise<ModelStream> {
+    const maxRetries = request.maxRetries ?? this.client.maxRetries;
+    for (let retry = 0; ; retry++) {
+      const opened = await this.openOnce(request);
+      if (!('failedFirstEvent' in opened)) return opened;
+      const failure = opened.failedFirstEvent;
+      if (retry >= maxRetries || !failure.retryable || request.signal?.aborted) throw failure;
+      const waited = await sleep(retryDelayMs(retry), true, { signal: request.signal }).catch(
+        () => false,
+      );
+      if (!waited) throw failure;
+    }
+  }
+
+  private async openOnce(
+    request: ModelRequest,
+  ): Promise<ModelStream | { failedFirstEvent: ModelError }> {
+    let iterator: AsyncIterator<RawMessageStreamEvent>;
     try {
       const stream = await this.client.messages.create(
         { ...toParams(request), stream: true },
         requestOptions(request),
       );
-      const iterator = stream[Symbol.asyncIterator]();
+      iterator = stream[Symbol.asyncIterator]();
+    } catch (error) {
+      // The SDK has retried what its rules retry.
+      throw toModelError(error);
+    }
+    try {
       const first = await iterator.next();
       if (first.done || first.value.type !== 'message_start') {
         throw new Error('the model stream did not begin with message_start');
@@ -39,7 +69,10 @@ export class AnthropicModel implements Model {
         [Symbol.asyncIterator]: () => translate(iterator, usageFromWire(message.usage)),
       };
     } catch (error) {
-      throw toModelError(error);
+      const failure = toModelError(error);
+      // Our own abort (a stop, a watchdog) is not the upstream's failure.
+      if (request.signal?.aborted || failure.kind === 'timeout') throw failure;
+      return { failedFirstEvent: failure };
     }
   }
 
@@ -111,6 +144,11 @@ function toTextBlock(block: PromptBlock): TextBlockParam {
     text: block.text,
     ...(block.cache && { cache_control: { type: 'ephemeral' } }),
   };
+}
+
+/** The SDK's own back-off between retries: 0.5 s doubling to 8 s, less up to a quarter. */
+function retryDelayMs(retry: number): number {
+  return Math.min(500 * 2 ** retry, 8_000) * (1 - Math.random() * 0.25);
 }
 
 function requestOptions(request: ModelRequest) {

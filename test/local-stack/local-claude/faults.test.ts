@@ -185,6 +185,16 @@ describe('local Claude fault directives', () => {
     expect(claude.requests.at(-1)).toMatchObject({ outputTokensSent: 3, aborted: false });
   });
 
+  it('answers 200 and sends the error as the first event, before message_start, with error-first; the SDK does not retry it', async () => {
+    const { events, error } = await consume(`go ${directive('fault=error-first key=first')}`);
+
+    expect(events).toEqual([]);
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    expect(error).toMatchObject({ status: undefined, type: 'overloaded_error' });
+    const calls = claude.requests.filter((r) => JSON.stringify(r.body).includes('key=first'));
+    expect(calls).toHaveLength(1);
+  });
+
   it('cuts the connection after the asked number of deltas with drop', async () => {
     const { deltas, events, error } = await consume(`go ${directive('fault=drop after=2')}`);
 
