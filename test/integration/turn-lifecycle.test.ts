@@ -381,6 +381,16 @@ describe('model errors before the first token', () => {
     }
   });
 
+  it('answers 502 invalid_request_error, once, when Claude refuses the prompt a turn built (too long for it), as README says', async () => {
+    const response = await stack.chat('refused', {
+      message: `go ${directive('fault=error-before status=400 key=too-long')}`,
+    });
+    expect(response.status).toBe(502);
+    expect((await json(response)).error.type).toBe('invalid_request_error');
+    const calls = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('too-long'));
+    expect(calls).toHaveLength(1);
+  });
+
   it('answers with a JSON error, and keeps the question, when no model can answer', async () => {
     const response = await stack.chat('down', {
       message: `go ${directive('fault=error-before status=500')}`,
