@@ -226,6 +226,39 @@ describe('summarization jobs', () => {
     expect(attempts.length).toBe(2);
   });
 
+  it('runs again a summary whose stream broke mid-answer (an overload event, a dropped connection, an overload before message_start), each attempt billed for what it streamed', async () => {
+    for (const fault of [
+      'fault=error-mid after=3 type=overloaded_error',
+      'fault=drop after=2',
+      'fault=error-first',
+    ]) {
+      const user = `breaker-${fault.split(/[= ]/)[1]}`;
+      const key = `${user}-${Date.now()}`;
+      const { jobId } = await json(
+        await stack.request(user, 'POST', '/v1/jobs', {
+          type: 'summarize',
+          text: `A memo ${directive(`${fault} times=1 key=${key}`)}`,
+        }),
+      );
+      const job = await waitForJob(stack, user, jobId);
+      expect(job, fault).toMatchObject({ status: 'succeeded', attempts: 2 });
+      const calls = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes(key));
+      expect(calls, fault).toHaveLength(2);
+      // The broken call's input and what it streamed, then the whole answer: once each.
+      const spent = await json(await stack.request(user, 'GET', '/v1/usage'));
+      const broke = fault !== 'fault=error-first';
+      expect(spent, fault).toMatchObject({
+        requests: broke ? 2 : 1,
+        costUsd: job.costUsd,
+        outputTokens: job.usage.outputTokens,
+        inputTokens: job.usage.inputTokens,
+      });
+      expect(job.usage.outputTokens, fault).toBeGreaterThanOrEqual(
+        calls.reduce((sum, call) => sum + call.outputTokensSent, 0),
+      );
+    }
+  });
+
   it('shows a job waiting for its retry as queued, with the error, and lets it be cancelled then', async () => {
     const text = `Throttled, then cancelled ${directive(`fault=error-before status=429 retry-after=3 times=1 key=c-${Date.now()}`)}`;
     const { jobId } = await json(
