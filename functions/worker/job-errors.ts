@@ -109,15 +109,18 @@ export function classifyFailure(error: unknown): JobFailure {
 }
 
 /**
- * Seconds a throttled job waits before its next attempt: the provider's retry-after when
- * it gave one, else doubling from `baseSeconds`; at most 15 minutes.
+ * Seconds a throttled job waits before its next attempt: doubling from `baseSeconds`, and
+ * at least the provider's retry-after when it gave one; at most 15 minutes. The retry-after
+ * is when the provider may take one more request, not when a limit that lasts is over: the
+ * Anthropic API sends `retry-after: 1` or so with each 429, and waited alone it would spend
+ * the job's deliveries in seconds, dead-lettering it, while its rate limit lasts a minute.
  */
 export function retryDelaySeconds(
   baseSeconds: number,
   receiveCount: number,
   retryAfterSeconds?: number,
 ): number {
-  if (retryAfterSeconds !== undefined)
-    return Math.min(900, Math.max(1, Math.ceil(retryAfterSeconds)));
-  return Math.min(900, baseSeconds * 2 ** Math.max(0, receiveCount - 1));
+  const backOffSeconds = baseSeconds * 2 ** Math.max(0, receiveCount - 1);
+  const askedSeconds = retryAfterSeconds === undefined ? 0 : Math.ceil(retryAfterSeconds);
+  return Math.min(900, Math.max(1, backOffSeconds, askedSeconds));
 }

@@ -42,7 +42,7 @@ export type HandleRecord = (record: SQSRecord, context?: Context) => Promise<voi
  * was sent again since: redriven, and a failed or cancelled one too: asked again; a succeeded
  * one asked again has its end published again), process
  * once per user and job id, and on failure either retry later (the
- * job `queued` again, after the provider's retry-after, else a growing delay), or end the
+ * job `queued` again, after a growing delay, at least the provider's retry-after), or end the
  * job for good, dead-lettering the message when the message itself is at fault or no
  * retry was left. Every end is published; a job that waits for its batch is put back on
  * the queue, as any copy of a message is, with its attributes.

@@ -259,6 +259,27 @@ describe('summarization jobs', () => {
     }
   });
 
+  it("spaces the retries of a rate limit that lasts by the growing back-off, not by Claude's 1 s retry-after, so it outlasts more than a few seconds", async () => {
+    const key = `lasting-${Date.now()}`;
+    // The local Claude sends `retry-after: 1` with a 429, as the Anthropic API does.
+    const { jobId } = await json(
+      await stack.request('limited', 'POST', '/v1/jobs', {
+        type: 'summarize',
+        text: `Rate limited a while ${directive(`fault=error-before status=429 times=3 key=${key}`)}`,
+      }),
+    );
+    const job = await waitForJob(stack, 'limited', jobId);
+    expect(job).toMatchObject({ status: 'succeeded', attempts: 4 });
+    const at = stack.claude.requests
+      .filter((r) => JSON.stringify(r.body).includes(key))
+      .map((r) => r.receivedAt);
+    expect(at).toHaveLength(4);
+    const gapsMs = at.slice(1).map((ms, i) => ms - at[i]!);
+    // JOB_RETRY_BASE_SECONDS 1: 1, 2 then 4 s (they were 1 s each, the three spent in ~3 s).
+    expect(gapsMs[2]).toBeGreaterThanOrEqual(3_500);
+    expect(at.at(-1)! - at[0]!).toBeGreaterThanOrEqual(6_500);
+  });
+
   it('shows a job waiting for its retry as queued, with the error, and lets it be cancelled then', async () => {
     const text = `Throttled, then cancelled ${directive(`fault=error-before status=429 retry-after=3 times=1 key=c-${Date.now()}`)}`;
     const { jobId } = await json(

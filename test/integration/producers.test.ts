@@ -170,8 +170,12 @@ describe('an event producer with only SQS and a topic subscription', () => {
   it("passes an upstream retry-after on: the job is retried after it, through the message's visibility", async () => {
     const jobId = `throttled-${randomUUID().slice(0, 8)}`;
     const text = `Throttled ${directive(`fault=error-before status=429 retry-after=2 times=1 key=${jobId}`)}`;
-    // No retry-after is waited in the function: it goes to the message's visibility.
-    const limited = await startTestStack({ worker: true, env: { MAX_RETRY_WAIT_MS: '0' } });
+    // No retry-after is waited in the function: it goes to the message's visibility (longer
+    // than the back-off, 1 s here, which a shorter one would get).
+    const limited = await startTestStack({
+      worker: true,
+      env: { MAX_RETRY_WAIT_MS: '0', JOB_RETRY_BASE_SECONDS: '1' },
+    });
     const ends = await subscribeQueue(
       { sns: limited.sns, sqs: limited.sqs },
       limited.eventsTopicArn,

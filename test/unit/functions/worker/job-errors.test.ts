@@ -99,4 +99,10 @@ describe('retryDelaySeconds', () => {
     expect([1, 2, 3, 4].map((n) => retryDelaySeconds(30, n))).toEqual([30, 60, 120, 240]);
     expect(retryDelaySeconds(30, 12)).toBe(900);
   });
+
+  it("waits at least the provider's retry-after, and never less than the back-off for it", () => {
+    expect([1, 2, 3, 4].map((n) => retryDelaySeconds(30, n, 1))).toEqual([30, 60, 120, 240]);
+    expect(retryDelaySeconds(30, 1, 90.5)).toBe(91);
+    expect(retryDelaySeconds(30, 1, 3600)).toBe(900);
+  });
 });

@@ -226,12 +226,12 @@ describe("a compaction's parts", () => {
 });
 
 describe('failures producers hear of', () => {
-  it("retries after the provider's retry-after, passed on through the message's visibility", async () => {
+  it("retries after the provider's retry-after when it is longer than the back-off, passed on through the message's visibility", async () => {
     const world = createWorkerWorld({
       model: new ScriptedModel(() => ({
         kind: 'fail-before',
         error: 'rate_limited',
-        retryAfterSeconds: 7,
+        retryAfterSeconds: 70,
       })),
       limits: { maxRetryWaitMs: 5_000, jobRetryBaseSeconds: 30 },
     });
@@ -240,7 +240,8 @@ describe('failures producers hear of', () => {
       world.handleRecord(jobRecord(message(), { receiptHandle: 'rh-7' })),
     ).rejects.toThrow();
 
-    expect(world.messages.retries).toEqual([{ receiptHandle: 'rh-7', seconds: 7 }]);
+    // Longer than the back-off (30 s for a first retry), which a shorter one would get.
+    expect(world.messages.retries).toEqual([{ receiptHandle: 'rh-7', seconds: 70 }]);
     expect(await world.ledger.listReservations()).toEqual([]);
     expect(world.events.published).toEqual([]);
   });
