@@ -202,7 +202,7 @@ export const SETTINGS = {
   // Time budget of a model call
   modelMaxRetries: setting(
     'both',
-    'Retries the SDK makes (throttling, overload, connection errors) before the first token.',
+    "Retries of a model call (throttling, overload, connection errors, an overload sent as a 200 stream's first event) before the first token.",
     int({ min: 0, max: 10, default: 2 }),
   ),
   modelTimeoutMs: setting(
