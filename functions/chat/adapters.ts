@@ -16,11 +16,6 @@ import { DynamoRateLimiter } from '../../shared/adapters/dynamodb/rate-limiter.j
 import { DynamoResponseCache } from '../../shared/adapters/dynamodb/response-cache.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records.js';
-import {
-  anthropicApiKeySource,
-  createSecretsProvider,
-  secretSource,
-} from '../../shared/adapters/secrets.js';
 import { createEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
 import { SqsJobQueue } from '../../shared/adapters/sqs/sqs-job-queue.js';
 import {
@@ -41,6 +36,7 @@ import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
 import type { UsageRecords } from '../../shared/ports/usage-records.js';
 import type { RequestTracer } from './observability/request-tracer.js';
 import type { HealthChecks } from './routes/health.js';
+import type { ChatSecrets } from './secrets-ahead.js';
 
 /** The chat function's adapters on AWS (DynamoDB, SQS, Secrets Manager). */
 export interface ChatServices {
@@ -74,6 +70,7 @@ export function createChatServices(
   settings: Settings,
   tracer: RequestTracer,
   logger: Logger,
+  secrets: ChatSecrets,
   hooks: ChatServiceHooks = {},
 ): ChatServices {
   const instrument = <T>(client: T) => tracer.captureAWSv3Client(client);
@@ -84,25 +81,9 @@ export function createChatServices(
   hooks.observeDynamoDb?.(untraced);
   const watchClient = createDocumentClient(untraced);
   const sqs = createSqsClient(settings.sqsEndpoint, instrument);
-  let secrets: ReturnType<typeof createSecretsProvider> | undefined;
-  const provider = () => {
-    secrets ??= createSecretsProvider(instrument);
-    return secrets;
-  };
-  const anthropicApiKey = anthropicApiKeySource({
-    arn: settings.anthropicApiKeySecretArn,
-    localValue: settings.anthropicApiKey,
-    provider,
-  });
+  const { anthropicApiKey } = secrets;
   const { tableName } = settings;
-  const cursors = new CursorCodec(
-    secretSource({
-      name: 'cursor signing key',
-      arn: settings.signingKeySecretArn,
-      localValue: settings.signingKey,
-      provider,
-    }),
-  );
+  const cursors = new CursorCodec(secrets.cursorSigningKey);
   return {
     store: new DynamoConversationStore(documentClient, tableName, cursors, watchClient),
     ledger: new DynamoUsageLedger(documentClient, tableName, settings.globalMonthlyBudgetUsd),
@@ -113,7 +94,7 @@ export function createChatServices(
     apiKeys: new DynamoApiKeyStore(documentClient, tableName, cursors),
     usageRecords: new DynamoUsageRecords(documentClient, tableName),
     responseCache: new DynamoResponseCache(documentClient, tableName),
-    verifier: createVerifier(settings, provider, logger),
+    verifier: createVerifier(settings, secrets, logger),
     anthropicApiKey,
     healthChecks: {
       table: async () => {
@@ -136,11 +117,7 @@ export function createChatServices(
   };
 }
 
-function createVerifier(
-  settings: Settings,
-  provider: () => ReturnType<typeof createSecretsProvider>,
-  logger: Logger,
-): TokenVerifier {
+function createVerifier(settings: Settings, secrets: ChatSecrets, logger: Logger): TokenVerifier {
   const [claimName = '', claimValue = ''] = settings.adminClaim.split('=');
   const adminClaim = { name: claimName, value: claimValue };
   if (settings.authMode === 'oidc') {
@@ -162,12 +139,8 @@ function createVerifier(
     maxLifetimeSeconds: settings.maxTokenLifetimeSeconds,
     clockToleranceSeconds: settings.tokenClockToleranceSeconds,
     adminClaim,
-    secret: secretSource({
-      name: 'JWT signing secret',
-      arn: settings.jwtSecretArn,
-      localValue: settings.jwtSecret,
-      provider,
-    }),
+    // Present whenever authMode is hs256 (see ChatSecrets).
+    secret: secrets.jwtSecret!,
     ...(settings.jwtIssuer && { issuer: settings.jwtIssuer }),
     ...(settings.jwtAudience && { audience: settings.jwtAudience }),
   });

@@ -74,6 +74,11 @@ export interface ChatAdapters {
   ready: Promise<void>;
   /** Settles once every adapter has loaded, the Anthropic ones included. */
   loaded: Promise<void>;
+  /**
+   * Settles (never rejects) once the secrets every first request needs have been read ahead,
+   * or failed to be: the requests read them again.
+   */
+  secretsReadAhead: Promise<void>;
 }
 
 /** Timings that are not settings: tests shorten them. */
@@ -107,8 +112,16 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
         ({ createTracer }) => createTracer(SERVICE.chat),
       )
     : Promise.resolve(untraced);
-  const services = Promise.all([inBackground(() => import('./adapters.js')), tracing]).then(
-    ([{ createChatServices }, tracer]) => createChatServices(settings, tracer, logger, hooks),
+  // First: the secrets every first request waits for are read while the rest loads.
+  const secrets = inBackground(() => import('./secrets-ahead.js')).then(({ createChatSecrets }) =>
+    createChatSecrets(settings, tracing),
+  );
+  const services = Promise.all([
+    inBackground(() => import('./adapters.js')),
+    tracing,
+    secrets,
+  ]).then(([{ createChatServices }, tracer, chatSecrets]) =>
+    createChatServices(settings, tracer, logger, chatSecrets, hooks),
   );
   const modelAdapters = Promise.all([
     inBackground(() => import('./model-adapters.js')),
@@ -148,6 +161,10 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
     createMetrics: () => new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.chat }),
     ready,
     loaded,
+    secretsReadAhead: secrets.then(
+      (read) => read.readAhead,
+      () => {},
+    ),
   };
 }
 

@@ -15,6 +15,8 @@ export const handler = streamify(composeChatApp(settings, adapters));
 /** Settles once everything a request may need has loaded (the benchmark measures it). */
 export const loaded = adapters.loaded;
 
-// A provisioned environment is frozen once its init ends, which would pause the loading
-// until its first request: load it all during init instead.
-if (process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'provisioned-concurrency') await loaded;
+// A provisioned environment is frozen once its init ends, which would pause the loading (and
+// the secrets' reads ahead) until its first request: do it all during init instead.
+if (process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'provisioned-concurrency') {
+  await Promise.all([loaded, adapters.secretsReadAhead]);
+}

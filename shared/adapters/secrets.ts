@@ -6,12 +6,25 @@ import type { Instrument } from './aws/clients.js';
 /** Secrets are cached this long per execution environment, so rotation is picked up. */
 const SECRET_CACHE_SECONDS = 300;
 
+/** Secrets Manager answers in tens of milliseconds: an unanswered read is retried by the SDK. */
+const SECRETS_MANAGER_CONNECTION_TIMEOUT_MS = 1_000;
+const SECRETS_MANAGER_REQUEST_TIMEOUT_MS = 3_000;
+
 /** What no HTTP header value may hold: a line break or another control character, or past U+00FF. */
 const NOT_IN_A_HEADER = /[^\t\x20-\xff]/;
 
 /** Reads secrets from Secrets Manager (Powertools Parameters, cached). */
 export function createSecretsProvider(instrument: Instrument = (client) => client) {
-  return new SecretsProvider({ awsSdkV3Client: instrument(new SecretsManagerClient({})) });
+  // A read has an end: one frozen with the instance mid-flight (see readAhead)
+  // fails on thaw and is retried, rather than holding up the request that waits for it.
+  const client = new SecretsManagerClient({
+    requestHandler: {
+      connectionTimeout: SECRETS_MANAGER_CONNECTION_TIMEOUT_MS,
+      requestTimeout: SECRETS_MANAGER_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+  });
+  return new SecretsProvider({ awsSdkV3Client: instrument(client) });
 }
 
 /**
@@ -73,4 +86,33 @@ export function anthropicApiKeySource(options: {
     placeholder: ANTHROPIC_API_KEY_PLACEHOLDER,
     trimmed: true,
   });
+}
+
+/**
+ * `source` read once at once, in the background: a secret every first request of a new instance
+ * needs is then read while the function loads and while the request's own first remote calls
+ * are in flight, rather than after them. A use meanwhile waits for that read, whose value the
+ * source's cache then holds; should it have failed, the use reads again (and fails as it would
+ * have). `read` settles once the read ahead has, and never rejects: a Secrets Manager that cannot
+ * be reached fails requests, never the instance.
+ */
+export function readAhead(source: () => Promise<string>): {
+  source: () => Promise<string>;
+  read: Promise<void>;
+} {
+  const read = source().then(
+    () => {},
+    () => {},
+  );
+  let pending: Promise<void> | undefined = read;
+  return {
+    read,
+    source: async () => {
+      if (pending) {
+        await pending;
+        pending = undefined;
+      }
+      return source();
+    },
+  };
 }

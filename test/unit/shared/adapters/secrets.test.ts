@@ -1,6 +1,6 @@
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { describe, expect, it } from 'vitest';
-import { anthropicApiKeySource } from '../../../../shared/adapters/secrets.js';
+import { describe, expect, it, vi } from 'vitest';
+import { anthropicApiKeySource, readAhead } from '../../../../shared/adapters/secrets.js';
 import { ANTHROPIC_API_KEY_PLACEHOLDER } from '../../../../shared/config/secret-placeholders.js';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:anthropic-AbCdEf';
@@ -60,5 +60,42 @@ describe('a secret read again', () => {
     for (let call = 0; call < 3; call++) await expect(key()).resolves.toBe('sk-ant-api03-abc');
 
     expect(providersMade).toBe(1);
+  });
+});
+
+describe('a secret read ahead', () => {
+  /** A source that counts its reads, each answered when `answer` is called. */
+  function pendingReads() {
+    const answers: Array<(value: string | Error) => void> = [];
+    const source = () =>
+      new Promise<string>((resolve, reject) => {
+        answers.push((value) => (value instanceof Error ? reject(value) : resolve(value)));
+      });
+    return { source, answers };
+  }
+
+  it('is not read a second time at once by a use meanwhile: the use waits for it', async () => {
+    const { source, answers } = pendingReads();
+    const ahead = readAhead(source);
+    const used = ahead.source();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(answers).toHaveLength(1);
+    answers[0]!('the secret');
+    // The source's own cache answers the use's read once the read ahead has.
+    await vi.waitFor(() => expect(answers).toHaveLength(2));
+    answers[1]!('the secret');
+    await expect(used).resolves.toBe('the secret');
+  });
+
+  it('is read again by the first use when it failed, which fails only if that read does', async () => {
+    const { source, answers } = pendingReads();
+    const ahead = readAhead(source);
+    answers[0]!(new Error('Secrets Manager unreachable'));
+    await expect(ahead.read).resolves.toBeUndefined();
+
+    const used = ahead.source();
+    await vi.waitFor(() => expect(answers).toHaveLength(2));
+    answers[1]!('the secret');
+    await expect(used).resolves.toBe('the secret');
   });
 });
