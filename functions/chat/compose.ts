@@ -106,28 +106,29 @@ export interface ChatTuning {
 export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks = {}): ChatAdapters {
   const logger = new Logger({ serviceName: SERVICE.chat });
   // Started once the entry module has been evaluated (a macrotask later), so that the
-  // runtime gets its handler first and the loading runs in the background.
-  const tracing: Promise<RequestTracer> = isTracingOn(process.env)
-    ? inBackground(() => import('../../shared/adapters/tracing/create-tracer.js')).then(
-        ({ createTracer }) => createTracer(SERVICE.chat),
-      )
-    : Promise.resolve(untraced);
-  // First: the secrets every first request waits for are read while the rest loads.
+  // runtime gets its handler first and the loading runs in the background. First the secrets
+  // every first request waits for: their reads are then sent before the rest loads (which
+  // would hold up the AWS SDK's own lazy imports), and are under way while it does.
   const secrets = inBackground(() => import('./secrets-ahead.js')).then(({ createChatSecrets }) =>
     createChatSecrets(settings, tracing),
   );
-  const services = Promise.all([
-    inBackground(() => import('./adapters.js')),
-    tracing,
-    secrets,
-  ]).then(([{ createChatServices }, tracer, chatSecrets]) =>
-    createChatServices(settings, tracer, logger, chatSecrets, hooks),
+  const thenLoad = <T>(load: () => Promise<T>): Promise<T> =>
+    secrets.then(
+      () => inBackground(load),
+      () => inBackground(load),
+    );
+  const tracing: Promise<RequestTracer> = isTracingOn(process.env)
+    ? thenLoad(() => import('../../shared/adapters/tracing/create-tracer.js')).then(
+        ({ createTracer }) => createTracer(SERVICE.chat),
+      )
+    : Promise.resolve(untraced);
+  const services = Promise.all([thenLoad(() => import('./adapters.js')), tracing, secrets]).then(
+    ([{ createChatServices }, tracer, chatSecrets]) =>
+      createChatServices(settings, tracer, logger, chatSecrets, hooks),
   );
-  const modelAdapters = Promise.all([
-    inBackground(() => import('./model-adapters.js')),
-    tracing,
-  ]).then(([{ createModelAdapters }, tracer]) =>
-    createModelAdapters(settings, async () => (await services).anthropicApiKey(), tracer),
+  const modelAdapters = Promise.all([thenLoad(() => import('./model-adapters.js')), tracing]).then(
+    ([{ createModelAdapters }, tracer]) =>
+      createModelAdapters(settings, async () => (await services).anthropicApiKey(), tracer),
   );
   const aws = deferMembers(services, [
     'store',
