@@ -46,6 +46,8 @@ const DEPLOYED_ENVIRONMENT = {
     'arn:aws:secretsmanager:us-east-1:123456789012:secret:anthropic-AbCdEf',
   JWT_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt-AbCdEf',
   SIGNING_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:signing-AbCdEf',
+  // The chat function reads its secrets ahead as it loads: offline, to a port that refuses at once.
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9',
 };
 
 /**
