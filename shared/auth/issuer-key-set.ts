@@ -38,7 +38,8 @@ export interface IssuerKeySetOptions {
  * and read again at most every {@link FAILED_READ_BACKOFF_MS}, off the path of the tokens it
  * verifies; with no such set it throws {@link KeySetUnavailableError}, as it does for a token whose
  * kid the set held lacks (a key rotated in since). A token whose key is not in a set just read
- * throws jose's JWKSNoMatchingKey (or JWKSMultipleMatchingKeys): its fault.
+ * throws jose's JWKSNoMatchingKey: its fault; a token without kid that several keys of a set
+ * read or held fit, JWKSMultipleMatchingKeys, whose keys the verifier tries.
  */
 export function issuerKeySet(url: URL, options: IssuerKeySetOptions = {}): JWTVerifyGetKey {
   // jose writes here each set it reads and when: the one kept for when a read fails.
@@ -74,7 +75,10 @@ export function issuerKeySet(url: URL, options: IssuerKeySetOptions = {}): JWTVe
       try {
         return await held(header, token);
       } catch (error) {
-        if (pausing || !isTokenKeyMissing(error)) throw heldSetRefusal(error, failure.error);
+        // Several keys held that fit a token without kid are each tried by the verifier: no
+        // read could do better, and one would hold it up as long as the issuer hangs.
+        const kidMissing = error instanceof errors.JWKSNoMatchingKey;
+        if (pausing || !kidMissing) throw heldSetRefusal(error, failure.error);
       }
       // A kid the set held lacks waits for the read: a key the issuer rotated in meanwhile.
     } else if (pausing) {

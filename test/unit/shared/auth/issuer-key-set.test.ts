@@ -96,6 +96,50 @@ describe('issuerKeySet', () => {
     await expect(keyFor(keySet, 'k1')).resolves.toBeDefined();
   });
 
+  it('hands a token without kid the keys held at once while the issuer hangs, for the verifier to try each', async () => {
+    // An issuer that names no kid, rotating: two keys of the token's algorithm.
+    const pairs = await Promise.all([1, 2].map(() => generateKeyPair('RS256')));
+    const keys = await Promise.all(
+      pairs.map(async ({ publicKey }) => ({ ...(await exportJWK(publicKey)), alg: 'RS256' })),
+    );
+    let issuer: 'up' | '503' | 'hanging' = 'up';
+    const kidless = createServer((_, response) => {
+      if (issuer === 'hanging') return;
+      response.statusCode = issuer === '503' ? 503 : 200;
+      response.end(JSON.stringify({ keys }));
+    });
+    await new Promise<void>((resolve) => kidless.listen(0, '127.0.0.1', resolve));
+    try {
+      const keySet = issuerKeySet(
+        new URL(`http://127.0.0.1:${(kidless.address() as AddressInfo).port}/jwks.json`),
+      );
+      const withoutKid = async () => {
+        try {
+          return await keySet({ alg: 'RS256' }, { payload: '', signature: '' });
+        } catch (error) {
+          return error;
+        }
+      };
+      await withoutKid();
+      issuer = '503';
+      vi.setSystemTime(Date.now() + 11 * 60_000);
+      await withoutKid();
+      issuer = 'hanging';
+      vi.setSystemTime(Date.now() + FAILED_READ_BACKOFF_MS);
+      const startedMs = performance.now();
+      const refusal = await withoutKid();
+
+      expect(performance.now() - startedMs).toBeLessThan(2500); // a read of it would wait 5 s
+      expect(refusal).toBeInstanceOf(errors.JWKSMultipleMatchingKeys);
+      const candidates: unknown[] = [];
+      for await (const key of refusal as errors.JWKSMultipleMatchingKeys) candidates.push(key);
+      expect(candidates).toHaveLength(2);
+    } finally {
+      kidless.closeAllConnections();
+      await new Promise((resolve) => kidless.close(resolve));
+    }
+  }, 10_000);
+
   it('answers a token of a key held at once while the issuer hangs, reading the set again off its path', async () => {
     const keySet = issuerKeySet(url);
     await keyFor(keySet, 'k1');
