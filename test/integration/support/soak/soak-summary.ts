@@ -1,0 +1,28 @@
+import { usageRecordsOf } from './ledger-invariants.js';
+import type { SoakLog } from './soak-log.js';
+import type { Item } from './table-scan.js';
+
+/** Prints what the soak exercised: stop reasons, jobs' ends, cache use, each route's statuses. */
+export function printSoakSummary(items: Item[], month: string, log: SoakLog): void {
+  const records = usageRecordsOf(items, month);
+  const statuses = new Map<string, number>();
+  for (const a of log.answered)
+    statuses.set(`${a.route} ${a.status}`, (statuses.get(`${a.route} ${a.status}`) ?? 0) + 1);
+  const tally = (values: string[]) => {
+    const t = new Map<string, number>();
+    for (const v of values) t.set(v, (t.get(v) ?? 0) + 1);
+    return JSON.stringify([...t].sort());
+  };
+  console.info(
+    `stop reasons ${tally(items.filter((i) => i.role === 'assistant').map((i) => String(i.stopReason)))}`,
+    `jobs ${tally(items.filter((i) => i.sk === 'JOB').map((i) => `${i.type}:${i.status}`))}`,
+    `response cache hits ${records.filter((r) => r.cacheHit === true).length}`,
+    `cache tokens ${records.reduce((n, r) => n + Number((r.usage as Record<string, number>).cacheReadInputTokens ?? 0), 0)}`,
+  );
+  console.info(
+    [...statuses]
+      .sort()
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n'),
+  );
+}

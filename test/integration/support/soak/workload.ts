@@ -1,0 +1,41 @@
+import type { createApiOperations } from './api-operations.js';
+import type { createChatOperations } from './chat-operations.js';
+import type { Random } from './seeded-random.js';
+
+/**
+ * The soak's mix: one operation, its user and kind drawn from `rand` (a quarter plain turns,
+ * then stops, resumes, faults, regenerates and edits, /v1/messages, useChat, jobs…).
+ */
+export function createWorkload(
+  users: readonly string[],
+  chat: ReturnType<typeof createChatOperations>,
+  api: ReturnType<typeof createApiOperations>,
+) {
+  const { chatTurn, regenerateOrEdit, concurrentTurns, stopThenAsk, deleteConversation } = chat;
+  const { messagesCall, uiResumeOrRetry, uiChat, job, cancelJob } = api;
+  return async function operation(rand: Random) {
+    const userId = users[Math.floor(rand() * users.length)]!;
+    const pick = rand();
+    if (pick < 0.25) return chatTurn(rand, userId);
+    if (pick < 0.3) return chatTurn(rand, userId, { stop: 'early' });
+    if (pick < 0.36) return chatTurn(rand, userId, { stop: 'mid' });
+    if (pick < 0.39) return chatTurn(rand, userId, { stop: 'late' });
+    if (pick < 0.45) return chatTurn(rand, userId, { resume: true });
+    if (pick < 0.48) return chatTurn(rand, userId, { deleteMid: true });
+    if (pick < 0.52) return chatTurn(rand, userId, { fault: 'fault=error-mid after=3' });
+    if (pick < 0.54) return chatTurn(rand, userId, { fault: 'fault=drop after=2' });
+    if (pick < 0.555) return chatTurn(rand, userId, { fault: 'fault=stall after=3' });
+    if (pick < 0.56)
+      return chatTurn(rand, userId, { fault: 'fault=error-before status=529 should-retry=false' });
+    if (pick < 0.63) return regenerateOrEdit(rand, userId);
+    if (pick < 0.68) return concurrentTurns(rand, userId);
+    if (pick < 0.8) return messagesCall(rand);
+    if (pick < 0.87) return uiChat(rand, userId);
+    if (pick < 0.93) return job(rand, userId);
+    if (pick < 0.95) return deleteConversation(rand, userId);
+    if (pick < 0.965) return uiResumeOrRetry(rand, userId);
+    if (pick < 0.975) return stopThenAsk(rand, userId);
+    if (pick < 0.985) return cancelJob(rand, userId);
+    return chatTurn(rand, userId, { slow: true });
+  };
+}
