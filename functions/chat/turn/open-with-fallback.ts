@@ -2,10 +2,10 @@ import { ModelError } from '../../../shared/domain/errors.js';
 import type { Model, ModelRequest, ModelStream } from '../../../shared/ports/model.js';
 
 /**
- * Opens the answer stream. The SDK has already retried throttling and overload
- * (honouring retry-after) within the request's signal; if overload outlasts that,
- * the fallback model (another, which the caller may use) gets one try before anything
- * reached the client.
+ * Opens the answer stream. The model has already retried throttling and overload
+ * (honouring retry-after) within the request's signal; if overload outlasts that, the
+ * fallback model (another, which the caller may use) is opened, with the same retries,
+ * before anything reached the client: no third model follows.
  * @returns the stream and the model asked for (the fallback, if it was used)
  */
 export async function openWithFallback(
