@@ -63,7 +63,7 @@ export const SETTINGS = {
   ),
   fallbackModel: setting(
     'both',
-    "Tried once when a chat turn's model stays overloaded before the first token (not for an API key that may not use it). A turn holds the dearer of the two models' worst cases.",
+    "Tried, with the same retries, when a chat turn's model stays overloaded before the first token (not for an API key that may not use it; /v1/messages has none). A turn holds the dearer of the two models' worst cases.",
     text(),
   ),
   modelPrices: setting(
