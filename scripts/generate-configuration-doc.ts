@@ -33,6 +33,24 @@ reads the environment variable: \`MAX_OUTPUT_TOKENS=8192 npm start\`.
 Settings marked *functions (set by the stack)* are not context keys: the stack sets them from the
 resources it creates, and the local stack from its emulators.
 
+**Changing a setting on a live stack** updates the deployed resources in place: no setting replaces
+the table, the queues, the topics or their keys, the functions, or the function URL (its address
+stays). \`test/infra/live-update.test.ts\` synthesizes each change and checks. A few do more:
+
+- \`stackName\` names the stack: a new name deploys a second, empty stack (a new function URL, table,
+  secrets and queues) beside the first, which keeps running with all the data. Keep the name a
+  deployment was first deployed with.
+- \`authMode=oidc\` or \`jwtSecretArn\` takes the JWT secret the stack generated out of the stack (kept,
+  or deleted with \`removalPolicy=destroy\`); back to \`hs256\` without \`jwtSecretArn\`, the stack
+  generates a new one and every token signed with the old one is refused.
+- \`anthropicApiKeySecretArn\` likewise takes the stack's own key secret out; unset again, the stack
+  creates a new one holding the placeholder, and every model call fails until you put the key in it.
+- \`signingKeySecretArn\` (set or unset): page cursors handed out before are refused; clients list again
+  from the first page.
+- \`functionUrlAuthType\`: the URL stays, but from \`NONE\` to \`AWS_IAM\` every caller must sign with SigV4
+  and send its JWT in \`x-user-authorization\`.
+- \`alarmEmail\`: a new address is a new subscription, to confirm again; the old one is removed.
+
 | setting | environment | read by | default | accepts | what it does |
 | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}

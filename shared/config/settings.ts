@@ -341,7 +341,7 @@ export const SETTINGS = {
   // The stack
   stackName: setting(
     'stack',
-    'CloudFormation stack name.',
+    'CloudFormation stack name. A new name on a live deployment deploys a second, empty stack beside it: keep the first one.',
     text({ default: 'ClaudeServerless', pattern: /^[A-Za-z][A-Za-z0-9-]{0,127}$/ }),
   ),
   functionUrlAuthType: setting(
