@@ -341,7 +341,7 @@ export const SETTINGS = {
   // The stack
   stackName: setting(
     'stack',
-    'CloudFormation stack name. A new name on a live deployment deploys a second, empty stack beside it: keep the first one.',
+    "CloudFormation stack name. A new name on a live deployment deploys a second, empty stack beside it: keep the first one. Two stacks in one account and region publish their metrics under the same namespace and service names, so each one's alarms (error rate, daily cost, budget used…) and dashboard count both: give each its own region or account.",
     text({ default: 'ClaudeServerless', pattern: /^[A-Za-z][A-Za-z0-9-]{0,127}$/ }),
   ),
   functionUrlAuthType: setting(
