@@ -234,6 +234,10 @@ describe('a setting changed on a live stack', () => {
     const changed = synthesize({
       context: { ...CHANGED_IN_PLACE, authMode: 'oidc' },
     }).json;
+    expect(changed.Resources.ChatApiChatFunctionFunctionUrl705957A3?.Properties).toMatchObject({
+      AuthType: 'AWS_IAM',
+      Cors: { AllowOrigins: ['https://app.example'] },
+    });
     // authMode oidc (which jwtIssuer and jwtAudience need) drops the JWT secret; checked below.
     expect(losses(changed, ['SecretsJwtSecret1DEFB471'])).toEqual([]);
   });
