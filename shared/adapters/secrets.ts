@@ -92,26 +92,24 @@ export function anthropicApiKeySource(options: {
  * `source` read once at once, in the background: a secret every first request of a new instance
  * needs is then read while the function loads and while the request's own first remote calls
  * are in flight, rather than after them. A use meanwhile waits for that read, whose value the
- * source's cache then holds; should it have failed, the use reads again (and fails as it would
- * have). `read` settles once the read ahead has, and never rejects: a Secrets Manager that cannot
- * be reached fails requests, never the instance.
+ * source's cache then holds, or whose failure it fails with: the SDK spent its attempts on it
+ * already, and reading again would double the wait for the 503. A use after a read ahead that
+ * failed reads again (and fails as it would have). `read` settles once the read ahead has, and
+ * never rejects: a Secrets Manager that cannot be reached fails requests, never the instance.
  */
 export function readAhead(source: () => Promise<string>): {
   source: () => Promise<string>;
   read: Promise<void>;
 } {
-  const read = source().then(
-    () => {},
-    () => {},
-  );
-  let pending: Promise<void> | undefined = read;
+  let pending: Promise<string> | undefined = source();
+  const done = () => {
+    pending = undefined;
+  };
+  const read = pending.then(done, done);
   return {
     read,
     source: async () => {
-      if (pending) {
-        await pending;
-        pending = undefined;
-      }
+      if (pending) await pending;
       return source();
     },
   };

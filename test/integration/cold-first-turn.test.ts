@@ -39,7 +39,10 @@ describe("a new instance's first turn", () => {
   });
 
   /** A chat function that has just started, reading its secrets from Secrets Manager. */
-  async function newInstance(failing?: FakeSecretsManager['failing']) {
+  async function newInstance(
+    failing?: FakeSecretsManager['failing'],
+    options: { held?: Promise<void>; onVerify?: () => void } = {},
+  ) {
     secrets = await startFakeSecretsManager(
       {
         [SECRET_ARNS.anthropicApiKey]: LOCAL_STACK.localClaudeApiKey,
@@ -49,11 +52,23 @@ describe("a new instance's first turn", () => {
       { latencyMs: SECRETS_MANAGER_LATENCY_MS },
     );
     secrets.failing = failing;
+    secrets.held = options.held;
     process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
     const dynamoDbCalls: DynamoDbCall[] = [];
     stack = await startTestStack({
       maintenance: false,
       observeChatDynamoDb: (client) => recordDynamoDbCalls(client, dynamoDbCalls),
+      ...(options.onVerify && {
+        customizeChat: (adapters) => ({
+          ...adapters,
+          verifier: {
+            verify: (authorization) => {
+              options.onVerify?.();
+              return adapters.verifier.verify(authorization);
+            },
+          },
+        }),
+      }),
       env: {
         ANTHROPIC_API_KEY_SECRET_ARN: SECRET_ARNS.anthropicApiKey,
         JWT_SECRET_ARN: SECRET_ARNS.jwtSecret,
@@ -144,5 +159,36 @@ describe("a new instance's first turn", () => {
     const answered = await stack.chat('alice', { message: 'Hello once it is back' });
     expect(answered.status).toBe(200);
     expect(answerText(await collectSse(answered))).not.toBe('');
+  });
+
+  it('answers 503 when the read ahead its token waited for fails, with no read of its own', async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let verifying = false;
+    const { stack, secrets } = await newInstance('unavailable', {
+      held,
+      onVerify: () => {
+        verifying = true;
+      },
+    });
+
+    const answer = stack.chat('alice', { message: 'Hello while it is down' });
+    // The first request waits for the function to load (the whole of it, first in a file).
+    await expect.poll(() => verifying, { timeout: 20_000 }).toBe(true);
+    release();
+    const refused = await answer;
+
+    expect(refused.status).toBe(503);
+    await refused.text();
+    // The read ahead's attempts alone, as many as the Anthropic key's (which no request read, and
+    // whose last may still be under way): the request waited for them rather than making as many
+    // again on a failing service.
+    const tokenSecretReads = readsOf(secrets, SECRET_ARNS.jwtSecret).length;
+    expect(tokenSecretReads).toBeGreaterThan(0);
+    await expect
+      .poll(() => readsOf(secrets, SECRET_ARNS.anthropicApiKey).length)
+      .toBe(tokenSecretReads);
   });
 });

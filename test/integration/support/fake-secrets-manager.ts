@@ -18,6 +18,8 @@ export interface FakeSecretsManager {
    * retry) or `unavailable` (a 500, which it retries, and the functions answer 503).
    */
   failing: 'denied' | 'unavailable' | undefined;
+  /** While set, reads are answered only once it settles (then after `latencyMs`, as ever). */
+  held: Promise<void> | undefined;
   close: () => Promise<void>;
 }
 
@@ -41,27 +43,30 @@ export async function startFakeSecretsManager(
     });
     req.on('end', () => {
       const failing = fake.failing;
-      setTimeout(() => {
-        const { SecretId } = JSON.parse(body || '{}') as { SecretId?: string };
-        const value = SecretId === undefined ? undefined : values[SecretId];
-        const found =
-          !failing && req.headers['x-amz-target'] === 'secretsmanager.GetSecretValue' && value;
-        reads.push({ secretId: SecretId ?? '', startedAt, endedAt: now(), failed: !found });
-        res.writeHead(found ? 200 : failing === 'unavailable' ? 500 : 400, {
-          'content-type': 'application/x-amz-json-1.1',
-        });
-        res.end(
-          JSON.stringify(
-            found
-              ? { ARN: SecretId, Name: SecretId, SecretString: value, VersionId: 'v1' }
-              : failing === 'unavailable'
-                ? { __type: 'InternalServiceError', message: 'unavailable' }
-                : failing === 'denied'
-                  ? { __type: 'AccessDeniedException', message: 'denied' }
-                  : { __type: 'ResourceNotFoundException', message: `no secret ${SecretId}` },
-          ),
-        );
-      }, options.latencyMs ?? 0);
+      const answer = () =>
+        setTimeout(() => {
+          const { SecretId } = JSON.parse(body || '{}') as { SecretId?: string };
+          const value = SecretId === undefined ? undefined : values[SecretId];
+          const found =
+            !failing && req.headers['x-amz-target'] === 'secretsmanager.GetSecretValue' && value;
+          reads.push({ secretId: SecretId ?? '', startedAt, endedAt: now(), failed: !found });
+          res.writeHead(found ? 200 : failing === 'unavailable' ? 500 : 400, {
+            'content-type': 'application/x-amz-json-1.1',
+          });
+          res.end(
+            JSON.stringify(
+              found
+                ? { ARN: SecretId, Name: SecretId, SecretString: value, VersionId: 'v1' }
+                : failing === 'unavailable'
+                  ? { __type: 'InternalServiceError', message: 'unavailable' }
+                  : failing === 'denied'
+                    ? { __type: 'AccessDeniedException', message: 'denied' }
+                    : { __type: 'ResourceNotFoundException', message: `no secret ${SecretId}` },
+            ),
+          );
+        }, options.latencyMs ?? 0);
+      if (fake.held) fake.held.then(answer);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -70,6 +75,7 @@ export async function startFakeSecretsManager(
     url: `http://127.0.0.1:${port}`,
     reads,
     failing: undefined,
+    held: undefined,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

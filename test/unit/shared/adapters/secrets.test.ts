@@ -87,6 +87,20 @@ describe('a secret read ahead', () => {
     await expect(used).resolves.toBe('the secret');
   });
 
+  it('fails a use that waited for it with its own failure: the use makes no second read', async () => {
+    const { source, answers } = pendingReads();
+    const ahead = readAhead(source);
+    const used = ahead.source();
+    used.catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The SDK's attempts are spent on it already: reading again would double the wait.
+    answers[0]!(new Error('Secrets Manager unreachable'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+
+    expect(answers).toHaveLength(1);
+    await expect(used).rejects.toThrow('Secrets Manager unreachable');
+  });
+
   it('is read again by the first use when it failed, which fails only if that read does', async () => {
     const { source, answers } = pendingReads();
     const ahead = readAhead(source);
