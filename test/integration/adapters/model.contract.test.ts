@@ -74,46 +74,36 @@ describe('AnthropicModel on the local Claude', () => {
     model,
     requestFor: (script, fields) => withDirective(contractRequest(fields), directiveOf(script)),
   }));
-});
 
-describe('AnthropicModel.openStream when Claude answers 200, then an error before message_start', () => {
-  let claude: LocalClaude;
-  let model: AnthropicModel;
-  beforeAll(async () => {
-    claude = await startLocalClaude({ timeToFirstTokenMs: 0, tokensPerSecond: 0 });
-    model = new AnthropicModel(
-      createAnthropicClient({ apiKey: 'contract-test', baseURL: claude.url }),
-    );
-  });
-  afterAll(() => claude.close());
+  describe('openStream when Claude answers 200, then an error before message_start', () => {
+    const calls = (key: string) =>
+      claude.requests.filter((request) => JSON.stringify(request.body).includes(`key=${key}`));
 
-  const calls = (key: string) =>
-    claude.requests.filter((request) => JSON.stringify(request.body).includes(`key=${key}`));
+    it('tries again as the SDK retries a 529, within maxRetries, and streams the answer', async () => {
+      const request = withDirective(contractRequest(), 'fault=error-first times=2 key=shed');
+      const stream = await model.openStream({ ...request, maxRetries: 2 });
+      let text = '';
+      for await (const event of stream) if (event.type === 'text') text += event.text;
+      expect(text.length).toBeGreaterThan(0);
+      expect(calls('shed')).toHaveLength(3);
+    });
 
-  it('tries again as the SDK retries a 529, within maxRetries, and streams the answer', async () => {
-    const request = withDirective(contractRequest(), 'fault=error-first times=2 key=shed');
-    const stream = await model.openStream({ ...request, maxRetries: 2 });
-    let text = '';
-    for await (const event of stream) if (event.type === 'text') text += event.text;
-    expect(text.length).toBeGreaterThan(0);
-    expect(calls('shed')).toHaveLength(3);
-  });
+    it('throws the overload once the retries are spent (maxRetries 0: the caller retries)', async () => {
+      const request = withDirective(contractRequest(), 'fault=error-first key=spent');
+      const failure = await model.openStream({ ...request, maxRetries: 0 }).catch((e) => e);
+      expect(failure).toBeInstanceOf(ModelError);
+      expect(failure).toMatchObject({ kind: 'overloaded' });
+      expect(calls('spent')).toHaveLength(1);
+    });
 
-  it('throws the overload once the retries are spent (maxRetries 0: the caller retries)', async () => {
-    const request = withDirective(contractRequest(), 'fault=error-first key=spent');
-    const failure = await model.openStream({ ...request, maxRetries: 0 }).catch((e) => e);
-    expect(failure).toBeInstanceOf(ModelError);
-    expect(failure).toMatchObject({ kind: 'overloaded' });
-    expect(calls('spent')).toHaveLength(1);
-  });
-
-  it('does not try again an error no retry fixes', async () => {
-    const request = withDirective(
-      contractRequest(),
-      'fault=error-first type=invalid_request_error key=refused',
-    );
-    const failure = await model.openStream({ ...request, maxRetries: 2 }).catch((e) => e);
-    expect(failure).toMatchObject({ kind: 'invalid_request' });
-    expect(calls('refused')).toHaveLength(1);
+    it('does not try again an error no retry fixes', async () => {
+      const request = withDirective(
+        contractRequest(),
+        'fault=error-first type=invalid_request_error key=refused',
+      );
+      const failure = await model.openStream({ ...request, maxRetries: 2 }).catch((e) => e);
+      expect(failure).toMatchObject({ kind: 'invalid_request' });
+      expect(calls('refused')).toHaveLength(1);
+    });
   });
 });
