@@ -9,13 +9,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { ensureDynamoDbLocal } from '../local-stack/dynamodb/install.js';
-import { startDynamoDbLocal } from '../local-stack/dynamodb/server.js';
-import { ensureLocalAwsEnv } from '../local-stack/function-env.js';
 import { tracedLambdaEnvironment } from '../local-stack/lambda-runtime/traced-environment.js';
 import { startLocalClaude } from '../local-stack/local-claude/index.js';
-import { findFreePort } from '../local-stack/ports.js';
-import { startSqsEmulator } from '../local-stack/sqs/server.js';
+import { startBenchBackends, UNLIMITED_CHAT_ENV } from './backends.js';
 import { measureBundles } from './bundles.js';
 import { type ChatChild, startChatChild } from './chat-child.js';
 import { benchConfig, turnsOf, WARM_UP_TURNS_PER_PATH } from './config.js';
@@ -40,15 +36,7 @@ if (loadBefore > availableParallelism() / 2)
 if (config.bundles) log('bundles: sizes and cold imports…');
 const bundles = config.bundles ? await measureBundles(outDir) : [];
 
-process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-ensureLocalAwsEnv();
-await ensureDynamoDbLocal();
-const dynamodb = await startDynamoDbLocal({
-  port: await findFreePort(),
-  optimizeFor: 'throughput',
-});
-const sqs = await startSqsEmulator({ port: await findFreePort() });
+const { dynamodb, sqs } = await startBenchBackends();
 // The upstream lives here, in the bench's process: on AWS it is not the function's work.
 const claude = await startLocalClaude(CLAUDE);
 const xrayDaemon = await startXRayDaemon();
@@ -57,12 +45,7 @@ const chatOptions = {
   sqsEndpoint: sqs.endpoint,
   outDir,
   lambdaEnvironment: tracedLambdaEnvironment(xrayDaemon.address),
-  env: {
-    USER_REQUESTS_PER_MINUTE: '100000',
-    USER_TOKENS_PER_MINUTE: '100000000',
-    USER_MONTHLY_BUDGET_USD: '1000000',
-    GLOBAL_MONTHLY_BUDGET_USD: '1000000',
-  },
+  env: UNLIMITED_CHAT_ENV,
 };
 
 const rows: RowResult[] = [];

@@ -15,13 +15,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { signDevToken } from '../local-stack/dev-token.js';
-import { ensureDynamoDbLocal } from '../local-stack/dynamodb/install.js';
-import { startDynamoDbLocal } from '../local-stack/dynamodb/server.js';
-import { ensureLocalAwsEnv } from '../local-stack/function-env.js';
 import { tracedLambdaEnvironment } from '../local-stack/lambda-runtime/traced-environment.js';
 import { startLocalClaude } from '../local-stack/local-claude/index.js';
-import { findFreePort } from '../local-stack/ports.js';
-import { startSqsEmulator } from '../local-stack/sqs/server.js';
+import { startBenchBackends, UNLIMITED_CHAT_ENV } from './backends.js';
 import { type ChatChild, startChatChild } from './chat-child.js';
 import { stackTurn } from './chat-turns.js';
 import { median } from './stats.js';
@@ -43,15 +39,7 @@ const ab = process.argv
   .find((arg) => arg.startsWith('--ab='))
   ?.slice(5);
 
-process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-ensureLocalAwsEnv();
-await ensureDynamoDbLocal();
-const dynamodb = await startDynamoDbLocal({
-  port: await findFreePort(),
-  optimizeFor: 'throughput',
-});
-const sqs = await startSqsEmulator({ port: await findFreePort() });
+const { dynamodb, sqs } = await startBenchBackends();
 const claude = await startLocalClaude({ timeToFirstTokenMs: 50, tokensPerSecond: 1000 });
 const xrayDaemon = await startXRayDaemon();
 const startChat = (extra: Record<string, string>) =>
@@ -61,12 +49,7 @@ const startChat = (extra: Record<string, string>) =>
     claudeUrl: claude.url,
     outDir: resolve('bench/results'),
     lambdaEnvironment: { ...(traced ? tracedLambdaEnvironment(xrayDaemon.address) : {}), ...extra },
-    env: {
-      USER_REQUESTS_PER_MINUTE: '100000',
-      USER_TOKENS_PER_MINUTE: '100000000',
-      USER_MONTHLY_BUDGET_USD: '1000000',
-      GLOBAL_MONTHLY_BUDGET_USD: '1000000',
-    },
+    env: UNLIMITED_CHAT_ENV,
     unguarded: false,
   });
 // --ab=NAME: two chat processes, NAME=0 and NAME=1, their turns interleaved in blocks, so
