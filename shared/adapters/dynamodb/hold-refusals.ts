@@ -33,7 +33,8 @@ export function userRefusal(item: Record<string, unknown>, reservation: Reservat
 
 /**
  * A month item refused a hold for its size: every call in flight on it names its hold there,
- * and DynamoDB's 400 KB item fills at about 15,000 (a producer's batch jobs hold for a day).
+ * and DynamoDB's 400 KB item fills at 15,000 to 17,000 (docs/data-model.md; a producer's batch
+ * jobs hold for a day).
  * Each call that ends takes its hold off.
  */
 export function tooManyHolds(kind: 'user' | 'global' | 'key', cause: unknown) {
