@@ -39,6 +39,7 @@ const DEPLOYED_ENVIRONMENT = {
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',
   POWERTOOLS_TRACE_ENABLED: 'true',
+  POWERTOOLS_METRICS_NAMESPACE: 'ClaudeServerless',
   TABLE_NAME: 'bench',
   JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs',
   DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs-dlq',

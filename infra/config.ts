@@ -1,6 +1,7 @@
 import { ConfigurationError, loadSettings } from '../shared/config/load-settings.js';
 import { describeIssues } from '../shared/config/setting-types.js';
 import {
+  envNameOf,
   SECRET_VALUED_SETTINGS,
   SETTINGS,
   type SettingKey,
@@ -9,6 +10,7 @@ import {
   settingKeys,
 } from '../shared/config/settings.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
+import { metricsNamespaceOf } from '../shared/observability/metric-names.js';
 import { functionEnvironment } from './function-settings.js';
 import { nearestSetting } from './nearest-setting.js';
 
@@ -135,6 +137,7 @@ function functionProblems(config: StackSettingValues): Problem[] {
     `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
   const env = {
     ...functionEnvironment(config),
+    [envNameOf('powertoolsMetricsNamespace')]: metricsNamespaceOf(config.stackName),
     TABLE_NAME: 'table',
     JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs',
     ANTHROPIC_API_KEY_SECRET_ARN:

@@ -2,6 +2,7 @@ import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { metricsNamespaceOf } from '../shared/observability/metric-names.js';
 import type { InfraConfig } from './config.js';
 import { ChatApi } from './constructs/chat-api.js';
 import { DataTable } from './constructs/data-table.js';
@@ -31,7 +32,10 @@ export class ClaudeServerlessStack extends Stack {
     const { config } = props;
     const removalPolicy =
       config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    // Each stack publishes and alarms on its own metrics, even beside another in one account and region.
+    const metricsNamespace = metricsNamespaceOf(config.stackName);
     const functionDefaults = {
+      metricsNamespace,
       logRetention: config.logRetentionDays as logs.RetentionDays,
       logRemovalPolicy: removalPolicy,
       logLevel: config.logLevel,
@@ -88,6 +92,7 @@ export class ClaudeServerlessStack extends Stack {
       bindEvents(fn, this.jobEvents.topic);
     }
     this.observability = new Observability(this, 'Observability', {
+      metricsNamespace,
       chatFunction: this.chat.handler.function,
       table: this.data.table,
       workerFunction: this.jobs.worker.function,

@@ -1,3 +1,5 @@
+import { SETTINGS } from '../shared/config/settings.js';
+import { metricsNamespaceOf } from '../shared/observability/metric-names.js';
 import { LOCAL_STACK } from './dev-settings.js';
 
 export interface LocalEndpoints {
@@ -10,6 +12,11 @@ export interface LocalEndpoints {
   eventsTopicArn?: string;
   /** The built-in local Claude; omitted when the real API is used. */
   localClaudeUrl?: string;
+  /**
+   * The deployed stack the local one stands for: the functions publish their metrics under its
+   * namespace, as that stack's do. @default the default stackName
+   */
+  stackName?: string;
 }
 
 /**
@@ -40,6 +47,9 @@ export function localFunctionEnv(
     JOBS_QUEUE_URL: endpoints.queueUrl,
     DEAD_LETTER_QUEUE_URL: endpoints.deadLetterQueueUrl,
     SQS_ENDPOINT: endpoints.sqsEndpoint,
+    POWERTOOLS_METRICS_NAMESPACE: metricsNamespaceOf(
+      endpoints.stackName ?? SETTINGS.stackName.defaultValue!,
+    ),
     ...(endpoints.eventsTopicArn && {
       EVENTS_TOPIC_ARN: endpoints.eventsTopicArn,
       SNS_ENDPOINT: endpoints.sqsEndpoint,

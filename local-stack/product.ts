@@ -33,6 +33,8 @@ export interface ProductOptions {
   sqsEndpoint: string;
   /** Settings (environment variables) of the functions, over the local defaults. */
   env?: Record<string, string>;
+  /** The deployed stack this one stands for: its metrics namespace. @default the default stackName */
+  stackName?: string;
   claude?: LocalClaudeOptions;
   /**
    * An Anthropic-compatible server the functions call instead of the in-process local Claude
@@ -134,6 +136,7 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
       sqsEndpoint: options.sqsEndpoint,
       eventsTopicArn,
       localClaudeUrl: options.anthropicBaseUrl ?? claude.url,
+      ...(options.stackName && { stackName: options.stackName }),
     },
     options.env,
   );

@@ -38,9 +38,10 @@ the table, the queues, the topics or their keys, the functions, or the function 
 stays). \`test/infra/live-update.test.ts\` synthesizes each change and checks. A few do more:
 
 - \`stackName\` names the stack: a new name deploys a second, empty stack (a new function URL, table,
-  secrets and queues) beside the first, which keeps running with all the data, and whose metrics the
-  new stack's alarms then count with its own (see \`stackName\`). Keep the name a deployment was first
-  deployed with.
+  secrets and queues) beside the first, which keeps running with all the data. The new stack publishes
+  its metrics under its own namespace (the stack name), so its alarms and dashboard start without the
+  first one's history and count none of its traffic. Keep the name a deployment was first deployed
+  with.
 - \`authMode=oidc\` or \`jwtSecretArn\` takes the JWT secret the stack generated out of the stack (kept,
   or deleted with \`removalPolicy=destroy\`); back to \`hs256\` without \`jwtSecretArn\`, the stack
   generates a new one and every token signed with the old one is refused.

@@ -7,7 +7,7 @@ import { deferMembers, inBackground } from '../../shared/composition/defer.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { prepareTextCuts } from '../../shared/domain/tokens.js';
-import { METRIC, METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import { METRIC, SERVICE } from '../../shared/observability/metric-names.js';
 import {
   logRecoveredTurn,
   recordRecoveredSpend,
@@ -159,7 +159,8 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
     ...anthropic.members,
     ...tracer.members,
     logger,
-    createMetrics: () => new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.chat }),
+    createMetrics: () =>
+      new Metrics({ namespace: settings.powertoolsMetricsNamespace, serviceName: SERVICE.chat }),
     ready,
     loaded,
     secretsReadAhead: secrets.then(

@@ -15,7 +15,7 @@ import { createKeyBudgetWatch } from '../../shared/budget/key-budget-watch.js';
 import { createMonthBudgetsSweep } from '../../shared/budget/month-budgets-sweep.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
-import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import { SERVICE } from '../../shared/observability/metric-names.js';
 import {
   logRecoveredTurn,
   recordRecoveredSpend,
@@ -76,7 +76,10 @@ export function createMaintenanceAdapters(
     budgetNotices: new DynamoBudgetNotices(documentClient, settings.tableName),
     events: createEventPublisher(settings, (client) => tracer.captureAWSv3Client(client)),
     logger: new Logger({ serviceName: SERVICE.maintenance }),
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.maintenance }),
+    metrics: new Metrics({
+      namespace: settings.powertoolsMetricsNamespace,
+      serviceName: SERVICE.maintenance,
+    }),
     tracer,
   };
 }

@@ -26,7 +26,7 @@ import { createBudgetWatch } from '../../shared/budget/budget-watch.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
-import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import { SERVICE } from '../../shared/observability/metric-names.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
 import type { BudgetNotices } from '../../shared/ports/budget-notices.js';
 import type { ConversationStore } from '../../shared/ports/conversation-store.js';
@@ -112,7 +112,10 @@ export function createWorkerAdapters(settings: Settings): WorkerAdapters {
       awsSdkV3Client: dynamodb,
     }),
     logger: new Logger({ serviceName: SERVICE.worker }),
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.worker }),
+    metrics: new Metrics({
+      namespace: settings.powertoolsMetricsNamespace,
+      serviceName: SERVICE.worker,
+    }),
     tracer,
   };
 }

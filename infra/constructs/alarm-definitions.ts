@@ -4,17 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { METRIC } from '../../shared/observability/metric-names.js';
-import {
-  chatMetric,
-  DEFAULT_PERIOD,
-  errorRatePercent,
-  eventsNotPublished,
-  internalErrors,
-  tableThrottles,
-  totalBudgetOverrunUsd,
-  totalCostUsd,
-  unhandledErrors,
-} from './service-metrics.js';
+import { DEFAULT_PERIOD, type ServiceMetrics, tableThrottles } from './service-metrics.js';
 
 export interface AlarmThresholds {
   /** P99 time to first token, per 5 minutes, in milliseconds. */
@@ -34,6 +24,8 @@ export interface AlarmThresholds {
 }
 
 export interface AlarmSources {
+  /** Our own metrics, in the stack's namespace. */
+  readonly metrics: ServiceMetrics;
   readonly chatFunction: lambda.IFunction;
   readonly workerFunction: lambda.IFunction;
   readonly maintenanceFunction: lambda.IFunction;
@@ -63,11 +55,12 @@ export interface AlarmDefinition {
 /** Every alarm: latency, errors, budget burn, the table, the jobs queues. */
 export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
   const t = s.thresholds;
+  const m = s.metrics;
   const maximum = { statistic: 'Maximum', period: DEFAULT_PERIOD };
   return [
     {
       id: 'TimeToFirstTokenP99',
-      metric: chatMetric(METRIC.timeToFirstToken, 'p99'),
+      metric: m.chat(METRIC.timeToFirstToken, 'p99'),
       threshold: t.timeToFirstTokenP99Ms,
       description: `P99 time to first token above ${t.timeToFirstTokenP99Ms} ms for 15 minutes`,
       // A p99 over a few samples is noise: three periods in a row before paging.
@@ -75,14 +68,14 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
     },
     {
       id: 'TurnLatencyP99',
-      metric: chatMetric(METRIC.turnLatency, 'p99'),
+      metric: m.chat(METRIC.turnLatency, 'p99'),
       threshold: t.turnLatencyP99Ms,
       description: `P99 turn latency above ${t.turnLatencyP99Ms} ms for 15 minutes`,
       evaluationPeriods: 3,
     },
     {
       id: 'ErrorRate',
-      metric: errorRatePercent({ minFailures: t.errorRateMinFailures }),
+      metric: m.errorRatePercent({ minFailures: t.errorRateMinFailures }),
       threshold: t.errorRatePercent,
       description: `More than ${t.errorRatePercent}% of model calls (chat turns and /v1/messages calls), and at least ${t.errorRateMinFailures}, failed in 5 minutes: the model could not start answering (after retries and the fallback model), or the answer broke off`,
     },
@@ -110,14 +103,14 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
     },
     {
       id: 'InternalErrors',
-      metric: internalErrors(),
+      metric: m.internalErrors(),
       threshold: 0,
       description:
         "A failure of ours that Lambda Errors and the error rate do not count, each an ERROR line: a request answered 5xx for other than the model (the table, the queue or a secret failing, or a bug), an answer not stored, a call's usage not settled or not recorded, a job message the worker failed on outside the job",
     },
     {
       id: 'UnhandledErrors',
-      metric: unhandledErrors(),
+      metric: m.unhandledErrors(),
       threshold: 0,
       description:
         'A promise rejected with nothing to observe it, in the chat, worker or maintenance function: a bug; the log line "unhandled promise rejection" has its cause',
@@ -137,7 +130,7 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
     },
     {
       id: 'GlobalBudgetUsed',
-      metric: chatMetric(METRIC.globalBudgetUsedPercent, 'Maximum'),
+      metric: m.chat(METRIC.globalBudgetUsedPercent, 'Maximum'),
       threshold: t.budgetUsedPercent,
       description: `Month-to-date spend above ${t.budgetUsedPercent}% of the global monthly budget`,
       // Sampled as chat calls end: a quiet night does not make the month's spend smaller.
@@ -145,14 +138,14 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
     },
     {
       id: 'BudgetOverrun',
-      metric: totalBudgetOverrunUsd(),
+      metric: m.totalBudgetOverrunUsd(),
       threshold: 0,
       description:
         'A call cost more than the worst case reserved for it: a budget may be exceeded by that much (see docs/failure-modes.md)',
     },
     {
       id: 'DailyCost',
-      metric: totalCostUsd(Duration.days(1)),
+      metric: m.totalCostUsd(Duration.days(1)),
       threshold: t.dailyCostUsd,
       description: `Model spend (chat and jobs) above ${t.dailyCostUsd.toFixed(2)} USD in a day: faster than the monthly budget allows`,
     },
@@ -167,7 +160,7 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
     },
     {
       id: 'EventsNotPublished',
-      metric: eventsNotPublished(),
+      metric: m.eventsNotPublished(),
       threshold: 0,
       description:
         'Events for producers (job ends, progress, budget thresholds) could not be published to the events topic: a producer waiting for a job to end does not hear of it (GET /v1/jobs/{id} still says how it ended)',

@@ -11,7 +11,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { envNameOf, type FunctionSettingKey } from '../../shared/config/settings.js';
-import { METRICS_NAMESPACE } from '../../shared/observability/metric-names.js';
 import { bundleFunction, SOURCE_MAPS_NODE_OPTIONS } from '../bundling.js';
 import { PROJECT_ROOT } from '../paths.js';
 
@@ -20,6 +19,8 @@ export interface ClaudeFunctionProps {
   readonly entry: string;
   /** Powertools service name: the `service` dimension of every metric it emits. */
   readonly serviceName: string;
+  /** The namespace of every metric it emits: its stack's (metricsNamespaceOf), which the stack's alarms read. */
+  readonly metricsNamespace: string;
   readonly description: string;
   /** @default 1024 */
   readonly memorySizeMb?: number;
@@ -90,7 +91,7 @@ export class ClaudeFunction extends Construct {
       tracing: tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        [envNameOf('powertoolsMetricsNamespace')]: props.metricsNamespace,
         POWERTOOLS_TRACE_ENABLED: String(tracing),
         LOG_LEVEL: props.logLevel ?? 'INFO',
         ...(props.sourceMaps && { NODE_OPTIONS: SOURCE_MAPS_NODE_OPTIONS }),

@@ -4,26 +4,11 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { METRIC } from '../../shared/observability/metric-names.js';
-import {
-  cacheHitRatioPercent,
-  chatMetric,
-  chatPercentiles,
-  DEFAULT_PERIOD,
-  errorRatePercent,
-  eventsNotPublished,
-  internalErrors,
-  maintenanceMetric,
-  modelErrorsByType,
-  tableThrottles,
-  totalBudgetOverrunUsd,
-  totalCostUsd,
-  totalTokens,
-  turnsRecovered,
-  unhandledErrors,
-  workerMetric,
-} from './service-metrics.js';
+import { DEFAULT_PERIOD, type ServiceMetrics, tableThrottles } from './service-metrics.js';
 
 export interface DashboardSources {
+  /** Our own metrics, in the stack's namespace. */
+  readonly metrics: ServiceMetrics;
   readonly chatFunction: lambda.IFunction;
   readonly table: dynamodb.ITable;
   readonly workerFunction: lambda.IFunction;
@@ -38,6 +23,7 @@ const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMet
 
 /** The dashboard: chat traffic and latency, errors, tokens and spend, then the jobs. */
 export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: DashboardSources): void {
+  const m = s.metrics;
   const lambdaPeriod = { period: DEFAULT_PERIOD };
   const queueDepth = (queue: sqs.IQueue, label: string) =>
     queue.metricApproximateNumberOfMessagesVisible({
@@ -53,34 +39,34 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
     graph(
       'Requests and failed calls',
       [
-        chatMetric(METRIC.requests, 'Sum', 'Requests'),
-        chatMetric(METRIC.turnsFailed, 'Sum', 'Failed calls'),
+        m.chat(METRIC.requests, 'Sum', 'Requests'),
+        m.chat(METRIC.turnsFailed, 'Sum', 'Failed calls'),
       ],
-      [errorRatePercent()],
+      [m.errorRatePercent()],
     ),
-    graph('Time to first token (ms)', chatPercentiles(METRIC.timeToFirstToken)),
-    graph('Turn latency (ms)', chatPercentiles(METRIC.turnLatency)),
+    graph('Time to first token (ms)', m.chatPercentiles(METRIC.timeToFirstToken)),
+    graph('Turn latency (ms)', m.chatPercentiles(METRIC.turnLatency)),
   );
   dashboard.addWidgets(
-    graph('Model errors by type', [modelErrorsByType()]),
+    graph('Model errors by type', [m.modelErrorsByType()]),
     graph('Chat function errors and throttles', [
       s.chatFunction.metricErrors({ ...lambdaPeriod, label: 'Errors' }),
       s.chatFunction.metricThrottles({ ...lambdaPeriod, label: 'Throttles' }),
-      internalErrors(),
+      m.internalErrors(),
     ]),
     graph('Rejections', [
-      chatMetric(METRIC.rateLimitRejections, 'Sum', 'Rate limit (429)'),
-      chatMetric(METRIC.budgetRejections, 'Sum', 'Budget (402)'),
+      m.chat(METRIC.rateLimitRejections, 'Sum', 'Rate limit (429)'),
+      m.chat(METRIC.budgetRejections, 'Sum', 'Budget (402)'),
     ]),
   );
   dashboard.addWidgets(
     graph(
       'Response cache',
       [
-        chatMetric(METRIC.responseCacheHits, 'Sum', 'Hits (free)'),
-        chatMetric(METRIC.responseCacheMisses, 'Sum', 'Misses'),
+        m.chat(METRIC.responseCacheHits, 'Sum', 'Hits (free)'),
+        m.chat(METRIC.responseCacheMisses, 'Sum', 'Misses'),
       ],
-      [cacheHitRatioPercent()],
+      [m.cacheHitRatioPercent()],
     ),
     graph(
       'Table',
@@ -93,18 +79,18 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
   );
   dashboard.addWidgets(
     graph('Tokens (chat and jobs)', [
-      totalTokens(METRIC.inputTokens, 'Input'),
-      totalTokens(METRIC.outputTokens, 'Output'),
-      totalTokens(METRIC.cacheReadInputTokens, 'Cache read'),
-      totalTokens(METRIC.cacheCreationInputTokens, 'Cache write'),
+      m.totalTokens(METRIC.inputTokens, 'Input'),
+      m.totalTokens(METRIC.outputTokens, 'Output'),
+      m.totalTokens(METRIC.cacheReadInputTokens, 'Cache read'),
+      m.totalTokens(METRIC.cacheCreationInputTokens, 'Cache write'),
     ]),
     graph(
       'Spend',
       [
-        totalCostUsd(Duration.hours(1), 'Model spend, chat and jobs (USD per hour)'),
-        totalBudgetOverrunUsd(),
+        m.totalCostUsd(Duration.hours(1), 'Model spend, chat and jobs (USD per hour)'),
+        m.totalBudgetOverrunUsd(),
       ],
-      [chatMetric(METRIC.globalBudgetUsedPercent, 'Maximum', 'Global budget used (%)')],
+      [m.chat(METRIC.globalBudgetUsedPercent, 'Maximum', 'Global budget used (%)')],
     ),
     graph(
       'Jobs queue',
@@ -120,13 +106,13 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
   );
   dashboard.addWidgets(
     graph('Jobs', [
-      workerMetric(METRIC.jobsSucceeded, 'Sum', 'Succeeded'),
-      workerMetric(METRIC.jobsFailed, 'Sum', 'Failed'),
-      eventsNotPublished(),
+      m.worker(METRIC.jobsSucceeded, 'Sum', 'Succeeded'),
+      m.worker(METRIC.jobsFailed, 'Sum', 'Failed'),
+      m.eventsNotPublished(),
     ]),
     graph('Job duration (ms)', [
-      workerMetric(METRIC.jobDuration, 'p50', 'Job p50'),
-      workerMetric(METRIC.jobDuration, 'p99', 'Job p99'),
+      m.worker(METRIC.jobDuration, 'p50', 'Job p50'),
+      m.worker(METRIC.jobDuration, 'p99', 'Job p99'),
       s.workerFunction.metricDuration({
         ...lambdaPeriod,
         statistic: 'p99',
@@ -138,11 +124,11 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
       s.workerFunction.metricThrottles({ ...lambdaPeriod, label: 'Throttles' }),
     ]),
     graph('Maintenance sweep', [
-      turnsRecovered(),
-      maintenanceMetric(METRIC.holdsReclaimed, 'Sum', 'Expired holds reclaimed'),
-      maintenanceMetric(METRIC.turnsDeferred, 'Maximum', 'Turns left for the next sweep'),
+      m.turnsRecovered(),
+      m.maintenance(METRIC.holdsReclaimed, 'Sum', 'Expired holds reclaimed'),
+      m.maintenance(METRIC.turnsDeferred, 'Maximum', 'Turns left for the next sweep'),
       s.maintenanceFunction.metricErrors({ ...lambdaPeriod, label: 'Sweep errors' }),
-      unhandledErrors(),
+      m.unhandledErrors(),
     ]),
   );
 }

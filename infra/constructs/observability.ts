@@ -15,8 +15,11 @@ import {
   alarmDefinitions,
 } from './alarm-definitions.js';
 import { addDashboardWidgets } from './dashboard-widgets.js';
+import { ServiceMetrics } from './service-metrics.js';
 
 export interface ObservabilityProps {
+  /** The namespace the stack's functions publish their metrics under (metricsNamespaceOf). */
+  readonly metricsNamespace: string;
   readonly chatFunction: lambda.IFunction;
   readonly table: dynamodb.ITable;
   readonly workerFunction: lambda.IFunction;
@@ -76,12 +79,13 @@ export class Observability extends Construct {
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
 
-    for (const definition of alarmDefinitions(props)) this.addAlarm(definition);
+    const metrics = new ServiceMetrics(props.metricsNamespace);
+    for (const definition of alarmDefinitions({ ...props, metrics })) this.addAlarm(definition);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
     });
-    addDashboardWidgets(this.dashboard, { ...props, alarms: this.alarms });
+    addDashboardWidgets(this.dashboard, { ...props, metrics, alarms: this.alarms });
   }
 
   private addAlarm(definition: AlarmDefinition): void {

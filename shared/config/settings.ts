@@ -37,6 +37,13 @@ const setting = <T, const R extends Readers>(readers: R, doc: string, type: Sett
 
 const SECONDS_PER_DAY = 86_400;
 
+/**
+ * What CloudWatch takes as a namespace: 1 to 255 characters (the API's pattern `[^:].*`), of
+ * those its concepts page lists, and not `AWS/…` (reserved for AWS services).
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html
+ */
+const CLOUDWATCH_NAMESPACE = /^(?!:|AWS\/)[0-9A-Za-z._\-/#: ]{1,255}$/;
+
 /** CloudWatch Logs accepts only these retention periods. */
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
@@ -320,6 +327,15 @@ export const SETTINGS = {
 
   // Resources, set by the stack (or the local stack)
   tableName: setting('functions', 'The DynamoDB table.', text({ required: true })),
+  powertoolsMetricsNamespace: setting(
+    'functions',
+    "The CloudWatch namespace the functions publish their metrics under (Powertools' own variable): the stack's name, which its alarms and dashboard read. Required: without it Powertools would publish under default_namespace, which no alarm reads, so the function does not start.",
+    text({
+      required: true,
+      pattern: CLOUDWATCH_NAMESPACE,
+      describe: 'a CloudWatch namespace (letters, digits, . - _ / # : and spaces; not AWS/…)',
+    }),
+  ),
   jobsQueueUrl: setting('functions', 'The jobs queue (chat and worker).', url()),
   deadLetterQueueUrl: setting(
     'functions',
@@ -341,7 +357,7 @@ export const SETTINGS = {
   // The stack
   stackName: setting(
     'stack',
-    "CloudFormation stack name. A new name on a live deployment deploys a second, empty stack beside it: keep the first one. Two stacks in one account and region publish their metrics under the same namespace and service names, so each one's alarms (error rate, daily cost, budget used…) and dashboard count both: give each its own region or account.",
+    "CloudFormation stack name, and the CloudWatch namespace of the stack's metrics: each stack's alarms and dashboard read only its own functions' metrics, so a staging stack beside production in one account and region counts none of production's, nor production any of its. A new name on a live deployment deploys a second, empty stack beside it, whose alarms and dashboard start without the first one's metric history: keep the first name.",
     text({ default: 'ClaudeServerless', pattern: /^[A-Za-z][A-Za-z0-9-]{0,127}$/ }),
   ),
   functionUrlAuthType: setting(

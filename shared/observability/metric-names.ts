@@ -2,7 +2,17 @@
  * Metric names, units and dimensions: the contract between the functions that emit
  * (Powertools Metrics, EMF) and the alarms and dashboard that read.
  */
-export const METRICS_NAMESPACE = 'ClaudeServerless';
+
+/**
+ * The CloudWatch namespace a stack's functions publish their metrics under, and its alarms and
+ * dashboard read: the stack's name, so that two stacks in one account and region (staging beside
+ * production, or an old stack left running after a rename) never count each other's metrics.
+ * The default stack's is `ClaudeServerless`, the namespace every deployment had before: its
+ * metric history, alarms and dashboard carry on. A stack name (a letter, then letters, digits and
+ * hyphens, 128 at most) is a valid namespace: CloudWatch takes 1 to 255 ASCII characters, not
+ * starting with `:` or `AWS/`.
+ */
+export const metricsNamespaceOf = (stackName: string): string => stackName;
 
 /** Powertools adds a `service` dimension to every metric; these are its values. */
 export const SERVICE = {

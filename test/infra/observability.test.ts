@@ -1,7 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { METRIC, METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
-import { type CfnResource, logicalId, type Synthesized, synthesize } from './synth.js';
+import { METRIC, SERVICE } from '../../shared/observability/metric-names.js';
+import { dashboardMetrics } from './metrics-read.js';
+import { logicalId, type Synthesized, synthesize } from './synth.js';
 
 interface AlarmProperties {
   MetricName?: string;
@@ -23,6 +24,8 @@ interface AlarmProperties {
 }
 
 const ALARM_EMAIL = 'oncall@example.com';
+/** The default stack's metrics namespace (test/infra/metrics-namespace.test.ts checks other stacks). */
+const METRICS_NAMESPACE = 'ClaudeServerless';
 let s: Synthesized;
 let alarms: Record<string, AlarmProperties>;
 
@@ -302,33 +305,6 @@ describe('the alarm topic', () => {
     });
   });
 });
-
-/** Every `[namespace, metricName, ...]` array and SEARCH expression in the dashboard body. */
-function dashboardMetrics(
-  dashboard: CfnResource,
-): { namespace: string; name: string; service?: string }[] {
-  const body = dashboard.Properties?.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
-  // References (function names, queue names) are not metric names: stand-ins do.
-  const text =
-    typeof body === 'string'
-      ? body
-      : body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'REF')).join('');
-  const widgets = (JSON.parse(text) as { widgets: { properties: { metrics?: unknown[][] } }[] })
-    .widgets;
-  const found: { namespace: string; name: string; service?: string }[] = [];
-  for (const metric of widgets.flatMap((widget) => widget.properties.metrics ?? [])) {
-    const [first, second, dimension, value] = metric;
-    if (typeof first === 'string' && typeof second === 'string' && first !== '.') {
-      const service = dimension === 'service' && typeof value === 'string' ? value : undefined;
-      found.push({ namespace: first, name: second, ...(service && { service }) });
-    }
-    const expression = (metric.at(-1) as { expression?: string }).expression;
-    for (const match of expression?.matchAll(/\{([^,}]+)[^}]*\} MetricName="([^"]+)"/g) ?? []) {
-      found.push({ namespace: match[1]!, name: match[2]! });
-    }
-  }
-  return found;
-}
 
 describe('the dashboard', () => {
   it('graphs the tokens and the spend of jobs beside those of chat', () => {

@@ -10,7 +10,7 @@ import {
   settingKeys,
 } from '../../shared/config/settings.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
-import { METRICS_NAMESPACE, SERVICE } from '../../shared/observability/metric-names.js';
+import { SERVICE } from '../../shared/observability/metric-names.js';
 import { TABLE_DEFINITION } from '../../shared/table/definition.js';
 import {
   actionsOn,
@@ -42,7 +42,6 @@ const SHARED_KEYS = settingKeys('functions').filter(
 /** Variables the function construct sets for Powertools and Node, not settings of ours. */
 const RUNTIME_VARIABLES = [
   'POWERTOOLS_SERVICE_NAME',
-  'POWERTOOLS_METRICS_NAMESPACE',
   'POWERTOOLS_TRACE_ENABLED',
   'LOG_LEVEL',
   'NODE_OPTIONS',
@@ -232,7 +231,8 @@ describe('the functions', () => {
     ] as const) {
       expect(environmentOf(id)).toMatchObject({
         POWERTOOLS_SERVICE_NAME: service,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        // The default stack's, as deployments have always had (other stack names: metrics-namespace.test.ts).
+        POWERTOOLS_METRICS_NAMESPACE: 'ClaudeServerless',
         LOG_LEVEL: s.config.logLevel,
       });
       // Source maps are bundled all the same; `sourceMaps` makes Node read them.

@@ -4,7 +4,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMaintenanceHandler } from '../../../../functions/maintenance/app.js';
-import { METRICS_NAMESPACE, SERVICE } from '../../../../shared/observability/metric-names.js';
+import { SERVICE } from '../../../../shared/observability/metric-names.js';
 import type { SweepReport } from '../../../../shared/turns/sweep-turns.js';
 
 const context = {
@@ -27,7 +27,7 @@ describe('the maintenance handler', () => {
       sweep: async () => report,
       watchBudgets,
       logger: new Logger({ serviceName: SERVICE.maintenance }),
-      metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.maintenance }),
+      metrics: new Metrics({ namespace: 'ClaudeServerless', serviceName: SERVICE.maintenance }),
       tracer: new Tracer({ serviceName: SERVICE.maintenance, enabled: false }),
     }),
   });

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { classifyFailure } from '../../../../functions/worker/job-errors.js';
 import { createJobObserver } from '../../../../functions/worker/observability.js';
 import { ModelError, ValidationError } from '../../../../shared/domain/errors.js';
-import { METRICS_NAMESPACE, SERVICE } from '../../../../shared/observability/metric-names.js';
+import { SERVICE } from '../../../../shared/observability/metric-names.js';
 import { capturePublishedMetrics } from '../../../integration/support/published-metrics.js';
 
 describe("the worker's failed attempts", () => {
@@ -23,7 +23,7 @@ describe("the worker's failed attempts", () => {
   const observer = () =>
     createJobObserver(
       new Logger({ serviceName: SERVICE.worker }),
-      new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.worker }),
+      new Metrics({ namespace: 'ClaudeServerless', serviceName: SERVICE.worker }),
     );
   const attempt = (error: unknown) => ({
     jobId: 'job_1',

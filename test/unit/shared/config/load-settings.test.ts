@@ -3,6 +3,7 @@ import { ConfigurationError, loadSettings } from '../../../../shared/config/load
 
 const BASE = {
   TABLE_NAME: 't',
+  POWERTOOLS_METRICS_NAMESPACE: 'ClaudeServerless',
   JOBS_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/jobs',
   ANTHROPIC_API_KEY: 'k',
   JWT_SECRET: 's',
@@ -174,6 +175,19 @@ describe('loadSettings', () => {
     expect(loadSettings({ ...BASE, ANTHROPIC_BASE_URL: proxied }).anthropicBaseUrl).toBe(proxied);
   });
 
+  it('reads the namespace its metrics are published under, and refuses one CloudWatch would not take', () => {
+    expect(
+      loadSettings({ ...BASE, POWERTOOLS_METRICS_NAMESPACE: 'ClaudeServerless-staging' })
+        .powertoolsMetricsNamespace,
+    ).toBe('ClaudeServerless-staging');
+    for (const namespace of ['AWS/Lambda', ':staging', 'a'.repeat(256), 'staging\u00e9']) {
+      expect(
+        problemsOf({ ...BASE, POWERTOOLS_METRICS_NAMESPACE: namespace }).map((p) => p.key),
+        namespace,
+      ).toEqual(['powertoolsMetricsNamespace']);
+    }
+  });
+
   it('names the setting that is wrong', () => {
     expect(() => loadSettings({ ...BASE, USER_MONTHLY_BUDGET_USD: '-1' })).toThrow(
       /USER_MONTHLY_BUDGET_USD/,
@@ -266,11 +280,20 @@ describe('loadSettings', () => {
 });
 
 describe('what each function must have', () => {
-  const TABLE_ONLY = { TABLE_NAME: 't' };
+  const TABLE_ONLY = { TABLE_NAME: 't', POWERTOOLS_METRICS_NAMESPACE: 'ClaudeServerless' };
 
-  it('asks the maintenance function for its table and nothing else', () => {
+  it('asks the maintenance function for its table and its metrics namespace, nothing else', () => {
     expect(loadSettings(TABLE_ONLY, { role: 'maintenance' }).tableName).toBe('t');
   });
+
+  it.each(['chat', 'worker', 'maintenance'] as const)(
+    'does not start the %s function without its metrics namespace, which would publish where no alarm reads',
+    (role) => {
+      const env = { ...BASE, POWERTOOLS_METRICS_NAMESPACE: undefined };
+      expect(problemsOf(env, { role }).map((p) => p.key)).toEqual(['powertoolsMetricsNamespace']);
+      expect(() => loadSettings(env, { role })).toThrow(/POWERTOOLS_METRICS_NAMESPACE/);
+    },
+  );
 
   it('asks the worker for the jobs queue and the Anthropic key, and the chat function for its secrets too', () => {
     const keysOf = (role: 'worker' | 'chat') => {

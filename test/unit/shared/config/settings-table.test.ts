@@ -50,7 +50,8 @@ describe('the settings table', () => {
       .filter(([, setting]) => !setting.schema.safeParse(undefined).success)
       .map(([key]) => key);
     // The jobs queue is required per role, by loadSettings: the maintenance function has none.
-    expect(required).toEqual(['tableName']);
+    // Without its namespace a function would publish its metrics where no alarm reads them.
+    expect(required).toEqual(['tableName', 'powertoolsMetricsNamespace']);
   });
 
   it('has plain camelCase keys, each with its own environment variable', () => {

@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMessagesObserver } from '../../../../../functions/chat/observability/messages-observer.js';
 import { createTurnObserver } from '../../../../../functions/chat/observability/turn-observer.js';
-import { METRICS_NAMESPACE, SERVICE } from '../../../../../shared/observability/metric-names.js';
+import { SERVICE } from '../../../../../shared/observability/metric-names.js';
 import { capturePublishedMetrics } from '../../../../integration/support/published-metrics.js';
 
 describe("the chat function's failures of its own", () => {
@@ -21,7 +21,7 @@ describe("the chat function's failures of its own", () => {
 
   const scope = () => ({
     logger: new Logger({ serviceName: SERVICE.chat }),
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE.chat }),
+    metrics: new Metrics({ namespace: 'ClaudeServerless', serviceName: SERVICE.chat }),
   });
   const gauge = { sample: async () => {} };
   const counted = () =>
