@@ -27,7 +27,9 @@ fails when this page is out of date.
 Every setting is defined once. **Deploying**, set the context key: \`-c maxOutputTokens=8192\`, or a
 \`"maxOutputTokens": 8192\` entry under \`context\` in \`cdk.json\`. Synth fails, naming the key, on an
 unknown key, on a value out of bounds, and on anything the functions would reject at cold start (the
-stack runs the functions' own validation on the environment it gives them). **Locally**, \`npm start\`
+stack runs the functions' own validation on the environment it gives them), and when the settings the
+functions read (long lists, price overrides) would take a function's environment past Lambda's 4 KB,
+naming the longest. **Locally**, \`npm start\`
 reads the environment variable: \`MAX_OUTPUT_TOKENS=8192 npm start\`.
 
 Settings marked *functions (set by the stack)* are not context keys: the stack sets them from the

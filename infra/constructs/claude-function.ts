@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { envNameOf, type FunctionSettingKey } from '../../shared/config/settings.js';
 import { bundleFunction, SOURCE_MAPS_NODE_OPTIONS } from '../bundling.js';
 import { PROJECT_ROOT } from '../paths.js';
+import { EnvironmentSizeLimit } from './environment-size.js';
 
 export interface ClaudeFunctionProps {
   /** Absolute path of the handler's TypeScript entry file; it must export `handler`. */
@@ -98,6 +99,7 @@ export class ClaudeFunction extends Construct {
         ...props.environment,
       },
     });
+    this.node.addValidation(new EnvironmentSizeLimit(this.function));
     if (tracing) {
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',

@@ -336,6 +336,20 @@ describe("the functions' environment", () => {
     }
   });
 
+  it("fails synth, naming the longest settings, when a function's environment cannot fit Lambda's 4 KB", () => {
+    // 34 characters a name: 80 of them take about 2.8 KB of the environment, 110 about 3.9 KB.
+    const betas = (count: number) =>
+      Array.from(
+        { length: count },
+        (_, i) => `team-beta-${String(i).padStart(3, '0')}-2026-01-01-abcdefghi`,
+      );
+
+    expect(() => synthesize({ context: { allowedBetas: betas(80) } })).not.toThrow();
+    expect(() => synthesize({ context: { allowedBetas: betas(110) } })).toThrow(
+      /over Lambda's 4096: shorten the longest settings \(allowedBetas \(\d+ bytes\)/,
+    );
+  });
+
   it('tells only the chat function which header carries the JWT', () => {
     expect(environmentOf(ids.chat).AUTH_TOKEN_HEADER).toBe('authorization');
     expect(environmentOf(ids.worker)).not.toHaveProperty('AUTH_TOKEN_HEADER');
