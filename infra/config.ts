@@ -9,6 +9,10 @@ import {
   type StackSettingValues,
   settingKeys,
 } from '../shared/config/settings.js';
+import {
+  defaultJobsQueueAgeAlarmSeconds,
+  longestJobWaitSeconds,
+} from '../shared/jobs/queue-age.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
 import { metricsNamespaceOf } from '../shared/observability/metric-names.js';
 import { functionEnvironment } from './function-settings.js';
@@ -23,6 +27,8 @@ import { nearestSetting } from './nearest-setting.js';
 export type InfraConfig = StackSettingValues & {
   /** Resolved: given, or the global budget spread over the longest month. */
   dailyCostAlarmUsd: number;
+  /** Resolved: given, or above the longest a job that only waits is counted in the queue's age. */
+  jobsQueueAgeAlarmSeconds: number;
 };
 
 export class InfraConfigError extends Error {
@@ -66,6 +72,8 @@ export function loadInfraConfig(context: Record<string, unknown>): InfraConfig {
     ...config,
     dailyCostAlarmUsd:
       config.dailyCostAlarmUsd ?? config.globalMonthlyBudgetUsd / DAYS_IN_LONGEST_MONTH,
+    jobsQueueAgeAlarmSeconds:
+      config.jobsQueueAgeAlarmSeconds ?? defaultJobsQueueAgeAlarmSeconds(config),
   };
 }
 
@@ -114,6 +122,18 @@ function stackProblems(config: StackSettingValues): Problem[] {
     problems.push({
       key: 'workerTimeoutSeconds',
       message: `must be at most ${maxWorkerTimeout} s (the jobs queue's visibility timeout less its batching window, / 6)`,
+    });
+  }
+  // A job waiting out its retries, or its batch, is as old in the queue's age as a job no
+  // worker takes: an alarm below that wait would page for it.
+  const longestWaitSeconds = longestJobWaitSeconds(config);
+  if (
+    config.jobsQueueAgeAlarmSeconds !== undefined &&
+    config.jobsQueueAgeAlarmSeconds <= longestWaitSeconds
+  ) {
+    problems.push({
+      key: 'jobsQueueAgeAlarmSeconds',
+      message: `must be more than ${longestWaitSeconds} s, the longest a job that only waits is counted in the queue's age: batchPollSeconds + 2 x (workerTimeoutSeconds + 900 s, the longest retry wait) + 3 x the 1 s batching window (SQS stops counting a message at its third receive)`,
     });
   }
   if (

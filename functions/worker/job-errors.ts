@@ -5,6 +5,7 @@ import {
   PayloadTooLargeError,
   ValidationError,
 } from '../../shared/domain/errors.js';
+import { MAX_RETRY_DELAY_SECONDS } from '../../shared/jobs/queue-age.js';
 
 /** A job that can never succeed, whatever the number of retries. */
 export class PermanentJobError extends Error {
@@ -110,7 +111,8 @@ export function classifyFailure(error: unknown): JobFailure {
 
 /**
  * Seconds a throttled job waits before its next attempt: doubling from `baseSeconds`, and
- * at least the provider's retry-after when it gave one; at most 15 minutes. The retry-after
+ * at least the provider's retry-after when it gave one; at most 15 minutes (the queue-age alarm
+ * counts on it: shared/jobs/queue-age.ts). The retry-after
  * is when the provider may take one more request, not when a limit that lasts is over: the
  * Anthropic API sends `retry-after: 1` or so with each 429, and waited alone it would spend
  * the job's deliveries in seconds, dead-lettering it, while its rate limit lasts a minute.
@@ -122,5 +124,5 @@ export function retryDelaySeconds(
 ): number {
   const backOffSeconds = baseSeconds * 2 ** Math.max(0, receiveCount - 1);
   const askedSeconds = retryAfterSeconds === undefined ? 0 : Math.ceil(retryAfterSeconds);
-  return Math.min(900, Math.max(1, backOffSeconds, askedSeconds));
+  return Math.min(MAX_RETRY_DELAY_SECONDS, Math.max(1, backOffSeconds, askedSeconds));
 }

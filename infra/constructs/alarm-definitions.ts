@@ -19,7 +19,10 @@ export interface AlarmThresholds {
   readonly budgetUsedPercent: number;
   /** Model spend in one day, in USD. */
   readonly dailyCostUsd: number;
-  /** Age of the oldest message on the jobs queue, in seconds. */
+  /**
+   * Age of the oldest message on the jobs queue, in seconds; above the longest a job that only
+   * waits is counted (`longestJobWaitSeconds`).
+   */
   readonly jobsQueueAgeSeconds: number;
 }
 
@@ -169,7 +172,9 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
       id: 'JobsQueueAge',
       metric: s.jobsQueue.metricApproximateAgeOfOldestMessage(maximum),
       threshold: t.jobsQueueAgeSeconds,
-      description: `A job has waited more than ${t.jobsQueueAgeSeconds} s on the queue`,
+      // Above the longest a job that only waits (its retries, its batch) is counted: SQS ages a
+      // message from its send, and stops counting it at its third receive (shared/jobs/queue-age.ts).
+      description: `A job has waited more than ${t.jobsQueueAgeSeconds} s on the queue for a worker: the worker is not keeping up, or the queue is not polled (a job waiting out its retries or its batch is never counted that long)`,
     },
   ];
 }

@@ -1,5 +1,6 @@
 import { MAX_BUDGET_USD } from '../domain/budget.js';
 import { modelPricesSchema } from '../domain/pricing/model-price.js';
+import { MAX_RETRY_DELAY_SECONDS } from '../jobs/queue-age.js';
 import { JOBS_QUEUE_DEFINITION } from '../jobs/queue-definition.js';
 import * as z from '../validation/zod.js';
 import {
@@ -256,8 +257,8 @@ export const SETTINGS = {
   ),
   jobRetryBaseSeconds: setting(
     'both',
-    'First retry delay of a throttled job; doubles per attempt, at most 15 minutes.',
-    int({ min: 1, max: 900, default: 30 }),
+    "First retry delay of a throttled job; doubles per attempt, at least the provider's retry-after, at most 15 minutes.",
+    int({ min: 1, max: MAX_RETRY_DELAY_SECONDS, default: 30 }),
   ),
   maxDocumentBytes: setting(
     'both',
@@ -267,7 +268,7 @@ export const SETTINGS = {
   batchPollSeconds: setting(
     'both',
     'How often a batch job (priority batch, the Message Batches API) looks at its batch: the delay of its follow-up message.',
-    int({ min: 1, max: 900, default: 60 }),
+    int({ min: 1, max: MAX_RETRY_DELAY_SECONDS, default: 60 }),
   ),
 
   // Who is calling
@@ -474,12 +475,8 @@ export const SETTINGS = {
   ),
   jobsQueueAgeAlarmSeconds: setting(
     'stack',
-    "Alarm when the oldest queued job is older than this; at most a day less than the jobs queue's 4-day retention, after which SQS deletes the job unseen and the alarm could never fire.",
-    int({
-      min: 60,
-      max: (JOBS_QUEUE_DEFINITION.retentionDays - 1) * SECONDS_PER_DAY,
-      default: 1800,
-    }),
+    "Alarm when the oldest queued job is older than this: no worker is taking jobs. Must be more than the longest a job that only waits is counted, batchPollSeconds + 2 × (workerTimeoutSeconds + 900) + 3 (SQS ages a message from its send until its third receive, and a retry may wait 15 minutes), or synth fails; and at most a day less than the jobs queue's 4-day retention, after which SQS deletes the job unseen and the alarm could never fire. Default: that longest wait rounded up to 5 minutes, plus 5 (45 minutes with the defaults).",
+    int({ min: 60, max: (JOBS_QUEUE_DEFINITION.retentionDays - 1) * SECONDS_PER_DAY }),
   ),
 } satisfies Record<string, SettingDefinition>;
 

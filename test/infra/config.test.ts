@@ -35,10 +35,11 @@ describe('the infra configuration', () => {
   it('takes every default from the settings table', () => {
     const config: Record<string, unknown> = load();
     for (const key of settingKeys('stack')) {
-      if (key === 'dailyCostAlarmUsd') continue;
+      if (key === 'dailyCostAlarmUsd' || key === 'jobsQueueAgeAlarmSeconds') continue;
       expect(config[key], key).toEqual(SETTINGS[key].defaultValue);
     }
     expect(config.dailyCostAlarmUsd).toBeCloseTo(1000 / 31, 9);
+    expect(config.jobsQueueAgeAlarmSeconds).toBe(2700);
     expect(config).toEqual(loadInfraConfig({}));
   });
 
@@ -76,6 +77,30 @@ describe('the infra configuration', () => {
     expect(load({ globalMonthlyBudgetUsd: 310 }).dailyCostAlarmUsd).toBeCloseTo(10, 9);
     expect(load({ dailyCostAlarmUsd: 25 }).dailyCostAlarmUsd).toBe(25);
   });
+
+  it('puts the queue-age alarm above the longest a job that only waits is counted, unless set', () => {
+    // batchPollSeconds + 2 x (workerTimeoutSeconds + 900) + 3: 2103 s by default.
+    expect(load({ batchPollSeconds: 900 }).jobsQueueAgeAlarmSeconds).toBe(3300);
+    expect(load({ jobsQueueAgeAlarmSeconds: 2104 }).jobsQueueAgeAlarmSeconds).toBe(2104);
+    expect(
+      load({ jobsQueueAgeAlarmSeconds: 7200, batchPollSeconds: 900 }).jobsQueueAgeAlarmSeconds,
+    ).toBe(7200);
+  });
+
+  it.each([
+    // The old default: a job asked to wait 15 minutes twice would page at 30.
+    [{ jobsQueueAgeAlarmSeconds: 1800 }, 2103],
+    [{ jobsQueueAgeAlarmSeconds: 2103 }, 2103],
+    [{ jobsQueueAgeAlarmSeconds: 2700, batchPollSeconds: 900 }, 2943],
+    [{ jobsQueueAgeAlarmSeconds: 2100, workerTimeoutSeconds: 100, batchPollSeconds: 120 }, 2123],
+  ])(
+    'refuses a queue-age alarm %j that a job waiting out its retries would set off',
+    (overrides, longest) => {
+      const error = errorOf(overrides);
+      expect(error.message).toContain(`jobsQueueAgeAlarmSeconds: must be more than ${longest} s`);
+      expect(error.message).toContain(`(got ${overrides.jobsQueueAgeAlarmSeconds})`);
+    },
+  );
 
   it.each([
     [{ chatMemoryMb: 64 }, 'chatMemoryMb'],

@@ -196,7 +196,7 @@ const CHANGED_IN_PLACE: Partial<Record<StackSettingKey, string>> = {
   errorRateAlarmMinFailures: '7',
   budgetUsedAlarmPercent: '90',
   dailyCostAlarmUsd: '50',
-  jobsQueueAgeAlarmSeconds: '600',
+  jobsQueueAgeAlarmSeconds: '3600',
 };
 
 /**

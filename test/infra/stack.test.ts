@@ -163,7 +163,7 @@ describe('the jobs queues', () => {
         resource.Type === 'AWS::CloudWatch::Alarm' &&
         resource.Properties?.MetricName === 'ApproximateAgeOfOldestMessage',
     );
-    expect(ageAlarm?.Properties?.Threshold).toBe(1800);
+    expect(ageAlarm?.Properties?.Threshold).toBe(2700);
     expect(SETTINGS.jobsQueueAgeAlarmSeconds.schema.safeParse(retentionSeconds).success).toBe(
       false,
     );

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { utf8Bytes } from '../../domain/tokens.js';
 import { queueSafe } from '../../jobs/message-size.js';
+import { MAX_RETRY_DELAY_SECONDS } from '../../jobs/queue-age.js';
 import { FAILED_DELIVERIES_ATTRIBUTE } from '../../jobs/queue-definition.js';
 import type {
   MessageActions,
@@ -64,7 +65,7 @@ export class SqsMessageActions implements MessageActions {
         QueueUrl: this.queueUrl,
         MessageBody: message.body,
         ...(Object.keys(MessageAttributes).length > 0 && { MessageAttributes }),
-        DelaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))),
+        DelaySeconds: Math.min(MAX_RETRY_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds))),
       }),
     );
   }
