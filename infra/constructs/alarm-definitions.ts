@@ -125,6 +125,13 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
       description: 'The chat function was throttled: requests were refused',
     },
     {
+      id: 'WorkerThrottles',
+      metric: s.workerFunction.metricThrottles({ period: DEFAULT_PERIOD }),
+      threshold: 0,
+      description:
+        "The worker was throttled (the account's concurrency, or workerReservedConcurrency): jobs wait, and a batch throttled past the jobs queue's visibility timeout comes back with a delivery spent (5 and the job is dead-lettered); JobsQueueAge cannot see it, as SQS stops aging a message at its third receive",
+    },
+    {
       id: 'DynamoDbThrottles',
       metric: tableThrottles(s.table),
       threshold: 0,

@@ -120,6 +120,20 @@ describe('the alarms', () => {
     }
   });
 
+  it('alarm on any worker throttle: a throttled batch spends deliveries, which the queue age stops counting', () => {
+    const worker = { Ref: logicalId(s.stack, s.stack.jobs.worker.function.functionName) };
+    expect(alarms.WorkerThrottles).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Throttles',
+      Dimensions: [{ Name: 'FunctionName', Value: worker }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
   it('alarm on any worker error, and on a maintenance sweep failing for 15 minutes', () => {
     const errorsOf = (fn: { functionName: string }) => ({
       Namespace: 'AWS/Lambda',
@@ -260,7 +274,7 @@ describe('the alarms', () => {
 
   it('notify the alarm topic, and treat no traffic as no problem', () => {
     const topic = { Ref: logicalId(s.stack, s.stack.observability.alarmTopic.topicArn) };
-    expect(Object.keys(alarms)).toHaveLength(16);
+    expect(Object.keys(alarms)).toHaveLength(17);
     for (const [id, alarm] of Object.entries(alarms)) {
       expect(alarm.AlarmActions).toEqual([topic]);
       // The month's spend stays what it is while no chat call samples it.
