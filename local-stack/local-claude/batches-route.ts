@@ -125,12 +125,14 @@ function answer(params: unknown, service: LocalClaudeService): BatchResult {
     const text = lastUserText(request);
     const directive = parseDirective(directivesIn(text));
     const fault = service.faults.select(directive, request.model);
+    if (fault?.kind === 'error-before') {
+      const error = faultError(fault);
+      return errored(error.type, error.message);
+    }
     if (fault) {
-      const type =
-        fault.kind === 'error-before' || fault.kind === 'error-mid' || fault.kind === 'error-first'
-          ? fault.type
-          : 'api_error';
-      return errored(type);
+      return errored(
+        fault.kind === 'error-mid' || fault.kind === 'error-first' ? fault.type : 'api_error',
+      );
     }
     const prompt = withoutDirectives(text).replace(/\s+/g, ' ').trim();
     const plan = planAnswer(request, directive, prompt);

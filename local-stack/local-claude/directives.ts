@@ -17,6 +17,8 @@ export type Fault =
       errorCode?: string;
       /** The `x-should-retry` header, which the SDKs obey over their own rules. */
       shouldRetry?: boolean;
+      /** The API's refusal of a prompt this long, in its words (`prompt is too long: …`). */
+      promptTokens?: number;
     }
   | { kind: 'error-mid'; after: number; type: ErrorType }
   /** A 200 stream whose first event is the error, before message_start: load shed after the status. */
@@ -80,6 +82,7 @@ const KEYS = new Set([
   'retry-after',
   'error-code',
   'should-retry',
+  'prompt-tokens',
   'after',
   'times',
   'key',
@@ -205,6 +208,10 @@ function errorBefore(fields: Map<string, string>): Fault {
   if (shouldRetry !== undefined && shouldRetry !== 'true' && shouldRetry !== 'false') {
     throw fail(`should-retry=${shouldRetry} (expected true or false)`);
   }
+  const promptTokens = optionalInt(fields, 'prompt-tokens', 1);
+  if (promptTokens !== undefined && resolvedType !== 'invalid_request_error') {
+    throw fail('prompt-tokens= goes with an invalid_request_error (status=400)');
+  }
   return {
     kind: 'error-before',
     status: status ?? ERROR_STATUS[resolvedType],
@@ -212,6 +219,7 @@ function errorBefore(fields: Map<string, string>): Fault {
     ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
     ...(errorCode !== undefined && { errorCode }),
     ...(shouldRetry !== undefined && { shouldRetry: shouldRetry === 'true' }),
+    ...(promptTokens !== undefined && { promptTokens }),
   };
 }
 

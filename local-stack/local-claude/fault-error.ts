@@ -4,6 +4,9 @@ import { ApiError } from './errors.js';
 /** Real rate-limit answers always say when to retry; a fault that does not say gets this. */
 const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
+/** The context window the API's refusal of a too long prompt names (the Claude 4 models'). */
+const CONTEXT_WINDOW_TOKENS = 200_000;
+
 /** The error response an `error-before` fault answers with, its headers and details included. */
 export function faultError(fault: Extract<Fault, { kind: 'error-before' }>): ApiError {
   const retryAfter =
@@ -11,7 +14,9 @@ export function faultError(fault: Extract<Fault, { kind: 'error-before' }>): Api
     (fault.type === 'rate_limit_error' ? DEFAULT_RETRY_AFTER_SECONDS : undefined);
   return new ApiError(
     fault.type,
-    undefined,
+    fault.promptTokens === undefined
+      ? undefined
+      : `prompt is too long: ${fault.promptTokens} tokens > ${CONTEXT_WINDOW_TOKENS} maximum`,
     fault.status,
     {
       ...(retryAfter !== undefined && { 'retry-after': String(retryAfter) }),

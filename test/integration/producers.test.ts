@@ -3,6 +3,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeQueue, type TopicSubscriber } from '../../local-stack/sns/topics.js';
 import type { JobEndedEvent, MessageRefusedEvent } from '../../shared/events/producer-events.js';
+import { json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const directive = (text: string) => `[[local-claude: ${text}]]`;
@@ -145,6 +146,28 @@ describe('an event producer with only SQS and a topic subscription', () => {
     expect(JSON.stringify(event).length).toBeLessThan(2_000);
     const job = await stack.request(producer, 'GET', `/v1/jobs/${jobId}`);
     expect(job.status).toBe(404);
+  });
+
+  it("hears why Claude refused a document too long for it, from its end and from GET /v1/jobs/{id}: the lengths, not the API's words", async () => {
+    const jobId = `too-long-${randomUUID().slice(0, 8)}`;
+
+    await send({
+      type: 'summarize.document',
+      jobId,
+      userId: producer,
+      text: `A very long report. ${directive('fault=error-before status=400 prompt-tokens=215000')}`,
+    });
+
+    const { event } = await endOf(jobId);
+    expect(event.status).toBe('dead_lettered');
+    expect(event.error).toEqual({
+      type: 'invalid_request_error',
+      message:
+        "the model rejected the request: the prompt is 215000 tokens, more than the model's 200000",
+    });
+    const job = await stack.request(producer, 'GET', `/v1/jobs/${jobId}`);
+    expect(job.status).toBe(200);
+    expect((await json(job)).error).toEqual(event.error);
   });
 
   it('refuses the same id with other content: dead-lettered, reported as refused, the first job kept', async () => {

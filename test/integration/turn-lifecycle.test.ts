@@ -381,12 +381,16 @@ describe('model errors before the first token', () => {
     }
   });
 
-  it('answers 502 invalid_request_error, once, when Claude refuses the prompt a turn built (too long for it), as README says', async () => {
+  it('answers 502 invalid_request_error, once, saying how long, when Claude refuses the prompt a turn built (too long for it), as README says', async () => {
     const response = await stack.chat('refused', {
-      message: `go ${directive('fault=error-before status=400 key=too-long')}`,
+      message: `go ${directive('fault=error-before status=400 prompt-tokens=215000 key=too-long')}`,
     });
     expect(response.status).toBe(502);
-    expect((await json(response)).error.type).toBe('invalid_request_error');
+    expect((await json(response)).error).toEqual({
+      type: 'invalid_request_error',
+      message:
+        "the model rejected the request: the prompt is 215000 tokens, more than the model's 200000",
+    });
     const calls = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('too-long'));
     expect(calls).toHaveLength(1);
   });

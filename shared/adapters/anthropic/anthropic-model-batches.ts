@@ -61,7 +61,7 @@ export class AnthropicModelBatches implements ModelBatches {
           results.push({
             customId,
             kind: 'errored',
-            error: modelErrorOfType(result.error.error.type),
+            error: modelErrorOfType(result.error.error.type, result.error.error.message),
           });
         } else {
           results.push({ customId, kind: 'not_processed' });

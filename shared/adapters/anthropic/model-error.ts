@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { ModelError, type ModelErrorKind } from '../../domain/errors.js';
+import { refusalReason } from './refusal-reason.js';
 
 /**
  * The one place Anthropic SDK errors become ModelErrors. Mid-stream `event: error`
@@ -19,7 +20,7 @@ export function toModelError(error: unknown): ModelError {
   if (error instanceof Anthropic.APIError) {
     const kind = kindOf(error.type, error.status);
     const retryAfterSeconds = retryAfterMs(error.headers);
-    return new ModelError(kind, describe(kind), {
+    return new ModelError(kind, describe(kind, error.apiMessage ?? undefined), {
       cause: new UpstreamFailure(error),
       ...(retryAfterSeconds !== undefined && {
         retryAfterSeconds: Math.ceil(retryAfterSeconds / 1000),
@@ -57,10 +58,10 @@ export class UpstreamFailure extends Error {
   }
 }
 
-/** An error the API reported as data (a batch request's result), by its `type`. */
-export function modelErrorOfType(type: string): ModelError {
+/** An error the API reported as data (a batch request's result), by its `type` and words. */
+export function modelErrorOfType(type: string, apiMessage?: string): ModelError {
   const kind = kindOf(type, undefined);
-  return new ModelError(kind, describe(kind));
+  return new ModelError(kind, describe(kind, apiMessage));
 }
 
 function kindOf(type: string | null, status: number | undefined): ModelErrorKind {
@@ -77,14 +78,19 @@ function kindOf(type: string | null, status: number | undefined): ModelErrorKind
   return 'api_error';
 }
 
-function describe(kind: ModelErrorKind): string {
+/** Ours, for the caller; the upstream's own words (`apiMessage`) only as refusalReason takes them. */
+function describe(kind: ModelErrorKind, apiMessage?: string): string {
   switch (kind) {
     case 'overloaded':
       return 'the model is overloaded; try again shortly';
     case 'rate_limited':
       return 'the model provider is rate limiting this deployment; try again shortly';
-    case 'invalid_request':
-      return 'the model rejected the request';
+    case 'invalid_request': {
+      const reason = refusalReason(apiMessage);
+      return reason
+        ? `the model rejected the request: ${reason}`
+        : 'the model rejected the request';
+    }
     case 'authentication':
       return "the model provider rejected this deployment's credentials";
     case 'billing':

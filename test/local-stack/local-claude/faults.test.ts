@@ -97,6 +97,26 @@ describe('local Claude fault directives', () => {
     });
   });
 
+  it("refuses a prompt too long in the API's own words with prompt-tokens, and only as a 400", async () => {
+    const error = await client.messages
+      .create(params(`go ${directive('fault=error-before status=400 prompt-tokens=215000')}`))
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(error).toMatchObject({
+      type: 'invalid_request_error',
+      apiMessage: 'prompt is too long: 215000 tokens > 200000 maximum',
+    });
+    await expect(
+      client.messages.create(
+        params(`go ${directive('fault=error-before status=529 prompt-tokens=215000')}`),
+      ),
+    ).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining('prompt-tokens= goes with an invalid_request_error'),
+    });
+  });
+
   it('sends x-should-retry with should-retry, which the SDK obeys over its own retry rules', async () => {
     const retrying = new Anthropic({ baseURL: claude.url, apiKey: 'test', maxRetries: 2 });
     const content = `go ${directive('fault=error-before status=500 should-retry=false key=no-retry-500')}`;

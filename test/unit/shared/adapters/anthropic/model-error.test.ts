@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it, vi } from 'vitest';
 import {
+  modelErrorOfType,
   toModelError,
   UpstreamFailure,
 } from '../../../../../shared/adapters/anthropic/model-error.js';
@@ -88,5 +89,71 @@ describe('toModelError', () => {
     expect(error.kind).toBe('invalid_request');
     expect((error.cause as Error).message).toHaveLength(501);
     expect((error.cause as Error).message.startsWith('prompt is too long: xxx')).toBe(true);
+  });
+});
+
+/** The Anthropic API's 400 with these words, as the SDK raises it. */
+const refused = (message: string) =>
+  Anthropic.APIError.generate(
+    400,
+    { type: 'error', error: { type: 'invalid_request_error', message } },
+    undefined,
+    new Headers({ 'request-id': 'req_011refused' }),
+  );
+
+describe("a request the API refuses: what the caller is told of the API's words", () => {
+  it('says how long the prompt was and how much the model takes, when it was too long', () => {
+    const error = toModelError(refused('prompt is too long: 208656 tokens > 200000 maximum'));
+
+    expect(error).toMatchObject({ kind: 'invalid_request', type: 'invalid_request_error' });
+    expect(error.message).toBe(
+      "the model rejected the request: the prompt is 208656 tokens, more than the model's 200000",
+    );
+  });
+
+  it('says so too when the prompt and the room for the answer are over the context window', () => {
+    const error = toModelError(
+      refused(
+        'input length and `max_tokens` exceed context limit: 199759 + 8192 > 200000, decrease input length or `max_tokens` and try again',
+      ),
+    );
+
+    expect(error.message).toBe(
+      "the model rejected the request: the prompt is 199759 tokens, too long for the model's 200000 with room for its answer",
+    );
+    // Our max_tokens is the deployment's setting, not the caller's.
+    expect(error.message).not.toContain('8192');
+  });
+
+  it('says the same of a batch request the API refused for its length', () => {
+    expect(
+      modelErrorOfType(
+        'invalid_request_error',
+        'prompt is too long: 215000 tokens > 200000 maximum',
+      ).message,
+    ).toBe(
+      "the model rejected the request: the prompt is 215000 tokens, more than the model's 200000",
+    );
+  });
+
+  it.each([
+    // The deployment's account, not the caller's business.
+    'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.',
+    // The deployment's settings.
+    'max_tokens: 100000 > 64000, which is the maximum allowed number of output tokens for claude-sonnet-4-6',
+    // The request we built, quoted.
+    'messages.0.content.0.text: the system prompt says SECRET-INSTRUCTIONS',
+    // The known words with anything else after them.
+    'prompt is too long: 208656 tokens > 200000 maximum; sk-ant-api03-leaked',
+    `prompt is too long: ${'9'.repeat(40)} tokens > 200000 maximum`,
+  ])('says no more than that the model rejected it for any other words: %s', (said) => {
+    const error = toModelError(refused(said));
+
+    expect(error.message).toBe('the model rejected the request');
+    // The log keeps them.
+    expect((error.cause as UpstreamFailure).requestId).toBe('req_011refused');
+    expect((error.cause as Error).message).toBe(
+      said.slice(0, 500) + (said.length > 500 ? '…' : ''),
+    );
   });
 });
