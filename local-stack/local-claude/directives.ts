@@ -19,6 +19,8 @@ export type Fault =
       shouldRetry?: boolean;
       /** The API's refusal of a prompt this long, in its words (`prompt is too long: …`). */
       promptTokens?: number;
+      /** The API's refusal of an account out of credit, which it sends as a 400, in its words. */
+      outOfCredit?: boolean;
     }
   | { kind: 'error-mid'; after: number; type: ErrorType }
   /** A 200 stream whose first event is the error, before message_start: load shed after the status. */
@@ -83,6 +85,7 @@ const KEYS = new Set([
   'error-code',
   'should-retry',
   'prompt-tokens',
+  'out-of-credit',
   'after',
   'times',
   'key',
@@ -212,6 +215,16 @@ function errorBefore(fields: Map<string, string>): Fault {
   if (promptTokens !== undefined && resolvedType !== 'invalid_request_error') {
     throw fail('prompt-tokens= goes with an invalid_request_error (status=400)');
   }
+  const outOfCredit = fields.get('out-of-credit');
+  if (
+    outOfCredit !== undefined &&
+    (outOfCredit !== 'true' || resolvedType !== 'invalid_request_error')
+  ) {
+    throw fail('out-of-credit=true goes with an invalid_request_error (status=400)');
+  }
+  if (outOfCredit !== undefined && promptTokens !== undefined) {
+    throw fail('prompt-tokens= and out-of-credit= are two different messages: give one');
+  }
   return {
     kind: 'error-before',
     status: status ?? ERROR_STATUS[resolvedType],
@@ -220,6 +233,7 @@ function errorBefore(fields: Map<string, string>): Fault {
     ...(errorCode !== undefined && { errorCode }),
     ...(shouldRetry !== undefined && { shouldRetry: shouldRetry === 'true' }),
     ...(promptTokens !== undefined && { promptTokens }),
+    ...(outOfCredit !== undefined && { outOfCredit: true }),
   };
 }
 

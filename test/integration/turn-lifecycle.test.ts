@@ -365,14 +365,16 @@ describe('model errors before the first token', () => {
     expect(events.at(-1)?.event).toBe('done');
   });
 
-  it("answers 502, not the caller's 401 or 402, when the deployment's own key or account is refused", async () => {
+  it("answers 502, not the caller's 401, 402 or 400, when the deployment's own key or account is refused", async () => {
     for (const [status, what] of [
-      [401, 'credentials'],
-      [403, 'credentials'],
-      [402, 'account'],
+      ['status=401', 'credentials'],
+      ['status=403', 'credentials'],
+      ['status=402', 'account'],
+      // The API sends an account out of credit as a 400 invalid_request_error.
+      ['status=400 out-of-credit=true', 'account'],
     ] as const) {
       const response = await stack.chat('unpaid', {
-        message: `go ${directive(`fault=error-before status=${status}`)}`,
+        message: `go ${directive(`fault=error-before ${status}`)}`,
       });
       expect(response.status, String(status)).toBe(502);
       const { error } = await json(response);

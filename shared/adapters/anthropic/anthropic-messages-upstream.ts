@@ -7,6 +7,7 @@ import type {
   UpstreamCall,
   UpstreamResponse,
 } from '../../ports/messages-upstream.js';
+import { refusesTheAccount } from './account-refusal.js';
 import { countAwaitedAttempts } from './awaited-attempts.js';
 import { retryAfterMs, shouldRetryOf, toModelError } from './model-error.js';
 
@@ -105,7 +106,7 @@ function toUpstreamError(error: unknown): Error {
       { shouldRetry: shouldRetry ?? false, refusedDeploymentStatus: error.status },
     );
   }
-  if (error.status === 402) {
+  if (refusesTheAccount(error.status, error.apiMessage)) {
     return new UpstreamError(
       502,
       'api_error',

@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { ModelError, type ModelErrorKind } from '../../domain/errors.js';
+import { refusesTheAccount } from './account-refusal.js';
 import { refusalReason } from './refusal-reason.js';
 
 /**
@@ -18,7 +19,7 @@ export function toModelError(error: unknown): ModelError {
     return new ModelError('connection', 'could not reach the model', { cause: error });
   }
   if (error instanceof Anthropic.APIError) {
-    const kind = kindOf(error.type, error.status);
+    const kind = kindOf(error.type, error.status, error.apiMessage);
     const retryAfterSeconds = retryAfterMs(error.headers);
     return new ModelError(kind, describe(kind, error.apiMessage ?? undefined), {
       cause: new UpstreamFailure(error),
@@ -60,20 +61,24 @@ export class UpstreamFailure extends Error {
 
 /** An error the API reported as data (a batch request's result), by its `type` and words. */
 export function modelErrorOfType(type: string, apiMessage?: string): ModelError {
-  const kind = kindOf(type, undefined);
+  const kind = kindOf(type, undefined, apiMessage);
   return new ModelError(kind, describe(kind, apiMessage));
 }
 
-function kindOf(type: string | null, status: number | undefined): ModelErrorKind {
+function kindOf(
+  type: string | null,
+  status: number | undefined,
+  apiMessage: string | null | undefined,
+): ModelErrorKind {
   if (type === 'overloaded_error' || status === 529) return 'overloaded';
   if (type === 'rate_limit_error' || status === 429) return 'rate_limited';
+  if (type === 'billing_error' || refusesTheAccount(status, apiMessage)) return 'billing';
   if (type === 'invalid_request_error' || status === 400 || status === 413) {
     return 'invalid_request';
   }
   if (type === 'authentication_error' || type === 'permission_error' || status === 401) {
     return 'authentication';
   }
-  if (type === 'billing_error' || status === 402) return 'billing';
   if (type === 'timeout_error' || status === 408 || status === 504) return 'timeout';
   return 'api_error';
 }

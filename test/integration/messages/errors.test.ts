@@ -187,12 +187,20 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     expect(Number((error as APIError).headers?.get('retry-after'))).toBeGreaterThan(0);
   });
 
-  it("answers the deployment's own key or account refused upstream with 502, not as the caller's 401 or 402", async () => {
+  // The API sends an account out of credit as a 400 invalid_request_error, not a 402.
+  const DEPLOYMENT_REFUSALS = [
+    'status=401',
+    'status=402',
+    'status=403',
+    'status=400 out-of-credit=true',
+  ] as const;
+
+  it("answers the deployment's own key or account refused upstream with 502, not as the caller's 401, 402 or 400", async () => {
     const client = sdk(await stack.token('u-upstream-refusal'));
 
-    for (const status of [401, 402, 403]) {
+    for (const status of DEPLOYMENT_REFUSALS) {
       const error = await caught(
-        client.messages.create(ask(`hi [[local-claude: fault=error-before status=${status}]]`)),
+        client.messages.create(ask(`hi [[local-claude: fault=error-before ${status}]]`)),
       );
       expect(error, String(status)).toBeInstanceOf(Anthropic.InternalServerError);
       expect((error as APIError).status).toBe(502);
@@ -205,11 +213,11 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     // The SDK's own default, 2 retries: not the `sdk` helper's 0.
     const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('u-no-key') });
 
-    for (const status of [401, 402, 403]) {
-      const marker = `refused-${status}`;
+    for (const [index, status] of DEPLOYMENT_REFUSALS.entries()) {
+      const marker = `refused-${index}`;
       const error = await caught(
         client.messages.create(
-          ask(`hi [[local-claude: fault=error-before status=${status} key=${marker}]]`, {
+          ask(`hi [[local-claude: fault=error-before ${status} key=${marker}]]`, {
             max_tokens: 1,
           }),
         ),

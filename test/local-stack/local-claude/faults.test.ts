@@ -117,6 +117,28 @@ describe('local Claude fault directives', () => {
     });
   });
 
+  it("refuses an account out of credit in the API's own words with out-of-credit, as a 400 and not a 402", async () => {
+    const error = await client.messages
+      .create(params(`go ${directive('fault=error-before status=400 out-of-credit=true')}`))
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(error).toMatchObject({
+      type: 'invalid_request_error',
+      apiMessage: expect.stringMatching(
+        /^Your credit balance is too low to access the Anthropic API\./,
+      ),
+    });
+    await expect(
+      client.messages.create(
+        params(`go ${directive('fault=error-before status=402 out-of-credit=true')}`),
+      ),
+    ).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringContaining('out-of-credit=true goes with an invalid_request_error'),
+    });
+  });
+
   it('sends x-should-retry with should-retry, which the SDK obeys over its own retry rules', async () => {
     const retrying = new Anthropic({ baseURL: claude.url, apiKey: 'test', maxRetries: 2 });
     const content = `go ${directive('fault=error-before status=500 should-retry=false key=no-retry-500')}`;

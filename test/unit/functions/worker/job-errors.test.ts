@@ -69,6 +69,15 @@ describe('classifyFailure', () => {
     });
   });
 
+  it("retries a job the API refused for the deployment's key or account (out of credit too): an operator fixes those, and its last delivery dead-letters it, alarmed", () => {
+    for (const kind of ['authentication', 'billing'] as const) {
+      expect(classifyFailure(new ModelError(kind, 'x')), kind).toMatchObject({
+        retryable: true,
+        deadLetter: false,
+      });
+    }
+  });
+
   it('dead-letters what can never succeed: a message at fault, a request the model rejects', () => {
     expect(classifyFailure(new PermanentJobError('invalid_request_error', 'bad'))).toMatchObject({
       retryable: false,

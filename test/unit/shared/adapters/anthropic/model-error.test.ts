@@ -136,9 +136,24 @@ describe("a request the API refuses: what the caller is told of the API's words"
     );
   });
 
+  it("takes the 400 the API sends for an account out of credit for the deployment's billing refusal, not the caller's bad request", () => {
+    const error = toModelError(
+      refused(
+        'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.',
+      ),
+    );
+
+    expect(error).toMatchObject({
+      kind: 'billing',
+      type: 'api_error',
+      message: "the model provider refused to bill this deployment's account",
+    });
+    expect(modelErrorOfType('invalid_request_error', 'Your credit balance is too low.').kind).toBe(
+      'billing',
+    );
+  });
+
   it.each([
-    // The deployment's account, not the caller's business.
-    'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.',
     // The deployment's settings.
     'max_tokens: 100000 > 64000, which is the maximum allowed number of output tokens for claude-sonnet-4-6',
     // The request we built, quoted.
