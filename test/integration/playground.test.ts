@@ -72,7 +72,7 @@ describe('GET / and GET /playground', () => {
     }
   });
 
-  it('allows exactly its inline script and style, calls to its own origin, and no framing', async () => {
+  it('allows exactly its inline script and style, calls to its own origin, no framing and no opener', async () => {
     const page = await get(`${stack.url}/`);
     const html = page.body.toString('utf8');
     const csp = page.headers['content-security-policy']!;
@@ -83,5 +83,7 @@ describe('GET / and GET /playground', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(page.headers['x-content-type-options']).toBe('nosniff');
     expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.headers['cross-origin-opener-policy']).toBe('same-origin');
   });
 });

@@ -15,9 +15,14 @@ function loadPage() {
 }
 
 /**
- * GET / and GET /playground (no auth: the page holds no secret; the token is pasted into
+ * GET / and GET /playground (no auth: the page served holds no secret; the token is pasted into
  * it, or passed in the URL fragment, which no server sees): a chat page on the AI SDK's
  * useChat. Its CSP allows only its own inline script and style and calls to this origin.
+ *
+ * Once open it holds a bearer token, so no other site gets a handle on it: COOP puts it in
+ * a browsing context group of its own (a page that opened it can neither navigate it, to a
+ * look-alike asking for the token, nor probe it), and it is never framed (CSP
+ * `frame-ancestors`, and `X-Frame-Options` for browsers that know only that).
  */
 export const playgroundRoutes = () =>
   (['/', '/playground'] as const).map((path) =>
@@ -40,6 +45,8 @@ export const playgroundRoutes = () =>
           'content-security-policy': csp,
           'cache-control': 'no-cache',
           'referrer-policy': 'no-referrer',
+          'cross-origin-opener-policy': 'same-origin',
+          'x-frame-options': 'DENY',
           'x-content-type-options': 'nosniff',
           vary: 'accept-encoding',
           ...(gzipped && { 'content-encoding': 'gzip' }),
