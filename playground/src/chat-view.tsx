@@ -133,7 +133,7 @@ export function ChatView(props: {
   const regenerable = !busy && answered && last.metadata?.stopReason !== undefined;
   // While busy, an answer last is the one being written: a question's has not started yet.
   const { stop, stopError } = useStopAnswer(api, id, busy && answered ? last.id : undefined, busy);
-  const endedHere = useEndedHere(busy);
+  const endedHere = useAnswerEndedHere(busy, answered ? last.id : undefined);
 
   const composer = useRef<HTMLTextAreaElement>(null);
   /**
@@ -195,8 +195,8 @@ export function ChatView(props: {
       <p className="status" role="status" aria-live="polite">
         {busy
           ? STATUS_TEXT[status]
-          : endedHere &&
-            answered &&
+          : answered &&
+            last.id === endedHere &&
             last.metadata?.stopReason &&
             endedText(last.metadata.stopReason)}
       </p>
@@ -267,17 +267,20 @@ const STATUS_TEXT: Record<ReturnType<typeof useChat>['status'], string> = {
 };
 
 /**
- * Whether an answer ended on this page since it was opened: the status line then says how,
- * which a screen reader announces (the answer's own facts below it are not live).
+ * The answer that ended on this page since it was opened (the one shown last when the
+ * request ended): the status line then says how, which a screen reader announces (the
+ * answer's own facts below it are not live). A request refused before any answer began
+ * ended none, though the stored conversation read after it shows an earlier answer last.
+ * Taken in the render that ends the request, so the line never goes blank in between.
  */
-function useEndedHere(busy: boolean): boolean {
-  const [endedHere, setEndedHere] = useState(false);
-  const wasBusy = useRef(busy);
-  useEffect(() => {
-    setEndedHere(wasBusy.current && !busy);
-    wasBusy.current = busy;
-  }, [busy]);
-  return endedHere;
+function useAnswerEndedHere(busy: boolean, lastAnswerId: string | undefined) {
+  const [wasBusy, setWasBusy] = useState(busy);
+  const [endedId, setEndedId] = useState<string>();
+  if (busy !== wasBusy) {
+    setWasBusy(busy);
+    setEndedId(busy ? undefined : lastAnswerId);
+  }
+  return endedId;
 }
 
 function endedText(stopReason: string): string {

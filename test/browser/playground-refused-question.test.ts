@@ -38,6 +38,8 @@ describe.skipIf(chromiumMissing)('the playground refused by the rate limit, in C
     expect(await page.getByRole('alert').textContent()).toMatch(/^Too many requests right now/);
     await expect.poll(() => page.getByLabel('Message').inputValue()).toBe(typed);
     expect(await page.locator('.message.user').count()).toBe(1);
+    // The first answer shows last again, but it did not end now: nothing to announce.
+    expect(await page.getByRole('status').textContent()).toBe('');
     await page.close();
   });
 
@@ -56,6 +58,7 @@ describe.skipIf(chromiumMissing)('the playground refused by the rate limit, in C
     expect(await answer(page).textContent()).toBe(shown);
     expect(await page.locator('.message.user .text').textContent()).toContain('Only question');
     expect(await page.getByLabel('Message').inputValue()).toBe('');
+    expect(await page.getByRole('status').textContent()).toBe('');
     await page.close();
   });
 });
@@ -97,6 +100,7 @@ describe.skipIf(chromiumMissing)('the playground refused for what it asked, in C
     expect(await second.getByRole('alert').textContent()).toMatch(/still being written/);
     await expect.poll(() => second.getByLabel('Message').inputValue()).toBe(typed);
     expect(await second.locator('.message.user .text').allTextContents()).not.toContain(typed);
+    expect(await second.getByRole('status').textContent()).toBe('');
     await context.close();
   });
 
