@@ -22,6 +22,7 @@ import { type Message, textOf } from './messages.js';
 import { chatStarted, useDraft } from './use-draft.js';
 import { useRetryWhileLost } from './use-retry-while-lost.js';
 import { useStopAnswer } from './use-stop-answer.js';
+import { composing, useStopKey } from './use-stop-key.js';
 import { useStoredConversation } from './use-stored-conversation.js';
 
 /** Resumes that each end `interrupted` before the page stops and shows what is stored. */
@@ -161,13 +162,9 @@ export function ChatView(props: {
     void sendMessage({ text });
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (event.key === 'Enter' && !event.shiftKey && !composing(event)) send(event);
-    // The Stop button's key, where the keyboard already is: no tabbing out of the question.
-    if (event.key === 'Escape' && busy && !composing(event)) {
-      event.preventDefault();
-      stop();
-    }
+    if (event.key === 'Enter' && !event.shiftKey && !composing(event.nativeEvent)) send(event);
   };
+  useStopKey(busy, stop);
   const again = () => {
     clearError();
     sending();
@@ -296,11 +293,3 @@ const STOP_LABELS: Record<string, string> = {
   interrupted: 'interrupted',
   error: 'failed',
 };
-
-/**
- * Whether the key belongs to an IME composition (Japanese, Chinese…), whose Enter confirms
- * the characters chosen. Safari reports that Enter with keyCode 229 alone.
- */
-function composing(event: KeyboardEvent): boolean {
-  return event.nativeEvent.isComposing || event.keyCode === 229;
-}

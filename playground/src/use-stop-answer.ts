@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { type Api, ApiError } from './api.js';
 
 /**
@@ -34,9 +34,9 @@ export function useStopAnswer(
     });
   }, [wanted, streamingId, api, chatId]);
 
-  const stop = () => {
+  const stop = useCallback(() => {
     setStopError(undefined);
     setWanted(true);
-  };
+  }, []);
   return { stop, stopError };
 }

@@ -59,6 +59,32 @@ describe.skipIf(chromiumMissing)('Stop pressed before the answer started, in Chr
     await page.close();
   });
 
+  it('stops on Escape pressed on the Stop button, which declares that key, naming the answer', async () => {
+    const page = await openPlayground(browser, stack, 'stops-by-key');
+    await page.getByLabel('Message').waitFor();
+    await slowUplink(page);
+    const asked = stack.claude.requests.length;
+    await ask(page, `Tell me a long story ${directive('tokens=100')}`);
+    const stopButton = page.getByRole('button', { name: 'Stop' });
+    expect(await stopButton.getAttribute('aria-keyshortcuts')).toBe('Escape');
+    const stopRequest = page.waitForRequest((request) => request.url().includes('/stop'));
+
+    // Still waiting for the answer's start: the stop must follow it, as the button's does.
+    await stopButton.press('Escape');
+
+    const stopUrl = new URL((await stopRequest).url());
+    await answerFacts(page).waitFor({ timeout: 15_000 });
+    expect(await answerFacts(page).textContent()).toContain('stopped');
+    const stored = await json(
+      await stack.request('stops-by-key', 'GET', `/v1/conversations/${chatIdOf(page)}`),
+    );
+    expect(stopUrl.searchParams.get('messageId')).toBe(stored.messages.at(-1).id);
+    expect(stored.messages.at(-1).stopReason).toBe('stopped');
+    expect(stack.claude.requests[asked]?.aborted).toBe(true);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.close();
+  });
+
   it("stops a new chat's first answer without a 'does not exist' error", async () => {
     const page = await openPlayground(browser, stack, 'stops-first');
     await page.getByLabel('Message').waitFor();
