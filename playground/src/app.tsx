@@ -1,4 +1,5 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
 import { ApiError, type ConversationSummary, createApi, type Usage } from './api.js';
 import { ChatView } from './chat-view.js';
 import { type Message, toMessages } from './messages.js';
@@ -52,19 +53,31 @@ export function App() {
   const [olderCursor, setOlderCursor] = useState<string>();
   const [usage, setUsage] = useState<Usage>();
   const [problem, setProblem] = useState<string>();
-  const [open, setOpen] = useState<{ id: string; initial: Message[] }>();
+  const [open, setOpen] = useState<{
+    id: string;
+    initial: Message[];
+    /** Set when the keyboard goes to its composer once shown: where the focus was then. */
+    focusComposerFrom?: Element | null;
+  }>();
+  const composer = useRef<HTMLTextAreaElement>(null);
+  const tokenField = useRef<HTMLInputElement>(null);
+  const conversationList = useRef<HTMLUListElement>(null);
+  // The token was typed into the form (not read from the link or the tab at load).
+  const tokenGivenHere = useRef(false);
 
   const currentToken = useCallback(() => token, [token]);
   const api = useCallback(() => createApi(currentToken), [currentToken])();
   // The chat opened last: a chat clicked before it whose messages come later is not shown.
   const opening = useRef<string>(undefined);
+  /** @param focusComposer whether the keyboard then goes to its composer (New chat, a token given) */
   const openChat = useCallback(
-    async (id: string) => {
+    async (id: string, focusComposer = false) => {
       opening.current = id;
       history.replaceState(null, '', `#chat=${id}`);
+      const focusComposerFrom = focusComposer ? document.activeElement : undefined;
       try {
         const initial = toMessages(await api.messages(id));
-        if (opening.current === id) setOpen({ id, initial });
+        if (opening.current === id) setOpen({ id, initial, focusComposerFrom });
       } catch (error) {
         if (opening.current === id) setProblem((error as Error).message);
       }
@@ -99,18 +112,36 @@ export function App() {
   useEffect(() => {
     if (!token) return;
     void refresh();
-    void openChat(chatInFragment() ?? unstartedChat(newChatId));
+    void openChat(chatInFragment() ?? unstartedChat(newChatId), tokenGivenHere.current);
+    tokenGivenHere.current = false;
   }, [token]);
+
+  // The chat's composer, not yet there when it was asked for: the chat is read first. Not
+  // when the person has put the keyboard somewhere else meanwhile.
+  useEffect(() => {
+    const from = open?.focusComposerFrom;
+    if (from === undefined) return;
+    const now = document.activeElement;
+    if (now === from || now === document.body || now === null) composer.current?.focus();
+  }, [open]);
 
   const listOlder = async () => {
     if (olderCursor === undefined) return;
     try {
       const older = await api.conversations(olderCursor);
-      setConversations((listed) => [
-        ...listed,
-        ...older.conversations.filter((c) => !listed.some((shown) => shown.id === c.id)),
-      ]);
-      setOlderCursor(older.nextCursor);
+      const listedBefore = conversations.length;
+      // Rendered now, so that the keyboard can go to the first one listed: the button
+      // pressed goes once the last page is listed, and the focus with it.
+      flushSync(() => {
+        setConversations((listed) => [
+          ...listed,
+          ...older.conversations.filter((c) => !listed.some((shown) => shown.id === c.id)),
+        ]);
+        setOlderCursor(older.nextCursor);
+      });
+      conversationList.current
+        ?.querySelectorAll<HTMLButtonElement>(':scope > li > button')
+        [listedBefore]?.focus();
     } catch (error) {
       setProblem((error as Error).message);
     }
@@ -121,6 +152,8 @@ export function App() {
     const value = draftToken.trim();
     if (!value) return;
     sessionStorage.setItem(TOKEN_KEY, value);
+    // The form goes, and the focus with it: the chat's composer takes it once shown.
+    tokenGivenHere.current = true;
     setDraftToken('');
     setTokenRefused(false);
     setToken(value);
@@ -129,12 +162,21 @@ export function App() {
     sessionStorage.removeItem(TOKEN_KEY);
     forgetDrafts();
     shownFor.current = undefined;
-    setTokenRefused(false);
-    setToken('');
-    setOpen(undefined);
-    setUsage(undefined);
-    setConversations([]);
-    setOlderCursor(undefined);
+    // Rendered now: the button pressed goes, and the token field it brings back takes the focus.
+    flushSync(() => {
+      setTokenRefused(false);
+      setToken('');
+      setOpen(undefined);
+      setUsage(undefined);
+      setConversations([]);
+      setOlderCursor(undefined);
+    });
+    tokenField.current?.focus();
+  };
+  /** A question was refused for its token: the keyboard goes to the field that takes another. */
+  const askForToken = () => {
+    flushSync(() => setTokenRefused(true));
+    tokenField.current?.focus();
   };
 
   return (
@@ -151,6 +193,7 @@ export function App() {
         <form className="token" onSubmit={saveToken}>
           <label htmlFor="token">API token (a JWT or a csk_ key)</label>
           <input
+            ref={tokenField}
             id="token"
             type="password"
             autoComplete="off"
@@ -171,10 +214,10 @@ export function App() {
       {token && (
         <div className="layout">
           <nav aria-label="Conversations">
-            <button type="button" onClick={() => void openChat(unstartedChat(newChatId))}>
+            <button type="button" onClick={() => void openChat(unstartedChat(newChatId), true)}>
               New chat
             </button>
-            <ul>
+            <ul ref={conversationList}>
               {conversations.map((conversation) => (
                 <li key={conversation.id}>
                   <button
@@ -201,10 +244,11 @@ export function App() {
                 key={open.id}
                 id={open.id}
                 initial={open.initial}
+                composer={composer}
                 token={currentToken}
                 api={api}
                 onAnswered={() => void refresh()}
-                onTokenRefused={() => setTokenRefused(true)}
+                onTokenRefused={askForToken}
               />
             )}
           </main>

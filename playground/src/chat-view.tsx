@@ -3,6 +3,7 @@ import { DefaultChatTransport } from 'ai';
 import {
   type FormEvent,
   type KeyboardEvent,
+  type RefObject,
   useCallback,
   useEffect,
   useId,
@@ -32,13 +33,15 @@ const MAX_RESUMES_IN_A_ROW = 5;
 export function ChatView(props: {
   id: string;
   initial: Message[];
+  /** The composer's element: the page puts the keyboard there when it opens a chat for typing. */
+  composer: RefObject<HTMLTextAreaElement | null>;
   token: () => string;
   api: Api;
   onAnswered: () => void;
   /** The token was refused: the page asks for another, keeping this chat and its composer. */
   onTokenRefused: () => void;
 }) {
-  const { id, token, api, onAnswered, onTokenRefused } = props;
+  const { id, composer, token, api, onAnswered, onTokenRefused } = props;
   /** How the last stream read ended: `interrupted`, a resume told to resume again. */
   const finishedAs = useRef<string | undefined>(undefined);
   const transport = useMemo(
@@ -136,7 +139,6 @@ export function ChatView(props: {
   const { stop, stopError } = useStopAnswer(api, id, busy && answered ? last.id : undefined, busy);
   const endedHere = useAnswerEndedHere(busy, answered ? last.id : undefined);
 
-  const composer = useRef<HTMLTextAreaElement>(null);
   /**
    * The ref of a button the answer's start or end takes away (Stop, Regenerate): the focus
    * it has then goes to the composer, not back to the page's start, where a keyboard's
@@ -146,7 +148,7 @@ export function ChatView(props: {
     (button: HTMLButtonElement | null) => () => {
       if (button !== null && document.activeElement === button) composer.current?.focus();
     },
-    [],
+    [composer],
   );
 
   const send = (event?: FormEvent) => {

@@ -4,7 +4,7 @@ import { signDevToken } from '../../local-stack/dev-token.js';
 import { json } from '../integration/support/sse.js';
 import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
 import { chromiumMissing, launchChromium } from './support/chromium.js';
-import { answerFacts, ask, chatIdOf, directive } from './support/playground-page.js';
+import { answerFacts, ask, chatIdOf, directive, focused } from './support/playground-page.js';
 
 /** A token that expires while the page is open: a new one is pasted, nothing typed is lost. */
 describe.skipIf(chromiumMissing)('the playground with its token expired, in Chromium', () => {
@@ -37,14 +37,18 @@ describe.skipIf(chromiumMissing)('the playground with its token expired, in Chro
     await page.getByRole('alert').first().waitFor();
     expect(await page.getByRole('alert').first().textContent()).toMatch(/^The token was refused/);
     await expect.poll(() => page.getByLabel('Message').inputValue()).toBe(typed);
+    // The keyboard is where the new token goes, then back at the question.
     const tokenField = page.getByLabel('API token (a JWT or a csk_ key)');
-    await tokenField.fill(await stack.token('expiring'));
-    await page.getByRole('button', { name: 'Use token' }).click();
+    await expect.poll(() => focused(page)).toBe('input: API token (a JWT or a csk_ key)');
+    await page.keyboard.type(await stack.token('expiring'));
+    await page.keyboard.press('Enter');
     await expect.poll(() => tokenField.count()).toBe(0);
     expect(await page.getByLabel('Message').inputValue()).toBe(typed);
+    await expect.poll(() => focused(page)).toBe('textarea: Message');
 
-    await page.getByLabel('Message').fill(`${typed} ${directive('tokens=3')}`);
-    await page.getByLabel('Message').press('Enter');
+    await page.keyboard.press('End');
+    await page.keyboard.type(` ${directive('tokens=3')}`);
+    await page.keyboard.press('Enter');
     await answerFacts(page).waitFor({ timeout: 10_000 });
     const stored = await json(
       await stack.request('expiring', 'GET', `/v1/conversations/${chatIdOf(page)}`),

@@ -23,6 +23,18 @@ export async function ask(page: Page, text: string) {
   await page.getByLabel('Message').press('Enter');
 }
 
+/**
+ * What has the keyboard's focus, as a keyboard user's next key would find it: a field by its
+ * label, anything else by its text; `nothing` for the document's body.
+ */
+export const focused = (page: Page): Promise<string> =>
+  page.evaluate(`(() => {
+    const element = document.activeElement;
+    if (element === null || element === document.body) return 'nothing';
+    const label = element.id ? document.querySelector('label[for="' + element.id + '"]') : null;
+    return element.tagName.toLowerCase() + ': ' + (label ?? element).textContent.trim();
+  })()`);
+
 export const answer = (page: Page) => page.getByTestId('answer').last();
 export const answerFacts = (page: Page) => page.getByTestId('answer-facts').last();
 export const chatIdOf = (page: Page) => new URL(page.url()).hash.replace('#chat=', '');
