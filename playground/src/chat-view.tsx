@@ -175,6 +175,12 @@ export function ChatView(props: {
 
   return (
     <section className="chat" aria-label="Conversation">
+      {/*
+        Not a live region (role=log with aria-busy while an answer streams, as WAI-ARIA has it
+        for a chat): screen readers that ignore aria-busy would read the answer token by token,
+        and NVDA, which honours it, says nothing once it clears
+        (https://github.com/nvaccess/nvda/issues/20871). The status line says the end.
+      */}
       <ol className="messages">
         {messages.map((message) => (
           <li key={message.id} className={`message ${message.role}`}>

@@ -37,6 +37,11 @@ describe.skipIf(chromiumMissing)('the playground in Chromium', () => {
     // Still streaming: the answer's facts (stop reason, cost) come with its end.
     expect(await answerFacts(page).count()).toBe(0);
     await expect.poll(() => page.getByRole('status').textContent()).toBe('Claude is answering…');
+    // Not read out token by token: no live region holds the answer, only the status line's end.
+    const liveRegion =
+      '[aria-live]:not([aria-live="off"]), [role="log"], [role="status"], [role="alert"], output';
+    const answerInLiveRegion = `document.querySelector('[data-testid="answer"]').closest('${liveRegion}') !== null`;
+    expect(await page.evaluate(answerInLiveRegion)).toBe(false);
 
     await answerFacts(page).waitFor({ timeout: 10_000 });
     const final = (await answer(page).textContent()) ?? '';
