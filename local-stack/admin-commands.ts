@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type ArgumentSpec,
   integerOption,
@@ -17,6 +18,14 @@ export interface AdminCommandIo {
   print: (text: string) => void;
   /** Usage, notices and errors. @default print */
   printError?: (text: string) => void;
+  /**
+   * The waits before each retry of a request that got no answer, a 5xx or a 429 (or longer,
+   * as its `retry-after` asks, up to 10 s). A key's creation is retried with the same
+   * Idempotency-Key, so a retry never makes a second key. @default [1000, 2000, 4000]
+   */
+  retryDelaysMs?: readonly number[];
+  /** How long one attempt waits for its answer before it is retried. @default 30000 */
+  attemptTimeoutMs?: number;
 }
 
 /** 0: done; 1: the API refused or could not be reached; 2: bad arguments. */
@@ -193,29 +202,88 @@ export async function runAdminCommand(
   }
 }
 
+const MAX_RETRY_AFTER_MS = 10_000;
+
+/** An answer read whole. */
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/**
+ * Calls the API, retrying what may have been lost on the way: no whole answer (a timeout, a
+ * dropped connection), a 5xx or a 429. Every admin call is safe to send again: a key's
+ * creation goes with an Idempotency-Key made once per call, so its retries answer the key
+ * it made rather than make another.
+ */
 function apiCaller(io: AdminCommandIo): Call {
+  const printError = io.printError ?? io.print;
+  const delays = io.retryDelaysMs ?? [1000, 2000, 4000];
   return async (method, path, body) => {
-    const response = await io
-      .fetch(`${io.baseUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${io.token}`,
-          ...(body !== undefined && { 'content-type': 'application/json' }),
-        },
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-      })
-      .catch((error: unknown) => {
+    const init: RequestInit = {
+      method,
+      headers: {
+        authorization: `Bearer ${io.token}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...(method === 'POST' && { 'idempotency-key': randomUUID() }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    };
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await send(io, path, init);
+      const delayMs = delays[attempt];
+      const lost = outcome instanceof Error;
+      if (delayMs === undefined || !(lost || mayRetry(outcome))) {
+        if (!lost) return answerOf(outcome);
         throw new AdminApiError(
-          `could not reach ${io.baseUrl} (${(error as Error).message}): is the local stack running (npm start)?`,
+          `could not reach ${io.baseUrl} (${outcome.message}): is the local stack running (npm start)?`,
         );
-      });
-    const answer = (await response.json().catch(() => undefined)) as
-      | { error?: { type?: string; message?: string } }
-      | undefined;
-    if (!response.ok) {
-      const { type = 'error', message = 'the answer has no error message' } = answer?.error ?? {};
-      throw new AdminApiError(`${response.status} ${type}: ${message}`);
+      }
+      const waitMs = Math.max(delayMs, retryAfterMs(outcome));
+      printError(
+        `${lost ? `no answer (${outcome.message})` : outcome.status} from ${method} ${path}: trying again in ${waitMs / 1000} s`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
-    return answer;
   };
+}
+
+/** The answer read whole, or why there was none. */
+async function send(io: AdminCommandIo, path: string, init: RequestInit): Promise<Answer | Error> {
+  try {
+    const response = await io.fetch(`${io.baseUrl}${path}`, {
+      ...init,
+      signal: AbortSignal.timeout(io.attemptTimeoutMs ?? 30_000),
+    });
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+function mayRetry(answer: Answer): boolean {
+  const shouldRetry = answer.headers.get('x-should-retry');
+  if (shouldRetry !== null) return shouldRetry === 'true';
+  return answer.status >= 500 || answer.status === 429;
+}
+
+function retryAfterMs(outcome: Answer | Error): number {
+  if (outcome instanceof Error) return 0;
+  const seconds = Number(outcome.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_RETRY_AFTER_MS) : 0;
+}
+
+function answerOf(answer: Answer): unknown {
+  let parsed: { error?: { type?: string; message?: string } } | undefined;
+  try {
+    parsed = JSON.parse(answer.text);
+  } catch {
+    parsed = undefined;
+  }
+  if (answer.status < 200 || answer.status > 299) {
+    const { type = 'error', message = 'the answer has no error message' } = parsed?.error ?? {};
+    throw new AdminApiError(`${answer.status} ${type}: ${message}`);
+  }
+  return parsed;
 }

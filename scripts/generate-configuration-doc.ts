@@ -50,7 +50,8 @@ stays). \`test/infra/live-update.test.ts\` synthesizes each change and checks. A
 - \`anthropicApiKeySecretArn\` likewise takes the stack's own key secret out; unset again, the stack
   creates a new one holding the placeholder, and every model call fails until you put the key in it.
 - \`signingKeySecretArn\` (set or unset): page cursors handed out before are refused; clients list again
-  from the first page.
+  from the first page. A retry of an API key's creation made before answers 409 (the key was made,
+  its secret can no longer be shown): revoke that key and create another.
 - \`functionUrlAuthType\`: the URL stays, but from \`NONE\` to \`AWS_IAM\` every caller must sign with SigV4
   and send its JWT in \`x-user-authorization\`.
 - \`alarmEmail\`: a new address is a new subscription, to confirm again; the old one is removed.

@@ -34,6 +34,7 @@ import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
 import type { ResponseCache } from '../../shared/ports/response-cache.js';
 import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
 import type { UsageRecords } from '../../shared/ports/usage-records.js';
+import { SecretSealer } from './admin/secret-sealer.js';
 import type { RequestTracer } from './observability/request-tracer.js';
 import type { HealthChecks } from './routes/health.js';
 import type { ChatSecrets } from './secrets-ahead.js';
@@ -52,6 +53,8 @@ export interface ChatServices {
   responseCache: ResponseCache;
   verifier: TokenVerifier;
   healthChecks: HealthChecks;
+  /** Seals a new API key's secret for the retries of the request that made it. */
+  secretSealer: SecretSealer;
   /** The deployment's Anthropic API key, from Secrets Manager (or the local value). */
   anthropicApiKey: () => Promise<string>;
 }
@@ -95,6 +98,7 @@ export function createChatServices(
     usageRecords: new DynamoUsageRecords(documentClient, tableName),
     responseCache: new DynamoResponseCache(documentClient, tableName),
     verifier: createVerifier(settings, secrets, logger),
+    secretSealer: new SecretSealer(secrets.cursorSigningKey),
     anthropicApiKey,
     healthChecks: {
       table: async () => {

@@ -30,6 +30,7 @@ import { createBudgetReserver } from '../../shared/usage/budget-reserver.js';
 import type { ChatServiceHooks } from './adapters.js';
 import { createApiKeyLimitsChanger } from './admin/change-api-key-limits.js';
 import { createApiKeyIssuer } from './admin/issue-api-key.js';
+import type { SecretSealer } from './admin/secret-sealer.js';
 import { createChatApp } from './app.js';
 import type { ChatRouter } from './http/chat-router.js';
 import { createJobCancellation } from './jobs/cancel-job.js';
@@ -64,6 +65,7 @@ export interface ChatAdapters {
   responseCache: ResponseCache;
   verifier: TokenVerifier;
   healthChecks: HealthChecks;
+  secretSealer: SecretSealer;
   logger: Logger;
   createMetrics: () => Metrics;
   tracer: RequestTracer;
@@ -142,6 +144,7 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
     'responseCache',
     'verifier',
     'healthChecks',
+    'secretSealer',
   ]);
   const anthropic = deferMembers(modelAdapters, ['model', 'upstream']);
   const tracer = deferMembers(
@@ -264,7 +267,12 @@ export function composeChatApp(
     }),
     countTokens: createTokenCounting({ upstream, admission, clock, limits: messagesLimits }),
     models: createModelListing({ upstream, clock, limits: messagesLimits }),
-    issueApiKey: createApiKeyIssuer({ store: apiKeys, clock, models: settings.models }),
+    issueApiKey: createApiKeyIssuer({
+      store: apiKeys,
+      clock,
+      models: settings.models,
+      sealer: adapters.secretSealer,
+    }),
     credentials: createCredentialVerifier({
       tokens: adapters.verifier,
       apiKeys: apiKeyAuthenticator,

@@ -313,7 +313,7 @@ export const SETTINGS = {
   ),
   signingKeySecretArn: setting(
     'both',
-    'The secret that seals page cursors (opaque, tamper-evident). Default: the stack generates one.',
+    "The secret that seals page cursors (opaque, tamper-evident) and, for a day, the secret of an API key created with an Idempotency-Key (for that request's retries). Default: the stack generates one.",
     secretArn(),
   ),
   anthropicApiKey: setting(
@@ -324,7 +324,7 @@ export const SETTINGS = {
     text({ pattern: /^[\x21-\x7e]+$/, describe: 'the key (printable ASCII, no spaces)' }),
   ),
   jwtSecret: setting('functions', 'Local stack only: the HS256 signing secret itself.', text()),
-  signingKey: setting('functions', 'Local stack only: the cursor sealing secret itself.', text()),
+  signingKey: setting('functions', 'Local stack only: the signing key itself.', text()),
 
   // Resources, set by the stack (or the local stack)
   tableName: setting('functions', 'The DynamoDB table.', text({ required: true })),

@@ -41,6 +41,22 @@ export interface ApiKey extends ApiKeyLimits {
   lastUsedAt?: string;
 }
 
+/**
+ * The record a key created with an Idempotency-Key leaves, so that the same request sent
+ * again (its answer lost) gets the same key rather than a second one.
+ */
+export interface KeyIssuance {
+  /** Names the request: a digest of the admin who sent it and their Idempotency-Key. */
+  requestId: string;
+  /** A digest of the request's body: the key may only be sent again with the same. */
+  bodyDigest: string;
+  keyId: string;
+  /** The key's secret, sealed: only the same admin's same Idempotency-Key opens it. */
+  sealedSecret: string;
+  /** Epoch seconds: after it the record answers no more (and DynamoDB's TTL deletes it). */
+  expiresAtSeconds: number;
+}
+
 /** What a key brings to a call: its own budget and rates, checked beside its principal's. */
 export type ApiKeyGrant = Pick<
   ApiKey,

@@ -69,6 +69,15 @@ export class ConflictError extends AppError {
   readonly type = 'conflict_error';
 }
 
+/**
+ * An Idempotency-Key sent again with another request than the one it was first sent with:
+ * the first request's answer cannot be given for it, and making a second would defeat the key.
+ */
+export class IdempotencyKeyReusedError extends AppError {
+  override readonly name = 'IdempotencyKeyReusedError';
+  readonly type = 'invalid_request_error';
+}
+
 export class PayloadTooLargeError extends AppError {
   override readonly name = 'PayloadTooLargeError';
   readonly type = 'request_too_large';

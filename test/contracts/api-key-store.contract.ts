@@ -5,6 +5,7 @@ import {
   apiKeyHint,
   generateApiKeySecret,
   hashApiKeySecret,
+  type KeyIssuance,
   newApiKeyId,
 } from '../../shared/domain/api-key.js';
 import { ConflictError, ValidationError } from '../../shared/domain/errors.js';
@@ -27,6 +28,20 @@ function keyOf(fields: Partial<ApiKey> = {}): ApiKey {
     principal: 'team-search',
     hint: apiKeyHint(generateApiKeySecret()),
     createdAt: iso(T0),
+    ...fields,
+  };
+}
+
+const NOW_SECONDS = T0 / 1000;
+
+/** The record of a request that made `key`, standing for a day from T0. */
+function issuanceOf(key: ApiKey, fields: Partial<KeyIssuance> = {}): KeyIssuance {
+  return {
+    requestId: randomUUID().replaceAll('-', ''),
+    bodyDigest: 'digest-of-the-body',
+    keyId: key.id,
+    sealedSecret: 'sealed-secret',
+    expiresAtSeconds: NOW_SECONDS + 24 * 3600,
     ...fields,
   };
 }
@@ -363,6 +378,100 @@ export function apiKeyStoreContract(subject: () => Promise<ApiKeyStoreSubject>) 
       expect(await store.changeLimits(id, { monthlyBudgetUsd: 1 })).toBeUndefined();
       expect(await store.get(id)).toBeUndefined();
       expect(await store.list({ limit: 10 })).toEqual({ items: [] });
+    });
+  });
+
+  describe('createOnce and findIssuance', () => {
+    it('stores the key and its request’s record together, found by the request', async () => {
+      const key = fullKeyOf();
+      const secretHash = newSecretHash();
+      const issuance = issuanceOf(key);
+
+      const standing = await store.createOnce(key, secretHash, issuance, NOW_SECONDS);
+
+      expect(standing).toStrictEqual(issuance);
+      expect(await store.get(key.id)).toStrictEqual(key);
+      expect(await store.findByHash(secretHash)).toStrictEqual(withoutLastUse(key));
+      expect(await store.findIssuance(issuance.requestId, NOW_SECONDS)).toStrictEqual(issuance);
+    });
+
+    it('stores nothing for a request already made, and gives back its record', async () => {
+      const first = keyOf({ name: 'first' });
+      const issuance = issuanceOf(first);
+      await store.createOnce(first, newSecretHash(), issuance, NOW_SECONDS);
+      const second = keyOf({ name: 'second' });
+      const secondHash = newSecretHash();
+
+      const standing = await store.createOnce(
+        second,
+        secondHash,
+        issuanceOf(second, { requestId: issuance.requestId, bodyDigest: 'another' }),
+        NOW_SECONDS + 60,
+      );
+
+      expect(standing).toStrictEqual(issuance);
+      expect(await store.get(second.id)).toBeUndefined();
+      expect(await store.findByHash(secondHash)).toBeUndefined();
+      expect((await store.list({ limit: 10 })).items).toStrictEqual([first]);
+    });
+
+    it('stores one key of many made at once for one request, and gives each its record', async () => {
+      const requestId = randomUUID().replaceAll('-', '');
+      const keys = Array.from({ length: 5 }, () => keyOf());
+
+      const standing = await Promise.all(
+        keys.map((key) =>
+          store.createOnce(key, newSecretHash(), issuanceOf(key, { requestId }), NOW_SECONDS),
+        ),
+      );
+
+      const kept = standing[0]!.keyId;
+      expect(standing.map((issuance) => issuance.keyId)).toEqual(keys.map(() => kept));
+      expect((await store.list({ limit: 10 })).items.map((key) => key.id)).toEqual([kept]);
+    });
+
+    it('no longer finds a record past its expiry, and stores a new key for its request', async () => {
+      const first = keyOf({ createdAt: iso(T0) });
+      const issuance = issuanceOf(first, { expiresAtSeconds: NOW_SECONDS + 10 });
+      await store.createOnce(first, newSecretHash(), issuance, NOW_SECONDS);
+      const later = NOW_SECONDS + 11;
+      const second = keyOf({ createdAt: iso(later * 1000) });
+      const renewed = issuanceOf(second, {
+        requestId: issuance.requestId,
+        expiresAtSeconds: later + 10,
+      });
+
+      expect(await store.findIssuance(issuance.requestId, NOW_SECONDS + 10)).toStrictEqual(
+        issuance,
+      );
+      expect(await store.findIssuance(issuance.requestId, later)).toBeUndefined();
+      expect(await store.createOnce(second, newSecretHash(), renewed, later)).toStrictEqual(
+        renewed,
+      );
+      expect(await store.findIssuance(issuance.requestId, later)).toStrictEqual(renewed);
+      expect((await store.list({ limit: 10 })).items.map((key) => key.id)).toEqual([
+        second.id,
+        first.id,
+      ]);
+    });
+
+    it('refuses a key whose id exists, storing no record of its request', async () => {
+      const first = await created(keyOf());
+      const issuance = issuanceOf(first);
+
+      const second = store.createOnce(
+        keyOf({ id: first.id }),
+        newSecretHash(),
+        issuance,
+        NOW_SECONDS,
+      );
+
+      await expect(second).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.findIssuance(issuance.requestId, NOW_SECONDS)).toBeUndefined();
+    });
+
+    it('finds no record of a request never made', async () => {
+      expect(await store.findIssuance('0'.repeat(64), NOW_SECONDS)).toBeUndefined();
     });
   });
 

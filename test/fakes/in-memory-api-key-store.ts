@@ -1,4 +1,4 @@
-import type { ApiKey, ApiKeyLimitChanges } from '../../shared/domain/api-key.js';
+import type { ApiKey, ApiKeyLimitChanges, KeyIssuance } from '../../shared/domain/api-key.js';
 import type { Page } from '../../shared/domain/conversation.js';
 import { ConflictError } from '../../shared/domain/errors.js';
 import type { ApiKeyStore } from '../../shared/ports/api-key-store.js';
@@ -17,8 +17,14 @@ export class InMemoryApiKeyStore implements ApiKeyStore {
   readonly touches: Array<{ id: string; nowIso: string }> = [];
   private readonly byId = new Map<string, { key: ApiKey; secretHash: string }>();
   private readonly idByHash = new Map<string, string>();
+  private readonly issuances = new Map<string, KeyIssuance>();
 
   async create(key: ApiKey, secretHash: string): Promise<void> {
+    this.insert(key, secretHash);
+  }
+
+  /** Synchronous, so that nothing runs between its checks and its writes. */
+  private insert(key: ApiKey, secretHash: string): void {
     if (this.byId.has(key.id))
       throw new ConflictError(`an API key with id ${key.id} exists already`);
     if (this.idByHash.has(secretHash)) {
@@ -26,6 +32,32 @@ export class InMemoryApiKeyStore implements ApiKeyStore {
     }
     this.byId.set(key.id, { key: structuredClone(key), secretHash });
     this.idByHash.set(secretHash, key.id);
+  }
+
+  async createOnce(
+    key: ApiKey,
+    secretHash: string,
+    issuance: KeyIssuance,
+    nowSeconds: number,
+  ): Promise<KeyIssuance> {
+    // As the adapter's one transaction: a clash of the key is refused before the record is read.
+    if (this.byId.has(key.id) || this.idByHash.has(secretHash)) this.insert(key, secretHash);
+    const standing = this.standingIssuance(issuance.requestId, nowSeconds);
+    if (standing) return standing;
+    this.insert(key, secretHash);
+    this.issuances.set(issuance.requestId, structuredClone(issuance));
+    return structuredClone(issuance);
+  }
+
+  async findIssuance(requestId: string, nowSeconds: number): Promise<KeyIssuance | undefined> {
+    return this.standingIssuance(requestId, nowSeconds);
+  }
+
+  private standingIssuance(requestId: string, nowSeconds: number): KeyIssuance | undefined {
+    const issuance = this.issuances.get(requestId);
+    return issuance && issuance.expiresAtSeconds >= nowSeconds
+      ? structuredClone(issuance)
+      : undefined;
   }
 
   async findByHash(secretHash: string): Promise<ApiKey | undefined> {

@@ -34,7 +34,14 @@ describe('npm run admin', () => {
   /** Runs a command on the test stack; `pageSize` shrinks every listing's pages. */
   async function admin(
     args: string[],
-    options: { token?: string; baseUrl?: string; pageSize?: number } = {},
+    options: {
+      token?: string;
+      baseUrl?: string;
+      pageSize?: number;
+      /** Stands between the command and the API: to lose an answer, say. @default fetch */
+      transport?: typeof fetch;
+      attemptTimeoutMs?: number;
+    } = {},
   ): Promise<Run> {
     const out: string[] = [];
     const err: string[] = [];
@@ -48,10 +55,13 @@ describe('npm run admin', () => {
           url.searchParams.set('limit', String(options.pageSize));
         }
         requests.push(`${init?.method ?? 'GET'} ${url.pathname}${url.search}`);
-        return fetch(url, init);
+        return (options.transport ?? fetch)(url, init);
       },
       print: (text) => out.push(text),
       printError: (text) => err.push(text),
+      // Short, so that a stack that cannot be reached is reported at once.
+      retryDelaysMs: [5, 5, 5],
+      ...(options.attemptTimeoutMs && { attemptTimeoutMs: options.attemptTimeoutMs }),
     };
     const code = await runAdminCommand(args, io);
     return {
@@ -179,6 +189,86 @@ describe('npm run admin', () => {
     const refused = await admin(['set-key-limits', id, '--budget', '1']);
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/^409 conflict_error: /);
+  });
+
+  /** Every key of `principal`, straight from the API. */
+  const keyIdsOf = async (principal: string) => {
+    const response = await fetch(`${stack.url}/v1/admin/keys?principal=${principal}&limit=100`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    return ((await response.json()) as { keys: Array<{ id: string }> }).keys.map((key) => key.id);
+  };
+
+  it('sends create-key again with the same Idempotency-Key when its answer is lost, printing the one key it made', async () => {
+    const sent: Array<string | null> = [];
+    const dropFirstAnswer: typeof fetch = async (input, init) => {
+      sent.push(new Headers(init?.headers).get('idempotency-key'));
+      const response = await fetch(input, init);
+      if (sent.length > 1) return response;
+      // The key is made; its answer never reaches the command (a dropped connection).
+      await response.text();
+      throw new TypeError('fetch failed', { cause: new Error('other side closed') });
+    };
+
+    const run = await admin(['create-key', 'lost-answer', '--budget', '3'], {
+      transport: dropFirstAnswer,
+    });
+
+    expect(run.code).toBe(0);
+    expect(run.requests).toEqual(['POST /v1/admin/keys', 'POST /v1/admin/keys']);
+    expect(sent[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sent[1]).toBe(sent[0]);
+    expect(run.err).toContain('no answer (fetch failed) from POST /v1/admin/keys: trying again');
+    expect(await keyIdsOf('lost-answer')).toEqual([run.json().id]);
+    const usage = await fetch(`${stack.url}/v1/usage`, {
+      headers: { 'x-api-key': run.json().key },
+    });
+    expect(usage.status).toBe(200);
+  });
+
+  it('sends create-key again when its answer does not come in time, making one key', async () => {
+    let calls = 0;
+    const stalled: typeof fetch = async (input, init) => {
+      const response = await fetch(input, { ...init, signal: null });
+      if (calls++ > 0) return response;
+      // Made, but answered past the attempt's time: the command gives up on it.
+      await response.text();
+      const signal = init?.signal as AbortSignal;
+      await new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason)),
+      );
+      return response;
+    };
+
+    const run = await admin(['create-key', 'slow-answer'], {
+      transport: stalled,
+      attemptTimeoutMs: 300,
+    });
+
+    expect(run.code).toBe(0);
+    expect(run.requests).toHaveLength(2);
+    expect(await keyIdsOf('slow-answer')).toEqual([run.json().id]);
+  });
+
+  it('gives up after its retries of a request that keeps failing, with the last answer', async () => {
+    const unavailable: typeof fetch = async () =>
+      Response.json(
+        { type: 'error', error: { type: 'api_error', message: 'throttled' } },
+        { status: 503 },
+      );
+
+    const run = await admin(['list-keys'], { transport: unavailable });
+
+    expect(run.code).toBe(1);
+    expect(run.requests).toHaveLength(4);
+    expect(run.err).toMatch(/503 api_error: throttled$/);
+  });
+
+  it('does not send again a request the API refused', async () => {
+    const run = await admin(['create-key', 'iam:not-a-key-principal']);
+
+    expect(run.code).toBe(1);
+    expect(run.requests).toEqual(['POST /v1/admin/keys']);
   });
 
   it("sets and shows a principal's budget", async () => {

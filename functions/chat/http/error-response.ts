@@ -11,6 +11,7 @@ import {
   BudgetExceededError,
   ConflictError,
   type ErrorType,
+  IdempotencyKeyReusedError,
   MethodNotAllowedError,
   ModelError,
   NotFoundError,
@@ -33,6 +34,8 @@ const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => AppErro
   [MethodNotAllowedError, 405],
   [ConflictError, 409],
   [PayloadTooLargeError, 413],
+  // As the IETF's Idempotency-Key draft says (draft-ietf-httpapi-idempotency-key-header).
+  [IdempotencyKeyReusedError, 422],
   [RateLimitedError, 429],
 ];
 

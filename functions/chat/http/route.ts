@@ -52,7 +52,7 @@ export interface RouteResponse {
 }
 
 /** Error statuses a route declares; the error body and each status's meaning are documented once. */
-export type ErrorStatus = 400 | 402 | 403 | 404 | 409 | 413 | 429 | 502 | 503 | 529;
+export type ErrorStatus = 400 | 402 | 403 | 404 | 409 | 413 | 422 | 429 | 502 | 503 | 529;
 
 /** What the OpenAPI document says of a route (`functions/chat/openapi/`); never read while serving. */
 export interface RouteDocumentation {
@@ -70,6 +70,8 @@ export interface RouteDocumentation {
   errors?: readonly ErrorStatus[];
   /** What its path (`:id`) and query parameters mean, by name. */
   params?: Readonly<Record<string, string>>;
+  /** Request headers it reads besides the credentials, by lowercase name: what each says. */
+  headers?: Readonly<Record<string, string>>;
   /**
    * Query parameters given once per value (`lifecycle[]=active&lifecycle[]=deprecated`), which
    * the handler reads from the URL: its `query` schema would see only the last. By name.

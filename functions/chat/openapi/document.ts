@@ -194,7 +194,11 @@ function operationOf(
 ): Operation {
   const name = pascal(docs.operationId);
   const access = route.access ?? 'user';
-  const parameters = [...pathParameters(route.path, docs), ...queryParameters(route, docs)];
+  const parameters = [
+    ...pathParameters(route.path, docs),
+    ...queryParameters(route, docs),
+    ...headerParameters(docs),
+  ];
   return {
     operationId: docs.operationId,
     summary: docs.summary,
@@ -227,6 +231,16 @@ function pathParameters(path: string, docs: RouteDocumentation) {
     in: 'path',
     required: true,
     ...(docs.params?.[param!] && { description: docs.params[param!] }),
+    schema: { type: 'string' },
+  }));
+}
+
+function headerParameters(docs: RouteDocumentation) {
+  return Object.entries(docs.headers ?? {}).map(([name, description]) => ({
+    name,
+    in: 'header',
+    required: false,
+    description,
     schema: { type: 'string' },
   }));
 }

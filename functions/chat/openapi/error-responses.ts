@@ -53,7 +53,7 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
   409: {
     name: 'Conflict',
     description:
-      'The conversation is busy (a turn is streaming), or nothing is there to act on (no turn streaming to stop; a job no longer queued, to cancel); a `jobId` already used for other content; a revoked API key, to change.',
+      'The conversation is busy (a turn is streaming), or nothing is there to act on (no turn streaming to stop; a job no longer queued, to cancel); a `jobId` already used for other content; a revoked API key, to change; a retry of an API key’s creation whose secret can no longer be shown (the signing key changed since: revoke the key it names).',
     types: ['conflict_error'],
   },
   413: {
@@ -62,6 +62,12 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
       "The document is larger than the deployment accepts (`maxDocumentBytes`); on `/v1/messages` and `count_tokens`, the Anthropic API's own 413 passed on.",
     types: ['request_too_large'],
     headers: ['x-should-retry'],
+  },
+  422: {
+    name: 'IdempotencyKeyReused',
+    description:
+      "The `Idempotency-Key` was sent before with another request (another body): its first answer is not this request's. Send this request with a new key.",
+    types: ['invalid_request_error'],
   },
   429: {
     name: 'RateLimited',

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApiKey, ApiKeyLimitChanges } from '../../domain/api-key.js';
+import type { ApiKey, ApiKeyLimitChanges, KeyIssuance } from '../../domain/api-key.js';
 import type { Page } from '../../domain/conversation.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { ApiKeyStore } from '../../ports/api-key-store.js';
@@ -27,6 +27,84 @@ export class DynamoApiKeyStore implements ApiKeyStore {
   ) {}
 
   async create(key: ApiKey, secretHash: string): Promise<void> {
+    try {
+      await transactWrite(this.client, { TransactItems: this.keyPuts(key, secretHash) });
+    } catch (error) {
+      throw keyClash(error, key) ?? error;
+    }
+  }
+
+  /**
+   * The key's two items and the request's record in one transaction: a function that dies
+   * between them cannot leave a key no record names (which a retry would then make again).
+   * Of two requests racing, the one whose transaction loses finds the winner's record.
+   */
+  async createOnce(
+    key: ApiKey,
+    secretHash: string,
+    issuance: KeyIssuance,
+    nowSeconds: number,
+  ): Promise<KeyIssuance> {
+    const record = {
+      Put: {
+        TableName: this.tableName,
+        Item: {
+          ...apiKeyKeys.issuance(issuance.requestId),
+          keyId: issuance.keyId,
+          bodyDigest: issuance.bodyDigest,
+          sealedSecret: issuance.sealedSecret,
+          // The table's TTL attribute: DynamoDB deletes the record a while after it.
+          expiresAt: issuance.expiresAtSeconds,
+        },
+        // One DynamoDB's TTL has not deleted yet is gone all the same.
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+        ExpressionAttributeValues: { ':now': nowSeconds },
+      },
+    };
+    // Refused, the record stood at `nowSeconds`; should it be gone when read (deleted by
+    // its TTL, DynamoDB's clock ahead of ours), the write goes again.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        await transactWrite(this.client, {
+          TransactItems: [...this.keyPuts(key, secretHash), record],
+        });
+        return issuance;
+      } catch (error) {
+        const clash = keyClash(error, key);
+        if (clash) throw clash;
+        if (!failedConditions(error).includes(2)) throw error;
+        const standing = await this.findIssuance(issuance.requestId, nowSeconds);
+        if (standing) return standing;
+      }
+    }
+    throw new Error(`the record of key request ${issuance.requestId} was refused, then not found`);
+  }
+
+  async findIssuance(requestId: string, nowSeconds: number): Promise<KeyIssuance | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: apiKeyKeys.issuance(requestId),
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item || typeof Item.expiresAt !== 'number' || Item.expiresAt < nowSeconds) return;
+    const field = (name: string) => {
+      const value = Item[name];
+      if (typeof value !== 'string') throw new Error(`key request ${requestId} has no ${name}`);
+      return value;
+    };
+    return {
+      requestId,
+      bodyDigest: field('bodyDigest'),
+      keyId: field('keyId'),
+      sealedSecret: field('sealedSecret'),
+      expiresAtSeconds: Item.expiresAt,
+    };
+  }
+
+  /** The puts of a new key's two items, each refused should its key exist. */
+  private keyPuts(key: ApiKey, secretHash: string) {
     const authorizing = authorizingAttributes(key);
     const put = (item: Item) => ({
       Put: {
@@ -35,27 +113,17 @@ export class DynamoApiKeyStore implements ApiKeyStore {
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     });
-    try {
-      await transactWrite(this.client, {
-        TransactItems: [
-          put({
-            ...apiKeyKeys.byId(key.id),
-            gsi1pk: apiKeyKeys.listPartition,
-            gsi1sk: apiKeyKeys.listSort(key.createdAt, key.id),
-            ...authorizing,
-            ...(key.lastUsedAt !== undefined && { lastUsedAt: key.lastUsedAt }),
-            secretHash,
-          }),
-          put({ ...apiKeyKeys.byHash(secretHash), ...authorizing }),
-        ],
-      });
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const clash = failedConditions(error).includes(0)
-        ? `an API key with id ${key.id} exists already`
-        : `an API key with the same secret as key ${key.id} exists already`;
-      throw new ConflictError(clash, { cause: error });
-    }
+    return [
+      put({
+        ...apiKeyKeys.byId(key.id),
+        gsi1pk: apiKeyKeys.listPartition,
+        gsi1sk: apiKeyKeys.listSort(key.createdAt, key.id),
+        ...authorizing,
+        ...(key.lastUsedAt !== undefined && { lastUsedAt: key.lastUsedAt }),
+        secretHash,
+      }),
+      put({ ...apiKeyKeys.byHash(secretHash), ...authorizing }),
+    ];
   }
 
   /**
@@ -248,6 +316,21 @@ function limitsUpdate(changes: ApiKeyLimitChanges) {
     ExpressionAttributeNames: names,
     ...(set.length > 0 && { ExpressionAttributeValues: values }),
   };
+}
+
+/** A ConflictError when the write failed for the key's id or hash (items 0 and 1), else none. */
+function keyClash(error: unknown, key: ApiKey): ConflictError | undefined {
+  if (!isConditionFailure(error)) return undefined;
+  const failed = failedConditions(error);
+  if (failed.includes(0)) {
+    return new ConflictError(`an API key with id ${key.id} exists already`, { cause: error });
+  }
+  if (failed.includes(1)) {
+    return new ConflictError(`an API key with the same secret as key ${key.id} exists already`, {
+      cause: error,
+    });
+  }
+  return undefined;
 }
 
 function revokedKeyUnchanged(id: string, cause?: unknown): ConflictError {

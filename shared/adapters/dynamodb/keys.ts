@@ -104,6 +104,8 @@ export const budgetNoticeKeys = {
 export const apiKeyKeys = {
   byId: (id: string) => ({ pk: `APIKEY#${id}`, sk: 'APIKEY' }),
   byHash: (secretHash: string) => ({ pk: `APIKEYHASH#${secretHash}`, sk: 'APIKEYHASH' }),
+  /** The record of a key created with an Idempotency-Key, by the request's digest. */
+  issuance: (requestId: string) => ({ pk: `APIKEYREQ#${requestId}`, sk: 'APIKEYREQ' }),
   /** gsi1: every key, newest first. */
   listPartition: 'APIKEYS',
   listSort: (createdAt: string, id: string) => `${createdAt}#${id}`,

@@ -1,7 +1,7 @@
 import { type ApiKey, isApiKeyId } from '../../../../shared/domain/api-key.js';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import type { Clock } from '../../../../shared/domain/clock.js';
-import { NotFoundError } from '../../../../shared/domain/errors.js';
+import { NotFoundError, ValidationError } from '../../../../shared/domain/errors.js';
 import { nanoToUsd } from '../../../../shared/domain/pricing/model-price.js';
 import type { ApiKeyStore } from '../../../../shared/ports/api-key-store.js';
 import type { UsageLedger } from '../../../../shared/ports/usage-ledger.js';
@@ -42,7 +42,10 @@ const ApiKeyLimitChangesSchema = z.strictObject({
   allowedModels: z.optional(z.nullable(LIMITS.allowedModels)),
 });
 
-/** POST /v1/admin/keys: `201 {"id","key",…}`; the key is shown this once. */
+/**
+ * POST /v1/admin/keys: `201 {"id","key",…}`; the key is shown this once, or again to its
+ * admin's retries of the same request with the same `Idempotency-Key` within a day.
+ */
 export const createApiKeyRoute = (deps: { issueApiKey: IssueApiKey }) =>
   defineRoute({
     method: 'POST',
@@ -53,17 +56,57 @@ export const createApiKeyRoute = (deps: { issueApiKey: IssueApiKey }) =>
       operationId: 'createApiKey',
       summary: 'Create an API key for a principal',
       description:
-        'The key (`csk_` + 256 random bits) is in this answer only: only its SHA-256 is stored.',
-      responses: { 201: { description: 'The new key, with its secret.', json: newApiKeySchema } },
+        "The key (`csk_` + 256 random bits) is in this answer only: only its SHA-256 is stored. Send an `Idempotency-Key` to make a retry safe: the same request sent again with it by the same admin within 24 hours (its answer lost to a timeout or a dropped connection) answers the key it made, with its secret, and makes no other (`idempotent-replayed: true`); two at once make one key. The secret is kept for those 24 hours sealed (AES-256-GCM) under a key derived from the deployment's signing key and the `Idempotency-Key`, which is itself stored only as a digest. The same key with another body is refused (422).",
+      headers: {
+        'idempotency-key': `Any 1 to ${IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters naming this request, unique per request (a UUID): sent again with a retry of it. Scoped to the admin who sends it; remembered 24 hours.`,
+      },
+      responses: {
+        201: {
+          description: 'The new key, with its secret; or, to a retry, the key the request made.',
+          json: newApiKeySchema,
+          headers: {
+            'idempotent-replayed':
+              '`true` when this answers a retry: the key was made by an earlier copy of the request.',
+          },
+        },
+      },
+      errors: [409, 422],
     },
-    handle: async ({ body, scope }) => {
-      const { key, secret } = await deps.issueApiKey(body);
-      scope.logger.info('API key created', { apiKeyId: key.id, principal: key.principal });
-      return json(201, { ...key, key: secret } satisfies z.infer<
-        ReturnType<typeof newApiKeySchema>
-      >);
+    handle: async ({ body, request, principal, scope }) => {
+      const idempotencyKey = idempotencyKeyOf(request.headers);
+      const { key, secret, replayed } = await deps.issueApiKey(
+        body,
+        idempotencyKey === undefined ? undefined : { admin: principal.userId, idempotencyKey },
+      );
+      scope.logger.info(replayed ? 'API key creation replayed' : 'API key created', {
+        apiKeyId: key.id,
+        principal: key.principal,
+      });
+      return json(
+        201,
+        { ...key, key: secret } satisfies z.infer<ReturnType<typeof newApiKeySchema>>,
+        replayed ? { 'idempotent-replayed': 'true' } : {},
+      );
     },
   });
+
+const IDEMPOTENCY_KEY_MAX_CHARS = 255;
+
+/** The request's Idempotency-Key, when it sent one. @throws ValidationError for a malformed one */
+function idempotencyKeyOf(headers: Headers): string | undefined {
+  const value = headers.get('idempotency-key');
+  if (value === null) return undefined;
+  if (
+    !/^[\x20-\x7e]+$/.test(value) ||
+    value.trim() === '' ||
+    value.length > IDEMPOTENCY_KEY_MAX_CHARS
+  ) {
+    throw new ValidationError(
+      `Idempotency-Key: 1 to ${IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters (a UUID, say)`,
+    );
+  }
+  return value;
+}
 
 /** GET /v1/admin/keys?principal&limit&cursor: newest first, never the secrets. */
 export const listApiKeysRoute = (deps: { apiKeys: ApiKeyStore }) =>
