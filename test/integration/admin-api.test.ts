@@ -306,6 +306,29 @@ describe('API keys', () => {
     }
   });
 
+  it('answers a list of thousands of unknown models with a short 400, on create and on change (it echoed them all: 200 KB)', async () => {
+    const { id } = await api.createKey({ principal: 'many-models', monthlyBudgetUsd: 1 });
+    const unknown = Array.from({ length: 20_000 }, (_, i) => `claude-imaginary-${i}`);
+    for (const body of [unknown.slice(0, 100), unknown.slice(0, 101), unknown]) {
+      const created = await api.asAdmin('POST', '/v1/admin/keys', {
+        principal: 'many-models',
+        allowedModels: body,
+      });
+      const changed = await api.asAdmin('PATCH', `/v1/admin/keys/${id}`, { allowedModels: body });
+      for (const response of [created, changed]) {
+        expect(response.status, `${body.length} models`).toBe(400);
+        const { error } = await json(response);
+        expect(error.type).toBe('invalid_request_error');
+        expect(error.message).toContain('allowedModels');
+        expect(error.message.length).toBeLessThan(500);
+      }
+    }
+    expect((await api.listAll('principal=many-models')).ids).toEqual([id]);
+    expect(
+      (await json(await api.asAdmin('GET', `/v1/admin/keys/${id}`))).allowedModels,
+    ).toBeUndefined();
+  });
+
   it("shows a key's own month and budget beside its principal's on GET /v1/usage", async () => {
     const { id, key } = await api.createKey({ principal: 'key-spender', monthlyBudgetUsd: 0.5 });
     const turn = await collectSse(

@@ -1,6 +1,7 @@
 import type { ApiKey, ApiKeyLimitChanges } from '../../../shared/domain/api-key.js';
 import { ValidationError } from '../../../shared/domain/errors.js';
 import type { ApiKeyStore } from '../../../shared/ports/api-key-store.js';
+import { checkAllowedModels } from './allowed-models.js';
 
 /**
  * The key with its limits changed, or undefined when there is no such key.
@@ -26,12 +27,7 @@ export function createApiKeyLimitsChanger(deps: {
       );
     }
     const { allowedModels } = changes;
-    const unknown = allowedModels?.filter((model) => !models.has(model)) ?? [];
-    if (unknown.length > 0) {
-      throw new ValidationError(
-        `allowedModels: ${unknown.join(', ')} not available here; available: ${[...models].join(', ')}`,
-      );
-    }
+    checkAllowedModels(allowedModels, models);
     return store.changeLimits(id, {
       ...changes,
       // Each model once: a list repeating one would outgrow what a DynamoDB item may hold.

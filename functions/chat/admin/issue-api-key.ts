@@ -16,6 +16,7 @@ import {
   ValidationError,
 } from '../../../shared/domain/errors.js';
 import type { ApiKeyStore } from '../../../shared/ports/api-key-store.js';
+import { checkAllowedModels } from './allowed-models.js';
 import type { SealScope, SecretSealer } from './secret-sealer.js';
 
 export interface NewApiKey extends ApiKeyLimits {
@@ -140,12 +141,7 @@ function checkNewKey(request: NewApiKey, nowMs: number, models: ReadonlySet<stri
       `principal: ${IAM_USER_ID_PREFIX} names an IAM caller of this deployment, which no key acts for`,
     );
   }
-  const unknown = request.allowedModels?.filter((model) => !models.has(model)) ?? [];
-  if (unknown.length > 0) {
-    throw new ValidationError(
-      `allowedModels: ${unknown.join(', ')} not available here; available: ${[...models].join(', ')}`,
-    );
-  }
+  checkAllowedModels(request.allowedModels, models);
   if (request.expiresAt !== undefined && Date.parse(request.expiresAt) <= nowMs) {
     throw new ValidationError('expiresAt: must be in the future');
   }
