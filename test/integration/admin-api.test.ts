@@ -264,6 +264,20 @@ describe('API keys', () => {
     expect(all.keys.length).toBe(everything.ids.length);
   });
 
+  it('answers a principal filter that is no user id with 400 rather than an empty list', async () => {
+    await api.createKey({ principal: 'filtered' });
+    for (const principal of ['filtered%20', '%20filtered', 'filtered%23x', 'a%2Fb', '..', '%00']) {
+      const response = await api.asAdmin('GET', `/v1/admin/keys?principal=${principal}`);
+      expect(response.status, principal).toBe(400);
+      const { error } = await json(response);
+      expect(error).toEqual({
+        type: 'invalid_request_error',
+        message: 'principal: not a valid user or team id',
+      });
+    }
+    expect((await api.listAll('principal=filtered')).ids).toHaveLength(1);
+  });
+
   it("refuses a page cursor made for another principal's listing", async () => {
     for (let i = 0; i < 3; i++) await api.createKey({ principal: 'cursor-owner' });
     const page = await json(

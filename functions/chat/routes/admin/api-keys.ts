@@ -1,3 +1,4 @@
+import { USER_ID_PATTERN } from '../../../../shared/auth/user-id.js';
 import { type ApiKey, isApiKeyId } from '../../../../shared/domain/api-key.js';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import type { Clock } from '../../../../shared/domain/clock.js';
@@ -115,7 +116,10 @@ export const listApiKeysRoute = (deps: { apiKeys: ApiKeyStore }) =>
     path: '/v1/admin/keys',
     access: 'admin',
     query: z.extend(PageQuerySchema, {
-      principal: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+      // As the budget routes check theirs: `alice ` (a stray space) would list nothing, unsaid.
+      principal: z.optional(
+        z.string().check(z.regex(USER_ID_PATTERN, 'not a valid user or team id')),
+      ),
     }),
     docs: {
       operationId: 'listApiKeys',
