@@ -48,7 +48,16 @@ const removable = <T>(
   value: string | undefined,
   parse: (value: string | undefined) => T,
 ): T | null => (value?.trim().toLowerCase() === word ? null : parse(value));
-const segment = (value: string | undefined) => encodeURIComponent(value ?? '');
+/**
+ * A path segment. `.` and `..` are refused: a URL resolves them away (`get-key ..` would call
+ * GET /v1/admin/, `revoke-key .` DELETE /v1/admin/keys/), so no key or principal has them.
+ */
+const segment = (value: string | undefined) => {
+  if (value === '.' || value === '..') {
+    throw new UsageError(`${JSON.stringify(value)} names no key or principal`);
+  }
+  return encodeURIComponent(value ?? '');
+};
 
 const COMMANDS: Record<string, Command> = {
   'create-key': {

@@ -341,6 +341,11 @@ describe('npm run admin', () => {
     'an empty month': ['usage', '--month', ''],
     'an empty name': ['create-key', 'alice', '--name', ' '],
     'an empty key id': ['revoke-key', ''],
+    // A URL resolves them away: GET /v1/admin/ and DELETE /v1/admin/keys/ were called.
+    'a key id of two dots': ['get-key', '..'],
+    'a key id of one dot': ['revoke-key', '.'],
+    'a key id of dots to change': ['set-key-limits', '..', '--budget', '5'],
+    'a principal of dots': ['set-budget', '..', '5'],
   };
   for (const [name, args] of Object.entries(badArguments)) {
     it(`exits with 2 and the usage on ${name}, calling nothing`, async () => {
