@@ -264,6 +264,17 @@ describe('API keys', () => {
     expect(all.keys.length).toBe(everything.ids.length);
   });
 
+  it('names a key whose name ends in half an emoji with U+FFFD in its place, as it is stored and listed', async () => {
+    const created = await api.createKey({ principal: 'half-emoji', name: 'laptop \ud83d' });
+
+    const shown = await json(await api.asAdmin('GET', `/v1/admin/keys/${created.id}`));
+    const listed = await json(await api.asAdmin('GET', '/v1/admin/keys?principal=half-emoji'));
+
+    expect(created).toMatchObject({ name: 'laptop \ufffd' });
+    expect(shown.name).toBe('laptop \ufffd');
+    expect(listed.keys[0].name).toBe('laptop \ufffd');
+  });
+
   it('answers a principal filter that is no user id with 400 rather than an empty list', async () => {
     await api.createKey({ principal: 'filtered' });
     for (const principal of ['filtered%20', '%20filtered', 'filtered%23x', 'a%2Fb', '..', '%00']) {

@@ -157,6 +157,9 @@ function checkNewKey(request: NewApiKey, nowMs: number, models: ReadonlySet<stri
 function newKey(request: NewApiKey, secret: string, nowMs: number): ApiKey {
   return {
     ...request,
+    // Half an emoji (a lone surrogate, which JSON.parse takes) as U+FFFD, as invalid UTF-8
+    // is: DynamoDB stores UTF-8, so the name kept would not be the name shown.
+    ...(request.name !== undefined && { name: request.name.toWellFormed() }),
     // Each model once: a list repeating one would outgrow what a DynamoDB item may hold.
     ...(request.allowedModels && { allowedModels: [...new Set(request.allowedModels)] }),
     ...(request.expiresAt && { expiresAt: new Date(request.expiresAt).toISOString() }),
