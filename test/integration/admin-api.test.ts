@@ -124,6 +124,13 @@ describe('who may use the admin API', () => {
     'groups: ["admin-ish"]': [{ groups: ['admin-ish'] }, 403],
     'groups: { admin: true }': [{ groups: { admin: true } }, 403],
     'roles: ["admin"]': [{ roles: ['admin'] }, 403],
+    // Claims of the wrong type: never coerced into the admin claim.
+    'groups: 123': [{ groups: 123 }, 403],
+    'groups: null': [{ groups: null }, 403],
+    'groups: [["admin"]]': [{ groups: [['admin']] }, 403],
+    'groups: an object that looks like a list': [{ groups: { 0: 'admin', length: 1 } }, 403],
+    'groups: " admin"': [{ groups: ' admin' }, 403],
+    'groups: [1, "admin"]': [{ groups: [1, 'admin'] }, 200],
   };
   for (const [name, [claim, status]] of Object.entries(claims)) {
     it(`answers a token with ${name} with ${status}`, async () => {
