@@ -2,6 +2,7 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
 import { flushSync } from 'react-dom';
 import { ApiError, type ConversationSummary, createApi, type Usage } from './api.js';
 import { ChatView } from './chat-view.js';
+import { focusUnmoved } from './focus.js';
 import { type Message, toMessages } from './messages.js';
 import { forgetDrafts, unstartedChat } from './use-draft.js';
 
@@ -120,13 +121,12 @@ export function App() {
   // when the person has put the keyboard somewhere else meanwhile.
   useEffect(() => {
     const from = open?.focusComposerFrom;
-    if (from === undefined) return;
-    const now = document.activeElement;
-    if (now === from || now === document.body || now === null) composer.current?.focus();
+    if (from !== undefined && focusUnmoved(from)) composer.current?.focus();
   }, [open]);
 
   const listOlder = async () => {
     if (olderCursor === undefined) return;
+    const pressedOn = document.activeElement;
     try {
       const older = await api.conversations(olderCursor);
       const listedBefore = conversations.length;
@@ -139,6 +139,8 @@ export function App() {
         ]);
         setOlderCursor(older.nextCursor);
       });
+      // Not from where the person has put the keyboard while the page was read.
+      if (!focusUnmoved(pressedOn)) return;
       conversationList.current
         ?.querySelectorAll<HTMLButtonElement>(':scope > li > button')
         [listedBefore]?.focus();

@@ -61,21 +61,54 @@ describe.skipIf(chromiumMissing)('where the keyboard lands after each action, in
     await page.close();
   });
 
-  it('goes to the first of the older conversations once they are listed', async () => {
-    for (let chat = 1; chat <= 51; chat++) {
-      const response = await stack.chat('older-keys', {
-        message: `Chat ${chat} ${directive('tokens=1')}`,
+  describe('with more conversations than the first page lists', () => {
+    beforeAll(async () => {
+      for (let chat = 1; chat <= 51; chat++) {
+        const response = await stack.chat('older-keys', {
+          message: `Chat ${chat} ${directive('tokens=1')}`,
+        });
+        await response.text();
+      }
+    });
+
+    it('goes to the first of the older conversations once they are listed', async () => {
+      const page = await openPlayground(browser, stack, 'older-keys');
+      const older = page.getByRole('button', { name: 'Older conversations' });
+
+      // The last page: the button goes once pressed.
+      await older.press('Enter');
+
+      await expect.poll(() => older.count()).toBe(0);
+      expect(await focused(page)).toBe(`button: Chat 1 ${directive('tokens=1')}`);
+      await page.close();
+    });
+
+    it('leaves the keyboard where the person put it while the older ones were read', async () => {
+      const page = await openPlayground(browser, stack, 'older-keys');
+      const older = page.getByRole('button', { name: 'Older conversations' });
+      let listOlder = () => {};
+      const asked = new Promise<void>((resolve) => {
+        void page.route('**/v1/conversations?*cursor=*', async (route) => {
+          resolve();
+          await new Promise<void>((release) => {
+            listOlder = release;
+          });
+          await route.continue();
+        });
       });
-      await response.text();
-    }
-    const page = await openPlayground(browser, stack, 'older-keys');
-    const older = page.getByRole('button', { name: 'Older conversations' });
+      await older.press('Enter');
+      await asked;
 
-    // The last page: the button goes once pressed.
-    await older.press('Enter');
+      // The next question begun while the page is read.
+      await page.getByLabel('Message').click();
+      await page.keyboard.type('Half a que');
+      listOlder();
+      await expect.poll(() => older.count()).toBe(0);
+      await page.keyboard.type('stion');
 
-    await expect.poll(() => older.count()).toBe(0);
-    expect(await focused(page)).toBe(`button: Chat 1 ${directive('tokens=1')}`);
-    await page.close();
+      expect(await focused(page)).toBe('textarea: Message');
+      expect(await page.getByLabel('Message').inputValue()).toBe('Half a question');
+      await page.close();
+    });
   });
 });
