@@ -2,7 +2,7 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
 import { flushSync } from 'react-dom';
 import { ApiError, type ConversationSummary, createApi, type Usage } from './api.js';
 import { ChatView } from './chat-view.js';
-import { focusUnmoved } from './focus.js';
+import { focusLost, focusUnmoved } from './focus.js';
 import { type Message, toMessages } from './messages.js';
 import { forgetDrafts, unstartedChat } from './use-draft.js';
 
@@ -86,6 +86,16 @@ export function App() {
     [api],
   );
 
+  /**
+   * The token was refused: the form that takes another shows again, and the keyboard goes to
+   * its field. `ifFocusLost`: only when the focus is nowhere (a token just given, whose form
+   * went), not from where the person is typing (a list read after an answer, say).
+   */
+  const askForToken = useCallback((ifFocusLost = false) => {
+    flushSync(() => setTokenRefused(true));
+    if (!ifFocusLost || focusLost()) tokenField.current?.focus();
+  }, []);
+
   // Whom the chat on screen is for: a token of someone else, pasted over a refused one,
   // must not be shown (or send into) the chat and drafts of the one before.
   const shownFor = useRef<string>(undefined);
@@ -104,10 +114,10 @@ export function App() {
       setUsage(month);
       setProblem(undefined);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) setTokenRefused(true);
+      if (error instanceof ApiError && error.status === 401) askForToken(true);
       setProblem((error as Error).message);
     }
-  }, [api, token, openChat]);
+  }, [api, token, openChat, askForToken]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: once per token
   useEffect(() => {
@@ -173,11 +183,6 @@ export function App() {
       setConversations([]);
       setOlderCursor(undefined);
     });
-    tokenField.current?.focus();
-  };
-  /** A question was refused for its token: the keyboard goes to the field that takes another. */
-  const askForToken = () => {
-    flushSync(() => setTokenRefused(true));
     tokenField.current?.focus();
   };
 
@@ -250,7 +255,7 @@ export function App() {
                 token={currentToken}
                 api={api}
                 onAnswered={() => void refresh()}
-                onTokenRefused={askForToken}
+                onTokenRefused={() => askForToken()}
               />
             )}
           </main>

@@ -47,6 +47,19 @@ describe.skipIf(chromiumMissing)('where the keyboard lands after each action, in
     await page.close();
   });
 
+  it('goes back to the token field when the token given is refused, to type it again', async () => {
+    const page = await openPage(browser, `${stack.url}/`);
+    await page.getByRole('button', { name: 'Use token' }).waitFor();
+    await page.keyboard.press('Tab');
+
+    await page.keyboard.type('not-a-token');
+    await page.keyboard.press('Enter');
+
+    await page.getByRole('alert').waitFor();
+    await expect.poll(() => focused(page)).toBe('input: API token (a JWT or a csk_ key)');
+    await page.close();
+  });
+
   it("goes to a new chat's composer on New chat", async () => {
     const page = await openPlayground(browser, stack, 'new-chat-keys');
     await ask(page, `A first chat ${directive('tokens=2')}`);
