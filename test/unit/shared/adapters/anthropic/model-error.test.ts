@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it, vi } from 'vitest';
+import { refusesTheAccount } from '../../../../../shared/adapters/anthropic/account-refusal.js';
 import {
   modelErrorOfType,
   toModelError,
@@ -151,6 +152,19 @@ describe("a request the API refuses: what the caller is told of the API's words"
     expect(modelErrorOfType('invalid_request_error', 'Your credit balance is too low.').kind).toBe(
       'billing',
     );
+  });
+
+  it("leaves a caller's own bad request theirs when the API quotes words of theirs that read as the account's", () => {
+    // The API echoes an unknown content block type; /v1/messages passes block types on as sent.
+    const quoted =
+      "messages.0.content.0: Input tag 'Your credit balance is too low' found using 'type' does not match any of the expected tags: 'text', 'image', 'document'";
+
+    expect(refusesTheAccount(400, quoted)).toBe(false);
+    expect(toModelError(refused(quoted))).toMatchObject({
+      kind: 'invalid_request',
+      type: 'invalid_request_error',
+      message: 'the model rejected the request',
+    });
   });
 
   it.each([
