@@ -9,6 +9,7 @@ import {
   directive,
   focused,
   openPlayground,
+  startChats,
 } from './support/playground-page.js';
 
 /**
@@ -76,12 +77,7 @@ describe.skipIf(chromiumMissing)('where the keyboard lands after each action, in
 
   describe('with more conversations than the first page lists', () => {
     beforeAll(async () => {
-      for (let chat = 1; chat <= 51; chat++) {
-        const response = await stack.chat('older-keys', {
-          message: `Chat ${chat} ${directive('tokens=1')}`,
-        });
-        await response.text();
-      }
+      await startChats(stack, 'older-keys', 51);
     });
 
     it('goes to the first of the older conversations once they are listed', async () => {

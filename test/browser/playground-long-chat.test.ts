@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json } from '../integration/support/sse.js';
 import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
 import { chromiumMissing, launchChromium } from './support/chromium.js';
-import { answer, answerFacts, ask, directive, openPlayground } from './support/playground-page.js';
+import {
+  answer,
+  answerFacts,
+  ask,
+  directive,
+  openPlayground,
+  startChats,
+} from './support/playground-page.js';
 
 /** A chat longer than one page of `GET /v1/conversations/{id}` (100 messages), more chats than one page of `GET /v1/conversations` (50). */
 describe.skipIf(chromiumMissing)(
@@ -71,12 +78,7 @@ describe.skipIf(chromiumMissing)(
     });
 
     it('lists the older conversations beyond the 50 newest on asking, and opens them', async () => {
-      for (let chat = 1; chat <= 51; chat++) {
-        const response = await stack.chat('many', {
-          message: `Chat ${chat} ${directive('tokens=1')}`,
-        });
-        await response.text();
-      }
+      await startChats(stack, 'many', 51);
       const page = await openPlayground(browser, stack, 'many');
       const chats = page.getByRole('navigation', { name: 'Conversations' });
       await expect.poll(() => chats.getByRole('listitem').count()).toBe(50);

@@ -18,6 +18,16 @@ export async function openPlayground(
   return openPage(browser, `${origin}/#token=${await stack.token(userId)}`);
 }
 
+/** `count` conversations of one short exchange each, made through the API: `Chat 1 …` the oldest. */
+export async function startChats(stack: TestStack, userId: string, count: number) {
+  for (let chat = 1; chat <= count; chat++) {
+    const response = await stack.chat(userId, {
+      message: `Chat ${chat} ${directive('tokens=1')}`,
+    });
+    await response.text();
+  }
+}
+
 export async function ask(page: Page, text: string) {
   await page.getByLabel('Message').fill(text);
   await page.getByLabel('Message').press('Enter');
