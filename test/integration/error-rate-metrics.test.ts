@@ -82,4 +82,22 @@ describe('the error rate, when the model cannot start answering', () => {
 
     expect(await counted()).toEqual({ requests: 1, failed: 0, types: [] });
   });
+
+  it('counts a /v1/messages stream the API refused with its first event, before message_start, as a failed call', async () => {
+    const client = new Anthropic({
+      baseURL: stack.url,
+      apiKey: await stack.token('shed-messages'),
+      maxRetries: 0,
+    });
+    const stream = client.messages.stream({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: `hi ${directive('fault=error-first')}` }],
+    });
+    stream.on('error', () => {});
+
+    await expect(stream.finalMessage()).rejects.toMatchObject({ type: 'overloaded_error' });
+
+    expect(await counted()).toEqual({ requests: 1, failed: 1, types: ['overloaded_error'] });
+  });
 });

@@ -160,6 +160,20 @@ describe("the runbook's queries, on the lines the functions write", () => {
       });
       expect(refused.status).toBeGreaterThanOrEqual(500);
       await refused.text();
+      const shed = await fetch(`${stack.url}/v1/messages`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${await stack.token('shed-at-start')}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          model: 'claude-sonnet-4-6',
+          max_tokens: 50,
+          stream: true,
+          messages: [{ role: 'user', content: 'hi [[local-claude: fault=error-first]]' }],
+        }),
+      });
+      expect(await shed.text()).toMatch(/^event: error\n/);
     } finally {
       output.restore();
     }
@@ -179,20 +193,24 @@ describe("the runbook's queries, on the lines the functions write", () => {
     }
 
     const notStarted = queryFiltering('"upstream error passed on"');
-    const [failed] = records.filter((line) =>
+    const notStartedLines = records.filter((line) =>
       ['request failed', 'upstream error passed on'].includes(line.message as string),
     );
-    expect(failed).toBeDefined();
+    const shedLine = notStartedLines.find((line) => line.userId === 'shed-at-start');
+    expect(shedLine).toMatchObject({ statusCode: 200, errorType: 'overloaded_error' });
     expect(statsFieldsOf(notStarted)).toContainEqual(['errorType', 'error.type']);
-    for (const alternatives of statsFieldsOf(notStarted).filter(
-      ([field]) =>
-        // Present on the failures they describe: the deployment's own key refused, a chat turn's kind.
-        !['error.name', 'error.refusedDeploymentStatus', 'error.kind'].includes(field!),
-    )) {
-      const value = alternatives
-        .map((field) => fieldOf(failed!, field))
-        .find((v) => v !== undefined);
-      expect({ alternatives, value }).toEqual({ alternatives, value: expect.anything() });
+    for (const failed of [notStartedLines[0], shedLine]) {
+      expect(failed).toBeDefined();
+      for (const alternatives of statsFieldsOf(notStarted).filter(
+        ([field]) =>
+          // Present on the failures they describe: the deployment's own key refused, a chat turn's kind.
+          !['error.name', 'error.refusedDeploymentStatus', 'error.kind'].includes(field!),
+      )) {
+        const value = alternatives
+          .map((field) => fieldOf(failed!, field))
+          .find((v) => v !== undefined);
+        expect({ alternatives, value }).toEqual({ alternatives, value: expect.anything() });
+      }
     }
   });
 

@@ -24,8 +24,9 @@ import type {
   MessagesObserver,
 } from './messages-types.js';
 import { checkBetas, checkModel } from './model-access.js';
+import { type OpenedStream, openStream } from './open-stream.js';
 import { measurePrompt, type PromptSize } from './prompt-size.js';
-import { readEvents } from './sse-events.js';
+import type { RawEvent } from './sse-events.js';
 
 export interface ForwardRequest {
   caller: Caller;
@@ -126,12 +127,10 @@ export function createMessagesForwarding(deps: {
     }
 
     let response: UpstreamResponse;
+    let opened: OpenedStream | undefined;
     const cut = { whileAwaitingAnswer: false };
-    // A whole answer's headers come only once it is written (minutes, for a long one): it is
-    // waited for until the function's deadline, as the SDK waits up to ten minutes for one.
-    if (stream) controller.expectStartWithin(limits.firstByteTimeoutMs);
-    try {
-      response = await upstream.send({
+    const send = () =>
+      upstream.send({
         operation: 'messages',
         body,
         headers: forwardedHeaders(request),
@@ -142,6 +141,21 @@ export function createMessagesForwarding(deps: {
         maxRetries: limits.modelMaxRetries,
         cut,
       });
+    try {
+      if (stream) {
+        opened = await openStream({
+          send,
+          controller,
+          firstByteTimeoutMs: limits.firstByteTimeoutMs,
+          idleTimeoutMs: limits.streamIdleTimeoutMs,
+          maxRetries: limits.modelMaxRetries,
+        });
+        response = opened.response;
+      } else {
+        // A whole answer's headers come only once it is written (minutes, for a long one): it is
+        // waited for until the function's deadline, as the SDK waits up to ten minutes for one.
+        response = await send();
+      }
     } catch (error) {
       controller.dispose();
       if (!stream && cut.whileAwaitingAnswer) {
@@ -174,6 +188,21 @@ export function createMessagesForwarding(deps: {
       throw failure;
     }
     controller.started();
+
+    if (opened?.refusal) {
+      // Refused before message_start: nothing was generated, and the API bills nothing. It is
+      // passed on as the API sent it, its only event (the SDKs raise it, and do not retry it).
+      await controller.dispose();
+      await admitted.release();
+      observer.refusedInStream(opened.refusal.error);
+      return {
+        kind: 'stream',
+        cache: cacheOutcome,
+        rateWindows: [],
+        ...(response.requestId && { upstreamRequestId: response.requestId }),
+        events: once(opened.refusal.eventText),
+      };
+    }
 
     const finish = async (metered: MeteredAnswer, answerBody: string | undefined) => {
       await controller.dispose();
@@ -219,7 +248,7 @@ export function createMessagesForwarding(deps: {
     return {
       kind: 'stream',
       ...common,
-      events: relay(response.body, {
+      events: relay(response.body, opened!.events, {
         meter: new AnswerMeter(body.max_tokens),
         controller,
         idleTimeoutMs: limits.streamIdleTimeoutMs,
@@ -332,6 +361,7 @@ function forwardedHeaders(request: ForwardRequest): Record<string, string> {
  */
 async function* relay(
   body: ReadableStream<Uint8Array>,
+  events: AsyncIterable<RawEvent>,
   options: {
     meter: AnswerMeter;
     controller: TurnController;
@@ -347,7 +377,7 @@ async function* relay(
   controller.signal.addEventListener('abort', abortBody, { once: true });
   try {
     controller.touch(idleTimeoutMs);
-    for await (const event of readEvents(body)) {
+    for await (const event of events) {
       controller.touch(idleTimeoutMs);
       meter.observe(event.name, event.data);
       if (first && event.name !== 'message_start' && event.name !== 'ping') {

@@ -1,5 +1,5 @@
 import type { ApiKeyGrant } from '../../../shared/domain/api-key.js';
-import type { AppError } from '../../../shared/domain/errors.js';
+import type { AppError, UpstreamError } from '../../../shared/domain/errors.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
 import type { RateWindow } from '../../../shared/ports/rate-limiter.js';
 
@@ -75,6 +75,11 @@ export interface MessagesObserver {
   rejected(error: AppError): void;
   /** The Anthropic API did not start answering (after the SDK's retries): its error response, or none. */
   failedToStart(error: unknown): void;
+  /**
+   * The Anthropic API refused the call with its stream's first event, after its 200 (passed on
+   * as it came, not thrown): a call that could not start, told as an error response is.
+   */
+  refusedInStream(error: UpstreamError): void;
   firstToken(latencyMs: number): void;
   settlementFailed(details: { reservationId: string; error: unknown }): void;
   budgetOverrun(details: { overrunNanoUsd: number; reservationId: string }): void;

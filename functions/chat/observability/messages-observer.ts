@@ -24,6 +24,16 @@ export function createMessagesObserver(
       if (error instanceof BudgetExceededError) count(METRIC.budgetRejections);
     },
     failedToStart: (error) => recordFailedStart(metrics, error),
+    refusedInStream(error) {
+      // As the error handler logs an error response of the Anthropic API passed on; the
+      // caller's status is the stream's 200.
+      logger.warn('upstream error passed on', {
+        statusCode: 200,
+        errorType: error.type,
+        inStream: true,
+      });
+      recordFailedStart(metrics, error);
+    },
     firstToken: (latencyMs) =>
       metrics.addMetric(METRIC.timeToFirstToken, MetricUnit.Milliseconds, latencyMs),
     settlementFailed(details) {

@@ -38,8 +38,13 @@ export class TurnController {
     this.abortController.abort(new Error(`turn interrupted: ${reason}`));
   }
 
-  /** The answer must start within `ms` (retries included), or the turn is interrupted. */
+  /**
+   * The answer must start within `ms` (retries included), or the turn is interrupted. The
+   * idle watchdog rests meanwhile: an answer sent again is awaited anew.
+   */
   expectStartWithin(ms: number): void {
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.startTimer);
     this.startTimer = setTimeout(() => this.interrupt('slow-start'), Math.max(0, ms));
   }
 

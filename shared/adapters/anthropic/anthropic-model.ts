@@ -6,6 +6,7 @@ import type {
   TextBlockParam,
 } from '@anthropic-ai/sdk/resources/messages';
 import type { ModelError } from '../../domain/errors.js';
+import { retryDelayMs } from '../../domain/retry-delay.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import { mergeWireUsage, usageFromWire } from '../../gateway/wire-usage.js';
 import type {
@@ -147,10 +148,6 @@ function toTextBlock(block: PromptBlock): TextBlockParam {
 }
 
 /** The SDK's own back-off between retries: 0.5 s doubling to 8 s, less up to a quarter. */
-function retryDelayMs(retry: number): number {
-  return Math.min(500 * 2 ** retry, 8_000) * (1 - Math.random() * 0.25);
-}
-
 function requestOptions(request: ModelRequest) {
   return {
     ...(request.signal && { signal: request.signal }),

@@ -30,6 +30,21 @@ describe('TurnController', () => {
     controller.dispose();
   });
 
+  it('awaits an answer sent again with the start watchdog alone: the idle one rests until the next touch', () => {
+    vi.useFakeTimers();
+    const controller = new TurnController(60_000);
+    controller.expectStartWithin(1_000);
+    controller.started();
+    controller.touch(500);
+
+    controller.expectStartWithin(2_000);
+    vi.advanceTimersByTime(1_999);
+    expect(controller.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(controller.interruptedBy).toBe('slow-start');
+    controller.dispose();
+  });
+
   it('stops when a poll finds a stop request, and keeps the first reason', async () => {
     vi.useFakeTimers();
     const controller = new TurnController(60_000);

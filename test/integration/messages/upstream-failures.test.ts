@@ -1,0 +1,157 @@
+import { createAnthropic } from '@ai-sdk/anthropic';
+import Anthropic, { type APIError } from '@anthropic-ai/sdk';
+import { streamText } from 'ai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledger.js';
+import { DynamoUsageRecords } from '../../../shared/adapters/dynamodb/usage-records.js';
+import { monthOf } from '../../../shared/domain/budget.js';
+import { PriceTable } from '../../../shared/domain/pricing/price-table.js';
+import { usageFromWire } from '../../../shared/gateway/wire-usage.js';
+import { startTestStack, type TestStack } from '../support/test-stack.js';
+
+const MODEL = 'claude-sonnet-4-6';
+const MODEL_MAX_RETRIES = 1;
+const prices = new PriceTable();
+const month = () => monthOf(Date.now());
+const directive = (text: string) => `[[local-claude: ${text}]]`;
+
+/**
+ * Streamed /v1/messages calls that the Anthropic API fails at each phase of the answer, read
+ * by the official SDK and the AI SDK: what the caller sees, and that the ledger bills what
+ * upstream billed, once, as the usage records say, with nothing left held.
+ */
+describe('/v1/messages streams the upstream fails', () => {
+  let stack: TestStack;
+  let ledger: DynamoUsageLedger;
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      env: {
+        MODEL_MAX_RETRIES: String(MODEL_MAX_RETRIES),
+        MESSAGES_STREAM_IDLE_TIMEOUT_MS: '1000',
+      },
+    });
+    ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+  });
+  afterAll(() => stack.close());
+
+  const sdk = async (principal: string) =>
+    new Anthropic({ baseURL: stack.url, apiKey: await stack.token(principal), maxRetries: 0 });
+  const ask = (text: string) => ({
+    model: MODEL,
+    max_tokens: 50,
+    messages: [{ role: 'user' as const, content: text }],
+  });
+  const upstreamCalls = (marker: string) =>
+    stack.claude.requests.filter((request) => JSON.stringify(request.body).includes(marker));
+  /** The principal's month once its call has settled (the settle follows the stream's last event). */
+  const settledMonth = async (principal: string) => {
+    let usage = await ledger.userMonth(principal, month());
+    for (let i = 0; i < 50 && usage.heldNanoUsd !== usage.spentNanoUsd; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      usage = await ledger.userMonth(principal, month());
+    }
+    return usage;
+  };
+  const reportRow = async (principal: string) =>
+    (
+      await new DynamoUsageRecords(stack.documentClient, stack.tableName).report(month(), {
+        top: 1000,
+      })
+    ).byPrincipal.find((row) => row.name === principal);
+  /** The principal's row once the call's usage is recorded (it is, after the settle). */
+  const recordedRow = async (principal: string) => {
+    await expect.poll(() => reportRow(principal)).toBeDefined();
+    return reportRow(principal);
+  };
+
+  it("retries an overload sent as a stream's first event, as a chat turn does, and bills only the answer", async () => {
+    const stream = (await sdk('shed-once')).messages.stream(
+      ask(`hi ${directive('fault=error-first times=1 key=shed-once')}`),
+    );
+
+    const message = await stream.finalMessage();
+
+    expect(message.stop_reason).toBe('end_turn');
+    expect(upstreamCalls('key=shed-once')).toHaveLength(2);
+    const usage = await settledMonth('shed-once');
+    expect(usage).toMatchObject({
+      requests: 1,
+      spentNanoUsd: prices.costNanoUsd(MODEL, usageFromWire(message.usage)),
+    });
+    expect(usage.heldNanoUsd).toBe(usage.spentNanoUsd);
+  });
+
+  it('bills nothing for a stream the API refused with its first event, before message_start, once the retries are spent', async () => {
+    const stream = (await sdk('shed-sdk')).messages.stream(
+      ask(`hi ${directive('fault=error-first key=shed-sdk')}`),
+    );
+    stream.on('error', () => {});
+    const anthropic = createAnthropic({
+      baseURL: `${stack.url}/v1`,
+      apiKey: await stack.token('shed-ai-sdk'),
+    });
+    const aiErrors: unknown[] = [];
+
+    const sdkError = await stream.finalMessage().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const aiStream = streamText({
+      model: anthropic(MODEL),
+      prompt: `hi ${directive('fault=error-first key=shed-ai-sdk')}`,
+      maxOutputTokens: 50,
+      onError: ({ error }) => {
+        aiErrors.push(error);
+      },
+    });
+    for await (const _ of aiStream.fullStream) {
+      // read to the end
+    }
+
+    // As the API sends it: a 200 whose only event is the error, which the SDK raises.
+    expect(sdkError).toBeInstanceOf(Anthropic.APIError);
+    expect(sdkError).toMatchObject({ status: undefined, type: 'overloaded_error' });
+    expect(aiErrors.length).toBeGreaterThan(0);
+    for (const principal of ['shed-sdk', 'shed-ai-sdk']) {
+      expect(await ledger.userMonth(principal, month()), principal).toMatchObject({
+        requests: 0,
+        spentNanoUsd: 0,
+        heldNanoUsd: 0,
+        inputTokens: 0,
+      });
+      expect(await reportRow(principal), principal).toBeUndefined();
+    }
+    expect(await ledger.listReservations()).toEqual([]);
+    expect(upstreamCalls('key=shed-sdk')).toHaveLength(MODEL_MAX_RETRIES + 1);
+  });
+
+  it.each([
+    ['an error event mid-answer', 'fault=error-mid after=2', 'overloaded_error'],
+    ['a dropped connection mid-answer', 'fault=drop after=2', 'api_error'],
+    ['a stall mid-answer', 'fault=stall after=2', 'timeout_error'],
+  ])('bills %s as the usage records say, once, with nothing left held', async (_, fault, type) => {
+    const principal = `broken-${fault.replace(/\W+/g, '-')}`;
+    const stream = (await sdk(principal)).messages.stream(ask(`hi ${directive(fault)}`));
+    stream.on('error', () => {});
+
+    const error = await stream.finalMessage().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+
+    expect((error as APIError).type).toBe(type);
+    const usage = await settledMonth(principal);
+    expect(usage.requests).toBe(1);
+    expect(usage.inputTokens).toBeGreaterThan(0);
+    expect(usage.heldNanoUsd).toBe(usage.spentNanoUsd);
+    expect(await recordedRow(principal)).toMatchObject({
+      requests: 1,
+      costNanoUsd: usage.spentNanoUsd,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      cacheReadInputTokens: usage.cacheReadInputTokens,
+      cacheCreationInputTokens: usage.cacheCreationInputTokens,
+    });
+  });
+});
