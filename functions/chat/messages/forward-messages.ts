@@ -178,7 +178,7 @@ export function createMessagesForwarding(deps: {
           complete: false,
           error: { type: 'timeout_error', message: failure.message },
         };
-        const costNanoUsd = await settle(admitted, body, metered, prompt, observer);
+        const costNanoUsd = await settle(admitted, body, metered, observer);
         await account(request, { metered, costNanoUsd, cache: cacheOutcome, startedAtMs });
         throw failure;
       }
@@ -204,9 +204,11 @@ export function createMessagesForwarding(deps: {
       };
     }
 
-    const finish = async (metered: MeteredAnswer, answerBody: string | undefined) => {
+    const finish = async (answer: MeteredAnswer, answerBody: string | undefined) => {
       await controller.dispose();
-      const costNanoUsd = await settle(admitted, body, metered, prompt, observer);
+      // Billed and recorded alike: the ledger and the usage report count the same tokens.
+      const metered = withPromptCounted(answer, prompt);
+      const costNanoUsd = await settle(admitted, body, metered, observer);
       await account(request, { metered, costNanoUsd, cache: cacheOutcome, startedAtMs });
       if (cacheKey && request.cache !== 'bypass' && answerBody !== undefined && metered.complete) {
         await responseCache
@@ -262,14 +264,9 @@ export function createMessagesForwarding(deps: {
     admitted: Admitted,
     request: Pick<MessagesRequest, 'model' | 'inference_geo'>,
     metered: MeteredAnswer,
-    prompt: PromptSize,
     observer: MessagesObserver,
   ): Promise<number> {
-    // The answer broke before it said what the prompt cost: count the prompt as estimated.
-    const usage =
-      metered.model === undefined && metered.usage.inputTokens === 0
-        ? { ...metered.usage, inputTokens: prompt.typicalTokens }
-        : metered.usage;
+    const { usage } = metered;
     // An answer that never said where it ran ran where the request asked.
     const geo = usage.inferenceGeo ?? request.inference_geo ?? undefined;
     const costNanoUsd = prices.costNanoUsd(request.model, {
@@ -334,6 +331,16 @@ export function createMessagesForwarding(deps: {
       }),
     });
   }
+}
+
+/** The answer broke before it said what the prompt cost: the prompt counts as estimated. */
+function withPromptCounted(metered: MeteredAnswer, prompt: PromptSize): MeteredAnswer {
+  if (metered.model !== undefined || metered.usage.inputTokens !== 0) return metered;
+  return {
+    ...metered,
+    usage: { ...metered.usage, inputTokens: prompt.typicalTokens },
+    usageEstimated: true,
+  };
 }
 
 /** The checks governance needs; everything else is the upstream's to judge. */

@@ -130,6 +130,7 @@ describe('/v1/messages streams the upstream fails', () => {
     ['an error event mid-answer', 'fault=error-mid after=2', 'overloaded_error'],
     ['a dropped connection mid-answer', 'fault=drop after=2', 'api_error'],
     ['a stall mid-answer', 'fault=stall after=2', 'timeout_error'],
+    ['a stall before message_start', 'ttft=5000', 'timeout_error'],
   ])('bills %s as the usage records say, once, with nothing left held', async (_, fault, type) => {
     const principal = `broken-${fault.replace(/\W+/g, '-')}`;
     const stream = (await sdk(principal)).messages.stream(ask(`hi ${directive(fault)}`));
