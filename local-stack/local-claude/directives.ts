@@ -26,6 +26,8 @@ export type Fault =
   /** A 200 stream whose first event is the error, before message_start: load shed after the status. */
   | { kind: 'error-first'; type: ErrorType }
   | { kind: 'drop'; after: number }
+  /** The stream ends cleanly after `after` deltas, without content_block_stop, message_delta or message_stop. */
+  | { kind: 'end'; after: number }
   | { kind: 'stall'; after: number }
   /** No response at all, not even headers, until the client gives up. */
   | { kind: 'hang' };
@@ -181,13 +183,14 @@ function parseFault(fields: Map<string, string>): Fault | undefined {
     case 'error-first':
       return { kind, type: errorType(fields.get('type') ?? 'overloaded_error') };
     case 'drop':
+    case 'end':
     case 'stall':
       return { kind, after };
     case 'hang':
       return { kind };
     default:
       throw fail(
-        `fault=${kind} (expected error-before, error-first, error-mid, drop, stall or hang)`,
+        `fault=${kind} (expected error-before, error-first, error-mid, drop, end, stall or hang)`,
       );
   }
 }

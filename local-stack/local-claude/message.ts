@@ -40,6 +40,7 @@ export async function answeredByFault(
       sendError(exchange, new ApiError(fault.type));
       return true;
     case 'drop':
+    case 'end':
       await exchange.dropConnection();
       return true;
     case 'stall':

@@ -96,6 +96,9 @@ async function inject(exchange: Exchange, fault: MidStreamFault): Promise<void> 
       return;
     case 'drop':
       return exchange.dropConnection();
+    case 'end':
+      exchange.res.end();
+      return;
     case 'stall':
       return untilAborted(exchange.signal);
   }

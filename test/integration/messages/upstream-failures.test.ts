@@ -129,6 +129,7 @@ describe('/v1/messages streams the upstream fails', () => {
   it.each([
     ['an error event mid-answer', 'fault=error-mid after=2', 'overloaded_error'],
     ['a dropped connection mid-answer', 'fault=drop after=2', 'api_error'],
+    ['a stream that ends without message_stop', 'fault=end after=2', 'api_error'],
     ['a stall mid-answer', 'fault=stall after=2', 'timeout_error'],
     ['a stall before message_start', 'ttft=5000', 'timeout_error'],
   ])('bills %s as the usage records say, once, with nothing left held', async (_, fault, type) => {
@@ -154,5 +155,33 @@ describe('/v1/messages streams the upstream fails', () => {
       cacheReadInputTokens: usage.cacheReadInputTokens,
       cacheCreationInputTokens: usage.cacheCreationInputTokens,
     });
+  });
+
+  it.each([
+    'fault=error-mid after=2',
+    'fault=drop after=2',
+    'fault=end after=2',
+    'fault=stall after=2',
+  ])("ends the AI SDK's streamText in an error, never a finished answer, on %s", async (fault) => {
+    const principal = `ai-${fault.replace(/\W+/g, '-')}`;
+    const anthropic = createAnthropic({
+      baseURL: `${stack.url}/v1`,
+      apiKey: await stack.token(principal),
+    });
+    const parts: string[] = [];
+
+    const result = streamText({
+      model: anthropic(MODEL),
+      prompt: `hi ${directive(fault)}`,
+      maxOutputTokens: 50,
+      onError: () => {},
+    });
+    for await (const part of result.fullStream) parts.push(part.type);
+
+    expect(parts).toContain('error');
+    expect(await result.finishReason).toBe('error');
+    const usage = await settledMonth(principal);
+    expect(usage.requests).toBe(1);
+    expect((await recordedRow(principal))?.costNanoUsd).toBe(usage.spentNanoUsd);
   });
 });

@@ -246,6 +246,17 @@ describe('local Claude fault directives', () => {
     expect(claude.requests.at(-1)).toMatchObject({ outputTokensSent: 2, aborted: false });
   });
 
+  it('ends the stream cleanly after the asked number of deltas, without message_stop, with end', async () => {
+    const { deltas, events, error } = await consume(`go ${directive('fault=end after=2')}`);
+
+    expect(deltas).toBe(2);
+    expect(events.map((event) => event.type)).not.toContain('message_delta');
+    expect(events.map((event) => event.type)).not.toContain('message_stop');
+    // The SDK's loop over create({stream: true}) ends without a word: the caller must notice.
+    expect(error).toBeUndefined();
+    expect(claude.requests.at(-1)).toMatchObject({ outputTokensSent: 2, aborted: false });
+  });
+
   it('stalls after the asked deltas until the client aborts, and records the abort', async () => {
     const controller = new AbortController();
     const events: RawMessageStreamEvent[] = [];
