@@ -1,4 +1,6 @@
+import { createAnthropic } from '@ai-sdk/anthropic';
 import Anthropic, { type APIError } from '@anthropic-ai/sdk';
+import { generateText } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledger.js';
 import { DynamoUsageRecords } from '../../../shared/adapters/dynamodb/usage-records.js';
@@ -537,6 +539,32 @@ describe('/v1/messages near the function deadline', () => {
     const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
     const usage = await ledger.userMonth('late-again', month());
     expect(usage).toMatchObject({ requests: 1, outputTokens: 500 });
+  });
+
+  it('is sent again by the AI SDK, which does not read x-should-retry, each attempt billed; its maxRetries: 0 sends it once (README)', async () => {
+    const anthropic = createAnthropic({
+      baseURL: `${stack.url}/v1`,
+      apiKey: await stack.token('late-ai-sdk'),
+    });
+    const ask = (maxRetries?: number) =>
+      generateText({
+        model: anthropic(MODEL),
+        prompt: `slowly ${maxRetries} [[local-claude: tokens=400 tps=50]]`,
+        maxOutputTokens: 500,
+        ...(maxRetries !== undefined && { maxRetries }),
+      }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+
+    expect(await ask()).toBeInstanceOf(Error);
+    const retried = await ledger.userMonth('late-ai-sdk', month());
+    expect(await ask(0)).toBeInstanceOf(Error);
+    const once = await ledger.userMonth('late-ai-sdk', month());
+
+    expect(retried).toMatchObject({ requests: 3, outputTokens: 1500 });
+    expect(once.requests - retried.requests).toBe(1);
   });
 
   it('bills such a call that asked to stay in the US at 1.1 times the list price, as it held', async () => {

@@ -7,7 +7,9 @@ import { DynamoUsageRecords } from '../../../shared/adapters/dynamodb/usage-reco
 import { monthOf } from '../../../shared/domain/budget.js';
 import { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import { usageFromWire } from '../../../shared/gateway/wire-usage.js';
+import { createApiKey } from '../support/api-keys.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
+import { awayFromMinuteEnd } from '../support/wall-clock-windows.js';
 
 const MODEL = 'claude-sonnet-4-6';
 const MODEL_MAX_RETRIES = 1;
@@ -124,6 +126,24 @@ describe('/v1/messages streams the upstream fails', () => {
     }
     expect(await ledger.listReservations()).toEqual([]);
     expect(upstreamCalls('key=shed-sdk')).toHaveLength(MODEL_MAX_RETRIES + 1);
+  });
+
+  it("leaves none of the key's rate used by calls the API refused before answering", async () => {
+    const { key } = await createApiKey(stack, { principal: 'refused-rate', requestsPerMinute: 2 });
+    const client = new Anthropic({ baseURL: stack.url, apiKey: key, maxRetries: 0 });
+    await awayFromMinuteEnd();
+    for (const fault of ['fault=error-first', 'fault=error-before status=529']) {
+      const stream = client.messages.stream(ask(`hi ${directive(fault)}`));
+      stream.on('error', () => {});
+      await expect(stream.finalMessage()).rejects.toMatchObject({ type: 'overloaded_error' });
+    }
+
+    const answered = await client.messages
+      .create(ask(`hi ${directive('tokens=3')}`))
+      .withResponse();
+
+    expect(answered.data.stop_reason).toBe('end_turn');
+    expect(answered.response.headers.get('anthropic-ratelimit-requests-remaining')).toBe('1');
   });
 
   it.each([
