@@ -28,6 +28,8 @@ export type Fault =
   | { kind: 'drop'; after: number }
   /** The stream ends cleanly after `after` deltas, without content_block_stop, message_delta or message_stop. */
   | { kind: 'end'; after: number }
+  /** After `after` deltas, one event whose data is not JSON (cut short); the answer goes on to its end. */
+  | { kind: 'garble'; after: number }
   | { kind: 'stall'; after: number }
   /** No response at all, not even headers, until the client gives up. */
   | { kind: 'hang' };
@@ -184,13 +186,14 @@ function parseFault(fields: Map<string, string>): Fault | undefined {
       return { kind, type: errorType(fields.get('type') ?? 'overloaded_error') };
     case 'drop':
     case 'end':
+    case 'garble':
     case 'stall':
       return { kind, after };
     case 'hang':
       return { kind };
     default:
       throw fail(
-        `fault=${kind} (expected error-before, error-first, error-mid, drop, end, stall or hang)`,
+        `fault=${kind} (expected error-before, error-first, error-mid, drop, end, garble, stall or hang)`,
       );
   }
 }

@@ -46,6 +46,10 @@ export async function answeredByFault(
     case 'stall':
       await untilAborted(exchange.signal);
       return true;
+    case 'garble':
+      exchange.res.writeHead(200, { 'content-type': 'application/json' });
+      exchange.res.end('{"type":"message","content":[{"type":"te');
+      return true;
     default:
       return false;
   }

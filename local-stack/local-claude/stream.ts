@@ -17,6 +17,13 @@ export const API_KEEP_ALIVE_MS = 30_000;
 
 export type MidStreamFault = Exclude<Fault, { kind: 'error-before' | 'hang' }>;
 
+/** A fault that ends the answer, as opposed to `garble`, after which it goes on. */
+type BreakingFault = Exclude<MidStreamFault, { kind: 'garble' }>;
+
+/** An event cut short: its data is not JSON, as no SSE reader can parse it. */
+const GARBLED_FRAME =
+  'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"te\n\n';
+
 /** A fault needs a block to break into, even when the reply is empty (max_tokens 0). */
 const EMPTY_TEXT: BlockWire = { start: { type: 'text', text: '' }, deltas: [], final: {} };
 
@@ -50,12 +57,15 @@ export async function streamReply(
 
   const interval = tokenIntervalMs(pacing.tokensPerSecond);
   const total = blocks.reduce((sum, block) => sum + block.deltas.length, 0);
+  const breaking = fault?.kind === 'garble' ? undefined : fault;
+  const garbleAt = fault?.kind === 'garble' ? Math.min(fault.after, total) : undefined;
   let sent = 0;
   for (const [index, block] of blocks.entries()) {
     send('content_block_start', { type: 'content_block_start', index, content_block: block.start });
     if (index === 0) send('ping', { type: 'ping' });
     for (const { delta, tokens, silentTokens = 0 } of block.deltas) {
-      if (fault && sent === fault.after) return inject(exchange, fault);
+      if (breaking && sent === breaking.after) return inject(exchange, breaking);
+      if (sent === garbleAt) res.write(GARBLED_FRAME);
       const silence = silentTokens * interval;
       if (!(await pingThrough(silence, pacing.keepAliveMs, exchange, send))) return;
       send('content_block_delta', { type: 'content_block_delta', index, delta });
@@ -63,9 +73,10 @@ export async function streamReply(
       sent += 1;
       if (sent < total && !(await pause(interval, signal))) return;
     }
-    if (fault && index === blocks.length - 1) return inject(exchange, fault);
+    if (breaking && index === blocks.length - 1) return inject(exchange, breaking);
     send('content_block_stop', { type: 'content_block_stop', index });
   }
+  if (garbleAt === total) res.write(GARBLED_FRAME);
   send('message_delta', messageDeltaJson(context));
   send('message_stop', { type: 'message_stop' });
   res.end();
@@ -88,7 +99,7 @@ async function pingThrough(
   return true;
 }
 
-async function inject(exchange: Exchange, fault: MidStreamFault): Promise<void> {
+async function inject(exchange: Exchange, fault: BreakingFault): Promise<void> {
   switch (fault.kind) {
     case 'error-first':
     case 'error-mid':

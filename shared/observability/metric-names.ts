@@ -28,7 +28,7 @@ export const METRIC = {
    * Calls that failed: the model could not start answering (after the SDK's retries and the
    * fallback model; an error response to a /v1/messages caller's own request, a 4xx but
    * 429, is the caller's and not counted), or the answer broke off (stopReason `error`, a
-   * /v1/messages stream that ended in an error). Count.
+   * /v1/messages stream that ended in an error or carried an event that is not JSON). Count.
    */
   turnsFailed: 'TurnsFailed',
   /** Answers replayed from the response cache (free). Count. */

@@ -100,4 +100,23 @@ describe('the error rate, when the model cannot start answering', () => {
 
     expect(await counted()).toEqual({ requests: 1, failed: 1, types: ['overloaded_error'] });
   });
+
+  it('counts a /v1/messages stream with an event that is not JSON as a failed call, though it ends', async () => {
+    const response = await fetch(`${stack.url}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await stack.token('garbled-messages')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        model: 'claude-sonnet-4-6',
+        max_tokens: 10,
+        stream: true,
+        messages: [{ role: 'user', content: `hi ${directive('fault=garble after=1')}` }],
+      }),
+    });
+    expect(await response.text()).toMatch(/event: message_stop\n/);
+
+    expect(await counted()).toEqual({ requests: 1, failed: 1, types: ['api_error'] });
+  });
 });

@@ -86,6 +86,14 @@ export class AnswerMeter {
     }
   }
 
+  /**
+   * Observes an event whose data is not JSON: relayed as it came, the caller's SDK fails on it,
+   * so the answer is not whole (never cached), however it ends.
+   */
+  observeUnreadable(): void {
+    this.error ??= { type: 'api_error', message: 'an event of the answer was not JSON' };
+  }
+
   /** Observes a whole (non-streamed) message. */
   observeMessage(data: unknown): void {
     const message = (data ?? {}) as Record<string, unknown>;

@@ -387,6 +387,7 @@ async function* relay(
     for await (const event of events) {
       controller.touch(idleTimeoutMs);
       meter.observe(event.name, event.data);
+      if (event.malformed) meter.observeUnreadable();
       if (first && event.name !== 'message_start' && event.name !== 'ping') {
         first = false;
         options.onFirstEvent();

@@ -6,6 +6,8 @@ export interface RawEvent {
   name: string;
   /** The `data:` payload parsed as JSON; undefined when it is not JSON. */
   data: unknown;
+  /** It has a `data:` payload that is not JSON: no SDK can read it. */
+  malformed: boolean;
 }
 
 /**
@@ -69,7 +71,9 @@ function parseEvent(text: string): RawEvent {
     if (line.startsWith('event:')) name = line.slice(6).trim();
     else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
   }
-  return { text, name, data: parseJson(data.join('\n')) };
+  const payload = data.join('\n');
+  const parsed = parseJson(payload);
+  return { text, name, data: parsed, malformed: payload !== '' && parsed === undefined };
 }
 
 function parseJson(text: string): unknown {

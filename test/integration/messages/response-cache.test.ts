@@ -128,7 +128,9 @@ describe('/v1/messages response cache', () => {
     const dropped = question('dropped [[local-claude: fault=drop after=2]]', true);
     const unended = question('unended [[local-claude: fault=end after=2]]', true);
     const refused = question('refused [[local-claude: fault=error-first]]', true);
-    for (const body of [stalled, failed, dropped, unended, refused]) {
+    // Relayed whole, but with an event no SDK can read: every replay would fail the same way.
+    const garbled = question('garbled [[local-claude: fault=garble after=2]]', true);
+    for (const body of [stalled, failed, dropped, unended, refused, garbled]) {
       await post('unlucky', body);
       const before = stack.claude.requests.length;
 

@@ -257,6 +257,44 @@ describe('local Claude fault directives', () => {
     expect(claude.requests.at(-1)).toMatchObject({ outputTokensSent: 2, aborted: false });
   });
 
+  it('sends an event whose data is not JSON after the asked deltas with garble, then the rest of the answer', async () => {
+    const response = await fetch(`${claude.url}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        'x-api-key': 'test',
+        'anthropic-version': '2023-06-01',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        ...params(`go ${directive('fault=garble after=2 tokens=5')}`),
+        stream: true,
+      }),
+    });
+    const frames = (await response.text()).split('\n\n').filter(Boolean);
+    const unreadable = frames.filter((frame) => {
+      try {
+        JSON.parse(frame.slice(frame.indexOf('data: ') + 6));
+        return false;
+      } catch {
+        return true;
+      }
+    });
+
+    expect(unreadable).toHaveLength(1);
+    const deltas = (frames: string[]) =>
+      frames.filter((frame) => frame.includes('"text_delta"')).length;
+    expect(deltas(frames.slice(0, frames.indexOf(unreadable[0]!)))).toBe(2);
+    expect(deltas(frames)).toBe(5);
+    expect(frames.at(-1)).toMatch(/^event: message_stop\n/);
+  });
+
+  it('answers a non-streaming request with a 200 whose JSON is cut short with garble', async () => {
+    const response = await post(`go ${directive('fault=garble')}`);
+
+    expect(response.status).toBe(200);
+    await expect(response.json()).rejects.toBeInstanceOf(SyntaxError);
+  });
+
   it('stalls after the asked deltas until the client aborts, and records the abort', async () => {
     const controller = new AbortController();
     const events: RawMessageStreamEvent[] = [];

@@ -253,6 +253,17 @@ describe('AnswerMeter', () => {
     });
   });
 
+  it('reports an answer with an event that is not JSON as incomplete, however it ends: no SDK read it whole', () => {
+    const meter = meterOf(FULL_STREAM);
+    meter.observeUnreadable();
+
+    expect(meter.result()).toMatchObject({
+      complete: false,
+      error: { type: 'api_error', message: 'an event of the answer was not JSON' },
+      usageEstimated: false,
+    });
+  });
+
   it('names an error event without a type an api_error', () => {
     const meter = meterOf([['error', { type: 'error' }]]);
 

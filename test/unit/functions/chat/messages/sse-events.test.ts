@@ -79,6 +79,7 @@ const expectedEvents = (texts: readonly string[]) =>
     text,
     name: ANSWER_EVENTS[i]![0],
     data: ANSWER_EVENTS[i]![1],
+    malformed: false,
   }));
 
 describe('readEvents', () => {
@@ -120,24 +121,28 @@ describe('readEvents', () => {
     }
   });
 
-  it('gives undefined data for a data line that is not JSON', async () => {
+  it('gives undefined data for a data line that is not JSON, and calls the event malformed', async () => {
     const events = await eventsOf([encoder.encode('event: ping\ndata: not json {\n\n')]);
 
     expect(events).toEqual([
-      { text: 'event: ping\ndata: not json {\n\n', name: 'ping', data: undefined },
+      { text: 'event: ping\ndata: not json {\n\n', name: 'ping', data: undefined, malformed: true },
     ]);
   });
 
-  it('gives undefined data for an event without a data line', async () => {
+  it('gives undefined data for an event without a data line, not malformed', async () => {
     const events = await eventsOf([encoder.encode('event: ping\n\n')]);
 
-    expect(events).toEqual([{ text: 'event: ping\n\n', name: 'ping', data: undefined }]);
+    expect(events).toEqual([
+      { text: 'event: ping\n\n', name: 'ping', data: undefined, malformed: false },
+    ]);
   });
 
   it('names an event without an event line `message`', async () => {
     const events = await eventsOf([encoder.encode('data: {"a":1}\n\n')]);
 
-    expect(events).toEqual([{ text: 'data: {"a":1}\n\n', name: 'message', data: { a: 1 } }]);
+    expect(events).toEqual([
+      { text: 'data: {"a":1}\n\n', name: 'message', data: { a: 1 }, malformed: false },
+    ]);
   });
 
   it('joins the lines of a multi-line data field, with or without the space after the colon', async () => {
@@ -145,7 +150,7 @@ describe('readEvents', () => {
 
     const events = await eventsOf([encoder.encode(text)]);
 
-    expect(events).toEqual([{ text, name: 'x', data: { a: [1, 2] } }]);
+    expect(events).toEqual([{ text, name: 'x', data: { a: [1, 2] }, malformed: false }]);
   });
 
   it('yields a whole last event that no blank line ends, ended by one', async () => {
@@ -157,6 +162,7 @@ describe('readEvents', () => {
       text: `${last}\n\n`,
       name: 'message_stop',
       data: { type: 'message_stop' },
+      malformed: false,
     });
     expect(events).toHaveLength(2);
   });
