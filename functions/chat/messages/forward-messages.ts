@@ -168,16 +168,7 @@ export function createMessagesForwarding(deps: {
           `${timeoutError(controller).message}: a whole answer this long cannot be waited for here; stream it (stream: true) or lower max_tokens`,
           { shouldRetry: false },
         );
-        const metered: MeteredAnswer = {
-          usage: {
-            ...ZERO_USAGE,
-            inputTokens: prompt.typicalTokens,
-            outputTokens: body.max_tokens,
-          },
-          usageEstimated: true,
-          complete: false,
-          error: { type: 'timeout_error', message: failure.message },
-        };
+        const metered = writtenToMaxTokens(prompt, body.max_tokens, failure);
         const costNanoUsd = await settle(admitted, body, metered, observer);
         await account(request, { metered, costNanoUsd, cache: cacheOutcome, startedAtMs });
         throw failure;
@@ -240,8 +231,12 @@ export function createMessagesForwarding(deps: {
         text = await new Response(response.body).text();
         meter.observeMessage(JSON.parse(text));
       } catch (error) {
-        await finish(meter.result(), undefined);
-        throw controller.interruptedBy ? timeoutError(controller) : error;
+        // Its headers came once the whole answer was written: the answer that could not be read
+        // is billed as written to max_tokens, as one cut while upstream wrote it. Upstream's
+        // failure, never a 500 of ours.
+        const failure = controller.interruptedBy ? timeoutError(controller) : unreadable(error);
+        await finish(writtenToMaxTokens(prompt, body.max_tokens, failure), undefined);
+        throw failure;
       }
       await finish(meter.result(), text);
       return { kind: 'json', status: response.status, ...common, body: text };
@@ -331,6 +326,27 @@ export function createMessagesForwarding(deps: {
       }),
     });
   }
+}
+
+/** A whole answer no one read: billed as written to max_tokens, the prompt as estimated. */
+function writtenToMaxTokens(prompt: PromptSize, maxTokens: number, failure: ModelError) {
+  return {
+    usage: { ...ZERO_USAGE, inputTokens: prompt.typicalTokens, outputTokens: maxTokens },
+    usageEstimated: true,
+    complete: false,
+    error: { type: failure.type, message: failure.message },
+  } satisfies MeteredAnswer;
+}
+
+/** A whole answer's body that broke off while it was read, or is not JSON. */
+function unreadable(error: unknown): ModelError {
+  return error instanceof SyntaxError
+    ? new ModelError('api_error', "the model's answer could not be read: it is not JSON", {
+        cause: error,
+      })
+    : new ModelError('connection', "the model's answer broke off while it was read", {
+        cause: error,
+      });
 }
 
 /** The answer broke before it said what the prompt cost: the prompt counts as estimated. */

@@ -18,11 +18,11 @@ const month = () => monthOf(Date.now());
 const directive = (text: string) => `[[local-claude: ${text}]]`;
 
 /**
- * Streamed /v1/messages calls that the Anthropic API fails at each phase of the answer, read
+ * /v1/messages calls (streamed, and whole) that the Anthropic API fails at each phase of the answer, read
  * by the official SDK and the AI SDK: what the caller sees, and that the ledger bills what
  * upstream billed, once, as the usage records say, with nothing left held.
  */
-describe('/v1/messages streams the upstream fails', () => {
+describe('/v1/messages calls the upstream fails', () => {
   let stack: TestStack;
   let ledger: DynamoUsageLedger;
 
@@ -175,6 +175,22 @@ describe('/v1/messages streams the upstream fails', () => {
       cacheReadInputTokens: usage.cacheReadInputTokens,
       cacheCreationInputTokens: usage.cacheCreationInputTokens,
     });
+  });
+
+  it('answers a whole answer that arrived unreadable with 503, not a 500 of ours, billed as written to max_tokens', async () => {
+    const error = await (await sdk('unreadable')).messages
+      .create(ask(`hi ${directive('fault=garble')}`))
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+
+    expect(error).toBeInstanceOf(Anthropic.InternalServerError);
+    expect(error).toMatchObject({ status: 503, type: 'api_error' });
+    const usage = await settledMonth('unreadable');
+    expect(usage).toMatchObject({ requests: 1, outputTokens: 50 });
+    expect(usage.heldNanoUsd).toBe(usage.spentNanoUsd);
+    expect((await recordedRow('unreadable'))?.costNanoUsd).toBe(usage.spentNanoUsd);
   });
 
   it.each([
