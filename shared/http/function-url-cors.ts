@@ -15,6 +15,8 @@ export function corsAllowedHeaders(tokenHeader: string): string[] {
       // Where a resumed stream goes on from (GET /v1/conversations/{id}/stream); fetch-based
       // SSE clients send it on reconnect, and it is not CORS-safelisted.
       'last-event-id',
+      // What makes POST /v1/admin/keys safe to send again (an admin console in a browser).
+      'idempotency-key',
       'x-api-key',
       // The SDKs set it (`ai-sdk/anthropic/… runtime/browser`); Firefox sends what a script
       // sets, so asks for it in the preflight, and refuses the call when it is not allowed.
@@ -47,6 +49,8 @@ export const CORS_EXPOSED_HEADERS = [
   'request-id',
   'x-upstream-request-id',
   'x-cache',
+  // A key creation sent again answered with the key it made then.
+  'idempotent-replayed',
   'anthropic-ratelimit-requests-limit',
   'anthropic-ratelimit-requests-remaining',
   'anthropic-ratelimit-requests-reset',

@@ -59,4 +59,43 @@ describe.skipIf(chromiumMissing)('a browser app on another origin, in Chromium',
     expect(resumed.text).toContain('event: done');
     await page.close();
   });
+
+  it('creates an API key safely twice with an Idempotency-Key, reading that the second answer is a replay', async () => {
+    const token = await stack.token('cross-origin-admin', { admin: true });
+    const page = await browser.newPage();
+    await page.goto(`${appOrigin}/`);
+
+    const answers = await page.evaluate(
+      async ({ api, token }) => {
+        const create = async () => {
+          try {
+            const response = await fetch(`${api}/v1/admin/keys`, {
+              method: 'POST',
+              headers: {
+                authorization: `Bearer ${token}`,
+                'content-type': 'application/json',
+                'idempotency-key': 'console-create-1',
+              },
+              body: JSON.stringify({ principal: 'team-console', name: 'console' }),
+            });
+            const body = (await response.json()) as { key?: { id: string } };
+            return {
+              status: response.status,
+              id: body.key?.id,
+              replayed: response.headers.get('idempotent-replayed'),
+            };
+          } catch (error) {
+            return { status: 0, id: String(error), replayed: null };
+          }
+        };
+        return [await create(), await create()];
+      },
+      { api: stack.url, token },
+    );
+
+    expect(answers.map((answer) => answer.status)).toEqual([201, 201]);
+    expect(answers[1]?.id).toBe(answers[0]?.id);
+    expect(answers.map((answer) => answer.replayed)).toEqual([null, 'true']);
+    await page.close();
+  });
 });
