@@ -36,7 +36,7 @@ const STATUS_OF: Record<string, number> = {
 };
 
 /**
- * Sends a streamed call and awaits its first event, sending it again (`maxRetries` times, with
+ * Sends a streamed call and awaits its first event (pings aside), sending it again (`maxRetries` times, with
  * the SDK's back-off) while that event is an error a retry may fix: the API sheds load with
  * `event: error` (`overloaded_error`) after its 200 and before `message_start`, which the SDKs,
  * whose retries look at the status alone, do not retry. A chat turn's model call does the same.
@@ -59,17 +59,16 @@ export async function openStream(options: {
     controller.started();
     controller.touch(options.idleTimeoutMs);
     const events = readEvents(response.body);
-    const first = await events.next().then(
-      (result) => ({ result }),
-      (error: unknown) => ({ error }),
+    const { pings, first } = await firstEventOf(events, () =>
+      controller.touch(options.idleTimeoutMs),
     );
     const refused =
       'result' in first && !first.result.done ? refusalOf(first.result.value) : undefined;
-    if (!refused) return { response, events: replayingFirst(first, events) };
+    if (!refused) return { response, events: replayingFirst(pings, first, events) };
     await events.return(undefined);
     await response.body.cancel().catch(() => {});
     if (!RETRYABLE.has(refused.error.type) || retry >= options.maxRetries) {
-      return { response, events: replayingFirst(first, events), refusal: refused };
+      return { response, events: replayingFirst([], first, events), refusal: refused };
     }
     // The back-off and the next sending, within the start watchdog alone.
     controller.expectStartWithin(options.firstByteTimeoutMs);
@@ -89,11 +88,39 @@ function refusalOf(event: RawEvent): OpenedStream['refusal'] {
   };
 }
 
+type FirstRead = { result: IteratorResult<RawEvent> } | { error: unknown };
+
+/**
+ * The first event that is not a `ping`, or how the wait for it ended, and the pings before it:
+ * a ping says nothing of whether the call was taken (the SDKs skip it, and so raise an error
+ * after one as the call's failure, as a chat turn's model call retries it). Each ping keeps the
+ * idle watchdog at rest (`touch`).
+ */
+async function firstEventOf(
+  events: AsyncGenerator<RawEvent>,
+  touch: () => void,
+): Promise<{ pings: RawEvent[]; first: FirstRead }> {
+  const pings: RawEvent[] = [];
+  for (;;) {
+    const first: FirstRead = await events.next().then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+    if (!('result' in first) || first.result.done || first.result.value.name !== 'ping') {
+      return { pings, first };
+    }
+    pings.push(first.result.value);
+    touch();
+  }
+}
+
 async function* replayingFirst(
-  first: { result: IteratorResult<RawEvent> } | { error: unknown },
+  pings: readonly RawEvent[],
+  first: FirstRead,
   rest: AsyncGenerator<RawEvent>,
 ): AsyncGenerator<RawEvent> {
   try {
+    yield* pings;
     if ('error' in first) throw first.error;
     if (first.result.done) return;
     yield first.result.value;
