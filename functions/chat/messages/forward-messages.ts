@@ -26,7 +26,8 @@ import type {
 import { checkBetas, checkModel } from './model-access.js';
 import { type OpenedStream, openStream } from './open-stream.js';
 import { measurePrompt, type PromptSize } from './prompt-size.js';
-import type { RawEvent } from './sse-events.js';
+import { relayAnswer } from './relay-answer.js';
+import { timeoutError } from './timeout-error.js';
 
 export interface ForwardRequest {
   caller: Caller;
@@ -245,7 +246,7 @@ export function createMessagesForwarding(deps: {
     return {
       kind: 'stream',
       ...common,
-      events: relay(response.body, opened!.events, {
+      events: relayAnswer(opened!.events, {
         meter: new AnswerMeter(body.max_tokens),
         controller,
         idleTimeoutMs: limits.streamIdleTimeoutMs,
@@ -375,77 +376,6 @@ function forwardedHeaders(request: ForwardRequest): Record<string, string> {
     ...(request.anthropicVersion && { 'anthropic-version': request.anthropicVersion }),
     ...(request.betas.length > 0 && { 'anthropic-beta': request.betas.join(',') }),
   };
-}
-
-/**
- * Relays the upstream's events verbatim, metering them. A stream that stalls, breaks or
- * runs into the deadline ends with an `error` event the SDKs raise; the answer is then
- * settled from what was generated, and only a whole answer is cached.
- */
-async function* relay(
-  body: ReadableStream<Uint8Array>,
-  events: AsyncIterable<RawEvent>,
-  options: {
-    meter: AnswerMeter;
-    controller: TurnController;
-    idleTimeoutMs: number;
-    onFirstEvent: () => void;
-    finish: (metered: MeteredAnswer, answerBody: string | undefined) => Promise<void>;
-  },
-): AsyncGenerator<string> {
-  const { meter, controller, idleTimeoutMs } = options;
-  const sent: string[] = [];
-  let first = true;
-  const abortBody = () => void body.cancel().catch(() => {});
-  controller.signal.addEventListener('abort', abortBody, { once: true });
-  try {
-    controller.touch(idleTimeoutMs);
-    for await (const event of events) {
-      controller.touch(idleTimeoutMs);
-      meter.observe(event.name, event.data);
-      if (event.malformed) meter.observeUnreadable();
-      if (first && event.name !== 'message_start' && event.name !== 'ping') {
-        first = false;
-        options.onFirstEvent();
-      }
-      sent.push(event.text);
-      yield event.text;
-    }
-    if (controller.interruptedBy) throw timeoutError(controller);
-    if (!meter.result().complete && !meter.result().error) {
-      throw new Error('the upstream stream ended before message_stop');
-    }
-  } catch (error) {
-    const text = controller.interruptedBy
-      ? errorEvent('timeout_error', timeoutError(controller).message)
-      : errorEvent('api_error', streamBreak(error));
-    meter.observe('error', JSON.parse(text.slice(text.indexOf('{'))));
-    yield text;
-  } finally {
-    controller.signal.removeEventListener('abort', abortBody);
-    controller.interrupt('stopped');
-    await options.finish(meter.result(), sent.join(''));
-  }
-}
-
-function streamBreak(error: unknown): string {
-  return error instanceof Error && error.message.includes('message_stop')
-    ? error.message
-    : 'the upstream stream broke';
-}
-
-function errorEvent(type: string, message: string): string {
-  return `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message } })}\n\n`;
-}
-
-function timeoutError(controller: TurnController): ModelError {
-  const what =
-    controller.interruptedBy === 'idle'
-      ? 'the model stream went silent'
-      : controller.interruptedBy === 'slow-start'
-        ? 'the model did not start answering in time'
-        : "the request ran into the function's time limit";
-  return new ModelError('timeout', what);
 }
 
 async function* once(text: string): AsyncGenerator<string> {
