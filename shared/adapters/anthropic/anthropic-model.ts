@@ -147,7 +147,6 @@ function toTextBlock(block: PromptBlock): TextBlockParam {
   };
 }
 
-/** The SDK's own back-off between retries: 0.5 s doubling to 8 s, less up to a quarter. */
 function requestOptions(request: ModelRequest) {
   return {
     ...(request.signal && { signal: request.signal }),
