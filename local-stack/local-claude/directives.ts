@@ -26,6 +26,8 @@ export type Fault =
   /** A 200 stream whose first event is the error, before message_start: load shed after the status. */
   | { kind: 'error-first'; type: ErrorType }
   | { kind: 'drop'; after: number }
+  /** Not streaming: the headers and the start of the body, then the socket is destroyed. Streaming: as `drop`. */
+  | { kind: 'cut'; after: number }
   /** The stream ends cleanly after `after` deltas, without content_block_stop, message_delta or message_stop. */
   | { kind: 'end'; after: number }
   /** After `after` deltas, one event whose data is not JSON (cut short); the answer goes on to its end. */
@@ -185,6 +187,7 @@ function parseFault(fields: Map<string, string>): Fault | undefined {
     case 'error-first':
       return { kind, type: errorType(fields.get('type') ?? 'overloaded_error') };
     case 'drop':
+    case 'cut':
     case 'end':
     case 'garble':
     case 'stall':
@@ -193,7 +196,7 @@ function parseFault(fields: Map<string, string>): Fault | undefined {
       return { kind };
     default:
       throw fail(
-        `fault=${kind} (expected error-before, error-first, error-mid, drop, end, garble, stall or hang)`,
+        `fault=${kind} (expected error-before, error-first, error-mid, drop, cut, end, garble, stall or hang)`,
       );
   }
 }

@@ -26,8 +26,12 @@ export async function sendMessage(
   sendJson(exchange, 200, messageJson(context, true));
 }
 
+/** The start of a body that is not whole JSON. */
+const CUT_SHORT_JSON = '{"type":"message","content":[{"type":"te';
+
 /**
- * Shows a mid-stream fault as a JSON endpoint can: an error status, a cut, or silence.
+ * Shows a mid-stream fault as a JSON endpoint can: an error status, a cut (before or after
+ * the headers), a body that is not JSON, or silence.
  * @returns true when the fault took the place of the answer
  */
 export async function answeredByFault(
@@ -46,9 +50,14 @@ export async function answeredByFault(
     case 'stall':
       await untilAborted(exchange.signal);
       return true;
+    case 'cut':
+      exchange.res.writeHead(200, { 'content-type': 'application/json' });
+      exchange.res.write(CUT_SHORT_JSON);
+      await exchange.dropConnection();
+      return true;
     case 'garble':
       exchange.res.writeHead(200, { 'content-type': 'application/json' });
-      exchange.res.end('{"type":"message","content":[{"type":"te');
+      exchange.res.end(CUT_SHORT_JSON);
       return true;
     default:
       return false;

@@ -106,6 +106,7 @@ async function inject(exchange: Exchange, fault: BreakingFault): Promise<void> {
       exchange.res.end(sseFrame('error', { type: 'error', error: errorObject(fault.type) }));
       return;
     case 'drop':
+    case 'cut':
       return exchange.dropConnection();
     case 'end':
       exchange.res.end();

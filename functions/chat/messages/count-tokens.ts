@@ -1,10 +1,15 @@
 import type { Clock } from '../../../shared/domain/clock.js';
-import type { MessagesUpstream } from '../../../shared/ports/messages-upstream.js';
+import { ModelError } from '../../../shared/domain/errors.js';
+import type {
+  MessagesUpstream,
+  UpstreamResponse,
+} from '../../../shared/ports/messages-upstream.js';
 import type { RateWindow } from '../../../shared/ports/rate-limiter.js';
 import type { Admission } from '../../../shared/usage/admission.js';
 import type { CountTokensRequest } from './messages-request.js';
 import type { Caller, MessagesLimits } from './messages-types.js';
 import { checkBetas, checkModel } from './model-access.js';
+import { unreadableAnswer } from './unreadable-answer.js';
 
 export type CountTokens = (request: {
   caller: Caller;
@@ -29,17 +34,36 @@ export function createTokenCounting(deps: {
       nowMs: clock(),
       ...(caller.apiKey && { apiKey: caller.apiKey }),
     });
-    const response = await upstream.send({
-      operation: 'count_tokens',
-      body,
-      headers: {
-        ...(anthropicVersion && { 'anthropic-version': anthropicVersion }),
-        ...(betas.length > 0 && { 'anthropic-beta': betas.join(',') }),
-      },
-      signal: AbortSignal.timeout(limits.firstByteTimeoutMs),
-      timeoutMs: limits.modelTimeoutMs,
-      maxRetries: limits.modelMaxRetries,
-    });
-    return { status: response.status, body: await new Response(response.body).text(), rateWindows };
+    const signal = AbortSignal.timeout(limits.firstByteTimeoutMs);
+    const timedOut = () =>
+      new ModelError(
+        'timeout',
+        `counting the tokens timed out: the model did not answer within ${limits.firstByteTimeoutMs} ms`,
+      );
+    let response: UpstreamResponse;
+    try {
+      response = await upstream.send({
+        operation: 'count_tokens',
+        body,
+        headers: {
+          ...(anthropicVersion && { 'anthropic-version': anthropicVersion }),
+          ...(betas.length > 0 && { 'anthropic-beta': betas.join(',') }),
+        },
+        signal,
+        timeoutMs: limits.modelTimeoutMs,
+        maxRetries: limits.modelMaxRetries,
+      });
+    } catch (error) {
+      throw signal.aborted ? timedOut() : error;
+    }
+    let text: string;
+    try {
+      text = await new Response(response.body).text();
+      JSON.parse(text);
+    } catch (error) {
+      // As /v1/messages answers a whole answer it could not read: upstream's failure, retryable.
+      throw signal.aborted ? timedOut() : unreadableAnswer(error);
+    }
+    return { status: response.status, body: text, rateWindows };
   };
 }

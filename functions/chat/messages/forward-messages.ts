@@ -28,6 +28,7 @@ import { type OpenedStream, openStream } from './open-stream.js';
 import { measurePrompt, type PromptSize } from './prompt-size.js';
 import { relayAnswer } from './relay-answer.js';
 import { timeoutError } from './timeout-error.js';
+import { unreadableAnswer } from './unreadable-answer.js';
 
 export interface ForwardRequest {
   caller: Caller;
@@ -235,7 +236,9 @@ export function createMessagesForwarding(deps: {
         // Its headers came once the whole answer was written: the answer that could not be read
         // is billed as written to max_tokens, as one cut while upstream wrote it. Upstream's
         // failure, never a 500 of ours.
-        const failure = controller.interruptedBy ? timeoutError(controller) : unreadable(error);
+        const failure = controller.interruptedBy
+          ? timeoutError(controller)
+          : unreadableAnswer(error);
         await finish(writtenToMaxTokens(prompt, body.max_tokens, failure), undefined);
         throw failure;
       }
@@ -337,17 +340,6 @@ function writtenToMaxTokens(prompt: PromptSize, maxTokens: number, failure: Mode
     complete: false,
     error: { type: failure.type, message: failure.message },
   } satisfies MeteredAnswer;
-}
-
-/** A whole answer's body that broke off while it was read, or is not JSON. */
-function unreadable(error: unknown): ModelError {
-  return error instanceof SyntaxError
-    ? new ModelError('api_error', "the model's answer could not be read: it is not JSON", {
-        cause: error,
-      })
-    : new ModelError('connection', "the model's answer broke off while it was read", {
-        cause: error,
-      });
 }
 
 /** The answer broke before it said what the prompt cost: the prompt counts as estimated. */

@@ -177,21 +177,27 @@ describe('/v1/messages calls the upstream fails', () => {
     });
   });
 
-  it('answers a whole answer that arrived unreadable with 503, not a 500 of ours, billed as written to max_tokens', async () => {
-    const error = await (await sdk('unreadable')).messages
-      .create(ask(`hi ${directive('fault=garble')}`))
-      .then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
+  it.each([
+    ['not JSON', 'fault=garble', 'unreadable'],
+    ['broken off while read', 'fault=cut', 'cut-whole'],
+  ])(
+    'answers a whole answer %s with 503, not a 500 of ours, billed as written to max_tokens',
+    async (_, fault, principal) => {
+      const error = await (await sdk(principal)).messages
+        .create(ask(`hi ${directive(fault)}`))
+        .then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
 
-    expect(error).toBeInstanceOf(Anthropic.InternalServerError);
-    expect(error).toMatchObject({ status: 503, type: 'api_error' });
-    const usage = await settledMonth('unreadable');
-    expect(usage).toMatchObject({ requests: 1, outputTokens: 50 });
-    expect(usage.heldNanoUsd).toBe(usage.spentNanoUsd);
-    expect((await recordedRow('unreadable'))?.costNanoUsd).toBe(usage.spentNanoUsd);
-  });
+      expect(error).toBeInstanceOf(Anthropic.InternalServerError);
+      expect(error).toMatchObject({ status: 503, type: 'api_error' });
+      const usage = await settledMonth(principal);
+      expect(usage).toMatchObject({ requests: 1, outputTokens: 50 });
+      expect(usage.heldNanoUsd).toBe(usage.spentNanoUsd);
+      expect((await recordedRow(principal))?.costNanoUsd).toBe(usage.spentNanoUsd);
+    },
+  );
 
   it.each([
     'fault=error-mid after=2',

@@ -295,6 +295,20 @@ describe('local Claude fault directives', () => {
     await expect(response.json()).rejects.toBeInstanceOf(SyntaxError);
   });
 
+  it('answers a non-streaming request with a 200 whose body breaks off while read with cut', async () => {
+    const response = await post(`go ${directive('fault=cut')}`);
+
+    expect(response.status).toBe(200);
+    await expect(response.text()).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it('cuts a stream after the asked number of deltas with cut, as with drop', async () => {
+    const { deltas, error } = await consume(`go ${directive('fault=cut after=2')}`);
+
+    expect(deltas).toBe(2);
+    expect(error).toBeInstanceOf(Error);
+  });
+
   it('stalls after the asked deltas until the client aborts, and records the abort', async () => {
     const controller = new AbortController();
     const events: RawMessageStreamEvent[] = [];
