@@ -42,6 +42,7 @@ interface CreatedKey {
   key: string;
   hint: string;
   principal: string;
+  name?: string;
   createdAt: string;
   revokedAt?: string;
 }
@@ -280,6 +281,36 @@ describe('API keys', () => {
     expect(created).toMatchObject({ name: 'laptop \ufffd' });
     expect(shown.name).toBe('laptop \ufffd');
     expect(listed.keys[0].name).toBe('laptop \ufffd');
+  });
+
+  it.each([
+    ['an escape (C0)', 'ci\u001b[2J', '001B', 3],
+    ['a tab', 'ci\tbox', '0009', 3],
+    ['a C1 control', 'ci\u009bbox', '009B', 3],
+    ['DEL', 'ci\u007f', '007F', 3],
+    ['a line separator', 'ci\u2028box', '2028', 3],
+    ['a bidi override', '\ud83d\udd11 \u202egnp.exe', '202E', 3],
+    ['a bidi isolate', 'ci\u2066box', '2066', 3],
+  ])(
+    'refuses a key name holding %s with 400 naming the character, making no key',
+    async (_, name, codePoint, position) => {
+      const response = await api.asAdmin('POST', '/v1/admin/keys', {
+        principal: 'control-name',
+        name,
+      });
+
+      expect(response.status).toBe(400);
+      expect((await json(response)).error).toEqual({
+        type: 'invalid_request_error',
+        message: `name: U+${codePoint} (character ${position}) is a control character, line separator or bidi override: a name is plain text on one line`,
+      });
+      expect((await api.listAll('principal=control-name')).ids).toEqual([]);
+    },
+  );
+
+  it('keeps a key name with right-to-left text and its bidi marks', async () => {
+    const name = 'מפתח\u200f ci';
+    expect((await api.createKey({ principal: 'rtl-name', name })).name).toBe(name);
   });
 
   it('answers a principal filter that is no user id with 400 rather than an empty list', async () => {

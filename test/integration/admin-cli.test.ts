@@ -304,6 +304,16 @@ describe('npm run admin', () => {
     expect(notAdmin.err).toContain('403 permission_error: the admin API needs a token');
   });
 
+  it('exits with 1 on a key name holding a terminal escape, making no key and echoing no escape', async () => {
+    const run = await admin(['create-key', 'cli-escape', '--name', 'laptop\u001b[2J']);
+
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/^400 invalid_request_error: name: U\+001B \(character 7\)/);
+    expect(run.err).not.toContain('\u001b');
+    expect(run.err).not.toContain('store it now');
+    expect((await admin(['list-keys', '--principal', 'cli-escape'])).json().keys).toEqual([]);
+  });
+
   it('exits with 1 and says so when the stack cannot be reached', async () => {
     const run = await admin(['list-keys'], { baseUrl: 'http://127.0.0.1:9' });
     expect(run.code).toBe(1);

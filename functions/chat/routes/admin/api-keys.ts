@@ -13,6 +13,7 @@ import { json } from '../../http/json-response.js';
 import { defineRoute } from '../../http/route.js';
 import { PageQuerySchema } from '../../request-schemas.js';
 import { countSchema, instantSchema, usdSchema } from '../../response-schemas.js';
+import { keyNameSchema } from './key-name.js';
 
 const positiveInt = z.int().check(z.positive(), z.maximum(100_000_000));
 
@@ -27,7 +28,7 @@ const LIMITS = {
 
 const NewApiKeySchema = z.strictObject({
   principal: z.string().check(z.minLength(1), z.maxLength(128)),
-  name: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  name: z.optional(keyNameSchema()),
   monthlyBudgetUsd: z.optional(LIMITS.monthlyBudgetUsd),
   requestsPerMinute: z.optional(LIMITS.requestsPerMinute),
   tokensPerMinute: z.optional(LIMITS.tokensPerMinute),
