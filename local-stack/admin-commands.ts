@@ -244,7 +244,7 @@ function apiCaller(io: AdminCommandIo): Call {
       const delayMs = delays[attempt];
       const lost = outcome instanceof Error;
       if (delayMs === undefined || !(lost || mayRetry(outcome))) {
-        if (!lost) return answerOf(outcome);
+        if (!lost) return answerOf(outcome, `${method} ${path}`, io.baseUrl);
         throw new AdminApiError(
           `could not reach ${io.baseUrl} (${outcome.message}): is the local stack running (npm start)?`,
         );
@@ -283,7 +283,8 @@ function retryAfterMs(outcome: Answer | Error): number {
   return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_RETRY_AFTER_MS) : 0;
 }
 
-function answerOf(answer: Answer): unknown {
+/** The answer's JSON. @throws AdminApiError for an error answer, or one that is not JSON */
+function answerOf(answer: Answer, request: string, baseUrl: string): unknown {
   let parsed: { error?: { type?: string; message?: string } } | undefined;
   try {
     parsed = JSON.parse(answer.text);
@@ -293,6 +294,15 @@ function answerOf(answer: Answer): unknown {
   if (answer.status < 200 || answer.status > 299) {
     const { type = 'error', message = 'the answer has no error message' } = parsed?.error ?? {};
     throw new AdminApiError(`${answer.status} ${type}: ${message}`);
+  }
+  if (parsed === undefined) {
+    // Not the admin API's answer (a proxy's page, another server on the port): what it said
+    // is shown quoted, so that no control character in it reaches the terminal.
+    const contentType = answer.headers.get('content-type') ?? 'no content-type';
+    const start = answer.text.length > 80 ? `${answer.text.slice(0, 80)}…` : answer.text;
+    throw new AdminApiError(
+      `${answer.status} from ${request}, but not the admin API's JSON (${contentType}: ${JSON.stringify(start)}): is ${baseUrl} the function URL?${request.startsWith('POST') ? ' A key may have been made: list-keys shows it.' : ''}`,
+    );
   }
   return parsed;
 }

@@ -264,6 +264,30 @@ describe('npm run admin', () => {
     expect(run.err).toMatch(/503 api_error: throttled$/);
   });
 
+  it.each([
+    [['list-keys'], 'GET /v1/admin/keys?limit=100'],
+    [['create-key', 'not-json'], 'POST /v1/admin/keys'],
+  ])(
+    'exits with 1 and says what came when %j is answered 2xx with something not JSON (it printed undefined)',
+    async (args, request) => {
+      const proxyPage: typeof fetch = async () =>
+        new Response('<html>\u001b[2JWelcome</html>', {
+          status: 200,
+          headers: { 'content-type': 'text/html' },
+        });
+
+      const run = await admin(args, { transport: proxyPage });
+
+      expect(run.code).toBe(1);
+      expect(run.out).toBe('');
+      expect(run.err).toContain(
+        `200 from ${request}, but not the admin API's JSON (text/html: "<html>\\u001b[2JWelcome</html>")`,
+      );
+      expect(run.err).not.toContain('\u001b');
+      expect(run.err).not.toContain('store it now');
+    },
+  );
+
   it('does not send again a request the API refused', async () => {
     const run = await admin(['create-key', 'iam:not-a-key-principal']);
 
