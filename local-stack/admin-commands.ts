@@ -194,9 +194,7 @@ export async function runAdminCommand(
     const { positionals, values } = parseCommandArgs(command, rest);
     const result = await command.run(apiCaller(io), positionals, values);
     io.print(JSON.stringify(result, null, 2));
-    if (name === 'create-key') {
-      printError('The key is shown this once: store it now, it cannot be read back.');
-    }
+    if (name === 'create-key') printError(creationNotice(result as CreatedKey, Date.now()));
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
@@ -209,6 +207,29 @@ export async function runAdminCommand(
     }
     throw error;
   }
+}
+
+/** What create-key's answer says of the key's state (a replay answers the key as it is now). */
+interface CreatedKey {
+  id: string;
+  revokedAt?: string;
+  expiresAt?: string;
+}
+
+/**
+ * The notice after a created key. A retry answers the key its first attempt made, which may
+ * have been revoked or have expired since: its secret is then worth nothing to store.
+ */
+function creationNotice(key: CreatedKey, nowMs: number): string {
+  const dead = key.revokedAt
+    ? `was revoked at ${key.revokedAt}`
+    : key.expiresAt && Date.parse(key.expiresAt) <= nowMs
+      ? `expired at ${key.expiresAt}`
+      : undefined;
+  if (dead) {
+    return `Key ${key.id}, made by this request, ${dead}: its secret no longer works. Do not store it; create another key.`;
+  }
+  return 'The key is shown this once: store it now, it cannot be read back.';
 }
 
 const MAX_RETRY_AFTER_MS = 10_000;

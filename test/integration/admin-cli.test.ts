@@ -226,6 +226,47 @@ describe('npm run admin', () => {
     expect(usage.status).toBe(200);
   });
 
+  it('says a key its retry answered was revoked since, rather than to store it (it said store it now)', async () => {
+    let attempts = 0;
+    const revokedBeforeTheRetry: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (attempts++ > 0) return response;
+      // The key is made, another admin revokes it, and the first answer is lost.
+      const { id } = (await response.json()) as { id: string };
+      expect((await admin(['revoke-key', id])).code).toBe(0);
+      throw new TypeError('fetch failed', { cause: new Error('other side closed') });
+    };
+
+    const run = await admin(['create-key', 'revoked-since'], { transport: revokedBeforeTheRetry });
+
+    expect(run.code).toBe(0);
+    expect(run.json().revokedAt).toEqual(expect.any(String));
+    expect(run.err).toContain(
+      `Key ${run.json().id}, made by this request, was revoked at ${run.json().revokedAt}: its secret no longer works. Do not store it; create another key.`,
+    );
+    expect(run.err).not.toContain('store it now');
+  });
+
+  it('says a key its retry answered has expired since, rather than to store it', async () => {
+    const expiresAt = new Date(Date.now() + 1500).toISOString();
+    let attempts = 0;
+    const expiredBeforeTheRetry: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (attempts++ > 0) return response;
+      await response.text();
+      await new Promise((resolve) => setTimeout(resolve, Date.parse(expiresAt) - Date.now() + 50));
+      throw new TypeError('fetch failed', { cause: new Error('other side closed') });
+    };
+
+    const run = await admin(['create-key', 'expired-since', '--expires', expiresAt], {
+      transport: expiredBeforeTheRetry,
+    });
+
+    expect(run.code).toBe(0);
+    expect(run.err).toContain(`expired at ${expiresAt}: its secret no longer works`);
+    expect(run.err).not.toContain('store it now');
+  });
+
   it('sends create-key again when its answer does not come in time, making one key', async () => {
     let calls = 0;
     const stalled: typeof fetch = async (input, init) => {
