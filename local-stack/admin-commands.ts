@@ -91,10 +91,10 @@ const COMMANDS: Record<string, Command> = {
         if (cursor) query.set('cursor', cursor);
         const page = (await call('GET', `/v1/admin/keys?${query}`)) as {
           keys: unknown[];
-          nextCursor: string | null;
+          nextCursor?: string;
         };
         keys.push(...page.keys);
-        cursor = page.nextCursor ?? undefined;
+        cursor = page.nextCursor;
       } while (cursor);
       return { keys };
     },

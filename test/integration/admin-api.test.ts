@@ -262,6 +262,10 @@ describe('API keys', () => {
     expect(filtered.ids).toEqual(newestFirst);
     expect(filtered.pageSizes.every((size) => size <= 2)).toBe(true);
     expect(filtered.pageSizes.length).toBeGreaterThanOrEqual(3);
+    // As every listing (conversations, jobs) ends: without `nextCursor` (it was `null`).
+    const lastPage = await json(await api.asAdmin('GET', '/v1/admin/keys?principal=lister-a'));
+    expect(lastPage.keys).toHaveLength(5);
+    expect(lastPage).not.toHaveProperty('nextCursor');
 
     const everything = await api.listAll('limit=3');
     expect(everything.ids.filter((id) => created.includes(id))).toEqual(newestFirst);

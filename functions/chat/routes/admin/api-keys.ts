@@ -12,7 +12,7 @@ import type { IssueApiKey } from '../../admin/issue-api-key.js';
 import { json } from '../../http/json-response.js';
 import { defineRoute } from '../../http/route.js';
 import { PageQuerySchema } from '../../request-schemas.js';
-import { countSchema, instantSchema, usdSchema } from '../../response-schemas.js';
+import { countSchema, instantSchema, nextCursorSchema, usdSchema } from '../../response-schemas.js';
 import { keyNameSchema } from './key-name.js';
 
 const positiveInt = z.int().check(z.positive(), z.maximum(100_000_000));
@@ -129,8 +129,7 @@ export const listApiKeysRoute = (deps: { apiKeys: ApiKeyStore }) =>
       responses: {
         200: {
           description: 'A page of keys.',
-          json: () =>
-            z.object({ keys: z.array(apiKeySchema()), nextCursor: z.nullable(z.string()) }),
+          json: () => z.object({ keys: z.array(apiKeySchema()), nextCursor: nextCursorSchema() }),
         },
       },
     },
@@ -140,7 +139,11 @@ export const listApiKeysRoute = (deps: { apiKeys: ApiKeyStore }) =>
         ...(query.cursor && { cursor: query.cursor }),
         ...(query.principal && { principal: query.principal }),
       });
-      return json(200, { keys: page.items, nextCursor: page.nextCursor ?? null });
+      // As every listing: `nextCursor` only while there is more.
+      return json(200, {
+        keys: page.items,
+        ...(page.nextCursor && { nextCursor: page.nextCursor }),
+      });
     },
   });
 
