@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenApiDocument } from '../../functions/chat/openapi/document.js';
 import { openApiValidator } from '../support/openapi.js';
@@ -959,5 +961,58 @@ describe('GET /openapi.json', () => {
     ]);
 
     expect(answered).toEqual([]);
+  });
+});
+
+/**
+ * GET /v1/models reads the Anthropic API's listing: each way the listing can fail reaches the
+ * caller with a status the document gives, as it does for /v1/messages. The upstream stands
+ * in for the Anthropic API (the local Claude's listing cannot fail).
+ */
+describe('GET /openapi.json on GET /v1/models whose upstream listing fails', () => {
+  let upstream: Server;
+  let answer: { status: number; type: string; headers?: Record<string, string> } | 'drop';
+  let stack: TestStack;
+  let validator: ReturnType<typeof openApiValidator>;
+
+  beforeAll(async () => {
+    upstream = createServer((_, res) => {
+      if (answer === 'drop') return res.socket?.destroy();
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+      res.end(JSON.stringify({ type: 'error', error: { type: answer.type, message: 'refused' } }));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const { port } = upstream.address() as AddressInfo;
+    stack = await startTestStack({
+      anthropicBaseUrl: `http://127.0.0.1:${port}`,
+      env: { MODEL_MAX_RETRIES: '0' },
+    });
+    validator = openApiValidator(await json(await fetch(`${stack.url}/openapi.json`)));
+  });
+  afterAll(async () => {
+    await stack?.close();
+    upstream?.close();
+  });
+
+  it.each([
+    ["the deployment's key refused", { status: 401, type: 'authentication_error' }, 502],
+    ['overloaded', { status: 529, type: 'overloaded_error' }, 529],
+    [
+      'rate limited',
+      { status: 429, type: 'rate_limit_error', headers: { 'retry-after': '1' } },
+      429,
+    ],
+    ['failing', { status: 500, type: 'api_error' }, 500],
+    ['unreachable', 'drop' as const, 503],
+  ])('documents the answer when the listing is %s (%j)', async (_, upstreamAnswer, status) => {
+    answer = upstreamAnswer;
+
+    for (const path of ['/v1/models', `/v1/models/${MODEL}`]) {
+      const response = await stack.request('oa-models', 'GET', path);
+      const documentedAs = path === '/v1/models' ? path : '/v1/models/{modelId}';
+
+      expect(response.status, path).toBe(status);
+      expect(await validator.answer('GET', documentedAs, response), path).toEqual([]);
+    }
   });
 });

@@ -79,14 +79,14 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
   500: {
     name: 'InternalError',
     description:
-      "A bug of ours; the body never carries internals (the request id finds the log). On `/v1/messages` and `count_tokens`, also the Anthropic API's own 500 passed on.",
+      "A bug of ours; the body never carries internals (the request id finds the log). On `/v1/messages`, `count_tokens` and `/v1/models`, also the Anthropic API's own 500 passed on.",
     types: ['api_error'],
     headers: ['x-should-retry'],
   },
   502: {
     name: 'BadGateway',
     description:
-      'Claude could not start answering and retrying will not help, or the Anthropic API refused the deployment’s own key or account (on `/v1/messages` and `count_tokens` with `x-should-retry: false`, unless the API said otherwise).',
+      'Claude could not start answering and retrying will not help, or the Anthropic API refused the deployment’s own key or account (on `/v1/messages`, `count_tokens` and `/v1/models` with `x-should-retry: false`, unless the API said otherwise).',
     types: ['api_error'],
     headers: ['x-should-retry'],
   },

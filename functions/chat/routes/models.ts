@@ -67,6 +67,9 @@ export const listModelsRoute = (deps: { models: ModelListing }) =>
             }),
         },
       },
+      // The Anthropic API's listing, read at most every 10 minutes, fails as /v1/messages does.
+      errors: [429, 502, 529],
+      passesOnUpstreamErrors: true,
     },
     handle: async ({ request, query, principal }) => {
       const lifecycles = lifecyclesOf(request);
@@ -114,7 +117,8 @@ export const getModelRoute = (deps: { models: ModelListing }) =>
       },
       externalDocs: { url: MODELS_REFERENCE, description: "Anthropic's Models API" },
       responses: { 200: { description: 'The model.', json: modelSchema } },
-      errors: [404],
+      errors: [404, 429, 502, 529],
+      passesOnUpstreamErrors: true,
     },
     handle: async ({ params, principal }) =>
       json(200, await deps.models.get(principal, params.modelId!)),
