@@ -373,6 +373,17 @@ describe('API keys', () => {
     }
   });
 
+  it('quotes an overlong id cut in its 404 whole characters only, never half an emoji', async () => {
+    const id = `k${'\u{1F511}'.repeat(60)}`;
+
+    const response = await api.asAdmin('GET', `/v1/admin/keys/${encodeURIComponent(id)}`);
+
+    expect(response.status).toBe(404);
+    const { message } = (await json(response)).error;
+    expect(message).toBe(`no API key k${'\u{1F511}'.repeat(49)}…`);
+    expect(message.isWellFormed()).toBe(true);
+  });
+
   it('answers a list of thousands of unknown models with a short 400, on create and on change (it echoed them all: 200 KB)', async () => {
     const { id } = await api.createKey({ principal: 'many-models', monthlyBudgetUsd: 1 });
     const unknown = Array.from({ length: 20_000 }, (_, i) => `claude-imaginary-${i}`);

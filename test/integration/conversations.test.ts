@@ -83,6 +83,21 @@ describe('the conversation API', () => {
     expect((await stack.request('deleter', 'DELETE', `/v1/conversations/${id}`)).status).toBe(404);
   });
 
+  it('cuts an overlong id in its 404 between whole characters, never in half an emoji', async () => {
+    const id = `conv_${'\u{1F4AC}'.repeat(60)}`;
+
+    const response = await stack.request(
+      'reader',
+      'GET',
+      `/v1/conversations/${encodeURIComponent(id)}`,
+    );
+
+    expect(response.status).toBe(404);
+    const { message } = (await json(response)).error;
+    expect(message).toBe(`conversation "conv_${'\u{1F4AC}'.repeat(47)}…" does not exist`);
+    expect(message.isWellFormed()).toBe(true);
+  });
+
   it('quotes an overlong id cut in its 404, not whole', async () => {
     const id = `conv_${'x'.repeat(5_000)}`;
 

@@ -1,3 +1,4 @@
+import { cutText } from '../../../shared/domain/cut-text.js';
 import { NotFoundError } from '../../../shared/domain/errors.js';
 import { isConversationId } from '../../../shared/domain/ids.js';
 
@@ -10,6 +11,6 @@ export function conversationIdOf(params: Record<string, string>): string {
 
 /** No id of ours is longer than 100 characters: a longer one is quoted cut, not echoed whole. */
 export function conversationNotFound(id: string | undefined): NotFoundError {
-  const quoted = id !== undefined && id.length > 100 ? `${id.slice(0, 100)}…` : id;
+  const quoted = id === undefined ? id : cutText(id, 100);
   return new NotFoundError(`conversation ${JSON.stringify(quoted)} does not exist`);
 }

@@ -2,6 +2,7 @@ import { USER_ID_PATTERN } from '../../../../shared/auth/user-id.js';
 import { type ApiKey, isApiKeyId } from '../../../../shared/domain/api-key.js';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import type { Clock } from '../../../../shared/domain/clock.js';
+import { cutText } from '../../../../shared/domain/cut-text.js';
 import { NotFoundError, ValidationError } from '../../../../shared/domain/errors.js';
 import { nanoToUsd } from '../../../../shared/domain/pricing/model-price.js';
 import type { ApiKeyStore } from '../../../../shared/ports/api-key-store.js';
@@ -256,7 +257,7 @@ function apiKeyIdOf(params: Record<string, string>): string {
 
 /** No key id is longer than 36 characters: a longer one is quoted cut, not echoed whole. */
 function apiKeyNotFound(id: string): NotFoundError {
-  return new NotFoundError(`no API key ${id.length > 100 ? `${id.slice(0, 100)}…` : id}`);
+  return new NotFoundError(`no API key ${cutText(id, 100)}`);
 }
 
 /** A key as the admin API shows it: never its secret. */
