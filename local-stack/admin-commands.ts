@@ -193,7 +193,7 @@ export async function runAdminCommand(
   try {
     const { positionals, values } = parseCommandArgs(command, rest);
     const result = await command.run(apiCaller(io), positionals, values);
-    io.print(JSON.stringify(result, null, 2));
+    io.print(printableJson(result));
     if (name === 'create-key') printError(creationNotice(result as CreatedKey, Date.now()));
     return 0;
   } catch (error) {
@@ -207,6 +207,19 @@ export async function runAdminCommand(
     }
     throw error;
   }
+}
+
+/**
+ * JSON as a terminal shows it truly: besides the C0 controls JSON escapes itself, the C1
+ * controls (U+009B is CSI to some terminals), line separators and bidi overrides are
+ * escaped too (`\u009b`: the same JSON to jq), as a key named before such names were refused
+ * may hold them.
+ */
+function printableJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** What create-key's answer says of the key's state (a replay answers the key as it is now). */

@@ -329,6 +329,19 @@ describe('npm run admin', () => {
     },
   );
 
+  it('prints a key name holding a C1 control or a bidi override escaped, as the same JSON', async () => {
+    const name = 'old\u009b2Jkey \u202egnp.exe\u2028';
+    const namedBefore: typeof fetch = async () =>
+      Response.json({ keys: [{ id: `key_${'0'.repeat(32)}`, principal: 'p', name }] });
+
+    const run = await admin(['list-keys'], { transport: namedBefore });
+
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('"name": "old\\u009b2Jkey \\u202egnp.exe\\u2028"');
+    expect(run.out).not.toMatch(/[\u0080-\u009f\u2028\u202e]/);
+    expect(run.json().keys[0].name).toBe(name);
+  });
+
   it('does not send again a request the API refused', async () => {
     const run = await admin(['create-key', 'iam:not-a-key-principal']);
 
