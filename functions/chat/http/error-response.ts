@@ -24,6 +24,7 @@ import {
 import { countInternalError } from '../../../shared/observability/internal-errors.js';
 import * as z from '../../../shared/validation/zod.js';
 import type { ChatRequestContext } from './chat-router.js';
+import { routeNotFoundMessage } from './route-not-found.js';
 
 const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => AppError, number]> = [
   [ValidationError, 400],
@@ -51,8 +52,9 @@ interface ErrorAnswer {
 /**
  * The one place errors become HTTP: our error vocabulary, Event Handler's routing and
  * validation errors, and anything else as a 500 whose body never leaks internals.
+ * `reqCtx`, when given, names the unknown route in a 404's message.
  */
-export function answerFor(error: unknown): ErrorAnswer {
+export function answerFor(error: unknown, reqCtx?: ChatRequestContext): ErrorAnswer {
   if (error instanceof ModelError) {
     const status =
       error.kind === 'overloaded'
@@ -94,7 +96,8 @@ export function answerFor(error: unknown): ErrorAnswer {
     return { status: 400, type: 'invalid_request_error', message: validationMessage(error) };
   }
   if (error instanceof RouteNotFoundError) {
-    return { status: 404, type: 'not_found_error', message: 'no such route' };
+    const message = reqCtx ? routeNotFoundMessage(reqCtx) : 'no such route';
+    return { status: 404, type: 'not_found_error', message };
   }
   // An empty path parameter (`/v1/conversations/%20`), or malformed percent-encoding.
   if (error instanceof ParameterValidationError || error instanceof URIError) {
@@ -198,7 +201,7 @@ export function errorHandler(baseLogger: Logger) {
     const scope = reqCtx.get('scope');
     const logger = scope?.logger ?? baseLogger;
     const requestId = scope?.requestId ?? reqCtx.context?.awsRequestId ?? 'unknown';
-    const answer = answerFor(error);
+    const answer = answerFor(error, reqCtx);
     if (error instanceof UpstreamError && error.refusedDeploymentStatus === undefined) {
       // The Anthropic API's own error, passed on: not a failure of ours.
       logger.warn('upstream error passed on', {

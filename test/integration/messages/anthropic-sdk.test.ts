@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../support/api-keys.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
@@ -117,6 +117,41 @@ describe('/v1/messages with the official Anthropic SDK', () => {
       expect(request_id).toBeTruthy();
       expect(request_id).toBe(response.headers.get('x-request-id'));
     }
+  });
+
+  it("answers the SDK's methods for APIs not served here (Message Batches, Files) with a NotFoundError naming what is (it said only 'no such route')", async () => {
+    const modelCalls = stack.claude.requests.length;
+    const batch = {
+      custom_id: 'one',
+      params: { model: MODEL, max_tokens: 5, messages: [{ role: 'user' as const, content: 'hi' }] },
+    };
+    const calls: Array<[string, Promise<unknown>]> = [
+      ['POST /v1/messages/batches', client.messages.batches.create({ requests: [batch] })],
+      ['GET /v1/messages/batches', client.messages.batches.list()],
+      ['GET /v1/messages/batches/msgbatch_1', client.messages.batches.retrieve('msgbatch_1')],
+      ['GET /v1/files', client.beta.files.list()],
+      [
+        'POST /v1/files',
+        client.beta.files.upload({
+          file: new File(['notes'], 'notes.txt', { type: 'text/plain' }),
+        }),
+      ],
+      ['DELETE /v1/files/file_1', client.beta.files.delete('file_1')],
+    ];
+
+    for (const [route, call] of calls) {
+      const error = await call.then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error, route).toBeInstanceOf(Anthropic.NotFoundError);
+      expect((error as APIError).type, route).toBe('not_found_error');
+      expect((error as Error).message, route).toContain(`${route} is not served here`);
+      expect((error as Error).message, route).toContain(
+        'POST /v1/messages, POST /v1/messages/count_tokens',
+      );
+    }
+    expect(stack.claude.requests).toHaveLength(modelCalls);
   });
 
   it('streams every event in order with messages.stream, and finalMessage() resolves', async () => {

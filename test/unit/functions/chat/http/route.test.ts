@@ -156,10 +156,13 @@ describe('routes registered with registerRoutes on Event Handler', () => {
     expect(response.body?.id).toBe('t1');
   });
 
-  it('answers an unknown path with 404 not_found_error', async () => {
-    const response = await send(app, { method: 'GET', url: '/v2/nothing', headers: bearer });
+  it("answers an unknown path with 404 not_found_error naming it, and the routes of Anthropic's API served", async () => {
+    const response = await send(app, { method: 'GET', url: '/v2/nothing?x=1', headers: bearer });
     expect(response.status).toBe(404);
-    expect(response.body?.error).toEqual({ type: 'not_found_error', message: 'no such route' });
+    expect(response.body?.error?.type).toBe('not_found_error');
+    expect(response.body?.error?.message).toMatch(
+      /^GET \/v2\/nothing is not served here; of Anthropic's API, only POST \/v1\/messages, /,
+    );
   });
 
   it.each([
