@@ -114,6 +114,24 @@ describe('/v1/messages with the Vercel AI SDK', () => {
     expect(tooledBody).toMatchObject({ tool_choice: { type: 'any' }, tools: [{ name: 'json' }] });
   });
 
+  it("tells a caller whose baseURL lacks the /v1 which paths are served (it said only 'no such route')", async () => {
+    const { key } = await createApiKey(stack, { principal: 'ai-sdk-no-v1' });
+    const misconfigured = createAnthropic({ baseURL: stack.url, apiKey: key });
+
+    const error = await generateText({
+      model: misconfigured(MODEL),
+      prompt: 'Hello',
+      maxRetries: 0,
+    }).catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({
+      statusCode: 404,
+      message: expect.stringMatching(
+        /^POST \/messages is not served here; .* POST \/v1\/messages,/,
+      ),
+    });
+  });
+
   it('streamText with a tool: the model calls it, the SDK runs it, the model answers', async () => {
     const seen: string[] = [];
     const result = streamText({
