@@ -239,6 +239,82 @@ describe('/v1/messages governance', () => {
     expect(usage.cacheReadInputTokens).toBe(read.usage.cache_read_input_tokens);
   });
 
+  it("bills 5-minute and 1-hour cache writes and reads at Sonnet 4.6's list prices, worked out by hand, from both SDKs", async () => {
+    // Nano-dollars a token: $3 input, $15 output, $3.75 and $6 a 5-minute and a 1-hour write, $0.30 a read, a million.
+    const NANO = { input: 3000, output: 15000, write5m: 3750, write1h: 6000, read: 300 };
+    const byHand = (usage: Anthropic.Usage) =>
+      usage.input_tokens * NANO.input +
+      usage.output_tokens * NANO.output +
+      (usage.cache_creation?.ephemeral_5m_input_tokens ?? 0) * NANO.write5m +
+      (usage.cache_creation?.ephemeral_1h_input_tokens ?? 0) * NANO.write1h +
+      (usage.cache_read_input_tokens ?? 0) * NANO.read;
+    const { key } = await createApiKey(stack, { principal: 'hand-priced' });
+    const client = new Anthropic({ baseURL: stack.url, apiKey: key, maxRetries: 0 });
+    const spentNanoUsd = async () => {
+      const response = await fetch(`${stack.url}/v1/usage`, { headers: { 'x-api-key': key } });
+      return Math.round(((await response.json()) as { costUsd: number }).costUsd * 1e9);
+    };
+    const system = [
+      {
+        type: 'text' as const,
+        text: 'The house rules, at length. '.repeat(300),
+        cache_control: { type: 'ephemeral' as const, ttl: '1h' as const },
+      },
+    ];
+    const ask = (context: string, question: string) => ({
+      model: MODEL,
+      max_tokens: 50,
+      system,
+      messages: [
+        {
+          role: 'user' as const,
+          content: [
+            {
+              type: 'text' as const,
+              text: context.repeat(300),
+              cache_control: { type: 'ephemeral' as const, ttl: '5m' as const },
+            },
+            { type: 'text' as const, text: `${question} [[local-claude: tokens=7]]` },
+          ],
+        },
+      ],
+    });
+    const anthropic = createAnthropic({ baseURL: `${stack.url}/v1`, apiKey: key });
+
+    const before = await spentNanoUsd();
+    const writesBoth = await client.messages.create(ask('A long brief. ', 'one'));
+    const afterFirst = await spentNanoUsd();
+    const readsOneWritesOne = await client.messages
+      .stream(ask('Another brief. ', 'two'))
+      .finalMessage();
+    const afterSecond = await spentNanoUsd();
+    const bySdk = await generateText({
+      model: anthropic(MODEL),
+      maxOutputTokens: 50,
+      system: {
+        role: 'system',
+        content: 'A third policy, cached an hour. '.repeat(200),
+        providerOptions: { anthropic: { cacheControl: { type: 'ephemeral', ttl: '1h' } } },
+      },
+      prompt: 'three [[local-claude: tokens=4]]',
+    });
+    const afterThird = await spentNanoUsd();
+
+    expect(writesBoth.usage.cache_creation).toEqual({
+      ephemeral_5m_input_tokens: expect.any(Number),
+      ephemeral_1h_input_tokens: expect.any(Number),
+    });
+    expect(writesBoth.usage.cache_creation?.ephemeral_5m_input_tokens).toBeGreaterThan(0);
+    expect(writesBoth.usage.cache_creation?.ephemeral_1h_input_tokens).toBeGreaterThan(0);
+    expect(readsOneWritesOne.usage.cache_read_input_tokens).toBeGreaterThan(0);
+    expect(readsOneWritesOne.usage.cache_creation?.ephemeral_5m_input_tokens).toBeGreaterThan(0);
+    const sdkUsage = bySdk.usage.raw as unknown as Anthropic.Usage;
+    expect(sdkUsage.cache_creation?.ephemeral_1h_input_tokens).toBeGreaterThan(0);
+    expect(afterFirst - before).toBe(byHand(writesBoth.usage));
+    expect(afterSecond - afterFirst).toBe(byHand(readsOneWritesOne.usage));
+    expect(afterThird - afterSecond).toBe(byHand(sdkUsage));
+  });
+
   it('charges inference held to the US at 1.1 times the list price, streamed or not (it was charged at the list price)', async () => {
     const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('resident') });
     const params = {
