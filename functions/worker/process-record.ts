@@ -134,7 +134,12 @@ export function createRecordHandler(deps: {
       },
       nowIso(),
     );
-    if (stored.contentHash !== undefined && stored.contentHash !== contentHash) {
+    // Another type's job is another content's too (a compaction made before compactions
+    // recorded their content hash has none).
+    if (
+      stored.type !== job.type ||
+      (stored.contentHash !== undefined && stored.contentHash !== contentHash)
+    ) {
       await refuseConflict(record, job, stored);
       return;
     }
@@ -284,7 +289,11 @@ export function createRecordHandler(deps: {
   async function refuseConflict(record: SQSRecord, job: IdentifiedJob, stored: Job) {
     const reason = `job id ${JSON.stringify(job.jobId)} was already used for other content (job created ${stored.createdAt}); this message was not processed`;
     await jobs.recordConflict(job.userId, job.jobId, reason, nowIso());
-    await messages.deadLetter(queueMessageOf(record), `conflict_error: ${reason}`);
+    // A compaction is the service's own, and its next turn asks for it under another id
+    // (see isCompaction): dead-lettered, it would page an operator for nothing to redrive.
+    if (job.type !== 'summarize.conversation') {
+      await messages.deadLetter(queueMessageOf(record), `conflict_error: ${reason}`);
+    }
     observer.conflict({ jobId: job.jobId, userId: job.userId });
     // Not a job.ended: the job of that id is another message's, and goes on.
     await publish({

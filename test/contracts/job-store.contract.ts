@@ -302,6 +302,23 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       expect(await jobs.get(job.userId, job.jobId)).toEqual(expected);
     });
 
+    it('keeps a job of another type exactly as it is, giving it no content hash (a compaction recorded without one)', async () => {
+      const compaction = { ...job, type: 'summarize.conversation' as const };
+      await jobs.create(compaction, T0);
+
+      const again = await jobs.create({ ...job, contentHash: 'abc' }, T1);
+
+      const expected: Job = {
+        ...compaction,
+        status: 'queued',
+        createdAt: T0,
+        updatedAt: T0,
+        attempts: 0,
+      };
+      expect(again).toEqual(expected);
+      expect(await jobs.get(job.userId, job.jobId)).toEqual(expected);
+    });
+
     it('notes a conflicting message on the job and changes nothing else', async () => {
       await jobs.create({ ...job, contentHash: 'abc' }, T0);
 

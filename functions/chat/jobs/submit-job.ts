@@ -6,7 +6,12 @@ import {
   ValidationError,
 } from '../../../shared/domain/errors.js';
 import { utf8Bytes } from '../../../shared/domain/tokens.js';
-import { contentHashOf, jobIdOf } from '../../../shared/jobs/job-id.js';
+import {
+  contentHashOf,
+  jobIdOf,
+  SERVICE_JOB_ID_REFUSAL,
+  takesServiceJobId,
+} from '../../../shared/jobs/job-id.js';
 import type { JobPriority } from '../../../shared/jobs/job-message.js';
 import type { JobQueue } from '../../../shared/ports/job-queue.js';
 import type { Job, JobStatus, JobStore } from '../../../shared/ports/job-store.js';
@@ -58,6 +63,9 @@ export function createJobSubmission(deps: {
       // Its calls are held to the key's own budget too; the job id and hash do not name it.
       ...(apiKey && { apiKeyId: apiKey.id }),
     };
+    if (takesServiceJobId(message)) {
+      throw new ValidationError(`${SERVICE_JOB_ID_REFUSAL} (${JSON.stringify(request.jobId)})`);
+    }
     const jobId = jobIdOf(message);
     const contentHash = contentHashOf(message);
     const nowIso = new Date(deps.clock()).toISOString();
@@ -71,7 +79,12 @@ export function createJobSubmission(deps: {
       },
       nowIso,
     );
-    if (job.contentHash !== undefined && job.contentHash !== contentHash) {
+    // Another type's job under this id (a compaction made before compactions recorded their
+    // content hash) is another content's too.
+    if (
+      job.type !== message.type ||
+      (job.contentHash !== undefined && job.contentHash !== contentHash)
+    ) {
       throw new ConflictError(
         `job id ${JSON.stringify(jobId)} is already used for other content: choose another id`,
       );

@@ -3,7 +3,7 @@ import {
   COMPACTION_KEEPS_RECENT_MESSAGES,
   isSuperseded,
 } from '../../../shared/domain/conversation.js';
-import { compactionJobId } from '../../../shared/jobs/job-id.js';
+import { compactionJobId, contentHashOf, isCompaction } from '../../../shared/jobs/job-id.js';
 import type { JobQueue } from '../../../shared/ports/job-queue.js';
 import type { Job, JobStore } from '../../../shared/ports/job-store.js';
 
@@ -60,7 +60,7 @@ export function createCompactionRequests(deps: {
       // be asked for again until the history reached the next multiple of the threshold.
       if (messagesAfter(summaryThroughSeq, lastSeq, superseded) <= COMPACTION_KEEPS_RECENT_MESSAGES)
         return;
-      const message = {
+      const messageUnder = (alternate: boolean) => ({
         type: 'summarize.conversation' as const,
         userId,
         conversationId,
@@ -71,10 +71,24 @@ export function createCompactionRequests(deps: {
           { id: conversationId, createdAt: conversationCreatedAt },
           summaryThroughSeq,
           Math.floor(historyTokens / deps.thresholdTokens),
+          { alternate },
         ),
-      };
+      });
       const nowMs = deps.clock();
-      const job = await deps.jobs.create(message, new Date(nowMs).toISOString());
+      const create = (message: ReturnType<typeof messageUnder>) =>
+        deps.jobs.create(
+          { ...message, contentHash: contentHashOf(message) },
+          new Date(nowMs).toISOString(),
+        );
+      let message = messageUnder(false);
+      let job = await create(message);
+      // Its id taken by another job (a document named so before such ids were refused):
+      // sent under it, the compaction would be refused as a conflict and dead-lettered.
+      if (!isCompaction(job, message)) {
+        message = messageUnder(true);
+        job = await create(message);
+        if (!isCompaction(job, message)) return;
+      }
       if (neverStarted(job) || failedLongEnough(job, nowMs)) await deps.queue.send(message);
     },
   };

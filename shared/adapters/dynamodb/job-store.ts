@@ -85,9 +85,11 @@ export class DynamoJobStore implements JobStore {
         ...Object.fromEntries(set.map(([name, value]) => [`:${name}`, value])),
       },
       // Another content's job is left as it is: its `priority` (absent on a standard job)
-      // would otherwise be set by if_not_exists to the other content's.
+      // would otherwise be set by if_not_exists to the other content's, and the hash of a
+      // job of another type recorded without one (an earlier compaction's) to this one's.
       ...(job.contentHash !== undefined && {
-        ConditionExpression: 'attribute_not_exists(contentHash) OR contentHash = :contentHash',
+        ConditionExpression:
+          '(attribute_not_exists(#type) OR #type = :type) AND (attribute_not_exists(contentHash) OR contentHash = :contentHash)',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
       ReturnValues: 'ALL_NEW',

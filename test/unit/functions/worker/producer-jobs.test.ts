@@ -6,7 +6,7 @@ import { NOTHING_COUNTED } from '../../../../shared/domain/settlement.js';
 import { estimateTokens, utf8Bytes } from '../../../../shared/domain/tokens.js';
 import { ZERO_USAGE } from '../../../../shared/domain/usage.js';
 import type { JobEndedEvent, ProducerEvent } from '../../../../shared/events/producer-events.js';
-import { contentHashOf } from '../../../../shared/jobs/job-id.js';
+import { contentHashOf, jobIdOf } from '../../../../shared/jobs/job-id.js';
 import { JOBS_QUEUE_DEFINITION } from '../../../../shared/jobs/queue-definition.js';
 import type { QueueMessage } from '../../../../shared/ports/message-actions.js';
 import { ScriptedModel } from '../../../fakes/scripted-model.js';
@@ -116,6 +116,71 @@ describe('jobs sent by producers', () => {
       userId: USER_ID,
       jobType: 'summarize.document',
       error: { type: 'conflict_error', message: expect.stringContaining('other content') },
+    });
+    expect((world.model as ScriptedModel).requests).toHaveLength(1);
+  });
+
+  it("refuses a document naming an id of the form the service gives that is not its content's own, and runs one naming its own", async () => {
+    const world = createWorkerWorld({ model: answering('Summarized.') });
+    const { jobId: _, ...content } = message();
+    const serviceFormed = `job_${'d'.repeat(32)}`;
+
+    await world.handleRecord(jobRecord(message({ jobId: serviceFormed })));
+    await world.handleRecord(jobRecord(message({ jobId: jobIdOf(content) })));
+
+    expect(world.messages.deadLettered).toEqual([
+      expect.objectContaining({
+        reason: expect.stringMatching(
+          /body\.jobId: jobId must not be of the form the service gives/,
+        ),
+      }),
+    ]);
+    expect(await world.jobs.get(USER_ID, serviceFormed)).toBeUndefined();
+    expect(await world.jobs.get(USER_ID, jobIdOf(content))).toMatchObject({ status: 'succeeded' });
+  });
+
+  it("refuses a document under a compaction's id that holds no content hash, leaving the compaction as it was", async () => {
+    const world = createWorkerWorld({ model: answering('Summarized.') });
+    const compaction = {
+      jobId: PRODUCER_ID,
+      userId: USER_ID,
+      type: 'summarize.conversation' as const,
+    };
+    await world.jobs.create(compaction, world.clock.iso());
+
+    await world.handleRecord(jobRecord(message()));
+
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({
+      ...compaction,
+      status: 'queued',
+      attempts: 0,
+    });
+    expect(world.messages.deadLettered).toEqual([
+      expect.objectContaining({ reason: expect.stringMatching(/^conflict_error: /) }),
+    ]);
+    expect((world.model as ScriptedModel).requests).toHaveLength(0);
+  });
+
+  it("drops a compaction whose id another content's job holds without dead-lettering it (the next turn asks under another id)", async () => {
+    const world = createWorkerWorld({ model: answering('Summarized.') });
+    await seedConversation(world.conversations, answeredTurns(5));
+    await world.handleRecord(jobRecord(message()));
+
+    await world.handleRecord(
+      jobRecord({
+        type: 'summarize.conversation',
+        jobId: PRODUCER_ID,
+        userId: USER_ID,
+        conversationId: CONVERSATION_ID,
+      }),
+    );
+
+    expect(world.messages.deadLettered).toEqual([]);
+    expect(world.messages.retries).toEqual([]);
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({
+      type: 'summarize.document',
+      status: 'succeeded',
+      conflict: { message: expect.stringContaining('already used for other content') },
     });
     expect((world.model as ScriptedModel).requests).toHaveLength(1);
   });

@@ -460,7 +460,8 @@ function typeOf(body: unknown): string | undefined {
 
 export const USER_ID = 'reader';
 export const CONVERSATION_ID = `conv_${'c'.repeat(32)}`;
-export const JOB_ID = `job_${'a'.repeat(32)}`;
+/** A producer's own id (one of the form the service gives is refused unless it is the content's). */
+export const JOB_ID = 'report-2026-11:summary';
 
 /**
  * Stores a conversation turn by turn through the port, as the chat function does:

@@ -6,7 +6,11 @@ import {
   PermissionError,
   ValidationError,
 } from '../../../../../shared/domain/errors.js';
-import { jobIdOf } from '../../../../../shared/jobs/job-id.js';
+import {
+  compactionJobId,
+  jobIdOf,
+  SERVICE_JOB_ID_REFUSAL,
+} from '../../../../../shared/jobs/job-id.js';
 import { InMemoryJobStore } from '../../../../fakes/in-memory-job-store.js';
 import { RecordingJobQueue } from '../../../../fakes/recording-job-queue.js';
 
@@ -309,6 +313,45 @@ describe('job submission', () => {
       expect(refused).toHaveLength(2);
       for (const reason of refused) expect(reason).toBeInstanceOf(ConflictError);
       expect(queue.sent.map((message) => message.jobId)).toEqual(['report-7']);
+    });
+
+    it("refuses an id of the form the service gives (a compaction's, say) with ValidationError, recording and sending nothing", async () => {
+      const { jobs, queue, submit } = submissionFixture();
+      const compactionId = compactionJobId(
+        'alice',
+        { id: `conv_${'c'.repeat(32)}`, createdAt: NOW_ISO },
+        0,
+        1,
+      );
+
+      await expect(submit({ ...DOCUMENT, jobId: compactionId })).rejects.toThrow(
+        new ValidationError(`${SERVICE_JOB_ID_REFUSAL} (${JSON.stringify(compactionId)})`),
+      );
+      expect(await jobs.get('alice', compactionId)).toBeUndefined();
+      expect(queue.sent).toEqual([]);
+    });
+
+    it('answers a document naming the id the service gave it as that job', async () => {
+      const { queue, submit } = submissionFixture();
+      const first = await submit(DOCUMENT);
+
+      const again = await submit({ ...DOCUMENT, jobId: first.jobId });
+
+      expect(again).toEqual(first);
+      expect(queue.sent.map((message) => message.jobId)).toEqual([first.jobId, first.jobId]);
+    });
+
+    it('refuses an id a compaction holds, recorded without a content hash, with a ConflictError', async () => {
+      const { jobs, queue, submit } = submissionFixture();
+      await jobs.create(
+        { jobId: 'report-7', userId: 'alice', type: 'summarize.conversation' },
+        NOW_ISO,
+      );
+
+      await expect(submit({ ...DOCUMENT, jobId: 'report-7' })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      expect(queue.sent).toEqual([]);
     });
 
     it('gives a standard document the id it always had, and a batch one another', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCompactionRequests } from '../../../../../functions/chat/turn/compaction-requests.js';
-import { compactionJobId } from '../../../../../shared/jobs/job-id.js';
+import { compactionJobId, contentHashOf } from '../../../../../shared/jobs/job-id.js';
 import { InMemoryJobStore } from '../../../../fakes/in-memory-job-store.js';
 import { RecordingJobQueue } from '../../../../fakes/recording-job-queue.js';
 import { NOW_MS, USER } from './support.js';
@@ -106,6 +106,56 @@ describe('compaction requests', () => {
       type: 'summarize.conversation',
       createdAt: new Date(NOW_MS).toISOString(),
     });
+  });
+
+  it("records the compaction's content hash, so that no document can take its id", async () => {
+    const { jobs, sentJobIds, requestIfDue } = compactionFixture();
+
+    await requestIfDue(THRESHOLD_TOKENS + 1);
+
+    const [jobId] = sentJobIds();
+    expect(await jobs.get(USER, jobId!)).toMatchObject({
+      contentHash: contentHashOf({
+        type: 'summarize.conversation',
+        userId: USER,
+        conversationId: CONVERSATION,
+      }),
+    });
+  });
+
+  it('asks under its alternate id when another job holds its id, leaving that job as it was', async () => {
+    const { jobs, queue, requestIfDue, sentJobIds } = compactionFixture();
+    const taken = compactionJobId(USER, CONVERSATION_MADE, 0, 1);
+    const document = { jobId: taken, userId: USER, type: 'summarize.document' as const };
+    await jobs.create({ ...document, contentHash: 'a'.repeat(64) }, CREATED_AT);
+
+    await requestIfDue(THRESHOLD_TOKENS + 1);
+    await requestIfDue(THRESHOLD_TOKENS + 2);
+
+    const alternate = compactionJobId(USER, CONVERSATION_MADE, 0, 1, { alternate: true });
+    expect(alternate).not.toBe(taken);
+    expect(sentJobIds()).toEqual([alternate, alternate]);
+    expect(queue.sent[0]).toMatchObject({ type: 'summarize.conversation', summaryThroughSeq: 0 });
+    expect(await jobs.get(USER, taken)).toMatchObject({
+      ...document,
+      status: 'queued',
+      createdAt: CREATED_AT,
+      contentHash: 'a'.repeat(64),
+    });
+    expect(await jobs.get(USER, alternate)).toMatchObject({
+      type: 'summarize.conversation',
+      status: 'queued',
+    });
+  });
+
+  it('takes an earlier compaction recorded without a content hash for its own', async () => {
+    const { jobs, requestIfDue, sentJobIds } = compactionFixture();
+    const jobId = compactionJobId(USER, CONVERSATION_MADE, 0, 1);
+    await jobs.create({ jobId, userId: USER, type: 'summarize.conversation' }, CREATED_AT);
+
+    await requestIfDue(THRESHOLD_TOKENS + 1);
+
+    expect(sentJobIds()).toEqual([jobId]);
   });
 
   it('names the same job on every turn until a summary is saved, resending it only until it starts', async () => {
