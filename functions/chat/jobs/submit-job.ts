@@ -39,7 +39,7 @@ export type SubmitJob = (
  * or was cancelled runs again when it is asked for again.
  */
 export function createJobSubmission(deps: {
-  jobs: Pick<JobStore, 'create' | 'discard' | 'requeue' | 'cancel' | 'markFailed'>;
+  jobs: Pick<JobStore, 'create' | 'get' | 'discard' | 'requeue' | 'cancel' | 'markFailed'>;
   queue: JobQueue;
   clock: Clock;
   limits: { maxDocumentBytes: number; models: ReadonlySet<string>; defaultModel: string };
@@ -63,10 +63,16 @@ export function createJobSubmission(deps: {
       // Its calls are held to the key's own budget too; the job id and hash do not name it.
       ...(apiKey && { apiKeyId: apiKey.id }),
     };
-    if (takesServiceJobId(message)) {
-      throw new ValidationError(`${SERVICE_JOB_ID_REFUSAL} (${JSON.stringify(request.jobId)})`);
-    }
     const jobId = jobIdOf(message);
+    const conflict = () =>
+      new ConflictError(
+        `job id ${JSON.stringify(jobId)} is already used for other content: choose another id`,
+      );
+    if (takesServiceJobId(message)) {
+      // Another job's (another document's, a compaction's): the conflict it always was.
+      if (await deps.jobs.get(request.userId, jobId)) throw conflict();
+      throw new ValidationError(`${SERVICE_JOB_ID_REFUSAL} (${JSON.stringify(jobId)})`);
+    }
     const contentHash = contentHashOf(message);
     const nowIso = new Date(deps.clock()).toISOString();
     const job = await deps.jobs.create(
@@ -85,9 +91,7 @@ export function createJobSubmission(deps: {
       job.type !== message.type ||
       (job.contentHash !== undefined && job.contentHash !== contentHash)
     ) {
-      throw new ConflictError(
-        `job id ${JSON.stringify(jobId)} is already used for other content: choose another id`,
-      );
+      throw conflict();
     }
     if (job.status === 'failed' || job.status === 'cancelled') {
       // Asked again after it failed (the budget raised, say) or was cancelled: it runs again.

@@ -331,6 +331,16 @@ describe('job submission', () => {
       expect(queue.sent).toEqual([]);
     });
 
+    it('refuses the id the service gave another document with a ConflictError, as any id of other content', async () => {
+      const { queue, submit } = submissionFixture();
+      const first = await submit(DOCUMENT);
+
+      await expect(
+        submit({ ...DOCUMENT, text: 'Another report.', jobId: first.jobId }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      expect(queue.sent).toHaveLength(1);
+    });
+
     it('answers a document naming the id the service gave it as that job', async () => {
       const { queue, submit } = submissionFixture();
       const first = await submit(DOCUMENT);
