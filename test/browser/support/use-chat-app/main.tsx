@@ -1,0 +1,130 @@
+import { useChat } from '@ai-sdk/react';
+import { DefaultChatTransport, type UIMessage } from 'ai';
+import { type FormEvent, useEffect, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+
+/**
+ * A front end set up as README's "Use it from a React front end" says, on its own origin. The
+ * test gives the function URL and the user's token in the page's query; the chat's id is kept
+ * there too, so that a reload comes back to it. README's code is copied as written there, but
+ * for the function URL.
+ */
+const query = new URLSearchParams(location.search);
+const functionUrl = query.get('api') ?? '';
+const token = query.get('token') ?? '';
+
+// From README: `conv_` + 32 hex names the conversation itself, so GET /v1/conversations/{id} reads it.
+const newChatId = () => `conv_${crypto.randomUUID().replaceAll('-', '')}`;
+
+// From README.
+async function storedMessages(chatId: string): Promise<UIMessage[]> {
+  const messages: UIMessage[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = new URL(`${functionUrl}/v1/conversations/${chatId}?limit=100`);
+    if (cursor) page.searchParams.set('cursor', cursor);
+    const response = await fetch(page, { headers: { authorization: `Bearer ${token}` } });
+    if (response.status === 404) return messages; // not started yet: a new chat
+    if (!response.ok) throw new Error(await response.text());
+    const read = await response.json();
+    for (const { id, role, content, ...metadata } of read.messages) {
+      messages.push({ id, role, parts: [{ type: 'text', text: content }], metadata });
+    }
+    cursor = read.nextCursor;
+  } while (cursor);
+  return messages;
+}
+
+interface AnswerMetadata {
+  conversationId?: string;
+}
+
+/** The chat named in the URL (a new one named there first), rendered once its messages are read. */
+function Page() {
+  const [chatId] = useState(() => query.get('chat') ?? newChatId());
+  const [stored, setStored] = useState<UIMessage[]>();
+  useEffect(() => {
+    query.set('chat', chatId);
+    history.replaceState(null, '', `?${query}`);
+    storedMessages(chatId).then(setStored);
+  }, [chatId]);
+  return stored ? <Chat chatId={chatId} stored={stored} /> : <p>Opening the chat…</p>;
+}
+
+function Chat({ chatId, stored }: { chatId: string; stored: UIMessage[] }) {
+  const [input, setInput] = useState('');
+  // README's snippet.
+  const { messages, sendMessage, regenerate, status, error } = useChat({
+    id: chatId, // names the conversation (below); omit it for a new one
+    messages: stored,
+    resume: true, // after a reload, pick up the answer still streaming
+    transport: new DefaultChatTransport({
+      api: `${functionUrl}/v1/ui/chat`,
+      headers: () => ({ authorization: `Bearer ${token}` }),
+      body: { model: 'claude-sonnet-4-6' }, // optional: model, system, maxTokens
+      // Send the question only (the history is the server's): a long chat's messages would
+      // outgrow the 6 MB a function URL takes, and every message would then be a 413.
+      prepareSendMessagesRequest: ({ id, messages, trigger, messageId, body }) => ({
+        body: { ...body, id, messages: messages.slice(-1), trigger, messageId },
+      }),
+    }),
+  });
+  const statuses = useStatusesSeen(status);
+  const [stopStatus, setStopStatus] = useState<number>();
+
+  const send = (event: FormEvent) => {
+    event.preventDefault();
+    sendMessage({ text: input });
+    setInput('');
+  };
+  // README's Stop: the server's, of the answer's conversation, named by the answer's id.
+  const stopAnswer = async () => {
+    const answer = messages.at(-1);
+    const metadata = answer?.metadata as AnswerMetadata | undefined;
+    if (answer?.role !== 'assistant' || !metadata?.conversationId) return;
+    const response = await fetch(
+      `${functionUrl}/v1/conversations/${metadata.conversationId}/stop?messageId=${encodeURIComponent(answer.id)}`,
+      { method: 'POST', headers: { authorization: `Bearer ${token}` } },
+    );
+    setStopStatus(response.status);
+  };
+
+  return (
+    <main>
+      <ol aria-label="Conversation">
+        {messages.map((message) => (
+          <li key={message.id} data-role={message.role} data-id={message.id}>
+            {message.parts.map((part) => (part.type === 'text' ? part.text : '')).join('')}
+          </li>
+        ))}
+      </ol>
+      <p data-testid="status">{status}</p>
+      <p data-testid="statuses">{statuses.join(' ')}</p>
+      {stopStatus !== undefined && <p data-testid="stop-status">{stopStatus}</p>}
+      {error && <p role="alert">{error.message}</p>}
+      <form onSubmit={send}>
+        <textarea
+          aria-label="Message"
+          value={input}
+          onChange={(event) => setInput(event.target.value)}
+        />
+        <button type="submit">Send</button>
+        <button type="button" onClick={() => void stopAnswer()}>
+          Stop
+        </button>
+        <button type="button" onClick={() => void regenerate()}>
+          Regenerate
+        </button>
+      </form>
+    </main>
+  );
+}
+
+/** Every status the chat went through, in order, as the user saw them. */
+function useStatusesSeen(status: string): string[] {
+  const [seen, setSeen] = useState<string[]>([]);
+  useEffect(() => setSeen((earlier) => [...earlier, status]), [status]);
+  return seen;
+}
+
+createRoot(document.getElementById('root')!).render(<Page />);

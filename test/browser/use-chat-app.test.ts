@@ -1,0 +1,238 @@
+import { randomBytes } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json } from '../integration/support/sse.js';
+import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
+import { chromiumMissing, launchChromium } from './support/chromium.js';
+import { directive } from './support/playground-page.js';
+import { startUseChatApp } from './support/use-chat-app.js';
+
+/**
+ * A question answered, as the chat's status showed it: an answer streamed in one render may
+ * never show `streaming` (React batches its updates).
+ */
+const ANSWERED = /^submitted (streaming )?ready$/;
+
+interface StoredMessage {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  stopReason?: string;
+  superseded?: true;
+}
+
+/**
+ * `useChat` set up as README says, in a React app on another origin (support/use-chat-app/),
+ * in Chromium: what its user sees, and what the server stored of it.
+ */
+describe.skipIf(chromiumMissing)(
+  'useChat in a React app set up as README shows, in Chromium',
+  () => {
+    let browser: Browser;
+    let stack: TestStack;
+    let app: Awaited<ReturnType<typeof startUseChatApp>>;
+    beforeAll(async () => {
+      app = await startUseChatApp();
+      [browser, stack] = await Promise.all([
+        launchChromium(),
+        startTestStack({
+          corsAllowedOrigins: [app.origin],
+          claude: { tokensPerSecond: 400 },
+          chatTuning: { stopPollIntervalMs: 50 },
+        }),
+      ]);
+    });
+    afterAll(async () => {
+      await browser?.close();
+      await stack?.close();
+      await app?.close();
+    });
+
+    /** The app on a new chat of `userId`'s, its id in the URL as README's reopening has it. */
+    async function openChat(userId: string) {
+      const conversationId = `conv_${randomBytes(16).toString('hex')}`;
+      const page = await browser.newPage();
+      const url = new URL(app.origin);
+      url.search = new URLSearchParams({
+        api: stack.url,
+        token: await stack.token(userId),
+        chat: conversationId,
+      }).toString();
+      await page.goto(url.toString());
+      await page.getByLabel('Message').waitFor();
+      return { page, conversationId };
+    }
+
+    const ask = async (page: Page, text: string) => {
+      await page.getByLabel('Message').fill(text);
+      await page.getByRole('button', { name: 'Send' }).click();
+    };
+    const shown = async (page: Page) =>
+      Promise.all(
+        (await page.locator('li').all()).map(async (item) => [
+          await item.getAttribute('data-role'),
+          await item.textContent(),
+        ]),
+      );
+    const shownAnswer = async (page: Page) =>
+      (await page.locator('li[data-role="assistant"]').last().textContent()) ?? '';
+    const stored = async (userId: string, conversationId: string, query = '') =>
+      (
+        await json(
+          await stack.request(userId, 'GET', `/v1/conversations/${conversationId}${query}`),
+        )
+      ).messages as StoredMessage[];
+    const asShown = (messages: StoredMessage[]) => messages.map((m) => [m.role, m.content]);
+
+    /**
+     * The statuses the chat goes through from now until it is done again (`ready` or `error`):
+     * call it before the action, await what it returns after.
+     */
+    async function statusesFromNow(page: Page) {
+      const statuses = async () =>
+        ((await page.getByTestId('statuses').textContent()) ?? '').split(' ');
+      const before = (await statuses()).length;
+      return async () => {
+        let since = '';
+        await expect
+          .poll(
+            async () => {
+              since = (await statuses()).slice(before).join(' ');
+              return since;
+            },
+            { timeout: 10_000 },
+          )
+          .toMatch(/(ready|error)$/);
+        return since;
+      };
+    }
+
+    it('shows the answer as it streams (submitted, streaming, ready), then answers a second question with the history the server keeps', async () => {
+      const { page, conversationId } = await openChat('ada');
+      let done = await statusesFromNow(page);
+      await ask(page, `My name is Ada. ${directive('reply=echo ttft=300 tps=50')}`);
+      expect(await done()).toBe('submitted streaming ready');
+      done = await statusesFromNow(page);
+      await ask(page, `What is my name? ${directive('reply=echo')}`);
+      expect(await done()).toMatch(ANSWERED);
+
+      const messages = await stored('ada', conversationId);
+      expect(messages).toHaveLength(4);
+      expect(await shown(page)).toEqual(asShown(messages));
+      expect(await shown(page)).toContainEqual(['assistant', expect.stringMatching(/^Echo: What/)]);
+      const sent = stack.claude.requests.at(-1)!.body as { messages: unknown[] };
+      expect(sent.messages).toHaveLength(3);
+      await page.close();
+    });
+
+    it('stops an answer with the server stop README names: the part shown stays, and is what is stored', async () => {
+      const { page, conversationId } = await openChat('grace');
+      const done = await statusesFromNow(page);
+      await ask(page, `Tell me a long story ${directive('tokens=400 tps=20')}`);
+      await expect.poll(() => shownAnswer(page), { timeout: 5_000 }).toMatch(/\w+ \w+ \w+/);
+      await page.getByRole('button', { name: 'Stop' }).click();
+      expect(await done()).toBe('submitted streaming ready');
+      expect(await page.getByTestId('stop-status').textContent()).toBe('202');
+
+      const messages = await stored('grace', conversationId);
+      expect(messages.at(-1)?.stopReason).toBe('stopped');
+      expect(messages.at(-1)?.content.length).toBeLessThan(400);
+      expect(await shown(page)).toEqual(asShown(messages));
+      expect(await page.getByRole('alert').count()).toBe(0);
+      await page.close();
+    });
+
+    it('reopens the chat after a reload mid-answer: the question, and the answer followed to its end (resume: true)', async () => {
+      const { page, conversationId } = await openChat('hedy');
+      await ask(page, `Tell me at length ${directive('tokens=60 tps=30')}`);
+      await expect.poll(() => shownAnswer(page), { timeout: 5_000 }).toMatch(/\w+ \w+ \w+/);
+      const shownBefore = await shownAnswer(page);
+
+      await page.reload();
+      await expect
+        .poll(() => page.getByTestId('statuses').textContent(), { timeout: 10_000 })
+        .toMatch(/^ready (submitted )?streaming ready$/);
+
+      const messages = await stored('hedy', conversationId);
+      expect(messages.at(-1)?.stopReason).toBe('end_turn');
+      expect(await shown(page)).toEqual(asShown(messages));
+      expect(messages.at(-1)?.content.startsWith(shownBefore)).toBe(true);
+
+      // The reopened chat goes on, answered with its history.
+      const next = await statusesFromNow(page);
+      await ask(page, 'And then?');
+      expect(await next()).toMatch(ANSWERED);
+      expect(await shown(page)).toEqual(asShown(await stored('hedy', conversationId)));
+      expect((stack.claude.requests.at(-1)!.body as { messages: unknown[] }).messages).toHaveLength(
+        3,
+      );
+      await page.close();
+    });
+
+    it('shows a failure mid-answer as the chat error, keeping the part shown, which is what is stored', async () => {
+      const { page, conversationId } = await openChat('edsger');
+      const done = await statusesFromNow(page);
+      await ask(page, `go ${directive('fault=error-mid after=3 type=overloaded_error')}`);
+      // Three words and the error may come in one render: React need not show `streaming`.
+      expect(await done()).toMatch(/^submitted (streaming )?error$/);
+
+      expect(await page.getByRole('alert').textContent()).toMatch(/overloaded/i);
+      const messages = await stored('edsger', conversationId);
+      expect(messages.at(-1)?.content).not.toBe('');
+      expect(await shown(page)).toEqual(asShown(messages));
+      await page.close();
+    });
+
+    it('shows a 402 as the chat error, keeping the question shown, and asks it with regenerate() once the budget allows', async () => {
+      const admin = await stack.token('budget-admin', { admin: true });
+      const setBudget = (monthlyBudgetUsd: number) =>
+        fetch(`${stack.url}/v1/admin/principals/linus/budget`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ monthlyBudgetUsd }),
+        });
+      expect((await setBudget(0)).status).toBe(200);
+      const { page, conversationId } = await openChat('linus');
+      let done = await statusesFromNow(page);
+      await ask(page, 'A question over budget');
+      expect(await done()).toBe('submitted error');
+      expect(await page.getByRole('alert').textContent()).toMatch(/billing_error/);
+      expect(await shown(page)).toEqual([['user', 'A question over budget']]);
+
+      expect((await setBudget(10)).status).toBe(200);
+      done = await statusesFromNow(page);
+      await page.getByRole('button', { name: 'Regenerate' }).click();
+      expect(await done()).toMatch(ANSWERED);
+      expect(await page.getByRole('alert').count()).toBe(0);
+      const messages = await stored('linus', conversationId);
+      expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+      expect(messages[0]?.content).toBe('A question over budget');
+      expect(await shown(page)).toEqual(asShown(messages));
+      await page.close();
+    });
+
+    it('regenerates the last answer: the new one is shown, and stored in place of the old, kept as superseded', async () => {
+      const { page, conversationId } = await openChat('alan');
+      let done = await statusesFromNow(page);
+      await ask(page, 'Say something');
+      expect(await done()).toMatch(ANSWERED);
+      const answer = page.locator('li[data-role="assistant"]');
+      const firstId = await answer.getAttribute('data-id');
+      const calls = stack.claude.requests.length;
+
+      done = await statusesFromNow(page);
+      await page.getByRole('button', { name: 'Regenerate' }).click();
+      expect(await done()).toMatch(ANSWERED);
+
+      expect(stack.claude.requests.length).toBe(calls + 1);
+      const messages = await stored('alan', conversationId);
+      expect(await shown(page)).toEqual(asShown(messages));
+      const newId = await answer.getAttribute('data-id');
+      expect(newId).not.toBe(firstId);
+      expect(messages.at(-1)?.id).toBe(newId);
+      const all = await stored('alan', conversationId, '?include=superseded');
+      expect(all.find((m) => m.id === firstId)?.superseded).toBe(true);
+      await page.close();
+    });
+  },
+);
