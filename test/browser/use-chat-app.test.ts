@@ -71,11 +71,11 @@ describe.skipIf(chromiumMissing)(
       Promise.all(
         (await page.locator('li').all()).map(async (item) => [
           await item.getAttribute('data-role'),
-          await item.textContent(),
+          await item.locator('p').textContent(),
         ]),
       );
     const shownAnswer = async (page: Page) =>
-      (await page.locator('li[data-role="assistant"]').last().textContent()) ?? '';
+      (await page.locator('li[data-role="assistant"] p').last().textContent()) ?? '';
     const stored = async (userId: string, conversationId: string, query = '') =>
       (
         await json(
@@ -232,6 +232,29 @@ describe.skipIf(chromiumMissing)(
       expect(messages.at(-1)?.id).toBe(newId);
       const all = await stored('alan', conversationId, '?include=superseded');
       expect(all.find((m) => m.id === firstId)?.superseded).toBe(true);
+      await page.close();
+    });
+    it('edits a question of the reopened chat by the id the stored messages gave it: it and what followed are replaced', async () => {
+      const { page, conversationId } = await openChat('barbara');
+      for (const question of ['First question', 'Second question']) {
+        const done = await statusesFromNow(page);
+        await ask(page, question);
+        expect(await done()).toMatch(ANSWERED);
+      }
+      await page.reload();
+      await expect.poll(() => shown(page), { timeout: 5_000 }).toHaveLength(4);
+
+      await page.getByLabel('Message').fill(`First question, edited ${directive('reply=echo')}`);
+      const done = await statusesFromNow(page);
+      await page.getByRole('button', { name: 'Edit' }).first().click();
+      expect(await done()).toMatch(ANSWERED);
+
+      const messages = await stored('barbara', conversationId);
+      expect(await shown(page)).toEqual(asShown(messages));
+      expect(messages.map((m) => m.content)).toEqual([
+        `First question, edited ${directive('reply=echo')}`,
+        expect.stringMatching(/^Echo: First question, edited/),
+      ]);
       await page.close();
     });
   },

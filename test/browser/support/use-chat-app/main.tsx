@@ -94,7 +94,19 @@ function Chat({ chatId, stored }: { chatId: string; stored: UIMessage[] }) {
       <ol aria-label="Conversation">
         {messages.map((message) => (
           <li key={message.id} data-role={message.role} data-id={message.id}>
-            {message.parts.map((part) => (part.type === 'text' ? part.text : '')).join('')}
+            <p>{message.parts.map((part) => (part.type === 'text' ? part.text : '')).join('')}</p>
+            {message.role === 'user' && (
+              <button
+                type="button"
+                onClick={() => {
+                  // README's edit: the question's server id, the composer's text.
+                  sendMessage({ text: input, messageId: message.id });
+                  setInput('');
+                }}
+              >
+                Edit
+              </button>
+            )}
           </li>
         ))}
       </ol>
