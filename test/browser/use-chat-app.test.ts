@@ -211,6 +211,22 @@ describe.skipIf(chromiumMissing)(
       await page.close();
     });
 
+    it('shows a 400 for a question over the 32,000 characters a message may hold as the chat error, keeping the question shown', async () => {
+      const { page, conversationId } = await openChat('pasting');
+      const pasted = 'A pasted document. '.repeat(1_700);
+      const done = await statusesFromNow(page);
+      await ask(page, pasted);
+      expect(await done()).toBe('submitted error');
+
+      expect(await page.getByRole('alert').textContent()).toMatch(
+        /invalid_request_error.*at most 32000 characters/,
+      );
+      expect(await shown(page)).toEqual([['user', pasted]]);
+      const response = await stack.request('pasting', 'GET', `/v1/conversations/${conversationId}`);
+      expect(response.status).toBe(404);
+      await page.close();
+    });
+
     it('regenerates the last answer: the new one is shown, and stored in place of the old, kept as superseded', async () => {
       const { page, conversationId } = await openChat('alan');
       let done = await statusesFromNow(page);
