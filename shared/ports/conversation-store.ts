@@ -111,6 +111,16 @@ export interface ConversationStore {
     conversationId: string,
     page: PageRequest,
   ): Promise<Page<StoredMessage>>;
+  /**
+   * The newest messages, those in `skip` left out, up to `limit` of them and `maxTokens`
+   * (estimated; the newest message always), oldest first: a chat reopened at its end.
+   * `nextCursor` reads the ones before them, on to the first.
+   */
+  latestMessages(
+    userId: string,
+    conversationId: string,
+    page: PageRequest & { maxTokens: number; skip?: ReadonlyArray<readonly [number, number]> },
+  ): Promise<Page<StoredMessage>>;
   /** The message at `seq`, if there is one. */
   message(userId: string, conversationId: string, seq: number): Promise<StoredMessage | undefined>;
   /** The newest messages after `afterSeq`, oldest first, up to `maxTokens` (estimated), those in `skip` left out. */

@@ -971,6 +971,84 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     });
   });
 
+  describe('latestMessages', () => {
+    it('pages from the newest messages back to the first, each page oldest first', async () => {
+      const conversation = await converse({ tokens: [1, 1, 1, 1, 1] });
+
+      const newest = await store.latestMessages(userId, conversation.id, {
+        limit: 2,
+        maxTokens: 1_000,
+      });
+      const before = await store.latestMessages(userId, conversation.id, {
+        limit: 2,
+        maxTokens: 1_000,
+        cursor: newest.nextCursor,
+      });
+      const first = await store.latestMessages(userId, conversation.id, {
+        limit: 2,
+        maxTokens: 1_000,
+        cursor: before.nextCursor,
+      });
+
+      expect(newest.items.map((message) => message.seq)).toEqual([4, 5]);
+      expect(before.items.map((message) => message.seq)).toEqual([2, 3]);
+      expect(first.items.map((message) => message.seq)).toEqual([1]);
+      expect(first.nextCursor).toBeUndefined();
+    });
+
+    it('leaves out the skipped messages without counting them, and ends a page at maxTokens', async () => {
+      const conversation = await converse({ tokens: [5, 50, 10, 20, 30, 40] });
+
+      const page = await store.latestMessages(userId, conversation.id, {
+        limit: 10,
+        maxTokens: 75,
+        skip: [[5, 5]],
+      });
+      const rest = await store.latestMessages(userId, conversation.id, {
+        limit: 10,
+        maxTokens: 75,
+        skip: [[5, 5]],
+        cursor: page.nextCursor,
+      });
+
+      expect(page.items.map((message) => message.seq)).toEqual([3, 4, 6]);
+      expect(rest.items.map((message) => message.seq)).toEqual([1, 2]);
+      expect(rest.nextCursor).toBeUndefined();
+    });
+
+    it('answers the newest message even when it alone is past maxTokens', async () => {
+      const conversation = await converse({ tokens: [5, 500] });
+
+      const page = await store.latestMessages(userId, conversation.id, {
+        limit: 10,
+        maxTokens: 100,
+      });
+
+      expect(page.items.map((message) => message.seq)).toEqual([2]);
+      expect(page.nextCursor).toBeDefined();
+    });
+
+    it("refuses another conversation's cursor, and finds nothing in one that does not exist", async () => {
+      const conversation = await converse({ tokens: [1, 1, 1] });
+      const other = await converse({ tokens: [1, 1, 1] });
+      const { nextCursor } = await store.latestMessages(userId, other.id, {
+        limit: 1,
+        maxTokens: 1_000,
+      });
+
+      await expect(
+        store.latestMessages(userId, conversation.id, {
+          limit: 1,
+          maxTokens: 1_000,
+          cursor: nextCursor,
+        }),
+      ).rejects.toBeInstanceOf(ValidationError);
+      expect(
+        await store.latestMessages(userId, newConversationId(), { limit: 5, maxTokens: 1_000 }),
+      ).toEqual({ items: [] });
+    });
+  });
+
   describe('stopping a turn', () => {
     it('asks the live turn to stop, and only that turn', async () => {
       const begin = beginOf({ userId, conversationId: newConversationId() });

@@ -74,6 +74,33 @@ export class InMemoryConversationStore implements ConversationStore {
     );
   }
 
+  async latestMessages(
+    userId: string,
+    conversationId: string,
+    page: PageRequest & { maxTokens: number; skip?: ReadonlyArray<readonly [number, number]> },
+  ): Promise<Page<StoredMessage>> {
+    const owner = `latest:${keyOf(userId, conversationId)}`;
+    const before = decodeCursor<number>(page.cursor, owner);
+    const newestFirst: StoredMessage[] = [];
+    let tokens = 0;
+    for (const { message, tokens: messageTokens } of this.messagesOf(userId, conversationId)
+      .filter(({ message }) => before === undefined || message.seq < before)
+      .filter(({ message }) => !isSuperseded(message.seq, page.skip))
+      .reverse()) {
+      tokens += messageTokens;
+      // Like the adapter: the newest always, then up to the first that does not fit.
+      if (
+        newestFirst.length === page.limit ||
+        (tokens > page.maxTokens && newestFirst.length > 0)
+      ) {
+        const items = newestFirst.reverse();
+        return { items, nextCursor: encodeCursor(owner, items[0]!.seq) };
+      }
+      newestFirst.push(structuredClone(message));
+    }
+    return { items: newestFirst.reverse() };
+  }
+
   async message(
     userId: string,
     conversationId: string,

@@ -113,6 +113,43 @@ export class DynamoConversationStore implements ConversationStore {
     return this.pageOf((result.Items ?? []).map(toMessage), result.LastEvaluatedKey, partition);
   }
 
+  async latestMessages(
+    userId: string,
+    conversationId: string,
+    page: PageRequest & { maxTokens: number; skip?: ReadonlyArray<readonly [number, number]> },
+  ): Promise<Page<StoredMessage>> {
+    const partition = keys.conversationPartition(userId, conversationId);
+    const newestFirst: StoredMessage[] = [];
+    let tokens = 0;
+    let startKey = await this.codec().decode(page.cursor, partition);
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
+          ExpressionAttributeValues: { ':pk': partition, ':msg': keys.messagePrefix },
+          ScanIndexForward: false,
+          Limit: Math.min(page.limit + 1, 50),
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        if (isSuperseded(Number(item.seq), page.skip)) continue;
+        tokens += Number(item.tokens ?? 0);
+        const full = newestFirst.length === page.limit;
+        if (full || (tokens > page.maxTokens && newestFirst.length > 0)) {
+          // Older ones are left: the page goes on from its oldest message.
+          const key = keys.message(userId, conversationId, newestFirst.at(-1)!.seq);
+          return this.pageOf(newestFirst.reverse(), key, partition);
+        }
+        newestFirst.push(toMessage(item));
+      }
+      startKey = result.LastEvaluatedKey as Record<string, string> | undefined;
+    } while (startKey);
+    return { items: newestFirst.reverse() };
+  }
+
   async message(
     userId: string,
     conversationId: string,
