@@ -39,6 +39,7 @@ import { resumeConversationRoute } from './routes/resume-conversation.js';
 import { resumeUiChatRoute } from './routes/resume-ui-chat.js';
 import { stopConversationRoute } from './routes/stop-conversation.js';
 import { uiChatRoute } from './routes/ui-chat.js';
+import { uiChatMessagesRoute } from './routes/ui-chat-messages.js';
 import { usageRoute } from './routes/usage.js';
 
 type RouteDependencies = Parameters<typeof healthRoute>[0] &
@@ -96,6 +97,7 @@ export function createChatApp(deps: ChatAppDependencies): ChatRouter {
       chatRoute(deps),
       uiChatRoute(deps),
       resumeUiChatRoute(deps),
+      uiChatMessagesRoute(deps),
       ...playgroundRoutes(),
       listConversationsRoute(deps),
       getConversationRoute(deps),

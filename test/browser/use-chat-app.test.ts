@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conversationIdOfChat } from '../../functions/chat/routes/ui-chat-id.js';
 import { json } from '../integration/support/sse.js';
 import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
 import { chromiumMissing, launchChromium } from './support/chromium.js';
@@ -48,19 +48,22 @@ describe.skipIf(chromiumMissing)(
       await app?.close();
     });
 
-    /** The app on a new chat of `userId`'s, its id in the URL as README's reopening has it. */
+    /**
+     * The app on a new chat of `userId`'s, under the id the app made for it (README's, a
+     * UUID: no conversation id), kept in the URL as README's reopening has it.
+     */
     async function openChat(userId: string) {
-      const conversationId = `conv_${randomBytes(16).toString('hex')}`;
       const page = await browser.newPage();
       const url = new URL(app.origin);
       url.search = new URLSearchParams({
         api: stack.url,
         token: await stack.token(userId),
-        chat: conversationId,
       }).toString();
       await page.goto(url.toString());
       await page.getByLabel('Message').waitFor();
-      return { page, conversationId };
+      const chatId = new URL(page.url()).searchParams.get('chat') ?? '';
+      expect(chatId).toMatch(/^[0-9a-f-]{36}$/);
+      return { page, conversationId: conversationIdOfChat(userId, chatId) };
     }
 
     const ask = async (page: Page, text: string) => {
@@ -248,6 +251,12 @@ describe.skipIf(chromiumMissing)(
       expect(messages.at(-1)?.id).toBe(newId);
       const all = await stored('alan', conversationId, '?include=superseded');
       expect(all.find((m) => m.id === firstId)?.superseded).toBe(true);
+
+      // Reloaded, the chat shows the answer that replaced the old one, and not the old one.
+      await page.reload();
+      await expect.poll(() => answer.getAttribute('data-id'), { timeout: 5_000 }).toBe(newId);
+      expect(await shown(page)).toEqual(asShown(messages));
+      expect(await page.locator(`li[data-id="${firstId}"]`).count()).toBe(0);
       await page.close();
     });
     it('edits a question of the reopened chat by the id the stored messages gave it: it and what followed are replaced', async () => {

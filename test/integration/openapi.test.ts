@@ -599,6 +599,20 @@ describe('GET /openapi.json', () => {
         as('oa-henry', 'GET', '/v1/ui/chat/bad%20id/stream'),
       ],
       [
+        "a useChat chat's messages",
+        'GET',
+        '/v1/ui/chat/{id}/messages',
+        200,
+        as('oa-henry', 'GET', '/v1/ui/chat/oa-chat-1/messages'),
+      ],
+      [
+        'a bad chat id',
+        'GET',
+        '/v1/ui/chat/{id}/messages',
+        400,
+        as('oa-henry', 'GET', '/v1/ui/chat/bad%20id/messages'),
+      ],
+      [
         'deleted',
         'DELETE',
         '/v1/conversations/{id}',
@@ -662,6 +676,13 @@ describe('GET /openapi.json', () => {
         '/v1/conversations/{id}/stop',
         409,
         as('oa-iris', 'POST', `/v1/conversations/${id}/stop?messageId=msg_${'2'.repeat(32)}`),
+      ],
+      [
+        "a useChat chat's messages, its answer streaming",
+        'GET',
+        '/v1/ui/chat/{id}/messages',
+        200,
+        as('oa-iris', 'GET', '/v1/ui/chat/oa-iris-chat/messages'),
       ],
       [
         'stopping',

@@ -4,12 +4,9 @@ import { stopReasonSchema, tokenUsageSchema, usdSchema } from '../response-schem
 
 const TEXT_ID = () => z.string().check(z.describe('The text part (one per answer).'));
 
-/**
- * The chunks of our UI message stream (`ui-message-stream.ts`), by type: for the API
- * document and the tests that read real streams. Built on call, never at load.
- */
-export function uiMessageStreamChunkSchemas() {
-  const metadata = z.object({
+/** An answer's metadata, as the stream gives it (`UiMessageMetadata`). */
+export const uiMessageMetadataSchema = () =>
+  z.object({
     conversationId: z.optional(z.string()),
     model: z.optional(z.string()),
     stopReason: z.optional(stopReasonSchema()),
@@ -17,6 +14,13 @@ export function uiMessageStreamChunkSchemas() {
     costUsd: z.optional(usdSchema()),
     error: z.optional(z.object({ type: errorTypeSchema(), retryable: z.boolean() })),
   });
+
+/**
+ * The chunks of our UI message stream (`ui-message-stream.ts`), by type: for the API
+ * document and the tests that read real streams. Built on call, never at load.
+ */
+export function uiMessageStreamChunkSchemas() {
+  const metadata = uiMessageMetadataSchema();
   return {
     start: z
       .object({

@@ -13,26 +13,16 @@ const query = new URLSearchParams(location.search);
 const functionUrl = query.get('api') ?? '';
 const token = query.get('token') ?? '';
 
-// From README: `conv_` + 32 hex names the conversation itself, so GET /v1/conversations/{id} reads it.
-const newChatId = () => `conv_${crypto.randomUUID().replaceAll('-', '')}`;
+// From README: any id useChat would take.
+const newChatId = () => crypto.randomUUID();
 
 // From README.
 async function storedMessages(chatId: string): Promise<UIMessage[]> {
-  const messages: UIMessage[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = new URL(`${functionUrl}/v1/conversations/${chatId}?limit=100`);
-    if (cursor) page.searchParams.set('cursor', cursor);
-    const response = await fetch(page, { headers: { authorization: `Bearer ${token}` } });
-    if (response.status === 404) return messages; // not started yet: a new chat
-    if (!response.ok) throw new Error(await response.text());
-    const read = await response.json();
-    for (const { id, role, content, ...metadata } of read.messages) {
-      messages.push({ id, role, parts: [{ type: 'text', text: content }], metadata });
-    }
-    cursor = read.nextCursor;
-  } while (cursor);
-  return messages;
+  const response = await fetch(`${functionUrl}/v1/ui/chat/${chatId}/messages`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!response.ok) throw new Error(await response.text());
+  return (await response.json()).messages; // [] for a new chat
 }
 
 interface AnswerMetadata {

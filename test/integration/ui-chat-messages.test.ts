@@ -1,0 +1,228 @@
+import { Chat } from '@ai-sdk/react';
+import { DefaultChatTransport, type UIMessage, validateUIMessages } from 'ai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-stream.js';
+import { conversationIdOfChat } from '../../functions/chat/routes/ui-chat-id.js';
+import { json } from './support/sse.js';
+import { startTestStack, type TestStack } from './support/test-stack.js';
+
+/** A directive the local Claude reads from the message: a fault or pacing for this request. */
+const directive = (text: string) => `[[local-claude: ${text}]]`;
+
+type Message = UIMessage<UiMessageMetadata>;
+
+const textOf = (message: Message | undefined) =>
+  (message?.parts ?? []).map((part) => (part.type === 'text' ? part.text : '')).join('');
+
+/** A message as JSON carries it: the AI SDK's `undefined` fields (`providerMetadata`) gone. */
+const asJson = <T>(value: T): T => JSON.parse(JSON.stringify(value));
+
+/** `useChat`'s own client, as README sets it up, with the messages a reopened chat starts from. */
+async function chatAs(
+  stack: TestStack,
+  userId: string,
+  options: { id?: string; messages?: Message[] } = {},
+) {
+  const token = await stack.token(userId);
+  return new Chat<Message>({
+    ...(options.id && { id: options.id }),
+    ...(options.messages && { messages: options.messages }),
+    transport: new DefaultChatTransport({
+      api: `${stack.url}/v1/ui/chat`,
+      headers: { authorization: `Bearer ${token}` },
+      prepareSendMessagesRequest: ({ id, messages, trigger, messageId, body }) => ({
+        body: { ...body, id, messages: messages.slice(-1), trigger, messageId },
+      }),
+    }),
+  });
+}
+
+describe('GET /v1/ui/chat/{id}/messages: a chat reopened as useChat showed it', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({ chatTuning: { stopPollIntervalMs: 50 } });
+  });
+  afterAll(() => stack.close());
+
+  async function storedMessages(userId: string, chatId: string, query = '') {
+    const response = await stack.request(userId, 'GET', `/v1/ui/chat/${chatId}/messages${query}`);
+    expect(response.status, `${userId} ${chatId}${query}`).toBe(200);
+    const page = (await json(response)) as { messages: Message[]; nextCursor?: string };
+    // The AI SDK takes them as they are (it refuses an empty list, a new chat's).
+    if (page.messages.length > 0) await validateUIMessages({ messages: page.messages });
+    return page;
+  }
+
+  it("answers a chat's messages with the ids, parts and metadata the stream gave its answers", async () => {
+    const chat = await chatAs(stack, 'uma', { id: 'uma-chat' });
+    await chat.sendMessage({ text: 'First question' });
+    await chat.sendMessage({ text: `Second question ${directive('tokens=12')}` });
+    expect(chat.error).toBeUndefined();
+
+    const { messages, nextCursor } = await storedMessages('uma', 'uma-chat');
+
+    expect(nextCursor).toBeUndefined();
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    // Answers: as useChat holds them, metadata (conversation, model, stop reason, usage, cost) included.
+    expect(messages[1]).toEqual(asJson(chat.messages[1]));
+    expect(messages[3]).toEqual(asJson(chat.messages[3]));
+    expect(messages[3]?.metadata).toMatchObject({
+      conversationId: conversationIdOfChat('uma', 'uma-chat'),
+      model: 'claude-sonnet-4-6',
+      stopReason: 'end_turn',
+      costUsd: expect.any(Number),
+    });
+    // Questions: their text, under the server's ids (which an edit names them by).
+    const stored = await json(
+      await stack.request(
+        'uma',
+        'GET',
+        `/v1/conversations/${conversationIdOfChat('uma', 'uma-chat')}`,
+      ),
+    );
+    expect(messages[0]).toEqual({
+      id: stored.messages[0].id,
+      role: 'user',
+      parts: [{ type: 'text', text: 'First question' }],
+    });
+    expect(messages.map((m) => m.id)).toEqual(stored.messages.map((m: { id: string }) => m.id));
+  });
+
+  it('leaves out the answers a regenerate and the questions an edit replaced, and the reopened chat goes on', async () => {
+    const chat = await chatAs(stack, 'vera', { id: 'vera-chat' });
+    await chat.sendMessage({ text: `Answer me twice ${directive('reply=echo')}` });
+    const replaced = chat.messages[1]!;
+    await chat.regenerate();
+    expect(chat.error).toBeUndefined();
+
+    const { messages } = await storedMessages('vera', 'vera-chat');
+
+    expect(messages.map((m) => m.id)).not.toContain(replaced.id);
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(messages[1]).toEqual(asJson(chat.messages[1]));
+
+    // Reopened with them, an edit of the question by its id replaces it and its answer.
+    const reopened = await chatAs(stack, 'vera', { id: 'vera-chat', messages });
+    await reopened.sendMessage({ text: 'Answer me once', messageId: messages[0]!.id });
+    expect(reopened.error).toBeUndefined();
+    const edited = await storedMessages('vera', 'vera-chat');
+    expect(edited.messages.map(textOf)).toEqual(['Answer me once', textOf(reopened.messages[1])]);
+    expect(edited.messages[1]).toEqual(asJson(reopened.messages[1]));
+  });
+
+  it('keeps what a stopped and a failed answer had shown, with how they ended', async () => {
+    const stopped = await chatAs(stack, 'wes', { id: 'wes-stopped' });
+    const sending = stopped.sendMessage({ text: `A long story ${directive('tokens=200 tps=20')}` });
+    await expect
+      .poll(() => textOf(stopped.messages[1]).length, { timeout: 5_000 })
+      .toBeGreaterThan(0);
+    const conversationId = stopped.messages[1]!.metadata!.conversationId!;
+    expect(
+      (await stack.request('wes', 'POST', `/v1/conversations/${conversationId}/stop`)).status,
+    ).toBe(202);
+    await sending;
+    const failed = await chatAs(stack, 'wes', { id: 'wes-failed' });
+    await failed.sendMessage({
+      text: `go ${directive('fault=error-mid after=3 type=overloaded_error')}`,
+    });
+    expect(failed.status).toBe('error');
+
+    const stoppedPage = await storedMessages('wes', 'wes-stopped');
+    const failedPage = await storedMessages('wes', 'wes-failed');
+
+    expect(stoppedPage.messages[1]).toEqual(asJson(stopped.messages[1]));
+    expect(stoppedPage.messages[1]?.metadata?.stopReason).toBe('stopped');
+    // The failure's type was the stream's to tell; the stored answer keeps that it failed.
+    const { error, ...shown } = failed.messages[1]!.metadata!;
+    expect(error).toMatchObject({ type: 'overloaded_error' });
+    expect(failedPage.messages[1]).toEqual(asJson({ ...failed.messages[1], metadata: shown }));
+    expect(textOf(failedPage.messages[1]).length).toBeGreaterThan(0);
+  });
+
+  it('gives an answer still streaming with the text saved so far, which resume: true then follows to its end', async () => {
+    const chat = await chatAs(stack, 'xena', { id: 'xena-chat' });
+    const sending = chat.sendMessage({
+      text: `Tell me at length ${directive('tokens=60 tps=20')}`,
+    });
+    await expect.poll(() => textOf(chat.messages[1]).length, { timeout: 5_000 }).toBeGreaterThan(0);
+
+    // Once the turn has saved a piece of it.
+    let messages: Message[] = [];
+    await expect
+      .poll(
+        async () => {
+          ({ messages } = await storedMessages('xena', 'xena-chat'));
+          return textOf(messages[1]).length;
+        },
+        { timeout: 5_000 },
+      )
+      .toBeGreaterThan(0);
+
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(messages[1]?.id).toBe(chat.messages[1]?.id);
+    expect(messages[1]?.metadata).toEqual({
+      conversationId: conversationIdOfChat('xena', 'xena-chat'),
+      model: 'claude-sonnet-4-6',
+    });
+    expect(messages[1]?.parts).toEqual([
+      { type: 'step-start' },
+      { type: 'text', text: expect.any(String), state: 'streaming' },
+    ]);
+    expect(textOf(chat.messages[1]).startsWith(textOf(messages[1]))).toBe(true);
+    const reopened = await chatAs(stack, 'xena', { id: 'xena-chat', messages });
+    await reopened.resumeStream();
+    await sending;
+    expect(reopened.status).toBe('ready');
+    expect(asJson(reopened.messages)).toEqual([messages[0], asJson(chat.messages[1])]);
+    expect((await storedMessages('xena', 'xena-chat')).messages).toEqual(asJson(reopened.messages));
+  });
+
+  it('pages a long chat from its newest messages back to its first', async () => {
+    const chat = await chatAs(stack, 'yuri', { id: 'yuri-chat' });
+    for (const n of [1, 2, 3]) await chat.sendMessage({ text: `Question ${n}` });
+
+    const newest = await storedMessages('yuri', 'yuri-chat', '?limit=4');
+    const older = await storedMessages(
+      'yuri',
+      'yuri-chat',
+      `?limit=4&cursor=${encodeURIComponent(newest.nextCursor!)}`,
+    );
+
+    expect(newest.messages.map(textOf).filter((_, i) => i % 2 === 0)).toEqual([
+      'Question 2',
+      'Question 3',
+    ]);
+    expect(older.messages.map(textOf)).toEqual(['Question 1', textOf(chat.messages[1])]);
+    expect(older.nextCursor).toBeUndefined();
+    expect([...older.messages, ...newest.messages]).toEqual(
+      (await storedMessages('yuri', 'yuri-chat')).messages,
+    );
+  });
+
+  it("answers no messages for a chat not started and for another user's, by any of its ids", async () => {
+    const chat = await chatAs(stack, 'zoe', { id: 'zoe-chat' });
+    await chat.sendMessage({ text: 'Mine' });
+    const conversationId = conversationIdOfChat('zoe', 'zoe-chat');
+
+    expect((await storedMessages('zoe', 'never-started')).messages).toEqual([]);
+    expect((await storedMessages('zack', 'zoe-chat')).messages).toEqual([]);
+    expect((await storedMessages('zack', conversationId)).messages).toEqual([]);
+    expect((await storedMessages('zoe', conversationId)).messages).toHaveLength(2);
+  });
+
+  it('refuses a chat id that is not one, a cursor that is not ours, and a caller without a credential', async () => {
+    const bad = await stack.request(
+      'zoe',
+      'GET',
+      `/v1/ui/chat/${encodeURIComponent('a b')}/messages`,
+    );
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).error.type).toBe('invalid_request_error');
+    const cursor = await stack.request('zoe', 'GET', '/v1/ui/chat/zoe-chat/messages?cursor=forged');
+    expect(cursor.status).toBe(400);
+    const limit = await stack.request('zoe', 'GET', '/v1/ui/chat/zoe-chat/messages?limit=101');
+    expect(limit.status).toBe(400);
+    const anonymous = await fetch(`${stack.url}/v1/ui/chat/zoe-chat/messages`);
+    expect(anonymous.status).toBe(401);
+  });
+});
