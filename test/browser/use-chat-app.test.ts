@@ -172,6 +172,26 @@ describe.skipIf(chromiumMissing)(
       await page.close();
     });
 
+    it('reopens the chat after a reload as its answer ends: the answer shown whole, not as the messages read it', async () => {
+      const { page, conversationId } = await openChat('katherine');
+      await ask(page, `Count a little ${directive('tokens=40 tps=25')}`);
+      await expect.poll(() => shownAnswer(page), { timeout: 5_000 }).toMatch(/\w+/);
+      const ended = async () => (await stored('katherine', conversationId)).at(-1)?.stopReason;
+      // The resume leaves only once the answer has ended: what a slow network does to it.
+      await page.route('**/v1/ui/chat/*/stream*', async (route) => {
+        await expect.poll(ended, { timeout: 10_000 }).toBe('end_turn');
+        await route.continue();
+      });
+
+      await page.reload();
+
+      await expect.poll(ended, { timeout: 10_000 }).toBe('end_turn');
+      const messages = await stored('katherine', conversationId);
+      await expect.poll(() => shown(page), { timeout: 10_000 }).toEqual(asShown(messages));
+      expect(await page.getByTestId('status').textContent()).toBe('ready');
+      await page.close();
+    });
+
     it('shows a failure mid-answer as the chat error, keeping the part shown, which is what is stored', async () => {
       const { page, conversationId } = await openChat('edsger');
       const done = await statusesFromNow(page);

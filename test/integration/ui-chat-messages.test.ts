@@ -21,7 +21,7 @@ const asJson = <T>(value: T): T => JSON.parse(JSON.stringify(value));
 async function chatAs(
   stack: TestStack,
   userId: string,
-  options: { id?: string; messages?: Message[] } = {},
+  options: { id?: string; messages?: Message[]; resumeMessageId?: string } = {},
 ) {
   const token = await stack.token(userId);
   return new Chat<Message>({
@@ -32,6 +32,12 @@ async function chatAs(
       headers: { authorization: `Bearer ${token}` },
       prepareSendMessagesRequest: ({ id, messages, trigger, messageId, body }) => ({
         body: { ...body, id, messages: messages.slice(-1), trigger, messageId },
+      }),
+      // README's reopening: the resume names the answer the messages had as streaming.
+      ...(options.resumeMessageId && {
+        prepareReconnectToStreamRequest: ({ api, id }) => ({
+          api: `${api}/${id}/stream?messageId=${options.resumeMessageId}`,
+        }),
       }),
     }),
   });
@@ -175,6 +181,59 @@ describe('GET /v1/ui/chat/{id}/messages: a chat reopened as useChat showed it', 
     expect(reopened.status).toBe('ready');
     expect(asJson(reopened.messages)).toEqual([messages[0], asJson(chat.messages[1])]);
     expect((await storedMessages('xena', 'xena-chat')).messages).toEqual(asJson(reopened.messages));
+  });
+
+  it('replays whole an answer that ended between reading the messages and the resume naming it', async () => {
+    const chat = await chatAs(stack, 'yann', { id: 'yann-chat' });
+    const sending = chat.sendMessage({ text: `Tell me more ${directive('tokens=30 tps=20')}` });
+    let messages: Message[] = [];
+    await expect
+      .poll(
+        async () => {
+          ({ messages } = await storedMessages('yann', 'yann-chat'));
+          return textOf(messages[1]).length;
+        },
+        { timeout: 5_000 },
+      )
+      .toBeGreaterThan(0);
+    await sending;
+    const answerId = messages[1]!.id;
+    expect(textOf(messages[1]).length).toBeLessThan(textOf(chat.messages[1]).length);
+
+    // Without the answer named, nothing streams any more: useChat keeps the part read.
+    const unnamed = await chatAs(stack, 'yann', { id: 'yann-chat', messages });
+    await unnamed.resumeStream();
+    expect(textOf(unnamed.messages[1])).toBe(textOf(messages[1]));
+    // Named, it is replayed whole with its end.
+    const named = await chatAs(stack, 'yann', {
+      id: 'yann-chat',
+      messages,
+      resumeMessageId: answerId,
+    });
+    await named.resumeStream();
+
+    expect(named.status).toBe('ready');
+    expect(asJson(named.messages)).toEqual([messages[0], asJson(chat.messages[1])]);
+    expect(named.messages[1]?.metadata?.stopReason).toBe('end_turn');
+    // An answer not the chat's last (or no answer) is not replayed; a malformed id is a 400.
+    const other = await stack.request(
+      'yann',
+      'GET',
+      `/v1/ui/chat/yann-chat/stream?messageId=${messages[0]!.id}`,
+    );
+    expect(other.status).toBe(204);
+    const another = await stack.request(
+      'zack',
+      'GET',
+      `/v1/ui/chat/yann-chat/stream?messageId=${answerId}`,
+    );
+    expect(another.status).toBe(204);
+    const bad = await stack.request(
+      'yann',
+      'GET',
+      `/v1/ui/chat/yann-chat/stream?messageId=${'x'.repeat(101)}`,
+    );
+    expect(bad.status).toBe(400);
   });
 
   it('pages a long chat from its newest messages back to its first', async () => {

@@ -25,6 +25,16 @@ async function storedMessages(chatId: string): Promise<UIMessage[]> {
   return (await response.json()).messages; // [] for a new chat
 }
 
+// From README.
+function resumeRequest(stored: UIMessage[]) {
+  const last = stored.at(-1);
+  const streaming =
+    last?.role === 'assistant' && !(last.metadata as { stopReason?: string })?.stopReason;
+  return ({ api, id }: { api: string; id: string }) => ({
+    api: `${api}/${id}/stream${streaming ? `?messageId=${last.id}` : ''}`,
+  });
+}
+
 interface AnswerMetadata {
   conversationId?: string;
 }
@@ -57,6 +67,8 @@ function Chat({ chatId, stored }: { chatId: string; stored: UIMessage[] }) {
       prepareSendMessagesRequest: ({ id, messages, trigger, messageId, body }) => ({
         body: { ...body, id, messages: messages.slice(-1), trigger, messageId },
       }),
+      // README's reopening.
+      prepareReconnectToStreamRequest: resumeRequest(stored),
     }),
   });
   const statuses = useStatusesSeen(status);
