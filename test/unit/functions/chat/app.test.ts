@@ -20,6 +20,8 @@ const JOB = `job_${'b'.repeat(32)}`;
 const PROTECTED = [
   ['POST', '/v1/chat'],
   ['POST', '/v1/ui/chat'],
+  ['GET', '/v1/ui/chat/a-chat/stream'],
+  ['GET', '/v1/ui/chat/a-chat/messages'],
   ['GET', '/v1/conversations'],
   ['GET', `/v1/conversations/${CONVERSATION}`],
   ['GET', `/v1/conversations/${CONVERSATION}/stream`],
