@@ -4,12 +4,14 @@ import { createApiKey } from './support/api-keys.js';
 import { capturePublishedMetrics } from './support/published-metrics.js';
 import { createApiOperations, type SoakKey } from './support/soak/api-operations.js';
 import { cutBudgetsMidRun } from './support/soak/budget-cut.js';
+import { budgetsHeld } from './support/soak/budget-invariants.js';
 import { createChatOperations } from './support/soak/chat-operations.js';
 import {
   historiesWellFormed,
   noUnaskedFor5xx,
   shownIsStored,
 } from './support/soak/history-invariants.js';
+import { changeKeysMidRun, type KeyUsageSnapshot } from './support/soak/key-changes.js';
 import {
   costUsdMatches,
   jobsEndedBilledOnce,
@@ -28,7 +30,8 @@ import { startTestStack, type TestStack } from './support/test-stack.js';
 /**
  * A seeded soak: many users, two API keys, and every kind of call interleaved (turns, stops,
  * resumes, regenerates, edits, deletes mid-answer, /v1/messages, useChat, jobs, compactions,
- * injected upstream failures, a budget lowered mid-run, maintenance every few seconds); then,
+ * injected upstream failures, budgets lowered and raised mid-run, a key revoked and another rate
+ * limited mid-run, maintenance every few seconds); then,
  * quiesced, the invariants that must hold whatever the interleaving. SOAK_OPERATIONS,
  * SOAK_WORKERS and SOAK_SEED run it longer, wider or otherwise by hand.
  */
@@ -46,6 +49,9 @@ describe('a seeded soak of mixed operations', () => {
   let stopCapture: () => void;
   const log = createSoakLog(USERS);
   const keys: SoakKey[] = [];
+  const snapshots: KeyUsageSnapshot[] = [];
+  /** svc-b's budget, raised mid-run from the first to the second. */
+  const SMALL_KEY_BUDGETS_USD = [0.004, 0.008] as const;
 
   beforeAll(async () => {
     stopCapture = capturePublishedMetrics(published);
@@ -76,8 +82,16 @@ describe('a seeded soak of mixed operations', () => {
       principal: 'svc-a',
     });
     keys.push({
-      ...(await createApiKey(stack, { principal: 'svc-b', monthlyBudgetUsd: 0.004 })),
+      ...(await createApiKey(stack, {
+        principal: 'svc-b',
+        monthlyBudgetUsd: SMALL_KEY_BUDGETS_USD[0],
+      })),
       principal: 'svc-b',
+    });
+    // Revoked mid-run.
+    keys.push({
+      ...(await createApiKey(stack, { principal: 'svc-c', monthlyBudgetUsd: 1 })),
+      principal: 'svc-c',
     });
   }, 60_000);
   afterAll(async () => {
@@ -108,6 +122,18 @@ describe('a seeded soak of mixed operations', () => {
           if (done === Math.floor(OPERATIONS / 2)) {
             await cutBudgetsMidRun(stack, client, LOWERED, keys[0]!);
           }
+          if (done === Math.floor((OPERATIONS * 2) / 3)) {
+            const [svcA, svcB, svcC] = keys as [SoakKey, SoakKey, SoakKey];
+            snapshots.push(
+              await changeKeysMidRun(stack, client, {
+                raised: svcB,
+                raisedFromUsd: SMALL_KEY_BUDGETS_USD[0],
+                raisedToUsd: SMALL_KEY_BUDGETS_USD[1],
+                revoked: svcC,
+                rateLimited: svcA,
+              }),
+            );
+          }
         }
       }),
     );
@@ -128,6 +154,21 @@ describe('a seeded soak of mixed operations', () => {
       ...shownIsStored(items, log),
       ...noUnaskedFor5xx(log),
       ...jobsEndedBilledOnce(items, month),
+      ...budgetsHeld(
+        items,
+        month,
+        {
+          byLedger: new Map([
+            [`APIKEY#${keys[0]!.id}`, 5],
+            [`APIKEY#${keys[1]!.id}`, SMALL_KEY_BUDGETS_USD[1]],
+            [`APIKEY#${keys[2]!.id}`, 1],
+          ]),
+          userDefaultUsd: 10,
+          globalUsd: 1000,
+        },
+        published,
+        snapshots,
+      ),
     ];
     printSoakSummary(items, month, log);
     expect(report).toEqual([]);

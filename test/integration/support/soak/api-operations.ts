@@ -25,6 +25,16 @@ export function createApiOperations(
   const { send, userInit } = client;
   const { keys, model } = options;
 
+  const messagesInit = (key: SoakKey, body: unknown): RequestInit => ({
+    method: 'POST',
+    headers: {
+      'x-api-key': key.key,
+      'anthropic-version': '2023-06-01',
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify(body),
+  });
+
   async function messagesCall(rand: Random) {
     const key = keys[Math.floor(rand() * keys.length)]!;
     const stream = rand() < 0.5;
@@ -60,21 +70,43 @@ export function createApiOperations(
     const response = await send(
       `/v1/messages (${stream ? 'stream' : 'json'})`,
       '/v1/messages',
-      {
-        method: 'POST',
-        headers: {
-          'x-api-key': key.key,
-          'anthropic-version': '2023-06-01',
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify(body),
-      },
+      messagesInit(key, body),
       fault !== undefined,
     );
     try {
       await response.text();
     } catch {
       // a dropped upstream cuts the stream: what was billed is checked at the end
+    }
+  }
+
+  /**
+   * The same question sent three times at once (a client's retries, a fan-out), so that the
+   * response cache is written and read concurrently: every answer must carry the same text.
+   */
+  async function identicalMessagesCalls(rand: Random) {
+    const key = keys[Math.floor(rand() * keys.length)]!;
+    const stream = rand() < 0.5;
+    const body = {
+      model,
+      max_tokens: 40,
+      stream,
+      messages: [{ role: 'user', content: `Same question ${Math.floor(rand() * 3)}` }],
+    };
+    const route = `/v1/messages (identical, ${stream ? 'stream' : 'json'})`;
+    const texts = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const response = await send(route, '/v1/messages', messagesInit(key, body));
+        const raw = await response.text();
+        if (response.status !== 200) return undefined;
+        return stream ? streamedText(raw) : jsonText(raw);
+      }),
+    );
+    const answered = texts.filter((t) => t !== undefined);
+    if (new Set(answered).size > 1) {
+      log.failures.push(
+        `identical /v1/messages calls answered differently: ${JSON.stringify(answered)}`,
+      );
     }
   }
 
@@ -189,5 +221,20 @@ export function createApiOperations(
     await r.body?.cancel();
   }
 
-  return { messagesCall, uiResumeOrRetry, uiChat, job, cancelJob };
+  return { messagesCall, identicalMessagesCalls, uiResumeOrRetry, uiChat, job, cancelJob };
 }
+
+/** The text of a non-streamed Messages answer. */
+const jsonText = (raw: string) =>
+  (JSON.parse(raw) as { content: Array<{ type: string; text?: string }> }).content
+    .map((block) => block.text ?? '')
+    .join('');
+
+/** The text a streamed Messages answer's deltas carried. */
+const streamedText = (raw: string) =>
+  raw
+    .split('\n')
+    .filter((line) => line.startsWith('data: {'))
+    .map((line) => JSON.parse(line.slice(6)) as { delta?: { text?: string } })
+    .map((event) => event.delta?.text ?? '')
+    .join('');

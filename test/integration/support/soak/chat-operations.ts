@@ -3,19 +3,23 @@ import type { Random } from './seeded-random.js';
 import { directive, type SoakClient } from './soak-client.js';
 import type { SoakLog } from './soak-log.js';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** A fault fires for the first request carrying it only. */
 const once = (rand: Random) => `times=1 key=k${Math.floor(rand() * 1e9)}`;
 
 export interface ChatTurnOptions {
   fault?: string;
   slow?: boolean;
-  stop?: 'early' | 'mid' | 'late';
+  /** `racing`: sent at a random moment of a short answer, often as it ends. */
+  stop?: 'early' | 'mid' | 'late' | 'racing';
   resume?: boolean;
   deleteMid?: boolean;
 }
 
 /**
- * The soak's operations on our chat API: turns (stopped early, mid-answer or late, resumed,
+ * The soak's operations on our chat API: turns (stopped early, mid-answer, late or racing
+ * their end, resumed,
  * deleted mid-answer, failed upstream), regenerates and edits, two turns at once, a question
  * right after a stop, and deletes. Each draws what it does from `rand`, in a fixed order.
  */
@@ -30,7 +34,8 @@ export function createChatOperations(client: SoakClient, log: SoakLog) {
         ? list.at(-1 - Math.floor(rand() * rand() * list.length))
         : undefined;
     const words: string[] = [`Question ${Math.floor(rand() * 8)}`];
-    if (options.slow || options.stop || options.resume || options.deleteMid)
+    if (options.stop === 'racing') words.push(directive('tps=60 tokens=8'));
+    else if (options.slow || options.stop || options.resume || options.deleteMid)
       words.push(directive('tps=60 tokens=40'));
     if (options.stop === 'early') words.push(directive('ttft=400 tps=60 tokens=40'));
     // Once: a regenerate, or a compaction of the history, sends the question again.
@@ -54,6 +59,8 @@ export function createChatOperations(client: SoakClient, log: SoakLog) {
       return;
     }
     const stopNamesAnswer = rand() < 0.5;
+    const racingDelayMs = Math.floor(rand() * 300);
+    let racingStop: Promise<void> | undefined;
     let turn = { conversationId: '', messageId: '' };
     const result = await readChat(log, userId, response, controller, async (event, deltas) => {
       if (event.event === 'start') {
@@ -61,6 +68,12 @@ export function createChatOperations(client: SoakClient, log: SoakLog) {
           conversationId: String(event.data.conversationId),
           messageId: String(event.data.messageId),
         };
+      }
+      if (event.event === 'start' && options.stop === 'racing') {
+        const { conversationId, messageId } = turn;
+        racingStop = sleep(racingDelayMs).then(() =>
+          stop(userId, conversationId, stopNamesAnswer ? messageId : ''),
+        );
       }
       if (event.event === 'start' && options.stop === 'early') {
         await stop(userId, String(event.data.conversationId), String(event.data.messageId));
@@ -74,6 +87,7 @@ export function createChatOperations(client: SoakClient, log: SoakLog) {
       if (options.resume && event.event === 'delta' && deltas === 4) return 'drop';
       return 'go';
     });
+    await racingStop;
     if (options.stop === 'late' && result.conversationId) {
       await stop(userId, result.conversationId, result.messageId);
     }

@@ -2,7 +2,10 @@ import { usageRecordsOf } from './ledger-invariants.js';
 import type { SoakLog } from './soak-log.js';
 import type { Item } from './table-scan.js';
 
-/** Prints what the soak exercised: stop reasons, jobs' ends, cache use, each route's statuses. */
+/**
+ * Prints what the soak exercised: stop reasons, jobs' ends, cache use, each ledger's spend, each
+ * route's statuses.
+ */
 export function printSoakSummary(items: Item[], month: string, log: SoakLog): void {
   const records = usageRecordsOf(items, month);
   const statuses = new Map<string, number>();
@@ -19,6 +22,10 @@ export function printSoakSummary(items: Item[], month: string, log: SoakLog): vo
     `response cache hits ${records.filter((r) => r.cacheHit === true).length}`,
     `cache tokens ${records.reduce((n, r) => n + Number((r.usage as Record<string, number>).cacheReadInputTokens ?? 0), 0)}`,
   );
+  const spent = items
+    .filter((i) => i.sk === `USAGE#${month}`)
+    .map((i) => `${i.pk} ${Number(i.spentNanoUsd ?? 0) / 1e9}`);
+  console.info(`spent (USD) ${spent.sort().join(', ')}`);
   console.info(
     [...statuses]
       .sort()

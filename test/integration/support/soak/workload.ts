@@ -3,7 +3,7 @@ import type { createChatOperations } from './chat-operations.js';
 import type { Random } from './seeded-random.js';
 
 /**
- * The soak's mix: one operation, its user and kind drawn from `rand` (a quarter plain turns,
+ * The soak's mix: one operation, its user and kind drawn from `rand` (a fifth plain turns,
  * then stops, resumes, faults, regenerates and edits, /v1/messages, useChat, jobs…).
  */
 export function createWorkload(
@@ -12,11 +12,12 @@ export function createWorkload(
   api: ReturnType<typeof createApiOperations>,
 ) {
   const { chatTurn, regenerateOrEdit, concurrentTurns, stopThenAsk, deleteConversation } = chat;
-  const { messagesCall, uiResumeOrRetry, uiChat, job, cancelJob } = api;
+  const { messagesCall, identicalMessagesCalls, uiResumeOrRetry, uiChat, job, cancelJob } = api;
   return async function operation(rand: Random) {
     const userId = users[Math.floor(rand() * users.length)]!;
     const pick = rand();
-    if (pick < 0.25) return chatTurn(rand, userId);
+    if (pick < 0.22) return chatTurn(rand, userId);
+    if (pick < 0.25) return chatTurn(rand, userId, { stop: 'racing' });
     if (pick < 0.3) return chatTurn(rand, userId, { stop: 'early' });
     if (pick < 0.36) return chatTurn(rand, userId, { stop: 'mid' });
     if (pick < 0.39) return chatTurn(rand, userId, { stop: 'late' });
@@ -29,7 +30,8 @@ export function createWorkload(
       return chatTurn(rand, userId, { fault: 'fault=error-before status=529 should-retry=false' });
     if (pick < 0.63) return regenerateOrEdit(rand, userId);
     if (pick < 0.68) return concurrentTurns(rand, userId);
-    if (pick < 0.8) return messagesCall(rand);
+    if (pick < 0.78) return messagesCall(rand);
+    if (pick < 0.8) return identicalMessagesCalls(rand);
     if (pick < 0.87) return uiChat(rand, userId);
     if (pick < 0.93) return job(rand, userId);
     if (pick < 0.95) return deleteConversation(rand, userId);
