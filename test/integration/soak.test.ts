@@ -11,13 +11,17 @@ import {
   noUnaskedFor5xx,
   shownIsStored,
 } from './support/soak/history-invariants.js';
-import { changeKeysMidRun, type KeyUsageSnapshot } from './support/soak/key-changes.js';
 import {
   costUsdMatches,
   jobsEndedBilledOnce,
   ledgerMatchesRecords,
   nothingHeld,
 } from './support/soak/ledger-invariants.js';
+import {
+  changeLimitsMidRun,
+  setPrincipalBudget,
+  type UsageAtRaise,
+} from './support/soak/limit-changes.js';
 import { quiesce } from './support/soak/quiesce.js';
 import { seededRandom } from './support/soak/seeded-random.js';
 import { createSoakClient } from './support/soak/soak-client.js';
@@ -28,10 +32,10 @@ import { createWorkload } from './support/soak/workload.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 /**
- * A seeded soak: many users, two API keys, and every kind of call interleaved (turns, stops,
+ * A seeded soak: many users, three API keys, and every kind of call interleaved (turns, stops,
  * resumes, regenerates, edits, deletes mid-answer, /v1/messages, useChat, jobs, compactions,
- * injected upstream failures, budgets lowered and raised mid-run, a key revoked and another rate
- * limited mid-run, maintenance every few seconds); then,
+ * injected upstream failures, a principal's and a key's budgets lowered mid-run and others
+ * raised, a key revoked and another rate limited mid-run, maintenance every few seconds); then,
  * quiesced, the invariants that must hold whatever the interleaving. SOAK_OPERATIONS,
  * SOAK_WORKERS and SOAK_SEED run it longer, wider or otherwise by hand.
  */
@@ -41,6 +45,9 @@ const WORKERS = Number(process.env.SOAK_WORKERS ?? 8);
 const USERS = ['ada', 'bo', 'cy', 'di', 'ed'];
 /** Its budget is lowered mid-run, so that some of its calls are refused. */
 const LOWERED = 'di';
+/** Its budget, small enough to refuse some of its calls at once, is raised mid-run. */
+const RAISED = 'ed';
+const RAISED_BUDGETS_USD = [0.1, 0.2] as const;
 const MODEL = 'claude-sonnet-4-6';
 
 describe('a seeded soak of mixed operations', () => {
@@ -49,7 +56,7 @@ describe('a seeded soak of mixed operations', () => {
   let stopCapture: () => void;
   const log = createSoakLog(USERS);
   const keys: SoakKey[] = [];
-  const snapshots: KeyUsageSnapshot[] = [];
+  const raised: UsageAtRaise[] = [];
   /** svc-b's budget, raised mid-run from the first to the second. */
   const SMALL_KEY_BUDGETS_USD = [0.004, 0.008] as const;
 
@@ -88,6 +95,7 @@ describe('a seeded soak of mixed operations', () => {
       })),
       principal: 'svc-b',
     });
+    await setPrincipalBudget(stack, RAISED, RAISED_BUDGETS_USD[0]);
     // Revoked mid-run.
     keys.push({
       ...(await createApiKey(stack, { principal: 'svc-c', monthlyBudgetUsd: 1 })),
@@ -124,14 +132,14 @@ describe('a seeded soak of mixed operations', () => {
           }
           if (done === Math.floor((OPERATIONS * 2) / 3)) {
             const [svcA, svcB, svcC] = keys as [SoakKey, SoakKey, SoakKey];
-            snapshots.push(
-              await changeKeysMidRun(stack, client, {
-                raised: svcB,
-                raisedFromUsd: SMALL_KEY_BUDGETS_USD[0],
-                raisedToUsd: SMALL_KEY_BUDGETS_USD[1],
+            raised.push(
+              ...(await changeLimitsMidRun(stack, client, {
+                raisedKey: svcB,
+                raisedPrincipal: RAISED,
+                raises: { keyUsd: SMALL_KEY_BUDGETS_USD, principalUsd: RAISED_BUDGETS_USD },
                 revoked: svcC,
                 rateLimited: svcA,
-              }),
+              })),
             );
           }
         }
@@ -162,12 +170,13 @@ describe('a seeded soak of mixed operations', () => {
             [`APIKEY#${keys[0]!.id}`, 5],
             [`APIKEY#${keys[1]!.id}`, SMALL_KEY_BUDGETS_USD[1]],
             [`APIKEY#${keys[2]!.id}`, 1],
+            [`USER#${RAISED}`, RAISED_BUDGETS_USD[1]],
           ]),
           userDefaultUsd: 10,
           globalUsd: 1000,
         },
         published,
-        snapshots,
+        raised,
       ),
     ];
     printSoakSummary(items, month, log);

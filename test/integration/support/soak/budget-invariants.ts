@@ -1,5 +1,5 @@
-import type { KeyUsageSnapshot } from './key-changes.js';
 import { deploymentSpentOf } from './ledger-invariants.js';
+import type { UsageAtRaise } from './limit-changes.js';
 import type { Item } from './table-scan.js';
 
 /** The largest budget each ledger had during the run, in USD, by its item's `pk`. */
@@ -15,15 +15,15 @@ const NANO_PER_USD = 1e9;
 /**
  * Every budget held: no principal, key or the deployment spent more than the largest budget it
  * had this run, but by the overruns published (an answer costing more than its worst case, the
- * one overshoot the README allows); nor had a key whose budget was raised spent and held more
- * than its old budget when it was raised.
+ * one overshoot the README allows); nor had a ledger whose budget was raised used more than its
+ * old budget when it was raised.
  */
 export function budgetsHeld(
   items: Item[],
   month: string,
   budgets: SoakBudgets,
   published: Array<Record<string, unknown>>,
-  snapshots: readonly KeyUsageSnapshot[],
+  raised: readonly UsageAtRaise[],
 ): string[] {
   const overrunUsd = published
     .flatMap((line) => [line.BudgetOverrunUsd ?? []].flat().map(Number))
@@ -43,11 +43,9 @@ export function budgetsHeld(
   if (deploymentSpent > allowedNano(budgets.globalUsd)) {
     report.push(`the deployment spent ${deploymentSpent / NANO_PER_USD} over ${budgets.globalUsd}`);
   }
-  for (const s of snapshots) {
-    if (Math.round((s.costUsd + s.heldUsd) * NANO_PER_USD) > allowedNano(s.budgetUsd)) {
-      report.push(
-        `key ${s.keyId} had spent ${s.costUsd} and held ${s.heldUsd} under a budget of ${s.budgetUsd}`,
-      );
+  for (const r of raised) {
+    if (Math.round(r.usedUsd * NANO_PER_USD) > allowedNano(r.budgetUsd)) {
+      report.push(`${r.ledger} had used ${r.usedUsd} under a budget of ${r.budgetUsd}`);
     }
   }
   return report;
