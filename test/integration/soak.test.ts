@@ -161,7 +161,7 @@ describe('a seeded soak of mixed operations', () => {
       ...historiesWellFormed(items),
       ...shownIsStored(items, log),
       ...noUnaskedFor5xx(log),
-      ...jobsEndedBilledOnce(items, month),
+      ...jobsEndedBilledOnce(items, month, log),
       ...budgetsHeld(
         items,
         month,

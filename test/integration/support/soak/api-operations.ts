@@ -105,7 +105,7 @@ export function createApiOperations(
     const answered = texts.filter((t) => t !== undefined);
     if (new Set(answered).size > 1) {
       log.failures.push(
-        `identical /v1/messages calls answered differently: ${JSON.stringify(answered)}`,
+        `identical /v1/messages (${stream ? 'stream' : 'json'}) calls answered differently: ${JSON.stringify(answered)}`,
       );
     }
   }
@@ -218,6 +218,7 @@ export function createApiOperations(
       `/v1/jobs/${last.jobId}/cancel`,
       await userInit(userId, 'POST'),
     );
+    if (r.status === 200) log.cancelledJobIds.add(last.jobId);
     await r.body?.cancel();
   }
 
@@ -230,11 +231,15 @@ const jsonText = (raw: string) =>
     .map((block) => block.text ?? '')
     .join('');
 
-/** The text a streamed Messages answer's deltas carried. */
-const streamedText = (raw: string) =>
-  raw
+/**
+ * The text a streamed Messages answer's deltas carried, if it ended (`message_stop`): a stream
+ * cut short (its idle watchdog, on a loaded machine) ends with an `error` event instead.
+ */
+function streamedText(raw: string): string | undefined {
+  const events = raw
     .split('\n')
     .filter((line) => line.startsWith('data: {'))
-    .map((line) => JSON.parse(line.slice(6)) as { delta?: { text?: string } })
-    .map((event) => event.delta?.text ?? '')
-    .join('');
+    .map((line) => JSON.parse(line.slice(6)) as { type: string; delta?: { text?: string } });
+  if (events.at(-1)?.type !== 'message_stop') return undefined;
+  return events.map((event) => event.delta?.text ?? '').join('');
+}

@@ -1,3 +1,5 @@
+import { waitsForHeldBudget } from './quiesce.js';
+import type { SoakLog } from './soak-log.js';
 import type { Item } from './table-scan.js';
 
 /** The month's usage records (one per model call), of every user. */
@@ -96,12 +98,31 @@ export function costUsdMatches(
   ];
 }
 
-/** Every job ended, and its cost is the sum of its calls' records: each billed once. */
-export function jobsEndedBilledOnce(items: Item[], month: string): string[] {
+/**
+ * Every job a client was told was queued is kept, one whose cancel was accepted ended cancelled
+ * (unless asked for again, which runs it again), and every job ended (or waits for its budget,
+ * which calls in flight held), its cost the sum of its calls' records: each billed once.
+ */
+export function jobsEndedBilledOnce(items: Item[], month: string, log: SoakLog): string[] {
   const report: string[] = [];
   const records = usageRecordsOf(items, month);
+  const jobs = new Map(items.filter((i) => i.sk === 'JOB').map((j) => [String(j.jobId), j]));
+  const timesAsked = new Map<string, number>();
+  for (const { jobId } of log.jobIds) timesAsked.set(jobId, (timesAsked.get(jobId) ?? 0) + 1);
+  for (const { userId, jobId } of log.jobIds) {
+    if (!jobs.has(jobId)) report.push(`job ${jobId} of ${userId}, queued (202), is not kept`);
+  }
+  for (const jobId of log.cancelledJobIds) {
+    const status = jobs.get(jobId)?.status;
+    if (timesAsked.get(jobId) === 1 && status !== 'cancelled') {
+      report.push(`job ${jobId}, its cancel accepted, ended ${status}`);
+    }
+  }
   for (const j of items.filter((i) => i.sk === 'JOB')) {
-    if (!['succeeded', 'failed', 'cancelled'].includes(String(j.status))) {
+    if (
+      !['succeeded', 'failed', 'cancelled'].includes(String(j.status)) &&
+      !waitsForHeldBudget(j)
+    ) {
       report.push(
         `job ${j.jobId} (${j.type}) ${j.status} after ${j.attempts} attempts: ${JSON.stringify(j.error)}`,
       );

@@ -26,6 +26,8 @@ export interface SoakLog {
   conversations: Map<string, string[]>;
   deleted: Set<string>;
   jobIds: Array<{ userId: string; jobId: string }>;
+  /** Jobs whose cancel was accepted (200). */
+  cancelledJobIds: Set<string>;
   failures: string[];
 }
 
@@ -36,6 +38,7 @@ export function createSoakLog(users: readonly string[]): SoakLog {
     conversations: new Map(users.map((u) => [u, []])),
     deleted: new Set(),
     jobIds: [],
+    cancelledJobIds: new Set(),
     failures: [],
   };
 }
