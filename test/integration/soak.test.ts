@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monthOf } from '../../shared/domain/budget.js';
 import { createApiKey } from './support/api-keys.js';
@@ -114,6 +115,9 @@ describe('a seeded soak of mixed operations', () => {
       createChatOperations(client, log),
       createApiOperations(client, log, { keys, model: MODEL }),
     );
+    // The stack runs in this process: a stalled event loop is what times jobs and streams out.
+    const loopDelay = monitorEventLoopDelay({ resolution: 50 });
+    loopDelay.enable();
     const startedAt = Date.now();
     const perWorker = Math.ceil(OPERATIONS / WORKERS);
     let done = 0;
@@ -147,8 +151,10 @@ describe('a seeded soak of mixed operations', () => {
     );
     const trafficEndedAt = Date.now();
     await quiesce(stack);
+    loopDelay.disable();
     console.info(
-      `traffic ${trafficEndedAt - startedAt} ms, quiesced in ${Date.now() - trafficEndedAt} ms`,
+      `traffic ${trafficEndedAt - startedAt} ms, quiesced in ${Date.now() - trafficEndedAt} ms,`,
+      `event loop delay p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms`,
     );
 
     const items = await scanAll(stack, () => true);
