@@ -31,9 +31,7 @@ describe("a conversation's compaction job ids", () => {
     const events = await collectSse(await stack.chat(userId, { message: `Turn 0: ${TURN}` }));
     const conversationId = String(events[0]!.data.conversationId);
     const listed = await json(await stack.request(userId, 'GET', '/v1/conversations'));
-    const { createdAt } = listed.conversations.find(
-      (c: { id: string }) => c.id === conversationId,
-    );
+    const { createdAt } = listed.conversations.find((c: { id: string }) => c.id === conversationId);
     const ids = MULTIPLES.map((multiple) =>
       compactionJobId(userId, { id: conversationId, createdAt }, 0, multiple),
     );
