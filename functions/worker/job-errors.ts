@@ -15,8 +15,9 @@ export class PermanentJobError extends Error {
     message: string,
     /** false: its message is fine (the model's answer is at fault), and pages no one. */
     readonly deadLetter = true,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -93,11 +94,13 @@ export function classifyFailure(error: unknown): JobFailure {
     return { type: error.type, message: error.message, retryable: false, deadLetter: true };
   }
   if (error instanceof ModelError) {
+    // Refused for what it asked (the prompt, the model): the same on every retry.
+    const refused = error.kind === 'invalid_request' || error.kind === 'model_unavailable';
     return {
       type: error.type,
       message: error.message,
-      retryable: error.kind !== 'invalid_request',
-      deadLetter: error.kind === 'invalid_request',
+      retryable: !refused,
+      deadLetter: refused,
       ...(error.retryAfterSeconds !== undefined && { retryAfterSeconds: error.retryAfterSeconds }),
     };
   }

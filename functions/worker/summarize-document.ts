@@ -1,4 +1,5 @@
 import { chunkText } from '../../shared/domain/chunk-text.js';
+import { ModelError, modelUnavailable } from '../../shared/domain/errors.js';
 import type { SummarizeDocumentMessage } from '../../shared/jobs/job-message.js';
 import { PermanentJobError } from './job-errors.js';
 import { type JobRun, modelCall } from './job-run.js';
@@ -37,6 +38,19 @@ export function createDocumentSummarizer(deps: { limits: SummaryLimits }): Summa
         `model ${JSON.stringify(model)} is not allowed; use one of: ${[...limits.models].join(', ')}`,
       );
     }
+    try {
+      return await summarizeWith(model, message, run, signal);
+    } catch (error) {
+      throw failureOfUnavailableModel(error, model, message.model !== undefined);
+    }
+  };
+
+  async function summarizeWith(
+    model: string,
+    message: Omit<SummarizeDocumentMessage, 'jobId'>,
+    run: JobRun,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
     const instructions = message.instructions ? `\n\nInstructions: ${message.instructions}` : '';
     const call = (text: string, what: string) =>
       modelCall({
@@ -86,5 +100,31 @@ export function createDocumentSummarizer(deps: { limits: SummaryLimits }): Summa
       parts[0] ?? '',
       'these summaries of the parts of one document into one summary',
     );
-  };
+  }
+}
+
+/**
+ * A model the Anthropic API does not know (retired) fails every retry alike: the job ends at
+ * once, for whoever chose it. One its message named is its producer's to change: the job
+ * fails, told as such (its message, which no redrive could help, is not kept). The
+ * deployment's default is an operator's: the job is dead-lettered (DeadLetters pages), and
+ * runs once redriven after the default is changed.
+ */
+function failureOfUnavailableModel(error: unknown, model: string, named: boolean): unknown {
+  if (!(error instanceof ModelError) || error.kind !== 'model_unavailable') return error;
+  const quoted = JSON.stringify(model);
+  if (named) {
+    return new PermanentJobError(
+      error.type,
+      `${modelUnavailable(`the model ${quoted}`)}; ask with another model`,
+      false,
+      { cause: error },
+    );
+  }
+  return new PermanentJobError(
+    error.type,
+    `${modelUnavailable(`the deployment's default model ${quoted}`)}; an operator must change defaultModel, then redrive the job`,
+    true,
+    { cause: error },
+  );
 }

@@ -155,6 +155,8 @@ export type ModelErrorKind =
   | 'invalid_request'
   | 'authentication'
   | 'billing'
+  /** The model is not the provider's (retired, or never one): no retry can make it so. */
+  | 'model_unavailable'
   | 'api_error';
 
 export class ModelError extends AppError {
@@ -186,6 +188,11 @@ export class ModelError extends AppError {
   }
 }
 
+/** What is said of a model the provider does not know (kind `model_unavailable`), named as `what`. */
+export function modelUnavailable(what: string): string {
+  return `${what} is not available: the Anthropic API does not know it (retired, or never one)`;
+}
+
 const MODEL_ERROR_TYPES: Record<ModelErrorKind, ErrorType> = {
   overloaded: 'overloaded_error',
   rate_limited: 'rate_limit_error',
@@ -196,5 +203,6 @@ const MODEL_ERROR_TYPES: Record<ModelErrorKind, ErrorType> = {
   authentication: 'api_error',
   // The deployment's account could not pay: ours too (a caller's 402 means their budget).
   billing: 'api_error',
+  model_unavailable: 'not_found_error',
   api_error: 'api_error',
 };

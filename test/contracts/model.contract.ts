@@ -111,6 +111,7 @@ export function modelContract(subject: () => Promise<ModelSubject>) {
       'api_error',
       'invalid_request',
       'authentication',
+      'model_unavailable',
     ])(
       'rejects with a ModelError of kind %s when the call fails before the answer starts',
       async (kind) => {

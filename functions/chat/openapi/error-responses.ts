@@ -86,8 +86,8 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
   502: {
     name: 'BadGateway',
     description:
-      'Claude could not start answering and retrying will not help, or the Anthropic API refused the deployment’s own key or account (on `/v1/messages`, `count_tokens` and `/v1/models` with `x-should-retry: false`, unless the API said otherwise).',
-    types: ['api_error'],
+      'Claude could not start answering and retrying will not help: it refused the prompt a chat turn built (`invalid_request_error`), or, on `/v1/chat` and `/v1/ui/chat`, the Anthropic API does not know the turn’s model, retired say (`not_found_error`, the model named: ask with another); or the Anthropic API refused the deployment’s own key or account (on `/v1/messages`, `count_tokens` and `/v1/models` with `x-should-retry: false`, unless the API said otherwise).',
+    types: ['api_error', 'invalid_request_error', 'not_found_error'],
     headers: ['x-should-retry'],
   },
   503: {

@@ -1,5 +1,6 @@
-import type Anthropic from '@anthropic-ai/sdk';
+import Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
+import { ModelError } from '../../domain/errors.js';
 import { usageFromWire } from '../../gateway/wire-usage.js';
 import type {
   BatchItemResult,
@@ -8,7 +9,7 @@ import type {
   ModelBatches,
 } from '../../ports/model-batches.js';
 import { toParams } from './anthropic-model.js';
-import { modelErrorOfType, toModelError } from './model-error.js';
+import { modelErrorOfType, toModelError, UpstreamFailure } from './model-error.js';
 import { stopReasonOf } from './stop-reason.js';
 
 /** The ModelBatches port on Anthropic's Message Batches API. */
@@ -32,7 +33,7 @@ export class AnthropicModelBatches implements ModelBatches {
       );
       return { batchId: batch.id };
     } catch (error) {
-      throw toModelError(error);
+      throw toModelError(error, requests[0]?.request.model);
     }
   }
 
@@ -69,6 +70,12 @@ export class AnthropicModelBatches implements ModelBatches {
       }
       return { state: 'ended', results };
     } catch (error) {
+      // Its 404 is the batch's, not a model's: told so, and failed as any other error of the API.
+      if (error instanceof Anthropic.NotFoundError) {
+        throw new ModelError('api_error', 'the batch is not found upstream', {
+          cause: new UpstreamFailure(error),
+        });
+      }
       throw toModelError(error);
     }
   }

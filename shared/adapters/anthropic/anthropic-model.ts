@@ -56,7 +56,7 @@ export class AnthropicModel implements Model {
       iterator = stream[Symbol.asyncIterator]();
     } catch (error) {
       // The SDK has retried what its rules retry.
-      throw toModelError(error);
+      throw toModelError(error, request.model);
     }
     try {
       const first = await iterator.next();
@@ -70,7 +70,7 @@ export class AnthropicModel implements Model {
         [Symbol.asyncIterator]: () => translate(iterator, usageFromWire(message.usage)),
       };
     } catch (error) {
-      const failure = toModelError(error);
+      const failure = toModelError(error, request.model);
       // Our own abort (a stop, a watchdog) is not the upstream's failure.
       if (request.signal?.aborted || failure.kind === 'timeout') throw failure;
       return { failedFirstEvent: failure };
@@ -90,7 +90,7 @@ export class AnthropicModel implements Model {
         usage: usageFromWire(message.usage),
       };
     } catch (error) {
-      throw toModelError(error);
+      throw toModelError(error, request.model);
     }
   }
 }

@@ -1,13 +1,15 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { ModelError, type ModelErrorKind } from '../../domain/errors.js';
+import { ModelError, type ModelErrorKind, modelUnavailable } from '../../domain/errors.js';
 import { refusesTheAccount } from './account-refusal.js';
 import { refusalReason } from './refusal-reason.js';
 
 /**
  * The one place Anthropic SDK errors become ModelErrors. Mid-stream `event: error`
  * arrives as a plain APIError with no status, so the body's `type` decides, not the class.
+ * @param model the call's, named in what a 404 says: the one thing of a Messages request
+ *   the API can fail to find is its model
  */
-export function toModelError(error: unknown): ModelError {
+export function toModelError(error: unknown, model?: string): ModelError {
   if (error instanceof ModelError) return error;
   if (error instanceof Anthropic.APIUserAbortError) {
     return new ModelError('timeout', 'the model call was aborted', { cause: error });
@@ -21,7 +23,7 @@ export function toModelError(error: unknown): ModelError {
   if (error instanceof Anthropic.APIError) {
     const kind = kindOf(error.type, error.status, error.apiMessage);
     const retryAfterSeconds = retryAfterMs(error.headers);
-    return new ModelError(kind, describe(kind, error.apiMessage ?? undefined), {
+    return new ModelError(kind, describe(kind, error.apiMessage ?? undefined, model), {
       cause: new UpstreamFailure(error),
       ...(retryAfterSeconds !== undefined && {
         retryAfterSeconds: Math.ceil(retryAfterSeconds / 1000),
@@ -60,9 +62,9 @@ export class UpstreamFailure extends Error {
 }
 
 /** An error the API reported as data (a batch request's result), by its `type` and words. */
-export function modelErrorOfType(type: string, apiMessage?: string): ModelError {
+export function modelErrorOfType(type: string, apiMessage?: string, model?: string): ModelError {
   const kind = kindOf(type, undefined, apiMessage);
-  return new ModelError(kind, describe(kind, apiMessage));
+  return new ModelError(kind, describe(kind, apiMessage, model));
 }
 
 function kindOf(
@@ -80,11 +82,13 @@ function kindOf(
     return 'authentication';
   }
   if (type === 'timeout_error' || status === 408 || status === 504) return 'timeout';
+  // The model, retired or never one (`model: <id>`, the API says): every retry is refused so.
+  if (type === 'not_found_error' || status === 404) return 'model_unavailable';
   return 'api_error';
 }
 
 /** Ours, for the caller; the upstream's own words (`apiMessage`) only as refusalReason takes them. */
-function describe(kind: ModelErrorKind, apiMessage?: string): string {
+function describe(kind: ModelErrorKind, apiMessage?: string, model?: string): string {
   switch (kind) {
     case 'overloaded':
       return 'the model is overloaded; try again shortly';
@@ -102,6 +106,8 @@ function describe(kind: ModelErrorKind, apiMessage?: string): string {
       return "the model provider refused to bill this deployment's account";
     case 'timeout':
       return 'the model did not answer in time';
+    case 'model_unavailable':
+      return `${modelUnavailable(model === undefined ? 'the model' : `the model ${JSON.stringify(model)}`)}; ask with another model`;
     default:
       return 'the model failed';
   }

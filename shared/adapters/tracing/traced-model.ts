@@ -67,6 +67,7 @@ const REFUSED_BY_PROVIDER: ReadonlySet<ModelErrorKind> = new Set([
   'invalid_request',
   'authentication',
   'billing',
+  'model_unavailable',
 ]);
 
 function closedAtEnd(stream: ModelStream, onEnd: (error?: unknown) => void): ModelStream {

@@ -11,6 +11,7 @@ import type { ModelScript } from '../../fakes/scripted-model.js';
 const STATUS_OF: Partial<Record<ModelErrorKind, number>> = {
   invalid_request: 400,
   authentication: 401,
+  model_unavailable: 404,
   rate_limited: 429,
   api_error: 500,
   overloaded: 529,

@@ -91,6 +91,12 @@ describe('classifyFailure', () => {
       retryable: false,
       deadLetter: true,
     });
+    // A model the API does not know (retired): it was retried five times as "the model failed".
+    expect(classifyFailure(new ModelError('model_unavailable', 'retired'))).toMatchObject({
+      type: 'not_found_error',
+      retryable: false,
+      deadLetter: true,
+    });
   });
 
   it('retries an unknown error without exposing it', () => {

@@ -257,4 +257,31 @@ describe('createDocumentSummarizer', () => {
     ).rejects.toMatchObject({ name: 'PermanentJobError', type: 'invalid_request_error' });
     expect((model as ScriptedModel).requests).toHaveLength(0);
   });
+
+  it("fails for good a job whose named model the API does not know, its producer's to change: not dead-lettered", async () => {
+    const model = new ScriptedModel([{ kind: 'fail-before', error: 'model_unavailable' }]);
+    const { summarizeDocument, newRun } = createWorkerWorld({ model });
+
+    await expect(
+      summarizeDocument(document('Short.', { model: 'claude-sonnet-4-5' }), newRun()),
+    ).rejects.toMatchObject({
+      name: 'PermanentJobError',
+      type: 'not_found_error',
+      deadLetter: false,
+    });
+    expect(model.requests).toHaveLength(1);
+  });
+
+  it("dead-letters a job the deployment's default model cannot run (the API does not know it), saying it is the operator's", async () => {
+    const model = new ScriptedModel([{ kind: 'fail-before', error: 'model_unavailable' }]);
+    const { summarizeDocument, newRun } = createWorkerWorld({ model });
+
+    await expect(summarizeDocument(document('Short.'), newRun())).rejects.toMatchObject({
+      name: 'PermanentJobError',
+      type: 'not_found_error',
+      deadLetter: true,
+      message: `the deployment's default model "${WORKER_LIMITS.defaultModel}" is not available: the Anthropic API does not know it (retired, or never one); an operator must change defaultModel, then redrive the job`,
+    });
+    expect(model.requests).toHaveLength(1);
+  });
 });

@@ -186,3 +186,32 @@ describe("a request the API refuses: what the caller is told of the API's words"
     );
   });
 });
+
+describe('a model the API does not know (retired)', () => {
+  const notFound = () =>
+    Anthropic.APIError.generate(
+      404,
+      { type: 'error', error: { type: 'not_found_error', message: 'model: claude-sonnet-4-5' } },
+      undefined,
+      new Headers({ 'request-id': 'req_011notfound' }),
+    );
+
+  it('is refused for good, named in our words (it was "the model failed", retryable)', () => {
+    const error = toModelError(notFound(), 'claude-sonnet-4-5');
+
+    expect(error).toMatchObject({ kind: 'model_unavailable', type: 'not_found_error' });
+    expect(error.retryable).toBe(false);
+    expect(error.message).toBe(
+      'the model "claude-sonnet-4-5" is not available: the Anthropic API does not know it (retired, or never one); ask with another model',
+    );
+    expect(error.cause).toMatchObject({ status: 404, requestId: 'req_011notfound' });
+  });
+
+  it("is so too as a batch request's result, by its type", () => {
+    expect(modelErrorOfType('not_found_error', 'model: claude-sonnet-4-5')).toMatchObject({
+      kind: 'model_unavailable',
+      message:
+        'the model is not available: the Anthropic API does not know it (retired, or never one); ask with another model',
+    });
+  });
+});
