@@ -9,6 +9,7 @@ import { eventNamed, jobEndedEvent } from '../../shared/events/producer-events.j
 import { contentHashOf, jobIdOf } from '../../shared/jobs/job-id.js';
 import { JobMessageSchema } from '../../shared/jobs/job-message.js';
 import {
+  ASKED_AT_ATTRIBUTE,
   FAILED_DELIVERIES_ATTRIBUTE,
   JOBS_QUEUE_DEFINITION,
 } from '../../shared/jobs/queue-definition.js';
@@ -147,7 +148,7 @@ export function createRecordHandler(deps: {
     // producer asking again for a job that failed or was cancelled; a copy sent before the
     // job ended (a duplicate delivery, a repeated submission) is that job: nothing to do.
     const sentSinceEnd = sentAtMs(record) > Date.parse(stored.updatedAt);
-    if (RUN_AGAIN.has(stored.status) && sentSinceEnd) {
+    if (RUN_AGAIN.has(stored.status) && askedAtMs(record) > Date.parse(stored.updatedAt)) {
       stored = (await jobs.requeue(job.userId, job.jobId, nowIso())) ?? stored;
     }
     // Queued again after it failed or was cancelled: by this message, or by POST /v1/jobs
@@ -363,6 +364,15 @@ function queueMessageOf(record: SQSRecord): QueueMessage {
 /** When the message was sent to the queue (a redriven one: when it was redriven). */
 function sentAtMs(record: SQSRecord): number {
   return Number(record.attributes.SentTimestamp ?? 0);
+}
+
+/**
+ * When the message asked for its job: when `POST /v1/jobs` recorded the job queued for it, which
+ * a cancel landing before its send came after; else (a producer's) when it was sent.
+ */
+function askedAtMs(record: SQSRecord): number {
+  const asked = Date.parse(record.messageAttributes?.[ASKED_AT_ATTRIBUTE]?.stringValue ?? '');
+  return Number.isNaN(asked) ? sentAtMs(record) : Math.min(asked, sentAtMs(record));
 }
 
 /** How many times SQS has delivered the message, this delivery included. */

@@ -23,14 +23,15 @@ export function queueSafe(text: string): string {
 
 /**
  * What a job message weighs against the queue's size limit, as SQS counts it: the
- * body as sent plus each attribute's name, type and value.
+ * body as sent plus each (String) attribute's name, type and value.
  */
-export function jobMessageBytes(message: JobMessage & { jobId: string }): number {
-  return (
-    utf8Bytes(encodeJobMessage(message)) +
-    utf8Bytes(JOB_TYPE_ATTRIBUTE) +
-    utf8Bytes('String') +
-    utf8Bytes(message.type)
+export function jobMessageBytes(
+  message: JobMessage & { jobId: string },
+  attributes: Readonly<Record<string, string>> = { [JOB_TYPE_ATTRIBUTE]: message.type },
+): number {
+  return Object.entries(attributes).reduce(
+    (bytes, [name, value]) => bytes + utf8Bytes(name) + utf8Bytes('String') + utf8Bytes(value),
+    utf8Bytes(encodeJobMessage(message)),
   );
 }
 

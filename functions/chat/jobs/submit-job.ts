@@ -108,7 +108,8 @@ export function createJobSubmission(deps: {
 
     async function sendOrUndo(undo: () => Promise<unknown>) {
       try {
-        await deps.queue.send({ ...message, jobId });
+        // Asked for when recorded: a cancel landing before the send is not undone by it.
+        await deps.queue.send({ ...message, jobId }, { askedAt: nowIso });
       } catch (error) {
         // The send's failure is the one the caller must hear of, not the clean-up's.
         await undo().catch(() => undefined);

@@ -6,6 +6,7 @@ import {
   jobMessageBytes,
   messageTooLarge,
 } from '../../jobs/message-size.js';
+import { ASKED_AT_ATTRIBUTE } from '../../jobs/queue-definition.js';
 import type { JobQueue } from '../../ports/job-queue.js';
 
 /** The JobQueue port on SQS. */
@@ -17,17 +18,27 @@ export class SqsJobQueue implements JobQueue {
     private readonly maxMessageBytes: number,
   ) {}
 
-  async send(message: JobMessage & { jobId: string }): Promise<void> {
-    const bytes = jobMessageBytes(message);
+  async send(
+    message: JobMessage & { jobId: string },
+    options: { askedAt?: string } = {},
+  ): Promise<void> {
+    const attributes: Record<string, string> = {
+      [JOB_TYPE_ATTRIBUTE]: message.type,
+      ...(options.askedAt && { [ASKED_AT_ATTRIBUTE]: options.askedAt }),
+    };
+    const bytes = jobMessageBytes(message, attributes);
     // Checked here rather than left to SQS: its refusal names no limit, and emulators differ.
     if (bytes > this.maxMessageBytes) throw messageTooLarge(bytes, this.maxMessageBytes);
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: encodeJobMessage(message),
-        MessageAttributes: {
-          [JOB_TYPE_ATTRIBUTE]: { DataType: 'String', StringValue: message.type },
-        },
+        MessageAttributes: Object.fromEntries(
+          Object.entries(attributes).map(([name, value]) => [
+            name,
+            { DataType: 'String', StringValue: value },
+          ]),
+        ),
       }),
     );
   }
