@@ -513,6 +513,46 @@ describe('createRecordHandler', () => {
       ).toEqual(['failed', 'succeeded']);
     });
 
+    it('keeps a job cancelled when the message POST /v1/jobs asked for it with comes after the cancel, and runs one asked for since', async () => {
+      const world = createWorkerWorld({ model: [{ kind: 'answer', chunks: ['Q3 memo.'] }] });
+      const askedAt = (ms: number) => ({
+        type: { dataType: 'String', stringValue: 'summarize.document' },
+        askedAt: { dataType: 'String', stringValue: new Date(ms).toISOString() },
+      });
+      const askedMs = world.clock.nowMs;
+      await world.jobs.create(
+        { jobId: JOB_ID, userId: USER_ID, type: 'summarize.document' },
+        new Date(askedMs).toISOString(),
+      );
+      world.clock.advance(1_000);
+      await world.jobs.cancel(USER_ID, JOB_ID, new Date(world.clock.nowMs).toISOString());
+      world.clock.advance(1_000);
+
+      // Sent after the cancel, asked for before it: the cancel stands.
+      await world.handleRecord(
+        jobRecord(documentMessage, { sentAtMs: world.clock.nowMs, attributes: askedAt(askedMs) }),
+      );
+      // A producer's askedAt cannot make its message later than it was sent.
+      await world.handleRecord(
+        jobRecord(documentMessage, {
+          sentAtMs: askedMs,
+          messageId: 'msg-early',
+          attributes: askedAt(world.clock.nowMs + 60_000),
+        }),
+      );
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({ status: 'cancelled' });
+      expect((world.model as ScriptedModel).requests).toHaveLength(0);
+
+      await world.handleRecord(
+        jobRecord(documentMessage, {
+          sentAtMs: world.clock.nowMs,
+          messageId: 'msg-again',
+          attributes: askedAt(world.clock.nowMs),
+        }),
+      );
+      expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({ status: 'succeeded' });
+    });
+
     it('fails a compaction of a conversation that does not exist, without dead-lettering it', async () => {
       const world = createWorkerWorld();
       const record = jobRecord({
