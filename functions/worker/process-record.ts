@@ -4,6 +4,7 @@ import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { isUserId } from '../../shared/auth/user-id.js';
 import type { Clock } from '../../shared/domain/clock.js';
+import { cutText } from '../../shared/domain/cut-text.js';
 import { isJobId } from '../../shared/domain/ids.js';
 import { eventNamed, jobEndedEvent } from '../../shared/events/producer-events.js';
 import { contentHashOf, jobIdOf } from '../../shared/jobs/job-id.js';
@@ -327,11 +328,11 @@ function rejectionReason(
       : code === 'unrecognized_keys'
         ? `${keys?.length ?? 'some'} field(s) the contract does not have (docs/job-message.schema.json)`
         : message;
-    const cut = words.length > ISSUE_CHARS ? `${words.slice(0, ISSUE_CHARS)}…` : words;
+    const cut = cutText(words, ISSUE_CHARS);
     return `${path.map(String).join('.')}: ${cut}`;
   });
   const reason = `invalid job message: ${said.join('; ')}`;
-  return reason.length > REASON_CHARS ? `${reason.slice(0, REASON_CHARS)}…` : reason;
+  return cutText(reason, REASON_CHARS);
 }
 
 /** The user and job a message that failed the schema names, when it names both validly. */

@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { cutText } from '../../domain/cut-text.js';
 import { ModelError, type ModelErrorKind, modelUnavailable } from '../../domain/errors.js';
 import { refusesTheAccount } from './account-refusal.js';
 import { refusalReason } from './refusal-reason.js';
@@ -50,9 +51,7 @@ export class UpstreamFailure extends Error {
 
   constructor(error: InstanceType<typeof Anthropic.APIError>) {
     const said = error.apiMessage ?? error.message;
-    super(
-      said.length > UPSTREAM_MESSAGE_CHARS ? `${said.slice(0, UPSTREAM_MESSAGE_CHARS)}…` : said,
-    );
+    super(cutText(said, UPSTREAM_MESSAGE_CHARS));
     this.name = error.name;
     if (error.status !== undefined) this.status = error.status;
     if (error.type) this.type = error.type;
