@@ -1,3 +1,4 @@
+import { MESSAGE_ID_PATTERN } from '../../shared/domain/ids.js';
 import * as z from '../../shared/validation/zod.js';
 
 /** A string of 1 to `max` characters. */
@@ -7,6 +8,10 @@ export const boundedText = (max: number) => z.string().check(z.minLength(1), z.m
  * A query parameter that is a whole number from `min` to `max` (`fallback` when absent),
  * in decimal digits only: Number() would also take `0x10`, `1e3` or ` 7`.
  */
+/** A message id as the API gives it (`msg_` and 32 hex digits). */
+export const messageIdSchema = () =>
+  z.string().check(z.regex(MESSAGE_ID_PATTERN, 'a message id is msg_ and 32 hex digits'));
+
 export const queryInt = (options: { min: number; max: number; fallback: number }) =>
   z._default(
     z.pipe(

@@ -25,7 +25,8 @@ export const reservationIdExpiry = (id: string): number | undefined =>
     : undefined;
 
 export const isConversationId = (id: string) => /^conv_[a-f0-9]{32}$/.test(id);
-export const isMessageId = (id: string) => /^msg_[a-f0-9]{32}$/.test(id);
+export const MESSAGE_ID_PATTERN = /^msg_[a-f0-9]{32}$/;
+export const isMessageId = (id: string) => MESSAGE_ID_PATTERN.test(id);
 export const isGeneratedJobId = (id: string) => /^job_[a-f0-9]{32}$/.test(id);
 
 /**

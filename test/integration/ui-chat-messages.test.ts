@@ -228,12 +228,14 @@ describe('GET /v1/ui/chat/{id}/messages: a chat reopened as useChat showed it', 
       `/v1/ui/chat/yann-chat/stream?messageId=${answerId}`,
     );
     expect(another.status).toBe(204);
-    const bad = await stack.request(
-      'yann',
-      'GET',
-      `/v1/ui/chat/yann-chat/stream?messageId=${'x'.repeat(101)}`,
-    );
-    expect(bad.status).toBe(400);
+    for (const malformed of ['x'.repeat(101), 'msg_1', `${answerId}0`]) {
+      const bad = await stack.request(
+        'yann',
+        'GET',
+        `/v1/ui/chat/yann-chat/stream?messageId=${malformed}`,
+      );
+      expect(bad.status).toBe(400);
+    }
   });
 
   it('pages a long chat from its newest messages back to its first', async () => {

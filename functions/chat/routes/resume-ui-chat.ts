@@ -9,7 +9,7 @@ import {
   uiMessageStreamEncoder,
 } from '../protocols/ui-message-stream.js';
 import { uiMessageStreamChunkSchemas } from '../protocols/ui-message-stream-events.js';
-import { boundedText } from '../request-schemas.js';
+import { messageIdSchema } from '../request-schemas.js';
 import type { FollowTurn } from '../turn/follow-turn.js';
 import { conversationIdOfChat } from './ui-chat-id.js';
 
@@ -30,7 +30,7 @@ export const resumeUiChatRoute = (deps: {
     path: '/v1/ui/chat/:id/stream',
     query: z.object({
       messageId: z.optional(
-        boundedText(100).check(
+        messageIdSchema().check(
           z.describe(
             'The answer the chat has as streaming (GET /v1/ui/chat/{id}/messages gave it so): ended since, it is replayed whole with its end, rather than `204`.',
           ),

@@ -5,6 +5,7 @@ import type { RecoverTurn } from '../../../shared/turns/recover-turn.js';
 import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
+import { messageIdSchema } from '../request-schemas.js';
 import { conversationIdOf, conversationNotFound } from './conversation-id.js';
 
 /** POST /v1/conversations/{id}/stop: ends the turn streaming in it, upstream included. */
@@ -55,9 +56,7 @@ export const stopConversationRoute = (deps: {
   });
 
 const StopQuerySchema = z.object({
-  messageId: z.optional(
-    z.string().check(z.regex(/^msg_[a-f0-9]{32}$/, 'a message id is msg_ and 32 hex digits')),
-  ),
+  messageId: z.optional(messageIdSchema()),
 });
 
 const stoppingSchema = () =>
