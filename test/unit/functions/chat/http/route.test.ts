@@ -165,6 +165,20 @@ describe('routes registered with registerRoutes on Event Handler', () => {
     );
   });
 
+  it("names Anthropic's routes served only for a path of Anthropic's API, not for one of ours mistyped", async () => {
+    const batches = await send(app, {
+      method: 'GET',
+      url: '/v1/messages/batches',
+      headers: bearer,
+    });
+    expect(batches.body?.error?.message).toContain("of Anthropic's API, only POST /v1/messages");
+    const ours = await send(app, { method: 'GET', url: '/v1/conversation', headers: bearer });
+    expect(ours.status).toBe(404);
+    expect(ours.body?.error?.message).toBe(
+      'GET /v1/conversation is not served here (GET /openapi.json lists every route)',
+    );
+  });
+
   it.each([
     ['PUT', '/v1/things/t1', 'GET, DELETE'],
     ['PATCH', '/v1/things', 'POST, GET'],
