@@ -210,14 +210,14 @@ export async function runAdminCommand(
 }
 
 /**
- * JSON as a terminal shows it truly: besides the C0 controls JSON escapes itself, the C1
+ * JSON as a terminal shows it truly: besides the C0 controls JSON escapes itself, DEL, the C1
  * controls (U+009B is CSI to some terminals), line separators and bidi overrides are
  * escaped too (`\u009b`: the same JSON to jq), as a key named before such names were refused
  * may hold them.
  */
 function printableJson(value: unknown): string {
   return JSON.stringify(value, null, 2).replace(
-    /[\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
@@ -329,9 +329,9 @@ function answerOf(answer: Answer, request: string, baseUrl: string): unknown {
     const { type = 'error', message = 'the answer has no error message' } = parsed?.error ?? {};
     throw new AdminApiError(`${answer.status} ${type}: ${message}`);
   }
-  if (parsed === undefined) {
-    // Not the admin API's answer (a proxy's page, another server on the port): what it said
-    // is shown quoted, so that no control character in it reaches the terminal.
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    // Not the admin API's answer, always a JSON object (a proxy's page, another server on the
+    // port): what it said is shown quoted, so that no control character in it reaches the terminal.
     const contentType = answer.headers.get('content-type') ?? 'no content-type';
     const start = answer.text.length > 80 ? `${answer.text.slice(0, 80)}…` : answer.text;
     throw new AdminApiError(

@@ -329,16 +329,29 @@ describe('npm run admin', () => {
     },
   );
 
+  it.each(['null', '[]', '"ok"'])(
+    'exits with 1 and says what came when list-keys is answered 2xx with the JSON %s (it threw a TypeError)',
+    async (body) => {
+      const notAnObject: typeof fetch = async () =>
+        new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+
+      const run = await admin(['list-keys'], { transport: notAnObject });
+
+      expect(run.code).toBe(1);
+      expect(run.err).toContain("but not the admin API's JSON");
+    },
+  );
+
   it('prints a key name holding a C1 control or a bidi override escaped, as the same JSON', async () => {
-    const name = 'old\u009b2Jkey \u202egnp.exe\u2028';
+    const name = 'old\u009b2Jkey \u202egnp.exe\u2028\u007f';
     const namedBefore: typeof fetch = async () =>
       Response.json({ keys: [{ id: `key_${'0'.repeat(32)}`, principal: 'p', name }] });
 
     const run = await admin(['list-keys'], { transport: namedBefore });
 
     expect(run.code).toBe(0);
-    expect(run.out).toContain('"name": "old\\u009b2Jkey \\u202egnp.exe\\u2028"');
-    expect(run.out).not.toMatch(/[\u0080-\u009f\u2028\u202e]/);
+    expect(run.out).toContain('"name": "old\\u009b2Jkey \\u202egnp.exe\\u2028\\u007f"');
+    expect(run.out).not.toMatch(/[\u007f-\u009f\u2028\u202e]/);
     expect(run.json().keys[0].name).toBe(name);
   });
 
