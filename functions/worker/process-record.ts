@@ -368,8 +368,9 @@ function sentAtMs(record: SQSRecord): number {
 }
 
 /**
- * When the message asked for its job: when `POST /v1/jobs` recorded the job queued for it, which
- * a cancel landing before its send came after; else (a producer's) when it was sent.
+ * When the message asked for its job: when the chat function (`POST /v1/jobs`, a compaction)
+ * recorded the job queued for it, which a cancel landing before its send came after; else (a
+ * producer's) when it was sent.
  */
 function askedAtMs(record: SQSRecord): number {
   const asked = Date.parse(record.messageAttributes?.[ASKED_AT_ATTRIBUTE]?.stringValue ?? '');

@@ -33,8 +33,9 @@ export const JOBS_QUEUE_DEFINITION = {
 export const FAILED_DELIVERIES_ATTRIBUTE = 'failedDeliveries';
 
 /**
- * The chat function's own attribute on a message it sends for `POST /v1/jobs`: when it recorded
- * the job queued (an ISO time), before the send. A job cancelled (or failed) after it was asked
- * for so is not run again by this message, though it was sent after: the cancel came last.
+ * The chat function's own attribute on a message it sends for `POST /v1/jobs` or a conversation's
+ * compaction: when it recorded the job queued (an ISO time), before the send. A job cancelled (or
+ * failed) after it was asked for so is not run again by this message, though it was sent after:
+ * the cancel came last.
  */
 export const ASKED_AT_ATTRIBUTE = 'askedAt';

@@ -75,11 +75,9 @@ export function createCompactionRequests(deps: {
         ),
       });
       const nowMs = deps.clock();
+      const nowIso = new Date(nowMs).toISOString();
       const create = (message: ReturnType<typeof messageUnder>) =>
-        deps.jobs.create(
-          { ...message, contentHash: contentHashOf(message) },
-          new Date(nowMs).toISOString(),
-        );
+        deps.jobs.create({ ...message, contentHash: contentHashOf(message) }, nowIso);
       let message = messageUnder(false);
       let job = await create(message);
       // Its id taken by another job (a document named so before such ids were refused):
@@ -89,7 +87,10 @@ export function createCompactionRequests(deps: {
         job = await create(message);
         if (!isCompaction(job, message)) return;
       }
-      if (neverStarted(job) || failedLongEnough(job, nowMs)) await deps.queue.send(message);
+      // Asked for now, when recorded (or found) queued: a user's cancel landing before the send
+      // stands, where the message, sent after it, would run the job again.
+      if (neverStarted(job) || failedLongEnough(job, nowMs))
+        await deps.queue.send(message, { askedAt: nowIso });
     },
   };
 }

@@ -108,6 +108,20 @@ describe('compaction requests', () => {
     });
   });
 
+  it('says its message was asked for when it recorded the job queued, so that a cancel landing before the send stands', async () => {
+    const { jobs, queue, clock, requestIfDue, sentJobIds } = compactionFixture();
+
+    await requestIfDue(1_200);
+    clock.nowMs += 5_000;
+    await requestIfDue(1_500);
+
+    const [jobId] = sentJobIds();
+    const job = await jobs.get(USER, jobId!);
+    // The worker runs again a job cancelled before the time its message was asked for, only.
+    expect(queue.askedAt).toEqual([job!.createdAt, new Date(NOW_MS + 5_000).toISOString()]);
+    expect(job!.createdAt).toBe(new Date(NOW_MS).toISOString());
+  });
+
   it("records the compaction's content hash, so that no document can take its id", async () => {
     const { jobs, sentJobIds, requestIfDue } = compactionFixture();
 
@@ -238,6 +252,10 @@ describe('compaction requests', () => {
       await fixture.requestIfDue(1_700);
 
       expect(fixture.sentJobIds()).toEqual([jobId, jobId]);
+      // Asked for since it failed: the worker runs it again.
+      const failedAt = (await fixture.jobs.get(USER, jobId))!.updatedAt;
+      expect(Date.parse(fixture.queue.askedAt[1]!)).toBeGreaterThan(Date.parse(failedAt));
+      expect(fixture.queue.askedAt[1]).toBe(iso(fixture.clock.nowMs));
     });
 
     it('leaves a dead-lettered one to the operator: sent again, it would be dead-lettered and page again', async () => {
