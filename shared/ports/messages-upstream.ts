@@ -41,6 +41,6 @@ export interface MessagesUpstream {
    *   ModelError when no response came (timeout, connection)
    */
   send(call: UpstreamCall): Promise<UpstreamResponse>;
-  /** Every model the upstream offers. */
-  listModels(signal: AbortSignal): Promise<ModelInfo[]>;
+  /** Every model the upstream offers; retried as a model call is (`maxRetries`). */
+  listModels(options: { signal: AbortSignal; maxRetries: number }): Promise<ModelInfo[]>;
 }

@@ -44,14 +44,17 @@ export interface ModelListing {
 export function createModelListing(deps: {
   upstream: MessagesUpstream;
   clock: Clock;
-  limits: Pick<MessagesLimits, 'models' | 'firstByteTimeoutMs'>;
+  limits: Pick<MessagesLimits, 'models' | 'firstByteTimeoutMs' | 'modelMaxRetries'>;
 }): ModelListing {
   const { upstream, clock, limits } = deps;
   let known: { models: Map<string, ModelInfo>; readAtMs: number } | undefined;
 
   async function upstreamModels(): Promise<Map<string, ModelInfo>> {
     if (known && clock() - known.readAtMs < UPSTREAM_LIST_TTL_MS) return known.models;
-    const models = await upstream.listModels(AbortSignal.timeout(limits.firstByteTimeoutMs));
+    const models = await upstream.listModels({
+      signal: AbortSignal.timeout(limits.firstByteTimeoutMs),
+      maxRetries: limits.modelMaxRetries,
+    });
     known = { models: new Map(models.map((model) => [model.id, model])), readAtMs: clock() };
     return known.models;
   }

@@ -67,7 +67,13 @@ export class AnthropicMessagesUpstream implements MessagesUpstream {
     }
   }
 
-  async listModels(signal: AbortSignal): Promise<ModelInfo[]> {
+  async listModels({
+    signal,
+    maxRetries,
+  }: {
+    signal: AbortSignal;
+    maxRetries: number;
+  }): Promise<ModelInfo[]> {
     try {
       const models: ModelInfo[] = [];
       // Every stage: the API leaves retired models out unless asked, and they may be allowed here.
@@ -75,7 +81,7 @@ export class AnthropicMessagesUpstream implements MessagesUpstream {
         limit: 1000,
         lifecycle: ['active', 'deprecated', 'retired'],
       };
-      for await (const model of this.client.models.list(everyStage, { signal })) {
+      for await (const model of this.client.models.list(everyStage, { signal, maxRetries })) {
         // As parsed, every field: those this SDK version does not type included (the caller's may).
         models.push({ ...model });
       }

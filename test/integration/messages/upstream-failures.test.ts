@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { streamText } from 'ai';
@@ -225,5 +227,41 @@ describe('/v1/messages calls the upstream fails', () => {
     const usage = await settledMonth(principal);
     expect(usage.requests).toBe(1);
     expect((await recordedRow(principal))?.costNanoUsd).toBe(usage.spentNanoUsd);
+  });
+});
+
+describe('GET /v1/models when the Anthropic API fails its listing', () => {
+  let upstream: Server;
+  let listings = 0;
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    upstream = createServer((request, response) => {
+      if (request.url?.startsWith('/v1/models')) listings++;
+      response.writeHead(529, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          type: 'error',
+          error: { type: 'overloaded_error', message: 'Overloaded' },
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const { port } = upstream.address() as AddressInfo;
+    stack = await startTestStack({
+      anthropicBaseUrl: `http://127.0.0.1:${port}`,
+      env: { MODEL_MAX_RETRIES: String(MODEL_MAX_RETRIES) },
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    upstream?.close();
+  });
+
+  it('retries it as often as modelMaxRetries says, as every other model call (it was the SDK default, 2)', async () => {
+    const response = await stack.request('model-lister', 'GET', '/v1/models');
+
+    expect(response.status).toBe(529);
+    expect(listings).toBe(1 + MODEL_MAX_RETRIES);
   });
 });

@@ -32,7 +32,7 @@ class ListingUpstream implements MessagesUpstream {
   async send(): Promise<never> {
     throw new Error('the model listing sends no messages');
   }
-  async listModels(signal: AbortSignal): Promise<ModelInfo[]> {
+  async listModels({ signal }: { signal: AbortSignal }): Promise<ModelInfo[]> {
     expect(signal).toBeInstanceOf(AbortSignal);
     this.listCalls++;
     return structuredClone(this.models);
@@ -62,7 +62,7 @@ function listingFixture(models: readonly string[] = DEPLOYMENT_MODELS) {
   const listing = createModelListing({
     upstream,
     clock: () => nowMs,
-    limits: { models: new Set(models), firstByteTimeoutMs: 5_000 },
+    limits: { models: new Set(models), firstByteTimeoutMs: 5_000, modelMaxRetries: 2 },
   });
   return {
     upstream,
@@ -144,6 +144,7 @@ describe('createModelListing', () => {
       limits: {
         models: new Set(['claude-b-1-20250101', 'claude-a-1-20250101']),
         firstByteTimeoutMs: 5_000,
+        modelMaxRetries: 2,
       },
     });
 
@@ -165,6 +166,7 @@ describe('createModelListing', () => {
       limits: {
         models: new Set(['claude-a-1-20250101', 'claude-b-1-20250102', 'claude-c-1-20250103']),
         firstByteTimeoutMs: 5_000,
+        modelMaxRetries: 2,
       },
     });
     const list = (lifecycles?: Array<'active' | 'deprecated' | 'retired'>) =>
