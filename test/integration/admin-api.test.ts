@@ -312,6 +312,27 @@ describe('API keys', () => {
     },
   );
 
+  it.each([
+    ['spaces', '   '],
+    ['a no-break space', '\u00a0'],
+    ['ideographic spaces', '\u3000\u3000'],
+  ])(
+    'refuses a key name of %s alone with 400, making no key (it was a key named blank)',
+    async (_, name) => {
+      const response = await api.asAdmin('POST', '/v1/admin/keys', {
+        principal: 'blank-name',
+        name,
+      });
+
+      expect(response.status).toBe(400);
+      expect((await json(response)).error).toEqual({
+        type: 'invalid_request_error',
+        message: 'name: a name of spaces alone shows as none: leave it out, or give a label',
+      });
+      expect((await api.listAll('principal=blank-name')).ids).toEqual([]);
+    },
+  );
+
   it('keeps a key name with right-to-left text and its bidi marks', async () => {
     const name = 'מפתח\u200f ci';
     expect((await api.createKey({ principal: 'rtl-name', name })).name).toBe(name);

@@ -7,6 +7,8 @@ import * as z from '../../../../shared/validation/zod.js';
  * stored (CVE-2021-42574). Bidi marks (U+200E, U+200F) stay: mixed-script names need them.
  */
 const UNSHOWABLE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+/** A name that shows as nothing: spaces alone (the no-break and ideographic spaces too). */
+const BLANK = /^\s*$/u;
 
 /** A key's name: a label for people, shown as stored. */
 export const keyNameSchema = () =>
@@ -14,8 +16,11 @@ export const keyNameSchema = () =>
     z.minLength(1),
     z.maxLength(200),
     z.describe(
-      'A label for people, on one line: no control characters, line or paragraph separators, or bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).',
+      'A label for people, on one line, not spaces alone: no control characters, line or paragraph separators, or bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).',
     ),
+    z.refine((name) => !BLANK.test(name), {
+      error: 'a name of spaces alone shows as none: leave it out, or give a label',
+    }),
     z.refine((name) => !UNSHOWABLE.test(name), {
       error: (issue) => {
         const name = String(issue.input);
