@@ -210,7 +210,7 @@ export const SETTINGS = {
   // Time budget of a model call
   modelMaxRetries: setting(
     'both',
-    "Retries of a model call (throttling, overload, connection errors, an overload sent as a 200 stream's first event) before the first token.",
+    "Retries of a model call (throttling, overload, connection errors, an overload sent as a 200 stream's first event) before the first token. On /v1/messages and count_tokens only for callers that do not retry themselves: an official SDK (Claude Code's too) or the AI SDK gets one upstream call per attempt of its own, so that its maxRetries is what it gets.",
     int({ min: 0, max: 10, default: 2 }),
   ),
   modelTimeoutMs: setting(

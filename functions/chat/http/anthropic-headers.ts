@@ -6,13 +6,38 @@ export function anthropicRequestHeaders(headers: Headers): {
   anthropicVersion?: string;
   betas: string[];
   cache: CacheDirective;
+  callerRetries: boolean;
 } {
   const version = headers.get('anthropic-version')?.trim();
   const betas = (headers.get('anthropic-beta') ?? '')
     .split(',')
     .map((beta) => beta.trim())
     .filter(Boolean);
-  return { ...(version && { anthropicVersion: version }), betas, cache: cacheDirective(headers) };
+  return {
+    ...(version && { anthropicVersion: version }),
+    betas,
+    cache: cacheDirective(headers),
+    callerRetries: retriesItself(headers),
+  };
+}
+
+/**
+ * The AI SDK's calls: `ai/7.0.173 …` from `generateText`, `ai-sdk-anthropic/4.0.105 …` from
+ * `streamText`; both retry (their `maxRetries`, 2 by default).
+ */
+const AI_SDK_USER_AGENT = /(?:^|\s)(?:ai|ai-sdk-anthropic)\/\d/;
+
+/**
+ * Whether the caller's client retries a failed call itself: the official SDKs (Claude Code's
+ * included) send `x-stainless-retry-count` on every attempt, `0` on the first and with
+ * `maxRetries: 0` too; the AI SDK's calls name it in their user agent. Retrying for them as
+ * well would multiply the attempts (up to 9 upstream calls for the SDK's 3).
+ */
+function retriesItself(headers: Headers): boolean {
+  return (
+    headers.has('x-stainless-retry-count') ||
+    AI_SDK_USER_AGENT.test(headers.get('user-agent') ?? '')
+  );
 }
 
 function cacheDirective(headers: Headers): CacheDirective {

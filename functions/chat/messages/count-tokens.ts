@@ -16,6 +16,8 @@ export type CountTokens = (request: {
   body: CountTokensRequest;
   anthropicVersion?: string;
   betas: readonly string[];
+  /** The caller's client retries a failed call itself: sent upstream once per its attempt. */
+  callerRetries: boolean;
 }) => Promise<{ status: number; body: string; rateWindows: readonly RateWindow[] }>;
 
 /** POST /v1/messages/count_tokens: forwarded as sent, free, counted in the rate windows. */
@@ -26,7 +28,7 @@ export function createTokenCounting(deps: {
   limits: MessagesLimits;
 }): CountTokens {
   const { upstream, admission, clock, limits } = deps;
-  return async ({ caller, body, anthropicVersion, betas }) => {
+  return async ({ caller, body, anthropicVersion, betas, callerRetries }) => {
     checkModel(body.model, caller, limits);
     checkBetas(betas, limits);
     const rateWindows = await admission.countFreeRequest({
@@ -51,7 +53,7 @@ export function createTokenCounting(deps: {
         },
         signal,
         timeoutMs: limits.modelTimeoutMs,
-        maxRetries: limits.modelMaxRetries,
+        maxRetries: callerRetries ? 0 : limits.modelMaxRetries,
       });
     } catch (error) {
       throw signal.aborted ? timedOut() : error;

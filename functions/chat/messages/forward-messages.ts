@@ -37,6 +37,12 @@ export interface ForwardRequest {
   anthropicVersion?: string;
   betas: readonly string[];
   cache: CacheDirective;
+  /**
+   * The caller's client retries a failed call itself (an official SDK, the AI SDK): each of its
+   * attempts is sent upstream once, so that its `maxRetries` is what it gets, and the
+   * deployment's `modelMaxRetries` serve callers that do not retry (curl, plain fetch).
+   */
+  callerRetries: boolean;
   requestId: string;
   /** Milliseconds before the function is stopped. */
   remainingTimeMs: () => number;
@@ -131,6 +137,7 @@ export function createMessagesForwarding(deps: {
     let response: UpstreamResponse;
     let opened: OpenedStream | undefined;
     const cut = { whileAwaitingAnswer: false };
+    const maxRetries = request.callerRetries ? 0 : limits.modelMaxRetries;
     const send = () =>
       upstream.send({
         operation: 'messages',
@@ -140,7 +147,7 @@ export function createMessagesForwarding(deps: {
         timeoutMs: stream
           ? limits.modelTimeoutMs
           : Math.max(limits.modelTimeoutMs, request.remainingTimeMs() - limits.deadlineMarginMs),
-        maxRetries: limits.modelMaxRetries,
+        maxRetries,
         cut,
       });
     try {
@@ -150,7 +157,7 @@ export function createMessagesForwarding(deps: {
           controller,
           firstByteTimeoutMs: limits.firstByteTimeoutMs,
           idleTimeoutMs: limits.streamIdleTimeoutMs,
-          maxRetries: limits.modelMaxRetries,
+          maxRetries,
         });
         response = opened.response;
       } else {
@@ -183,10 +190,16 @@ export function createMessagesForwarding(deps: {
     controller.started();
 
     if (opened?.refusal) {
-      // Refused before message_start: nothing was generated, and the API bills nothing. It is
-      // passed on as the API sent it, its only event (the SDKs raise it, and do not retry it).
+      // Refused before message_start: nothing was generated, and the API bills nothing.
       await controller.dispose();
       await admitted.release();
+      if (request.callerRetries && opened.refusal.retryable) {
+        // Not retried here: answered with the status the API refuses a call with before its
+        // 200 (529 for an overload), which the caller's SDK retries, as it never does an event.
+        observer.failedToStart(opened.refusal.error);
+        throw opened.refusal.error;
+      }
+      // Passed on as the API sent it, its only event (the SDKs raise it, and do not retry it).
       observer.refusedInStream(opened.refusal.error);
       return {
         kind: 'stream',

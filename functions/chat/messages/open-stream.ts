@@ -13,9 +13,10 @@ export interface OpenedStream {
   /**
    * The API refused the call with its first event, before `message_start` (it sheds load so,
    * after its 200), and a retry could not or did not help: nothing was generated or billed.
-   * `eventText` is that event as sent, the whole answer (the rest of the body is cancelled).
+   * `eventText` is that event as sent, the whole answer (the rest of the body is cancelled);
+   * `retryable` when sending the call again may help (an overload), though it was not.
    */
-  refusal?: { error: UpstreamError; eventText: string };
+  refusal?: { error: UpstreamError; eventText: string; retryable: boolean };
 }
 
 /** What a retry may fix, as the SDKs' status rules have it (429, 5xx, 529). */
@@ -67,7 +68,7 @@ export async function openStream(options: {
     if (!refused) return { response, events: replayingFirst(pings, first, events) };
     await events.return(undefined);
     await response.body.cancel().catch(() => {});
-    if (!RETRYABLE.has(refused.error.type) || retry >= options.maxRetries) {
+    if (!refused.retryable || retry >= options.maxRetries) {
       return { response, events: replayingFirst([], first, events), refusal: refused };
     }
     // The back-off and the next sending, within the start watchdog alone.
@@ -85,6 +86,7 @@ function refusalOf(event: RawEvent): OpenedStream['refusal'] {
   return {
     error: new UpstreamError(STATUS_OF[type] ?? 500, type as ErrorType, message),
     eventText: event.text,
+    retryable: RETRYABLE.has(type),
   };
 }
 

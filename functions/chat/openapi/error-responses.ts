@@ -112,7 +112,7 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
 export const UPSTREAM_ERROR: ErrorStatusDoc = {
   name: 'UpstreamError',
   description:
-    'An error response of the Anthropic API (after retries), passed on with its status (a 408, 409, 422 or 504 `timeout_error` too), type, `error.details` and `x-should-retry`, so that the SDKs raise the error they would have.',
+    'An error response of the Anthropic API (after `modelMaxRetries` retries for a caller whose client does not retry itself; an official SDK or the AI SDK gets one upstream call per attempt), passed on with its status (a 408, 409, 422 or 504 `timeout_error` too), type, `error.details` and `x-should-retry`, so that the SDKs raise the error they would have.',
   types: [
     'invalid_request_error',
     'conflict_error',

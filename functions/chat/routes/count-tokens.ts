@@ -31,11 +31,12 @@ export const countTokensRoute = (deps: { countTokens: CountTokens }) =>
       passesOnUpstreamErrors: true,
     },
     handle: async ({ request, body, principal }) => {
-      const { anthropicVersion, betas } = anthropicRequestHeaders(request.headers);
+      const { anthropicVersion, betas, callerRetries } = anthropicRequestHeaders(request.headers);
       const counted = await deps.countTokens({
         caller: principal,
         body,
         betas,
+        callerRetries,
         ...(anthropicVersion && { anthropicVersion }),
       });
       return new Response(counted.body, {

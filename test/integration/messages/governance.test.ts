@@ -737,10 +737,12 @@ describe('/v1/messages near the function deadline', () => {
   });
 
   it('bills nothing for a non-streamed call cut while it waited to retry a refusal: nothing was being written', async () => {
+    // A caller that does not retry itself (as curl): the gateway retries for it.
     const client = new Anthropic({
       baseURL: stack.url,
       apiKey: await stack.token('late-refused'),
       maxRetries: 0,
+      defaultHeaders: { 'x-stainless-retry-count': null },
     });
 
     const error = await client.messages

@@ -69,8 +69,13 @@ describe('/v1/messages calls the upstream fails', () => {
     return reportRow(principal);
   };
 
-  it("retries an overload sent as a stream's first event, as a chat turn does, and bills only the answer", async () => {
-    const stream = (await sdk('shed-once')).messages.stream(
+  it("has the caller's SDK retry an overload sent as a stream's first event (answered as a 529), and bills only the answer", async () => {
+    const client = new Anthropic({
+      baseURL: stack.url,
+      apiKey: await stack.token('shed-once'),
+      maxRetries: 1,
+    });
+    const stream = client.messages.stream(
       ask(`hi ${directive('fault=error-first times=1 key=shed-once')}`),
     );
 
@@ -113,9 +118,9 @@ describe('/v1/messages calls the upstream fails', () => {
       // read to the end
     }
 
-    // As the API sends it: a 200 whose only event is the error, which the SDK raises.
+    // Not retried here for a caller that retries itself: the 529 its SDK would retry.
     expect(sdkError).toBeInstanceOf(Anthropic.APIError);
-    expect(sdkError).toMatchObject({ status: undefined, type: 'overloaded_error' });
+    expect(sdkError).toMatchObject({ status: 529, type: 'overloaded_error' });
     expect(aiErrors.length).toBeGreaterThan(0);
     for (const principal of ['shed-sdk', 'shed-ai-sdk']) {
       expect(await ledger.userMonth(principal, month()), principal).toMatchObject({
@@ -127,7 +132,9 @@ describe('/v1/messages calls the upstream fails', () => {
       expect(await reportRow(principal), principal).toBeUndefined();
     }
     expect(await ledger.listReservations()).toEqual([]);
-    expect(upstreamCalls('key=shed-sdk')).toHaveLength(MODEL_MAX_RETRIES + 1);
+    // The SDK's maxRetries: 0, and the AI SDK's default 2.
+    expect(upstreamCalls('key=shed-sdk')).toHaveLength(1);
+    expect(upstreamCalls('key=shed-ai-sdk')).toHaveLength(3);
   });
 
   it("leaves none of the key's rate used by calls the API refused before answering", async () => {

@@ -47,6 +47,21 @@ describe('anthropicRequestHeaders', () => {
   });
 
   it.each([
+    ["the official SDK's", { 'x-stainless-retry-count': '0' }, true],
+    [
+      "the AI SDK's generateText",
+      { 'user-agent': 'ai/7.0.173 ai-sdk-provider-utils/5.0.81' },
+      true,
+    ],
+    ["the AI SDK's streamText", { 'user-agent': 'ai-sdk-anthropic/4.0.105 node.js/24' }, true],
+    ['curl', { 'user-agent': 'curl/8.5.0' }, false],
+    ['a client named like the AI SDK', { 'user-agent': 'aider/0.1 mai/2' }, false],
+    ['no client', {}, false],
+  ])('tells whether the caller retries itself: %s', (_, headers, retries) => {
+    expect(anthropicRequestHeaders(new Headers(headers)).callerRetries).toBe(retries);
+  });
+
+  it.each([
     ['no-store', 'bypass'],
     ['no-cache', 'refresh'],
     ['no-cache, no-store', 'bypass'],
