@@ -265,7 +265,13 @@ export function composeChatApp(
       clock,
       limits: messagesLimits,
     }),
-    countTokens: createTokenCounting({ upstream, admission, clock, limits: messagesLimits }),
+    countTokens: createTokenCounting({
+      upstream,
+      admission,
+      prices,
+      clock,
+      limits: messagesLimits,
+    }),
     models: createModelListing({ upstream, clock, limits: messagesLimits }),
     issueApiKey: createApiKeyIssuer({
       store: apiKeys,

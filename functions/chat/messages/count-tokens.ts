@@ -1,5 +1,6 @@
 import type { Clock } from '../../../shared/domain/clock.js';
 import { ModelError } from '../../../shared/domain/errors.js';
+import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import type {
   MessagesUpstream,
   UpstreamResponse,
@@ -24,12 +25,13 @@ export type CountTokens = (request: {
 export function createTokenCounting(deps: {
   upstream: MessagesUpstream;
   admission: Admission;
+  prices: PriceTable;
   clock: Clock;
   limits: MessagesLimits;
 }): CountTokens {
-  const { upstream, admission, clock, limits } = deps;
+  const { upstream, admission, prices, clock, limits } = deps;
   return async ({ caller, body, anthropicVersion, betas, callerRetries }) => {
-    checkModel(body.model, caller, limits);
+    checkModel(body.model, caller, limits, prices);
     checkBetas(betas, limits);
     const rateWindows = await admission.countFreeRequest({
       userId: caller.userId,

@@ -73,7 +73,7 @@ export function createMessagesForwarding(deps: {
     const { body, caller, observer } = request;
     const stream = body.stream === true;
     try {
-      checkGovernance(request, limits);
+      checkGovernance(request, limits, prices);
     } catch (error) {
       observer.rejected(error as AppError);
       throw error;
@@ -366,8 +366,12 @@ function withPromptCounted(metered: MeteredAnswer, prompt: PromptSize): MeteredA
 }
 
 /** The checks governance needs; everything else is the upstream's to judge. */
-function checkGovernance(request: ForwardRequest, limits: MessagesLimits): void {
-  checkModel(request.body.model, request.caller, limits);
+function checkGovernance(
+  request: ForwardRequest,
+  limits: MessagesLimits,
+  prices: PriceTable,
+): void {
+  checkModel(request.body.model, request.caller, limits, prices);
   if (request.body.max_tokens > limits.maxTokens) {
     throw new ValidationError(
       `max_tokens: ${request.body.max_tokens} is above this deployment's limit of ${limits.maxTokens}`,

@@ -1,5 +1,5 @@
 import { checkKeyAllowsModel } from '../../../shared/domain/api-key.js';
-import { PermissionError, ValidationError } from '../../../shared/domain/errors.js';
+import { NotFoundError, PermissionError, ValidationError } from '../../../shared/domain/errors.js';
 import { listsModel } from '../../../shared/domain/model-id.js';
 import type { Caller, MessagesLimits } from './messages-types.js';
 
@@ -9,12 +9,25 @@ export function modelsFor(caller: Caller, limits: Pick<MessagesLimits, 'models'>
   return [...limits.models].filter((model) => !keyModels || keyModels.includes(model));
 }
 
-/** @throws PermissionError when the caller may not use `model` (or the alias it is a dated snapshot of) */
+/**
+ * @param knownModels the models there are: those the price table prices (its defaults and the
+ *   `modelPrices` setting), every allowed one among them. A model released since, or a typo,
+ *   can be neither billed nor served here; no round trip asks the upstream.
+ * @throws NotFoundError for a model there is not, as the API answers it (`model: …`, 404)
+ * @throws PermissionError when the caller may not use `model` (or the alias it is a dated snapshot of)
+ */
 export function checkModel(
   model: string,
   caller: Caller,
   limits: Pick<MessagesLimits, 'models'>,
+  knownModels: { has(model: string): boolean },
 ): void {
+  if (!listsModel(limits.models, model) && !knownModels.has(model)) {
+    // Claude Code and the SDKs read a 404 on the model as a model that does not exist.
+    throw new NotFoundError(
+      `model: ${model} (no such model here; available: ${[...limits.models].join(', ')})`,
+    );
+  }
   if (!listsModel(limits.models, model)) {
     throw new PermissionError(
       `model ${JSON.stringify(model)} is not available here; available: ${[...limits.models].join(', ')}`,

@@ -40,13 +40,13 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
   403: {
     name: 'Forbidden',
     description:
-      'A model the deployment or the API key does not allow; the admin API without the admin claim.',
+      'A model there is (one the price table prices) that the deployment or the API key does not allow; the admin API without the admin claim.',
     types: ['permission_error'],
   },
   404: {
     name: 'NotFound',
     description:
-      "Nothing of the caller's by that id (or an id that is not well formed); on `/v1/messages` and `count_tokens`, a model the Anthropic API does not know (a dated snapshot of an allowed model passes the model check), its own 404 passed on.",
+      "Nothing of the caller's by that id (or an id that is not well formed); on `/v1/messages` and `count_tokens`, a model there is not, as the Anthropic API answers it (`model: …`): one neither allowed nor priced here (the price table's defaults and `modelPrices`), never sent upstream; or the Anthropic API's own 404 passed on (a dated snapshot of an allowed model passes the model check).",
     types: ['not_found_error'],
     headers: ['x-should-retry'],
   },

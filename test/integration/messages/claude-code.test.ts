@@ -194,4 +194,32 @@ describe('Claude Code through /v1/messages', () => {
       });
     },
   );
+
+  it('tells a Claude Code user that a model there is not does not exist (404), never sending it upstream', async () => {
+    const { key } = await createApiKey(stack, { principal: 'coder-nope' });
+    const home = await mkdtemp(join(scratch, 'home-'));
+    const work = await mkdtemp(join(scratch, 'work-'));
+    const seen = stack.claude.requests.length;
+
+    const run = await runClaudeCode(
+      ['-p', 'hi', '--output-format', 'json', '--model', 'claude-nope-9'],
+      {
+        cwd: work,
+        env: {
+          HOME: home,
+          ANTHROPIC_BASE_URL: stack.url,
+          ANTHROPIC_API_KEY: key,
+          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+          DISABLE_AUTOUPDATER: '1',
+          DISABLE_TELEMETRY: '1',
+        },
+      },
+    );
+
+    const result = JSON.parse(run.stdout) as ClaudeCodeResult & { api_error_status?: number };
+    expect(result).toMatchObject({ is_error: true, api_error_status: 404 });
+    // Claude Code's own words for a model the API does not know, and its way out.
+    expect(result.result).toMatch(/selected model \(claude-nope-9\)\. It may not exist.*--model/);
+    expect(stack.claude.requests.slice(seen)).toEqual([]);
+  });
 });

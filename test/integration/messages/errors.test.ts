@@ -65,14 +65,37 @@ describe('/v1/messages errors, as the official SDK types them', () => {
       allowedModels: ['claude-haiku-4-5'],
     });
 
+    // A model there is (priced here), which this deployment does not allow.
     const notHere = await caught(
-      sdk(await stack.token('u')).messages.create(ask('hi', { model: 'claude-opus-3' })),
+      sdk(await stack.token('u')).messages.create(ask('hi', { model: 'claude-opus-4-8' })),
     );
     const notForKey = await caught(sdk(key).messages.create(ask('hi')));
 
     expect(notHere).toBeInstanceOf(Anthropic.PermissionDeniedError);
+    expect((notHere as Error).message).toMatch(/not available here/);
     expect(notForKey).toBeInstanceOf(Anthropic.PermissionDeniedError);
     expect((notForKey as Error).message).toMatch(/may use: claude-haiku-4-5/);
+  });
+
+  it('404 NotFoundError (not_found_error, "model: …") for a model there is not, as the API answers it, streamed, whole or counted', async () => {
+    const client = sdk(await stack.token('u-nope'));
+    const nope = ask('hi', { model: 'claude-nope-9' });
+
+    const whole = await caught(client.messages.create(nope));
+    const streamed = await caught(client.messages.create({ ...nope, stream: true }));
+    const counted = await caught(
+      client.messages.countTokens({ model: nope.model, messages: nope.messages }),
+    );
+
+    for (const error of [whole, streamed, counted]) {
+      expect(error).toBeInstanceOf(Anthropic.NotFoundError);
+      expect(error).toMatchObject({ status: 404, type: 'not_found_error' });
+      expect((error as Error).message).toMatch(/model: claude-nope-9\b/);
+    }
+    const sent = stack.claude.requests.filter((request) =>
+      JSON.stringify(request.body).includes('claude-nope-9'),
+    );
+    expect(sent).toEqual([]);
   });
 
   it('400 BadRequestError for max_tokens over the cap, a beta not allowed and a bad body', async () => {
