@@ -1,14 +1,21 @@
 import { maxOutputTokens } from './models.js';
 
-/** Release dates for ids without a date suffix, from the API's docs. */
+/**
+ * Release dates for ids without a date suffix, from the API's docs; Opus 4.7 and 4.8, whose
+ * dates are not written here, get plausible ones between Opus 4.6 and the Claude 5 models, so
+ * that every local model lists in the order the API lists them (newest first).
+ */
 const RELEASED_ON: Record<string, string> = {
-  'claude-fable-5-1': '2026-09-01',
-  'claude-fable-5': '2026-06-09',
-  'claude-opus-5-5': '2026-09-22',
-  'claude-opus-5': '2026-07-24',
-  'claude-sonnet-5-5': '2026-09-28',
-  'claude-sonnet-5': '2026-06-30',
   'claude-haiku-5-5': '2026-10-07',
+  'claude-sonnet-5-5': '2026-09-28',
+  'claude-opus-5-5': '2026-09-22',
+  'claude-fable-5-1': '2026-09-01',
+  'claude-opus-5': '2026-07-24',
+  'claude-sonnet-5': '2026-06-30',
+  'claude-fable-5': '2026-06-09',
+  'claude-opus-4-8': '2026-05-27',
+  'claude-opus-4-7': '2026-04-16',
+  'claude-sonnet-4-6': '2026-02-17',
   'claude-opus-4-6': '2026-02-04',
 };
 

@@ -8,8 +8,8 @@ const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 1000;
 
 /**
- * GET /v1/models: the configured models in the order given (the API lists the most
- * recently released first; DEFAULT_MODELS is in that order), in pages of
+ * GET /v1/models: the configured models, the most recently released first as the API lists
+ * them (models of one date in the order given), in pages of
  * `limit` (1–1000, default 20) after `after_id` or before `before_id`.
  * @throws ApiError 400 on a bad limit or an unknown cursor
  */
@@ -23,6 +23,7 @@ export function handleListModels(
   const lifecycles = [...query.getAll('lifecycle'), ...query.getAll('lifecycle[]')];
   const models = [...service.models]
     .map((id) => modelInfo(id, service.models))
+    .sort((a, b) => b.created_at.localeCompare(a.created_at))
     .filter((model) => lifecycles.length === 0 || lifecycles.includes(model.lifecycle));
   const { start, end, hasMore } = pageOf(
     models.map((model) => model.id),

@@ -1,22 +1,25 @@
-/** The model ids a local Claude accepts unless told otherwise (the SDK's current ids). */
+/**
+ * The model ids a local Claude accepts unless told otherwise (the SDK's current ids), newest
+ * first as the API lists them (`model-info.ts` has their release dates).
+ */
 export const DEFAULT_MODELS: readonly string[] = [
-  'claude-fable-5-1',
-  'claude-fable-5',
-  'claude-opus-5-5',
-  'claude-opus-5',
-  'claude-sonnet-5-5',
-  'claude-sonnet-5',
   'claude-haiku-5-5',
+  'claude-sonnet-5-5',
+  'claude-opus-5-5',
+  'claude-fable-5-1',
+  'claude-opus-5',
+  'claude-sonnet-5',
+  'claude-fable-5',
   'claude-opus-4-8',
   'claude-opus-4-7',
+  'claude-sonnet-4-6',
   'claude-opus-4-6',
   'claude-opus-4-5',
   'claude-opus-4-5-20251101',
-  'claude-sonnet-4-6',
-  'claude-sonnet-4-5',
-  'claude-sonnet-4-5-20250929',
   'claude-haiku-4-5',
   'claude-haiku-4-5-20251001',
+  'claude-sonnet-4-5',
+  'claude-sonnet-4-5-20250929',
 ];
 
 /** Largest `max_tokens` per model (the models overview's "max output"), where known. */

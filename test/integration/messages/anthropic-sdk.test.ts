@@ -390,3 +390,31 @@ describe('/v1/messages with the official SDK: tools, images, counting, models', 
     }
   });
 });
+
+describe('/v1/models through the official SDK, for a deployment allowing several models', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({
+      env: { ALLOWED_MODELS: 'claude-opus-4-8,claude-opus-4-7,claude-haiku-4-5,claude-sonnet-4-5' },
+    });
+  });
+  afterAll(() => stack.close());
+
+  it('lists the models newest first, as the API does (Sonnet 4.6 was listed after older models, dated 1970)', async () => {
+    const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('lister') });
+
+    const listed: Anthropic.ModelInfo[] = [];
+    for await (const model of client.models.list({ limit: 2 })) listed.push(model);
+
+    expect(listed.map((model) => model.id)).toEqual([
+      'claude-opus-4-8',
+      'claude-opus-4-7',
+      MODEL,
+      'claude-haiku-4-5',
+      'claude-sonnet-4-5',
+    ]);
+    const dates = listed.map((model) => model.created_at);
+    expect(dates).toEqual([...dates].sort().reverse());
+    expect(dates.filter((date) => date.startsWith('1970'))).toEqual([]);
+  });
+});

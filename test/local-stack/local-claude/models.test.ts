@@ -35,6 +35,18 @@ describe('local Claude models endpoints', () => {
     expect(pages.every((page) => page.method === 'GET' && page.path === '/v1/models')).toBe(true);
   });
 
+  it('lists every default model newest first, each with a release date (none the epoch)', async () => {
+    const listed: Anthropic.ModelInfo[] = [];
+    for await (const model of client.models.list()) listed.push(model);
+
+    const dates = listed.map((model) => model.created_at);
+    expect(dates).toEqual([...dates].sort().reverse());
+    expect(dates.filter((date) => date.startsWith('1970'))).toEqual([]);
+    expect(listed.find((model) => model.id === 'claude-sonnet-4-6')?.created_at).toBe(
+      '2026-02-17T00:00:00Z',
+    );
+  });
+
   it('answers one page in the API list shape, 20 models by default', async () => {
     const many = await startLocalClaude({
       models: Array.from({ length: 25 }, (_, index) => `claude-test-${index}`),
