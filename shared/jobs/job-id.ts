@@ -1,11 +1,6 @@
 import { createHash } from 'node:crypto';
-import { isGeneratedJobId } from '../domain/ids.js';
 import type { Job } from '../ports/job-store.js';
-import type {
-  JobMessage,
-  SummarizeConversationMessage,
-  SummarizeDocumentMessage,
-} from './job-message.js';
+import type { JobMessage, SummarizeConversationMessage } from './job-message.js';
 
 const sha256 = (content: unknown) =>
   createHash('sha256').update(JSON.stringify(content)).digest('hex');
@@ -37,22 +32,6 @@ export function jobIdOf(message: JobMessage): string {
 }
 
 /**
- * Whether a document names an id of the form the service gives (`job_` and 32 hex digits)
- * other than its content's own. Those ids are the service's: a conversation's compaction
- * has one that its user can work out (from the conversation's id and creation time), and
- * a document holding it would make the compaction fail. The content's own id stays the
- * document's to name: a producer asking again with the id it was told is that job.
- */
-export function takesServiceJobId(message: SummarizeDocumentMessage): boolean {
-  const { jobId, ...content } = message;
-  return jobId !== undefined && isGeneratedJobId(jobId) && jobId !== jobIdOf(content);
-}
-
-/** Why {@link takesServiceJobId} refuses a document's id. */
-export const SERVICE_JOB_ID_REFUSAL =
-  'jobId must not be of the form the service gives its own jobs (job_ and 32 hex digits) unless it is the id the content gives: leave it out, or choose another';
-
-/**
  * One compaction job per conversation, summary point and multiple of the threshold the
  * history has reached: asking again while it is pending is the same job, and a history
  * that keeps growing past a finished one asks anew. A conversation deleted and made again
@@ -82,8 +61,9 @@ export function compactionJobId(
 
 /**
  * Whether the job stored under a compaction's id is that compaction (one made before
- * compactions recorded their content hash has none), rather than another job that took
- * its id: a document a producer named so before such ids were refused.
+ * compactions recorded their content hash has none), rather than a document its user
+ * named so: the id is a hash of what the user can read (the conversation's id and
+ * creation time), and a document holding it first must not make the compaction fail.
  */
 export function isCompaction(
   job: Pick<Job, 'type' | 'contentHash'>,

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { USER_ID_PATTERN } from '../auth/user-id.js';
 import { JOB_ID_PATTERN } from '../domain/ids.js';
-import { SERVICE_JOB_ID_REFUSAL, takesServiceJobId } from './job-id.js';
 
 /**
  * The jobs queue's message contract (full zod: the worker parses it with Powertools
@@ -32,12 +31,11 @@ const ModelSchema = z.string().min(1).max(200);
 /** `standard`: summarized now. `batch`: through the Message Batches API, at half the token price, within 24 hours. */
 export const JobPrioritySchema = z.enum(['standard', 'batch']);
 
-const SummarizeDocumentFieldsSchema = z.strictObject({
+export const SummarizeDocumentMessageSchema = z.strictObject({
   type: z.literal('summarize.document'),
   /**
    * The producer's own id: the idempotency key, per user. The same id twice is one job;
-   * the same id with other content is refused (dead-lettered, reported). An id of the form
-   * the service gives (`job_` and 32 hex digits) is refused unless it is the content's own.
+   * the same id with other content is refused (dead-lettered, reported).
    * @default a hash of the content: a producer that retries does not create a second job
    */
   jobId: JobIdSchema.optional(),
@@ -60,11 +58,6 @@ const SummarizeDocumentFieldsSchema = z.strictObject({
     .regex(/^key_[a-f0-9]{32}$/, 'apiKeyId must be key_ and 32 hex digits')
     .optional(),
 });
-
-export const SummarizeDocumentMessageSchema = SummarizeDocumentFieldsSchema.refine(
-  (message) => !takesServiceJobId(message),
-  { message: SERVICE_JOB_ID_REFUSAL, path: ['jobId'] },
-);
 
 export const SummarizeConversationMessageSchema = z.strictObject({
   type: z.literal('summarize.conversation'),
@@ -92,6 +85,5 @@ export const JobMessageSchema = z.discriminatedUnion('type', [
 
 export type JobMessage = z.infer<typeof JobMessageSchema>;
 export type JobPriority = z.infer<typeof JobPrioritySchema>;
-// The fields' type, not the refined schema's: the refinement's own check reads it.
-export type SummarizeDocumentMessage = z.infer<typeof SummarizeDocumentFieldsSchema>;
+export type SummarizeDocumentMessage = z.infer<typeof SummarizeDocumentMessageSchema>;
 export type SummarizeConversationMessage = z.infer<typeof SummarizeConversationMessageSchema>;

@@ -12,9 +12,9 @@ const MULTIPLES = Array.from({ length: 20 }, (_, i) => i + 1);
 const TURN = `${'some words about the topic '.repeat(8)}`;
 
 /**
- * A conversation's compaction has an id anyone can work out from what the API shows its
- * user (the conversation's id and creation time): a user must not be able to take it and
- * so make the compaction fail, or dead-letter and page the operators.
+ * A conversation's compaction has an id its user can work out from what the API shows them
+ * (the conversation's id and creation time), and a document may be named with any id: one
+ * holding it first must not make the compaction fail, or dead-letter and page the operators.
  */
 describe("a conversation's compaction job ids", () => {
   let stack: TestStack;
@@ -68,38 +68,7 @@ describe("a conversation's compaction job ids", () => {
     return Messages;
   }
 
-  it('refuses a compaction id as the jobId of POST /v1/jobs (400), and the conversation is compacted all the same', async () => {
-    const userId = 'id-claimer';
-    const { conversationId, ids } = await startConversation(userId);
-
-    for (const jobId of ids) {
-      const response = await stack.request(userId, 'POST', '/v1/jobs', {
-        type: 'summarize',
-        text: 'Anything at all.',
-        jobId,
-      });
-      expect(response.status).toBe(400);
-      const body = await json(response);
-      expect(body.error.type).toBe('invalid_request_error');
-      expect(body.error.message).toContain('jobId');
-    }
-    // The id the service gives a document is still the document's to name.
-    const own = await json(
-      await stack.request(userId, 'POST', '/v1/jobs', { type: 'summarize', text: 'Mine.' }),
-    );
-    const again = await stack.request(userId, 'POST', '/v1/jobs', {
-      type: 'summarize',
-      text: 'Mine.',
-      jobId: own.jobId,
-    });
-    expect(again.status).toBe(202);
-    expect((await json(again)).jobId).toBe(own.jobId);
-
-    await talkUntilCompacted(userId, conversationId);
-    expect(await deadLetters()).toEqual([]);
-  }, 120_000);
-
-  it('compacts a conversation whose compaction id a document job already holds (taken before ids were guarded), dead-lettering nothing', async () => {
+  it('compacts a conversation whose compaction ids its user took first with documents, dead-lettering nothing and leaving the documents theirs', async () => {
     const userId = 'id-squatter';
     const { conversationId, ids } = await startConversation(userId);
     const jobs = new DynamoJobStore(stack.documentClient, stack.tableName);

@@ -6,12 +6,7 @@ import {
   ValidationError,
 } from '../../../shared/domain/errors.js';
 import { utf8Bytes } from '../../../shared/domain/tokens.js';
-import {
-  contentHashOf,
-  jobIdOf,
-  SERVICE_JOB_ID_REFUSAL,
-  takesServiceJobId,
-} from '../../../shared/jobs/job-id.js';
+import { contentHashOf, jobIdOf } from '../../../shared/jobs/job-id.js';
 import type { JobPriority } from '../../../shared/jobs/job-message.js';
 import type { JobQueue } from '../../../shared/ports/job-queue.js';
 import type { Job, JobStatus, JobStore } from '../../../shared/ports/job-store.js';
@@ -64,15 +59,6 @@ export function createJobSubmission(deps: {
       ...(apiKey && { apiKeyId: apiKey.id }),
     };
     const jobId = jobIdOf(message);
-    const conflict = () =>
-      new ConflictError(
-        `job id ${JSON.stringify(jobId)} is already used for other content: choose another id`,
-      );
-    if (takesServiceJobId(message)) {
-      // Another job's (another document's, a compaction's): the conflict it always was.
-      if (await deps.jobs.get(request.userId, jobId)) throw conflict();
-      throw new ValidationError(`${SERVICE_JOB_ID_REFUSAL} (${JSON.stringify(jobId)})`);
-    }
     const contentHash = contentHashOf(message);
     const nowIso = new Date(deps.clock()).toISOString();
     const job = await deps.jobs.create(
@@ -85,13 +71,15 @@ export function createJobSubmission(deps: {
       },
       nowIso,
     );
-    // Another type's job under this id (a compaction made before compactions recorded their
-    // content hash) is another content's too.
+    // Another type's job under this id (a conversation's compaction, whose id its user can
+    // work out) is another content's too, and is left as it is.
     if (
       job.type !== message.type ||
       (job.contentHash !== undefined && job.contentHash !== contentHash)
     ) {
-      throw conflict();
+      throw new ConflictError(
+        `job id ${JSON.stringify(jobId)} is already used for other content: choose another id`,
+      );
     }
     if (job.status === 'failed' || job.status === 'cancelled') {
       // Asked again after it failed (the budget raised, say) or was cancelled: it runs again.

@@ -10,10 +10,7 @@ const JobRequestSchema = z.strictObject({
   text: z.string().check(z.refine((text) => text.trim().length > 0, 'text must not be empty')),
   instructions: z.optional(z.string().check(z.maxLength(4000))),
   model: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
-  /**
-   * Your own id: the idempotency key (the same id with other content is a 409). One of the form
-   * the service gives (`job_` and 32 hex digits) is a 400 unless it is the one the content gives.
-   */
+  /** Your own id: the idempotency key (the same id with other content is a 409). */
   jobId: z.optional(
     z
       .string()

@@ -80,8 +80,8 @@ export function createCompactionRequests(deps: {
         deps.jobs.create({ ...message, contentHash: contentHashOf(message) }, nowIso);
       let message = messageUnder(false);
       let job = await create(message);
-      // Its id taken by another job (a document named so before such ids were refused):
-      // sent under it, the compaction would be refused as a conflict and dead-lettered.
+      // Its id taken by a document its user named so first (the id is a hash of what they can
+      // read): sent under it, the compaction would be refused as a conflict.
       if (!isCompaction(job, message)) {
         message = messageUnder(true);
         job = await create(message);

@@ -460,7 +460,7 @@ function typeOf(body: unknown): string | undefined {
 
 export const USER_ID = 'reader';
 export const CONVERSATION_ID = `conv_${'c'.repeat(32)}`;
-/** A producer's own id (one of the form the service gives is refused unless it is the content's). */
+/** A producer's own id. */
 export const JOB_ID = 'report-2026-11:summary';
 
 /**

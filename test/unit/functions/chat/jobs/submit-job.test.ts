@@ -6,11 +6,7 @@ import {
   PermissionError,
   ValidationError,
 } from '../../../../../shared/domain/errors.js';
-import {
-  compactionJobId,
-  jobIdOf,
-  SERVICE_JOB_ID_REFUSAL,
-} from '../../../../../shared/jobs/job-id.js';
+import { compactionJobId, jobIdOf } from '../../../../../shared/jobs/job-id.js';
 import { InMemoryJobStore } from '../../../../fakes/in-memory-job-store.js';
 import { RecordingJobQueue } from '../../../../fakes/recording-job-queue.js';
 
@@ -315,7 +311,7 @@ describe('job submission', () => {
       expect(queue.sent.map((message) => message.jobId)).toEqual(['report-7']);
     });
 
-    it("refuses an id of the form the service gives (a compaction's, say) with ValidationError, recording and sending nothing", async () => {
+    it("takes an id of the form the service gives, a compaction's not yet asked for included, as the producer's own", async () => {
       const { jobs, queue, submit } = submissionFixture();
       const compactionId = compactionJobId(
         'alice',
@@ -324,11 +320,12 @@ describe('job submission', () => {
         1,
       );
 
-      await expect(submit({ ...DOCUMENT, jobId: compactionId })).rejects.toThrow(
-        new ValidationError(`${SERVICE_JOB_ID_REFUSAL} (${JSON.stringify(compactionId)})`),
-      );
-      expect(await jobs.get('alice', compactionId)).toBeUndefined();
-      expect(queue.sent).toEqual([]);
+      await expect(submit({ ...DOCUMENT, jobId: compactionId })).resolves.toEqual({
+        jobId: compactionId,
+        status: 'queued',
+      });
+      expect((await jobs.get('alice', compactionId))?.type).toBe('summarize.document');
+      expect(queue.sent.map((message) => message.jobId)).toEqual([compactionId]);
     });
 
     it('refuses the id the service gave another document with a ConflictError, as any id of other content', async () => {
