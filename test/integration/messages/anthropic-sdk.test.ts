@@ -125,25 +125,34 @@ describe('/v1/messages with the official Anthropic SDK', () => {
       custom_id: 'one',
       params: { model: MODEL, max_tokens: 5, messages: [{ role: 'user' as const, content: 'hi' }] },
     };
-    const calls: Array<[string, Promise<unknown>]> = [
-      ['POST /v1/messages/batches', client.messages.batches.create({ requests: [batch] })],
-      ['GET /v1/messages/batches', client.messages.batches.list()],
-      ['GET /v1/messages/batches/msgbatch_1', client.messages.batches.retrieve('msgbatch_1')],
-      ['GET /v1/files', client.beta.files.list()],
-      [
-        'POST /v1/files',
-        client.beta.files.upload({
-          file: new File(['notes'], 'notes.txt', { type: 'text/plain' }),
-        }),
-      ],
-      ['DELETE /v1/files/file_1', client.beta.files.delete('file_1')],
-    ];
-
-    for (const [route, call] of calls) {
-      const error = await call.then(
+    // Each call's error is taken as it is made: awaited one by one, the later ones would
+    // reject with no handler yet.
+    const settled = (call: Promise<unknown>) =>
+      call.then(
         () => undefined,
         (caught: unknown) => caught,
       );
+    const calls: Array<[string, Promise<unknown>]> = [
+      ['POST /v1/messages/batches', settled(client.messages.batches.create({ requests: [batch] }))],
+      ['GET /v1/messages/batches', settled(client.messages.batches.list())],
+      [
+        'GET /v1/messages/batches/msgbatch_1',
+        settled(client.messages.batches.retrieve('msgbatch_1')),
+      ],
+      ['GET /v1/files', settled(client.beta.files.list())],
+      [
+        'POST /v1/files',
+        settled(
+          client.beta.files.upload({
+            file: new File(['notes'], 'notes.txt', { type: 'text/plain' }),
+          }),
+        ),
+      ],
+      ['DELETE /v1/files/file_1', settled(client.beta.files.delete('file_1'))],
+    ];
+
+    for (const [route, call] of calls) {
+      const error = await call;
       expect(error, route).toBeInstanceOf(Anthropic.NotFoundError);
       expect((error as APIError).type, route).toBe('not_found_error');
       expect((error as Error).message, route).toContain(`${route} is not served here`);
