@@ -60,6 +60,13 @@ export interface Admission {
   countFreeRequest(
     request: Pick<AdmissionRequest, 'userId' | 'apiKey' | 'nowMs'>,
   ): Promise<readonly RateWindow[]>;
+  /**
+   * Refuses the request exactly as `admit` would, and holds and counts nothing: for an answer
+   * that costs nothing and asks nothing of Claude (a response-cache replay), which a caller
+   * refused calls (a budget spent or set to 0, a rate limit reached) must not get either.
+   * @throws RateLimitedError or BudgetExceededError
+   */
+  check(request: AdmissionRequest): Promise<void>;
 }
 
 export function createAdmission(deps: {
@@ -81,7 +88,7 @@ export function createAdmission(deps: {
     }
     return subjects;
   };
-  return {
+  const admission: Admission = {
     async countFreeRequest(request) {
       const windows = await Promise.allSettled(
         subjectsOf(request).map(({ subject, limits }) =>
@@ -153,7 +160,13 @@ export function createAdmission(deps: {
         },
       };
     },
+    async check(request) {
+      // Admitted as a call, and given back at once: the same refusals, by construction.
+      const admitted = await admission.admit(request);
+      await admitted.release();
+    },
   };
+  return admission;
 }
 
 /** A key's own rates, when it has any: a limit it leaves unset does not bind. */

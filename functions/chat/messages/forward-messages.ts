@@ -53,9 +53,10 @@ export type ForwardMessages = (request: ForwardRequest) => Promise<MessagesAnswe
 
 /**
  * POST /v1/messages, governed: the caller's model, max_tokens and betas are checked,
- * a cached answer is replayed for free, otherwise the worst case is reserved against
- * every budget that applies, the request goes upstream as sent, and its answer comes
- * back unchanged while it is metered; then the exact cost is settled and recorded.
+ * a cached answer is replayed for free to a caller its budgets and rates admit, otherwise
+ * the worst case is reserved against every budget that applies, the request goes upstream
+ * as sent, and its answer comes back unchanged while it is metered; then the exact cost is
+ * settled and recorded.
  */
 export function createMessagesForwarding(deps: {
   upstream: MessagesUpstream;
@@ -92,12 +93,35 @@ export function createMessagesForwarding(deps: {
     const cacheOutcome: CacheOutcome =
       cacheKey === undefined ? 'off' : request.cache === 'default' ? 'miss' : request.cache;
 
+    const prompt = measurePrompt(body);
+    const admissionRequest = {
+      userId: caller.userId,
+      model: body.model,
+      promptTokens: prompt.typicalTokens,
+      promptMaxTokens: prompt.maxTokens,
+      maxOutputTokens: body.max_tokens,
+      extraNanoUsd: prompt.maxWebSearches * WEB_SEARCH_NANO_USD,
+      ...(body.inference_geo && { inferenceGeo: body.inference_geo }),
+      nowMs: startedAtMs,
+      expiresAtMs: startedAtMs + request.remainingTimeMs(),
+      ...(caller.apiKey && { apiKey: caller.apiKey }),
+    };
+
     if (cacheKey && request.cache === 'default') {
       const hit = await responseCache.get(cacheKey, startedAtMs).catch((error: unknown) => {
         observer.cacheFailed(error);
         return undefined;
       });
       if (hit && (hit.format === 'sse') === stream) {
+        // Free, but refused as the call would be: a principal or key whose budget is spent (or
+        // set to 0), or whose rate is reached, gets nothing more. Checked only on a hit, so a
+        // miss's path to the model has no round trip more; the hit holds and counts nothing.
+        try {
+          await admission.check(admissionRequest);
+        } catch (error) {
+          observer.rejected(error as AppError);
+          throw error;
+        }
         const metered: MeteredAnswer = {
           model: hit.model,
           usage: hit.usage,
@@ -112,22 +136,10 @@ export function createMessagesForwarding(deps: {
       }
     }
 
-    const prompt = measurePrompt(body);
     const controller = new TurnController(request.remainingTimeMs() - limits.deadlineMarginMs);
     let admitted: Admitted;
     try {
-      admitted = await admission.admit({
-        userId: caller.userId,
-        model: body.model,
-        promptTokens: prompt.typicalTokens,
-        promptMaxTokens: prompt.maxTokens,
-        maxOutputTokens: body.max_tokens,
-        extraNanoUsd: prompt.maxWebSearches * WEB_SEARCH_NANO_USD,
-        ...(body.inference_geo && { inferenceGeo: body.inference_geo }),
-        nowMs: startedAtMs,
-        expiresAtMs: startedAtMs + request.remainingTimeMs(),
-        ...(caller.apiKey && { apiKey: caller.apiKey }),
-      });
+      admitted = await admission.admit(admissionRequest);
     } catch (error) {
       controller.dispose();
       observer.rejected(error as AppError);

@@ -157,9 +157,13 @@ export function createTurnStart(deps: {
     // not yet stored, so its model call need not wait for the write. In an existing one,
     // another turn may win the conversation, and the loser must not have called the model.
     const loading = loadHistory(store, userId, existing, budget.historyTokens, skip);
+    // A replay is refused as the call would be (a budget spent or set to 0, a rate reached),
+    // and then holds and counts nothing.
     const admitting = planned
       ? admit(admission, context, admissionRequest, planned)
-      : Promise.resolve(freeOfCharge(userId, receivedAtMs));
+      : refusedAsCall(admission, context, admissionRequest).then(() =>
+          freeOfCharge(userId, receivedAtMs),
+        );
     // Sent last, so the emulator and the network carry the model call's writes first.
     const begun = store.beginTurn(begin);
     // Its failure is handled where it is awaited, below.
@@ -422,6 +426,22 @@ function freeOfCharge(userId: string, nowMs: number): Admitted {
     }),
     release: async () => {},
   };
+}
+
+/** A replay's refusals by budget or rate limit, counted as a call's. */
+async function refusedAsCall(
+  admission: Admission,
+  context: TurnContext,
+  request: AdmissionRequest,
+): Promise<void> {
+  try {
+    await admission.check(request);
+  } catch (error) {
+    if (error instanceof BudgetExceededError || error instanceof RateLimitedError) {
+      context.observer.rejected(error);
+    }
+    throw error;
+  }
 }
 
 /** Rejections by budget or rate limit are counted; nothing stays held then. */
