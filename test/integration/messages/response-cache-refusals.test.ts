@@ -119,7 +119,7 @@ describe('/v1/messages response-cache hits refused as calls', () => {
     expect(replayed.response.headers.get('x-cache')).toBe('hit');
   });
 
-  it('counts a hit in no window, but refuses one to a key at its rate limit', async () => {
+  it('counts a hit in no window and holds nothing for it, but refuses one to a key at its rate limit', async () => {
     await awayFromMinuteEnd();
     const { key } = await createApiKey(stack, { principal: 'key-rated', requestsPerMinute: 2 });
     const client = sdk(key);
@@ -133,6 +133,10 @@ describe('/v1/messages response-cache hits refused as calls', () => {
     const refusal = await client.messages.create(params('rated first')).catch((e: unknown) => e);
 
     expect(refusal).toBeInstanceOf(Anthropic.RateLimitError);
+    // The hits admitted held nothing once answered.
+    const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+    const held = await ledger.listReservations();
+    expect(held.filter((reservation) => reservation.userId === 'key-rated')).toEqual([]);
   });
 
   it('refuses a hit to a user at its rate limit', async () => {
