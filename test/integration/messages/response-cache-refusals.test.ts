@@ -57,7 +57,10 @@ describe('/v1/messages response-cache hits refused as calls', () => {
     await client.messages.create(whole);
     await client.messages.stream(streamed).finalMessage();
     const cached = await client.messages.create(whole).withResponse();
+    const cachedStream = await client.messages.stream(streamed).withResponse();
+    await cachedStream.data.finalMessage();
     expect(cached.response.headers.get('x-cache')).toBe('hit');
+    expect(cachedStream.response.headers.get('x-cache')).toBe('hit');
     await block();
     const upstreamCalls = stack.claude.requests.length;
 
@@ -172,8 +175,11 @@ describe('/v1/messages response-cache hits refused as calls', () => {
     });
     await streamed.consumeStream();
     const replayed = await generateText({ ...ask, maxOutputTokens: 40, maxRetries: 0 });
+    const replayedStream = streamText({ ...ask, maxOutputTokens: 41, maxRetries: 0 });
+    await replayedStream.consumeStream();
     expect(replayed.text).toBe(made.text);
     expect(replayed.response.headers?.['x-cache']).toBe('hit');
+    expect((await replayedStream.response).headers?.['x-cache']).toBe('hit');
     await setPrincipalBudget('ai-cut-off', 0);
     const upstreamCalls = stack.claude.requests.length;
 
@@ -200,6 +206,9 @@ describe('/v1/messages response-cache hits refused as calls', () => {
   it('refuses the replay of a first chat question to a principal whose budget was set to 0', async () => {
     const body = { message: 'A chat question kept in the cache [[local-claude: tokens=7]]' };
     await (await stack.chat('chat-cut-off', body)).text();
+    const replayed = await stack.chat('chat-cut-off', body);
+    await replayed.text();
+    expect(replayed.headers.get('x-cache')).toBe('hit');
     await setPrincipalBudget('chat-cut-off', 0);
     const upstreamCalls = stack.claude.requests.length;
 
