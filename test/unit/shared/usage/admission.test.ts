@@ -218,6 +218,32 @@ describe('admission', () => {
     expect((await month()).spentNanoUsd).toBe(1_234_000);
   });
 
+  describe('check (a response-cache replay)', () => {
+    it('holds and counts nothing when it admits', async () => {
+      const { admission, rateLimiter, ledger, month } = admissionFixture();
+
+      await admission.check(REQUEST);
+
+      expect((await month()).heldNanoUsd).toBe(0);
+      expect(rateLimiter.countsOf(WINDOW)).toMatchObject({ requests: 0, tokens: 0 });
+      expect(await ledger.listReservations()).toEqual([]);
+    });
+
+    it('refuses as admit does: a budget of 0, or a full window', async () => {
+      const zeroed = admissionFixture();
+      await zeroed.ledger.setUserBudgetOverride('alice', 0, NOW_MS);
+      const rateLimiter = new InMemoryRateLimiter();
+      await busy(rateLimiter, ADMITTED_TOKENS + 10);
+      const busyWindow = admissionFixture({ rateLimiter, tokensPerMinute: ADMITTED_TOKENS + 10 });
+
+      await expect(zeroed.admission.check(REQUEST)).rejects.toThrow(BudgetExceededError);
+      await expect(busyWindow.admission.check(REQUEST)).rejects.toThrow(RateLimitedError);
+
+      expect((await zeroed.month()).heldNanoUsd).toBe(0);
+      expect((await busyWindow.month()).heldNanoUsd).toBe(0);
+    });
+  });
+
   it('names the reservation it settled', async () => {
     const { admission, ledger } = admissionFixture();
     const admitted = await admission.admit(REQUEST);
