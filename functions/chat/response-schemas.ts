@@ -1,5 +1,6 @@
 import type { StopReason } from '../../shared/domain/conversation.js';
 import * as z from '../../shared/validation/zod.js';
+import { errorTypeSchema } from './http/error-response.js';
 
 /*
  * Pieces of the response bodies, for the API document (GET /openapi.json) and the tests
@@ -33,6 +34,16 @@ export const instantSchema = () => z.iso.datetime({ offset: true });
 /** Why an answer ended: Claude's reasons, and ours (`stopped`, `timeout`, `interrupted`, `error`). */
 export const stopReasonSchema = () =>
   z.enum(Object.keys(STOP_REASONS) as [StopReason, ...StopReason[]]);
+
+/** Why a failed answer failed, as its stream told it (`FailureAsTold`). */
+export const answerFailureSchema = () =>
+  z
+    .object({ type: errorTypeSchema(), message: z.string(), retryable: z.boolean() })
+    .check(
+      z.describe(
+        'Why the answer failed (`stopReason: error`), as its stream told it: the error type, the message, and whether asking again may succeed. Absent on answers stored before this was kept.',
+      ),
+    );
 
 /** The tokens of one answer, or of a month. */
 export const tokenUsageSchema = () =>

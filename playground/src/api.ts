@@ -15,6 +15,8 @@ export interface StoredMessage {
   stopReason?: string;
   usage?: { inputTokens: number; outputTokens: number };
   costUsd?: number;
+  /** Why a failed answer failed, as its stream told it. */
+  error?: { type: string; message: string; retryable: boolean };
 }
 
 export interface Usage {

@@ -250,9 +250,11 @@ export function ChatView(props: {
 
 function AnswerFacts({ metadata }: { metadata: UiMessageMetadata | undefined }) {
   if (!metadata?.stopReason) return null;
+  const ended = STOP_LABELS[metadata.stopReason] ?? metadata.stopReason;
   const facts = [
     metadata.model,
-    STOP_LABELS[metadata.stopReason] ?? metadata.stopReason,
+    // Why it failed stays with the answer: a reopened chat has no error of the stream to show.
+    metadata.error ? `${ended}: ${metadata.error.message}` : ended,
     metadata.usage &&
       `${metadata.usage.inputTokens} in / ${metadata.usage.outputTokens} out tokens`,
     metadata.costUsd !== undefined && `$${metadata.costUsd.toFixed(6)}`,

@@ -24,6 +24,7 @@ export function toMessages(stored: StoredMessage[]): Message[] {
           usage: { cacheReadInputTokens: 0, cacheCreationInputTokens: 0, ...message.usage },
         }),
         ...(message.costUsd !== undefined && { costUsd: message.costUsd }),
+        ...(message.error && { error: message.error as UiMessageMetadata['error'] }),
       },
     }),
   }));

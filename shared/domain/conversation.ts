@@ -1,4 +1,5 @@
 import type { Reservation } from './budget.js';
+import type { ModelErrorKind } from './errors.js';
 import type { TokenUsage } from './usage.js';
 
 /**
@@ -36,6 +37,15 @@ export type StopReason =
   | 'interrupted'
   | 'error';
 
+/**
+ * How a failed answer failed, as its stream told it: the ModelError's kind (its error type and
+ * whether to retry follow from it, as they did live) and the message the stream showed.
+ */
+export interface AnswerFailure {
+  kind: ModelErrorKind;
+  message: string;
+}
+
 export interface StoredMessage {
   id: string;
   seq: number;
@@ -52,6 +62,8 @@ export interface StoredMessage {
   usageEstimated?: boolean;
   /** A question's id in the client that sent it (useChat's), when it gave one. */
   clientMessageId?: string;
+  /** Why a failed answer (`stopReason: error`) failed; answers stored before it was kept lack it. */
+  failure?: AnswerFailure;
 }
 
 export interface Conversation {

@@ -188,6 +188,11 @@ export class ModelError extends AppError {
   }
 }
 
+/** Whether `value` is a ModelErrorKind (a stored one, read back). */
+export function isModelErrorKind(value: unknown): value is ModelErrorKind {
+  return typeof value === 'string' && Object.hasOwn(MODEL_ERROR_TYPES, value);
+}
+
 /** What is said of a model the provider does not know (kind `model_unavailable`), named as `what`. */
 export function modelUnavailable(what: string): string {
   return `${what} is not available: the Anthropic API does not know it (retired, or never one)`;

@@ -1,5 +1,6 @@
 import type { Reservation } from '../domain/budget.js';
 import type {
+  AnswerFailure,
   Conversation,
   Page,
   StopReason,
@@ -82,6 +83,8 @@ export interface FinishTurn {
     usageEstimated: boolean;
     costNanoUsd: number;
     tokens: number;
+    /** How it failed (`stopReason: error`), as the stream told it: kept for whoever reads it again. */
+    failure?: AnswerFailure;
   };
   /**
    * The budget reservation the answer is billed from (none for a free one). Its settle

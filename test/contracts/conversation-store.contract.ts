@@ -555,6 +555,22 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(conversation?.activeTurn).toBeUndefined();
     });
 
+    it("keeps a failed answer's failure, as its stream told it", async () => {
+      const begin = beginOf({ userId, conversationId: newConversationId() });
+      const seq = await store.beginTurn(begin);
+      const finish = finishOf(begin, seq);
+      const failure = { kind: 'overloaded', message: 'the model is overloaded' } as const;
+
+      await store.finishTurn({
+        ...finish,
+        answer: { ...finish.answer, stopReason: 'error', failure },
+      });
+
+      const { items } = await store.listMessages(userId, begin.conversationId, { limit: 10 });
+      expect(items[1]).toMatchObject({ stopReason: 'error', failure });
+      expect(await store.message(userId, begin.conversationId, 2)).toMatchObject({ failure });
+    });
+
     it('marks an answer whose usage was estimated', async () => {
       const begin = beginOf({ userId, conversationId: newConversationId() });
       const seq = await store.beginTurn(begin);

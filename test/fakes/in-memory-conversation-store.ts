@@ -317,6 +317,7 @@ export class InMemoryConversationStore implements ConversationStore {
       usage: structuredClone(answer.usage),
       costNanoUsd: answer.costNanoUsd,
       ...(answer.usageEstimated && { usageEstimated: true }),
+      ...(answer.failure && { failure: { ...answer.failure } }),
     };
     record.messages.set(answerSeq, { message, tokens: answer.tokens });
     const { conversation } = record;

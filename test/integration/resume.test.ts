@@ -182,7 +182,11 @@ describe('resuming a stream', () => {
       ),
     );
 
-    expect(rest.at(-1)).toMatchObject({ event: 'error', data: { error: { type: 'api_error' } } });
+    // The local Claude's mid-stream error is an overload: told again so, not a generic failure.
+    expect(rest.at(-1)).toMatchObject({
+      event: 'error',
+      data: { error: { type: 'overloaded_error' }, retryable: true },
+    });
     expect(rest.some((event) => event.event === 'done')).toBe(false);
     const stored = await json(
       await stack.request('unlucky', 'GET', `/v1/conversations/${first.conversationId}`),

@@ -28,6 +28,10 @@ export interface UiMessageMetadata {
   stopReason?: StopReason;
   usage?: ReportedUsage;
   costUsd?: number;
-  /** Why the answer failed mid-stream (the `error` chunk that follows has its message). */
-  error?: { type: ErrorType; retryable: boolean };
+  /**
+   * Why the answer failed mid-stream: its type, whether asking again may succeed, and the
+   * message (the `error` chunk that follows has it too, for the chat's `error`). A reopened
+   * chat's failed answer has it as the stream told it (answers stored before it was kept, none).
+   */
+  error?: { type: ErrorType; retryable: boolean; message: string };
 }

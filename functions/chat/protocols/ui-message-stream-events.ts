@@ -1,6 +1,10 @@
 import * as z from '../../../shared/validation/zod.js';
-import { errorTypeSchema } from '../http/error-response.js';
-import { stopReasonSchema, tokenUsageSchema, usdSchema } from '../response-schemas.js';
+import {
+  answerFailureSchema,
+  stopReasonSchema,
+  tokenUsageSchema,
+  usdSchema,
+} from '../response-schemas.js';
 
 const TEXT_ID = () => z.string().check(z.describe('The text part (one per answer).'));
 
@@ -12,7 +16,7 @@ export const uiMessageMetadataSchema = () =>
     stopReason: z.optional(stopReasonSchema()),
     usage: z.optional(tokenUsageSchema()),
     costUsd: z.optional(usdSchema()),
-    error: z.optional(z.object({ type: errorTypeSchema(), retryable: z.boolean() })),
+    error: z.optional(answerFailureSchema()),
   });
 
 /**

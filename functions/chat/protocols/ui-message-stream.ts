@@ -3,6 +3,7 @@ import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import { reportedUsage } from '../../../shared/domain/usage.js';
 import type * as z from '../../../shared/validation/zod.js';
 import type { TurnEvent } from '../turn/turn-types.js';
+import { failureAsTold } from './failure-as-told.js';
 import type { UiFinishReason, UiMessageMetadata } from './ui-message-metadata.js';
 import type { uiMessageStreamChunkSchemas } from './ui-message-stream-events.js';
 
@@ -96,7 +97,7 @@ export function uiMessageStreamEncoder(): (event: TurnEvent) => string {
         // Metadata first: the AI SDK's client stops reading at the error chunk.
         const messageMetadata: UiMessageMetadata = {
           stopReason: 'error',
-          error: { type: event.error.type, retryable: event.error.retryable },
+          error: failureAsTold(event.error),
           ...(event.billed && {
             usage: reportedUsage(event.billed.usage),
             costUsd: nanoToUsd(event.billed.costNanoUsd),

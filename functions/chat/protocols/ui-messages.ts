@@ -1,6 +1,7 @@
 import type { StoredMessage } from '../../../shared/domain/conversation.js';
 import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import { reportedUsage } from '../../../shared/domain/usage.js';
+import { failureAsTold } from './failure-as-told.js';
 import type { UiMessageMetadata } from './ui-message-metadata.js';
 
 /**
@@ -20,8 +21,8 @@ export type UiMessagePart =
 
 /**
  * A stored message as the stream showed it: an answer's metadata is what its `start` and
- * its end carried (the conversation and model, then its stop reason, usage and cost; a
- * failed answer's `error` is not kept), its parts those `start-step` and the text made.
+ * its end carried (the conversation and model, then its stop reason, usage and cost, a
+ * failed answer's `error` too), its parts those `start-step` and the text made.
  */
 export function storedUiMessage(message: StoredMessage, conversationId: string): UiMessage {
   if (message.role === 'user') {
@@ -36,6 +37,7 @@ export function storedUiMessage(message: StoredMessage, conversationId: string):
       ...(message.stopReason && { stopReason: message.stopReason }),
       ...(message.usage && { usage: reportedUsage(message.usage) }),
       ...(message.costNanoUsd !== undefined && { costUsd: nanoToUsd(message.costNanoUsd) }),
+      ...(message.failure && { error: failureAsTold(message.failure) }),
     },
     parts: answerParts(message.content, 'done'),
   };

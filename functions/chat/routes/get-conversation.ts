@@ -5,8 +5,10 @@ import type { ConversationStore } from '../../../shared/ports/conversation-store
 import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
+import { failureAsTold } from '../protocols/failure-as-told.js';
 import { PageQuerySchema } from '../request-schemas.js';
 import {
+  answerFailureSchema,
   instantSchema,
   nextCursorSchema,
   stopReasonSchema,
@@ -33,7 +35,7 @@ export const getConversationRoute = (deps: { store: ConversationStore }) =>
       operationId: 'getConversation',
       summary: "A conversation's messages, in order",
       description:
-        'Answers carry their model, stop reason, tokens and cost; `stopReason: interrupted` marks what an answer had streamed when its function died. Messages a regenerate or an edit replaced are left out unless `include=superseded` (then marked `superseded: true`); a page may then hold fewer than `limit`.',
+        'Answers carry their model, stop reason, tokens and cost, and a failed one (`stopReason: error`) why it failed, as its stream told it (`error`); `stopReason: interrupted` marks what an answer had streamed when its function died. Messages a regenerate or an edit replaced are left out unless `include=superseded` (then marked `superseded: true`); a page may then hold fewer than `limit`.',
       params: { id: 'The conversation id (`conv_…`).' },
       responses: {
         200: { description: 'A page of the conversation.', json: conversationSchema },
@@ -81,6 +83,7 @@ const conversationSchema = () =>
           }),
         ),
         costUsd: z.optional(usdSchema()),
+        error: z.optional(answerFailureSchema()),
         superseded: z.optional(
           z.literal(true).check(z.describe('Replaced by a regenerated answer or an edit.')),
         ),
@@ -104,5 +107,6 @@ function toApiMessage(message: StoredMessage) {
       },
     }),
     ...(message.costNanoUsd !== undefined && { costUsd: nanoToUsd(message.costNanoUsd) }),
+    ...(message.failure && { error: failureAsTold(message.failure) }),
   };
 }

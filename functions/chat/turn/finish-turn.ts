@@ -70,6 +70,8 @@ export function createTurnFinish(deps: {
           usageEstimated: outcome.usageEstimated,
           costNanoUsd,
           tokens: estimateTokens(answer.text),
+          // On the failure path only: whoever reads it again is told what this stream tells.
+          ...(failure && { failure: { kind: failure.kind, message: failure.message } }),
         },
         // Billed should this function die before its settle below: a replay is free.
         ...(turn.cache.outcome !== 'hit' && { reservation: turn.admitted.reservation }),

@@ -182,11 +182,11 @@ export function createTurnFollower(deps: {
 }
 
 function endOf(answer: StoredMessage): TurnEvent {
-  // As the turn's own stream ended: its failure is not told again, only that there was one.
+  // As the turn's own stream ended: its failure as the stream told it.
   if (answer.stopReason === 'error') {
     return {
       type: 'error',
-      error: FAILED,
+      error: answer.failure ? new ModelError(answer.failure.kind, answer.failure.message) : FAILED,
       billed: {
         messageId: answer.id,
         usage: answer.usage ?? ZERO_USAGE,
@@ -216,7 +216,7 @@ const WITHDRAWN: TurnEvent = {
     'the question was refused before it was answered and is not in the conversation',
   ),
 };
-// The stored answer keeps no more of its failure: asking again may well succeed.
+// An answer stored before its failure was kept: asking again may well succeed.
 const FAILED = new ModelError(
   'api_error',
   'the answer failed before it ended; what it said is kept',

@@ -65,31 +65,36 @@ export async function openAnswer(
       return { stream: notStartedStream(request.model), model: request.model };
     }
     await controller.dispose();
+    const failure =
+      controller.interruptedBy === 'timeout' || controller.interruptedBy === 'slow-start'
+        ? new ModelError('timeout', 'the model did not start answering in time', { cause: error })
+        : error;
     try {
       // A question that could not be stored has no turn to end (the caller says why).
       const userSeq = await turn.stored.catch(() => undefined);
-      if (userSeq !== undefined) await recordFailedStart(deps, turn, userSeq, request.model);
+      if (userSeq !== undefined) {
+        await recordFailedStart(deps, turn, { userSeq, model: request.model, failure });
+      }
     } catch (storeError) {
       turn.observer.answerNotStored(storeError);
     } finally {
       await turn.admitted.release();
     }
-    const failure =
-      controller.interruptedBy === 'timeout' || controller.interruptedBy === 'slow-start'
-        ? new ModelError('timeout', 'the model did not start answering in time', { cause: error })
-        : error;
     turn.observer.failedToStart(failure);
     throw failure;
   }
 }
 
-/** The question stays in the history, with an empty failed answer. */
+/**
+ * The question stays in the history, with an empty failed answer that keeps the failure as
+ * the caller is told it (any other error is answered as a 500 whose words are not the caller's).
+ */
 async function recordFailedStart(
   deps: { store: ConversationStore; clock: Clock },
   turn: HeldTurn,
-  userSeq: number,
-  model: string,
+  answer: { userSeq: number; model: string; failure: unknown },
 ): Promise<void> {
+  const { userSeq, model, failure } = answer;
   await deps.store.finishTurn({
     userId: turn.userId,
     conversationId: turn.conversationId,
@@ -105,6 +110,9 @@ async function recordFailedStart(
       usageEstimated: false,
       costNanoUsd: 0,
       tokens: 0,
+      ...(failure instanceof ModelError && {
+        failure: { kind: failure.kind, message: failure.message },
+      }),
     },
     nowIso: new Date(deps.clock()).toISOString(),
   });

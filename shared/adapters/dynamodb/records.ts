@@ -1,4 +1,10 @@
-import type { Conversation, StoredMessage, TurnHold } from '../../domain/conversation.js';
+import type {
+  AnswerFailure,
+  Conversation,
+  StoredMessage,
+  TurnHold,
+} from '../../domain/conversation.js';
+import { isModelErrorKind } from '../../domain/errors.js';
 import type { TokenUsage } from '../../domain/usage.js';
 
 type Item = Record<string, unknown>;
@@ -57,5 +63,13 @@ export function toMessage(item: Item): StoredMessage {
   if (item.costNanoUsd !== undefined) message.costNanoUsd = Number(item.costNanoUsd);
   if (item.usageEstimated === true) message.usageEstimated = true;
   if (typeof item.clientMessageId === 'string') message.clientMessageId = item.clientMessageId;
+  const failure = answerFailure(item.failure);
+  if (failure) message.failure = failure;
   return message;
+}
+
+/** A failure as stored; one of a kind this version does not know reads as none (a failure untold). */
+function answerFailure(value: unknown): AnswerFailure | undefined {
+  const { kind, message } = (value ?? {}) as Record<string, unknown>;
+  return isModelErrorKind(kind) && typeof message === 'string' ? { kind, message } : undefined;
 }

@@ -210,6 +210,7 @@ export function finishTurnItems(tableName: string, turn: FinishTurn) {
           usage: answer.usage,
           usageEstimated: answer.usageEstimated,
           costNanoUsd: answer.costNanoUsd,
+          ...(answer.failure && { failure: answer.failure }),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },

@@ -270,7 +270,37 @@ describe('following a turn', () => {
     expect(error.retryable).toBe(false);
   });
 
-  it('ends an answer that failed with an error, as its own stream ended, not with done (it said done)', async () => {
+  it('ends an answer that failed with its failure, as its own stream ended, not with done (it said done)', async () => {
+    const t = await streamingTurn(['Once ']);
+    const followed = await t.follow();
+    await t.finish({
+      content: 'Once upon',
+      stopReason: 'error',
+      usage: { ...ZERO_USAGE, outputTokens: 2 },
+      usageEstimated: true,
+      costNanoUsd: 30,
+      tokens: 2,
+      failure: { kind: 'model_unavailable', message: 'the model is retired' },
+    });
+
+    const events = await take(followed!.events, 10);
+
+    expect(events.slice(1, -1)).toEqual([{ type: 'text', text: 'Once upon' }]);
+    const end = events.at(-1) as Extract<TurnEvent, { type: 'error' }>;
+    expect(end.type).toBe('error');
+    expect(end.error).toMatchObject({
+      type: 'not_found_error',
+      message: 'the model is retired',
+      retryable: false,
+    });
+    expect(end.billed).toEqual({
+      messageId: followed!.messageId,
+      usage: { ...ZERO_USAGE, outputTokens: 2 },
+      costNanoUsd: 30,
+    });
+  });
+
+  it('ends an answer stored failed before its failure was kept with a retryable api_error, as before', async () => {
     const t = await streamingTurn(['Once ']);
     const followed = await t.follow();
     await t.finish({
@@ -284,10 +314,8 @@ describe('following a turn', () => {
 
     const events = await take(followed!.events, 10);
 
-    expect(events.slice(1, -1)).toEqual([{ type: 'text', text: 'Once upon' }]);
     const end = events.at(-1) as Extract<TurnEvent, { type: 'error' }>;
-    expect(end.type).toBe('error');
-    expect(end.error.type).toBe('api_error');
+    expect(end.error).toMatchObject({ type: 'api_error', retryable: true });
   });
 
   it('ends with an error, and throws on for the log, when the answer cannot be read', async () => {
