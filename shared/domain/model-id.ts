@@ -10,3 +10,16 @@ export function withoutDateSuffix(model: string): string {
 export function listsModel(allowed: { has(model: string): boolean }, model: string): boolean {
   return allowed.has(model) || allowed.has(withoutDateSuffix(model));
 }
+
+/**
+ * Whether there is such a model here: one `allowed` lists, or one the price table prices
+ * (its defaults and the `modelPrices` setting). A model released since this version, or a
+ * typo, is neither: it can be neither billed nor served here, and no round trip asks upstream.
+ */
+export function isKnownModel(
+  model: string,
+  allowed: { has(model: string): boolean },
+  priced: { has(model: string): boolean },
+): boolean {
+  return listsModel(allowed, model) || priced.has(model);
+}

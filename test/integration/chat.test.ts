@@ -156,7 +156,8 @@ describe('POST /v1/chat', () => {
       ['{not json', 400, 'invalid_request_error'],
       [{ message: '' }, 400, 'invalid_request_error'],
       [{ message: 42 }, 400, 'invalid_request_error'],
-      [{ message: 'hi', model: 'gpt-4' }, 400, 'invalid_request_error'],
+      [{ message: 'hi', model: 'claude-opus-4-5' }, 400, 'invalid_request_error'],
+      [{ message: 'hi', model: 'gpt-4' }, 404, 'not_found_error'],
       [
         { message: 'hi', conversationId: 'conv_00000000000000000000000000000000' },
         404,

@@ -131,7 +131,8 @@ describe('tracing', () => {
       headers: { authorization: 'Bearer not-a-token' },
     });
     expect(refused.status).toBe(401);
-    const invalid = await stack.chat('traced', { message: 'hi', model: 'no-such-model' });
+    // A model there is that this deployment does not allow.
+    const invalid = await stack.chat('traced', { message: 'hi', model: 'claude-opus-4-5' });
     expect(invalid.status).toBe(400);
     const failed = await stack.chat('traced', {
       message: 'hi [[local-claude: fault=error-before status=401]]',

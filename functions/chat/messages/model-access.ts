@@ -1,6 +1,6 @@
 import { checkKeyAllowsModel } from '../../../shared/domain/api-key.js';
 import { NotFoundError, PermissionError, ValidationError } from '../../../shared/domain/errors.js';
-import { listsModel } from '../../../shared/domain/model-id.js';
+import { isKnownModel, listsModel } from '../../../shared/domain/model-id.js';
 import type { Caller, MessagesLimits } from './messages-types.js';
 
 /** The models a caller may use: the deployment's, narrowed by its API key's. */
@@ -22,7 +22,7 @@ export function checkModel(
   limits: Pick<MessagesLimits, 'models'>,
   knownModels: { has(model: string): boolean },
 ): void {
-  if (!listsModel(limits.models, model) && !knownModels.has(model)) {
+  if (!isKnownModel(model, limits.models, knownModels)) {
     // Claude Code and the SDKs read a 404 on the model as a model that does not exist.
     throw new NotFoundError(
       `model: ${model} (no such model here; available: ${[...limits.models].join(', ')})`,

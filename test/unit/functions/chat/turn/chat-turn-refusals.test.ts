@@ -44,13 +44,16 @@ async function expectNothingHeld(f: ChatFixture) {
 }
 
 describe('a chat turn refused before the model call', () => {
-  it('refuses a model that is not allowed, storing and holding nothing', async () => {
+  it.each([
+    ['there is that is not allowed', 'claude-opus-4-5', ValidationError],
+    ['there is not (neither allowed nor priced)', 'gpt-4', NotFoundError],
+  ])('refuses a model %s, storing and holding nothing', async (_, model, refusal) => {
     const f = chatFixture({ model: answering() });
 
-    const attempt = f.start({ message: 'hi', model: 'gpt-4' });
+    const attempt = f.start({ message: 'hi', model });
 
-    await expect(attempt).rejects.toThrow(ValidationError);
-    await expect(attempt).rejects.toThrow('"gpt-4"');
+    await expect(attempt).rejects.toThrow(refusal);
+    await expect(attempt).rejects.toThrow(`"${model}"`);
     expect(f.model.requests).toEqual([]);
     expect(await f.conversations()).toEqual([]);
     expect((await f.month()).heldNanoUsd).toBe(0);
