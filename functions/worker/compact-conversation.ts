@@ -66,7 +66,7 @@ export function createConversationCompactor(deps: {
       summaryThroughSeq !== undefined &&
       summaryThroughSeq !== (conversation.summary?.throughSeq ?? 0);
     if (overtaken) return { saved: true, summary: conversation.summary?.text ?? '' };
-    const uncompacted = await conversations.recentMessages(userId, conversationId, {
+    const { items: uncompacted } = await conversations.recentMessages(userId, conversationId, {
       afterSeq: conversation.summary?.throughSeq ?? 0,
       maxTokens: Number.MAX_SAFE_INTEGER,
     });

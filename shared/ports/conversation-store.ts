@@ -14,6 +14,26 @@ export interface PageRequest {
   cursor?: string;
 }
 
+/** Messages a conversation's summary does not hold, newest first, as many as fit: a turn's history. */
+export interface HistoryWindow {
+  /** Only the messages after this sequence number (those the summary holds are not). */
+  afterSeq: number;
+  /** Estimated tokens: the window ends at the first message that does not fit, however small an older one. */
+  maxTokens: number;
+  /** Ranges of sequence numbers a regenerate or an edit replaced: neither read nor counted. */
+  skip?: ReadonlyArray<readonly [number, number]>;
+}
+
+/**
+ * A page of a conversation's messages from its newest back (`nextCursor` reads the ones
+ * before them, on to the first): at most `limit` of them and `maxTokens` (estimated), the
+ * newest always, so that a page is never empty while messages are left.
+ */
+export interface MessagesPage extends PageRequest {
+  maxTokens: number;
+  skip?: ReadonlyArray<readonly [number, number]>;
+}
+
 /** A piece of an answer, saved as it streams so that it outlives its function. */
 export interface AnswerPiece {
   userId: string;
@@ -114,28 +134,18 @@ export interface ConversationStore {
     conversationId: string,
     page: PageRequest,
   ): Promise<Page<StoredMessage>>;
-  /**
-   * The newest messages, those in `skip` left out, up to `limit` of them and `maxTokens`
-   * (estimated; the newest message always), oldest first: a chat reopened at its end.
-   * `nextCursor` reads the ones before them, on to the first.
-   */
-  latestMessages(
-    userId: string,
-    conversationId: string,
-    page: PageRequest & { maxTokens: number; skip?: ReadonlyArray<readonly [number, number]> },
-  ): Promise<Page<StoredMessage>>;
   /** The message at `seq`, if there is one. */
   message(userId: string, conversationId: string, seq: number): Promise<StoredMessage | undefined>;
-  /** The newest messages after `afterSeq`, oldest first, up to `maxTokens` (estimated), those in `skip` left out. */
+  /**
+   * The newest messages, oldest first, those in `skip` left out: a turn's history (a
+   * {@link HistoryWindow}) or a page of a chat reopened at its end (a {@link MessagesPage}).
+   * Only a page has a `nextCursor`.
+   */
   recentMessages(
     userId: string,
     conversationId: string,
-    options: {
-      afterSeq: number;
-      maxTokens: number;
-      skip?: ReadonlyArray<readonly [number, number]>;
-    },
-  ): Promise<StoredMessage[]>;
+    read: HistoryWindow | MessagesPage,
+  ): Promise<Page<StoredMessage>>;
   /**
    * The message with this id, if the conversation has one from `fromSeq` on: only those are
    * read (an id it does not have costs reads of them, not of the whole history).

@@ -291,7 +291,7 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(seq).toBe(2);
       const after = await store.getConversation(userId, before.id);
       expect(after).toMatchObject({ lastSeq: 3, messageCount: 3, superseded: [[2, 2]] });
-      const window = await store.recentMessages(userId, before.id, {
+      const { items: window } = await store.recentMessages(userId, before.id, {
         afterSeq: 0,
         maxTokens: 1_000,
         skip: after?.superseded,
@@ -318,7 +318,7 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(after?.superseded).toEqual([[3, 4]]);
       const { items } = await store.listMessages(userId, before.id, { limit: 10 });
       expect(items.map((message) => message.seq)).toEqual([1, 2, 3, 4, 5]);
-      const window = await store.recentMessages(userId, before.id, {
+      const { items: window } = await store.recentMessages(userId, before.id, {
         afterSeq: 0,
         maxTokens: 1_000,
         skip: after?.superseded,
@@ -337,7 +337,7 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       await store.beginTurn(begin);
       const after = await store.getConversation(userId, before.id);
 
-      const window = await store.recentMessages(userId, before.id, {
+      const { items: window } = await store.recentMessages(userId, before.id, {
         afterSeq: 0,
         maxTokens: 20,
         skip: after?.superseded,
@@ -942,11 +942,11 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     });
   });
 
-  describe('recentMessages', () => {
+  describe('recentMessages: a history window', () => {
     it('returns the newest messages that fit in maxTokens, oldest first', async () => {
       const conversation = await converse({ tokens: [10, 20, 30, 40] });
 
-      const recent = await store.recentMessages(userId, conversation.id, {
+      const { items: recent } = await store.recentMessages(userId, conversation.id, {
         afterSeq: 0,
         maxTokens: 75,
       });
@@ -958,7 +958,7 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     it('ends the window at the first message that does not fit, though an older one would', async () => {
       const conversation = await converse({ tokens: [5, 50, 10] });
 
-      const recent = await store.recentMessages(userId, conversation.id, {
+      const { items: recent } = await store.recentMessages(userId, conversation.id, {
         afterSeq: 0,
         maxTokens: 30,
       });
@@ -969,7 +969,7 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     it('leaves out the messages up to afterSeq', async () => {
       const conversation = await converse({ tokens: [1, 1, 1, 1] });
 
-      const recent = await store.recentMessages(userId, conversation.id, {
+      const { items: recent } = await store.recentMessages(userId, conversation.id, {
         afterSeq: 2,
         maxTokens: 1_000,
       });
@@ -978,7 +978,7 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     });
 
     it('returns nothing for a conversation that does not exist', async () => {
-      const recent = await store.recentMessages(userId, newConversationId(), {
+      const { items: recent } = await store.recentMessages(userId, newConversationId(), {
         afterSeq: 0,
         maxTokens: 1_000,
       });
@@ -987,20 +987,20 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     });
   });
 
-  describe('latestMessages', () => {
+  describe('recentMessages: a page', () => {
     it('pages from the newest messages back to the first, each page oldest first', async () => {
       const conversation = await converse({ tokens: [1, 1, 1, 1, 1] });
 
-      const newest = await store.latestMessages(userId, conversation.id, {
+      const newest = await store.recentMessages(userId, conversation.id, {
         limit: 2,
         maxTokens: 1_000,
       });
-      const before = await store.latestMessages(userId, conversation.id, {
+      const before = await store.recentMessages(userId, conversation.id, {
         limit: 2,
         maxTokens: 1_000,
         cursor: newest.nextCursor,
       });
-      const first = await store.latestMessages(userId, conversation.id, {
+      const first = await store.recentMessages(userId, conversation.id, {
         limit: 2,
         maxTokens: 1_000,
         cursor: before.nextCursor,
@@ -1015,12 +1015,12 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     it('leaves out the skipped messages without counting them, and ends a page at maxTokens', async () => {
       const conversation = await converse({ tokens: [5, 50, 10, 20, 30, 40] });
 
-      const page = await store.latestMessages(userId, conversation.id, {
+      const page = await store.recentMessages(userId, conversation.id, {
         limit: 10,
         maxTokens: 75,
         skip: [[5, 5]],
       });
-      const rest = await store.latestMessages(userId, conversation.id, {
+      const rest = await store.recentMessages(userId, conversation.id, {
         limit: 10,
         maxTokens: 75,
         skip: [[5, 5]],
@@ -1035,7 +1035,7 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     it('answers the newest message even when it alone is past maxTokens', async () => {
       const conversation = await converse({ tokens: [5, 500] });
 
-      const page = await store.latestMessages(userId, conversation.id, {
+      const page = await store.recentMessages(userId, conversation.id, {
         limit: 10,
         maxTokens: 100,
       });
@@ -1044,23 +1044,50 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(page.nextCursor).toBeDefined();
     });
 
+    it('walks back to the first message page by page, each in its limit and maxTokens, nothing lost or repeated', async () => {
+      const tokens = [3, 9, 1, 12, 4, 4, 20, 2, 7, 7, 5, 30, 1, 1];
+      const conversation = await converse({ tokens });
+      const read = { limit: 3, maxTokens: 25, skip: [[5, 6]] as const };
+
+      const walked: number[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.recentMessages(userId, conversation.id, {
+          ...read,
+          ...(cursor !== undefined && { cursor }),
+        });
+        walked.unshift(page.items.map((message) => message.seq));
+        cursor = page.nextCursor;
+      } while (cursor !== undefined && walked.length < 20);
+
+      expect(walked.flat()).toEqual([1, 2, 3, 4, 7, 8, 9, 10, 11, 12, 13, 14]);
+      for (const seqs of walked) {
+        expect(seqs.length).toBeGreaterThan(0);
+        expect(seqs.length).toBeLessThanOrEqual(read.limit);
+        // The newest always: a message past maxTokens alone is a page of its own.
+        const pageTokens = seqs.reduce((sum, seq) => sum + tokens[seq - 1]!, 0);
+        if (seqs.length > 1) expect(pageTokens).toBeLessThanOrEqual(read.maxTokens);
+      }
+      expect(walked).toContainEqual([12]);
+    });
+
     it("refuses another conversation's cursor, and finds nothing in one that does not exist", async () => {
       const conversation = await converse({ tokens: [1, 1, 1] });
       const other = await converse({ tokens: [1, 1, 1] });
-      const { nextCursor } = await store.latestMessages(userId, other.id, {
+      const { nextCursor } = await store.recentMessages(userId, other.id, {
         limit: 1,
         maxTokens: 1_000,
       });
 
       await expect(
-        store.latestMessages(userId, conversation.id, {
+        store.recentMessages(userId, conversation.id, {
           limit: 1,
           maxTokens: 1_000,
           cursor: nextCursor,
         }),
       ).rejects.toBeInstanceOf(ValidationError);
       expect(
-        await store.latestMessages(userId, newConversationId(), { limit: 5, maxTokens: 1_000 }),
+        await store.recentMessages(userId, newConversationId(), { limit: 5, maxTokens: 1_000 }),
       ).toEqual({ items: [] });
     });
   });

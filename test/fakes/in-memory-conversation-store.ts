@@ -12,6 +12,8 @@ import type {
   BeginTurn,
   ConversationStore,
   FinishTurn,
+  HistoryWindow,
+  MessagesPage,
   PageRequest,
   PartialAnswer,
   SummaryBasis,
@@ -74,33 +76,6 @@ export class InMemoryConversationStore implements ConversationStore {
     );
   }
 
-  async latestMessages(
-    userId: string,
-    conversationId: string,
-    page: PageRequest & { maxTokens: number; skip?: ReadonlyArray<readonly [number, number]> },
-  ): Promise<Page<StoredMessage>> {
-    const owner = `latest:${keyOf(userId, conversationId)}`;
-    const before = decodeCursor<number>(page.cursor, owner);
-    const newestFirst: StoredMessage[] = [];
-    let tokens = 0;
-    for (const { message, tokens: messageTokens } of this.messagesOf(userId, conversationId)
-      .filter(({ message }) => before === undefined || message.seq < before)
-      .filter(({ message }) => !isSuperseded(message.seq, page.skip))
-      .reverse()) {
-      tokens += messageTokens;
-      // Like the adapter: the newest always, then up to the first that does not fit.
-      if (
-        newestFirst.length === page.limit ||
-        (tokens > page.maxTokens && newestFirst.length > 0)
-      ) {
-        const items = newestFirst.reverse();
-        return { items, nextCursor: encodeCursor(owner, items[0]!.seq) };
-      }
-      newestFirst.push(structuredClone(message));
-    }
-    return { items: newestFirst.reverse() };
-  }
-
   async message(
     userId: string,
     conversationId: string,
@@ -113,24 +88,32 @@ export class InMemoryConversationStore implements ConversationStore {
   async recentMessages(
     userId: string,
     conversationId: string,
-    options: {
-      afterSeq: number;
-      maxTokens: number;
-      skip?: ReadonlyArray<readonly [number, number]>;
-    },
-  ): Promise<StoredMessage[]> {
+    read: HistoryWindow | MessagesPage,
+  ): Promise<Page<StoredMessage>> {
+    const page = 'limit' in read ? read : undefined;
+    const owner = `recent:${keyOf(userId, conversationId)}`;
+    const afterSeq = 'limit' in read ? 0 : read.afterSeq;
+    // Like the adapter: a page below its cursor.
+    const beforeSeq = page && decodeCursor<number>(page.cursor, owner);
+    const limit = page ? page.limit : Number.POSITIVE_INFINITY;
     const newestFirst: StoredMessage[] = [];
     let tokens = 0;
     for (const { message, tokens: messageTokens } of this.messagesOf(userId, conversationId)
-      .filter(({ message }) => message.seq > options.afterSeq)
-      .filter(({ message }) => !isSuperseded(message.seq, options.skip))
+      .filter(({ message }) => message.seq > afterSeq)
+      .filter(({ message }) => beforeSeq === undefined || message.seq < beforeSeq)
+      .filter(({ message }) => !isSuperseded(message.seq, read.skip))
       .reverse()) {
       tokens += messageTokens;
-      // Like the adapter: the first message that does not fit ends the window.
-      if (tokens > options.maxTokens) break;
+      // Like the adapter: a window ends at the first message that does not fit; a page
+      // after its newest, or at its limit.
+      const taken = newestFirst.length;
+      if (taken === limit || (tokens > read.maxTokens && (taken > 0 || !page))) {
+        const items = newestFirst.reverse();
+        return page ? { items, nextCursor: encodeCursor(owner, message.seq + 1) } : { items };
+      }
       newestFirst.push(structuredClone(message));
     }
-    return newestFirst.reverse();
+    return { items: newestFirst.reverse() };
   }
 
   async findMessage(

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type DynamoDbCall,
+  type DynamoDbRequest,
   recordDynamoDbCalls,
+  recordDynamoDbRequests,
   sequentialRoundTrips,
 } from './support/dynamodb-calls.js';
 import { collectSse } from './support/sse.js';
@@ -14,10 +16,14 @@ import { startTestStack, type TestStack } from './support/test-stack.js';
 describe('round trips before the model call', () => {
   let stack: TestStack;
   const calls: DynamoDbCall[] = [];
+  const requests: DynamoDbRequest[] = [];
 
   beforeAll(async () => {
     stack = await startTestStack({
-      observeChatDynamoDb: (client) => recordDynamoDbCalls(client, calls),
+      observeChatDynamoDb: (client) => {
+        recordDynamoDbCalls(client, calls);
+        recordDynamoDbRequests(client, requests);
+      },
     });
     // The user's month starts (its budget is set) on their first call, once a month.
     await (await stack.chat('warm', { message: 'warm up' })).text();
@@ -25,6 +31,7 @@ describe('round trips before the model call', () => {
   afterAll(() => stack.close());
   beforeEach(() => {
     calls.length = 0;
+    requests.length = 0;
   });
 
   /** The calls that ended before the model received the request (its clock has whole ms). */
@@ -64,5 +71,38 @@ describe('round trips before the model call', () => {
     await (await stack.chat('warm', { message: 'Go on', conversationId })).text();
 
     expect(sequentialRoundTrips(beforeModel())).toBe(2);
+  });
+
+  it("reads a continued conversation's history in one query of up to 50 whole messages", async () => {
+    const first = await stack.chat('warm', { message: 'Begin' });
+    const [start] = await collectSse(first);
+    const conversationId = String(start!.data.conversationId);
+    requests.length = 0;
+
+    await (await stack.chat('warm', { message: 'Continue', conversationId })).text();
+
+    // The messages' sort keys are MSG#<seq>: the history is every query that reads them.
+    const historyReads = requests.filter(
+      (request) =>
+        request.operation === 'Query' &&
+        JSON.stringify(request.input.ExpressionAttributeValues).includes('MSG#'),
+    );
+    expect(historyReads).toEqual([
+      {
+        operation: 'Query',
+        input: {
+          TableName: stack.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :after AND :end',
+          ExpressionAttributeValues: {
+            ':pk': `USER#warm#CONV#${conversationId}`,
+            ':after': 'MSG#0000000001',
+            ':end': 'MSG#~',
+          },
+          ScanIndexForward: false,
+          Limit: 50,
+          ConsistentRead: true,
+        },
+      },
+    ]);
   });
 });

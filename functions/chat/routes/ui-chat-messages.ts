@@ -47,7 +47,7 @@ export const uiChatMessagesRoute = (deps: { store: ConversationStore }) =>
       const conversationId = conversationIdOfChat(userId, params.id ?? '');
       const conversation = await deps.store.getConversation(userId, conversationId);
       if (!conversation) return json(200, { messages: [] });
-      const page = await deps.store.latestMessages(userId, conversationId, {
+      const page = await deps.store.recentMessages(userId, conversationId, {
         limit: query.limit,
         ...(query.cursor !== undefined && { cursor: query.cursor }),
         maxTokens: PAGE_MAX_TOKENS,

@@ -487,13 +487,13 @@ async function loadHistory(
   skip: ReadonlyArray<readonly [number, number]>,
 ): Promise<StoredMessage[]> {
   if (!existing) return [];
-  const messages = await store.recentMessages(userId, existing.id, {
+  const { items } = await store.recentMessages(userId, existing.id, {
     afterSeq: existing.summary?.throughSeq ?? 0,
     maxTokens,
     skip,
   });
   // Read while this turn's question is being stored: the query may already see it.
-  return messages.filter((message) => message.seq <= existing.lastSeq);
+  return items.filter((message) => message.seq <= existing.lastSeq);
 }
 
 /**

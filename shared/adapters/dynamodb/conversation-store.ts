@@ -13,13 +13,15 @@ import {
   type StoredMessage,
   type TurnHold,
 } from '../../domain/conversation.js';
-import { ConflictError } from '../../domain/errors.js';
+import { ConflictError, ValidationError } from '../../domain/errors.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import type {
   AnswerPiece,
   BeginTurn,
   ConversationStore,
   FinishTurn,
+  HistoryWindow,
+  MessagesPage,
   PageRequest,
   PartialAnswer,
   SummaryBasis,
@@ -113,43 +115,6 @@ export class DynamoConversationStore implements ConversationStore {
     return this.pageOf((result.Items ?? []).map(toMessage), result.LastEvaluatedKey, partition);
   }
 
-  async latestMessages(
-    userId: string,
-    conversationId: string,
-    page: PageRequest & { maxTokens: number; skip?: ReadonlyArray<readonly [number, number]> },
-  ): Promise<Page<StoredMessage>> {
-    const partition = keys.conversationPartition(userId, conversationId);
-    const newestFirst: StoredMessage[] = [];
-    let tokens = 0;
-    let startKey = await this.codec().decode(page.cursor, partition);
-    do {
-      const result = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
-          ExpressionAttributeValues: { ':pk': partition, ':msg': keys.messagePrefix },
-          ScanIndexForward: false,
-          Limit: Math.min(page.limit + 1, 50),
-          ExclusiveStartKey: startKey,
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of result.Items ?? []) {
-        if (isSuperseded(Number(item.seq), page.skip)) continue;
-        tokens += Number(item.tokens ?? 0);
-        const full = newestFirst.length === page.limit;
-        if (full || (tokens > page.maxTokens && newestFirst.length > 0)) {
-          // Older ones are left: the page goes on from its oldest message.
-          const key = keys.message(userId, conversationId, newestFirst.at(-1)!.seq);
-          return this.pageOf(newestFirst.reverse(), key, partition);
-        }
-        newestFirst.push(toMessage(item));
-      }
-      startKey = result.LastEvaluatedKey as Record<string, string> | undefined;
-    } while (startKey);
-    return { items: newestFirst.reverse() };
-  }
-
   async message(
     userId: string,
     conversationId: string,
@@ -168,12 +133,15 @@ export class DynamoConversationStore implements ConversationStore {
   async recentMessages(
     userId: string,
     conversationId: string,
-    options: {
-      afterSeq: number;
-      maxTokens: number;
-      skip?: ReadonlyArray<readonly [number, number]>;
-    },
-  ): Promise<StoredMessage[]> {
+    read: HistoryWindow | MessagesPage,
+  ): Promise<Page<StoredMessage>> {
+    const partition = keys.conversationPartition(userId, conversationId);
+    const page = 'limit' in read ? read : undefined;
+    const afterSeq = 'limit' in read ? 0 : read.afterSeq;
+    // A page goes on below its cursor; a history window reads up to the newest message.
+    const beforeSeq = page && (await this.pageEnd(page, partition));
+    if (beforeSeq !== undefined && beforeSeq <= afterSeq + 1) return { items: [] };
+    const limit = page ? page.limit : Number.POSITIVE_INFINITY;
     const newestFirst: StoredMessage[] = [];
     let tokens = 0;
     let startKey: Record<string, unknown> | undefined;
@@ -183,25 +151,47 @@ export class DynamoConversationStore implements ConversationStore {
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :after AND :end',
           ExpressionAttributeValues: {
-            ':pk': keys.conversationPartition(userId, conversationId),
-            ':after': keys.messageSeqKey(options.afterSeq + 1),
-            ':end': `${keys.messagePrefix}~`,
+            ':pk': partition,
+            ':after': keys.messageSeqKey(afterSeq + 1),
+            ':end':
+              beforeSeq === undefined
+                ? `${keys.messagePrefix}~`
+                : keys.messageSeqKey(beforeSeq - 1),
           },
           ScanIndexForward: false,
-          Limit: 50,
+          // A page's messages, and one to tell whether there are more; a history, any number.
+          Limit: page ? Math.min(page.limit + 1, 50) : 50,
           ExclusiveStartKey: startKey,
           ConsistentRead: true,
         }),
       );
       for (const item of result.Items ?? []) {
-        if (isSuperseded(Number(item.seq), options.skip)) continue;
+        const seq = Number(item.seq);
+        if (isSuperseded(seq, read.skip)) continue;
         tokens += Number(item.tokens ?? 0);
-        if (tokens > options.maxTokens) return newestFirst.reverse();
+        const taken = newestFirst.length;
+        if (taken === limit || (tokens > read.maxTokens && (taken > 0 || !page))) {
+          const items = newestFirst.reverse();
+          if (!page) return { items };
+          // Older ones are left: the next page reads from this one down.
+          return this.pageOf(items, keys.message(userId, conversationId, seq + 1), partition);
+        }
         newestFirst.push(toMessage(item));
       }
       startKey = result.LastEvaluatedKey;
     } while (startKey);
-    return newestFirst.reverse();
+    return { items: newestFirst.reverse() };
+  }
+
+  /** Where a page of messages ends (exclusive): at its cursor. */
+  private async pageEnd(page: MessagesPage, partition: string): Promise<number | undefined> {
+    if (page.cursor === undefined) return undefined;
+    const { sk } = (await this.codec().decode(page.cursor, partition))!;
+    const seq = keys.seqOfMessageKey(sk ?? '');
+    if (seq === undefined) {
+      throw new ValidationError('cursor is not valid: pass back the nextCursor of a previous page');
+    }
+    return seq;
   }
 
   async findMessage(

@@ -3,6 +3,7 @@
  * can only ever reach the caller's own items. See docs/data-model.md.
  */
 const SEQ_DIGITS = 10;
+const MESSAGE_SORT_KEY = new RegExp(`^MSG#\\d{${SEQ_DIGITS}}$`);
 
 export const keys = {
   conversation: (userId: string, conversationId: string) => ({
@@ -15,6 +16,9 @@ export const keys = {
   }),
   messagePrefix: 'MSG#',
   messageSeqKey: (seq: number) => `MSG#${String(seq).padStart(SEQ_DIGITS, '0')}`,
+  /** The sequence number a message's sort key holds, or undefined for any other key. */
+  seqOfMessageKey: (sk: string) =>
+    MESSAGE_SORT_KEY.test(sk) ? Number(sk.slice('MSG#'.length)) : undefined,
   conversationPartition: (userId: string, conversationId: string) =>
     `USER#${userId}#CONV#${conversationId}`,
   /** The saved pieces of an answer that is streaming (or whose function died). */
