@@ -32,6 +32,13 @@ export interface HistoryWindow {
 export interface MessagesPage extends PageRequest {
   maxTokens: number;
   skip?: ReadonlyArray<readonly [number, number]>;
+  /**
+   * The answer streaming at `seq` (a first page only: no `cursor`), which the caller shows
+   * as the page's newest message, with `tokens` of text so far: it counts in `limit` and
+   * `maxTokens` as one of the page's messages, unless the store has a message at `seq` (the
+   * answer ended meanwhile), which takes its place. Nothing newer than `seq` is read.
+   */
+  streaming?: { seq: number; tokens: number };
 }
 
 /** A piece of an answer, saved as it streams so that it outlives its function. */

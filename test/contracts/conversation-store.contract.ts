@@ -1071,6 +1071,83 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(walked).toContainEqual([12]);
     });
 
+    it('counts the answer streaming as the newest message of a first page, in its limit and its maxTokens', async () => {
+      // Its question is the fifth message; the answer streaming will be the sixth.
+      const conversation = await converse({ tokens: [1, 1, 1, 1, 1] });
+      const streaming = { seq: conversation.lastSeq, tokens: 10 };
+      expect(streaming.seq).toBe(6);
+
+      const byLimit = await store.recentMessages(userId, conversation.id, {
+        limit: 3,
+        maxTokens: 1_000,
+        streaming,
+      });
+      const byTokens = await store.recentMessages(userId, conversation.id, {
+        limit: 10,
+        maxTokens: 12,
+        streaming,
+      });
+      const rest = await store.recentMessages(userId, conversation.id, {
+        limit: 10,
+        maxTokens: 12,
+        cursor: byTokens.nextCursor,
+      });
+
+      expect(byLimit.items.map((message) => message.seq)).toEqual([4, 5]);
+      expect(byTokens.items.map((message) => message.seq)).toEqual([4, 5]);
+      expect(rest.items.map((message) => message.seq)).toEqual([1, 2, 3]);
+      expect(rest.nextCursor).toBeUndefined();
+    });
+
+    it('gives a page of one the answer streaming alone, its cursor reading on from the newest message stored', async () => {
+      const conversation = await converse({ tokens: [1, 1, 1] });
+      const streaming = { seq: conversation.lastSeq, tokens: 1 };
+
+      const first = await store.recentMessages(userId, conversation.id, {
+        limit: 1,
+        maxTokens: 1_000,
+        streaming,
+      });
+      const pages = [first.items];
+      let cursor = first.nextCursor;
+      while (cursor !== undefined && pages.length < 10) {
+        const page = await store.recentMessages(userId, conversation.id, {
+          limit: 1,
+          maxTokens: 1_000,
+          cursor,
+        });
+        pages.push(page.items);
+        cursor = page.nextCursor;
+      }
+
+      expect(pages.map((items) => items.map((message) => message.seq))).toEqual([
+        [],
+        [3],
+        [2],
+        [1],
+      ]);
+    });
+
+    it("lists the answer in the streaming one's place once it is stored, and nothing newer", async () => {
+      const conversation = await converse({ tokens: [1, 1] });
+      const begin = beginOf({ userId, conversationId: conversation.id, existing: conversation });
+      const seq = await store.beginTurn(begin);
+      const streaming = { seq: seq + 1, tokens: 500 };
+      // It ends (7 tokens stored), and another turn starts, before the page is read.
+      await store.finishTurn(finishOf(begin, seq));
+      const after = await store.getConversation(userId, conversation.id);
+      await store.beginTurn(beginOf({ userId, conversationId: conversation.id, existing: after }));
+
+      const page = await store.recentMessages(userId, conversation.id, {
+        limit: 2,
+        maxTokens: 510,
+        streaming,
+      });
+
+      expect(page.items.map((message) => message.seq)).toEqual([3, 4]);
+      expect(page.nextCursor).toBeDefined();
+    });
+
     it("refuses another conversation's cursor, and finds nothing in one that does not exist", async () => {
       const conversation = await converse({ tokens: [1, 1, 1] });
       const other = await converse({ tokens: [1, 1, 1] });

@@ -93,20 +93,26 @@ export class InMemoryConversationStore implements ConversationStore {
     const page = 'limit' in read ? read : undefined;
     const owner = `recent:${keyOf(userId, conversationId)}`;
     const afterSeq = 'limit' in read ? 0 : read.afterSeq;
-    // Like the adapter: a page below its cursor.
-    const beforeSeq = page && decodeCursor<number>(page.cursor, owner);
+    let streaming = page?.cursor === undefined ? page?.streaming : undefined;
+    // Like the adapter: a page below its cursor, a first page up to its answer streaming.
+    const beforeSeq =
+      page && (decodeCursor<number>(page.cursor, owner) ?? (streaming && streaming.seq + 1));
     const limit = page ? page.limit : Number.POSITIVE_INFINITY;
     const newestFirst: StoredMessage[] = [];
-    let tokens = 0;
+    let tokens = streaming?.tokens ?? 0;
     for (const { message, tokens: messageTokens } of this.messagesOf(userId, conversationId)
       .filter(({ message }) => message.seq > afterSeq)
       .filter(({ message }) => beforeSeq === undefined || message.seq < beforeSeq)
       .filter(({ message }) => !isSuperseded(message.seq, read.skip))
       .reverse()) {
+      if (message.seq === streaming?.seq) {
+        tokens -= streaming.tokens;
+        streaming = undefined;
+      }
       tokens += messageTokens;
       // Like the adapter: a window ends at the first message that does not fit; a page
       // after its newest, or at its limit.
-      const taken = newestFirst.length;
+      const taken = newestFirst.length + (streaming ? 1 : 0);
       if (taken === limit || (tokens > read.maxTokens && (taken > 0 || !page))) {
         const items = newestFirst.reverse();
         return page ? { items, nextCursor: encodeCursor(owner, message.seq + 1) } : { items };

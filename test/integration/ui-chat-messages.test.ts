@@ -43,6 +43,16 @@ async function chatAs(
   });
 }
 
+/** A page of a chat's messages, as an app reads it (fetch), checked as the AI SDK takes them. */
+async function readMessages(stack: TestStack, userId: string, chatId: string, query = '') {
+  const response = await stack.request(userId, 'GET', `/v1/ui/chat/${chatId}/messages${query}`);
+  expect(response.status, `${userId} ${chatId}${query}`).toBe(200);
+  const page = (await json(response)) as { messages: Message[]; nextCursor?: string };
+  // The AI SDK takes them as they are (it refuses an empty list, a new chat's).
+  if (page.messages.length > 0) await validateUIMessages({ messages: page.messages });
+  return page;
+}
+
 describe('GET /v1/ui/chat/{id}/messages: a chat reopened as useChat showed it', () => {
   let stack: TestStack;
   beforeAll(async () => {
@@ -50,14 +60,8 @@ describe('GET /v1/ui/chat/{id}/messages: a chat reopened as useChat showed it', 
   });
   afterAll(() => stack.close());
 
-  async function storedMessages(userId: string, chatId: string, query = '') {
-    const response = await stack.request(userId, 'GET', `/v1/ui/chat/${chatId}/messages${query}`);
-    expect(response.status, `${userId} ${chatId}${query}`).toBe(200);
-    const page = (await json(response)) as { messages: Message[]; nextCursor?: string };
-    // The AI SDK takes them as they are (it refuses an empty list, a new chat's).
-    if (page.messages.length > 0) await validateUIMessages({ messages: page.messages });
-    return page;
-  }
+  const storedMessages = (userId: string, chatId: string, query = '') =>
+    readMessages(stack, userId, chatId, query);
 
   it("answers a chat's messages with the ids, parts and metadata the stream gave its answers", async () => {
     const chat = await chatAs(stack, 'uma', { id: 'uma-chat' });
@@ -284,5 +288,106 @@ describe('GET /v1/ui/chat/{id}/messages: a chat reopened as useChat showed it', 
     expect(limit.status).toBe(400);
     const anonymous = await fetch(`${stack.url}/v1/ui/chat/zoe-chat/messages`);
     expect(anonymous.status).toBe(401);
+  });
+});
+
+describe('GET /v1/ui/chat/{id}/messages: the pages of a long chat', () => {
+  const MIB = 1024 * 1024;
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startTestStack({
+      env: {
+        MAX_MESSAGE_CHARS: '100000',
+        MAX_OUTPUT_TOKENS: '64000',
+        USER_TOKENS_PER_MINUTE: '100000000',
+        USER_MONTHLY_BUDGET_USD: '1000',
+        // The answer left streaming while the pages are read: stalled, not cut for it.
+        STREAM_IDLE_TIMEOUT_MS: '120000',
+      },
+      chatTimeoutMs: 180_000,
+      chatTuning: { stopPollIntervalMs: 50 },
+    });
+  });
+  afterAll(() => stack.close());
+
+  const textBytes = (messages: Message[]) =>
+    messages.reduce((sum, message) => sum + new TextEncoder().encode(textOf(message)).length, 0);
+
+  /** Every page from the newest back to the first by `nextCursor`, oldest page first. */
+  async function walk(userId: string, chatId: string, limit: number) {
+    const pages: Message[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await readMessages(
+        stack,
+        userId,
+        chatId,
+        `?limit=${limit}${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+      );
+      pages.unshift(page.messages);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && pages.length < 50);
+    expect(cursor).toBeUndefined();
+    return pages;
+  }
+
+  it('holds at most limit messages and 1 MiB of text a page, the answer streaming among them, and walks back to the first message, nothing lost or repeated', async () => {
+    const chat = await chatAs(stack, 'paula', { id: 'paula-long' });
+    // Four questions of 300,000 bytes (100,000 characters of three bytes each): 1.2 MB.
+    for (const n of [1, 2, 3, 4]) {
+      const tail = ` ${n} ${directive('tokens=5')}`;
+      await chat.sendMessage({ text: `${'漢'.repeat(100_000 - tail.length)}${tail}` });
+      expect(chat.error).toBeUndefined();
+    }
+    // A fifth, whose answer streams some 200 KB and is still streaming while the pages are read.
+    const sending = chat.sendMessage({
+      text: `At length ${directive('tokens=60000 fault=stall after=40000')}`,
+    });
+    await expect
+      .poll(
+        async () =>
+          textBytes((await readMessages(stack, 'paula', 'paula-long')).messages.slice(-1)),
+        { timeout: 30_000, interval: 500 },
+      )
+      // Past 1 MiB with the three newest questions (900,000 bytes) and their answers.
+      .toBeGreaterThan(160_000);
+    const conversationId = conversationIdOfChat('paula', 'paula-long');
+    // Every message stored, in order, as the conversation API lists them (by its own pages).
+    const storedIds: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const query = cursor === undefined ? '' : `?cursor=${encodeURIComponent(cursor)}`;
+      const page = await json(
+        await stack.request('paula', 'GET', `/v1/conversations/${conversationId}${query}`),
+      );
+      storedIds.push(...page.messages.map((m: { id: string }) => m.id));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    const answerId = chat.messages.at(-1)!.id;
+    const everyId = [...storedIds, answerId];
+    expect(everyId).toHaveLength(10);
+
+    for (const limit of [100, 3, 1]) {
+      const pages = await walk('paula', 'paula-long', limit);
+
+      const ids = pages.flat().map((message) => message.id);
+      expect(ids, `limit=${limit}`).toEqual(everyId);
+      for (const page of pages) {
+        expect(page.length, `limit=${limit}`).toBeGreaterThan(0);
+        expect(page.length, `limit=${limit}`).toBeLessThanOrEqual(limit);
+        // The newest always: a message alone may be larger (none here is).
+        expect(textBytes(page), `limit=${limit}`).toBeLessThanOrEqual(MIB);
+      }
+      const newest = pages.at(-1)!;
+      expect(newest.at(-1)?.parts.at(-1)).toMatchObject({ type: 'text', state: 'streaming' });
+      if (limit === 100) {
+        // 1.2 MB of questions and the answer so far: the bound, not the limit, ends a page.
+        expect(pages.length).toBeGreaterThan(1);
+      }
+    }
+
+    const stop = await stack.request('paula', 'POST', `/v1/conversations/${conversationId}/stop`);
+    expect(stop.status).toBe(202);
+    await sending;
   });
 });

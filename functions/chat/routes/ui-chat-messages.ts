@@ -1,3 +1,4 @@
+import { estimateTokens } from '../../../shared/domain/tokens.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
@@ -32,7 +33,7 @@ export const uiChatMessagesRoute = (deps: { store: ConversationStore }) =>
       operationId: 'getUiChatMessages',
       summary: "A useChat chat's messages, as useChat shows them (AI SDK UIMessage)",
       description:
-        "What to give `useChat({ id, messages, resume: true })` as it reopens a chat (a reload, another device): the chat's messages as the AI SDK's `UIMessage`s, with the ids, parts and metadata POST /v1/ui/chat streamed (an answer's conversation and model, then its stop reason, usage and cost). Answers and questions a regenerate or an edit replaced are left out; a stopped or failed answer has what it had shown; an answer still streaming has the text saved so far (its text part `streaming`), which `resume: true` then replaces and follows. Questions carry the server's ids, which `sendMessage({ text, messageId })` edits by. A page holds the chat's newest messages, at most `limit` and about 1 MiB of text (the newest always), oldest first; `nextCursor` reads those before them (prepend them). A chat that has not started, or is another user's, has no messages: `200` with none.",
+        "What to give `useChat({ id, messages, resume: true })` as it reopens a chat (a reload, another device): the chat's messages as the AI SDK's `UIMessage`s, with the ids, parts and metadata POST /v1/ui/chat streamed (an answer's conversation and model, then its stop reason, usage and cost). Answers and questions a regenerate or an edit replaced are left out; a stopped or failed answer has what it had shown; an answer still streaming has the text saved so far (its text part `streaming`), which `resume: true` then replaces and follows. Questions carry the server's ids, which `sendMessage({ text, messageId })` edits by. A page holds the chat's newest messages, at most `limit` and about 1 MiB of text (the newest always), oldest first, an answer streaming counted among them; `nextCursor` reads those before them (prepend them). A chat that has not started, or is another user's, has no messages: `200` with none.",
       params: { id: 'The chat id, as POST /v1/ui/chat takes it.' },
       responses: {
         200: {
@@ -47,23 +48,23 @@ export const uiChatMessagesRoute = (deps: { store: ConversationStore }) =>
       const conversationId = conversationIdOfChat(userId, params.id ?? '');
       const conversation = await deps.store.getConversation(userId, conversationId);
       if (!conversation) return json(200, { messages: [] });
+      // The answer streaming is the first page's newest message: read first, so that it
+      // counts in the page's bounds.
+      const active = query.cursor === undefined ? conversation.activeTurn : undefined;
+      const answerSeq = conversation.lastSeq;
+      const saved = active && (await deps.store.partialAnswer(userId, conversationId, answerSeq));
       const page = await deps.store.recentMessages(userId, conversationId, {
         limit: query.limit,
         ...(query.cursor !== undefined && { cursor: query.cursor }),
         maxTokens: PAGE_MAX_TOKENS,
         ...(conversation.superseded && { skip: conversation.superseded }),
+        ...(saved && { streaming: { seq: answerSeq, tokens: estimateTokens(saved.text) } }),
       });
       const messages: UiMessage[] = page.items.map((message) =>
         storedUiMessage(message, conversationId),
       );
-      const active = conversation.activeTurn;
-      // The answer streaming is stored once it ends (between the two reads, it is listed).
-      if (
-        active &&
-        query.cursor === undefined &&
-        !messages.some(({ id }) => id === active.turnId)
-      ) {
-        const saved = await deps.store.partialAnswer(userId, conversationId, conversation.lastSeq);
+      // Stored once it ends: ended between the two reads, it is listed in its place.
+      if (active && saved && page.items.at(-1)?.seq !== answerSeq) {
         messages.push(
           streamingUiMessage({
             id: active.turnId,

@@ -138,12 +138,14 @@ export class DynamoConversationStore implements ConversationStore {
     const partition = keys.conversationPartition(userId, conversationId);
     const page = 'limit' in read ? read : undefined;
     const afterSeq = 'limit' in read ? 0 : read.afterSeq;
-    // A page goes on below its cursor; a history window reads up to the newest message.
+    // A page goes on below its cursor; a first page reads nothing newer than its answer
+    // streaming. A history window reads up to the newest message.
     const beforeSeq = page && (await this.pageEnd(page, partition));
     if (beforeSeq !== undefined && beforeSeq <= afterSeq + 1) return { items: [] };
     const limit = page ? page.limit : Number.POSITIVE_INFINITY;
+    let streaming = page?.cursor === undefined ? page?.streaming : undefined;
     const newestFirst: StoredMessage[] = [];
-    let tokens = 0;
+    let tokens = streaming?.tokens ?? 0;
     let startKey: Record<string, unknown> | undefined;
     do {
       const result = await this.client.send(
@@ -168,8 +170,13 @@ export class DynamoConversationStore implements ConversationStore {
       for (const item of result.Items ?? []) {
         const seq = Number(item.seq);
         if (isSuperseded(seq, read.skip)) continue;
+        if (seq === streaming?.seq) {
+          // The answer ended meanwhile: stored, it is in the page in the streaming one's place.
+          tokens -= streaming.tokens;
+          streaming = undefined;
+        }
         tokens += Number(item.tokens ?? 0);
-        const taken = newestFirst.length;
+        const taken = newestFirst.length + (streaming ? 1 : 0);
         if (taken === limit || (tokens > read.maxTokens && (taken > 0 || !page))) {
           const items = newestFirst.reverse();
           if (!page) return { items };
@@ -183,9 +190,9 @@ export class DynamoConversationStore implements ConversationStore {
     return { items: newestFirst.reverse() };
   }
 
-  /** Where a page of messages ends (exclusive): at its cursor. */
+  /** Where a page of messages ends (exclusive): at its cursor, or past its answer streaming. */
   private async pageEnd(page: MessagesPage, partition: string): Promise<number | undefined> {
-    if (page.cursor === undefined) return undefined;
+    if (page.cursor === undefined) return page.streaming && page.streaming.seq + 1;
     const { sk } = (await this.codec().decode(page.cursor, partition))!;
     const seq = keys.seqOfMessageKey(sk ?? '');
     if (seq === undefined) {
