@@ -128,14 +128,20 @@ describe.skipIf(chromiumMissing)(
       await page.close();
     });
 
-    it('stops an answer with the server stop README names: the part shown stays, and is what is stored', async () => {
+    it("stops an answer with README's Stop, the server's: the part shown stays, and is what is stored", async () => {
       const { page, conversationId } = await openChat('grace');
+      const stop = page.getByRole('button', { name: 'Stop' });
+      expect(await stop.isDisabled()).toBe(true);
       const done = await statusesFromNow(page);
-      await ask(page, `Tell me a long story ${directive('tokens=400 tps=20')}`);
+      await ask(page, `Tell me a long story ${directive('tokens=400 tps=20 ttft=1000')}`);
+      // Until the answer starts there is none to name: README's Stop waits for it.
+      await expect.poll(() => page.getByTestId('status').textContent()).toBe('submitted');
+      expect(await stop.isDisabled()).toBe(true);
       await expect.poll(() => shownAnswer(page), { timeout: 5_000 }).toMatch(/\w+ \w+ \w+/);
-      await page.getByRole('button', { name: 'Stop' }).click();
+      await stop.click();
       expect(await done()).toBe('submitted streaming ready');
       expect(await page.getByTestId('stop-status').textContent()).toBe('202');
+      expect(await stop.isDisabled()).toBe(true);
 
       const messages = await stored('grace', conversationId);
       expect(messages.at(-1)?.stopReason).toBe('stopped');

@@ -35,10 +35,6 @@ function resumeRequest(stored: UIMessage[]) {
   });
 }
 
-interface AnswerMetadata {
-  conversationId?: string;
-}
-
 /** The chat named in the URL (a new one named there first), rendered once its messages are read. */
 function Page() {
   const [chatId] = useState(() => query.get('chat') ?? newChatId());
@@ -79,17 +75,16 @@ function Chat({ chatId, stored }: { chatId: string; stored: UIMessage[] }) {
     sendMessage({ text: input });
     setInput('');
   };
-  // README's Stop: the server's, of the answer's conversation, named by the answer's id.
-  const stopAnswer = async () => {
+  // From README.
+  async function stopAnswer() {
     const answer = messages.at(-1);
-    const metadata = answer?.metadata as AnswerMetadata | undefined;
-    if (answer?.role !== 'assistant' || !metadata?.conversationId) return;
-    const response = await fetch(
-      `${functionUrl}/v1/conversations/${metadata.conversationId}/stop?messageId=${encodeURIComponent(answer.id)}`,
+    const { conversationId } = (answer?.metadata ?? {}) as { conversationId?: string };
+    if (answer?.role !== 'assistant' || !conversationId) return; // no answer has started
+    return fetch(
+      `${functionUrl}/v1/conversations/${conversationId}/stop?messageId=${encodeURIComponent(answer.id)}`,
       { method: 'POST', headers: { authorization: `Bearer ${token}` } },
     );
-    setStopStatus(response.status);
-  };
+  }
 
   return (
     <main>
@@ -123,7 +118,12 @@ function Chat({ chatId, stored }: { chatId: string; stored: UIMessage[] }) {
           onChange={(event) => setInput(event.target.value)}
         />
         <button type="submit">Send</button>
-        <button type="button" onClick={() => void stopAnswer()}>
+        {/* README's button; the page shows the stop's status. */}
+        <button
+          type="button"
+          onClick={() => void stopAnswer().then((response) => setStopStatus(response?.status))}
+          disabled={status !== 'streaming'}
+        >
           Stop
         </button>
         <button type="button" onClick={() => void regenerate()}>
