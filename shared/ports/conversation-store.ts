@@ -14,7 +14,7 @@ export interface PageRequest {
   cursor?: string;
 }
 
-/** Messages a conversation's summary does not hold, newest first, as many as fit: a turn's history. */
+/** The newest messages a conversation's summary does not hold, as many as fit: a turn's history. */
 export interface HistoryWindow {
   /** Only the messages after this sequence number (those the summary holds are not). */
   afterSeq: number;
@@ -27,7 +27,7 @@ export interface HistoryWindow {
 /**
  * A page of a conversation's messages from its newest back (`nextCursor` reads the ones
  * before them, on to the first): at most `limit` of them and `maxTokens` (estimated), the
- * newest always, so that a page is never empty while messages are left.
+ * newest always (or the answer streaming), so that a page is never empty while messages are left.
  */
 export interface MessagesPage extends PageRequest {
   maxTokens: number;
