@@ -22,6 +22,11 @@ export interface HistoryWindow {
   maxTokens: number;
   /** Ranges of sequence numbers a regenerate or an edit replaced: neither read nor counted. */
   skip?: ReadonlyArray<readonly [number, number]>;
+  /**
+   * Only the messages up to this sequence number: a turn reads its history while its own
+   * question is stored, which must neither be read nor take a place in the window.
+   */
+  throughSeq?: number;
 }
 
 /**

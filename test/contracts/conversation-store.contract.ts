@@ -977,6 +977,19 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(recent.map((message) => message.seq)).toEqual([3, 4]);
     });
 
+    it('reads and counts nothing past throughSeq', async () => {
+      const conversation = await converse({ tokens: [10, 20, 30, 40] });
+
+      const { items: recent } = await store.recentMessages(userId, conversation.id, {
+        afterSeq: 0,
+        throughSeq: 3,
+        maxTokens: 50,
+      });
+
+      // Counted, the 40 tokens past it would have left no room for message 2.
+      expect(recent.map((message) => message.seq)).toEqual([2, 3]);
+    });
+
     it('returns nothing for a conversation that does not exist', async () => {
       const { items: recent } = await store.recentMessages(userId, newConversationId(), {
         afterSeq: 0,

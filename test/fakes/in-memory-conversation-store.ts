@@ -94,9 +94,14 @@ export class InMemoryConversationStore implements ConversationStore {
     const owner = `recent:${keyOf(userId, conversationId)}`;
     const afterSeq = 'limit' in read ? 0 : read.afterSeq;
     let streaming = page?.cursor === undefined ? page?.streaming : undefined;
-    // Like the adapter: a page below its cursor, a first page up to its answer streaming.
+    // Like the adapter: a page below its cursor, a first page up to its answer streaming, a
+    // window up to its last message.
     const beforeSeq =
-      page && (decodeCursor<number>(page.cursor, owner) ?? (streaming && streaming.seq + 1));
+      'limit' in read
+        ? (decodeCursor<number>(read.cursor, owner) ?? (streaming && streaming.seq + 1))
+        : read.throughSeq === undefined
+          ? undefined
+          : read.throughSeq + 1;
     const limit = page ? page.limit : Number.POSITIVE_INFINITY;
     const newestFirst: StoredMessage[] = [];
     let tokens = streaming?.tokens ?? 0;

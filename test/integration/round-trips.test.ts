@@ -96,7 +96,7 @@ describe('round trips before the model call', () => {
           ExpressionAttributeValues: {
             ':pk': `USER#warm#CONV#${conversationId}`,
             ':after': 'MSG#0000000001',
-            ':end': 'MSG#~',
+            ':end': 'MSG#0000000002', // the first turn's question and answer: not the one being stored
           },
           ScanIndexForward: false,
           Limit: 50,

@@ -487,13 +487,15 @@ async function loadHistory(
   skip: ReadonlyArray<readonly [number, number]>,
 ): Promise<StoredMessage[]> {
   if (!existing) return [];
+  // Read while this turn's question is being stored: the query must neither see it nor
+  // count it against the window.
   const { items } = await store.recentMessages(userId, existing.id, {
     afterSeq: existing.summary?.throughSeq ?? 0,
+    throughSeq: existing.lastSeq,
     maxTokens,
     skip,
   });
-  // Read while this turn's question is being stored: the query may already see it.
-  return items.filter((message) => message.seq <= existing.lastSeq);
+  return items;
 }
 
 /**

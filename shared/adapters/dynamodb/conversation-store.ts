@@ -139,8 +139,13 @@ export class DynamoConversationStore implements ConversationStore {
     const page = 'limit' in read ? read : undefined;
     const afterSeq = 'limit' in read ? 0 : read.afterSeq;
     // A page goes on below its cursor; a first page reads nothing newer than its answer
-    // streaming. A history window reads up to the newest message.
-    const beforeSeq = page && (await this.pageEnd(page, partition));
+    // streaming. A history window reads up to its last message, else the newest.
+    const beforeSeq =
+      'limit' in read
+        ? await this.pageEnd(read, partition)
+        : read.throughSeq === undefined
+          ? undefined
+          : read.throughSeq + 1;
     if (beforeSeq !== undefined && beforeSeq <= afterSeq + 1) return { items: [] };
     const limit = page ? page.limit : Number.POSITIVE_INFINITY;
     let streaming = page?.cursor === undefined ? page?.streaming : undefined;
