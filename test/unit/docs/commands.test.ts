@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../../infra/paths.js';
+import { ADMIN_USAGE } from '../../../local-stack/admin-commands.js';
+import { envNameOf, SETTINGS } from '../../../shared/config/settings.js';
+
+/** The pages people deploy and operate this by, following their commands to the letter. */
+const PAGES = [
+  'README.md',
+  'docs/runbook.md',
+  'docs/scaling.md',
+  'docs/data-model.md',
+  'docs/failure-modes.md',
+  'docs/configuration.md',
+  'functions/chat/README.md',
+  'local-stack/README.md',
+  'infra/README.md',
+];
+const read = (page: string) => readFileSync(join(PROJECT_ROOT, page), 'utf8');
+/** Every page, each line break (Markdown wraps commands too) a space. */
+const allPages = PAGES.map((page) => read(page).replace(/\s+/g, ' ')).join('\n');
+
+const scripts = Object.keys(
+  (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts,
+);
+
+/** What `npm run admin -- help` lists: each command's first word. */
+const adminCommands = [...ADMIN_USAGE.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]!);
+
+describe('the commands README and docs/ give', () => {
+  it('run only npm scripts that package.json has', () => {
+    const named = new Set(
+      [...allPages.matchAll(/\bnpm (?:run (?:--silent )?([a-z][a-z:-]*)|(start|test)\b)/g)].map(
+        (m) => m[1] ?? m[2]!,
+      ),
+    );
+    expect(named.size).toBeGreaterThan(10);
+    expect([...named].filter((script) => !scripts.includes(script))).toEqual([]);
+  });
+
+  it('run only admin commands the CLI has', () => {
+    const used = [...allPages.matchAll(/npm run (?:--silent )?admin -- ([a-z][a-z-]*)/g)].map(
+      (m) => m[1]!,
+    );
+    expect(used.length).toBeGreaterThan(5);
+    expect(
+      used.filter((command) => command !== 'help' && !adminCommands.includes(command)),
+    ).toEqual([]);
+  });
+
+  it("list in the runbook every admin command the CLI's help lists, and no other", () => {
+    const list = /\*\*The admin CLI\*\* `npm run admin -- <command>` \(([^;]+);/.exec(
+      read('docs/runbook.md').replace(/\s+/g, ' '),
+    )?.[1];
+    expect(list).toBeDefined();
+    const listed = [...(list ?? '').matchAll(/`([a-z-]+)`/g)].map((m) => m[1]!);
+    expect(listed.toSorted()).toEqual(adminCommands.toSorted());
+  });
+
+  it('set only settings there are with -c', () => {
+    // `-c key=value` is the syntax itself, not a setting.
+    const keys = [...allPages.matchAll(/-c ([A-Za-z]+)=/g)]
+      .map((m) => m[1]!)
+      .filter((key) => key !== 'key');
+    expect(keys.length).toBeGreaterThan(20);
+    expect(keys.filter((key) => !Object.hasOwn(SETTINGS, key))).toEqual([]);
+  });
+
+  it('start the local stack with only the environment variables of settings', () => {
+    const names = [...allPages.matchAll(/\b([A-Z][A-Z0-9_]*)=\S* npm start/g)].map((m) => m[1]!);
+    expect(names.length).toBeGreaterThan(2);
+    const settingNames = Object.keys(SETTINGS).map(envNameOf);
+    expect(names.filter((name) => !settingNames.includes(name))).toEqual([]);
+  });
+});
