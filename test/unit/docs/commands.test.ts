@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../infra/paths.js';
@@ -72,5 +72,26 @@ describe('the commands README and docs/ give', () => {
     expect(names.length).toBeGreaterThan(2);
     const settingNames = Object.keys(SETTINGS).map(envNameOf);
     expect(names.filter((name) => !settingNames.includes(name))).toEqual([]);
+  });
+});
+
+describe('the tests README and docs/ name', () => {
+  it('exist: each failure mode names the test file that covers it', () => {
+    // failure-modes.md names them under test/, without `.test.ts`: `integration/http-conventions`.
+    const named = [
+      ...read('docs/failure-modes.md').matchAll(
+        /`((?:unit|integration|local-stack|browser|infra)\/[\w./-]+)`/g,
+      ),
+    ].map((m) => m[1]!);
+    expect(named.length).toBeGreaterThan(50);
+    expect(
+      named.filter((name) => !existsSync(join(PROJECT_ROOT, 'test', `${name}.test.ts`))),
+    ).toEqual([]);
+  });
+
+  it('exist, where a page names a test file by its path', () => {
+    const paths = [...allPages.matchAll(/\btest\/[\w./-]+\.test\.ts\b/g)].map((m) => m[0]);
+    expect(paths.length).toBeGreaterThan(3);
+    expect(paths.filter((path) => !existsSync(join(PROJECT_ROOT, path)))).toEqual([]);
   });
 });
