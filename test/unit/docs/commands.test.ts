@@ -95,3 +95,25 @@ describe('the tests README and docs/ name', () => {
     expect(paths.filter((path) => !existsSync(join(PROJECT_ROOT, path)))).toEqual([]);
   });
 });
+
+describe('the settings README and docs/ name', () => {
+  it('have the defaults they are said to have: `setting` (default N)', () => {
+    const stated = [...allPages.matchAll(/`([a-z]\w*)`,? \(?default:? (\d[\d,.]*)/g)]
+      // A derived default (dailyCostAlarmUsd, jobsQueueAgeAlarmSeconds) is worked out in prose.
+      .filter(
+        (m) =>
+          Object.hasOwn(SETTINGS, m[1]!) &&
+          typeof SETTINGS[m[1] as keyof typeof SETTINGS].defaultValue === 'number',
+      )
+      .map((m) => ({
+        setting: m[1]!,
+        default: Number(m[2]!.replace(/,/g, '').replace(/\.$/, '')),
+      }));
+    expect(stated.length).toBeGreaterThan(5);
+    const actual = stated.map(({ setting }) => ({
+      setting,
+      default: SETTINGS[setting as keyof typeof SETTINGS].defaultValue,
+    }));
+    expect(stated).toEqual(actual);
+  });
+});
