@@ -78,9 +78,9 @@ const TAGS = [
 
 const DESCRIPTION = `Claude on AWS serverless: streaming chat, Anthropic's Messages API (governed), background jobs and an admin API, behind one Lambda function URL.
 
-Every route but \`GET /health\` and \`GET /openapi.json\` needs a credential: \`Authorization: Bearer <JWT or API key>\` or \`x-api-key: <API key or JWT>\`. The user is the token's \`sub\`, or the key's principal.
+Every route but \`GET /health\`, \`GET /openapi.json\` and the playground (\`GET /\`, \`GET /playground\`) needs a credential: \`Authorization: Bearer <JWT or API key>\` or \`x-api-key: <API key or JWT>\`. The user is the token's \`sub\`, or the key's principal.
 
-Errors are JSON in Anthropic's shape with the request id (\`Error\`); every response carries \`x-request-id\` (errors also \`request-id\`, as the Anthropic API names it). Every response says \`cache-control: no-store\` and \`x-content-type-options: nosniff\` (streams \`no-cache, no-transform\`, the playground \`no-cache\`). An error the Anthropic API answered \`/v1/messages\` with keeps its status, type, \`error.details\` and \`x-should-retry\` header. A known path called with another method answers 405 with \`Allow\`; OPTIONS answers 204 with \`Allow\`.`;
+Errors are JSON in Anthropic's shape with the request id (\`Error\`); every response carries it in \`x-request-id\` and \`request-id\` (as the Anthropic API names it). Every response says \`cache-control: no-store\` and \`x-content-type-options: nosniff\` (streams \`no-cache, no-transform\`, the playground \`no-cache\`). An error the Anthropic API answered \`/v1/messages\` with keeps its status, type, \`error.details\` and \`x-should-retry\` header. A known path called with another method answers 405 with \`Allow\`; OPTIONS answers 204 with \`Allow\`.`;
 
 /**
  * The OpenAPI 3.1 document of the routes, from their own definitions: the zod schemas

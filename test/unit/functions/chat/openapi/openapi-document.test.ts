@@ -86,6 +86,22 @@ describe('the OpenAPI document', () => {
     });
   });
 
+  it('names in its description every route that needs no credential, and only those', () => {
+    const document = openApiDocument();
+    const publicOperations = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, operation]) => (operation as { security?: unknown[] }).security?.length === 0)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    const sentence = /Every route but (.*?) needs a credential/.exec(
+      String(document.info.description),
+    )?.[1];
+    const named = [...(sentence ?? '').matchAll(/`([A-Z]+ \/[^`]*)`/g)].map((m) => m[1]!);
+
+    expect(publicOperations.length).toBeGreaterThan(2);
+    expect(named.sort()).toEqual(publicOperations.sort());
+  });
+
   it('is published as docs/openapi.json, up to date (run npm run docs)', () => {
     expect(readFileSync(COMMITTED, 'utf8')).toBe(openApiJson());
   });
