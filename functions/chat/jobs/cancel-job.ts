@@ -8,7 +8,8 @@ import type { Job, JobStore } from '../../../shared/ports/job-store.js';
  * Cancels a job that has not started: the worker then drops its message. The end is
  * published as any job's (`cancelled`).
  * @throws NotFoundError when the user has no such job
- * @throws ConflictError when it is already running or has ended
+ * @throws ConflictError when it is already running or has ended otherwise (a repeat answers the
+ *   cancelled job)
  */
 export type CancelJob = (userId: string, jobId: string) => Promise<Job>;
 

@@ -14,7 +14,7 @@ export const cancelJobRoute = (deps: { cancelJob: CancelJob }) =>
       operationId: 'cancelJob',
       summary: 'Cancel a queued job',
       description:
-        'A job still `queued` becomes `cancelled` and never runs; its end is published (`job.ended`, `cancelled`). A job running or ended is a 409.',
+        'A job still `queued` becomes `cancelled` and never runs; its end is published (`job.ended`, `cancelled`). A repeat answers the job as it is, cancelled (its end published once); a job running, or ended otherwise, is a 409.',
       params: { id: 'The job id: ours (`job_…`) or the producer’s own.' },
       responses: { 200: { description: 'The job, cancelled.', json: jobViewSchema } },
       errors: [404, 409],
