@@ -53,7 +53,7 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
   409: {
     name: 'Conflict',
     description:
-      'The conversation is busy (a turn is streaming), or nothing is there to act on (no turn streaming to stop; a job no longer queued, to cancel); a `jobId` already used for other content; a revoked API key, to change; a retry of an API key’s creation whose secret can no longer be shown (the signing key changed since: revoke the key it names).',
+      'The conversation is busy (a turn is streaming), or nothing is there to act on (no turn streaming to stop; a job running, or ended other than cancelled, to cancel); a `jobId` already used for other content; a revoked API key, to change; a retry of an API key’s creation whose secret can no longer be shown (the signing key changed since: revoke the key it names).',
     types: ['conflict_error'],
   },
   413: {
