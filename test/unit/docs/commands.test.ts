@@ -117,3 +117,24 @@ describe('the settings README and docs/ name', () => {
     expect(stated).toEqual(actual);
   });
 });
+
+describe("README's useChat code", () => {
+  it('is the code the browser tests run in a React app (test/browser/support/use-chat-app)', () => {
+    const app = read('test/browser/support/use-chat-app/main.tsx');
+    const code = [...read('README.md').matchAll(/```tsx?\n([\s\S]*?)```/g)]
+      .map((m) => m[1]!)
+      .filter((block) => block.includes('useChat'))
+      .join('\n')
+      // The app is given the function URL; README writes where it is.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the app's template literal, as text
+      .replaceAll('`https://<id>.lambda-url.<region>.on.aws', '`${functionUrl}');
+    const pieces = [
+      ...code.matchAll(/^(?:async )?function \w+[\s\S]*?^\}$/gm),
+      ...code.matchAll(/^ *prepareSendMessagesRequest:[\s\S]*?^ *\}\),$/gm),
+    ].map((m) => m[0]);
+    // Indented as each file nests it.
+    const unindented = (text: string) => text.replace(/^ +/gm, '');
+    expect(pieces).toHaveLength(3);
+    expect(pieces.filter((piece) => !unindented(app).includes(unindented(piece)))).toEqual([]);
+  });
+});
