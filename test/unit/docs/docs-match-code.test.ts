@@ -138,3 +138,22 @@ describe("README's useChat code", () => {
     expect(pieces.filter((piece) => !unindented(app).includes(unindented(piece)))).toEqual([]);
   });
 });
+
+describe('the routes README and docs/ name', () => {
+  it('are routes of the API document, with that method', () => {
+    const document = JSON.parse(read('docs/openapi.json')) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const anyId = (path: string) => path.replace(/\{[^}]+\}/g, '{}');
+    const routes = new Set(
+      Object.entries(document.paths).flatMap(([path, operations]) =>
+        Object.keys(operations).map((method) => `${method.toUpperCase()} ${anyId(path)}`),
+      ),
+    );
+    const named = [...allPages.matchAll(/\b(GET|POST|PUT|PATCH|DELETE) (\/[\w{}/.…-]*)/g)].map(
+      (m) => `${m[1]} ${anyId(m[2]!.replace(/[.…]+$/, '').replace(/(.)\/$/, '$1'))}`,
+    );
+    expect(named.length).toBeGreaterThan(50);
+    expect(named.filter((route) => !routes.has(route))).toEqual([]);
+  });
+});
