@@ -64,6 +64,7 @@ export interface Admission {
    * Refuses the request exactly as `admit` would, and holds and counts nothing: for an answer
    * that costs nothing and asks nothing of Claude (a response-cache replay), which a caller
    * refused calls (a budget spent or set to 0, a rate limit reached) must not get either.
+   * What a failed release leaves is the minute sweep's to take back.
    * @throws RateLimitedError or BudgetExceededError
    */
   check(request: AdmissionRequest): Promise<void>;
@@ -161,8 +162,11 @@ export function createAdmission(deps: {
       };
     },
     async check(request) {
-      // Admitted as a call, and given back at once: the same refusals, by construction.
-      const admitted = await admission.admit(request);
+      // Admitted as a call, and given back at once: the same refusals, by construction. Its
+      // hold expires as it is made, and names no turn: should its release fail, or the
+      // function die first, the next sweep takes it back (not the call's deadline).
+      const { holder: _turn, ...call } = request;
+      const admitted = await admission.admit({ ...call, expiresAtMs: request.nowMs });
       await admitted.release();
     },
   };
