@@ -15,18 +15,25 @@ import { messageJson } from './wire.js';
 /** One request's outcome, decided when the batch is created and shown once it has ended. */
 type BatchResult =
   | { type: 'succeeded'; message: unknown }
-  | { type: 'errored'; error: { type: 'error'; error: { type: string; message: string } } };
+  | { type: 'errored'; error: { type: 'error'; error: { type: string; message: string } } }
+  | { type: 'canceled' };
 
 /** A Message Batch as the local Claude keeps it. */
 export interface StoredBatch {
   id: string;
   createdAtMs: number;
-  /** When processing ends (`processing_status: ended`). */
+  /** When processing ends (`processing_status: ended`); a cancel brings it forward. */
   endsAtMs: number;
+  /** When each request is processed, in order: spread evenly until `endsAtMs` as created. */
+  doneAtMs: number[];
+  /** When its cancel was asked (`processing_status: canceling` until `endsAtMs`). */
+  cancelInitiatedAtMs?: number;
   results: Array<{ custom_id: string; result: BatchResult }>;
 }
 
-const BATCH_PATH = /^\/v1\/messages\/batches\/([^/]+)(\/results)?$/;
+const BATCH_PATH = /^\/v1\/messages\/batches\/([^/]+)(\/results|\/cancel)?$/;
+/** How long a cancelled batch stays `canceling` before it has ended. */
+const CANCELING_MS = 100;
 const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 /** The API's limit on requests per batch. */
 const MAX_REQUESTS = 100_000;
@@ -38,12 +45,13 @@ export const isBatchesPath = (path: string) =>
   path === '/v1/messages/batches' || BATCH_PATH.test(path);
 
 /**
- * The Message Batches API: create (`POST /v1/messages/batches`), retrieve (`GET …/{id}`)
- * and results (`GET …/{id}/results`, JSONL). Each request is answered as `/v1/messages`
- * would answer it without streaming, its directives included: an `error-before` fault
+ * The Message Batches API: create (`POST /v1/messages/batches`), retrieve (`GET …/{id}`),
+ * cancel (`POST …/{id}/cancel`) and results (`GET …/{id}/results`, JSONL). Each request is
+ * answered as `/v1/messages` would answer it without streaming, its directives included: an `error-before` fault
  * makes its result `errored` with that error type; any other fault an `errored`
  * `api_error`. A batch is `in_progress` for `batchProcessingMs` (or the header directive
- * `batch-ms=<n>` on create), then `ended` with a `results_url` on this server. Header
+ * `batch-ms=<n>` on create), its requests processed one after another over that time, then
+ * `ended` with a `results_url` on this server; a cancel ends it sooner (cancelBatch). Header
  * directive faults (`fault=error-before status=…`, `fault=hang`) apply to each endpoint.
  * @throws ApiError for every answer that is an error
  */
@@ -69,9 +77,15 @@ export async function handleBatches(
   }
   const match = BATCH_PATH.exec(path);
   const batch = match ? service.batches.get(decodeURIComponent(match[1]!)) : undefined;
-  if (method !== 'GET' || !match)
+  const cancels = match?.[2] === '/cancel';
+  if (!match || method !== (cancels ? 'POST' : 'GET'))
     throw new ApiError('not_found_error', `Not found: ${method} ${path}`);
   if (!batch) throw new ApiError('not_found_error', `No batch found with id ${match[1]}`);
+  if (cancels) {
+    cancelBatch(batch);
+    sendJson(exchange, 200, batchJson(batch, originOf(exchange)));
+    return;
+  }
   if (!match[2]) {
     sendJson(exchange, 200, batchJson(batch, originOf(exchange)));
     return;
@@ -110,12 +124,29 @@ function createBatch(body: unknown, service: LocalClaudeService, batchMs?: numbe
     return { custom_id: customId, result: answer(params, service) };
   });
   const now = Date.now();
+  const processingMs = batchMs ?? service.batchProcessingMs;
   return {
     id: newBatchId(),
     createdAtMs: now,
-    endsAtMs: now + (batchMs ?? service.batchProcessingMs),
+    endsAtMs: now + processingMs,
+    doneAtMs: results.map((_, index) => now + (processingMs * (index + 1)) / results.length),
     results,
   };
+}
+
+/**
+ * Cancels a batch still processing, as the API does: it is `canceling` for a moment, then
+ * `ended`; the requests processed by then keep their result, the others end `canceled`. A
+ * batch cancelled already, or ended, is left as it is.
+ */
+function cancelBatch(batch: StoredBatch): void {
+  const now = Date.now();
+  if (batch.cancelInitiatedAtMs !== undefined || now >= batch.endsAtMs) return;
+  batch.cancelInitiatedAtMs = now;
+  batch.endsAtMs = Math.min(batch.endsAtMs, now + CANCELING_MS);
+  batch.results = batch.results.map((line, index) =>
+    (batch.doneAtMs[index] ?? 0) <= now ? line : { ...line, result: { type: 'canceled' } },
+  );
 }
 
 /** What /v1/messages would have answered without streaming, as a batch result. */
@@ -167,22 +198,24 @@ function batchJson(batch: StoredBatch, origin: string) {
   const ended = Date.now() >= batch.endsAtMs;
   const count = (type: BatchResult['type']) =>
     ended ? batch.results.filter((line) => line.result.type === type).length : 0;
+  const cancelling = batch.cancelInitiatedAtMs !== undefined;
   return {
     id: batch.id,
     type: 'message_batch',
-    processing_status: ended ? 'ended' : 'in_progress',
+    processing_status: ended ? 'ended' : cancelling ? 'canceling' : 'in_progress',
+    // Requests stay `processing` until the whole batch has ended, as the API counts them.
     request_counts: {
       processing: ended ? 0 : batch.results.length,
       succeeded: count('succeeded'),
       errored: count('errored'),
-      canceled: 0,
+      canceled: count('canceled'),
       expired: 0,
     },
     ended_at: ended ? new Date(batch.endsAtMs).toISOString() : null,
     created_at: new Date(batch.createdAtMs).toISOString(),
     expires_at: new Date(batch.createdAtMs + EXPIRES_AFTER_MS).toISOString(),
     archived_at: null,
-    cancel_initiated_at: null,
+    cancel_initiated_at: cancelling ? new Date(batch.cancelInitiatedAtMs!).toISOString() : null,
     results_url: ended ? `${origin}/v1/messages/batches/${batch.id}/results` : null,
   };
 }

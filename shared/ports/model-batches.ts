@@ -28,4 +28,10 @@ export interface ModelBatches {
   ): Promise<{ batchId: string }>;
   /** Where the batch is; once ended, every request's result. */
   check(batchId: string, options?: { signal?: AbortSignal }): Promise<BatchState>;
+  /**
+   * Asks the provider to stop the batch: requests not yet processed end `not_processed`,
+   * those done keep their result (and are billed), and the batch ends soon after (`check`
+   * says when). A batch that has ended is left as it is.
+   */
+  cancel(batchId: string, options?: { signal?: AbortSignal }): Promise<void>;
 }

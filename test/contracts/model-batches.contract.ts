@@ -69,6 +69,16 @@ export function modelBatchesContract(subject: () => Promise<ModelBatchesSubject>
       });
     });
 
+    it('ends soon once cancelled, a request not processed by then reported as such', async () => {
+      const { batches } = await subject();
+      const { batchId } = await batches.submit([request('only', 'A memo to cancel.')]);
+
+      await batches.cancel(batchId);
+
+      const results = await ended(batches, batchId);
+      expect(results).toEqual([{ customId: 'only', kind: 'not_processed' }]);
+    });
+
     it('refuses a batch whose custom ids repeat, with a ModelError', async () => {
       const { batches } = await subject();
 

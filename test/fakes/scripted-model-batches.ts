@@ -19,7 +19,13 @@ export type BatchScript =
  */
 export class ScriptedModelBatches implements ModelBatches {
   /** Every batch submitted, oldest first. */
-  readonly batches: Array<{ batchId: string; requests: BatchRequest[]; checks: number }> = [];
+  readonly batches: Array<{
+    batchId: string;
+    requests: BatchRequest[];
+    checks: number;
+    /** Cancelled: it ends at its next check, no request processed. */
+    cancelled?: boolean;
+  }> = [];
   /** Set to make submit fail as a throttled API does. */
   submitError: ModelErrorKind | undefined;
   /** Set to make check fail as an API outage does. */
@@ -49,8 +55,21 @@ export class ScriptedModelBatches implements ModelBatches {
     const batch = this.batches.find((b) => b.batchId === batchId);
     if (!batch) throw new ModelError('invalid_request', 'the model rejected the request');
     batch.checks += 1;
+    if (batch.cancelled) {
+      const results = batch.requests.map(({ customId }) => ({
+        customId,
+        kind: 'not_processed' as const,
+      }));
+      return { state: 'ended', results };
+    }
     if (batch.checks <= this.checksBeforeEnd) return { state: 'in_progress' };
     return { state: 'ended', results: batch.requests.map((request) => this.answer(request)) };
+  }
+
+  async cancel(batchId: string): Promise<void> {
+    const batch = this.batches.find((b) => b.batchId === batchId);
+    if (!batch) throw new ModelError('invalid_request', 'the model rejected the request');
+    if (batch.checks <= this.checksBeforeEnd) batch.cancelled = true;
   }
 
   private answer(batchRequest: BatchRequest): BatchItemResult {

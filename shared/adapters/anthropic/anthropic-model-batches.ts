@@ -37,6 +37,18 @@ export class AnthropicModelBatches implements ModelBatches {
     }
   }
 
+  async cancel(batchId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await this.client.messages.batches.cancel(
+        batchId,
+        {},
+        options.signal ? { signal: options.signal } : {},
+      );
+    } catch (error) {
+      throw batchError(error);
+    }
+  }
+
   async check(batchId: string, options: { signal?: AbortSignal } = {}): Promise<BatchState> {
     const requestOptions = options.signal ? { signal: options.signal } : {};
     try {
@@ -70,13 +82,18 @@ export class AnthropicModelBatches implements ModelBatches {
       }
       return { state: 'ended', results };
     } catch (error) {
-      // Its 404 is the batch's, not a model's: told so, and failed as any other error of the API.
-      if (error instanceof Anthropic.NotFoundError) {
-        throw new ModelError('api_error', 'the batch is not found upstream', {
-          cause: new UpstreamFailure(error),
-        });
-      }
-      throw toModelError(error);
+      throw batchError(error);
     }
   }
+}
+
+/** An error of a call about one batch, as a ModelError. */
+function batchError(error: unknown): ModelError {
+  // Its 404 is the batch's, not a model's: told so, and failed as any other error of the API.
+  if (error instanceof Anthropic.NotFoundError) {
+    return new ModelError('api_error', 'the batch is not found upstream', {
+      cause: new UpstreamFailure(error),
+    });
+  }
+  return toModelError(error);
 }

@@ -99,6 +99,52 @@ describe('local Claude: the Message Batches API', () => {
     await expect(client.messages.batches.results(batch.id)).rejects.toThrow(/results_url/);
   });
 
+  it('cancels a batch as the API does: canceling, then ended, the requests done by then kept', async () => {
+    const batch = await client.messages.batches.create(
+      {
+        requests: [
+          { custom_id: 'early', params: params('Done before the cancel.') },
+          { custom_id: 'late', params: params('Not reached before the cancel.') },
+        ],
+      },
+      // The first request is processed at 300 ms, the second at 600 ms.
+      { headers: { 'x-local-claude-directive': 'batch-ms=600' } },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 400));
+
+    const cancelling = await client.messages.batches.cancel(batch.id);
+
+    expect(cancelling).toMatchObject({
+      id: batch.id,
+      processing_status: 'canceling',
+      cancel_initiated_at: expect.any(String),
+      request_counts: { processing: 2, succeeded: 0, canceled: 0 },
+      results_url: null,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const ended = await client.messages.batches.retrieve(batch.id);
+    expect(ended).toMatchObject({
+      processing_status: 'ended',
+      cancel_initiated_at: cancelling.cancel_initiated_at,
+      request_counts: { processing: 0, succeeded: 1, canceled: 1, errored: 0 },
+    });
+    // Ended by the cancel, before the second request would have been processed.
+    expect(Date.parse(ended.ended_at!)).toBeLessThan(Date.parse(batch.created_at) + 600);
+    const lines = await results(batch.id);
+    expect(lines.map((line) => [line.custom_id, line.result.type])).toEqual([
+      ['early', 'succeeded'],
+      ['late', 'canceled'],
+    ]);
+    // Cancelled again once ended: answered as it is.
+    expect(await client.messages.batches.cancel(batch.id)).toMatchObject({
+      processing_status: 'ended',
+      request_counts: { succeeded: 1, canceled: 1 },
+    });
+    await expect(client.messages.batches.cancel('msgbatch_unknown')).rejects.toMatchObject({
+      status: 404,
+    });
+  });
+
   it('answers header faults on the batch endpoints, and 404 for an unknown batch', async () => {
     await expect(
       client.messages.batches.create(
