@@ -11,6 +11,7 @@ import {
   composeChatApp,
   createChatAdapters,
 } from '../functions/chat/compose.js';
+import type { WorkerAdapters } from '../functions/worker/compose.js';
 import { loadSettings } from '../shared/config/load-settings.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
 import { signDevToken } from './dev-token.js';
@@ -54,6 +55,8 @@ export interface ProductOptions {
   observeChatDynamoDb?: (client: DynamoDBClient) => void;
   /** Replaces some of the chat function's adapters (the benchmark's baselines). */
   customizeChat?: (adapters: ChatAdapters) => ChatAdapters;
+  /** Replaces some of the worker's adapters (tests stage a race at one of its writes). */
+  customizeWorker?: (adapters: WorkerAdapters) => WorkerAdapters;
   /** Shorter timings for tests (pings, stop polling). */
   chatTuning?: ChatTuning;
   /** How often the maintenance sweep runs, as its schedule rule does. @default 60000 */
@@ -87,9 +90,12 @@ export interface Product {
 }
 
 // The worker and the sweep are imported only when started: each is its own Lambda function.
-async function workerHandler(settings: ReturnType<typeof loadSettings>) {
+async function workerHandler(
+  settings: ReturnType<typeof loadSettings>,
+  customize: (adapters: WorkerAdapters) => WorkerAdapters = (adapters) => adapters,
+) {
   const { composeWorker, createWorkerAdapters } = await import('../functions/worker/compose.js');
-  return composeWorker(settings, createWorkerAdapters(settings));
+  return composeWorker(settings, customize(createWorkerAdapters(settings)));
 }
 
 async function maintenanceHandler(settings: ReturnType<typeof loadSettings>) {
@@ -161,7 +167,10 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     ? startSqsEventSource({
         client: sqs,
         queueUrl,
-        handler: (await workerHandler(loadSettings(env, { role: 'worker' }))) as Handler,
+        handler: (await workerHandler(
+          loadSettings(env, { role: 'worker' }),
+          options.customizeWorker,
+        )) as Handler,
         batchSize: JOBS_QUEUE_DEFINITION.batchSize,
         maxBatchingWindowMs: 100,
         functionName: 'worker',

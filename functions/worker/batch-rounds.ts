@@ -3,12 +3,13 @@ import { ModelError } from '../../shared/domain/errors.js';
 import type { PriceTable } from '../../shared/domain/pricing/price-table.js';
 import { maxTokensOf, truncateUtf8 } from '../../shared/domain/tokens.js';
 import { addUsage, type TokenUsage, ZERO_USAGE } from '../../shared/domain/usage.js';
+import type { PendingBatch } from '../../shared/ports/job-store.js';
 import type { ModelBatches } from '../../shared/ports/model-batches.js';
 import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
 import type { BudgetReserver } from '../../shared/usage/budget-reserver.js';
 import { answerEndOf } from './answer-ends.js';
 import { MAX_JOB_ANSWER_BYTES } from './answer-size.js';
-import { JobDeferredError } from './job-errors.js';
+import { JobCancelledError, JobDeferredError } from './job-errors.js';
 import type { JobKeyGrant } from './job-key.js';
 import type { JobObserver } from './job-observer.js';
 import type { JobRun, ModelCall, Round, RunRound } from './job-run.js';
@@ -24,8 +25,11 @@ const BATCH_RESERVATION_MS = 25 * 3600_000;
  * waits for it without a function waiting (JobDeferredError: its message comes back
  * later). Once the batch has ended, its answers are checkpointed, the reservation settled
  * at the batch price (all it generated: an answer is cut to MAX_JOB_ANSWER_BYTES only
- * when kept), and the job goes on to its next round (another batch) or its end.
+ * when kept), and the job goes on to its next round (another batch) or its end. A job its
+ * user asked to cancel sends its batch's cancel upstream at its next look (once), bills what
+ * the batch processed before it ended, and submits no other.
  * @throws JobDeferredError while the batch runs
+ * @throws JobCancelledError once a cancelled job's batch has ended, or before a batch is submitted
  */
 export function createBatchRounds(deps: {
   batches: ModelBatches;
@@ -44,7 +48,10 @@ export function createBatchRounds(deps: {
   async function collect({ round, calls }: Round, run: JobRun, model: string): Promise<void> {
     const pending = run.pendingBatch!;
     const state = await batches.check(pending.batchId, { signal: run.deadline.signal });
-    if (state.state === 'in_progress') throw wait();
+    if (state.state === 'in_progress') {
+      if (run.cancel.aborted && !pending.cancelSent) await cancelUpstream(run, pending);
+      throw wait();
+    }
     let usage: TokenUsage = ZERO_USAGE;
     let costNanoUsd = 0;
     for (const result of state.results) {
@@ -89,10 +96,28 @@ export function createBatchRounds(deps: {
       );
     }
     await run.setPendingBatch(undefined);
+    // What its batch processed is kept, as a job cancelled between retries keeps it.
+    if (run.cancel.aborted) throw cancelled(run);
     const failed = state.results.find((result) => result.kind !== 'succeeded');
     if (failed?.kind === 'errored') throw failed.error;
     if (failed)
       throw new ModelError('timeout', 'the batch expired before it processed every request');
+  }
+
+  /** Sends the batch's cancel; one that fails is sent again at the next look. */
+  async function cancelUpstream(run: JobRun, pending: PendingBatch): Promise<void> {
+    try {
+      await batches.cancel(pending.batchId, { signal: run.deadline.signal });
+    } catch (error) {
+      observer.batchNotCancelled({
+        jobId: run.jobId,
+        userId: run.userId,
+        batchId: pending.batchId,
+        error,
+      });
+      return;
+    }
+    await run.setPendingBatch({ ...pending, cancelSent: true });
   }
 
   async function submit(missing: ModelCall[], run: JobRun, model: string): Promise<never> {
@@ -133,11 +158,14 @@ export function createBatchRounds(deps: {
     throw wait();
   }
 
+  const cancelled = (run: JobRun) => new JobCancelledError(`job ${run.jobId} was cancelled`);
+
   return async (round, run) => {
     const model = round.calls[0]?.request.model ?? '';
     const missing = () => round.calls.filter((call) => !run.checkpoints.has(call.key));
     if (missing().length > 0 && run.pendingBatch) await collect(round, run, model);
     const left = missing();
+    if (left.length > 0 && run.cancel.aborted) throw cancelled(run);
     if (left.length > 0) await submit(left, run, model);
     // Every answer of a batch round is a kept one, collected now or by an earlier delivery.
     return round.calls.map((call) => {

@@ -10,6 +10,7 @@ import type { ConversationStore } from '../../shared/ports/conversation-store.js
 import { PermanentJobError } from './job-errors.js';
 import type { JobRun } from './job-run.js';
 import type { SummarizeDocument } from './summarize-document.js';
+import { watch } from './watch.js';
 
 const INSTRUCTIONS =
   "This is a conversation between a user and an assistant. Write a summary the assistant can rely on to continue it: facts, decisions, open questions and the user's preferences.";
@@ -147,29 +148,11 @@ export function createConversationCompactor(deps: {
 
   /** Aborts its signal once the conversation is gone (or made again under its id). */
   function watchForDelete(userId: string, conversationId: string, createdAt: string) {
-    const controller = new AbortController();
-    let looking: Promise<void> | undefined;
-    const look = async () => {
-      try {
-        const now = await conversations.conversationCreatedAt(userId, conversationId);
-        if (now !== createdAt) controller.abort(new Error('conversation deleted'));
-      } catch {
-        // A failed read says nothing: the next one looks again.
-      } finally {
-        looking = undefined;
-      }
-    };
-    const timer = setInterval(() => {
-      looking ??= look();
-    }, deletePollMs);
-    return {
-      signal: controller.signal,
-      /** Stops looking, once a look under way has ended (it would outlive the invocation). */
-      stop: async () => {
-        clearInterval(timer);
-        await looking;
-      },
-    };
+    return watch(
+      async () => (await conversations.conversationCreatedAt(userId, conversationId)) !== createdAt,
+      deletePollMs,
+      new Error('conversation deleted'),
+    );
   }
 }
 

@@ -34,6 +34,21 @@ export interface JobObserver {
     costNanoUsd: number;
     durationMs: number;
   }): void;
+  /** A running job ended cancelled, as its user asked: what it spent until it stopped. */
+  cancelled(details: {
+    jobId: string;
+    userId: string;
+    type: string;
+    usage?: TokenUsage;
+    costNanoUsd: number;
+  }): void;
+  /** A cancelled job's batch could not be cancelled upstream: it is tried again at the next look. */
+  batchNotCancelled(details: {
+    jobId: string;
+    userId: string;
+    batchId: string;
+    error: unknown;
+  }): void;
   attemptFailed(details: {
     jobId: string;
     userId: string;

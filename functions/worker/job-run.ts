@@ -43,6 +43,11 @@ export interface JobRun {
   readonly deadline: JobDeadline;
   /** Answers kept by earlier attempts (and this one), by call key, with how they ended. */
   readonly checkpoints: ReadonlyMap<string, KeptAnswer>;
+  /**
+   * Aborted once the job's user asked to cancel it: calls made now stop where they are (paid
+   * for what they generated), and no other is made; a batch is cancelled upstream.
+   */
+  readonly cancel: AbortSignal;
   /** The batch this job waits for, if any. */
   readonly pendingBatch: PendingBatch | undefined;
   /** Makes (or collects) a round's calls. */

@@ -30,6 +30,12 @@ export function createJobObserver(logger: Logger, metrics: Metrics): JobObserver
       metrics.addMetric(METRIC.jobDuration, MetricUnit.Milliseconds, durationMs);
       logger.info('job succeeded', details);
     },
+    cancelled: (details) => logger.info('job cancelled while it ran', details),
+    batchNotCancelled: (details) =>
+      logger.warn(
+        "could not cancel a cancelled job's batch upstream; trying again at its next look",
+        details,
+      ),
     attemptFailed({ failure, ...details }) {
       logger.warn('job attempt failed', {
         ...details,

@@ -7,11 +7,15 @@ import type { Job, JobStore, KeptAnswer, PendingBatch } from '../../shared/ports
 import { AnswerEnds } from './answer-ends.js';
 import type { CompactConversation } from './compact-conversation.js';
 import { type JobDeadline, NO_DEADLINE } from './job-deadline.js';
-import { JobCancelledError, PermanentJobError } from './job-errors.js';
+import { JobCancelledError, JobDeferredError, PermanentJobError } from './job-errors.js';
 import { budgetCheckAfter, type JobObserver } from './job-observer.js';
 import type { JobRun, RunRound } from './job-run.js';
 import { JobMeter } from './metered-model.js';
 import type { SummarizeDocument } from './summarize-document.js';
+import { type Watch, watch } from './watch.js';
+
+/** How often a job under way looks whether its user asked to cancel it. */
+const CANCEL_POLL_MS = 1_000;
 
 export type IdentifiedJob = JobMessage & { jobId: string };
 
@@ -29,7 +33,10 @@ export interface JobAttempt {
  * the caller to classify, after the attempt's spend is recorded on the job. Resolves with
  * nothing: the idempotency record keeps what it resolves with, and a conversation's summary
  * may outlive its conversation nowhere.
- * @throws JobCancelledError when the job was cancelled before it could start
+ * A job whose user asked to cancel it stops: its calls under way are cut (paid for what they
+ * generated), a batch's cancel is sent upstream and its end awaited; the job then ends
+ * `cancelled` with what it spent, published once.
+ * @throws JobCancelledError when the job was cancelled: before it could start, or as it ran
  */
 export type RunJob = (job: IdentifiedJob, attempt?: JobAttempt) => Promise<void>;
 
@@ -39,6 +46,8 @@ export function createJobRunner(deps: {
     | 'create'
     | 'markRunning'
     | 'markSucceeded'
+    | 'markCancelled'
+    | 'cancelRequested'
     | 'recordSpend'
     | 'saveCheckpoint'
     | 'checkpoints'
@@ -55,8 +64,10 @@ export function createJobRunner(deps: {
   afterSpend: (userId: string) => Promise<void>;
   clock: Clock;
   observer: JobObserver;
+  /** @default CANCEL_POLL_MS */
+  cancelPollMs?: number;
 }): RunJob {
-  const { jobs, clock, observer } = deps;
+  const { jobs, clock, observer, cancelPollMs = CANCEL_POLL_MS } = deps;
   const nowIso = () => new Date(clock()).toISOString();
   return async (job, attempt = { deadline: NO_DEADLINE }) => {
     const startedAt = clock();
@@ -67,14 +78,25 @@ export function createJobRunner(deps: {
     // unless the job was dead-lettered meanwhile, and this is its redrive.
     const starts = !record.batch || record.status === 'dead_lettered';
     if (starts && !(await jobs.markRunning(job.userId, job.jobId, nowIso()))) {
+      // Cancelled; or asked to be while no attempt ran (the one it asked died): it ends now.
+      await endCancelled(job, undefined);
       throw new JobCancelledError(`job ${job.jobId} was cancelled`);
     }
-    const run = await startRun(record, job, attempt);
+    const cancel = watchForCancel(job, record);
+    const run = await startRun(record, job, attempt, cancel.signal).catch(async (error) => {
+      await cancel.stop();
+      throw error;
+    });
     try {
-      const summary =
-        job.type === 'summarize.document'
-          ? await deps.summarizeDocument(job, run)
-          : await deps.compactConversation(job, run);
+      let summary: string;
+      try {
+        summary =
+          job.type === 'summarize.document'
+            ? await deps.summarizeDocument(job, run)
+            : await deps.compactConversation(job, run);
+      } finally {
+        await cancel.stop();
+      }
       // What a refusal said is a fragment, not a summary (a compaction stops before saving it).
       if (run.ends.refused) {
         throw new PermanentJobError(
@@ -88,12 +110,14 @@ export function createJobRunner(deps: {
       // A conversation's summary is kept by the conversation alone, and goes when it is
       // deleted: its job keeps neither it nor the parts said along the way.
       const keepsSummary = job.type === 'summarize.document';
-      await jobs.markSucceeded(
+      const succeeded = await jobs.markSucceeded(
         job.userId,
         job.jobId,
         { ...(keepsSummary && { summary, truncated }), ...spent },
         nowIso(),
       );
+      // Its cancel, answered 202, landed as it finished: it ends cancelled, as its user was told.
+      if (!succeeded) throw new JobCancelledError(`job ${job.jobId} was cancelled as it ended`);
       if (!keepsSummary) {
         await jobs
           .forgetCheckpoints(job.userId, job.jobId)
@@ -113,19 +137,75 @@ export function createJobRunner(deps: {
         .afterSpend(job.userId)
         .catch((error: unknown) => observer.notPublished(error, budgetCheckAfter(job)));
     } catch (error) {
-      if (run.meter.costNanoUsd !== (record.costNanoUsd ?? 0)) {
-        await jobs
-          .recordSpend(
-            job.userId,
-            job.jobId,
-            { usage: run.meter.usage, costNanoUsd: run.meter.costNanoUsd },
-            nowIso(),
-          )
-          .catch(() => {});
+      const spent = { usage: run.meter.usage, costNanoUsd: run.meter.costNanoUsd };
+      const recordSpend = async () => {
+        if (spent.costNanoUsd === (record.costNanoUsd ?? 0)) return;
+        await jobs.recordSpend(job.userId, job.jobId, spent, nowIso()).catch(() => {});
+      };
+      // A job waiting for its batch, cancelled upstream or not, ends once it has collected it
+      // (the batch rounds then say so): ended before, the batch would run on unbilled.
+      const cancelled =
+        error instanceof JobCancelledError ||
+        (cancel.signal.aborted && !run.pendingBatch && !(error instanceof JobDeferredError));
+      if (cancelled) {
+        // Not ended (the write failed), the job is retried, and its retry ends it: from this spend.
+        await endCancelled(job, spent).catch(async (endError: unknown) => {
+          await recordSpend();
+          throw endError;
+        });
+        throw error instanceof JobCancelledError
+          ? error
+          : new JobCancelledError(`job ${job.jobId} was cancelled`, { cause: error });
       }
+      await recordSpend();
       throw error;
     }
   };
+
+  /**
+   * Ends a job whose cancel was asked as `cancelled`, with what it spent, and publishes that
+   * end: only the call whose write ended it does (a job cancelled while queued was published
+   * by its cancel).
+   */
+  async function endCancelled(
+    job: IdentifiedJob,
+    spent: { usage: JobRun['usage']; costNanoUsd: number } | undefined,
+  ) {
+    const at = nowIso();
+    const ended = await jobs.markCancelled(job.userId, job.jobId, spent, at);
+    if (!ended) return;
+    observer.cancelled({
+      jobId: job.jobId,
+      userId: job.userId,
+      type: job.type,
+      usage: ended.usage,
+      costNanoUsd: ended.costNanoUsd ?? 0,
+    });
+    await publish(jobEndedEvent(ended, { status: 'cancelled' }, at));
+    await deps
+      .afterSpend(job.userId)
+      .catch((error: unknown) => observer.notPublished(error, budgetCheckAfter(job)));
+  }
+
+  /**
+   * The job's cancel, as its user asks it. A job made now watches its item while it runs; a
+   * batch job's delivery is a short look at its batch, which the cancel found at its start
+   * (asked later, the next delivery finds it).
+   */
+  function watchForCancel(job: IdentifiedJob, record: Job): Watch {
+    const batch = job.type === 'summarize.document' && job.priority === 'batch';
+    if (!batch) {
+      return watch(
+        () => jobs.cancelRequested(job.userId, job.jobId),
+        cancelPollMs,
+        new JobCancelledError(`job ${job.jobId} was cancelled by its user`),
+      );
+    }
+    const controller = new AbortController();
+    if (record.cancelRequestedAt)
+      controller.abort(new JobCancelledError(`job ${job.jobId} was cancelled by its user`));
+    return { signal: controller.signal, stop: async () => {} };
+  }
 
   async function publish(event: Parameters<EventPublisher['publish']>[0]) {
     await deps.events
@@ -137,6 +217,7 @@ export function createJobRunner(deps: {
     record: Job,
     job: IdentifiedJob,
     { deadline, askedAgain }: JobAttempt,
+    cancel: AbortSignal,
   ): Promise<JobRun> {
     const { userId, jobId } = job;
     // Only a job that ran before can have checkpoints: a first attempt skips the query.
@@ -171,6 +252,7 @@ export function createJobRunner(deps: {
       ...(apiKeyId && { apiKeyId }),
       meter,
       deadline,
+      cancel,
       checkpoints,
       get pendingBatch() {
         return pendingBatch;

@@ -16,7 +16,12 @@ export function createStandardRounds(deps: {
   const { complete, limits } = deps;
   return async ({ round, calls, signal }: Round, run: JobRun) => {
     let done = calls.filter((call) => run.checkpoints.has(call.key)).length;
-    const ask = roundCalls(complete, limits, run, signal);
+    const ask = roundCalls(
+      complete,
+      limits,
+      run,
+      signal ? AbortSignal.any([signal, run.cancel]) : run.cancel,
+    );
     return mapWithConcurrency(calls, limits.summaryConcurrency, async (call) => {
       const kept = run.checkpoints.get(call.key);
       if (kept !== undefined) {
@@ -53,7 +58,7 @@ function roundCalls(
   complete: MeteredComplete,
   limits: { modelTimeoutMs: number },
   run: JobRun,
-  signal: AbortSignal | undefined,
+  signal: AbortSignal,
 ): (call: ModelCall) => Promise<ModelAnswer> {
   const calling = new Set<Promise<ModelAnswer>>();
   /** Calls of the round that ended holding budget till then: answered, or failed after it. */
@@ -67,7 +72,7 @@ function roundCalls(
       const releasedBefore = released;
       const answer = complete(
         run,
-        { ...call.request, timeoutMs: limits.modelTimeoutMs, ...(signal && { signal }) },
+        { ...call.request, timeoutMs: limits.modelTimeoutMs, signal },
         run.meter,
         run.deadline,
       );

@@ -38,6 +38,8 @@ export interface PendingBatch {
   reservation: Reservation;
   /** Its answers were collected and its cost is in the job's: collected again, it adds none. */
   counted?: boolean;
+  /** Its cancel was sent upstream (its job's user asked to cancel the job): not sent again. */
+  cancelSent?: boolean;
 }
 
 export interface Job {
@@ -63,6 +65,11 @@ export interface Job {
   batch?: PendingBatch;
   /** The last message that claimed this job's id with other content, refused. */
   conflict?: { message: string; at: string };
+  /**
+   * When its user asked to cancel it while it ran: the worker stops its calls and ends it
+   * `cancelled` (a batch job once its batch, cancelled upstream, has ended).
+   */
+  cancelRequestedAt?: string;
 }
 
 /** How an answer ended short of a whole one: cut at its limit, or refused. */
@@ -105,18 +112,39 @@ export interface JobStore {
    */
   cancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined>;
   /**
+   * Asks the worker running the job to stop it: sets `cancelRequestedAt` on a `running` job,
+   * unless it is set already (a repeat keeps the first).
+   * @returns the job as it is now (`running` with `cancelRequestedAt`, or the status that kept it from being asked); undefined when there is none
+   */
+  requestCancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined>;
+  /** Whether the job's user asked to cancel it (read alone: the worker looks every second). */
+  cancelRequested(userId: string, jobId: string): Promise<boolean>;
+  /**
+   * Ends a job whose cancel was asked (`running`, or `queued` for its retry) as `cancelled`,
+   * with its spend when given; a job ended otherwise, or not asked to cancel, is left as it is.
+   * @returns the job as it ended, or undefined when this call did not end it
+   */
+  markCancelled(
+    userId: string,
+    jobId: string,
+    spent: { usage: TokenUsage; costNanoUsd: number } | undefined,
+    nowIso: string,
+  ): Promise<Job | undefined>;
+  /**
    * Puts a job that failed, or was cancelled, back to `queued` for another run, its error
-   * cleared; its attempts and checkpoints are kept.
+   * and `cancelRequestedAt` cleared; its attempts and checkpoints are kept.
    * @returns the job as it is now (`queued`, or the status that kept it from running again); undefined when there is none
    */
   requeue(userId: string, jobId: string, nowIso: string): Promise<Job | undefined>;
   /**
-   * Marks the job running and counts an attempt, unless it was cancelled.
-   * @returns false when the job is cancelled (it must not run)
+   * Marks the job running and counts an attempt, unless it was cancelled or its cancel asked.
+   * @returns false when the job is cancelled, or asked to be (it must not run)
    */
   markRunning(userId: string, jobId: string, nowIso: string): Promise<boolean>;
   /**
    * Ends the job as succeeded; its `result` holds the summary, when one is given to keep.
+   * A job whose cancel was asked meanwhile is left as it is (its cancel answered 202).
+   * @returns false when its cancel was asked (nothing is written)
    * @throws PayloadTooLargeError when the job's item cannot hold the summary
    */
   markSucceeded(
@@ -124,7 +152,7 @@ export interface JobStore {
     jobId: string,
     outcome: { summary?: string; truncated?: boolean; usage: TokenUsage; costNanoUsd: number },
     nowIso: string,
-  ): Promise<void>;
+  ): Promise<boolean>;
   /**
    * Ends the job as failed, or dead-lettered when its message went to the dead-letter queue.
    * A pending batch is kept: it still runs upstream, and a redrive collects it. Nothing

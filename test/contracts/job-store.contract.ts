@@ -364,6 +364,102 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
     });
   });
 
+  describe('cancel of a running job', () => {
+    it('asks a running job to stop, keeping the first time it was asked', async () => {
+      await jobs.create(job, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+      expect(await jobs.cancelRequested(job.userId, job.jobId)).toBe(false);
+
+      const asked = await jobs.requestCancel(job.userId, job.jobId, T1);
+      const again = await jobs.requestCancel(job.userId, job.jobId, T2);
+
+      expect(asked).toMatchObject({ status: 'running', cancelRequestedAt: T1 });
+      expect(again).toMatchObject({ status: 'running', cancelRequestedAt: T1 });
+      expect(await jobs.cancelRequested(job.userId, job.jobId)).toBe(true);
+    });
+
+    it('asks nothing of a job queued or ended, and says how it is', async () => {
+      await jobs.create(job, T0);
+      expect(await jobs.requestCancel(job.userId, job.jobId, T1)).toMatchObject({
+        status: 'queued',
+      });
+      await jobs.markRunning(job.userId, job.jobId, T1);
+      await jobs.markSucceeded(job.userId, job.jobId, { usage: USAGE, costNanoUsd: 7 }, T1);
+
+      const answer = await jobs.requestCancel(job.userId, job.jobId, T2);
+
+      expect(answer).toMatchObject({ status: 'succeeded' });
+      expect(answer?.cancelRequestedAt).toBeUndefined();
+      expect(await jobs.requestCancel('nobody', job.jobId, T2)).toBeUndefined();
+    });
+
+    it('ends a job asked to stop as cancelled with its spend, once, and never as succeeded', async () => {
+      await jobs.create(job, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+      await jobs.requestCancel(job.userId, job.jobId, T1);
+
+      expect(
+        await jobs.markSucceeded(job.userId, job.jobId, { usage: USAGE, costNanoUsd: 7 }, T2),
+      ).toBe(false);
+      const ended = await jobs.markCancelled(
+        job.userId,
+        job.jobId,
+        { usage: USAGE, costNanoUsd: 7 },
+        T2,
+      );
+      const again = await jobs.markCancelled(job.userId, job.jobId, undefined, T2);
+
+      expect(ended).toMatchObject({ status: 'cancelled', usage: USAGE, costNanoUsd: 7 });
+      expect(again).toBeUndefined();
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({
+        status: 'cancelled',
+        updatedAt: T2,
+        costNanoUsd: 7,
+      });
+    });
+
+    it('ends a job asked to stop whose attempt failed meanwhile, and does not start it again', async () => {
+      await jobs.create(job, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+      await jobs.requestCancel(job.userId, job.jobId, T1);
+      await jobs.markRetrying(
+        job.userId,
+        job.jobId,
+        { type: 'overloaded_error', message: 'x' },
+        T1,
+      );
+
+      expect(await jobs.markRunning(job.userId, job.jobId, T2)).toBe(false);
+      expect(await jobs.markCancelled(job.userId, job.jobId, undefined, T2)).toMatchObject({
+        status: 'cancelled',
+        attempts: 1,
+      });
+    });
+
+    it('ends no job as cancelled that was not asked to stop', async () => {
+      await jobs.create(job, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+
+      expect(await jobs.markCancelled(job.userId, job.jobId, undefined, T2)).toBeUndefined();
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({ status: 'running' });
+    });
+
+    it('runs a cancelled job asked for again, its cancel forgotten', async () => {
+      await jobs.create(job, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+      await jobs.requestCancel(job.userId, job.jobId, T1);
+      await jobs.markCancelled(job.userId, job.jobId, undefined, T1);
+
+      const requeued = await jobs.requeue(job.userId, job.jobId, T2);
+
+      expect(requeued?.cancelRequestedAt).toBeUndefined();
+      expect(await jobs.markRunning(job.userId, job.jobId, T2)).toBe(true);
+      expect(
+        await jobs.markSucceeded(job.userId, job.jobId, { usage: USAGE, costNanoUsd: 7 }, T2),
+      ).toBe(true);
+    });
+  });
+
   describe('requeue', () => {
     it('puts a failed or cancelled job back in the queue, without its error, keeping its attempts', async () => {
       const failed = { ...job, jobId: newJobId() };

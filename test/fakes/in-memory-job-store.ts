@@ -84,6 +84,36 @@ export class InMemoryJobStore implements JobStore {
     return structuredClone(job);
   }
 
+  async requestCancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
+    const job = this.jobs.get(keyOf(userId, jobId));
+    if (!job) return undefined;
+    if (job.status === 'running') job.cancelRequestedAt ??= nowIso;
+    return structuredClone(job);
+  }
+
+  async cancelRequested(userId: string, jobId: string): Promise<boolean> {
+    return this.jobs.get(keyOf(userId, jobId))?.cancelRequestedAt !== undefined;
+  }
+
+  async markCancelled(
+    userId: string,
+    jobId: string,
+    spent: { usage: TokenUsage; costNanoUsd: number } | undefined,
+    nowIso: string,
+  ): Promise<Job | undefined> {
+    const job = this.jobs.get(keyOf(userId, jobId));
+    if (!job?.cancelRequestedAt || (job.status !== 'running' && job.status !== 'queued')) {
+      return undefined;
+    }
+    job.status = 'cancelled';
+    job.updatedAt = nowIso;
+    if (spent) {
+      job.usage = structuredClone(spent.usage);
+      job.costNanoUsd = spent.costNanoUsd;
+    }
+    return structuredClone(job);
+  }
+
   async requeue(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
     const job = this.jobs.get(keyOf(userId, jobId));
     if (!job) return undefined;
@@ -91,13 +121,14 @@ export class InMemoryJobStore implements JobStore {
       job.status = 'queued';
       job.updatedAt = nowIso;
       delete job.error;
+      delete job.cancelRequestedAt;
     }
     return structuredClone(job);
   }
 
   async markRunning(userId: string, jobId: string, nowIso: string): Promise<boolean> {
     const job = this.jobs.get(keyOf(userId, jobId));
-    if (job?.status === 'cancelled') return false;
+    if (job?.status === 'cancelled' || job?.cancelRequestedAt) return false;
     this.update(userId, jobId, nowIso, (job) => {
       job.status = 'running';
       job.attempts += 1;
@@ -110,7 +141,8 @@ export class InMemoryJobStore implements JobStore {
     jobId: string,
     outcome: { summary?: string; truncated?: boolean; usage: TokenUsage; costNanoUsd: number },
     nowIso: string,
-  ): Promise<void> {
+  ): Promise<boolean> {
+    if (this.jobs.get(keyOf(userId, jobId))?.cancelRequestedAt) return false;
     this.update(userId, jobId, nowIso, (job) => {
       job.status = 'succeeded';
       if (outcome.summary === undefined) delete job.result;
@@ -120,6 +152,7 @@ export class InMemoryJobStore implements JobStore {
       delete job.error;
       delete job.batch;
     });
+    return true;
   }
 
   async markFailed(

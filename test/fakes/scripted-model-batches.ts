@@ -23,13 +23,18 @@ export class ScriptedModelBatches implements ModelBatches {
     batchId: string;
     requests: BatchRequest[];
     checks: number;
-    /** Cancelled: it ends at its next check, no request processed. */
+    /** Cancelled: `canceling` (in progress) at its next check, then ended, no request processed. */
     cancelled?: boolean;
+    checksSinceCancel?: number;
   }> = [];
   /** Set to make submit fail as a throttled API does. */
   submitError: ModelErrorKind | undefined;
   /** Set to make check fail as an API outage does. */
   checkError: ModelErrorKind | undefined;
+  /** Set to make cancel fail as an API outage does. */
+  cancelError: ModelErrorKind | undefined;
+  /** Every cancel asked, by batch id, in order. */
+  readonly cancels: string[] = [];
 
   constructor(
     private readonly script: (request: BatchRequest) => BatchScript = () => ({
@@ -56,6 +61,8 @@ export class ScriptedModelBatches implements ModelBatches {
     if (!batch) throw new ModelError('invalid_request', 'the model rejected the request');
     batch.checks += 1;
     if (batch.cancelled) {
+      batch.checksSinceCancel = (batch.checksSinceCancel ?? 0) + 1;
+      if (batch.checksSinceCancel === 1) return { state: 'in_progress' };
       const results = batch.requests.map(({ customId }) => ({
         customId,
         kind: 'not_processed' as const,
@@ -67,6 +74,9 @@ export class ScriptedModelBatches implements ModelBatches {
   }
 
   async cancel(batchId: string): Promise<void> {
+    if (this.cancelError)
+      throw new ModelError(this.cancelError, 'the batch could not be cancelled');
+    this.cancels.push(batchId);
     const batch = this.batches.find((b) => b.batchId === batchId);
     if (!batch) throw new ModelError('invalid_request', 'the model rejected the request');
     if (batch.checks <= this.checksBeforeEnd) batch.cancelled = true;

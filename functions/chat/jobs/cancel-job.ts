@@ -5,38 +5,56 @@ import type { EventPublisher } from '../../../shared/ports/event-publisher.js';
 import type { Job, JobStore } from '../../../shared/ports/job-store.js';
 
 /**
- * Cancels a job that has not started: the worker then drops its message. The end is
- * published as any job's (`cancelled`).
+ * Cancels a job. One that has not started (or waits for its retry) is cancelled at once: the
+ * worker then drops its message, and its end is published here. One running is asked to
+ * stop (`cancelRequestedAt`): its worker cuts its calls within about a second (a batch job's
+ * batch is cancelled upstream at its next look), then ends it `cancelled` and publishes that.
+ * @returns the job: `cancelled`, or `running` with its cancel asked
  * @throws NotFoundError when the user has no such job
- * @throws ConflictError when it is already running or has ended otherwise (a repeat answers the
- *   cancelled job)
+ * @throws ConflictError when it has ended otherwise than cancelled, or is dead-lettered (a
+ *   repeat answers the job as it is)
  */
 export type CancelJob = (userId: string, jobId: string) => Promise<Job>;
 
+/** A job running can go back to `queued` for its retry meanwhile, then be cancelled as such. */
+const ATTEMPTS = 3;
+
 export function createJobCancellation(deps: {
-  jobs: Pick<JobStore, 'cancel'>;
+  jobs: Pick<JobStore, 'cancel' | 'requestCancel'>;
   events: EventPublisher;
   clock: Clock;
-  /** The event could not be published; the job is cancelled all the same. */
   /** The job's end event could not be published: the error, and which event. */
   onNotPublished: (error: unknown, event: ReturnType<typeof eventNamed>) => void;
 }): CancelJob {
   return async (userId, jobId) => {
     const nowIso = new Date(deps.clock()).toISOString();
-    const job = await deps.jobs.cancel(userId, jobId, nowIso);
-    if (!job) throw new NotFoundError(`job ${JSON.stringify(jobId)} does not exist`);
-    if (job.status !== 'cancelled') {
-      throw new ConflictError(
-        `job ${JSON.stringify(jobId)} is ${job.status}: only a queued job can be cancelled`,
-      );
+    for (let attempt = 1; ; attempt++) {
+      const job = await deps.jobs.cancel(userId, jobId, nowIso);
+      if (!job) throw new NotFoundError(`job ${JSON.stringify(jobId)} does not exist`);
+      if (job.status === 'cancelled') {
+        await publishOnce(job, nowIso);
+        return job;
+      }
+      if (job.status !== 'running') throw ended(job);
+      const asked = await deps.jobs.requestCancel(userId, jobId, nowIso);
+      if (!asked) throw new NotFoundError(`job ${JSON.stringify(jobId)} does not exist`);
+      if (asked.status === 'running') return asked;
+      if (asked.status !== 'queued' || attempt === ATTEMPTS) throw ended(asked);
     }
-    // Published only by the call that cancelled it (a repeat finds it cancelled already).
-    if (job.updatedAt === nowIso) {
-      const event = jobEndedEvent(job, { status: 'cancelled' }, nowIso);
-      await deps.events
-        .publish(event)
-        .catch((error: unknown) => deps.onNotPublished(error, eventNamed(event)));
-    }
-    return job;
   };
+
+  /** Published only by the call that cancelled it (a repeat finds it cancelled already). */
+  async function publishOnce(job: Job, nowIso: string) {
+    if (job.updatedAt !== nowIso) return;
+    const event = jobEndedEvent(job, { status: 'cancelled' }, nowIso);
+    await deps.events
+      .publish(event)
+      .catch((error: unknown) => deps.onNotPublished(error, eventNamed(event)));
+  }
+}
+
+function ended(job: Job) {
+  return new ConflictError(
+    `job ${JSON.stringify(job.jobId)} is ${job.status}: only a queued or running job can be cancelled`,
+  );
 }

@@ -18,6 +18,7 @@ export function jobView(job: Job) {
     ...(job.result && { result: job.result }),
     ...(job.error && { error: job.error }),
     ...(job.conflict && { conflict: job.conflict }),
+    ...(job.cancelRequestedAt && { cancelRequestedAt: job.cancelRequestedAt }),
     ...(job.usage && { usage: job.usage }),
     ...(job.costNanoUsd !== undefined && { costUsd: nanoToUsd(job.costNanoUsd) }),
   } satisfies z.infer<ReturnType<typeof jobViewSchema>>;
@@ -74,6 +75,13 @@ export const jobViewSchema = () =>
         ),
     ),
     conflict: z.optional(z.object({ message: z.string(), at: instantSchema() })),
+    cancelRequestedAt: z.optional(
+      instantSchema().check(
+        z.describe(
+          'When its user asked to cancel it while it ran: it stops and ends `cancelled` shortly (unless it ended first).',
+        ),
+      ),
+    ),
     usage: z.optional(recordedUsageSchema()),
     costUsd: z.optional(usdSchema()),
   });

@@ -5,23 +5,31 @@ import { defineRoute } from '../http/route.js';
 import type { CancelJob } from '../jobs/cancel-job.js';
 import { jobView, jobViewSchema } from '../jobs/job-view.js';
 
-/** POST /v1/jobs/{id}/cancel: cancels a job that has not started yet. */
+/** POST /v1/jobs/{id}/cancel: cancels a job queued, and stops one running. */
 export const cancelJobRoute = (deps: { cancelJob: CancelJob }) =>
   defineRoute({
     method: 'POST',
     path: '/v1/jobs/:id/cancel',
     docs: {
       operationId: 'cancelJob',
-      summary: 'Cancel a queued job',
+      summary: 'Cancel a job',
       description:
-        'A job still `queued` becomes `cancelled` and never runs; its end is published (`job.ended`, `cancelled`). A repeat answers the job as it is, cancelled (its end published once); a job running, or ended otherwise, is a 409.',
+        'A job still `queued` (not started, or waiting for its retry) becomes `cancelled` and never runs (200). A job `running` is asked to stop (202, `cancelRequestedAt` set): its worker cuts its Claude calls within about a second (a batch job cancels its batch upstream at its next look, every `batchPollSeconds`, and waits for it to end), then ends it `cancelled` with the usage and cost of what was generated until then. Either end is published once (`job.ended`, `cancelled`). A repeat answers the job as it is; a job that has ended (it succeeded, say, as the cancel landed) is a 409.',
       params: { id: 'The job id: ours (`job_…`) or the producer’s own.' },
-      responses: { 200: { description: 'The job, cancelled.', json: jobViewSchema } },
+      responses: {
+        200: { description: 'The job, cancelled.', json: jobViewSchema },
+        202: {
+          description:
+            'The job, still `running`, with `cancelRequestedAt`: it ends `cancelled` shortly.',
+          json: jobViewSchema,
+        },
+      },
       errors: [404, 409],
     },
     handle: async ({ params, principal }) => {
       const jobId = params.id ?? '';
       if (!isJobId(jobId)) throw new NotFoundError(`job ${JSON.stringify(jobId)} does not exist`);
-      return json(200, jobView(await deps.cancelJob(principal.userId, jobId)));
+      const job = await deps.cancelJob(principal.userId, jobId);
+      return json(job.status === 'cancelled' ? 200 : 202, jobView(job));
     },
   });

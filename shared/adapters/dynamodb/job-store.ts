@@ -164,12 +164,67 @@ export class DynamoJobStore implements JobStore {
     });
   }
 
+  async requestCancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
+    return this.moveStatus(userId, jobId, {
+      UpdateExpression: 'SET cancelRequestedAt = if_not_exists(cancelRequestedAt, :now)',
+      ConditionExpression: '#status = :running',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':running': 'running', ':now': nowIso },
+    });
+  }
+
+  async cancelRequested(userId: string, jobId: string): Promise<boolean> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: jobKeys.job(userId, jobId),
+        // The job item holds its summary once it ends: a look reads only what it looks for.
+        ProjectionExpression: 'cancelRequestedAt',
+        ConsistentRead: true,
+      }),
+    );
+    return Item?.cancelRequestedAt !== undefined;
+  }
+
+  async markCancelled(
+    userId: string,
+    jobId: string,
+    spent: { usage: TokenUsage; costNanoUsd: number } | undefined,
+    nowIso: string,
+  ): Promise<Job | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKeys.job(userId, jobId),
+          UpdateExpression: `SET #status = :cancelled, updatedAt = :now, expiresAt = :expiresAt${spent ? ', #usage = :usage, costNanoUsd = :cost' : ''}`,
+          ConditionExpression:
+            'attribute_exists(cancelRequestedAt) AND #status IN (:running, :queued)',
+          ExpressionAttributeNames: { '#status': 'status', ...(spent && { '#usage': 'usage' }) },
+          ExpressionAttributeValues: {
+            ':cancelled': 'cancelled',
+            ':running': 'running',
+            ':queued': 'queued',
+            ':now': nowIso,
+            ':expiresAt': expiresAtOf(nowIso),
+            ...(spent && { ':usage': spent.usage, ':cost': spent.costNanoUsd }),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? toJob(Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
   async requeue(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
     return this.moveStatus(userId, jobId, {
       // Kept from now: asked again late in its retention (or past it, not yet deleted), it
       // would otherwise be deleted by TTL while it runs, a batch's hold and checkpoints with it.
       UpdateExpression:
-        'SET #status = :queued, updatedAt = :now, expiresAt = :expiresAt REMOVE #error',
+        'SET #status = :queued, updatedAt = :now, expiresAt = :expiresAt REMOVE #error, cancelRequestedAt',
       ConditionExpression: '#status IN (:failed, :cancelled)',
       ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
       ExpressionAttributeValues: {
@@ -224,7 +279,8 @@ export class DynamoJobStore implements JobStore {
           TableName: this.tableName,
           Key: jobKeys.job(userId, jobId),
           UpdateExpression: 'SET #status = :running, updatedAt = :now ADD attempts :one',
-          ConditionExpression: 'attribute_not_exists(#status) OR #status <> :cancelled',
+          ConditionExpression:
+            '(attribute_not_exists(#status) OR #status <> :cancelled) AND attribute_not_exists(cancelRequestedAt)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':running': 'running',
@@ -246,27 +302,44 @@ export class DynamoJobStore implements JobStore {
     jobId: string,
     outcome: Parameters<JobStore['markSucceeded']>[2],
     nowIso: string,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const kept = outcome.summary !== undefined;
-    await this.update(
-      userId,
-      jobId,
-      `SET #status = :succeeded, updatedAt = :now, expiresAt = :expiresAt, ${kept ? '#result = :result, ' : ''}#usage = :usage, costNanoUsd = :cost REMOVE #error, #batch${kept ? '' : ', #result'}`,
-      {
-        ':succeeded': 'succeeded',
-        ':now': nowIso,
-        ':expiresAt': expiresAtOf(nowIso),
-        ...(kept && {
-          ':result': { summary: outcome.summary, ...(outcome.truncated && { truncated: true }) },
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKeys.job(userId, jobId),
+          UpdateExpression: `SET #status = :succeeded, updatedAt = :now, expiresAt = :expiresAt, ${kept ? '#result = :result, ' : ''}#usage = :usage, costNanoUsd = :cost REMOVE #error, #batch${kept ? '' : ', #result'}`,
+          // Its cancel answered 202: the job ends cancelled, as its user was told.
+          ConditionExpression: 'attribute_not_exists(cancelRequestedAt)',
+          // result, usage and error are DynamoDB reserved words.
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#result': 'result',
+            '#usage': 'usage',
+            '#error': 'error',
+            '#batch': 'batch',
+          },
+          ExpressionAttributeValues: {
+            ':succeeded': 'succeeded',
+            ':now': nowIso,
+            ':expiresAt': expiresAtOf(nowIso),
+            ...(kept && {
+              ':result': {
+                summary: outcome.summary,
+                ...(outcome.truncated && { truncated: true }),
+              },
+            }),
+            ':usage': outcome.usage,
+            ':cost': outcome.costNanoUsd,
+          },
         }),
-        ':usage': outcome.usage,
-        ':cost': outcome.costNanoUsd,
-      },
-      // result, usage and error are DynamoDB reserved words.
-      { '#result': 'result', '#usage': 'usage', '#error': 'error', '#batch': 'batch' },
-    ).catch((error: unknown) => {
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
       throw tooLargeToStore(error, 'the summary', outcome.summary ?? '');
-    });
+    }
   }
 
   async markFailed(
@@ -552,5 +625,6 @@ function toJob(item: Item): Job {
   if (item.progress) job.progress = item.progress as JobProgress;
   if (item.batch) job.batch = item.batch as PendingBatch;
   if (item.conflict) job.conflict = item.conflict as Job['conflict'];
+  if (item.cancelRequestedAt) job.cancelRequestedAt = String(item.cancelRequestedAt);
   return job;
 }

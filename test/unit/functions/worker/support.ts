@@ -50,6 +50,8 @@ export class RecordingJobObserver implements JobObserver {
   readonly modelCalls: Array<{ usage: TokenUsage; costNanoUsd: number }> = [];
   readonly successes: Array<Parameters<JobObserver['succeeded']>[0]> = [];
   readonly failedAttempts: Array<Parameters<JobObserver['attemptFailed']>[0]> = [];
+  readonly cancellations: Array<Parameters<JobObserver['cancelled']>[0]> = [];
+  readonly batchesNotCancelled: Array<Parameters<JobObserver['batchNotCancelled']>[0]> = [];
   readonly overruns: Array<Parameters<JobObserver['budgetOverrun']>[0]> = [];
   readonly notPublishedErrors: unknown[] = [];
   readonly usageNotRecordedErrors: unknown[] = [];
@@ -75,6 +77,14 @@ export class RecordingJobObserver implements JobObserver {
 
   succeeded(details: Parameters<JobObserver['succeeded']>[0]): void {
     this.successes.push(details);
+  }
+
+  cancelled(details: Parameters<JobObserver['cancelled']>[0]): void {
+    this.cancellations.push(details);
+  }
+
+  batchNotCancelled(details: Parameters<JobObserver['batchNotCancelled']>[0]): void {
+    this.batchesNotCancelled.push(details);
   }
 
   attemptFailed(details: Parameters<JobObserver['attemptFailed']>[0]): void {
@@ -371,6 +381,7 @@ export function testRun(
     jobId: fields.jobId ?? JOB_ID,
     meter,
     deadline: fields.deadline ?? NO_DEADLINE,
+    cancel: new AbortController().signal,
     checkpoints,
     saved,
     get pendingBatch() {

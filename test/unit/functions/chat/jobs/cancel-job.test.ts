@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createJobCancellation } from '../../../../../functions/chat/jobs/cancel-job.js';
 import { ConflictError, NotFoundError } from '../../../../../shared/domain/errors.js';
+import { ZERO_USAGE } from '../../../../../shared/domain/usage.js';
 import { InMemoryJobStore } from '../../../../fakes/in-memory-job-store.js';
 import { RecordingEventPublisher } from '../../../../fakes/recording-event-publisher.js';
 
@@ -42,12 +43,55 @@ describe('job cancellation', () => {
     ]);
   });
 
-  it('refuses a running job with a ConflictError, and publishes nothing', async () => {
+  it('asks a running job to stop, and leaves its end to its worker, which publishes it', async () => {
     const { jobs, events, cancel } = fixture();
     await jobs.create(job, EARLIER);
     await jobs.markRunning('alice', 'report-7', EARLIER);
 
-    await expect(cancel('alice', 'report-7')).rejects.toBeInstanceOf(ConflictError);
+    const asked = await cancel('alice', 'report-7');
+    const again = await cancel('alice', 'report-7');
+
+    expect(asked).toMatchObject({ status: 'running', cancelRequestedAt: asked.cancelRequestedAt });
+    expect(again.cancelRequestedAt).toBe(asked.cancelRequestedAt);
+    expect(await jobs.cancelRequested('alice', 'report-7')).toBe(true);
+    expect(events.published).toEqual([]);
+  });
+
+  it('cancels as queued a running job put back for its retry as it was asked to stop', async () => {
+    const { jobs, events, cancel } = fixture();
+    await jobs.create(job, EARLIER);
+    await jobs.markRunning('alice', 'report-7', EARLIER);
+    const requestCancel = jobs.requestCancel.bind(jobs);
+    jobs.requestCancel = async (...args) => {
+      await jobs.markRetrying(
+        'alice',
+        'report-7',
+        { type: 'overloaded_error', message: 'x' },
+        EARLIER,
+      );
+      jobs.requestCancel = requestCancel;
+      return requestCancel(...args);
+    };
+
+    const cancelled = await cancel('alice', 'report-7');
+
+    expect(cancelled).toMatchObject({ status: 'cancelled' });
+    expect(events.published).toEqual([
+      expect.objectContaining({ type: 'job.ended', status: 'cancelled' }),
+    ]);
+  });
+
+  it('refuses an ended job with a ConflictError that says how it ended, and publishes nothing', async () => {
+    const { jobs, events, cancel } = fixture();
+    await jobs.create(job, EARLIER);
+    await jobs.markRunning('alice', 'report-7', EARLIER);
+    await jobs.markSucceeded('alice', 'report-7', { usage: ZERO_USAGE, costNanoUsd: 0 }, EARLIER);
+
+    await expect(cancel('alice', 'report-7')).rejects.toThrow(
+      new ConflictError(
+        'job "report-7" is succeeded: only a queued or running job can be cancelled',
+      ),
+    );
     expect(events.published).toEqual([]);
   });
 
