@@ -9,6 +9,7 @@ import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.j
 import { nanoToUsd, usdToNano } from '../../shared/domain/pricing/model-price.js';
 import { PriceTable } from '../../shared/domain/pricing/price-table.js';
 import type { JobEndedEvent } from '../../shared/events/producer-events.js';
+import { openApiValidator } from '../support/openapi.js';
 import { waitForJob } from './support/jobs.js';
 import { json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
@@ -151,6 +152,10 @@ describe('cancelling a running job', () => {
       status: 'running',
       cancelRequestedAt: expect.any(String),
     });
+    const document = await json(await fetch(`${stack.url}/openapi.json`));
+    expect(openApiValidator(document).response('POST', '/v1/jobs/{id}/cancel', 202, asked)).toEqual(
+      [],
+    );
     expect(again.status).toBe(202);
     expect(await json(again)).toMatchObject({ cancelRequestedAt: asked.cancelRequestedAt });
     expect((await cancel('someone-else', jobId)).status).toBe(404);
