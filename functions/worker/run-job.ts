@@ -110,13 +110,14 @@ export function createJobRunner(deps: {
       // A conversation's summary is kept by the conversation alone, and goes when it is
       // deleted: its job keeps neither it nor the parts said along the way.
       const keepsSummary = job.type === 'summarize.document';
+      // Its cancel, answered 202, landed as it finished: it ends cancelled, as its user was told;
+      // but for a compaction, whose summary its conversation already uses.
       const succeeded = await jobs.markSucceeded(
         job.userId,
         job.jobId,
-        { ...(keepsSummary && { summary, truncated }), ...spent },
+        { ...(keepsSummary ? { summary, truncated } : { done: true }), ...spent },
         nowIso(),
       );
-      // Its cancel, answered 202, landed as it finished: it ends cancelled, as its user was told.
       if (!succeeded) throw new JobCancelledError(`job ${job.jobId} was cancelled as it ended`);
       if (!keepsSummary) {
         await jobs

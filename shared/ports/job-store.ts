@@ -143,14 +143,21 @@ export interface JobStore {
   markRunning(userId: string, jobId: string, nowIso: string): Promise<boolean>;
   /**
    * Ends the job as succeeded; its `result` holds the summary, when one is given to keep.
-   * A job whose cancel was asked meanwhile is left as it is (its cancel answered 202).
+   * A job whose cancel was asked meanwhile is left as it is (its cancel answered 202), unless
+   * its work is `done` where no cancel can undo it (a compaction's summary, saved in its conversation).
    * @returns false when its cancel was asked (nothing is written)
    * @throws PayloadTooLargeError when the job's item cannot hold the summary
    */
   markSucceeded(
     userId: string,
     jobId: string,
-    outcome: { summary?: string; truncated?: boolean; usage: TokenUsage; costNanoUsd: number },
+    outcome: {
+      summary?: string;
+      truncated?: boolean;
+      usage: TokenUsage;
+      costNanoUsd: number;
+      done?: boolean;
+    },
     nowIso: string,
   ): Promise<boolean>;
   /**

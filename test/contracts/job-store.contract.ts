@@ -418,6 +418,23 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       });
     });
 
+    it('ends a job succeeded, its cancel asked or not, when its work is done where no cancel undoes it', async () => {
+      await jobs.create(job, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+      await jobs.requestCancel(job.userId, job.jobId, T1);
+
+      const succeeded = await jobs.markSucceeded(
+        job.userId,
+        job.jobId,
+        { usage: USAGE, costNanoUsd: 7, done: true },
+        T2,
+      );
+
+      expect(succeeded).toBe(true);
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({ status: 'succeeded' });
+      expect(await jobs.markCancelled(job.userId, job.jobId, undefined, T2)).toBeUndefined();
+    });
+
     it('ends a job asked to stop whose attempt failed meanwhile, and does not start it again', async () => {
       await jobs.create(job, T0);
       await jobs.markRunning(job.userId, job.jobId, T1);

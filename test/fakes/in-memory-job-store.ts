@@ -139,10 +139,10 @@ export class InMemoryJobStore implements JobStore {
   async markSucceeded(
     userId: string,
     jobId: string,
-    outcome: { summary?: string; truncated?: boolean; usage: TokenUsage; costNanoUsd: number },
+    outcome: Parameters<JobStore['markSucceeded']>[2],
     nowIso: string,
   ): Promise<boolean> {
-    if (this.jobs.get(keyOf(userId, jobId))?.cancelRequestedAt) return false;
+    if (!outcome.done && this.jobs.get(keyOf(userId, jobId))?.cancelRequestedAt) return false;
     this.update(userId, jobId, nowIso, (job) => {
       job.status = 'succeeded';
       if (outcome.summary === undefined) delete job.result;

@@ -311,7 +311,7 @@ export class DynamoJobStore implements JobStore {
           Key: jobKeys.job(userId, jobId),
           UpdateExpression: `SET #status = :succeeded, updatedAt = :now, expiresAt = :expiresAt, ${kept ? '#result = :result, ' : ''}#usage = :usage, costNanoUsd = :cost REMOVE #error, #batch${kept ? '' : ', #result'}`,
           // Its cancel answered 202: the job ends cancelled, as its user was told.
-          ConditionExpression: 'attribute_not_exists(cancelRequestedAt)',
+          ...(!outcome.done && { ConditionExpression: 'attribute_not_exists(cancelRequestedAt)' }),
           // result, usage and error are DynamoDB reserved words.
           ExpressionAttributeNames: {
             '#status': 'status',

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { JobEndedEvent, ProducerEvent } from '../../../../shared/events/producer-events.js';
 import { ScriptedModelBatches } from '../../../fakes/scripted-model-batches.js';
-import { createWorkerWorld, jobRecord, USER_ID } from './support.js';
+import {
+  answeredTurns,
+  CONVERSATION_ID,
+  createWorkerWorld,
+  jobRecord,
+  seedConversation,
+  USER_ID,
+} from './support.js';
 
 const JOB_ID = 'nightly-digest';
 const message = {
@@ -80,5 +87,55 @@ describe('a batch job cancelled while its batch runs', () => {
     expect(batches.cancels).toHaveLength(1);
     expect(await world.jobs.get(USER_ID, JOB_ID)).toMatchObject({ status: 'cancelled' });
     expect(ended(world.events.published)).toHaveLength(1);
+  });
+});
+
+describe('a cancel landing as a job finishes', () => {
+  it("ends a document's job cancelled, as its 202 said, its summary not kept", async () => {
+    const world = createWorkerWorld();
+    const markSucceeded = world.jobs.markSucceeded.bind(world.jobs);
+    // Its user's cancel lands just before the worker writes its end.
+    world.jobs.markSucceeded = async (...args) => {
+      const asked = await world.jobs.requestCancel(USER_ID, 'memo', world.clock.iso());
+      expect(asked).toMatchObject({ status: 'running' });
+      return markSucceeded(...args);
+    };
+
+    await world.handleRecord(
+      jobRecord({ type: 'summarize.document', jobId: 'memo', userId: USER_ID, text: 'A memo.' }),
+    );
+
+    const job = await world.jobs.get(USER_ID, 'memo');
+    expect(job).toMatchObject({ status: 'cancelled' });
+    expect(job?.result).toBeUndefined();
+    expect(job?.costNanoUsd).toBeGreaterThan(0);
+    expect(ended(world.events.published).map((e) => e.status)).toEqual(['cancelled']);
+  });
+
+  it('ends a compaction whose summary its conversation saved succeeded: the cancel came too late', async () => {
+    const world = createWorkerWorld();
+    await seedConversation(world.conversations, answeredTurns(5));
+    const jobId = `compaction-${CONVERSATION_ID}`;
+    const saveSummary = world.conversations.saveSummary.bind(world.conversations);
+    world.conversations.saveSummary = async (...args) => {
+      const saved = await saveSummary(...args);
+      await world.jobs.requestCancel(USER_ID, jobId, world.clock.iso());
+      return saved;
+    };
+
+    await world.handleRecord(
+      jobRecord({
+        type: 'summarize.conversation',
+        jobId,
+        userId: USER_ID,
+        conversationId: CONVERSATION_ID,
+      }),
+    );
+
+    expect(await world.jobs.get(USER_ID, jobId)).toMatchObject({ status: 'succeeded' });
+    expect(
+      (await world.conversations.getConversation(USER_ID, CONVERSATION_ID))?.summary,
+    ).toBeDefined();
+    expect(ended(world.events.published).map((e) => e.status)).toEqual(['succeeded']);
   });
 });
