@@ -120,7 +120,8 @@ export interface JobStore {
   /** Whether the job's user asked to cancel it (read alone: the worker looks every second). */
   cancelRequested(userId: string, jobId: string): Promise<boolean>;
   /**
-   * Ends a job whose cancel was asked (`running`, or `queued` for its retry) as `cancelled`,
+   * Ends a job whose cancel was asked (`running`, `queued` for its retry, or `dead_lettered` and
+   * redriven) as `cancelled`,
    * with its spend when given; a job ended otherwise, or not asked to cancel, is left as it is.
    * @returns the job as it ended, or undefined when this call did not end it
    */
@@ -137,7 +138,8 @@ export interface JobStore {
    */
   requeue(userId: string, jobId: string, nowIso: string): Promise<Job | undefined>;
   /**
-   * Marks the job running and counts an attempt, unless it was cancelled or its cancel asked.
+   * Marks the job running and counts an attempt, unless it was cancelled or its cancel asked
+   * (but for a job with a pending batch, which it must collect to end).
    * @returns false when the job is cancelled, or asked to be (it must not run)
    */
   markRunning(userId: string, jobId: string, nowIso: string): Promise<boolean>;

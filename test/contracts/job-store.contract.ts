@@ -453,6 +453,38 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       });
     });
 
+    it('ends a job dead-lettered after its cancel was asked, once redriven, without running it', async () => {
+      await jobs.create(job, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+      await jobs.requestCancel(job.userId, job.jobId, T1);
+      await jobs.markFailed(
+        job.userId,
+        job.jobId,
+        { status: 'dead_lettered', error: { type: 'api_error', message: 'x' } },
+        T1,
+      );
+
+      expect(await jobs.markRunning(job.userId, job.jobId, T2)).toBe(false);
+      expect(await jobs.markCancelled(job.userId, job.jobId, undefined, T2)).toMatchObject({
+        status: 'cancelled',
+      });
+    });
+
+    it('runs a job asked to stop that waits for its batch: it collects the batch to end', async () => {
+      await jobs.create({ ...job, priority: 'batch' }, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+      await jobs.setBatch(job.userId, job.jobId, batchOf(job.userId), T1);
+      await jobs.requestCancel(job.userId, job.jobId, T1);
+      await jobs.markFailed(
+        job.userId,
+        job.jobId,
+        { status: 'dead_lettered', error: { type: 'api_error', message: 'x' } },
+        T1,
+      );
+
+      expect(await jobs.markRunning(job.userId, job.jobId, T2)).toBe(true);
+    });
+
     it('ends no job as cancelled that was not asked to stop', async () => {
       await jobs.create(job, T0);
       await jobs.markRunning(job.userId, job.jobId, T1);

@@ -102,7 +102,8 @@ export class InMemoryJobStore implements JobStore {
     nowIso: string,
   ): Promise<Job | undefined> {
     const job = this.jobs.get(keyOf(userId, jobId));
-    if (!job?.cancelRequestedAt || (job.status !== 'running' && job.status !== 'queued')) {
+    const endable: ReadonlySet<string> = new Set(['running', 'queued', 'dead_lettered']);
+    if (!job?.cancelRequestedAt || !endable.has(job.status)) {
       return undefined;
     }
     job.status = 'cancelled';
@@ -128,7 +129,7 @@ export class InMemoryJobStore implements JobStore {
 
   async markRunning(userId: string, jobId: string, nowIso: string): Promise<boolean> {
     const job = this.jobs.get(keyOf(userId, jobId));
-    if (job?.status === 'cancelled' || job?.cancelRequestedAt) return false;
+    if (job?.status === 'cancelled' || (job?.cancelRequestedAt && !job.batch)) return false;
     this.update(userId, jobId, nowIso, (job) => {
       job.status = 'running';
       job.attempts += 1;

@@ -199,12 +199,13 @@ export class DynamoJobStore implements JobStore {
           Key: jobKeys.job(userId, jobId),
           UpdateExpression: `SET #status = :cancelled, updatedAt = :now, expiresAt = :expiresAt${spent ? ', #usage = :usage, costNanoUsd = :cost' : ''}`,
           ConditionExpression:
-            'attribute_exists(cancelRequestedAt) AND #status IN (:running, :queued)',
+            'attribute_exists(cancelRequestedAt) AND #status IN (:running, :queued, :deadLettered)',
           ExpressionAttributeNames: { '#status': 'status', ...(spent && { '#usage': 'usage' }) },
           ExpressionAttributeValues: {
             ':cancelled': 'cancelled',
             ':running': 'running',
             ':queued': 'queued',
+            ':deadLettered': 'dead_lettered',
             ':now': nowIso,
             ':expiresAt': expiresAtOf(nowIso),
             ...(spent && { ':usage': spent.usage, ':cost': spent.costNanoUsd }),
@@ -279,9 +280,10 @@ export class DynamoJobStore implements JobStore {
           TableName: this.tableName,
           Key: jobKeys.job(userId, jobId),
           UpdateExpression: 'SET #status = :running, updatedAt = :now ADD attempts :one',
+          // Asked to cancel, it ends without running; but for a batch of its own to collect first.
           ConditionExpression:
-            '(attribute_not_exists(#status) OR #status <> :cancelled) AND attribute_not_exists(cancelRequestedAt)',
-          ExpressionAttributeNames: { '#status': 'status' },
+            '(attribute_not_exists(#status) OR #status <> :cancelled) AND (attribute_not_exists(cancelRequestedAt) OR attribute_exists(#batch))',
+          ExpressionAttributeNames: { '#status': 'status', '#batch': 'batch' },
           ExpressionAttributeValues: {
             ':running': 'running',
             ':cancelled': 'cancelled',

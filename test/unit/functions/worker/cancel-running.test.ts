@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobEndedEvent, ProducerEvent } from '../../../../shared/events/producer-events.js';
+import type { ScriptedModel } from '../../../fakes/scripted-model.js';
 import { ScriptedModelBatches } from '../../../fakes/scripted-model-batches.js';
 import {
   answeredTurns,
@@ -137,5 +138,35 @@ describe('a cancel landing as a job finishes', () => {
       (await world.conversations.getConversation(USER_ID, CONVERSATION_ID))?.summary,
     ).toBeDefined();
     expect(ended(world.events.published).map((e) => e.status)).toEqual(['succeeded']);
+  });
+});
+
+describe('a job dead-lettered after its user asked to cancel it', () => {
+  it('ends cancelled when an operator redrives it, making no call: its user asked it to stop', async () => {
+    const world = createWorkerWorld({
+      model: [
+        { kind: 'fail-before', error: 'invalid_request' },
+        { kind: 'answer', chunks: ['Never asked for.'] },
+      ],
+    });
+    const memo = { type: 'summarize.document', jobId: 'memo', userId: USER_ID, text: 'A memo.' };
+    const markFailed = world.jobs.markFailed.bind(world.jobs);
+    // Asked while its last attempt failed: the attempt dead-letters it before any look.
+    world.jobs.markFailed = async (...args) => {
+      await world.jobs.requestCancel(USER_ID, 'memo', world.clock.iso());
+      return markFailed(...args);
+    };
+    await world.handleRecord(jobRecord(memo));
+    expect(await world.jobs.get(USER_ID, 'memo')).toMatchObject({ status: 'dead_lettered' });
+    world.clock.advance(60_000);
+
+    await world.handleRecord(jobRecord(memo, { sentAtMs: world.clock.nowMs }));
+
+    expect(await world.jobs.get(USER_ID, 'memo')).toMatchObject({ status: 'cancelled' });
+    expect((world.model as ScriptedModel).requests).toHaveLength(1);
+    expect(ended(world.events.published).map((e) => e.status)).toEqual([
+      'dead_lettered',
+      'cancelled',
+    ]);
   });
 });
