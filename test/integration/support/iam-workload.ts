@@ -171,7 +171,7 @@ export async function runIamWorkload(stack: TestStack): Promise<void> {
       202,
     ),
   );
-  await expectOk(stack.request(user, 'POST', `/v1/jobs/${cancelled.jobId}/cancel`), 200, 409);
+  await expectOk(stack.request(user, 'POST', `/v1/jobs/${cancelled.jobId}/cancel`), 200, 202, 409);
   await waitForJob(stack, user, String(cancelled.jobId));
 
   // A message that can never succeed: the worker moves it to the dead-letter queue.

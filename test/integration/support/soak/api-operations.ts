@@ -218,7 +218,8 @@ export function createApiOperations(
       `/v1/jobs/${last.jobId}/cancel`,
       await userInit(userId, 'POST'),
     );
-    if (r.status === 200) log.cancelledJobIds.add(last.jobId);
+    // 200: cancelled while queued; 202: asked to stop while it ran, it ends cancelled too.
+    if (r.status === 200 || r.status === 202) log.cancelledJobIds.add(last.jobId);
     await r.body?.cancel();
   }
 
