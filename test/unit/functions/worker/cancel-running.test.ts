@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobEndedEvent, ProducerEvent } from '../../../../shared/events/producer-events.js';
-import type { ScriptedModel } from '../../../fakes/scripted-model.js';
+import { ScriptedModel } from '../../../fakes/scripted-model.js';
 import { ScriptedModelBatches } from '../../../fakes/scripted-model-batches.js';
 import {
   answeredTurns,
@@ -167,6 +167,41 @@ describe('a job dead-lettered after its user asked to cancel it', () => {
     expect(ended(world.events.published).map((e) => e.status)).toEqual([
       'dead_lettered',
       'cancelled',
+    ]);
+  });
+});
+
+describe('a compaction cancelled by its user while Claude summarizes', () => {
+  it('stops its call, saves no summary, keeps none of its parts, and ends cancelled with what was generated', async () => {
+    const model = new ScriptedModel([{ kind: 'stall', chunks: ['The', ' user', ' asked'] }]);
+    const world = createWorkerWorld({ model });
+    await seedConversation(world.conversations, answeredTurns(5));
+    const jobId = `compaction-${CONVERSATION_ID}`;
+
+    const handled = world.handleRecord(
+      jobRecord({
+        type: 'summarize.conversation',
+        jobId,
+        userId: USER_ID,
+        conversationId: CONVERSATION_ID,
+      }),
+    );
+    while (model.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await world.jobs.requestCancel(USER_ID, jobId, world.clock.iso());
+    await handled;
+
+    const job = await world.jobs.get(USER_ID, jobId);
+    expect(job).toMatchObject({ status: 'cancelled' });
+    // What streamed, estimated from its text (erring high): three tokens or a little more.
+    expect(job?.usage?.outputTokens).toBeGreaterThanOrEqual(3);
+    expect(job?.costNanoUsd).toBeGreaterThan(0);
+    expect(
+      (await world.conversations.getConversation(USER_ID, CONVERSATION_ID))?.summary,
+    ).toBeUndefined();
+    expect(await world.jobs.checkpoints(USER_ID, jobId)).toEqual(new Map());
+    expect(await world.ledger.listReservations()).toEqual([]);
+    expect(ended(world.events.published)).toEqual([
+      expect.objectContaining({ status: 'cancelled', costUsd: expect.any(Number) }),
     ]);
   });
 });
