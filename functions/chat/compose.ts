@@ -304,6 +304,7 @@ export function composeChatApp(
       jobs,
       queue,
       clock,
+      prices: settings.prices,
       limits: {
         maxDocumentBytes: settings.maxDocumentBytes,
         models: settings.models,

@@ -147,7 +147,7 @@ export function composeWorker(
     recordCall,
     limits: settings,
   });
-  const summarizeDocument = createDocumentSummarizer({ limits: settings });
+  const summarizeDocument = createDocumentSummarizer({ limits: settings, prices: settings.prices });
   const budgetWatch = createBudgetWatch({
     ledger,
     notices: adapters.budgetNotices,

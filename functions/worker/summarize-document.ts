@@ -1,5 +1,7 @@
 import { chunkText } from '../../shared/domain/chunk-text.js';
-import { ModelError, modelUnavailable } from '../../shared/domain/errors.js';
+import { AppError, ModelError, modelUnavailable } from '../../shared/domain/errors.js';
+import { allowedModel } from '../../shared/domain/model-id.js';
+import type { PriceTable } from '../../shared/domain/pricing/price-table.js';
 import type { SummarizeDocumentMessage } from '../../shared/jobs/job-message.js';
 import { PermanentJobError } from './job-errors.js';
 import { type JobRun, modelCall } from './job-run.js';
@@ -28,22 +30,32 @@ export type SummarizeDocument = (
  * rounds if they are still too long. How a round's calls are made (now, or as a batch;
  * each answer checkpointed) is the run's.
  */
-export function createDocumentSummarizer(deps: { limits: SummaryLimits }): SummarizeDocument {
+export function createDocumentSummarizer(deps: {
+  limits: SummaryLimits;
+  prices: Pick<PriceTable, 'has'>;
+}): SummarizeDocument {
   const { limits } = deps;
   return async (message, run, { signal } = {}) => {
-    const model = message.model ?? limits.defaultModel;
-    if (!limits.models.has(model)) {
-      throw new PermanentJobError(
-        'invalid_request_error',
-        `model ${JSON.stringify(model)} is not allowed; use one of: ${[...limits.models].join(', ')}`,
-      );
-    }
+    const model = jobModel(message.model ?? limits.defaultModel);
     try {
       return await summarizeWith(model, message, run, signal);
     } catch (error) {
       throw failureOfUnavailableModel(error, model, message.model !== undefined);
     }
   };
+
+  /**
+   * The model as `POST /v1/jobs` would take it; one there is not or not allowed is the
+   * message's fault on every delivery: dead-lettered, as an operator may allow it and redrive.
+   */
+  function jobModel(model: string): string {
+    try {
+      return allowedModel(model, limits.models, deps.prices);
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      throw new PermanentJobError(error.type, error.message, true, { cause: error });
+    }
+  }
 
   async function summarizeWith(
     model: string,

@@ -1,3 +1,5 @@
+import { NotFoundError, ValidationError } from './errors.js';
+
 /**
  * A dated snapshot id names the model its alias does: `claude-haiku-4-5-20251001` is
  * `claude-haiku-4-5` (what Claude Code's own background calls ask for).
@@ -22,4 +24,28 @@ export function isKnownModel(
   priced: { has(model: string): boolean },
 ): boolean {
   return listsModel(allowed, model) || priced.has(model);
+}
+
+/**
+ * The model a request or job may use, by the deployment's allow-list, as every route and the
+ * worker refuse one.
+ * @param priced the price table (its defaults and the `modelPrices` setting)
+ * @throws NotFoundError for a model there is not (neither allowed nor priced), as
+ *   `/v1/messages` answers it
+ * @throws ValidationError for one there is that the deployment does not allow
+ */
+export function allowedModel(
+  model: string,
+  models: ReadonlySet<string>,
+  priced: { has(model: string): boolean },
+): string {
+  if (models.has(model)) return model;
+  if (!isKnownModel(model, models, priced)) {
+    throw new NotFoundError(
+      `model ${JSON.stringify(model)} does not exist here; use one of: ${[...models].join(', ')}`,
+    );
+  }
+  throw new ValidationError(
+    `model ${JSON.stringify(model)} is not allowed; use one of: ${[...models].join(', ')}`,
+  );
 }

@@ -1,10 +1,8 @@
 import { type ApiKeyGrant, checkKeyAllowsModel } from '../../../shared/domain/api-key.js';
 import type { Clock } from '../../../shared/domain/clock.js';
-import {
-  ConflictError,
-  PayloadTooLargeError,
-  ValidationError,
-} from '../../../shared/domain/errors.js';
+import { ConflictError, PayloadTooLargeError } from '../../../shared/domain/errors.js';
+import { allowedModel } from '../../../shared/domain/model-id.js';
+import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import { utf8Bytes } from '../../../shared/domain/tokens.js';
 import { contentHashOf, jobIdOf } from '../../../shared/jobs/job-id.js';
 import type { JobPriority } from '../../../shared/jobs/job-message.js';
@@ -32,11 +30,14 @@ export type SubmitJob = (
  * single conditional write, so that of two callers racing with one id and two contents
  * one is refused; a message the queue refuses takes its job away again. A job that failed
  * or was cancelled runs again when it is asked for again.
+ * @throws NotFoundError for a model there is not, ValidationError for one not allowed: nothing
+ *   recorded or sent
  */
 export function createJobSubmission(deps: {
   jobs: Pick<JobStore, 'create' | 'get' | 'discard' | 'requeue' | 'cancel' | 'markFailed'>;
   queue: JobQueue;
   clock: Clock;
+  prices: Pick<PriceTable, 'has'>;
   limits: { maxDocumentBytes: number; models: ReadonlySet<string>; defaultModel: string };
 }): SubmitJob {
   const { limits } = deps;
@@ -46,10 +47,9 @@ export function createJobSubmission(deps: {
         `text must be at most ${limits.maxDocumentBytes} bytes (UTF-8) to fit one queue message`,
       );
     }
-    if (request.model && !limits.models.has(request.model)) {
-      throw new ValidationError(`model ${JSON.stringify(request.model)} is not allowed`);
-    }
-    checkKeyAllowsModel(apiKey, request.model ?? limits.defaultModel);
+    // Refused as a chat turn is (404 for a model there is not, 400 for one not allowed).
+    const model = allowedModel(request.model ?? limits.defaultModel, limits.models, deps.prices);
+    checkKeyAllowsModel(apiKey, model);
     const { priority, ...fields } = request;
     const message = {
       type: 'summarize.document' as const,

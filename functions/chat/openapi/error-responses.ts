@@ -46,7 +46,7 @@ export const ERROR_STATUSES: Readonly<Record<ErrorStatus | 401 | 500, ErrorStatu
   404: {
     name: 'NotFound',
     description:
-      "Nothing of the caller's by that id (or an id that is not well formed); a model there is not, one neither allowed nor priced here (the price table's defaults and `modelPrices`), never sent upstream: on `/v1/messages` and `count_tokens` as the Anthropic API answers it (`model: …`), on `/v1/chat` and `/v1/ui/chat` naming it (the question is not stored, as no refused one is); or, on `/v1/messages` and `count_tokens`, the Anthropic API's own 404 passed on (a dated snapshot of an allowed model passes the model check).",
+      "Nothing of the caller's by that id (or an id that is not well formed); a model there is not, one neither allowed nor priced here (the price table's defaults and `modelPrices`), never sent upstream: on `/v1/messages` and `count_tokens` as the Anthropic API answers it (`model: …`), on `/v1/chat` and `/v1/ui/chat` naming it (the question is not stored, as no refused one is), on `POST /v1/jobs` naming it (nothing recorded or queued); or, on `/v1/messages` and `count_tokens`, the Anthropic API's own 404 passed on (a dated snapshot of an allowed model passes the model check).",
     types: ['not_found_error'],
     headers: ['x-should-retry'],
   },

@@ -36,7 +36,7 @@ export const createJobRoute = (deps: { submitJob: SubmitJob }) =>
       responses: {
         202: { description: 'Queued, or the job already there.', json: jobAcceptedSchema },
       },
-      errors: [403, 409, 413],
+      errors: [403, 404, 409, 413],
     },
     handle: async ({ body: { type: _, ...request }, principal }) =>
       json(

@@ -20,7 +20,7 @@ import {
   ValidationError,
 } from '../../../shared/domain/errors.js';
 import { newConversationId, newMessageId } from '../../../shared/domain/ids.js';
-import { isKnownModel } from '../../../shared/domain/model-id.js';
+import { allowedModel } from '../../../shared/domain/model-id.js';
 import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import { buildPrompt } from '../../../shared/domain/prompt.js';
 import { estimateTokens, truncateText } from '../../../shared/domain/tokens.js';
@@ -460,23 +460,6 @@ async function admit(
     }
     throw error;
   }
-}
-
-/**
- * @throws NotFoundError for a model there is not (neither allowed nor priced), as
- *   `/v1/messages` answers it
- * @throws ValidationError for one there is that the deployment does not allow
- */
-function allowedModel(model: string, models: ReadonlySet<string>, prices: PriceTable): string {
-  if (models.has(model)) return model;
-  if (!isKnownModel(model, models, prices)) {
-    throw new NotFoundError(
-      `model ${JSON.stringify(model)} does not exist here; use one of: ${[...models].join(', ')}`,
-    );
-  }
-  throw new ValidationError(
-    `model ${JSON.stringify(model)} is not allowed; use one of: ${[...models].join(', ')}`,
-  );
 }
 
 async function loadHistory(

@@ -249,14 +249,35 @@ describe('createDocumentSummarizer', () => {
     expect(model.requests).toHaveLength(4);
   });
 
-  it('refuses a model outside the allow-list before any call', async () => {
-    const { summarizeDocument, model, newRun } = createWorkerWorld({ model: [] });
+  it.each([
+    [
+      'there is (priced) outside the allow-list',
+      'claude-opus-4-6',
+      'invalid_request_error',
+      'is not allowed',
+    ],
+    [
+      'there is not (neither allowed nor priced)',
+      'claude-nope-9',
+      'not_found_error',
+      'does not exist here',
+    ],
+  ])(
+    'refuses a model %s before any call, its message at fault (dead-lettered)',
+    async (_, named, type, said) => {
+      const { summarizeDocument, model, newRun } = createWorkerWorld({ model: [] });
 
-    await expect(
-      summarizeDocument(document('Short.', { model: 'claude-opus-4-6' }), newRun()),
-    ).rejects.toMatchObject({ name: 'PermanentJobError', type: 'invalid_request_error' });
-    expect((model as ScriptedModel).requests).toHaveLength(0);
-  });
+      await expect(
+        summarizeDocument(document('Short.', { model: named }), newRun()),
+      ).rejects.toMatchObject({
+        name: 'PermanentJobError',
+        type,
+        deadLetter: true,
+        message: expect.stringContaining(`model "${named}" ${said}; use one of: `),
+      });
+      expect((model as ScriptedModel).requests).toHaveLength(0);
+    },
+  );
 
   it("fails for good a job whose named model the API does not know, its producer's to change: not dead-lettered", async () => {
     const model = new ScriptedModel([{ kind: 'fail-before', error: 'model_unavailable' }]);

@@ -309,7 +309,7 @@ export function createWorkerWorld(
     recordCall,
     limits,
   });
-  const summarizeDocument = createDocumentSummarizer({ limits });
+  const summarizeDocument = createDocumentSummarizer({ limits, prices });
   const compactConversation = createConversationCompactor({
     conversations,
     summarize: summarizeDocument,

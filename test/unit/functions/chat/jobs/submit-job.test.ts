@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { createJobSubmission } from '../../../../../functions/chat/jobs/submit-job.js';
 import {
   ConflictError,
+  NotFoundError,
   PayloadTooLargeError,
   PermissionError,
   ValidationError,
 } from '../../../../../shared/domain/errors.js';
+import { PriceTable } from '../../../../../shared/domain/pricing/price-table.js';
 import { compactionJobId, jobIdOf } from '../../../../../shared/jobs/job-id.js';
 import { InMemoryJobStore } from '../../../../fakes/in-memory-job-store.js';
 import { RecordingJobQueue } from '../../../../fakes/recording-job-queue.js';
@@ -21,6 +23,7 @@ function submissionFixture(options: { maxMessageBytes?: number } = {}) {
     jobs,
     queue,
     clock: () => NOW_MS,
+    prices: new PriceTable(),
     limits: {
       maxDocumentBytes: MAX_DOCUMENT_BYTES,
       models: new Set(['claude-sonnet-4-6', 'claude-haiku-4-5']),
@@ -82,14 +85,18 @@ describe('job submission', () => {
     expect(queue.sent).toEqual([]);
   });
 
-  it('refuses a model that is not allowed with ValidationError, queueing nothing', async () => {
-    const { queue, submit } = submissionFixture();
+  it.each([
+    ['there is that is not allowed with ValidationError', 'claude-opus-4-5', ValidationError],
+    ['there is not (neither allowed nor priced) with NotFoundError', 'gpt-4', NotFoundError],
+  ])('refuses a model %s, recording and queueing nothing', async (_, model, refusal) => {
+    const { jobs, queue, submit } = submissionFixture();
 
-    const attempt = submit({ ...DOCUMENT, model: 'gpt-4' });
+    const attempt = submit({ ...DOCUMENT, model });
 
-    await expect(attempt).rejects.toThrow(ValidationError);
-    await expect(attempt).rejects.toThrow('"gpt-4"');
+    await expect(attempt).rejects.toThrow(refusal);
+    await expect(attempt).rejects.toThrow(`"${model}"`);
     expect(queue.sent).toEqual([]);
+    expect((await jobs.list('alice', { limit: 10 })).items).toEqual([]);
   });
 
   it('makes the same document twice one job, sent again while it is still queued', async () => {
