@@ -136,7 +136,8 @@ export class ClaudeServerlessStack extends Stack {
     if (this.secrets.jwtSecret) {
       new CfnOutput(this, 'JwtSecretArn', {
         value: this.secrets.jwtSecret.secretArn,
-        description: 'The HS256 signing secret your token issuer shares (and npm run token reads)',
+        description:
+          'The HS256 signing secret your token issuer shares; npm run token signs with it once you export it as JWT_SECRET (aws secretsmanager get-secret-value)',
       });
     }
     new CfnOutput(this, 'DashboardUrl', {

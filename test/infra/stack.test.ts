@@ -510,6 +510,12 @@ describe('the outputs', () => {
       Ref: logicalId(s.stack, s.stack.observability.alarmTopic.topicArn),
     });
   });
+
+  it('say how npm run token gets the JWT secret: from JWT_SECRET, which the user exports from it (it reads no secret itself)', () => {
+    const description = s.json.Outputs?.JwtSecretArn?.Description;
+    expect(description).toContain('export it as JWT_SECRET');
+    expect(description).not.toMatch(/npm run token reads/);
+  });
 });
 
 describe('the events topic', () => {

@@ -40,7 +40,7 @@ export interface CfnResource {
 
 export interface CfnTemplate {
   Resources: Record<string, CfnResource>;
-  Outputs?: Record<string, { Value: unknown }>;
+  Outputs?: Record<string, { Value: unknown; Description?: string }>;
 }
 
 /** The stack as `cdk synth` builds it (same context, same config), without cdk-nag. */
