@@ -2,6 +2,7 @@ import { useChat } from '@ai-sdk/react';
 import { DefaultChatTransport } from 'ai';
 import {
   type FormEvent,
+  Fragment,
   type KeyboardEvent,
   type RefObject,
   useCallback,
@@ -138,6 +139,14 @@ export function ChatView(props: {
   // While busy, an answer last is the one being written: a question's has not started yet.
   const { stop, stopError } = useStopAnswer(api, id, busy && answered ? last.id : undefined, busy);
   const endedHere = useAnswerEndedHere(busy, answered ? last.id : undefined);
+  const alertText = stopError ?? (error && chatErrorMessage(error));
+  // The answer shown last failed for the reason the alert would say: its facts say it, as
+  // the alert, once on the page (after a reload its facts alone say it, as no alert is).
+  const alertInAnswer =
+    stopError === undefined &&
+    alertText !== undefined &&
+    answered &&
+    saysFailure(alertText, last.metadata?.error?.message);
 
   /**
    * The ref of a button the answer's start or end takes away (Stop, Regenerate): the focus
@@ -193,7 +202,12 @@ export function ChatView(props: {
             >
               {textOf(message)}
             </div>
-            {message.role === 'assistant' && <AnswerFacts metadata={message.metadata} />}
+            {message.role === 'assistant' && (
+              <AnswerFacts
+                metadata={message.metadata}
+                alert={alertInAnswer && message.id === last.id}
+              />
+            )}
           </li>
         ))}
       </ol>
@@ -205,9 +219,9 @@ export function ChatView(props: {
             last.metadata?.stopReason &&
             endedText(last.metadata.stopReason)}
       </p>
-      {(error || stopError) && (
+      {alertText !== undefined && !alertInAnswer && (
         <p className="error" role="alert">
-          {stopError ?? chatErrorMessage(error!)}
+          {alertText}
         </p>
       )}
       <form className="composer" onSubmit={send}>
@@ -248,22 +262,49 @@ export function ChatView(props: {
   );
 }
 
-function AnswerFacts({ metadata }: { metadata: UiMessageMetadata | undefined }) {
+/**
+ * @param alert the answer failed on this page, now: how it ended is the page's alert (a
+ *   new element, so that screen readers announce it)
+ */
+function AnswerFacts({
+  metadata,
+  alert,
+}: {
+  metadata: UiMessageMetadata | undefined;
+  alert: boolean;
+}) {
   if (!metadata?.stopReason) return null;
-  const ended = STOP_LABELS[metadata.stopReason] ?? metadata.stopReason;
+  const label = STOP_LABELS[metadata.stopReason] ?? metadata.stopReason;
+  // Why it failed stays with the answer: a reopened chat has no error of the stream to show.
+  const ended = metadata.error ? `${label}: ${metadata.error.message}` : label;
   const facts = [
     metadata.model,
-    // Why it failed stays with the answer: a reopened chat has no error of the stream to show.
-    metadata.error ? `${ended}: ${metadata.error.message}` : ended,
+    ended,
     metadata.usage &&
       `${metadata.usage.inputTokens} in / ${metadata.usage.outputTokens} out tokens`,
     metadata.costUsd !== undefined && `$${metadata.costUsd.toFixed(6)}`,
-  ].filter(Boolean);
+  ].filter((fact): fact is string => typeof fact === 'string' && fact !== '');
   return (
     <p className="facts" data-testid="answer-facts">
-      {facts.join(' · ')}
+      {facts.map((fact, index) => (
+        <Fragment key={fact}>
+          {index > 0 && ' · '}
+          {fact === ended ? (
+            <span key={alert ? 'alert' : 'fact'} role={alert ? 'alert' : undefined}>
+              {fact}
+            </span>
+          ) : (
+            fact
+          )}
+        </Fragment>
+      ))}
     </p>
   );
+}
+
+/** Whether an alert says the failure `reason` (`The answer failed: …`, or the refusal's own words). */
+function saysFailure(alert: string, reason: string | undefined): boolean {
+  return reason !== undefined && (alert === reason || alert.endsWith(`: ${reason}`));
 }
 
 const STATUS_TEXT: Record<ReturnType<typeof useChat>['status'], string> = {
