@@ -17,6 +17,7 @@ import {
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
 import type { Job, JobFailedStatus, JobStatus, JobStore } from '../../shared/ports/job-store.js';
 import type { MessageActions, QueueMessage } from '../../shared/ports/message-actions.js';
+import { createCancelEnding } from './end-cancelled.js';
 import { deadlineOf } from './job-deadline.js';
 import {
   classifyFailure,
@@ -57,6 +58,7 @@ export function createRecordHandler(deps: {
     | 'create'
     | 'get'
     | 'markFailed'
+    | 'markCancelled'
     | 'markRetrying'
     | 'recordConflict'
     | 'requeue'
@@ -71,6 +73,10 @@ export function createRecordHandler(deps: {
   limits: { jobRetryBaseSeconds: number; deadlineMarginMs: number };
 }): HandleRecord {
   const { messages, observer, jobs } = deps;
+  const endCancelled = createCancelEnding({
+    ...deps,
+    afterSpend: deps.afterSpend ?? (async () => {}),
+  });
   const nowIso = () => new Date(deps.clock()).toISOString();
   const publish = (event: Parameters<EventPublisher['publish']>[0]) =>
     deps.events
@@ -229,7 +235,13 @@ export function createRecordHandler(deps: {
     const toDeadLetters = failure.retryable && !failure.failsWhenRetriesRunOut;
     const status: JobFailedStatus =
       toDeadLetters || failure.deadLetter ? 'dead_lettered' : 'failed';
-    await jobs.markFailed(job.userId, job.jobId, { status, error: jobError }, nowIso());
+    if (!(await jobs.markFailed(job.userId, job.jobId, { status, error: jobError }, nowIso()))) {
+      // Its user asked to cancel it as the attempt failed, and was answered 202: it ends
+      // cancelled (with the spend the attempt recorded), its message deleted, not dead-lettered.
+      await endCancelled(job, undefined);
+      await forgetConversationParts(job);
+      return;
+    }
     observer.failed();
     // A dead-lettered job's checkpoints stay: a redrive runs it again from them.
     if (status === 'failed') await forgetConversationParts(job);

@@ -6,6 +6,7 @@ import type { EventPublisher } from '../../shared/ports/event-publisher.js';
 import type { Job, JobStore, KeptAnswer, PendingBatch } from '../../shared/ports/job-store.js';
 import { AnswerEnds } from './answer-ends.js';
 import type { CompactConversation } from './compact-conversation.js';
+import { createCancelEnding } from './end-cancelled.js';
 import { type JobDeadline, NO_DEADLINE } from './job-deadline.js';
 import { JobCancelledError, JobDeferredError, PermanentJobError } from './job-errors.js';
 import { budgetCheckAfter, type JobObserver } from './job-observer.js';
@@ -69,6 +70,7 @@ export function createJobRunner(deps: {
 }): RunJob {
   const { jobs, clock, observer, cancelPollMs = CANCEL_POLL_MS } = deps;
   const nowIso = () => new Date(clock()).toISOString();
+  const endCancelled = createCancelEnding(deps);
   return async (job, attempt = { deadline: NO_DEADLINE }) => {
     const startedAt = clock();
     const record =
@@ -162,31 +164,6 @@ export function createJobRunner(deps: {
       throw error;
     }
   };
-
-  /**
-   * Ends a job whose cancel was asked as `cancelled`, with what it spent, and publishes that
-   * end: only the call whose write ended it does (a job cancelled while queued was published
-   * by its cancel).
-   */
-  async function endCancelled(
-    job: IdentifiedJob,
-    spent: { usage: JobRun['usage']; costNanoUsd: number } | undefined,
-  ) {
-    const at = nowIso();
-    const ended = await jobs.markCancelled(job.userId, job.jobId, spent, at);
-    if (!ended) return;
-    observer.cancelled({
-      jobId: job.jobId,
-      userId: job.userId,
-      type: job.type,
-      usage: ended.usage,
-      costNanoUsd: ended.costNanoUsd ?? 0,
-    });
-    await publish(jobEndedEvent(ended, { status: 'cancelled' }, at));
-    await deps
-      .afterSpend(job.userId)
-      .catch((error: unknown) => observer.notPublished(error, budgetCheckAfter(job)));
-  }
 
   /**
    * The job's cancel, as its user asks it. A job made now watches its item while it runs; a

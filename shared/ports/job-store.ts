@@ -166,13 +166,16 @@ export interface JobStore {
    * Ends the job as failed, or dead-lettered when its message went to the dead-letter queue.
    * A pending batch is kept: it still runs upstream, and a redrive collects it. Nothing
    * updates a dead-lettered job until a redrive runs it: its `updatedAt` says when.
+   * A job whose cancel was asked meanwhile is left as it is (its cancel answered 202: it ends
+   * cancelled), unless it holds a pending batch, which only a run can collect and bill.
+   * @returns false when its cancel was asked (nothing is written)
    */
   markFailed(
     userId: string,
     jobId: string,
     ending: { status: JobFailedStatus; error: { type: string; message: string } },
     nowIso: string,
-  ): Promise<void>;
+  ): Promise<boolean>;
   /**
    * Puts a running job whose attempt failed back to `queued` until its retry, with that
    * attempt's error. A job no longer running (cancelled meanwhile) is left as it is, and

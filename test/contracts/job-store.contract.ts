@@ -453,18 +453,20 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       });
     });
 
-    it('ends a job dead-lettered after its cancel was asked, once redriven, without running it', async () => {
+    it('writes no failure of a job whose cancel was asked: it ends cancelled, as its 202 said', async () => {
       await jobs.create(job, T0);
       await jobs.markRunning(job.userId, job.jobId, T1);
       await jobs.requestCancel(job.userId, job.jobId, T1);
-      await jobs.markFailed(
-        job.userId,
-        job.jobId,
-        { status: 'dead_lettered', error: { type: 'api_error', message: 'x' } },
-        T1,
-      );
 
-      expect(await jobs.markRunning(job.userId, job.jobId, T2)).toBe(false);
+      expect(
+        await jobs.markFailed(
+          job.userId,
+          job.jobId,
+          { status: 'dead_lettered', error: { type: 'api_error', message: 'x' } },
+          T2,
+        ),
+      ).toBe(false);
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({ status: 'running' });
       expect(await jobs.markCancelled(job.userId, job.jobId, undefined, T2)).toMatchObject({
         status: 'cancelled',
       });
@@ -475,12 +477,14 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       await jobs.markRunning(job.userId, job.jobId, T1);
       await jobs.setBatch(job.userId, job.jobId, batchOf(job.userId), T1);
       await jobs.requestCancel(job.userId, job.jobId, T1);
-      await jobs.markFailed(
-        job.userId,
-        job.jobId,
-        { status: 'dead_lettered', error: { type: 'api_error', message: 'x' } },
-        T1,
-      );
+      expect(
+        await jobs.markFailed(
+          job.userId,
+          job.jobId,
+          { status: 'dead_lettered', error: { type: 'api_error', message: 'x' } },
+          T1,
+        ),
+      ).toBe(true);
 
       expect(await jobs.markRunning(job.userId, job.jobId, T2)).toBe(true);
     });

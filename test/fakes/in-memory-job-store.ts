@@ -161,11 +161,14 @@ export class InMemoryJobStore implements JobStore {
     jobId: string,
     ending: Parameters<JobStore['markFailed']>[2],
     nowIso: string,
-  ): Promise<void> {
+  ): Promise<boolean> {
+    const job = this.jobs.get(keyOf(userId, jobId));
+    if (job?.cancelRequestedAt && !job.batch) return false;
     this.update(userId, jobId, nowIso, (job) => {
       job.status = ending.status;
       job.error = { ...ending.error };
     });
+    return true;
   }
 
   async markRetrying(

@@ -30,6 +30,8 @@ describe('cancelling a running job', () => {
   const cancelBeforeEnd = new Map<string, (status: number) => void>();
   /** Job ids whose retry, as the worker writes it, waits for their user's cancel first. */
   const cancelBeforeRetry = new Map<string, (status: number) => void>();
+  /** Job ids whose failure, as the worker writes it, waits for their user's cancel first. */
+  const cancelBeforeFailure = new Map<string, (status: number) => void>();
 
   beforeAll(async () => {
     stack = await startTestStack({
@@ -62,6 +64,15 @@ describe('cancelling a running job', () => {
               cancelled((await cancel(userId, jobId)).status);
             }
             return adapters.jobs.markRetrying(...args);
+          },
+          async markFailed(...args: Parameters<typeof adapters.jobs.markFailed>) {
+            const [userId, jobId] = args;
+            const cancelled = cancelBeforeFailure.get(jobId);
+            if (cancelled) {
+              cancelBeforeFailure.delete(jobId);
+              cancelled((await cancel(userId, jobId)).status);
+            }
+            return adapters.jobs.markFailed(...args);
           },
         }),
       }),
@@ -265,6 +276,24 @@ describe('cancelling a running job', () => {
     expect(callsWith(text)).toHaveLength(1);
     await expectSettled(userId, job.costUsd);
     expect(await endsOf(jobId)).toHaveLength(1);
+    await expectQueuesEmpty();
+  });
+
+  it('ends a job whose attempt failed for good after its cancel cancelled, as its 202 said: never also failed', async () => {
+    const userId = `refused-${randomUUID().slice(0, 8)}`;
+    const text = `Refused mid-answer, then cancelled ${randomUUID()} ${directive('fault=error-mid after=3 type=invalid_request_error')}`;
+    const jobId = jobIdOf(userId, text);
+    const cancelStatus = new Promise<number>((resolve) => cancelBeforeFailure.set(jobId, resolve));
+    await submit(userId, { text, jobId });
+
+    // Asked as the failed attempt writes the job's end.
+    expect(await cancelStatus).toBe(202);
+    const job = await waitForJob(stack, userId, jobId, { timeoutMs: 15_000 });
+    expect(job).toMatchObject({ status: 'cancelled', attempts: 1 });
+    expect(callsWith(text)).toHaveLength(1);
+    await expectSettled(userId, job.costUsd);
+    const ends = await endsOf(jobId);
+    expect(ends.map((end) => end.status)).toEqual(['cancelled']);
     await expectQueuesEmpty();
   });
 

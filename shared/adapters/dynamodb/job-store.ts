@@ -349,19 +349,31 @@ export class DynamoJobStore implements JobStore {
     jobId: string,
     ending: Parameters<JobStore['markFailed']>[2],
     nowIso: string,
-  ): Promise<void> {
-    await this.update(
-      userId,
-      jobId,
-      'SET #status = :status, updatedAt = :now, expiresAt = :expiresAt, #error = :error',
-      {
-        ':status': ending.status,
-        ':now': nowIso,
-        ':expiresAt': expiresAtOf(nowIso),
-        ':error': ending.error,
-      },
-      { '#error': 'error' },
-    );
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKeys.job(userId, jobId),
+          UpdateExpression:
+            'SET #status = :status, updatedAt = :now, expiresAt = :expiresAt, #error = :error',
+          // Its cancel answered 202: the job ends cancelled, as its user was told.
+          ConditionExpression:
+            'attribute_not_exists(cancelRequestedAt) OR attribute_exists(#batch)',
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#batch': 'batch' },
+          ExpressionAttributeValues: {
+            ':status': ending.status,
+            ':now': nowIso,
+            ':expiresAt': expiresAtOf(nowIso),
+            ':error': ending.error,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async markRetrying(

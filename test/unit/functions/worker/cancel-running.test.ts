@@ -141,33 +141,25 @@ describe('a cancel landing as a job finishes', () => {
   });
 });
 
-describe('a job dead-lettered after its user asked to cancel it', () => {
-  it('ends cancelled when an operator redrives it, making no call: its user asked it to stop', async () => {
+describe('a job whose last attempt fails as its user asks to cancel it', () => {
+  it('ends cancelled, as its 202 said, its message not dead-lettered: its user asked it to stop', async () => {
     const world = createWorkerWorld({
-      model: [
-        { kind: 'fail-before', error: 'invalid_request' },
-        { kind: 'answer', chunks: ['Never asked for.'] },
-      ],
+      model: [{ kind: 'fail-before', error: 'invalid_request' }],
     });
     const memo = { type: 'summarize.document', jobId: 'memo', userId: USER_ID, text: 'A memo.' };
     const markFailed = world.jobs.markFailed.bind(world.jobs);
-    // Asked while its last attempt failed: the attempt dead-letters it before any look.
+    // Asked while its attempt failed: the failure is written after the cancel, before any look.
     world.jobs.markFailed = async (...args) => {
       await world.jobs.requestCancel(USER_ID, 'memo', world.clock.iso());
       return markFailed(...args);
     };
-    await world.handleRecord(jobRecord(memo));
-    expect(await world.jobs.get(USER_ID, 'memo')).toMatchObject({ status: 'dead_lettered' });
-    world.clock.advance(60_000);
 
-    await world.handleRecord(jobRecord(memo, { sentAtMs: world.clock.nowMs }));
+    await world.handleRecord(jobRecord(memo));
 
     expect(await world.jobs.get(USER_ID, 'memo')).toMatchObject({ status: 'cancelled' });
     expect((world.model as ScriptedModel).requests).toHaveLength(1);
-    expect(ended(world.events.published).map((e) => e.status)).toEqual([
-      'dead_lettered',
-      'cancelled',
-    ]);
+    expect(ended(world.events.published).map((e) => e.status)).toEqual(['cancelled']);
+    expect(world.messages.deadLettered).toEqual([]);
   });
 });
 
