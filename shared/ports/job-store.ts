@@ -107,14 +107,16 @@ export interface JobStore {
   /** The user's jobs, newest first; with `status`, only those (a page may then be short). */
   list(userId: string, page: PageRequest & { status?: JobStatus }): Promise<Page<Job>>;
   /**
-   * Cancels a job that is still queued.
+   * Cancels a job that is still queued; but for one holding a pending batch (a failed batch
+   * job asked for again), which must collect it to end: it is asked to stop (requestCancel).
    * @returns the job as it is now (`cancelled`, or the status that kept it from being cancelled); undefined when there is none
    */
   cancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined>;
   /**
    * Asks the worker running the job to stop it: sets `cancelRequestedAt` on a `running` job,
-   * unless it is set already (a repeat keeps the first).
-   * @returns the job as it is now (`running` with `cancelRequestedAt`, or the status that kept it from being asked); undefined when there is none
+   * or a `queued` one holding a pending batch (its run cancels the batch upstream, bills what
+   * it processed, and ends it), unless it is set already (a repeat keeps the first).
+   * @returns the job as it is now (with `cancelRequestedAt`, or the status that kept it from being asked); undefined when there is none
    */
   requestCancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined>;
   /** Whether the job's user asked to cancel it (read alone: the worker looks every second). */

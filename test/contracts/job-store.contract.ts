@@ -393,6 +393,30 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       expect(await jobs.requestCancel('nobody', job.jobId, T2)).toBeUndefined();
     });
 
+    it('asks a queued job holding a batch to stop, rather than cancel it: its run must collect the batch', async () => {
+      await jobs.create({ ...job, priority: 'batch' }, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+      await jobs.setBatch(job.userId, job.jobId, batchOf(job.userId), T1);
+      await jobs.markFailed(
+        job.userId,
+        job.jobId,
+        { status: 'failed', error: { type: 'api_error', message: 'x' } },
+        T1,
+      );
+      await jobs.requeue(job.userId, job.jobId, T1);
+
+      expect(await jobs.cancel(job.userId, job.jobId, T2)).toMatchObject({ status: 'queued' });
+      expect(await jobs.requestCancel(job.userId, job.jobId, T2)).toMatchObject({
+        status: 'queued',
+        cancelRequestedAt: T2,
+      });
+      expect(await jobs.markRunning(job.userId, job.jobId, T2)).toBe(true);
+      await jobs.setBatch(job.userId, job.jobId, undefined, T2);
+      expect(await jobs.markCancelled(job.userId, job.jobId, undefined, T2)).toMatchObject({
+        status: 'cancelled',
+      });
+    });
+
     it('ends a job asked to stop as cancelled with its spend, once, and never as succeeded', async () => {
       await jobs.create(job, T0);
       await jobs.markRunning(job.userId, job.jobId, T1);

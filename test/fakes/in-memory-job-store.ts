@@ -77,7 +77,7 @@ export class InMemoryJobStore implements JobStore {
   async cancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
     const job = this.jobs.get(keyOf(userId, jobId));
     if (!job) return undefined;
-    if (job.status === 'queued') {
+    if (job.status === 'queued' && !job.batch) {
       job.status = 'cancelled';
       job.updatedAt = nowIso;
     }
@@ -87,7 +87,9 @@ export class InMemoryJobStore implements JobStore {
   async requestCancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
     const job = this.jobs.get(keyOf(userId, jobId));
     if (!job) return undefined;
-    if (job.status === 'running') job.cancelRequestedAt ??= nowIso;
+    if (job.status === 'running' || (job.status === 'queued' && job.batch)) {
+      job.cancelRequestedAt ??= nowIso;
+    }
     return structuredClone(job);
   }
 

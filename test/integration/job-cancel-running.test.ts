@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Anthropic from '@anthropic-ai/sdk';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PermanentJobError } from '../../functions/worker/job-errors.js';
 import type { RecordedRequest } from '../../local-stack/local-claude/index.js';
 import { subscribeQueue, type TopicSubscriber } from '../../local-stack/sns/topics.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
@@ -32,6 +33,10 @@ describe('cancelling a running job', () => {
   const cancelBeforeRetry = new Map<string, (status: number) => void>();
   /** Job ids whose failure, as the worker writes it, waits for their user's cancel first. */
   const cancelBeforeFailure = new Map<string, (status: number) => void>();
+  /** Batches whose next look fails for good (the job fails, its batch kept). */
+  const failingLooks = new Set<string>();
+  /** Job ids whose next delivery, as the worker reads the job, waits for their user's cancel first. */
+  const cancelBeforeDelivery = new Map<string, (status: number) => void>();
 
   beforeAll(async () => {
     stack = await startTestStack({
@@ -46,7 +51,28 @@ describe('cancelling a running job', () => {
       claude: { batchProcessingMs: 6_000 },
       customizeWorker: (adapters) => ({
         ...adapters,
+        batches: Object.assign(Object.create(adapters.batches), {
+          async check(...args: Parameters<typeof adapters.batches.check>) {
+            if (failingLooks.delete(args[0])) {
+              throw new PermanentJobError(
+                'api_error',
+                'the batch could not be read (a test)',
+                false,
+              );
+            }
+            return adapters.batches.check(...args);
+          },
+        }),
         jobs: Object.assign(Object.create(adapters.jobs), {
+          async create(...args: Parameters<typeof adapters.jobs.create>) {
+            const [{ userId, jobId }] = args;
+            const cancelled = cancelBeforeDelivery.get(jobId);
+            if (cancelled) {
+              cancelBeforeDelivery.delete(jobId);
+              cancelled((await cancel(userId, jobId)).status);
+            }
+            return adapters.jobs.create(...args);
+          },
           async markSucceeded(...args: Parameters<typeof adapters.jobs.markSucceeded>) {
             const [userId, jobId] = args;
             const cancelled = cancelBeforeEnd.get(jobId);
@@ -341,6 +367,53 @@ describe('cancelling a running job', () => {
     const ends = await endsOf(jobId);
     expect(ends).toHaveLength(1);
     expect(ends[0]).toMatchObject({ status: 'cancelled', priority: 'batch', costUsd: job.costUsd });
+    await expectQueuesEmpty();
+  });
+
+  it('cancels the batch of a failed batch job asked for again and cancelled before it runs, and bills what it processed', async () => {
+    const userId = `again-${randomUUID().slice(0, 8)}`;
+    const marker = randomUUID();
+    const section = (n: number) =>
+      `Section ${n} of ${marker}: ${'facts and figures '.repeat(30).trim()}`;
+    const body = { text: [section(1), section(2)].join('\n\n'), priority: 'batch' };
+    const { jobId } = await submit(userId, body);
+    const submitted = await waitForJob(stack, userId, jobId, {
+      statuses: ['running'],
+      also: (job) => 'batch' in job,
+    });
+    const { batchId } = (submitted as unknown as { batch: { batchId: string } }).batch;
+    // Its next look fails for good: the job fails, keeping its batch, which runs on upstream.
+    failingLooks.add(batchId);
+    await waitForJob(stack, userId, jobId, { statuses: ['failed'] });
+    const created = stack.claude.requests.find(
+      (r) => r.path === '/v1/messages/batches' && JSON.stringify(r.body).includes(marker),
+    )!;
+    await sleep(Math.max(0, created.receivedAt + 3_500 - Date.now()));
+    // Asked for again, and cancelled as its message is delivered, before the job is read.
+    const cancelStatus = new Promise<number>((resolve) => cancelBeforeDelivery.set(jobId, resolve));
+    await submit(userId, body);
+
+    expect(await cancelStatus).toBe(202);
+    const job = await waitForJob(stack, userId, jobId, { timeoutMs: 15_000 });
+    expect(job).toMatchObject({ status: 'cancelled', priority: 'batch' });
+    expect(job.batch).toBeUndefined();
+    expect(
+      stack.claude.requests.filter((r) => r.path === `/v1/messages/batches/${batchId}/cancel`),
+    ).toHaveLength(1);
+    const results = await batchResults(batchId);
+    expect(results.map((line) => line.result.type)).toEqual(['succeeded', 'canceled']);
+    const done = results[0]!.result;
+    if (done.type !== 'succeeded') throw new Error('not succeeded');
+    expect(job.usage).toMatchObject({
+      inputTokens: done.message.usage.input_tokens,
+      outputTokens: done.message.usage.output_tokens,
+    });
+    expect(usdToNano(job.costUsd)).toBe(
+      new PriceTable().costNanoUsd(done.message.model, job.usage, 'batch'),
+    );
+    await expectSettled(userId, job.costUsd);
+    const ends = (await endsOf(jobId)).map((end) => end.status);
+    expect(ends).toEqual(['failed', 'cancelled']);
     await expectQueuesEmpty();
   });
 

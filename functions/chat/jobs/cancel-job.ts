@@ -9,7 +9,9 @@ import type { Job, JobStore } from '../../../shared/ports/job-store.js';
  * worker then drops its message, and its end is published here. One running is asked to
  * stop (`cancelRequestedAt`): its worker cuts its calls within about a second (a batch job's
  * batch is cancelled upstream at its next look), then ends it `cancelled` and publishes that.
- * @returns the job: `cancelled`, or `running` with its cancel asked
+ * So is one queued that holds a batch (a failed batch job asked for again): cancelled at once,
+ * its batch would run on upstream, neither stopped nor billed.
+ * @returns the job: `cancelled`, or `running` (or `queued` holding a batch) with its cancel asked
  * @throws NotFoundError when the user has no such job
  * @throws ConflictError when it has ended otherwise than cancelled, or is dead-lettered (a
  *   repeat answers the job as it is)
@@ -35,10 +37,10 @@ export function createJobCancellation(deps: {
         await publishOnce(job, nowIso);
         return job;
       }
-      if (job.status !== 'running') throw ended(job);
+      if (job.status !== 'running' && !holdsBatch(job)) throw ended(job);
       const asked = await deps.jobs.requestCancel(userId, jobId, nowIso);
       if (!asked) throw new NotFoundError(`job ${JSON.stringify(jobId)} does not exist`);
-      if (asked.status === 'running') return asked;
+      if (asked.status === 'running' || holdsBatch(asked)) return asked;
       if (asked.status !== 'queued' || attempt === ATTEMPTS) throw ended(asked);
     }
   };
@@ -52,6 +54,9 @@ export function createJobCancellation(deps: {
       .catch((error: unknown) => deps.onNotPublished(error, eventNamed(event)));
   }
 }
+
+/** Queued holding a batch (a failed batch job asked for again): its run must collect the batch. */
+const holdsBatch = (job: Job) => job.status === 'queued' && job.batch !== undefined;
 
 function ended(job: Job) {
   return new ConflictError(

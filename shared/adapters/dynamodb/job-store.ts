@@ -153,8 +153,9 @@ export class DynamoJobStore implements JobStore {
   async cancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
     return this.moveStatus(userId, jobId, {
       UpdateExpression: 'SET #status = :cancelled, updatedAt = :now, expiresAt = :expiresAt',
-      ConditionExpression: '#status = :queued',
-      ExpressionAttributeNames: { '#status': 'status' },
+      // A batch of its own to collect: asked to stop instead (requestCancel).
+      ConditionExpression: '#status = :queued AND attribute_not_exists(#batch)',
+      ExpressionAttributeNames: { '#status': 'status', '#batch': 'batch' },
       ExpressionAttributeValues: {
         ':cancelled': 'cancelled',
         ':queued': 'queued',
@@ -167,9 +168,9 @@ export class DynamoJobStore implements JobStore {
   async requestCancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined> {
     return this.moveStatus(userId, jobId, {
       UpdateExpression: 'SET cancelRequestedAt = if_not_exists(cancelRequestedAt, :now)',
-      ConditionExpression: '#status = :running',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':running': 'running', ':now': nowIso },
+      ConditionExpression: '#status = :running OR (#status = :queued AND attribute_exists(#batch))',
+      ExpressionAttributeNames: { '#status': 'status', '#batch': 'batch' },
+      ExpressionAttributeValues: { ':running': 'running', ':queued': 'queued', ':now': nowIso },
     });
   }
 
