@@ -222,7 +222,12 @@ export function createRecordHandler(deps: {
     observer.attemptFailed({ jobId: job.jobId, userId: job.userId, receiveCount, failure, error });
     const jobError = { type: failure.type, message: failure.message };
     if (failure.retryable && !lastAttempt) {
-      await jobs.markRetrying(job.userId, job.jobId, jobError, nowIso());
+      const retrying = await jobs.markRetrying(job.userId, job.jobId, jobError, nowIso());
+      // Its user asked to cancel it as the attempt failed (202): it ends now, its message deleted.
+      if (!retrying && (await endCancelled(job, undefined))) {
+        await forgetConversationParts(job);
+        return;
+      }
       await messages.delayRetry(
         record.receiptHandle,
         retryDelaySeconds(deps.limits.jobRetryBaseSeconds, receiveCount, failure.retryAfterSeconds),

@@ -124,7 +124,8 @@ export interface JobStore {
   /**
    * Ends a job whose cancel was asked (`running`, `queued` for its retry, or `dead_lettered` and
    * redriven) as `cancelled`,
-   * with its spend when given; a job ended otherwise, or not asked to cancel, is left as it is.
+   * with its spend when given; a job ended otherwise, or not asked to cancel, is left as it is,
+   * and so is one holding a pending batch (it ends once it has collected and billed it).
    * @returns the job as it ended, or undefined when this call did not end it
    */
   markCancelled(
@@ -181,14 +182,16 @@ export interface JobStore {
   /**
    * Puts a running job whose attempt failed back to `queued` until its retry, with that
    * attempt's error. A job no longer running (cancelled meanwhile) is left as it is, and
-   * so is one with a pending batch: it is still under way, and must not be cancelled.
+   * so is one with a pending batch: it is still under way, and must not be cancelled; and so
+   * is one whose cancel was asked (answered 202, it ends cancelled now, not after the retry's delay).
+   * @returns whether it was put back
    */
   markRetrying(
     userId: string,
     jobId: string,
     error: { type: string; message: string },
     nowIso: string,
-  ): Promise<void>;
+  ): Promise<boolean>;
   /** Records the usage and cost of the job so far (an attempt ended without finishing it). */
   recordSpend(
     userId: string,

@@ -459,21 +459,37 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       expect(await jobs.markCancelled(job.userId, job.jobId, undefined, T2)).toBeUndefined();
     });
 
-    it('ends a job asked to stop whose attempt failed meanwhile, and does not start it again', async () => {
+    it('puts no job asked to stop back for its retry: it ends now, and does not start again', async () => {
       await jobs.create(job, T0);
       await jobs.markRunning(job.userId, job.jobId, T1);
       await jobs.requestCancel(job.userId, job.jobId, T1);
-      await jobs.markRetrying(
-        job.userId,
-        job.jobId,
-        { type: 'overloaded_error', message: 'x' },
-        T1,
-      );
 
+      expect(
+        await jobs.markRetrying(
+          job.userId,
+          job.jobId,
+          { type: 'overloaded_error', message: 'x' },
+          T1,
+        ),
+      ).toBe(false);
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({ status: 'running' });
       expect(await jobs.markRunning(job.userId, job.jobId, T2)).toBe(false);
       expect(await jobs.markCancelled(job.userId, job.jobId, undefined, T2)).toMatchObject({
         status: 'cancelled',
         attempts: 1,
+      });
+    });
+
+    it('ends no job asked to stop while it holds a batch: it ends once it has collected it', async () => {
+      await jobs.create({ ...job, priority: 'batch' }, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+      await jobs.setBatch(job.userId, job.jobId, batchOf(job.userId), T1);
+      await jobs.requestCancel(job.userId, job.jobId, T1);
+
+      expect(await jobs.markCancelled(job.userId, job.jobId, undefined, T2)).toBeUndefined();
+      await jobs.setBatch(job.userId, job.jobId, undefined, T2);
+      expect(await jobs.markCancelled(job.userId, job.jobId, undefined, T2)).toMatchObject({
+        status: 'cancelled',
       });
     });
 

@@ -105,7 +105,7 @@ export class InMemoryJobStore implements JobStore {
   ): Promise<Job | undefined> {
     const job = this.jobs.get(keyOf(userId, jobId));
     const endable: ReadonlySet<string> = new Set(['running', 'queued', 'dead_lettered']);
-    if (!job?.cancelRequestedAt || !endable.has(job.status)) {
+    if (!job?.cancelRequestedAt || !endable.has(job.status) || job.batch) {
       return undefined;
     }
     job.status = 'cancelled';
@@ -178,13 +178,14 @@ export class InMemoryJobStore implements JobStore {
     jobId: string,
     error: { type: string; message: string },
     nowIso: string,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const job = this.jobs.get(keyOf(userId, jobId));
-    if (job?.status !== 'running' || job.batch) return;
+    if (job?.status !== 'running' || job.batch || job.cancelRequestedAt) return false;
     this.update(userId, jobId, nowIso, (job) => {
       job.status = 'queued';
       job.error = { ...error };
     });
+    return true;
   }
 
   async recordSpend(

@@ -288,7 +288,7 @@ describe('cancelling a running job', () => {
     expect(ends.map((e) => e.status)).toEqual(['succeeded']);
   });
 
-  it('ends a job whose attempt failed after its cancel at its retry delivery, which calls nothing', async () => {
+  it('ends a job whose attempt failed (overloaded mid-answer) after its cancel, making no other call', async () => {
     const userId = `retried-${randomUUID().slice(0, 8)}`;
     const text = `Throttled once, then cancelled ${randomUUID()} ${directive('fault=error-mid after=3 type=overloaded_error')}`;
     const jobId = jobIdOf(userId, text);
@@ -302,6 +302,24 @@ describe('cancelling a running job', () => {
     expect(callsWith(text)).toHaveLength(1);
     await expectSettled(userId, job.costUsd);
     expect(await endsOf(jobId)).toHaveLength(1);
+    await expectQueuesEmpty();
+  });
+
+  it("ends a job whose attempt failed after its cancel at once, not after its retry's delay (its provider's retry-after)", async () => {
+    const userId = `waiting-${randomUUID().slice(0, 8)}`;
+    const text = `Throttled for 30 s, then cancelled ${randomUUID()} ${directive('fault=error-before status=429 retry-after=30')}`;
+    const jobId = jobIdOf(userId, text);
+    const cancelStatus = new Promise<number>((resolve) => cancelBeforeRetry.set(jobId, resolve));
+    await submit(userId, { text, jobId });
+
+    expect(await cancelStatus).toBe(202);
+    const job = await waitForJob(stack, userId, jobId, { timeoutMs: 10_000 });
+    expect(job).toMatchObject({ status: 'cancelled', attempts: 1 });
+    expect(callsWith(text)).toHaveLength(1);
+    // Refused before any token: nothing spent, nothing recorded.
+    expect(job.costUsd).toBeUndefined();
+    await expectSettled(userId, 0);
+    expect((await endsOf(jobId)).map((end) => end.status)).toEqual(['cancelled']);
     await expectQueuesEmpty();
   });
 

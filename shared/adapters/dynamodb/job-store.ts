@@ -200,8 +200,12 @@ export class DynamoJobStore implements JobStore {
           Key: jobKeys.job(userId, jobId),
           UpdateExpression: `SET #status = :cancelled, updatedAt = :now, expiresAt = :expiresAt${spent ? ', #usage = :usage, costNanoUsd = :cost' : ''}`,
           ConditionExpression:
-            'attribute_exists(cancelRequestedAt) AND #status IN (:running, :queued, :deadLettered)',
-          ExpressionAttributeNames: { '#status': 'status', ...(spent && { '#usage': 'usage' }) },
+            'attribute_exists(cancelRequestedAt) AND #status IN (:running, :queued, :deadLettered) AND attribute_not_exists(#batch)',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#batch': 'batch',
+            ...(spent && { '#usage': 'usage' }),
+          },
           ExpressionAttributeValues: {
             ':cancelled': 'cancelled',
             ':running': 'running',
@@ -382,14 +386,16 @@ export class DynamoJobStore implements JobStore {
     jobId: string,
     error: { type: string; message: string },
     nowIso: string,
-  ): Promise<void> {
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: jobKeys.job(userId, jobId),
           UpdateExpression: 'SET #status = :queued, updatedAt = :now, #error = :error',
-          ConditionExpression: '#status = :running AND attribute_not_exists(#batch)',
+          // Its cancel asked: it ends cancelled now rather than after the retry's delay.
+          ConditionExpression:
+            '#status = :running AND attribute_not_exists(#batch) AND attribute_not_exists(cancelRequestedAt)',
           ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#batch': 'batch' },
           ExpressionAttributeValues: {
             ':queued': 'queued',
@@ -399,8 +405,10 @@ export class DynamoJobStore implements JobStore {
           },
         }),
       );
+      return true;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      return false;
     }
   }
 
