@@ -6,6 +6,7 @@ import { InMemoryJobStore } from '../../../../fakes/in-memory-job-store.js';
 import { RecordingEventPublisher } from '../../../../fakes/recording-event-publisher.js';
 
 const NOW_MS = Date.parse('2026-11-15T10:00:00.000Z');
+const NOW_ISO = new Date(NOW_MS).toISOString();
 const EARLIER = '2026-11-15T09:59:00.000Z';
 
 function fixture() {
@@ -54,6 +55,40 @@ describe('job cancellation', () => {
     expect(asked).toMatchObject({ status: 'running', cancelRequestedAt: asked.cancelRequestedAt });
     expect(again.cancelRequestedAt).toBe(asked.cancelRequestedAt);
     expect(await jobs.cancelRequested('alice', 'report-7')).toBe(true);
+    expect(events.published).toEqual([]);
+  });
+
+  it('asks a queued job holding a batch to stop, rather than cancel it: its run must collect and bill the batch', async () => {
+    const { jobs, events, cancel } = fixture();
+    await jobs.create({ ...job, priority: 'batch' }, EARLIER);
+    await jobs.markRunning('alice', 'report-7', EARLIER);
+    await jobs.setBatch(
+      'alice',
+      'report-7',
+      {
+        batchId: 'msgbatch_01',
+        submittedAt: EARLIER,
+        reservation: {
+          id: 'r1',
+          userId: 'alice',
+          month: '2026-11',
+          shard: 0,
+          amountNanoUsd: 1000,
+          expiresAtMs: 1,
+        },
+      },
+      EARLIER,
+    );
+    const error = { type: 'api_error', message: 'failed' };
+    await jobs.markFailed('alice', 'report-7', { status: 'failed', error }, EARLIER);
+    await jobs.requeue('alice', 'report-7', EARLIER);
+
+    const asked = await cancel('alice', 'report-7');
+    const again = await cancel('alice', 'report-7');
+
+    expect(asked).toMatchObject({ status: 'queued', cancelRequestedAt: NOW_ISO });
+    expect(again).toMatchObject({ status: 'queued', cancelRequestedAt: NOW_ISO });
+    expect((await jobs.get('alice', 'report-7'))?.batch).toMatchObject({ batchId: 'msgbatch_01' });
     expect(events.published).toEqual([]);
   });
 
