@@ -224,7 +224,7 @@ export function createRecordHandler(deps: {
     if (failure.retryable && !lastAttempt) {
       const retrying = await jobs.markRetrying(job.userId, job.jobId, jobError, nowIso());
       // Its user asked to cancel it as the attempt failed (202): it ends now, its message deleted.
-      if (!retrying && (await endCancelled(job, undefined))) {
+      if (retrying === 'cancel_asked' && (await endCancelled(job, undefined))) {
         await forgetConversationParts(job);
         return;
       }

@@ -124,8 +124,7 @@ export interface JobStore {
   /**
    * Ends a job whose cancel was asked (`running`, `queued` for its retry, or `dead_lettered` and
    * redriven) as `cancelled`,
-   * with its spend when given; a job ended otherwise, or not asked to cancel, is left as it is,
-   * and so is one holding a pending batch (it ends once it has collected and billed it).
+   * with its spend when given; a job ended otherwise, or not asked to cancel, is left as it is.
    * @returns the job as it ended, or undefined when this call did not end it
    */
   markCancelled(
@@ -184,14 +183,15 @@ export interface JobStore {
    * attempt's error. A job no longer running (cancelled meanwhile) is left as it is, and
    * so is one with a pending batch: it is still under way, and must not be cancelled; and so
    * is one whose cancel was asked (answered 202, it ends cancelled now, not after the retry's delay).
-   * @returns whether it was put back
+   * @returns `queued` when it was put back; `cancel_asked` when its cancel was asked (running,
+   *   no batch: end it cancelled); `left` otherwise
    */
   markRetrying(
     userId: string,
     jobId: string,
     error: { type: string; message: string },
     nowIso: string,
-  ): Promise<boolean>;
+  ): Promise<'queued' | 'cancel_asked' | 'left'>;
   /** Records the usage and cost of the job so far (an attempt ended without finishing it). */
   recordSpend(
     userId: string,

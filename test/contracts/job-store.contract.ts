@@ -471,7 +471,7 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
           { type: 'overloaded_error', message: 'x' },
           T1,
         ),
-      ).toBe(false);
+      ).toBe('cancel_asked');
       expect(await jobs.get(job.userId, job.jobId)).toMatchObject({ status: 'running' });
       expect(await jobs.markRunning(job.userId, job.jobId, T2)).toBe(false);
       expect(await jobs.markCancelled(job.userId, job.jobId, undefined, T2)).toMatchObject({
@@ -480,17 +480,16 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
       });
     });
 
-    it('ends no job asked to stop while it holds a batch: it ends once it has collected it', async () => {
+    it('puts back no job holding a batch, asked to stop or not: it ends once it has collected it', async () => {
       await jobs.create({ ...job, priority: 'batch' }, T0);
       await jobs.markRunning(job.userId, job.jobId, T1);
       await jobs.setBatch(job.userId, job.jobId, batchOf(job.userId), T1);
       await jobs.requestCancel(job.userId, job.jobId, T1);
 
-      expect(await jobs.markCancelled(job.userId, job.jobId, undefined, T2)).toBeUndefined();
-      await jobs.setBatch(job.userId, job.jobId, undefined, T2);
-      expect(await jobs.markCancelled(job.userId, job.jobId, undefined, T2)).toMatchObject({
-        status: 'cancelled',
-      });
+      expect(
+        await jobs.markRetrying(job.userId, job.jobId, { type: 'api_error', message: 'x' }, T2),
+      ).toBe('left');
+      expect(await jobs.get(job.userId, job.jobId)).toMatchObject({ status: 'running' });
     });
 
     it('writes no failure of a job whose cancel was asked: it ends cancelled, as its 202 said', async () => {

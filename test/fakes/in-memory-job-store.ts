@@ -105,7 +105,7 @@ export class InMemoryJobStore implements JobStore {
   ): Promise<Job | undefined> {
     const job = this.jobs.get(keyOf(userId, jobId));
     const endable: ReadonlySet<string> = new Set(['running', 'queued', 'dead_lettered']);
-    if (!job?.cancelRequestedAt || !endable.has(job.status) || job.batch) {
+    if (!job?.cancelRequestedAt || !endable.has(job.status)) {
       return undefined;
     }
     job.status = 'cancelled';
@@ -178,14 +178,15 @@ export class InMemoryJobStore implements JobStore {
     jobId: string,
     error: { type: string; message: string },
     nowIso: string,
-  ): Promise<boolean> {
+  ): Promise<'queued' | 'cancel_asked' | 'left'> {
     const job = this.jobs.get(keyOf(userId, jobId));
-    if (job?.status !== 'running' || job.batch || job.cancelRequestedAt) return false;
+    if (job?.status !== 'running' || job.batch) return 'left';
+    if (job.cancelRequestedAt) return 'cancel_asked';
     this.update(userId, jobId, nowIso, (job) => {
       job.status = 'queued';
       job.error = { ...error };
     });
-    return true;
+    return 'queued';
   }
 
   async recordSpend(

@@ -200,12 +200,8 @@ export class DynamoJobStore implements JobStore {
           Key: jobKeys.job(userId, jobId),
           UpdateExpression: `SET #status = :cancelled, updatedAt = :now, expiresAt = :expiresAt${spent ? ', #usage = :usage, costNanoUsd = :cost' : ''}`,
           ConditionExpression:
-            'attribute_exists(cancelRequestedAt) AND #status IN (:running, :queued, :deadLettered) AND attribute_not_exists(#batch)',
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#batch': 'batch',
-            ...(spent && { '#usage': 'usage' }),
-          },
+            'attribute_exists(cancelRequestedAt) AND #status IN (:running, :queued, :deadLettered)',
+          ExpressionAttributeNames: { '#status': 'status', ...(spent && { '#usage': 'usage' }) },
           ExpressionAttributeValues: {
             ':cancelled': 'cancelled',
             ':running': 'running',
@@ -386,13 +382,14 @@ export class DynamoJobStore implements JobStore {
     jobId: string,
     error: { type: string; message: string },
     nowIso: string,
-  ): Promise<boolean> {
+  ): Promise<'queued' | 'cancel_asked' | 'left'> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: jobKeys.job(userId, jobId),
           UpdateExpression: 'SET #status = :queued, updatedAt = :now, #error = :error',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           // Its cancel asked: it ends cancelled now rather than after the retry's delay.
           ConditionExpression:
             '#status = :running AND attribute_not_exists(#batch) AND attribute_not_exists(cancelRequestedAt)',
@@ -405,10 +402,15 @@ export class DynamoJobStore implements JobStore {
           },
         }),
       );
-      return true;
+      return 'queued';
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return false;
+      const item = failedItem(error);
+      const cancelAsked =
+        item?.status === 'running' &&
+        item.batch === undefined &&
+        item.cancelRequestedAt !== undefined;
+      return cancelAsked ? 'cancel_asked' : 'left';
     }
   }
 
