@@ -38,6 +38,7 @@ import { regenerateAnswerRoute } from './routes/regenerate-answer.js';
 import { resumeConversationRoute } from './routes/resume-conversation.js';
 import { resumeUiChatRoute } from './routes/resume-ui-chat.js';
 import { stopConversationRoute } from './routes/stop-conversation.js';
+import { stopUiChatRoute } from './routes/stop-ui-chat.js';
 import { uiChatRoute } from './routes/ui-chat.js';
 import { uiChatMessagesRoute } from './routes/ui-chat-messages.js';
 import { usageRoute } from './routes/usage.js';
@@ -98,6 +99,7 @@ export function createChatApp(deps: ChatAppDependencies): ChatRouter {
       uiChatRoute(deps),
       resumeUiChatRoute(deps),
       uiChatMessagesRoute(deps),
+      stopUiChatRoute(deps),
       ...playgroundRoutes(),
       listConversationsRoute(deps),
       getConversationRoute(deps),

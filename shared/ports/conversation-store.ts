@@ -79,6 +79,11 @@ export interface BeginTurn {
   retitle?: boolean;
   /** The question, stored at the next slot; absent when the turn answers the last one again (regenerate). */
   userMessage?: { id: string; content: string; tokens: number; clientMessageId?: string };
+  /**
+   * The client's id of the question the turn answers (useChat's, asked or answered again):
+   * a stop can name the turn by it before the answer has an id (see `requestStopOfQuestion`).
+   */
+  clientQuestionId?: string;
   /** Marks the messages from this sequence number to the last as superseded (regenerate, edit). */
   supersedeFrom?: number;
   nowIso: string;
@@ -225,14 +230,30 @@ export interface ConversationStore {
     turnId?: string,
   ): Promise<boolean>;
   /**
+   * Asks the turn answering the question the client names `clientQuestionId` to stop, from
+   * before it is recorded on: `stopping` when it is streaming; `ended` when the conversation's
+   * last turn answered it and streams no more (a late stop: nothing is asked of the next);
+   * `pending` when no turn for it is recorded yet (being admitted, or not yet arrived): the
+   * stop is kept, and the turn for it received up to then stops once it is recorded.
+   */
+  requestStopOfQuestion(
+    userId: string,
+    conversationId: string,
+    clientQuestionId: string,
+    nowMs: number,
+  ): Promise<'stopping' | 'ended' | 'pending'>;
+  /**
    * Whether the turn is to stop: asked to, or its conversation deleted (or deleted and made
-   * again under its id: `conversationCreatedAt` tells the two apart).
+   * again under its id: `conversationCreatedAt` tells the two apart). With `pendingStop`,
+   * also whether a stop of its question was kept before the turn was recorded (a stop kept
+   * for it is then taken, so that it stops no later turn).
    */
   isStopRequested(
     userId: string,
     conversationId: string,
     turnId: string,
     conversationCreatedAt: string,
+    pendingStop?: PendingStopCheck,
   ): Promise<boolean>;
   /** @returns false when there was no such conversation */
   deleteConversation(userId: string, conversationId: string): Promise<boolean>;
@@ -250,6 +271,19 @@ export interface ConversationStore {
     basis: SummaryBasis,
   ): Promise<'saved' | 'stale' | 'gone'>;
 }
+
+/** A turn's one look, once recorded, for a stop of its question kept before it was. */
+export interface PendingStopCheck {
+  clientQuestionId: string;
+  /** When the turn's request arrived: a stop kept before it was asked for it (within a clock skew). */
+  receivedAtMs: number;
+}
+
+/** A stop kept for a question stops the turn received at most this long after it (clocks of two instances). */
+export const PENDING_STOP_SKEW_MS = 2_000;
+
+/** How long a stop of a question not yet recorded is kept. */
+export const PENDING_STOP_TTL_MS = 10 * 60_000;
 
 /** What a summary was made from: the conversation as the compaction read it. */
 export interface SummaryBasis {

@@ -1295,6 +1295,97 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
     });
   });
 
+  describe("stopping the answer to a question, by the client's id of it", () => {
+    const pendingOf = (begin: BeginTurn, receivedAtMs = Date.parse(begin.nowIso)) => ({
+      clientQuestionId: begin.clientQuestionId!,
+      receivedAtMs,
+    });
+
+    it('stops the live turn answering the question, and says a stop after it ended is late', async () => {
+      const begin = beginOf({
+        userId,
+        conversationId: newConversationId(),
+        clientQuestionId: 'q1',
+      });
+      const seq = await store.beginTurn(begin);
+      const { conversationId } = begin;
+
+      expect(await store.requestStopOfQuestion(userId, conversationId, 'q1', T0 + 1_000)).toBe(
+        'stopping',
+      );
+      expect(await store.isStopRequested(userId, conversationId, begin.turnId, begin.nowIso)).toBe(
+        true,
+      );
+      await store.finishTurn(finishOf(begin, seq));
+      expect(await store.requestStopOfQuestion(userId, conversationId, 'q1', T0 + 2_000)).toBe(
+        'ended',
+      );
+    });
+
+    it('keeps a stop that comes before its turn is recorded, for that turn only', async () => {
+      const conversationId = newConversationId();
+      expect(await store.requestStopOfQuestion(userId, conversationId, 'q1', T0 + 100)).toBe(
+        'pending',
+      );
+      const begin = beginOf({ userId, conversationId, clientQuestionId: 'q1' });
+      const seq = await store.beginTurn(begin);
+
+      // Another question's turn does not take it.
+      expect(
+        await store.isStopRequested(userId, conversationId, begin.turnId, begin.nowIso, {
+          clientQuestionId: 'q2',
+          receivedAtMs: T0,
+        }),
+      ).toBe(false);
+      expect(
+        await store.isStopRequested(
+          userId,
+          conversationId,
+          begin.turnId,
+          begin.nowIso,
+          pendingOf(begin),
+        ),
+      ).toBe(true);
+      await store.finishTurn(finishOf(begin, seq));
+
+      // Taken: the same question answered again goes on.
+      const again = beginOf({
+        userId,
+        conversationId,
+        existing: await store.getConversation(userId, conversationId),
+        clientQuestionId: 'q1',
+        nowIso: iso(T0 + 1_000),
+      });
+      await store.beginTurn(again);
+      expect(
+        await store.isStopRequested(
+          userId,
+          conversationId,
+          again.turnId,
+          begin.nowIso,
+          pendingOf(again),
+        ),
+      ).toBe(false);
+    });
+
+    it('does not let a stop kept long before a turn stop it', async () => {
+      const conversationId = newConversationId();
+      await store.requestStopOfQuestion(userId, conversationId, 'q1', T0 - 60_000);
+      const begin = beginOf({ userId, conversationId, clientQuestionId: 'q1' });
+      await store.beginTurn(begin);
+
+      expect(
+        await store.isStopRequested(
+          userId,
+          conversationId,
+          begin.turnId,
+          begin.nowIso,
+          pendingOf(begin),
+        ),
+      ).toBe(false);
+    });
+  });
+
   describe('deleteConversation', () => {
     it('deletes a conversation with all its messages, and only once', async () => {
       const conversation = await converse({ tokens: [1, 2, 3, 4] });

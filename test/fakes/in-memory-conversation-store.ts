@@ -7,21 +7,26 @@ import {
 } from '../../shared/domain/conversation.js';
 import { ConflictError, ValidationError } from '../../shared/domain/errors.js';
 import type { TokenUsage } from '../../shared/domain/usage.js';
-import type {
-  AnswerPiece,
-  BeginTurn,
-  ConversationStore,
-  FinishTurn,
-  HistoryWindow,
-  MessagesPage,
-  PageRequest,
-  PartialAnswer,
-  SummaryBasis,
+import {
+  type AnswerPiece,
+  type BeginTurn,
+  type ConversationStore,
+  type FinishTurn,
+  type HistoryWindow,
+  type MessagesPage,
+  type PageRequest,
+  type PartialAnswer,
+  PENDING_STOP_SKEW_MS,
+  PENDING_STOP_TTL_MS,
+  type PendingStopCheck,
+  type SummaryBasis,
 } from '../../shared/ports/conversation-store.js';
 
 interface ConversationRecord {
   conversation: Conversation;
   stopTurnId?: string;
+  /** The client's id of the question the last turn recorded answers. */
+  activeQuestionId?: string;
   /** By sequence number; `tokens` is the estimate the turn stored with the message. */
   messages: Map<number, { message: StoredMessage; tokens: number }>;
   /** Saved pieces of streaming answers, by answer seq, then offset. */
@@ -35,6 +40,8 @@ interface ConversationRecord {
  */
 export class InMemoryConversationStore implements ConversationStore {
   private readonly records = new Map<string, ConversationRecord>();
+  /** Stops of questions kept before their turn was recorded: when each was asked for. */
+  private readonly pendingStops = new Map<string, number>();
 
   async getConversation(userId: string, conversationId: string) {
     const record = this.records.get(keyOf(userId, conversationId));
@@ -172,6 +179,8 @@ export class InMemoryConversationStore implements ConversationStore {
       ...(turn.hold && { hold: structuredClone(turn.hold) }),
     };
     delete held.stopTurnId;
+    if (turn.clientQuestionId) held.activeQuestionId = turn.clientQuestionId;
+    else delete held.activeQuestionId;
     if (question) {
       const { id, content, tokens, clientMessageId } = question;
       held.messages.set(seq, {
@@ -339,15 +348,47 @@ export class InMemoryConversationStore implements ConversationStore {
     return true;
   }
 
+  async requestStopOfQuestion(
+    userId: string,
+    conversationId: string,
+    clientQuestionId: string,
+    nowMs: number,
+  ): Promise<'stopping' | 'ended' | 'pending'> {
+    const record = this.records.get(keyOf(userId, conversationId));
+    const activeTurn = record?.conversation.activeTurn;
+    if (record?.activeQuestionId === clientQuestionId) {
+      if (!activeTurn || activeTurn.leaseUntilMs < nowMs) return 'ended';
+      record.stopTurnId = activeTurn.turnId;
+      return 'stopping';
+    }
+    this.pendingStops.set(keyOf(userId, conversationId, clientQuestionId), nowMs);
+    return 'pending';
+  }
+
   async isStopRequested(
     userId: string,
     conversationId: string,
     turnId: string,
     conversationCreatedAt: string,
+    pendingStop?: PendingStopCheck,
   ) {
     const record = this.records.get(keyOf(userId, conversationId));
     // A deleted conversation stops its turn too, made again or not.
-    return record?.conversation.createdAt !== conversationCreatedAt || record.stopTurnId === turnId;
+    if (record?.conversation.createdAt !== conversationCreatedAt || record.stopTurnId === turnId) {
+      return true;
+    }
+    if (!pendingStop) return false;
+    const key = keyOf(userId, conversationId, pendingStop.clientQuestionId);
+    const requestedAtMs = this.pendingStops.get(key);
+    if (
+      requestedAtMs === undefined ||
+      requestedAtMs < pendingStop.receivedAtMs - PENDING_STOP_SKEW_MS ||
+      requestedAtMs + PENDING_STOP_TTL_MS < pendingStop.receivedAtMs
+    ) {
+      return false;
+    }
+    this.pendingStops.delete(key);
+    return true;
   }
 
   async deleteConversation(userId: string, conversationId: string): Promise<boolean> {
@@ -407,7 +448,8 @@ function canTake(record: ConversationRecord | undefined, turn: BeginTurn): boole
   return !activeTurn || activeTurn.leaseUntilMs < Date.parse(turn.nowIso);
 }
 
-const keyOf = (userId: string, conversationId: string) => `${userId}\u0000${conversationId}`;
+const keyOf = (userId: string, conversationId: string, ...within: string[]) =>
+  [userId, conversationId, ...within].join('\u0000');
 
 /** A user's conversations sort by last activity, then id, as the adapter's index does. */
 const activityOf = (conversation: Conversation) => `${conversation.updatedAt}#${conversation.id}`;

@@ -84,8 +84,10 @@ export const uiChatRoute = (deps: {
     },
     handle: async ({ request, body, principal, scope }) => {
       const conversationId = conversationIdOfChat(principal.userId, body.id);
+      const clientQuestionId = clientMessageId(body);
       const common = {
         userId: principal.userId,
+        ...(clientQuestionId !== undefined && { clientQuestionId }),
         ...(body.model !== undefined && { model: body.model }),
         ...(body.system !== undefined && { system: body.system }),
         ...(body.maxTokens !== undefined && { maxTokens: body.maxTokens }),

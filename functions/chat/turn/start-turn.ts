@@ -134,6 +134,7 @@ export function createTurnStart(deps: {
           ...(request.clientMessageId && { clientMessageId: request.clientMessageId }),
         },
       }),
+      ...(request.clientQuestionId && { clientQuestionId: request.clientQuestionId }),
       ...(supersedeFrom !== undefined && { supersedeFrom }),
       ...(request.replaces !== undefined &&
         existing &&
@@ -201,11 +202,24 @@ export function createTurnStart(deps: {
     // Watched from here on, so a stop also cuts short a model that is slow to start (retries).
     // A new conversation's model call does not wait for its item to be written: until it is,
     // its absence is no delete (which stops a turn), and no stop can have named it.
+    // A stop naming the question may have come before the turn was recorded, and been kept:
+    // the first poll once it is recorded looks for it too (a later stop finds the turn).
+    let pendingStop = request.clientQuestionId
+      ? { clientQuestionId: request.clientQuestionId, receivedAtMs }
+      : undefined;
     controller.watchForStop(
       () =>
-        begun.then(() =>
-          store.isStopRequested(userId, conversationId, messageId, conversationCreatedAt),
-        ),
+        begun.then(async () => {
+          const stop = await store.isStopRequested(
+            userId,
+            conversationId,
+            messageId,
+            conversationCreatedAt,
+            pendingStop,
+          );
+          pendingStop = undefined;
+          return stop;
+        }),
       limits.stopPollIntervalMs,
     );
     // Nor does it read a write that failed as a stop: the call is cut here instead, before

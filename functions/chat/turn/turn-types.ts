@@ -31,6 +31,11 @@ export interface TurnRequest {
   replaces?: string;
   /** The question's id in the client that sent it (useChat's), stored with it. */
   clientMessageId?: string;
+  /**
+   * The client's id of the question the turn answers, asked or answered again (useChat's): a
+   * stop names the turn by it before the answer has started (`POST /v1/ui/chat/{id}/stop`).
+   */
+  clientQuestionId?: string;
   model?: string;
   system?: string;
   maxTokens?: number;

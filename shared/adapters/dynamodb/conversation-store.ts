@@ -15,16 +15,19 @@ import {
 } from '../../domain/conversation.js';
 import { ConflictError, ValidationError } from '../../domain/errors.js';
 import type { TokenUsage } from '../../domain/usage.js';
-import type {
-  AnswerPiece,
-  BeginTurn,
-  ConversationStore,
-  FinishTurn,
-  HistoryWindow,
-  MessagesPage,
-  PageRequest,
-  PartialAnswer,
-  SummaryBasis,
+import {
+  type AnswerPiece,
+  type BeginTurn,
+  type ConversationStore,
+  type FinishTurn,
+  type HistoryWindow,
+  type MessagesPage,
+  type PageRequest,
+  type PartialAnswer,
+  PENDING_STOP_SKEW_MS,
+  PENDING_STOP_TTL_MS,
+  type PendingStopCheck,
+  type SummaryBasis,
 } from '../../ports/conversation-store.js';
 import type { CursorCodec } from './cursor.js';
 import { deleteFound } from './delete-found.js';
@@ -444,22 +447,96 @@ export class DynamoConversationStore implements ConversationStore {
     }
   }
 
+  async requestStopOfQuestion(
+    userId: string,
+    conversationId: string,
+    clientQuestionId: string,
+    nowMs: number,
+  ): Promise<'stopping' | 'ended' | 'pending'> {
+    const stopActive = () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.conversation(userId, conversationId),
+          UpdateExpression: 'SET stopTurnId = activeTurnId',
+          ConditionExpression:
+            'attribute_exists(activeTurnId) AND activeQuestionId = :question AND activeTurnLeaseUntil >= :now',
+          ExpressionAttributeValues: { ':question': clientQuestionId, ':now': nowMs },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    const pendingKey = keys.pendingStop(userId, conversationId, clientQuestionId);
+    try {
+      await stopActive();
+      return 'stopping';
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // The last turn recorded answered it: it has ended (or its function died).
+      if (failedItem(error)?.activeQuestionId === clientQuestionId) return 'ended';
+    }
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...pendingKey,
+          requestedAtMs: nowMs,
+          expiresAt: Math.ceil((nowMs + PENDING_STOP_TTL_MS) / 1000),
+        },
+      }),
+    );
+    // Looked for again once the stop is kept: a turn recorded meanwhile may have looked for
+    // the stop before it was kept. One of the two sees the other (both reads are consistent).
+    try {
+      await stopActive();
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return 'pending';
+    }
+    // Stopped as it streams: the stop kept must not stop a later turn for the same question.
+    await this.client
+      .send(new DeleteCommand({ TableName: this.tableName, Key: pendingKey }))
+      .catch(() => undefined);
+    return 'stopping';
+  }
+
   async isStopRequested(
     userId: string,
     conversationId: string,
     turnId: string,
     conversationCreatedAt: string,
+    pendingStop?: PendingStopCheck,
   ) {
-    const { Item } = await this.watchClient.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: keys.conversation(userId, conversationId),
-        ProjectionExpression: 'stopTurnId, createdAt',
-        ConsistentRead: true,
-      }),
-    );
+    const [{ Item }, pending] = await Promise.all([
+      this.watchClient.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: keys.conversation(userId, conversationId),
+          ProjectionExpression: 'stopTurnId, createdAt',
+          ConsistentRead: true,
+        }),
+      ),
+      pendingStop && this.takePendingStop(userId, conversationId, pendingStop),
+    ]);
     // A deleted conversation stops its turn too, made again under its id or not.
-    return Item?.createdAt !== conversationCreatedAt || Item.stopTurnId === turnId;
+    return Item?.createdAt !== conversationCreatedAt || Item.stopTurnId === turnId || !!pending;
+  }
+
+  /** Whether a stop of the turn's question was kept for it; taken when it was. */
+  private async takePendingStop(
+    userId: string,
+    conversationId: string,
+    check: PendingStopCheck,
+  ): Promise<boolean> {
+    const key = keys.pendingStop(userId, conversationId, check.clientQuestionId);
+    const { Item } = await this.watchClient.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    const requestedAtMs = Number(Item?.requestedAtMs);
+    // Kept for another turn of the question, asked before this one (DynamoDB's TTL deletes late).
+    if (!(requestedAtMs >= check.receivedAtMs - PENDING_STOP_SKEW_MS)) return false;
+    if (requestedAtMs + PENDING_STOP_TTL_MS < check.receivedAtMs) return false;
+    await this.watchClient.send(new DeleteCommand({ TableName: this.tableName, Key: key }));
+    return true;
   }
 
   async deleteConversation(userId: string, conversationId: string): Promise<boolean> {

@@ -26,6 +26,11 @@ export const keys = {
     pk: `USER#${userId}#CONV#${conversationId}`,
     sk: `PART#${String(answerSeq).padStart(SEQ_DIGITS, '0')}#${String(offset).padStart(SEQ_DIGITS, '0')}`,
   }),
+  /** A stop of a question kept before the turn answering it was recorded (useChat's id of it). */
+  pendingStop: (userId: string, conversationId: string, clientQuestionId: string) => ({
+    pk: `USER#${userId}#CONV#${conversationId}`,
+    sk: `STOP#${clientQuestionId}`,
+  }),
   answerPiecePrefix: (answerSeq: number) => `PART#${String(answerSeq).padStart(SEQ_DIGITS, '0')}#`,
   /** gsi1: a user's conversations by last activity. */
   conversationsByUser: (userId: string) => `USER#${userId}#CONVS`,

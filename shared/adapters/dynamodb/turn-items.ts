@@ -32,12 +32,18 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
         ? ['supersededRanges = list_append(if_not_exists(supersededRanges, :none), :range)']
         : []),
       ...(turn.retitle ? ['title = :title'] : []),
+      ...(turn.clientQuestionId ? ['activeQuestionId = :question'] : []),
+    ];
+    const remove = [
+      'stopTurnId',
+      ...(turn.hold ? [] : ['activeTurnHold']),
+      ...(turn.clientQuestionId ? [] : ['activeQuestionId']),
     ];
     items.push({
       Update: {
         TableName: tableName,
         Key: keys.conversation(turn.userId, turn.conversationId),
-        UpdateExpression: `SET ${set.join(', ')} REMOVE stopTurnId${turn.hold ? '' : ', activeTurnHold'}`,
+        UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
         ConditionExpression:
           'attribute_exists(pk) AND lastSeq = :seen AND ' +
           '(attribute_not_exists(activeTurnId) OR activeTurnLeaseUntil < :nowMs)' +
@@ -61,6 +67,7 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
             ':supersedeFrom': turn.supersedeFrom,
           }),
           ...(turn.retitle && { ':title': turn.title }),
+          ...(turn.clientQuestionId && { ':question': turn.clientQuestionId }),
         },
       },
     });
@@ -82,6 +89,7 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
           activeTurnId: turn.turnId,
           activeTurnLeaseUntil: turn.leaseUntilMs,
           ...(turn.hold && { activeTurnHold: turn.hold }),
+          ...(turn.clientQuestionId && { activeQuestionId: turn.clientQuestionId }),
           ...(turn.responseCacheKey && { responseCacheKey: turn.responseCacheKey }),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
