@@ -230,8 +230,8 @@ export interface ConversationStore {
     turnId?: string,
   ): Promise<boolean>;
   /**
-   * Asks the turn answering the question the client names `clientQuestionId` to stop, from
-   * before it is recorded on: `stopping` when it is streaming; `ended` when the conversation's
+   * Asks the turn answering the question the client names `clientQuestionId` (or, once
+   * recorded, the server's id of the question it asked) to stop, from before it is recorded on: `stopping` when it is streaming; `ended` when the conversation's
    * last turn answered it and streams no more (a late stop: nothing is asked of the next);
    * `pending` when no turn for it is recorded yet (being admitted, or not yet arrived): the
    * stop is kept, and the turn for it received up to then stops once it is recorded.

@@ -134,9 +134,6 @@ describe.skipIf(chromiumMissing)(
       expect(await stop.isDisabled()).toBe(true);
       const done = await statusesFromNow(page);
       await ask(page, `Tell me a long story ${directive('tokens=400 tps=20 ttft=1000')}`);
-      // Until the answer starts there is none to name: README's Stop waits for it.
-      await expect.poll(() => page.getByTestId('status').textContent()).toBe('submitted');
-      expect(await stop.isDisabled()).toBe(true);
       await expect.poll(() => shownAnswer(page), { timeout: 5_000 }).toMatch(/\w+ \w+ \w+/);
       await stop.click();
       expect(await done()).toBe('submitted streaming ready');
@@ -147,6 +144,33 @@ describe.skipIf(chromiumMissing)(
       expect(messages.at(-1)?.stopReason).toBe('stopped');
       expect(messages.at(-1)?.content.length).toBeLessThan(400);
       expect(await shown(page)).toEqual(asShown(messages));
+      expect(await page.getByRole('alert').count()).toBe(0);
+      await page.close();
+    });
+
+    it("stops an answer with README's Stop before it has started (submitted): Claude's call is closed, the question kept, the answer stopped", async () => {
+      const { page, conversationId } = await openChat('hopper');
+      const stop = page.getByRole('button', { name: 'Stop' });
+      const done = await statusesFromNow(page);
+      const before = stack.claude.requests.length;
+      await ask(page, `Think it over ${directive('tokens=50 ttft=8000')}`);
+      // The question is at Claude, which has not answered yet.
+      await expect.poll(() => stack.claude.requests.length, { timeout: 5_000 }).toBe(before + 1);
+      expect(await page.getByTestId('status').textContent()).toBe('submitted');
+      expect(await stop.isDisabled()).toBe(false);
+      const pressedAt = Date.now();
+      await stop.click();
+
+      expect(await done()).toMatch(/^submitted (streaming )?ready$/);
+      expect(Date.now() - pressedAt).toBeLessThan(5_000);
+      expect(await page.getByTestId('stop-status').textContent()).toBe('202');
+      expect(stack.claude.requests[before]?.aborted).toBe(true);
+      const messages = await stored('hopper', conversationId);
+      expect(messages.map((m) => [m.role, m.stopReason])).toEqual([
+        ['user', undefined],
+        ['assistant', 'stopped'],
+      ]);
+      expect(messages[0]?.content).toContain('Think it over');
       expect(await page.getByRole('alert').count()).toBe(0);
       await page.close();
     });

@@ -1316,10 +1316,27 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(await store.isStopRequested(userId, conversationId, begin.turnId, begin.nowIso)).toBe(
         true,
       );
+      // A reopened chat has the question by the server's id.
+      expect(
+        await store.requestStopOfQuestion(
+          userId,
+          conversationId,
+          begin.userMessage!.id,
+          T0 + 1_000,
+        ),
+      ).toBe('stopping');
       await store.finishTurn(finishOf(begin, seq));
       expect(await store.requestStopOfQuestion(userId, conversationId, 'q1', T0 + 2_000)).toBe(
         'ended',
       );
+      expect(
+        await store.requestStopOfQuestion(
+          userId,
+          conversationId,
+          begin.userMessage!.id,
+          T0 + 2_000,
+        ),
+      ).toBe('ended');
     });
 
     it('keeps a stop that comes before its turn is recorded, for that turn only', async () => {

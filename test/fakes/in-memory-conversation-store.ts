@@ -27,6 +27,8 @@ interface ConversationRecord {
   stopTurnId?: string;
   /** The client's id of the question the last turn recorded answers. */
   activeQuestionId?: string;
+  /** The server's id of the question the last turn recorded asked, if it asked one. */
+  activeQuestionMessageId?: string;
   /** By sequence number; `tokens` is the estimate the turn stored with the message. */
   messages: Map<number, { message: StoredMessage; tokens: number }>;
   /** Saved pieces of streaming answers, by answer seq, then offset. */
@@ -181,6 +183,8 @@ export class InMemoryConversationStore implements ConversationStore {
     delete held.stopTurnId;
     if (turn.clientQuestionId) held.activeQuestionId = turn.clientQuestionId;
     else delete held.activeQuestionId;
+    if (question) held.activeQuestionMessageId = question.id;
+    else delete held.activeQuestionMessageId;
     if (question) {
       const { id, content, tokens, clientMessageId } = question;
       held.messages.set(seq, {
@@ -356,7 +360,10 @@ export class InMemoryConversationStore implements ConversationStore {
   ): Promise<'stopping' | 'ended' | 'pending'> {
     const record = this.records.get(keyOf(userId, conversationId));
     const activeTurn = record?.conversation.activeTurn;
-    if (record?.activeQuestionId === clientQuestionId) {
+    if (
+      record?.activeQuestionId === clientQuestionId ||
+      record?.activeQuestionMessageId === clientQuestionId
+    ) {
       if (!activeTurn || activeTurn.leaseUntilMs < nowMs) return 'ended';
       record.stopTurnId = activeTurn.turnId;
       return 'stopping';

@@ -460,7 +460,7 @@ export class DynamoConversationStore implements ConversationStore {
           Key: keys.conversation(userId, conversationId),
           UpdateExpression: 'SET stopTurnId = activeTurnId',
           ConditionExpression:
-            'attribute_exists(activeTurnId) AND activeQuestionId = :question AND activeTurnLeaseUntil >= :now',
+            'attribute_exists(activeTurnId) AND (activeQuestionId = :question OR activeQuestionMessageId = :question) AND activeTurnLeaseUntil >= :now',
           ExpressionAttributeValues: { ':question': clientQuestionId, ':now': nowMs },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -472,7 +472,13 @@ export class DynamoConversationStore implements ConversationStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       // The last turn recorded answered it: it has ended (or its function died).
-      if (failedItem(error)?.activeQuestionId === clientQuestionId) return 'ended';
+      const conversation = failedItem(error);
+      if (
+        conversation?.activeQuestionId === clientQuestionId ||
+        conversation?.activeQuestionMessageId === clientQuestionId
+      ) {
+        return 'ended';
+      }
     }
     await this.client.send(
       new PutCommand({

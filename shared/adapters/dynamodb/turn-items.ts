@@ -33,11 +33,13 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
         : []),
       ...(turn.retitle ? ['title = :title'] : []),
       ...(turn.clientQuestionId ? ['activeQuestionId = :question'] : []),
+      ...(question ? ['activeQuestionMessageId = :questionId'] : []),
     ];
     const remove = [
       'stopTurnId',
       ...(turn.hold ? [] : ['activeTurnHold']),
       ...(turn.clientQuestionId ? [] : ['activeQuestionId']),
+      ...(question ? [] : ['activeQuestionMessageId']),
     ];
     items.push({
       Update: {
@@ -68,6 +70,7 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
           }),
           ...(turn.retitle && { ':title': turn.title }),
           ...(turn.clientQuestionId && { ':question': turn.clientQuestionId }),
+          ...(question && { ':questionId': question.id }),
         },
       },
     });
@@ -90,6 +93,7 @@ export function beginTurnItems(tableName: string, turn: BeginTurn) {
           activeTurnLeaseUntil: turn.leaseUntilMs,
           ...(turn.hold && { activeTurnHold: turn.hold }),
           ...(turn.clientQuestionId && { activeQuestionId: turn.clientQuestionId }),
+          ...(question && { activeQuestionMessageId: question.id }),
           ...(turn.responseCacheKey && { responseCacheKey: turn.responseCacheKey }),
         },
         ConditionExpression: 'attribute_not_exists(pk)',

@@ -50,7 +50,7 @@ function Page() {
 function Chat({ chatId, stored }: { chatId: string; stored: UIMessage[] }) {
   const [input, setInput] = useState('');
   // README's snippet.
-  const { messages, sendMessage, regenerate, status, error } = useChat({
+  const { id, messages, sendMessage, regenerate, status, error } = useChat({
     id: chatId, // names the conversation (below); omit it for a new one
     messages: stored,
     resume: true, // after a reload, pick up the answer still streaming
@@ -77,11 +77,10 @@ function Chat({ chatId, stored }: { chatId: string; stored: UIMessage[] }) {
   };
   // From README.
   async function stopAnswer() {
-    const answer = messages.at(-1);
-    const { conversationId } = (answer?.metadata ?? {}) as { conversationId?: string };
-    if (answer?.role !== 'assistant' || !conversationId) return; // no answer has started
+    const question = messages.findLast((message) => message.role === 'user');
+    if (!question) return;
     return fetch(
-      `${functionUrl}/v1/conversations/${conversationId}/stop?messageId=${encodeURIComponent(answer.id)}`,
+      `${functionUrl}/v1/ui/chat/${id}/stop?messageId=${encodeURIComponent(question.id)}`,
       { method: 'POST', headers: { authorization: `Bearer ${token}` } },
     );
   }
@@ -122,7 +121,7 @@ function Chat({ chatId, stored }: { chatId: string; stored: UIMessage[] }) {
         <button
           type="button"
           onClick={() => void stopAnswer().then((response) => setStopStatus(response?.status))}
-          disabled={status !== 'streaming'}
+          disabled={status !== 'submitted' && status !== 'streaming'}
         >
           Stop
         </button>
