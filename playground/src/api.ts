@@ -90,6 +90,15 @@ export function createApi(token: () => string) {
       }
     },
     usage: async () => (await call<Usage>('GET', '/v1/usage'))!,
+    /**
+     * Stops the answer to the question `questionId` names (its id in the chat), started or
+     * not: before its start too, while Claude has not answered yet.
+     */
+    stopQuestion: (chatId: string, questionId: string) =>
+      call(
+        'POST',
+        `/v1/ui/chat/${encodeURIComponent(chatId)}/stop?messageId=${encodeURIComponent(questionId)}`,
+      ),
     /** Stops the answer `messageId` names, if it is still being written. */
     stop: (id: string, messageId: string) =>
       call(

@@ -137,7 +137,12 @@ export function ChatView(props: {
   // An answer cut off on this page may be whole on the server: regenerating it would replace it.
   const regenerable = !busy && answered && last.metadata?.stopReason !== undefined;
   // While busy, an answer last is the one being written: a question's has not started yet.
-  const { stop, stopError } = useStopAnswer(api, id, busy && answered ? last.id : undefined, busy);
+  const { stop, stopError } = useStopAnswer(
+    api,
+    id,
+    busy && answered ? last.id : undefined,
+    busy ? messages.findLast((message) => message.role === 'user')?.id : undefined,
+  );
   const endedHere = useAnswerEndedHere(busy, answered ? last.id : undefined);
   const alertText = stopError ?? (error && chatErrorMessage(error));
   // The answer shown last failed for the reason the alert would say: its facts say it, as

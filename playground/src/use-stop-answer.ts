@@ -1,42 +1,36 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { type Api, ApiError } from './api.js';
 
 /**
- * Stop, for the answer `streamingId` names once it has started. Pressed while the question
- * is still on its way, the stop waits for the answer's start: until then the server has no
- * turn to stop (409, or 404 in a new chat), and giving up on the request would not stop it
- * (on AWS a client's disconnect never reaches the function). Named, so that a Stop pressed
- * as an answer ends cannot stop the next one.
+ * Stop, at any moment of a question under way. Before its answer has started (the question
+ * on its way, admitted, or waiting for Claude's first token) it names the question by its id
+ * in the chat, and the server stops the answer before it starts (a stop landing before the
+ * server recorded the turn is kept for it). Once started, it names the answer by its id.
+ * Named either way, so that a Stop pressed as an answer ends cannot stop the next one.
  *
- * @param streamingId the server's id of the answer being written, once its start arrived
- * @param busy whether a question or an answer is under way; a Stop left waiting ends with it
+ * @param answerId the server's id of the answer being written, once its start arrived
+ * @param questionId the id of the question under way, while one is
  */
 export function useStopAnswer(
   api: Api,
   chatId: string,
-  streamingId: string | undefined,
-  busy: boolean,
+  answerId: string | undefined,
+  questionId: string | undefined,
 ) {
-  const [wanted, setWanted] = useState(false);
   const [stopError, setStopError] = useState<string>();
 
-  useEffect(() => {
-    if (!busy) setWanted(false);
-  }, [busy]);
-
-  useEffect(() => {
-    if (!wanted || !streamingId) return;
-    setWanted(false);
-    api.stop(chatId, streamingId).catch((failure: Error) => {
+  const stop = useCallback(() => {
+    setStopError(undefined);
+    const stopping = answerId
+      ? api.stop(chatId, answerId)
+      : questionId
+        ? api.stopQuestion(chatId, questionId)
+        : undefined;
+    stopping?.catch((failure: Error) => {
       // 409: it ended before the stop arrived; there is nothing left to stop.
       if (failure instanceof ApiError && failure.status === 409) return;
       setStopError(failure.message);
     });
-  }, [wanted, streamingId, api, chatId]);
-
-  const stop = useCallback(() => {
-    setStopError(undefined);
-    setWanted(true);
-  }, []);
+  }, [api, chatId, answerId, questionId]);
   return { stop, stopError };
 }

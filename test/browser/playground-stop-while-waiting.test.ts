@@ -20,9 +20,10 @@ async function slowUplink(page: Page) {
 }
 
 /**
- * Stop pressed while "Waiting for Claude…": the server has no turn to stop yet, and on
- * AWS a request the page gives up on goes on (a client's disconnect never reaches the
- * function), so the stop must follow once the answer has started.
+ * Stop pressed while "Waiting for Claude…": the server has no answer to name yet, and on AWS
+ * a request the page gives up on goes on (a client's disconnect never reaches the function),
+ * so the stop names the question, and goes at once: the server stops the turn before its
+ * answer starts (kept for it, should the stop land before the turn is recorded).
  */
 describe.skipIf(chromiumMissing)('Stop pressed before the answer started, in Chromium', () => {
   let browser: Browser;
@@ -38,7 +39,7 @@ describe.skipIf(chromiumMissing)('Stop pressed before the answer started, in Chr
     await stack?.close();
   });
 
-  it('stops the next answer of a conversation upstream, once it has started', async () => {
+  it('stops the next answer of a conversation upstream, its question still on its way', async () => {
     const page = await openPlayground(browser, stack, 'stops-early');
     await ask(page, `First ${directive('tokens=3')}`);
     await answerFacts(page).waitFor({ timeout: 10_000 });
@@ -54,12 +55,14 @@ describe.skipIf(chromiumMissing)('Stop pressed before the answer started, in Chr
       await stack.request('stops-early', 'GET', `/v1/conversations/${chatIdOf(page)}`),
     );
     expect(stored.messages.at(-1).stopReason).toBe('stopped');
-    expect(stack.claude.requests[asked]?.aborted).toBe(true);
+    expect(stored.messages.at(-2).content).toContain('Tell me a long story');
+    // Never asked of Claude, or its call closed.
+    expect(stack.claude.requests.slice(asked).every((request) => request.aborted)).toBe(true);
     expect(await page.getByRole('alert').count()).toBe(0);
     await page.close();
   });
 
-  it('stops on Escape pressed on the Stop button, which declares that key, naming the answer', async () => {
+  it('stops on Escape pressed on the Stop button, which declares that key, naming the question', async () => {
     const page = await openPlayground(browser, stack, 'stops-by-key');
     await page.getByLabel('Message').waitFor();
     await slowUplink(page);
@@ -69,7 +72,7 @@ describe.skipIf(chromiumMissing)('Stop pressed before the answer started, in Chr
     expect(await stopButton.getAttribute('aria-keyshortcuts')).toBe('Escape');
     const stopRequest = page.waitForRequest((request) => request.url().includes('/stop'));
 
-    // Still waiting for the answer's start: the stop must follow it, as the button's does.
+    // Still waiting for the answer's start: the stop names the question, as the button's does.
     await stopButton.press('Escape');
 
     const stopUrl = new URL((await stopRequest).url());
@@ -78,9 +81,10 @@ describe.skipIf(chromiumMissing)('Stop pressed before the answer started, in Chr
     const stored = await json(
       await stack.request('stops-by-key', 'GET', `/v1/conversations/${chatIdOf(page)}`),
     );
-    expect(stopUrl.searchParams.get('messageId')).toBe(stored.messages.at(-1).id);
+    expect(stopUrl.pathname).toBe(`/v1/ui/chat/${chatIdOf(page)}/stop`);
+    expect(stopUrl.searchParams.get('messageId')).not.toBe(stored.messages.at(-1).id);
     expect(stored.messages.at(-1).stopReason).toBe('stopped');
-    expect(stack.claude.requests[asked]?.aborted).toBe(true);
+    expect(stack.claude.requests.slice(asked).every((request) => request.aborted)).toBe(true);
     expect(await page.getByRole('alert').count()).toBe(0);
     await page.close();
   });
@@ -97,7 +101,30 @@ describe.skipIf(chromiumMissing)('Stop pressed before the answer started, in Chr
     await answerFacts(page).waitFor({ timeout: 15_000 });
     expect(await answerFacts(page).textContent()).toContain('stopped');
     expect(await page.getByRole('alert').count()).toBe(0);
+    expect(stack.claude.requests.slice(asked).every((request) => request.aborted)).toBe(true);
+    await page.close();
+  });
+
+  it('stops an answer Claude has not begun (its first token seconds away): the call is closed at once, and nothing is billed', async () => {
+    const page = await openPlayground(browser, stack, 'stops-before-first-token');
+    await page.getByLabel('Message').waitFor();
+    const asked = stack.claude.requests.length;
+    await ask(page, `Think it over ${directive('tokens=50 ttft=8000')}`);
+    await expect.poll(() => stack.claude.requests.length, { timeout: 5_000 }).toBe(asked + 1);
+    const pressedAt = Date.now();
+
+    await page.getByRole('button', { name: 'Stop' }).click();
+
+    await answerFacts(page).waitFor({ timeout: 15_000 });
+    expect(Date.now() - pressedAt).toBeLessThan(5_000);
+    expect(await answerFacts(page).textContent()).toContain('stopped');
     expect(stack.claude.requests[asked]?.aborted).toBe(true);
+    const stored = await json(
+      await stack.request('stops-before-first-token', 'GET', `/v1/conversations/${chatIdOf(page)}`),
+    );
+    expect(stored.messages.at(-1)).toMatchObject({ stopReason: 'stopped', costUsd: 0 });
+    expect(stored.messages.at(-2).content).toContain('Think it over');
+    expect(await page.getByRole('alert').count()).toBe(0);
     await page.close();
   });
 });
