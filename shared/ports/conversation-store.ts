@@ -231,16 +231,21 @@ export interface ConversationStore {
   ): Promise<boolean>;
   /**
    * Asks the turn answering the question the client names `clientQuestionId` (or, once
-   * recorded, the server's id of the question it asked) to stop, from before it is recorded on: `stopping` when it is streaming; `ended` when the conversation's
-   * last turn answered it and streams no more (a late stop: nothing is asked of the next);
-   * `pending` when no turn for it is recorded yet (being admitted, or not yet arrived): the
-   * stop is kept, and the turn for it received up to then stops once it is recorded.
+   * recorded, the server's id of the question it asked) to stop, from before it is recorded
+   * on. `stopping` when it is streaming. Otherwise the stop is kept (ten minutes) for the turn
+   * for that question received up to now (being admitted), or, when none has been recorded
+   * for it yet, up to {@link PENDING_STOP_AHEAD_MS} from now (the question may still be on
+   * its way); that turn stops once it is recorded. `ended` when the conversation's last
+   * turn answered it and streams no more: a late stop, which stops no turn received after it
+   * (a `regenerate()` of the same question); else `pending`.
    */
   requestStopOfQuestion(
     userId: string,
     conversationId: string,
     clientQuestionId: string,
     nowMs: number,
+    /** When the stop reached the function URL (the turns it applies to are told by theirs); `nowMs` when not given. */
+    arrivedAtMs?: number,
   ): Promise<'stopping' | 'ended' | 'pending'>;
   /**
    * Whether the turn is to stop: asked to, or its conversation deleted (or deleted and made
@@ -275,12 +280,16 @@ export interface ConversationStore {
 /** A turn's one look, once recorded, for a stop of its question kept before it was. */
 export interface PendingStopCheck {
   clientQuestionId: string;
-  /** When the turn's request arrived: a stop kept before it was asked for it (within a clock skew). */
+  /** When the turn's request reached the function URL: a stop kept applies to the turns received up to a time. */
   receivedAtMs: number;
 }
 
-/** A stop kept for a question stops the turn received at most this long after it (clocks of two instances). */
-export const PENDING_STOP_SKEW_MS = 2_000;
+/**
+ * How long after a stop of a question no turn has been recorded for the turn for it may be
+ * received and still stop: the question is sent before its Stop, but two requests may reach
+ * two instances (and their clocks) in either order.
+ */
+export const PENDING_STOP_AHEAD_MS = 2_000;
 
 /** How long a stop of a question not yet recorded is kept. */
 export const PENDING_STOP_TTL_MS = 10 * 60_000;

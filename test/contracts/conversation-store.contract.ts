@@ -1385,6 +1385,61 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       ).toBe(false);
     });
 
+    it('keeps a late stop for the turn for its question already under way (a regenerate being admitted), not for one asked after it', async () => {
+      const first = beginOf({
+        userId,
+        conversationId: newConversationId(),
+        clientQuestionId: 'q1',
+      });
+      const { conversationId } = first;
+      await store.finishTurn(finishOf(first, await store.beginTurn(first)));
+      const again = async (receivedAtMs: number) => {
+        const begin = beginOf({
+          userId,
+          conversationId,
+          existing: await store.getConversation(userId, conversationId),
+          clientQuestionId: 'q1',
+          userMessage: undefined,
+          nowIso: iso(T0 + 10_000),
+        });
+        const seq = await store.beginTurn(begin);
+        const stopped = await store.isStopRequested(
+          userId,
+          conversationId,
+          begin.turnId,
+          first.nowIso,
+          pendingOf(begin, receivedAtMs),
+        );
+        await store.finishTurn(finishOf(begin, seq, { conversationCreatedAt: first.nowIso }));
+        return stopped;
+      };
+
+      expect(await store.requestStopOfQuestion(userId, conversationId, 'q1', T0 + 5_000)).toBe(
+        'ended',
+      );
+      expect(await again(T0 + 5_001)).toBe(false);
+      expect(await store.requestStopOfQuestion(userId, conversationId, 'q1', T0 + 5_000)).toBe(
+        'ended',
+      );
+      expect(await again(T0 + 4_000)).toBe(true);
+    });
+
+    it("takes a refused turn's question for one not asked yet: its Retry stops", async () => {
+      const conversation = await converse();
+      const refused = beginOf({
+        userId,
+        conversationId: conversation.id,
+        existing: conversation,
+        clientQuestionId: 'q-refused',
+      });
+      await store.beginTurn(refused);
+      await store.abandonTurn(refused);
+
+      expect(
+        await store.requestStopOfQuestion(userId, conversation.id, 'q-refused', T0 + 1_000),
+      ).toBe('pending');
+    });
+
     it('does not let a stop kept long before a turn stop it', async () => {
       const conversationId = newConversationId();
       await store.requestStopOfQuestion(userId, conversationId, 'q1', T0 - 60_000);

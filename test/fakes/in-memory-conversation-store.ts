@@ -16,7 +16,7 @@ import {
   type MessagesPage,
   type PageRequest,
   type PartialAnswer,
-  PENDING_STOP_SKEW_MS,
+  PENDING_STOP_AHEAD_MS,
   PENDING_STOP_TTL_MS,
   type PendingStopCheck,
   type SummaryBasis,
@@ -42,8 +42,8 @@ interface ConversationRecord {
  */
 export class InMemoryConversationStore implements ConversationStore {
   private readonly records = new Map<string, ConversationRecord>();
-  /** Stops of questions kept before their turn was recorded: when each was asked for. */
-  private readonly pendingStops = new Map<string, number>();
+  /** Stops of questions kept for their turn: until when a turn received stops, and when each expires. */
+  private readonly pendingStops = new Map<string, { upToMs: number; expiresAtMs: number }>();
 
   async getConversation(userId: string, conversationId: string) {
     const record = this.records.get(keyOf(userId, conversationId));
@@ -250,6 +250,8 @@ export class InMemoryConversationStore implements ConversationStore {
     if (before.superseded) conversation.superseded = structuredClone(before.superseded);
     else delete conversation.superseded;
     delete conversation.activeTurn;
+    delete record.activeQuestionId;
+    delete record.activeQuestionMessageId;
     return true;
   }
 
@@ -357,19 +359,22 @@ export class InMemoryConversationStore implements ConversationStore {
     conversationId: string,
     clientQuestionId: string,
     nowMs: number,
+    arrivedAtMs = nowMs,
   ): Promise<'stopping' | 'ended' | 'pending'> {
     const record = this.records.get(keyOf(userId, conversationId));
     const activeTurn = record?.conversation.activeTurn;
-    if (
+    const asked =
       record?.activeQuestionId === clientQuestionId ||
-      record?.activeQuestionMessageId === clientQuestionId
-    ) {
-      if (!activeTurn || activeTurn.leaseUntilMs < nowMs) return 'ended';
-      record.stopTurnId = activeTurn.turnId;
+      record?.activeQuestionMessageId === clientQuestionId;
+    if (asked && activeTurn && activeTurn.leaseUntilMs >= nowMs) {
+      record!.stopTurnId = activeTurn.turnId;
       return 'stopping';
     }
-    this.pendingStops.set(keyOf(userId, conversationId, clientQuestionId), nowMs);
-    return 'pending';
+    this.pendingStops.set(keyOf(userId, conversationId, clientQuestionId), {
+      upToMs: asked ? arrivedAtMs : arrivedAtMs + PENDING_STOP_AHEAD_MS,
+      expiresAtMs: nowMs + PENDING_STOP_TTL_MS,
+    });
+    return asked ? 'ended' : 'pending';
   }
 
   async isStopRequested(
@@ -386,11 +391,11 @@ export class InMemoryConversationStore implements ConversationStore {
     }
     if (!pendingStop) return false;
     const key = keyOf(userId, conversationId, pendingStop.clientQuestionId);
-    const requestedAtMs = this.pendingStops.get(key);
+    const kept = this.pendingStops.get(key);
     if (
-      requestedAtMs === undefined ||
-      requestedAtMs < pendingStop.receivedAtMs - PENDING_STOP_SKEW_MS ||
-      requestedAtMs + PENDING_STOP_TTL_MS < pendingStop.receivedAtMs
+      !kept ||
+      pendingStop.receivedAtMs > kept.upToMs ||
+      kept.expiresAtMs <= pendingStop.receivedAtMs
     ) {
       return false;
     }

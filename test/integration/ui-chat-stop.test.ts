@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-stream.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { monthOf } from '../../shared/domain/budget.js';
+import type { BeginTurn } from '../../shared/ports/conversation-store.js';
 import { json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -160,6 +161,27 @@ describe('POST /v1/ui/chat/{id}/stop: Stop before the answer has started', () =>
     expect(finishes).toEqual(['stop', 'stop', 'stop']);
   });
 
+  it('stops a regenerate() of an answered question from its start, the stop racing it', async () => {
+    const { chat, finishes } = await chatAs(stack, 'yves');
+    await chat.sendMessage({ text: `Once more ${directive('ttft=1500 tokens=3')}` });
+    const before = stack.claude.requests.length;
+
+    const regenerating = chat.regenerate();
+    // A person's Stop comes some time after the click: the regenerate's request reached the
+    // function URL first, and is being admitted.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stop = await stopQuestion(stack, 'yves', chat.id, chat.messages[0]!.id);
+    // Landed before the regenerate was recorded it reads as late (the answer it knows ended),
+    // and stops the regenerate still, which came before it.
+    expect([202, 409]).toContain(stop.status);
+    await regenerating;
+
+    expect(finishes).toEqual(['stop', 'other']);
+    expect(chat.messages[1]?.metadata?.stopReason).toBe('stopped');
+    expect(stack.claude.requests.slice(before).every((request) => request.aborted)).toBe(true);
+    await nothingHeld('yves');
+  });
+
   it('does not stop the same question answered again after a stop kept for it was used', async () => {
     const early = await stopQuestion(stack, 'xan', 'again-chat', 'q-again');
     expect(early.status).toBe(202);
@@ -183,5 +205,53 @@ describe('POST /v1/ui/chat/{id}/stop: Stop before the answer has started', () =>
     const response = await stack.request('yael', 'POST', '/v1/ui/chat/some-chat/stop');
     expect(response.status).toBe(400);
     expect((await json(response)).error.type).toBe('invalid_request_error');
+  });
+});
+
+describe('POST /v1/ui/chat/{id}/stop racing a regenerate() still being admitted', () => {
+  const SLOW_BEGIN_MS = 700;
+  let stack: TestStack;
+  beforeAll(async () => {
+    // A regenerate's turn is recorded late: its stop lands first, while the answer the chat
+    // knows for the question has ended.
+    stack = await startTestStack({
+      claude: { tokensPerSecond: 25 },
+      chatTuning: { stopPollIntervalMs: 50 },
+      customizeChat: (adapters) => {
+        const { store } = adapters;
+        const slowRegenerate = Object.assign(Object.create(store), {
+          beginTurn: async (begin: BeginTurn) => {
+            if (!begin.userMessage) await new Promise((r) => setTimeout(r, SLOW_BEGIN_MS));
+            return store.beginTurn(begin);
+          },
+        });
+        return { ...adapters, store: slowRegenerate };
+      },
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('stops the regenerate that came before the stop (the stop reads as late: 409), and not one asked after it', async () => {
+    const { chat, finishes } = await chatAs(stack, 'zoe');
+    await chat.sendMessage({ text: `Once more ${directive('ttft=1500 tokens=3')}` });
+    const before = stack.claude.requests.length;
+
+    const regenerating = chat.regenerate();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stop = await stopQuestion(stack, 'zoe', chat.id, chat.messages[0]!.id);
+    expect(stop.status).toBe(409);
+    await regenerating;
+
+    expect(finishes).toEqual(['stop', 'other']);
+    expect(chat.messages[1]?.metadata?.stopReason).toBe('stopped');
+    expect(stack.claude.requests.slice(before).every((request) => request.aborted)).toBe(true);
+
+    // A regenerate asked after a late stop goes on.
+    const late = await stopQuestion(stack, 'zoe', chat.id, chat.messages[0]!.id);
+    expect(late.status).toBe(409);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await chat.regenerate();
+    expect(finishes).toEqual(['stop', 'other', 'stop']);
+    expect(chat.messages[1]?.metadata?.stopReason).toBe('end_turn');
   });
 });

@@ -13,6 +13,11 @@ export interface RequestScope {
   metrics: Metrics;
   /** Milliseconds before the function is stopped. */
   remainingTimeMs: () => number;
+  /**
+   * When the function URL received the request (its `requestContext.timeEpoch`): before a
+   * cold start, and on one clock for every instance, unlike the function's.
+   */
+  arrivedAtMs: number;
   /** Runs `callback` once the response has ended (for a stream: after its last byte). */
   onEnd(callback: () => void): void;
   /** The response streams on after its handler returns: it ends when `end` is called. */

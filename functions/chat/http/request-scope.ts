@@ -1,6 +1,7 @@
 import type { Middleware } from '@aws-lambda-powertools/event-handler/types';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import type { ChatRequestContext, RequestScope } from './chat-router.js';
 
 /**
@@ -38,6 +39,8 @@ export function requestScope(options: {
       logger,
       metrics,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
+      arrivedAtMs:
+        (reqCtx.event as Partial<LambdaFunctionURLEvent>).requestContext?.timeEpoch ?? Date.now(),
       onEnd: (callback) => callbacks.push(callback),
       keepOpen: () => {
         openStreams++;

@@ -36,18 +36,19 @@ export const stopUiChatRoute = (deps: {
       operationId: 'stopUiChat',
       summary: "Stop the answer to a useChat chat's question, started or not",
       description:
-        "Stops the answer to the question `messageId` names (the chat's last user message, by the id useChat gave it, or the server's id of a question of a reopened chat that the client asked again), from the moment the question is sent: while it is admitted, while Claude has not sent its first token, or as it streams. Upstream generation is aborted (or never asked for); the stream ends `stopped` and the question is kept. A stop that arrives before the server has recorded the turn is kept for it (ten minutes), and the turn stops as soon as it is recorded: `202` either way. `409` once the answer to that question has ended (a late stop never stops the next answer, nor a later `regenerate()` of the same question).",
+        "Stops the answer to the question `messageId` names (the chat's last user message, by the id useChat gave it, or the server's id of a question of a reopened chat that the client asked again), from the moment the question is sent: while it is admitted, while Claude has not sent its first token, or as it streams. Upstream generation is aborted (or never asked for); the stream ends `stopped` and the question is kept. A stop that arrives before the server has recorded the turn is kept for it (ten minutes; for a question the chat has not asked yet, for the turn that arrives within 2 seconds), and the turn stops as soon as it is recorded: `202` either way. `409` when the answer to that question had ended: a late stop, which stops no turn asked after it came (the next question, or a later `regenerate()` of the same one); a turn for that question already under way as it came (a `regenerate()` being admitted) stops still.",
       params: { id: 'The chat id, as POST /v1/ui/chat takes it.' },
       responses: { 202: { description: 'The answer is stopping.', json: stoppingSchema } },
       errors: [400, 409],
     },
-    handle: async ({ params, query, principal: { userId } }) => {
+    handle: async ({ params, query, principal: { userId }, scope }) => {
       const conversationId = conversationIdOfChat(userId, params.id ?? '');
       const stop = await deps.store.requestStopOfQuestion(
         userId,
         conversationId,
         query.messageId,
         deps.clock(),
+        scope.arrivedAtMs,
       );
       if (stop !== 'ended') {
         return json(202, {

@@ -98,6 +98,7 @@ export const uiChatRoute = (deps: {
         requestId: scope.requestId,
         observer: deps.observeTurn(scope),
         remainingTimeMs: scope.remainingTimeMs,
+        arrivedAtMs: scope.arrivedAtMs,
       };
       const turn = await startTurn(
         (turnRequest) => deps.chatTurn.start({ ...common, ...turnRequest }, context),

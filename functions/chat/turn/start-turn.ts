@@ -205,7 +205,10 @@ export function createTurnStart(deps: {
     // A stop naming the question may have come before the turn was recorded, and been kept:
     // the first poll once it is recorded looks for it too (a later stop finds the turn).
     let pendingStop = request.clientQuestionId
-      ? { clientQuestionId: request.clientQuestionId, receivedAtMs }
+      ? {
+          clientQuestionId: request.clientQuestionId,
+          receivedAtMs: context.arrivedAtMs ?? receivedAtMs,
+        }
       : undefined;
     controller.watchForStop(
       () =>

@@ -149,6 +149,11 @@ export interface TurnContext {
   requestId: string;
   observer: TurnObserver;
   remainingTimeMs: () => number;
+  /**
+   * When the request reached the function URL (the turn's clock reads later after a cold
+   * start): a stop of its question kept before the turn was recorded applies by it.
+   */
+  arrivedAtMs?: number;
 }
 
 /** A turn whose question is stored and whose answer has begun streaming upstream. */

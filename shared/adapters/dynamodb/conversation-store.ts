@@ -24,7 +24,7 @@ import {
   type MessagesPage,
   type PageRequest,
   type PartialAnswer,
-  PENDING_STOP_SKEW_MS,
+  PENDING_STOP_AHEAD_MS,
   PENDING_STOP_TTL_MS,
   type PendingStopCheck,
   type SummaryBasis,
@@ -452,6 +452,7 @@ export class DynamoConversationStore implements ConversationStore {
     conversationId: string,
     clientQuestionId: string,
     nowMs: number,
+    arrivedAtMs = nowMs,
   ): Promise<'stopping' | 'ended' | 'pending'> {
     const stopActive = () =>
       this.client.send(
@@ -466,6 +467,7 @@ export class DynamoConversationStore implements ConversationStore {
         }),
       );
     const pendingKey = keys.pendingStop(userId, conversationId, clientQuestionId);
+    let ended = false;
     try {
       await stopActive();
       return 'stopping';
@@ -473,19 +475,18 @@ export class DynamoConversationStore implements ConversationStore {
       if (!isConditionFailure(error)) throw error;
       // The last turn recorded answered it: it has ended (or its function died).
       const conversation = failedItem(error);
-      if (
+      ended =
         conversation?.activeQuestionId === clientQuestionId ||
-        conversation?.activeQuestionMessageId === clientQuestionId
-      ) {
-        return 'ended';
-      }
+        conversation?.activeQuestionMessageId === clientQuestionId;
     }
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
         Item: {
           ...pendingKey,
-          requestedAtMs: nowMs,
+          // Once its answer ended, only a turn for it already under way (a regenerate being
+          // admitted) is stopped: one asked after this stop came is the user's next.
+          stopsReceivedUpToMs: ended ? arrivedAtMs : arrivedAtMs + PENDING_STOP_AHEAD_MS,
           expiresAt: Math.ceil((nowMs + PENDING_STOP_TTL_MS) / 1000),
         },
       }),
@@ -496,7 +497,7 @@ export class DynamoConversationStore implements ConversationStore {
       await stopActive();
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return 'pending';
+      return ended ? 'ended' : 'pending';
     }
     // Stopped as it streams: the stop kept must not stop a later turn for the same question.
     await this.client
@@ -537,10 +538,9 @@ export class DynamoConversationStore implements ConversationStore {
     const { Item } = await this.watchClient.send(
       new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
     );
-    const requestedAtMs = Number(Item?.requestedAtMs);
-    // Kept for another turn of the question, asked before this one (DynamoDB's TTL deletes late).
-    if (!(requestedAtMs >= check.receivedAtMs - PENDING_STOP_SKEW_MS)) return false;
-    if (requestedAtMs + PENDING_STOP_TTL_MS < check.receivedAtMs) return false;
+    // Kept for turns received up to a time (DynamoDB's TTL deletes late; the item says until when).
+    if (!(check.receivedAtMs <= Number(Item?.stopsReceivedUpToMs))) return false;
+    if (Number(Item?.expiresAt) * 1000 <= check.receivedAtMs) return false;
     await this.watchClient.send(new DeleteCommand({ TableName: this.tableName, Key: key }));
     return true;
   }

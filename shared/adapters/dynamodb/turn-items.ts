@@ -168,7 +168,7 @@ export function abandonTurnItems(tableName: string, turn: BeginTurn) {
             ? ', messageCount = messageCount - :one, uncompactedTokens = uncompactedTokens - :tokens'
             : '') +
           `${ranges.length > 0 ? ', supersededRanges = :ranges' : ''} ` +
-          `REMOVE activeTurnId, activeTurnLeaseUntil, activeTurnHold${ranges.length > 0 ? '' : ', supersededRanges'}`,
+          `REMOVE activeTurnId, activeTurnLeaseUntil, activeTurnHold, activeQuestionId, activeQuestionMessageId${ranges.length > 0 ? '' : ', supersededRanges'}`,
         ConditionExpression: 'activeTurnId = :turn AND lastSeq = :answerSeq',
         ExpressionAttributeValues: {
           ...held,
