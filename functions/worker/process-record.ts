@@ -6,6 +6,7 @@ import { isUserId } from '../../shared/auth/user-id.js';
 import type { Clock } from '../../shared/domain/clock.js';
 import { cutText } from '../../shared/domain/cut-text.js';
 import { isJobId } from '../../shared/domain/ids.js';
+import { quoted } from '../../shared/domain/quoted.js';
 import { eventNamed, jobEndedEvent } from '../../shared/events/producer-events.js';
 import { contentHashOf, jobIdOf } from '../../shared/jobs/job-id.js';
 import { JobMessageSchema } from '../../shared/jobs/job-message.js';
@@ -306,7 +307,7 @@ export function createRecordHandler(deps: {
   }
 
   async function refuseConflict(record: SQSRecord, job: IdentifiedJob, stored: Job) {
-    const reason = `job id ${JSON.stringify(job.jobId)} was already used for other content (job created ${stored.createdAt}); this message was not processed`;
+    const reason = `job id ${quoted(job.jobId)} was already used for other content (job created ${stored.createdAt}); this message was not processed`;
     await jobs.recordConflict(job.userId, job.jobId, reason, nowIso());
     // A compaction is the service's own, and its next turn asks for it under another id
     // (see isCompaction): dead-lettered, it would page an operator for nothing to redrive.

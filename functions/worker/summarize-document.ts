@@ -2,6 +2,7 @@ import { chunkText } from '../../shared/domain/chunk-text.js';
 import { AppError, ModelError, modelUnavailable } from '../../shared/domain/errors.js';
 import { allowedModel } from '../../shared/domain/model-id.js';
 import type { PriceTable } from '../../shared/domain/pricing/price-table.js';
+import { quoted } from '../../shared/domain/quoted.js';
 import type { SummarizeDocumentMessage } from '../../shared/jobs/job-message.js';
 import { PermanentJobError } from './job-errors.js';
 import { type JobRun, modelCall } from './job-run.js';
@@ -124,18 +125,18 @@ export function createDocumentSummarizer(deps: {
  */
 function failureOfUnavailableModel(error: unknown, model: string, named: boolean): unknown {
   if (!(error instanceof ModelError) || error.kind !== 'model_unavailable') return error;
-  const quoted = JSON.stringify(model);
+  const quotedModel = quoted(model);
   if (named) {
     return new PermanentJobError(
       error.type,
-      `${modelUnavailable(`the model ${quoted}`)}; ask with another model`,
+      `${modelUnavailable(`the model ${quotedModel}`)}; ask with another model`,
       false,
       { cause: error },
     );
   }
   return new PermanentJobError(
     error.type,
-    `${modelUnavailable(`the deployment's default model ${quoted}`)}; an operator must change defaultModel, then redrive the job`,
+    `${modelUnavailable(`the deployment's default model ${quotedModel}`)}; an operator must change defaultModel, then redrive the job`,
     true,
     { cause: error },
   );

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { PermissionError } from './errors.js';
 import { listsModel } from './model-id.js';
+import { quoted } from './quoted.js';
 
 /** Every key starts with this, so a leaked one is recognizable (secret scanners, logs). */
 export const API_KEY_PREFIX = 'csk_';
@@ -78,7 +79,7 @@ export function grantOf(key: ApiKey): ApiKeyGrant {
 export function checkKeyAllowsModel(key: ApiKeyGrant | undefined, model: string): void {
   if (keyAllowsModel(key, model)) return;
   throw new PermissionError(
-    `this API key may not use model ${JSON.stringify(model)}; it may use: ${key?.allowedModels?.join(', ')}`,
+    `this API key may not use model ${quoted(model)}; it may use: ${key?.allowedModels?.join(', ')}`,
   );
 }
 

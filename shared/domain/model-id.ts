@@ -1,4 +1,5 @@
 import { NotFoundError, ValidationError } from './errors.js';
+import { quoted } from './quoted.js';
 
 /**
  * A dated snapshot id names the model its alias does: `claude-haiku-4-5-20251001` is
@@ -42,10 +43,10 @@ export function allowedModel(
   if (models.has(model)) return model;
   if (!isKnownModel(model, models, priced)) {
     throw new NotFoundError(
-      `model ${JSON.stringify(model)} does not exist here; use one of: ${[...models].join(', ')}`,
+      `model ${quoted(model)} does not exist here; use one of: ${[...models].join(', ')}`,
     );
   }
   throw new ValidationError(
-    `model ${JSON.stringify(model)} is not allowed; use one of: ${[...models].join(', ')}`,
+    `model ${quoted(model)} is not allowed; use one of: ${[...models].join(', ')}`,
   );
 }

@@ -84,7 +84,7 @@ describe('the conversation API', () => {
   });
 
   it('cuts an overlong id in its 404 between whole characters, never in half an emoji', async () => {
-    const id = `conv_${'\u{1F4AC}'.repeat(60)}`;
+    const id = `conv_${'\u{1F4AC}'.repeat(70)}`;
 
     const response = await stack.request(
       'reader',
@@ -94,7 +94,7 @@ describe('the conversation API', () => {
 
     expect(response.status).toBe(404);
     const { message } = (await json(response)).error;
-    expect(message).toBe(`conversation "conv_${'\u{1F4AC}'.repeat(47)}…" does not exist`);
+    expect(message).toBe(`conversation "conv_${'\u{1F4AC}'.repeat(61)}…" does not exist`);
     expect(message.isWellFormed()).toBe(true);
   });
 
@@ -105,7 +105,7 @@ describe('the conversation API', () => {
 
     expect(response.status).toBe(404);
     expect((await json(response)).error.message).toBe(
-      `conversation "${id.slice(0, 100)}…" does not exist`,
+      `conversation "${id.slice(0, 128)}…" does not exist`,
     );
   });
 });

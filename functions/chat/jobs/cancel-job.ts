@@ -1,5 +1,6 @@
 import type { Clock } from '../../../shared/domain/clock.js';
 import { ConflictError, NotFoundError } from '../../../shared/domain/errors.js';
+import { quoted } from '../../../shared/domain/quoted.js';
 import { eventNamed, jobEndedEvent } from '../../../shared/events/producer-events.js';
 import type { EventPublisher } from '../../../shared/ports/event-publisher.js';
 import type { Job, JobStore } from '../../../shared/ports/job-store.js';
@@ -32,14 +33,14 @@ export function createJobCancellation(deps: {
     const nowIso = new Date(deps.clock()).toISOString();
     for (let attempt = 1; ; attempt++) {
       const job = await deps.jobs.cancel(userId, jobId, nowIso);
-      if (!job) throw new NotFoundError(`job ${JSON.stringify(jobId)} does not exist`);
+      if (!job) throw new NotFoundError(`job ${quoted(jobId)} does not exist`);
       if (job.status === 'cancelled') {
         await publishOnce(job, nowIso);
         return job;
       }
       if (job.status !== 'running' && !holdsBatch(job)) throw ended(job);
       const asked = await deps.jobs.requestCancel(userId, jobId, nowIso);
-      if (!asked) throw new NotFoundError(`job ${JSON.stringify(jobId)} does not exist`);
+      if (!asked) throw new NotFoundError(`job ${quoted(jobId)} does not exist`);
       if (asked.status === 'running' || holdsBatch(asked)) return asked;
       if (asked.status !== 'queued' || attempt === ATTEMPTS) throw ended(asked);
     }
@@ -60,6 +61,6 @@ const holdsBatch = (job: Job) => job.status === 'queued' && job.batch !== undefi
 
 function ended(job: Job) {
   return new ConflictError(
-    `job ${JSON.stringify(job.jobId)} is ${job.status}: only a queued or running job can be cancelled`,
+    `job ${quoted(job.jobId)} is ${job.status}: only a queued or running job can be cancelled`,
   );
 }

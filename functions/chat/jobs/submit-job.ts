@@ -3,6 +3,7 @@ import type { Clock } from '../../../shared/domain/clock.js';
 import { ConflictError, PayloadTooLargeError } from '../../../shared/domain/errors.js';
 import { allowedModel } from '../../../shared/domain/model-id.js';
 import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
+import { quoted } from '../../../shared/domain/quoted.js';
 import { utf8Bytes } from '../../../shared/domain/tokens.js';
 import { contentHashOf, jobIdOf } from '../../../shared/jobs/job-id.js';
 import type { JobPriority } from '../../../shared/jobs/job-message.js';
@@ -78,7 +79,7 @@ export function createJobSubmission(deps: {
       (job.contentHash !== undefined && job.contentHash !== contentHash)
     ) {
       throw new ConflictError(
-        `job id ${JSON.stringify(jobId)} is already used for other content: choose another id`,
+        `job id ${quoted(jobId)} is already used for other content: choose another id`,
       );
     }
     if (job.status === 'failed' || job.status === 'cancelled') {

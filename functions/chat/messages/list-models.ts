@@ -1,6 +1,7 @@
 import type { Clock } from '../../../shared/domain/clock.js';
 import { NotFoundError, ValidationError } from '../../../shared/domain/errors.js';
 import { withoutDateSuffix } from '../../../shared/domain/model-id.js';
+import { namedId } from '../../../shared/domain/quoted.js';
 import type { MessagesUpstream, ModelInfo } from '../../../shared/ports/messages-upstream.js';
 import type { Caller, MessagesLimits } from './messages-types.js';
 import { modelsFor } from './model-access.js';
@@ -97,7 +98,7 @@ export function createModelListing(deps: {
         alias !== id && models.some((candidate) => candidate.id === alias)
           ? (await upstreamModels()).get(id)
           : undefined;
-      if (!snapshot) throw new NotFoundError(`model: ${id}`);
+      if (!snapshot) throw new NotFoundError(`model: ${namedId(id)}`);
       return snapshot;
     },
   };
@@ -111,7 +112,7 @@ function lifecycleOf(model: ModelInfo): string {
 /** Where a page cursor is among the caller's models; as the API does, an unknown one is a 400. */
 function cursorIndex(models: readonly ModelInfo[], id: string, name: string): number {
   const index = models.findIndex((model) => model.id === id);
-  if (index === -1) throw new ValidationError(`${name}: no model with id '${id}'`);
+  if (index === -1) throw new ValidationError(`${name}: no model with id '${namedId(id)}'`);
   return index;
 }
 

@@ -1,6 +1,7 @@
 import { checkKeyAllowsModel } from '../../../shared/domain/api-key.js';
 import { NotFoundError, PermissionError, ValidationError } from '../../../shared/domain/errors.js';
 import { isKnownModel, listsModel } from '../../../shared/domain/model-id.js';
+import { namedId, quoted } from '../../../shared/domain/quoted.js';
 import type { Caller, MessagesLimits } from './messages-types.js';
 
 /** The models a caller may use: the deployment's, narrowed by its API key's. */
@@ -25,12 +26,12 @@ export function checkModel(
   if (!isKnownModel(model, limits.models, knownModels)) {
     // Claude Code and the SDKs read a 404 on the model as a model that does not exist.
     throw new NotFoundError(
-      `model: ${model} (no such model here; available: ${[...limits.models].join(', ')})`,
+      `model: ${namedId(model)} (no such model here; available: ${[...limits.models].join(', ')})`,
     );
   }
   if (!listsModel(limits.models, model)) {
     throw new PermissionError(
-      `model ${JSON.stringify(model)} is not available here; available: ${[...limits.models].join(', ')}`,
+      `model ${quoted(model)} is not available here; available: ${[...limits.models].join(', ')}`,
     );
   }
   checkKeyAllowsModel(caller.apiKey, model);

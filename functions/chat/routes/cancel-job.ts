@@ -1,5 +1,6 @@
 import { NotFoundError } from '../../../shared/domain/errors.js';
 import { isJobId } from '../../../shared/domain/ids.js';
+import { quoted } from '../../../shared/domain/quoted.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
 import type { CancelJob } from '../jobs/cancel-job.js';
@@ -28,7 +29,7 @@ export const cancelJobRoute = (deps: { cancelJob: CancelJob }) =>
     },
     handle: async ({ params, principal }) => {
       const jobId = params.id ?? '';
-      if (!isJobId(jobId)) throw new NotFoundError(`job ${JSON.stringify(jobId)} does not exist`);
+      if (!isJobId(jobId)) throw new NotFoundError(`job ${quoted(jobId)} does not exist`);
       const job = await deps.cancelJob(principal.userId, jobId);
       return json(job.status === 'cancelled' ? 200 : 202, jobView(job));
     },

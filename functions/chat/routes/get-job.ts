@@ -1,5 +1,6 @@
 import { NotFoundError } from '../../../shared/domain/errors.js';
 import { isJobId } from '../../../shared/domain/ids.js';
+import { quoted } from '../../../shared/domain/quoted.js';
 import type { JobStore } from '../../../shared/ports/job-store.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
@@ -20,7 +21,7 @@ export const getJobRoute = (deps: { jobs: Pick<JobStore, 'get'> }) =>
     handle: async ({ params, principal }) => {
       const jobId = params.id ?? '';
       const job = isJobId(jobId) ? await deps.jobs.get(principal.userId, jobId) : undefined;
-      if (!job) throw new NotFoundError(`job ${JSON.stringify(jobId)} does not exist`);
+      if (!job) throw new NotFoundError(`job ${quoted(jobId)} does not exist`);
       return json(200, jobView(job));
     },
   });

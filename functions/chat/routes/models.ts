@@ -1,4 +1,5 @@
 import { ValidationError } from '../../../shared/domain/errors.js';
+import { quoted } from '../../../shared/domain/quoted.js';
 import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
@@ -97,7 +98,7 @@ function lifecyclesOf(request: Request): ModelLifecycle[] | undefined {
   const unknown = given.filter((stage) => !(MODEL_LIFECYCLES as readonly string[]).includes(stage));
   if (unknown.length > 0) {
     throw new ValidationError(
-      `lifecycle: ${unknown.map((stage) => JSON.stringify(stage)).join(', ')} is not one of ${MODEL_LIFECYCLES.join(', ')}`,
+      `lifecycle: ${unknown.map(quoted).join(', ')} is not one of ${MODEL_LIFECYCLES.join(', ')}`,
     );
   }
   return [...new Set(given as ModelLifecycle[])];

@@ -1,5 +1,6 @@
 import type { Clock } from '../../../shared/domain/clock.js';
 import { ConflictError } from '../../../shared/domain/errors.js';
+import { quoted } from '../../../shared/domain/quoted.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 import type { RecoverTurn } from '../../../shared/turns/recover-turn.js';
 import * as z from '../../../shared/validation/zod.js';
@@ -63,7 +64,7 @@ export const stopUiChatRoute = (deps: {
         );
       }
       throw new ConflictError(
-        `the answer to ${JSON.stringify(query.messageId)} has ended: there is nothing to stop`,
+        `the answer to ${quoted(query.messageId)} has ended: there is nothing to stop`,
       );
     },
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../../../shared/domain/errors.js';
 import { isConversationId } from '../../../shared/domain/ids.js';
+import { quoted } from '../../../shared/domain/quoted.js';
 
 /** A `useChat` chat id we accept: what the AI SDK generates, or any id of 1-128 letters, digits, `_` and `-`. */
 export const CHAT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -15,7 +16,7 @@ export const CHAT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export function conversationIdOfChat(userId: string, chatId: string): string {
   if (!CHAT_ID_PATTERN.test(chatId)) {
     throw new ValidationError(
-      `chat id ${JSON.stringify(chatId.slice(0, 140))} is not valid: use 1-128 letters, digits, _ or -`,
+      `chat id ${quoted(chatId)} is not valid: use 1-128 letters, digits, _ or -`,
     );
   }
   if (isConversationId(chatId)) return chatId;

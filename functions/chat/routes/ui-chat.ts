@@ -1,6 +1,7 @@
 import type { StoredMessage } from '../../../shared/domain/conversation.js';
 import { NotFoundError, ValidationError } from '../../../shared/domain/errors.js';
 import { isMessageId } from '../../../shared/domain/ids.js';
+import { quoted } from '../../../shared/domain/quoted.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 import * as z from '../../../shared/validation/zod.js';
 import { anthropicRequestHeaders } from '../http/anthropic-headers.js';
@@ -231,7 +232,7 @@ async function asksAnotherQuestion(request: {
 function namingTheChat(chatId: string, conversationId: string) {
   return (error: unknown): never => {
     if (error instanceof NotFoundError && error.message.includes(conversationId)) {
-      throw new NotFoundError(`chat ${JSON.stringify(chatId)} has no messages yet`);
+      throw new NotFoundError(`chat ${quoted(chatId)} has no messages yet`);
     }
     throw error;
   };
@@ -247,7 +248,7 @@ function lastUserText(messages: UiChatRequest['messages'], maxChars: number): st
   const other = last.parts.find((part) => part.type !== 'text');
   if (other) {
     throw new ValidationError(
-      `messages.${index}: only text parts are supported, not ${JSON.stringify(other.type)}`,
+      `messages.${index}: only text parts are supported, not ${quoted(other.type)}`,
     );
   }
   const text = textOf(last);

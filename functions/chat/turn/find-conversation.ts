@@ -2,6 +2,7 @@ import type { Clock } from '../../../shared/domain/clock.js';
 import type { Conversation } from '../../../shared/domain/conversation.js';
 import { ConflictError, NotFoundError } from '../../../shared/domain/errors.js';
 import { isConversationId } from '../../../shared/domain/ids.js';
+import { quoted } from '../../../shared/domain/quoted.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 import type { RecoverTurn } from '../../../shared/turns/recover-turn.js';
 import type { TurnLimits } from './turn-types.js';
@@ -21,7 +22,7 @@ export async function findConversation(
       ? await deps.store.getConversation(userId, conversationId)
       : undefined;
     if (!found) {
-      throw new NotFoundError(`conversation ${JSON.stringify(conversationId)} does not exist`);
+      throw new NotFoundError(`conversation ${quoted(conversationId)} does not exist`);
     }
     return found;
   };

@@ -23,6 +23,7 @@ import { newConversationId, newMessageId } from '../../../shared/domain/ids.js';
 import { allowedModel } from '../../../shared/domain/model-id.js';
 import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import { buildPrompt } from '../../../shared/domain/prompt.js';
+import { quoted } from '../../../shared/domain/quoted.js';
 import { estimateTokens, truncateText } from '../../../shared/domain/tokens.js';
 import type { BeginTurn, ConversationStore } from '../../../shared/ports/conversation-store.js';
 import type { Model, ModelStream } from '../../../shared/ports/model.js';
@@ -530,7 +531,7 @@ async function supersededBy(
   );
   if (!found && summarizedThrough > 0) {
     throw new ConflictError(
-      `no message ${JSON.stringify(id)} after this conversation's summary: one summarized already (compacted) can no longer be replaced`,
+      `no message ${quoted(id)} after this conversation's summary: one summarized already (compacted) can no longer be replaced`,
     );
   }
   const named =
@@ -544,7 +545,7 @@ async function supersededBy(
   ) {
     const what = request.regenerate ? 'message' : 'question';
     throw new NotFoundError(
-      `no ${what} ${JSON.stringify(id)} to ${request.regenerate ? 'answer again' : 'replace'} in this conversation`,
+      `no ${what} ${quoted(id)} to ${request.regenerate ? 'answer again' : 'replace'} in this conversation`,
     );
   }
   // Regenerating after a question: its answer, and everything after, is given again.

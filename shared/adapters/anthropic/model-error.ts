@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { cutText } from '../../domain/cut-text.js';
 import { ModelError, type ModelErrorKind, modelUnavailable } from '../../domain/errors.js';
+import { quoted } from '../../domain/quoted.js';
 import { refusesTheAccount } from './account-refusal.js';
 import { refusalReason } from './refusal-reason.js';
 
@@ -106,7 +107,7 @@ function describe(kind: ModelErrorKind, apiMessage?: string, model?: string): st
     case 'timeout':
       return 'the model did not answer in time';
     case 'model_unavailable':
-      return `${modelUnavailable(model === undefined ? 'the model' : `the model ${JSON.stringify(model)}`)}; ask with another model`;
+      return `${modelUnavailable(model === undefined ? 'the model' : `the model ${quoted(model)}`)}; ask with another model`;
     default:
       return 'the model failed';
   }

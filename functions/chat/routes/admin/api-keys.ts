@@ -2,9 +2,9 @@ import { USER_ID_PATTERN } from '../../../../shared/auth/user-id.js';
 import { type ApiKey, isApiKeyId } from '../../../../shared/domain/api-key.js';
 import { monthOf } from '../../../../shared/domain/budget.js';
 import type { Clock } from '../../../../shared/domain/clock.js';
-import { cutText } from '../../../../shared/domain/cut-text.js';
 import { NotFoundError, ValidationError } from '../../../../shared/domain/errors.js';
 import { nanoToUsd } from '../../../../shared/domain/pricing/model-price.js';
+import { namedId } from '../../../../shared/domain/quoted.js';
 import type { ApiKeyStore } from '../../../../shared/ports/api-key-store.js';
 import type { UsageLedger } from '../../../../shared/ports/usage-ledger.js';
 import * as z from '../../../../shared/validation/zod.js';
@@ -255,9 +255,9 @@ function apiKeyIdOf(params: Record<string, string>): string {
   return id;
 }
 
-/** No key id is longer than 36 characters: a longer one is quoted cut, not echoed whole. */
+/** No key id is longer than 36 characters: a longer one is named cut, not echoed whole. */
 function apiKeyNotFound(id: string): NotFoundError {
-  return new NotFoundError(`no API key ${cutText(id, 100)}`);
+  return new NotFoundError(`no API key ${namedId(id)}`);
 }
 
 /** A key as the admin API shows it: never its secret. */
