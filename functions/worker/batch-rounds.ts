@@ -3,7 +3,7 @@ import { ModelError } from '../../shared/domain/errors.js';
 import type { PriceTable } from '../../shared/domain/pricing/price-table.js';
 import { maxTokensOf, truncateUtf8 } from '../../shared/domain/tokens.js';
 import { addUsage, type TokenUsage, ZERO_USAGE } from '../../shared/domain/usage.js';
-import type { PendingBatch } from '../../shared/ports/job-store.js';
+import type { JobStore, PendingBatch } from '../../shared/ports/job-store.js';
 import type { ModelBatches } from '../../shared/ports/model-batches.js';
 import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
 import type { BudgetReserver } from '../../shared/usage/budget-reserver.js';
@@ -27,12 +27,14 @@ const BATCH_RESERVATION_MS = 25 * 3600_000;
  * at the batch price (all it generated: an answer is cut to MAX_JOB_ANSWER_BYTES only
  * when kept), and the job goes on to its next round (another batch) or its end. A job its
  * user asked to cancel sends its batch's cancel upstream at its next look (once), bills what
- * the batch processed before it ended, and submits no other.
+ * the batch processed before it ended, and submits no other; nor does one whose cancel
+ * landed before its first batch was submitted.
  * @throws JobDeferredError while the batch runs
  * @throws JobCancelledError once a cancelled job's batch has ended, or before a batch is submitted
  */
 export function createBatchRounds(deps: {
   batches: ModelBatches;
+  jobs: Pick<JobStore, 'cancelRequested'>;
   budget: BudgetReserver;
   keyGrant: JobKeyGrant;
   ledger: Pick<UsageLedger, 'settle' | 'release'>;
@@ -160,12 +162,19 @@ export function createBatchRounds(deps: {
 
   const cancelled = (run: JobRun) => new JobCancelledError(`job ${run.jobId} was cancelled`);
 
+  /**
+   * A batch job's delivery sees the cancel its job held at its start only: one landing while
+   * it read and split its document is read once more here, before a batch is paid for.
+   */
+  const cancelAsked = async (run: JobRun) =>
+    run.cancel.aborted || (await deps.jobs.cancelRequested(run.userId, run.jobId));
+
   return async (round, run) => {
     const model = round.calls[0]?.request.model ?? '';
     const missing = () => round.calls.filter((call) => !run.checkpoints.has(call.key));
     if (missing().length > 0 && run.pendingBatch) await collect(round, run, model);
     const left = missing();
-    if (left.length > 0 && run.cancel.aborted) throw cancelled(run);
+    if (left.length > 0 && (await cancelAsked(run))) throw cancelled(run);
     if (left.length > 0) await submit(left, run, model);
     // Every answer of a batch round is a kept one, collected now or by an earlier delivery.
     return round.calls.map((call) => {

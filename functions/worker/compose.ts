@@ -169,6 +169,7 @@ export function composeWorker(
       standard: createStandardRounds({ complete, limits: settings }),
       batch: createBatchRounds({
         batches: adapters.batches,
+        jobs,
         budget,
         keyGrant,
         ledger,

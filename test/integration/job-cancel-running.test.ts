@@ -33,6 +33,8 @@ describe('cancelling a running job', () => {
   const cancelBeforeRetry = new Map<string, (status: number) => void>();
   /** Job ids whose failure, as the worker writes it, waits for their user's cancel first. */
   const cancelBeforeFailure = new Map<string, (status: number) => void>();
+  /** Job ids whose first delivery, once it marked the job running, waits for their user's cancel. */
+  const cancelAfterStart = new Map<string, (status: number) => void>();
   /** Batches whose next look fails for good (the job fails, its batch kept). */
   const failingLooks = new Set<string>();
   /** Job ids whose next delivery, as the worker reads the job, waits for their user's cancel first. */
@@ -72,6 +74,16 @@ describe('cancelling a running job', () => {
               cancelled((await cancel(userId, jobId)).status);
             }
             return adapters.jobs.create(...args);
+          },
+          async markRunning(...args: Parameters<typeof adapters.jobs.markRunning>) {
+            const [userId, jobId] = args;
+            const running = await adapters.jobs.markRunning(...args);
+            const cancelled = cancelAfterStart.get(jobId);
+            if (cancelled) {
+              cancelAfterStart.delete(jobId);
+              cancelled((await cancel(userId, jobId)).status);
+            }
+            return running;
           },
           async markSucceeded(...args: Parameters<typeof adapters.jobs.markSucceeded>) {
             const [userId, jobId] = args;
@@ -385,6 +397,30 @@ describe('cancelling a running job', () => {
     const ends = await endsOf(jobId);
     expect(ends).toHaveLength(1);
     expect(ends[0]).toMatchObject({ status: 'cancelled', priority: 'batch', costUsd: job.costUsd });
+    await expectQueuesEmpty();
+  });
+
+  it('ends a batch job cancelled during its first delivery, before its batch is submitted, cancelled without submitting it (it submitted the batch, cancelled at its next look)', async () => {
+    const userId = `unsubmitted-${randomUUID().slice(0, 8)}`;
+    const marker = randomUUID();
+    const text = `Cancelled as it started ${marker}: ${'facts and figures '.repeat(30).trim()}`;
+    const jobId = jobIdOf(userId, text);
+    const cancelStatus = new Promise<number>((resolve) => cancelAfterStart.set(jobId, resolve));
+    await submit(userId, { text, jobId, priority: 'batch' });
+
+    // Asked while the job is running, before its batch is made.
+    expect(await cancelStatus).toBe(202);
+    const job = await waitForJob(stack, userId, jobId, { timeoutMs: 15_000 });
+    expect(job).toMatchObject({ status: 'cancelled', priority: 'batch', attempts: 1 });
+    expect(job.batch).toBeUndefined();
+    expect(job.costUsd ?? 0).toBe(0);
+    const batchesMade = stack.claude.requests.filter(
+      (r) => r.path === '/v1/messages/batches' && JSON.stringify(r.body ?? null).includes(marker),
+    );
+    expect(batchesMade).toHaveLength(0);
+    expect(callsWith(marker)).toHaveLength(0);
+    await expectSettled(userId, 0);
+    expect((await endsOf(jobId)).map((end) => end.status)).toEqual(['cancelled']);
     await expectQueuesEmpty();
   });
 

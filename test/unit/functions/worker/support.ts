@@ -300,6 +300,7 @@ export function createWorkerWorld(
   const standardRounds = createStandardRounds({ complete, limits });
   const batchRounds = createBatchRounds({
     batches,
+    jobs,
     budget,
     keyGrant,
     ledger,
