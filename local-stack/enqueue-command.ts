@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -27,6 +28,8 @@ export interface EnqueueIo {
   signal?: AbortSignal;
   /** @default 15 minutes */
   giveUpMs?: number;
+  /** How often the job is read until it is seen running. @default 1 second */
+  startPollMs?: number;
 }
 
 /** 0: the job succeeded; 1: it did not, or the stack could not be reached; 2: bad arguments. */
@@ -34,6 +37,7 @@ export type EnqueueExitCode = 0 | 1 | 2;
 
 const USAGE = 'usage: npm run enqueue -- <file> [userId] [--batch] [--job-id ID]';
 const GIVE_UP_MS = 15 * 60_000;
+const START_POLL_MS = 1_000;
 
 /** The job statuses GET /v1/jobs/{id} and POST /v1/jobs answer with. */
 interface JobView {
@@ -48,7 +52,9 @@ interface JobView {
 /**
  * `npm run enqueue`: sends a document to the running local stack (POST /v1/jobs) and follows
  * the job as a producer would, by its events (a queue of its own subscribed to the events
- * topic, filtered on the user): progress as parts are summarized, then the end.
+ * topic, filtered on the user): progress as parts are summarized, then the end. No event
+ * says a job started (a one-part job publishes none until its end): the job is read until
+ * it is seen running, or its first event comes.
  */
 export async function runEnqueue(args: string[], io: EnqueueIo): Promise<EnqueueExitCode> {
   const parsed = parseEnqueueArgs(args);
@@ -123,7 +129,13 @@ export async function runEnqueue(args: string[], io: EnqueueIo): Promise<Enqueue
       ).json()) as JobView;
       return printEnd(io, job.status, job);
     }
-    const ended = await followJob(events, accepted.jobId, io);
+    const readStatus = async () => {
+      const response = await fetch(`${baseUrl}/v1/jobs/${encodeURIComponent(accepted.jobId)}`, {
+        headers,
+      });
+      return response.ok ? ((await response.json()) as JobView).status : undefined;
+    };
+    const ended = await followJob(events, accepted.jobId, io, readStatus);
     if (!ended) return 1;
     return printEnd(io, ended.status, {
       ...(ended.result && 'summary' in ended.result && { result: ended.result }),
@@ -180,6 +192,7 @@ async function followJob(
   events: TopicSubscriber,
   jobId: string,
   io: EnqueueIo,
+  readStatus: () => Promise<JobStatus | undefined>,
 ): Promise<JobEndedEvent | undefined> {
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
@@ -187,10 +200,17 @@ async function followJob(
   let shown = { round: 0, partsDone: 0 };
   const isNewer = ({ round, partsDone }: JobProgressEvent['progress']) =>
     round > shown.round || (round === shown.round && partsDone > shown.partsDone);
+  const heard = new AbortController();
+  const seenRunning = whenRunning(readStatus, io.startPollMs ?? START_POLL_MS, heard.signal).then(
+    (running) => {
+      if (running) io.print(`job ${jobId}: running (${elapsed()})`);
+    },
+  );
   try {
     const { event } = await events.waitFor<JobEndedEvent | JobProgressEvent>(
       (event) => {
         if (event.jobId !== jobId) return false;
+        heard.abort();
         if (event.type === 'job.progress' && isNewer(event.progress)) {
           shown = event.progress;
           const { round, partsDone, partsTotal } = event.progress;
@@ -201,9 +221,13 @@ async function followJob(
       },
       { timeoutMs: io.giveUpMs ?? GIVE_UP_MS, ...(io.signal && { signal: io.signal }) },
     );
+    heard.abort();
+    await seenRunning;
     io.print(`job ${jobId}: ${(event as JobEndedEvent).status} (${elapsed()})`);
     return event as JobEndedEvent;
   } catch (error) {
+    heard.abort();
+    await seenRunning;
     if (io.signal?.aborted) {
       io.printError(`Stopped waiting; the job goes on (GET /v1/jobs/${jobId}).`);
     } else {
@@ -213,6 +237,25 @@ async function followJob(
     }
     return undefined;
   }
+}
+
+/**
+ * Reads the job every `everyMs` until it is `running` (true), or it ended or `stop` is
+ * aborted first (false: its events say the rest). A read that fails is made again.
+ */
+async function whenRunning(
+  readStatus: () => Promise<JobStatus | undefined>,
+  everyMs: number,
+  stop: AbortSignal,
+): Promise<boolean> {
+  while (!stop.aborted) {
+    const status = await readStatus().catch(() => undefined);
+    if (stop.aborted) return false;
+    if (status === 'running') return true;
+    if (status && isEnded(status)) return false;
+    await sleep(everyMs, undefined, { signal: stop }).catch(() => {});
+  }
+  return false;
 }
 
 function isEnded(status: JobView['status']): boolean {

@@ -81,18 +81,41 @@ describe('npm run enqueue', () => {
     expect(partsDone).toEqual([...partsDone].sort((a, b) => a - b));
     expect(run.out).toContainEqual(expect.stringMatching(`^job ${jobId}: succeeded`));
     expect(run.out.join('\n')).toMatch(/cost: \$0\.\d+ \(\d+ in, \d+ out\)/);
-    // Events, not polling: one request, the job's creation.
-    expect(run.requests).toEqual(['POST /v1/jobs']);
+    // The job is read until it is seen running or its first event comes, no more; a part done
+    // says it runs (a running line after it would be stale).
+    const running = run.out.findIndex((line) => / running \(/.test(line));
+    expect(running < run.out.indexOf(progress[0]!), run.out.join('\n')).toBe(true);
+    expect(run.requests[0]).toBe('POST /v1/jobs');
+    expect(new Set(run.requests.slice(1))).toEqual(new Set([`GET /v1/jobs/${jobId}`]));
+    expect(run.requests.length).toBeLessThan(6);
+  });
+
+  it('says a one-part job is running while Claude answers it, then its end (it said nothing until the end)', async () => {
+    const path = file('one-part.txt', 'A memo answered slowly. [[local-claude: ttft=3000]]');
+
+    const run = await enqueue([path, 'one-parter'], { startPollMs: 200 });
+
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    const jobId = /^job (\S+): queued$/.exec(run.out[0] ?? '')?.[1];
+    expect(run.out.slice(0, 3), run.out.join('\n')).toEqual([
+      `job ${jobId}: queued`,
+      expect.stringMatching(`^job ${jobId}: running \\((0|1)\\.\\d s\\)$`),
+      expect.stringMatching(`^job ${jobId}: succeeded \\([3-9]\\.\\d s\\)$`),
+    ]);
   });
 
   it('sends a batch job through the Message Batches API with --batch, and follows it to its end', async () => {
     const path = file('batch.txt', 'A memo for the half-price path: ship the order on Friday.');
 
-    const run = await enqueue([path, 'batcher', '--batch', '--job-id', 'memo-2026:batch']);
+    const run = await enqueue([path, 'batcher', '--batch', '--job-id', 'memo-2026:batch'], {
+      startPollMs: 200,
+    });
 
     expect(run.err).toBe('');
     expect(run.code).toBe(0);
     expect(run.out[0]).toBe('job memo-2026:batch: queued (batch, half price)');
+    expect(run.out[1]).toMatch(/^job memo-2026:batch: running \(/);
     expect(run.out).toContainEqual(expect.stringMatching(/^job memo-2026:batch: succeeded/));
     expect(stack.claude.requests.some((r) => r.path === '/v1/messages/batches')).toBe(true);
   });
