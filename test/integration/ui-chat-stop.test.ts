@@ -201,6 +201,14 @@ describe('POST /v1/ui/chat/{id}/stop: Stop before the answer has started', () =>
     expect(await stopReasonOf(await ask('regenerate-message'))).toBe('end_turn');
   });
 
+  it('leaves nothing a delete would find after a stop of a chat never started', async () => {
+    const stop = await stopQuestion(stack, 'ned', 'never-chat', 'q-never');
+    expect(stop.status).toBe(202);
+    const { conversationId } = await json(stop);
+    const deleted = await stack.request('ned', 'DELETE', `/v1/conversations/${conversationId}`);
+    expect(deleted.status).toBe(404);
+  });
+
   it('refuses a stop without the question it names', async () => {
     const response = await stack.request('yael', 'POST', '/v1/ui/chat/some-chat/stop');
     expect(response.status).toBe(400);

@@ -588,6 +588,8 @@ export class DynamoConversationStore implements ConversationStore {
         // The answer stored a moment ago goes too: missed, it would outlive its conversation.
         ConsistentRead: true,
       },
+      // A stop kept for a question of a chat never started is no conversation to have found.
+      (key) => !keys.isPendingStop(key.sk),
     );
     return found || swept > 0;
   }

@@ -13,7 +13,8 @@ const MAX_ATTEMPTS = 6;
 
 /**
  * Deletes every item a query finds, page by page, retrying what a batch leaves unprocessed.
- * @returns how many items it found
+ * @param counted which of the items found count in what it returns (all by default)
+ * @returns how many items it found (of those counted)
  */
 export async function deleteFound(
   table: { client: DynamoDBDocumentClient; tableName: string },
@@ -21,6 +22,7 @@ export async function deleteFound(
     QueryCommandInput,
     'KeyConditionExpression' | 'FilterExpression' | 'ExpressionAttributeValues' | 'ConsistentRead'
   >,
+  counted: (key: { pk: unknown; sk: unknown }) => boolean = () => true,
 ): Promise<number> {
   let found = 0;
   let startKey: Record<string, unknown> | undefined;
@@ -33,11 +35,9 @@ export async function deleteFound(
         ExclusiveStartKey: startKey,
       }),
     );
-    await deleteAll(
-      table,
-      (page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk })),
-    );
-    found += page.Items?.length ?? 0;
+    const itemKeys = (page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk }));
+    await deleteAll(table, itemKeys);
+    found += itemKeys.filter(counted).length;
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return found;

@@ -31,6 +31,7 @@ export const keys = {
     pk: `USER#${userId}#CONV#${conversationId}`,
     sk: `STOP#${clientQuestionId}`,
   }),
+  isPendingStop: (sk: unknown) => typeof sk === 'string' && sk.startsWith('STOP#'),
   answerPiecePrefix: (answerSeq: number) => `PART#${String(answerSeq).padStart(SEQ_DIGITS, '0')}#`,
   /** gsi1: a user's conversations by last activity. */
   conversationsByUser: (userId: string) => `USER#${userId}#CONVS`,
