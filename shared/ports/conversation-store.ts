@@ -231,7 +231,8 @@ export interface ConversationStore {
   ): Promise<boolean>;
   /**
    * Asks the turn answering the question the client names `clientQuestionId` (or, once
-   * recorded, the server's id of the question it asked) to stop, from before it is recorded
+   * recorded, the server's id of the question it asked or, for a regenerate, answers again)
+   * to stop, from before it is recorded
    * on. `stopping` when it is streaming. Otherwise the stop is kept (ten minutes) for the turn
    * for that question received up to now (being admitted), or, when none has been recorded
    * for it yet, up to {@link PENDING_STOP_AHEAD_MS} from now (the question may still be on

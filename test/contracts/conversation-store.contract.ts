@@ -1424,6 +1424,38 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(await again(T0 + 4_000)).toBe(true);
     });
 
+    it("stops a regenerate by the server's id of its question (a reopened chat's), and says late once it ended", async () => {
+      const first = beginOf({
+        userId,
+        conversationId: newConversationId(),
+        clientQuestionId: 'q1',
+      });
+      const { conversationId } = first;
+      await store.finishTurn(finishOf(first, await store.beginTurn(first)));
+      const regenerate = beginOf({
+        userId,
+        conversationId,
+        existing: await store.getConversation(userId, conversationId),
+        clientQuestionId: 'q1',
+        userMessage: undefined,
+        supersedeFrom: 2,
+        nowIso: iso(T0 + 10_000),
+      });
+      const seq = await store.beginTurn(regenerate);
+      const questionId = first.userMessage!.id;
+
+      expect(
+        await store.requestStopOfQuestion(userId, conversationId, questionId, T0 + 11_000),
+      ).toBe('stopping');
+      expect(
+        await store.isStopRequested(userId, conversationId, regenerate.turnId, first.nowIso),
+      ).toBe(true);
+      await store.finishTurn(finishOf(regenerate, seq, { conversationCreatedAt: first.nowIso }));
+      expect(
+        await store.requestStopOfQuestion(userId, conversationId, questionId, T0 + 12_000),
+      ).toBe('ended');
+    });
+
     it("takes a refused turn's question for one not asked yet: its Retry stops", async () => {
       const conversation = await converse();
       const refused = beginOf({

@@ -1,3 +1,4 @@
+import { lastQuestion } from '../../functions/chat/turn/last-question.js';
 import {
   type Conversation,
   isSuperseded,
@@ -6,6 +7,7 @@ import {
   type TurnHold,
 } from '../../shared/domain/conversation.js';
 import { ConflictError, ValidationError } from '../../shared/domain/errors.js';
+import { isMessageId } from '../../shared/domain/ids.js';
 import type { TokenUsage } from '../../shared/domain/usage.js';
 import {
   type AnswerPiece,
@@ -365,7 +367,12 @@ export class InMemoryConversationStore implements ConversationStore {
     const activeTurn = record?.conversation.activeTurn;
     const asked =
       record?.activeQuestionId === clientQuestionId ||
-      record?.activeQuestionMessageId === clientQuestionId;
+      record?.activeQuestionMessageId === clientQuestionId ||
+      // A regenerate, named by the server's id of its question (a reopened chat's).
+      (record !== undefined &&
+        record.activeQuestionMessageId === undefined &&
+        isMessageId(clientQuestionId) &&
+        (await lastQuestion(this, userId, conversationId))?.id === clientQuestionId);
     if (asked && activeTurn && activeTurn.leaseUntilMs >= nowMs) {
       record!.stopTurnId = activeTurn.turnId;
       return 'stopping';

@@ -201,6 +201,27 @@ describe('POST /v1/ui/chat/{id}/stop: Stop before the answer has started', () =>
     expect(await stopReasonOf(await ask('regenerate-message'))).toBe('end_turn');
   });
 
+  it('stops a regenerate() under way from a reopened chat, by the server’s id of its question', async () => {
+    const { chat, finishes } = await chatAs(stack, 'ria');
+    await chat.sendMessage({ text: `Again ${directive('ttft=3000 tokens=3')}` });
+    const before = stack.claude.requests.length;
+    const regenerating = chat.regenerate();
+    await expect.poll(() => stack.claude.requests.length, { timeout: 5_000 }).toBe(before + 1);
+    // Reopened (a reload): the question is named by the server's id, the answer not started.
+    const reopened = await json(
+      await stack.request('ria', 'GET', `/v1/ui/chat/${chat.id}/messages`),
+    );
+    const question = reopened.messages.findLast((m: Message) => m.role === 'user');
+    expect(question.id).not.toBe(chat.messages[0]!.id);
+
+    const stop = await stopQuestion(stack, 'ria', chat.id, question.id);
+    expect(stop.status).toBe(202);
+    await regenerating;
+    expect(finishes).toEqual(['stop', 'other']);
+    expect(chat.messages[1]?.metadata?.stopReason).toBe('stopped');
+    expect(stack.claude.requests[before]?.aborted).toBe(true);
+  });
+
   it('leaves nothing a delete would find after a stop of a chat never started', async () => {
     const stop = await stopQuestion(stack, 'ned', 'never-chat', 'q-never');
     expect(stop.status).toBe(202);

@@ -14,6 +14,7 @@ import {
   type TurnHold,
 } from '../../domain/conversation.js';
 import { ConflictError, ValidationError } from '../../domain/errors.js';
+import { isMessageId } from '../../domain/ids.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import {
   type AnswerPiece,
@@ -478,6 +479,13 @@ export class DynamoConversationStore implements ConversationStore {
       ended =
         conversation?.activeQuestionId === clientQuestionId ||
         conversation?.activeQuestionMessageId === clientQuestionId;
+      if (!ended && conversation && (await this.answersAgain(conversation, clientQuestionId))) {
+        const turn = toConversation(conversation).activeTurn;
+        if (turn && (await this.requestStop(userId, conversationId, nowMs, turn.turnId))) {
+          return 'stopping';
+        }
+        ended = true;
+      }
     }
     await this.client.send(
       new PutCommand({
@@ -504,6 +512,22 @@ export class DynamoConversationStore implements ConversationStore {
       .send(new DeleteCommand({ TableName: this.tableName, Key: pendingKey }))
       .catch(() => undefined);
     return 'stopping';
+  }
+
+  /**
+   * Whether the conversation's last turn was a regenerate of the question the server's id
+   * names: a regenerate records the client's id of its question only (its server id is read
+   * with the history, after the turn is recorded), and a reopened chat has the server's.
+   */
+  private async answersAgain(item: Record<string, unknown>, questionId: string) {
+    if (item.activeQuestionMessageId !== undefined || !isMessageId(questionId)) return false;
+    const conversation = toConversation(item);
+    for (let seq = conversation.lastSeq; seq >= 1; seq--) {
+      if (isSuperseded(seq, conversation.superseded)) continue;
+      const message = await this.message(conversation.userId, conversation.id, seq);
+      if (message?.role === 'user') return message.id === questionId;
+    }
+    return false;
   }
 
   async isStopRequested(
