@@ -284,3 +284,36 @@ describe('POST /v1/ui/chat/{id}/stop racing a regenerate() still being admitted'
     expect(chat.messages[1]?.metadata?.stopReason).toBe('end_turn');
   });
 });
+
+describe('POST /v1/ui/chat/{id}/stop kept for a turn that ends before its first look for a stop', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    // The default is 250 ms: an answer shorter than a poll interval is never polled.
+    stack = await startTestStack({
+      claude: { tokensPerSecond: 25 },
+      chatTuning: { stopPollIntervalMs: 3_000 },
+    });
+  });
+  afterAll(() => stack?.close());
+
+  const ask = (trigger: string) =>
+    stack.request('abe', 'POST', '/v1/ui/chat', {
+      id: 'fast-chat',
+      messages: [
+        {
+          id: 'q-fast',
+          role: 'user',
+          parts: [{ type: 'text', text: `Hi ${directive('tokens=5')}` }],
+        },
+      ],
+      trigger,
+    });
+
+  it('stops that turn, and not the same question answered again right after', async () => {
+    const early = await stopQuestion(stack, 'abe', 'fast-chat', 'q-fast');
+    expect(early.status).toBe(202);
+
+    expect(await stopReasonOf(await ask('submit-message'))).toBe('stopped');
+    expect(await stopReasonOf(await ask('regenerate-message'))).toBe('end_turn');
+  });
+});

@@ -204,7 +204,9 @@ export function createTurnStart(deps: {
     // A new conversation's model call does not wait for its item to be written: until it is,
     // its absence is no delete (which stops a turn), and no stop can have named it.
     // A stop naming the question may have come before the turn was recorded, and been kept:
-    // the first poll once it is recorded looks for it too (a later stop finds the turn).
+    // the first poll, as soon as it is recorded, looks for it too (a later stop finds the
+    // turn). Not an interval later: an answer shorter than that would never look, go on
+    // stopped by no one, and leave the stop kept for the next turn of its question.
     let pendingStop = request.clientQuestionId
       ? {
           clientQuestionId: request.clientQuestionId,
@@ -225,6 +227,7 @@ export function createTurnStart(deps: {
           return stop;
         }),
       limits.stopPollIntervalMs,
+      { atOnce: pendingStop !== undefined },
     );
     // Nor does it read a write that failed as a stop: the call is cut here instead, before
     // Claude bills an answer no one may see (a stopped call that never began costs nothing).

@@ -59,10 +59,17 @@ export class TurnController {
     this.idleTimer = setTimeout(() => this.interrupt('idle'), idleTimeoutMs);
   }
 
-  /** Polls `isStopRequested` until the turn ends; a failed poll is retried next tick. */
-  watchForStop(isStopRequested: () => Promise<boolean>, intervalMs: number): void {
+  /**
+   * Polls `isStopRequested` until the turn ends; a failed poll is retried next tick.
+   * @param atOnce whether the first poll is now rather than an interval from now
+   */
+  watchForStop(
+    isStopRequested: () => Promise<boolean>,
+    intervalMs: number,
+    { atOnce = false } = {},
+  ): void {
     let polling = false;
-    const timer = setInterval(async () => {
+    const poll = async () => {
       if (polling || this.reason) return;
       polling = true;
       try {
@@ -72,8 +79,9 @@ export class TurnController {
       } finally {
         polling = false;
       }
-    }, intervalMs);
-    this.timers.push(timer);
+    };
+    this.timers.push(setInterval(poll, intervalMs));
+    if (atOnce) void poll();
   }
 
   every(intervalMs: number, tick: () => Promise<unknown>): void {
