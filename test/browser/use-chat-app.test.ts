@@ -175,6 +175,28 @@ describe.skipIf(chromiumMissing)(
       await page.close();
     });
 
+    it("stops a regenerate() not yet answered with README's Stop after a reload: the question is named by the server's id", async () => {
+      const { page, conversationId } = await openChat('lovelace');
+      let done = await statusesFromNow(page);
+      await ask(page, `Think again ${directive('tokens=3 ttft=3000')}`);
+      expect(await done()).toMatch(ANSWERED);
+      const before = stack.claude.requests.length;
+      await page.getByRole('button', { name: 'Regenerate' }).click();
+      await expect.poll(() => stack.claude.requests.length, { timeout: 5_000 }).toBe(before + 1);
+
+      await page.reload();
+      const stop = page.getByRole('button', { name: 'Stop' });
+      await expect.poll(() => stop.isDisabled(), { timeout: 5_000 }).toBe(false);
+      done = await statusesFromNow(page);
+      await stop.click();
+
+      expect(await done()).toMatch(/ready$/);
+      expect(await page.getByTestId('stop-status').textContent()).toBe('202');
+      expect(stack.claude.requests[before]?.aborted).toBe(true);
+      expect((await stored('lovelace', conversationId)).at(-1)?.stopReason).toBe('stopped');
+      await page.close();
+    });
+
     it('reopens the chat after a reload mid-answer: the question, and the answer followed to its end (resume: true)', async () => {
       const { page, conversationId } = await openChat('hedy');
       await ask(page, `Tell me at length ${directive('tokens=60 tps=30')}`);
