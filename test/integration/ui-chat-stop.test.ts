@@ -2,9 +2,10 @@ import { Chat } from '@ai-sdk/react';
 import { DefaultChatTransport, type FinishReason, type UIMessage } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-stream.js';
+import { DynamoConversationStore } from '../../shared/adapters/dynamodb/conversation-store.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { monthOf } from '../../shared/domain/budget.js';
-import type { BeginTurn } from '../../shared/ports/conversation-store.js';
+import type { BeginTurn, ConversationStore } from '../../shared/ports/conversation-store.js';
 import { json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -315,5 +316,69 @@ describe('POST /v1/ui/chat/{id}/stop kept for a turn that ends before its first 
 
     expect(await stopReasonOf(await ask('submit-message'))).toBe('stopped');
     expect(await stopReasonOf(await ask('regenerate-message'))).toBe('end_turn');
+  });
+});
+
+describe('POST /v1/ui/chat/{id}/stop whose keeping lands after its turn first looked for it', () => {
+  const SLOW_KEEP_MS = 1_500;
+  let stack: TestStack;
+  let keeping: () => void = () => undefined;
+  beforeAll(async () => {
+    // The stop's kept record is written late: the turn is recorded and has looked for it
+    // before it lands. The stop's second look, once it is kept, must find the turn.
+    stack = await startTestStack({
+      claude: { tokensPerSecond: 25 },
+      chatTuning: { stopPollIntervalMs: 50 },
+      customizeChat: (adapters) => {
+        const { store } = adapters;
+        const slowKeep = {
+          send: async (command: { input: { Item?: { sk?: string } } }) => {
+            if (command.input.Item?.sk?.startsWith('STOP#')) {
+              keeping();
+              await new Promise((resolve) => setTimeout(resolve, SLOW_KEEP_MS));
+            }
+            return stack.documentClient.send(command as never);
+          },
+        };
+        const requestStopOfQuestion: ConversationStore['requestStopOfQuestion'] = (...args) =>
+          DynamoConversationStore.prototype.requestStopOfQuestion.apply(
+            Object.assign(Object.create(DynamoConversationStore.prototype), {
+              client: slowKeep,
+              tableName: stack.tableName,
+            }),
+            args,
+          );
+        return {
+          ...adapters,
+          store: Object.assign(Object.create(store), { requestStopOfQuestion }),
+        };
+      },
+    });
+  });
+  afterAll(() => stack?.close());
+
+  it('stops the turn recorded meanwhile', async () => {
+    const before = stack.claude.requests.length;
+    const kept = new Promise<void>((resolve) => {
+      keeping = resolve;
+    });
+    const stopping = stopQuestion(stack, 'cal', 'late-keep-chat', 'q-late-keep');
+    // The stop found no turn, and is being kept: the question comes now.
+    await kept;
+    const asking = stack.request('cal', 'POST', '/v1/ui/chat', {
+      id: 'late-keep-chat',
+      messages: [
+        {
+          id: 'q-late-keep',
+          role: 'user',
+          parts: [{ type: 'text', text: `Hi ${directive('ttft=8000')}` }],
+        },
+      ],
+      trigger: 'submit-message',
+    });
+    const response = await asking;
+    expect((await stopping).status).toBe(202);
+    expect(await stopReasonOf(response)).toBe('stopped');
+    expect(stack.claude.requests.slice(before).every((request) => request.aborted)).toBe(true);
   });
 });
