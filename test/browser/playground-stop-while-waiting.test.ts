@@ -67,7 +67,8 @@ describe.skipIf(chromiumMissing)('Stop pressed before the answer started, in Chr
     await page.getByLabel('Message').waitFor();
     await slowUplink(page);
     const asked = stack.claude.requests.length;
-    await ask(page, `Tell me a long story ${directive('tokens=100')}`);
+    // Its first token seconds away, so a loaded machine cannot start the answer before the key.
+    await ask(page, `Tell me a long story ${directive('tokens=100 ttft=5000')}`);
     const stopButton = page.getByRole('button', { name: 'Stop' });
     expect(await stopButton.getAttribute('aria-keyshortcuts')).toBe('Escape');
     const stopRequest = page.waitForRequest((request) => request.url().includes('/stop'));
