@@ -1,17 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subscribeQueue, type TopicSubscriber } from '../../local-stack/sns/topics.js';
 import { monthOf } from '../../shared/domain/budget.js';
 import { createApiKey } from './support/api-keys.js';
 import { capturePublishedMetrics } from './support/published-metrics.js';
 import { createApiOperations, type SoakKey } from './support/soak/api-operations.js';
 import { cutBudgetsMidRun } from './support/soak/budget-cut.js';
 import { budgetsHeld } from './support/soak/budget-invariants.js';
+import { createCancelStopOperations } from './support/soak/cancel-stop-operations.js';
 import { createChatOperations } from './support/soak/chat-operations.js';
 import {
   historiesWellFormed,
   noUnaskedFor5xx,
   shownIsStored,
 } from './support/soak/history-invariants.js';
+import { jobEndsPublishedOnce, runningCancelsEnded } from './support/soak/job-event-invariants.js';
 import {
   costUsdMatches,
   jobsEndedBilledOnce,
@@ -58,6 +62,8 @@ describe('a seeded soak of mixed operations', () => {
   const log = createSoakLog(USERS);
   const keys: SoakKey[] = [];
   const raised: UsageAtRaise[] = [];
+  let zeroKey: SoakKey;
+  let jobEnds: TopicSubscriber;
   /** svc-b's budget, raised mid-run from the first to the second. */
   const SMALL_KEY_BUDGETS_USD = [0.004, 0.008] as const;
 
@@ -73,7 +79,10 @@ describe('a seeded soak of mixed operations', () => {
         // Repeated questions are replayed from the response cache.
         RESPONSE_CACHE_TTL_SECONDS: '3600',
         MESSAGES_STREAM_IDLE_TIMEOUT_MS: '1500',
+        // A batch job cancelled while its batch runs cancels it at its next look.
+        BATCH_POLL_SECONDS: '1',
       },
+      claude: { batchProcessingMs: 4_000 },
       chatTuning: {
         answerPieceIntervalMs: 100,
         followPollIntervalMs: 50,
@@ -102,18 +111,31 @@ describe('a seeded soak of mixed operations', () => {
       ...(await createApiKey(stack, { principal: 'svc-c', monthlyBudgetUsd: 1 })),
       principal: 'svc-c',
     });
+    // Its principal's budget is set to 0 mid-run: no answer, not even a cached one, after that.
+    zeroKey = {
+      ...(await createApiKey(stack, { principal: 'svc-z', monthlyBudgetUsd: 1 })),
+      principal: 'svc-z',
+    };
+    jobEnds = await subscribeQueue({ sns: stack.sns, sqs: stack.sqs }, stack.eventsTopicArn, {
+      queueName: `soak-job-ends-${randomUUID().slice(0, 8)}`,
+      filterPolicy: { type: ['job.ended'] },
+    });
   }, 60_000);
   afterAll(async () => {
     stopCapture();
+    await jobEnds?.close();
     await stack.close();
   });
 
   it('keeps every invariant after the traffic is quiesced', async () => {
     const client = createSoakClient(stack, log);
+    const cancelStop = createCancelStopOperations(client, log, { zeroKey, model: MODEL });
+    await cancelStop.warmZeroKeyCache();
     const operation = createWorkload(
       USERS,
       createChatOperations(client, log),
       createApiOperations(client, log, { keys, model: MODEL }),
+      cancelStop,
     );
     // The stack runs in this process: a stalled event loop is what times jobs and streams out.
     const loopDelay = monitorEventLoopDelay({ resolution: 50 });
@@ -133,6 +155,8 @@ describe('a seeded soak of mixed operations', () => {
           done++;
           if (done === Math.floor(OPERATIONS / 2)) {
             await cutBudgetsMidRun(stack, client, LOWERED, keys[0]!);
+            await setPrincipalBudget(stack, zeroKey.principal, 0);
+            log.zeroBudgetSince = Date.now();
           }
           if (done === Math.floor((OPERATIONS * 2) / 3)) {
             const [svcA, svcB, svcC] = keys as [SoakKey, SoakKey, SoakKey];
@@ -151,6 +175,8 @@ describe('a seeded soak of mixed operations', () => {
     );
     const trafficEndedAt = Date.now();
     await quiesce(stack);
+    // Every end published so far, read off the subscription.
+    await jobEnds.waitFor(() => false, { timeoutMs: 3_000 }).catch(() => {});
     loopDelay.disable();
     console.info(
       `traffic ${trafficEndedAt - startedAt} ms, quiesced in ${Date.now() - trafficEndedAt} ms,`,
@@ -168,6 +194,11 @@ describe('a seeded soak of mixed operations', () => {
       ...shownIsStored(items, log),
       ...noUnaskedFor5xx(log),
       ...jobsEndedBilledOnce(items, month, log),
+      ...runningCancelsEnded(items, log),
+      ...jobEndsPublishedOnce(
+        items,
+        jobEnds.seen.map((d) => d.event),
+      ),
       ...budgetsHeld(
         items,
         month,

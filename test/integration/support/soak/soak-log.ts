@@ -28,6 +28,10 @@ export interface SoakLog {
   jobIds: Array<{ userId: string; jobId: string }>;
   /** Jobs whose cancel was accepted (200). */
   cancelledJobIds: Set<string>;
+  /** Jobs whose cancel was accepted while they ran (202). */
+  runningCancels: Array<{ userId: string; jobId: string; batch: boolean }>;
+  /** When the zero-budget principal's budget was 0 (its PUT answered). */
+  zeroBudgetSince?: number;
   failures: string[];
 }
 
@@ -39,6 +43,7 @@ export function createSoakLog(users: readonly string[]): SoakLog {
     deleted: new Set(),
     jobIds: [],
     cancelledJobIds: new Set(),
+    runningCancels: [],
     failures: [],
   };
 }

@@ -19,6 +19,8 @@ export function printSoakSummary(items: Item[], month: string, log: SoakLog): vo
   console.info(
     `stop reasons ${tally(items.filter((i) => i.role === 'assistant').map((i) => String(i.stopReason)))}`,
     `jobs ${tally(items.filter((i) => i.sk === 'JOB').map((i) => `${i.type}:${i.status}`))}`,
+    `job errors ${tally(items.filter((i) => i.sk === 'JOB' && i.error).map((i) => `${i.status}: ${(i.error as { message?: string }).message}`))}`,
+    `running cancels ${tally(log.runningCancels.map((c) => `${c.batch ? 'batch' : 'standard'}:${items.find((i) => i.sk === 'JOB' && i.jobId === c.jobId)?.status}`))}`,
     `response cache hits ${records.filter((r) => r.cacheHit === true).length}`,
     `cache tokens ${records.reduce((n, r) => n + Number((r.usage as Record<string, number>).cacheReadInputTokens ?? 0), 0)}`,
   );

@@ -1,21 +1,30 @@
 import type { createApiOperations } from './api-operations.js';
+import type { createCancelStopOperations } from './cancel-stop-operations.js';
 import type { createChatOperations } from './chat-operations.js';
 import type { Random } from './seeded-random.js';
 
 /**
  * The soak's mix: one operation, its user and kind drawn from `rand` (a fifth plain turns,
- * then stops, resumes, faults, regenerates and edits, /v1/messages, useChat, jobs…).
+ * then stops, resumes, faults, regenerates and edits, /v1/messages, useChat, jobs, running
+ * jobs cancelled, useChat answers stopped by question…).
  */
 export function createWorkload(
   users: readonly string[],
   chat: ReturnType<typeof createChatOperations>,
   api: ReturnType<typeof createApiOperations>,
+  cancelStop: ReturnType<typeof createCancelStopOperations>,
 ) {
   const { chatTurn, regenerateOrEdit, concurrentTurns, stopThenAsk, deleteConversation } = chat;
   const { messagesCall, identicalMessagesCalls, uiResumeOrRetry, uiChat, job, cancelJob } = api;
   return async function operation(rand: Random) {
     const userId = users[Math.floor(rand() * users.length)]!;
-    const pick = rand();
+    const drawn = rand();
+    // Running jobs cancelled, useChat answers stopped by their question, a zero budget's calls.
+    if (drawn < 0.03) return cancelStop.cancelRunningJob(rand, userId);
+    if (drawn < 0.06) return cancelStop.stopUiAnswer(rand, userId);
+    if (drawn < 0.08) return cancelStop.zeroBudgetCall(rand);
+    // The rest of the mix, as it was before those were added.
+    const pick = (drawn - 0.08) / 0.92;
     if (pick < 0.22) return chatTurn(rand, userId);
     if (pick < 0.25) return chatTurn(rand, userId, { stop: 'racing' });
     if (pick < 0.3) return chatTurn(rand, userId, { stop: 'early' });
