@@ -194,7 +194,7 @@ describe('a seeded soak of mixed operations', () => {
       ...shownIsStored(items, log),
       ...noUnaskedFor5xx(log),
       ...jobsEndedBilledOnce(items, month, log),
-      ...runningCancelsEnded(items, log),
+      ...runningCancelsEnded(items, log, stack.claude.requests),
       ...jobEndsPublishedOnce(
         items,
         jobEnds.seen.map((d) => d.event),

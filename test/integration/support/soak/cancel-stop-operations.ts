@@ -3,6 +3,9 @@ import type { Random } from './seeded-random.js';
 import { directive, type SoakClient } from './soak-client.js';
 import type { SoakLog } from './soak-log.js';
 
+/** A running job's answer, in tokens: about 7 s at 60 tokens a second (or its `max_tokens`). */
+const RUNNING_JOB_TOKENS = 400;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What a useChat client read of one answer: its ids, its text and how it ended. */
@@ -46,12 +49,13 @@ export function createCancelStopOperations(
   async function cancelRunningJob(rand: Random, userId: string) {
     const batch = rand() < 0.3;
     const waitMs = Math.floor(rand() * 500);
+    const marker = `A long report ${Math.floor(rand() * 1e9)}.`;
     const response = await send(
       'POST /v1/jobs (to cancel running)',
       '/v1/jobs',
       await userInit(userId, 'POST', {
         type: 'summarize',
-        text: `A long report ${Math.floor(rand() * 1e9)}. ${directive('tokens=400 tps=60')}`,
+        text: `${marker} ${directive(`tokens=${RUNNING_JOB_TOKENS} tps=60`)}`,
         ...(batch && { priority: 'batch' }),
       }),
     );
@@ -74,7 +78,8 @@ export function createCancelStopOperations(
       `/v1/jobs/${jobId}/cancel`,
       await userInit(userId, 'POST'),
     );
-    if (r.status === 202) log.runningCancels.push({ userId, jobId, batch });
+    if (r.status === 202)
+      log.runningCancels.push({ userId, jobId, batch, marker, outputTokens: RUNNING_JOB_TOKENS });
     if (r.status === 200) log.cancelledJobIds.add(jobId);
     await r.body?.cancel();
   }

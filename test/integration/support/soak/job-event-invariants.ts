@@ -1,3 +1,4 @@
+import type { RecordedRequest } from '../../../../local-stack/local-claude/index.js';
 import { usdToNano } from '../../../../shared/domain/pricing/model-price.js';
 import type { JobEndedEvent } from '../../../../shared/events/producer-events.js';
 import type { SoakLog } from './soak-log.js';
@@ -5,12 +6,16 @@ import type { Item } from './table-scan.js';
 
 /**
  * A job whose cancel was accepted while it ran (202) ended `cancelled` (a batch job may end
- * otherwise only while it holds its batch), a standard one soon after the cancel.
+ * otherwise only while it holds its batch); a standard one's Claude call was cut.
  */
-export function runningCancelsEnded(items: Item[], log: SoakLog): string[] {
+export function runningCancelsEnded(
+  items: Item[],
+  log: SoakLog,
+  claudeRequests: readonly RecordedRequest[],
+): string[] {
   const report: string[] = [];
   const jobs = new Map(items.filter((i) => i.sk === 'JOB').map((j) => [String(j.jobId), j]));
-  for (const { jobId, batch } of log.runningCancels) {
+  for (const { jobId, batch, marker, outputTokens } of log.runningCancels) {
     const job = jobs.get(jobId);
     if (!job) continue;
     if (job.status !== 'cancelled' && !(batch && job.batch !== undefined)) {
@@ -18,9 +23,19 @@ export function runningCancelsEnded(items: Item[], log: SoakLog): string[] {
         `job ${jobId} (${batch ? 'batch' : 'standard'}), cancelled while running (202), ended ${job.status}: ${JSON.stringify(job.error)}`,
       );
     }
-    const tookMs = Date.parse(String(job.updatedAt)) - Date.parse(String(job.cancelRequestedAt));
-    if (!batch && job.status === 'cancelled' && tookMs > 10_000) {
-      report.push(`job ${jobId}, cancelled while running, ended ${tookMs} ms after its cancel`);
+    const calls = claudeRequests.filter(
+      (r) => r.path === '/v1/messages' && JSON.stringify(r.body ?? null).includes(marker),
+    );
+    // Cut, it sent less than its whole answer (of `outputTokens`, or up to `max_tokens`).
+    const uncut = calls.filter(
+      (call) =>
+        call.outputTokensSent >=
+        Math.min(outputTokens, Number((call.body as { max_tokens?: number }).max_tokens)),
+    );
+    if (!batch && job.status === 'cancelled' && uncut.length > 0) {
+      report.push(
+        `job ${jobId}, cancelled while running, ended with its Claude call not cut: ${uncut.map((c) => c.outputTokensSent).join(',')} tokens sent`,
+      );
     }
   }
   return report;

@@ -28,8 +28,17 @@ export interface SoakLog {
   jobIds: Array<{ userId: string; jobId: string }>;
   /** Jobs whose cancel was accepted (200). */
   cancelledJobIds: Set<string>;
-  /** Jobs whose cancel was accepted while they ran (202). */
-  runningCancels: Array<{ userId: string; jobId: string; batch: boolean }>;
+  /**
+   * Jobs whose cancel was accepted while they ran (202): the text their document holds, and
+   * the answer's length asked of the local Claude.
+   */
+  runningCancels: Array<{
+    userId: string;
+    jobId: string;
+    batch: boolean;
+    marker: string;
+    outputTokens: number;
+  }>;
   /** When the zero-budget principal's budget was 0 (its PUT answered). */
   zeroBudgetSince?: number;
   failures: string[];

@@ -21,6 +21,15 @@ export function printSoakSummary(items: Item[], month: string, log: SoakLog): vo
     `jobs ${tally(items.filter((i) => i.sk === 'JOB').map((i) => `${i.type}:${i.status}`))}`,
     `job errors ${tally(items.filter((i) => i.sk === 'JOB' && i.error).map((i) => `${i.status}: ${(i.error as { message?: string }).message}`))}`,
     `running cancels ${tally(log.runningCancels.map((c) => `${c.batch ? 'batch' : 'standard'}:${items.find((i) => i.sk === 'JOB' && i.jobId === c.jobId)?.status}`))}`,
+    `running cancels' ends after the cancel ${JSON.stringify(
+      log.runningCancels
+        .map((c) => items.find((i) => i.sk === 'JOB' && i.jobId === c.jobId))
+        .filter((j) => j?.status === 'cancelled')
+        .map(
+          (j) =>
+            `${Date.parse(String(j!.updatedAt)) - Date.parse(String(j!.cancelRequestedAt))} ms, ${(j!.usage as { outputTokens?: number } | undefined)?.outputTokens} tokens`,
+        ),
+    )}`,
     `response cache hits ${records.filter((r) => r.cacheHit === true).length}`,
     `cache tokens ${records.reduce((n, r) => n + Number((r.usage as Record<string, number>).cacheReadInputTokens ?? 0), 0)}`,
   );
