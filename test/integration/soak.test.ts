@@ -38,9 +38,11 @@ import { startTestStack, type TestStack } from './support/test-stack.js';
 
 /**
  * A seeded soak: many users, three API keys, and every kind of call interleaved (turns, stops,
- * resumes, regenerates, edits, deletes mid-answer, /v1/messages, useChat, jobs, compactions,
+ * resumes, regenerates, edits, deletes mid-answer, /v1/messages, useChat and its Stop by
+ * question, jobs (some cancelled as they run), compactions,
  * injected upstream failures, a principal's and a key's budgets lowered mid-run and others
- * raised, a key revoked and another rate limited mid-run, maintenance every few seconds); then,
+ * raised, another principal's set to 0 (its cached answers refused too), a key revoked and
+ * another rate limited mid-run, maintenance every few seconds); then,
  * quiesced, the invariants that must hold whatever the interleaving. SOAK_OPERATIONS,
  * SOAK_WORKERS and SOAK_SEED run it longer, wider or otherwise by hand.
  */
@@ -198,6 +200,7 @@ describe('a seeded soak of mixed operations', () => {
       ...jobEndsPublishedOnce(
         items,
         jobEnds.seen.map((d) => d.event),
+        log,
       ),
       ...budgetsHeld(
         items,
