@@ -105,16 +105,15 @@ export function ChatView(props: {
       await resumeStream();
       if (finishedAs.current !== 'interrupted') break;
     }
-    const latest = shown.current.at(-1);
-    if (latest && (latest.role === 'user' || latest.metadata?.stopReason === undefined)) {
-      await showStored();
-    }
+    if (mayBeAnswering(shown.current)) await showStored();
   };
   // biome-ignore lint/correctness/useExhaustiveDependencies: once per chat (keyed by its id), as after a reload
   useEffect(() => {
     giveBackUnstored(props.initial);
+    // Only when an answer may be going: useChat sets the chat `ready` when a resume finds
+    // nothing, which would wipe the error (or the wait) of a question sent meanwhile.
     // A failed read leaves the part shown; a lost connection is tried again below.
-    resumeAnswer().catch(() => undefined);
+    if (mayBeAnswering(props.initial)) resumeAnswer().catch(() => undefined);
   }, []);
   // The server went on: once back, the conversation is opened again as a reload would.
   useRetryWhileLost(error !== undefined && connectionLost(error), async () => {
@@ -305,6 +304,12 @@ function AnswerFacts({
       ))}
     </p>
   );
+}
+
+/** Whether `messages` end with a question, or an answer without its end: one may be streaming. */
+function mayBeAnswering(messages: Message[]): boolean {
+  const last = messages.at(-1);
+  return last !== undefined && (last.role === 'user' || last.metadata?.stopReason === undefined);
 }
 
 /** Whether an alert says the failure `reason` (`The answer failed: …`, or the refusal's own words). */
