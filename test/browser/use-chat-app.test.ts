@@ -52,8 +52,9 @@ describe.skipIf(chromiumMissing)(
      * The app on a new chat of `userId`'s, under the id the app made for it (README's, a
      * UUID: no conversation id), kept in the URL as README's reopening has it.
      */
-    async function openChat(userId: string) {
+    async function openChat(userId: string, beforeOpening?: (page: Page) => Promise<unknown>) {
       const page = await browser.newPage();
+      await beforeOpening?.(page);
       const url = new URL(app.origin);
       url.search = new URLSearchParams({
         api: stack.url,
@@ -299,6 +300,27 @@ describe.skipIf(chromiumMissing)(
       expect(await shown(page)).toEqual([['user', pasted]]);
       const response = await stack.request('pasting', 'GET', `/v1/conversations/${conversationId}`);
       expect(response.status).toBe(404);
+      await page.close();
+    });
+
+    it("keeps the error of a question refused as a new chat opens: README's reopening asks for no resume there, whose 'ready' would wipe it", async () => {
+      const resumes: string[] = [];
+      const { page } = await openChat('at-once', (page) =>
+        page.route('**/v1/ui/chat/*/stream*', async (route) => {
+          resumes.push(route.request().url());
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+          await route.continue();
+        }),
+      );
+
+      await ask(page, 'Sent at once. '.repeat(2_500));
+
+      await expect.poll(() => page.getByRole('alert').count()).toBe(1);
+      // Longer than a slow resume would have taken to answer.
+      await page.waitForTimeout(2_000);
+      expect(await page.getByRole('alert').textContent()).toMatch(/at most 32000 characters/);
+      expect(await page.getByTestId('status').textContent()).toBe('error');
+      expect(resumes).toEqual([]);
       await page.close();
     });
 

@@ -134,7 +134,7 @@ describe("README's useChat code", () => {
     ].map((m) => m[0]);
     // Indented as each file nests it.
     const unindented = (text: string) => text.replace(/^ +/gm, '');
-    expect(pieces).toHaveLength(4);
+    expect(pieces).toHaveLength(5);
     expect(pieces.filter((piece) => !unindented(app).includes(unindented(piece)))).toEqual([]);
   });
 });

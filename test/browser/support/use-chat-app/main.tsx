@@ -35,6 +35,15 @@ function resumeRequest(stored: UIMessage[]) {
   });
 }
 
+// From README.
+function answerMayBeGoing(stored: UIMessage[]) {
+  const last = stored.at(-1);
+  return (
+    last !== undefined &&
+    (last.role === 'user' || !(last.metadata as { stopReason?: string })?.stopReason)
+  );
+}
+
 /** The chat named in the URL (a new one named there first), rendered once its messages are read. */
 function Page() {
   const [chatId] = useState(() => query.get('chat') ?? newChatId());
@@ -53,7 +62,7 @@ function Chat({ chatId, stored }: { chatId: string; stored: UIMessage[] }) {
   const { id, messages, sendMessage, regenerate, status, error } = useChat({
     id: chatId, // names the conversation (below); omit it for a new one
     messages: stored,
-    resume: true, // after a reload, pick up the answer still streaming
+    resume: answerMayBeGoing(stored), // README's reopening: after a reload, the answer still streaming
     transport: new DefaultChatTransport({
       api: `${functionUrl}/v1/ui/chat`,
       headers: () => ({ authorization: `Bearer ${token}` }),
