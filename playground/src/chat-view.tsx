@@ -117,9 +117,10 @@ export function ChatView(props: {
   }, []);
   // The server went on: once back, the conversation is opened again as a reload would.
   useRetryWhileLost(error !== undefined && connectionLost(error), async () => {
-    if (!(await showStored())) return;
+    const stored = await showStored();
+    if (stored === undefined) return;
     clearError();
-    await resumeAnswer();
+    if (mayBeAnswering(stored)) await resumeAnswer();
     onAnswered();
   });
   const inputId = useId();

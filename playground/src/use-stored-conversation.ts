@@ -39,16 +39,16 @@ export function useStoredConversation(deps: {
     if (question && !storedSince(stored, question)) deps.giveBack(question.text);
   };
 
-  /** False when a newer request made the read moot; throws when the read fails. */
-  const showStored = async (): Promise<boolean> => {
+  /** The messages shown; undefined when a newer request made the read moot. Throws when the read fails. */
+  const showStored = async (): Promise<Message[] | undefined> => {
     const request = requests.current;
     const stored = toMessages(await deps.api.messages(deps.chatId));
-    if (requests.current !== request) return false;
+    if (requests.current !== request) return undefined;
     deps.setMessages(stored);
     const question = asked.read();
     asked.save(undefined);
     if (question && !storedSince(stored, question)) deps.giveBack(question.text);
-    return true;
+    return stored;
   };
 
   /**
