@@ -190,6 +190,9 @@ export function composeChatApp(
       requestsPerMinute: settings.userRequestsPerMinute,
       tokensPerMinute: settings.userTokensPerMinute,
     },
+    // The hold expires and the sweep takes it back: a warning, not a page.
+    onLeftHeld: (error) =>
+      adapters.logger.warn('could not give back what a refused or replayed call held', { error }),
   });
   const messagesLimits = messagesLimitsOf(settings);
   const recover = createTurnRecovery({

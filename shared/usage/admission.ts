@@ -45,7 +45,8 @@ export interface Admission {
   /**
    * Rate limits and budgets, checked together: the worst-case cost of the call is
    * reserved up front, so the budget holds however many calls run at once.
-   * @throws RateLimitedError or BudgetExceededError; nothing stays held then
+   * @throws RateLimitedError or BudgetExceededError; nothing stays held then (but what
+   *   could not be given back: see `onLeftHeld`)
    */
   admit(request: AdmissionRequest, planned?: Reservation): Promise<Admitted>;
   /**
@@ -64,7 +65,7 @@ export interface Admission {
    * Refuses the request exactly as `admit` would, and holds and counts nothing: for an answer
    * that costs nothing and asks nothing of Claude (a response-cache replay), which a caller
    * refused calls (a budget spent or set to 0, a rate limit reached) must not get either.
-   * What a failed release leaves is the minute sweep's to take back.
+   * What a failed release leaves is the minute sweep's to take back (see `onLeftHeld`).
    * @throws RateLimitedError or BudgetExceededError
    */
   check(request: AdmissionRequest): Promise<void>;
@@ -76,8 +77,19 @@ export function createAdmission(deps: {
   rateLimiter: RateLimiter;
   /** Each user's rates. */
   userRateLimits: RateLimits;
+  /**
+   * A refused or checked request could not give back what it held: the hold expires and the
+   * sweep takes it back, a rate window's count ends with its minute. Reported, not thrown, so
+   * the caller still gets its refusal (a 402 or 429) or its replay.
+   */
+  onLeftHeld: (error: unknown) => void;
 }): Admission {
-  const { budget, ledger, rateLimiter, userRateLimits } = deps;
+  const { budget, ledger, rateLimiter, userRateLimits, onLeftHeld } = deps;
+  const giveBack = async (held: ReadonlyArray<Promise<void> | false>) => {
+    for (const outcome of await Promise.allSettled(held)) {
+      if (outcome.status === 'rejected') onLeftHeld(outcome.reason);
+    }
+  };
   /** The windows a request counts in: its user's, and its API key's when the key has limits. */
   const subjectsOf = (request: Pick<AdmissionRequest, 'userId' | 'apiKey'>) => {
     const subjects: Array<{ subject: RateSubject; limits: RateLimits }> = [
@@ -102,7 +114,7 @@ export function createAdmission(deps: {
       const refusal = windows.find((window) => window.status === 'rejected');
       if (refusal) {
         // Refused by one window, the request uses none of the other's.
-        await Promise.all(counted.map((window) => rateLimiter.withdraw(window, 0)));
+        await giveBack(counted.map((window) => rateLimiter.withdraw(window, 0)));
         throw (refusal as PromiseRejectedResult).reason;
       }
       return counted;
@@ -121,7 +133,7 @@ export function createAdmission(deps: {
       );
       const refusal = [...windows, reserved].find((outcome) => outcome.status === 'rejected');
       if (refusal) {
-        await Promise.all([
+        await giveBack([
           reserved.status === 'fulfilled' && ledger.release(reserved.value as Reservation),
           ...counted.map((window) => rateLimiter.withdraw(window, admittedTokens)),
         ]);
@@ -167,7 +179,7 @@ export function createAdmission(deps: {
       // function die first, the next sweep takes it back (not the call's deadline).
       const { holder: _turn, ...call } = request;
       const admitted = await admission.admit({ ...call, expiresAtMs: request.nowMs });
-      await admitted.release();
+      await admitted.release().catch(onLeftHeld);
     },
   };
   return admission;

@@ -62,6 +62,7 @@ function admissionFixture() {
     ledger,
     rateLimiter,
     userRateLimits: { requestsPerMinute: 10, tokensPerMinute: 10_000 },
+    onLeftHeld: () => {},
   });
   /** What the user and the key hold this month, and the reservations open. */
   const held = async () => ({

@@ -40,6 +40,18 @@ const USED_TOKENS = 560;
 
 const unreachable = () => new Error('the table is unreachable');
 
+class UnreleasingLedger extends InMemoryUsageLedger {
+  override async release(): Promise<never> {
+    throw unreachable();
+  }
+}
+
+class UnwithdrawingRateLimiter extends InMemoryRateLimiter {
+  override async withdraw(): Promise<never> {
+    throw unreachable();
+  }
+}
+
 function admissionFixture(
   options: {
     ledger?: InMemoryUsageLedger;
@@ -49,6 +61,7 @@ function admissionFixture(
 ) {
   const ledger = options.ledger ?? new InMemoryUsageLedger();
   const rateLimiter = options.rateLimiter ?? new InMemoryRateLimiter();
+  const leftHeld: unknown[] = [];
   const admission = createAdmission({
     budget: createBudgetReserver({
       ledger,
@@ -58,9 +71,10 @@ function admissionFixture(
     ledger,
     rateLimiter,
     userRateLimits: { requestsPerMinute: 10, tokensPerMinute: options.tokensPerMinute ?? 10_000 },
+    onLeftHeld: (error) => leftHeld.push(error),
   });
   const month = () => ledger.userMonth('alice', monthOf(NOW_MS));
-  return { ledger, rateLimiter, admission, month };
+  return { ledger, rateLimiter, admission, month, leftHeld };
 }
 
 describe('admission', () => {
@@ -159,6 +173,33 @@ describe('admission', () => {
     expect((await month()).heldNanoUsd).toBe(0);
   });
 
+  it('still refuses when what it held cannot be given back, and reports what is left held', async () => {
+    const rateLimiter = new InMemoryRateLimiter();
+    await busy(rateLimiter, ADMITTED_TOKENS + 10);
+    const { admission, month, leftHeld } = admissionFixture({
+      ledger: new UnreleasingLedger(),
+      rateLimiter,
+      tokensPerMinute: ADMITTED_TOKENS + 10,
+    });
+
+    await expect(admission.admit(REQUEST)).rejects.toThrow(RateLimitedError);
+
+    expect(leftHeld).toEqual([unreachable()]);
+    // Held until it expires: the sweep's to take back.
+    expect((await month()).heldNanoUsd).toBe(WORST_CASE_NANO_USD);
+  });
+
+  it('still refuses when a window it counted in cannot be given back', async () => {
+    const { admission, ledger, leftHeld } = admissionFixture({
+      rateLimiter: new UnwithdrawingRateLimiter(),
+    });
+    await ledger.setUserBudgetOverride('alice', 0.001, NOW_MS);
+
+    await expect(admission.admit(REQUEST)).rejects.toThrow(BudgetExceededError);
+
+    expect(leftHeld).toEqual([unreachable()]);
+  });
+
   it('reports a spend the ledger could not record instead of throwing, and still corrects the rate window', async () => {
     const failure = new SettleIncompleteError(NOTHING_COUNTED, unreachable());
     class UnsettlingLedger extends InMemoryUsageLedger {
@@ -227,6 +268,14 @@ describe('admission', () => {
       expect((await month()).heldNanoUsd).toBe(0);
       expect(rateLimiter.countsOf(WINDOW)).toMatchObject({ requests: 0, tokens: 0 });
       expect(await ledger.listReservations()).toEqual([]);
+    });
+
+    it('admits when what it held cannot be given back, and reports what is left held', async () => {
+      const { admission, leftHeld } = admissionFixture({ ledger: new UnreleasingLedger() });
+
+      await admission.check(REQUEST);
+
+      expect(leftHeld).toEqual([unreachable()]);
     });
 
     it('refuses as admit does: a budget of 0, or a full window', async () => {

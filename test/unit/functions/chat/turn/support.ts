@@ -180,6 +180,7 @@ export function chatFixture(options: ChatFixtureOptions = {}) {
     ledger,
     rateLimiter,
     userRateLimits: options.rateLimits ?? { requestsPerMinute: 100, tokensPerMinute: 1_000_000 },
+    onLeftHeld: () => {},
   });
   const usageRecords = new InMemoryUsageRecords();
   const recover = createTurnRecovery({ store, ledger, usageRecords, prices, clock });
