@@ -159,11 +159,21 @@ export type ModelErrorKind =
   | 'model_unavailable'
   | 'api_error';
 
+/** A prompt the model refused as longer than its context window, by the model's own count. */
+export interface ContextOverflow {
+  /** The prompt's tokens, as the model counted them. */
+  promptTokens: number;
+  /** The model's context window, which the prompt and the answer's `max_tokens` share. */
+  contextTokens: number;
+}
+
 export class ModelError extends AppError {
   override readonly name = 'ModelError';
   readonly type: ErrorType;
   /** When the provider said how long to wait before trying again. */
   readonly retryAfterSeconds?: number;
+  /** Set when the model refused the prompt as too long for it. */
+  readonly contextOverflow?: ContextOverflow;
   /**
    * Whether a client's SDK should send the same request again (`x-should-retry`), when its
    * own rules would get it wrong: undefined leaves them to decide.
@@ -172,13 +182,19 @@ export class ModelError extends AppError {
   constructor(
     readonly kind: ModelErrorKind,
     message: string,
-    options?: { cause?: unknown; retryAfterSeconds?: number; shouldRetry?: boolean },
+    options?: {
+      cause?: unknown;
+      retryAfterSeconds?: number;
+      shouldRetry?: boolean;
+      contextOverflow?: ContextOverflow;
+    },
   ) {
     super(message, options);
     this.type = MODEL_ERROR_TYPES[kind];
     if (options?.retryAfterSeconds !== undefined) {
       this.retryAfterSeconds = options.retryAfterSeconds;
     }
+    if (options?.contextOverflow) this.contextOverflow = options.contextOverflow;
     if (options?.shouldRetry !== undefined) this.shouldRetry = options.shouldRetry;
   }
 

@@ -397,6 +397,39 @@ describe('model errors before the first token', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('asks again without the oldest history, and answers, when Claude counts the prompt past its context window', async () => {
+    // CJK text: ~1 token a character to Claude, 3 bytes (0.75 estimated tokens) to us.
+    const earlier = (n: number) => `turn ${n} ${'字'.repeat(300)} ${directive('tokens=3')}`;
+    const first = await collectSse(await stack.chat('overflowing', { message: earlier(1) }));
+    const conversationId = String(first[0]!.data.conversationId);
+    for (const n of [2, 3]) {
+      await collectSse(await stack.chat('overflowing', { conversationId, message: earlier(n) }));
+    }
+    const key = `overflow-${Date.now()}`;
+
+    const events = await collectSse(
+      await stack.chat('overflowing', {
+        conversationId,
+        message: `newest ${directive(`fault=error-before status=400 prompt-tokens=215000 times=1 key=${key}`)}`,
+      }),
+    );
+
+    expect(events.at(-1)?.event).toBe('done');
+    const [refused, asked] = stack.claude.requests
+      .filter((r) => JSON.stringify(r.body).includes(key))
+      .map((r) => (r.body as { messages: Array<{ role: string }> }).messages);
+    expect(refused).toHaveLength(7);
+    expect(asked!.length).toBeLessThan(7);
+    expect(asked![0]!.role).toBe('user');
+    expect(asked).toEqual(refused!.slice(refused!.length - asked!.length));
+    // Left out of the call, not of the conversation.
+    const history = await json(
+      await stack.request('overflowing', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(history.messages).toHaveLength(8);
+    expect(history.messages.at(-1)).toMatchObject({ role: 'assistant', stopReason: 'end_turn' });
+  });
+
   it('answers with a JSON error, and keeps the question, when no model can answer', async () => {
     const response = await stack.chat('down', {
       message: `go ${directive('fault=error-before status=500')}`,

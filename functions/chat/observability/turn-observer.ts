@@ -25,6 +25,15 @@ export function createTurnObserver(
     },
     started: () => count(METRIC.requests),
     failedToStart: (error) => recordFailedStart(metrics, error),
+    promptShortened: ({ messagesLeftOut, promptTokens, contextTokens }) =>
+      logger.warn(
+        'the prompt was too long for the model: asked again without its oldest messages',
+        {
+          messagesLeftOut,
+          promptTokens,
+          contextTokens,
+        },
+      ),
     firstToken: (latencyMs) =>
       metrics.addMetric(METRIC.timeToFirstToken, MetricUnit.Milliseconds, latencyMs),
     answerNotStored(error) {

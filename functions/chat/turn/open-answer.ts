@@ -10,6 +10,7 @@ import type {
 } from '../../../shared/ports/model.js';
 import type { Admitted } from '../../../shared/usage/admission.js';
 import { openWithFallback } from './open-with-fallback.js';
+import { type Prompt, promptWithin } from './prompt-within.js';
 import type { TurnController } from './turn-controller.js';
 import type { TurnLimits, TurnObserver } from './turn-types.js';
 
@@ -35,8 +36,10 @@ interface AnswerRequest {
 }
 
 /**
- * Opens the model's answer. A turn stopped before the model began still streams, and
- * ends as `stopped`. Any other failure ends the turn here: the question stays in the
+ * Opens the model's answer. A prompt the model finds too long for it is asked once more
+ * without its oldest history (see `promptWithin`): the conversation is the server's, so
+ * its caller could not shorten it. A turn stopped before the model began still streams,
+ * and ends as `stopped`. Any other failure ends the turn here: the question stays in the
  * history with an empty, failed answer, the hold is released, and the error is thrown
  * for the caller to answer as plain HTTP.
  */
@@ -46,18 +49,31 @@ export async function openAnswer(
   request: AnswerRequest,
 ): Promise<{ stream: ModelStream; model: string }> {
   const { controller } = turn;
-  const { fallbackModel, ...modelRequest } = request;
-  try {
-    const opened = await openWithFallback(
+  const { fallbackModel, system, messages, ...modelRequest } = request;
+  const open = (prompt: Prompt) =>
+    openWithFallback(
       deps.model,
       {
         ...modelRequest,
+        ...prompt,
         signal: controller.signal,
         timeoutMs: deps.limits.modelTimeoutMs,
         maxRetries: deps.limits.modelMaxRetries,
       },
       fallbackModel,
     );
+  try {
+    const opened = await open({ system, messages }).catch((error: unknown) => {
+      const overflow = error instanceof ModelError ? error.contextOverflow : undefined;
+      const shorter =
+        overflow && !controller.signal.aborted
+          ? promptWithin({ system, messages }, overflow, request.maxTokens)
+          : undefined;
+      if (!overflow || !shorter) throw error;
+      const messagesLeftOut = messages.length - shorter.messages.length;
+      turn.observer.promptShortened({ messagesLeftOut, ...overflow });
+      return open(shorter);
+    });
     controller.started();
     return opened;
   } catch (error) {

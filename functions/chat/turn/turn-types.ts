@@ -1,6 +1,6 @@
 import type { ApiKeyGrant } from '../../../shared/domain/api-key.js';
 import type { StopReason } from '../../../shared/domain/conversation.js';
-import type { ModelError } from '../../../shared/domain/errors.js';
+import type { ContextOverflow, ModelError } from '../../../shared/domain/errors.js';
 import type { CountedSpend } from '../../../shared/domain/settlement.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
 import type { ModelStream } from '../../../shared/ports/model.js';
@@ -124,6 +124,11 @@ export interface TurnObserver {
   started(): void;
   /** The model could not start answering (after the SDK's retries and the fallback model). */
   failedToStart(error: unknown): void;
+  /**
+   * The model refused the prompt as too long for it (our estimate undercounted its history):
+   * it is asked again without the oldest messages.
+   */
+  promptShortened(details: { messagesLeftOut: number } & ContextOverflow): void;
   firstToken(latencyMs: number): void;
   answerNotStored(error: unknown): void;
   settlementFailed(details: {

@@ -3,7 +3,7 @@ import { cutText } from '../../domain/cut-text.js';
 import { ModelError, type ModelErrorKind, modelUnavailable } from '../../domain/errors.js';
 import { quoted } from '../../domain/quoted.js';
 import { refusesTheAccount } from './account-refusal.js';
-import { refusalReason } from './refusal-reason.js';
+import { contextOverflowOf, refusalReason } from './refusal-reason.js';
 
 /**
  * The one place Anthropic SDK errors become ModelErrors. Mid-stream `event: error`
@@ -25,10 +25,18 @@ export function toModelError(error: unknown, model?: string): ModelError {
   if (error instanceof Anthropic.APIError) {
     const kind = kindOf(error.type, error.status, error.apiMessage);
     const retryAfterSeconds = retryAfterMs(error.headers);
+    const overflow =
+      kind === 'invalid_request' ? contextOverflowOf(error.apiMessage ?? undefined) : undefined;
     return new ModelError(kind, describe(kind, error.apiMessage ?? undefined, model), {
       cause: new UpstreamFailure(error),
       ...(retryAfterSeconds !== undefined && {
         retryAfterSeconds: Math.ceil(retryAfterSeconds / 1000),
+      }),
+      ...(overflow && {
+        contextOverflow: {
+          promptTokens: overflow.promptTokens,
+          contextTokens: overflow.contextTokens,
+        },
       }),
     });
   }

@@ -1,3 +1,5 @@
+import type { ContextOverflow } from '../../domain/errors.js';
+
 /**
  * The Anthropic API's words for a prompt longer than the model's context window, in both the
  * forms it has used: the prompt alone over it, and the prompt with `max_tokens` over it.
@@ -16,12 +18,26 @@ const PROMPT_AND_ANSWER_TOO_LONG =
  * we built, none of which is the caller's to read; the log keeps it (`UpstreamFailure`).
  */
 export function refusalReason(apiMessage: string | undefined): string | undefined {
+  const overflow = contextOverflowOf(apiMessage);
+  if (!overflow) return undefined;
+  const { promptTokens, contextTokens, withAnswer } = overflow;
+  return withAnswer
+    ? `the prompt is ${promptTokens} tokens, too long for the model's ${contextTokens} with room for its answer`
+    : `the prompt is ${promptTokens} tokens, more than the model's ${contextTokens}`;
+}
+
+/** The token counts of the API's refusal of a prompt too long for the model, when it is one. */
+export function contextOverflowOf(
+  apiMessage: string | undefined,
+): (ContextOverflow & { withAnswer: boolean }) | undefined {
   const said = apiMessage?.trim() ?? '';
   const alone = PROMPT_TOO_LONG.exec(said);
-  if (alone) return `the prompt is ${alone[1]} tokens, more than the model's ${alone[2]}`;
-  const withAnswer = PROMPT_AND_ANSWER_TOO_LONG.exec(said);
-  if (withAnswer) {
-    return `the prompt is ${withAnswer[1]} tokens, too long for the model's ${withAnswer[2]} with room for its answer`;
-  }
-  return undefined;
+  const withAnswer = alone ? undefined : PROMPT_AND_ANSWER_TOO_LONG.exec(said);
+  const counts = alone ?? withAnswer;
+  if (!counts) return undefined;
+  return {
+    promptTokens: Number(counts[1]),
+    contextTokens: Number(counts[2]),
+    withAnswer: withAnswer !== undefined,
+  };
 }

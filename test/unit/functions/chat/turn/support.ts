@@ -84,6 +84,7 @@ export class RecordingTurnObserver implements TurnObserver {
   readonly pieceErrors: unknown[] = [];
   readonly usageRecordErrors: unknown[] = [];
   readonly overruns: Array<Parameters<TurnObserver['budgetOverrun']>[0]> = [];
+  readonly shortenedPrompts: Array<Parameters<TurnObserver['promptShortened']>[0]> = [];
   readonly summaries: TurnSummary[] = [];
 
   rejected(error: Error): void {
@@ -116,6 +117,10 @@ export class RecordingTurnObserver implements TurnObserver {
   budgetOverrun(details: Parameters<TurnObserver['budgetOverrun']>[0]): void {
     this.calls.push('budgetOverrun');
     this.overruns.push(details);
+  }
+  promptShortened(details: Parameters<TurnObserver['promptShortened']>[0]): void {
+    this.calls.push('promptShortened');
+    this.shortenedPrompts.push(details);
   }
   pieceNotSaved(error: unknown): void {
     this.calls.push('pieceNotSaved');

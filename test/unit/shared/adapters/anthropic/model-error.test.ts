@@ -110,6 +110,8 @@ describe("a request the API refuses: what the caller is told of the API's words"
     expect(error.message).toBe(
       "the model rejected the request: the prompt is 208656 tokens, more than the model's 200000",
     );
+    // For a turn to ask again with less of its history.
+    expect(error.contextOverflow).toEqual({ promptTokens: 208656, contextTokens: 200000 });
   });
 
   it('says so too when the prompt and the room for the answer are over the context window', () => {
@@ -124,6 +126,14 @@ describe("a request the API refuses: what the caller is told of the API's words"
     );
     // Our max_tokens is the deployment's setting, not the caller's.
     expect(error.message).not.toContain('8192');
+    expect(error.contextOverflow).toEqual({ promptTokens: 199759, contextTokens: 200000 });
+  });
+
+  it('gives no token counts for any other refusal', () => {
+    expect(toModelError(refused('messages: text content blocks must be non-empty'))).toMatchObject({
+      kind: 'invalid_request',
+      contextOverflow: undefined,
+    });
   });
 
   it('says the same of a batch request the API refused for its length', () => {
