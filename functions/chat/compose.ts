@@ -191,8 +191,7 @@ export function composeChatApp(
       tokensPerMinute: settings.userTokensPerMinute,
     },
     // The hold expires and the sweep takes it back: a warning, not a page.
-    onLeftHeld: (error) =>
-      adapters.logger.warn('could not give back what a refused or replayed call held', { error }),
+    onLeftHeld: (error) => adapters.logger.warn('could not give back what a call held', { error }),
   });
   const messagesLimits = messagesLimitsOf(settings);
   const recover = createTurnRecovery({

@@ -20,7 +20,10 @@ export interface Admitted {
   readonly rateWindows: readonly RateWindow[];
   /** Records the actual cost and usage; gives back the rest of the hold. */
   settle(actual: { usage: TokenUsage; costNanoUsd: number }): Promise<SettleOutcome>;
-  /** Gives everything back: the call was never made. */
+  /**
+   * Gives everything back: the call was never made. Never throws, so the caller tells what it
+   * has to tell: what could not be given back is reported (see `onLeftHeld`).
+   */
   release(): Promise<void>;
 }
 
@@ -65,7 +68,7 @@ export interface Admission {
    * Refuses the request exactly as `admit` would, and holds and counts nothing: for an answer
    * that costs nothing and asks nothing of Claude (a response-cache replay), which a caller
    * refused calls (a budget spent or set to 0, a rate limit reached) must not get either.
-   * What a failed release leaves is the minute sweep's to take back (see `onLeftHeld`).
+   * What a failed release leaves is the next sweep's to take back (see `onLeftHeld`).
    * @throws RateLimitedError or BudgetExceededError
    */
   check(request: AdmissionRequest): Promise<void>;
@@ -78,9 +81,10 @@ export function createAdmission(deps: {
   /** Each user's rates. */
   userRateLimits: RateLimits;
   /**
-   * A refused or checked request could not give back what it held: the hold expires and the
-   * sweep takes it back, a rate window's count ends with its minute. Reported, not thrown, so
-   * the caller still gets its refusal (a 402 or 429) or its replay.
+   * What a released, refused or checked request held could not be given back: the hold
+   * expires (at the call's deadline; a check's at once) and the sweep takes it back, a rate
+   * window's count ends with its minute. Reported, not thrown, so the caller still gets what
+   * it was to get: a refusal (a 402 or 429), a replay, the model's failure, a conflict.
    */
   onLeftHeld: (error: unknown) => void;
 }): Admission {
@@ -166,7 +170,7 @@ export function createAdmission(deps: {
           };
         },
         async release() {
-          await Promise.all([
+          await giveBack([
             ledger.release(reservation),
             ...counted.map((window) => rateLimiter.withdraw(window, admittedTokens)),
           ]);
@@ -179,7 +183,7 @@ export function createAdmission(deps: {
       // function die first, the next sweep takes it back (not the call's deadline).
       const { holder: _turn, ...call } = request;
       const admitted = await admission.admit({ ...call, expiresAtMs: request.nowMs });
-      await admitted.release().catch(onLeftHeld);
+      await admitted.release();
     },
   };
   return admission;

@@ -10,7 +10,7 @@ import { awayFromMinuteEnd } from '../support/wall-clock-windows.js';
 
 const MODEL = 'claude-sonnet-4-6';
 const USER_REQUESTS_PER_MINUTE = 2;
-const LEFT_HELD = 'could not give back what a refused or replayed call held';
+const LEFT_HELD = 'could not give back what a call held';
 
 /** The ledger, but for `release`, which fails (after the SDK's retries) while `failing.on`. */
 function failingToRelease(ledger: UsageLedger, failing: { on: boolean }): UsageLedger {
@@ -127,5 +127,27 @@ describe('a hold that could not be given back', () => {
     await sweepAt(dynamodb, stack.tableName, held!.expiresAtMs + 1);
     dynamodb.destroy();
     expect(await heldBy('refused-unreleased')).toEqual([]);
+  });
+
+  it('tells a chat turn Claude refused why, not that its hold could not be given back', async () => {
+    const { outcome: response, logs } = await whileReleasesFail(async () => {
+      const refused = await stack.chat('model-refused-unreleased', {
+        message: 'long [[local-claude: fault=error-before status=400 prompt-tokens=215000]]',
+      });
+      return { status: refused.status, body: (await refused.json()) as { error: unknown } };
+    });
+
+    expect(response).toEqual({
+      status: 502,
+      body: expect.objectContaining({
+        error: {
+          type: 'invalid_request_error',
+          message:
+            "the model rejected the request: the prompt is 215000 tokens, more than the model's 200000",
+        },
+      }),
+    });
+    expect(logs()).toContainEqual(expect.objectContaining({ level: 'WARN', message: LEFT_HELD }));
+    expect(await heldBy('model-refused-unreleased')).toHaveLength(1);
   });
 });

@@ -189,6 +189,20 @@ describe('admission', () => {
     expect((await month()).heldNanoUsd).toBe(WORST_CASE_NANO_USD);
   });
 
+  it('reports what a release could not give back instead of throwing', async () => {
+    const { admission, rateLimiter, month, leftHeld } = admissionFixture({
+      ledger: new UnreleasingLedger(),
+    });
+    const admitted = await admission.admit(REQUEST);
+
+    await admitted.release();
+
+    expect(leftHeld).toEqual([unreachable()]);
+    expect((await month()).heldNanoUsd).toBe(WORST_CASE_NANO_USD);
+    // What could be given back was.
+    expect(rateLimiter.countsOf(WINDOW)?.tokens).toBe(0);
+  });
+
   it('still refuses when a window it counted in cannot be given back', async () => {
     const { admission, ledger, leftHeld } = admissionFixture({
       rateLimiter: new UnwithdrawingRateLimiter(),
