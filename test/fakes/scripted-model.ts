@@ -1,5 +1,9 @@
 import type { StopReason } from '../../shared/domain/conversation.js';
-import { ModelError, type ModelErrorKind } from '../../shared/domain/errors.js';
+import {
+  type ContextOverflow,
+  ModelError,
+  type ModelErrorKind,
+} from '../../shared/domain/errors.js';
 import { estimateTokens } from '../../shared/domain/tokens.js';
 import type { TokenUsage } from '../../shared/domain/usage.js';
 import type {
@@ -25,7 +29,13 @@ export type ModelScript =
       usage?: Partial<TokenUsage>;
     }
   /** Rejects openStream (or complete) before the stream opens, with the provider's retry-after if given. */
-  | { kind: 'fail-before'; error: ModelErrorKind; retryAfterSeconds?: number }
+  | {
+      kind: 'fail-before';
+      error: ModelErrorKind;
+      retryAfterSeconds?: number;
+      /** The prompt was too long for the model, by its count. */
+      contextOverflow?: ContextOverflow;
+    }
   /** Streams the chunks, then throws; complete() rejects with the error. */
   | { kind: 'fail-mid'; chunks: Chunks; error: ModelErrorKind }
   /** Streams the chunks, then sends nothing until the request's signal aborts. */
@@ -61,8 +71,7 @@ export class ScriptedModel implements Model {
 
   async openStream(request: ModelRequest): Promise<ModelStream> {
     const script = this.take(request);
-    if (script.kind === 'fail-before')
-      throw modelError(script.error, undefined, script.retryAfterSeconds);
+    if (script.kind === 'fail-before') throw failedBefore(script);
     const plan = planOf(script, request);
     return {
       model: request.model,
@@ -76,7 +85,7 @@ export class ScriptedModel implements Model {
     const script = this.take(request);
     switch (script.kind) {
       case 'fail-before':
-        throw modelError(script.error, undefined, script.retryAfterSeconds);
+        throw failedBefore(script);
       case 'fail-mid':
         throw modelError(script.error);
       case 'stall':
@@ -164,14 +173,14 @@ const MESSAGES: Partial<Record<ModelErrorKind, string>> = {
   connection: 'could not reach the model',
 };
 
-function modelError(
-  kind: ModelErrorKind,
-  message = MESSAGES[kind] ?? 'the model failed',
-  retryAfterSeconds?: number,
-) {
-  return new ModelError(
-    kind,
-    message,
-    retryAfterSeconds === undefined ? {} : { retryAfterSeconds },
-  );
+function failedBefore(script: Extract<ModelScript, { kind: 'fail-before' }>): ModelError {
+  const { error, retryAfterSeconds, contextOverflow } = script;
+  return new ModelError(error, MESSAGES[error] ?? 'the model failed', {
+    ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
+    ...(contextOverflow && { contextOverflow }),
+  });
+}
+
+function modelError(kind: ModelErrorKind, message = MESSAGES[kind] ?? 'the model failed') {
+  return new ModelError(kind, message);
 }

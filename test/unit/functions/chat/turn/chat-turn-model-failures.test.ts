@@ -3,7 +3,7 @@ import { promptBudget } from '../../../../../functions/chat/turn/prompt-budget.j
 import { ModelError, type ModelErrorKind } from '../../../../../shared/domain/errors.js';
 import type { FinishTurn } from '../../../../../shared/ports/conversation-store.js';
 import { InMemoryConversationStore } from '../../../../fakes/in-memory-conversation-store.js';
-import { ScriptedModel } from '../../../../fakes/scripted-model.js';
+import { type ModelScript, ScriptedModel } from '../../../../fakes/scripted-model.js';
 import {
   type ChatFixture,
   chatFixture,
@@ -55,6 +55,61 @@ describe('a chat turn whose model fails before answering', () => {
     await expectAdmissionReleased(f);
     expect(f.observer.calls).not.toContain('started');
     expect(f.observer.startFailures).toEqual([error]);
+  });
+
+  describe('a prompt the model counts past its context window', () => {
+    /** Two answered turns of ~250 estimated tokens each, then a question the model refuses first. */
+    async function overflowing(then: ModelScript) {
+      const f = chatFixture({
+        model: new ScriptedModel([
+          { kind: 'answer', chunks: ['a'.repeat(400)] },
+          { kind: 'answer', chunks: ['b'.repeat(400)] },
+          {
+            kind: 'fail-before',
+            error: 'invalid_request',
+            contextOverflow: { promptTokens: 300_000, contextTokens: 200_000 },
+          },
+          then,
+        ]),
+      });
+      const first = await f.chat({ message: 'q'.repeat(600) });
+      const { conversationId } = first.turn;
+      await f.chat({ conversationId, message: 'r'.repeat(600) });
+      return { f, conversationId };
+    }
+
+    it('is asked again without its oldest messages, and the answer kept whole in the conversation', async () => {
+      const { f, conversationId } = await overflowing({ kind: 'answer', chunks: ['Hi'] });
+
+      const { events } = await f.chat({ conversationId, message: 'last' });
+
+      expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'end_turn' });
+      const [refused, asked] = f.model.requests.slice(2).map((request) => request.messages);
+      expect(refused).toHaveLength(5);
+      expect(asked).toEqual(refused!.slice(2));
+      expect(f.observer.shortenedPrompts).toEqual([
+        { messagesLeftOut: 2, promptTokens: 300_000, contextTokens: 200_000 },
+      ]);
+      expect(await f.messages(conversationId)).toHaveLength(6);
+    });
+
+    it('fails as before when the shorter prompt is refused too, after one more call', async () => {
+      const { f, conversationId } = await overflowing({
+        kind: 'fail-before',
+        error: 'invalid_request',
+        contextOverflow: { promptTokens: 250_000, contextTokens: 200_000 },
+      });
+
+      const error = await f
+        .start({ conversationId, message: 'last' })
+        .catch((caught: unknown) => caught);
+
+      expect(error).toMatchObject({ kind: 'invalid_request' });
+      expect(f.model.requests).toHaveLength(4);
+      expect((await f.messages(conversationId)).at(-1)).toMatchObject({ stopReason: 'error' });
+      // Released: the first two turns' reservations were settled, this one's is gone.
+      expect(await f.ledger.listReservations()).toEqual([]);
+    });
   });
 
   it('answers with the fallback model, once, when the requested one is overloaded', async () => {
