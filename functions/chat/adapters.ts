@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -72,7 +71,6 @@ export interface ChatServiceHooks {
 export function createChatServices(
   settings: Settings,
   tracer: RequestTracer,
-  logger: Logger,
   secrets: ChatSecrets,
   hooks: ChatServiceHooks = {},
 ): ChatServices {
@@ -97,7 +95,7 @@ export function createChatServices(
     apiKeys: new DynamoApiKeyStore(documentClient, tableName, cursors),
     usageRecords: new DynamoUsageRecords(documentClient, tableName),
     responseCache: new DynamoResponseCache(documentClient, tableName),
-    verifier: createVerifier(settings, secrets, logger),
+    verifier: createVerifier(settings, secrets),
     secretSealer: new SecretSealer(secrets.cursorSigningKey),
     anthropicApiKey,
     healthChecks: {
@@ -121,7 +119,7 @@ export function createChatServices(
   };
 }
 
-function createVerifier(settings: Settings, secrets: ChatSecrets, logger: Logger): TokenVerifier {
+function createVerifier(settings: Settings, secrets: ChatSecrets): TokenVerifier {
   const [claimName = '', claimValue = ''] = settings.adminClaim.split('=');
   const adminClaim = { name: claimName, value: claimValue };
   if (settings.authMode === 'oidc') {
@@ -131,12 +129,8 @@ function createVerifier(settings: Settings, secrets: ChatSecrets, logger: Logger
       adminClaim,
       issuer: settings.jwtIssuer!,
       audience: settings.jwtAudience!,
-      ...(settings.jwksUrl && { jwksUrl: settings.jwksUrl }),
-      onStaleKeySet: ({ error, readAt }) =>
-        logger.warn("could not read the token issuer's key set: using the one read before", {
-          error,
-          keySetReadAt: readAt.toISOString(),
-        }),
+      // Present whenever authMode is oidc (see ChatSecrets).
+      keySet: secrets.issuerKeySet!,
     });
   }
   return hs256Verifier({

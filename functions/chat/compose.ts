@@ -112,7 +112,7 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
   // every first request waits for: their reads are then sent before the rest loads (which
   // would hold up the AWS SDK's own lazy imports), and are under way while it does.
   const secrets = inBackground(() => import('./secrets-ahead.js')).then(({ createChatSecrets }) =>
-    createChatSecrets(settings, tracing),
+    createChatSecrets(settings, tracing, logger),
   );
   const thenLoad = <T>(load: () => Promise<T>): Promise<T> =>
     secrets.then(
@@ -126,7 +126,7 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
     : Promise.resolve(untraced);
   const services = Promise.all([thenLoad(() => import('./adapters.js')), tracing, secrets]).then(
     ([{ createChatServices }, tracer, chatSecrets]) =>
-      createChatServices(settings, tracer, logger, chatSecrets, hooks),
+      createChatServices(settings, tracer, chatSecrets, hooks),
   );
   const modelAdapters = Promise.all([thenLoad(() => import('./model-adapters.js')), tracing]).then(
     ([{ createModelAdapters }, tracer]) =>

@@ -23,6 +23,21 @@ export const STALE_KEY_SET_MAX_AGE_MS = 24 * 60 * 60 * 1000;
  */
 export const FAILED_READ_BACKOFF_MS = 5_000;
 
+/** Where an issuer publishes its keys: `jwksUrl`, or `<issuer>/.well-known/jwks.json`. */
+export function issuerKeySetUrl(options: { issuer: string; jwksUrl?: string }): URL {
+  return new URL(options.jwksUrl ?? `${options.issuer.replace(/\/$/, '')}/.well-known/jwks.json`);
+}
+
+/** A key set to verify tokens against, which can be read before the first token comes. */
+export type IssuerKeySet = JWTVerifyGetKey & {
+  /**
+   * Reads the set now, in the background: a new instance's first token then waits on no
+   * read behind its request. A token checked meanwhile shares this read (and fails as it
+   * fails); one checked after a read ahead that failed reads again. Settles, never rejects.
+   */
+  readAhead(): Promise<void>;
+};
+
 export interface IssuerKeySetOptions {
   /**
    * Told when a read of the key set fails and the set read before is used instead: the issuer's
@@ -41,7 +56,7 @@ export interface IssuerKeySetOptions {
  * throws jose's JWKSNoMatchingKey: its fault; a token without kid that several keys of a set
  * read or held fit, JWKSMultipleMatchingKeys, whose keys the verifier tries.
  */
-export function issuerKeySet(url: URL, options: IssuerKeySetOptions = {}): JWTVerifyGetKey {
+export function issuerKeySet(url: URL, options: IssuerKeySetOptions = {}): IssuerKeySet {
   // jose writes here each set it reads and when: the one kept for when a read fails.
   const lastRead: Partial<ExportedJWKSCache> = {};
   const remote = createRemoteJWKSet(url, { [jwksCache]: lastRead as JWKSCacheInput });
@@ -59,7 +74,7 @@ export function issuerKeySet(url: URL, options: IssuerKeySetOptions = {}): JWTVe
     if (heldKeySet()) options.onStaleKeySet?.({ error, readAt: new Date(lastRead.uat!) });
   };
 
-  return async (header, token) => {
+  const getKey: JWTVerifyGetKey = async (header, token) => {
     const failure = failedRead;
     const pausing = failure !== undefined && Date.now() - failure.atMs < FAILED_READ_BACKOFF_MS;
     const held = failure && heldKeySet();
@@ -98,6 +113,7 @@ export function issuerKeySet(url: URL, options: IssuerKeySetOptions = {}): JWTVe
       });
     }
   };
+  return Object.assign(getKey, { readAhead: () => remote.reload().catch(() => {}) });
 }
 
 type LocalKeySet = ReturnType<typeof createLocalJWKSet>;

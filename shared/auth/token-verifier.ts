@@ -1,8 +1,13 @@
 import { webcrypto } from 'node:crypto';
-import { errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose';
+import {
+  errors,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+  jwtVerify,
+} from 'jose';
 import type { ApiKeyGrant } from '../domain/api-key.js';
 import { AuthenticationError } from '../domain/errors.js';
-import { type IssuerKeySetOptions, issuerKeySet } from './issuer-key-set.js';
 import { IAM_USER_ID_PREFIX, isUserId } from './user-id.js';
 
 /** Who is calling: a user (or team), through a token or one of its API keys. */
@@ -71,16 +76,12 @@ export function hs256Verifier(options: Hs256VerifierOptions): TokenVerifier {
 export interface OidcVerifierOptions extends TokenRules {
   issuer: string;
   audience: string;
-  /** @default `${issuer}/.well-known/jwks.json` */
-  jwksUrl?: string;
-  onStaleKeySet?: IssuerKeySetOptions['onStaleKeySet'];
+  /** The issuer's keys (see issuerKeySet). */
+  keySet: JWTVerifyGetKey;
 }
 
 export function oidcVerifier(options: OidcVerifierOptions): TokenVerifier {
-  const keySet = issuerKeySet(
-    new URL(options.jwksUrl ?? `${options.issuer.replace(/\/$/, '')}/.well-known/jwks.json`),
-    { ...(options.onStaleKeySet && { onStaleKeySet: options.onStaleKeySet }) },
-  );
+  const { keySet } = options;
   const verifyOptions: JWTVerifyOptions = {
     requiredClaims: REQUIRED_CLAIMS,
     clockTolerance: options.clockToleranceSeconds ?? 0,

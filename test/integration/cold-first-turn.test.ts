@@ -1,3 +1,6 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LOCAL_STACK } from '../../local-stack/dev-settings.js';
 import {
@@ -30,11 +33,15 @@ const SECRETS_MANAGER_LATENCY_MS = 40;
 describe("a new instance's first turn", () => {
   let secrets: FakeSecretsManager | undefined;
   let stack: TestStack | undefined;
+  let issuer: Server | undefined;
   afterEach(async () => {
     await stack?.close();
     await secrets?.close();
+    issuer?.closeAllConnections();
+    await new Promise((resolve) => (issuer ? issuer.close(resolve) : resolve(undefined)));
     stack = undefined;
     secrets = undefined;
+    issuer = undefined;
     delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
   });
 
@@ -129,6 +136,57 @@ describe("a new instance's first turn", () => {
     const keyReads = readsOf(secrets, SECRET_ARNS.anthropicApiKey);
     expect(keyReads).toHaveLength(1);
     expect(keyReads[0]!.startedAt).toBeLessThan(admissionStartedAt);
+  });
+
+  it("with an OIDC issuer, reads its key set as it loads: the token's check waits on no read of its own", async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    const keySetReads: number[] = [];
+    issuer = createServer((_, response) => {
+      keySetReads.push(performance.timeOrigin + performance.now());
+      response.setHeader('content-type', 'application/json');
+      setTimeout(() => response.end(JSON.stringify({ keys: [jwk] })), SECRETS_MANAGER_LATENCY_MS);
+    });
+    await new Promise<void>((resolve) => issuer!.listen(0, '127.0.0.1', resolve));
+    const jwksUrl = `http://127.0.0.1:${(issuer.address() as AddressInfo).port}/jwks.json`;
+    let verifiedAt = Number.POSITIVE_INFINITY;
+    stack = await startTestStack({
+      maintenance: false,
+      env: {
+        AUTH_MODE: 'oidc',
+        JWT_ISSUER: 'https://issuer.example',
+        JWT_AUDIENCE: 'app',
+        JWKS_URL: jwksUrl,
+      },
+      customizeChat: (adapters) => ({
+        ...adapters,
+        verifier: {
+          verify: (authorization) => {
+            verifiedAt = Math.min(verifiedAt, performance.timeOrigin + performance.now());
+            return adapters.verifier.verify(authorization);
+          },
+        },
+      }),
+    });
+    const token = await new SignJWT({
+      sub: 'oidc-alice',
+      iss: 'https://issuer.example',
+      aud: 'app',
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setExpirationTime('5m')
+      .sign(privateKey);
+
+    const response = await fetch(`${stack.url}/v1/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'Hello on a cold instance' }),
+    });
+
+    expect(response.status).toBe(200);
+    expect(answerText(await collectSse(response))).not.toBe('');
+    expect(keySetReads).toHaveLength(1);
+    expect(keySetReads[0]).toBeLessThan(verifiedAt);
   });
 
   it('reads a secret again when its read ahead failed, and answers', async () => {

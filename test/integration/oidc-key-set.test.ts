@@ -38,9 +38,19 @@ describe('a deployment verifying tokens against an OIDC issuer', () => {
     });
     await new Promise<void>((resolve) => issuerKeys.listen(0, '127.0.0.1', resolve));
     const jwksUrl = `http://127.0.0.1:${(issuerKeys.address() as AddressInfo).port}/jwks.json`;
+    // The function reads the key set as it starts: that read fails, so the first tests find
+    // no set ever read.
+    answer = 'a dropped connection';
+    let readAhead: Promise<void> | undefined;
     stack = await startTestStack({
       env: { AUTH_MODE: 'oidc', JWT_ISSUER: ISSUER, JWT_AUDIENCE: 'app', JWKS_URL: jwksUrl },
+      customizeChat: (adapters) => {
+        readAhead = adapters.secretsReadAhead;
+        return adapters;
+      },
     });
+    await readAhead;
+    expect(reads).toBe(1);
   });
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['Date'] });

@@ -38,6 +38,34 @@ describe('issuerKeySet', () => {
   const keyFor = (keySet: ReturnType<typeof issuerKeySet>, kid: string) =>
     keySet({ alg: 'RS256', kid }, { payload: '', signature: '' });
 
+  describe('read ahead', () => {
+    it('reads the set once, for the tokens that come after it and one that came during it', async () => {
+      const keySet = issuerKeySet(url);
+      const readsBefore = reads;
+
+      const reading = keySet.readAhead();
+      const during = keyFor(keySet, 'k1');
+      await reading;
+      const after = keyFor(keySet, 'k1');
+
+      await expect(during).resolves.toBeDefined();
+      await expect(after).resolves.toBeDefined();
+      expect(reads).toBe(readsBefore + 1);
+    });
+
+    it('settles when the read fails, and the next token reads again rather than waiting out a pause', async () => {
+      answer = '503';
+      const keySet = issuerKeySet(url);
+      const readsBefore = reads;
+
+      await expect(keySet.readAhead()).resolves.toBeUndefined();
+      answer = 'the key set';
+
+      await expect(keyFor(keySet, 'k1')).resolves.toBeDefined();
+      expect(reads).toBe(readsBefore + 2);
+    });
+  });
+
   it('tells once per failed read that the set read before is used, naming when it was read', async () => {
     const onStaleKeySet = vi.fn();
     const keySet = issuerKeySet(url, { onStaleKeySet });

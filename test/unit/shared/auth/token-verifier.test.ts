@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issuerKeySet, issuerKeySetUrl } from '../../../../shared/auth/issuer-key-set.js';
 import { KeySetUnavailableError } from '../../../../shared/auth/key-set-unavailable-error.js';
 import { hs256Verifier, oidcVerifier } from '../../../../shared/auth/token-verifier.js';
 import { AuthenticationError } from '../../../../shared/domain/errors.js';
@@ -237,6 +238,14 @@ describe('oidcVerifier', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+  /** A verifier reading the keys where `issuer` publishes them by default. */
+  const verifierOf = (issuer: string) =>
+    oidcVerifier({
+      maxLifetimeSeconds: 3600,
+      issuer,
+      audience: 'app',
+      keySet: issuerKeySet(issuerKeySetUrl({ issuer })),
+    });
   const signRs = (claims: Record<string, unknown>) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
@@ -244,7 +253,7 @@ describe('oidcVerifier', () => {
       .sign(privateKey);
 
   it("accepts a token signed by the issuer's key for the audience", async () => {
-    const verifier = oidcVerifier({ maxLifetimeSeconds: 3600, issuer, audience: 'app' });
+    const verifier = verifierOf(issuer);
     await expect(
       verifier.verify(`Bearer ${await signRs({ sub: 'u-9', iss: issuer, aud: 'app' })}`),
     ).resolves.toEqual({
@@ -260,11 +269,7 @@ describe('oidcVerifier', () => {
     await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
     try {
       const unavailable = `http://127.0.0.1:${(failing.address() as AddressInfo).port}`;
-      const verifier = oidcVerifier({
-        maxLifetimeSeconds: 3600,
-        issuer: unavailable,
-        audience: 'app',
-      });
+      const verifier = verifierOf(unavailable);
       const token = await signRs({ sub: 'u-9', iss: unavailable, aud: 'app' });
 
       const error = await verifier.verify(`Bearer ${token}`).catch((e: unknown) => e);
@@ -293,11 +298,7 @@ describe('oidcVerifier', () => {
     await new Promise<void>((resolve) => rotating.listen(0, '127.0.0.1', resolve));
     try {
       const rotatingIssuer = `http://127.0.0.1:${(rotating.address() as AddressInfo).port}`;
-      const verifier = oidcVerifier({
-        maxLifetimeSeconds: 3600,
-        issuer: rotatingIssuer,
-        audience: 'app',
-      });
+      const verifier = verifierOf(rotatingIssuer);
       const signedBy = (pair: typeof older, expiresIn = '5m') =>
         new SignJWT({ sub: 'u-7', iss: rotatingIssuer, aud: 'app' })
           .setProtectedHeader({ alg: 'RS256' })
@@ -322,7 +323,7 @@ describe('oidcVerifier', () => {
   });
 
   it('rejects another issuer, another audience, and an HS256 token', async () => {
-    const verifier = oidcVerifier({ maxLifetimeSeconds: 3600, issuer, audience: 'app' });
+    const verifier = verifierOf(issuer);
     await expect(
       verifier.verify(`Bearer ${await signRs({ sub: 'u', iss: 'https://evil', aud: 'app' })}`),
     ).rejects.toThrow(AuthenticationError);
