@@ -107,7 +107,12 @@ function roleProblems(settings: FunctionSettingValues, role: FunctionRole) {
       message: 'set it (or ANTHROPIC_API_KEY on the local stack)',
     });
   }
-  if (role === 'worker') return problems;
+  if (role === 'worker') {
+    // Without it, a message that can never succeed would be received again for ever.
+    if (!settings.deadLetterQueueUrl)
+      problems.push({ key: 'deadLetterQueueUrl', message: 'set it' });
+    return problems;
+  }
   if (!settings.signingKeySecretArn && !settings.signingKey) {
     problems.push({
       key: 'signingKeySecretArn',

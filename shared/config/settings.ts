@@ -340,7 +340,7 @@ export const SETTINGS = {
   jobsQueueUrl: setting('functions', 'The jobs queue (chat and worker).', url()),
   deadLetterQueueUrl: setting(
     'functions',
-    'Where the worker moves messages that can never succeed.',
+    'Where the worker moves messages that can never succeed; the worker does not start without it.',
     url(),
   ),
   dynamodbEndpoint: setting('functions', 'Local stack only: DynamoDB Local.', url()),

@@ -11,6 +11,7 @@ const STAGING_ENV = {
   TABLE_NAME: 't',
   POWERTOOLS_METRICS_NAMESPACE: 'ClaudeServerless-staging',
   JOBS_QUEUE_URL: 'http://127.0.0.1:9/000000000000/jobs',
+  DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:9/000000000000/jobs-dlq',
   ANTHROPIC_API_KEY: 'k',
   JWT_SECRET: 's',
   SIGNING_KEY: 'c',

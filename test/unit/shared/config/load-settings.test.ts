@@ -5,6 +5,7 @@ const BASE = {
   TABLE_NAME: 't',
   POWERTOOLS_METRICS_NAMESPACE: 'ClaudeServerless',
   JOBS_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/jobs',
+  DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:9324/000000000000/jobs-dlq',
   ANTHROPIC_API_KEY: 'k',
   JWT_SECRET: 's',
   SIGNING_KEY: 'c',
@@ -295,7 +296,7 @@ describe('what each function must have', () => {
     },
   );
 
-  it('asks the worker for the jobs queue and the Anthropic key, and the chat function for its secrets too', () => {
+  it('asks the worker for the jobs queue, its dead-letter queue and the Anthropic key, and the chat function for its secrets too', () => {
     const keysOf = (role: 'worker' | 'chat') => {
       try {
         loadSettings(TABLE_ONLY, { role });
@@ -304,7 +305,11 @@ describe('what each function must have', () => {
         return (error as ConfigurationError).problems.map((problem) => problem.key);
       }
     };
-    expect(keysOf('worker')).toEqual(['jobsQueueUrl', 'anthropicApiKeySecretArn']);
+    expect(keysOf('worker')).toEqual([
+      'jobsQueueUrl',
+      'anthropicApiKeySecretArn',
+      'deadLetterQueueUrl',
+    ]);
     expect(keysOf('chat')).toEqual([
       'jobsQueueUrl',
       'anthropicApiKeySecretArn',
