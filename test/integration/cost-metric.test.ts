@@ -1,27 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
 import { monthOf } from '../../shared/domain/budget.js';
-import type { ConversationStore } from '../../shared/ports/conversation-store.js';
 import { capturePublishedMetrics } from './support/published-metrics.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
-
-/** The store, but for `beginTurn`, which fails (after the SDK's retries) while `failing.on`. */
-function failingToBegin(store: ConversationStore, failing: { on: boolean }): ConversationStore {
-  return new Proxy(store, {
-    get(target, name, receiver) {
-      const member = Reflect.get(target, name, receiver);
-      if (name !== 'beginTurn') return typeof member === 'function' ? member.bind(target) : member;
-      return async (...args: Parameters<ConversationStore['beginTurn']>) => {
-        if (failing.on) {
-          // Late, as a throttled write is: the model call of a new conversation has begun.
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
-          throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
-        }
-        return target.beginTurn(...args);
-      };
-    },
-  });
-}
+import { withThrottledMethod } from './support/throttled-method.js';
 
 /**
  * `CostUsd`, as the chat function publishes it (EMF on stdout), is what the daily spend alarm
@@ -38,7 +20,8 @@ describe('the CostUsd metric', () => {
     stack = await startTestStack({
       customizeChat: (adapters) => ({
         ...adapters,
-        store: failingToBegin(adapters.store, failing),
+        // Late, as a throttled write is: the model call of a new conversation has begun.
+        store: withThrottledMethod(adapters.store, 'beginTurn', failing, { delayMs: 1_000 }),
       }),
     });
   });

@@ -1,24 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConversationStore } from '../../shared/ports/conversation-store.js';
 import { answerText, collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
+import { withThrottledMethod } from './support/throttled-method.js';
 
 const LEASE_MS = 1_000;
-
-/** The store, but for `finishTurn`, which fails (after the SDK's retries) while `failing.on`. */
-function failingToFinish(store: ConversationStore, failing: { on: boolean }): ConversationStore {
-  return new Proxy(store, {
-    get(target, name, receiver) {
-      const member = Reflect.get(target, name, receiver);
-      if (name !== 'finishTurn') return typeof member === 'function' ? member.bind(target) : member;
-      return async (...args: Parameters<ConversationStore['finishTurn']>) => {
-        if (failing.on)
-          throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
-        return target.finishTurn(...args);
-      };
-    },
-  });
-}
 
 describe('an answer that could not be stored', () => {
   let stack: TestStack;
@@ -28,7 +13,7 @@ describe('an answer that could not be stored', () => {
       chatTuning: { turnLeaseMs: LEASE_MS },
       customizeChat: (adapters) => ({
         ...adapters,
-        store: failingToFinish(adapters.store, failing),
+        store: withThrottledMethod(adapters.store, 'finishTurn', failing),
       }),
     });
   });

@@ -2,31 +2,15 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDynamoDbClient } from '../../../shared/adapters/aws/clients.js';
 import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledger.js';
-import type { UsageLedger } from '../../../shared/ports/usage-ledger.js';
 import { captureOutput } from '../support/captured-output.js';
 import { sweepAt } from '../support/streaming-turns.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
+import { withThrottledMethod } from '../support/throttled-method.js';
 import { awayFromMinuteEnd } from '../support/wall-clock-windows.js';
 
 const MODEL = 'claude-sonnet-4-6';
 const USER_REQUESTS_PER_MINUTE = 2;
 const LEFT_HELD = 'could not give back what a call held';
-
-/** The ledger, but for `release`, which fails (after the SDK's retries) while `failing.on`. */
-function failingToRelease(ledger: UsageLedger, failing: { on: boolean }): UsageLedger {
-  return new Proxy(ledger, {
-    get(target, name, receiver) {
-      const member = Reflect.get(target, name, receiver);
-      if (name !== 'release') return typeof member === 'function' ? member.bind(target) : member;
-      return async (...args: Parameters<UsageLedger['release']>) => {
-        if (failing.on) {
-          throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
-        }
-        return target.release(...args);
-      };
-    },
-  });
-}
 
 /**
  * A response-cache hit is admitted as its call would be and its hold given back at once; a
@@ -50,7 +34,7 @@ describe('a hold that could not be given back', () => {
       maintenanceEveryMs: 3_600_000,
       customizeChat: (adapters) => ({
         ...adapters,
-        ledger: failingToRelease(adapters.ledger, failing),
+        ledger: withThrottledMethod(adapters.ledger, 'release', failing),
       }),
     });
   });
