@@ -34,19 +34,25 @@ describe('round trips before the model call', () => {
     requests.length = 0;
   });
 
-  /** The calls that ended before the model received the request (its clock has whole ms). */
-  function beforeModel(): DynamoDbCall[] {
+  /**
+   * The calls made for the turn sent at `sentAt` that ended before the model received its
+   * request (its clock has whole ms). A turn before it may still be writing once its stream has
+   * ended (its settle, its usage record): those are not this turn's.
+   */
+  function beforeModel(sentAt: number): DynamoDbCall[] {
     const receivedAt = stack.claude.requests.at(-1)!.receivedAt + 1;
-    return calls.filter((call) => call.endedAt <= receivedAt);
+    return calls.filter((call) => call.startedAt >= sentAt && call.endedAt <= receivedAt);
   }
+  const now = () => performance.timeOrigin + performance.now();
 
   it('is one for a turn that starts a conversation', async () => {
+    const sentAt = now();
     const response = await stack.chat('warm', { message: 'A new conversation' });
     await response.text();
 
     // Admission: the user's month, the deployment's shard and the rate window, at once.
     const admission = calls
-      .filter((call) => call.operation === 'UpdateItem')
+      .filter((call) => call.operation === 'UpdateItem' && call.startedAt >= sentAt)
       .sort((a, b) => a.startedAt - b.startedAt)
       .slice(0, 3);
     expect(sequentialRoundTrips(admission)).toBe(1);
@@ -55,7 +61,7 @@ describe('round trips before the model call', () => {
     // The hold's index entry and the question's write (a transaction) go out with them, but
     // the model call waits for neither: the entry is awaited by the settle, the question by
     // the answer's first byte (no other turn can take a conversation not yet stored).
-    const made = beforeModel();
+    const made = beforeModel(sentAt);
     expect(made.map((call) => call.operation)).toEqual(
       expect.arrayContaining(['UpdateItem', 'UpdateItem', 'UpdateItem']),
     );
@@ -66,11 +72,10 @@ describe('round trips before the model call', () => {
     const first = await stack.chat('warm', { message: 'Start' });
     const [start] = await collectSse(first);
     const conversationId = String(start!.data.conversationId);
-    calls.length = 0;
-
+    const sentAt = now();
     await (await stack.chat('warm', { message: 'Go on', conversationId })).text();
 
-    expect(sequentialRoundTrips(beforeModel())).toBe(2);
+    expect(sequentialRoundTrips(beforeModel(sentAt))).toBe(2);
   });
 
   it("reads a continued conversation's history in one query of up to 50 whole messages", async () => {
