@@ -14,6 +14,7 @@ import {
 import type { WorkerAdapters } from '../functions/worker/compose.js';
 import { loadSettings } from '../shared/config/load-settings.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
+import { deployedFunctions } from './deployed-functions.js';
 import { signDevToken } from './dev-token.js';
 import { ensureTable } from './dynamodb/create-table.js';
 import { ensureLocalAwsEnv, localFunctionEnv } from './function-env.js';
@@ -48,7 +49,7 @@ export interface ProductOptions {
   corsAllowedOrigins?: string[];
   /** The chat function's timeout. @default 60000 */
   chatTimeoutMs?: number;
-  /** The worker's timeout (its deadline). @default JOBS_QUEUE_DEFINITION.workerTimeoutSeconds */
+  /** The worker's timeout (its deadline). @default the stack's (`workerTimeoutSeconds`) */
   workerTimeoutMs?: number;
   queue?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
   /** Sees the chat function's DynamoDB client as it is made (tests count its calls). */
@@ -155,10 +156,13 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     options.customizeChat?.(chatAdapters) ?? chatAdapters,
     options.chatTuning,
   );
+  // The stack's defaults, whatever cdk.json sets: tests choose their own timeouts.
+  const deployed = deployedFunctions({}, {});
   const functionUrl = await startFunctionUrl({
     handler: streamify(chatApp) as unknown as Handler,
     functionName: 'chat',
     timeoutMs: options.chatTimeoutMs ?? 60_000,
+    memoryMb: deployed.chat.memoryMb,
     ...(options.corsAllowedOrigins && {
       cors: productCors(options.corsAllowedOrigins, chatSettings.authTokenHeader),
     }),
@@ -174,7 +178,8 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
         batchSize: JOBS_QUEUE_DEFINITION.batchSize,
         maxBatchingWindowMs: 100,
         functionName: 'worker',
-        timeoutMs: options.workerTimeoutMs ?? JOBS_QUEUE_DEFINITION.workerTimeoutSeconds * 1000,
+        timeoutMs: options.workerTimeoutMs ?? deployed.worker.timeoutMs,
+        memoryMb: deployed.worker.memoryMb,
       })
     : undefined;
   const maintenance =
@@ -184,7 +189,7 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
           handler: await maintenanceHandler(loadSettings(env, { role: 'maintenance' })),
           functionName: 'maintenance',
           everyMs: options.maintenanceEveryMs ?? 60_000,
-          timeoutMs: 50_000,
+          ...deployed.maintenance,
         });
 
   const token = (userId: string, options: { admin?: boolean } = {}) =>

@@ -10,9 +10,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Handler } from 'aws-lambda';
+import { MAINTENANCE_FUNCTION } from '../shared/config/maintenance-function.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
 import { localCorsOrigins } from './cors-origins.js';
-import { deployedTimeoutsMs } from './deployed-timeouts.js';
+import { deployedFunctions } from './deployed-functions.js';
 import { LOCAL_STACK } from './dev-settings.js';
 import { signDevToken, tokenSigningFromEnv } from './dev-token.js';
 import { ensureTable } from './dynamodb/create-table.js';
@@ -87,12 +88,12 @@ async function main() {
   const maintenance = await import('../functions/maintenance/handler.js');
 
   const corsOrigins = localCorsOrigins();
-  const timeoutsMs = deployedTimeoutsMs();
+  const deployed = deployedFunctions();
   const functionUrl = await startFunctionUrl({
     handler: chat.handler as unknown as Handler,
     port: port('PORT', LOCAL_STACK.ports.functionUrl),
     functionName: LOCAL_STACK.chatFunction.name,
-    timeoutMs: timeoutsMs.chat,
+    ...deployed.chat,
     ...(corsOrigins.length > 0 && {
       cors: productCors(corsOrigins, process.env.AUTH_TOKEN_HEADER ?? 'authorization'),
     }),
@@ -105,14 +106,14 @@ async function main() {
     batchSize: JOBS_QUEUE_DEFINITION.batchSize,
     maxBatchingWindowMs: JOBS_QUEUE_DEFINITION.maxBatchingWindowSeconds * 1000,
     functionName: LOCAL_STACK.workerFunction.name,
-    timeoutMs: timeoutsMs.worker,
+    ...deployed.worker,
   });
   stops.unshift(eventSource.stop);
   const schedule = startSchedule({
     handler: maintenance.handler as Parameters<typeof startSchedule>[0]['handler'],
     functionName: LOCAL_STACK.maintenanceFunction.name,
-    everyMs: 60_000,
-    timeoutMs: 50_000,
+    everyMs: MAINTENANCE_FUNCTION.everyMinutes * 60_000,
+    ...deployed.maintenance,
   });
   stops.unshift(schedule.stop);
 

@@ -3,6 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
+import { MAINTENANCE_FUNCTION } from '../../shared/config/maintenance-function.js';
 import { SERVICE } from '../../shared/observability/metric-names.js';
 import { FUNCTION_ENTRY } from '../paths.js';
 import { ClaudeFunction, type ClaudeFunctionProps } from './claude-function.js';
@@ -12,7 +13,7 @@ export interface MaintenanceProps {
   readonly table: dynamodb.ITable;
   /** Function settings and sizing. */
   readonly function: Omit<ClaudeFunctionProps, 'entry' | 'serviceName' | 'description'>;
-  /** @default Duration.minutes(1) */
+  /** @default Duration.minutes(MAINTENANCE_FUNCTION.everyMinutes) */
   readonly every?: Duration;
 }
 
@@ -28,8 +29,8 @@ export class Maintenance extends Construct {
   constructor(scope: Construct, id: string, props: MaintenanceProps) {
     super(scope, id);
     this.handler = new ClaudeFunction(this, 'Sweeper', {
-      memorySizeMb: 256,
-      timeout: Duration.seconds(50),
+      memorySizeMb: MAINTENANCE_FUNCTION.memoryMb,
+      timeout: Duration.seconds(MAINTENANCE_FUNCTION.timeoutSeconds),
       ...props.function,
       entry: FUNCTION_ENTRY.maintenance,
       serviceName: SERVICE.maintenance,
@@ -38,7 +39,9 @@ export class Maintenance extends Construct {
     bindTable(this.handler, props.table);
     this.schedule = new events.Rule(this, 'Schedule', {
       description: 'Runs the maintenance sweep',
-      schedule: events.Schedule.rate(props.every ?? Duration.minutes(1)),
+      schedule: events.Schedule.rate(
+        props.every ?? Duration.minutes(MAINTENANCE_FUNCTION.everyMinutes),
+      ),
       targets: [new targets.LambdaFunction(this.handler.function, { retryAttempts: 0 })],
     });
     // The schedule invokes it asynchronously: Lambda's own two retries would run a failed

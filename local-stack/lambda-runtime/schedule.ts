@@ -11,6 +11,8 @@ export interface ScheduleOptions {
   /** How often it runs; EventBridge's `rate(…)`. */
   everyMs: number;
   timeoutMs: number;
+  /** @default 128 */
+  memoryMb?: number;
   region?: string;
   log?: (line: string) => void;
 }
@@ -51,6 +53,7 @@ export function startSchedule(options: ScheduleOptions): Schedule {
       timeoutMs: options.timeoutMs,
       awsRequestId: requestId,
       region,
+      ...(options.memoryMb && { memoryMb: options.memoryMb }),
     });
     try {
       const settled = await settleWithin(

@@ -25,6 +25,8 @@ export interface SqsEventSourceOptions {
   maxBatchingWindowMs: number;
   functionName: string;
   timeoutMs: number;
+  /** @default 128 */
+  memoryMb?: number;
   /** `eventSourceARN` of the records. @default looked up with GetQueueAttributes */
   queueArn?: string;
   /** @default console.log */
@@ -131,6 +133,7 @@ async function invoke(
     functionName: options.functionName,
     timeoutMs: options.timeoutMs,
     region: awsRegion,
+    ...(options.memoryMb && { memoryMb: options.memoryMb }),
   });
   let response: unknown;
   try {

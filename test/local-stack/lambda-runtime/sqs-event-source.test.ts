@@ -7,7 +7,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type SqsEventSource,
@@ -49,7 +49,7 @@ const freshQueues = () =>
 
 function listen(
   queues: JobQueues,
-  handler: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>,
+  handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>,
 ) {
   source = startSqsEventSource({
     client,
@@ -59,6 +59,7 @@ function listen(
     maxBatchingWindowMs: 300,
     functionName: 'worker',
     timeoutMs: 10_000,
+    memoryMb: 1024,
     log: () => {},
   });
 }
@@ -94,14 +95,17 @@ describe('the SQS event source', () => {
     const queues = await freshQueues();
     await sendAll(queues.queueUrl, ['a', 'b', 'c']);
     const events: SQSEvent[] = [];
-    listen(queues, async (event) => {
+    const contexts: Context[] = [];
+    listen(queues, async (event, context) => {
       events.push(event);
+      contexts.push(context);
       return { batchItemFailures: [] };
     });
 
     await vi.waitFor(() => expect(events.flatMap((e) => e.Records)).toHaveLength(3), {
       timeout: 15_000,
     });
+    expect(contexts[0]).toMatchObject({ functionName: 'worker', memoryLimitInMB: '1024' });
     expect(events[0]!.Records.map((r) => r.body).sort()).toEqual(['a', 'b', 'c']);
     const record = events[0]!.Records[0]!;
     expect(record).toMatchObject({
