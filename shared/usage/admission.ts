@@ -69,9 +69,11 @@ export interface Admission {
    * that costs nothing and asks nothing of Claude (a response-cache replay), which a caller
    * refused calls (a budget spent or set to 0, a rate limit reached) must not get either.
    * What a failed release leaves is the next sweep's to take back (see `onLeftHeld`).
+   * @returns the windows the request would count in, as they stand without it (for the
+   *   rate-limit headers a replay answers with, as a call's)
    * @throws RateLimitedError or BudgetExceededError
    */
-  check(request: AdmissionRequest): Promise<void>;
+  check(request: AdmissionRequest): Promise<readonly RateWindow[]>;
 }
 
 export function createAdmission(deps: {
@@ -184,6 +186,12 @@ export function createAdmission(deps: {
       const { holder: _turn, ...call } = request;
       const admitted = await admission.admit({ ...call, expiresAtMs: request.nowMs });
       await admitted.release();
+      const admittedTokens = request.promptTokens + request.maxOutputTokens;
+      return admitted.rateWindows.map((window) => ({
+        ...window,
+        requests: window.requests - 1,
+        tokens: window.tokens - admittedTokens,
+      }));
     },
   };
   return admission;

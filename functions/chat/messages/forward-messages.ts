@@ -8,6 +8,7 @@ import type {
   MessagesUpstream,
   UpstreamResponse,
 } from '../../../shared/ports/messages-upstream.js';
+import type { RateWindow } from '../../../shared/ports/rate-limiter.js';
 import type { ResponseCache } from '../../../shared/ports/response-cache.js';
 import type { UsageRecords } from '../../../shared/ports/usage-records.js';
 import type { Admission, Admitted } from '../../../shared/usage/admission.js';
@@ -116,8 +117,9 @@ export function createMessagesForwarding(deps: {
         // Free, but refused as the call would be: a principal or key whose budget is spent (or
         // set to 0), or whose rate is reached, gets nothing more. Checked only on a hit, so a
         // miss's path to the model has no round trip more; the hit holds and counts nothing.
+        let rateWindows: readonly RateWindow[];
         try {
-          await admission.check(admissionRequest);
+          rateWindows = await admission.check(admissionRequest);
         } catch (error) {
           observer.rejected(error as AppError);
           throw error;
@@ -131,8 +133,8 @@ export function createMessagesForwarding(deps: {
         };
         await account(request, { metered, costNanoUsd: 0, cache: 'hit', startedAtMs });
         return hit.format === 'sse'
-          ? { kind: 'stream', cache: 'hit', rateWindows: [], events: once(hit.body) }
-          : { kind: 'json', status: 200, cache: 'hit', rateWindows: [], body: hit.body };
+          ? { kind: 'stream', cache: 'hit', rateWindows, events: once(hit.body) }
+          : { kind: 'json', status: 200, cache: 'hit', rateWindows, body: hit.body };
       }
     }
 

@@ -4,6 +4,7 @@ import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledge
 import { DynamoUsageRecords } from '../../../shared/adapters/dynamodb/usage-records.js';
 import { monthOf } from '../../../shared/domain/budget.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
+import { awayFromMinuteEnd } from '../support/wall-clock-windows.js';
 
 const MODEL = 'claude-sonnet-4-6';
 
@@ -58,6 +59,29 @@ describe('/v1/messages response cache', () => {
       cacheHits: 1,
       costNanoUsd: afterMiss.spentNanoUsd,
     });
+  });
+
+  it("answers a hit with the caller's rate-limit headers, which it leaves as the miss did", async () => {
+    const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.token('limits-hit') });
+    const params = {
+      model: MODEL,
+      max_tokens: 30,
+      messages: [{ role: 'user' as const, content: 'limits again [[local-claude: tokens=4]]' }],
+    };
+    await awayFromMinuteEnd();
+
+    const miss = await client.messages.create(params).withResponse();
+    const hit = await client.messages.create(params).withResponse();
+
+    const remaining = (answer: typeof miss, name: string) =>
+      answer.response.headers.get(`anthropic-ratelimit-${name}-remaining`);
+    expect(hit.response.headers.get('x-cache')).toBe('hit');
+    expect(Number(remaining(miss, 'requests'))).toBeGreaterThan(0);
+    expect(remaining(hit, 'requests')).toBe(remaining(miss, 'requests'));
+    expect(Number(remaining(hit, 'tokens'))).toBeGreaterThan(0);
+    expect(hit.response.headers.get('anthropic-ratelimit-requests-reset')).toBe(
+      miss.response.headers.get('anthropic-ratelimit-requests-reset'),
+    );
   });
 
   it('serves a replay the official SDK reads like any answer', async () => {

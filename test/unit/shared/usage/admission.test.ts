@@ -284,6 +284,17 @@ describe('admission', () => {
       expect(await ledger.listReservations()).toEqual([]);
     });
 
+    it('gives the windows as they stand without it, for the rate-limit headers', async () => {
+      const { admission } = admissionFixture();
+      await admission.admit(REQUEST);
+
+      const windows = await admission.check(REQUEST);
+
+      expect(windows).toEqual([
+        expect.objectContaining({ ...WINDOW, requests: 1, tokens: ADMITTED_TOKENS }),
+      ]);
+    });
+
     it('admits when what it held cannot be given back, and reports what is left held', async () => {
       const { admission, leftHeld } = admissionFixture({ ledger: new UnreleasingLedger() });
 
