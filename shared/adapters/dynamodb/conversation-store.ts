@@ -32,7 +32,7 @@ import {
 } from '../../ports/conversation-store.js';
 import type { CursorCodec } from './cursor.js';
 import { deleteFound } from './delete-found.js';
-import { failedItem, isConditionFailure, tooLargeToStore } from './errors.js';
+import { conditionHeld, failedItem, isConditionFailure, tooLargeToStore } from './errors.js';
 import { keys, responseCacheKeys } from './keys.js';
 import { toConversation, toMessage } from './records.js';
 import { transactWrite } from './transact.js';
@@ -297,13 +297,9 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   async abandonTurn(turn: BeginTurn): Promise<boolean> {
-    try {
-      await transactWrite(this.client, { TransactItems: abandonTurnItems(this.tableName, turn) });
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return conditionHeld(
+      transactWrite(this.client, { TransactItems: abandonTurnItems(this.tableName, turn) }),
+    );
   }
 
   async renewLease(
@@ -314,8 +310,8 @@ export class DynamoConversationStore implements ConversationStore {
     hold?: TurnHold,
   ): Promise<boolean> {
     const client = hold ? this.client : this.watchClient;
-    try {
-      await client.send(
+    return conditionHeld(
+      client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.conversation(userId, conversationId),
@@ -327,12 +323,8 @@ export class DynamoConversationStore implements ConversationStore {
             ...(hold && { ':hold': hold }),
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async saveAnswerPiece(piece: AnswerPiece): Promise<void> {
@@ -414,13 +406,9 @@ export class DynamoConversationStore implements ConversationStore {
 
   async interruptTurn(turn: FinishTurn): Promise<boolean> {
     const { putAnswer, releaseHold, billed } = finishTurnItems(this.tableName, turn);
-    try {
-      await transactWrite(this.client, { TransactItems: [putAnswer, releaseHold, ...billed] });
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return conditionHeld(
+      transactWrite(this.client, { TransactItems: [putAnswer, releaseHold, ...billed] }),
+    );
   }
 
   async requestStop(
@@ -429,8 +417,8 @@ export class DynamoConversationStore implements ConversationStore {
     nowMs: number,
     turnId?: string,
   ): Promise<boolean> {
-    try {
-      await this.client.send(
+    return conditionHeld(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.conversation(userId, conversationId),
@@ -440,12 +428,8 @@ export class DynamoConversationStore implements ConversationStore {
             : 'attribute_exists(activeTurnId) AND activeTurnLeaseUntil >= :now',
           ExpressionAttributeValues: { ':now': nowMs, ...(turnId && { ':turn': turnId }) },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async requestStopOfQuestion(

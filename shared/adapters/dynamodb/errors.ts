@@ -70,3 +70,17 @@ export function tooLargeToStore(error: unknown, what: string, text: string): unk
     { cause: error },
   );
 }
+
+/**
+ * Whether a conditional write was made: false when its condition (or, in a transaction, one
+ * of its items') failed. Any other failure is thrown.
+ */
+export async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}

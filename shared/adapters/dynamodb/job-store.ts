@@ -20,7 +20,7 @@ import type {
 } from '../../ports/job-store.js';
 import type { CursorCodec } from './cursor.js';
 import { deleteFound } from './delete-found.js';
-import { failedItem, isConditionFailure, tooLargeToStore } from './errors.js';
+import { conditionHeld, failedItem, isConditionFailure, tooLargeToStore } from './errors.js';
 import { queryIndexPage } from './index-page.js';
 import { jobKeys } from './keys.js';
 import { transactWrite } from './transact.js';
@@ -275,8 +275,8 @@ export class DynamoJobStore implements JobStore {
   }
 
   async markRunning(userId: string, jobId: string, nowIso: string): Promise<boolean> {
-    try {
-      await this.client.send(
+    return conditionHeld(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: jobKeys.job(userId, jobId),
@@ -292,12 +292,8 @@ export class DynamoJobStore implements JobStore {
             ':one': 1,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async markSucceeded(
@@ -307,8 +303,8 @@ export class DynamoJobStore implements JobStore {
     nowIso: string,
   ): Promise<boolean> {
     const kept = outcome.summary !== undefined;
-    try {
-      await this.client.send(
+    const written = conditionHeld(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: jobKeys.job(userId, jobId),
@@ -337,12 +333,11 @@ export class DynamoJobStore implements JobStore {
             ':cost': outcome.costNanoUsd,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
+      ),
+    );
+    return written.catch((error: unknown) => {
       throw tooLargeToStore(error, 'the summary', outcome.summary ?? '');
-    }
+    });
   }
 
   async markFailed(
@@ -351,8 +346,8 @@ export class DynamoJobStore implements JobStore {
     ending: Parameters<JobStore['markFailed']>[2],
     nowIso: string,
   ): Promise<boolean> {
-    try {
-      await this.client.send(
+    return conditionHeld(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: jobKeys.job(userId, jobId),
@@ -369,12 +364,8 @@ export class DynamoJobStore implements JobStore {
             ':error': ending.error,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async markRetrying(
@@ -560,8 +551,8 @@ export class DynamoJobStore implements JobStore {
     spent: { usage: TokenUsage; costNanoUsd: number },
     nowIso: string,
   ): Promise<boolean> {
-    try {
-      await this.client.send(
+    return conditionHeld(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: jobKeys.job(userId, jobId),
@@ -577,12 +568,8 @@ export class DynamoJobStore implements JobStore {
             ':batchId': batchId,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async setBatch(

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { TokenUsage } from '../../domain/usage.js';
 import type { Reservation } from '../../ports/usage-ledger.js';
-import { isConditionFailure } from './errors.js';
+import { conditionHeld, isConditionFailure } from './errors.js';
 import { ledgerKeys } from './keys.js';
 
 /** Expired reservations are kept this long after expiry, then DynamoDB TTL drops them. */
@@ -80,20 +80,16 @@ export class ReservationIndex {
     expected?: { settleTo: Actual | undefined },
   ): Promise<boolean> {
     const settleTo = expected && settleToCondition(expected.settleTo);
-    try {
-      await this.client.send(
+    return conditionHeld(
+      this.client.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: indexKey(reservation),
           ConditionExpression: `attribute_exists(pk)${settleTo ? ` AND ${settleTo.condition}` : ''}`,
           ...(settleTo?.values && { ExpressionAttributeValues: settleTo.values }),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async has(reservation: Pick<Reservation, 'id' | 'expiresAtMs'>): Promise<boolean> {

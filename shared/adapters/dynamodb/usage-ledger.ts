@@ -21,7 +21,7 @@ import {
 } from '../../domain/settlement.js';
 import type { MonthUsage, Reservation, UsageLedger } from '../../ports/usage-ledger.js';
 import { batchGetAll } from './batch-get.js';
-import { failedItem, isConditionFailure, isRefusedAsInvalid } from './errors.js';
+import { conditionHeld, failedItem, isConditionFailure, isRefusedAsInvalid } from './errors.js';
 import {
   callOverShardBudget,
   globalRefusal,
@@ -424,18 +424,14 @@ export class DynamoUsageLedger implements UsageLedger {
     actual: Actual,
     { forRecord = false }: { forRecord?: boolean } = {},
   ) {
-    try {
-      await this.recordSpend(
+    return conditionHeld(
+      this.recordSpend(
         reservation,
         counter,
         { requests: 1, ...actual },
         { withHold: true, ...(forRecord && { mark: 'took' as const }) },
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /**
@@ -614,15 +610,12 @@ export class DynamoUsageLedger implements UsageLedger {
         ...(keepsAvailable(counter) && { ':amount': amount }),
       },
     };
-    try {
-      if (forRecord) await this.settlements.markWith(reservation, counter, 'took', update);
-      else await this.client.send(new UpdateCommand(update));
-      return true;
-    } catch (error) {
-      // Settled, released or reclaimed by someone else in the meantime.
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    // False: settled, released or reclaimed by someone else in the meantime.
+    return conditionHeld(
+      forRecord
+        ? this.settlements.markWith(reservation, counter, 'took', update)
+        : this.client.send(new UpdateCommand(update)),
+    );
   }
 
   async reclaimExpired(
