@@ -13,12 +13,15 @@ import {
   type TurnCost,
   TYPICAL_SONNET_TURN,
 } from './cost.js';
+import { historyRow } from './history.js';
 import { DEPLOYED_CHAT_MEMORY_MB, lambdaHeapFlags } from './lambda-heap.js';
 import type { RowResult } from './rows.js';
 import type { TypicalTurnFigures } from './typical-turn.js';
 
 export interface BenchResults {
   date: string;
+  /** The commit measured (`+changes` when the work tree's tracked files differed). */
+  code: string;
   machine: MachineState;
   config: { turns: number; typicalConcurrency: number; claude: Record<string, number> };
   rows: RowResult[];
@@ -80,6 +83,7 @@ export function markdown(results: BenchResults, config: BenchConfig): string {
   ];
   if (typical) lines.push('', ...typicalSection(typical));
   if (results.bundles.length) lines.push('', ...bundleSection(results.bundles));
+  lines.push('', "This run's line for bench/history.md:", '', historyRow(results));
   return lines.join('\n');
 }
 

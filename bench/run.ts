@@ -4,8 +4,9 @@
  * costs on AWS next to its Claude cost, and the chat memory size that follows from the
  * measured RSS and CPU; plus bundle sizes and cold import times. A benchmark, not a test: it
  * reports, it never asserts. Rows and turn counts: see config.ts. Writes
- * bench/results/latest.{json,md}.
+ * bench/results/latest.{json,md}, the latter ending with the run's line for bench/history.md.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -115,6 +116,7 @@ try {
 
 const results: BenchResults = {
   date: new Date().toISOString(),
+  code: codeMeasured(),
   machine: {
     cpus: availableParallelism(),
     node: process.version,
@@ -131,6 +133,13 @@ writeFileSync(resolve(outDir, 'latest.json'), `${JSON.stringify(results, null, 2
 writeFileSync(resolve(outDir, 'latest.md'), `${report}\n`);
 console.log(`\n${report}`);
 process.exit(0);
+
+/** The commit measured, marked when the work tree's tracked files differ from it. */
+function codeMeasured(): string {
+  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+  const changed = git('status', '--porcelain', '--untracked-files=no') !== '';
+  return `${git('rev-parse', '--short', 'HEAD')}${changed ? '+changes' : ''}`;
+}
 
 /** Other work on the machine skews every timing: wait (bounded) until it has calmed down. */
 async function waitForQuiet(seconds: number): Promise<void> {
