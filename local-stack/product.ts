@@ -151,6 +151,8 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
   const chatAdapters = createChatAdapters(chatSettings, {
     ...(options.observeChatDynamoDb && { observeDynamoDb: options.observeChatDynamoDb }),
   });
+  // Its GET is then the local Claude's first request, never one among those a test counts.
+  await chatAdapters.connectionAhead;
   const chatApp = composeChatApp(
     chatSettings,
     options.customizeChat?.(chatAdapters) ?? chatAdapters,

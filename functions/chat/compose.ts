@@ -7,6 +7,7 @@ import { deferMembers, inBackground } from '../../shared/composition/defer.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { prepareTextCuts } from '../../shared/domain/tokens.js';
+import { openConnectionAhead } from '../../shared/http/connection-ahead.js';
 import { METRIC, SERVICE } from '../../shared/observability/metric-names.js';
 import {
   logRecoveredTurn,
@@ -81,7 +82,12 @@ export interface ChatAdapters {
    * or failed to be: the requests read them again.
    */
   secretsReadAhead: Promise<void>;
+  /** Settles (never rejects) once the connection to Claude opened ahead is open, or failed to be. */
+  connectionAhead: Promise<void>;
 }
+
+/** The Anthropic SDK's own default, when neither the settings nor ANTHROPIC_BASE_URL name one. */
+const ANTHROPIC_API_URL = 'https://api.anthropic.com';
 
 /** Timings that are not settings: tests shorten them. */
 export interface ChatTuning {
@@ -119,6 +125,11 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
       () => inBackground(load),
       () => inBackground(load),
     );
+  // Opened while the rest loads, the connection to Claude is ready long before an instance's
+  // first model call, which comes after its admission's round trip.
+  const connectionAhead = thenLoad(() =>
+    openConnectionAhead(settings.anthropicBaseUrl ?? ANTHROPIC_API_URL),
+  );
   const tracing: Promise<RequestTracer> = isTracingOn(process.env)
     ? thenLoad(() => import('../../shared/adapters/tracing/create-tracer.js')).then(
         ({ createTracer }) => createTracer(SERVICE.chat),
@@ -170,6 +181,7 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
       (read) => read.readAhead,
       () => {},
     ),
+    connectionAhead,
   };
 }
 

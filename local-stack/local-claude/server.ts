@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { ApiError } from './errors.js';
 import { type Exchange, flushAndDestroy, readBody, sendError } from './exchange.js';
 import { FaultLedger } from './faults.js';
@@ -40,12 +40,16 @@ export async function startLocalClaude(options: LocalClaudeOptions = {}): Promis
   const server = createServer((req, res) => {
     void handle(req, res);
   });
+  const connections = new WeakMap<Socket, number>();
+  let accepted = 0;
+  server.on('connection', (socket) => connections.set(socket, ++accepted));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     const record: RecordedRequest = {
       requestId: newRequestId(),
       receivedAt: Date.now(),
+      connection: connections.get(req.socket) ?? 0,
       method: req.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),

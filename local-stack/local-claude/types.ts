@@ -31,6 +31,8 @@ export interface RecordedRequest {
   requestId: string;
   /** `Date.now()` when the request arrived. */
   receivedAt: number;
+  /** The connection it came on: 1 for the first the server accepted, 2 for the next, and so on. */
+  connection: number;
   /** The HTTP method, e.g. `POST`. */
   method: string;
   /** The URL path without the query, e.g. `/v1/messages/count_tokens`. */

@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../integration/support/api-keys.js';
+import { apiRequests } from '../integration/support/claude-requests.js';
 import { json } from '../integration/support/sse.js';
 import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
 import { chromiumMissing, launchChromium, openPage } from './support/chromium.js';
@@ -261,7 +262,7 @@ describe.skipIf(chromiumMissing)('the playground over budget, in Chromium', () =
       /^Your monthly budget is used up \(.+\)\. It starts again on the 1st \(UTC\); an admin can raise it\.$/,
     );
     expect(await alert.textContent()).not.toContain('{');
-    expect(stack.claude.requests).toHaveLength(0);
+    expect(apiRequests(stack.claude)).toHaveLength(0);
     await page.close();
   });
 });

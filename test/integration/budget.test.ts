@@ -4,6 +4,7 @@ import { monthOf } from '../../shared/domain/budget.js';
 import { BudgetExceededError } from '../../shared/domain/errors.js';
 import { usdToNano } from '../../shared/domain/pricing/model-price.js';
 import { ZERO_USAGE } from '../../shared/domain/usage.js';
+import { apiRequests } from './support/claude-requests.js';
 import { collectSse, json, readSse } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 import { awayFromMinuteEnd } from './support/wall-clock-windows.js';
@@ -47,7 +48,7 @@ describe('budgets under concurrency', () => {
     expect(usage.budgetUsd).toBe(USER_BUDGET_USD);
     // Nothing is left reserved once every admitted turn has settled.
     expect(usage.remainingUsd).toBeCloseTo(USER_BUDGET_USD - usage.costUsd, 12);
-    expect(stack.claude.requests.length).toBe(admitted.length);
+    expect(apiRequests(stack.claude)).toHaveLength(admitted.length);
   });
 
   it('rejects with 402 before any model call when the request cannot fit', async () => {

@@ -1,5 +1,6 @@
 import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiRequests } from './support/claude-requests.js';
 import { answerText, collectSse, json, readSse } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -88,7 +89,7 @@ describe('POST /v1/chat', () => {
       for await (const event of readSse(response)) {
         if (event.event === 'delta') {
           // The first token reached us while the model was still generating the rest.
-          expect(slow.claude.requests[0]!.outputTokensSent).toBeLessThan(30);
+          expect(apiRequests(slow.claude)[0]!.outputTokensSent).toBeLessThan(30);
           break;
         }
       }
@@ -119,7 +120,7 @@ describe('POST /v1/chat', () => {
       );
       expect(stored.messages.at(-1)).toMatchObject({ content: shown, stopReason: 'max_tokens' });
       // Upstream stopped before the whole answer: generation was cut, not let run.
-      expect(long.claude.requests[0]!.outputTokensSent).toBeLessThan(64_000);
+      expect(apiRequests(long.claude)[0]!.outputTokensSent).toBeLessThan(64_000);
       // And the conversation goes on.
       const nextResponse = await long.chat('novelist', {
         conversationId,

@@ -119,6 +119,20 @@ describe("a new instance's first turn", () => {
     );
   });
 
+  it('finds its connection to Claude open: opened as the function loads, not by the model call', async () => {
+    const { stack } = await newInstance();
+
+    const response = await stack.chat('alice', { message: 'Hello on a cold instance' });
+    await collectSse(response);
+
+    const [opening, ...calls] = stack.claude.requests;
+    expect(opening).toMatchObject({ method: 'GET', path: '/' });
+    expect(opening!.headers['x-api-key']).toBeUndefined();
+    expect(calls.map((call) => [call.path, call.connection])).toEqual([
+      ['/v1/messages', opening!.connection],
+    ]);
+  });
+
   it('through /v1/messages, reads the Anthropic key before its admission as well', async () => {
     const { stack, secrets, dynamoDbCalls } = await newInstance();
 

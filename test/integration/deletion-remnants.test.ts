@@ -2,6 +2,7 @@ import { brotliDecompressSync } from 'node:zlib';
 import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationIdOfChat } from '../../functions/chat/routes/ui-chat-id.js';
+import { bodyText, requestsMentioning } from './support/claude-requests.js';
 import { conversationOf, requestCompaction } from './support/compactions.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
@@ -360,10 +361,8 @@ describe('a conversation deleted while its compaction calls Claude', () => {
       );
       const jobId = 'compaction-deleted-mid-call';
       await requestCompaction(stack, { jobId, userId, conversationId });
-      const summarizing = () =>
-        stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('Summarize'));
-      const slowPart = () =>
-        summarizing().find((r) => JSON.stringify(r.body).includes('tps=10 tokens=200'));
+      const summarizing = () => requestsMentioning(stack.claude, 'Summarize');
+      const slowPart = () => summarizing().find((r) => bodyText(r).includes('tps=10 tokens=200'));
       await expect
         .poll(() => slowPart()?.outputTokensSent ?? 0, { timeout: 20_000 })
         .toBeGreaterThan(0);

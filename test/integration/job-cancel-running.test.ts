@@ -11,6 +11,7 @@ import { nanoToUsd, usdToNano } from '../../shared/domain/pricing/model-price.js
 import { PriceTable } from '../../shared/domain/pricing/price-table.js';
 import type { JobEndedEvent } from '../../shared/events/producer-events.js';
 import { openApiValidator } from '../support/openapi.js';
+import { bodyText } from './support/claude-requests.js';
 import { waitForJob } from './support/jobs.js';
 import { json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
@@ -440,7 +441,7 @@ describe('cancelling a running job', () => {
     failingLooks.add(batchId);
     await waitForJob(stack, userId, jobId, { statuses: ['failed'] });
     const created = stack.claude.requests.find(
-      (r) => r.path === '/v1/messages/batches' && JSON.stringify(r.body).includes(marker),
+      (r) => r.path === '/v1/messages/batches' && bodyText(r).includes(marker),
     )!;
     await sleep(Math.max(0, created.receivedAt + 3_500 - Date.now()));
     // Asked for again, and cancelled as its message is delivered, before the job is read.
@@ -481,7 +482,7 @@ describe('cancelling a running job', () => {
 
 /** Which section of its document a part's call summarized. */
 function partOf(request: RecordedRequest): number {
-  return Number(/Section (\d+) of/.exec(JSON.stringify(request.body))?.[1]);
+  return Number(/Section (\d+) of/.exec(bodyText(request))?.[1]);
 }
 
 /** A producer's job id of its own for the text: the test names it before submitting. */

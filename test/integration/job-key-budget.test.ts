@@ -1,6 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from './support/api-keys.js';
+import { requestsMentioning } from './support/claude-requests.js';
 import { waitForJob } from './support/jobs.js';
 import { json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
@@ -23,8 +24,7 @@ describe("an API key's own budget on jobs", () => {
     });
   const asOperator = (method: string, path: string) =>
     fetch(`${stack.url}${path}`, { method, headers: { authorization: `Bearer ${operator}` } });
-  const callsFor = (text: string) =>
-    stack.claude.requests.filter((r) => JSON.stringify(r.body).includes(text)).length;
+  const callsFor = (text: string) => requestsMentioning(stack.claude, text).length;
 
   it("fails a job its key's budget cannot hold with billing_error, spending nothing", async () => {
     const { id, key } = await createApiKey(stack, {

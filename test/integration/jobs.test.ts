@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redriveDeadLetters } from '../../local-stack/redrive-dead-letters.js';
 import { jobIdOf } from '../../shared/jobs/job-id.js';
 import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
+import { apiRequests, bodyText, requestsMentioning } from './support/claude-requests.js';
 import { conversationOf, requestCompaction } from './support/compactions.js';
 import { waitForJob } from './support/jobs.js';
 import { collectSse, json } from './support/sse.js';
@@ -106,7 +107,7 @@ describe('summarization jobs', () => {
     );
     const job = await waitForJob(stack, 'writer', jobId, { statuses: ['succeeded', 'failed'] });
     expect(job.status).toBe('succeeded');
-    const calls = stack.claude.requests.slice(before).map((r) => JSON.stringify(r.body));
+    const calls = stack.claude.requests.slice(before).map(bodyText);
     expect(calls.filter((c) => c.includes('of a longer document')).length).toBeGreaterThan(1);
     expect(calls.some((c) => c.includes('into one summary'))).toBe(true);
   });
@@ -173,8 +174,7 @@ describe('summarization jobs', () => {
     const alice = await waitForJob(stack, 'alice', jobId, { statuses: ['succeeded', 'failed'] });
     const bob = await waitForJob(stack, 'bob', jobId, { statuses: ['succeeded', 'failed'] });
     expect([alice.status, bob.status]).toEqual(['succeeded', 'succeeded']);
-    const summarized = (text: string) =>
-      stack.claude.requests.filter((r) => JSON.stringify(r.body).includes(text)).length;
+    const summarized = (text: string) => requestsMentioning(stack.claude, text).length;
     expect(summarized(texts.alice)).toBe(1);
     expect(summarized(texts.bob)).toBe(1);
     expect(alice.costUsd).toBeGreaterThan(0);
@@ -208,7 +208,7 @@ describe('summarization jobs', () => {
     await new Promise((resolve) => setTimeout(resolve, 2_500)); // let the duplicate be consumed too
     const calls = stack.claude.requests
       .slice(before)
-      .filter((r) => JSON.stringify(r.body).includes(message.text));
+      .filter((r) => bodyText(r).includes(message.text));
     expect(calls).toHaveLength(1);
   });
 
@@ -220,8 +220,7 @@ describe('summarization jobs', () => {
     const job = await waitForJob(stack, 'writer', jobId, { statuses: ['succeeded', 'failed'] });
     expect(job.status).toBe('succeeded');
     const attempts = stack.claude.requests.filter(
-      (r) =>
-        JSON.stringify(r.body).includes(jobId) || JSON.stringify(r.body).includes('Throttled once'),
+      (r) => bodyText(r).includes(jobId) || bodyText(r).includes('Throttled once'),
     );
     expect(attempts.length).toBe(2);
   });
@@ -242,7 +241,7 @@ describe('summarization jobs', () => {
       );
       const job = await waitForJob(stack, user, jobId);
       expect(job, fault).toMatchObject({ status: 'succeeded', attempts: 2 });
-      const calls = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes(key));
+      const calls = requestsMentioning(stack.claude, key);
       expect(calls, fault).toHaveLength(2);
       // The broken call's input and what it streamed, then the whole answer: once each.
       const spent = await json(await stack.request(user, 'GET', '/v1/usage'));
@@ -271,7 +270,7 @@ describe('summarization jobs', () => {
     const job = await waitForJob(stack, 'limited', jobId);
     expect(job).toMatchObject({ status: 'succeeded', attempts: 4 });
     const at = stack.claude.requests
-      .filter((r) => JSON.stringify(r.body).includes(key))
+      .filter((r) => bodyText(r).includes(key))
       .map((r) => r.receivedAt);
     expect(at).toHaveLength(4);
     const gapsMs = at.slice(1).map((ms, i) => ms - at[i]!);
@@ -302,9 +301,7 @@ describe('summarization jobs', () => {
       status: 'cancelled',
       attempts: 1,
     });
-    const calls = stack.claude.requests.filter((r) =>
-      JSON.stringify(r.body).includes('Throttled, then cancelled'),
-    );
+    const calls = requestsMentioning(stack.claude, 'Throttled, then cancelled');
     expect(calls).toHaveLength(1);
   }, 30_000);
 
@@ -373,7 +370,7 @@ describe('summarization jobs', () => {
       const { jobId } = await json(await poor.request('poor', 'POST', '/v1/jobs', document));
       const job = await waitForJob(poor, 'poor', jobId, { statuses: ['failed', 'succeeded'] });
       expect(job).toMatchObject({ status: 'failed', error: { type: 'billing_error' } });
-      expect(poor.claude.requests).toHaveLength(0);
+      expect(apiRequests(poor.claude)).toHaveLength(0);
 
       const operator = await poor.token('operator', { admin: true });
       await fetch(`${poor.url}/v1/admin/principals/poor/budget`, {

@@ -9,6 +9,7 @@ import { usdToNano } from '../../shared/domain/pricing/model-price.js';
 import { PriceTable } from '../../shared/domain/pricing/price-table.js';
 import { utf8Bytes } from '../../shared/domain/tokens.js';
 import type { JobEndedEvent } from '../../shared/events/producer-events.js';
+import { bodyText } from './support/claude-requests.js';
 import { conversationOf, requestCompaction } from './support/compactions.js';
 import { waitForJob } from './support/jobs.js';
 import { json } from './support/sse.js';
@@ -16,7 +17,7 @@ import { startTestStack, type TestStack } from './support/test-stack.js';
 
 const directive = (text: string) => `[[local-claude: ${text}]]`;
 
-const promptsOf = (stack: TestStack) => stack.claude.requests.map((r) => JSON.stringify(r.body));
+const promptsOf = (stack: TestStack) => stack.claude.requests.map(bodyText);
 
 describe('long documents with the default settings', () => {
   let stack: TestStack;

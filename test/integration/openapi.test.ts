@@ -992,7 +992,11 @@ describe('GET /openapi.json', () => {
  */
 describe('GET /openapi.json on GET /v1/models whose upstream listing fails', () => {
   let upstream: Server;
-  let answer: { status: number; type: string; headers?: Record<string, string> } | 'drop';
+  // Until a case sets it: what the API answers a path it has not (the stack's first GET is one).
+  let answer: { status: number; type: string; headers?: Record<string, string> } | 'drop' = {
+    status: 404,
+    type: 'not_found_error',
+  };
   let stack: TestStack;
   let validator: ReturnType<typeof openApiValidator>;
 

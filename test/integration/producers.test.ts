@@ -3,6 +3,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribeQueue, type TopicSubscriber } from '../../local-stack/sns/topics.js';
 import type { JobEndedEvent, MessageRefusedEvent } from '../../shared/events/producer-events.js';
+import { requestsMentioning } from './support/claude-requests.js';
 import { json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -85,7 +86,7 @@ describe('an event producer with only SQS and a topic subscription', () => {
     // The second copy is consumed within a poll or two.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
 
-    const calls = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes(text));
+    const calls = requestsMentioning(stack.claude, text);
     expect(calls).toHaveLength(1);
     expect(
       events.seen.filter(
@@ -111,7 +112,7 @@ describe('an event producer with only SQS and a topic subscription', () => {
     );
     expect(again.attributes).toEqual(first.attributes);
     expect(again.event).toEqual({ ...first.event, at: expect.any(String) });
-    const calls = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes(text));
+    const calls = requestsMentioning(stack.claude, text);
     expect(calls).toHaveLength(1);
   });
 
@@ -222,9 +223,7 @@ describe('an event producer with only SQS and a topic subscription', () => {
         timeoutMs: 30_000,
       });
       expect(event.status).toBe('succeeded');
-      const [first, second] = limited.claude.requests.filter((r) =>
-        JSON.stringify(r.body).includes('Throttled'),
-      );
+      const [first, second] = requestsMentioning(limited.claude, 'Throttled');
       expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(1_900);
     } finally {
       await ends.close();

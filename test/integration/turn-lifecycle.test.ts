@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bodyText, requestsMentioning } from './support/claude-requests.js';
 import { answerText, collectSse, json, readSse, type SseEvent } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
@@ -177,8 +178,7 @@ describe('a turn that is interrupted', () => {
       conversationId,
       message: `go ${directive(`fault=error-before status=529 times=5 key=${key}`)}`,
     });
-    const attempts = () =>
-      stack.claude.requests.filter((r) => JSON.stringify(r.body).includes(key));
+    const attempts = () => requestsMentioning(stack.claude, key);
     while (attempts().length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     const stop = await stack.request(
       'early-stopper',
@@ -333,7 +333,7 @@ describe('model errors before the first token', () => {
       }),
     );
     expect(events.at(-1)?.event).toBe('done');
-    const attempts = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('key=r1'));
+    const attempts = requestsMentioning(stack.claude, 'key=r1');
     expect(attempts).toHaveLength(3);
   });
 
@@ -346,9 +346,7 @@ describe('model errors before the first token', () => {
     // The model asked for, not the fallback: the overload did not outlast the retries.
     expect(events[0]).toMatchObject({ event: 'start', data: { model: 'claude-sonnet-4-6' } });
     expect(events.at(-1)?.event).toBe('done');
-    const attempts = stack.claude.requests.filter((r) =>
-      JSON.stringify(r.body).includes('key=shed1'),
-    );
+    const attempts = requestsMentioning(stack.claude, 'key=shed1');
     expect(attempts.map((r) => (r.body as { model: string }).model)).toEqual([
       'claude-sonnet-4-6',
       'claude-sonnet-4-6',
@@ -393,7 +391,7 @@ describe('model errors before the first token', () => {
       message:
         "the model rejected the request: the prompt is 215000 tokens, more than the model's 200000",
     });
-    const calls = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('too-long'));
+    const calls = requestsMentioning(stack.claude, 'too-long');
     expect(calls).toHaveLength(1);
   });
 
@@ -416,7 +414,7 @@ describe('model errors before the first token', () => {
 
     expect(events.at(-1)?.event).toBe('done');
     const [refused, asked] = stack.claude.requests
-      .filter((r) => JSON.stringify(r.body).includes(key))
+      .filter((r) => bodyText(r).includes(key))
       .map((r) => (r.body as { messages: Array<{ role: string }> }).messages);
     expect(refused).toHaveLength(7);
     expect(asked!.length).toBeLessThan(7);
@@ -470,7 +468,7 @@ describe('the wait for the first byte', () => {
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('120');
     expect((await json(response)).error.type).toBe('rate_limit_error');
-    const calls = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('long-wait'));
+    const calls = requestsMentioning(stack.claude, 'long-wait');
     expect(calls).toHaveLength(1);
     const list = await json(await stack.request('patient', 'GET', '/v1/conversations'));
     const kept = await json(

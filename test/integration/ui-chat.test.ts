@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UiMessageMetadata } from '../../functions/chat/protocols/ui-message-stream.js';
 import { conversationIdOfChat } from '../../functions/chat/routes/ui-chat-id.js';
 import { DynamoUsageLedger } from '../../shared/adapters/dynamodb/usage-ledger.js';
+import { apiRequests, requestsMentioning } from './support/claude-requests.js';
 import { withFailingAnswerReads } from './support/failing-reads.js';
 import { collectSse, json } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
@@ -213,7 +214,7 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
     expect(chat.status).toBe('ready');
     expect(textOf(chat.messages[1]).length).toBeGreaterThan(0);
     expect(finishes).toEqual(['stop']);
-    const calls = stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('ui-shed'));
+    const calls = requestsMentioning(stack.claude, 'ui-shed');
     expect(calls).toHaveLength(2);
   });
 
@@ -400,7 +401,7 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
       expect(history.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
       expect(history.messages[1].content).toBe(textOf(chat.messages[1]));
       expect(history.messages[1].stopReason).toBe('end_turn');
-      expect(quick.claude.requests[0]?.aborted).toBe(true);
+      expect(apiRequests(quick.claude)[0]?.aborted).toBe(true);
     } finally {
       await quick.close();
     }
@@ -578,9 +579,7 @@ describe('GET /v1/ui/chat/{id}/stream with useChat({ resume: true })', () => {
       costUsd: first.messages[1]?.metadata?.costUsd,
     });
     // One model call: the replay read the table, not Claude.
-    expect(
-      stack.claude.requests.filter((r) => JSON.stringify(r.body).includes('at length')),
-    ).toHaveLength(1);
+    expect(requestsMentioning(stack.claude, 'at length')).toHaveLength(1);
   });
 
   it("answers 204 when nothing streams: a finished answer, a chat not started, another user's chat", async () => {
@@ -631,7 +630,7 @@ describe('POST /v1/ui/chat over budget', () => {
     expect(error.statusCode).toBe(402);
     expect(JSON.parse(error.responseBody!).error.type).toBe('billing_error');
     expect(chat.messages.map((m) => m.role)).toEqual(['user']);
-    expect(stack.claude.requests).toHaveLength(0);
+    expect(apiRequests(stack.claude)).toHaveLength(0);
   });
 });
 

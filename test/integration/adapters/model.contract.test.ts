@@ -6,6 +6,7 @@ import { ModelError, type ModelErrorKind } from '../../../shared/domain/errors.j
 import type { ModelRequest } from '../../../shared/ports/model.js';
 import { contractRequest, modelContract } from '../../contracts/model.contract.js';
 import type { ModelScript } from '../../fakes/scripted-model.js';
+import { requestsMentioning } from '../support/claude-requests.js';
 
 /** The local Claude's error-before statuses for the kinds the adapter maps them to. */
 const STATUS_OF: Partial<Record<ModelErrorKind, number>> = {
@@ -77,8 +78,7 @@ describe('AnthropicModel on the local Claude', () => {
   }));
 
   describe('openStream when Claude answers 200, then an error before message_start', () => {
-    const calls = (key: string) =>
-      claude.requests.filter((request) => JSON.stringify(request.body).includes(`key=${key}`));
+    const calls = (key: string) => requestsMentioning(claude, `key=${key}`);
 
     it('tries again as the SDK retries a 529, within maxRetries, and streams the answer', async () => {
       const request = withDirective(contractRequest(), 'fault=error-first times=2 key=shed');

@@ -2,6 +2,7 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { generateText, streamText } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestsMentioning } from '../support/claude-requests.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 
 const MODEL = 'claude-sonnet-4-6';
@@ -28,8 +29,7 @@ describe('/v1/messages retries, counted at the upstream', () => {
     max_tokens: 20,
     messages: [{ role: 'user' as const, content: text }],
   });
-  const upstreamCalls = (marker: string) =>
-    stack.claude.requests.filter((request) => JSON.stringify(request.body).includes(marker)).length;
+  const upstreamCalls = (marker: string) => requestsMentioning(stack.claude, marker).length;
   const caught = (promise: Promise<unknown>) =>
     promise.then(
       () => undefined,

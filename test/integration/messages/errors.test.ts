@@ -1,6 +1,7 @@
 import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../support/api-keys.js';
+import { apiRequests, requestsMentioning } from '../support/claude-requests.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 import { awayFromMinuteEnd } from '../support/wall-clock-windows.js';
 
@@ -47,7 +48,7 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     expect(told).toBeInstanceOf(Anthropic.AuthenticationError);
     expect((told as Error).message).toMatch(/an Anthropic API key/);
     expect((told as Error).message).not.toContain(anthropicKey);
-    expect(stack.claude.requests).toHaveLength(0);
+    expect(apiRequests(stack.claude)).toHaveLength(0);
   });
 
   it('402 PaymentRequiredError (billing_error) when the budget cannot hold the worst case', async () => {
@@ -92,9 +93,7 @@ describe('/v1/messages errors, as the official SDK types them', () => {
       expect(error).toMatchObject({ status: 404, type: 'not_found_error' });
       expect((error as Error).message).toMatch(/model: claude-nope-9\b/);
     }
-    const sent = stack.claude.requests.filter((request) =>
-      JSON.stringify(request.body).includes('claude-nope-9'),
-    );
+    const sent = requestsMentioning(stack.claude, 'claude-nope-9');
     expect(sent).toEqual([]);
   });
 
@@ -248,9 +247,7 @@ describe('/v1/messages errors, as the official SDK types them', () => {
 
       expect((error as APIError).status, String(status)).toBe(502);
       expect((error as APIError).headers?.get('x-should-retry')).toBe('false');
-      const upstreamCalls = stack.claude.requests.filter((request) =>
-        JSON.stringify(request.body).includes(`key=${marker}`),
-      );
+      const upstreamCalls = requestsMentioning(stack.claude, `key=${marker}`);
       expect(upstreamCalls, String(status)).toHaveLength(1);
     }
   });
@@ -301,9 +298,7 @@ describe('/v1/messages errors, as the official SDK types them', () => {
     const error = await caught(client.messages.create(ask(refusal, { max_tokens: 1 })));
 
     expect(error).toBeInstanceOf(Anthropic.InternalServerError);
-    const upstreamCalls = stack.claude.requests.filter((request) =>
-      JSON.stringify(request.body).includes('key=no-retry'),
-    );
+    const upstreamCalls = requestsMentioning(stack.claude, 'key=no-retry');
     expect(upstreamCalls).toHaveLength(1);
     expect((error as APIError).headers?.get('x-should-retry')).toBe('false');
   });

@@ -10,6 +10,7 @@ import { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import { usageFromWire } from '../../../shared/gateway/wire-usage.js';
 import type { MonthUsage } from '../../../shared/ports/usage-ledger.js';
 import { createApiKey } from '../support/api-keys.js';
+import { bodyText } from '../support/claude-requests.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 import { awayFromMinuteEnd } from '../support/wall-clock-windows.js';
 
@@ -42,7 +43,7 @@ describe('/v1/messages governance', () => {
     });
     // Its hold is in place once it is upstream (a fixed wait may be too short on a busy machine).
     await expect
-      .poll(() => stack.claude.requests.some((r) => JSON.stringify(r.body).includes('slow [[')))
+      .poll(() => stack.claude.requests.some((r) => bodyText(r).includes('slow [[')))
       .toBe(true);
 
     const refused = await new Anthropic({ baseURL: stack.url, apiKey: key, maxRetries: 0 }).messages

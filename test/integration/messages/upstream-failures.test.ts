@@ -10,6 +10,7 @@ import { monthOf } from '../../../shared/domain/budget.js';
 import { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import { usageFromWire } from '../../../shared/gateway/wire-usage.js';
 import { createApiKey } from '../support/api-keys.js';
+import { requestsMentioning } from '../support/claude-requests.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 import { awayFromMinuteEnd } from '../support/wall-clock-windows.js';
 
@@ -46,8 +47,7 @@ describe('/v1/messages calls the upstream fails', () => {
     max_tokens: 50,
     messages: [{ role: 'user' as const, content: text }],
   });
-  const upstreamCalls = (marker: string) =>
-    stack.claude.requests.filter((request) => JSON.stringify(request.body).includes(marker));
+  const upstreamCalls = (marker: string) => requestsMentioning(stack.claude, marker);
   /** The principal's month once its call has settled (the settle follows the stream's last event). */
   const settledMonth = async (principal: string) => {
     let usage = await ledger.userMonth(principal, month());
