@@ -8,7 +8,11 @@
  */
 export async function openConnectionAhead(url: string, timeoutMs = 3_000): Promise<void> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, {
+      // A redirect (to a documentation page, say) would open a connection to another host.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     await response.arrayBuffer();
   } catch {
     // The call opens a connection of its own.
