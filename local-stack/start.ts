@@ -11,6 +11,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Handler } from 'aws-lambda';
 import { MAINTENANCE_FUNCTION } from '../shared/config/maintenance-function.js';
+import { ANTHROPIC_API_URL } from '../shared/config/settings.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
 import { localCorsOrigins } from './cors-origins.js';
 import { deployedFunctions } from './deployed-functions.js';
@@ -128,7 +129,7 @@ async function main() {
     snsEndpoint: sqsEmulator.endpoint,
     claude: localClaude
       ? { mode: 'local', url: localClaude.url }
-      : { mode: 'anthropic', url: process.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com' },
+      : { mode: 'anthropic', url: process.env.ANTHROPIC_BASE_URL ?? ANTHROPIC_API_URL },
   };
   writeStackOutputs(outputs);
   await printBanner(outputs, realClaude);

@@ -5,6 +5,7 @@ import { createCredentialVerifier } from '../../shared/auth/credentials.js';
 import type { TokenVerifier } from '../../shared/auth/token-verifier.js';
 import { deferMembers, inBackground } from '../../shared/composition/defer.js';
 import type { Settings } from '../../shared/config/load-settings.js';
+import { ANTHROPIC_API_URL } from '../../shared/config/settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { prepareTextCuts } from '../../shared/domain/tokens.js';
 import { openConnectionAhead } from '../../shared/http/connection-ahead.js';
@@ -85,9 +86,6 @@ export interface ChatAdapters {
   /** Settles (never rejects) once the connection to Claude opened ahead is open, or failed to be. */
   connectionAhead: Promise<void>;
 }
-
-/** The Anthropic SDK's own default, when neither the settings nor ANTHROPIC_BASE_URL name one. */
-const ANTHROPIC_API_URL = 'https://api.anthropic.com';
 
 /** Timings that are not settings: tests shorten them. */
 export interface ChatTuning {

@@ -57,6 +57,9 @@ const LOG_RETENTION_DAYS = [
  * are both derived from this table; a function reads `MAX_OUTPUT_TOKENS` for the
  * context key `maxOutputTokens` (see {@link envNameOf}).
  */
+/** Where the Anthropic SDK calls when neither `anthropicBaseUrl` nor ANTHROPIC_BASE_URL says. */
+export const ANTHROPIC_API_URL = 'https://api.anthropic.com';
+
 export const SETTINGS = {
   // Models
   defaultModel: setting(
@@ -81,7 +84,7 @@ export const SETTINGS = {
   ),
   anthropicBaseUrl: setting(
     'both',
-    'Where the Anthropic API is (a proxy, or the local Claude), without the /v1 the SDK adds itself. Default: the SDK default, https://api.anthropic.com.',
+    `Where the Anthropic API is (a proxy, or the local Claude), without the /v1 the SDK adds itself. Default: the SDK default, ${ANTHROPIC_API_URL}.`,
     url(),
   ),
 
