@@ -9,6 +9,7 @@ import { ANTHROPIC_API_URL } from '../../shared/config/settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
 import { prepareTextCuts } from '../../shared/domain/tokens.js';
 import { openConnectionAhead } from '../../shared/http/connection-ahead.js';
+import { ANTHROPIC_KEEP_ALIVE_MS, keepAliveFetch } from '../../shared/http/keep-alive-fetch.js';
 import { METRIC, SERVICE } from '../../shared/observability/metric-names.js';
 import {
   logRecoveredTurn,
@@ -124,9 +125,10 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
       () => inBackground(load),
     );
   // Opened while the rest loads, the connection to Claude is ready long before an instance's
-  // first model call, which comes after its admission's round trip.
+  // first model call, which comes after its admission's round trip, in the same pool.
+  const anthropicFetch = keepAliveFetch(ANTHROPIC_KEEP_ALIVE_MS);
   const connectionAhead = thenLoad(() =>
-    openConnectionAhead(settings.anthropicBaseUrl ?? ANTHROPIC_API_URL),
+    openConnectionAhead(settings.anthropicBaseUrl ?? ANTHROPIC_API_URL, { fetch: anthropicFetch }),
   );
   const tracing: Promise<RequestTracer> = isTracingOn(process.env)
     ? thenLoad(() => import('../../shared/adapters/tracing/create-tracer.js')).then(
@@ -139,7 +141,11 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
   );
   const modelAdapters = Promise.all([thenLoad(() => import('./model-adapters.js')), tracing]).then(
     ([{ createModelAdapters }, tracer]) =>
-      createModelAdapters(settings, async () => (await services).anthropicApiKey(), tracer),
+      createModelAdapters(settings, {
+        apiKey: async () => (await services).anthropicApiKey(),
+        fetch: anthropicFetch,
+        tracer,
+      }),
   );
   const aws = deferMembers(services, [
     'store',

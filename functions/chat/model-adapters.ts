@@ -20,11 +20,17 @@ export interface ModelAdapters {
  */
 export function createModelAdapters(
   settings: Settings,
-  apiKey: () => Promise<string>,
-  tracer: RequestTracer,
+  deps: {
+    apiKey: () => Promise<string>;
+    /** The `fetch` whose pool holds the connection opened ahead. */
+    fetch: typeof fetch;
+    tracer: RequestTracer;
+  },
 ): ModelAdapters {
+  const { apiKey, fetch, tracer } = deps;
   const anthropic = createAnthropicClient({
     apiKey,
+    fetch,
     ...(settings.anthropicBaseUrl && { baseURL: settings.anthropicBaseUrl }),
     maxRetryWaitMs: settings.maxRetryWaitMs,
   });

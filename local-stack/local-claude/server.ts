@@ -40,6 +40,9 @@ export async function startLocalClaude(options: LocalClaudeOptions = {}): Promis
   const server = createServer((req, res) => {
     void handle(req, res);
   });
+  // As the API answers (Cloudflare keeps an idle connection 400 s and says nothing of it):
+  // no Keep-Alive header, and no idle connection closed (Node's default: 5 s, named).
+  server.keepAliveTimeout = 0;
   const connections = new WeakMap<Socket, number>();
   let accepted = 0;
   server.on('connection', (socket) => connections.set(socket, ++accepted));

@@ -164,11 +164,14 @@ describe('logs', () => {
         ...adapters,
         ...createModelAdapters(
           { anthropicBaseUrl: claude.url, maxRetryWaitMs: 1_000 } as Settings,
-          anthropicApiKeySource({
-            arn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:anthropic-AbCdEf',
-            provider: () => secrets,
-          }),
-          untraced,
+          {
+            apiKey: anthropicApiKeySource({
+              arn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:anthropic-AbCdEf',
+              provider: () => secrets,
+            }),
+            fetch,
+            tracer: untraced,
+          },
         ),
       }),
     });

@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { ANTHROPIC_KEEP_ALIVE_MS, keepAliveFetch } from '../../http/keep-alive-fetch.js';
 import { awaitedAttemptsFetch } from './awaited-attempts.js';
 import { cappedRetryFetch } from './capped-retry-fetch.js';
 
@@ -9,15 +10,21 @@ export interface AnthropicClientOptions {
   baseURL?: string;
   /** Longest retry-after the SDK waits; a longer one fails at once. @default no cap */
   maxRetryWaitMs?: number;
+  /**
+   * Sends the client's requests: give the one a connection was opened ahead with.
+   * @default `keepAliveFetch(ANTHROPIC_KEEP_ALIVE_MS)`
+   */
+  fetch?: typeof fetch;
 }
 
 /** One client per function: chat turns and /v1/messages share its connection pool. */
 export function createAnthropicClient(options: AnthropicClientOptions): Anthropic {
+  const send = options.fetch ?? keepAliveFetch(ANTHROPIC_KEEP_ALIVE_MS);
   return new Anthropic({
     apiKey: options.apiKey,
     baseURL: options.baseURL ?? null,
     fetch: awaitedAttemptsFetch(
-      options.maxRetryWaitMs === undefined ? fetch : cappedRetryFetch(options.maxRetryWaitMs),
+      options.maxRetryWaitMs === undefined ? send : cappedRetryFetch(options.maxRetryWaitMs, send),
     ),
   });
 }

@@ -15,6 +15,19 @@ describe('local Claude lifecycle', () => {
     }
   });
 
+  it('names no keep-alive, as the API (behind Cloudflare) does', async () => {
+    const claude = await startLocalClaude();
+    try {
+      const response = await fetch(`${claude.url}/v1/models`);
+      await response.text();
+
+      expect(response.headers.get('connection')).toBe('keep-alive');
+      expect(response.headers.get('keep-alive')).toBeNull();
+    } finally {
+      await claude.close();
+    }
+  });
+
   it('close() ends a stalled stream, so the client sees an error instead of hanging', async () => {
     const claude = await startLocalClaude({ timeToFirstTokenMs: 0, tokensPerSecond: 0 });
     const client = new Anthropic({ baseURL: claude.url, apiKey: 'test', maxRetries: 0 });

@@ -30,7 +30,9 @@ describe('openConnectionAhead', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as AddressInfo;
     try {
-      await expect(openConnectionAhead(`http://127.0.0.1:${port}/`, 50)).resolves.toBeUndefined();
+      await expect(
+        openConnectionAhead(`http://127.0.0.1:${port}/`, { timeoutMs: 50 }),
+      ).resolves.toBeUndefined();
     } finally {
       silent.closeAllConnections();
       silent.close();
