@@ -2,10 +2,11 @@
  * How long a connection to Claude stays open in the pool, idle. Node's `fetch` closes one
  * after 4 s unless the server names a longer keep-alive, which the Anthropic API (behind
  * Cloudflare, which keeps an idle HTTP/1.1 connection 400 s) does not: every turn after a
- * pause of more than 4 s opened TCP and TLS again. Well under the 350 s after which a NAT
- * gateway forgets an idle flow.
+ * pause of more than 4 s opened TCP and TLS again. Under the 60 s an AWS load balancer keeps
+ * one by default without saying so (an `anthropicBaseUrl` proxy behind one), and the 350 s
+ * after which a NAT gateway forgets an idle flow.
  */
-export const ANTHROPIC_KEEP_ALIVE_MS = 60_000;
+export const ANTHROPIC_KEEP_ALIVE_MS = 50_000;
 
 /** Where undici (Node's `fetch` included) keeps the dispatcher `fetch` uses by default. */
 const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
