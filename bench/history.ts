@@ -22,6 +22,7 @@ export function historyHeading(): string {
     'chat entry cold (ms)',
     'short turn CPU (ms)',
     'AWS % of Claude',
+    'yardstick (ms)',
   ];
   return [
     `| ${headings.join(' | ')} |`,
@@ -32,7 +33,8 @@ export function historyHeading(): string {
 /**
  * The run's line of `bench/history.md`: added time to the first token over direct (p50 / p99,
  * ms) for the headline rows, the chat entry's cold import, a short turn's CPU (before the first
- * token in brackets) and AWS's share of a typical Sonnet turn's cost. "–" for what it did not run.
+ * token in brackets), AWS's share of a typical Sonnet turn's cost and the machine's yardstick.
+ * "–" for what it did not run.
  */
 export function historyRow(results: BenchResults): string {
   const row = (id: string, errors = false) => {
@@ -52,6 +54,7 @@ export function historyRow(results: BenchResults): string {
       ? `${typical.shortTurnCpuMs.toFixed(1)} (${typical.shortTurnCpuMsBeforeFirstToken.toFixed(1)})`
       : '–',
     typical ? `${typical.cost.awsPercentOfClaude.toFixed(2)}%` : '–',
+    results.machine.yardstickMs.toFixed(1),
   ];
   return `| ${cells.join(' | ')} |`;
 }
