@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-const REPETITIONS = 7;
+const REPETITIONS = 15;
 const WARM_UPS = 2;
 const ROUND_TRIPS = 400;
 
@@ -8,7 +8,8 @@ const ROUND_TRIPS = 400;
  * A fixed piece of JavaScript work, the kind a turn does (JSON written and read, objects built,
  * a hash), timed in the bench's process before anything else starts: the same on every run of
  * the same Node, so what it takes tells this machine's speed apart from a change's effect across
- * bench/history.md. Milliseconds, median of 7 after 2 to warm up.
+ * bench/history.md. Milliseconds: the least of 15 runs after 2 to warm up, as anything else
+ * running meanwhile only adds to a run.
  */
 export function measureYardstick(): number {
   const document = turnSizedDocument();
@@ -24,8 +25,7 @@ export function measureYardstick(): number {
     }
     if (run >= WARM_UPS) times.push(performance.now() - started);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] as number;
+  return Math.min(...times);
 }
 
 /** About a history read's worth of items: ~50 KB of JSON. */
