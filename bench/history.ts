@@ -22,7 +22,7 @@ export function historyHeading(): string {
     'chat entry cold (ms)',
     'short turn CPU (ms)',
     'AWS % of Claude',
-    'yardstick (ms)',
+    'yardstick before / after (ms)',
   ];
   return [
     `| ${headings.join(' | ')} |`,
@@ -54,7 +54,7 @@ export function historyRow(results: BenchResults): string {
       ? `${typical.shortTurnCpuMs.toFixed(1)} (${typical.shortTurnCpuMsBeforeFirstToken.toFixed(1)})`
       : '–',
     typical ? `${typical.cost.awsPercentOfClaude.toFixed(2)}%` : '–',
-    results.machine.yardstickMs.toFixed(1),
+    `${results.machine.yardstickMs.before.toFixed(1)} / ${results.machine.yardstickMs.after.toFixed(1)}`,
   ];
   return `| ${cells.join(' | ')} |`;
 }

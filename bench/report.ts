@@ -35,8 +35,8 @@ export interface MachineState {
   /** 1-minute load average before and after the run. */
   loadBefore: number;
   loadAfter?: number;
-  /** A fixed piece of JavaScript work, timed before the run (`yardstick.ts`): the machine's speed. */
-  yardstickMs: number;
+  /** A fixed piece of JavaScript work, timed before and after the run (`yardstick.ts`): the machine's speed. */
+  yardstickMs: { before: number; after: number };
 }
 
 const ms = (value: number | undefined) =>
@@ -72,7 +72,7 @@ export function rowLine(row: RowResult): string {
 export function markdown(results: BenchResults, config: BenchConfig): string {
   const { machine, rows, typical } = results;
   const lines = [
-    `Run ${results.date} on ${machine.cpus} cores, Node ${machine.node}; 1-minute load average ${machine.loadBefore.toFixed(2)} before, ${num(machine.loadAfter, 2)} after; yardstick ${machine.yardstickMs.toFixed(1)} ms (a fixed piece of JavaScript work timed before the run, bench/yardstick.ts: the same code takes longer on a slower machine). Local Claude: ${results.config.claude.timeToFirstTokenMs} ms to first token, ${results.config.claude.tokensPerSecond} tokens/s, ~30-token answers. The chat function runs alone in its own Node process (bundled as deployed, its heap sized as Lambda sizes it for ${DEPLOYED_CHAT_MEMORY_MB} MB: ${lambdaHeapFlags(DEPLOYED_CHAT_MEMORY_MB).join(' ')}; tracing on, as deployed by default, every turn sampled: the worst case, Lambda samples the first request each second and 5% of the rest; a UDP socket stands in for the X-Ray daemon and counts the documents sent); the bench client and the local Claude in another; DynamoDB Local in a JVM, with its optimizing compiler on (the tests run it on the quick compiler only, for memory).`,
+    `Run ${results.date} on ${machine.cpus} cores, Node ${machine.node}; 1-minute load average ${machine.loadBefore.toFixed(2)} before, ${num(machine.loadAfter, 2)} after; yardstick ${machine.yardstickMs.before.toFixed(1)} ms before, ${machine.yardstickMs.after.toFixed(1)} after (a fixed piece of JavaScript work, bench/yardstick.ts: the same code takes longer on a slower machine). Local Claude: ${results.config.claude.timeToFirstTokenMs} ms to first token, ${results.config.claude.tokensPerSecond} tokens/s, ~30-token answers. The chat function runs alone in its own Node process (bundled as deployed, its heap sized as Lambda sizes it for ${DEPLOYED_CHAT_MEMORY_MB} MB: ${lambdaHeapFlags(DEPLOYED_CHAT_MEMORY_MB).join(' ')}; tracing on, as deployed by default, every turn sampled: the worst case, Lambda samples the first request each second and 5% of the rest; a UDP socket stands in for the X-Ray daemon and counts the documents sent); the bench client and the local Claude in another; DynamoDB Local in a JVM, with its optimizing compiler on (the tests run it on the quick compiler only, for memory).`,
     '',
     `Chat turns: ${config.turns} timed turns per row (at least ${MIN_TURNS_PER_CLIENT} × concurrency), after ${WARM_UP_TURNS_PER_PATH} turns on each path of the stack (DynamoDB Local's JVM warms up over thousands of requests; DynamoDB on AWS is never cold) and each row's own warm-up. "added" is the time to the first text token over calling the local Claude directly at the same concurrency. Errors are turns the client saw fail; DynamoDB figures are per turn, capacity as AWS bills it (transactions corrected, see bench/dynamodb-capacity.ts) and measured over ${METERED_TURNS} or more further turns, since asking DynamoDB Local for it slows every call and the function never asks; "retried" counts the transaction conflicts and failed conditions inside the function over the row. On AWS, DynamoDB and the clients run elsewhere; here they share the chat process's ${machine.cpus} cores: "DynamoDB Local CPU" is its JVM's CPU time per turn, and "machine busy" how busy all cores were over the timed turns (a row near 100% measures queueing for a core). Milliseconds.`,
     '',

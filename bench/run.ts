@@ -21,7 +21,7 @@ import { type BenchResults, markdown, rowLine } from './report.js';
 import { compareWithDirect, describeRow, type RowResult, runRow, warmUpStack } from './rows.js';
 import { measureTypicalTurns } from './typical-turn.js';
 import { startXRayDaemon } from './xray-daemon.js';
-import { measureYardstick } from './yardstick.js';
+import { yardstick } from './yardstick.js';
 
 const config = benchConfig();
 const CLAUDE = { timeToFirstTokenMs: 50, tokensPerSecond: 1000 };
@@ -34,8 +34,8 @@ log(`bench: ${config.rows.length} rows × ${config.turns} turns; load average ${
 if (loadBefore > availableParallelism() / 2)
   log('  the machine is busy: timings will be slower and noisier than on a quiet one');
 
-const yardstickMs = measureYardstick();
-log(`yardstick: ${yardstickMs.toFixed(1)} ms (a fixed piece of work: this machine's speed)`);
+const yardstickBefore = yardstick();
+log(`yardstick: ${yardstickBefore.toFixed(1)} ms (a fixed piece of work: this machine's speed)`);
 
 // Cold imports first, while nothing else runs: a JVM winding down or a busy core skews them most.
 if (config.bundles) log('bundles: sizes and cold imports…');
@@ -126,7 +126,7 @@ const results: BenchResults = {
     node: process.version,
     loadBefore,
     loadAfter: loadavg()[0] as number,
-    yardstickMs,
+    yardstickMs: { before: yardstickBefore, after: yardstick() },
   },
   config: { turns: config.turns, typicalConcurrency: config.typicalConcurrency, claude: CLAUDE },
   rows,

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 
 const REPETITIONS = 15;
 const WARM_UPS = 2;
@@ -6,12 +8,21 @@ const ROUND_TRIPS = 400;
 
 /**
  * A fixed piece of JavaScript work, the kind a turn does (JSON written and read, objects built,
- * a hash), timed in the bench's process before anything else starts: the same on every run of
- * the same Node, so what it takes tells this machine's speed apart from a change's effect across
- * bench/history.md. Milliseconds: the least of 15 runs after 2 to warm up, as anything else
- * running meanwhile only adds to a run.
+ * a hash), timed in a Node process of its own: the same on every run of the same Node, so what it
+ * takes tells this machine's speed apart from a change's effect across bench/history.md. The
+ * bench's own process would not do: its loader and heap slowed the same work by half.
+ * Milliseconds: the least of 15 runs after 2 to warm up, as anything else running meanwhile
+ * only adds to a run. These machines also slow down for seconds at a time: the bench times it
+ * before and after its run.
  */
-export function measureYardstick(): number {
+export function yardstick(): number {
+  const output = execFileSync(process.execPath, [fileURLToPath(import.meta.url)], {
+    encoding: 'utf8',
+  });
+  return Number.parseFloat(output);
+}
+
+function measureYardstick(): number {
   const document = turnSizedDocument();
   const times: number[] = [];
   for (let run = 0; run < WARM_UPS + REPETITIONS; run++) {
@@ -42,3 +53,5 @@ function turnSizedDocument() {
     })),
   };
 }
+
+if (import.meta.main) console.log(measureYardstick().toFixed(1));

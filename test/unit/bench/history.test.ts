@@ -19,7 +19,7 @@ function row(id: string, added: [number, number], failed = 0): RowResult {
 const RESULTS = {
   date: '2026-12-03T08:15:42.123Z',
   code: 'b36c1b2',
-  machine: { yardstickMs: 39.44 },
+  machine: { yardstickMs: { before: 39.44, after: 61.66 } },
   rows: [
     row('one-new@1', [11.74, 30.71]),
     row('messages@1', [10.9, 17.5]),
@@ -40,7 +40,7 @@ const RESULTS = {
 describe('bench history', () => {
   it("gives a run's line: its headline rows, cold import, CPU, cost and yardstick, – for what it did not run", () => {
     expect(historyRow(RESULTS)).toBe(
-      '| 2026-12-03 08:15 | b36c1b2 | +11.7 / +30.7 | – | +10.9 / +17.5 | – | +69.5 / +151.6 | – | +299.4 / +472.2 (3) | 46.5 | 35.2 (13.6) | 0.92% | 39.4 |',
+      '| 2026-12-03 08:15 | b36c1b2 | +11.7 / +30.7 | – | +10.9 / +17.5 | – | +69.5 / +151.6 | – | +299.4 / +472.2 (3) | 46.5 | 35.2 (13.6) | 0.92% | 39.4 / 61.7 |',
     );
   });
 
