@@ -5,8 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { keepAliveFetch } from '../../../../shared/http/keep-alive-fetch.js';
 
 const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
-/** Longer than the 4 s Node's `fetch` keeps an idle connection by default. */
-const PAUSE_MS = 5_000;
+/**
+ * Longer than the 4 s Node's `fetch` keeps an idle connection by default, by more than the
+ * half second its timers may fire late.
+ */
+const PAUSE_MS = 6_000;
 
 describe('keepAliveFetch', () => {
   it.concurrent('keeps a connection idle longer than fetch would, when the server names no keep-alive', async () => {
