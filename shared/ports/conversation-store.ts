@@ -145,11 +145,14 @@ export interface ConversationStore {
    */
   conversationCreatedAt(userId: string, conversationId: string): Promise<string | undefined>;
   listConversations(userId: string, page: PageRequest): Promise<Page<Conversation>>;
-  /** Messages in order, oldest first. */
+  /**
+   * Messages in order, oldest first, those in `skip` left out: each page but the last holds
+   * `limit` of them, however many skipped ones lie between.
+   */
   listMessages(
     userId: string,
     conversationId: string,
-    page: PageRequest,
+    page: PageRequest & { skip?: ReadonlyArray<readonly [number, number]> },
   ): Promise<Page<StoredMessage>>;
   /** The message at `seq`, if there is one. */
   message(userId: string, conversationId: string, seq: number): Promise<StoredMessage | undefined>;

@@ -923,6 +923,48 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(second.nextCursor).toBeUndefined();
     });
 
+    it('gives a full last page of messages no cursor', async () => {
+      const conversation = await converse({ tokens: [1, 2, 3, 4] });
+
+      const page = await store.listMessages(userId, conversation.id, { limit: 4 });
+
+      expect(page.items).toHaveLength(4);
+      expect(page.nextCursor).toBeUndefined();
+    });
+
+    it('pages messages past the skipped ones, every page but the last full', async () => {
+      const conversation = await converse({ tokens: [1, 2, 3, 4, 5, 6, 7, 8, 9] });
+      const skip = [
+        [2, 4],
+        [6, 7],
+      ] as const;
+
+      const pages = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listMessages(userId, conversation.id, {
+          limit: 2,
+          skip,
+          ...(cursor && { cursor }),
+        });
+        pages.push(page.items.map((message) => message.seq));
+        cursor = page.nextCursor;
+      } while (cursor);
+
+      expect(pages).toEqual([
+        [1, 5],
+        [8, 9],
+      ]);
+    });
+
+    it('pages messages past a skipped range longer than a page', async () => {
+      const conversation = await converse({ tokens: [1, 2, 3, 4, 5, 6, 7] });
+
+      const first = await store.listMessages(userId, conversation.id, { limit: 1, skip: [[1, 6]] });
+
+      expect(first.items.map((message) => message.seq)).toEqual([7]);
+    });
+
     it('refuses a message cursor made for another conversation', async () => {
       const one = await converse({ tokens: [1, 2, 3] });
       const other = await converse({ tokens: [1, 2, 3] });

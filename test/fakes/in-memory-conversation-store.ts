@@ -73,18 +73,19 @@ export class InMemoryConversationStore implements ConversationStore {
   async listMessages(
     userId: string,
     conversationId: string,
-    page: PageRequest,
+    page: PageRequest & { skip?: ReadonlyArray<readonly [number, number]> },
   ): Promise<Page<StoredMessage>> {
-    const oldestFirst = this.messagesOf(userId, conversationId).map(({ message }) => ({
-      key: message.seq,
-      item: message,
-    }));
-    return paginate(
+    const oldestFirst = this.messagesOf(userId, conversationId)
+      .filter(({ message }) => !isSuperseded(message.seq, page.skip))
+      .map(({ message }) => ({ key: message.seq, item: message }));
+    const listed = paginate(
       oldestFirst,
       page,
       `messages:${keyOf(userId, conversationId)}`,
       (key, after) => key > after,
     );
+    // A full last page needs no cursor to an empty one.
+    return listed.items.at(-1)?.seq === oldestFirst.at(-1)?.key ? { items: listed.items } : listed;
   }
 
   async message(

@@ -52,6 +52,35 @@ describe('the conversation API', () => {
     expect(seen).toEqual(['user', 'assistant', 'user', 'assistant']);
   });
 
+  it('pages past regenerated answers with no empty page, and lists them with include=superseded', async () => {
+    const id = await newConversation('regenerator', 'one');
+    for (let i = 0; i < 3; i++) {
+      await collectSse(
+        await stack.request('regenerator', 'POST', `/v1/conversations/${id}/regenerate`, {}),
+      );
+    }
+    await collectSse(await stack.chat('regenerator', { conversationId: id, message: 'two' }));
+    const pagesOf = async (query: string) => {
+      const pages: string[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await json(
+          await stack.request(
+            'regenerator',
+            'GET',
+            `/v1/conversations/${id}?limit=1${query}${cursor ? `&cursor=${cursor}` : ''}`,
+          ),
+        );
+        pages.push(page.messages.map((m: { role: string }) => m.role));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return pages;
+    };
+
+    expect(await pagesOf('')).toEqual([['user'], ['assistant'], ['user'], ['assistant']]);
+    expect((await pagesOf('&include=superseded')).flat()).toHaveLength(7);
+  });
+
   it('rejects a bad cursor and a bad limit with 400', async () => {
     const badCursor = await stack.request('pager', 'GET', '/v1/conversations?cursor=not-a-cursor');
     expect(badCursor.status).toBe(400);

@@ -35,7 +35,7 @@ export const getConversationRoute = (deps: { store: ConversationStore }) =>
       operationId: 'getConversation',
       summary: "A conversation's messages, in order",
       description:
-        'Answers carry their model, stop reason, tokens and cost, and a failed one (`stopReason: error`) why it failed, as its stream told it (`error`); `stopReason: interrupted` marks what an answer had streamed when its function died. Messages a regenerate or an edit replaced are left out unless `include=superseded` (then marked `superseded: true`); a page may then hold fewer than `limit`.',
+        'Answers carry their model, stop reason, tokens and cost, and a failed one (`stopReason: error`) why it failed, as its stream told it (`error`); `stopReason: interrupted` marks what an answer had streamed when its function died. Messages a regenerate or an edit replaced are left out unless `include=superseded` (then marked `superseded: true`); every page but the last holds `limit` messages either way.',
       params: { id: 'The conversation id (`conv_…`).' },
       responses: {
         200: { description: 'A page of the conversation.', json: conversationSchema },
@@ -46,18 +46,19 @@ export const getConversationRoute = (deps: { store: ConversationStore }) =>
       const id = conversationIdOf(params);
       const conversation = await deps.store.getConversation(principal.userId, id);
       if (!conversation) throw conversationNotFound(id);
-      const page = await deps.store.listMessages(principal.userId, id, query);
+      const page = await deps.store.listMessages(principal.userId, id, {
+        ...query,
+        ...(query.include !== 'superseded' && { skip: conversation.superseded }),
+      });
       const superseded = (message: StoredMessage) =>
         isSuperseded(message.seq, conversation.superseded);
       return json(200, {
         id: conversation.id,
         title: conversation.title,
-        messages: page.items
-          .filter((message) => query.include === 'superseded' || !superseded(message))
-          .map((message) => ({
-            ...toApiMessage(message),
-            ...(superseded(message) && { superseded: true }),
-          })),
+        messages: page.items.map((message) => ({
+          ...toApiMessage(message),
+          ...(superseded(message) && { superseded: true }),
+        })),
         ...(page.nextCursor && { nextCursor: page.nextCursor }),
       } satisfies z.infer<ReturnType<typeof conversationSchema>>);
     },

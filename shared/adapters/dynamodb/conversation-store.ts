@@ -38,6 +38,9 @@ import { toConversation, toMessage } from './records.js';
 import { transactWrite } from './transact.js';
 import { abandonTurnItems, beginTurnItems, finishTurnItems } from './turn-items.js';
 
+/** Messages one query of a listing reads at most (a page holds at most 100, and one more). */
+const MAX_MESSAGES_READ = 101;
+
 /** A day: an answer is stored whole, or recovered, long before. */
 const ANSWER_PIECE_TTL_SECONDS = 24 * 3600;
 
@@ -104,19 +107,37 @@ export class DynamoConversationStore implements ConversationStore {
   async listMessages(
     userId: string,
     conversationId: string,
-    page: PageRequest,
+    page: PageRequest & { skip?: ReadonlyArray<readonly [number, number]> },
   ): Promise<Page<StoredMessage>> {
     const partition = keys.conversationPartition(userId, conversationId);
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
-        ExpressionAttributeValues: { ':pk': partition, ':msg': keys.messagePrefix },
-        Limit: page.limit,
-        ExclusiveStartKey: await this.codec().decode(page.cursor, partition),
-      }),
-    );
-    return this.pageOf((result.Items ?? []).map(toMessage), result.LastEvaluatedKey, partition);
+    const items: StoredMessage[] = [];
+    let startKey = await this.codec().decode(page.cursor, partition);
+    do {
+      const fromSeq = startKey ? (keys.seqOfMessageKey(String(startKey.sk)) ?? 0) + 1 : 0;
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
+          ExpressionAttributeValues: { ':pk': partition, ':msg': keys.messagePrefix },
+          // What fills the page, the skipped messages it may meet on the way, and one more
+          // to tell whether any follow: a full last page needs no cursor to an empty one.
+          Limit: Math.min(
+            page.limit - items.length + skippedFrom(fromSeq, page.skip) + 1,
+            MAX_MESSAGES_READ,
+          ),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const listed = (result.Items ?? []).filter((item) => !isSuperseded(item.seq, page.skip));
+      for (const [index, item] of listed.entries()) {
+        items.push(toMessage(item));
+        if (items.length < page.limit) continue;
+        if (index === listed.length - 1 && !result.LastEvaluatedKey) return { items };
+        return this.pageOf(items, keys.message(userId, conversationId, item.seq), partition);
+      }
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return { items };
   }
 
   async message(
@@ -656,4 +677,9 @@ export class DynamoConversationStore implements ConversationStore {
     const nextCursor = await this.codec().encode(lastKey, owner);
     return nextCursor ? { items, nextCursor } : { items };
   }
+}
+
+/** How many sequence numbers from `seq` on the ranges hold. */
+function skippedFrom(seq: number, ranges: ReadonlyArray<readonly [number, number]> = []): number {
+  return ranges.reduce((sum, [from, to]) => sum + Math.max(0, to - Math.max(from, seq) + 1), 0);
 }
