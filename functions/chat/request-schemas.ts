@@ -1,8 +1,9 @@
 import { MESSAGE_ID_PATTERN } from '../../shared/domain/ids.js';
+import { maxChars } from '../../shared/validation/max-chars.js';
 import * as z from '../../shared/validation/zod.js';
 
 /** A string of 1 to `max` characters. */
-export const boundedText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+export const boundedText = (max: number) => z.string().check(z.minLength(1), ...maxChars(max));
 
 /**
  * A query parameter that is a whole number from `min` to `max` (`fallback` when absent),
@@ -30,7 +31,7 @@ export function chatRequestSchema(limits: { maxMessageChars: number }) {
     message: z.string().check(
       z.refine((text) => text.trim().length > 0, 'message must not be empty'),
       // A length check (not a refinement), so the API document states the bound.
-      z.maxLength(
+      ...maxChars(
         limits.maxMessageChars,
         `message must be at most ${limits.maxMessageChars} characters`,
       ),
@@ -39,7 +40,7 @@ export function chatRequestSchema(limits: { maxMessageChars: number }) {
     /** An earlier question of `conversationId` (its message id) that `message` replaces. */
     replaces: z.optional(boundedText(100)),
     model: z.optional(boundedText(100)),
-    system: z.optional(z.string().check(z.maxLength(limits.maxMessageChars))),
+    system: z.optional(z.string().check(...maxChars(limits.maxMessageChars))),
     maxTokens: z.optional(z.int().check(z.positive())),
   });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { USER_ID_PATTERN } from '../auth/user-id.js';
 import { JOB_ID_PATTERN } from '../domain/ids.js';
+import { maxChars } from '../validation/max-chars.js';
 
 /**
  * The jobs queue's message contract (full zod: the worker parses it with Powertools
@@ -26,7 +27,10 @@ export const JobIdSchema = z
  * As long as any route takes one: unbounded, a model the worker refuses would be quoted whole
  * in the job's error, which then fits neither its item nor its event.
  */
-const ModelSchema = z.string().min(1).max(200);
+const ModelSchema = z
+  .string()
+  .min(1)
+  .check(...maxChars(200));
 
 /** `standard`: summarized now. `batch`: through the Message Batches API, at half the token price, within 24 hours. */
 export const JobPrioritySchema = z.enum(['standard', 'batch']);
@@ -41,7 +45,10 @@ export const SummarizeDocumentMessageSchema = z.strictObject({
   jobId: JobIdSchema.optional(),
   userId: UserIdSchema,
   text: z.string().regex(/\S/, 'text must not be empty or only whitespace'),
-  instructions: z.string().max(4000).optional(),
+  instructions: z
+    .string()
+    .check(...maxChars(4000))
+    .optional(),
   model: ModelSchema.optional(),
   /** @default 'standard' */
   priority: JobPrioritySchema.optional(),

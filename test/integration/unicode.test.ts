@@ -59,6 +59,31 @@ describe('text that is not ASCII', () => {
     expect(JSON.stringify(list)).not.toContain('\uFFFD');
   });
 
+  it('counts every text limit in UTF-16 code units, on every route, as the playground and stored items do', async () => {
+    // 50,001 code points, 100,002 code units: within the limit as zod counts, past it as we do.
+    const emoji = '😀'.repeat(50_001);
+    const callsBefore = stack.claude.requests.length;
+    const asked = [
+      await stack.chat('counter', { message: emoji }),
+      await stack.chat('counter', { message: 'hello', system: emoji }),
+      await stack.request('counter', 'POST', '/v1/ui/chat', {
+        id: 'counted',
+        trigger: 'submit-message',
+        messages: [{ id: 'q1', role: 'user', parts: [{ type: 'text', text: emoji }] }],
+      }),
+      await stack.request('counter', 'POST', '/v1/jobs', {
+        text: 'a document',
+        instructions: '😀'.repeat(2_001),
+      }),
+    ];
+
+    for (const response of asked) {
+      expect(response.status).toBe(400);
+      expect(JSON.stringify(await response.json())).toMatch(/at most 100000|<=100000|<=4000/);
+    }
+    expect(stack.claude.requests).toHaveLength(callsBefore);
+  });
+
   it('takes a lone surrogate (an emoji cut in half) as U+FFFD: Claude answers, and answers the next turn too', async () => {
     // JSON.parse accepts "\ud83d"; the Anthropic API refuses the whole request as not valid JSON.
     const cut = `half an emoji: ${'😀'.slice(0, 1)} and a stray ${'😀'.slice(1)}`;

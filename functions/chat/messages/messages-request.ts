@@ -1,3 +1,4 @@
+import { maxChars } from '../../../shared/validation/max-chars.js';
 import * as z from '../../../shared/validation/zod.js';
 
 /** An image or a document is measured by its source (see prompt-size.ts). */
@@ -57,7 +58,7 @@ const Message = z.looseObject({
  * upstream as sent.
  */
 export const MessagesRequestSchema = z.looseObject({
-  model: z.string().check(z.minLength(1), z.maxLength(200)),
+  model: z.string().check(z.minLength(1), ...maxChars(200)),
   max_tokens: z.int().check(z.nonnegative()),
   messages: z.array(Message).check(z.minLength(1, 'at least one message is required')),
   system: z.optional(z.union([z.string(), z.array(Block)])),
@@ -74,7 +75,7 @@ export type MessagesRequest = z.infer<typeof MessagesRequestSchema>;
 
 /** POST /v1/messages/count_tokens: the same, without max_tokens and stream. */
 export const CountTokensRequestSchema = z.looseObject({
-  model: z.string().check(z.minLength(1), z.maxLength(200)),
+  model: z.string().check(z.minLength(1), ...maxChars(200)),
   messages: z.array(Message).check(z.minLength(1, 'at least one message is required')),
   system: z.optional(z.union([z.string(), z.array(Block)])),
   tools: z.optional(z.array(Tool)),

@@ -1,4 +1,5 @@
 import { JOB_ID_PATTERN } from '../../../shared/domain/ids.js';
+import { maxChars } from '../../../shared/validation/max-chars.js';
 import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
@@ -8,8 +9,8 @@ import type { SubmitJob } from '../jobs/submit-job.js';
 const JobRequestSchema = z.strictObject({
   type: z.literal('summarize'),
   text: z.string().check(z.refine((text) => text.trim().length > 0, 'text must not be empty')),
-  instructions: z.optional(z.string().check(z.maxLength(4000))),
-  model: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+  instructions: z.optional(z.string().check(...maxChars(4000))),
+  model: z.optional(z.string().check(z.minLength(1), ...maxChars(100))),
   /** Your own id: the idempotency key (the same id with other content is a 409). */
   jobId: z.optional(
     z

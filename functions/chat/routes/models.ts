@@ -1,5 +1,6 @@
 import { ValidationError } from '../../../shared/domain/errors.js';
 import { quoted } from '../../../shared/domain/quoted.js';
+import { maxChars } from '../../../shared/validation/max-chars.js';
 import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
@@ -29,8 +30,8 @@ const modelSchema = () =>
 
 const ModelListQuerySchema = z.object({
   limit: queryInt({ min: 1, max: 1000, fallback: 20 }),
-  after_id: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
-  before_id: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  after_id: z.optional(z.string().check(z.minLength(1), ...maxChars(200))),
+  before_id: z.optional(z.string().check(z.minLength(1), ...maxChars(200))),
 });
 
 /** GET /v1/models: the models the caller may use, in Anthropic's list shape. */

@@ -1,3 +1,4 @@
+import { maxChars } from '../../../shared/validation/max-chars.js';
 import * as z from '../../../shared/validation/zod.js';
 import { defineRoute } from '../http/route.js';
 import { chatEventSchemas } from '../protocols/chat-sse-events.js';
@@ -17,7 +18,7 @@ export const regenerateAnswerRoute = (
     path: '/v1/conversations/:id/regenerate',
     body: z.strictObject({
       model: z.optional(boundedText(100)),
-      system: z.optional(z.string().check(z.maxLength(deps.limits.maxMessageChars))),
+      system: z.optional(z.string().check(...maxChars(deps.limits.maxMessageChars))),
       maxTokens: z.optional(z.int().check(z.positive())),
       messageId: z.optional(boundedText(100)),
     }),

@@ -3,6 +3,7 @@ import { ConflictError } from '../../../shared/domain/errors.js';
 import { quoted } from '../../../shared/domain/quoted.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 import type { RecoverTurn } from '../../../shared/turns/recover-turn.js';
+import { maxChars } from '../../../shared/validation/max-chars.js';
 import * as z from '../../../shared/validation/zod.js';
 import { json } from '../http/json-response.js';
 import { defineRoute } from '../http/route.js';
@@ -27,7 +28,7 @@ export const stopUiChatRoute = (deps: {
         .string()
         .check(
           z.minLength(1),
-          z.maxLength(128),
+          ...maxChars(128),
           z.describe(
             "The id of the question whose answer is to stop, as the chat has it (useChat's id of the last user message).",
           ),

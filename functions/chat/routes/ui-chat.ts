@@ -3,6 +3,7 @@ import { NotFoundError, ValidationError } from '../../../shared/domain/errors.js
 import { isMessageId } from '../../../shared/domain/ids.js';
 import { quoted } from '../../../shared/domain/quoted.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
+import { maxChars } from '../../../shared/validation/max-chars.js';
 import * as z from '../../../shared/validation/zod.js';
 import { anthropicRequestHeaders } from '../http/anthropic-headers.js';
 import type { RequestScope } from '../http/chat-router.js';
@@ -41,7 +42,7 @@ export function uiChatRequestSchema(limits: { maxMessageChars: number }) {
     trigger: z.enum(['submit-message', 'regenerate-message']),
     messageId: z.optional(boundedText(100)),
     model: z.optional(boundedText(100)),
-    system: z.optional(z.string().check(z.maxLength(limits.maxMessageChars))),
+    system: z.optional(z.string().check(...maxChars(limits.maxMessageChars))),
     maxTokens: z.optional(z.int().check(z.positive())),
   });
 }

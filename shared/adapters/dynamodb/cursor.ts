@@ -1,11 +1,12 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { ValidationError } from '../../domain/errors.js';
+import { maxChars } from '../../validation/max-chars.js';
 import * as z from '../../validation/zod.js';
 
 /** A DynamoDB key as a page cursor may carry it: strings only, as every key of the table is. */
 const KeySchema = z.partialRecord(
   z.enum(['pk', 'sk', 'gsi1pk', 'gsi1sk']),
-  z.string().check(z.minLength(1), z.maxLength(1024)),
+  z.string().check(z.minLength(1), ...maxChars(1024)),
 );
 
 type Key = Record<string, string>;

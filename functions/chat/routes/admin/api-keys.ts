@@ -7,6 +7,7 @@ import { nanoToUsd } from '../../../../shared/domain/pricing/model-price.js';
 import { namedId } from '../../../../shared/domain/quoted.js';
 import type { ApiKeyStore } from '../../../../shared/ports/api-key-store.js';
 import type { UsageLedger } from '../../../../shared/ports/usage-ledger.js';
+import { maxChars } from '../../../../shared/validation/max-chars.js';
 import * as z from '../../../../shared/validation/zod.js';
 import type { ChangeApiKeyLimits } from '../../admin/change-api-key-limits.js';
 import type { IssueApiKey } from '../../admin/issue-api-key.js';
@@ -24,11 +25,11 @@ const LIMITS = {
   monthlyBudgetUsd: z.number().check(z.minimum(1e-9), z.maximum(1_000_000)),
   requestsPerMinute: positiveInt,
   tokensPerMinute: positiveInt,
-  allowedModels: z.array(z.string().check(z.minLength(1), z.maxLength(200))).check(z.minLength(1)),
+  allowedModels: z.array(z.string().check(z.minLength(1), ...maxChars(200))).check(z.minLength(1)),
 };
 
 const NewApiKeySchema = z.strictObject({
-  principal: z.string().check(z.minLength(1), z.maxLength(128)),
+  principal: z.string().check(z.minLength(1), ...maxChars(128)),
   name: z.optional(keyNameSchema()),
   monthlyBudgetUsd: z.optional(LIMITS.monthlyBudgetUsd),
   requestsPerMinute: z.optional(LIMITS.requestsPerMinute),

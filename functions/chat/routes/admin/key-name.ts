@@ -1,3 +1,4 @@
+import { maxChars } from '../../../../shared/validation/max-chars.js';
 import * as z from '../../../../shared/validation/zod.js';
 
 /**
@@ -14,7 +15,7 @@ const BLANK = /^\s*$/u;
 export const keyNameSchema = () =>
   z.string().check(
     z.minLength(1),
-    z.maxLength(200),
+    ...maxChars(200),
     z.describe(
       'A label for people, on one line, not spaces alone: no control characters, line or paragraph separators, or bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).',
     ),
