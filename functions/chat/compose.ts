@@ -145,6 +145,7 @@ export function createChatAdapters(settings: Settings, hooks: ChatServiceHooks =
         apiKey: async () => (await services).anthropicApiKey(),
         fetch: anthropicFetch,
         tracer,
+        log: logger,
       }),
   );
   const aws = deferMembers(services, [

@@ -1,4 +1,7 @@
-import { createAnthropicClient } from '../../shared/adapters/anthropic/anthropic-client.js';
+import {
+  createAnthropicClient,
+  type SdkLog,
+} from '../../shared/adapters/anthropic/anthropic-client.js';
 import { AnthropicMessagesUpstream } from '../../shared/adapters/anthropic/anthropic-messages-upstream.js';
 import { AnthropicModel } from '../../shared/adapters/anthropic/anthropic-model.js';
 import { tracedModel } from '../../shared/adapters/tracing/traced-model.js';
@@ -25,12 +28,14 @@ export function createModelAdapters(
     /** The `fetch` whose pool holds the connection opened ahead. */
     fetch: typeof fetch;
     tracer: RequestTracer;
+    log: SdkLog;
   },
 ): ModelAdapters {
-  const { apiKey, fetch, tracer } = deps;
+  const { apiKey, fetch, tracer, log } = deps;
   const anthropic = createAnthropicClient({
     apiKey,
     fetch,
+    log,
     ...(settings.anthropicBaseUrl && { baseURL: settings.anthropicBaseUrl }),
     maxRetryWaitMs: settings.maxRetryWaitMs,
   });

@@ -78,6 +78,7 @@ export function createWorkerAdapters(settings: Settings): WorkerAdapters {
   const dynamodb = createDynamoDbClient(settings.dynamodbEndpoint, instrument);
   const documentClient = createDocumentClient(dynamodb);
   const { tableName } = settings;
+  const logger = new Logger({ serviceName: SERVICE.worker });
   const anthropic = createAnthropicClient({
     apiKey: anthropicApiKeySource({
       arn: settings.anthropicApiKeySecretArn,
@@ -86,6 +87,7 @@ export function createWorkerAdapters(settings: Settings): WorkerAdapters {
     }),
     ...(settings.anthropicBaseUrl && { baseURL: settings.anthropicBaseUrl }),
     maxRetryWaitMs: settings.maxRetryWaitMs,
+    log: logger,
   });
   return {
     model: tracedModel(new AnthropicModel(anthropic), tracer),
@@ -111,7 +113,7 @@ export function createWorkerAdapters(settings: Settings): WorkerAdapters {
       expiryAttr: TABLE_DEFINITION.timeToLiveAttribute,
       awsSdkV3Client: dynamodb,
     }),
-    logger: new Logger({ serviceName: SERVICE.worker }),
+    logger,
     metrics: new Metrics({
       namespace: settings.powertoolsMetricsNamespace,
       serviceName: SERVICE.worker,

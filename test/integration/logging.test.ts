@@ -44,6 +44,23 @@ describe('logs', () => {
     expect(output.text()).not.toContain(secretText);
   });
 
+  it('say that Claude sent an event the SDK could not parse as a JSON line of ours, never the event', async () => {
+    const output = captureOutput([process.stdout, process.stderr]);
+    try {
+      const events = await collectSse(
+        await stack.chat('garbled-user', {
+          message: 'go [[local-claude: fault=garble after=2]]',
+        }),
+      );
+      expect(events.at(-1)?.event).toBe('error');
+    } finally {
+      output.restore();
+    }
+    const said = output.records().filter((record) => 'level' in record);
+    expect(said.map((record) => record.message)).toContain('Could not parse message into JSON:');
+    expect(output.text()).not.toContain('content_block_delta');
+  });
+
   it('say why a turn failed mid-stream: the failure and its upstream cause', async () => {
     const output = captureOutput([process.stdout]);
     try {
@@ -171,6 +188,7 @@ describe('logs', () => {
             }),
             fetch,
             tracer: untraced,
+            log: adapters.logger,
           },
         ),
       }),

@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { type ClientOptions } from '@anthropic-ai/sdk';
 import { ANTHROPIC_KEEP_ALIVE_MS, keepAliveFetch } from '../../http/keep-alive-fetch.js';
 import { awaitedAttemptsFetch } from './awaited-attempts.js';
 import { cappedRetryFetch } from './capped-retry-fetch.js';
@@ -15,7 +15,12 @@ export interface AnthropicClientOptions {
    * @default `keepAliveFetch(ANTHROPIC_KEEP_ALIVE_MS)`
    */
   fetch?: typeof fetch;
+  /** Where the SDK's warnings and errors go (its own words only). @default console */
+  log?: SdkLog;
 }
+
+/** A sink for the SDK's log lines: the Powertools logger, say. */
+export type SdkLog = Record<'error' | 'warn' | 'info' | 'debug', (message: string) => void>;
 
 /** One client per function: chat turns and /v1/messages share its connection pool. */
 export function createAnthropicClient(options: AnthropicClientOptions): Anthropic {
@@ -26,5 +31,21 @@ export function createAnthropicClient(options: AnthropicClientOptions): Anthropi
     fetch: awaitedAttemptsFetch(
       options.maxRetryWaitMs === undefined ? send : cappedRetryFetch(options.maxRetryWaitMs, send),
     ),
+    // Whatever ANTHROPIC_LOG says: its debug level logs each request's body.
+    logLevel: 'warn',
+    logger: ownWordsOnly(options.log ?? console),
   });
+}
+
+/**
+ * The SDK's lines without the data it appends to them: with a stream event it cannot parse it
+ * logs the event, the answer's text, and message text must never reach a log.
+ */
+function ownWordsOnly(log: SdkLog): NonNullable<ClientOptions['logger']> {
+  return {
+    error: (message) => log.error(message),
+    warn: (message) => log.warn(message),
+    info: (message) => log.info(message),
+    debug: (message) => log.debug(message),
+  };
 }

@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
-import { createAnthropicClient } from '../../../../../shared/adapters/anthropic/anthropic-client.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  createAnthropicClient,
+  type SdkLog,
+} from '../../../../../shared/adapters/anthropic/anthropic-client.js';
 
 const MESSAGE = {
   id: 'msg_01',
@@ -62,5 +65,89 @@ describe('createAnthropicClient', () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  describe('its log', () => {
+    afterEach(() => {
+      vi.unstubAllEnvs();
+      vi.restoreAllMocks();
+    });
+
+    const WORDS = 'the words of the user quoted back';
+    const lines: Array<[level: string, message: string]> = [];
+    const log: SdkLog = {
+      error: (message) => lines.push(['error', message]),
+      warn: (message) => lines.push(['warn', message]),
+      info: (message) => lines.push(['info', message]),
+      debug: (message) => lines.push(['debug', message]),
+    };
+
+    it("keeps the SDK's own words and drops the stream event it could not parse, the answer's text", async () => {
+      lines.length = 0;
+      const server = createServer((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(
+          `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { ...MESSAGE, content: [] } })}\n\n` +
+            `event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"${WORDS}\n\n`,
+        );
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      try {
+        const client = createAnthropicClient({
+          apiKey: 'test',
+          baseURL: `http://127.0.0.1:${port}`,
+          log,
+        });
+        const stream = await client.messages.create({
+          model: 'claude-haiku-4-5',
+          max_tokens: 5,
+          messages: [{ role: 'user', content: 'hi' }],
+          stream: true,
+        });
+
+        await expect(Array.fromAsync(stream)).rejects.toThrow();
+
+        expect(lines).toContainEqual(['error', expect.stringContaining('Could not parse')]);
+        expect(JSON.stringify(lines)).not.toContain(WORDS);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+
+    it('logs no request, whatever level ANTHROPIC_LOG asks for', async () => {
+      lines.length = 0;
+      vi.stubEnv('ANTHROPIC_LOG', 'debug');
+      for (const level of ['error', 'warn', 'info', 'debug', 'log'] as const) {
+        vi.spyOn(console, level).mockImplementation((...args) =>
+          lines.push([level, JSON.stringify(args)]),
+        );
+      }
+      const server = createServer((req, res) => {
+        req.resume();
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(MESSAGE));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      try {
+        const client = createAnthropicClient({
+          apiKey: 'test',
+          baseURL: `http://127.0.0.1:${port}`,
+          log,
+        });
+
+        await client.messages.create({
+          model: 'claude-haiku-4-5',
+          max_tokens: 5,
+          messages: [{ role: 'user', content: WORDS }],
+        });
+
+        expect(lines).toEqual([]);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
   });
 });
