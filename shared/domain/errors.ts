@@ -64,6 +64,22 @@ export class MethodNotAllowedError extends AppError {
   }
 }
 
+/**
+ * A request body in a content coding this API does not decode (`Content-Encoding: gzip`):
+ * RFC 9110 §8.4.1 answers it 415, naming the codings accepted.
+ */
+export class UnsupportedContentEncodingError extends AppError {
+  override readonly name = 'UnsupportedContentEncodingError';
+  readonly type = 'invalid_request_error';
+  constructor(
+    message: string,
+    /** The content codings a body may have. */
+    readonly accepted: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
 export class ConflictError extends AppError {
   override readonly name = 'ConflictError';
   readonly type = 'conflict_error';

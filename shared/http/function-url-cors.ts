@@ -1,9 +1,10 @@
 /**
  * What browsers may send to the function URL and read back: one definition for the
  * stack's function URL and the local one. The Anthropic SDK's own headers are listed so
- * a browser app (`dangerouslyAllowBrowser`) can call /v1/messages.
+ * a browser app (`dangerouslyAllowBrowser`) can call /v1/messages. The methods are all six a
+ * function URL's CORS can name (its limit is six); every GET route answers HEAD too.
  */
-export const CORS_ALLOWED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export const CORS_ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export function corsAllowedHeaders(tokenHeader: string): string[] {
   return [

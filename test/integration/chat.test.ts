@@ -192,11 +192,11 @@ describe('POST /v1/chat', () => {
       `/v1/conversations/conv_${'0'.repeat(32)}`,
     );
     expect(onParameterPath.status).toBe(405);
-    expect(onParameterPath.headers.get('allow')).toBe('GET, DELETE');
+    expect(onParameterPath.headers.get('allow')).toBe('GET, HEAD, DELETE');
 
     const options = await fetch(`${stack.url}/v1/conversations`, { method: 'OPTIONS' });
     expect(options.status).toBe(204);
-    expect(options.headers.get('allow')).toBe('GET');
+    expect(options.headers.get('allow')).toBe('GET, HEAD');
   });
 
   it('names every response in x-request-id, and every error body carries the same requestId (and request_id, as the Anthropic API)', async () => {

@@ -1,5 +1,7 @@
 import { request } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSse } from './support/sse.js';
 import { startTestStack, type TestStack } from './support/test-stack.js';
 
 interface RawResponse {
@@ -13,7 +15,7 @@ function raw(
   stack: TestStack,
   method: string,
   path: string,
-  options: { body?: string; headers?: Record<string, string> } = {},
+  options: { body?: string | Buffer; headers?: Record<string, string> } = {},
 ): Promise<RawResponse> {
   const url = new URL(stack.url);
   return new Promise((resolve, reject) => {
@@ -169,6 +171,86 @@ describe('HTTP conventions of the function URL', () => {
       expect(JSON.parse(response.text).error.message, path).toMatch(
         /object with more than 10000 members/,
       );
+    }
+    expect(stack.claude.requests).toHaveLength(claudeCalls);
+  });
+
+  it('answers HEAD on every kind of GET route with the status and headers of its GET, and no body', async () => {
+    const paths: Array<[string, Record<string, string>]> = [
+      ['/health', {}],
+      ['/openapi.json', {}],
+      ['/v1/conversations', auth],
+      ['/v1/usage', auth],
+      [`/v1/conversations/conv_${'0'.repeat(32)}/stream`, auth],
+      ['/v1/conversations', {}],
+    ];
+    for (const [path, headers] of paths) {
+      const get = await raw(stack, 'GET', path, { headers });
+      const head = await raw(stack, 'HEAD', path, { headers });
+
+      expect(head.status, path).toBe(get.status);
+      expect(head.headers['content-type'], path).toBe(get.headers['content-type']);
+      expect(head.headers['www-authenticate'], path).toBe(get.headers['www-authenticate']);
+      expect(head.headers['cache-control'], path).toBe(get.headers['cache-control']);
+      expect(get.text, path).not.toBe('');
+      expect(head.text, path).toBe('');
+    }
+  });
+
+  it("answers HEAD on the stream of a turn still answering at once, with the stream's headers", async () => {
+    const chat = await fetch(`${stack.url}/v1/chat`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'A slow story [[local-claude: tokens=40 tps=10]]' }),
+    });
+    const events = readSse(chat);
+    const { value: start } = await events.next();
+    const conversationId = String(start?.data.conversationId);
+
+    const sentAt = Date.now();
+    const head = await raw(stack, 'HEAD', `/v1/conversations/${conversationId}/stream`, {
+      headers: auth,
+    });
+    const tookMs = Date.now() - sentAt;
+    let end = start;
+    for await (const event of events) end = event;
+
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(head.text).toBe('');
+    // The answer takes 4 s: a HEAD that followed it would end with it.
+    expect(tookMs).toBeLessThan(2_000);
+    expect(end?.event).toBe('done');
+  });
+
+  it('refuses a compressed body with 415 and Accept-Encoding: identity, in the error shape of the route, before any other work', async () => {
+    const claudeCalls = stack.claude.requests.length;
+    const bodies: Array<[string, string]> = [
+      ['/v1/chat', '{"message":"hi"}'],
+      [
+        '/v1/messages',
+        '{"model":"claude-haiku-4-5","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}',
+      ],
+    ];
+    for (const [path, body] of bodies) {
+      for (const headers of [auth, {}]) {
+        const response = await raw(stack, 'POST', path, {
+          body: gzipSync(body),
+          headers: { ...headers, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        });
+
+        expect(response.status, path).toBe(415);
+        expect(response.headers['accept-encoding'], path).toBe('identity');
+        const error = JSON.parse(response.text);
+        expect(error).toMatchObject({
+          type: 'error',
+          error: {
+            type: 'invalid_request_error',
+            message: expect.stringMatching(/content-encoding: gzip/),
+          },
+          request_id: response.headers['request-id'],
+        });
+      }
     }
     expect(stack.claude.requests).toHaveLength(claudeCalls);
   });

@@ -22,6 +22,11 @@ export interface RequestScope {
   onEnd(callback: () => void): void;
   /** The response streams on after its handler returns: it ends when `end` is called. */
   keepOpen(): () => void;
+  /**
+   * The request is a HEAD: its answer's body is dropped unread (`registerRoutes`), so a
+   * stream need not be produced.
+   */
+  headOnly: boolean;
 }
 
 /** What the chat function's middlewares keep per request (Event Handler's request store). */

@@ -18,12 +18,14 @@ import {
   PayloadTooLargeError,
   PermissionError,
   RateLimitedError,
+  UnsupportedContentEncodingError,
   UpstreamError,
   ValidationError,
 } from '../../../shared/domain/errors.js';
 import { countInternalError } from '../../../shared/observability/internal-errors.js';
 import * as z from '../../../shared/validation/zod.js';
 import type { ChatRequestContext } from './chat-router.js';
+import { isHead, withoutBody } from './head.js';
 import { routeNotFoundMessage } from './route-not-found.js';
 
 const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => AppError, number]> = [
@@ -35,6 +37,7 @@ const STATUS_BY_ERROR: ReadonlyArray<[abstract new (...args: never[]) => AppErro
   [MethodNotAllowedError, 405],
   [ConflictError, 409],
   [PayloadTooLargeError, 413],
+  [UnsupportedContentEncodingError, 415],
   // As the IETF's Idempotency-Key draft says (draft-ietf-httpapi-idempotency-key-header).
   [IdempotencyKeyReusedError, 422],
   [RateLimitedError, 429],
@@ -167,6 +170,9 @@ function headersOf(error: AppError): Record<string, string> {
     return { 'x-should-retry': 'true' };
   }
   if (error instanceof MethodNotAllowedError) return { allow: error.allowed.join(', ') };
+  if (error instanceof UnsupportedContentEncodingError) {
+    return { 'accept-encoding': error.accepted.join(', ') };
+  }
   if (error instanceof AuthenticationError) {
     // RFC 6750: a refused token is `invalid_token`; no token at all is a bare challenge.
     return {
@@ -194,7 +200,8 @@ function validationMessage(error: RequestValidationError): string {
 
 /**
  * Event Handler's error handler: answers `{"type":"error","error":{type,message,details?},
- * "requestId"}` and logs once, client errors at info and server errors at error.
+ * "requestId"}` (a HEAD, without it) and logs once, client errors at info and server errors
+ * at error.
  */
 export function errorHandler(baseLogger: Logger) {
   return async (error: Error, reqCtx: ChatRequestContext): Promise<Response> => {
@@ -217,7 +224,7 @@ export function errorHandler(baseLogger: Logger) {
     } else {
       logger.info('request rejected', { statusCode: answer.status, errorType: answer.type });
     }
-    return Response.json(
+    const response = Response.json(
       {
         type: 'error',
         error: {
@@ -238,6 +245,7 @@ export function errorHandler(baseLogger: Logger) {
         headers: { ...answer.headers, 'x-request-id': requestId, 'request-id': requestId },
       },
     );
+    return isHead(reqCtx.req) ? withoutBody(response) : response;
   };
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import type { ChatRequestContext, RequestScope } from './chat-router.js';
+import { isHead } from './head.js';
 
 /**
  * Gives each request its own child logger (with the Lambda context, the request id and
@@ -48,6 +49,7 @@ export function requestScope(options: {
           if (--openStreams === 0) end();
         };
       },
+      headOnly: isHead(reqCtx.req),
     };
     (reqCtx as ChatRequestContext).set('scope', scope);
     reqCtx.res.headers.set('x-request-id', scope.requestId);

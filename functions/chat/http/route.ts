@@ -13,6 +13,8 @@ import {
   type RequestScope,
   unknownMethodOf,
 } from './chat-router.js';
+import { identityContentOnly } from './content-encoding.js';
+import { isHead, withoutBody } from './head.js';
 import { withinJsonDepth } from './json-depth.js';
 import { singleValuedQuery } from './single-valued-query.js';
 
@@ -124,9 +126,10 @@ export function registeredRoutes(app: ChatRouter): readonly AnyRoute[] {
 
 /**
  * Registers the routes on the router: each behind `authenticate` unless public, with
- * Event Handler validating its body and query (a query parameter it reads, once). Event Handler answers a known path's
- * other methods with 404, so each is registered here to answer 405 with `Allow`
- * (OPTIONS: 204 with `Allow`).
+ * Event Handler validating its body and query (a query parameter it reads, once); a body in a
+ * content coding is refused first (415). A GET route answers HEAD too, without the body.
+ * Event Handler answers a known path's other methods with 404, so each is registered here to
+ * answer 405 with `Allow` (OPTIONS: 204 with `Allow`).
  */
 export function registerRoutes(
   app: ChatRouter,
@@ -139,8 +142,10 @@ export function registerRoutes(
       ...(route.body && { body: withinJsonDepth(route.body) }),
       ...(route.query && { query: route.query }),
     };
-    const handler = (reqCtx: ChatRequestContext & { valid?: { req?: Record<string, unknown> } }) =>
-      route.handle({
+    const handler = async (
+      reqCtx: ChatRequestContext & { valid?: { req?: Record<string, unknown> } },
+    ) => {
+      const response = await route.handle({
         request: reqCtx.req,
         params: reqCtx.params,
         body: reqCtx.valid?.req?.body,
@@ -148,6 +153,8 @@ export function registerRoutes(
         principal: reqCtx.get('principal') ?? ANONYMOUS,
         scope: reqCtx.get('scope')!,
       });
+      return isHead(reqCtx.req) ? withoutBody(response) : response;
+    };
     const access =
       route.access === 'public'
         ? []
@@ -156,9 +163,13 @@ export function registerRoutes(
           : [hooks.authenticate];
     const queryCheck = route.query && singleValuedQuery(route.query);
     const options = {
-      method: route.method,
+      method: answeredMethods(route.method),
       path: route.path,
-      middleware: queryCheck ? [...access, queryCheck] : access,
+      middleware: [
+        ...(route.body ? [identityContentOnly] : []),
+        ...access,
+        ...(queryCheck ? [queryCheck] : []),
+      ],
     };
     if (Object.keys(schemas).length > 0) {
       app.route(handler as RouteHandler, { ...options, validation: { req: schemas as never } });
@@ -172,9 +183,16 @@ export function registerRoutes(
   }
 }
 
+/** A GET route's method and HEAD, answered as the GET without its body; any other's alone. */
+function answeredMethods(method: HttpMethod): HttpMethod[] {
+  return method === HttpVerbs.GET ? [HttpVerbs.GET, HttpVerbs.HEAD] : [method];
+}
+
 function methodsByPath(routes: ReadonlyArray<{ method: HttpMethod; path: `/${string}` }>) {
   const byPath = new Map<`/${string}`, HttpMethod[]>();
-  for (const { method, path } of routes) byPath.set(path, [...(byPath.get(path) ?? []), method]);
+  for (const { method, path } of routes) {
+    byPath.set(path, [...(byPath.get(path) ?? []), ...answeredMethods(method)]);
+  }
   return byPath;
 }
 

@@ -13,13 +13,19 @@ const SSE_HEADERS = {
 /**
  * A Server-Sent Events response fed by `produce`, which writes encoded events until
  * it resolves. Text is written as UTF-8 bytes, never cut inside a character; a `: ping`
- * comment goes out every `pingIntervalMs`. The request ends when the stream does.
+ * comment goes out every `pingIntervalMs`. The request ends when the stream does. For a
+ * HEAD, `produce` is never called.
  */
 export function sseResponse(
   scope: RequestScope,
   produce: (write: (text: string) => void) => Promise<void>,
   options: { pingIntervalMs: number; headers?: Record<string, string> },
 ): Response {
+  const headers = { ...SSE_HEADERS, ...options.headers };
+  // A HEAD's body is dropped unread: producing it would follow a turn, poll the table and hold
+  // the request open until that turn ends, for nothing. Only GET routes answer HEAD, and their
+  // streams follow a turn; none runs one (a turn runs on whether its stream is read or not).
+  if (scope.headOnly) return new Response(null, { status: 200, headers });
   const endRequest = scope.keepOpen();
   const encoder = new TextEncoder();
   let open = true;
@@ -55,5 +61,5 @@ export function sseResponse(
       open = false;
     },
   });
-  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...options.headers } });
+  return new Response(body, { status: 200, headers });
 }

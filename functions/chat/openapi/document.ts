@@ -80,7 +80,7 @@ const DESCRIPTION = `Claude on AWS serverless: streaming chat, Anthropic's Messa
 
 Every route but \`GET /health\`, \`GET /openapi.json\` and the playground (\`GET /\`, \`GET /playground\`) needs a credential: \`Authorization: Bearer <JWT or API key>\` or \`x-api-key: <API key or JWT>\`. The user is the token's \`sub\`, or the key's principal.
 
-Errors are JSON in Anthropic's shape with the request id (\`Error\`); every response carries it in \`x-request-id\` and \`request-id\` (as the Anthropic API names it). Every response says \`cache-control: no-store\` and \`x-content-type-options: nosniff\` (streams \`no-cache, no-transform\`, the playground \`no-cache\`). An error the Anthropic API answered \`/v1/messages\` with keeps its status, type, \`error.details\` and \`x-should-retry\` header. A known path called with another method answers 405 with \`Allow\`; OPTIONS answers 204 with \`Allow\`.`;
+Errors are JSON in Anthropic's shape with the request id (\`Error\`); every response carries it in \`x-request-id\` and \`request-id\` (as the Anthropic API names it). Every response says \`cache-control: no-store\` and \`x-content-type-options: nosniff\` (streams \`no-cache, no-transform\`, the playground \`no-cache\`). An error the Anthropic API answered \`/v1/messages\` with keeps its status, type, \`error.details\` and \`x-should-retry\` header. A known path called with another method answers 405 with \`Allow\`; OPTIONS answers 204 with \`Allow\`. Every GET route answers HEAD too, with the status and headers of its GET and no body. A body with a \`Content-Encoding\` (gzip, br…) is refused with 415 and \`Accept-Encoding: identity\`: send it unencoded.`;
 
 /**
  * The OpenAPI 3.1 document of the routes, from their own definitions: the zod schemas

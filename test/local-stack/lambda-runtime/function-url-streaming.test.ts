@@ -10,7 +10,7 @@ import {
   type InvocationReport,
   startFunctionUrl,
 } from '../../../local-stack/lambda-runtime/function-url.js';
-import { deferred, forever, logLines, readToEnd, readUntil } from './support.js';
+import { deferred, forever, logLines, rawExchange, readToEnd, readUntil } from './support.js';
 
 let functionUrl: FunctionUrl | undefined;
 afterEach(async () => {
@@ -84,6 +84,33 @@ describe('a raw awslambda.streamifyResponse handler', () => {
     expect(response.headers.get('x-teapot')).toBe('short');
     expect(response.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
     expect(await response.text()).toBe('I am a teapot');
+  });
+
+  it('passes a HEAD on to the handler, and sends its status and headers but never a body', async () => {
+    const methods: string[] = [];
+    const handler = awslambda.streamifyResponse(
+      async (event: LambdaFunctionURLEvent, responseStream) => {
+        methods.push(event.requestContext.http.method);
+        const stream = awslambda.HttpResponseStream.from(responseStream, {
+          statusCode: 200,
+          headers: { 'Content-Type': 'application/json', 'X-Kept': 'yes' },
+        });
+        stream.write('{"a body":"a HEAD must not carry"}');
+        stream.end();
+      },
+    );
+    const url = await serve({ handler });
+
+    const received = await rawExchange(
+      url,
+      `HEAD /health HTTP/1.1\r\nHost: ${new URL(url).host}\r\nConnection: close\r\n\r\n`,
+    );
+
+    expect(methods).toEqual(['HEAD']);
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received).toMatch(/\r\nx-kept: yes\r\n/i);
+    expect(received.endsWith('\r\n\r\n')).toBe(true);
+    expect(received).not.toContain('a body');
   });
 
   it('answers 200 with the stream content type when there is no prelude', async () => {

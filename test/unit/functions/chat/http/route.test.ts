@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { Router } from '@aws-lambda-powertools/event-handler/http';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -10,6 +11,7 @@ import { errorHandler } from '../../../../../functions/chat/http/error-response.
 import { json } from '../../../../../functions/chat/http/json-response.js';
 import { requestScope } from '../../../../../functions/chat/http/request-scope.js';
 import { defineRoute, registerRoutes } from '../../../../../functions/chat/http/route.js';
+import { sseResponse } from '../../../../../functions/chat/http/sse-response.js';
 import { PageQuerySchema } from '../../../../../functions/chat/request-schemas.js';
 import { createLambdaContext } from '../../../../../local-stack/lambda-runtime/context.js';
 import { buildFunctionUrlEvent } from '../../../../../local-stack/lambda-runtime/function-url-event.js';
@@ -22,7 +24,13 @@ import { InMemoryApiKeyStore } from '../../../../fakes/in-memory-api-key-store.j
 const SECRET = 'a-test-signing-secret-of-enough-length';
 const logger = new Logger({ serviceName: 'route-test', logLevel: 'SILENT' });
 
-/** A few routes like the chat API's: one public, one with `:id`, one with a body, one with a query. */
+/** The thing ids whose stream was produced (`GET /v1/things/:id/stream`). */
+const streamsProduced: string[] = [];
+
+/**
+ * A few routes like the chat API's: one public, one with `:id`, one with a body, one with a
+ * query, one streaming, one POST alone on its path.
+ */
 function createApp() {
   const app = new Router<ChatEnv>({ logger });
   app.use(
@@ -66,6 +74,24 @@ function createApp() {
         query: PageQuerySchema,
         handle: async ({ query }) => json(200, { things: [], limit: query.limit }),
       }),
+      defineRoute({
+        method: 'GET',
+        path: '/v1/things/:id/stream',
+        handle: async ({ params, scope }) =>
+          sseResponse(
+            scope,
+            async (write) => {
+              streamsProduced.push(params.id ?? '');
+              write('event: done\ndata: {}\n\n');
+            },
+            { pingIntervalMs: 60_000, headers: { 'x-thing': params.id ?? '' } },
+          ),
+      }),
+      defineRoute({
+        method: 'POST',
+        path: '/v1/things/:id/polish',
+        handle: async () => json(202),
+      }),
     ],
     {
       authenticate: authenticate(
@@ -99,7 +125,7 @@ interface Call {
   /** Path and query string, as sent. */
   url: string;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
 }
 
 /** Sends a function URL (payload format 2.0) event through the app, as the buffered runtime would. */
@@ -127,7 +153,11 @@ async function send(app: Router<ChatEnv>, call: Call) {
   return {
     status: result.statusCode!,
     headers,
-    body: text ? (JSON.parse(text) as ResponseBody) : undefined,
+    text,
+    body:
+      text && headers['content-type']?.includes('json')
+        ? (JSON.parse(text) as ResponseBody)
+        : undefined,
     awsRequestId: context.awsRequestId,
   };
 }
@@ -180,9 +210,9 @@ describe('routes registered with registerRoutes on Event Handler', () => {
   });
 
   it.each([
-    ['PUT', '/v1/things/t1', 'GET, DELETE'],
-    ['PATCH', '/v1/things', 'POST, GET'],
-    ['POST', '/health', 'GET'],
+    ['PUT', '/v1/things/t1', 'GET, HEAD, DELETE'],
+    ['PATCH', '/v1/things', 'POST, GET, HEAD'],
+    ['POST', '/health', 'GET, HEAD'],
   ])('answers %s %s with 405 and Allow: %s', async (method, url, allow) => {
     const response = await send(app, { method, url, headers: bearer });
     expect(response.status).toBe(405);
@@ -198,8 +228,8 @@ describe('routes registered with registerRoutes on Event Handler', () => {
   });
 
   it.each([
-    ['/v1/things/t1', 'GET, DELETE'],
-    ['/v1/things', 'POST, GET'],
+    ['/v1/things/t1', 'GET, HEAD, DELETE'],
+    ['/v1/things', 'POST, GET, HEAD'],
   ])('answers OPTIONS %s with 204 and Allow: %s', async (url, allow) => {
     const response = await send(app, { method: 'OPTIONS', url });
     expect(response.status).toBe(204);
@@ -340,6 +370,88 @@ describe('routes registered with registerRoutes on Event Handler', () => {
     });
     expect(response.status).toBe(400);
     expect(response.body?.error?.message).toMatch(/content-type: application\/json/);
+  });
+
+  it('answers HEAD on a GET route with the status and headers of its GET, and no body', async () => {
+    const get = await send(app, { method: 'GET', url: '/v1/things/t1', headers: bearer });
+    const head = await send(app, { method: 'HEAD', url: '/v1/things/t1', headers: bearer });
+
+    expect(get.text).not.toBe('');
+    expect(head.status).toBe(get.status);
+    expect(head.headers['content-type']).toBe(get.headers['content-type']);
+    expect(head.headers['x-request-id']).toBe(head.awsRequestId);
+    expect(head.text).toBe('');
+  });
+
+  it.each([
+    ['a missing token', '/v1/things/t1', {}, 401, 'www-authenticate', 'Bearer realm="api"'],
+    ['an unknown path', '/nowhere', {}, 404, 'content-type', 'application/json'],
+    ['a path only POST takes', '/v1/things/t1/polish', {}, 405, 'allow', 'POST'],
+    [
+      'a query its GET refuses',
+      '/v1/things?limit=500',
+      'bearer',
+      400,
+      'content-type',
+      'application/json',
+    ],
+  ] as const)(
+    'answers a HEAD with %s as its GET would be answered, without the error body',
+    async (_, url, credentials, status, header, value) => {
+      const headers = credentials === 'bearer' ? bearer : credentials;
+      const response = await send(app, { method: 'HEAD', url, headers });
+
+      expect(response.status).toBe(status);
+      expect(response.headers[header]).toBe(value);
+      expect(response.text).toBe('');
+    },
+  );
+
+  it("answers HEAD on a streaming GET route with the stream's status and headers, never producing it", async () => {
+    const before = streamsProduced.length;
+    const head = await send(app, { method: 'HEAD', url: '/v1/things/t2/stream', headers: bearer });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(head.headers['x-thing']).toBe('t2');
+    expect(head.text).toBe('');
+    expect(streamsProduced).toHaveLength(before);
+
+    const get = await send(app, { method: 'GET', url: '/v1/things/t3/stream', headers: bearer });
+    expect(get.text).toContain('event: done');
+    expect(streamsProduced.slice(before)).toEqual(['t3']);
+  });
+
+  it.each(['gzip', 'br', 'deflate', 'GZIP', 'identity, gzip'])(
+    'refuses a body with content-encoding: %s with 415 and Accept-Encoding: identity, before asking for a token',
+    async (coding) => {
+      const response = await send(app, {
+        method: 'POST',
+        url: '/v1/things',
+        headers: { 'content-type': 'application/json', 'content-encoding': coding },
+        body: gzipSync('{"name":"lamp"}'),
+      });
+
+      expect(response.status).toBe(415);
+      expect(response.headers['accept-encoding']).toBe('identity');
+      expect(response.body?.error).toEqual({
+        type: 'invalid_request_error',
+        message: `the request body is encoded (content-encoding: ${coding}); send it unencoded, as application/json`,
+      });
+      expect(response.body?.requestId).toBe(response.awsRequestId);
+    },
+  );
+
+  it('reads a body whose content-encoding is identity as it reads one without', async () => {
+    const response = await send(app, {
+      method: 'POST',
+      url: '/v1/things',
+      headers: { ...bearer, 'content-type': 'application/json', 'content-encoding': 'identity' },
+      body: '{"name":"lamp"}',
+    });
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({ name: 'lamp' });
   });
 
   it('validates the query string, naming the parameter', async () => {
