@@ -107,7 +107,10 @@ describe('createAnthropicClient', () => {
           stream: true,
         });
 
-        await expect(Array.fromAsync(stream)).rejects.toThrow();
+        const read = async () => {
+          for await (const _event of stream);
+        };
+        await expect(read()).rejects.toThrow();
 
         expect(lines).toContainEqual(['error', expect.stringContaining('Could not parse')]);
         expect(JSON.stringify(lines)).not.toContain(WORDS);
