@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createAnthropicClient,
   type SdkLog,
@@ -68,11 +68,6 @@ describe('createAnthropicClient', () => {
   });
 
   describe('its log', () => {
-    afterEach(() => {
-      vi.unstubAllEnvs();
-      vi.restoreAllMocks();
-    });
-
     const WORDS = 'the words of the user quoted back';
     const lines: Array<[level: string, message: string]> = [];
     const log: SdkLog = {
@@ -81,66 +76,68 @@ describe('createAnthropicClient', () => {
       info: (message) => lines.push(['info', message]),
       debug: (message) => lines.push(['debug', message]),
     };
-
-    it("keeps the SDK's own words and drops the stream event it could not parse, the answer's text", async () => {
+    beforeEach(() => {
       lines.length = 0;
+    });
+    afterEach(() => {
+      vi.unstubAllEnvs();
+      vi.restoreAllMocks();
+    });
+
+    /** A client logging to `log`, of a server answering with `answer`. */
+    async function clientOf(answer: (res: ServerResponse) => void) {
       const server = createServer((req, res) => {
         req.resume();
+        answer(res);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      return {
+        client: createAnthropicClient({ apiKey: 'test', baseURL: `http://127.0.0.1:${port}`, log }),
+        close: () => new Promise((resolve) => server.close(resolve)),
+      };
+    }
+
+    it("keeps the SDK's own words and drops the stream event it could not parse, the answer's text", async () => {
+      const { client, close } = await clientOf((res) => {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.end(
           `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { ...MESSAGE, content: [] } })}\n\n` +
             `event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"${WORDS}\n\n`,
         );
       });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const { port } = server.address() as AddressInfo;
       try {
-        const client = createAnthropicClient({
-          apiKey: 'test',
-          baseURL: `http://127.0.0.1:${port}`,
-          log,
-        });
         const stream = await client.messages.create({
           model: 'claude-haiku-4-5',
           max_tokens: 5,
           messages: [{ role: 'user', content: 'hi' }],
           stream: true,
         });
-
         const read = async () => {
           for await (const _event of stream);
         };
+
         await expect(read()).rejects.toThrow();
 
         expect(lines).toContainEqual(['error', expect.stringContaining('Could not parse')]);
         expect(JSON.stringify(lines)).not.toContain(WORDS);
       } finally {
-        await new Promise((resolve) => server.close(resolve));
+        await close();
       }
     });
 
     it('logs no request, whatever level ANTHROPIC_LOG asks for', async () => {
-      lines.length = 0;
       vi.stubEnv('ANTHROPIC_LOG', 'debug');
       for (const level of ['error', 'warn', 'info', 'debug', 'log'] as const) {
         vi.spyOn(console, level).mockImplementation((...args) =>
           lines.push([level, JSON.stringify(args)]),
         );
       }
-      const server = createServer((req, res) => {
-        req.resume();
+      const { client, close } = await clientOf((res) => {
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify(MESSAGE));
       });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const { port } = server.address() as AddressInfo;
       try {
-        const client = createAnthropicClient({
-          apiKey: 'test',
-          baseURL: `http://127.0.0.1:${port}`,
-          log,
-        });
-
         await client.messages.create({
           model: 'claude-haiku-4-5',
           max_tokens: 5,
@@ -149,7 +146,7 @@ describe('createAnthropicClient', () => {
 
         expect(lines).toEqual([]);
       } finally {
-        await new Promise((resolve) => server.close(resolve));
+        await close();
       }
     });
   });
