@@ -6,6 +6,12 @@ import {
   type WireUsage,
 } from '../../../shared/gateway/wire-usage.js';
 
+/**
+ * Faster than any Claude model generates (fast mode, at up to 2.5 times the standard speed,
+ * included): the most output a call can have been billed per second it ran.
+ */
+export const MAX_OUTPUT_TOKENS_PER_SECOND = 1_000;
+
 /** What the meter learned from an answer: enough to bill it and to decide whether to cache it. */
 export interface MeteredAnswer {
   /** The model the upstream answered with. */
@@ -27,8 +33,15 @@ export interface MeteredAnswer {
  * it: from message_start and message_delta events, or from a whole message.
  */
 export class AnswerMeter {
-  /** @param maxOutputTokens the request's max_tokens: no answer is billed more output */
-  constructor(private readonly maxOutputTokens: number) {}
+  /**
+   * @param maxOutputTokens the request's max_tokens: no answer is billed more output
+   * @param runningMs how long the call has run (since it was sent, or earlier): an answer cut
+   *   once thinking began is billed as much as it can have generated meanwhile
+   */
+  constructor(
+    private readonly maxOutputTokens: number,
+    private readonly runningMs: () => number = () => Number.POSITIVE_INFINITY,
+  ) {}
 
   private model: string | undefined;
   private usage: TokenUsage | undefined;
@@ -104,11 +117,16 @@ export class AnswerMeter {
     this.stopped = message.type === 'message';
   }
 
-  /** A cut stream's output: what was shown, or all of max_tokens once thinking began. */
+  /**
+   * A cut stream's output: what was shown or, once thinking began, as much as the call can have
+   * generated in the time it ran; never past max_tokens.
+   */
   private estimatedOutputTokens(usage: TokenUsage): number {
-    if (this.thinking) return this.maxOutputTokens;
     const shown = Math.max(usage.outputTokens, estimateOutputTokens(this.generated));
-    return Math.min(shown, this.maxOutputTokens);
+    const generatable = this.thinking
+      ? Math.ceil((this.runningMs() / 1000) * MAX_OUTPUT_TOKENS_PER_SECOND)
+      : 0;
+    return Math.min(Math.max(shown, generatable), this.maxOutputTokens);
   }
 
   /** A cut stream's usage: its output estimated, and every search it showed counted. */

@@ -246,6 +246,8 @@ export function createMessagesForwarding(deps: {
           .catch((error: unknown) => observer.cacheFailed(error));
       }
     };
+    // Counted from the request's arrival: more than the call has run, never less.
+    const running = () => clock() - startedAtMs;
     const common = {
       cache: cacheOutcome,
       rateWindows: admitted.rateWindows,
@@ -253,7 +255,7 @@ export function createMessagesForwarding(deps: {
     };
 
     if (!stream) {
-      const meter = new AnswerMeter(body.max_tokens);
+      const meter = new AnswerMeter(body.max_tokens, running);
       let text: string;
       try {
         controller.touch(limits.streamIdleTimeoutMs);
@@ -277,7 +279,7 @@ export function createMessagesForwarding(deps: {
       kind: 'stream',
       ...common,
       events: relayAnswer(opened!.events, {
-        meter: new AnswerMeter(body.max_tokens),
+        meter: new AnswerMeter(body.max_tokens, running),
         controller,
         idleTimeoutMs: limits.streamIdleTimeoutMs,
         onFirstEvent: () => observer.firstToken(clock() - startedAtMs),

@@ -4,6 +4,7 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { streamText } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_OUTPUT_TOKENS_PER_SECOND } from '../../../functions/chat/messages/answer-meter.js';
 import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledger.js';
 import { DynamoUsageRecords } from '../../../shared/adapters/dynamodb/usage-records.js';
 import { monthOf } from '../../../shared/domain/budget.js';
@@ -184,6 +185,37 @@ describe('/v1/messages calls the upstream fails', () => {
       cacheReadInputTokens: usage.cacheReadInputTokens,
       cacheCreationInputTokens: usage.cacheCreationInputTokens,
     });
+  });
+
+  it('bills a stream broken mid-thought as much as it can have thought in the time it ran, not all of max_tokens', async () => {
+    const principal = 'broken-mid-thought';
+    const sentAt = Date.now();
+    const stream = (await sdk(principal)).messages.stream({
+      model: MODEL,
+      max_tokens: 30_000,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages: [
+        {
+          role: 'user',
+          content: `hi ${directive('fault=error-mid after=3 type=overloaded_error')}`,
+        },
+      ],
+    });
+    stream.on('error', () => {});
+
+    const error = await stream.finalMessage().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    const ranMs = Date.now() - sentAt;
+
+    expect((error as APIError).type).toBe('overloaded_error');
+    const usage = await settledMonth(principal);
+    expect(usage.outputTokens).toBeGreaterThan(0);
+    expect(usage.outputTokens).toBeLessThanOrEqual(
+      Math.ceil((ranMs / 1000) * MAX_OUTPUT_TOKENS_PER_SECOND),
+    );
+    expect(usage.heldNanoUsd).toBe(usage.spentNanoUsd);
   });
 
   it.each([

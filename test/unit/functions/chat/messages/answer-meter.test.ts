@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { AnswerMeter } from '../../../../../functions/chat/messages/answer-meter.js';
+import {
+  AnswerMeter,
+  MAX_OUTPUT_TOKENS_PER_SECOND,
+} from '../../../../../functions/chat/messages/answer-meter.js';
 import { estimateOutputTokens } from '../../../../../shared/domain/tokens.js';
 
 const MODEL = 'claude-sonnet-4-5-20250929';
@@ -53,8 +56,12 @@ const messageDelta = {
 /** The request's max_tokens. */
 const MAX_TOKENS = 1_000;
 
-function meterOf(events: ReadonlyArray<[string, unknown]>, maxTokens = MAX_TOKENS): AnswerMeter {
-  const meter = new AnswerMeter(maxTokens);
+function meterOf(
+  events: ReadonlyArray<[string, unknown]>,
+  maxTokens = MAX_TOKENS,
+  runningMs?: number,
+): AnswerMeter {
+  const meter = new AnswerMeter(maxTokens, runningMs === undefined ? undefined : () => runningMs);
   for (const [name, data] of events) meter.observe(name, data);
   return meter;
 }
@@ -155,22 +162,45 @@ describe('AnswerMeter', () => {
     expect(meter.result().usage.outputTokens).toBe(50);
   });
 
-  it('bills all of max_tokens for a stream cut once thinking began: it is billed whole but shown summarized, or not at all', () => {
+  it('bills a stream cut once thinking began as much as it can have generated in the time it ran: thinking is billed whole but shown summarized, or not at all', () => {
     for (const type of ['thinking', 'redacted_thinking']) {
-      const meter = meterOf(
-        [
-          ['message_start', messageStart],
+      const cutAfter = (runningMs?: number) =>
+        meterOf(
           [
-            'content_block_start',
-            { type: 'content_block_start', index: 0, content_block: { type } },
+            ['message_start', messageStart],
+            [
+              'content_block_start',
+              { type: 'content_block_start', index: 0, content_block: { type } },
+            ],
+            ['content_block_delta', textDelta('Hi')],
           ],
-          ['content_block_delta', textDelta('Hi')],
-        ],
-        4_000,
-      );
+          4_000,
+          runningMs,
+        ).result().usage.outputTokens;
 
-      expect(meter.result().usage.outputTokens, type).toBe(4_000);
+      expect(cutAfter(2_500), type).toBe(2.5 * MAX_OUTPUT_TOKENS_PER_SECOND);
+      expect(cutAfter(60_000), type).toBe(4_000);
+      // How long it ran untold: all of max_tokens.
+      expect(cutAfter(), type).toBe(4_000);
     }
+  });
+
+  it('bills a stream cut at once after thinking began no less than what it showed', () => {
+    const thought = 'Weighing every option at length. '.repeat(200);
+    const meter = meterOf(
+      [
+        ['message_start', messageStart],
+        [
+          'content_block_start',
+          { type: 'content_block_start', index: 0, content_block: { type: 'thinking' } },
+        ],
+        ['content_block_delta', thinkingDelta(thought)],
+      ],
+      4_000,
+      1,
+    );
+
+    expect(meter.result().usage.outputTokens).toBe(estimateOutputTokens(thought));
   });
 
   it('keeps the output count of message_start when a cut stream generated nothing more', () => {
