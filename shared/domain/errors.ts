@@ -26,6 +26,16 @@ export type ErrorType =
 export class ValidationError extends AppError {
   override readonly name = 'ValidationError';
   readonly type = 'invalid_request_error';
+  constructor(
+    message: string,
+    /**
+     * `error.details` as the Anthropic API would give them (its `error_code`), for a refusal
+     * an SDK acts on as on the API's own.
+     */
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
 }
 
 export class AuthenticationError extends AppError {

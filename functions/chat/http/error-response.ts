@@ -47,7 +47,10 @@ interface ErrorAnswer {
   status: number;
   type: ErrorType;
   message: string;
-  /** The Anthropic API's own `error.details`, passed on; never made up for ours. */
+  /**
+   * The Anthropic API's own `error.details`, passed on; ours only where an SDK acts on them
+   * (see ValidationError).
+   */
   details?: Record<string, unknown>;
   headers?: Record<string, string>;
 }
@@ -93,7 +96,13 @@ export function answerFor(error: unknown, reqCtx?: ChatRequestContext): ErrorAns
   }
   if (error instanceof AppError) {
     const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 500;
-    return { status, type: error.type, message: error.message, headers: headersOf(error) };
+    return {
+      status,
+      type: error.type,
+      message: error.message,
+      ...(error instanceof ValidationError && error.details && { details: error.details }),
+      headers: headersOf(error),
+    };
   }
   if (error instanceof RequestValidationError) {
     return { status: 400, type: 'invalid_request_error', message: validationMessage(error) };

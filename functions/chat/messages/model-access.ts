@@ -37,16 +37,29 @@ export function checkModel(
   checkKeyAllowsModel(caller.apiKey, model);
 }
 
+/** The beta of message threads, which keep a conversation upstream. */
+const MESSAGE_THREADS_BETA = 'message-threads-2026-08-12';
+
 /**
  * What a caller refused a beta that an SDK sends by default can do instead. A message thread
  * keeps the conversation upstream, where no reservation here can see how large it is.
  */
 const WAYS_AROUND: ReadonlyMap<string, string> = new Map([
   [
-    'message-threads-2026-08-12',
+    MESSAGE_THREADS_BETA,
     "a message thread keeps the conversation upstream, out of this gateway's sight: give the Anthropic SDK's toolRunner thread: false",
   ],
 ]);
+
+/**
+ * The API's `error.details` for a request it cannot thread: the Anthropic SDK's toolRunner, by
+ * default (`unsupportedRequestBehavior: 'continue_unthreaded'`), then goes on without a thread,
+ * sending the whole conversation with each call, as this gateway needs it.
+ */
+const THREAD_UNSUPPORTED = {
+  error_code: 'thread_unsupported_request',
+  unsupported: [MESSAGE_THREADS_BETA],
+};
 
 /** @throws ValidationError naming the betas the allowedBetas setting does not list */
 export function checkBetas(betas: readonly string[], limits: Pick<MessagesLimits, 'allowedBetas'>) {
@@ -56,6 +69,7 @@ export function checkBetas(betas: readonly string[], limits: Pick<MessagesLimits
     const ways = refused.flatMap((beta) => WAYS_AROUND.get(beta) ?? []);
     throw new ValidationError(
       `anthropic-beta: ${refused.join(', ')} not allowed here (the allowedBetas setting)${ways.map((way) => `; ${way}`).join('')}`,
+      refused.every((beta) => beta === MESSAGE_THREADS_BETA) ? THREAD_UNSUPPORTED : undefined,
     );
   }
 }
