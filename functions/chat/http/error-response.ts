@@ -289,7 +289,7 @@ export const errorBodySchema = () =>
           .record(z.string(), z.unknown())
           .check(
             z.describe(
-              "The Anthropic API's own `error.details` (`error_code` names the cause), on an error it answered `/v1/messages` with.",
+              "The Anthropic API's own `error.details` (`error_code` names the cause), on an error it answered `/v1/messages` with; and ours, as the API words them, where an SDK acts on them (`thread_unsupported_request` for the refused message-threads beta).",
             ),
           ),
       ),
