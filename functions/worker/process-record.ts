@@ -62,6 +62,7 @@ export function createRecordHandler(deps: {
     | 'markCancelled'
     | 'markRetrying'
     | 'recordConflict'
+    | 'recordFailedDeliveries'
     | 'requeue'
     | 'forgetCheckpoints'
   >;
@@ -177,7 +178,15 @@ export function createRecordHandler(deps: {
       if (stored.status === 'succeeded' && sentSinceEnd) await publish(endAsKept(stored));
       return;
     }
-    if (redriven) observer.redriven({ jobId: job.jobId, userId: job.userId });
+    if (redriven) {
+      observer.redriven({ jobId: job.jobId, userId: job.userId });
+      // A redrive counts its deliveries again: what the job kept of the run before goes.
+      if (stored.failedDeliveries) {
+        await jobs.recordFailedDeliveries(job.userId, job.jobId, 0);
+        const { failedDeliveries: _, ...counted } = stored;
+        stored = counted;
+      }
+    }
 
     const deadline = deadlineOf(context, deps.limits.deadlineMarginMs, deps.clock);
     try {
@@ -192,8 +201,13 @@ export function createRecordHandler(deps: {
         return;
       }
       if (error instanceof JobDeferredError) {
-        // This message's own deliveries before this one failed: they go on counting.
+        // This message's own deliveries before this one failed: they go on counting, on the
+        // copy and on the job, which keeps them for a copy with no room for them (a producer's
+        // message with all ten attributes SQS allows): a copy starts at a receive count of 1.
         const failedDeliveries = deliveriesOf(record, stored) - 1;
+        if (failedDeliveries !== (stored.failedDeliveries ?? 0)) {
+          await jobs.recordFailedDeliveries(job.userId, job.jobId, failedDeliveries);
+        }
         await messages.requeue(queueMessageOf(record), error.delaySeconds, failedDeliveries);
         observer.deferred({
           jobId: job.jobId,
@@ -261,7 +275,7 @@ export function createRecordHandler(deps: {
     // redrive would go on counting from.
     const redrivePolicyMovesIt =
       receiveCountOf(record) >= JOBS_QUEUE_DEFINITION.maxReceiveCount &&
-      failedBeforeOf(record) === 0;
+      failedBeforeOf(record, stored) === 0;
     if (toDeadLetters && redrivePolicyMovesIt) {
       // Made visible at once, so SQS moves it to the dead-letter queue now rather than
       // after a whole visibility timeout.
@@ -407,11 +421,14 @@ function receiveCountOf(record: SQSRecord): number {
  */
 function deliveriesOf(record: SQSRecord, found: Job): number {
   if (found.status === 'dead_lettered') return receiveCountOf(record);
-  return receiveCountOf(record) + failedBeforeOf(record);
+  return receiveCountOf(record) + failedBeforeOf(record, found);
 }
 
-/** The failed deliveries of the copies before this one, as this copy carries them. */
-function failedBeforeOf(record: SQSRecord): number {
+/**
+ * The failed deliveries of the copies before this one, as this copy carries them, or as the
+ * job keeps them for a copy that has no room for them.
+ */
+function failedBeforeOf(record: SQSRecord, found: Job): number {
   const carried = Number(record.messageAttributes?.[FAILED_DELIVERIES_ATTRIBUTE]?.stringValue);
-  return Number.isSafeInteger(carried) && carried > 0 ? carried : 0;
+  return Number.isSafeInteger(carried) && carried > 0 ? carried : (found.failedDeliveries ?? 0);
 }

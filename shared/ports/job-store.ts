@@ -50,6 +50,12 @@ export interface Job {
   createdAt: string;
   updatedAt: string;
   attempts: number;
+  /**
+   * A batch job's deliveries that failed before the copy of its message put back last, when
+   * that copy could not carry them (see MessageActions.requeue): they count toward the
+   * dead-letter limit as the copy's own would.
+   */
+  failedDeliveries?: number;
   /** Present for batch jobs only. */
   priority?: JobPriority;
   /** See contentHashOf: another content under the same id is a conflict. */
@@ -119,6 +125,12 @@ export interface JobStore {
    * @returns the job as it is now (with `cancelRequestedAt`, or the status that kept it from being asked); undefined when there is none
    */
   requestCancel(userId: string, jobId: string, nowIso: string): Promise<Job | undefined>;
+  /**
+   * Keeps on the job the deliveries that failed before the copy of its message put back, which
+   * that copy could not carry (a producer's message with all ten attributes SQS allows, or no
+   * room left under the size limit); 0 clears them. A job there is not is left so.
+   */
+  recordFailedDeliveries(userId: string, jobId: string, failedDeliveries: number): Promise<void>;
   /** Whether the job's user asked to cancel it (read alone: the worker looks every second). */
   cancelRequested(userId: string, jobId: string): Promise<boolean>;
   /**

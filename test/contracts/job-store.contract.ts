@@ -584,6 +584,33 @@ export function jobStoreContract(subject: () => Promise<JobStore>) {
     });
   });
 
+  describe('failed deliveries kept for a copy with no room for them', () => {
+    it('keeps the count on the job, leaving the rest of it as it is, and clears it at 0', async () => {
+      await jobs.create(job, T0);
+      await jobs.markRunning(job.userId, job.jobId, T1);
+
+      await jobs.recordFailedDeliveries(job.userId, job.jobId, 3);
+      const kept = await jobs.get(job.userId, job.jobId);
+      await jobs.recordFailedDeliveries(job.userId, job.jobId, 0);
+      const cleared = await jobs.get(job.userId, job.jobId);
+
+      expect(kept).toMatchObject({
+        status: 'running',
+        attempts: 1,
+        updatedAt: T1,
+        failedDeliveries: 3,
+      });
+      expect(cleared).toMatchObject({ status: 'running', attempts: 1, updatedAt: T1 });
+      expect(cleared?.failedDeliveries).toBeUndefined();
+    });
+
+    it('makes no job of one there is not', async () => {
+      await jobs.recordFailedDeliveries(job.userId, job.jobId, 2);
+
+      expect(await jobs.get(job.userId, job.jobId)).toBeUndefined();
+    });
+  });
+
   describe('list', () => {
     const at = (second: number) => `2026-11-15T10:00:${String(second).padStart(2, '0')}.000Z`;
 

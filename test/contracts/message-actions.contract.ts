@@ -104,6 +104,16 @@ export function messageActionsContract(
 
       expect((await delivered(body)).attributes).toEqual({});
     });
+
+    it("carries no count when all ten attributes SQS allows are the producer's (the job keeps it)", async () => {
+      const { actions, delivered } = await subject({ deadLetterQueue: true });
+      const body = `{"type":"summarize.document","n":"${Math.random()}"}`;
+      const attributes = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`a${i}`, 'v']));
+
+      await actions.requeue(message(body, attributes), 0, 3);
+
+      expect((await delivered(body)).attributes).toEqual(attributes);
+    });
   });
 
   describe('deadLetter', () => {

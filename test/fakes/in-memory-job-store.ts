@@ -93,6 +93,17 @@ export class InMemoryJobStore implements JobStore {
     return structuredClone(job);
   }
 
+  async recordFailedDeliveries(
+    userId: string,
+    jobId: string,
+    failedDeliveries: number,
+  ): Promise<void> {
+    const job = this.jobs.get(keyOf(userId, jobId));
+    if (!job) return;
+    if (failedDeliveries > 0) job.failedDeliveries = failedDeliveries;
+    else delete job.failedDeliveries;
+  }
+
   async cancelRequested(userId: string, jobId: string): Promise<boolean> {
     return this.jobs.get(keyOf(userId, jobId))?.cancelRequestedAt !== undefined;
   }

@@ -23,9 +23,11 @@ export class RecordingMessageActions implements MessageActions {
       body: copy.body,
       attributes: {
         ...copy.attributes,
-        ...(failedDeliveries > 0 && {
-          failedDeliveries: { dataType: 'Number', stringValue: String(failedDeliveries) },
-        }),
+        // Room for it as SQS allows: 10 attributes at most (the size limit is the adapter's).
+        ...(failedDeliveries > 0 &&
+          Object.keys(copy.attributes).length < 10 && {
+            failedDeliveries: { dataType: 'Number', stringValue: String(failedDeliveries) },
+          }),
       },
       delaySeconds: Math.min(900, Math.max(0, Math.round(delaySeconds))),
     });

@@ -98,57 +98,83 @@ describe('batch jobs', () => {
 });
 
 describe('a batch job whose requests keep failing upstream', () => {
-  it('is dead-lettered after five failed deliveries across the copies it was put back as, submitting no batch after', async () => {
-    const stack = await startTestStack({
-      worker: true,
-      env: { BATCH_POLL_SECONDS: '1', JOB_RETRY_BASE_SECONDS: '1' },
-      claude: { batchProcessingMs: 100 },
-    });
-    const userId = `batch-fails-${randomUUID().slice(0, 8)}`;
-    const ends = await subscribeQueue({ sns: stack.sns, sqs: stack.sqs }, stack.eventsTopicArn, {
-      queueName: `batch-fails-${userId}`,
-      filterPolicy: { type: ['job.ended'] },
-    });
-    try {
-      const body = JSON.stringify({
-        type: 'summarize.document',
-        jobId: 'always-overloaded',
-        userId,
-        text: `The digest. ${directive('fault=error-before status=529')}`,
-        priority: 'batch',
-      });
-      await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: body }));
+  const tenAttributes = Object.fromEntries(
+    Array.from({ length: 10 }, (_, i) => [
+      `producer${i}`,
+      { DataType: 'String', StringValue: `value ${i}` },
+    ]),
+  );
 
-      const { event } = await ends.waitFor<JobEndedEvent>((e) => e.jobId === 'always-overloaded', {
-        timeoutMs: 60_000,
+  it.each([
+    ['a message of no attributes', {}],
+    // No room for the count on its copies: the job keeps it.
+    ['a message with all ten attributes SQS allows', tenAttributes],
+  ])(
+    'is dead-lettered after five failed deliveries across the copies it was put back as, submitting no batch after: %s',
+    async (_, attributes) => {
+      const stack = await startTestStack({
+        worker: true,
+        env: { BATCH_POLL_SECONDS: '1', JOB_RETRY_BASE_SECONDS: '1' },
+        claude: { batchProcessingMs: 100 },
       });
-      expect(event).toMatchObject({ status: 'dead_lettered', error: { type: 'overloaded_error' } });
-      const batchesMade = () =>
-        stack.claude.requests.filter(
-          (r) => r.method === 'POST' && r.path === '/v1/messages/batches',
-        ).length;
-      const made = batchesMade();
-      expect(made).toBeGreaterThan(1);
-      expect(made).toBeLessThanOrEqual(5);
-      const { Messages = [] } = await stack.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: stack.deadLetterQueueUrl,
-          WaitTimeSeconds: 2,
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      expect(Messages.map((m) => m.Body)).toEqual([body]);
-      expect(Messages[0]?.MessageAttributes?.failedDeliveries).toBeUndefined();
-      // Nothing goes on: no copy is left to submit another batch.
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
-      expect(batchesMade()).toBe(made);
-      const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
-      expect(await ledger.listReservations()).toEqual([]);
-    } finally {
-      await ends.close();
-      await stack.close();
-    }
-  });
+      const userId = `batch-fails-${randomUUID().slice(0, 8)}`;
+      const ends = await subscribeQueue({ sns: stack.sns, sqs: stack.sqs }, stack.eventsTopicArn, {
+        queueName: `batch-fails-${userId}`,
+        filterPolicy: { type: ['job.ended'] },
+      });
+      try {
+        const body = JSON.stringify({
+          type: 'summarize.document',
+          jobId: 'always-overloaded',
+          userId,
+          text: `The digest. ${directive('fault=error-before status=529')}`,
+          priority: 'batch',
+        });
+        await stack.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: stack.queueUrl,
+            MessageBody: body,
+            ...(Object.keys(attributes).length > 0 && { MessageAttributes: attributes }),
+          }),
+        );
+
+        const { event } = await ends.waitFor<JobEndedEvent>(
+          (e) => e.jobId === 'always-overloaded',
+          {
+            timeoutMs: 60_000,
+          },
+        );
+        expect(event).toMatchObject({
+          status: 'dead_lettered',
+          error: { type: 'overloaded_error' },
+        });
+        const batchesMade = () =>
+          stack.claude.requests.filter(
+            (r) => r.method === 'POST' && r.path === '/v1/messages/batches',
+          ).length;
+        const made = batchesMade();
+        expect(made).toBeGreaterThan(1);
+        expect(made).toBeLessThanOrEqual(5);
+        const { Messages = [] } = await stack.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: stack.deadLetterQueueUrl,
+            WaitTimeSeconds: 2,
+            MessageAttributeNames: ['All'],
+          }),
+        );
+        expect(Messages.map((m) => m.Body)).toEqual([body]);
+        expect(Messages[0]?.MessageAttributes?.failedDeliveries).toBeUndefined();
+        // Nothing goes on: no copy is left to submit another batch.
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        expect(batchesMade()).toBe(made);
+        const ledger = new DynamoUsageLedger(stack.documentClient, stack.tableName, 1000);
+        expect(await ledger.listReservations()).toEqual([]);
+      } finally {
+        await ends.close();
+        await stack.close();
+      }
+    },
+  );
 });
 
 describe('a worker that respects its deadline', () => {

@@ -174,6 +174,29 @@ export class DynamoJobStore implements JobStore {
     });
   }
 
+  async recordFailedDeliveries(
+    userId: string,
+    jobId: string,
+    failedDeliveries: number,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: jobKeys.job(userId, jobId),
+          UpdateExpression:
+            failedDeliveries > 0 ? 'SET failedDeliveries = :count' : 'REMOVE failedDeliveries',
+          ConditionExpression: 'attribute_exists(pk)',
+          ...(failedDeliveries > 0 && {
+            ExpressionAttributeValues: { ':count': failedDeliveries },
+          }),
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
   async cancelRequested(userId: string, jobId: string): Promise<boolean> {
     const { Item } = await this.client.send(
       new GetCommand({
@@ -629,6 +652,7 @@ function toJob(item: Item): Job {
     attempts: Number(item.attempts ?? 0),
   };
   if (item.priority === 'batch') job.priority = 'batch';
+  if (item.failedDeliveries !== undefined) job.failedDeliveries = Number(item.failedDeliveries);
   if (item.contentHash) job.contentHash = String(item.contentHash);
   if (item.result) job.result = item.result as Job['result'];
   if (item.error) job.error = item.error as Job['error'];

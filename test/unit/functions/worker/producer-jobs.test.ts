@@ -888,6 +888,52 @@ describe('batch jobs', () => {
     expect(deliveries).toBe(JOBS_QUEUE_DEFINITION.maxReceiveCount);
   });
 
+  it('gives a redriven batch job all its deliveries again, though the job kept failed ones for copies with no room for them', async () => {
+    const batches = new ScriptedModelBatches(
+      () => ({ kind: 'answer', text: 'A batch summary.' }),
+      0,
+    );
+    const world = createWorkerWorld({ batches });
+    const body = message({ priority: 'batch' });
+    // All ten attributes SQS allows are the producer's: its copies carry no count.
+    const attributes: QueueMessage['attributes'] = Object.fromEntries(
+      Array.from({ length: 10 }, (_, i) => [
+        `producer${i}`,
+        { dataType: 'String', stringValue: String(i) },
+      ]),
+    );
+    await world.handleRecord(jobRecord(body, { attributes }));
+    batches.checkError = 'overloaded';
+    await world.jobs.recordFailedDeliveries(USER_ID, PRODUCER_ID, 2);
+    await world
+      .handleRecord(
+        jobRecord(body, {
+          messageId: 'copy',
+          attributes,
+          receiveCount: JOBS_QUEUE_DEFINITION.maxReceiveCount - 2,
+        }),
+      )
+      .catch(() => undefined);
+    expect(await world.jobs.get(USER_ID, PRODUCER_ID)).toMatchObject({ status: 'dead_lettered' });
+
+    world.clock.advance(60_000);
+    const sentAtMs = world.clock.nowMs;
+    let deliveries = 0;
+    for (let receiveCount = 1; receiveCount <= 10; receiveCount++) {
+      deliveries += 1;
+      const redriven = jobRecord(body, {
+        messageId: 'redriven',
+        sentAtMs,
+        receiveCount,
+        attributes,
+      });
+      await world.handleRecord(redriven).catch(() => undefined);
+      if ((await world.jobs.get(USER_ID, PRODUCER_ID))?.status === 'dead_lettered') break;
+    }
+
+    expect(deliveries).toBe(JOBS_QUEUE_DEFINITION.maxReceiveCount);
+  });
+
   it('dead-letters the job with the error of a request the batch could not answer', async () => {
     const batches = new ScriptedModelBatches(
       () => ({ kind: 'error', error: 'invalid_request' }),
