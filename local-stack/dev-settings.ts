@@ -21,6 +21,12 @@ export const LOCAL_STACK = {
   chatFunction: { name: 'chat' },
   workerFunction: { name: 'worker' },
   maintenanceFunction: { name: 'maintenance' },
-  /** Where npm start writes its endpoints and DynamoDB Local keeps its data. */
+  /** Where npm start writes its endpoints and DynamoDB Local keeps its data, unless `LOCAL_STATE_DIR` says. */
   stateDir: '.local',
 } as const;
+
+/**
+ * The local stack's state directory: `LOCAL_STATE_DIR`, so that two stacks started from one checkout
+ * keep apart (with their own ports), or `.local`. The commands that find a running stack read it too.
+ */
+export const localStateDir = (): string => process.env.LOCAL_STATE_DIR || LOCAL_STACK.stateDir;

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { JobEndedEvent, JobProgressEvent } from '../shared/events/producer-events.js';
 import type { JobStatus } from '../shared/ports/job-store.js';
+import { localStateDir } from './dev-settings.js';
 import { subscribeQueue, type TopicSubscriber } from './sns/topics.js';
 import type { StackOutputs } from './stack-outputs.js';
 
-/** What `.local/outputs.json` of a running `npm start` says, as far as this command needs. */
+/** What the outputs of a running `npm start` say, as far as this command needs. */
 export type LocalStackOutputs = Pick<
   StackOutputs,
   'functionUrl' | 'eventsTopicArn' | 'snsEndpoint'
@@ -69,7 +71,7 @@ export async function runEnqueue(args: string[], io: EnqueueIo): Promise<Enqueue
   }
   if (!io.outputs) {
     io.printError(
-      'The local stack is not running (no .local/outputs.json): start it with npm start',
+      `The local stack is not running (no ${join(localStateDir(), 'outputs.json')}): start it with npm start`,
     );
     return 1;
   }

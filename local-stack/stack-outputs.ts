@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { LOCAL_STACK } from './dev-settings.js';
+import { localStateDir } from './dev-settings.js';
 
-/** Where a running `npm start` says everything is: `.local/outputs.json`, as the stack's outputs. */
+/** Where a running `npm start` says everything is: `outputs.json` in its state directory, as the stack's outputs. */
 export interface StackOutputs {
   /** With a trailing slash, as a function URL has. */
   functionUrl: string;
@@ -16,7 +16,7 @@ export interface StackOutputs {
   claude: { mode: 'local' | 'anthropic'; url: string };
 }
 
-const outputsPath = () => resolve(LOCAL_STACK.stateDir, 'outputs.json');
+const outputsPath = () => resolve(localStateDir(), 'outputs.json');
 
 export function writeStackOutputs(outputs: StackOutputs): void {
   writeFileSync(outputsPath(), `${JSON.stringify(outputs, null, 2)}\n`);

@@ -4,7 +4,7 @@
  * behind a local function URL and an SQS event-source mapping.
  */
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import './lambda-runtime/install-globals.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -15,7 +15,7 @@ import { ANTHROPIC_API_URL } from '../shared/config/settings.js';
 import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
 import { localCorsOrigins } from './cors-origins.js';
 import { deployedFunctions } from './deployed-functions.js';
-import { LOCAL_STACK } from './dev-settings.js';
+import { LOCAL_STACK, localStateDir } from './dev-settings.js';
 import { signDevToken, tokenSigningFromEnv } from './dev-token.js';
 import { ensureTable } from './dynamodb/create-table.js';
 import { ensureDynamoDbLocal } from './dynamodb/install.js';
@@ -37,7 +37,7 @@ const stops: Array<() => Promise<void>> = [];
 
 async function main() {
   ensureLocalAwsEnv();
-  const stateDir = resolve(LOCAL_STACK.stateDir);
+  const stateDir = resolve(localStateDir());
   mkdirSync(stateDir, { recursive: true });
 
   await ensureDynamoDbLocal();
@@ -149,7 +149,7 @@ Local stack is up.
                  (a chat page on the AI SDK's useChat; the token stays in the URL fragment,
                  which the browser never sends to a server)
   Claude         ${realClaude ? `the Anthropic API (${outputs.claude.url}) — real tokens, real cost` : `the built-in local Claude at ${outputs.claude.url} (set ANTHROPIC_API_KEY to use the real API)`}
-  Endpoints      .local/outputs.json
+  Endpoints      ${join(localStateDir(), 'outputs.json')}
 
 Get a token:     npm run --silent token -- <userId>
 Stream a reply:
