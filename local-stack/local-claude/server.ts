@@ -58,6 +58,7 @@ export async function startLocalClaude(options: LocalClaudeOptions = {}): Promis
       query: Object.fromEntries(url.searchParams),
       headers: headersOf(req),
       body: undefined,
+      rawBody: '',
       aborted: false,
       outputTokensSent: 0,
     };
@@ -83,6 +84,7 @@ export async function startLocalClaude(options: LocalClaudeOptions = {}): Promis
     };
     try {
       const rawBody = await readBody(req);
+      record.rawBody = rawBody;
       record.body = parseForRecord(rawBody);
       await route(exchange, url, rawBody, service);
     } catch (error) {

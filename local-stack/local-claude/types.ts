@@ -43,6 +43,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** The parsed JSON body (set once read); the raw text when it is not JSON; undefined when empty. */
   body: unknown;
+  /** The body as received (set once read): what parsing would change, e.g. an integer beyond 2^53, as sent. */
+  rawBody: string;
   /** True when the client closed the connection before the response ended. */
   aborted: boolean;
   /**

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isExactNumber } from './exact-json.js';
 
 /**
  * The response cache key of a request: a hex SHA-256 of everything that shapes the
@@ -38,6 +39,7 @@ export function canonicalJson(value: unknown): string {
 
 function write(value: unknown): string | undefined {
   const json = hasToJson(value) ? value.toJSON() : value;
+  if (isExactNumber(json)) return JSON.stringify(json);
   if (Array.isArray(json)) return `[${json.map((entry) => write(entry) ?? 'null').join(',')}]`;
   if (typeof json === 'object' && json !== null) {
     const members = Object.keys(json)

@@ -15,6 +15,8 @@ import { unreadableAnswer } from './unreadable-answer.js';
 export type CountTokens = (request: {
   caller: Caller;
   body: CountTokensRequest;
+  /** The body with its numbers as written, when parsing changed one: sent in its place. */
+  exactBody?: Record<string, unknown>;
   anthropicVersion?: string;
   betas: readonly string[];
   /** The caller's client retries a failed call itself: sent upstream once per its attempt. */
@@ -30,7 +32,7 @@ export function createTokenCounting(deps: {
   limits: MessagesLimits;
 }): CountTokens {
   const { upstream, admission, prices, clock, limits } = deps;
-  return async ({ caller, body, anthropicVersion, betas, callerRetries }) => {
+  return async ({ caller, body, exactBody, anthropicVersion, betas, callerRetries }) => {
     checkModel(body.model, caller, limits, prices);
     checkBetas(betas, limits);
     const rateWindows = await admission.countFreeRequest({
@@ -48,7 +50,7 @@ export function createTokenCounting(deps: {
     try {
       response = await upstream.send({
         operation: 'count_tokens',
-        body,
+        body: exactBody ?? body,
         headers: {
           ...(anthropicVersion && { 'anthropic-version': anthropicVersion }),
           ...(betas.length > 0 && { 'anthropic-beta': betas.join(',') }),

@@ -35,6 +35,11 @@ export interface ForwardRequest {
   caller: Caller;
   /** The body as the caller sent it (validated): forwarded unchanged. */
   body: MessagesRequest;
+  /**
+   * The same body with its numbers as written, when parsing changed one (`bodyWithExactNumbers`):
+   * what goes upstream and keys the response cache in its place. Governance reads `body`.
+   */
+  exactBody?: Record<string, unknown>;
   anthropicVersion?: string;
   betas: readonly string[];
   cache: CacheDirective;
@@ -86,7 +91,7 @@ export function createMessagesForwarding(deps: {
             scope:
               limits.cacheScope === 'deployment' && !handsOutContainer(body) ? '*' : caller.userId,
             api: 'messages',
-            request: body,
+            request: request.exactBody ?? body,
             betas: request.betas,
             ...(request.anthropicVersion && { anthropicVersion: request.anthropicVersion }),
           })
@@ -155,7 +160,7 @@ export function createMessagesForwarding(deps: {
     const send = () =>
       upstream.send({
         operation: 'messages',
-        body,
+        body: request.exactBody ?? body,
         headers: forwardedHeaders(request),
         signal: controller.signal,
         timeoutMs: stream

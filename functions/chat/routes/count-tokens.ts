@@ -1,5 +1,6 @@
 import * as z from '../../../shared/validation/zod.js';
 import { anthropicRequestHeaders, rateLimitHeaders } from '../http/anthropic-headers.js';
+import { bodyWithExactNumbers } from '../http/exact-numbers.js';
 import { defineRoute } from '../http/route.js';
 import { GOVERNED_HEADERS } from '../messages/anthropic-payloads.js';
 import type { CountTokens } from '../messages/count-tokens.js';
@@ -35,6 +36,7 @@ export const countTokensRoute = (deps: { countTokens: CountTokens }) =>
       const counted = await deps.countTokens({
         caller: principal,
         body,
+        exactBody: await bodyWithExactNumbers(request),
         betas,
         callerRetries,
         ...(anthropicVersion && { anthropicVersion }),

@@ -1,5 +1,6 @@
 import { anthropicRequestHeaders } from '../http/anthropic-headers.js';
 import type { RequestScope } from '../http/chat-router.js';
+import { bodyWithExactNumbers } from '../http/exact-numbers.js';
 import { messagesResponse } from '../http/messages-response.js';
 import { defineRoute } from '../http/route.js';
 import {
@@ -50,6 +51,7 @@ export const messagesRoute = (deps: {
       const answer = await deps.forwardMessages({
         caller: principal,
         body,
+        exactBody: await bodyWithExactNumbers(request),
         ...anthropicRequestHeaders(request.headers),
         requestId: scope.requestId,
         remainingTimeMs: scope.remainingTimeMs,

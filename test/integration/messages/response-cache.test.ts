@@ -202,6 +202,37 @@ describe('/v1/messages response cache shared by the deployment', () => {
       expect(other.cache).toBe('miss');
     }
   });
+
+  it('sends numbers upstream as written, and tells apart requests that differ past 2^53 (parsed, they were one)', async () => {
+    // A 64-bit id Claude put in a tool call comes back in the history, as a Python client keeps it.
+    const withToolCall = (id: string) =>
+      `{"model":"${MODEL}","max_tokens":40,"messages":[` +
+      '{"role":"user","content":"find the order [[local-claude: tokens=12]]"},' +
+      `{"role":"assistant","content":[{"type":"tool_use","id":"toolu_01","name":"order","input":{"id":${id},"ratio":1.0,"limit":1e400}}]},` +
+      '{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_01","content":"shipped"}]}]}';
+    const sent = (marker: string) =>
+      stack.claude.requests.filter((request) => request.rawBody.includes(marker));
+
+    const first = await postMessages(stack, 'exact', withToolCall('12345678901234567891'));
+    const other = await postMessages(stack, 'exact', withToolCall('12345678901234567892'));
+    const repeat = await postMessages(stack, 'exact', withToolCall('12345678901234567891'));
+    const counted = await fetch(`${stack.url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await stack.token('exact')}`,
+        'content-type': 'application/json',
+      },
+      body: withToolCall('12345678901234567893').replace('"max_tokens":40,', ''),
+    });
+
+    expect([first.status, other.status, repeat.status, counted.status]).toEqual([
+      200, 200, 200, 200,
+    ]);
+    expect([first.cache, other.cache, repeat.cache]).toEqual(['miss', 'miss', 'hit']);
+    for (const id of ['12345678901234567891', '12345678901234567892', '12345678901234567893']) {
+      expect(sent(`"input":{"id":${id},"ratio":1.0,"limit":1e400}`)).toHaveLength(1);
+    }
+  });
 });
 
 const question = (text: string, stream: boolean) => ({
@@ -211,6 +242,7 @@ const question = (text: string, stream: boolean) => ({
   messages: [{ role: 'user', content: `${text} [[local-claude: tokens=12]]` }],
 });
 
+/** `body` as a string is sent as it is. */
 async function postMessages(
   stack: TestStack,
   userId: string,
@@ -225,7 +257,7 @@ async function postMessages(
       'anthropic-version': '2023-06-01',
       ...headers,
     },
-    body: JSON.stringify(body),
+    body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return {
     status: response.status,
