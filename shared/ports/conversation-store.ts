@@ -167,8 +167,10 @@ export interface ConversationStore {
     read: HistoryWindow | MessagesPage,
   ): Promise<Page<StoredMessage>>;
   /**
-   * The message with this id, if the conversation has one from `fromSeq` on: only those are
-   * read (an id it does not have costs reads of them, not of the whole history).
+   * The newest message from `fromSeq` on with this id, or that its client knows by it (a
+   * question's `clientMessageId`: useChat names a question it has not reloaded by its own id, and
+   * keeps that id through an edit). Only those messages are read (an id it does not have costs
+   * reads of them, not of the whole history).
    */
   findMessage(
     userId: string,

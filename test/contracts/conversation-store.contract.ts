@@ -426,6 +426,31 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(await store.findMessage(userId, conversation.id, 'msg_none')).toBeUndefined();
     });
 
+    it("finds a question by its client's id, the newest that carries it (an edit keeps the id)", async () => {
+      const conversationId = newConversationId();
+      const ask = async (clientMessageId: string, existing?: Conversation) => {
+        const begin = beginOf({
+          userId,
+          conversationId,
+          existing,
+          userMessage: { id: newMessageId(), content: clientMessageId, tokens: 3, clientMessageId },
+        });
+        const seq = await store.beginTurn(begin);
+        await store.finishTurn(finishOf(begin, seq));
+        return (await store.getConversation(userId, conversationId))!;
+      };
+      const first = await ask('q-first');
+      const second = await ask('q-edited', first);
+      const edited = await ask('q-edited', second);
+      const { items } = await store.listMessages(userId, conversationId, { limit: 10 });
+
+      expect(await store.findMessage(userId, conversationId, 'q-first')).toEqual(items[0]);
+      expect(await store.findMessage(userId, conversationId, 'q-edited')).toEqual(items[4]);
+      expect(await store.findMessage(userId, conversationId, 'q-edited', 4)).toEqual(items[4]);
+      expect(await store.findMessage(userId, conversationId, 'q-first', 2)).toBeUndefined();
+      expect(edited.lastSeq).toBe(6);
+    });
+
     it('finds a message by its id only from the sequence number asked', async () => {
       const conversation = await converse({ tokens: [5, 7, 9, 11] });
       const { items } = await store.listMessages(userId, conversation.id, { limit: 10 });

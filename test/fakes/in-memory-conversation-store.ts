@@ -145,8 +145,10 @@ export class InMemoryConversationStore implements ConversationStore {
     messageId: string,
     fromSeq = 1,
   ): Promise<StoredMessage | undefined> {
-    const found = this.messagesOf(userId, conversationId).find(
-      ({ message }) => message.id === messageId && message.seq >= fromSeq,
+    const found = this.messagesOf(userId, conversationId).findLast(
+      ({ message }) =>
+        message.seq >= fromSeq &&
+        (message.id === messageId || message.clientMessageId === messageId),
     );
     return found && structuredClone(found.message);
   }

@@ -435,16 +435,78 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
     );
   });
 
-  it('refuses to regenerate a message it does not know with 404, asking nothing', async () => {
+  it("regenerates the answer to a question named by useChat's own id, and refuses an id it does not know with 404, asking nothing", async () => {
     const { chat } = await chatAs(stack, 'iris');
     await chat.sendMessage({ text: `Hello ${directive('reply=echo')}` });
+    const [question, first] = chat.messages;
+
+    // useChat's id for the question, not the server's: the page was not reloaded.
+    await chat.regenerate({ messageId: question!.id });
+
+    expect(chat.error).toBeUndefined();
+    expect(chat.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(chat.messages[1]!.id).not.toBe(first!.id);
+    const conversationId = first!.metadata!.conversationId!;
+    const stored = await json(
+      await stack.request('iris', 'GET', `/v1/conversations/${conversationId}`),
+    );
+    expect(stored.messages.map((m: { id: string }) => m.id)).toEqual([
+      expect.any(String),
+      chat.messages[1]!.id,
+    ]);
+
     const asked = stack.claude.requests.length;
-
-    await chat.regenerate({ messageId: chat.messages[0]!.id }).catch(() => undefined);
-
-    // useChat's own id for the question is not the server's.
-    expect(chat.error?.message).toMatch(/no message .* to answer again/);
+    const unknown = await stack.request('iris', 'POST', '/v1/ui/chat', {
+      id: chat.id,
+      messages: [{ id: 'never-sent', role: 'user', parts: [{ type: 'text', text: 'Hello' }] }],
+      trigger: 'regenerate-message',
+      messageId: 'never-sent',
+    });
+    expect(unknown.status).toBe(404);
+    expect((await json(unknown)).error.message).toMatch(/no message "never-sent" to answer again/);
     expect(stack.claude.requests).toHaveLength(asked);
+  });
+
+  it("edits a question by useChat's own id before any reload (it was a 404, and useChat had already cut its chat to the edit), again by it, and makes a refused edit on its Retry", async () => {
+    const { chat } = await chatAs(stack, 'judy', { lastMessageOnly: true });
+    await chat.sendMessage({ text: 'First question' });
+    await chat.sendMessage({ text: 'Second question' });
+    const conversationId = chat.messages[1]!.metadata!.conversationId!;
+    const firstId = chat.messages[0]!.id;
+    const visible = async () =>
+      (
+        await json(await stack.request('judy', 'GET', `/v1/conversations/${conversationId}`))
+      ).messages.map((m: { role: string; content: string }) => [m.role, m.content]);
+
+    await chat.sendMessage({ text: 'First question, edited', messageId: firstId });
+    expect(chat.error).toBeUndefined();
+    expect(await visible()).toEqual(chat.messages.map((m) => [m.role, textOf(m)]));
+    expect(chat.messages.map(textOf)[0]).toBe('First question, edited');
+
+    await chat.sendMessage({ text: 'First question, edited again', messageId: firstId });
+    expect(chat.error).toBeUndefined();
+    const sent = stack.claude.requests.at(-1)!.body as {
+      messages: Array<{ content: Array<{ text: string }> }>;
+    };
+    expect(sent.messages.map((m) => m.content[0]?.text)).toEqual(['First question, edited again']);
+    expect(await visible()).toEqual(chat.messages.map((m) => [m.role, textOf(m)]));
+
+    // An edit refused (a 409, 429 or 402) leaves useChat ending with it; its Retry makes it.
+    await chat.sendMessage({ text: 'Second, asked after the edits' });
+    const secondId = chat.messages.at(-2)!.id;
+    const retry = await stack.request('judy', 'POST', '/v1/ui/chat', {
+      id: chat.id,
+      messages: [{ id: secondId, role: 'user', parts: [{ type: 'text', text: 'Second, edited' }] }],
+      trigger: 'regenerate-message',
+    });
+    expect(retry.status).toBe(200);
+    await retry.text();
+    expect((await visible()).map(([, content]: string[]) => content)).toEqual([
+      'First question, edited again',
+      expect.any(String),
+      'Second, edited',
+      expect.any(String),
+    ]);
   });
 
   it('regenerates the last answer: the question is asked again without the old answer, which is superseded', async () => {
@@ -519,7 +581,7 @@ describe('POST /v1/ui/chat with the AI SDK (useChat)', () => {
       'Second question, edited again',
     ]);
 
-    // A client-side id names no question of the server's.
+    // An id neither the server's nor one useChat sent names no question.
     const unknown = await stack.request('heidi', 'POST', '/v1/ui/chat', {
       id: conversationId,
       messages: [{ id: 'client-id', role: 'user', parts: [{ type: 'text', text: 'edited' }] }],

@@ -69,7 +69,7 @@ export const uiChatRoute = (deps: {
       operationId: 'uiChat',
       summary: "Chat with the AI SDK's useChat (UI message stream protocol v1)",
       description:
-        "What `useChat` with `DefaultChatTransport({ api: '<function URL>/v1/ui/chat', headers })` sends: `{ id, messages, trigger, messageId? }`, plus optional `model`, `system` and `maxTokens`. The chat `id` names a conversation of the caller's (one of our conversation ids names that conversation; any other id is mapped to one), started by the chat's first message. The history is the server's: only the last user message's text is read. `trigger: \"regenerate-message\"` answers the last question again (the previous answer is kept, superseded; when the last message is a question the server does not have, refused before it was stored, it is asked instead; when it is one of the server's questions, by its id, reading otherwise (an edit refused), it replaces that question as the edit would have), or, with a `messageId` (an earlier answer, or a question, by the server's id), gives that answer again, superseding it and everything after it; `submit-message` with a `messageId` edits that question (a server message id, as `GET /v1/conversations/{id}` lists them): it and everything after it are superseded. The answer streams as `data: <JSON>` lines (no `event:` names) ending with `data: [DONE]`; the message metadata carries the conversation, model, stop reason, usage and cost. An error found before the stream starts is a JSON response, which useChat surfaces as its error.",
+        "What `useChat` with `DefaultChatTransport({ api: '<function URL>/v1/ui/chat', headers })` sends: `{ id, messages, trigger, messageId? }`, plus optional `model`, `system` and `maxTokens`. The chat `id` names a conversation of the caller's (one of our conversation ids names that conversation; any other id is mapped to one), started by the chat's first message. The history is the server's: only the last user message's text is read. `trigger: \"regenerate-message\"` answers the last question again (the previous answer is kept, superseded; when the last message is a question the server does not have, refused before it was stored, it is asked instead; when it is one of the server's questions, by either of its ids, reading otherwise (an edit refused), it replaces that question as the edit would have), or, with a `messageId` (an earlier answer, or a question), gives that answer again, superseding it and everything after it; `submit-message` with a `messageId` edits that question: it and everything after it are superseded. A question is named by the server's id (as `GET /v1/conversations/{id}` lists them) or by the one the client gave it as it sent it (useChat's), which is kept with it. The answer streams as `data: <JSON>` lines (no `event:` names) ending with `data: [DONE]`; the message metadata carries the conversation, model, stop reason, usage and cost. An error found before the stream starts is a JSON response, which useChat surfaces as its error.",
       responses: {
         200: {
           description: 'The answer, in the UI message stream protocol v1.',
@@ -124,11 +124,12 @@ type Start = (request: Omit<TurnRequest, 'userId'>) => Promise<LiveTurn>;
 
 /**
  * The turn a useChat request asks for: an answer given again (`regenerate-message`: the
- * last, or the one its `messageId` names), an edited question (`submit-message` with the server's id of the
- * question), or the next question, which starts the conversation under the chat's id
- * when it is the chat's first. A regenerate of a question the server does not have (one
- * refused, with a 409, 429 or 402: useChat's Retry after an error) asks it; of one of the
- * server's questions by its id, reading otherwise (an edit refused), makes that edit.
+ * last, or the one its `messageId` names), an edited question (`submit-message` with the
+ * question's id, the server's or useChat's), or the next question, which starts the
+ * conversation under the chat's id when it is the chat's first. A regenerate of a question
+ * the server does not have (one refused, with a 409, 429 or 402: useChat's Retry after an
+ * error) asks it; of one of the server's questions, reading otherwise (an edit refused),
+ * makes that edit.
  */
 async function startTurn(
   start: Start,
@@ -144,14 +145,25 @@ async function startTurn(
   if (body.trigger === 'regenerate-message' && (await asksAnotherQuestion(request))) {
     const message = lastUserText(body.messages, request.maxMessageChars);
     const { id } = body.messages.at(-1)!;
-    // The server's own question, reading otherwise: the Retry of a refused edit, which
+    const clientId = clientMessageId(body);
+    // One of the server's questions, reading otherwise: the Retry of a refused edit, which
     // asked at the end would be answered after all the edit was to replace.
     if (id !== undefined && isMessageId(id)) {
-      return start({ conversationId, message, replaces: id }).catch(
+      return start({ conversationId, message, replaces: id, ...asked(clientId) }).catch(
         namingTheChat(body.id, conversationId),
       );
     }
-    return ask(start, conversationId, message, clientMessageId(body));
+    // By useChat's id, before a reload: an edit if the server has a question by it, else a
+    // question it refused before storing (useChat's Retry of a 409, 429 or 402), asked now.
+    if (clientId !== undefined) {
+      return start({ conversationId, message, replaces: clientId, ...asked(clientId) }).catch(
+        (error: unknown) => {
+          if (!(error instanceof NotFoundError)) throw error;
+          return ask(start, conversationId, message, clientId);
+        },
+      );
+    }
+    return ask(start, conversationId, message, clientId);
   }
   if (body.trigger === 'regenerate-message') {
     // The client's copy of the question is not read.
@@ -164,12 +176,19 @@ async function startTurn(
   }
   const message = lastUserText(body.messages, request.maxMessageChars);
   if (body.messageId !== undefined) {
-    return start({ conversationId, message, replaces: body.messageId }).catch(
-      namingTheChat(body.id, conversationId),
-    );
+    return start({
+      conversationId,
+      message,
+      replaces: body.messageId,
+      ...asked(clientMessageId(body)),
+    }).catch(namingTheChat(body.id, conversationId));
   }
   return ask(start, conversationId, message, clientMessageId(body));
 }
+
+/** The client's id of the question asked, kept with it (useChat keeps a question's id through an edit). */
+const asked = (clientMessageId: string | undefined) =>
+  clientMessageId === undefined ? {} : { clientMessageId };
 
 /** The next question, which starts the conversation under the chat's id when it is the chat's first. */
 function ask(
@@ -178,7 +197,7 @@ function ask(
   message: string,
   clientMessageId: string | undefined,
 ): Promise<LiveTurn> {
-  const question = { message, ...(clientMessageId !== undefined && { clientMessageId }) };
+  const question = { message, ...asked(clientMessageId) };
   return start({ conversationId, ...question }).catch((error: unknown) => {
     // The chat's first message (nothing was held): start the conversation under its id.
     if (!(error instanceof NotFoundError)) throw error;

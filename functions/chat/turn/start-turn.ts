@@ -537,10 +537,7 @@ async function supersededBy(
       `no message ${quoted(id)} after this conversation's summary: one summarized already (compacted) can no longer be replaced`,
     );
   }
-  const named =
-    found && !request.regenerate && found.role === 'user'
-      ? await editedAs(store, existing, found)
-      : found;
+  const named = found?.role === 'user' ? await editedAs(store, existing, found) : found;
   if (
     !named ||
     isSuperseded(named.seq, existing.superseded) ||

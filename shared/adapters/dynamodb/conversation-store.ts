@@ -243,7 +243,7 @@ export class DynamoConversationStore implements ConversationStore {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :end',
-          FilterExpression: 'id = :id',
+          FilterExpression: 'id = :id OR clientMessageId = :id',
           ExpressionAttributeValues: {
             ':pk': keys.conversationPartition(userId, conversationId),
             ':from': keys.messageSeqKey(fromSeq),
