@@ -132,6 +132,12 @@ export interface FinishTurn {
    * answer stored is billed, and billed once however the settles race.
    */
   reservation?: Reservation;
+  /**
+   * The conversation's replaced messages as the turn ends, when it changes them: a regenerate
+   * whose answer showed nothing gives back the answers it was to replace, its own replaced
+   * instead. Set only while the turn holds the conversation.
+   */
+  superseded?: ReadonlyArray<readonly [number, number]>;
   nowIso: string;
 }
 

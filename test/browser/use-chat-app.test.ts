@@ -194,7 +194,13 @@ describe.skipIf(chromiumMissing)(
       expect(await done()).toMatch(/ready$/);
       expect(await page.getByTestId('stop-status').textContent()).toBe('202');
       expect(stack.claude.requests[before]?.aborted).toBe(true);
-      expect((await stored('lovelace', conversationId)).at(-1)?.stopReason).toBe('stopped');
+      // Stopped before its first token, it replaced nothing: the answer before it is back.
+      const messages = await stored('lovelace', conversationId, '?include=superseded');
+      expect(messages.map((m) => [m.role, m.stopReason, m.superseded])).toEqual([
+        ['user', undefined, undefined],
+        ['assistant', 'end_turn', undefined],
+        ['assistant', 'stopped', true],
+      ]);
       await page.close();
     });
 

@@ -580,6 +580,51 @@ export function conversationStoreContract(subject: () => Promise<ConversationSto
       expect(conversation?.activeTurn).toBeUndefined();
     });
 
+    it('sets the replaced messages the turn ends with, only while it holds the conversation', async () => {
+      const before = await converse({ tokens: [5, 7] });
+      const regenerate = (leaseUntilMs: number) =>
+        beginOf({
+          userId,
+          conversationId: before.id,
+          existing: before,
+          userMessage: undefined,
+          supersedeFrom: 2,
+          leaseUntilMs,
+        });
+      const begin = regenerate(T0 + LEASE_MS);
+      const seq = await store.beginTurn(begin);
+      const gaveNothing = (finish: FinishTurn) => ({
+        ...finish,
+        answer: { ...finish.answer, content: '', tokens: 0, stopReason: 'error' as const },
+        superseded: [[3, 3]] as const,
+      });
+
+      await store.finishTurn(gaveNothing(finishOf(begin, seq)));
+
+      const after = await store.getConversation(userId, before.id);
+      expect(after).toMatchObject({ lastSeq: 3, messageCount: 3, superseded: [[3, 3]] });
+      expect(after?.activeTurn).toBeUndefined();
+
+      // Its lease ran out and another turn took the conversation: the answer is stored, the
+      // other turn's replaced messages are left alone.
+      const late = regenerate(T0);
+      const lateSeq = await store.beginTurn({ ...late, existing: after! });
+      const current = await store.getConversation(userId, before.id);
+      const taker = beginOf({
+        userId,
+        conversationId: before.id,
+        existing: current!,
+        nowIso: iso(T0 + 1),
+      });
+      await store.beginTurn(taker);
+      await store.finishTurn({ ...gaveNothing(finishOf(late, lateSeq)), superseded: [[9, 9]] });
+
+      expect((await store.getConversation(userId, before.id))?.superseded).toEqual([
+        [3, 3],
+        [2, 3],
+      ]);
+    });
+
     it("keeps a failed answer's failure, as its stream told it", async () => {
       const begin = beginOf({ userId, conversationId: newConversationId() });
       const seq = await store.beginTurn(begin);

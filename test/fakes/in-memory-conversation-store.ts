@@ -342,6 +342,7 @@ export class InMemoryConversationStore implements ConversationStore {
     if (conversation.activeTurn?.turnId === turn.turnId) {
       delete conversation.activeTurn;
       delete record.stopTurnId;
+      if (turn.superseded) conversation.superseded = structuredClone(turn.superseded);
     }
   }
 

@@ -7,6 +7,7 @@ import type { UsageRecords } from '../../../shared/ports/usage-records.js';
 import { answerOutcome } from './answer-outcome.js';
 import type { CollectedAnswer } from './collect-answer.js';
 import type { CompactionRequests } from './compaction-requests.js';
+import { givenBack } from './given-back.js';
 import type { TurnCache } from './turn-cache.js';
 import type { StartedTurn, TurnEvent } from './turn-types.js';
 
@@ -53,6 +54,11 @@ export function createTurnFinish(deps: {
       costNanoUsd = turn.admitted.reservedNanoUsd;
       failure ??= new ModelError('api_error', 'the answer could not be priced', { cause: error });
     }
+    const superseded = givenBack(turn, {
+      seq: turn.userSeq + 1,
+      text: answer.text,
+      stopReason: outcome.stopReason,
+    });
     try {
       await store.finishTurn({
         userId: turn.userId,
@@ -75,6 +81,7 @@ export function createTurnFinish(deps: {
         },
         // Billed should this function die before its settle below: a replay is free.
         ...(turn.cache.outcome !== 'hit' && { reservation: turn.admitted.reservation }),
+        ...(superseded && { superseded }),
         nowIso: new Date(clock()).toISOString(),
       });
     } catch (error) {
@@ -130,7 +137,7 @@ export function createTurnFinish(deps: {
         model,
         summaryThroughSeq: turn.summaryThroughSeq,
         lastSeq: turn.userSeq + 1,
-        superseded: turn.superseded,
+        superseded: superseded ?? turn.superseded,
         historyTokens: turn.uncompactedTokens + estimateTokens(answer.text),
       })
       // The next turn asks again: compaction is an optimisation, never a failure.

@@ -9,10 +9,11 @@ import type {
   PromptMessage,
 } from '../../../shared/ports/model.js';
 import type { Admitted } from '../../../shared/usage/admission.js';
+import { givenBack } from './given-back.js';
 import { openWithFallback } from './open-with-fallback.js';
 import { type Prompt, promptWithin } from './prompt-within.js';
 import type { TurnController } from './turn-controller.js';
-import type { TurnLimits, TurnObserver } from './turn-types.js';
+import type { StartedTurn, TurnLimits, TurnObserver } from './turn-types.js';
 
 interface HeldTurn {
   userId: string;
@@ -24,6 +25,7 @@ interface HeldTurn {
   admitted: Admitted;
   controller: TurnController;
   observer: TurnObserver;
+  regenerated?: StartedTurn['regenerated'];
 }
 
 interface AnswerRequest {
@@ -111,6 +113,7 @@ async function recordFailedStart(
   answer: { userSeq: number; model: string; failure: unknown },
 ): Promise<void> {
   const { userSeq, model, failure } = answer;
+  const superseded = givenBack(turn, { seq: userSeq + 1, text: '', stopReason: 'error' });
   await deps.store.finishTurn({
     userId: turn.userId,
     conversationId: turn.conversationId,
@@ -130,6 +133,7 @@ async function recordFailedStart(
         failure: { kind: failure.kind, message: failure.message },
       }),
     },
+    ...(superseded && { superseded }),
     nowIso: new Date(deps.clock()).toISOString(),
   });
 }

@@ -264,6 +264,7 @@ export function createTurnStart(deps: {
       admitted,
       controller,
       observer,
+      ...(request.regenerate && { regenerated: { supersededBefore: existing?.superseded ?? [] } }),
     };
     const opening = cache.replay
       ? Promise.resolve({ stream: cache.replay, model: cache.replay.model })

@@ -182,6 +182,11 @@ export interface StartedTurn {
   summaryThroughSeq: number;
   /** Messages replaced by a regenerate or an edit (`[from, to]` seqs), this turn's included. */
   superseded: ReadonlyArray<readonly [number, number]>;
+  /**
+   * A regenerate's: the messages replaced before it, which its answer gives back should it show
+   * nothing (failed or stopped before its first token).
+   */
+  regenerated?: { supersededBefore: ReadonlyArray<readonly [number, number]> };
   /** The answer's max_tokens: Claude bills no more, so neither does an estimate. */
   maxTokens: number;
   observer: TurnObserver;

@@ -199,9 +199,9 @@ export function finishTurnItems(tableName: string, turn: FinishTurn) {
     ':cacheWrite': answer.usage.cacheCreationInputTokens,
     ':cost': answer.costNanoUsd,
   };
-  const countersExpression =
+  const countersExpression = (alsoSet = '') =>
     'SET updatedAt = :now, gsi1sk = :activity, messageCount = messageCount + :one, ' +
-    'uncompactedTokens = uncompactedTokens + :tokens ' +
+    `uncompactedTokens = uncompactedTokens + :tokens${alsoSet} ` +
     'ADD inputTokens :in, outputTokens :out, cacheReadInputTokens :cacheRead, ' +
     'cacheCreationInputTokens :cacheWrite, costNanoUsd :cost';
   return {
@@ -232,9 +232,13 @@ export function finishTurnItems(tableName: string, turn: FinishTurn) {
       Update: {
         TableName: tableName,
         Key: conversationKey,
-        UpdateExpression: `${countersExpression} REMOVE activeTurnId, activeTurnLeaseUntil, activeTurnHold, stopTurnId`,
+        UpdateExpression: `${countersExpression(turn.superseded ? ', supersededRanges = :ranges' : '')} REMOVE activeTurnId, activeTurnLeaseUntil, activeTurnHold, stopTurnId`,
         ConditionExpression: 'activeTurnId = :turn',
-        ExpressionAttributeValues: { ...counters, ':turn': turn.turnId },
+        ExpressionAttributeValues: {
+          ...counters,
+          ':turn': turn.turnId,
+          ...(turn.superseded && { ':ranges': turn.superseded }),
+        },
       },
     },
     /** Counts the answer only, if the conversation is still the one the turn began in. */
@@ -242,7 +246,7 @@ export function finishTurnItems(tableName: string, turn: FinishTurn) {
       Update: {
         TableName: tableName,
         Key: conversationKey,
-        UpdateExpression: countersExpression,
+        UpdateExpression: countersExpression(),
         ConditionExpression: 'createdAt = :createdAt',
         ExpressionAttributeValues: { ...counters, ':createdAt': turn.conversationCreatedAt },
       },
