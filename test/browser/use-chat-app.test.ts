@@ -4,6 +4,7 @@ import { conversationIdOfChat } from '../../functions/chat/routes/ui-chat-id.js'
 import { json } from '../integration/support/sse.js';
 import { startTestStack, type TestStack } from '../integration/support/test-stack.js';
 import { chromiumMissing, launchChromium } from './support/chromium.js';
+import { droppableProxy } from './support/droppable-proxy.js';
 import { directive } from './support/playground-page.js';
 import { startUseChatApp } from './support/use-chat-app.js';
 
@@ -17,9 +18,24 @@ interface StoredMessage {
   id: string;
   role: 'user' | 'assistant';
   content: string;
+  model?: string;
   stopReason?: string;
+  usage?: Record<string, unknown>;
+  costUsd?: number;
   superseded?: true;
 }
+
+/** The metadata useChat keeps for an answer the server has stored, as the server lists it. */
+const metadataOf = (
+  conversationId: string,
+  { model, stopReason, usage, costUsd }: StoredMessage,
+) => ({
+  conversationId,
+  model,
+  stopReason,
+  usage,
+  costUsd,
+});
 
 /**
  * `useChat` set up as README says, in a React app on another origin (support/use-chat-app/),
@@ -51,13 +67,18 @@ describe.skipIf(chromiumMissing)(
     /**
      * The app on a new chat of `userId`'s, under the id the app made for it (README's, a
      * UUID: no conversation id), kept in the URL as README's reopening has it.
+     * @param api the function URL the app is given: the stack's, or a proxy in front of it
      */
-    async function openChat(userId: string, beforeOpening?: (page: Page) => Promise<unknown>) {
+    async function openChat(
+      userId: string,
+      beforeOpening?: (page: Page) => Promise<unknown>,
+      api = stack.url,
+    ) {
       const page = await browser.newPage();
       await beforeOpening?.(page);
       const url = new URL(app.origin);
       url.search = new URLSearchParams({
-        api: stack.url,
+        api,
         token: await stack.token(userId),
       }).toString();
       await page.goto(url.toString());
@@ -80,6 +101,17 @@ describe.skipIf(chromiumMissing)(
       );
     const shownAnswer = async (page: Page) =>
       (await page.locator('li[data-role="assistant"] p').last().textContent()) ?? '';
+    /** The metadata the page has for its last answer. */
+    const shownMetadata = async (page: Page) =>
+      JSON.parse(
+        (await page.locator('li[data-role="assistant"]').last().getAttribute('data-metadata')) ??
+          'null',
+      );
+    /** Status and Send as one snapshot: they must agree at every moment. */
+    const statusAndSend = (page: Page) =>
+      page.evaluate(
+        `document.querySelector('[data-testid=status]').textContent + ' ' + (document.querySelector('button[type=submit]').disabled ? 'disabled' : 'enabled')`,
+      );
     const stored = async (userId: string, conversationId: string, query = '') =>
       (
         await json(
@@ -251,6 +283,79 @@ describe.skipIf(chromiumMissing)(
       await page.close();
     });
 
+    it("disables Send while a question is answered (submitted, streaming): one sent then would be refused, and its error wiped by the answer's next chunk", async () => {
+      const { page } = await openChat('frances');
+      expect(await statusAndSend(page)).toBe('ready enabled');
+      const done = await statusesFromNow(page);
+      await ask(page, `Tell me a story ${directive('tokens=40 tps=20 ttft=800')}`);
+
+      await expect.poll(() => statusAndSend(page), { timeout: 5_000 }).toBe('submitted disabled');
+      await expect.poll(() => statusAndSend(page), { timeout: 5_000 }).toBe('streaming disabled');
+      expect(await done()).toBe('submitted streaming ready');
+      expect(await statusAndSend(page)).toBe('ready enabled');
+      await page.close();
+    });
+
+    it("shows the whole answer, with its end, once README's Reconnect resumes it after the connection was lost and the answer ended meanwhile", async () => {
+      const proxy = await droppableProxy(stack.url);
+      const { page, conversationId } = await openChat('margaret', undefined, proxy.url);
+      await ask(page, `Count slowly ${directive('tokens=80 tps=20')}`);
+      await expect.poll(() => shownAnswer(page), { timeout: 5_000 }).toMatch(/\w+ \w+ \w+/);
+
+      proxy.cut();
+      await page.getByRole('alert').waitFor();
+      const last = async () => (await stored('margaret', conversationId)).at(-1);
+      await expect
+        .poll(async () => (await last())?.stopReason, { timeout: 10_000 })
+        .toBe('end_turn');
+      const cutOff = await shownAnswer(page);
+      const done = await statusesFromNow(page);
+      await page.getByRole('button', { name: 'Reconnect' }).click();
+
+      // The replay, whole, may come in one render: React need not show `submitted`.
+      expect(await done()).toMatch(/ready$/);
+      const answer = (await last())!;
+      expect(cutOff.length).toBeLessThan(answer.content.length);
+      expect(await shown(page)).toEqual(asShown(await stored('margaret', conversationId)));
+      expect(await shownMetadata(page)).toEqual(metadataOf(conversationId, answer));
+      expect(await page.getByRole('alert').count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'Reconnect' }).count()).toBe(0);
+      await page.close();
+      await proxy.close();
+    });
+
+    it('shows the whole answer of a reopened chat once useChat resumes it as the tab comes back, after the connection was lost and the answer ended meanwhile', async () => {
+      const proxy = await droppableProxy(stack.url);
+      const { page, conversationId } = await openChat('radia', undefined, proxy.url);
+      await ask(page, `Tell me at length ${directive('tokens=40 tps=30')}`);
+      await expect.poll(() => shownAnswer(page), { timeout: 5_000 }).toMatch(/\w+ \w+ \w+/);
+      // Reopened mid-answer: README's reopening resumes (resume: true as useChat mounts).
+      await page.reload();
+      await expect
+        .poll(() => page.getByTestId('statuses').textContent(), { timeout: 10_000 })
+        .toMatch(/^ready (submitted )?streaming ready$/);
+      // The chat goes on: its next answer, not the one it opened with, is the one cut off.
+      await ask(page, `Count slowly ${directive('tokens=80 tps=20')}`);
+      await expect.poll(async () => (await shown(page)).length, { timeout: 5_000 }).toBe(4);
+      await expect.poll(() => shownAnswer(page), { timeout: 5_000 }).toMatch(/\w+ \w+ \w+/);
+
+      proxy.cut();
+      await page.getByRole('alert').waitFor();
+      const last = async () => (await stored('radia', conversationId)).at(-1);
+      await expect
+        .poll(async () => (await last())?.stopReason, { timeout: 10_000 })
+        .toBe('end_turn');
+      const done = await statusesFromNow(page);
+      await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))");
+
+      expect(await done()).toMatch(/ready$/);
+      expect(await shown(page)).toEqual(asShown(await stored('radia', conversationId)));
+      expect(await shownMetadata(page)).toEqual(metadataOf(conversationId, (await last())!));
+      expect(await page.getByRole('alert').count()).toBe(0);
+      await page.close();
+      await proxy.close();
+    });
+
     it('shows a failure mid-answer as the chat error, keeping the part shown, which is what is stored', async () => {
       const { page, conversationId } = await openChat('edsger');
       const done = await statusesFromNow(page);
@@ -259,6 +364,8 @@ describe.skipIf(chromiumMissing)(
       expect(await done()).toMatch(/^submitted (streaming )?error$/);
 
       expect(await page.getByRole('alert').textContent()).toMatch(/overloaded/i);
+      // Failed, not cut off: there is nothing to reconnect to.
+      expect(await page.getByRole('button', { name: 'Reconnect' }).count()).toBe(0);
       const messages = await stored('edsger', conversationId);
       expect(messages.at(-1)?.content).not.toBe('');
       expect(await shown(page)).toEqual(asShown(messages));

@@ -129,13 +129,27 @@ describe("README's useChat code", () => {
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the app's template literal, as text
       .replaceAll('`https://<id>.lambda-url.<region>.on.aws', '`${functionUrl}');
     const pieces = [
-      ...code.matchAll(/^(?:async )?function \w+[\s\S]*?^\}$/gm),
+      ...code.matchAll(/^(?:async )?function [a-z]\w*[\s\S]*?^\}$/gm),
       ...code.matchAll(/^ *prepareSendMessagesRequest:[\s\S]*?^ *\}\),$/gm),
     ].map((m) => m[0]);
     // Indented as each file nests it.
     const unindented = (text: string) => text.replace(/^ +/gm, '');
-    expect(pieces).toHaveLength(5);
+    expect(pieces).toHaveLength(6);
     expect(pieces.filter((piece) => !unindented(app).includes(unindented(piece)))).toEqual([]);
+  });
+
+  it("has the app's chat component as README sketches it: each of its lines but what it reads of useChat", () => {
+    const app = read('test/browser/support/use-chat-app/main.tsx');
+    const sketch = read('README.md').match(/^function Chat\b[\s\S]*?^\}$/m)?.[0] ?? '';
+    const code = (text: string) =>
+      text
+        .split('\n')
+        .map((line) => line.replace(/\/\/.*$/, '').trim())
+        .filter((line) => line.length > 0 && !line.startsWith('const {'));
+    const appLines = new Set(code(app));
+
+    expect(code(sketch).length).toBeGreaterThan(10);
+    expect(code(sketch).filter((line) => !appLines.has(line))).toEqual([]);
   });
 });
 

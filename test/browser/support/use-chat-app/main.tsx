@@ -1,6 +1,6 @@
 import { useChat } from '@ai-sdk/react';
 import { DefaultChatTransport, type UIMessage } from 'ai';
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 
 /**
@@ -26,22 +26,24 @@ async function storedMessages(chatId: string): Promise<UIMessage[]> {
 }
 
 // From README.
-function resumeRequest(stored: UIMessage[]) {
-  const last = stored.at(-1);
-  const streaming =
-    last?.role === 'assistant' && !(last.metadata as { stopReason?: string })?.stopReason;
-  return ({ api, id }: { api: string; id: string }) => ({
-    api: `${api}/${id}/stream${streaming ? `?messageId=${last.id}` : ''}`,
-  });
+function unfinished(message: UIMessage | undefined): message is UIMessage {
+  return (
+    message?.role === 'assistant' && !(message.metadata as { stopReason?: string })?.stopReason
+  );
+}
+
+// From README.
+function resumeRequest(messages: () => UIMessage[]) {
+  return ({ api, id }: { api: string; id: string }) => {
+    const last = messages().at(-1);
+    return { api: `${api}/${id}/stream${unfinished(last) ? `?messageId=${last.id}` : ''}` };
+  };
 }
 
 // From README.
 function answerMayBeGoing(stored: UIMessage[]) {
   const last = stored.at(-1);
-  return (
-    last !== undefined &&
-    (last.role === 'user' || !(last.metadata as { stopReason?: string })?.stopReason)
-  );
+  return last?.role === 'user' || unfinished(last);
 }
 
 /** The chat named in the URL (a new one named there first), rendered once its messages are read. */
@@ -58,8 +60,9 @@ function Page() {
 
 function Chat({ chatId, stored }: { chatId: string; stored: UIMessage[] }) {
   const [input, setInput] = useState('');
+  const shown = useRef(stored); // read by the resume as it leaves
   // README's snippet.
-  const { id, messages, sendMessage, regenerate, status, error } = useChat({
+  const { id, messages, sendMessage, regenerate, resumeStream, status, error } = useChat({
     id: chatId, // names the conversation (below); omit it for a new one
     messages: stored,
     resume: answerMayBeGoing(stored), // README's reopening: after a reload, the answer still streaming
@@ -73,9 +76,18 @@ function Chat({ chatId, stored }: { chatId: string; stored: UIMessage[] }) {
         body: { ...body, id, messages: messages.slice(-1), trigger, messageId },
       }),
       // README's reopening.
-      prepareReconnectToStreamRequest: resumeRequest(stored),
+      prepareReconnectToStreamRequest: resumeRequest(() => shown.current),
     }),
   });
+  // README's reopening.
+  useEffect(() => {
+    shown.current = messages;
+  }, [messages]);
+  // An error with the answer unfinished is a lost connection, not a failure: the answer goes on
+  // at the server, so resume it rather than regenerate it.
+  const connectionLost = error !== undefined && unfinished(messages.at(-1));
+  // README's Send (and Regenerate, Edit) waits for the answer.
+  const answering = status === 'submitted' || status === 'streaming';
   const statuses = useStatusesSeen(status);
   const [stopStatus, setStopStatus] = useState<number>();
 
@@ -98,11 +110,17 @@ function Chat({ chatId, stored }: { chatId: string; stored: UIMessage[] }) {
     <main>
       <ol aria-label="Conversation">
         {messages.map((message) => (
-          <li key={message.id} data-role={message.role} data-id={message.id}>
+          <li
+            key={message.id}
+            data-role={message.role}
+            data-id={message.id}
+            data-metadata={JSON.stringify(message.metadata ?? null)}
+          >
             <p>{message.parts.map((part) => (part.type === 'text' ? part.text : '')).join('')}</p>
             {message.role === 'user' && (
               <button
                 type="button"
+                disabled={answering}
                 onClick={() => {
                   // README's edit: the question's server id, the composer's text.
                   sendMessage({ text: input, messageId: message.id });
@@ -119,13 +137,22 @@ function Chat({ chatId, stored }: { chatId: string; stored: UIMessage[] }) {
       <p data-testid="statuses">{statuses.join(' ')}</p>
       {stopStatus !== undefined && <p data-testid="stop-status">{stopStatus}</p>}
       {error && <p role="alert">{error.message}</p>}
+      {/* README's button. */}
+      {connectionLost && (
+        <button type="button" onClick={() => void resumeStream()}>
+          Reconnect
+        </button>
+      )}
       <form onSubmit={send}>
         <textarea
           aria-label="Message"
           value={input}
           onChange={(event) => setInput(event.target.value)}
         />
-        <button type="submit">Send</button>
+        {/* README's button. */}
+        <button type="submit" disabled={status === 'submitted' || status === 'streaming'}>
+          Send
+        </button>
         {/* README's button; the page shows the stop's status. */}
         <button
           type="button"
@@ -134,7 +161,7 @@ function Chat({ chatId, stored }: { chatId: string; stored: UIMessage[] }) {
         >
           Stop
         </button>
-        <button type="button" onClick={() => void regenerate()}>
+        <button type="button" onClick={() => void regenerate()} disabled={answering}>
           Regenerate
         </button>
       </form>
