@@ -39,7 +39,12 @@ export type ModelScript =
   /** Streams the chunks, then throws; complete() rejects with the error. */
   | { kind: 'fail-mid'; chunks: Chunks; error: ModelErrorKind }
   /** Streams the chunks, then sends nothing until the request's signal aborts. */
-  | { kind: 'stall'; chunks: Chunks };
+  | { kind: 'stall'; chunks: Chunks }
+  /**
+   * Streams the chunks, waits for `until`, then streams `after` one right after another and
+   * ends: what a function that stalled mid-answer finds waiting for it as it wakes.
+   */
+  | { kind: 'paused'; chunks: Chunks; until: Promise<void>; after: readonly string[] };
 
 /**
  * The Model port following a script per call, recording every request. Failures are
@@ -124,6 +129,10 @@ async function* events(
   if (script.kind === 'stall') {
     await aborted(signal);
     throw broken();
+  }
+  if (script.kind === 'paused') {
+    await script.until;
+    for (const text of script.after) yield { type: 'text', text };
   }
   if (signal?.aborted) throw broken();
   yield { type: 'usage', usage: plan.usage };

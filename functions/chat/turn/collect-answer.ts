@@ -41,6 +41,12 @@ export async function collectAnswer(
     for await (const event of stream) {
       controller.touch(options.idleTimeoutMs);
       if (event.type === 'text') {
+        // Text that came in while the function stalled past its lease: a recovery may have
+        // stored the answer without it, so it is never shown. Leaving the loop stops upstream.
+        if (!turn.holdsConversation()) {
+          controller.interrupt('displaced');
+          break;
+        }
         if (!answer.text) turn.observer.firstToken(options.clock() - turn.receivedAtMs);
         const text = kept.append(event.text);
         answer.text = kept.text;

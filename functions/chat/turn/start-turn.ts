@@ -266,6 +266,7 @@ export function createTurnStart(deps: {
       observer,
       ...(request.regenerate && { regenerated: { supersededBefore: existing?.superseded ?? [] } }),
     };
+    const holdsConversation = () => clock() < heldUntilMs;
     const opening = cache.replay
       ? Promise.resolve({ stream: cache.replay, model: cache.replay.model })
       : openAnswer(
@@ -326,6 +327,7 @@ export function createTurnStart(deps: {
       uncompactedTokens: (existing?.uncompactedTokens ?? 0) + estimateTokens(request.message),
       summaryThroughSeq: existing?.summary?.throughSeq ?? 0,
       superseded: skip,
+      holdsConversation,
       maxTokens,
       requestId: context.requestId,
       ...(request.apiKey && { apiKeyId: request.apiKey.id }),

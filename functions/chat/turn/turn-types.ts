@@ -187,6 +187,12 @@ export interface StartedTurn {
    * nothing (failed or stopped before its first token).
    */
   regenerated?: { supersededBefore: ReadonlyArray<readonly [number, number]> };
+  /**
+   * Whether the conversation is surely still this turn's: the lease its heartbeats last renewed
+   * has not run out. Once it has (the function stalled past it), a recovery may have stored the
+   * answer as it was: nothing more may be shown.
+   */
+  holdsConversation: () => boolean;
   /** The answer's max_tokens: Claude bills no more, so neither does an estimate. */
   maxTokens: number;
   observer: TurnObserver;

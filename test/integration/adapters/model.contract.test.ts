@@ -51,6 +51,9 @@ function directiveOf(script: ModelScript): string {
     }
     case 'stall':
       return `fault=stall after=${chunkCount(script.chunks)}`;
+    case 'paused':
+      // A pause of the caller's own function: nothing the upstream does.
+      throw unsupported();
   }
 }
 

@@ -72,6 +72,40 @@ describe('a streaming answer that must outlive its function', () => {
     expect((await f.store.getConversation(USER, turn.conversationId))?.activeTurn).toBeUndefined();
   });
 
+  it('shows nothing that came while its function stalled past its lease (a recovery may have stored the answer without it), and stops upstream', async () => {
+    let wake = () => {};
+    const f = chatFixture({
+      model: new ScriptedModel([
+        {
+          kind: 'paused',
+          chunks: ['Once', ' upon'],
+          until: new Promise<void>((resolve) => {
+            wake = resolve;
+          }),
+          after: [' a', ' time'],
+        },
+      ]),
+      limits: { turnLeaseMs: 40 },
+    });
+    const turn = await f.start({ message: 'Tell me a story' });
+    const running = runToEnd(turn);
+    const answerSeq = (await f.store.getConversation(USER, turn.conversationId))!.lastSeq;
+    await vi.waitFor(async () =>
+      expect((await f.store.partialAnswer(USER, turn.conversationId, answerSeq)).text).toBe(
+        'Once upon',
+      ),
+    );
+
+    // Nothing of the function ran past its lease; as it wakes, the rest of the answer is there.
+    f.clock.advance(41);
+    wake();
+    const events = await running;
+
+    expect(streamedText(events)).toBe('Once upon');
+    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'interrupted' });
+    expect(f.model.requests[0]?.signal?.aborted).toBe(true);
+  });
+
   it('stops before its lease can run out when its last heartbeat before then hangs unanswered', async () => {
     const { f, turn, running } = await stalledStory();
     vi.spyOn(f.store, 'renewLease').mockReturnValue(new Promise<boolean>(() => {}));
@@ -310,7 +344,15 @@ async function stalledStory() {
     limits: { turnLeaseMs: 40 },
   });
   const turn = await f.start({ message: 'Tell me a story' });
-  return { f, turn, running: runToEnd(turn) };
+  const running = runToEnd(turn);
+  // Shown (and saved) while the turn held the conversation, before anything stalls.
+  const answerSeq = (await f.store.getConversation(USER, turn.conversationId))!.lastSeq;
+  await vi.waitFor(async () =>
+    expect((await f.store.partialAnswer(USER, turn.conversationId, answerSeq)).text).toBe(
+      'Once upon',
+    ),
+  );
+  return { f, turn, running };
 }
 
 /** The turn ended as interrupted, and its answer is stored with the words it showed. */
