@@ -63,7 +63,20 @@ describe('a regenerate that shows nothing', () => {
       ['assistant', 'error', true],
     ]);
 
-    // The conversation goes on from the answer given back.
+    // The answer given back is the one a regenerate gives again (it was the empty one: a 409).
+    const again = await stack.request(
+      userId,
+      'POST',
+      `/v1/conversations/${conversationId}/regenerate`,
+      {},
+    );
+    expect(again.status).toBe(200);
+    await collectSse(again);
+    const regenerated = await listed(conversationId);
+    expect(regenerated.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(regenerated[1]?.id).not.toBe(before[1]?.id);
+
+    // The conversation goes on from there.
     const next = await stack.chat(userId, { conversationId, message: 'And then?' });
     expect(next.status).toBe(200);
     await collectSse(next);

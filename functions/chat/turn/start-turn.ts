@@ -521,7 +521,7 @@ async function supersededBy(
       'regenerating or editing needs the conversationId of the conversation',
     );
   }
-  if (request.regenerate && request.regenerates === undefined) return existing.lastSeq;
+  if (request.regenerate && request.regenerates === undefined) return lastShownSeq(existing);
   const id = (request.regenerate ? request.regenerates : request.replaces)!;
   // Only the messages after the summary are read (and its last, a question whose answer
   // may be given again): looked through, a long conversation's whole history would be
@@ -560,6 +560,16 @@ async function supersededBy(
   }
   // A question with nothing after it is answered with nothing superseded.
   return from > existing.lastSeq ? undefined : from;
+}
+
+/**
+ * The conversation's last message not replaced: its last answer, which a regenerate gives again.
+ * Not always its last: a regenerate that showed nothing is replaced by the answer it gave back.
+ */
+function lastShownSeq(existing: Conversation): number {
+  let seq = existing.lastSeq;
+  while (seq > 1 && isSuperseded(seq, existing.superseded)) seq--;
+  return seq;
 }
 
 /** A conversation keeps so many replaced ranges; past them its item (400 KB) would be full. */
