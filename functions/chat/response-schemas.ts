@@ -54,6 +54,20 @@ export const tokenUsageSchema = () =>
     cacheCreationInputTokens: countSchema(),
   });
 
+/** An answer's tokens, and whether they are estimated (the answer cut before Claude counted it). */
+export const answerUsageSchema = () =>
+  z.extend(tokenUsageSchema(), {
+    estimated: z.optional(
+      z
+        .literal(true)
+        .check(
+          z.describe(
+            "true: the answer was cut (stopped, failed, broken off) before Claude counted it, so these are this gateway's estimate, erring high; billed as such.",
+          ),
+        ),
+    ),
+  });
+
 /** Tokens as a usage record keeps them: with the 1-hour cache writes and web searches. */
 export const recordedUsageSchema = () =>
   z.extend(tokenUsageSchema(), {

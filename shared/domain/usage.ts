@@ -12,18 +12,22 @@ export interface TokenUsage {
   inferenceGeo?: string;
 }
 
-/** The four token counts the APIs report (Anthropic's `usage` fields, in our case). */
+/**
+ * The four token counts the APIs report (Anthropic's `usage` fields, in our case), and whether
+ * they are our estimate: an answer cut before Claude counted it (stopped, failed, broken off).
+ */
 export type ReportedUsage = Pick<
   TokenUsage,
   'inputTokens' | 'outputTokens' | 'cacheReadInputTokens' | 'cacheCreationInputTokens'
->;
+> & { estimated?: true };
 
-export function reportedUsage(usage: TokenUsage): ReportedUsage {
+export function reportedUsage(usage: TokenUsage, estimated = false): ReportedUsage {
   return {
     inputTokens: usage.inputTokens,
     outputTokens: usage.outputTokens,
     cacheReadInputTokens: usage.cacheReadInputTokens,
     cacheCreationInputTokens: usage.cacheCreationInputTokens,
+    ...(estimated && { estimated: true }),
   };
 }
 

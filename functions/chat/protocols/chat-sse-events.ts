@@ -1,6 +1,6 @@
 import * as z from '../../../shared/validation/zod.js';
 import { errorTypeSchema } from '../http/error-response.js';
-import { stopReasonSchema, tokenUsageSchema, usdSchema } from '../response-schemas.js';
+import { answerUsageSchema, stopReasonSchema, usdSchema } from '../response-schemas.js';
 
 /**
  * The `data:` JSON of each event of our chat stream (`chat-sse.ts`), by event name: for
@@ -24,7 +24,7 @@ export function chatEventSchemas() {
         type: z.literal('done'),
         messageId: z.string(),
         stopReason: stopReasonSchema(),
-        usage: tokenUsageSchema(),
+        usage: answerUsageSchema(),
         costUsd: usdSchema(),
       })
       .check(z.describe('Last, when the answer ended: why, its tokens and its cost.')),
@@ -34,7 +34,7 @@ export function chatEventSchemas() {
         error: z.object({ type: errorTypeSchema(), message: z.string() }),
         retryable: z.boolean(),
         messageId: z.optional(z.string()),
-        usage: z.optional(tokenUsageSchema()),
+        usage: z.optional(answerUsageSchema()),
         costUsd: z.optional(usdSchema()),
       })
       .check(

@@ -57,7 +57,7 @@ function encodeChatEvent(event: TurnEvent): string {
       return sse('done', {
         messageId: event.messageId,
         stopReason: event.stopReason,
-        usage: reportedUsage(event.usage),
+        usage: reportedUsage(event.usage, event.usageEstimated),
         costUsd: nanoToUsd(event.costNanoUsd),
       });
     case 'error':
@@ -66,7 +66,7 @@ function encodeChatEvent(event: TurnEvent): string {
         retryable: event.error.retryable,
         ...(event.billed && {
           messageId: event.billed.messageId,
-          usage: reportedUsage(event.billed.usage),
+          usage: reportedUsage(event.billed.usage, event.billed.usageEstimated),
           costUsd: nanoToUsd(event.billed.costNanoUsd),
         }),
       });

@@ -1,8 +1,8 @@
 import * as z from '../../../shared/validation/zod.js';
 import {
   answerFailureSchema,
+  answerUsageSchema,
   stopReasonSchema,
-  tokenUsageSchema,
   usdSchema,
 } from '../response-schemas.js';
 
@@ -14,7 +14,7 @@ export const uiMessageMetadataSchema = () =>
     conversationId: z.optional(z.string()),
     model: z.optional(z.string()),
     stopReason: z.optional(stopReasonSchema()),
-    usage: z.optional(tokenUsageSchema()),
+    usage: z.optional(answerUsageSchema()),
     costUsd: z.optional(usdSchema()),
     error: z.optional(answerFailureSchema()),
   });

@@ -72,7 +72,7 @@ export function uiMessageStreamEncoder(): (event: TurnEvent) => string {
       case 'done': {
         const messageMetadata: UiMessageMetadata = {
           stopReason: event.stopReason,
-          usage: reportedUsage(event.usage),
+          usage: reportedUsage(event.usage, event.usageEstimated),
           costUsd: nanoToUsd(event.costNanoUsd),
         };
         return (
@@ -99,7 +99,7 @@ export function uiMessageStreamEncoder(): (event: TurnEvent) => string {
           stopReason: 'error',
           error: failureAsTold(event.error),
           ...(event.billed && {
-            usage: reportedUsage(event.billed.usage),
+            usage: reportedUsage(event.billed.usage, event.billed.usageEstimated),
             costUsd: nanoToUsd(event.billed.costNanoUsd),
           }),
         };

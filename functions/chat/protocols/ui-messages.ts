@@ -35,7 +35,7 @@ export function storedUiMessage(message: StoredMessage, conversationId: string):
       conversationId,
       ...(message.model && { model: message.model }),
       ...(message.stopReason && { stopReason: message.stopReason }),
-      ...(message.usage && { usage: reportedUsage(message.usage) }),
+      ...(message.usage && { usage: reportedUsage(message.usage, message.usageEstimated) }),
       ...(message.costNanoUsd !== undefined && { costUsd: nanoToUsd(message.costNanoUsd) }),
       ...(message.failure && { error: failureAsTold(message.failure) }),
     },

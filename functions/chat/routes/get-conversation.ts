@@ -9,10 +9,10 @@ import { failureAsTold } from '../protocols/failure-as-told.js';
 import { PageQuerySchema } from '../request-schemas.js';
 import {
   answerFailureSchema,
+  answerUsageSchema,
   instantSchema,
   nextCursorSchema,
   stopReasonSchema,
-  tokenUsageSchema,
   usdSchema,
 } from '../response-schemas.js';
 import { conversationIdOf, conversationNotFound } from './conversation-id.js';
@@ -76,13 +76,7 @@ const conversationSchema = () =>
         createdAt: instantSchema(),
         model: z.optional(z.string()),
         stopReason: z.optional(stopReasonSchema()),
-        usage: z.optional(
-          z.extend(tokenUsageSchema(), {
-            estimated: z.optional(
-              z.boolean().check(z.describe('true: the stream broke before Claude counted.')),
-            ),
-          }),
-        ),
+        usage: z.optional(answerUsageSchema()),
         costUsd: z.optional(usdSchema()),
         error: z.optional(answerFailureSchema()),
         superseded: z.optional(
@@ -101,12 +95,7 @@ function toApiMessage(message: StoredMessage) {
     createdAt: message.createdAt,
     ...(message.model && { model: message.model }),
     ...(message.stopReason && { stopReason: message.stopReason }),
-    ...(message.usage && {
-      usage: {
-        ...reportedUsage(message.usage),
-        ...(message.usageEstimated && { estimated: true }),
-      },
-    }),
+    ...(message.usage && { usage: reportedUsage(message.usage, message.usageEstimated) }),
     ...(message.costNanoUsd !== undefined && { costUsd: nanoToUsd(message.costNanoUsd) }),
     ...(message.failure && { error: failureAsTold(message.failure) }),
   };

@@ -159,11 +159,12 @@ export function createTurnFinish(deps: {
       })
       // Observing is best effort: it never turns a stored answer into an error.
       .catch(() => undefined);
+    const estimated = outcome.usageEstimated ? { usageEstimated: true as const } : {};
     if (failure) {
       return {
         type: 'error',
         error: failure,
-        billed: { messageId: turn.messageId, usage, costNanoUsd },
+        billed: { messageId: turn.messageId, usage, ...estimated, costNanoUsd },
       };
     }
     return {
@@ -171,6 +172,7 @@ export function createTurnFinish(deps: {
       messageId: turn.messageId,
       stopReason: outcome.stopReason,
       usage,
+      ...estimated,
       costNanoUsd,
     };
   };

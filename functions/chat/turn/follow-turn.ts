@@ -190,6 +190,7 @@ function endOf(answer: StoredMessage): TurnEvent {
       billed: {
         messageId: answer.id,
         usage: answer.usage ?? ZERO_USAGE,
+        ...(answer.usageEstimated && { usageEstimated: true }),
         costNanoUsd: answer.costNanoUsd ?? 0,
       },
     };
@@ -199,6 +200,7 @@ function endOf(answer: StoredMessage): TurnEvent {
     messageId: answer.id,
     stopReason: answer.stopReason ?? 'end_turn',
     usage: answer.usage ?? ZERO_USAGE,
+    ...(answer.usageEstimated && { usageEstimated: true }),
     costNanoUsd: answer.costNanoUsd ?? 0,
   };
 }

@@ -83,13 +83,20 @@ export type TurnEvent =
       messageId: string;
       stopReason: StopReason;
       usage: TokenUsage;
+      /** The usage is our estimate: the answer was cut before Claude counted it. */
+      usageEstimated?: true;
       costNanoUsd: number;
     }
   | {
       type: 'error';
       error: ModelError;
       /** The answer that failed after it began, as stored and billed: its id, tokens and cost. */
-      billed?: { messageId: string; usage: TokenUsage; costNanoUsd: number };
+      billed?: {
+        messageId: string;
+        usage: TokenUsage;
+        usageEstimated?: true;
+        costNanoUsd: number;
+      };
       /**
        * Not the answer's end: this stream lost it (a follower that could not read it on),
        * and it goes on; resuming after this event's position follows it again.

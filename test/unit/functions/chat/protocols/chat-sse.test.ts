@@ -34,6 +34,34 @@ describe('chat stream event ids', () => {
     },
   );
 
+  it('say in the end event when its usage is estimated: the answer was cut before Claude counted it', () => {
+    const encode = chatEventEncoder();
+    encode({ type: 'start', conversationId: 'conv_1', messageId: MESSAGE, model: 'm' });
+    const usage = { ...ZERO_USAGE, outputTokens: 4 };
+    const dataOf = (frame: string) => JSON.parse(/^data: (.+)$/m.exec(frame)![1]!);
+
+    const done = dataOf(
+      encode({
+        type: 'done',
+        messageId: MESSAGE,
+        stopReason: 'stopped',
+        usage,
+        usageEstimated: true,
+        costNanoUsd: 0,
+      }),
+    );
+    const failed = dataOf(
+      encode({
+        type: 'error',
+        error: new ModelError('overloaded', 'busy'),
+        billed: { messageId: MESSAGE, usage, usageEstimated: true, costNanoUsd: 0 },
+      }),
+    );
+
+    expect(done.usage).toMatchObject({ outputTokens: 4, estimated: true });
+    expect(failed.usage).toMatchObject({ outputTokens: 4, estimated: true });
+  });
+
   it("keep a follower's place when its error is not the end: the answer goes on, resumed from there", () => {
     const encode = chatEventEncoder();
     encode({ type: 'start', conversationId: 'conv_1', messageId: MESSAGE, model: 'm' });

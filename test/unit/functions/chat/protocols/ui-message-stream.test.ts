@@ -98,6 +98,30 @@ describe('the UI message stream encoder', () => {
     ]);
   });
 
+  it('says when the usage is estimated (an answer cut before Claude counted it), ended or failed, as the stored messages say', () => {
+    const metadataOf = (end: TurnEvent) =>
+      dataLines(encode([start, { type: 'text', text: 'Hel' }, end]))
+        .filter((line) => line !== '[DONE]')
+        .map((line) => JSON.parse(line))
+        .find((chunk) => chunk.type === 'message-metadata')?.messageMetadata;
+    const billed = {
+      messageId: 'msg_1',
+      usage: USAGE,
+      usageEstimated: true,
+      costNanoUsd: 1,
+    } as const;
+
+    const stopped = done('stopped') as Extract<TurnEvent, { type: 'done' }>;
+    expect(metadataOf({ ...stopped, usageEstimated: true }).usage).toEqual({
+      ...USAGE,
+      estimated: true,
+    });
+    expect(
+      metadataOf({ type: 'error', error: new ModelError('overloaded', 'busy'), billed }).usage,
+    ).toEqual({ ...USAGE, estimated: true });
+    expect(metadataOf(done('end_turn')).usage).toEqual(USAGE);
+  });
+
   it('is read by the AI SDK into one assistant message with its text and metadata', async () => {
     const { message, errors } = await lastMessage(
       encode([

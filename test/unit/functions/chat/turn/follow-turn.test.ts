@@ -296,6 +296,7 @@ describe('following a turn', () => {
     expect(end.billed).toEqual({
       messageId: followed!.messageId,
       usage: { ...ZERO_USAGE, outputTokens: 2 },
+      usageEstimated: true,
       costNanoUsd: 30,
     });
   });
