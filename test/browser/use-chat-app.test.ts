@@ -296,18 +296,33 @@ describe.skipIf(chromiumMissing)(
       await page.close();
     });
 
+    /**
+     * Cuts the page's connection mid-answer and waits for the chat's error, then for the answer
+     * to end at the server.
+     * @returns what reads the conversation's last stored message
+     */
+    async function cutUntilAnswered(
+      proxy: Awaited<ReturnType<typeof droppableProxy>>,
+      page: Page,
+      userId: string,
+      conversationId: string,
+    ) {
+      proxy.cut();
+      await page.getByRole('alert').waitFor();
+      const last = async () => (await stored(userId, conversationId)).at(-1);
+      await expect
+        .poll(async () => (await last())?.stopReason, { timeout: 10_000 })
+        .toBe('end_turn');
+      return last;
+    }
+
     it("shows the whole answer, with its end, once README's Reconnect resumes it after the connection was lost and the answer ended meanwhile", async () => {
       const proxy = await droppableProxy(stack.url);
       const { page, conversationId } = await openChat('margaret', undefined, proxy.url);
       await ask(page, `Count slowly ${directive('tokens=80 tps=20')}`);
       await expect.poll(() => shownAnswer(page), { timeout: 5_000 }).toMatch(/\w+ \w+ \w+/);
 
-      proxy.cut();
-      await page.getByRole('alert').waitFor();
-      const last = async () => (await stored('margaret', conversationId)).at(-1);
-      await expect
-        .poll(async () => (await last())?.stopReason, { timeout: 10_000 })
-        .toBe('end_turn');
+      const last = await cutUntilAnswered(proxy, page, 'margaret', conversationId);
       const cutOff = await shownAnswer(page);
       const done = await statusesFromNow(page);
       await page.getByRole('button', { name: 'Reconnect' }).click();
@@ -339,12 +354,7 @@ describe.skipIf(chromiumMissing)(
       await expect.poll(async () => (await shown(page)).length, { timeout: 5_000 }).toBe(4);
       await expect.poll(() => shownAnswer(page), { timeout: 5_000 }).toMatch(/\w+ \w+ \w+/);
 
-      proxy.cut();
-      await page.getByRole('alert').waitFor();
-      const last = async () => (await stored('radia', conversationId)).at(-1);
-      await expect
-        .poll(async () => (await last())?.stopReason, { timeout: 10_000 })
-        .toBe('end_turn');
+      const last = await cutUntilAnswered(proxy, page, 'radia', conversationId);
       const done = await statusesFromNow(page);
       await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))");
 

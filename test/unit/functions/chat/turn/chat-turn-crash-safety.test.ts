@@ -87,14 +87,7 @@ describe('a streaming answer that must outlive its function', () => {
       ]),
       limits: { turnLeaseMs: 40 },
     });
-    const turn = await f.start({ message: 'Tell me a story' });
-    const running = runToEnd(turn);
-    const answerSeq = (await f.store.getConversation(USER, turn.conversationId))!.lastSeq;
-    await vi.waitFor(async () =>
-      expect((await f.store.partialAnswer(USER, turn.conversationId, answerSeq)).text).toBe(
-        'Once upon',
-      ),
-    );
+    const { running } = await storyShown(f);
 
     // Nothing of the function ran past its lease; as it wakes, the rest of the answer is there.
     f.clock.advance(41);
@@ -343,16 +336,20 @@ async function stalledStory() {
     model: new ScriptedModel([{ kind: 'stall', chunks: ['Once', ' upon'] }]),
     limits: { turnLeaseMs: 40 },
   });
+  return { f, ...(await storyShown(f)) };
+}
+
+/** The story's turn, once its first words were shown (and saved) while it held the conversation. */
+async function storyShown(f: ReturnType<typeof chatFixture>) {
   const turn = await f.start({ message: 'Tell me a story' });
   const running = runToEnd(turn);
-  // Shown (and saved) while the turn held the conversation, before anything stalls.
   const answerSeq = (await f.store.getConversation(USER, turn.conversationId))!.lastSeq;
   await vi.waitFor(async () =>
     expect((await f.store.partialAnswer(USER, turn.conversationId, answerSeq)).text).toBe(
       'Once upon',
     ),
   );
-  return { f, turn, running };
+  return { turn, running };
 }
 
 /** The turn ended as interrupted, and its answer is stored with the words it showed. */
