@@ -9,10 +9,12 @@ export interface UpstreamCall {
   timeoutMs: number;
   maxRetries: number;
   /**
-   * Set when `signal` aborts while a request is sent and awaits its answer: upstream may
-   * be writing it (not when the call was only waiting to retry a refusal).
+   * `whileAwaitingAnswer`: set when `signal` aborts while a request is sent and awaits its
+   * answer: upstream may be writing it (not when the call was only waiting to retry a
+   * refusal). `brokenAfterMs`: once the call is over, how long each of its requests whose
+   * connection broke while it awaited its answer had awaited it.
    */
-  cut?: { whileAwaitingAnswer: boolean };
+  cut?: { whileAwaitingAnswer: boolean; brokenAfterMs?: readonly number[] };
 }
 
 /** The upstream's successful response, its body not yet read. */

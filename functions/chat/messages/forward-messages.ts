@@ -6,6 +6,7 @@ import { ZERO_USAGE } from '../../../shared/domain/usage.js';
 import { responseCacheKey } from '../../../shared/gateway/response-cache-key.js';
 import type {
   MessagesUpstream,
+  UpstreamCall,
   UpstreamResponse,
 } from '../../../shared/ports/messages-upstream.js';
 import type { RateWindow } from '../../../shared/ports/rate-limiter.js';
@@ -13,7 +14,7 @@ import type { ResponseCache } from '../../../shared/ports/response-cache.js';
 import type { UsageRecords } from '../../../shared/ports/usage-records.js';
 import type { Admission, Admitted } from '../../../shared/usage/admission.js';
 import { TurnController } from '../turn/turn-controller.js';
-import { AnswerMeter, type MeteredAnswer } from './answer-meter.js';
+import { AnswerMeter, MAX_OUTPUT_TOKENS_PER_SECOND, type MeteredAnswer } from './answer-meter.js';
 import { handsOutContainer } from './hands-out-container.js';
 import type { MessagesRequest } from './messages-request.js';
 import type {
@@ -155,7 +156,7 @@ export function createMessagesForwarding(deps: {
 
     let response: UpstreamResponse;
     let opened: OpenedStream | undefined;
-    const cut = { whileAwaitingAnswer: false };
+    const cut: NonNullable<UpstreamCall['cut']> = { whileAwaitingAnswer: false };
     const maxRetries = request.callerRetries ? 0 : limits.modelMaxRetries;
     const send = () =>
       upstream.send({
@@ -186,17 +187,29 @@ export function createMessagesForwarding(deps: {
       }
     } catch (error) {
       controller.dispose();
-      if (!stream && cut.whileAwaitingAnswer) {
+      const broken = stream ? [] : (cut.brokenAfterMs ?? []);
+      if (!stream && (cut.whileAwaitingAnswer || broken.length > 0)) {
         // A whole answer was being written upstream, and nothing says how far it got or that
         // leaving stopped it: it is billed as if written to max_tokens, the prompt as estimated.
         // The same call would run into the same deadline and be billed so again: the caller's
-        // SDK is told not to send it again by itself (it did twice, tripling the bill).
-        const failure = new ModelError(
-          'timeout',
-          `${timeoutError(controller).message}: a whole answer this long cannot be waited for here; stream it (stream: true) or lower max_tokens`,
-          { shouldRetry: false },
-        );
-        const metered = writtenToMaxTokens(prompt, body.max_tokens, failure);
+        // SDK is told not to send it again by itself (it did twice, tripling the bill). So is
+        // one whose connection broke as it waited (each attempt billed as far as it can have
+        // been written), which, sent again, would be written and billed again.
+        const failure = cut.whileAwaitingAnswer
+          ? new ModelError(
+              'timeout',
+              `${timeoutError(controller).message}: a whole answer this long cannot be waited for here; stream it (stream: true) or lower max_tokens`,
+              { shouldRetry: false },
+            )
+          : new ModelError(
+              'connection',
+              'the connection to the model broke while it wrote a whole answer, which is billed as far as it can have been written, and not sent again here: stream it (stream: true)',
+              { shouldRetry: false, cause: error },
+            );
+        const written = cut.whileAwaitingAnswer
+          ? writtenToMaxTokens(prompt, body.max_tokens, failure)
+          : nothingRead(failure);
+        const metered = withBrokenAttempts(written, prompt, body.max_tokens, broken);
         const costNanoUsd = await settle(admitted, body, metered, observer);
         await account(request, { metered, costNanoUsd, cache: cacheOutcome, startedAtMs });
         throw failure;
@@ -273,10 +286,22 @@ export function createMessagesForwarding(deps: {
         const failure = controller.interruptedBy
           ? timeoutError(controller)
           : unreadableAnswer(error);
-        await finish(writtenToMaxTokens(prompt, body.max_tokens, failure), undefined);
+        await finish(
+          withBrokenAttempts(
+            writtenToMaxTokens(prompt, body.max_tokens, failure),
+            prompt,
+            body.max_tokens,
+            cut.brokenAfterMs,
+          ),
+          undefined,
+        );
         throw failure;
       }
-      await finish(meter.result(), text);
+      // Requests sent before this one whose connection broke may have been written too.
+      await finish(
+        withBrokenAttempts(meter.result(), prompt, body.max_tokens, cut.brokenAfterMs),
+        text,
+      );
       return { kind: 'json', status: response.status, ...common, body: text };
     }
 
@@ -374,6 +399,44 @@ function writtenToMaxTokens(prompt: PromptSize, maxTokens: number, failure: Mode
     complete: false,
     error: { type: failure.type, message: failure.message },
   } satisfies MeteredAnswer;
+}
+
+/** A call that ended with no answer read: its broken attempts alone are billed. */
+function nothingRead(failure: ModelError): MeteredAnswer {
+  return {
+    usage: ZERO_USAGE,
+    usageEstimated: true,
+    complete: false,
+    error: { type: failure.type, message: failure.message },
+  };
+}
+
+/**
+ * The call's requests whose connection broke while a whole answer was awaited, added: each
+ * may have been written upstream, and billed there, as far as it can have been in the time it
+ * was awaited (the prompt, and output at `MAX_OUTPUT_TOKENS_PER_SECOND`, never past
+ * max_tokens), which it is here too, erring high.
+ */
+function withBrokenAttempts(
+  metered: MeteredAnswer,
+  prompt: PromptSize,
+  maxTokens: number,
+  brokenAfterMs: readonly number[] = [],
+): MeteredAnswer {
+  if (brokenAfterMs.length === 0) return metered;
+  const outputTokens = brokenAfterMs.reduce(
+    (sum, ms) => sum + Math.min(maxTokens, Math.ceil((ms / 1000) * MAX_OUTPUT_TOKENS_PER_SECOND)),
+    0,
+  );
+  return {
+    ...metered,
+    usage: {
+      ...metered.usage,
+      inputTokens: metered.usage.inputTokens + brokenAfterMs.length * prompt.typicalTokens,
+      outputTokens: metered.usage.outputTokens + outputTokens,
+    },
+    usageEstimated: true,
+  };
 }
 
 /** The answer broke before it said what the prompt cost: the prompt counts as estimated. */

@@ -8,7 +8,7 @@ import type {
   UpstreamResponse,
 } from '../../ports/messages-upstream.js';
 import { refusesTheAccount } from './account-refusal.js';
-import { countAwaitedAttempts } from './awaited-attempts.js';
+import { type AwaitedAttempts, countAwaitedAttempts } from './awaited-attempts.js';
 import { retryAfterMs, shouldRetryOf, toModelError } from './model-error.js';
 
 const ERROR_TYPES = new Set<string>([
@@ -41,7 +41,7 @@ export class AnthropicMessagesUpstream implements MessagesUpstream {
     };
     // The SDK's types describe the parameters it knows; the body is the caller's, unknown fields included.
     const body = call.body as never;
-    const attempts = { awaiting: 0 };
+    const attempts: AwaitedAttempts = { awaiting: 0, broken: [] };
     const onAbort = () => {
       if (call.cut) call.cut.whileAwaitingAnswer = attempts.awaiting > 0;
     };
@@ -64,6 +64,7 @@ export class AnthropicMessagesUpstream implements MessagesUpstream {
       throw toUpstreamError(error);
     } finally {
       call.signal.removeEventListener('abort', onAbort);
+      if (call.cut) call.cut.brokenAfterMs = attempts.broken;
     }
   }
 

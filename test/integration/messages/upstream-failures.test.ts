@@ -240,6 +240,52 @@ describe('/v1/messages calls the upstream fails', () => {
     },
   );
 
+  it('bills a whole answer whose connection broke as it was awaited as far as it can have been written, each attempt, and has no caller send it again', async () => {
+    // Written upstream for 0.5 s, then the connection is lost: nothing of it reaches the gateway.
+    const question = (marker: string) =>
+      JSON.stringify({
+        model: MODEL,
+        max_tokens: 400,
+        messages: [
+          { role: 'user', content: `${marker} ${directive('tokens=300 tps=600 fault=drop')}` },
+        ],
+      });
+    const plain = await fetch(`${stack.url}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await stack.token('broken-plain')}`,
+        'content-type': 'application/json',
+        'anthropic-version': '2023-06-01',
+      },
+      body: question('broken plain'),
+    });
+    const viaSdk = await (await sdk('broken-sdk')).messages
+      .create(JSON.parse(question('broken sdk')))
+      .then(
+        () => undefined,
+        (caught: unknown) => caught as APIError,
+      );
+
+    expect(plain.status).toBe(503);
+    expect(plain.headers.get('x-should-retry')).toBe('false');
+    expect((await plain.json()).error.message).toMatch(/broke while it wrote a whole answer/);
+    expect(viaSdk?.status).toBe(503);
+    expect(viaSdk?.headers?.get('x-should-retry')).toBe('false');
+    // Sent again by the gateway for a caller that does not retry, once for the SDK, which does.
+    expect(upstreamCalls('broken plain')).toHaveLength(1 + MODEL_MAX_RETRIES);
+    expect(upstreamCalls('broken sdk')).toHaveLength(1);
+    for (const [principal, attempts] of [
+      ['broken-plain', 1 + MODEL_MAX_RETRIES],
+      ['broken-sdk', 1],
+    ] as const) {
+      const usage = await settledMonth(principal);
+      // Each attempt ran at least 0.5 s: at 1,000 tokens a second, all of max_tokens.
+      expect(usage).toMatchObject({ requests: 1, outputTokens: 400 * attempts });
+      expect(usage.inputTokens).toBeGreaterThan(0);
+      expect((await recordedRow(principal))?.costNanoUsd).toBe(usage.spentNanoUsd);
+    }
+  });
+
   it.each([
     'fault=error-mid after=2',
     'fault=drop after=2',
