@@ -268,7 +268,8 @@ describe('/v1/messages calls the upstream fails', () => {
 
     expect(plain.status).toBe(503);
     expect(plain.headers.get('x-should-retry')).toBe('false');
-    expect((await plain.json()).error.message).toMatch(/broke while it wrote a whole answer/);
+    const refused = (await plain.json()) as { error: { message: string } };
+    expect(refused.error.message).toMatch(/broke while it wrote a whole answer/);
     expect(viaSdk?.status).toBe(503);
     expect(viaSdk?.headers?.get('x-should-retry')).toBe('false');
     // Sent again by the gateway for a caller that does not retry, once for the SDK, which does.
