@@ -113,22 +113,37 @@ export function int(options: IntOptions & { default?: number }) {
   return options.default === undefined ? optional(type) : type;
 }
 
-interface DecimalOptions {
-  /** Exclusive lower bound. */
-  above: number;
-  max?: number;
-}
-/** A decimal number greater than `above`. */
+type DecimalOptions = (
+  | {
+      /** Exclusive lower bound. */
+      above: number;
+    }
+  | {
+      /** Inclusive lower bound. */
+      min: number;
+    }
+) & { max?: number };
+/** A decimal number greater than `above`, or at least `min`. */
 export function decimal(options: DecimalOptions & { default: number }): SettingType<number>;
 export function decimal(options: DecimalOptions): SettingType<number | undefined>;
 export function decimal(options: DecimalOptions & { default?: number }) {
   const max = options.max ?? Number.MAX_SAFE_INTEGER;
-  const type = build(() => z.pipe(numeric(), z.number().check(z.gt(options.above), z.lte(max))), {
+  const lower =
+    'above' in options
+      ? z.gt(options.above)
+      : z.gte(options.min, `must be at least ${decimalText(options.min)}`);
+  const bound =
+    'above' in options ? `above ${options.above}` : `of at least ${decimalText(options.min)}`;
+  const type = build(() => z.pipe(numeric(), z.number().check(lower, z.lte(max))), {
     ...options,
-    accepts: `a number above ${options.above}${options.max ? ` and at most ${max}` : ''}`,
+    accepts: `a number ${bound}${options.max ? ` and at most ${max}` : ''}`,
   });
   return options.default === undefined ? optional(type) : type;
 }
+
+/** As a person writes it: 0.000000001, not 1e-9. */
+const decimalText = (value: number) =>
+  value.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 });
 
 interface TextOptions {
   pattern?: RegExp;

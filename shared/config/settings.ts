@@ -1,4 +1,4 @@
-import { MAX_BUDGET_USD } from '../domain/budget.js';
+import { MAX_BUDGET_USD, MIN_BUDGET_USD } from '../domain/budget.js';
 import { modelPricesSchema } from '../domain/pricing/model-price.js';
 import { MAX_RETRY_DELAY_SECONDS } from '../jobs/queue-age.js';
 import { JOBS_QUEUE_DEFINITION } from '../jobs/queue-definition.js';
@@ -114,12 +114,12 @@ export const SETTINGS = {
   userMonthlyBudgetUsd: setting(
     'both',
     'Monthly budget of each user, in USD, binding the month under way too; per-user overrides live in the table.',
-    decimal({ above: 0, max: MAX_BUDGET_USD, default: 10 }),
+    decimal({ min: MIN_BUDGET_USD, max: MAX_BUDGET_USD, default: 10 }),
   ),
   globalMonthlyBudgetUsd: setting(
     'both',
     'Monthly budget of the whole deployment, in USD.',
-    decimal({ above: 0, max: MAX_BUDGET_USD, default: 1000 }),
+    decimal({ min: MIN_BUDGET_USD, max: MAX_BUDGET_USD, default: 1000 }),
   ),
   workspaceInferenceGeo: setting(
     'both',

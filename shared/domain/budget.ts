@@ -19,6 +19,9 @@ export interface Reservation {
  */
 export const MAX_BUDGET_USD = 9_000_000;
 
+/** The smallest budget but $0: one nano-dollar, the unit budgets are held in. */
+export const MIN_BUDGET_USD = 1e-9;
+
 /**
  * What a reservation may hold: a whole, non-negative number of nano-USD. Anything else
  * (a negative worst case would add to what is left) is a bug of the caller's.

@@ -560,6 +560,7 @@ describe('API keys', () => {
     'no models': { principal: 'p', allowedModels: [] },
     'a negative budget': { principal: 'p', monthlyBudgetUsd: -1 },
     'a budget below a nano-dollar': { principal: 'p', monthlyBudgetUsd: 1e-300 },
+    'a budget over the most a principal may have': { principal: 'p', monthlyBudgetUsd: 9_000_001 },
     'a fractional rate': { principal: 'p', requestsPerMinute: 1.5 },
     'a date without offset': { principal: 'p', expiresAt: '2099-01-01T00:00:00' },
     // 10000-01-01T00:59:59Z: no RFC 3339 instant could say it back.
@@ -784,7 +785,7 @@ describe("changing an API key's limits", () => {
     'a zero budget': { monthlyBudgetUsd: 0 },
     'a budget below a nano-dollar': { monthlyBudgetUsd: 1e-300 },
     'a budget as text': { monthlyBudgetUsd: 'NaN' },
-    'a budget beyond a million': { monthlyBudgetUsd: 2_000_000 },
+    'a budget over the most a principal may have': { monthlyBudgetUsd: 9_000_001 },
     'a fractional rate': { requestsPerMinute: 1.5 },
     'a zero rate': { tokensPerMinute: 0 },
     'a model the deployment does not allow': { allowedModels: ['claude-imaginary-9'] },
@@ -792,6 +793,12 @@ describe("changing an API key's limits", () => {
     'a list that is no list': { allowedModels: 'claude-sonnet-4-6' },
     'a body that is no object': [{ monthlyBudgetUsd: 1 }],
   };
+  it('takes a key budget as large as a principal may have (a key was capped at a million, a principal at nine)', async () => {
+    const { id } = await api.createKey({ principal: 'big-spender', monthlyBudgetUsd: 9_000_000 });
+
+    expect((await shown(id)).monthlyBudgetUsd).toBe(9_000_000);
+  });
+
   for (const [name, body] of Object.entries(invalid)) {
     it(`answers a change with ${name} with 400, changing nothing`, async () => {
       const { id } = await api.createKey({ principal: 'invalidly-changed', monthlyBudgetUsd: 1 });

@@ -1,6 +1,6 @@
 import { USER_ID_PATTERN } from '../../../../shared/auth/user-id.js';
 import { type ApiKey, isApiKeyId } from '../../../../shared/domain/api-key.js';
-import { monthOf } from '../../../../shared/domain/budget.js';
+import { MAX_BUDGET_USD, MIN_BUDGET_USD, monthOf } from '../../../../shared/domain/budget.js';
 import type { Clock } from '../../../../shared/domain/clock.js';
 import { NotFoundError, ValidationError } from '../../../../shared/domain/errors.js';
 import { nanoToUsd } from '../../../../shared/domain/pricing/model-price.js';
@@ -22,7 +22,7 @@ const positiveInt = z.int().check(z.positive(), z.maximum(100_000_000));
 /** A key's own limits, as a new key sets them and a change does. */
 const LIMITS = {
   // The ledger counts nano-USD: a smaller budget is a mistake (and DynamoDB's numbers underflow).
-  monthlyBudgetUsd: z.number().check(z.minimum(1e-9), z.maximum(1_000_000)),
+  monthlyBudgetUsd: z.number().check(z.minimum(MIN_BUDGET_USD), z.maximum(MAX_BUDGET_USD)),
   requestsPerMinute: positiveInt,
   tokensPerMinute: positiveInt,
   allowedModels: z.array(z.string().check(z.minLength(1), ...maxChars(200))).check(z.minLength(1)),

@@ -1,5 +1,5 @@
 import { isUserId } from '../../../../shared/auth/user-id.js';
-import { MAX_BUDGET_USD, monthOf } from '../../../../shared/domain/budget.js';
+import { MAX_BUDGET_USD, MIN_BUDGET_USD, monthOf } from '../../../../shared/domain/budget.js';
 import type { Clock } from '../../../../shared/domain/clock.js';
 import { ValidationError } from '../../../../shared/domain/errors.js';
 import { nanoToUsd, usdToNano } from '../../../../shared/domain/pricing/model-price.js';
@@ -43,7 +43,7 @@ export const setBudgetRoute = (deps: BudgetDependencies) =>
         z.maximum(MAX_BUDGET_USD),
         // The ledger counts nano-USD: less would be stored as 0, which refuses every call.
         z.refine(
-          (usd) => usd === 0 || usd >= 1e-9,
+          (usd) => usd === 0 || usd >= MIN_BUDGET_USD,
           '0 (refuses every call) or at least 0.000000001 (a nano-dollar)',
         ),
         z.describe('USD: 0 refuses every call; otherwise at least 0.000000001 (a nano-dollar).'),

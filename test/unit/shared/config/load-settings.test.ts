@@ -189,6 +189,18 @@ describe('loadSettings', () => {
     }
   });
 
+  it('takes a budget of a nano-dollar or more, as the admin API does, not less: held in nano-dollars, it was $0', () => {
+    for (const name of ['USER_MONTHLY_BUDGET_USD', 'GLOBAL_MONTHLY_BUDGET_USD']) {
+      expect(() => loadSettings({ ...BASE, [name]: '0.0000000001' })).toThrow(
+        new RegExp(`${name}.*at least 0\\.000000001`),
+      );
+      expect(() => loadSettings({ ...BASE, [name]: '0' })).toThrow(new RegExp(name));
+    }
+    expect(
+      loadSettings({ ...BASE, USER_MONTHLY_BUDGET_USD: '0.000000001' }).userMonthlyBudgetUsd,
+    ).toBe(1e-9);
+  });
+
   it('names the setting that is wrong', () => {
     expect(() => loadSettings({ ...BASE, USER_MONTHLY_BUDGET_USD: '-1' })).toThrow(
       /USER_MONTHLY_BUDGET_USD/,
