@@ -98,7 +98,8 @@ export function createTurnRecovery(deps: {
         id: active.turnId,
         content: partial.text,
         model,
-        stopReason: 'interrupted',
+        // Asked to stop before its function died: stopped, as the stop's 202 said.
+        stopReason: active.stopping ? 'stopped' : 'interrupted',
         usage,
         usageEstimated: true,
         costNanoUsd,

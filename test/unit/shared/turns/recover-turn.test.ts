@@ -178,6 +178,17 @@ describe('recovering a turn whose function died', () => {
     });
   });
 
+  it('keeps it as stopped when its user asked to stop it before its function died (the stop was a 202)', async () => {
+    const world = await abandonedTurn('Once upon a time');
+    expect(await world.store.requestStop(USER, world.conversationId, T0 + 1_000)).toBe(true);
+    world.advance(LEASE_MS + 1);
+
+    expect(await world.recover()).toBe('recovered');
+
+    const { items } = await world.store.listMessages(USER, world.conversationId, { limit: 10 });
+    expect(items[1]).toMatchObject({ content: 'Once upon a time', stopReason: 'stopped' });
+  });
+
   it("never estimates more output than the answer's max_tokens: Claude bills no more", async () => {
     const world = await abandonedTurn('x'.repeat(3_000), { maxTokens: 500 });
     world.advance(LEASE_MS + 1);
