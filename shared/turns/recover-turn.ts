@@ -1,4 +1,5 @@
 import type { Clock } from '../domain/clock.js';
+import type { Conversation } from '../domain/conversation.js';
 import type { PriceTable } from '../domain/pricing/price-table.js';
 import { type CountedSpend, countedBy, NOTHING_COUNTED } from '../domain/settlement.js';
 import { estimateOutputTokens, estimateTokens } from '../domain/tokens.js';
@@ -6,6 +7,7 @@ import { ZERO_USAGE } from '../domain/usage.js';
 import type { ConversationStore } from '../ports/conversation-store.js';
 import type { UsageLedger } from '../ports/usage-ledger.js';
 import type { UsageRecords } from '../ports/usage-records.js';
+import { givenBack, type Regenerated } from './given-back.js';
 
 /**
  * What became of a conversation's turn: none running, one alive, one whose function
@@ -84,6 +86,18 @@ export function createTurnRecovery(deps: {
       ...(partial.usage ?? ZERO_USAGE),
       outputTokens: Math.max(partial.usage?.outputTokens ?? 0, estimate),
     };
+    const stopReason = active.stopping ? 'stopped' : 'interrupted';
+    const superseded =
+      partial.text === ''
+        ? givenBack(
+            { regenerated: await asRegenerate(store, conversation, answerSeq) },
+            {
+              seq: answerSeq,
+              text: partial.text,
+              stopReason,
+            },
+          )
+        : undefined;
     const model = active.hold?.model ?? 'unknown';
     const costNanoUsd = prices.has(model)
       ? prices.costNanoUsd(model, usage)
@@ -99,7 +113,7 @@ export function createTurnRecovery(deps: {
         content: partial.text,
         model,
         // Asked to stop before its function died: stopped, as the stop's 202 said.
-        stopReason: active.stopping ? 'stopped' : 'interrupted',
+        stopReason,
         usage,
         usageEstimated: true,
         costNanoUsd,
@@ -107,6 +121,7 @@ export function createTurnRecovery(deps: {
       },
       // Billed even should the settle below fail, or this function die before it.
       ...(active.hold && { reservation: active.hold.reservation }),
+      ...(superseded && { superseded }),
       nowIso: new Date(nowMs).toISOString(),
     });
     if (!ended) return 'idle';
@@ -151,4 +166,20 @@ export function createTurnRecovery(deps: {
     }
     return 'recovered';
   };
+}
+
+/**
+ * The turn as a regenerate, when it was one: it asked no question, so the message before its
+ * answer's slot is an answer it replaced, and the last range replaced is its own (no other turn
+ * could add one while it held the conversation).
+ */
+async function asRegenerate(
+  store: Pick<ConversationStore, 'message'>,
+  conversation: Conversation,
+  answerSeq: number,
+): Promise<Regenerated | undefined> {
+  const ranges = conversation.superseded ?? [];
+  if (ranges.at(-1)?.[1] !== answerSeq - 1) return undefined;
+  const before = await store.message(conversation.userId, conversation.id, answerSeq - 1);
+  return before?.role === 'assistant' ? { supersededBefore: ranges.slice(0, -1) } : undefined;
 }

@@ -4,10 +4,10 @@ import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import { estimateTokens } from '../../../shared/domain/tokens.js';
 import type { ConversationStore } from '../../../shared/ports/conversation-store.js';
 import type { UsageRecords } from '../../../shared/ports/usage-records.js';
+import { givenBack } from '../../../shared/turns/given-back.js';
 import { answerOutcome } from './answer-outcome.js';
 import type { CollectedAnswer } from './collect-answer.js';
 import type { CompactionRequests } from './compaction-requests.js';
-import { givenBack } from './given-back.js';
 import type { TurnCache } from './turn-cache.js';
 import type { StartedTurn, TurnEvent } from './turn-types.js';
 

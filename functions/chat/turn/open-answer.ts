@@ -8,12 +8,12 @@ import type {
   PromptBlock,
   PromptMessage,
 } from '../../../shared/ports/model.js';
+import { givenBack, type Regenerated } from '../../../shared/turns/given-back.js';
 import type { Admitted } from '../../../shared/usage/admission.js';
-import { givenBack } from './given-back.js';
 import { openWithFallback } from './open-with-fallback.js';
 import { type Prompt, promptWithin } from './prompt-within.js';
 import type { TurnController } from './turn-controller.js';
-import type { StartedTurn, TurnLimits, TurnObserver } from './turn-types.js';
+import type { TurnLimits, TurnObserver } from './turn-types.js';
 
 interface HeldTurn {
   userId: string;
@@ -25,7 +25,7 @@ interface HeldTurn {
   admitted: Admitted;
   controller: TurnController;
   observer: TurnObserver;
-  regenerated?: StartedTurn['regenerated'];
+  regenerated?: Regenerated;
 }
 
 interface AnswerRequest {

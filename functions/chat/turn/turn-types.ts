@@ -4,6 +4,7 @@ import type { ContextOverflow, ModelError } from '../../../shared/domain/errors.
 import type { CountedSpend } from '../../../shared/domain/settlement.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
 import type { ModelStream } from '../../../shared/ports/model.js';
+import type { Regenerated } from '../../../shared/turns/given-back.js';
 import type { Admitted } from '../../../shared/usage/admission.js';
 import type { CacheDirective } from '../messages/messages-types.js';
 import type { TurnCacheLookup } from './turn-cache.js';
@@ -193,7 +194,7 @@ export interface StartedTurn {
    * A regenerate's: the messages replaced before it, which its answer gives back should it show
    * nothing (failed or stopped before its first token).
    */
-  regenerated?: { supersededBefore: ReadonlyArray<readonly [number, number]> };
+  regenerated?: Regenerated;
   /**
    * Whether the conversation is surely still this turn's: the lease its heartbeats last renewed
    * has not run out. Once it has (the function stalled past it), a recovery may have stored the

@@ -189,6 +189,73 @@ describe('recovering a turn whose function died', () => {
     expect(items[1]).toMatchObject({ content: 'Once upon a time', stopReason: 'stopped' });
   });
 
+  it('gives back the answer a regenerate was to replace when its function died before its first word', async () => {
+    const store = new InMemoryConversationStore();
+    const conversationId = newConversationId();
+    const at = (ms: number) => new Date(T0 + ms).toISOString();
+    const asked = {
+      userId: USER,
+      conversationId,
+      turnId: newMessageId(),
+      title: 'A story',
+      userMessage: { id: newMessageId(), content: 'Tell me a story', tokens: 4 },
+      nowIso: at(0),
+      leaseUntilMs: T0 + LEASE_MS,
+    };
+    const seq = await store.beginTurn(asked);
+    const answered = {
+      userId: USER,
+      conversationId,
+      turnId: asked.turnId,
+      userSeq: seq,
+      conversationCreatedAt: at(0),
+      answer: {
+        id: asked.turnId,
+        content: 'Once upon a time',
+        model: MODEL,
+        stopReason: 'end_turn' as const,
+        usage: STARTED_USAGE,
+        usageEstimated: false,
+        costNanoUsd: 1,
+        tokens: 4,
+      },
+      nowIso: at(1),
+    };
+    await store.finishTurn(answered);
+    const existing = (await store.getConversation(USER, conversationId))!;
+    // The regenerate begins, replacing the answer, and its function dies before Claude's first word.
+    await store.beginTurn({
+      userId: USER,
+      conversationId,
+      existing,
+      turnId: newMessageId(),
+      title: 'A story',
+      supersedeFrom: 2,
+      nowIso: at(2),
+      leaseUntilMs: T0 + LEASE_MS,
+    });
+    const recover = createTurnRecovery({
+      store,
+      ledger: new InMemoryUsageLedger(),
+      usageRecords: new InMemoryUsageRecords(),
+      prices: new PriceTable(),
+      clock: () => T0 + LEASE_MS + 1,
+    });
+
+    expect(await recover(USER, conversationId)).toBe('recovered');
+
+    const after = (await store.getConversation(USER, conversationId))!;
+    expect(after.superseded).toEqual([[3, 3]]);
+    const { items } = await store.listMessages(USER, conversationId, {
+      limit: 10,
+      skip: after.superseded,
+    });
+    expect(items.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'Tell me a story'],
+      ['assistant', 'Once upon a time'],
+    ]);
+  });
+
   it("never estimates more output than the answer's max_tokens: Claude bills no more", async () => {
     const world = await abandonedTurn('x'.repeat(3_000), { maxTokens: 500 });
     world.advance(LEASE_MS + 1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { givenBack } from '../../../../../functions/chat/turn/given-back.js';
+import { givenBack } from '../../../../shared/turns/given-back.js';
 
 describe('givenBack', () => {
   const regenerate = { regenerated: { supersededBefore: [[2, 2]] as const } };

@@ -1,5 +1,9 @@
-import type { StopReason } from '../../../shared/domain/conversation.js';
-import type { StartedTurn } from './turn-types.js';
+import type { StopReason } from '../domain/conversation.js';
+
+/** A regenerate's: the messages replaced before it, which its answer gives back should it show nothing. */
+export interface Regenerated {
+  supersededBefore: ReadonlyArray<readonly [number, number]>;
+}
 
 /** How an answer ends that showed nothing of its own accord: cut before its first token. */
 const CUT_SHORT: ReadonlySet<StopReason> = new Set(['error', 'stopped', 'timeout', 'interrupted']);
@@ -11,7 +15,7 @@ const CUT_SHORT: ReadonlySet<StopReason> = new Set(['error', 'stopped', 'timeout
  * Undefined for any other turn or answer: what the turn began with stands.
  */
 export function givenBack(
-  turn: Pick<StartedTurn, 'regenerated'>,
+  turn: { regenerated?: Regenerated | undefined },
   answer: { seq: number; text: string; stopReason: StopReason },
 ): ReadonlyArray<readonly [number, number]> | undefined {
   if (!turn.regenerated || answer.text !== '' || !CUT_SHORT.has(answer.stopReason)) {
