@@ -14,7 +14,7 @@ describe('parseJsonExactly', () => {
     const text = `{"input":{"n":${number},"list":[${number}]}}`;
     expect(JSON.stringify(JSON.parse(text))).not.toBe(text);
 
-    const { value, changed } = parseJsonExactly(text);
+    const { value, changed } = parseJsonExactly(text)!;
 
     expect(changed).toBe(true);
     expect(JSON.stringify(value)).toBe(text);
@@ -24,11 +24,18 @@ describe('parseJsonExactly', () => {
   it('parses as JSON.parse, and says so, when no number would change', () => {
     const text = '{"max_tokens":1024,"temperature":0.7,"n":-3,"big":9007199254740991,"s":"1.0"}';
 
-    const { value, changed } = parseJsonExactly(text);
+    const { value, changed } = parseJsonExactly(text)!;
 
     expect(changed).toBe(false);
     expect(value).toEqual(JSON.parse(text));
     expect(isExactNumber((value as { s: unknown }).s)).toBe(false);
+  });
+
+  it('stops reading past maxValues values, every value counted, and says so', () => {
+    const text = `{"list":[${Array(9).fill('1.0').join(',')}]}`;
+
+    expect(parseJsonExactly(text, { maxValues: 10 })).toBeUndefined();
+    expect(parseJsonExactly(text, { maxValues: 11 })?.changed).toBe(true);
   });
 
   it('throws on what is not JSON, as JSON.parse', () => {
@@ -37,7 +44,7 @@ describe('parseJsonExactly', () => {
 });
 
 describe('the response cache key of a number kept as written', () => {
-  const request = (id: string) => parseJsonExactly(`{"input":{"id":${id}}}`).value;
+  const request = (id: string) => parseJsonExactly(`{"input":{"id":${id}}}`)!.value;
 
   it('is its text', () => {
     expect(canonicalJson({ b: request('1.0'), a: 1 })).toBe('{"a":1,"b":{"input":{"id":1.0}}}');

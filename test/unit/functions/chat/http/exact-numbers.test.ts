@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bodyWithExactNumbers } from '../../../../../functions/chat/http/exact-numbers.js';
+import {
+  bodyWithExactNumbers,
+  MAX_EXACT_VALUES,
+} from '../../../../../functions/chat/http/exact-numbers.js';
 
 const post = (body: string) =>
   new Request('https://gateway.example/v1/messages', {
@@ -18,6 +21,14 @@ describe('bodyWithExactNumbers', () => {
     const exact = await bodyWithExactNumbers(request);
 
     expect(JSON.stringify(exact)).toBe(text);
+  });
+
+  it('leaves a body of more values than it reads as parsed: millions of numbers cost seconds of CPU', async () => {
+    const numbers = Array(MAX_EXACT_VALUES).fill('1.0').join(',');
+
+    expect(
+      await bodyWithExactNumbers(post(`{"id":12345678901234567891,"x":[${numbers}]}`)),
+    ).toBeUndefined();
   });
 
   it('is undefined when parsing changes no number, and when the body was read already', async () => {
