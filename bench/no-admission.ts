@@ -15,6 +15,7 @@ export function noBudget(ledger: UsageLedger): UsageLedger {
     reserve: async () => reservation,
     plan: () => reservation,
     settle: async (_, actual) => actual,
+    billIfAbandoned: async () => {},
     release: async () => {},
     reclaimExpired: async () => 0,
     listReservations: async () => [],

@@ -46,6 +46,7 @@ export function createMaintenanceHandler(deps: {
       });
       deps.metrics.addMetric(METRIC.turnsRecovered, MetricUnit.Count, report.recovered);
       deps.metrics.addMetric(METRIC.holdsReclaimed, MetricUnit.Count, report.reclaimed);
+      deps.metrics.addMetric(METRIC.callsAbandoned, MetricUnit.Count, report.abandoned);
       deps.metrics.addMetric(METRIC.turnsDeferred, MetricUnit.Count, report.deferred);
       if (report.recovered + report.reclaimed + report.failed > 0 || report.reclaimFailed) {
         deps.logger.info('swept dead turns and expired holds', { ...report });

@@ -15,6 +15,10 @@ import { createKeyBudgetWatch } from '../../shared/budget/key-budget-watch.js';
 import { createMonthBudgetsSweep } from '../../shared/budget/month-budgets-sweep.js';
 import type { Settings } from '../../shared/config/load-settings.js';
 import { type Clock, systemClock } from '../../shared/domain/clock.js';
+import {
+  logAbandonedCall,
+  reportUnrecordedCall,
+} from '../../shared/observability/abandoned-calls.js';
 import { SERVICE } from '../../shared/observability/metric-names.js';
 import {
   logRecoveredTurn,
@@ -30,6 +34,7 @@ import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
 import type { UsageRecords } from '../../shared/ports/usage-records.js';
 import { createTurnRecovery } from '../../shared/turns/recover-turn.js';
 import { createTurnSweeper } from '../../shared/turns/sweep-turns.js';
+import { createAbandonedCallRecorder } from '../../shared/usage/record-abandoned-call.js';
 import { createMaintenanceHandler } from './app.js';
 
 export interface MaintenanceAdapters {
@@ -105,6 +110,12 @@ export function composeMaintenance(
     onUsageNotRecorded: (turn, error) =>
       reportUnrecordedTurn(adapters.logger, adapters.metrics, turn, error),
   });
+  const recordAbandonedCall = createAbandonedCallRecorder({
+    usageRecords: adapters.usageRecords,
+    clock,
+    onNotRecorded: (call, error) =>
+      reportUnrecordedCall(adapters.logger, adapters.metrics, call, error),
+  });
   const budgetWatch = createBudgetWatch({
     ledger,
     notices: adapters.budgetNotices,
@@ -130,6 +141,10 @@ export function composeMaintenance(
       onSettled: (counted) => recordSpend(adapters.metrics, counted),
       onReclaimFailed: (error) =>
         adapters.logger.warn('could not reclaim the expired holds', { error }),
+      recordAbandoned: async (call) => {
+        logAbandonedCall(adapters.logger, call);
+        await recordAbandonedCall(call);
+      },
     }),
     // The deployment's spend, and each principal's and API key's the month's usage report
     // shows (the worker also checks its jobs' users as they spend).

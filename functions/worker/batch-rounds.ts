@@ -37,7 +37,7 @@ export function createBatchRounds(deps: {
   jobs: Pick<JobStore, 'cancelRequested'>;
   budget: BudgetReserver;
   keyGrant: JobKeyGrant;
-  ledger: Pick<UsageLedger, 'settle' | 'release'>;
+  ledger: Pick<UsageLedger, 'settle' | 'release' | 'billIfAbandoned'>;
   prices: PriceTable;
   clock: Clock;
   observer: JobObserver;
@@ -78,7 +78,7 @@ export function createBatchRounds(deps: {
       usage,
       costNanoUsd,
       startedAtMs: Date.parse(pending.submittedAt),
-      batchId: pending.batchId,
+      reservationId: pending.reservation.id,
     });
     let done = calls.filter((call) => run.checkpoints.has(call.key)).length;
     for (const result of state.results) {
@@ -152,11 +152,11 @@ export function createBatchRounds(deps: {
       await ledger.release(reservation);
       throw error;
     }
-    await run.setPendingBatch({
-      batchId,
-      submittedAt: new Date(now).toISOString(),
-      reservation,
-    });
+    await Promise.all([
+      run.setPendingBatch({ batchId, submittedAt: new Date(now).toISOString(), reservation }),
+      // Submitted, it runs and is billed whether or not a delivery ever collects it.
+      ledger.billIfAbandoned(reservation, { api: 'jobs', model, startedAtMs: now }),
+    ]);
     throw wait();
   }
 

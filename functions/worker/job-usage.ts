@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/domain/clock.js';
 import type { TokenUsage } from '../../shared/domain/usage.js';
 import type { UsageRecords } from '../../shared/ports/usage-records.js';
@@ -15,8 +14,12 @@ export interface JobCall {
   costNanoUsd: number;
   startedAtMs: number;
   stopReason?: string;
-  /** The batch the answer came from: a batch collected twice is counted once. */
-  batchId?: string;
+  /**
+   * The reservation it was held on, its request id in the usage report: a batch collected
+   * twice is counted once, and the record replaces the one the sweep made should it have
+   * billed the call as abandoned (which is recorded under the reservation's id).
+   */
+  reservationId: string;
 }
 
 /** Records a job's model call for the usage report, beside chat's and /v1/messages'. Never fails the job. */
@@ -31,7 +34,7 @@ export function createJobCallRecorder(deps: {
   return async (call) => {
     await usageRecords
       .record({
-        requestId: `${call.jobId}:${call.batchId ?? randomUUID()}`,
+        requestId: call.reservationId,
         at: new Date(call.startedAtMs).toISOString(),
         principal: call.userId,
         ...(call.keyId && { keyId: call.keyId }),

@@ -79,7 +79,7 @@ export function createMeteredModel(deps: {
   model: Model;
   budget: BudgetReserver;
   keyGrant: JobKeyGrant;
-  ledger: Pick<UsageLedger, 'settle' | 'release'>;
+  ledger: Pick<UsageLedger, 'settle' | 'release' | 'billIfAbandoned'>;
   prices: PriceTable;
   clock: Clock;
   observer: JobObserver;
@@ -136,6 +136,7 @@ export function createMeteredModel(deps: {
       costNanoUsd,
       startedAtMs: call.startedAtMs,
       ...(answer.stopReason && { stopReason: answer.stopReason }),
+      reservationId: reservation.id,
     });
   };
 
@@ -170,6 +171,12 @@ export function createMeteredModel(deps: {
         await sleep(waitMs, undefined, { signal }).catch(() => {});
         continue;
       }
+      // Accepted: Claude bills it from here on, whether or not this function lives to settle it.
+      void ledger.billIfAbandoned(reservation, {
+        api: 'jobs',
+        model: request.model,
+        startedAtMs: now,
+      });
       const call = { job, request, startedAtMs: now };
       const kept = new CappedText(MAX_JOB_ANSWER_BYTES);
       let usage = stream.initialUsage;

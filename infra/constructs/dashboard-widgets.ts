@@ -126,6 +126,7 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
     graph('Maintenance sweep', [
       m.turnsRecovered(),
       m.maintenance(METRIC.holdsReclaimed, 'Sum', 'Expired holds reclaimed'),
+      m.maintenance(METRIC.callsAbandoned, 'Sum', 'Calls billed as abandoned'),
       m.maintenance(METRIC.turnsDeferred, 'Maximum', 'Turns left for the next sweep'),
       s.maintenanceFunction.metricErrors({ ...lambdaPeriod, label: 'Sweep errors' }),
       m.unhandledErrors(),

@@ -1,3 +1,5 @@
+import { ZERO_USAGE } from './usage.js';
+
 /** Money held for one model call until it settles. */
 export interface Reservation {
   id: string;
@@ -11,7 +13,32 @@ export interface Reservation {
   holder?: string;
   /** The API key whose month the reservation also holds. */
   keyId?: string;
+  /**
+   * Of a call sent upstream that is billed all it holds should its caller never settle it (its
+   * function died mid-call), as the sweep reads it (see `UsageLedger.billIfAbandoned`). A chat
+   * turn has none: its recovery bills what it had streamed.
+   */
+  ifAbandoned?: AbandonedCall;
 }
+
+/** What the usage report records of a call billed as abandoned. */
+export interface AbandonedCall {
+  api: 'messages' | 'jobs';
+  model: string;
+  /**
+   * The id its caller records its usage under: should the caller only have stalled, its own
+   * record replaces this one's. The reservation's id when absent.
+   */
+  requestId?: string;
+  /** When the call was asked for: the month its usage is reported in. */
+  startedAtMs: number;
+}
+
+/** What an abandoned call is billed: all it holds, the most it can have cost; its tokens unknown. */
+export const abandonedCost = (reservation: Pick<Reservation, 'amountNanoUsd'>) => ({
+  usage: ZERO_USAGE,
+  costNanoUsd: reservation.amountNanoUsd,
+});
 
 /**
  * The largest monthly budget, in USD: held in nano-USD, it must stay an exact integer

@@ -65,6 +65,11 @@ export const METRIC = {
   /** Expired holds of callers that never settled, reclaimed by the sweep. Count. */
   holdsReclaimed: 'HoldsReclaimed',
   /**
+   * `/v1/messages` calls and jobs' calls whose function died before they settled, billed all
+   * they held by the sweep (Claude bills what it generated, which nobody saw). Count.
+   */
+  callsAbandoned: 'CallsAbandoned',
+  /**
    * Turns holding a reservation that a sweep had no time to check (half its run): a backlog,
    * left to the next runs; above 0 for long, the sweep is behind. Count.
    */

@@ -1,8 +1,8 @@
-import type { Reservation } from '../domain/budget.js';
+import type { AbandonedCall, Reservation } from '../domain/budget.js';
 import type { CountedSpend } from '../domain/settlement.js';
 import type { TokenUsage } from '../domain/usage.js';
 
-export type { CountedSpend, Reservation };
+export type { AbandonedCall, CountedSpend, Reservation };
 
 export interface MonthUsage extends TokenUsage {
   month: string;
@@ -11,6 +11,9 @@ export interface MonthUsage extends TokenUsage {
   /** Spent plus currently reserved. */
   heldNanoUsd: number;
 }
+
+/** A reservation billed as abandoned (see `Reservation.ifAbandoned`). */
+export type AbandonedReservation = Reservation & { ifAbandoned: AbandonedCall };
 
 /**
  * Usage and budgets per user and for the deployment, per calendar month (UTC).
@@ -71,21 +74,36 @@ export interface UsageLedger {
     actual: { usage: TokenUsage; costNanoUsd: number },
     options?: { recovered?: boolean },
   ): Promise<CountedSpend>;
-  /** Gives a reservation back unused: the call was never made. */
+  /**
+   * The call was sent (or accepted) upstream: should its caller never settle nor release it
+   * (its function died mid-call), the sweep bills it all it holds, which is the most it can have
+   * cost, for Claude bills what it generated, which nobody saw. Never rejects: a write that
+   * fails leaves the call to be given back unbilled. A caller need not wait for it, but for
+   * the end of its invocation: its settle or release does.
+   */
+  billIfAbandoned(reservation: Reservation, call: AbandonedCall): Promise<void>;
+  /** Gives a reservation back unused: the call was never made, or refused. */
   release(reservation: Reservation): Promise<void>;
   /**
    * Returns expired reservations' holds to their budgets, or settles them to the figures
-   * known for them (an answer stored, a settle that failed on some item, a recovery's).
+   * known for them (an answer stored, a settle that failed on some item, a recovery's), or
+   * to all they hold for a call abandoned (`ifAbandoned`).
    * @param options.sparing holders whose reservations are left alone, unless figures to
    *   settle them to are known: turns whose lease still runs, which their recovery settles
    * @param options.onCounted told what each settle to known figures counts in the
    *   deployment's month, as `settle` returns it, for the spend metrics: nobody else publishes
    *   it (a caller settling late counts only what it used beyond those figures)
+   * @param options.onAbandoned told each call billed as abandoned as its bill is decided, for
+   *   the usage report (a later sweep finishes a settle that failed on some item)
    * @returns how many were reclaimed
    */
   reclaimExpired(
     nowMs: number,
-    options?: { sparing?: ReadonlySet<string>; onCounted?: (counted: CountedSpend) => void },
+    options?: {
+      sparing?: ReadonlySet<string>;
+      onCounted?: (counted: CountedSpend) => void;
+      onAbandoned?: (call: AbandonedReservation) => void;
+    },
   ): Promise<number>;
   /** Every reservation not yet settled, released or reclaimed. */
   listReservations(): Promise<Reservation[]>;

@@ -1,13 +1,18 @@
 import type { Clock } from '../domain/clock.js';
 import type { CountedSpend } from '../domain/settlement.js';
-import type { UsageLedger } from '../ports/usage-ledger.js';
+import type { AbandonedReservation, UsageLedger } from '../ports/usage-ledger.js';
 import { parseTurnHolder, type RecoverTurn } from './recover-turn.js';
 
 export interface SweepReport {
   /** Turns found dead and ended as interrupted. */
   recovered: number;
-  /** Reservations of callers that never came back (jobs), past their expiry. */
+  /** Reservations of callers that never came back, past their expiry. */
   reclaimed: number;
+  /**
+   * Of those, calls billed all they held (`/v1/messages` calls' and jobs' whose function died
+   * mid-call: Claude bills what it generated).
+   */
+  abandoned: number;
   /** Turns that could not be checked this time; the next sweep tries again. */
   failed: number;
   /**
@@ -43,11 +48,14 @@ export function createTurnSweeper(deps: {
   onSettled?: (counted: CountedSpend) => void;
   /** Why reclaiming the expired holds failed (the next sweep tries again). */
   onReclaimFailed?: (error: unknown) => void;
+  /** Records a call billed as abandoned for the usage report; never rejects. */
+  recordAbandoned?: (call: AbandonedReservation) => Promise<void>;
 }): SweepTurns {
   return async ({ hasTime = () => true } = {}) => {
     const report: SweepReport = {
       recovered: 0,
       reclaimed: 0,
+      abandoned: 0,
       failed: 0,
       deferred: 0,
       reclaimFailed: false,
@@ -81,16 +89,22 @@ export function createTurnSweeper(deps: {
         deps.onFailed?.({ userId, conversationId }, error);
       }
     }
+    const recording: Array<Promise<void>> = [];
     // Reported, not thrown: the run goes on to the budgets and publishes what it did.
     try {
       report.reclaimed = await deps.ledger.reclaimExpired(deps.clock(), {
         sparing: spared,
         ...(deps.onSettled && { onCounted: deps.onSettled }),
+        onAbandoned: (call) => {
+          report.abandoned++;
+          if (deps.recordAbandoned) recording.push(deps.recordAbandoned(call));
+        },
       });
     } catch (error) {
       report.reclaimFailed = true;
       deps.onReclaimFailed?.(error);
     }
+    await Promise.all(recording);
     return report;
   };
 }

@@ -2,7 +2,7 @@ import { NO_LIMIT } from '../domain/rate-limits.js';
 import { type CountedSpend, countedBy } from '../domain/settlement.js';
 import type { TokenUsage } from '../domain/usage.js';
 import type { RateLimiter, RateLimits, RateSubject, RateWindow } from '../ports/rate-limiter.js';
-import type { Reservation, UsageLedger } from '../ports/usage-ledger.js';
+import type { AbandonedCall, Reservation, UsageLedger } from '../ports/usage-ledger.js';
 import type { BudgetRequest, BudgetReserver } from './budget-reserver.js';
 
 export interface AdmissionRequest extends BudgetRequest {
@@ -18,6 +18,8 @@ export interface Admitted {
   readonly reservedNanoUsd: number;
   /** The windows the call was counted in: the user's, and its API key's when it has limits. */
   readonly rateWindows: readonly RateWindow[];
+  /** The call was sent: see `UsageLedger.billIfAbandoned`. */
+  billIfAbandoned(call: AbandonedCall): Promise<void>;
   /** Records the actual cost and usage; gives back the rest of the hold. */
   settle(actual: { usage: TokenUsage; costNanoUsd: number }): Promise<SettleOutcome>;
   /**
@@ -78,7 +80,7 @@ export interface Admission {
 
 export function createAdmission(deps: {
   budget: BudgetReserver;
-  ledger: Pick<UsageLedger, 'settle' | 'release'>;
+  ledger: Pick<UsageLedger, 'settle' | 'release' | 'billIfAbandoned'>;
   rateLimiter: RateLimiter;
   /** Each user's rates. */
   userRateLimits: RateLimits;
@@ -150,6 +152,7 @@ export function createAdmission(deps: {
         reservation,
         reservedNanoUsd: reservation.amountNanoUsd,
         rateWindows: counted,
+        billIfAbandoned: (call) => ledger.billIfAbandoned(reservation, call),
         async settle({ usage, costNanoUsd }) {
           const usedTokens =
             usage.inputTokens +

@@ -665,6 +665,118 @@ export function usageLedgerContract(subject: () => Promise<UsageLedgerSubject>) 
     });
   });
 
+  describe('calls abandoned by their caller', () => {
+    const ifAbandoned = {
+      api: 'messages' as const,
+      model: 'claude-sonnet-4-5',
+      requestId: 'req_abandoned',
+      startedAtMs: T0,
+    };
+    /** A call sent upstream on its reservation. */
+    const abandon = async (fields: Partial<Parameters<UsageLedger['reserve']>[0]> = {}) => {
+      const reservation = await reserve({ amountNanoUsd: 400, expiresAtMs: T0 + 1_000, ...fields });
+      await ledger.billIfAbandoned(reservation, ifAbandoned);
+      return reservation;
+    };
+
+    it('bills one all it holds once it expires, once, and tells what it billed', async () => {
+      const reservation = await abandon();
+      const told: unknown[] = [];
+      const counted: unknown[] = [];
+      const options = {
+        onAbandoned: (call: unknown) => told.push(call),
+        onCounted: (spend: unknown) => counted.push(spend),
+      };
+
+      const early = await ledger.reclaimExpired(T0 + 500, options);
+      const due = await ledger.reclaimExpired(T0 + 2_000, options);
+      const again = await ledger.reclaimExpired(T0 + 3_000, options);
+
+      expect([early, due, again]).toEqual([0, 1, 0]);
+      expect(told).toEqual([expect.objectContaining({ id: reservation.id, ifAbandoned })]);
+      expect(counted).toEqual([{ usage: expect.objectContaining(ZERO_COUNTS), costNanoUsd: 400 }]);
+      expect(await ledger.userMonth(userId, NOVEMBER)).toMatchObject({
+        requests: 1,
+        spentNanoUsd: 400,
+        heldNanoUsd: 400,
+        ...ZERO_COUNTS,
+      });
+      expect(await ledger.globalMonthSpendNanoUsd(NOVEMBER)).toBe(400);
+    });
+
+    it('bills the key it came with too', async () => {
+      const keyId = `key_${randomUUID()}`;
+      await abandon({ apiKey: { id: keyId, budgetNanoUsd: 500 } });
+
+      await ledger.reclaimExpired(T0 + 2_000);
+
+      expect(await ledger.keyMonth(keyId, NOVEMBER)).toMatchObject({
+        requests: 1,
+        spentNanoUsd: 400,
+        heldNanoUsd: 400,
+      });
+    });
+
+    it('adds the tokens of a caller that only stalled, and its cost only beyond the hold', async () => {
+      const cheaper = await abandon();
+      const dearer = await abandon({ userId: newUserId() });
+      await ledger.reclaimExpired(T0 + 2_000);
+
+      await ledger.settle(cheaper, { usage: usageOf(), costNanoUsd: 300 });
+      await ledger.settle(dearer, { usage: usageOf(), costNanoUsd: 700 });
+
+      expect(await ledger.userMonth(userId, NOVEMBER)).toMatchObject({
+        requests: 1,
+        spentNanoUsd: 400,
+        heldNanoUsd: 400,
+        inputTokens: 120,
+        outputTokens: 30,
+      });
+      expect(await ledger.userMonth(dearer.userId, NOVEMBER)).toMatchObject({
+        requests: 1,
+        spentNanoUsd: 700,
+        heldNanoUsd: 700,
+      });
+    });
+
+    it('bills nothing for a call settled or released in time, nor one never sent', async () => {
+      const settled = await abandon();
+      const released = await abandon();
+      await reserve({ amountNanoUsd: 50, expiresAtMs: T0 + 1_000 });
+      await ledger.settle(settled, { usage: usageOf(), costNanoUsd: 100 });
+      await ledger.release(released);
+      // Marked after its release: it was given back already.
+      await ledger.billIfAbandoned(released, ifAbandoned);
+      const told: unknown[] = [];
+
+      await ledger.reclaimExpired(T0 + 2_000, { onAbandoned: (call) => told.push(call) });
+
+      expect(told).toEqual([]);
+      expect(await ledger.userMonth(userId, NOVEMBER)).toMatchObject({
+        requests: 1,
+        spentNanoUsd: 100,
+        heldNanoUsd: 100,
+      });
+    });
+
+    it('is not given back to make room for a reservation: its hold is owed', async () => {
+      await abandon({ amountNanoUsd: USER_BUDGET_NANO_USD });
+
+      const refused = await reserve({ amountNanoUsd: 500, nowMs: T0 + 2_000 }).catch((e) => e);
+      await ledger.reclaimExpired(T0 + 2_000);
+      const refusedAfterSweep = await reserve({ amountNanoUsd: 500, nowMs: T0 + 2_000 }).catch(
+        (e) => e,
+      );
+
+      expect(refused).toBeInstanceOf(BudgetExceededError);
+      expect(refusedAfterSweep).toBeInstanceOf(BudgetExceededError);
+      expect(await ledger.userMonth(userId, NOVEMBER)).toMatchObject({
+        spentNanoUsd: USER_BUDGET_NANO_USD,
+        heldNanoUsd: USER_BUDGET_NANO_USD,
+      });
+    });
+  });
+
   describe('listReservations', () => {
     it('lists what is held, with who holds it, until it is settled, released or reclaimed', async () => {
       const holder = `CONV#${userId}#conv_1`;

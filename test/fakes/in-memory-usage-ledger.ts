@@ -1,4 +1,10 @@
-import { holdableAmount, monthOf, nextMonthOf } from '../../shared/domain/budget.js';
+import {
+  type AbandonedCall,
+  abandonedCost,
+  holdableAmount,
+  monthOf,
+  nextMonthOf,
+} from '../../shared/domain/budget.js';
 import {
   deploymentBudgetExceeded,
   keyBudgetExceeded,
@@ -9,6 +15,7 @@ import { nanoToUsd, usdToNano } from '../../shared/domain/pricing/model-price.js
 import {
   type CountedSpend,
   countedSpend,
+  type LateSpend,
   lateSpend,
   type Settlement,
 } from '../../shared/domain/settlement.js';
@@ -85,7 +92,7 @@ export class InMemoryUsageLedger implements UsageLedger {
     } catch (error) {
       if (!(error instanceof BudgetExceededError)) throw error;
       // Holds of crashed calls may be what fills the budget: give them back, try once more.
-      if ((await this.reclaimExpired(request.nowMs)) === 0) throw error;
+      if (this.reclaim(request.nowMs, { settlingFigures: false }) === 0) throw error;
       return this.tryReserve(planned, request);
     }
   }
@@ -105,6 +112,11 @@ export class InMemoryUsageLedger implements UsageLedger {
     // Taken meanwhile (recovered, or reclaimed): only what nobody recorded is added.
     const spend = held ? { requests: 1, ...actual } : lateSpend(actual, taken, settler);
     const heldDelta = held ? spend.costNanoUsd - reservation.amountNanoUsd : spend.costNanoUsd;
+    this.addSpend(reservation, spend, heldDelta);
+    return held ? actual : countedSpend(actual, taken, settler);
+  }
+
+  private addSpend(reservation: Reservation, spend: LateSpend, heldDelta: number): void {
     for (const counters of this.countersOf(reservation)) {
       counters.heldNanoUsd += heldDelta;
       counters.spentNanoUsd += spend.costNanoUsd;
@@ -114,7 +126,11 @@ export class InMemoryUsageLedger implements UsageLedger {
       counters.cacheReadInputTokens += spend.usage.cacheReadInputTokens;
       counters.cacheCreationInputTokens += spend.usage.cacheCreationInputTokens;
     }
-    return held ? actual : countedSpend(actual, taken, settler);
+  }
+
+  async billIfAbandoned(reservation: Reservation, call: AbandonedCall): Promise<void> {
+    const held = this.reservations.get(reservation.id);
+    if (held) held.ifAbandoned = structuredClone(call);
   }
 
   async release(reservation: Reservation): Promise<void> {
@@ -123,15 +139,47 @@ export class InMemoryUsageLedger implements UsageLedger {
 
   async reclaimExpired(
     nowMs: number,
-    { sparing }: { sparing?: ReadonlySet<string> } = {},
+    options: Parameters<UsageLedger['reclaimExpired']>[1] = {},
   ): Promise<number> {
-    const expired = [...this.reservations.values()].filter(
-      (r) => r.expiresAtMs < nowMs && !(r.holder && sparing?.has(r.holder)),
+    return this.reclaim(nowMs, { ...options, settlingFigures: true });
+  }
+
+  /** A reserve short of room gives back only holds that bill nothing, as the adapter's does. */
+  private reclaim(
+    nowMs: number,
+    {
+      sparing,
+      onCounted,
+      onAbandoned,
+      settlingFigures,
+    }: Parameters<UsageLedger['reclaimExpired']>[1] & { settlingFigures: boolean },
+  ): number {
+    const expired = [...this.reservations.values()].filter((r) =>
+      r.ifAbandoned
+        ? settlingFigures && r.expiresAtMs < nowMs
+        : r.expiresAtMs < nowMs && !(r.holder && sparing?.has(r.holder)),
     );
-    for (const { id } of expired) {
-      if (!this.settlements.has(id)) this.settlements.set(id, { by: 'reclaim' });
+    let reclaimed = 0;
+    for (const reservation of expired) {
+      const { id, ifAbandoned } = reservation;
+      if (!ifAbandoned) {
+        if (!this.settlements.has(id)) this.settlements.set(id, { by: 'reclaim' });
+        if (this.releaseHold(reservation)) reclaimed++;
+        continue;
+      }
+      const owed = abandonedCost(reservation);
+      if (!this.settlements.has(id)) this.settlements.set(id, { by: 'recovery', ...owed });
+      onAbandoned?.({ ...reservation, ifAbandoned });
+      this.reservations.delete(id);
+      this.addSpend(
+        reservation,
+        { requests: 1, ...owed },
+        owed.costNanoUsd - reservation.amountNanoUsd,
+      );
+      onCounted?.(owed);
+      reclaimed++;
     }
-    return expired.filter((reservation) => this.releaseHold(reservation)).length;
+    return reclaimed;
   }
 
   async listReservations(): Promise<Reservation[]> {

@@ -157,6 +157,12 @@ export function createMessagesForwarding(deps: {
     let response: UpstreamResponse;
     let opened: OpenedStream | undefined;
     const cut: NonNullable<UpstreamCall['cut']> = { whileAwaitingAnswer: false };
+    const abandonedAs = {
+      api: 'messages' as const,
+      model: body.model,
+      requestId: request.requestId,
+      startedAtMs,
+    };
     const maxRetries = request.callerRetries ? 0 : limits.modelMaxRetries;
     const send = () =>
       upstream.send({
@@ -183,7 +189,9 @@ export function createMessagesForwarding(deps: {
       } else {
         // A whole answer's headers come only once it is written (minutes, for a long one): it is
         // waited for until the function's deadline, as the SDK waits up to ten minutes for one.
-        response = await send();
+        const answer = send();
+        void admitted.billIfAbandoned(abandonedAs);
+        response = await answer;
       }
     } catch (error) {
       controller.dispose();
@@ -241,6 +249,9 @@ export function createMessagesForwarding(deps: {
         events: once(opened.refusal.eventText),
       };
     }
+
+    // Accepted: Claude bills it from here on, whether or not this function lives to settle it.
+    if (stream) void admitted.billIfAbandoned(abandonedAs);
 
     const finish = async (answer: MeteredAnswer, answerBody: string | undefined) => {
       await controller.dispose();

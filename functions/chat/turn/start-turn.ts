@@ -444,6 +444,7 @@ function freeOfCharge(userId: string, nowMs: number): Admitted {
     reservation,
     reservedNanoUsd: 0,
     rateWindows: [],
+    billIfAbandoned: async () => {},
     settle: async (actual) => ({
       overrunNanoUsd: 0,
       reservationId: reservation.id,

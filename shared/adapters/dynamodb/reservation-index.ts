@@ -5,7 +5,9 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { AbandonedCall } from '../../domain/budget.js';
 import type { TokenUsage } from '../../domain/usage.js';
 import type { Reservation } from '../../ports/usage-ledger.js';
 import { conditionHeld, isConditionFailure } from './errors.js';
@@ -55,14 +57,34 @@ export class ReservationIndex {
   }
 
   /**
-   * A call need not wait for its entry, only its settle or release does (`landed`): an
-   * entry landing after the delete that settles it would outlive it.
+   * Names the call an entry is billed as, should it be abandoned; never fails (nor makes an
+   * entry that is gone: its call was settled or released).
+   */
+  async markAbandonable(reservation: Reservation, call: AbandonedCall): Promise<void> {
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: indexKey(reservation),
+          UpdateExpression: 'SET ifAbandoned = :call',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':call': call },
+        }),
+      )
+      .catch(() => undefined);
+  }
+
+  /**
+   * A call need not wait for its entry's writes, only its settle or release does (`landed`):
+   * one landing after the delete that settles it would outlive it, or name as abandoned a call
+   * whose release put its entry back.
    */
   track(id: string, writing: Promise<void>): void {
-    this.writing.set(
-      id,
-      writing.finally(() => this.writing.delete(id)),
-    );
+    const all = Promise.all([this.writing.get(id), writing]).then(() => undefined);
+    this.writing.set(id, all);
+    void all.finally(() => {
+      if (this.writing.get(id) === all) this.writing.delete(id);
+    });
   }
 
   /** Once this instance's entry for `id`, if it writes one, has landed or failed. */
@@ -213,7 +235,18 @@ function toIndexEntry(item: Record<string, unknown>): IndexEntry {
       expiresAtMs: Number(expiry),
       ...(typeof item.holder === 'string' && { holder: item.holder }),
       ...(typeof item.keyId === 'string' && { keyId: item.keyId }),
+      ...(isAbandonedCall(item.ifAbandoned) && { ifAbandoned: item.ifAbandoned }),
     },
     ...(item.settleTo !== undefined && { settleTo: item.settleTo as Actual }),
   };
+}
+
+function isAbandonedCall(value: unknown): value is AbandonedCall {
+  const call = value as Partial<AbandonedCall> | undefined;
+  return (
+    (call?.api === 'messages' || call?.api === 'jobs') &&
+    typeof call.model === 'string' &&
+    typeof call.startedAtMs === 'number' &&
+    (call.requestId === undefined || typeof call.requestId === 'string')
+  );
 }

@@ -4,7 +4,14 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { globalBudgetShards, holdableAmount, monthOf, nextMonthOf } from '../../domain/budget.js';
+import {
+  type AbandonedCall,
+  abandonedCost,
+  globalBudgetShards,
+  holdableAmount,
+  monthOf,
+  nextMonthOf,
+} from '../../domain/budget.js';
 import { keyBudgetExceeded } from '../../domain/budget-refusals.js';
 import { BudgetExceededError } from '../../domain/errors.js';
 import { newReservationId } from '../../domain/ids.js';
@@ -19,7 +26,12 @@ import {
   SettleIncompleteError,
   type Settler,
 } from '../../domain/settlement.js';
-import type { MonthUsage, Reservation, UsageLedger } from '../../ports/usage-ledger.js';
+import type {
+  AbandonedReservation,
+  MonthUsage,
+  Reservation,
+  UsageLedger,
+} from '../../ports/usage-ledger.js';
 import { batchGetAll } from './batch-get.js';
 import { conditionHeld, failedItem, isConditionFailure, isRefusedAsInvalid } from './errors.js';
 import {
@@ -526,6 +538,12 @@ export class DynamoUsageLedger implements UsageLedger {
     throw failed.reason;
   }
 
+  billIfAbandoned(reservation: Reservation, call: AbandonedCall): Promise<void> {
+    const marking = this.index.markAbandonable(reservation, call);
+    this.index.track(reservation.id, marking);
+    return marking;
+  }
+
   async release(reservation: Reservation): Promise<void> {
     await this.index.landed(reservation.id);
     await this.releaseHeld(reservation, heldCounters(reservation, true));
@@ -620,40 +638,54 @@ export class DynamoUsageLedger implements UsageLedger {
 
   async reclaimExpired(
     nowMs: number,
-    options: { sparing?: ReadonlySet<string>; onCounted?: OnCounted } = {},
+    options: {
+      sparing?: ReadonlySet<string>;
+      onCounted?: OnCounted;
+      onAbandoned?: (call: AbandonedReservation) => void;
+    } = {},
   ): Promise<number> {
     return this.reclaim(nowMs, { ...options, settlingFigures: true });
   }
 
   /**
    * @param options.settlingFigures whether to settle the reservations that have figures to
-   *   settle to (their entry's, or a recovery's), which the sweep does and publishes
+   *   settle to (their entry's, a recovery's, or all an abandoned call holds), which the sweep
+   *   does and publishes; a reserve short of room only gives back holds that bill nothing
    */
   private async reclaim(
     nowMs: number,
     {
       sparing,
       onCounted,
+      onAbandoned,
       settlingFigures,
-    }: { sparing?: ReadonlySet<string>; onCounted?: OnCounted; settlingFigures: boolean },
+    }: {
+      sparing?: ReadonlySet<string>;
+      onCounted?: OnCounted;
+      onAbandoned?: (call: AbandonedReservation) => void;
+      settlingFigures: boolean;
+    },
   ): Promise<number> {
     const expired = (await this.index.entries({ expiredBeforeMs: nowMs })).filter(
       ({ reservation, settleTo }) =>
-        settleTo !== undefined
+        settleTo !== undefined || reservation.ifAbandoned
           ? settlingFigures
           : !(reservation.holder && sparing?.has(reservation.holder)),
     );
     const reclaimed = await Promise.all(
       expired.map(async ({ reservation, settleTo }) => {
-        // A settle that never came, to the figures its entry keeps: recorded as a recovery's
-        // first, so that a caller that had only stalled and settles late adds only what it
-        // used beyond them, and publishes only that.
+        const abandoned = settleTo === undefined ? abandonedCall(reservation) : undefined;
+        const owed = settleTo ?? (abandoned && abandonedCost(abandoned));
+        // A settle that never came, to the figures its entry keeps (or all an abandoned call
+        // holds): recorded as a recovery's first, so that a caller that had only stalled and
+        // settles late adds only what it used beyond them, and publishes only that.
         const taken = await this.settlements.record(
           reservation,
-          settleTo ? { by: 'recovery', ...settleTo } : { by: 'reclaim' },
+          owed ? { by: 'recovery', ...owed } : { by: 'reclaim' },
         );
+        if (abandoned) onAbandoned?.(abandoned);
         // Else a recovery took it first, and has not reached every item yet: its figures count there.
-        const figures = settleTo ?? (taken.by === 'recovery' ? recoveredFigures(taken) : undefined);
+        const figures = owed ?? (taken.by === 'recovery' ? recoveredFigures(taken) : undefined);
         if (!figures) {
           return this.releaseHeld(reservation, heldCounters(reservation, true), {
             forRecord: true,
@@ -662,6 +694,7 @@ export class DynamoUsageLedger implements UsageLedger {
         if (!settlingFigures) return false;
         return this.finishSettle(reservation, figures, {
           forRecord: taken.by === 'recovery',
+          // An abandoned call's entry names no figures: it is deleted as read.
           entryFigures: settleTo,
           ...(onCounted && { onCounted }),
         });
@@ -769,6 +802,10 @@ export class DynamoUsageLedger implements UsageLedger {
     return Item?.monthlyBudgetNanoUsd === undefined ? undefined : Number(Item.monthlyBudgetNanoUsd);
   }
 }
+
+/** The reservation, when its call is billed as abandoned should it never be settled. */
+const abandonedCall = (reservation: Reservation): AbandonedReservation | undefined =>
+  reservation.ifAbandoned ? (reservation as AbandonedReservation) : undefined;
 
 /** A hold refused by its bound: nothing of it landed. */
 function isBudgetRefusal(outcome: PromiseSettledResult<void> | undefined): boolean {

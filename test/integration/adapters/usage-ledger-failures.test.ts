@@ -33,7 +33,7 @@ const USAGE = {
  */
 describe('DynamoUsageLedger', () => {
   let client: DynamoDBClient;
-  /** Partition keys whose next UpdateItem fails. */
+  /** Partition keys whose next UpdateItem (alone, or first in a transaction) fails. */
   const failNextUpdateOf = new Set<string>();
   /** Partition keys whose next UpdateItem lands, then fails (its answer lost, the SDK's retries refused). */
   const landThenFailNextUpdateOf = new Set<string>();
@@ -59,10 +59,21 @@ describe('DynamoUsageLedger', () => {
     client = createDynamoDbClient(inject('dynamodbEndpoint'));
     client.middlewareStack.add(
       (next, context) => async (args) => {
-        const input = args.input as { Key?: { pk?: unknown }; Item?: { pk?: unknown } };
+        const input = args.input as {
+          Key?: { pk?: unknown };
+          Item?: { pk?: unknown };
+          TransactItems?: Array<{ Update?: { Key?: { pk?: unknown } } }>;
+        };
         const updated = partitionOf(input.Key?.pk);
         sent.push(`${context.commandName} ${updated ?? partitionOf(input.Item?.pk)}`);
         if (context.commandName === 'UpdateItemCommand' && failNextUpdateOf.delete(updated!)) {
+          throw injectedFailure();
+        }
+        const transacted = partitionOf(input.TransactItems?.[0]?.Update?.Key?.pk);
+        if (
+          context.commandName === 'TransactWriteItemsCommand' &&
+          failNextUpdateOf.delete(transacted!)
+        ) {
           throw injectedFailure();
         }
         if (
@@ -329,9 +340,15 @@ describe('DynamoUsageLedger', () => {
       expect(await ledger.listReservations()).toEqual([]);
     });
 
-    it('leaves a release that failed on one item to the sweep, which releases it', async () => {
+    it('leaves a release that failed on one item to the sweep, which releases it, billing nothing', async () => {
       const userId = `user-${randomUUID()}`;
+      // Its call was never made: the sweep does not bill it as abandoned.
       const reservation = await reserve(userId);
+      await ledger.billIfAbandoned(reservation, {
+        api: 'messages',
+        model: 'claude-x',
+        startedAtMs: T0,
+      });
       failNextUpdateOf.add(ledgerKeys.userMonth(userId, MONTH).pk);
 
       await expect(ledger.release(reservation)).rejects.toThrow('injected write failure');
@@ -339,7 +356,11 @@ describe('DynamoUsageLedger', () => {
       expect(await ledger.userMonth(userId, MONTH)).toMatchObject({ heldNanoUsd: 1_000_000 });
       expect(await shard()).toMatchObject({ heldNanoUsd: 0 });
 
-      expect(await ledger.reclaimExpired(T0 + 61_000)).toBe(1);
+      const abandoned: unknown[] = [];
+      expect(
+        await ledger.reclaimExpired(T0 + 61_000, { onAbandoned: (call) => abandoned.push(call) }),
+      ).toBe(1);
+      expect(abandoned).toEqual([]);
 
       expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
         heldNanoUsd: 0,
@@ -398,6 +419,29 @@ describe('DynamoUsageLedger', () => {
     await expect(refused).rejects.toThrow('does not fit your monthly budget of $0.0015');
     expect(admitted.amountNanoUsd).toBe(2_000_000);
     expect(await ledger.userMonth(raised, MONTH)).toMatchObject({ heldNanoUsd: 3_000_000 });
+  });
+
+  it('finishes billing an abandoned call that failed on one item, telling it once', async () => {
+    const userId = `user-${randomUUID()}`;
+    const ifAbandoned = { api: 'jobs' as const, model: 'claude-x', startedAtMs: T0 };
+    await ledger.billIfAbandoned(await reserve(userId), ifAbandoned);
+    failNextUpdateOf.add(ledgerKeys.userMonth(userId, MONTH).pk);
+    const abandoned: unknown[] = [];
+    const onAbandoned = (call: unknown) => abandoned.push(call);
+
+    await expect(ledger.reclaimExpired(T0 + 61_000, { onAbandoned })).rejects.toThrow(
+      'injected write failure',
+    );
+    expect(await ledger.userMonth(userId, MONTH)).toMatchObject({ spentNanoUsd: 0 });
+    await ledger.reclaimExpired(T0 + 62_000, { onAbandoned });
+
+    expect(abandoned).toEqual([expect.objectContaining({ userId, ifAbandoned })]);
+    expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
+      spentNanoUsd: 1_000_000,
+      heldNanoUsd: 1_000_000,
+      requests: 1,
+    });
+    expect(await ledger.listReservations()).toEqual([]);
   });
 
   describe('when a write lands but its answer is lost, and the SDK sends it again', () => {

@@ -36,6 +36,7 @@ describe('the maintenance handler', () => {
     const { handler } = handlerSweeping({
       recovered: 1,
       reclaimed: 2,
+      abandoned: 1,
       failed: 0,
       deferred: 0,
       reclaimFailed: false,
@@ -44,6 +45,7 @@ describe('the maintenance handler', () => {
     expect(await handler(event, context)).toEqual({
       recovered: 1,
       reclaimed: 2,
+      abandoned: 1,
       failed: 0,
       deferred: 0,
       reclaimFailed: false,
@@ -54,6 +56,7 @@ describe('the maintenance handler', () => {
     const { handler, watchBudgets } = handlerSweeping({
       recovered: 1,
       reclaimed: 0,
+      abandoned: 0,
       failed: 2,
       deferred: 0,
       reclaimFailed: false,

@@ -94,7 +94,8 @@ describe('createMeteredModel', () => {
 
     expect(world.usageRecords.recorded).toEqual([
       {
-        requestId: expect.stringMatching(new RegExp(`^${JOB_ID}:`)),
+        // Its reservation's: the record the sweep would make, had the call been abandoned.
+        requestId: world.ledger.settled[0]?.reservation.id,
         at: new Date(startedAtMs).toISOString(),
         principal: USER_ID,
         api: 'jobs',
@@ -331,6 +332,37 @@ describe('createMeteredModel', () => {
     expect(await world.ledger.listReservations()).toEqual([]);
     expect(meter.costNanoUsd).toBeGreaterThan(0);
     expect((await monthOfUser(world)).heldNanoUsd).toBe(meter.costNanoUsd);
+  });
+
+  it('has a call Claude accepted billed all it holds should its function die mid-answer, not before', async () => {
+    let markedBeforeOpen: unknown;
+    const inner = new ScriptedModel([{ kind: 'stall', chunks: 2 }]);
+    const world = createWorkerWorld({
+      model: {
+        openStream: async (r) => {
+          markedBeforeOpen = (await world.ledger.listReservations())[0]?.ifAbandoned;
+          return inner.openStream(r);
+        },
+        complete: async () => {
+          throw new Error('not used');
+        },
+      },
+    });
+    const controller = new AbortController();
+    const deadline = { signal: controller.signal, remainingMs: () => 0, invocationEndsAtMs: 0 };
+
+    const call = world.complete(JOB, request(), new JobMeter(), deadline);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const [streaming] = await world.ledger.listReservations();
+    controller.abort();
+    await call.catch(() => undefined);
+
+    expect(markedBeforeOpen).toBeUndefined();
+    expect(streaming?.ifAbandoned).toEqual({
+      api: 'jobs',
+      model: request().model,
+      startedAtMs: world.clock.nowMs,
+    });
   });
 
   it('reserves until a minute after the invocation ends, so a killed one is reclaimed soon', async () => {

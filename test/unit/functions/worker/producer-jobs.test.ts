@@ -506,6 +506,11 @@ describe('batch jobs', () => {
       priority: 'batch',
       batch: { batchId: batches.batches[0]?.batchId },
     });
+    // Submitted, it is billed all it holds should no delivery ever collect it.
+    expect((await world.ledger.listReservations())[0]?.ifAbandoned).toMatchObject({
+      api: 'jobs',
+      model: 'claude-haiku-4-5',
+    });
     await world.handleRecord(jobRecord(body, { messageId: 'poll-1' }));
     expect(world.messages.requeued).toHaveLength(2);
     await world.handleRecord(jobRecord(body, { messageId: 'poll-2' }));
@@ -523,10 +528,10 @@ describe('batch jobs', () => {
     expect(ended(world.events.published)).toEqual([
       expect.objectContaining({ status: 'succeeded', priority: 'batch' }),
     ]);
-    // The usage report counts the batch once, at the batch price.
+    // The usage report counts the batch once, at the batch price, under its reservation's id.
     expect(world.usageRecords.recorded).toEqual([
       expect.objectContaining({
-        requestId: `${PRODUCER_ID}:${batches.batches[0]?.batchId}`,
+        requestId: world.ledger.settled[0]?.reservation.id,
         principal: USER_ID,
         api: 'jobs',
         costNanoUsd: job?.costNanoUsd,

@@ -8,6 +8,7 @@ import {
   turnHolder,
 } from '../../../../shared/turns/recover-turn.js';
 import { createTurnSweeper } from '../../../../shared/turns/sweep-turns.js';
+import { createAbandonedCallRecorder } from '../../../../shared/usage/record-abandoned-call.js';
 import { InMemoryConversationStore } from '../../../fakes/in-memory-conversation-store.js';
 import { InMemoryUsageLedger } from '../../../fakes/in-memory-usage-ledger.js';
 import { InMemoryUsageRecords } from '../../../fakes/in-memory-usage-records.js';
@@ -400,6 +401,7 @@ describe('the sweep', () => {
     expect(report).toEqual({
       recovered: 1,
       reclaimed: 0,
+      abandoned: 0,
       failed: 0,
       deferred: 0,
       reclaimFailed: false,
@@ -410,6 +412,7 @@ describe('the sweep', () => {
     expect(await alive.sweep()).toEqual({
       recovered: 0,
       reclaimed: 0,
+      abandoned: 0,
       failed: 0,
       deferred: 0,
       reclaimFailed: false,
@@ -458,12 +461,68 @@ describe('the sweep', () => {
     expect(await dead.sweep({ hasTime: () => false })).toEqual({
       recovered: 0,
       reclaimed: 0,
+      abandoned: 0,
       failed: 0,
       deferred: 1,
       reclaimFailed: false,
     });
     // Not reclaimed unbilled: the next run recovers it, billing what it showed.
     expect(await dead.sweep()).toMatchObject({ recovered: 1, deferred: 0 });
+  });
+
+  it('bills a call abandoned by its function all it held, once, and records it for the usage report', async () => {
+    const ledger = new InMemoryUsageLedger();
+    const ifAbandoned = {
+      api: 'messages' as const,
+      model: MODEL,
+      requestId: 'req_1',
+      startedAtMs: T0,
+    };
+    const call = await ledger.reserve({
+      userId: USER,
+      amountNanoUsd: 7_000_000,
+      userDefaultBudgetNanoUsd: 10_000_000_000,
+      globalBudgetNanoUsd: 1_000_000_000_000,
+      nowMs: T0,
+      expiresAtMs: T0 + 60_000,
+    });
+    await ledger.billIfAbandoned(call, ifAbandoned);
+    const usageRecords = new InMemoryUsageRecords();
+    const clock = () => T0 + 60_001;
+    const sweep = createTurnSweeper({
+      ledger,
+      recover: () => Promise.reject(new Error('no turn holds it')),
+      clock,
+      recordAbandoned: createAbandonedCallRecorder({
+        usageRecords,
+        clock,
+        onNotRecorded: () => {},
+      }),
+    });
+
+    expect(await sweep()).toMatchObject({ abandoned: 1, reclaimed: 1, failed: 0 });
+    expect(await sweep()).toMatchObject({ abandoned: 0, reclaimed: 0 });
+
+    expect(usageRecords.recorded).toEqual([
+      {
+        requestId: 'req_1',
+        at: new Date(T0).toISOString(),
+        principal: USER,
+        api: 'messages',
+        model: MODEL,
+        usage: expect.objectContaining({ inputTokens: 0, outputTokens: 0 }),
+        costNanoUsd: call.amountNanoUsd,
+        latencyMs: 60_001,
+        stopReason: 'interrupted',
+        cacheHit: false,
+        recovered: true,
+      },
+    ]);
+    expect(await ledger.userMonth(USER, '2026-11')).toMatchObject({
+      requests: 1,
+      spentNanoUsd: 7_000_000,
+      heldNanoUsd: 7_000_000,
+    });
   });
 
   it('reclaims the expired holds of callers that are not turns', async () => {
