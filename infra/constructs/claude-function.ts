@@ -29,6 +29,8 @@ export interface ClaudeFunctionProps {
   readonly timeout?: Duration;
   /** @default none: the function uses the account's unreserved concurrency */
   readonly reservedConcurrency?: number;
+  /** What Lambda does on finding the function in a loop through its own queue. @default Terminate */
+  readonly recursiveLoop?: lambda.RecursiveLoop;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** What happens to the log group when it leaves the stack. @default RemovalPolicy.RETAIN */
@@ -87,6 +89,7 @@ export class ClaudeFunction extends Construct {
       memorySize: props.memorySizeMb ?? 1024,
       timeout: props.timeout ?? Duration.seconds(30),
       reservedConcurrentExecutions: props.reservedConcurrency,
+      recursiveLoop: props.recursiveLoop,
       role: this.role,
       logGroup: this.logGroup,
       tracing: tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,

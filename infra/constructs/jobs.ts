@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -60,6 +61,11 @@ export class Jobs extends Construct {
       entry: FUNCTION_ENTRY.worker,
       serviceName: SERVICE.worker,
       description: 'Claude jobs worker: summaries and compaction from the jobs queue',
+      // A job puts its own message back on its queue, delayed: to wait for its batch (every
+      // minute, up to a day) and to retry after a long retry-after. Lambda takes that for a
+      // runaway loop and stops it after 16 rounds (a batch job dead-lettered after ~16 minutes);
+      // the job's own state bounds it.
+      recursiveLoop: lambda.RecursiveLoop.ALLOW,
     });
     bindTable(this.worker, props.table);
     bindSecret(this.worker, 'anthropicApiKeySecretArn', props.anthropicApiKey);

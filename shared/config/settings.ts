@@ -270,7 +270,7 @@ export const SETTINGS = {
   ),
   batchPollSeconds: setting(
     'both',
-    'How often a batch job (priority batch, the Message Batches API) looks at its batch: the delay of its follow-up message.',
+    "How often a batch job (priority batch, the Message Batches API) looks at its batch: the delay of its follow-up message (on its own queue, which Lambda would stop as a runaway loop after 16 rounds: the worker's recursive loop detection is set to `Allow`).",
     int({ min: 1, max: MAX_RETRY_DELAY_SECONDS, default: 60 }),
   ),
 

@@ -198,6 +198,12 @@ describe('the functions', () => {
     });
   });
 
+  it("let the worker put a job's message back on its own queue past Lambda's 16 rounds, and only it", () => {
+    // A batch job waits for its batch that way every minute: terminated, it is dead-lettered.
+    expect(s.json.Resources[ids.worker]?.Properties?.RecursiveLoop).toBe('Allow');
+    expect(s.json.Resources[ids.chat]?.Properties?.RecursiveLoop).toBeUndefined();
+  });
+
   it('fit six worker timeouts and the batching window in the jobs queue visibility timeout', () => {
     const workerTimeout = s.json.Resources[ids.worker]?.Properties?.Timeout as number;
     expect(6 * workerTimeout + JOBS_QUEUE_DEFINITION.maxBatchingWindowSeconds).toBeLessThanOrEqual(
