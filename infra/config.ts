@@ -13,7 +13,6 @@ import {
   defaultJobsQueueAgeAlarmSeconds,
   longestJobWaitSeconds,
 } from '../shared/jobs/queue-age.js';
-import { JOBS_QUEUE_DEFINITION } from '../shared/jobs/queue-definition.js';
 import { metricsNamespaceOf } from '../shared/observability/metric-names.js';
 import { functionEnvironment } from './function-settings.js';
 import { nearestSetting } from './nearest-setting.js';
@@ -113,16 +112,6 @@ function stackProblems(config: StackSettingValues): Problem[] {
         message: `must be at least ${worstWaitSeconds} s: modelTimeoutMs x (modelMaxRetries + 1) + deadlineMarginMs`,
       });
     }
-  }
-  // AWS: a queue's visibility timeout should be at least 6x the consumer's timeout plus
-  // the batching window.
-  const { visibilityTimeoutSeconds, maxBatchingWindowSeconds } = JOBS_QUEUE_DEFINITION;
-  const maxWorkerTimeout = Math.floor((visibilityTimeoutSeconds - maxBatchingWindowSeconds) / 6);
-  if (config.workerTimeoutSeconds > maxWorkerTimeout) {
-    problems.push({
-      key: 'workerTimeoutSeconds',
-      message: `must be at most ${maxWorkerTimeout} s (the jobs queue's visibility timeout less its batching window, / 6)`,
-    });
   }
   // A job waiting out its retries, or its batch, is as old in the queue's age as a job no
   // worker takes: an alarm below that wait would page for it.

@@ -5,7 +5,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
+import { JOBS_QUEUE_DEFINITION, visibilityTimeoutFor } from '../../shared/jobs/queue-definition.js';
 import { SERVICE } from '../../shared/observability/metric-names.js';
 import { FUNCTION_ENTRY } from '../paths.js';
 import { ClaudeFunction, type ClaudeFunctionProps } from './claude-function.js';
@@ -25,7 +25,8 @@ export interface JobsProps {
 
 /**
  * The jobs queue, its dead-letter queue and the worker that consumes it, configured
- * from JOBS_QUEUE_DEFINITION (redrive, visibility, batching) like the local stack.
+ * from JOBS_QUEUE_DEFINITION (redrive, visibility, batching) like the local stack; the queue's
+ * visibility timeout follows the worker's timeout.
  */
 export class Jobs extends Construct {
   public readonly queue: sqs.Queue;
@@ -36,6 +37,8 @@ export class Jobs extends Construct {
     super(scope, id);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const timeout =
+      props.function.timeout ?? Duration.seconds(JOBS_QUEUE_DEFINITION.workerTimeoutSeconds);
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       removalPolicy,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -46,7 +49,7 @@ export class Jobs extends Construct {
       removalPolicy,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: Duration.seconds(JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds),
+      visibilityTimeout: Duration.seconds(visibilityTimeoutFor(timeout.toSeconds())),
       retentionPeriod: Duration.days(JOBS_QUEUE_DEFINITION.retentionDays),
       maxMessageSizeBytes: JOBS_QUEUE_DEFINITION.maxMessageBytes,
       deadLetterQueue: {
@@ -56,8 +59,8 @@ export class Jobs extends Construct {
     });
 
     this.worker = new ClaudeFunction(this, 'Worker', {
-      timeout: Duration.seconds(JOBS_QUEUE_DEFINITION.workerTimeoutSeconds),
       ...props.function,
+      timeout,
       entry: FUNCTION_ENTRY.worker,
       serviceName: SERVICE.worker,
       description: 'Claude jobs worker: summaries and compaction from the jobs queue',

@@ -5,12 +5,12 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
+import { JOBS_QUEUE_DEFINITION, visibilityTimeoutFor } from '../../shared/jobs/queue-definition.js';
 
 export interface JobQueuesOptions {
   queueName: string;
   deadLetterQueueName: string;
-  /** For tests that want redelivery within seconds. @default JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds */
+  /** For tests that want redelivery within seconds. @default the deployed default's, visibilityTimeoutFor(120) */
   visibilityTimeoutSeconds?: number;
   /** @default JOBS_QUEUE_DEFINITION.maxReceiveCount */
   maxReceiveCount?: number;
@@ -42,7 +42,8 @@ export async function ensureJobQueues(
     MaximumMessageSize: String(JOBS_QUEUE_DEFINITION.maxMessageBytes),
     MessageRetentionPeriod: String(JOBS_QUEUE_DEFINITION.retentionDays * 24 * 60 * 60),
     VisibilityTimeout: String(
-      options.visibilityTimeoutSeconds ?? JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds,
+      options.visibilityTimeoutSeconds ??
+        visibilityTimeoutFor(JOBS_QUEUE_DEFINITION.workerTimeoutSeconds),
     ),
     RedrivePolicy: JSON.stringify({
       deadLetterTargetArn: deadLetter.arn,

@@ -250,7 +250,7 @@ export const SETTINGS = {
   ),
   summaryMaxTokens: setting(
     'both',
-    "Longest summary the worker asks for, in tokens. A summary (a part's too) also ends (as max_tokens) at 350,000 bytes of text, the most one DynamoDB item stores (~80,000 tokens of English).",
+    "Longest summary the worker asks for, in tokens. A summary (a part's too) also ends (as max_tokens) at 350,000 bytes of text, the most one DynamoDB item stores (~80,000 tokens of English). One must be written within workerTimeoutSeconds (less the deadline margin), else it is cut and its job retried until dead-lettered: at ~50 tokens a second, 120 s writes ~5,000.",
     int({ min: 1, max: 1_000_000, default: 1024 }),
   ),
   summaryConcurrency: setting(
@@ -404,7 +404,7 @@ export const SETTINGS = {
   workerMemoryMb: setting('stack', 'Worker memory.', int({ min: 128, max: 10_240, default: 1024 })),
   workerTimeoutSeconds: setting(
     'stack',
-    'Worker timeout; at most (the jobs queue visibility timeout − its 1 s batching window) / 6.',
+    "Worker timeout; the jobs queue's visibility timeout is six of it plus its 1 s batching window, as AWS advises. A summary taking longer to write (a large summaryMaxTokens on a slow model) is cut at it and its job retried: raise it with summaryMaxTokens.",
     int({ min: 10, max: 900, default: 120 }),
   ),
   workerMaxConcurrency: setting(

@@ -5,10 +5,8 @@
 export const JOBS_QUEUE_DEFINITION = {
   /** Deliveries before a message moves to the dead-letter queue. */
   maxReceiveCount: 5,
-  /** Worker function timeout. */
+  /** Worker function timeout, unless the stack's `workerTimeoutSeconds` sets another. */
   workerTimeoutSeconds: 120,
-  /** AWS recommends at least 6x the function timeout plus the batching window. */
-  visibilityTimeoutSeconds: 721,
   /** Messages per worker invocation. */
   batchSize: 5,
   /** How long the event source waits to fill a batch. */
@@ -23,6 +21,13 @@ export const JOBS_QUEUE_DEFINITION = {
   /** Largest message the queue takes (body and attributes), in bytes: SQS's maximum, 1 MiB. */
   maxMessageBytes: 1_048_576,
 } as const;
+
+/**
+ * The jobs queue's visibility timeout for a worker timeout: six of them plus the batching
+ * window, as AWS advises for a queue a Lambda function consumes (721 s for the default 120 s).
+ */
+export const visibilityTimeoutFor = (workerTimeoutSeconds: number) =>
+  6 * workerTimeoutSeconds + JOBS_QUEUE_DEFINITION.maxBatchingWindowSeconds;
 
 /**
  * The worker's own attribute on a copy of a message it put back on the queue (a batch job

@@ -116,7 +116,7 @@ describe('the infra configuration', () => {
     [{ allowedModels: ['claude-sonnet-4-5', 'no-such-model'] }, 'allowedModels'],
     [{ compactionThresholdTokens: 200_000 }, 'compactionThresholdTokens'],
     [{ chatTimeoutSeconds: 60 }, 'chatTimeoutSeconds'],
-    [{ workerTimeoutSeconds: 300 }, 'workerTimeoutSeconds'],
+    [{ workerTimeoutSeconds: 901 }, 'workerTimeoutSeconds'],
     [{ workerReservedConcurrency: 2, workerMaxConcurrency: 10 }, 'workerReservedConcurrency'],
     [{ tableDeletionProtection: 'maybe' }, 'tableDeletionProtection'],
     [{ deadlineMarginMs: 0 }, 'deadlineMarginMs'],

@@ -27,8 +27,16 @@ describe('with OIDC, an imported key, an IAM-authenticated URL, CORS, no tracing
         tracing: 'false',
         sourceMaps: 'true',
         errorRateAlarmMinFailures: '10',
+        workerTimeoutSeconds: '900',
       },
     });
+  });
+
+  it('gives the worker the timeout asked for, and the jobs queue six of it and the batching window', () => {
+    const workerId = logicalId(other.stack, other.stack.jobs.worker.function.functionName);
+    const queueId = logicalId(other.stack, other.stack.jobs.queue.queueUrl);
+    expect(other.json.Resources[workerId]?.Properties?.Timeout).toBe(900);
+    expect(other.json.Resources[queueId]?.Properties?.VisibilityTimeout).toBe(5401);
   });
 
   it('alarms on the error rate only once the configured number of calls failed', () => {

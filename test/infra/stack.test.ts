@@ -9,7 +9,7 @@ import {
   type StackSettingKey,
   settingKeys,
 } from '../../shared/config/settings.js';
-import { JOBS_QUEUE_DEFINITION } from '../../shared/jobs/queue-definition.js';
+import { JOBS_QUEUE_DEFINITION, visibilityTimeoutFor } from '../../shared/jobs/queue-definition.js';
 import { SERVICE } from '../../shared/observability/metric-names.js';
 import { TABLE_DEFINITION } from '../../shared/table/definition.js';
 import {
@@ -144,7 +144,7 @@ describe('the jobs queues', () => {
 
   it('redrive to the dead-letter queue after maxReceiveCount deliveries', () => {
     expect(s.json.Resources[ids.queue]?.Properties).toMatchObject({
-      VisibilityTimeout: JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds,
+      VisibilityTimeout: visibilityTimeoutFor(s.config.workerTimeoutSeconds),
       RedrivePolicy: {
         deadLetterTargetArn: { 'Fn::GetAtt': [ids.dlq, 'Arn'] },
         maxReceiveCount: JOBS_QUEUE_DEFINITION.maxReceiveCount,
@@ -207,7 +207,7 @@ describe('the functions', () => {
   it('fit six worker timeouts and the batching window in the jobs queue visibility timeout', () => {
     const workerTimeout = s.json.Resources[ids.worker]?.Properties?.Timeout as number;
     expect(6 * workerTimeout + JOBS_QUEUE_DEFINITION.maxBatchingWindowSeconds).toBeLessThanOrEqual(
-      JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds,
+      s.json.Resources[ids.queue]?.Properties?.VisibilityTimeout as number,
     );
   });
 

@@ -243,7 +243,7 @@ describe('ensureJobQueues on the SQS emulator', () => {
     });
 
     const jobs = await attributesOf(queues.queueUrl);
-    expect(jobs.VisibilityTimeout).toBe(String(JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds));
+    expect(jobs.VisibilityTimeout).toBe('721');
     expect(JSON.parse(jobs.RedrivePolicy ?? '{}')).toEqual({
       deadLetterTargetArn: queues.deadLetterQueueArn,
       maxReceiveCount: JOBS_QUEUE_DEFINITION.maxReceiveCount,

@@ -1,5 +1,8 @@
 import { describe } from 'vitest';
-import { JOBS_QUEUE_DEFINITION } from '../../../shared/jobs/queue-definition.js';
+import {
+  JOBS_QUEUE_DEFINITION,
+  visibilityTimeoutFor,
+} from '../../../shared/jobs/queue-definition.js';
 import type { QueueMessage } from '../../../shared/ports/message-actions.js';
 import { messageActionsContract } from '../../contracts/message-actions.contract.js';
 import { RecordingMessageActions } from '../../fakes/recording-message-actions.js';
@@ -19,7 +22,7 @@ describe('RecordingMessageActions', () => {
       // A message no retry was asked for stays hidden for the queue's visibility timeout.
       hiddenForSeconds: async (receiptHandle) =>
         actions.retries.findLast((retry) => retry.receiptHandle === receiptHandle)?.seconds ??
-        JOBS_QUEUE_DEFINITION.visibilityTimeoutSeconds,
+        visibilityTimeoutFor(JOBS_QUEUE_DEFINITION.workerTimeoutSeconds),
       async delivered(body) {
         const requeued = actions.requeued.find((message) => message.body === body);
         return {
