@@ -42,7 +42,6 @@ import { createTokenCounting } from './messages/count-tokens.js';
 import { createMessagesForwarding } from './messages/forward-messages.js';
 import { createModelListing } from './messages/list-models.js';
 import type { MessagesLimits } from './messages/messages-types.js';
-import { createBudgetGauge } from './observability/budget-gauge.js';
 import { createMessagesObserver } from './observability/messages-observer.js';
 import { isTracingOn, type RequestTracer, untraced } from './observability/request-tracer.js';
 import { createTurnObserver } from './observability/turn-observer.js';
@@ -256,11 +255,6 @@ export function composeChatApp(
     onTouchFailed: (error) =>
       adapters.logger.warn("could not record an API key's last use", { error }),
   });
-  const budgetGauge = createBudgetGauge({
-    ledger,
-    clock,
-    globalMonthlyBudgetUsd: settings.globalMonthlyBudgetUsd,
-  });
   return createChatApp({
     ...adapters,
     chatTurn,
@@ -275,8 +269,8 @@ export function composeChatApp(
         deadlineMarginMs: settings.deadlineMarginMs,
       },
     }),
-    observeTurn: (scope) => createTurnObserver(scope, budgetGauge),
-    observeMessages: (scope) => createMessagesObserver(scope, budgetGauge),
+    observeTurn: createTurnObserver,
+    observeMessages: createMessagesObserver,
     forwardMessages: createMessagesForwarding({
       ...adapters,
       admission,

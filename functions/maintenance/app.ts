@@ -6,6 +6,7 @@ import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { GlobalBudgetUsed } from '../../shared/budget/global-budget-used.js';
 import { METRIC } from '../../shared/observability/metric-names.js';
 import type { SweepReport, SweepTurns } from '../../shared/turns/sweep-turns.js';
 
@@ -28,6 +29,8 @@ export function createMaintenanceHandler(deps: {
    * once `hasTime` says no: how many spenders it left unchecked.
    */
   watchBudgets?: (options: { hasTime: () => boolean }) => Promise<number>;
+  /** The deployment's month-to-date spend as a percentage of its budget, for the budget-burn alarm. */
+  globalBudgetUsed?: GlobalBudgetUsed;
   logger: Logger;
   metrics: Metrics;
   tracer: Tracer;
@@ -55,6 +58,13 @@ export function createMaintenanceHandler(deps: {
         deps.logger.warn('out of time: turns left for the next sweeps', { ...report });
       }
       if (report.failed > 0) deps.logger.warn('some turns could not be checked', { ...report });
+      // Each run, whatever calls ran: jobs' spend too, and a month that stands still.
+      await deps
+        .globalBudgetUsed?.()
+        .then((percent) =>
+          deps.metrics.addMetric(METRIC.globalBudgetUsedPercent, MetricUnit.Percent, percent),
+        )
+        .catch((error: unknown) => deps.logger.warn('could not read the global budget', { error }));
       const unchecked = await deps
         .watchBudgets?.({
           hasTime: () => context.getRemainingTimeInMillis() > leftAtStartMs * PUBLISHING_SHARE,

@@ -11,6 +11,7 @@ import { DynamoUsageRecords } from '../../shared/adapters/dynamodb/usage-records
 import { createEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
 import { createTracer } from '../../shared/adapters/tracing/create-tracer.js';
 import { createBudgetWatch } from '../../shared/budget/budget-watch.js';
+import { createGlobalBudgetUsed } from '../../shared/budget/global-budget-used.js';
 import { createKeyBudgetWatch } from '../../shared/budget/key-budget-watch.js';
 import { createMonthBudgetsSweep } from '../../shared/budget/month-budgets-sweep.js';
 import type { Settings } from '../../shared/config/load-settings.js';
@@ -145,6 +146,11 @@ export function composeMaintenance(
         logAbandonedCall(adapters.logger, call);
         await recordAbandonedCall(call);
       },
+    }),
+    globalBudgetUsed: createGlobalBudgetUsed({
+      ledger,
+      clock,
+      globalMonthlyBudgetUsd: settings.globalMonthlyBudgetUsd,
     }),
     // The deployment's spend, and each principal's and API key's the month's usage report
     // shows (the worker also checks its jobs' users as they spend).

@@ -38,7 +38,7 @@ export interface AlarmSources {
   readonly thresholds: AlarmThresholds;
 }
 
-/** An alarm that fires when the metric is above the threshold. */
+/** An alarm that fires when the metric is above the threshold (below, with `whenBelow`). */
 export interface AlarmDefinition {
   /** Construct id; stable. */
   readonly id: string;
@@ -53,6 +53,11 @@ export interface AlarmDefinition {
    * @default false: no traffic is no problem
    */
   readonly keepStateWithoutData?: boolean;
+  /**
+   * Fires when the metric is below the threshold, and when it has no data: for something that
+   * must keep happening. @default false
+   */
+  readonly whenBelow?: boolean;
 }
 
 /** Every alarm: latency, errors, budget burn, the table, the jobs queues. */
@@ -105,6 +110,15 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
       evaluationPeriods: 3,
     },
     {
+      id: 'MaintenanceNotRunning',
+      metric: s.maintenanceFunction.metricInvocations({ period: DEFAULT_PERIOD }),
+      threshold: 1,
+      whenBelow: true,
+      description:
+        'The maintenance sweep has not run for 10 minutes (its schedule disabled, or its invocations throttled and dropped: the account out of concurrency): MaintenanceErrors cannot see it; turns whose function died stay unended, expired holds are not reclaimed nor dead calls billed, budget thresholds go unpublished and GlobalBudgetUsed unread',
+      evaluationPeriods: 2,
+    },
+    {
       id: 'InternalErrors',
       metric: m.internalErrors(),
       threshold: 0,
@@ -140,10 +154,10 @@ export function alarmDefinitions(s: AlarmSources): AlarmDefinition[] {
     },
     {
       id: 'GlobalBudgetUsed',
-      metric: m.chat(METRIC.globalBudgetUsedPercent, 'Maximum'),
+      metric: m.maintenance(METRIC.globalBudgetUsedPercent, 'Maximum'),
       threshold: t.budgetUsedPercent,
-      description: `Month-to-date spend above ${t.budgetUsedPercent}% of the global monthly budget`,
-      // Sampled as chat calls end: a quiet night does not make the month's spend smaller.
+      description: `Month-to-date spend (chat and jobs) above ${t.budgetUsedPercent}% of the global monthly budget`,
+      // Read by each maintenance run: a run that could not read it leaves the state as it was.
       keepStateWithoutData: true,
     },
     {

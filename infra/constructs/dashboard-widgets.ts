@@ -90,7 +90,7 @@ export function addDashboardWidgets(dashboard: cloudwatch.Dashboard, s: Dashboar
         m.totalCostUsd(Duration.hours(1), 'Model spend, chat and jobs (USD per hour)'),
         m.totalBudgetOverrunUsd(),
       ],
-      [m.chat(METRIC.globalBudgetUsedPercent, 'Maximum', 'Global budget used (%)')],
+      [m.maintenance(METRIC.globalBudgetUsedPercent, 'Maximum', 'Global budget used (%)')],
     ),
     graph(
       'Jobs queue',

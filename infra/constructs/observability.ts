@@ -94,11 +94,16 @@ export class Observability extends Construct {
       threshold: definition.threshold,
       alarmDescription: definition.description,
       evaluationPeriods: definition.evaluationPeriods ?? 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      // No traffic is not a problem: a quiet hour must not page anyone.
-      treatMissingData: definition.keepStateWithoutData
-        ? cloudwatch.TreatMissingData.IGNORE
-        : cloudwatch.TreatMissingData.NOT_BREACHING,
+      comparisonOperator: definition.whenBelow
+        ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+        : cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      // No traffic is not a problem: a quiet hour must not page anyone. But for what must keep
+      // happening, whose silence is the problem.
+      treatMissingData: definition.whenBelow
+        ? cloudwatch.TreatMissingData.BREACHING
+        : definition.keepStateWithoutData
+          ? cloudwatch.TreatMissingData.IGNORE
+          : cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     alarm.addAlarmAction(new actions.SnsAction(this.alarmTopic));
     alarm.addOkAction(new actions.SnsAction(this.alarmTopic));

@@ -1,39 +1,23 @@
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { monthOf } from '../../../shared/domain/budget.js';
-import type { Clock } from '../../../shared/domain/clock.js';
-import { usdToNano } from '../../../shared/domain/pricing/model-price.js';
-import { METRIC } from '../../../shared/observability/metric-names.js';
-import type { UsageLedger } from '../../../shared/ports/usage-ledger.js';
+import { monthOf } from '../domain/budget.js';
+import type { Clock } from '../domain/clock.js';
+import { usdToNano } from '../domain/pricing/model-price.js';
+import type { UsageLedger } from '../ports/usage-ledger.js';
 
-const SAMPLE_EVERY_MS = 60_000;
-
-export interface BudgetGauge {
-  /** Adds the global spend metric, if this environment has not sampled it lately. */
-  sample(metrics: Metrics): Promise<void>;
-}
+/** Month-to-date spend of the deployment as a percentage of its global budget. */
+export type GlobalBudgetUsed = () => Promise<number>;
 
 /**
- * Emits month-to-date spend as a percentage of the global budget (the budget-burn
- * alarm watches it), at most once a minute per execution environment: it reads
- * every shard, which is cheap but not free.
+ * Reads the deployment's month-to-date spend, over every shard, as a percentage of the global
+ * monthly budget: what the budget-burn alarm watches, published by the maintenance sweep each
+ * minute, so that spend by jobs alone, or a quiet night, is seen as it stands.
  */
-export function createBudgetGauge(deps: {
+export function createGlobalBudgetUsed(deps: {
   ledger: Pick<UsageLedger, 'globalMonthSpendNanoUsd'>;
   clock: Clock;
   globalMonthlyBudgetUsd: number;
-}): BudgetGauge {
-  let lastSampleMs = Number.NEGATIVE_INFINITY;
-  return {
-    async sample(metrics) {
-      const nowMs = deps.clock();
-      if (nowMs - lastSampleMs < SAMPLE_EVERY_MS) return;
-      lastSampleMs = nowMs;
-      const spent = await deps.ledger.globalMonthSpendNanoUsd(monthOf(nowMs));
-      metrics.addMetric(
-        METRIC.globalBudgetUsedPercent,
-        MetricUnit.Percent,
-        (100 * spent) / usdToNano(deps.globalMonthlyBudgetUsd),
-      );
-    },
+}): GlobalBudgetUsed {
+  return async () => {
+    const spent = await deps.ledger.globalMonthSpendNanoUsd(monthOf(deps.clock()));
+    return (100 * spent) / usdToNano(deps.globalMonthlyBudgetUsd);
   };
 }

@@ -191,8 +191,9 @@ describe('the alarms', () => {
   });
 
   it('alarm on budget burn: month-to-date percentage and a daily pace', () => {
+    // Read by the sweep each minute: jobs' spend too, whether or not chat calls run.
     expect(alarms.GlobalBudgetUsed).toMatchObject({
-      ...ours(SERVICE.chat),
+      ...ours(SERVICE.maintenance),
       MetricName: METRIC.globalBudgetUsedPercent,
       Statistic: 'Maximum',
       Threshold: 80,
@@ -274,12 +275,35 @@ describe('the alarms', () => {
 
   it('notify the alarm topic, and treat no traffic as no problem', () => {
     const topic = { Ref: logicalId(s.stack, s.stack.observability.alarmTopic.topicArn) };
-    expect(Object.keys(alarms)).toHaveLength(17);
+    expect(Object.keys(alarms)).toHaveLength(18);
+    const missingData: Record<string, string> = {
+      // The month's spend stays what it is while a run could not read it.
+      GlobalBudgetUsed: 'ignore',
+      // The sweep's silence is what it watches.
+      MaintenanceNotRunning: 'breaching',
+    };
     for (const [id, alarm] of Object.entries(alarms)) {
       expect(alarm.AlarmActions).toEqual([topic]);
-      // The month's spend stays what it is while no chat call samples it.
-      expect(alarm.TreatMissingData).toBe(id === 'GlobalBudgetUsed' ? 'ignore' : 'notBreaching');
+      expect(alarm.TreatMissingData).toBe(missingData[id] ?? 'notBreaching');
     }
+  });
+
+  it('alarm when the maintenance sweep has not run for 10 minutes, which its errors cannot tell', () => {
+    expect(alarms.MaintenanceNotRunning).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Invocations',
+      Dimensions: [
+        {
+          Name: 'FunctionName',
+          Value: { Ref: logicalId(s.stack, s.stack.maintenance.handler.function.functionName) },
+        },
+      ],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 2,
+    });
   });
 });
 

@@ -5,17 +5,16 @@ import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import { countInternalError } from '../../../shared/observability/internal-errors.js';
 import { METRIC } from '../../../shared/observability/metric-names.js';
 import type { MessagesObserver } from '../messages/messages-types.js';
-import type { BudgetGauge } from './budget-gauge.js';
 import { recordFailedStart, recordModelCall } from './model-call-metrics.js';
 
 /**
  * A /v1/messages call's observations as Powertools metrics (the same as a chat turn's,
  * so the same alarms watch both) and log lines, never its content.
  */
-export function createMessagesObserver(
-  scope: { logger: Logger; metrics: Metrics },
-  budgetGauge: BudgetGauge,
-): MessagesObserver {
+export function createMessagesObserver(scope: {
+  logger: Logger;
+  metrics: Metrics;
+}): MessagesObserver {
   const { logger, metrics } = scope;
   const count = (name: string) => metrics.addMetric(name, MetricUnit.Count, 1);
   return {
@@ -71,9 +70,6 @@ export function createMessagesObserver(
         costUsd: nanoToUsd(summary.costNanoUsd),
         latencyMs: summary.latencyMs,
         ...(summary.failure && { failure: summary.failure }),
-      });
-      await budgetGauge.sample(metrics).catch((error: unknown) => {
-        logger.warn('could not sample the global budget', { error });
       });
     },
   };

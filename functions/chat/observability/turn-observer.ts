@@ -5,17 +5,13 @@ import { nanoToUsd } from '../../../shared/domain/pricing/model-price.js';
 import { countInternalError } from '../../../shared/observability/internal-errors.js';
 import { METRIC } from '../../../shared/observability/metric-names.js';
 import type { TurnObserver } from '../turn/turn-types.js';
-import type { BudgetGauge } from './budget-gauge.js';
 import { recordFailedStart, recordModelCall } from './model-call-metrics.js';
 
 /**
  * A turn's observations as Powertools metrics (EMF) and log lines. One per request:
  * its metrics are published with the response.
  */
-export function createTurnObserver(
-  scope: { logger: Logger; metrics: Metrics },
-  budgetGauge: BudgetGauge,
-): TurnObserver {
+export function createTurnObserver(scope: { logger: Logger; metrics: Metrics }): TurnObserver {
   const { logger, metrics } = scope;
   const count = (name: string) => metrics.addMetric(name, MetricUnit.Count, 1);
   return {
@@ -78,9 +74,6 @@ export function createTurnObserver(
         usageEstimated: summary.usageEstimated,
         costUsd: nanoToUsd(summary.costNanoUsd),
         ...(summary.failure && { failure: { type: summary.failure.type, error: summary.failure } }),
-      });
-      await budgetGauge.sample(metrics).catch((error: unknown) => {
-        logger.warn('could not sample the global budget', { error });
       });
     },
   };

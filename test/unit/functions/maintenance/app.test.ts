@@ -32,6 +32,44 @@ describe('the maintenance handler', () => {
     }),
   });
 
+  const CLEAN_SWEEP: SweepReport = {
+    recovered: 0,
+    reclaimed: 0,
+    abandoned: 0,
+    failed: 0,
+    deferred: 0,
+    reclaimFailed: false,
+  };
+  /** The EMF lines a run wrote (stdout is mocked in beforeEach). */
+  const publishedLines = () =>
+    vi
+      .mocked(process.stdout.write)
+      .mock.calls.map(([line]) => String(line))
+      .filter((line) => line.includes('_aws'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  it("publishes the deployment's budget used each run, and runs on when it cannot read it", async () => {
+    const runWith = (globalBudgetUsed: () => Promise<number>) =>
+      createMaintenanceHandler({
+        sweep: async () => CLEAN_SWEEP,
+        globalBudgetUsed,
+        logger: new Logger({ serviceName: SERVICE.maintenance }),
+        metrics: new Metrics({ namespace: 'ClaudeServerless', serviceName: SERVICE.maintenance }),
+        tracer: new Tracer({ serviceName: SERVICE.maintenance, enabled: false }),
+      })(event, context);
+
+    await runWith(async () => 62.5);
+    expect(publishedLines()).toContainEqual(
+      expect.objectContaining({ service: SERVICE.maintenance, GlobalBudgetUsedPercent: 62.5 }),
+    );
+    vi.mocked(process.stdout.write).mockClear();
+
+    await expect(runWith(() => Promise.reject(new Error('throttled')))).resolves.toEqual(
+      CLEAN_SWEEP,
+    );
+    expect(publishedLines().some((line) => 'GlobalBudgetUsedPercent' in line)).toBe(false);
+  });
+
   it('returns the report of a sweep that checked every turn', async () => {
     const { handler } = handlerSweeping({
       recovered: 1,

@@ -23,7 +23,6 @@ describe("the chat function's failures of its own", () => {
     logger: new Logger({ serviceName: SERVICE.chat }),
     metrics: new Metrics({ namespace: 'ClaudeServerless', serviceName: SERVICE.chat }),
   });
-  const gauge = { sample: async () => {} };
   const counted = () =>
     published.reduce(
       (total, line) =>
@@ -35,7 +34,7 @@ describe("the chat function's failures of its own", () => {
     );
 
   it("count a turn's answer not stored, usage not settled and usage not recorded", () => {
-    const observer = createTurnObserver(scope(), gauge);
+    const observer = createTurnObserver(scope());
     observer.answerNotStored(new Error('throttled'));
     observer.settlementFailed({ reservationId: 'res_1', error: new Error('throttled') } as never);
     observer.usageNotRecorded(new Error('throttled'));
@@ -44,7 +43,7 @@ describe("the chat function's failures of its own", () => {
   });
 
   it("count a /v1/messages call's usage not settled and not recorded", () => {
-    const observer = createMessagesObserver(scope(), gauge);
+    const observer = createMessagesObserver(scope());
     observer.settlementFailed({ reservationId: 'res_1', error: new Error('throttled') } as never);
     observer.usageNotRecorded(new Error('throttled'));
 
