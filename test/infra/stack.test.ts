@@ -381,6 +381,24 @@ describe('tracing', () => {
   });
 });
 
+describe('table permissions', () => {
+  it('grant each function the item operations it sends, and no Scan, stream read or DescribeTable', () => {
+    for (const role of [
+      s.stack.chat.handler.role,
+      s.stack.jobs.worker.role,
+      s.stack.maintenance.handler.role,
+    ]) {
+      const actions = statementsOfRole(s.json, logicalId(s.stack, role.roleName))
+        .flatMap((statement) => [statement.Action].flat())
+        .filter((action) => String(action).startsWith('dynamodb:'));
+      expect(actions).toContain('dynamodb:UpdateItem');
+      expect(actions).not.toContain('dynamodb:Scan');
+      expect(actions).not.toContain('dynamodb:GetRecords');
+      expect(actions).not.toContain('dynamodb:DescribeTable');
+    }
+  });
+});
+
 describe('the chat function URL', () => {
   it('streams its response and is public, with the JWT checked by the function', () => {
     s.template.hasResourceProperties('AWS::Lambda::Url', {
