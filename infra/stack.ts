@@ -140,6 +140,16 @@ export class ClaudeServerlessStack extends Stack {
           'The HS256 signing secret your token issuer shares; npm run token signs with it once you export it as JWT_SECRET (aws secretsmanager get-secret-value)',
       });
     }
+    new CfnOutput(this, 'LogGroupNames', {
+      value: [this.chat.handler, this.jobs.worker, this.maintenance.handler]
+        .map((fn) => fn.logGroup.logGroupName)
+        .join(','),
+      description: 'The chat, worker and maintenance log groups, for CloudWatch Logs Insights',
+    });
+    new CfnOutput(this, 'WorkerFunctionName', {
+      value: this.jobs.worker.function.functionName,
+      description: 'The jobs worker, whose SQS event source mapping takes the jobs queue',
+    });
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.observability.dashboard.dashboardName}`,
     });

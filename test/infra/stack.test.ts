@@ -507,7 +507,7 @@ describe('least privilege', () => {
 });
 
 describe('the outputs', () => {
-  it('name what the local stack names in .local/outputs.json, and the secret, the dashboard and the alarm topic', () => {
+  it('name what the local stack names in .local/outputs.json, and the secret, the dashboard, the alarm topic and what operators look at', () => {
     expect(Object.keys(s.json.Outputs ?? {}).sort()).toEqual(
       [
         'AlarmTopicArn',
@@ -518,8 +518,14 @@ describe('the outputs', () => {
         'FunctionUrl',
         'JobsQueueUrl',
         'JwtSecretArn',
+        'LogGroupNames',
         'TableName',
+        'WorkerFunctionName',
       ].sort(),
+    );
+    expect(s.json.Outputs?.WorkerFunctionName?.Value).toEqual({ Ref: ids.worker });
+    expect(JSON.stringify(s.json.Outputs?.LogGroupNames?.Value)).toMatch(
+      /ChatApiChatLogGroup.*JobsWorkerLogGroup.*MaintenanceSweeperLogGroup/,
     );
     expect(s.json.Outputs?.FunctionUrl?.Value).toEqual({
       'Fn::GetAtt': [expect.stringMatching(/FunctionUrl/), 'FunctionUrl'],
