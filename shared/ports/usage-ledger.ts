@@ -93,8 +93,9 @@ export interface UsageLedger {
    * @param options.onCounted told what each settle to known figures counts in the
    *   deployment's month, as `settle` returns it, for the spend metrics: nobody else publishes
    *   it (a caller settling late counts only what it used beyond those figures)
-   * @param options.onAbandoned told each call billed as abandoned as its bill is decided, for
-   *   the usage report (a later sweep finishes a settle that failed on some item)
+   * @param options.onAbandoned told each call billed as abandoned, for the usage report, by a
+   *   settle that took one of its holds (again by a later sweep that finishes a settle failed
+   *   on some item: the record is the same)
    * @returns how many were reclaimed
    */
   reclaimExpired(

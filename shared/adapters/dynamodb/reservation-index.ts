@@ -210,6 +210,8 @@ function entry(reservation: Reservation) {
     amountNanoUsd: reservation.amountNanoUsd,
     ...(reservation.holder && { holder: reservation.holder }),
     ...(reservation.keyId && { keyId: reservation.keyId }),
+    // Only a sweep's reservation, read from its entry, has it: a caller's put drops the mark.
+    ...(reservation.ifAbandoned && { ifAbandoned: reservation.ifAbandoned }),
     expiresAt: Math.ceil(reservation.expiresAtMs / 1000) + RESERVATION_TTL_GRACE_SECONDS,
   };
 }

@@ -539,7 +539,10 @@ export class DynamoUsageLedger implements UsageLedger {
   }
 
   billIfAbandoned(reservation: Reservation, call: AbandonedCall): Promise<void> {
-    const marking = this.index.markAbandonable(reservation, call);
+    // After the entry's put, which it would miss (its condition) or a late retry would replace.
+    const marking = this.index
+      .landed(reservation.id)
+      .then(() => this.index.markAbandonable(reservation, call));
     this.index.track(reservation.id, marking);
     return marking;
   }
@@ -583,7 +586,14 @@ export class DynamoUsageLedger implements UsageLedger {
       forRecord,
       entryFigures,
       onCounted,
-    }: { forRecord: boolean; entryFigures: Actual | undefined; onCounted?: OnCounted },
+      onTaken,
+    }: {
+      forRecord: boolean;
+      entryFigures: Actual | undefined;
+      onCounted?: OnCounted;
+      /** Told once this settle took a hold, before a failure is thrown. */
+      onTaken?: () => void;
+    },
   ): Promise<boolean> {
     let taken: Promise<Taken> | undefined;
     const settleOn = async (counter: Counter) => {
@@ -605,8 +615,10 @@ export class DynamoUsageLedger implements UsageLedger {
     ]);
     const [global] = settled;
     onCounted?.(global?.status === 'fulfilled' ? global.value.counted : NOTHING_COUNTED);
+    const held = settled.some((outcome) => outcome.status === 'fulfilled' && outcome.value.held);
+    if (held) onTaken?.();
     await this.keepUnsettled(reservation, [...settled, ...deleted], settleTo);
-    return settled.some((outcome) => outcome.status === 'fulfilled' && outcome.value.held);
+    return held;
   }
 
   private async releaseOn(
@@ -674,7 +686,9 @@ export class DynamoUsageLedger implements UsageLedger {
     );
     const reclaimed = await Promise.all(
       expired.map(async ({ reservation, settleTo }) => {
-        const abandoned = settleTo === undefined ? abandonedCall(reservation) : undefined;
+        // Marked, its entry has no other figures than an earlier sweep's, all it holds, which
+        // that sweep put back with the mark should one of its writes have failed.
+        const abandoned = abandonedCall(reservation);
         const owed = settleTo ?? (abandoned && abandonedCost(abandoned));
         // A settle that never came, to the figures its entry keeps (or all an abandoned call
         // holds): recorded as a recovery's first, so that a caller that had only stalled and
@@ -683,7 +697,6 @@ export class DynamoUsageLedger implements UsageLedger {
           reservation,
           owed ? { by: 'recovery', ...owed } : { by: 'reclaim' },
         );
-        if (abandoned) onAbandoned?.(abandoned);
         // Else a recovery took it first, and has not reached every item yet: its figures count there.
         const figures = owed ?? (taken.by === 'recovery' ? recoveredFigures(taken) : undefined);
         if (!figures) {
@@ -694,9 +707,11 @@ export class DynamoUsageLedger implements UsageLedger {
         if (!settlingFigures) return false;
         return this.finishSettle(reservation, figures, {
           forRecord: taken.by === 'recovery',
-          // An abandoned call's entry names no figures: it is deleted as read.
           entryFigures: settleTo,
           ...(onCounted && { onCounted }),
+          // Billed only where it still held something: a call settled or released, whose
+          // entry's delete failed, is no abandoned one.
+          ...(abandoned && onAbandoned && { onTaken: () => onAbandoned(abandoned) }),
         });
       }),
     );

@@ -41,6 +41,8 @@ describe('DynamoUsageLedger', () => {
   const delayNextUpdateOf = new Map<string, Promise<void>>();
   /** Partition-key prefixes whose next DeleteItem waits for a promise. */
   const delayNextDeleteOf = new Map<string, Promise<void>>();
+  /** Partition-key prefixes whose next DeleteItem fails. */
+  const failNextDeleteOf = new Set<string>();
   /** Partitions whose next write lands but whose answer is lost: the SDK sends it again. */
   let lostAnswers: ReturnType<typeof loseAnswers>;
   /** The next transactions DynamoDB cancels for another transaction on an item at the same moment. */
@@ -96,6 +98,13 @@ describe('DynamoUsageLedger', () => {
           delayNextDeleteOf.delete(deleted[0]);
           await deleted[1];
         }
+        const failing = [...failNextDeleteOf].find(
+          (prefix) => context.commandName === 'DeleteItemCommand' && updated?.startsWith(prefix),
+        );
+        if (failing) {
+          failNextDeleteOf.delete(failing);
+          throw injectedFailure();
+        }
         const put = partitionOf(input.Item?.pk);
         if (context.commandName === 'PutItemCommand' && put?.startsWith('RESV#')) {
           indexPuts.count++;
@@ -143,6 +152,7 @@ describe('DynamoUsageLedger', () => {
     conflictingTransactions.left = 0;
     delayNextUpdateOf.clear();
     delayNextDeleteOf.clear();
+    failNextDeleteOf.clear();
     lostAnswers.nextOf.clear();
     lostAnswers.lost = 0;
     sent.length = 0;
@@ -421,7 +431,50 @@ describe('DynamoUsageLedger', () => {
     expect(await ledger.userMonth(raised, MONTH)).toMatchObject({ heldNanoUsd: 3_000_000 });
   });
 
-  it('finishes billing an abandoned call that failed on one item, telling it once', async () => {
+  describe('a call marked as sent', () => {
+    const ifAbandoned = { api: 'messages' as const, model: 'claude-x', startedAtMs: T0 };
+
+    it('is marked though its entry lands after the mark was asked for', async () => {
+      let land = () => {};
+      indexPuts.gate = new Promise<void>((resolve) => {
+        land = resolve;
+      });
+      const reservation = await reserve(`user-${randomUUID()}`);
+      const marking = ledger.billIfAbandoned(reservation, ifAbandoned);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      land();
+      await marking;
+
+      const [listed] = await ledger.listReservations();
+      expect(listed?.ifAbandoned).toEqual(ifAbandoned);
+    });
+
+    it('is not billed when it was settled or released, though its entry could not be deleted', async () => {
+      const userId = `user-${randomUUID()}`;
+      const settled = await reserve(userId);
+      const released = await reserve(userId);
+      await ledger.billIfAbandoned(settled, ifAbandoned);
+      await ledger.billIfAbandoned(released, ifAbandoned);
+      failNextDeleteOf.add('RESV#');
+      await ledger.settle(settled, { usage: USAGE, costNanoUsd: 300_000 }).catch(() => undefined);
+      failNextDeleteOf.add('RESV#');
+      await ledger.release(released).catch(() => undefined);
+      expect(await ledger.listReservations()).toHaveLength(2);
+      const abandoned: unknown[] = [];
+
+      await ledger.reclaimExpired(T0 + 61_000, { onAbandoned: (call) => abandoned.push(call) });
+
+      expect(abandoned).toEqual([]);
+      expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
+        spentNanoUsd: 300_000,
+        heldNanoUsd: 300_000,
+        requests: 1,
+      });
+      expect(await ledger.listReservations()).toEqual([]);
+    });
+  });
+
+  it('finishes billing an abandoned call that failed on one item, telling it in each run that took a hold', async () => {
     const userId = `user-${randomUUID()}`;
     const ifAbandoned = { api: 'jobs' as const, model: 'claude-x', startedAtMs: T0 };
     await ledger.billIfAbandoned(await reserve(userId), ifAbandoned);
@@ -435,7 +488,11 @@ describe('DynamoUsageLedger', () => {
     expect(await ledger.userMonth(userId, MONTH)).toMatchObject({ spentNanoUsd: 0 });
     await ledger.reclaimExpired(T0 + 62_000, { onAbandoned });
 
-    expect(abandoned).toEqual([expect.objectContaining({ userId, ifAbandoned })]);
+    // The deployment's shard in the first run, the user's month in the second: one usage record.
+    expect(abandoned).toEqual([
+      expect.objectContaining({ userId, ifAbandoned }),
+      expect.objectContaining({ userId, ifAbandoned }),
+    ]);
     expect(await ledger.userMonth(userId, MONTH)).toMatchObject({
       spentNanoUsd: 1_000_000,
       heldNanoUsd: 1_000_000,
