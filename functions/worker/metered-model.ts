@@ -4,7 +4,12 @@ import type { Clock } from '../../shared/domain/clock.js';
 import { ModelError } from '../../shared/domain/errors.js';
 import type { PriceTable } from '../../shared/domain/pricing/price-table.js';
 import { countedBy } from '../../shared/domain/settlement.js';
-import { estimateOutputTokens, maxTokensOf } from '../../shared/domain/tokens.js';
+import { ThinkingTime } from '../../shared/domain/thinking-time.js';
+import {
+  estimateOutputTokens,
+  generatableTokens,
+  maxTokensOf,
+} from '../../shared/domain/tokens.js';
 import { addUsage, type TokenUsage, ZERO_USAGE } from '../../shared/domain/usage.js';
 import type { Model, ModelAnswer, ModelRequest } from '../../shared/ports/model.js';
 import type { UsageLedger } from '../../shared/ports/usage-ledger.js';
@@ -181,14 +186,20 @@ export function createMeteredModel(deps: {
       const kept = new CappedText(MAX_JOB_ANSWER_BYTES);
       let usage = stream.initialUsage;
       let stopReason: ModelAnswer['stopReason'] = 'end_turn';
+      const thinking = new ThinkingTime(clock);
       // Cut off (by a broken stream, or by us at the cap): Claude bills the input and what it
-      // generated, so settle that (erring high, but never past max_tokens, all it bills).
+      // generated, shown or thought unseen, so settle that (erring high, but never past
+      // max_tokens, all it bills).
       const spentOn = (streamed: string) => {
-        const estimate = Math.min(request.maxTokens, estimateOutputTokens(streamed));
+        const estimate = Math.min(
+          request.maxTokens,
+          estimateOutputTokens(streamed) + generatableTokens(thinking.ms),
+        );
         return { ...usage, outputTokens: Math.max(usage.outputTokens, estimate) };
       };
       try {
         for await (const event of stream) {
+          thinking.observe(event);
           if (event.type === 'text') {
             const text = kept.append(event.text);
             if (kept.full) {
@@ -198,7 +209,7 @@ export function createMeteredModel(deps: {
               break;
             }
           } else if (event.type === 'usage') usage = event.usage;
-          else stopReason = event.stopReason;
+          else if (event.type === 'stop') stopReason = event.stopReason;
         }
       } catch (error) {
         // Read before settling: a deadline passing meanwhile did not cut this stream.

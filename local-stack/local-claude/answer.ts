@@ -1,6 +1,7 @@
 import { type Citation, citationFor } from './citations.js';
 import { type DirectedStopReason, type Directive, directiveError } from './directives.js';
 import { newToolUseId } from './ids.js';
+import { thinkingOf } from './models.js';
 import { lastToolResultText } from './prompt.js';
 import { firstWords, planReply, seededTokens } from './reply.js';
 import type { MessagesRequest, Tool } from './request-schema.js';
@@ -52,11 +53,12 @@ export function planAnswer(request: MessagesRequest, directive: Directive, promp
   const webSearches = directive.webSearches;
   const blocks: AnswerBlock[] = [];
   let thinkingTokens = 0;
-  if (thinksFirst(request.thinking, toolResults !== undefined)) {
+  const thinking = thinkingOf(request);
+  if (thinksFirst(thinking, toolResults !== undefined)) {
     const wanted = directive.thinkingTokens ?? DEFAULT_THINKING_TOKENS;
-    thinkingTokens = Math.min(wanted, thinkingAllowance(request.thinking, request.max_tokens));
+    thinkingTokens = Math.min(wanted, thinkingAllowance(thinking, request.max_tokens));
     if (thinkingTokens > 0) {
-      blocks.push(thinkingBlock(seed, thinkingTokens, thinkingOmitted(request.thinking)));
+      blocks.push(thinkingBlock(seed, thinkingTokens, thinkingOmitted(thinking)));
     }
   }
   const left = request.max_tokens - thinkingTokens;

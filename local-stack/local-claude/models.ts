@@ -1,3 +1,5 @@
+import type { ThinkingConfig } from './request-schema.js';
+
 /**
  * The model ids a local Claude accepts unless told otherwise (the SDK's current ids), newest
  * first as the API lists them (`model-info.ts` has their release dates).
@@ -40,6 +42,26 @@ const MAX_OUTPUT_TOKENS: Record<string, number> = {
   'claude-haiku-4-5': 64_000,
   'claude-haiku-4-5-20251001': 64_000,
 };
+
+/**
+ * Models that think with no `thinking` asked for (Opus 5: "thinking on by default"; the 5.5
+ * models and Fable 5.1: adaptive, always on), showing nothing of it under their default display.
+ */
+const THINKS_BY_DEFAULT = new Set([
+  'claude-haiku-5-5',
+  'claude-sonnet-5-5',
+  'claude-opus-5-5',
+  'claude-fable-5-1',
+  'claude-opus-5',
+]);
+
+/** The thinking a request gets: its own, else the model's default (none for most models). */
+export const thinkingOf = (request: {
+  model: string;
+  thinking?: ThinkingConfig | undefined;
+}): ThinkingConfig | undefined =>
+  request.thinking ??
+  (THINKS_BY_DEFAULT.has(request.model) ? { type: 'adaptive', display: 'omitted' } : undefined);
 
 /** The output limit of a model; undefined (nothing enforced) when not known here. */
 export const maxOutputTokens = (model: string): number | undefined => MAX_OUTPUT_TOKENS[model];

@@ -233,7 +233,7 @@ export const SETTINGS = {
   ),
   streamIdleTimeoutMs: setting(
     'both',
-    'A chat model stream silent this long is aborted; the partial answer is kept (/v1/messages: messagesStreamIdleTimeoutMs; a job call has no idle watchdog: its deadline bounds it).',
+    'A chat model stream silent this long is aborted; the partial answer is kept. Not while Claude thinks (a thinking block began: the newest models think unasked and unseen, the API sending only pings, which the SDK does not pass on): the deadline bounds that. /v1/messages: messagesStreamIdleTimeoutMs; a job call has no idle watchdog: its deadline bounds it.',
     int({ min: 1000, max: 900_000, default: 20_000 }),
   ),
   deadlineMarginMs: setting(

@@ -15,6 +15,19 @@ export function estimateTokensOfBytes(bytes: number): number {
 }
 
 /**
+ * Faster than any Claude model generates (fast mode, at up to 2.5 times the standard speed,
+ * included): the most output a call can have been billed per second it ran.
+ */
+export const MAX_OUTPUT_TOKENS_PER_SECOND = 1_000;
+
+/**
+ * The most output tokens a call can have generated in `ms`: what a cut answer is billed for
+ * the time Claude thought unseen (erring high; the caller caps it at max_tokens).
+ */
+export const generatableTokens = (ms: number): number =>
+  Math.ceil((Math.max(0, ms) / 1000) * MAX_OUTPUT_TOKENS_PER_SECOND);
+
+/**
  * Output tokens of text whose final count never came (a stream cut short), erring high:
  * one token per 3 bytes of ASCII and per 2 bytes of other text. Claude averages about 4
  * characters of English per token and about one token per CJK character (3 bytes), and

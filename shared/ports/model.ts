@@ -25,6 +25,12 @@ export interface ModelRequest {
 
 export type ModelStreamEvent =
   | { type: 'text'; text: string }
+  /**
+   * Claude thinks (a thinking block began, or went on): nothing to show, and under the newest
+   * models' default display not even its text, yet billed as output. The API only pings
+   * meanwhile, which the SDK does not pass on: silence then is no stall.
+   */
+  | { type: 'thinking' }
   | { type: 'usage'; usage: TokenUsage }
   | { type: 'stop'; stopReason: StopReason };
 

@@ -79,6 +79,28 @@ export function modelContract(subject: () => Promise<ModelSubject>) {
       expect(stream.model).toBe(request.model);
     });
 
+    it('tells that Claude thinks before it answers, as thinking events before the text', async () => {
+      // A model that thinks unasked, showing nothing of it, as the newest do.
+      const request = requestFor(
+        { kind: 'answer', chunks: 2, thinks: true },
+        { model: 'claude-opus-5-5' },
+      );
+
+      const { events, texts, error } = await consume(await model.openStream(request));
+
+      expect(error).toBeUndefined();
+      const kinds = events.map((event) => event.type);
+      expect(kinds[0]).toBe('thinking');
+      expect(kinds.filter((kind) => kind !== 'thinking')).toEqual([
+        'text',
+        'text',
+        'usage',
+        'stop',
+      ]);
+      expect(kinds.lastIndexOf('thinking')).toBeLessThan(kinds.indexOf('text'));
+      expect(texts).toHaveLength(2);
+    });
+
     it('reports the input tokens when the answer starts and one output token per chunk at the end', async () => {
       const stream = await model.openStream(requestFor({ kind: 'answer', chunks: 4 }));
 

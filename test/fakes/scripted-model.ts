@@ -23,6 +23,8 @@ export type ModelScript =
   | {
       kind: 'answer';
       chunks: Chunks;
+      /** Claude thinks first: a thinking event before the chunks. */
+      thinks?: boolean;
       /** @default 'end_turn', or 'max_tokens' when the chunks were cut */
       stopReason?: StopReason;
       /** Over the defaults: input tokens estimated from the prompt, one output token per chunk. */
@@ -38,8 +40,8 @@ export type ModelScript =
     }
   /** Streams the chunks, then throws; complete() rejects with the error. */
   | { kind: 'fail-mid'; chunks: Chunks; error: ModelErrorKind }
-  /** Streams the chunks, then sends nothing until the request's signal aborts. */
-  | { kind: 'stall'; chunks: Chunks }
+  /** Streams the chunks (after a thinking event, with `thinks`), then sends nothing until the request's signal aborts. */
+  | { kind: 'stall'; chunks: Chunks; thinks?: boolean }
   /**
    * Streams the chunks, waits for `until`, then streams `after` one right after another and
    * ends: what a function that stalled mid-answer finds waiting for it as it wakes.
@@ -119,6 +121,9 @@ async function* events(
 ): AsyncGenerator<ModelStreamEvent> {
   // The SDK ends an aborted body without an error; the adapter then reports a broken stream.
   const broken = () => modelError('connection', 'the model stream broke');
+  if ((script.kind === 'answer' || script.kind === 'stall') && script.thinks) {
+    yield { type: 'thinking' };
+  }
   for (const text of plan.chunks) {
     if (signal?.aborted) throw broken();
     yield { type: 'text', text };

@@ -1,16 +1,10 @@
-import { estimateOutputTokens } from '../../../shared/domain/tokens.js';
+import { estimateOutputTokens, generatableTokens } from '../../../shared/domain/tokens.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
 import {
   mergeWireUsage,
   usageFromWire,
   type WireUsage,
 } from '../../../shared/gateway/wire-usage.js';
-
-/**
- * Faster than any Claude model generates (fast mode, at up to 2.5 times the standard speed,
- * included): the most output a call can have been billed per second it ran.
- */
-export const MAX_OUTPUT_TOKENS_PER_SECOND = 1_000;
 
 /** What the meter learned from an answer: enough to bill it and to decide whether to cache it. */
 export interface MeteredAnswer {
@@ -123,9 +117,7 @@ export class AnswerMeter {
    */
   private estimatedOutputTokens(usage: TokenUsage): number {
     const shown = Math.max(usage.outputTokens, estimateOutputTokens(this.generated));
-    const generatable = this.thinking
-      ? Math.ceil((this.runningMs() / 1000) * MAX_OUTPUT_TOKENS_PER_SECOND)
-      : 0;
+    const generatable = this.thinking ? generatableTokens(this.runningMs()) : 0;
     return Math.min(Math.max(shown, generatable), this.maxOutputTokens);
   }
 

@@ -2,6 +2,7 @@ import type { Clock } from '../../../shared/domain/clock.js';
 import { type AppError, ModelError, ValidationError } from '../../../shared/domain/errors.js';
 import type { PriceTable } from '../../../shared/domain/pricing/price-table.js';
 import { WEB_SEARCH_NANO_USD } from '../../../shared/domain/pricing/price-table.js';
+import { generatableTokens } from '../../../shared/domain/tokens.js';
 import { ZERO_USAGE } from '../../../shared/domain/usage.js';
 import { responseCacheKey } from '../../../shared/gateway/response-cache-key.js';
 import type {
@@ -14,7 +15,7 @@ import type { ResponseCache } from '../../../shared/ports/response-cache.js';
 import type { UsageRecords } from '../../../shared/ports/usage-records.js';
 import type { Admission, Admitted } from '../../../shared/usage/admission.js';
 import { TurnController } from '../turn/turn-controller.js';
-import { AnswerMeter, MAX_OUTPUT_TOKENS_PER_SECOND, type MeteredAnswer } from './answer-meter.js';
+import { AnswerMeter, type MeteredAnswer } from './answer-meter.js';
 import { handsOutContainer } from './hands-out-container.js';
 import type { MessagesRequest } from './messages-request.js';
 import type {
@@ -436,7 +437,7 @@ function withBrokenAttempts(
 ): MeteredAnswer {
   if (brokenAfterMs.length === 0) return metered;
   const outputTokens = brokenAfterMs.reduce(
-    (sum, ms) => sum + Math.min(maxTokens, Math.ceil((ms / 1000) * MAX_OUTPUT_TOKENS_PER_SECOND)),
+    (sum, ms) => sum + Math.min(maxTokens, generatableTokens(ms)),
     0,
   );
   return {

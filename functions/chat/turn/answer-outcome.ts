@@ -1,6 +1,6 @@
 import type { StopReason } from '../../../shared/domain/conversation.js';
 import { ModelError } from '../../../shared/domain/errors.js';
-import { estimateOutputTokens } from '../../../shared/domain/tokens.js';
+import { estimateOutputTokens, generatableTokens } from '../../../shared/domain/tokens.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
 import type { CollectedAnswer } from './collect-answer.js';
 import type { InterruptReason } from './turn-controller.js';
@@ -35,16 +35,15 @@ export function answerOutcome(
         : interruptedBy === 'displaced'
           ? 'interrupted'
           : (answer.stopReason ?? 'end_turn');
-  // The stream ended before message_delta: bill what was surely produced, erring high
-  // but never past max_tokens.
+  // The stream ended before message_delta: bill what was surely produced (what was shown,
+  // and what Claude can have generated while it thought unseen), erring high but never past
+  // max_tokens.
+  const produced = estimateOutputTokens(answer.text) + generatableTokens(answer.thoughtMs ?? 0);
   const usage = answer.finalUsage
     ? answer.usage
     : {
         ...answer.usage,
-        outputTokens: Math.max(
-          answer.usage.outputTokens,
-          Math.min(maxTokens, estimateOutputTokens(answer.text)),
-        ),
+        outputTokens: Math.max(answer.usage.outputTokens, Math.min(maxTokens, produced)),
       };
   return { stopReason, usage, usageEstimated: !answer.finalUsage, ...(failure && { failure }) };
 }

@@ -1,6 +1,7 @@
 import { CappedText } from '../../../shared/domain/capped-text.js';
 import type { Clock } from '../../../shared/domain/clock.js';
 import type { StopReason } from '../../../shared/domain/conversation.js';
+import { ThinkingTime } from '../../../shared/domain/thinking-time.js';
 import type { TokenUsage } from '../../../shared/domain/usage.js';
 import type { StartedTurn } from './turn-types.js';
 
@@ -14,6 +15,11 @@ export interface CollectedAnswer {
   stopReason?: StopReason;
   /** What broke the stream, if anything did (an abort by a watchdog included). */
   error?: unknown;
+  /**
+   * How long Claude thought, unseen (none if it never did): a cut answer is billed as much as
+   * it can have generated meanwhile.
+   */
+  thoughtMs?: number;
 }
 
 /**
@@ -24,7 +30,8 @@ export const MAX_ANSWER_BYTES = 350_000;
 
 /**
  * Reads the model's stream to its end, handing each piece of text on as it comes and
- * keeping the idle watchdog armed; an answer that outgrows what can be stored ends there,
+ * keeping the idle watchdog armed (resting while Claude thinks, which the API keeps alive
+ * with pings only); an answer that outgrows what can be stored ends there,
  * as `max_tokens`, upstream stopped, so nothing is shown that could not be kept. Never
  * throws: a broken stream is part of the result.
  */
@@ -37,10 +44,14 @@ export async function collectAnswer(
   const answer: CollectedAnswer = { text: '', usage: stream.initialUsage, finalUsage: false };
   const kept = new CappedText(MAX_ANSWER_BYTES);
   controller.touch(options.idleTimeoutMs);
+  const thinking = new ThinkingTime(options.clock);
   try {
     for await (const event of stream) {
       controller.touch(options.idleTimeoutMs);
-      if (event.type === 'text') {
+      thinking.observe(event);
+      if (event.type === 'thinking') {
+        controller.rest();
+      } else if (event.type === 'text') {
         // Text that came in while the function stalled past its lease: a recovery may have
         // stored the answer without it, so it is never shown. Leaving the loop stops upstream.
         if (!turn.holdsConversation()) {
@@ -66,5 +77,6 @@ export async function collectAnswer(
   } catch (error) {
     answer.error = error;
   }
+  if (thinking.ms > 0) answer.thoughtMs = thinking.ms;
   return answer;
 }

@@ -53,6 +53,14 @@ export class TurnController {
     clearTimeout(this.startTimer);
   }
 
+  /**
+   * The idle watchdog rests until the next `touch`: Claude thinks unseen, and the API's pings
+   * meanwhile never reach the SDK's reader. The deadline bounds it.
+   */
+  rest(): void {
+    clearTimeout(this.idleTimer);
+  }
+
   /** (Re)arms the idle watchdog; call on every upstream event. */
   touch(idleTimeoutMs: number): void {
     clearTimeout(this.idleTimer);

@@ -105,6 +105,8 @@ async function* translate(
       const event = next.value;
       if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
         yield { type: 'text', text: event.delta.text };
+      } else if (isThinking(event)) {
+        yield { type: 'thinking' };
       } else if (event.type === 'message_delta') {
         usage = mergeWireUsage(usage, event.usage);
         yield { type: 'usage', usage };
@@ -122,6 +124,19 @@ async function* translate(
   } finally {
     await iterator.return?.();
   }
+}
+
+/** A thinking block's start, or any of its deltas (its text, its signature). */
+function isThinking(event: RawMessageStreamEvent): boolean {
+  if (event.type === 'content_block_start') {
+    return (
+      event.content_block.type === 'thinking' || event.content_block.type === 'redacted_thinking'
+    );
+  }
+  return (
+    event.type === 'content_block_delta' &&
+    (event.delta.type === 'thinking_delta' || event.delta.type === 'signature_delta')
+  );
 }
 
 /** A request in the Messages API's shape (the Batches API takes the same params). */

@@ -36,7 +36,7 @@ function directiveOf(script: ModelScript): string {
       if (script.usage || (script.stopReason && script.stopReason !== 'end_turn')) {
         throw unsupported();
       }
-      return `tokens=${chunkCount(script.chunks)}`;
+      return `tokens=${chunkCount(script.chunks)}${script.thinks ? ' thinking-tokens=3' : ''}`;
     case 'fail-before': {
       const status = STATUS_OF[script.error];
       if (!status) throw unsupported();
@@ -50,6 +50,7 @@ function directiveOf(script: ModelScript): string {
       return `fault=error-mid after=${after} type=${type}`;
     }
     case 'stall':
+      if (script.thinks) throw unsupported();
       return `fault=stall after=${chunkCount(script.chunks)}`;
     case 'paused':
       // A pause of the caller's own function: nothing the upstream does.

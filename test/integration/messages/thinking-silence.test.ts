@@ -1,9 +1,9 @@
 import Anthropic, { type APIError } from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_OUTPUT_TOKENS_PER_SECOND } from '../../../functions/chat/messages/answer-meter.js';
 import { DynamoUsageLedger } from '../../../shared/adapters/dynamodb/usage-ledger.js';
 import { monthOf } from '../../../shared/domain/budget.js';
 import { PriceTable } from '../../../shared/domain/pricing/price-table.js';
+import { MAX_OUTPUT_TOKENS_PER_SECOND } from '../../../shared/domain/tokens.js';
 import { usageFromWire } from '../../../shared/gateway/wire-usage.js';
 import { startTestStack, type TestStack } from '../support/test-stack.js';
 

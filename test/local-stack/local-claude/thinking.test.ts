@@ -124,6 +124,23 @@ describe('local Claude extended thinking', () => {
     });
   });
 
+  it('thinks unasked, showing nothing, on the models that do (Opus 5, the 5.5 models, Fable 5.1)', async () => {
+    const ask = (model: string) =>
+      client.messages.create({
+        model,
+        max_tokens: 2048,
+        messages: [{ role: 'user', content: `Unasked ${directive('tokens=3')}` }],
+      });
+
+    for (const model of ['claude-opus-5', 'claude-opus-5-5', 'claude-haiku-5-5']) {
+      const message = await ask(model);
+      expect(message.content.map((block) => block.type)).toEqual(['thinking', 'text']);
+      expect(message.content[0]).toMatchObject({ type: 'thinking', thinking: '' });
+      expect(message.usage.output_tokens).toBe(15);
+    }
+    expect((await ask('claude-sonnet-4-6')).content.map((block) => block.type)).toEqual(['text']);
+  });
+
   it('does nothing when thinking is disabled', async () => {
     const message = await client.messages.create({
       model: MODEL,

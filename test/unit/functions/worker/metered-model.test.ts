@@ -365,6 +365,21 @@ describe('createMeteredModel', () => {
     });
   });
 
+  it('settles a call cut while Claude thought unseen for what it can have generated meanwhile', async () => {
+    const world = createWorkerWorld({ model: [{ kind: 'stall', chunks: 0, thinks: true }] });
+    const controller = new AbortController();
+    const deadline = { signal: controller.signal, remainingMs: () => 0, invocationEndsAtMs: 0 };
+
+    const call = world.complete(JOB, request({ maxTokens: 5_000 }), new JobMeter(), deadline);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    world.clock.advance(1_200);
+    controller.abort();
+    await expect(call).rejects.toMatchObject({ kind: 'timeout' });
+
+    // 1,200 ms at MAX_OUTPUT_TOKENS_PER_SECOND: nothing was shown.
+    expect(world.ledger.settled[0]?.actual.usage.outputTokens).toBe(1_200);
+  });
+
   it('reserves until a minute after the invocation ends, so a killed one is reclaimed soon', async () => {
     let expiresAtMs = 0;
     const world = createWorkerWorld({

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { AnswerMeter } from '../../../../../functions/chat/messages/answer-meter.js';
 import {
-  AnswerMeter,
+  estimateOutputTokens,
   MAX_OUTPUT_TOKENS_PER_SECOND,
-} from '../../../../../functions/chat/messages/answer-meter.js';
-import { estimateOutputTokens } from '../../../../../shared/domain/tokens.js';
+} from '../../../../../shared/domain/tokens.js';
 
 const MODEL = 'claude-sonnet-4-5-20250929';
 

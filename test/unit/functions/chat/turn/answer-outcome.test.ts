@@ -131,6 +131,15 @@ describe('answerOutcome', () => {
     expect(outcome).toMatchObject({ usageEstimated: true, usage: { outputTokens: 9 } });
   });
 
+  it('adds what Claude can have generated while it thought unseen, never past max_tokens', () => {
+    const answer = { ...broken(new Error('stopped')), thoughtMs: 1_500 };
+
+    expect(answerOutcome(answer, 'stopped', MAX_TOKENS).usage.outputTokens).toBe(MAX_TOKENS);
+    expect(answerOutcome(answer, 'stopped', 10_000).usage.outputTokens).toBe(
+      estimateOutputTokens(answer.text) + 1_500,
+    );
+  });
+
   it('never estimates more output than max_tokens: Claude bills no more (a cut 350 KB answer was billed 116,667 tokens)', () => {
     const answer = { ...broken(new Error('cut')), text: 'x'.repeat(30_000) };
 

@@ -436,6 +436,35 @@ describe('a chat turn interrupted mid-stream', () => {
     });
   });
 
+  it('lets Claude think unseen past the idle timeout, and bills a stop then what it can have generated meanwhile', async () => {
+    const f = chatFixture({
+      model: new ScriptedModel([{ kind: 'stall', chunks: 0, thinks: true }]),
+      limits: { streamIdleTimeoutMs: 20 },
+    });
+    const turn = await f.start({ message: 'Think it through.' });
+
+    const events = await runToEnd(turn, (event) => {
+      if (event.type !== 'start') return;
+      // Five idle timeouts of silence, then 2.5 s of thinking by the turn's clock, then a stop.
+      setTimeout(() => {
+        f.clock.advance(2_500);
+        void f.store.requestStop(USER, turn.conversationId, f.clock());
+      }, 100);
+    });
+
+    expect(events.at(-1)).toMatchObject({ type: 'done', stopReason: 'stopped' });
+    const [settled] = f.ledger.settled;
+    // 2,500 ms at MAX_OUTPUT_TOKENS_PER_SECOND, never past max_tokens.
+    expect(settled?.actual.usage.outputTokens).toBe(
+      Math.min(2_500, f.model.requests[0]!.maxTokens),
+    );
+    expect((await f.messages(turn.conversationId)).at(-1)).toMatchObject({
+      content: '',
+      stopReason: 'stopped',
+      usageEstimated: true,
+    });
+  });
+
   it('aborts a stalled stream with the idle watchdog and ends with a timeout error', async () => {
     const f = chatFixture({
       model: new ScriptedModel([{ kind: 'stall', chunks: ['Once'] }]),
