@@ -107,8 +107,19 @@ export function createJobRunner(deps: {
           false,
         );
       }
-      const spent = { usage: run.meter.usage, costNanoUsd: run.meter.costNanoUsd };
       const truncated = run.ends.lastRoundCut;
+      // No summary is no success, whatever it cost: the models that think unasked spend
+      // max_tokens thinking first, and one that ran out of them had written nothing.
+      if (!/\S/.test(summary)) {
+        throw new PermanentJobError(
+          'api_error',
+          truncated
+            ? 'Claude reached its max_tokens (summaryMaxTokens) before it wrote any of the summary: a model that thinks before it answers spends them thinking first; raise summaryMaxTokens'
+            : 'Claude wrote an empty summary',
+          false,
+        );
+      }
+      const spent = { usage: run.meter.usage, costNanoUsd: run.meter.costNanoUsd };
       // A conversation's summary is kept by the conversation alone, and goes when it is
       // deleted: its job keeps neither it nor the parts said along the way.
       const keepsSummary = job.type === 'summarize.document';

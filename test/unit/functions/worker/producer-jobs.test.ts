@@ -80,6 +80,23 @@ describe('jobs sent by producers', () => {
     ]);
   });
 
+  it('fails a job whose summary came out empty, billed: cut before any text, as a model thinking first is', async () => {
+    const world = createWorkerWorld({
+      model: new ScriptedModel([{ kind: 'answer', chunks: [], stopReason: 'max_tokens' }]),
+    });
+
+    await world.handleRecord(jobRecord(message()));
+
+    const job = await world.jobs.get(USER_ID, PRODUCER_ID);
+    expect(job).toMatchObject({
+      status: 'failed',
+      error: { type: 'api_error', message: expect.stringMatching(/raise summaryMaxTokens/) },
+    });
+    expect(job?.costNanoUsd).toBeGreaterThan(0);
+    expect(ended(world.events.published)).toEqual([expect.objectContaining({ status: 'failed' })]);
+    expect(world.messages.deadLettered).toEqual([]);
+  });
+
   it('processes the same message twice once: the second finds the job done', async () => {
     const world = createWorkerWorld({ model: answering('Once.') });
 
