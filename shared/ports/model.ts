@@ -31,6 +31,8 @@ export type ModelStreamEvent =
    * meanwhile, which the SDK does not pass on: silence then is no stall.
    */
   | { type: 'thinking' }
+  /** Claude's thinking ended: what follows is shown, and silence is a stall again. */
+  | { type: 'thought' }
   | { type: 'usage'; usage: TokenUsage }
   | { type: 'stop'; stopReason: StopReason };
 

@@ -79,7 +79,7 @@ export function modelContract(subject: () => Promise<ModelSubject>) {
       expect(stream.model).toBe(request.model);
     });
 
-    it('tells that Claude thinks before it answers, as thinking events before the text', async () => {
+    it('tells that Claude thinks before it answers, and when its thinking ends, before the text', async () => {
       // A model that thinks unasked, showing nothing of it, as the newest do.
       const request = requestFor(
         { kind: 'answer', chunks: 2, thinks: true },
@@ -91,13 +91,15 @@ export function modelContract(subject: () => Promise<ModelSubject>) {
       expect(error).toBeUndefined();
       const kinds = events.map((event) => event.type);
       expect(kinds[0]).toBe('thinking');
+      // However many thinking events, then its end once, before the first text.
       expect(kinds.filter((kind) => kind !== 'thinking')).toEqual([
+        'thought',
         'text',
         'text',
         'usage',
         'stop',
       ]);
-      expect(kinds.lastIndexOf('thinking')).toBeLessThan(kinds.indexOf('text'));
+      expect(kinds.lastIndexOf('thinking')).toBeLessThan(kinds.indexOf('thought'));
       expect(texts).toHaveLength(2);
     });
 

@@ -23,7 +23,7 @@ export type ModelScript =
   | {
       kind: 'answer';
       chunks: Chunks;
-      /** Claude thinks first: a thinking event before the chunks. */
+      /** Claude thinks first: thinking, then its end, before the chunks. */
       thinks?: boolean;
       /** @default 'end_turn', or 'max_tokens' when the chunks were cut */
       stopReason?: StopReason;
@@ -40,7 +40,10 @@ export type ModelScript =
     }
   /** Streams the chunks, then throws; complete() rejects with the error. */
   | { kind: 'fail-mid'; chunks: Chunks; error: ModelErrorKind }
-  /** Streams the chunks (after a thinking event, with `thinks`), then sends nothing until the request's signal aborts. */
+  /**
+   * Streams the chunks, then sends nothing until the request's signal aborts; with `thinks`,
+   * Claude thinks first (and, with no chunk, stalls while it thinks).
+   */
   | { kind: 'stall'; chunks: Chunks; thinks?: boolean }
   /**
    * Streams the chunks, waits for `until`, then streams `after` one right after another and
@@ -123,6 +126,8 @@ async function* events(
   const broken = () => modelError('connection', 'the model stream broke');
   if ((script.kind === 'answer' || script.kind === 'stall') && script.thinks) {
     yield { type: 'thinking' };
+    // A stall before any chunk stalls while Claude still thinks.
+    if (script.kind === 'answer' || plan.chunks.length > 0) yield { type: 'thought' };
   }
   for (const text of plan.chunks) {
     if (signal?.aborted) throw broken();

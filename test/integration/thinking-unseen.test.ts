@@ -36,6 +36,28 @@ describe('a chat turn on a model that thinks unseen', () => {
     expect(done?.data).toMatchObject({ stopReason: 'end_turn', usage: { outputTokens: 35 } });
   });
 
+  it('takes a stall right after Claude thought for one: the idle timeout ends it, billed its thinking', async () => {
+    const startedAtMs = Date.now();
+    // A second of thinking, then its block's end, then nothing: the stall is after 1 delta.
+    const events = await collectSse(
+      await stack.chat('stalled', {
+        model: MODEL,
+        maxTokens: 4_000,
+        message: `Think it over ${directive('thinking-tokens=10 tokens=20 tps=10 fault=stall after=1')}`,
+      }),
+    );
+    const elapsedMs = Date.now() - startedAtMs;
+
+    const last = events.at(-1);
+    expect(last).toMatchObject({ event: 'error', data: { error: { type: 'timeout_error' } } });
+    // The thinking and one idle timeout, not the turn's deadline.
+    expect(elapsedMs).toBeLessThan(1_000 + 3 * IDLE_MS + 2_000);
+    const { usage } = (last?.data ?? {}) as { usage?: { outputTokens: number } };
+    // About a second of thinking at 1,000 tokens a second, not the whole silence.
+    expect(usage?.outputTokens).toBeGreaterThanOrEqual(900);
+    expect(usage?.outputTokens).toBeLessThan(1_900);
+  });
+
   it('bills a turn stopped while Claude thought for what it can have generated meanwhile', async () => {
     const response = await stack.chat('stopper', {
       model: MODEL,

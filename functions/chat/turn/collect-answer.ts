@@ -70,7 +70,7 @@ export async function collectAnswer(
       } else if (event.type === 'usage') {
         answer.usage = event.usage;
         answer.finalUsage = true;
-      } else {
+      } else if (event.type === 'stop') {
         answer.stopReason = event.stopReason;
       }
     }

@@ -100,13 +100,18 @@ async function* translate(
   initialUsage: TokenUsage,
 ): AsyncGenerator<ModelStreamEvent> {
   let usage = initialUsage;
+  let thinking = false;
   try {
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
       const event = next.value;
       if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
         yield { type: 'text', text: event.delta.text };
       } else if (isThinking(event)) {
+        thinking = true;
         yield { type: 'thinking' };
+      } else if (thinking && event.type === 'content_block_stop') {
+        thinking = false;
+        yield { type: 'thought' };
       } else if (event.type === 'message_delta') {
         usage = mergeWireUsage(usage, event.usage);
         yield { type: 'usage', usage };
