@@ -38,6 +38,10 @@ export function createThresholdNotifier(deps: {
   const taken = new Set<string>();
   return async ({ scope, month, spentNanoUsd, budgetUsd, subject }) => {
     const budgetNanoUsd = usdToNano(budgetUsd);
+    // A budget of $0 refuses every call (how an operator stops a runaway principal): nothing
+    // is crossed, and a notice sent now would be the month's, leaving out the real one once
+    // a budget is set again.
+    if (budgetNanoUsd <= 0) return;
     for (const percent of BUDGET_THRESHOLDS_PERCENT) {
       if (spentNanoUsd * 100 < budgetNanoUsd * percent) break;
       const notice = JSON.stringify([scope, month, percent]);

@@ -20,6 +20,17 @@ function notifierAt(startMs: number) {
 }
 
 describe('the threshold notifier', () => {
+  it("tells nothing of a budget of $0, and the month's thresholds once a budget is set again", async () => {
+    const { notify, events } = notifierAt(Date.parse('2026-12-02T10:00:00Z'));
+
+    await notify({ ...HALF_SPENT, spentNanoUsd: 0, budgetUsd: 0 });
+    await notify({ ...HALF_SPENT, budgetUsd: 0 });
+    expect(events.published).toEqual([]);
+
+    await notify(HALF_SPENT);
+    expect(events.published).toMatchObject([{ type: 'budget.threshold', percent: 50 }]);
+  });
+
   it('sends a notice another instance held while publishing, then gave back', async () => {
     const { notify, notices, events, advance } = notifierAt(Date.parse('2026-12-02T10:00:00Z'));
     // The worker claimed it a moment ago and is publishing it.
