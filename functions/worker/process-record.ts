@@ -31,7 +31,7 @@ import type { IdentifiedJob } from './run-job.js';
 import type { RunJobOnce } from './run-once.js';
 
 const JobRecordSchema = SqsRecordSchema.extend({ body: JSONStringified(JobMessageSchema) });
-/** A duplicate that arrives while the first copy runs looks again after this. */
+/** A duplicate that arrives while the first copy runs looks again after this at least. */
 const IN_PROGRESS_RETRY_SECONDS = 30;
 /** A message for a job in one of these is a duplicate: the job is not run again. */
 const ENDED: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'cancelled']);
@@ -217,7 +217,10 @@ export function createRecordHandler(deps: {
         return;
       }
       if (error instanceof IdempotencyAlreadyInProgressError) {
-        await messages.delayRetry(record.receiptHandle, IN_PROGRESS_RETRY_SECONDS);
+        await messages.delayRetry(
+          record.receiptHandle,
+          inProgressRetrySeconds(deadline.invocationEndsAtMs - deps.clock()),
+        );
         throw error;
       }
       await failed(record, job, stored, error, attempt);
@@ -431,4 +434,15 @@ function deliveriesOf(record: SQSRecord, found: Job): number {
 function failedBeforeOf(record: SQSRecord, found: Job): number {
   const carried = Number(record.messageAttributes?.[FAILED_DELIVERIES_ATTRIBUTE]?.stringValue);
   return Number.isSafeInteger(carried) && carried > 0 ? carried : (found.failedDeliveries ?? 0);
+}
+
+/**
+ * When a duplicate looks again: about when the copy running must have ended, its invocation
+ * as long as this one (it began no later; Powertools' error does not carry the lock's expiry).
+ * Each look spends one of the message's receives: every 30 s, a run longer than two minutes
+ * and a half had its duplicate dead-lettered.
+ */
+function inProgressRetrySeconds(invocationLeftMs: number): number {
+  if (!Number.isFinite(invocationLeftMs)) return IN_PROGRESS_RETRY_SECONDS;
+  return Math.max(IN_PROGRESS_RETRY_SECONDS, Math.ceil(invocationLeftMs / 1000) + 1);
 }

@@ -44,16 +44,17 @@ function handlerWith(runJob: RunJobOnce) {
   const messages = new RecordingMessageActions();
   const observer = new RecordingJobObserver();
   const events = new RecordingEventPublisher();
+  const clock = new ManualClock();
   const handleRecord = createRecordHandler({
     runJob,
     jobs,
     messages,
     events,
-    clock: new ManualClock().read,
+    clock: clock.read,
     observer,
     limits: WORKER_LIMITS,
   });
-  return { handleRecord, jobs, messages, observer, events };
+  return { handleRecord, jobs, messages, observer, events, clock };
 }
 
 describe('createRecordHandler', () => {
@@ -610,6 +611,17 @@ describe('createRecordHandler', () => {
       expect(await jobs.get(USER_ID, JOB_ID)).toMatchObject({ status: 'queued' });
       expect(observer.failedAttempts).toEqual([]);
       expect(messages.deadLettered).toEqual([]);
+    });
+
+    it('looks again about when the running copy must have ended, its invocation as long as this one: every 30 s spent its receives', async () => {
+      const { handleRecord, messages } = inProgress();
+      const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 600_000 };
+
+      await expect(
+        handleRecord(jobRecord(documentMessage), context as Context),
+      ).rejects.toBeInstanceOf(IdempotencyAlreadyInProgressError);
+
+      expect(messages.retries.map((retry) => retry.seconds)).toEqual([601]);
     });
 
     it('does not fail the job on the last delivery: the first copy may still succeed', async () => {
