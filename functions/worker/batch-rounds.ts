@@ -13,7 +13,7 @@ import { JobCancelledError, JobDeferredError } from './job-errors.js';
 import type { JobKeyGrant } from './job-key.js';
 import type { JobObserver } from './job-observer.js';
 import type { JobRun, ModelCall, Round, RunRound } from './job-run.js';
-import type { RecordJobCall } from './job-usage.js';
+import { jobCallRequestId, type RecordJobCall } from './job-usage.js';
 
 /** Batches end within 24 hours; their reservation is held a little longer. */
 const BATCH_RESERVATION_MS = 25 * 3600_000;
@@ -155,7 +155,12 @@ export function createBatchRounds(deps: {
     await Promise.all([
       run.setPendingBatch({ batchId, submittedAt: new Date(now).toISOString(), reservation }),
       // Submitted, it runs and is billed whether or not a delivery ever collects it.
-      ledger.billIfAbandoned(reservation, { api: 'jobs', model, startedAtMs: now }),
+      ledger.billIfAbandoned(reservation, {
+        api: 'jobs',
+        model,
+        requestId: jobCallRequestId(run.jobId, reservation.id),
+        startedAtMs: now,
+      }),
     ]);
     throw wait();
   }

@@ -15,12 +15,16 @@ export interface JobCall {
   startedAtMs: number;
   stopReason?: string;
   /**
-   * The reservation it was held on, its request id in the usage report: a batch collected
-   * twice is counted once, and the record replaces the one the sweep made should it have
-   * billed the call as abandoned (which is recorded under the reservation's id).
+   * The reservation it was held on, which names its usage record (see `jobCallRequestId`): a
+   * batch collected twice is counted once, and the record replaces the one the sweep made
+   * should it have billed the call as abandoned.
    */
   reservationId: string;
 }
+
+/** The request id a job's call is recorded under: its job's, then its reservation's. */
+export const jobCallRequestId = (jobId: string, reservationId: string) =>
+  `${jobId}:${reservationId}`;
 
 /** Records a job's model call for the usage report, beside chat's and /v1/messages'. Never fails the job. */
 export type RecordJobCall = (call: JobCall) => Promise<void>;
@@ -34,7 +38,7 @@ export function createJobCallRecorder(deps: {
   return async (call) => {
     await usageRecords
       .record({
-        requestId: call.reservationId,
+        requestId: jobCallRequestId(call.jobId, call.reservationId),
         at: new Date(call.startedAtMs).toISOString(),
         principal: call.userId,
         ...(call.keyId && { keyId: call.keyId }),

@@ -18,7 +18,7 @@ import { MAX_JOB_ANSWER_BYTES } from './answer-size.js';
 import { type JobDeadline, NO_DEADLINE } from './job-deadline.js';
 import type { JobKeyGrant } from './job-key.js';
 import type { JobObserver } from './job-observer.js';
-import type { RecordJobCall } from './job-usage.js';
+import { jobCallRequestId, type RecordJobCall } from './job-usage.js';
 
 /** Usage and exact cost of every call a job made, across its attempts. */
 export class JobMeter {
@@ -180,6 +180,7 @@ export function createMeteredModel(deps: {
       void ledger.billIfAbandoned(reservation, {
         api: 'jobs',
         model: request.model,
+        requestId: jobCallRequestId(job.jobId, reservation.id),
         startedAtMs: now,
       });
       const call = { job, request, startedAtMs: now };

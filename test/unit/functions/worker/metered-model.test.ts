@@ -94,8 +94,8 @@ describe('createMeteredModel', () => {
 
     expect(world.usageRecords.recorded).toEqual([
       {
-        // Its reservation's: the record the sweep would make, had the call been abandoned.
-        requestId: world.ledger.settled[0]?.reservation.id,
+        // Its job's and its reservation's: the record the sweep would make, had it been abandoned.
+        requestId: `${JOB_ID}:${world.ledger.settled[0]?.reservation.id}`,
         at: new Date(startedAtMs).toISOString(),
         principal: USER_ID,
         api: 'jobs',
@@ -361,6 +361,7 @@ describe('createMeteredModel', () => {
     expect(streaming?.ifAbandoned).toEqual({
       api: 'jobs',
       model: request().model,
+      requestId: `${JOB_ID}:${streaming?.id}`,
       startedAtMs: world.clock.nowMs,
     });
   });

@@ -548,7 +548,7 @@ describe('batch jobs', () => {
     // The usage report counts the batch once, at the batch price, under its reservation's id.
     expect(world.usageRecords.recorded).toEqual([
       expect.objectContaining({
-        requestId: world.ledger.settled[0]?.reservation.id,
+        requestId: `${PRODUCER_ID}:${world.ledger.settled[0]?.reservation.id}`,
         principal: USER_ID,
         api: 'jobs',
         costNanoUsd: job?.costNanoUsd,

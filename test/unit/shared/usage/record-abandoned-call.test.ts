@@ -17,7 +17,7 @@ const call: AbandonedReservation = {
 };
 
 describe('createAbandonedCallRecorder', () => {
-  it("records a job's call under its reservation's id, and its API key", async () => {
+  it("records a call naming no request id under its reservation's id, and its API key", async () => {
     const usageRecords = new InMemoryUsageRecords();
     const record = createAbandonedCallRecorder({
       usageRecords,
